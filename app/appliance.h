@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The running appliance as the control core sees it. */
+#ifndef DPIKE_APP_APPLIANCE_H
+#define DPIKE_APP_APPLIANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <rte_ether.h>
+
+#include "config/config.h"
+#include "dataplane/dp_stats.h"
+#include "dataplane/worker.h"
+#include "lib/strbuf.h"
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+struct app_port {
+	char name[CFG_NAME_MAX];
+	uint16_t port_id;
+	struct rte_ether_addr mac;
+	uint32_t addr;
+	uint8_t plen;
+	uint16_t mtu;
+	uint16_t rx_queues;
+};
+
+/* The control-plane half of an installed SA; the fast-path half is sa. */
+struct sa_record {
+	char name[CFG_NAME_MAX];
+	char source[16]; /* "static", later "ikev2" / "ikev1" */
+	bool inbound, tunnel, encap, esn;
+	uint32_t spi, local, remote;
+	uint32_t replay_window;
+	const struct esp_algo *alg;
+	struct cfg_ts_list local_ts, remote_ts;
+	struct esp_sa *sa;
+	bool expired_soft, expired_hard;
+	time_t installed;
+};
+
+/* Control-core counters, shown beside the workers'. */
+struct control_stats {
+	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
+	uint64_t icmp_echo_replies, icmp_errors_out, icmp_errors_ratelimited;
+	uint64_t ike_packets, local_unhandled, fragments_made, neigh_pending_dropped;
+	uint64_t punts;
+};
+
+struct appliance {
+	struct dpike_config cfg;
+	char ctl_path[108];
+	unsigned n_workers;
+	struct dp_worker *workers;
+	struct rte_mempool *pool;
+	struct rte_ring *events;
+	struct rte_rcu_qsbr *qsv;
+	struct app_port ports[DP_MAX_PORTS];
+	uint16_t n_ports;
+	struct sa_record *sas;
+	int n_sas;
+	struct control_stats cstats;
+	time_t started;
+};
+
+extern volatile bool app_stop;
+
+/* Ports: created from the config, started, stopped. */
+int ports_init(struct appliance *app);
+void ports_stop(struct appliance *app);
+const struct app_port *port_by_id(const struct appliance *app, uint16_t port_id);
+
+/* Static configuration into the dataplane: routes, neighbours, static SAs, shunts. */
+int static_state_install(struct appliance *app);
+void static_state_remove(struct appliance *app);
+struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound);
+
+/* The control core. */
+void control_loop(struct appliance *app);
+/* Sends a packet through a worker (see enum dp_inject_kind); frees it when the ring is full. */
+void control_inject(struct appliance *app, struct rte_mbuf *m, uint8_t kind, uint16_t port);
+
+void arp_handle(struct appliance *app, struct rte_mbuf *m);
+void arp_need_neighbour(struct appliance *app, struct rte_mbuf *m, uint32_t next_hop, uint16_t port);
+void arp_timer(struct appliance *app, uint64_t now_ms);
+void arp_fini(void);
+
+void icmp_handle_local(struct appliance *app, struct rte_mbuf *m);
+/* Answers the offending packet (data at its IPv4 header) with an ICMP error, then frees it. */
+void icmp_send_error(struct appliance *app, struct rte_mbuf *m, uint8_t type, uint8_t code, uint16_t mtu);
+/* Splits an IPv4 packet into fragments of at most mtu bytes and injects them; frees m. */
+void fragment_and_inject(struct appliance *app, struct rte_mbuf *m, uint16_t mtu, uint8_t kind);
+
+/* Control socket and DPDK telemetry. */
+int ctl_server_open(struct appliance *app);
+void ctl_server_poll(struct appliance *app);
+void ctl_server_close(void);
+int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *out);
+int telemetry_register(struct appliance *app);
+
+uint64_t app_now_ms(void);
+
+#endif

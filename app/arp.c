@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ARP (RFC 826) on the control core: answers for our addresses, learns neighbours,
+ * resolves next hops for the workers and holds the packets that wait for them.
+ */
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "appliance.h"
+#include "dataplane/pkt_meta.h"
+#include "dataplane/tables.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "lib/wire.h"
+
+#define ARP_LEN 28
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+#define PENDING_SLOTS 64
+#define PENDING_PKTS 8
+#define RESOLVE_TRIES 3
+#define RESOLVE_INTERVAL_MS 1000
+
+struct arp_msg {
+	uint16_t op;
+	uint8_t sha[6], tha[6];
+	uint32_t spa, tpa;
+};
+
+/* Packets waiting for one next hop to resolve. */
+struct pending {
+	uint32_t ip;
+	uint16_t port;
+	uint8_t n, tries;
+	uint64_t next_ms;
+	struct rte_mbuf *pkts[PENDING_PKTS];
+};
+
+static struct pending pending[PENDING_SLOTS];
+
+static bool parse_arp(struct rte_mbuf *m, struct arp_msg *a)
+{
+	struct wire_reader r;
+	wire_reader_init(&r, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+	wire_skip(&r, sizeof(struct rte_ether_hdr));
+	uint16_t htype = wire_get_be16(&r), ptype = wire_get_be16(&r);
+	uint8_t hlen = wire_get_u8(&r), plen = wire_get_u8(&r);
+	a->op = wire_get_be16(&r);
+	wire_get_bytes(&r, a->sha, 6);
+	a->spa = wire_get_be32(&r);
+	wire_get_bytes(&r, a->tha, 6);
+	a->tpa = wire_get_be32(&r);
+	return wire_ok(&r) && htype == 1 && ptype == RTE_ETHER_TYPE_IPV4 && hlen == 6 && plen == 4;
+}
+
+/* Writes an ARP frame into m (at least 60 bytes long, data at L2). */
+static void build_arp(struct rte_mbuf *m, const struct rte_ether_addr *dst, const struct app_port *p, uint16_t op,
+		      const uint8_t tha[6], uint32_t tpa)
+{
+	struct wire_writer w;
+	rte_pktmbuf_reset(m);
+	uint8_t *buf = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	wire_writer_init(&w, buf, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	memset(buf, 0, w.cap);
+	wire_put_bytes(&w, dst->addr_bytes, 6);
+	wire_put_bytes(&w, p->mac.addr_bytes, 6);
+	wire_put_be16(&w, RTE_ETHER_TYPE_ARP);
+	wire_put_be16(&w, 1);
+	wire_put_be16(&w, RTE_ETHER_TYPE_IPV4);
+	wire_put_u8(&w, 6);
+	wire_put_u8(&w, 4);
+	wire_put_be16(&w, op);
+	wire_put_bytes(&w, p->mac.addr_bytes, 6);
+	wire_put_be32(&w, p->addr);
+	wire_put_bytes(&w, tha, 6);
+	wire_put_be32(&w, tpa);
+}
+
+static void release_pending(struct appliance *app, uint32_t ip, uint16_t port)
+{
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		struct pending *pd = &pending[i];
+		if (pd->n == 0 || pd->ip != ip || pd->port != port)
+			continue;
+		for (uint8_t k = 0; k < pd->n; k++)
+			control_inject(app, pd->pkts[k], DP_INJECT_ROUTE, port);
+		pd->n = 0;
+	}
+}
+
+static void learn(struct appliance *app, const struct arp_msg *a, uint16_t port)
+{
+	struct rte_ether_addr mac;
+	memcpy(mac.addr_bytes, a->sha, 6);
+	if (a->spa == 0 || rte_is_multicast_ether_addr(&mac))
+		return;
+	if (dp_neigh_set(a->spa, port, &mac) == 0 && dp_tables_commit() == 0)
+		release_pending(app, a->spa, port);
+}
+
+void arp_handle(struct appliance *app, struct rte_mbuf *m)
+{
+	struct arp_msg a;
+	uint16_t port = dp_meta(m)->port;
+	const struct app_port *p = port_by_id(app, port);
+	if (p == NULL || !parse_arp(m, &a)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	bool for_us = a.tpa == p->addr;
+	/* RFC 826: update a known sender; add it when we are the target. */
+	if (for_us || dp_neigh_find(a.spa, port))
+		learn(app, &a, port);
+	if (a.op == ARP_OP_REPLY)
+		app->cstats.arp_replies_in++;
+	if (a.op != ARP_OP_REQUEST || !for_us) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	app->cstats.arp_requests_in++;
+	struct rte_ether_addr requester;
+	memcpy(requester.addr_bytes, a.sha, 6);
+	build_arp(m, &requester, p, ARP_OP_REPLY, a.sha, a.spa);
+	app->cstats.arp_replies_out++;
+	control_inject(app, m, DP_INJECT_L2, port);
+}
+
+static void send_request(struct appliance *app, uint32_t ip, uint16_t port)
+{
+	const struct app_port *p = port_by_id(app, port);
+	struct rte_mbuf *m = p ? rte_pktmbuf_alloc(app->pool) : NULL;
+	if (m == NULL)
+		return;
+	static const uint8_t zero[6];
+	struct rte_ether_addr bcast;
+	memset(bcast.addr_bytes, 0xff, 6);
+	build_arp(m, &bcast, p, ARP_OP_REQUEST, zero, ip);
+	app->cstats.arp_requests_out++;
+	control_inject(app, m, DP_INJECT_L2, port);
+}
+
+static struct pending *pending_slot(uint32_t ip, uint16_t port)
+{
+	struct pending *free_slot = NULL;
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		if (pending[i].n && pending[i].ip == ip && pending[i].port == port)
+			return &pending[i];
+		if (pending[i].n == 0 && free_slot == NULL)
+			free_slot = &pending[i];
+	}
+	if (free_slot)
+		*free_slot = (struct pending){ .ip = ip, .port = port };
+	return free_slot;
+}
+
+void arp_need_neighbour(struct appliance *app, struct rte_mbuf *m, uint32_t next_hop, uint16_t port)
+{
+	if (dp_neigh_find(next_hop, port)) {
+		/* Resolved after the worker's snapshot was taken. */
+		control_inject(app, m, DP_INJECT_ROUTE, port);
+		return;
+	}
+	struct pending *pd = pending_slot(next_hop, port);
+	if (pd == NULL || pd->n == PENDING_PKTS) {
+		app->cstats.neigh_pending_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	pd->pkts[pd->n++] = m;
+	if (pd->n == 1) {
+		pd->tries = 1;
+		pd->next_ms = app_now_ms() + RESOLVE_INTERVAL_MS;
+		send_request(app, next_hop, port);
+	}
+}
+
+void arp_timer(struct appliance *app, uint64_t now_ms)
+{
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		struct pending *pd = &pending[i];
+		if (pd->n == 0 || now_ms < pd->next_ms)
+			continue;
+		if (pd->tries >= RESOLVE_TRIES) {
+			char ip[16];
+			format_ipv4(pd->ip, ip, sizeof(ip));
+			LOG_WARN("no ARP answer from %s; dropping %u waiting packet(s)", ip, pd->n);
+			app->cstats.neigh_pending_dropped += pd->n;
+			rte_pktmbuf_free_bulk(pd->pkts, pd->n);
+			pd->n = 0;
+			continue;
+		}
+		pd->tries++;
+		pd->next_ms = now_ms + RESOLVE_INTERVAL_MS;
+		send_request(app, pd->ip, pd->port);
+	}
+}
+
+void arp_fini(void)
+{
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		if (pending[i].n)
+			rte_pktmbuf_free_bulk(pending[i].pkts, pending[i].n);
+		pending[i].n = 0;
+	}
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control core's loop: punted packets, dataplane events, the control socket, timers. */
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "appliance.h"
+#include "dataplane/pkt_meta.h"
+#include "dataplane/tables.h"
+#include "lib/log.h"
+
+#define CONTROL_BURST 64
+#define CONTROL_IDLE_US 200
+#define TIMER_INTERVAL_MS 100
+
+volatile bool app_stop;
+
+uint64_t app_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void control_inject(struct appliance *app, struct rte_mbuf *m, uint8_t kind, uint16_t port)
+{
+	struct dp_meta *meta = dp_meta(m);
+	meta->code = kind;
+	meta->port = port;
+	meta->flags = 0;
+	meta->aux = 0;
+	/* Worker 0's inject ring has this core as its only producer. */
+	if (rte_ring_enqueue(app->workers[0].inject, m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+static void handle_punt(struct appliance *app, struct rte_mbuf *m)
+{
+	const struct dp_meta *meta = dp_meta(m);
+	app->cstats.punts++;
+	switch (meta->code) {
+	case DP_PUNT_ARP:
+		arp_handle(app, m);
+		break;
+	case DP_PUNT_LOCAL:
+		icmp_handle_local(app, m);
+		break;
+	case DP_PUNT_NEED_NEIGH:
+		arp_need_neighbour(app, m, meta->aux, meta->port);
+		break;
+	case DP_PUNT_TTL:
+		icmp_send_error(app, m, 11, 0, 0);
+		break;
+	case DP_PUNT_FRAG_NEEDED:
+		icmp_send_error(app, m, 3, 4, (uint16_t)meta->aux);
+		break;
+	case DP_PUNT_FRAGMENT:
+		fragment_and_inject(app, m, (uint16_t)meta->aux,
+				    (meta->flags & DP_META_F_PRE_ESP) ? DP_INJECT_LOCAL : DP_INJECT_ROUTE);
+		break;
+	default:
+		rte_pktmbuf_free(m);
+	}
+}
+
+static unsigned drain_punts(struct appliance *app)
+{
+	struct rte_mbuf *pkts[CONTROL_BURST];
+	unsigned total = 0;
+	for (unsigned w = 0; w < app->n_workers; w++) {
+		unsigned n = rte_ring_dequeue_burst(app->workers[w].punt, (void **)pkts, CONTROL_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			handle_punt(app, pkts[i]);
+		total += n;
+	}
+	return total;
+}
+
+/* Static SAs cannot be rekeyed: an expiry is reported; IKE will rekey its own. */
+static unsigned drain_events(struct appliance *app)
+{
+	struct esp_expiry_event ev[32];
+	unsigned n = rte_ring_dequeue_burst_elem(app->events, ev, sizeof(ev[0]), 32, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct sa_record *r = sa_record_by_spi(app, ev[i].spi, ev[i].inbound);
+		if (r == NULL)
+			continue;
+		bool hard = ev[i].kind == ESP_EXPIRY_HARD;
+		*(hard ? &r->expired_hard : &r->expired_soft) = true;
+		LOG_WARN("SA '%s' (spi 0x%08x %s) reached its %s lifetime%s", r->name, r->spi, r->inbound ? "in" : "out",
+			 hard ? "hard" : "soft", hard ? "; it no longer carries traffic" : "");
+	}
+	return n;
+}
+
+void control_loop(struct appliance *app)
+{
+	uint64_t next_timer = 0;
+	while (!app_stop) {
+		unsigned work = drain_punts(app) + drain_events(app);
+		ctl_server_poll(app);
+		uint64_t now = app_now_ms();
+		if (now >= next_timer) {
+			arp_timer(app, now);
+			dp_tables_reclaim();
+			next_timer = now + TIMER_INTERVAL_MS;
+		}
+		if (work == 0)
+			rte_delay_us_sleep(CONTROL_IDLE_US);
+	}
+}

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The commands of the control socket (dpikectl), in text and JSON. */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "appliance.h"
+#include "dataplane/replay.h"
+#include "lib/parse.h"
+
+static void sum_workers(const struct appliance *app, struct dp_worker_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned w = 0; w < app->n_workers; w++) {
+		const struct dp_worker_stats *s = &app->workers[w].stats;
+		t->loops += s->loops;
+		t->idle_loops += s->idle_loops;
+		t->esp_out_packets += s->esp_out_packets;
+		t->esp_in_packets += s->esp_in_packets;
+		t->forwarded += s->forwarded;
+		t->punted += s->punted;
+		t->injected += s->injected;
+		for (int r = 0; r < DP_DROP_MAX; r++)
+			t->drops[r] += s->drops[r];
+		for (int p = 0; p < DP_MAX_PORTS; p++) {
+			t->port[p].rx_packets += s->port[p].rx_packets;
+			t->port[p].rx_bytes += s->port[p].rx_bytes;
+			t->port[p].tx_packets += s->port[p].tx_packets;
+			t->port[p].tx_bytes += s->port[p].tx_bytes;
+		}
+	}
+}
+
+static uint64_t drops_total(const struct dp_worker_stats *s)
+{
+	uint64_t n = 0;
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		if (r != DP_DROP_NAT_KEEPALIVE)
+			n += s->drops[r];
+	return n;
+}
+
+static const char *sa_state(const struct sa_record *r)
+{
+	return r->expired_hard ? "expired" : r->expired_soft ? "rekey-due" : "installed";
+}
+
+static void ts_list_text(const struct cfg_ts_list *l, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < l->n && off < len; i++) {
+		char t[64];
+		ts_format(&l->ts[i], t, sizeof(t));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "", t);
+	}
+}
+
+static void ts_list_json(struct strbuf *o, const struct cfg_ts_list *l)
+{
+	sb_printf(o, "[");
+	for (int i = 0; i < l->n; i++) {
+		char t[64];
+		ts_format(&l->ts[i], t, sizeof(t));
+		sb_json_str(o, t);
+		sb_printf(o, ",");
+	}
+	sb_trim_comma(o);
+	sb_printf(o, "]");
+}
+
+static void cmd_status(struct appliance *app, bool json, struct strbuf *o)
+{
+	long up = (long)(time(NULL) - app->started);
+	if (json) {
+		sb_printf(o, "{\"version\":\"0.1.0\",\"uptime_s\":%ld,\"config\":", up);
+		sb_json_str(o, app->cfg.path);
+		sb_printf(o, ",\"workers\":%u,\"idle_sleep_us\":%u,\"sas\":%d,\"interfaces\":[", app->n_workers,
+			  app->cfg.idle_sleep_us, app->n_sas);
+	} else {
+		sb_printf(o, "dpike 0.1.0, up %lds, config %s\n%u worker(s), idle sleep %u us, %d SA(s)\ninterfaces:\n", up,
+			  app->cfg.path, app->n_workers, app->cfg.idle_sleep_us, app->n_sas);
+	}
+	for (uint16_t i = 0; i < app->n_ports; i++) {
+		const struct app_port *p = &app->ports[i];
+		char ip[16], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		struct rte_eth_link link;
+		format_ipv4(p->addr, ip, sizeof(ip));
+		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		rte_eth_link_get_nowait(p->port_id, &link);
+		if (json)
+			sb_printf(o, "{\"name\":\"%s\",\"port\":%u,\"address\":\"%s/%u\",\"mac\":\"%s\",\"mtu\":%u,\"link\":%s},",
+				  p->name, p->port_id, ip, p->plen, mac, p->mtu, link.link_status ? "true" : "false");
+		else
+			sb_printf(o, "  %-8s port %u  %s/%u  %s  mtu %u  link %s\n", p->name, p->port_id, ip, p->plen, mac,
+				  p->mtu, link.link_status ? "up" : "down");
+	}
+	if (json) {
+		sb_trim_comma(o);
+		sb_printf(o, "]}\n");
+	}
+}
+
+static void stats_ports(struct appliance *app, const struct dp_worker_stats *t, bool json, struct strbuf *o)
+{
+	sb_printf(o, json ? "\"interfaces\":{" : "interfaces:\n");
+	for (uint16_t i = 0; i < app->n_ports; i++) {
+		const struct app_port *p = &app->ports[i];
+		const struct dp_port_stats *s = &t->port[p->port_id];
+		struct rte_eth_stats es;
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(p->port_id, &es);
+		if (json)
+			sb_printf(o,
+				  "\"%s\":{\"rx_packets\":%lu,\"rx_bytes\":%lu,\"tx_packets\":%lu,\"tx_bytes\":%lu,"
+				  "\"rx_missed\":%lu,\"rx_errors\":%lu,\"tx_errors\":%lu},",
+				  p->name, s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes, es.imissed, es.ierrors,
+				  es.oerrors);
+		else
+			sb_printf(o, "  %-8s rx %lu pkts %lu bytes, tx %lu pkts %lu bytes, missed %lu, errors %lu/%lu\n",
+				  p->name, s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes, es.imissed, es.ierrors,
+				  es.oerrors);
+	}
+	if (json) {
+		sb_trim_comma(o);
+		sb_printf(o, "},");
+	}
+}
+
+static void stats_worker(const struct dp_worker_stats *s, const char *name, bool json, struct strbuf *o)
+{
+	if (json) {
+		sb_printf(o,
+			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"esp_out\":%lu,\"esp_in\":%lu,"
+			  "\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"drops\":{",
+			  name, s->loops, s->idle_loops, s->esp_out_packets, s->esp_in_packets, s->forwarded, s->punted,
+			  s->injected);
+		for (int r = 0; r < DP_DROP_MAX; r++)
+			sb_printf(o, "\"%s\":%lu,", dp_drop_names[r], s->drops[r]);
+		sb_trim_comma(o);
+		sb_printf(o, "}},");
+		return;
+	}
+	sb_printf(o, "  %-8s esp out %lu, esp in %lu, forwarded %lu, punted %lu, injected %lu, drops %lu\n", name,
+		  s->esp_out_packets, s->esp_in_packets, s->forwarded, s->punted, s->injected, drops_total(s));
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		if (s->drops[r])
+			sb_printf(o, "           %-24s %lu\n", dp_drop_names[r], s->drops[r]);
+}
+
+static void stats_control(const struct control_stats *c, bool json, struct strbuf *o)
+{
+#define CONTROL_FIELDS(X)                                                                                        \
+	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(icmp_echo_replies)          \
+	X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled) X(fragments_made)          \
+	X(neigh_pending_dropped) X(punts)
+	sb_printf(o, json ? "\"control\":{" : "control:\n");
+#define X(f) sb_printf(o, json ? "\"%s\":%lu," : "  %-24s %lu\n", #f, c->f);
+	CONTROL_FIELDS(X)
+#undef X
+	if (json) {
+		sb_trim_comma(o);
+		sb_printf(o, "}");
+	}
+}
+
+static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
+{
+	struct dp_worker_stats t;
+	sum_workers(app, &t);
+	if (json)
+		sb_printf(o, "{");
+	stats_ports(app, &t, json, o);
+	sb_printf(o, json ? "\"workers\":[" : "workers:\n");
+	for (unsigned w = 0; w < app->n_workers; w++) {
+		char name[24];
+		snprintf(name, sizeof(name), "worker%u", w);
+		stats_worker(&app->workers[w].stats, name, json, o);
+	}
+	if (json) {
+		sb_trim_comma(o);
+		sb_printf(o, "],\"total\":");
+		stats_worker(&t, "total", true, o);
+		sb_trim_comma(o);
+		sb_printf(o, ",");
+	} else {
+		stats_worker(&t, "total", false, o);
+	}
+	stats_control(&app->cstats, json, o);
+	sb_printf(o, json ? "}\n" : "");
+}
+
+static void sa_json(const struct sa_record *r, struct strbuf *o)
+{
+	const struct esp_sa *sa = r->sa;
+	char l[16], rm[16];
+	format_ipv4(r->local, l, sizeof(l));
+	format_ipv4(r->remote, rm, sizeof(rm));
+	sb_printf(o, "{\"name\":");
+	sb_json_str(o, r->name);
+	sb_printf(o,
+		  ",\"source\":\"%s\",\"direction\":\"%s\",\"spi\":\"0x%08x\",\"mode\":\"%s\",\"encap\":%s,\"esn\":%s,"
+		  "\"esp\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\",\"state\":\"%s\",\"packets\":%lu,\"bytes\":%lu,"
+		  "\"replay_drops\":%lu,\"auth_drops\":%lu,",
+		  r->source, r->inbound ? "in" : "out", r->spi, r->tunnel ? "tunnel" : "transport",
+		  r->encap ? "true" : "false", r->esn ? "true" : "false", r->alg->name, l, rm, sa_state(r),
+		  __atomic_load_n(&sa->packets, __ATOMIC_RELAXED), __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED),
+		  __atomic_load_n(&sa->replay_drops, __ATOMIC_RELAXED), __atomic_load_n(&sa->auth_drops, __ATOMIC_RELAXED));
+	if (r->inbound)
+		sb_printf(o, "\"replay_window\":%u,\"highest_seq\":%lu,", r->replay_window,
+			  __atomic_load_n(&sa->replay->top, __ATOMIC_RELAXED));
+	else
+		sb_printf(o, "\"last_seq\":%lu,", __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED));
+	sb_printf(o, "\"local_ts\":");
+	ts_list_json(o, &r->local_ts);
+	sb_printf(o, ",\"remote_ts\":");
+	ts_list_json(o, &r->remote_ts);
+	sb_printf(o, "},");
+}
+
+static void sa_text(const struct sa_record *r, struct strbuf *o)
+{
+	const struct esp_sa *sa = r->sa;
+	char l[16], rm[16], lts[512], rts[512];
+	format_ipv4(r->local, l, sizeof(l));
+	format_ipv4(r->remote, rm, sizeof(rm));
+	ts_list_text(&r->local_ts, lts, sizeof(lts));
+	ts_list_text(&r->remote_ts, rts, sizeof(rts));
+	sb_printf(o, "%s: %s %s, spi 0x%08x, %s%s%s, %s, %s\n  %s %s === %s %s\n", r->name, r->source,
+		  r->inbound ? "in" : "out", r->spi, r->tunnel ? "tunnel" : "transport", r->encap ? ", udp-encap" : "",
+		  r->esn ? ", esn" : "", r->alg->name, sa_state(r), l, lts, rm, rts);
+	sb_printf(o, "  %lu packets, %lu bytes, replay drops %lu, auth drops %lu, %s %lu\n",
+		  __atomic_load_n(&sa->packets, __ATOMIC_RELAXED), __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED),
+		  __atomic_load_n(&sa->replay_drops, __ATOMIC_RELAXED), __atomic_load_n(&sa->auth_drops, __ATOMIC_RELAXED),
+		  r->inbound ? "highest seq" : "last seq",
+		  r->inbound ? __atomic_load_n(&sa->replay->top, __ATOMIC_RELAXED)
+			     : __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED));
+}
+
+static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)
+{
+	sb_printf(o, json ? "{\"sas\":[" : "");
+	for (int i = 0; i < app->n_sas; i++) {
+		if (json)
+			sa_json(&app->sas[i], o);
+		else
+			sa_text(&app->sas[i], o);
+	}
+	if (json) {
+		sb_trim_comma(o);
+		sb_printf(o, "]}\n");
+	} else if (app->n_sas == 0) {
+		sb_printf(o, "no SAs\n");
+	}
+}
+
+int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(struct appliance *, bool, struct strbuf *);
+	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas } };
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		if (argc > 1) {
+			sb_printf(o, "%s takes no arguments\n", argv[0]);
+			return -1;
+		}
+		cmds[i].fn(app, json, o);
+		return 0;
+	}
+	sb_printf(o, "unknown command '%s' (status, stats, list-sas)\n", argv[0]);
+	return -1;
+}

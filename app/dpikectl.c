@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpikectl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARGS]
+ * Talks to a running dpike over its control socket. Exit status: 0 success,
+ * 1 the appliance refused the request, 2 usage or connection error.
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/dpike/dpike.sock"
+#define REPLY_TIMEOUT_S 10
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: dpikectl [-s SOCKET | -c CONFIG] [--json] COMMAND\n"
+		   "commands:\n"
+		   "  status     version, uptime, workers, interfaces\n"
+		   "  stats      counters per interface, per worker, per drop reason, control core\n"
+		   "  list-sas   installed SAs with their counters\n"
+		   "The socket is -s, else the ctl_socket of -c CONFIG, else " DEFAULT_SOCKET ".\n");
+}
+
+static int socket_from_config(const char *file, char *out, size_t len)
+{
+	config_t c;
+	const char *v = NULL;
+	config_init(&c);
+	if (config_read_file(&c, file) != CONFIG_TRUE) {
+		fprintf(stderr, "dpikectl: %s:%d: %s\n", file, config_error_line(&c),
+			config_error_text(&c) ? config_error_text(&c) : "cannot read the file");
+		config_destroy(&c);
+		return -1;
+	}
+	if (!config_lookup_string(&c, "ctl_socket", &v))
+		v = DEFAULT_SOCKET;
+	snprintf(out, len, "%s", v);
+	config_destroy(&c);
+	return 0;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "dpikectl: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "dpikectl: cannot connect to %s: %s (is dpike running?)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_request(int fd, int argc, char **argv, bool json)
+{
+	char req[4096];
+	size_t len = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strchr(argv[i], '\n') || len + strlen(argv[i]) + 2 >= sizeof(req) - 8) {
+			fprintf(stderr, "dpikectl: invalid argument\n");
+			return -1;
+		}
+		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s\n", argv[i]);
+	}
+	len += (size_t)snprintf(req + len, sizeof(req) - len, "%s\n", json ? "--json\n" : "");
+	return write(fd, req, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* Prints the reply body; returns 0 for OK, 1 for ERR, 2 when the reply is cut short. */
+static int read_reply(int fd)
+{
+	char buf[65536];
+	size_t len = 0;
+	ssize_t n;
+	char *body = NULL;
+	int status = -1;
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (status < 0 && (body = strchr(buf, '\n')) != NULL) {
+			status = strncmp(buf, "OK\n", 3) == 0 ? 0 : 1;
+			body++;
+		}
+		if (status >= 0) {
+			fputs(body, status ? stderr : stdout);
+			len = 0;
+			body = buf;
+		}
+	}
+	if (status < 0) {
+		fprintf(stderr, "dpikectl: no complete reply from dpike\n");
+		return 2;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	char path[108] = DEFAULT_SOCKET;
+	bool json = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if ((strcmp(argv[i], "-s") == 0) && i + 1 < argc) {
+			snprintf(path, sizeof(path), "%s", argv[++i]);
+		} else if ((strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+			if (socket_from_config(argv[++i], path, sizeof(path)) < 0)
+				return 2;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	int nargs = 0;
+	char *args[16];
+	for (; i < argc && nargs < 16; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			args[nargs++] = argv[i];
+	}
+	if (nargs == 0) {
+		usage(stderr);
+		return 2;
+	}
+	int fd = connect_to(path);
+	if (fd < 0)
+		return 2;
+	int rc = send_request(fd, nargs, args, json) == 0 ? read_reply(fd) : 2;
+	close(fd);
+	return rc;
+}

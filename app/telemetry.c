@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The same counters as dpikectl, through DPDK telemetry (dpdk-telemetry.py): /dpike/stats, /dpike/sas. */
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "appliance.h"
+
+static struct appliance *tel_app;
+
+static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	struct dp_worker_stats t;
+	memset(&t, 0, sizeof(t));
+	for (unsigned w = 0; w < tel_app->n_workers; w++) {
+		const struct dp_worker_stats *s = &tel_app->workers[w].stats;
+		t.esp_in_packets += s->esp_in_packets;
+		t.esp_out_packets += s->esp_out_packets;
+		t.forwarded += s->forwarded;
+		t.punted += s->punted;
+		for (int r = 0; r < DP_DROP_MAX; r++)
+			t.drops[r] += s->drops[r];
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "esp_in", t.esp_in_packets);
+	rte_tel_data_add_dict_u64(d, "esp_out", t.esp_out_packets);
+	rte_tel_data_add_dict_u64(d, "forwarded", t.forwarded);
+	rte_tel_data_add_dict_u64(d, "punted", t.punted);
+	for (int r = 0; r < DP_DROP_MAX; r++) {
+		char name[64];
+		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[r]);
+		rte_tel_data_add_dict_u64(d, name, t.drops[r]);
+	}
+	return 0;
+}
+
+static int tel_sas(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (int i = 0; i < tel_app->n_sas && i < RTE_TEL_MAX_DICT_ENTRIES; i++) {
+		const struct sa_record *r = &tel_app->sas[i];
+		rte_tel_data_add_dict_u64(d, r->name, __atomic_load_n(&r->sa->packets, __ATOMIC_RELAXED));
+	}
+	return 0;
+}
+
+int telemetry_register(struct appliance *app)
+{
+	tel_app = app;
+	if (rte_telemetry_register_cmd("/dpike/stats", tel_stats, "dpike dataplane totals and drops by reason") != 0 ||
+	    rte_telemetry_register_cmd("/dpike/sas", tel_sas, "dpike SAs: packets per SA name") != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "cfg_reader.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/parse.h"
+
+int cfg_fail(struct cfg_reader *r, const config_setting_t *s, const char *fmt, ...)
+{
+	if (r->err[0] != '\0')
+		return -1;
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	int line = s ? (int)config_setting_source_line(s) : 0;
+	int n = snprintf(r->err, CFG_ERR_MAX, "%s:%d: ", file ? file : r->file, line);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, CFG_ERR_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *setting_label(const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	return name ? name : "entry";
+}
+
+int cfg_check_keys(struct cfg_reader *r, const config_setting_t *group, const char *const allowed[])
+{
+	if (!config_setting_is_group(group))
+		return cfg_fail(r, group, "'%s' must be a group { ... }", setting_label(group));
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(m);
+		bool ok = false;
+		for (int k = 0; allowed[k] && !ok; k++)
+			ok = strcmp(name, allowed[k]) == 0;
+		if (!ok)
+			return cfg_fail(r, m, "unknown key '%s'", name);
+	}
+	return 0;
+}
+
+static const config_setting_t *member(struct cfg_reader *r, const config_setting_t *g, const char *key,
+				      bool required, int *rc)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	*rc = 0;
+	if (s == NULL && required)
+		*rc = cfg_fail(r, g, "missing required key '%s'", key);
+	return s;
+}
+
+int cfg_get_string(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		   char *out, size_t len)
+{
+	int rc;
+	const config_setting_t *s = member(r, g, key, required, &rc);
+	if (s == NULL)
+		return rc;
+	const char *v = config_setting_get_string(s);
+	if (v == NULL)
+		return cfg_fail(r, s, "'%s' must be a string", key);
+	if (strlen(v) >= len)
+		return cfg_fail(r, s, "'%s' is too long (at most %zu characters)", key, len - 1);
+	strcpy(out, v);
+	return 1;
+}
+
+int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *key, bool *out)
+{
+	int rc;
+	const config_setting_t *s = member(r, g, key, false, &rc);
+	if (s == NULL)
+		return rc;
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		*out = config_setting_get_bool(s);
+		return 1;
+	}
+	const char *v = config_setting_get_string(s);
+	if (v && (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)) {
+		*out = v[0] == 'y';
+		return 1;
+	}
+	return cfg_fail(r, s, "'%s' must be true/false or \"yes\"/\"no\"", key);
+}
+
+int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		 uint64_t max, uint64_t *out)
+{
+	int rc;
+	const config_setting_t *s = member(r, g, key, required, &rc);
+	if (s == NULL)
+		return rc;
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return cfg_fail(r, s, "'%s' must be an integer", key);
+	long long v = config_setting_get_int64(s);
+	if (v < 0 || (uint64_t)v > max)
+		return cfg_fail(r, s, "'%s' must be between 0 and %llu", key, (unsigned long long)max);
+	*out = (uint64_t)v;
+	return 1;
+}
+
+static int get_scaled(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out,
+		      bool (*parse)(const char *, uint64_t *), const char *what)
+{
+	int rc;
+	const config_setting_t *s = member(r, g, key, false, &rc);
+	if (s == NULL)
+		return rc;
+	int t = config_setting_type(s);
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		return cfg_get_uint(r, g, key, false, UINT64_MAX, out);
+	const char *v = config_setting_get_string(s);
+	if (v == NULL || !parse(v, out))
+		return cfg_fail(r, s, "'%s' must be %s", key, what);
+	return 1;
+}
+
+int cfg_get_duration(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out)
+{
+	return get_scaled(r, g, key, out, parse_duration, "a time such as 30, \"30s\", \"5m\", \"4h\" or \"1d\"");
+}
+
+int cfg_get_count(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out)
+{
+	return get_scaled(r, g, key, out, parse_count, "a count such as 1000 or \"4k\", \"100m\", \"1g\"");
+}
+
+int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		    char *out, size_t len, int n_max, int *n)
+{
+	int rc;
+	const config_setting_t *s = member(r, g, key, required, &rc);
+	*n = 0;
+	if (s == NULL)
+		return rc;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return cfg_get_string(r, g, key, true, out, len) < 0 ? -1 : (*n = 1);
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return cfg_fail(r, s, "'%s' must be a string or a list of strings", key);
+	int count = config_setting_length(s);
+	if (count > n_max)
+		return cfg_fail(r, s, "'%s' has %d entries, at most %d are allowed", key, count, n_max);
+	if (count == 0 && required)
+		return cfg_fail(r, s, "'%s' must not be empty", key);
+	for (int i = 0; i < count; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		if (v == NULL)
+			return cfg_fail(r, s, "'%s' must hold strings only", key);
+		if (strlen(v) >= len)
+			return cfg_fail(r, s, "'%s' entry '%s' is too long", key, v);
+		strcpy(out + (size_t)i * len, v);
+	}
+	*n = count;
+	return 1;
+}
+
+int cfg_get_ts_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		    struct cfg_ts_list *out)
+{
+	char text[CFG_MAX_TS][96];
+	int n;
+	int rc = cfg_get_strings(r, g, key, required, &text[0][0], sizeof(text[0]), CFG_MAX_TS, &n);
+	if (rc <= 0)
+		return rc;
+	for (int i = 0; i < n; i++)
+		if (!ts_parse(text[i], &out->ts[i]))
+			return cfg_fail(r, config_setting_get_member(g, key),
+					"'%s': '%s' is not a traffic selector (a.b.c.d/len[proto/port])", key,
+					text[i]);
+	out->n = n;
+	return 1;
+}
+
+const config_setting_t *cfg_get_list(struct cfg_reader *r, const config_setting_t *g, const char *key,
+				     int *err)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	*err = 0;
+	if (s && !config_setting_is_list(s) && !config_setting_is_array(s)) {
+		*err = cfg_fail(r, s, "'%s' must be a list ( ... )", key);
+		return NULL;
+	}
+	return s;
+}

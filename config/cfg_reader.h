@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Typed, validating access to libconfig settings. Every failure records
+ * "FILE:LINE: reason" once and returns -1, so section parsers stay linear.
+ */
+#ifndef DPIKE_CONFIG_CFG_READER_H
+#define DPIKE_CONFIG_CFG_READER_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct cfg_reader {
+	const char *file;
+	char *err;
+};
+
+int cfg_fail(struct cfg_reader *r, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Refuses any member of group whose name is not in allowed (NULL-terminated). */
+int cfg_check_keys(struct cfg_reader *r, const config_setting_t *group, const char *const allowed[]);
+/* Each getter returns 1 when the key was present and valid, 0 when absent and optional, -1 on error. */
+int cfg_get_string(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		   char *out, size_t len);
+int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *key, bool *out);
+int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		 uint64_t max, uint64_t *out);
+int cfg_get_duration(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out);
+int cfg_get_count(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out);
+/* A string or an array of strings, into a fixed table of n_max strings of len bytes each. */
+int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		    char *out, size_t len, int n_max, int *n);
+int cfg_get_ts_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		    struct cfg_ts_list *out);
+/* A member that must be a list or array of groups; NULL with no error when absent. */
+const config_setting_t *cfg_get_list(struct cfg_reader *r, const config_setting_t *g, const char *key,
+				     int *err);
+
+int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg);
+int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg);
+
+#endif

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Top-level sections of the appliance configuration: globals, interfaces, routing, static SAs. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_reader.h"
+#include "dataplane/esp_algo.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define DEFAULT_CTL_SOCKET "/run/dpike/dpike.sock"
+
+static const char *const top_keys[] = { "log_level", "ctl_socket", "workers", "interfaces", "neighbours",
+					"routes", "static_sas", "shunts", "connections", "secrets", NULL };
+
+int config_iface_by_name(const struct dpike_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		if (strcmp(cfg->ifaces[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Allocates a zeroed array for a list section; returns the element count or -1. */
+static int alloc_section(struct cfg_reader *r, const config_setting_t *root, const char *key,
+			 size_t elem_size, void **out, const config_setting_t **list)
+{
+	int err;
+	*list = cfg_get_list(r, root, key, &err);
+	*out = NULL;
+	if (err || *list == NULL)
+		return err ? -1 : 0;
+	int n = config_setting_length(*list);
+	*out = calloc((size_t)n + 1, elem_size);
+	if (*out == NULL)
+		return cfg_fail(r, *list, "out of memory");
+	return n;
+}
+
+static int parse_iface_ref(struct cfg_reader *r, const struct dpike_config *cfg, const config_setting_t *g,
+			   bool required, int *iface)
+{
+	char name[CFG_NAME_MAX];
+	int rc = cfg_get_string(r, g, "interface", required, name, sizeof(name));
+	*iface = -1;
+	if (rc <= 0)
+		return rc;
+	*iface = config_iface_by_name(cfg, name);
+	if (*iface < 0)
+		return cfg_fail(r, config_setting_get_member(g, "interface"), "unknown interface '%s'", name);
+	return 1;
+}
+
+static int parse_ipv4_key(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+			  uint32_t *addr)
+{
+	char text[64];
+	int rc = cfg_get_string(r, g, key, required, text, sizeof(text));
+	if (rc <= 0)
+		return rc;
+	if (!parse_ipv4(text, addr))
+		return cfg_fail(r, config_setting_get_member(g, key), "'%s': '%s' is not an IPv4 address", key,
+				text);
+	return 1;
+}
+
+static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	char level[16] = "info";
+	if (cfg_get_string(r, root, "log_level", false, level, sizeof(level)) < 0)
+		return -1;
+	cfg->log_level = log_level_parse(level);
+	if (cfg->log_level < 0)
+		return cfg_fail(r, config_setting_get_member(root, "log_level"),
+				"log_level must be \"error\", \"warning\", \"info\" or \"debug\"");
+	strcpy(cfg->ctl_socket, DEFAULT_CTL_SOCKET);
+	if (cfg_get_string(r, root, "ctl_socket", false, cfg->ctl_socket, sizeof(cfg->ctl_socket)) < 0)
+		return -1;
+	cfg->burst_size = 32;
+	const config_setting_t *w = config_setting_get_member(root, "workers");
+	if (w == NULL)
+		return 0;
+	static const char *const keys[] = { "idle_sleep_us", "burst_size", NULL };
+	uint64_t v;
+	if (cfg_check_keys(r, w, keys) < 0)
+		return -1;
+	int rc = cfg_get_uint(r, w, "idle_sleep_us", false, 1000000, &v);
+	if (rc < 0)
+		return -1;
+	cfg->idle_sleep_us = rc ? (uint32_t)v : 0;
+	rc = cfg_get_uint(r, w, "burst_size", false, 64, &v);
+	if (rc < 0)
+		return -1;
+	if (rc && v < 1)
+		return cfg_fail(r, config_setting_get_member(w, "burst_size"), "burst_size must be 1 to 64");
+	if (rc)
+		cfg->burst_size = (uint32_t)v;
+	return 0;
+}
+
+static int parse_interface(struct cfg_reader *r, const config_setting_t *g, struct dpike_config *cfg, int idx)
+{
+	static const char *const keys[] = { "name", "device", "args", "address", "mtu", NULL };
+	struct cfg_interface *i = &cfg->ifaces[idx];
+	char addr[64];
+	uint64_t mtu = 1500;
+	i->line = config_setting_source_line(g);
+	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, i->name, sizeof(i->name)) < 0 ||
+	    cfg_get_string(r, g, "device", true, i->device, sizeof(i->device)) < 0 ||
+	    cfg_get_string(r, g, "args", false, i->args, sizeof(i->args)) < 0 ||
+	    cfg_get_string(r, g, "address", true, addr, sizeof(addr)) < 0 ||
+	    cfg_get_uint(r, g, "mtu", false, 9000, &mtu) < 0)
+		return -1;
+	if (!parse_ipv4_prefix(addr, &i->addr, &i->plen, true) || i->plen == 0 || i->plen > 30)
+		return cfg_fail(r, config_setting_get_member(g, "address"),
+				"address '%s' must be an IPv4 address with a prefix length 1-30, e.g. 192.0.2.1/24",
+				addr);
+	if (mtu < 576)
+		return cfg_fail(r, config_setting_get_member(g, "mtu"), "mtu must be 576 to 9000");
+	i->mtu = (uint16_t)mtu;
+	for (int k = 0; k < idx; k++) {
+		if (strcmp(cfg->ifaces[k].name, i->name) == 0)
+			return cfg_fail(r, g, "interface name '%s' is used twice", i->name);
+		if (strcmp(cfg->ifaces[k].device, i->device) == 0)
+			return cfg_fail(r, g, "device '%s' is used twice", i->device);
+	}
+	return 0;
+}
+
+static int parse_interfaces(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	int err;
+	const config_setting_t *list = cfg_get_list(r, root, "interfaces", &err);
+	if (err)
+		return -1;
+	if (list == NULL || config_setting_length(list) == 0)
+		return cfg_fail(r, list ? list : root, "at least one interface is required in 'interfaces'");
+	if (config_setting_length(list) > CFG_MAX_INTERFACES)
+		return cfg_fail(r, list, "at most %d interfaces are supported", CFG_MAX_INTERFACES);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		if (parse_interface(r, config_setting_get_elem(list, (unsigned)i), cfg, i) < 0)
+			return -1;
+		cfg->n_ifaces++;
+	}
+	return 0;
+}
+
+static int parse_neighbours(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	static const char *const keys[] = { "interface", "ip", "mac", NULL };
+	const config_setting_t *list;
+	int n = alloc_section(r, root, "neighbours", sizeof(struct cfg_neighbour), (void **)&cfg->neighbours, &list);
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)k);
+		struct cfg_neighbour *nb = &cfg->neighbours[k];
+		char mac[32];
+		if (cfg_check_keys(r, g, keys) < 0 || parse_iface_ref(r, cfg, g, true, &nb->iface) < 0 ||
+		    parse_ipv4_key(r, g, "ip", true, &nb->ip) < 0 ||
+		    cfg_get_string(r, g, "mac", true, mac, sizeof(mac)) < 0)
+			return -1;
+		if (!parse_mac(mac, nb->mac))
+			return cfg_fail(r, config_setting_get_member(g, "mac"),
+					"mac '%s' must be six hex octets like 02:00:00:00:01:01", mac);
+	}
+	cfg->n_neighbours = n < 0 ? 0 : n;
+	return n < 0 ? -1 : 0;
+}
+
+static int parse_routes(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	static const char *const keys[] = { "prefix", "via", "interface", NULL };
+	const config_setting_t *list;
+	int n = alloc_section(r, root, "routes", sizeof(struct cfg_route), (void **)&cfg->routes, &list);
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)k);
+		struct cfg_route *rt = &cfg->routes[k];
+		char prefix[64];
+		if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "prefix", true, prefix, sizeof(prefix)) < 0 ||
+		    parse_ipv4_key(r, g, "via", false, &rt->via) < 0 || parse_iface_ref(r, cfg, g, false, &rt->iface) < 0)
+			return -1;
+		if (!parse_ipv4_prefix(prefix, &rt->prefix, &rt->plen, false))
+			return cfg_fail(r, config_setting_get_member(g, "prefix"),
+					"prefix '%s' must be a network such as 10.1.0.0/16 (host bits zero)", prefix);
+		if (rt->via == 0 && rt->iface < 0)
+			return cfg_fail(r, g, "a route needs 'via', 'interface' or both");
+		if (rt->iface < 0) {
+			for (int i = 0; i < cfg->n_ifaces; i++) {
+				uint32_t m = prefix_mask(cfg->ifaces[i].plen);
+				if ((rt->via & m) == (cfg->ifaces[i].addr & m))
+					rt->iface = i;
+			}
+			if (rt->iface < 0)
+				return cfg_fail(r, config_setting_get_member(g, "via"),
+						"next hop is on no interface's network; name the 'interface'");
+		}
+	}
+	cfg->n_routes = n < 0 ? 0 : n;
+	return n < 0 ? -1 : 0;
+}
+
+static int parse_sa_keying(struct cfg_reader *r, const config_setting_t *g, struct cfg_static_sa *sa)
+{
+	char esp[64], key[2 * CFG_MAX_KEY + 8];
+	if (cfg_get_string(r, g, "esp", true, esp, sizeof(esp)) < 0 ||
+	    cfg_get_string(r, g, "key", true, key, sizeof(key)) < 0)
+		return -1;
+	sa->alg = esp_algo_parse(esp);
+	if (sa->alg < 0)
+		return cfg_fail(r, config_setting_get_member(g, "esp"),
+				"unsupported esp '%s' (use aes128gcm16, aes256gcm16, aes128-sha256, aes256-sha256, "
+				"aes128-sha1, aes256-sha1 or chacha20poly1305)",
+				esp);
+	sa->key_len = parse_hex(key, sa->key, sizeof(sa->key));
+	int want = esp_algo_key_len(&esp_algos[sa->alg]);
+	if (sa->key_len != want)
+		return cfg_fail(r, config_setting_get_member(g, "key"),
+				"key for %s must be %d bytes of hex (%s), got %s", esp_algos[sa->alg].name, want,
+				esp_algos[sa->alg].salt_len ? "key then 4-byte salt" : "encryption key then integrity key",
+				sa->key_len < 0 ? "invalid hex" : "a different length");
+	return 0;
+}
+
+static int parse_sa_limits(struct cfg_reader *r, const config_setting_t *g, struct cfg_static_sa *sa)
+{
+	uint64_t v = 32;
+	int rc = cfg_get_uint(r, g, "replay_window", false, 4096, &v);
+	if (rc < 0)
+		return -1;
+	sa->replay_window = (uint32_t)v;
+	return cfg_get_count(r, g, "life_bytes", &sa->life_bytes) < 0 ||
+			       cfg_get_count(r, g, "life_packets", &sa->life_packets) < 0 ||
+			       cfg_get_count(r, g, "rekey_bytes", &sa->rekey_bytes) < 0 ||
+			       cfg_get_count(r, g, "rekey_packets", &sa->rekey_packets) < 0
+		       ? -1
+		       : 0;
+}
+
+static int parse_sa_endpoints(struct cfg_reader *r, const config_setting_t *g, struct cfg_static_sa *sa)
+{
+	uint64_t lp = 4500, rp = 4500;
+	if (parse_ipv4_key(r, g, "local", true, &sa->local) < 0 || parse_ipv4_key(r, g, "remote", true, &sa->remote) < 0 ||
+	    cfg_get_bool(r, g, "encap", &sa->encap) < 0 || cfg_get_uint(r, g, "local_port", false, 65535, &lp) < 0 ||
+	    cfg_get_uint(r, g, "remote_port", false, 65535, &rp) < 0)
+		return -1;
+	sa->local_port = (uint16_t)lp;
+	sa->remote_port = (uint16_t)rp;
+	return 0;
+}
+
+static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, struct dpike_config *cfg, int idx)
+{
+	static const char *const keys[] = { "name", "direction", "spi", "mode", "encap", "esn", "local", "remote",
+					    "local_port", "remote_port", "esp", "key", "replay_window", "local_ts",
+					    "remote_ts", "life_bytes", "life_packets", "rekey_bytes", "rekey_packets",
+					    NULL };
+	struct cfg_static_sa *sa = &cfg->static_sas[idx];
+	char dir[8], mode[16] = "tunnel";
+	uint64_t spi;
+	sa->line = config_setting_source_line(g);
+	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, sa->name, sizeof(sa->name)) < 0 ||
+	    cfg_get_string(r, g, "direction", true, dir, sizeof(dir)) < 0 ||
+	    cfg_get_uint(r, g, "spi", true, UINT32_MAX, &spi) < 0 ||
+	    cfg_get_string(r, g, "mode", false, mode, sizeof(mode)) < 0 || cfg_get_bool(r, g, "esn", &sa->esn) < 0 ||
+	    parse_sa_endpoints(r, g, sa) < 0 || parse_sa_keying(r, g, sa) < 0 || parse_sa_limits(r, g, sa) < 0 ||
+	    cfg_get_ts_list(r, g, "local_ts", true, &sa->local_ts) < 0 ||
+	    cfg_get_ts_list(r, g, "remote_ts", true, &sa->remote_ts) < 0)
+		return -1;
+	if (strcmp(dir, "in") != 0 && strcmp(dir, "out") != 0)
+		return cfg_fail(r, config_setting_get_member(g, "direction"), "direction must be \"in\" or \"out\"");
+	sa->inbound = dir[0] == 'i';
+	if (spi < 256)
+		return cfg_fail(r, config_setting_get_member(g, "spi"), "spi values 0-255 are reserved (RFC 4303)");
+	sa->spi = (uint32_t)spi;
+	if (strcmp(mode, "tunnel") != 0 && strcmp(mode, "transport") != 0)
+		return cfg_fail(r, config_setting_get_member(g, "mode"), "mode must be \"tunnel\" or \"transport\"");
+	sa->mode = mode[1] == 'u' ? IPSEC_MODE_TUNNEL : IPSEC_MODE_TRANSPORT;
+	for (int k = 0; k < idx; k++) {
+		if (strcmp(cfg->static_sas[k].name, sa->name) == 0)
+			return cfg_fail(r, g, "static SA name '%s' is used twice", sa->name);
+		if (cfg->static_sas[k].inbound && sa->inbound && cfg->static_sas[k].spi == sa->spi)
+			return cfg_fail(r, g, "inbound spi 0x%08x is used twice", sa->spi);
+	}
+	return 0;
+}
+
+static int parse_static_sas(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	const config_setting_t *list;
+	int n = alloc_section(r, root, "static_sas", sizeof(struct cfg_static_sa), (void **)&cfg->static_sas, &list);
+	for (int k = 0; k < n; k++) {
+		if (parse_static_sa(r, config_setting_get_elem(list, (unsigned)k), cfg, k) < 0)
+			return -1;
+		cfg->n_static_sas++;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+static int parse_shunts(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", NULL };
+	const config_setting_t *list;
+	int n = alloc_section(r, root, "shunts", sizeof(struct cfg_shunt), (void **)&cfg->shunts, &list);
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)k);
+		struct cfg_shunt *s = &cfg->shunts[k];
+		char mode[8];
+		if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, s->name, sizeof(s->name)) < 0 ||
+		    cfg_get_string(r, g, "mode", true, mode, sizeof(mode)) < 0 ||
+		    cfg_get_ts_list(r, g, "local_ts", true, &s->local_ts) < 0 ||
+		    cfg_get_ts_list(r, g, "remote_ts", true, &s->remote_ts) < 0)
+			return -1;
+		if (strcmp(mode, "pass") != 0 && strcmp(mode, "drop") != 0)
+			return cfg_fail(r, config_setting_get_member(g, "mode"), "shunt mode must be \"pass\" or \"drop\"");
+		s->action = mode[0] == 'p' ? SHUNT_PASS : SHUNT_DROP;
+		cfg->n_shunts++;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+static int parse_root(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	int err;
+	const config_setting_t *conns, *secrets;
+	if (cfg_check_keys(r, root, top_keys) < 0 || parse_globals(r, root, cfg) < 0 ||
+	    parse_interfaces(r, root, cfg) < 0 || parse_neighbours(r, root, cfg) < 0 || parse_routes(r, root, cfg) < 0 ||
+	    parse_static_sas(r, root, cfg) < 0 || parse_shunts(r, root, cfg) < 0)
+		return -1;
+	if ((conns = cfg_get_list(r, root, "connections", &err)) == NULL && err)
+		return -1;
+	if (conns && cfg_parse_connections(r, conns, cfg) < 0)
+		return -1;
+	if ((secrets = cfg_get_list(r, root, "secrets", &err)) == NULL && err)
+		return -1;
+	return secrets ? cfg_parse_secrets(r, secrets, cfg) : 0;
+}
+
+int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX])
+{
+	config_t lc;
+	struct cfg_reader r = { .file = path, .err = err };
+	memset(cfg, 0, sizeof(*cfg));
+	err[0] = '\0';
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	config_init(&lc);
+	int rc = -1;
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			snprintf(err, CFG_ERR_MAX, "%s:0: cannot read the file", path);
+		else
+			snprintf(err, CFG_ERR_MAX, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
+				 config_error_line(&lc), config_error_text(&lc));
+	} else {
+		rc = parse_root(&r, config_root_setting(&lc), cfg);
+	}
+	config_destroy(&lc);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+void config_free(struct dpike_config *cfg)
+{
+	for (int i = 0; i < cfg->n_connections; i++)
+		free(cfg->connections[i].children);
+	for (int i = 0; cfg->secrets && i <= cfg->n_secrets; i++)
+		explicit_bzero(cfg->secrets[i].secret, sizeof(cfg->secrets[i].secret));
+	for (int i = 0; cfg->static_sas && i <= cfg->n_static_sas; i++)
+		explicit_bzero(cfg->static_sas[i].key, sizeof(cfg->static_sas[i].key));
+	free(cfg->neighbours);
+	free(cfg->routes);
+	free(cfg->static_sas);
+	free(cfg->shunts);
+	free(cfg->connections);
+	free(cfg->secrets);
+	cfg->neighbours = NULL;
+	cfg->routes = NULL;
+	cfg->static_sas = NULL;
+	cfg->shunts = NULL;
+	cfg->connections = NULL;
+	cfg->secrets = NULL;
+	cfg->n_connections = cfg->n_secrets = cfg->n_static_sas = 0;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The appliance configuration: one libconfig file whose connection keys follow
+ * strongSwan's swanctl.conf. Parsing validates everything; the rest of dpike only
+ * ever sees a complete, consistent struct dpike_config.
+ */
+#ifndef DPIKE_CONFIG_H
+#define DPIKE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/ts.h"
+
+#define CFG_NAME_MAX 64
+#define CFG_MAX_INTERFACES 16
+#define CFG_MAX_TS 16
+#define CFG_MAX_ADDRS 8
+#define CFG_MAX_PROPOSALS 16
+#define CFG_MAX_KEY 64
+#define CFG_ERR_MAX 512
+
+struct cfg_interface {
+	char name[CFG_NAME_MAX];
+	char device[CFG_NAME_MAX];
+	char args[256];
+	uint32_t addr;
+	uint8_t plen;
+	uint16_t mtu;
+	int line;
+};
+
+struct cfg_neighbour {
+	int iface;
+	uint32_t ip;
+	uint8_t mac[6];
+};
+
+struct cfg_route {
+	uint32_t prefix;
+	uint8_t plen;
+	uint32_t via; /* 0: directly connected on iface */
+	int iface;
+};
+
+enum ipsec_mode { IPSEC_MODE_TUNNEL, IPSEC_MODE_TRANSPORT };
+
+struct cfg_ts_list {
+	int n;
+	struct traffic_selector ts[CFG_MAX_TS];
+};
+
+struct cfg_static_sa {
+	char name[CFG_NAME_MAX];
+	bool inbound;
+	uint32_t spi;
+	enum ipsec_mode mode;
+	bool encap;
+	bool esn;
+	uint32_t local, remote;
+	uint16_t local_port, remote_port; /* UDP ports when encap */
+	int alg; /* index into esp_algos */
+	uint8_t key[CFG_MAX_KEY];
+	int key_len;
+	uint32_t replay_window;
+	uint64_t life_bytes, life_packets, rekey_bytes, rekey_packets;
+	struct cfg_ts_list local_ts, remote_ts;
+	int line;
+};
+
+enum shunt_action { SHUNT_PASS, SHUNT_DROP };
+
+struct cfg_shunt {
+	char name[CFG_NAME_MAX];
+	enum shunt_action action;
+	struct cfg_ts_list local_ts, remote_ts;
+};
+
+enum auth_method { AUTH_NONE, AUTH_PSK, AUTH_PUBKEY };
+enum start_action { START_NONE, START_TRAP, START_START };
+enum dpd_action { DPD_CLEAR, DPD_TRAP, DPD_RESTART };
+
+struct cfg_auth {
+	enum auth_method auth;
+	char id[256];
+	char certs[4][256];
+	int n_certs;
+	char cacerts[4][256];
+	int n_cacerts;
+};
+
+struct cfg_child {
+	char name[CFG_NAME_MAX];
+	enum ipsec_mode mode;
+	struct cfg_ts_list local_ts, remote_ts;
+	char esp_proposals[CFG_MAX_PROPOSALS][128];
+	int n_esp_proposals;
+	uint64_t rekey_time, life_time, rand_time;
+	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
+	enum start_action start_action;
+	enum dpd_action dpd_action;
+	uint32_t replay_window;
+};
+
+struct cfg_connection {
+	char name[CFG_NAME_MAX];
+	int version; /* 0: either (responder), 1, 2 */
+	char local_addrs[CFG_MAX_ADDRS][64];
+	int n_local_addrs;
+	char remote_addrs[CFG_MAX_ADDRS][64];
+	int n_remote_addrs;
+	uint16_t local_port, remote_port;
+	char proposals[CFG_MAX_PROPOSALS][128];
+	int n_proposals;
+	bool aggressive, encap, mobike;
+	uint64_t rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout;
+	int keyingtries;
+	struct cfg_auth local, remote;
+	struct cfg_child *children;
+	int n_children;
+};
+
+struct cfg_secret {
+	enum { SECRET_IKE, SECRET_PRIVATE } type;
+	char ids[8][256];
+	int n_ids;
+	uint8_t secret[256];
+	int secret_len;
+	char file[256];
+};
+
+struct dpike_config {
+	char path[256];
+	int log_level;
+	char ctl_socket[108];
+	uint32_t idle_sleep_us;
+	uint32_t burst_size;
+	struct cfg_interface ifaces[CFG_MAX_INTERFACES];
+	int n_ifaces;
+	struct cfg_neighbour *neighbours;
+	int n_neighbours;
+	struct cfg_route *routes;
+	int n_routes;
+	struct cfg_static_sa *static_sas;
+	int n_static_sas;
+	struct cfg_shunt *shunts;
+	int n_shunts;
+	struct cfg_connection *connections;
+	int n_connections;
+	struct cfg_secret *secrets;
+	int n_secrets;
+};
+
+/*
+ * Loads and validates path. On failure returns -1 and writes "FILE:LINE: reason"
+ * into err; the config is left empty.
+ */
+int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX]);
+void config_free(struct dpike_config *cfg);
+int config_iface_by_name(const struct dpike_config *cfg, const char *name);
+
+#endif

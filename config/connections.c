@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The IKE sections: connections with their children (swanctl.conf names), and secrets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_reader.h"
+#include "ike/proposal.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+static int parse_enum(struct cfg_reader *r, const config_setting_t *g, const char *key, const char *const names[],
+		      int *out)
+{
+	char v[32];
+	int rc = cfg_get_string(r, g, key, false, v, sizeof(v));
+	if (rc <= 0)
+		return rc;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+	char allowed[256] = "";
+	for (int i = 0; names[i]; i++)
+		snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s\"%s\"", i ? ", " : "",
+			 names[i]);
+	return cfg_fail(r, config_setting_get_member(g, key), "%s must be one of %s", key, allowed);
+}
+
+static int check_proposals(struct cfg_reader *r, const config_setting_t *g, const char *key,
+			   char props[][128], int n, enum proposal_kind kind)
+{
+	for (int i = 0; i < n; i++) {
+		struct proposal p;
+		char why[128];
+		if (strcmp(props[i], "default") == 0)
+			continue;
+		if (!proposal_parse(props[i], kind, false, &p, why, sizeof(why)))
+			return cfg_fail(r, config_setting_get_member(g, key), "%s '%s': %s", key, props[i], why);
+	}
+	return 0;
+}
+
+static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const char *key, struct cfg_auth *a)
+{
+	static const char *const keys[] = { "auth", "id", "certs", "cacerts", NULL };
+	static const char *const methods[] = { "", "psk", "pubkey", NULL };
+	const config_setting_t *g = config_setting_get_member(conn, key);
+	int m = AUTH_NONE;
+	if (g == NULL)
+		return cfg_fail(r, conn, "missing required group '%s'", key);
+	if (cfg_check_keys(r, g, keys) < 0 || parse_enum(r, g, "auth", methods, &m) < 0 ||
+	    cfg_get_string(r, g, "id", false, a->id, sizeof(a->id)) < 0 ||
+	    cfg_get_strings(r, g, "certs", false, &a->certs[0][0], sizeof(a->certs[0]), 4, &a->n_certs) < 0 ||
+	    cfg_get_strings(r, g, "cacerts", false, &a->cacerts[0][0], sizeof(a->cacerts[0]), 4, &a->n_cacerts) < 0)
+		return -1;
+	if (m == AUTH_NONE)
+		return cfg_fail(r, g, "'%s' needs auth = \"psk\" or \"pubkey\"", key);
+	a->auth = (enum auth_method)m;
+	return 0;
+}
+
+static int parse_child_times(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c)
+{
+	c->rekey_time = 3600;
+	return cfg_get_duration(r, g, "rekey_time", &c->rekey_time) < 0 ||
+			       cfg_get_duration(r, g, "life_time", &c->life_time) < 0 ||
+			       cfg_get_duration(r, g, "rand_time", &c->rand_time) < 0 ||
+			       cfg_get_count(r, g, "rekey_bytes", &c->rekey_bytes) < 0 ||
+			       cfg_get_count(r, g, "life_bytes", &c->life_bytes) < 0 ||
+			       cfg_get_count(r, g, "rekey_packets", &c->rekey_packets) < 0 ||
+			       cfg_get_count(r, g, "life_packets", &c->life_packets) < 0
+		       ? -1
+		       : 0;
+}
+
+static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c)
+{
+	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
+					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rekey_packets",
+					    "life_packets", "start_action", "dpd_action", "replay_window", NULL };
+	static const char *const modes[] = { "tunnel", "transport", NULL };
+	static const char *const starts[] = { "none", "trap", "start", NULL };
+	static const char *const dpds[] = { "clear", "trap", "restart", NULL };
+	int mode = 0, start = 0, dpd = 0;
+	uint64_t rw = 32;
+	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
+	    parse_enum(r, g, "mode", modes, &mode) < 0 || parse_enum(r, g, "start_action", starts, &start) < 0 ||
+	    parse_enum(r, g, "dpd_action", dpds, &dpd) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
+	    cfg_get_ts_list(r, g, "local_ts", false, &c->local_ts) < 0 ||
+	    cfg_get_ts_list(r, g, "remote_ts", false, &c->remote_ts) < 0 ||
+	    cfg_get_strings(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
+			    CFG_MAX_PROPOSALS, &c->n_esp_proposals) < 0 ||
+	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||
+	    parse_child_times(r, g, c) < 0)
+		return -1;
+	c->mode = (enum ipsec_mode)mode;
+	c->start_action = (enum start_action)start;
+	c->dpd_action = (enum dpd_action)dpd;
+	c->replay_window = (uint32_t)rw;
+	if (c->life_time == 0)
+		c->life_time = c->rekey_time + c->rekey_time / 10;
+	if (c->life_time < c->rekey_time)
+		return cfg_fail(r, g, "life_time must not be shorter than rekey_time");
+	return 0;
+}
+
+static int parse_children(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
+{
+	int err;
+	const config_setting_t *list = cfg_get_list(r, g, "children", &err);
+	if (err)
+		return -1;
+	if (list == NULL || config_setting_length(list) == 0)
+		return 0;
+	c->children = calloc((size_t)config_setting_length(list), sizeof(*c->children));
+	if (c->children == NULL)
+		return cfg_fail(r, list, "out of memory");
+	for (int i = 0; i < config_setting_length(list); i++) {
+		if (parse_child(r, config_setting_get_elem(list, (unsigned)i), &c->children[i]) < 0)
+			return -1;
+		for (int k = 0; k < i; k++)
+			if (strcmp(c->children[k].name, c->children[i].name) == 0)
+				return cfg_fail(r, config_setting_get_elem(list, (unsigned)i),
+						"child name '%s' is used twice", c->children[i].name);
+		c->n_children++;
+	}
+	return 0;
+}
+
+static int parse_conn_times(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
+{
+	uint64_t tries = 1;
+	c->rekey_time = 4 * 3600;
+	c->dpd_timeout = 0;
+	if (cfg_get_duration(r, g, "rekey_time", &c->rekey_time) < 0 ||
+	    cfg_get_duration(r, g, "reauth_time", &c->reauth_time) < 0 ||
+	    cfg_get_duration(r, g, "over_time", &c->over_time) < 0 ||
+	    cfg_get_duration(r, g, "rand_time", &c->rand_time) < 0 ||
+	    cfg_get_duration(r, g, "dpd_delay", &c->dpd_delay) < 0 ||
+	    cfg_get_duration(r, g, "dpd_timeout", &c->dpd_timeout) < 0 ||
+	    cfg_get_uint(r, g, "keyingtries", false, 1000, &tries) < 0)
+		return -1;
+	c->keyingtries = (int)tries;
+	if (c->over_time == 0)
+		c->over_time = c->rekey_time / 10;
+	return 0;
+}
+
+static int parse_connection(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
+{
+	static const char *const keys[] = { "name", "version", "local_addrs", "remote_addrs", "local_port",
+					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
+					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
+					    "keyingtries", "local", "remote", "children", NULL };
+	uint64_t version = 0, lport = 500, rport = 500;
+	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
+	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
+	    cfg_get_strings(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
+			    CFG_MAX_ADDRS, &c->n_local_addrs) < 0 ||
+	    cfg_get_strings(r, g, "remote_addrs", false, &c->remote_addrs[0][0], sizeof(c->remote_addrs[0]),
+			    CFG_MAX_ADDRS, &c->n_remote_addrs) < 0 ||
+	    cfg_get_uint(r, g, "local_port", false, 65535, &lport) < 0 ||
+	    cfg_get_uint(r, g, "remote_port", false, 65535, &rport) < 0 ||
+	    cfg_get_strings(r, g, "proposals", false, &c->proposals[0][0], sizeof(c->proposals[0]), CFG_MAX_PROPOSALS,
+			    &c->n_proposals) < 0 ||
+	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
+	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
+	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || parse_conn_times(r, g, c) < 0 ||
+	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
+	    parse_children(r, g, c) < 0)
+		return -1;
+	c->version = (int)version;
+	c->local_port = (uint16_t)lport;
+	c->remote_port = (uint16_t)rport;
+	if (c->aggressive && c->version == 2)
+		return cfg_fail(r, config_setting_get_member(g, "aggressive"), "aggressive applies to IKEv1 only");
+	if (c->aggressive && c->local.auth == AUTH_PSK)
+		LOG_WARN("connection '%s': Aggressive Mode with a PSK exposes the PSK hash to offline guessing",
+			 c->name);
+	return 0;
+}
+
+int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
+{
+	int n = config_setting_length(list);
+	cfg->connections = calloc((size_t)n + 1, sizeof(*cfg->connections));
+	if (cfg->connections == NULL)
+		return cfg_fail(r, list, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		cfg->n_connections++; /* counted first so config_free releases a half-parsed entry */
+		if (parse_connection(r, g, &cfg->connections[i]) < 0)
+			return -1;
+		for (int k = 0; k < i; k++)
+			if (strcmp(cfg->connections[k].name, cfg->connections[i].name) == 0)
+				return cfg_fail(r, g, "connection name '%s' is used twice", cfg->connections[i].name);
+	}
+	return 0;
+}
+
+static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, struct cfg_secret *s)
+{
+	char text[2 * sizeof(s->secret) + 8];
+	int rc = cfg_get_string(r, g, "secret", s->type == SECRET_IKE, text, sizeof(text));
+	if (rc <= 0) {
+		explicit_bzero(text, sizeof(text));
+		return rc;
+	}
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+		s->secret_len = parse_hex(text, s->secret, sizeof(s->secret));
+	else if (strlen(text) <= sizeof(s->secret))
+		memcpy(s->secret, text, (size_t)(s->secret_len = (int)strlen(text)));
+	else
+		s->secret_len = -1;
+	explicit_bzero(text, sizeof(text));
+	if (s->secret_len <= 0)
+		return cfg_fail(r, config_setting_get_member(g, "secret"),
+				"secret must be a non-empty string or 0x-prefixed hex of at most %zu bytes",
+				sizeof(s->secret));
+	return 1;
+}
+
+int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
+{
+	static const char *const keys[] = { "type", "id", "secret", "file", NULL };
+	static const char *const types[] = { "ike", "private", NULL };
+	int n = config_setting_length(list);
+	cfg->secrets = calloc((size_t)n + 1, sizeof(*cfg->secrets));
+	if (cfg->secrets == NULL)
+		return cfg_fail(r, list, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct cfg_secret *s = &cfg->secrets[i];
+		int type = -1;
+		if (cfg_check_keys(r, g, keys) < 0 || parse_enum(r, g, "type", types, &type) < 0)
+			return -1;
+		if (type < 0)
+			return cfg_fail(r, g, "missing required key 'type'");
+		s->type = type;
+		if (cfg_get_strings(r, g, "id", false, &s->ids[0][0], sizeof(s->ids[0]), 8, &s->n_ids) < 0 ||
+		    parse_secret_value(r, g, s) < 0 || cfg_get_string(r, g, "file", s->type == SECRET_PRIVATE, s->file,
+								      sizeof(s->file)) < 0)
+			return -1;
+		cfg->n_secrets++;
+	}
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP (RFC 4303) burst processing on a worker, with Intel IPsec-MB called directly:
+ * packets are framed, queued as IPsec-MB jobs, and the manager is flushed once per
+ * burst. Packets enter and leave with their data starting at the IPv4 header.
+ */
+#ifndef DPIKE_DP_ESP_H
+#define DPIKE_DP_ESP_H
+
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+#include <rte_common.h>
+
+#include "dp_stats.h"
+#include "esp_sa.h"
+
+#define ESP_MAX_BURST 64
+#define ESP_RAND_POOL 4096
+
+struct rte_mbuf;
+struct rte_hash;
+struct rte_ring;
+
+/* Per-packet scratch: where the ESP parts lie and the buffers IPsec-MB reads or writes. */
+struct esp_pkt {
+	uint8_t iv[16] __rte_aligned(16);
+	uint8_t aad[16] __rte_aligned(16);
+	uint8_t tag[16] __rte_aligned(16);
+	uint8_t saved_icv[16] __rte_aligned(16);
+	uint8_t *esp;          /* ESP header */
+	uint8_t *icv;          /* ICV position in the packet */
+	const uint8_t *expect; /* inbound: the ICV to compare the computed tag with */
+	const uint8_t *rand;   /* outbound CBC: 16 fresh random bytes for the IV */
+	uint64_t seq;
+	uint32_t payload_len;  /* bytes under the cipher: payload, padding, pad length, next header */
+	uint16_t ip_id;
+	uint8_t copy_tag;      /* outbound: the tag went to scratch and must be copied to icv */
+	uint8_t status;        /* 0 or enum dp_drop_reason */
+};
+
+/* An SA crossed a lifetime: sent to the control core over the event ring. */
+struct esp_expiry_event {
+	uint32_t spi;
+	uint8_t inbound;
+	uint8_t kind; /* enum esp_expiry */
+	uint16_t reserved;
+};
+
+struct esp_ctx {
+	IMB_MGR *mgr;
+	struct dp_worker_stats *stats;
+	struct rte_ring *events; /* may be NULL (tests) */
+	uint16_t ip_id;
+	uint32_t rand_off;
+	uint8_t rand_pool[ESP_RAND_POOL];
+	struct esp_pkt pk[ESP_MAX_BURST];
+};
+
+int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events);
+void esp_ctx_free(struct esp_ctx *c);
+
+/*
+ * Encrypts pkts[i] with sas[i]. Returns how many succeeded; those stay at the front in
+ * order, the rejects are moved to the tail (with their SA), counted, and left for the
+ * caller to free.
+ */
+uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
+
+/*
+ * Decrypts ESP packets (raw ESP, or ESP in UDP when the IP protocol is UDP), looking SAs up
+ * in sad by SPI. Returns how many succeeded, each now its inner packet with its SA in sas[i];
+ * rejects are moved to the tail as above.
+ */
+uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct rte_mbuf *pkts[],
+			   struct esp_sa *sas[], uint16_t n);
+
+/* Internal to the ESP stage: framing and job filling per mode and algorithm. */
+esp_frame_fn esp_frame_select(bool inbound, bool tunnel);
+esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound);
+/* Moves entries whose pk status is set to the tail; returns the count left at the front. */
+uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
+
+#endif

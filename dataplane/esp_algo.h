@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The ESP transforms dpike implements, named by their swanctl proposal tokens. */
+#ifndef DPIKE_DP_ESP_ALGO_H
+#define DPIKE_DP_ESP_ALGO_H
+
+#include <stdint.h>
+
+enum esp_cipher { ESP_CIPHER_AES_GCM, ESP_CIPHER_AES_CBC, ESP_CIPHER_CHACHA20_POLY1305 };
+enum esp_integ { ESP_INTEG_NONE, ESP_INTEG_SHA1_96, ESP_INTEG_SHA256_128 };
+
+struct esp_algo {
+	const char *name;     /* canonical swanctl token */
+	enum esp_cipher cipher;
+	enum esp_integ integ;
+	uint8_t enc_key_len;  /* cipher key without salt */
+	uint8_t salt_len;     /* AEAD salt appended to the key (RFC 4106, RFC 7634) */
+	uint8_t integ_key_len;
+	uint8_t iv_len;       /* explicit IV on the wire */
+	uint8_t icv_len;
+	uint8_t pad_align;    /* payload + 2 trailer bytes pad to this */
+	uint16_t ike_encr, ike_integ; /* IANA IKEv2 transform IDs, for the IKE issues */
+	uint16_t key_bits;
+};
+
+extern const struct esp_algo esp_algos[];
+extern const int esp_algo_count;
+
+/* Parses an ESP algorithm token ("aes128gcm16", "aes256-sha256", ...); -1 if unknown. */
+int esp_algo_parse(const char *token);
+
+static inline int esp_algo_key_len(const struct esp_algo *a)
+{
+	return a->enc_key_len + a->salt_len + a->integ_key_len;
+}
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What encryption and decryption bursts share: the IPsec-MB manager, the job loop, accounting. */
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "esp.h"
+#include "esp_internal.h"
+
+int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events)
+{
+	memset(c, 0, sizeof(*c));
+	c->mgr = alloc_mb_mgr(0);
+	if (c->mgr == NULL)
+		return -1;
+	init_mb_mgr_auto(c->mgr, NULL);
+	c->stats = stats;
+	c->events = events;
+	c->rand_off = ESP_RAND_POOL; /* filled on first use */
+	return 0;
+}
+
+void esp_ctx_free(struct esp_ctx *c)
+{
+	if (c->mgr)
+		free_mb_mgr(c->mgr);
+	OPENSSL_cleanse(c->rand_pool, sizeof(c->rand_pool));
+	c->mgr = NULL;
+}
+
+bool esp_refill_random(struct esp_ctx *c)
+{
+	if (RAND_bytes(c->rand_pool, sizeof(c->rand_pool)) != 1)
+		return false;
+	c->rand_off = 0;
+	return true;
+}
+
+static inline void complete_job(IMB_JOB *job)
+{
+	struct esp_pkt *pk = job->user_data;
+	if (job->status != IMB_STATUS_COMPLETED)
+		pk->status = DP_DROP_ESP_CRYPTO;
+}
+
+void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(c->mgr);
+	sa->job(sa, job, pk);
+	job = IMB_SUBMIT_JOB(c->mgr);
+	while (job != NULL) {
+		complete_job(job);
+		job = IMB_GET_COMPLETED_JOB(c->mgr);
+	}
+}
+
+void esp_flush(struct esp_ctx *c)
+{
+	IMB_JOB *job;
+	while ((job = IMB_FLUSH_JOB(c->mgr)) != NULL)
+		complete_job(job);
+}
+
+static void report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind)
+{
+	struct esp_expiry_event ev = { .spi = sa->spi, .inbound = esp_sa_has(sa, ESP_SA_F_INBOUND), .kind = kind };
+	if (c->events)
+		rte_ring_enqueue_elem(c->events, &ev, sizeof(ev));
+}
+
+void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
+{
+	for (uint16_t i = 0; i < n;) {
+		struct esp_sa *sa = sas[i];
+		uint64_t bytes = 0;
+		uint16_t k = i;
+		for (; k < n && sas[k] == sa; k++)
+			bytes += rte_pktmbuf_pkt_len(pkts[k]);
+		enum esp_expiry e = esp_sa_account(sa, (uint32_t)(k - i), bytes);
+		if (unlikely(e != ESP_EXPIRY_NONE))
+			report_expiry(c, sa, e);
+		i = k;
+	}
+}
+
+uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
+{
+	struct rte_mbuf *bad_m[ESP_MAX_BURST];
+	struct esp_sa *bad_sa[ESP_MAX_BURST];
+	uint16_t good = 0, bad = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		if (c->pk[i].status == 0) {
+			pkts[good] = pkts[i];
+			sas[good++] = sas[i];
+		} else {
+			c->stats->drops[c->pk[i].status]++;
+			bad_m[bad] = pkts[i];
+			bad_sa[bad++] = sas[i];
+		}
+	}
+	memcpy(&pkts[good], bad_m, bad * sizeof(bad_m[0]));
+	memcpy(&sas[good], bad_sa, bad * sizeof(bad_sa[0]));
+	return good;
+}

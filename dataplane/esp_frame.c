@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP framing per mode: outbound adds the outer headers and the trailer around the
+ * payload (tunnel: the whole inner packet; transport: the IP payload); inbound checks
+ * the trailer and strips everything ESP added. One function per mode and direction,
+ * chosen when the SA is created.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "esp.h"
+
+#define IPPROTO_IPIP_ 4
+#define IPPROTO_ESP_ 50
+#define IPPROTO_UDP_ 17
+#define NEXT_HEADER_NONE 59
+#define DEFAULT_TTL 64
+
+struct esp_hdr_wire {
+	uint32_t spi;
+	uint32_t seq;
+} __attribute__((packed));
+
+/* Appends padding (1, 2, 3, ...), pad length and next header (RFC 4303 2.4) plus room for the ICV. */
+static int add_trailer(const struct esp_sa *sa, struct rte_mbuf *m, uint32_t payload, uint8_t next_header,
+		       struct esp_pkt *pk)
+{
+	uint32_t pad = (sa->pad_align - (payload + 2) % sa->pad_align) % sa->pad_align;
+	uint8_t *t = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(pad + 2 + sa->icv_len));
+	if (t == NULL)
+		return DP_DROP_NO_SPACE;
+	for (uint32_t i = 0; i < pad; i++)
+		t[i] = (uint8_t)(i + 1);
+	t[pad] = (uint8_t)pad;
+	t[pad + 1] = next_header;
+	pk->payload_len = payload + pad + 2;
+	pk->icv = t + pad + 2;
+	return 0;
+}
+
+static void write_esp_header(const struct esp_sa *sa, uint8_t *p, struct esp_pkt *pk)
+{
+	struct esp_hdr_wire *h = (struct esp_hdr_wire *)p;
+	h->spi = rte_cpu_to_be_32(sa->spi);
+	h->seq = rte_cpu_to_be_32((uint32_t)pk->seq);
+	pk->esp = p;
+}
+
+static uint8_t *write_udp(const struct esp_sa *sa, uint8_t *p, uint16_t len)
+{
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)p;
+	u->src_port = sa->local_port_be;
+	u->dst_port = sa->remote_port_be;
+	u->dgram_len = rte_cpu_to_be_16(len);
+	u->dgram_cksum = 0; /* allowed for UDP-encapsulated ESP over IPv4 (RFC 3948 2.1) */
+	return p + sizeof(*u);
+}
+
+static void finish_ipv4(struct rte_ipv4_hdr *ip, uint16_t total)
+{
+	ip->total_length = rte_cpu_to_be_16(total);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+static int out_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	const struct rte_ipv4_hdr *inner = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint8_t tos = inner->type_of_service;
+	uint16_t df = inner->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	int rc = add_trailer(sa, m, rte_pktmbuf_pkt_len(m), IPPROTO_IPIP_, pk);
+	if (rc)
+		return rc;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sa->outer_len);
+	if (ip == NULL)
+		return DP_DROP_NO_SPACE;
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = tos; /* DSCP and ECN copied (RFC 6040 normal mode) */
+	ip->packet_id = rte_cpu_to_be_16(pk->ip_id);
+	ip->fragment_offset = df;
+	ip->time_to_live = DEFAULT_TTL;
+	ip->src_addr = sa->local_be;
+	ip->dst_addr = sa->remote_be;
+	uint8_t *p = (uint8_t *)(ip + 1);
+	if (esp_sa_has(sa, ESP_SA_F_UDP_ENCAP)) {
+		ip->next_proto_id = IPPROTO_UDP_;
+		p = write_udp(sa, p, (uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*ip)));
+	} else {
+		ip->next_proto_id = IPPROTO_ESP_;
+	}
+	write_esp_header(sa, p, pk);
+	finish_ipv4(ip, (uint16_t)rte_pktmbuf_pkt_len(m));
+	return 0;
+}
+
+static int out_transport(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	struct rte_ipv4_hdr *orig = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t ihl = rte_ipv4_hdr_len(orig);
+	uint8_t proto = orig->next_proto_id;
+	int rc = add_trailer(sa, m, rte_pktmbuf_pkt_len(m) - ihl, proto, pk);
+	if (rc)
+		return rc;
+	uint8_t *start = (uint8_t *)rte_pktmbuf_prepend(m, sa->outer_len);
+	if (start == NULL)
+		return DP_DROP_NO_SPACE;
+	memmove(start, start + sa->outer_len, ihl);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)start;
+	uint8_t *p = start + ihl;
+	if (esp_sa_has(sa, ESP_SA_F_UDP_ENCAP)) {
+		ip->next_proto_id = IPPROTO_UDP_;
+		p = write_udp(sa, p, (uint16_t)(rte_pktmbuf_pkt_len(m) - ihl));
+	} else {
+		ip->next_proto_id = IPPROTO_ESP_;
+	}
+	write_esp_header(sa, p, pk);
+	finish_ipv4(ip, (uint16_t)rte_pktmbuf_pkt_len(m));
+	return 0;
+}
+
+/* Checks the decrypted trailer; returns the next header or -(drop reason). */
+static int check_trailer(const struct esp_pkt *pk)
+{
+	const uint8_t *t = pk->icv - 2;
+	uint8_t pad = t[0], nh = t[1];
+	if ((uint32_t)pad + 2 > pk->payload_len)
+		return -DP_DROP_ESP_BAD_PADDING;
+	const uint8_t *padding = t - pad;
+	for (uint8_t i = 0; i < pad; i++)
+		if (padding[i] != (uint8_t)(i + 1))
+			return -DP_DROP_ESP_BAD_PADDING;
+	if (nh == NEXT_HEADER_NONE)
+		return -DP_DROP_ESP_DUMMY;
+	return nh;
+}
+
+static int in_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	int nh = check_trailer(pk);
+	if (nh < 0)
+		return -nh;
+	if (nh != IPPROTO_IPIP_)
+		return DP_DROP_ESP_BAD_NEXT_HEADER;
+	uint32_t pad = pk->icv[-2];
+	uint16_t head = (uint16_t)(pk->esp + 8 + sa->iv_len - rte_pktmbuf_mtod(m, uint8_t *));
+	rte_pktmbuf_adj(m, head);
+	rte_pktmbuf_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if (len < sizeof(*ip) || (ip->version_ihl >> 4) != 4 || rte_ipv4_hdr_len(ip) < sizeof(*ip) ||
+	    rte_ipv4_hdr_len(ip) > len || rte_be_to_cpu_16(ip->total_length) > len ||
+	    rte_be_to_cpu_16(ip->total_length) < rte_ipv4_hdr_len(ip))
+		return DP_DROP_MALFORMED;
+	rte_pktmbuf_trim(m, (uint16_t)(len - rte_be_to_cpu_16(ip->total_length)));
+	return 0;
+}
+
+static int in_transport(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	int nh = check_trailer(pk);
+	if (nh < 0)
+		return -nh;
+	uint32_t pad = pk->icv[-2];
+	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t ihl = rte_ipv4_hdr_len((struct rte_ipv4_hdr *)start);
+	uint16_t cut = (uint16_t)(pk->esp + 8 + sa->iv_len - start - ihl);
+	memmove(start + cut, start, ihl);
+	rte_pktmbuf_adj(m, cut);
+	rte_pktmbuf_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	ip->next_proto_id = (uint8_t)nh;
+	finish_ipv4(ip, (uint16_t)rte_pktmbuf_pkt_len(m));
+	return 0;
+}
+
+esp_frame_fn esp_frame_select(bool inbound, bool tunnel)
+{
+	if (inbound)
+		return tunnel ? in_tunnel : in_transport;
+	return tunnel ? out_tunnel : out_transport;
+}

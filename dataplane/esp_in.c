@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Inbound ESP: SA lookup by SPI, replay check, decryption and ICV check, then unframing. */
+#include <openssl/crypto.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "esp.h"
+#include "esp_internal.h"
+#include "flow.h"
+#include "replay.h"
+
+#define ESP_HDR_LEN 8
+
+/* Locates the ESP header; the classifier already checked the IPv4 header against the packet. */
+static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint32_t off = rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id == IPPROTO_UDP)
+		off += sizeof(struct rte_udp_hdr);
+	if (rte_pktmbuf_pkt_len(m) < off + ESP_HDR_LEN)
+		return DP_DROP_ESP_TRUNCATED;
+	pk->esp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	*spi = rte_be_to_cpu_32(*(const unaligned_uint32_t *)pk->esp);
+	pk->payload_len = rte_pktmbuf_pkt_len(m) - off; /* narrowed once the SA is known */
+	return 0;
+}
+
+static uint8_t check_sa(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if (sa == NULL || !esp_sa_has(sa, ESP_SA_F_INBOUND))
+		return DP_DROP_ESP_NO_SA;
+	if ((ip->next_proto_id == IPPROTO_UDP) != esp_sa_has(sa, ESP_SA_F_UDP_ENCAP))
+		return DP_DROP_ESP_WRONG_ENCAP;
+	if (__atomic_load_n(&sa->dead, __ATOMIC_RELAXED))
+		return DP_DROP_SA_EXPIRED;
+	uint32_t overhead = ESP_HDR_LEN + sa->iv_len + sa->icv_len;
+	if (pk->payload_len < overhead + 2)
+		return DP_DROP_ESP_TRUNCATED;
+	pk->payload_len -= overhead;
+	if (pk->payload_len % sa->pad_align != 0)
+		return DP_DROP_ESP_TRUNCATED;
+	pk->icv = pk->esp + ESP_HDR_LEN + sa->iv_len + pk->payload_len;
+	uint32_t seq_lo = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(pk->esp + 4));
+	pk->seq = esp_sa_has(sa, ESP_SA_F_ESN) ? replay_infer_esn(sa->replay, seq_lo) : seq_lo;
+	if (replay_check(sa->replay, pk->seq) != REPLAY_OK) {
+		__atomic_fetch_add(&sa->replay_drops, 1, __ATOMIC_RELAXED);
+		return DP_DROP_ESP_REPLAY;
+	}
+	return 0;
+}
+
+static void lookup_sas(const struct rte_hash *sad, const uint32_t spis[], struct esp_sa *sas[], uint16_t n)
+{
+	const void *keys[ESP_MAX_BURST];
+	uint64_t hits = 0;
+	for (uint16_t i = 0; i < n; i++)
+		keys[i] = &spis[i];
+	if (rte_hash_lookup_bulk_data(sad, keys, n, &hits, (void **)sas) < 0)
+		hits = 0;
+	for (uint16_t i = 0; i < n; i++)
+		if (!(hits & (1ULL << i)))
+			sas[i] = NULL;
+}
+
+static uint8_t selectors_ok(const struct esp_sa *sa, const struct rte_mbuf *m)
+{
+	struct dp_flow f;
+	dp_flow_from_ipv4(rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *), rte_pktmbuf_pkt_len(m), &f);
+	return dp_flow_in_selectors(&f, sa->remote_ts, sa->n_remote_ts, sa->local_ts, sa->n_local_ts)
+		       ? 0
+		       : DP_DROP_ESP_SELECTOR;
+}
+
+/* ICV, then replay window (only authenticated numbers may move it), then unframing. */
+static uint8_t verify_and_strip(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	if (CRYPTO_memcmp(pk->tag, pk->expect, sa->icv_len) != 0) {
+		__atomic_fetch_add(&sa->auth_drops, 1, __ATOMIC_RELAXED);
+		return DP_DROP_ESP_AUTH;
+	}
+	if (replay_commit(sa->replay, pk->seq) != REPLAY_OK) {
+		__atomic_fetch_add(&sa->replay_drops, 1, __ATOMIC_RELAXED);
+		return DP_DROP_ESP_REPLAY;
+	}
+	uint8_t rc = (uint8_t)sa->frame(sa, m, pk);
+	return rc ? rc : selectors_ok(sa, m);
+}
+
+uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct rte_mbuf *pkts[],
+			   struct esp_sa *sas[], uint16_t n)
+{
+	uint32_t spis[ESP_MAX_BURST];
+	for (uint16_t i = 0; i < n; i++)
+		c->pk[i].status = parse_outer(pkts[i], &c->pk[i], &spis[i]);
+	lookup_sas(sad, spis, sas, n);
+	for (uint16_t i = 0; i < n; i++) {
+		struct esp_pkt *pk = &c->pk[i];
+		if (pk->status == 0)
+			pk->status = check_sa(sas[i], pkts[i], pk);
+		if (pk->status == 0)
+			esp_submit(c, sas[i], pk);
+	}
+	esp_flush(c);
+	for (uint16_t i = 0; i < n; i++)
+		if (c->pk[i].status == 0)
+			c->pk[i].status = verify_and_strip(sas[i], pkts[i], &c->pk[i]);
+	uint16_t good = esp_compact(c, pkts, sas, n);
+	esp_account(c, pkts, sas, good);
+	c->stats->esp_in_packets += good;
+	return good;
+}

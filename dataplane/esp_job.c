@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPsec-MB job set-up per ESP transform and direction, chosen when the SA is created.
+ * Layout handed in by the framing step: pk->esp is the ESP header, followed by the IV,
+ * pk->payload_len bytes under the cipher, then the ICV at pk->icv.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "esp.h"
+
+#define ESP_HDR_LEN 8
+
+static inline uint32_t seq_hi_be(const struct esp_pkt *pk)
+{
+	return rte_cpu_to_be_32((uint32_t)(pk->seq >> 32));
+}
+
+/* AAD of the AEAD transforms: SPI and sequence number, with the high half for ESN (RFC 4106 5, RFC 7634 2.1). */
+static inline uint64_t aead_aad(const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	memcpy(pk->aad, pk->esp, 4);
+	if (!esp_sa_has(sa, ESP_SA_F_ESN)) {
+		memcpy(pk->aad + 4, pk->esp + 4, 4);
+		return 8;
+	}
+	uint32_t hi = seq_hi_be(pk);
+	memcpy(pk->aad + 4, &hi, 4);
+	memcpy(pk->aad + 8, pk->esp + 4, 4);
+	return 12;
+}
+
+static inline void common_fields(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)
+{
+	job->src = pk->esp;
+	job->dst = pk->esp;
+	job->cipher_start_src_offset_in_bytes = ESP_HDR_LEN + sa->iv_len;
+	job->msg_len_to_cipher_in_bytes = pk->payload_len;
+	job->auth_tag_output_len_in_bytes = sa->icv_len;
+	job->user_data = pk;
+}
+
+/* GCM and ChaCha20-Poly1305: nonce = salt | explicit IV; the explicit IV is the sequence number. */
+static inline uint64_t aead_setup(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
+{
+	uint8_t *explicit_iv = pk->esp + ESP_HDR_LEN;
+	if (!inbound) {
+		uint64_t iv = rte_cpu_to_be_64(pk->seq);
+		memcpy(explicit_iv, &iv, 8);
+	}
+	memcpy(pk->iv, sa->salt, 4);
+	memcpy(pk->iv + 4, explicit_iv, 8);
+	common_fields(sa, job, pk);
+	job->iv = pk->iv;
+	job->iv_len_in_bytes = 12;
+	job->hash_start_src_offset_in_bytes = ESP_HDR_LEN + sa->iv_len;
+	job->msg_len_to_hash_in_bytes = pk->payload_len;
+	job->cipher_direction = inbound ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;
+	job->chain_order = inbound ? IMB_ORDER_HASH_CIPHER : IMB_ORDER_CIPHER_HASH;
+	job->auth_tag_output = inbound ? pk->tag : pk->icv;
+	pk->expect = pk->icv;
+	return aead_aad(sa, pk);
+}
+
+static void gcm_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
+{
+	uint64_t aad_len = aead_setup(sa, job, pk, inbound);
+	job->cipher_mode = IMB_CIPHER_GCM;
+	job->hash_alg = IMB_AUTH_AES_GMAC;
+	job->enc_keys = &sa->keys.gcm;
+	job->dec_keys = &sa->keys.gcm;
+	job->key_len_in_bytes = sa->key_len;
+	job->u.GCM.aad = pk->aad;
+	job->u.GCM.aad_len_in_bytes = aad_len;
+}
+
+static void chacha_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
+{
+	uint64_t aad_len = aead_setup(sa, job, pk, inbound);
+	job->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
+	job->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
+	job->enc_keys = sa->keys.chacha;
+	job->dec_keys = sa->keys.chacha;
+	job->key_len_in_bytes = 32;
+	job->u.CHACHA20_POLY1305.aad = pk->aad;
+	job->u.CHACHA20_POLY1305.aad_len_in_bytes = aad_len;
+}
+
+/*
+ * AES-CBC with HMAC: the ICV covers ESP header, IV and ciphertext; with ESN the high
+ * sequence half is hashed after them (RFC 4303 2.2.1) without being sent, so it is
+ * written where the ICV goes and the tag is computed into scratch.
+ */
+static void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
+{
+	bool esn = esp_sa_has(sa, ESP_SA_F_ESN);
+	uint8_t *iv = pk->esp + ESP_HDR_LEN;
+	if (!inbound)
+		memcpy(iv, pk->rand, 16); /* unpredictable per packet, as CBC requires */
+	common_fields(sa, job, pk);
+	job->cipher_mode = IMB_CIPHER_CBC;
+	job->enc_keys = sa->keys.cbc.enc;
+	job->dec_keys = sa->keys.cbc.dec;
+	job->key_len_in_bytes = sa->key_len;
+	job->iv = iv;
+	job->iv_len_in_bytes = 16;
+	job->hash_alg = sa->alg->integ == ESP_INTEG_SHA256_128 ? IMB_AUTH_HMAC_SHA_256 : IMB_AUTH_HMAC_SHA_1;
+	job->u.HMAC._hashed_auth_key_xor_ipad = sa->keys.cbc.ipad;
+	job->u.HMAC._hashed_auth_key_xor_opad = sa->keys.cbc.opad;
+	job->hash_start_src_offset_in_bytes = 0;
+	job->msg_len_to_hash_in_bytes = ESP_HDR_LEN + sa->iv_len + pk->payload_len;
+	job->cipher_direction = inbound ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;
+	job->chain_order = inbound ? IMB_ORDER_HASH_CIPHER : IMB_ORDER_CIPHER_HASH;
+	pk->expect = pk->icv;
+	job->auth_tag_output = inbound ? pk->tag : pk->icv;
+	if (esn) {
+		uint32_t hi = seq_hi_be(pk);
+		if (inbound) {
+			memcpy(pk->saved_icv, pk->icv, sa->icv_len);
+			pk->expect = pk->saved_icv;
+		}
+		memcpy(pk->icv, &hi, 4);
+		job->msg_len_to_hash_in_bytes += 4;
+		job->auth_tag_output = pk->tag;
+		pk->copy_tag = !inbound;
+	}
+}
+
+static void gcm_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { gcm_job(sa, job, pk, false); }
+static void gcm_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { gcm_job(sa, job, pk, true); }
+static void chacha_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { chacha_job(sa, job, pk, false); }
+static void chacha_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { chacha_job(sa, job, pk, true); }
+static void cbc_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { cbc_job(sa, job, pk, false); }
+static void cbc_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { cbc_job(sa, job, pk, true); }
+
+esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound)
+{
+	switch (alg->cipher) {
+	case ESP_CIPHER_AES_GCM:
+		return inbound ? gcm_dec : gcm_enc;
+	case ESP_CIPHER_CHACHA20_POLY1305:
+		return inbound ? chacha_dec : chacha_enc;
+	case ESP_CIPHER_AES_CBC:
+		return inbound ? cbc_dec : cbc_enc;
+	}
+	return NULL;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "esp_sa.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_udp.h>
+
+#include "esp.h"
+#include "replay.h"
+
+/* Key expansion runs on the control core; it has its own manager. */
+static IMB_MGR *control_mgr(void)
+{
+	static IMB_MGR *mgr;
+	if (mgr == NULL) {
+		mgr = alloc_mb_mgr(0);
+		if (mgr != NULL)
+			init_mb_mgr_auto(mgr, NULL);
+	}
+	return mgr;
+}
+
+/* HMAC inner and outer states after one block of key ^ ipad / key ^ opad (RFC 2104). */
+static void hmac_precompute(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *key, size_t len, uint8_t *ipad,
+			    uint8_t *opad)
+{
+	uint8_t ib[64], ob[64];
+	memset(ib, 0x36, sizeof(ib));
+	memset(ob, 0x5c, sizeof(ob));
+	for (size_t i = 0; i < len; i++) {
+		ib[i] ^= key[i];
+		ob[i] ^= key[i];
+	}
+	if (integ == ESP_INTEG_SHA256_128) {
+		IMB_SHA256_ONE_BLOCK(mgr, ib, ipad);
+		IMB_SHA256_ONE_BLOCK(mgr, ob, opad);
+	} else {
+		IMB_SHA1_ONE_BLOCK(mgr, ib, ipad);
+		IMB_SHA1_ONE_BLOCK(mgr, ob, opad);
+	}
+	OPENSSL_cleanse(ib, sizeof(ib));
+	OPENSSL_cleanse(ob, sizeof(ob));
+}
+
+static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
+{
+	IMB_MGR *mgr = control_mgr();
+	const struct esp_algo *a = p->alg;
+	if (mgr == NULL)
+		return -1;
+	memcpy(sa->salt, p->key + a->enc_key_len, a->salt_len);
+	switch (a->cipher) {
+	case ESP_CIPHER_AES_GCM:
+		if (a->enc_key_len == 16)
+			IMB_AES128_GCM_PRE(mgr, p->key, &sa->keys.gcm);
+		else
+			IMB_AES256_GCM_PRE(mgr, p->key, &sa->keys.gcm);
+		break;
+	case ESP_CIPHER_AES_CBC:
+		if (a->enc_key_len == 16)
+			IMB_AES_KEYEXP_128(mgr, p->key, sa->keys.cbc.enc, sa->keys.cbc.dec);
+		else
+			IMB_AES_KEYEXP_256(mgr, p->key, sa->keys.cbc.enc, sa->keys.cbc.dec);
+		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, sa->keys.cbc.ipad,
+				sa->keys.cbc.opad);
+		break;
+	case ESP_CIPHER_CHACHA20_POLY1305:
+		memcpy(sa->keys.chacha, p->key, 32);
+		break;
+	}
+	return 0;
+}
+
+static struct traffic_selector *copy_ts(const struct traffic_selector *ts, int n)
+{
+	if (n == 0)
+		return NULL;
+	struct traffic_selector *c = rte_malloc("esp_sa_ts", sizeof(*c) * (size_t)n, 0);
+	if (c)
+		memcpy(c, ts, sizeof(*c) * (size_t)n);
+	return c;
+}
+
+static uint16_t outer_len(const struct esp_sa_params *p)
+{
+	uint16_t len = 8 + p->alg->iv_len;
+	if (p->udp_encap)
+		len += sizeof(struct rte_udp_hdr);
+	if (p->tunnel)
+		len += sizeof(struct rte_ipv4_hdr);
+	return len;
+}
+
+static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
+{
+	sa->spi = p->spi;
+	sa->flags = (p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
+		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0);
+	sa->alg = p->alg;
+	sa->iv_len = p->alg->iv_len;
+	sa->icv_len = p->alg->icv_len;
+	sa->pad_align = p->alg->pad_align;
+	sa->key_len = p->alg->enc_key_len;
+	sa->rand_len = p->alg->cipher == ESP_CIPHER_AES_CBC ? 16 : 0;
+	sa->outer_len = outer_len(p);
+	sa->local_be = rte_cpu_to_be_32(p->local);
+	sa->remote_be = rte_cpu_to_be_32(p->remote);
+	sa->local_port_be = rte_cpu_to_be_16(p->local_port);
+	sa->remote_port_be = rte_cpu_to_be_16(p->remote_port);
+	sa->soft_bytes = p->soft_bytes;
+	sa->hard_bytes = p->hard_bytes;
+	sa->soft_packets = p->soft_packets;
+	sa->hard_packets = p->hard_packets;
+	sa->frame = esp_frame_select(p->inbound, p->tunnel);
+	sa->job = esp_job_select(p->alg, p->inbound);
+}
+
+struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t err_len)
+{
+	if (p->n_local_ts > 255 || p->n_remote_ts > 255 || p->replay_window > REPLAY_WINDOW_MAX) {
+		snprintf(err, err_len, "too many selectors or replay window too large");
+		return NULL;
+	}
+	struct esp_sa *sa = rte_zmalloc("esp_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
+	if (sa == NULL) {
+		snprintf(err, err_len, "out of memory for the SA");
+		return NULL;
+	}
+	set_header_fields(sa, p);
+	sa->local_ts = copy_ts(p->local_ts, p->n_local_ts);
+	sa->remote_ts = copy_ts(p->remote_ts, p->n_remote_ts);
+	sa->n_local_ts = (uint8_t)p->n_local_ts;
+	sa->n_remote_ts = (uint8_t)p->n_remote_ts;
+	if (p->inbound) {
+		sa->replay = rte_malloc("esp_replay", replay_window_bytes(p->replay_window), RTE_CACHE_LINE_SIZE);
+		if (sa->replay)
+			replay_window_init(sa->replay, p->replay_window);
+	}
+	if ((p->inbound && sa->replay == NULL) || (p->n_local_ts && !sa->local_ts) ||
+	    (p->n_remote_ts && !sa->remote_ts) || expand_keys(sa, p) < 0) {
+		snprintf(err, err_len, "out of memory setting up the SA");
+		esp_sa_free(sa);
+		return NULL;
+	}
+	return sa;
+}
+
+void esp_sa_free(struct esp_sa *sa)
+{
+	if (sa == NULL)
+		return;
+	rte_free(sa->replay);
+	rte_free(sa->local_ts);
+	rte_free(sa->remote_ts);
+	OPENSSL_cleanse(&sa->keys, sizeof(sa->keys));
+	OPENSSL_cleanse(sa->salt, sizeof(sa->salt));
+	rte_free(sa);
+}
+
+static bool crossed(uint64_t before, uint64_t after, uint64_t limit)
+{
+	return limit != 0 && before < limit && after >= limit;
+}
+
+enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes)
+{
+	uint64_t p0 = __atomic_fetch_add(&sa->packets, packets, __ATOMIC_RELAXED);
+	uint64_t b0 = __atomic_fetch_add(&sa->bytes, bytes, __ATOMIC_RELAXED);
+	enum esp_expiry e = ESP_EXPIRY_NONE;
+	if (crossed(p0, p0 + packets, sa->hard_packets) || crossed(b0, b0 + bytes, sa->hard_bytes))
+		e = ESP_EXPIRY_HARD;
+	else if (crossed(p0, p0 + packets, sa->soft_packets) || crossed(b0, b0 + bytes, sa->soft_bytes))
+		e = ESP_EXPIRY_SOFT;
+	if (e == ESP_EXPIRY_HARD)
+		__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED);
+	/* Only the worker whose batch crossed the limit reports it. */
+	return e;
+}

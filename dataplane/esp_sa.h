@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fast-path half of an ESP SA: everything a worker needs per packet, laid out in
+ * cache lines (read-only header, shared counters, keys), with the per-mode handlers
+ * chosen once at creation. Names, IKE state and timers live on the control plane.
+ */
+#ifndef DPIKE_DP_ESP_SA_H
+#define DPIKE_DP_ESP_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+#include <rte_common.h>
+
+#include "esp_algo.h"
+#include "lib/ts.h"
+
+struct rte_mbuf;
+struct esp_pkt;
+struct esp_sa;
+
+/* Builds (outbound) or checks and strips (inbound) the headers and trailer around the payload. */
+typedef int (*esp_frame_fn)(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk);
+/* Fills an IPsec-MB job for one packet. */
+typedef void (*esp_job_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk);
+
+#define ESP_SA_F_INBOUND 0x01
+#define ESP_SA_F_TUNNEL 0x02
+#define ESP_SA_F_UDP_ENCAP 0x04
+#define ESP_SA_F_ESN 0x08
+
+enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
+
+/* What the creator (static config or IKE) hands the dataplane. */
+struct esp_sa_params {
+	uint32_t spi;
+	bool inbound, tunnel, udp_encap, esn;
+	const struct esp_algo *alg;
+	const uint8_t *key; /* cipher key [salt] [integrity key], as esp_algo_key_len() says */
+	uint32_t local, remote; /* host order: tunnel endpoints, or the transport peers */
+	uint16_t local_port, remote_port;
+	uint32_t replay_window;
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+	const struct traffic_selector *local_ts, *remote_ts;
+	int n_local_ts, n_remote_ts;
+};
+
+struct esp_sa_keys {
+	union {
+		struct gcm_key_data gcm;
+		struct {
+			uint8_t enc[16 * 15] __rte_aligned(16);
+			uint8_t dec[16 * 15] __rte_aligned(16);
+			uint8_t ipad[32] __rte_aligned(16);
+			uint8_t opad[32] __rte_aligned(16);
+		} cbc;
+		uint8_t chacha[32];
+	};
+} __rte_cache_aligned;
+
+struct esp_sa {
+	/* Read-only after creation. */
+	uint32_t spi;
+	uint8_t flags;
+	uint8_t iv_len, icv_len, pad_align;
+	uint8_t key_len; /* cipher key bytes */
+	uint8_t rand_len; /* random IV bytes per packet: 16 for CBC, 0 when the IV is the sequence number */
+	uint8_t salt[4];
+	uint16_t outer_len; /* bytes in front of the payload: [IP] [UDP] ESP IV */
+	uint32_t local_be, remote_be;
+	uint16_t local_port_be, remote_port_be;
+	esp_frame_fn frame;
+	esp_job_fn job;
+	struct replay_window *replay; /* inbound only */
+	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */
+	uint8_t n_local_ts, n_remote_ts;
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+	const struct esp_algo *alg;
+
+	/* Written by every worker that uses the SA. */
+	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out; atomic */
+	uint64_t packets, bytes;              /* atomic */
+	uint64_t replay_drops, auth_drops;    /* atomic */
+	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
+
+	struct esp_sa_keys keys;
+} __rte_cache_aligned;
+
+/* Creates the fast-path SA; NULL (with reason) on failure. Freed with esp_sa_free(). */
+struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t err_len);
+void esp_sa_free(struct esp_sa *sa);
+/* Charges a batch of packets to the SA and says whether a lifetime was crossed just now. */
+enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes);
+
+static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
+{
+	return (sa->flags & flag) != 0;
+}
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Last stages of a burst: route lookup, neighbour, MTU, Ethernet header, TX buffering. */
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "pkt_meta.h"
+#include "worker.h"
+
+static void punt_route(struct dp_batch *b, struct rte_mbuf *m, enum dp_punt_reason why, uint32_t aux, uint16_t port)
+{
+	struct dp_meta *meta = dp_meta(m);
+	meta->code = why;
+	meta->aux = aux;
+	meta->port = port;
+	meta->flags = 0;
+	b->punt[b->n_punt++] = m;
+}
+
+static void route_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	const struct dp_route *r = dp_fib_route(b->fib, dst);
+	if (r == NULL) {
+		dp_drop(w, b, m, DP_DROP_NO_ROUTE);
+		return;
+	}
+	uint32_t next_hop = r->via ? r->via : dst;
+	uint16_t mtu = b->fib->ports[r->port].mtu;
+	if (rte_pktmbuf_pkt_len(m) > mtu) {
+		bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+		punt_route(b, m, df ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, mtu, r->port);
+		return;
+	}
+	const struct dp_neigh *n = dp_fib_neigh(b->fib, next_hop, r->port);
+	if (n == NULL) {
+		punt_route(b, m, DP_PUNT_NEED_NEIGH, next_hop, r->port);
+		return;
+	}
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL) {
+		dp_drop(w, b, m, DP_DROP_NO_SPACE);
+		return;
+	}
+	eth->dst_addr = n->mac;
+	eth->src_addr = b->fib->ports[r->port].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	w->stats.forwarded++;
+	dp_tx_enqueue(w, r->port, m);
+}
+
+void dp_stage_route(struct dp_worker *w, struct dp_batch *b)
+{
+	for (uint16_t i = 0; i < b->n_route; i++)
+		route_one(w, b, b->route[i]);
+	b->n_route = 0;
+}
+
+static void tx_flush_port(struct dp_worker *w, uint16_t port)
+{
+	struct dp_txq *q = &w->tx[port];
+	if (q->n == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(port, w->queue, q->m, q->n);
+	for (uint16_t i = 0; i < sent; i++) {
+		w->stats.port[port].tx_packets++;
+		w->stats.port[port].tx_bytes += rte_pktmbuf_pkt_len(q->m[i]);
+	}
+	if (sent < q->n) {
+		w->stats.drops[DP_DROP_TX_FULL] += q->n - sent;
+		rte_pktmbuf_free_bulk(&q->m[sent], q->n - sent);
+	}
+	q->n = 0;
+}
+
+void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct dp_txq *q = &w->tx[port];
+	q->m[q->n++] = m;
+	if (q->n == DP_BURST_MAX)
+		tx_flush_port(w, port);
+}
+
+void dp_tx_flush(struct dp_worker *w)
+{
+	for (uint16_t p = 0; p < w->n_ports; p++)
+		tx_flush_port(w, p);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The IPsec stages of a burst: inbound ESP, the policy decision, outbound ESP. */
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "pkt_meta.h"
+#include "worker.h"
+
+static void punt_l3(struct dp_batch *b, struct rte_mbuf *m, enum dp_punt_reason why, uint32_t aux, uint8_t flags)
+{
+	struct dp_meta *meta = dp_meta(m);
+	meta->code = why;
+	meta->aux = aux;
+	meta->flags = flags;
+	meta->port = m->port;
+	b->punt[b->n_punt++] = m;
+}
+
+void dp_stage_esp_in(struct dp_worker *w, struct dp_batch *b)
+{
+	if (b->n_esp_in == 0)
+		return;
+	uint16_t n = b->n_esp_in;
+	uint16_t good = esp_decrypt_burst(&w->esp, w->tables.sad, b->esp_in, b->in_sa, n);
+	for (uint16_t i = good; i < n; i++)
+		b->drop[b->n_drop++] = b->esp_in[i]; /* counted by the ESP stage */
+	for (uint16_t i = 0; i < good; i++) {
+		struct rte_mbuf *m = b->esp_in[i];
+		uint32_t dst = rte_be_to_cpu_32(rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr);
+		if (dp_fib_is_local(b->fib, dst)) {
+			punt_l3(b, m, DP_PUNT_LOCAL, 0, DP_META_F_DECRYPTED);
+		} else {
+			b->fwd_flags[b->n_fwd] = DP_META_F_DECRYPTED;
+			b->fwd[b->n_fwd++] = m;
+		}
+	}
+	b->n_esp_in = 0;
+}
+
+/* RFC 1624 incremental update for the TTL decrement. */
+static void decrement_ttl(struct rte_ipv4_hdr *ip)
+{
+	uint32_t sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
+	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
+	ip->time_to_live--;
+}
+
+/* Worst-case bytes ESP adds to a packet with this SA. */
+static uint32_t esp_overhead(const struct esp_sa *sa)
+{
+	return sa->outer_len + sa->pad_align - 1 + 2 + sa->icv_len;
+}
+
+/* Tunnel mode needs the size decision before encryption hides the inner header. */
+static bool fits_after_esp(struct dp_batch *b, struct rte_mbuf *m, const struct esp_sa *sa, uint8_t flags)
+{
+	const struct dp_route *r = dp_fib_route(b->fib, rte_be_to_cpu_32(sa->remote_be));
+	uint32_t mtu = r ? b->fib->ports[r->port].mtu : 1500;
+	uint32_t room = mtu > esp_overhead(sa) ? mtu - esp_overhead(sa) : 0;
+	if (rte_pktmbuf_pkt_len(m) <= room)
+		return true;
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+	punt_l3(b, m, df ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room & ~7u, flags | DP_META_F_PRE_ESP);
+	return false;
+}
+
+static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	struct dp_flow f;
+	dp_flow_from_ipv4(ip, rte_pktmbuf_pkt_len(m), &f);
+	const struct dp_policy *p = dp_spd_lookup(b->spd, &f);
+	if (p == NULL || p->action == DP_POLICY_BYPASS) {
+		b->route[b->n_route++] = m;
+		return;
+	}
+	if (p->action == DP_POLICY_DISCARD) {
+		dp_drop(w, b, m, DP_DROP_POLICY_DISCARD);
+		return;
+	}
+	if (p->action == DP_POLICY_REQUIRE) {
+		/* Cleartext matching an inbound SA's selectors must have come through the SA. */
+		if (flags & (DP_META_F_DECRYPTED | DP_FWD_LOCAL_ORIGIN))
+			b->route[b->n_route++] = m;
+		else
+			dp_drop(w, b, m, DP_DROP_POLICY_UNPROTECTED);
+		return;
+	}
+	if (!fits_after_esp(b, m, p->sa, flags))
+		return;
+	b->out_sa[b->n_out] = p->sa;
+	b->out[b->n_out++] = m;
+}
+
+void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
+{
+	for (uint16_t i = 0; i < b->n_fwd; i++) {
+		struct rte_mbuf *m = b->fwd[i];
+		uint8_t flags = b->fwd_flags[i];
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+		if (!(flags & DP_FWD_LOCAL_ORIGIN)) {
+			if (ip->time_to_live <= 1) {
+				w->stats.drops[DP_DROP_TTL_EXCEEDED]++;
+				punt_l3(b, m, DP_PUNT_TTL, 0, flags);
+				continue;
+			}
+			decrement_ttl(ip);
+		}
+		apply_policy(w, b, m, flags);
+	}
+	b->n_fwd = 0;
+}
+
+void dp_stage_esp_out(struct dp_worker *w, struct dp_batch *b)
+{
+	if (b->n_out == 0)
+		return;
+	uint16_t n = b->n_out;
+	uint16_t good = esp_encrypt_burst(&w->esp, b->out, b->out_sa, n);
+	for (uint16_t i = 0; i < good; i++)
+		b->route[b->n_route++] = b->out[i];
+	for (uint16_t i = good; i < n; i++)
+		b->drop[b->n_drop++] = b->out[i];
+	b->n_out = 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "replay.h"
+
+#include <string.h>
+
+#define BLOCK_SHIFT 5
+#define BLOCK_BITS (1u << BLOCK_SHIFT)
+/* ESN inference needs a window even when replay checks are off. */
+#define ESN_INFER_MIN 64
+
+static uint32_t slots_for(uint32_t size)
+{
+	uint32_t need = size / BLOCK_BITS + 2, n = 2;
+	while (n < need)
+		n <<= 1;
+	return n;
+}
+
+size_t replay_window_bytes(uint32_t size)
+{
+	return sizeof(struct replay_window) + slots_for(size) * sizeof(uint64_t);
+}
+
+void replay_window_init(struct replay_window *w, uint32_t size)
+{
+	uint32_t n = slots_for(size);
+	w->size = size;
+	w->slot_mask = n - 1;
+	w->top = 0;
+	memset(w->slots, 0, n * sizeof(uint64_t));
+}
+
+uint64_t replay_infer_esn(const struct replay_window *w, uint32_t seq_lo)
+{
+	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
+	uint32_t win = w->size > ESN_INFER_MIN ? w->size : ESN_INFER_MIN;
+	uint32_t tl = (uint32_t)top, th = (uint32_t)(top >> 32);
+	uint32_t bottom = tl - win + 1; /* wraps when the window spans two subspaces */
+
+	if (tl >= win - 1) {
+		if (seq_lo < bottom)
+			th++;
+	} else if (seq_lo >= bottom && th > 0) {
+		th--;
+	}
+	return (uint64_t)th << 32 | seq_lo;
+}
+
+static inline uint64_t slot_word(uint64_t block, uint32_t bit)
+{
+	return (uint64_t)(uint32_t)block << 32 | (1u << bit);
+}
+
+enum replay_verdict replay_check(const struct replay_window *w, uint64_t seq)
+{
+	if (seq == 0)
+		return REPLAY_TOO_OLD;
+	if (w->size == 0)
+		return REPLAY_OK;
+	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
+	if (seq > top)
+		return REPLAY_OK;
+	if (top - seq >= w->size)
+		return REPLAY_TOO_OLD;
+	uint64_t block = seq >> BLOCK_SHIFT;
+	uint64_t word = __atomic_load_n(&w->slots[block & w->slot_mask], __ATOMIC_ACQUIRE);
+	if ((uint32_t)(word >> 32) == (uint32_t)block && (word & (1u << (seq & (BLOCK_BITS - 1)))))
+		return REPLAY_DUPLICATE;
+	return REPLAY_OK;
+}
+
+static enum replay_verdict mark_seen(struct replay_window *w, uint64_t seq)
+{
+	uint64_t block = seq >> BLOCK_SHIFT;
+	uint32_t bit = (uint32_t)(seq & (BLOCK_BITS - 1));
+	uint64_t *slot = &w->slots[block & w->slot_mask];
+	uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	for (;;) {
+		uint32_t tag = (uint32_t)(old >> 32);
+		int32_t age = (int32_t)((uint32_t)block - tag);
+		uint64_t want;
+		if (age == 0) {
+			if (old & (1u << bit))
+				return REPLAY_DUPLICATE;
+			want = old | (1u << bit);
+		} else if (age > 0 || old == 0) {
+			want = slot_word(block, bit); /* the slot's block has left the window */
+		} else {
+			return REPLAY_TOO_OLD; /* a newer block owns the slot */
+		}
+		if (__atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return REPLAY_OK;
+	}
+}
+
+static void advance_top(struct replay_window *w, uint64_t seq)
+{
+	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
+	while (seq > top &&
+	       !__atomic_compare_exchange_n(&w->top, &top, seq, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq)
+{
+	if (seq == 0)
+		return REPLAY_TOO_OLD;
+	if (w->size != 0) {
+		uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
+		if (seq <= top && top - seq >= w->size)
+			return REPLAY_TOO_OLD;
+		enum replay_verdict v = mark_seen(w, seq);
+		if (v != REPLAY_OK)
+			return v;
+	}
+	advance_top(w, seq);
+	return REPLAY_OK;
+}

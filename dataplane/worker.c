@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "pkt_meta.h"
+
+volatile bool dp_workers_stop;
+
+int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events)
+{
+	w->id = id;
+	return esp_ctx_init(&w->esp, &w->stats, events);
+}
+
+void dp_worker_fini(struct dp_worker *w)
+{
+	esp_ctx_free(&w->esp);
+}
+
+void dp_batch_finish(struct dp_worker *w, struct dp_batch *b)
+{
+	if (b->n_punt) {
+		unsigned sent = rte_ring_enqueue_burst(w->punt, (void **)b->punt, b->n_punt, NULL);
+		w->stats.punted += sent;
+		for (unsigned i = sent; i < b->n_punt; i++)
+			dp_drop(w, b, b->punt[i], DP_DROP_PUNT_RING_FULL);
+		b->n_punt = 0;
+	}
+	if (b->n_drop) {
+		rte_pktmbuf_free_bulk(b->drop, b->n_drop);
+		b->n_drop = 0;
+	}
+}
+
+static void run_stages(struct dp_worker *w, struct dp_batch *b)
+{
+	dp_stage_esp_in(w, b);
+	dp_stage_policy(w, b);
+	dp_stage_esp_out(w, b);
+	dp_stage_route(w, b);
+	dp_batch_finish(w, b);
+}
+
+static void sort_injected(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct dp_meta *meta = dp_meta(m);
+		if (meta->code == DP_INJECT_L2) {
+			dp_tx_enqueue(w, meta->port, m);
+		} else if (meta->code == DP_INJECT_ROUTE) {
+			b->route[b->n_route++] = m;
+		} else {
+			b->fwd_flags[b->n_fwd] = DP_FWD_LOCAL_ORIGIN;
+			b->fwd[b->n_fwd++] = m;
+		}
+	}
+	w->stats.injected += n;
+}
+
+unsigned dp_worker_poll(struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct dp_batch b;
+	unsigned total = 0;
+	b.fib = __atomic_load_n(&w->tables.fib, __ATOMIC_ACQUIRE);
+	b.spd = __atomic_load_n(&w->tables.spd, __ATOMIC_ACQUIRE);
+	b.n_esp_in = b.n_fwd = b.n_out = b.n_route = b.n_punt = b.n_drop = 0;
+	for (uint16_t port = 0; port < w->n_ports; port++) {
+		if (!w->poll_rx[port])
+			continue;
+		uint16_t n = rte_eth_rx_burst(port, w->queue, pkts, (uint16_t)w->burst);
+		if (n == 0)
+			continue;
+		total += n;
+		dp_classify(w, &b, pkts, n, port);
+		run_stages(w, &b);
+	}
+	unsigned n = rte_ring_dequeue_burst(w->inject, (void **)pkts, w->burst, NULL);
+	if (n) {
+		total += n;
+		sort_injected(w, &b, pkts, n);
+		run_stages(w, &b);
+	}
+	dp_tx_flush(w);
+	return total;
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	rte_rcu_qsbr_thread_register(w->qsv, w->id);
+	rte_rcu_qsbr_thread_online(w->qsv, w->id);
+	while (!dp_workers_stop) {
+		unsigned n = dp_worker_poll(w);
+		w->stats.loops++;
+		/* Quiescent once per loop: nothing read from the tables is held past here. */
+		rte_rcu_qsbr_quiescent(w->qsv, w->id);
+		if (n == 0) {
+			w->stats.idle_loops++;
+			if (w->idle_sleep_us)
+				rte_delay_us_sleep(w->idle_sleep_us);
+		}
+	}
+	rte_rcu_qsbr_thread_offline(w->qsv, w->id);
+	rte_rcu_qsbr_thread_unregister(w->qsv, w->id);
+	return 0;
+}

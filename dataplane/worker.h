@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A poll-mode worker: owns one RX and one TX queue on every port, its own tables and
+ * crypto manager, and runs classify -> ESP in -> policy -> ESP out -> route -> TX on
+ * each burst. Packets for the appliance go to the control core over the punt ring;
+ * the control core sends through the inject ring.
+ */
+#ifndef DPIKE_DP_WORKER_H
+#define DPIKE_DP_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "dp_stats.h"
+#include "esp.h"
+#include "tables.h"
+
+#define DP_BURST_MAX ESP_MAX_BURST
+
+struct rte_mbuf;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST_MAX];
+};
+
+struct dp_worker {
+	struct dp_tables tables;
+	unsigned id;
+	uint16_t n_ports;
+	uint16_t queue; /* this worker's RX and TX queue on every port */
+	bool poll_rx[DP_MAX_PORTS]; /* false where a port has fewer RX queues than workers */
+	uint32_t burst;
+	uint32_t idle_sleep_us;
+	struct rte_ring *punt;   /* to the control core */
+	struct rte_ring *inject; /* from the control core */
+	struct rte_rcu_qsbr *qsv;
+	struct esp_ctx esp;
+	struct dp_worker_stats stats;
+	struct dp_txq tx[DP_MAX_PORTS];
+} __rte_cache_aligned;
+
+/* Sorting of one burst into the stages; every list holds at most one burst. */
+struct dp_batch {
+	const struct dp_fib *fib;
+	const struct dp_spd *spd;
+	uint16_t n_esp_in, n_fwd, n_out, n_route, n_punt, n_drop;
+	struct rte_mbuf *esp_in[DP_BURST_MAX];
+	struct esp_sa *in_sa[DP_BURST_MAX];
+	struct rte_mbuf *fwd[DP_BURST_MAX];
+	uint8_t fwd_flags[DP_BURST_MAX];
+	struct rte_mbuf *out[DP_BURST_MAX];
+	struct esp_sa *out_sa[DP_BURST_MAX];
+	struct rte_mbuf *route[DP_BURST_MAX];
+	struct rte_mbuf *punt[DP_BURST_MAX];
+	struct rte_mbuf *drop[DP_BURST_MAX];
+};
+
+#define DP_FWD_LOCAL_ORIGIN 0x02 /* no TTL decrement, no inbound-policy check */
+
+extern volatile bool dp_workers_stop;
+
+int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events);
+void dp_worker_fini(struct dp_worker *w);
+/* The lcore entry point; arg is the struct dp_worker. */
+int dp_worker_main(void *arg);
+/* Runs one poll iteration; returns the packets handled (for tests and benchmarks). */
+unsigned dp_worker_poll(struct dp_worker *w);
+
+/* Stages, in the order a burst passes them. */
+void dp_classify(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], uint16_t n, uint16_t port);
+void dp_stage_esp_in(struct dp_worker *w, struct dp_batch *b);
+void dp_stage_policy(struct dp_worker *w, struct dp_batch *b);
+void dp_stage_esp_out(struct dp_worker *w, struct dp_batch *b);
+void dp_stage_route(struct dp_worker *w, struct dp_batch *b);
+void dp_batch_finish(struct dp_worker *w, struct dp_batch *b);
+void dp_tx_flush(struct dp_worker *w);
+void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m);
+
+static inline void dp_drop(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, enum dp_drop_reason r)
+{
+	w->stats.drops[r]++;
+	b->drop[b->n_drop++] = m;
+}
+
+#endif

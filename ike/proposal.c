@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "proposal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct token {
+	const char *name;
+	enum transform_type type;
+	uint16_t id, key_bits;
+	bool aead, weak;
+};
+
+static const struct token tokens[] = {
+	{ "aes128", TRANS_ENCR, 12, 128, false, false },
+	{ "aes192", TRANS_ENCR, 12, 192, false, false },
+	{ "aes256", TRANS_ENCR, 12, 256, false, false },
+	{ "aes", TRANS_ENCR, 12, 128, false, false },
+	{ "aes128gcm16", TRANS_ENCR, 20, 128, true, false },
+	{ "aes128gcm128", TRANS_ENCR, 20, 128, true, false },
+	{ "aes192gcm16", TRANS_ENCR, 20, 192, true, false },
+	{ "aes256gcm16", TRANS_ENCR, 20, 256, true, false },
+	{ "aes256gcm128", TRANS_ENCR, 20, 256, true, false },
+	{ "chacha20poly1305", TRANS_ENCR, 28, 0, true, false },
+	{ "3des", TRANS_ENCR, 3, 0, false, true },
+	{ "sha1", TRANS_INTEG, 2, 0, false, false },
+	{ "sha", TRANS_INTEG, 2, 0, false, false },
+	{ "sha256", TRANS_INTEG, 12, 0, false, false },
+	{ "sha2_256", TRANS_INTEG, 12, 0, false, false },
+	{ "sha384", TRANS_INTEG, 13, 0, false, false },
+	{ "sha2_384", TRANS_INTEG, 13, 0, false, false },
+	{ "sha512", TRANS_INTEG, 14, 0, false, false },
+	{ "sha2_512", TRANS_INTEG, 14, 0, false, false },
+	{ "prfsha1", TRANS_PRF, 2, 0, false, false },
+	{ "prfsha256", TRANS_PRF, 5, 0, false, false },
+	{ "prfsha384", TRANS_PRF, 6, 0, false, false },
+	{ "prfsha512", TRANS_PRF, 7, 0, false, false },
+	{ "modp768", TRANS_DH, 1, 0, false, true },
+	{ "modp1024", TRANS_DH, 2, 0, false, true },
+	{ "modp1536", TRANS_DH, 5, 0, false, true },
+	{ "modp2048", TRANS_DH, 14, 0, false, false },
+	{ "modp3072", TRANS_DH, 15, 0, false, false },
+	{ "modp4096", TRANS_DH, 16, 0, false, false },
+	{ "ecp256", TRANS_DH, 19, 0, false, false },
+	{ "ecp384", TRANS_DH, 20, 0, false, false },
+	{ "ecp521", TRANS_DH, 21, 0, false, false },
+	{ "curve25519", TRANS_DH, 31, 0, false, false },
+	{ "x25519", TRANS_DH, 31, 0, false, false },
+	{ "curve448", TRANS_DH, 32, 0, false, false },
+	{ "x448", TRANS_DH, 32, 0, false, false },
+	{ "esn", TRANS_ESN, 1, 0, false, false },
+	{ "noesn", TRANS_ESN, 0, 0, false, false },
+};
+
+/* PRF implied by an integrity algorithm when a proposal names none (as swanctl does). */
+static uint16_t prf_for_integ(uint16_t integ)
+{
+	switch (integ) {
+	case 2: return 2;
+	case 12: return 5;
+	case 13: return 6;
+	case 14: return 7;
+	default: return 0;
+	}
+}
+
+static const struct token *find_token(const char *name)
+{
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if (strcmp(tokens[i].name, name) == 0)
+			return &tokens[i];
+	return NULL;
+}
+
+static bool add_token(struct proposal *p, const struct token *t)
+{
+	if (p->n[t->type] >= PROP_MAX_TRANSFORMS)
+		return false;
+	p->t[t->type][p->n[t->type]++] = (struct transform){ t->id, t->key_bits };
+	return true;
+}
+
+static bool check_complete(struct proposal *p, enum proposal_kind kind, bool aead, bool plain, char *err,
+			   size_t err_len)
+{
+	if (p->n[TRANS_ENCR] == 0) {
+		snprintf(err, err_len, "no encryption algorithm");
+		return false;
+	}
+	if (aead && plain) {
+		snprintf(err, err_len, "AEAD and non-AEAD encryption algorithms cannot share a proposal");
+		return false;
+	}
+	if (plain && p->n[TRANS_INTEG] == 0) {
+		snprintf(err, err_len, "no integrity algorithm for a non-AEAD cipher");
+		return false;
+	}
+	if (aead && p->n[TRANS_INTEG] > 0 && kind == PROPOSAL_ESP) {
+		snprintf(err, err_len, "an AEAD cipher takes no integrity algorithm");
+		return false;
+	}
+	if (kind == PROPOSAL_IKE) {
+		for (int i = 0; p->n[TRANS_PRF] == 0 && i < p->n[TRANS_INTEG]; i++)
+			if (prf_for_integ(p->t[TRANS_INTEG][i].id))
+				p->t[TRANS_PRF][p->n[TRANS_PRF]++] =
+					(struct transform){ prf_for_integ(p->t[TRANS_INTEG][i].id), 0 };
+		if (p->n[TRANS_PRF] == 0) {
+			snprintf(err, err_len, "no PRF (add e.g. prfsha256)");
+			return false;
+		}
+		if (p->n[TRANS_DH] == 0) {
+			snprintf(err, err_len, "no key exchange method (add e.g. x25519 or modp2048)");
+			return false;
+		}
+		if (aead)
+			p->n[TRANS_INTEG] = 0;
+	}
+	return true;
+}
+
+bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, struct proposal *p, char *err,
+		    size_t err_len)
+{
+	char buf[256];
+	bool aead = false, plain = false;
+	memset(p, 0, sizeof(*p));
+	if (strlen(text) >= sizeof(buf)) {
+		snprintf(err, err_len, "proposal is too long");
+		return false;
+	}
+	strcpy(buf, text);
+	for (char *save = NULL, *tok = strtok_r(buf, "-", &save); tok; tok = strtok_r(NULL, "-", &save)) {
+		const struct token *t = find_token(tok);
+		if (t == NULL || (kind == PROPOSAL_ESP && t->type == TRANS_PRF) ||
+		    (kind == PROPOSAL_IKE && t->type == TRANS_ESN)) {
+			snprintf(err, err_len, "unknown or misplaced algorithm '%s'", tok);
+			return false;
+		}
+		if (t->weak && !weak_ok) {
+			snprintf(err, err_len, "'%s' is weak and refused", tok);
+			return false;
+		}
+		if (!add_token(p, t)) {
+			snprintf(err, err_len, "too many algorithms of one kind");
+			return false;
+		}
+		if (t->type == TRANS_ENCR)
+			*(t->aead ? &aead : &plain) = true;
+	}
+	return check_complete(p, kind, aead, plain, err, err_len);
+}

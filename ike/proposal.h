@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE and ESP proposals written as swanctl proposal strings ("aes128gcm16-prfsha256-x25519"),
+ * turned into IANA transform IDs (RFC 7296 3.3.2, IKEv2 registry).
+ */
+#ifndef DPIKE_IKE_PROPOSAL_H
+#define DPIKE_IKE_PROPOSAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROP_MAX_TRANSFORMS 8
+
+enum transform_type { TRANS_ENCR = 1, TRANS_PRF = 2, TRANS_INTEG = 3, TRANS_DH = 4, TRANS_ESN = 5 };
+
+struct transform {
+	uint16_t id;
+	uint16_t key_bits; /* ENCR only; 0 when the algorithm has a fixed key size */
+};
+
+struct proposal {
+	struct transform t[6][PROP_MAX_TRANSFORMS]; /* indexed by enum transform_type */
+	uint8_t n[6];
+};
+
+enum proposal_kind { PROPOSAL_IKE, PROPOSAL_ESP };
+
+/*
+ * Parses one swanctl proposal string. On error returns false with a reason in err.
+ * weak_ok admits groups 1, 2, 5 and 3DES, which are refused otherwise.
+ */
+bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, struct proposal *p, char *err,
+		    size_t err_len);
+
+#endif
