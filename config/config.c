@@ -257,7 +257,7 @@ static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, stru
 					    "remote_ts", "life_bytes", "life_packets", "rekey_bytes", "rekey_packets",
 					    NULL };
 	struct cfg_static_sa *sa = &cfg->static_sas[idx];
-	char dir[8], mode[16] = "tunnel";
+	char dir[32], mode[32] = "tunnel";
 	uint64_t spi;
 	sa->line = config_setting_source_line(g);
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, sa->name, sizeof(sa->name)) < 0 ||

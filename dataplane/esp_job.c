@@ -34,7 +34,8 @@ static inline uint64_t aead_aad(const struct esp_sa *sa, struct esp_pkt *pk)
 static inline void common_fields(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)
 {
 	job->src = pk->esp;
-	job->dst = pk->esp;
+	/* IPsec-MB applies the offset to src only: dst is where the cipher output starts. */
+	job->dst = pk->esp + ESP_HDR_LEN + sa->iv_len;
 	job->cipher_start_src_offset_in_bytes = ESP_HDR_LEN + sa->iv_len;
 	job->msg_len_to_cipher_in_bytes = pk->payload_len;
 	job->auth_tag_output_len_in_bytes = sa->icv_len;

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Configuration: the example loads as written; every bad line fails with file, line and reason. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "dataplane/esp_algo.h"
+#include "unit.h"
+
+static void test_example_loads(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX];
+	int rc = config_load(SOURCE_ROOT "/config/example.conf", &cfg, err);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg.n_ifaces, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.ifaces[1].name, "lan");
+	CU_ASSERT_EQUAL(cfg.ifaces[0].addr, 0xc0000202);
+	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
+	CU_ASSERT_EQUAL(cfg.n_static_sas, 2);
+	CU_ASSERT_EQUAL(cfg.static_sas[0].spi, 0x1001);
+	CU_ASSERT(cfg.static_sas[0].encap && !cfg.static_sas[0].inbound);
+	CU_ASSERT_EQUAL(cfg.static_sas[1].replay_window, 1024);
+	CU_ASSERT_EQUAL(cfg.static_sas[0].key_len, 20);
+	CU_ASSERT_STRING_EQUAL(esp_algos[cfg.static_sas[0].alg].name, "aes128gcm16");
+	CU_ASSERT_EQUAL(cfg.n_routes, 1);
+	CU_ASSERT_EQUAL(cfg.routes[0].via, 0xc0000201);
+	CU_ASSERT_EQUAL(cfg.n_connections, 1);
+	CU_ASSERT_EQUAL(cfg.connections[0].rekey_time, 4 * 3600);
+	CU_ASSERT_EQUAL(cfg.connections[0].dpd_delay, 30);
+	CU_ASSERT_EQUAL(cfg.connections[0].children[0].start_action, START_TRAP);
+	CU_ASSERT_EQUAL(cfg.connections[0].children[0].rekey_time, 3600);
+	CU_ASSERT_EQUAL(cfg.n_secrets, 1);
+	CU_ASSERT_EQUAL(cfg.secrets[0].secret_len, (int)strlen("correct horse battery staple"));
+	config_free(&cfg);
+}
+
+#define IFACES                                                                                                 \
+	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"192.0.2.2/24\"; },\n"             \
+	"  { name = \"lan\"; device = \"net_null1\"; address = \"10.2.0.254/24\"; } );\n"
+#define SA_HEAD "static_sas = ( { name = \"x\"; direction = \"out\"; spi = 0x1001; local = \"192.0.2.2\";\n"
+#define SA_TAIL "  local_ts = [\"10.2.0.0/24\"]; remote_ts = [\"10.1.0.0/16\"]; } );\n"
+#define GCM "  remote = \"192.0.2.1\"; esp = \"aes128gcm16\"; key = \"0x000102030405060708090a0b0c0d0e0f10111213\";\n"
+
+struct bad_case {
+	const char *text;
+	int line;
+	const char *reason;
+};
+
+static const struct bad_case cases[] = {
+	{ IFACES "log_level = \"loud\";\n", 3, "log_level must be" },
+	{ IFACES "bogus = 1;\n", 3, "unknown key 'bogus'" },
+	{ IFACES "routes = ( { prefix = ; } );\n", 3, "syntax error" },
+	{ "interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"192.0.2.300/24\"; } );\n", 1,
+	  "address '192.0.2.300/24'" },
+	{ "interfaces = ( { name = \"wan\"; device = \"net_null0\"; } );\n", 1, "missing required key 'address'" },
+	{ "interfaces = ();\n", 1, "at least one interface" },
+	{ IFACES "routes = ( { prefix = \"10.1.0.1/16\"; via = \"192.0.2.1\"; } );\n", 3, "host bits zero" },
+	{ IFACES "routes = ( { prefix = \"10.1.0.0/16\"; via = \"198.51.100.1\"; } );\n", 3, "on no interface" },
+	{ IFACES "neighbours = ( { interface = \"dmz\"; ip = \"192.0.2.1\"; mac = \"02:00:00:00:01:01\"; } );\n", 3,
+	  "unknown interface 'dmz'" },
+	{ IFACES "neighbours = ( { interface = \"wan\"; ip = \"192.0.2.1\"; mac = \"02:00:00\"; } );\n", 3,
+	  "mac '02:00:00'" },
+	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes128ccm16\"; key = \"0x00\";\n" SA_TAIL, 4,
+	  "unsupported esp 'aes128ccm16'" },
+	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes128gcm16\"; key = \"0x0001020304\";\n" SA_TAIL, 4,
+	  "must be 20 bytes" },
+	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha256\"; key = \"0x0001\";\n" SA_TAIL, 4,
+	  "must be 64 bytes" },
+	{ IFACES "static_sas = ( { name = \"x\"; direction = \"out\"; spi = 7; local = \"192.0.2.2\";\n" GCM SA_TAIL, 3,
+	  "reserved" },
+	{ IFACES "static_sas = ( { name = \"x\"; direction = \"sideways\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM
+		 SA_TAIL,
+	  3, "direction must be" },
+	{ IFACES SA_HEAD GCM "  local_ts = [\"10.2.0.0/24[tcp/99999]\"]; remote_ts = [\"10.1.0.0/16\"]; } );\n", 5,
+	  "not a traffic selector" },
+	{ IFACES SA_HEAD GCM "  replay_window = 5000;\n" SA_TAIL, 5, "between 0 and 4096" },
+	{ IFACES SA_HEAD GCM "  mode = \"beet\";\n" SA_TAIL, 5, "mode must be" },
+	{ IFACES "static_sas = ( { name = \"a\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM SA_TAIL
+		 "static_sas2 = 1;\n",
+	  6, "unknown key 'static_sas2'" },
+	{ IFACES "connections = ( { name = \"c\"; proposals = [\"aes128-sha256-modp999\"];\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "unknown or misplaced algorithm 'modp999'" },
+	{ IFACES "connections = ( { name = \"c\"; proposals = [\"aes128-sha256\"];\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "no key exchange method" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; start_action = \"later\"; } ); } );\n",
+	  4, "start_action must be one of" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; updown = \"/bin/true\"; } ); } );\n",
+	  4, "unknown key 'updown'" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"eap\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
+	  "auth must be one of" },
+	{ IFACES "connections = ( { name = \"c\"; version = 2; aggressive = true;\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "IKEv1 only" },
+	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"\"; } );\n", 3, "secret must be" },
+	{ IFACES "workers = { idle_sleep_us = -5; };\n", 3, "between 0 and" },
+};
+
+static void test_bad_lines(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dpike_config cfg;
+		char err[CFG_ERR_MAX], want[512];
+		const char *path = unit_temp_file(cases[i].text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+		CU_ASSERT_EQUAL(config_load(path, &cfg, err), -1);
+		snprintf(want, sizeof(want), "%s:%d: ", path, cases[i].line);
+		bool ok = strncmp(err, want, strlen(want)) == 0 && strstr(err, cases[i].reason) != NULL;
+		if (!ok)
+			fprintf(stderr, "case %zu: got \"%s\", want \"%s...%s\"\n", i, err, want, cases[i].reason);
+		CU_ASSERT(ok);
+		unlink(path);
+	}
+}
+
+static void test_missing_file(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX];
+	CU_ASSERT_EQUAL(config_load("/nonexistent/dpike.conf", &cfg, err), -1);
+	CU_ASSERT(strstr(err, "/nonexistent/dpike.conf:0: cannot read") == err);
+}
+
+void config_suite_add(CU_pSuite s)
+{
+	CU_add_test(s, "example.conf loads as written", test_example_loads);
+	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
+	CU_add_test(s, "missing file", test_missing_file);
+}

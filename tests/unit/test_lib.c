@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/: text parsers, traffic selectors, the wire reader and writer. */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "lib/parse.h"
+#include "lib/ts.h"
+#include "lib/wire.h"
+#include "unit.h"
+
+static void test_ipv4_and_prefixes(void)
+{
+	uint32_t a;
+	uint8_t len;
+	CU_ASSERT(parse_ipv4("192.0.2.1", &a) && a == 0xc0000201);
+	CU_ASSERT(!parse_ipv4("192.0.2", &a));
+	CU_ASSERT(!parse_ipv4("192.0.2.256", &a));
+	CU_ASSERT(!parse_ipv4("192.0.2.1.", &a));
+	CU_ASSERT(!parse_ipv4("a.b.c.d", &a));
+	CU_ASSERT(!parse_ipv4("", &a));
+	CU_ASSERT(parse_ipv4_prefix("10.1.0.0/16", &a, &len, false) && a == 0x0a010000 && len == 16);
+	CU_ASSERT(!parse_ipv4_prefix("10.1.0.1/16", &a, &len, false));
+	CU_ASSERT(parse_ipv4_prefix("10.1.0.1/16", &a, &len, true));
+	CU_ASSERT(!parse_ipv4_prefix("10.1.0.0/33", &a, &len, false));
+	CU_ASSERT(parse_ipv4_prefix("10.1.0.7", &a, &len, false) && len == 32);
+	CU_ASSERT_EQUAL(prefix_mask(0), 0);
+	CU_ASSERT_EQUAL(prefix_mask(24), 0xffffff00);
+}
+
+static void test_hex_mac_durations(void)
+{
+	uint8_t b[4], mac[6];
+	uint64_t v;
+	CU_ASSERT_EQUAL(parse_hex("0x0a0B", b, sizeof(b)), 2);
+	CU_ASSERT(b[0] == 0x0a && b[1] == 0x0b);
+	CU_ASSERT_EQUAL(parse_hex("0x0a0", b, sizeof(b)), -1);
+	CU_ASSERT_EQUAL(parse_hex("0x0102030405", b, sizeof(b)), -1);
+	CU_ASSERT_EQUAL(parse_hex("zz", b, sizeof(b)), -1);
+	CU_ASSERT(parse_mac("02:00:00:00:01:0a", mac) && mac[5] == 0x0a);
+	CU_ASSERT(!parse_mac("02:00:00:00:01", mac));
+	CU_ASSERT(parse_duration("4h", &v) && v == 14400);
+	CU_ASSERT(parse_duration("30", &v) && v == 30);
+	CU_ASSERT(parse_duration("1d", &v) && v == 86400);
+	CU_ASSERT(!parse_duration("4x", &v));
+	CU_ASSERT(!parse_duration("h", &v));
+	CU_ASSERT(parse_count("2k", &v) && v == 2048);
+	CU_ASSERT(!parse_count("-1", &v));
+}
+
+static void test_traffic_selectors(void)
+{
+	struct traffic_selector ts;
+	char buf[64];
+	CU_ASSERT(ts_parse("10.1.0.0/16", &ts) && ts.proto == 0 && ts.port_lo == 0 && ts.port_hi == 65535);
+	CU_ASSERT(ts_match_addr(&ts, 0x0a01ffff) && !ts_match_addr(&ts, 0x0a020000));
+	CU_ASSERT(ts_parse("10.1.0.0/16[tcp/443]", &ts) && ts.proto == 6 && ts.port_lo == 443 && ts.port_hi == 443);
+	CU_ASSERT(ts_match_port(&ts, 6, 443) && !ts_match_port(&ts, 17, 443) && !ts_match_port(&ts, 6, 80));
+	CU_ASSERT(ts_parse("0.0.0.0/0[udp/1000-2000]", &ts) && ts.port_lo == 1000 && ts.port_hi == 2000);
+	ts_format(&ts, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "0.0.0.0/0[17/1000-2000]");
+	CU_ASSERT(ts_parse("10.0.0.0/8[47]", &ts) && ts.proto == 47);
+	CU_ASSERT(!ts_parse("10.0.0.0/8[tcp/2000-1000]", &ts));
+	CU_ASSERT(!ts_parse("10.0.0.1/8", &ts));
+	CU_ASSERT(!ts_parse("10.0.0.0/8[tcp", &ts));
+	CU_ASSERT(!ts_parse("dynamic", &ts));
+}
+
+static void test_wire_reader_bounds(void)
+{
+	const uint8_t buf[] = { 1, 2, 3, 4, 5, 6 };
+	struct wire_reader r;
+	wire_reader_init(&r, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(wire_get_be16(&r), 0x0102);
+	CU_ASSERT_EQUAL(wire_get_be32(&r), 0x03040506);
+	CU_ASSERT(wire_ok(&r) && wire_left(&r) == 0);
+	CU_ASSERT_EQUAL(wire_get_u8(&r), 0);
+	CU_ASSERT(!wire_ok(&r));
+	wire_reader_init(&r, buf, sizeof(buf));
+	struct wire_reader sub = wire_sub(&r, 4);
+	CU_ASSERT(wire_ok(&sub) && wire_left(&sub) == 4 && wire_left(&r) == 2);
+	CU_ASSERT_PTR_NULL(wire_take(&sub, 5));
+	CU_ASSERT(!wire_ok(&sub));
+	sub = wire_sub(&r, 3);
+	CU_ASSERT(!wire_ok(&sub) && !wire_ok(&r));
+}
+
+static void test_wire_writer_bounds(void)
+{
+	uint8_t buf[5];
+	struct wire_writer w;
+	wire_writer_init(&w, buf, sizeof(buf));
+	CU_ASSERT(wire_put_be32(&w, 0xdeadbeef));
+	CU_ASSERT(!wire_put_be16(&w, 1));
+	CU_ASSERT(w.bad && w.off == 4);
+	CU_ASSERT(!wire_put_u8(&w, 1)); /* sticky */
+	wire_writer_init(&w, buf, sizeof(buf));
+	wire_put_be16(&w, 0);
+	CU_ASSERT(wire_patch_be16(&w, 0, 0x1234) && buf[0] == 0x12 && buf[1] == 0x34);
+	CU_ASSERT(!wire_patch_be16(&w, 1, 0));
+}
+
+void lib_suite_add(CU_pSuite s)
+{
+	CU_add_test(s, "IPv4 addresses and prefixes", test_ipv4_and_prefixes);
+	CU_add_test(s, "hex keys, MACs, durations, counts", test_hex_mac_durations);
+	CU_add_test(s, "traffic selectors", test_traffic_selectors);
+	CU_add_test(s, "wire reader never reads past the end", test_wire_reader_bounds);
+	CU_add_test(s, "wire writer never writes past the end", test_wire_writer_bounds);
+}

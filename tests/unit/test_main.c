@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Runs every unit suite. DPDK's EAL is started once, without hugepages or devices. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+#include "lib/log.h"
+#include "unit.h"
+
+const char *unit_temp_file(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/dpike-unit-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+int main(void)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=dpike-unit-%d", (int)getpid());
+	char *eal[] = { "unit", "-l", "0", "--no-huge", "-m", "256", "--no-pci", prefix, "--log-level=error", NULL };
+	if (rte_eal_init(9, eal) < 0) {
+		fprintf(stderr, "cannot start DPDK EAL\n");
+		return 2;
+	}
+	log_set_level(LOG_LVL_ERR);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	lib_suite_add(CU_add_suite("lib: parsers, selectors, wire reader", NULL, NULL));
+	replay_suite_add(CU_add_suite("dataplane: replay window", NULL, NULL));
+	spd_suite_add(CU_add_suite("dataplane: policy lookup", NULL, NULL));
+	proposal_suite_add(CU_add_suite("ike: proposal strings", NULL, NULL));
+	config_suite_add(CU_add_suite("config: loading and errors", NULL, NULL));
+	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	rte_eal_cleanup();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The unit suites, one per module; test_main.c runs them all. */
+#ifndef DPIKE_TEST_UNIT_H
+#define DPIKE_TEST_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+void lib_suite_add(CU_pSuite s);
+void replay_suite_add(CU_pSuite s);
+void spd_suite_add(CU_pSuite s);
+void config_suite_add(CU_pSuite s);
+void proposal_suite_add(CU_pSuite s);
+int esp_suite_init(void);
+int esp_suite_clean(void);
+void esp_suite_add(CU_pSuite s);
+
+/* Writes text to a fresh temporary file; returns its path (static buffer). */
+const char *unit_temp_file(const char *text);
+
+#endif
