@@ -37,22 +37,24 @@ static enum dp_drop_reason check_ipv4(struct rte_mbuf *m)
 	return DP_DROP_MAX;
 }
 
+enum udp_kind { UDP_FOR_CONTROL, UDP_ESP, UDP_NAT_KEEPALIVE, UDP_MALFORMED };
+
 /* UDP to port 4500 is ESP unless it starts with the zero non-ESP marker (RFC 3948 2.2). */
-static int udp_kind(const struct rte_mbuf *m, uint32_t ihl)
+static enum udp_kind udp_kind(const struct rte_mbuf *m, uint32_t ihl)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	if (len < ihl + sizeof(struct rte_udp_hdr))
-		return -DP_DROP_MALFORMED;
+		return UDP_MALFORMED;
 	const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, ihl);
 	uint32_t payload = len - ihl - sizeof(*u);
 	if (u->dst_port != rte_cpu_to_be_16(NATT_PORT))
-		return DP_PUNT_LOCAL;
+		return UDP_FOR_CONTROL;
 	const uint8_t *p = (const uint8_t *)(u + 1);
 	if (payload == 1 && p[0] == 0xff)
-		return -DP_DROP_NAT_KEEPALIVE;
+		return UDP_NAT_KEEPALIVE;
 	if (payload >= 4 && (p[0] | p[1] | p[2] | p[3]) != 0)
-		return 1; /* ESP */
-	return DP_PUNT_LOCAL;
+		return UDP_ESP;
+	return UDP_FOR_CONTROL;
 }
 
 static bool is_fragment(const struct rte_ipv4_hdr *ip)
@@ -75,13 +77,20 @@ static void classify_local(struct dp_worker *w, struct dp_batch *b, struct rte_m
 		punt(b, m, DP_PUNT_LOCAL, port);
 		return;
 	}
-	int k = udp_kind(m, rte_ipv4_hdr_len(ip));
-	if (k < 0)
-		dp_drop(w, b, m, (enum dp_drop_reason)-k);
-	else if (k == 1)
+	switch (udp_kind(m, rte_ipv4_hdr_len(ip))) {
+	case UDP_ESP:
 		b->esp_in[b->n_esp_in++] = m;
-	else
+		break;
+	case UDP_NAT_KEEPALIVE:
+		dp_drop(w, b, m, DP_DROP_NAT_KEEPALIVE);
+		break;
+	case UDP_MALFORMED:
+		dp_drop(w, b, m, DP_DROP_MALFORMED);
+		break;
+	case UDP_FOR_CONTROL:
 		punt(b, m, DP_PUNT_LOCAL, port);
+		break;
+	}
 }
 
 static bool is_broadcast_or_multicast(uint32_t dst)

@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Wire interop of dpike's ESP with scapy's independent implementation.
+
+  scapy_esp.py config DIR      writes DIR/dpike.conf and DIR/sas.json (one SA pair per combination)
+  scapy_esp.py run DIR         runs inside the peer namespace: sends, sniffs, checks, prints a summary
+
+Every transform x tunnel/transport x UDP encapsulation on/off x ESN on/off gets its own
+SA pair and peer address. Tunnel: scapy encrypts a packet that dpike must decrypt and
+forward to the LAN, and dpike encrypts a LAN packet that scapy must decrypt. Transport:
+scapy sends an encrypted ping to dpike, which must answer it encrypted.
+Then bad input (truncated, unknown SPI, bad ICV, bad padding, replay, malformed) must
+be dropped and counted under the right reason, and dpike must keep working.
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+
+DUT_WAN, DUT_LAN = "198.51.100.1", "10.2.0.254"
+LAN_HOST = "10.2.0.1"
+MACS = {"peer_wan": "02:00:00:00:00:01", "peer_lan": "02:00:00:00:00:02",
+        "dut_wan": "02:00:00:00:00:11", "dut_lan": "02:00:00:00:00:12"}
+ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, salt bytes, integrity key bytes
+    ("aes128gcm16", "AES-GCM", "NULL", 16, 4, 0),
+    ("aes256gcm16", "AES-GCM", "NULL", 32, 4, 0),
+    ("aes128-sha256", "AES-CBC", "SHA2-256-128", 16, 0, 32),
+    ("aes256-sha256", "AES-CBC", "SHA2-256-128", 32, 0, 32),
+    ("aes128-sha1", "AES-CBC", "HMAC-SHA1-96", 16, 0, 20),
+    ("aes256-sha1", "AES-CBC", "HMAC-SHA1-96", 32, 0, 20),
+    ("chacha20poly1305", "CHACHA20-POLY1305", "NULL", 32, 4, 0),
+]
+
+
+def combos():
+    k = 0
+    for alg in ALGS:
+        for mode in ("tunnel", "transport"):
+            for encap in (False, True):
+                for esn in (False, True):
+                    yield {"k": k, "alg": alg[0], "mode": mode, "encap": encap, "esn": esn,
+                           "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
+                           "key_out": os.urandom(sum(alg[3:])).hex(), "key_in": os.urandom(sum(alg[3:])).hex()}
+                    k += 1
+
+
+def write_config(d):
+    sas = list(combos())
+    lines = ['log_level = "info";', 'ctl_socket = "%s/dpike.sock";' % d, "workers = { idle_sleep_us = 20; };",
+             "interfaces = (",
+             '  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "%s/24"; },' % DUT_WAN,
+             '  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "%s/24"; }' % DUT_LAN,
+             ");", "neighbours = (",
+             '  { interface = "lan"; ip = "%s"; mac = "%s"; },' % (LAN_HOST, MACS["peer_lan"])]
+    lines += ['  { interface = "wan"; ip = "%s"; mac = "%s"; }%s' % (c["peer"], MACS["peer_wan"],
+              "," if i + 1 < len(sas) else "") for i, c in enumerate(sas)]
+    lines += [");", "static_sas = ("]
+    entries = []
+    for c in sas:
+        if c["mode"] == "tunnel":
+            lts, rts = "10.2.0.0/24", "10.1.%d.0/24" % c["k"]
+        else:
+            lts, rts = DUT_WAN + "/32", c["peer"] + "/32"
+        for direction, spi, key in (("out", c["spi_out"], c["key_out"]), ("in", c["spi_in"], c["key_in"])):
+            entries.append(
+                '  { name = "%s-%d"; direction = "%s"; spi = 0x%x; mode = "%s"; encap = %s; esn = %s;\n'
+                '    local = "%s"; remote = "%s"; esp = "%s"; key = "0x%s"; replay_window = 128;\n'
+                '    local_ts = ["%s"]; remote_ts = ["%s"]; }'
+                % (direction, c["k"], direction, spi, c["mode"], str(c["encap"]).lower(), str(c["esn"]).lower(),
+                   DUT_WAN, c["peer"], c["alg"], key, lts, rts))
+    lines.append(",\n".join(entries))
+    lines.append(");")
+    with open(os.path.join(d, "dpike.conf"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(d, "sas.json"), "w") as f:
+        json.dump(sas, f)
+
+
+# ---- everything below runs inside the peer namespace, with scapy ----
+
+class EsnHmac:
+    """scapy 2.5 leaves the ESN high half out of the ESP ICV of HMAC transforms (it adds it
+    for AH only), against RFC 4303 2.2.1. This wrapper hashes it after the ESP payload,
+    as the RFC says; everything else is scapy's own."""
+
+    def __init__(self, algo, esn_hi):
+        self.algo, self.esn_hi = algo, esn_hi
+        self.icv_size, self.name = algo.icv_size, algo.name
+
+    def _icv(self, data, key):
+        import struct
+        mac = self.algo.new_mac(key)
+        mac.update(data + struct.pack("!L", self.esn_hi))
+        return mac.finalize()[:self.icv_size]
+
+    def sign(self, pkt, key, esn_en=False, esn=0):
+        from scapy.all import raw
+        from scapy.layers.ipsec import ESP
+        pkt[ESP].data += self._icv(raw(pkt[ESP]), key)
+        return pkt
+
+    def verify(self, pkt, key, esn_en=False, esn=0):
+        from scapy.layers.ipsec import IPSecIntegrityError
+        from scapy.all import raw
+        icv = pkt.data[len(pkt.data) - self.icv_size:]
+        clone = pkt.copy()
+        clone.data = clone.data[:len(clone.data) - self.icv_size]
+        if self._icv(raw(clone), key) != icv:
+            raise IPSecIntegrityError("ICV mismatch (ESN)")
+
+    def check_key(self, key):
+        self.algo.check_key(key)
+
+
+def scapy_sa(c, direction):
+    from scapy.all import IP, UDP
+    from scapy.layers.ipsec import SecurityAssociation, ESP
+    alg = next(a for a in ALGS if a[0] == c["alg"])
+    key = bytes.fromhex(c["key_" + direction])
+    ck, ik = key[:alg[3] + alg[4]], key[alg[3] + alg[4]:]
+    kw = {"crypt_algo": alg[1], "crypt_key": ck, "esn_en": c["esn"], "esn": 0}
+    if alg[2] != "NULL":
+        kw.update(auth_algo=alg[2], auth_key=ik)
+    if direction == "in":  # scapy is the sender: src is the peer
+        src, dst = c["peer"], DUT_WAN
+    else:
+        src, dst = DUT_WAN, c["peer"]
+    if c["mode"] == "tunnel":
+        kw["tunnel_header"] = IP(src=src, dst=dst)
+    if c["encap"]:
+        kw["nat_t_header"] = UDP(sport=4500, dport=4500)
+    sa = SecurityAssociation(ESP, spi=c["spi_" + direction], **kw)
+    if c["esn"] and alg[2] != "NULL":
+        sa.auth_algo = EsnHmac(sa.auth_algo, 0)  # sequence numbers here stay below 2^32
+    return sa
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, what):
+        print("%s %s" % ("ok  " if ok else "FAIL", what), flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+
+def dpikectl(d, *args):
+    out = subprocess.run([os.environ["DPIKECTL"], "-s", d + "/dpike.sock", "--json"] + list(args),
+                         capture_output=True, text=True, timeout=10)
+    if out.returncode != 0:
+        raise RuntimeError("dpikectl %s failed: %s" % (args, out.stderr))
+    return json.loads(out.stdout)
+
+
+def drops(d):
+    return dpikectl(d, "stats")["total"]["drops"]
+
+
+def wan_frame(pkt):
+    from scapy.all import Ether
+    return Ether(src=MACS["peer_wan"], dst=MACS["dut_wan"]) / pkt
+
+
+def esp_of(pkt):
+    """The ESP packet inside an outer IP packet (raw or UDP 4500), rebuilt as IP/ESP for scapy."""
+    from scapy.all import IP, UDP
+    from scapy.layers.ipsec import ESP
+    if pkt.haslayer(UDP) and pkt[UDP].dport == 4500:
+        return IP(src=pkt[IP].src, dst=pkt[IP].dst, proto=50) / ESP(bytes(pkt[UDP].payload))
+    if pkt.haslayer(ESP):
+        return IP(src=pkt[IP].src, dst=pkt[IP].dst, proto=50) / pkt[ESP]
+    return None
+
+
+def sniff_until(sniffers, done, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline and not done():
+        time.sleep(0.1)
+
+
+def run_matrix(d, sas, chk):
+    from scapy.all import AsyncSniffer, Ether, IP, UDP, ICMP, Raw, sendp
+    wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
+    lan = AsyncSniffer(iface="peer-lan", store=True, filter="ether src %s" % MACS["dut_lan"])
+    wan.start()
+    lan.start()
+    time.sleep(0.5)  # let the capture sockets open before the first packet
+    for c in sas:
+        k = c["k"]
+        if c["mode"] == "tunnel":
+            inner = IP(src="10.1.%d.5" % k, dst=LAN_HOST, ttl=20) / UDP(sport=4000 + k, dport=9) / Raw(b"in-%d" % k)
+            sendp(wan_frame(scapy_sa(c, "in").encrypt(inner)), iface="peer-wan", verbose=False)
+            plain = IP(src=LAN_HOST, dst="10.1.%d.5" % k, ttl=20) / UDP(sport=5000 + k, dport=9) / Raw(b"out-%d" % k)
+            sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / plain, iface="peer-lan", verbose=False)
+        else:
+            ping = IP(src=c["peer"], dst=DUT_WAN) / ICMP(type=8, id=k, seq=7) / Raw(b"ping-%d" % k)
+            sendp(wan_frame(scapy_sa(c, "in").encrypt(ping)), iface="peer-wan", verbose=False)
+    expected_wan = len(sas)
+    expected_lan = sum(1 for c in sas if c["mode"] == "tunnel")
+    sniff_until([wan, lan], lambda: len(wan.results or []) >= expected_wan and len(lan.results or []) >= expected_lan,
+                20)
+    wan.stop()
+    lan.stop()
+    for c in sas:
+        check_combo(c, wan.results, lan.results, chk)
+
+
+def check_combo(c, wan_pkts, lan_pkts, chk):
+    from scapy.all import IP, UDP, ICMP, Raw
+    k = c["k"]
+    name = "%s %s%s%s" % (c["alg"], c["mode"], " udp-encap" if c["encap"] else "", " esn" if c["esn"] else "")
+    ours = [p for p in wan_pkts if p.haslayer(IP) and p[IP].dst == c["peer"]]
+    decrypted = None
+    for p in ours:
+        e = esp_of(p)
+        if e is not None and e.spi == c["spi_out"]:
+            encapsulated = p.haslayer(UDP) and p[UDP].dport == 4500
+            try:
+                decrypted = scapy_sa(c, "out").decrypt(e)
+            except Exception as exc:  # a failed ICV raises
+                print("     decrypt error: %r" % exc)
+            break
+    else:
+        encapsulated = None
+    chk.check(encapsulated == c["encap"], "%s: outbound ESP %s UDP encapsulation" % (name, "with" if c["encap"] else "without"))
+    if c["mode"] == "tunnel":
+        got_in = [p for p in lan_pkts if p.haslayer(Raw) and p[Raw].load == b"in-%d" % k]
+        chk.check(len(got_in) == 1 and got_in[0][IP].src == "10.1.%d.5" % k and got_in[0][IP].ttl == 19,
+                  "%s: scapy's ESP decrypted and forwarded by dpike" % name)
+        ok = decrypted is not None and decrypted.haslayer(Raw) and decrypted[Raw].load == b"out-%d" % k \
+            and decrypted[IP].dst == "10.1.%d.5" % k and decrypted[IP].ttl == 19
+        chk.check(ok, "%s: dpike's ESP decrypted by scapy" % name)
+    else:
+        ok = decrypted is not None and decrypted.haslayer(ICMP) and decrypted[ICMP].type == 0 \
+            and decrypted[ICMP].id == k and decrypted[Raw].load == b"ping-%d" % k
+        chk.check(ok, "%s: encrypted ping answered with an encrypted reply" % name)
+
+
+def bad_padding(sa):
+    """A copy of sa whose next packet carries wrong padding bytes (ICV still valid)."""
+    bad = copy.copy(sa)
+    algo = copy.copy(sa.crypt_algo)
+    real_pad = algo.pad
+
+    def pad(esp):
+        esp = real_pad(esp)
+        if esp.padlen == 0:
+            esp.padlen = 4
+            esp.padding = b"\x01\x02\x03\x04"
+        esp.padding = esp.padding[:-1] + bytes([esp.padding[-1] ^ 0x40])
+        return esp
+    algo.pad = pad
+    bad.crypt_algo = algo
+    return bad
+
+
+def run_bad_input(d, sas, chk):
+    from scapy.all import IP, UDP, Raw, sendp
+    from scapy.layers.ipsec import ESP
+    gcm = next(c for c in sas if c["alg"] == "aes128gcm16" and c["mode"] == "tunnel" and not c["encap"] and not c["esn"])
+    cbc = next(c for c in sas if c["alg"] == "aes256-sha256" and c["mode"] == "tunnel" and c["encap"] and not c["esn"])
+    inner = IP(src="10.1.%d.9" % gcm["k"], dst=LAN_HOST) / UDP(sport=1, dport=9) / Raw(b"x" * 41)
+    sa = scapy_sa(gcm, "in")
+    sa.seq_num = 100
+    good = sa.encrypt(inner)
+    before = drops(d)
+    frames = []
+    frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=50) / Raw(bytes(good[ESP])[:12]))  # truncated
+    wrong_spi = bytearray(bytes(good[ESP]))
+    wrong_spi[0:4] = b"\xde\xad\x00\x01"
+    frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=50) / Raw(bytes(wrong_spi)))
+    bad_icv = bytearray(bytes(good[ESP]))
+    bad_icv[-1] ^= 1
+    frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=50) / Raw(bytes(bad_icv)))
+    sa.seq_num = 101
+    frames.append(bad_padding(sa).encrypt(inner))
+    cbc_sa = scapy_sa(cbc, "in")
+    cbc_sa.seq_num = 50
+    frames.append(bad_padding(cbc_sa).encrypt(inner))
+    frames.append(good)  # accepted
+    frames.append(good)  # replayed
+    frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=17) / UDP(sport=4500, dport=4500) / Raw(b"\x00\x00\x01"))
+    frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=17) / UDP(sport=4500, dport=4500) / Raw(b"\xff"))
+    broken = bytearray(bytes(IP(src=gcm["peer"], dst=DUT_WAN) / UDP() / Raw(b"abc")))
+    broken[10] ^= 0xff  # header checksum
+    for f in frames:
+        sendp(wan_frame(f), iface="peer-wan", verbose=False)
+    from scapy.all import Ether
+    sendp(Ether(src=MACS["peer_wan"], dst=MACS["dut_wan"], type=0x0800) / Raw(bytes(broken)), iface="peer-wan",
+          verbose=False)
+    sendp(Ether(src=MACS["peer_wan"], dst=MACS["dut_wan"], type=0x0800) / Raw(b"\x45\x00"), iface="peer-wan",
+          verbose=False)
+    want = {"esp_truncated": 1, "esp_unknown_spi": 1, "esp_auth_failed": 1, "esp_bad_padding": 2, "esp_replay": 1,
+            "malformed": 2, "nat_keepalive": 1}
+    deadline = time.time() + 10
+    while True:
+        after = drops(d)
+        delta = {r: after[r] - before[r] for r in after}
+        if all(delta[r] >= n for r, n in want.items()) or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    for reason, n in want.items():
+        chk.check(delta[reason] == n, "bad input: %d dropped as %s (counted %d)" % (n, reason, delta[reason]))
+    others = {r: v for r, v in delta.items() if v and r not in want}
+    chk.check(not others, "bad input: no other drops (%s)" % (others or "none"))
+    sas_now = {s["name"]: s for s in dpikectl(d, "list-sas")["sas"]}
+    chk.check(sas_now["in-%d" % gcm["k"]]["auth_drops"] == 1 and sas_now["in-%d" % gcm["k"]]["replay_drops"] == 1,
+              "bad input: per-SA auth and replay counters")
+    chk.check(dpikectl(d, "status")["workers"] >= 1, "dpike still answers after bad input")
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ("config", "run"):
+        print(__doc__)
+        return 2
+    d = sys.argv[2]
+    if sys.argv[1] == "config":
+        write_config(d)
+        return 0
+    with open(os.path.join(d, "sas.json")) as f:
+        sas = json.load(f)
+    chk = Checks()
+    run_matrix(d, sas, chk)
+    run_bad_input(d, sas, chk)
+    print("scapy-esp: %d passed, %d failed" % (chk.passed, chk.failed))
+    return 1 if chk.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

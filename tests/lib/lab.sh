@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers for tests that build a lab of network namespaces. Source it, then call lab_init NAME.
+# Everything created is recorded and removed by lab_cleanup, which runs on any exit.
+
+LAB_NS=()
+LAB_PIDS=()
+LAB_DIR=""
+LAB_ID=""
+
+lab_init() {
+	LAB_ID="$1-$$"
+	LAB_DIR=$(mktemp -d "/tmp/dpike-$1.XXXXXX")
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+lab_cleanup() {
+	local rc=$?
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		lab_wait_gone "$pid" 10 || kill -9 "$pid" 2>/dev/null
+	done
+	for ns in "${LAB_NS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ] && [ -n "$LAB_DIR" ]; then
+		echo "--- logs kept in $LAB_DIR"
+		for f in "$LAB_DIR"/*.log; do
+			[ -f "$f" ] && { echo "--- tail $f"; tail -n 30 "$f"; }
+		done
+	elif [ -n "$LAB_DIR" ]; then
+		rm -rf "$LAB_DIR"
+	fi
+	exit "$rc"
+}
+
+# lab_ns SHORTNAME: creates namespace "$LAB_ID-SHORTNAME", loopback up, echoes its name.
+lab_ns() {
+	local ns="dpk-$LAB_ID-$1"
+	ip netns add "$ns"
+	LAB_NS+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# lab_link NS1 IF1 MAC1 NS2 IF2 MAC2: a veth pair between two namespaces, up, IPv6 off, TX checksum offload off.
+lab_link() {
+	ip link add "$2" netns "$1" address "$3" type veth peer name "$5" netns "$4" address "$6"
+	local ns ifc
+	for pair in "$1 $2" "$4 $5"; do
+		set -- $pair
+		ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+		ip netns exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1
+		ip -n "$1" link set "$2" up
+	done
+}
+
+# lab_wait_gone PID SECONDS: polls until the process has exited.
+lab_wait_gone() {
+	local deadline=$((SECONDS + $2))
+	while kill -0 "$1" 2>/dev/null; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# lab_wait_for SECONDS COMMAND...: polls COMMAND until it succeeds or the deadline passes.
+lab_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+
+# dpike_start NS CONFIG NAME [timeout]: runs dpike in NS; waits until its control socket answers.
+dpike_start() {
+	local ns=$1 conf=$2 name=$3 limit=${4:-300}
+	local sock
+	sock=$(sed -n 's/^ctl_socket *= *"\(.*\)";/\1/p' "$conf")
+	ip netns exec "$ns" timeout "$limit" "$DPIKE" -l 0-1 --no-huge -m 512 --no-pci \
+		--file-prefix "dpk-$LAB_ID-$name" --log-level=lib.eal:warning -- -f "$conf" \
+		>"$LAB_DIR/$name.log" 2>&1 &
+	LAB_PIDS+=($!)
+	if ! lab_wait_for 30 "$DPIKECTL" -s "$sock" status; then
+		echo "dpike $name did not come up"
+		return 1
+	fi
+}
+
+# dpike_stop NAME: SIGTERM and wait for a clean exit (its exit status is returned).
+dpike_stop_all() {
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		lab_wait_gone "$pid" 15
+	done
+}
