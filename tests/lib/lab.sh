@@ -102,3 +102,28 @@ dpike_stop_all() {
 		lab_wait_gone "$pid" 15
 	done
 }
+
+# lab_check "what" COMMAND...: runs COMMAND, records and prints the result. lab_summary prints the totals.
+LAB_PASSED=0
+LAB_FAILED=0
+lab_check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+		LAB_PASSED=$((LAB_PASSED + 1))
+	else
+		echo "FAIL $what"
+		LAB_FAILED=$((LAB_FAILED + 1))
+	fi
+}
+
+lab_summary() {
+	echo "$1: $LAB_PASSED passed, $LAB_FAILED failed"
+	[ "$LAB_FAILED" -eq 0 ]
+}
+
+# json_get FILE PYTHON_EXPR: evaluates an expression on the JSON document in FILE (bound to j).
+json_get() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
