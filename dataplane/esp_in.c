@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Inbound ESP: SA lookup by SPI, replay check, decryption and ICV check, then unframing. */
+#include <string.h>
+
 #include <openssl/crypto.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
@@ -13,6 +15,14 @@
 
 #define ESP_HDR_LEN 8
 
+/* Packet fields may sit at any alignment. */
+static inline uint32_t load_be32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
+
 /* Locates the ESP header; the classifier already checked the IPv4 header against the packet. */
 static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi)
 {
@@ -23,7 +33,7 @@ static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi
 	if (rte_pktmbuf_pkt_len(m) < off + ESP_HDR_LEN)
 		return DP_DROP_ESP_TRUNCATED;
 	pk->esp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	*spi = rte_be_to_cpu_32(*(const unaligned_uint32_t *)pk->esp);
+	*spi = load_be32(pk->esp);
 	pk->payload_len = rte_pktmbuf_pkt_len(m) - off; /* narrowed once the SA is known */
 	return 0;
 }
@@ -44,7 +54,7 @@ static uint8_t check_sa(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *p
 	if (pk->payload_len % sa->pad_align != 0)
 		return DP_DROP_ESP_TRUNCATED;
 	pk->icv = pk->esp + ESP_HDR_LEN + sa->iv_len + pk->payload_len;
-	uint32_t seq_lo = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(pk->esp + 4));
+	uint32_t seq_lo = load_be32(pk->esp + 4);
 	pk->seq = esp_sa_has(sa, ESP_SA_F_ESN) ? replay_infer_esn(sa->replay, seq_lo) : seq_lo;
 	if (replay_check(sa->replay, pk->seq) != REPLAY_OK) {
 		__atomic_fetch_add(&sa->replay_drops, 1, __ATOMIC_RELAXED);

@@ -304,7 +304,8 @@ static int cmp_neigh(const void *a, const void *b)
 
 static struct dp_spd *build_spd(void)
 {
-	qsort(T.policies.data, T.policies.n, T.policies.esize, cmp_policy);
+	if (T.policies.n > 1)
+		qsort(T.policies.data, T.policies.n, T.policies.esize, cmp_policy);
 	struct dp_spd *s = rte_malloc("dp_spd", sizeof(*s) + T.policies.n * sizeof(struct dp_policy), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
 		return NULL;
@@ -330,11 +331,15 @@ static struct dp_fib *build_fib(void)
 	for (uint16_t i = 0; i < T.n_ports; i++)
 		f->local[i] = (struct dp_local_addr){ T.ports[i].addr, i };
 	f->n_routes = T.routes.n;
-	memcpy(f->routes, T.routes.data, T.routes.n * sizeof(struct dp_route));
-	qsort(f->routes, f->n_routes, sizeof(struct dp_route), cmp_route);
 	f->n_neigh = T.neigh.n;
-	memcpy(f->neigh, T.neigh.data, T.neigh.n * sizeof(struct dp_neigh));
-	qsort(f->neigh, f->n_neigh, sizeof(struct dp_neigh), cmp_neigh);
+	if (T.routes.n) {
+		memcpy(f->routes, T.routes.data, T.routes.n * sizeof(struct dp_route));
+		qsort(f->routes, f->n_routes, sizeof(struct dp_route), cmp_route);
+	}
+	if (T.neigh.n) {
+		memcpy(f->neigh, T.neigh.data, T.neigh.n * sizeof(struct dp_neigh));
+		qsort(f->neigh, f->n_neigh, sizeof(struct dp_neigh), cmp_neigh);
+	}
 	return f;
 }
 

@@ -9,8 +9,8 @@ export DPIKECTL
 . "$here/../lib/lab.sh"
 lab_init scapy-esp
 
-dut=$(lab_ns dut)
-peer=$(lab_ns peer)
+lab_ns dut dut
+lab_ns peer peer
 lab_link "$dut" dut-wan 02:00:00:00:00:11 "$peer" peer-wan 02:00:00:00:00:01
 lab_link "$dut" dut-lan 02:00:00:00:00:12 "$peer" peer-lan 02:00:00:00:00:02
 

@@ -4,11 +4,13 @@
 
   tcp_check.py serve PORT SECONDS       accepts one connection, prints the SHA-256 of what it received
   tcp_check.py send HOST PORT BYTES     sends BYTES of random data, prints their SHA-256
+  tcp_check.py rate HOST PORT BYTES     sends BYTES and prints the goodput in Mbit/s
 """
 import hashlib
 import os
 import socket
 import sys
+import time
 
 
 def serve(port, seconds):
@@ -30,16 +32,22 @@ def serve(port, seconds):
 
 
 def send(host, port, size):
+    """Sends size random bytes; returns them and the seconds until the receiver closed."""
     data = os.urandom(size)
     s = socket.create_connection((host, port), timeout=30)
+    start = time.monotonic()
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
     s.recv(1)
-    print("%s %d" % (hashlib.sha256(data).hexdigest(), size), flush=True)
+    return data, time.monotonic() - start
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(int(sys.argv[2]), float(sys.argv[3]))
+    elif sys.argv[1] == "send":
+        data, _ = send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        print("%s %d" % (hashlib.sha256(data).hexdigest(), len(data)), flush=True)
     else:
-        send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        data, secs = send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        print("%.0f Mbit/s (%d MB in %.2f s)" % (len(data) * 8 / secs / 1e6, len(data) >> 20, secs), flush=True)

@@ -1,10 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Two dpike gateways back to back with static SAs, a host behind each:
-#
-#   host-a 10.1.0.1 -- [gw-a 10.1.0.254 | 192.0.2.1] -- wan bridge -- [192.0.2.2 | 10.2.0.254 gw-b] -- 10.2.0.1 host-b
-#
-# gw-b runs config/example.conf exactly as written. Checks: ping, a TCP transfer whose
+# Two dpike gateways back to back with static SAs, a host behind each (two-gw-topology.sh).
+# Checks: ping, a TCP transfer whose
 # content is compared, replayed and tampered ESP dropped and counted, clean shutdown.
 # Usage: two-gateways.sh BUILD_DIR
 set -eu
@@ -15,31 +12,11 @@ DPIKECTL=$(realpath "$1/app/dpikectl")
 . "$root/tests/lib/lab.sh"
 lab_init two-gw
 
-ha=$(lab_ns host-a); hb=$(lab_ns host-b); ga=$(lab_ns gw-a); gb=$(lab_ns gw-b); wan=$(lab_ns wan)
-lab_link "$ha" eth0 02:00:00:00:0a:01 "$ga" gw-lan 02:00:00:00:0a:fe
-lab_link "$hb" eth0 02:00:00:00:0b:01 "$gb" gw-lan 02:00:00:00:0b:fe
-# example.conf has a static neighbour 192.0.2.1 at 02:00:00:00:01:01: gw-a's WAN port.
-lab_link "$ga" gw-wan 02:00:00:00:01:01 "$wan" wan-a 02:00:00:00:01:a1
-lab_link "$gb" gw-wan 02:00:00:00:01:02 "$wan" wan-b 02:00:00:00:01:b1
-ip -n "$wan" link add br0 type bridge
-ip -n "$wan" link set wan-a master br0
-ip -n "$wan" link set wan-b master br0
-ip netns exec "$wan" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1
-ip -n "$wan" link set br0 up
-ip -n "$ha" addr add 10.1.0.1/24 dev eth0
-ip -n "$ha" route add default via 10.1.0.254
-ip -n "$hb" addr add 10.2.0.1/24 dev eth0
-ip -n "$hb" route add default via 10.2.0.254
-
-sed "s#@DIR@#$LAB_DIR#" "$here/gw-a.conf.in" >"$LAB_DIR/gw-a.conf"
-sed "s#^ctl_socket = .*#ctl_socket = \"$LAB_DIR/gw-b.sock\";#" "$root/config/example.conf" >"$LAB_DIR/gw-b.conf"
+. "$here/two-gw-topology.sh"
+two_gw_up "$root"
 # Only the control socket differs from example.conf, so two instances do not share /run/dpike.
 lab_check "gw-b config is example.conf but for ctl_socket" \
 	bash -c "diff <(grep -v '^ctl_socket' '$root/config/example.conf') <(grep -v '^ctl_socket' '$LAB_DIR/gw-b.conf')"
-dpike_start "$ga" "$LAB_DIR/gw-a.conf" gw-a
-dpike_start "$gb" "$LAB_DIR/gw-b.conf" gw-b
-ctl_a() { "$DPIKECTL" -s "$LAB_DIR/gw-a.sock" "$@"; }
-ctl_b() { "$DPIKECTL" -s "$LAB_DIR/gw-b.sock" "$@"; }
 
 lab_check "ping host-a -> host-b through the tunnel" \
 	ip netns exec "$ha" ping -c 5 -i 0.2 -W 2 -w 15 10.2.0.1

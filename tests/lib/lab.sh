@@ -16,6 +16,7 @@ lab_init() {
 
 lab_cleanup() {
 	local rc=$?
+	set +e # cleanup continues past whatever is already gone
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -37,13 +38,14 @@ lab_cleanup() {
 	exit "$rc"
 }
 
-# lab_ns SHORTNAME: creates namespace "$LAB_ID-SHORTNAME", loopback up, echoes its name.
+# lab_ns VAR SHORTNAME: creates namespace "dpk-$LAB_ID-SHORTNAME" (loopback up) and stores its name in VAR.
+# Not for use in $(...): the namespace must be recorded in this shell for lab_cleanup.
 lab_ns() {
-	local ns="dpk-$LAB_ID-$1"
-	ip netns add "$ns"
+	local ns="dpk-$LAB_ID-$2"
 	LAB_NS+=("$ns")
+	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	echo "$ns"
+	printf -v "$1" '%s' "$ns"
 }
 
 # lab_link NS1 IF1 MAC1 NS2 IF2 MAC2: a veth pair between two namespaces, up, IPv6 off, TX checksum offload off.
@@ -86,11 +88,21 @@ dpike_start() {
 	ip netns exec "$ns" timeout "$limit" "$DPIKE" -l 0-1 --no-huge -m 512 --no-pci \
 		--file-prefix "dpk-$LAB_ID-$name" --log-level=lib.eal:warning -- -f "$conf" \
 		>"$LAB_DIR/$name.log" 2>&1 &
-	LAB_PIDS+=($!)
-	if ! lab_wait_for 30 "$DPIKECTL" -s "$sock" status; then
-		echo "dpike $name did not come up"
-		return 1
-	fi
+	local pid=$!
+	LAB_PIDS+=($pid)
+	local deadline=$((SECONDS + 60))
+	until "$DPIKECTL" -s "$sock" status >/dev/null 2>&1; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "dpike $name exited during start-up:"
+			tail -n 20 "$LAB_DIR/$name.log"
+			return 1
+		fi
+		if [ $SECONDS -ge $deadline ]; then
+			echo "dpike $name did not come up within 60 s"
+			return 1
+		fi
+		sleep 0.1
+	done
 }
 
 # dpike_stop NAME: SIGTERM and wait for a clean exit (its exit status is returned).
