@@ -17,7 +17,10 @@ static void assign_sequence(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 		while (k < n && sas[k] == sa)
 			k++;
 		uint64_t base = __atomic_fetch_add(&sa->seq_out, k - i, __ATOMIC_RELAXED);
+		/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
 		uint64_t limit = esp_sa_has(sa, ESP_SA_F_ESN) ? UINT64_MAX : UINT32_MAX;
+		if (sa->hard_packets && sa->hard_packets < limit)
+			limit = sa->hard_packets;
 		bool dead = __atomic_load_n(&sa->dead, __ATOMIC_RELAXED);
 		for (uint16_t j = i; j < k; j++) {
 			struct esp_pkt *pk = &c->pk[j];
@@ -26,7 +29,7 @@ static void assign_sequence(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 			pk->status = dead || pk->seq > limit || pk->seq < base ? DP_DROP_SA_EXPIRED : 0;
 		}
 		if (base + (k - i) > limit)
-			__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED); /* sequence space used up (RFC 4303 3.3.3) */
+			__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED); /* sequence space or lifetime used up (RFC 4303 3.3.3) */
 		i = k;
 	}
 }

@@ -58,6 +58,34 @@ lab_check "gw-b's inbound SA counts one replay and one auth failure" \
 	test "$(json_get "$LAB_DIR/b-sas.json" "[(s['replay_drops'], s['auth_drops']) for s in j['sas'] if s['name']=='from-a'][0]")" = "(1, 1)"
 lab_check "tunnel still carries traffic afterwards" ip netns exec "$ha" ping -c 2 -i 0.2 -W 2 -w 10 10.2.0.1
 
+lab_check "TTL 1: gw-a answers ICMP time exceeded" \
+	bash -c "ip netns exec '$ha' ping -c 1 -t 1 -W 2 10.2.0.1 | grep -q 'From 10.1.0.254.*Time to live exceeded'"
+
+# DF clear, fits the LAN (1500 bytes) but not the tunnel: gw-b fragments before ESP, host-a
+# reassembles. (Bigger datagrams would reach gw-b as fragments, which net_af_packet's fanout
+# has the kernel reassemble before dpike sees them.)
+ip netns exec "$ha" timeout 20 python3 "$here/udp_check.py" recv 6000 15 >"$LAB_DIR/udp-recv.txt" &
+rcv=$!
+lab_wait_for 10 bash -c "ip netns exec '$ha' ss -lunH 'sport = :6000' | grep -q 6000"
+ip netns exec "$hb" python3 "$here/udp_check.py" send 10.1.0.1 6000 1472 >"$LAB_DIR/udp-sent.txt"
+wait $rcv || true
+lab_check "1500-byte datagram with DF clear arrives intact through the tunnel" \
+	cmp -s "$LAB_DIR/udp-sent.txt" "$LAB_DIR/udp-recv.txt"
+ctl_b --json stats >"$LAB_DIR/b-stats.json"
+lab_check "gw-b fragmented it before ESP" test "$(json_get "$LAB_DIR/b-stats.json" "j['control']['fragments_made']")" -gt 0
+
+# Shunts on gw-a: telnet dropped; UDP 9 passed in the clear and refused by gw-b's inbound policy.
+ip netns exec "$ha" timeout 3 bash -c 'echo x >/dev/tcp/10.2.0.1/23' 2>/dev/null || true
+ctl_a --json stats >"$LAB_DIR/a-stats.json"
+lab_check "drop shunt: telnet to site B discarded by gw-a" \
+	test "$(json_get "$LAB_DIR/a-stats.json" "j['total']['drops']['policy_discard']")" -gt 0
+ip netns exec "$ha" python3 "$here/udp_check.py" send 10.2.0.1 9 100 >/dev/null
+lab_check "cleartext from site A refused by gw-b (inbound SA requires ESP)" \
+	lab_wait_for 5 bash -c "'$DPIKECTL' -s '$LAB_DIR/gw-b.sock' --json stats | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"total\"][\"drops\"][\"policy_unprotected\"] != 1)'"
+
+lab_check "DPDK telemetry /dpike/stats shows the ESP counters" \
+	bash -c "echo /dpike/stats | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c 'import sys,re; t=sys.stdin.read(); m=re.search(r\"\\\"esp_in\\\": (\\d+)\", t); sys.exit(not (m and int(m.group(1)) > 0))'"
+
 lab_check "dpikectl: bad command gets a message and a non-zero exit" \
 	bash -c "! ctl_out=\$('$DPIKECTL' -s '$LAB_DIR/gw-a.sock' frobnicate 2>&1) && echo \"\$ctl_out\" | grep -q 'unknown command'"
 ctl_a list-sas

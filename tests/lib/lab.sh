@@ -27,6 +27,7 @@ lab_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -rf /var/run/dpdk/dpk-"$LAB_ID"-* # what each DPDK process leaves for its file prefix
 	if [ "$rc" -ne 0 ] && [ -n "$LAB_DIR" ]; then
 		echo "--- logs kept in $LAB_DIR"
 		for f in "$LAB_DIR"/*.log; do
@@ -80,12 +81,14 @@ lab_wait_for() {
 	done
 }
 
-# dpike_start NS CONFIG NAME [timeout]: runs dpike in NS; waits until its control socket answers.
+# dpike_start NS CONFIG NAME [WORKERS]: runs dpike in NS with 1 (default) or more workers, mapped
+# onto the machine's two CPUs; waits until its control socket answers.
 dpike_start() {
-	local ns=$1 conf=$2 name=$3 limit=${4:-300}
-	local sock
+	local ns=$1 conf=$2 name=$3 workers=${4:-1} limit=300
+	local sock lcores="0@0" w
+	for ((w = 1; w <= workers; w++)); do lcores+=",$w@$((w % 2))"; done
 	sock=$(sed -n 's/^ctl_socket *= *"\(.*\)";/\1/p' "$conf")
-	ip netns exec "$ns" timeout "$limit" "$DPIKE" -l 0-1 --no-huge -m 512 --no-pci \
+	ip netns exec "$ns" timeout "$limit" "$DPIKE" --lcores "$lcores" --no-huge -m 512 --no-pci \
 		--file-prefix "dpk-$LAB_ID-$name" --log-level=lib.eal:warning -- -f "$conf" \
 		>"$LAB_DIR/$name.log" 2>&1 &
 	local pid=$!

@@ -5,6 +5,8 @@
  * encapsulation and ESN setting; then every way a packet can be bad.
  */
 #include <CUnit/CUnit.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_hash.h>
@@ -12,6 +14,7 @@
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "dataplane/esp.h"
 #include "dataplane/replay.h"
@@ -338,6 +341,105 @@ static void test_wrong_encapsulation(void)
 	drop_sa(sa);
 }
 
+/* Two workers, each with its own ESP context, encrypt on one SA at once. */
+struct seq_worker {
+	struct esp_sa *sa;
+	uint64_t seqs[4096];
+	unsigned n;
+};
+
+static void *encrypt_many(void *arg)
+{
+	struct seq_worker *sw = arg;
+	struct esp_ctx *c = rte_zmalloc("esp_ctx_thread", sizeof(*c), 64);
+	struct dp_worker_stats st;
+	if (c == NULL || esp_ctx_init(c, &st, NULL) != 0)
+		return NULL;
+	for (int round = 0; round < 128; round++) {
+		struct rte_mbuf *pkts[32];
+		struct esp_sa *sas[32];
+		for (int i = 0; i < 32; i++) {
+			pkts[i] = make_plain(HOST_LAN, HOST_FAR, 20, 0);
+			sas[i] = sw->sa;
+		}
+		uint16_t ok = esp_encrypt_burst(c, pkts, sas, 32);
+		for (uint16_t i = 0; i < ok; i++) {
+			const uint8_t *esp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, 20);
+			sw->seqs[sw->n++] = (uint32_t)esp[4] << 24 | esp[5] << 16 | esp[6] << 8 | esp[7];
+		}
+		rte_pktmbuf_free_bulk(pkts, 32);
+	}
+	esp_ctx_free(c);
+	rte_free(c);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_shared_sa_sequence_numbers(void)
+{
+	struct combo c = { 0, true, false, false };
+	struct esp_sa *sa = make_sa(&c, false, 0x1003);
+	static struct seq_worker w[2];
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct seq_worker){ .sa = sa };
+		pthread_create(&t[i], NULL, encrypt_many, &w[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	uint64_t *all = malloc(sizeof(uint64_t) * 8192);
+	unsigned n = 0;
+	for (int i = 0; i < 2; i++)
+		for (unsigned k = 0; k < w[i].n; k++)
+			all[n++] = w[i].seqs[k];
+	CU_ASSERT_EQUAL(n, 8192);
+	qsort(all, n, sizeof(all[0]), cmp_u64);
+	/* every number from 1 to n used exactly once */
+	bool exact = true;
+	for (unsigned k = 0; k < n; k++)
+		exact = exact && all[k] == k + 1;
+	CU_ASSERT(exact);
+	free(all);
+	drop_sa(sa);
+}
+
+/* Soft and hard packet lifetimes: one event each, then the SA refuses traffic. */
+static void test_lifetime_events(void)
+{
+	struct rte_ring *events = rte_ring_create_elem("unit_events", sizeof(struct esp_expiry_event), 64, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(events);
+	struct rte_ring *saved = ctx->events;
+	ctx->events = events;
+	struct esp_sa_params p = { .spi = 0x1004, .alg = &esp_algos[2], .key = key, .tunnel = true,
+				   .local = WAN_LOCAL, .remote = WAN_REMOTE, .soft_packets = 5, .hard_packets = 8 };
+	char err[64];
+	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+	unsigned sent = 0;
+	for (int round = 0; round < 4; round++) {
+		struct rte_mbuf *pkts[3];
+		struct esp_sa *sas[3] = { sa, sa, sa };
+		for (int i = 0; i < 3; i++)
+			pkts[i] = make_plain(HOST_LAN, HOST_FAR, 10, 0);
+		sent += esp_encrypt_burst(ctx, pkts, sas, 3);
+		rte_pktmbuf_free_bulk(pkts, 3);
+	}
+	CU_ASSERT_EQUAL(sent, 8); /* exactly the hard limit */
+	CU_ASSERT(sa->dead);
+	struct esp_expiry_event ev[4];
+	unsigned n = rte_ring_dequeue_burst_elem(events, ev, sizeof(ev[0]), 4, NULL);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT(n == 2 && ev[0].kind == ESP_EXPIRY_SOFT && ev[1].kind == ESP_EXPIRY_HARD && ev[0].spi == 0x1004);
+	ctx->events = saved;
+	rte_ring_free(events);
+	esp_sa_free(sa);
+}
+
 void esp_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "outbound packets decrypt in an independent implementation", test_outbound_matches_reference);
@@ -347,4 +449,6 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "bad ICV, SPI, truncation, replay, padding, selectors", test_bad_packets);
 	CU_add_test(s, "next header checks", test_next_header_checks);
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
+	CU_add_test(s, "two workers on one SA never reuse a sequence number", test_shared_sa_sequence_numbers);
+	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Runs every unit suite. DPDK's EAL is started once, without hugepages or devices. */
 #include <CUnit/Basic.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include <limits.h>
 
 #include <rte_eal.h>
 
@@ -21,6 +25,14 @@ const char *unit_temp_file(const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
 }
 
 int main(void)
@@ -45,6 +57,9 @@ int main(void)
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
+	char runtime_dir[PATH_MAX];
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	nftw(runtime_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS); /* the EAL leaves its per-prefix files */
 	return failed ? 1 : 0;
 }
