@@ -269,6 +269,7 @@ def run_bad_input(d, sas, chk):
     sa.seq_num = 100
     good = sa.encrypt(inner)
     before = drops(d)
+    ike_before = dpikectl(d, "stats")["control"]["ike_packets"]
     frames = []
     frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=50) / Raw(bytes(good[ESP])[:12]))  # truncated
     wrong_spi = bytearray(bytes(good[ESP]))
@@ -286,6 +287,7 @@ def run_bad_input(d, sas, chk):
     frames.append(good)  # replayed
     frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=17) / UDP(sport=4500, dport=4500) / Raw(b"\x00\x00\x01"))
     frames.append(IP(src=gcm["peer"], dst=DUT_WAN, proto=17) / UDP(sport=4500, dport=4500) / Raw(b"\xff"))
+    frames.append(IP(src=gcm["peer"], dst=DUT_WAN) / UDP(sport=500, dport=500) / Raw(b"\x11" * 28))
     broken = bytearray(bytes(IP(src=gcm["peer"], dst=DUT_WAN) / UDP() / Raw(b"abc")))
     broken[10] ^= 0xff  # header checksum
     for f in frames:
@@ -308,6 +310,8 @@ def run_bad_input(d, sas, chk):
         chk.check(delta[reason] == n, "bad input: %d dropped as %s (counted %d)" % (n, reason, delta[reason]))
     others = {r: v for r, v in delta.items() if v and r not in want}
     chk.check(not others, "bad input: no other drops (%s)" % (others or "none"))
+    ike = dpikectl(d, "stats")["control"]["ike_packets"] - ike_before
+    chk.check(ike == 2, "punt path: IKE on UDP 500 and with the non-ESP marker on 4500 reach the control core (%d)" % ike)
     sas_now = {s["name"]: s for s in dpikectl(d, "list-sas")["sas"]}
     chk.check(sas_now["in-%d" % gcm["k"]]["auth_drops"] == 1 and sas_now["in-%d" % gcm["k"]]["replay_drops"] == 1,
               "bad input: per-SA auth and replay counters")
