@@ -28,14 +28,11 @@ struct app_port {
 	uint16_t rx_queues;
 };
 
-/* The control-plane half of an installed SA; the fast-path half is sa. */
+/* The control-plane half of an installed SA: what the fast-path half (sa) does not need. */
 struct sa_record {
 	char name[CFG_NAME_MAX];
 	char source[16]; /* "static", later "ikev2" / "ikev1" */
-	bool inbound, tunnel, encap, esn;
-	uint32_t spi, local, remote;
 	uint32_t replay_window;
-	const struct esp_algo *alg;
 	struct cfg_ts_list local_ts, remote_ts;
 	struct esp_sa *sa;
 	bool expired_soft, expired_hard;

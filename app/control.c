@@ -89,7 +89,7 @@ static unsigned drain_events(struct appliance *app)
 			continue;
 		bool hard = ev[i].kind == ESP_EXPIRY_HARD;
 		*(hard ? &r->expired_hard : &r->expired_soft) = true;
-		LOG_WARN("SA '%s' (spi 0x%08x %s) reached its %s lifetime%s", r->name, r->spi, r->inbound ? "in" : "out",
+		LOG_WARN("SA '%s' (spi 0x%08x %s) reached its %s lifetime%s", r->name, ev[i].spi, ev[i].inbound ? "in" : "out",
 			 hard ? "hard" : "soft", hard ? "; it no longer carries traffic" : "");
 	}
 	return n;

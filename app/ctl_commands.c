@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_ethdev.h>
 
 #include "appliance.h"
@@ -191,27 +192,48 @@ static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 	sb_printf(o, json ? "}\n" : "");
 }
 
+/* What list-sas shows of one SA, read from the fast-path SA and its record. */
+struct sa_view {
+	bool inbound;
+	char local[16], remote[16];
+	const char *mode, *state;
+	uint64_t packets, bytes, replay_drops, auth_drops, seq;
+};
+
+static void sa_view(const struct sa_record *r, struct sa_view *v)
+{
+	const struct esp_sa *sa = r->sa;
+	v->inbound = esp_sa_has(sa, ESP_SA_F_INBOUND);
+	format_ipv4(rte_be_to_cpu_32(sa->local_be), v->local, sizeof(v->local));
+	format_ipv4(rte_be_to_cpu_32(sa->remote_be), v->remote, sizeof(v->remote));
+	v->mode = esp_sa_has(sa, ESP_SA_F_TUNNEL) ? "tunnel" : "transport";
+	v->state = sa_state(r);
+	v->packets = __atomic_load_n(&sa->packets, __ATOMIC_RELAXED);
+	v->bytes = __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED);
+	v->replay_drops = __atomic_load_n(&sa->replay_drops, __ATOMIC_RELAXED);
+	v->auth_drops = __atomic_load_n(&sa->auth_drops, __ATOMIC_RELAXED);
+	v->seq = v->inbound ? __atomic_load_n(&sa->replay->top, __ATOMIC_RELAXED)
+			    : __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED);
+}
+
 static void sa_json(const struct sa_record *r, struct strbuf *o)
 {
 	const struct esp_sa *sa = r->sa;
-	char l[16], rm[16];
-	format_ipv4(r->local, l, sizeof(l));
-	format_ipv4(r->remote, rm, sizeof(rm));
+	struct sa_view v;
+	sa_view(r, &v);
 	sb_printf(o, "{\"name\":");
 	sb_json_str(o, r->name);
 	sb_printf(o,
 		  ",\"source\":\"%s\",\"direction\":\"%s\",\"spi\":\"0x%08x\",\"mode\":\"%s\",\"encap\":%s,\"esn\":%s,"
 		  "\"esp\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\",\"state\":\"%s\",\"packets\":%lu,\"bytes\":%lu,"
 		  "\"replay_drops\":%lu,\"auth_drops\":%lu,",
-		  r->source, r->inbound ? "in" : "out", r->spi, r->tunnel ? "tunnel" : "transport",
-		  r->encap ? "true" : "false", r->esn ? "true" : "false", r->alg->name, l, rm, sa_state(r),
-		  __atomic_load_n(&sa->packets, __ATOMIC_RELAXED), __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED),
-		  __atomic_load_n(&sa->replay_drops, __ATOMIC_RELAXED), __atomic_load_n(&sa->auth_drops, __ATOMIC_RELAXED));
-	if (r->inbound)
-		sb_printf(o, "\"replay_window\":%u,\"highest_seq\":%lu,", r->replay_window,
-			  __atomic_load_n(&sa->replay->top, __ATOMIC_RELAXED));
+		  r->source, v.inbound ? "in" : "out", sa->spi, v.mode, esp_sa_has(sa, ESP_SA_F_UDP_ENCAP) ? "true" : "false",
+		  esp_sa_has(sa, ESP_SA_F_ESN) ? "true" : "false", sa->alg->name, v.local, v.remote, v.state, v.packets,
+		  v.bytes, v.replay_drops, v.auth_drops);
+	if (v.inbound)
+		sb_printf(o, "\"replay_window\":%u,\"highest_seq\":%lu,", r->replay_window, v.seq);
 	else
-		sb_printf(o, "\"last_seq\":%lu,", __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED));
+		sb_printf(o, "\"last_seq\":%lu,", v.seq);
 	sb_printf(o, "\"local_ts\":");
 	ts_list_json(o, &r->local_ts);
 	sb_printf(o, ",\"remote_ts\":");
@@ -222,20 +244,16 @@ static void sa_json(const struct sa_record *r, struct strbuf *o)
 static void sa_text(const struct sa_record *r, struct strbuf *o)
 {
 	const struct esp_sa *sa = r->sa;
-	char l[16], rm[16], lts[512], rts[512];
-	format_ipv4(r->local, l, sizeof(l));
-	format_ipv4(r->remote, rm, sizeof(rm));
+	struct sa_view v;
+	char lts[512], rts[512];
+	sa_view(r, &v);
 	ts_list_text(&r->local_ts, lts, sizeof(lts));
 	ts_list_text(&r->remote_ts, rts, sizeof(rts));
 	sb_printf(o, "%s: %s %s, spi 0x%08x, %s%s%s, %s, %s\n  %s %s === %s %s\n", r->name, r->source,
-		  r->inbound ? "in" : "out", r->spi, r->tunnel ? "tunnel" : "transport", r->encap ? ", udp-encap" : "",
-		  r->esn ? ", esn" : "", r->alg->name, sa_state(r), l, lts, rm, rts);
-	sb_printf(o, "  %lu packets, %lu bytes, replay drops %lu, auth drops %lu, %s %lu\n",
-		  __atomic_load_n(&sa->packets, __ATOMIC_RELAXED), __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED),
-		  __atomic_load_n(&sa->replay_drops, __ATOMIC_RELAXED), __atomic_load_n(&sa->auth_drops, __ATOMIC_RELAXED),
-		  r->inbound ? "highest seq" : "last seq",
-		  r->inbound ? __atomic_load_n(&sa->replay->top, __ATOMIC_RELAXED)
-			     : __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED));
+		  v.inbound ? "in" : "out", sa->spi, v.mode, esp_sa_has(sa, ESP_SA_F_UDP_ENCAP) ? ", udp-encap" : "",
+		  esp_sa_has(sa, ESP_SA_F_ESN) ? ", esn" : "", sa->alg->name, v.state, v.local, lts, v.remote, rts);
+	sb_printf(o, "  %lu packets, %lu bytes, replay drops %lu, auth drops %lu, %s %lu\n", v.packets, v.bytes,
+		  v.replay_drops, v.auth_drops, v.inbound ? "highest seq" : "last seq", v.seq);
 }
 
 static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)

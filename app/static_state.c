@@ -82,15 +82,7 @@ static void fill_record(const struct cfg_static_sa *c, struct esp_sa *sa, struct
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", c->name);
 	snprintf(r->source, sizeof(r->source), "static");
-	r->inbound = c->inbound;
-	r->tunnel = c->mode == IPSEC_MODE_TUNNEL;
-	r->encap = c->encap;
-	r->esn = c->esn;
-	r->spi = c->spi;
-	r->local = c->local;
-	r->remote = c->remote;
 	r->replay_window = c->replay_window;
-	r->alg = &esp_algos[c->alg];
 	r->local_ts = c->local_ts;
 	r->remote_ts = c->remote_ts;
 	r->sa = sa;
@@ -163,7 +155,7 @@ void static_state_remove(struct appliance *app)
 struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound)
 {
 	for (int i = 0; i < app->n_sas; i++)
-		if (app->sas[i].spi == spi && app->sas[i].inbound == inbound)
+		if (app->sas[i].sa->spi == spi && esp_sa_has(app->sas[i].sa, ESP_SA_F_INBOUND) == inbound)
 			return &app->sas[i];
 	return NULL;
 }
