@@ -3,6 +3,7 @@
 #ifndef DPIKE_APP_APPLIANCE_H
 #define DPIKE_APP_APPLIANCE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "config/config.h"
 #include "dataplane/dp_stats.h"
 #include "dataplane/worker.h"
+#include "ike/ike.h"
 #include "lib/strbuf.h"
 
 struct rte_mempool;
@@ -57,8 +59,10 @@ struct appliance {
 	struct rte_rcu_qsbr *qsv;
 	struct app_port ports[DP_MAX_PORTS];
 	uint16_t n_ports;
-	struct sa_record *sas;
-	int n_sas;
+	struct sa_record *sas; /* static and IKE-made SAs; changed under sas_lock */
+	int n_sas, cap_sas;
+	pthread_mutex_t sas_lock; /* telemetry reads the records from its own thread */
+	struct ike_daemon *ike;
 	struct control_stats cstats;
 	time_t started;
 };
@@ -74,6 +78,13 @@ const struct app_port *port_by_id(const struct appliance *app, uint16_t port_id)
 int static_state_install(struct appliance *app);
 void static_state_remove(struct appliance *app);
 struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound);
+int sa_records_add(struct appliance *app, const struct sa_record *r);
+void sa_records_remove(struct appliance *app, const struct esp_sa *sa);
+
+/* The IKE daemon, wired to the punt path and the dataplane tables. */
+int ike_glue_init(struct appliance *app);
+void ike_glue_fini(struct appliance *app);
+void ike_glue_input(struct appliance *app, struct rte_mbuf *m);
 
 /* The control core. */
 void control_loop(struct appliance *app);

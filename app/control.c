@@ -104,6 +104,8 @@ void control_loop(struct appliance *app)
 		uint64_t now = app_now_ms();
 		if (now >= next_timer) {
 			arp_timer(app, now);
+			if (app->ike)
+				ike_tick(app->ike);
 			dp_tables_reclaim();
 			next_timer = now + TIMER_INTERVAL_MS;
 		}

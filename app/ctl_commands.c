@@ -189,6 +189,9 @@ static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 		stats_worker(&t, "total", false, o);
 	}
 	stats_control(&app->cstats, json, o);
+	if (json)
+		sb_printf(o, ",");
+	ike_stats(app->ike, json, o);
 	sb_printf(o, json ? "}\n" : "");
 }
 
@@ -258,7 +261,14 @@ static void sa_text(const struct sa_record *r, struct strbuf *o)
 
 static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)
 {
-	sb_printf(o, json ? "{\"sas\":[" : "");
+	if (json) {
+		sb_printf(o, "{\"ike_sas\":[");
+		ike_list_sas(app->ike, true, o);
+		sb_trim_comma(o);
+		sb_printf(o, "],\"sas\":[");
+	} else {
+		ike_list_sas(app->ike, false, o);
+	}
 	for (int i = 0; i < app->n_sas; i++) {
 		if (json)
 			sa_json(&app->sas[i], o);
@@ -268,9 +278,29 @@ static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)
 	if (json) {
 		sb_trim_comma(o);
 		sb_printf(o, "]}\n");
-	} else if (app->n_sas == 0) {
+	} else if (app->n_sas == 0 && o->len == 0) {
 		sb_printf(o, "no SAs\n");
 	}
+}
+
+/* Commands that act on a connection or child: initiate, terminate, rekey. */
+static int cmd_ike(struct appliance *app, const char *cmd, const char *name, bool json, struct strbuf *o)
+{
+	struct strbuf err;
+	int rc;
+	sb_init(&err);
+	if (strcmp(cmd, "initiate") == 0)
+		rc = ike_initiate(app->ike, name, &err);
+	else if (strcmp(cmd, "terminate") == 0)
+		rc = ike_terminate(app->ike, name, &err);
+	else
+		rc = ike_rekey(app->ike, name, &err);
+	if (rc == 0)
+		sb_printf(o, json ? "{\"result\":\"%s %s started\"}\n" : "%s %s started\n", cmd, name);
+	else
+		sb_printf(o, "%s", err.buf ? err.buf : "failed\n");
+	sb_free(&err);
+	return rc;
 }
 
 int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o)
@@ -279,6 +309,16 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		const char *name;
 		void (*fn)(struct appliance *, bool, struct strbuf *);
 	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas } };
+	static const char *const ike_cmds[] = { "initiate", "terminate", "rekey" };
+	for (size_t i = 0; i < sizeof(ike_cmds) / sizeof(ike_cmds[0]); i++) {
+		if (strcmp(argv[0], ike_cmds[i]) != 0)
+			continue;
+		if (argc != 2) {
+			sb_printf(o, "usage: %s CONNECTION[/CHILD]\n", argv[0]);
+			return -1;
+		}
+		return cmd_ike(app, argv[0], argv[1], json, o);
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[0], cmds[i].name) != 0)
 			continue;
@@ -289,6 +329,6 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		cmds[i].fn(app, json, o);
 		return 0;
 	}
-	sb_printf(o, "unknown command '%s' (status, stats, list-sas)\n", argv[0]);
+	sb_printf(o, "unknown command '%s' (status, stats, list-sas, initiate, terminate, rekey)\n", argv[0]);
 	return -1;
 }

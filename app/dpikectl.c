@@ -19,11 +19,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: dpikectl [-s SOCKET | -c CONFIG] [--json] COMMAND\n"
+	fprintf(f, "usage: dpikectl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARG]\n"
 		   "commands:\n"
-		   "  status     version, uptime, workers, interfaces\n"
-		   "  stats      counters per interface, per worker, per drop reason, control core\n"
-		   "  list-sas   installed SAs with their counters\n"
+		   "  status                    version, uptime, workers, interfaces\n"
+		   "  stats                     counters per interface, worker, drop reason, control core, IKE\n"
+		   "  list-sas                  IKE SAs and the installed ESP SAs with their counters\n"
+		   "  initiate CONN[/CHILD]     bring a connection up\n"
+		   "  terminate CONN[/CHILD]    delete an IKE SA (with its children) or one child SA\n"
+		   "  rekey CONN[/CHILD]        rekey the IKE SA, or the named child SA\n"
 		   "The socket is -s, else the ctl_socket of -c CONFIG, else " DEFAULT_SOCKET ".\n");
 }
 

@@ -73,10 +73,12 @@ void icmp_handle_local(struct appliance *app, struct rte_mbuf *m)
 	bool fragment = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) != 0;
 	if (!fragment && ip->next_proto_id == IPPROTO_ICMP && answer_echo(app, m, ip, ihl))
 		return;
-	if (!fragment && is_ike(m, ip, ihl))
-		app->cstats.ike_packets++; /* the IKE daemon is not part of this build yet */
-	else
+	if (!fragment && is_ike(m, ip, ihl)) {
+		app->cstats.ike_packets++;
+		ike_glue_input(app, m);
+	} else {
 		app->cstats.local_unhandled++;
+	}
 	rte_pktmbuf_free(m);
 }
 

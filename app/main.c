@@ -106,7 +106,8 @@ static int start(struct appliance *app)
 		LOG_ERR("cannot allocate packet buffers, rings or tables (raise -m?)");
 		return -1;
 	}
-	if (ports_init(app) < 0 || static_state_install(app) < 0 || ctl_server_open(app) < 0)
+	pthread_mutex_init(&app->sas_lock, NULL);
+	if (ports_init(app) < 0 || static_state_install(app) < 0 || ike_glue_init(app) < 0 || ctl_server_open(app) < 0)
 		return -1;
 	if (telemetry_register(app) < 0)
 		LOG_WARN("DPDK telemetry commands not registered");
@@ -118,6 +119,7 @@ static void stop(struct appliance *app)
 	dp_workers_stop = true;
 	rte_eal_mp_wait_lcore();
 	ctl_server_close();
+	ike_glue_fini(app); /* removes its children while the tables still exist */
 	ports_stop(app);
 	arp_fini();
 	static_state_remove(app);
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 		RTE_LCORE_FOREACH_WORKER(lcore)
 			rte_eal_remote_launch(dp_worker_main, &app.workers[i++], lcore);
 		LOG_INFO("dpike running: %u worker(s), control on lcore %u", app.n_workers, rte_lcore_id());
+		ike_start(app.ike);
 		control_loop(&app);
 		LOG_INFO("stopping");
 	}

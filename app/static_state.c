@@ -89,11 +89,40 @@ static void fill_record(const struct cfg_static_sa *c, struct esp_sa *sa, struct
 	r->installed = time(NULL);
 }
 
+int sa_records_add(struct appliance *app, const struct sa_record *r)
+{
+	int rc = 0;
+	pthread_mutex_lock(&app->sas_lock);
+	if (app->n_sas == app->cap_sas) {
+		int cap = app->cap_sas ? app->cap_sas * 2 : 64;
+		struct sa_record *n = realloc(app->sas, (size_t)cap * sizeof(*n));
+		if (n) {
+			app->sas = n;
+			app->cap_sas = cap;
+		}
+	}
+	if (app->n_sas < app->cap_sas)
+		app->sas[app->n_sas++] = *r;
+	else
+		rc = -1;
+	pthread_mutex_unlock(&app->sas_lock);
+	return rc;
+}
+
+void sa_records_remove(struct appliance *app, const struct esp_sa *sa)
+{
+	pthread_mutex_lock(&app->sas_lock);
+	for (int i = 0; i < app->n_sas; i++)
+		if (app->sas[i].sa == sa) {
+			memmove(&app->sas[i], &app->sas[i + 1], (size_t)(app->n_sas - i - 1) * sizeof(app->sas[0]));
+			app->n_sas--;
+			break;
+		}
+	pthread_mutex_unlock(&app->sas_lock);
+}
+
 static int install_static_sas(struct appliance *app)
 {
-	app->sas = calloc((size_t)app->cfg.n_static_sas + 1, sizeof(*app->sas));
-	if (app->sas == NULL)
-		return -1;
 	for (int i = 0; i < app->cfg.n_static_sas; i++) {
 		const struct cfg_static_sa *c = &app->cfg.static_sas[i];
 		struct esp_sa_params p;
@@ -104,8 +133,9 @@ static int install_static_sas(struct appliance *app)
 			LOG_ERR("%s:%d: static SA '%s': %s", app->cfg.path, c->line, c->name, err);
 			return -1;
 		}
-		fill_record(c, sa, &app->sas[app->n_sas++]);
-		if (add_sa_policies(c, sa, OWNER_STATIC_SA(i)) < 0)
+		struct sa_record r;
+		fill_record(c, sa, &r);
+		if (sa_records_add(app, &r) < 0 || add_sa_policies(c, sa, OWNER_STATIC_SA(i)) < 0)
 			return -1;
 		LOG_INFO("static SA '%s' installed: %s spi 0x%08x %s %s%s%s", c->name, c->inbound ? "in" : "out", c->spi,
 			 esp_algos[c->alg].name, c->mode == IPSEC_MODE_TUNNEL ? "tunnel" : "transport",
@@ -144,12 +174,14 @@ int static_state_install(struct appliance *app)
 
 void static_state_remove(struct appliance *app)
 {
+	pthread_mutex_lock(&app->sas_lock);
 	for (int i = 0; i < app->n_sas; i++)
 		if (app->sas[i].sa)
 			dp_sa_remove(app->sas[i].sa);
 	free(app->sas);
 	app->sas = NULL;
-	app->n_sas = 0;
+	app->n_sas = app->cap_sas = 0;
+	pthread_mutex_unlock(&app->sas_lock);
 }
 
 struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound)

@@ -41,10 +41,14 @@ static int tel_sas(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&tel_app->sas_lock);
 	for (int i = 0; i < tel_app->n_sas && i < RTE_TEL_MAX_DICT_ENTRIES; i++) {
 		const struct sa_record *r = &tel_app->sas[i];
-		rte_tel_data_add_dict_u64(d, r->name, __atomic_load_n(&r->sa->packets, __ATOMIC_RELAXED));
+		char name[96];
+		snprintf(name, sizeof(name), "%s/0x%08x", r->name, r->sa->spi);
+		rte_tel_data_add_dict_u64(d, name, __atomic_load_n(&r->sa->packets, __ATOMIC_RELAXED));
 	}
+	pthread_mutex_unlock(&tel_app->sas_lock);
 	return 0;
 }
 

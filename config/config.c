@@ -13,7 +13,7 @@
 
 #define DEFAULT_CTL_SOCKET "/run/dpike/dpike.sock"
 
-static const char *const top_keys[] = { "log_level", "ctl_socket", "workers", "interfaces", "neighbours",
+static const char *const top_keys[] = { "log_level", "ctl_socket", "workers", "ike", "interfaces", "neighbours",
 					"routes", "static_sas", "shunts", "connections", "secrets", NULL };
 
 int config_iface_by_name(const struct dpike_config *cfg, const char *name)
@@ -98,6 +98,21 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 		return cfg_fail(r, config_setting_get_member(w, "burst_size"), "burst_size must be 1 to 64");
 	if (rc)
 		cfg->burst_size = (uint32_t)v;
+	return 0;
+}
+
+static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	static const char *const keys[] = { "cookie_threshold", "half_open_per_peer", "half_open_max", NULL };
+	uint64_t cookie = 10, per_peer = 5, max = 10000;
+	const config_setting_t *g = config_setting_get_member(root, "ike");
+	if (g && (cfg_check_keys(r, g, keys) < 0 || cfg_get_uint(r, g, "cookie_threshold", false, 1000000, &cookie) < 0 ||
+		  cfg_get_uint(r, g, "half_open_per_peer", false, 1000000, &per_peer) < 0 ||
+		  cfg_get_uint(r, g, "half_open_max", false, 10000000, &max) < 0))
+		return -1;
+	cfg->ike_cookie_threshold = (unsigned)cookie;
+	cfg->ike_half_open_per_peer = (unsigned)per_peer;
+	cfg->ike_half_open_max = (unsigned)max;
 	return 0;
 }
 
@@ -324,7 +339,7 @@ static int parse_root(struct cfg_reader *r, const config_setting_t *root, struct
 {
 	int err;
 	const config_setting_t *conns, *secrets;
-	if (cfg_check_keys(r, root, top_keys) < 0 || parse_globals(r, root, cfg) < 0 ||
+	if (cfg_check_keys(r, root, top_keys) < 0 || parse_globals(r, root, cfg) < 0 || parse_ike_limits(r, root, cfg) < 0 ||
 	    parse_interfaces(r, root, cfg) < 0 || parse_neighbours(r, root, cfg) < 0 || parse_routes(r, root, cfg) < 0 ||
 	    parse_static_sas(r, root, cfg) < 0 || parse_shunts(r, root, cfg) < 0)
 		return -1;

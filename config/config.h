@@ -135,6 +135,8 @@ struct dpike_config {
 	char ctl_socket[108];
 	uint32_t idle_sleep_us;
 	uint32_t burst_size;
+	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */
+	unsigned ike_cookie_threshold, ike_half_open_per_peer, ike_half_open_max;
 	struct cfg_interface ifaces[CFG_MAX_INTERFACES];
 	int n_ifaces;
 	struct cfg_neighbour *neighbours;

@@ -37,3 +37,13 @@ int esp_algo_parse(const char *token)
 			return i;
 	return -1;
 }
+
+int esp_algo_from_ike(uint16_t encr, uint16_t key_bits, uint16_t integ)
+{
+	for (int i = 0; i < esp_algo_count; i++) {
+		const struct esp_algo *a = &esp_algos[i];
+		if (a->ike_encr == encr && a->ike_integ == integ && (encr == 28 || a->key_bits == key_bits))
+			return i;
+	}
+	return -1;
+}

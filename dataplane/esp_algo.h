@@ -34,3 +34,6 @@ static inline int esp_algo_key_len(const struct esp_algo *a)
 }
 
 #endif
+
+/* The ESP transform for negotiated IKEv2 ENCR (with key length) and INTEG IDs; -1 if dpike has none. */
+int esp_algo_from_ike(uint16_t encr, uint16_t key_bits, uint16_t integ);

@@ -149,3 +149,88 @@ bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, str
 	}
 	return check_complete(p, kind, aead, plain, err, err_len);
 }
+
+static bool transform_equal(const struct transform *a, const struct transform *b)
+{
+	return a->id == b->id && a->key_bits == b->key_bits;
+}
+
+/* The transforms of one type both sides accept, first of the peer's order; false if none. */
+static bool pick_type(const struct proposal *ours, const struct proposal *theirs, int type, struct transform *out)
+{
+	/* a type that neither side lists needs no agreement; ESN defaults to "no ESN" */
+	if (ours->n[type] == 0 && theirs->n[type] == 0)
+		return true;
+	if (type == TRANS_ESN) {
+		struct transform none = { 0, 0 };
+		const struct transform *o = ours->n[type] ? ours->t[type] : &none;
+		int no = ours->n[type] ? ours->n[type] : 1;
+		for (int i = 0; i < theirs->n[type]; i++)
+			for (int k = 0; k < no; k++)
+				if (transform_equal(&theirs->t[type][i], &o[k])) {
+					*out = theirs->t[type][i];
+					return true;
+				}
+		return false;
+	}
+	for (int i = 0; i < theirs->n[type]; i++)
+		for (int k = 0; k < ours->n[type]; k++)
+			if (transform_equal(&theirs->t[type][i], &ours->t[type][k])) {
+				*out = theirs->t[type][i];
+				return true;
+			}
+	return false;
+}
+
+static bool match_one(const struct proposal *ours, const struct proposal *theirs, bool ignore_dh,
+		      struct proposal *chosen)
+{
+	memset(chosen, 0, sizeof(*chosen));
+	for (int type = TRANS_ENCR; type <= TRANS_ESN; type++) {
+		if (ignore_dh && type == TRANS_DH)
+			continue;
+		struct transform t;
+		if (!pick_type(ours, theirs, type, &t))
+			return false;
+		if (ours->n[type] || theirs->n[type]) {
+			chosen->t[type][0] = t;
+			chosen->n[type] = 1;
+		}
+	}
+	return true;
+}
+
+int proposal_select(const struct proposal *ours, int n_ours, const struct proposal *theirs, int n_theirs,
+		    bool ignore_dh, struct proposal *chosen)
+{
+	for (int i = 0; i < n_theirs; i++)
+		for (int k = 0; k < n_ours; k++)
+			if (match_one(&ours[k], &theirs[i], ignore_dh, chosen))
+				return i;
+	return -1;
+}
+
+static const char *const default_ike[] = { "aes128gcm16-aes256gcm16-prfsha256-prfsha384-x25519-ecp256-modp3072",
+					   "aes128-aes256-sha256-sha384-x25519-ecp256-modp3072" };
+static const char *const default_esp[] = { "aes128gcm16-aes256gcm16", "aes128-aes256-sha256-sha1",
+					   "chacha20poly1305" };
+
+int proposal_parse_list(char (*texts)[128], int n, enum proposal_kind kind, struct proposal *out, int max)
+{
+	int count = 0;
+	char why[128];
+	for (int i = 0; i < n || (n == 0 && i == 0); i++) {
+		bool dflt = n == 0 || strcmp(texts[i], "default") == 0;
+		if (!dflt) {
+			if (count < max && proposal_parse(texts[i], kind, false, &out[count], why, sizeof(why)))
+				count++;
+			continue;
+		}
+		const char *const *d = kind == PROPOSAL_IKE ? default_ike : default_esp;
+		size_t nd = kind == PROPOSAL_IKE ? 2 : 3;
+		for (size_t k = 0; k < nd && count < max; k++)
+			if (proposal_parse(d[k], kind, false, &out[count], why, sizeof(why)))
+				count++;
+	}
+	return count;
+}

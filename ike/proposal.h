@@ -34,3 +34,14 @@ bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, str
 		    size_t err_len);
 
 #endif
+
+/*
+ * Picks the first of the peer's proposals that one of ours accepts, and in it the first
+ * transform of each type that we also offer (RFC 7296 3.3.6). ignore_dh drops key exchange
+ * transforms from both sides (child SAs created in IKE_AUTH). Returns the index of the
+ * chosen peer proposal, or -1.
+ */
+int proposal_select(const struct proposal *ours, int n_ours, const struct proposal *theirs, int n_theirs,
+		    bool ignore_dh, struct proposal *chosen);
+/* Parses a list of swanctl proposal strings ("default" expands to dpike's defaults). */
+int proposal_parse_list(char (*texts)[128], int n, enum proposal_kind kind, struct proposal *out, int max);

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IKE daemon inside the appliance: IKE datagrams arrive through the punt path and
+ * leave through a worker (routed, never matched against IPsec policies); negotiated
+ * child SAs are installed in the workers' tables with their policies.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "appliance.h"
+#include "dataplane/pkt_meta.h"
+#include "dataplane/tables.h"
+#include "lib/log.h"
+
+#define NON_ESP_MARKER 4
+
+/* What the dataplane holds for one child SA. */
+struct child_handle {
+	struct esp_sa *in, *out;
+	uint64_t owner;
+};
+
+static void ike_send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			const uint8_t *msg, size_t len)
+{
+	struct appliance *app = ctx;
+	size_t marker = local->port == IKE_NATT_PORT ? NON_ESP_MARKER : 0;
+	size_t total = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + marker + len;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->pool);
+	uint8_t *p = m && total <= UINT16_MAX ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total) : NULL;
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)total);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(local->addr);
+	ip->dst_addr = rte_cpu_to_be_32(remote->addr);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u->src_port = rte_cpu_to_be_16(local->port);
+	u->dst_port = rte_cpu_to_be_16(remote->port);
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)(total - sizeof(*ip)));
+	u->dgram_cksum = 0;
+	memset(u + 1, 0, marker);
+	memcpy((uint8_t *)(u + 1) + marker, msg, len);
+	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	/* routed only: IKE must never be caught by the policies it negotiates */
+	control_inject(app, m, DP_INJECT_ROUTE, 0);
+}
+
+void ike_glue_input(struct appliance *app, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint32_t ihl = rte_ipv4_hdr_len(ip), len = rte_pktmbuf_pkt_len(m);
+	if (app->ike == NULL || len < ihl + sizeof(struct rte_udp_hdr))
+		return;
+	const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, ihl);
+	const uint8_t *payload = (const uint8_t *)(u + 1);
+	size_t plen = len - ihl - sizeof(*u);
+	struct ike_endpoint local = { rte_be_to_cpu_32(ip->dst_addr), rte_be_to_cpu_16(u->dst_port) };
+	struct ike_endpoint remote = { rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_16(u->src_port) };
+	if (local.port == IKE_NATT_PORT) {
+		static const uint8_t zero[NON_ESP_MARKER];
+		if (plen < NON_ESP_MARKER || memcmp(payload, zero, NON_ESP_MARKER) != 0)
+			return;
+		payload += NON_ESP_MARKER;
+		plen -= NON_ESP_MARKER;
+	}
+	ike_input(app->ike, &local, &remote, payload, plen);
+}
+
+static void fill_params(const struct ike_child_keys *k, bool inbound, struct esp_sa_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->spi = inbound ? k->spi_in : k->spi_out;
+	p->inbound = inbound;
+	p->tunnel = k->tunnel;
+	p->udp_encap = k->encap;
+	p->esn = k->esn;
+	p->alg = &esp_algos[k->esp_alg];
+	p->key = inbound ? k->key_in : k->key_out;
+	p->local = k->local.addr;
+	p->remote = k->remote.addr;
+	p->local_port = k->local.port;
+	p->remote_port = k->remote.port;
+	p->replay_window = k->replay_window;
+	p->soft_bytes = k->soft_bytes;
+	p->hard_bytes = k->hard_bytes;
+	p->soft_packets = k->soft_packets;
+	p->hard_packets = k->hard_packets;
+	p->local_ts = k->local_ts;
+	p->n_local_ts = k->n_local_ts;
+	p->remote_ts = k->remote_ts;
+	p->n_remote_ts = k->n_remote_ts;
+}
+
+static int add_policies(const struct ike_child_keys *k, struct esp_sa *out, uint64_t owner)
+{
+	for (int l = 0; l < k->n_local_ts; l++)
+		for (int r = 0; r < k->n_remote_ts; r++) {
+			struct dp_policy po = { .src = k->local_ts[l], .dst = k->remote_ts[r], .action = DP_POLICY_PROTECT,
+						.sa = out };
+			struct dp_policy pi = { .src = k->remote_ts[r], .dst = k->local_ts[l], .action = DP_POLICY_REQUIRE };
+			po.priority = dp_policy_priority(&po.src, &po.dst, false);
+			pi.priority = dp_policy_priority(&pi.src, &pi.dst, false);
+			if (dp_policy_add(&po, owner) < 0 || dp_policy_add(&pi, owner) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static void add_record(struct appliance *app, const struct ike_child_keys *k, struct esp_sa *sa)
+{
+	struct sa_record r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s/%s", k->conn, k->child);
+	snprintf(r.source, sizeof(r.source), "ikev2");
+	r.replay_window = k->replay_window;
+	for (int i = 0; i < k->n_local_ts && i < CFG_MAX_TS; i++)
+		r.local_ts.ts[r.local_ts.n++] = k->local_ts[i];
+	for (int i = 0; i < k->n_remote_ts && i < CFG_MAX_TS; i++)
+		r.remote_ts.ts[r.remote_ts.n++] = k->remote_ts[i];
+	r.sa = sa;
+	r.installed = time(NULL);
+	sa_records_add(app, &r);
+}
+
+static void *install_child_cb(void *ctx, const struct ike_child_keys *k)
+{
+	static uint64_t owners = 0x300000000ULL;
+	struct appliance *app = ctx;
+	struct esp_sa_params pin, pout;
+	char err[128];
+	struct child_handle *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	fill_params(k, true, &pin);
+	fill_params(k, false, &pout);
+	h->owner = ++owners;
+	/* make before break: the inbound SA is in place before anything is sent on the outbound one */
+	h->in = dp_sa_install(&pin, err, sizeof(err));
+	h->out = h->in ? dp_sa_install(&pout, err, sizeof(err)) : NULL;
+	if (h->out == NULL || add_policies(k, h->out, h->owner) < 0 || dp_tables_commit() < 0) {
+		LOG_ERR("%s/%s: cannot install the child SA: %s", k->conn, k->child, err);
+		dp_policy_remove_owner(h->owner);
+		if (h->in)
+			dp_sa_remove(h->in);
+		if (h->out)
+			dp_sa_remove(h->out);
+		dp_tables_commit();
+		free(h);
+		return NULL;
+	}
+	add_record(app, k, h->in);
+	add_record(app, k, h->out);
+	return h;
+}
+
+static void remove_child_cb(void *ctx, void *handle)
+{
+	struct appliance *app = ctx;
+	struct child_handle *h = handle;
+	sa_records_remove(app, h->in);
+	sa_records_remove(app, h->out);
+	dp_policy_remove_owner(h->owner);
+	dp_tables_commit();
+	dp_sa_remove(h->out);
+	dp_sa_remove(h->in);
+	free(h);
+}
+
+static void child_usage_cb(void *ctx, void *handle, uint64_t *bin, uint64_t *bout, uint64_t *pin, uint64_t *pout)
+{
+	(void)ctx;
+	const struct child_handle *h = handle;
+	*bin = __atomic_load_n(&h->in->bytes, __ATOMIC_RELAXED);
+	*pin = __atomic_load_n(&h->in->packets, __ATOMIC_RELAXED);
+	*bout = __atomic_load_n(&h->out->bytes, __ATOMIC_RELAXED);
+	*pout = __atomic_load_n(&h->out->packets, __ATOMIC_RELAXED);
+}
+
+static uint64_t now_cb(void *ctx)
+{
+	(void)ctx;
+	return app_now_ms();
+}
+
+int ike_glue_init(struct appliance *app)
+{
+	struct ike_env env = { .send = ike_send_cb, .install_child = install_child_cb, .remove_child = remove_child_cb,
+			       .child_usage = child_usage_cb, .now_ms = now_cb, .ctx = app };
+	app->ike = ike_daemon_create(&app->cfg, &env);
+	return app->ike ? 0 : -1;
+}
+
+void ike_glue_fini(struct appliance *app)
+{
+	ike_daemon_destroy(app->ike);
+	app->ike = NULL;
+}

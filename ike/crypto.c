@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "crypto.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/dh.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+static const EVP_MD *prf_md(uint16_t prf)
+{
+	switch (prf) {
+	case PRF_HMAC_SHA1: return EVP_sha1();
+	case PRF_HMAC_SHA2_256: return EVP_sha256();
+	case PRF_HMAC_SHA2_384: return EVP_sha384();
+	case PRF_HMAC_SHA2_512: return EVP_sha512();
+	default: return NULL;
+	}
+}
+
+size_t prf_output_len(uint16_t prf)
+{
+	const EVP_MD *md = prf_md(prf);
+	return md ? (size_t)EVP_MD_get_size(md) : 0;
+}
+
+bool prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out)
+{
+	const EVP_MD *md = prf_md(prf);
+	unsigned int n;
+	return md && HMAC(md, key, (int)key_len, data, len, out, &n) != NULL;
+}
+
+bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *seed, size_t seed_len, uint8_t *out,
+	      size_t out_len)
+{
+	size_t hlen = prf_output_len(prf);
+	if (hlen == 0 || out_len > 255 * hlen)
+		return false;
+	/* T(n) = prf(K, T(n-1) | S | n), built in one buffer: [T(n-1)] [S] [n] */
+	uint8_t *buf = OPENSSL_malloc(hlen + seed_len + 1), t[IKE_MAX_PRF_LEN];
+	if (buf == NULL)
+		return false;
+	bool ok = true;
+	size_t tlen = 0;
+	for (unsigned i = 1; ok && out_len > 0; i++) {
+		memcpy(buf + tlen, seed, seed_len);
+		buf[tlen + seed_len] = (uint8_t)i;
+		ok = prf_compute(prf, key, key_len, buf, tlen + seed_len + 1, t);
+		size_t take = out_len < hlen ? out_len : hlen;
+		memcpy(out, t, take);
+		memcpy(buf, t, hlen);
+		tlen = hlen;
+		out += take;
+		out_len -= take;
+	}
+	OPENSSL_clear_free(buf, hlen + seed_len + 1);
+	OPENSSL_cleanse(t, sizeof(t));
+	return ok;
+}
+
+/* ---- key exchange ---- */
+
+struct ke_state {
+	uint16_t group;
+	EVP_PKEY *key;
+};
+
+struct group_info {
+	uint16_t id;
+	const char *type;  /* OpenSSL key type */
+	const char *name;  /* OpenSSL group name, NULL for X25519/X448 */
+	size_t pub_len;    /* as carried in the KE payload */
+	size_t secret_len;
+};
+
+static const struct group_info groups[] = {
+	{ 14, "DH", "modp_2048", 256, 256 },   { 15, "DH", "modp_3072", 384, 384 },
+	{ 16, "DH", "modp_4096", 512, 512 },   { 19, "EC", "P-256", 64, 32 },
+	{ 20, "EC", "P-384", 96, 48 },         { 21, "EC", "P-521", 132, 66 },
+	{ 31, "X25519", NULL, 32, 32 },        { 32, "X448", NULL, 56, 56 },
+};
+
+static const struct group_info *group_info(uint16_t id)
+{
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (groups[i].id == id)
+			return &groups[i];
+	return NULL;
+}
+
+bool ke_supported(uint16_t group)
+{
+	return group_info(group) != NULL;
+}
+
+size_t ke_public_len(uint16_t group)
+{
+	const struct group_info *g = group_info(group);
+	return g ? g->pub_len : 0;
+}
+
+static EVP_PKEY *generate(const struct group_info *g)
+{
+	EVP_PKEY *key = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, g->type, NULL);
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0)
+		goto done;
+	if (g->name) {
+		OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0),
+				   OSSL_PARAM_construct_end() };
+		if (EVP_PKEY_CTX_set_params(ctx, p) <= 0)
+			goto done;
+	}
+	EVP_PKEY_generate(ctx, &key);
+done:
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+/* Writes a big-endian integer left-padded to len bytes. */
+static bool bn_param_padded(EVP_PKEY *key, const char *param, uint8_t *out, size_t len)
+{
+	BIGNUM *bn = NULL;
+	bool ok = EVP_PKEY_get_bn_param(key, param, &bn) && BN_bn2binpad(bn, out, (int)len) == (int)len;
+	BN_free(bn);
+	return ok;
+}
+
+static bool export_public(const struct group_info *g, EVP_PKEY *key, uint8_t *pub)
+{
+	if (strcmp(g->type, "DH") == 0)
+		return bn_param_padded(key, OSSL_PKEY_PARAM_PUB_KEY, pub, g->pub_len);
+	if (strcmp(g->type, "EC") == 0) {
+		uint8_t point[1 + 2 * 66];
+		size_t n = 0;
+		/* IKE carries x | y without the uncompressed-point marker (RFC 5903 7) */
+		if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof(point), &n) ||
+		    n != 1 + g->pub_len || point[0] != 0x04)
+			return false;
+		memcpy(pub, point + 1, g->pub_len);
+		return true;
+	}
+	size_t n = g->pub_len;
+	return EVP_PKEY_get_raw_public_key(key, pub, &n) && n == g->pub_len;
+}
+
+struct ke_state *ke_create(uint16_t group, uint8_t *pub, size_t *pub_len)
+{
+	const struct group_info *g = group_info(group);
+	if (g == NULL)
+		return NULL;
+	struct ke_state *ke = OPENSSL_zalloc(sizeof(*ke));
+	if (ke == NULL)
+		return NULL;
+	ke->group = group;
+	ke->key = generate(g);
+	if (ke->key == NULL || !export_public(g, ke->key, pub)) {
+		ke_free(ke);
+		return NULL;
+	}
+	*pub_len = g->pub_len;
+	return ke;
+}
+
+/* The peer's public value as an OpenSSL key of the same group. */
+static EVP_PKEY *import_peer(const struct group_info *g, const uint8_t *peer, size_t len)
+{
+	if (len != g->pub_len)
+		return NULL;
+	if (g->name == NULL)
+		return EVP_PKEY_new_raw_public_key(strcmp(g->type, "X25519") == 0 ? EVP_PKEY_X25519 : EVP_PKEY_X448, NULL,
+						   peer, len);
+	EVP_PKEY *key = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, g->type, NULL);
+	uint8_t point[1 + 2 * 66];
+	BIGNUM *bn = NULL;
+	OSSL_PARAM p[3];
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0);
+	if (strcmp(g->type, "EC") == 0) {
+		point[0] = 0x04;
+		memcpy(point + 1, peer, len);
+		p[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len + 1);
+	} else {
+		uint8_t le[IKE_MAX_KE_LEN];
+		bn = BN_bin2bn(peer, (int)len, NULL);
+		/* OSSL_PARAM integers are native-endian */
+		if (bn == NULL || BN_bn2nativepad(bn, le, (int)len) < 0)
+			goto done;
+		p[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, le, len);
+		p[2] = OSSL_PARAM_construct_end();
+		if (EVP_PKEY_fromdata_init(ctx) > 0)
+			EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, p);
+		goto done;
+	}
+	p[2] = OSSL_PARAM_construct_end();
+	if (ctx && EVP_PKEY_fromdata_init(ctx) > 0)
+		EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, p);
+done:
+	BN_free(bn);
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+/* RFC 6989: the value must be a valid group element (range and subgroup for MODP, on-curve for ECP). */
+static bool peer_valid(const struct group_info *g, EVP_PKEY *peer)
+{
+	if (g->name == NULL)
+		return true; /* X25519/X448: every value is usable; the all-zero result is checked below */
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
+	bool ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+bool ke_derive(struct ke_state *ke, const uint8_t *peer_pub, size_t peer_len, uint8_t *secret, size_t *secret_len)
+{
+	const struct group_info *g = group_info(ke->group);
+	EVP_PKEY *peer = import_peer(g, peer_pub, peer_len);
+	EVP_PKEY_CTX *ctx = NULL;
+	bool ok = false;
+	size_t n = g->secret_len;
+	if (peer == NULL || !peer_valid(g, peer))
+		goto done;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ke->key, NULL);
+	if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0)
+		goto done;
+	if (strcmp(g->type, "DH") == 0 && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)
+		goto done; /* g^ir as a fixed-length value (RFC 7296 2.14) */
+	ok = EVP_PKEY_derive_set_peer(ctx, peer) > 0 && EVP_PKEY_derive(ctx, secret, &n) > 0 && n == g->secret_len &&
+	     !all_zero(secret, n);
+	*secret_len = n;
+done:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	return ok;
+}
+
+void ke_free(struct ke_state *ke)
+{
+	if (ke == NULL)
+		return;
+	EVP_PKEY_free(ke->key);
+	OPENSSL_free(ke);
+}
+
+/* ---- the Encrypted payload ---- */
+
+static const EVP_MD *integ_md(uint16_t integ, size_t *key_len, size_t *icv_len)
+{
+	switch (integ) {
+	case AUTH_HMAC_SHA1_96: *key_len = 20, *icv_len = 12; return EVP_sha1();
+	case AUTH_HMAC_SHA2_256_128: *key_len = 32, *icv_len = 16; return EVP_sha256();
+	case AUTH_HMAC_SHA2_384_192: *key_len = 48, *icv_len = 24; return EVP_sha384();
+	case AUTH_HMAC_SHA2_512_256: *key_len = 64, *icv_len = 32; return EVP_sha512();
+	default: return NULL;
+	}
+}
+
+bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint16_t integ)
+{
+	memset(c, 0, sizeof(*c));
+	c->encr = encr;
+	c->key_bits = key_bits;
+	c->integ = integ;
+	switch (encr) {
+	case ENCR_AES_CBC:
+		if (key_bits != 128 && key_bits != 192 && key_bits != 256)
+			return false;
+		c->enc_key_len = key_bits / 8;
+		c->iv_len = c->block = 16;
+		return integ_md(integ, &c->integ_key_len, &c->icv_len) != NULL;
+	case ENCR_AES_GCM_16:
+		if (key_bits != 128 && key_bits != 192 && key_bits != 256)
+			return false;
+		c->enc_key_len = key_bits / 8 + 4;
+		break;
+	case ENCR_CHACHA20_POLY1305:
+		c->enc_key_len = 32 + 4;
+		c->key_bits = 256;
+		break;
+	default:
+		return false;
+	}
+	c->aead = true;
+	c->iv_len = 8;
+	c->icv_len = 16;
+	c->block = 1;
+	return integ == 0;
+}
+
+static const EVP_CIPHER *cipher_of(const struct sk_cipher *c)
+{
+	if (c->encr == ENCR_CHACHA20_POLY1305)
+		return EVP_chacha20_poly1305();
+	if (c->encr == ENCR_AES_GCM_16)
+		return c->key_bits == 128 ? EVP_aes_128_gcm() : c->key_bits == 192 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
+	return c->key_bits == 128 ? EVP_aes_128_cbc() : c->key_bits == 192 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
+}
+
+static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
+{
+	uint8_t nonce[12];
+	size_t klen = c->enc_key_len - 4;
+	memcpy(nonce, key + klen, 4);
+	memcpy(nonce + 4, msg + iv_off, 8);
+	uint8_t *data = msg + iv_off + 8, *tag = data + len;
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int n;
+	bool ok = x && EVP_CipherInit_ex(x, cipher_of(c), NULL, NULL, NULL, enc) &&
+		  EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
+		  EVP_CipherInit_ex(x, NULL, NULL, key, nonce, enc) && EVP_CipherUpdate(x, NULL, &n, msg, (int)iv_off) &&
+		  EVP_CipherUpdate(x, data, &n, data, (int)len) &&
+		  (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16, tag)) && EVP_CipherFinal_ex(x, data + n, &n) &&
+		  (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag));
+	EVP_CIPHER_CTX_free(x);
+	return ok;
+}
+
+static bool cbc(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
+{
+	uint8_t *data = msg + iv_off + c->iv_len;
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int n, m;
+	bool ok = x && EVP_CipherInit_ex(x, cipher_of(c), NULL, key, msg + iv_off, enc) &&
+		  EVP_CIPHER_CTX_set_padding(x, 0) && EVP_CipherUpdate(x, data, &n, data, (int)len) &&
+		  EVP_CipherFinal_ex(x, data + n, &m);
+	EVP_CIPHER_CTX_free(x);
+	return ok;
+}
+
+static bool icv(const struct sk_cipher *c, const uint8_t *akey, const uint8_t *msg, size_t len, uint8_t *out)
+{
+	size_t klen, ilen;
+	const EVP_MD *md = integ_md(c->integ, &klen, &ilen);
+	uint8_t full[EVP_MAX_MD_SIZE];
+	unsigned int n;
+	if (md == NULL || HMAC(md, akey, (int)klen, msg, len, full, &n) == NULL)
+		return false;
+	memcpy(out, full, ilen);
+	return true;
+}
+
+bool sk_encrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *akey, uint8_t *msg, size_t iv_off,
+		size_t plain_len)
+{
+	if (c->aead) {
+		/* any unique IV is fine with an AEAD; a random one is unique with overwhelming odds */
+		return RAND_bytes(msg + iv_off, 8) == 1 && aead(c, true, ekey, msg, iv_off, plain_len);
+	}
+	size_t end = iv_off + c->iv_len + plain_len;
+	return RAND_bytes(msg + iv_off, (int)c->iv_len) == 1 && cbc(c, true, ekey, msg, iv_off, plain_len) &&
+	       icv(c, akey, msg, end, msg + end);
+}
+
+bool sk_decrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *akey, uint8_t *msg, size_t iv_off,
+		size_t cipher_len)
+{
+	if (c->aead)
+		return aead(c, false, ekey, msg, iv_off, cipher_len);
+	if (cipher_len % c->block != 0)
+		return false;
+	size_t end = iv_off + c->iv_len + cipher_len;
+	uint8_t want[64];
+	if (!icv(c, akey, msg, end, want) || CRYPTO_memcmp(want, msg + end, c->icv_len) != 0)
+		return false;
+	return cbc(c, false, ekey, msg, iv_off, cipher_len);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE cryptography on OpenSSL: the PRFs and prf+ (RFC 7296 2.13), key exchange for
+ * every group dpike offers, and protection of the Encrypted payload (RFC 7296 3.14,
+ * RFC 5282 for AES-GCM, RFC 7634 for ChaCha20-Poly1305).
+ */
+#ifndef DPIKE_IKE_CRYPTO_H
+#define DPIKE_IKE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IKE_MAX_PRF_LEN 64
+#define IKE_MAX_KE_LEN 1024 /* MODP 8192 would need more; 4096 bits = 512 bytes */
+
+/* IANA PRF IDs. */
+enum { PRF_HMAC_SHA1 = 2, PRF_HMAC_SHA2_256 = 5, PRF_HMAC_SHA2_384 = 6, PRF_HMAC_SHA2_512 = 7 };
+/* IANA integrity IDs. */
+enum { AUTH_HMAC_SHA1_96 = 2, AUTH_HMAC_SHA2_256_128 = 12, AUTH_HMAC_SHA2_384_192 = 13, AUTH_HMAC_SHA2_512_256 = 14 };
+/* IANA encryption IDs. */
+enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
+
+size_t prf_output_len(uint16_t prf);
+bool prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out);
+/* prf+ (RFC 7296 2.13): out_len bytes of T1 | T2 | ... */
+bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *seed, size_t seed_len, uint8_t *out,
+	      size_t out_len);
+
+/* Key exchange. */
+struct ke_state;
+bool ke_supported(uint16_t group);
+size_t ke_public_len(uint16_t group);
+/* Creates a key pair; writes the public value as IKE carries it. NULL on failure. */
+struct ke_state *ke_create(uint16_t group, uint8_t *pub, size_t *pub_len);
+/* Checks the peer's value (RFC 6989) and derives the shared secret, padded to its fixed length. */
+bool ke_derive(struct ke_state *ke, const uint8_t *peer, size_t peer_len, uint8_t *secret, size_t *secret_len);
+void ke_free(struct ke_state *ke);
+
+/* The transform that protects the Encrypted payload. */
+struct sk_cipher {
+	uint16_t encr, key_bits, integ;
+	bool aead;
+	size_t enc_key_len; /* including the AEAD salt */
+	size_t integ_key_len, iv_len, icv_len, block;
+};
+
+bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint16_t integ);
+/*
+ * Encrypts in place and writes the ICV. msg holds the whole message; the IV starts at iv_off,
+ * the plaintext (payloads, padding, pad length) follows it and runs for plain_len bytes; the
+ * ICV goes after. AAD / integrity coverage is msg[0 .. iv_off) (header and SK header) for AEAD,
+ * msg[0 .. end of ciphertext) for the others.
+ */
+bool sk_encrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *akey, uint8_t *msg, size_t iv_off,
+		size_t plain_len);
+/* Checks the ICV and decrypts in place; plain_len is the ciphertext length between IV and ICV. */
+bool sk_decrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *akey, uint8_t *msg, size_t iv_off,
+		size_t cipher_len);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IKE daemon as the rest of dpike sees it. It knows nothing of DPDK: packets come in
+ * through ike_input(), go out through env.send, and negotiated child SAs are handed to
+ * env.install_child / env.remove_child. Everything runs on the control core.
+ */
+#ifndef DPIKE_IKE_IKE_H
+#define DPIKE_IKE_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "lib/strbuf.h"
+
+#define IKE_PORT 500
+#define IKE_NATT_PORT 4500
+
+struct ike_endpoint {
+	uint32_t addr; /* host order */
+	uint16_t port;
+};
+
+/* A negotiated child SA, as the dataplane needs it. */
+struct ike_child_keys {
+	const char *conn, *child;
+	uint32_t spi_in, spi_out;
+	int esp_alg;
+	bool esn, tunnel, encap;
+	struct ike_endpoint local, remote;
+	uint32_t replay_window;
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+	const uint8_t *key_in, *key_out; /* as esp_algo_key_len() says */
+	struct traffic_selector *local_ts, *remote_ts;
+	int n_local_ts, n_remote_ts;
+};
+
+struct ike_env {
+	void (*send)(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
+		     size_t len);
+	/* Returns an opaque handle, NULL when the dataplane refused the SA. */
+	void *(*install_child)(void *ctx, const struct ike_child_keys *k);
+	void (*remove_child)(void *ctx, void *handle);
+	/* Counters of the installed child SA (bytes in and out, to show). */
+	void (*child_usage)(void *ctx, void *handle, uint64_t *bytes_in, uint64_t *bytes_out, uint64_t *pkts_in,
+			    uint64_t *pkts_out);
+	uint64_t (*now_ms)(void *ctx);
+	void *ctx;
+};
+
+struct ike_daemon;
+
+struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct ike_env *env);
+void ike_daemon_destroy(struct ike_daemon *d);
+/* A UDP datagram for port 500, or for 4500 with the non-ESP marker already removed. */
+void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+	       const uint8_t *msg, size_t len);
+/* Retransmissions, DPD, rekeying, expiry. Call every 100 ms or so. */
+void ike_tick(struct ike_daemon *d);
+/* Starts the connections with start_action = start. */
+void ike_start(struct ike_daemon *d);
+
+/* dpikectl: CONN or CONN/CHILD. Return 0, or -1 with a message in err. */
+int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);
+int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err);
+int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err);
+void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *out);
+void ike_stats(struct ike_daemon *d, bool json, struct strbuf *out);
+
+#endif

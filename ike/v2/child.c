@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Child SAs (RFC 7296 1.3, 2.9): ESP proposals, traffic selector narrowing, keys, installation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "dataplane/esp_algo.h"
+#include "ike_sa.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+int child_proposals(const struct cfg_child *c, struct proposal *out, int max)
+{
+	int n = proposal_parse_list((char(*)[128])c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP, out, max);
+	/* ESP proposals must carry the ESN transform (RFC 7296 3.3.3): "noesn" unless the config says */
+	for (int i = 0; i < n; i++)
+		if (out[i].n[TRANS_ESN] == 0)
+			out[i].t[TRANS_ESN][out[i].n[TRANS_ESN]++] = (struct transform){ 0, 0 };
+	return n;
+}
+
+static struct ike_ts range_of(const struct traffic_selector *t)
+{
+	return (struct ike_ts){ .proto = t->proto, .sport = t->port_lo, .eport = t->port_hi, .saddr = t->addr,
+				.eaddr = t->addr | ~t->mask };
+}
+
+void child_ts_from_config(const struct cfg_ts_list *l, struct ike_ts *out, int *n)
+{
+	*n = 0;
+	for (int i = 0; i < l->n && *n < IKE_MAX_TS; i++)
+		out[(*n)++] = range_of(&l->ts[i]);
+	if (*n == 0) /* swanctl's default: "dynamic", which for a gateway pair we read as everything */
+		out[(*n)++] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = 0, .eaddr = 0xffffffff };
+}
+
+static bool intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
+{
+	if (a->proto && b->proto && a->proto != b->proto)
+		return false;
+	out->proto = a->proto ? a->proto : b->proto;
+	out->saddr = a->saddr > b->saddr ? a->saddr : b->saddr;
+	out->eaddr = a->eaddr < b->eaddr ? a->eaddr : b->eaddr;
+	out->sport = a->sport > b->sport ? a->sport : b->sport;
+	out->eport = a->eport < b->eport ? a->eport : b->eport;
+	return out->saddr <= out->eaddr && out->sport <= out->eport;
+}
+
+/* Narrowing (RFC 7296 2.9): every overlap of a proposed selector with one of ours. */
+static int narrow(const struct ike_ts *theirs, int nt, const struct ike_ts *ours, int no, struct ike_ts *out)
+{
+	int n = 0;
+	for (int i = 0; i < nt; i++)
+		for (int k = 0; k < no && n < IKE_MAX_TS; k++)
+			if (intersect(&theirs[i], &ours[k], &out[n]))
+				n++;
+	return n;
+}
+
+/* An address range as the prefixes the SPD holds (a range of ports stays one selector). */
+static int ranges_to_selectors(const struct ike_ts *ts, int n, struct traffic_selector *out, int max)
+{
+	int count = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t lo = ts[i].saddr, hi = ts[i].eaddr;
+		while (lo <= hi && count < max) {
+			uint8_t plen = 32;
+			while (plen > 0) {
+				uint64_t size = 1ULL << (33 - plen);
+				if ((lo & (size - 1)) != 0 || lo + size - 1 > hi)
+					break;
+				plen--;
+			}
+			out[count++] = (struct traffic_selector){ .addr = (uint32_t)lo, .mask = prefix_mask(plen), .plen = plen,
+								  .proto = ts[i].proto, .port_lo = ts[i].sport,
+								  .port_hi = ts[i].eport };
+			lo += 1ULL << (32 - plen);
+		}
+	}
+	return count;
+}
+
+uint32_t child_alloc_spi(struct ike_daemon *d)
+{
+	for (;;) {
+		uint32_t spi;
+		RAND_bytes((uint8_t *)&spi, sizeof(spi));
+		if (spi < 0x100)
+			continue;
+		bool used = false;
+		for (struct ike_sa *sa = d->sas; sa && !used; sa = sa->next) {
+			used = sa->child_spi_in == spi;
+			for (struct child_sa *c = sa->children; c && !used; c = c->next)
+				used = c->spi_in == spi;
+		}
+		if (!used)
+			return spi;
+	}
+}
+
+static uint32_t spi_of(const struct ike_sa_proposal *p)
+{
+	return (uint32_t)p->spi[0] << 24 | (uint32_t)p->spi[1] << 16 | (uint32_t)p->spi[2] << 8 | p->spi[3];
+}
+
+static int esp_alg_of(const struct proposal *p)
+{
+	uint16_t integ = p->n[TRANS_INTEG] ? p->t[TRANS_INTEG][0].id : 0;
+	return esp_algo_from_ike(p->t[TRANS_ENCR][0].id, p->t[TRANS_ENCR][0].key_bits, integ);
+}
+
+static uint64_t seconds_ms(uint64_t s)
+{
+	return s * 1000;
+}
+
+static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in, const uint8_t *key_out)
+{
+	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || sa->floated;
+	struct ike_child_keys k = {
+		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
+		.esp_alg = c->esp_alg, .esn = c->esn, .tunnel = c->tunnel, .encap = encap, .local = sa->local,
+		.remote = sa->remote, .replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes,
+		.hard_bytes = c->cfg->life_bytes, .soft_packets = c->cfg->rekey_packets,
+		.hard_packets = c->cfg->life_packets, .key_in = key_in, .key_out = key_out, .local_ts = c->local_ts,
+		.remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts, .n_remote_ts = c->n_remote_ts,
+	};
+	c->encap = encap;
+	c->handle = sa->d->env.install_child(sa->d->env.ctx, &k);
+	if (c->handle == NULL)
+		return false;
+	uint64_t now = ike_now(sa->d);
+	c->installed_ms = now;
+	c->rekey_ms = c->cfg->rekey_time ? now + seconds_ms(c->cfg->rekey_time) : 0;
+	c->expire_ms = c->cfg->life_time ? now + seconds_ms(c->cfg->life_time) : 0;
+	c->next = sa->children;
+	sa->children = c;
+	LOG_INFO("%s/%s: child SA installed, SPIs in 0x%08x out 0x%08x, %s, %s%s", sa->conn->name, c->cfg->name,
+		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
+		 encap ? ", UDP-encapsulated" : "");
+	return true;
+}
+
+/* Derives the keys and installs; the initiator's outbound key is the first in KEYMAT. */
+static bool key_and_install(struct ike_sa *sa, struct child_sa *c)
+{
+	uint8_t i_to_r[128], r_to_i[128];
+	bool ok = ike_child_keymat(sa, c->esp_alg, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, i_to_r, r_to_i) &&
+		  install(sa, c, sa->initiator ? r_to_i : i_to_r, sa->initiator ? i_to_r : r_to_i);
+	OPENSSL_cleanse(i_to_r, sizeof(i_to_r));
+	OPENSSL_cleanse(r_to_i, sizeof(r_to_i));
+	return ok;
+}
+
+struct child_request {
+	struct ike_sa_proposal props[IKE_MAX_PROPOSALS];
+	struct proposal p[IKE_MAX_PROPOSALS];
+	int n_props;
+	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	int n_tsi, n_tsr;
+	bool transport;
+};
+
+static bool parse_request(const struct ike_message *msg, struct child_request *r)
+{
+	const struct ike_payload *sap = ike_find(msg, PL_SA), *ti = ike_find(msg, PL_TSI), *tr = ike_find(msg, PL_TSR);
+	if (!sap || !ti || !tr)
+		return false;
+	r->n_props = sa_payload_parse(sap, r->props, IKE_MAX_PROPOSALS);
+	r->n_tsi = ts_payload_parse(ti, r->tsi, IKE_MAX_TS);
+	r->n_tsr = ts_payload_parse(tr, r->tsr, IKE_MAX_TS);
+	for (int i = 0; i < r->n_props; i++)
+		r->p[i] = r->props[i].protocol == PROTO_ESP && r->props[i].spi_size == 4 ? r->props[i].p : (struct proposal){ 0 };
+	r->transport = ike_find_notify(msg, N_USE_TRANSPORT_MODE) != NULL;
+	return r->n_props > 0 && r->n_tsi >= 0 && r->n_tsr >= 0;
+}
+
+/* Tries one configured child against the request; 0 on a match, else the reason. */
+static uint16_t match_child(const struct cfg_child *cfg, const struct child_request *r, bool ignore_dh,
+			    struct child_sa *c, struct ike_ts *tsi, int *n_tsi, struct ike_ts *tsr, int *n_tsr,
+			    int *which)
+{
+	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
+	struct ike_ts our_l[IKE_MAX_TS], our_r[IKE_MAX_TS];
+	int nl, nr;
+	*which = proposal_select(ours, child_proposals(cfg, ours, CFG_MAX_PROPOSALS), r->p, r->n_props, ignore_dh, &chosen);
+	if (*which < 0 || (c->esp_alg = esp_alg_of(&chosen)) < 0)
+		return N_NO_PROPOSAL_CHOSEN;
+	if (r->transport != (cfg->mode == IPSEC_MODE_TRANSPORT))
+		return N_NO_PROPOSAL_CHOSEN;
+	child_ts_from_config(&cfg->remote_ts, our_r, &nr);
+	child_ts_from_config(&cfg->local_ts, our_l, &nl);
+	*n_tsi = narrow(r->tsi, r->n_tsi, our_r, nr, tsi);
+	*n_tsr = narrow(r->tsr, r->n_tsr, our_l, nl, tsr);
+	if (*n_tsi == 0 || *n_tsr == 0)
+		return N_TS_UNACCEPTABLE;
+	c->cfg = cfg;
+	c->esn = chosen.n[TRANS_ESN] && chosen.t[TRANS_ESN][0].id == 1;
+	c->tunnel = !r->transport;
+	c->spi_out = spi_of(&r->props[*which]);
+	return 0;
+}
+
+static void add_child_response(struct ike_builder *b, const struct child_sa *c, const struct child_request *r,
+			       int which, const struct ike_ts *tsi, int n_tsi, const struct ike_ts *tsr, int n_tsr)
+{
+	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
+	proposal_select(ours, child_proposals(c->cfg, ours, CFG_MAX_PROPOSALS), &r->p[which], 1, true, &chosen);
+	struct ike_sa_proposal sp = { .num = r->props[which].num, .protocol = PROTO_ESP, .spi_size = 4, .p = chosen };
+	for (int k = 0; k < 4; k++)
+		sp.spi[k] = (uint8_t)(c->spi_in >> (24 - 8 * k));
+	if (!c->tunnel)
+		notify_add(b, 0, NULL, 0, N_USE_TRANSPORT_MODE, NULL, 0);
+	sa_payload_add(b, &sp, 1);
+	ts_payload_add(b, PL_TSI, tsi, n_tsi);
+	ts_payload_add(b, PL_TSR, tsr, n_tsr);
+}
+
+uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b, bool ignore_dh)
+{
+	struct child_request r;
+	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	int n_tsi = 0, n_tsr = 0, which = -1;
+	uint16_t err = N_NO_PROPOSAL_CHOSEN;
+	struct child_sa *c = calloc(1, sizeof(*c));
+	if (c == NULL || !parse_request(msg, &r)) {
+		free(c);
+		return N_INVALID_SYNTAX;
+	}
+	for (int i = 0; i < sa->conn->n_children && err; i++) {
+		uint16_t e = match_child(&sa->conn->children[i], &r, ignore_dh, c, tsi, &n_tsi, tsr, &n_tsr, &which);
+		if (e == N_TS_UNACCEPTABLE || err != N_TS_UNACCEPTABLE)
+			err = e;
+	}
+	if (err) {
+		LOG_WARN("%s: child SA refused (%s)", sa->conn->name,
+			 err == N_TS_UNACCEPTABLE ? "traffic selectors unacceptable" : "no ESP proposal chosen");
+		free(c);
+		return err;
+	}
+	c->spi_in = child_alloc_spi(sa->d);
+	c->n_local_ts = ranges_to_selectors(tsr, n_tsr, c->local_ts, IKE_MAX_TS);
+	c->n_remote_ts = ranges_to_selectors(tsi, n_tsi, c->remote_ts, IKE_MAX_TS);
+	if (!key_and_install(sa, c)) {
+		free(c);
+		return N_NO_PROPOSAL_CHOSEN;
+	}
+	add_child_response(b, c, &r, which, tsi, n_tsi, tsr, n_tsr);
+	return 0;
+}
+
+bool child_complete(struct ike_sa *sa, const struct ike_message *msg)
+{
+	struct child_request r;
+	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
+	const struct cfg_child *cfg = sa->child_cfg;
+	struct ike_notify n;
+	for (int i = 0; i < msg->n; i++)
+		if (msg->pl[i].type == PL_NOTIFY && notify_parse(&msg->pl[i], &n) && n.type <= N_ERROR_MAX) {
+			LOG_WARN("%s/%s: the peer refused the child SA (notify %u)", sa->conn->name, cfg->name, n.type);
+			return false;
+		}
+	struct child_sa *c = calloc(1, sizeof(*c));
+	if (c == NULL || !parse_request(msg, &r) || r.n_props != 1 ||
+	    proposal_select(ours, child_proposals(cfg, ours, CFG_MAX_PROPOSALS), r.p, 1, true, &chosen) != 0 ||
+	    (c->esp_alg = esp_alg_of(&chosen)) < 0 || r.transport != (cfg->mode == IPSEC_MODE_TRANSPORT)) {
+		LOG_WARN("%s/%s: unacceptable child SA in the response", sa->conn->name, cfg->name);
+		free(c);
+		return false;
+	}
+	c->cfg = cfg;
+	c->spi_in = sa->child_spi_in;
+	c->spi_out = spi_of(&r.props[0]);
+	c->esn = chosen.n[TRANS_ESN] && chosen.t[TRANS_ESN][0].id == 1;
+	c->tunnel = !r.transport;
+	c->n_local_ts = ranges_to_selectors(r.tsi, r.n_tsi, c->local_ts, IKE_MAX_TS);
+	c->n_remote_ts = ranges_to_selectors(r.tsr, r.n_tsr, c->remote_ts, IKE_MAX_TS);
+	if (!key_and_install(sa, c)) {
+		free(c);
+		return false;
+	}
+	return true;
+}
+
+void child_destroy(struct ike_sa *sa, struct child_sa *c)
+{
+	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (c->handle)
+		sa->d->env.remove_child(sa->d->env.ctx, c->handle);
+	LOG_INFO("%s/%s: child SA 0x%08x/0x%08x removed", sa->conn->name, c->cfg->name, c->spi_in, c->spi_out);
+	free(c);
+}

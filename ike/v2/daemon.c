@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The IKEv2 daemon: message dispatch, message IDs, retransmission, timers, and the control commands. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "dataplane/esp_algo.h"
+#include "ike/identity.h"
+#include "ike_sa.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define HALF_OPEN_TIMEOUT_MS 30000
+#define RETRANSMIT_TRIES 5
+
+struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct ike_env *env)
+{
+	struct ike_daemon *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->cfg = cfg;
+	d->env = *env;
+	d->cookie_threshold = cfg->ike_cookie_threshold;
+	d->half_open_max = cfg->ike_half_open_max;
+	d->half_open_per_peer = cfg->ike_half_open_per_peer;
+	RAND_bytes(d->cookie_secret, sizeof(d->cookie_secret));
+	return d;
+}
+
+void ike_daemon_destroy(struct ike_daemon *d)
+{
+	if (d == NULL)
+		return;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->state != IKE_SA_DEAD)
+			ike_sa_set_state(sa, IKE_SA_DEAD);
+	ike_sa_reap(d);
+	free(d);
+}
+
+static void respond_unencrypted_error(struct ike_daemon *d, const struct ike_endpoint *local,
+				      const struct ike_endpoint *remote, const struct ike_header *req, uint16_t type)
+{
+	struct ike_builder b;
+	struct ike_header h = *req;
+	h.flags = (uint8_t)((req->flags & ~IKE_FLAG_INITIATOR) | IKE_FLAG_RESPONSE);
+	h.next = 0;
+	ike_build_start(&b, &h);
+	notify_add(&b, 0, NULL, 0, type, NULL, 0);
+	size_t n = ike_build_finish(&b);
+	d->stats.tx++;
+	d->env.send(d->env.ctx, local, remote, b.buf, n);
+}
+
+static void handle_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len)
+{
+	if (sa->req.msg == NULL || msg->hdr.msg_id != sa->req.msg_id || msg->hdr.exchange != sa->req.exchange) {
+		sa->d->stats.rx_invalid++; /* not the answer to what we asked: ignored */
+		return;
+	}
+	free(sa->req.msg);
+	sa->req.msg = NULL;
+	switch (msg->hdr.exchange) {
+	case IKE_SA_INIT:
+		if (sa->state == IKE_SA_INIT_SENT)
+			ike_sa_init_process_response(sa, msg, raw, len);
+		break;
+	case IKE_AUTH:
+		if (sa->state == IKE_SA_AUTH_SENT)
+			ike_auth_process_response(sa, msg);
+		break;
+	case INFORMATIONAL:
+		ike_info_process_response(sa, msg);
+		break;
+	default:
+		break;
+	}
+}
+
+static void handle_request(struct ike_sa *sa, const struct ike_message *msg)
+{
+	if (msg->hdr.msg_id != sa->next_in_id) {
+		if (sa->have_last_resp && msg->hdr.msg_id == sa->last_resp_id) {
+			ike_send(sa, sa->last_resp, sa->last_resp_len); /* a retransmitted request */
+			return;
+		}
+		sa->d->stats.rx_invalid++; /* outside the window: RFC 7296 2.3 says drop */
+		return;
+	}
+	sa->next_in_id++;
+	if (msg->unknown_critical) {
+		struct ike_builder b;
+		struct ike_header h;
+		ike_header_for(sa, &h, msg->hdr.exchange, true, msg->hdr.msg_id);
+		ike_build_start(&b, &h);
+		ike_sk_begin(&b);
+		notify_add(&b, 0, NULL, 0, N_UNSUPPORTED_CRITICAL_PAYLOAD, &msg->unknown_critical, 1);
+		size_t len = ike_sk_finish(sa, &b);
+		if (len)
+			ike_send_response(sa, b.buf, len, msg->hdr.msg_id);
+		return;
+	}
+	switch (msg->hdr.exchange) {
+	case IKE_AUTH:
+		if (sa->state == IKE_SA_INIT_DONE)
+			ike_auth_respond(sa, msg);
+		break;
+	case INFORMATIONAL:
+		if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING)
+			ike_info_respond(sa, msg);
+		break;
+	case CREATE_CHILD_SA: {
+		/* not supported yet: refuse cleanly rather than leave the peer waiting */
+		struct ike_builder b;
+		struct ike_header h;
+		ike_header_for(sa, &h, CREATE_CHILD_SA, true, msg->hdr.msg_id);
+		ike_build_start(&b, &h);
+		ike_sk_begin(&b);
+		notify_add(&b, 0, NULL, 0, N_NO_ADDITIONAL_SAS, NULL, 0);
+		size_t len = ike_sk_finish(sa, &b);
+		if (len)
+			ike_send_response(sa, b.buf, len, msg->hdr.msg_id);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* A request for IKE_SA_INIT: a retransmission of one we answered, or a new SA. */
+static void handle_init_request(struct ike_daemon *d, const struct ike_endpoint *local,
+				const struct ike_endpoint *remote, const struct ike_message *msg, const uint8_t *raw,
+				size_t len)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (!sa->initiator && sa->spi_i == msg->hdr.spi_i && sa->remote.addr == remote->addr &&
+		    sa->state == IKE_SA_INIT_DONE && sa->init_req_len == len && memcmp(sa->init_req, raw, len) == 0) {
+			ike_send(sa, sa->init_resp, sa->init_resp_len);
+			return;
+		}
+	ike_sa_init_respond(d, local, remote, msg, raw, len);
+}
+
+/* NAT-T: the peer's address or port may change, and IKE moves to 4500 (RFC 7296 2.23). */
+static void update_endpoints(struct ike_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
+{
+	if (local->port == IKE_NATT_PORT && !sa->floated)
+		sa->floated = true;
+	if (sa->floated && (sa->nat_remote || sa->remote.port != remote->port)) {
+		sa->remote = *remote;
+		sa->local = *local;
+	}
+}
+
+void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+	       const uint8_t *raw, size_t len)
+{
+	static uint8_t buf[IKE_MAX_MSG];
+	struct ike_message msg;
+	memset(&msg, 0, sizeof(msg));
+	d->stats.rx++;
+	if (len > sizeof(buf) || ike_parse_header(raw, len, &msg.hdr) != IKE_PARSE_OK) {
+		d->stats.rx_invalid++;
+		return;
+	}
+	memcpy(buf, raw, len);
+	if (ike_parse_chain(&msg, msg.hdr.next, buf + IKE_HDR_LEN, len - IKE_HDR_LEN) != IKE_PARSE_OK) {
+		d->stats.rx_invalid++;
+		if (!(msg.hdr.flags & IKE_FLAG_RESPONSE) && msg.hdr.exchange == IKE_SA_INIT)
+			respond_unencrypted_error(d, local, remote, &msg.hdr, N_INVALID_SYNTAX);
+		return;
+	}
+	bool response = msg.hdr.flags & IKE_FLAG_RESPONSE;
+	if (msg.hdr.exchange == IKE_SA_INIT && !response && msg.hdr.spi_r == 0 && msg.hdr.msg_id == 0) {
+		if (msg.unknown_critical)
+			respond_unencrypted_error(d, local, remote, &msg.hdr, N_UNSUPPORTED_CRITICAL_PAYLOAD);
+		else
+			handle_init_request(d, local, remote, &msg, buf, len);
+		return;
+	}
+	struct ike_sa *sa = ike_sa_find(d, msg.hdr.spi_i, msg.hdr.spi_r);
+	if (sa == NULL || sa->initiator == !!(msg.hdr.flags & IKE_FLAG_INITIATOR)) {
+		d->stats.rx_invalid++; /* unknown SPI: RFC 7296 2.21.4 allows silence */
+		return;
+	}
+	if (msg.hdr.exchange != IKE_SA_INIT && !ike_sk_open(sa, buf, len, &msg)) {
+		d->stats.rx_invalid++; /* fails integrity or decryption: drop, never answer */
+		return;
+	}
+	sa->last_rx_ms = ike_now(d);
+	update_endpoints(sa, local, remote);
+	if (response)
+		handle_response(sa, &msg, buf, len);
+	else
+		handle_request(sa, &msg);
+	ike_sa_reap(d);
+}
+
+/* ---- timers ---- */
+
+static void dpd_failed(struct ike_sa *sa);
+
+static void retransmit(struct ike_sa *sa, uint64_t now)
+{
+	if (sa->req.msg == NULL || now < sa->req.next_ms)
+		return;
+	if (sa->req.tries >= RETRANSMIT_TRIES) {
+		LOG_WARN("%s: IKE_SA #%u: no answer to %s after %d retransmissions", sa->conn->name, sa->serial,
+			 ike_exchange_name(sa->req.exchange), sa->req.tries);
+		free(sa->req.msg);
+		sa->req.msg = NULL;
+		if (sa->state == IKE_SA_ESTABLISHED)
+			dpd_failed(sa);
+		else
+			ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	sa->req.tries++;
+	sa->req.next_ms = now + (1000ULL << sa->req.tries);
+	sa->d->stats.retransmits++;
+	ike_send(sa, sa->req.msg, sa->req.len);
+}
+
+static int conn_index(const struct ike_daemon *d, const struct cfg_connection *c)
+{
+	return (int)(c - d->cfg->connections);
+}
+
+static struct ike_sa *initiate_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);
+
+static void dpd_failed(struct ike_sa *sa)
+{
+	struct ike_daemon *d = sa->d;
+	const struct cfg_connection *c = sa->conn;
+	bool restart = false;
+	d->stats.dpd_timeouts++;
+	for (struct child_sa *ch = sa->children; ch; ch = ch->next)
+		restart |= ch->cfg->dpd_action == DPD_RESTART;
+	LOG_WARN("%s: peer is dead (DPD); %s", c->name, restart ? "restarting" : "clearing");
+	const struct cfg_child *first = sa->children ? sa->children->cfg : NULL;
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+	if (restart)
+		initiate_child(d, c, first);
+	(void)conn_index;
+}
+
+static void check_liveness(struct ike_sa *sa, uint64_t now)
+{
+	uint64_t delay = sa->conn->dpd_delay * 1000;
+	if (sa->state != IKE_SA_ESTABLISHED || delay == 0 || sa->req.msg || now - sa->last_rx_ms < delay)
+		return;
+	ike_send_liveness(sa);
+}
+
+static void expire_children(struct ike_sa *sa, uint64_t now)
+{
+	for (struct child_sa *c = sa->children; c;) {
+		struct child_sa *next = c->next;
+		if (c->expire_ms && now >= c->expire_ms && sa->req.msg == NULL) {
+			uint32_t spi = c->spi_in;
+			LOG_INFO("%s/%s: child SA reached its life_time; deleting", sa->conn->name, c->cfg->name);
+			ike_send_delete(sa, PROTO_ESP, &spi, 1);
+			child_destroy(sa, c);
+		}
+		c = next;
+	}
+}
+
+void ike_tick(struct ike_daemon *d)
+{
+	uint64_t now = ike_now(d);
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state == IKE_SA_DEAD)
+			continue;
+		retransmit(sa, now);
+		if (sa->state == IKE_SA_INIT_DONE && now - sa->created_ms > HALF_OPEN_TIMEOUT_MS)
+			ike_sa_set_state(sa, IKE_SA_DEAD);
+		if (sa->state == IKE_SA_ESTABLISHED) {
+			check_liveness(sa, now);
+			expire_children(sa, now);
+		}
+	}
+	ike_sa_reap(d);
+}
+
+/* ---- control ---- */
+
+static bool endpoint_of(const struct ike_daemon *d, const struct cfg_connection *c, struct ike_endpoint *local,
+			struct ike_endpoint *remote)
+{
+	uint8_t plen;
+	if (c->n_remote_addrs == 0 || !parse_ipv4_prefix(c->remote_addrs[0], &remote->addr, &plen, true) || plen != 32)
+		return false;
+	remote->port = c->remote_port ? c->remote_port : IKE_PORT;
+	local->port = c->local_port ? c->local_port : IKE_PORT;
+	if (c->n_local_addrs && parse_ipv4_prefix(c->local_addrs[0], &local->addr, &plen, true) && plen == 32)
+		return true;
+	/* no local address configured: the interface on the peer's network, else the first */
+	for (int i = 0; i < d->cfg->n_ifaces; i++)
+		if (((d->cfg->ifaces[i].addr ^ remote->addr) & prefix_mask(d->cfg->ifaces[i].plen)) == 0) {
+			local->addr = d->cfg->ifaces[i].addr;
+			return true;
+		}
+	local->addr = d->cfg->ifaces[0].addr;
+	return true;
+}
+
+static struct ike_sa *initiate_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
+{
+	struct ike_endpoint local, remote;
+	if (c->version == 1 || !endpoint_of(d, c, &local, &remote))
+		return NULL;
+	struct ike_sa *sa = ike_sa_new(d, true, c, &local, &remote);
+	if (sa == NULL)
+		return NULL;
+	sa->state = IKE_SA_INIT_SENT;
+	sa->child_cfg = child ? child : (c->n_children ? &c->children[0] : NULL);
+	ike_sa_init_start(sa);
+	return sa;
+}
+
+/* "conn" or "conn/child" */
+static const struct cfg_connection *lookup(const struct ike_daemon *d, const char *name, const struct cfg_child **child)
+{
+	char conn[CFG_NAME_MAX];
+	const char *slash = strchr(name, '/');
+	size_t n = slash ? (size_t)(slash - name) : strlen(name);
+	*child = NULL;
+	if (n >= sizeof(conn))
+		return NULL;
+	memcpy(conn, name, n);
+	conn[n] = '\0';
+	for (int i = 0; i < d->cfg->n_connections; i++) {
+		const struct cfg_connection *c = &d->cfg->connections[i];
+		if (strcmp(c->name, conn) != 0)
+			continue;
+		if (slash == NULL)
+			return c;
+		for (int k = 0; k < c->n_children; k++)
+			if (strcmp(c->children[k].name, slash + 1) == 0) {
+				*child = &c->children[k];
+				return c;
+			}
+		return NULL;
+	}
+	return NULL;
+}
+
+static struct ike_sa *established_sa(struct ike_daemon *d, const struct cfg_connection *c)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->state == IKE_SA_ESTABLISHED)
+			return sa;
+	return NULL;
+}
+
+int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err)
+{
+	const struct cfg_child *child;
+	const struct cfg_connection *c = lookup(d, name, &child);
+	if (c == NULL) {
+		sb_printf(err, "no connection or child named '%s'\n", name);
+		return -1;
+	}
+	if (established_sa(d, c)) {
+		sb_printf(err, "'%s' is already up (creating a further child needs CREATE_CHILD_SA)\n", name);
+		return -1;
+	}
+	if (initiate_child(d, c, child) == NULL) {
+		sb_printf(err, "cannot initiate '%s': it needs remote_addrs with one address and version 2\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
+{
+	const struct cfg_child *child;
+	const struct cfg_connection *c = lookup(d, name, &child);
+	struct ike_sa *sa = c ? established_sa(d, c) : NULL;
+	if (sa == NULL) {
+		sb_printf(err, "'%s' is not established\n", name);
+		return -1;
+	}
+	if (child) {
+		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
+			if (ch->cfg == child) {
+				uint32_t spi = ch->spi_in;
+				ike_send_delete(sa, PROTO_ESP, &spi, 1);
+				child_destroy(sa, ch);
+				return 0;
+			}
+		sb_printf(err, "child '%s' is not installed\n", name);
+		return -1;
+	}
+	while (sa->children)
+		child_destroy(sa, sa->children);
+	ike_sa_set_state(sa, IKE_SA_DELETING);
+	ike_send_delete(sa, PROTO_IKE, NULL, 0);
+	return 0;
+}
+
+int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
+{
+	(void)d;
+	sb_printf(err, "rekeying '%s' needs CREATE_CHILD_SA, which this build does not have yet\n", name);
+	return -1;
+}
+
+void ike_start(struct ike_daemon *d)
+{
+	for (int i = 0; i < d->cfg->n_connections; i++) {
+		const struct cfg_connection *c = &d->cfg->connections[i];
+		for (int k = 0; k < c->n_children; k++)
+			if (c->children[k].start_action == START_START) {
+				initiate_child(d, c, &c->children[k]);
+				break;
+			}
+	}
+}
+
+static void addr_text(uint32_t a, uint16_t port, char *buf, size_t len)
+{
+	char ip[16];
+	format_ipv4(a, ip, sizeof(ip));
+	snprintf(buf, len, "%s[%u]", ip, port);
+}
+
+static void list_child(const struct ike_sa *sa, const struct child_sa *c, bool json, struct strbuf *o, uint64_t now)
+{
+	uint64_t bin = 0, bout = 0, pin = 0, pout = 0;
+	if (sa->d->env.child_usage)
+		sa->d->env.child_usage(sa->d->env.ctx, c->handle, &bin, &bout, &pin, &pout);
+	long rekey = c->rekey_ms > now ? (long)((c->rekey_ms - now) / 1000) : 0;
+	if (json) {
+		sb_printf(o,
+			  "{\"name\":\"%s\",\"spi_in\":\"0x%08x\",\"spi_out\":\"0x%08x\",\"esp\":\"%s\",\"mode\":\"%s\","
+			  "\"encap\":%s,\"esn\":%s,\"bytes_in\":%lu,\"bytes_out\":%lu,\"packets_in\":%lu,\"packets_out\":%lu,"
+			  "\"rekey_in_s\":%ld},",
+			  c->cfg->name, c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
+			  c->encap ? "true" : "false", c->esn ? "true" : "false", bin, bout, pin, pout, rekey);
+		return;
+	}
+	sb_printf(o, "  %s: INSTALLED, %s, SPIs 0x%08x_i 0x%08x_o, %s%s%s\n", c->cfg->name,
+		  c->tunnel ? "TUNNEL" : "TRANSPORT", c->spi_in, c->spi_out, esp_algos[c->esp_alg].name,
+		  c->encap ? ", UDP-encapsulated" : "", c->esn ? ", ESN" : "");
+	sb_printf(o, "    in %lu bytes, %lu packets; out %lu bytes, %lu packets; rekey in %lds\n", bin, pin, bout, pout,
+		  rekey);
+}
+
+void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
+{
+	uint64_t now = ike_now(d);
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		char l[40], r[40], lid[128], rid[128];
+		addr_text(sa->local.addr, sa->local.port, l, sizeof(l));
+		addr_text(sa->remote.addr, sa->remote.port, r, sizeof(r));
+		identity_to_string(&sa->id_local, lid, sizeof(lid));
+		identity_to_string(&sa->id_remote, rid, sizeof(rid));
+		if (json) {
+			sb_printf(o,
+				  "{\"name\":\"%s\",\"version\":2,\"serial\":%u,\"state\":\"%s\",\"initiator\":%s,"
+				  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s\",\"remote\":\"%s\",\"local_id\":",
+				  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->initiator ? "true" : "false",
+				  sa->spi_i, sa->spi_r, l, r);
+			sb_json_str(o, lid);
+			sb_printf(o, ",\"remote_id\":");
+			sb_json_str(o, rid);
+			sb_printf(o, ",\"nat\":%s,\"children\":[", sa->nat_local || sa->nat_remote ? "true" : "false");
+			for (struct child_sa *c = sa->children; c; c = c->next)
+				list_child(sa, c, true, o, now);
+			sb_trim_comma(o);
+			sb_printf(o, "]},");
+			continue;
+		}
+		sb_printf(o, "%s: #%u, %s, IKEv2, %016lx_i%s %016lx_r%s\n  local '%s' @ %s\n  remote '%s' @ %s%s\n",
+			  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->spi_i, sa->initiator ? "*" : "",
+			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
+			  sa->nat_local || sa->nat_remote ? " (NAT)" : "");
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			list_child(sa, c, false, o, now);
+	}
+}
+
+void ike_stats(struct ike_daemon *d, bool json, struct strbuf *o)
+{
+	const struct ike_stats *s = &d->stats;
+	unsigned n = 0;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		n += sa->state == IKE_SA_ESTABLISHED;
+#define IKE_FIELDS(X)                                                                                          \
+	X(rx) X(tx) X(rx_invalid) X(retransmits) X(auth_failures) X(no_proposal) X(established) X(half_open_dropped) \
+	X(cookies_sent) X(dpd_timeouts)
+	if (json) {
+		sb_printf(o, "\"ike\":{\"sas_established\":%u,\"half_open\":%u,", n, d->half_open);
+#define X(f) sb_printf(o, "\"%s\":%lu,", #f, s->f);
+		IKE_FIELDS(X)
+#undef X
+		sb_trim_comma(o);
+		sb_printf(o, "}");
+		return;
+	}
+	sb_printf(o, "ike:\n  %-24s %u\n  %-24s %u\n", "sas_established", n, "half_open", d->half_open);
+#define X(f) sb_printf(o, "  %-24s %lu\n", #f, s->f);
+	IKE_FIELDS(X)
+#undef X
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IKE_AUTH (RFC 7296 1.2, 2.15): identities, PSK authentication, the first child SA. */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ike/identity.h"
+#include "ike_sa.h"
+#include "lib/log.h"
+
+#define KEY_PAD "Key Pad for IKEv2"
+
+static void local_identity(const struct ike_sa *sa, struct ike_id *id)
+{
+	if (sa->conn->local.id[0] == '\0' || !identity_from_string(sa->conn->local.id, id))
+		identity_from_ipv4(sa->local.addr, id);
+}
+
+/* A secret's rank for this pair of identities: both listed beats one beats none; -1 if it names others only. */
+static int secret_rank(const struct cfg_secret *s, const struct ike_id *local, const struct ike_id *remote)
+{
+	if (s->type != SECRET_IKE)
+		return -1;
+	if (s->n_ids == 0)
+		return 0;
+	int rank = 0;
+	for (int i = 0; i < s->n_ids; i++) {
+		struct ike_id id;
+		if (!identity_from_string(s->ids[i], &id))
+			continue;
+		if (identity_equal(&id, remote))
+			rank |= 2;
+		if (identity_equal(&id, local))
+			rank |= 1;
+	}
+	return rank ? rank : -1;
+}
+
+static const struct cfg_secret *find_psk(const struct ike_daemon *d, const struct ike_id *local,
+					 const struct ike_id *remote)
+{
+	const struct cfg_secret *best = NULL;
+	int best_rank = -1;
+	for (int i = 0; i < d->cfg->n_secrets; i++) {
+		int r = secret_rank(&d->cfg->secrets[i], local, remote);
+		if (r > best_rank) {
+			best_rank = r;
+			best = &d->cfg->secrets[i];
+		}
+	}
+	return best;
+}
+
+/* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <message octets> | Nonce | prf(SK_p, IDx')) */
+static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cfg_secret *psk, const struct ike_id *id,
+		     uint8_t *out, size_t *out_len)
+{
+	size_t plen = prf_output_len(sa->prf);
+	const uint8_t *msg = of_initiator ? sa->init_req : sa->init_resp;
+	size_t msg_len = of_initiator ? sa->init_req_len : sa->init_resp_len;
+	const uint8_t *nonce = of_initiator ? sa->nr : sa->ni;
+	size_t nonce_len = of_initiator ? sa->nr_len : sa->ni_len;
+	uint8_t idb[4 + IKE_ID_MAX], key[IKE_MAX_PRF_LEN], mac[IKE_MAX_PRF_LEN];
+	uint8_t *octets = OPENSSL_malloc(msg_len + nonce_len + plen);
+	idb[0] = id->type;
+	idb[1] = idb[2] = idb[3] = 0;
+	memcpy(idb + 4, id->data, id->len);
+	bool ok = octets && msg && prf_compute(sa->prf, of_initiator ? sa->sk_pi : sa->sk_pr, plen, idb, 4u + id->len, mac) &&
+		  prf_compute(sa->prf, psk->secret, (size_t)psk->secret_len, (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key);
+	if (ok) {
+		memcpy(octets, msg, msg_len);
+		memcpy(octets + msg_len, nonce, nonce_len);
+		memcpy(octets + msg_len + nonce_len, mac, plen);
+		ok = prf_compute(sa->prf, key, plen, octets, msg_len + nonce_len + plen, out);
+		*out_len = plen;
+	}
+	if (octets)
+		OPENSSL_clear_free(octets, msg_len + nonce_len + plen);
+	OPENSSL_cleanse(key, sizeof(key));
+	return ok;
+}
+
+static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator)
+{
+	const struct ike_payload *ap = ike_find(msg, PL_AUTH);
+	const struct cfg_secret *psk = find_psk(sa->d, &sa->id_local, &sa->id_remote);
+	uint8_t method, want[IKE_MAX_PRF_LEN];
+	const uint8_t *got;
+	size_t got_len, want_len;
+	char who[128];
+	identity_to_string(&sa->id_remote, who, sizeof(who));
+	if (ap == NULL || !auth_parse(ap, &method, &got, &got_len) || method != AUTH_SHARED_KEY_MIC || psk == NULL ||
+	    sa->conn->remote.auth != AUTH_PSK || !psk_auth(sa, of_initiator, psk, &sa->id_remote, want, &want_len) ||
+	    got_len != want_len || CRYPTO_memcmp(got, want, want_len) != 0) {
+		LOG_WARN("%s: authentication of '%s' failed (%s)", sa->conn->name, who,
+			 psk == NULL ? "no pre-shared key for this identity" : "AUTH does not verify");
+		sa->d->stats.auth_failures++;
+		return false;
+	}
+	LOG_INFO("%s: '%s' authenticated with a pre-shared key", sa->conn->name, who);
+	return true;
+}
+
+static bool add_own_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
+{
+	const struct cfg_secret *psk = find_psk(sa->d, &sa->id_local, &sa->id_remote);
+	uint8_t auth[IKE_MAX_PRF_LEN];
+	size_t n;
+	if (psk == NULL || !psk_auth(sa, of_initiator, psk, &sa->id_local, auth, &n)) {
+		LOG_ERR("%s: no pre-shared key for our identity", sa->conn->name);
+		return false;
+	}
+	auth_add(b, AUTH_SHARED_KEY_MIC, auth, n);
+	return true;
+}
+
+/* Moves IKE to port 4500 once a NAT is seen (or faked with encap = yes), as RFC 7296 2.23 asks. */
+static void float_if_nat(struct ike_sa *sa)
+{
+	if ((sa->nat_local || sa->nat_remote || sa->conn->encap) && !sa->floated) {
+		sa->floated = true;
+		sa->local.port = IKE_NATT_PORT;
+		sa->remote.port = IKE_NATT_PORT;
+	}
+}
+
+/* ---- initiator ---- */
+
+static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
+{
+	const struct cfg_child *c = sa->child_cfg;
+	struct proposal props[CFG_MAX_PROPOSALS];
+	struct ike_sa_proposal sp[CFG_MAX_PROPOSALS];
+	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	int n = child_proposals(c, props, CFG_MAX_PROPOSALS), ni, nr;
+	sa->child_spi_in = child_alloc_spi(sa->d);
+	for (int i = 0; i < n; i++) {
+		sp[i] = (struct ike_sa_proposal){ .num = (uint8_t)(i + 1), .protocol = PROTO_ESP, .spi_size = 4, .p = props[i] };
+		sp[i].p.n[TRANS_DH] = 0; /* no key exchange inside IKE_AUTH */
+		for (int k = 0; k < 4; k++)
+			sp[i].spi[k] = (uint8_t)(sa->child_spi_in >> (24 - 8 * k));
+	}
+	if (c->mode == IPSEC_MODE_TRANSPORT)
+		notify_add(b, 0, NULL, 0, N_USE_TRANSPORT_MODE, NULL, 0);
+	sa_payload_add(b, sp, n);
+	child_ts_from_config(&c->local_ts, tsi, &ni);
+	child_ts_from_config(&c->remote_ts, tsr, &nr);
+	ts_payload_add(b, PL_TSI, tsi, ni);
+	ts_payload_add(b, PL_TSR, tsr, nr);
+}
+
+void ike_auth_start(struct ike_sa *sa)
+{
+	struct ike_builder b;
+	struct ike_header h;
+	float_if_nat(sa);
+	local_identity(sa, &sa->id_local);
+	ike_header_for(sa, &h, IKE_AUTH, false, sa->next_out_id);
+	ike_build_start(&b, &h);
+	ike_sk_begin(&b);
+	id_add(&b, PL_IDI, &sa->id_local);
+	struct ike_id want;
+	if (sa->conn->remote.id[0] && strcmp(sa->conn->remote.id, "%any") != 0 &&
+	    identity_from_string(sa->conn->remote.id, &want))
+		id_add(&b, PL_IDR, &want);
+	if (!add_own_auth(sa, &b, true)) {
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	if (sa->child_cfg)
+		add_child_request(sa, &b);
+	size_t len = ike_sk_finish(sa, &b);
+	if (len == 0 || !ike_sa_set_state(sa, IKE_SA_AUTH_SENT)) {
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	ike_send_request(sa, b.buf, len, IKE_AUTH);
+}
+
+void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
+{
+	const struct ike_payload *idp = ike_find(msg, PL_IDR);
+	if (ike_find_notify(msg, N_AUTHENTICATION_FAILED) || idp == NULL || !id_parse(idp, &sa->id_remote)) {
+		LOG_WARN("%s: the peer refused our authentication", sa->conn->name);
+		sa->d->stats.auth_failures++;
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	if (!identity_matches(sa->conn->remote.id, &sa->id_remote) || !verify_psk(sa, msg, false)) {
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
+	LOG_INFO("%s: IKE_SA #%u established (initiator)", sa->conn->name, sa->serial);
+	if (sa->child_cfg)
+		child_complete(sa, msg);
+	sa->child_cfg = NULL;
+}
+
+/* ---- responder ---- */
+
+/* The peer's identity may select another connection for the same addresses and proposal. */
+static const struct cfg_connection *connection_for_id(struct ike_sa *sa)
+{
+	if (identity_matches(sa->conn->remote.id, &sa->id_remote))
+		return sa->conn;
+	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
+		const struct cfg_connection *c = &sa->d->cfg->connections[i];
+		struct proposal ours[CFG_MAX_PROPOSALS], chosen;
+		int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, ours,
+					    CFG_MAX_PROPOSALS);
+		if (c->version != 1 && c->remote.id[0] && identity_matches(c->remote.id, &sa->id_remote) &&
+		    proposal_select(ours, n, &sa->chosen, 1, false, &chosen) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void respond_auth_failed(struct ike_sa *sa, uint32_t msg_id)
+{
+	struct ike_builder b;
+	struct ike_header h;
+	ike_header_for(sa, &h, IKE_AUTH, true, msg_id);
+	ike_build_start(&b, &h);
+	ike_sk_begin(&b);
+	notify_add(&b, 0, NULL, 0, N_AUTHENTICATION_FAILED, NULL, 0);
+	size_t len = ike_sk_finish(sa, &b);
+	if (len)
+		ike_send_response(sa, b.buf, len, msg_id);
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+}
+
+void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
+{
+	const struct ike_payload *idp = ike_find(msg, PL_IDI);
+	uint32_t msg_id = msg->hdr.msg_id;
+	const struct cfg_connection *conn;
+	if (idp == NULL || !id_parse(idp, &sa->id_remote) || (conn = connection_for_id(sa)) == NULL) {
+		sa->d->stats.auth_failures++;
+		LOG_WARN("%s: IKE_AUTH with no acceptable identity", sa->conn->name);
+		respond_auth_failed(sa, msg_id);
+		return;
+	}
+	sa->conn = conn;
+	local_identity(sa, &sa->id_local);
+	if (!verify_psk(sa, msg, true)) {
+		respond_auth_failed(sa, msg_id);
+		return;
+	}
+	struct ike_builder b;
+	struct ike_header h;
+	ike_header_for(sa, &h, IKE_AUTH, true, msg_id);
+	ike_build_start(&b, &h);
+	ike_sk_begin(&b);
+	id_add(&b, PL_IDR, &sa->id_local);
+	if (!add_own_auth(sa, &b, false)) {
+		respond_auth_failed(sa, msg_id);
+		return;
+	}
+	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
+	LOG_INFO("%s: IKE_SA #%u established (responder)", sa->conn->name, sa->serial);
+	if (ike_find(msg, PL_SA)) {
+		uint16_t err = child_respond(sa, msg, &b, true);
+		if (err)
+			notify_add(&b, 0, NULL, 0, err, NULL, 0);
+	}
+	size_t len = ike_sk_finish(sa, &b);
+	if (len)
+		ike_send_response(sa, b.buf, len, msg_id);
+}

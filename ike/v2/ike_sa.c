@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IKE SA lifecycle: creation, lookup, the state machine, sending and retransmission, destruction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "ike_sa.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+uint64_t ike_now(const struct ike_daemon *d)
+{
+	return d->env.now_ms(d->env.ctx);
+}
+
+const char *ike_sa_state_name(enum ike_sa_state s)
+{
+	static const char *const names[] = { "INIT_SENT", "INIT_DONE", "AUTH_SENT", "ESTABLISHED", "DELETING", "DEAD" };
+	return s <= IKE_SA_DEAD ? names[s] : "?";
+}
+
+static bool legal(enum ike_sa_state from, enum ike_sa_state to)
+{
+	if (to == IKE_SA_DEAD)
+		return from != IKE_SA_DEAD;
+	switch (from) {
+	case IKE_SA_INIT_SENT: return to == IKE_SA_INIT_SENT || to == IKE_SA_AUTH_SENT;
+	case IKE_SA_INIT_DONE: return to == IKE_SA_ESTABLISHED;
+	case IKE_SA_AUTH_SENT: return to == IKE_SA_ESTABLISHED;
+	case IKE_SA_ESTABLISHED: return to == IKE_SA_DELETING;
+	default: return false;
+	}
+}
+
+bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
+{
+	if (!legal(sa->state, to)) {
+		LOG_ERR("IKE SA #%u (%s): refused state change %s -> %s", sa->serial, sa->conn->name,
+			ike_sa_state_name(sa->state), ike_sa_state_name(to));
+		return false;
+	}
+	LOG_DEBUG("IKE SA #%u (%s): %s -> %s", sa->serial, sa->conn->name, ike_sa_state_name(sa->state),
+		  ike_sa_state_name(to));
+	bool was_half_open = sa->state == IKE_SA_INIT_DONE;
+	sa->state = to;
+	if (was_half_open && sa->d->half_open > 0)
+		sa->d->half_open--;
+	if (to == IKE_SA_ESTABLISHED) {
+		sa->established_ms = ike_now(sa->d);
+		sa->d->stats.established++;
+	}
+	return true;
+}
+
+uint64_t ike_random_spi(void)
+{
+	uint64_t spi = 0;
+	while (spi == 0)
+		RAND_bytes((uint8_t *)&spi, sizeof(spi));
+	return spi;
+}
+
+struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg_connection *conn,
+			  const struct ike_endpoint *local, const struct ike_endpoint *remote)
+{
+	struct ike_sa *sa = calloc(1, sizeof(*sa));
+	if (sa == NULL)
+		return NULL;
+	sa->d = d;
+	sa->serial = ++d->serial;
+	sa->initiator = initiator;
+	sa->conn = conn;
+	sa->local = *local;
+	sa->remote = *remote;
+	sa->created_ms = sa->last_rx_ms = ike_now(d);
+	if (initiator)
+		sa->spi_i = ike_random_spi();
+	else
+		sa->spi_r = ike_random_spi();
+	sa->next = d->sas;
+	d->sas = sa;
+	return sa;
+}
+
+struct ike_sa *ike_sa_find(struct ike_daemon *d, uint64_t spi_i, uint64_t spi_r)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state == IKE_SA_DEAD || sa->spi_i != spi_i)
+			continue;
+		/* an initiator learns SPIr from the first response */
+		if (sa->spi_r == spi_r || (sa->initiator && sa->state == IKE_SA_INIT_SENT && sa->spi_r == 0))
+			return sa;
+	}
+	return NULL;
+}
+
+static void wipe_keys(struct ike_sa *sa)
+{
+	OPENSSL_cleanse(sa->sk_d, sizeof(sa->sk_d));
+	OPENSSL_cleanse(sa->sk_pi, sizeof(sa->sk_pi));
+	OPENSSL_cleanse(sa->sk_pr, sizeof(sa->sk_pr));
+	OPENSSL_cleanse(sa->sk_ai, sizeof(sa->sk_ai));
+	OPENSSL_cleanse(sa->sk_ar, sizeof(sa->sk_ar));
+	OPENSSL_cleanse(sa->sk_ei, sizeof(sa->sk_ei));
+	OPENSSL_cleanse(sa->sk_er, sizeof(sa->sk_er));
+	OPENSSL_cleanse(sa->ni, sizeof(sa->ni));
+	OPENSSL_cleanse(sa->nr, sizeof(sa->nr));
+}
+
+void ike_sa_destroy(struct ike_sa *sa)
+{
+	while (sa->children)
+		child_destroy(sa, sa->children);
+	if (sa->state != IKE_SA_DEAD)
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+	ke_free(sa->ke);
+	sa->ke = NULL;
+	wipe_keys(sa);
+	free(sa->init_req);
+	free(sa->init_resp);
+	free(sa->req.msg);
+	free(sa->last_resp);
+	sa->init_req = sa->init_resp = sa->req.msg = sa->last_resp = NULL;
+}
+
+void ike_sa_reap(struct ike_daemon *d)
+{
+	for (struct ike_sa **pp = &d->sas; *pp;) {
+		struct ike_sa *sa = *pp;
+		if (sa->state == IKE_SA_DEAD) {
+			ike_sa_destroy(sa);
+			*pp = sa->next;
+			free(sa);
+		} else {
+			pp = &sa->next;
+		}
+	}
+}
+
+void ike_header_for(const struct ike_sa *sa, struct ike_header *h, uint8_t exchange, bool response, uint32_t msg_id)
+{
+	memset(h, 0, sizeof(*h));
+	h->spi_i = sa->spi_i;
+	h->spi_r = sa->spi_r;
+	h->exchange = exchange;
+	h->flags = (sa->initiator ? IKE_FLAG_INITIATOR : 0) | (response ? IKE_FLAG_RESPONSE : 0);
+	h->msg_id = msg_id;
+}
+
+void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
+{
+	sa->d->stats.tx++;
+	sa->d->env.send(sa->d->env.ctx, &sa->local, &sa->remote, msg, len);
+}
+
+static uint8_t *copy_bytes(const uint8_t *p, size_t len)
+{
+	uint8_t *c = malloc(len);
+	if (c)
+		memcpy(c, p, len);
+	return c;
+}
+
+#define RETRANSMIT_FIRST_MS 1000
+#define RETRANSMIT_TRIES 5
+
+void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange)
+{
+	free(sa->req.msg);
+	sa->req = (struct pending_request){ .msg = copy_bytes(msg, len), .len = len, .msg_id = sa->next_out_id,
+					    .exchange = exchange, .tries = 0,
+					    .next_ms = ike_now(sa->d) + RETRANSMIT_FIRST_MS };
+	sa->next_out_id++;
+	ike_send(sa, msg, len);
+}
+
+void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id)
+{
+	free(sa->last_resp);
+	sa->last_resp = copy_bytes(msg, len);
+	sa->last_resp_len = len;
+	sa->last_resp_id = msg_id;
+	sa->have_last_resp = sa->last_resp != NULL;
+	ike_send(sa, msg, len);
+}

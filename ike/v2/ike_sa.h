@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IKEv2 SA and child SA state, shared by the exchange files of ike/v2/. */
+#ifndef DPIKE_IKE_V2_IKE_SA_H
+#define DPIKE_IKE_V2_IKE_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ike/crypto.h"
+#include "ike/ike.h"
+#include "ike/proposal.h"
+#include "message.h"
+#include "payloads.h"
+
+enum ike_sa_state {
+	IKE_SA_INIT_SENT,   /* initiator: IKE_SA_INIT request out */
+	IKE_SA_INIT_DONE,   /* responder: IKE_SA_INIT answered, waiting for IKE_AUTH */
+	IKE_SA_AUTH_SENT,   /* initiator: IKE_AUTH request out */
+	IKE_SA_ESTABLISHED,
+	IKE_SA_DELETING,    /* our Delete is out */
+	IKE_SA_DEAD,        /* to be freed */
+};
+
+enum child_sa_state { CHILD_INSTALLED, CHILD_REKEYED, CHILD_DELETING };
+
+struct child_sa {
+	struct child_sa *next;
+	const struct cfg_child *cfg;
+	uint32_t spi_in, spi_out;
+	int esp_alg;
+	bool esn, tunnel, encap;
+	enum child_sa_state state;
+	void *handle; /* the dataplane's */
+	uint64_t installed_ms, rekey_ms, expire_ms;
+	struct traffic_selector local_ts[IKE_MAX_TS], remote_ts[IKE_MAX_TS];
+	int n_local_ts, n_remote_ts;
+};
+
+/* A request we sent and may have to send again. */
+struct pending_request {
+	uint8_t *msg;
+	size_t len;
+	uint32_t msg_id;
+	uint8_t exchange;
+	int tries;
+	uint64_t next_ms;
+};
+
+struct ike_daemon;
+
+struct ike_sa {
+	struct ike_sa *next;
+	struct ike_daemon *d;
+	uint32_t serial; /* for list-sas */
+	uint64_t spi_i, spi_r;
+	bool initiator;
+	const struct cfg_connection *conn;
+	enum ike_sa_state state;
+	struct ike_endpoint local, remote;
+	bool nat_local, nat_remote, floated;
+	/* negotiated */
+	struct proposal chosen;
+	struct sk_cipher cipher;
+	uint16_t prf;
+	uint8_t sk_d[IKE_MAX_PRF_LEN], sk_pi[IKE_MAX_PRF_LEN], sk_pr[IKE_MAX_PRF_LEN];
+	uint8_t sk_ai[64], sk_ar[64], sk_ei[36], sk_er[36];
+	/* IKE_SA_INIT material kept for AUTH */
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	struct ke_state *ke;
+	uint16_t ke_group;
+	uint8_t *init_req, *init_resp;
+	size_t init_req_len, init_resp_len;
+	uint8_t cookie[64];
+	size_t cookie_len;
+	struct ike_id id_local, id_remote;
+	/* message IDs: our requests, and the peer's */
+	uint32_t next_out_id, next_in_id;
+	struct pending_request req;
+	uint8_t *last_resp;
+	size_t last_resp_len;
+	uint32_t last_resp_id;
+	bool have_last_resp;
+	/* children */
+	struct child_sa *children;
+	const struct cfg_child *child_cfg; /* initiator: child to set up in IKE_AUTH */
+	uint32_t child_spi_in;
+	/* timers */
+	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms;
+};
+
+struct ike_stats {
+	uint64_t rx, tx, rx_invalid, retransmits, auth_failures, no_proposal, established, half_open_dropped,
+		cookies_sent, dpd_timeouts;
+};
+
+struct ike_daemon {
+	const struct dpike_config *cfg;
+	struct ike_env env;
+	struct ike_sa *sas;
+	uint32_t serial;
+	unsigned half_open, cookie_threshold, half_open_max, half_open_per_peer;
+	uint8_t cookie_secret[32];
+	struct ike_stats stats;
+};
+
+uint64_t ike_now(const struct ike_daemon *d);
+/* The one place an IKE SA changes state: refuses illegal moves and logs old -> new. */
+bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to);
+const char *ike_sa_state_name(enum ike_sa_state s);
+struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg_connection *conn,
+			  const struct ike_endpoint *local, const struct ike_endpoint *remote);
+struct ike_sa *ike_sa_find(struct ike_daemon *d, uint64_t spi_i, uint64_t spi_r);
+/* Removes the children from the dataplane, wipes keys, frees. */
+void ike_sa_destroy(struct ike_sa *sa);
+void ike_sa_reap(struct ike_daemon *d);
+uint64_t ike_random_spi(void);
+
+/* Keys (RFC 7296 2.14, 2.17). */
+bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len);
+bool ike_child_keymat(const struct ike_sa *sa, int esp_alg, const uint8_t *dh, size_t dh_len, const uint8_t *ni,
+		      size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *i_to_r, uint8_t *r_to_i);
+
+/* Encrypted payload: build the protected part of a message, or open one. */
+void ike_sk_begin(struct ike_builder *b);
+size_t ike_sk_finish(struct ike_sa *sa, struct ike_builder *b);
+bool ike_sk_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message *msg);
+
+/* Sending. */
+void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len);
+void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange);
+void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id);
+/* Header for our next request / our response to msg_id in this SA. */
+void ike_header_for(const struct ike_sa *sa, struct ike_header *h, uint8_t exchange, bool response, uint32_t msg_id);
+
+/* Exchanges. */
+void ike_sa_init_start(struct ike_sa *sa);
+void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			 const struct ike_message *msg, const uint8_t *raw, size_t len);
+void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len);
+void ike_auth_start(struct ike_sa *sa);
+void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg);
+void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg);
+void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg);
+void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg);
+void ike_send_delete(struct ike_sa *sa, uint8_t protocol, const uint32_t *spis, uint16_t n);
+void ike_send_liveness(struct ike_sa *sa);
+
+/* Child SAs. */
+int child_proposals(const struct cfg_child *c, struct proposal *out, int max);
+void child_ts_from_config(const struct cfg_ts_list *l, struct ike_ts *out, int *n);
+/* Responder: picks a child config, narrows selectors, installs; returns the notify error or 0. */
+uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b, bool ignore_dh);
+/* Initiator: installs the child the responder accepted; returns false on refusal. */
+bool child_complete(struct ike_sa *sa, const struct ike_message *msg);
+void child_destroy(struct ike_sa *sa, struct child_sa *c);
+uint32_t child_alloc_spi(struct ike_daemon *d);
+
+/* NAT detection (RFC 7296 2.23). */
+void nat_add_notifies(struct ike_builder *b, const struct ike_sa *sa, bool fake_source);
+void nat_check(struct ike_sa *sa, const struct ike_message *msg);
+
+#endif

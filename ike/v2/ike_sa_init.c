@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IKE_SA_INIT (RFC 7296 1.2): proposals, key exchange, nonces, NAT detection, cookies (2.6). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "ike_sa.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define NONCE_LEN 32
+#define COOKIE_VERSION 1
+
+static int ike_proposals(const struct cfg_connection *c, struct proposal *out)
+{
+	return proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, out, CFG_MAX_PROPOSALS);
+}
+
+static uint8_t *copy_msg(const uint8_t *p, size_t len)
+{
+	uint8_t *c = malloc(len);
+	if (c)
+		memcpy(c, p, len);
+	return c;
+}
+
+/* Fills cipher and PRF from the chosen proposal. */
+static bool adopt_proposal(struct ike_sa *sa, const struct proposal *p)
+{
+	sa->chosen = *p;
+	sa->prf = p->t[TRANS_PRF][0].id;
+	uint16_t integ = p->n[TRANS_INTEG] ? p->t[TRANS_INTEG][0].id : 0;
+	return prf_output_len(sa->prf) &&
+	       sk_cipher_init(&sa->cipher, p->t[TRANS_ENCR][0].id, p->t[TRANS_ENCR][0].key_bits, integ);
+}
+
+static void build_sa(struct ike_builder *b, const struct proposal *props, int n, uint8_t num)
+{
+	struct ike_sa_proposal sp[CFG_MAX_PROPOSALS];
+	for (int i = 0; i < n; i++)
+		sp[i] = (struct ike_sa_proposal){ .num = num ? num : (uint8_t)(i + 1), .protocol = PROTO_IKE, .p = props[i] };
+	sa_payload_add(b, sp, n);
+}
+
+/* ---- initiator ---- */
+
+void ike_sa_init_start(struct ike_sa *sa)
+{
+	struct proposal props[CFG_MAX_PROPOSALS];
+	int n = ike_proposals(sa->conn, props);
+	uint8_t pub[IKE_MAX_KE_LEN];
+	size_t pub_len;
+	if (sa->ke_group == 0 && n > 0)
+		sa->ke_group = props[0].t[TRANS_DH][0].id;
+	ke_free(sa->ke);
+	sa->ke = ke_create(sa->ke_group, pub, &pub_len);
+	sa->ni_len = NONCE_LEN;
+	if (n == 0 || sa->ke == NULL || RAND_bytes(sa->ni, NONCE_LEN) != 1) {
+		LOG_ERR("%s: cannot start IKE_SA_INIT (no usable proposal or key exchange group)", sa->conn->name);
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	struct ike_builder b;
+	struct ike_header h;
+	sa->next_out_id = 0;
+	ike_header_for(sa, &h, IKE_SA_INIT, false, 0);
+	ike_build_start(&b, &h);
+	if (sa->cookie_len)
+		notify_add(&b, 0, NULL, 0, N_COOKIE, sa->cookie, sa->cookie_len);
+	build_sa(&b, props, n, 0);
+	ke_payload_add(&b, sa->ke_group, pub, pub_len);
+	nonce_add(&b, sa->ni, sa->ni_len);
+	nat_add_notifies(&b, sa, sa->conn->encap);
+	size_t len = ike_build_finish(&b);
+	free(sa->init_req);
+	sa->init_req = copy_msg(b.buf, len);
+	sa->init_req_len = len;
+	LOG_INFO("%s: initiating IKE_SA #%u to %u.%u.%u.%u", sa->conn->name, sa->serial, sa->remote.addr >> 24,
+		 (sa->remote.addr >> 16) & 0xff, (sa->remote.addr >> 8) & 0xff, sa->remote.addr & 0xff);
+	ike_send_request(sa, b.buf, len, IKE_SA_INIT);
+}
+
+static bool error_notify(const struct ike_message *msg, struct ike_notify *n)
+{
+	for (int i = 0; i < msg->n; i++)
+		if (msg->pl[i].type == PL_NOTIFY && notify_parse(&msg->pl[i], n) && n->type <= N_ERROR_MAX)
+			return true;
+	return false;
+}
+
+/* COOKIE or INVALID_KE_PAYLOAD: start over with what the responder asked for. */
+static bool retry_init(struct ike_sa *sa, const struct ike_message *msg)
+{
+	struct ike_notify n;
+	const struct ike_payload *p = ike_find_notify(msg, N_COOKIE);
+	if (p && notify_parse(p, &n) && n.data_len >= 1 && n.data_len <= sizeof(sa->cookie) && sa->cookie_len == 0) {
+		memcpy(sa->cookie, n.data, n.data_len);
+		sa->cookie_len = n.data_len;
+		LOG_INFO("%s: responder asked for a cookie; retrying", sa->conn->name);
+		ike_sa_init_start(sa);
+		return true;
+	}
+	p = ike_find_notify(msg, N_INVALID_KE_PAYLOAD);
+	if (p && notify_parse(p, &n) && n.data_len == 2) {
+		uint16_t group = (uint16_t)(n.data[0] << 8 | n.data[1]);
+		struct proposal props[CFG_MAX_PROPOSALS];
+		int np = ike_proposals(sa->conn, props);
+		bool offered = false;
+		for (int i = 0; i < np; i++)
+			for (int k = 0; k < props[i].n[TRANS_DH]; k++)
+				offered |= props[i].t[TRANS_DH][k].id == group;
+		if (offered && group != sa->ke_group) {
+			LOG_INFO("%s: responder wants key exchange group %u; retrying", sa->conn->name, group);
+			sa->ke_group = group;
+			ike_sa_init_start(sa);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool take_response_payloads(struct ike_sa *sa, const struct ike_message *msg, const uint8_t **kep,
+				   size_t *ke_len)
+{
+	struct ike_sa_proposal got[2];
+	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
+	const struct ike_payload *sap = ike_find(msg, PL_SA), *kp = ike_find(msg, PL_KE), *np = ike_find(msg, PL_NONCE);
+	const uint8_t *nonce;
+	size_t nlen;
+	uint16_t group;
+	int n_ours = ike_proposals(sa->conn, ours);
+	if (!sap || !kp || !np || sa_payload_parse(sap, got, 2) != 1 || !ke_payload_parse(kp, &group, kep, ke_len) ||
+	    !nonce_parse(np, &nonce, &nlen))
+		return false;
+	/* the responder must have picked exactly one of our proposals, unchanged */
+	if (proposal_select(ours, n_ours, &got[0].p, 1, false, &chosen) != 0 || group != sa->ke_group ||
+	    chosen.t[TRANS_DH][0].id != group || !adopt_proposal(sa, &chosen))
+		return false;
+	memcpy(sa->nr, nonce, nlen);
+	sa->nr_len = nlen;
+	return true;
+}
+
+void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len)
+{
+	struct ike_notify n;
+	const uint8_t *kep;
+	size_t ke_len, secret_len;
+	uint8_t secret[IKE_MAX_KE_LEN];
+	if (retry_init(sa, msg))
+		return;
+	if (error_notify(msg, &n)) {
+		LOG_WARN("%s: IKE_SA_INIT refused by the peer (notify %u)", sa->conn->name, n.type);
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	sa->spi_r = msg->hdr.spi_r;
+	if (!take_response_payloads(sa, msg, &kep, &ke_len) || !ke_derive(sa->ke, kep, ke_len, secret, &secret_len) ||
+	    !ike_derive_keys(sa, secret, secret_len)) {
+		LOG_WARN("%s: unacceptable IKE_SA_INIT response (proposal, key exchange or nonce)", sa->conn->name);
+		sa->d->stats.no_proposal++;
+		OPENSSL_cleanse(secret, sizeof(secret));
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(sa->init_resp);
+	sa->init_resp = copy_msg(raw, len);
+	sa->init_resp_len = len;
+	nat_check(sa, msg);
+	free(sa->req.msg);
+	sa->req.msg = NULL;
+	ike_auth_start(sa);
+}
+
+/* ---- responder ---- */
+
+static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)
+{
+	if (n == 0)
+		return true;
+	for (int i = 0; i < n; i++) {
+		uint32_t a;
+		uint8_t plen;
+		if (strcmp(addrs[i], "%any") == 0 || strcmp(addrs[i], "0.0.0.0/0") == 0)
+			return true;
+		if (parse_ipv4_prefix(addrs[i], &a, &plen, true) && (addr & prefix_mask(plen)) == (a & prefix_mask(plen)))
+			return true;
+	}
+	return false;
+}
+
+/* The first IKEv2 connection for these addresses that accepts one of the peer's proposals. */
+static const struct cfg_connection *find_connection(struct ike_daemon *d, const struct ike_endpoint *local,
+						    const struct ike_endpoint *remote, const struct proposal *theirs,
+						    int n_theirs, struct proposal *chosen, int *which)
+{
+	for (int i = 0; i < d->cfg->n_connections; i++) {
+		const struct cfg_connection *c = &d->cfg->connections[i];
+		struct proposal ours[CFG_MAX_PROPOSALS];
+		if (c->version == 1 || !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, local->addr) ||
+		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, remote->addr))
+			continue;
+		*which = proposal_select(ours, ike_proposals(c, ours), theirs, n_theirs, false, chosen);
+		if (*which >= 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void respond_error(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			  const struct ike_header *req, uint16_t type, const void *data, size_t len)
+{
+	struct ike_builder b;
+	struct ike_header h = { .spi_i = req->spi_i, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE };
+	ike_build_start(&b, &h);
+	notify_add(&b, 0, NULL, 0, type, data, len);
+	size_t n = ike_build_finish(&b);
+	d->stats.tx++;
+	d->env.send(d->env.ctx, local, remote, b.buf, n);
+}
+
+/* cookie = version | SHA-256(secret | Ni | IPi | SPIi): stateless, checkable on return. */
+static void make_cookie(struct ike_daemon *d, const struct ike_endpoint *remote, uint64_t spi_i, const uint8_t *ni,
+			size_t ni_len, uint8_t out[1 + SHA256_DIGEST_LENGTH])
+{
+	uint8_t ip[4] = { (uint8_t)(remote->addr >> 24), (uint8_t)(remote->addr >> 16), (uint8_t)(remote->addr >> 8),
+			  (uint8_t)remote->addr };
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	out[0] = COOKIE_VERSION;
+	if (c == NULL || !EVP_DigestInit_ex(c, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(c, d->cookie_secret, sizeof(d->cookie_secret)) || !EVP_DigestUpdate(c, ni, ni_len) ||
+	    !EVP_DigestUpdate(c, ip, sizeof(ip)) || !EVP_DigestUpdate(c, &spi_i, sizeof(spi_i)) ||
+	    !EVP_DigestFinal_ex(c, out + 1, NULL))
+		memset(out + 1, 0, SHA256_DIGEST_LENGTH); /* matches no cookie a peer can send back */
+	EVP_MD_CTX_free(c);
+}
+
+/* Under load (RFC 7296 2.6): true when the request may proceed; else a COOKIE has been sent. */
+static bool cookie_ok(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		      const struct ike_message *msg, const uint8_t *ni, size_t ni_len)
+{
+	if (d->half_open < d->cookie_threshold)
+		return true;
+	uint8_t want[1 + SHA256_DIGEST_LENGTH];
+	struct ike_notify n;
+	make_cookie(d, remote, msg->hdr.spi_i, ni, ni_len, want);
+	const struct ike_payload *p = ike_find_notify(msg, N_COOKIE);
+	if (p && notify_parse(p, &n) && n.data_len == sizeof(want) && CRYPTO_memcmp(n.data, want, sizeof(want)) == 0)
+		return true;
+	d->stats.cookies_sent++;
+	respond_error(d, local, remote, &msg->hdr, N_COOKIE, want, sizeof(want));
+	return false;
+}
+
+static unsigned half_open_from(struct ike_daemon *d, uint32_t addr)
+{
+	unsigned n = 0;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		n += sa->state == IKE_SA_INIT_DONE && sa->remote.addr == addr;
+	return n;
+}
+
+static void send_init_response(struct ike_sa *sa, const struct ike_message *req, uint8_t proposal_num,
+			       const uint8_t *pub, size_t pub_len)
+{
+	struct ike_builder b;
+	struct ike_header h;
+	ike_header_for(sa, &h, IKE_SA_INIT, true, 0);
+	ike_build_start(&b, &h);
+	build_sa(&b, &sa->chosen, 1, proposal_num);
+	ke_payload_add(&b, sa->ke_group, pub, pub_len);
+	nonce_add(&b, sa->nr, sa->nr_len);
+	if (ike_find_notify(req, N_NAT_DETECTION_SOURCE_IP))
+		nat_add_notifies(&b, sa, sa->conn->encap);
+	size_t len = ike_build_finish(&b);
+	sa->init_resp = copy_msg(b.buf, len);
+	sa->init_resp_len = len;
+	sa->next_in_id = 1;
+	ike_send_response(sa, b.buf, len, 0);
+}
+
+void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			 const struct ike_message *msg, const uint8_t *raw, size_t len)
+{
+	struct ike_sa_proposal theirs[IKE_MAX_PROPOSALS];
+	struct proposal tp[IKE_MAX_PROPOSALS], chosen;
+	const struct ike_payload *sap = ike_find(msg, PL_SA), *kp = ike_find(msg, PL_KE), *np = ike_find(msg, PL_NONCE);
+	const uint8_t *ni, *kep;
+	size_t ni_len, ke_len, secret_len;
+	uint16_t group;
+	int n;
+	if (!sap || !kp || !np || (n = sa_payload_parse(sap, theirs, IKE_MAX_PROPOSALS)) <= 0 ||
+	    !ke_payload_parse(kp, &group, &kep, &ke_len) || !nonce_parse(np, &ni, &ni_len)) {
+		d->stats.rx_invalid++;
+		respond_error(d, local, remote, &msg->hdr, N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
+	if (!cookie_ok(d, local, remote, msg, ni, ni_len))
+		return;
+	if (d->half_open >= d->half_open_max || half_open_from(d, remote->addr) >= d->half_open_per_peer) {
+		d->stats.half_open_dropped++;
+		return; /* silently: answering would help a flood */
+	}
+	for (int i = 0; i < n; i++)
+		tp[i] = theirs[i].protocol == PROTO_IKE ? theirs[i].p : (struct proposal){ 0 };
+	int which = -1;
+	const struct cfg_connection *conn = find_connection(d, local, remote, tp, n, &chosen, &which);
+	if (conn == NULL) {
+		d->stats.no_proposal++;
+		LOG_WARN("IKE_SA_INIT from %u.%u.%u.%u: no connection accepts its proposals", remote->addr >> 24,
+			 (remote->addr >> 16) & 0xff, (remote->addr >> 8) & 0xff, remote->addr & 0xff);
+		respond_error(d, local, remote, &msg->hdr, N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	uint16_t want = chosen.t[TRANS_DH][0].id;
+	if (group != want) {
+		uint8_t g[2] = { (uint8_t)(want >> 8), (uint8_t)want };
+		respond_error(d, local, remote, &msg->hdr, N_INVALID_KE_PAYLOAD, g, sizeof(g));
+		return;
+	}
+	struct ike_sa *sa = ike_sa_new(d, false, conn, local, remote);
+	uint8_t pub[IKE_MAX_KE_LEN], secret[IKE_MAX_KE_LEN];
+	size_t pub_len;
+	if (sa == NULL)
+		return;
+	sa->spi_i = msg->hdr.spi_i;
+	sa->state = IKE_SA_INIT_DONE;
+	d->half_open++;
+	sa->ke_group = group;
+	memcpy(sa->ni, ni, ni_len);
+	sa->ni_len = ni_len;
+	sa->nr_len = NONCE_LEN;
+	sa->ke = ke_create(group, pub, &pub_len);
+	bool ok = sa->ke && RAND_bytes(sa->nr, NONCE_LEN) == 1 && adopt_proposal(sa, &chosen) &&
+		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (!ok) {
+		/* a key exchange value that is not a group element (RFC 6989) lands here */
+		d->stats.rx_invalid++;
+		LOG_WARN("%s: IKE_SA_INIT with an unusable key exchange value", conn->name);
+		respond_error(d, local, remote, &msg->hdr, N_INVALID_SYNTAX, NULL, 0);
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
+	sa->init_req = copy_msg(raw, len);
+	sa->init_req_len = len;
+	nat_check(sa, msg);
+	send_init_response(sa, msg, theirs[which].num, pub, pub_len);
+}

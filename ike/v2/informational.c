@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* INFORMATIONAL (RFC 7296 1.4): Delete for IKE and child SAs, liveness checks. */
+#include <string.h>
+
+#include "ike_sa.h"
+#include "lib/log.h"
+
+static size_t build_info(struct ike_sa *sa, struct ike_builder *b, bool response, uint32_t msg_id)
+{
+	struct ike_header h;
+	ike_header_for(sa, &h, INFORMATIONAL, response, msg_id);
+	ike_build_start(b, &h);
+	ike_sk_begin(b);
+	return 0;
+}
+
+static struct child_sa *child_by_outbound(struct ike_sa *sa, uint32_t spi)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->spi_out == spi)
+			return c;
+	return NULL;
+}
+
+void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
+{
+	struct ike_builder b;
+	uint32_t gone[IKE_MAX_PAYLOADS];
+	uint16_t n_gone = 0;
+	bool delete_ike = false;
+	build_info(sa, &b, true, msg->hdr.msg_id);
+	for (int i = 0; i < msg->n; i++) {
+		struct ike_delete del;
+		if (msg->pl[i].type != PL_DELETE || !delete_parse(&msg->pl[i], &del))
+			continue;
+		if (del.protocol == PROTO_IKE) {
+			delete_ike = true;
+			continue;
+		}
+		for (uint16_t k = 0; k < del.n && n_gone < IKE_MAX_PAYLOADS; k++) {
+			const uint8_t *s = del.spis + 4 * k;
+			struct child_sa *c = child_by_outbound(sa, (uint32_t)s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]);
+			if (c == NULL)
+				continue;
+			gone[n_gone++] = c->spi_in; /* RFC 7296 1.4.1: answer with our half of each pair */
+			child_destroy(sa, c);
+		}
+	}
+	if (n_gone && !delete_ike)
+		delete_add(&b, PROTO_ESP, gone, n_gone);
+	size_t len = ike_sk_finish(sa, &b);
+	if (len)
+		ike_send_response(sa, b.buf, len, msg->hdr.msg_id);
+	if (delete_ike) {
+		LOG_INFO("%s: IKE_SA #%u deleted by the peer", sa->conn->name, sa->serial);
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+	}
+}
+
+void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg)
+{
+	(void)msg;
+	if (sa->state == IKE_SA_DELETING) {
+		LOG_INFO("%s: IKE_SA #%u deleted", sa->conn->name, sa->serial);
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+	}
+}
+
+void ike_send_delete(struct ike_sa *sa, uint8_t protocol, const uint32_t *spis, uint16_t n)
+{
+	struct ike_builder b;
+	build_info(sa, &b, false, sa->next_out_id);
+	delete_add(&b, protocol, spis, n);
+	size_t len = ike_sk_finish(sa, &b);
+	if (len)
+		ike_send_request(sa, b.buf, len, INFORMATIONAL);
+}
+
+void ike_send_liveness(struct ike_sa *sa)
+{
+	struct ike_builder b;
+	build_info(sa, &b, false, sa->next_out_id);
+	size_t len = ike_sk_finish(sa, &b);
+	if (len)
+		ike_send_request(sa, b.buf, len, INFORMATIONAL);
+}

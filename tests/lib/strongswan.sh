@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# strongSwan's charon as a lab peer (LAB.md): kernel-libipsec does ESP in userspace over a
+# TUN device, so every connection needs encap = yes. Source after lab.sh.
+
+# sw_start NS DIR: runs charon in NS with its own /run, config in DIR/strongswan.conf and
+# DIR/swanctl.conf; waits until vici answers and loads the configuration.
+sw_start() {
+	local ns=$1 dir=$2
+	cat >"$dir/strongswan.conf" <<EOC
+charon {
+  load = random nonce openssl pem pkcs1 x509 pubkey curve25519 aes sha1 sha2 hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici
+  retransmit_timeout = 2
+  retransmit_tries = 4
+  filelog { log { path = $dir/charon.log
+                  default = 1
+                  ike = 2
+                  cfg = 2 } }
+  plugins { vici { socket = unix://$dir/charon.vici } }
+}
+EOC
+	ip netns exec "$ns" unshare -m sh -c \
+		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec /usr/lib/ipsec/charon" \
+		>"$dir/charon.out" 2>&1 &
+	LAB_PIDS+=($!)
+	if ! lab_wait_for 20 swanctl --stats --uri "unix://$dir/charon.vici"; then
+		echo "charon did not come up"
+		tail -n 20 "$dir/charon.out" "$dir/charon.log" 2>/dev/null
+		return 1
+	fi
+	sw_ctl "$dir" --load-all --file "$dir/swanctl.conf" >/dev/null
+}
+
+sw_ctl() {
+	local dir=$1
+	shift
+	swanctl "$@" --uri "unix://$dir/charon.vici"
+}
+
+# sw_established DIR CHILD: true when charon has the child SA installed.
+sw_established() {
+	sw_ctl "$1" --list-sas 2>/dev/null | grep -q "$2: #.*INSTALLED"
+}
