@@ -104,6 +104,27 @@ int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *ke
 	return 1;
 }
 
+int cfg_get_number(struct cfg_reader *r, const config_setting_t *g, const char *key, double min, double max,
+		   double *out)
+{
+	int rc;
+	const config_setting_t *s = member(r, g, key, false, &rc);
+	if (s == NULL)
+		return rc;
+	int t = config_setting_type(s);
+	double v;
+	if (t == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else
+		return cfg_fail(r, s, "'%s' must be a number", key);
+	if (v < min || v > max)
+		return cfg_fail(r, s, "'%s' must be between %g and %g", key, min, max);
+	*out = v;
+	return 1;
+}
+
 static int get_scaled(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out,
 		      bool (*parse)(const char *, uint64_t *), const char *what)
 {

@@ -28,6 +28,8 @@ int cfg_get_string(struct cfg_reader *r, const config_setting_t *g, const char *
 int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *key, bool *out);
 int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		 uint64_t max, uint64_t *out);
+int cfg_get_number(struct cfg_reader *r, const config_setting_t *g, const char *key, double min, double max,
+		   double *out);
 int cfg_get_duration(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out);
 int cfg_get_count(struct cfg_reader *r, const config_setting_t *g, const char *key, uint64_t *out);
 /* A string or an array of strings, into a fixed table of n_max strings of len bytes each. */

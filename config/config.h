@@ -137,6 +137,9 @@ struct dpike_config {
 	uint32_t burst_size;
 	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer, ike_half_open_max;
+	/* retransmission as strongSwan's: timeout * base^n, tries times */
+	double ike_retransmit_timeout, ike_retransmit_base;
+	unsigned ike_retransmit_tries;
 	struct cfg_interface ifaces[CFG_MAX_INTERFACES];
 	int n_ifaces;
 	struct cfg_neighbour *neighbours;

@@ -12,7 +12,6 @@
 #include "lib/parse.h"
 
 #define HALF_OPEN_TIMEOUT_MS 30000
-#define RETRANSMIT_TRIES 5
 
 struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct ike_env *env)
 {
@@ -200,12 +199,13 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 /* ---- timers ---- */
 
 static void dpd_failed(struct ike_sa *sa);
+static void give_up_keying(struct ike_sa *sa);
 
 static void retransmit(struct ike_sa *sa, uint64_t now)
 {
 	if (sa->req.msg == NULL || now < sa->req.next_ms)
 		return;
-	if (sa->req.tries >= RETRANSMIT_TRIES) {
+	if (sa->req.tries >= (int)sa->d->cfg->ike_retransmit_tries) {
 		LOG_WARN("%s: IKE_SA #%u: no answer to %s after %d retransmissions", sa->conn->name, sa->serial,
 			 ike_exchange_name(sa->req.exchange), sa->req.tries);
 		free(sa->req.msg);
@@ -213,11 +213,11 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 		if (sa->state == IKE_SA_ESTABLISHED)
 			dpd_failed(sa);
 		else
-			ike_sa_set_state(sa, IKE_SA_DEAD);
+			give_up_keying(sa);
 		return;
 	}
 	sa->req.tries++;
-	sa->req.next_ms = now + (1000ULL << sa->req.tries);
+	sa->req.next_ms = now + ike_retransmit_delay_ms(sa->d, sa->req.tries);
 	sa->d->stats.retransmits++;
 	ike_send(sa, sa->req.msg, sa->req.len);
 }
@@ -243,6 +243,23 @@ static void dpd_failed(struct ike_sa *sa)
 	if (restart)
 		initiate_child(d, c, first);
 	(void)conn_index;
+}
+
+/* An initiation that got no answer: try again while keyingtries allows (0: for ever). */
+static void give_up_keying(struct ike_sa *sa)
+{
+	struct ike_daemon *d = sa->d;
+	const struct cfg_connection *c = sa->conn;
+	unsigned next_try = sa->keying_try + 1;
+	const struct cfg_child *child = sa->child_cfg;
+	bool again = sa->initiator && (c->keyingtries == 0 || next_try < (unsigned)c->keyingtries);
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+	if (!again)
+		return;
+	LOG_INFO("%s: keying attempt %u failed; trying again", c->name, next_try);
+	struct ike_sa *n = initiate_child(d, c, child);
+	if (n)
+		n->keying_try = next_try;
 }
 
 static void check_liveness(struct ike_sa *sa, uint64_t now)

@@ -163,15 +163,21 @@ static uint8_t *copy_bytes(const uint8_t *p, size_t len)
 	return c;
 }
 
-#define RETRANSMIT_FIRST_MS 1000
-#define RETRANSMIT_TRIES 5
+/* When to send a request again after its n-th transmission (strongSwan's formula). */
+uint64_t ike_retransmit_delay_ms(const struct ike_daemon *d, int n)
+{
+	double ms = d->cfg->ike_retransmit_timeout * 1000.0;
+	for (int i = 0; i < n; i++)
+		ms *= d->cfg->ike_retransmit_base;
+	return (uint64_t)ms;
+}
 
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange)
 {
 	free(sa->req.msg);
 	sa->req = (struct pending_request){ .msg = copy_bytes(msg, len), .len = len, .msg_id = sa->next_out_id,
 					    .exchange = exchange, .tries = 0,
-					    .next_ms = ike_now(sa->d) + RETRANSMIT_FIRST_MS };
+					    .next_ms = ike_now(sa->d) + ike_retransmit_delay_ms(sa->d, 0) };
 	sa->next_out_id++;
 	ike_send(sa, msg, len);
 }

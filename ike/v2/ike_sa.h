@@ -84,6 +84,7 @@ struct ike_sa {
 	/* children */
 	struct child_sa *children;
 	const struct cfg_child *child_cfg; /* initiator: child to set up in IKE_AUTH */
+	unsigned keying_try;               /* initiator: which attempt this is (keyingtries) */
 	uint32_t child_spi_in;
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms;
@@ -128,6 +129,7 @@ bool ike_sk_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message
 
 /* Sending. */
 void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len);
+uint64_t ike_retransmit_delay_ms(const struct ike_daemon *d, int n);
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange);
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id);
 /* Header for our next request / our response to msg_id in this SA. */

@@ -1,9 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# dpike's IKEv2 against strongSwan 5.9, both as responder and as initiator:
-#
-#   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
-#
+# dpike's IKEv2 against strongSwan 5.9: responder and initiator, traffic, delete (ikev2-lab.sh).
 # Usage: strongswan-ikev2.sh BUILD_DIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,80 +9,18 @@ DPIKE=$(realpath "$1/app/dpike")
 DPIKECTL=$(realpath "$1/app/dpikectl")
 . "$root/tests/lib/lab.sh"
 . "$root/tests/lib/strongswan.sh"
+. "$here/ikev2-lab.sh"
 lab_init sw-ikev2
-
-lab_ns dut dut; lab_ns sw sw; lab_ns hb host-b
-lab_link "$dut" dut-wan 02:00:00:00:02:02 "$sw" sw-wan 02:00:00:00:02:01
-lab_link "$dut" dut-lan 02:00:00:00:02:fe "$hb" eth0 02:00:00:00:02:b1
-ip -n "$sw" addr add 192.0.2.1/24 dev sw-wan
-ip -n "$sw" addr add 10.1.0.1/32 dev lo # the site behind strongSwan
-ip -n "$hb" addr add 10.2.0.1/24 dev eth0
-ip -n "$hb" route add default via 10.2.0.254
-
-PSK="interop secret $$"
-cat >"$LAB_DIR/dpike.conf" <<EOC
-log_level = "info";
-ctl_socket = "$LAB_DIR/dpike.sock";
-workers = { idle_sleep_us = 50; };
-interfaces = (
-  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
-  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
-);
-connections = (
-  { name = "site-a"; version = 2;
-    local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
-    proposals = ["aes128gcm16-prfsha256-x25519", "aes256-sha256-modp2048"];
-    dpd_delay = "5s";
-    local = { auth = "psk"; id = "gw-b.example"; };
-    remote = { auth = "psk"; id = "gw-a.example"; };
-    children = (
-      { name = "net"; mode = "tunnel";
-        local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];
-        esp_proposals = ["aes128gcm16", "aes256-sha256"]; }
-    );
-  }
-);
-secrets = ( { type = "ike"; id = ["gw-a.example", "gw-b.example"]; secret = "$PSK"; } );
-EOC
-cat >"$LAB_DIR/swanctl.conf" <<EOC
-connections {
-  dpike {
-    version = 2
-    local_addrs = 192.0.2.1
-    remote_addrs = 192.0.2.2
-    proposals = aes128gcm16-prfsha256-x25519
-    encap = yes
-    dpd_delay = 5s
-    local { auth = psk
-            id = gw-a.example }
-    remote { auth = psk
-             id = gw-b.example }
-    children {
-      net {
-        local_ts = 10.1.0.0/24
-        remote_ts = 10.2.0.0/24
-        esp_proposals = aes128gcm16
-      }
-    }
-  }
-}
-secrets {
-  ike-lab {
-    id-a = gw-a.example
-    id-b = gw-b.example
-    secret = "$PSK"
-  }
-}
-EOC
+ikev2_lab_up
+dpike_conf "" "$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519", "aes256-sha256-modp2048"' '"aes128gcm16", "aes256-sha256"')"
+sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
 sw_start "$sw" "$LAB_DIR"
-ctl() { "$DPIKECTL" -s "$LAB_DIR/dpike.sock" "$@"; }
-dpike_child_up() { ctl --json list-sas | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not any(s["state"]=="ESTABLISHED" and s["children"] for s in j["ike_sas"]))'; }
 
 # 1. strongSwan initiates, dpike responds
 sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >"$LAB_DIR/initiate.log" 2>&1 || true
 lab_check "strongSwan -> dpike: IKE_SA and child SA established on strongSwan" sw_established "$LAB_DIR" net
-lab_check "strongSwan -> dpike: dpike shows the IKE SA with its child" lab_wait_for 5 dpike_child_up
+lab_check "strongSwan -> dpike: dpike shows the IKE SA with its child" lab_wait_for 5 dpike_up
 lab_check "ping host-b -> strongSwan's site through the tunnel" ip netns exec "$hb" ping -c 4 -i 0.2 -W 2 -w 15 10.1.0.1
 ip netns exec "$sw" timeout 40 python3 "$root/tests/lab/tcp_check.py" serve 5001 30 >"$LAB_DIR/tcp-recv.txt" &
 srv=$!
@@ -99,13 +34,21 @@ ctl list-sas
 # 2. dpike deletes; strongSwan must see it go
 lab_check "dpikectl terminate site-a" ctl terminate site-a
 lab_check "strongSwan saw the IKE SA deleted" lab_wait_for 10 bash -c "! swanctl --list-sas --uri unix://$LAB_DIR/charon.vici | grep -q 'dpike:'"
+lab_check "dpike removed the child SAs from the dataplane" \
+	bash -c "[ \$('$DPIKECTL' -s '$LAB_DIR/dpike.sock' --json list-sas | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"sas\"]))') -eq 0 ]"
 
 # 3. dpike initiates
 lab_check "dpikectl initiate site-a/net" ctl initiate site-a/net
-lab_check "dpike -> strongSwan: established on both sides" \
-	bash -c "$(declare -f lab_wait_for dpike_child_up ctl sw_ctl sw_established); DPIKECTL='$DPIKECTL' LAB_DIR='$LAB_DIR'; lab_wait_for 20 dpike_child_up && sw_established '$LAB_DIR' net"
+lab_check "dpike -> strongSwan: established on dpike" lab_wait_for 20 dpike_up
+lab_check "dpike -> strongSwan: established on strongSwan" lab_wait_for 10 sw_established "$LAB_DIR" net
 lab_check "ping strongSwan's site -> host-b through the tunnel" \
 	ip netns exec "$sw" ping -c 4 -i 0.2 -W 2 -w 15 -I 10.1.0.1 10.2.0.1
+
+# 4. strongSwan deletes the child, then the IKE SA
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+lab_check "strongSwan's delete removes the IKE SA on dpike" lab_wait_for 10 dpike_down
+lab_check "dpikectl: unknown connection gets a message and a non-zero exit" \
+	bash -c "! '$DPIKECTL' -s '$LAB_DIR/dpike.sock' initiate nosuch 2>&1 | grep -q 'no connection'; ! '$DPIKECTL' -s '$LAB_DIR/dpike.sock' initiate nosuch 2>/dev/null"
 
 ctl stats | tail -14
 dpike_stop_all

@@ -108,13 +108,13 @@ dpike_start() {
 	done
 }
 
-# dpike_stop NAME: SIGTERM and wait for a clean exit (its exit status is returned).
+# dpike_stop_all: SIGTERM to everything this lab started, and wait for it to exit.
 dpike_stop_all() {
 	for pid in "${LAB_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null || true # some may be gone already
 	done
 	for pid in "${LAB_PIDS[@]}"; do
-		lab_wait_gone "$pid" 15
+		lab_wait_gone "$pid" 15 || true
 	done
 }
 
