@@ -69,6 +69,8 @@ struct ike_sa {
 	size_t ni_len, nr_len;
 	struct ke_state *ke;
 	uint16_t ke_group;
+	uint8_t ke_pub[IKE_MAX_KE_LEN]; /* our public value, resent unchanged after a COOKIE */
+	size_t ke_pub_len;
 	uint8_t *init_req, *init_resp;
 	size_t init_req_len, init_resp_len;
 	uint8_t cookie[64];

@@ -52,14 +52,14 @@ void ike_sa_init_start(struct ike_sa *sa)
 {
 	struct proposal props[CFG_MAX_PROPOSALS];
 	int n = ike_proposals(sa->conn, props);
-	uint8_t pub[IKE_MAX_KE_LEN];
-	size_t pub_len;
 	if (sa->ke_group == 0 && n > 0)
 		sa->ke_group = props[0].t[TRANS_DH][0].id;
-	ke_free(sa->ke);
-	sa->ke = ke_create(sa->ke_group, pub, &pub_len);
-	sa->ni_len = NONCE_LEN;
-	if (n == 0 || sa->ke == NULL || RAND_bytes(sa->ni, NONCE_LEN) != 1) {
+	/* a retry after COOKIE repeats every other payload unchanged (RFC 7296 2.6): keep KE and nonce */
+	if (sa->ke == NULL)
+		sa->ke = ke_create(sa->ke_group, sa->ke_pub, &sa->ke_pub_len);
+	if (sa->ni_len == 0 && RAND_bytes(sa->ni, NONCE_LEN) == 1)
+		sa->ni_len = NONCE_LEN;
+	if (n == 0 || sa->ke == NULL || sa->ni_len == 0) {
 		LOG_ERR("%s: cannot start IKE_SA_INIT (no usable proposal or key exchange group)", sa->conn->name);
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
@@ -72,7 +72,7 @@ void ike_sa_init_start(struct ike_sa *sa)
 	if (sa->cookie_len)
 		notify_add(&b, 0, NULL, 0, N_COOKIE, sa->cookie, sa->cookie_len);
 	build_sa(&b, props, n, 0);
-	ke_payload_add(&b, sa->ke_group, pub, pub_len);
+	ke_payload_add(&b, sa->ke_group, sa->ke_pub, sa->ke_pub_len);
 	nonce_add(&b, sa->ni, sa->ni_len);
 	nat_add_notifies(&b, sa, sa->conn->encap);
 	size_t len = ike_build_finish(&b);
@@ -116,6 +116,8 @@ static bool retry_init(struct ike_sa *sa, const struct ike_message *msg)
 		if (offered && group != sa->ke_group) {
 			LOG_INFO("%s: responder wants key exchange group %u; retrying", sa->conn->name, group);
 			sa->ke_group = group;
+			ke_free(sa->ke);
+			sa->ke = NULL;
 			ike_sa_init_start(sa);
 			return true;
 		}

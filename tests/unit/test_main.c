@@ -52,6 +52,9 @@ int main(void)
 	spd_suite_add(CU_add_suite("dataplane: policy lookup", NULL, NULL));
 	proposal_suite_add(CU_add_suite("ike: proposal strings", NULL, NULL));
 	config_suite_add(CU_add_suite("config: loading and errors", NULL, NULL));
+	ike_crypto_suite_add(CU_add_suite("ike: crypto", NULL, NULL));
+	ike_payload_suite_add(CU_add_suite("ike: payloads", NULL, NULL));
+	ike_harness_suite_add(CU_add_suite("ike: two daemons", NULL, NULL));
 	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Two dpike IKE daemons in one process, wired back to back: message by message they must
+ * reach the states RFC 7296 prescribes, derive matching child keys, recover from a lost
+ * message, honour INVALID_KE_PAYLOAD and COOKIE, refuse a wrong PSK, and survive garbage.
+ */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "dataplane/esp_algo.h"
+#include "ike/ike.h"
+#include "ike/v2/ike_sa.h"
+#include "unit.h"
+
+struct node {
+	struct dpike_config cfg;
+	struct ike_daemon *d;
+	struct ike_endpoint ep;
+	int children;
+	uint32_t spi_in, spi_out;
+	uint8_t key_in[128], key_out[128];
+	size_t key_len;
+};
+
+struct queued {
+	struct node *to;
+	struct ike_endpoint local, remote; /* as the receiver sees them */
+	size_t len;
+	uint8_t msg[IKE_MAX_MSG];
+};
+
+static struct node A, B;
+static struct queued queue[32];
+static int q_head, q_tail;
+static uint64_t clock_ms = 1000000;
+static uint8_t drop_exchange; /* drop the next message of this exchange */
+
+static struct node *peer_of(struct node *n)
+{
+	return n == &A ? &B : &A;
+}
+
+static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
+		    size_t len)
+{
+	if (drop_exchange && len > 18 && msg[18] == drop_exchange) {
+		drop_exchange = 0;
+		return;
+	}
+	struct queued *q = &queue[q_tail++ % 32];
+	q->to = peer_of(ctx);
+	q->local = *remote;
+	q->remote = *local;
+	q->len = len;
+	memcpy(q->msg, msg, len);
+}
+
+static void *install_cb(void *ctx, const struct ike_child_keys *k)
+{
+	struct node *n = ctx;
+	n->children++;
+	n->spi_in = k->spi_in;
+	n->spi_out = k->spi_out;
+	n->key_len = (size_t)esp_algo_key_len(&esp_algos[k->esp_alg]);
+	memcpy(n->key_in, k->key_in, n->key_len);
+	memcpy(n->key_out, k->key_out, n->key_len);
+	return malloc(1);
+}
+
+static void remove_cb(void *ctx, void *h)
+{
+	((struct node *)ctx)->children--;
+	free(h);
+}
+
+static uint64_t now_cb(void *ctx)
+{
+	(void)ctx;
+	return clock_ms;
+}
+
+static void pump(void)
+{
+	for (int guard = 0; q_head != q_tail && guard < 100; guard++) {
+		struct queued *q = &queue[q_head++ % 32];
+		ike_input(q->to->d, &q->local, &q->remote, q->msg, q->len);
+	}
+}
+
+#define CONN(local, remote, lts, rts, props, psk)                                                          \
+	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"        \
+	"connections = ( { name = \"c\"; version = 2; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote \
+	"\"];\n  proposals = [" props "]; local = { auth = \"psk\"; id = \"" local "\"; };\n"                  \
+	"  remote = { auth = \"psk\"; id = \"" remote "\"; };\n"                                              \
+	"  children = ( { name = \"net\"; local_ts = [\"" lts "\"]; remote_ts = [\"" rts "\"];"                    \
+	" esp_proposals = [\"aes256gcm16\", \"aes128-sha256\"]; } ); } );\n"                                 \
+	"secrets = ( { type = \"ike\"; secret = \"" psk "\"; } );\n"
+
+static void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits)
+{
+	char err[CFG_ERR_MAX], full[4096];
+	snprintf(full, sizeof(full), "%sike = { %s };\n", text, ike_limits);
+	const char *path = unit_temp_file(full);
+	memset(n, 0, sizeof(*n));
+	int rc = config_load(path, &n->cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_FATAL(rc == 0);
+	struct ike_env env = { .send = send_cb, .install_child = install_cb, .remove_child = remove_cb,
+			       .now_ms = now_cb, .ctx = n };
+	n->d = ike_daemon_create(&n->cfg, &env);
+	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
+}
+
+static void stop_node(struct node *n)
+{
+	ike_daemon_destroy(n->d);
+	config_free(&n->cfg);
+}
+
+/* A initiates to B; the configs differ only where a test wants them to. */
+static void pair(const char *props_a, const char *props_b, const char *psk_b, const char *limits_b)
+{
+	char ta[2048], tb[2048];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"), props_a);
+	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "%s"), props_b, psk_b);
+	start_node(&A, ta, 0xc0000201, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+	start_node(&B, tb, 0xc0000202, limits_b);
+}
+
+static void unpair(void)
+{
+	stop_node(&A);
+	stop_node(&B);
+}
+
+static struct ike_sa *only_sa(struct node *n)
+{
+	return n->d->sas;
+}
+
+static void initiate(void)
+{
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_initiate(A.d, "c/net", &err), 0);
+	sb_free(&err);
+	pump();
+}
+
+static void assert_established(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&A));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&B));
+	CU_ASSERT_EQUAL(only_sa(&A)->state, IKE_SA_ESTABLISHED);
+	CU_ASSERT_EQUAL(only_sa(&B)->state, IKE_SA_ESTABLISHED);
+	CU_ASSERT(A.children == 1 && B.children == 1);
+	/* each side's outbound SA is the other's inbound one, with the same keys */
+	CU_ASSERT(A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	CU_ASSERT(A.key_len > 0 && memcmp(A.key_out, B.key_in, A.key_len) == 0 &&
+		  memcmp(B.key_out, A.key_in, A.key_len) == 0);
+	CU_ASSERT(memcmp(A.key_out, A.key_in, A.key_len) != 0);
+}
+
+static void test_establish(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	CU_ASSERT_EQUAL(only_sa(&A)->next_out_id, 2); /* IKE_SA_INIT and IKE_AUTH */
+	unpair();
+}
+
+static void test_wrong_psk(void)
+{
+	pair("\"aes256-sha256-modp2048\"", "\"aes256-sha256-modp2048\"", "other secret", "");
+	initiate();
+	CU_ASSERT_EQUAL(B.d->stats.auth_failures, 1);
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	CU_ASSERT_PTR_NULL(only_sa(&A)); /* reaped */
+	unpair();
+}
+
+static void test_invalid_ke_payload(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519-ecp256\"", "\"aes128gcm16-prfsha256-ecp256\"", "same secret", "");
+	initiate();
+	assert_established();
+	CU_ASSERT_EQUAL(only_sa(&A)->ke_group, 19);
+	unpair();
+}
+
+static void test_cookie(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "cookie_threshold = 0;");
+	initiate();
+	assert_established();
+	CU_ASSERT_EQUAL(B.d->stats.cookies_sent, 1);
+	unpair();
+}
+
+static void test_no_proposal(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes256-sha512-modp4096\"", "same secret", "");
+	initiate();
+	CU_ASSERT_EQUAL(B.d->stats.no_proposal, 1);
+	CU_ASSERT_PTR_NULL(only_sa(&A));
+	CU_ASSERT_PTR_NULL(only_sa(&B));
+	unpair();
+}
+
+/* The IKE_AUTH response is lost: A retransmits, B answers from its cache, nothing is installed twice. */
+static void test_lost_response(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	struct strbuf err;
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	sb_init(&err);
+	ike_initiate(A.d, "c/net", &err);
+	sb_free(&err);
+	/* deliver IKE_SA_INIT both ways, then drop the IKE_AUTH response */
+	ike_input(B.d, &queue[0].local, &queue[0].remote, queue[0].msg, queue[0].len);
+	q_head = 1;
+	ike_input(A.d, &queue[1].local, &queue[1].remote, queue[1].msg, queue[1].len);
+	q_head = 2;
+	drop_exchange = IKE_AUTH;
+	ike_input(B.d, &queue[2].local, &queue[2].remote, queue[2].msg, queue[2].len); /* response dropped */
+	q_head = 3;
+	CU_ASSERT_EQUAL(only_sa(&B)->state, IKE_SA_ESTABLISHED);
+	CU_ASSERT_EQUAL(only_sa(&A)->state, IKE_SA_AUTH_SENT);
+	clock_ms += 1500;
+	ike_tick(A.d); /* retransmits */
+	pump();
+	assert_established();
+	CU_ASSERT_EQUAL(A.d->stats.retransmits, 1);
+	CU_ASSERT_EQUAL(B.children, 1);
+	unpair();
+}
+
+static void test_delete(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_terminate(A.d, "c", &err), 0);
+	sb_free(&err);
+	pump();
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	CU_ASSERT_PTR_NULL(only_sa(&A));
+	CU_ASSERT_PTR_NULL(only_sa(&B));
+	unpair();
+}
+
+/* Garbage, truncations and forged fields: counted, never answered with state, never a crash. */
+static void test_bad_input(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	struct ike_sa *sa = only_sa(&B);
+	uint8_t msg[IKE_MAX_MSG];
+	struct ike_endpoint l = B.ep, r = A.ep;
+	uint64_t invalid = B.d->stats.rx_invalid;
+	srand(7);
+	for (int i = 0; i < 2000; i++) {
+		size_t len = (size_t)(rand() % 300);
+		for (size_t k = 0; k < len; k++)
+			msg[k] = (uint8_t)rand();
+		if (i % 2 && len >= IKE_HDR_LEN) { /* plausible headers with the live SPIs */
+			for (int k = 0; k < 8; k++) {
+				msg[k] = (uint8_t)(sa->spi_i >> (56 - 8 * k));
+				msg[8 + k] = (uint8_t)(sa->spi_r >> (56 - 8 * k));
+			}
+			msg[17] = IKE_VERSION;
+			msg[24] = msg[25] = 0;
+			msg[26] = (uint8_t)(len >> 8);
+			msg[27] = (uint8_t)len;
+		}
+		ike_input(B.d, &l, &r, msg, len);
+	}
+	CU_ASSERT(B.d->stats.rx_invalid > invalid);
+	CU_ASSERT_EQUAL(only_sa(&B)->state, IKE_SA_ESTABLISHED); /* nothing forged got through */
+	CU_ASSERT_EQUAL(B.children, 1);
+	unpair();
+}
+
+void ike_harness_suite_add(CU_pSuite s)
+{
+	CU_add_test(s, "two daemons establish, child keys match", test_establish);
+	CU_add_test(s, "wrong PSK: AUTHENTICATION_FAILED, nothing installed", test_wrong_psk);
+	CU_add_test(s, "INVALID_KE_PAYLOAD honoured", test_invalid_ke_payload);
+	CU_add_test(s, "COOKIE answered", test_cookie);
+	CU_add_test(s, "NO_PROPOSAL_CHOSEN", test_no_proposal);
+	CU_add_test(s, "lost response: retransmission and cached reply", test_lost_response);
+	CU_add_test(s, "delete tears down both sides", test_delete);
+	CU_add_test(s, "garbage and forged messages", test_bad_input);
+}
