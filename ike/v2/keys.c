@@ -53,7 +53,8 @@ bool ike_child_keymat(const struct ike_sa *sa, int esp_alg, const uint8_t *dh, s
 	if (seed == NULL)
 		return false;
 	/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr): first initiator to responder, then back */
-	memcpy(seed, dh, dh_len);
+	if (dh_len)
+		memcpy(seed, dh, dh_len);
 	memcpy(seed + dh_len, ni, ni_len);
 	memcpy(seed + dh_len + ni_len, nr, nr_len);
 	bool ok = prf_plus(sa->prf, sa->sk_d, prf_output_len(sa->prf), seed, seed_len, keymat, 2 * klen);

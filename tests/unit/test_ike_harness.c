@@ -217,7 +217,6 @@ static void test_no_proposal(void)
 /* The IKE_AUTH response is lost: A retransmits, B answers from its cache, nothing is installed twice. */
 static void test_lost_response(void)
 {
-	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
 	struct strbuf err;
 	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
 	sb_init(&err);
