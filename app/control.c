@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The control core's loop: punted packets, dataplane events, the control socket, timers. */
+#include <string.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -78,7 +79,7 @@ static unsigned drain_punts(struct appliance *app)
 	return total;
 }
 
-/* Static SAs cannot be rekeyed: an expiry is reported; IKE will rekey its own. */
+/* Lifetimes crossed in the dataplane: IKE rekeys its SAs; for static ones it is reported. */
 static unsigned drain_events(struct appliance *app)
 {
 	struct esp_expiry_event ev[32];
@@ -89,6 +90,10 @@ static unsigned drain_events(struct appliance *app)
 			continue;
 		bool hard = ev[i].kind == ESP_EXPIRY_HARD;
 		*(hard ? &r->expired_hard : &r->expired_soft) = true;
+		if (strcmp(r->source, "static") != 0) {
+			ike_child_expired(app->ike, ev[i].spi, ev[i].inbound, hard); /* IKE rekeys or deletes it */
+			continue;
+		}
 		LOG_WARN("SA '%s' (spi 0x%08x %s) reached its %s lifetime%s", r->name, ev[i].spi, ev[i].inbound ? "in" : "out",
 			 hard ? "hard" : "soft", hard ? "; it no longer carries traffic" : "");
 	}

@@ -19,10 +19,13 @@
 
 #define NON_ESP_MARKER 4
 
-/* What the dataplane holds for one child SA. */
+/* What the dataplane holds for one child SA; its selectors are kept to add its policies later. */
 struct child_handle {
 	struct esp_sa *in, *out;
 	uint64_t owner;
+	bool active;
+	struct traffic_selector local_ts[CFG_MAX_TS], remote_ts[CFG_MAX_TS];
+	int n_local_ts, n_remote_ts;
 };
 
 static void ike_send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote,
@@ -104,19 +107,39 @@ static void fill_params(const struct ike_child_keys *k, bool inbound, struct esp
 	p->n_remote_ts = k->n_remote_ts;
 }
 
-static int add_policies(const struct ike_child_keys *k, struct esp_sa *out, uint64_t owner)
+static int add_policies(const struct child_handle *h)
 {
-	for (int l = 0; l < k->n_local_ts; l++)
-		for (int r = 0; r < k->n_remote_ts; r++) {
-			struct dp_policy po = { .src = k->local_ts[l], .dst = k->remote_ts[r], .action = DP_POLICY_PROTECT,
-						.sa = out };
-			struct dp_policy pi = { .src = k->remote_ts[r], .dst = k->local_ts[l], .action = DP_POLICY_REQUIRE };
+	for (int l = 0; l < h->n_local_ts; l++)
+		for (int r = 0; r < h->n_remote_ts; r++) {
+			struct dp_policy po = { .src = h->local_ts[l], .dst = h->remote_ts[r], .action = DP_POLICY_PROTECT,
+						.sa = h->out };
+			struct dp_policy pi = { .src = h->remote_ts[r], .dst = h->local_ts[l], .action = DP_POLICY_REQUIRE };
 			po.priority = dp_policy_priority(&po.src, &po.dst, false);
 			pi.priority = dp_policy_priority(&pi.src, &pi.dst, false);
-			if (dp_policy_add(&po, owner) < 0 || dp_policy_add(&pi, owner) < 0)
+			if (dp_policy_add(&po, h->owner) < 0 || dp_policy_add(&pi, h->owner) < 0)
 				return -1;
 		}
 	return 0;
+}
+
+/* The child's policies replace those of the child it rekeys, in one published SPD. */
+static int activate(struct child_handle *h, struct child_handle *replaces)
+{
+	if (replaces && replaces->active) {
+		dp_policy_remove_owner(replaces->owner);
+		replaces->active = false;
+	}
+	if (!h->active && add_policies(h) < 0)
+		return -1;
+	h->active = true;
+	return dp_tables_commit();
+}
+
+static void activate_child_cb(void *ctx, void *handle, void *replaces)
+{
+	(void)ctx;
+	if (activate(handle, replaces) < 0)
+		LOG_ERR("cannot publish the policies of a rekeyed child SA");
 }
 
 static void add_record(struct appliance *app, const struct ike_child_keys *k, struct esp_sa *sa)
@@ -135,7 +158,7 @@ static void add_record(struct appliance *app, const struct ike_child_keys *k, st
 	sa_records_add(app, &r);
 }
 
-static void *install_child_cb(void *ctx, const struct ike_child_keys *k)
+static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool active, void *replaces)
 {
 	static uint64_t owners = 0x300000000ULL;
 	struct appliance *app = ctx;
@@ -147,10 +170,14 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k)
 	fill_params(k, true, &pin);
 	fill_params(k, false, &pout);
 	h->owner = ++owners;
+	h->n_local_ts = k->n_local_ts < CFG_MAX_TS ? k->n_local_ts : CFG_MAX_TS;
+	h->n_remote_ts = k->n_remote_ts < CFG_MAX_TS ? k->n_remote_ts : CFG_MAX_TS;
+	memcpy(h->local_ts, k->local_ts, (size_t)h->n_local_ts * sizeof(h->local_ts[0]));
+	memcpy(h->remote_ts, k->remote_ts, (size_t)h->n_remote_ts * sizeof(h->remote_ts[0]));
 	/* make before break: the inbound SA is in place before anything is sent on the outbound one */
 	h->in = dp_sa_install(&pin, err, sizeof(err));
 	h->out = h->in ? dp_sa_install(&pout, err, sizeof(err)) : NULL;
-	if (h->out == NULL || add_policies(k, h->out, h->owner) < 0 || dp_tables_commit() < 0) {
+	if (h->out == NULL || (active && activate(h, replaces) < 0)) {
 		LOG_ERR("%s/%s: cannot install the child SA: %s", k->conn, k->child, err);
 		dp_policy_remove_owner(h->owner);
 		if (h->in)
@@ -197,8 +224,8 @@ static uint64_t now_cb(void *ctx)
 
 int ike_glue_init(struct appliance *app)
 {
-	struct ike_env env = { .send = ike_send_cb, .install_child = install_child_cb, .remove_child = remove_child_cb,
-			       .child_usage = child_usage_cb, .now_ms = now_cb, .ctx = app };
+	struct ike_env env = { .send = ike_send_cb, .install_child = install_child_cb, .activate_child = activate_child_cb,
+			       .remove_child = remove_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb, .ctx = app };
 	app->ike = ike_daemon_create(&app->cfg, &env);
 	return app->ike ? 0 : -1;
 }

@@ -39,8 +39,13 @@ struct ike_child_keys {
 struct ike_env {
 	void (*send)(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
 		     size_t len);
-	/* Returns an opaque handle, NULL when the dataplane refused the SA. */
-	void *(*install_child)(void *ctx, const struct ike_child_keys *k);
+	/*
+	 * Installs both SAs; returns an opaque handle, NULL when the dataplane refused. With
+	 * activate, the child's policies go in too (taking over those of replaces, if any);
+	 * without, the outbound SA waits for activate_child (make-before-break on a rekey).
+	 */
+	void *(*install_child)(void *ctx, const struct ike_child_keys *k, bool activate, void *replaces);
+	void (*activate_child)(void *ctx, void *handle, void *replaces);
 	void (*remove_child)(void *ctx, void *handle);
 	/* Counters of the installed child SA (bytes in and out, to show). */
 	void (*child_usage)(void *ctx, void *handle, uint64_t *bytes_in, uint64_t *bytes_out, uint64_t *pkts_in,
@@ -60,6 +65,8 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 void ike_tick(struct ike_daemon *d);
 /* Starts the connections with start_action = start. */
 void ike_start(struct ike_daemon *d);
+/* The dataplane says a child SA crossed a lifetime: soft rekeys it, hard deletes it. */
+void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard);
 
 /* dpikectl: CONN or CONN/CHILD. Return 0, or -1 with a message in err. */
 int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);

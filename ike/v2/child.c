@@ -116,7 +116,21 @@ static uint64_t seconds_ms(uint64_t s)
 	return s * 1000;
 }
 
-static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in, const uint8_t *key_out)
+/* rekey_time less a random part of rand_time, as swanctl spreads rekeys. */
+static uint64_t rekey_after_ms(const struct cfg_child *cfg)
+{
+	uint64_t jitter = 0;
+	if (cfg->rand_time) {
+		uint32_t r;
+		RAND_bytes((uint8_t *)&r, sizeof(r));
+		jitter = r % seconds_ms(cfg->rand_time);
+	}
+	uint64_t t = seconds_ms(cfg->rekey_time);
+	return t > jitter ? t - jitter : t;
+}
+
+static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in, const uint8_t *key_out, bool activate,
+		    struct child_sa *replaces)
 {
 	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || sa->floated;
 	struct ike_child_keys k = {
@@ -128,42 +142,42 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 		.remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts, .n_remote_ts = c->n_remote_ts,
 	};
 	c->encap = encap;
-	c->handle = sa->d->env.install_child(sa->d->env.ctx, &k);
+	c->handle = sa->d->env.install_child(sa->d->env.ctx, &k, activate, replaces ? replaces->handle : NULL);
 	if (c->handle == NULL)
 		return false;
 	uint64_t now = ike_now(sa->d);
 	c->installed_ms = now;
-	c->rekey_ms = c->cfg->rekey_time ? now + seconds_ms(c->cfg->rekey_time) : 0;
+	c->rekey_ms = c->cfg->rekey_time ? now + rekey_after_ms(c->cfg) : 0;
 	c->expire_ms = c->cfg->life_time ? now + seconds_ms(c->cfg->life_time) : 0;
 	c->next = sa->children;
 	sa->children = c;
-	LOG_INFO("%s/%s: child SA installed, SPIs in 0x%08x out 0x%08x, %s, %s%s", sa->conn->name, c->cfg->name,
+	LOG_INFO("%s/%s: child SA installed, SPIs in 0x%08x out 0x%08x, %s, %s%s%s", sa->conn->name, c->cfg->name,
 		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
-		 encap ? ", UDP-encapsulated" : "");
+		 encap ? ", UDP-encapsulated" : "", replaces ? ", replacing an older SA" : "");
 	return true;
 }
 
-/* Derives the keys and installs; the initiator's outbound key is the first in KEYMAT. */
-static bool key_and_install(struct ike_sa *sa, struct child_sa *c)
+bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, size_t dh_len, const uint8_t *ni,
+		   size_t ni_len, const uint8_t *nr, size_t nr_len, bool activate, struct child_sa *replaces)
 {
 	uint8_t i_to_r[128], r_to_i[128];
-	bool ok = ike_child_keymat(sa, c->esp_alg, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, i_to_r, r_to_i) &&
-		  install(sa, c, sa->initiator ? r_to_i : i_to_r, sa->initiator ? i_to_r : r_to_i);
+	/* TSi is the side of whoever started the exchange (RFC 7296 2.9) */
+	bool mine_i = c->exchange_initiator;
+	c->n_local_ts = ranges_to_selectors(mine_i ? c->ts_i : c->ts_r, mine_i ? c->n_ts_i : c->n_ts_r, c->local_ts,
+					    IKE_MAX_TS);
+	c->n_remote_ts = ranges_to_selectors(mine_i ? c->ts_r : c->ts_i, mine_i ? c->n_ts_r : c->n_ts_i, c->remote_ts,
+					     IKE_MAX_TS);
+	bool ok = ike_child_keymat(sa, c->esp_alg, dh, dh_len, ni, ni_len, nr, nr_len, i_to_r, r_to_i);
+	/* the initiator of the exchange that made the child sends with the first half of KEYMAT */
+	if (ok)
+		ok = c->exchange_initiator ? install(sa, c, r_to_i, i_to_r, activate, replaces)
+					   : install(sa, c, i_to_r, r_to_i, activate, replaces);
 	OPENSSL_cleanse(i_to_r, sizeof(i_to_r));
 	OPENSSL_cleanse(r_to_i, sizeof(r_to_i));
 	return ok;
 }
 
-struct child_request {
-	struct ike_sa_proposal props[IKE_MAX_PROPOSALS];
-	struct proposal p[IKE_MAX_PROPOSALS];
-	int n_props;
-	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
-	int n_tsi, n_tsr;
-	bool transport;
-};
-
-static bool parse_request(const struct ike_message *msg, struct child_request *r)
+bool child_parse_request(const struct ike_message *msg, struct child_request *r)
 {
 	const struct ike_payload *sap = ike_find(msg, PL_SA), *ti = ike_find(msg, PL_TSI), *tr = ike_find(msg, PL_TSR);
 	if (!sap || !ti || !tr)
@@ -177,10 +191,8 @@ static bool parse_request(const struct ike_message *msg, struct child_request *r
 	return r->n_props > 0 && r->n_tsi >= 0 && r->n_tsr >= 0;
 }
 
-/* Tries one configured child against the request; 0 on a match, else the reason. */
-static uint16_t match_child(const struct cfg_child *cfg, const struct child_request *r, bool ignore_dh,
-			    struct child_sa *c, struct ike_ts *tsi, int *n_tsi, struct ike_ts *tsr, int *n_tsr,
-			    int *which)
+uint16_t child_match(const struct cfg_child *cfg, const struct child_request *r, bool ignore_dh, struct child_sa *c,
+		     int *which)
 {
 	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
 	struct ike_ts our_l[IKE_MAX_TS], our_r[IKE_MAX_TS];
@@ -192,28 +204,50 @@ static uint16_t match_child(const struct cfg_child *cfg, const struct child_requ
 		return N_NO_PROPOSAL_CHOSEN;
 	child_ts_from_config(&cfg->remote_ts, our_r, &nr);
 	child_ts_from_config(&cfg->local_ts, our_l, &nl);
-	*n_tsi = narrow(r->tsi, r->n_tsi, our_r, nr, tsi);
-	*n_tsr = narrow(r->tsr, r->n_tsr, our_l, nl, tsr);
-	if (*n_tsi == 0 || *n_tsr == 0)
+	c->n_ts_i = narrow(r->tsi, r->n_tsi, our_r, nr, c->ts_i);
+	c->n_ts_r = narrow(r->tsr, r->n_tsr, our_l, nl, c->ts_r);
+	if (c->n_ts_i == 0 || c->n_ts_r == 0)
 		return N_TS_UNACCEPTABLE;
 	c->cfg = cfg;
 	c->esn = chosen.n[TRANS_ESN] && chosen.t[TRANS_ESN][0].id == 1;
 	c->tunnel = !r->transport;
 	c->spi_out = spi_of(&r->props[*which]);
+	c->dh_group = chosen.n[TRANS_DH] ? chosen.t[TRANS_DH][0].id : 0;
 	return 0;
 }
 
-static void add_child_response(struct ike_builder *b, const struct child_sa *c, const struct child_request *r,
-			       int which, const struct ike_ts *tsi, int n_tsi, const struct ike_ts *tsr, int n_tsr)
+void child_add_response(struct ike_builder *b, const struct child_sa *c, const struct child_request *r, int which,
+			bool ignore_dh)
 {
 	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
-	proposal_select(ours, child_proposals(c->cfg, ours, CFG_MAX_PROPOSALS), &r->p[which], 1, true, &chosen);
+	proposal_select(ours, child_proposals(c->cfg, ours, CFG_MAX_PROPOSALS), &r->p[which], 1, ignore_dh, &chosen);
 	struct ike_sa_proposal sp = { .num = r->props[which].num, .protocol = PROTO_ESP, .spi_size = 4, .p = chosen };
 	for (int k = 0; k < 4; k++)
 		sp.spi[k] = (uint8_t)(c->spi_in >> (24 - 8 * k));
 	if (!c->tunnel)
 		notify_add(b, 0, NULL, 0, N_USE_TRANSPORT_MODE, NULL, 0);
 	sa_payload_add(b, &sp, 1);
+	ts_payload_add(b, PL_TSI, c->ts_i, c->n_ts_i);
+	ts_payload_add(b, PL_TSR, c->ts_r, c->n_ts_r);
+}
+
+void child_add_request(struct ike_sa *sa, struct ike_builder *b, const struct cfg_child *c, uint32_t spi_in,
+		       bool with_dh, const struct ike_ts *tsi, int n_tsi, const struct ike_ts *tsr, int n_tsr)
+{
+	struct proposal props[CFG_MAX_PROPOSALS];
+	struct ike_sa_proposal sp[CFG_MAX_PROPOSALS];
+	int n = child_proposals(c, props, CFG_MAX_PROPOSALS);
+	(void)sa;
+	for (int i = 0; i < n; i++) {
+		sp[i] = (struct ike_sa_proposal){ .num = (uint8_t)(i + 1), .protocol = PROTO_ESP, .spi_size = 4, .p = props[i] };
+		if (!with_dh)
+			sp[i].p.n[TRANS_DH] = 0; /* no key exchange inside IKE_AUTH */
+		for (int k = 0; k < 4; k++)
+			sp[i].spi[k] = (uint8_t)(spi_in >> (24 - 8 * k));
+	}
+	if (c->mode == IPSEC_MODE_TRANSPORT)
+		notify_add(b, 0, NULL, 0, N_USE_TRANSPORT_MODE, NULL, 0);
+	sa_payload_add(b, sp, n);
 	ts_payload_add(b, PL_TSI, tsi, n_tsi);
 	ts_payload_add(b, PL_TSR, tsr, n_tsr);
 }
@@ -221,16 +255,15 @@ static void add_child_response(struct ike_builder *b, const struct child_sa *c, 
 uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b, bool ignore_dh)
 {
 	struct child_request r;
-	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
-	int n_tsi = 0, n_tsr = 0, which = -1;
+	int which = -1;
 	uint16_t err = N_NO_PROPOSAL_CHOSEN;
 	struct child_sa *c = calloc(1, sizeof(*c));
-	if (c == NULL || !parse_request(msg, &r)) {
+	if (c == NULL || !child_parse_request(msg, &r)) {
 		free(c);
 		return N_INVALID_SYNTAX;
 	}
 	for (int i = 0; i < sa->conn->n_children && err; i++) {
-		uint16_t e = match_child(&sa->conn->children[i], &r, ignore_dh, c, tsi, &n_tsi, tsr, &n_tsr, &which);
+		uint16_t e = child_match(&sa->conn->children[i], &r, ignore_dh, c, &which);
 		if (e == N_TS_UNACCEPTABLE || err != N_TS_UNACCEPTABLE)
 			err = e;
 	}
@@ -241,47 +274,66 @@ uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct 
 		return err;
 	}
 	c->spi_in = child_alloc_spi(sa->d);
-	c->n_local_ts = ranges_to_selectors(tsr, n_tsr, c->local_ts, IKE_MAX_TS);
-	c->n_remote_ts = ranges_to_selectors(tsi, n_tsi, c->remote_ts, IKE_MAX_TS);
-	if (!key_and_install(sa, c)) {
+	c->exchange_initiator = false;
+	if (!child_install(sa, c, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, true, NULL)) {
 		free(c);
 		return N_NO_PROPOSAL_CHOSEN;
 	}
-	add_child_response(b, c, &r, which, tsi, n_tsi, tsr, n_tsr);
+	child_add_response(b, c, &r, which, ignore_dh);
 	return 0;
 }
 
-bool child_complete(struct ike_sa *sa, const struct ike_message *msg)
+bool child_accept_response(struct ike_sa *sa, const struct cfg_child *cfg, const struct ike_message *msg,
+			   bool ignore_dh, struct child_sa *c)
 {
 	struct child_request r;
 	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
-	const struct cfg_child *cfg = sa->child_cfg;
 	struct ike_notify n;
 	for (int i = 0; i < msg->n; i++)
 		if (msg->pl[i].type == PL_NOTIFY && notify_parse(&msg->pl[i], &n) && n.type <= N_ERROR_MAX) {
 			LOG_WARN("%s/%s: the peer refused the child SA (notify %u)", sa->conn->name, cfg->name, n.type);
 			return false;
 		}
-	struct child_sa *c = calloc(1, sizeof(*c));
-	if (c == NULL || !parse_request(msg, &r) || r.n_props != 1 ||
-	    proposal_select(ours, child_proposals(cfg, ours, CFG_MAX_PROPOSALS), r.p, 1, true, &chosen) != 0 ||
+	if (!child_parse_request(msg, &r) || r.n_props != 1 ||
+	    proposal_select(ours, child_proposals(cfg, ours, CFG_MAX_PROPOSALS), r.p, 1, ignore_dh, &chosen) != 0 ||
 	    (c->esp_alg = esp_alg_of(&chosen)) < 0 || r.transport != (cfg->mode == IPSEC_MODE_TRANSPORT)) {
 		LOG_WARN("%s/%s: unacceptable child SA in the response", sa->conn->name, cfg->name);
-		free(c);
 		return false;
 	}
 	c->cfg = cfg;
-	c->spi_in = sa->child_spi_in;
 	c->spi_out = spi_of(&r.props[0]);
 	c->esn = chosen.n[TRANS_ESN] && chosen.t[TRANS_ESN][0].id == 1;
 	c->tunnel = !r.transport;
-	c->n_local_ts = ranges_to_selectors(r.tsi, r.n_tsi, c->local_ts, IKE_MAX_TS);
-	c->n_remote_ts = ranges_to_selectors(r.tsr, r.n_tsr, c->remote_ts, IKE_MAX_TS);
-	if (!key_and_install(sa, c)) {
+	c->dh_group = chosen.n[TRANS_DH] ? chosen.t[TRANS_DH][0].id : 0;
+	c->exchange_initiator = true;
+	memcpy(c->ts_i, r.tsi, sizeof(r.tsi[0]) * (size_t)r.n_tsi);
+	memcpy(c->ts_r, r.tsr, sizeof(r.tsr[0]) * (size_t)r.n_tsr);
+	c->n_ts_i = r.n_tsi;
+	c->n_ts_r = r.n_tsr;
+	return true;
+}
+
+bool child_complete(struct ike_sa *sa, const struct ike_message *msg)
+{
+	struct child_sa *c = calloc(1, sizeof(*c));
+	if (c == NULL || !child_accept_response(sa, sa->child_cfg, msg, true, c)) {
+		free(c);
+		return false;
+	}
+	c->spi_in = sa->child_spi_in;
+	if (!child_install(sa, c, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, true, NULL)) {
 		free(c);
 		return false;
 	}
 	return true;
+}
+
+struct child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi, bool outbound)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if ((outbound ? c->spi_out : c->spi_in) == spi)
+			return c;
+	return NULL;
 }
 
 void child_destroy(struct ike_sa *sa, struct child_sa *c)

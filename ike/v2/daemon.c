@@ -72,6 +72,10 @@ static void handle_response(struct ike_sa *sa, const struct ike_message *msg, co
 	case INFORMATIONAL:
 		ike_info_process_response(sa, msg);
 		break;
+	case CREATE_CHILD_SA:
+		if (sa->state == IKE_SA_ESTABLISHED)
+			ccsa_process_response(sa, msg);
+		break;
 	default:
 		break;
 	}
@@ -109,19 +113,10 @@ static void handle_request(struct ike_sa *sa, const struct ike_message *msg)
 		if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING)
 			ike_info_respond(sa, msg);
 		break;
-	case CREATE_CHILD_SA: {
-		/* not supported yet: refuse cleanly rather than leave the peer waiting */
-		struct ike_builder b;
-		struct ike_header h;
-		ike_header_for(sa, &h, CREATE_CHILD_SA, true, msg->hdr.msg_id);
-		ike_build_start(&b, &h);
-		ike_sk_begin(&b);
-		notify_add(&b, 0, NULL, 0, N_NO_ADDITIONAL_SAS, NULL, 0);
-		size_t len = ike_sk_finish(sa, &b);
-		if (len)
-			ike_send_response(sa, b.buf, len, msg->hdr.msg_id);
+	case CREATE_CHILD_SA:
+		if (sa->state == IKE_SA_ESTABLISHED)
+			ccsa_respond(sa, msg);
 		break;
-	}
 	default:
 		break;
 	}
@@ -265,9 +260,32 @@ static void give_up_keying(struct ike_sa *sa)
 static void check_liveness(struct ike_sa *sa, uint64_t now)
 {
 	uint64_t delay = sa->conn->dpd_delay * 1000;
-	if (sa->state != IKE_SA_ESTABLISHED || delay == 0 || sa->req.msg || now - sa->last_rx_ms < delay)
+	if (sa->rekeyed || delay == 0 || sa->req.msg || now - sa->last_rx_ms < delay)
 		return;
 	ike_send_liveness(sa);
+}
+
+#define HANDOVER_TIMEOUT_MS 10000
+
+/* Rekeys that are due; one exchange at a time per IKE SA. */
+static void check_rekeys(struct ike_sa *sa, uint64_t now)
+{
+	if (sa->rekeyed || sa->req.msg)
+		return;
+	if (sa->rekey_ms && now >= sa->rekey_ms) {
+		sa->rekey_ms = 0;
+		if (ccsa_rekey_ike(sa))
+			return;
+	}
+	for (struct child_sa *c = sa->children; c; c = c->next) {
+		/* a responder whose peer never deleted the old SA moves on by itself */
+		if (c->replaces && now - c->installed_ms > HANDOVER_TIMEOUT_MS) {
+			sa->d->env.activate_child(sa->d->env.ctx, c->handle, c->replaces->handle);
+			c->replaces = NULL;
+		}
+		if (c->state == CHILD_INSTALLED && c->rekey_ms && now >= c->rekey_ms && ccsa_rekey_child(sa, c))
+			return;
+	}
 }
 
 static void expire_children(struct ike_sa *sa, uint64_t now)
@@ -296,6 +314,7 @@ void ike_tick(struct ike_daemon *d)
 		if (sa->state == IKE_SA_ESTABLISHED) {
 			check_liveness(sa, now);
 			expire_children(sa, now);
+			check_rekeys(sa, now);
 		}
 	}
 	ike_sa_reap(d);
@@ -367,7 +386,7 @@ static const struct cfg_connection *lookup(const struct ike_daemon *d, const cha
 static struct ike_sa *established_sa(struct ike_daemon *d, const struct cfg_connection *c)
 {
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
-		if (sa->conn == c && sa->state == IKE_SA_ESTABLISHED)
+		if (sa->conn == c && sa->state == IKE_SA_ESTABLISHED && !sa->rekeyed)
 			return sa;
 	return NULL;
 }
@@ -420,9 +439,43 @@ int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 {
-	(void)d;
-	sb_printf(err, "rekeying '%s' needs CREATE_CHILD_SA, which this build does not have yet\n", name);
+	const struct cfg_child *child;
+	const struct cfg_connection *c = lookup(d, name, &child);
+	struct ike_sa *sa = c ? established_sa(d, c) : NULL;
+	if (sa == NULL) {
+		sb_printf(err, "'%s' is not established\n", name);
+		return -1;
+	}
+	if (sa->req.msg) {
+		sb_printf(err, "'%s' has an exchange in progress; try again\n", name);
+		return -1;
+	}
+	if (child == NULL)
+		return ccsa_rekey_ike(sa) ? 0 : (sb_printf(err, "cannot rekey '%s'\n", name), -1);
+	for (struct child_sa *ch = sa->children; ch; ch = ch->next)
+		if (ch->cfg == child && ch->state == CHILD_INSTALLED)
+			return ccsa_rekey_child(sa, ch) ? 0 : (sb_printf(err, "cannot rekey '%s'\n", name), -1);
+	sb_printf(err, "child '%s' is not installed\n", name);
 	return -1;
+}
+
+void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		struct child_sa *c = sa->state == IKE_SA_ESTABLISHED ? child_by_spi(sa, spi, !inbound) : NULL;
+		if (c == NULL || c->state != CHILD_INSTALLED)
+			continue;
+		if (!hard) {
+			c->rekey_ms = ike_now(d); /* rekey on the next tick */
+			return;
+		}
+		LOG_INFO("%s/%s: child SA reached its hard lifetime; deleting", sa->conn->name, c->cfg->name);
+		uint32_t s = c->spi_in;
+		if (sa->req.msg == NULL)
+			ike_send_delete(sa, PROTO_ESP, &s, 1);
+		child_destroy(sa, c);
+		return;
+	}
 }
 
 void ike_start(struct ike_daemon *d)

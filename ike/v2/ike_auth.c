@@ -129,24 +129,12 @@ static void float_if_nat(struct ike_sa *sa)
 static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
 {
 	const struct cfg_child *c = sa->child_cfg;
-	struct proposal props[CFG_MAX_PROPOSALS];
-	struct ike_sa_proposal sp[CFG_MAX_PROPOSALS];
 	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
-	int n = child_proposals(c, props, CFG_MAX_PROPOSALS), ni, nr;
+	int ni, nr;
 	sa->child_spi_in = child_alloc_spi(sa->d);
-	for (int i = 0; i < n; i++) {
-		sp[i] = (struct ike_sa_proposal){ .num = (uint8_t)(i + 1), .protocol = PROTO_ESP, .spi_size = 4, .p = props[i] };
-		sp[i].p.n[TRANS_DH] = 0; /* no key exchange inside IKE_AUTH */
-		for (int k = 0; k < 4; k++)
-			sp[i].spi[k] = (uint8_t)(sa->child_spi_in >> (24 - 8 * k));
-	}
-	if (c->mode == IPSEC_MODE_TRANSPORT)
-		notify_add(b, 0, NULL, 0, N_USE_TRANSPORT_MODE, NULL, 0);
-	sa_payload_add(b, sp, n);
 	child_ts_from_config(&c->local_ts, tsi, &ni);
 	child_ts_from_config(&c->remote_ts, tsr, &nr);
-	ts_payload_add(b, PL_TSI, tsi, ni);
-	ts_payload_add(b, PL_TSR, tsr, nr);
+	child_add_request(sa, b, c, sa->child_spi_in, false, tsi, ni, tsr, nr);
 }
 
 void ike_auth_start(struct ike_sa *sa)

@@ -49,6 +49,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		sa->d->half_open--;
 	if (to == IKE_SA_ESTABLISHED) {
 		sa->established_ms = ike_now(sa->d);
+		sa->rekey_ms = sa->conn->rekey_time ? sa->established_ms + sa->conn->rekey_time * 1000 : 0;
 		sa->d->stats.established++;
 	}
 	return true;
@@ -111,6 +112,7 @@ static void wipe_keys(struct ike_sa *sa)
 
 void ike_sa_destroy(struct ike_sa *sa)
 {
+	ccsa_abort(sa);
 	while (sa->children)
 		child_destroy(sa, sa->children);
 	if (sa->state != IKE_SA_DEAD)

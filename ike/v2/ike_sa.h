@@ -21,7 +21,12 @@ enum ike_sa_state {
 	IKE_SA_DEAD,        /* to be freed */
 };
 
-enum child_sa_state { CHILD_INSTALLED, CHILD_REKEYED, CHILD_DELETING };
+enum child_sa_state {
+	CHILD_INSTALLED,
+	CHILD_REKEYING, /* we asked to rekey it */
+	CHILD_REKEYED,  /* replaced by a newer child; waiting for its Delete */
+	CHILD_DELETING, /* our Delete is out */
+};
 
 struct child_sa {
 	struct child_sa *next;
@@ -34,6 +39,37 @@ struct child_sa {
 	uint64_t installed_ms, rekey_ms, expire_ms;
 	struct traffic_selector local_ts[IKE_MAX_TS], remote_ts[IKE_MAX_TS];
 	int n_local_ts, n_remote_ts;
+	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS]; /* as negotiated, to propose again on a rekey */
+	int n_ts_i, n_ts_r;
+	struct child_sa *replaces; /* responder of a rekey: the child this one takes over from */
+	bool exchange_initiator;   /* we started the exchange that created it */
+	uint16_t dh_group;         /* PFS group of its proposal, 0 for none */
+};
+
+/* A child SA request (IKE_AUTH or CREATE_CHILD_SA) as parsed. */
+struct child_request {
+	struct ike_sa_proposal props[IKE_MAX_PROPOSALS];
+	struct proposal p[IKE_MAX_PROPOSALS];
+	int n_props;
+	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	int n_tsi, n_tsr;
+	bool transport;
+};
+
+/* An exchange of ours in CREATE_CHILD_SA, until its response arrives. */
+enum rekey_kind { REKEY_NONE, REKEY_CHILD, REKEY_IKE, CREATE_CHILD };
+struct pending_create {
+	enum rekey_kind kind;
+	struct child_sa *old;        /* REKEY_CHILD */
+	const struct cfg_child *cfg; /* the child being created or rekeyed */
+	uint32_t spi_in;
+	uint64_t new_spi;            /* REKEY_IKE: our half of the new IKE SA's SPIs */
+	uint8_t nonce[IKE_NONCE_MAX];
+	size_t nonce_len;
+	struct ke_state *ke;
+	uint16_t group;
+	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
+	int n_ts_i, n_ts_r;
 };
 
 /* A request we sent and may have to send again. */
@@ -88,6 +124,8 @@ struct ike_sa {
 	const struct cfg_child *child_cfg; /* initiator: child to set up in IKE_AUTH */
 	unsigned keying_try;               /* initiator: which attempt this is (keyingtries) */
 	uint32_t child_spi_in;
+	struct pending_create create;
+	bool rekeyed; /* replaced by a newer IKE SA; waiting to be deleted */
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms;
 };
@@ -119,8 +157,9 @@ void ike_sa_destroy(struct ike_sa *sa);
 void ike_sa_reap(struct ike_daemon *d);
 uint64_t ike_random_spi(void);
 
-/* Keys (RFC 7296 2.14, 2.17). */
-bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len);
+/* Keys (RFC 7296 2.14, 2.17); on an IKE rekey old_sk_d is the old SA's SK_d (RFC 7296 2.18). */
+bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len, const uint8_t *old_sk_d,
+		     uint16_t old_prf);
 bool ike_child_keymat(const struct ike_sa *sa, int esp_alg, const uint8_t *dh, size_t dh_len, const uint8_t *ni,
 		      size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *i_to_r, uint8_t *r_to_i);
 
@@ -153,12 +192,34 @@ void ike_send_liveness(struct ike_sa *sa);
 /* Child SAs. */
 int child_proposals(const struct cfg_child *c, struct proposal *out, int max);
 void child_ts_from_config(const struct cfg_ts_list *l, struct ike_ts *out, int *n);
-/* Responder: picks a child config, narrows selectors, installs; returns the notify error or 0. */
+bool child_parse_request(const struct ike_message *msg, struct child_request *r);
+/* Tries one configured child against a request; 0 on a match (c filled in), else the notify to send. */
+uint16_t child_match(const struct cfg_child *cfg, const struct child_request *r, bool ignore_dh, struct child_sa *c,
+		     int *which);
+void child_add_response(struct ike_builder *b, const struct child_sa *c, const struct child_request *r, int which,
+			bool ignore_dh);
+/* Derives KEYMAT (RFC 7296 2.17) and installs; activate / replaces as in ike_env.install_child. */
+bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, size_t dh_len, const uint8_t *ni,
+		   size_t ni_len, const uint8_t *nr, size_t nr_len, bool activate, struct child_sa *replaces);
+/* Accepts the responder's answer to a child request of ours, fills c; false on refusal. */
+bool child_accept_response(struct ike_sa *sa, const struct cfg_child *cfg, const struct ike_message *msg,
+			   bool ignore_dh, struct child_sa *c);
+/* Responder in IKE_AUTH: picks a child config, narrows selectors, installs; the notify error or 0. */
 uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b, bool ignore_dh);
-/* Initiator: installs the child the responder accepted; returns false on refusal. */
+/* Initiator in IKE_AUTH: installs the child the responder accepted; false on refusal. */
 bool child_complete(struct ike_sa *sa, const struct ike_message *msg);
 void child_destroy(struct ike_sa *sa, struct child_sa *c);
+struct child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi, bool outbound);
 uint32_t child_alloc_spi(struct ike_daemon *d);
+void child_add_request(struct ike_sa *sa, struct ike_builder *b, const struct cfg_child *c, uint32_t spi_in,
+		       bool with_dh, const struct ike_ts *tsi, int n_tsi, const struct ike_ts *tsr, int n_tsr);
+
+/* CREATE_CHILD_SA (RFC 7296 1.3): new and rekeyed child SAs, IKE SA rekey. */
+bool ccsa_rekey_child(struct ike_sa *sa, struct child_sa *old);
+bool ccsa_rekey_ike(struct ike_sa *sa);
+void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg);
+void ccsa_process_response(struct ike_sa *sa, const struct ike_message *msg);
+void ccsa_abort(struct ike_sa *sa);
 
 /* NAT detection (RFC 7296 2.23). */
 void nat_add_notifies(struct ike_builder *b, const struct ike_sa *sa, bool fake_source);

@@ -162,7 +162,7 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	}
 	sa->spi_r = msg->hdr.spi_r;
 	if (!take_response_payloads(sa, msg, &kep, &ke_len) || !ke_derive(sa->ke, kep, ke_len, secret, &secret_len) ||
-	    !ike_derive_keys(sa, secret, secret_len)) {
+	    !ike_derive_keys(sa, secret, secret_len, NULL, 0)) {
 		LOG_WARN("%s: unacceptable IKE_SA_INIT response (proposal, key exchange or nonce)", sa->conn->name);
 		sa->d->stats.no_proposal++;
 		OPENSSL_cleanse(secret, sizeof(secret));
@@ -339,7 +339,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	sa->nr_len = NONCE_LEN;
 	sa->ke = ke_create(group, pub, &pub_len);
 	bool ok = sa->ke && RAND_bytes(sa->nr, NONCE_LEN) == 1 && adopt_proposal(sa, &chosen) &&
-		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len);
+		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {
 		/* a key exchange value that is not a group element (RFC 6989) lands here */

@@ -14,12 +14,14 @@ static size_t build_info(struct ike_sa *sa, struct ike_builder *b, bool response
 	return 0;
 }
 
-static struct child_sa *child_by_outbound(struct ike_sa *sa, uint32_t spi)
+/* The child that rekeyed old, if any, takes over its traffic before old goes. */
+static void hand_over(struct ike_sa *sa, struct child_sa *old)
 {
 	for (struct child_sa *c = sa->children; c; c = c->next)
-		if (c->spi_out == spi)
-			return c;
-	return NULL;
+		if (c->replaces == old) {
+			sa->d->env.activate_child(sa->d->env.ctx, c->handle, old->handle);
+			c->replaces = NULL;
+		}
 }
 
 void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
@@ -39,10 +41,13 @@ void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 		}
 		for (uint16_t k = 0; k < del.n && n_gone < IKE_MAX_PAYLOADS; k++) {
 			const uint8_t *s = del.spis + 4 * k;
-			struct child_sa *c = child_by_outbound(sa, (uint32_t)s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]);
+			struct child_sa *c = child_by_spi(sa, (uint32_t)s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3], true);
 			if (c == NULL)
 				continue;
-			gone[n_gone++] = c->spi_in; /* RFC 7296 1.4.1: answer with our half of each pair */
+			/* RFC 7296 1.4.1: answer with our half of each pair, unless we already asked */
+			if (c->state != CHILD_DELETING)
+				gone[n_gone++] = c->spi_in;
+			hand_over(sa, c);
 			child_destroy(sa, c);
 		}
 	}
@@ -60,6 +65,13 @@ void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg)
 {
 	(void)msg;
+	/* our Delete for rekeyed or terminated children is answered: their inbound SAs can go */
+	for (struct child_sa *c = sa->children; c;) {
+		struct child_sa *next = c->next;
+		if (c->state == CHILD_DELETING)
+			child_destroy(sa, c);
+		c = next;
+	}
 	if (sa->state == IKE_SA_DELETING) {
 		LOG_INFO("%s: IKE_SA #%u deleted", sa->conn->name, sa->serial);
 		ike_sa_set_state(sa, IKE_SA_DEAD);

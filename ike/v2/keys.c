@@ -14,16 +14,27 @@ static void put_spi(uint8_t *p, uint64_t spi)
 		p[i] = (uint8_t)spi;
 }
 
-bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len)
+bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len, const uint8_t *old_sk_d,
+		     uint16_t old_prf)
 {
 	size_t plen = prf_output_len(sa->prf), ilen = sa->cipher.integ_key_len, elen = sa->cipher.enc_key_len;
 	uint8_t nonces[2 * IKE_NONCE_MAX + 16], skeyseed[IKE_MAX_PRF_LEN], keymat[3 * IKE_MAX_PRF_LEN + 2 * 64 + 2 * 36];
+	uint8_t rekey_in[IKE_MAX_KE_LEN + 2 * IKE_NONCE_MAX];
 	size_t n = 0;
 	memcpy(nonces, sa->ni, sa->ni_len);
 	memcpy(nonces + sa->ni_len, sa->nr, sa->nr_len);
 	n = sa->ni_len + sa->nr_len;
-	/* SKEYSEED = prf(Ni | Nr, g^ir) */
-	bool ok = plen && prf_compute(sa->prf, nonces, n, shared, shared_len, skeyseed);
+	bool ok;
+	if (old_sk_d == NULL) {
+		/* SKEYSEED = prf(Ni | Nr, g^ir) */
+		ok = plen && prf_compute(sa->prf, nonces, n, shared, shared_len, skeyseed);
+	} else {
+		/* rekey: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old SA's PRF */
+		memcpy(rekey_in, shared, shared_len);
+		memcpy(rekey_in + shared_len, nonces, n);
+		ok = plen && prf_compute(old_prf, old_sk_d, prf_output_len(old_prf), rekey_in, shared_len + n, skeyseed);
+		OPENSSL_cleanse(rekey_in, sizeof(rekey_in));
+	}
 	put_spi(nonces + n, sa->spi_i);
 	put_spi(nonces + n + 8, sa->spi_r);
 	size_t total = 3 * plen + 2 * ilen + 2 * elen;

@@ -15,6 +15,14 @@
 #include "ike/v2/ike_sa.h"
 #include "unit.h"
 
+/* One child SA as the dataplane of a node would hold it. */
+struct installed {
+	bool live, active;
+	uint32_t spi_in, spi_out;
+	uint8_t key_in[128], key_out[128];
+	size_t key_len;
+};
+
 struct node {
 	struct dpike_config cfg;
 	struct ike_daemon *d;
@@ -23,6 +31,8 @@ struct node {
 	uint32_t spi_in, spi_out;
 	uint8_t key_in[128], key_out[128];
 	size_t key_len;
+	struct installed sa[16];
+	int n_sa;
 };
 
 struct queued {
@@ -58,22 +68,37 @@ static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ik
 	memcpy(q->msg, msg, len);
 }
 
-static void *install_cb(void *ctx, const struct ike_child_keys *k)
+static void activate_cb(void *ctx, void *handle, void *replaces)
+{
+	(void)ctx;
+	((struct installed *)handle)->active = true;
+	if (replaces)
+		((struct installed *)replaces)->active = false;
+}
+
+static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate, void *replaces)
 {
 	struct node *n = ctx;
+	struct installed *i = &n->sa[n->n_sa++ % 16];
 	n->children++;
-	n->spi_in = k->spi_in;
-	n->spi_out = k->spi_out;
-	n->key_len = (size_t)esp_algo_key_len(&esp_algos[k->esp_alg]);
+	n->spi_in = i->spi_in = k->spi_in;
+	n->spi_out = i->spi_out = k->spi_out;
+	n->key_len = i->key_len = (size_t)esp_algo_key_len(&esp_algos[k->esp_alg]);
 	memcpy(n->key_in, k->key_in, n->key_len);
 	memcpy(n->key_out, k->key_out, n->key_len);
-	return malloc(1);
+	memcpy(i->key_in, k->key_in, n->key_len);
+	memcpy(i->key_out, k->key_out, n->key_len);
+	i->live = true;
+	i->active = false;
+	if (activate)
+		activate_cb(ctx, i, replaces);
+	return i;
 }
 
 static void remove_cb(void *ctx, void *h)
 {
 	((struct node *)ctx)->children--;
-	free(h);
+	((struct installed *)h)->live = false;
 }
 
 static uint64_t now_cb(void *ctx)
@@ -96,7 +121,7 @@ static void pump(void)
 	"\"];\n  proposals = [" props "]; local = { auth = \"psk\"; id = \"" local "\"; };\n"                  \
 	"  remote = { auth = \"psk\"; id = \"" remote "\"; };\n"                                              \
 	"  children = ( { name = \"net\"; local_ts = [\"" lts "\"]; remote_ts = [\"" rts "\"];"                    \
-	" esp_proposals = [\"aes256gcm16\", \"aes128-sha256\"]; } ); } );\n"                                 \
+	" esp_proposals = [\"aes256gcm16-x25519\", \"aes128-sha256-x25519\"]; } ); } );\n"                                 \
 	"secrets = ( { type = \"ike\"; secret = \"" psk "\"; } );\n"
 
 static void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits)
@@ -110,8 +135,8 @@ static void start_node(struct node *n, const char *text, uint32_t addr, const ch
 	if (rc != 0)
 		fprintf(stderr, "%s\n", err);
 	CU_ASSERT_FATAL(rc == 0);
-	struct ike_env env = { .send = send_cb, .install_child = install_cb, .remove_child = remove_cb,
-			       .now_ms = now_cb, .ctx = n };
+	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
+			       .remove_child = remove_cb, .now_ms = now_cb, .ctx = n };
 	n->d = ike_daemon_create(&n->cfg, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
 }
@@ -290,6 +315,78 @@ static void test_bad_input(void)
 	unpair();
 }
 
+/* The one live, active child of a node, checked against its peer's: SPIs and keys crosswise. */
+static const struct installed *live_child(const struct node *n)
+{
+	const struct installed *found = NULL;
+	int live = 0;
+	for (int i = 0; i < n->n_sa && i < 16; i++)
+		if (n->sa[i].live) {
+			live++;
+			found = &n->sa[i];
+		}
+	return live == 1 && found->active ? found : NULL;
+}
+
+static void assert_one_matching_child(uint32_t old_spi_a)
+{
+	const struct installed *a = live_child(&A), *b = live_child(&B);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(a->spi_out == b->spi_in && b->spi_out == a->spi_in);
+	CU_ASSERT(memcmp(a->key_out, b->key_in, a->key_len) == 0 && memcmp(b->key_out, a->key_in, a->key_len) == 0);
+	CU_ASSERT_NOT_EQUAL(a->spi_in, old_spi_a);
+}
+
+static void rekey(struct node *who, const char *name)
+{
+	struct strbuf err;
+	sb_init(&err);
+	int rc = ike_rekey(who->d, name, &err);
+	if (rc)
+		fprintf(stderr, "rekey: %s", err.buf);
+	CU_ASSERT_EQUAL(rc, 0);
+	sb_free(&err);
+	pump();
+}
+
+static void test_child_rekey(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	uint32_t first = A.spi_in;
+	rekey(&A, "c/net"); /* initiator rekeys, with a key exchange (the proposals name x25519) */
+	assert_one_matching_child(first);
+	CU_ASSERT_EQUAL(A.d->sas->children->dh_group, 31);
+	uint32_t second = live_child(&A)->spi_in;
+	rekey(&B, "c/net"); /* responder rekeys */
+	assert_one_matching_child(second);
+	unpair();
+}
+
+static void test_ike_rekey(void)
+{
+	pair("\"aes256-sha256-modp2048\"", "\"aes256-sha256-modp2048\"", "same secret", "");
+	initiate();
+	assert_established();
+	uint64_t old_spi = only_sa(&A)->spi_i;
+	rekey(&A, "c");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&A));
+	CU_ASSERT(only_sa(&A)->next == NULL && only_sa(&B)->next == NULL); /* old SAs deleted and reaped */
+	CU_ASSERT(only_sa(&A)->spi_i != old_spi && only_sa(&A)->spi_i == only_sa(&B)->spi_i);
+	CU_ASSERT(A.children == 1 && B.children == 1); /* children moved, not recreated */
+	/* the new IKE SA works: rekey its child, then the IKE SA again from the other side */
+	uint32_t spi = live_child(&A)->spi_in;
+	rekey(&B, "c/net");
+	assert_one_matching_child(spi);
+	rekey(&B, "c");
+	CU_ASSERT(only_sa(&A)->next == NULL && only_sa(&B)->next == NULL);
+	CU_ASSERT_EQUAL(only_sa(&A)->state, IKE_SA_ESTABLISHED);
+	CU_ASSERT_EQUAL(only_sa(&B)->state, IKE_SA_ESTABLISHED);
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
@@ -300,4 +397,6 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "lost response: retransmission and cached reply", test_lost_response);
 	CU_add_test(s, "delete tears down both sides", test_delete);
 	CU_add_test(s, "garbage and forged messages", test_bad_input);
+	CU_add_test(s, "child rekey with PFS from either side, make-before-break", test_child_rekey);
+	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);
 }
