@@ -85,6 +85,10 @@ void sa_records_remove(struct appliance *app, const struct esp_sa *sa);
 int ike_glue_init(struct appliance *app);
 void ike_glue_fini(struct appliance *app);
 void ike_glue_input(struct appliance *app, struct rte_mbuf *m);
+/* Installs trap policies and starts the start_action = start connections. */
+int ike_glue_start(struct appliance *app);
+/* A packet that hit a trap (id from the policy): held, and IKE asked for its SA. */
+void ike_glue_acquire(struct appliance *app, struct rte_mbuf *m, uint32_t id);
 
 /* The control core. */
 void control_loop(struct appliance *app);

@@ -57,6 +57,9 @@ static void handle_punt(struct appliance *app, struct rte_mbuf *m)
 	case DP_PUNT_FRAG_NEEDED:
 		icmp_send_error(app, m, 3, 4, (uint16_t)meta->aux);
 		break;
+	case DP_PUNT_ACQUIRE:
+		ike_glue_acquire(app, m, meta->aux);
+		break;
 	case DP_PUNT_FRAGMENT:
 		fragment_and_inject(app, m, (uint16_t)meta->aux,
 				    (meta->flags & DP_META_F_PRE_ESP) ? DP_INJECT_LOCAL : DP_INJECT_ROUTE);

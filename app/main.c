@@ -157,7 +157,8 @@ int main(int argc, char **argv)
 		RTE_LCORE_FOREACH_WORKER(lcore)
 			rte_eal_remote_launch(dp_worker_main, &app.workers[i++], lcore);
 		LOG_INFO("dpike running: %u worker(s), control on lcore %u", app.n_workers, rte_lcore_id());
-		ike_start(app.ike);
+		if (ike_glue_start(&app) < 0)
+			app_stop = true;
 		control_loop(&app);
 		LOG_INFO("stopping");
 	}

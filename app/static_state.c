@@ -45,7 +45,7 @@ static int add_sa_policies(const struct cfg_static_sa *c, struct esp_sa *sa, uin
 			struct dp_policy p = { .src = src->ts[s], .dst = dst->ts[d],
 					       .action = c->inbound ? DP_POLICY_REQUIRE : DP_POLICY_PROTECT,
 					       .sa = c->inbound ? NULL : sa };
-			p.priority = dp_policy_priority(&p.src, &p.dst, false);
+			p.priority = dp_policy_priority(&p.src, &p.dst, DP_RANK_SA);
 			if (dp_policy_add(&p, owner) < 0)
 				return -1;
 		}
@@ -155,7 +155,7 @@ static int install_shunts(struct appliance *app)
 							       .dst = dir ? s->local_ts.ts[a] : s->remote_ts.ts[b],
 							       .action = s->action == SHUNT_PASS ? DP_POLICY_BYPASS
 												 : DP_POLICY_DISCARD };
-					p.priority = dp_policy_priority(&p.src, &p.dst, true);
+					p.priority = dp_policy_priority(&p.src, &p.dst, DP_RANK_SHUNT);
 					if (dp_policy_add(&p, OWNER_SHUNT(i)) < 0)
 						return -1;
 				}

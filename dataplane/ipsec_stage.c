@@ -79,6 +79,10 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 		dp_drop(w, b, m, DP_DROP_POLICY_DISCARD);
 		return;
 	}
+	if (p->action == DP_POLICY_TRAP) {
+		punt_l3(b, m, DP_PUNT_ACQUIRE, p->trap_id, flags);
+		return;
+	}
 	if (p->action == DP_POLICY_REQUIRE) {
 		/* Cleartext matching an inbound SA's selectors must have come through the SA. */
 		if (flags & (DP_META_F_DECRYPTED | DP_FWD_LOCAL_ORIGIN))

@@ -16,6 +16,7 @@ enum dp_punt_reason {
 	DP_PUNT_TTL,        /* TTL expired in transit: answer ICMP time exceeded */
 	DP_PUNT_FRAG_NEEDED,/* too big with DF set: answer ICMP fragmentation needed, aux: MTU to report */
 	DP_PUNT_FRAGMENT,   /* too big, DF clear: fragment to aux bytes and re-inject */
+	DP_PUNT_ACQUIRE,    /* matched a trap policy: aux is its trap id; IKE should bring the SA up */
 };
 
 /* What the control core asks a worker to do with a packet. */

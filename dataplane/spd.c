@@ -13,8 +13,9 @@ static uint32_t specificity(const struct traffic_selector *ts)
 	return s;
 }
 
-uint32_t dp_policy_priority(const struct traffic_selector *src, const struct traffic_selector *dst, bool shunt)
+uint32_t dp_policy_priority(const struct traffic_selector *src, const struct traffic_selector *dst,
+			    enum dp_policy_rank rank)
 {
 	uint32_t max = 2 * (32 * 4 + 3);
-	return (max - specificity(src) - specificity(dst)) * 2 + (shunt ? 0 : 1);
+	return (max - specificity(src) - specificity(dst)) * 4 + rank;
 }

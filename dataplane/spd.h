@@ -18,12 +18,17 @@ enum dp_policy_action {
 	DP_POLICY_BYPASS,  /* forward in the clear */
 	DP_POLICY_DISCARD, /* drop */
 	DP_POLICY_REQUIRE, /* inbound: this traffic must arrive through an SA; cleartext is dropped */
+	DP_POLICY_TRAP,    /* outbound: no SA yet; hand the packet to the control core to start IKE */
 };
+
+/* Among equally specific policies: shunts first, then installed SAs, then traps. */
+enum dp_policy_rank { DP_RANK_SHUNT, DP_RANK_SA, DP_RANK_TRAP };
 
 struct dp_policy {
 	struct traffic_selector src, dst;
 	uint32_t priority; /* lower wins */
 	uint8_t action;
+	uint32_t trap_id; /* DP_POLICY_TRAP: passed to the control core with the packet */
 	struct esp_sa *sa;
 };
 
@@ -44,7 +49,8 @@ static inline const struct dp_policy *dp_spd_lookup(const struct dp_spd *spd, co
 	return NULL;
 }
 
-/* Priority of a policy: more specific selectors first; at equal specificity shunts before SAs. */
-uint32_t dp_policy_priority(const struct traffic_selector *src, const struct traffic_selector *dst, bool shunt);
+/* Priority of a policy: more specific selectors first; at equal specificity by rank. */
+uint32_t dp_policy_priority(const struct traffic_selector *src, const struct traffic_selector *dst,
+			    enum dp_policy_rank rank);
 
 #endif

@@ -65,6 +65,8 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 void ike_tick(struct ike_daemon *d);
 /* Starts the connections with start_action = start. */
 void ike_start(struct ike_daemon *d);
+/* A packet hit the trap policy of connection conn, child child (indexes in the config). */
+void ike_acquire(struct ike_daemon *d, int conn, int child);
 /* The dataplane says a child SA crossed a lifetime: soft rekeys it, hard deletes it. */
 void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard);
 

@@ -108,6 +108,36 @@ bool ccsa_rekey_child(struct ike_sa *sa, struct child_sa *old)
 	return true;
 }
 
+/* ---- initiator: an additional child SA ---- */
+
+bool ccsa_create_child(struct ike_sa *sa, const struct cfg_child *cfg)
+{
+	if (sa->state != IKE_SA_ESTABLISHED || sa->req.msg || sa->rekeyed)
+		return false;
+	uint16_t group = pfs_group(cfg);
+	if (!begin_exchange(sa, CREATE_CHILD, group))
+		return false;
+	struct pending_create *pc = &sa->create;
+	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	int ni, nr;
+	pc->cfg = cfg;
+	pc->spi_in = child_alloc_spi(sa->d);
+	child_ts_from_config(&cfg->local_ts, tsi, &ni);
+	child_ts_from_config(&cfg->remote_ts, tsr, &nr);
+	struct ike_builder b;
+	struct ike_header h;
+	ike_header_for(sa, &h, CREATE_CHILD_SA, false, sa->next_out_id);
+	ike_build_start(&b, &h);
+	ike_sk_begin(&b);
+	child_add_request(sa, &b, cfg, pc->spi_in, true, tsi, ni, tsr, nr);
+	if (!add_nonce_ke(&b, pc) || finish_and_send_request(sa, &b) == 0) {
+		ccsa_abort(sa);
+		return false;
+	}
+	LOG_INFO("%s/%s: creating a child SA", sa->conn->name, cfg->name);
+	return true;
+}
+
 /* ---- initiator: IKE SA rekey ---- */
 
 bool ccsa_rekey_ike(struct ike_sa *sa)
@@ -157,6 +187,7 @@ static bool shared_secret(const struct ike_message *msg, struct ke_state *ke, ui
 	return kp && ke_payload_parse(kp, &g, &data, &len) && g == group && ke_derive(ke, data, len, secret, secret_len);
 }
 
+/* The answer to a child rekey, or to a new child (old is NULL then). */
 static void child_rekey_response(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct pending_create *pc = &sa->create;
@@ -174,13 +205,15 @@ static void child_rekey_response(struct ike_sa *sa, const struct ike_message *ms
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {
 		free(c);
-		LOG_WARN("%s/%s: rekey refused or failed; keeping the old child SA", sa->conn->name, pc->cfg->name);
+		LOG_WARN("%s/%s: %s refused or failed", sa->conn->name, pc->cfg->name, old ? "rekey" : "child SA");
 		ccsa_abort(sa);
 		if (old)
 			old->rekey_ms = ike_now(sa->d) + 10000; /* try again a little later */
 		return;
 	}
 	ccsa_abort(sa);
+	if (old == NULL)
+		return; /* a new child: nothing to retire */
 	/* traffic already moved to the new SA: say goodbye to the old one */
 	uint32_t spi = old->spi_in;
 	old->state = CHILD_DELETING;
@@ -261,6 +294,7 @@ void ccsa_process_response(struct ike_sa *sa, const struct ike_message *msg)
 {
 	switch (sa->create.kind) {
 	case REKEY_CHILD:
+	case CREATE_CHILD:
 		child_rekey_response(sa, msg);
 		break;
 	case REKEY_IKE:

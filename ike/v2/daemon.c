@@ -459,6 +459,35 @@ int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 	return -1;
 }
 
+static bool connecting(const struct ike_daemon *d, const struct cfg_connection *c)
+{
+	for (const struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->initiator && (sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT))
+			return true;
+	return false;
+}
+
+void ike_acquire(struct ike_daemon *d, int conn, int child)
+{
+	if (conn < 0 || conn >= d->cfg->n_connections || child < 0 || child >= d->cfg->connections[conn].n_children)
+		return;
+	const struct cfg_connection *c = &d->cfg->connections[conn];
+	const struct cfg_child *ch = &c->children[child];
+	struct ike_sa *sa = established_sa(d, c);
+	if (sa == NULL) {
+		if (!connecting(d, c)) {
+			LOG_INFO("%s/%s: traffic hit the trap; initiating", c->name, ch->name);
+			initiate_child(d, c, ch);
+		}
+		return;
+	}
+	for (struct child_sa *x = sa->children; x; x = x->next)
+		if (x->cfg == ch)
+			return; /* up, or coming up */
+	if (sa->create.kind == REKEY_NONE)
+		ccsa_create_child(sa, ch);
+}
+
 void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard)
 {
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {

@@ -216,6 +216,7 @@ void child_add_request(struct ike_sa *sa, struct ike_builder *b, const struct cf
 
 /* CREATE_CHILD_SA (RFC 7296 1.3): new and rekeyed child SAs, IKE SA rekey. */
 bool ccsa_rekey_child(struct ike_sa *sa, struct child_sa *old);
+bool ccsa_create_child(struct ike_sa *sa, const struct cfg_child *cfg);
 bool ccsa_rekey_ike(struct ike_sa *sa);
 void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg);
 void ccsa_process_response(struct ike_sa *sa, const struct ike_message *msg);

@@ -32,7 +32,7 @@ static struct dp_spd *build(const struct dp_policy *p, int n)
 static struct dp_policy pol(const char *src, const char *dst, uint8_t action, bool shunt)
 {
 	struct dp_policy p = { .src = ts(src), .dst = ts(dst), .action = action };
-	p.priority = dp_policy_priority(&p.src, &p.dst, shunt);
+	p.priority = dp_policy_priority(&p.src, &p.dst, shunt ? DP_RANK_SHUNT : DP_RANK_SA);
 	return p;
 }
 
