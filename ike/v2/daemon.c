@@ -55,7 +55,7 @@ static void respond_unencrypted_error(struct ike_daemon *d, const struct ike_end
 static void handle_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len)
 {
 	if (sa->req.msg == NULL || msg->hdr.msg_id != sa->req.msg_id || msg->hdr.exchange != sa->req.exchange) {
-		sa->d->stats.rx_invalid++; /* not the answer to what we asked: ignored */
+		ike_note_invalid(sa->d, &sa->remote, "a response to no request of ours");
 		return;
 	}
 	free(sa->req.msg);
@@ -88,7 +88,7 @@ static void handle_request(struct ike_sa *sa, const struct ike_message *msg)
 			ike_send(sa, sa->last_resp, sa->last_resp_len); /* a retransmitted request */
 			return;
 		}
-		sa->d->stats.rx_invalid++; /* outside the window: RFC 7296 2.3 says drop */
+		ike_note_invalid(sa->d, &sa->remote, "message ID outside the window (RFC 7296 2.3)");
 		return;
 	}
 	sa->next_in_id++;
@@ -154,13 +154,16 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 	struct ike_message msg;
 	memset(&msg, 0, sizeof(msg));
 	d->stats.rx++;
-	if (len > sizeof(buf) || ike_parse_header(raw, len, &msg.hdr) != IKE_PARSE_OK) {
-		d->stats.rx_invalid++;
+	enum ike_parse_error perr = len > sizeof(buf) ? IKE_PARSE_LENGTH : ike_parse_header(raw, len, &msg.hdr);
+	if (perr != IKE_PARSE_OK) {
+		ike_note_invalid(d, remote, perr == IKE_PARSE_VERSION ? "not IKE version 2"
+					    : perr == IKE_PARSE_SHORT  ? "shorter than an IKE header"
+								       : "length field disagrees with the datagram");
 		return;
 	}
 	memcpy(buf, raw, len);
 	if (ike_parse_chain(&msg, msg.hdr.next, buf + IKE_HDR_LEN, len - IKE_HDR_LEN) != IKE_PARSE_OK) {
-		d->stats.rx_invalid++;
+		ike_note_invalid(d, remote, "malformed payload chain");
 		if (!(msg.hdr.flags & IKE_FLAG_RESPONSE) && msg.hdr.exchange == IKE_SA_INIT)
 			respond_unencrypted_error(d, local, remote, &msg.hdr, N_INVALID_SYNTAX);
 		return;
@@ -175,11 +178,11 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 	}
 	struct ike_sa *sa = ike_sa_find(d, msg.hdr.spi_i, msg.hdr.spi_r);
 	if (sa == NULL || sa->initiator == !!(msg.hdr.flags & IKE_FLAG_INITIATOR)) {
-		d->stats.rx_invalid++; /* unknown SPI: RFC 7296 2.21.4 allows silence */
+		ike_note_invalid(d, remote, "unknown IKE SPIs"); /* RFC 7296 2.21.4 allows silence */
 		return;
 	}
 	if (msg.hdr.exchange != IKE_SA_INIT && !ike_sk_open(sa, buf, len, &msg)) {
-		d->stats.rx_invalid++; /* fails integrity or decryption: drop, never answer */
+		ike_note_invalid(d, remote, "Encrypted payload fails its integrity check"); /* never answered */
 		return;
 	}
 	sa->last_rx_ms = ike_now(d);

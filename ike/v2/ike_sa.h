@@ -146,6 +146,8 @@ struct ike_daemon {
 };
 
 uint64_t ike_now(const struct ike_daemon *d);
+/* Counts a message refused before it could change any state, and logs why (rate-limited). */
+void ike_note_invalid(struct ike_daemon *d, const struct ike_endpoint *from, const char *why);
 /* The one place an IKE SA changes state: refuses illegal moves and logs old -> new. */
 bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to);
 const char *ike_sa_state_name(enum ike_sa_state s);

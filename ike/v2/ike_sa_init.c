@@ -298,7 +298,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	int n;
 	if (!sap || !kp || !np || (n = sa_payload_parse(sap, theirs, IKE_MAX_PROPOSALS)) <= 0 ||
 	    !ke_payload_parse(kp, &group, &kep, &ke_len) || !nonce_parse(np, &ni, &ni_len)) {
-		d->stats.rx_invalid++;
+		ike_note_invalid(d, remote, "IKE_SA_INIT without a usable SA, KE or nonce");
 		respond_error(d, local, remote, &msg->hdr, N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
@@ -343,8 +343,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {
 		/* a key exchange value that is not a group element (RFC 6989) lands here */
-		d->stats.rx_invalid++;
-		LOG_WARN("%s: IKE_SA_INIT with an unusable key exchange value", conn->name);
+		ike_note_invalid(d, remote, "key exchange value is not a group element (RFC 6989)");
 		respond_error(d, local, remote, &msg->hdr, N_INVALID_SYNTAX, NULL, 0);
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;

@@ -50,6 +50,20 @@ lab_check "strongSwan's delete removes the IKE SA on dpike" lab_wait_for 10 dpik
 lab_check "dpikectl: unknown connection gets a message and a non-zero exit" \
 	bash -c "! '$DPIKECTL' -s '$LAB_DIR/dpike.sock' initiate nosuch 2>&1 | grep -q 'no connection'; ! '$DPIKECTL' -s '$LAB_DIR/dpike.sock' initiate nosuch 2>/dev/null"
 
+# 5. bad input while a tunnel is up: answered per RFC or dropped, counted, never a crash
+ctl initiate site-a/net >/dev/null
+lab_wait_for 20 dpike_up
+invalid0=$(dpike_stat rx_invalid)
+sent=$(ip netns exec "$sw" timeout 60 python3 "$here/ike_garbage.py" 192.0.2.2 3000)
+more_invalid() { [ "$(dpike_stat rx_invalid)" -gt "$invalid0" ]; }
+lab_check "$sent malformed IKE datagrams counted as invalid" lab_wait_for 10 more_invalid
+lab_check "dpike still answers and keeps its IKE SA" dpike_up
+lab_check "the tunnel still carries traffic" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+# ike-scan's IKEv2 probe: its default proposal (3DES/MD5/modp1024) is refused, but answered
+ip netns exec "$sw" timeout 20 ike-scan --ikev2 --sport=0 --retry=2 192.0.2.2 >"$LAB_DIR/ike-scan.txt" 2>&1 || true
+lab_check "ike-scan --ikev2: dpike answers with NO_PROPOSAL_CHOSEN" grep -q "NO_PROPOSAL_CHOSEN\|Notify message 14" "$LAB_DIR/ike-scan.txt"
+cat "$LAB_DIR/ike-scan.txt"
+
 ctl stats | tail -14
 dpike_stop_all
 lab_summary strongswan-ikev2

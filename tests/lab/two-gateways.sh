@@ -47,12 +47,12 @@ inject() {
 	ip netns exec "$ha" ping -c 3 -i 0.2 -W 1 10.2.0.1 >/dev/null || true
 	wait $inj
 }
+drops_are() { [ "$(drops_b "$1")" -eq "$2" ]; }
 inject replay
-lab_check "replayed ESP packet dropped and counted as esp_replay" \
-	lab_wait_for 5 bash -c "[ \$($(declare -f drops_b json_get ctl_b); DPIKECTL='$DPIKECTL' LAB_DIR='$LAB_DIR' drops_b esp_replay) -eq $((replay0 + 1)) ]"
+lab_check "replayed ESP packet dropped and counted as esp_replay" lab_wait_for 5 drops_are esp_replay $((replay0 + 1))
 inject tamper
 lab_check "tampered ESP packet dropped and counted as esp_auth_failed" \
-	lab_wait_for 5 bash -c "[ \$($(declare -f drops_b json_get ctl_b); DPIKECTL='$DPIKECTL' LAB_DIR='$LAB_DIR' drops_b esp_auth_failed) -eq $((auth0 + 1)) ]"
+	lab_wait_for 5 drops_are esp_auth_failed $((auth0 + 1))
 ctl_b --json list-sas >"$LAB_DIR/b-sas.json"
 lab_check "gw-b's inbound SA counts one replay and one auth failure" \
 	test "$(json_get "$LAB_DIR/b-sas.json" "[(s['replay_drops'], s['auth_drops']) for s in j['sas'] if s['name']=='from-a'][0]")" = "(1, 1)"
@@ -81,7 +81,7 @@ lab_check "drop shunt: telnet to site B discarded by gw-a" \
 	test "$(json_get "$LAB_DIR/a-stats.json" "j['total']['drops']['policy_discard']")" -gt 0
 ip netns exec "$ha" python3 "$here/udp_check.py" send 10.2.0.1 9 100 >/dev/null
 lab_check "cleartext from site A refused by gw-b (inbound SA requires ESP)" \
-	lab_wait_for 5 bash -c "'$DPIKECTL' -s '$LAB_DIR/gw-b.sock' --json stats | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"total\"][\"drops\"][\"policy_unprotected\"] != 1)'"
+	lab_wait_for 5 drops_are policy_unprotected 1
 
 lab_check "DPDK telemetry /dpike/stats shows the ESP counters" \
 	bash -c "echo /dpike/stats | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c 'import sys,re; t=sys.stdin.read(); m=re.search(r\"\\\"esp_in\\\": (\\d+)\", t); sys.exit(not (m and int(m.group(1)) > 0))'"

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Sends malformed IKE datagrams to a responder: random bytes, every truncation of a real
+IKE_SA_INIT, wrong versions, lengths and SPIs, on UDP 500 and (with the non-ESP marker) 4500.
+
+  ike_garbage.py HOST COUNT
+"""
+import os
+import random
+import socket
+import struct
+import sys
+
+
+def sa_init(spi_i):
+    # a plausible IKE_SA_INIT: header, SA (one IKE proposal), KE (x25519), Nonce
+    t = b""
+    for last, ttype, tid, attr in ((0, 1, 20, struct.pack("!HH", 0x800E, 128)), (0, 2, 5, b""), (0, 4, 31, b"")):
+        t += struct.pack("!BBHBBH", 3, 0, 8 + len(attr), ttype, 0, tid) + attr
+    t = t[:-len(struct.pack("!BBHBBH", 0, 0, 0, 0, 0, 0))] + struct.pack("!BBHBBH", 0, 0, 8, 4, 0, 31)
+    prop = struct.pack("!BBHBBBB", 0, 0, 8 + len(t), 1, 1, 0, 3) + t
+    sa = struct.pack("!BBH", 34, 0, 4 + len(prop)) + prop
+    ke = struct.pack("!BBHHH", 40, 0, 8 + 32, 31, 0) + os.urandom(32)
+    nonce = struct.pack("!BBH", 0, 0, 4 + 32) + os.urandom(32)
+    body = sa + ke + nonce
+    hdr = struct.pack("!QQBBBBII", spi_i, 0, 33, 0x20, 34, 0x08, 0, 28 + len(body))
+    return hdr + body
+
+
+def main():
+    host, count = sys.argv[1], int(sys.argv[2])
+    random.seed(1)
+    s500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s4500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s500.bind(("0.0.0.0", 0))
+    s4500.bind(("0.0.0.0", 0))
+    good = sa_init(random.getrandbits(64))
+    sent = 0
+    for cut in range(len(good)):
+        s500.sendto(good[:cut], (host, 500))
+        sent += 1
+    for _ in range(count):
+        m = bytearray(good)
+        kind = random.randrange(5)
+        if kind == 0:
+            m = bytearray(os.urandom(random.randrange(1, 400)))
+        elif kind == 1:
+            m[17] = random.choice([0x10, 0x30, 0xf0])  # IKE versions that do not exist
+        elif kind == 2:
+            m[24:28] = struct.pack("!I", random.randrange(0, 1 << 32))  # header length lies
+        elif kind == 3:
+            m[28 + 2:28 + 4] = struct.pack("!H", random.randrange(0, 1 << 16))  # payload length lies
+        else:
+            m[8:16] = os.urandom(8)  # a responder SPI nobody knows
+            m[19] = 0x08
+        if random.random() < 0.5:
+            s500.sendto(bytes(m), (host, 500))
+        else:
+            s4500.sendto(b"\0\0\0\0" + bytes(m), (host, 4500))
+        sent += 1
+    print(sent)
+
+
+if __name__ == "__main__":
+    main()
