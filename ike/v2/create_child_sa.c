@@ -198,6 +198,8 @@ static void child_rekey_response(struct ike_sa *sa, const struct ike_message *ms
 	uint8_t secret[IKE_MAX_KE_LEN];
 	bool ok = c && np && nonce_parse(np, &nr, &nr_len) && child_accept_response(sa, pc->cfg, msg, false, c) &&
 		  c->dh_group == pc->group && shared_secret(msg, pc->ke, pc->group, secret, &secret_len);
+	if (ok && old && old->state != CHILD_REKEYING)
+		ok = false; /* the peer's rekey of the same SA won the collision */
 	if (ok) {
 		c->spi_in = pc->spi_in;
 		ok = child_install(sa, c, secret, secret_len, pc->nonce, pc->nonce_len, nr, nr_len, true, old);
@@ -455,6 +457,23 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_message *msg, 
 	LOG_INFO("%s: IKE_SA #%u rekeyed into #%u by the peer", sa->conn->name, sa->serial, n->serial);
 }
 
+/*
+ * Both ends rekeying the same SA at once: the request with the higher nonce goes ahead. Both
+ * ends compare the same two nonces, so exactly one wins; the winner answers the other's request
+ * with TEMPORARY_FAILURE, the loser answers the winner's normally and lets its own lapse.
+ */
+static bool we_win_collision(const struct ike_sa *sa, const struct ike_message *msg)
+{
+	const struct ike_payload *np = ike_find(msg, PL_NONCE);
+	const uint8_t *theirs;
+	size_t len;
+	if (np == NULL || !nonce_parse(np, &theirs, &len))
+		return true;
+	size_t n = len < sa->create.nonce_len ? len : sa->create.nonce_len;
+	int c = memcmp(sa->create.nonce, theirs, n);
+	return c > 0 || (c == 0 && sa->create.nonce_len > len);
+}
+
 void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 {
 	const struct ike_payload *sap = ike_find(msg, PL_SA);
@@ -465,9 +484,9 @@ void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	if (props[0].protocol == PROTO_IKE) {
-		/* RFC 7296 2.25: no IKE rekey while one of our own exchanges could collide */
-		if (sa->create.kind != REKEY_NONE || sa->rekeyed)
-			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
+		bool busy = sa->rekeyed || (sa->create.kind != REKEY_NONE && sa->create.kind != REKEY_IKE);
+		if (busy || (sa->create.kind == REKEY_IKE && we_win_collision(sa, msg)))
+			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0); /* RFC 7296 2.25 */
 		else
 			respond_ike_rekey(sa, msg, props, n);
 		return;
@@ -482,8 +501,8 @@ void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 			respond_notify(sa, msg->hdr.msg_id, N_CHILD_SA_NOT_FOUND, NULL, 0);
 			return;
 		}
-		/* both ends rekeying the same SA at once: ours goes ahead, the peer tries again later */
-		if (old->state != CHILD_INSTALLED) {
+		bool colliding = old->state == CHILD_REKEYING && sa->create.kind == REKEY_CHILD && sa->create.old == old;
+		if ((old->state != CHILD_INSTALLED && !colliding) || (colliding && we_win_collision(sa, msg))) {
 			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
 			return;
 		}

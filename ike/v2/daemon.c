@@ -270,6 +270,19 @@ static void check_liveness(struct ike_sa *sa, uint64_t now)
 
 #define HANDOVER_TIMEOUT_MS 10000
 
+/* swanctl: an IKE SA not rekeyed by rekey_time + over_time is closed. */
+static void expire_ike(struct ike_sa *sa, uint64_t now)
+{
+	const struct cfg_connection *c = sa->conn;
+	if (c->rekey_time == 0 || sa->req.msg || now < sa->established_ms + (c->rekey_time + c->over_time) * 1000)
+		return;
+	LOG_INFO("%s: IKE_SA #%u reached its lifetime without a rekey; deleting", c->name, sa->serial);
+	while (sa->children)
+		child_destroy(sa, sa->children);
+	ike_sa_set_state(sa, IKE_SA_DELETING);
+	ike_send_delete(sa, PROTO_IKE, NULL, 0);
+}
+
 /* Rekeys that are due; one exchange at a time per IKE SA. */
 static void check_rekeys(struct ike_sa *sa, uint64_t now)
 {
@@ -318,6 +331,7 @@ void ike_tick(struct ike_daemon *d)
 			check_liveness(sa, now);
 			expire_children(sa, now);
 			check_rekeys(sa, now);
+			expire_ike(sa, now);
 		}
 	}
 	ike_sa_reap(d);

@@ -387,6 +387,40 @@ static void test_ike_rekey(void)
 	unpair();
 }
 
+static void advance(uint64_t ms, uint64_t step)
+{
+	for (uint64_t t = 0; t < ms; t += step) {
+		clock_ms += step;
+		ike_tick(A.d);
+		ike_tick(B.d);
+		pump();
+	}
+}
+
+/*
+ * rekey_time alone drives rekeys: both ends share the same timers here, so their rekeys
+ * collide every time, and the nonce rule must pick one; nothing is lost or doubled.
+ */
+static void test_rekey_by_time(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	uint32_t first = A.spi_in;
+	uint64_t ike_spi = only_sa(&A)->spi_i;
+	advance(3601ULL * 1000, 10000); /* children default to rekey_time = 1h */
+	assert_one_matching_child(first);
+	CU_ASSERT_EQUAL(only_sa(&A)->spi_i, ike_spi); /* the IKE SA's turn comes at 4h */
+	advance(3ULL * 3600 * 1000, 10000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&A));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&B));
+	CU_ASSERT(only_sa(&A)->spi_i != ike_spi && only_sa(&A)->next == NULL && only_sa(&B)->next == NULL);
+	CU_ASSERT(only_sa(&A)->spi_i == only_sa(&B)->spi_i && only_sa(&A)->spi_r == only_sa(&B)->spi_r);
+	CU_ASSERT_EQUAL(only_sa(&A)->state, IKE_SA_ESTABLISHED);
+	assert_one_matching_child(first);
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
@@ -399,4 +433,5 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "garbage and forged messages", test_bad_input);
 	CU_add_test(s, "child rekey with PFS from either side, make-before-break", test_child_rekey);
 	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);
+	CU_add_test(s, "rekey_time drives child and IKE SA rekeys", test_rekey_by_time);
 }
