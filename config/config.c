@@ -104,8 +104,8 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	static const char *const keys[] = { "cookie_threshold", "half_open_per_peer", "half_open_max",
-					    "retransmit_timeout", "retransmit_base", "retransmit_tries", NULL };
-	uint64_t cookie = 10, per_peer = 5, max = 10000, tries = 5;
+					    "retransmit_timeout", "retransmit_base", "retransmit_tries", "fragment_size", NULL };
+	uint64_t cookie = 10, per_peer = 5, max = 10000, tries = 5, frag = 1280;
 	const config_setting_t *g = config_setting_get_member(root, "ike");
 	cfg->ike_retransmit_timeout = 4.0;
 	cfg->ike_retransmit_base = 1.8;
@@ -114,9 +114,13 @@ static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, 
 		  cfg_get_uint(r, g, "half_open_max", false, 10000000, &max) < 0 ||
 		  cfg_get_number(r, g, "retransmit_timeout", 0.1, 600, &cfg->ike_retransmit_timeout) < 0 ||
 		  cfg_get_number(r, g, "retransmit_base", 1.0, 10, &cfg->ike_retransmit_base) < 0 ||
-		  cfg_get_uint(r, g, "retransmit_tries", false, 20, &tries) < 0))
+		  cfg_get_uint(r, g, "retransmit_tries", false, 20, &tries) < 0 ||
+		  cfg_get_uint(r, g, "fragment_size", false, 65535, &frag) < 0))
 		return -1;
+	if (frag < 128)
+		return cfg_fail(r, config_setting_get_member(g, "fragment_size"), "fragment_size must be 128 to 65535");
 	cfg->ike_retransmit_tries = (unsigned)tries;
+	cfg->ike_fragment_size = (unsigned)frag;
 	cfg->ike_cookie_threshold = (unsigned)cookie;
 	cfg->ike_half_open_per_peer = (unsigned)per_peer;
 	cfg->ike_half_open_max = (unsigned)max;

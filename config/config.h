@@ -140,6 +140,7 @@ struct dpike_config {
 	/* retransmission as strongSwan's: timeout * base^n, tries times */
 	double ike_retransmit_timeout, ike_retransmit_base;
 	unsigned ike_retransmit_tries;
+	unsigned ike_fragment_size; /* largest IKE datagram (IP packet) before fragmenting, RFC 7383 */
 	struct cfg_interface ifaces[CFG_MAX_INTERFACES];
 	int n_ifaces;
 	struct cfg_neighbour *neighbours;

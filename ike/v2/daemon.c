@@ -85,7 +85,7 @@ static void handle_request(struct ike_sa *sa, const struct ike_message *msg)
 {
 	if (msg->hdr.msg_id != sa->next_in_id) {
 		if (sa->have_last_resp && msg->hdr.msg_id == sa->last_resp_id) {
-			ike_send(sa, sa->last_resp, sa->last_resp_len); /* a retransmitted request */
+			ike_send_kept(sa, sa->last_resp, sa->last_resp_len, &sa->resp_frags); /* a retransmitted request */
 			return;
 		}
 		ike_note_invalid(sa->d, &sa->remote, "message ID outside the window (RFC 7296 2.3)");
@@ -181,7 +181,14 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 		ike_note_invalid(d, remote, "unknown IKE SPIs"); /* RFC 7296 2.21.4 allows silence */
 		return;
 	}
-	if (msg.hdr.exchange != IKE_SA_INIT && !ike_sk_open(sa, buf, len, &msg)) {
+	bool fragment = msg.sk && msg.sk->type == PL_SKF;
+	if (fragment) {
+		int rc = sa->frag_ok ? ike_skf_open(sa, buf, len, &msg) : -1;
+		if (rc < 0)
+			ike_note_invalid(d, remote, "Encrypted Fragment fails its checks"); /* never answered */
+		if (rc <= 0)
+			return; /* more fragments to come */
+	} else if (msg.hdr.exchange != IKE_SA_INIT && !ike_sk_open(sa, buf, len, &msg)) {
 		ike_note_invalid(d, remote, "Encrypted payload fails its integrity check"); /* never answered */
 		return;
 	}
@@ -191,6 +198,8 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 		handle_response(sa, &msg, buf, len);
 	else
 		handle_request(sa, &msg);
+	if (fragment && sa->state != IKE_SA_DEAD)
+		ike_reassembly_reset(&sa->rx);
 	ike_sa_reap(d);
 }
 
@@ -217,7 +226,7 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 	sa->req.tries++;
 	sa->req.next_ms = now + ike_retransmit_delay_ms(sa->d, sa->req.tries);
 	sa->d->stats.retransmits++;
-	ike_send(sa, sa->req.msg, sa->req.len);
+	ike_send_kept(sa, sa->req.msg, sa->req.len, &sa->req_frags);
 }
 
 static int conn_index(const struct ike_daemon *d, const struct cfg_connection *c)

@@ -143,6 +143,10 @@ void ike_sa_destroy(struct ike_sa *sa)
 	ke_free(sa->ke);
 	sa->ke = NULL;
 	wipe_keys(sa);
+	ike_fragments_free(&sa->out_frags);
+	ike_fragments_free(&sa->req_frags);
+	ike_fragments_free(&sa->resp_frags);
+	ike_reassembly_reset(&sa->rx);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->req.msg);
@@ -197,22 +201,45 @@ uint64_t ike_retransmit_delay_ms(const struct ike_daemon *d, int n)
 	return (uint64_t)ms;
 }
 
+/* Sends a message, or the fragments ike_sk_finish made of it; keeps them in keep. */
+static void send_kept(struct ike_sa *sa, const uint8_t **msg, size_t *len, struct ike_fragments *keep)
+{
+	ike_fragments_free(keep);
+	if (sa->out_frags.n) {
+		*keep = sa->out_frags;
+		sa->out_frags.n = 0;
+		*msg = keep->msg[0];
+		*len = keep->len[0];
+	}
+	ike_send_kept(sa, *msg, *len, keep);
+}
+
+void ike_send_kept(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_fragments *frags)
+{
+	if (frags->n == 0) {
+		ike_send(sa, msg, len);
+		return;
+	}
+	for (int i = 0; i < frags->n; i++)
+		ike_send(sa, frags->msg[i], frags->len[i]);
+}
+
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange)
 {
+	send_kept(sa, &msg, &len, &sa->req_frags);
 	free(sa->req.msg);
 	sa->req = (struct pending_request){ .msg = copy_bytes(msg, len), .len = len, .msg_id = sa->next_out_id,
 					    .exchange = exchange, .tries = 0,
 					    .next_ms = ike_now(sa->d) + ike_retransmit_delay_ms(sa->d, 0) };
 	sa->next_out_id++;
-	ike_send(sa, msg, len);
 }
 
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id)
 {
+	send_kept(sa, &msg, &len, &sa->resp_frags);
 	free(sa->last_resp);
 	sa->last_resp = copy_bytes(msg, len);
 	sa->last_resp_len = len;
 	sa->last_resp_id = msg_id;
 	sa->have_last_resp = sa->last_resp != NULL;
-	ike_send(sa, msg, len);
 }

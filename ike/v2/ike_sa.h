@@ -72,6 +72,25 @@ struct pending_create {
 	int n_ts_i, n_ts_r;
 };
 
+/* A message sent as IKE fragments (RFC 7383): each one a complete datagram. */
+#define IKE_MAX_FRAGMENTS 32
+struct ike_fragments {
+	int n;
+	uint8_t *msg[IKE_MAX_FRAGMENTS];
+	size_t len[IKE_MAX_FRAGMENTS];
+};
+
+/* Fragments of one incoming message, until all are in. */
+struct ike_reassembly {
+	uint32_t msg_id;
+	uint8_t exchange, first_payload;
+	bool response;
+	uint16_t total, have;
+	uint8_t *piece[IKE_MAX_FRAGMENTS];
+	size_t len[IKE_MAX_FRAGMENTS];
+	uint8_t *whole; /* the joined plaintext; the parsed payloads point into it */
+};
+
 /* A request we sent and may have to send again. */
 struct pending_request {
 	uint8_t *msg;
@@ -119,6 +138,11 @@ struct ike_sa {
 	size_t last_resp_len;
 	uint32_t last_resp_id;
 	bool have_last_resp;
+	/* IKE fragmentation (RFC 7383) */
+	bool frag_ok;                     /* both ends announced it */
+	struct ike_fragments out_frags;   /* made by ike_sk_finish, taken by the next send */
+	struct ike_fragments req_frags, resp_frags;
+	struct ike_reassembly rx;
 	/* children */
 	struct child_sa *children;
 	const struct cfg_child *child_cfg; /* initiator: child to set up in IKE_AUTH */
@@ -169,9 +193,16 @@ bool ike_child_keymat(const struct ike_sa *sa, int esp_alg, const uint8_t *dh, s
 void ike_sk_begin(struct ike_builder *b);
 size_t ike_sk_finish(struct ike_sa *sa, struct ike_builder *b);
 bool ike_sk_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message *msg);
+/* An Encrypted Fragment: 1 when the message is complete (msg then holds its payloads), 0 while
+ * fragments are missing, -1 when this one is invalid. */
+int ike_skf_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message *msg);
+void ike_fragments_free(struct ike_fragments *f);
+void ike_reassembly_reset(struct ike_reassembly *r);
 
 /* Sending. */
 void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len);
+/* Sends msg, or its fragments when there are any. */
+void ike_send_kept(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_fragments *frags);
 uint64_t ike_retransmit_delay_ms(const struct ike_daemon *d, int n);
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange);
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id);

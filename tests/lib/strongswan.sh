@@ -2,16 +2,18 @@
 # strongSwan's charon as a lab peer (LAB.md): kernel-libipsec does ESP in userspace over a
 # TUN device, so every connection needs encap = yes. Source after lab.sh.
 
-# sw_start NS DIR: runs charon in NS with its own /run, config in DIR/strongswan.conf and
-# DIR/swanctl.conf; waits until vici answers and loads the configuration.
+# sw_start NS DIR [CHARON_OPTIONS]: runs charon in NS with its own /run, config in
+# DIR/strongswan.conf and DIR/swanctl.conf; waits until vici answers and loads the configuration.
 sw_start() {
-	local ns=$1 dir=$2
+	local ns=$1 dir=$2 extra=${3:-}
 	cat >"$dir/strongswan.conf" <<EOC
 charon {
+  $extra
   load = random nonce openssl pem pkcs1 x509 pubkey curve25519 aes sha1 sha2 hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici
   retransmit_timeout = 2
   retransmit_tries = 4
   filelog { log { path = $dir/charon.log
+                  flush_line = yes
                   default = 1
                   ike = 2
                   cfg = 2 } }

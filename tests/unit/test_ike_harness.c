@@ -421,6 +421,29 @@ static void test_rekey_by_time(void)
 	unpair();
 }
 
+/* Every protected message in fragments (RFC 7383): establishment, rekeys and delete still work. */
+static void test_fragmentation(void)
+{
+	char ta[2048], tb[2048];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
+		 "\"aes256-sha512-modp2048\"");
+	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
+		 "\"aes256-sha512-modp2048\"");
+	start_node(&A, ta, 0xc0000201, "fragment_size = 160;");
+	start_node(&B, tb, 0xc0000202, "fragment_size = 160;");
+	initiate();
+	assert_established();
+	CU_ASSERT(only_sa(&A)->frag_ok && only_sa(&B)->frag_ok);
+	CU_ASSERT(only_sa(&A)->req_frags.n > 1 || only_sa(&A)->resp_frags.n > 1); /* IKE_AUTH went in pieces */
+	uint32_t spi = A.spi_in;
+	rekey(&B, "c/net");
+	assert_one_matching_child(spi);
+	rekey(&A, "c");
+	CU_ASSERT(only_sa(&A)->next == NULL && only_sa(&A)->state == IKE_SA_ESTABLISHED);
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
@@ -434,4 +457,5 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "child rekey with PFS from either side, make-before-break", test_child_rekey);
 	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);
 	CU_add_test(s, "rekey_time drives child and IKE SA rekeys", test_rekey_by_time);
+	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 }
