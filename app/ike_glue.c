@@ -149,6 +149,35 @@ static void ike_send_cb(void *ctx, const struct ike_endpoint *local, const struc
 	control_inject(app, m, DP_INJECT_ROUTE, 0);
 }
 
+static void ike_keepalive_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote)
+{
+	struct appliance *app = ctx;
+	size_t total = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + 1;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->pool);
+	uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total) : NULL;
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)total);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(local->addr);
+	ip->dst_addr = rte_cpu_to_be_32(remote->addr);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u->src_port = rte_cpu_to_be_16(local->port);
+	u->dst_port = rte_cpu_to_be_16(remote->port);
+	u->dgram_len = rte_cpu_to_be_16(sizeof(*u) + 1);
+	*(uint8_t *)(u + 1) = 0xff;
+	u->dgram_cksum = 0;
+	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	control_inject(app, m, DP_INJECT_ROUTE, 0);
+}
+
 void ike_glue_input(struct appliance *app, struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
@@ -324,7 +353,8 @@ int ike_glue_start(struct appliance *app)
 
 int ike_glue_init(struct appliance *app)
 {
-	struct ike_env env = { .send = ike_send_cb, .install_child = install_child_cb, .activate_child = activate_child_cb,
+	struct ike_env env = { .send = ike_send_cb, .send_keepalive = ike_keepalive_cb, .install_child = install_child_cb,
+			       .activate_child = activate_child_cb,
 			       .remove_child = remove_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb, .ctx = app };
 	app->ike = ike_daemon_create(&app->cfg, &env);
 	return app->ike ? 0 : -1;

@@ -104,10 +104,12 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	static const char *const keys[] = { "cookie_threshold", "half_open_per_peer", "half_open_max",
-					    "retransmit_timeout", "retransmit_base", "retransmit_tries", "fragment_size", NULL };
+					    "retransmit_timeout", "retransmit_base", "retransmit_tries", "fragment_size", "keep_alive",
+					    NULL };
 	uint64_t cookie = 10, per_peer = 5, max = 10000, tries = 5, frag = 1280;
 	const config_setting_t *g = config_setting_get_member(root, "ike");
 	cfg->ike_retransmit_timeout = 4.0;
+	cfg->ike_keep_alive = 20; /* strongSwan's charon.keep_alive */
 	cfg->ike_retransmit_base = 1.8;
 	if (g && (cfg_check_keys(r, g, keys) < 0 || cfg_get_uint(r, g, "cookie_threshold", false, 1000000, &cookie) < 0 ||
 		  cfg_get_uint(r, g, "half_open_per_peer", false, 1000000, &per_peer) < 0 ||
@@ -115,7 +117,8 @@ static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, 
 		  cfg_get_number(r, g, "retransmit_timeout", 0.1, 600, &cfg->ike_retransmit_timeout) < 0 ||
 		  cfg_get_number(r, g, "retransmit_base", 1.0, 10, &cfg->ike_retransmit_base) < 0 ||
 		  cfg_get_uint(r, g, "retransmit_tries", false, 20, &tries) < 0 ||
-		  cfg_get_uint(r, g, "fragment_size", false, 65535, &frag) < 0))
+		  cfg_get_uint(r, g, "fragment_size", false, 65535, &frag) < 0 ||
+		  cfg_get_duration(r, g, "keep_alive", &cfg->ike_keep_alive) < 0))
 		return -1;
 	if (frag < 128)
 		return cfg_fail(r, config_setting_get_member(g, "fragment_size"), "fragment_size must be 128 to 65535");

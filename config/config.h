@@ -141,6 +141,7 @@ struct dpike_config {
 	double ike_retransmit_timeout, ike_retransmit_base;
 	unsigned ike_retransmit_tries;
 	unsigned ike_fragment_size; /* largest IKE datagram (IP packet) before fragmenting, RFC 7383 */
+	uint64_t ike_keep_alive;    /* seconds between NAT-keepalives when behind a NAT (or faking one) */
 	struct cfg_interface ifaces[CFG_MAX_INTERFACES];
 	int n_ifaces;
 	struct cfg_neighbour *neighbours;

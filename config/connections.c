@@ -95,6 +95,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||
 	    parse_child_times(r, g, c) < 0)
 		return -1;
+	bool rand_set = config_setting_get_member(g, "rand_time") != NULL;
 	c->mode = (enum ipsec_mode)mode;
 	c->start_action = (enum start_action)start;
 	c->dpd_action = (enum dpd_action)dpd;
@@ -103,6 +104,8 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 		c->life_time = c->rekey_time + c->rekey_time / 10;
 	if (c->life_time < c->rekey_time)
 		return cfg_fail(r, g, "life_time must not be shorter than rekey_time");
+	if (!rand_set)
+		c->rand_time = c->life_time - c->rekey_time; /* swanctl's default */
 	return 0;
 }
 
@@ -145,6 +148,8 @@ static int parse_conn_times(struct cfg_reader *r, const config_setting_t *g, str
 	c->keyingtries = (int)tries;
 	if (c->over_time == 0)
 		c->over_time = c->rekey_time / 10;
+	if (config_setting_get_member(g, "rand_time") == NULL)
+		c->rand_time = c->over_time; /* swanctl's default */
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct ike_child_keys {
 struct ike_env {
 	void (*send)(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
 		     size_t len);
+	/* A NAT-keepalive (RFC 3948 2.3): one 0xFF byte over UDP 4500, without the non-ESP marker. */
+	void (*send_keepalive)(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote);
 	/*
 	 * Installs both SAs; returns an opaque handle, NULL when the dataplane refused. With
 	 * activate, the child's policies go in too (taking over those of replaces, if any);

@@ -210,6 +210,27 @@ int proposal_select(const struct proposal *ours, int n_ours, const struct propos
 	return -1;
 }
 
+static const char *token_name(int type, const struct transform *t)
+{
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if ((int)tokens[i].type == type && tokens[i].id == t->id &&
+		    (type != TRANS_ENCR || tokens[i].key_bits == t->key_bits))
+			return tokens[i].name;
+	return "?";
+}
+
+void proposal_format(const struct proposal *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int type = TRANS_ENCR; type <= TRANS_ESN && off < len; type++)
+		for (int i = 0; i < p->n[type] && off < len; i++) {
+			if (type == TRANS_ESN && p->t[type][i].id == 0)
+				continue; /* "noesn" is the default; not worth showing */
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "-" : "", token_name(type, &p->t[type][i]));
+		}
+}
+
 static const char *const default_ike[] = { "aes128gcm16-aes256gcm16-prfsha256-prfsha384-x25519-ecp256-modp3072",
 					   "aes128-aes256-sha256-sha384-x25519-ecp256-modp3072" };
 static const char *const default_esp[] = { "aes128gcm16-aes256gcm16", "aes128-aes256-sha256-sha1",

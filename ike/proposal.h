@@ -43,5 +43,7 @@ bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, str
  */
 int proposal_select(const struct proposal *ours, int n_ours, const struct proposal *theirs, int n_theirs,
 		    bool ignore_dh, struct proposal *chosen);
+/* Writes a (negotiated) proposal as a swanctl string, e.g. "aes128gcm16-prfsha256-curve25519". */
+void proposal_format(const struct proposal *p, char *buf, size_t len);
 /* Parses a list of swanctl proposal strings ("default" expands to dpike's defaults). */
 int proposal_parse_list(char (*texts)[128], int n, enum proposal_kind kind, struct proposal *out, int max);

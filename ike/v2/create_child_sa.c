@@ -247,7 +247,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->nr_len = nr_len;
 	n->state = IKE_SA_ESTABLISHED;
 	n->established_ms = ike_now(old->d);
-	n->rekey_ms = old->conn->rekey_time ? n->established_ms + old->conn->rekey_time * 1000 : 0;
+	n->rekey_ms = ike_rekey_at(old->conn, n->established_ms);
 	return n;
 }
 

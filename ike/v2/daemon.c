@@ -279,6 +279,18 @@ static void check_liveness(struct ike_sa *sa, uint64_t now)
 
 #define HANDOVER_TIMEOUT_MS 10000
 
+/* Behind a NAT (or faking one with encap = yes) we keep the NAT's mapping alive (RFC 3948 4). */
+static void send_keepalive(struct ike_sa *sa, uint64_t now)
+{
+	uint64_t every = sa->d->cfg->ike_keep_alive * 1000;
+	if (every == 0 || !sa->floated || !(sa->nat_local || sa->conn->encap) || sa->d->env.send_keepalive == NULL)
+		return;
+	if (now < sa->keepalive_ms)
+		return;
+	sa->keepalive_ms = now + every;
+	sa->d->env.send_keepalive(sa->d->env.ctx, &sa->local, &sa->remote);
+}
+
 /* swanctl: an IKE SA not rekeyed by rekey_time + over_time is closed. */
 static void expire_ike(struct ike_sa *sa, uint64_t now)
 {
@@ -341,6 +353,7 @@ void ike_tick(struct ike_daemon *d)
 			expire_children(sa, now);
 			check_rekeys(sa, now);
 			expire_ike(sa, now);
+			send_keepalive(sa, now);
 		}
 	}
 	ike_sa_reap(d);
@@ -583,12 +596,16 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 		addr_text(sa->remote.addr, sa->remote.port, r, sizeof(r));
 		identity_to_string(&sa->id_local, lid, sizeof(lid));
 		identity_to_string(&sa->id_remote, rid, sizeof(rid));
+		char algs[160];
+		long rekey = sa->rekey_ms > now ? (long)((sa->rekey_ms - now) / 1000) : 0;
+		proposal_format(&sa->chosen, algs, sizeof(algs));
 		if (json) {
 			sb_printf(o,
 				  "{\"name\":\"%s\",\"version\":2,\"serial\":%u,\"state\":\"%s\",\"initiator\":%s,"
-				  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s\",\"remote\":\"%s\",\"local_id\":",
+				  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s\",\"remote\":\"%s\","
+				  "\"proposal\":\"%s\",\"rekey_in_s\":%ld,\"fragmentation\":%s,\"local_id\":",
 				  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->initiator ? "true" : "false",
-				  sa->spi_i, sa->spi_r, l, r);
+				  sa->spi_i, sa->spi_r, l, r, algs, rekey, sa->frag_ok ? "true" : "false");
 			sb_json_str(o, lid);
 			sb_printf(o, ",\"remote_id\":");
 			sb_json_str(o, rid);
@@ -599,10 +616,11 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_printf(o, "]},");
 			continue;
 		}
-		sb_printf(o, "%s: #%u, %s, IKEv2, %016lx_i%s %016lx_r%s\n  local '%s' @ %s\n  remote '%s' @ %s%s\n",
+		sb_printf(o, "%s: #%u, %s, IKEv2, %016lx_i%s %016lx_r%s\n  local '%s' @ %s\n  remote '%s' @ %s%s\n"
+			     "  %s, rekey in %lds\n",
 			  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->spi_i, sa->initiator ? "*" : "",
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
-			  sa->nat_local || sa->nat_remote ? " (NAT)" : "");
+			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey);
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			list_child(sa, c, false, o, now);
 	}

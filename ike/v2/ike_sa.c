@@ -72,10 +72,23 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		sa->d->half_open--;
 	if (to == IKE_SA_ESTABLISHED) {
 		sa->established_ms = ike_now(sa->d);
-		sa->rekey_ms = sa->conn->rekey_time ? sa->established_ms + sa->conn->rekey_time * 1000 : 0;
+		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
 		sa->d->stats.established++;
 	}
 	return true;
+}
+
+uint64_t ike_rekey_at(const struct cfg_connection *c, uint64_t from_ms)
+{
+	if (c->rekey_time == 0)
+		return 0;
+	uint64_t t = c->rekey_time * 1000, jitter = 0;
+	if (c->rand_time) {
+		uint32_t r;
+		RAND_bytes((uint8_t *)&r, sizeof(r));
+		jitter = r % (c->rand_time * 1000);
+	}
+	return from_ms + (t > jitter ? t - jitter : t);
 }
 
 uint64_t ike_random_spi(void)

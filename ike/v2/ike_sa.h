@@ -151,7 +151,7 @@ struct ike_sa {
 	struct pending_create create;
 	bool rekeyed; /* replaced by a newer IKE SA; waiting to be deleted */
 	/* timers */
-	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms;
+	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms, keepalive_ms;
 };
 
 struct ike_stats {
@@ -182,6 +182,8 @@ struct ike_sa *ike_sa_find(struct ike_daemon *d, uint64_t spi_i, uint64_t spi_r)
 void ike_sa_destroy(struct ike_sa *sa);
 void ike_sa_reap(struct ike_daemon *d);
 uint64_t ike_random_spi(void);
+/* When an IKE SA established at from_ms is due for rekeying: rekey_time less up to rand_time. */
+uint64_t ike_rekey_at(const struct cfg_connection *c, uint64_t from_ms);
 
 /* Keys (RFC 7296 2.14, 2.17); on an IKE rekey old_sk_d is the old SA's SK_d (RFC 7296 2.18). */
 bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len, const uint8_t *old_sk_d,
