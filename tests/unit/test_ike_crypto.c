@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "dataplane/esp_algo.h"
 #include "ike/crypto.h"
+#include "ike/v2/ike_sa.h"
 #include "unit.h"
 
 static void hex(const char *s, uint8_t *out, size_t n)
@@ -136,6 +138,75 @@ static void test_sk_ciphers(void)
 	}
 }
 
+/* NIST SP 800-135 CAVS IKEv2 KDF vector (HMAC-SHA1, 1024-bit g^ir). */
+#define V_NI "3651fef5c9c35e93"
+#define V_NR "c09a8b90a3f04d59"
+#define V_GIR "d084a30166a50fb7325c3960874a839449ef9741c2f4f947d0201dd8c1269273d79509f37e3ca3eb4fa2fe2a28254e28" \
+	      "9cd3f34dad4eb4df1a07685a4b8a94fa61e2491f7598b3ce65547ff133b3f63d1ac4175eaa695033f3cedb026a6873a3" \
+	      "6455172a8540b8a5d23a0143bed0390ee49b168269d75fffee9fb62be965993c"
+#define V_GIR_NEW "52f00ab174c25d5b7139ae5ff4e8e9eddee5992d2e36adf8a559ffd90dab1442e4fbe429d320c0f33552a17d1557fa41" \
+		  "ea70e8fb916c4fa27ed52b5f8ebd8461afa78f1159159a64055ac5f6319e29c28eae58cbc6847770f32c3fed1d047504" \
+		  "84f854790f95e9ec01bc5bc461f24966462e359511329305038e94deb6dd42c2"
+#define V_DKM "6f1b12cad3cbe097b35430356d869d54cddb0198ec859174d53ceb92dddedbe2436db69f60977c58fa63bbb667f8d369" \
+	      "20b109baae8f6c61a9ac49feda01843225d080ec5539d5881a25521ffb2a0a91874a9c0a27fcc2d717eb8963a9e3a89c" \
+	      "7ab264757284c28cf8c3ca40576f4220b052b1fb8e9ad60ba3c80557323331a8cbb89f20"
+#define V_DKM_CHILD "4727dc0ef94eb326ce131cf282fb652faa638ad0ddae3786a11bcc0309876009f8c485de011ad962c5b1ca8a41ff8145" \
+		    "445749079c5686e26ffebbc342f06981f3da745e11ca0976424d1f8caec623d59dc7186deb20a27b411d1dcb70a36544"
+#define V_DKM_CHILD_DH "b109c21ad4c0797768c1cec9e63554681e48f224bca7f23c20c4ea7041983451e9aa1d5408656c8a975ff1b9d9a12c75" \
+		       "ffeb64bdecb30174664cccb4e14f1c377b7f6d1525af77c7092aac3e47f917ebae8297fb5539d2008ce830823a09cc19"
+#define V_SKEYSEED_REKEY "3b03bce748c96d5e8306918d2ff89b68f0648da3"
+
+static struct ike_sa *vector_sa(void)
+{
+	static struct ike_sa sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.prf = PRF_HMAC_SHA1;
+	sa.spi_i = 0x8e5c3ae507221684ULL;
+	sa.spi_r = 0xb1f201bb155c3acdULL;
+	hex(V_NI, sa.ni, 8);
+	hex(V_NR, sa.nr, 8);
+	sa.ni_len = sa.nr_len = 8;
+	/* AES-128-CBC with HMAC-SHA1-96: 3 * 20 + 2 * 20 + 2 * 16 = 132 bytes of keys, the vector's DKM */
+	CU_ASSERT_FATAL(sk_cipher_init(&sa.cipher, ENCR_AES_CBC, 128, AUTH_HMAC_SHA1_96));
+	return &sa;
+}
+
+static void test_ikev2_kdf_vectors(void)
+{
+	struct ike_sa *sa = vector_sa();
+	uint8_t gir[128], gir_new[128], dkm[132], child[96], child_dh[96], i_to_r[64], r_to_i[64];
+	hex(V_GIR, gir, sizeof(gir));
+	hex(V_GIR_NEW, gir_new, sizeof(gir_new));
+	hex(V_DKM, dkm, sizeof(dkm));
+	hex(V_DKM_CHILD, child, sizeof(child));
+	hex(V_DKM_CHILD_DH, child_dh, sizeof(child_dh));
+	CU_ASSERT_FATAL(ike_derive_keys(sa, gir, sizeof(gir), NULL, 0));
+	/* {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = DKM */
+	CU_ASSERT(memcmp(sa->sk_d, dkm, 20) == 0);
+	CU_ASSERT(memcmp(sa->sk_ai, dkm + 20, 20) == 0 && memcmp(sa->sk_ar, dkm + 40, 20) == 0);
+	CU_ASSERT(memcmp(sa->sk_ei, dkm + 60, 16) == 0 && memcmp(sa->sk_er, dkm + 76, 16) == 0);
+	CU_ASSERT(memcmp(sa->sk_pi, dkm + 92, 20) == 0 && memcmp(sa->sk_pr, dkm + 112, 20) == 0);
+	/* KEYMAT = prf+(SK_d, Ni | Nr) and, with PFS, prf+(SK_d, g^ir (new) | Ni | Nr); aes128-sha1 takes 36 each way */
+	int alg = esp_algo_parse("aes128-sha1");
+	CU_ASSERT(ike_child_keymat(sa, alg, NULL, 0, sa->ni, 8, sa->nr, 8, i_to_r, r_to_i));
+	CU_ASSERT(memcmp(i_to_r, child, 36) == 0 && memcmp(r_to_i, child + 36, 36) == 0);
+	CU_ASSERT(ike_child_keymat(sa, alg, gir_new, sizeof(gir_new), sa->ni, 8, sa->nr, 8, i_to_r, r_to_i));
+	CU_ASSERT(memcmp(i_to_r, child_dh, 36) == 0 && memcmp(r_to_i, child_dh + 36, 36) == 0);
+	/* rekey: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr); SK_d of the new SA follows from it by prf+ */
+	uint8_t seed[20], want_sk_d[20], seedin[16 + 16];
+	struct ike_sa rekeyed = *sa;
+	CU_ASSERT(ike_derive_keys(&rekeyed, gir_new, sizeof(gir_new), sa->sk_d, PRF_HMAC_SHA1));
+	hex(V_SKEYSEED_REKEY, seed, sizeof(seed));
+	memcpy(seedin, sa->ni, 8);
+	memcpy(seedin + 8, sa->nr, 8);
+	for (int i = 0; i < 8; i++) {
+		seedin[16 + i] = (uint8_t)(sa->spi_i >> (56 - 8 * i));
+		seedin[24 + i] = (uint8_t)(sa->spi_r >> (56 - 8 * i));
+	}
+	CU_ASSERT(prf_plus(PRF_HMAC_SHA1, seed, sizeof(seed), seedin, sizeof(seedin), want_sk_d, sizeof(want_sk_d)));
+	CU_ASSERT(memcmp(rekeyed.sk_d, want_sk_d, 20) == 0);
+}
+
 void ike_crypto_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "PRF vectors (RFC 2202, RFC 4231)", test_prf_vectors);
@@ -143,4 +214,5 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
 	CU_add_test(s, "Encrypted payload ciphers", test_sk_ciphers);
+	CU_add_test(s, "IKEv2 KDF vectors (NIST SP 800-135 CAVS): SKEYSEED, keys, KEYMAT, rekey", test_ikev2_kdf_vectors);
 }
