@@ -53,6 +53,16 @@ for c in "${cases[@]}"; do
 	lab_wait_for 10 dpike_down || true
 done
 
+# INVALID_KE_PAYLOAD: strongSwan's KE is ecp384, but dpike takes aes128gcm16-prfsha256 only with x25519
+sw_conf aes128gcm16-prfsha256-ecp384-x25519 aes128gcm16
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 15 >"$LAB_DIR/init.log" 2>&1 || true
+lab_check "INVALID_KE_PAYLOAD: strongSwan retries with the group dpike asked for, and establishes" \
+	sw_established "$LAB_DIR" net
+lab_check "... after dpike asked for curve25519" grep -q "requested CURVE_25519" "$LAB_DIR/charon.log"
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+lab_wait_for 10 dpike_down || true
+
 # dpike as initiator: strongSwan accepts every case; dpike's m<i> proposes exactly one
 sw_conf "$(echo "${cases[*]%%|*}" | tr ' ' ',')" "$(echo "${cases[*]##*|}" | tr ' ' ',')"
 sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
