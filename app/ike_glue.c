@@ -116,12 +116,11 @@ struct child_handle {
 	int n_local_ts, n_remote_ts;
 };
 
-static void ike_send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote,
-			const uint8_t *msg, size_t len)
+/* An IPv4/UDP packet from local to remote carrying head then body, sent through a worker. */
+static void send_udp(struct appliance *app, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		     const uint8_t *head, size_t head_len, const uint8_t *body, size_t len)
 {
-	struct appliance *app = ctx;
-	size_t marker = local->port == IKE_NATT_PORT ? NON_ESP_MARKER : 0;
-	size_t total = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + marker + len;
+	size_t total = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + head_len + len;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(app->pool);
 	uint8_t *p = m && total <= UINT16_MAX ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total) : NULL;
 	if (p == NULL) {
@@ -142,40 +141,24 @@ static void ike_send_cb(void *ctx, const struct ike_endpoint *local, const struc
 	u->dst_port = rte_cpu_to_be_16(remote->port);
 	u->dgram_len = rte_cpu_to_be_16((uint16_t)(total - sizeof(*ip)));
 	u->dgram_cksum = 0;
-	memset(u + 1, 0, marker);
-	memcpy((uint8_t *)(u + 1) + marker, msg, len);
+	memcpy(u + 1, head, head_len);
+	memcpy((uint8_t *)(u + 1) + head_len, body, len);
 	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
 	/* routed only: IKE must never be caught by the policies it negotiates */
 	control_inject(app, m, DP_INJECT_ROUTE, 0);
 }
 
+static void ike_send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			const uint8_t *msg, size_t len)
+{
+	static const uint8_t marker[NON_ESP_MARKER];
+	send_udp(ctx, local, remote, marker, local->port == IKE_NATT_PORT ? NON_ESP_MARKER : 0, msg, len);
+}
+
 static void ike_keepalive_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
-	struct appliance *app = ctx;
-	size_t total = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + 1;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(app->pool);
-	uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total) : NULL;
-	if (p == NULL) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
-	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)total);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(local->addr);
-	ip->dst_addr = rte_cpu_to_be_32(remote->addr);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	u->src_port = rte_cpu_to_be_16(local->port);
-	u->dst_port = rte_cpu_to_be_16(remote->port);
-	u->dgram_len = rte_cpu_to_be_16(sizeof(*u) + 1);
-	*(uint8_t *)(u + 1) = 0xff;
-	u->dgram_cksum = 0;
-	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
-	control_inject(app, m, DP_INJECT_ROUTE, 0);
+	static const uint8_t keepalive = 0xff;
+	send_udp(ctx, local, remote, NULL, 0, &keepalive, 1);
 }
 
 void ike_glue_input(struct appliance *app, struct rte_mbuf *m)

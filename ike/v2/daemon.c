@@ -449,15 +449,25 @@ int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err)
 	return 0;
 }
 
+/* The established, idle IKE SA a command names ("conn" or "conn/child"); NULL with a message. */
+static struct ike_sa *command_target(struct ike_daemon *d, const char *name, const struct cfg_child **child,
+				     struct strbuf *err)
+{
+	const struct cfg_connection *c = lookup(d, name, child);
+	struct ike_sa *sa = c ? established_sa(d, c) : NULL;
+	if (sa == NULL)
+		sb_printf(err, "'%s' is not established\n", name);
+	else if (sa->req.msg) /* one exchange at a time: the window is one (RFC 7296 2.3) */
+		sb_printf(err, "'%s' has an exchange in progress; try again\n", name);
+	return sa && sa->req.msg == NULL ? sa : NULL;
+}
+
 int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 {
 	const struct cfg_child *child;
-	const struct cfg_connection *c = lookup(d, name, &child);
-	struct ike_sa *sa = c ? established_sa(d, c) : NULL;
-	if (sa == NULL) {
-		sb_printf(err, "'%s' is not established\n", name);
+	struct ike_sa *sa = command_target(d, name, &child, err);
+	if (sa == NULL)
 		return -1;
-	}
 	if (child) {
 		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
 			if (ch->cfg == child) {
@@ -479,16 +489,9 @@ int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 {
 	const struct cfg_child *child;
-	const struct cfg_connection *c = lookup(d, name, &child);
-	struct ike_sa *sa = c ? established_sa(d, c) : NULL;
-	if (sa == NULL) {
-		sb_printf(err, "'%s' is not established\n", name);
+	struct ike_sa *sa = command_target(d, name, &child, err);
+	if (sa == NULL)
 		return -1;
-	}
-	if (sa->req.msg) {
-		sb_printf(err, "'%s' has an exchange in progress; try again\n", name);
-		return -1;
-	}
 	if (child == NULL)
 		return ccsa_rekey_ike(sa) ? 0 : (sb_printf(err, "cannot rekey '%s'\n", name), -1);
 	for (struct child_sa *ch = sa->children; ch; ch = ch->next)

@@ -1,7 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# The dpike-vs-strongSwan lab shared by the IKEv2 interop tests. Source after lab.sh and strongswan.sh.
+# The dpike-vs-strongSwan lab shared by the IKEv2 interop tests and scripts/demo:
+#   . tests/interop/ikev2-lab.sh BUILD_DIR
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+DPIKE=$(realpath "$1/app/dpike")
+DPIKECTL=$(realpath "$1/app/dpikectl")
+. "$root/tests/lib/lab.sh"
+. "$root/tests/lib/strongswan.sh"
 
 PSK="interop secret $$"
 

@@ -6,13 +6,7 @@
 #    dpd_action = restart brings the tunnel back once the peer returns.
 # Usage: strongswan-ikev2-dpd.sh BUILD_DIR
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-. "$root/tests/lib/lab.sh"
-. "$root/tests/lib/strongswan.sh"
-. "$here/ikev2-lab.sh"
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
 lab_init sw-dpd
 ikev2_lab_up
 conn=$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"' 'dpd_delay = "2s"; keyingtries = 0;')

@@ -4,13 +4,7 @@
 # 200-byte IKE datagrams, so IKE_AUTH and CREATE_CHILD_SA travel in fragments both ways.
 # Usage: strongswan-ikev2-frag.sh BUILD_DIR
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-. "$root/tests/lib/lab.sh"
-. "$root/tests/lib/strongswan.sh"
-. "$here/ikev2-lab.sh"
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
 lab_init sw-frag
 ikev2_lab_up
 dpike_conf "fragment_size = 200;" "$(dpike_conn site-a '"aes256-sha384-modp3072"' '"aes256-sha256-modp3072"')"

@@ -5,13 +5,7 @@
 # dataplane report a soft lifetime, and IKE rekeys the child while traffic runs.
 # Usage: strongswan-ikev2-lifetimes.sh BUILD_DIR
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-. "$root/tests/lib/lab.sh"
-. "$root/tests/lib/strongswan.sh"
-. "$here/ikev2-lab.sh"
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
 lab_init sw-life
 ikev2_lab_up
 conn=$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"' 'encap = true;')

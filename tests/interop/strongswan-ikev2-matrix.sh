@@ -5,13 +5,7 @@
 # responder (strongSwan proposes exactly one) and as initiator (dpike proposes exactly one).
 # Usage: strongswan-ikev2-matrix.sh BUILD_DIR
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-. "$root/tests/lib/lab.sh"
-. "$root/tests/lib/strongswan.sh"
-. "$here/ikev2-lab.sh"
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
 lab_init sw-matrix
 ikev2_lab_up
 

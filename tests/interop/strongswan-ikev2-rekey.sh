@@ -5,13 +5,7 @@
 # once, and only the newest SAs exist on both ends.
 # Usage: strongswan-ikev2-rekey.sh BUILD_DIR
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-. "$root/tests/lib/lab.sh"
-. "$root/tests/lib/strongswan.sh"
-. "$here/ikev2-lab.sh"
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
 lab_init sw-rekey
 ikev2_lab_up
 dpike_conf "" "$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16-x25519", "aes128gcm16"')"

@@ -3,13 +3,7 @@
 # dpike's IKEv2 against strongSwan 5.9: responder and initiator, traffic, delete (ikev2-lab.sh).
 # Usage: strongswan-ikev2.sh BUILD_DIR
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-. "$root/tests/lib/lab.sh"
-. "$root/tests/lib/strongswan.sh"
-. "$here/ikev2-lab.sh"
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
 lab_init sw-ikev2
 ikev2_lab_up
 dpike_conf "" "$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519", "aes256-sha256-modp2048"' '"aes128gcm16", "aes256-sha256"')"
