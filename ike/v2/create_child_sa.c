@@ -31,6 +31,40 @@ static uint64_t get_spi64(const uint8_t *p)
 	return v;
 }
 
+/* The lower of two nonces (a shorter one sorts first when one is a prefix of the other). */
+static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+static const uint8_t *lower(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, size_t *len)
+{
+	bool first = nonce_cmp(a, alen, b, blen) <= 0;
+	*len = first ? alen : blen;
+	return first ? a : b;
+}
+
+/*
+ * Of two exchanges that rekeyed the same SA at once, the one that used the lowest of the
+ * four nonces made the redundant SA (RFC 7296 2.8.1, 2.8.2). True when that is exchange 1.
+ */
+static bool first_is_redundant(const uint8_t *i1, size_t i1l, const uint8_t *r1, size_t r1l, const uint8_t *i2,
+			       size_t i2l, const uint8_t *r2, size_t r2l)
+{
+	size_t l1, l2;
+	const uint8_t *m1 = lower(i1, i1l, r1, r1l, &l1), *m2 = lower(i2, i2l, r2, r2l, &l2);
+	return nonce_cmp(m1, l1, m2, l2) < 0;
+}
+
+static void keep_nonces(struct child_sa *c, const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len)
+{
+	memcpy(c->xn_i, ni, ni_len);
+	c->xn_i_len = ni_len;
+	memcpy(c->xn_r, nr, nr_len);
+	c->xn_r_len = nr_len;
+}
+
 static bool begin_exchange(struct ike_sa *sa, enum rekey_kind kind, uint16_t group)
 {
 	struct pending_create *pc = &sa->create;
@@ -187,6 +221,38 @@ static bool shared_secret(const struct ike_message *msg, struct ke_state *ke, ui
 	return kp && ke_payload_parse(kp, &g, &data, &len) && g == group && ke_derive(ke, data, len, secret, secret_len);
 }
 
+static void retire_child(struct ike_sa *sa, struct child_sa *old)
+{
+	uint32_t spi = old->spi_in;
+	old->state = CHILD_DELETING;
+	ike_send_delete(sa, PROTO_ESP, &spi, 1);
+}
+
+/*
+ * Both ends rekeyed old at once (RFC 7296 2.8.1): ours is our new child, theirs the one the
+ * peer's request made. The one made with the lowest nonce is closed by whoever made it; the
+ * maker of the other retires old.
+ */
+static void settle_child_collision(struct ike_sa *sa, struct child_sa *old, struct child_sa *ours)
+{
+	struct child_sa *theirs = NULL;
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->replaces == old)
+			theirs = c;
+	bool ours_redundant = theirs && first_is_redundant(ours->xn_i, ours->xn_i_len, ours->xn_r, ours->xn_r_len,
+							   theirs->xn_i, theirs->xn_i_len, theirs->xn_r, theirs->xn_r_len);
+	LOG_INFO("%s/%s: simultaneous rekey; keeping the SA %s made", sa->conn->name, old->cfg->name,
+		 ours_redundant ? "the peer" : "we");
+	if (ours_redundant) {
+		retire_child(sa, ours); /* the peer retires old, and its SA takes over then */
+		return;
+	}
+	sa->d->env.activate_child(sa->d->env.ctx, ours->handle, old->handle);
+	if (theirs)
+		theirs->replaces = NULL; /* redundant: the peer closes it */
+	retire_child(sa, old);
+}
+
 /* The answer to a child rekey, or to a new child (old is NULL then). */
 static void child_rekey_response(struct ike_sa *sa, const struct ike_message *msg)
 {
@@ -198,11 +264,13 @@ static void child_rekey_response(struct ike_sa *sa, const struct ike_message *ms
 	uint8_t secret[IKE_MAX_KE_LEN];
 	bool ok = c && np && nonce_parse(np, &nr, &nr_len) && child_accept_response(sa, pc->cfg, msg, false, c) &&
 		  c->dh_group == pc->group && shared_secret(msg, pc->ke, pc->group, secret, &secret_len);
-	if (ok && old && old->state != CHILD_REKEYING)
-		ok = false; /* the peer's rekey of the same SA won the collision */
+	/* the peer rekeyed the same SA meanwhile: both new SAs exist; which one stays is settled below */
+	bool collided = old && old->state == CHILD_REKEYED;
 	if (ok) {
 		c->spi_in = pc->spi_in;
-		ok = child_install(sa, c, secret, secret_len, pc->nonce, pc->nonce_len, nr, nr_len, true, old);
+		keep_nonces(c, pc->nonce, pc->nonce_len, nr, nr_len);
+		ok = child_install(sa, c, secret, secret_len, pc->nonce, pc->nonce_len, nr, nr_len, !collided,
+				   collided ? NULL : old);
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {
@@ -216,10 +284,11 @@ static void child_rekey_response(struct ike_sa *sa, const struct ike_message *ms
 	ccsa_abort(sa);
 	if (old == NULL)
 		return; /* a new child: nothing to retire */
-	/* traffic already moved to the new SA: say goodbye to the old one */
-	uint32_t spi = old->spi_in;
-	old->state = CHILD_DELETING;
-	ike_send_delete(sa, PROTO_ESP, &spi, 1);
+	if (collided) {
+		settle_child_collision(sa, old, c);
+		return;
+	}
+	retire_child(sa, old); /* traffic already moved to the new SA */
 }
 
 /* ---- IKE SA rekey: both roles ---- */
@@ -259,6 +328,37 @@ static void move_children(struct ike_sa *from, struct ike_sa *to)
 	(void)to;
 }
 
+static struct ike_sa *by_serial(struct ike_daemon *d, uint32_t serial)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->serial == serial && sa->state != IKE_SA_DEAD)
+			return sa;
+	return NULL;
+}
+
+/*
+ * Both ends rekeyed the IKE SA at once (RFC 7296 2.8.2): ours is the SA our request made, theirs
+ * the one the peer's made (holding the children now). The one with the lowest nonce is closed
+ * by whoever made it; the maker of the other deletes the old SA.
+ */
+static void settle_ike_collision(struct ike_sa *old, struct ike_sa *ours)
+{
+	struct ike_sa *theirs = by_serial(old->d, old->successor);
+	bool ours_redundant = theirs && first_is_redundant(ours->ni, ours->ni_len, ours->nr, ours->nr_len, theirs->ni,
+							   theirs->ni_len, theirs->nr, theirs->nr_len);
+	LOG_INFO("%s: simultaneous IKE_SA rekey; keeping #%u", old->conn->name,
+		 ours_redundant ? theirs->serial : ours->serial);
+	if (ours_redundant) {
+		ike_sa_set_state(ours, IKE_SA_DELETING); /* the peer deletes the old SA */
+		ike_send_delete(ours, PROTO_IKE, NULL, 0);
+		return;
+	}
+	if (theirs)
+		move_children(theirs, ours); /* theirs is redundant: the peer closes it */
+	ike_sa_set_state(old, IKE_SA_DELETING);
+	ike_send_delete(old, PROTO_IKE, NULL, 0);
+}
+
 static void ike_rekey_response(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct pending_create *pc = &sa->create;
@@ -284,6 +384,10 @@ static void ike_rekey_response(struct ike_sa *sa, const struct ike_message *msg)
 			ike_sa_set_state(n, IKE_SA_DEAD);
 		LOG_WARN("%s: IKE_SA rekey refused or failed; keeping the old IKE SA", sa->conn->name);
 		sa->rekey_ms = ike_now(sa->d) + 10000;
+		return;
+	}
+	if (sa->rekeyed) {
+		settle_ike_collision(sa, n);
 		return;
 	}
 	move_children(sa, n);
@@ -372,6 +476,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	c->spi_in = child_alloc_spi(sa->d);
 	c->exchange_initiator = false;
 	c->replaces = old;
+	keep_nonces(c, ni, ni_len, nr, NONCE_LEN);
 	/* a rekey's new outbound SA waits for the old one's Delete; a new child starts at once */
 	ok = ok && child_install(sa, c, secret, secret_len, ni, ni_len, nr, NONCE_LEN, old == NULL, NULL);
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -454,24 +559,8 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_message *msg, 
 	if (len)
 		ike_send_response(sa, b.buf, len, msg->hdr.msg_id);
 	move_children(sa, n);
+	sa->successor = n->serial;
 	LOG_INFO("%s: IKE_SA #%u rekeyed into #%u by the peer", sa->conn->name, sa->serial, n->serial);
-}
-
-/*
- * Both ends rekeying the same SA at once: the request with the higher nonce goes ahead. Both
- * ends compare the same two nonces, so exactly one wins; the winner answers the other's request
- * with TEMPORARY_FAILURE, the loser answers the winner's normally and lets its own lapse.
- */
-static bool we_win_collision(const struct ike_sa *sa, const struct ike_message *msg)
-{
-	const struct ike_payload *np = ike_find(msg, PL_NONCE);
-	const uint8_t *theirs;
-	size_t len;
-	if (np == NULL || !nonce_parse(np, &theirs, &len))
-		return true;
-	size_t n = len < sa->create.nonce_len ? len : sa->create.nonce_len;
-	int c = memcmp(sa->create.nonce, theirs, n);
-	return c > 0 || (c == 0 && sa->create.nonce_len > len);
 }
 
 void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
@@ -484,11 +573,12 @@ void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	if (props[0].protocol == PROTO_IKE) {
+		/* a child exchange of ours in flight, or rekeyed already: RFC 7296 2.25 */
 		bool busy = sa->rekeyed || (sa->create.kind != REKEY_NONE && sa->create.kind != REKEY_IKE);
-		if (busy || (sa->create.kind == REKEY_IKE && we_win_collision(sa, msg)))
-			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0); /* RFC 7296 2.25 */
+		if (busy)
+			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
 		else
-			respond_ike_rekey(sa, msg, props, n);
+			respond_ike_rekey(sa, msg, props, n); /* a collision with ours is settled later (2.8.2) */
 		return;
 	}
 	struct child_sa *old = NULL;
@@ -501,8 +591,9 @@ void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 			respond_notify(sa, msg->hdr.msg_id, N_CHILD_SA_NOT_FOUND, NULL, 0);
 			return;
 		}
+		/* our own rekey of it in flight is fine (settled when both are done, 2.8.1); anything else waits */
 		bool colliding = old->state == CHILD_REKEYING && sa->create.kind == REKEY_CHILD && sa->create.old == old;
-		if ((old->state != CHILD_INSTALLED && !colliding) || (colliding && we_win_collision(sa, msg))) {
+		if (old->state != CHILD_INSTALLED && !colliding) {
 			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
 			return;
 		}

@@ -44,6 +44,9 @@ struct child_sa {
 	struct child_sa *replaces; /* responder of a rekey: the child this one takes over from */
 	bool exchange_initiator;   /* we started the exchange that created it */
 	uint16_t dh_group;         /* PFS group of its proposal, 0 for none */
+	/* nonces of the CREATE_CHILD_SA exchange that made it, to settle rekey collisions */
+	uint8_t xn_i[IKE_NONCE_MAX], xn_r[IKE_NONCE_MAX];
+	size_t xn_i_len, xn_r_len;
 };
 
 /* A child SA request (IKE_AUTH or CREATE_CHILD_SA) as parsed. */
@@ -149,7 +152,8 @@ struct ike_sa {
 	unsigned keying_try;               /* initiator: which attempt this is (keyingtries) */
 	uint32_t child_spi_in;
 	struct pending_create create;
-	bool rekeyed; /* replaced by a newer IKE SA; waiting to be deleted */
+	bool rekeyed;       /* replaced by a newer IKE SA; waiting to be deleted */
+	uint32_t successor; /* serial of the SA the peer's rekey made of this one */
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms, keepalive_ms;
 };

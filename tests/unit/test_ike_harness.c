@@ -444,6 +444,43 @@ static void test_fragmentation(void)
 	unpair();
 }
 
+/* Both ends start the same rekey before either request arrives (RFC 7296 2.8.1 and 2.8.2). */
+static void start_rekey(struct node *who, const char *name)
+{
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_rekey(who->d, name, &err), 0);
+	sb_free(&err);
+}
+
+static void test_rekey_collisions(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	for (int round = 0; round < 6; round++) { /* nonces are random: either side may keep its SA */
+		uint32_t spi = live_child(&A) ? live_child(&A)->spi_in : 0;
+		start_rekey(&A, "c/net");
+		start_rekey(&B, "c/net");
+		pump();
+		assert_one_matching_child(spi);
+	}
+	for (int round = 0; round < 6; round++) {
+		uint64_t spi = only_sa(&A)->spi_i;
+		start_rekey(&A, "c");
+		start_rekey(&B, "c");
+		pump();
+		CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&A));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&B));
+		CU_ASSERT(only_sa(&A)->next == NULL && only_sa(&B)->next == NULL); /* one IKE SA left on each side */
+		CU_ASSERT(only_sa(&A)->spi_i == only_sa(&B)->spi_i && only_sa(&A)->spi_r == only_sa(&B)->spi_r);
+		CU_ASSERT(only_sa(&A)->spi_i != spi && only_sa(&A)->state == IKE_SA_ESTABLISHED);
+		CU_ASSERT(A.children == 1 && B.children == 1);
+		assert_one_matching_child(0);
+	}
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
@@ -458,4 +495,5 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);
 	CU_add_test(s, "rekey_time drives child and IKE SA rekeys", test_rekey_by_time);
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
+	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 }
