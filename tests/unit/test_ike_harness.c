@@ -481,6 +481,42 @@ static void test_rekey_collisions(void)
 	unpair();
 }
 
+/* Four IKE_SA_INITs from A that never continue; returns how many B answered. */
+static int unanswered_inits(void)
+{
+	for (int i = 0; i < 4; i++) {
+		struct strbuf err;
+		sb_init(&err);
+		ike_initiate(A.d, "c/net", &err);
+		sb_free(&err);
+	}
+	int requests = q_tail;
+	for (int i = 0; i < 4; i++)
+		ike_input(B.d, &queue[i].local, &queue[i].remote, queue[i].msg, queue[i].len);
+	int answers = q_tail - requests;
+	q_head = q_tail;
+	return answers;
+}
+
+/* Half-open IKE SAs are capped per peer address and in all; the excess is dropped silently. */
+static void test_half_open_caps(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret",
+	     "half_open_per_peer = 2;");
+	CU_ASSERT_EQUAL(unanswered_inits(), 2);
+	CU_ASSERT(B.d->half_open == 2 && B.d->stats.half_open_dropped == 2);
+	clock_ms += 31000; /* half-open SAs time out */
+	ike_tick(B.d);
+	CU_ASSERT_EQUAL(B.d->half_open, 0);
+	unpair();
+
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret",
+	     "half_open_per_peer = 100; half_open_max = 3;");
+	CU_ASSERT_EQUAL(unanswered_inits(), 3);
+	CU_ASSERT(B.d->half_open == 3 && B.d->stats.half_open_dropped == 1);
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
@@ -496,4 +532,5 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "rekey_time drives child and IKE SA rekeys", test_rekey_by_time);
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
+	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 }
