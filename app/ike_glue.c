@@ -247,7 +247,7 @@ static void add_record(struct appliance *app, const struct ike_child_keys *k, st
 	struct sa_record r;
 	memset(&r, 0, sizeof(r));
 	snprintf(r.name, sizeof(r.name), "%s/%s", k->conn, k->child);
-	snprintf(r.source, sizeof(r.source), "ikev2");
+	snprintf(r.source, sizeof(r.source), "ikev%d", k->ike_version);
 	r.replay_window = k->replay_window;
 	for (int i = 0; i < k->n_local_ts && i < CFG_MAX_TS; i++)
 		r.local_ts.ts[r.local_ts.n++] = k->local_ts[i];

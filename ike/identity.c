@@ -83,3 +83,39 @@ bool identity_matches(const char *configured, const struct ike_id *peer)
 		return true;
 	return identity_from_string(configured, &want) && identity_equal(&want, peer);
 }
+
+/* A secret's rank for this pair of identities: both listed beats one beats none; -1 if it names others only. */
+static int secret_rank(const struct cfg_secret *s, const struct ike_id *local, const struct ike_id *remote)
+{
+	if (s->type != SECRET_IKE)
+		return -1;
+	if (s->n_ids == 0)
+		return 0;
+	int rank = 0;
+	for (int i = 0; i < s->n_ids; i++) {
+		struct ike_id id;
+		if (!identity_from_string(s->ids[i], &id))
+			continue;
+		if (identity_equal(&id, remote))
+			rank |= 2;
+		if (identity_equal(&id, local))
+			rank |= 1;
+	}
+	return rank ? rank : -1;
+}
+
+const struct cfg_secret *psk_lookup(const struct dpike_config *cfg, const struct ike_id *local,
+				    const struct ike_id *remote)
+{
+	const struct cfg_secret *best = NULL;
+	int best_rank = -1;
+	for (int i = 0; i < cfg->n_secrets; i++) {
+		int r = secret_rank(&cfg->secrets[i], local, remote);
+		if (r > best_rank) {
+			best_rank = r;
+			best = &cfg->secrets[i];
+		}
+	}
+	return best;
+}
+

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/config.h"
 #include "v2/payloads.h"
 
 bool identity_from_string(const char *s, struct ike_id *id);
@@ -14,5 +15,8 @@ void identity_to_string(const struct ike_id *id, char *buf, size_t len);
 bool identity_equal(const struct ike_id *a, const struct ike_id *b);
 /* Does a configured identity (empty or "%any" matches everything) accept the peer's? */
 bool identity_matches(const char *configured, const struct ike_id *peer);
+/* The PSK for this pair of identities: a secret naming both beats one naming one, beats one naming none. */
+const struct cfg_secret *psk_lookup(const struct dpike_config *cfg, const struct ike_id *local,
+				    const struct ike_id *remote);
 
 #endif

@@ -25,6 +25,7 @@ struct ike_endpoint {
 /* A negotiated child SA, as the dataplane needs it. */
 struct ike_child_keys {
 	const char *conn, *child;
+	int ike_version; /* of the exchange that made it: 1 or 2 */
 	uint32_t spi_in, spi_out;
 	int esp_alg;
 	bool esn, tunnel, encap;

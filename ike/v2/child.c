@@ -8,6 +8,7 @@
 
 #include "dataplane/esp_algo.h"
 #include "ike_sa.h"
+#include "ike/v1/v1_sa.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -95,7 +96,7 @@ uint32_t child_alloc_spi(struct ike_daemon *d)
 			for (struct child_sa *c = sa->children; c && !used; c = c->next)
 				used = c->spi_in == spi;
 		}
-		if (!used)
+		if (!used && !v1_spi_used(d->v1, spi))
 			return spi;
 	}
 }
@@ -134,6 +135,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 {
 	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || sa->floated;
 	struct ike_child_keys k = {
+		.ike_version = 2,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
 		.esp_alg = c->esp_alg, .esn = c->esn, .tunnel = c->tunnel, .encap = encap, .local = sa->local,
 		.remote = sa->remote, .replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes,

@@ -7,6 +7,7 @@
 
 #include "dataplane/esp_algo.h"
 #include "ike/identity.h"
+#include "ike/v1/v1_sa.h"
 #include "ike_sa.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -24,6 +25,11 @@ struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struc
 	d->half_open_max = cfg->ike_half_open_max;
 	d->half_open_per_peer = cfg->ike_half_open_per_peer;
 	RAND_bytes(d->cookie_secret, sizeof(d->cookie_secret));
+	d->v1 = v1_create(cfg, env, d);
+	if (d->v1 == NULL) {
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -35,6 +41,7 @@ void ike_daemon_destroy(struct ike_daemon *d)
 		if (sa->state != IKE_SA_DEAD)
 			ike_sa_set_state(sa, IKE_SA_DEAD);
 	ike_sa_reap(d);
+	v1_destroy(d->v1);
 	free(d);
 }
 
@@ -152,6 +159,10 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 {
 	static uint8_t buf[IKE_MAX_MSG];
 	struct ike_message msg;
+	if (len > 17 && (raw[17] >> 4) == 1) { /* ISAKMP major version 1 */
+		v1_input(d->v1, local, remote, raw, len);
+		return;
+	}
 	memset(&msg, 0, sizeof(msg));
 	d->stats.rx++;
 	enum ike_parse_error perr = len > sizeof(buf) ? IKE_PARSE_LENGTH : ike_parse_header(raw, len, &msg.hdr);
@@ -357,11 +368,12 @@ void ike_tick(struct ike_daemon *d)
 		}
 	}
 	ike_sa_reap(d);
+	v1_tick(d->v1);
 }
 
 /* ---- control ---- */
 
-static bool endpoint_of(const struct ike_daemon *d, const struct cfg_connection *c, struct ike_endpoint *local,
+bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connection *c, struct ike_endpoint *local,
 			struct ike_endpoint *remote)
 {
 	uint8_t plen;
@@ -372,19 +384,19 @@ static bool endpoint_of(const struct ike_daemon *d, const struct cfg_connection 
 	if (c->n_local_addrs && parse_ipv4_prefix(c->local_addrs[0], &local->addr, &plen, true) && plen == 32)
 		return true;
 	/* no local address configured: the interface on the peer's network, else the first */
-	for (int i = 0; i < d->cfg->n_ifaces; i++)
-		if (((d->cfg->ifaces[i].addr ^ remote->addr) & prefix_mask(d->cfg->ifaces[i].plen)) == 0) {
-			local->addr = d->cfg->ifaces[i].addr;
+	for (int i = 0; i < cfg->n_ifaces; i++)
+		if (((cfg->ifaces[i].addr ^ remote->addr) & prefix_mask(cfg->ifaces[i].plen)) == 0) {
+			local->addr = cfg->ifaces[i].addr;
 			return true;
 		}
-	local->addr = d->cfg->ifaces[0].addr;
+	local->addr = cfg->ifaces[0].addr;
 	return true;
 }
 
 static struct ike_sa *initiate_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
 {
 	struct ike_endpoint local, remote;
-	if (c->version == 1 || !endpoint_of(d, c, &local, &remote))
+	if (c->version == 1 || !ike_conn_endpoints(d->cfg, c, &local, &remote))
 		return NULL;
 	struct ike_sa *sa = ike_sa_new(d, true, c, &local, &remote);
 	if (sa == NULL)
@@ -438,12 +450,14 @@ int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err)
 		sb_printf(err, "no connection or child named '%s'\n", name);
 		return -1;
 	}
+	if (c->version == 1)
+		return v1_initiate(d->v1, c, child, err);
 	if (established_sa(d, c)) {
 		sb_printf(err, "'%s' is already up (creating a further child needs CREATE_CHILD_SA)\n", name);
 		return -1;
 	}
 	if (initiate_child(d, c, child) == NULL) {
-		sb_printf(err, "cannot initiate '%s': it needs remote_addrs with one address and version 2\n", name);
+		sb_printf(err, "cannot initiate '%s': it needs remote_addrs with one address\n", name);
 		return -1;
 	}
 	return 0;
@@ -462,9 +476,19 @@ static struct ike_sa *command_target(struct ike_daemon *d, const char *name, con
 	return sa && sa->req.msg == NULL ? sa : NULL;
 }
 
+/* IKEv1's share of a command: the connection when IKEv1 runs it, else NULL. */
+static const struct cfg_connection *v1_target(struct ike_daemon *d, const char *name, const struct cfg_child **child)
+{
+	const struct cfg_connection *c = lookup(d, name, child);
+	return c && v1_owns(d->v1, c) ? c : NULL;
+}
+
 int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 {
 	const struct cfg_child *child;
+	const struct cfg_connection *v1c = v1_target(d, name, &child);
+	if (v1c)
+		return v1_terminate(d->v1, v1c, child, err);
 	struct ike_sa *sa = command_target(d, name, &child, err);
 	if (sa == NULL)
 		return -1;
@@ -489,6 +513,9 @@ int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 {
 	const struct cfg_child *child;
+	const struct cfg_connection *v1c = v1_target(d, name, &child);
+	if (v1c)
+		return v1_rekey(d->v1, v1c, child, err);
 	struct ike_sa *sa = command_target(d, name, &child, err);
 	if (sa == NULL)
 		return -1;
@@ -515,6 +542,10 @@ void ike_acquire(struct ike_daemon *d, int conn, int child)
 		return;
 	const struct cfg_connection *c = &d->cfg->connections[conn];
 	const struct cfg_child *ch = &c->children[child];
+	if (v1_owns(d->v1, c)) {
+		v1_acquire(d->v1, c, ch);
+		return;
+	}
 	struct ike_sa *sa = established_sa(d, c);
 	if (sa == NULL) {
 		if (!connecting(d, c)) {
@@ -547,6 +578,7 @@ void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool ha
 		child_destroy(sa, c);
 		return;
 	}
+	v1_child_expired(d->v1, spi, inbound, hard);
 }
 
 void ike_start(struct ike_daemon *d)
@@ -555,7 +587,13 @@ void ike_start(struct ike_daemon *d)
 		const struct cfg_connection *c = &d->cfg->connections[i];
 		for (int k = 0; k < c->n_children; k++)
 			if (c->children[k].start_action == START_START) {
-				initiate_child(d, c, &c->children[k]);
+				struct strbuf err;
+				sb_init(&err);
+				if (c->version == 1 && v1_initiate(d->v1, c, &c->children[k], &err) < 0)
+					LOG_WARN("%s", err.buf);
+				else if (c->version != 1)
+					initiate_child(d, c, &c->children[k]);
+				sb_free(&err);
 				break;
 			}
 	}
@@ -568,11 +606,11 @@ static void addr_text(uint32_t a, uint16_t port, char *buf, size_t len)
 	snprintf(buf, len, "%s[%u]", ip, port);
 }
 
-static void list_child(const struct ike_sa *sa, const struct child_sa *c, bool json, struct strbuf *o, uint64_t now)
+void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool json, struct strbuf *o, uint64_t now)
 {
 	uint64_t bin = 0, bout = 0, pin = 0, pout = 0;
-	if (sa->d->env.child_usage)
-		sa->d->env.child_usage(sa->d->env.ctx, c->handle, &bin, &bout, &pin, &pout);
+	if (env->child_usage)
+		env->child_usage(env->ctx, c->handle, &bin, &bout, &pin, &pout);
 	long rekey = c->rekey_ms > now ? (long)((c->rekey_ms - now) / 1000) : 0;
 	if (json) {
 		sb_printf(o,
@@ -614,7 +652,7 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_json_str(o, rid);
 			sb_printf(o, ",\"nat\":%s,\"children\":[", sa->nat_local || sa->nat_remote ? "true" : "false");
 			for (struct child_sa *c = sa->children; c; c = c->next)
-				list_child(sa, c, true, o, now);
+				ike_list_child(&d->env, c, true, o, now);
 			sb_trim_comma(o);
 			sb_printf(o, "]},");
 			continue;
@@ -625,8 +663,9 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
 			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey);
 		for (struct child_sa *c = sa->children; c; c = c->next)
-			list_child(sa, c, false, o, now);
+			ike_list_child(&d->env, c, false, o, now);
 	}
+	v1_list(d->v1, json, o);
 }
 
 void ike_stats(struct ike_daemon *d, bool json, struct strbuf *o)
@@ -644,11 +683,13 @@ void ike_stats(struct ike_daemon *d, bool json, struct strbuf *o)
 		IKE_FIELDS(X)
 #undef X
 		sb_trim_comma(o);
-		sb_printf(o, "}");
+		sb_printf(o, "},");
+		v1_stats(d->v1, json, o);
 		return;
 	}
 	sb_printf(o, "ike:\n  %-24s %u\n  %-24s %u\n", "sas_established", n, "half_open", d->half_open);
 #define X(f) sb_printf(o, "  %-24s %lu\n", #f, s->f);
 	IKE_FIELDS(X)
 #undef X
+	v1_stats(d->v1, json, o);
 }

@@ -16,41 +16,6 @@ static void local_identity(const struct ike_sa *sa, struct ike_id *id)
 		identity_from_ipv4(sa->local.addr, id);
 }
 
-/* A secret's rank for this pair of identities: both listed beats one beats none; -1 if it names others only. */
-static int secret_rank(const struct cfg_secret *s, const struct ike_id *local, const struct ike_id *remote)
-{
-	if (s->type != SECRET_IKE)
-		return -1;
-	if (s->n_ids == 0)
-		return 0;
-	int rank = 0;
-	for (int i = 0; i < s->n_ids; i++) {
-		struct ike_id id;
-		if (!identity_from_string(s->ids[i], &id))
-			continue;
-		if (identity_equal(&id, remote))
-			rank |= 2;
-		if (identity_equal(&id, local))
-			rank |= 1;
-	}
-	return rank ? rank : -1;
-}
-
-static const struct cfg_secret *find_psk(const struct ike_daemon *d, const struct ike_id *local,
-					 const struct ike_id *remote)
-{
-	const struct cfg_secret *best = NULL;
-	int best_rank = -1;
-	for (int i = 0; i < d->cfg->n_secrets; i++) {
-		int r = secret_rank(&d->cfg->secrets[i], local, remote);
-		if (r > best_rank) {
-			best_rank = r;
-			best = &d->cfg->secrets[i];
-		}
-	}
-	return best;
-}
-
 /* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <message octets> | Nonce | prf(SK_p, IDx')) */
 static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cfg_secret *psk, const struct ike_id *id,
 		     uint8_t *out, size_t *out_len)
@@ -83,7 +48,7 @@ static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cf
 static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator)
 {
 	const struct ike_payload *ap = ike_find(msg, PL_AUTH);
-	const struct cfg_secret *psk = find_psk(sa->d, &sa->id_local, &sa->id_remote);
+	const struct cfg_secret *psk = psk_lookup(sa->d->cfg, &sa->id_local, &sa->id_remote);
 	uint8_t method, want[IKE_MAX_PRF_LEN];
 	const uint8_t *got;
 	size_t got_len, want_len;
@@ -103,7 +68,7 @@ static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of
 
 static bool add_own_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
 {
-	const struct cfg_secret *psk = find_psk(sa->d, &sa->id_local, &sa->id_remote);
+	const struct cfg_secret *psk = psk_lookup(sa->d->cfg, &sa->id_local, &sa->id_remote);
 	uint8_t auth[IKE_MAX_PRF_LEN];
 	size_t n;
 	if (psk == NULL || !psk_auth(sa, of_initiator, psk, &sa->id_local, auth, &n)) {

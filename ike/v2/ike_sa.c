@@ -78,17 +78,22 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 	return true;
 }
 
-uint64_t ike_rekey_at(const struct cfg_connection *c, uint64_t from_ms)
+uint64_t ike_schedule_at(uint64_t interval_s, uint64_t rand_s, uint64_t from_ms)
 {
-	if (c->rekey_time == 0)
+	if (interval_s == 0)
 		return 0;
-	uint64_t t = c->rekey_time * 1000, jitter = 0;
-	if (c->rand_time) {
+	uint64_t t = interval_s * 1000, jitter = 0;
+	if (rand_s) {
 		uint32_t r;
 		RAND_bytes((uint8_t *)&r, sizeof(r));
-		jitter = r % (c->rand_time * 1000);
+		jitter = r % (rand_s * 1000);
 	}
 	return from_ms + (t > jitter ? t - jitter : t);
+}
+
+uint64_t ike_rekey_at(const struct cfg_connection *c, uint64_t from_ms)
+{
+	return ike_schedule_at(c->rekey_time, c->rand_time, from_ms);
 }
 
 uint64_t ike_random_spi(void)

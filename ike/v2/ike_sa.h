@@ -163,8 +163,11 @@ struct ike_stats {
 		cookies_sent, dpd_timeouts;
 };
 
+struct v1_daemon;
+
 struct ike_daemon {
 	const struct dpike_config *cfg;
+	struct v1_daemon *v1; /* IKEv1 runs beside, on the same ports */
 	struct ike_env env;
 	struct ike_sa *sas;
 	uint32_t serial;
@@ -188,6 +191,13 @@ void ike_sa_reap(struct ike_daemon *d);
 uint64_t ike_random_spi(void);
 /* When an IKE SA established at from_ms is due for rekeying: rekey_time less up to rand_time. */
 uint64_t ike_rekey_at(const struct cfg_connection *c, uint64_t from_ms);
+/* interval_s after from_ms, less a random part of rand_s; 0 when interval_s is 0. */
+uint64_t ike_schedule_at(uint64_t interval_s, uint64_t rand_s, uint64_t from_ms);
+/* The addresses to initiate a connection from and to: false without one remote address. */
+bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connection *c, struct ike_endpoint *local,
+			struct ike_endpoint *remote);
+/* One child SA in list-sas, text or JSON. */
+void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool json, struct strbuf *o, uint64_t now);
 
 /* Keys (RFC 7296 2.14, 2.17); on an IKE rekey old_sk_d is the old SA's SK_d (RFC 7296 2.18). */
 bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len, const uint8_t *old_sk_d,

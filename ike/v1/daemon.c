@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IKEv1 daemon: finds the ISAKMP SA of a message by its cookies, spots retransmissions,
+ * decrypts with the IV the exchange is at (RFC 2409 App. B), dispatches by exchange type,
+ * and runs the timers: retransmission, Quick Mode timeouts, DPD, IPsec SA rekeying and
+ * expiry, reauthentication of the ISAKMP SA, NAT keepalives. Commands come from ike/v2/daemon.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "dataplane/esp_algo.h"
+#include "ike/identity.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "v1_sa.h"
+
+#define HALF_OPEN_TIMEOUT_MS 30000
+#define QUICK_LINGER_MS 30000
+#define REAUTH_HANDOVER_MS 30000
+#define DEFAULT_DPD_TIMEOUT_S 150
+
+static uint64_t now_of(const struct v1_daemon *d)
+{
+	return d->env.now_ms(d->env.ctx);
+}
+
+struct v1_daemon *v1_create(const struct dpike_config *cfg, const struct ike_env *env, struct ike_daemon *v2)
+{
+	struct v1_daemon *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->cfg = cfg;
+	d->env = *env;
+	d->v2 = v2;
+	return d;
+}
+
+static void sa_free(struct v1_sa *sa)
+{
+	while (sa->children)
+		v1_child_destroy(sa, sa->children);
+	while (sa->quick)
+		v1_quick_free(sa, sa->quick);
+	ke_free(sa->ke);
+	free(sa->sa_i_b);
+	free(sa->last_out);
+	OPENSSL_cleanse(sa, sizeof(*sa));
+	free(sa);
+}
+
+static void reap(struct v1_daemon *d)
+{
+	for (struct v1_sa **pp = &d->sas; *pp;) {
+		struct v1_sa *sa = *pp;
+		if (sa->state == V1_DEAD) {
+			*pp = sa->next;
+			sa_free(sa);
+		} else {
+			pp = &sa->next;
+		}
+	}
+}
+
+void v1_destroy(struct v1_daemon *d)
+{
+	if (d == NULL)
+		return;
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		sa->state = V1_DEAD;
+	reap(d);
+	free(d);
+}
+
+const char *v1_state_name(enum v1_state s)
+{
+	static const char *const names[] = {
+		[V1_MM_I1] = "MM_I1", [V1_MM_I3] = "MM_I3", [V1_MM_I5] = "MM_I5", [V1_MM_R2] = "MM_R2",
+		[V1_MM_R4] = "MM_R4", [V1_AM_I1] = "AM_I1", [V1_AM_R2] = "AM_R2", [V1_ESTABLISHED] = "ESTABLISHED",
+		[V1_DEAD] = "DEAD",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) && names[s] ? names[s] : "?";
+}
+
+void v1_set_state(struct v1_sa *sa, enum v1_state to)
+{
+	if (sa->state == to)
+		return;
+	LOG_DEBUG("%s: ISAKMP SA #%u %s -> %s", sa->conn->name, sa->serial, v1_state_name(sa->state), v1_state_name(to));
+	sa->state = to;
+}
+
+static uint64_t retransmit_delay_ms(const struct v1_daemon *d, int tries)
+{
+	double t = d->cfg->ike_retransmit_timeout;
+	for (int i = 0; i < tries; i++)
+		t *= d->cfg->ike_retransmit_base;
+	return (uint64_t)(t * 1000);
+}
+
+void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
+{
+	struct v1_daemon *d = sa->d;
+	d->stats.tx++;
+	d->env.send(d->env.ctx, &sa->local, &sa->remote, msg, len);
+	if (!remember)
+		return;
+	free(sa->last_out);
+	sa->last_out = malloc(len);
+	sa->last_out_len = sa->last_out ? len : 0;
+	if (sa->last_out)
+		memcpy(sa->last_out, msg, len);
+	sa->tries = 0;
+	sa->next_ms = now_of(d) + retransmit_delay_ms(d, 0);
+}
+
+void v1_child_destroy(struct v1_sa *sa, struct child_sa *c)
+{
+	struct v1_daemon *d = sa->d;
+	for (struct v1_sa *o = d->sas; o; o = o->next)
+		for (struct child_sa **pp = &o->children; *pp; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				if (c->handle)
+					d->env.remove_child(d->env.ctx, c->handle);
+				LOG_INFO("%s/%s: IPsec SA 0x%08x/0x%08x removed", o->conn->name, c->cfg->name, c->spi_in,
+					 c->spi_out);
+				free(c);
+				return;
+			}
+}
+
+struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1_sa **holder)
+{
+	for (struct v1_sa *sa = spi_in ? d->sas : NULL; sa; sa = sa->next)
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->spi_in == spi_in) {
+				if (holder)
+					*holder = sa;
+				return c;
+			}
+	return NULL;
+}
+
+bool v1_spi_used(const struct v1_daemon *d, uint32_t spi)
+{
+	for (const struct v1_sa *sa = d ? d->sas : NULL; sa; sa = sa->next) {
+		for (const struct child_sa *c = sa->children; c; c = c->next)
+			if (c->spi_in == spi)
+				return true;
+		for (const struct v1_quick *q = sa->quick; q; q = q->next)
+			if (q->spi_in == spi)
+				return true;
+	}
+	return false;
+}
+
+/* ---- input ---- */
+
+static void note_invalid(struct v1_daemon *d, const struct ike_endpoint *from, const char *why)
+{
+	d->stats.rx_invalid++;
+	ike_note_invalid(d->v2, from, why);
+}
+
+static struct v1_sa *find_sa(struct v1_daemon *d, const struct isakmp_header *h)
+{
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->cky_i != h->cky_i || sa->state == V1_DEAD)
+			continue;
+		if (sa->cky_r == h->cky_r || (sa->cky_r == 0 && sa->initiator) || (h->cky_r == 0 && !sa->initiator))
+			return sa;
+	}
+	return NULL;
+}
+
+static struct v1_quick *find_quick(struct v1_sa *sa, uint32_t msg_id)
+{
+	for (struct v1_quick *q = sa->quick; q; q = q->next)
+		if (q->msg_id == msg_id)
+			return q;
+	return NULL;
+}
+
+/* A message we have seen already gets our answer to it again, and nothing else. */
+static bool answered_before(struct v1_sa *sa, const struct isakmp_header *h, const uint8_t digest[32])
+{
+	const uint8_t *out = NULL;
+	size_t out_len = 0;
+	if (h->exchange == XCHG_QUICK) {
+		struct v1_quick *q = find_quick(sa, h->msg_id);
+		if (q == NULL || CRYPTO_memcmp(q->in_digest, digest, 32) != 0)
+			return false;
+		out = q->last, out_len = q->last_len;
+	} else if (h->exchange == XCHG_MAIN || h->exchange == XCHG_AGGRESSIVE) {
+		if (CRYPTO_memcmp(sa->last_in_hash, digest, 32) != 0)
+			return false;
+		out = sa->last_out, out_len = sa->last_out_len;
+	} else {
+		return false;
+	}
+	if (out) {
+		sa->d->stats.retransmits_answered++;
+		v1_send(sa, out, out_len, false);
+	}
+	return true;
+}
+
+static bool decrypt(struct v1_sa *sa, const struct isakmp_header *h, uint8_t *buf, size_t len)
+{
+	uint8_t iv[16];
+	struct v1_quick *q;
+	if (!sa->keyed)
+		return false;
+	switch (h->exchange) {
+	case XCHG_MAIN:
+	case XCHG_AGGRESSIVE:
+		return v1_decrypt(sa, buf, len, sa->iv);
+	case XCHG_QUICK:
+		if ((q = find_quick(sa, h->msg_id)) != NULL)
+			return v1_decrypt(sa, buf, len, q->iv);
+		/* a new exchange starts from its own IV, as an Informational does */
+		/* fall through */
+	case XCHG_INFO:
+		v1_phase2_iv(sa, h->msg_id, iv);
+		return v1_decrypt(sa, buf, len, iv);
+	default:
+		return false;
+	}
+}
+
+/* Which messages must come encrypted: all once phase 1 has its keys, except Aggressive Mode's third. */
+static bool must_be_encrypted(const struct v1_sa *sa, const struct isakmp_header *h)
+{
+	if (h->exchange == XCHG_QUICK)
+		return true;
+	if (h->exchange == XCHG_INFO)
+		return sa->keyed;
+	return h->exchange == XCHG_MAIN && (sa->state == V1_MM_R4 || sa->state == V1_MM_I5 || sa->state == V1_ESTABLISHED);
+}
+
+static void update_endpoints(struct v1_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
+{
+	if (local->port == IKE_NATT_PORT && !sa->floated)
+		sa->floated = true;
+	if (sa->floated && (sa->remote.port != remote->port || sa->remote.addr != remote->addr)) {
+		sa->remote = *remote;
+		sa->local = *local;
+	}
+}
+
+/* An unencrypted notification during phase 1, such as NO-PROPOSAL-CHOSEN: the attempt is over. */
+static void plain_notify(struct v1_sa *sa, const struct isakmp_message *m)
+{
+	const struct ike_payload *n = isakmp_find(m, ISA_N);
+	if (n == NULL || n->len < 8 || sa->state == V1_ESTABLISHED)
+		return;
+	uint16_t type = (uint16_t)(n->body[6] << 8 | n->body[7]);
+	if (type >= 16384)
+		return;
+	LOG_WARN("%s: peer refused IKEv1 phase 1 (notify %u)", sa->conn->name, type);
+	if (type == V1N_NO_PROPOSAL_CHOSEN)
+		sa->d->stats.no_proposal++;
+	v1_set_state(sa, V1_DEAD);
+}
+
+static void on_established(struct v1_sa *sa);
+static void delete_sa(struct v1_sa *sa);
+
+static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len, bool enc)
+{
+	bool phase1 = sa->state != V1_ESTABLISHED;
+	switch (m->hdr.exchange) {
+	case XCHG_MAIN:
+		if (phase1 && !sa->aggressive)
+			v1_main_process(sa, m, raw, len);
+		break;
+	case XCHG_AGGRESSIVE:
+		if (phase1 && sa->aggressive)
+			v1_aggressive_process(sa, m);
+		break;
+	case XCHG_QUICK:
+		if (!phase1)
+			v1_quick_process(sa, m, raw, len);
+		break;
+	case XCHG_INFO:
+		if (enc)
+			v1_info_process(sa, m, raw, len);
+		else
+			plain_notify(sa, m);
+		break;
+	default:
+		note_invalid(sa->d, &sa->remote, "unknown ISAKMP exchange type");
+	}
+	if (phase1 && sa->state == V1_ESTABLISHED)
+		on_established(sa);
+}
+
+static void remember_digest(struct v1_sa *sa, const struct isakmp_header *h, const uint8_t digest[32])
+{
+	if (h->exchange == XCHG_MAIN || h->exchange == XCHG_AGGRESSIVE) {
+		memcpy(sa->last_in_hash, digest, 32);
+	} else if (h->exchange == XCHG_QUICK) {
+		struct v1_quick *q = find_quick(sa, h->msg_id);
+		if (q)
+			memcpy(q->in_digest, digest, 32);
+	}
+}
+
+/* The same caps on half-open SAs as IKEv2's (ike.half_open_max, ike.half_open_per_peer). */
+static bool half_open_allowed(const struct v1_daemon *d, const struct ike_endpoint *remote)
+{
+	unsigned all = 0, peer = 0;
+	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		if (!sa->initiator && sa->state != V1_ESTABLISHED && sa->state != V1_DEAD) {
+			all++;
+			peer += sa->remote.addr == remote->addr;
+		}
+	return (!d->cfg->ike_half_open_max || all < d->cfg->ike_half_open_max) &&
+	       (!d->cfg->ike_half_open_per_peer || peer < d->cfg->ike_half_open_per_peer);
+}
+
+static void new_responder(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			  struct isakmp_message *m, uint8_t *buf, size_t len, const uint8_t digest[32])
+{
+	bool phase1 = m->hdr.exchange == XCHG_MAIN || m->hdr.exchange == XCHG_AGGRESSIVE;
+	if (!phase1 || m->hdr.cky_r != 0 || m->hdr.msg_id != 0 || (m->hdr.flags & ISAKMP_FLAG_ENCRYPTION)) {
+		note_invalid(d, remote, "IKEv1 message for no ISAKMP SA of ours");
+		return;
+	}
+	if (isakmp_parse_chain(m, m->hdr.next, buf + IKE_HDR_LEN, len - IKE_HDR_LEN) != IKE_PARSE_OK) {
+		note_invalid(d, remote, "malformed ISAKMP payload chain");
+		return;
+	}
+	if (!half_open_allowed(d, remote)) {
+		d->stats.half_open_dropped++;
+		return;
+	}
+	struct v1_sa *before = d->sas;
+	v1_main_respond(d, local, remote, m, buf, len);
+	if (d->sas != before && d->sas->state != V1_DEAD)
+		memcpy(d->sas->last_in_hash, digest, 32);
+	reap(d);
+}
+
+void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+	      const uint8_t *raw, size_t len)
+{
+	static uint8_t buf[IKE_MAX_MSG];
+	static struct isakmp_message m;
+	uint8_t digest[32];
+	memset(&m, 0, sizeof(m));
+	d->stats.rx++;
+	if (len > sizeof(buf) || isakmp_parse_header(raw, len, &m.hdr) != IKE_PARSE_OK) {
+		note_invalid(d, remote, "malformed ISAKMP header");
+		return;
+	}
+	len = m.hdr.length;
+	memcpy(buf, raw, len);
+	if (EVP_Digest(raw, len, digest, NULL, EVP_sha256(), NULL) != 1)
+		return;
+	struct v1_sa *sa = find_sa(d, &m.hdr);
+	if (sa == NULL) {
+		new_responder(d, local, remote, &m, buf, len, digest);
+		return;
+	}
+	if (answered_before(sa, &m.hdr, digest))
+		return;
+	bool enc = m.hdr.flags & ISAKMP_FLAG_ENCRYPTION;
+	if (enc ? !decrypt(sa, &m.hdr, buf, len) : must_be_encrypted(sa, &m.hdr)) {
+		note_invalid(d, remote, enc ? "cannot decrypt ISAKMP message" : "unencrypted message where keys exist");
+		return;
+	}
+	if (isakmp_parse_chain(&m, m.hdr.next, buf + IKE_HDR_LEN, len - IKE_HDR_LEN) != IKE_PARSE_OK) {
+		note_invalid(d, remote, "malformed ISAKMP payload chain");
+		return;
+	}
+	sa->last_rx_ms = now_of(d);
+	update_endpoints(sa, local, remote);
+	dispatch(sa, &m, raw, len, enc);
+	if (sa->state != V1_DEAD)
+		remember_digest(sa, &m.hdr, digest);
+	reap(d);
+}
+
+/* ---- establishment and reauthentication ---- */
+
+/*
+ * IPsec SAs outlive the ISAKMP SA that made them (RFC 2408 4.6.3 ties neither to the other):
+ * a new ISAKMP SA with the same peer and identities, made by either side to reauthenticate,
+ * adopts the IPsec SAs of the old one, as strongSwan does. The old ISAKMP SA is deleted by
+ * whoever started the reauthentication; we delete it too when the peer leaves it behind.
+ */
+static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
+{
+	while (old->children) {
+		struct child_sa *c = old->children;
+		old->children = c->next;
+		c->next = sa->children;
+		sa->children = c;
+	}
+	old->superseded = true;
+	old->superseded_ms = now_of(sa->d);
+	LOG_INFO("%s: ISAKMP SA #%u takes over the IPsec SAs of #%u", sa->conn->name, sa->serial, old->serial);
+}
+
+static bool same_peer(const struct v1_sa *a, const struct v1_sa *b)
+{
+	return a->conn == b->conn && a->remote.addr == b->remote.addr && identity_equal(&a->id_remote, &b->id_remote) &&
+	       identity_equal(&a->id_local, &b->id_local);
+}
+
+static void on_established(struct v1_sa *sa)
+{
+	const struct cfg_connection *c = sa->conn;
+	sa->expire_ms = ike_schedule_at(c->reauth_time ? c->reauth_time : c->rekey_time, c->rand_time,
+					sa->established_ms);
+	for (struct v1_sa *old = sa->d->sas; old; old = old->next) {
+		if (old == sa || old->state != V1_ESTABLISHED || old->superseded || !same_peer(sa, old))
+			continue;
+		adopt_children(sa, old);
+		if (old->serial == sa->reauth_of)
+			delete_sa(old);
+	}
+}
+
+static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
+{
+	struct ike_endpoint local, remote;
+	if (c->version == 2 || !ike_conn_endpoints(d->cfg, c, &local, &remote))
+		return NULL;
+	struct v1_sa *sa = calloc(1, sizeof(*sa));
+	if (sa == NULL)
+		return NULL;
+	sa->d = d;
+	sa->serial = ++d->serial;
+	sa->conn = c;
+	sa->local = local;
+	sa->remote = remote;
+	sa->initiator = true;
+	sa->aggressive = c->aggressive;
+	while (sa->cky_i == 0)
+		RAND_bytes((uint8_t *)&sa->cky_i, sizeof(sa->cky_i));
+	sa->created_ms = sa->last_rx_ms = now_of(d);
+	sa->child_cfg = child;
+	sa->next = d->sas;
+	d->sas = sa;
+	if (c->aggressive) {
+		LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing", c->name);
+		v1_aggressive_start(sa);
+	} else {
+		v1_main_start(sa);
+	}
+	return sa;
+}
+
+static void start_reauth(struct v1_sa *sa)
+{
+	sa->expire_ms = 0;
+	struct v1_sa *n = initiate(sa->d, sa->conn, NULL);
+	if (n)
+		n->reauth_of = sa->serial;
+	else
+		LOG_WARN("%s: cannot reauthenticate ISAKMP SA #%u (no remote address to initiate to)", sa->conn->name,
+			 sa->serial);
+}
+
+static void delete_sa(struct v1_sa *sa)
+{
+	uint32_t spis[16];
+	int n = 0;
+	for (struct child_sa *c = sa->children; c && n < 16; c = c->next)
+		spis[n++] = c->spi_in;
+	if (n)
+		v1_send_delete(sa, PROTO_ESP, spis, n);
+	while (sa->children)
+		v1_child_destroy(sa, sa->children);
+	v1_send_delete(sa, PROTO_IKE, NULL, 0);
+	v1_set_state(sa, V1_DEAD);
+}
+
+/* ---- timers ---- */
+
+static void give_up(struct v1_sa *sa)
+{
+	const struct cfg_connection *c = sa->conn;
+	unsigned next_try = sa->keying_try + 1;
+	bool again = sa->initiator && (c->keyingtries == 0 || next_try < (unsigned)c->keyingtries);
+	LOG_WARN("%s: IKEv1 phase 1 got no answer in %s", c->name, v1_state_name(sa->state));
+	v1_set_state(sa, V1_DEAD);
+	if (!again)
+		return;
+	struct v1_sa *n = initiate(sa->d, c, sa->child_cfg);
+	if (n) {
+		n->keying_try = next_try;
+		n->reauth_of = sa->reauth_of;
+	}
+}
+
+static void phase1_timers(struct v1_sa *sa, uint64_t now)
+{
+	struct v1_daemon *d = sa->d;
+	if (!sa->initiator && now - sa->created_ms > HALF_OPEN_TIMEOUT_MS) {
+		v1_set_state(sa, V1_DEAD);
+		return;
+	}
+	if (sa->last_out == NULL || now < sa->next_ms)
+		return;
+	if ((unsigned)sa->tries >= d->cfg->ike_retransmit_tries) {
+		give_up(sa);
+		return;
+	}
+	sa->tries++;
+	sa->next_ms = now + retransmit_delay_ms(d, sa->tries);
+	d->stats.retransmits++;
+	v1_send(sa, sa->last_out, sa->last_out_len, false);
+}
+
+static void quick_timeout(struct v1_sa *sa, struct v1_quick *q)
+{
+	LOG_WARN("%s%s%s: Quick Mode 0x%08x timed out", sa->conn->name, q->cfg ? "/" : "", q->cfg ? q->cfg->name : "",
+		 q->msg_id);
+	for (struct child_sa *c = sa->children; c && !q->initiator; c = c->next)
+		if (c->spi_in == q->spi_in) { /* installed inbound only, never confirmed */
+			v1_child_destroy(sa, c);
+			break;
+		}
+	v1_quick_free(sa, q);
+}
+
+static void quick_timers(struct v1_sa *sa, uint64_t now)
+{
+	struct v1_daemon *d = sa->d;
+	for (struct v1_quick *q = sa->quick, *next; q; q = next) {
+		next = q->next;
+		if (q->done) {
+			if (now >= q->next_ms)
+				v1_quick_free(sa, q);
+		} else if (now - q->started_ms > HALF_OPEN_TIMEOUT_MS ||
+			   (q->last && now >= q->next_ms && (unsigned)q->tries >= d->cfg->ike_retransmit_tries)) {
+			quick_timeout(sa, q);
+		} else if (q->last && now >= q->next_ms) {
+			q->tries++;
+			q->next_ms = now + retransmit_delay_ms(d, q->tries);
+			d->stats.retransmits++;
+			v1_send(sa, q->last, q->last_len, false);
+		}
+	}
+}
+
+static void dpd_failed(struct v1_sa *sa)
+{
+	const struct cfg_connection *c = sa->conn;
+	const struct cfg_child *restart = NULL;
+	for (struct child_sa *ch = sa->children; ch; ch = ch->next)
+		if (ch->cfg->dpd_action == DPD_RESTART)
+			restart = ch->cfg;
+	sa->d->stats.dpd_timeouts++;
+	LOG_WARN("%s: peer is dead (DPD); %s", c->name, restart ? "restarting" : "clearing");
+	while (sa->children)
+		v1_child_destroy(sa, sa->children);
+	v1_set_state(sa, V1_DEAD);
+	if (restart)
+		initiate(sa->d, c, restart);
+}
+
+/* RFC 3706: R-U-THERE after dpd_delay of silence, again every dpd_delay, dead after dpd_timeout. */
+static void dpd_timers(struct v1_sa *sa, uint64_t now)
+{
+	uint64_t delay = sa->conn->dpd_delay * 1000;
+	uint64_t timeout = (sa->conn->dpd_timeout ? sa->conn->dpd_timeout : DEFAULT_DPD_TIMEOUT_S) * 1000;
+	if (delay == 0 || !sa->dpd)
+		return;
+	if (sa->dpd_pending && sa->last_rx_ms >= sa->dpd_sent_ms)
+		sa->dpd_pending = 0;
+	if (sa->dpd_pending && now - sa->dpd_sent_ms >= timeout) {
+		dpd_failed(sa);
+		return;
+	}
+	bool quiet = now - sa->last_rx_ms >= delay;
+	if (!quiet || (sa->dpd_pending && now < sa->next_ms))
+		return;
+	if (!sa->dpd_pending) {
+		sa->dpd_pending = 1;
+		sa->dpd_sent_ms = now;
+	}
+	sa->next_ms = now + delay;
+	v1_send_dpd(sa, V1N_DPD_R_U_THERE, ++sa->dpd_seq);
+}
+
+static bool quick_running(const struct v1_sa *sa, const struct cfg_child *cfg)
+{
+	for (const struct v1_quick *q = sa->quick; q; q = q->next)
+		if (q->cfg == cfg && !q->done)
+			return true;
+	return false;
+}
+
+static void child_timers(struct v1_sa *sa, uint64_t now)
+{
+	for (struct child_sa *c = sa->children, *next; c; c = next) {
+		next = c->next;
+		if (c->expire_ms && now >= c->expire_ms) {
+			uint32_t spi = c->spi_in;
+			LOG_INFO("%s/%s: IPsec SA 0x%08x %s; deleting", sa->conn->name, c->cfg->name, c->spi_in,
+				 c->state == CHILD_REKEYED ? "was rekeyed" : "reached its life_time");
+			v1_send_delete(sa, PROTO_ESP, &spi, 1);
+			v1_child_destroy(sa, c);
+		} else if (c->rekey_ms && now >= c->rekey_ms && !sa->superseded && !quick_running(sa, c->cfg)) {
+			c->rekey_ms = 0;
+			v1_quick_start(sa, c->cfg, c);
+		}
+	}
+}
+
+static void lifetime_timers(struct v1_sa *sa, uint64_t now)
+{
+	const struct cfg_connection *c = sa->conn;
+	uint64_t interval = c->reauth_time ? c->reauth_time : c->rekey_time;
+	if (sa->superseded) { /* the peer reauthenticated but left the old ISAKMP SA to us */
+		if (now - sa->superseded_ms > REAUTH_HANDOVER_MS) {
+			LOG_INFO("%s: deleting the old ISAKMP SA #%u", c->name, sa->serial);
+			delete_sa(sa);
+		}
+		return;
+	}
+	if (sa->expire_ms && now >= sa->expire_ms)
+		start_reauth(sa);
+	if (interval && now >= sa->established_ms + (interval + c->over_time) * 1000) {
+		LOG_INFO("%s: ISAKMP SA #%u reached its lifetime; deleting", c->name, sa->serial);
+		delete_sa(sa);
+	}
+}
+
+static void keepalive_timer(struct v1_sa *sa, uint64_t now)
+{
+	uint64_t every = sa->d->cfg->ike_keep_alive * 1000;
+	if (every == 0 || !sa->floated || !(sa->nat_local || sa->conn->encap) || !sa->d->env.send_keepalive ||
+	    now < sa->keepalive_ms)
+		return;
+	sa->keepalive_ms = now + every;
+	sa->d->env.send_keepalive(sa->d->env.ctx, &sa->local, &sa->remote);
+}
+
+void v1_tick(struct v1_daemon *d)
+{
+	uint64_t now = now_of(d);
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state == V1_DEAD)
+			continue;
+		if (sa->state != V1_ESTABLISHED) {
+			phase1_timers(sa, now);
+			continue;
+		}
+		quick_timers(sa, now);
+		child_timers(sa, now);
+		dpd_timers(sa, now);
+		if (sa->state == V1_ESTABLISHED)
+			lifetime_timers(sa, now);
+		keepalive_timer(sa, now);
+	}
+	reap(d);
+}
+
+/* ---- commands ---- */
+
+static struct v1_sa *established(struct v1_daemon *d, const struct cfg_connection *c)
+{
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->state == V1_ESTABLISHED && !sa->superseded)
+			return sa;
+	return NULL;
+}
+
+static bool connecting(const struct v1_daemon *d, const struct cfg_connection *c)
+{
+	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->initiator && sa->state != V1_ESTABLISHED && sa->state != V1_DEAD)
+			return true;
+	return false;
+}
+
+static struct child_sa *child_of(const struct v1_sa *sa, const struct cfg_child *cfg)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->cfg == cfg)
+			return c;
+	return NULL;
+}
+
+bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c)
+{
+	return c->version == 1 || established(d, c) != NULL;
+}
+
+int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)
+{
+	struct v1_sa *up = established(d, c);
+	const struct cfg_child *want = child ? child : c->n_children ? &c->children[0] : NULL;
+	if (up && (want == NULL || child_of(up, want) || quick_running(up, want))) {
+		sb_printf(err, "'%s' is already up\n", c->name);
+		return -1;
+	}
+	if (up) {
+		v1_quick_start(up, want, NULL);
+		return 0;
+	}
+	if (initiate(d, c, want) == NULL) {
+		sb_printf(err, "cannot initiate '%s': it needs remote_addrs with one address\n", c->name);
+		return -1;
+	}
+	return 0;
+}
+
+int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)
+{
+	struct v1_sa *sa = established(d, c);
+	struct child_sa *ch = sa && child ? child_of(sa, child) : NULL;
+	if (sa == NULL || (child && ch == NULL)) {
+		sb_printf(err, "'%s%s%s' is not established\n", c->name, child ? "/" : "", child ? child->name : "");
+		return -1;
+	}
+	if (ch) {
+		uint32_t spi = ch->spi_in;
+		v1_send_delete(sa, PROTO_ESP, &spi, 1);
+		v1_child_destroy(sa, ch);
+	} else {
+		delete_sa(sa);
+		reap(d);
+	}
+	return 0;
+}
+
+int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)
+{
+	struct v1_sa *sa = established(d, c);
+	if (sa == NULL) {
+		sb_printf(err, "'%s' is not established\n", c->name);
+		return -1;
+	}
+	if (child == NULL) { /* IKEv1 renews an ISAKMP SA by reauthenticating */
+		start_reauth(sa);
+		return 0;
+	}
+	struct child_sa *ch = child_of(sa, child);
+	if (ch == NULL || quick_running(sa, child)) {
+		sb_printf(err, ch ? "'%s/%s' has a Quick Mode in progress; try again\n" : "'%s/%s' is not installed\n",
+			  c->name, child->name);
+		return -1;
+	}
+	ch->rekey_ms = 0;
+	v1_quick_start(sa, child, ch);
+	return 0;
+}
+
+void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
+{
+	struct v1_sa *sa = established(d, c);
+	if (sa == NULL) {
+		if (!connecting(d, c)) {
+			LOG_INFO("%s/%s: traffic hit the trap; initiating (IKEv1)", c->name, child->name);
+			initiate(d, c, child);
+		}
+		return;
+	}
+	if (!child_of(sa, child) && !quick_running(sa, child))
+		v1_quick_start(sa, child, NULL);
+}
+
+bool v1_child_expired(struct v1_daemon *d, uint32_t spi, bool inbound, bool hard)
+{
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		for (struct child_sa *c = sa->state == V1_ESTABLISHED ? sa->children : NULL; c; c = c->next) {
+			if ((inbound ? c->spi_in : c->spi_out) != spi)
+				continue;
+			if (!hard) {
+				c->rekey_ms = now_of(d); /* on the next tick */
+				return true;
+			}
+			LOG_INFO("%s/%s: IPsec SA reached its hard lifetime; deleting", sa->conn->name, c->cfg->name);
+			uint32_t s = c->spi_in;
+			v1_send_delete(sa, PROTO_ESP, &s, 1);
+			v1_child_destroy(sa, c);
+			return true;
+		}
+	return false;
+}
+
+static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_t now)
+{
+	char l[24], r[24], lid[128], rid[128];
+	format_ipv4(sa->local.addr, l, sizeof(l));
+	format_ipv4(sa->remote.addr, r, sizeof(r));
+	identity_to_string(&sa->id_local, lid, sizeof(lid));
+	identity_to_string(&sa->id_remote, rid, sizeof(rid));
+	long reauth = sa->expire_ms > now ? (long)((sa->expire_ms - now) / 1000) : 0;
+	const char *mode = sa->aggressive ? "Aggressive" : "Main";
+	if (json) {
+		sb_printf(o,
+			  "{\"name\":\"%s\",\"version\":1,\"serial\":%u,\"state\":\"%s\",\"initiator\":%s,\"mode\":\"%s\","
+			  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s[%u]\",\"remote\":\"%s[%u]\","
+			  "\"proposal\":\"AES_CBC_%u/%s/MODP_%u\",\"reauth_in_s\":%ld,\"dpd\":%s,\"nat\":%s,\"local_id\":",
+			  sa->conn->name, sa->serial, v1_state_name(sa->state), sa->initiator ? "true" : "false", mode,
+			  sa->cky_i, sa->cky_r, l, sa->local.port, r, sa->remote.port, sa->encr_bits,
+			  sa->hlen == 20 ? "SHA1" : sa->hlen == 32 ? "SHA2_256" : sa->hlen == 48 ? "SHA2_384" : "SHA2_512",
+			  sa->group, reauth, sa->dpd ? "true" : "false", sa->nat_local || sa->nat_remote ? "true" : "false");
+		sb_json_str(o, lid);
+		sb_printf(o, ",\"remote_id\":");
+		sb_json_str(o, rid);
+		sb_printf(o, ",\"children\":[");
+		for (const struct child_sa *c = sa->children; c; c = c->next)
+			ike_list_child(&sa->d->env, c, true, o, now);
+		sb_trim_comma(o);
+		sb_printf(o, "]},");
+		return;
+	}
+	sb_printf(o, "%s: #%u, %s, IKEv1 %s Mode, %016lx_i%s %016lx_r%s\n  local '%s' @ %s[%u]\n"
+		     "  remote '%s' @ %s[%u]%s\n  AES_CBC_%u, group %u, reauth in %lds\n",
+		  sa->conn->name, sa->serial, v1_state_name(sa->state), mode, sa->cky_i, sa->initiator ? "*" : "", sa->cky_r,
+		  sa->initiator ? "" : "*", lid, l, sa->local.port, rid, r, sa->remote.port,
+		  sa->nat_local || sa->nat_remote ? " (NAT)" : "", sa->encr_bits, sa->group, reauth);
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		ike_list_child(&sa->d->env, c, false, o, now);
+}
+
+void v1_list(struct v1_daemon *d, bool json, struct strbuf *o)
+{
+	uint64_t now = now_of(d);
+	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		list_sa(sa, json, o, now);
+}
+
+void v1_stats(const struct v1_daemon *d, bool json, struct strbuf *o)
+{
+	const struct v1_stats *s = &d->stats;
+	unsigned n = 0;
+	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		n += sa->state == V1_ESTABLISHED;
+#define V1_FIELDS(X)                                                                                                 \
+	X(rx) X(tx) X(rx_invalid) X(retransmits) X(retransmits_answered) X(auth_failures) X(no_proposal) X(established) \
+	X(aggressive_refused) X(half_open_dropped) X(dpd_timeouts)
+	if (json) {
+		sb_printf(o, "\"ikev1\":{\"sas_established\":%u,", n);
+#define X(f) sb_printf(o, "\"%s\":%lu,", #f, s->f);
+		V1_FIELDS(X)
+#undef X
+		sb_trim_comma(o);
+		sb_printf(o, "}");
+		return;
+	}
+	sb_printf(o, "ikev1:\n  %-24s %u\n", "sas_established", n);
+#define X(f) sb_printf(o, "  %-24s %lu\n", #f, s->f);
+	V1_FIELDS(X)
+#undef X
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Main Mode (RFC 2409 5, with a PSK: 5.4) and its NAT-T parts (RFC 3947):
+ *   I: SA, VIDs          R: SA, VIDs
+ *   I: KE, Ni, NAT-D*    R: KE, Nr, NAT-D*
+ *   I: [IDii, HASH_I]    R: [IDir, HASH_R]       ([ ] encrypted; on port 4500 once a NAT is seen)
+ * The responder side of Aggressive Mode starts here too (v1_main_respond), as both begin with an SA.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "ike/identity.h"
+#include "lib/log.h"
+#include "phase1.h"
+
+static void header(const struct v1_sa *sa, struct ike_builder *b, uint8_t exchange)
+{
+	struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .exchange = exchange };
+	isakmp_build_start(b, &h);
+}
+
+static void send_plain(struct v1_sa *sa, struct ike_builder *b)
+{
+	size_t len = ike_build_finish(b);
+	if (len)
+		v1_send(sa, b->buf, len, true);
+}
+
+static void send_encrypted(struct v1_sa *sa, struct ike_builder *b)
+{
+	size_t len = v1_encrypt(sa, b, sa->iv);
+	if (len)
+		v1_send(sa, b->buf, len, true);
+}
+
+static void fail(struct v1_sa *sa, const char *why)
+{
+	LOG_WARN("%s: IKEv1 %s Mode failed: %s", sa->conn->name, sa->aggressive ? "Aggressive" : "Main", why);
+	v1_set_state(sa, V1_DEAD);
+}
+
+void v1_main_start(struct v1_sa *sa)
+{
+	struct ike_builder b;
+	struct v1_proposal p;
+	p1_proposal(sa->conn, &p);
+	if (p.n == 0) {
+		fail(sa, "no AES-CBC proposal with a hash in the connection");
+		return;
+	}
+	header(sa, &b, XCHG_MAIN);
+	v1_sa_add(&b, &p);
+	/* the SA payload's body enters HASH_I and HASH_R */
+	struct ike_payload sap = { ISA_SA, false, b.buf + IKE_HDR_LEN + 4,
+				   (uint16_t)(b.w.off - IKE_HDR_LEN - 4) };
+	p1_save_sa_i(sa, &sap);
+	p1_add_vendor_ids(&b);
+	v1_set_state(sa, V1_MM_I1);
+	send_plain(sa, &b);
+}
+
+static void send_m3(struct v1_sa *sa)
+{
+	struct ike_builder b;
+	header(sa, &b, XCHG_MAIN);
+	p1_add_ke_nonce(sa, &b, true);
+	p1_add_nat_d(sa, &b);
+	v1_set_state(sa, V1_MM_I3);
+	send_plain(sa, &b);
+}
+
+static void send_m5(struct v1_sa *sa)
+{
+	struct ike_builder b;
+	uint8_t hash[64];
+	p1_identity(sa, &sa->id_local);
+	sa->id_i_len = p1_id_body(&sa->id_local, sa->id_i_b);
+	if (!p1_auth_hash(sa, true, hash)) {
+		fail(sa, "HASH_I");
+		return;
+	}
+	p1_float(sa);
+	header(sa, &b, XCHG_MAIN);
+	p1_add_id(&b, &sa->id_local);
+	ike_payload_begin(&b, ISA_HASH);
+	wire_put_bytes(&b.w, hash, sa->hlen);
+	ike_payload_end(&b);
+	v1_set_state(sa, V1_MM_I5);
+	send_encrypted(sa, &b);
+}
+
+/* ---- responder ---- */
+
+static void send_m2(struct v1_sa *sa)
+{
+	struct ike_builder b;
+	struct v1_proposal p = { .num = 1, .protocol = PROTO_IKE, .n = 1 };
+	p.t[0] = sa->chosen;
+	header(sa, &b, XCHG_MAIN);
+	v1_sa_add(&b, &p);
+	p1_add_vendor_ids(&b);
+	v1_set_state(sa, V1_MM_R2);
+	send_plain(sa, &b);
+}
+
+static void send_m4(struct v1_sa *sa)
+{
+	struct ike_builder b;
+	header(sa, &b, XCHG_MAIN);
+	p1_add_ke_nonce(sa, &b, false);
+	p1_add_nat_d(sa, &b);
+	v1_set_state(sa, V1_MM_R4);
+	send_plain(sa, &b);
+}
+
+static void send_m6(struct v1_sa *sa)
+{
+	struct ike_builder b;
+	uint8_t hash[64];
+	p1_identity(sa, &sa->id_local);
+	sa->id_r_len = p1_id_body(&sa->id_local, sa->id_r_b);
+	if (!p1_auth_hash(sa, false, hash)) {
+		fail(sa, "HASH_R");
+		return;
+	}
+	header(sa, &b, XCHG_MAIN);
+	p1_add_id(&b, &sa->id_local);
+	ike_payload_begin(&b, ISA_HASH);
+	wire_put_bytes(&b.w, hash, sa->hlen);
+	ike_payload_end(&b);
+	send_encrypted(sa, &b);
+	p1_established(sa);
+}
+
+void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		     const struct isakmp_message *m, const uint8_t *raw, size_t len)
+{
+	(void)raw;
+	(void)len;
+	struct v1_proposal theirs[2];
+	struct v1_transform chosen;
+	const struct ike_payload *sap = isakmp_find(m, ISA_SA);
+	bool aggressive = m->hdr.exchange == XCHG_AGGRESSIVE;
+	if (sap == NULL || v1_sa_parse(sap, theirs, 2) < 1) {
+		d->stats.rx_invalid++;
+		return;
+	}
+	const struct cfg_connection *c = p1_connection(d->cfg, local, remote, theirs, aggressive, &chosen);
+	if (c == NULL) {
+		/* Aggressive Mode only where the connection allows it */
+		struct v1_transform any;
+		if (aggressive && p1_connection(d->cfg, local, remote, theirs, false, &any)) {
+			d->stats.aggressive_refused++;
+			LOG_WARN("IKEv1 Aggressive Mode refused: the matching connection does not allow it "
+				 "(aggressive = yes)");
+		} else {
+			d->stats.no_proposal++;
+			LOG_WARN("IKEv1 %s Mode: no connection accepts the proposal", aggressive ? "Aggressive" : "Main");
+		}
+		v1_send_plain_notify(d, local, remote, m->hdr.cky_i, V1N_NO_PROPOSAL_CHOSEN);
+		return;
+	}
+	struct v1_sa *sa = calloc(1, sizeof(*sa));
+	if (sa == NULL)
+		return;
+	sa->d = d;
+	sa->serial = ++d->serial;
+	sa->conn = c;
+	sa->local = *local;
+	sa->remote = *remote;
+	sa->cky_i = m->hdr.cky_i;
+	RAND_bytes((uint8_t *)&sa->cky_r, sizeof(sa->cky_r));
+	sa->aggressive = aggressive;
+	sa->created_ms = sa->last_rx_ms = d->env.now_ms(d->env.ctx);
+	sa->next = d->sas;
+	d->sas = sa;
+	if (!p1_adopt(sa, &chosen)) {
+		fail(sa, "unusable transform");
+		return;
+	}
+	p1_save_sa_i(sa, sap);
+	p1_read_vendor_ids(sa, m);
+	if (aggressive)
+		v1_aggressive_respond(sa, m);
+	else
+		send_m2(sa);
+}
+
+void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len)
+{
+	(void)raw;
+	(void)len;
+	struct v1_proposal got[2];
+	const struct ike_payload *sap;
+	switch (sa->state) {
+	case V1_MM_I1: /* SA chosen by the responder */
+		sa->cky_r = m->hdr.cky_r;
+		sap = isakmp_find(m, ISA_SA);
+		if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
+		    !p1_adopt(sa, &got[0].t[0])) {
+			sa->d->stats.no_proposal++;
+			fail(sa, "the responder chose no transform we offered");
+			return;
+		}
+		p1_read_vendor_ids(sa, m);
+		if (!p1_make_ke_nonce(sa, true)) {
+			fail(sa, "key exchange");
+			return;
+		}
+		send_m3(sa);
+		break;
+	case V1_MM_R2: /* KE, Ni */
+		if (!p1_take_ke_nonce(sa, m, true) || !p1_make_ke_nonce(sa, false) || !p1_derive(sa)) {
+			fail(sa, "KE or nonce");
+			return;
+		}
+		p1_check_nat_d(sa, m);
+		send_m4(sa);
+		break;
+	case V1_MM_I3: /* KE, Nr */
+		if (!p1_take_ke_nonce(sa, m, false) || !p1_derive(sa)) {
+			fail(sa, "KE or nonce");
+			return;
+		}
+		p1_check_nat_d(sa, m);
+		send_m5(sa);
+		break;
+	case V1_MM_R4: /* IDii, HASH_I */
+		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_i_b, &sa->id_i_len) ||
+		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_hash(sa, m, true)) {
+			fail(sa, "authentication");
+			return;
+		}
+		send_m6(sa);
+		break;
+	case V1_MM_I5: /* IDir, HASH_R */
+		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_r_b, &sa->id_r_len) ||
+		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_hash(sa, m, false)) {
+			fail(sa, "authentication");
+			return;
+		}
+		p1_established(sa);
+		if (sa->child_cfg)
+			v1_quick_start(sa, sa->child_cfg, NULL);
+		break;
+	default:
+		sa->d->stats.rx_invalid++;
+	}
+}

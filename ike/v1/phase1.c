@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "phase1.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "ike/identity.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define NONCE_LEN 32
+
+/* RFC 3947 NAT-T (MD5 of "RFC 3947") and RFC 3706 DPD vendor IDs. */
+static const uint8_t VID_NATT[16] = { 0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45,
+				      0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f };
+static const uint8_t VID_DPD[16] = { 0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
+				     0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00 };
+
+static uint16_t hash_of_integ(uint16_t integ)
+{
+	switch (integ) {
+	case 2: return V1_HASH_SHA1;
+	case 12: return V1_HASH_SHA2_256;
+	case 13: return V1_HASH_SHA2_384;
+	case 14: return V1_HASH_SHA2_512;
+	default: return 0;
+	}
+}
+
+void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
+{
+	struct proposal props[CFG_MAX_PROPOSALS];
+	int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, props, CFG_MAX_PROPOSALS);
+	memset(p, 0, sizeof(*p));
+	p->num = 1;
+	p->protocol = PROTO_IKE;
+	uint64_t life = c->rekey_time + c->over_time;
+	for (int i = 0; i < n; i++)
+		for (int e = 0; e < props[i].n[TRANS_ENCR]; e++)
+			for (int h = 0; h < props[i].n[TRANS_INTEG]; h++)
+				for (int g = 0; g < props[i].n[TRANS_DH] && p->n < V1_MAX_TRANSFORMS; g++) {
+					const struct transform *enc = &props[i].t[TRANS_ENCR][e];
+					uint16_t hash = hash_of_integ(props[i].t[TRANS_INTEG][h].id);
+					if (enc->id != 12 || hash == 0)
+						continue; /* IKEv1 phase 1 here: AES-CBC with a hash */
+					struct v1_transform *t = &p->t[p->n++];
+					t->num = (uint8_t)p->n;
+					t->id = 1; /* KEY_IKE */
+					struct v1_attrs *a = &t->attrs;
+					uint16_t types[] = { P1_ENCR, P1_KEY_LEN, P1_HASH, P1_AUTH, P1_GROUP, P1_LIFE_TYPE, P1_LIFE };
+					uint64_t values[] = { V1_ENCR_AES_CBC, enc->key_bits, hash, V1_AUTH_PSK,
+							      props[i].t[TRANS_DH][g].id, LIFE_SECONDS, life ? life : 28800 };
+					for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+						a->type[a->n] = types[k];
+						a->value[a->n++] = values[k];
+					}
+				}
+}
+
+static bool same_transform(const struct v1_transform *a, const struct v1_transform *b)
+{
+	static const uint16_t keys[] = { P1_ENCR, P1_KEY_LEN, P1_HASH, P1_AUTH, P1_GROUP };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint64_t x = 0, y = 0;
+		if (v1_attr(&a->attrs, keys[i], &x) != v1_attr(&b->attrs, keys[i], &y) || x != y)
+			return false;
+	}
+	return true;
+}
+
+bool p1_select(const struct cfg_connection *c, const struct v1_proposal *theirs, struct v1_transform *chosen)
+{
+	struct v1_proposal ours;
+	p1_proposal(c, &ours);
+	if (theirs->protocol != PROTO_IKE)
+		return false;
+	for (int i = 0; i < theirs->n; i++)
+		for (int k = 0; k < ours.n; k++)
+			if (same_transform(&theirs->t[i], &ours.t[k])) {
+				*chosen = theirs->t[i];
+				return true;
+			}
+	return false;
+}
+
+bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t)
+{
+	uint64_t encr = 0, bits = 0, hash = 0, group = 0, life = 0;
+	v1_attr(&t->attrs, P1_ENCR, &encr);
+	v1_attr(&t->attrs, P1_KEY_LEN, &bits);
+	v1_attr(&t->attrs, P1_HASH, &hash);
+	v1_attr(&t->attrs, P1_GROUP, &group);
+	v1_attr(&t->attrs, P1_LIFE, &life);
+	sa->chosen = *t;
+	sa->encr_bits = (uint16_t)bits;
+	sa->hash = (uint16_t)hash;
+	sa->group = (uint16_t)group;
+	sa->life_s = life;
+	sa->md = hash == V1_HASH_SHA1 ? EVP_sha1() : hash == V1_HASH_SHA2_256 ? EVP_sha256()
+		 : hash == V1_HASH_SHA2_384			   ? EVP_sha384()
+		 : hash == V1_HASH_SHA2_512			   ? EVP_sha512()
+								   : NULL;
+	sa->hlen = sa->md ? (size_t)EVP_MD_get_size(sa->md) : 0;
+	return encr == V1_ENCR_AES_CBC && (bits == 128 || bits == 192 || bits == 256) && sa->md && ke_supported(sa->group);
+}
+
+static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t a;
+		uint8_t plen;
+		if (strcmp(addrs[i], "%any") == 0 ||
+		    (parse_ipv4_prefix(addrs[i], &a, &plen, true) && ((addr ^ a) & prefix_mask(plen)) == 0))
+			return true;
+	}
+	return n == 0;
+}
+
+const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const struct ike_endpoint *local,
+					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
+					   bool aggressive, struct v1_transform *chosen)
+{
+	for (int i = 0; i < cfg->n_connections; i++) {
+		const struct cfg_connection *c = &cfg->connections[i];
+		if (c->version == 2 || c->aggressive != aggressive ||
+		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, local->addr) ||
+		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, remote->addr))
+			continue;
+		if (p1_select(c, theirs, chosen))
+			return c;
+	}
+	return NULL;
+}
+
+static void add_vid(struct ike_builder *b, const uint8_t *vid, size_t len)
+{
+	ike_payload_begin(b, ISA_VID);
+	wire_put_bytes(&b->w, vid, len);
+	ike_payload_end(b);
+}
+
+void p1_add_vendor_ids(struct ike_builder *b)
+{
+	add_vid(b, VID_NATT, sizeof(VID_NATT));
+	add_vid(b, VID_DPD, sizeof(VID_DPD));
+}
+
+void p1_read_vendor_ids(struct v1_sa *sa, const struct isakmp_message *m)
+{
+	for (int i = 0; i < m->n; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type != ISA_VID || p->len != 16)
+			continue;
+		sa->natt |= memcmp(p->body, VID_NATT, 16) == 0;
+		sa->dpd |= memcmp(p->body, VID_DPD, 16) == 0;
+	}
+}
+
+/* NAT-D = HASH(CKY-I | CKY-R | IP | Port) with the negotiated hash (RFC 3947 3.2) */
+static void nat_hash(const struct v1_sa *sa, const struct ike_endpoint *ep, uint8_t *out, unsigned *len)
+{
+	uint8_t in[22];
+	for (int i = 0; i < 8; i++) {
+		in[i] = (uint8_t)(sa->cky_i >> (56 - 8 * i));
+		in[8 + i] = (uint8_t)(sa->cky_r >> (56 - 8 * i));
+	}
+	in[16] = (uint8_t)(ep->addr >> 24), in[17] = (uint8_t)(ep->addr >> 16);
+	in[18] = (uint8_t)(ep->addr >> 8), in[19] = (uint8_t)ep->addr;
+	in[20] = (uint8_t)(ep->port >> 8), in[21] = (uint8_t)ep->port;
+	EVP_Digest(in, sizeof(in), out, len, sa->md, NULL);
+}
+
+void p1_add_nat_d(struct v1_sa *sa, struct ike_builder *b)
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	unsigned n;
+	if (!sa->natt)
+		return;
+	/* first the peer's address, then ours (RFC 3947 3.2); encap = yes fakes ours */
+	nat_hash(sa, &sa->remote, h, &n);
+	ike_payload_begin(b, ISA_NATD);
+	wire_put_bytes(&b->w, h, n);
+	ike_payload_end(b);
+	nat_hash(sa, &sa->local, h, &n);
+	if (sa->conn->encap)
+		RAND_bytes(h, (int)n);
+	ike_payload_begin(b, ISA_NATD);
+	wire_put_bytes(&b->w, h, n);
+	ike_payload_end(b);
+}
+
+void p1_check_nat_d(struct v1_sa *sa, const struct isakmp_message *m)
+{
+	uint8_t mine[EVP_MAX_MD_SIZE], theirs[EVP_MAX_MD_SIZE];
+	unsigned n;
+	int seen = 0;
+	bool local_ok = false, remote_ok = false;
+	nat_hash(sa, &sa->local, mine, &n);
+	nat_hash(sa, &sa->remote, theirs, &n);
+	for (int i = 0; i < m->n; i++) {
+		const struct ike_payload *p = &m->pl[i];
+		if (p->type != ISA_NATD || p->len != n)
+			continue;
+		/* the first is their view of us, the rest their own addresses */
+		if (seen++ == 0)
+			local_ok = memcmp(p->body, mine, n) == 0;
+		else
+			remote_ok |= memcmp(p->body, theirs, n) == 0;
+	}
+	if (seen >= 2) {
+		sa->nat_local = !local_ok;
+		sa->nat_remote = !remote_ok;
+	}
+}
+
+void p1_identity(struct v1_sa *sa, struct ike_id *id)
+{
+	if (sa->conn->local.id[0] == '\0' || !identity_from_string(sa->conn->local.id, id))
+		identity_from_ipv4(sa->local.addr, id);
+}
+
+size_t p1_id_body(const struct ike_id *id, uint8_t *out)
+{
+	out[0] = id->type;
+	out[1] = out[2] = out[3] = 0; /* protocol and port: zero in phase 1 */
+	memcpy(out + 4, id->data, id->len);
+	return 4u + id->len;
+}
+
+void p1_add_id(struct ike_builder *b, const struct ike_id *id)
+{
+	uint8_t body[4 + IKE_ID_MAX];
+	size_t n = p1_id_body(id, body);
+	ike_payload_begin(b, ISA_ID);
+	wire_put_bytes(&b->w, body, n);
+	ike_payload_end(b);
+}
+
+bool p1_parse_id(const struct ike_payload *p, struct ike_id *id, uint8_t *body, size_t *body_len)
+{
+	if (p == NULL || p->len < 5 || p->len > 4 + IKE_ID_MAX)
+		return false;
+	id->type = p->body[0];
+	id->len = (uint16_t)(p->len - 4);
+	memcpy(id->data, p->body + 4, id->len);
+	memcpy(body, p->body, p->len);
+	*body_len = p->len;
+	return true;
+}
+
+/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b); HASH_R swaps the halves. */
+bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out)
+{
+	size_t id_len = of_initiator ? sa->id_i_len : sa->id_r_len;
+	size_t n = 2 * sa->gx_len + 16 + sa->sa_i_len + id_len;
+	uint8_t *buf = malloc(n), *p = buf;
+	if (buf == NULL || sa->sa_i_b == NULL)
+		return (free(buf), false);
+	const uint8_t *g1 = of_initiator ? sa->gx_i : sa->gx_r, *g2 = of_initiator ? sa->gx_r : sa->gx_i;
+	uint64_t c1 = of_initiator ? sa->cky_i : sa->cky_r, c2 = of_initiator ? sa->cky_r : sa->cky_i;
+	memcpy(p, g1, sa->gx_len), p += sa->gx_len;
+	memcpy(p, g2, sa->gx_len), p += sa->gx_len;
+	for (int i = 0; i < 8; i++)
+		*p++ = (uint8_t)(c1 >> (56 - 8 * i));
+	for (int i = 0; i < 8; i++)
+		*p++ = (uint8_t)(c2 >> (56 - 8 * i));
+	memcpy(p, sa->sa_i_b, sa->sa_i_len), p += sa->sa_i_len;
+	memcpy(p, of_initiator ? sa->id_i_b : sa->id_r_b, id_len);
+	bool ok = v1_prf(sa, sa->skeyid, sa->hlen, buf, n, out);
+	OPENSSL_clear_free(buf, n);
+	return ok;
+}
+
+bool p1_verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator)
+{
+	const struct ike_payload *hp = isakmp_find(m, ISA_HASH);
+	uint8_t want[64];
+	char who[128];
+	identity_to_string(&sa->id_remote, who, sizeof(who));
+	if (hp == NULL || hp->len != sa->hlen || !p1_auth_hash(sa, of_initiator, want) ||
+	    CRYPTO_memcmp(hp->body, want, sa->hlen) != 0) {
+		LOG_WARN("%s: IKEv1 authentication of '%s' failed (HASH does not verify)", sa->conn->name, who);
+		sa->d->stats.auth_failures++;
+		return false;
+	}
+	LOG_INFO("%s: '%s' authenticated with a pre-shared key (IKEv1 %s Mode)", sa->conn->name, who,
+		 sa->aggressive ? "Aggressive" : "Main");
+	return true;
+}
+
+bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator)
+{
+	uint8_t *gx = initiator ? sa->gx_i : sa->gx_r, *nonce = initiator ? sa->ni : sa->nr;
+	size_t *nl = initiator ? &sa->ni_len : &sa->nr_len;
+	ke_free(sa->ke);
+	sa->ke = ke_create(sa->group, gx, &sa->gx_len);
+	*nl = NONCE_LEN;
+	return sa->ke && RAND_bytes(nonce, NONCE_LEN) == 1;
+}
+
+bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool from_initiator)
+{
+	const struct ike_payload *kp = isakmp_find(m, ISA_KE), *np = isakmp_find(m, ISA_NONCE);
+	size_t expect = ke_public_len(sa->group);
+	if (!kp || !np || kp->len != expect || np->len < 8 || np->len > IKE_NONCE_MAX)
+		return false;
+	memcpy(from_initiator ? sa->gx_i : sa->gx_r, kp->body, kp->len);
+	sa->gx_len = kp->len;
+	memcpy(from_initiator ? sa->ni : sa->nr, np->body, np->len);
+	*(from_initiator ? &sa->ni_len : &sa->nr_len) = np->len;
+	return true;
+}
+
+void p1_add_ke_nonce(struct v1_sa *sa, struct ike_builder *b, bool initiator)
+{
+	ike_payload_begin(b, ISA_KE);
+	wire_put_bytes(&b->w, initiator ? sa->gx_i : sa->gx_r, sa->gx_len);
+	ike_payload_end(b);
+	ike_payload_begin(b, ISA_NONCE);
+	wire_put_bytes(&b->w, initiator ? sa->ni : sa->nr, initiator ? sa->ni_len : sa->nr_len);
+	ike_payload_end(b);
+}
+
+bool p1_derive(struct v1_sa *sa)
+{
+	uint8_t gxy[IKE_MAX_KE_LEN];
+	size_t n;
+	const uint8_t *peer = sa->initiator ? sa->gx_r : sa->gx_i;
+	/* Main Mode with a PSK picks the secret by the configured identities: the peer's is not known yet */
+	struct ike_id local, remote;
+	p1_identity(sa, &local);
+	if (sa->id_remote.len)
+		remote = sa->id_remote;
+	else if (sa->conn->remote.id[0] == '\0' || !identity_from_string(sa->conn->remote.id, &remote))
+		identity_from_ipv4(sa->remote.addr, &remote);
+	const struct cfg_secret *psk = psk_lookup(sa->d->cfg, &local, &remote);
+	bool ok = psk && ke_derive(sa->ke, peer, sa->gx_len, gxy, &n) &&
+		  v1_phase1_keys(sa, psk->secret, (size_t)psk->secret_len, gxy, n);
+	OPENSSL_cleanse(gxy, sizeof(gxy));
+	if (!ok)
+		LOG_WARN("%s: IKEv1 keys not derived (%s)", sa->conn->name,
+			 psk ? "key exchange value refused" : "no pre-shared key for the configured identities");
+	return ok;
+}
+
+void p1_established(struct v1_sa *sa)
+{
+	v1_set_state(sa, V1_ESTABLISHED);
+	sa->established_ms = sa->d->env.now_ms(sa->d->env.ctx);
+	sa->d->stats.established++;
+	LOG_INFO("%s: ISAKMP SA #%u established (%s Mode, %s)", sa->conn->name, sa->serial,
+		 sa->aggressive ? "Aggressive" : "Main", sa->initiator ? "initiator" : "responder");
+}
+
+void p1_float(struct v1_sa *sa)
+{
+	if (sa->natt && (sa->nat_local || sa->nat_remote || sa->conn->encap) && !sa->floated) {
+		sa->floated = true;
+		sa->local.port = IKE_NATT_PORT;
+		sa->remote.port = IKE_NATT_PORT;
+	}
+}
+
+void p1_save_sa_i(struct v1_sa *sa, const struct ike_payload *sap)
+{
+	free(sa->sa_i_b);
+	sa->sa_i_b = malloc(sap->len);
+	if (sa->sa_i_b)
+		memcpy(sa->sa_i_b, sap->body, sap->len);
+	sa->sa_i_len = sap->len;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What Main Mode and Aggressive Mode share (RFC 2409 5, RFC 3947, RFC 3706). */
+#ifndef DPIKE_IKE_V1_PHASE1_H
+#define DPIKE_IKE_V1_PHASE1_H
+
+#include "v1_sa.h"
+
+/* Our phase 1 proposal: one transform per cipher x hash x group of the connection's proposals. */
+void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p);
+/* The first of the peer's transforms we accept; false when none. */
+bool p1_select(const struct cfg_connection *c, const struct v1_proposal *theirs, struct v1_transform *chosen);
+/* Takes the chosen transform's cipher, hash and group into sa. */
+bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t);
+/* The connection for a Main/Aggressive Mode request from these addresses accepting one of the transforms. */
+const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const struct ike_endpoint *local,
+					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
+					   bool aggressive, struct v1_transform *chosen);
+
+void p1_add_vendor_ids(struct ike_builder *b);
+void p1_read_vendor_ids(struct v1_sa *sa, const struct isakmp_message *m);
+void p1_add_nat_d(struct v1_sa *sa, struct ike_builder *b);
+void p1_check_nat_d(struct v1_sa *sa, const struct isakmp_message *m);
+
+void p1_identity(struct v1_sa *sa, struct ike_id *id);
+/* ID payload body: type, protocol 0, port 0, data (phase 1). */
+size_t p1_id_body(const struct ike_id *id, uint8_t *out);
+void p1_add_id(struct ike_builder *b, const struct ike_id *id);
+bool p1_parse_id(const struct ike_payload *p, struct ike_id *id, uint8_t *body, size_t *body_len);
+/* HASH_I (of_initiator) or HASH_R. */
+bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out);
+bool p1_verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator);
+/* KE and nonce of the peer; our own made if needed; then keys. False (logged) on failure. */
+bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool from_initiator);
+bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator);
+bool p1_derive(struct v1_sa *sa);
+void p1_add_ke_nonce(struct v1_sa *sa, struct ike_builder *b, bool initiator);
+void p1_established(struct v1_sa *sa);
+void p1_float(struct v1_sa *sa);
+void p1_save_sa_i(struct v1_sa *sa, const struct ike_payload *sap);
+
+#endif

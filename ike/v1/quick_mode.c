@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Quick Mode (RFC 2409 5.5): one ESP SA pair per exchange, under the ISAKMP SA.
+ *   I: [HASH(1), SA, Ni, [KE], [IDci, IDcr]]
+ *   R: [HASH(2), SA, Nr, [KE], [IDci, IDcr]]
+ *   I: [HASH(3)]
+ * The responder installs the SA pair when it answers and starts sending on it at HASH(3),
+ * so the initiator, which sends as soon as it has the answer, loses nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "dataplane/esp_algo.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "v1_sa.h"
+
+#define NONCE_LEN 32
+#define QUICK_LINGER_MS 30000
+#define REKEY_OVERLAP_MS 5000
+#define ID_IPV4_ADDR_SUBNET 4
+#define ID_IPV4_ADDR_RANGE 7
+
+static uint64_t now_of(const struct v1_sa *sa)
+{
+	return sa->d->env.now_ms(sa->d->env.ctx);
+}
+
+static uint16_t v1_auth_of(uint16_t integ)
+{
+	switch (integ) {
+	case 2: return AUTH_ALG_HMAC_SHA1;
+	case 12: return AUTH_ALG_HMAC_SHA2_256;
+	case 13: return AUTH_ALG_HMAC_SHA2_384;
+	case 14: return AUTH_ALG_HMAC_SHA2_512;
+	default: return 0;
+	}
+}
+
+static uint16_t integ_of_v1(uint64_t auth)
+{
+	switch (auth) {
+	case AUTH_ALG_HMAC_SHA1: return 2;
+	case AUTH_ALG_HMAC_SHA2_256: return 12;
+	case AUTH_ALG_HMAC_SHA2_384: return 13;
+	case AUTH_ALG_HMAC_SHA2_512: return 14;
+	default: return 0;
+	}
+}
+
+static uint16_t encap_mode(const struct v1_sa *sa, bool tunnel)
+{
+	if (sa->floated)
+		return tunnel ? ENCAP_UDP_TUNNEL : ENCAP_UDP_TRANSPORT;
+	return tunnel ? ENCAP_TUNNEL : ENCAP_TRANSPORT;
+}
+
+static void put_attr(struct v1_attrs *a, uint16_t type, uint64_t value)
+{
+	if (a->n < V1_MAX_ATTRS) {
+		a->type[a->n] = type;
+		a->value[a->n++] = value;
+	}
+}
+
+/* Our ESP proposal: one transform per cipher x integrity of the child's esp_proposals. */
+static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint32_t spi, uint16_t group,
+			 struct v1_proposal *p)
+{
+	struct proposal props[CFG_MAX_PROPOSALS];
+	int n = child_proposals(c, props, CFG_MAX_PROPOSALS);
+	memset(p, 0, sizeof(*p));
+	p->num = 1;
+	p->protocol = PROTO_ESP;
+	p->spi_size = 4;
+	for (int k = 0; k < 4; k++)
+		p->spi[k] = (uint8_t)(spi >> (24 - 8 * k));
+	for (int i = 0; i < n; i++)
+		for (int e = 0; e < props[i].n[TRANS_ENCR]; e++)
+			for (int h = 0; h < (props[i].n[TRANS_INTEG] ? props[i].n[TRANS_INTEG] : 1) && p->n < V1_MAX_TRANSFORMS;
+			     h++) {
+				const struct transform *enc = &props[i].t[TRANS_ENCR][e];
+				if (enc->id != ESP_AES_CBC && enc->id != ESP_AES_GCM_16)
+					continue;
+				struct v1_transform *t = &p->t[p->n++];
+				t->num = (uint8_t)p->n;
+				t->id = (uint8_t)enc->id;
+				put_attr(&t->attrs, P2_ENCAP, encap_mode(sa, c->mode == IPSEC_MODE_TUNNEL));
+				put_attr(&t->attrs, P2_LIFE_TYPE, LIFE_SECONDS);
+				put_attr(&t->attrs, P2_LIFE, c->life_time ? c->life_time : 3600);
+				put_attr(&t->attrs, P2_KEY_LEN, enc->key_bits);
+				if (props[i].n[TRANS_INTEG])
+					put_attr(&t->attrs, P2_AUTH, v1_auth_of(props[i].t[TRANS_INTEG][h].id));
+				if (group)
+					put_attr(&t->attrs, P2_GROUP, group);
+			}
+}
+
+static int esp_alg_of(const struct v1_transform *t)
+{
+	uint64_t bits = 0, auth = 0;
+	v1_attr(&t->attrs, P2_KEY_LEN, &bits);
+	v1_attr(&t->attrs, P2_AUTH, &auth);
+	return esp_algo_from_ike(t->id, (uint16_t)bits, integ_of_v1(auth));
+}
+
+/* Is the peer's transform one of ours (same cipher, key length, integrity, PFS group)? */
+static bool acceptable(const struct v1_sa *sa, const struct cfg_child *c, const struct v1_transform *t, uint16_t group)
+{
+	struct v1_proposal ours;
+	esp_proposal(sa, c, 0, group, &ours);
+	static const uint16_t keys[] = { P2_KEY_LEN, P2_AUTH, P2_GROUP };
+	for (int i = 0; i < ours.n; i++) {
+		bool same = ours.t[i].id == t->id;
+		for (size_t k = 0; same && k < sizeof(keys) / sizeof(keys[0]); k++) {
+			uint64_t x = 0, y = 0;
+			same = v1_attr(&ours.t[i].attrs, keys[k], &x) == v1_attr(&t->attrs, keys[k], &y) && x == y;
+		}
+		if (same)
+			return esp_alg_of(t) >= 0;
+	}
+	return false;
+}
+
+static uint16_t pfs_group(const struct cfg_child *c)
+{
+	struct proposal p[CFG_MAX_PROPOSALS];
+	int n = child_proposals(c, p, CFG_MAX_PROPOSALS);
+	return n > 0 && p[0].n[TRANS_DH] ? p[0].t[TRANS_DH][0].id : 0;
+}
+
+/* A traffic selector as an ID payload body: address, subnet or range, with protocol and port. */
+static void add_selector(struct ike_builder *b, const struct traffic_selector *ts)
+{
+	ike_payload_begin(b, ISA_ID);
+	wire_put_u8(&b->w, ts->plen == 32 ? ID_IPV4_ADDR : ID_IPV4_ADDR_SUBNET);
+	wire_put_u8(&b->w, ts->proto);
+	wire_put_be16(&b->w, ts->port_lo == ts->port_hi ? ts->port_lo : 0);
+	wire_put_be32(&b->w, ts->addr);
+	if (ts->plen != 32)
+		wire_put_be32(&b->w, ts->mask);
+	ike_payload_end(b);
+}
+
+static bool parse_selector(const struct ike_payload *p, struct traffic_selector *ts)
+{
+	struct wire_reader r;
+	wire_reader_init(&r, p->body, p->len);
+	uint8_t type = wire_get_u8(&r);
+	memset(ts, 0, sizeof(*ts));
+	ts->proto = wire_get_u8(&r);
+	uint16_t port = wire_get_be16(&r);
+	ts->port_lo = port;
+	ts->port_hi = port ? port : 65535;
+	uint32_t a = wire_get_be32(&r), b = type == ID_IPV4_ADDR ? 0xffffffff : wire_get_be32(&r);
+	if (!wire_ok(&r) || wire_left(&r) != 0)
+		return false;
+	if (type == ID_IPV4_ADDR || type == ID_IPV4_ADDR_SUBNET) {
+		uint8_t plen = 0;
+		while (plen < 32 && (b & (0x80000000u >> plen)))
+			plen++;
+		if (b != prefix_mask(plen))
+			return false;
+		ts->addr = a & b;
+		ts->mask = b;
+		ts->plen = plen;
+		return true;
+	}
+	return false; /* ranges: not from us; refused rather than misread */
+}
+
+static bool ts_within(const struct traffic_selector *in, const struct cfg_ts_list *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		const struct traffic_selector *o = &l->ts[i];
+		if (in->plen >= o->plen && (in->addr & o->mask) == o->addr && (!o->proto || o->proto == in->proto) &&
+		    in->port_lo >= o->port_lo && in->port_hi <= o->port_hi)
+			return true;
+	}
+	return false;
+}
+
+static struct v1_quick *quick_new(struct v1_sa *sa, uint32_t msg_id, bool initiator)
+{
+	struct v1_quick *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return NULL;
+	q->msg_id = msg_id;
+	q->initiator = initiator;
+	q->started_ms = now_of(sa);
+	v1_phase2_iv(sa, msg_id, q->iv);
+	q->next = sa->quick;
+	sa->quick = q;
+	return q;
+}
+
+void v1_quick_free(struct v1_sa *sa, struct v1_quick *q)
+{
+	for (struct v1_quick **pp = &sa->quick; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	ke_free(q->ke);
+	free(q->last);
+	free(q->child);
+	OPENSSL_cleanse(q, sizeof(*q));
+	free(q);
+}
+
+/* Puts HASH(1)/(2) = prf(SKEYID_a, M-ID | [Ni_b |] everything after the HASH payload) in place. */
+static bool fill_hash(struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id, const uint8_t *ni,
+		      size_t ni_len)
+{
+	uint8_t prefix[4 + IKE_NONCE_MAX], h[64];
+	for (int i = 0; i < 4; i++)
+		prefix[i] = (uint8_t)(msg_id >> (24 - 8 * i));
+	if (ni_len)
+		memcpy(prefix + 4, ni, ni_len);
+	size_t after = hash_at + 4 + sa->hlen;
+	if (!v1_hash_payloads(sa, prefix, 4 + ni_len, b->buf + after, b->w.off - after, h))
+		return false;
+	memcpy(b->buf + hash_at + 4, h, sa->hlen);
+	return true;
+}
+
+static size_t begin_hash(struct v1_sa *sa, struct ike_builder *b, uint32_t msg_id)
+{
+	struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .exchange = XCHG_QUICK, .msg_id = msg_id };
+	isakmp_build_start(b, &h);
+	size_t at = b->w.off;
+	ike_payload_begin(b, ISA_HASH);
+	wire_reserve(&b->w, sa->hlen);
+	ike_payload_end(b);
+	return at;
+}
+
+static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder *b, bool remember)
+{
+	size_t len = v1_encrypt(sa, b, q->iv);
+	if (len == 0)
+		return;
+	v1_send(sa, b->buf, len, false);
+	if (remember) {
+		free(q->last);
+		q->last = malloc(len);
+		if (q->last)
+			memcpy(q->last, b->buf, len);
+		q->last_len = len;
+		q->next_ms = now_of(sa) + (uint64_t)(sa->d->cfg->ike_retransmit_timeout * 1000);
+	}
+}
+
+void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_sa *replaces)
+{
+	uint32_t msg_id = 0;
+	while (msg_id == 0)
+		RAND_bytes((uint8_t *)&msg_id, sizeof(msg_id));
+	struct v1_quick *q = quick_new(sa, msg_id, true);
+	if (q == NULL)
+		return;
+	q->cfg = cfg;
+	q->replaces_spi = replaces ? replaces->spi_in : 0;
+	q->spi_in = child_alloc_spi(sa->d->v2);
+	q->group = pfs_group(cfg);
+	uint8_t pub[IKE_MAX_KE_LEN];
+	size_t pub_len = 0;
+	if (RAND_bytes(q->ni, NONCE_LEN) != 1 || (q->group && (q->ke = ke_create(q->group, pub, &pub_len)) == NULL)) {
+		v1_quick_free(sa, q);
+		return;
+	}
+	struct ike_builder b;
+	struct v1_proposal p;
+	size_t hash_at = begin_hash(sa, &b, msg_id);
+	esp_proposal(sa, cfg, q->spi_in, q->group, &p);
+	v1_sa_add(&b, &p);
+	ike_payload_begin(&b, ISA_NONCE);
+	wire_put_bytes(&b.w, q->ni, NONCE_LEN);
+	ike_payload_end(&b);
+	if (q->group) {
+		ike_payload_begin(&b, ISA_KE);
+		wire_put_bytes(&b.w, pub, pub_len);
+		ike_payload_end(&b);
+	}
+	if (cfg->local_ts.n && cfg->remote_ts.n) {
+		add_selector(&b, &cfg->local_ts.ts[0]);
+		add_selector(&b, &cfg->remote_ts.ts[0]);
+	}
+	if (!fill_hash(sa, &b, hash_at, msg_id, NULL, 0)) {
+		v1_quick_free(sa, q);
+		return;
+	}
+	LOG_INFO("%s/%s: Quick Mode%s%s", sa->conn->name, cfg->name, replaces ? " to replace an IPsec SA" : "",
+		 q->group ? " with PFS" : "");
+	send_quick(sa, q, &b, true);
+}
+
+static bool check_hash(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, const uint8_t *ni,
+		       size_t ni_len)
+{
+	const struct ike_payload *hp = m->n ? &m->pl[0] : NULL;
+	uint8_t prefix[4 + IKE_NONCE_MAX], h[64];
+	if (hp == NULL || hp->type != ISA_HASH || hp->len != sa->hlen)
+		return false;
+	for (int i = 0; i < 4; i++)
+		prefix[i] = (uint8_t)(m->hdr.msg_id >> (24 - 8 * i));
+	if (ni_len)
+		memcpy(prefix + 4, ni, ni_len);
+	const uint8_t *after = hp->body + hp->len;
+	const uint8_t *end = m->n > 1 ? m->pl[m->n - 1].body + m->pl[m->n - 1].len : after;
+	(void)raw;
+	return v1_hash_payloads(sa, prefix, 4 + ni_len, after, (size_t)(end - after), h) &&
+	       CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+}
+
+/* Both SAs of the pair, keyed per SPI (KEYMAT differs per direction in IKEv1). */
+static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
+{
+	struct child_sa *c = q->child, *old = v1_child_by_spi(sa->d, q->replaces_spi, NULL);
+	size_t klen = (size_t)esp_algo_key_len(&esp_algos[c->esp_alg]);
+	uint8_t kin[128], kout[128];
+	const uint8_t *ni = q->ni, *nr = q->nr;
+	bool ok = v1_keymat(sa, q->shared, q->shared_len, c->spi_in, ni, NONCE_LEN, nr, NONCE_LEN, kin, klen) &&
+		  v1_keymat(sa, q->shared, q->shared_len, c->spi_out, ni, NONCE_LEN, nr, NONCE_LEN, kout, klen);
+	struct ike_child_keys k = {
+		.ike_version = 1,
+		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
+		.esp_alg = c->esp_alg, .tunnel = c->tunnel, .encap = sa->floated, .local = sa->local, .remote = sa->remote,
+		.replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes, .hard_bytes = c->cfg->life_bytes,
+		.soft_packets = c->cfg->rekey_packets, .hard_packets = c->cfg->life_packets, .key_in = kin,
+		.key_out = kout, .local_ts = c->local_ts, .remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts,
+		.n_remote_ts = c->n_remote_ts,
+	};
+	if (ok)
+		c->handle = sa->d->env.install_child(sa->d->env.ctx, &k, activate,
+						     activate && old ? old->handle : NULL);
+	OPENSSL_cleanse(kin, sizeof(kin));
+	OPENSSL_cleanse(kout, sizeof(kout));
+	if (!ok || c->handle == NULL)
+		return false;
+	c->installed_ms = now_of(sa);
+	c->rekey_ms = c->cfg->rekey_time ? c->installed_ms + c->cfg->rekey_time * 1000 : 0;
+	c->expire_ms = c->cfg->life_time ? c->installed_ms + c->cfg->life_time * 1000 : 0;
+	c->next = sa->children;
+	sa->children = c;
+	q->child = NULL; /* owned by the SA now */
+	LOG_INFO("%s/%s: IPsec SA installed (IKEv1), SPIs in 0x%08x out 0x%08x, %s, %s%s", sa->conn->name, c->cfg->name,
+		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
+		 sa->floated ? ", UDP-encapsulated" : "");
+	return true;
+}
+
+/*
+ * After a rekey the new pair carries our traffic at once, but the old one still receives what
+ * the peer sent before it switched: it is deleted (with a Delete to the peer) a moment later.
+ */
+static void retire_soon(struct v1_sa *sa, struct child_sa *old)
+{
+	uint64_t soon = now_of(sa) + REKEY_OVERLAP_MS;
+	if (old && (old->expire_ms == 0 || old->expire_ms > soon)) {
+		old->expire_ms = soon;
+		old->rekey_ms = 0;
+		old->state = CHILD_REKEYED;
+	}
+}
+
+static bool take_ke(struct v1_quick *q, const struct isakmp_message *m)
+{
+	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
+	if (q->group == 0)
+		return kp == NULL;
+	return kp && q->ke && ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len);
+}
+
+/* Selectors: from ID payloads, or the two peers' addresses when there are none. */
+static bool selectors(const struct v1_sa *sa, const struct isakmp_message *m, struct traffic_selector *ci,
+		      struct traffic_selector *cr)
+{
+	const struct ike_payload *ids[2] = { NULL, NULL };
+	int n = 0;
+	for (int i = 0; i < m->n && n < 2; i++)
+		if (m->pl[i].type == ISA_ID)
+			ids[n++] = &m->pl[i];
+	if (n == 0) {
+		*ci = (struct traffic_selector){ .addr = sa->initiator ? sa->local.addr : sa->remote.addr,
+						 .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
+		*cr = (struct traffic_selector){ .addr = sa->initiator ? sa->remote.addr : sa->local.addr,
+						 .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
+		return true;
+	}
+	return n == 2 && parse_selector(ids[0], ci) && parse_selector(ids[1], cr);
+}
+
+static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m,
+				 const uint8_t *raw)
+{
+	struct v1_proposal got[2];
+	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
+	struct traffic_selector ci, cr;
+	struct child_sa *c = calloc(1, sizeof(*c));
+	if (!c || !check_hash(sa, m, raw, q->ni, NONCE_LEN) || !sap || !np || np->len != NONCE_LEN ||
+	    v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || got[0].spi_size != 4 ||
+	    !acceptable(sa, q->cfg, &got[0].t[0], q->group) || !take_ke(q, m) || !selectors(sa, m, &ci, &cr)) {
+		LOG_WARN("%s/%s: Quick Mode answer refused", sa->conn->name, q->cfg->name);
+		free(c);
+		v1_quick_free(sa, q);
+		return;
+	}
+	memcpy(q->nr, np->body, NONCE_LEN);
+	c->cfg = q->cfg;
+	c->esp_alg = esp_alg_of(&got[0].t[0]);
+	c->tunnel = q->cfg->mode == IPSEC_MODE_TUNNEL;
+	c->spi_in = q->spi_in;
+	c->spi_out = (uint32_t)got[0].spi[0] << 24 | (uint32_t)got[0].spi[1] << 16 | (uint32_t)got[0].spi[2] << 8 |
+		     got[0].spi[3];
+	c->local_ts[0] = ci;
+	c->remote_ts[0] = cr;
+	c->n_local_ts = c->n_remote_ts = 1;
+	q->child = c;
+	if (!install(sa, q, true)) {
+		v1_quick_free(sa, q);
+		return;
+	}
+	/* HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b) */
+	struct ike_builder b;
+	uint8_t in[1 + 4 + 2 * NONCE_LEN], h[64];
+	in[0] = 0;
+	for (int i = 0; i < 4; i++)
+		in[1 + i] = (uint8_t)(q->msg_id >> (24 - 8 * i));
+	memcpy(in + 5, q->ni, NONCE_LEN);
+	memcpy(in + 5 + NONCE_LEN, q->nr, NONCE_LEN);
+	size_t at = begin_hash(sa, &b, q->msg_id);
+	v1_prf(sa, sa->skeyid_a, sa->hlen, in, sizeof(in), h);
+	memcpy(b.buf + at + 4, h, sa->hlen);
+	send_quick(sa, q, &b, true);
+	q->done = true; /* kept a while: a repeated message 2 means HASH(3) was lost */
+	q->next_ms = now_of(sa) + QUICK_LINGER_MS;
+	retire_soon(sa, v1_child_by_spi(sa->d, q->replaces_spi, NULL));
+	q->replaces_spi = 0;
+}
+
+static const struct cfg_child *responder_child(const struct v1_sa *sa, const struct traffic_selector *ci,
+					       const struct traffic_selector *cr)
+{
+	for (int i = 0; i < sa->conn->n_children; i++) {
+		const struct cfg_child *c = &sa->conn->children[i];
+		if (ts_within(ci, &c->remote_ts) && ts_within(cr, &c->local_ts))
+			return c;
+	}
+	return NULL;
+}
+
+/* The child this one takes over from: same config, on this or an older ISAKMP SA (reauthentication). */
+static struct child_sa *older_child(struct v1_sa *sa, const struct cfg_child *cfg)
+{
+	for (struct v1_sa *o = sa->d->sas; o; o = o->next)
+		for (struct child_sa *c = o->state == V1_ESTABLISHED ? o->children : NULL; c; c = c->next)
+			if (c->cfg == cfg && o->remote.addr == sa->remote.addr)
+				return c;
+	return NULL;
+}
+
+static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw)
+{
+	struct v1_proposal theirs[4];
+	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
+	struct traffic_selector ci, cr;
+	struct v1_quick *q = quick_new(sa, m->hdr.msg_id, false);
+	int n;
+	if (q == NULL)
+		return;
+	/* quick_new set the IV; the caller decrypted with its own copy, so resync to the last block */
+	memcpy(q->iv, raw + m->hdr.length - 16, 16);
+	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len != NONCE_LEN ||
+	    (n = v1_sa_parse(sap, theirs, 4)) < 1 || !selectors(sa, m, &ci, &cr)) {
+		LOG_WARN("%s: Quick Mode request refused (hash, SA, nonce or IDs)", sa->conn->name);
+		v1_quick_free(sa, q);
+		return;
+	}
+	q->cfg = responder_child(sa, &ci, &cr);
+	int which = -1;
+	for (int i = 0; q->cfg && i < theirs[0].n && which < 0; i++) {
+		uint64_t g = 0;
+		v1_attr(&theirs[0].t[i].attrs, P2_GROUP, &g);
+		if (theirs[0].protocol == PROTO_ESP && theirs[0].spi_size == 4 &&
+		    acceptable(sa, q->cfg, &theirs[0].t[i], (uint16_t)g) && g == pfs_group(q->cfg))
+			which = i;
+	}
+	if (which < 0) {
+		LOG_WARN("%s: Quick Mode: no child accepts the selectors and proposal", sa->conn->name);
+		v1_quick_free(sa, q);
+		return;
+	}
+	memcpy(q->ni, np->body, NONCE_LEN);
+	q->group = pfs_group(q->cfg);
+	uint8_t pub[IKE_MAX_KE_LEN];
+	size_t pub_len = 0;
+	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
+	if (RAND_bytes(q->nr, NONCE_LEN) != 1 ||
+	    (q->group && (!kp || (q->ke = ke_create(q->group, pub, &pub_len)) == NULL ||
+			  !ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len)))) {
+		v1_quick_free(sa, q);
+		return;
+	}
+	struct child_sa *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		v1_quick_free(sa, q);
+		return;
+	}
+	c->cfg = q->cfg;
+	c->esp_alg = esp_alg_of(&theirs[0].t[which]);
+	c->tunnel = q->cfg->mode == IPSEC_MODE_TUNNEL;
+	c->spi_in = child_alloc_spi(sa->d->v2);
+	c->spi_out = (uint32_t)theirs[0].spi[0] << 24 | (uint32_t)theirs[0].spi[1] << 16 |
+		     (uint32_t)theirs[0].spi[2] << 8 | theirs[0].spi[3];
+	c->local_ts[0] = cr;
+	c->remote_ts[0] = ci;
+	c->n_local_ts = c->n_remote_ts = 1;
+	q->child = c;
+	q->spi_in = c->spi_in;
+	struct child_sa *older = older_child(sa, q->cfg);
+	q->replaces_spi = older ? older->spi_in : 0;
+	if (older) /* the peer is rekeying it; we need not */
+		older->rekey_ms = 0;
+	struct child_sa *installed = c;
+	if (!install(sa, q, false)) { /* inbound ready now; outbound from HASH(3) on */
+		v1_quick_free(sa, q);
+		return;
+	}
+	q->child = NULL;
+	q->spi_out = installed->spi_out;
+	struct ike_builder b;
+	struct v1_proposal p = theirs[0];
+	p.n = 1;
+	p.t[0] = theirs[0].t[which];
+	for (int k = 0; k < 4; k++)
+		p.spi[k] = (uint8_t)(installed->spi_in >> (24 - 8 * k));
+	size_t hash_at = begin_hash(sa, &b, q->msg_id);
+	v1_sa_add(&b, &p);
+	ike_payload_begin(&b, ISA_NONCE);
+	wire_put_bytes(&b.w, q->nr, NONCE_LEN);
+	ike_payload_end(&b);
+	if (q->group) {
+		ike_payload_begin(&b, ISA_KE);
+		wire_put_bytes(&b.w, pub, pub_len);
+		ike_payload_end(&b);
+	}
+	if (isakmp_find(m, ISA_ID)) {
+		add_selector(&b, &ci);
+		add_selector(&b, &cr);
+	}
+	if (fill_hash(sa, &b, hash_at, q->msg_id, q->ni, NONCE_LEN))
+		send_quick(sa, q, &b, true);
+}
+
+static void responder_done(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m)
+{
+	const struct ike_payload *hp = m->n ? &m->pl[0] : NULL;
+	uint8_t in[1 + 4 + 2 * NONCE_LEN], h[64];
+	in[0] = 0;
+	for (int i = 0; i < 4; i++)
+		in[1 + i] = (uint8_t)(q->msg_id >> (24 - 8 * i));
+	memcpy(in + 5, q->ni, NONCE_LEN);
+	memcpy(in + 5 + NONCE_LEN, q->nr, NONCE_LEN);
+	bool ok = hp && hp->type == ISA_HASH && hp->len == sa->hlen && v1_prf(sa, sa->skeyid_a, sa->hlen, in, sizeof(in), h) &&
+		  CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+	struct child_sa *mine = NULL;
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->spi_in == q->spi_in)
+			mine = c;
+	if (!ok || mine == NULL) {
+		LOG_WARN("%s: Quick Mode HASH(3) does not verify; the new IPsec SA is removed", sa->conn->name);
+		if (mine)
+			v1_child_destroy(sa, mine);
+		v1_quick_free(sa, q);
+		return;
+	}
+	struct child_sa *old = v1_child_by_spi(sa->d, q->replaces_spi, NULL);
+	sa->d->env.activate_child(sa->d->env.ctx, mine->handle, old ? old->handle : NULL);
+	retire_soon(sa, old); /* IKEv1 peers (strongSwan among them) rarely delete what they rekeyed */
+	v1_quick_free(sa, q);
+}
+
+void v1_quick_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len)
+{
+	(void)len;
+	struct v1_quick *q = NULL;
+	for (struct v1_quick *x = sa->quick; x; x = x->next)
+		if (x->msg_id == m->hdr.msg_id)
+			q = x;
+	if (q == NULL)
+		responder_start(sa, m, raw);
+	else if (q->done)
+		return; /* repeats were answered by the daemon; anything else is stray */
+	else if (q->initiator)
+		initiator_got_answer(sa, q, m, raw);
+	else
+		responder_done(sa, q, m);
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IKEv1 state: ISAKMP SAs, Quick Mode exchanges, shared by the files of ike/v1/. */
+#ifndef DPIKE_IKE_V1_V1_SA_H
+#define DPIKE_IKE_V1_V1_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ike/ike.h"
+#include "ike/v2/ike_sa.h"
+#include "isakmp.h"
+
+enum v1_state {
+	V1_MM_I1, V1_MM_I3, V1_MM_I5, /* Main Mode initiator: message 1, 3 or 5 sent */
+	V1_MM_R2, V1_MM_R4,           /* Main Mode responder: message 2 or 4 sent */
+	V1_AM_I1, V1_AM_R2,           /* Aggressive Mode */
+	V1_ESTABLISHED,
+	V1_DEAD,
+};
+
+/* One Quick Mode exchange in progress (several may run on one ISAKMP SA). */
+struct v1_quick {
+	struct v1_quick *next;
+	uint32_t msg_id;
+	bool initiator;
+	const struct cfg_child *cfg;
+	uint32_t replaces_spi; /* a rekey: the inbound SPI of the child this one follows (it may go meanwhile) */
+	uint8_t iv[16];
+	uint32_t spi_in, spi_out;
+	uint8_t ni[32], nr[32];
+	struct ke_state *ke;
+	uint16_t group;
+	uint8_t shared[IKE_MAX_KE_LEN];
+	size_t shared_len;
+	struct child_sa *child; /* filled in from the negotiation */
+	uint8_t *last; size_t last_len; /* our last message, for retransmission */
+	int tries;
+	uint64_t next_ms;
+	uint64_t started_ms;
+	uint8_t in_digest[32]; /* of the last message received, to spot retransmissions */
+	bool done;             /* initiator: HASH(3) sent, kept a while to answer a repeated message 2 */
+};
+
+struct v1_daemon;
+
+struct v1_sa {
+	struct v1_sa *next;
+	struct v1_daemon *d;
+	uint32_t serial;
+	uint64_t cky_i, cky_r;
+	bool initiator, aggressive;
+	const struct cfg_connection *conn;
+	enum v1_state state;
+	struct ike_endpoint local, remote;
+	bool natt, nat_local, nat_remote, floated, dpd;
+	/* negotiated phase 1 */
+	struct v1_transform chosen;
+	uint16_t encr_bits, hash, group;
+	uint64_t life_s;
+	const void *md; /* EVP_MD of the hash */
+	size_t hlen;
+	/* key exchange */
+	struct ke_state *ke;
+	uint8_t gx_i[IKE_MAX_KE_LEN], gx_r[IKE_MAX_KE_LEN];
+	size_t gx_len;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t *sa_i_b; /* the initiator's SA payload body, for the hashes */
+	size_t sa_i_len;
+	uint8_t id_i_b[4 + IKE_ID_MAX], id_r_b[4 + IKE_ID_MAX]; /* ID payload bodies */
+	size_t id_i_len, id_r_len;
+	struct ike_id id_local, id_remote;
+	/* keys */
+	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];
+	uint8_t iv[16];
+	bool keyed;
+	/* retransmission of our last phase 1 message */
+	uint8_t *last_out; size_t last_out_len;
+	uint8_t last_in_hash[32];
+	int tries;
+	uint64_t next_ms;
+	/* Quick Mode and children */
+	struct v1_quick *quick;
+	struct child_sa *children;
+	const struct cfg_child *child_cfg; /* initiator: the child to create once phase 1 is done */
+	unsigned keying_try;
+	/* DPD and lifetimes */
+	uint32_t dpd_seq, dpd_pending;
+	uint64_t created_ms, established_ms, last_rx_ms, dpd_sent_ms, expire_ms, keepalive_ms;
+	/* reauthentication (IKEv1 has no rekeying of the ISAKMP SA): the new SA points at the old */
+	uint32_t reauth_of;
+	bool superseded;
+	uint64_t superseded_ms;
+};
+
+struct v1_stats {
+	uint64_t rx, tx, rx_invalid, retransmits, retransmits_answered, auth_failures, no_proposal, established, aggressive_refused, half_open_dropped, dpd_timeouts;
+};
+
+struct v1_daemon {
+	const struct dpike_config *cfg;
+	struct ike_daemon *v2; /* shares the SPI space */
+	struct ike_env env;
+	struct v1_sa *sas;
+	uint32_t serial;
+	struct v1_stats stats;
+};
+
+struct v1_daemon *v1_create(const struct dpike_config *cfg, const struct ike_env *env, struct ike_daemon *v2);
+void v1_destroy(struct v1_daemon *d);
+void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+	      const uint8_t *msg, size_t len);
+void v1_tick(struct v1_daemon *d);
+int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
+int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
+int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
+void v1_list(struct v1_daemon *d, bool json, struct strbuf *o);
+/* True when the SPI was one of IKEv1's. */
+bool v1_child_expired(struct v1_daemon *d, uint32_t spi, bool inbound, bool hard);
+/* Do commands for this connection go to IKEv1 (version = 1, or an IKEv1 SA is up)? */
+bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c);
+void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);
+
+/* Internal: keys (RFC 2409 5, App. B) and protection. */
+bool v1_phase1_keys(struct v1_sa *sa, const uint8_t *psk, size_t psk_len, const uint8_t *gxy, size_t gxy_len);
+bool v1_prf(const struct v1_sa *sa, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out);
+void v1_phase2_iv(const struct v1_sa *sa, uint32_t msg_id, uint8_t iv[16]);
+bool v1_keymat(const struct v1_sa *sa, const uint8_t *gqm, size_t gqm_len, uint32_t spi, const uint8_t *ni,
+	       size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *out, size_t len);
+/* Encrypts b's payloads in place with iv (updated to the last cipher block); returns the length. */
+size_t v1_encrypt(struct v1_sa *sa, struct ike_builder *b, uint8_t iv[16]);
+/* Decrypts a message body in place with iv (updated); false when the length is not whole blocks. */
+bool v1_decrypt(struct v1_sa *sa, uint8_t *buf, size_t len, uint8_t iv[16]);
+
+/* Exchanges. */
+void v1_main_start(struct v1_sa *sa);
+void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		     const struct isakmp_message *m, const uint8_t *raw, size_t len);
+void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len);
+void v1_aggressive_start(struct v1_sa *sa);
+void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m);
+void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m);
+void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_sa *replaces);
+void v1_quick_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len);
+void v1_info_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len);
+void v1_send_delete(struct v1_sa *sa, uint8_t protocol, const uint32_t *spis, int n);
+void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq);
+/* An unprotected notification refusing a phase 1 request (such as NO-PROPOSAL-CHOSEN). */
+void v1_send_plain_notify(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+			  uint64_t cky_i, uint16_t type);
+void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember);
+void v1_set_state(struct v1_sa *sa, enum v1_state to);
+const char *v1_state_name(enum v1_state s);
+/* Removes a child, whichever ISAKMP SA of the daemon holds it. */
+void v1_child_destroy(struct v1_sa *sa, struct child_sa *c);
+/* The child with this inbound SPI on any ISAKMP SA, and (if holder) the SA holding it. */
+struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1_sa **holder);
+void v1_quick_free(struct v1_sa *sa, struct v1_quick *q);
+/* Is this inbound SPI taken by an IKEv1 child? */
+bool v1_spi_used(const struct v1_daemon *d, uint32_t spi);
+void v1_stats(const struct v1_daemon *d, bool json, struct strbuf *o);
+/* The hash of a whole message body, for the hashes of Quick Mode and Informational. */
+bool v1_hash_payloads(const struct v1_sa *sa, const uint8_t *prefix, size_t prefix_len, const uint8_t *body,
+		      size_t body_len, uint8_t *out);
+
+#endif
