@@ -66,8 +66,11 @@ static void put_attr(struct v1_attrs *a, uint16_t type, uint64_t value)
 	}
 }
 
-/* Our ESP proposal: one transform per cipher x integrity of the child's esp_proposals. */
-static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint32_t spi, uint16_t group,
+/*
+ * Our ESP proposal: one transform per cipher x integrity of the child's esp_proposals, with
+ * the PFS group given, or (group < 0) each with the first group of its own proposal.
+ */
+static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint32_t spi, int group,
 			 struct v1_proposal *p)
 {
 	struct proposal props[CFG_MAX_PROPOSALS];
@@ -94,8 +97,9 @@ static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint
 				put_attr(&t->attrs, P2_KEY_LEN, enc->key_bits);
 				if (props[i].n[TRANS_INTEG])
 					put_attr(&t->attrs, P2_AUTH, v1_auth_of(props[i].t[TRANS_INTEG][h].id));
-				if (group)
-					put_attr(&t->attrs, P2_GROUP, group);
+				int g = group >= 0 ? group : props[i].n[TRANS_DH] ? props[i].t[TRANS_DH][0].id : 0;
+				if (g)
+					put_attr(&t->attrs, P2_GROUP, (uint64_t)g);
 			}
 }
 
@@ -108,7 +112,7 @@ static int esp_alg_of(const struct v1_transform *t)
 }
 
 /* Is the peer's transform one of ours (same cipher, key length, integrity, PFS group)? */
-static bool acceptable(const struct v1_sa *sa, const struct cfg_child *c, const struct v1_transform *t, uint16_t group)
+static bool acceptable(const struct v1_sa *sa, const struct cfg_child *c, const struct v1_transform *t, int group)
 {
 	struct v1_proposal ours;
 	esp_proposal(sa, c, 0, group, &ours);
@@ -483,10 +487,8 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 	q->cfg = responder_child(sa, &ci, &cr);
 	int which = -1;
 	for (int i = 0; q->cfg && i < theirs[0].n && which < 0; i++) {
-		uint64_t g = 0;
-		v1_attr(&theirs[0].t[i].attrs, P2_GROUP, &g);
 		if (theirs[0].protocol == PROTO_ESP && theirs[0].spi_size == 4 &&
-		    acceptable(sa, q->cfg, &theirs[0].t[i], (uint16_t)g) && g == pfs_group(q->cfg))
+		    acceptable(sa, q->cfg, &theirs[0].t[i], -1))
 			which = i;
 	}
 	if (which < 0) {
@@ -495,7 +497,9 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 		return;
 	}
 	memcpy(q->ni, np->body, NONCE_LEN);
-	q->group = pfs_group(q->cfg);
+	uint64_t group = 0;
+	v1_attr(&theirs[0].t[which].attrs, P2_GROUP, &group);
+	q->group = (uint16_t)group;
 	uint8_t pub[IKE_MAX_KE_LEN];
 	size_t pub_len = 0;
 	const struct ike_payload *kp = isakmp_find(m, ISA_KE);

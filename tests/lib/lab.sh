@@ -93,6 +93,7 @@ dpike_start() {
 		>"$LAB_DIR/$name.log" 2>&1 &
 	local pid=$!
 	LAB_PIDS+=($pid)
+	DPIKE_PID=$pid
 	local deadline=$((SECONDS + 60))
 	until "$DPIKECTL" -s "$sock" status >/dev/null 2>&1; do
 		if ! kill -0 "$pid" 2>/dev/null; then
@@ -106,6 +107,12 @@ dpike_start() {
 		fi
 		sleep 0.1
 	done
+}
+
+# dpike_stop: stops the dpike started last (the lab's other processes go on).
+dpike_stop() {
+	kill -TERM "$DPIKE_PID" 2>/dev/null || true
+	lab_wait_gone "$DPIKE_PID" 15 || true
 }
 
 # dpike_stop_all: SIGTERM to everything this lab started, and wait for it to exit.

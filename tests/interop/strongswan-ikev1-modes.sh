@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# IKEv1 against strongSwan 5.9 (ikev2-lab.sh with version = 1), beyond the basics:
+#  - a proposal matrix: every phase 1 cipher, hash and group, ESP with and without PFS, each
+#    case with dpike as responder (strongSwan proposes one) and as initiator (dpike proposes one);
+#  - Aggressive Mode in both roles for a connection with aggressive = yes, and refused for one
+#    without; two Quick Mode SAs under one ISAKMP SA;
+#  - DPD (RFC 3706): answered while the peer lives, and the peer declared dead once killed.
+# Usage: strongswan-ikev1-modes.sh BUILD_DIR
+set -eu
+IKE_VERSION=1
+. "$(dirname "$0")/ikev2-lab.sh" "$1"
+lab_init sw-ikev1-modes
+ikev2_lab_up
+
+# phase 1 proposal | ESP proposal (a group in it means PFS)
+cases=(
+	"aes128-sha1-modp2048|aes128-sha1"
+	"aes256-sha256-modp3072|aes256-sha256-modp3072"
+	"aes128-sha384-modp4096|aes128gcm16"
+	"aes256-sha512-ecp256|aes256gcm16-ecp256"
+	"aes128-sha256-ecp384|aes128-sha256-ecp384"
+	"aes256-sha1-ecp521|aes256-sha1"
+	"aes192-sha256-modp2048|aes128gcm16-modp2048"
+)
+all_ike=$(printf '"%s", ' "${cases[@]%%|*}")
+all_esp=$(printf '"%s", ' "${cases[@]##*|}")
+conns="$(dpike_conn any "${all_ike%, }" "${all_esp%, }")"
+for i in "${!cases[@]}"; do
+	conns+=", $(dpike_conn "m$i" "\"${cases[$i]%%|*}\"" "\"${cases[$i]##*|}\"")"
+done
+dpike_conf "" "$conns"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
+sw_conf "${cases[0]%%|*}" "${cases[0]##*|}"
+# strongSwan, like dpike, answers Aggressive Mode with a PSK only when told to
+sw_start "$sw" "$LAB_DIR" "i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
+sw_pid=${LAB_PIDS[-1]}
+
+sw_gone() { ! sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -q 'dpike:'; }
+one_ping() { ip netns exec "$hb" ping -c 1 -W 2 -w 6 10.1.0.1 >/dev/null; }
+sw_reload() { sw_conf "$@"; sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null; }
+sw_down() { sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true; lab_wait_for 10 dpike_down || true; }
+v1_stat() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["ikev1"][sys.argv[1]])' "$1"; }
+v1_field() { # v1_field CONN FIELD
+	ctl --json list-sas | python3 -c 'import json,sys
+s=[x for x in json.load(sys.stdin)["ike_sas"] if x["version"]==1 and x["name"]==sys.argv[1] and x["state"]=="ESTABLISHED"]
+print(s[0][sys.argv[2]] if s else "-")' "$1" "$2"
+}
+
+# 1. matrix, dpike as responder
+for c in "${cases[@]}"; do
+	sw_reload "${c%%|*}" "${c##*|}"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 15 >"$LAB_DIR/init.log" 2>&1 || true
+	lab_check "responder: ${c%%|*} / ${c##*|}: established" sw_established "$LAB_DIR" net
+	lab_check "responder: ${c%%|*} / ${c##*|}: traffic" one_ping
+	sw_down
+done
+lab_check "strongSwan saw PFS in Quick Mode (a KE payload)" grep -q "QUICK_MODE request .*\[ HASH SA No KE ID ID \]" "$LAB_DIR/charon.log"
+
+# 2. matrix, dpike as initiator
+sw_reload "$(echo "${cases[*]%%|*}" | tr ' ' ',')" "$(echo "${cases[*]##*|}" | tr ' ' ',')"
+for i in "${!cases[@]}"; do
+	c=${cases[$i]}
+	ctl initiate "m$i/net" >/dev/null || true
+	lab_check "initiator: ${c%%|*} / ${c##*|}: established" lab_wait_for 15 dpike_up "m$i"
+	lab_check "initiator: ${c%%|*} / ${c##*|}: traffic" one_ping
+	ctl terminate "m$i" >/dev/null || true
+	lab_wait_for 10 sw_gone || true
+done
+dpike_stop
+
+# 3. Aggressive Mode; two children; DPD
+conns=$(cat <<EOC
+  { name = "am"; version = 1; aggressive = true; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
+    proposals = ["aes256-sha256-modp2048"]; dpd_delay = "3s"; dpd_timeout = "6s";
+    local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes256-sha256"]; },
+                 { name = "net2"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.1.0/24"];
+                   esp_proposals = ["aes128gcm16-modp2048"]; } ); }
+EOC
+)
+dpike_conf "" "$conns"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut2
+lab_check "loading an Aggressive Mode PSK connection warns about offline guessing" \
+	grep -q "Aggressive Mode with a PSK exposes the PSK hash" "$LAB_DIR/dut2.log"
+ip -n "$sw" addr add 10.1.1.1/32 dev lo
+sw_reload aes256-sha256-modp2048 aes256-sha256 "aggressive = yes
+    dpd_delay = 1s"
+sed -i 's/^      net {$/      net2 {\n        local_ts = 10.1.1.0\/24\n        remote_ts = 10.2.0.0\/24\n        esp_proposals = aes128gcm16-modp2048\n      }\n      net {/' "$LAB_DIR/swanctl.conf"
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 15 >"$LAB_DIR/init.log" 2>&1 || true
+lab_check "Aggressive Mode, strongSwan initiates: established" sw_established "$LAB_DIR" net
+lab_check "... strongSwan used Aggressive Mode" grep -q "AGGRESSIVE request 0 \[ SA KE No ID" "$LAB_DIR/charon.log"
+lab_check "... dpike lists it as Aggressive Mode" test "$(v1_field am mode)" = Aggressive
+lab_check "... traffic" one_ping
+sw_ctl "$LAB_DIR" --initiate --child net2 --timeout 15 >/dev/null 2>&1 || true
+lab_check "a second Quick Mode under the same ISAKMP SA (with PFS): established" sw_established "$LAB_DIR" net2
+lab_check "... dpike has both IPsec SAs under one ISAKMP SA" \
+	test "$(ctl --json list-sas | python3 -c 'import json,sys; print(sum(len(s["children"]) for s in json.load(sys.stdin)["ike_sas"]))')" = 2
+lab_check "... traffic on the second" ip netns exec "$hb" ping -c 1 -W 2 -w 6 10.1.1.1
+dpd_answered() { grep -q "parsed INFORMATIONAL_V1 request .*N(DPD_ACK)" "$LAB_DIR/charon.log"; }
+lab_check "DPD: strongSwan's R-U-THERE answered with an ACK while idle" lab_wait_for 15 dpd_answered
+lab_check "... still established" dpike_up am
+sw_down
+
+ctl initiate am/net >/dev/null
+lab_check "Aggressive Mode, dpike initiates: established on dpike" lab_wait_for 15 dpike_up am
+lab_check "... on strongSwan" lab_wait_for 10 sw_established "$LAB_DIR" net
+lab_check "... dpike is the initiator, in Aggressive Mode" test "$(v1_field am initiator) $(v1_field am mode)" = "True Aggressive"
+lab_check "... traffic" one_ping
+
+# DPD: the peer dies without a word
+kill -9 "$sw_pid"
+dead_seen() { [ "$(v1_stat dpd_timeouts)" -ge 1 ]; }
+start=$SECONDS
+lab_check "DPD: dpike declares the killed peer dead" lab_wait_for 30 dead_seen
+# dpd_delay 3 s of silence, then dpd_timeout 6 s of unanswered R-U-THERE, plus the poll
+lab_check "... within dpd_delay + dpd_timeout ($((SECONDS - start)) s <= 13 s)" test $((SECONDS - start)) -le 13
+lab_check "... and removed its IPsec SAs" \
+	test "$(ctl --json list-sas | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sas"]))')" = 0
+dpike_stop
+
+# 4. Aggressive Mode refused for a Main-Mode-only connection
+dpike_conf "" "$(dpike_conn mm '"aes256-sha256-modp2048"' '"aes256-sha256"')"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut3
+rm -f "$LAB_DIR/charon.vici"
+sw_conf aes256-sha256-modp2048 aes256-sha256 "aggressive = yes"
+sw_start "$sw" "$LAB_DIR" "i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 10 >"$LAB_DIR/init.log" 2>&1 || true
+lab_check "Aggressive Mode to a Main-Mode-only connection: not established" bash -c "! grep -q 'established with SPIs' '$LAB_DIR/init.log'"
+lab_check "... refused and counted by dpike" test "$(v1_stat aggressive_refused)" -ge 1
+lab_check "... with a log line saying why" grep -q "Aggressive Mode refused" "$LAB_DIR/dut3.log"
+lab_check "... and no ISAKMP SA left behind" dpike_down
+dpike_stop_all
+lab_summary strongswan-ikev1-modes
