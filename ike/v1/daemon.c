@@ -39,10 +39,12 @@ struct v1_daemon *v1_create(const struct dpike_config *cfg, const struct ike_env
 	return d;
 }
 
+static bool child_remove_from(struct v1_sa *holder, struct child_sa *c);
+
 static void sa_free(struct v1_sa *sa)
 {
 	while (sa->children)
-		v1_child_destroy(sa, sa->children);
+		child_remove_from(sa, sa->children);
 	while (sa->quick)
 		v1_quick_free(sa, sa->quick);
 	ke_free(sa->ke);
@@ -117,20 +119,29 @@ void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
 	sa->next_ms = now_of(d) + retransmit_delay_ms(d, 0);
 }
 
+/* Unlinks c from holder's list, if it is there, and removes it from the dataplane. */
+static bool child_remove_from(struct v1_sa *holder, struct child_sa *c)
+{
+	for (struct child_sa **pp = &holder->children; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			if (c->handle)
+				holder->d->env.remove_child(holder->d->env.ctx, c->handle);
+			LOG_INFO("%s/%s: IPsec SA 0x%08x/0x%08x removed", holder->conn->name, c->cfg->name, c->spi_in,
+				 c->spi_out);
+			free(c);
+			return true;
+		}
+	return false;
+}
+
 void v1_child_destroy(struct v1_sa *sa, struct child_sa *c)
 {
-	struct v1_daemon *d = sa->d;
-	for (struct v1_sa *o = d->sas; o; o = o->next)
-		for (struct child_sa **pp = &o->children; *pp; pp = &(*pp)->next)
-			if (*pp == c) {
-				*pp = c->next;
-				if (c->handle)
-					d->env.remove_child(d->env.ctx, c->handle);
-				LOG_INFO("%s/%s: IPsec SA 0x%08x/0x%08x removed", o->conn->name, c->cfg->name, c->spi_in,
-					 c->spi_out);
-				free(c);
-				return;
-			}
+	if (child_remove_from(sa, c))
+		return;
+	for (struct v1_sa *o = sa->d->sas; o; o = o->next)
+		if (o != sa && child_remove_from(o, c))
+			return;
 }
 
 struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1_sa **holder)

@@ -13,107 +13,8 @@
 #include "dataplane/esp_algo.h"
 #include "ike/ike.h"
 #include "ike/v2/ike_sa.h"
+#include "ike_harness.h"
 #include "unit.h"
-
-/* One child SA as the dataplane of a node would hold it. */
-struct installed {
-	bool live, active;
-	uint32_t spi_in, spi_out;
-	uint8_t key_in[128], key_out[128];
-	size_t key_len;
-};
-
-struct node {
-	struct dpike_config cfg;
-	struct ike_daemon *d;
-	struct ike_endpoint ep;
-	int children;
-	uint32_t spi_in, spi_out;
-	uint8_t key_in[128], key_out[128];
-	size_t key_len;
-	struct installed sa[16];
-	int n_sa;
-};
-
-struct queued {
-	struct node *to;
-	struct ike_endpoint local, remote; /* as the receiver sees them */
-	size_t len;
-	uint8_t msg[IKE_MAX_MSG];
-};
-
-static struct node A, B;
-static struct queued queue[32];
-static int q_head, q_tail;
-static uint64_t clock_ms = 1000000;
-static uint8_t drop_exchange; /* drop the next message of this exchange */
-
-static struct node *peer_of(struct node *n)
-{
-	return n == &A ? &B : &A;
-}
-
-static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
-		    size_t len)
-{
-	if (drop_exchange && len > 18 && msg[18] == drop_exchange) {
-		drop_exchange = 0;
-		return;
-	}
-	struct queued *q = &queue[q_tail++ % 32];
-	q->to = peer_of(ctx);
-	q->local = *remote;
-	q->remote = *local;
-	q->len = len;
-	memcpy(q->msg, msg, len);
-}
-
-static void activate_cb(void *ctx, void *handle, void *replaces)
-{
-	(void)ctx;
-	((struct installed *)handle)->active = true;
-	if (replaces)
-		((struct installed *)replaces)->active = false;
-}
-
-static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate, void *replaces)
-{
-	struct node *n = ctx;
-	struct installed *i = &n->sa[n->n_sa++ % 16];
-	n->children++;
-	n->spi_in = i->spi_in = k->spi_in;
-	n->spi_out = i->spi_out = k->spi_out;
-	n->key_len = i->key_len = (size_t)esp_algo_key_len(&esp_algos[k->esp_alg]);
-	memcpy(n->key_in, k->key_in, n->key_len);
-	memcpy(n->key_out, k->key_out, n->key_len);
-	memcpy(i->key_in, k->key_in, n->key_len);
-	memcpy(i->key_out, k->key_out, n->key_len);
-	i->live = true;
-	i->active = false;
-	if (activate)
-		activate_cb(ctx, i, replaces);
-	return i;
-}
-
-static void remove_cb(void *ctx, void *h)
-{
-	((struct node *)ctx)->children--;
-	((struct installed *)h)->live = false;
-}
-
-static uint64_t now_cb(void *ctx)
-{
-	(void)ctx;
-	return clock_ms;
-}
-
-static void pump(void)
-{
-	for (int guard = 0; q_head != q_tail && guard < 100; guard++) {
-		struct queued *q = &queue[q_head++ % 32];
-		ike_input(q->to->d, &q->local, &q->remote, q->msg, q->len);
-	}
-}
 
 #define CONN(local, remote, lts, rts, props, psk)                                                          \
 	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"        \
@@ -124,28 +25,6 @@ static void pump(void)
 	" esp_proposals = [\"aes256gcm16-x25519\", \"aes128-sha256-x25519\"]; } ); } );\n"                                 \
 	"secrets = ( { type = \"ike\"; secret = \"" psk "\"; } );\n"
 
-static void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits)
-{
-	char err[CFG_ERR_MAX], full[4096];
-	snprintf(full, sizeof(full), "%sike = { %s };\n", text, ike_limits);
-	const char *path = unit_temp_file(full);
-	memset(n, 0, sizeof(*n));
-	int rc = config_load(path, &n->cfg, err);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_FATAL(rc == 0);
-	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
-			       .remove_child = remove_cb, .now_ms = now_cb, .ctx = n };
-	n->d = ike_daemon_create(&n->cfg, &env);
-	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
-}
-
-static void stop_node(struct node *n)
-{
-	ike_daemon_destroy(n->d);
-	config_free(&n->cfg);
-}
 
 /* A initiates to B; the configs differ only where a test wants them to. */
 static void pair(const char *props_a, const char *props_b, const char *psk_b, const char *limits_b)

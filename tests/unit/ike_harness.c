@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Two dpike IKE daemons in one process, wired back to back through a message queue, with a
+ * fake dataplane that records what each installs, and a clock the tests move by hand.
+ */
+#include "ike_harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataplane/esp_algo.h"
+#include "unit.h"
+
+struct node A, B;
+struct queued queue[32];
+int q_head, q_tail;
+uint64_t clock_ms = 1000000;
+uint8_t drop_exchange; /* drop the next message of this exchange */
+
+static struct node *peer_of(struct node *n)
+{
+	return n == &A ? &B : &A;
+}
+
+static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
+		    size_t len)
+{
+	if (drop_exchange && len > 18 && msg[18] == drop_exchange) {
+		drop_exchange = 0;
+		return;
+	}
+	struct queued *q = &queue[q_tail++ % 32];
+	q->to = peer_of(ctx);
+	q->local = *remote;
+	q->remote = *local;
+	q->len = len;
+	memcpy(q->msg, msg, len);
+}
+
+static void activate_cb(void *ctx, void *handle, void *replaces)
+{
+	(void)ctx;
+	((struct installed *)handle)->active = true;
+	if (replaces)
+		((struct installed *)replaces)->active = false;
+}
+
+static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate, void *replaces)
+{
+	struct node *n = ctx;
+	struct installed *i = &n->sa[n->n_sa++ % 16];
+	n->children++;
+	n->spi_in = i->spi_in = k->spi_in;
+	n->spi_out = i->spi_out = k->spi_out;
+	n->key_len = i->key_len = (size_t)esp_algo_key_len(&esp_algos[k->esp_alg]);
+	memcpy(n->key_in, k->key_in, n->key_len);
+	memcpy(n->key_out, k->key_out, n->key_len);
+	memcpy(i->key_in, k->key_in, n->key_len);
+	memcpy(i->key_out, k->key_out, n->key_len);
+	i->live = true;
+	i->active = false;
+	if (activate)
+		activate_cb(ctx, i, replaces);
+	return i;
+}
+
+static void remove_cb(void *ctx, void *h)
+{
+	((struct node *)ctx)->children--;
+	((struct installed *)h)->live = false;
+}
+
+static uint64_t now_cb(void *ctx)
+{
+	(void)ctx;
+	return clock_ms;
+}
+
+void pump_one(void)
+{
+	if (q_head == q_tail)
+		return;
+	struct queued *q = &queue[q_head++ % 32];
+	ike_input(q->to->d, &q->local, &q->remote, q->msg, q->len);
+}
+
+void pump(void)
+{
+	for (int guard = 0; q_head != q_tail && guard < 100; guard++) {
+		struct queued *q = &queue[q_head++ % 32];
+		ike_input(q->to->d, &q->local, &q->remote, q->msg, q->len);
+	}
+}
+
+void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits)
+{
+	char err[CFG_ERR_MAX], full[4096];
+	snprintf(full, sizeof(full), "%sike = { %s };\n", text, ike_limits);
+	const char *path = unit_temp_file(full);
+	memset(n, 0, sizeof(*n));
+	int rc = config_load(path, &n->cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n%s\n", err, full);
+	CU_ASSERT_FATAL(rc == 0);
+	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
+			       .remove_child = remove_cb, .now_ms = now_cb, .ctx = n };
+	n->d = ike_daemon_create(&n->cfg, &env);
+	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
+}
+
+void stop_node(struct node *n)
+{
+	ike_daemon_destroy(n->d);
+	config_free(&n->cfg);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The two-daemon harness shared by the IKEv2 and IKEv1 suites (ike_harness.c). */
+#ifndef DPIKE_TEST_IKE_HARNESS_H
+#define DPIKE_TEST_IKE_HARNESS_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "ike/ike.h"
+#include "ike/v2/ike_sa.h"
+
+/* One child SA as the dataplane of a node would hold it. */
+struct installed {
+	bool live, active;
+	uint32_t spi_in, spi_out;
+	uint8_t key_in[128], key_out[128];
+	size_t key_len;
+};
+
+struct node {
+	struct dpike_config cfg;
+	struct ike_daemon *d;
+	struct ike_endpoint ep;
+	int children;
+	uint32_t spi_in, spi_out;
+	uint8_t key_in[128], key_out[128];
+	size_t key_len;
+	struct installed sa[16];
+	int n_sa;
+};
+
+struct queued {
+	struct node *to;
+	struct ike_endpoint local, remote; /* as the receiver sees them */
+	size_t len;
+	uint8_t msg[IKE_MAX_MSG];
+};
+
+extern struct node A, B;
+extern struct queued queue[32];
+extern int q_head, q_tail;
+extern uint64_t clock_ms;
+extern uint8_t drop_exchange; /* drop the next message of this exchange */
+
+/* Delivers queued messages until none is left; pump_one delivers the oldest only. */
+void pump(void);
+void pump_one(void);
+/* Loads a node from config text (plus an "ike" group) and creates its daemon at address addr. */
+void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits);
+void stop_node(struct node *n);
+
+#endif

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv1: the ISAKMP parser and generator, key derivation and hashes against vectors computed
+ * independently from RFC 2409 (gen_ikev1_vectors.py), and two daemons back to back through
+ * Main Mode, Aggressive Mode, Quick Mode, lost messages, rekeys, reauthentication, deletes.
+ */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ike/v1/phase1.h"
+#include "ike/v1/v1_sa.h"
+#include "ike_harness.h"
+#include "ikev1_vectors.h"
+#include "unit.h"
+
+/* ---- ISAKMP messages ---- */
+
+static size_t build_main_mode_1(uint8_t *out)
+{
+	struct ike_builder b;
+	struct isakmp_header h = { .cky_i = 0x0102030405060708ull, .exchange = XCHG_MAIN };
+	struct v1_proposal p = { .num = 1, .protocol = PROTO_IKE, .n = 3 };
+	for (int i = 0; i < 3; i++) {
+		p.t[i].num = (uint8_t)(i + 1);
+		p.t[i].id = 1;
+		struct v1_attrs *a = &p.t[i].attrs;
+		a->type[0] = P1_ENCR, a->value[0] = V1_ENCR_AES_CBC;
+		a->type[1] = P1_KEY_LEN, a->value[1] = 128u << i % 2;
+		a->type[2] = P1_LIFE, a->value[2] = i == 2 ? 86400 * 7 : 28800; /* the last needs a TLV */
+		a->n = 3;
+	}
+	isakmp_build_start(&b, &h);
+	v1_sa_add(&b, &p);
+	ike_payload_begin(&b, ISA_VID);
+	wire_put_bytes(&b.w, (const uint8_t *)"0123456789abcdef", 16);
+	ike_payload_end(&b);
+	size_t len = ike_build_finish(&b);
+	memcpy(out, b.buf, len);
+	return len;
+}
+
+static void test_isakmp_round_trip(void)
+{
+	uint8_t msg[IKE_MAX_MSG];
+	size_t len = build_main_mode_1(msg);
+	struct isakmp_message m;
+	CU_ASSERT_EQUAL_FATAL(isakmp_parse_header(msg, len, &m.hdr), IKE_PARSE_OK);
+	CU_ASSERT_EQUAL(m.hdr.version, ISAKMP_VERSION);
+	CU_ASSERT_EQUAL(m.hdr.cky_i, 0x0102030405060708ull);
+	CU_ASSERT_EQUAL(m.hdr.length, len);
+	CU_ASSERT_EQUAL_FATAL(isakmp_parse_chain(&m, m.hdr.next, msg + IKE_HDR_LEN, len - IKE_HDR_LEN), IKE_PARSE_OK);
+	CU_ASSERT_EQUAL_FATAL(m.n, 2);
+	CU_ASSERT(m.pl[0].type == ISA_SA && m.pl[1].type == ISA_VID && m.pl[1].len == 16);
+	struct v1_proposal got[2];
+	CU_ASSERT_EQUAL_FATAL(v1_sa_parse(&m.pl[0], got, 2), 1);
+	CU_ASSERT_EQUAL_FATAL(got[0].n, 3);
+	uint64_t v;
+	CU_ASSERT(v1_attr(&got[0].t[1].attrs, P1_KEY_LEN, &v) && v == 256);
+	CU_ASSERT(v1_attr(&got[0].t[2].attrs, P1_LIFE, &v) && v == 86400 * 7);
+	CU_ASSERT(!v1_attr(&got[0].t[0].attrs, P1_GROUP, &v));
+	/* padding after the chain (as encryption leaves it) is ignored */
+	memset(msg + len, 0, 12);
+	CU_ASSERT_EQUAL(isakmp_parse_chain(&m, m.hdr.next, msg + IKE_HDR_LEN, len + 12 - IKE_HDR_LEN), IKE_PARSE_OK);
+}
+
+static void test_isakmp_rejects(void)
+{
+	uint8_t msg[IKE_MAX_MSG], bad[IKE_MAX_MSG];
+	size_t len = build_main_mode_1(msg);
+	struct isakmp_message m;
+	CU_ASSERT_EQUAL(isakmp_parse_header(msg, 20, &m.hdr), IKE_PARSE_SHORT);
+	memcpy(bad, msg, len);
+	bad[17] = 0x20;
+	CU_ASSERT_EQUAL(isakmp_parse_header(bad, len, &m.hdr), IKE_PARSE_VERSION);
+	memcpy(bad, msg, len);
+	bad[27] += 1; /* the header claims a byte more than arrived */
+	CU_ASSERT_EQUAL(isakmp_parse_header(bad, len, &m.hdr), IKE_PARSE_LENGTH);
+	/* every truncation of the chain is refused or leaves a parse with nothing read past the end */
+	for (size_t cut = IKE_HDR_LEN; cut < len; cut++) {
+		isakmp_parse_header(msg, len, &m.hdr);
+		enum ike_parse_error e = isakmp_parse_chain(&m, m.hdr.next, msg + IKE_HDR_LEN, cut - IKE_HDR_LEN);
+		CU_ASSERT_EQUAL(e, IKE_PARSE_PAYLOAD);
+	}
+	/* SA payloads with a wrong DOI, a transform count that lies, an SPI too long */
+	isakmp_parse_header(msg, len, &m.hdr);
+	isakmp_parse_chain(&m, m.hdr.next, msg + IKE_HDR_LEN, len - IKE_HDR_LEN);
+	struct ike_payload sa = m.pl[0];
+	uint8_t body[512];
+	struct v1_proposal got[2];
+	memcpy(body, sa.body, sa.len);
+	sa.body = body;
+	body[3] = 2;
+	CU_ASSERT_EQUAL(v1_sa_parse(&sa, got, 2), -1);
+	memcpy(body, m.pl[0].body, sa.len);
+	body[8 + 7] = 4; /* four transforms announced, three present */
+	CU_ASSERT_EQUAL(v1_sa_parse(&sa, got, 2), -1);
+	memcpy(body, m.pl[0].body, sa.len);
+	body[8 + 6] = 200;
+	CU_ASSERT_EQUAL(v1_sa_parse(&sa, got, 2), -1);
+	memcpy(body, m.pl[0].body, sa.len);
+	body[24] &= 0x7f; /* the first attribute becomes a TLV whose length runs off the transform */
+	body[26] = 0x7f;
+	body[27] = 0xff;
+	CU_ASSERT_EQUAL(v1_sa_parse(&sa, got, 2), -1);
+}
+
+/* ---- keys and hashes against the vectors ---- */
+
+static void vector_sa(const struct ikev1_vector *v, struct v1_sa *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->md = EVP_get_digestbyname(v->md);
+	sa->hlen = (size_t)EVP_MD_get_size(sa->md);
+	sa->encr_bits = (uint16_t)v->enc_bits;
+	for (int i = 0; i < 8; i++) {
+		sa->cky_i = sa->cky_i << 8 | v->cky_i[i];
+		sa->cky_r = sa->cky_r << 8 | v->cky_r[i];
+	}
+	memcpy(sa->ni, v->ni, v->ni_len);
+	memcpy(sa->nr, v->nr, v->nr_len);
+	sa->ni_len = v->ni_len;
+	sa->nr_len = v->nr_len;
+	memcpy(sa->gx_i, v->gxi, v->gxi_len);
+	memcpy(sa->gx_r, v->gxr, v->gxr_len);
+	sa->gx_len = v->gxi_len;
+}
+
+static void test_phase1_keys(void)
+{
+	for (size_t i = 0; i < sizeof(ikev1_vectors) / sizeof(ikev1_vectors[0]); i++) {
+		const struct ikev1_vector *v = &ikev1_vectors[i];
+		struct v1_sa sa;
+		vector_sa(v, &sa);
+		CU_ASSERT_FATAL(v1_phase1_keys(&sa, v->psk, v->psk_len, v->gxy, v->gxy_len));
+		CU_ASSERT(sa.keyed);
+		CU_ASSERT(memcmp(sa.skeyid, v->skeyid, v->skeyid_len) == 0);
+		CU_ASSERT(memcmp(sa.skeyid_d, v->skeyid_d, v->skeyid_d_len) == 0);
+		CU_ASSERT(memcmp(sa.skeyid_a, v->skeyid_a, v->skeyid_a_len) == 0);
+		CU_ASSERT(memcmp(sa.enc_key, v->enc_key, v->enc_key_len) == 0);
+		CU_ASSERT(memcmp(sa.iv, v->iv, 16) == 0);
+	}
+}
+
+static void test_phase1_hashes(void)
+{
+	for (size_t i = 0; i < sizeof(ikev1_vectors) / sizeof(ikev1_vectors[0]); i++) {
+		const struct ikev1_vector *v = &ikev1_vectors[i];
+		struct v1_sa sa;
+		uint8_t out[64];
+		vector_sa(v, &sa);
+		CU_ASSERT_FATAL(v1_phase1_keys(&sa, v->psk, v->psk_len, v->gxy, v->gxy_len));
+		sa.sa_i_b = (uint8_t *)v->sa_i;
+		sa.sa_i_len = v->sa_i_len;
+		memcpy(sa.id_i_b, v->id_i, v->id_i_len);
+		memcpy(sa.id_r_b, v->id_r, v->id_r_len);
+		sa.id_i_len = v->id_i_len;
+		sa.id_r_len = v->id_r_len;
+		CU_ASSERT(p1_auth_hash(&sa, true, out) && memcmp(out, v->hash_i, v->hash_i_len) == 0);
+		CU_ASSERT(p1_auth_hash(&sa, false, out) && memcmp(out, v->hash_r, v->hash_r_len) == 0);
+	}
+}
+
+static void test_phase2_keys_and_hashes(void)
+{
+	for (size_t i = 0; i < sizeof(ikev1_vectors) / sizeof(ikev1_vectors[0]); i++) {
+		const struct ikev1_vector *v = &ikev1_vectors[i];
+		struct v1_sa sa;
+		uint8_t iv[16], keymat[72], h[64], in[1 + 4 + 64];
+		vector_sa(v, &sa);
+		CU_ASSERT_FATAL(v1_phase1_keys(&sa, v->psk, v->psk_len, v->gxy, v->gxy_len));
+		memcpy(sa.iv, v->last_block, 16);
+		v1_phase2_iv(&sa, v->msg_id, iv);
+		CU_ASSERT(memcmp(iv, v->iv2, 16) == 0);
+		CU_ASSERT(v1_keymat(&sa, v->gqm, v->gqm_len, v->spi, v->ni, v->ni_len, v->nr, v->nr_len, keymat, 72));
+		CU_ASSERT(memcmp(keymat, v->keymat, 72) == 0);
+		uint8_t mid[4] = { 0x12, 0x34, 0x56, 0x78 };
+		CU_ASSERT(v1_hash_payloads(&sa, mid, 4, v->body, v->body_len, h) && memcmp(h, v->hash1, v->hash1_len) == 0);
+		in[0] = 0;
+		memcpy(in + 1, mid, 4);
+		memcpy(in + 5, v->ni, 32);
+		memcpy(in + 37, v->nr, 32);
+		CU_ASSERT(v1_prf(&sa, sa.skeyid_a, sa.hlen, in, 69, h) && memcmp(h, v->hash3, v->hash3_len) == 0);
+	}
+}
+
+/* CBC protection round trip: what one side encrypts with its IV the other reads with the same IV. */
+static void test_cbc_round_trip(void)
+{
+	const struct ikev1_vector *v = &ikev1_vectors[0];
+	struct v1_sa sa;
+	vector_sa(v, &sa);
+	CU_ASSERT_FATAL(v1_phase1_keys(&sa, v->psk, v->psk_len, v->gxy, v->gxy_len));
+	struct ike_builder b;
+	struct isakmp_header hdr = { .cky_i = 1, .cky_r = 2, .exchange = XCHG_INFO, .msg_id = 9 };
+	isakmp_build_start(&b, &hdr);
+	ike_payload_begin(&b, ISA_N);
+	wire_put_bytes(&b.w, v->body, 21); /* not a multiple of the block size: padded */
+	ike_payload_end(&b);
+	uint8_t iv_tx[16], iv_rx[16];
+	memcpy(iv_tx, v->iv, 16);
+	memcpy(iv_rx, v->iv, 16);
+	size_t len = v1_encrypt(&sa, &b, iv_tx);
+	CU_ASSERT_FATAL(len > 0 && (len - IKE_HDR_LEN) % 16 == 0);
+	CU_ASSERT(b.buf[19] & ISAKMP_FLAG_ENCRYPTION);
+	CU_ASSERT(memcmp(iv_tx, b.buf + len - 16, 16) == 0); /* the next IV: the last cipher block */
+	CU_ASSERT_FATAL(v1_decrypt(&sa, b.buf, len, iv_rx));
+	CU_ASSERT(memcmp(iv_rx, iv_tx, 16) == 0);
+	CU_ASSERT(memcmp(b.buf + IKE_HDR_LEN + 4, v->body, 21) == 0);
+	CU_ASSERT(!v1_decrypt(&sa, b.buf, len - 3, iv_rx)); /* not whole blocks */
+}
+
+/* ---- two daemons ---- */
+
+#define CONN1(local, remote, extra, esp, psk)                                                                  \
+	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"            \
+	"connections = ( { name = \"c\"; version = 1; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote \
+	"\"];\n  proposals = [\"aes256-sha256-modp2048\", \"aes128-sha1-ecp256\"]; " extra "\n"                  \
+	"  local = { auth = \"psk\"; id = \"" local "\"; }; remote = { auth = \"psk\"; id = \"" remote "\"; };\n" \
+	"  children = ( { name = \"net\"; local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"];"           \
+	" esp_proposals = [" esp "]; rekey_time = \"1h\"; life_time = \"2h\"; } ); } );\n"                       \
+	"secrets = ( { type = \"ike\"; secret = \"" psk "\"; } );\n"
+
+static const char *const ESP_PFS = "\"aes128gcm16-modp2048\"";
+
+static void pair1(const char *extra_a, const char *extra_b, const char *esp, const char *psk_b)
+{
+	char ta[2048], tb[2048];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), extra_a, esp);
+	snprintf(tb, sizeof(tb), CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "%s"), extra_b, esp, psk_b);
+	/* B's traffic selectors are A's, mirrored */
+	static const char mirrored[] = "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"10.1.0.0/16\"]";
+	char *ts = strstr(tb, "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]");
+	if (ts)
+		memcpy(ts, mirrored, strlen(mirrored));
+	start_node(&A, ta, 0xc0000201, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+	start_node(&B, tb, 0xc0000202, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+}
+
+static struct v1_sa *v1_of(struct node *n)
+{
+	return n->d->v1->sas;
+}
+
+static int initiate1(const char *what)
+{
+	struct strbuf err;
+	sb_init(&err);
+	int rc = ike_initiate(A.d, what, &err);
+	sb_free(&err);
+	pump();
+	return rc;
+}
+
+static void assert_up(int children)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v1_of(&A));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v1_of(&B));
+	CU_ASSERT_EQUAL(v1_of(&A)->state, V1_ESTABLISHED);
+	CU_ASSERT_EQUAL(v1_of(&B)->state, V1_ESTABLISHED);
+	CU_ASSERT(A.children == children && B.children == children);
+	CU_ASSERT(A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	CU_ASSERT(A.key_len > 0 && memcmp(A.key_out, B.key_in, A.key_len) == 0 &&
+		  memcmp(B.key_out, A.key_in, A.key_len) == 0);
+	CU_ASSERT(memcmp(A.key_out, A.key_in, A.key_len) != 0); /* KEYMAT differs per SPI */
+}
+
+static void test_main_mode(void)
+{
+	pair1("", "", "\"aes128-sha256\"", "same secret");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT(!v1_of(&A)->aggressive && v1_of(&A)->initiator && !v1_of(&B)->initiator);
+	CU_ASSERT_EQUAL(v1_of(&A)->encr_bits, 256);
+	CU_ASSERT_EQUAL(B.d->v1->stats.established, 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+static void test_aggressive_mode(void)
+{
+	pair1("aggressive = true;", "aggressive = true;", ESP_PFS, "same secret");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT(v1_of(&A)->aggressive && v1_of(&B)->aggressive);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+static void test_aggressive_refused(void)
+{
+	pair1("aggressive = true;", "", ESP_PFS, "same secret");
+	initiate1("c/net");
+	CU_ASSERT_EQUAL(B.d->v1->stats.aggressive_refused, 1);
+	CU_ASSERT_PTR_NULL(v1_of(&B));
+	CU_ASSERT_PTR_NULL(v1_of(&A)); /* the NO-PROPOSAL-CHOSEN notify ended the attempt */
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+static void test_wrong_psk1(void)
+{
+	pair1("", "", ESP_PFS, "other secret");
+	initiate1("c/net");
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	CU_ASSERT(B.d->v1->stats.auth_failures + B.d->v1->stats.rx_invalid >= 1);
+	CU_ASSERT(v1_of(&B) == NULL || v1_of(&B)->state != V1_ESTABLISHED);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* Main Mode message 6 is lost: A repeats message 5, B answers from its cache. */
+static void test_lost_main_mode_6(void)
+{
+	pair1("", "", ESP_PFS, "same secret");
+	struct strbuf err;
+	sb_init(&err);
+	ike_initiate(A.d, "c/net", &err);
+	sb_free(&err);
+	for (int i = 0; i < 4; i++) /* messages 1 to 4 */
+		pump_one();
+	uint8_t key_before[32];
+	memcpy(key_before, v1_of(&B)->enc_key, 32);
+	drop_exchange = XCHG_MAIN; /* B's message 6 goes nowhere */
+	pump_one();
+	CU_ASSERT_EQUAL(v1_of(&B)->state, V1_ESTABLISHED);
+	CU_ASSERT_EQUAL(v1_of(&A)->state, V1_MM_I5);
+	clock_ms += 1500;
+	ike_tick(A.d);
+	pump();
+	assert_up(1);
+	CU_ASSERT_EQUAL(A.d->v1->stats.retransmits, 1);
+	CU_ASSERT_EQUAL(B.d->v1->stats.retransmits_answered, 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* The HASH(3) of Quick Mode is lost: B repeats message 2, A answers with HASH(3) again. */
+static void test_lost_quick_mode_3(void)
+{
+	pair1("", "", ESP_PFS, "same secret");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_rekey(A.d, "c/net", &err), 0);
+	sb_free(&err);
+	pump_one(); /* message 1 to B */
+	pump_one(); /* message 2 to A, which installs and sends HASH(3) */
+	q_head = q_tail; /* HASH(3) lost */
+	struct installed *b_new = &B.sa[(B.n_sa - 1) % 16];
+	CU_ASSERT(b_new->live && !b_new->active);
+	clock_ms += 1500;
+	ike_tick(B.d); /* B repeats message 2 */
+	pump();
+	CU_ASSERT(b_new->active);
+	CU_ASSERT_EQUAL(A.d->v1->stats.retransmits_answered, 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* Quick Mode rekeys from either side: make-before-break, then the old pair goes on both ends. */
+static void test_quick_mode_rekey(void)
+{
+	pair1("", "", ESP_PFS, "same secret");
+	initiate1("c/net");
+	assert_up(1);
+	for (int side = 0; side < 2; side++) {
+		struct node *n = side ? &B : &A;
+		uint32_t old_in = A.spi_in;
+		struct strbuf err;
+		sb_init(&err);
+		CU_ASSERT_EQUAL(ike_rekey(n->d, "c/net", &err), 0);
+		sb_free(&err);
+		pump();
+		CU_ASSERT(A.spi_in != old_in);
+		CU_ASSERT(A.children == 2 && B.children == 2); /* the old pair still receives a moment */
+		clock_ms += 6000;
+		ike_tick(A.d);
+		ike_tick(B.d);
+		pump();
+		assert_up(1);
+	}
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* Reauthentication: a new ISAKMP SA takes over the IPsec SA; the old ISAKMP SA is deleted. */
+static void test_reauthentication(void)
+{
+	pair1("", "", ESP_PFS, "same secret");
+	initiate1("c/net");
+	assert_up(1);
+	uint64_t old_cookie = v1_of(&A)->cky_i;
+	uint32_t spi = A.spi_in;
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_rekey(A.d, "c", &err), 0);
+	sb_free(&err);
+	pump();
+	assert_up(1);
+	CU_ASSERT_EQUAL(A.spi_in, spi);
+	CU_ASSERT(v1_of(&A)->cky_i != old_cookie);
+	CU_ASSERT_PTR_NULL(v1_of(&A)->next);
+	CU_ASSERT_PTR_NULL(v1_of(&B)->next);
+	CU_ASSERT_PTR_NOT_NULL(v1_of(&A)->children);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+static void test_delete_and_dpd(void)
+{
+	pair1("dpd_delay = \"5s\";", "", ESP_PFS, "same secret");
+	initiate1("c/net");
+	assert_up(1);
+	clock_ms += 6000; /* A has heard nothing for dpd_delay: R-U-THERE, answered */
+	ike_tick(A.d);
+	CU_ASSERT_EQUAL(v1_of(&A)->dpd_pending, 1);
+	pump();
+	ike_tick(A.d);
+	CU_ASSERT_EQUAL(v1_of(&A)->dpd_pending, 0);
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_terminate(B.d, "c", &err), 0);
+	sb_free(&err);
+	pump();
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	CU_ASSERT_PTR_NULL(v1_of(&A));
+	CU_ASSERT_PTR_NULL(v1_of(&B));
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* Forged messages with the live cookies: wrong hashes, garbage bodies, unknown message IDs. */
+static void test_forged_input(void)
+{
+	pair1("", "", ESP_PFS, "same secret");
+	initiate1("c/net");
+	assert_up(1);
+	struct v1_sa *sa = v1_of(&B);
+	uint8_t msg[512];
+	uint64_t invalid = B.d->v1->stats.rx_invalid;
+	srand(11);
+	for (int i = 0; i < 3000; i++) {
+		size_t len = IKE_HDR_LEN + 16 * (size_t)(rand() % 8);
+		for (size_t k = 0; k < len; k++)
+			msg[k] = (uint8_t)rand();
+		struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .msg_id = (uint32_t)rand(),
+					   .exchange = (uint8_t[]){ XCHG_MAIN, XCHG_QUICK, XCHG_INFO, 77 }[i % 4],
+					   .flags = (uint8_t)(i % 3 ? ISAKMP_FLAG_ENCRYPTION : 0) };
+		struct ike_builder b;
+		isakmp_build_start(&b, &h);
+		memcpy(msg, b.buf, IKE_HDR_LEN);
+		msg[16] = (uint8_t)(rand() % 14);
+		for (int k = 0; k < 4; k++)
+			msg[24 + k] = (uint8_t)(len >> (24 - 8 * k));
+		ike_input(B.d, &B.ep, &A.ep, msg, len);
+	}
+	CU_ASSERT(B.d->v1->stats.rx_invalid > invalid);
+	CU_ASSERT_EQUAL(v1_of(&B)->state, V1_ESTABLISHED);
+	CU_ASSERT_EQUAL(B.children, 1);
+	q_head = q_tail; /* whatever B answered */
+	stop_node(&A);
+	stop_node(&B);
+}
+
+void ikev1_suite_add(CU_pSuite s)
+{
+	CU_add_test(s, "ISAKMP header, chain and SA payload round trip", test_isakmp_round_trip);
+	CU_add_test(s, "ISAKMP parser refuses truncations and lying lengths", test_isakmp_rejects);
+	CU_add_test(s, "SKEYID, SKEYID_d/_a/_e, cipher key (App. B), IV vs RFC 2409 vectors", test_phase1_keys);
+	CU_add_test(s, "HASH_I and HASH_R vs vectors", test_phase1_hashes);
+	CU_add_test(s, "phase 2 IV, KEYMAT (with and without PFS), HASH(1), HASH(3) vs vectors",
+		    test_phase2_keys_and_hashes);
+	CU_add_test(s, "CBC protection round trip and IV chaining", test_cbc_round_trip);
+	CU_add_test(s, "Main Mode + Quick Mode: both established, keys match", test_main_mode);
+	CU_add_test(s, "Aggressive Mode + Quick Mode with PFS", test_aggressive_mode);
+	CU_add_test(s, "Aggressive Mode refused for a Main-Mode-only connection", test_aggressive_refused);
+	CU_add_test(s, "wrong PSK: nothing installed", test_wrong_psk1);
+	CU_add_test(s, "lost Main Mode message 6: retransmission answered from cache", test_lost_main_mode_6);
+	CU_add_test(s, "lost Quick Mode HASH(3): repeated message 2 answered", test_lost_quick_mode_3);
+	CU_add_test(s, "Quick Mode rekey from either side, old pair retired", test_quick_mode_rekey);
+	CU_add_test(s, "reauthentication adopts the IPsec SA", test_reauthentication);
+	CU_add_test(s, "DPD answered; delete tears down both sides", test_delete_and_dpd);
+	CU_add_test(s, "forged messages with live cookies: counted, SA kept", test_forged_input);
+}
