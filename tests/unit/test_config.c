@@ -29,12 +29,15 @@ static void test_example_loads(void)
 	CU_ASSERT_STRING_EQUAL(esp_algos[cfg.static_sas[0].alg].name, "aes128gcm16");
 	CU_ASSERT_EQUAL(cfg.n_routes, 1);
 	CU_ASSERT_EQUAL(cfg.routes[0].via, 0xc0000201);
-	CU_ASSERT_EQUAL(cfg.n_connections, 1);
+	CU_ASSERT_EQUAL_FATAL(cfg.n_connections, 2);
+	CU_ASSERT_EQUAL(cfg.connections[1].version, 1);
+	CU_ASSERT_EQUAL(cfg.connections[1].reauth_time, 8 * 3600);
+	CU_ASSERT_EQUAL(cfg.connections[1].dpd_timeout, 150);
 	CU_ASSERT_EQUAL(cfg.connections[0].rekey_time, 4 * 3600);
 	CU_ASSERT_EQUAL(cfg.connections[0].dpd_delay, 30);
 	CU_ASSERT_EQUAL(cfg.connections[0].children[0].start_action, START_TRAP);
 	CU_ASSERT_EQUAL(cfg.connections[0].children[0].rekey_time, 3600);
-	CU_ASSERT_EQUAL(cfg.n_secrets, 1);
+	CU_ASSERT_EQUAL(cfg.n_secrets, 2);
 	CU_ASSERT_EQUAL(cfg.secrets[0].secret_len, (int)strlen("correct horse battery staple"));
 	config_free(&cfg);
 }
