@@ -36,8 +36,12 @@ static int check_proposals(struct cfg_reader *r, const config_setting_t *g, cons
 		char why[128];
 		if (strcmp(props[i], "default") == 0)
 			continue;
-		if (!proposal_parse(props[i], kind, false, &p, why, sizeof(why)))
+		if (!proposal_parse(props[i], kind, true, &p, why, sizeof(why)))
 			return cfg_fail(r, config_setting_get_member(g, key), "%s '%s': %s", key, props[i], why);
+		if (proposal_is_weak(&p))
+			LOG_WARN("%s:%d: %s '%s' uses 3DES or DH group 1, 2 or 5: weak, accepted only because it is "
+				 "listed", r->file, config_setting_source_line(config_setting_get_member(g, key)), key,
+				 props[i]);
 	}
 	return 0;
 }
@@ -153,6 +157,16 @@ static int parse_conn_times(struct cfg_reader *r, const config_setting_t *g, str
 	return 0;
 }
 
+static bool uses_3des(const struct cfg_connection *c)
+{
+	struct proposal p[CFG_MAX_PROPOSALS];
+	int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, p, CFG_MAX_PROPOSALS);
+	for (int i = 0; i < n; i++)
+		if (proposal_has_encr(&p[i], 3))
+			return true;
+	return false;
+}
+
 static int parse_connection(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
 {
 	static const char *const keys[] = { "name", "version", "local_addrs", "remote_addrs", "local_port",
@@ -181,6 +195,8 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "aggressive"), "aggressive applies to IKEv1 only");
+	if (c->version != 1 && uses_3des(c))
+		return cfg_fail(r, config_setting_get_member(g, "proposals"), "3des is available with version = 1 only");
 	if (c->aggressive && c->local.auth == AUTH_PSK)
 		LOG_WARN("connection '%s': Aggressive Mode with a PSK exposes the PSK hash to offline guessing",
 			 c->name);

@@ -8,6 +8,7 @@
 #include <openssl/dh.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 
 static const EVP_MD *prf_md(uint16_t prf)
@@ -72,16 +73,21 @@ struct ke_state {
 struct group_info {
 	uint16_t id;
 	const char *type;  /* OpenSSL key type */
-	const char *name;  /* OpenSSL group name, NULL for X25519/X448 */
+	const char *name;  /* OpenSSL group name; NULL for X25519/X448 and for explicit primes */
 	size_t pub_len;    /* as carried in the KE payload */
 	size_t secret_len;
+	BIGNUM *(*prime)(BIGNUM *); /* RFC 2409 Oakley groups 1 and 2, which OpenSSL does not name */
+	bool weak;                  /* only when a connection lists it explicitly */
 };
 
 static const struct group_info groups[] = {
-	{ 14, "DH", "modp_2048", 256, 256 },   { 15, "DH", "modp_3072", 384, 384 },
-	{ 16, "DH", "modp_4096", 512, 512 },   { 19, "EC", "P-256", 64, 32 },
-	{ 20, "EC", "P-384", 96, 48 },         { 21, "EC", "P-521", 132, 66 },
-	{ 31, "X25519", NULL, 32, 32 },        { 32, "X448", NULL, 56, 56 },
+	{ 14, "DH", "modp_2048", 256, 256, NULL, false }, { 15, "DH", "modp_3072", 384, 384, NULL, false },
+	{ 16, "DH", "modp_4096", 512, 512, NULL, false }, { 19, "EC", "P-256", 64, 32, NULL, false },
+	{ 20, "EC", "P-384", 96, 48, NULL, false },       { 21, "EC", "P-521", 132, 66, NULL, false },
+	{ 31, "X25519", NULL, 32, 32, NULL, false },       { 32, "X448", NULL, 56, 56, NULL, false },
+	{ 1, "DH", NULL, 96, 96, BN_get_rfc2409_prime_768, true },
+	{ 2, "DH", NULL, 128, 128, BN_get_rfc2409_prime_1024, true },
+	{ 5, "DH", "modp_1536", 192, 192, NULL, true },
 };
 
 static const struct group_info *group_info(uint16_t id)
@@ -97,16 +103,74 @@ bool ke_supported(uint16_t group)
 	return group_info(group) != NULL;
 }
 
+bool ke_weak(uint16_t group)
+{
+	const struct group_info *g = group_info(group);
+	return g && g->weak;
+}
+
 size_t ke_public_len(uint16_t group)
 {
 	const struct group_info *g = group_info(group);
 	return g ? g->pub_len : 0;
 }
 
-static EVP_PKEY *generate(const struct group_info *g)
+/*
+ * The OpenSSL parameters of a group: its name, or for the Oakley groups p and g = 2; with the
+ * peer's public value when pub is given (x | y for ECP, a big-endian integer for MODP).
+ */
+static OSSL_PARAM *group_params(const struct group_info *g, const uint8_t *pub, size_t pub_len)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *p = NULL, *gen = NULL, *y = NULL;
+	uint8_t point[1 + 2 * 66];
+	OSSL_PARAM *out = NULL;
+	bool ok = bld != NULL;
+	if (ok && g->name)
+		ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->name, 0);
+	if (ok && g->prime) {
+		ok = (p = g->prime(NULL)) != NULL && (gen = BN_new()) != NULL && BN_set_word(gen, 2) &&
+		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, p) &&
+		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, gen);
+	}
+	if (ok && pub && strcmp(g->type, "EC") == 0) {
+		point[0] = 0x04;
+		memcpy(point + 1, pub, pub_len);
+		ok = OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, pub_len + 1);
+	} else if (ok && pub) {
+		ok = (y = BN_bin2bn(pub, (int)pub_len, NULL)) != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, y);
+	}
+	if (ok)
+		out = OSSL_PARAM_BLD_to_param(bld);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(p);
+	BN_free(gen);
+	BN_free(y);
+	return out;
+}
+
+static EVP_PKEY *from_params(const struct group_info *g, const uint8_t *pub, size_t pub_len, int selection)
 {
 	EVP_PKEY *key = NULL;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, g->type, NULL);
+	OSSL_PARAM *params = group_params(g, pub, pub_len);
+	EVP_PKEY_CTX *ctx = params ? EVP_PKEY_CTX_new_from_name(NULL, g->type, NULL) : NULL;
+	if (ctx && EVP_PKEY_fromdata_init(ctx) > 0)
+		EVP_PKEY_fromdata(ctx, &key, selection, params);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return key;
+}
+
+static EVP_PKEY *generate(const struct group_info *g)
+{
+	EVP_PKEY *key = NULL, *domain = NULL;
+	EVP_PKEY_CTX *ctx;
+	if (g->prime) { /* a key generated from explicit domain parameters */
+		domain = from_params(g, NULL, 0, EVP_PKEY_KEY_PARAMETERS);
+		ctx = domain ? EVP_PKEY_CTX_new_from_pkey(NULL, domain, NULL) : NULL;
+	} else {
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, g->type, NULL);
+	}
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0)
 		goto done;
 	if (g->name) {
@@ -118,6 +182,7 @@ static EVP_PKEY *generate(const struct group_info *g)
 	EVP_PKEY_generate(ctx, &key);
 done:
 	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(domain);
 	return key;
 }
 
@@ -171,44 +236,16 @@ static EVP_PKEY *import_peer(const struct group_info *g, const uint8_t *peer, si
 {
 	if (len != g->pub_len)
 		return NULL;
-	if (g->name == NULL)
+	if (g->name == NULL && g->prime == NULL)
 		return EVP_PKEY_new_raw_public_key(strcmp(g->type, "X25519") == 0 ? EVP_PKEY_X25519 : EVP_PKEY_X448, NULL,
 						   peer, len);
-	EVP_PKEY *key = NULL;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, g->type, NULL);
-	uint8_t point[1 + 2 * 66];
-	BIGNUM *bn = NULL;
-	OSSL_PARAM p[3];
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0);
-	if (strcmp(g->type, "EC") == 0) {
-		point[0] = 0x04;
-		memcpy(point + 1, peer, len);
-		p[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len + 1);
-	} else {
-		uint8_t le[IKE_MAX_KE_LEN];
-		bn = BN_bin2bn(peer, (int)len, NULL);
-		/* OSSL_PARAM integers are native-endian */
-		if (bn == NULL || BN_bn2nativepad(bn, le, (int)len) < 0)
-			goto done;
-		p[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PUB_KEY, le, len);
-		p[2] = OSSL_PARAM_construct_end();
-		if (EVP_PKEY_fromdata_init(ctx) > 0)
-			EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, p);
-		goto done;
-	}
-	p[2] = OSSL_PARAM_construct_end();
-	if (ctx && EVP_PKEY_fromdata_init(ctx) > 0)
-		EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, p);
-done:
-	BN_free(bn);
-	EVP_PKEY_CTX_free(ctx);
-	return key;
+	return from_params(g, peer, len, EVP_PKEY_PUBLIC_KEY);
 }
 
 /* RFC 6989: the value must be a valid group element (range and subgroup for MODP, on-curve for ECP). */
 static bool peer_valid(const struct group_info *g, EVP_PKEY *peer)
 {
-	if (g->name == NULL)
+	if (g->name == NULL && g->prime == NULL)
 		return true; /* X25519/X448: every value is usable; the all-zero result is checked below */
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
 	bool ok = ctx && EVP_PKEY_public_check(ctx) == 1;

@@ -30,6 +30,8 @@ bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *s
 /* Key exchange. */
 struct ke_state;
 bool ke_supported(uint16_t group);
+/* Groups 1, 2 and 5: usable only where a connection lists them. */
+bool ke_weak(uint16_t group);
 size_t ke_public_len(uint16_t group);
 /* Creates a key pair; writes the public value as IKE carries it. NULL on failure. */
 struct ke_state *ke_create(uint16_t group, uint8_t *pub, size_t *pub_len);

@@ -140,6 +140,10 @@ bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, str
 			snprintf(err, err_len, "'%s' is weak and refused", tok);
 			return false;
 		}
+		if (kind == PROPOSAL_ESP && t->type == TRANS_ENCR && t->id == 3) {
+			snprintf(err, err_len, "'%s' is available for IKEv1 phase 1 only, not for ESP", tok);
+			return false;
+		}
 		if (!add_token(p, t)) {
 			snprintf(err, err_len, "too many algorithms of one kind");
 			return false;
@@ -243,7 +247,8 @@ int proposal_parse_list(char (*texts)[128], int n, enum proposal_kind kind, stru
 	for (int i = 0; i < n || (n == 0 && i == 0); i++) {
 		bool dflt = n == 0 || strcmp(texts[i], "default") == 0;
 		if (!dflt) {
-			if (count < max && proposal_parse(texts[i], kind, false, &out[count], why, sizeof(why)))
+			/* weak algorithms were accepted, with a warning, when the configuration was loaded */
+			if (count < max && proposal_parse(texts[i], kind, true, &out[count], why, sizeof(why)))
 				count++;
 			continue;
 		}
@@ -254,4 +259,23 @@ int proposal_parse_list(char (*texts)[128], int n, enum proposal_kind kind, stru
 				count++;
 	}
 	return count;
+}
+
+bool proposal_is_weak(const struct proposal *p)
+{
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+		const struct token *t = &tokens[i];
+		for (int k = 0; t->weak && k < p->n[t->type]; k++)
+			if (p->t[t->type][k].id == t->id)
+				return true;
+	}
+	return false;
+}
+
+bool proposal_has_encr(const struct proposal *p, uint16_t id)
+{
+	for (int k = 0; k < p->n[TRANS_ENCR]; k++)
+		if (p->t[TRANS_ENCR][k].id == id)
+			return true;
+	return false;
 }

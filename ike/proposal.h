@@ -45,5 +45,8 @@ int proposal_select(const struct proposal *ours, int n_ours, const struct propos
 		    bool ignore_dh, struct proposal *chosen);
 /* Writes a (negotiated) proposal as a swanctl string, e.g. "aes128gcm16-prfsha256-curve25519". */
 void proposal_format(const struct proposal *p, char *buf, size_t len);
+/* Does it use 3DES or the key exchange groups 1, 2 or 5? */
+bool proposal_is_weak(const struct proposal *p);
+bool proposal_has_encr(const struct proposal *p, uint16_t id);
 /* Parses a list of swanctl proposal strings ("default" expands to dpike's defaults). */
 int proposal_parse_list(char (*texts)[128], int n, enum proposal_kind kind, struct proposal *out, int max);

@@ -809,13 +809,14 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 	identity_to_string(&sa->id_remote, rid, sizeof(rid));
 	long reauth = sa->expire_ms > now ? (long)((sa->expire_ms - now) / 1000) : 0;
 	const char *mode = sa->aggressive ? "Aggressive" : "Main";
+	const char *cipher = sa->encr == V1_ENCR_3DES ? "3DES_" : "AES_CBC_";
 	if (json) {
 		sb_printf(o,
 			  "{\"name\":\"%s\",\"version\":1,\"serial\":%u,\"state\":\"%s\",\"initiator\":%s,\"mode\":\"%s\","
 			  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s[%u]\",\"remote\":\"%s[%u]\","
-			  "\"proposal\":\"AES_CBC_%u/%s/MODP_%u\",\"reauth_in_s\":%ld,\"dpd\":%s,\"nat\":%s,\"local_id\":",
+			  "\"proposal\":\"%s%u/%s/group %u\",\"reauth_in_s\":%ld,\"dpd\":%s,\"nat\":%s,\"local_id\":",
 			  sa->conn->name, sa->serial, v1_state_name(sa->state), sa->initiator ? "true" : "false", mode,
-			  sa->cky_i, sa->cky_r, l, sa->local.port, r, sa->remote.port, sa->encr_bits,
+			  sa->cky_i, sa->cky_r, l, sa->local.port, r, sa->remote.port, cipher, sa->encr_bits,
 			  sa->hlen == 20 ? "SHA1" : sa->hlen == 32 ? "SHA2_256" : sa->hlen == 48 ? "SHA2_384" : "SHA2_512",
 			  sa->group, reauth, sa->dpd ? "true" : "false", sa->nat_local || sa->nat_remote ? "true" : "false");
 		sb_json_str(o, lid);
@@ -829,10 +830,10 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		return;
 	}
 	sb_printf(o, "%s: #%u, %s, IKEv1 %s Mode, %016lx_i%s %016lx_r%s\n  local '%s' @ %s[%u]\n"
-		     "  remote '%s' @ %s[%u]%s\n  AES_CBC_%u, group %u, reauth in %lds\n",
+		     "  remote '%s' @ %s[%u]%s\n  %s%u, group %u, reauth in %lds\n",
 		  sa->conn->name, sa->serial, v1_state_name(sa->state), mode, sa->cky_i, sa->initiator ? "*" : "", sa->cky_r,
 		  sa->initiator ? "" : "*", lid, l, sa->local.port, rid, r, sa->remote.port,
-		  sa->nat_local || sa->nat_remote ? " (NAT)" : "", sa->encr_bits, sa->group, reauth);
+		  sa->nat_local || sa->nat_remote ? " (NAT)" : "", cipher, sa->encr_bits, sa->group, reauth);
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		ike_list_child(&sa->d->env, c, false, o, now);
 }

@@ -84,7 +84,7 @@ void v1_phase2_iv(const struct v1_sa *sa, uint32_t msg_id, uint8_t iv[16])
 	unsigned int dl;
 	EVP_MD_CTX *x = EVP_MD_CTX_new();
 	/* hash(last phase 1 CBC block | M-ID) */
-	if (x && EVP_DigestInit_ex(x, sa->md, NULL) && EVP_DigestUpdate(x, sa->iv, 16) && EVP_DigestUpdate(x, mid, 4) &&
+	if (x && EVP_DigestInit_ex(x, sa->md, NULL) && EVP_DigestUpdate(x, sa->iv, sa->block) && EVP_DigestUpdate(x, mid, 4) &&
 	    EVP_DigestFinal_ex(x, dgst, &dl))
 		memcpy(iv, dgst, 16);
 	EVP_MD_CTX_free(x);
@@ -120,16 +120,19 @@ bool v1_keymat(const struct v1_sa *sa, const uint8_t *gqm, size_t gqm_len, uint3
 
 static const EVP_CIPHER *cipher_of(const struct v1_sa *sa)
 {
+	if (sa->encr == V1_ENCR_3DES)
+		return EVP_des_ede3_cbc();
 	return sa->encr_bits == 256 ? EVP_aes_256_cbc() : sa->encr_bits == 192 ? EVP_aes_192_cbc() : EVP_aes_128_cbc();
 }
 
 static bool cbc(const struct v1_sa *sa, bool enc, uint8_t *data, size_t len, uint8_t iv[16])
 {
 	uint8_t next_iv[16];
-	if (len == 0 || len % 16)
+	size_t bs = sa->block;
+	if (len == 0 || len % bs)
 		return false;
 	if (!enc)
-		memcpy(next_iv, data + len - 16, 16);
+		memcpy(next_iv, data + len - bs, bs);
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	int n, m;
 	bool ok = x && EVP_CipherInit_ex(x, cipher_of(sa), NULL, sa->enc_key, iv, enc) &&
@@ -137,13 +140,13 @@ static bool cbc(const struct v1_sa *sa, bool enc, uint8_t *data, size_t len, uin
 		  EVP_CipherFinal_ex(x, data + n, &m);
 	EVP_CIPHER_CTX_free(x);
 	/* the next message's IV is this one's last cipher block (RFC 2409 App. B) */
-	memcpy(iv, enc ? data + len - 16 : next_iv, 16);
+	memcpy(iv, enc ? data + len - bs : next_iv, bs);
 	return ok;
 }
 
 size_t v1_encrypt(struct v1_sa *sa, struct ike_builder *b, uint8_t iv[16])
 {
-	size_t body = b->w.off - IKE_HDR_LEN, pad = (16 - body % 16) % 16;
+	size_t body = b->w.off - IKE_HDR_LEN, pad = (sa->block - body % sa->block) % sa->block;
 	uint8_t *p = wire_reserve(&b->w, pad);
 	if (p == NULL && pad)
 		return 0;

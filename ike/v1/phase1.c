@@ -45,16 +45,19 @@ void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
 				for (int g = 0; g < props[i].n[TRANS_DH] && p->n < V1_MAX_TRANSFORMS; g++) {
 					const struct transform *enc = &props[i].t[TRANS_ENCR][e];
 					uint16_t hash = hash_of_integ(props[i].t[TRANS_INTEG][h].id);
-					if (enc->id != 12 || hash == 0)
-						continue; /* IKEv1 phase 1 here: AES-CBC with a hash */
+					if ((enc->id != 12 && enc->id != 3) || hash == 0)
+						continue; /* IKEv1 phase 1 here: AES-CBC or 3DES with a hash */
 					struct v1_transform *t = &p->t[p->n++];
 					t->num = (uint8_t)p->n;
 					t->id = 1; /* KEY_IKE */
 					struct v1_attrs *a = &t->attrs;
-					uint16_t types[] = { P1_ENCR, P1_KEY_LEN, P1_HASH, P1_AUTH, P1_GROUP, P1_LIFE_TYPE, P1_LIFE };
-					uint64_t values[] = { V1_ENCR_AES_CBC, enc->key_bits, hash, V1_AUTH_PSK,
-							      props[i].t[TRANS_DH][g].id, LIFE_SECONDS, life ? life : 28800 };
-					for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+					bool aes = enc->id == 12;
+					/* 3DES has a fixed key length and no Key Length attribute */
+					uint16_t types[] = { P1_ENCR, P1_HASH, P1_AUTH, P1_GROUP, P1_LIFE_TYPE, P1_LIFE, P1_KEY_LEN };
+					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, V1_AUTH_PSK,
+							      props[i].t[TRANS_DH][g].id, LIFE_SECONDS, life ? life : 28800,
+							      enc->key_bits };
+					for (size_t k = 0; k < sizeof(types) / sizeof(types[0]) - !aes; k++) {
 						a->type[a->n] = types[k];
 						a->value[a->n++] = values[k];
 					}
@@ -96,7 +99,9 @@ bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t)
 	v1_attr(&t->attrs, P1_GROUP, &group);
 	v1_attr(&t->attrs, P1_LIFE, &life);
 	sa->chosen = *t;
-	sa->encr_bits = (uint16_t)bits;
+	sa->encr = (uint16_t)encr;
+	sa->encr_bits = encr == V1_ENCR_3DES ? 192 : (uint16_t)bits;
+	sa->block = encr == V1_ENCR_3DES ? 8 : 16;
 	sa->hash = (uint16_t)hash;
 	sa->group = (uint16_t)group;
 	sa->life_s = life;
@@ -105,7 +110,9 @@ bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t)
 		 : hash == V1_HASH_SHA2_512			   ? EVP_sha512()
 								   : NULL;
 	sa->hlen = sa->md ? (size_t)EVP_MD_get_size(sa->md) : 0;
-	return encr == V1_ENCR_AES_CBC && (bits == 128 || bits == 192 || bits == 256) && sa->md && ke_supported(sa->group);
+	bool cipher_ok = (encr == V1_ENCR_AES_CBC && (bits == 128 || bits == 192 || bits == 256)) ||
+			 (encr == V1_ENCR_3DES && bits == 0);
+	return cipher_ok && sa->md && ke_supported(sa->group);
 }
 
 static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)

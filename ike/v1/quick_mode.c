@@ -477,7 +477,7 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 	if (q == NULL)
 		return;
 	/* quick_new set the IV; the caller decrypted with its own copy, so resync to the last block */
-	memcpy(q->iv, raw + m->hdr.length - 16, 16);
+	memcpy(q->iv, raw + m->hdr.length - sa->block, sa->block);
 	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len != NONCE_LEN ||
 	    (n = v1_sa_parse(sap, theirs, 4)) < 1 || !selectors(sa, m, &ci, &cr)) {
 		LOG_WARN("%s: Quick Mode request refused (hash, SA, nonce or IDs)", sa->conn->name);

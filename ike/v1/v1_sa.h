@@ -55,7 +55,8 @@ struct v1_sa {
 	bool natt, nat_local, nat_remote, floated, dpd;
 	/* negotiated phase 1 */
 	struct v1_transform chosen;
-	uint16_t encr_bits, hash, group;
+	uint16_t encr, encr_bits, hash, group; /* encr: V1_ENCR_AES_CBC or V1_ENCR_3DES */
+	size_t block; /* the cipher's block size, 16 or 8 */
 	uint64_t life_s;
 	const void *md; /* EVP_MD of the hash */
 	size_t hlen;

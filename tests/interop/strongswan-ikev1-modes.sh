@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # IKEv1 against strongSwan 5.9 (ikev2-lab.sh with version = 1), beyond the basics:
-#  - a proposal matrix: every phase 1 cipher, hash and group, ESP with and without PFS, each
+#  - a proposal matrix: every phase 1 cipher, hash and group (the weak ones listed explicitly),
+#    ESP with and without PFS, each
 #    case with dpike as responder (strongSwan proposes one) and as initiator (dpike proposes one);
 #  - Aggressive Mode in both roles for a connection with aggressive = yes, and refused for one
 #    without; two Quick Mode SAs under one ISAKMP SA;
@@ -22,7 +23,10 @@ cases=(
 	"aes128-sha256-ecp384|aes128-sha256-ecp384"
 	"aes256-sha1-ecp521|aes256-sha1"
 	"aes192-sha256-modp2048|aes128gcm16-modp2048"
+	"3des-sha1-modp1024|aes128-sha1-modp1536"
+	"aes128-sha256-modp768|aes256-sha256"
 )
+# the last two are weak (3DES, groups 1, 2, 5): dpike takes them only because they are listed
 all_ike=$(printf '"%s", ' "${cases[@]%%|*}")
 all_esp=$(printf '"%s", ' "${cases[@]##*|}")
 conns="$(dpike_conn any "${all_ike%, }" "${all_esp%, }")"
@@ -31,6 +35,7 @@ for i in "${!cases[@]}"; do
 done
 dpike_conf "" "$conns"
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
+lab_check "weak proposals load with a warning naming them" grep -q "3des-sha1-modp1024' uses 3DES or DH group" "$LAB_DIR/dut.log"
 sw_conf "${cases[0]%%|*}" "${cases[0]##*|}"
 # strongSwan, like dpike, answers Aggressive Mode with a PSK only when told to
 sw_start "$sw" "$LAB_DIR" "i_dont_care_about_security_and_use_aggressive_mode_psk = yes"

@@ -43,8 +43,10 @@ replay0=$(drops_b esp_replay); auth0=$(drops_b esp_auth_failed)
 inject() {
 	ip netns exec "$wan" timeout 30 /usr/bin/python3 "$here/inject.py" br0 wan-b 0x2001 "$1" >"$LAB_DIR/inject-$1.txt" &
 	local inj=$!
-	sleep 0.5 # the sniffer needs its socket open before traffic starts; it then waits for the packet itself
-	ip netns exec "$ha" ping -c 3 -i 0.2 -W 1 10.2.0.1 >/dev/null || true
+	# traffic until the sniffer has caught its packet (it may start listening late under load)
+	while kill -0 "$inj" 2>/dev/null; do
+		ip netns exec "$ha" ping -c 1 -W 1 10.2.0.1 >/dev/null || true
+	done
 	wait $inj
 }
 drops_are() { [ "$(drops_b "$1")" -eq "$2" ]; }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "ike/proposal.h"
 #include "dataplane/esp_algo.h"
 #include "unit.h"
 
@@ -104,6 +105,12 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 2; aggressive = true;\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "IKEv1 only" },
+	{ IFACES "connections = ( { name = \"c\"; version = 2; proposals = [\"3des-sha1-modp2048\"];\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "3des is available with version = 1 only" },
+	{ IFACES "connections = ( { name = \"c\"; version = 1; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; esp_proposals = [\"3des-sha1\"]; } ); } );\n",
+	  4, "not for ESP" },
 	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"\"; } );\n", 3, "secret must be" },
 	{ IFACES "workers = { idle_sleep_us = -5; };\n", 3, "between 0 and" },
 };
@@ -125,6 +132,25 @@ static void test_bad_lines(void)
 	}
 }
 
+/* Weak algorithms load where a connection lists them (with a warning in the log), and only there. */
+static void test_weak_when_listed(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX];
+	const char *path = unit_temp_file(IFACES "connections = ( { name = \"old\"; version = 1;\n"
+					  "  proposals = [\"3des-sha1-modp1024\", \"aes128-sha1-modp1536\"];\n"
+					  "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n");
+	int rc = config_load(path, &cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	struct proposal p[4];
+	CU_ASSERT_EQUAL(proposal_parse_list((char(*)[128])cfg.connections[0].proposals, 2, PROPOSAL_IKE, p, 4), 2);
+	CU_ASSERT(proposal_is_weak(&p[0]) && proposal_is_weak(&p[1]));
+	config_free(&cfg);
+}
+
 static void test_missing_file(void)
 {
 	struct dpike_config cfg;
@@ -137,5 +163,6 @@ void config_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "example.conf loads as written", test_example_loads);
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
+	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "missing file", test_missing_file);
 }

@@ -68,7 +68,7 @@ static void test_prf_plus(void)
 
 static void test_key_exchange_all_groups(void)
 {
-	static const uint16_t groups[] = { 14, 15, 16, 19, 20, 21, 31, 32 };
+	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 19, 20, 21, 31, 32 };
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], sa[IKE_MAX_KE_LEN], sb[IKE_MAX_KE_LEN];
 		size_t la, lb, na, nb;
@@ -82,7 +82,7 @@ static void test_key_exchange_all_groups(void)
 		ke_free(a);
 		ke_free(b);
 	}
-	CU_ASSERT(!ke_supported(2) && !ke_supported(5) && ke_supported(31));
+	CU_ASSERT(ke_weak(1) && ke_weak(2) && ke_weak(5) && !ke_weak(14) && !ke_supported(3) && ke_supported(31));
 }
 
 /* RFC 6989: values that are not group elements must be refused, not used. */
@@ -90,14 +90,17 @@ static void test_key_exchange_rejects_bad_values(void)
 {
 	uint8_t pub[IKE_MAX_KE_LEN], bad[IKE_MAX_KE_LEN], secret[IKE_MAX_KE_LEN];
 	size_t len, n;
-	struct ke_state *modp = ke_create(14, pub, &len);
-	memset(bad, 0, len);
-	CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* 0 */
-	bad[len - 1] = 1;
-	CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* 1 */
-	memset(bad, 0xff, len);
-	CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* > p */
-	ke_free(modp);
+	for (uint16_t group = 2; group <= 14; group += 12) { /* a named group, and an explicit prime */
+		struct ke_state *modp = ke_create(group, pub, &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(modp);
+		memset(bad, 0, len);
+		CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* 0 */
+		bad[len - 1] = 1;
+		CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* 1 */
+		memset(bad, 0xff, len);
+		CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* > p */
+		ke_free(modp);
+	}
 	struct ke_state *ec = ke_create(19, pub, &len);
 	memcpy(bad, pub, len);
 	bad[len - 1] ^= 1; /* off the curve */

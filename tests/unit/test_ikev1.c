@@ -114,7 +114,9 @@ static void vector_sa(const struct ikev1_vector *v, struct v1_sa *sa)
 	memset(sa, 0, sizeof(*sa));
 	sa->md = EVP_get_digestbyname(v->md);
 	sa->hlen = (size_t)EVP_MD_get_size(sa->md);
+	sa->encr = V1_ENCR_AES_CBC;
 	sa->encr_bits = (uint16_t)v->enc_bits;
+	sa->block = 16;
 	for (int i = 0; i < 8; i++) {
 		sa->cky_i = sa->cky_i << 8 | v->cky_i[i];
 		sa->cky_r = sa->cky_r << 8 | v->cky_r[i];
@@ -217,20 +219,22 @@ static void test_cbc_round_trip(void)
 #define CONN1(local, remote, extra, esp, psk)                                                                  \
 	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"            \
 	"connections = ( { name = \"c\"; version = 1; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote \
-	"\"];\n  proposals = [\"aes256-sha256-modp2048\", \"aes128-sha1-ecp256\"]; " extra "\n"                  \
+	"\"];\n  proposals = [%s]; " extra "\n"                                                                    \
 	"  local = { auth = \"psk\"; id = \"" local "\"; }; remote = { auth = \"psk\"; id = \"" remote "\"; };\n" \
 	"  children = ( { name = \"net\"; local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"];"           \
 	" esp_proposals = [" esp "]; rekey_time = \"1h\"; life_time = \"2h\"; } ); } );\n"                       \
 	"secrets = ( { type = \"ike\"; secret = \"" psk "\"; } );\n"
 
 static const char *const ESP_PFS = "\"aes128gcm16-modp2048\"";
+static const char *const P1_DEFAULT = "\"aes256-sha256-modp2048\", \"aes128-sha1-ecp256\"";
+static const char *p1_props = P1_DEFAULT; /* what pair1 configures on both sides */
 
 static void pair1(const char *extra_a, const char *extra_b, const char *esp, const char *psk_b)
 {
 	char ta[2048], tb[2048];
 	q_head = q_tail = 0;
-	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), extra_a, esp);
-	snprintf(tb, sizeof(tb), CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "%s"), extra_b, esp, psk_b);
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), p1_props, extra_a, esp);
+	snprintf(tb, sizeof(tb), CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "%s"), p1_props, extra_b, esp, psk_b);
 	/* B's traffic selectors are A's, mirrored */
 	static const char mirrored[] = "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"10.1.0.0/16\"]";
 	char *ts = strstr(tb, "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]");
@@ -286,6 +290,25 @@ static void test_aggressive_mode(void)
 	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
 	assert_up(1);
 	CU_ASSERT(v1_of(&A)->aggressive && v1_of(&B)->aggressive);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* 3DES and group 2, listed explicitly: 8-byte CBC blocks and IVs, SKEYID_e expanded to 24 bytes. */
+static void test_weak_listed(void)
+{
+	p1_props = "\"3des-sha1-modp1024\"";
+	pair1("", "", "\"aes128-sha1-modp1536\"", "same secret");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT(v1_of(&A)->encr == V1_ENCR_3DES && v1_of(&A)->block == 8 && v1_of(&A)->group == 2);
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_rekey(A.d, "c/net", &err), 0); /* Quick Mode with PFS group 5 over 3DES */
+	sb_free(&err);
+	pump();
+	CU_ASSERT(A.children == 2 && B.children == 2);
+	p1_props = P1_DEFAULT;
 	stop_node(&A);
 	stop_node(&B);
 }
@@ -479,6 +502,7 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "CBC protection round trip and IV chaining", test_cbc_round_trip);
 	CU_add_test(s, "Main Mode + Quick Mode: both established, keys match", test_main_mode);
 	CU_add_test(s, "Aggressive Mode + Quick Mode with PFS", test_aggressive_mode);
+	CU_add_test(s, "3DES and groups 2 and 5 where listed", test_weak_listed);
 	CU_add_test(s, "Aggressive Mode refused for a Main-Mode-only connection", test_aggressive_refused);
 	CU_add_test(s, "wrong PSK: nothing installed", test_wrong_psk1);
 	CU_add_test(s, "lost Main Mode message 6: retransmission answered from cache", test_lost_main_mode_6);
