@@ -548,6 +548,8 @@ static void quick_timers(struct v1_sa *sa, uint64_t now)
 	for (struct v1_quick *q = sa->quick, *next; q; q = next) {
 		next = q->next;
 		if (q->done) {
+			if (q->switch_ms && now >= q->switch_ms)
+				v1_quick_switch(sa, q);
 			if (now >= q->next_ms)
 				v1_quick_free(sa, q);
 		} else if (now - q->started_ms > HALF_OPEN_TIMEOUT_MS ||

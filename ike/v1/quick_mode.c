@@ -21,6 +21,7 @@
 #define NONCE_LEN 32
 #define QUICK_LINGER_MS 30000
 #define REKEY_OVERLAP_MS 5000
+#define OUTBOUND_SWITCH_MS 1000
 #define ID_IPV4_ADDR_SUBNET 4
 #define ID_IPV4_ADDR_RANGE 7
 
@@ -424,7 +425,9 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 	c->remote_ts[0] = cr;
 	c->n_local_ts = c->n_remote_ts = 1;
 	q->child = c;
-	if (!install(sa, q, true)) {
+	/* a rekey keeps sending on the old pair until the responder, which installs at HASH(3), has the new one */
+	bool rekey = v1_child_by_spi(sa->d, q->replaces_spi, NULL) != NULL;
+	if (!install(sa, q, !rekey)) {
 		v1_quick_free(sa, q);
 		return;
 	}
@@ -442,8 +445,19 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 	send_quick(sa, q, &b, true);
 	q->done = true; /* kept a while: a repeated message 2 means HASH(3) was lost */
 	q->next_ms = now_of(sa) + QUICK_LINGER_MS;
-	retire_soon(sa, v1_child_by_spi(sa->d, q->replaces_spi, NULL));
+	q->switch_ms = rekey ? now_of(sa) + OUTBOUND_SWITCH_MS : 0;
+}
+
+void v1_quick_switch(struct v1_sa *sa, struct v1_quick *q)
+{
+	struct child_sa *mine = v1_child_by_spi(sa->d, q->spi_in, NULL);
+	struct child_sa *old = v1_child_by_spi(sa->d, q->replaces_spi, NULL);
+	q->switch_ms = 0;
 	q->replaces_spi = 0;
+	if (mine == NULL)
+		return;
+	sa->d->env.activate_child(sa->d->env.ctx, mine->handle, old ? old->handle : NULL);
+	retire_soon(sa, old);
 }
 
 static const struct cfg_child *responder_child(const struct v1_sa *sa, const struct traffic_selector *ci,

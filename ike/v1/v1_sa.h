@@ -39,6 +39,7 @@ struct v1_quick {
 	uint64_t started_ms;
 	uint8_t in_digest[32]; /* of the last message received, to spot retransmissions */
 	bool done;             /* initiator: HASH(3) sent, kept a while to answer a repeated message 2 */
+	uint64_t switch_ms;    /* initiator of a rekey: when outbound traffic moves to the new pair */
 };
 
 struct v1_daemon;
@@ -157,6 +158,8 @@ void v1_child_destroy(struct v1_sa *sa, struct child_sa *c);
 /* The child with this inbound SPI on any ISAKMP SA, and (if holder) the SA holding it. */
 struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1_sa **holder);
 void v1_quick_free(struct v1_sa *sa, struct v1_quick *q);
+/* A rekey's initiator moves outbound traffic to the new pair once the peer has had HASH(3). */
+void v1_quick_switch(struct v1_sa *sa, struct v1_quick *q);
 /* Is this inbound SPI taken by an IKEv1 child? */
 bool v1_spi_used(const struct v1_daemon *d, uint32_t spi);
 void v1_stats(const struct v1_daemon *d, bool json, struct strbuf *o);

@@ -28,6 +28,11 @@ lab_check "strongSwan -> dpike: dpike shows the ISAKMP SA with its IPsec SA" lab
 lab_check "dpike lists it as IKEv1 Main Mode, responder" \
 	test "$(v1_sa mode) $(v1_sa initiator)" = "Main False"
 lab_check "strongSwan used Main Mode" grep -q "ID_PROT request 0 \[ SA V" "$LAB_DIR/charon.log"
+# strongSwan's encap = yes fakes a NAT in its NAT-D: both sides float to 4500 (RFC 3947)
+lab_check "NAT-T: dpike saw the NAT and floated to UDP 4500" \
+	test "$(v1_sa nat) $(v1_sa local) $(v1_sa remote)" = "True 192.0.2.2[4500] 192.0.2.1[4500]"
+lab_check "... and its IPsec SAs, made by IKEv1, are UDP-encapsulated" \
+	test "$(ctl --json list-sas | python3 -c 'import json,sys; print(all(s["encap"] and s["source"] == "ikev1" for s in json.load(sys.stdin)["sas"]))')" = True
 lab_check "ping host-b -> strongSwan's site through the tunnel" ip netns exec "$hb" ping -c 4 -i 0.2 -W 2 -w 15 10.1.0.1
 ip netns exec "$sw" timeout 40 python3 "$root/tests/lab/tcp_check.py" serve 5001 30 >"$LAB_DIR/tcp-recv.txt" &
 srv=$!

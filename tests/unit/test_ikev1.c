@@ -402,10 +402,17 @@ static void test_quick_mode_rekey(void)
 		pump();
 		CU_ASSERT(A.spi_in != old_in);
 		CU_ASSERT(A.children == 2 && B.children == 2); /* the old pair still receives a moment */
-		clock_ms += 6000;
-		ike_tick(A.d);
-		ike_tick(B.d);
-		pump();
+		struct node *init = side ? &B : &A;
+		struct installed *fresh = &init->sa[(init->n_sa - 1) % 16];
+		CU_ASSERT(fresh->live && !fresh->active); /* the initiator sends on the old pair until... */
+		for (int t = 0; t < 2; t++) {
+			clock_ms += t ? 6000 : 1500; /* ...the responder has surely had HASH(3) */
+			ike_tick(A.d);
+			ike_tick(B.d);
+			pump();
+			if (t == 0)
+				CU_ASSERT(fresh->active);
+		}
 		assert_up(1);
 	}
 	stop_node(&A);
