@@ -31,16 +31,9 @@ static uint32_t new_msg_id(void)
 	return id;
 }
 
-/* Opens an Informational message with room for HASH(1); returns where the HASH payload starts. */
 static size_t begin(const struct v1_sa *sa, struct ike_builder *b, uint32_t msg_id)
 {
-	struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .exchange = XCHG_INFO, .msg_id = msg_id };
-	isakmp_build_start(b, &h);
-	size_t at = b->w.off;
-	ike_payload_begin(b, ISA_HASH);
-	wire_reserve(&b->w, sa->hlen);
-	ike_payload_end(b);
-	return at;
+	return v1_begin_hashed(sa, b, XCHG_INFO, msg_id);
 }
 
 static void finish_and_send(struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id)

@@ -9,22 +9,12 @@
 
 enum ike_parse_error isakmp_parse_header(const uint8_t *buf, size_t len, struct isakmp_header *h)
 {
-	struct wire_reader r;
-	wire_reader_init(&r, buf, len);
-	const uint8_t *ci = wire_take(&r, 8), *cr = wire_take(&r, 8);
-	h->next = wire_get_u8(&r);
-	h->version = wire_get_u8(&r);
-	h->exchange = wire_get_u8(&r);
-	h->flags = wire_get_u8(&r);
-	h->msg_id = wire_get_be32(&r);
-	h->length = wire_get_be32(&r);
-	if (!wire_ok(&r))
-		return IKE_PARSE_SHORT;
-	h->cky_i = h->cky_r = 0;
-	for (int i = 0; i < 8; i++) {
-		h->cky_i = h->cky_i << 8 | ci[i];
-		h->cky_r = h->cky_r << 8 | cr[i];
-	}
+	struct ike_header g;
+	enum ike_parse_error e = ike_read_header(buf, len, &g);
+	if (e != IKE_PARSE_OK)
+		return e;
+	*h = (struct isakmp_header){ .cky_i = g.spi_i, .cky_r = g.spi_r, .next = g.next, .version = g.version,
+				     .exchange = g.exchange, .flags = g.flags, .msg_id = g.msg_id, .length = g.length };
 	if ((h->version >> 4) != 1)
 		return IKE_PARSE_VERSION;
 	/* some stacks pad the datagram past the header's length; never the other way round */

@@ -144,6 +144,17 @@ static bool cbc(const struct v1_sa *sa, bool enc, uint8_t *data, size_t len, uin
 	return ok;
 }
 
+size_t v1_begin_hashed(const struct v1_sa *sa, struct ike_builder *b, uint8_t exchange, uint32_t msg_id)
+{
+	struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .exchange = exchange, .msg_id = msg_id };
+	isakmp_build_start(b, &h);
+	size_t at = b->w.off;
+	ike_payload_begin(b, ISA_HASH);
+	wire_reserve(&b->w, sa->hlen);
+	ike_payload_end(b);
+	return at;
+}
+
 size_t v1_encrypt(struct v1_sa *sa, struct ike_builder *b, uint8_t iv[16])
 {
 	size_t body = b->w.off - IKE_HDR_LEN, pad = (sa->block - body % sa->block) % sa->block;

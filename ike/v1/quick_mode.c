@@ -18,7 +18,7 @@
 #include "lib/parse.h"
 #include "v1_sa.h"
 
-#define NONCE_LEN 32
+#define NONCE_LEN 32 /* ours */
 #define QUICK_LINGER_MS 30000
 #define REKEY_OVERLAP_MS 5000
 #define OUTBOUND_SWITCH_MS 1000
@@ -234,13 +234,20 @@ static bool fill_hash(struct v1_sa *sa, struct ike_builder *b, size_t hash_at, u
 
 static size_t begin_hash(struct v1_sa *sa, struct ike_builder *b, uint32_t msg_id)
 {
-	struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .exchange = XCHG_QUICK, .msg_id = msg_id };
-	isakmp_build_start(b, &h);
-	size_t at = b->w.off;
-	ike_payload_begin(b, ISA_HASH);
-	wire_reserve(&b->w, sa->hlen);
+	return v1_begin_hashed(sa, b, XCHG_QUICK, msg_id);
+}
+
+/* Nonce, then KE when the exchange has PFS. */
+static void add_nonce_ke(struct ike_builder *b, const uint8_t *nonce, const uint8_t *pub, size_t pub_len)
+{
+	ike_payload_begin(b, ISA_NONCE);
+	wire_put_bytes(&b->w, nonce, NONCE_LEN); /* always one of ours */
 	ike_payload_end(b);
-	return at;
+	if (pub_len) {
+		ike_payload_begin(b, ISA_KE);
+		wire_put_bytes(&b->w, pub, pub_len);
+		ike_payload_end(b);
+	}
 }
 
 static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder *b, bool remember)
@@ -273,6 +280,7 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	q->group = pfs_group(cfg);
 	uint8_t pub[IKE_MAX_KE_LEN];
 	size_t pub_len = 0;
+	q->ni_len = NONCE_LEN;
 	if (RAND_bytes(q->ni, NONCE_LEN) != 1 || (q->group && (q->ke = ke_create(q->group, pub, &pub_len)) == NULL)) {
 		v1_quick_free(sa, q);
 		return;
@@ -282,14 +290,7 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	size_t hash_at = begin_hash(sa, &b, msg_id);
 	esp_proposal(sa, cfg, q->spi_in, q->group, &p);
 	v1_sa_add(&b, &p);
-	ike_payload_begin(&b, ISA_NONCE);
-	wire_put_bytes(&b.w, q->ni, NONCE_LEN);
-	ike_payload_end(&b);
-	if (q->group) {
-		ike_payload_begin(&b, ISA_KE);
-		wire_put_bytes(&b.w, pub, pub_len);
-		ike_payload_end(&b);
-	}
+	add_nonce_ke(&b, q->ni, pub, q->group ? pub_len : 0);
 	if (cfg->local_ts.n && cfg->remote_ts.n) {
 		add_selector(&b, &cfg->local_ts.ts[0]);
 		add_selector(&b, &cfg->remote_ts.ts[0]);
@@ -321,6 +322,18 @@ static bool check_hash(struct v1_sa *sa, const struct isakmp_message *m, const u
 	       CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
 }
 
+/* HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b) */
+static bool hash3(const struct v1_sa *sa, const struct v1_quick *q, uint8_t *out)
+{
+	uint8_t in[1 + 4 + 2 * IKE_NONCE_MAX];
+	in[0] = 0;
+	for (int i = 0; i < 4; i++)
+		in[1 + i] = (uint8_t)(q->msg_id >> (24 - 8 * i));
+	memcpy(in + 5, q->ni, q->ni_len);
+	memcpy(in + 5 + q->ni_len, q->nr, q->nr_len);
+	return v1_prf(sa, sa->skeyid_a, sa->hlen, in, 5 + q->ni_len + q->nr_len, out);
+}
+
 /* Both SAs of the pair, keyed per SPI (KEYMAT differs per direction in IKEv1). */
 static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 {
@@ -328,8 +341,8 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 	size_t klen = (size_t)esp_algo_key_len(&esp_algos[c->esp_alg]);
 	uint8_t kin[128], kout[128];
 	const uint8_t *ni = q->ni, *nr = q->nr;
-	bool ok = v1_keymat(sa, q->shared, q->shared_len, c->spi_in, ni, NONCE_LEN, nr, NONCE_LEN, kin, klen) &&
-		  v1_keymat(sa, q->shared, q->shared_len, c->spi_out, ni, NONCE_LEN, nr, NONCE_LEN, kout, klen);
+	bool ok = v1_keymat(sa, q->shared, q->shared_len, c->spi_in, ni, q->ni_len, nr, q->nr_len, kin, klen) &&
+		  v1_keymat(sa, q->shared, q->shared_len, c->spi_out, ni, q->ni_len, nr, q->nr_len, kout, klen);
 	struct ike_child_keys k = {
 		.ike_version = 1,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
@@ -406,7 +419,7 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
 	struct traffic_selector ci, cr;
 	struct child_sa *c = calloc(1, sizeof(*c));
-	if (!c || !check_hash(sa, m, raw, q->ni, NONCE_LEN) || !sap || !np || np->len != NONCE_LEN ||
+	if (!c || !check_hash(sa, m, raw, q->ni, q->ni_len) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
 	    v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || got[0].spi_size != 4 ||
 	    !acceptable(sa, q->cfg, &got[0].t[0], q->group) || !take_ke(q, m) || !selectors(sa, m, &ci, &cr)) {
 		LOG_WARN("%s/%s: Quick Mode answer refused", sa->conn->name, q->cfg->name);
@@ -414,7 +427,8 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 		v1_quick_free(sa, q);
 		return;
 	}
-	memcpy(q->nr, np->body, NONCE_LEN);
+	memcpy(q->nr, np->body, np->len);
+	q->nr_len = np->len;
 	c->cfg = q->cfg;
 	c->esp_alg = esp_alg_of(&got[0].t[0]);
 	c->tunnel = q->cfg->mode == IPSEC_MODE_TUNNEL;
@@ -431,17 +445,12 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 		v1_quick_free(sa, q);
 		return;
 	}
-	/* HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b) */
 	struct ike_builder b;
-	uint8_t in[1 + 4 + 2 * NONCE_LEN], h[64];
-	in[0] = 0;
-	for (int i = 0; i < 4; i++)
-		in[1 + i] = (uint8_t)(q->msg_id >> (24 - 8 * i));
-	memcpy(in + 5, q->ni, NONCE_LEN);
-	memcpy(in + 5 + NONCE_LEN, q->nr, NONCE_LEN);
 	size_t at = begin_hash(sa, &b, q->msg_id);
-	v1_prf(sa, sa->skeyid_a, sa->hlen, in, sizeof(in), h);
-	memcpy(b.buf + at + 4, h, sa->hlen);
+	if (!hash3(sa, q, b.buf + at + 4)) {
+		v1_quick_free(sa, q);
+		return;
+	}
 	send_quick(sa, q, &b, true);
 	q->done = true; /* kept a while: a repeated message 2 means HASH(3) was lost */
 	q->next_ms = now_of(sa) + QUICK_LINGER_MS;
@@ -492,7 +501,7 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 		return;
 	/* quick_new set the IV; the caller decrypted with its own copy, so resync to the last block */
 	memcpy(q->iv, raw + m->hdr.length - sa->block, sa->block);
-	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len != NONCE_LEN ||
+	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
 	    (n = v1_sa_parse(sap, theirs, 4)) < 1 || !selectors(sa, m, &ci, &cr)) {
 		LOG_WARN("%s: Quick Mode request refused (hash, SA, nonce or IDs)", sa->conn->name);
 		v1_quick_free(sa, q);
@@ -510,13 +519,15 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 		v1_quick_free(sa, q);
 		return;
 	}
-	memcpy(q->ni, np->body, NONCE_LEN);
+	memcpy(q->ni, np->body, np->len);
+	q->ni_len = np->len;
 	uint64_t group = 0;
 	v1_attr(&theirs[0].t[which].attrs, P2_GROUP, &group);
 	q->group = (uint16_t)group;
 	uint8_t pub[IKE_MAX_KE_LEN];
 	size_t pub_len = 0;
 	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
+	q->nr_len = NONCE_LEN;
 	if (RAND_bytes(q->nr, NONCE_LEN) != 1 ||
 	    (q->group && (!kp || (q->ke = ke_create(q->group, pub, &pub_len)) == NULL ||
 			  !ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len)))) {
@@ -558,32 +569,20 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 		p.spi[k] = (uint8_t)(installed->spi_in >> (24 - 8 * k));
 	size_t hash_at = begin_hash(sa, &b, q->msg_id);
 	v1_sa_add(&b, &p);
-	ike_payload_begin(&b, ISA_NONCE);
-	wire_put_bytes(&b.w, q->nr, NONCE_LEN);
-	ike_payload_end(&b);
-	if (q->group) {
-		ike_payload_begin(&b, ISA_KE);
-		wire_put_bytes(&b.w, pub, pub_len);
-		ike_payload_end(&b);
-	}
+	add_nonce_ke(&b, q->nr, pub, q->group ? pub_len : 0);
 	if (isakmp_find(m, ISA_ID)) {
 		add_selector(&b, &ci);
 		add_selector(&b, &cr);
 	}
-	if (fill_hash(sa, &b, hash_at, q->msg_id, q->ni, NONCE_LEN))
+	if (fill_hash(sa, &b, hash_at, q->msg_id, q->ni, q->ni_len))
 		send_quick(sa, q, &b, true);
 }
 
 static void responder_done(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m)
 {
 	const struct ike_payload *hp = m->n ? &m->pl[0] : NULL;
-	uint8_t in[1 + 4 + 2 * NONCE_LEN], h[64];
-	in[0] = 0;
-	for (int i = 0; i < 4; i++)
-		in[1 + i] = (uint8_t)(q->msg_id >> (24 - 8 * i));
-	memcpy(in + 5, q->ni, NONCE_LEN);
-	memcpy(in + 5 + NONCE_LEN, q->nr, NONCE_LEN);
-	bool ok = hp && hp->type == ISA_HASH && hp->len == sa->hlen && v1_prf(sa, sa->skeyid_a, sa->hlen, in, sizeof(in), h) &&
+	uint8_t h[64];
+	bool ok = hp && hp->type == ISA_HASH && hp->len == sa->hlen && hash3(sa, q, h) &&
 		  CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
 	struct child_sa *mine = NULL;
 	for (struct child_sa *c = sa->children; c; c = c->next)

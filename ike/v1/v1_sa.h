@@ -27,7 +27,8 @@ struct v1_quick {
 	uint32_t replaces_spi; /* a rekey: the inbound SPI of the child this one follows (it may go meanwhile) */
 	uint8_t iv[16];
 	uint32_t spi_in, spi_out;
-	uint8_t ni[32], nr[32];
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX]; /* the peer's may be 8 to 256 bytes long */
+	size_t ni_len, nr_len;
 	struct ke_state *ke;
 	uint16_t group;
 	uint8_t shared[IKE_MAX_KE_LEN];
@@ -129,6 +130,8 @@ bool v1_prf(const struct v1_sa *sa, const uint8_t *key, size_t key_len, const ui
 void v1_phase2_iv(const struct v1_sa *sa, uint32_t msg_id, uint8_t iv[16]);
 bool v1_keymat(const struct v1_sa *sa, const uint8_t *gqm, size_t gqm_len, uint32_t spi, const uint8_t *ni,
 	       size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *out, size_t len);
+/* Starts a phase 2 message (Quick Mode, Informational) with room for its HASH; returns where it starts. */
+size_t v1_begin_hashed(const struct v1_sa *sa, struct ike_builder *b, uint8_t exchange, uint32_t msg_id);
 /* Encrypts b's payloads in place with iv (updated to the last cipher block); returns the length. */
 size_t v1_encrypt(struct v1_sa *sa, struct ike_builder *b, uint8_t iv[16]);
 /* Decrypts a message body in place with iv (updated); false when the length is not whole blocks. */

@@ -5,7 +5,7 @@
 
 #include "payloads.h"
 
-enum ike_parse_error ike_parse_header(const uint8_t *buf, size_t len, struct ike_header *h)
+enum ike_parse_error ike_read_header(const uint8_t *buf, size_t len, struct ike_header *h)
 {
 	struct wire_reader r;
 	wire_reader_init(&r, buf, len);
@@ -23,6 +23,14 @@ enum ike_parse_error ike_parse_header(const uint8_t *buf, size_t len, struct ike
 		h->spi_i = h->spi_i << 8 | spi_i[i];
 		h->spi_r = h->spi_r << 8 | spi_r[i];
 	}
+	return IKE_PARSE_OK;
+}
+
+enum ike_parse_error ike_parse_header(const uint8_t *buf, size_t len, struct ike_header *h)
+{
+	enum ike_parse_error e = ike_read_header(buf, len, h);
+	if (e != IKE_PARSE_OK)
+		return e;
 	if ((h->version >> 4) != 2)
 		return IKE_PARSE_VERSION;
 	if (h->length != len)

@@ -56,6 +56,8 @@ struct ike_message {
 /* Why a message is refused before any state is touched. */
 enum ike_parse_error { IKE_PARSE_OK, IKE_PARSE_SHORT, IKE_PARSE_VERSION, IKE_PARSE_LENGTH, IKE_PARSE_PAYLOAD };
 
+/* The 28-byte header's fields, with no check beyond its size (IKEv1 shares the layout). */
+enum ike_parse_error ike_read_header(const uint8_t *buf, size_t len, struct ike_header *h);
 enum ike_parse_error ike_parse_header(const uint8_t *buf, size_t len, struct ike_header *h);
 /* Walks a payload chain starting with type first; fills msg->pl. */
 enum ike_parse_error ike_parse_chain(struct ike_message *msg, uint8_t first, const uint8_t *buf, size_t len);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# IKEv1 against strongSwan 5.9 (ikev2-lab.sh with version = 1), beyond the basics:
+# IKEv1 against strongSwan 5.9 (strongswan-lab.sh with version = 1), beyond the basics:
 #  - a proposal matrix: every phase 1 cipher, hash and group (the weak ones listed explicitly),
 #    ESP with and without PFS, each
 #    case with dpike as responder (strongSwan proposes one) and as initiator (dpike proposes one);
@@ -10,12 +10,12 @@
 # Usage: strongswan-ikev1-modes.sh BUILD_DIR
 set -eu
 IKE_VERSION=1
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-ikev1-modes
-ikev2_lab_up
+strongswan_lab_up
 
 # phase 1 proposal | ESP proposal (a group in it means PFS)
-cases=(
+MATRIX=(
 	"aes128-sha1-modp2048|aes128-sha1"
 	"aes256-sha256-modp3072|aes256-sha256-modp3072"
 	"aes128-sha384-modp4096|aes128gcm16"
@@ -27,25 +27,16 @@ cases=(
 	"aes128-sha256-modp768|aes256-sha256"
 )
 # the last two are weak (3DES, groups 1, 2, 5): dpike takes them only because they are listed
-all_ike=$(printf '"%s", ' "${cases[@]%%|*}")
-all_esp=$(printf '"%s", ' "${cases[@]##*|}")
-conns="$(dpike_conn any "${all_ike%, }" "${all_esp%, }")"
-for i in "${!cases[@]}"; do
-	conns+=", $(dpike_conn "m$i" "\"${cases[$i]%%|*}\"" "\"${cases[$i]##*|}\"")"
-done
+conns=$(matrix_conns)
 dpike_conf "" "$conns"
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
 lab_check "weak proposals load with a warning naming them" grep -q "3des-sha1-modp1024' uses 3DES or DH group" "$LAB_DIR/dut.log"
-sw_conf "${cases[0]%%|*}" "${cases[0]##*|}"
+sw_conf "${MATRIX[0]%%|*}" "${MATRIX[0]##*|}"
 # strongSwan, like dpike, answers Aggressive Mode with a PSK only when told to
 sw_start "$sw" "$LAB_DIR" "i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
 sw_pid=${LAB_PIDS[-1]}
 
-sw_gone() { ! sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -q 'dpike:'; }
-one_ping() { ip netns exec "$hb" ping -c 1 -W 2 -w 6 10.1.0.1 >/dev/null; }
-sw_reload() { sw_conf "$@"; sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null; }
 sw_down() { sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true; lab_wait_for 10 dpike_down || true; }
-v1_stat() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["ikev1"][sys.argv[1]])' "$1"; }
 v1_field() { # v1_field CONN FIELD
 	ctl --json list-sas | python3 -c 'import json,sys
 s=[x for x in json.load(sys.stdin)["ike_sas"] if x["version"]==1 and x["name"]==sys.argv[1] and x["state"]=="ESTABLISHED"]
@@ -53,25 +44,11 @@ print(s[0][sys.argv[2]] if s else "-")' "$1" "$2"
 }
 
 # 1. matrix, dpike as responder
-for c in "${cases[@]}"; do
-	sw_reload "${c%%|*}" "${c##*|}"
-	sw_ctl "$LAB_DIR" --initiate --child net --timeout 15 >"$LAB_DIR/init.log" 2>&1 || true
-	lab_check "responder: ${c%%|*} / ${c##*|}: established" sw_established "$LAB_DIR" net
-	lab_check "responder: ${c%%|*} / ${c##*|}: traffic" one_ping
-	sw_down
-done
+matrix_as_responder
 lab_check "strongSwan saw PFS in Quick Mode (a KE payload)" grep -q "QUICK_MODE request .*\[ HASH SA No KE ID ID \]" "$LAB_DIR/charon.log"
 
 # 2. matrix, dpike as initiator
-sw_reload "$(echo "${cases[*]%%|*}" | tr ' ' ',')" "$(echo "${cases[*]##*|}" | tr ' ' ',')"
-for i in "${!cases[@]}"; do
-	c=${cases[$i]}
-	ctl initiate "m$i/net" >/dev/null || true
-	lab_check "initiator: ${c%%|*} / ${c##*|}: established" lab_wait_for 15 dpike_up "m$i"
-	lab_check "initiator: ${c%%|*} / ${c##*|}: traffic" one_ping
-	ctl terminate "m$i" >/dev/null || true
-	lab_wait_for 10 sw_gone || true
-done
+matrix_as_initiator
 dpike_stop
 
 # 3. Aggressive Mode; two children; DPD
@@ -117,7 +94,7 @@ lab_check "... traffic" one_ping
 
 # DPD: the peer dies without a word
 kill -9 "$sw_pid"
-dead_seen() { [ "$(v1_stat dpd_timeouts)" -ge 1 ]; }
+dead_seen() { [ "$(dpike_stat dpd_timeouts ikev1)" -ge 1 ]; }
 start=$SECONDS
 lab_check "DPD: dpike declares the killed peer dead" lab_wait_for 30 dead_seen
 # dpd_delay 3 s of silence, then dpd_timeout 6 s of unanswered R-U-THERE, plus the poll
@@ -134,7 +111,7 @@ sw_conf aes256-sha256-modp2048 aes256-sha256 "aggressive = yes"
 sw_start "$sw" "$LAB_DIR" "i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
 sw_ctl "$LAB_DIR" --initiate --child net --timeout 10 >"$LAB_DIR/init.log" 2>&1 || true
 lab_check "Aggressive Mode to a Main-Mode-only connection: not established" bash -c "! grep -q 'established with SPIs' '$LAB_DIR/init.log'"
-lab_check "... refused and counted by dpike" test "$(v1_stat aggressive_refused)" -ge 1
+lab_check "... refused and counted by dpike" test "$(dpike_stat aggressive_refused ikev1)" -ge 1
 lab_check "... with a log line saying why" grep -q "Aggressive Mode refused" "$LAB_DIR/dut3.log"
 lab_check "... and no ISAKMP SA left behind" dpike_down
 dpike_stop_all

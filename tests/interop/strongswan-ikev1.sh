@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# dpike's IKEv1 against strongSwan 5.9 (ikev2-lab.sh with version = 1): Main Mode and Quick
+# dpike's IKEv1 against strongSwan 5.9 (strongswan-lab.sh with version = 1): Main Mode and Quick
 # Mode in both roles, traffic, IPsec SA rekeying by each side and ISAKMP SA reauthentication by
 # each side under numbered UDP streams, deletes, ike-scan probes, and malformed ISAKMP input.
 # Usage: strongswan-ikev1.sh BUILD_DIR   (run it with the sanitizer build too)
 set -eu
 IKE_VERSION=1
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-ikev1
-ikev2_lab_up
+strongswan_lab_up
 dpike_conf "" "$(dpike_conn site-a '"aes128-sha256-modp3072", "aes256-sha256-modp2048"' '"aes128gcm16", "aes256-sha256"')"
 sw_conf aes256-sha256-modp2048 aes256-sha256
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
@@ -19,7 +19,6 @@ v1_sa() { # v1_sa FIELD: a field of dpike's first IKEv1 SA
 print(s[0][sys.argv[1]] if s else "-")' "$1"
 }
 esp_sas() { ctl --json list-sas | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sas"]))'; }
-v1_stat() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["ikev1"][sys.argv[1]])' "$1"; }
 
 # 1. strongSwan initiates Main Mode and Quick Mode; dpike responds
 sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >"$LAB_DIR/initiate.log" 2>&1 || true
@@ -34,13 +33,7 @@ lab_check "NAT-T: dpike saw the NAT and floated to UDP 4500" \
 lab_check "... and its IPsec SAs, made by IKEv1, are UDP-encapsulated" \
 	test "$(ctl --json list-sas | python3 -c 'import json,sys; print(all(s["encap"] and s["source"] == "ikev1" for s in json.load(sys.stdin)["sas"]))')" = True
 lab_check "ping host-b -> strongSwan's site through the tunnel" ip netns exec "$hb" ping -c 4 -i 0.2 -W 2 -w 15 10.1.0.1
-ip netns exec "$sw" timeout 40 python3 "$root/tests/lab/tcp_check.py" serve 5001 30 >"$LAB_DIR/tcp-recv.txt" &
-srv=$!
-lab_wait_for 10 bash -c "ip netns exec '$sw' ss -ltnH 'sport = :5001' | grep -q 5001"
-ip netns exec "$hb" timeout 40 python3 "$root/tests/lab/tcp_check.py" send 10.1.0.1 5001 2000000 >"$LAB_DIR/tcp-sent.txt" || true
-wait $srv || true
-lab_check "TCP transfer host-b -> strongSwan's site: 2 MB intact" \
-	bash -c "[ -s '$LAB_DIR/tcp-sent.txt' ] && cmp -s '$LAB_DIR/tcp-sent.txt' '$LAB_DIR/tcp-recv.txt'"
+tcp_transfer_check
 
 # 2. dpike deletes (ESP SAs, then the ISAKMP SA); strongSwan must see it go
 lab_check "dpikectl terminate site-a" ctl terminate site-a
@@ -116,14 +109,14 @@ ip netns exec "$sw" timeout 20 ike-scan --sport=0 --retry=2 --aggressive --id=pr
 cat "$LAB_DIR/scan-am.txt"
 lab_check "ike-scan Aggressive Mode against a connection without aggressive = yes: refused" \
 	bash -c "! grep -q 'Aggressive Mode Handshake returned' '$LAB_DIR/scan-am.txt'"
-lab_check "... and counted" test "$(v1_stat aggressive_refused)" -ge 1
+lab_check "... and counted" test "$(dpike_stat aggressive_refused ikev1)" -ge 1
 
 # 7. malformed ISAKMP while a tunnel is up: dropped and counted, never a crash
 ctl initiate site-a/net >/dev/null
 lab_wait_for 20 dpike_up
-invalid0=$(v1_stat rx_invalid)
+invalid0=$(dpike_stat rx_invalid ikev1)
 sent=$(ip netns exec "$sw" timeout 60 python3 "$here/isakmp_garbage.py" 192.0.2.2 3000)
-more_invalid() { [ "$(v1_stat rx_invalid)" -gt "$invalid0" ]; }
+more_invalid() { [ "$(dpike_stat rx_invalid ikev1)" -gt "$invalid0" ]; }
 lab_check "$sent malformed ISAKMP datagrams counted as invalid" lab_wait_for 10 more_invalid
 lab_check "dpike keeps its ISAKMP SA" dpike_up
 lab_check "the tunnel still carries traffic" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1

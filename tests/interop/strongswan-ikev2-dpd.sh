@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# DPD and cookies against strongSwan (ikev2-lab.sh):
+# DPD and cookies against strongSwan (strongswan-lab.sh):
 #  - cookie_threshold = 0: every IKE_SA_INIT gets a COOKIE, and strongSwan still connects;
 #  - the peer is killed: dpike notices within dpd_delay plus its retransmissions, and with
 #    dpd_action = restart brings the tunnel back once the peer returns.
 # Usage: strongswan-ikev2-dpd.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-dpd
-ikev2_lab_up
+strongswan_lab_up
 conn=$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"' 'dpd_delay = "2s"; keyingtries = 0;')
 conn=${conn/esp_proposals = \[\"aes128gcm16\"\];/esp_proposals = [\"aes128gcm16\"]; dpd_action = \"restart\";}
 dpike_conf "cookie_threshold = 0; retransmit_timeout = 1.0; retransmit_base = 1.5; retransmit_tries = 2;" "$conn"

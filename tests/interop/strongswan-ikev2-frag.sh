@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# IKE fragmentation (RFC 7383) against strongSwan (ikev2-lab.sh): both ends limited to
+# IKE fragmentation (RFC 7383) against strongSwan (strongswan-lab.sh): both ends limited to
 # 200-byte IKE datagrams, so IKE_AUTH and CREATE_CHILD_SA travel in fragments both ways.
 # Usage: strongswan-ikev2-frag.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-frag
-ikev2_lab_up
+strongswan_lab_up
 dpike_conf "fragment_size = 200;" "$(dpike_conn site-a '"aes256-sha384-modp3072"' '"aes256-sha256-modp3072"')"
 sw_conf aes256-sha384-modp3072 aes256-sha256-modp3072
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut

@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Identity types against strongSwan (ikev2-lab.sh): IPv4 address, FQDN, email and key ID.
+# Identity types against strongSwan (strongswan-lab.sh): IPv4 address, FQDN, email and key ID.
 # (In swanctl.conf the ids are quoted: '#' would start a comment.)
 # dpike has one connection per type for the same peer address; as responder it must pick the
 # one whose remote id matches the peer's IDi, and answer with that connection's own id.
 # Usage: strongswan-ikev2-ids.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-ids
-ikev2_lab_up
+strongswan_lab_up
 
 # name | strongSwan's id | dpike's id (swanctl syntax on both sides)
 ids=(

@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Against strongSwan (ikev2-lab.sh): start_action = start brings the tunnel up at boot; with
+# Against strongSwan (strongswan-lab.sh): start_action = start brings the tunnel up at boot; with
 # encap = yes dpike acts as if behind a NAT and sends NAT-keepalives; rekey_packets makes the
 # dataplane report a soft lifetime, and IKE rekeys the child while traffic runs.
 # Usage: strongswan-ikev2-lifetimes.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-life
-ikev2_lab_up
+strongswan_lab_up
 conn=$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"' 'encap = true;')
 conn=${conn/esp_proposals = \[\"aes128gcm16\"\];/esp_proposals = [\"aes128gcm16\"]; start_action = \"start\"; rekey_packets = 400;}
 dpike_conf "keep_alive = 1;" "$conn"

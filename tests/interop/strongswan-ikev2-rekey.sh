@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Rekeying against strongSwan under a numbered UDP stream (ikev2-lab.sh): child rekey by
+# Rekeying against strongSwan under a numbered UDP stream (strongswan-lab.sh): child rekey by
 # dpike, by strongSwan, then IKE SA rekey by each. Afterwards every datagram arrived exactly
 # once, and only the newest SAs exist on both ends.
 # Usage: strongswan-ikev2-rekey.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-rekey
-ikev2_lab_up
+strongswan_lab_up
 dpike_conf "" "$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16-x25519", "aes128gcm16"')"
 sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16-x25519
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut

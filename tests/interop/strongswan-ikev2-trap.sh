@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# start_action = trap against strongSwan (ikev2-lab.sh): the first packet from the LAN brings
+# start_action = trap against strongSwan (strongswan-lab.sh): the first packet from the LAN brings
 # the tunnel up and is delivered through it; after the peer deletes the child, the next packet
 # brings a new child up on the same IKE SA (CREATE_CHILD_SA).
 # Usage: strongswan-ikev2-trap.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-trap
-ikev2_lab_up
+strongswan_lab_up
 conn=$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"')
 conn=${conn/esp_proposals = \[\"aes128gcm16\"\];/esp_proposals = [\"aes128gcm16\"]; start_action = \"trap\";}
 dpike_conf "" "$conn"

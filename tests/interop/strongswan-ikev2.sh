@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# dpike's IKEv2 against strongSwan 5.9: responder and initiator, traffic, delete (ikev2-lab.sh).
+# dpike's IKEv2 against strongSwan 5.9: responder and initiator, traffic, delete (strongswan-lab.sh).
 # Usage: strongswan-ikev2.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/ikev2-lab.sh" "$1"
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-ikev2
-ikev2_lab_up
+strongswan_lab_up
 dpike_conf "" "$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519", "aes256-sha256-modp2048"' '"aes128gcm16", "aes256-sha256"')"
 sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
@@ -16,13 +16,7 @@ sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >"$LAB_DIR/initiate.log" 2
 lab_check "strongSwan -> dpike: IKE_SA and child SA established on strongSwan" sw_established "$LAB_DIR" net
 lab_check "strongSwan -> dpike: dpike shows the IKE SA with its child" lab_wait_for 5 dpike_up
 lab_check "ping host-b -> strongSwan's site through the tunnel" ip netns exec "$hb" ping -c 4 -i 0.2 -W 2 -w 15 10.1.0.1
-ip netns exec "$sw" timeout 40 python3 "$root/tests/lab/tcp_check.py" serve 5001 30 >"$LAB_DIR/tcp-recv.txt" &
-srv=$!
-lab_wait_for 10 bash -c "ip netns exec '$sw' ss -ltnH 'sport = :5001' | grep -q 5001"
-ip netns exec "$hb" timeout 40 python3 "$root/tests/lab/tcp_check.py" send 10.1.0.1 5001 2000000 >"$LAB_DIR/tcp-sent.txt" || true
-wait $srv || true
-lab_check "TCP transfer host-b -> strongSwan's site: 2 MB intact" \
-	bash -c "[ -s '$LAB_DIR/tcp-sent.txt' ] && cmp -s '$LAB_DIR/tcp-sent.txt' '$LAB_DIR/tcp-recv.txt'"
+tcp_transfer_check
 ctl list-sas
 
 # 2. dpike deletes; strongSwan must see it go

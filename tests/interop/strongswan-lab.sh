@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# The dpike-vs-strongSwan lab shared by the IKEv2 interop tests and scripts/demo:
-#   . tests/interop/ikev2-lab.sh BUILD_DIR
+# The dpike-vs-strongSwan lab shared by the IKEv2 and IKEv1 interop tests and scripts/demo
+# (IKE_VERSION=1 before sourcing makes both ends speak IKEv1):
+#   . tests/interop/strongswan-lab.sh BUILD_DIR
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
 
@@ -13,7 +14,7 @@ DPIKECTL=$(realpath "$1/app/dpikectl")
 
 PSK="interop secret $$"
 
-ikev2_lab_up() {
+strongswan_lab_up() {
 	lab_ns dut dut; lab_ns sw sw; lab_ns hb host-b
 	lab_link "$dut" dut-wan 02:00:00:00:02:02 "$sw" sw-wan 02:00:00:00:02:01
 	lab_link "$dut" dut-lan 02:00:00:00:02:fe "$hb" eth0 02:00:00:00:02:b1
@@ -96,8 +97,9 @@ dpike_down() {
 	! dpike_up "$@"
 }
 
+# dpike_stat FIELD [GROUP]: a counter of dpike's IKE daemon ("ike", or "ikev1").
 dpike_stat() {
-	ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["ike"][sys.argv[1]])' "$1"
+	ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[2]][sys.argv[1]])' "$1" "${2:-ike}"
 }
 
 # Numbered UDP streams both ways through the tunnel, to count loss and duplicates across rekeys:
@@ -148,5 +150,61 @@ streams_finish() {
 		echo "$name: sent $sent, received $got ($distinct distinct, $dups duplicates, highest $highest)"
 		lab_check "$name: no datagram lost across $1 ($distinct of $sent)" test "$distinct" -eq "$sent"
 		lab_check "$name: no datagram duplicated ($dups)" test "$dups" -eq 0
+	done
+}
+
+# tcp_transfer_check: 2 MB from host-b to strongSwan's site through the tunnel, compared byte for byte.
+tcp_transfer_check() {
+	ip netns exec "$sw" timeout 40 python3 "$root/tests/lab/tcp_check.py" serve 5001 30 >"$LAB_DIR/tcp-recv.txt" &
+	local srv=$!
+	lab_wait_for 10 bash -c "ip netns exec '$sw' ss -ltnH 'sport = :5001' | grep -q 5001"
+	ip netns exec "$hb" timeout 40 python3 "$root/tests/lab/tcp_check.py" send 10.1.0.1 5001 2000000 \
+		>"$LAB_DIR/tcp-sent.txt" || true
+	wait $srv || true
+	lab_check "TCP transfer host-b -> strongSwan's site: 2 MB intact" \
+		bash -c "[ -s '$LAB_DIR/tcp-sent.txt' ] && cmp -s '$LAB_DIR/tcp-sent.txt' '$LAB_DIR/tcp-recv.txt'"
+}
+
+# Proposal matrices. MATRIX holds "IKE proposal|ESP proposal" cases. matrix_conns prints dpike's
+# connections: "any" accepting every case, and m<i> proposing case i alone.
+matrix_conns() {
+	local all_ike all_esp conns i
+	all_ike=$(printf '"%s", ' "${MATRIX[@]%%|*}")
+	all_esp=$(printf '"%s", ' "${MATRIX[@]##*|}")
+	conns="$(dpike_conn any "${all_ike%, }" "${all_esp%, }")"
+	for i in "${!MATRIX[@]}"; do
+		conns+=", $(dpike_conn "m$i" "\"${MATRIX[$i]%%|*}\"" "\"${MATRIX[$i]##*|}\"")"
+	done
+	echo "$conns"
+}
+
+sw_reload() { sw_conf "$@"; sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null; }
+sw_gone() { ! sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -q 'dpike:'; }
+one_ping() { ip netns exec "$hb" ping -c 1 -W 2 -w 6 10.1.0.1 >/dev/null; }
+
+# matrix_as_responder: strongSwan proposes each case alone; dpike must accept and carry traffic.
+matrix_as_responder() {
+	local c
+	for c in "${MATRIX[@]}"; do
+		sw_reload "${c%%|*}" "${c##*|}"
+		sw_ctl "$LAB_DIR" --initiate --child net --timeout 15 >"$LAB_DIR/init.log" 2>&1 || true
+		lab_check "responder: ${c%%|*} / ${c##*|}: established" sw_established "$LAB_DIR" net
+		lab_check "responder: ${c%%|*} / ${c##*|}: traffic" one_ping
+		sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+		lab_wait_for 10 dpike_down || true
+	done
+}
+
+# matrix_as_initiator: strongSwan accepts every case; dpike's m<i> proposes case i alone.
+matrix_as_initiator() {
+	local i c
+	sw_reload "$(echo "${MATRIX[*]%%|*}" | tr ' ' ',')" "$(echo "${MATRIX[*]##*|}" | tr ' ' ',')"
+	for i in "${!MATRIX[@]}"; do
+		c=${MATRIX[$i]}
+		ctl initiate "m$i/net" >/dev/null || true
+		lab_check "initiator: ${c%%|*} / ${c##*|}: established" lab_wait_for 15 dpike_up "m$i"
+		lab_check "initiator: ${c%%|*} / ${c##*|}: traffic" one_ping
+		ctl terminate "m$i" >/dev/null || true
+		lab_wait_for 10 sw_gone || true
 	done
 }
