@@ -97,6 +97,20 @@ static bool hash_verifies(const struct v1_sa *sa, const struct isakmp_message *m
 	return v1_hash_payloads(sa, mid, 4, after, n, h) && CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
 }
 
+/* The ISAKMP SA whose cookies a Delete names: this one, or another one with the same peer. */
+static struct v1_sa *named_sa(struct v1_sa *sa, struct wire_reader *r)
+{
+	uint64_t ci = 0, cr = 0;
+	for (int i = 0; i < 8; i++)
+		ci = ci << 8 | wire_get_u8(r);
+	for (int i = 0; i < 8; i++)
+		cr = cr << 8 | wire_get_u8(r);
+	for (struct v1_sa *o = sa->d->sas; o && wire_ok(r); o = o->next)
+		if (o->cky_i == ci && o->cky_r == cr && o->remote.addr == sa->remote.addr && o->state != V1_DEAD)
+			return o;
+	return NULL;
+}
+
 static void handle_delete(struct v1_sa *sa, const struct ike_payload *p)
 {
 	struct wire_reader r;
@@ -109,10 +123,13 @@ static void handle_delete(struct v1_sa *sa, const struct ike_payload *p)
 		return;
 	}
 	if (protocol == PROTO_IKE) {
-		LOG_INFO("%s: peer deleted ISAKMP SA #%u", sa->conn->name, sa->serial);
-		while (sa->children)
-			v1_child_destroy(sa, sa->children);
-		v1_set_state(sa, V1_DEAD);
+		struct v1_sa *target = spi_size == ISAKMP_SPI_LEN && n == 1 ? named_sa(sa, &r) : NULL;
+		if (target == NULL)
+			return; /* names no ISAKMP SA of this peer */
+		LOG_INFO("%s: peer deleted ISAKMP SA #%u", target->conn->name, target->serial);
+		while (target->children)
+			v1_child_destroy(target, target->children);
+		v1_set_state(target, V1_DEAD);
 		return;
 	}
 	if (protocol != PROTO_ESP || spi_size != 4)

@@ -76,6 +76,7 @@ lab_check "Aggressive Mode, strongSwan initiates: established" sw_established "$
 lab_check "... strongSwan used Aggressive Mode" grep -q "AGGRESSIVE request 0 \[ SA KE No ID" "$LAB_DIR/charon.log"
 lab_check "... dpike lists it as Aggressive Mode" test "$(v1_field am mode)" = Aggressive
 lab_check "... traffic" one_ping
+tcp_transfer_check
 sw_ctl "$LAB_DIR" --initiate --child net2 --timeout 15 >/dev/null 2>&1 || true
 lab_check "a second Quick Mode under the same ISAKMP SA (with PFS): established" sw_established "$LAB_DIR" net2
 lab_check "... dpike has both IPsec SAs under one ISAKMP SA" \
@@ -91,6 +92,7 @@ lab_check "Aggressive Mode, dpike initiates: established on dpike" lab_wait_for 
 lab_check "... on strongSwan" lab_wait_for 10 sw_established "$LAB_DIR" net
 lab_check "... dpike is the initiator, in Aggressive Mode" test "$(v1_field am initiator) $(v1_field am mode)" = "True Aggressive"
 lab_check "... traffic" one_ping
+tcp_transfer_check
 
 # DPD: the peer dies without a word
 kill -9 "$sw_pid"
