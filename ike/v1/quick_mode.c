@@ -412,33 +412,49 @@ static bool selectors(const struct v1_sa *sa, const struct isakmp_message *m, st
 	return n == 2 && parse_selector(ids[0], ci) && parse_selector(ids[1], cr);
 }
 
+static uint32_t proposal_spi(const struct v1_proposal *p)
+{
+	return (uint32_t)p->spi[0] << 24 | (uint32_t)p->spi[1] << 16 | (uint32_t)p->spi[2] << 8 | p->spi[3];
+}
+
+/* A child SA of the negotiated transform and selectors, not yet installed. */
+static struct child_sa *new_child(const struct cfg_child *cfg, const struct v1_transform *t, uint32_t spi_in,
+				  uint32_t spi_out, const struct traffic_selector *local, const struct traffic_selector *remote)
+{
+	struct child_sa *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->cfg = cfg;
+	c->esp_alg = esp_alg_of(t);
+	c->tunnel = cfg->mode == IPSEC_MODE_TUNNEL;
+	c->spi_in = spi_in;
+	c->spi_out = spi_out;
+	c->local_ts[0] = *local;
+	c->remote_ts[0] = *remote;
+	c->n_local_ts = c->n_remote_ts = 1;
+	return c;
+}
+
 static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m,
 				 const uint8_t *raw)
 {
 	struct v1_proposal got[2];
 	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
 	struct traffic_selector ci, cr;
-	struct child_sa *c = calloc(1, sizeof(*c));
-	if (!c || !check_hash(sa, m, raw, q->ni, q->ni_len) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
+	if (!check_hash(sa, m, raw, q->ni, q->ni_len) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
 	    v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || got[0].spi_size != 4 ||
 	    !acceptable(sa, q->cfg, &got[0].t[0], q->group) || !take_ke(q, m) || !selectors(sa, m, &ci, &cr)) {
 		LOG_WARN("%s/%s: Quick Mode answer refused", sa->conn->name, q->cfg->name);
-		free(c);
 		v1_quick_free(sa, q);
 		return;
 	}
 	memcpy(q->nr, np->body, np->len);
 	q->nr_len = np->len;
-	c->cfg = q->cfg;
-	c->esp_alg = esp_alg_of(&got[0].t[0]);
-	c->tunnel = q->cfg->mode == IPSEC_MODE_TUNNEL;
-	c->spi_in = q->spi_in;
-	c->spi_out = (uint32_t)got[0].spi[0] << 24 | (uint32_t)got[0].spi[1] << 16 | (uint32_t)got[0].spi[2] << 8 |
-		     got[0].spi[3];
-	c->local_ts[0] = ci;
-	c->remote_ts[0] = cr;
-	c->n_local_ts = c->n_remote_ts = 1;
-	q->child = c;
+	q->child = new_child(q->cfg, &got[0].t[0], q->spi_in, proposal_spi(&got[0]), &ci, &cr);
+	if (q->child == NULL) {
+		v1_quick_free(sa, q);
+		return;
+	}
 	/* a rekey keeps sending on the old pair until the responder, which installs at HASH(3), has the new one */
 	bool rekey = v1_child_by_spi(sa->d, q->replaces_spi, NULL) != NULL;
 	if (!install(sa, q, !rekey)) {
@@ -490,92 +506,109 @@ static struct child_sa *older_child(struct v1_sa *sa, const struct cfg_child *cf
 	return NULL;
 }
 
-static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw)
+/* The first of the peer's transforms that a child whose selectors fit accepts; -1 when none. */
+static int responder_choose(struct v1_sa *sa, struct v1_quick *q, const struct v1_proposal *theirs,
+			    const struct traffic_selector *ci, const struct traffic_selector *cr)
 {
-	struct v1_proposal theirs[4];
-	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
-	struct traffic_selector ci, cr;
-	struct v1_quick *q = quick_new(sa, m->hdr.msg_id, false);
-	int n;
-	if (q == NULL)
-		return;
-	/* quick_new set the IV; the caller decrypted with its own copy, so resync to the last block */
-	memcpy(q->iv, raw + m->hdr.length - sa->block, sa->block);
-	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
-	    (n = v1_sa_parse(sap, theirs, 4)) < 1 || !selectors(sa, m, &ci, &cr)) {
-		LOG_WARN("%s: Quick Mode request refused (hash, SA, nonce or IDs)", sa->conn->name);
-		v1_quick_free(sa, q);
-		return;
-	}
-	q->cfg = responder_child(sa, &ci, &cr);
-	int which = -1;
-	for (int i = 0; q->cfg && i < theirs[0].n && which < 0; i++) {
-		if (theirs[0].protocol == PROTO_ESP && theirs[0].spi_size == 4 &&
-		    acceptable(sa, q->cfg, &theirs[0].t[i], -1))
-			which = i;
-	}
-	if (which < 0) {
-		LOG_WARN("%s: Quick Mode: no child accepts the selectors and proposal", sa->conn->name);
-		v1_quick_free(sa, q);
-		return;
-	}
-	memcpy(q->ni, np->body, np->len);
-	q->ni_len = np->len;
+	q->cfg = responder_child(sa, ci, cr);
+	if (q->cfg == NULL || theirs->protocol != PROTO_ESP || theirs->spi_size != 4)
+		return -1;
+	for (int i = 0; i < theirs->n; i++)
+		if (acceptable(sa, q->cfg, &theirs->t[i], -1))
+			return i;
+	return -1;
+}
+
+/* Our nonce, and with PFS our KE and the shared secret. */
+static bool responder_keys(struct v1_quick *q, const struct isakmp_message *m, const struct v1_transform *t,
+			   uint8_t *pub, size_t *pub_len)
+{
 	uint64_t group = 0;
-	v1_attr(&theirs[0].t[which].attrs, P2_GROUP, &group);
+	v1_attr(&t->attrs, P2_GROUP, &group);
 	q->group = (uint16_t)group;
-	uint8_t pub[IKE_MAX_KE_LEN];
-	size_t pub_len = 0;
-	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
 	q->nr_len = NONCE_LEN;
-	if (RAND_bytes(q->nr, NONCE_LEN) != 1 ||
-	    (q->group && (!kp || (q->ke = ke_create(q->group, pub, &pub_len)) == NULL ||
-			  !ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len)))) {
-		v1_quick_free(sa, q);
-		return;
-	}
-	struct child_sa *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		v1_quick_free(sa, q);
-		return;
-	}
-	c->cfg = q->cfg;
-	c->esp_alg = esp_alg_of(&theirs[0].t[which]);
-	c->tunnel = q->cfg->mode == IPSEC_MODE_TUNNEL;
-	c->spi_in = child_alloc_spi(sa->d->v2);
-	c->spi_out = (uint32_t)theirs[0].spi[0] << 24 | (uint32_t)theirs[0].spi[1] << 16 |
-		     (uint32_t)theirs[0].spi[2] << 8 | theirs[0].spi[3];
-	c->local_ts[0] = cr;
-	c->remote_ts[0] = ci;
-	c->n_local_ts = c->n_remote_ts = 1;
+	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
+	*pub_len = 0;
+	return RAND_bytes(q->nr, NONCE_LEN) == 1 &&
+	       (q->group == 0 || (kp && (q->ke = ke_create(q->group, pub, pub_len)) != NULL &&
+				  ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len)));
+}
+
+/* The child as the responder installs it: inbound ready now, outbound from HASH(3) on. */
+static struct child_sa *responder_install(struct v1_sa *sa, struct v1_quick *q, const struct v1_proposal *theirs,
+					  int which, const struct traffic_selector *ci, const struct traffic_selector *cr)
+{
+	struct child_sa *c = new_child(q->cfg, &theirs->t[which], child_alloc_spi(sa->d->v2), proposal_spi(theirs),
+				       cr, ci);
+	if (c == NULL)
+		return NULL;
 	q->child = c;
 	q->spi_in = c->spi_in;
 	struct child_sa *older = older_child(sa, q->cfg);
 	q->replaces_spi = older ? older->spi_in : 0;
 	if (older) /* the peer is rekeying it; we need not */
 		older->rekey_ms = 0;
-	struct child_sa *installed = c;
-	if (!install(sa, q, false)) { /* inbound ready now; outbound from HASH(3) on */
-		v1_quick_free(sa, q);
-		return;
-	}
-	q->child = NULL;
-	q->spi_out = installed->spi_out;
+	if (!install(sa, q, false))
+		return NULL;
+	q->spi_out = c->spi_out;
+	return c;
+}
+
+static void responder_answer(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m,
+			     const struct v1_proposal *theirs, int which, const struct child_sa *c,
+			     const struct traffic_selector *ci, const struct traffic_selector *cr, const uint8_t *pub,
+			     size_t pub_len)
+{
 	struct ike_builder b;
-	struct v1_proposal p = theirs[0];
+	struct v1_proposal p = *theirs;
 	p.n = 1;
-	p.t[0] = theirs[0].t[which];
+	p.t[0] = theirs->t[which];
 	for (int k = 0; k < 4; k++)
-		p.spi[k] = (uint8_t)(installed->spi_in >> (24 - 8 * k));
+		p.spi[k] = (uint8_t)(c->spi_in >> (24 - 8 * k));
 	size_t hash_at = begin_hash(sa, &b, q->msg_id);
 	v1_sa_add(&b, &p);
-	add_nonce_ke(&b, q->nr, pub, q->group ? pub_len : 0);
+	add_nonce_ke(&b, q->nr, pub, pub_len);
 	if (isakmp_find(m, ISA_ID)) {
-		add_selector(&b, &ci);
-		add_selector(&b, &cr);
+		add_selector(&b, ci);
+		add_selector(&b, cr);
 	}
 	if (fill_hash(sa, &b, hash_at, q->msg_id, q->ni, q->ni_len))
 		send_quick(sa, q, &b, true);
+}
+
+static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw)
+{
+	struct v1_proposal theirs[4];
+	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
+	struct traffic_selector ci, cr;
+	struct v1_quick *q = quick_new(sa, m->hdr.msg_id, false);
+	uint8_t pub[IKE_MAX_KE_LEN];
+	size_t pub_len;
+	int which;
+	if (q == NULL)
+		return;
+	/* quick_new set the IV; the caller decrypted with its own copy, so resync to the last block */
+	memcpy(q->iv, raw + m->hdr.length - sa->block, sa->block);
+	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
+	    v1_sa_parse(sap, theirs, 4) < 1 || !selectors(sa, m, &ci, &cr)) {
+		LOG_WARN("%s: Quick Mode request refused (hash, SA, nonce or IDs)", sa->conn->name);
+		v1_quick_free(sa, q);
+		return;
+	}
+	if ((which = responder_choose(sa, q, &theirs[0], &ci, &cr)) < 0) {
+		LOG_WARN("%s: Quick Mode: no child accepts the selectors and proposal", sa->conn->name);
+		v1_quick_free(sa, q);
+		return;
+	}
+	memcpy(q->ni, np->body, np->len);
+	q->ni_len = np->len;
+	struct child_sa *c = NULL;
+	if (!responder_keys(q, m, &theirs[0].t[which], pub, &pub_len) ||
+	    (c = responder_install(sa, q, &theirs[0], which, &ci, &cr)) == NULL) {
+		v1_quick_free(sa, q);
+		return;
+	}
+	responder_answer(sa, q, m, &theirs[0], which, c, &ci, &cr, pub, pub_len);
 }
 
 static void responder_done(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m)
