@@ -389,9 +389,21 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
 		note_invalid(d, remote, "malformed ISAKMP payload chain");
 		return;
 	}
-	sa->last_rx_ms = now_of(d);
-	update_endpoints(sa, local, remote);
+	/*
+	 * Before authentication, phase 1 follows the peer to UDP 4500. Once established, only a
+	 * message whose HASH verified may move the endpoints (RFC 3947 5) or count as a sign of life.
+	 */
+	bool established = sa->state == V1_ESTABLISHED;
+	if (!established) {
+		update_endpoints(sa, local, remote);
+		sa->last_rx_ms = now_of(d);
+	}
+	sa->rx_authentic = false;
 	dispatch(sa, &m, raw, len, enc);
+	if (established && sa->rx_authentic && sa->state != V1_DEAD) {
+		update_endpoints(sa, local, remote);
+		sa->last_rx_ms = now_of(d);
+	}
 	if (sa->state != V1_DEAD)
 		remember_digest(sa, &m.hdr, digest);
 	reap(d);

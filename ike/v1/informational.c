@@ -84,7 +84,7 @@ void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq)
 	finish_and_send(sa, &b, at, msg_id);
 }
 
-static bool hash_verifies(const struct v1_sa *sa, const struct isakmp_message *m)
+static bool hash_verifies(struct v1_sa *sa, const struct isakmp_message *m)
 {
 	const struct ike_payload *hp = m->n ? &m->pl[0] : NULL;
 	uint32_t id = m->hdr.msg_id;
@@ -94,7 +94,8 @@ static bool hash_verifies(const struct v1_sa *sa, const struct isakmp_message *m
 	const uint8_t *after = hp->body + hp->len;
 	const struct ike_payload *last = &m->pl[m->n - 1];
 	size_t n = (size_t)(last->body + last->len - after);
-	return v1_hash_payloads(sa, mid, 4, after, n, h) && CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+	sa->rx_authentic = v1_hash_payloads(sa, mid, 4, after, n, h) && CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+	return sa->rx_authentic;
 }
 
 /* The ISAKMP SA whose cookies a Delete names: this one, or another one with the same peer. */

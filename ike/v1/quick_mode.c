@@ -318,8 +318,9 @@ static bool check_hash(struct v1_sa *sa, const struct isakmp_message *m, const u
 	const uint8_t *after = hp->body + hp->len;
 	const uint8_t *end = m->n > 1 ? m->pl[m->n - 1].body + m->pl[m->n - 1].len : after;
 	(void)raw;
-	return v1_hash_payloads(sa, prefix, 4 + ni_len, after, (size_t)(end - after), h) &&
-	       CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+	sa->rx_authentic = v1_hash_payloads(sa, prefix, 4 + ni_len, after, (size_t)(end - after), h) &&
+			   CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+	return sa->rx_authentic;
 }
 
 /* HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b) */
@@ -617,6 +618,7 @@ static void responder_done(struct v1_sa *sa, struct v1_quick *q, const struct is
 	uint8_t h[64];
 	bool ok = hp && hp->type == ISA_HASH && hp->len == sa->hlen && hash3(sa, q, h) &&
 		  CRYPTO_memcmp(h, hp->body, sa->hlen) == 0;
+	sa->rx_authentic = ok;
 	struct child_sa *mine = NULL;
 	for (struct child_sa *c = sa->children; c; c = c->next)
 		if (c->spi_in == q->spi_in)

@@ -77,6 +77,7 @@ struct v1_sa {
 	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];
 	uint8_t iv[16];
 	bool keyed;
+	bool rx_authentic; /* the message being processed passed its HASH check */
 	/* retransmission of our last phase 1 message */
 	uint8_t *last_out; size_t last_out_len;
 	uint8_t last_in_hash[32];

@@ -488,10 +488,16 @@ static void test_forged_input(void)
 		msg[16] = (uint8_t)(rand() % 14);
 		for (int k = 0; k < 4; k++)
 			msg[24 + k] = (uint8_t)(len >> (24 - 8 * k));
-		ike_input(B.d, &B.ep, &A.ep, msg, len);
+		/* on UDP 4500 from another address or port, as a NAT rebinding would look */
+		struct ike_endpoint natt = { B.ep.addr, IKE_NATT_PORT };
+		struct ike_endpoint elsewhere = { A.ep.addr + (uint32_t)(i % 2), (uint16_t)(4500 + i % 7) };
+		ike_input(B.d, &natt, &elsewhere, msg, len);
 	}
 	CU_ASSERT(B.d->v1->stats.rx_invalid > invalid);
 	CU_ASSERT_EQUAL(v1_of(&B)->state, V1_ESTABLISHED);
+	/* forged messages from elsewhere never move the SA's endpoints */
+	CU_ASSERT(v1_of(&B)->remote.addr == A.ep.addr && v1_of(&B)->remote.port == A.ep.port);
+	CU_ASSERT(!v1_of(&B)->floated);
 	CU_ASSERT_EQUAL(B.children, 1);
 	q_head = q_tail; /* whatever B answered */
 	stop_node(&A);
