@@ -95,12 +95,11 @@ void v1_set_state(struct v1_sa *sa, enum v1_state to)
 	sa->state = to;
 }
 
-static uint64_t retransmit_delay_ms(const struct v1_daemon *d, int tries)
+void v1_keep_copy(uint8_t **slot, size_t *slot_len, const uint8_t *msg, size_t len)
 {
-	double t = d->cfg->ike_retransmit_timeout;
-	for (int i = 0; i < tries; i++)
-		t *= d->cfg->ike_retransmit_base;
-	return (uint64_t)(t * 1000);
+	free(*slot);
+	*slot = ike_copy_bytes(msg, len);
+	*slot_len = *slot ? len : 0;
 }
 
 void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
@@ -110,13 +109,9 @@ void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
 	d->env.send(d->env.ctx, &sa->local, &sa->remote, msg, len);
 	if (!remember)
 		return;
-	free(sa->last_out);
-	sa->last_out = malloc(len);
-	sa->last_out_len = sa->last_out ? len : 0;
-	if (sa->last_out)
-		memcpy(sa->last_out, msg, len);
+	v1_keep_copy(&sa->last_out, &sa->last_out_len, msg, len);
 	sa->tries = 0;
-	sa->next_ms = now_of(d) + retransmit_delay_ms(d, 0);
+	sa->next_ms = now_of(d) + ike_retransmit_delay_ms(d->v2, 0);
 }
 
 /* Unlinks c from holder's list, if it is there, and removes it from the dataplane. */
@@ -537,7 +532,7 @@ static void phase1_timers(struct v1_sa *sa, uint64_t now)
 		return;
 	}
 	sa->tries++;
-	sa->next_ms = now + retransmit_delay_ms(d, sa->tries);
+	sa->next_ms = now + ike_retransmit_delay_ms(d->v2, sa->tries);
 	d->stats.retransmits++;
 	v1_send(sa, sa->last_out, sa->last_out_len, false);
 }
@@ -569,7 +564,7 @@ static void quick_timers(struct v1_sa *sa, uint64_t now)
 			quick_timeout(sa, q);
 		} else if (q->last && now >= q->next_ms) {
 			q->tries++;
-			q->next_ms = now + retransmit_delay_ms(d, q->tries);
+			q->next_ms = now + ike_retransmit_delay_ms(d->v2, q->tries);
 			d->stats.retransmits++;
 			v1_send(sa, q->last, q->last_len, false);
 		}
@@ -662,12 +657,8 @@ static void lifetime_timers(struct v1_sa *sa, uint64_t now)
 
 static void keepalive_timer(struct v1_sa *sa, uint64_t now)
 {
-	uint64_t every = sa->d->cfg->ike_keep_alive * 1000;
-	if (every == 0 || !sa->floated || !(sa->nat_local || sa->conn->encap) || !sa->d->env.send_keepalive ||
-	    now < sa->keepalive_ms)
-		return;
-	sa->keepalive_ms = now + every;
-	sa->d->env.send_keepalive(sa->d->env.ctx, &sa->local, &sa->remote);
+	ike_keepalive(sa->d->v2, sa->floated, sa->nat_local || sa->conn->encap, &sa->local, &sa->remote, now,
+		      &sa->keepalive_ms);
 }
 
 void v1_tick(struct v1_daemon *d)

@@ -31,11 +31,6 @@ static uint32_t new_msg_id(void)
 	return id;
 }
 
-static size_t begin(const struct v1_sa *sa, struct ike_builder *b, uint32_t msg_id)
-{
-	return v1_begin_hashed(sa, b, XCHG_INFO, msg_id);
-}
-
 static void finish_and_send(struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id)
 {
 	uint8_t mid[4] = { (uint8_t)(msg_id >> 24), (uint8_t)(msg_id >> 16), (uint8_t)(msg_id >> 8), (uint8_t)msg_id };
@@ -50,19 +45,31 @@ static void finish_and_send(struct v1_sa *sa, struct ike_builder *b, size_t hash
 		v1_send(sa, b->buf, len, false);
 }
 
+/*
+ * Opens an Informational message and its one D or N payload up to the 16-bit field both share
+ * (the SPI count of a Delete, the type of a Notify); returns where the HASH payload starts.
+ */
+static size_t begin_payload(const struct v1_sa *sa, struct ike_builder *b, uint32_t msg_id, uint8_t type,
+			    uint8_t protocol, uint8_t spi_size, uint16_t field)
+{
+	size_t at = v1_begin_hashed(sa, b, XCHG_INFO, msg_id);
+	ike_payload_begin(b, type);
+	wire_put_be32(&b->w, DOI_IPSEC);
+	wire_put_u8(&b->w, protocol);
+	wire_put_u8(&b->w, spi_size);
+	wire_put_be16(&b->w, field);
+	return at;
+}
+
 void v1_send_delete(struct v1_sa *sa, uint8_t protocol, const uint32_t *spis, int n)
 {
 	struct ike_builder b;
 	uint32_t msg_id = new_msg_id();
-	size_t at = begin(sa, &b, msg_id);
-	ike_payload_begin(&b, ISA_D);
-	wire_put_be32(&b.w, DOI_IPSEC);
-	wire_put_u8(&b.w, protocol);
-	wire_put_u8(&b.w, protocol == PROTO_IKE ? ISAKMP_SPI_LEN : 4);
-	wire_put_be16(&b.w, (uint16_t)(protocol == PROTO_IKE ? 1 : n));
-	if (protocol == PROTO_IKE)
+	bool ike = protocol == PROTO_IKE;
+	size_t at = begin_payload(sa, &b, msg_id, ISA_D, protocol, ike ? ISAKMP_SPI_LEN : 4, (uint16_t)(ike ? 1 : n));
+	if (ike)
 		put_cookies(&b.w, sa);
-	for (int i = 0; protocol != PROTO_IKE && i < n; i++)
+	for (int i = 0; !ike && i < n; i++)
 		wire_put_be32(&b.w, spis[i]);
 	ike_payload_end(&b);
 	finish_and_send(sa, &b, at, msg_id);
@@ -72,12 +79,7 @@ void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq)
 {
 	struct ike_builder b;
 	uint32_t msg_id = new_msg_id();
-	size_t at = begin(sa, &b, msg_id);
-	ike_payload_begin(&b, ISA_N);
-	wire_put_be32(&b.w, DOI_IPSEC);
-	wire_put_u8(&b.w, PROTO_IKE);
-	wire_put_u8(&b.w, ISAKMP_SPI_LEN);
-	wire_put_be16(&b.w, type);
+	size_t at = begin_payload(sa, &b, msg_id, ISA_N, PROTO_IKE, ISAKMP_SPI_LEN, type);
 	put_cookies(&b.w, sa);
 	wire_put_be32(&b.w, seq);
 	ike_payload_end(&b);

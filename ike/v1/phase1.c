@@ -374,9 +374,5 @@ void p1_float(struct v1_sa *sa)
 
 void p1_save_sa_i(struct v1_sa *sa, const struct ike_payload *sap)
 {
-	free(sa->sa_i_b);
-	sa->sa_i_b = malloc(sap->len);
-	if (sa->sa_i_b)
-		memcpy(sa->sa_i_b, sap->body, sap->len);
-	sa->sa_i_len = sap->len;
+	v1_keep_copy(&sa->sa_i_b, &sa->sa_i_len, sap->body, sap->len);
 }

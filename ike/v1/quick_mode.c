@@ -257,12 +257,8 @@ static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder 
 		return;
 	v1_send(sa, b->buf, len, false);
 	if (remember) {
-		free(q->last);
-		q->last = malloc(len);
-		if (q->last)
-			memcpy(q->last, b->buf, len);
-		q->last_len = len;
-		q->next_ms = now_of(sa) + (uint64_t)(sa->d->cfg->ike_retransmit_timeout * 1000);
+		v1_keep_copy(&q->last, &q->last_len, b->buf, len);
+		q->next_ms = now_of(sa) + ike_retransmit_delay_ms(sa->d->v2, 0);
 	}
 }
 

@@ -155,6 +155,8 @@ void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq);
 void v1_send_plain_notify(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 			  uint64_t cky_i, uint16_t type);
 void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember);
+/* Replaces *slot with a copy of msg (what was sent, to send again; or what a hash needs later). */
+void v1_keep_copy(uint8_t **slot, size_t *slot_len, const uint8_t *msg, size_t len);
 void v1_set_state(struct v1_sa *sa, enum v1_state to);
 const char *v1_state_name(enum v1_state s);
 /* Removes a child, whichever ISAKMP SA of the daemon holds it. */

@@ -293,13 +293,8 @@ static void check_liveness(struct ike_sa *sa, uint64_t now)
 /* Behind a NAT (or faking one with encap = yes) we keep the NAT's mapping alive (RFC 3948 4). */
 static void send_keepalive(struct ike_sa *sa, uint64_t now)
 {
-	uint64_t every = sa->d->cfg->ike_keep_alive * 1000;
-	if (every == 0 || !sa->floated || !(sa->nat_local || sa->conn->encap) || sa->d->env.send_keepalive == NULL)
-		return;
-	if (now < sa->keepalive_ms)
-		return;
-	sa->keepalive_ms = now + every;
-	sa->d->env.send_keepalive(sa->d->env.ctx, &sa->local, &sa->remote);
+	ike_keepalive(sa->d, sa->floated, sa->nat_local || sa->conn->encap, &sa->local, &sa->remote, now,
+		      &sa->keepalive_ms);
 }
 
 /* swanctl: an IKE SA not rekeyed by rekey_time + over_time is closed. */

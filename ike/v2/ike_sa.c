@@ -202,12 +202,22 @@ void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
 	sa->d->env.send(sa->d->env.ctx, &sa->local, &sa->remote, msg, len);
 }
 
-static uint8_t *copy_bytes(const uint8_t *p, size_t len)
+uint8_t *ike_copy_bytes(const uint8_t *p, size_t len)
 {
 	uint8_t *c = malloc(len);
 	if (c)
 		memcpy(c, p, len);
 	return c;
+}
+
+void ike_keepalive(const struct ike_daemon *d, bool floated, bool behind_nat, const struct ike_endpoint *local,
+		   const struct ike_endpoint *remote, uint64_t now, uint64_t *next_ms)
+{
+	uint64_t every = d->cfg->ike_keep_alive * 1000;
+	if (every == 0 || !floated || !behind_nat || d->env.send_keepalive == NULL || now < *next_ms)
+		return;
+	*next_ms = now + every;
+	d->env.send_keepalive(d->env.ctx, local, remote);
 }
 
 /* When to send a request again after its n-th transmission (strongSwan's formula). */
@@ -246,7 +256,7 @@ void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t
 {
 	send_kept(sa, &msg, &len, &sa->req_frags);
 	free(sa->req.msg);
-	sa->req = (struct pending_request){ .msg = copy_bytes(msg, len), .len = len, .msg_id = sa->next_out_id,
+	sa->req = (struct pending_request){ .msg = ike_copy_bytes(msg, len), .len = len, .msg_id = sa->next_out_id,
 					    .exchange = exchange, .tries = 0,
 					    .next_ms = ike_now(sa->d) + ike_retransmit_delay_ms(sa->d, 0) };
 	sa->next_out_id++;
@@ -256,7 +266,7 @@ void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32
 {
 	send_kept(sa, &msg, &len, &sa->resp_frags);
 	free(sa->last_resp);
-	sa->last_resp = copy_bytes(msg, len);
+	sa->last_resp = ike_copy_bytes(msg, len);
 	sa->last_resp_len = len;
 	sa->last_resp_id = msg_id;
 	sa->have_last_resp = sa->last_resp != NULL;

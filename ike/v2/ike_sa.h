@@ -220,6 +220,14 @@ void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len);
 /* Sends msg, or its fragments when there are any. */
 void ike_send_kept(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_fragments *frags);
 uint64_t ike_retransmit_delay_ms(const struct ike_daemon *d, int n);
+/* A malloc'ed copy (NULL when out of memory). */
+uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
+/*
+ * RFC 3948 4: behind a NAT (or faking one with encap = yes), a NAT-keepalive every
+ * ike.keep_alive once floated to 4500; next_ms is the caller's schedule.
+ */
+void ike_keepalive(const struct ike_daemon *d, bool floated, bool behind_nat, const struct ike_endpoint *local,
+		   const struct ike_endpoint *remote, uint64_t now, uint64_t *next_ms);
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange);
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id);
 /* Header for our next request / our response to msg_id in this SA. */
