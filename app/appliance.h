@@ -45,7 +45,7 @@ struct sa_record {
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
 	uint64_t icmp_echo_replies, icmp_errors_out, icmp_errors_ratelimited;
-	uint64_t ike_packets, local_unhandled, fragments_made, neigh_pending_dropped;
+	uint64_t ike_packets, local_unhandled, udp_port_unreachable, udp_bad_checksum, fragments_made, neigh_pending_dropped;
 	uint64_t punts;
 };
 

@@ -7,6 +7,7 @@
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "appliance.h"
 #include "dataplane/pkt_meta.h"
@@ -15,6 +16,7 @@
 
 #define ICMP_ECHO_REPLY 0
 #define ICMP_UNREACH 3
+#define ICMP_PORT_UNREACH 3
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_HDR_LEN 8
 #define IKE_PORT 500
@@ -66,6 +68,24 @@ static bool is_ike(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint
 	return wire_ok(&r) && (dport == IKE_PORT || dport == NATT_PORT);
 }
 
+/*
+ * No UDP service besides IKE: a datagram for another port gets port unreachable (what
+ * traceroute to the appliance expects), once its checksum holds (RFC 1122 4.1.3.4).
+ */
+static void refuse_udp(struct appliance *app, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t ihl)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
+	if (len < ihl + sizeof(*u) || rte_be_to_cpu_16(ip->total_length) > len ||
+	    (u->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, u) != 0)) {
+		app->cstats.udp_bad_checksum++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	app->cstats.udp_port_unreachable++;
+	icmp_send_error(app, m, ICMP_UNREACH, ICMP_PORT_UNREACH, 0);
+}
+
 void icmp_handle_local(struct appliance *app, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
@@ -76,6 +96,9 @@ void icmp_handle_local(struct appliance *app, struct rte_mbuf *m)
 	if (!fragment && is_ike(m, ip, ihl)) {
 		app->cstats.ike_packets++;
 		ike_glue_input(app, m);
+	} else if (!fragment && ip->next_proto_id == IPPROTO_UDP && dp_is_local(rte_be_to_cpu_32(ip->dst_addr))) {
+		refuse_udp(app, m, ip, ihl);
+		return;
 	} else {
 		app->cstats.local_unhandled++;
 	}

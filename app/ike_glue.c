@@ -196,6 +196,9 @@ static void fill_params(const struct ike_child_keys *k, bool inbound, struct esp
 	p->remote = k->remote.addr;
 	p->local_port = k->local.port;
 	p->remote_port = k->remote.port;
+	p->has_oa = k->has_oa;
+	p->oa_remote = k->oa_remote;
+	p->oa_local = k->oa_local;
 	p->replay_window = k->replay_window;
 	p->soft_bytes = k->soft_bytes;
 	p->hard_bytes = k->hard_bytes;

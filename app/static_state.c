@@ -59,6 +59,9 @@ static void fill_params(const struct cfg_static_sa *c, struct esp_sa_params *p)
 	p->inbound = c->inbound;
 	p->tunnel = c->mode == IPSEC_MODE_TUNNEL;
 	p->udp_encap = c->encap;
+	p->has_oa = c->has_oa;
+	p->oa_remote = c->oa_remote;
+	p->oa_local = c->oa_local;
 	p->esn = c->esn;
 	p->alg = &esp_algos[c->alg];
 	p->key = c->key;

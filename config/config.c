@@ -279,12 +279,28 @@ static int parse_sa_endpoints(struct cfg_reader *r, const config_setting_t *g, s
 	return 0;
 }
 
+/* Both original addresses or neither, and only where RFC 3948 3.1.2 uses them. */
+static int parse_sa_nat_oa(struct cfg_reader *r, const config_setting_t *g, struct cfg_static_sa *sa)
+{
+	int has_remote = parse_ipv4_key(r, g, "nat_oa_remote", false, &sa->oa_remote);
+	int has_local = has_remote < 0 ? -1 : parse_ipv4_key(r, g, "nat_oa_local", false, &sa->oa_local);
+	if (has_remote < 0 || has_local < 0)
+		return -1;
+	if (has_remote != has_local)
+		return cfg_fail(r, g, "nat_oa_remote and nat_oa_local go together");
+	if (has_remote && (!sa->inbound || !sa->encap || sa->mode != IPSEC_MODE_TRANSPORT))
+		return cfg_fail(r, config_setting_get_member(g, "nat_oa_remote"),
+				"nat_oa_remote/nat_oa_local apply to inbound UDP-encapsulated transport SAs only");
+	sa->has_oa = has_remote > 0;
+	return 0;
+}
+
 static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, struct dpike_config *cfg, int idx)
 {
 	static const char *const keys[] = { "name", "direction", "spi", "mode", "encap", "esn", "local", "remote",
 					    "local_port", "remote_port", "esp", "key", "replay_window", "local_ts",
 					    "remote_ts", "life_bytes", "life_packets", "rekey_bytes", "rekey_packets",
-					    NULL };
+					    "nat_oa_remote", "nat_oa_local", NULL };
 	struct cfg_static_sa *sa = &cfg->static_sas[idx];
 	char dir[32], mode[32] = "tunnel";
 	uint64_t spi;
@@ -306,6 +322,8 @@ static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, stru
 	if (strcmp(mode, "tunnel") != 0 && strcmp(mode, "transport") != 0)
 		return cfg_fail(r, config_setting_get_member(g, "mode"), "mode must be \"tunnel\" or \"transport\"");
 	sa->mode = mode[1] == 'u' ? IPSEC_MODE_TUNNEL : IPSEC_MODE_TRANSPORT;
+	if (parse_sa_nat_oa(r, g, sa) < 0)
+		return -1;
 	for (int k = 0; k < idx; k++) {
 		if (strcmp(cfg->static_sas[k].name, sa->name) == 0)
 			return cfg_fail(r, g, "static SA name '%s' is used twice", sa->name);

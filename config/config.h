@@ -59,6 +59,9 @@ struct cfg_static_sa {
 	bool esn;
 	uint32_t local, remote;
 	uint16_t local_port, remote_port; /* UDP ports when encap */
+	/* inbound UDP-encapsulated transport: the peer's original addresses, as ip-xfrm's "oa" */
+	bool has_oa;
+	uint32_t oa_remote, oa_local;
 	int alg; /* index into esp_algos */
 	uint8_t key[CFG_MAX_KEY];
 	int key_len;

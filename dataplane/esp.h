@@ -76,7 +76,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct
 			   struct esp_sa *sas[], uint16_t n);
 
 /* Internal to the ESP stage: framing and job filling per mode and algorithm. */
-esp_frame_fn esp_frame_select(bool inbound, bool tunnel);
+esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap);
 esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound);
 /* Moves entries whose pk status is set to the tail; returns the count left at the front. */
 uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);

@@ -12,6 +12,7 @@
 #include <rte_udp.h>
 
 #include "esp.h"
+#include "natt_csum.h"
 
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_ESP_ 50
@@ -176,9 +177,21 @@ static int in_transport(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_
 	return 0;
 }
 
-esp_frame_fn esp_frame_select(bool inbound, bool tunnel)
+/* Transport mode through a NAT: the inner checksums were computed over untranslated addresses. */
+static int in_transport_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
 {
+	int rc = in_transport(sa, m, pk);
+	if (rc == 0)
+		natt_fix_l4_checksum(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), rte_pktmbuf_data_len(m),
+				     esp_sa_has(sa, ESP_SA_F_NAT_OA), sa->oa_adjust);
+	return rc;
+}
+
+esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap)
+{
+	if (inbound && !tunnel)
+		return udp_encap ? in_transport_natt : in_transport;
 	if (inbound)
-		return tunnel ? in_tunnel : in_transport;
+		return in_tunnel;
 	return tunnel ? out_tunnel : out_transport;
 }

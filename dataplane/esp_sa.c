@@ -11,6 +11,7 @@
 #include <rte_udp.h>
 
 #include "esp.h"
+#include "natt_csum.h"
 #include "replay.h"
 
 /* Key expansion runs on the control core; it has its own manager. */
@@ -100,7 +101,8 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 {
 	sa->spi = p->spi;
 	sa->flags = (p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
-		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0);
+		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
+		    (p->has_oa ? ESP_SA_F_NAT_OA : 0);
 	sa->alg = p->alg;
 	sa->iv_len = p->alg->iv_len;
 	sa->icv_len = p->alg->icv_len;
@@ -116,7 +118,8 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->hard_bytes = p->hard_bytes;
 	sa->soft_packets = p->soft_packets;
 	sa->hard_packets = p->hard_packets;
-	sa->frame = esp_frame_select(p->inbound, p->tunnel);
+	sa->oa_adjust = p->has_oa ? natt_oa_adjust(p->oa_remote, p->oa_local) : 0;
+	sa->frame = esp_frame_select(p->inbound, p->tunnel, p->udp_encap);
 	sa->job = esp_job_select(p->alg, p->inbound);
 }
 

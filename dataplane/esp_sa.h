@@ -29,6 +29,7 @@ typedef void (*esp_job_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt
 #define ESP_SA_F_TUNNEL 0x02
 #define ESP_SA_F_UDP_ENCAP 0x04
 #define ESP_SA_F_ESN 0x08
+#define ESP_SA_F_NAT_OA 0x10 /* transport behind a NAT: the peer's original addresses are known */
 
 enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
 
@@ -40,6 +41,13 @@ struct esp_sa_params {
 	const uint8_t *key; /* cipher key [salt] [integrity key], as esp_algo_key_len() says */
 	uint32_t local, remote; /* host order: tunnel endpoints, or the transport peers */
 	uint16_t local_port, remote_port;
+	/*
+	 * UDP-encapsulated transport mode, inbound: the addresses the peer's TCP/UDP checksums
+	 * cover (its own, and ours as it knows them: RFC 3947 NAT-OA), host order; has_oa false
+	 * when unknown.
+	 */
+	bool has_oa;
+	uint32_t oa_remote, oa_local;
 	uint32_t replay_window;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	const struct traffic_selector *local_ts, *remote_ts;
@@ -70,6 +78,7 @@ struct esp_sa {
 	uint16_t outer_len; /* bytes in front of the payload: [IP] [UDP] ESP IV */
 	uint32_t local_be, remote_be;
 	uint16_t local_port_be, remote_port_be;
+	uint32_t oa_adjust; /* with ESP_SA_F_NAT_OA: see natt_oa_adjust() */
 	esp_frame_fn frame;
 	esp_job_fn job;
 	struct replay_window *replay; /* inbound only */

@@ -112,9 +112,21 @@ static int esp_alg_of(const struct v1_transform *t)
 	return esp_algo_from_ike(t->id, (uint16_t)bits, integ_of_v1(auth));
 }
 
-/* Is the peer's transform one of ours (same cipher, key length, integrity, PFS group)? */
+/* Tunnel or transport as the child wants, with or without UDP (RFC 3947 and its drafts' values). */
+static bool same_mode(const struct cfg_child *c, const struct v1_transform *t)
+{
+	uint64_t e = ENCAP_TUNNEL;
+	v1_attr(&t->attrs, P2_ENCAP, &e);
+	bool tunnel = e == ENCAP_TUNNEL || e == ENCAP_UDP_TUNNEL || e == ENCAP_UDP_TUNNEL_DRAFT;
+	bool transport = e == ENCAP_TRANSPORT || e == ENCAP_UDP_TRANSPORT || e == ENCAP_UDP_TRANSPORT_DRAFT;
+	return c->mode == IPSEC_MODE_TUNNEL ? tunnel : transport;
+}
+
+/* Is the peer's transform one of ours (mode, cipher, key length, integrity, PFS group)? */
 static bool acceptable(const struct v1_sa *sa, const struct cfg_child *c, const struct v1_transform *t, int group)
 {
+	if (!same_mode(c, t))
+		return false;
 	struct v1_proposal ours;
 	esp_proposal(sa, c, 0, group, &ours);
 	static const uint16_t keys[] = { P2_KEY_LEN, P2_AUTH, P2_GROUP };
@@ -177,8 +189,11 @@ static bool parse_selector(const struct ike_payload *p, struct traffic_selector 
 	return false; /* ranges: not from us; refused rather than misread */
 }
 
-static bool ts_within(const struct traffic_selector *in, const struct cfg_ts_list *l)
+/* Is the selector within the list? An empty list is swanctl's "dynamic": the IKE address. */
+static bool ts_within(const struct traffic_selector *in, const struct cfg_ts_list *l, uint32_t dynamic)
 {
+	if (l->n == 0)
+		return in->plen == 32 && in->addr == dynamic;
 	for (int i = 0; i < l->n; i++) {
 		const struct traffic_selector *o = &l->ts[i];
 		if (in->plen >= o->plen && (in->addr & o->mask) == o->addr && (!o->proto || o->proto == in->proto) &&
@@ -186,6 +201,73 @@ static bool ts_within(const struct traffic_selector *in, const struct cfg_ts_lis
 			return true;
 	}
 	return false;
+}
+
+/*
+ * RFC 3947 5.2: in transport mode through a NAT both sides send the original addresses,
+ * NAT-OAi (the Quick Mode initiator's) then NAT-OAr, each as it knows them.
+ */
+static bool wants_nat_oa(const struct v1_sa *sa, const struct cfg_child *c)
+{
+	return sa->floated && c->mode != IPSEC_MODE_TUNNEL;
+}
+
+static void add_nat_oa(struct ike_builder *b, uint32_t addr)
+{
+	ike_payload_begin(b, ISA_NATOA);
+	wire_put_u8(&b->w, ID_IPV4_ADDR);
+	wire_put_u8(&b->w, 0);
+	wire_put_be16(&b->w, 0);
+	wire_put_be32(&b->w, addr);
+	ike_payload_end(b);
+}
+
+static void add_nat_oas(const struct v1_sa *sa, const struct v1_quick *q, struct ike_builder *b)
+{
+	add_nat_oa(b, q->initiator ? sa->local.addr : sa->remote.addr);
+	add_nat_oa(b, q->initiator ? sa->remote.addr : sa->local.addr);
+}
+
+/* The peer's NAT-OAi and NAT-OAr, when it sent both as IPv4 addresses; false when malformed. */
+static bool take_nat_oa(struct v1_quick *q, const struct isakmp_message *m)
+{
+	uint32_t oa[2];
+	int n = 0;
+	for (int i = 0; i < m->n; i++) {
+		if (m->pl[i].type != ISA_NATOA)
+			continue;
+		struct wire_reader r;
+		wire_reader_init(&r, m->pl[i].body, m->pl[i].len);
+		uint8_t type = wire_get_u8(&r);
+		wire_skip(&r, 3);
+		if (type == ID_IPV6_ADDR)
+			return true; /* not for an IPv4 SA: leave the checksums to the fallback */
+		uint32_t a = wire_get_be32(&r);
+		if (type != ID_IPV4_ADDR || !wire_ok(&r) || wire_left(&r) != 0 || n == 2)
+			return false;
+		oa[n++] = a;
+	}
+	if (n == 2) {
+		q->has_oa = true;
+		q->oa_i = oa[0];
+		q->oa_r = oa[1];
+	}
+	return n != 1;
+}
+
+/*
+ * A peer behind a NAT names itself (and maybe us) by its private address in transport mode;
+ * the SA must match the addresses we actually see, which its NAT-OA lets us map.
+ */
+static void translate_by_nat_oa(const struct v1_sa *sa, const struct v1_quick *q, struct traffic_selector *ci,
+				struct traffic_selector *cr)
+{
+	if (!q->has_oa)
+		return;
+	if (ci->plen == 32 && ci->addr == q->oa_i)
+		ci->addr = sa->remote.addr;
+	if (cr->plen == 32 && cr->addr == q->oa_r)
+		cr->addr = sa->local.addr;
 }
 
 static struct v1_quick *quick_new(struct v1_sa *sa, uint32_t msg_id, bool initiator)
@@ -291,6 +373,8 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 		add_selector(&b, &cfg->local_ts.ts[0]);
 		add_selector(&b, &cfg->remote_ts.ts[0]);
 	}
+	if (wants_nat_oa(sa, cfg))
+		add_nat_oas(sa, q, &b);
 	if (!fill_hash(sa, &b, hash_at, msg_id, NULL, 0)) {
 		v1_quick_free(sa, q);
 		return;
@@ -335,6 +419,12 @@ static bool hash3(const struct v1_sa *sa, const struct v1_quick *q, uint8_t *out
 static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 {
 	struct child_sa *c = q->child, *old = v1_child_by_spi(sa->d, q->replaces_spi, NULL);
+	c->encap = sa->floated;
+	if (q->has_oa && !c->tunnel && sa->floated) {
+		c->has_oa = true;
+		c->oa_remote = q->initiator ? q->oa_r : q->oa_i;
+		c->oa_local = q->initiator ? q->oa_i : q->oa_r;
+	}
 	size_t klen = (size_t)esp_algo_key_len(&esp_algos[c->esp_alg]);
 	uint8_t kin[128], kout[128];
 	const uint8_t *ni = q->ni, *nr = q->nr;
@@ -343,11 +433,11 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 	struct ike_child_keys k = {
 		.ike_version = 1,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
-		.esp_alg = c->esp_alg, .tunnel = c->tunnel, .encap = sa->floated, .local = sa->local, .remote = sa->remote,
+		.esp_alg = c->esp_alg, .tunnel = c->tunnel, .encap = c->encap, .local = sa->local, .remote = sa->remote,
 		.replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes, .hard_bytes = c->cfg->life_bytes,
 		.soft_packets = c->cfg->rekey_packets, .hard_packets = c->cfg->life_packets, .key_in = kin,
 		.key_out = kout, .local_ts = c->local_ts, .remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts,
-		.n_remote_ts = c->n_remote_ts,
+		.n_remote_ts = c->n_remote_ts, .has_oa = c->has_oa, .oa_remote = c->oa_remote, .oa_local = c->oa_local,
 	};
 	if (ok)
 		c->handle = sa->d->env.install_child(sa->d->env.ctx, &k, activate,
@@ -365,6 +455,13 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 	LOG_INFO("%s/%s: IPsec SA installed (IKEv1), SPIs in 0x%08x out 0x%08x, %s, %s%s", sa->conn->name, c->cfg->name,
 		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
 		 sa->floated ? ", UDP-encapsulated" : "");
+	if (c->has_oa) {
+		char peer[16], us[16];
+		format_ipv4(c->oa_remote, peer, sizeof(peer));
+		format_ipv4(c->oa_local, us, sizeof(us));
+		LOG_INFO("%s/%s: transport checksums fixed up for the peer's original addresses (NAT-OA) %s -> %s",
+			 sa->conn->name, c->cfg->name, peer, us);
+	}
 	return true;
 }
 
@@ -391,8 +488,8 @@ static bool take_ke(struct v1_quick *q, const struct isakmp_message *m)
 }
 
 /* Selectors: from ID payloads, or the two peers' addresses when there are none. */
-static bool selectors(const struct v1_sa *sa, const struct isakmp_message *m, struct traffic_selector *ci,
-		      struct traffic_selector *cr)
+static bool selectors(const struct v1_sa *sa, const struct v1_quick *q, const struct isakmp_message *m,
+		      struct traffic_selector *ci, struct traffic_selector *cr)
 {
 	const struct ike_payload *ids[2] = { NULL, NULL };
 	int n = 0;
@@ -400,9 +497,9 @@ static bool selectors(const struct v1_sa *sa, const struct isakmp_message *m, st
 		if (m->pl[i].type == ISA_ID)
 			ids[n++] = &m->pl[i];
 	if (n == 0) {
-		*ci = (struct traffic_selector){ .addr = sa->initiator ? sa->local.addr : sa->remote.addr,
+		*ci = (struct traffic_selector){ .addr = q->initiator ? sa->local.addr : sa->remote.addr,
 						 .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
-		*cr = (struct traffic_selector){ .addr = sa->initiator ? sa->remote.addr : sa->local.addr,
+		*cr = (struct traffic_selector){ .addr = q->initiator ? sa->remote.addr : sa->local.addr,
 						 .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
 		return true;
 	}
@@ -440,7 +537,8 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 	struct traffic_selector ci, cr;
 	if (!check_hash(sa, m, raw, q->ni, q->ni_len) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
 	    v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || got[0].spi_size != 4 ||
-	    !acceptable(sa, q->cfg, &got[0].t[0], q->group) || !take_ke(q, m) || !selectors(sa, m, &ci, &cr)) {
+	    !acceptable(sa, q->cfg, &got[0].t[0], q->group) || !take_ke(q, m) || !selectors(sa, q, m, &ci, &cr) ||
+	    !take_nat_oa(q, m)) {
 		LOG_WARN("%s/%s: Quick Mode answer refused", sa->conn->name, q->cfg->name);
 		v1_quick_free(sa, q);
 		return;
@@ -487,7 +585,7 @@ static const struct cfg_child *responder_child(const struct v1_sa *sa, const str
 {
 	for (int i = 0; i < sa->conn->n_children; i++) {
 		const struct cfg_child *c = &sa->conn->children[i];
-		if (ts_within(ci, &c->remote_ts) && ts_within(cr, &c->local_ts))
+		if (ts_within(ci, &c->remote_ts, sa->remote.addr) && ts_within(cr, &c->local_ts, sa->local.addr))
 			return c;
 	}
 	return NULL;
@@ -569,6 +667,8 @@ static void responder_answer(struct v1_sa *sa, struct v1_quick *q, const struct 
 		add_selector(&b, ci);
 		add_selector(&b, cr);
 	}
+	if (wants_nat_oa(sa, q->cfg))
+		add_nat_oas(sa, q, &b);
 	if (fill_hash(sa, &b, hash_at, q->msg_id, q->ni, q->ni_len))
 		send_quick(sa, q, &b, true);
 }
@@ -587,12 +687,14 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 	/* quick_new set the IV; the caller decrypted with its own copy, so resync to the last block */
 	memcpy(q->iv, raw + m->hdr.length - sa->block, sa->block);
 	if (!check_hash(sa, m, raw, NULL, 0) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
-	    v1_sa_parse(sap, theirs, 4) < 1 || !selectors(sa, m, &ci, &cr)) {
+	    v1_sa_parse(sap, theirs, 4) < 1 || !selectors(sa, q, m, &ci, &cr) || !take_nat_oa(q, m)) {
 		LOG_WARN("%s: Quick Mode request refused (hash, SA, nonce or IDs)", sa->conn->name);
 		v1_quick_free(sa, q);
 		return;
 	}
-	if ((which = responder_choose(sa, q, &theirs[0], &ci, &cr)) < 0) {
+	struct traffic_selector ci_seen = ci, cr_seen = cr; /* the IDs go back as they came */
+	translate_by_nat_oa(sa, q, &ci_seen, &cr_seen);
+	if ((which = responder_choose(sa, q, &theirs[0], &ci_seen, &cr_seen)) < 0) {
 		LOG_WARN("%s: Quick Mode: no child accepts the selectors and proposal", sa->conn->name);
 		v1_quick_free(sa, q);
 		return;
@@ -601,7 +703,7 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 	q->ni_len = np->len;
 	struct child_sa *c = NULL;
 	if (!responder_keys(q, m, &theirs[0].t[which], pub, &pub_len) ||
-	    (c = responder_install(sa, q, &theirs[0], which, &ci, &cr)) == NULL) {
+	    (c = responder_install(sa, q, &theirs[0], which, &ci_seen, &cr_seen)) == NULL) {
 		v1_quick_free(sa, q);
 		return;
 	}

@@ -34,6 +34,8 @@ struct v1_quick {
 	uint8_t shared[IKE_MAX_KE_LEN];
 	size_t shared_len;
 	struct child_sa *child; /* filled in from the negotiation */
+	bool has_oa;            /* the peer's NAT-OAi and NAT-OAr (RFC 3947 5.2) */
+	uint32_t oa_i, oa_r;
 	uint8_t *last; size_t last_len; /* our last message, for retransmission */
 	int tries;
 	uint64_t next_ms;

@@ -607,18 +607,24 @@ void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool js
 	if (env->child_usage)
 		env->child_usage(env->ctx, c->handle, &bin, &bout, &pin, &pout);
 	long rekey = c->rekey_ms > now ? (long)((c->rekey_ms - now) / 1000) : 0;
+	char oa_r[16] = "", oa_l[16] = "";
+	if (c->has_oa) {
+		format_ipv4(c->oa_remote, oa_r, sizeof(oa_r));
+		format_ipv4(c->oa_local, oa_l, sizeof(oa_l));
+	}
 	if (json) {
 		sb_printf(o,
 			  "{\"name\":\"%s\",\"spi_in\":\"0x%08x\",\"spi_out\":\"0x%08x\",\"esp\":\"%s\",\"mode\":\"%s\","
 			  "\"encap\":%s,\"esn\":%s,\"bytes_in\":%lu,\"bytes_out\":%lu,\"packets_in\":%lu,\"packets_out\":%lu,"
-			  "\"rekey_in_s\":%ld},",
+			  "\"rekey_in_s\":%ld,\"nat_oa_remote\":\"%s\",\"nat_oa_local\":\"%s\"},",
 			  c->cfg->name, c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
-			  c->encap ? "true" : "false", c->esn ? "true" : "false", bin, bout, pin, pout, rekey);
+			  c->encap ? "true" : "false", c->esn ? "true" : "false", bin, bout, pin, pout, rekey, oa_r, oa_l);
 		return;
 	}
-	sb_printf(o, "  %s: INSTALLED, %s, SPIs 0x%08x_i 0x%08x_o, %s%s%s\n", c->cfg->name,
+	sb_printf(o, "  %s: INSTALLED, %s, SPIs 0x%08x_i 0x%08x_o, %s%s%s%s%s%s%s\n", c->cfg->name,
 		  c->tunnel ? "TUNNEL" : "TRANSPORT", c->spi_in, c->spi_out, esp_algos[c->esp_alg].name,
-		  c->encap ? ", UDP-encapsulated" : "", c->esn ? ", ESN" : "");
+		  c->encap ? ", UDP-encapsulated" : "", c->esn ? ", ESN" : "", c->has_oa ? ", NAT-OA " : "", oa_r,
+		  c->has_oa ? " -> " : "", oa_l);
 	sb_printf(o, "    in %lu bytes, %lu packets; out %lu bytes, %lu packets; rekey in %lds\n", bin, pin, bout, pout,
 		  rekey);
 }

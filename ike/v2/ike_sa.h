@@ -34,6 +34,8 @@ struct child_sa {
 	uint32_t spi_in, spi_out;
 	int esp_alg;
 	bool esn, tunnel, encap;
+	bool has_oa;                   /* IKEv1 transport mode behind a NAT: the peer's NAT-OA */
+	uint32_t oa_remote, oa_local; /* its own address, and ours as it knows it */
 	enum child_sa_state state;
 	void *handle; /* the dataplane's */
 	uint64_t installed_ms, rekey_ms, expire_ms;

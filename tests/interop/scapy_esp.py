@@ -9,6 +9,11 @@ Every transform x tunnel/transport x UDP encapsulation on/off x ESN on/off gets 
 SA pair and peer address. Tunnel: scapy encrypts a packet that dpike must decrypt and
 forward to the LAN, and dpike encrypts a LAN packet that scapy must decrypt. Transport:
 scapy sends an encrypted ping to dpike, which must answer it encrypted.
+Transport behind a NAT (RFC 3948 3.1.2): two more UDP-encapsulated transport SA pairs, one
+with the peer's original addresses configured (NAT-OA), one without; scapy sends UDP whose
+checksum covers the untranslated addresses, and the port unreachable that dpike sends back
+(encrypted) quotes the checksum as dpike fixed it up: valid for the addresses on the wire
+with NAT-OA, zero without. A datagram whose checksum is wrong either way is dropped.
 Then bad input (truncated, unknown SPI, bad ICV, bad padding, replay, malformed) must
 be dropped and counted under the right reason, and dpike must keep working.
 """
@@ -44,6 +49,12 @@ def combos():
                            "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
                            "key_out": os.urandom(sum(alg[3:])).hex(), "key_in": os.urandom(sum(alg[3:])).hex()}
                     k += 1
+    # transport behind a NAT: the peer sits at a private address and knows us by another one
+    for oa in (("10.77.0.5", "203.0.113.80"), None):
+        yield {"k": k, "alg": "aes128gcm16", "mode": "transport", "encap": True, "esn": False, "natt": True,
+               "oa": oa, "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
+               "key_out": os.urandom(20).hex(), "key_in": os.urandom(20).hex()}
+        k += 1
 
 
 def write_config(d):
@@ -64,12 +75,15 @@ def write_config(d):
         else:
             lts, rts = DUT_WAN + "/32", c["peer"] + "/32"
         for direction, spi, key in (("out", c["spi_out"], c["key_out"]), ("in", c["spi_in"], c["key_in"])):
+            oa = ""
+            if direction == "in" and c.get("oa"):
+                oa = ' nat_oa_remote = "%s"; nat_oa_local = "%s";' % tuple(c["oa"])
             entries.append(
                 '  { name = "%s-%d"; direction = "%s"; spi = 0x%x; mode = "%s"; encap = %s; esn = %s;\n'
                 '    local = "%s"; remote = "%s"; esp = "%s"; key = "0x%s"; replay_window = 128;\n'
-                '    local_ts = ["%s"]; remote_ts = ["%s"]; }'
+                '    local_ts = ["%s"]; remote_ts = ["%s"];%s }'
                 % (direction, c["k"], direction, spi, c["mode"], str(c["encap"]).lower(), str(c["esn"]).lower(),
-                   DUT_WAN, c["peer"], c["alg"], key, lts, rts))
+                   DUT_WAN, c["peer"], c["alg"], key, lts, rts, oa))
     lines.append(",\n".join(entries))
     lines.append(");")
     with open(os.path.join(d, "dpike.conf"), "w") as f:
@@ -318,6 +332,59 @@ def run_bad_input(d, sas, chk):
     chk.check(dpikectl(d, "status")["workers"] >= 1, "dpike still answers after bad input")
 
 
+def udp_checksum(src, dst, udp):
+    """scapy's checksum of a UDP datagram as if sent from src to dst."""
+    from scapy.all import IP, UDP
+    return IP(bytes(IP(src=src, dst=dst) / udp))[UDP].chksum
+
+
+def run_natt(d, sas, chk):
+    from scapy.all import AsyncSniffer, IP, UDP, ICMP, Raw, UDPerror, sendp
+    natt = [c for c in sas if c.get("natt")]
+    wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
+    wan.start()
+    time.sleep(0.5)  # let the capture socket open before the first packet
+    bad_before = dpikectl(d, "stats")["control"]["udp_bad_checksum"]
+    for c in natt:
+        orig_src, orig_dst = c["oa"] or ("10.77.1.5", DUT_WAN)
+        sa = scapy_sa(c, "in")
+        sa.seq_num = 10  # past the ping of the matrix
+        # without NAT-OA the checksum cannot be checked (RFC 3948 clears it): no wrong one to send
+        for port, wrong in ((33434, False), (33435, True))[:2 if c["oa"] else 1]:
+            udp = UDP(sport=40000 + c["k"], dport=port) / Raw(b"natt-%d" % c["k"])
+            udp.chksum = udp_checksum("10.99.9.9" if wrong else orig_src, orig_dst, udp)
+            pkt = IP(src=c["peer"], dst=DUT_WAN) / udp
+            sendp(wan_frame(sa.encrypt(pkt)), iface="peer-wan", verbose=False)
+    sniff_until([wan], lambda: sum(1 for p in wan.results or [] if p.haslayer(IP) and p[IP].dst in
+                                   [c["peer"] for c in natt]) >= 2, 10)
+    wan.stop()
+    for c in natt:
+        name = "transport behind a NAT, %s" % ("NAT-OA %s -> %s" % tuple(c["oa"]) if c["oa"] else "no NAT-OA")
+        errors = []
+        for p in wan.results:
+            e = esp_of(p) if p.haslayer(IP) and p[IP].dst == c["peer"] else None
+            if e is not None and e.spi == c["spi_out"]:
+                try:
+                    errors.append(scapy_sa(c, "out").decrypt(e))
+                except Exception as exc:
+                    print("     decrypt error: %r" % exc)
+        unreach = [x for x in errors if x.haslayer(ICMP) and x[ICMP].type == 3 and x[ICMP].code == 3]
+        chk.check(len(unreach) == 1, "%s: one encrypted port unreachable (got %d)" % (name, len(unreach)))
+        if not unreach or not unreach[0].haslayer(UDPerror):
+            continue
+        quoted = unreach[0][UDPerror]
+        if c["oa"]:
+            want = udp_checksum(c["peer"], DUT_WAN, UDP(sport=quoted.sport, dport=quoted.dport) /
+                                Raw(b"natt-%d" % c["k"]))
+            chk.check(quoted.dport == 33434 and quoted.chksum == want,
+                      "%s: checksum fixed up for the addresses seen (0x%04x, want 0x%04x)" % (name, quoted.chksum, want))
+        else:
+            chk.check(quoted.dport == 33434 and quoted.chksum == 0,
+                      "%s: checksum cleared (0x%04x)" % (name, quoted.chksum))
+    bad = dpikectl(d, "stats")["control"]["udp_bad_checksum"] - bad_before
+    chk.check(bad == 1, "transport behind a NAT: the datagram with a wrong checksum dropped and counted (%d)" % bad)
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in ("config", "run"):
         print(__doc__)
@@ -330,6 +397,7 @@ def main():
         sas = json.load(f)
     chk = Checks()
     run_matrix(d, sas, chk)
+    run_natt(d, sas, chk)
     run_bad_input(d, sas, chk)
     print("scapy-esp: %d passed, %d failed" % (chk.passed, chk.failed))
     return 1 if chk.failed else 0

@@ -17,6 +17,8 @@ struct queued queue[32];
 int q_head, q_tail;
 uint64_t clock_ms = 1000000;
 uint8_t drop_exchange; /* drop the next message of this exchange */
+uint32_t nat_private, nat_public;
+#define NAT_PORT_SHIFT 10000
 
 static struct node *peer_of(struct node *n)
 {
@@ -34,6 +36,10 @@ static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ik
 	q->to = peer_of(ctx);
 	q->local = *remote;
 	q->remote = *local;
+	if (nat_private && local->addr == nat_private)
+		q->remote = (struct ike_endpoint){ nat_public, (uint16_t)(local->port + NAT_PORT_SHIFT) };
+	if (nat_private && remote->addr == nat_public)
+		q->local = (struct ike_endpoint){ nat_private, (uint16_t)(remote->port - NAT_PORT_SHIFT) };
 	q->len = len;
 	memcpy(q->msg, msg, len);
 }
@@ -60,6 +66,15 @@ static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate
 	memcpy(i->key_out, k->key_out, n->key_len);
 	i->live = true;
 	i->active = false;
+	i->tunnel = k->tunnel;
+	i->encap = k->encap;
+	i->has_oa = k->has_oa;
+	i->oa_remote = k->oa_remote;
+	i->oa_local = k->oa_local;
+	if (k->n_local_ts && k->n_remote_ts) {
+		i->local_ts = k->local_ts[0];
+		i->remote_ts = k->remote_ts[0];
+	}
 	if (activate)
 		activate_cb(ctx, i, replaces);
 	return i;

@@ -13,8 +13,10 @@
 
 /* One child SA as the dataplane of a node would hold it. */
 struct installed {
-	bool live, active;
+	bool live, active, tunnel, encap, has_oa;
 	uint32_t spi_in, spi_out;
+	uint32_t oa_remote, oa_local;
+	struct traffic_selector local_ts, remote_ts; /* the first of each */
 	uint8_t key_in[128], key_out[128];
 	size_t key_len;
 };
@@ -43,6 +45,11 @@ extern struct queued queue[32];
 extern int q_head, q_tail;
 extern uint64_t clock_ms;
 extern uint8_t drop_exchange; /* drop the next message of this exchange */
+/*
+ * A NAT in front of the node at nat_private: what it sends appears to come from nat_public
+ * (ports + 10000), and what is sent there reaches it. Off while nat_private is 0.
+ */
+extern uint32_t nat_private, nat_public;
 
 /* Delivers queued messages until none is left; pump_one delivers the oldest only. */
 void pump(void);

@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/esp.h"
+#include "dataplane/natt_csum.h"
 #include "dataplane/replay.h"
 #include "esp_ref.h"
 #include "esp_vectors.h"
@@ -499,6 +500,95 @@ static void test_lifetime_events(void)
 	esp_sa_free(sa);
 }
 
+/* ---- transport mode behind a NAT: checksum fix-up (RFC 3948 3.1.2) ---- */
+
+/* The textbook TCP/UDP checksum (RFC 768/793 pseudo-header), written out here as the reference. */
+static uint16_t ref_l4_checksum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4, size_t len)
+{
+	uint64_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + len;
+	for (size_t i = 0; i < len; i++)
+		sum += i % 2 ? l4[i] : (uint32_t)l4[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* An IPv4 packet from src to dst whose L4 checksum was computed over csum_src/csum_dst. */
+static size_t natt_packet(uint8_t *buf, uint8_t proto, uint32_t src, uint32_t dst, uint32_t csum_src,
+			  uint32_t csum_dst, size_t payload)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	size_t l4 = (proto == IPPROTO_TCP ? 20 : 8) + payload, len = sizeof(*ip) + l4;
+	memset(buf, 0, len);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)len);
+	ip->next_proto_id = proto;
+	ip->time_to_live = 64;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	uint8_t *h = buf + sizeof(*ip);
+	for (size_t i = 0; i < l4; i++)
+		h[i] = (uint8_t)rand();
+	size_t at = proto == IPPROTO_TCP ? 16 : 6;
+	if (proto == IPPROTO_UDP) {
+		h[4] = (uint8_t)(l4 >> 8);
+		h[5] = (uint8_t)l4;
+	}
+	h[at] = h[at + 1] = 0;
+	uint16_t c = ref_l4_checksum(csum_src, csum_dst, proto, h, l4);
+	if (proto == IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	h[at] = (uint8_t)(c >> 8);
+	h[at + 1] = (uint8_t)c;
+	return len;
+}
+
+static bool l4_checksum_valid(const uint8_t *buf, size_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)buf;
+	return ref_l4_checksum(rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_32(ip->dst_addr), ip->next_proto_id,
+			       buf + sizeof(*ip), len - sizeof(*ip)) == 0;
+}
+
+static void test_natt_checksum_fixup(void)
+{
+	uint8_t buf[1600];
+	srand(7);
+	for (int i = 0; i < 2000; i++) {
+		uint8_t proto = i % 2 ? IPPROTO_TCP : IPPROTO_UDP;
+		uint32_t orig_src = (uint32_t)rand() << 1 ^ (uint32_t)rand(), orig_dst = (uint32_t)rand() * 7u;
+		uint32_t seen_src = (uint32_t)rand() * 13u, seen_dst = i % 3 ? orig_dst : (uint32_t)rand();
+		size_t len = natt_packet(buf, proto, seen_src, seen_dst, orig_src, orig_dst, (size_t)(rand() % 1400));
+		bool was_valid = l4_checksum_valid(buf, len);
+		natt_fix_l4_checksum((struct rte_ipv4_hdr *)buf, (uint32_t)len, true, natt_oa_adjust(orig_src, orig_dst));
+		CU_ASSERT(l4_checksum_valid(buf, len));
+		CU_ASSERT(was_valid || seen_src != orig_src || seen_dst != orig_dst);
+	}
+	/* without the original addresses: UDP checksum cleared, TCP recomputed */
+	size_t len = natt_packet(buf, IPPROTO_UDP, 0xcb007107, 0xc0000202, 0x0a090001, 0xc0000202, 100);
+	natt_fix_l4_checksum((struct rte_ipv4_hdr *)buf, (uint32_t)len, false, 0);
+	CU_ASSERT(buf[20 + 6] == 0 && buf[20 + 7] == 0);
+	len = natt_packet(buf, IPPROTO_TCP, 0xcb007107, 0xc0000202, 0x0a090001, 0xc0000202, 333);
+	natt_fix_l4_checksum((struct rte_ipv4_hdr *)buf, (uint32_t)len, false, 0);
+	CU_ASSERT(l4_checksum_valid(buf, len));
+	/* a UDP datagram without a checksum keeps none */
+	len = natt_packet(buf, IPPROTO_UDP, 0xcb007107, 0xc0000202, 0x0a090001, 0xc0000202, 10);
+	buf[26] = buf[27] = 0;
+	natt_fix_l4_checksum((struct rte_ipv4_hdr *)buf, (uint32_t)len, true, natt_oa_adjust(0x0a090001, 0xc0000202));
+	CU_ASSERT(buf[26] == 0 && buf[27] == 0);
+	/* later fragments and truncated headers are left alone */
+	uint8_t copy[1600];
+	len = natt_packet(buf, IPPROTO_TCP, 0xcb007107, 0xc0000202, 0x0a090001, 0xc0000202, 40);
+	((struct rte_ipv4_hdr *)buf)->fragment_offset = rte_cpu_to_be_16(8);
+	memcpy(copy, buf, len);
+	natt_fix_l4_checksum((struct rte_ipv4_hdr *)buf, (uint32_t)len, true, natt_oa_adjust(0x0a090001, 0xc0000202));
+	CU_ASSERT(memcmp(copy, buf, len) == 0);
+	((struct rte_ipv4_hdr *)buf)->fragment_offset = 0;
+	memcpy(copy, buf, len);
+	natt_fix_l4_checksum((struct rte_ipv4_hdr *)buf, 20 + 19, true, natt_oa_adjust(0x0a090001, 0xc0000202));
+	CU_ASSERT(memcmp(copy, buf, len) == 0);
+}
+
 void esp_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "known vectors (pyca/cryptography), both directions", test_known_vectors);
@@ -511,4 +601,5 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
 	CU_add_test(s, "two workers on one SA never reuse a sequence number", test_shared_sa_sequence_numbers);
 	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
+	CU_add_test(s, "transport behind a NAT: TCP/UDP checksums fixed up", test_natt_checksum_fixup);
 }

@@ -466,6 +466,60 @@ static void test_delete_and_dpd(void)
 }
 
 /* Forged messages with the live cookies: wrong hashes, garbage bodies, unknown message IDs. */
+#define NAT_CONN(local, remote, id, remote_id, ts)                                                          \
+	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"            \
+	"connections = ( { name = \"c\"; version = 1; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote \
+	"\"];\n  proposals = [\"aes128-sha256-modp2048\"];\n"                                                  \
+	"  local = { auth = \"psk\"; id = \"" id "\"; }; remote = { auth = \"psk\"; id = \"" remote_id "\"; };\n" \
+	"  children = ( { name = \"tr\"; mode = \"transport\"; " ts " esp_proposals = [\"aes128gcm16\"]; } ); } );\n" \
+	"secrets = ( { type = \"ike\"; secret = \"nat secret\"; } );\n"
+
+/*
+ * Transport mode with A behind a NAT (10.9.0.1 seen as 203.0.113.7): UDP encapsulation, both
+ * sides' NAT-OA (RFC 3947 5.2) reach the dataplane, and B's SA names A by the address it sees.
+ */
+static void test_transport_behind_nat(void)
+{
+	q_head = q_tail = 0;
+	start_node(&A,
+		   NAT_CONN("10.9.0.1", "192.0.2.2", "a@example.org", "192.0.2.2",
+			    "local_ts = [\"10.9.0.1/32\"]; remote_ts = [\"192.0.2.2/32\"];"),
+		   0x0a090001, "");
+	start_node(&B, NAT_CONN("192.0.2.2", "203.0.113.7", "192.0.2.2", "a@example.org", ""), 0xc0000202, "");
+	nat_private = 0x0a090001;
+	nat_public = 0xcb007107;
+	CU_ASSERT_EQUAL(initiate1("c/tr"), 0);
+	nat_private = 0;
+	CU_ASSERT_FATAL(A.n_sa == 1 && B.n_sa == 1 && A.sa[0].live && B.sa[0].live);
+	CU_ASSERT(A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	const struct installed *a = &A.sa[0], *b = &B.sa[0];
+	CU_ASSERT(!a->tunnel && !b->tunnel && a->encap && b->encap);
+	CU_ASSERT(b->has_oa && b->oa_remote == 0x0a090001 && b->oa_local == 0xc0000202);
+	CU_ASSERT(a->has_oa && a->oa_remote == 0xc0000202 && a->oa_local == 0xcb007107);
+	CU_ASSERT(b->remote_ts.addr == 0xcb007107 && b->remote_ts.plen == 32 && b->local_ts.addr == 0xc0000202);
+	CU_ASSERT(a->local_ts.addr == 0x0a090001 && a->remote_ts.addr == 0xc0000202);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* Tunnel proposed where the child is transport: no SA. */
+static void test_mode_mismatch(void)
+{
+	q_head = q_tail = 0;
+	start_node(&A, NAT_CONN("192.0.2.1", "192.0.2.2", "192.0.2.1", "192.0.2.2", ""), 0xc0000201, "");
+	static char tb[2048];
+	snprintf(tb, sizeof(tb), "%s", NAT_CONN("192.0.2.2", "192.0.2.1", "192.0.2.2", "192.0.2.1", ""));
+	char *mode = strstr(tb, "\"transport\"");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mode);
+	memcpy(mode, "\"tunnel\"   ", 11);
+	start_node(&B, tb, 0xc0000202, "");
+	CU_ASSERT_EQUAL(initiate1("c/tr"), 0);
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	CU_ASSERT_EQUAL(v1_of(&B)->state, V1_ESTABLISHED); /* phase 1 itself is fine */
+	stop_node(&A);
+	stop_node(&B);
+}
+
 static void test_forged_input(void)
 {
 	pair1("", "", ESP_PFS, "same secret");
@@ -524,4 +578,6 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "reauthentication adopts the IPsec SA", test_reauthentication);
 	CU_add_test(s, "DPD answered; delete tears down both sides", test_delete_and_dpd);
 	CU_add_test(s, "forged messages with live cookies: counted, SA kept", test_forged_input);
+	CU_add_test(s, "transport mode behind a NAT: NAT-OA both ways, selectors translated", test_transport_behind_nat);
+	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
 }
