@@ -51,6 +51,7 @@ struct control_stats {
 
 struct appliance {
 	struct dpike_config cfg;
+	struct credentials *creds; /* certificates and keys of pubkey connections */
 	char ctl_path[108];
 	unsigned n_workers;
 	struct dp_worker *workers;

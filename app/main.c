@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "appliance.h"
+#include "ike/credentials.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/tables.h"
 #include "lib/log.h"
@@ -126,6 +127,7 @@ static void stop(struct appliance *app)
 	dp_tables_fini();
 	for (unsigned i = 0; app->workers && i < app->n_workers; i++)
 		dp_worker_fini(&app->workers[i]);
+	credentials_free(app->creds);
 	config_free(&app->cfg);
 }
 
@@ -141,8 +143,10 @@ int main(int argc, char **argv)
 	}
 	if (parse_args(argc - eal, argv + eal, &config, &sock) < 0)
 		return 2;
-	if (config_load(config, &app.cfg, err) < 0) {
+	if (config_load(config, &app.cfg, err) < 0 ||
+	    (app.cfg.n_connections && (app.creds = credentials_load(&app.cfg, err, sizeof(err))) == NULL)) {
 		fprintf(stderr, "dpike: %s\n", err);
+		config_free(&app.cfg);
 		rte_eal_cleanup();
 		return 1;
 	}

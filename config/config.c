@@ -14,7 +14,7 @@
 #define DEFAULT_CTL_SOCKET "/run/dpike/dpike.sock"
 
 static const char *const top_keys[] = { "log_level", "ctl_socket", "workers", "ike", "interfaces", "neighbours",
-					"routes", "static_sas", "shunts", "connections", "secrets", NULL };
+					"routes", "static_sas", "shunts", "connections", "secrets", "crls", NULL };
 
 int config_iface_by_name(const struct dpike_config *cfg, const char *name)
 {
@@ -70,8 +70,11 @@ static int parse_ipv4_key(struct cfg_reader *r, const config_setting_t *g, const
 static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	char level[16] = "info";
-	if (cfg_get_string(r, root, "log_level", false, level, sizeof(level)) < 0)
+	if (cfg_get_string(r, root, "log_level", false, level, sizeof(level)) < 0 ||
+	    cfg_get_strings(r, root, "crls", false, &cfg->crls[0][0], sizeof(cfg->crls[0]), CFG_MAX_CRLS, &cfg->n_crls) < 0)
 		return -1;
+	if (config_setting_get_member(root, "crls"))
+		cfg->crls_line = config_setting_source_line(config_setting_get_member(root, "crls"));
 	cfg->log_level = log_level_parse(level);
 	if (cfg->log_level < 0)
 		return cfg_fail(r, config_setting_get_member(root, "log_level"),

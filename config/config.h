@@ -90,6 +90,7 @@ struct cfg_auth {
 	int n_certs;
 	char cacerts[4][256];
 	int n_cacerts;
+	int line; /* of the group, for errors found when its files are loaded */
 };
 
 struct cfg_child {
@@ -130,7 +131,10 @@ struct cfg_secret {
 	uint8_t secret[256];
 	int secret_len;
 	char file[256];
+	int line;
 };
+
+#define CFG_MAX_CRLS 16
 
 struct dpike_config {
 	char path[256];
@@ -159,6 +163,9 @@ struct dpike_config {
 	int n_connections;
 	struct cfg_secret *secrets;
 	int n_secrets;
+	char crls[CFG_MAX_CRLS][256]; /* revocation lists for peers' certificates (PEM or DER files) */
+	int n_crls;
+	int crls_line;
 };
 
 /*

@@ -62,6 +62,11 @@ static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const 
 	if (m == AUTH_NONE)
 		return cfg_fail(r, g, "'%s' needs auth = \"psk\" or \"pubkey\"", key);
 	a->auth = (enum auth_method)m;
+	a->line = config_setting_source_line(g);
+	if (a->auth == AUTH_PUBKEY && strcmp(key, "local") == 0 && a->n_certs == 0)
+		return cfg_fail(r, g, "local auth = \"pubkey\" needs certs");
+	if (a->auth == AUTH_PUBKEY && strcmp(key, "remote") == 0 && a->n_cacerts == 0)
+		return cfg_fail(r, g, "remote auth = \"pubkey\" needs cacerts to check the peer's certificate against");
 	return 0;
 }
 
@@ -260,6 +265,7 @@ int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct
 		if (type < 0)
 			return cfg_fail(r, g, "missing required key 'type'");
 		s->type = type;
+		s->line = config_setting_source_line(g);
 		if (cfg_get_strings(r, g, "id", false, &s->ids[0][0], sizeof(s->ids[0]), 8, &s->n_ids) < 0 ||
 		    parse_secret_value(r, g, s) < 0 || cfg_get_string(r, g, "file", s->type == SECRET_PRIVATE, s->file,
 								      sizeof(s->file)) < 0)

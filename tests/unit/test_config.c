@@ -111,6 +111,11 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 1; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; esp_proposals = [\"3des-sha1\"]; } ); } );\n",
 	  4, "not for ESP" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"pubkey\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
+	  "needs certs" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n  remote = { auth = \"pubkey\"; }; } );\n",
+	  4, "needs cacerts" },
+	{ IFACES "crls = [1, 2];\n", 3, "crls" },
 	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"\"; } );\n", 3, "secret must be" },
 	{ IFACES "workers = { idle_sleep_us = -5; };\n", 3, "between 0 and" },
 };

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "cert.h"
+
+#include <arpa/inet.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "lib/log.h"
+
+const char *cert_verdict_name(enum cert_verdict v)
+{
+	static const char *const names[] = {
+		[CERT_OK] = "valid",
+		[CERT_UNKNOWN_CA] = "unknown CA",
+		[CERT_EXPIRED] = "expired",
+		[CERT_NOT_YET_VALID] = "not yet valid",
+		[CERT_REVOKED] = "revoked",
+		[CERT_BAD_KEY_USAGE] = "key usage does not allow signing",
+		[CERT_ID_MISMATCH] = "ID does not match the certificate",
+		[CERT_INVALID] = "invalid certificate",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+/* ---- files ---- */
+
+/* PEM first, then DER, from one read of the file. */
+static void *read_pem_or_der(const char *path, void *(*pem)(BIO *), void *(*der)(BIO *))
+{
+	BIO *b = BIO_new_file(path, "rb");
+	if (b == NULL)
+		return NULL;
+	void *obj = pem(b);
+	if (obj == NULL && BIO_reset(b) == 0)
+		obj = der(b);
+	BIO_free(b);
+	ERR_clear_error();
+	return obj;
+}
+
+static void *pem_cert(BIO *b) { return PEM_read_bio_X509(b, NULL, NULL, NULL); }
+static void *der_cert(BIO *b) { return d2i_X509_bio(b, NULL); }
+static void *pem_key(BIO *b) { return PEM_read_bio_PrivateKey(b, NULL, NULL, NULL); }
+static void *der_key(BIO *b) { return d2i_PrivateKey_bio(b, NULL); }
+static void *pem_crl(BIO *b) { return PEM_read_bio_X509_CRL(b, NULL, NULL, NULL); }
+static void *der_crl(BIO *b) { return d2i_X509_CRL_bio(b, NULL); }
+
+X509 *cred_read_cert(const char *path)
+{
+	return read_pem_or_der(path, pem_cert, der_cert);
+}
+
+EVP_PKEY *cred_read_key(const char *path)
+{
+	return read_pem_or_der(path, pem_key, der_key);
+}
+
+X509_CRL *cred_read_crl(const char *path)
+{
+	return read_pem_or_der(path, pem_crl, der_crl);
+}
+
+/* ---- loading a configuration's credentials ---- */
+
+struct loader {
+	const struct dpike_config *cfg;
+	char dir[256];
+	char *err;
+	size_t err_len;
+	EVP_PKEY **keys; /* one per secret, NULL for PSKs */
+	STACK_OF(X509_CRL) *crls;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct loader *l, int line, const char *fmt, ...)
+{
+	int n = snprintf(l->err, l->err_len, "%s:%d: ", l->cfg->path, line);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < l->err_len)
+		vsnprintf(l->err + n, l->err_len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void resolve(const struct loader *l, const char *name, char *out, size_t len)
+{
+	if (name[0] == '/')
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, "%s/%s", l->dir, name);
+}
+
+static int load_keys(struct loader *l)
+{
+	l->keys = calloc((size_t)l->cfg->n_secrets + 1, sizeof(*l->keys));
+	if (l->keys == NULL)
+		return fail(l, 0, "out of memory");
+	for (int i = 0; i < l->cfg->n_secrets; i++) {
+		const struct cfg_secret *s = &l->cfg->secrets[i];
+		char path[600];
+		if (s->type != SECRET_PRIVATE)
+			continue;
+		resolve(l, s->file, path, sizeof(path));
+		if ((l->keys[i] = cred_read_key(path)) == NULL)
+			return fail(l, s->line, "private key '%s': missing, unreadable or not a key (PEM or DER, RSA, ECDSA or Ed25519)", path);
+	}
+	return 0;
+}
+
+static int load_crls(struct loader *l)
+{
+	l->crls = sk_X509_CRL_new_null();
+	for (int i = 0; l->crls && i < l->cfg->n_crls; i++) {
+		char path[600];
+		resolve(l, l->cfg->crls[i], path, sizeof(path));
+		X509_CRL *crl = cred_read_crl(path);
+		if (crl == NULL)
+			return fail(l, l->cfg->crls_line, "CRL '%s': missing or unreadable", path);
+		sk_X509_CRL_push(l->crls, crl);
+	}
+	return l->crls ? 0 : fail(l, 0, "out of memory");
+}
+
+/* Our certificate must be usable now: a gateway that starts with an expired one cannot authenticate. */
+static int check_validity(struct loader *l, const struct cfg_auth *a, X509 *cert, const char *path)
+{
+	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
+		return fail(l, a->line, "certificate '%s' has expired", path);
+	if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0)
+		return fail(l, a->line, "certificate '%s' is not valid yet", path);
+	return 0;
+}
+
+static int load_own(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)
+{
+	const struct cfg_auth *a = &c->local;
+	char path[600];
+	cc->chain = sk_X509_new_null();
+	for (int i = 0; i < a->n_certs; i++) {
+		resolve(l, a->certs[i], path, sizeof(path));
+		X509 *x = cred_read_cert(path);
+		if (x == NULL)
+			return fail(l, a->line, "certificate '%s': missing, unreadable or not X.509", path);
+		if (i == 0)
+			cc->cert = x;
+		else
+			sk_X509_push(cc->chain, x);
+		if (i == 0 && check_validity(l, a, x, path) < 0)
+			return -1;
+	}
+	for (int i = 0; i < l->cfg->n_secrets && cc->key == NULL; i++)
+		if (l->keys[i] && X509_check_private_key(cc->cert, l->keys[i]) == 1 && EVP_PKEY_up_ref(l->keys[i]))
+			cc->key = l->keys[i];
+	ERR_clear_error();
+	if (cc->key == NULL) {
+		resolve(l, a->certs[0], path, sizeof(path));
+		return fail(l, a->line, "no private key under secrets matches certificate '%s' of connection '%s'", path,
+			    c->name);
+	}
+	return 0;
+}
+
+static int load_trust(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)
+{
+	const struct cfg_auth *a = &c->remote;
+	cc->trust = X509_STORE_new();
+	cc->cacerts = sk_X509_new_null();
+	if (cc->trust == NULL || cc->cacerts == NULL)
+		return fail(l, a->line, "out of memory");
+	for (int i = 0; i < a->n_cacerts; i++) {
+		char path[600];
+		resolve(l, a->cacerts[i], path, sizeof(path));
+		X509 *x = cred_read_cert(path);
+		if (x == NULL)
+			return fail(l, a->line, "CA certificate '%s': missing, unreadable or not X.509", path);
+		X509_STORE_add_cert(cc->trust, x);
+		sk_X509_push(cc->cacerts, x);
+	}
+	for (int i = 0; i < sk_X509_CRL_num(l->crls); i++)
+		X509_STORE_add_crl(cc->trust, sk_X509_CRL_value(l->crls, i));
+	if (sk_X509_CRL_num(l->crls) > 0)
+		X509_STORE_set_flags(cc->trust, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
+static void free_loader(struct loader *l)
+{
+	for (int i = 0; l->keys && i < l->cfg->n_secrets; i++)
+		EVP_PKEY_free(l->keys[i]);
+	free(l->keys);
+	sk_X509_CRL_pop_free(l->crls, X509_CRL_free);
+}
+
+struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len)
+{
+	struct loader l = { .cfg = cfg, .err = err, .err_len = err_len };
+	char path[sizeof(cfg->path)];
+	snprintf(path, sizeof(path), "%s", cfg->path);
+	snprintf(l.dir, sizeof(l.dir), "%s", dirname(path));
+	struct credentials *c = calloc(1, sizeof(*c));
+	if (c)
+		c->conn = calloc((size_t)cfg->n_connections + 1, sizeof(*c->conn));
+	int rc = c && c->conn ? 0 : -1;
+	if (rc == 0)
+		rc = load_keys(&l) < 0 || load_crls(&l) < 0 ? -1 : 0;
+	for (int i = 0; rc == 0 && i < cfg->n_connections; i++) {
+		const struct cfg_connection *cn = &cfg->connections[i];
+		c->n_conn++;
+		if ((cn->local.auth == AUTH_PUBKEY && load_own(&l, cn, &c->conn[i]) < 0) ||
+		    (cn->remote.auth == AUTH_PUBKEY && load_trust(&l, cn, &c->conn[i]) < 0))
+			rc = -1;
+	}
+	free_loader(&l);
+	if (rc < 0) {
+		if (c == NULL || c->conn == NULL)
+			snprintf(err, err_len, "%s: out of memory loading credentials", cfg->path);
+		credentials_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void credentials_free(struct credentials *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; c->conn && i < c->n_conn; i++) {
+		struct conn_credentials *cc = &c->conn[i];
+		X509_free(cc->cert);
+		sk_X509_pop_free(cc->chain, X509_free);
+		EVP_PKEY_free(cc->key); /* OpenSSL cleanses private key material when it frees it */
+		X509_STORE_free(cc->trust);
+		sk_X509_pop_free(cc->cacerts, X509_free);
+	}
+	free(c->conn);
+	free(c);
+}
+
+/* ---- peers' certificates ---- */
+
+static enum cert_verdict verdict_of(int e)
+{
+	switch (e) {
+	case X509_V_OK: return CERT_OK;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CRL_HAS_EXPIRED: return CERT_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID: return CERT_NOT_YET_VALID;
+	case X509_V_ERR_CERT_REVOKED: return CERT_REVOKED;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return CERT_UNKNOWN_CA;
+	case X509_V_ERR_INVALID_PURPOSE:
+	case X509_V_ERR_KEYUSAGE_NO_CERTSIGN: return CERT_BAD_KEY_USAGE;
+	default: return CERT_INVALID;
+	}
+}
+
+/* An end-entity certificate that restricts key usage must allow signatures (RFC 4945 5.1.3.2). */
+static bool may_sign(X509 *cert)
+{
+	uint32_t ku = X509_get_key_usage(cert);
+	return ku == UINT32_MAX || (ku & (X509v3_KU_DIGITAL_SIGNATURE | X509v3_KU_NON_REPUDIATION)) != 0;
+}
+
+enum cert_verdict cred_verify_peer(X509_STORE *trust, X509 *leaf, STACK_OF(X509) *untrusted, const struct ike_id *id)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || trust == NULL || X509_STORE_CTX_init(ctx, trust, leaf, untrusted) != 1) {
+		X509_STORE_CTX_free(ctx);
+		return CERT_INVALID;
+	}
+	int ok = X509_verify_cert(ctx);
+	enum cert_verdict v = ok == 1 ? CERT_OK : verdict_of(X509_STORE_CTX_get_error(ctx));
+	if (ok != 1 && v == CERT_OK)
+		v = CERT_INVALID;
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	if (v == CERT_OK && !may_sign(leaf))
+		v = CERT_BAD_KEY_USAGE;
+	if (v == CERT_OK && !cred_cert_names_id(leaf, id))
+		v = CERT_ID_MISMATCH;
+	return v;
+}
+
+static bool san_has(X509 *cert, int type, const uint8_t *data, size_t len)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	bool found = false;
+	for (int i = 0; names && !found && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		int t;
+		const ASN1_STRING *s = GENERAL_NAME_get0_value(g, &t);
+		if (t != type || s == NULL || (size_t)ASN1_STRING_length(s) != len)
+			continue;
+		found = type == GEN_IPADD ? memcmp(ASN1_STRING_get0_data(s), data, len) == 0
+					  : OPENSSL_strncasecmp((const char *)ASN1_STRING_get0_data(s), (const char *)data,
+								len) == 0;
+	}
+	GENERAL_NAMES_free(names);
+	return found;
+}
+
+static bool subject_is(X509 *cert, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)len);
+	bool same = n && p == der + len && X509_NAME_cmp(n, X509_get_subject_name(cert)) == 0;
+	X509_NAME_free(n);
+	return same;
+}
+
+bool cred_cert_names_id(X509 *cert, const struct ike_id *id)
+{
+	switch (id->type) {
+	case ID_IPV4_ADDR: return id->len == 4 && san_has(cert, GEN_IPADD, id->data, 4);
+	case ID_FQDN: return san_has(cert, GEN_DNS, id->data, id->len);
+	case ID_RFC822_ADDR: return san_has(cert, GEN_EMAIL, id->data, id->len);
+	case ID_DER_ASN1_DN: return subject_is(cert, id->data, id->len);
+	default: return false;
+	}
+}
+
+bool cred_spki_sha1(X509 *cert, uint8_t out[20])
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	unsigned n = 0;
+	bool ok = len > 0 && EVP_Digest(der, (size_t)len, out, &n, EVP_sha1(), NULL) == 1 && n == 20;
+	OPENSSL_free(der);
+	return ok;
+}

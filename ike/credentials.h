@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The credentials of a configuration, for code that need not see OpenSSL (the X.509 side is
+ * ike/cert.h).
+ */
+#ifndef DPIKE_IKE_CREDENTIALS_H
+#define DPIKE_IKE_CREDENTIALS_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+
+struct credentials;
+
+/*
+ * Loads every file the pubkey connections name (relative paths from the config file's
+ * folder; PEM or DER): certificates, cacerts, private keys under secrets (type "private"),
+ * CRLs. Returns NULL with "FILE:LINE: reason" in err when a file is missing or unreadable, a
+ * key matches no certificate, or our certificate is expired or not yet valid.
+ */
+struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len);
+void credentials_free(struct credentials *c);
+
+#endif
