@@ -47,7 +47,14 @@ static void *read_pem_or_der(const char *path, void *(*pem)(BIO *), void *(*der)
 
 static void *pem_cert(BIO *b) { return PEM_read_bio_X509(b, NULL, NULL, NULL); }
 static void *der_cert(BIO *b) { return d2i_X509_bio(b, NULL); }
-static void *pem_key(BIO *b) { return PEM_read_bio_PrivateKey(b, NULL, NULL, NULL); }
+/* A daemon must not stop at start-up to ask a terminal for a passphrase: encrypted keys fail to load. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static void *pem_key(BIO *b) { return PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL); }
 static void *der_key(BIO *b) { return d2i_PrivateKey_bio(b, NULL); }
 static void *pem_crl(BIO *b) { return PEM_read_bio_X509_CRL(b, NULL, NULL, NULL); }
 static void *der_crl(BIO *b) { return d2i_X509_CRL_bio(b, NULL); }
@@ -109,7 +116,7 @@ static int load_keys(struct loader *l)
 			continue;
 		resolve(l, s->file, path, sizeof(path));
 		if ((l->keys[i] = cred_read_key(path)) == NULL)
-			return fail(l, s->line, "private key '%s': missing, unreadable or not a key (PEM or DER, RSA, ECDSA or Ed25519)", path);
+			return fail(l, s->line, "private key '%s': missing, unreadable, encrypted or not a key (PEM or DER, RSA, ECDSA or Ed25519)", path);
 	}
 	return 0;
 }

@@ -216,6 +216,9 @@ static void test_load_errors(void)
 	FILE *f = fopen(path_of("junk.pem"), "w");
 	fputs("not a certificate\n", f);
 	fclose(f);
+	f = fopen(path_of("enc.key"), "w");
+	CU_ASSERT(PEM_write_PrivateKey(f, k, EVP_aes_128_cbc(), (const unsigned char *)"pass", 4, NULL, NULL) == 1);
+	fclose(f);
 	static const struct {
 		const char *certs, *keys, *crls, *want;
 	} cases[] = {
@@ -224,6 +227,7 @@ static void test_load_errors(void)
 		{ "\"gw.pem\"", "{ type = \"private\"; file = \"other.key\"; }", "", "no private key under secrets matches" },
 		{ "\"gw.pem\"", "{ type = \"private\"; file = \"nokey.pem\"; }", "", "nokey.pem': missing" },
 		{ "\"old.pem\"", "{ type = \"private\"; file = \"gw.key\"; }", "", "old.pem' has expired" },
+		{ "\"gw.pem\"", "{ type = \"private\"; file = \"enc.key\"; }", "", "enc.key': missing, unreadable, encrypted" },
 		{ "\"gw.pem\"", "{ type = \"private\"; file = \"gw.key\"; }", "crls = [\"none.crl\"];", "none.crl': missing" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
