@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 
 #include "appliance.h"
+#include "ike/credentials.h"
 #include "dataplane/replay.h"
 #include "lib/parse.h"
 
@@ -303,12 +304,18 @@ static int cmd_ike(struct appliance *app, const char *cmd, const char *name, boo
 	return rc;
 }
 
+static void cmd_list_certs(struct appliance *app, bool json, struct strbuf *o)
+{
+	credentials_list(app->creds, &app->cfg, json, o);
+}
+
 int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o)
 {
 	static const struct {
 		const char *name;
 		void (*fn)(struct appliance *, bool, struct strbuf *);
-	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas } };
+	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas },
+		       { "list-certs", cmd_list_certs } };
 	static const char *const ike_cmds[] = { "initiate", "terminate", "rekey" };
 	for (size_t i = 0; i < sizeof(ike_cmds) / sizeof(ike_cmds[0]); i++) {
 		if (strcmp(argv[0], ike_cmds[i]) != 0)
@@ -329,6 +336,6 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		cmds[i].fn(app, json, o);
 		return 0;
 	}
-	sb_printf(o, "unknown command '%s' (status, stats, list-sas, initiate, terminate, rekey)\n", argv[0]);
+	sb_printf(o, "unknown command '%s' (status, stats, list-sas, list-certs, initiate, terminate, rekey)\n", argv[0]);
 	return -1;
 }

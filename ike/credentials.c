@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib/log.h"
+#include "lib/strbuf.h"
 
 const char *cert_verdict_name(enum cert_verdict v)
 {
@@ -344,4 +345,80 @@ bool cred_spki_sha1(X509 *cert, uint8_t out[20])
 	bool ok = len > 0 && EVP_Digest(der, (size_t)len, out, &n, EVP_sha1(), NULL) == 1 && n == 20;
 	OPENSSL_free(der);
 	return ok;
+}
+
+/* ---- listing ---- */
+
+static const char *key_type(EVP_PKEY *k)
+{
+	switch (EVP_PKEY_get_base_id(k)) {
+	case EVP_PKEY_RSA: return "RSA";
+	case EVP_PKEY_RSA_PSS: return "RSA-PSS";
+	case EVP_PKEY_EC: return "ECDSA";
+	case EVP_PKEY_ED25519: return "Ed25519";
+	case EVP_PKEY_ED448: return "Ed448";
+	default: return "other";
+	}
+}
+
+static void name_text(const X509_NAME *n, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int got = b ? X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) : -1;
+	int r = got >= 0 ? BIO_read(b, out, (int)len - 1) : 0;
+	out[r > 0 ? r : 0] = '\0';
+	BIO_free(b);
+}
+
+static void time_text(const ASN1_TIME *t, char *out, size_t len)
+{
+	struct tm tm;
+	if (ASN1_TIME_to_tm(t, &tm) == 1)
+		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		snprintf(out, len, "?");
+}
+
+static void list_cert(X509 *x, const char *conn, const char *role, bool json, struct strbuf *o)
+{
+	char subject[512], issuer[512], from[32], to[32];
+	name_text(X509_get_subject_name(x), subject, sizeof(subject));
+	name_text(X509_get_issuer_name(x), issuer, sizeof(issuer));
+	time_text(X509_get0_notBefore(x), from, sizeof(from));
+	time_text(X509_get0_notAfter(x), to, sizeof(to));
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	const char *type = k ? key_type(k) : "?";
+	int bits = k ? EVP_PKEY_get_bits(k) : 0;
+	if (!json) {
+		sb_printf(o, "%s (%s): %s\n  issuer %s\n  valid %s .. %s, %s %d bits\n", conn, role, subject, issuer, from,
+			  to, type, bits);
+		return;
+	}
+	sb_printf(o, "{\"connection\":");
+	sb_json_str(o, conn);
+	sb_printf(o, ",\"role\":\"%s\",\"subject\":", role);
+	sb_json_str(o, subject);
+	sb_printf(o, ",\"issuer\":");
+	sb_json_str(o, issuer);
+	sb_printf(o, ",\"not_before\":\"%s\",\"not_after\":\"%s\",\"key\":\"%s\",\"bits\":%d},", from, to, type, bits);
+}
+
+void credentials_list(const struct credentials *c, const struct dpike_config *cfg, bool json, struct strbuf *o)
+{
+	if (json)
+		sb_printf(o, "{\"certs\":[");
+	for (int i = 0; c && i < c->n_conn && i < cfg->n_connections; i++) {
+		const struct conn_credentials *cc = &c->conn[i];
+		const char *name = cfg->connections[i].name;
+		if (cc->cert)
+			list_cert(cc->cert, name, "own", json, o);
+		for (int k = 0; cc->chain && k < sk_X509_num(cc->chain); k++)
+			list_cert(sk_X509_value(cc->chain, k), name, "own chain", json, o);
+		for (int k = 0; cc->cacerts && k < sk_X509_num(cc->cacerts); k++)
+			list_cert(sk_X509_value(cc->cacerts, k), name, "trusted CA", json, o);
+	}
+	if (json) {
+		sb_trim_comma(o);
+		sb_printf(o, "]}\n");
+	}
 }

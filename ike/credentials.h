@@ -6,6 +6,7 @@
 #ifndef DPIKE_IKE_CREDENTIALS_H
 #define DPIKE_IKE_CREDENTIALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
@@ -20,5 +21,9 @@ struct credentials;
  */
 struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len);
 void credentials_free(struct credentials *c);
+
+struct strbuf;
+/* dpikectl list-certs: per connection, our certificate chain and the CAs its peer is checked against. */
+void credentials_list(const struct credentials *c, const struct dpike_config *cfg, bool json, struct strbuf *o);
 
 #endif
