@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "dataplane/esp_algo.h"
+#include "ike/identity.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "v1_sa.h"
@@ -212,14 +213,12 @@ static bool wants_nat_oa(const struct v1_sa *sa, const struct cfg_child *c)
 	return sa->floated && c->mode != IPSEC_MODE_TUNNEL;
 }
 
+/* A NAT-OA body is an ID payload's: an ID_IPV4_ADDR identity. */
 static void add_nat_oa(struct ike_builder *b, uint32_t addr)
 {
-	ike_payload_begin(b, ISA_NATOA);
-	wire_put_u8(&b->w, ID_IPV4_ADDR);
-	wire_put_u8(&b->w, 0);
-	wire_put_be16(&b->w, 0);
-	wire_put_be32(&b->w, addr);
-	ike_payload_end(b);
+	struct ike_id id;
+	identity_from_ipv4(addr, &id);
+	id_add(b, ISA_NATOA, &id);
 }
 
 static void add_nat_oas(const struct v1_sa *sa, const struct v1_quick *q, struct ike_builder *b)
@@ -234,18 +233,16 @@ static bool take_nat_oa(struct v1_quick *q, const struct isakmp_message *m)
 	uint32_t oa[2];
 	int n = 0;
 	for (int i = 0; i < m->n; i++) {
+		struct ike_id id;
 		if (m->pl[i].type != ISA_NATOA)
 			continue;
-		struct wire_reader r;
-		wire_reader_init(&r, m->pl[i].body, m->pl[i].len);
-		uint8_t type = wire_get_u8(&r);
-		wire_skip(&r, 3);
-		if (type == ID_IPV6_ADDR)
-			return true; /* not for an IPv4 SA: leave the checksums to the fallback */
-		uint32_t a = wire_get_be32(&r);
-		if (type != ID_IPV4_ADDR || !wire_ok(&r) || wire_left(&r) != 0 || n == 2)
+		if (!id_parse(&m->pl[i], &id))
 			return false;
-		oa[n++] = a;
+		if (id.type == ID_IPV6_ADDR)
+			return true; /* not for an IPv4 SA: leave the checksums to the fallback */
+		if (id.type != ID_IPV4_ADDR || id.len != 4 || n == 2)
+			return false;
+		oa[n++] = (uint32_t)id.data[0] << 24 | (uint32_t)id.data[1] << 16 | (uint32_t)id.data[2] << 8 | id.data[3];
 	}
 	if (n == 2) {
 		q->has_oa = true;

@@ -184,43 +184,51 @@ void nonce_add(struct ike_builder *b, const uint8_t *data, size_t len)
 	ike_payload_end(b);
 }
 
-bool id_parse(const struct ike_payload *p, struct ike_id *id)
+/* ID, AUTH (and IKEv1's NAT-OA): a type octet, three reserved, then the data. */
+static bool parse_typed(const struct ike_payload *p, uint8_t *type, const uint8_t **data, size_t *len)
 {
 	struct wire_reader r = body(p);
-	id->type = wire_get_u8(&r);
-	wire_skip(&r, 3);
-	id->len = (uint16_t)wire_left(&r);
-	return id->len > 0 && id->len <= IKE_ID_MAX && wire_get_bytes(&r, id->data, id->len);
-}
-
-void id_add(struct ike_builder *b, uint8_t payload_type, const struct ike_id *id)
-{
-	ike_payload_begin(b, payload_type);
-	wire_put_u8(&b->w, id->type);
-	wire_put_u8(&b->w, 0);
-	wire_put_be16(&b->w, 0);
-	wire_put_bytes(&b->w, id->data, id->len);
-	ike_payload_end(b);
-}
-
-bool auth_parse(const struct ike_payload *p, uint8_t *method, const uint8_t **data, size_t *len)
-{
-	struct wire_reader r = body(p);
-	*method = wire_get_u8(&r);
+	*type = wire_get_u8(&r);
 	wire_skip(&r, 3);
 	*len = wire_left(&r);
 	*data = wire_take(&r, *len);
 	return wire_ok(&r) && *len > 0;
 }
 
-void auth_add(struct ike_builder *b, uint8_t method, const uint8_t *data, size_t len)
+static void add_typed(struct ike_builder *b, uint8_t payload_type, uint8_t type, const uint8_t *data, size_t len)
 {
-	ike_payload_begin(b, PL_AUTH);
-	wire_put_u8(&b->w, method);
+	ike_payload_begin(b, payload_type);
+	wire_put_u8(&b->w, type);
 	wire_put_u8(&b->w, 0);
 	wire_put_be16(&b->w, 0);
 	wire_put_bytes(&b->w, data, len);
 	ike_payload_end(b);
+}
+
+bool id_parse(const struct ike_payload *p, struct ike_id *id)
+{
+	const uint8_t *data;
+	size_t len;
+	if (!parse_typed(p, &id->type, &data, &len) || len > IKE_ID_MAX)
+		return false;
+	id->len = (uint16_t)len;
+	memcpy(id->data, data, len);
+	return true;
+}
+
+void id_add(struct ike_builder *b, uint8_t payload_type, const struct ike_id *id)
+{
+	add_typed(b, payload_type, id->type, id->data, id->len);
+}
+
+bool auth_parse(const struct ike_payload *p, uint8_t *method, const uint8_t **data, size_t *len)
+{
+	return parse_typed(p, method, data, len);
+}
+
+void auth_add(struct ike_builder *b, uint8_t method, const uint8_t *data, size_t len)
+{
+	add_typed(b, PL_AUTH, method, data, len);
 }
 
 #define TS_IPV4_ADDR_RANGE 7

@@ -7,10 +7,8 @@
 # Usage: certs-startup.sh BUILD_DIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-export DPIKECTL
 . "$here/../lib/lab.sh"
+lab_binaries "$1"
 lab_init certs-startup
 lab_ns dut dut
 ip netns exec "$dut" ip link add dut-wan type veth peer name dut-peer

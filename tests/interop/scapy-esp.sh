@@ -3,10 +3,8 @@
 # dpike's ESP against scapy's, on veths between two namespaces. Usage: scapy-esp.sh BUILD_DIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
-export DPIKECTL
 . "$here/../lib/lab.sh"
+lab_binaries "$1"
 lab_init scapy-esp
 
 lab_ns dut dut

@@ -7,9 +7,8 @@
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
 . "$root/tests/lib/lab.sh"
+lab_binaries "$1"
 . "$root/tests/lib/strongswan.sh"
 
 PSK="interop secret $$"

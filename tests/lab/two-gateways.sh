@@ -7,9 +7,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-DPIKE=$(realpath "$1/app/dpike")
-DPIKECTL=$(realpath "$1/app/dpikectl")
 . "$root/tests/lib/lab.sh"
+lab_binaries "$1"
 lab_init two-gw
 
 . "$here/two-gw-topology.sh"

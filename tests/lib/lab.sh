@@ -7,6 +7,13 @@ LAB_PIDS=()
 LAB_DIR=""
 LAB_ID=""
 
+# lab_binaries BUILD_DIR: DPIKE and DPIKECTL from that build (exported: helpers in Python use DPIKECTL).
+lab_binaries() {
+	DPIKE=$(realpath "$1/app/dpike")
+	DPIKECTL=$(realpath "$1/app/dpikectl")
+	export DPIKE DPIKECTL
+}
+
 lab_init() {
 	LAB_ID="$1-$$"
 	LAB_DIR=$(mktemp -d "/tmp/dpike-$1.XXXXXX")
