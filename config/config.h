@@ -83,8 +83,14 @@ enum auth_method { AUTH_NONE, AUTH_PSK, AUTH_PUBKEY };
 enum start_action { START_NONE, START_TRAP, START_START };
 enum dpd_action { DPD_CLEAR, DPD_TRAP, DPD_RESTART };
 
+/* Which keys a pubkey round signs with (local) or accepts (remote): swanctl's "rsa", "ecdsa", ... */
+enum auth_key_type { AUTH_KEY_ANY, AUTH_KEY_RSA, AUTH_KEY_ECDSA, AUTH_KEY_ED25519 };
+
 struct cfg_auth {
 	enum auth_method auth;
+	enum auth_key_type key_type;
+	bool rsa_pss;      /* "rsa/pss": RSASSA-PSS signatures (RFC 7427) */
+	uint8_t sig_hash;  /* "-sha256" etc.: the RFC 7427 hash to sign with, 0 for the key's default */
 	char id[256];
 	char certs[4][256];
 	int n_certs;

@@ -46,27 +46,60 @@ static int check_proposals(struct cfg_reader *r, const config_setting_t *g, cons
 	return 0;
 }
 
+/*
+ * swanctl's auth values: "psk", or a public key round "pubkey", "rsa", "rsa/pss", "ecdsa",
+ * "ed25519", optionally with the hash to sign with ("rsa/pss-sha384", "pubkey-sha512").
+ */
+static bool auth_from_string(const char *v, struct cfg_auth *a)
+{
+	static const struct {
+		const char *name;
+		enum auth_key_type type;
+		bool pss;
+	} kinds[] = { { "pubkey", AUTH_KEY_ANY, false }, { "rsa/pss", AUTH_KEY_RSA, true }, { "rsa", AUTH_KEY_RSA, false },
+		      { "ecdsa", AUTH_KEY_ECDSA, false }, { "ed25519", AUTH_KEY_ED25519, false } };
+	static const char *const hashes[] = { "", "-sha1", "-sha256", "-sha384", "-sha512" };
+	if (strcmp(v, "psk") == 0) {
+		a->auth = AUTH_PSK;
+		return true;
+	}
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		size_t n = strlen(kinds[k].name);
+		if (strncmp(v, kinds[k].name, n) != 0)
+			continue;
+		for (size_t h = 0; h < sizeof(hashes) / sizeof(hashes[0]); h++)
+			if (h != 1 && strcmp(v + n, hashes[h]) == 0 && (h == 0 || kinds[k].type != AUTH_KEY_ED25519)) {
+				*a = (struct cfg_auth){ .auth = AUTH_PUBKEY, .key_type = kinds[k].type, .rsa_pss = kinds[k].pss,
+							.sig_hash = (uint8_t)h };
+				return true;
+			}
+	}
+	return false;
+}
+
 static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const char *key, struct cfg_auth *a)
 {
 	static const char *const keys[] = { "auth", "id", "certs", "cacerts", NULL };
-	static const char *const methods[] = { "", "psk", "pubkey", NULL };
 	const config_setting_t *g = config_setting_get_member(conn, key);
-	int m = AUTH_NONE;
+	char method[32] = "";
 	if (g == NULL)
 		return cfg_fail(r, conn, "missing required group '%s'", key);
-	if (cfg_check_keys(r, g, keys) < 0 || parse_enum(r, g, "auth", methods, &m) < 0 ||
+	if (cfg_get_string(r, g, "auth", false, method, sizeof(method)) < 0)
+		return -1;
+	if (!auth_from_string(method, a))
+		return cfg_fail(r, config_setting_get_member(g, "auth") ? config_setting_get_member(g, "auth") : g,
+				"'%s' needs auth = \"psk\", \"pubkey\", \"rsa\", \"rsa/pss\", \"ecdsa\" or \"ed25519\" "
+				"(a public key method may end in -sha256, -sha384 or -sha512)", key);
+	if (cfg_check_keys(r, g, keys) < 0 ||
 	    cfg_get_string(r, g, "id", false, a->id, sizeof(a->id)) < 0 ||
 	    cfg_get_strings(r, g, "certs", false, &a->certs[0][0], sizeof(a->certs[0]), 4, &a->n_certs) < 0 ||
 	    cfg_get_strings(r, g, "cacerts", false, &a->cacerts[0][0], sizeof(a->cacerts[0]), 4, &a->n_cacerts) < 0)
 		return -1;
-	if (m == AUTH_NONE)
-		return cfg_fail(r, g, "'%s' needs auth = \"psk\" or \"pubkey\"", key);
-	a->auth = (enum auth_method)m;
 	a->line = config_setting_source_line(g);
 	if (a->auth == AUTH_PUBKEY && strcmp(key, "local") == 0 && a->n_certs == 0)
-		return cfg_fail(r, g, "local auth = \"pubkey\" needs certs");
+		return cfg_fail(r, g, "local auth = \"%s\" needs certs", method);
 	if (a->auth == AUTH_PUBKEY && strcmp(key, "remote") == 0 && a->n_cacerts == 0)
-		return cfg_fail(r, g, "remote auth = \"pubkey\" needs cacerts to check the peer's certificate against");
+		return cfg_fail(r, g, "remote auth = \"%s\" needs cacerts to check the peer's certificate against", method);
 	return 0;
 }
 

@@ -31,13 +31,39 @@ enum cert_verdict {
 };
 const char *cert_verdict_name(enum cert_verdict v);
 
-/* What one connection authenticates with (local) and trusts (remote). */
+/* One end-entity certificate of ours and its private key. */
+struct own_cert {
+	X509 *cert;
+	EVP_PKEY *key;
+};
+
+#define CRED_MAX_OWN 4
+
+/*
+ * What one connection authenticates with (local) and trusts (remote). As in swanctl, the
+ * end-entity certificates in local.certs are candidates, chosen by what the peer's certificate
+ * request names; CA certificates listed there are intermediates, sent with the chosen one.
+ */
 struct conn_credentials {
-	X509 *cert;              /* ours, end entity */
-	STACK_OF(X509) *chain;   /* ours: intermediates to send after it */
-	EVP_PKEY *key;           /* matches cert */
+	struct own_cert own[CRED_MAX_OWN];
+	int n_own;
+	STACK_OF(X509) *chain;   /* ours: intermediates, sent after the certificate they issued */
 	X509_STORE *trust;       /* the connection's cacerts, with the CRLs */
 	STACK_OF(X509) *cacerts; /* the same CAs, for CERTREQ hashes */
+};
+
+/*
+ * What a peer's certificate requests name: CAs by the SHA-1 of their public key (IKEv2
+ * CERTREQ, RFC 7296 3.7) or by their subject DN (IKEv1 CR, RFC 2408 3.10). Pointers into the
+ * message; empty means "any".
+ */
+#define CRED_MAX_REQ 32
+struct cert_request {
+	const uint8_t *hash[CRED_MAX_REQ]; /* 20 bytes each */
+	int n_hash;
+	const uint8_t *dn[CRED_MAX_REQ];
+	size_t dn_len[CRED_MAX_REQ];
+	int n_dn;
 };
 
 struct credentials {
@@ -61,6 +87,22 @@ enum cert_verdict cred_verify_peer(X509_STORE *trust, X509 *leaf, STACK_OF(X509)
  * subjectAltName of that kind; a DN identity must equal the subject; a key ID never matches.
  */
 bool cred_cert_names_id(X509 *cert, const struct ike_id *id);
+
+/*
+ * The certificate to authenticate with: one that names our ID (when we have one) and chains to a
+ * CA the peer asked for; failing that, one that names our ID; failing that, the first. all: every
+ * connection's CAs, to find the root above our intermediates.
+ */
+const struct own_cert *cred_choose_own(const struct credentials *all, const struct conn_credentials *cc,
+				       const struct ike_id *local_id, const struct cert_request *req);
+/* The intermediates to send with cert, issuer first; returns how many (at most max). */
+int cred_chain_of(const struct conn_credentials *cc, X509 *cert, X509 **out, int max);
+/* The subject DN as an ID_DER_ASN1_DN identity (swanctl's default local ID for a certificate). */
+bool cred_subject_id(X509 *cert, struct ike_id *id);
+/* The subject, one line, for logs and list-sas. */
+void cred_subject_text(X509 *cert, char *out, size_t len);
+/* A certificate from DER (a CERT payload's data); NULL when it is not one. */
+X509 *cred_cert_from_der(const uint8_t *der, size_t len);
 
 /* The SHA-1 of a certificate's SubjectPublicKeyInfo, as CERTREQ carries it (RFC 7296 3.7). */
 bool cred_spki_sha1(X509 *cert, uint8_t out[20]);

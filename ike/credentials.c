@@ -146,33 +146,61 @@ static int check_validity(struct loader *l, const struct cfg_auth *a, X509 *cert
 	return 0;
 }
 
+/* The private key under secrets that matches cert (an extra reference), or NULL. */
+static EVP_PKEY *key_for(const struct loader *l, X509 *cert)
+{
+	EVP_PKEY *found = NULL;
+	for (int i = 0; i < l->cfg->n_secrets && found == NULL; i++)
+		if (l->keys[i] && X509_check_private_key(cert, l->keys[i]) == 1 && EVP_PKEY_up_ref(l->keys[i]))
+			found = l->keys[i];
+	ERR_clear_error();
+	return found;
+}
+
+/* The first certificate is ours; a later one is an intermediate when it is a CA's, else another candidate. */
+static int add_own(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc, X509 *x, bool first,
+		   const char *path)
+{
+	const struct cfg_auth *a = &c->local;
+	if (!first && X509_check_ca(x) != 0) {
+		sk_X509_push(cc->chain, x);
+		return 0;
+	}
+	struct own_cert *o = &cc->own[cc->n_own++];
+	o->cert = x;
+	if (check_validity(l, a, x, path) < 0)
+		return -1;
+	if ((o->key = key_for(l, x)) == NULL)
+		return fail(l, a->line, "no private key under secrets matches certificate '%s' of connection '%s'", path,
+			    c->name);
+	return 0;
+}
+
 static int load_own(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)
 {
 	const struct cfg_auth *a = &c->local;
-	char path[600];
 	cc->chain = sk_X509_new_null();
-	for (int i = 0; i < a->n_certs; i++) {
+	if (cc->chain == NULL)
+		return fail(l, a->line, "out of memory");
+	for (int i = 0; i < a->n_certs && i < CRED_MAX_OWN; i++) {
+		char path[600];
 		resolve(l, a->certs[i], path, sizeof(path));
 		X509 *x = cred_read_cert(path);
 		if (x == NULL)
 			return fail(l, a->line, "certificate '%s': missing, unreadable or not X.509", path);
-		if (i == 0)
-			cc->cert = x;
-		else
-			sk_X509_push(cc->chain, x);
-		if (i == 0 && check_validity(l, a, x, path) < 0)
+		if (add_own(l, c, cc, x, i == 0, path) < 0)
 			return -1;
 	}
-	for (int i = 0; i < l->cfg->n_secrets && cc->key == NULL; i++)
-		if (l->keys[i] && X509_check_private_key(cc->cert, l->keys[i]) == 1 && EVP_PKEY_up_ref(l->keys[i]))
-			cc->key = l->keys[i];
-	ERR_clear_error();
-	if (cc->key == NULL) {
-		resolve(l, a->certs[0], path, sizeof(path));
-		return fail(l, a->line, "no private key under secrets matches certificate '%s' of connection '%s'", path,
-			    c->name);
-	}
 	return 0;
+}
+
+/*
+ * Revocation is checked wherever a CA has a CRL configured, at every level of the chain; a CA
+ * without one is not a reason to refuse (strongSwan's default, best-effort policy).
+ */
+static int crl_best_effort(int ok, X509_STORE_CTX *ctx)
+{
+	return ok || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL;
 }
 
 static int load_trust(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)
@@ -193,8 +221,10 @@ static int load_trust(struct loader *l, const struct cfg_connection *c, struct c
 	}
 	for (int i = 0; i < sk_X509_CRL_num(l->crls); i++)
 		X509_STORE_add_crl(cc->trust, sk_X509_CRL_value(l->crls, i));
-	if (sk_X509_CRL_num(l->crls) > 0)
-		X509_STORE_set_flags(cc->trust, X509_V_FLAG_CRL_CHECK);
+	if (sk_X509_CRL_num(l->crls) > 0) {
+		X509_STORE_set_flags(cc->trust, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+		X509_STORE_set_verify_cb(cc->trust, crl_best_effort);
+	}
 	return 0;
 }
 
@@ -241,9 +271,11 @@ void credentials_free(struct credentials *c)
 		return;
 	for (int i = 0; c->conn && i < c->n_conn; i++) {
 		struct conn_credentials *cc = &c->conn[i];
-		X509_free(cc->cert);
+		for (int k = 0; k < cc->n_own; k++) {
+			X509_free(cc->own[k].cert);
+			EVP_PKEY_free(cc->own[k].key); /* OpenSSL cleanses private key material when it frees it */
+		}
 		sk_X509_pop_free(cc->chain, X509_free);
-		EVP_PKEY_free(cc->key); /* OpenSSL cleanses private key material when it frees it */
 		X509_STORE_free(cc->trust);
 		sk_X509_pop_free(cc->cacerts, X509_free);
 	}
@@ -337,6 +369,30 @@ bool cred_cert_names_id(X509 *cert, const struct ike_id *id)
 	}
 }
 
+bool cred_subject_id(X509 *cert, struct ike_id *id)
+{
+	X509_NAME *n = X509_get_subject_name(cert);
+	int len = i2d_X509_NAME(n, NULL);
+	if (len <= 0 || len > IKE_ID_MAX)
+		return false;
+	unsigned char *p = id->data;
+	id->type = ID_DER_ASN1_DN;
+	id->len = (uint16_t)i2d_X509_NAME(n, &p);
+	return true;
+}
+
+X509 *cred_cert_from_der(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	if (x && p != der + len) {
+		X509_free(x);
+		x = NULL;
+	}
+	ERR_clear_error();
+	return x;
+}
+
 bool cred_spki_sha1(X509 *cert, uint8_t out[20])
 {
 	unsigned char *der = NULL;
@@ -349,6 +405,8 @@ bool cred_spki_sha1(X509 *cert, uint8_t out[20])
 
 /* ---- listing ---- */
 
+static void name_text(const X509_NAME *n, char *out, size_t len);
+
 static const char *key_type(EVP_PKEY *k)
 {
 	switch (EVP_PKEY_get_base_id(k)) {
@@ -359,6 +417,11 @@ static const char *key_type(EVP_PKEY *k)
 	case EVP_PKEY_ED448: return "Ed448";
 	default: return "other";
 	}
+}
+
+void cred_subject_text(X509 *cert, char *out, size_t len)
+{
+	name_text(X509_get_subject_name(cert), out, len);
 }
 
 static void name_text(const X509_NAME *n, char *out, size_t len)
@@ -410,8 +473,8 @@ void credentials_list(const struct credentials *c, const struct dpike_config *cf
 	for (int i = 0; c && i < c->n_conn && i < cfg->n_connections; i++) {
 		const struct conn_credentials *cc = &c->conn[i];
 		const char *name = cfg->connections[i].name;
-		if (cc->cert)
-			list_cert(cc->cert, name, "own", json, o);
+		for (int k = 0; k < cc->n_own; k++)
+			list_cert(cc->own[k].cert, name, "own", json, o);
 		for (int k = 0; cc->chain && k < sk_X509_num(cc->chain); k++)
 			list_cert(sk_X509_value(cc->chain, k), name, "own chain", json, o);
 		for (int k = 0; cc->cacerts && k < sk_X509_num(cc->cacerts); k++)

@@ -60,8 +60,11 @@ struct ike_env {
 };
 
 struct ike_daemon;
+struct credentials;
 
-struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct ike_env *env);
+/* creds: the certificates and keys of pubkey connections (ike/credentials.h); NULL when there are none. */
+struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct credentials *creds,
+				     const struct ike_env *env);
 void ike_daemon_destroy(struct ike_daemon *d);
 /* A UDP datagram for port 500, or for 4500 with the non-ESP marker already removed. */
 void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,

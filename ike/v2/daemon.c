@@ -14,12 +14,14 @@
 
 #define HALF_OPEN_TIMEOUT_MS 30000
 
-struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct ike_env *env)
+struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struct credentials *creds,
+				     const struct ike_env *env)
 {
 	struct ike_daemon *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
 	d->cfg = cfg;
+	d->creds = creds;
 	d->env = *env;
 	d->cookie_threshold = cfg->ike_cookie_threshold;
 	d->half_open_max = cfg->ike_half_open_max;
@@ -629,11 +631,23 @@ void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool js
 		  rekey);
 }
 
+void ike_list_peer_cert(const char *subject, bool json, struct strbuf *o)
+{
+	if (subject[0] == '\0')
+		return;
+	if (!json) {
+		sb_printf(o, "  remote certificate '%s'\n", subject);
+		return;
+	}
+	sb_printf(o, ",\"remote_cert\":");
+	sb_json_str(o, subject);
+}
+
 void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 {
 	uint64_t now = ike_now(d);
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		char l[40], r[40], lid[128], rid[128];
+		char l[40], r[40], lid[256], rid[256];
 		addr_text(sa->local.addr, sa->local.port, l, sizeof(l));
 		addr_text(sa->remote.addr, sa->remote.port, r, sizeof(r));
 		identity_to_string(&sa->id_local, lid, sizeof(lid));
@@ -651,6 +665,7 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_json_str(o, lid);
 			sb_printf(o, ",\"remote_id\":");
 			sb_json_str(o, rid);
+			ike_list_peer_cert(sa->peer_cert, true, o);
 			sb_printf(o, ",\"nat\":%s,\"children\":[", sa->nat_local || sa->nat_remote ? "true" : "false");
 			for (struct child_sa *c = sa->children; c; c = c->next)
 				ike_list_child(&d->env, c, true, o, now);
@@ -663,6 +678,7 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->spi_i, sa->initiator ? "*" : "",
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
 			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey);
+		ike_list_peer_cert(sa->peer_cert, false, o);
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&d->env, c, false, o, now);
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IKE_AUTH (RFC 7296 1.2, 2.15): identities, PSK authentication, the first child SA. */
+/* IKE_AUTH (RFC 7296 1.2, 2.15): identities, authentication (PSK here, signatures in auth_pubkey.c), the first child SA. */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -16,31 +16,42 @@ static void local_identity(const struct ike_sa *sa, struct ike_id *id)
 		identity_from_ipv4(sa->local.addr, id);
 }
 
-/* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <message octets> | Nonce | prf(SK_p, IDx')) */
-static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cfg_secret *psk, const struct ike_id *id,
-		     uint8_t *out, size_t *out_len)
+uint8_t *ike_auth_octets(const struct ike_sa *sa, bool of_initiator, const struct ike_id *id, size_t *len)
 {
 	size_t plen = prf_output_len(sa->prf);
 	const uint8_t *msg = of_initiator ? sa->init_req : sa->init_resp;
 	size_t msg_len = of_initiator ? sa->init_req_len : sa->init_resp_len;
 	const uint8_t *nonce = of_initiator ? sa->nr : sa->ni;
 	size_t nonce_len = of_initiator ? sa->nr_len : sa->ni_len;
-	uint8_t idb[4 + IKE_ID_MAX], key[IKE_MAX_PRF_LEN], mac[IKE_MAX_PRF_LEN];
-	uint8_t *octets = OPENSSL_malloc(msg_len + nonce_len + plen);
+	uint8_t idb[4 + IKE_ID_MAX];
+	uint8_t *octets = msg ? OPENSSL_malloc(msg_len + nonce_len + plen) : NULL;
 	idb[0] = id->type;
 	idb[1] = idb[2] = idb[3] = 0;
 	memcpy(idb + 4, id->data, id->len);
-	bool ok = octets && msg && prf_compute(sa->prf, of_initiator ? sa->sk_pi : sa->sk_pr, plen, idb, 4u + id->len, mac) &&
-		  prf_compute(sa->prf, psk->secret, (size_t)psk->secret_len, (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key);
-	if (ok) {
-		memcpy(octets, msg, msg_len);
-		memcpy(octets + msg_len, nonce, nonce_len);
-		memcpy(octets + msg_len + nonce_len, mac, plen);
-		ok = prf_compute(sa->prf, key, plen, octets, msg_len + nonce_len + plen, out);
-		*out_len = plen;
+	if (octets == NULL ||
+	    !prf_compute(sa->prf, of_initiator ? sa->sk_pi : sa->sk_pr, plen, idb, 4u + id->len,
+			 octets + msg_len + nonce_len)) {
+		OPENSSL_free(octets);
+		return NULL;
 	}
-	if (octets)
-		OPENSSL_clear_free(octets, msg_len + nonce_len + plen);
+	memcpy(octets, msg, msg_len);
+	memcpy(octets + msg_len, nonce, nonce_len);
+	*len = msg_len + nonce_len + plen;
+	return octets;
+}
+
+/* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <signed octets>) */
+static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cfg_secret *psk, const struct ike_id *id,
+		     uint8_t *out, size_t *out_len)
+{
+	size_t plen = prf_output_len(sa->prf), len = 0;
+	uint8_t key[IKE_MAX_PRF_LEN];
+	uint8_t *octets = ike_auth_octets(sa, of_initiator, id, &len);
+	bool ok = octets &&
+		  prf_compute(sa->prf, psk->secret, (size_t)psk->secret_len, (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key) &&
+		  prf_compute(sa->prf, key, plen, octets, len, out);
+	*out_len = plen;
+	OPENSSL_clear_free(octets, len);
 	OPENSSL_cleanse(key, sizeof(key));
 	return ok;
 }
@@ -55,8 +66,8 @@ static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of
 	char who[128];
 	identity_to_string(&sa->id_remote, who, sizeof(who));
 	if (ap == NULL || !auth_parse(ap, &method, &got, &got_len) || method != AUTH_SHARED_KEY_MIC || psk == NULL ||
-	    sa->conn->remote.auth != AUTH_PSK || !psk_auth(sa, of_initiator, psk, &sa->id_remote, want, &want_len) ||
-	    got_len != want_len || CRYPTO_memcmp(got, want, want_len) != 0) {
+	    !psk_auth(sa, of_initiator, psk, &sa->id_remote, want, &want_len) || got_len != want_len ||
+	    CRYPTO_memcmp(got, want, want_len) != 0) {
 		LOG_WARN("%s: authentication of '%s' failed (%s)", sa->conn->name, who,
 			 psk == NULL ? "no pre-shared key for this identity" : "AUTH does not verify");
 		sa->d->stats.auth_failures++;
@@ -66,7 +77,15 @@ static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of
 	return true;
 }
 
-static bool add_own_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
+/* The peer authenticates as its connection's remote round says, and with nothing else. */
+static bool verify_peer(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator)
+{
+	if (sa->conn->remote.auth == AUTH_PUBKEY)
+		return pubkey_verify(sa, msg, of_initiator);
+	return verify_psk(sa, msg, of_initiator);
+}
+
+static bool add_psk_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
 {
 	const struct cfg_secret *psk = psk_lookup(sa->d->cfg, &sa->id_local, &sa->id_remote);
 	uint8_t auth[IKE_MAX_PRF_LEN];
@@ -77,6 +96,22 @@ static bool add_own_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initi
 	}
 	auth_add(b, AUTH_SHARED_KEY_MIC, auth, n);
 	return true;
+}
+
+/* Our ID, with the certificate that backs it when we authenticate with one; peer_msg: its CERTREQs. */
+static bool choose_identity(struct ike_sa *sa, const struct ike_message *peer_msg)
+{
+	if (sa->conn->local.auth == AUTH_PUBKEY)
+		return pubkey_choose_own(sa, peer_msg, &sa->id_local);
+	local_identity(sa, &sa->id_local);
+	return true;
+}
+
+static bool add_own_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
+{
+	if (sa->conn->local.auth == AUTH_PUBKEY)
+		return pubkey_add_auth(sa, b, of_initiator);
+	return add_psk_auth(sa, b, of_initiator);
 }
 
 /* Moves IKE to port 4500 once a NAT is seen (or faked with encap = yes), as RFC 7296 2.23 asks. */
@@ -107,11 +142,16 @@ void ike_auth_start(struct ike_sa *sa)
 	struct ike_builder b;
 	struct ike_header h;
 	float_if_nat(sa);
-	local_identity(sa, &sa->id_local);
+	if (!choose_identity(sa, NULL)) {
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
 	ike_header_for(sa, &h, IKE_AUTH, false, sa->next_out_id);
 	ike_build_start(&b, &h);
 	ike_sk_begin(&b);
 	id_add(&b, PL_IDI, &sa->id_local);
+	pubkey_add_certs(sa, &b);
+	pubkey_add_certreq(sa, &b);
 	struct ike_id want;
 	if (sa->conn->remote.id[0] && strcmp(sa->conn->remote.id, "%any") != 0 &&
 	    identity_from_string(sa->conn->remote.id, &want))
@@ -139,7 +179,7 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
-	if (!identity_matches(sa->conn->remote.id, &sa->id_remote) || !verify_psk(sa, msg, false)) {
+	if (!identity_matches(sa->conn->remote.id, &sa->id_remote) || !verify_peer(sa, msg, false)) {
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
@@ -195,8 +235,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	sa->conn = conn;
-	local_identity(sa, &sa->id_local);
-	if (!verify_psk(sa, msg, true)) {
+	if (!choose_identity(sa, msg) || !verify_peer(sa, msg, true)) {
 		respond_auth_failed(sa, msg_id);
 		return;
 	}
@@ -206,6 +245,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	ike_build_start(&b, &h);
 	ike_sk_begin(&b);
 	id_add(&b, PL_IDR, &sa->id_local);
+	pubkey_add_certs(sa, &b);
 	if (!add_own_auth(sa, &b, false)) {
 		respond_auth_failed(sa, msg_id);
 		return;

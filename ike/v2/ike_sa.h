@@ -107,6 +107,8 @@ struct pending_request {
 };
 
 struct ike_daemon;
+struct own_cert;
+#define IKE_MAX_CERTREQ 16
 
 struct ike_sa {
 	struct ike_sa *next;
@@ -136,6 +138,12 @@ struct ike_sa {
 	uint8_t cookie[64];
 	size_t cookie_len;
 	struct ike_id id_local, id_remote;
+	/* public-key authentication */
+	uint32_t peer_sig_hashes;            /* RFC 7427 hashes the peer announced, as SIG_HASH_BIT()s */
+	uint8_t certreq[IKE_MAX_CERTREQ][20]; /* initiator: the CAs the responder's CERTREQ named */
+	int n_certreq;
+	const struct own_cert *own;          /* the certificate we authenticate with */
+	char peer_cert[256];                 /* subject of the peer's verified certificate, for list-sas */
 	/* message IDs: our requests, and the peer's */
 	uint32_t next_out_id, next_in_id;
 	struct pending_request req;
@@ -169,6 +177,7 @@ struct v1_daemon;
 
 struct ike_daemon {
 	const struct dpike_config *cfg;
+	const struct credentials *creds;
 	struct v1_daemon *v1; /* IKEv1 runs beside, on the same ports */
 	struct ike_env env;
 	struct ike_sa *sas;
@@ -198,6 +207,8 @@ uint64_t ike_schedule_at(uint64_t interval_s, uint64_t rand_s, uint64_t from_ms)
 /* The addresses to initiate a connection from and to: false without one remote address. */
 bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connection *c, struct ike_endpoint *local,
 			struct ike_endpoint *remote);
+/* The subject of the peer's certificate in list-sas (nothing when it authenticated otherwise). */
+void ike_list_peer_cert(const char *subject, bool json, struct strbuf *o);
 /* One child SA in list-sas, text or JSON. */
 void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool json, struct strbuf *o, uint64_t now);
 
@@ -234,6 +245,22 @@ void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id);
 /* Header for our next request / our response to msg_id in this SA. */
 void ike_header_for(const struct ike_sa *sa, struct ike_header *h, uint8_t exchange, bool response, uint32_t msg_id);
+
+/* AUTH (RFC 7296 2.15): what either side signs or MACs: its first message | the other's nonce | prf(SK_px, ID). */
+uint8_t *ike_auth_octets(const struct ike_sa *sa, bool of_initiator, const struct ike_id *id, size_t *len);
+
+/* Public-key authentication (auth_pubkey.c): certificates, certificate requests, signatures. */
+void pubkey_add_sig_hashes(struct ike_builder *b);
+void pubkey_take_sig_hashes(struct ike_sa *sa, const struct ike_message *msg);
+void pubkey_add_certreq(struct ike_sa *sa, struct ike_builder *b);
+/* Initiator: keeps the CAs the responder's CERTREQ in IKE_SA_INIT named. */
+void pubkey_keep_certreq(struct ike_sa *sa, const struct ike_message *msg);
+/* Picks our certificate (by our ID and the peer's CERTREQ); fills the ID from it when none is configured. */
+bool pubkey_choose_own(struct ike_sa *sa, const struct ike_message *peer_msg, struct ike_id *id);
+void pubkey_add_certs(struct ike_sa *sa, struct ike_builder *b);
+bool pubkey_add_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator);
+/* Checks the peer's certificate chain and its identity, then its AUTH; logs why on failure. */
+bool pubkey_verify(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator);
 
 /* Exchanges. */
 void ike_sa_init_start(struct ike_sa *sa);

@@ -76,6 +76,7 @@ void ike_sa_init_start(struct ike_sa *sa)
 	nonce_add(&b, sa->ni, sa->ni_len);
 	nat_add_notifies(&b, sa, sa->conn->encap);
 	notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	pubkey_add_sig_hashes(&b);
 	size_t len = ike_build_finish(&b);
 	free(sa->init_req);
 	sa->init_req = copy_msg(b.buf, len);
@@ -176,6 +177,8 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	sa->init_resp_len = len;
 	nat_check(sa, msg);
 	sa->frag_ok = ike_find_notify(msg, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	pubkey_take_sig_hashes(sa, msg);
+	pubkey_keep_certreq(sa, msg);
 	free(sa->req.msg);
 	sa->req.msg = NULL;
 	ike_auth_start(sa);
@@ -279,11 +282,15 @@ static void send_init_response(struct ike_sa *sa, const struct ike_message *req,
 	build_sa(&b, &sa->chosen, 1, proposal_num);
 	ke_payload_add(&b, sa->ke_group, pub, pub_len);
 	nonce_add(&b, sa->nr, sa->nr_len);
+	pubkey_add_certreq(sa, &b);
 	if (ike_find_notify(req, N_NAT_DETECTION_SOURCE_IP))
 		nat_add_notifies(&b, sa, sa->conn->encap);
 	sa->frag_ok = ike_find_notify(req, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	if (sa->frag_ok)
 		notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	pubkey_take_sig_hashes(sa, req);
+	if (sa->peer_sig_hashes) /* RFC 7427 4: only in answer to the initiator's */
+		pubkey_add_sig_hashes(&b);
 	size_t len = ike_build_finish(&b);
 	sa->init_resp = copy_msg(b.buf, len);
 	sa->init_resp_len = len;

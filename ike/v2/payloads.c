@@ -231,6 +231,23 @@ void auth_add(struct ike_builder *b, uint8_t method, const uint8_t *data, size_t
 	add_typed(b, PL_AUTH, method, data, len);
 }
 
+bool cert_parse(const struct ike_payload *p, uint8_t *encoding, const uint8_t **data, size_t *len)
+{
+	struct wire_reader r = body(p);
+	*encoding = wire_get_u8(&r);
+	*len = wire_left(&r);
+	*data = wire_take(&r, *len);
+	return wire_ok(&r);
+}
+
+void cert_add(struct ike_builder *b, uint8_t payload_type, uint8_t encoding, const uint8_t *data, size_t len)
+{
+	ike_payload_begin(b, payload_type);
+	wire_put_u8(&b->w, encoding);
+	wire_put_bytes(&b->w, data, len);
+	ike_payload_end(b);
+}
+
 #define TS_IPV4_ADDR_RANGE 7
 
 int ts_payload_parse(const struct ike_payload *p, struct ike_ts *out, int max)

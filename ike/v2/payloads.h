@@ -69,9 +69,15 @@ struct ike_id {
 bool id_parse(const struct ike_payload *p, struct ike_id *id);
 void id_add(struct ike_builder *b, uint8_t payload_type, const struct ike_id *id);
 
-enum ike_auth_method { AUTH_RSA_SIG = 1, AUTH_SHARED_KEY_MIC = 2, AUTH_DIGITAL_SIGNATURE = 14 };
+enum ike_auth_method { AUTH_RSA_SIG = 1, AUTH_SHARED_KEY_MIC = 2, AUTH_ECDSA_256 = 9, AUTH_ECDSA_384 = 10,
+		       AUTH_ECDSA_521 = 11, AUTH_DIGITAL_SIGNATURE = 14 };
 bool auth_parse(const struct ike_payload *p, uint8_t *method, const uint8_t **data, size_t *len);
 void auth_add(struct ike_builder *b, uint8_t method, const uint8_t *data, size_t len);
+
+/* CERT and CERTREQ (RFC 7296 3.6, 3.7; IKEv1's CERT and CR, RFC 2408 3.9, 3.10): an encoding octet, then data. */
+enum ike_cert_encoding { CERT_X509_SIGNATURE = 4 };
+bool cert_parse(const struct ike_payload *p, uint8_t *encoding, const uint8_t **data, size_t *len);
+void cert_add(struct ike_builder *b, uint8_t payload_type, uint8_t encoding, const uint8_t *data, size_t len);
 
 #define IKE_MAX_TS 16
 struct ike_ts {

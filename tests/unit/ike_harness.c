@@ -121,7 +121,7 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 	CU_ASSERT_FATAL(rc == 0);
 	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
 			       .remove_child = remove_cb, .now_ms = now_cb, .ctx = n };
-	n->d = ike_daemon_create(&n->cfg, &env);
+	n->d = ike_daemon_create(&n->cfg, NULL, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
 }
 

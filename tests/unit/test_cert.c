@@ -189,9 +189,10 @@ static void test_load_own_credentials(void)
 			fprintf(stderr, "%s: %s\n", types[t], err);
 		CU_ASSERT_EQUAL_FATAL(rc, 0);
 		struct conn_credentials *cc = &creds->conn[0];
-		CU_ASSERT(X509_cmp(cc->cert, x) == 0);
+		CU_ASSERT_EQUAL_FATAL(cc->n_own, 1);
+		CU_ASSERT(X509_cmp(cc->own[0].cert, x) == 0);
 		CU_ASSERT(sk_X509_num(cc->chain) == 1 && X509_cmp(sk_X509_value(cc->chain, 0), im) == 0);
-		CU_ASSERT(EVP_PKEY_eq(cc->key, k) == 1); /* the matching key, not the first one listed */
+		CU_ASSERT(EVP_PKEY_eq(cc->own[0].key, k) == 1); /* the matching key, not the first one listed */
 		CU_ASSERT(sk_X509_num(cc->cacerts) == 1 && cc->trust != NULL);
 		credentials_free(creds);
 		config_free(&cfg);

@@ -101,7 +101,15 @@ static const struct bad_case cases[] = {
 		 "  children = ( { name = \"n\"; updown = \"/bin/true\"; } ); } );\n",
 	  4, "unknown key 'updown'" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"eap\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
-	  "auth must be one of" },
+	  "'local' needs auth = \"psk\", \"pubkey\"" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"
+		 "  remote = { auth = \"rsa/pss-sha1\"; cacerts = [\"ca.pem\"]; }; } );\n", 4,
+	  "'remote' needs auth = \"psk\", \"pubkey\"" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"
+		 "  remote = { auth = \"ed25519-sha256\"; cacerts = [\"ca.pem\"]; }; } );\n", 4,
+	  "'remote' needs auth" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"ecdsa-sha384\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
+	  "local auth = \"ecdsa-sha384\" needs certs" },
 	{ IFACES "connections = ( { name = \"c\"; version = 2; aggressive = true;\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "IKEv1 only" },

@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# IKEv2 public-key authentication against strongSwan 5.9 (strongswan-lab.sh), keys and
+# certificates made now with pki: RSA, ECDSA P-256 and P-384, Ed25519 and RSASSA-PSS (RFC 7427)
+# on both sides, each side initiating, traffic through each tunnel; a chain through an
+# intermediate CA each way; DN identities and a wildcard remote id. Then the refusals, each
+# with dpike's log line: a revoked certificate (CRL), an unknown CA, an expired certificate, an
+# ID the certificate does not name.
+# Usage: strongswan-ikev2-certs.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
+. "$root/tests/lib/pki.sh"
+lab_init sw-ikev2-certs
+strongswan_lab_up
+PKI=$LAB_DIR/pki
+mkdir -p "$PKI"
+DN="C=CH, O=dpike lab"
+
+pki_ca root rsa2048 "$DN, CN=lab root"
+pki_issue im p256 root "$DN, CN=lab intermediate" "lab-im" --ca
+pki_ca other ed25519 "$DN, CN=other CA"
+# case | key type | auth | issuer | ids (fqdn, or dn: each side's default, its certificate's subject)
+cases=(
+	"rsa|rsa2048|pubkey|root|fqdn"
+	"p256|p256|pubkey|root|fqdn"
+	"p384|p384|pubkey|root|dn"
+	"ed25519|ed25519|pubkey|root|fqdn"
+	"pss|rsa3072|rsa/pss|root|fqdn"
+	"chain|p384|pubkey|im|fqdn"
+)
+for c in "${cases[@]}"; do
+	IFS='|' read -r name type auth issuer ids <<<"$c"
+	pki_issue "a-$name" "$type" "$issuer" "$DN, CN=a-$name.example" "a-$name.example"
+	pki_issue "b-$name" "$type" "$issuer" "$DN, CN=b-$name.example" "b-$name.example"
+done
+pki_issue a-wild p256 root "$DN, CN=gw.wild.example" gw.wild.example
+# refusals: revoked, unknown CA, expired, and a certificate that does not name the ID sent
+pki_issue a-rev p256 root "$DN, CN=a-rev.example" a-rev.example
+pki_revoke root root a-rev
+pki_issue a-unk p256 other "$DN, CN=a-unk.example" a-unk.example
+pki_issue a-exp p256 root "$DN, CN=a-exp.example" a-exp.example \
+	--not-before "01.01.20 00:00:00" --not-after "01.01.21 00:00:00"
+pki_issue a-mis p256 root "$DN, CN=a-mis.example" a-other.example
+
+# dpike: one connection per case, told apart by the peer's ID
+dconn() { # NAME AUTH LOCAL_ID REMOTE_ID CERTS
+	cat <<EOC
+  { name = "$1"; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
+    proposals = ["aes128gcm16-prfsha256-x25519"];
+    local = { auth = "$2"; ${3:+id = \"$3\";} certs = [$5]; };
+    remote = { auth = "$2"; id = "$4"; cacerts = ["root.pem"]; };
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];
+                   esp_proposals = ["aes128gcm16"]; } ); }
+EOC
+}
+# (a remote rsa/pss constraint would cover the CA's signatures too unless limited to IKE: "ike:")
+swconn() { # NAME AUTH LOCAL_ID REMOTE_ID CERT
+	cat <<EOC
+  $1 {
+    version = 2
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.2
+    proposals = aes128gcm16-prfsha256-x25519
+    encap = yes
+    local { auth = $2
+            certs = $5.pem
+            ${3:+id = \"$3\"} }
+    remote { auth = ${2/#rsa\/pss/ike:rsa/pss}
+             id = "$4"
+             cacerts = root.pem }
+    children { net-$1 { local_ts = 10.1.0.0/24
+                        remote_ts = 10.2.0.0/24
+                        esp_proposals = aes128gcm16 } }
+  }
+EOC
+}
+dconns="" swconns="" keys="" swcerts=()
+for c in "${cases[@]}"; do
+	IFS='|' read -r name type auth issuer ids <<<"$c"
+	certs="\"b-$name.pem\""
+	swauth=$auth
+	[ "$auth" = rsa/pss ] && swauth=rsa/pss-sha256 # strongSwan signs with RSASSA-PSS only when told the hash too
+	[ "$issuer" = im ] && certs+=", \"im.pem\""
+	if [ "$ids" = dn ]; then
+		dconns+="${dconns:+, }$(dconn "$name" "$auth" "" "$DN, CN=a-$name.example" "$certs")"
+		swconns+="$(swconn "$name" "$swauth" "" "$DN, CN=b-$name.example" "a-$name")"
+	else
+		dconns+="${dconns:+, }$(dconn "$name" "$auth" "b-$name.example" "a-$name.example" "$certs")"
+		swconns+="$(swconn "$name" "$swauth" "a-$name.example" "b-$name.example" "a-$name")"
+	fi
+	keys+="{ type = \"private\"; file = \"b-$name.key\"; }, "
+	swcerts+=("a-$name")
+done
+dconns+=", $(dconn wild pubkey b-rsa.example '*.wild.example' '"b-rsa.pem"')"
+swconns+="$(swconn wild pubkey gw.wild.example b-rsa.example a-wild)"
+for r in rev unk exp; do
+	dconns+=", $(dconn "$r" pubkey b-rsa.example "a-$r.example" '"b-rsa.pem"')"
+	swconns+="$(swconn "$r" pubkey "a-$r.example" b-rsa.example "a-$r")"
+	swcerts+=("a-$r")
+done
+dconns+=", $(dconn mis pubkey b-rsa.example a-mis.example '"b-rsa.pem"')"
+swconns+="$(swconn mis pubkey a-mis.example b-rsa.example a-mis)"
+swcerts+=(a-wild a-mis)
+
+cat >"$PKI/dpike.conf" <<EOC
+log_level = "info";
+ctl_socket = "$LAB_DIR/dpike.sock";
+workers = { idle_sleep_us = 50; };
+interfaces = (
+  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
+  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
+);
+connections = ( $dconns );
+secrets = ( ${keys%, } );
+crls = ["root.crl"];
+EOC
+echo "connections { $swconns }" >"$LAB_DIR/swanctl.conf"
+# swanctl takes credentials from the folders beside the swanctl.conf it loads
+pki_swanctl_dir "$LAB_DIR" "${swcerts[@]}"
+cp "$PKI"/{root,im,other}.pem "$LAB_DIR/x509ca/"
+
+dpike_start "$dut" "$PKI/dpike.conf" dut
+sw_start "$sw" "$LAB_DIR"
+
+sw_up() { sw_established "$LAB_DIR" "net-$1"; }
+subject_seen() { # CONN SUBJECT: dpike's list-sas shows the peer's certificate
+	ctl --json list-sas | python3 -c 'import json,sys; j=json.load(sys.stdin)
+sys.exit(not any(s["name"]==sys.argv[1] and s.get("remote_cert")==sys.argv[2] for s in j["ike_sas"]))' "$1" "$2"
+}
+both_ways() { # NAME WHAT
+	local name=$1 what=$2
+	sw_ctl "$LAB_DIR" --initiate --child "net-$name" --timeout 15 >"$LAB_DIR/init-$name.log" 2>&1 || true
+	lab_check "$what: strongSwan -> dpike established" sw_up "$name"
+	lab_check "$what: dpike picked '$name' and shows the peer's certificate" \
+		lab_wait_for 5 subject_seen "$name" "CN=a-$name.example,O=dpike lab,C=CH"
+	lab_check "$what: traffic" one_ping
+	sw_ctl "$LAB_DIR" --terminate --ike "$name" --timeout 10 >/dev/null 2>&1 || true
+	lab_wait_for 10 dpike_down || true
+	ctl initiate "$name/net" >/dev/null || true
+	lab_check "$what: dpike -> strongSwan established" lab_wait_for 15 dpike_up "$name"
+	lab_check "$what: strongSwan has the child" lab_wait_for 5 sw_up "$name"
+	lab_check "$what: traffic" one_ping
+	ctl terminate "$name" >/dev/null || true
+	lab_wait_for 10 sw_gone || true
+}
+for c in "${cases[@]}"; do
+	IFS='|' read -r name type auth issuer ids <<<"$c"
+	both_ways "$name" "$name ($type, auth $auth, issued by $issuer, $ids ids)"
+done
+lab_check "the RSA-PSS case signed with RSASSA-PSS both ways (RFC 7427)" \
+	grep -q "'a-pss.example' authenticated with certificate .* (RSASSA-PSS SHA-256)" "$LAB_DIR/dut.log"
+lab_check "strongSwan verified dpike's RSASSA-PSS signature" grep -q "authentication of 'b-pss.example' with RSA_EMSA_PSS" "$LAB_DIR/charon.log"
+
+sw_ctl "$LAB_DIR" --initiate --child net-wild --timeout 15 >"$LAB_DIR/init-wild.log" 2>&1 || true
+lab_check "remote id '*.wild.example' accepts gw.wild.example" sw_up wild
+sw_ctl "$LAB_DIR" --terminate --ike wild --timeout 10 >/dev/null 2>&1 || true
+lab_wait_for 10 dpike_down || true
+
+# refusals: strongSwan initiates; dpike answers AUTHENTICATION_FAILED and logs why
+refused() { # NAME ID REASON
+	sw_ctl "$LAB_DIR" --initiate --child "net-$1" --timeout 10 >"$LAB_DIR/init-$1.log" 2>&1 || true
+	lab_check "$1: dpike logs '$3'" lab_wait_for 5 grep -q "authentication of '$2' failed: $3" "$LAB_DIR/dut.log"
+	lab_check "$1: nothing established" bash -c "! sw_ctl_up=1; ! swanctl --list-sas --uri unix://$LAB_DIR/charon.vici | grep -q 'net-$1.*INSTALLED'"
+	lab_check "$1: strongSwan was told AUTHENTICATION_FAILED" grep -q "AUTHENTICATION_FAILED" "$LAB_DIR/init-$1.log"
+}
+refused rev a-rev.example "revoked"
+refused unk a-unk.example "unknown CA"
+refused exp a-exp.example "expired"
+refused mis a-mis.example "ID does not match the certificate"
+# as initiator too: dpike refuses the responder's revoked certificate
+ctl initiate rev/net >/dev/null || true
+lab_check "dpike as initiator refuses a revoked responder certificate" \
+	lab_wait_for 10 bash -c "[ \$(grep -c \"authentication of 'a-rev.example' failed: revoked\" '$LAB_DIR/dut.log') -ge 2 ]"
+lab_check "... and has no SA for it" dpike_down rev
+ctl stats | grep auth_failures
+dpike_stop_all
+lab_summary strongswan-ikev2-certs
