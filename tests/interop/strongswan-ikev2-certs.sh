@@ -3,7 +3,8 @@
 # IKEv2 public-key authentication against strongSwan 5.9 (strongswan-lab.sh), keys and
 # certificates made now with pki: RSA, ECDSA P-256 and P-384, Ed25519 and RSASSA-PSS (RFC 7427)
 # on both sides, each side initiating, traffic through each tunnel; a chain through an
-# intermediate CA each way; DN identities and a wildcard remote id. Then the refusals, each
+# intermediate CA each way, RSA-4096, over a 1280-byte MTU (IKE fragmentation, RFC 7383); our
+# certificate chosen by the peer's CERTREQ; DN identities and a wildcard remote id. Then the refusals, each
 # with dpike's log line: a revoked certificate (CRL), an unknown CA, an expired certificate, an
 # ID the certificate does not name.
 # Usage: strongswan-ikev2-certs.sh BUILD_DIR
@@ -26,7 +27,7 @@ cases=(
 	"p384|p384|pubkey|root|dn"
 	"ed25519|ed25519|pubkey|root|fqdn"
 	"pss|rsa3072|rsa/pss|root|fqdn"
-	"chain|p384|pubkey|im|fqdn"
+	"chain|rsa4096|pubkey|im|fqdn"
 )
 for c in "${cases[@]}"; do
 	IFS='|' read -r name type auth issuer ids <<<"$c"
@@ -34,6 +35,10 @@ for c in "${cases[@]}"; do
 	pki_issue "b-$name" "$type" "$issuer" "$DN, CN=b-$name.example" "b-$name.example"
 done
 pki_issue a-wild p256 root "$DN, CN=gw.wild.example" gw.wild.example
+# two certificates for one ID: strongSwan trusts the root only, so its CERTREQ must pick b-pick
+pki_issue b-pick-other p256 other "$DN, CN=b-pick.example" b-pick.example
+pki_issue a-pick p256 root "$DN, CN=a-pick.example" a-pick.example
+pki_issue b-pick p256 root "$DN, CN=b-pick.example" b-pick.example
 # refusals: revoked, unknown CA, expired, and a certificate that does not name the ID sent
 pki_issue a-rev p256 root "$DN, CN=a-rev.example" a-rev.example
 pki_revoke root root a-rev
@@ -93,6 +98,9 @@ for c in "${cases[@]}"; do
 done
 dconns+=", $(dconn wild pubkey b-rsa.example '*.wild.example' '"b-rsa.pem"')"
 swconns+="$(swconn wild pubkey gw.wild.example b-rsa.example a-wild)"
+dconns+=", $(dconn pick pubkey b-pick.example a-pick.example '"b-pick-other.pem", "b-pick.pem"')"
+swconns+="$(swconn pick pubkey a-pick.example b-pick.example a-pick)"
+keys+="{ type = \"private\"; file = \"b-pick-other.key\"; }, { type = \"private\"; file = \"b-pick.key\"; }, "
 for r in rev unk exp; do
 	dconns+=", $(dconn "$r" pubkey b-rsa.example "a-$r.example" '"b-rsa.pem"')"
 	swconns+="$(swconn "$r" pubkey "a-$r.example" b-rsa.example "a-$r")"
@@ -100,14 +108,14 @@ for r in rev unk exp; do
 done
 dconns+=", $(dconn mis pubkey b-rsa.example a-mis.example '"b-rsa.pem"')"
 swconns+="$(swconn mis pubkey a-mis.example b-rsa.example a-mis)"
-swcerts+=(a-wild a-mis)
+swcerts+=(a-wild a-mis a-pick)
 
 cat >"$PKI/dpike.conf" <<EOC
 log_level = "info";
 ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 50; };
 interfaces = (
-  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
+  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; mtu = 1280; },
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
 );
 connections = ( $dconns );
@@ -119,6 +127,7 @@ echo "connections { $swconns }" >"$LAB_DIR/swanctl.conf"
 pki_swanctl_dir "$LAB_DIR" "${swcerts[@]}"
 cp "$PKI"/{root,im,other}.pem "$LAB_DIR/x509ca/"
 
+ip -n "$sw" link set sw-wan mtu 1280
 dpike_start "$dut" "$PKI/dpike.conf" dut
 sw_start "$sw" "$LAB_DIR"
 
@@ -149,12 +158,26 @@ for c in "${cases[@]}"; do
 done
 lab_check "the RSA-PSS case signed with RSASSA-PSS both ways (RFC 7427)" \
 	grep -q "'a-pss.example' authenticated with certificate .* (RSASSA-PSS SHA-256)" "$LAB_DIR/dut.log"
+lab_check "chain: strongSwan fragmented its IKE_AUTH for the 1280-byte path" \
+	grep -q "splitting IKE message .* into [2-9] fragments" "$LAB_DIR/init-chain.log"
+lab_check "chain: strongSwan reassembled dpike's fragments and took the intermediate from them" \
+	grep -q "received issuer cert \"C=CH, O=dpike lab, CN=lab intermediate\"" "$LAB_DIR/charon.log"
 lab_check "strongSwan verified dpike's RSASSA-PSS signature" grep -q "authentication of 'b-pss.example' with RSA_EMSA_PSS" "$LAB_DIR/charon.log"
 
 sw_ctl "$LAB_DIR" --initiate --child net-wild --timeout 15 >"$LAB_DIR/init-wild.log" 2>&1 || true
 lab_check "remote id '*.wild.example' accepts gw.wild.example" sw_up wild
 sw_ctl "$LAB_DIR" --terminate --ike wild --timeout 10 >/dev/null 2>&1 || true
 lab_wait_for 10 dpike_down || true
+
+sw_ctl "$LAB_DIR" --initiate --child net-pick --timeout 15 >"$LAB_DIR/init-pick.log" 2>&1 || true
+lab_check "pick: dpike chose the certificate strongSwan's CERTREQ asked for" sw_up pick
+lab_check "... the one issued by the root" grep -q 'received end entity cert "C=CH, O=dpike lab, CN=b-pick.example"' "$LAB_DIR/init-pick.log"
+sw_ctl "$LAB_DIR" --terminate --ike pick --timeout 10 >/dev/null 2>&1 || true
+lab_wait_for 10 dpike_down || true
+ctl initiate pick/net >/dev/null || true
+lab_check "pick: as initiator too (CERTREQ of IKE_SA_INIT)" lab_wait_for 15 dpike_up pick
+ctl terminate pick >/dev/null || true
+lab_wait_for 10 sw_gone || true
 
 # refusals: strongSwan initiates; dpike answers AUTHENTICATION_FAILED and logs why
 refused() { # NAME ID REASON
