@@ -95,6 +95,19 @@ bool cred_cert_names_id(X509 *cert, const struct ike_id *id);
  */
 const struct own_cert *cred_choose_own(const struct credentials *all, const struct conn_credentials *cc,
 				       const struct ike_id *local_id, const struct cert_request *req);
+/* A connection's credentials, NULL when it has none. */
+const struct conn_credentials *cred_of_conn(const struct credentials *all, const struct dpike_config *cfg,
+					    const struct cfg_connection *c);
+/*
+ * Our certificate for a connection (chosen as cred_choose_own does, by the configured ID and
+ * req) and the ID to send with it: the configured one, or the certificate's subject DN when none
+ * is configured. A configured DN is sent as the certificate encodes it, so the peer finds it there
+ * byte for byte. NULL when the connection has no certificate.
+ */
+const struct own_cert *cred_own_identity(const struct credentials *all, const struct conn_credentials *cc,
+					 const char *configured_id, const struct cert_request *req, struct ike_id *id);
+/* The ID to send with own: the configured one, or own's subject DN (for a configured DN, too). */
+bool cred_identity_for(const struct own_cert *own, const char *configured_id, struct ike_id *id);
 /* The intermediates to send with cert, issuer first; returns how many (at most max). */
 int cred_chain_of(const struct conn_credentials *cc, X509 *cert, X509 **out, int max);
 /* The subject DN as an ID_DER_ASN1_DN identity (swanctl's default local ID for a certificate). */
@@ -103,6 +116,16 @@ bool cred_subject_id(X509 *cert, struct ike_id *id);
 void cred_subject_text(X509 *cert, char *out, size_t len);
 /* A certificate from DER (a CERT payload's data); NULL when it is not one. */
 X509 *cred_cert_from_der(const uint8_t *der, size_t len);
+
+/* CERT payloads (either version's type): our certificate, then the intermediates above it. */
+void cred_add_cert_payloads(struct ike_builder *b, uint8_t payload_type, const struct conn_credentials *cc, X509 *own);
+/*
+ * The peer's end-entity certificate from its CERT payloads (the caller frees it), validated
+ * with the other certificates sent against cc and checked to name id. *why says what is wrong
+ * (NULL when nothing is); the certificate is returned even then, for the log.
+ */
+X509 *cred_peer_cert(const struct conn_credentials *cc, const struct ike_payload *pl, int n, uint8_t payload_type,
+		     const struct ike_id *id, const char **why);
 
 /* The SHA-1 of a certificate's SubjectPublicKeyInfo, as CERTREQ carries it (RFC 7296 3.7). */
 bool cred_spki_sha1(X509 *cert, uint8_t out[20]);

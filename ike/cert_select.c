@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "identity.h"
 
 /* The certificate in s that issued x (by name and signature), or NULL. */
 static X509 *issuer_in(STACK_OF(X509) *s, X509 *x)
@@ -67,6 +68,32 @@ static bool chains_to_requested(const struct credentials *all, const struct conn
 	}
 	ERR_clear_error();
 	return false;
+}
+
+const struct conn_credentials *cred_of_conn(const struct credentials *all, const struct dpike_config *cfg,
+					    const struct cfg_connection *c)
+{
+	long i = c - cfg->connections;
+	return all && i >= 0 && i < all->n_conn ? &all->conn[i] : NULL;
+}
+
+bool cred_identity_for(const struct own_cert *own, const char *configured_id, struct ike_id *id)
+{
+	struct ike_id configured;
+	if (configured_id[0] && identity_from_string(configured_id, &configured) && configured.type != ID_DER_ASN1_DN) {
+		*id = configured;
+		return true;
+	}
+	return cred_subject_id(own->cert, id);
+}
+
+const struct own_cert *cred_own_identity(const struct credentials *all, const struct conn_credentials *cc,
+					 const char *configured_id, const struct cert_request *req, struct ike_id *id)
+{
+	struct ike_id configured;
+	bool have_id = configured_id[0] && identity_from_string(configured_id, &configured);
+	const struct own_cert *own = cc ? cred_choose_own(all, cc, have_id ? &configured : NULL, req) : NULL;
+	return own && cred_identity_for(own, configured_id, id) ? own : NULL;
 }
 
 const struct own_cert *cred_choose_own(const struct credentials *all, const struct conn_credentials *cc,

@@ -173,6 +173,8 @@ static int add_own(struct loader *l, const struct cfg_connection *c, struct conn
 	if ((o->key = key_for(l, x)) == NULL)
 		return fail(l, a->line, "no private key under secrets matches certificate '%s' of connection '%s'", path,
 			    c->name);
+	if (c->version == 1 && EVP_PKEY_get_base_id(o->key) != EVP_PKEY_RSA)
+		return fail(l, a->line, "certificate '%s': IKEv1 (version = 1) signs with RSA keys only", path);
 	return 0;
 }
 

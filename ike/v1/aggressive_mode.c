@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Aggressive Mode with a PSK (RFC 2409 5.4): three messages, identities in the clear, and a
- * PSK hash an eavesdropper can attack offline; so only for connections with aggressive = yes.
- *   I: SA, KE, Ni, IDii, VIDs
- *   R: SA, KE, Nr, IDir, HASH_R, NAT-D*, VIDs
- *   I: [HASH_I, NAT-D*]
+ * Aggressive Mode (RFC 2409 5.4 with a PSK, 5.1 with signatures): three messages, identities in
+ * the clear, and with a PSK a hash an eavesdropper can attack offline; so only for connections
+ * with aggressive = yes.
+ *   I: SA, KE, Ni, IDii, CR*, VIDs
+ *   R: SA, KE, Nr, IDir, HASH_R (or CERT*, SIG_R), CR*, NAT-D*, VIDs
+ *   I: [HASH_I (or CERT*, SIG_I), NAT-D*]
  */
 #include <string.h>
 
@@ -16,13 +17,6 @@ static void header(const struct v1_sa *sa, struct ike_builder *b)
 {
 	struct isakmp_header h = { .cky_i = sa->cky_i, .cky_r = sa->cky_r, .exchange = XCHG_AGGRESSIVE };
 	isakmp_build_start(b, &h);
-}
-
-static void add_hash(struct ike_builder *b, const uint8_t *hash, size_t n)
-{
-	ike_payload_begin(b, ISA_HASH);
-	wire_put_bytes(&b->w, hash, n);
-	ike_payload_end(b);
 }
 
 void v1_aggressive_start(struct v1_sa *sa)
@@ -58,6 +52,7 @@ void v1_aggressive_start(struct v1_sa *sa)
 	p1_save_sa_i(sa, &sap);
 	p1_add_ke_nonce(sa, &b, true);
 	p1_add_id(&b, &sa->id_local);
+	v1_sig_add_cr(sa, &b);
 	p1_add_vendor_ids(&b);
 	v1_set_state(sa, V1_AM_I1);
 	size_t len = ike_build_finish(&b);
@@ -68,10 +63,12 @@ void v1_aggressive_start(struct v1_sa *sa)
 void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m)
 {
 	struct ike_builder b;
-	uint8_t hash[64];
-	LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing", sa->conn->name);
+	if (sa->conn->local.auth == AUTH_PSK)
+		LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing",
+			 sa->conn->name);
+	v1_sig_take_cr(sa, m);
 	if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_i_b, &sa->id_i_len) ||
-	    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_take_ke_nonce(sa, m, true) ||
+	    !p1_connection_for_id(sa) || !p1_take_ke_nonce(sa, m, true) ||
 	    !p1_make_ke_nonce(sa, false) || !p1_derive(sa)) {
 		LOG_WARN("%s: Aggressive Mode request refused (identity, KE or nonce)", sa->conn->name);
 		v1_set_state(sa, V1_DEAD);
@@ -79,17 +76,17 @@ void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m)
 	}
 	p1_identity(sa, &sa->id_local);
 	sa->id_r_len = p1_id_body(&sa->id_local, sa->id_r_b);
-	if (!p1_auth_hash(sa, false, hash)) {
-		v1_set_state(sa, V1_DEAD);
-		return;
-	}
 	struct v1_proposal p = { .num = 1, .protocol = PROTO_IKE, .n = 1 };
 	p.t[0] = sa->chosen;
 	header(sa, &b);
 	v1_sa_add(&b, &p);
 	p1_add_ke_nonce(sa, &b, false);
 	p1_add_id(&b, &sa->id_local);
-	add_hash(&b, hash, sa->hlen);
+	if (!p1_add_auth(sa, &b, false)) {
+		v1_set_state(sa, V1_DEAD);
+		return;
+	}
+	v1_sig_add_cr(sa, &b);
 	p1_add_nat_d(sa, &b);
 	p1_add_vendor_ids(&b);
 	v1_set_state(sa, V1_AM_R2);
@@ -105,10 +102,12 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	const struct ike_payload *sap;
 	if (sa->state == V1_AM_R2) {
 		p1_check_nat_d(sa, m);
-		if (p1_verify_hash(sa, m, true))
+		if (p1_verify_auth(sa, m, true)) {
 			p1_established(sa);
-		else
-			v1_set_state(sa, V1_DEAD);
+			return;
+		}
+		v1_send_error(sa, V1N_AUTHENTICATION_FAILED);
+		v1_set_state(sa, V1_DEAD);
 		return;
 	}
 	if (sa->state != V1_AM_I1)
@@ -118,22 +117,20 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
 	    !p1_adopt(sa, &got[0].t[0]) || !p1_take_ke_nonce(sa, m, false) ||
 	    !p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_r_b, &sa->id_r_len) ||
-	    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_derive(sa) || !p1_verify_hash(sa, m, false)) {
+	    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_derive(sa) || !p1_verify_auth(sa, m, false)) {
 		LOG_WARN("%s: Aggressive Mode response refused", sa->conn->name);
 		v1_set_state(sa, V1_DEAD);
 		return;
 	}
 	p1_read_vendor_ids(sa, m);
-	p1_check_nat_d(sa, m);
-	uint8_t hash[64];
+	p1_check_nat_d(sa, m); /* our certificate stays the one whose ID went out in message 1 */
 	struct ike_builder b;
-	if (!p1_auth_hash(sa, true, hash)) {
+	p1_float(sa);
+	header(sa, &b);
+	if (!p1_add_auth(sa, &b, true)) {
 		v1_set_state(sa, V1_DEAD);
 		return;
 	}
-	p1_float(sa);
-	header(sa, &b);
-	add_hash(&b, hash, sa->hlen);
 	p1_add_nat_d(sa, &b);
 	size_t len = v1_encrypt(sa, &b, sa->iv);
 	if (len) /* kept, to answer a repeated message 2 */

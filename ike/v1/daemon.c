@@ -807,7 +807,7 @@ bool v1_child_expired(struct v1_daemon *d, uint32_t spi, bool inbound, bool hard
 
 static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_t now)
 {
-	char l[24], r[24], lid[128], rid[128];
+	char l[24], r[24], lid[256], rid[256];
 	format_ipv4(sa->local.addr, l, sizeof(l));
 	format_ipv4(sa->remote.addr, r, sizeof(r));
 	identity_to_string(&sa->id_local, lid, sizeof(lid));
@@ -827,6 +827,7 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		sb_json_str(o, lid);
 		sb_printf(o, ",\"remote_id\":");
 		sb_json_str(o, rid);
+		ike_list_peer_cert(sa->peer_cert, true, o);
 		sb_printf(o, ",\"children\":[");
 		for (const struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&sa->d->env, c, true, o, now);
@@ -839,6 +840,7 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		  sa->conn->name, sa->serial, v1_state_name(sa->state), mode, sa->cky_i, sa->initiator ? "*" : "", sa->cky_r,
 		  sa->initiator ? "" : "*", lid, l, sa->local.port, rid, r, sa->remote.port,
 		  sa->nat_local || sa->nat_remote ? " (NAT)" : "", cipher, sa->encr_bits, sa->group, reauth);
+	ike_list_peer_cert(sa->peer_cert, false, o);
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		ike_list_child(&sa->d->env, c, false, o, now);
 }

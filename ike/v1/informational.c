@@ -75,15 +75,27 @@ void v1_send_delete(struct v1_sa *sa, uint8_t protocol, const uint32_t *spis, in
 	finish_and_send(sa, &b, at, msg_id);
 }
 
-void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq)
+/* A Notify about the ISAKMP SA itself: DPD with its sequence number, or an error without data. */
+static void send_sa_notify(struct v1_sa *sa, uint16_t type, const uint32_t *seq)
 {
 	struct ike_builder b;
 	uint32_t msg_id = new_msg_id();
 	size_t at = begin_payload(sa, &b, msg_id, ISA_N, PROTO_IKE, ISAKMP_SPI_LEN, type);
 	put_cookies(&b.w, sa);
-	wire_put_be32(&b.w, seq);
+	if (seq)
+		wire_put_be32(&b.w, *seq);
 	ike_payload_end(&b);
 	finish_and_send(sa, &b, at, msg_id);
+}
+
+void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq)
+{
+	send_sa_notify(sa, type, &seq);
+}
+
+void v1_send_error(struct v1_sa *sa, uint16_t type)
+{
+	send_sa_notify(sa, type, NULL);
 }
 
 static bool hash_verifies(struct v1_sa *sa, const struct isakmp_message *m)

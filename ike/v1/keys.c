@@ -50,8 +50,9 @@ bool v1_phase1_keys(struct v1_sa *sa, const uint8_t *psk, size_t psk_len, const 
 	put64(ck, sa->cky_i);
 	put64(ck + 8, sa->cky_r);
 	const uint8_t zero = 0, one = 1, two = 2;
-	/* SKEYID = prf(pre-shared-key, Ni_b | Nr_b); then _d, _a, _e */
-	bool ok = v1_prf(sa, psk, psk_len, nonces, sa->ni_len + sa->nr_len, sa->skeyid) &&
+	/* SKEYID = prf(pre-shared-key, Ni_b | Nr_b), or prf(Ni_b | Nr_b, g^xy) with signatures; then _d, _a, _e */
+	bool ok = (psk ? v1_prf(sa, psk, psk_len, nonces, sa->ni_len + sa->nr_len, sa->skeyid)
+		       : v1_prf(sa, nonces, sa->ni_len + sa->nr_len, gxy, gxy_len, sa->skeyid)) &&
 		  prf4(sa, sa->skeyid, h, gxy, gxy_len, ck, 16, &zero, 1, NULL, 0, sa->skeyid_d) &&
 		  prf4(sa, sa->skeyid, h, sa->skeyid_d, h, gxy, gxy_len, ck, 16, &one, 1, sa->skeyid_a) &&
 		  prf4(sa, sa->skeyid, h, sa->skeyid_a, h, gxy, gxy_len, ck, 16, &two, 1, e);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Main Mode (RFC 2409 5, with a PSK: 5.4) and its NAT-T parts (RFC 3947):
- *   I: SA, VIDs          R: SA, VIDs
- *   I: KE, Ni, NAT-D*    R: KE, Nr, NAT-D*
- *   I: [IDii, HASH_I]    R: [IDir, HASH_R]       ([ ] encrypted; on port 4500 once a NAT is seen)
+ * Main Mode (RFC 2409 5, with a PSK: 5.4; with signatures: 5.1) and its NAT-T parts (RFC 3947):
+ *   I: SA, VIDs                 R: SA, VIDs
+ *   I: KE, Ni, CR*, NAT-D*      R: KE, Nr, CR*, NAT-D*
+ *   I: [IDii, HASH_I]           R: [IDir, HASH_R]       ([ ] encrypted; on port 4500 once a NAT is seen)
+ *   or [IDii, CERT*, SIG_I]     or [IDir, CERT*, SIG_R]
  * The responder side of Aggressive Mode starts here too (v1_main_respond), as both begin with an SA.
  */
 #include <stdlib.h>
@@ -66,6 +67,7 @@ static void send_m3(struct v1_sa *sa)
 	struct ike_builder b;
 	header(sa, &b, XCHG_MAIN);
 	p1_add_ke_nonce(sa, &b, true);
+	v1_sig_add_cr(sa, &b);
 	p1_add_nat_d(sa, &b);
 	v1_set_state(sa, V1_MM_I3);
 	send_plain(sa, &b);
@@ -74,19 +76,15 @@ static void send_m3(struct v1_sa *sa)
 static void send_m5(struct v1_sa *sa)
 {
 	struct ike_builder b;
-	uint8_t hash[64];
 	p1_identity(sa, &sa->id_local);
 	sa->id_i_len = p1_id_body(&sa->id_local, sa->id_i_b);
-	if (!p1_auth_hash(sa, true, hash)) {
-		fail(sa, "HASH_I");
-		return;
-	}
 	p1_float(sa);
 	header(sa, &b, XCHG_MAIN);
 	p1_add_id(&b, &sa->id_local);
-	ike_payload_begin(&b, ISA_HASH);
-	wire_put_bytes(&b.w, hash, sa->hlen);
-	ike_payload_end(&b);
+	if (!p1_add_auth(sa, &b, true)) {
+		fail(sa, "HASH_I or SIG_I");
+		return;
+	}
 	v1_set_state(sa, V1_MM_I5);
 	send_encrypted(sa, &b);
 }
@@ -110,6 +108,7 @@ static void send_m4(struct v1_sa *sa)
 	struct ike_builder b;
 	header(sa, &b, XCHG_MAIN);
 	p1_add_ke_nonce(sa, &b, false);
+	v1_sig_add_cr(sa, &b);
 	p1_add_nat_d(sa, &b);
 	v1_set_state(sa, V1_MM_R4);
 	send_plain(sa, &b);
@@ -118,18 +117,14 @@ static void send_m4(struct v1_sa *sa)
 static void send_m6(struct v1_sa *sa)
 {
 	struct ike_builder b;
-	uint8_t hash[64];
 	p1_identity(sa, &sa->id_local);
 	sa->id_r_len = p1_id_body(&sa->id_local, sa->id_r_b);
-	if (!p1_auth_hash(sa, false, hash)) {
-		fail(sa, "HASH_R");
-		return;
-	}
 	header(sa, &b, XCHG_MAIN);
 	p1_add_id(&b, &sa->id_local);
-	ike_payload_begin(&b, ISA_HASH);
-	wire_put_bytes(&b.w, hash, sa->hlen);
-	ike_payload_end(&b);
+	if (!p1_add_auth(sa, &b, false)) {
+		fail(sa, "HASH_R or SIG_R");
+		return;
+	}
 	send_encrypted(sa, &b);
 	p1_established(sa);
 }
@@ -194,6 +189,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 	(void)len;
 	struct v1_proposal got[2];
 	const struct ike_payload *sap;
+	v1_sig_take_cr(sa, m);
 	switch (sa->state) {
 	case V1_MM_I1: /* SA chosen by the responder */
 		sa->cky_r = m->hdr.cky_r;
@@ -227,9 +223,10 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		p1_check_nat_d(sa, m);
 		send_m5(sa);
 		break;
-	case V1_MM_R4: /* IDii, HASH_I */
+	case V1_MM_R4: /* IDii, HASH_I or CERT*, SIG_I */
 		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_i_b, &sa->id_i_len) ||
-		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_hash(sa, m, true)) {
+		    !p1_connection_for_id(sa) || !p1_verify_auth(sa, m, true)) {
+			v1_send_error(sa, V1N_AUTHENTICATION_FAILED);
 			fail(sa, "authentication");
 			return;
 		}
@@ -237,7 +234,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		break;
 	case V1_MM_I5: /* IDir, HASH_R */
 		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_r_b, &sa->id_r_len) ||
-		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_hash(sa, m, false)) {
+		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_auth(sa, m, false)) {
 			fail(sa, "authentication");
 			return;
 		}

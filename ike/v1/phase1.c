@@ -31,6 +31,11 @@ static uint16_t hash_of_integ(uint16_t integ)
 	}
 }
 
+uint16_t p1_auth_method(const struct cfg_connection *c)
+{
+	return c->local.auth == AUTH_PUBKEY ? V1_AUTH_RSA_SIG : V1_AUTH_PSK;
+}
+
 void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
 {
 	struct proposal props[CFG_MAX_PROPOSALS];
@@ -54,7 +59,7 @@ void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
 					bool aes = enc->id == 12;
 					/* 3DES has a fixed key length and no Key Length attribute */
 					uint16_t types[] = { P1_ENCR, P1_HASH, P1_AUTH, P1_GROUP, P1_LIFE_TYPE, P1_LIFE, P1_KEY_LEN };
-					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, V1_AUTH_PSK,
+					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, p1_auth_method(c),
 							      props[i].t[TRANS_DH][g].id, LIFE_SECONDS, life ? life : 28800,
 							      enc->key_bits };
 					for (size_t k = 0; k < sizeof(types) / sizeof(types[0]) - !aes; k++) {
@@ -143,6 +148,30 @@ const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const
 	return NULL;
 }
 
+bool p1_connection_for_id(struct v1_sa *sa)
+{
+	struct v1_proposal chosen = { .num = 1, .protocol = PROTO_IKE, .n = 1 };
+	struct v1_transform t;
+	chosen.t[0] = sa->chosen;
+	if (identity_matches(sa->conn->remote.id, &sa->id_remote))
+		return true;
+	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
+		const struct cfg_connection *c = &sa->d->cfg->connections[i];
+		bool keys_fit = !sa->keyed || (c->local.auth == AUTH_PUBKEY && sa->conn->local.auth == AUTH_PUBKEY);
+		if (c == sa->conn || !keys_fit || c->version == 2 || c->aggressive != sa->aggressive ||
+		    !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
+		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, sa->local.addr) ||
+		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, sa->remote.addr) ||
+		    !p1_select(c, &chosen, &t))
+			continue;
+		LOG_INFO("%s: the peer's identity selects connection '%s'", sa->conn->name, c->name);
+		sa->conn = c;
+		sa->own = NULL; /* chosen again for this connection */
+		return true;
+	}
+	return false;
+}
+
 static void add_vid(struct ike_builder *b, const uint8_t *vid, size_t len)
 {
 	ike_payload_begin(b, ISA_VID);
@@ -226,6 +255,8 @@ void p1_check_nat_d(struct v1_sa *sa, const struct isakmp_message *m)
 
 void p1_identity(struct v1_sa *sa, struct ike_id *id)
 {
+	if (sa->conn->local.auth == AUTH_PUBKEY && v1_sig_identity(sa, id))
+		return;
 	if (sa->conn->local.id[0] == '\0' || !identity_from_string(sa->conn->local.id, id))
 		identity_from_ipv4(sa->local.addr, id);
 }
@@ -282,7 +313,7 @@ bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out)
 	return ok;
 }
 
-bool p1_verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator)
+static bool verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator)
 {
 	const struct ike_payload *hp = isakmp_find(m, ISA_HASH);
 	uint8_t want[64];
@@ -296,6 +327,26 @@ bool p1_verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool of_in
 	}
 	LOG_INFO("%s: '%s' authenticated with a pre-shared key (IKEv1 %s Mode)", sa->conn->name, who,
 		 sa->aggressive ? "Aggressive" : "Main");
+	return true;
+}
+
+bool p1_verify_auth(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator)
+{
+	if (sa->conn->remote.auth == AUTH_PUBKEY)
+		return v1_sig_verify(sa, m, of_initiator);
+	return verify_hash(sa, m, of_initiator);
+}
+
+bool p1_add_auth(struct v1_sa *sa, struct ike_builder *b, bool of_initiator)
+{
+	uint8_t hash[64];
+	if (sa->conn->local.auth == AUTH_PUBKEY)
+		return v1_sig_add(sa, b, of_initiator);
+	if (!p1_auth_hash(sa, of_initiator, hash))
+		return false;
+	ike_payload_begin(b, ISA_HASH);
+	wire_put_bytes(&b->w, hash, sa->hlen);
+	ike_payload_end(b);
 	return true;
 }
 
@@ -332,25 +383,31 @@ void p1_add_ke_nonce(struct v1_sa *sa, struct ike_builder *b, bool initiator)
 	ike_payload_end(b);
 }
 
-bool p1_derive(struct v1_sa *sa)
+/* Main Mode with a PSK picks the secret by the configured identities: the peer's is not known yet. */
+static const struct cfg_secret *phase1_psk(struct v1_sa *sa)
 {
-	uint8_t gxy[IKE_MAX_KE_LEN];
-	size_t n;
-	const uint8_t *peer = sa->initiator ? sa->gx_r : sa->gx_i;
-	/* Main Mode with a PSK picks the secret by the configured identities: the peer's is not known yet */
 	struct ike_id local, remote;
 	p1_identity(sa, &local);
 	if (sa->id_remote.len)
 		remote = sa->id_remote;
 	else if (sa->conn->remote.id[0] == '\0' || !identity_from_string(sa->conn->remote.id, &remote))
 		identity_from_ipv4(sa->remote.addr, &remote);
-	const struct cfg_secret *psk = psk_lookup(sa->d->cfg, &local, &remote);
-	bool ok = psk && ke_derive(sa->ke, peer, sa->gx_len, gxy, &n) &&
-		  v1_phase1_keys(sa, psk->secret, (size_t)psk->secret_len, gxy, n);
+	return psk_lookup(sa->d->cfg, &local, &remote);
+}
+
+bool p1_derive(struct v1_sa *sa)
+{
+	uint8_t gxy[IKE_MAX_KE_LEN];
+	size_t n;
+	const uint8_t *peer = sa->initiator ? sa->gx_r : sa->gx_i;
+	bool sig = sa->conn->local.auth == AUTH_PUBKEY;
+	const struct cfg_secret *psk = sig ? NULL : phase1_psk(sa);
+	bool ok = (psk || sig) && ke_derive(sa->ke, peer, sa->gx_len, gxy, &n) &&
+		  v1_phase1_keys(sa, psk ? psk->secret : NULL, psk ? (size_t)psk->secret_len : 0, gxy, n);
 	OPENSSL_cleanse(gxy, sizeof(gxy));
 	if (!ok)
 		LOG_WARN("%s: IKEv1 keys not derived (%s)", sa->conn->name,
-			 psk ? "key exchange value refused" : "no pre-shared key for the configured identities");
+			 psk || sig ? "key exchange value refused" : "no pre-shared key for the configured identities");
 	return ok;
 }
 

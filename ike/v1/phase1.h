@@ -16,6 +16,13 @@ const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const
 					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
 					   bool aggressive, struct v1_transform *chosen);
 
+/*
+ * The peer's ID may select another connection for the same addresses and transform, as in
+ * IKEv2; once keys are derived only between connections that sign (a PSK entered the keys).
+ * False when no connection accepts the ID.
+ */
+bool p1_connection_for_id(struct v1_sa *sa);
+
 void p1_add_vendor_ids(struct ike_builder *b);
 void p1_read_vendor_ids(struct v1_sa *sa, const struct isakmp_message *m);
 void p1_add_nat_d(struct v1_sa *sa, struct ike_builder *b);
@@ -28,7 +35,20 @@ void p1_add_id(struct ike_builder *b, const struct ike_id *id);
 bool p1_parse_id(const struct ike_payload *p, struct ike_id *id, uint8_t *body, size_t *body_len);
 /* HASH_I (of_initiator) or HASH_R. */
 bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out);
-bool p1_verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator);
+/* Our HASH_x, or CERT and SIG_x when the connection authenticates with a certificate. */
+bool p1_add_auth(struct v1_sa *sa, struct ike_builder *b, bool of_initiator);
+/* The peer's HASH_x or SIG_x, as its connection's remote auth says. */
+bool p1_verify_auth(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator);
+/* The auth method attribute of our proposals (RFC 2409 App. A). */
+uint16_t p1_auth_method(const struct cfg_connection *c);
+
+/* Signature authentication (auth_sig.c). */
+void v1_sig_add_cr(struct v1_sa *sa, struct ike_builder *b);
+/* Chooses our certificate by the CAs the peer's CR payloads in m name, if it sent any. */
+void v1_sig_take_cr(struct v1_sa *sa, const struct isakmp_message *m);
+bool v1_sig_identity(struct v1_sa *sa, struct ike_id *id);
+bool v1_sig_add(struct v1_sa *sa, struct ike_builder *b, bool of_initiator);
+bool v1_sig_verify(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator);
 /* KE and nonce of the peer; our own made if needed; then keys. False (logged) on failure. */
 bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool from_initiator);
 bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator);

@@ -46,6 +46,7 @@ struct v1_quick {
 };
 
 struct v1_daemon;
+struct own_cert;
 
 struct v1_sa {
 	struct v1_sa *next;
@@ -75,6 +76,9 @@ struct v1_sa {
 	uint8_t id_i_b[4 + IKE_ID_MAX], id_r_b[4 + IKE_ID_MAX]; /* ID payload bodies */
 	size_t id_i_len, id_r_len;
 	struct ike_id id_local, id_remote;
+	/* signature authentication (auth_sig.c) */
+	const struct own_cert *own; /* the certificate we sign with */
+	char peer_cert[256];        /* subject of the peer's verified certificate, for list-sas */
 	/* keys */
 	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];
 	uint8_t iv[16];
@@ -128,6 +132,7 @@ bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c);
 void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);
 
 /* Internal: keys (RFC 2409 5, App. B) and protection. */
+/* SKEYID from the PSK (RFC 2409 5.4), or with psk NULL for signatures, from the nonces (5.1); then the rest. */
 bool v1_phase1_keys(struct v1_sa *sa, const uint8_t *psk, size_t psk_len, const uint8_t *gxy, size_t gxy_len);
 bool v1_prf(const struct v1_sa *sa, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out);
 void v1_phase2_iv(const struct v1_sa *sa, uint32_t msg_id, uint8_t iv[16]);
@@ -153,6 +158,8 @@ void v1_quick_process(struct v1_sa *sa, const struct isakmp_message *m, const ui
 void v1_info_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len);
 void v1_send_delete(struct v1_sa *sa, uint8_t protocol, const uint32_t *spis, int n);
 void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq);
+/* An error Notify under the keys of phase 1 (RFC 2409 5.7), e.g. AUTHENTICATION_FAILED. */
+void v1_send_error(struct v1_sa *sa, uint16_t type);
 /* An unprotected notification refusing a phase 1 request (such as NO-PROPOSAL-CHOSEN). */
 void v1_send_plain_notify(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 			  uint64_t cky_i, uint16_t type);

@@ -13,14 +13,11 @@
 #include "ike_sa.h"
 #include "lib/log.h"
 
-#define MAX_CHAIN 8
 #define MAX_ALG_ID 128
 
 static const struct conn_credentials *creds_of(const struct ike_sa *sa)
 {
-	const struct credentials *c = sa->d->creds;
-	long i = sa->conn - sa->d->cfg->connections;
-	return c && i >= 0 && i < c->n_conn ? &c->conn[i] : NULL;
+	return cred_of_conn(sa->d->creds, sa->d->cfg, sa->conn);
 }
 
 /* ---- SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) ---- */
@@ -96,45 +93,22 @@ void pubkey_keep_certreq(struct ike_sa *sa, const struct ike_message *msg)
 
 bool pubkey_choose_own(struct ike_sa *sa, const struct ike_message *peer_msg, struct ike_id *id)
 {
-	const struct conn_credentials *cc = creds_of(sa);
 	struct cert_request req = { 0 };
-	struct ike_id configured;
-	bool have_id = sa->conn->local.id[0] && identity_from_string(sa->conn->local.id, &configured);
 	if (peer_msg)
 		certreq_of(peer_msg, &req);
 	for (int i = 0; !peer_msg && i < sa->n_certreq; i++)
 		req.hash[req.n_hash++] = sa->certreq[i];
-	sa->own = cc ? cred_choose_own(sa->d->creds, cc, have_id ? &configured : NULL, &req) : NULL;
-	if (sa->own == NULL) {
+	sa->own = cred_own_identity(sa->d->creds, creds_of(sa), sa->conn->local.id, &req, id);
+	if (sa->own == NULL)
 		LOG_ERR("%s: no certificate of ours to authenticate with", sa->conn->name);
-		return false;
-	}
-	/* a DN we were given is sent as the certificate encodes it, so the peer finds it there byte for byte */
-	if (!have_id || configured.type == ID_DER_ASN1_DN)
-		return cred_subject_id(sa->own->cert, id);
-	*id = configured;
-	return true;
-}
-
-static void add_cert(struct ike_builder *b, X509 *x)
-{
-	unsigned char *der = NULL;
-	int len = i2d_X509(x, &der);
-	if (len > 0)
-		cert_add(b, PL_CERT, CERT_X509_SIGNATURE, der, (size_t)len);
-	OPENSSL_free(der);
+	return sa->own != NULL;
 }
 
 void pubkey_add_certs(struct ike_sa *sa, struct ike_builder *b)
 {
 	const struct conn_credentials *cc = creds_of(sa);
-	X509 *chain[MAX_CHAIN];
-	if (sa->own == NULL || cc == NULL)
-		return;
-	add_cert(b, sa->own->cert);
-	int n = cred_chain_of(cc, sa->own->cert, chain, MAX_CHAIN);
-	for (int i = 0; i < n; i++)
-		add_cert(b, chain[i]);
+	if (sa->own && cc)
+		cred_add_cert_payloads(b, PL_CERT, cc, sa->own->cert);
 }
 
 /* ---- signatures ---- */
@@ -250,25 +224,6 @@ static bool scheme_allowed(const struct cfg_auth *a, const struct sig_scheme *s)
 	}
 }
 
-/* The peer's end-entity certificate and the intermediates it sent. */
-static X509 *peer_certs(const struct ike_message *msg, STACK_OF(X509) *untrusted)
-{
-	X509 *leaf = NULL;
-	for (int i = 0; i < msg->n; i++) {
-		uint8_t enc;
-		const uint8_t *data;
-		size_t len;
-		if (msg->pl[i].type != PL_CERT || !cert_parse(&msg->pl[i], &enc, &data, &len) || enc != CERT_X509_SIGNATURE)
-			continue;
-		X509 *x = cred_cert_from_der(data, len);
-		if (x && leaf == NULL)
-			leaf = x;
-		else if (x && !sk_X509_push(untrusted, x))
-			X509_free(x);
-	}
-	return leaf;
-}
-
 static const char *check_signature(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator, X509 *leaf,
 				   char *scheme, size_t scheme_len)
 {
@@ -293,21 +248,14 @@ static const char *check_signature(struct ike_sa *sa, const struct ike_message *
 
 bool pubkey_verify(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator)
 {
-	const struct conn_credentials *cc = creds_of(sa);
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	X509 *leaf = untrusted ? peer_certs(msg, untrusted) : NULL;
-	const char *why = NULL;
-	char who[128], subject[256] = "", how[64] = "";
+	const char *why;
+	char who[256], subject[256] = "", how[64] = "";
+	X509 *leaf = cred_peer_cert(creds_of(sa), msg->pl, msg->n, PL_CERT, &sa->id_remote, &why);
 	identity_to_string(&sa->id_remote, who, sizeof(who));
-	if (leaf == NULL)
-		why = "no certificate sent";
-	else if (cc == NULL || cc->trust == NULL)
-		why = "no CA configured for this connection";
-	if (why == NULL) {
+	if (leaf)
 		cred_subject_text(leaf, subject, sizeof(subject));
-		enum cert_verdict v = cred_verify_peer(cc->trust, leaf, untrusted, &sa->id_remote);
-		why = v == CERT_OK ? check_signature(sa, msg, of_initiator, leaf, how, sizeof(how)) : cert_verdict_name(v);
-	}
+	if (why == NULL)
+		why = check_signature(sa, msg, of_initiator, leaf, how, sizeof(how));
 	if (why) {
 		LOG_WARN("%s: authentication of '%s' failed: %s%s%s", sa->conn->name, who, why,
 			 subject[0] ? ", certificate " : "", subject);
@@ -317,6 +265,5 @@ bool pubkey_verify(struct ike_sa *sa, const struct ike_message *msg, bool of_ini
 		LOG_INFO("%s: '%s' authenticated with certificate '%s' (%s)", sa->conn->name, who, subject, how);
 	}
 	X509_free(leaf);
-	sk_X509_pop_free(untrusted, X509_free);
 	return why == NULL;
 }

@@ -9,17 +9,8 @@
 # ID the certificate does not name.
 # Usage: strongswan-ikev2-certs.sh BUILD_DIR
 set -eu
-. "$(dirname "$0")/strongswan-lab.sh" "$1"
-. "$root/tests/lib/pki.sh"
-lab_init sw-ikev2-certs
-strongswan_lab_up
-PKI=$LAB_DIR/pki
-mkdir -p "$PKI"
-DN="C=CH, O=dpike lab"
-
-pki_ca root rsa2048 "$DN, CN=lab root"
-pki_issue im p256 root "$DN, CN=lab intermediate" "lab-im" --ca
-pki_ca other ed25519 "$DN, CN=other CA"
+. "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
+certs_lab_up sw-ikev2-certs
 # case | key type | auth | issuer | ids (fqdn, or dn: each side's default, its certificate's subject)
 cases=(
 	"rsa|rsa2048|pubkey|root|fqdn"
@@ -47,38 +38,6 @@ pki_issue a-exp p256 root "$DN, CN=a-exp.example" a-exp.example \
 	--not-before "01.01.20 00:00:00" --not-after "01.01.21 00:00:00"
 pki_issue a-mis p256 root "$DN, CN=a-mis.example" a-other.example
 
-# dpike: one connection per case, told apart by the peer's ID
-dconn() { # NAME AUTH LOCAL_ID REMOTE_ID CERTS
-	cat <<EOC
-  { name = "$1"; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
-    proposals = ["aes128gcm16-prfsha256-x25519"];
-    local = { auth = "$2"; ${3:+id = \"$3\";} certs = [$5]; };
-    remote = { auth = "$2"; id = "$4"; cacerts = ["root.pem"]; };
-    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];
-                   esp_proposals = ["aes128gcm16"]; } ); }
-EOC
-}
-# (a remote rsa/pss constraint would cover the CA's signatures too unless limited to IKE: "ike:")
-swconn() { # NAME AUTH LOCAL_ID REMOTE_ID CERT
-	cat <<EOC
-  $1 {
-    version = 2
-    local_addrs = 192.0.2.1
-    remote_addrs = 192.0.2.2
-    proposals = aes128gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = $2
-            certs = $5.pem
-            ${3:+id = \"$3\"} }
-    remote { auth = ${2/#rsa\/pss/ike:rsa/pss}
-             id = "$4"
-             cacerts = root.pem }
-    children { net-$1 { local_ts = 10.1.0.0/24
-                        remote_ts = 10.2.0.0/24
-                        esp_proposals = aes128gcm16 } }
-  }
-EOC
-}
 dconns="" swconns="" keys="" swcerts=()
 for c in "${cases[@]}"; do
 	IFS='|' read -r name type auth issuer ids <<<"$c"
@@ -110,48 +69,7 @@ dconns+=", $(dconn mis pubkey b-rsa.example a-mis.example '"b-rsa.pem"')"
 swconns+="$(swconn mis pubkey a-mis.example b-rsa.example a-mis)"
 swcerts+=(a-wild a-mis a-pick)
 
-cat >"$PKI/dpike.conf" <<EOC
-log_level = "info";
-ctl_socket = "$LAB_DIR/dpike.sock";
-workers = { idle_sleep_us = 50; };
-interfaces = (
-  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; mtu = 1280; },
-  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
-);
-connections = ( $dconns );
-secrets = ( ${keys%, } );
-crls = ["root.crl"];
-EOC
-echo "connections { $swconns }" >"$LAB_DIR/swanctl.conf"
-# swanctl takes credentials from the folders beside the swanctl.conf it loads
-pki_swanctl_dir "$LAB_DIR" "${swcerts[@]}"
-cp "$PKI"/{root,im,other}.pem "$LAB_DIR/x509ca/"
-
-ip -n "$sw" link set sw-wan mtu 1280
-dpike_start "$dut" "$PKI/dpike.conf" dut
-sw_start "$sw" "$LAB_DIR"
-
-sw_up() { sw_established "$LAB_DIR" "net-$1"; }
-subject_seen() { # CONN SUBJECT: dpike's list-sas shows the peer's certificate
-	ctl --json list-sas | python3 -c 'import json,sys; j=json.load(sys.stdin)
-sys.exit(not any(s["name"]==sys.argv[1] and s.get("remote_cert")==sys.argv[2] for s in j["ike_sas"]))' "$1" "$2"
-}
-both_ways() { # NAME WHAT
-	local name=$1 what=$2
-	sw_ctl "$LAB_DIR" --initiate --child "net-$name" --timeout 15 >"$LAB_DIR/init-$name.log" 2>&1 || true
-	lab_check "$what: strongSwan -> dpike established" sw_up "$name"
-	lab_check "$what: dpike picked '$name' and shows the peer's certificate" \
-		lab_wait_for 5 subject_seen "$name" "CN=a-$name.example,O=dpike lab,C=CH"
-	lab_check "$what: traffic" one_ping
-	sw_ctl "$LAB_DIR" --terminate --ike "$name" --timeout 10 >/dev/null 2>&1 || true
-	lab_wait_for 10 dpike_down || true
-	ctl initiate "$name/net" >/dev/null || true
-	lab_check "$what: dpike -> strongSwan established" lab_wait_for 15 dpike_up "$name"
-	lab_check "$what: strongSwan has the child" lab_wait_for 5 sw_up "$name"
-	lab_check "$what: traffic" one_ping
-	ctl terminate "$name" >/dev/null || true
-	lab_wait_for 10 sw_gone || true
-}
+WAN_MTU=1280 certs_start "$dconns" "${keys%, }" "$swconns" "${swcerts[@]}"
 for c in "${cases[@]}"; do
 	IFS='|' read -r name type auth issuer ids <<<"$c"
 	both_ways "$name" "$name ($type, auth $auth, issued by $issuer, $ids ids)"
@@ -180,12 +98,6 @@ ctl terminate pick >/dev/null || true
 lab_wait_for 10 sw_gone || true
 
 # refusals: strongSwan initiates; dpike answers AUTHENTICATION_FAILED and logs why
-refused() { # NAME ID REASON
-	sw_ctl "$LAB_DIR" --initiate --child "net-$1" --timeout 10 >"$LAB_DIR/init-$1.log" 2>&1 || true
-	lab_check "$1: dpike logs '$3'" lab_wait_for 5 grep -q "authentication of '$2' failed: $3" "$LAB_DIR/dut.log"
-	lab_check "$1: nothing established" bash -c "! sw_ctl_up=1; ! swanctl --list-sas --uri unix://$LAB_DIR/charon.vici | grep -q 'net-$1.*INSTALLED'"
-	lab_check "$1: strongSwan was told AUTHENTICATION_FAILED" grep -q "AUTHENTICATION_FAILED" "$LAB_DIR/init-$1.log"
-}
 refused rev a-rev.example "revoked"
 refused unk a-unk.example "unknown CA"
 refused exp a-exp.example "expired"

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv1 authentication with RSA signatures (RFC 2409 5.1): CR payloads naming the CAs we trust
+ * (RFC 2408 3.10), our certificate chosen by the peer's CRs, CERT payloads, and SIG_I/SIG_R:
+ * HASH_I/HASH_R signed with PKCS#1 v1.5 padding and no DigestInfo.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ike/cert.h"
+#include "ike/identity.h"
+#include "ike/signature.h"
+#include "ike/v2/ike_sa.h"
+#include "lib/log.h"
+#include "phase1.h"
+
+static const struct conn_credentials *creds_of(const struct v1_sa *sa)
+{
+	return cred_of_conn(sa->d->v2->creds, sa->d->cfg, sa->conn);
+}
+
+void v1_sig_add_cr(struct v1_sa *sa, struct ike_builder *b)
+{
+	const struct conn_credentials *cc = creds_of(sa);
+	if (sa->conn->remote.auth != AUTH_PUBKEY || cc == NULL || cc->cacerts == NULL)
+		return;
+	for (int i = 0; i < sk_X509_num(cc->cacerts); i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509_NAME(X509_get_subject_name(sk_X509_value(cc->cacerts, i)), &der);
+		if (len > 0)
+			cert_add(b, ISA_CR, CERT_X509_SIGNATURE, der, (size_t)len);
+		OPENSSL_free(der);
+	}
+}
+
+/* Our certificate and ID, by the CAs the peer's CRs in m name (m NULL: none seen). */
+static bool choose_own(struct v1_sa *sa, const struct isakmp_message *m, struct ike_id *id)
+{
+	struct cert_request req = { 0 };
+	for (int i = 0; m && i < m->n && req.n_dn < CRED_MAX_REQ; i++) {
+		uint8_t enc;
+		const uint8_t *dn;
+		size_t len;
+		if (m->pl[i].type == ISA_CR && cert_parse(&m->pl[i], &enc, &dn, &len) && enc == CERT_X509_SIGNATURE &&
+		    len > 0) {
+			req.dn[req.n_dn] = dn;
+			req.dn_len[req.n_dn++] = len;
+		}
+	}
+	sa->own = cred_own_identity(sa->d->v2->creds, creds_of(sa), sa->conn->local.id, &req, id);
+	return sa->own != NULL;
+}
+
+void v1_sig_take_cr(struct v1_sa *sa, const struct isakmp_message *m)
+{
+	struct ike_id id;
+	if (sa->conn->local.auth == AUTH_PUBKEY && isakmp_find(m, ISA_CR))
+		choose_own(sa, m, &id);
+}
+
+bool v1_sig_identity(struct v1_sa *sa, struct ike_id *id)
+{
+	if (sa->own == NULL)
+		return choose_own(sa, NULL, id);
+	return cred_identity_for(sa->own, sa->conn->local.id, id);
+}
+
+bool v1_sig_add(struct v1_sa *sa, struct ike_builder *b, bool of_initiator)
+{
+	uint8_t hash[64], sig[SIG_MAX_LEN];
+	size_t n;
+	if (sa->own == NULL || !p1_auth_hash(sa, of_initiator, hash) ||
+	    !sig_rsa_raw_sign(sa->own->key, hash, sa->hlen, sig, &n)) {
+		LOG_ERR("%s: IKEv1 signature not made (IKEv1 signs with an RSA key)", sa->conn->name);
+		return false;
+	}
+	cred_add_cert_payloads(b, ISA_CERT, creds_of(sa), sa->own->cert);
+	ike_payload_begin(b, ISA_SIG);
+	wire_put_bytes(&b->w, sig, n);
+	ike_payload_end(b);
+	return true;
+}
+
+static const char *check_signature(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator, X509 *leaf)
+{
+	const struct ike_payload *sp = isakmp_find(m, ISA_SIG);
+	EVP_PKEY *key = X509_get0_pubkey(leaf);
+	uint8_t hash[64];
+	if (sp == NULL)
+		return "no SIG payload";
+	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+		return "IKEv1 signatures need an RSA certificate";
+	if (!p1_auth_hash(sa, of_initiator, hash) || !sig_rsa_raw_verify(key, hash, sa->hlen, sp->body, sp->len))
+		return "bad signature";
+	return NULL;
+}
+
+bool v1_sig_verify(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator)
+{
+	const char *why;
+	char who[256], subject[256] = "";
+	X509 *leaf = cred_peer_cert(creds_of(sa), m->pl, m->n, ISA_CERT, &sa->id_remote, &why);
+	identity_to_string(&sa->id_remote, who, sizeof(who));
+	if (leaf)
+		cred_subject_text(leaf, subject, sizeof(subject));
+	if (why == NULL)
+		why = check_signature(sa, m, of_initiator, leaf);
+	if (why) {
+		LOG_WARN("%s: IKEv1 authentication of '%s' failed: %s%s%s", sa->conn->name, who, why,
+			 subject[0] ? ", certificate " : "", subject);
+		sa->d->stats.auth_failures++;
+	} else {
+		snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", subject);
+		LOG_INFO("%s: '%s' authenticated with certificate '%s' (IKEv1 %s Mode, RSA signature)", sa->conn->name,
+			 who, subject, sa->aggressive ? "Aggressive" : "Main");
+	}
+	X509_free(leaf);
+	return why == NULL;
+}

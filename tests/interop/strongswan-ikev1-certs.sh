@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# IKEv1 with RSA signatures (RFC 2409 5.1) against strongSwan 5.9 (strongswan-certs-lab.sh),
+# certificates made now with pki: Main Mode and Aggressive Mode, each side initiating, traffic
+# through each tunnel; DN identities; a chain through an intermediate CA; CERT and CR payloads.
+# Then the refusals with dpike's log line: a revoked certificate, an unknown CA, an expired one.
+# dpike runs its sanitizer build here: its parsers meet peer certificates.
+# Usage: strongswan-ikev1-certs.sh BUILD_DIR
+set -eu
+IKE_VERSION=1
+IKE_PROPOSAL=aes256-sha256-modp3072
+. "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
+certs_lab_up sw-ikev1-certs
+# case | issuer | ids | mode
+cases=(
+	"main|root|fqdn|main"
+	"maindn|root|dn|main"
+	"chain|im|fqdn|main"
+	"aggr|root|fqdn|aggressive"
+)
+dconns="" swconns="" keys="" swcerts=()
+for c in "${cases[@]}"; do
+	IFS='|' read -r name issuer ids mode <<<"$c"
+	pki_issue "a-$name" rsa2048 "$issuer" "$DN, CN=a-$name.example" "a-$name.example"
+	pki_issue "b-$name" rsa2048 "$issuer" "$DN, CN=b-$name.example" "b-$name.example"
+	certs="\"b-$name.pem\""
+	[ "$issuer" = im ] && certs+=", \"im.pem\""
+	dextra="" swextra=""
+	[ "$mode" = aggressive ] && dextra="aggressive = true;" swextra="aggressive = yes"
+	if [ "$ids" = dn ]; then
+		dconns+="${dconns:+, }$(dconn "$name" pubkey "" "$DN, CN=a-$name.example" "$certs" "$dextra")"
+		swconns+="$(swconn "$name" pubkey "" "$DN, CN=b-$name.example" "a-$name" "$swextra")"
+	else
+		dconns+="${dconns:+, }$(dconn "$name" pubkey "b-$name.example" "a-$name.example" "$certs" "$dextra")"
+		swconns+="$(swconn "$name" pubkey "a-$name.example" "b-$name.example" "a-$name" "$swextra")"
+	fi
+	keys+="{ type = \"private\"; file = \"b-$name.key\"; }, "
+	swcerts+=("a-$name")
+done
+pki_issue a-rev rsa2048 root "$DN, CN=a-rev.example" a-rev.example
+pki_revoke root root a-rev
+pki_issue a-unk rsa2048 other "$DN, CN=a-unk.example" a-unk.example
+pki_issue a-exp rsa2048 root "$DN, CN=a-exp.example" a-exp.example \
+	--not-before "01.01.20 00:00:00" --not-after "01.01.21 00:00:00"
+for r in rev unk exp; do
+	dconns+=", $(dconn "$r" pubkey b-main.example "a-$r.example" '"b-main.pem"')"
+	swconns+="$(swconn "$r" pubkey "a-$r.example" b-main.example "a-$r")"
+	swcerts+=("a-$r")
+done
+
+certs_start "$dconns" "${keys%, }" "$swconns" "${swcerts[@]}"
+for c in "${cases[@]}"; do
+	IFS='|' read -r name issuer ids mode <<<"$c"
+	both_ways "$name" "$name ($mode mode, RSA, issued by $issuer, $ids ids)"
+done
+lab_check "strongSwan verified dpike's RSA signatures" \
+	grep -q "authentication of 'b-main.example' with RSA_EMSA_PKCS1_NULL successful" "$LAB_DIR/charon.log"
+lab_check "dpike sent its intermediate in a CERT payload" \
+	grep -q "received issuer cert \"C=CH, O=dpike lab, CN=lab intermediate\"\|using untrusted intermediate certificate \"C=CH, O=dpike lab, CN=lab intermediate\"" "$LAB_DIR/charon.log"
+lab_check "dpike sent CR payloads in Main Mode (message 4 here)" \
+	grep -q "parsed ID_PROT response 0 \[ KE No CERTREQ" "$LAB_DIR/charon.log"
+
+refused rev a-rev.example "revoked"
+refused unk a-unk.example "unknown CA"
+refused exp a-exp.example "expired"
+ctl stats | grep auth_failures
+dpike_stop_all
+lab_summary strongswan-ikev1-certs
