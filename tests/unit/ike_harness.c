@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dataplane/esp_algo.h"
+#include "ike/credentials.h"
 #include "unit.h"
 
 struct node A, B;
@@ -119,14 +120,19 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 	if (rc != 0)
 		fprintf(stderr, "%s\n%s\n", err, full);
 	CU_ASSERT_FATAL(rc == 0);
+	n->creds = credentials_load(&n->cfg, err, sizeof(err));
+	if (n->creds == NULL)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_FATAL(n->creds != NULL);
 	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
 			       .remove_child = remove_cb, .now_ms = now_cb, .ctx = n };
-	n->d = ike_daemon_create(&n->cfg, NULL, &env);
+	n->d = ike_daemon_create(&n->cfg, n->creds, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
 }
 
 void stop_node(struct node *n)
 {
 	ike_daemon_destroy(n->d);
+	credentials_free(n->creds);
 	config_free(&n->cfg);
 }

@@ -23,6 +23,7 @@ struct installed {
 
 struct node {
 	struct dpike_config cfg;
+	struct credentials *creds; /* of pubkey connections (absolute paths in the config) */
 	struct ike_daemon *d;
 	struct ike_endpoint ep;
 	int children;

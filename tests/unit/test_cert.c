@@ -16,6 +16,8 @@
 
 #include "ike/cert.h"
 #include "ike/identity.h"
+#include "ike/v2/ike_sa.h"
+#include "ike_harness.h"
 #include "unit.h"
 
 #define DAY (24L * 3600)
@@ -349,6 +351,107 @@ static void test_certreq_hash(void)
 	free_pki();
 }
 
+/* One side of a two-daemon pair: our certificate and key files named NAME.pem / NAME.key under dir. */
+static void node_config(char *out, size_t len, const char *me, const char *peer, const char *auth, const char *certs,
+			const char *local_id)
+{
+	snprintf(out, len,
+		 "interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"%s/24\"; } );\n"
+		 "connections = ( { name = \"c\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
+		 "  proposals = [\"aes128gcm16-prfsha256-x25519\"];\n"
+		 "  local = { auth = \"%s\"; certs = [%s]; %s };\n"
+		 "  remote = { auth = \"%s\"; cacerts = [\"%s\"]; };\n"
+		 "  children = ( { name = \"net\"; local_ts = [\"10.0.0.0/8\"]; remote_ts = [\"10.0.0.0/8\"];"
+		 " esp_proposals = [\"aes128gcm16\"]; } ); } );\n"
+		 "secrets = ( { type = \"private\"; file = \"%s\"; } );\n",
+		 me, me, peer, auth, certs, local_id, auth, path_of("ca.pem"), path_of(strcmp(me, "192.0.2.1") ? "b.key" : "a.key"));
+}
+
+/* A and B with certificates of one key type under the intermediate; A initiates. */
+static void cert_pair(const char *type, const char *auth)
+{
+	EVP_PKEY *ka = new_key(type), *kb = new_key(type);
+	X509 *a = issue(&(struct cert_spec){ .cn = "a", .san = "DNS:a.example", .from = -60, .to = DAY, .serial = 50 }, ka);
+	X509 *b = issue(&(struct cert_spec){ .cn = "b", .san = "DNS:b.example", .from = -60, .to = DAY, .serial = 51 }, kb);
+	write_cert(a, "a.pem", false);
+	write_cert(b, "b.pem", false);
+	write_key(ka, "a.key", false);
+	write_key(kb, "b.key", false);
+	char ta[2048], tb[2048], certs[512];
+	snprintf(certs, sizeof(certs), "\"%s\", \"%s\"", path_of("a.pem"), path_of("im.der"));
+	node_config(ta, sizeof(ta), "192.0.2.1", "192.0.2.2", auth, certs, "id = \"a.example\";");
+	snprintf(certs, sizeof(certs), "\"%s\", \"%s\"", path_of("b.pem"), path_of("im.der"));
+	node_config(tb, sizeof(tb), "192.0.2.2", "192.0.2.1", auth, certs, ""); /* B's ID: its subject DN */
+	q_head = q_tail = 0;
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	X509_free(a);
+	X509_free(b);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kb);
+}
+
+static void initiate_c(void)
+{
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_initiate(A.d, "c/net", &err), 0);
+	sb_free(&err);
+	pump();
+}
+
+/* Both daemons authenticate each other with certificates (RFC 7427) and install the child. */
+static void test_two_daemons_certificates(void)
+{
+	static const char *const cases[][2] = { { "rsa", "pubkey" }, { "rsa", "rsa/pss-sha512" }, { "P-256", "ecdsa" },
+						 { "P-521", "pubkey" }, { "ed25519", "ed25519" } };
+	make_pki();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cert_pair(cases[i][0], cases[i][1]);
+		initiate_c();
+		struct ike_sa *sa = A.d->sas, *sb = B.d->sas;
+		CU_ASSERT_FATAL(sa != NULL && sb != NULL);
+		CU_ASSERT_EQUAL(sa->state, IKE_SA_ESTABLISHED);
+		CU_ASSERT_EQUAL(sb->state, IKE_SA_ESTABLISHED);
+		CU_ASSERT_STRING_EQUAL(sa->peer_cert, "CN=b,O=dpike test");
+		CU_ASSERT_STRING_EQUAL(sb->peer_cert, "CN=a,O=dpike test");
+		CU_ASSERT_EQUAL(sa->id_remote.type, ID_DER_ASN1_DN); /* B sent its subject */
+		CU_ASSERT(A.n_sa == 1 && B.n_sa == 1 && A.sa[0].spi_out == B.sa[0].spi_in);
+		CU_ASSERT(A.d->stats.auth_failures == 0 && B.d->stats.auth_failures == 0);
+		stop_node(&A);
+		stop_node(&B);
+	}
+	free_pki();
+}
+
+/* B signs with a key that is not its certificate's: A refuses the AUTH and installs nothing. */
+static void test_two_daemons_wrong_key(void)
+{
+	make_pki();
+	cert_pair("P-256", "pubkey");
+	struct conn_credentials *cc = &B.creds->conn[0];
+	EVP_PKEY_free(cc->own[0].key);
+	cc->own[0].key = new_key("P-256");
+	initiate_c();
+	CU_ASSERT_EQUAL(A.d->stats.auth_failures, 1);
+	CU_ASSERT(A.d->sas == NULL || A.d->sas->state != IKE_SA_ESTABLISHED);
+	CU_ASSERT_EQUAL(A.n_sa, 0);
+	stop_node(&A);
+	stop_node(&B);
+	/* and A's own wrong key: B refuses with AUTHENTICATION_FAILED before answering with its own AUTH */
+	cert_pair("rsa", "pubkey");
+	cc = &A.creds->conn[0];
+	EVP_PKEY_free(cc->own[0].key);
+	cc->own[0].key = new_key("rsa");
+	initiate_c();
+	CU_ASSERT_EQUAL(B.d->stats.auth_failures, 1);
+	CU_ASSERT(B.n_sa == 0 && A.n_sa == 0);
+	CU_ASSERT(A.d->sas == NULL || A.d->sas->state != IKE_SA_ESTABLISHED);
+	stop_node(&A);
+	stop_node(&B);
+	free_pki();
+}
+
 void cert_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "own certificate, chain and matching key (RSA, P-256/384/521, Ed25519; PEM and DER)",
@@ -356,4 +459,6 @@ void cert_suite_add(CU_pSuite s)
 	CU_add_test(s, "start-up errors name file, line and reason", test_load_errors);
 	CU_add_test(s, "peer chain: CA, intermediate, validity, CRL, key usage, ID match", test_verify_peer);
 	CU_add_test(s, "CERTREQ hash of a CA's public key", test_certreq_hash);
+	CU_add_test(s, "two daemons: RSA, RSA-PSS, ECDSA P-256/P-521, Ed25519 certificates", test_two_daemons_certificates);
+	CU_add_test(s, "two daemons: a signature by the wrong key is refused", test_two_daemons_wrong_key);
 }

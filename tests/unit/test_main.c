@@ -57,6 +57,7 @@ int main(void)
 	ike_harness_suite_add(CU_add_suite("ike: two daemons", NULL, NULL));
 	ikev1_suite_add(CU_add_suite("ike: IKEv1", NULL, NULL));
 	cert_suite_add(CU_add_suite("ike: certificates", NULL, NULL));
+	signature_suite_add(CU_add_suite("ike: signatures and identities", NULL, NULL));
 	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
