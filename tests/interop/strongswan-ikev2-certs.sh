@@ -107,6 +107,20 @@ ctl initiate rev/net >/dev/null || true
 lab_check "dpike as initiator refuses a revoked responder certificate" \
 	lab_wait_for 10 bash -c "[ \$(grep -c \"authentication of 'a-rev.example' failed: revoked\" '$LAB_DIR/dut.log') -ge 2 ]"
 lab_check "... and has no SA for it" dpike_down rev
+
+# the classic AUTH methods: a strongSwan without RFC 7427 signs and expects RSA (1) and ECDSA (9-11)
+ctl terminate rev >/dev/null 2>&1 || true
+sw_restart "$sw" "$LAB_DIR" "signature_authentication = no"
+for name in rsa p256 p384; do
+	both_ways "$name" "$name without RFC 7427"
+done
+lab_check "classic methods: dpike verified RSA PKCS#1 v1.5 with SHA-1 (method 1)" \
+	grep -q "'a-rsa.example' authenticated with certificate .* (RSA PKCS#1 v1.5 SHA-1)" "$LAB_DIR/dut.log"
+lab_check "classic methods: strongSwan verified dpike's RSA signature (method 1)" \
+	grep -q "authentication of 'b-rsa.example' with RSA signature successful" "$LAB_DIR/charon.log"
+lab_check "classic methods: strongSwan verified dpike's ECDSA-256 and ECDSA-384 (methods 9, 10)" \
+	bash -c "grep -q \"authentication of 'b-p256.example' with ECDSA-256 signature successful\" '$LAB_DIR/charon.log' &&
+		grep -q \"with ECDSA-384 signature successful\" '$LAB_DIR/charon.log'"
 ctl stats | grep auth_failures
 dpike_stop_all
 lab_summary strongswan-ikev2-certs

@@ -23,13 +23,21 @@ EOC
 	ip netns exec "$ns" unshare -m sh -c \
 		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec /usr/lib/ipsec/charon" \
 		>"$dir/charon.out" 2>&1 &
-	LAB_PIDS+=($!)
+	SW_PID=$!
+	LAB_PIDS+=($SW_PID)
 	if ! lab_wait_for 20 swanctl --stats --uri "unix://$dir/charon.vici"; then
 		echo "charon did not come up"
 		tail -n 20 "$dir/charon.out" "$dir/charon.log" 2>/dev/null
 		return 1
 	fi
 	sw_ctl "$dir" --load-all --file "$dir/swanctl.conf" >/dev/null
+}
+
+# sw_restart NS DIR [CHARON_OPTIONS]: stops the charon sw_start started last and starts it again.
+sw_restart() {
+	kill -TERM "$SW_PID" 2>/dev/null || true
+	lab_wait_gone "$SW_PID" 15 || kill -9 "$SW_PID" 2>/dev/null || true
+	sw_start "$@"
 }
 
 sw_ctl() {
