@@ -153,7 +153,8 @@ void ike_auth_start(struct ike_sa *sa)
 	pubkey_add_certs(sa, &b);
 	pubkey_add_certreq(sa, &b);
 	struct ike_id want;
-	if (sa->conn->remote.id[0] && strcmp(sa->conn->remote.id, "%any") != 0 &&
+	/* IDr names the responder we want; a wildcard pattern names none */
+	if (sa->conn->remote.id[0] && strcmp(sa->conn->remote.id, "%any") != 0 && !strchr(sa->conn->remote.id, '*') &&
 	    identity_from_string(sa->conn->remote.id, &want))
 		id_add(&b, PL_IDR, &want);
 	if (!add_own_auth(sa, &b, true)) {

@@ -26,6 +26,7 @@ for c in "${cases[@]}"; do
 	pki_issue "b-$name" "$type" "$issuer" "$DN, CN=b-$name.example" "b-$name.example"
 done
 pki_issue a-wild p256 root "$DN, CN=gw.wild.example" gw.wild.example
+pki_issue b-wild p256 root "$DN, CN=b-wild.example" b-wild.example
 # two certificates for one ID: strongSwan trusts the root only, so its CERTREQ must pick b-pick
 pki_issue b-pick-other p256 other "$DN, CN=b-pick.example" b-pick.example
 pki_issue a-pick p256 root "$DN, CN=a-pick.example" a-pick.example
@@ -55,11 +56,12 @@ for c in "${cases[@]}"; do
 	keys+="{ type = \"private\"; file = \"b-$name.key\"; }, "
 	swcerts+=("a-$name")
 done
-dconns+=", $(dconn wild pubkey b-rsa.example '*.wild.example' '"b-rsa.pem"')"
-swconns+="$(swconn wild pubkey gw.wild.example b-rsa.example a-wild)"
+dconns+=", $(dconn wild pubkey b-wild.example '*.wild.example' '"b-wild.pem"')"
+swconns+="$(swconn wild pubkey gw.wild.example b-wild.example a-wild)"
 dconns+=", $(dconn pick pubkey b-pick.example a-pick.example '"b-pick-other.pem", "b-pick.pem"')"
 swconns+="$(swconn pick pubkey a-pick.example b-pick.example a-pick)"
 keys+="{ type = \"private\"; file = \"b-pick-other.key\"; }, { type = \"private\"; file = \"b-pick.key\"; }, "
+keys+="{ type = \"private\"; file = \"b-wild.key\"; }, "
 for r in rev unk exp; do
 	dconns+=", $(dconn "$r" pubkey b-rsa.example "a-$r.example" '"b-rsa.pem"')"
 	swconns+="$(swconn "$r" pubkey "a-$r.example" b-rsa.example "a-$r")"
@@ -86,6 +88,10 @@ sw_ctl "$LAB_DIR" --initiate --child net-wild --timeout 15 >"$LAB_DIR/init-wild.
 lab_check "remote id '*.wild.example' accepts gw.wild.example" sw_up wild
 sw_ctl "$LAB_DIR" --terminate --ike wild --timeout 10 >/dev/null 2>&1 || true
 lab_wait_for 10 dpike_down || true
+ctl initiate wild/net >/dev/null || true
+lab_check "dpike initiates 'wild' too (a wildcard remote id sends no IDr)" lab_wait_for 15 dpike_up wild
+ctl terminate wild >/dev/null || true
+lab_wait_for 10 sw_gone || true
 
 sw_ctl "$LAB_DIR" --initiate --child net-pick --timeout 15 >"$LAB_DIR/init-pick.log" 2>&1 || true
 lab_check "pick: dpike chose the certificate strongSwan's CERTREQ asked for" sw_up pick
