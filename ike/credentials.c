@@ -2,6 +2,8 @@
 #include "cert.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,13 +84,15 @@ struct loader {
 	char dir[256];
 	char *err;
 	size_t err_len;
-	EVP_PKEY **keys; /* one per secret, NULL for PSKs */
+	EVP_PKEY **keys; /* from secrets of type "private", then the key folders */
+	int n_keys;
 	STACK_OF(X509_CRL) *crls;
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(struct loader *l, int line, const char *fmt, ...)
 {
-	int n = snprintf(l->err, l->err_len, "%s:%d: ", l->cfg->path, line);
+	int n = line > 0 ? snprintf(l->err, l->err_len, "%s:%d: ", l->cfg->path, line)
+			 : snprintf(l->err, l->err_len, "%s: ", l->cfg->path);
 	va_list ap;
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < l->err_len)
@@ -105,21 +109,57 @@ static void resolve(const struct loader *l, const char *name, char *out, size_t 
 		snprintf(out, len, "%s/%s", l->dir, name);
 }
 
+static int add_key(struct loader *l, const char *path, int line)
+{
+	EVP_PKEY *k = cred_read_key(path);
+	if (k == NULL)
+		return fail(l, line, "private key '%s': missing, unreadable, encrypted or not a key (PEM or DER, RSA, ECDSA or Ed25519)", path);
+	EVP_PKEY **grown = realloc(l->keys, (size_t)(l->n_keys + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		EVP_PKEY_free(k);
+		return fail(l, line, "out of memory");
+	}
+	l->keys = grown;
+	l->keys[l->n_keys++] = k;
+	return 0;
+}
+
+/* As swanctl does, every file in the key folders beside the configuration is a private key. */
+static int load_key_dirs(struct loader *l)
+{
+	static const char *const dirs[] = { "private", "rsa", "ecdsa", "pkcs8" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char dir[400], path[700];
+		snprintf(dir, sizeof(dir), "%s/%s", l->dir, dirs[i]);
+		DIR *d = opendir(dir);
+		for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+			struct stat st;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (e->d_name[0] == '.' || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+				continue;
+			if (add_key(l, path, 0) < 0) {
+				closedir(d);
+				return -1;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	return 0;
+}
+
 static int load_keys(struct loader *l)
 {
-	l->keys = calloc((size_t)l->cfg->n_secrets + 1, sizeof(*l->keys));
-	if (l->keys == NULL)
-		return fail(l, 0, "out of memory");
 	for (int i = 0; i < l->cfg->n_secrets; i++) {
 		const struct cfg_secret *s = &l->cfg->secrets[i];
 		char path[600];
 		if (s->type != SECRET_PRIVATE)
 			continue;
 		resolve(l, s->file, path, sizeof(path));
-		if ((l->keys[i] = cred_read_key(path)) == NULL)
-			return fail(l, s->line, "private key '%s': missing, unreadable, encrypted or not a key (PEM or DER, RSA, ECDSA or Ed25519)", path);
+		if (add_key(l, path, s->line) < 0)
+			return -1;
 	}
-	return 0;
+	return load_key_dirs(l);
 }
 
 static int load_crls(struct loader *l)
@@ -150,8 +190,8 @@ static int check_validity(struct loader *l, const struct cfg_auth *a, X509 *cert
 static EVP_PKEY *key_for(const struct loader *l, X509 *cert)
 {
 	EVP_PKEY *found = NULL;
-	for (int i = 0; i < l->cfg->n_secrets && found == NULL; i++)
-		if (l->keys[i] && X509_check_private_key(cert, l->keys[i]) == 1 && EVP_PKEY_up_ref(l->keys[i]))
+	for (int i = 0; i < l->n_keys && found == NULL; i++)
+		if (X509_check_private_key(cert, l->keys[i]) == 1 && EVP_PKEY_up_ref(l->keys[i]))
 			found = l->keys[i];
 	ERR_clear_error();
 	return found;
@@ -171,7 +211,7 @@ static int add_own(struct loader *l, const struct cfg_connection *c, struct conn
 	if (check_validity(l, a, x, path) < 0)
 		return -1;
 	if ((o->key = key_for(l, x)) == NULL)
-		return fail(l, a->line, "no private key under secrets matches certificate '%s' of connection '%s'", path,
+		return fail(l, a->line, "no private key under secrets or in the key folders matches certificate '%s' of connection '%s'", path,
 			    c->name);
 	if (c->version == 1 && EVP_PKEY_get_base_id(o->key) != EVP_PKEY_RSA)
 		return fail(l, a->line, "certificate '%s': IKEv1 (version = 1) signs with RSA keys only", path);
@@ -232,7 +272,7 @@ static int load_trust(struct loader *l, const struct cfg_connection *c, struct c
 
 static void free_loader(struct loader *l)
 {
-	for (int i = 0; l->keys && i < l->cfg->n_secrets; i++)
+	for (int i = 0; i < l->n_keys; i++)
 		EVP_PKEY_free(l->keys[i]);
 	free(l->keys);
 	sk_X509_CRL_pop_free(l->crls, X509_CRL_free);

@@ -15,8 +15,8 @@ struct credentials;
 
 /*
  * Loads every file the pubkey connections name (relative paths from the config file's
- * folder; PEM or DER): certificates, cacerts, private keys under secrets (type "private"),
- * CRLs. Returns NULL with "FILE:LINE: reason" in err when a file is missing or unreadable, a
+ * folder; PEM or DER): certificates, cacerts, private keys under secrets (type "private") and
+ * in the folders private/, rsa/, ecdsa/ and pkcs8/ beside the config file (as swanctl), CRLs. Returns NULL with "FILE:LINE: reason" in err when a file is missing or unreadable, a
  * key matches no certificate, or our certificate is expired or not yet valid.
  */
 struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len);

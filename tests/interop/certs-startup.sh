@@ -3,7 +3,8 @@
 # Certificates at start-up, with keys and certificates made now by strongSwan's pki (none is
 # committed): a pubkey connection loads (Ed25519 gateway certificate under an ECDSA CA, key in
 # PEM and DER) and `dpikectl list-certs` shows it; a wrong key, an expired certificate and a
-# missing file each stop start-up with the config file, line and reason.
+# missing file each stop start-up with the config file, line and reason; a key in private/
+# beside the config is found as swanctl finds it, and an unreadable one there stops start-up.
 # Usage: certs-startup.sh BUILD_DIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -78,8 +79,24 @@ dpike_start "$dut" "$LAB_DIR/pki/der.conf" der
 lab_check "DER certificate and DER key load" bash -c "'$DPIKECTL' -s '$LAB_DIR/der.sock' list-certs | grep -q 'CN=gw-der.example'"
 dpike_stop_all
 
+# a key in private/ beside the configuration is found without a secrets entry, as swanctl finds it
+mkdir -p "$LAB_DIR/kd/private"
+cp "$LAB_DIR/pki/gw.pem" "$LAB_DIR/pki/ca.pem" "$LAB_DIR/kd/"
+cp "$LAB_DIR/pki/gw.key" "$LAB_DIR/kd/private/"
+sed -e 's|{ type = "private"; file = "gw.key"; }||' -e 's|good.sock|kd.sock|' "$LAB_DIR/pki/good.conf" >"$LAB_DIR/kd/kd.conf"
+dpike_start "$dut" "$LAB_DIR/kd/kd.conf" kd
+lab_check "a key in private/ beside the config is used" \
+	bash -c "'$DPIKECTL' -s '$LAB_DIR/kd.sock' list-certs | grep -q 'gw (own): CN=gw-b.example'"
+dpike_stop_all
+echo "not a key" >"$LAB_DIR/kd/private/junk.key"
+kd_rc=0
+ip netns exec "$dut" timeout 60 "$DPIKE" --no-huge -m 256 --no-pci --file-prefix "dpk-$LAB_ID-kd2" \
+	--log-level=lib.eal:warning -- -f "$LAB_DIR/kd/kd.conf" >"$LAB_DIR/kd2.log" 2>&1 || kd_rc=$?
+lab_check "an unreadable file in private/ stops start-up, named" bash -c "[ $kd_rc -ne 0 ] && [ $kd_rc -ne 124 ] &&
+	grep -qF \"kd.conf: private key '$LAB_DIR/kd/private/junk.key': missing, unreadable\" '$LAB_DIR/kd2.log'"
+
 conf wrongkey gw.pem other.key
-lab_check "a key that does not match the certificate stops start-up" refused wrongkey "no private key under secrets matches"
+lab_check "a key that does not match the certificate stops start-up" refused wrongkey "no private key under secrets or in the key folders matches"
 conf expired old.pem gw.key
 lab_check "an expired own certificate stops start-up" refused expired "old.pem' has expired"
 conf missing nothere.pem gw.key

@@ -227,7 +227,7 @@ static void test_load_errors(void)
 	} cases[] = {
 		{ "\"missing.pem\"", "{ type = \"private\"; file = \"gw.key\"; }", "", "missing.pem': missing" },
 		{ "\"junk.pem\"", "{ type = \"private\"; file = \"gw.key\"; }", "", "junk.pem': missing, unreadable or not X.509" },
-		{ "\"gw.pem\"", "{ type = \"private\"; file = \"other.key\"; }", "", "no private key under secrets matches" },
+		{ "\"gw.pem\"", "{ type = \"private\"; file = \"other.key\"; }", "", "no private key under secrets or in the key folders matches" },
 		{ "\"gw.pem\"", "{ type = \"private\"; file = \"nokey.pem\"; }", "", "nokey.pem': missing" },
 		{ "\"old.pem\"", "{ type = \"private\"; file = \"gw.key\"; }", "", "old.pem' has expired" },
 		{ "\"gw.pem\"", "{ type = \"private\"; file = \"enc.key\"; }", "", "enc.key': missing, unreadable, encrypted" },
