@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "appliance.h"
@@ -18,6 +19,7 @@ static void sum_workers(const struct appliance *app, struct dp_worker_stats *t)
 		const struct dp_worker_stats *s = &app->workers[w].stats;
 		t->loops += s->loops;
 		t->idle_loops += s->idle_loops;
+		t->busy_cycles += s->busy_cycles;
 		t->esp_out_packets += s->esp_out_packets;
 		t->esp_in_packets += s->esp_in_packets;
 		t->forwarded += s->forwarded;
@@ -78,8 +80,8 @@ static void cmd_status(struct appliance *app, bool json, struct strbuf *o)
 	if (json) {
 		sb_printf(o, "{\"version\":\"0.1.0\",\"uptime_s\":%ld,\"config\":", up);
 		sb_json_str(o, app->cfg.path);
-		sb_printf(o, ",\"workers\":%u,\"idle_sleep_us\":%u,\"sas\":%d,\"interfaces\":[", app->n_workers,
-			  app->cfg.idle_sleep_us, app->n_sas);
+		sb_printf(o, ",\"workers\":%u,\"idle_sleep_us\":%u,\"tsc_hz\":%lu,\"sas\":%d,\"interfaces\":[",
+			  app->n_workers, app->cfg.idle_sleep_us, rte_get_tsc_hz(), app->n_sas);
 	} else {
 		sb_printf(o, "dpike 0.1.0, up %lds, config %s\n%u worker(s), idle sleep %u us, %d SA(s)\ninterfaces:\n", up,
 			  app->cfg.path, app->n_workers, app->cfg.idle_sleep_us, app->n_sas);
@@ -134,10 +136,10 @@ static void stats_worker(const struct dp_worker_stats *s, const char *name, bool
 {
 	if (json) {
 		sb_printf(o,
-			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"esp_out\":%lu,\"esp_in\":%lu,"
-			  "\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"drops\":{",
-			  name, s->loops, s->idle_loops, s->esp_out_packets, s->esp_in_packets, s->forwarded, s->punted,
-			  s->injected);
+			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"busy_cycles\":%lu,\"esp_out\":%lu,"
+			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"drops\":{",
+			  name, s->loops, s->idle_loops, s->busy_cycles, s->esp_out_packets, s->esp_in_packets, s->forwarded,
+			  s->punted, s->injected);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			sb_printf(o, "\"%s\":%lu,", dp_drop_names[r], s->drops[r]);
 		sb_trim_comma(o);

@@ -49,6 +49,7 @@ struct dp_port_stats {
 
 struct dp_worker_stats {
 	uint64_t loops, idle_loops;
+	uint64_t busy_cycles; /* TSC cycles spent in polls that found work: cycles per packet, load */
 	uint64_t esp_out_packets, esp_out_bytes, esp_in_packets, esp_in_bytes;
 	uint64_t forwarded, punted, injected;
 	uint64_t drops[DP_DROP_MAX];

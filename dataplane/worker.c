@@ -97,8 +97,11 @@ int dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(w->qsv, w->id);
 	rte_rcu_qsbr_thread_online(w->qsv, w->id);
 	while (!dp_workers_stop) {
+		uint64_t start = rte_rdtsc();
 		unsigned n = dp_worker_poll(w);
 		w->stats.loops++;
+		if (n)
+			w->stats.busy_cycles += rte_rdtsc() - start;
 		/* Quiescent once per loop: nothing read from the tables is held past here. */
 		rte_rcu_qsbr_quiescent(w->qsv, w->id);
 		if (n == 0) {

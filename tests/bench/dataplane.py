@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The dataplane benchmark: dpike's whole per-packet path against DPDK's crypto-only ceiling.
+
+  dataplane.py BUILD_DIR [--workers N] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
+               [--out FILE]
+
+For every size, dpike runs with a net_pcap port that replays a capture forever (the source)
+and a net_null port (the sink): RX burst, classify, SPD/SAD lookup, ESP, route, TX burst.
+  plain    cleartext forwarded (no policy): the cost of source, sink and routing
+  out      encrypt: LAN cleartext through a PROTECT policy into ESP tunnel mode
+  in       decrypt: ESP from the peer (made by scapy) to cleartext on the LAN
+for AES-128-GCM and AES-128-CBC + HMAC-SHA2-256-128, with K SA pairs that the traffic
+spreads over. Figures come from dpike's own counters over a window of S seconds: packets,
+and the TSC cycles its workers spent in polls that found work. In the same run,
+dpdk-test-crypto-perf measures crypto alone (crypto_aesni_gcm, crypto_aesni_mb) for the
+same sizes, and the table prints each case's ratio to it.
+Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMIX = [64] * 7 + [594] * 4 + [1400]
+ALGS = {"aes128gcm16": 20, "aes128-sha256": 48}  # key bytes as dpike's static SAs take them
+CRYPTO_PERF = {
+    "aes128gcm16": ["--vdev", "crypto_aesni_gcm0", "--", "--devtype", "crypto_aesni_gcm", "--optype", "aead",
+                    "--aead-algo", "aes-gcm", "--aead-op", "encrypt", "--aead-key-sz", "16", "--aead-iv-sz", "12",
+                    "--aead-aad-sz", "16", "--digest-sz", "16"],
+    "aes128-sha256": ["--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb", "--optype",
+                      "cipher-then-auth", "--cipher-algo", "aes-cbc", "--cipher-op", "encrypt", "--cipher-key-sz",
+                      "16", "--cipher-iv-sz", "16", "--auth-algo", "sha2-256-hmac", "--auth-op", "generate",
+                      "--auth-key-sz", "32", "--digest-sz", "16"],
+}
+
+
+def remote_net(k):
+    return "10.%d.%d.0/24" % (64 + k // 256, k % 256)
+
+
+def keys_for(sas):
+    return {str(k): [0x20000 + k, os.urandom(max(ALGS.values())).hex()] for k in range(sas)}
+
+
+def static_sas(alg, keys, sas):
+    n = ALGS[alg]
+    out = []
+    for k in range(sas):
+        common = ('mode = "tunnel"; local = "192.0.2.2"; remote = "192.0.2.1"; esp = "%s"; '
+                  'local_ts = ["10.2.0.0/16"]; remote_ts = ["%s"];' % (alg, remote_net(k)))
+        out.append('{ name = "out%d"; direction = "out"; spi = %d; key = "0x%s"; %s }'
+                   % (k, 0x10000 + k, os.urandom(n).hex(), common))
+        out.append('{ name = "in%d"; direction = "in"; spi = %d; key = "0x%s"; replay_window = 0; %s }'
+                   % (k, keys[str(k)][0], keys[str(k)][1][:2 * n], common))
+    return ",\n".join(out)
+
+
+def config(d, mode, alg, size, workers, keys, sas):
+    src = "esp" if mode == "in" else "clear"
+    rx = ",".join(["rx_pcap=%s/%s-%s.pcap" % (d, src, size)] * workers) + ",infinite_rx=1"
+    pcap = '{ name = "%s"; device = "net_pcap0"; args = "%s"; address = "%s"; }'
+    null = '{ name = "%s"; device = "net_null0"; args = "no-rx=1"; address = "%s"; }'
+    wan, lan = ("wan", "192.0.2.2/24"), ("lan", "10.2.0.254/24")
+    ifaces = [pcap % (wan[0], rx, wan[1]), null % lan] if mode == "in" else [null % wan, pcap % (lan[0], rx, lan[1])]
+    text = """log_level = "warning";
+ctl_socket = "%s/bench.sock";
+workers = { burst_size = 32; };
+interfaces = ( %s );
+neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
+               { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
+routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
+""" % (d, ",\n  ".join(ifaces))
+    if mode != "plain":
+        text += "static_sas = (\n%s\n);\n" % static_sas(alg, keys, sas)
+    path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def ctl(build, d, *args):
+    r = subprocess.run([build + "/app/dpikectl", "-s", d + "/bench.sock", "--json"] + list(args),
+                       capture_output=True, text=True, timeout=10)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def counters(build, d, field):
+    s = ctl(build, d, "stats")
+    if s is None:
+        return None
+    t = s["total"]
+    return t[field], t["busy_cycles"], sum(v for k, v in t["drops"].items()), time.monotonic()
+
+
+def run_case(args, d, mode, alg, size, keys):
+    """One dpike run; returns (Mpps, cycles per packet, drops) over the window."""
+    conf = config(d, mode, alg, size, args.workers, keys, args.sas)
+    lcores = ",".join(["0@0"] + ["%d@%d" % (w, w % 2) for w in range(1, args.workers + 1)])
+    prefix = "dpk-bench-%d" % os.getpid()
+    cmd = [args.build + "/app/dpike", "--lcores", lcores, "--no-huge", "-m", "1024", "--no-pci",
+           "--file-prefix", prefix, "--log-level=lib.eal:error", "--", "-f", conf]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
+    field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
+    try:
+        deadline = time.monotonic() + 60
+        first = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            first = counters(args.build, d, field)
+            if first and first[0] > 100000:  # warmed up: pools, caches and branch predictors
+                break
+            time.sleep(0.2)
+        if not first or first[0] <= 100000:
+            raise RuntimeError("dpike moved no traffic for %s %s %s (see %s/dpike.log)" % (mode, alg, size, d))
+        a = counters(args.build, d, field)
+        time.sleep(args.seconds)  # the measurement window itself
+        b = counters(args.build, d, field)
+        pkts = b[0] - a[0]
+        return pkts / (b[3] - a[3]) / 1e6, (b[1] - a[1]) / max(pkts, 1), b[2] - a[2]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+
+
+def crypto_perf(alg, sizes):
+    """Mops and Gbps of dpdk-test-crypto-perf for each buffer size, one core."""
+    cmd = ["dpdk-test-crypto-perf", "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci", "--file-prefix",
+           "dpk-bench-cp-%d" % os.getpid(), "--log-level=lib.eal:error"] + CRYPTO_PERF[alg] + \
+          ["--ptest", "throughput", "--buffer-sz", ",".join(str(s) for s in sizes), "--burst-sz", "32",
+           "--total-ops", "3000000", "--pool-sz", "8192"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    res = {}
+    for line in out.splitlines():
+        f = line.split()
+        # lcore id, buffer size, burst size, enqueued, dequeued, failed enq, failed deq, Mops, Gbps, cycles/buf
+        if len(f) == 10 and f[0].isdigit() and int(f[1]) in sizes and re.match(r"^[\d.]+$", f[7]):
+            res[int(f[1])] = (float(f[7]), float(f[8]))
+    if len(res) != len(sizes):
+        raise RuntimeError("dpdk-test-crypto-perf gave no figures for %s:\n%s" % (alg, out[-2000:]))
+    return res
+
+
+def mean_frame(size):
+    return sum(IMIX) / len(IMIX) if size == "imix" else int(size)
+
+
+def crypto_ceiling(perf, size):
+    """Crypto-only Mops for a size; for IMIX, the rate at which the mix's packets get through."""
+    if size != "imix":
+        return perf[int(size)][0]
+    return len(IMIX) / sum(1 / perf[s][0] for s in IMIX)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("build")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--sas", type=int, default=1)
+    p.add_argument("--seconds", type=float, default=4)
+    p.add_argument("--sizes", default="64,512,1400,imix")
+    p.add_argument("--out")
+    args = p.parse_args()
+    args.build = os.path.abspath(args.build)
+    sizes = args.sizes.split(",")
+    d = tempfile.mkdtemp(prefix="dpike-bench.")
+    rows = []
+    keys = keys_for(args.sas)
+    if True:
+        with open(d + "/keys.json", "w") as f:
+            json.dump(keys, f)
+        for alg in ALGS:
+            for size in sizes:
+                subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas), d + "/keys.json"],
+                               check=True, timeout=300)
+            perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}))
+            for size in sizes:
+                first = len(rows)
+                ceiling = crypto_ceiling(perf, size)
+                plain = run_case(args, d, "plain", alg, size, keys) if alg == list(ALGS)[0] else None
+                for mode in ("out", "in"):
+                    mpps, cyc, drops = run_case(args, d, mode, alg, size, keys)
+                    rows.append({"alg": alg, "size": size, "mode": mode, "mpps": mpps,
+                                 "gbps": mpps * mean_frame(size) * 8 / 1000, "cycles": cyc, "drops": drops,
+                                 "crypto_mops": ceiling, "crypto_gbps": ceiling * mean_frame(size) * 8 / 1000,
+                                 "ratio": mpps / ceiling})
+                if plain:
+                    rows.append({"alg": "-", "size": size, "mode": "plain", "mpps": plain[0],
+                                 "gbps": plain[0] * mean_frame(size) * 8 / 1000, "cycles": plain[1],
+                                 "drops": plain[2], "crypto_mops": None, "crypto_gbps": None, "ratio": None})
+                for r in rows[first:]:
+                    print(fmt(r), flush=True)
+        print_table(rows, args)
+        if args.out:
+            with open(args.out, "w") as f:
+                json.dump({"workers": args.workers, "sas": args.sas, "rows": rows}, f, indent=1)
+    shutil.rmtree(d, ignore_errors=True)  # kept when a case failed, for its logs
+
+
+def fmt(r):
+    crypto = "%8.2f %7.2f %6.2fx" % (r["crypto_mops"], r["crypto_gbps"], r["ratio"]) if r["ratio"] else " " * 24
+    return "%-14s %-5s %-5s %8.2f %7.2f %8.0f %s %s" % (r["alg"], r["size"], r["mode"], r["mpps"], r["gbps"],
+                                                         r["cycles"], crypto, r["drops"] or "")
+
+
+def print_table(rows, args):
+    print("\ndpike dataplane, %d worker(s), %d SA pair(s); crypto-only: dpdk-test-crypto-perf, one core" %
+          (args.workers, args.sas))
+    print("%-14s %-5s %-5s %8s %7s %8s %8s %7s %7s %s" % ("algorithm", "size", "path", "Mpps", "Gbps", "cyc/pkt",
+                                                          "cryptoMops", "Gbps", "ratio", "drops"))
+    for r in rows:
+        print(fmt(r))
+
+
+if __name__ == "__main__":
+    main()
