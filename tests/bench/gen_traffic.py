@@ -49,10 +49,10 @@ def main():
     clear, esp = [], []
     for i in range(PACKETS):
         k = i % n_sas
-        size = sizes[i % len(sizes)]
-        clear.append(Ether(src="02:00:00:00:0b:01", dst="02:00:00:00:0b:fe") / inner(size, k, i, True))
+        frame = sizes[i % len(sizes)]
+        clear.append(Ether(src="02:00:00:00:0b:01", dst="02:00:00:00:0b:fe") / inner(frame, k, i, True))
         esp.append(Ether(src="02:00:00:00:0a:01", dst="02:00:00:00:0a:02") /
-                   sas[k].encrypt(inner(size, k, i, False), seq_num=i + 1))
+                   sas[k].encrypt(inner(frame, k, i, False), seq_num=i + 1))
     wrpcap("%s/clear-%s.pcap" % (out, size), clear)
     wrpcap("%s/esp-%s.pcap" % (out, size), esp)
 
