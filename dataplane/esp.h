@@ -55,6 +55,10 @@ struct esp_ctx {
 	uint32_t rand_off;
 	uint8_t rand_pool[ESP_RAND_POOL];
 	struct esp_pkt pk[ESP_MAX_BURST];
+	/* packets whose jobs go to IPsec-MB in one burst at esp_flush() */
+	uint16_t n_queued;
+	const struct esp_sa *q_sa[ESP_MAX_BURST];
+	struct esp_pkt *q_pk[ESP_MAX_BURST];
 };
 
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events);

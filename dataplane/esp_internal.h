@@ -8,9 +8,9 @@
 #include "esp.h"
 
 bool esp_refill_random(struct esp_ctx *c);
-/* Queues one packet's job; completed jobs have their pk status set on failure. */
+/* Queues one packet for the next esp_flush(). */
 void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
-/* Completes every queued job. */
+/* Hands every queued packet's job to IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);
 /* Charges runs of packets to their SAs and reports lifetimes crossed. */
 void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);

@@ -135,7 +135,7 @@ def run_case(args, d, mode, alg, size, keys):
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
 
 
-def crypto_perf(alg, sizes):
+def crypto_perf(alg, sizes, ops):
     """Mops, Gbps and cycles per buffer of dpdk-test-crypto-perf for each size, one core. CBC takes
     whole blocks only: a size is measured rounded up to 16 bytes (as ESP pads it)."""
     block = 16 if "gcm" not in alg else 1
@@ -143,7 +143,7 @@ def crypto_perf(alg, sizes):
     cmd = ["dpdk-test-crypto-perf", "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci", "--file-prefix",
            "dpk-bench-cp-%d" % os.getpid(), "--log-level=lib.eal:error"] + CRYPTO_PERF[alg] + \
           ["--ptest", "throughput", "--buffer-sz", ",".join(str(b) for b in sorted(set(bufs.values()))),
-           "--burst-sz", "32", "--total-ops", "3000000", "--pool-sz", "8192"]
+           "--burst-sz", "32", "--total-ops", str(ops), "--pool-sz", "8192"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     got = {}
     for line in r.stdout.splitlines():
@@ -175,6 +175,8 @@ def main():
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")
     p.add_argument("--out")
+    p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
+    p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
     args = p.parse_args()
     args.build = os.path.abspath(args.build)
     sizes = args.sizes.split(",")
@@ -188,7 +190,8 @@ def main():
             for size in sizes:
                 subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas), d + "/keys.json"],
                                check=True, timeout=300)
-            perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}))
+            perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}),
+                               args.crypto_ops)
             for size in sizes:
                 first = len(rows)
                 ceiling, crypto_cycles = crypto_ceiling(perf, size)
@@ -212,6 +215,10 @@ def main():
             with open(args.out, "w") as f:
                 json.dump({"workers": args.workers, "sas": args.sas, "rows": rows}, f, indent=1)
     shutil.rmtree(d, ignore_errors=True)  # kept when a case failed, for its logs
+    dropped = [r for r in rows if r["drops"]]
+    if args.check and dropped:
+        print("FAILED: packets dropped in %s" % ", ".join("%s %s %s" % (r["alg"], r["size"], r["mode"]) for r in dropped))
+        sys.exit(1)
 
 
 def fmt(r):
