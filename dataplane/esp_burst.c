@@ -50,45 +50,31 @@ void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 	c->q_pk[c->n_queued++] = pk;
 }
 
-/* The job API, one job at a time: where the burst API refused a burst, this names the bad job. */
-static void run_one_by_one(struct esp_ctx *c, uint16_t from)
-{
-	for (uint16_t i = from; i < c->n_queued; i++) {
-		IMB_JOB *job = IMB_GET_NEXT_JOB(c->mgr);
-		c->q_sa[i]->job(c->q_sa[i], job, c->q_pk[i]);
-		for (job = IMB_SUBMIT_JOB(c->mgr); job; job = IMB_GET_COMPLETED_JOB(c->mgr))
-			complete_job(job);
-	}
-	IMB_JOB *job;
-	while ((job = IMB_FLUSH_JOB(c->mgr)) != NULL)
-		complete_job(job);
-}
-
+/*
+ * The manager is empty between bursts, so it always has room for one (ESP_MAX_BURST is below
+ * IMB_MAX_JOBS). A burst it refuses (a job it finds invalid) is dropped whole: every queued
+ * packet stays marked as a crypto error until its job completes.
+ */
 void esp_flush(struct esp_ctx *c)
 {
 	IMB_JOB *jobs[ESP_MAX_BURST];
 	uint32_t n = c->n_queued ? IMB_GET_NEXT_BURST(c->mgr, c->n_queued, jobs) : 0;
+	c->n_queued = 0;
 	for (uint32_t i = 0; i < n; i++)
 		c->q_sa[i]->job(c->q_sa[i], jobs[i], c->q_pk[i]);
 	uint32_t done = n ? IMB_SUBMIT_BURST(c->mgr, n, jobs) : 0;
-	if (n && done == 0 && imb_get_errno(c->mgr) != 0) {
-		run_one_by_one(c, 0); /* IPsec-MB submitted none of them */
-		c->n_queued = 0;
-		return;
-	}
+	if (done == 0 && n && imb_get_errno(c->mgr) != 0)
+		return; /* refused */
 	for (uint32_t i = 0; i < done; i++)
 		complete_job(jobs[i]);
-	while (done < n) {
+	while (done < n) { /* jobs still in multi-buffer lanes */
 		uint32_t more = IMB_FLUSH_BURST(c->mgr, n - done, jobs);
 		for (uint32_t i = 0; i < more; i++)
 			complete_job(jobs[i]);
-		done += more;
 		if (more == 0)
 			break;
+		done += more;
 	}
-	if (n < c->n_queued)
-		run_one_by_one(c, (uint16_t)n); /* the manager had fewer free jobs than asked for */
-	c->n_queued = 0;
 }
 
 static void report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind)
