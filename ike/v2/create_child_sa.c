@@ -310,6 +310,8 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->nat_remote = old->nat_remote;
 	n->id_local = old->id_local;
 	n->id_remote = old->id_remote;
+	n->own = old->own;
+	memcpy(n->peer_cert, old->peer_cert, sizeof(n->peer_cert)); /* the rekey authenticates nothing anew */
 	memcpy(n->ni, ni, ni_len);
 	n->ni_len = ni_len;
 	memcpy(n->nr, nr, nr_len);

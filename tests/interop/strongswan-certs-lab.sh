@@ -86,29 +86,40 @@ subject_seen() {
 sys.exit(not any(s["name"]==sys.argv[1] and s.get("remote_cert")==sys.argv[2] for s in j["ike_sas"]))' "$1" "$2"
 }
 
+# sw_opens NAME / sw_closes NAME: strongSwan initiates connection NAME (log in init-NAME.log),
+# and later deletes it; dpike_opens / dpike_closes: the same from dpike's side.
+sw_opens() { sw_ctl "$LAB_DIR" --initiate --child "net-$1" --timeout 15 >"$LAB_DIR/init-$1.log" 2>&1 || true; }
+sw_closes() {
+	sw_ctl "$LAB_DIR" --terminate --ike "$1" --timeout 10 >/dev/null 2>&1 || true
+	lab_wait_for 10 dpike_down || true
+}
+dpike_opens() { ctl initiate "$1/net" >/dev/null || true; }
+dpike_closes() {
+	ctl terminate "$1" >/dev/null || true
+	lab_wait_for 10 sw_gone || true
+}
+
 # both_ways NAME WHAT: strongSwan initiates, then dpike; each time established, the peer's
 # certificate shown, traffic through the tunnel.
 both_ways() {
 	local name=$1 what=$2
-	sw_ctl "$LAB_DIR" --initiate --child "net-$name" --timeout 15 >"$LAB_DIR/init-$name.log" 2>&1 || true
+	sw_opens "$name"
 	lab_check "$what: strongSwan -> dpike established" sw_up "$name"
 	lab_check "$what: dpike picked '$name' and shows the peer's certificate" \
 		lab_wait_for 5 subject_seen "$name" "CN=a-$name.example,O=dpike lab,C=CH"
 	lab_check "$what: traffic" one_ping
-	sw_ctl "$LAB_DIR" --terminate --ike "$name" --timeout 10 >/dev/null 2>&1 || true
-	lab_wait_for 10 dpike_down || true
-	ctl initiate "$name/net" >/dev/null || true
+	sw_closes "$name"
+	dpike_opens "$name"
 	lab_check "$what: dpike -> strongSwan established" lab_wait_for 15 dpike_up "$name"
 	lab_check "$what: strongSwan has the child" lab_wait_for 5 sw_up "$name"
 	lab_check "$what: traffic" one_ping
-	ctl terminate "$name" >/dev/null || true
-	lab_wait_for 10 sw_gone || true
+	dpike_closes "$name"
 }
 
 # refused NAME ID REASON: strongSwan initiates NAME; dpike refuses it, logs the reason and
 # tells strongSwan AUTHENTICATION_FAILED.
 refused() {
-	sw_ctl "$LAB_DIR" --initiate --child "net-$1" --timeout 10 >"$LAB_DIR/init-$1.log" 2>&1 || true
+	sw_opens "$1"
 	lab_check "$1: dpike logs '$3'" lab_wait_for 5 grep -q "authentication of '$2' failed: $3" "$LAB_DIR/dut.log"
 	lab_check "$1: nothing established" bash -c "! swanctl --list-sas --uri unix://$LAB_DIR/charon.vici | grep -q 'net-$1.*INSTALLED'"
 	lab_check "$1: strongSwan was told AUTHENTICATION_FAILED" grep -q "AUTHENTICATION_FAILED" "$LAB_DIR/init-$1.log"

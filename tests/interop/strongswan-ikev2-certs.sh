@@ -84,24 +84,34 @@ lab_check "chain: strongSwan reassembled dpike's fragments and took the intermed
 	grep -q "received issuer cert \"C=CH, O=dpike lab, CN=lab intermediate\"" "$LAB_DIR/charon.log"
 lab_check "strongSwan verified dpike's RSASSA-PSS signature" grep -q "authentication of 'b-pss.example' with RSA_EMSA_PSS" "$LAB_DIR/charon.log"
 
-sw_ctl "$LAB_DIR" --initiate --child net-wild --timeout 15 >"$LAB_DIR/init-wild.log" 2>&1 || true
+sw_opens wild
 lab_check "remote id '*.wild.example' accepts gw.wild.example" sw_up wild
-sw_ctl "$LAB_DIR" --terminate --ike wild --timeout 10 >/dev/null 2>&1 || true
-lab_wait_for 10 dpike_down || true
-ctl initiate wild/net >/dev/null || true
+sw_closes wild
+dpike_opens wild
 lab_check "dpike initiates 'wild' too (a wildcard remote id sends no IDr)" lab_wait_for 15 dpike_up wild
-ctl terminate wild >/dev/null || true
-lab_wait_for 10 sw_gone || true
+dpike_closes wild
 
-sw_ctl "$LAB_DIR" --initiate --child net-pick --timeout 15 >"$LAB_DIR/init-pick.log" 2>&1 || true
+sw_opens pick
 lab_check "pick: dpike chose the certificate strongSwan's CERTREQ asked for" sw_up pick
 lab_check "... the one issued by the root" grep -q 'received end entity cert "C=CH, O=dpike lab, CN=b-pick.example"' "$LAB_DIR/init-pick.log"
-sw_ctl "$LAB_DIR" --terminate --ike pick --timeout 10 >/dev/null 2>&1 || true
-lab_wait_for 10 dpike_down || true
-ctl initiate pick/net >/dev/null || true
+sw_closes pick
+dpike_opens pick
 lab_check "pick: as initiator too (CERTREQ of IKE_SA_INIT)" lab_wait_for 15 dpike_up pick
-ctl terminate pick >/dev/null || true
-lab_wait_for 10 sw_gone || true
+dpike_closes pick
+
+# an IKE SA rekey keeps what the certificate authenticated
+sw_opens p256
+lab_wait_for 5 dpike_up p256 || true
+serial() { ctl --json list-sas | python3 -c 'import json,sys
+print(" ".join(str(s["serial"]) for s in json.load(sys.stdin)["ike_sas"] if s["name"]=="p256"))'; }
+before=$(serial)
+ctl rekey p256 >/dev/null || true
+rekeyed() { ctl --json list-sas | python3 -c 'import json,sys; old=sys.argv[1].split()
+sas=[s for s in json.load(sys.stdin)["ike_sas"] if s["name"]=="p256"]
+sys.exit(not (len(sas)==1 and str(sas[0]["serial"]) not in old and sas[0]["state"]=="ESTABLISHED" and
+              sas[0].get("remote_cert")=="CN=a-p256.example,O=dpike lab,C=CH"))' "$before"; }
+lab_check "after an IKE SA rekey the new SA still shows the peer's certificate" lab_wait_for 15 rekeyed
+sw_closes p256
 
 # refusals: strongSwan initiates; dpike answers AUTHENTICATION_FAILED and logs why
 refused rev a-rev.example "revoked"
@@ -109,7 +119,7 @@ refused unk a-unk.example "unknown CA"
 refused exp a-exp.example "expired"
 refused mis a-mis.example "ID does not match the certificate"
 # as initiator too: dpike refuses the responder's revoked certificate
-ctl initiate rev/net >/dev/null || true
+dpike_opens rev
 lab_check "dpike as initiator refuses a revoked responder certificate" \
 	lab_wait_for 10 bash -c "[ \$(grep -c \"authentication of 'a-rev.example' failed: revoked\" '$LAB_DIR/dut.log') -ge 2 ]"
 lab_check "... and has no SA for it" dpike_down rev
