@@ -33,6 +33,7 @@ struct dp_policy {
 };
 
 struct dp_spd {
+	uint64_t gen; /* this snapshot's number, never 0: workers' flow caches key on it */
 	uint32_t n;
 	struct dp_policy p[];
 };

@@ -40,6 +40,7 @@ static struct {
 	uint16_t n_ports;
 	uint64_t policy_seq;
 	bool spd_dirty, fib_dirty;
+	uint64_t spd_gen; /* of the last SPD snapshot built */
 } T;
 
 static void *vec_push(struct vec *v)
@@ -309,6 +310,7 @@ static struct dp_spd *build_spd(void)
 	struct dp_spd *s = rte_malloc("dp_spd", sizeof(*s) + T.policies.n * sizeof(struct dp_policy), RTE_CACHE_LINE_SIZE);
 	if (s == NULL)
 		return NULL;
+	s->gen = ++T.spd_gen;
 	s->n = T.policies.n;
 	for (uint32_t i = 0; i < s->n; i++)
 		s->p[i] = ((struct dp_policy_entry *)vec_at(&T.policies, i))->policy;

@@ -15,6 +15,7 @@
 
 #include "dp_stats.h"
 #include "esp.h"
+#include "spd_cache.h"
 #include "tables.h"
 
 #define DP_BURST_MAX ESP_MAX_BURST
@@ -40,6 +41,7 @@ struct dp_worker {
 	struct rte_ring *inject; /* from the control core */
 	struct rte_rcu_qsbr *qsv;
 	struct esp_ctx esp;
+	struct dp_spd_cache spd_cache;
 	struct dp_worker_stats stats;
 	struct dp_txq tx[DP_MAX_PORTS];
 } __rte_cache_aligned;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dataplane/spd.h"
+#include "dataplane/spd_cache.h"
 #include "unit.h"
 
 static struct traffic_selector ts(const char *s)
@@ -73,8 +74,54 @@ static void test_flow_from_packet(void)
 	CU_ASSERT(f.sport == 0 && f.dport == 0);
 }
 
+/*
+ * The flow cache answers exactly as the ordered walk does, for random flows against two SPD
+ * snapshots used in turn (a stale answer from the other snapshot would show), and hits on repeats.
+ */
+static void test_flow_cache(void)
+{
+	const struct dp_policy a[] = {
+		pol("10.2.0.0/16", "10.1.0.0/16", DP_POLICY_PROTECT, false),
+		pol("10.2.0.0/24", "10.1.0.0/24[tcp/22]", DP_POLICY_DISCARD, true),
+		pol("10.1.0.0/16", "10.2.0.0/16", DP_POLICY_REQUIRE, false),
+	};
+	const struct dp_policy b[] = {
+		pol("10.2.0.0/16", "10.1.0.0/16", DP_POLICY_BYPASS, true),
+		pol("10.2.0.0/24", "10.1.0.0/24[udp/53]", DP_POLICY_DISCARD, true),
+	};
+	struct dp_spd *s[2] = { build(a, 3), build(b, 2) };
+	s[0]->gen = 1;
+	s[1]->gen = 2;
+	struct dp_spd_cache *c = calloc(1, sizeof(*c));
+	CU_ASSERT_FATAL(c != NULL);
+	srand(7);
+	unsigned wrong = 0;
+	for (int i = 0; i < 200000; i++) {
+		const struct dp_spd *spd = s[(i / 1000) % 2];
+		/* few enough flows that they repeat, many enough that cache slots collide */
+		struct dp_flow f = { 0x0a020000 | (uint32_t)(rand() % 600), 0x0a010000 | (uint32_t)(rand() % 300),
+				     (uint8_t)(rand() % 2 ? 6 : 17), (uint16_t)(rand() % 3), (uint16_t)(rand() % 2 ? 22 : 53) };
+		if (rand() % 8 == 0) {
+			uint32_t t = f.src;
+			f.src = f.dst, f.dst = t;
+		}
+		wrong += dp_spd_cached_lookup(c, spd, &f) != dp_spd_lookup(spd, &f);
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT(c->hits > 0 && c->misses > 0 && c->hits + c->misses == 200000);
+	struct dp_flow f = { 0x0a020001, 0x0a010001, 6, 999, 22 };
+	uint64_t hits = c->hits;
+	dp_spd_cached_lookup(c, s[0], &f);
+	CU_ASSERT(dp_spd_cached_lookup(c, s[0], &f)->action == DP_POLICY_DISCARD && c->hits == hits + 1);
+	CU_ASSERT(dp_spd_cached_lookup(c, s[1], &f)->action == DP_POLICY_BYPASS); /* the new snapshot's answer */
+	free(c);
+	free(s[0]);
+	free(s[1]);
+}
+
 void spd_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "flow cache: the walk's answers, per snapshot", test_flow_cache);
 	CU_add_test(s, "first match by specificity, shunts before SAs", test_lookup_order);
 	CU_add_test(s, "5-tuple from a packet", test_flow_from_packet);
 }

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's cache of SPD results per 5-tuple, in front of the ordered walk of dp_spd_lookup():
+ * direct-mapped, no locks (one per worker), nothing allocated per packet. An entry holds the
+ * generation of the snapshot it was computed against, so publishing a new SPD invalidates every
+ * entry at once; the policy pointer is only ever used with the snapshot that holds it.
+ */
+#ifndef DPIKE_DP_SPD_CACHE_H
+#define DPIKE_DP_SPD_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash_crc.h>
+
+#include "spd.h"
+
+#define DP_SPD_CACHE_SIZE 4096 /* a power of two */
+
+struct dp_spd_cache_entry {
+	uint64_t gen; /* 0: empty */
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+	const struct dp_policy *policy; /* NULL: no policy matches this flow */
+};
+
+struct dp_spd_cache {
+	uint64_t hits, misses;
+	struct dp_spd_cache_entry e[DP_SPD_CACHE_SIZE];
+} __rte_cache_aligned;
+
+static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, uint64_t gen, const struct dp_flow *f)
+{
+	return e->gen == gen && e->src == f->src && e->dst == f->dst && e->sport == f->sport && e->dport == f->dport &&
+	       e->proto == f->proto;
+}
+
+static inline const struct dp_policy *dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd,
+							   const struct dp_flow *f)
+{
+	uint32_t h = rte_hash_crc_8byte((uint64_t)f->src << 32 | f->dst,
+					rte_hash_crc_4byte((uint32_t)f->sport << 16 | f->dport, f->proto));
+	struct dp_spd_cache_entry *e = &c->e[h & (DP_SPD_CACHE_SIZE - 1)];
+	if (dp_spd_cache_same(e, spd->gen, f)) {
+		c->hits++;
+		return e->policy;
+	}
+	c->misses++;
+	const struct dp_policy *p = dp_spd_lookup(spd, f);
+	*e = (struct dp_spd_cache_entry){ .gen = spd->gen, .src = f->src, .dst = f->dst, .sport = f->sport,
+					  .dport = f->dport, .proto = f->proto, .policy = p };
+	return p;
+}
+
+#endif
