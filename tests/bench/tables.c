@@ -4,8 +4,9 @@
  * an IKE child is (inbound SA, outbound SA, PROTECT and REQUIRE policies, one publish per
  * pair), then removed. Prints install and removal rates, and the memory each pair holds.
  *   dpike-bench-tables [EAL options] -- [PAIRS...]     (default 1000 5000 20000)
- * A size stops early after 60 seconds, and says so.
+ * A size stops early after 60 seconds, and says so; the exit status is 1 when an install failed.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "dataplane/tables.h"
 
 #define LIMIT_S 60.0
+
+static bool any_failed; /* an install failed: the exit status says so */
 
 static double now_s(void)
 {
@@ -98,6 +101,7 @@ static void run(uint32_t n, struct rte_rcu_qsbr *qsv)
 	}
 	t1 = now_s();
 	size_t held = heap_bytes() - before;
+	any_failed |= rc != 0;
 	uint32_t removed = 0;
 	while (removed < done) {
 		remove_pair(&pairs[done - 1 - removed], done - 1 - removed);
@@ -138,5 +142,5 @@ int main(int argc, char **argv)
 		run(sizes[i], qsv);
 	dp_tables_fini();
 	rte_eal_cleanup();
-	return 0;
+	return any_failed ? 1 : 0;
 }
