@@ -98,7 +98,8 @@ def counters(build, d, field):
     if s is None:
         return None
     t = s["total"]
-    return t[field], t["busy_cycles"], sum(v for k, v in t["drops"].items()), time.monotonic()
+    return (t[field], t["busy_cycles"], sum(v for k, v in t["drops"].items()), time.monotonic(),
+            [w[field] for w in s["workers"]])
 
 
 def run_case(args, d, mode, alg, size, keys):
@@ -123,8 +124,11 @@ def run_case(args, d, mode, alg, size, keys):
         a = counters(args.build, d, field)
         time.sleep(args.seconds)  # the measurement window itself
         b = counters(args.build, d, field)
-        pkts = b[0] - a[0]
-        return pkts / (b[3] - a[3]) / 1e6, (b[1] - a[1]) / max(pkts, 1), b[2] - a[2]
+        pkts, dt = b[0] - a[0], b[3] - a[3]
+        if args.workers > 1:
+            print("  %s %s %s per worker: %s Mpps" % (mode, alg, size, " ".join(
+                "%.2f" % ((y - x) / dt / 1e6) for x, y in zip(a[4], b[4]))), flush=True)
+        return pkts / dt / 1e6, (b[1] - a[1]) / max(pkts, 1), b[2] - a[2]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
