@@ -144,11 +144,15 @@ def crypto_perf(alg, sizes, ops):
     whole blocks only: a size is measured rounded up to 16 bytes (as ESP pads it)."""
     block = 16 if "gcm" not in alg else 1
     bufs = {s: -(-s // block) * block for s in sizes}
+    prefix = "dpk-bench-cp-%d" % os.getpid()
     cmd = ["dpdk-test-crypto-perf", "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci", "--file-prefix",
-           "dpk-bench-cp-%d" % os.getpid(), "--log-level=lib.eal:error"] + CRYPTO_PERF[alg] + \
+           prefix, "--log-level=lib.eal:error"] + CRYPTO_PERF[alg] + \
           ["--ptest", "throughput", "--buffer-sz", ",".join(str(b) for b in sorted(set(bufs.values()))),
            "--burst-sz", "32", "--total-ops", str(ops), "--pool-sz", "8192"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    finally:
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
     got = {}
     for line in r.stdout.splitlines():
         f = line.split()
