@@ -175,6 +175,38 @@ def crypto_ceiling(perf, size):
     return len(IMIX) / sum(1 / perf[s][0] for s in IMIX), sum(perf[s][2] for s in IMIX) / len(IMIX)
 
 
+def row(alg, size, mode, result, plain=None, crypto=None):
+    """One line of the table: a dpike run, net of plain forwarding and against crypto-only where given."""
+    mpps, cycles, drops = result
+    frame_bits = mean_frame(size) * 8 / 1000
+    mops, crypto_cycles = crypto or (None, None)
+    return {"alg": alg, "size": size, "mode": mode, "mpps": mpps, "gbps": mpps * frame_bits, "cycles": cycles,
+            "net_cycles": cycles - plain[1] if plain else None, "drops": drops, "crypto_mops": mops,
+            "crypto_gbps": mops * frame_bits if mops else None, "crypto_cycles": crypto_cycles,
+            "ratio": mpps / mops if mops else None}
+
+
+def run_all(args, d, sizes, keys):
+    rows, plain = [], {}
+    for alg in ALGS:
+        for size in sizes:
+            subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas), d + "/keys.json"],
+                           check=True, timeout=300)
+        perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}),
+                           args.crypto_ops)
+        for size in sizes:
+            first = len(rows)
+            if size not in plain:
+                plain[size] = run_case(args, d, "plain", alg, size, keys)
+                rows.append(row("-", size, "plain", plain[size]))
+            for mode in ("out", "in"):
+                rows.append(row(alg, size, mode, run_case(args, d, mode, alg, size, keys), plain[size],
+                                crypto_ceiling(perf, size)))
+            for r in rows[first:]:
+                print(fmt(r), flush=True)
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
@@ -187,41 +219,15 @@ def main():
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
     args = p.parse_args()
     args.build = os.path.abspath(args.build)
-    sizes = args.sizes.split(",")
     d = tempfile.mkdtemp(prefix="dpike-bench.")
-    rows, plain = [], {}
     keys = keys_for(args.sas)
-    if True:
-        with open(d + "/keys.json", "w") as f:
-            json.dump(keys, f)
-        for alg in ALGS:
-            for size in sizes:
-                subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas), d + "/keys.json"],
-                               check=True, timeout=300)
-            perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}),
-                               args.crypto_ops)
-            for size in sizes:
-                first = len(rows)
-                ceiling, crypto_cycles = crypto_ceiling(perf, size)
-                if size not in plain:
-                    plain[size] = run_case(args, d, "plain", alg, size, keys)
-                    rows.append({"alg": "-", "size": size, "mode": "plain", "mpps": plain[size][0],
-                                 "gbps": plain[size][0] * mean_frame(size) * 8 / 1000, "cycles": plain[size][1],
-                                 "net_cycles": None, "drops": plain[size][2], "crypto_mops": None,
-                                 "crypto_gbps": None, "crypto_cycles": None, "ratio": None})
-                for mode in ("out", "in"):
-                    mpps, cyc, drops = run_case(args, d, mode, alg, size, keys)
-                    rows.append({"alg": alg, "size": size, "mode": mode, "mpps": mpps,
-                                 "gbps": mpps * mean_frame(size) * 8 / 1000, "cycles": cyc,
-                                 "net_cycles": cyc - plain[size][1], "drops": drops, "crypto_mops": ceiling,
-                                 "crypto_gbps": ceiling * mean_frame(size) * 8 / 1000,
-                                 "crypto_cycles": crypto_cycles, "ratio": mpps / ceiling})
-                for r in rows[first:]:
-                    print(fmt(r), flush=True)
-        print_table(rows, args)
-        if args.out:
-            with open(args.out, "w") as f:
-                json.dump({"workers": args.workers, "sas": args.sas, "rows": rows}, f, indent=1)
+    with open(d + "/keys.json", "w") as f:
+        json.dump(keys, f)
+    rows = run_all(args, d, args.sizes.split(","), keys)
+    print_table(rows, args)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"workers": args.workers, "sas": args.sas, "rows": rows}, f, indent=1)
     shutil.rmtree(d, ignore_errors=True)  # kept when a case failed, for its logs
     dropped = [r for r in rows if r["drops"]]
     if args.check and dropped:
