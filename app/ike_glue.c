@@ -73,7 +73,7 @@ static int install_traps(struct appliance *app)
 						return -1;
 				}
 		}
-	return dp_tables_commit();
+	return 0;
 }
 
 void ike_glue_acquire(struct appliance *app, struct rte_mbuf *m, uint32_t id)
@@ -225,17 +225,22 @@ static int add_policies(const struct child_handle *h)
 	return 0;
 }
 
-/* The child's policies replace those of the child it rekeys, in one published SPD. */
+/*
+ * The child's policies replace those of the child it rekeys with no gap: the new ones go in
+ * first (equal priority, so the older ones still win), then the old ones leave.
+ */
 static int activate(struct child_handle *h, struct child_handle *replaces)
 {
+	if (!h->active && add_policies(h) < 0) {
+		dp_policy_remove_owner(h->owner);
+		return -1;
+	}
+	h->active = true;
 	if (replaces && replaces->active) {
 		dp_policy_remove_owner(replaces->owner);
 		replaces->active = false;
 	}
-	if (!h->active && add_policies(h) < 0)
-		return -1;
-	h->active = true;
-	return dp_tables_commit();
+	return 0;
 }
 
 static void activate_child_cb(void *ctx, void *handle, void *replaces)
@@ -287,7 +292,6 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 			dp_sa_remove(h->in);
 		if (h->out)
 			dp_sa_remove(h->out);
-		dp_tables_commit();
 		free(h);
 		return NULL;
 	}
@@ -305,7 +309,6 @@ static void remove_child_cb(void *ctx, void *handle)
 	sa_records_remove(app, h->in);
 	sa_records_remove(app, h->out);
 	dp_policy_remove_owner(h->owner);
-	dp_tables_commit();
 	dp_sa_remove(h->out);
 	dp_sa_remove(h->in);
 	free(h);

@@ -86,7 +86,13 @@ static int setup_workers(struct appliance *app)
 			return -1;
 		tables[i] = &w->tables;
 	}
-	return dp_tables_init(app->n_workers, tables, app->qsv);
+	struct dp_table_sizes sizes = { .sas = app->cfg.sad_size, .policies = app->cfg.spd_size };
+	if (dp_tables_init(app->n_workers, tables, app->qsv, &sizes) < 0) {
+		LOG_ERR("cannot create the SAD (%u SAs) and SPD (%u policies): out of memory? (EAL -m, workers.sad_size, "
+			"workers.spd_size)", sizes.sas, sizes.policies);
+		return -1;
+	}
+	return 0;
 }
 
 static int start(struct appliance *app)

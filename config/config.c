@@ -67,6 +67,21 @@ static int parse_ipv4_key(struct cfg_reader *r, const config_setting_t *g, const
 	return 1;
 }
 
+
+/* Table sizes are fixed at start-up: their memory is taken then, all of it. */
+static int parse_table_size(struct cfg_reader *r, const config_setting_t *w, const char *key, uint32_t *out)
+{
+	uint64_t v;
+	int rc = cfg_get_uint(r, w, key, false, 1u << 26, &v);
+	if (rc < 0)
+		return -1;
+	if (rc && v < 16)
+		return cfg_fail(r, config_setting_get_member(w, key), "%s must be 16 to 67108864", key);
+	if (rc)
+		*out = (uint32_t)v;
+	return 0;
+}
+
 static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	char level[16] = "info";
@@ -83,10 +98,12 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 	if (cfg_get_string(r, root, "ctl_socket", false, cfg->ctl_socket, sizeof(cfg->ctl_socket)) < 0)
 		return -1;
 	cfg->burst_size = 32;
+	cfg->sad_size = CFG_DEFAULT_SAD_SIZE;
+	cfg->spd_size = CFG_DEFAULT_SPD_SIZE;
 	const config_setting_t *w = config_setting_get_member(root, "workers");
 	if (w == NULL)
 		return 0;
-	static const char *const keys[] = { "idle_sleep_us", "burst_size", NULL };
+	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -101,7 +118,8 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 		return cfg_fail(r, config_setting_get_member(w, "burst_size"), "burst_size must be 1 to 64");
 	if (rc)
 		cfg->burst_size = (uint32_t)v;
-	return 0;
+	return parse_table_size(r, w, "sad_size", &cfg->sad_size) < 0 ? -1
+	       : parse_table_size(r, w, "spd_size", &cfg->spd_size);
 }
 
 static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)

@@ -141,6 +141,8 @@ struct cfg_secret {
 };
 
 #define CFG_MAX_CRLS 16
+#define CFG_DEFAULT_SAD_SIZE 65536
+#define CFG_DEFAULT_SPD_SIZE 131072
 
 struct dpike_config {
 	char path[256];
@@ -148,6 +150,7 @@ struct dpike_config {
 	char ctl_socket[108];
 	uint32_t idle_sleep_us;
 	uint32_t burst_size;
+	uint32_t sad_size, spd_size; /* capacity of the shared SAD (inbound SAs) and SPD (policies) */
 	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer, ike_half_open_max;
 	/* retransmission as strongSwan's: timeout * base^n, tries times */

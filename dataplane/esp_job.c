@@ -69,8 +69,8 @@ static void gcm_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, b
 	uint64_t aad_len = aead_setup(sa, job, pk, inbound);
 	job->cipher_mode = IMB_CIPHER_GCM;
 	job->hash_alg = IMB_AUTH_AES_GMAC;
-	job->enc_keys = &sa->keys.gcm;
-	job->dec_keys = &sa->keys.gcm;
+	job->enc_keys = esp_sa_gcm_keys(sa);
+	job->dec_keys = esp_sa_gcm_keys(sa);
 	job->key_len_in_bytes = sa->key_len;
 	job->u.GCM.aad = pk->aad;
 	job->u.GCM.aad_len_in_bytes = aad_len;
@@ -81,8 +81,8 @@ static void chacha_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk
 	uint64_t aad_len = aead_setup(sa, job, pk, inbound);
 	job->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
 	job->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
-	job->enc_keys = sa->keys.chacha;
-	job->dec_keys = sa->keys.chacha;
+	job->enc_keys = sa->keys;
+	job->dec_keys = sa->keys;
 	job->key_len_in_bytes = 32;
 	job->u.CHACHA20_POLY1305.aad = pk->aad;
 	job->u.CHACHA20_POLY1305.aad_len_in_bytes = aad_len;
@@ -101,14 +101,14 @@ static void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, b
 		memcpy(iv, pk->rand, 16); /* unpredictable per packet, as CBC requires */
 	common_fields(sa, job, pk);
 	job->cipher_mode = IMB_CIPHER_CBC;
-	job->enc_keys = sa->keys.cbc.enc;
-	job->dec_keys = sa->keys.cbc.dec;
+	job->enc_keys = esp_sa_cbc_keys(sa)->enc;
+	job->dec_keys = esp_sa_cbc_keys(sa)->dec;
 	job->key_len_in_bytes = sa->key_len;
 	job->iv = iv;
 	job->iv_len_in_bytes = 16;
 	job->hash_alg = sa->alg->integ == ESP_INTEG_SHA256_128 ? IMB_AUTH_HMAC_SHA_256 : IMB_AUTH_HMAC_SHA_1;
-	job->u.HMAC._hashed_auth_key_xor_ipad = sa->keys.cbc.ipad;
-	job->u.HMAC._hashed_auth_key_xor_opad = sa->keys.cbc.opad;
+	job->u.HMAC._hashed_auth_key_xor_ipad = esp_sa_cbc_keys(sa)->ipad;
+	job->u.HMAC._hashed_auth_key_xor_opad = esp_sa_cbc_keys(sa)->opad;
 	job->hash_start_src_offset_in_bytes = 0;
 	job->msg_len_to_hash_in_bytes = ESP_HDR_LEN + sa->iv_len + pk->payload_len;
 	job->cipher_direction = inbound ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;

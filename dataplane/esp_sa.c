@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "esp_sa.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,36 +56,74 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	if (mgr == NULL)
 		return -1;
 	memcpy(sa->salt, p->key + a->enc_key_len, a->salt_len);
+	struct gcm_key_data *gcm = (struct gcm_key_data *)sa->keys;
+	struct esp_cbc_keys *cbc = (struct esp_cbc_keys *)sa->keys;
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
 		if (a->enc_key_len == 16)
-			IMB_AES128_GCM_PRE(mgr, p->key, &sa->keys.gcm);
+			IMB_AES128_GCM_PRE(mgr, p->key, gcm);
 		else
-			IMB_AES256_GCM_PRE(mgr, p->key, &sa->keys.gcm);
+			IMB_AES256_GCM_PRE(mgr, p->key, gcm);
 		break;
 	case ESP_CIPHER_AES_CBC:
 		if (a->enc_key_len == 16)
-			IMB_AES_KEYEXP_128(mgr, p->key, sa->keys.cbc.enc, sa->keys.cbc.dec);
+			IMB_AES_KEYEXP_128(mgr, p->key, cbc->enc, cbc->dec);
 		else
-			IMB_AES_KEYEXP_256(mgr, p->key, sa->keys.cbc.enc, sa->keys.cbc.dec);
-		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, sa->keys.cbc.ipad,
-				sa->keys.cbc.opad);
+			IMB_AES_KEYEXP_256(mgr, p->key, cbc->enc, cbc->dec);
+		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, cbc->ipad, cbc->opad);
 		break;
 	case ESP_CIPHER_CHACHA20_POLY1305:
-		memcpy(sa->keys.chacha, p->key, 32);
+		memcpy(sa->keys, p->key, 32);
 		break;
 	}
 	return 0;
 }
 
-static struct traffic_selector *copy_ts(const struct traffic_selector *ts, int n)
+static size_t key_bytes(const struct esp_algo *a)
 {
-	if (n == 0)
-		return NULL;
-	struct traffic_selector *c = rte_malloc("esp_sa_ts", sizeof(*c) * (size_t)n, 0);
-	if (c)
-		memcpy(c, ts, sizeof(*c) * (size_t)n);
-	return c;
+	switch (a->cipher) {
+	case ESP_CIPHER_AES_GCM:
+		return sizeof(struct gcm_key_data);
+	case ESP_CIPHER_AES_CBC:
+		return sizeof(struct esp_cbc_keys);
+	case ESP_CIPHER_CHACHA20_POLY1305:
+		break;
+	}
+	return 32;
+}
+
+/* Where the parts after the header start, and the size of the whole. */
+struct sa_layout {
+	size_t keys, replay, local_ts, remote_ts, total;
+};
+
+static struct sa_layout layout(const struct esp_sa_params *p)
+{
+	struct sa_layout l;
+	l.keys = offsetof(struct esp_sa, keys);
+	l.replay = RTE_ALIGN_CEIL(l.keys + key_bytes(p->alg), RTE_CACHE_LINE_SIZE);
+	l.local_ts = RTE_ALIGN_CEIL(l.replay + (p->inbound ? replay_window_bytes(p->replay_window) : 0), 8);
+	l.remote_ts = l.local_ts + (size_t)p->n_local_ts * sizeof(struct traffic_selector);
+	l.total = l.remote_ts + (size_t)p->n_remote_ts * sizeof(struct traffic_selector);
+	return l;
+}
+
+static void place_parts(struct esp_sa *sa, const struct esp_sa_params *p, const struct sa_layout *l)
+{
+	char *base = (char *)sa;
+	sa->key_bytes = (uint16_t)key_bytes(p->alg);
+	if (p->inbound) {
+		sa->replay = (struct replay_window *)(base + l->replay);
+		replay_window_init(sa->replay, p->replay_window);
+	}
+	sa->local_ts = p->n_local_ts ? (struct traffic_selector *)(base + l->local_ts) : NULL;
+	sa->remote_ts = p->n_remote_ts ? (struct traffic_selector *)(base + l->remote_ts) : NULL;
+	if (p->n_local_ts)
+		memcpy(sa->local_ts, p->local_ts, (size_t)p->n_local_ts * sizeof(struct traffic_selector));
+	if (p->n_remote_ts)
+		memcpy(sa->remote_ts, p->remote_ts, (size_t)p->n_remote_ts * sizeof(struct traffic_selector));
+	sa->n_local_ts = (uint8_t)p->n_local_ts;
+	sa->n_remote_ts = (uint8_t)p->n_remote_ts;
 }
 
 static uint16_t outer_len(const struct esp_sa_params *p)
@@ -129,23 +168,15 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 		snprintf(err, err_len, "too many selectors or replay window too large");
 		return NULL;
 	}
-	struct esp_sa *sa = rte_zmalloc("esp_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
+	struct sa_layout l = layout(p);
+	struct esp_sa *sa = rte_zmalloc("esp_sa", l.total, RTE_CACHE_LINE_SIZE);
 	if (sa == NULL) {
 		snprintf(err, err_len, "out of memory for the SA");
 		return NULL;
 	}
 	set_header_fields(sa, p);
-	sa->local_ts = copy_ts(p->local_ts, p->n_local_ts);
-	sa->remote_ts = copy_ts(p->remote_ts, p->n_remote_ts);
-	sa->n_local_ts = (uint8_t)p->n_local_ts;
-	sa->n_remote_ts = (uint8_t)p->n_remote_ts;
-	if (p->inbound) {
-		sa->replay = rte_malloc("esp_replay", replay_window_bytes(p->replay_window), RTE_CACHE_LINE_SIZE);
-		if (sa->replay)
-			replay_window_init(sa->replay, p->replay_window);
-	}
-	if ((p->inbound && sa->replay == NULL) || (p->n_local_ts && !sa->local_ts) ||
-	    (p->n_remote_ts && !sa->remote_ts) || expand_keys(sa, p) < 0) {
+	place_parts(sa, p, &l);
+	if (expand_keys(sa, p) < 0) {
 		snprintf(err, err_len, "out of memory setting up the SA");
 		esp_sa_free(sa);
 		return NULL;
@@ -157,10 +188,7 @@ void esp_sa_free(struct esp_sa *sa)
 {
 	if (sa == NULL)
 		return;
-	rte_free(sa->replay);
-	rte_free(sa->local_ts);
-	rte_free(sa->remote_ts);
-	OPENSSL_cleanse(&sa->keys, sizeof(sa->keys));
+	OPENSSL_cleanse(sa->keys, sa->key_bytes);
 	OPENSSL_cleanse(sa->salt, sizeof(sa->salt));
 	rte_free(sa);
 }

@@ -54,18 +54,12 @@ struct esp_sa_params {
 	int n_local_ts, n_remote_ts;
 };
 
-struct esp_sa_keys {
-	union {
-		struct gcm_key_data gcm;
-		struct {
-			uint8_t enc[16 * 15] __rte_aligned(16);
-			uint8_t dec[16 * 15] __rte_aligned(16);
-			uint8_t ipad[32] __rte_aligned(16);
-			uint8_t opad[32] __rte_aligned(16);
-		} cbc;
-		uint8_t chacha[32];
-	};
-} __rte_cache_aligned;
+struct esp_cbc_keys {
+	uint8_t enc[16 * 15] __rte_aligned(16);
+	uint8_t dec[16 * 15] __rte_aligned(16);
+	uint8_t ipad[32] __rte_aligned(16);
+	uint8_t opad[32] __rte_aligned(16);
+};
 
 struct esp_sa {
 	/* Read-only after creation. */
@@ -74,6 +68,7 @@ struct esp_sa {
 	uint8_t iv_len, icv_len, pad_align;
 	uint8_t key_len; /* cipher key bytes */
 	uint8_t rand_len; /* random IV bytes per packet: 16 for CBC, 0 when the IV is the sequence number */
+	uint16_t key_bytes; /* of keys[]: the expanded keys of this SA's algorithm */
 	uint8_t salt[4];
 	uint16_t outer_len; /* bytes in front of the payload: [IP] [UDP] ESP IV */
 	uint32_t local_be, remote_be;
@@ -81,6 +76,7 @@ struct esp_sa {
 	uint32_t oa_adjust; /* with ESP_SA_F_NAT_OA: see natt_oa_adjust() */
 	esp_frame_fn frame;
 	esp_job_fn job;
+	/* These point into the same allocation, after the keys. */
 	struct replay_window *replay; /* inbound only */
 	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */
 	uint8_t n_local_ts, n_remote_ts;
@@ -93,10 +89,21 @@ struct esp_sa {
 	uint64_t replay_drops, auth_drops;    /* atomic */
 	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
 
-	struct esp_sa_keys keys;
+	/* Sized for the algorithm: a GCM key schedule with its GHASH powers is 1 KiB, ChaCha's 32 B. */
+	uint8_t keys[] __rte_cache_aligned;
 } __rte_cache_aligned;
 
-/* Creates the fast-path SA; NULL (with reason) on failure. Freed with esp_sa_free(). */
+static inline const struct gcm_key_data *esp_sa_gcm_keys(const struct esp_sa *sa)
+{
+	return (const struct gcm_key_data *)sa->keys;
+}
+
+static inline const struct esp_cbc_keys *esp_sa_cbc_keys(const struct esp_sa *sa)
+{
+	return (const struct esp_cbc_keys *)sa->keys;
+}
+
+/* Creates the fast-path SA in one allocation; NULL (with reason) on failure. Freed with esp_sa_free(). */
 struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t err_len);
 void esp_sa_free(struct esp_sa *sa);
 /* Charges a batch of packets to the SA and says whether a lifetime was crossed just now. */

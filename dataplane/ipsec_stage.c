@@ -70,7 +70,7 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	struct dp_flow f;
 	dp_flow_from_ipv4(ip, rte_pktmbuf_pkt_len(m), &f);
-	const struct dp_policy *p = dp_spd_cached_lookup(&w->spd_cache, b->spd, &f);
+	const struct dp_policy *p = dp_spd_cached_lookup(&w->spd_cache, b->spd, b->spd_gen, &f);
 	if (p == NULL || p->action == DP_POLICY_BYPASS) {
 		b->route[b->n_route++] = m;
 		return;

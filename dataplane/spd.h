@@ -1,17 +1,35 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Security policy database: an immutable, priority-ordered snapshot that a worker
- * searches for the first policy matching a packet's 5-tuple. The control core builds a
- * new snapshot for every change and publishes it with RCU.
+ * Security policy database, shared by all workers and changed in place by the control core.
+ *
+ * Tuple space search: policies are grouped into classes by the shape of their selectors
+ * (source and destination prefix lengths; whether protocol and each port are one exact value).
+ * Within a class a packet has one candidate key (its masked addresses and exact fields), so
+ * one hash probe per class finds the policies that may match; ports given as ranges are not
+ * part of the key and are checked on the candidates. One lock-free hash holds every class's
+ * keys; each key leads a list of its policies in (priority, age) order. The classes are kept
+ * in order of the best priority they hold, so a lookup stops at the first class that cannot
+ * beat what it found. Inserting or removing a policy costs a few hash operations whatever
+ * the size of the SPD.
+ *
+ * Workers read without locks: new nodes are fully written before they are linked (release
+ * stores), removed nodes are freed after an RCU grace period, and `gen` moves after every
+ * change so that per-worker flow caches forget what they learned before it.
  */
 #ifndef DPIKE_DP_SPD_H
 #define DPIKE_DP_SPD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include <rte_hash.h>
+
 #include "flow.h"
+#include "lib/u64map.h"
 
 struct esp_sa;
+struct rte_rcu_qsbr;
 
 enum dp_policy_action {
 	DP_POLICY_PROTECT, /* outbound: encrypt with sa */
@@ -32,26 +50,124 @@ struct dp_policy {
 	struct esp_sa *sa;
 };
 
-struct dp_spd {
-	uint64_t gen; /* this snapshot's number, never 0: workers' flow caches key on it */
-	uint32_t n;
-	struct dp_policy p[];
+#define DP_SPD_MAX_CLASSES 1024
+
+/* The hash key of a policy, or of a packet within one class. */
+struct dp_spd_key {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto, zero;
+	uint16_t cls;
 };
 
-/* First matching policy, or NULL. */
+/* A class of policies with selectors of one shape. */
+struct dp_spd_class {
+	uint32_t src_mask, dst_mask;
+	bool exact_proto, exact_sport, exact_dport;
+	uint16_t id;
+	uint32_t best_priority; /* no policy of the class has a lower one */
+};
+
+struct dp_spd_classes {
+	uint32_t n;
+	struct dp_spd_class c[];
+};
+
+struct dp_spd_node {
+	struct dp_policy policy;            /* first: lookups hand out &node->policy */
+	struct dp_spd_node *next;           /* same key, next in order; atomic */
+	uint64_t order;                     /* priority, then insertion: lower first */
+	/* The control core's alone. */
+	uint64_t owner;
+	struct dp_spd_node *owner_next, *sa_next;
+	struct dp_spd_key key;
+};
+
+/* Hands a no-longer-linked object to whoever frees it after a grace period. */
+typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
+
+struct dp_spd {
+	uint64_t gen; /* changes after every change; never 0; atomic */
+	struct rte_hash *h;
+	const struct dp_spd_classes *classes; /* replaced as a whole, by RCU; atomic */
+	/* The control core's alone. */
+	dp_spd_retire_fn retire;
+	uint64_t seq;
+	uint32_t n_policies, capacity, n_classes;
+	bool classes_dirty;
+	struct dp_spd_class cls[DP_SPD_MAX_CLASSES]; /* by id; count 0: free */
+	uint32_t cls_count[DP_SPD_MAX_CLASSES];
+	struct u64map by_owner, by_sa; /* first node of each owner's / outbound SA's list */
+};
+
+static inline void dp_spd_class_key(const struct dp_spd_class *c, const struct dp_flow *f, struct dp_spd_key *k)
+{
+	k->src = f->src & c->src_mask;
+	k->dst = f->dst & c->dst_mask;
+	k->sport = c->exact_sport ? f->sport : 0;
+	k->dport = c->exact_dport ? f->dport : 0;
+	k->proto = c->exact_proto ? f->proto : 0;
+	k->cls = c->id;
+	k->zero = 0;
+}
+
+static inline bool dp_policy_matches(const struct dp_policy *p, const struct dp_flow *f)
+{
+	return ts_match_addr(&p->dst, f->dst) && ts_match_addr(&p->src, f->src) &&
+	       ts_match_port(&p->src, f->proto, f->sport) && ts_match_port(&p->dst, f->proto, f->dport);
+}
+
+/* The first policy of a class's candidate list that matches and is ahead of best, or best. */
+static inline const struct dp_spd_node *dp_spd_probe(const struct dp_spd *spd, const struct dp_spd_class *c,
+						     const struct dp_flow *f, const struct dp_spd_node *best)
+{
+	struct dp_spd_key k;
+	void *head;
+	dp_spd_class_key(c, f, &k);
+	if (rte_hash_lookup_data(spd->h, &k, &head) < 0)
+		return best;
+	for (const struct dp_spd_node *n = head; n != NULL; n = __atomic_load_n(&n->next, __ATOMIC_ACQUIRE)) {
+		if (best != NULL && n->order >= best->order)
+			break;
+		if (dp_policy_matches(&n->policy, f))
+			return n;
+	}
+	return best;
+}
+
+/* The best matching policy (lowest priority, then oldest), or NULL. */
 static inline const struct dp_policy *dp_spd_lookup(const struct dp_spd *spd, const struct dp_flow *f)
 {
-	for (uint32_t i = 0; i < spd->n; i++) {
-		const struct dp_policy *p = &spd->p[i];
-		if (ts_match_addr(&p->dst, f->dst) && ts_match_addr(&p->src, f->src) &&
-		    ts_match_port(&p->src, f->proto, f->sport) && ts_match_port(&p->dst, f->proto, f->dport))
-			return p;
+	const struct dp_spd_classes *cl = __atomic_load_n(&spd->classes, __ATOMIC_ACQUIRE);
+	const struct dp_spd_node *best = NULL;
+	for (uint32_t i = 0; i < cl->n; i++) {
+		const struct dp_spd_class *c = &cl->c[i];
+		if (best != NULL && c->best_priority > best->policy.priority)
+			break; /* classes are in best_priority order: none further can win */
+		best = dp_spd_probe(spd, c, f, best);
 	}
-	return NULL;
+	return best ? &best->policy : NULL;
+}
+
+static inline uint64_t dp_spd_gen(const struct dp_spd *spd)
+{
+	return __atomic_load_n(&spd->gen, __ATOMIC_ACQUIRE);
 }
 
 /* Priority of a policy: more specific selectors first; at equal specificity by rank. */
 uint32_t dp_policy_priority(const struct traffic_selector *src, const struct traffic_selector *dst,
 			    enum dp_policy_rank rank);
+
+/* An empty SPD for up to capacity policies; NULL when out of memory. Control core only from here on. */
+struct dp_spd *dp_spd_create(const char *name, uint32_t capacity, struct rte_rcu_qsbr *qsv, dp_spd_retire_fn retire);
+/* Frees the SPD and its policies; no worker may use it any more. */
+void dp_spd_free(struct dp_spd *spd);
+/* -1 when the SPD is full or out of memory (nothing changed then). */
+int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner);
+void dp_spd_remove_owner(struct dp_spd *spd, uint64_t owner);
+/* Removes the policies that protect with sa. */
+void dp_spd_remove_sa(struct dp_spd *spd, const struct esp_sa *sa);
+/* Bytes the SPD holds (nodes, indexes, class list); the hash is counted by its allocator. */
+size_t dp_spd_bytes(const struct dp_spd *spd);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A worker's cache of SPD results per 5-tuple, in front of the ordered walk of dp_spd_lookup():
+ * A worker's cache of SPD results per 5-tuple, in front of dp_spd_lookup()'s hash probes:
  * direct-mapped, no locks (one per worker), nothing allocated per packet. An entry holds the
- * generation of the snapshot it was computed against, so publishing a new SPD invalidates every
- * entry at once; the policy pointer is only ever used with the snapshot that holds it.
+ * SPD generation it was computed under, so any change to the SPD invalidates every entry at
+ * once. The worker reads the generation at the start of a burst (before its lookups), and the
+ * control core moves it after each change, so an answer is never kept past the change that
+ * made it stale; a removed policy stays readable until the worker's next quiescent state.
  */
 #ifndef DPIKE_DP_SPD_CACHE_H
 #define DPIKE_DP_SPD_CACHE_H
@@ -37,18 +39,18 @@ static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, uint64_
 }
 
 static inline const struct dp_policy *dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd,
-							   const struct dp_flow *f)
+							   uint64_t gen, const struct dp_flow *f)
 {
 	uint32_t h = rte_hash_crc_8byte((uint64_t)f->src << 32 | f->dst,
 					rte_hash_crc_4byte((uint32_t)f->sport << 16 | f->dport, f->proto));
 	struct dp_spd_cache_entry *e = &c->e[h & (DP_SPD_CACHE_SIZE - 1)];
-	if (dp_spd_cache_same(e, spd->gen, f)) {
+	if (dp_spd_cache_same(e, gen, f)) {
 		c->hits++;
 		return e->policy;
 	}
 	c->misses++;
 	const struct dp_policy *p = dp_spd_lookup(spd, f);
-	*e = (struct dp_spd_cache_entry){ .gen = spd->gen, .src = f->src, .dst = f->dst, .sport = f->sport,
+	*e = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst, .sport = f->sport,
 					  .dport = f->dport, .proto = f->proto, .policy = p };
 	return p;
 }

@@ -14,7 +14,6 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 
-#define SAD_ENTRIES (1u << 16)
 #define RETIRE_QUEUE (1u << 16)
 
 /* A thing to free once no worker can see it. */
@@ -35,12 +34,13 @@ static struct {
 	struct dp_tables *w[DP_MAX_WORKERS];
 	struct rte_rcu_qsbr *qsv;
 	struct rte_rcu_qsbr_dq *dq;
-	struct vec policies, routes, neigh;
+	struct dp_spd *spd;      /* shared by the workers, changed in place */
+	struct rte_hash *sad;    /* inbound SAs by SPI, shared by the workers */
+	struct vec routes, neigh;
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint16_t n_ports;
-	uint64_t policy_seq;
-	bool spd_dirty, fib_dirty;
-	uint64_t spd_gen; /* of the last SPD snapshot built */
+	uint32_t sad_size;
+	bool fib_dirty;
 } T;
 
 static void *vec_push(struct vec *v)
@@ -59,12 +59,6 @@ static void *vec_push(struct vec *v)
 static void *vec_at(const struct vec *v, uint32_t i)
 {
 	return (char *)v->data + v->esize * i;
-}
-
-static void vec_remove(struct vec *v, uint32_t i)
-{
-	memmove(vec_at(v, i), vec_at(v, i + 1), (v->n - i - 1) * v->esize);
-	v->n--;
 }
 
 static void free_retired(void *p, void *e, unsigned int n)
@@ -92,13 +86,11 @@ static void free_sa(void *p)
 	esp_sa_free(p);
 }
 
-static struct rte_hash *create_sad(unsigned w)
+static struct rte_hash *create_sad(uint32_t entries)
 {
-	char name[RTE_HASH_NAMESIZE];
-	snprintf(name, sizeof(name), "sad_w%u", w);
 	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = SAD_ENTRIES,
+		.name = "dp_sad",
+		.entries = entries < 1024 ? 1024 : entries,
 		.key_len = sizeof(uint32_t),
 		.hash_func = rte_hash_crc,
 		.socket_id = (int)rte_socket_id(),
@@ -113,12 +105,13 @@ static struct rte_hash *create_sad(unsigned w)
 	return h;
 }
 
-int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv)
+int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv,
+		   const struct dp_table_sizes *sizes)
 {
 	memset(&T, 0, sizeof(T));
 	T.n_workers = n_workers;
 	T.qsv = qsv;
-	T.policies.esize = sizeof(struct dp_policy_entry);
+	T.sad_size = sizes->sas;
 	T.routes.esize = sizeof(struct dp_route);
 	T.neigh.esize = sizeof(struct dp_neigh);
 	struct rte_rcu_qsbr_dq_parameters dp = {
@@ -132,31 +125,30 @@ int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rt
 		.v = qsv,
 	};
 	T.dq = rte_rcu_qsbr_dq_create(&dp);
-	if (T.dq == NULL)
+	if (T.dq == NULL || (T.sad = create_sad(sizes->sas)) == NULL ||
+	    (T.spd = dp_spd_create("dp_spd", sizes->policies, qsv, retire)) == NULL)
 		return -1;
 	for (unsigned i = 0; i < n_workers; i++) {
 		T.w[i] = per_worker[i];
-		T.w[i]->sad = create_sad(i);
-		if (T.w[i]->sad == NULL)
-			return -1;
+		T.w[i]->sad = T.sad;
+		T.w[i]->spd = T.spd;
 	}
-	T.spd_dirty = T.fib_dirty = true;
+	T.fib_dirty = true;
 	return dp_tables_commit();
 }
 
 void dp_tables_fini(void)
 {
 	for (unsigned i = 0; i < T.n_workers; i++) {
-		rte_free((void *)T.w[i]->spd);
 		rte_free((void *)T.w[i]->fib);
 		T.w[i]->spd = NULL;
 		T.w[i]->fib = NULL;
+		T.w[i]->sad = NULL;
 	}
 	if (T.dq)
 		rte_rcu_qsbr_dq_delete(T.dq); /* frees everything retired; workers have stopped */
-	for (unsigned i = 0; i < T.n_workers; i++)
-		rte_hash_free(T.w[i]->sad);
-	free(T.policies.data);
+	dp_spd_free(T.spd);
+	rte_hash_free(T.sad);
 	free(T.routes.data);
 	free(T.neigh.data);
 	memset(&T, 0, sizeof(T));
@@ -164,62 +156,38 @@ void dp_tables_fini(void)
 
 struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t err_len)
 {
+	if (p->inbound && rte_hash_lookup(T.sad, &p->spi) >= 0) {
+		snprintf(err, err_len, "inbound SPI 0x%08x is in use", p->spi);
+		return NULL;
+	}
 	struct esp_sa *sa = esp_sa_create(p, err, err_len);
 	if (sa == NULL || !p->inbound)
 		return sa;
-	for (unsigned i = 0; i < T.n_workers; i++) {
-		if (rte_hash_lookup(T.w[i]->sad, &p->spi) >= 0 || rte_hash_add_key_data(T.w[i]->sad, &p->spi, sa) < 0) {
-			snprintf(err, err_len, "inbound SPI 0x%08x is in use or the SAD is full", p->spi);
-			for (unsigned k = 0; k < i; k++)
-				rte_hash_del_key(T.w[k]->sad, &p->spi);
-			retire(free_sa, sa);
-			return NULL;
-		}
+	if (rte_hash_add_key_data(T.sad, &p->spi, sa) < 0) {
+		snprintf(err, err_len, "the SAD is full (workers.sad_size = %u)", T.sad_size);
+		esp_sa_free(sa); /* no worker has seen it */
+		return NULL;
 	}
 	return sa;
 }
 
 void dp_sa_remove(struct esp_sa *sa)
 {
-	if (esp_sa_has(sa, ESP_SA_F_INBOUND)) {
-		for (unsigned i = 0; i < T.n_workers; i++)
-			rte_hash_del_key(T.w[i]->sad, &sa->spi);
-	} else {
-		for (uint32_t i = 0; i < T.policies.n;) {
-			struct dp_policy_entry *e = vec_at(&T.policies, i);
-			if (e->policy.sa == sa) {
-				vec_remove(&T.policies, i);
-				T.spd_dirty = true;
-			} else {
-				i++;
-			}
-		}
-		dp_tables_commit();
-	}
+	if (esp_sa_has(sa, ESP_SA_F_INBOUND))
+		rte_hash_del_key(T.sad, &sa->spi);
+	else
+		dp_spd_remove_sa(T.spd, sa);
 	retire(free_sa, sa);
 }
 
 int dp_policy_add(const struct dp_policy *p, uint64_t owner)
 {
-	struct dp_policy_entry *e = vec_push(&T.policies);
-	if (e == NULL)
-		return -1;
-	e->policy = *p;
-	e->owner = owner;
-	T.spd_dirty = true;
-	return 0;
+	return dp_spd_add(T.spd, p, owner);
 }
 
 void dp_policy_remove_owner(uint64_t owner)
 {
-	for (uint32_t i = 0; i < T.policies.n;) {
-		if (((struct dp_policy_entry *)vec_at(&T.policies, i))->owner == owner) {
-			vec_remove(&T.policies, i);
-			T.spd_dirty = true;
-		} else {
-			i++;
-		}
-	}
+	dp_spd_remove_owner(T.spd, owner);
 }
 
 void dp_fib_set_ports(const struct dp_port_info *ports, uint16_t n)
@@ -281,14 +249,6 @@ bool dp_is_local(uint32_t addr)
 	return false;
 }
 
-static int cmp_policy(const void *a, const void *b)
-{
-	const struct dp_policy_entry *x = a, *y = b;
-	if (x->policy.priority != y->policy.priority)
-		return x->policy.priority < y->policy.priority ? -1 : 1;
-	return x < y ? -1 : x > y; /* insertion order breaks ties */
-}
-
 static int cmp_route(const void *a, const void *b)
 {
 	const struct dp_route *x = a, *y = b;
@@ -301,20 +261,6 @@ static int cmp_neigh(const void *a, const void *b)
 	if (x->ip != y->ip)
 		return x->ip < y->ip ? -1 : 1;
 	return (int)x->port - (int)y->port;
-}
-
-static struct dp_spd *build_spd(void)
-{
-	if (T.policies.n > 1)
-		qsort(T.policies.data, T.policies.n, T.policies.esize, cmp_policy);
-	struct dp_spd *s = rte_malloc("dp_spd", sizeof(*s) + T.policies.n * sizeof(struct dp_policy), RTE_CACHE_LINE_SIZE);
-	if (s == NULL)
-		return NULL;
-	s->gen = ++T.spd_gen;
-	s->n = T.policies.n;
-	for (uint32_t i = 0; i < s->n; i++)
-		s->p[i] = ((struct dp_policy_entry *)vec_at(&T.policies, i))->policy;
-	return s;
 }
 
 static struct dp_fib *build_fib(void)
@@ -350,17 +296,10 @@ static void free_snapshot(void *p)
 	rte_free(p);
 }
 
-/* Each worker gets its own copy, so no two workers share the lines they read. */
+/* Each worker gets its own copy of the (small) FIB, so no two workers share the lines they read. */
 int dp_tables_commit(void)
 {
 	for (unsigned i = 0; i < T.n_workers; i++) {
-		if (T.spd_dirty) {
-			struct dp_spd *s = build_spd();
-			if (s == NULL)
-				return -1;
-			const struct dp_spd *old = __atomic_exchange_n(&T.w[i]->spd, s, __ATOMIC_RELEASE);
-			retire(free_snapshot, (void *)old);
-		}
 		if (T.fib_dirty) {
 			struct dp_fib *f = build_fib();
 			if (f == NULL)
@@ -369,7 +308,7 @@ int dp_tables_commit(void)
 			retire(free_snapshot, (void *)old);
 		}
 	}
-	T.spd_dirty = T.fib_dirty = false;
+	T.fib_dirty = false;
 	return 0;
 }
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control core's view of the dataplane tables. Each worker has its own table set
- * (SAD hash, SPD and FIB snapshots) that it reads without locks; the control core is
- * the only writer. It keeps master copies here, builds new snapshots for every worker,
- * publishes them with release stores, and frees what it replaced (and removed SAs)
- * after an RCU QSBR grace period. Call only from the control core.
+ * The control core's view of the dataplane tables, which workers read without locks and the
+ * control core alone writes. The SAD (inbound SAs by SPI) and the SPD are one each, shared by
+ * all workers and changed in place with lock-free inserts and deletes; the FIB is small and
+ * each worker gets its own snapshot, rebuilt and published with a release store on change.
+ * Whatever a worker may still hold (removed SAs, policies, old snapshots) is freed after an
+ * RCU QSBR grace period. Call only from the control core.
  */
 #ifndef DPIKE_DP_TABLES_H
 #define DPIKE_DP_TABLES_H
@@ -21,20 +22,21 @@
 struct rte_hash;
 struct rte_rcu_qsbr;
 
-/* What a worker reads; the pointers change under it only through RCU publication. */
+/* How many entries the shared tables take; fixed at start-up (workers.sad_size, workers.spd_size). */
+struct dp_table_sizes {
+	uint32_t sas;      /* inbound SAs */
+	uint32_t policies; /* SPD entries: a child SA pair has two per pair of selectors */
+};
+
+/* What a worker reads; the FIB pointer changes under it only through RCU publication. */
 struct dp_tables {
 	const struct dp_spd *spd;
 	const struct dp_fib *fib;
 	struct rte_hash *sad;
 };
 
-/* A policy as the control plane keeps it, with the owner's handle for later removal. */
-struct dp_policy_entry {
-	struct dp_policy policy;
-	uint64_t owner; /* opaque: who installed it (a static SA, a shunt, an IKE child) */
-};
-
-int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv);
+int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv,
+		   const struct dp_table_sizes *sizes);
 void dp_tables_fini(void);
 
 /* SAs: inbound ones enter every worker's SAD; outbound ones are reached through policies. */
@@ -42,6 +44,10 @@ struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t er
 /* Unlinks the SA (and any policy using it) and frees it after a grace period. */
 void dp_sa_remove(struct esp_sa *sa);
 
+/*
+ * Policies take effect at once (no commit needed). owner is opaque: who installed it (a static
+ * SA, a shunt, an IKE child). Returns -1 when the SPD is full or out of memory.
+ */
 int dp_policy_add(const struct dp_policy *p, uint64_t owner);
 void dp_policy_remove_owner(uint64_t owner);
 
@@ -52,7 +58,7 @@ const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port);
 const struct dp_route *dp_route_lookup(uint32_t dst);
 bool dp_is_local(uint32_t addr);
 
-/* Publishes pending SPD/FIB changes to the workers. Returns -1 when out of memory. */
+/* Publishes pending FIB changes to the workers. Returns -1 when out of memory. */
 int dp_tables_commit(void);
 /* Frees what the workers can no longer see. Call regularly. */
 void dp_tables_reclaim(void);

@@ -69,7 +69,8 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	struct dp_batch b;
 	unsigned total = 0;
 	b.fib = __atomic_load_n(&w->tables.fib, __ATOMIC_ACQUIRE);
-	b.spd = __atomic_load_n(&w->tables.spd, __ATOMIC_ACQUIRE);
+	b.spd = w->tables.spd;
+	b.spd_gen = dp_spd_gen(b.spd);
 	b.n_esp_in = b.n_fwd = b.n_out = b.n_route = b.n_punt = b.n_drop = 0;
 	for (uint16_t port = 0; port < w->n_ports; port++) {
 		if (!w->poll_rx[port])

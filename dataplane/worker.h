@@ -50,6 +50,7 @@ struct dp_worker {
 struct dp_batch {
 	const struct dp_fib *fib;
 	const struct dp_spd *spd;
+	uint64_t spd_gen; /* read before the burst's lookups: see spd_cache.h */
 	uint16_t n_esp_in, n_fwd, n_out, n_route, n_punt, n_drop;
 	struct rte_mbuf *esp_in[DP_BURST_MAX];
 	struct esp_sa *in_sa[DP_BURST_MAX];

@@ -2,17 +2,23 @@
 /*
  * The table-scale benchmark: SA pairs installed through the control core's table API the way
  * an IKE child is (inbound SA, outbound SA, PROTECT and REQUIRE policies, one publish per
- * pair), then removed. Prints install and removal rates, and the memory each pair holds.
- *   dpike-bench-tables [EAL options] -- [PAIRS...]     (default 1000 5000 20000)
- * A size stops early after 60 seconds, and says so; the exit status is 1 when an install failed.
+ * pair), then removed. Prints install and removal rates, the memory each pair holds, and
+ * what a worker's lookups cost with that many pairs installed: an SPD lookup (a flow-cache
+ * miss) for an outbound flow, and a SAD lookup for an inbound SPI, each for random pairs.
+ *   dpike-bench-tables [EAL options] -- [PAIRS...]     (default 1000 100000)
+ * The tables are sized for the largest count asked. A size stops early after 60 seconds, and
+ * says so; the exit status is 1 when an install failed.
  */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_hash.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
@@ -31,11 +37,12 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Both heaps: DPDK's (SAs, hashes) and the C library's (policy nodes, indexes). */
 static size_t heap_bytes(void)
 {
 	struct rte_malloc_socket_stats s;
 	rte_malloc_get_socket_stats((int)rte_socket_id(), &s);
-	return s.heap_allocsz_bytes;
+	return s.heap_allocsz_bytes + mallinfo2().uordblks;
 }
 
 struct pair {
@@ -43,16 +50,25 @@ struct pair {
 	struct traffic_selector local, remote;
 };
 
-/* Pair k: 10.2.0.0/16 <-> 11.x.y.0/24 of its own, SPIs of its own, AES-128-GCM. */
+static uint32_t remote_addr(uint32_t k)
+{
+	return 0x0b000000u + k; /* 11.0.0.0 + k */
+}
+
+static uint32_t spi_in(uint32_t k)
+{
+	return 0x100000 + 2 * k;
+}
+
+/* Pair k: 10.2.0.0/16 <-> a remote host 11.0.0.0 + k of its own, SPIs of its own, AES-128-GCM. */
 static int install(struct pair *p, uint32_t k)
 {
 	static const uint8_t key[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
 	char err[128];
-	char remote[32];
-	snprintf(remote, sizeof(remote), "11.%u.%u.0/24", (k >> 8) & 0xff, k & 0xff);
-	if (k > 0xffff || !ts_parse("10.2.0.0/16", &p->local) || !ts_parse(remote, &p->remote))
+	if (k >= 1u << 24 || !ts_parse("10.2.0.0/16", &p->local))
 		return -1;
-	struct esp_sa_params sp = { .spi = 0x100000 + 2 * k, .inbound = true, .tunnel = true,
+	p->remote = (struct traffic_selector){ .addr = remote_addr(k), .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	struct esp_sa_params sp = { .spi = spi_in(k), .inbound = true, .tunnel = true,
 				    .alg = &esp_algos[esp_algo_parse("aes128gcm16")], .key = key, .local = 0xc0000202,
 				    .remote = 0xc0000201, .replay_window = 64, .local_ts = &p->local, .n_local_ts = 1,
 				    .remote_ts = &p->remote, .n_remote_ts = 1 };
@@ -81,6 +97,33 @@ static void remove_pair(struct pair *p, uint32_t k)
 	dp_sa_remove(p->in);
 }
 
+/* Mean TSC cycles of a worker's SPD lookup (a flow-cache miss) and SAD lookup, random pairs of n. */
+static void lookup_cycles(const struct dp_tables *t, uint32_t n, double *spd, double *sad)
+{
+	enum { ROUNDS = 200000 };
+	static uint32_t pick[ROUNDS];
+	for (uint32_t i = 0; i < ROUNDS; i++)
+		pick[i] = (uint32_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % n);
+	const struct dp_policy *sink = NULL;
+	uint64_t t0 = rte_rdtsc();
+	for (uint32_t i = 0; i < ROUNDS; i++) {
+		struct dp_flow f = { 0x0a020000u + (pick[i] & 0xffff), remote_addr(pick[i]), 17, 4500, 53 };
+		sink = dp_spd_lookup(t->spd, &f);
+		if (sink == NULL || sink->action != DP_POLICY_PROTECT)
+			any_failed = true;
+	}
+	uint64_t t1 = rte_rdtsc();
+	void *data;
+	for (uint32_t i = 0; i < ROUNDS; i++) {
+		uint32_t spi = spi_in(pick[i]);
+		if (rte_hash_lookup_data(t->sad, &spi, &data) < 0)
+			any_failed = true;
+	}
+	uint64_t t2 = rte_rdtsc();
+	*spd = (double)(t1 - t0) / ROUNDS;
+	*sad = (double)(t2 - t1) / ROUNDS;
+}
+
 /* What the control core does between requests: the (idle) worker has passed a quiescent state. */
 static void settle(struct rte_rcu_qsbr *qsv)
 {
@@ -88,20 +131,24 @@ static void settle(struct rte_rcu_qsbr *qsv)
 	dp_tables_reclaim();
 }
 
-static void run(uint32_t n, struct rte_rcu_qsbr *qsv)
+static void run(uint32_t n, struct rte_rcu_qsbr *qsv, const struct dp_tables *t)
 {
 	struct pair *pairs = calloc(n, sizeof(*pairs));
 	size_t before = heap_bytes();
-	double t0 = now_s(), t1;
+	double t_start = now_s(), t0 = t_start, t1;
 	uint32_t done = 0;
 	int rc = 0;
-	while (done < n && now_s() - t0 < LIMIT_S && (rc = install(&pairs[done], done)) == 0) {
+	while (done < n && now_s() - t_start < LIMIT_S && (rc = install(&pairs[done], done)) == 0) {
 		done++;
 		settle(qsv);
 	}
 	t1 = now_s();
 	size_t held = heap_bytes() - before;
 	any_failed |= rc != 0;
+	double spd_cyc = 0, sad_cyc = 0;
+	if (done)
+		lookup_cycles(t, done, &spd_cyc, &sad_cyc);
+	t0 = now_s();
 	uint32_t removed = 0;
 	while (removed < done) {
 		remove_pair(&pairs[done - 1 - removed], done - 1 - removed);
@@ -109,11 +156,21 @@ static void run(uint32_t n, struct rte_rcu_qsbr *qsv)
 		settle(qsv);
 	}
 	double t2 = now_s();
-	printf("%9u %9u %12.0f %12.0f %10.0f%s\n", n, done, done / (t1 - t0), removed / (t2 - t1),
-	       done ? (double)held / done : 0.0,
+	printf("%9u %9u %12.0f %12.0f %10.0f %8.0f %8.0f%s\n", n, done, done / (t1 - t_start), removed / (t2 - t0),
+	       done ? (double)held / done : 0.0, spd_cyc, sad_cyc,
 	       done == n ? "" : rc ? "   (an install failed)" : "   (stopped at the time limit)");
 	fflush(stdout);
 	free(pairs);
+}
+
+static uint32_t largest(int argc, char **argv, const uint32_t *sizes, size_t n_sizes)
+{
+	uint32_t max = 0;
+	for (int i = 1; i < argc; i++)
+		max = RTE_MAX(max, (uint32_t)strtoul(argv[i], NULL, 10));
+	for (size_t i = 0; argc <= 1 && i < n_sizes; i++)
+		max = RTE_MAX(max, sizes[i]);
+	return max;
 }
 
 int main(int argc, char **argv)
@@ -123,23 +180,30 @@ int main(int argc, char **argv)
 		return 1;
 	argc -= used;
 	argv += used;
+	static const uint32_t sizes[] = { 1000, 100000 };
+	uint32_t max = largest(argc, argv, sizes, RTE_DIM(sizes));
+	/* room for the largest run, and for the keys rte_hash keeps in per-lcore caches */
+	struct dp_table_sizes ts = { .sas = max + max / 8 + 1024, .policies = 2 * max + max / 4 + 1024 };
 	size_t qsz = rte_rcu_qsbr_get_memsize(1);
 	struct rte_rcu_qsbr *qsv = rte_zmalloc("qsv", qsz, RTE_CACHE_LINE_SIZE);
 	static struct dp_tables worker_tables;
 	struct dp_tables *per_worker[1] = { &worker_tables };
 	if (qsv == NULL || rte_rcu_qsbr_init(qsv, 1) != 0 || rte_rcu_qsbr_thread_register(qsv, 0) != 0 ||
-	    dp_tables_init(1, per_worker, qsv) != 0) {
-		fprintf(stderr, "cannot set the tables up\n");
+	    dp_tables_init(1, per_worker, qsv, &ts) != 0) {
+		fprintf(stderr, "cannot set the tables up (%u SAs, %u policies): give EAL more memory (-m)\n", ts.sas,
+			ts.policies);
 		return 1;
 	}
 	rte_rcu_qsbr_thread_online(qsv, 0);
-	printf("SA pairs installed as IKE installs a child (2 SAs, 2 policies, one publish each), one worker\n");
-	printf("%9s %9s %12s %12s %10s\n", "asked", "installed", "install/s", "remove/s", "bytes/pair");
-	static const uint32_t sizes[] = { 1000, 5000, 20000 };
+	printf("SA pairs installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, %u "
+	       "policies\n", ts.sas, ts.policies);
+	printf("lookup cycles: a worker's SPD lookup (flow-cache miss) and SAD lookup, for random pairs\n");
+	printf("%9s %9s %12s %12s %10s %8s %8s\n", "asked", "installed", "install/s", "remove/s", "bytes/pair", "spd_cyc",
+	       "sad_cyc");
 	for (int i = 1; i < argc; i++)
-		run((uint32_t)strtoul(argv[i], NULL, 10), qsv);
-	for (size_t i = 0; argc <= 1 && i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		run(sizes[i], qsv);
+		run((uint32_t)strtoul(argv[i], NULL, 10), qsv, &worker_tables);
+	for (size_t i = 0; argc <= 1 && i < RTE_DIM(sizes); i++)
+		run(sizes[i], qsv, &worker_tables);
 	dp_tables_fini();
 	rte_eal_cleanup();
 	return any_failed ? 1 : 0;

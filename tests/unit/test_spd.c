@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Policy lookup: first match in priority order; specific before general, shunts before SAs. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,18 +16,27 @@ static struct traffic_selector ts(const char *s)
 	return t;
 }
 
-static int by_priority(const void *a, const void *b)
+/* Unit tests run single-threaded: nothing needs a grace period. */
+static void retire_now(void (*fn)(void *), void *ptr)
 {
-	const struct dp_policy *x = a, *y = b;
-	return x->priority < y->priority ? -1 : x->priority > y->priority;
+	fn(ptr);
+}
+
+static struct dp_spd *new_spd(uint32_t capacity)
+{
+	static int n;
+	char name[32];
+	snprintf(name, sizeof(name), "spd_test%d", n++);
+	struct dp_spd *s = dp_spd_create(name, capacity, NULL, retire_now);
+	CU_ASSERT_FATAL(s != NULL);
+	return s;
 }
 
 static struct dp_spd *build(const struct dp_policy *p, int n)
 {
-	struct dp_spd *s = malloc(sizeof(*s) + (size_t)n * sizeof(*p));
-	s->n = (uint32_t)n;
-	memcpy(s->p, p, (size_t)n * sizeof(*p));
-	qsort(s->p, s->n, sizeof(*p), by_priority);
+	struct dp_spd *s = new_spd(1024);
+	for (int i = 0; i < n; i++)
+		CU_ASSERT_FATAL(dp_spd_add(s, &p[i], (uint64_t)i) == 0);
 	return s;
 }
 
@@ -60,7 +70,9 @@ static void test_lookup_order(void)
 	CU_ASSERT_EQUAL(lookup(s, 0x0a020101, 0x0a010101, 1, 0, 0), DP_POLICY_BYPASS); /* shunt wins the tie */
 	CU_ASSERT_EQUAL(lookup(s, 0x0a010101, 0x0a020101, 1, 0, 0), DP_POLICY_REQUIRE);
 	CU_ASSERT_EQUAL(lookup(s, 0x0a030101, 0x0a010101, 1, 0, 0), 0xff);
-	free(s);
+	dp_spd_remove_owner(s, 3); /* the bypass shunt: the protect policy of equal specificity shows */
+	CU_ASSERT_EQUAL(lookup(s, 0x0a020101, 0x0a010101, 1, 0, 0), DP_POLICY_PROTECT);
+	dp_spd_free(s);
 }
 
 static void test_flow_from_packet(void)
@@ -75,53 +87,182 @@ static void test_flow_from_packet(void)
 }
 
 /*
- * The flow cache answers exactly as the ordered walk does, for random flows against two SPD
- * snapshots used in turn (a stale answer from the other snapshot would show), and hits on repeats.
+ * The reference the SPD must agree with: every live policy in order of (priority, insertion),
+ * the first that matches wins.
+ */
+struct ref_spd {
+	struct dp_policy p[600];
+	uint64_t owner[600];
+	bool live[600];
+	int n;
+};
+
+static const struct dp_policy *ref_lookup(const struct ref_spd *r, const struct dp_flow *f)
+{
+	const struct dp_policy *best = NULL;
+	for (int i = 0; i < r->n; i++)
+		if (r->live[i] && dp_policy_matches(&r->p[i], f) && (best == NULL || r->p[i].priority < best->priority))
+			best = &r->p[i];
+	return best;
+}
+
+/* Random selectors of many shapes over a small address space, so that they overlap. */
+static struct traffic_selector random_ts(void)
+{
+	static const uint8_t plens[] = { 0, 8, 16, 24, 28, 32 };
+	static const uint8_t protos[] = { 0, 0, 6, 17 };
+	struct traffic_selector t = { .plen = plens[rand() % 6], .proto = protos[rand() % 4], .port_hi = 65535 };
+	t.mask = t.plen ? ~0u << (32 - t.plen) : 0;
+	t.addr = (0x0a000000u | (uint32_t)(rand() % 4) << 16 | (uint32_t)(rand() % 4) << 8 | (uint32_t)(rand() % 32)) &
+		 t.mask;
+	if (t.proto && rand() % 2)
+		t.port_lo = t.port_hi = (uint16_t)(rand() % 3 + 1);
+	else if (t.proto && rand() % 2)
+		t.port_lo = 2, t.port_hi = 3;
+	return t;
+}
+
+static struct dp_flow random_flow(void)
+{
+	return (struct dp_flow){ 0x0a000000u | (uint32_t)(rand() % 4) << 16 | (uint32_t)(rand() % 4) << 8 | (uint32_t)(rand() % 32),
+				 0x0a000000u | (uint32_t)(rand() % 4) << 16 | (uint32_t)(rand() % 4) << 8 | (uint32_t)(rand() % 32),
+				 (uint8_t)(rand() % 3 ? (rand() % 2 ? 6 : 17) : 1), (uint16_t)(rand() % 4), (uint16_t)(rand() % 4) };
+}
+
+/* The action and selectors of the answer, or -1: pointers differ between SPD and reference. */
+static bool same_answer(const struct dp_policy *a, const struct dp_policy *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->priority == b->priority && a->action == b->action && a->trap_id == b->trap_id;
+}
+
+static unsigned disagreements(const struct dp_spd *s, const struct ref_spd *r, int flows)
+{
+	unsigned wrong = 0;
+	for (int i = 0; i < flows; i++) {
+		struct dp_flow f = random_flow();
+		wrong += !same_answer(dp_spd_lookup(s, &f), ref_lookup(r, &f));
+	}
+	return wrong;
+}
+
+static void add_random(struct dp_spd *s, struct ref_spd *r, uint64_t owner)
+{
+	struct dp_policy p = { .src = random_ts(), .dst = random_ts(), .action = (uint8_t)(rand() % 4) };
+	p.priority = dp_policy_priority(&p.src, &p.dst, (enum dp_policy_rank)(rand() % 3));
+	p.trap_id = (uint32_t)r->n; /* tells policies of equal priority and action apart */
+	CU_ASSERT_FATAL(r->n < 600 && dp_spd_add(s, &p, owner) == 0);
+	r->p[r->n] = p;
+	r->owner[r->n] = owner;
+	r->live[r->n++] = true;
+}
+
+static void remove_owner(struct dp_spd *s, struct ref_spd *r, uint64_t owner)
+{
+	dp_spd_remove_owner(s, owner);
+	for (int i = 0; i < r->n; i++)
+		if (r->owner[i] == owner)
+			r->live[i] = false;
+}
+
+/*
+ * Random policies of every shape (prefix lengths, protocol, exact ports, port ranges, ranks):
+ * the hash classes answer as the ordered walk does, after adding and after removing by owner.
+ */
+static void test_matches_ordered_walk(void)
+{
+	static struct ref_spd r;
+	memset(&r, 0, sizeof(r));
+	struct dp_spd *s = new_spd(1024);
+	srand(11);
+	for (int i = 0; i < 400; i++)
+		add_random(s, &r, (uint64_t)(i % 150));
+	CU_ASSERT(s->n_classes > 20); /* the test covers many shapes */
+	CU_ASSERT_EQUAL(disagreements(s, &r, 100000), 0);
+	for (uint64_t o = 0; o < 150; o += 2)
+		remove_owner(s, &r, o);
+	CU_ASSERT_EQUAL(disagreements(s, &r, 100000), 0);
+	for (int i = 0; i < 150; i++)
+		add_random(s, &r, 1000);
+	CU_ASSERT_EQUAL(disagreements(s, &r, 100000), 0);
+	for (uint64_t o = 1; o < 150; o += 2)
+		remove_owner(s, &r, o);
+	remove_owner(s, &r, 1000);
+	CU_ASSERT(s->n_policies == 0 && s->n_classes == 0 && s->classes->n == 0);
+	CU_ASSERT_EQUAL(disagreements(s, &r, 1000), 0);
+	dp_spd_free(s);
+}
+
+/* Removing an outbound SA takes the policies that protect with it, and only those. */
+static void test_remove_by_sa(void)
+{
+	struct dp_spd *s = new_spd(64);
+	struct esp_sa *sa1 = (struct esp_sa *)(uintptr_t)0x1000, *sa2 = (struct esp_sa *)(uintptr_t)0x2000;
+	struct dp_policy a = pol("10.2.0.0/16", "10.1.0.0/16", DP_POLICY_PROTECT, false);
+	struct dp_policy b = pol("10.2.0.0/24", "10.1.0.0/24", DP_POLICY_PROTECT, false);
+	a.sa = sa1;
+	b.sa = sa2;
+	CU_ASSERT_FATAL(dp_spd_add(s, &a, 1) == 0 && dp_spd_add(s, &b, 1) == 0);
+	dp_spd_remove_sa(s, sa2);
+	CU_ASSERT(dp_spd_lookup(s, &(struct dp_flow){ 0x0a020001, 0x0a010001, 1, 0, 0 })->sa == sa1);
+	dp_spd_remove_sa(s, sa1);
+	CU_ASSERT(dp_spd_lookup(s, &(struct dp_flow){ 0x0a020001, 0x0a010001, 1, 0, 0 }) == NULL);
+	CU_ASSERT(s->n_policies == 0);
+	dp_spd_free(s);
+}
+
+/* A full SPD refuses a policy, and changes nothing. */
+static void test_capacity(void)
+{
+	struct dp_spd *s = new_spd(2);
+	struct dp_policy a = pol("10.2.0.0/16", "10.1.0.0/16", DP_POLICY_BYPASS, true);
+	CU_ASSERT(dp_spd_add(s, &a, 1) == 0 && dp_spd_add(s, &a, 2) == 0);
+	CU_ASSERT(dp_spd_add(s, &a, 3) == -1 && s->n_policies == 2);
+	dp_spd_remove_owner(s, 1);
+	CU_ASSERT(dp_spd_add(s, &a, 3) == 0);
+	dp_spd_free(s);
+}
+
+/*
+ * The flow cache answers exactly as a fresh lookup does while the SPD changes under it between
+ * bursts (a stale answer would show), and hits on repeats.
  */
 static void test_flow_cache(void)
 {
-	const struct dp_policy a[] = {
-		pol("10.2.0.0/16", "10.1.0.0/16", DP_POLICY_PROTECT, false),
-		pol("10.2.0.0/24", "10.1.0.0/24[tcp/22]", DP_POLICY_DISCARD, true),
-		pol("10.1.0.0/16", "10.2.0.0/16", DP_POLICY_REQUIRE, false),
-	};
-	const struct dp_policy b[] = {
-		pol("10.2.0.0/16", "10.1.0.0/16", DP_POLICY_BYPASS, true),
-		pol("10.2.0.0/24", "10.1.0.0/24[udp/53]", DP_POLICY_DISCARD, true),
-	};
-	struct dp_spd *s[2] = { build(a, 3), build(b, 2) };
-	s[0]->gen = 1;
-	s[1]->gen = 2;
+	static struct ref_spd r;
+	memset(&r, 0, sizeof(r));
+	struct dp_spd *s = new_spd(1024);
 	struct dp_spd_cache *c = calloc(1, sizeof(*c));
 	CU_ASSERT_FATAL(c != NULL);
 	srand(7);
 	unsigned wrong = 0;
 	for (int i = 0; i < 200000; i++) {
-		const struct dp_spd *spd = s[(i / 1000) % 2];
-		/* few enough flows that they repeat, many enough that cache slots collide */
-		struct dp_flow f = { 0x0a020000 | (uint32_t)(rand() % 600), 0x0a010000 | (uint32_t)(rand() % 300),
-				     (uint8_t)(rand() % 2 ? 6 : 17), (uint16_t)(rand() % 3), (uint16_t)(rand() % 2 ? 22 : 53) };
-		if (rand() % 8 == 0) {
-			uint32_t t = f.src;
-			f.src = f.dst, f.dst = t;
+		if (i % 1000 == 0) { /* between bursts: the SPD changes */
+			if (r.n < 500)
+				add_random(s, &r, (uint64_t)(i / 1000 % 7));
+			if (i % 3000 == 0)
+				remove_owner(s, &r, (uint64_t)(i / 3000 % 7));
 		}
-		wrong += dp_spd_cached_lookup(c, spd, &f) != dp_spd_lookup(spd, &f);
+		struct dp_flow f = random_flow();
+		wrong += dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f) != dp_spd_lookup(s, &f);
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
 	CU_ASSERT(c->hits > 0 && c->misses > 0 && c->hits + c->misses == 200000);
-	struct dp_flow f = { 0x0a020001, 0x0a010001, 6, 999, 22 };
+	struct dp_flow f = random_flow();
 	uint64_t hits = c->hits;
-	dp_spd_cached_lookup(c, s[0], &f);
-	CU_ASSERT(dp_spd_cached_lookup(c, s[0], &f)->action == DP_POLICY_DISCARD && c->hits == hits + 1);
-	CU_ASSERT(dp_spd_cached_lookup(c, s[1], &f)->action == DP_POLICY_BYPASS); /* the new snapshot's answer */
+	const struct dp_policy *p = dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f) == p && c->hits == hits + 1);
 	free(c);
-	free(s[0]);
-	free(s[1]);
+	dp_spd_free(s);
 }
 
 void spd_suite_add(CU_pSuite s)
 {
-	CU_add_test(s, "flow cache: the walk's answers, per snapshot", test_flow_cache);
+	CU_add_test(s, "hash classes answer as the ordered walk, through adds and removals", test_matches_ordered_walk);
+	CU_add_test(s, "removing an SA removes its policies", test_remove_by_sa);
+	CU_add_test(s, "a full SPD refuses and changes nothing", test_capacity);
+	CU_add_test(s, "flow cache: fresh answers while the SPD changes", test_flow_cache);
 	CU_add_test(s, "first match by specificity, shunts before SAs", test_lookup_order);
 	CU_add_test(s, "5-tuple from a packet", test_flow_from_packet);
 }

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A map from 64-bit keys to non-NULL pointers: open addressing with linear probing and
+ * backward-shift deletion, so lookups never wade through tombstones after many removals.
+ * It grows by doubling. Single-threaded: for the control core's indexes.
+ */
+#ifndef DPIKE_LIB_U64MAP_H
+#define DPIKE_LIB_U64MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct u64map_slot {
+	uint64_t key;
+	void *val; /* NULL: empty */
+};
+
+struct u64map {
+	struct u64map_slot *slots;
+	uint32_t n, mask;
+};
+
+void u64map_init(struct u64map *m);
+void u64map_free(struct u64map *m);
+void *u64map_get(const struct u64map *m, uint64_t key);
+/* Sets or replaces key's value (val must not be NULL); -1 when out of memory. */
+int u64map_put(struct u64map *m, uint64_t key, void *val);
+void u64map_del(struct u64map *m, uint64_t key);
+/* Bytes the map holds. */
+size_t u64map_bytes(const struct u64map *m);
+
+#endif
