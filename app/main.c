@@ -22,7 +22,6 @@
 #include "dataplane/tables.h"
 #include "lib/log.h"
 
-#define MBUFS 16383
 #define MBUF_CACHE 256
 #define RING_SIZE 4096
 
@@ -107,10 +106,10 @@ static int start(struct appliance *app)
 		LOG_ERR("cannot register the mbuf metadata field");
 		return -1;
 	}
-	app->pool = rte_pktmbuf_pool_create("mbufs", MBUFS, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	app->pool = rte_pktmbuf_pool_create("mbufs", app->cfg.mbufs, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					    (int)rte_socket_id());
 	if (app->pool == NULL || setup_workers(app) < 0) {
-		LOG_ERR("cannot allocate packet buffers, rings or tables (raise -m?)");
+		LOG_ERR("cannot allocate %u packet buffers (workers.mbufs), rings or tables (raise -m?)", app->cfg.mbufs);
 		return -1;
 	}
 	pthread_mutex_init(&app->sas_lock, NULL);

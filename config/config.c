@@ -10,6 +10,7 @@
 #include "dataplane/esp_algo.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/u64map.h"
 
 #define DEFAULT_CTL_SOCKET "/run/dpike/dpike.sock"
 
@@ -68,7 +69,7 @@ static int parse_ipv4_key(struct cfg_reader *r, const config_setting_t *g, const
 }
 
 
-/* Table sizes are fixed at start-up: their memory is taken then, all of it. */
+/* Table and pool sizes are fixed at start-up: their memory is taken then, all of it. */
 static int parse_table_size(struct cfg_reader *r, const config_setting_t *w, const char *key, uint32_t *out)
 {
 	uint64_t v;
@@ -100,10 +101,11 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 	cfg->burst_size = 32;
 	cfg->sad_size = CFG_DEFAULT_SAD_SIZE;
 	cfg->spd_size = CFG_DEFAULT_SPD_SIZE;
+	cfg->mbufs = CFG_DEFAULT_MBUFS;
 	const config_setting_t *w = config_setting_get_member(root, "workers");
 	if (w == NULL)
 		return 0;
-	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", NULL };
+	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -118,8 +120,10 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 		return cfg_fail(r, config_setting_get_member(w, "burst_size"), "burst_size must be 1 to 64");
 	if (rc)
 		cfg->burst_size = (uint32_t)v;
-	return parse_table_size(r, w, "sad_size", &cfg->sad_size) < 0 ? -1
-	       : parse_table_size(r, w, "spd_size", &cfg->spd_size);
+	if (parse_table_size(r, w, "sad_size", &cfg->sad_size) < 0 ||
+	    parse_table_size(r, w, "spd_size", &cfg->spd_size) < 0 || parse_table_size(r, w, "mbufs", &cfg->mbufs) < 0)
+		return -1;
+	return 0;
 }
 
 static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
@@ -345,25 +349,52 @@ static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, stru
 	sa->mode = mode[1] == 'u' ? IPSEC_MODE_TUNNEL : IPSEC_MODE_TRANSPORT;
 	if (parse_sa_nat_oa(r, g, sa) < 0)
 		return -1;
-	for (int k = 0; k < idx; k++) {
-		if (strcmp(cfg->static_sas[k].name, sa->name) == 0)
-			return cfg_fail(r, g, "static SA name '%s' is used twice", sa->name);
-		if (cfg->static_sas[k].inbound && sa->inbound && cfg->static_sas[k].spi == sa->spi)
-			return cfg_fail(r, g, "inbound spi 0x%08x is used twice", sa->spi);
-	}
+	return 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * Names and inbound SPIs must be unique. Indexed, since a large static setup has tens of
+ * thousands of SAs; seen maps a name's hash (or 1 << 63 | an inbound SPI) to index + 1.
+ */
+static int check_unique(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg, int idx,
+			struct u64map *seen)
+{
+	const struct cfg_static_sa *sa = &cfg->static_sas[idx];
+	uint64_t name_key = name_hash(sa->name) & ~(1ULL << 63), spi_key = 1ULL << 63 | sa->spi;
+	uintptr_t other = (uintptr_t)u64map_get(seen, name_key);
+	if (other && strcmp(cfg->static_sas[other - 1].name, sa->name) == 0)
+		return cfg_fail(r, g, "static SA name '%s' is used twice", sa->name);
+	if (sa->inbound && u64map_get(seen, spi_key) != NULL)
+		return cfg_fail(r, g, "inbound spi 0x%08x is used twice", sa->spi);
+	/* Two names with one hash: the second is then not indexed, and a third copy of it goes unnoticed. */
+	if ((!other && u64map_put(seen, name_key, (void *)(uintptr_t)(idx + 1)) < 0) ||
+	    (sa->inbound && u64map_put(seen, spi_key, (void *)(uintptr_t)(idx + 1)) < 0))
+		return cfg_fail(r, g, "out of memory");
 	return 0;
 }
 
 static int parse_static_sas(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	const config_setting_t *list;
+	struct u64map seen;
+	int rc = 0;
+	u64map_init(&seen);
 	int n = alloc_section(r, root, "static_sas", sizeof(struct cfg_static_sa), (void **)&cfg->static_sas, &list);
-	for (int k = 0; k < n; k++) {
-		if (parse_static_sa(r, config_setting_get_elem(list, (unsigned)k), cfg, k) < 0)
-			return -1;
-		cfg->n_static_sas++;
+	for (int k = 0; k < n && rc == 0; k++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)k);
+		rc = parse_static_sa(r, g, cfg, k) < 0 || check_unique(r, g, cfg, k, &seen) < 0 ? -1 : 0;
+		cfg->n_static_sas += rc == 0;
 	}
-	return n < 0 ? -1 : 0;
+	u64map_free(&seen);
+	return n < 0 || rc < 0 ? -1 : 0;
 }
 
 static int parse_shunts(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)

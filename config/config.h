@@ -143,6 +143,7 @@ struct cfg_secret {
 #define CFG_MAX_CRLS 16
 #define CFG_DEFAULT_SAD_SIZE 65536
 #define CFG_DEFAULT_SPD_SIZE 131072
+#define CFG_DEFAULT_MBUFS 16383
 
 struct dpike_config {
 	char path[256];
@@ -151,6 +152,7 @@ struct dpike_config {
 	uint32_t idle_sleep_us;
 	uint32_t burst_size;
 	uint32_t sad_size, spd_size; /* capacity of the shared SAD (inbound SAs) and SPD (policies) */
+	uint32_t mbufs;              /* packet buffers in the pool shared by ports, rings and workers */
 	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer, ike_half_open_max;
 	/* retransmission as strongSwan's: timeout * base^n, tries times */

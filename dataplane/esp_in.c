@@ -71,9 +71,12 @@ static void lookup_sas(const struct rte_hash *sad, const uint32_t spis[], struct
 		keys[i] = &spis[i];
 	if (rte_hash_lookup_bulk_data(sad, keys, n, &hits, (void **)sas) < 0)
 		hits = 0;
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n; i++) {
 		if (!(hits & (1ULL << i)))
 			sas[i] = NULL;
+		else if (i == 0 || sas[i] != sas[i - 1])
+			esp_sa_prefetch(sas[i]);
+	}
 }
 
 static uint8_t selectors_ok(const struct esp_sa *sa, const struct rte_mbuf *m)

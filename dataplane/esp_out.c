@@ -45,6 +45,9 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
+	for (uint16_t i = 0; i < n; i++)
+		if (i == 0 || sas[i] != sas[i - 1])
+			esp_sa_prefetch(sas[i]);
 	assign_sequence(c, sas, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];

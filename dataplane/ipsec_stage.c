@@ -2,6 +2,7 @@
 /* The IPsec stages of a burst: inbound ESP, the policy decision, outbound ESP. */
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "pkt_meta.h"
 #include "worker.h"
@@ -65,12 +66,9 @@ static bool fits_after_esp(struct dp_batch *b, struct rte_mbuf *m, const struct 
 	return false;
 }
 
-static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags)
+static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags,
+			 const struct dp_policy *p)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	struct dp_flow f;
-	dp_flow_from_ipv4(ip, rte_pktmbuf_pkt_len(m), &f);
-	const struct dp_policy *p = dp_spd_cached_lookup(&w->spd_cache, b->spd, b->spd_gen, &f);
 	if (p == NULL || p->action == DP_POLICY_BYPASS) {
 		b->route[b->n_route++] = m;
 		return;
@@ -93,27 +91,60 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 	}
 	if (!fits_after_esp(b, m, p->sa, flags))
 		return;
+	rte_prefetch0(p->sa);
 	b->out_sa[b->n_out] = p->sa;
 	b->out[b->n_out++] = m;
 }
 
+_Static_assert(DP_BURST_MAX <= DP_SPD_BULK_MAX, "a burst's cache misses go to the SPD in one bulk lookup");
+
+/* Policies for the burst: the flow cache first, then one bulk SPD lookup for all it missed. */
+static void find_policies(struct dp_worker *w, struct dp_batch *b, const struct dp_flow flows[], uint16_t n,
+			  const struct dp_policy *pol[])
+{
+	const struct dp_flow *miss[DP_BURST_MAX];
+	uint16_t at[DP_BURST_MAX], n_miss = 0;
+	for (uint16_t i = 0; i < n; i++)
+		if (!dp_spd_cache_get(&w->spd_cache, b->spd_gen, &flows[i], &pol[i])) {
+			at[n_miss] = i;
+			miss[n_miss++] = &flows[i];
+		}
+	if (n_miss == 0)
+		return;
+	const struct dp_policy *found[DP_BURST_MAX];
+	dp_spd_lookup_bulk(b->spd, miss, n_miss, found);
+	for (uint16_t j = 0; j < n_miss; j++) {
+		pol[at[j]] = found[j];
+		dp_spd_cache_put(&w->spd_cache, b->spd_gen, miss[j], found[j]);
+	}
+}
+
 void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
 {
+	struct dp_flow flows[DP_BURST_MAX];
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	uint8_t flags[DP_BURST_MAX];
+	const struct dp_policy *pol[DP_BURST_MAX];
+	uint16_t n = 0;
 	for (uint16_t i = 0; i < b->n_fwd; i++) {
 		struct rte_mbuf *m = b->fwd[i];
-		uint8_t flags = b->fwd_flags[i];
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-		if (!(flags & DP_FWD_LOCAL_ORIGIN)) {
+		if (!(b->fwd_flags[i] & DP_FWD_LOCAL_ORIGIN)) {
 			if (ip->time_to_live <= 1) {
 				w->stats.drops[DP_DROP_TTL_EXCEEDED]++;
-				punt_l3(b, m, DP_PUNT_TTL, 0, flags);
+				punt_l3(b, m, DP_PUNT_TTL, 0, b->fwd_flags[i]);
 				continue;
 			}
 			decrement_ttl(ip);
 		}
-		apply_policy(w, b, m, flags);
+		dp_flow_from_ipv4(ip, rte_pktmbuf_pkt_len(m), &flows[n]);
+		flags[n] = b->fwd_flags[i];
+		pkts[n++] = m;
 	}
 	b->n_fwd = 0;
+	find_policies(w, b, flows, n, pol);
+	for (uint16_t i = 0; i < n; i++)
+		apply_policy(w, b, pkts[i], flags[i], pol[i]);
 }
 
 void dp_stage_esp_out(struct dp_worker *w, struct dp_batch *b)

@@ -6,6 +6,7 @@
 
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
 static uint32_t specificity(const struct traffic_selector *ts)
@@ -331,6 +332,66 @@ void dp_spd_remove_sa(struct dp_spd *spd, const struct esp_sa *sa)
 	while ((n = u64map_get(&spd->by_sa, (uintptr_t)sa)) != NULL)
 		remove_node(spd, n);
 	finish_removal(spd);
+}
+
+/* Flows still in the running after the classes so far: their indexes and best candidates. */
+struct bulk_state {
+	const struct dp_flow *const *flows;
+	const struct dp_spd_node *best[DP_SPD_BULK_MAX];
+	uint32_t open[DP_SPD_BULK_MAX], n_open;
+};
+
+/* Probes one class for every open flow; a flow this class cannot improve on is closed first. */
+static void bulk_probe(const struct dp_spd *spd, const struct dp_spd_class *c, struct bulk_state *st)
+{
+	struct dp_spd_key keys[DP_SPD_BULK_MAX];
+	const void *kp[DP_SPD_BULK_MAX];
+	void *heads[DP_SPD_BULK_MAX];
+	uint32_t idx[DP_SPD_BULK_MAX], m = 0, still = 0;
+	uint64_t hits = 0;
+	for (uint32_t j = 0; j < st->n_open; j++) {
+		uint32_t i = st->open[j];
+		if (st->best[i] != NULL && c->best_priority > st->best[i]->policy.priority)
+			continue; /* settled: the classes are in best_priority order */
+		st->open[still++] = i;
+		dp_spd_class_key(c, st->flows[i], &keys[m]);
+		kp[m] = &keys[m];
+		idx[m++] = i;
+	}
+	st->n_open = still;
+	if (m == 0 || rte_hash_lookup_bulk_data(spd->h, kp, m, &hits, heads) <= 0)
+		return;
+	for (uint32_t j = 0; j < m; j++)
+		if (hits & (1ULL << j))
+			rte_prefetch0(heads[j]);
+	for (uint32_t j = 0; j < m; j++) {
+		if (!(hits & (1ULL << j)))
+			continue;
+		const struct dp_spd_node *b = st->best[idx[j]];
+		for (const struct dp_spd_node *x = heads[j]; x != NULL; x = __atomic_load_n(&x->next, __ATOMIC_ACQUIRE)) {
+			if (b != NULL && x->order >= b->order)
+				break;
+			if (dp_policy_matches(&x->policy, st->flows[idx[j]])) {
+				st->best[idx[j]] = x;
+				break;
+			}
+		}
+	}
+}
+
+void dp_spd_lookup_bulk(const struct dp_spd *spd, const struct dp_flow *const flows[], uint32_t n,
+			const struct dp_policy *out[])
+{
+	const struct dp_spd_classes *cl = __atomic_load_n(&spd->classes, __ATOMIC_ACQUIRE);
+	struct bulk_state st = { .flows = flows, .n_open = n };
+	for (uint32_t i = 0; i < n; i++) {
+		st.best[i] = NULL;
+		st.open[i] = i;
+	}
+	for (uint32_t k = 0; k < cl->n && st.n_open > 0; k++)
+		bulk_probe(spd, &cl->c[k], &st);
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = st.best[i] ? &st.best[i]->policy : NULL;
 }
 
 size_t dp_spd_bytes(const struct dp_spd *spd)

@@ -38,20 +38,43 @@ static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, uint64_
 	       e->proto == f->proto;
 }
 
-static inline const struct dp_policy *dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd,
-							   uint64_t gen, const struct dp_flow *f)
+static inline struct dp_spd_cache_entry *dp_spd_cache_slot(struct dp_spd_cache *c, const struct dp_flow *f)
 {
 	uint32_t h = rte_hash_crc_8byte((uint64_t)f->src << 32 | f->dst,
 					rte_hash_crc_4byte((uint32_t)f->sport << 16 | f->dport, f->proto));
-	struct dp_spd_cache_entry *e = &c->e[h & (DP_SPD_CACHE_SIZE - 1)];
+	return &c->e[h & (DP_SPD_CACHE_SIZE - 1)];
+}
+
+/* True, with *p set, when the cache knows the flow's answer under generation gen. */
+static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
+				    const struct dp_policy **p)
+{
+	const struct dp_spd_cache_entry *e = dp_spd_cache_slot(c, f);
 	if (dp_spd_cache_same(e, gen, f)) {
 		c->hits++;
-		return e->policy;
+		*p = e->policy;
+		return true;
 	}
 	c->misses++;
-	const struct dp_policy *p = dp_spd_lookup(spd, f);
-	*e = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst, .sport = f->sport,
-					  .dport = f->dport, .proto = f->proto, .policy = p };
+	return false;
+}
+
+static inline void dp_spd_cache_put(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
+				    const struct dp_policy *p)
+{
+	*dp_spd_cache_slot(c, f) = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst,
+								 .sport = f->sport, .dport = f->dport, .proto = f->proto,
+								 .policy = p };
+}
+
+static inline const struct dp_policy *dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd,
+							   uint64_t gen, const struct dp_flow *f)
+{
+	const struct dp_policy *p;
+	if (!dp_spd_cache_get(c, gen, f, &p)) {
+		p = dp_spd_lookup(spd, f);
+		dp_spd_cache_put(c, gen, f, p);
+	}
 	return p;
 }
 

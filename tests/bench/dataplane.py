@@ -44,7 +44,9 @@ CRYPTO_PERF = {
 
 
 def remote_net(k):
-    return "10.%d.%d.0/24" % (64 + k // 256, k % 256)
+    """SA k's remote host, as gen_traffic.py addresses it: 10.64.0.0 + k + 1, in the routed 10.64.0.0/10."""
+    a = 0x0a400001 + k
+    return "%d.%d.%d.%d/32" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
 
 
 def keys_for(sas):
@@ -73,12 +75,13 @@ def config(d, mode, alg, size, workers, keys, sas):
     ifaces = [pcap % (wan[0], rx, wan[1]), null % lan] if mode == "in" else [null % wan, pcap % (lan[0], rx, lan[1])]
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
-workers = { burst_size = 32; };
+workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; };
 interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
-""" % (d, ",\n  ".join(ifaces))
+""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), 16383 + 2 * workers * max(480, sas),
+       ",\n  ".join(ifaces))
     if mode != "plain":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, keys, sas)
     path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
@@ -107,7 +110,8 @@ def run_case(args, d, mode, alg, size, keys):
     conf = config(d, mode, alg, size, args.workers, keys, args.sas)
     lcores = ",".join(["0@0"] + ["%d@%d" % (w, w % 2) for w in range(1, args.workers + 1)])
     prefix = "dpk-bench-%d" % os.getpid()
-    cmd = [args.build + "/app/dpike", "--lcores", lcores, "--no-huge", "-m", "1024", "--no-pci",
+    memory = 1024 + args.sas * 16 // 1024  # MB: SA pairs with their table entries, and packets in memory
+    cmd = [args.build + "/app/dpike", "--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci",
            "--file-prefix", prefix, "--log-level=lib.eal:error", "--", "-f", conf]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
     field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]

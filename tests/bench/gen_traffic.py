@@ -5,56 +5,125 @@
   gen_traffic.py DIR SIZE ALG SAS KEYS_JSON
 
 SIZE is a frame size in bytes or "imix" (64, 594 and 1400 bytes, 7:4:1). For SA k of SAS,
-the LAN host 10.2.0.1 talks with 10.(64 + k / 256).(k % 256).1. Writes
+the LAN host 10.2.0.1 talks with the remote host 10.64.0.0 + k + 1. Writes
   DIR/clear-SIZE.pcap   frames from the LAN, to be encrypted (or forwarded in the clear)
-  DIR/esp-SIZE.pcap     the same inner packets as ESP from the peer 192.0.2.1, encrypted by
-                        scapy with each SA's inbound key, to be decrypted
-KEYS_JSON holds {"k": [spi_in, key_in_hex]} per SA. Flows (UDP ports) vary per packet.
+  DIR/esp-SIZE.pcap     the same inner packets as ESP from the peer 192.0.2.1, encrypted with
+                        each SA's inbound key, to be decrypted
+KEYS_JSON holds {"k": [spi_in, key_in_hex]} per SA. Every SA gets packets (at least 480 in
+all); flows (UDP ports) vary per packet.
+
+scapy needs milliseconds per ESP packet, too slow for tens of thousands of SAs, so packets are
+built here with struct and the `cryptography` package; the first packets of every file are
+then checked with scapy (an independent parser and ESP implementation) before anything is written.
 """
+import ipaddress
 import json
+import struct
 import sys
 
-from scapy.all import Ether, IP, UDP, Raw, wrpcap
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from scapy.all import Ether, IP, UDP
 from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.utils import PcapWriter
 
 PEER, DUT_WAN, LAN_HOST = "192.0.2.1", "192.0.2.2", "10.2.0.1"
-PACKETS = 480  # divisible by the 12-frame IMIX pattern
+MIN_PACKETS = 480  # divisible by the 12-frame IMIX pattern
 IMIX = [64] * 7 + [594] * 4 + [1400]
 ALGS = {"aes128gcm16": ("AES-GCM", "NULL", 20), "aes128-sha256": ("AES-CBC", "SHA2-256-128", 16)}
+LAN_MACS = bytes.fromhex("0200000000fe" "020000000b01")  # dst, src
+WAN_MACS = bytes.fromhex("020000000a02" "020000000a01")
 
 
 def remote(k):
-    return "10.%d.%d.1" % (64 + k // 256, k % 256)
+    return str(ipaddress.IPv4Address(0x0a400001 + k))
+
+
+def csum(data):
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    s = (s & 0xffff) + (s >> 16)
+    s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4(src, dst, proto, payload, ident=1):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0,
+                      ipaddress.IPv4Address(src).packed, ipaddress.IPv4Address(dst).packed)
+    return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
 
 
 def inner(size, k, i, outbound):
-    """An IP/UDP packet that makes a frame of size bytes once an Ethernet header is in front."""
+    """An IP/UDP packet (UDP checksum 0) that makes a frame of size bytes behind an Ethernet header."""
     src, dst = (LAN_HOST, remote(k)) if outbound else (remote(k), LAN_HOST)
-    pkt = IP(src=src, dst=dst, ttl=64) / UDP(sport=1024 + i % 4096, dport=9)
-    return pkt / Raw(b"\x5a" * (size - 14 - len(pkt)))
+    data = b"\x5a" * (size - 14 - 28)
+    udp = struct.pack("!HHHH", 1024 + i % 4096, 9, 8 + len(data), 0) + data
+    return ipv4(src, dst, 17, udp)
 
 
-def sa_for(alg, spi, key_hex):
+def esp(alg, spi, key, seq, payload):
+    """A tunnel-mode ESP packet (RFC 4303) from the peer carrying the inner IPv4 packet."""
+    block = 4 if "gcm" in alg else 16
+    pad_len = (-(len(payload) + 2)) % block
+    plain = payload + bytes(range(1, pad_len + 1)) + bytes([pad_len, 4])
+    head = struct.pack("!II", spi, seq)
+    if "gcm" in alg:
+        iv = struct.pack("!Q", seq)
+        body = iv + AESGCM(key[:16]).encrypt(key[16:20] + iv, plain, head)
+    else:
+        iv = bytes(16 - 4) + struct.pack("!I", seq)
+        enc = Cipher(algorithms.AES(key[:16]), modes.CBC(iv)).encryptor()
+        h = hmac.HMAC(key[16:48], hashes.SHA256())
+        body = iv + enc.update(plain) + enc.finalize()
+        h.update(head + body)
+        body += h.finalize()[:16]
+    return ipv4(PEER, DUT_WAN, 50, head + body, ident=seq & 0xffff)
+
+
+def scapy_sa(alg, spi, key):
     crypt, auth, ckey_len = ALGS[alg]
-    key = bytes.fromhex(key_hex)
     return SecurityAssociation(ESP, spi=spi, crypt_algo=crypt, crypt_key=key[:ckey_len], auth_algo=auth,
-                               auth_key=key[ckey_len:] or None,
-                               tunnel_header=IP(src=PEER, dst=DUT_WAN))
+                               auth_key=key[ckey_len:] or None, tunnel_header=IP(src=PEER, dst=DUT_WAN))
+
+
+def checksum_ok(ip):
+    again = ip.copy()
+    del again.chksum
+    return IP(bytes(again)).chksum == ip.chksum
+
+
+def check_with_scapy(alg, keys, clear, esp_frames, n):
+    """scapy must read our frames and decrypt our ESP to the mirror image of the clear packet, or we stop."""
+    for i in range(n):
+        k = i % len(keys)
+        spi, key = keys[str(k)][0], bytes.fromhex(keys[str(k)][1])
+        outer = Ether(esp_frames[i])[IP]
+        outer_ok = checksum_ok(outer)  # before decrypt(), which rewrites the packet it is given
+        got = scapy_sa(alg, spi, key).decrypt(outer)[IP]
+        want = Ether(clear[i])[IP]
+        same = (got.src, got.dst, got[UDP].sport, len(got)) == (want.dst, want.src, want[UDP].sport, len(want))
+        if not (same and checksum_ok(got) and checksum_ok(want) and outer_ok):
+            sys.exit("gen_traffic: packet %d does not check out with scapy" % i)
 
 
 def main():
     out, size, alg, n_sas, keys = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), json.load(open(sys.argv[5]))
     sizes = IMIX if size == "imix" else [int(size)]
-    sas = [sa_for(alg, keys[str(k)][0], keys[str(k)][1]) for k in range(n_sas)]
-    clear, esp = [], []
-    for i in range(PACKETS):
+    packets = max(MIN_PACKETS, -(-n_sas // len(IMIX)) * len(IMIX))
+    sa_keys = [(keys[str(k)][0], bytes.fromhex(keys[str(k)][1])) for k in range(n_sas)]
+    clear, esp_frames = [], []
+    for i in range(packets):
         k = i % n_sas
         frame = sizes[i % len(sizes)]
-        clear.append(Ether(src="02:00:00:00:0b:01", dst="02:00:00:00:0b:fe") / inner(frame, k, i, True))
-        esp.append(Ether(src="02:00:00:00:0a:01", dst="02:00:00:00:0a:02") /
-                   sas[k].encrypt(inner(frame, k, i, False), seq_num=i + 1))
-    wrpcap("%s/clear-%s.pcap" % (out, size), clear)
-    wrpcap("%s/esp-%s.pcap" % (out, size), esp)
+        clear.append(LAN_MACS + b"\x08\x00" + inner(frame, k, i, True))
+        spi, key = sa_keys[k]
+        esp_frames.append(WAN_MACS + b"\x08\x00" + esp(alg, spi, key, i // n_sas + 1, inner(frame, k, i, False)))
+    check_with_scapy(alg, keys, clear, esp_frames, min(24, packets))
+    for name, frames in (("clear", clear), ("esp", esp_frames)):
+        w = PcapWriter("%s/%s-%s.pcap" % (out, name, size), linktype=1, sync=False)
+        for f in frames:
+            w.write(f)
+        w.close()
 
 
 if __name__ == "__main__":

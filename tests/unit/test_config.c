@@ -22,6 +22,7 @@ static void test_example_loads(void)
 	CU_ASSERT_STRING_EQUAL(cfg.ifaces[1].name, "lan");
 	CU_ASSERT_EQUAL(cfg.ifaces[0].addr, 0xc0000202);
 	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
+	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
 	CU_ASSERT_EQUAL(cfg.n_static_sas, 2);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].spi, 0x1001);
 	CU_ASSERT(cfg.static_sas[0].encap && !cfg.static_sas[0].inbound);
@@ -126,6 +127,16 @@ static const struct bad_case cases[] = {
 	{ IFACES "crls = [1, 2];\n", 3, "crls" },
 	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"\"; } );\n", 3, "secret must be" },
 	{ IFACES "workers = { idle_sleep_us = -5; };\n", 3, "between 0 and" },
+	{ IFACES "workers = {\n  sad_size = 8; };\n", 4, "sad_size must be 16 to" },
+	{ IFACES "static_sas = ( { name = \"a\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM
+		 "  local_ts = [\"10.2.0.0/24\"]; remote_ts = [\"10.1.0.0/16\"]; },\n"
+		 "  { name = \"b\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM SA_TAIL,
+	  6, "inbound spi 0x00001001 is used twice" },
+	{ IFACES "static_sas = ( { name = \"a\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM
+		 "  local_ts = [\"10.2.0.0/24\"]; remote_ts = [\"10.1.0.0/16\"]; },\n"
+		 "  { name = \"a\"; direction = \"out\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM SA_TAIL,
+	  6, "static SA name 'a' is used twice" },
+	{ IFACES "workers = { spd_size = 100000000; };\n", 3, "spd_size" },
 };
 
 static void test_bad_lines(void)

@@ -137,12 +137,23 @@ static bool same_answer(const struct dp_policy *a, const struct dp_policy *b)
 	return a->priority == b->priority && a->action == b->action && a->trap_id == b->trap_id;
 }
 
+/* Lookups one by one and in bulk (batches of every size up to the most) against the reference. */
 static unsigned disagreements(const struct dp_spd *s, const struct ref_spd *r, int flows)
 {
 	unsigned wrong = 0;
-	for (int i = 0; i < flows; i++) {
-		struct dp_flow f = random_flow();
-		wrong += !same_answer(dp_spd_lookup(s, &f), ref_lookup(r, &f));
+	struct dp_flow batch[DP_SPD_BULK_MAX];
+	const struct dp_flow *fp[DP_SPD_BULK_MAX];
+	const struct dp_policy *got[DP_SPD_BULK_MAX];
+	for (int i = 0; i < flows;) {
+		uint32_t n = (uint32_t)(i / DP_SPD_BULK_MAX % DP_SPD_BULK_MAX) + 1;
+		for (uint32_t j = 0; j < n; j++, i++) {
+			batch[j] = random_flow();
+			fp[j] = &batch[j];
+			wrong += !same_answer(dp_spd_lookup(s, &batch[j]), ref_lookup(r, &batch[j]));
+		}
+		dp_spd_lookup_bulk(s, fp, n, got);
+		for (uint32_t j = 0; j < n; j++)
+			wrong += !same_answer(got[j], ref_lookup(r, &batch[j]));
 	}
 	return wrong;
 }
@@ -259,7 +270,7 @@ static void test_flow_cache(void)
 
 void spd_suite_add(CU_pSuite s)
 {
-	CU_add_test(s, "hash classes answer as the ordered walk, through adds and removals", test_matches_ordered_walk);
+	CU_add_test(s, "hash classes answer as the ordered walk, one by one and in bulk, through adds and removals", test_matches_ordered_walk);
 	CU_add_test(s, "removing an SA removes its policies", test_remove_by_sa);
 	CU_add_test(s, "a full SPD refuses and changes nothing", test_capacity);
 	CU_add_test(s, "flow cache: fresh answers while the SPD changes", test_flow_cache);
