@@ -17,14 +17,15 @@
 
 #include "spd.h"
 
-#define DP_SPD_CACHE_SIZE 4096 /* a power of two */
+/* A power of two: 2 MiB a worker, room for the flows of tens of thousands of SAs. */
+#define DP_SPD_CACHE_SIZE 65536
 
 struct dp_spd_cache_entry {
 	uint64_t gen; /* 0: empty */
+	const struct dp_policy *policy; /* NULL: no policy matches this flow */
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	uint8_t proto;
-	const struct dp_policy *policy; /* NULL: no policy matches this flow */
 };
 
 struct dp_spd_cache {
