@@ -90,15 +90,17 @@ uint32_t child_alloc_spi(struct ike_daemon *d)
 		RAND_bytes((uint8_t *)&spi, sizeof(spi));
 		if (spi < 0x100)
 			continue;
-		bool used = false;
-		for (struct ike_sa *sa = d->sas; sa && !used; sa = sa->next) {
-			used = sa->child_spi_in == spi;
-			for (struct child_sa *c = sa->children; c && !used; c = c->next)
-				used = c->spi_in == spi;
-		}
-		if (!used && !v1_spi_used(d->v1, spi))
-			return spi;
+		if (u64map_get(&d->child_spis, spi) || v1_spi_used(d->v1, spi))
+			continue;
+		/* Without memory the SPI goes out unrecorded; the dataplane still refuses a duplicate. */
+		u64map_put(&d->child_spis, spi, (void *)1);
+		return spi;
 	}
+}
+
+void child_release_spi(struct ike_daemon *d, uint32_t spi)
+{
+	u64map_del(&d->child_spis, spi);
 }
 
 static uint32_t spi_of(const struct ike_sa_proposal *p)
@@ -348,5 +350,6 @@ void child_destroy(struct ike_sa *sa, struct child_sa *c)
 	if (c->handle)
 		sa->d->env.remove_child(sa->d->env.ctx, c->handle);
 	LOG_INFO("%s/%s: child SA 0x%08x/0x%08x removed", sa->conn->name, c->cfg->name, c->spi_in, c->spi_out);
+	child_release_spi(sa->d, c->spi_in);
 	free(c);
 }

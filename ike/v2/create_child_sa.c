@@ -300,8 +300,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	struct ike_sa *n = ike_sa_new(old->d, initiator, old->conn, &old->local, &old->remote);
 	if (n == NULL)
 		return NULL;
-	n->spi_i = spi_i;
-	n->spi_r = spi_r;
+	ike_sa_set_spis(n, spi_i, spi_r);
 	n->chosen = old->chosen;
 	n->cipher = old->cipher;
 	n->prf = old->prf;

@@ -44,6 +44,10 @@ void ike_daemon_destroy(struct ike_daemon *d)
 			ike_sa_set_state(sa, IKE_SA_DEAD);
 	ike_sa_reap(d);
 	v1_destroy(d->v1);
+	u64map_free(&d->by_spi);
+	u64map_free(&d->half_open_by_spi_i);
+	u64map_free(&d->half_open_by_addr);
+	u64map_free(&d->child_spis);
 	free(d);
 }
 
@@ -136,12 +140,12 @@ static void handle_init_request(struct ike_daemon *d, const struct ike_endpoint 
 				const struct ike_endpoint *remote, const struct ike_message *msg, const uint8_t *raw,
 				size_t len)
 {
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
-		if (!sa->initiator && sa->spi_i == msg->hdr.spi_i && sa->remote.addr == remote->addr &&
-		    sa->state == IKE_SA_INIT_DONE && sa->init_req_len == len && memcmp(sa->init_req, raw, len) == 0) {
-			ike_send(sa, sa->init_resp, sa->init_resp_len);
-			return;
-		}
+	struct ike_sa *sa = ike_sa_half_open(d, msg->hdr.spi_i);
+	if (sa && sa->remote.addr == remote->addr && sa->state == IKE_SA_INIT_DONE && sa->init_req_len == len &&
+	    memcmp(sa->init_req, raw, len) == 0) {
+		ike_send(sa, sa->init_resp, sa->init_resp_len);
+		return;
+	}
 	ike_sa_init_respond(d, local, remote, msg, raw, len);
 }
 

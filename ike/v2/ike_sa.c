@@ -57,6 +57,40 @@ static bool legal(enum ike_sa_state from, enum ike_sa_state to)
 	}
 }
 
+void ike_sa_note_half_open(struct ike_sa *sa)
+{
+	struct ike_daemon *d = sa->d;
+	uintptr_t n = (uintptr_t)u64map_get(&d->half_open_by_addr, sa->remote.addr);
+	d->half_open++;
+	/* Out of memory only costs the retransmission check and the per-peer cap their precision. */
+	u64map_put(&d->half_open_by_addr, sa->remote.addr, (void *)(n + 1));
+	u64map_put(&d->half_open_by_spi_i, sa->spi_i, sa);
+}
+
+static void forget_half_open(struct ike_sa *sa)
+{
+	struct ike_daemon *d = sa->d;
+	uintptr_t n = (uintptr_t)u64map_get(&d->half_open_by_addr, sa->remote.addr);
+	if (d->half_open > 0)
+		d->half_open--;
+	if (n > 1)
+		u64map_put(&d->half_open_by_addr, sa->remote.addr, (void *)(n - 1));
+	else
+		u64map_del(&d->half_open_by_addr, sa->remote.addr);
+	if (u64map_get(&d->half_open_by_spi_i, sa->spi_i) == sa)
+		u64map_del(&d->half_open_by_spi_i, sa->spi_i);
+}
+
+struct ike_sa *ike_sa_half_open(struct ike_daemon *d, uint64_t spi_i)
+{
+	return u64map_get(&d->half_open_by_spi_i, spi_i);
+}
+
+unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr)
+{
+	return (unsigned)(uintptr_t)u64map_get(&d->half_open_by_addr, addr);
+}
+
 bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 {
 	if (!legal(sa->state, to)) {
@@ -68,8 +102,8 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		  ike_sa_state_name(to));
 	bool was_half_open = sa->state == IKE_SA_INIT_DONE;
 	sa->state = to;
-	if (was_half_open && sa->d->half_open > 0)
-		sa->d->half_open--;
+	if (was_half_open)
+		forget_half_open(sa);
 	if (to == IKE_SA_ESTABLISHED) {
 		sa->established_ms = ike_now(sa->d);
 		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
@@ -104,6 +138,23 @@ uint64_t ike_random_spi(void)
 	return spi;
 }
 
+static uint64_t own_spi(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->spi_i : sa->spi_r;
+}
+
+static void unindex(struct ike_sa *sa)
+{
+	if (u64map_get(&sa->d->by_spi, own_spi(sa)) == sa)
+		u64map_del(&sa->d->by_spi, own_spi(sa));
+}
+
+/* A 64-bit random SPI of ours is unique in practice; a clash (or no memory) only hides the older SA. */
+static void index_sa(struct ike_sa *sa)
+{
+	u64map_put(&sa->d->by_spi, own_spi(sa), sa);
+}
+
 struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg_connection *conn,
 			  const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
@@ -123,18 +174,29 @@ struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg
 		sa->spi_r = ike_random_spi();
 	sa->next = d->sas;
 	d->sas = sa;
+	index_sa(sa);
 	return sa;
+}
+
+void ike_sa_set_spis(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r)
+{
+	unindex(sa);
+	sa->spi_i = spi_i;
+	sa->spi_r = spi_r;
+	index_sa(sa);
 }
 
 struct ike_sa *ike_sa_find(struct ike_daemon *d, uint64_t spi_i, uint64_t spi_r)
 {
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		if (sa->state == IKE_SA_DEAD || sa->spi_i != spi_i)
-			continue;
-		/* an initiator learns SPIr from the first response */
-		if (sa->spi_r == spi_r || (sa->initiator && sa->state == IKE_SA_INIT_SENT && sa->spi_r == 0))
-			return sa;
-	}
+	struct ike_sa *sa = spi_r ? u64map_get(&d->by_spi, spi_r) : NULL;
+	if (sa && !sa->initiator && sa->state != IKE_SA_DEAD && sa->spi_i == spi_i && sa->spi_r == spi_r)
+		return sa;
+	sa = u64map_get(&d->by_spi, spi_i);
+	if (sa == NULL || !sa->initiator || sa->state == IKE_SA_DEAD || sa->spi_i != spi_i)
+		return NULL;
+	/* an initiator learns SPIr from the first response */
+	if (sa->spi_r == spi_r || (sa->state == IKE_SA_INIT_SENT && sa->spi_r == 0))
+		return sa;
 	return NULL;
 }
 
@@ -156,6 +218,8 @@ void ike_sa_destroy(struct ike_sa *sa)
 	ccsa_abort(sa);
 	while (sa->children)
 		child_destroy(sa, sa->children);
+	if (sa->child_spi_in)
+		child_release_spi(sa->d, sa->child_spi_in);
 	if (sa->state != IKE_SA_DEAD)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 	ke_free(sa->ke);
@@ -178,6 +242,7 @@ void ike_sa_reap(struct ike_daemon *d)
 		struct ike_sa *sa = *pp;
 		if (sa->state == IKE_SA_DEAD) {
 			ike_sa_destroy(sa);
+			unindex(sa);
 			*pp = sa->next;
 			free(sa);
 		} else {

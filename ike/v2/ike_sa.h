@@ -9,6 +9,7 @@
 #include "ike/crypto.h"
 #include "ike/ike.h"
 #include "ike/proposal.h"
+#include "lib/u64map.h"
 #include "message.h"
 #include "payloads.h"
 
@@ -181,6 +182,12 @@ struct ike_daemon {
 	struct v1_daemon *v1; /* IKEv1 runs beside, on the same ports */
 	struct ike_env env;
 	struct ike_sa *sas;
+	/*
+	 * Indexes, so that no message costs a walk over every SA: SAs by the SPI we chose (SPIi as
+	 * initiator, SPIr as responder), half-open responder SAs by the peer's SPIi, half-open
+	 * counts per peer address, and the inbound child SPIs handed out (IKEv1's too).
+	 */
+	struct u64map by_spi, half_open_by_spi_i, half_open_by_addr, child_spis;
 	uint32_t serial;
 	unsigned half_open, cookie_threshold, half_open_max, half_open_per_peer;
 	uint8_t cookie_secret[32];
@@ -196,6 +203,14 @@ const char *ike_sa_state_name(enum ike_sa_state s);
 struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg_connection *conn,
 			  const struct ike_endpoint *local, const struct ike_endpoint *remote);
 struct ike_sa *ike_sa_find(struct ike_daemon *d, uint64_t spi_i, uint64_t spi_r);
+/* Sets both SPIs of an SA (a rekeyed IKE SA's successor) and indexes it under them. */
+void ike_sa_set_spis(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r);
+/* A responder SA waiting for IKE_AUTH: counted per peer, found again by the peer's SPIi. */
+void ike_sa_note_half_open(struct ike_sa *sa);
+struct ike_sa *ike_sa_half_open(struct ike_daemon *d, uint64_t spi_i);
+unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr);
+/* Gives back an inbound child SPI from child_alloc_spi(). */
+void child_release_spi(struct ike_daemon *d, uint32_t spi);
 /* Removes the children from the dataplane, wipes keys, frees. */
 void ike_sa_destroy(struct ike_sa *sa);
 void ike_sa_reap(struct ike_daemon *d);

@@ -264,14 +264,6 @@ static bool cookie_ok(struct ike_daemon *d, const struct ike_endpoint *local, co
 	return false;
 }
 
-static unsigned half_open_from(struct ike_daemon *d, uint32_t addr)
-{
-	unsigned n = 0;
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
-		n += sa->state == IKE_SA_INIT_DONE && sa->remote.addr == addr;
-	return n;
-}
-
 static void send_init_response(struct ike_sa *sa, const struct ike_message *req, uint8_t proposal_num,
 			       const uint8_t *pub, size_t pub_len)
 {
@@ -316,7 +308,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	}
 	if (!cookie_ok(d, local, remote, msg, ni, ni_len))
 		return;
-	if (d->half_open >= d->half_open_max || half_open_from(d, remote->addr) >= d->half_open_per_peer) {
+	if (d->half_open >= d->half_open_max || ike_half_open_from(d, remote->addr) >= d->half_open_per_peer) {
 		d->stats.half_open_dropped++;
 		return; /* silently: answering would help a flood */
 	}
@@ -344,7 +336,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 		return;
 	sa->spi_i = msg->hdr.spi_i;
 	sa->state = IKE_SA_INIT_DONE;
-	d->half_open++;
+	ike_sa_note_half_open(sa);
 	sa->ke_group = group;
 	memcpy(sa->ni, ni, ni_len);
 	sa->ni_len = ni_len;
