@@ -26,6 +26,7 @@ struct ike_endpoint {
 struct ike_child_keys {
 	const char *conn, *child;
 	int ike_version; /* of the exchange that made it: 1 or 2 */
+	uint32_t ike_serial; /* IKEv2: the IKE SA's number (as in env.ike_event); 0 for IKEv1 */
 	uint32_t spi_in, spi_out;
 	int esp_alg;
 	bool esn, tunnel, encap;
@@ -38,6 +39,22 @@ struct ike_child_keys {
 	struct traffic_selector *local_ts, *remote_ts;
 	int n_local_ts, n_remote_ts;
 };
+
+/* Why an IKE SA we initiated never came up, or went down (for env.ike_event). */
+enum ike_fail {
+	IKE_FAIL_NONE,
+	IKE_FAIL_TIMEOUT,      /* no answer after the retransmissions */
+	IKE_FAIL_INIT_REFUSED, /* IKE_SA_INIT answered with an error notify */
+	IKE_FAIL_NO_PROPOSAL,  /* the responder's choice or key exchange was unacceptable */
+	IKE_FAIL_AUTH_REFUSED, /* the peer refused our authentication */
+	IKE_FAIL_PEER_AUTH,    /* the peer's identity or authentication did not verify */
+	IKE_FAIL_DPD,          /* established, then the peer stopped answering */
+	IKE_FAIL_CHILD,        /* the IKE SA came up, its first child SA did not (told by load generators) */
+	IKE_FAIL_OTHER,
+	IKE_FAIL_COUNT
+};
+
+const char *ike_fail_name(enum ike_fail why);
 
 struct ike_env {
 	void (*send)(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
@@ -56,6 +73,11 @@ struct ike_env {
 	void (*child_usage)(void *ctx, void *handle, uint64_t *bytes_in, uint64_t *bytes_out, uint64_t *pkts_in,
 			    uint64_t *pkts_out);
 	uint64_t (*now_ms)(void *ctx);
+	/*
+	 * Optional (NULL: not told): an IKEv2 SA came up (up, IKE_FAIL_NONE), or one we initiated
+	 * died before coming up or on a DPD timeout (!up, why). serial is the SA's number.
+	 */
+	void (*ike_event)(void *ctx, uint32_t serial, bool up, enum ike_fail why);
 	void *ctx;
 };
 
@@ -80,6 +102,14 @@ void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool ha
 
 /* dpikectl: CONN or CONN/CHILD. Return 0, or -1 with a message in err. */
 int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);
+/*
+ * For load generators: one more IKEv2 SA of connection conn (with its first child), sent from
+ * local instead of the connection's address and port, as local_id instead of its ID, and with
+ * local_ts as the child's local selector when not NULL (a client's own inner address). Returns
+ * the SA's serial, 0 when conn is unknown, IKEv1, or local_id does not parse.
+ */
+uint32_t ike_initiate_as(struct ike_daemon *d, const char *conn, const struct ike_endpoint *local,
+			 const char *local_id, const struct traffic_selector *local_ts);
 int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err);
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err);
 void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *out);

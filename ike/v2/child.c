@@ -137,7 +137,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 {
 	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || sa->floated;
 	struct ike_child_keys k = {
-		.ike_version = 2,
+		.ike_version = 2, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
 		.esp_alg = c->esp_alg, .esn = c->esn, .tunnel = c->tunnel, .encap = encap, .local = sa->local,
 		.remote = sa->remote, .replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes,

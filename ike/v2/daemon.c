@@ -234,10 +234,12 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 			 ike_exchange_name(sa->req.exchange), sa->req.tries);
 		free(sa->req.msg);
 		sa->req.msg = NULL;
-		if (sa->state == IKE_SA_ESTABLISHED)
+		if (sa->state == IKE_SA_ESTABLISHED) {
 			dpd_failed(sa);
-		else
+		} else {
+			sa->fail = IKE_FAIL_TIMEOUT;
 			give_up_keying(sa);
+		}
 		return;
 	}
 	sa->req.tries++;
@@ -263,6 +265,7 @@ static void dpd_failed(struct ike_sa *sa)
 		restart |= ch->cfg->dpd_action == DPD_RESTART;
 	LOG_WARN("%s: peer is dead (DPD); %s", c->name, restart ? "restarting" : "clearing");
 	const struct cfg_child *first = sa->children ? sa->children->cfg : NULL;
+	sa->fail = IKE_FAIL_DPD;
 	ike_sa_set_state(sa, IKE_SA_DEAD);
 	if (restart)
 		initiate_child(d, c, first);
@@ -462,6 +465,31 @@ int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err)
 		return -1;
 	}
 	return 0;
+}
+
+uint32_t ike_initiate_as(struct ike_daemon *d, const char *conn, const struct ike_endpoint *local,
+			 const char *local_id, const struct traffic_selector *local_ts)
+{
+	const struct cfg_child *child;
+	const struct cfg_connection *c = lookup(d, conn, &child);
+	struct ike_endpoint ignored, remote;
+	struct ike_id id;
+	if (c == NULL || c->version == 1 || !ike_conn_endpoints(d->cfg, c, &ignored, &remote) ||
+	    !identity_from_string(local_id, &id))
+		return 0;
+	struct ike_sa *sa = ike_sa_new(d, true, c, local, &remote);
+	if (sa == NULL)
+		return 0;
+	sa->id_local = id;
+	sa->id_local_given = true;
+	if (local_ts) {
+		sa->local_ts = *local_ts;
+		sa->local_ts_given = true;
+	}
+	sa->state = IKE_SA_INIT_SENT;
+	sa->child_cfg = child ? child : (c->n_children ? &c->children[0] : NULL);
+	ike_sa_init_start(sa);
+	return sa->serial;
 }
 
 /* The established, idle IKE SA a command names ("conn" or "conn/child"); NULL with a message. */

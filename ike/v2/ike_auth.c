@@ -103,7 +103,8 @@ static bool choose_identity(struct ike_sa *sa, const struct ike_message *peer_ms
 {
 	if (sa->conn->local.auth == AUTH_PUBKEY)
 		return pubkey_choose_own(sa, peer_msg, &sa->id_local);
-	local_identity(sa, &sa->id_local);
+	if (!sa->id_local_given)
+		local_identity(sa, &sa->id_local);
 	return true;
 }
 
@@ -131,8 +132,10 @@ static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
 	const struct cfg_child *c = sa->child_cfg;
 	struct ike_ts tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
 	int ni, nr;
+	struct cfg_ts_list given = { .n = 1 };
+	given.ts[0] = sa->local_ts;
 	sa->child_spi_in = child_alloc_spi(sa->d);
-	child_ts_from_config(&c->local_ts, tsi, &ni);
+	child_ts_from_config(sa->local_ts_given ? &given : &c->local_ts, tsi, &ni);
 	child_ts_from_config(&c->remote_ts, tsr, &nr);
 	child_add_request(sa, b, c, sa->child_spi_in, false, tsi, ni, tsr, nr);
 }
@@ -177,10 +180,12 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 	if (ike_find_notify(msg, N_AUTHENTICATION_FAILED) || idp == NULL || !id_parse(idp, &sa->id_remote)) {
 		LOG_WARN("%s: the peer refused our authentication", sa->conn->name);
 		sa->d->stats.auth_failures++;
+		sa->fail = IKE_FAIL_AUTH_REFUSED;
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
 	if (!identity_matches(sa->conn->remote.id, &sa->id_remote) || !verify_peer(sa, msg, false)) {
+		sa->fail = IKE_FAIL_PEER_AUTH;
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}

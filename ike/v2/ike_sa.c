@@ -57,6 +57,28 @@ static bool legal(enum ike_sa_state from, enum ike_sa_state to)
 	}
 }
 
+const char *ike_fail_name(enum ike_fail why)
+{
+	static const char *const names[IKE_FAIL_COUNT] = {
+		"none", "timeout", "IKE_SA_INIT refused", "no acceptable proposal", "our authentication refused",
+		"peer authentication failed", "DPD timeout", "child SA refused", "other",
+	};
+	return why < IKE_FAIL_COUNT ? names[why] : "?";
+}
+
+/* Tells env.ike_event of an SA coming up, and of one of ours dying before it did or on DPD. */
+static void report_event(const struct ike_sa *sa, enum ike_sa_state to)
+{
+	const struct ike_env *env = &sa->d->env;
+	if (env->ike_event == NULL)
+		return;
+	bool keying = sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT;
+	if (to == IKE_SA_ESTABLISHED && sa->state != IKE_SA_ESTABLISHED)
+		env->ike_event(env->ctx, sa->serial, true, IKE_FAIL_NONE);
+	else if (to == IKE_SA_DEAD && (keying || sa->fail == IKE_FAIL_DPD))
+		env->ike_event(env->ctx, sa->serial, false, sa->fail != IKE_FAIL_NONE ? sa->fail : IKE_FAIL_OTHER);
+}
+
 void ike_sa_note_half_open(struct ike_sa *sa)
 {
 	struct ike_daemon *d = sa->d;
@@ -101,6 +123,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 	LOG_DEBUG("IKE SA #%u (%s): %s -> %s", sa->serial, sa->conn->name, ike_sa_state_name(sa->state),
 		  ike_sa_state_name(to));
 	bool was_half_open = sa->state == IKE_SA_INIT_DONE;
+	report_event(sa, to);
 	sa->state = to;
 	if (was_half_open)
 		forget_half_open(sa);

@@ -139,6 +139,10 @@ struct ike_sa {
 	uint8_t cookie[64];
 	size_t cookie_len;
 	struct ike_id id_local, id_remote;
+	bool id_local_given; /* id_local was set by ike_initiate_as(), not from the connection */
+	bool local_ts_given; /* so was the first child's local selector: */
+	struct traffic_selector local_ts;
+	enum ike_fail fail;  /* why it is going down, for env.ike_event */
 	/* public-key authentication */
 	uint32_t peer_sig_hashes;            /* RFC 7427 hashes the peer announced, as SIG_HASH_BIT()s */
 	uint8_t certreq[IKE_MAX_CERTREQ][20]; /* initiator: the CAs the responder's CERTREQ named */

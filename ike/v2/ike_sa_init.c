@@ -159,6 +159,7 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 		return;
 	if (error_notify(msg, &n)) {
 		LOG_WARN("%s: IKE_SA_INIT refused by the peer (notify %u)", sa->conn->name, n.type);
+		sa->fail = IKE_FAIL_INIT_REFUSED;
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
@@ -167,6 +168,7 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	    !ike_derive_keys(sa, secret, secret_len, NULL, 0)) {
 		LOG_WARN("%s: unacceptable IKE_SA_INIT response (proposal, key exchange or nonce)", sa->conn->name);
 		sa->d->stats.no_proposal++;
+		sa->fail = IKE_FAIL_NO_PROPOSAL;
 		OPENSSL_cleanse(secret, sizeof(secret));
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;

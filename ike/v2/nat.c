@@ -7,12 +7,13 @@
 
 #include "ike_sa.h"
 
-static void nat_hash(const struct ike_sa *sa, const struct ike_endpoint *ep, uint8_t out[SHA_DIGEST_LENGTH])
+/* The SPIs are those in the header of the message that carries the hash: SPIr is 0 in the request. */
+static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *ep, uint8_t out[SHA_DIGEST_LENGTH])
 {
 	uint8_t in[8 + 8 + 4 + 2];
 	for (int i = 0; i < 8; i++) {
-		in[i] = (uint8_t)(sa->spi_i >> (56 - 8 * i));
-		in[8 + i] = (uint8_t)(sa->spi_r >> (56 - 8 * i));
+		in[i] = (uint8_t)(spi_i >> (56 - 8 * i));
+		in[8 + i] = (uint8_t)(spi_r >> (56 - 8 * i));
 	}
 	in[16] = (uint8_t)(ep->addr >> 24), in[17] = (uint8_t)(ep->addr >> 16);
 	in[18] = (uint8_t)(ep->addr >> 8), in[19] = (uint8_t)ep->addr;
@@ -26,9 +27,9 @@ void nat_add_notifies(struct ike_builder *b, const struct ike_sa *sa, bool fake_
 	if (fake_source)
 		RAND_bytes(h, sizeof(h)); /* as if behind a NAT: forces UDP encapsulation (encap = yes) */
 	else
-		nat_hash(sa, &sa->local, h);
+		nat_hash(sa->spi_i, sa->spi_r, &sa->local, h);
 	notify_add(b, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
-	nat_hash(sa, &sa->remote, h);
+	nat_hash(sa->spi_i, sa->spi_r, &sa->remote, h);
 	notify_add(b, 0, NULL, 0, N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
 }
 
@@ -36,8 +37,8 @@ void nat_check(struct ike_sa *sa, const struct ike_message *msg)
 {
 	uint8_t local[SHA_DIGEST_LENGTH], remote[SHA_DIGEST_LENGTH];
 	bool src_seen = false, src_match = false, dst_seen = false, dst_match = false;
-	nat_hash(sa, &sa->local, local);
-	nat_hash(sa, &sa->remote, remote);
+	nat_hash(msg->hdr.spi_i, msg->hdr.spi_r, &sa->local, local);
+	nat_hash(msg->hdr.spi_i, msg->hdr.spi_r, &sa->remote, remote);
 	for (int i = 0; i < msg->n; i++) {
 		struct ike_notify n;
 		if (msg->pl[i].type != PL_NOTIFY || !notify_parse(&msg->pl[i], &n) || n.data_len != SHA_DIGEST_LENGTH)

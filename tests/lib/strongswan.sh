@@ -4,6 +4,7 @@
 
 # sw_start NS DIR [CHARON_OPTIONS]: runs charon in NS with its own /run, config in
 # DIR/strongswan.conf and DIR/swanctl.conf; waits until vici answers and loads the configuration.
+# Log levels: $SW_LOG_DEFAULT (1) and $SW_LOG_IKE (2, also for cfg).
 sw_start() {
 	local ns=$1 dir=$2 extra=${3:-}
 	cat >"$dir/strongswan.conf" <<EOC
@@ -14,9 +15,9 @@ charon {
   retransmit_tries = 4
   filelog { log { path = $dir/charon.log
                   flush_line = yes
-                  default = 1
-                  ike = 2
-                  cfg = 2 } }
+                  default = ${SW_LOG_DEFAULT:-1}
+                  ike = ${SW_LOG_IKE:-2}
+                  cfg = ${SW_LOG_IKE:-2} } }
   plugins { vici { socket = unix://$dir/charon.vici } }
 }
 EOC

@@ -77,6 +77,10 @@ static void test_establish(void)
 	initiate();
 	assert_established();
 	CU_ASSERT_EQUAL(only_sa(&A)->next_out_id, 2); /* IKE_SA_INIT and IKE_AUTH */
+	/* no NAT between them: neither side may see one (the request's hashes use SPIr = 0) */
+	CU_ASSERT(!only_sa(&A)->nat_local && !only_sa(&A)->nat_remote && !only_sa(&A)->floated);
+	CU_ASSERT(!only_sa(&B)->nat_local && !only_sa(&B)->nat_remote && !only_sa(&B)->floated);
+	CU_ASSERT(A.n_sa == 1 && !A.sa[0].encap && B.n_sa == 1 && !B.sa[0].encap);
 	unpair();
 }
 

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpike-load RESPONDER [options]: opens --sas IKEv2 SAs (PSK, one child each) against a
+ * responder, each with an ID and inner address of its own, spread over --ports source ports,
+ * at --rate per second or as fast as --concurrency allows; then optionally holds them for
+ * --hold seconds (with DPD every --dpd-delay), and reports.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "load.h"
+
+/* SA_IKE_UP: IKE SA established, its child not (yet) installed; SA_UP: both. */
+enum sa_state { SA_UNKNOWN, SA_KEYING, SA_IKE_UP, SA_UP, SA_GONE };
+
+struct run {
+	const struct load_options *o;
+	struct load_result r;
+	struct ike_daemon *d;
+	struct load_sockets *s;
+	uint64_t *start_us; /* by IKE SA serial: when we sent its IKE_SA_INIT */
+	uint8_t *state;     /* by IKE SA serial: one of enum sa_state */
+	uint32_t serial_cap, in_flight, n_up_now;
+	uint32_t *fresh, n_fresh; /* SAs that came up in the last batch of input: their child must follow */
+	bool holding;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: dpike-load RESPONDER [options]\n"
+		   "  -n, --sas N            IKE SAs to open, one child each (1000)\n"
+		   "  -r, --rate R           new handshakes per second; 0: as fast as possible (0)\n"
+		   "  -c, --concurrency C    handshakes in flight at most (256)\n"
+		   "  -l, --local ADDR       our address (the kernel's choice towards RESPONDER)\n"
+		   "  -p, --ports K          source ports to spread the SAs over (64), from --base-port (10000)\n"
+		   "      --psk SECRET       pre-shared key (\"dpike-load\")\n"
+		   "      --id FORMAT        our IDs, %%u the SA's number (\"load-%%u@dpike.test\")\n"
+		   "      --remote-id ID     the responder's ID (%%any)\n"
+		   "      --proposal P       IKE proposal (aes128gcm16-prfsha256-x25519)\n"
+		   "      --esp P            child proposal (aes128gcm16)\n"
+		   "      --inner-net NET    each SA's child proposes one host of NET as its local selector (10.128.0.0/9)\n"
+		   "      --remote-ts TS     the child's remote selector (10.0.0.0/9)\n"
+		   "      --hold S           keep the SAs up S seconds after the last handshake (0)\n"
+		   "      --dpd-delay S      probe idle SAs with DPD every S seconds while holding (0: never)\n"
+		   "      --timeout S        stop waiting for handshakes after S seconds (120)\n"
+		   "      --json             the report as JSON\n"
+		   "  -v, --verbose          dpike's IKE log at info level on stderr\n");
+}
+
+static int parse_options(int argc, char **argv, struct load_options *o)
+{
+	static const struct option longs[] = {
+		{ "sas", 1, NULL, 'n' }, { "rate", 1, NULL, 'r' }, { "concurrency", 1, NULL, 'c' },
+		{ "local", 1, NULL, 'l' }, { "ports", 1, NULL, 'p' }, { "base-port", 1, NULL, 'B' },
+		{ "psk", 1, NULL, 'K' }, { "id", 1, NULL, 'I' }, { "remote-id", 1, NULL, 'R' },
+		{ "proposal", 1, NULL, 'P' }, { "esp", 1, NULL, 'E' }, { "inner-net", 1, NULL, 'N' },
+		{ "remote-ts", 1, NULL, 'T' }, { "hold", 1, NULL, 'H' }, { "dpd-delay", 1, NULL, 'D' },
+		{ "timeout", 1, NULL, 'W' }, { "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	*o = (struct load_options){ .sas = 1000, .concurrency = 256, .base_port = 10000, .n_ports = 64,
+				    .psk = "dpike-load", .id_format = "load-%u@dpike.test", .remote_id = "%any",
+				    .proposal = "aes128gcm16-prfsha256-x25519", .esp = "aes128gcm16",
+				    .inner_net = "10.128.0.0/9", .remote_ts = "10.0.0.0/9", .timeout_s = 120 };
+	int c;
+	uint8_t plen;
+	while ((c = getopt_long(argc, argv, "n:r:c:l:p:vh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->sas = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'r': o->rate = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'c': o->concurrency = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'l':
+			if (!parse_ipv4_prefix(optarg, &o->local, &plen, true) || plen != 32)
+				return fprintf(stderr, "dpike-load: --local: not an IPv4 address: %s\n", optarg), -1;
+			break;
+		case 'p': o->n_ports = (uint16_t)strtoul(optarg, NULL, 0); break;
+		case 'B': o->base_port = (uint16_t)strtoul(optarg, NULL, 0); break;
+		case 'K': o->psk = optarg; break;
+		case 'I': o->id_format = optarg; break;
+		case 'R': o->remote_id = optarg; break;
+		case 'P': o->proposal = optarg; break;
+		case 'E': o->esp = optarg; break;
+		case 'N': o->inner_net = optarg; break;
+		case 'T': o->remote_ts = optarg; break;
+		case 'H': o->hold_s = strtod(optarg, NULL); break;
+		case 'D': o->dpd_delay_s = strtod(optarg, NULL); break;
+		case 'W': o->timeout_s = strtod(optarg, NULL); break;
+		case 'j': o->json = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 1 || !parse_ipv4_prefix(argv[optind], &o->responder, &plen, true) || plen != 32) {
+		usage(stderr);
+		return -1;
+	}
+	uint32_t last_port = (uint32_t)o->base_port + o->n_ports - 1;
+	bool ports_ok = o->n_ports && o->n_ports <= LOAD_MAX_PORTS && o->base_port > IKE_NATT_PORT && last_port <= 65535;
+	if (o->sas == 0 || o->concurrency == 0 || !ports_ok) {
+		fprintf(stderr, "dpike-load: --sas and --concurrency must be above 0, --ports 1 to %d, and the ports above "
+				"4500 and at most 65535\n", LOAD_MAX_PORTS);
+		return -1;
+	}
+	if (strstr(o->id_format, "%u") == NULL || strchr(strchr(o->id_format, '%') + 1, '%') != NULL) {
+		fprintf(stderr, "dpike-load: --id needs exactly one %%u\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void addr_text(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+/* The generator's side as a dpike configuration: so proposals, IDs and selectors mean what they mean there. */
+static int write_config(const struct load_options *o, char *path, size_t path_len)
+{
+	char local[16], remote[16];
+	addr_text(o->local, local, sizeof(local));
+	addr_text(o->responder, remote, sizeof(remote));
+	snprintf(path, path_len, "/tmp/dpike-load.XXXXXX");
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL)
+		return -1;
+	fprintf(f, "log_level = \"%s\";\n", o->verbose ? "info" : "error");
+	/* the interface only satisfies the parser: local_addrs says where IKE goes from */
+	fprintf(f, "interfaces = ( { name = \"load\"; device = \"none\"; address = \"%s/24\"; } );\n", local);
+	fprintf(f, "ike = { retransmit_timeout = 2.0; retransmit_tries = 3; };\n");
+	fprintf(f, "connections = ( { name = \"load\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
+		   "  proposals = [\"%s\"]; dpd_delay = %.0f; rekey_time = 0; reauth_time = 0;\n"
+		   "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; id = \"%s\"; };\n"
+		   "  children = ( { name = \"c\"; remote_ts = [\"%s\"]; esp_proposals = [\"%s\"]; rekey_time = 0; "
+		   "life_time = 0; } ); } );\n",
+		local, remote, o->proposal, o->dpd_delay_s, o->remote_id, o->remote_ts, o->esp);
+	fprintf(f, "secrets = ( { type = \"ike\"; secret = \"%s\"; } );\n", o->psk);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		    const uint8_t *msg, size_t len)
+{
+	struct run *r = ctx;
+	load_sockets_send(r->s, local, remote, msg, len);
+}
+
+/* No NAT between generator and responder is assumed: keepalives would only add load. */
+static void keepalive_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote)
+{
+	(void)ctx, (void)local, (void)remote;
+}
+
+/* The generator keeps no ESP: the child counts as installed, and completes its SA's handshake. */
+static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate, void *replaces)
+{
+	struct run *r = ctx;
+	(void)activate, (void)replaces;
+	if (k->ike_serial < r->serial_cap && r->state[k->ike_serial] == SA_IKE_UP) {
+		uint64_t t = now_us();
+		r->r.latency_us[r->r.up++] = (uint32_t)(t - r->start_us[k->ike_serial]);
+		r->r.last_up_us = t;
+		r->n_up_now++;
+		r->state[k->ike_serial] = SA_UP;
+	}
+	return ctx;
+}
+
+static void activate_cb(void *ctx, void *handle, void *replaces)
+{
+	(void)ctx, (void)handle, (void)replaces;
+}
+
+static void remove_cb(void *ctx, void *handle)
+{
+	(void)ctx, (void)handle;
+}
+
+static void usage_cb(void *ctx, void *handle, uint64_t *bi, uint64_t *bo, uint64_t *pi, uint64_t *po)
+{
+	(void)ctx, (void)handle;
+	*bi = *bo = *pi = *po = 0;
+}
+
+static uint64_t now_ms_cb(void *ctx)
+{
+	(void)ctx;
+	return now_us() / 1000;
+}
+
+static void fail(struct run *r, uint32_t serial, enum ike_fail why)
+{
+	r->in_flight--;
+	r->r.failed++;
+	r->r.fail_by[why]++;
+	r->state[serial] = SA_GONE;
+}
+
+static void event_cb(void *ctx, uint32_t serial, bool up, enum ike_fail why)
+{
+	struct run *r = ctx;
+	if (serial >= r->serial_cap)
+		return;
+	uint8_t *st = &r->state[serial];
+	if (*st == SA_KEYING && up) {
+		*st = SA_IKE_UP; /* the child is installed, or refused, before ike_input() returns */
+		r->in_flight--;
+		r->fresh[r->n_fresh++] = serial;
+	} else if (*st == SA_KEYING) {
+		fail(r, serial, why);
+	} else if (*st == SA_UP && !up) {
+		r->r.lost_after_up++;
+		r->r.fail_by[why]++;
+		r->n_up_now--;
+		*st = SA_GONE;
+	}
+}
+
+/* IKE SAs that came up without their child in the input just handled: the child was refused. */
+static void settle_fresh(struct run *r)
+{
+	for (uint32_t i = 0; i < r->n_fresh; i++)
+		if (r->state[r->fresh[i]] == SA_IKE_UP) {
+			r->in_flight++; /* fail() counts it out again */
+			fail(r, r->fresh[i], IKE_FAIL_CHILD);
+		}
+	r->n_fresh = 0;
+}
+
+static void start_one(struct run *r)
+{
+	const struct load_options *o = r->o;
+	uint32_t i = r->r.started;
+	char id[256];
+	struct traffic_selector ts;
+	uint8_t plen;
+	uint32_t net;
+	parse_ipv4_prefix(o->inner_net, &net, &plen, false);
+	uint32_t hosts = plen >= 31 ? 1 : (1u << (32 - plen)) - 2;
+	ts = (struct traffic_selector){ .addr = net + 1 + i % hosts, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	snprintf(id, sizeof(id), o->id_format, i);
+	struct ike_endpoint local = { o->local, (uint16_t)(o->base_port + i % o->n_ports) };
+	uint64_t t = now_us();
+	uint32_t serial = ike_initiate_as(r->d, "load", &local, id, &ts);
+	r->r.started++;
+	if (r->r.first_start_us == 0)
+		r->r.first_start_us = t;
+	if (serial == 0 || serial >= r->serial_cap) {
+		r->r.failed++;
+		r->r.fail_by[IKE_FAIL_OTHER]++;
+		return;
+	}
+	r->start_us[serial] = t;
+	r->state[serial] = SA_KEYING;
+	r->in_flight++;
+}
+
+/* Starts what the rate and the concurrency allow now. */
+static void launch(struct run *r, uint64_t t)
+{
+	const struct load_options *o = r->o;
+	while (r->r.started < o->sas && r->in_flight < o->concurrency) {
+		uint64_t allowed = r->r.started ? 1 + (t - r->r.first_start_us) * o->rate / 1000000u : 1;
+		if (o->rate && r->r.started >= allowed)
+			break;
+		start_one(r);
+	}
+}
+
+static void pump(struct run *r, uint64_t *next_tick, int wait_ms)
+{
+	load_sockets_poll(r->s, r->d, wait_ms);
+	settle_fresh(r);
+	uint64_t t = now_us();
+	if (t >= *next_tick) {
+		ike_tick(r->d);
+		*next_tick = t + 100000;
+	}
+}
+
+static void handshakes(struct run *r)
+{
+	uint64_t deadline = now_us() + (uint64_t)(r->o->timeout_s * 1e6), next_tick = 0;
+	while (r->r.up + r->r.failed < r->o->sas && now_us() < deadline) {
+		launch(r, now_us());
+		pump(r, &next_tick, r->in_flight >= r->o->concurrency || r->r.started == r->o->sas ? 1 : 0);
+	}
+}
+
+static void hold(struct run *r)
+{
+	uint64_t end = now_us() + (uint64_t)(r->o->hold_s * 1e6), next_tick = 0;
+	uint64_t rx0 = load_sockets_rx(r->s), tx0 = load_sockets_tx(r->s);
+	r->holding = true;
+	while (now_us() < end)
+		pump(r, &next_tick, 20);
+	r->r.dpd_sent = load_sockets_tx(r->s) - tx0;
+	r->r.dpd_answered = load_sockets_rx(r->s) - rx0;
+	r->r.up_at_end = r->n_up_now;
+}
+
+static int setup(struct run *r, struct dpike_config *cfg, char *cfg_path, size_t cfg_path_len)
+{
+	char err[CFG_ERR_MAX];
+	if (write_config(r->o, cfg_path, cfg_path_len) < 0 || config_load(cfg_path, cfg, err) < 0) {
+		fprintf(stderr, "dpike-load: %s\n", cfg_path[0] ? err : "cannot write the configuration");
+		return -1;
+	}
+	log_set_level((enum log_level)cfg->log_level);
+	r->serial_cap = r->o->sas * 2 + 16; /* room for the serials of rekeyed or restarted SAs */
+	r->start_us = calloc(r->serial_cap, sizeof(*r->start_us));
+	r->state = calloc(r->serial_cap, sizeof(*r->state));
+	r->fresh = calloc(r->serial_cap, sizeof(*r->fresh));
+	r->r.latency_us = calloc(r->o->sas, sizeof(*r->r.latency_us));
+	r->s = load_sockets_open(r->o->local, r->o->base_port, r->o->n_ports, err, sizeof(err));
+	if (r->start_us == NULL || r->state == NULL || r->fresh == NULL || r->r.latency_us == NULL || r->s == NULL) {
+		fprintf(stderr, "dpike-load: %s\n", r->s ? "out of memory" : err);
+		return -1;
+	}
+	struct ike_env env = { .send = send_cb, .send_keepalive = keepalive_cb, .install_child = install_cb,
+			       .activate_child = activate_cb, .remove_child = remove_cb, .child_usage = usage_cb,
+			       .now_ms = now_ms_cb, .ike_event = event_cb, .ctx = r };
+	r->d = ike_daemon_create(cfg, NULL, &env);
+	return r->d ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct load_options o;
+	struct dpike_config cfg;
+	struct run r = { .o = &o };
+	char cfg_path[64] = "";
+	if (parse_options(argc, argv, &o) < 0)
+		return 2;
+	if (o.local == 0 && (o.local = load_route_source(o.responder)) == 0) {
+		fprintf(stderr, "dpike-load: no route to the responder; give --local\n");
+		return 2;
+	}
+	int rc = setup(&r, &cfg, cfg_path, sizeof(cfg_path));
+	if (cfg_path[0])
+		unlink(cfg_path);
+	if (rc < 0)
+		return 2;
+	handshakes(&r);
+	if (o.hold_s > 0)
+		hold(&r);
+	else
+		r.r.up_at_end = r.n_up_now;
+	struct strbuf sb;
+	sb_init(&sb);
+	ike_stats(r.d, true, &sb);
+	snprintf(r.r.ike_stats, sizeof(r.r.ike_stats), "{%s}", sb.buf ? sb.buf : "");
+	sb_free(&sb);
+	load_report(&o, &r.r);
+	ike_daemon_destroy(r.d);
+	load_sockets_close(r.s);
+	config_free(&cfg);
+	free(r.start_us);
+	free(r.state);
+	free(r.fresh);
+	free(r.r.latency_us);
+	return r.r.up == o.sas && r.r.lost_after_up == 0 ? 0 : 1;
+}

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The IKE handshake benchmark: dpike-load against a dpike responder and against strongSwan
+# (charon), same generator, same machine, same run; then many concurrent SAs held on dpike,
+# with the memory they take and DPD answered.
+#
+#   tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--check]
+#
+#   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
+#   gen 198.51.100.1 -- 198.51.100.2 strongSwan
+#
+# Each handshake is PSK + X25519 + AES-GCM, IKE_SA_INIT and IKE_AUTH with one child SA that the
+# responder installs (dpike: in its dataplane; strongSwan: in kernel-libipsec). --sas (2000)
+# handshakes go to each responder as fast as the generator can; --held (20000) SAs are then
+# opened on dpike and held --hold (40) seconds with DPD every 10 s. --check: exit 1 unless every
+# handshake succeeded and every held SA was still up at the end (a smoke test; no timing is checked).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/tests/lib/lab.sh"
+. "$root/tests/lib/strongswan.sh"
+lab_binaries "$1"
+LOAD=$(realpath "$1/app/dpike-load")
+shift
+SAS=2000 HELD=20000 HOLD=40 CHECK=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--sas) SAS=$2; shift ;;
+	--held) HELD=$2; shift ;;
+	--hold) HOLD=$2; shift ;;
+	--check) CHECK=1 ;;
+	*) echo "unknown option $1"; exit 2 ;;
+	esac
+	shift
+done
+
+lab_init ikeload
+lab_ns gen gen; lab_ns dut dut; lab_ns sw sw
+lab_link "$gen" gen-dut 02:00:00:00:05:01 "$dut" dut-wan 02:00:00:00:05:02
+lab_link "$gen" gen-sw 02:00:00:00:06:01 "$sw" sw-wan 02:00:00:00:06:02
+ip -n "$gen" addr add 192.0.2.1/24 dev gen-dut
+ip -n "$gen" addr add 198.51.100.1/24 dev gen-sw
+ip -n "$sw" addr add 198.51.100.2/24 dev sw-wan
+PSK="load secret $$"
+MAX=$((SAS > HELD ? SAS : HELD))
+
+cat >"$LAB_DIR/dpike.conf" <<EOC
+log_level = "${DPIKE_LOG_LEVEL:-warning}";
+ctl_socket = "$LAB_DIR/dpike.sock";
+workers = { idle_sleep_us = 100; sad_size = $((2 * MAX + 1024)); spd_size = $((4 * MAX + 1024)); };
+ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max = 1000000; };
+interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; } );
+neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:05:01"; } );
+connections = ( { name = "rw"; version = 2; local_addrs = ["192.0.2.2"];
+    proposals = ["aes128gcm16-prfsha256-x25519"];
+    local = { auth = "psk"; id = "responder.test"; }; remote = { auth = "psk"; id = "*@dpike.test"; };
+    children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["10.128.0.0/9"];
+                   esp_proposals = ["aes128gcm16"]; } ); } );
+secrets = ( { type = "ike"; secret = "$PSK"; } );
+EOC
+
+mkdir -p "$LAB_DIR/sw"
+cat >"$LAB_DIR/sw/swanctl.conf" <<EOC
+connections {
+  rw {
+    version = 2
+    local_addrs = 198.51.100.2
+    proposals = aes128gcm16-prfsha256-x25519
+    local { auth = psk
+            id = responder.test }
+    remote { auth = psk }
+    children { c { local_ts = 10.0.0.0/9
+                   remote_ts = 10.128.0.0/9
+                   esp_proposals = aes128gcm16 } }
+  }
+}
+secrets { ike-load { secret = "$PSK" } }
+EOC
+
+# load TARGET N [OPTIONS]: runs dpike-load in the generator's namespace, JSON report to stdout.
+load() {
+	local target=$1 n=$2
+	shift 2
+	ip netns exec "$gen" timeout 600 "$LOAD" "$target" --sas "$n" --psk "$PSK" --remote-id responder.test \
+		--concurrency 512 --ports 256 --timeout 300 --json "$@"
+}
+
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+
+describe() { # FILE NAME
+	json "$1" "'%-10s %6d up of %6d  %8.0f handshakes/s  p50 %7.2f ms  p99 %7.2f ms  failures %s' % ('$2', d['up'], d['asked'], d['handshakes_per_s'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failures'] or 'none')"
+}
+
+DPIKE_MEM_MB=$((1024 + MAX * 8 / 1024)) DPIKE_LIMIT_S=1200 dpike_start "$dut" "$LAB_DIR/dpike.conf" dpike
+SW_LOG_DEFAULT=0 SW_LOG_IKE=0 sw_start "$sw" "$LAB_DIR/sw" "cookie_threshold = 1000000
+  block_threshold = 1000000
+  init_limit_half_open = 0
+  ikesa_table_size = 65536
+  ikesa_table_segments = 64"
+
+echo "== $SAS handshakes against each responder, as fast as dpike-load goes"
+load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
+load 198.51.100.2 "$SAS" --base-port 20000 >"$LAB_DIR/sw-rate.json" || true
+describe "$LAB_DIR/dpike-rate.json" dpike
+describe "$LAB_DIR/sw-rate.json" strongSwan
+ratio=$(json "$LAB_DIR/dpike-rate.json" "d['handshakes_per_s']")
+sw_rate=$(json "$LAB_DIR/sw-rate.json" "d['handshakes_per_s']")
+/usr/bin/python3 -c "import sys; d, s = float(sys.argv[1]), float(sys.argv[2]); print('dpike / strongSwan: %.1fx (target >= 5x); dpike against the 10,000/s target: %.2fx' % (d / s if s else float('inf'), d / 10000))" "$ratio" "$sw_rate"
+
+echo "== $HELD IKE SAs held on dpike for $HOLD s, DPD every 10 s"
+"$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/before.json"
+rss0=$(rss_kb "$DPIKE_PID")
+load 192.0.2.2 "$HELD" --base-port 30000 --hold "$HOLD" --dpd-delay 10 --id "held-%u@dpike.test" \
+	--inner-net 10.192.0.0/10 >"$LAB_DIR/held.json" || true
+rss1=$(rss_kb "$DPIKE_PID")
+describe "$LAB_DIR/held.json" dpike
+"$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
+json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d datagrams out and %d in while holding (DPD)' % (d['up_at_end'], d['up'], d['hold_s'], d['lost_after_up'], d['hold_datagrams_out'], d['hold_datagrams_in'])"
+sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established']")
+echo "dpike: $sas_now IKE SAs established; RSS $((rss0 / 1024)) MB -> $((rss1 / 1024)) MB:" \
+	"$(((rss1 - rss0) * 1024 / (HELD > 0 ? HELD : 1))) bytes per IKE SA with its child pair in the dataplane"
+
+if [ "$CHECK" = 1 ]; then
+	ok=$(json "$LAB_DIR/held.json" "int(d['up'] == d['asked'] and d['up_at_end'] == d['up'] and d['hold_datagrams_in'] > 0)")
+	ok_rate=$(json "$LAB_DIR/dpike-rate.json" "int(d['up'] == d['asked'])")
+	ok_sw=$(json "$LAB_DIR/sw-rate.json" "int(d['up'] == d['asked'])")
+	lab_check "every handshake against dpike succeeded" [ "$ok_rate" = 1 ]
+	lab_check "every handshake against strongSwan succeeded" [ "$ok_sw" = 1 ]
+	lab_check "every held SA stayed up, DPD answered" [ "$ok" = 1 ]
+	lab_summary ike-load
+	[ "$LAB_FAILED" = 0 ]
+fi
