@@ -28,11 +28,57 @@ size_t prf_output_len(uint16_t prf)
 	return md ? (size_t)EVP_MD_get_size(md) : 0;
 }
 
+/*
+ * An HMAC context with its digest already set, one per digest, copied for each computation:
+ * OpenSSL 3's one-shot HMAC() looks the MAC and the digest up by name (locks, string compares)
+ * on every call, and a handshake makes dozens of calls. IKE runs on one thread, so a static
+ * table is enough.
+ */
+static EVP_MAC_CTX *hmac_template(const EVP_MD *md)
+{
+	static EVP_MAC *mac;
+	static struct {
+		const EVP_MD *md;
+		EVP_MAC_CTX *ctx;
+	} cache[8];
+	for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
+		if (cache[i].md == md)
+			return cache[i].ctx;
+		if (cache[i].md != NULL)
+			continue;
+		if (mac == NULL && (mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL)) == NULL)
+			return NULL;
+		OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0),
+				   OSSL_PARAM_construct_end() };
+		EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+		if (ctx == NULL || EVP_MAC_CTX_set_params(ctx, p) != 1) {
+			EVP_MAC_CTX_free(ctx);
+			return NULL;
+		}
+		cache[i].md = md;
+		cache[i].ctx = ctx;
+		return ctx;
+	}
+	return NULL;
+}
+
+bool ike_hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out,
+	      size_t *out_len)
+{
+	EVP_MAC_CTX *tmpl = md ? hmac_template(md) : NULL;
+	EVP_MAC_CTX *ctx = tmpl ? EVP_MAC_CTX_dup(tmpl) : NULL;
+	size_t n = 0;
+	bool ok = ctx && EVP_MAC_init(ctx, key, key_len, NULL) == 1 && EVP_MAC_update(ctx, data, len) == 1 &&
+		  EVP_MAC_final(ctx, out, &n, EVP_MAX_MD_SIZE) == 1;
+	EVP_MAC_CTX_free(ctx); /* wipes the key schedule */
+	if (out_len)
+		*out_len = n;
+	return ok;
+}
+
 bool prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out)
 {
-	const EVP_MD *md = prf_md(prf);
-	unsigned int n;
-	return md && HMAC(md, key, (int)key_len, data, len, out, &n) != NULL;
+	return ike_hmac(prf_md(prf), key, key_len, data, len, out, NULL);
 }
 
 bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *seed, size_t seed_len, uint8_t *out,
@@ -382,8 +428,7 @@ static bool icv(const struct sk_cipher *c, const uint8_t *akey, const uint8_t *m
 	size_t klen, ilen;
 	const EVP_MD *md = integ_md(c->integ, &klen, &ilen);
 	uint8_t full[EVP_MAX_MD_SIZE];
-	unsigned int n;
-	if (md == NULL || HMAC(md, akey, (int)klen, msg, len, full, &n) == NULL)
+	if (md == NULL || !ike_hmac(md, akey, klen, msg, len, full, NULL))
 		return false;
 	memcpy(out, full, ilen);
 	return true;

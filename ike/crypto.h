@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #define IKE_MAX_PRF_LEN 64
 #define IKE_MAX_KE_LEN 1024 /* MODP 8192 would need more; 4096 bits = 512 bytes */
 
@@ -22,6 +24,9 @@ enum { AUTH_HMAC_SHA1_96 = 2, AUTH_HMAC_SHA2_256_128 = 12, AUTH_HMAC_SHA2_384_19
 enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
 
 size_t prf_output_len(uint16_t prf);
+/* HMAC with md into out (the digest's size); *out_len, if not NULL, gets that size. */
+bool ike_hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out,
+	      size_t *out_len);
 bool prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out);
 /* prf+ (RFC 7296 2.13): out_len bytes of T1 | T2 | ... */
 bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *seed, size_t seed_len, uint8_t *out,

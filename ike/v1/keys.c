@@ -17,8 +17,7 @@ static void put64(uint8_t *p, uint64_t v)
 
 bool v1_prf(const struct v1_sa *sa, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out)
 {
-	unsigned int n;
-	return HMAC(sa->md, key, (int)key_len, data, len, out, &n) != NULL;
+	return ike_hmac(sa->md, key, key_len, data, len, out, NULL);
 }
 
 /* prf over the concatenation of up to four parts. */

@@ -127,6 +127,10 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 	sa->state = to;
 	if (was_half_open)
 		forget_half_open(sa);
+	if (to == IKE_SA_DEAD) {
+		sa->next_dead = sa->d->dead;
+		sa->d->dead = sa;
+	}
 	if (to == IKE_SA_ESTABLISHED) {
 		sa->established_ms = ike_now(sa->d);
 		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
@@ -196,6 +200,8 @@ struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg
 	else
 		sa->spi_r = ike_random_spi();
 	sa->next = d->sas;
+	if (d->sas)
+		d->sas->prev = sa;
 	d->sas = sa;
 	index_sa(sa);
 	return sa;
@@ -259,18 +265,26 @@ void ike_sa_destroy(struct ike_sa *sa)
 	sa->init_req = sa->init_resp = sa->req.msg = sa->last_resp = NULL;
 }
 
+static void unlink_sa(struct ike_sa *sa)
+{
+	if (sa->prev)
+		sa->prev->next = sa->next;
+	else
+		sa->d->sas = sa->next;
+	if (sa->next)
+		sa->next->prev = sa->prev;
+}
+
+/* Frees the SAs that died since the last call: a cost per dead SA, not per SA. */
 void ike_sa_reap(struct ike_daemon *d)
 {
-	for (struct ike_sa **pp = &d->sas; *pp;) {
-		struct ike_sa *sa = *pp;
-		if (sa->state == IKE_SA_DEAD) {
-			ike_sa_destroy(sa);
-			unindex(sa);
-			*pp = sa->next;
-			free(sa);
-		} else {
-			pp = &sa->next;
-		}
+	while (d->dead) {
+		struct ike_sa *sa = d->dead;
+		d->dead = sa->next_dead;
+		ike_sa_destroy(sa);
+		unindex(sa);
+		unlink_sa(sa);
+		free(sa);
 	}
 }
 

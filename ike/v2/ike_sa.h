@@ -112,7 +112,8 @@ struct own_cert;
 #define IKE_MAX_CERTREQ 16
 
 struct ike_sa {
-	struct ike_sa *next;
+	struct ike_sa *next, *prev; /* in the daemon's list of all SAs */
+	struct ike_sa *next_dead;   /* in its list of SAs to free: entered once, on the move to IKE_SA_DEAD */
 	struct ike_daemon *d;
 	uint32_t serial; /* for list-sas */
 	uint64_t spi_i, spi_r;
@@ -186,6 +187,7 @@ struct ike_daemon {
 	struct v1_daemon *v1; /* IKEv1 runs beside, on the same ports */
 	struct ike_env env;
 	struct ike_sa *sas;
+	struct ike_sa *dead; /* freed by ike_sa_reap() */
 	/*
 	 * Indexes, so that no message costs a walk over every SA: SAs by the SPI we chose (SPIi as
 	 * initiator, SPIr as responder), half-open responder SAs by the peer's SPIi, half-open

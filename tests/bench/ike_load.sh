@@ -41,6 +41,7 @@ lab_link "$gen" gen-sw 02:00:00:00:06:01 "$sw" sw-wan 02:00:00:00:06:02
 ip -n "$gen" addr add 192.0.2.1/24 dev gen-dut
 ip -n "$gen" addr add 198.51.100.1/24 dev gen-sw
 ip -n "$sw" addr add 198.51.100.2/24 dev sw-wan
+ip -n "$sw" addr add 10.0.0.1/32 dev lo # kernel-libipsec routes each child from an address inside local_ts
 PSK="load secret $$"
 MAX=$((SAS > HELD ? SAS : HELD))
 
@@ -94,7 +95,7 @@ describe() { # FILE NAME
 }
 
 DPIKE_MEM_MB=$((1024 + MAX * 8 / 1024)) DPIKE_LIMIT_S=1200 dpike_start "$dut" "$LAB_DIR/dpike.conf" dpike
-SW_LOG_DEFAULT=0 SW_LOG_IKE=0 sw_start "$sw" "$LAB_DIR/sw" "cookie_threshold = 1000000
+SW_LOG_DEFAULT=${SW_LOG_DEFAULT:-0} SW_LOG_IKE=${SW_LOG_IKE:-0} sw_start "$sw" "$LAB_DIR/sw" "cookie_threshold = 1000000
   block_threshold = 1000000
   init_limit_half_open = 0
   ikesa_table_size = 65536
@@ -111,10 +112,11 @@ sw_rate=$(json "$LAB_DIR/sw-rate.json" "d['handshakes_per_s']")
 
 echo "== $HELD IKE SAs held on dpike for $HOLD s, DPD every 10 s"
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/before.json"
-rss0=$(rss_kb "$DPIKE_PID")
+dpike_pid=$(pgrep -P "$DPIKE_PID") # DPIKE_PID is the timeout(1) around it
+rss0=$(rss_kb "$dpike_pid")
 load 192.0.2.2 "$HELD" --base-port 30000 --hold "$HOLD" --dpd-delay 10 --id "held-%u@dpike.test" \
 	--inner-net 10.192.0.0/10 >"$LAB_DIR/held.json" || true
-rss1=$(rss_kb "$DPIKE_PID")
+rss1=$(rss_kb "$dpike_pid")
 describe "$LAB_DIR/held.json" dpike
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
 json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d datagrams out and %d in while holding (DPD)' % (d['up_at_end'], d['up'], d['hold_s'], d['lost_after_up'], d['hold_datagrams_out'], d['hold_datagrams_in'])"
