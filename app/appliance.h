@@ -11,6 +11,7 @@
 #include <rte_ether.h>
 
 #include "config/config.h"
+#include "lib/u64map.h"
 #include "dataplane/dp_stats.h"
 #include "dataplane/worker.h"
 #include "ike/ike.h"
@@ -62,6 +63,7 @@ struct appliance {
 	uint16_t n_ports;
 	struct sa_record *sas; /* static and IKE-made SAs; changed under sas_lock */
 	int n_sas, cap_sas;
+	struct u64map sas_index; /* record index + 1 by esp_sa pointer and by SPI and direction */
 	pthread_mutex_t sas_lock; /* telemetry reads the records from its own thread */
 	struct ike_daemon *ike;
 	struct control_stats cstats;

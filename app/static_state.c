@@ -92,6 +92,26 @@ static void fill_record(const struct cfg_static_sa *c, struct esp_sa *sa, struct
 	r->installed = time(NULL);
 }
 
+static uint64_t spi_key(uint32_t spi, bool inbound)
+{
+	return 1ULL << 62 | (uint64_t)inbound << 32 | spi; /* apart from any pointer */
+}
+
+static void index_record(struct appliance *app, int i)
+{
+	const struct esp_sa *sa = app->sas[i].sa;
+	/* without memory a record is only found by a walk, which the lookups fall back to */
+	u64map_put(&app->sas_index, (uintptr_t)sa, (void *)(uintptr_t)(i + 1));
+	u64map_put(&app->sas_index, spi_key(sa->spi, esp_sa_has(sa, ESP_SA_F_INBOUND)), (void *)(uintptr_t)(i + 1));
+}
+
+static void unindex_record(struct appliance *app, int i)
+{
+	const struct esp_sa *sa = app->sas[i].sa;
+	u64map_del(&app->sas_index, (uintptr_t)sa);
+	u64map_del(&app->sas_index, spi_key(sa->spi, esp_sa_has(sa, ESP_SA_F_INBOUND)));
+}
+
 int sa_records_add(struct appliance *app, const struct sa_record *r)
 {
 	int rc = 0;
@@ -104,23 +124,52 @@ int sa_records_add(struct appliance *app, const struct sa_record *r)
 			app->cap_sas = cap;
 		}
 	}
-	if (app->n_sas < app->cap_sas)
+	if (app->n_sas < app->cap_sas) {
 		app->sas[app->n_sas++] = *r;
-	else
+		index_record(app, app->n_sas - 1);
+	} else {
 		rc = -1;
+	}
 	pthread_mutex_unlock(&app->sas_lock);
 	return rc;
 }
 
+/* The record's index, from the map, or by a walk if the map has lost it (out of memory). */
+static int record_index(struct appliance *app, uint64_t key, bool (*is)(const struct sa_record *, uint64_t))
+{
+	uintptr_t i = (uintptr_t)u64map_get(&app->sas_index, key);
+	if (i && (int)i <= app->n_sas && is(&app->sas[i - 1], key))
+		return (int)i - 1;
+	for (int k = 0; k < app->n_sas; k++)
+		if (is(&app->sas[k], key))
+			return k;
+	return -1;
+}
+
+static bool is_sa(const struct sa_record *r, uint64_t key)
+{
+	return (uintptr_t)r->sa == key;
+}
+
+static bool is_spi(const struct sa_record *r, uint64_t key)
+{
+	return spi_key(r->sa->spi, esp_sa_has(r->sa, ESP_SA_F_INBOUND)) == key;
+}
+
+/* The last record takes the removed one's place: records are kept in no particular order. */
 void sa_records_remove(struct appliance *app, const struct esp_sa *sa)
 {
 	pthread_mutex_lock(&app->sas_lock);
-	for (int i = 0; i < app->n_sas; i++)
-		if (app->sas[i].sa == sa) {
-			memmove(&app->sas[i], &app->sas[i + 1], (size_t)(app->n_sas - i - 1) * sizeof(app->sas[0]));
-			app->n_sas--;
-			break;
+	int i = record_index(app, (uintptr_t)sa, is_sa);
+	if (i >= 0) {
+		unindex_record(app, i);
+		if (i != app->n_sas - 1) {
+			unindex_record(app, app->n_sas - 1);
+			app->sas[i] = app->sas[app->n_sas - 1];
+			index_record(app, i);
 		}
+		app->n_sas--;
+	}
 	pthread_mutex_unlock(&app->sas_lock);
 }
 
@@ -184,13 +233,12 @@ void static_state_remove(struct appliance *app)
 	free(app->sas);
 	app->sas = NULL;
 	app->n_sas = app->cap_sas = 0;
+	u64map_free(&app->sas_index);
 	pthread_mutex_unlock(&app->sas_lock);
 }
 
 struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound)
 {
-	for (int i = 0; i < app->n_sas; i++)
-		if (app->sas[i].sa->spi == spi && esp_sa_has(app->sas[i].sa, ESP_SA_F_INBOUND) == inbound)
-			return &app->sas[i];
-	return NULL;
+	int i = record_index(app, spi_key(spi, inbound), is_spi);
+	return i >= 0 ? &app->sas[i] : NULL;
 }

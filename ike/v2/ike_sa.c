@@ -113,6 +113,22 @@ unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr)
 	return (unsigned)(uintptr_t)u64map_get(&d->half_open_by_addr, addr);
 }
 
+/*
+ * What only IKE_SA_INIT and the AUTH payloads needed (both are done when the SA is established):
+ * gone, so that a hundred thousand established SAs do not keep it.
+ */
+static void drop_keying_material(struct ike_sa *sa)
+{
+	ke_free(sa->ke);
+	sa->ke = NULL;
+	free(sa->ke_pub);
+	sa->ke_pub = NULL;
+	free(sa->init_req);
+	free(sa->init_resp);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
+}
+
 bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 {
 	if (!legal(sa->state, to)) {
@@ -132,6 +148,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		sa->d->dead = sa;
 	}
 	if (to == IKE_SA_ESTABLISHED) {
+		drop_keying_material(sa);
 		sa->established_ms = ike_now(sa->d);
 		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
 		sa->d->stats.established++;
@@ -260,6 +277,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 	ike_reassembly_reset(&sa->rx);
 	free(sa->init_req);
 	free(sa->init_resp);
+	free(sa->ke_pub);
 	free(sa->req.msg);
 	free(sa->last_resp);
 	sa->init_req = sa->init_resp = sa->req.msg = sa->last_resp = NULL;
@@ -336,10 +354,10 @@ static void send_kept(struct ike_sa *sa, const uint8_t **msg, size_t *len, struc
 {
 	ike_fragments_free(keep);
 	if (sa->out_frags.n) {
-		*keep = sa->out_frags;
-		sa->out_frags.n = 0;
-		*msg = keep->msg[0];
-		*len = keep->len[0];
+		*keep = sa->out_frags; /* keep owns the fragments from here */
+		sa->out_frags = (struct ike_fragments){ 0, NULL };
+		*msg = keep->f[0].msg;
+		*len = keep->f[0].len;
 	}
 	ike_send_kept(sa, *msg, *len, keep);
 }
@@ -351,7 +369,7 @@ void ike_send_kept(struct ike_sa *sa, const uint8_t *msg, size_t len, const stru
 		return;
 	}
 	for (int i = 0; i < frags->n; i++)
-		ike_send(sa, frags->msg[i], frags->len[i]);
+		ike_send(sa, frags->f[i].msg, frags->f[i].len);
 }
 
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange)

@@ -80,10 +80,14 @@ struct pending_create {
 
 /* A message sent as IKE fragments (RFC 7383): each one a complete datagram. */
 #define IKE_MAX_FRAGMENTS 32
+struct ike_fragment {
+	uint8_t *msg;
+	size_t len;
+};
+/* Most SAs never fragment: the table is allocated with the first fragment. */
 struct ike_fragments {
 	int n;
-	uint8_t *msg[IKE_MAX_FRAGMENTS];
-	size_t len[IKE_MAX_FRAGMENTS];
+	struct ike_fragment *f; /* IKE_MAX_FRAGMENTS of them, or NULL */
 };
 
 /* Fragments of one incoming message, until all are in. */
@@ -92,8 +96,7 @@ struct ike_reassembly {
 	uint8_t exchange, first_payload;
 	bool response;
 	uint16_t total, have;
-	uint8_t *piece[IKE_MAX_FRAGMENTS];
-	size_t len[IKE_MAX_FRAGMENTS];
+	struct ike_fragment *piece; /* IKE_MAX_FRAGMENTS of them while a message is being joined */
 	uint8_t *whole; /* the joined plaintext; the parsed payloads point into it */
 };
 
@@ -133,7 +136,7 @@ struct ike_sa {
 	size_t ni_len, nr_len;
 	struct ke_state *ke;
 	uint16_t ke_group;
-	uint8_t ke_pub[IKE_MAX_KE_LEN]; /* our public value, resent unchanged after a COOKIE */
+	uint8_t *ke_pub; /* our public value, resent unchanged after a COOKIE; freed once established */
 	size_t ke_pub_len;
 	uint8_t *init_req, *init_resp;
 	size_t init_req_len, init_resp_len;

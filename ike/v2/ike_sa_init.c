@@ -48,15 +48,33 @@ static void build_sa(struct ike_builder *b, const struct proposal *props, int n,
 
 /* ---- initiator ---- */
 
+/* Keeps our public value beside the key pair, to send it again unchanged after a COOKIE. */
+static struct ke_state *keep_public(struct ike_sa *sa, struct ke_state *ke, const uint8_t *pub, size_t len)
+{
+	free(sa->ke_pub);
+	sa->ke_pub = ke ? malloc(len) : NULL;
+	if (sa->ke_pub == NULL) {
+		ke_free(ke);
+		return NULL;
+	}
+	memcpy(sa->ke_pub, pub, len);
+	sa->ke_pub_len = len;
+	return ke;
+}
+
 void ike_sa_init_start(struct ike_sa *sa)
 {
+	uint8_t pub[IKE_MAX_KE_LEN];
+	size_t pub_len;
 	struct proposal props[CFG_MAX_PROPOSALS];
 	int n = ike_proposals(sa->conn, props);
 	if (sa->ke_group == 0 && n > 0)
 		sa->ke_group = props[0].t[TRANS_DH][0].id;
 	/* a retry after COOKIE repeats every other payload unchanged (RFC 7296 2.6): keep KE and nonce */
-	if (sa->ke == NULL)
-		sa->ke = ke_create(sa->ke_group, sa->ke_pub, &sa->ke_pub_len);
+	if (sa->ke == NULL) {
+		struct ke_state *ke = ke_create(sa->ke_group, pub, &pub_len);
+		sa->ke = keep_public(sa, ke, pub, pub_len);
+	}
 	if (sa->ni_len == 0 && RAND_bytes(sa->ni, NONCE_LEN) == 1)
 		sa->ni_len = NONCE_LEN;
 	if (n == 0 || sa->ke == NULL || sa->ni_len == 0) {

@@ -75,17 +75,19 @@ bool ike_sk_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message
 void ike_fragments_free(struct ike_fragments *f)
 {
 	for (int i = 0; i < f->n; i++)
-		free(f->msg[i]);
+		free(f->f[i].msg);
+	free(f->f);
+	f->f = NULL;
 	f->n = 0;
 }
 
 void ike_reassembly_reset(struct ike_reassembly *r)
 {
-	for (int i = 0; i < IKE_MAX_FRAGMENTS; i++)
-		if (r->piece[i])
-			OPENSSL_clear_free(r->piece[i], r->len[i]);
-	if (r->whole)
-		free(r->whole);
+	for (int i = 0; r->piece && i < IKE_MAX_FRAGMENTS; i++)
+		if (r->piece[i].msg)
+			OPENSSL_clear_free(r->piece[i].msg, r->piece[i].len);
+	free(r->piece);
+	free(r->whole);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -126,8 +128,11 @@ static bool make_fragment(struct ike_sa *sa, const struct ike_builder *b, const 
 		free(m);
 		return false;
 	}
-	sa->out_frags.msg[sa->out_frags.n] = m;
-	sa->out_frags.len[sa->out_frags.n++] = size;
+	if (sa->out_frags.f == NULL && (sa->out_frags.f = calloc(IKE_MAX_FRAGMENTS, sizeof(struct ike_fragment))) == NULL) {
+		free(m);
+		return false;
+	}
+	sa->out_frags.f[sa->out_frags.n++] = (struct ike_fragment){ m, size };
 	return true;
 }
 
@@ -158,14 +163,14 @@ static bool join_fragments(struct ike_reassembly *r, struct ike_message *msg)
 {
 	size_t total = 0;
 	for (uint16_t i = 0; i < r->total; i++)
-		total += r->len[i];
+		total += r->piece[i].len;
 	r->whole = malloc(total ? total : 1);
 	if (r->whole == NULL)
 		return false;
 	size_t off = 0;
 	for (uint16_t i = 0; i < r->total; i++) {
-		memcpy(r->whole + off, r->piece[i], r->len[i]);
-		off += r->len[i];
+		memcpy(r->whole + off, r->piece[i].msg, r->piece[i].len);
+		off += r->piece[i].len;
 	}
 	msg->sk = NULL;
 	if (ike_parse_chain(msg, r->first_payload, r->whole, total) != IKE_PARSE_OK)
@@ -201,13 +206,16 @@ int ike_skf_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message
 		*rx = (struct ike_reassembly){ .msg_id = msg->hdr.msg_id, .exchange = msg->hdr.exchange,
 					       .response = response, .total = total };
 	}
-	if (rx->piece[num - 1])
-		return 0; /* a duplicate fragment */
-	rx->len[num - 1] = cipher_len - pad - 1;
-	rx->piece[num - 1] = malloc(rx->len[num - 1] ? rx->len[num - 1] : 1);
-	if (rx->piece[num - 1] == NULL)
+	if (rx->piece == NULL && (rx->piece = calloc(IKE_MAX_FRAGMENTS, sizeof(*rx->piece))) == NULL)
 		return -1;
-	memcpy(rx->piece[num - 1], plain, rx->len[num - 1]);
+	struct ike_fragment *p = &rx->piece[num - 1];
+	if (p->msg)
+		return 0; /* a duplicate fragment */
+	p->len = cipher_len - pad - 1;
+	p->msg = malloc(p->len ? p->len : 1);
+	if (p->msg == NULL)
+		return -1;
+	memcpy(p->msg, plain, p->len);
 	if (num == 1)
 		rx->first_payload = msg->sk_first;
 	if (++rx->have < total)
