@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lib/: text parsers, traffic selectors, the wire reader and writer. */
 #include <CUnit/CUnit.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/parse.h"
+#include "lib/u64map.h"
 #include "lib/ts.h"
 #include "lib/wire.h"
 #include "unit.h"
@@ -99,8 +101,47 @@ static void test_wire_writer_bounds(void)
 	CU_ASSERT(!wire_patch_be16(&w, 1, 0));
 }
 
+/*
+ * The map against a plain array under random puts, replacements and deletions, with keys drawn
+ * from a small range (long probe runs, deletions inside them, which backward shifting must keep
+ * findable) and keys that collide in their low bits.
+ */
+static void test_u64map_random(void)
+{
+	enum { KEYS = 3000 };
+	static uintptr_t ref[KEYS]; /* 0: absent */
+	struct u64map m;
+	u64map_init(&m);
+	memset(ref, 0, sizeof(ref));
+	srand(5);
+	unsigned wrong = 0;
+	for (int i = 0; i < 400000; i++) {
+		int k = rand() % KEYS;
+		uint64_t key = (uint64_t)k << (k % 2 ? 32 : 0); /* half of them differ only in the high half */
+		if (rand() % 3 == 0) {
+			u64map_del(&m, key);
+			ref[k] = 0;
+		} else {
+			ref[k] = (uintptr_t)i + 1;
+			CU_ASSERT_FATAL(u64map_put(&m, key, (void *)ref[k]) == 0);
+		}
+		if (i % 1000 == 0)
+			for (int j = 0; j < KEYS; j++)
+				wrong += (uintptr_t)u64map_get(&m, (uint64_t)j << (j % 2 ? 32 : 0)) != ref[j];
+	}
+	unsigned live = 0;
+	for (int j = 0; j < KEYS; j++)
+		live += ref[j] != 0;
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(m.n, live);
+	CU_ASSERT(u64map_bytes(&m) >= live * sizeof(struct u64map_slot));
+	u64map_free(&m);
+	CU_ASSERT(u64map_get(&m, 1) == NULL && u64map_bytes(&m) == 0);
+}
+
 void lib_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "u64 map: same answers as an array through puts and deletions", test_u64map_random);
 	CU_add_test(s, "IPv4 addresses and prefixes", test_ipv4_and_prefixes);
 	CU_add_test(s, "hex keys, MACs, durations, counts", test_hex_mac_durations);
 	CU_add_test(s, "traffic selectors", test_traffic_selectors);

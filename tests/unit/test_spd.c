@@ -190,13 +190,13 @@ static void test_matches_ordered_walk(void)
 	for (int i = 0; i < 400; i++)
 		add_random(s, &r, (uint64_t)(i % 150));
 	CU_ASSERT(s->n_classes > 20); /* the test covers many shapes */
-	CU_ASSERT_EQUAL(disagreements(s, &r, 100000), 0);
+	CU_ASSERT_EQUAL(disagreements(s, &r, 30000), 0);
 	for (uint64_t o = 0; o < 150; o += 2)
 		remove_owner(s, &r, o);
-	CU_ASSERT_EQUAL(disagreements(s, &r, 100000), 0);
+	CU_ASSERT_EQUAL(disagreements(s, &r, 30000), 0);
 	for (int i = 0; i < 150; i++)
 		add_random(s, &r, 1000);
-	CU_ASSERT_EQUAL(disagreements(s, &r, 100000), 0);
+	CU_ASSERT_EQUAL(disagreements(s, &r, 30000), 0);
 	for (uint64_t o = 1; o < 150; o += 2)
 		remove_owner(s, &r, o);
 	remove_owner(s, &r, 1000);
