@@ -105,8 +105,9 @@ static inline const struct esp_cbc_keys *esp_sa_cbc_keys(const struct esp_sa *sa
 }
 
 /*
- * Starts loading what processing a packet of the SA reads: header, counters, the round keys, and
- * for GCM the end of the GHASH key table, where the powers a short packet needs sit. With
+ * Starts loading what processing a packet of the SA reads: header, counters, the round keys, for
+ * GCM the end of the GHASH key table, where the powers a short packet needs sit, and inbound the
+ * replay window and the selectors. With
  * thousands of SAs these are cold, and a burst's loads overlap only if asked for early.
  */
 static inline void esp_sa_prefetch(const struct esp_sa *sa)
@@ -120,6 +121,10 @@ static inline void esp_sa_prefetch(const struct esp_sa *sa)
 	if (sa->key_bytes > 512) {
 		rte_prefetch0(sa->keys + sa->key_bytes - 1);
 		rte_prefetch0(sa->keys + sa->key_bytes - 1 - RTE_CACHE_LINE_SIZE);
+	}
+	if (sa->replay) { /* inbound: the window's head and first slots, then the selectors checked after */
+		rte_prefetch0(sa->replay);
+		rte_prefetch0(sa->remote_ts);
 	}
 }
 
