@@ -169,6 +169,20 @@ static void stats_control(const struct control_stats *c, bool json, struct strbu
 	}
 }
 
+static void stats_tables(bool json, struct strbuf *o)
+{
+	struct dp_tables_usage u;
+	dp_tables_usage(&u);
+	if (json) {
+		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"spd_policies\":%u,\"spd_size\":%u,"
+			     "\"spd_shapes\":%u,\"spd_bytes\":%zu},",
+			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes);
+		return;
+	}
+	sb_printf(o, "tables:\n  %-24s %u of %u\n  %-24s %u of %u, %u selector shapes, %zu bytes\n", "sad (inbound SAs)",
+		  u.sas, u.sas_max, "spd (policies)", u.policies, u.policies_max, u.shapes, u.spd_bytes);
+}
+
 static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 {
 	struct dp_worker_stats t;
@@ -191,6 +205,7 @@ static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 	} else {
 		stats_worker(&t, "total", false, o);
 	}
+	stats_tables(json, o);
 	stats_control(&app->cstats, json, o);
 	if (json)
 		sb_printf(o, ",");

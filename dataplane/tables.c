@@ -312,6 +312,18 @@ int dp_tables_commit(void)
 	return 0;
 }
 
+void dp_tables_usage(struct dp_tables_usage *u)
+{
+	int32_t n = T.sad ? rte_hash_count(T.sad) : 0;
+	*u = (struct dp_tables_usage){ .sas = n > 0 ? (uint32_t)n : 0, .sas_max = T.sad_size };
+	if (T.spd) {
+		u->policies = T.spd->n_policies;
+		u->policies_max = T.spd->capacity;
+		u->shapes = T.spd->n_classes;
+		u->spd_bytes = dp_spd_bytes(T.spd);
+	}
+}
+
 void dp_tables_reclaim(void)
 {
 	if (T.dq)

@@ -58,6 +58,15 @@ const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port);
 const struct dp_route *dp_route_lookup(uint32_t dst);
 bool dp_is_local(uint32_t addr);
 
+/* How full the shared tables are, for dpikectl stats. */
+struct dp_tables_usage {
+	uint32_t sas, sas_max;           /* inbound SAs in the SAD */
+	uint32_t policies, policies_max; /* SPD entries */
+	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
+	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */
+};
+void dp_tables_usage(struct dp_tables_usage *u);
+
 /* Publishes pending FIB changes to the workers. Returns -1 when out of memory. */
 int dp_tables_commit(void);
 /* Frees what the workers can no longer see. Call regularly. */

@@ -121,6 +121,7 @@ describe "$LAB_DIR/held.json" dpike
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
 json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d datagrams out and %d in while holding (DPD)' % (d['up_at_end'], d['up'], d['hold_s'], d['lost_after_up'], d['hold_datagrams_out'], d['hold_datagrams_in'])"
 sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established']")
+json "$LAB_DIR/after.json" "'dpike tables: %d inbound SAs in the SAD (of %d), %d policies in the SPD (of %d), %d selector shapes' % (d['tables']['sad_sas'], d['tables']['sad_size'], d['tables']['spd_policies'], d['tables']['spd_size'], d['tables']['spd_shapes'])"
 echo "dpike: $sas_now IKE SAs established; RSS $((rss0 / 1024)) MB -> $((rss1 / 1024)) MB:" \
 	"$(((rss1 - rss0) * 1024 / (HELD > 0 ? HELD : 1))) bytes per IKE SA with its child pair in the dataplane"
 
@@ -131,6 +132,8 @@ if [ "$CHECK" = 1 ]; then
 	lab_check "every handshake against dpike succeeded" [ "$ok_rate" = 1 ]
 	lab_check "every handshake against strongSwan succeeded" [ "$ok_sw" = 1 ]
 	lab_check "every held SA stayed up, DPD answered" [ "$ok" = 1 ]
+	in_sad=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_sas'] >= $SAS + $HELD and d['tables']['spd_policies'] >= 2 * ($SAS + $HELD))")
+	lab_check "dpike's SAD and SPD hold a child SA pair and its two policies for every IKE SA" [ "$in_sad" = 1 ]
 	lab_summary ike-load
 	[ "$LAB_FAILED" = 0 ]
 fi
