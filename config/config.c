@@ -130,7 +130,7 @@ static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, 
 {
 	static const char *const keys[] = { "cookie_threshold", "half_open_per_peer", "half_open_max",
 					    "retransmit_timeout", "retransmit_base", "retransmit_tries", "fragment_size", "keep_alive",
-					    NULL };
+					    "ke_reuse", NULL };
 	uint64_t cookie = 10, per_peer = 5, max = 10000, tries = 5, frag = 1280;
 	const config_setting_t *g = config_setting_get_member(root, "ike");
 	cfg->ike_retransmit_timeout = 4.0;
@@ -143,7 +143,8 @@ static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, 
 		  cfg_get_number(r, g, "retransmit_base", 1.0, 10, &cfg->ike_retransmit_base) < 0 ||
 		  cfg_get_uint(r, g, "retransmit_tries", false, 20, &tries) < 0 ||
 		  cfg_get_uint(r, g, "fragment_size", false, 65535, &frag) < 0 ||
-		  cfg_get_duration(r, g, "keep_alive", &cfg->ike_keep_alive) < 0))
+		  cfg_get_duration(r, g, "keep_alive", &cfg->ike_keep_alive) < 0 ||
+		  cfg_get_number(r, g, "ke_reuse", 0, 60, &cfg->ike_ke_reuse) < 0))
 		return -1;
 	if (frag < 128)
 		return cfg_fail(r, config_setting_get_member(g, "fragment_size"), "fragment_size must be 128 to 65535");

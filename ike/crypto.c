@@ -277,6 +277,18 @@ struct ke_state *ke_create(uint16_t group, uint8_t *pub, size_t *pub_len)
 	return ke;
 }
 
+struct ke_state *ke_share(const struct ke_state *ke)
+{
+	struct ke_state *copy = ke ? OPENSSL_zalloc(sizeof(*copy)) : NULL;
+	if (copy == NULL || EVP_PKEY_up_ref(ke->key) != 1) {
+		OPENSSL_free(copy);
+		return NULL;
+	}
+	copy->group = ke->group;
+	copy->key = ke->key;
+	return copy;
+}
+
 /* The peer's public value as an OpenSSL key of the same group. */
 static EVP_PKEY *import_peer(const struct group_info *g, const uint8_t *peer, size_t len)
 {
@@ -383,13 +395,35 @@ bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint1
 	return integ == 0;
 }
 
+static const char *cipher_name(const struct sk_cipher *c)
+{
+	static const char *const gcm[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
+	static const char *const cbc[] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" };
+	int k = c->key_bits == 128 ? 0 : c->key_bits == 192 ? 1 : 2;
+	if (c->encr == ENCR_CHACHA20_POLY1305)
+		return "ChaCha20-Poly1305";
+	return c->encr == ENCR_AES_GCM_16 ? gcm[k] : cbc[k];
+}
+
+/* Fetched once each, like the HMAC contexts: EVP_aes_128_gcm() and friends are looked up on every init. */
 static const EVP_CIPHER *cipher_of(const struct sk_cipher *c)
 {
-	if (c->encr == ENCR_CHACHA20_POLY1305)
-		return EVP_chacha20_poly1305();
-	if (c->encr == ENCR_AES_GCM_16)
-		return c->key_bits == 128 ? EVP_aes_128_gcm() : c->key_bits == 192 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
-	return c->key_bits == 128 ? EVP_aes_128_cbc() : c->key_bits == 192 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
+	static struct {
+		const char *name;
+		EVP_CIPHER *cipher;
+	} cache[8];
+	const char *name = cipher_name(c);
+	for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
+		if (cache[i].name == name)
+			return cache[i].cipher;
+		if (cache[i].name == NULL) {
+			cache[i].cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+			if (cache[i].cipher)
+				cache[i].name = name;
+			return cache[i].cipher;
+		}
+	}
+	return NULL;
 }
 
 static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)

@@ -43,6 +43,8 @@ struct ke_state *ke_create(uint16_t group, uint8_t *pub, size_t *pub_len);
 /* Checks the peer's value (RFC 6989) and derives the shared secret, padded to its fixed length. */
 bool ke_derive(struct ke_state *ke, const uint8_t *peer, size_t peer_len, uint8_t *secret, size_t *secret_len);
 void ke_free(struct ke_state *ke);
+/* Another handle on the same key pair (RFC 7296 2.12 reuse of a DH exponential); freed on its own. */
+struct ke_state *ke_share(const struct ke_state *ke);
 
 /* The transform that protects the Encrypted payload. */
 struct sk_cipher {

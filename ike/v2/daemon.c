@@ -48,6 +48,7 @@ void ike_daemon_destroy(struct ike_daemon *d)
 	u64map_free(&d->half_open_by_spi_i);
 	u64map_free(&d->half_open_by_addr);
 	u64map_free(&d->child_spis);
+	ke_free(d->ke_reuse.ke);
 	free(d);
 }
 

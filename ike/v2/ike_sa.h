@@ -201,6 +201,14 @@ struct ike_daemon {
 	unsigned half_open, cookie_threshold, half_open_max, half_open_per_peer;
 	uint8_t cookie_secret[32];
 	struct ike_stats stats;
+	/* ike.ke_reuse: the responder's current key pair and its public value */
+	struct {
+		struct ke_state *ke;
+		uint16_t group;
+		uint8_t pub[IKE_MAX_KE_LEN];
+		size_t pub_len;
+		uint64_t until_ms;
+	} ke_reuse;
 };
 
 uint64_t ike_now(const struct ike_daemon *d);

@@ -4,7 +4,7 @@
 # (charon), same generator, same machine, same run; then many concurrent SAs held on dpike,
 # with the memory they take and DPD answered.
 #
-#   tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--check]
+#   tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -12,7 +12,8 @@
 # Each handshake is PSK + X25519 + AES-GCM, IKE_SA_INIT and IKE_AUTH with one child SA that the
 # responder installs (dpike: in its dataplane; strongSwan: in kernel-libipsec). --sas (2000)
 # handshakes go to each responder as fast as the generator can; --held (20000) SAs are then
-# opened on dpike and held --hold (40) seconds with DPD every 10 s. --check: exit 1 unless every
+# opened on dpike and held --hold (40) seconds with DPD every 10 s. --ke-reuse: dpike's
+# ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded and every held SA was still up at the end (a smoke test; no timing is checked).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,12 +23,13 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 HELD=20000 HOLD=40 CHECK=0
+SAS=2000 HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
 	--held) HELD=$2; shift ;;
 	--hold) HOLD=$2; shift ;;
+	--ke-reuse) KE_REUSE=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -49,7 +51,7 @@ cat >"$LAB_DIR/dpike.conf" <<EOC
 log_level = "${DPIKE_LOG_LEVEL:-warning}";
 ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 100; sad_size = $((2 * MAX + 1024)); spd_size = $((4 * MAX + 1024)); };
-ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max = 1000000; };
+ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max = 1000000; ke_reuse = $KE_REUSE; };
 interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; } );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:05:01"; } );
 connections = ( { name = "rw"; version = 2; local_addrs = ["192.0.2.2"];
@@ -90,6 +92,9 @@ json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
+# cpu_ticks STAT_FILE: user + system clock ticks of a thread (task/TID/stat) or a whole process (stat).
+cpu_ticks() { awk '{ print $14 + $15 }' "$1"; }
+
 describe() { # FILE NAME
 	json "$1" "'%-10s %6d up of %6d  %8.0f handshakes/s  p50 %7.2f ms  p99 %7.2f ms  failures %s' % ('$2', d['up'], d['asked'], d['handshakes_per_s'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failures'] or 'none')"
 }
@@ -101,18 +106,30 @@ SW_LOG_DEFAULT=${SW_LOG_DEFAULT:-0} SW_LOG_IKE=${SW_LOG_IKE:-0} sw_start "$sw" "
   ikesa_table_size = 65536
   ikesa_table_segments = 64"
 
+dpike_pid=$(pgrep -P "$DPIKE_PID") # DPIKE_PID is the timeout(1) around it
+# The responders' CPU time per handshake: dpike's control core is its main thread; charon, all threads.
 echo "== $SAS handshakes against each responder, as fast as dpike-load goes"
+t0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
 load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
+t1=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
+s0=$(cpu_ticks "/proc/$SW_PID/stat")
 load 198.51.100.2 "$SAS" --base-port 20000 >"$LAB_DIR/sw-rate.json" || true
+s1=$(cpu_ticks "/proc/$SW_PID/stat")
 describe "$LAB_DIR/dpike-rate.json" dpike
 describe "$LAB_DIR/sw-rate.json" strongSwan
 ratio=$(json "$LAB_DIR/dpike-rate.json" "d['handshakes_per_s']")
 sw_rate=$(json "$LAB_DIR/sw-rate.json" "d['handshakes_per_s']")
 /usr/bin/python3 -c "import sys; d, s = float(sys.argv[1]), float(sys.argv[2]); print('dpike / strongSwan: %.1fx (target >= 5x); dpike against the 10,000/s target: %.2fx' % (d / s if s else float('inf'), d / 10000))" "$ratio" "$sw_rate"
+hz=$(getconf CLK_TCK)
+/usr/bin/python3 -c "
+import sys
+n, hz, d, s = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+us = lambda t: t * 1e6 / hz / n
+print('CPU per handshake: dpike control core %.0f us (one core: %.0f/s), strongSwan all threads %.0f us (%.0f/s per core)'
+      % (us(d), 1e6 / us(d) if d else 0, us(s), 1e6 / us(s) if s else 0))" "$SAS" "$hz" $((t1 - t0)) $((s1 - s0))
 
 echo "== $HELD IKE SAs held on dpike for $HOLD s, DPD every 10 s"
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/before.json"
-dpike_pid=$(pgrep -P "$DPIKE_PID") # DPIKE_PID is the timeout(1) around it
 rss0=$(rss_kb "$dpike_pid")
 load 192.0.2.2 "$HELD" --base-port 30000 --hold "$HOLD" --dpd-delay 10 --id "held-%u@dpike.test" \
 	--inner-net 10.192.0.0/10 >"$LAB_DIR/held.json" || true

@@ -400,8 +400,53 @@ static void test_half_open_caps(void)
 	unpair();
 }
 
+/* The responder's KE value in the IKE_SA_INIT response it keeps for sa (until it is established). */
+static bool responder_ke(const struct ike_sa *sa, uint8_t out[32])
+{
+	struct ike_message msg;
+	const uint8_t *data;
+	size_t len;
+	uint16_t group;
+	memset(&msg, 0, sizeof(msg));
+	if (sa->init_resp == NULL || ike_parse_header(sa->init_resp, sa->init_resp_len, &msg.hdr) != IKE_PARSE_OK ||
+	    ike_parse_chain(&msg, msg.hdr.next, sa->init_resp + IKE_HDR_LEN, sa->init_resp_len - IKE_HDR_LEN) != IKE_PARSE_OK)
+		return false;
+	const struct ike_payload *ke = ike_find(&msg, PL_KE);
+	if (ke == NULL || !ke_payload_parse(ke, &group, &data, &len) || len != 32)
+		return false;
+	memcpy(out, data, 32);
+	return true;
+}
+
+/* Two IKE_SA_INIT exchanges at once; are the responder's two KE values the same? Both SAs then come up. */
+static bool two_inits_share_ke(const char *limits_b)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", limits_b);
+	struct ike_endpoint from = A.ep;
+	CU_ASSERT(ike_initiate_as(A.d, "c", &from, "192.0.2.1", NULL) != 0);
+	from.port = 10001;
+	CU_ASSERT(ike_initiate_as(A.d, "c", &from, "192.0.2.1", NULL) != 0);
+	pump_one();
+	pump_one(); /* B has answered both IKE_SA_INITs, A has not read the answers yet */
+	uint8_t ke1[32] = { 0 }, ke2[32] = { 1 };
+	struct ike_sa *second = B.d->sas, *first = second ? second->next : NULL;
+	CU_ASSERT_FATAL(first != NULL && responder_ke(first, ke1) && responder_ke(second, ke2));
+	pump();
+	CU_ASSERT(B.d->stats.established == 2 && A.d->stats.established == 2 && B.n_sa == 2);
+	unpair();
+	return memcmp(ke1, ke2, 32) == 0;
+}
+
+/* ike.ke_reuse: one responder key pair serves several exchanges (RFC 7296 2.12); without it, never. */
+static void test_ke_reuse(void)
+{
+	CU_ASSERT(!two_inits_share_ke(""));
+	CU_ASSERT(two_inits_share_ke("ke_reuse = 1.0;"));
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "ke_reuse: the responder's key pair reused only when asked", test_ke_reuse);
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
 	CU_add_test(s, "wrong PSK: AUTHENTICATION_FAILED, nothing installed", test_wrong_psk);
 	CU_add_test(s, "INVALID_KE_PAYLOAD honoured", test_invalid_ke_payload);
