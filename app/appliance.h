@@ -40,6 +40,7 @@ struct sa_record {
 	struct esp_sa *sa;
 	bool expired_soft, expired_hard;
 	time_t installed;
+	uint64_t seq; /* order of installation, for listing: the array itself keeps none */
 };
 
 /* Control-core counters, shown beside the workers'. */
@@ -63,6 +64,7 @@ struct appliance {
 	uint16_t n_ports;
 	struct sa_record *sas; /* static and IKE-made SAs; changed under sas_lock */
 	int n_sas, cap_sas;
+	uint64_t sas_seq;
 	struct u64map sas_index; /* record index + 1 by esp_sa pointer and by SPI and direction */
 	pthread_mutex_t sas_lock; /* telemetry reads the records from its own thread */
 	struct ike_daemon *ike;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The commands of the control socket (dpikectl), in text and JSON. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -277,8 +278,22 @@ static void sa_text(const struct sa_record *r, struct strbuf *o)
 		  v.replay_drops, v.auth_drops, v.inbound ? "highest seq" : "last seq", v.seq);
 }
 
+static int by_install_order(const void *a, const void *b)
+{
+	const struct sa_record *x = *(const struct sa_record *const *)a, *y = *(const struct sa_record *const *)b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)
 {
+	const struct sa_record **order = malloc((size_t)(app->n_sas ? app->n_sas : 1) * sizeof(*order));
+	if (order == NULL) {
+		sb_printf(o, json ? "{\"error\":\"out of memory\"}\n" : "out of memory\n");
+		return;
+	}
+	for (int i = 0; i < app->n_sas; i++)
+		order[i] = &app->sas[i];
+	qsort(order, (size_t)app->n_sas, sizeof(*order), by_install_order);
 	if (json) {
 		sb_printf(o, "{\"ike_sas\":[");
 		ike_list_sas(app->ike, true, o);
@@ -289,10 +304,11 @@ static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)
 	}
 	for (int i = 0; i < app->n_sas; i++) {
 		if (json)
-			sa_json(&app->sas[i], o);
+			sa_json(order[i], o);
 		else
-			sa_text(&app->sas[i], o);
+			sa_text(order[i], o);
 	}
+	free(order);
 	if (json) {
 		sb_trim_comma(o);
 		sb_printf(o, "]}\n");

@@ -125,7 +125,8 @@ int sa_records_add(struct appliance *app, const struct sa_record *r)
 		}
 	}
 	if (app->n_sas < app->cap_sas) {
-		app->sas[app->n_sas++] = *r;
+		app->sas[app->n_sas] = *r;
+		app->sas[app->n_sas++].seq = ++app->sas_seq;
 		index_record(app, app->n_sas - 1);
 	} else {
 		rc = -1;

@@ -40,7 +40,6 @@ struct dp_spd *dp_spd_create(const char *name, uint32_t capacity, struct rte_rcu
 {
 	struct dp_spd *spd = rte_zmalloc("dp_spd", sizeof(*spd), RTE_CACHE_LINE_SIZE);
 	struct dp_spd_classes *cl = rte_zmalloc("dp_spd_classes", sizeof(*cl), RTE_CACHE_LINE_SIZE);
-	/* rte_hash wants room for the keys that per-lcore free-slot caches may hold back */
 	struct rte_hash_parameters hp = {
 		.name = name,
 		.entries = capacity < 1024 ? 1024 : capacity,
@@ -114,10 +113,10 @@ static bool same_shape(const struct dp_spd_class *c, const struct dp_policy *p)
 /* The class for the policy's shape, made if new; -1 when there are too many shapes. */
 static int class_for(struct dp_spd *spd, const struct dp_policy *p)
 {
-	int free_id = -1;
-	for (uint32_t i = 0; i < DP_SPD_MAX_CLASSES; i++) {
+	int free_id = spd->cls_end < DP_SPD_MAX_CLASSES ? (int)spd->cls_end : -1;
+	for (uint32_t i = 0; i < spd->cls_end; i++) {
 		if (spd->cls_count[i] == 0) {
-			if (free_id < 0)
+			if (free_id < 0 || free_id == (int)spd->cls_end)
 				free_id = (int)i;
 			continue;
 		}
@@ -126,6 +125,8 @@ static int class_for(struct dp_spd *spd, const struct dp_policy *p)
 	}
 	if (free_id < 0)
 		return -1;
+	if (free_id == (int)spd->cls_end)
+		spd->cls_end++;
 	spd->cls[free_id] = (struct dp_spd_class){
 		.src_mask = p->src.mask,
 		.dst_mask = p->dst.mask,
@@ -156,7 +157,7 @@ static int publish_classes(struct dp_spd *spd)
 	if (cl == NULL)
 		return -1;
 	cl->n = 0;
-	for (uint32_t i = 0; i < DP_SPD_MAX_CLASSES; i++)
+	for (uint32_t i = 0; i < spd->cls_end; i++)
 		if (spd->cls_count[i] != 0)
 			cl->c[cl->n++] = spd->cls[i];
 	qsort(cl->c, cl->n, sizeof(cl->c[0]), cmp_class);

@@ -94,6 +94,7 @@ struct dp_spd {
 	dp_spd_retire_fn retire;
 	uint64_t seq;
 	uint32_t n_policies, capacity, n_classes;
+	uint32_t cls_end; /* class ids in use are below it */
 	bool classes_dirty;
 	struct dp_spd_class cls[DP_SPD_MAX_CLASSES]; /* by id; count 0: free */
 	uint32_t cls_count[DP_SPD_MAX_CLASSES];
