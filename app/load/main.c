@@ -117,6 +117,11 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 				"4500 and at most 65535\n", LOAD_MAX_PORTS);
 		return -1;
 	}
+	uint32_t net;
+	if (!parse_ipv4_prefix(o->inner_net, &net, &plen, false) || plen > 30) {
+		fprintf(stderr, "dpike-load: --inner-net: not an IPv4 network of at least 4 addresses: %s\n", o->inner_net);
+		return -1;
+	}
 	if (strstr(o->id_format, "%u") == NULL || strchr(strchr(o->id_format, '%') + 1, '%') != NULL) {
 		fprintf(stderr, "dpike-load: --id needs exactly one %%u\n");
 		return -1;
@@ -129,10 +134,26 @@ static void addr_text(uint32_t a, char *buf, size_t len)
 	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
+/* s as the inside of a libconfig string: quotes, backslashes and control characters escaped. */
+static const char *escaped(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (; *s && o + 5 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		if ((unsigned char)*s < 0x20)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", (unsigned char)*s);
+		else
+			buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* The generator's side as a dpike configuration: so proposals, IDs and selectors mean what they mean there. */
 static int write_config(const struct load_options *o, char *path, size_t path_len)
 {
-	char local[16], remote[16];
+	char local[16], remote[16], e[5][1024];
 	addr_text(o->local, local, sizeof(local));
 	addr_text(o->responder, remote, sizeof(remote));
 	snprintf(path, path_len, "/tmp/dpike-load.XXXXXX");
@@ -149,8 +170,10 @@ static int write_config(const struct load_options *o, char *path, size_t path_le
 		   "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; id = \"%s\"; };\n"
 		   "  children = ( { name = \"c\"; remote_ts = [\"%s\"]; esp_proposals = [\"%s\"]; rekey_time = 0; "
 		   "life_time = 0; } ); } );\n",
-		local, remote, o->proposal, o->dpd_delay_s, o->remote_id, o->remote_ts, o->esp);
-	fprintf(f, "secrets = ( { type = \"ike\"; secret = \"%s\"; } );\n", o->psk);
+		local, remote, escaped(o->proposal, e[0], sizeof(e[0])), o->dpd_delay_s,
+		escaped(o->remote_id, e[1], sizeof(e[1])), escaped(o->remote_ts, e[2], sizeof(e[2])),
+		escaped(o->esp, e[3], sizeof(e[3])));
+	fprintf(f, "secrets = ( { type = \"ike\"; secret = \"%s\"; } );\n", escaped(o->psk, e[4], sizeof(e[4])));
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -301,6 +324,10 @@ static void handshakes(struct run *r)
 		launch(r, now_us());
 		pump(r, &next_tick, r->in_flight >= r->o->concurrency || r->r.started == r->o->sas ? 1 : 0);
 	}
+	/* still keying at --timeout: failed for lack of an answer in time */
+	for (uint32_t serial = 0; serial < r->serial_cap; serial++)
+		if (r->state[serial] == SA_KEYING)
+			fail(r, serial, IKE_FAIL_TIMEOUT);
 }
 
 static void hold(struct run *r)
