@@ -143,6 +143,13 @@ echo "dpike: $sas_now IKE SAs established; RSS $((rss0 / 1024)) MB -> $((rss1 / 
 	"$(((rss1 - rss0) * 1024 / (HELD > 0 ? HELD : 1))) bytes per IKE SA with its child pair in the dataplane"
 
 if [ "$CHECK" = 1 ]; then
+	# failures are told by reason: a wrong PSK, and a proposal the responder does not take
+	ip netns exec "$gen" timeout 120 "$LOAD" 192.0.2.2 --sas 20 --psk "not $PSK" --remote-id responder.test \
+		--base-port 40000 --timeout 60 --json >"$LAB_DIR/wrong-psk.json" || true
+	ip netns exec "$gen" timeout 120 "$LOAD" 192.0.2.2 --sas 20 --psk "$PSK" --remote-id responder.test \
+		--proposal aes256-sha512-modp2048 --base-port 40100 --timeout 60 --json >"$LAB_DIR/wrong-prop.json" || true
+	psk_told=$(json "$LAB_DIR/wrong-psk.json" "int(d['up'] == 0 and d['failures'] == {'our authentication refused': 20})")
+	prop_told=$(json "$LAB_DIR/wrong-prop.json" "int(d['up'] == 0 and d['failures'] == {'IKE_SA_INIT refused': 20})")
 	ok=$(json "$LAB_DIR/held.json" "int(d['up'] == d['asked'] and d['up_at_end'] == d['up'] and d['hold_datagrams_in'] > 0)")
 	ok_rate=$(json "$LAB_DIR/dpike-rate.json" "int(d['up'] == d['asked'])")
 	ok_sw=$(json "$LAB_DIR/sw-rate.json" "int(d['up'] == d['asked'])")
@@ -151,6 +158,8 @@ if [ "$CHECK" = 1 ]; then
 	lab_check "every held SA stayed up, DPD answered" [ "$ok" = 1 ]
 	in_sad=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_sas'] >= $SAS + $HELD and d['tables']['spd_policies'] >= 2 * ($SAS + $HELD))")
 	lab_check "dpike's SAD and SPD hold a child SA pair and its two policies for every IKE SA" [ "$in_sad" = 1 ]
+	lab_check "a wrong PSK: every SA failed as 'our authentication refused'" [ "$psk_told" = 1 ]
+	lab_check "an unacceptable proposal: every SA failed as 'IKE_SA_INIT refused'" [ "$prop_told" = 1 ]
 	lab_summary ike-load
 	[ "$LAB_FAILED" = 0 ]
 fi
