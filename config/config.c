@@ -123,6 +123,9 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 	if (parse_table_size(r, w, "sad_size", &cfg->sad_size) < 0 ||
 	    parse_table_size(r, w, "spd_size", &cfg->spd_size) < 0 || parse_table_size(r, w, "mbufs", &cfg->mbufs) < 0)
 		return -1;
+	/* every RX and TX descriptor of every port and queue holds one, and the rings more */
+	if (cfg->mbufs < 2048)
+		return cfg_fail(r, config_setting_get_member(w, "mbufs"), "mbufs must be at least 2048");
 	return 0;
 }
 

@@ -137,6 +137,7 @@ static const struct bad_case cases[] = {
 		 "  { name = \"a\"; direction = \"out\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM SA_TAIL,
 	  6, "static SA name 'a' is used twice" },
 	{ IFACES "workers = { spd_size = 100000000; };\n", 3, "spd_size" },
+	{ IFACES "workers = { mbufs = 512; };\n", 3, "mbufs must be at least 2048" },
 };
 
 static void test_bad_lines(void)
