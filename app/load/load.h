@@ -20,6 +20,7 @@ struct load_options {
 	uint16_t base_port, n_ports;
 	const char *psk, *id_format, *remote_id, *proposal, *esp;
 	const char *inner_net, *remote_ts; /* each SA's child: its own host from inner_net, to remote_ts */
+	uint32_t inner_base, inner_hosts;  /* inner_net parsed */
 	double hold_s, dpd_delay_s, timeout_s;
 	bool json, verbose;
 };

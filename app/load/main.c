@@ -117,11 +117,11 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 				"4500 and at most 65535\n", LOAD_MAX_PORTS);
 		return -1;
 	}
-	uint32_t net;
-	if (!parse_ipv4_prefix(o->inner_net, &net, &plen, false) || plen > 30) {
+	if (!parse_ipv4_prefix(o->inner_net, &o->inner_base, &plen, false) || plen > 30) {
 		fprintf(stderr, "dpike-load: --inner-net: not an IPv4 network of at least 4 addresses: %s\n", o->inner_net);
 		return -1;
 	}
+	o->inner_hosts = (1u << (32 - plen)) - 2; /* without network and broadcast addresses */
 	if (strstr(o->id_format, "%u") == NULL || strchr(strchr(o->id_format, '%') + 1, '%') != NULL) {
 		fprintf(stderr, "dpike-load: --id needs exactly one %%u\n");
 		return -1;
@@ -227,9 +227,9 @@ static uint64_t now_ms_cb(void *ctx)
 	return now_us() / 1000;
 }
 
+/* Counts the SA as failed; callers whose SA was still in flight take it out first. */
 static void fail(struct run *r, uint32_t serial, enum ike_fail why)
 {
-	r->in_flight--;
 	r->r.failed++;
 	r->r.fail_by[why]++;
 	r->state[serial] = SA_GONE;
@@ -246,6 +246,7 @@ static void event_cb(void *ctx, uint32_t serial, bool up, enum ike_fail why)
 		r->in_flight--;
 		r->fresh[r->n_fresh++] = serial;
 	} else if (*st == SA_KEYING) {
+		r->in_flight--;
 		fail(r, serial, why);
 	} else if (*st == SA_UP && !up) {
 		r->r.lost_after_up++;
@@ -259,10 +260,8 @@ static void event_cb(void *ctx, uint32_t serial, bool up, enum ike_fail why)
 static void settle_fresh(struct run *r)
 {
 	for (uint32_t i = 0; i < r->n_fresh; i++)
-		if (r->state[r->fresh[i]] == SA_IKE_UP) {
-			r->in_flight++; /* fail() counts it out again */
+		if (r->state[r->fresh[i]] == SA_IKE_UP)
 			fail(r, r->fresh[i], IKE_FAIL_CHILD);
-		}
 	r->n_fresh = 0;
 }
 
@@ -271,12 +270,8 @@ static void start_one(struct run *r)
 	const struct load_options *o = r->o;
 	uint32_t i = r->r.started;
 	char id[256];
-	struct traffic_selector ts;
-	uint8_t plen;
-	uint32_t net;
-	parse_ipv4_prefix(o->inner_net, &net, &plen, false);
-	uint32_t hosts = plen >= 31 ? 1 : (1u << (32 - plen)) - 2;
-	ts = (struct traffic_selector){ .addr = net + 1 + i % hosts, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	struct traffic_selector ts = { .addr = o->inner_base + 1 + i % o->inner_hosts, .mask = ~0u, .plen = 32,
+				       .port_hi = 65535 };
 	snprintf(id, sizeof(id), o->id_format, i);
 	struct ike_endpoint local = { o->local, (uint16_t)(o->base_port + i % o->n_ports) };
 	uint64_t t = now_us();
@@ -326,8 +321,10 @@ static void handshakes(struct run *r)
 	}
 	/* still keying at --timeout: failed for lack of an answer in time */
 	for (uint32_t serial = 0; serial < r->serial_cap; serial++)
-		if (r->state[serial] == SA_KEYING)
+		if (r->state[serial] == SA_KEYING) {
+			r->in_flight--;
 			fail(r, serial, IKE_FAIL_TIMEOUT);
+		}
 }
 
 static void hold(struct run *r)
