@@ -69,10 +69,18 @@ struct appliance {
 	pthread_mutex_t sas_lock; /* telemetry reads the records from its own thread */
 	struct ike_daemon *ike;
 	struct control_stats cstats;
+	uint64_t next_timer_ms;
 	time_t started;
 };
 
 extern volatile bool app_stop;
+
+/* Start-up and shut-down (lifecycle.c). appliance_load_config() fails with the reason in err;
+ * appliance_start() makes one worker per lcore other than the main one. */
+int appliance_load_config(struct appliance *app, const char *path, const char *ctl_path, char err[CFG_ERR_MAX]);
+int appliance_start(struct appliance *app);
+void appliance_launch_workers(struct appliance *app);
+void appliance_stop(struct appliance *app);
 
 /* Ports: created from the config, started, stopped. */
 int ports_init(struct appliance *app);
@@ -95,8 +103,9 @@ int ike_glue_start(struct appliance *app);
 /* A packet that hit a trap (id from the policy): held, and IKE asked for its SA. */
 void ike_glue_acquire(struct appliance *app, struct rte_mbuf *m, uint32_t id);
 
-/* The control core. */
+/* The control core: control_poll() is one pass, without waiting; returns the work it found. */
 void control_loop(struct appliance *app);
+unsigned control_poll(struct appliance *app);
 /* Sends a packet through a worker (see enum dp_inject_kind); frees it when the ring is full. */
 void control_inject(struct appliance *app, struct rte_mbuf *m, uint8_t kind, uint16_t port);
 

@@ -103,21 +103,24 @@ static unsigned drain_events(struct appliance *app)
 	return n;
 }
 
+unsigned control_poll(struct appliance *app)
+{
+	unsigned work = drain_punts(app) + drain_events(app);
+	ctl_server_poll(app);
+	uint64_t now = app_now_ms();
+	if (now >= app->next_timer_ms) {
+		arp_timer(app, now);
+		if (app->ike)
+			ike_tick(app->ike);
+		dp_tables_reclaim();
+		app->next_timer_ms = now + TIMER_INTERVAL_MS;
+	}
+	return work;
+}
+
 void control_loop(struct appliance *app)
 {
-	uint64_t next_timer = 0;
-	while (!app_stop) {
-		unsigned work = drain_punts(app) + drain_events(app);
-		ctl_server_poll(app);
-		uint64_t now = app_now_ms();
-		if (now >= next_timer) {
-			arp_timer(app, now);
-			if (app->ike)
-				ike_tick(app->ike);
-			dp_tables_reclaim();
-			next_timer = now + TIMER_INTERVAL_MS;
-		}
-		if (work == 0)
+	while (!app_stop)
+		if (control_poll(app) == 0)
 			rte_delay_us_sleep(CONTROL_IDLE_US);
-	}
 }

@@ -11,19 +11,9 @@
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
-#include <rte_mbuf.h>
-#include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
 
 #include "appliance.h"
-#include "ike/credentials.h"
-#include "dataplane/pkt_meta.h"
-#include "dataplane/tables.h"
 #include "lib/log.h"
-
-#define MBUF_CACHE 256
-#define RING_SIZE 4096
 
 static void usage(void)
 {
@@ -54,88 +44,6 @@ static void on_signal(int sig)
 	app_stop = true;
 }
 
-static struct rte_ring *make_ring(const char *kind, unsigned id, unsigned flags)
-{
-	char name[RTE_RING_NAMESIZE];
-	snprintf(name, sizeof(name), "%s_%u", kind, id);
-	return rte_ring_create(name, RING_SIZE, (int)rte_socket_id(), flags);
-}
-
-static int setup_workers(struct appliance *app)
-{
-	struct dp_tables *tables[DP_MAX_WORKERS];
-	size_t qs = rte_rcu_qsbr_get_memsize(app->n_workers);
-	app->qsv = rte_zmalloc("qsbr", qs, RTE_CACHE_LINE_SIZE);
-	app->workers = rte_zmalloc("workers", sizeof(struct dp_worker) * app->n_workers, RTE_CACHE_LINE_SIZE);
-	app->events = rte_ring_create_elem("dp_events", sizeof(struct esp_expiry_event), RING_SIZE,
-					   (int)rte_socket_id(), RING_F_SC_DEQ);
-	if (app->qsv == NULL || app->workers == NULL || app->events == NULL || rte_rcu_qsbr_init(app->qsv, app->n_workers))
-		return -1;
-	for (unsigned i = 0; i < app->n_workers; i++) {
-		struct dp_worker *w = &app->workers[i];
-		if (dp_worker_init(w, i, app->events) < 0)
-			return -1;
-		w->queue = (uint16_t)i;
-		w->burst = app->cfg.burst_size;
-		w->idle_sleep_us = app->cfg.idle_sleep_us;
-		w->qsv = app->qsv;
-		w->punt = make_ring("punt", i, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		w->inject = make_ring("inject", i, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->punt == NULL || w->inject == NULL)
-			return -1;
-		tables[i] = &w->tables;
-	}
-	struct dp_table_sizes sizes = { .sas = app->cfg.sad_size, .policies = app->cfg.spd_size };
-	if (dp_tables_init(app->n_workers, tables, app->qsv, &sizes) < 0) {
-		LOG_ERR("cannot create the SAD (%u SAs) and SPD (%u policies): out of memory? (EAL -m, workers.sad_size, "
-			"workers.spd_size)", sizes.sas, sizes.policies);
-		return -1;
-	}
-	return 0;
-}
-
-static int start(struct appliance *app)
-{
-	app->n_workers = rte_lcore_count() - 1;
-	if (app->n_workers == 0 || app->n_workers > DP_MAX_WORKERS) {
-		LOG_ERR("dpike needs 2 to %d lcores: the main lcore for control, the others for workers (e.g. -l 0-1)",
-			DP_MAX_WORKERS + 1);
-		return -1;
-	}
-	if (dp_meta_register() < 0) {
-		LOG_ERR("cannot register the mbuf metadata field");
-		return -1;
-	}
-	app->pool = rte_pktmbuf_pool_create("mbufs", app->cfg.mbufs, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					    (int)rte_socket_id());
-	if (app->pool == NULL || setup_workers(app) < 0) {
-		LOG_ERR("cannot allocate %u packet buffers (workers.mbufs), rings or tables (raise -m?)", app->cfg.mbufs);
-		return -1;
-	}
-	pthread_mutex_init(&app->sas_lock, NULL);
-	if (ports_init(app) < 0 || static_state_install(app) < 0 || ike_glue_init(app) < 0 || ctl_server_open(app) < 0)
-		return -1;
-	if (telemetry_register(app) < 0)
-		LOG_WARN("DPDK telemetry commands not registered");
-	return 0;
-}
-
-static void stop(struct appliance *app)
-{
-	dp_workers_stop = true;
-	rte_eal_mp_wait_lcore();
-	ctl_server_close();
-	ike_glue_fini(app); /* removes its children while the tables still exist */
-	ports_stop(app);
-	arp_fini();
-	static_state_remove(app);
-	dp_tables_fini();
-	for (unsigned i = 0; app->workers && i < app->n_workers; i++)
-		dp_worker_fini(&app->workers[i]);
-	credentials_free(app->creds);
-	config_free(&app->cfg);
-}
-
 int main(int argc, char **argv)
 {
 	static struct appliance app;
@@ -148,30 +56,23 @@ int main(int argc, char **argv)
 	}
 	if (parse_args(argc - eal, argv + eal, &config, &sock) < 0)
 		return 2;
-	if (config_load(config, &app.cfg, err) < 0 ||
-	    (app.cfg.n_connections && (app.creds = credentials_load(&app.cfg, err, sizeof(err))) == NULL)) {
+	if (appliance_load_config(&app, config, sock, err) < 0) {
 		fprintf(stderr, "dpike: %s\n", err);
-		config_free(&app.cfg);
 		rte_eal_cleanup();
 		return 1;
 	}
-	log_set_level((enum log_level)app.cfg.log_level);
-	snprintf(app.ctl_path, sizeof(app.ctl_path), "%s", sock ? sock : app.cfg.ctl_socket);
-	app.started = time(NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	int rc = start(&app);
+	int rc = appliance_start(&app);
 	if (rc == 0) {
-		unsigned i = 0, lcore;
-		RTE_LCORE_FOREACH_WORKER(lcore)
-			rte_eal_remote_launch(dp_worker_main, &app.workers[i++], lcore);
+		appliance_launch_workers(&app);
 		LOG_INFO("dpike running: %u worker(s), control on lcore %u", app.n_workers, rte_lcore_id());
 		if (ike_glue_start(&app) < 0)
 			app_stop = true;
 		control_loop(&app);
 		LOG_INFO("stopping");
 	}
-	stop(&app);
+	appliance_stop(&app);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

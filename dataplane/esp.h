@@ -35,6 +35,7 @@ struct esp_pkt {
 	uint64_t seq;
 	uint32_t payload_len;  /* bytes under the cipher: payload, padding, pad length, next header */
 	uint16_t ip_id;
+	uint8_t aad_len;       /* AEAD called directly: prepared in the first pass, used in the second */
 	uint8_t copy_tag;      /* outbound: the tag went to scratch and must be copied to icv */
 	uint8_t status;        /* 0 or enum dp_drop_reason */
 };
@@ -59,6 +60,11 @@ struct esp_ctx {
 	uint16_t n_queued;
 	const struct esp_sa *q_sa[ESP_MAX_BURST];
 	struct esp_pkt *q_pk[ESP_MAX_BURST];
+	/* packets for IPsec-MB's direct API, called at esp_flush() (see esp_gcm.c) */
+	uint16_t n_deferred;
+	const struct esp_sa *d_sa[ESP_MAX_BURST];
+	struct esp_pkt *d_pk[ESP_MAX_BURST];
+	esp_crypt_fn d_fn[ESP_MAX_BURST];
 };
 
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events);
@@ -82,6 +88,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct
 /* Internal to the ESP stage: framing and job filling per mode and algorithm. */
 esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap);
 esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound);
+esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound);
 /* Moves entries whose pk status is set to the tail; returns the count left at the front. */
 uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
 

@@ -17,7 +17,7 @@ struct esp_algo {
 	uint8_t integ_key_len;
 	uint8_t iv_len;       /* explicit IV on the wire */
 	uint8_t icv_len;
-	uint8_t pad_align;    /* payload + 2 trailer bytes pad to this */
+	uint8_t pad_align;    /* payload + 2 trailer bytes pad to this; a power of two */
 	uint16_t ike_encr, ike_integ; /* IANA IKEv2 transform IDs, for the IKE issues */
 	uint16_t key_bits;
 };

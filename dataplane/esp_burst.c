@@ -57,6 +57,9 @@ void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
  */
 void esp_flush(struct esp_ctx *c)
 {
+	for (uint16_t i = 0; i < c->n_deferred; i++)
+		c->d_fn[i](c, c->d_sa[i], c->d_pk[i]);
+	c->n_deferred = 0;
 	IMB_JOB *jobs[ESP_MAX_BURST];
 	uint32_t n = c->n_queued ? IMB_GET_NEXT_BURST(c->mgr, c->n_queued, jobs) : 0;
 	c->n_queued = 0;

@@ -12,13 +12,13 @@
 #include <rte_udp.h>
 
 #include "esp.h"
+#include "pkt.h"
 #include "natt_csum.h"
 
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_ESP_ 50
 #define IPPROTO_UDP_ 17
 #define NEXT_HEADER_NONE 59
-#define DEFAULT_TTL 64
 
 struct esp_hdr_wire {
 	uint32_t spi;
@@ -29,8 +29,8 @@ struct esp_hdr_wire {
 static int add_trailer(const struct esp_sa *sa, struct rte_mbuf *m, uint32_t payload, uint8_t next_header,
 		       struct esp_pkt *pk)
 {
-	uint32_t pad = (sa->pad_align - (payload + 2) % sa->pad_align) % sa->pad_align;
-	uint8_t *t = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(pad + 2 + sa->icv_len));
+	uint32_t pad = (0u - (payload + 2)) & (sa->pad_align - 1u); /* pad_align is a power of two */
+	uint8_t *t = (uint8_t *)dp_pkt_append(m, (uint16_t)(pad + 2 + sa->icv_len));
 	if (t == NULL)
 		return DP_DROP_NO_SPACE;
 	for (uint32_t i = 0; i < pad; i++)
@@ -64,7 +64,15 @@ static void finish_ipv4(struct rte_ipv4_hdr *ip, uint16_t total)
 {
 	ip->total_length = rte_cpu_to_be_16(total);
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = dp_ipv4_cksum(ip);
+}
+
+/* The tunnel header's checksum from the SA's sum of its fixed fields and this packet's others:
+ * no reading back of the header just written. */
+static uint16_t outer_checksum(const struct esp_sa *sa, uint8_t tos, uint16_t total, uint16_t id, uint16_t df_be)
+{
+	uint32_t sum = sa->outer_sum + tos + total + id + rte_be_to_cpu_16(df_be);
+	return rte_cpu_to_be_16((uint16_t)~dp_csum_fold(sum));
 }
 
 static int out_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
@@ -82,18 +90,20 @@ static int out_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pk
 	ip->type_of_service = tos; /* DSCP and ECN copied (RFC 6040 normal mode) */
 	ip->packet_id = rte_cpu_to_be_16(pk->ip_id);
 	ip->fragment_offset = df;
-	ip->time_to_live = DEFAULT_TTL;
+	ip->time_to_live = ESP_OUTER_TTL;
 	ip->src_addr = sa->local_be;
 	ip->dst_addr = sa->remote_be;
+	uint16_t total = (uint16_t)rte_pktmbuf_pkt_len(m);
+	ip->total_length = rte_cpu_to_be_16(total);
+	ip->hdr_checksum = outer_checksum(sa, tos, total, pk->ip_id, df);
 	uint8_t *p = (uint8_t *)(ip + 1);
 	if (esp_sa_has(sa, ESP_SA_F_UDP_ENCAP)) {
 		ip->next_proto_id = IPPROTO_UDP_;
-		p = write_udp(sa, p, (uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*ip)));
+		p = write_udp(sa, p, (uint16_t)(total - sizeof(*ip)));
 	} else {
 		ip->next_proto_id = IPPROTO_ESP_;
 	}
 	write_esp_header(sa, p, pk);
-	finish_ipv4(ip, (uint16_t)rte_pktmbuf_pkt_len(m));
 	return 0;
 }
 
@@ -148,14 +158,14 @@ static int in_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt
 	uint32_t pad = pk->icv[-2];
 	uint16_t head = (uint16_t)(pk->esp + 8 + sa->iv_len - rte_pktmbuf_mtod(m, uint8_t *));
 	rte_pktmbuf_adj(m, head);
-	rte_pktmbuf_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
+	dp_pkt_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	if (len < sizeof(*ip) || (ip->version_ihl >> 4) != 4 || rte_ipv4_hdr_len(ip) < sizeof(*ip) ||
 	    rte_ipv4_hdr_len(ip) > len || rte_be_to_cpu_16(ip->total_length) > len ||
 	    rte_be_to_cpu_16(ip->total_length) < rte_ipv4_hdr_len(ip))
 		return DP_DROP_MALFORMED;
-	rte_pktmbuf_trim(m, (uint16_t)(len - rte_be_to_cpu_16(ip->total_length)));
+	dp_pkt_trim(m, (uint16_t)(len - rte_be_to_cpu_16(ip->total_length)));
 	return 0;
 }
 
@@ -170,7 +180,7 @@ static int in_transport(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_
 	uint16_t cut = (uint16_t)(pk->esp + 8 + sa->iv_len - start - ihl);
 	memmove(start + cut, start, ihl);
 	rte_pktmbuf_adj(m, cut);
-	rte_pktmbuf_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
+	dp_pkt_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	ip->next_proto_id = (uint8_t)nh;
 	finish_ipv4(ip, (uint16_t)rte_pktmbuf_pkt_len(m));

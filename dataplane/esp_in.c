@@ -13,8 +13,6 @@
 #include "flow.h"
 #include "replay.h"
 
-#define ESP_HDR_LEN 8
-
 /* Packet fields may sit at any alignment. */
 static inline uint32_t load_be32(const uint8_t *p)
 {
@@ -51,7 +49,7 @@ static uint8_t check_sa(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *p
 	if (pk->payload_len < overhead + 2)
 		return DP_DROP_ESP_TRUNCATED;
 	pk->payload_len -= overhead;
-	if (pk->payload_len % sa->pad_align != 0)
+	if ((pk->payload_len & (sa->pad_align - 1u)) != 0)
 		return DP_DROP_ESP_TRUNCATED;
 	pk->icv = pk->esp + ESP_HDR_LEN + sa->iv_len + pk->payload_len;
 	uint32_t seq_lo = load_be32(pk->esp + 4);
@@ -115,7 +113,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], pkts[i], pk);
 		if (pk->status == 0)
-			esp_submit(c, sas[i], pk);
+			sas[i]->crypt(c, sas[i], pk);
 	}
 	esp_flush(c);
 	for (uint16_t i = 0; i < n; i++)

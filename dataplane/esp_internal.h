@@ -4,13 +4,59 @@
 #define DPIKE_DP_ESP_INTERNAL_H
 
 #include <stdbool.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 
 #include "esp.h"
 
+#define ESP_HDR_LEN 8
+
+static inline uint32_t esp_seq_hi_be(const struct esp_pkt *pk)
+{
+	return rte_cpu_to_be_32((uint32_t)(pk->seq >> 32));
+}
+
+/*
+ * GCM and ChaCha20-Poly1305 (RFC 4106, RFC 7634): nonce = salt | explicit IV, the explicit IV
+ * being the sequence number (written into the packet outbound); AAD = SPI | sequence number,
+ * with the high half for ESN. Sets pk->iv, pk->aad and pk->expect; returns the AAD length.
+ */
+static inline uint64_t esp_aead_prepare(const struct esp_sa *sa, struct esp_pkt *pk, bool inbound)
+{
+	uint8_t *explicit_iv = pk->esp + ESP_HDR_LEN;
+	if (!inbound) {
+		uint64_t iv = rte_cpu_to_be_64(pk->seq);
+		memcpy(explicit_iv, &iv, 8);
+	}
+	memcpy(pk->iv, sa->salt, 4);
+	memcpy(pk->iv + 4, explicit_iv, 8);
+	pk->expect = pk->icv;
+	memcpy(pk->aad, pk->esp, 4);
+	if (!esp_sa_has(sa, ESP_SA_F_ESN)) {
+		memcpy(pk->aad + 4, pk->esp + 4, 4);
+		return 8;
+	}
+	uint32_t hi = esp_seq_hi_be(pk);
+	memcpy(pk->aad + 4, &hi, 4);
+	memcpy(pk->aad + 8, pk->esp + 4, 4);
+	return 12;
+}
+
 bool esp_refill_random(struct esp_ctx *c);
-/* Queues one packet for the next esp_flush(). */
+/* An esp_crypt_fn: queues one packet for the next esp_flush(). */
 void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
-/* Hands every queued packet's job to IPsec-MB in one burst and completes them; a failed job sets its pk status. */
+
+/* Has fn called on the packet at the next esp_flush(). */
+static inline void esp_defer(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk, esp_crypt_fn fn)
+{
+	pk->status = DP_DROP_ESP_CRYPTO; /* until fn runs */
+	c->d_sa[c->n_deferred] = sa;
+	c->d_pk[c->n_deferred] = pk;
+	c->d_fn[c->n_deferred++] = fn;
+}
+/* Runs the deferred direct calls, then hands every queued packet's job to IPsec-MB in one burst and
+ * completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);
 /* Charges runs of packets to their SAs and reports lifetimes crossed. */
 void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);

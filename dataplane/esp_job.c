@@ -9,27 +9,7 @@
 #include <rte_byteorder.h>
 
 #include "esp.h"
-
-#define ESP_HDR_LEN 8
-
-static inline uint32_t seq_hi_be(const struct esp_pkt *pk)
-{
-	return rte_cpu_to_be_32((uint32_t)(pk->seq >> 32));
-}
-
-/* AAD of the AEAD transforms: SPI and sequence number, with the high half for ESN (RFC 4106 5, RFC 7634 2.1). */
-static inline uint64_t aead_aad(const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	memcpy(pk->aad, pk->esp, 4);
-	if (!esp_sa_has(sa, ESP_SA_F_ESN)) {
-		memcpy(pk->aad + 4, pk->esp + 4, 4);
-		return 8;
-	}
-	uint32_t hi = seq_hi_be(pk);
-	memcpy(pk->aad + 4, &hi, 4);
-	memcpy(pk->aad + 8, pk->esp + 4, 4);
-	return 12;
-}
+#include "esp_internal.h"
 
 static inline void common_fields(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)
 {
@@ -42,16 +22,9 @@ static inline void common_fields(const struct esp_sa *sa, IMB_JOB *job, struct e
 	job->user_data = pk;
 }
 
-/* GCM and ChaCha20-Poly1305: nonce = salt | explicit IV; the explicit IV is the sequence number. */
 static inline uint64_t aead_setup(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
 {
-	uint8_t *explicit_iv = pk->esp + ESP_HDR_LEN;
-	if (!inbound) {
-		uint64_t iv = rte_cpu_to_be_64(pk->seq);
-		memcpy(explicit_iv, &iv, 8);
-	}
-	memcpy(pk->iv, sa->salt, 4);
-	memcpy(pk->iv + 4, explicit_iv, 8);
+	uint64_t aad_len = esp_aead_prepare(sa, pk, inbound);
 	common_fields(sa, job, pk);
 	job->iv = pk->iv;
 	job->iv_len_in_bytes = 12;
@@ -60,8 +33,7 @@ static inline uint64_t aead_setup(const struct esp_sa *sa, IMB_JOB *job, struct 
 	job->cipher_direction = inbound ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;
 	job->chain_order = inbound ? IMB_ORDER_HASH_CIPHER : IMB_ORDER_CIPHER_HASH;
 	job->auth_tag_output = inbound ? pk->tag : pk->icv;
-	pk->expect = pk->icv;
-	return aead_aad(sa, pk);
+	return aad_len;
 }
 
 static void gcm_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
@@ -116,7 +88,7 @@ static void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, b
 	pk->expect = pk->icv;
 	job->auth_tag_output = inbound ? pk->tag : pk->icv;
 	if (esn) {
-		uint32_t hi = seq_hi_be(pk);
+		uint32_t hi = esp_seq_hi_be(pk);
 		if (inbound) {
 			memcpy(pk->saved_icv, pk->icv, sa->icv_len);
 			pk->expect = pk->saved_icv;

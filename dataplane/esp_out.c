@@ -65,7 +65,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 		pk->ip_id = c->ip_id++;
 		pk->status = (uint8_t)sa->frame(sa, pkts[i], pk);
 		if (pk->status == 0)
-			esp_submit(c, sa, pk);
+			sa->crypt(c, sa, pk);
 	}
 	esp_flush(c);
 	finish_tags(c, sas, n);

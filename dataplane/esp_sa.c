@@ -136,6 +136,15 @@ static uint16_t outer_len(const struct esp_sa_params *p)
 	return len;
 }
 
+/* The outer header's words that never change, summed as big-endian 16-bit values: version and
+ * header length, TTL and protocol, the addresses. out_tunnel() adds the rest per packet. */
+static uint32_t outer_ipv4_sum(const struct esp_sa_params *p)
+{
+	uint32_t proto = p->udp_encap ? IPPROTO_UDP : IPPROTO_ESP;
+	return ((uint32_t)RTE_IPV4_VHL_DEF << 8) + ((uint32_t)ESP_OUTER_TTL << 8 | proto) + (p->local >> 16) +
+	       (p->local & 0xffff) + (p->remote >> 16) + (p->remote & 0xffff);
+}
+
 static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 {
 	sa->spi = p->spi;
@@ -158,8 +167,10 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->soft_packets = p->soft_packets;
 	sa->hard_packets = p->hard_packets;
 	sa->oa_adjust = p->has_oa ? natt_oa_adjust(p->oa_remote, p->oa_local) : 0;
+	sa->outer_sum = outer_ipv4_sum(p);
 	sa->frame = esp_frame_select(p->inbound, p->tunnel, p->udp_encap);
 	sa->job = esp_job_select(p->alg, p->inbound);
+	sa->crypt = esp_crypt_select(p->alg, p->inbound);
 }
 
 struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t err_len)

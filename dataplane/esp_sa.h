@@ -18,6 +18,7 @@
 #include "lib/ts.h"
 
 struct rte_mbuf;
+struct esp_ctx;
 struct esp_pkt;
 struct esp_sa;
 
@@ -25,6 +26,11 @@ struct esp_sa;
 typedef int (*esp_frame_fn)(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk);
 /* Fills an IPsec-MB job for one packet. */
 typedef void (*esp_job_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk);
+/* Encrypts or decrypts one framed packet: at once (AES-GCM, called directly), or by queueing its
+ * job for the burst's esp_flush() (the multi-buffer algorithms). Sets pk->status. */
+typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
+
+#define ESP_OUTER_TTL 64 /* of the tunnel header we add */
 
 #define ESP_SA_F_INBOUND 0x01
 #define ESP_SA_F_TUNNEL 0x02
@@ -75,8 +81,10 @@ struct esp_sa {
 	uint32_t local_be, remote_be;
 	uint16_t local_port_be, remote_port_be;
 	uint32_t oa_adjust; /* with ESP_SA_F_NAT_OA: see natt_oa_adjust() */
+	uint32_t outer_sum; /* tunnel: checksum sum of the outer IPv4 header's fixed fields (esp_frame.c) */
 	esp_frame_fn frame;
-	esp_job_fn job;
+	esp_crypt_fn crypt;
+	esp_job_fn job; /* for crypt = esp_submit */
 	/* These point into the same allocation, after the keys. */
 	struct replay_window *replay; /* inbound only */
 	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */

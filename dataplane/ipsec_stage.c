@@ -103,9 +103,15 @@ static void find_policies(struct dp_worker *w, struct dp_batch *b, const struct 
 			  const struct dp_policy *pol[])
 {
 	const struct dp_flow *miss[DP_BURST_MAX];
+	const struct dp_spd_cache_entry *slot[DP_BURST_MAX];
 	uint16_t at[DP_BURST_MAX], n_miss = 0;
+	/* The cache is larger than a core's L2: all the burst's slots are fetched before any is read. */
+	for (uint16_t i = 0; i < n; i++) {
+		slot[i] = dp_spd_cache_slot(&w->spd_cache, &flows[i]);
+		rte_prefetch0(slot[i]);
+	}
 	for (uint16_t i = 0; i < n; i++)
-		if (!dp_spd_cache_get(&w->spd_cache, b->spd_gen, &flows[i], &pol[i])) {
+		if (!dp_spd_cache_check(&w->spd_cache, slot[i], b->spd_gen, &flows[i], &pol[i])) {
 			at[n_miss] = i;
 			miss[n_miss++] = &flows[i];
 		}

@@ -46,11 +46,10 @@ static inline struct dp_spd_cache_entry *dp_spd_cache_slot(struct dp_spd_cache *
 	return &c->e[h & (DP_SPD_CACHE_SIZE - 1)];
 }
 
-/* True, with *p set, when the cache knows the flow's answer under generation gen. */
-static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
-				    const struct dp_policy **p)
+/* True, with *p set, when the cache entry e (the flow's slot) knows its answer under generation gen. */
+static inline bool dp_spd_cache_check(struct dp_spd_cache *c, const struct dp_spd_cache_entry *e, uint64_t gen,
+				      const struct dp_flow *f, const struct dp_policy **p)
 {
-	const struct dp_spd_cache_entry *e = dp_spd_cache_slot(c, f);
 	if (dp_spd_cache_same(e, gen, f)) {
 		c->hits++;
 		*p = e->policy;
@@ -58,6 +57,12 @@ static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const 
 	}
 	c->misses++;
 	return false;
+}
+
+static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
+				    const struct dp_policy **p)
+{
+	return dp_spd_cache_check(c, dp_spd_cache_slot(c, f), gen, f, p);
 }
 
 static inline void dp_spd_cache_put(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,

@@ -3,17 +3,25 @@
 """The dataplane benchmark: dpike's whole per-packet path against DPDK's crypto-only ceiling.
 
   dataplane.py BUILD_DIR [--workers N] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
-               [--out FILE]
+               [--source ring|pcap] [--out FILE]
 
-For every size, dpike runs with a net_pcap port that replays a capture forever (the source)
-and a net_null port (the sink): RX burst, classify, SPD/SAD lookup, ESP, route, TX burst.
+For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
+route, TX burst) between a source and a sink:
+  ring     (the default) dpike-bench-dataplane: dpike with a traffic generator on the main
+           lcore, beside the control core; its ports are rings, and the generator offers a
+           capture's packets forever, rewriting the buffers dpike sends back (tests/bench/
+           ring_gen.c). The worker pays for its own work only, as with a NIC.
+  pcap     dpike itself, a net_pcap port replaying the capture (infinite_rx=1) and a net_null
+           sink: the worker also pays for the source (an allocation and a copy per packet)
+           and the sink (a free).
   plain    cleartext forwarded (no policy): the cost of source, sink and routing, which the
            "net" column takes off each ESP case
   out      encrypt: LAN cleartext through a PROTECT policy into ESP tunnel mode
   in       decrypt: ESP from the peer (made by scapy) to cleartext on the LAN
 for AES-128-GCM and AES-128-CBC + HMAC-SHA2-256-128, with K SA pairs that the traffic
 spreads over. Figures come from dpike's own counters over a window of S seconds: packets,
-and the TSC cycles its workers spent in polls that found work. In the same run,
+and the TSC cycles its workers spent in polls that found work ("busy" is that share of the
+window: below ~95% the source, not the worker, set the rate). In the same run,
 dpdk-test-crypto-perf measures crypto alone (crypto_aesni_gcm, crypto_aesni_mb) for the
 same sizes, and the table prints each case's ratio to it.
 Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
@@ -66,13 +74,24 @@ def static_sas(alg, keys, sas):
     return ",\n".join(out)
 
 
-def config(d, mode, alg, size, workers, keys, sas):
-    src = "esp" if mode == "in" else "clear"
-    rx = ",".join(["rx_pcap=%s/%s-%s.pcap" % (d, src, size)] * workers) + ",infinite_rx=1"
+def capture(d, mode, size):
+    return "%s/%s-%s.pcap" % (d, "esp" if mode == "in" else "clear", size)
+
+
+def interfaces(d, mode, size, workers, source):
+    """The WAN and LAN interfaces: ring ports of the generator, or a pcap source and a null sink."""
+    wan, lan = ("wan", "192.0.2.2/24"), ("lan", "10.2.0.254/24")
+    if source == "ring":
+        ring = '{ name = "%s"; device = "net_ring_g%s"; address = "%s"; }'
+        return [ring % (wan[0], wan[0], wan[1]), ring % (lan[0], lan[0], lan[1])]
+    rx = ",".join(["rx_pcap=" + capture(d, mode, size)] * workers) + ",infinite_rx=1"
     pcap = '{ name = "%s"; device = "net_pcap0"; args = "%s"; address = "%s"; }'
     null = '{ name = "%s"; device = "net_null0"; args = "no-rx=1"; address = "%s"; }'
-    wan, lan = ("wan", "192.0.2.2/24"), ("lan", "10.2.0.254/24")
-    ifaces = [pcap % (wan[0], rx, wan[1]), null % lan] if mode == "in" else [null % wan, pcap % (lan[0], rx, lan[1])]
+    return [pcap % (wan[0], rx, wan[1]), null % lan] if mode == "in" else [null % wan, pcap % (lan[0], rx, lan[1])]
+
+
+def config(d, mode, alg, size, workers, keys, sas, source):
+    ifaces = interfaces(d, mode, size, workers, source)
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
 workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; };
@@ -105,15 +124,23 @@ def counters(build, d, field):
             [w[field] for w in s["workers"]])
 
 
-def run_case(args, d, mode, alg, size, keys):
-    """One dpike run; returns (Mpps, cycles per packet, drops) over the window."""
-    conf = config(d, mode, alg, size, args.workers, keys, args.sas)
+def command(args, d, mode, size, conf):
+    """The process under test: dpike with the ring generator, or dpike itself with pcap and null ports."""
     lcores = ",".join(["0@0"] + ["%d@%d" % (w, w % 2) for w in range(1, args.workers + 1)])
-    prefix = "dpk-bench-%d" % os.getpid()
     memory = 1024 + args.sas * 16 // 1024  # MB: SA pairs with their table entries, and packets in memory
-    cmd = [args.build + "/app/dpike", "--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci",
-           "--file-prefix", prefix, "--log-level=lib.eal:error", "--", "-f", conf]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
+    eal = ["--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci", "--file-prefix",
+           "dpk-bench-%d" % os.getpid(), "--log-level=lib.eal:error", "--"]
+    if args.source == "pcap":
+        return [args.build + "/app/dpike"] + eal + ["-f", conf]
+    wan, lan = ("gwan=" + capture(d, mode, size), "glan") if mode == "in" else ("gwan", "glan=" + capture(d, mode, size))
+    return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan]
+
+
+def run_case(args, d, mode, alg, size, keys):
+    """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window."""
+    conf = config(d, mode, alg, size, args.workers, keys, args.sas, args.source)
+    prefix = "dpk-bench-%d" % os.getpid()
+    proc = subprocess.Popen(command(args, d, mode, size, conf), stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
     field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
     try:
         deadline = time.monotonic() + 60
@@ -132,7 +159,8 @@ def run_case(args, d, mode, alg, size, keys):
         if args.workers > 1:
             print("  %s %s %s per worker: %s Mpps" % (mode, alg, size, " ".join(
                 "%.2f" % ((y - x) / dt / 1e6) for x, y in zip(a[4], b[4]))), flush=True)
-        return pkts / dt / 1e6, (b[1] - a[1]) / max(pkts, 1), b[2] - a[2]
+        busy = (b[1] - a[1]) / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)
+        return pkts / dt / 1e6, (b[1] - a[1]) / max(pkts, 1), b[2] - a[2], busy
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -181,11 +209,11 @@ def crypto_ceiling(perf, size):
 
 def row(alg, size, mode, result, plain=None, crypto=None):
     """One line of the table: a dpike run, net of plain forwarding and against crypto-only where given."""
-    mpps, cycles, drops = result
+    mpps, cycles, drops, busy = result
     frame_bits = mean_frame(size) * 8 / 1000
     mops, crypto_cycles = crypto or (None, None)
     return {"alg": alg, "size": size, "mode": mode, "mpps": mpps, "gbps": mpps * frame_bits, "cycles": cycles,
-            "net_cycles": cycles - plain[1] if plain else None, "drops": drops, "crypto_mops": mops,
+            "net_cycles": cycles - plain[1] if plain else None, "drops": drops, "busy": busy, "crypto_mops": mops,
             "crypto_gbps": mops * frame_bits if mops else None, "crypto_cycles": crypto_cycles,
             "ratio": mpps / mops if mops else None}
 
@@ -218,6 +246,7 @@ def main():
     p.add_argument("--sas", type=int, default=1)
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")
+    p.add_argument("--source", choices=("ring", "pcap"), default="ring")
     p.add_argument("--out")
     p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
@@ -243,16 +272,17 @@ def fmt(r):
     net = "%8.0f" % r["net_cycles"] if r["net_cycles"] is not None else " " * 8
     crypto = "%8.2f %7.2f %8.0f %6.2fx" % (r["crypto_mops"], r["crypto_gbps"], r["crypto_cycles"], r["ratio"]) \
         if r["ratio"] else " " * 33
-    return "%-14s %-5s %-5s %8.2f %7.2f %8.0f %s %s %s" % (r["alg"], r["size"], r["mode"], r["mpps"], r["gbps"],
-                                                            r["cycles"], net, crypto, r["drops"] or "")
+    return "%-14s %-5s %-5s %8.2f %7.2f %4.0f%% %8.0f %s %s %s" % (
+        r["alg"], r["size"], r["mode"], r["mpps"], r["gbps"], 100 * r["busy"], r["cycles"], net, crypto, r["drops"] or "")
 
 
 def print_table(rows, args):
-    print("\ndpike dataplane, %d worker(s), %d SA pair(s); crypto-only: dpdk-test-crypto-perf, one core" %
-          (args.workers, args.sas))
-    print("cyc/pkt: dpike's busy TSC cycles per packet; net: less those of plain forwarding (source, sink, route)")
-    print("%-14s %-5s %-5s %8s %7s %8s %8s %8s %7s %8s %7s %s" % (
-        "algorithm", "size", "path", "Mpps", "Gbps", "cyc/pkt", "net", "crypto", "Gbps", "cyc/buf", "ratio",
+    print("\ndpike dataplane, %d worker(s), %d SA pair(s), %s source; crypto-only: dpdk-test-crypto-perf, one core" %
+          (args.workers, args.sas, args.source))
+    print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
+    print("net: less those of plain forwarding (receive, classify, route, send)")
+    print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (
+        "algorithm", "size", "path", "Mpps", "Gbps", "busy", "cyc/pkt", "net", "crypto", "Gbps", "cyc/buf", "ratio",
         "drops"))
     for r in rows:
         print(fmt(r))

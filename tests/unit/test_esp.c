@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/esp.h"
+#include "dataplane/pkt.h"
 #include "dataplane/natt_csum.h"
 #include "dataplane/replay.h"
 #include "esp_ref.h"
@@ -97,6 +98,8 @@ static struct rte_mbuf *make_plain(uint32_t src, uint32_t dst, uint16_t payload,
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
 	memset(p, 0, 28);
 	ip->version_ihl = 0x45;
+	ip->type_of_service = (uint8_t)(fill * 29); /* DSCP and ECN the tunnel header must copy */
+	ip->fragment_offset = (fill & 1) ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
 	ip->total_length = rte_cpu_to_be_16(total);
 	ip->time_to_live = 63;
 	ip->next_proto_id = IPPROTO_UDP;
@@ -135,6 +138,20 @@ static struct esp_ref ref_for(const struct combo *c, uint32_t spi, bool to_dpike
 static const uint16_t sizes[] = { 0, 1, 13, 64, 333, 1000, 1400 };
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
+/* The tunnel header dpike built: its fields, the inner packet's TOS and DF, a valid checksum. */
+static void check_outer_header(const struct combo *c, const struct rte_mbuf *m, const struct rte_mbuf *inner)
+{
+	const struct rte_ipv4_hdr *o = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct rte_ipv4_hdr *i = rte_pktmbuf_mtod(inner, const struct rte_ipv4_hdr *);
+	CU_ASSERT(o->version_ihl == 0x45 && o->time_to_live == 64);
+	CU_ASSERT(o->next_proto_id == (c->udp ? IPPROTO_UDP : IPPROTO_ESP));
+	CU_ASSERT(rte_be_to_cpu_16(o->total_length) == rte_pktmbuf_pkt_len(m));
+	CU_ASSERT(o->type_of_service == i->type_of_service);
+	CU_ASSERT(o->fragment_offset == (i->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)));
+	CU_ASSERT(o->src_addr == rte_cpu_to_be_32(WAN_LOCAL) && o->dst_addr == rte_cpu_to_be_32(WAN_REMOTE));
+	CU_ASSERT(rte_ipv4_cksum(o) == 0);
+}
+
 /* dpike encrypts a burst; the reference decrypts each packet and finds the original. */
 static void check_outbound(const struct combo *c, uint64_t first_seq)
 {
@@ -157,6 +174,7 @@ static void check_outbound(const struct combo *c, uint64_t first_seq)
 		uint32_t want_len = rte_pktmbuf_pkt_len(orig[i]);
 		CU_ASSERT_EQUAL(nh, c->tunnel ? 4 : 17);
 		if (c->tunnel) {
+			check_outer_header(c, pkts[i], orig[i]);
 			CU_ASSERT(n == (int)want_len && memcmp(plain, want, want_len) == 0);
 		} else {
 			CU_ASSERT(n == (int)want_len - 20 && memcmp(plain, want + 20, want_len - 20) == 0);
@@ -214,6 +232,28 @@ static void for_each_combo(void (*fn)(const struct combo *, uint64_t), uint64_t 
 					struct combo c = { a, mode == 0, udp == 1, esn == 1 };
 					fn(&c, first_seq);
 				}
+}
+
+/* The framing code pads with a mask: every transform's block size must be a power of two. */
+static void test_pad_align_powers_of_two(void)
+{
+	for (int a = 0; a < esp_algo_count; a++) {
+		uint8_t align = esp_algos[a].pad_align;
+		CU_ASSERT(align >= 4 && (align & (align - 1)) == 0);
+	}
+}
+
+/* The unrolled header checksum against DPDK's loop, for random headers with and without options. */
+static void test_ipv4_checksum(void)
+{
+	uint8_t buf[60];
+	for (int round = 0; round < 20000; round++) {
+		for (size_t k = 0; k < sizeof(buf); k++)
+			buf[k] = (uint8_t)rand();
+		buf[0] = (uint8_t)(0x40 | (round % 3 ? 5 : 5 + round % 11));
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)buf;
+		CU_ASSERT_EQUAL_FATAL(dp_ipv4_cksum(ip), rte_ipv4_cksum(ip));
+	}
 }
 
 static void test_outbound_matches_reference(void)
@@ -592,6 +632,8 @@ static void test_natt_checksum_fixup(void)
 void esp_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "known vectors (pyca/cryptography), both directions", test_known_vectors);
+	CU_add_test(s, "IPv4 header checksum, unrolled, equals DPDK's", test_ipv4_checksum);
+	CU_add_test(s, "padding alignments are powers of two", test_pad_align_powers_of_two);
 	CU_add_test(s, "outbound packets decrypt in an independent implementation", test_outbound_matches_reference);
 	CU_add_test(s, "inbound packets from an independent implementation", test_inbound_from_reference);
 	CU_add_test(s, "ESN across 2^32 both ways", test_esn_across_wrap);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tail edits and header checksums of a packet inside a worker. Every packet there is one segment (classify
+ * linearizes the rest), so these skip the walk to the last segment that the rte_pktmbuf_
+ * versions make: that walk reads the mbuf's second cache line, which a receive path never
+ * touches otherwise, and costs a cache miss per packet.
+ */
+#ifndef DPIKE_DP_PKT_H
+#define DPIKE_DP_PKT_H
+
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+/* Cuts len bytes off the end; -1 (and nothing cut) when the packet is shorter. */
+static inline int dp_pkt_trim(struct rte_mbuf *m, uint16_t len)
+{
+	if (unlikely(len > m->data_len))
+		return -1;
+	m->data_len = (uint16_t)(m->data_len - len);
+	m->pkt_len -= len;
+	return 0;
+}
+
+/* Grows the end by len bytes and returns where they start; NULL when there is no tailroom. */
+static inline void *dp_pkt_append(struct rte_mbuf *m, uint16_t len)
+{
+	if (unlikely(len > rte_pktmbuf_tailroom(m)))
+		return NULL;
+	void *tail = rte_pktmbuf_mtod_offset(m, char *, m->data_len);
+	m->data_len = (uint16_t)(m->data_len + len);
+	m->pkt_len += len;
+	return tail;
+}
+
+/* One's complement sum folded to 16 bits. */
+static inline uint16_t dp_csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
+/* rte_ipv4_cksum() with the usual 20-byte header summed in five loads instead of a loop. */
+static inline uint16_t dp_ipv4_cksum(const struct rte_ipv4_hdr *ip)
+{
+	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF)) {
+		uint32_t w[5];
+		memcpy(w, ip, sizeof(w));
+		return (uint16_t)~dp_csum_fold((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+	}
+	return rte_ipv4_cksum(ip);
+}
+
+#endif

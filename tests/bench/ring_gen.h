@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A traffic source and sink for the dataplane benchmark that costs the worker almost nothing:
+ * ports made of rings (DPDK's ring PMD), fed by a generator on another lcore. What the
+ * appliance sends on a generator port comes back to the generator, which rewrites the buffer
+ * as the next packet of a capture and offers it again: no allocation, no copy on the worker,
+ * so the worker's cycles are dpike's own (a NIC's RX and TX cost a worker more than a ring).
+ */
+#ifndef DPIKE_BENCH_RING_GEN_H
+#define DPIKE_BENCH_RING_GEN_H
+
+#include <stdint.h>
+
+#define GEN_MAX_PORTS 4
+#define GEN_MAX_QUEUES 16
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+
+struct gen_packet {
+	uint16_t len;
+	uint8_t *data;
+};
+
+struct gen_port {
+	char name[32];
+	uint16_t port_id;
+	unsigned n_queues;
+	struct rte_ring *to_dut[GEN_MAX_QUEUES];   /* the port's RX queues */
+	struct rte_ring *from_dut[GEN_MAX_QUEUES]; /* its TX queues */
+	struct gen_packet *pkts; /* the capture it offers; none for a pure sink */
+	unsigned n_pkts;
+	unsigned next[GEN_MAX_QUEUES];
+	uint64_t offered, returned;
+};
+
+struct ring_gen {
+	struct gen_port ports[GEN_MAX_PORTS];
+	unsigned n_ports;
+	unsigned n_queues;
+	unsigned depth; /* packets kept waiting on each RX queue */
+	struct rte_mempool *pool;
+	unsigned n_spare;
+	struct rte_mbuf *spare[4096];
+};
+
+/* Creates the ring port NAME with n_queues queue pairs; pcap (may be NULL) is what it offers,
+ * packet i on queue i % n_queues. Returns -1 with a message on stderr. */
+int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, unsigned n_queues);
+/* Once the appliance has started the ports: the pool the generator draws new buffers from
+ * (every packet must fit one of its buffers). */
+int ring_gen_start(struct ring_gen *g, struct rte_mempool *pool);
+/* One pass: takes back what the appliance sent and tops every RX queue up to depth. */
+unsigned ring_gen_poll(struct ring_gen *g);
+void ring_gen_free(struct ring_gen *g);
+
+#endif
