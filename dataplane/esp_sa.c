@@ -101,7 +101,7 @@ static struct sa_layout layout(const struct esp_sa_params *p)
 {
 	struct sa_layout l;
 	l.keys = offsetof(struct esp_sa, keys);
-	l.replay = RTE_ALIGN_CEIL(l.keys + key_bytes(p->alg), RTE_CACHE_LINE_SIZE);
+	l.replay = RTE_ALIGN_CEIL(l.keys + key_bytes(p->alg), RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch() relies on it */
 	l.local_ts = RTE_ALIGN_CEIL(l.replay + (p->inbound ? replay_window_bytes(p->replay_window) : 0), 8);
 	l.remote_ts = l.local_ts + (size_t)p->n_local_ts * sizeof(struct traffic_selector);
 	l.total = l.remote_ts + (size_t)p->n_remote_ts * sizeof(struct traffic_selector);

@@ -68,8 +68,13 @@ struct esp_cbc_keys {
 	uint8_t opad[32] __rte_aligned(16);
 };
 
+/*
+ * Three lines in front of the keys, by who reads them: the first for every packet, the second
+ * for inbound ones only (and for drop counts), the third, written by every worker, for every
+ * packet again with the lifetimes it is checked against. An outbound packet reads two.
+ */
 struct esp_sa {
-	/* Read-only after creation. */
+	/* Read-only after creation; every packet. */
 	uint32_t spi;
 	uint8_t flags;
 	uint8_t iv_len, icv_len, pad_align;
@@ -85,17 +90,18 @@ struct esp_sa {
 	esp_frame_fn frame;
 	esp_crypt_fn crypt;
 	esp_job_fn job; /* for crypt = esp_submit */
-	/* These point into the same allocation, after the keys. */
-	struct replay_window *replay; /* inbound only */
+
+	/* Read-only after creation; inbound packets. These point into the same allocation, after the keys. */
+	struct replay_window *replay __rte_cache_aligned; /* inbound only */
 	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */
 	uint8_t n_local_ts, n_remote_ts;
-	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	const struct esp_algo *alg;
+	uint64_t replay_drops, auth_drops; /* atomic; written on drops only */
 
-	/* Written by every worker that uses the SA. */
+	/* Written by every worker that uses the SA, and the limits they are checked against. */
 	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out; atomic */
 	uint64_t packets, bytes;              /* atomic */
-	uint64_t replay_drops, auth_drops;    /* atomic */
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
 
 	/* Sized for the algorithm: a GCM key schedule with its GHASH powers is 1 KiB, ChaCha's 32 B. */
@@ -112,27 +118,31 @@ static inline const struct esp_cbc_keys *esp_sa_cbc_keys(const struct esp_sa *sa
 	return (const struct esp_cbc_keys *)sa->keys;
 }
 
+static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
+{
+	return (sa->flags & flag) != 0;
+}
+
 /*
- * Starts loading what processing a packet of the SA reads: header, counters, the round keys, for
- * GCM the end of the GHASH key table, where the powers a short packet needs sit, and inbound the
- * replay window and the selectors. With
- * thousands of SAs these are cold, and a burst's loads overlap only if asked for early.
+ * Starts loading what processing a packet of the SA reads: the first and the counters line, the
+ * round keys, for GCM the end of the GHASH key table, where the powers a short packet needs sit,
+ * and inbound the second line and the replay window (placed right after the keys: esp_sa.c).
+ * With thousands of SAs these are cold, and a burst's loads overlap only if asked for early.
  */
 static inline void esp_sa_prefetch(const struct esp_sa *sa)
 {
 	const char *p = (const char *)sa;
 	rte_prefetch0(p);
-	rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
-	rte_prefetch0(p + 2 * RTE_CACHE_LINE_SIZE);
+	rte_prefetch0(&sa->seq_out);
 	for (unsigned off = 0; off < 256 && off < sa->key_bytes; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
 		rte_prefetch0(sa->keys + sa->key_bytes - 1);
 		rte_prefetch0(sa->keys + sa->key_bytes - 1 - RTE_CACHE_LINE_SIZE);
 	}
-	if (sa->replay) { /* inbound: the window's head and first slots, then the selectors checked after */
-		rte_prefetch0(sa->replay);
-		rte_prefetch0(sa->remote_ts);
+	if (esp_sa_has(sa, ESP_SA_F_INBOUND)) {
+		rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+		rte_prefetch0(sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
 	}
 }
 
@@ -142,9 +152,5 @@ void esp_sa_free(struct esp_sa *sa);
 /* Charges a batch of packets to the SA and says whether a lifetime was crossed just now. */
 enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes);
 
-static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
-{
-	return (sa->flags & flag) != 0;
-}
 
 #endif

@@ -67,21 +67,21 @@ static bool fits_after_esp(struct dp_batch *b, struct rte_mbuf *m, const struct 
 }
 
 static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags,
-			 const struct dp_policy *p)
+			 struct dp_verdict v)
 {
-	if (p == NULL || p->action == DP_POLICY_BYPASS) {
+	if (v.action == DP_POLICY_BYPASS) {
 		b->route[b->n_route++] = m;
 		return;
 	}
-	if (p->action == DP_POLICY_DISCARD) {
+	if (v.action == DP_POLICY_DISCARD) {
 		dp_drop(w, b, m, DP_DROP_POLICY_DISCARD);
 		return;
 	}
-	if (p->action == DP_POLICY_TRAP) {
-		punt_l3(b, m, DP_PUNT_ACQUIRE, p->trap_id, flags);
+	if (v.action == DP_POLICY_TRAP) {
+		punt_l3(b, m, DP_PUNT_ACQUIRE, v.trap_id, flags);
 		return;
 	}
-	if (p->action == DP_POLICY_REQUIRE) {
+	if (v.action == DP_POLICY_REQUIRE) {
 		/* Cleartext matching an inbound SA's selectors must have come through the SA. */
 		if (flags & (DP_META_F_DECRYPTED | DP_FWD_LOCAL_ORIGIN))
 			b->route[b->n_route++] = m;
@@ -89,18 +89,32 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 			dp_drop(w, b, m, DP_DROP_POLICY_UNPROTECTED);
 		return;
 	}
-	if (!fits_after_esp(b, m, p->sa, flags))
-		return;
-	rte_prefetch0(p->sa);
-	b->out_sa[b->n_out] = p->sa;
+	/* The SA's lines are asked for now and read only once the whole burst is sorted. */
+	rte_prefetch0(v.sa);
+	rte_prefetch0_write(&v.sa->seq_out);
+	b->out_sa[b->n_out] = v.sa;
+	b->out_flags[b->n_out] = flags;
 	b->out[b->n_out++] = m;
+}
+
+/* Punts the packets ESP would make too big for their route; keeps the others in order. */
+static void check_sizes(struct dp_batch *b)
+{
+	uint16_t kept = 0;
+	for (uint16_t i = 0; i < b->n_out; i++) {
+		if (!fits_after_esp(b, b->out[i], b->out_sa[i], b->out_flags[i]))
+			continue;
+		b->out[kept] = b->out[i];
+		b->out_sa[kept++] = b->out_sa[i];
+	}
+	b->n_out = kept;
 }
 
 _Static_assert(DP_BURST_MAX <= DP_SPD_BULK_MAX, "a burst's cache misses go to the SPD in one bulk lookup");
 
-/* Policies for the burst: the flow cache first, then one bulk SPD lookup for all it missed. */
-static void find_policies(struct dp_worker *w, struct dp_batch *b, const struct dp_flow flows[], uint16_t n,
-			  const struct dp_policy *pol[])
+/* Verdicts for the burst: the flow cache first, then one bulk SPD lookup for all it missed. */
+static void find_verdicts(struct dp_worker *w, struct dp_batch *b, const struct dp_flow flows[], uint16_t n,
+			  struct dp_verdict v[])
 {
 	const struct dp_flow *miss[DP_BURST_MAX];
 	const struct dp_spd_cache_entry *slot[DP_BURST_MAX];
@@ -111,7 +125,7 @@ static void find_policies(struct dp_worker *w, struct dp_batch *b, const struct 
 		rte_prefetch0(slot[i]);
 	}
 	for (uint16_t i = 0; i < n; i++)
-		if (!dp_spd_cache_check(&w->spd_cache, slot[i], b->spd_gen, &flows[i], &pol[i])) {
+		if (!dp_spd_cache_check(&w->spd_cache, slot[i], b->spd_gen, &flows[i], &v[i])) {
 			at[n_miss] = i;
 			miss[n_miss++] = &flows[i];
 		}
@@ -120,8 +134,8 @@ static void find_policies(struct dp_worker *w, struct dp_batch *b, const struct 
 	const struct dp_policy *found[DP_BURST_MAX];
 	dp_spd_lookup_bulk(b->spd, miss, n_miss, found);
 	for (uint16_t j = 0; j < n_miss; j++) {
-		pol[at[j]] = found[j];
-		dp_spd_cache_put(&w->spd_cache, b->spd_gen, miss[j], found[j]);
+		v[at[j]] = dp_verdict_of(found[j]);
+		dp_spd_cache_put(&w->spd_cache, b->spd_gen, miss[j], v[at[j]]);
 	}
 }
 
@@ -130,7 +144,7 @@ void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
 	struct dp_flow flows[DP_BURST_MAX];
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	uint8_t flags[DP_BURST_MAX];
-	const struct dp_policy *pol[DP_BURST_MAX];
+	struct dp_verdict v[DP_BURST_MAX];
 	uint16_t n = 0;
 	for (uint16_t i = 0; i < b->n_fwd; i++) {
 		struct rte_mbuf *m = b->fwd[i];
@@ -148,9 +162,10 @@ void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
 		pkts[n++] = m;
 	}
 	b->n_fwd = 0;
-	find_policies(w, b, flows, n, pol);
+	find_verdicts(w, b, flows, n, v);
 	for (uint16_t i = 0; i < n; i++)
-		apply_policy(w, b, pkts[i], flags[i], pol[i]);
+		apply_policy(w, b, pkts[i], flags[i], v[i]);
+	check_sizes(b);
 }
 
 void dp_stage_esp_out(struct dp_worker *w, struct dp_batch *b)

@@ -17,15 +17,48 @@
 
 #include "spd.h"
 
-/* A power of two: 2 MiB a worker, room for the flows of tens of thousands of SAs. */
+/* A power of two: 2 MiB a worker (32-byte entries), room for the flows of tens of thousands of SAs. */
 #define DP_SPD_CACHE_SIZE 65536
+
+/*
+ * What the policy stage needs of a flow's policy, kept in the cache itself so that a hit reads no
+ * policy: with many SAs the policy is one more cold line between the packet and its SA.
+ */
+struct dp_verdict {
+	uint8_t action; /* enum dp_policy_action; DP_POLICY_BYPASS also when no policy matches */
+	union {
+		struct esp_sa *sa; /* DP_POLICY_PROTECT */
+		uint32_t trap_id;  /* DP_POLICY_TRAP */
+	};
+};
+
+static inline struct dp_verdict dp_verdict_of(const struct dp_policy *p)
+{
+	struct dp_verdict v = { .action = DP_POLICY_BYPASS, .sa = NULL };
+	if (p == NULL)
+		return v;
+	v.action = p->action;
+	if (p->action == DP_POLICY_TRAP)
+		v.trap_id = p->trap_id;
+	else
+		v.sa = p->sa;
+	return v;
+}
+
+static inline bool dp_verdict_same(struct dp_verdict a, struct dp_verdict b)
+{
+	return a.action == b.action && (a.action == DP_POLICY_TRAP ? a.trap_id == b.trap_id : a.sa == b.sa);
+}
 
 struct dp_spd_cache_entry {
 	uint64_t gen; /* 0: empty */
-	const struct dp_policy *policy; /* NULL: no policy matches this flow */
+	union {
+		struct esp_sa *sa;
+		uint32_t trap_id;
+	};
 	uint32_t src, dst;
 	uint16_t sport, dport;
-	uint8_t proto;
+	uint8_t proto, action;
 };
 
 struct dp_spd_cache {
@@ -46,13 +79,14 @@ static inline struct dp_spd_cache_entry *dp_spd_cache_slot(struct dp_spd_cache *
 	return &c->e[h & (DP_SPD_CACHE_SIZE - 1)];
 }
 
-/* True, with *p set, when the cache entry e (the flow's slot) knows its answer under generation gen. */
+/* True, with *v set, when the cache entry e (the flow's slot) knows its answer under generation gen. */
 static inline bool dp_spd_cache_check(struct dp_spd_cache *c, const struct dp_spd_cache_entry *e, uint64_t gen,
-				      const struct dp_flow *f, const struct dp_policy **p)
+				      const struct dp_flow *f, struct dp_verdict *v)
 {
 	if (dp_spd_cache_same(e, gen, f)) {
 		c->hits++;
-		*p = e->policy;
+		v->action = e->action;
+		v->sa = e->sa; /* the union whole: trap_id with it */
 		return true;
 	}
 	c->misses++;
@@ -60,28 +94,28 @@ static inline bool dp_spd_cache_check(struct dp_spd_cache *c, const struct dp_sp
 }
 
 static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
-				    const struct dp_policy **p)
+				    struct dp_verdict *v)
 {
-	return dp_spd_cache_check(c, dp_spd_cache_slot(c, f), gen, f, p);
+	return dp_spd_cache_check(c, dp_spd_cache_slot(c, f), gen, f, v);
 }
 
 static inline void dp_spd_cache_put(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
-				    const struct dp_policy *p)
+				    struct dp_verdict v)
 {
 	*dp_spd_cache_slot(c, f) = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst,
 								 .sport = f->sport, .dport = f->dport, .proto = f->proto,
-								 .policy = p };
+								 .action = v.action, .sa = v.sa };
 }
 
-static inline const struct dp_policy *dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd,
-							   uint64_t gen, const struct dp_flow *f)
+static inline struct dp_verdict dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd, uint64_t gen,
+						     const struct dp_flow *f)
 {
-	const struct dp_policy *p;
-	if (!dp_spd_cache_get(c, gen, f, &p)) {
-		p = dp_spd_lookup(spd, f);
-		dp_spd_cache_put(c, gen, f, p);
+	struct dp_verdict v;
+	if (!dp_spd_cache_get(c, gen, f, &v)) {
+		v = dp_verdict_of(dp_spd_lookup(spd, f));
+		dp_spd_cache_put(c, gen, f, v);
 	}
-	return p;
+	return v;
 }
 
 #endif

@@ -58,6 +58,7 @@ struct dp_batch {
 	uint8_t fwd_flags[DP_BURST_MAX];
 	struct rte_mbuf *out[DP_BURST_MAX];
 	struct esp_sa *out_sa[DP_BURST_MAX];
+	uint8_t out_flags[DP_BURST_MAX];
 	struct rte_mbuf *route[DP_BURST_MAX];
 	struct rte_mbuf *punt[DP_BURST_MAX];
 	struct rte_mbuf *drop[DP_BURST_MAX];

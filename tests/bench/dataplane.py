@@ -38,6 +38,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from gen_traffic import SPI_IN_BASE, SPI_OUT_BASE, pair_key  # noqa: E402
 IMIX = [64] * 7 + [594] * 4 + [1400]
 ALGS = {"aes128gcm16": 20, "aes128-sha256": 48}  # key bytes as dpike's static SAs take them
 CRYPTO_PERF = {
@@ -57,20 +59,17 @@ def remote_net(k):
     return "%d.%d.%d.%d/32" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
 
 
-def keys_for(sas):
-    return {str(k): [0x20000 + k, os.urandom(max(ALGS.values())).hex()] for k in range(sas)}
-
-
-def static_sas(alg, keys, sas):
+def static_sas(alg, sas):
+    """The SA pairs as static SAs, for dpike itself (the ring benchmark installs them through the table API)."""
     n = ALGS[alg]
     out = []
     for k in range(sas):
         common = ('mode = "tunnel"; local = "192.0.2.2"; remote = "192.0.2.1"; esp = "%s"; '
                   'local_ts = ["10.2.0.0/16"]; remote_ts = ["%s"];' % (alg, remote_net(k)))
         out.append('{ name = "out%d"; direction = "out"; spi = %d; key = "0x%s"; %s }'
-                   % (k, 0x10000 + k, os.urandom(n).hex(), common))
+                   % (k, SPI_OUT_BASE + k, pair_key(k, False, n).hex(), common))
         out.append('{ name = "in%d"; direction = "in"; spi = %d; key = "0x%s"; replay_window = 0; %s }'
-                   % (k, keys[str(k)][0], keys[str(k)][1][:2 * n], common))
+                   % (k, SPI_IN_BASE + k, pair_key(k, True, n).hex(), common))
     return ",\n".join(out)
 
 
@@ -90,8 +89,10 @@ def interfaces(d, mode, size, workers, source):
     return [pcap % (wan[0], rx, wan[1]), null % lan] if mode == "in" else [null % wan, pcap % (lan[0], rx, lan[1])]
 
 
-def config(d, mode, alg, size, workers, keys, sas, source):
+def config(d, mode, alg, size, workers, sas, source):
     ifaces = interfaces(d, mode, size, workers, source)
+    # A pcap source keeps its whole capture in buffers; the generator's ring ports a few thousand.
+    mbufs = 16383 + (2 * workers * max(480, sas) if source == "pcap" else 0)
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
 workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; };
@@ -99,10 +100,9 @@ interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
-""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), 16383 + 2 * workers * max(480, sas),
-       ",\n  ".join(ifaces))
-    if mode != "plain":
-        text += "static_sas = (\n%s\n);\n" % static_sas(alg, keys, sas)
+""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, ",\n  ".join(ifaces))
+    if mode != "plain" and source == "pcap":
+        text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
     path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
     with open(path, "w") as f:
         f.write(text)
@@ -124,26 +124,28 @@ def counters(build, d, field):
             [w[field] for w in s["workers"]])
 
 
-def command(args, d, mode, size, conf):
+def command(args, d, mode, alg, size, conf):
     """The process under test: dpike with the ring generator, or dpike itself with pcap and null ports."""
     lcores = ",".join(["0@0"] + ["%d@%d" % (w, w % 2) for w in range(1, args.workers + 1)])
-    memory = 1024 + args.sas * 16 // 1024  # MB: SA pairs with their table entries, and packets in memory
+    per_pair = 16 if args.source == "pcap" else 6  # KB: SAs, table entries, and the capture in buffers
+    memory = 1024 + args.sas * per_pair // 1024  # MB
     eal = ["--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci", "--file-prefix",
            "dpk-bench-%d" % os.getpid(), "--log-level=lib.eal:error", "--"]
     if args.source == "pcap":
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
     wan, lan = ("gwan=" + capture(d, mode, size), "glan") if mode == "in" else ("gwan", "glan=" + capture(d, mode, size))
-    return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan]
+    pairs = ["-P", "%d:%s" % (args.sas, alg)] if mode != "plain" else []
+    return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan] + pairs
 
 
-def run_case(args, d, mode, alg, size, keys):
+def run_case(args, d, mode, alg, size):
     """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window."""
-    conf = config(d, mode, alg, size, args.workers, keys, args.sas, args.source)
+    conf = config(d, mode, alg, size, args.workers, args.sas, args.source)
     prefix = "dpk-bench-%d" % os.getpid()
-    proc = subprocess.Popen(command(args, d, mode, size, conf), stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
+    proc = subprocess.Popen(command(args, d, mode, alg, size, conf), stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
     field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 60 + args.sas / 20000  # installing a million SA pairs takes a while
         first = None
         while time.monotonic() < deadline and proc.poll() is None:
             first = counters(args.build, d, field)
@@ -218,21 +220,21 @@ def row(alg, size, mode, result, plain=None, crypto=None):
             "ratio": mpps / mops if mops else None}
 
 
-def run_all(args, d, sizes, keys):
+def run_all(args, d, sizes):
     rows, plain = [], {}
     for alg in ALGS:
         for size in sizes:
-            subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas), d + "/keys.json"],
-                           check=True, timeout=300)
+            subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas)],
+                           check=True, timeout=1800)
         perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}),
                            args.crypto_ops)
         for size in sizes:
             first = len(rows)
             if size not in plain:
-                plain[size] = run_case(args, d, "plain", alg, size, keys)
+                plain[size] = run_case(args, d, "plain", alg, size)
                 rows.append(row("-", size, "plain", plain[size]))
             for mode in ("out", "in"):
-                rows.append(row(alg, size, mode, run_case(args, d, mode, alg, size, keys), plain[size],
+                rows.append(row(alg, size, mode, run_case(args, d, mode, alg, size), plain[size],
                                 crypto_ceiling(perf, size)))
             for r in rows[first:]:
                 print(fmt(r), flush=True)
@@ -253,10 +255,7 @@ def main():
     args = p.parse_args()
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
-    keys = keys_for(args.sas)
-    with open(d + "/keys.json", "w") as f:
-        json.dump(keys, f)
-    rows = run_all(args, d, args.sizes.split(","), keys)
+    rows = run_all(args, d, args.sizes.split(","))
     print_table(rows, args)
     if args.out:
         with open(args.out, "w") as f:

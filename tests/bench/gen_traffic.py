@@ -2,22 +2,22 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Traffic for the dataplane benchmark, as pcap files that net_pcap replays forever.
 
-  gen_traffic.py DIR SIZE ALG SAS KEYS_JSON
+  gen_traffic.py DIR SIZE ALG SAS
 
 SIZE is a frame size in bytes or "imix" (64, 594 and 1400 bytes, 7:4:1). For SA k of SAS,
 the LAN host 10.2.0.1 talks with the remote host 10.64.0.0 + k + 1. Writes
   DIR/clear-SIZE.pcap   frames from the LAN, to be encrypted (or forwarded in the clear)
   DIR/esp-SIZE.pcap     the same inner packets as ESP from the peer 192.0.2.1, encrypted with
                         each SA's inbound key, to be decrypted
-KEYS_JSON holds {"k": [spi_in, key_in_hex]} per SA. Every SA gets packets (at least 480 in
-all); flows (UDP ports) vary per packet.
+SA k's inbound SPI is 0x20000 + k and its keys come from pair_key(), as dpike-bench-dataplane
+derives them (tests/bench/pairs.c) and dataplane.py writes them into static SAs. Every SA gets
+packets (at least 480 in all); flows (UDP ports) vary per packet.
 
 scapy needs milliseconds per ESP packet, too slow for tens of thousands of SAs, so packets are
 built here with struct and the `cryptography` package; the first packets of every file are
 then checked with scapy (an independent parser and ESP implementation) before anything is written.
 """
 import ipaddress
-import json
 import struct
 import sys
 
@@ -34,6 +34,23 @@ IMIX = [64] * 7 + [594] * 4 + [1400]
 ALGS = {"aes128gcm16": ("AES-GCM", "NULL", 20), "aes128-sha256": ("AES-CBC", "SHA2-256-128", 16)}
 LAN_MACS = bytes.fromhex("0200000000fe" "020000000b01")  # dst, src
 WAN_MACS = bytes.fromhex("020000000a02" "020000000a01")
+
+
+SPI_IN_BASE, SPI_OUT_BASE = 0x20000, 0x10000
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64(x):
+    x = (x + 0x9e3779b97f4a7c15) & MASK64
+    x = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94d049bb133111eb) & MASK64
+    return x ^ (x >> 31)
+
+
+def pair_key(k, inbound, n):
+    """The n bytes of key material of SA pair k's inbound or outbound SA (bench_pair_key() in pairs.c)."""
+    seed = ((k << 8) | (1 if inbound else 2)) << 8
+    return b"".join(splitmix64(seed + j).to_bytes(8, "little") for j in range(-(-n // 8)))[:n]
 
 
 def remote(k):
@@ -92,11 +109,10 @@ def checksum_ok(ip):
     return IP(bytes(again)).chksum == ip.chksum
 
 
-def check_with_scapy(alg, keys, clear, esp_frames, n):
+def check_with_scapy(alg, sa_keys, clear, esp_frames, n):
     """scapy must read our frames and decrypt our ESP to the mirror image of the clear packet, or we stop."""
     for i in range(n):
-        k = i % len(keys)
-        spi, key = keys[str(k)][0], bytes.fromhex(keys[str(k)][1])
+        spi, key = sa_keys[i % len(sa_keys)]
         outer = Ether(esp_frames[i])[IP]
         outer_ok = checksum_ok(outer)  # before decrypt(), which rewrites the packet it is given
         got = scapy_sa(alg, spi, key).decrypt(outer)[IP]
@@ -107,10 +123,10 @@ def check_with_scapy(alg, keys, clear, esp_frames, n):
 
 
 def main():
-    out, size, alg, n_sas, keys = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), json.load(open(sys.argv[5]))
+    out, size, alg, n_sas = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     sizes = IMIX if size == "imix" else [int(size)]
     packets = max(MIN_PACKETS, -(-n_sas // len(IMIX)) * len(IMIX))
-    sa_keys = [(keys[str(k)][0], bytes.fromhex(keys[str(k)][1])) for k in range(n_sas)]
+    sa_keys = [(SPI_IN_BASE + k, pair_key(k, True, 48)) for k in range(n_sas)]
     clear, esp_frames = [], []
     for i in range(packets):
         k = i % n_sas
@@ -118,7 +134,7 @@ def main():
         clear.append(LAN_MACS + b"\x08\x00" + inner(frame, k, i, True))
         spi, key = sa_keys[k]
         esp_frames.append(WAN_MACS + b"\x08\x00" + esp(alg, spi, key, i // n_sas + 1, inner(frame, k, i, False)))
-    check_with_scapy(alg, keys, clear, esp_frames, min(24, packets))
+    check_with_scapy(alg, sa_keys, clear, esp_frames, min(24, packets))
     for name, frames in (("clear", clear), ("esp", esp_frames)):
         w = PcapWriter("%s/%s-%s.pcap" % (out, name, size), linktype=1, sync=False)
         for f in frames:

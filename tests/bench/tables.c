@@ -25,6 +25,7 @@
 
 #include "dataplane/esp_algo.h"
 #include "dataplane/tables.h"
+#include "pairs.h"
 
 #define LIMIT_S 60.0
 
@@ -45,56 +46,12 @@ static size_t heap_bytes(void)
 	return s.heap_allocsz_bytes + mallinfo2().uordblks;
 }
 
-struct pair {
-	struct esp_sa *in, *out;
-	struct traffic_selector local, remote;
-};
-
-static uint32_t remote_addr(uint32_t k)
+static const struct bench_pairs_spec *spec(void)
 {
-	return 0x0b000000u + k; /* 11.0.0.0 + k */
-}
-
-static uint32_t spi_in(uint32_t k)
-{
-	return 0x100000 + 2 * k;
-}
-
-/* Pair k: 10.2.0.0/16 <-> a remote host 11.0.0.0 + k of its own, SPIs of its own, AES-128-GCM. */
-static int install(struct pair *p, uint32_t k)
-{
-	static const uint8_t key[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
-	char err[128];
-	if (k >= 1u << 24 || !ts_parse("10.2.0.0/16", &p->local))
-		return -1;
-	p->remote = (struct traffic_selector){ .addr = remote_addr(k), .mask = ~0u, .plen = 32, .port_hi = 65535 };
-	struct esp_sa_params sp = { .spi = spi_in(k), .inbound = true, .tunnel = true,
-				    .alg = &esp_algos[esp_algo_parse("aes128gcm16")], .key = key, .local = 0xc0000202,
-				    .remote = 0xc0000201, .replay_window = 64, .local_ts = &p->local, .n_local_ts = 1,
-				    .remote_ts = &p->remote, .n_remote_ts = 1 };
-	p->in = dp_sa_install(&sp, err, sizeof(err));
-	sp.spi++;
-	sp.inbound = false;
-	p->out = p->in ? dp_sa_install(&sp, err, sizeof(err)) : NULL;
-	if (p->out == NULL) {
-		fprintf(stderr, "pair %u: %s\n", k, err);
-		return -1;
-	}
-	struct dp_policy po = { .src = p->local, .dst = p->remote, .action = DP_POLICY_PROTECT, .sa = p->out };
-	struct dp_policy pi = { .src = p->remote, .dst = p->local, .action = DP_POLICY_REQUIRE };
-	po.priority = dp_policy_priority(&po.src, &po.dst, DP_RANK_SA);
-	pi.priority = dp_policy_priority(&pi.src, &pi.dst, DP_RANK_SA);
-	if (dp_policy_add(&po, 1000 + k) < 0 || dp_policy_add(&pi, 1000 + k) < 0 || dp_tables_commit() < 0)
-		return -1;
-	return 0;
-}
-
-static void remove_pair(struct pair *p, uint32_t k)
-{
-	dp_policy_remove_owner(1000 + k);
-	dp_tables_commit();
-	dp_sa_remove(p->out);
-	dp_sa_remove(p->in);
+	static struct bench_pairs_spec s = { .remote_base = 0x0b000000u, /* 11.0.0.0 + k */
+					     .spi_in_base = 0x100000, .spi_out_base = 0x2000000, .replay_window = 64 };
+	s.alg = &esp_algos[esp_algo_parse("aes128gcm16")];
+	return &s;
 }
 
 /* Lookup cost in TSC cycles, per lookup, for random pairs. */
@@ -116,7 +73,7 @@ static struct lookup_cost lookup_cycles(const struct dp_tables *t, uint32_t n)
 	static struct dp_flow flows[ROUNDS];
 	for (uint32_t i = 0; i < ROUNDS; i++) {
 		pick[i] = (uint32_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % n);
-		flows[i] = (struct dp_flow){ 0x0a020000u + (pick[i] & 0xffff), remote_addr(pick[i]), 17, 4500, 53 };
+		flows[i] = (struct dp_flow){ 0x0a020000u + (pick[i] & 0xffff), spec()->remote_base + pick[i], 17, 4500, 53 };
 	}
 	uint64_t t0 = rte_rdtsc();
 	for (uint32_t i = 0; i < ROUNDS; i++)
@@ -134,12 +91,20 @@ static struct lookup_cost lookup_cycles(const struct dp_tables *t, uint32_t n)
 	uint64_t t2 = rte_rdtsc();
 	void *data;
 	for (uint32_t i = 0; i < ROUNDS; i++) {
-		uint32_t spi = spi_in(pick[i]);
+		uint32_t spi = spec()->spi_in_base + pick[i];
 		if (rte_hash_lookup_data(t->sad, &spi, &data) < 0)
 			any_failed = true;
 	}
 	uint64_t t3 = rte_rdtsc();
 	return (struct lookup_cost){ (double)(t1 - t0) / ROUNDS, (double)(t2 - t1) / ROUNDS, (double)(t3 - t2) / ROUNDS };
+}
+
+/* One pair as IKE installs a child: its SAs and policies, then one publish. */
+static int install(struct bench_pair *p, uint32_t k)
+{
+	if (k >= 1u << 20)
+		return -1; /* the SPI ranges of spec() */
+	return bench_pair_install(p, spec(), k) == 0 && dp_tables_commit() == 0 ? 0 : -1;
 }
 
 /* What the control core does between requests: the (idle) worker has passed a quiescent state. */
@@ -151,7 +116,7 @@ static void settle(struct rte_rcu_qsbr *qsv)
 
 static void run(uint32_t n, struct rte_rcu_qsbr *qsv, const struct dp_tables *t)
 {
-	struct pair *pairs = calloc(n, sizeof(*pairs));
+	struct bench_pair *pairs = calloc(n, sizeof(*pairs));
 	size_t before = heap_bytes();
 	double t_start = now_s(), t0 = t_start, t1;
 	uint32_t done = 0;
@@ -169,7 +134,8 @@ static void run(uint32_t n, struct rte_rcu_qsbr *qsv, const struct dp_tables *t)
 	t0 = now_s();
 	uint32_t removed = 0;
 	while (removed < done) {
-		remove_pair(&pairs[done - 1 - removed], done - 1 - removed);
+		bench_pair_remove(&pairs[done - 1 - removed], done - 1 - removed);
+		dp_tables_commit();
 		removed++;
 		settle(qsv);
 	}

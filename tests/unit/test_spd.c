@@ -160,9 +160,11 @@ static unsigned disagreements(const struct dp_spd *s, const struct ref_spd *r, i
 
 static void add_random(struct dp_spd *s, struct ref_spd *r, uint64_t owner)
 {
-	struct dp_policy p = { .src = random_ts(), .dst = random_ts(), .action = (uint8_t)(rand() % 4) };
+	struct dp_policy p = { .src = random_ts(), .dst = random_ts(), .action = (uint8_t)(rand() % 5) };
 	p.priority = dp_policy_priority(&p.src, &p.dst, (enum dp_policy_rank)(rand() % 3));
 	p.trap_id = (uint32_t)r->n; /* tells policies of equal priority and action apart */
+	if (p.action == DP_POLICY_PROTECT) /* never dereferenced: an SA of its own, to tell the verdicts apart */
+		p.sa = (struct esp_sa *)(uintptr_t)(0x10000 + 64 * (uintptr_t)r->n);
 	CU_ASSERT_FATAL(r->n < 600 && dp_spd_add(s, &p, owner) == 0);
 	r->p[r->n] = p;
 	r->owner[r->n] = owner;
@@ -256,14 +258,14 @@ static void test_flow_cache(void)
 				remove_owner(s, &r, (uint64_t)(i / 3000 % 7));
 		}
 		struct dp_flow f = random_flow();
-		wrong += dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f) != dp_spd_lookup(s, &f);
+		wrong += !dp_verdict_same(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f), dp_verdict_of(dp_spd_lookup(s, &f)));
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
 	CU_ASSERT(c->hits > 0 && c->misses > 0 && c->hits + c->misses == 200000);
 	struct dp_flow f = random_flow();
 	uint64_t hits = c->hits;
-	const struct dp_policy *p = dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f);
-	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f) == p && c->hits == hits + 1);
+	struct dp_verdict v = dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f);
+	CU_ASSERT(dp_verdict_same(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f), v) && c->hits == hits + 1);
 	free(c);
 	dp_spd_free(s);
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pairs.h"
+
+#include <stdio.h>
+
+#define LAN "10.2.0.0/16"
+#define OWNER_BASE 1000
+
+/* SplitMix64: a few multiplications per 8 bytes, the same in Python (gen_traffic.py). */
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+void bench_pair_key(uint32_t k, bool inbound, uint8_t *key, size_t len)
+{
+	uint64_t seed = ((uint64_t)k << 8 | (inbound ? 1 : 2)) << 8;
+	for (size_t i = 0; i < len; i++)
+		key[i] = (uint8_t)(splitmix64(seed + i / 8) >> (8 * (i % 8)));
+}
+
+int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k)
+{
+	uint8_t key_in[64], key_out[64];
+	char err[128];
+	size_t len = (size_t)esp_algo_key_len(s->alg);
+	if (!ts_parse(LAN, &p->local) || len > sizeof(key_in))
+		return -1;
+	bench_pair_key(k, true, key_in, len);
+	bench_pair_key(k, false, key_out, len);
+	p->remote = (struct traffic_selector){ .addr = s->remote_base + k, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	struct esp_sa_params sp = { .spi = s->spi_in_base + k, .inbound = true, .tunnel = true, .alg = s->alg,
+				    .key = key_in, .local = 0xc0000202, .remote = 0xc0000201,
+				    .replay_window = s->replay_window, .local_ts = &p->local, .n_local_ts = 1,
+				    .remote_ts = &p->remote, .n_remote_ts = 1 };
+	p->in = dp_sa_install(&sp, err, sizeof(err));
+	sp.spi = s->spi_out_base + k;
+	sp.inbound = false;
+	sp.key = key_out;
+	p->out = p->in ? dp_sa_install(&sp, err, sizeof(err)) : NULL;
+	if (p->out == NULL) {
+		fprintf(stderr, "SA pair %u: %s\n", k, err);
+		return -1;
+	}
+	struct dp_policy po = { .src = p->local, .dst = p->remote, .action = DP_POLICY_PROTECT, .sa = p->out };
+	struct dp_policy pi = { .src = p->remote, .dst = p->local, .action = DP_POLICY_REQUIRE };
+	po.priority = dp_policy_priority(&po.src, &po.dst, DP_RANK_SA);
+	pi.priority = dp_policy_priority(&pi.src, &pi.dst, DP_RANK_SA);
+	if (dp_policy_add(&po, OWNER_BASE + k) < 0 || dp_policy_add(&pi, OWNER_BASE + k) < 0) {
+		fprintf(stderr, "SA pair %u: the SPD is full\n", k);
+		return -1;
+	}
+	return 0;
+}
+
+void bench_pair_remove(struct bench_pair *p, uint32_t k)
+{
+	dp_policy_remove_owner(OWNER_BASE + k);
+	dp_sa_remove(p->out);
+	dp_sa_remove(p->in);
+}
