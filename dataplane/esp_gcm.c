@@ -12,70 +12,62 @@
 #include "esp.h"
 #include "esp_internal.h"
 
-static inline uint8_t *text_of(const struct esp_sa *sa, const struct esp_pkt *pk)
+/* One call of IPsec-MB's direct API (mgr->gcm128_enc and the like); tag is written, not checked. */
+static inline void gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, struct esp_pkt *pk, uint8_t *tag)
 {
-	return pk->esp + ESP_HDR_LEN + sa->iv_len;
+	struct gcm_context_data ctx;
+	uint8_t *text = pk->esp + ESP_HDR_LEN + sa->iv_len;
+	fn(esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad, pk->aad_len, tag, sa->icv_len);
+	pk->status = 0;
 }
 
 static void gcm128_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	struct gcm_context_data ctx;
-	uint8_t *text = text_of(sa, pk);
-	IMB_AES128_GCM_ENC(c->mgr, esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad,
-			   pk->aad_len, pk->icv, sa->icv_len);
-	pk->status = 0;
+	gcm_call(c->mgr->gcm128_enc, sa, pk, pk->icv);
 }
 
 /* Decryption leaves the tag in pk->tag; the caller compares it with pk->expect. */
 static void gcm128_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	struct gcm_context_data ctx;
-	uint8_t *text = text_of(sa, pk);
-	IMB_AES128_GCM_DEC(c->mgr, esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad,
-			   pk->aad_len, pk->tag, sa->icv_len);
-	pk->status = 0;
+	gcm_call(c->mgr->gcm128_dec, sa, pk, pk->tag);
 }
 
 static void gcm256_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	struct gcm_context_data ctx;
-	uint8_t *text = text_of(sa, pk);
-	IMB_AES256_GCM_ENC(c->mgr, esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad,
-			   pk->aad_len, pk->icv, sa->icv_len);
-	pk->status = 0;
+	gcm_call(c->mgr->gcm256_enc, sa, pk, pk->icv);
 }
 
 static void gcm256_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	struct gcm_context_data ctx;
-	uint8_t *text = text_of(sa, pk);
-	IMB_AES256_GCM_DEC(c->mgr, esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad,
-			   pk->aad_len, pk->tag, sa->icv_len);
-	pk->status = 0;
+	gcm_call(c->mgr->gcm256_dec, sa, pk, pk->tag);
+}
+
+/* The first pass: nonce and AAD now, the call at the flush. */
+static inline void prepare_and_defer(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk, bool inbound,
+				     esp_crypt_fn now)
+{
+	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, inbound);
+	esp_defer(c, sa, pk, now);
 }
 
 static void gcm128_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, false);
-	esp_defer(c, sa, pk, gcm128_seal_now);
+	prepare_and_defer(c, sa, pk, false, gcm128_seal_now);
 }
 
 static void gcm128_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, true);
-	esp_defer(c, sa, pk, gcm128_open_now);
+	prepare_and_defer(c, sa, pk, true, gcm128_open_now);
 }
 
 static void gcm256_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, false);
-	esp_defer(c, sa, pk, gcm256_seal_now);
+	prepare_and_defer(c, sa, pk, false, gcm256_seal_now);
 }
 
 static void gcm256_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, true);
-	esp_defer(c, sa, pk, gcm256_open_now);
+	prepare_and_defer(c, sa, pk, true, gcm256_open_now);
 }
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
