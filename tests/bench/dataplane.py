@@ -3,7 +3,7 @@
 """The dataplane benchmark: dpike's whole per-packet path against DPDK's crypto-only ceiling.
 
   dataplane.py BUILD_DIR [--workers N] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
-               [--source ring|pcap] [--out FILE]
+               [--source ring|pcap] [--repeat N] [--out FILE]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
 route, TX burst) between a source and a sink:
@@ -17,13 +17,14 @@ route, TX burst) between a source and a sink:
   plain    cleartext forwarded (no policy): the cost of source, sink and routing, which the
            "net" column takes off each ESP case
   out      encrypt: LAN cleartext through a PROTECT policy into ESP tunnel mode
-  in       decrypt: ESP from the peer (made by scapy) to cleartext on the LAN
+  in       decrypt: ESP from the peer (made with `cryptography`, checked with scapy) to cleartext
 for AES-128-GCM and AES-128-CBC + HMAC-SHA2-256-128, with K SA pairs that the traffic
 spreads over. Figures come from dpike's own counters over a window of S seconds: packets,
 and the TSC cycles its workers spent in polls that found work ("busy" is that share of the
 window: below ~95% the source, not the worker, set the rate). In the same run,
 dpdk-test-crypto-perf measures crypto alone (crypto_aesni_gcm, crypto_aesni_mb) for the
-same sizes, and the table prints each case's ratio to it.
+same sizes, and the table prints each case's ratio to it. With --repeat N every case and
+crypto-perf run N times, interleaved, and the table shows the medians.
 Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
 """
 import argparse
@@ -220,21 +221,38 @@ def row(alg, size, mode, result, plain=None, crypto=None):
             "ratio": mpps / mops if mops else None}
 
 
+def median_of(results):
+    """The run with the median rate (its cycles and busy share with it); drops of all runs."""
+    mid = sorted(results, key=lambda r: r[0])[len(results) // 2]
+    return (mid[0], mid[1], sum(r[2] for r in results), mid[3])
+
+
+def median_perf(perfs):
+    return {s: sorted((p[s] for p in perfs), key=lambda f: f[0])[len(perfs) // 2] for s in perfs[0]}
+
+
 def run_all(args, d, sizes):
+    """Every case; with --repeat N, N rounds (crypto-perf, then the dpike cases) and the medians."""
     rows, plain = [], {}
     for alg in ALGS:
         for size in sizes:
             subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas)],
                            check=True, timeout=1800)
-        perf = crypto_perf(alg, sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])}),
-                           args.crypto_ops)
+        buffers = sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])})
+        perfs, runs = [], {}
+        for _ in range(args.repeat):
+            perfs.append(crypto_perf(alg, buffers, args.crypto_ops))
+            for size in sizes:
+                for mode in (("plain",) if size not in plain else ()) + ("out", "in"):
+                    runs.setdefault((mode, size), []).append(run_case(args, d, mode, alg, size))
+        perf = median_perf(perfs)
         for size in sizes:
             first = len(rows)
             if size not in plain:
-                plain[size] = run_case(args, d, "plain", alg, size)
+                plain[size] = median_of(runs[("plain", size)])
                 rows.append(row("-", size, "plain", plain[size]))
             for mode in ("out", "in"):
-                rows.append(row(alg, size, mode, run_case(args, d, mode, alg, size), plain[size],
+                rows.append(row(alg, size, mode, median_of(runs[(mode, size)]), plain[size],
                                 crypto_ceiling(perf, size)))
             for r in rows[first:]:
                 print(fmt(r), flush=True)
@@ -249,6 +267,8 @@ def main():
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")
     p.add_argument("--source", choices=("ring", "pcap"), default="ring")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="rounds of every case and of crypto-perf; the table shows the medians (noisy machines)")
     p.add_argument("--out")
     p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
