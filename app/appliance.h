@@ -56,6 +56,7 @@ struct appliance {
 	struct credentials *creds; /* certificates and keys of pubkey connections */
 	char ctl_path[108];
 	unsigned n_workers;
+	unsigned spare_lcores; /* the last lcores, left to the caller (the benchmark's generators) */
 	struct dp_worker *workers;
 	struct rte_mempool *pool;
 	struct rte_ring *events;
@@ -76,7 +77,7 @@ struct appliance {
 extern volatile bool app_stop;
 
 /* Start-up and shut-down (lifecycle.c). appliance_load_config() fails with the reason in err;
- * appliance_start() makes one worker per lcore other than the main one. */
+ * appliance_start() makes one worker per lcore other than the main one and the spare ones. */
 int appliance_load_config(struct appliance *app, const char *path, const char *ctl_path, char err[CFG_ERR_MAX]);
 int appliance_start(struct appliance *app);
 void appliance_launch_workers(struct appliance *app);

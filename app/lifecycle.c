@@ -77,7 +77,7 @@ static int setup_workers(struct appliance *app)
 
 int appliance_start(struct appliance *app)
 {
-	app->n_workers = rte_lcore_count() - 1;
+	app->n_workers = rte_lcore_count() - 1 > app->spare_lcores ? rte_lcore_count() - 1 - app->spare_lcores : 0;
 	if (app->n_workers == 0 || app->n_workers > DP_MAX_WORKERS) {
 		LOG_ERR("dpike needs 2 to %d lcores: the main lcore for control, the others for workers (e.g. -l 0-1)",
 			DP_MAX_WORKERS + 1);
@@ -121,5 +121,6 @@ void appliance_launch_workers(struct appliance *app)
 {
 	unsigned i = 0, lcore;
 	RTE_LCORE_FOREACH_WORKER(lcore)
-		rte_eal_remote_launch(dp_worker_main, &app->workers[i++], lcore);
+		if (i < app->n_workers)
+			rte_eal_remote_launch(dp_worker_main, &app->workers[i++], lcore);
 }

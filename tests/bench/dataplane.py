@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The dataplane benchmark: dpike's whole per-packet path against DPDK's crypto-only ceiling.
 
-  dataplane.py BUILD_DIR [--workers N] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
+  dataplane.py BUILD_DIR [--workers N] [--generators G] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
                [--source ring|pcap] [--repeat N] [--out FILE]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
@@ -127,7 +127,11 @@ def counters(build, d, field):
 
 def command(args, d, mode, alg, size, conf):
     """The process under test: dpike with the ring generator, or dpike itself with pcap and null ports."""
-    lcores = ",".join(["0@0"] + ["%d@%d" % (w, w % 2) for w in range(1, args.workers + 1)])
+    # lcore 0: control (and the first generator lane); then the workers; then further generator
+    # lanes; one CPU each while there are CPUs (here, with 2, they share).
+    extra = args.generators - 1 if args.source == "ring" else 0
+    cpus = os.cpu_count() or 1
+    lcores = ",".join(["0@0"] + ["%d@%d" % (i, i % cpus) for i in range(1, args.workers + extra + 1)])
     per_pair = 16 if args.source == "pcap" else 6  # KB: SAs, table entries, and the capture in buffers
     memory = 1024 + args.sas * per_pair // 1024  # MB
     eal = ["--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci", "--file-prefix",
@@ -136,7 +140,8 @@ def command(args, d, mode, alg, size, conf):
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
     wan, lan = ("gwan=" + capture(d, mode, size), "glan") if mode == "in" else ("gwan", "glan=" + capture(d, mode, size))
     pairs = ["-P", "%d:%s" % (args.sas, alg)] if mode != "plain" else []
-    return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan] + pairs
+    return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan, "-g",
+                                                                   str(args.generators)] + pairs
 
 
 def run_case(args, d, mode, alg, size):
@@ -263,6 +268,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--generators", type=int, default=1,
+                   help="ring source: generator lanes (one keeps a few workers busy; more on a bigger machine)")
     p.add_argument("--sas", type=int, default=1)
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")

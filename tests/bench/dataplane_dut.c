@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP]
+ * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP] [-g N]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
- * one queue pair per worker, which CONFIG names as an interface's device "net_ring_NAME"; with a capture it offers
- * the capture's packets forever, and everything dpike sends on the generator's ports is taken
- * back and offered again. dpikectl reads the counters as for dpike.
+ * one queue pair per worker, which CONFIG names as an interface's device "net_ring_NAME";
+ * with a capture it offers the capture's packets forever, and everything dpike sends on the
+ * generator's ports is taken back and offered again. dpikectl reads the counters as for dpike.
  * -P installs N SA pairs with the ESP transform named (tests/bench/pairs.h: remote host
  * 10.64.0.1 + k, SPIs 0x10000 + k out and 0x20000 + k in, replay window off) through the table
  * API that IKE uses, before the workers start: a million SAs need no configuration file.
+ * -g N runs the generator on N lcores (the main one and the last N - 1), each serving every
+ * N-th queue: one generator keeps a few workers busy, a machine with many needs more.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -28,17 +30,21 @@
 
 /* The control core's work is light here (the control socket, timers): every millisecond. */
 #define CONTROL_EVERY_US 1000
+#define MAX_PORT_SPECS GEN_MAX_PORTS
 
 struct options {
 	const char *config, *sock;
 	uint32_t pairs;
 	const struct esp_algo *alg;
+	unsigned lanes;
+	char *ports[MAX_PORT_SPECS];
+	unsigned n_ports;
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... "
-			"[-P N:ESP]\n");
+			"[-P N:ESP] [-g N]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -55,45 +61,75 @@ static int parse_pairs(const char *arg, struct options *o)
 	return 0;
 }
 
-static void on_signal(int sig)
+static int parse_lanes(const char *arg, struct options *o)
 {
-	(void)sig;
-	app_stop = true;
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+	if (*end != '\0' || n == 0 || n + 1 > rte_lcore_count()) {
+		fprintf(stderr, "-g %s: between 1 and the lcores less one (a worker needs one)\n", arg);
+		return -1;
+	}
+	o->lanes = (unsigned)n;
+	return 0;
 }
 
-static int add_port(struct ring_gen *g, char *spec, unsigned queues)
+static int parse_args(int argc, char **argv, struct options *o)
 {
-	char *pcap = strchr(spec, '=');
-	if (pcap)
-		*pcap++ = '\0';
-	return ring_gen_add_port(g, spec, pcap, queues);
-}
-
-static int parse_args(int argc, char **argv, struct ring_gen *g, struct options *o)
-{
-	unsigned queues = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
 	int c;
 	optind = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:h")) != -1) {
+	o->lanes = 1;
+	while ((c = getopt(argc, argv, "f:s:p:P:g:h")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
 		case 'p':
-			if (add_port(g, optarg, queues) < 0)
+			if (o->n_ports == MAX_PORT_SPECS) {
+				fprintf(stderr, "at most %d generator ports\n", MAX_PORT_SPECS);
 				return -1;
+			}
+			o->ports[o->n_ports++] = optarg;
 			break;
 		case 'P':
 			if (parse_pairs(optarg, o) < 0)
 				return -1;
 			break;
+		case 'g':
+			if (parse_lanes(optarg, o) < 0)
+				return -1;
+			break;
 		default: usage(); return -1;
 		}
 	}
-	if (o->config == NULL || g->n_ports == 0 || optind != argc) {
+	if (o->config == NULL || o->n_ports == 0 || optind != argc) {
 		usage();
 		return -1;
 	}
 	return 0;
+}
+
+/* The ports get a queue pair per worker: every lcore but the main one and the generators'. */
+static int make_ports(struct ring_gen *g, const struct options *o)
+{
+	unsigned queues = rte_lcore_count() - o->lanes;
+	if (o->lanes > queues) {
+		fprintf(stderr, "-g %u: more generator lanes than workers (%u) would leave lanes without queues\n", o->lanes,
+			queues);
+		return -1;
+	}
+	for (unsigned i = 0; i < o->n_ports; i++) {
+		char *pcap = strchr(o->ports[i], '=');
+		if (pcap)
+			*pcap++ = '\0';
+		if (ring_gen_add_port(g, o->ports[i], pcap, queues) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	app_stop = true;
 }
 
 static struct bench_pair *install_pairs(const struct options *o)
@@ -121,12 +157,25 @@ static void remove_pairs(struct bench_pair *pairs, uint32_t n)
 	free(pairs);
 }
 
-static void run(struct appliance *app, struct ring_gen *g)
+static int lane_main(void *arg)
+{
+	struct gen_lane *l = arg;
+	while (!app_stop)
+		ring_gen_poll(l);
+	return 0;
+}
+
+/* Lane 0 on the main lcore with the control core's work; the others on the lcores left spare. */
+static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes)
 {
 	uint64_t every = rte_get_tsc_hz() / (1000000 / CONTROL_EVERY_US), next = 0;
+	unsigned i = 0, lane = 1, lcore;
 	appliance_launch_workers(app);
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		if (i++ >= app->n_workers && lane < n_lanes)
+			rte_eal_remote_launch(lane_main, &lanes[lane++], lcore);
 	while (!app_stop) {
-		ring_gen_poll(g);
+		ring_gen_poll(&lanes[0]);
 		uint64_t now = rte_rdtsc();
 		if (now >= next) {
 			control_poll(app);
@@ -135,17 +184,18 @@ static void run(struct appliance *app, struct ring_gen *g)
 	}
 }
 
-static void report(const struct ring_gen *g)
+static void report(const struct gen_lane lanes[], unsigned n_lanes)
 {
-	for (unsigned i = 0; i < g->n_ports; i++)
-		fprintf(stderr, "generator port %s: %lu packets offered, %lu taken back\n", g->ports[i].name,
-			(unsigned long)g->ports[i].offered, (unsigned long)g->ports[i].returned);
+	for (unsigned i = 0; i < n_lanes; i++)
+		fprintf(stderr, "generator lane %u: %lu packets offered, %lu taken back\n", i,
+			(unsigned long)lanes[i].offered, (unsigned long)lanes[i].returned);
 }
 
 int main(int argc, char **argv)
 {
 	static struct appliance app;
 	static struct ring_gen gen;
+	static struct gen_lane lanes[RTE_MAX_LCORE];
 	struct options o = { 0 };
 	struct bench_pair *pairs = NULL;
 	char err[CFG_ERR_MAX];
@@ -155,7 +205,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int rc = 1;
-	if (parse_args(argc - eal, argv + eal, &gen, &o) < 0)
+	if (parse_args(argc - eal, argv + eal, &o) < 0 || make_ports(&gen, &o) < 0)
 		goto out;
 	if (appliance_load_config(&app, o.config, o.sock, err) < 0) {
 		fprintf(stderr, "dpike-bench-dataplane: %s\n", err);
@@ -163,14 +213,19 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	app.spare_lcores = o.lanes - 1;
+	for (unsigned i = 0; i < o.lanes; i++)
+		ring_gen_lane_init(&lanes[i], &gen, i, o.lanes);
 	if (appliance_start(&app) == 0 && ring_gen_start(&gen, app.pool) == 0 &&
 	    (o.pairs == 0 || (pairs = install_pairs(&o)) != NULL)) {
-		run(&app, &gen);
+		run(&app, lanes, o.lanes);
 		rc = 0;
 	}
 	remove_pairs(pairs, o.pairs);
+	for (unsigned i = 0; i < o.lanes; i++)
+		ring_gen_lane_fini(&lanes[i]);
 	appliance_stop(&app);
-	report(&gen);
+	report(lanes, o.lanes);
 out:
 	ring_gen_free(&gen);
 	rte_eal_cleanup();

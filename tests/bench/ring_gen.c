@@ -128,7 +128,6 @@ int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, un
 	}
 	p->port_id = (uint16_t)id;
 	g->n_ports++;
-	g->n_queues = n_queues;
 	return 0;
 }
 
@@ -144,29 +143,37 @@ int ring_gen_start(struct ring_gen *g, struct rte_mempool *pool)
 			}
 	g->pool = pool;
 	g->depth = GEN_DEPTH;
-	g->n_spare = 0;
 	return 0;
 }
 
-static void take_back(struct ring_gen *g)
+void ring_gen_lane_init(struct gen_lane *l, struct ring_gen *g, unsigned id, unsigned n_lanes)
 {
-	for (unsigned i = 0; i < g->n_ports; i++) {
-		struct gen_port *p = &g->ports[i];
-		for (unsigned q = 0; q < p->n_queues; q++) {
-			unsigned room = (unsigned)RTE_DIM(g->spare) - g->n_spare;
-			unsigned n = rte_ring_dequeue_burst(p->from_dut[q], (void **)&g->spare[g->n_spare], room, NULL);
-			p->returned += n;
-			g->n_spare += n;
+	l->g = g;
+	l->id = id;
+	l->n_lanes = n_lanes;
+	l->offered = l->returned = 0;
+	l->n_spare = 0;
+}
+
+static void take_back(struct gen_lane *l)
+{
+	for (unsigned i = 0; i < l->g->n_ports; i++) {
+		const struct gen_port *p = &l->g->ports[i];
+		for (unsigned q = l->id; q < p->n_queues; q += l->n_lanes) {
+			unsigned room = (unsigned)RTE_DIM(l->spare) - l->n_spare;
+			unsigned n = rte_ring_dequeue_burst(p->from_dut[q], (void **)&l->spare[l->n_spare], room, NULL);
+			l->returned += n;
+			l->n_spare += n;
 		}
 	}
 }
 
 /* A returned buffer becomes a fresh one. Only the fields of the mbuf's first cache line are
  * written, as a NIC's receive path does: a single segment's next is NULL already. */
-static struct rte_mbuf *next_buffer(struct ring_gen *g)
+static struct rte_mbuf *next_buffer(struct gen_lane *l)
 {
-	while (g->n_spare) {
-		struct rte_mbuf *m = g->spare[--g->n_spare];
+	while (l->n_spare) {
+		struct rte_mbuf *m = l->spare[--l->n_spare];
 		if (m->nb_segs == 1 && RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1) {
 			m->data_off = RTE_PKTMBUF_HEADROOM;
 			m->ol_flags = 0;
@@ -175,17 +182,17 @@ static struct rte_mbuf *next_buffer(struct ring_gen *g)
 		}
 		rte_pktmbuf_free(m);
 	}
-	return rte_pktmbuf_alloc(g->pool);
+	return rte_pktmbuf_alloc(l->g->pool);
 }
 
-static unsigned offer(struct ring_gen *g, struct gen_port *p, unsigned q)
+static unsigned offer(struct gen_lane *l, struct gen_port *p, unsigned q)
 {
 	struct rte_mbuf *burst[GEN_BURST];
-	unsigned waiting = rte_ring_count(p->to_dut[q]);
-	unsigned want = waiting >= g->depth ? 0 : RTE_MIN(g->depth - waiting, (unsigned)GEN_BURST);
+	unsigned depth = l->g->depth, waiting = rte_ring_count(p->to_dut[q]);
+	unsigned want = waiting >= depth ? 0 : RTE_MIN(depth - waiting, (unsigned)GEN_BURST);
 	unsigned n = 0;
 	for (; n < want; n++) {
-		struct rte_mbuf *m = next_buffer(g);
+		struct rte_mbuf *m = next_buffer(l);
 		if (m == NULL)
 			break;
 		const struct gen_packet *pkt = &p->pkts[p->next[q]];
@@ -201,25 +208,29 @@ static unsigned offer(struct ring_gen *g, struct gen_port *p, unsigned q)
 	unsigned sent = rte_ring_enqueue_burst(p->to_dut[q], (void **)burst, n, NULL);
 	if (sent < n)
 		rte_pktmbuf_free_bulk(&burst[sent], n - sent);
-	p->offered += sent;
+	l->offered += sent;
 	return sent;
 }
 
-unsigned ring_gen_poll(struct ring_gen *g)
+unsigned ring_gen_poll(struct gen_lane *l)
 {
 	unsigned work = 0;
-	take_back(g);
-	for (unsigned i = 0; i < g->n_ports; i++) {
-		struct gen_port *p = &g->ports[i];
-		for (unsigned q = 0; p->n_pkts && q < p->n_queues; q++)
-			work += offer(g, p, q);
+	take_back(l);
+	for (unsigned i = 0; i < l->g->n_ports; i++) {
+		struct gen_port *p = &l->g->ports[i]; /* of it, the lane writes only its queues' next[] */
+		for (unsigned q = l->id; p->n_pkts && q < p->n_queues; q += l->n_lanes)
+			work += offer(l, p, q);
 	}
 	/* What no source needed (a port that only sinks): back to the pool. */
-	if (g->n_spare > RTE_DIM(g->spare) / 2) {
-		rte_pktmbuf_free_bulk(g->spare, g->n_spare);
-		g->n_spare = 0;
-	}
+	if (l->n_spare > RTE_DIM(l->spare) / 2)
+		ring_gen_lane_fini(l);
 	return work;
+}
+
+void ring_gen_lane_fini(struct gen_lane *l)
+{
+	rte_pktmbuf_free_bulk(l->spare, l->n_spare);
+	l->n_spare = 0;
 }
 
 static void drain(struct rte_ring *r)
@@ -231,8 +242,6 @@ static void drain(struct rte_ring *r)
 
 void ring_gen_free(struct ring_gen *g)
 {
-	rte_pktmbuf_free_bulk(g->spare, g->n_spare);
-	g->n_spare = 0;
 	for (unsigned i = 0; i < g->n_ports; i++) {
 		struct gen_port *p = &g->ports[i];
 		for (unsigned q = 0; q < p->n_queues; q++) {

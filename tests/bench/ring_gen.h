@@ -31,16 +31,24 @@ struct gen_port {
 	struct rte_ring *from_dut[GEN_MAX_QUEUES]; /* its TX queues */
 	struct gen_packet *pkts; /* the capture it offers; none for a pure sink */
 	unsigned n_pkts;
-	unsigned next[GEN_MAX_QUEUES];
-	uint64_t offered, returned;
+	unsigned next[GEN_MAX_QUEUES]; /* each written by the lane that serves the queue */
 };
 
 struct ring_gen {
 	struct gen_port ports[GEN_MAX_PORTS];
 	unsigned n_ports;
-	unsigned n_queues;
 	unsigned depth; /* packets kept waiting on each RX queue */
 	struct rte_mempool *pool;
+};
+
+/*
+ * One generator thread's share: queue q of every port belongs to lane q % n_lanes, so that
+ * generators scale with the workers they feed and no ring has two producers or consumers.
+ */
+struct gen_lane {
+	struct ring_gen *g;
+	unsigned id, n_lanes;
+	uint64_t offered, returned;
 	unsigned n_spare;
 	struct rte_mbuf *spare[4096];
 };
@@ -51,8 +59,11 @@ int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, un
 /* Once the appliance has started the ports: the pool the generator draws new buffers from
  * (every packet must fit one of its buffers). */
 int ring_gen_start(struct ring_gen *g, struct rte_mempool *pool);
-/* One pass: takes back what the appliance sent and tops every RX queue up to depth. */
-unsigned ring_gen_poll(struct ring_gen *g);
+void ring_gen_lane_init(struct gen_lane *l, struct ring_gen *g, unsigned id, unsigned n_lanes);
+/* One pass of a lane: takes back what the appliance sent on its queues and tops them up to depth. */
+unsigned ring_gen_poll(struct gen_lane *l);
+/* Gives a lane's buffers back to the pool. */
+void ring_gen_lane_fini(struct gen_lane *l);
 void ring_gen_free(struct ring_gen *g);
 
 #endif
