@@ -67,8 +67,10 @@ static int read_pcap(const char *path, struct gen_port *p)
 		if (p->n_pkts == cap) {
 			cap = cap ? 2 * cap : 256;
 			struct gen_packet *grown = realloc(p->pkts, cap * sizeof(*grown));
-			if (grown == NULL)
+			if (grown == NULL) {
+				fprintf(stderr, "%s: out of memory at packet %u\n", path, p->n_pkts + 1);
 				break;
+			}
 			p->pkts = grown;
 		}
 		struct gen_packet *g = &p->pkts[p->n_pkts];
@@ -106,7 +108,7 @@ int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, un
 			GEN_MAX_PORTS, GEN_MAX_QUEUES);
 		return -1;
 	}
-	struct gen_port *p = &g->ports[g->n_ports];
+	struct gen_port *p = &g->ports[g->n_ports++]; /* counted at once: ring_gen_free() frees a half-made one */
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->n_queues = n_queues;
@@ -127,7 +129,6 @@ int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, un
 		return -1;
 	}
 	p->port_id = (uint16_t)id;
-	g->n_ports++;
 	return 0;
 }
 
