@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #define LAN "10.2.0.0/16"
-#define OWNER_BASE 1000
+#define OWNER_BASE 0x500000000ULL /* apart from the appliance's own (app/static_state.c, app/ike_glue.c) */
 
 /* SplitMix64: a few multiplications per 8 bytes, the same in Python (gen_traffic.py). */
 static uint64_t splitmix64(uint64_t x)
