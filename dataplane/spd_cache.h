@@ -99,12 +99,18 @@ static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const 
 	return dp_spd_cache_check(c, dp_spd_cache_slot(c, f), gen, f, v);
 }
 
+/* Records the flow's verdict in e, the flow's slot. */
+static inline void dp_spd_cache_fill(struct dp_spd_cache_entry *e, uint64_t gen, const struct dp_flow *f,
+				     struct dp_verdict v)
+{
+	*e = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst, .sport = f->sport,
+					  .dport = f->dport, .proto = f->proto, .action = v.action, .sa = v.sa };
+}
+
 static inline void dp_spd_cache_put(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
 				    struct dp_verdict v)
 {
-	*dp_spd_cache_slot(c, f) = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst,
-								 .sport = f->sport, .dport = f->dport, .proto = f->proto,
-								 .action = v.action, .sa = v.sa };
+	dp_spd_cache_fill(dp_spd_cache_slot(c, f), gen, f, v);
 }
 
 static inline struct dp_verdict dp_spd_cached_lookup(struct dp_spd_cache *c, const struct dp_spd *spd, uint64_t gen,
