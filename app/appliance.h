@@ -71,6 +71,7 @@ struct appliance {
 	struct ike_daemon *ike;
 	struct control_stats cstats;
 	uint64_t next_timer_ms;
+	uint64_t ctl_polled_ms; /* when the control socket was last asked for a connection */
 	time_t started;
 };
 

@@ -106,8 +106,12 @@ static unsigned drain_events(struct appliance *app)
 unsigned control_poll(struct appliance *app)
 {
 	unsigned work = drain_punts(app) + drain_events(app);
-	ctl_server_poll(app);
 	uint64_t now = app_now_ms();
+	/* accept4() on an idle socket builds and frees a socket in the kernel (a few us): once a millisecond serves the CLI */
+	if (now != app->ctl_polled_ms) {
+		app->ctl_polled_ms = now;
+		ctl_server_poll(app);
+	}
 	if (now >= app->next_timer_ms) {
 		arp_timer(app, now);
 		if (app->ike)

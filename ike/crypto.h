@@ -23,6 +23,11 @@ enum { AUTH_HMAC_SHA1_96 = 2, AUTH_HMAC_SHA2_256_128 = 12, AUTH_HMAC_SHA2_384_19
 /* IANA encryption IDs. */
 enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
 
+/* Random bytes (SPIs, nonces, IVs) from a pool kept per thread; false if the DRBG failed. */
+bool ike_random(void *out, size_t n);
+/* The provider's implementation of a digest (EVP_sha256() and friends), fetched once per thread. */
+const EVP_MD *ike_md(const EVP_MD *md);
+
 size_t prf_output_len(uint16_t prf);
 /* HMAC with md into out (the digest's size); *out_len, if not NULL, gets that size. */
 bool ike_hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out,

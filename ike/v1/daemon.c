@@ -10,7 +10,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "dataplane/esp_algo.h"
 #include "ike/identity.h"
@@ -462,7 +461,7 @@ static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *
 	sa->initiator = true;
 	sa->aggressive = c->aggressive;
 	while (sa->cky_i == 0)
-		RAND_bytes((uint8_t *)&sa->cky_i, sizeof(sa->cky_i));
+		ike_random((uint8_t *)&sa->cky_i, sizeof(sa->cky_i));
 	sa->created_ms = sa->last_rx_ms = now_of(d);
 	sa->child_cfg = child;
 	sa->next = d->sas;

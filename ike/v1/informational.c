@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "lib/log.h"
 #include "v1_sa.h"
@@ -27,7 +26,7 @@ static uint32_t new_msg_id(void)
 {
 	uint32_t id = 0;
 	while (id == 0)
-		RAND_bytes((uint8_t *)&id, sizeof(id));
+		ike_random((uint8_t *)&id, sizeof(id));
 	return id;
 }
 

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "phase1.h"
@@ -166,7 +164,7 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 	sa->local = *local;
 	sa->remote = *remote;
 	sa->cky_i = m->hdr.cky_i;
-	RAND_bytes((uint8_t *)&sa->cky_r, sizeof(sa->cky_r));
+	ike_random((uint8_t *)&sa->cky_r, sizeof(sa->cky_r));
 	sa->aggressive = aggressive;
 	sa->created_ms = sa->last_rx_ms = d->env.now_ms(d->env.ctx);
 	sa->next = d->sas;

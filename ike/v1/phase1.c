@@ -6,7 +6,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "ike/identity.h"
 #include "lib/log.h"
@@ -223,7 +222,7 @@ void p1_add_nat_d(struct v1_sa *sa, struct ike_builder *b)
 	ike_payload_end(b);
 	nat_hash(sa, &sa->local, h, &n);
 	if (sa->conn->encap)
-		RAND_bytes(h, (int)n);
+		ike_random(h, n);
 	ike_payload_begin(b, ISA_NATD);
 	wire_put_bytes(&b->w, h, n);
 	ike_payload_end(b);
@@ -357,7 +356,7 @@ bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator)
 	ke_free(sa->ke);
 	sa->ke = ke_create(sa->group, gx, &sa->gx_len);
 	*nl = NONCE_LEN;
-	return sa->ke && RAND_bytes(nonce, NONCE_LEN) == 1;
+	return sa->ke && ike_random(nonce, NONCE_LEN);
 }
 
 bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool from_initiator)

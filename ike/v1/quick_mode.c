@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "dataplane/esp_algo.h"
 #include "ike/identity.h"
@@ -345,7 +344,7 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 {
 	uint32_t msg_id = 0;
 	while (msg_id == 0)
-		RAND_bytes((uint8_t *)&msg_id, sizeof(msg_id));
+		ike_random((uint8_t *)&msg_id, sizeof(msg_id));
 	struct v1_quick *q = quick_new(sa, msg_id, true);
 	if (q == NULL)
 		return;
@@ -356,7 +355,7 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	uint8_t pub[IKE_MAX_KE_LEN];
 	size_t pub_len = 0;
 	q->ni_len = NONCE_LEN;
-	if (RAND_bytes(q->ni, NONCE_LEN) != 1 || (q->group && (q->ke = ke_create(q->group, pub, &pub_len)) == NULL)) {
+	if (!ike_random(q->ni, NONCE_LEN) || (q->group && (q->ke = ke_create(q->group, pub, &pub_len)) == NULL)) {
 		v1_quick_free(sa, q);
 		return;
 	}
@@ -621,7 +620,7 @@ static bool responder_keys(struct v1_quick *q, const struct isakmp_message *m, c
 	q->nr_len = NONCE_LEN;
 	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
 	*pub_len = 0;
-	return RAND_bytes(q->nr, NONCE_LEN) == 1 &&
+	return ike_random(q->nr, NONCE_LEN) &&
 	       (q->group == 0 || (kp && (q->ke = ke_create(q->group, pub, pub_len)) != NULL &&
 				  ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len)));
 }

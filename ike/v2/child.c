@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "dataplane/esp_algo.h"
 #include "ike_sa.h"
@@ -87,7 +86,7 @@ uint32_t child_alloc_spi(struct ike_daemon *d)
 {
 	for (;;) {
 		uint32_t spi;
-		RAND_bytes((uint8_t *)&spi, sizeof(spi));
+		ike_random((uint8_t *)&spi, sizeof(spi));
 		if (spi < 0x100)
 			continue;
 		if (u64map_get(&d->child_spis, spi) || v1_spi_used(d->v1, spi))
@@ -125,7 +124,7 @@ static uint64_t rekey_after_ms(const struct cfg_child *cfg)
 	uint64_t jitter = 0;
 	if (cfg->rand_time) {
 		uint32_t r;
-		RAND_bytes((uint8_t *)&r, sizeof(r));
+		ike_random((uint8_t *)&r, sizeof(r));
 		jitter = r % seconds_ms(cfg->rand_time);
 	}
 	uint64_t t = seconds_ms(cfg->rekey_time);

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "ike_sa.h"
 #include "lib/log.h"
@@ -72,7 +71,7 @@ static bool begin_exchange(struct ike_sa *sa, enum rekey_kind kind, uint16_t gro
 	pc->kind = kind;
 	pc->nonce_len = NONCE_LEN;
 	pc->group = group;
-	return RAND_bytes(pc->nonce, NONCE_LEN) == 1;
+	return ike_random(pc->nonce, NONCE_LEN);
 }
 
 /* Writes Ni and, with PFS, a fresh key pair's KEi. */
@@ -473,7 +472,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	}
 	struct ke_state *ke = c->dh_group ? ke_create(c->dh_group, pub, &pub_len) : NULL;
 	bool ok = (c->dh_group == 0 || (ke && ke_derive(ke, kdata, klen, secret, &secret_len))) &&
-		  RAND_bytes(nr, NONCE_LEN) == 1;
+		  ike_random(nr, NONCE_LEN);
 	c->spi_in = child_alloc_spi(sa->d);
 	c->exchange_initiator = false;
 	c->replaces = old;
@@ -526,7 +525,7 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_message *msg, 
 	uint64_t spi_r = ike_random_spi();
 	struct ke_state *ke = ke_create(chosen.t[TRANS_DH][0].id, pub, &pub_len);
 	struct ike_sa *n = NULL;
-	bool ok = ke && ke_derive(ke, kdata, klen, secret, &secret_len) && RAND_bytes(nr, NONCE_LEN) == 1;
+	bool ok = ke && ke_derive(ke, kdata, klen, secret, &secret_len) && ike_random(nr, NONCE_LEN);
 	if (ok) {
 		n = successor(sa, false, get_spi64(props[which].spi), spi_r, ni, ni_len, nr, NONCE_LEN);
 		ok = n != NULL;

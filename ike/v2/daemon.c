@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The IKEv2 daemon: message dispatch, message IDs, retransmission, timers, and the control commands. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/rand.h>
 
 #include "dataplane/esp_algo.h"
 #include "ike/identity.h"
@@ -26,7 +25,7 @@ struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struc
 	d->cookie_threshold = cfg->ike_cookie_threshold;
 	d->half_open_max = cfg->ike_half_open_max;
 	d->half_open_per_peer = cfg->ike_half_open_per_peer;
-	RAND_bytes(d->cookie_secret, sizeof(d->cookie_secret));
+	ike_random(d->cookie_secret, sizeof(d->cookie_secret));
 	d->v1 = v1_create(cfg, env, d);
 	if (d->v1 == NULL) {
 		free(d);

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "ike_sa.h"
 #include "lib/log.h"
@@ -163,7 +162,7 @@ uint64_t ike_schedule_at(uint64_t interval_s, uint64_t rand_s, uint64_t from_ms)
 	uint64_t t = interval_s * 1000, jitter = 0;
 	if (rand_s) {
 		uint32_t r;
-		RAND_bytes((uint8_t *)&r, sizeof(r));
+		ike_random((uint8_t *)&r, sizeof(r));
 		jitter = r % (rand_s * 1000);
 	}
 	return from_ms + (t > jitter ? t - jitter : t);
@@ -178,7 +177,7 @@ uint64_t ike_random_spi(void)
 {
 	uint64_t spi = 0;
 	while (spi == 0)
-		RAND_bytes((uint8_t *)&spi, sizeof(spi));
+		ike_random((uint8_t *)&spi, sizeof(spi));
 	return spi;
 }
 

@@ -5,7 +5,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "ike_sa.h"
@@ -75,7 +74,7 @@ void ike_sa_init_start(struct ike_sa *sa)
 		struct ke_state *ke = ke_create(sa->ke_group, pub, &pub_len);
 		sa->ke = keep_public(sa, ke, pub, pub_len);
 	}
-	if (sa->ni_len == 0 && RAND_bytes(sa->ni, NONCE_LEN) == 1)
+	if (sa->ni_len == 0 && ike_random(sa->ni, NONCE_LEN))
 		sa->ni_len = NONCE_LEN;
 	if (n == 0 || sa->ke == NULL || sa->ni_len == 0) {
 		LOG_ERR("%s: cannot start IKE_SA_INIT (no usable proposal or key exchange group)", sa->conn->name);
@@ -385,7 +384,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	sa->ni_len = ni_len;
 	sa->nr_len = NONCE_LEN;
 	sa->ke = responder_ke(d, group, pub, &pub_len);
-	bool ok = sa->ke && RAND_bytes(sa->nr, NONCE_LEN) == 1 && adopt_proposal(sa, &chosen) &&
+	bool ok = sa->ke && ike_random(sa->nr, NONCE_LEN) && adopt_proposal(sa, &chosen) &&
 		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {

@@ -2,9 +2,10 @@
 /* NAT detection (RFC 7296 2.23): SHA-1 over both SPIs and an address and port. */
 #include <string.h>
 
-#include <openssl/rand.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "ike/crypto.h"
 #include "ike_sa.h"
 
 /* The SPIs are those in the header of the message that carries the hash: SPIr is 0 in the request. */
@@ -18,14 +19,14 @@ static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *
 	in[16] = (uint8_t)(ep->addr >> 24), in[17] = (uint8_t)(ep->addr >> 16);
 	in[18] = (uint8_t)(ep->addr >> 8), in[19] = (uint8_t)ep->addr;
 	in[20] = (uint8_t)(ep->port >> 8), in[21] = (uint8_t)ep->port;
-	SHA1(in, sizeof(in), out);
+	EVP_Digest(in, sizeof(in), out, NULL, ike_md(EVP_sha1()), NULL); /* SHA1() looks SHA-1 up by name */
 }
 
 void nat_add_notifies(struct ike_builder *b, const struct ike_sa *sa, bool fake_source)
 {
 	uint8_t h[SHA_DIGEST_LENGTH];
 	if (fake_source)
-		RAND_bytes(h, sizeof(h)); /* as if behind a NAT: forces UDP encapsulation (encap = yes) */
+		ike_random(h, sizeof(h)); /* as if behind a NAT: forces UDP encapsulation (encap = yes) */
 	else
 		nat_hash(sa->spi_i, sa->spi_r, &sa->local, h);
 	notify_add(b, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));

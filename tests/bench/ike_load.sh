@@ -4,7 +4,7 @@
 # (charon), same generator, same machine, same run; then many concurrent SAs held on dpike,
 # with the memory they take and DPD answered.
 #
-#   tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S] [--check]
+#   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -110,7 +110,10 @@ dpike_pid=$(pgrep -P "$DPIKE_PID") # DPIKE_PID is the timeout(1) around it
 # The responders' CPU time per handshake: dpike's control core is its main thread; charon, all threads.
 echo "== $SAS handshakes against each responder, as fast as dpike-load goes"
 t0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
+# DPIKE_PERF=FILE: a perf profile of dpike's control core over the rate run
+[ -n "${DPIKE_PERF:-}" ] && { perf record -q -e cpu-clock --call-graph dwarf,16384 -F 2000 -t "$dpike_pid" -o "$DPIKE_PERF" & perf_pid=$!; }
 load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
+[ -n "${DPIKE_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 t1=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
 s0=$(cpu_ticks "/proc/$SW_PID/stat")
 load 198.51.100.2 "$SAS" --base-port 20000 >"$LAB_DIR/sw-rate.json" || true

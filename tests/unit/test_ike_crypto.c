@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IKE crypto: PRF vectors (RFC 2202, RFC 4231), prf+, key exchange for every group, RFC 6989 checks. */
+/* IKE crypto: PRF vectors (RFC 2202, RFC 4231), HMAC, the random pool, prf+, key exchange for every group, RFC 6989 checks. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
@@ -44,6 +44,54 @@ static void test_prf_vectors(void)
 	}
 }
 
+/*
+ * dpike's HMAC against OpenSSL's for every PRF digest, keys shorter than, as long as and longer
+ * than the block (hashed first), and RFC 4231 test case 6 (a 131-byte key).
+ */
+static void test_hmac_against_openssl(void)
+{
+	static const size_t key_lens[] = { 0, 1, 20, 63, 64, 65, 127, 128, 129, 200 }, data_lens[] = { 0, 1, 100, 1000 };
+	const EVP_MD *mds[] = { EVP_sha1(), EVP_sha256(), EVP_sha384(), EVP_sha512() };
+	uint8_t key[200], data[1000], got[64], want[64];
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 5);
+	for (size_t m = 0; m < 4; m++)
+		for (size_t k = 0; k < sizeof(key_lens) / sizeof(key_lens[0]); k++)
+			for (size_t d = 0; d < sizeof(data_lens) / sizeof(data_lens[0]); d++) {
+				size_t n = 0;
+				unsigned w = 0;
+				CU_ASSERT(ike_hmac(mds[m], key, key_lens[k], data, data_lens[d], got, &n));
+				HMAC(mds[m], key, (int)key_lens[k], data, data_lens[d], want, &w);
+				CU_ASSERT(n == w && memcmp(got, want, w) == 0);
+			}
+	uint8_t long_key[131], mac[32], vector[32];
+	const char *msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+	memset(long_key, 0xaa, sizeof(long_key));
+	hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", vector, sizeof(vector));
+	CU_ASSERT(prf_compute(PRF_HMAC_SHA2_256, long_key, sizeof(long_key), (const uint8_t *)msg, strlen(msg), mac));
+	CU_ASSERT(memcmp(mac, vector, sizeof(vector)) == 0);
+	CU_ASSERT(!ike_hmac(NULL, key, 16, data, 16, got, NULL));
+}
+
+/* The random pool: no value twice across refills, and requests larger than the pool's share. */
+static void test_random_pool(void)
+{
+	enum { DRAWS = 1500 }; /* 12 KB of 8-byte values: the 4 KiB pool refills twice */
+	static uint64_t v[DRAWS];
+	bool distinct = true;
+	for (size_t i = 0; i < DRAWS; i++) {
+		CU_ASSERT_FATAL(ike_random(&v[i], sizeof(v[i])));
+		for (size_t j = 0; j < i && distinct; j++)
+			distinct = v[i] != v[j];
+	}
+	CU_ASSERT(distinct);
+	uint8_t big[3000] = { 0 }, zero[3000] = { 0 };
+	CU_ASSERT(ike_random(big, sizeof(big)));
+	CU_ASSERT(memcmp(big, zero, sizeof(big)) != 0);
+}
+
 /* prf+ (RFC 7296 2.13) rebuilt by hand from HMAC: T1 = prf(K, S|1), T2 = prf(K, T1|S|2), ... */
 static void test_prf_plus(void)
 {
@@ -83,6 +131,30 @@ static void test_key_exchange_all_groups(void)
 		ke_free(b);
 	}
 	CU_ASSERT(ke_weak(1) && ke_weak(2) && ke_weak(5) && !ke_weak(14) && !ke_supported(3) && ke_supported(31));
+}
+
+/*
+ * X25519 and X448 keep one peer key object per thread and refill it: a derivation with a second
+ * peer must use that peer's value, not the first one's.
+ */
+static void test_key_exchange_peer_after_peer(void)
+{
+	static const uint16_t groups[] = { 31, 32 };
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t pa[64], pb[64], pc[64], ab[64], ba[64], ac[64], ca[64];
+		size_t la, lb, lc, n1, n2, n3, n4;
+		struct ke_state *a = ke_create(groups[i], pa, &la), *b = ke_create(groups[i], pb, &lb),
+				*c = ke_create(groups[i], pc, &lc);
+		CU_ASSERT_FATAL(a && b && c);
+		CU_ASSERT(ke_derive(a, pb, lb, ab, &n1) && ke_derive(a, pc, lc, ac, &n2));
+		CU_ASSERT(ke_derive(c, pa, la, ca, &n3) && ke_derive(b, pa, la, ba, &n4));
+		CU_ASSERT(n1 == n4 && memcmp(ab, ba, n1) == 0);
+		CU_ASSERT(n2 == n3 && memcmp(ac, ca, n2) == 0);
+		CU_ASSERT(memcmp(ab, ac, n1) != 0);
+		ke_free(a);
+		ke_free(b);
+		ke_free(c);
+	}
 }
 
 /* RFC 6989: values that are not group elements must be refused, not used. */
@@ -213,8 +285,11 @@ static void test_ikev2_kdf_vectors(void)
 void ike_crypto_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "PRF vectors (RFC 2202, RFC 4231)", test_prf_vectors);
+	CU_add_test(s, "HMAC against OpenSSL's, every digest and key length", test_hmac_against_openssl);
+	CU_add_test(s, "random pool: distinct across refills, large requests", test_random_pool);
 	CU_add_test(s, "prf+ against a hand-built chain", test_prf_plus);
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
+	CU_add_test(s, "X25519/X448: each peer's own value", test_key_exchange_peer_after_peer);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
 	CU_add_test(s, "Encrypted payload ciphers", test_sk_ciphers);
 	CU_add_test(s, "IKEv2 KDF vectors (NIST SP 800-135 CAVS): SKEYSEED, keys, KEYMAT, rekey", test_ikev2_kdf_vectors);
