@@ -73,7 +73,7 @@ static void lookup_sas(const struct rte_hash *sad, const uint32_t spis[], struct
 		if (!(hits & (1ULL << i)))
 			sas[i] = NULL;
 		else if (i == 0 || sas[i] != sas[i - 1])
-			esp_sa_prefetch(sas[i]);
+			esp_sa_prefetch_head(sas[i], true);
 	}
 }
 
@@ -108,8 +108,11 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct
 	for (uint16_t i = 0; i < n; i++)
 		c->pk[i].status = parse_outer(pkts[i], &c->pk[i], &spis[i]);
 	lookup_sas(sad, spis, sas, n);
+	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
+		esp_sa_prefetch_rest_at(sas, i, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
+		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], pkts[i], pk);
 		if (pk->status == 0)

@@ -73,8 +73,8 @@ static void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, b
 		memcpy(iv, pk->rand, 16); /* unpredictable per packet, as CBC requires */
 	common_fields(sa, job, pk);
 	job->cipher_mode = IMB_CIPHER_CBC;
-	job->enc_keys = esp_sa_cbc_keys(sa)->enc;
-	job->dec_keys = esp_sa_cbc_keys(sa)->dec;
+	job->enc_keys = esp_sa_cbc_keys(sa)->rounds; /* the one schedule of the SA's direction */
+	job->dec_keys = esp_sa_cbc_keys(sa)->rounds;
 	job->key_len_in_bytes = sa->key_len;
 	job->iv = iv;
 	job->iv_len_in_bytes = 16;

@@ -45,9 +45,9 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
+	/* The heads were asked for by the policy stage, a whole burst ago; the keys are read at the flush. */
 	for (uint16_t i = 0; i < n; i++)
-		if (i == 0 || sas[i] != sas[i - 1])
-			esp_sa_prefetch(sas[i]);
+		esp_sa_prefetch_rest_at(sas, i, n);
 	assign_sequence(c, sas, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];

@@ -49,6 +49,18 @@ static void hmac_precompute(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *k
 	OPENSSL_cleanse(ob, sizeof(ob));
 }
 
+/* The AES key schedule of the SA's direction: encryption outbound, decryption inbound. */
+static void cbc_rounds(IMB_MGR *mgr, const struct esp_sa_params *p, uint8_t *rounds)
+{
+	uint8_t other[16 * 15] __rte_aligned(16);
+	uint8_t *enc = p->inbound ? other : rounds, *dec = p->inbound ? rounds : other;
+	if (p->alg->enc_key_len == 16)
+		IMB_AES_KEYEXP_128(mgr, p->key, enc, dec);
+	else
+		IMB_AES_KEYEXP_256(mgr, p->key, enc, dec);
+	OPENSSL_cleanse(other, sizeof(other));
+}
+
 static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 {
 	IMB_MGR *mgr = control_mgr();
@@ -66,10 +78,7 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 			IMB_AES256_GCM_PRE(mgr, p->key, gcm);
 		break;
 	case ESP_CIPHER_AES_CBC:
-		if (a->enc_key_len == 16)
-			IMB_AES_KEYEXP_128(mgr, p->key, cbc->enc, cbc->dec);
-		else
-			IMB_AES_KEYEXP_256(mgr, p->key, cbc->enc, cbc->dec);
+		cbc_rounds(mgr, p, cbc->rounds);
 		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, cbc->ipad, cbc->opad);
 		break;
 	case ESP_CIPHER_CHACHA20_POLY1305:
@@ -101,7 +110,7 @@ static struct sa_layout layout(const struct esp_sa_params *p)
 {
 	struct sa_layout l;
 	l.keys = offsetof(struct esp_sa, keys);
-	l.replay = RTE_ALIGN_CEIL(l.keys + key_bytes(p->alg), RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch() relies on it */
+	l.replay = RTE_ALIGN_CEIL(l.keys + key_bytes(p->alg), RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch_rest() relies on it */
 	l.local_ts = RTE_ALIGN_CEIL(l.replay + (p->inbound ? replay_window_bytes(p->replay_window) : 0), 8);
 	l.remote_ts = l.local_ts + (size_t)p->n_local_ts * sizeof(struct traffic_selector);
 	l.total = l.remote_ts + (size_t)p->n_remote_ts * sizeof(struct traffic_selector);

@@ -61,11 +61,14 @@ struct esp_sa_params {
 	int n_local_ts, n_remote_ts;
 };
 
+/*
+ * An SA goes one way, so it keeps one AES key schedule: encryption outbound, decryption inbound
+ * (304 bytes, five lines, all of which a packet reads).
+ */
 struct esp_cbc_keys {
-	uint8_t enc[16 * 15] __rte_aligned(16);
-	uint8_t dec[16 * 15] __rte_aligned(16);
 	uint8_t ipad[32] __rte_aligned(16);
 	uint8_t opad[32] __rte_aligned(16);
+	uint8_t rounds[16 * 15] __rte_aligned(16);
 };
 
 /*
@@ -124,26 +127,44 @@ static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
 }
 
 /*
- * Starts loading what processing a packet of the SA reads: the first and the counters line, the
- * round keys, for GCM the end of the GHASH key table, where the powers a short packet needs sit,
- * and inbound the second line and the replay window (placed right after the keys: esp_sa.c).
- * With thousands of SAs these are cold, and a burst's loads overlap only if asked for early.
+ * Loading what processing a packet of the SA reads, in two steps so that a burst's misses
+ * overlap: esp_sa_prefetch_head() asks for the header lines without reading the SA (the first;
+ * inbound the second, outbound the counters line, to be written); esp_sa_prefetch_rest(), a few
+ * packets later when the first line is in, reads the key size from it and asks for the round
+ * keys, for GCM the end of the GHASH key table (where the powers a short packet needs sit), and
+ * inbound the replay window (placed right after the keys: esp_sa.c). Reading the first line
+ * right after asking for it waited a memory latency per SA, one SA after another.
  */
-static inline void esp_sa_prefetch(const struct esp_sa *sa)
+static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 {
-	const char *p = (const char *)sa;
-	rte_prefetch0(p);
-	rte_prefetch0(&sa->seq_out);
-	for (unsigned off = 0; off < 256 && off < sa->key_bytes; off += RTE_CACHE_LINE_SIZE)
+	rte_prefetch0(sa);
+	if (inbound)
+		rte_prefetch0((const char *)sa + RTE_CACHE_LINE_SIZE);
+	else
+		rte_prefetch0_write(&sa->seq_out);
+}
+
+static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
+{
+	unsigned head = sa->key_bytes > 512 ? 256 : sa->key_bytes; /* GCM: the round keys; others: all */
+	for (unsigned off = 0; off < head; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
 		rte_prefetch0(sa->keys + sa->key_bytes - 1);
 		rte_prefetch0(sa->keys + sa->key_bytes - 1 - RTE_CACHE_LINE_SIZE);
 	}
-	if (esp_sa_has(sa, ESP_SA_F_INBOUND)) {
-		rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+	if (esp_sa_has(sa, ESP_SA_F_INBOUND))
 		rte_prefetch0(sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
-	}
+}
+
+/* How many packets ahead of the one being processed esp_sa_prefetch_rest() runs. */
+#define ESP_SA_AHEAD 6
+
+/* The second step for packet i of a burst whose heads were all requested; NULL SAs skipped. */
+static inline void esp_sa_prefetch_rest_at(struct esp_sa *const sas[], uint16_t i, uint16_t n)
+{
+	if (i < n && sas[i] != NULL && (i == 0 || sas[i] != sas[i - 1]))
+		esp_sa_prefetch_rest(sas[i]);
 }
 
 /* Creates the fast-path SA in one allocation; NULL (with reason) on failure. Freed with esp_sa_free(). */

@@ -90,8 +90,7 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 		return;
 	}
 	/* The SA's lines are asked for now and read only once the whole burst is sorted. */
-	rte_prefetch0(v.sa);
-	rte_prefetch0_write(&v.sa->seq_out);
+	esp_sa_prefetch_head(v.sa, false);
 	b->out_sa[b->n_out] = v.sa;
 	b->out_flags[b->n_out] = flags;
 	b->out[b->n_out++] = m;

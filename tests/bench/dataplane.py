@@ -144,6 +144,22 @@ def command(args, d, mode, alg, size, conf):
                                                                    str(args.generators)] + pairs
 
 
+def start_profile(pid, mode, alg, size):
+    """BENCH_PERF=DIR: a perf profile of dpike over each measurement window, DIR/MODE-ALG-SIZE.perf."""
+    out = os.environ.get("BENCH_PERF")
+    if not out:
+        return None
+    os.makedirs(out, exist_ok=True)
+    return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-p", str(pid), "-o",
+                             "%s/%s-%s-%s.perf" % (out, mode, alg, size)], stderr=subprocess.DEVNULL)
+
+
+def stop_profile(profile):
+    if profile:
+        profile.send_signal(signal.SIGINT)
+        profile.wait(timeout=30)
+
+
 def run_case(args, d, mode, alg, size):
     """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window."""
     conf = config(d, mode, alg, size, args.workers, args.sas, args.source)
@@ -161,8 +177,10 @@ def run_case(args, d, mode, alg, size):
         if not first or first[0] <= 100000:
             raise RuntimeError("dpike moved no traffic for %s %s %s (see %s/dpike.log)" % (mode, alg, size, d))
         a = counters(args.build, d, field)
+        profile = start_profile(proc.pid, mode, alg, size)
         time.sleep(args.seconds)  # the measurement window itself
         b = counters(args.build, d, field)
+        stop_profile(profile)
         pkts, dt = b[0] - a[0], b[3] - a[3]
         if args.workers > 1:
             print("  %s %s %s per worker: %s Mpps" % (mode, alg, size, " ".join(

@@ -5,7 +5,7 @@
  * pair), then removed. Prints install and removal rates, the memory each pair holds, and
  * what a worker's lookups cost with that many pairs installed: an SPD lookup (a flow-cache
  * miss) for an outbound flow, and a SAD lookup for an inbound SPI, each for random pairs.
- *   dpike-bench-tables [EAL options] -- [PAIRS...]     (default 1000 100000)
+ *   dpike-bench-tables [EAL options] -- [--alg ESP_ALG] [PAIRS...]     (default aes128gcm16, 1000 100000)
  * The tables are sized for the largest count asked. A size stops early after 60 seconds, and
  * says so; the exit status is 1 when an install failed.
  */
@@ -46,12 +46,12 @@ static size_t heap_bytes(void)
 	return s.heap_allocsz_bytes + mallinfo2().uordblks;
 }
 
+static struct bench_pairs_spec pair_spec = { .remote_base = 0x0b000000u, /* 11.0.0.0 + k */
+					     .spi_in_base = 0x100000, .spi_out_base = 0x2000000, .replay_window = 64 };
+
 static const struct bench_pairs_spec *spec(void)
 {
-	static struct bench_pairs_spec s = { .remote_base = 0x0b000000u, /* 11.0.0.0 + k */
-					     .spi_in_base = 0x100000, .spi_out_base = 0x2000000, .replay_window = 64 };
-	s.alg = &esp_algos[esp_algo_parse("aes128gcm16")];
-	return &s;
+	return &pair_spec;
 }
 
 /* Lookup cost in TSC cycles, per lookup, for random pairs. */
@@ -164,6 +164,19 @@ int main(int argc, char **argv)
 		return 1;
 	argc -= used;
 	argv += used;
+	const char *alg = "aes128gcm16";
+	if (argc > 2 && strcmp(argv[1], "--alg") == 0) {
+		alg = argv[2];
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
+	int a = esp_algo_parse(alg);
+	if (a < 0) {
+		fprintf(stderr, "unknown ESP algorithm '%s'\n", alg);
+		return 1;
+	}
+	pair_spec.alg = &esp_algos[a];
 	static const uint32_t sizes[] = { 1000, 100000 };
 	uint32_t max = largest(argc, argv, sizes, RTE_DIM(sizes));
 	/* room for the largest run, and for the keys rte_hash keeps in per-lcore caches */
@@ -179,8 +192,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rte_rcu_qsbr_thread_online(qsv, 0);
-	printf("SA pairs installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, %u "
-	       "policies\n", ts.sas, ts.policies);
+	printf("SA pairs (%s) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, "
+	       "%u policies\n", alg, ts.sas, ts.policies);
 	printf("lookup cycles for random pairs: a worker's SPD lookup (a flow-cache miss) one by one and 32 at a time, "
 	       "and its SAD lookup\n");
 	printf("%9s %9s %12s %12s %10s %8s %8s %8s\n", "asked", "installed", "install/s", "remove/s", "bytes/pair",

@@ -75,7 +75,7 @@ static struct esp_sa *make_sa(const struct combo *c, bool inbound, uint32_t spi)
 	char err[128];
 	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
-	/* esp_sa_prefetch() finds the replay window by the layout, without reading the pointer. */
+	/* esp_sa_prefetch_rest() finds the replay window by the layout, without reading the pointer. */
 	if (inbound)
 		CU_ASSERT((uint8_t *)sa->replay == sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
 	if (inbound)
