@@ -124,6 +124,7 @@ static void test_key_exchange_all_groups(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 		CU_ASSERT_EQUAL(la, ke_public_len(groups[i]));
+		CU_ASSERT(memcmp(pa, pb, la) != 0); /* a fresh key pair each time */
 		CU_ASSERT(ke_derive(a, pb, lb, sa, &na) && ke_derive(b, pa, la, sb, &nb));
 		CU_ASSERT(na == nb && memcmp(sa, sb, na) == 0);
 		CU_ASSERT(!ke_derive(a, pb, lb - 1, sa, &na)); /* wrong length */
