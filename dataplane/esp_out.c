@@ -45,13 +45,18 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
-	/* The heads were asked for by the policy stage, a whole burst ago; the keys are read at the flush. */
-	for (uint16_t i = 0; i < n; i++)
+	/*
+	 * The heads were asked for by the policy stage; the keys, read at the flush, are asked for
+	 * a few packets ahead of the framing rather than all at once, which stalled on the core's
+	 * fill buffers with nothing else to do.
+	 */
+	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(sas, i, n);
 	assign_sequence(c, sas, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
 		const struct esp_sa *sa = sas[i];
+		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
 		if (i + 2 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 		if (pk->status)
