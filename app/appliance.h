@@ -36,8 +36,7 @@ struct sa_record {
 	char name[CFG_NAME_MAX];
 	char source[16]; /* "static", later "ikev2" / "ikev1" */
 	uint32_t replay_window;
-	struct cfg_ts_list local_ts, remote_ts;
-	struct esp_sa *sa;
+	struct esp_sa *sa; /* its traffic selectors are the SA's own */
 	bool expired_soft, expired_hard;
 	time_t installed;
 	uint64_t seq; /* order of installation, for listing: the array itself keeps none */

@@ -51,23 +51,23 @@ static const char *sa_state(const struct sa_record *r)
 	return r->expired_hard ? "expired" : r->expired_soft ? "rekey-due" : "installed";
 }
 
-static void ts_list_text(const struct cfg_ts_list *l, char *buf, size_t len)
+static void ts_list_text(const struct traffic_selector *ts, int n, char *buf, size_t len)
 {
 	size_t off = 0;
 	buf[0] = '\0';
-	for (int i = 0; i < l->n && off < len; i++) {
+	for (int i = 0; i < n && off < len; i++) {
 		char t[64];
-		ts_format(&l->ts[i], t, sizeof(t));
+		ts_format(&ts[i], t, sizeof(t));
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "", t);
 	}
 }
 
-static void ts_list_json(struct strbuf *o, const struct cfg_ts_list *l)
+static void ts_list_json(struct strbuf *o, const struct traffic_selector *ts, int n)
 {
 	sb_printf(o, "[");
-	for (int i = 0; i < l->n; i++) {
+	for (int i = 0; i < n; i++) {
 		char t[64];
-		ts_format(&l->ts[i], t, sizeof(t));
+		ts_format(&ts[i], t, sizeof(t));
 		sb_json_str(o, t);
 		sb_printf(o, ",");
 	}
@@ -257,9 +257,9 @@ static void sa_json(const struct sa_record *r, struct strbuf *o)
 	else
 		sb_printf(o, "\"last_seq\":%lu,", v.seq);
 	sb_printf(o, "\"local_ts\":");
-	ts_list_json(o, &r->local_ts);
+	ts_list_json(o, r->sa->local_ts, r->sa->n_local_ts);
 	sb_printf(o, ",\"remote_ts\":");
-	ts_list_json(o, &r->remote_ts);
+	ts_list_json(o, r->sa->remote_ts, r->sa->n_remote_ts);
 	sb_printf(o, "},");
 }
 
@@ -269,8 +269,8 @@ static void sa_text(const struct sa_record *r, struct strbuf *o)
 	struct sa_view v;
 	char lts[512], rts[512];
 	sa_view(r, &v);
-	ts_list_text(&r->local_ts, lts, sizeof(lts));
-	ts_list_text(&r->remote_ts, rts, sizeof(rts));
+	ts_list_text(sa->local_ts, sa->n_local_ts, lts, sizeof(lts));
+	ts_list_text(sa->remote_ts, sa->n_remote_ts, rts, sizeof(rts));
 	sb_printf(o, "%s: %s %s, spi 0x%08x, %s%s%s, %s, %s\n  %s %s === %s %s\n", r->name, r->source,
 		  v.inbound ? "in" : "out", sa->spi, v.mode, esp_sa_has(sa, ESP_SA_F_UDP_ENCAP) ? ", udp-encap" : "",
 		  esp_sa_has(sa, ESP_SA_F_ESN) ? ", esn" : "", sa->alg->name, v.state, v.local, lts, v.remote, rts);

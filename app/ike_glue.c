@@ -112,8 +112,6 @@ struct child_handle {
 	struct esp_sa *in, *out;
 	uint64_t owner;
 	bool active;
-	struct traffic_selector local_ts[CFG_MAX_TS], remote_ts[CFG_MAX_TS];
-	int n_local_ts, n_remote_ts;
 };
 
 /* An IPv4/UDP packet from local to remote carrying head then body, sent through a worker. */
@@ -210,13 +208,15 @@ static void fill_params(const struct ike_child_keys *k, bool inbound, struct esp
 	p->n_remote_ts = k->n_remote_ts;
 }
 
+/* A policy pair per pair of selectors, as the SAs carry them (local_ts is our side in both). */
 static int add_policies(const struct child_handle *h)
 {
-	for (int l = 0; l < h->n_local_ts; l++)
-		for (int r = 0; r < h->n_remote_ts; r++) {
-			struct dp_policy po = { .src = h->local_ts[l], .dst = h->remote_ts[r], .action = DP_POLICY_PROTECT,
+	const struct esp_sa *sa = h->out;
+	for (int l = 0; l < sa->n_local_ts; l++)
+		for (int r = 0; r < sa->n_remote_ts; r++) {
+			struct dp_policy po = { .src = sa->local_ts[l], .dst = sa->remote_ts[r], .action = DP_POLICY_PROTECT,
 						.sa = h->out };
-			struct dp_policy pi = { .src = h->remote_ts[r], .dst = h->local_ts[l], .action = DP_POLICY_REQUIRE };
+			struct dp_policy pi = { .src = sa->remote_ts[r], .dst = sa->local_ts[l], .action = DP_POLICY_REQUIRE };
 			po.priority = dp_policy_priority(&po.src, &po.dst, DP_RANK_SA);
 			pi.priority = dp_policy_priority(&pi.src, &pi.dst, DP_RANK_SA);
 			if (dp_policy_add(&po, h->owner) < 0 || dp_policy_add(&pi, h->owner) < 0)
@@ -257,10 +257,6 @@ static void add_record(struct appliance *app, const struct ike_child_keys *k, st
 	snprintf(r.name, sizeof(r.name), "%s/%s", k->conn, k->child);
 	snprintf(r.source, sizeof(r.source), "ikev%d", k->ike_version);
 	r.replay_window = k->replay_window;
-	for (int i = 0; i < k->n_local_ts && i < CFG_MAX_TS; i++)
-		r.local_ts.ts[r.local_ts.n++] = k->local_ts[i];
-	for (int i = 0; i < k->n_remote_ts && i < CFG_MAX_TS; i++)
-		r.remote_ts.ts[r.remote_ts.n++] = k->remote_ts[i];
 	r.sa = sa;
 	r.installed = time(NULL);
 	sa_records_add(app, &r);
@@ -278,10 +274,6 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 	fill_params(k, true, &pin);
 	fill_params(k, false, &pout);
 	h->owner = ++owners;
-	h->n_local_ts = k->n_local_ts < CFG_MAX_TS ? k->n_local_ts : CFG_MAX_TS;
-	h->n_remote_ts = k->n_remote_ts < CFG_MAX_TS ? k->n_remote_ts : CFG_MAX_TS;
-	memcpy(h->local_ts, k->local_ts, (size_t)h->n_local_ts * sizeof(h->local_ts[0]));
-	memcpy(h->remote_ts, k->remote_ts, (size_t)h->n_remote_ts * sizeof(h->remote_ts[0]));
 	/* make before break: the inbound SA is in place before anything is sent on the outbound one */
 	h->in = dp_sa_install(&pin, err, sizeof(err));
 	h->out = h->in ? dp_sa_install(&pout, err, sizeof(err)) : NULL;

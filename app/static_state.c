@@ -86,8 +86,6 @@ static void fill_record(const struct cfg_static_sa *c, struct esp_sa *sa, struct
 	snprintf(r->name, sizeof(r->name), "%s", c->name);
 	snprintf(r->source, sizeof(r->source), "static");
 	r->replay_window = c->replay_window;
-	r->local_ts = c->local_ts;
-	r->remote_ts = c->remote_ts;
 	r->sa = sa;
 	r->installed = time(NULL);
 }
