@@ -160,7 +160,7 @@ struct dpike_config {
 	unsigned ike_retransmit_tries;
 	unsigned ike_fragment_size; /* largest IKE datagram (IP packet) before fragmenting, RFC 7383 */
 	uint64_t ike_keep_alive;    /* seconds between NAT-keepalives when behind a NAT (or faking one) */
-	double ike_ke_reuse;        /* responder: seconds one key pair serves IKE_SA_INIT (RFC 7296 2.12); 0: never */
+	double ike_ke_reuse;        /* seconds one key pair serves IKE_SA_INIT, both roles (RFC 7296 2.12); 0: never */
 	struct cfg_interface ifaces[CFG_MAX_INTERFACES];
 	int n_ifaces;
 	struct cfg_neighbour *neighbours;

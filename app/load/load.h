@@ -22,6 +22,7 @@ struct load_options {
 	const char *inner_net, *remote_ts; /* each SA's child: its own host from inner_net, to remote_ts */
 	uint32_t inner_base, inner_hosts;  /* inner_net parsed */
 	double hold_s, dpd_delay_s, timeout_s;
+	double ke_reuse_s; /* seconds our key pair serves IKE_SA_INIT (ike.ke_reuse); 0: one per SA */
 	bool json, verbose;
 };
 

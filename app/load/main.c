@@ -58,6 +58,8 @@ static void usage(FILE *f)
 		   "      --hold S           keep the SAs up S seconds after the last handshake (0)\n"
 		   "      --dpd-delay S      probe idle SAs with DPD every S seconds while holding (0: never)\n"
 		   "      --timeout S        stop waiting for handshakes after S seconds (120)\n"
+		   "      --ke-reuse S       our key pair serves every IKE_SA_INIT for S seconds, up to 60 (0: one per\n"
+		   "                         SA); halves the generator's key exchange work, not the responder's\n"
 		   "      --json             the report as JSON\n"
 		   "  -v, --verbose          dpike's IKE log at info level on stderr\n");
 }
@@ -70,7 +72,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		{ "psk", 1, NULL, 'K' }, { "id", 1, NULL, 'I' }, { "remote-id", 1, NULL, 'R' },
 		{ "proposal", 1, NULL, 'P' }, { "esp", 1, NULL, 'E' }, { "inner-net", 1, NULL, 'N' },
 		{ "remote-ts", 1, NULL, 'T' }, { "hold", 1, NULL, 'H' }, { "dpd-delay", 1, NULL, 'D' },
-		{ "timeout", 1, NULL, 'W' }, { "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' },
+		{ "timeout", 1, NULL, 'W' }, { "ke-reuse", 1, NULL, 'k' }, { "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	*o = (struct load_options){ .sas = 1000, .concurrency = 256, .base_port = 10000, .n_ports = 64,
@@ -100,6 +102,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		case 'H': o->hold_s = strtod(optarg, NULL); break;
 		case 'D': o->dpd_delay_s = strtod(optarg, NULL); break;
 		case 'W': o->timeout_s = strtod(optarg, NULL); break;
+		case 'k': o->ke_reuse_s = strtod(optarg, NULL); break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -112,6 +115,10 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 	}
 	uint32_t last_port = (uint32_t)o->base_port + o->n_ports - 1;
 	bool ports_ok = o->n_ports && o->n_ports <= LOAD_MAX_PORTS && o->base_port > IKE_NATT_PORT && last_port <= 65535;
+	if (!(o->ke_reuse_s >= 0 && o->ke_reuse_s <= 60)) {
+		fprintf(stderr, "dpike-load: --ke-reuse must be 0 to 60 seconds\n");
+		return -1;
+	}
 	if (o->sas == 0 || o->concurrency == 0 || !ports_ok) {
 		fprintf(stderr, "dpike-load: --sas and --concurrency must be above 0, --ports 1 to %d, and the ports above "
 				"4500 and at most 65535\n", LOAD_MAX_PORTS);
@@ -164,7 +171,7 @@ static int write_config(const struct load_options *o, char *path, size_t path_le
 	fprintf(f, "log_level = \"%s\";\n", o->verbose ? "info" : "error");
 	/* the interface only satisfies the parser: local_addrs says where IKE goes from */
 	fprintf(f, "interfaces = ( { name = \"load\"; device = \"none\"; address = \"%s/24\"; } );\n", local);
-	fprintf(f, "ike = { retransmit_timeout = 2.0; retransmit_tries = 3; };\n");
+	fprintf(f, "ike = { retransmit_timeout = 2.0; retransmit_tries = 3; ke_reuse = %g; };\n", o->ke_reuse_s);
 	fprintf(f, "connections = ( { name = \"load\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
 		   "  proposals = [\"%s\"]; dpd_delay = %.0f; rekey_time = 0; reauth_time = 0;\n"
 		   "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; id = \"%s\"; };\n"

@@ -61,6 +61,29 @@ static struct ke_state *keep_public(struct ike_sa *sa, struct ke_state *ke, cons
 	return ke;
 }
 
+/*
+ * Our key pair for one IKE_SA_INIT, as initiator or responder. With ike.ke_reuse, one pair serves
+ * every exchange for that many seconds (RFC 7296 2.12 allows reusing a DH exponential for a while; secrecy of the SAs
+ * made with it then rests on it until it is dropped): half the key exchange work under load.
+ */
+static struct ke_state *exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
+{
+	if (d->cfg->ike_ke_reuse <= 0)
+		return ke_create(group, pub, pub_len);
+	uint64_t now = ike_now(d);
+	if (d->ke_reuse.ke == NULL || d->ke_reuse.group != group || now >= d->ke_reuse.until_ms) {
+		ke_free(d->ke_reuse.ke);
+		d->ke_reuse.ke = ke_create(group, d->ke_reuse.pub, &d->ke_reuse.pub_len);
+		d->ke_reuse.group = group;
+		d->ke_reuse.until_ms = now + (uint64_t)(d->cfg->ike_ke_reuse * 1000);
+		if (d->ke_reuse.ke == NULL)
+			return NULL;
+	}
+	memcpy(pub, d->ke_reuse.pub, d->ke_reuse.pub_len);
+	*pub_len = d->ke_reuse.pub_len;
+	return ke_share(d->ke_reuse.ke);
+}
+
 void ike_sa_init_start(struct ike_sa *sa)
 {
 	uint8_t pub[IKE_MAX_KE_LEN];
@@ -71,7 +94,7 @@ void ike_sa_init_start(struct ike_sa *sa)
 		sa->ke_group = props[0].t[TRANS_DH][0].id;
 	/* a retry after COOKIE repeats every other payload unchanged (RFC 7296 2.6): keep KE and nonce */
 	if (sa->ke == NULL) {
-		struct ke_state *ke = ke_create(sa->ke_group, pub, &pub_len);
+		struct ke_state *ke = exchange_ke(sa->d, sa->ke_group, pub, &pub_len);
 		sa->ke = keep_public(sa, ke, pub, pub_len);
 	}
 	if (sa->ni_len == 0 && ike_random(sa->ni, NONCE_LEN))
@@ -204,29 +227,6 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 }
 
 /* ---- responder ---- */
-
-/*
- * Our key pair for one IKE_SA_INIT. With ike.ke_reuse, one pair serves every exchange for that
- * many seconds (RFC 7296 2.12 allows reusing a DH exponential for a while; secrecy of the SAs
- * made with it then rests on it until it is dropped): half the key exchange work under load.
- */
-static struct ke_state *responder_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
-{
-	if (d->cfg->ike_ke_reuse <= 0)
-		return ke_create(group, pub, pub_len);
-	uint64_t now = ike_now(d);
-	if (d->ke_reuse.ke == NULL || d->ke_reuse.group != group || now >= d->ke_reuse.until_ms) {
-		ke_free(d->ke_reuse.ke);
-		d->ke_reuse.ke = ke_create(group, d->ke_reuse.pub, &d->ke_reuse.pub_len);
-		d->ke_reuse.group = group;
-		d->ke_reuse.until_ms = now + (uint64_t)(d->cfg->ike_ke_reuse * 1000);
-		if (d->ke_reuse.ke == NULL)
-			return NULL;
-	}
-	memcpy(pub, d->ke_reuse.pub, d->ke_reuse.pub_len);
-	*pub_len = d->ke_reuse.pub_len;
-	return ke_share(d->ke_reuse.ke);
-}
 
 static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)
 {
@@ -383,7 +383,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	memcpy(sa->ni, ni, ni_len);
 	sa->ni_len = ni_len;
 	sa->nr_len = NONCE_LEN;
-	sa->ke = responder_ke(d, group, pub, &pub_len);
+	sa->ke = exchange_ke(d, group, pub, &pub_len);
 	bool ok = sa->ke && ike_random(sa->nr, NONCE_LEN) && adopt_proposal(sa, &chosen) &&
 		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);
 	OPENSSL_cleanse(secret, sizeof(secret));

@@ -27,14 +27,22 @@
 
 
 /* A initiates to B; the configs differ only where a test wants them to. */
-static void pair(const char *props_a, const char *props_b, const char *psk_b, const char *limits_b)
+/* A initiates with props_a, B answers with props_b and psk_b; limits_a is added to A's ike settings. */
+static void pair_with(const char *props_a, const char *props_b, const char *psk_b, const char *limits_a,
+		      const char *limits_b)
 {
-	char ta[2048], tb[2048];
+	char ta[2048], tb[2048], la[256];
 	q_head = q_tail = 0;
 	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"), props_a);
 	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "%s"), props_b, psk_b);
-	start_node(&A, ta, 0xc0000201, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+	snprintf(la, sizeof(la), "retransmit_timeout = 1.0; retransmit_tries = 3; %s", limits_a);
+	start_node(&A, ta, 0xc0000201, la);
 	start_node(&B, tb, 0xc0000202, limits_b);
+}
+
+static void pair(const char *props_a, const char *props_b, const char *psk_b, const char *limits_b)
+{
+	pair_with(props_a, props_b, psk_b, "", limits_b);
 }
 
 static void unpair(void)
@@ -400,16 +408,16 @@ static void test_half_open_caps(void)
 	unpair();
 }
 
-/* The responder's KE value in the IKE_SA_INIT response it keeps for sa (until it is established). */
-static bool responder_ke(const struct ike_sa *sa, uint8_t out[32])
+/* The X25519 KE value of an IKE_SA_INIT message an SA keeps (until it is established). */
+static bool kept_ke(const uint8_t *m, size_t m_len, uint8_t out[32])
 {
 	struct ike_message msg;
 	const uint8_t *data;
 	size_t len;
 	uint16_t group;
 	memset(&msg, 0, sizeof(msg));
-	if (sa->init_resp == NULL || ike_parse_header(sa->init_resp, sa->init_resp_len, &msg.hdr) != IKE_PARSE_OK ||
-	    ike_parse_chain(&msg, msg.hdr.next, sa->init_resp + IKE_HDR_LEN, sa->init_resp_len - IKE_HDR_LEN) != IKE_PARSE_OK)
+	if (m == NULL || ike_parse_header(m, m_len, &msg.hdr) != IKE_PARSE_OK ||
+	    ike_parse_chain(&msg, msg.hdr.next, m + IKE_HDR_LEN, m_len - IKE_HDR_LEN) != IKE_PARSE_OK)
 		return false;
 	const struct ike_payload *ke = ike_find(&msg, PL_KE);
 	if (ke == NULL || !ke_payload_parse(ke, &group, &data, &len) || len != 32)
@@ -418,35 +426,47 @@ static bool responder_ke(const struct ike_sa *sa, uint8_t out[32])
 	return true;
 }
 
-/* Two IKE_SA_INIT exchanges at once; are the responder's two KE values the same? Both SAs then come up. */
-static bool two_inits_share_ke(const char *limits_b)
+/* Whether the two KE values each side sent in two IKE_SA_INIT exchanges were the same. */
+struct ke_sharing {
+	bool initiator, responder;
+};
+
+/* Two IKE_SA_INIT exchanges at once, compared on both sides; both SAs then come up. */
+static struct ke_sharing two_inits_share_ke(const char *limits_a, const char *limits_b)
 {
-	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", limits_b);
+	pair_with("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", limits_a,
+		  limits_b);
 	struct ike_endpoint from = A.ep;
 	CU_ASSERT(ike_initiate_as(A.d, "c", &from, "192.0.2.1", NULL) != 0);
 	from.port = 10001;
 	CU_ASSERT(ike_initiate_as(A.d, "c", &from, "192.0.2.1", NULL) != 0);
 	pump_one();
 	pump_one(); /* B has answered both IKE_SA_INITs, A has not read the answers yet */
-	uint8_t ke1[32] = { 0 }, ke2[32] = { 1 };
-	struct ike_sa *second = B.d->sas, *first = second ? second->next : NULL;
-	CU_ASSERT_FATAL(first != NULL && responder_ke(first, ke1) && responder_ke(second, ke2));
+	uint8_t i1[32] = { 0 }, i2[32] = { 1 }, r1[32] = { 2 }, r2[32] = { 3 };
+	struct ike_sa *b2 = B.d->sas, *b1 = b2 ? b2->next : NULL, *a2 = A.d->sas, *a1 = a2 ? a2->next : NULL;
+	CU_ASSERT_FATAL(b1 != NULL && kept_ke(b1->init_resp, b1->init_resp_len, r1) &&
+			kept_ke(b2->init_resp, b2->init_resp_len, r2));
+	CU_ASSERT_FATAL(a1 != NULL && kept_ke(a1->init_req, a1->init_req_len, i1) &&
+			kept_ke(a2->init_req, a2->init_req_len, i2));
 	pump();
 	CU_ASSERT(B.d->stats.established == 2 && A.d->stats.established == 2 && B.n_sa == 2);
 	unpair();
-	return memcmp(ke1, ke2, 32) == 0;
+	return (struct ke_sharing){ memcmp(i1, i2, 32) == 0, memcmp(r1, r2, 32) == 0 };
 }
 
-/* ike.ke_reuse: one responder key pair serves several exchanges (RFC 7296 2.12); without it, never. */
+/* ike.ke_reuse: one key pair serves several exchanges (RFC 7296 2.12), on the side that asks, only there. */
 static void test_ke_reuse(void)
 {
-	CU_ASSERT(!two_inits_share_ke(""));
-	CU_ASSERT(two_inits_share_ke("ke_reuse = 1.0;"));
+	struct ke_sharing none = two_inits_share_ke("", ""), resp = two_inits_share_ke("", "ke_reuse = 1.0;"),
+			  init = two_inits_share_ke("ke_reuse = 1.0;", "");
+	CU_ASSERT(!none.initiator && !none.responder);
+	CU_ASSERT(!resp.initiator && resp.responder);
+	CU_ASSERT(init.initiator && !init.responder);
 }
 
 void ike_harness_suite_add(CU_pSuite s)
 {
-	CU_add_test(s, "ke_reuse: the responder's key pair reused only when asked", test_ke_reuse);
+	CU_add_test(s, "ke_reuse: a key pair reused, as responder or initiator, only when asked", test_ke_reuse);
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
 	CU_add_test(s, "wrong PSK: AUTHENTICATION_FAILED, nothing installed", test_wrong_psk);
 	CU_add_test(s, "INVALID_KE_PAYLOAD honoured", test_invalid_ke_payload);
