@@ -63,8 +63,9 @@ static struct ke_state *keep_public(struct ike_sa *sa, struct ke_state *ke, cons
 
 /*
  * Our key pair for one IKE_SA_INIT, as initiator or responder. With ike.ke_reuse, one pair serves
- * every exchange for that many seconds (RFC 7296 2.12 allows reusing a DH exponential for a while; secrecy of the SAs
- * made with it then rests on it until it is dropped): half the key exchange work under load.
+ * every exchange for that many seconds (RFC 7296 2.12 allows reusing a DH exponential for a
+ * while; secrecy of the SAs made with it then rests on it until it is dropped): half the key
+ * exchange work under load.
  */
 static struct ke_state *exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
 {
