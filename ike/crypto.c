@@ -353,13 +353,18 @@ static EVP_PKEY *import_peer(const struct group_info *g, const uint8_t *peer, si
 	return from_params(g, peer, len, EVP_PKEY_PUBLIC_KEY);
 }
 
-/* RFC 6989: the value must be a valid group element (range and subgroup for MODP, on-curve for ECP). */
+/*
+ * RFC 6989: the value must be a group element. Every MODP group here has a safe prime, where
+ * 1 < y < p - 1 is the whole test, and every ECP group a cofactor of 1, where a point on the
+ * curve is one: OpenSSL's quick check does exactly these. Its full check adds a subgroup test
+ * (y^q mod p, or n * point), as dear as the key exchange itself.
+ */
 static bool peer_valid(const struct group_info *g, EVP_PKEY *peer)
 {
 	if (g->name == NULL && g->prime == NULL)
 		return true; /* X25519/X448: every value is usable; the all-zero result is checked below */
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
-	bool ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+	bool ok = ctx && EVP_PKEY_public_check_quick(ctx) == 1;
 	EVP_PKEY_CTX_free(ctx);
 	return ok;
 }
@@ -386,8 +391,9 @@ bool ke_derive(struct ke_state *ke, const uint8_t *peer_pub, size_t peer_len, ui
 		goto done;
 	if (strcmp(g->type, "DH") == 0 && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)
 		goto done; /* g^ir as a fixed-length value (RFC 7296 2.14) */
-	ok = EVP_PKEY_derive_set_peer(ctx, peer) > 0 && EVP_PKEY_derive(ctx, secret, &n) > 0 && n == g->secret_len &&
-	     !all_zero(secret, n);
+	/* peer_valid() has checked the value (RFC 6989); OpenSSL's own check would repeat it */
+	ok = EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) > 0 && EVP_PKEY_derive(ctx, secret, &n) > 0 &&
+	     n == g->secret_len && !all_zero(secret, n);
 	*secret_len = n;
 done:
 	EVP_PKEY_CTX_free(ctx);

@@ -3,6 +3,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -172,6 +173,12 @@ static void test_key_exchange_rejects_bad_values(void)
 		CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* 1 */
 		memset(bad, 0xff, len);
 		CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* > p */
+		BIGNUM *p = group == 2 ? BN_get_rfc2409_prime_1024(NULL) : BN_get_rfc3526_prime_2048(NULL);
+		CU_ASSERT_FATAL(p != NULL && BN_sub_word(p, 1) && BN_bn2binpad(p, bad, (int)len) == (int)len);
+		CU_ASSERT(!ke_derive(modp, bad, len, secret, &n)); /* p - 1, of order 2 */
+		CU_ASSERT(BN_sub_word(p, 1) && BN_bn2binpad(p, bad, (int)len) == (int)len);
+		CU_ASSERT(ke_derive(modp, bad, len, secret, &n)); /* p - 2: a group element (safe prime) */
+		BN_free(p);
 		ke_free(modp);
 	}
 	struct ke_state *ec = ke_create(19, pub, &len);
