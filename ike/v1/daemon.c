@@ -124,7 +124,7 @@ static bool child_remove_from(struct v1_sa *holder, struct child_sa *c)
 			LOG_INFO("%s/%s: IPsec SA 0x%08x/0x%08x removed", holder->conn->name, c->cfg->name, c->spi_in,
 				 c->spi_out);
 			child_release_spi(holder->d->v2, c->spi_in);
-			free(c);
+			child_free(c);
 			return true;
 		}
 	return false;

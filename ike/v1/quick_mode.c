@@ -519,9 +519,11 @@ static struct child_sa *new_child(const struct cfg_child *cfg, const struct v1_t
 	c->tunnel = cfg->mode == IPSEC_MODE_TUNNEL;
 	c->spi_in = spi_in;
 	c->spi_out = spi_out;
-	c->local_ts[0] = *local;
-	c->remote_ts[0] = *remote;
-	c->n_local_ts = c->n_remote_ts = 1;
+	if (!child_keep(&c->local_ts, &c->n_local_ts, local, 1, sizeof(*local)) ||
+	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote, 1, sizeof(*remote))) {
+		child_free(c);
+		return NULL;
+	}
 	return c;
 }
 

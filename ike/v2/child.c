@@ -166,10 +166,12 @@ bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, siz
 	uint8_t i_to_r[128], r_to_i[128];
 	/* TSi is the side of whoever started the exchange (RFC 7296 2.9) */
 	bool mine_i = c->exchange_initiator;
-	c->n_local_ts = ranges_to_selectors(mine_i ? c->ts_i : c->ts_r, mine_i ? c->n_ts_i : c->n_ts_r, c->local_ts,
-					    IKE_MAX_TS);
-	c->n_remote_ts = ranges_to_selectors(mine_i ? c->ts_r : c->ts_i, mine_i ? c->n_ts_r : c->n_ts_i, c->remote_ts,
-					     IKE_MAX_TS);
+	struct traffic_selector local[IKE_MAX_TS], remote[IKE_MAX_TS];
+	int n_local = ranges_to_selectors(mine_i ? c->ts_i : c->ts_r, mine_i ? c->n_ts_i : c->n_ts_r, local, IKE_MAX_TS);
+	int n_remote = ranges_to_selectors(mine_i ? c->ts_r : c->ts_i, mine_i ? c->n_ts_r : c->n_ts_i, remote, IKE_MAX_TS);
+	if (!child_keep(&c->local_ts, &c->n_local_ts, local, n_local, sizeof(local[0])) ||
+	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote, n_remote, sizeof(remote[0])))
+		return false;
 	bool ok = ike_child_keymat(sa, c->esp_alg, dh, dh_len, ni, ni_len, nr, nr_len, i_to_r, r_to_i);
 	/* the initiator of the exchange that made the child sends with the first half of KEYMAT */
 	if (ok)
@@ -207,10 +209,13 @@ uint16_t child_match(const struct cfg_child *cfg, const struct child_request *r,
 		return N_NO_PROPOSAL_CHOSEN;
 	child_ts_from_config(&cfg->remote_ts, our_r, &nr);
 	child_ts_from_config(&cfg->local_ts, our_l, &nl);
-	c->n_ts_i = narrow(r->tsi, r->n_tsi, our_r, nr, c->ts_i);
-	c->n_ts_r = narrow(r->tsr, r->n_tsr, our_l, nl, c->ts_r);
-	if (c->n_ts_i == 0 || c->n_ts_r == 0)
+	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
+	int ni = narrow(r->tsi, r->n_tsi, our_r, nr, ts_i), nt = narrow(r->tsr, r->n_tsr, our_l, nl, ts_r);
+	if (ni == 0 || nt == 0)
 		return N_TS_UNACCEPTABLE;
+	if (!child_keep(&c->ts_i, &c->n_ts_i, ts_i, ni, sizeof(ts_i[0])) ||
+	    !child_keep(&c->ts_r, &c->n_ts_r, ts_r, nt, sizeof(ts_r[0])))
+		return N_NO_PROPOSAL_CHOSEN; /* out of memory */
 	c->cfg = cfg;
 	c->esn = chosen.n[TRANS_ESN] && chosen.t[TRANS_ESN][0].id == 1;
 	c->tunnel = !r->transport;
@@ -262,7 +267,7 @@ uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct 
 	uint16_t err = N_NO_PROPOSAL_CHOSEN;
 	struct child_sa *c = calloc(1, sizeof(*c));
 	if (c == NULL || !child_parse_request(msg, &r)) {
-		free(c);
+		child_free(c);
 		return N_INVALID_SYNTAX;
 	}
 	for (int i = 0; i < sa->conn->n_children && err; i++) {
@@ -273,13 +278,13 @@ uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct 
 	if (err) {
 		LOG_WARN("%s: child SA refused (%s)", sa->conn->name,
 			 err == N_TS_UNACCEPTABLE ? "traffic selectors unacceptable" : "no ESP proposal chosen");
-		free(c);
+		child_free(c);
 		return err;
 	}
 	c->spi_in = child_alloc_spi(sa->d);
 	c->exchange_initiator = false;
 	if (!child_install(sa, c, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, true, NULL)) {
-		free(c);
+		child_free(c);
 		return N_NO_PROPOSAL_CHOSEN;
 	}
 	child_add_response(b, c, &r, which, ignore_dh);
@@ -309,23 +314,20 @@ bool child_accept_response(struct ike_sa *sa, const struct cfg_child *cfg, const
 	c->tunnel = !r.transport;
 	c->dh_group = chosen.n[TRANS_DH] ? chosen.t[TRANS_DH][0].id : 0;
 	c->exchange_initiator = true;
-	memcpy(c->ts_i, r.tsi, sizeof(r.tsi[0]) * (size_t)r.n_tsi);
-	memcpy(c->ts_r, r.tsr, sizeof(r.tsr[0]) * (size_t)r.n_tsr);
-	c->n_ts_i = r.n_tsi;
-	c->n_ts_r = r.n_tsr;
-	return true;
+	return child_keep(&c->ts_i, &c->n_ts_i, r.tsi, r.n_tsi, sizeof(r.tsi[0])) &&
+	       child_keep(&c->ts_r, &c->n_ts_r, r.tsr, r.n_tsr, sizeof(r.tsr[0]));
 }
 
 bool child_complete(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct child_sa *c = calloc(1, sizeof(*c));
 	if (c == NULL || !child_accept_response(sa, sa->child_cfg, msg, true, c)) {
-		free(c);
+		child_free(c);
 		return false;
 	}
 	c->spi_in = sa->child_spi_in;
 	if (!child_install(sa, c, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, true, NULL)) {
-		free(c);
+		child_free(c);
 		return false;
 	}
 	return true;
@@ -339,6 +341,32 @@ struct child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi, bool outbound)
 	return NULL;
 }
 
+bool child_keep(void *dst, int *n_dst, const void *src, int n, size_t size)
+{
+	void **p = dst, *copy = n > 0 ? malloc((size_t)n * size) : NULL;
+	if (n > 0 && copy == NULL)
+		return false;
+	if (n > 0)
+		memcpy(copy, src, (size_t)n * size);
+	free(*p);
+	*p = copy;
+	*n_dst = n;
+	return true;
+}
+
+void child_free(struct child_sa *c)
+{
+	if (c == NULL)
+		return;
+	free(c->local_ts);
+	free(c->remote_ts);
+	free(c->ts_i);
+	free(c->ts_r);
+	if (c->xn_i)
+		OPENSSL_clear_free(c->xn_i, c->xn_i_len + c->xn_r_len);
+	free(c);
+}
+
 void child_destroy(struct ike_sa *sa, struct child_sa *c)
 {
 	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next)
@@ -350,5 +378,5 @@ void child_destroy(struct ike_sa *sa, struct child_sa *c)
 		sa->d->env.remove_child(sa->d->env.ctx, c->handle);
 	LOG_INFO("%s/%s: child SA 0x%08x/0x%08x removed", sa->conn->name, c->cfg->name, c->spi_in, c->spi_out);
 	child_release_spi(sa->d, c->spi_in);
-	free(c);
+	child_free(c);
 }

@@ -56,11 +56,17 @@ static bool first_is_redundant(const uint8_t *i1, size_t i1l, const uint8_t *r1,
 	return nonce_cmp(m1, l1, m2, l2) < 0;
 }
 
+/* Without memory the child keeps none, and loses any rekey collision (an empty nonce is the lowest). */
 static void keep_nonces(struct child_sa *c, const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len)
 {
-	memcpy(c->xn_i, ni, ni_len);
+	uint8_t *both = malloc(ni_len + nr_len);
+	if (both == NULL)
+		return;
+	memcpy(both, ni, ni_len);
+	memcpy(both + ni_len, nr, nr_len);
+	c->xn_i = both;
 	c->xn_i_len = ni_len;
-	memcpy(c->xn_r, nr, nr_len);
+	c->xn_r = both + ni_len;
 	c->xn_r_len = nr_len;
 }
 
@@ -273,7 +279,7 @@ static void child_rekey_response(struct ike_sa *sa, const struct ike_message *ms
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {
-		free(c);
+		child_free(c);
 		LOG_WARN("%s/%s: %s refused or failed", sa->conn->name, pc->cfg->name, old ? "rekey" : "child SA");
 		ccsa_abort(sa);
 		if (old)
@@ -452,7 +458,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	int which = -1;
 	uint16_t err = N_NO_PROPOSAL_CHOSEN;
 	if (c == NULL || np == NULL || !nonce_parse(np, &ni, &ni_len) || !child_parse_request(msg, &r)) {
-		free(c);
+		child_free(c);
 		respond_notify(sa, msg->hdr.msg_id, N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
@@ -462,12 +468,12 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 			err = child_match(cfg, &r, false, c, &which);
 	}
 	if (err) {
-		free(c);
+		child_free(c);
 		respond_notify(sa, msg->hdr.msg_id, err, NULL, 0);
 		return;
 	}
 	if (!peer_ke(sa, msg, c->dh_group, &kdata, &klen)) {
-		free(c);
+		child_free(c);
 		return;
 	}
 	struct ke_state *ke = c->dh_group ? ke_create(c->dh_group, pub, &pub_len) : NULL;
@@ -482,7 +488,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	OPENSSL_cleanse(secret, sizeof(secret));
 	ke_free(ke);
 	if (!ok) {
-		free(c);
+		child_free(c);
 		respond_notify(sa, msg->hdr.msg_id, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}

@@ -40,15 +40,16 @@ struct child_sa {
 	enum child_sa_state state;
 	void *handle; /* the dataplane's */
 	uint64_t installed_ms, rekey_ms, expire_ms;
-	struct traffic_selector local_ts[IKE_MAX_TS], remote_ts[IKE_MAX_TS];
+	/* Allocated to size (child_keep()): most children have one selector each way, few up to 16. */
+	struct traffic_selector *local_ts, *remote_ts;
 	int n_local_ts, n_remote_ts;
-	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS]; /* as negotiated, to propose again on a rekey */
+	struct ike_ts *ts_i, *ts_r; /* as negotiated, to propose again on a rekey */
 	int n_ts_i, n_ts_r;
 	struct child_sa *replaces; /* responder of a rekey: the child this one takes over from */
 	bool exchange_initiator;   /* we started the exchange that created it */
 	uint16_t dh_group;         /* PFS group of its proposal, 0 for none */
-	/* nonces of the CREATE_CHILD_SA exchange that made it, to settle rekey collisions */
-	uint8_t xn_i[IKE_NONCE_MAX], xn_r[IKE_NONCE_MAX];
+	/* nonces of the CREATE_CHILD_SA exchange that made it, to settle rekey collisions: one block, Ni | Nr */
+	uint8_t *xn_i, *xn_r;
 	size_t xn_i_len, xn_r_len;
 };
 
@@ -327,6 +328,10 @@ uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct 
 /* Initiator in IKE_AUTH: installs the child the responder accepted; false on refusal. */
 bool child_complete(struct ike_sa *sa, const struct ike_message *msg);
 void child_destroy(struct ike_sa *sa, struct child_sa *c);
+/* Frees a child that is in no list and not in the dataplane, with what it owns. */
+void child_free(struct child_sa *c);
+/* *dst becomes a copy of n elements of size bytes at src (the old one freed); false without memory. */
+bool child_keep(void *dst, int *n_dst, const void *src, int n, size_t size);
 struct child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi, bool outbound);
 uint32_t child_alloc_spi(struct ike_daemon *d);
 void child_add_request(struct ike_sa *sa, struct ike_builder *b, const struct cfg_child *c, uint32_t spi_in,
