@@ -4,7 +4,8 @@
 # (charon), same generator, same machine, same run; then many concurrent SAs held on dpike,
 # with the memory they take and DPD answered.
 #
-#   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S] [--check]
+#   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S]
+#                                             [--proposal IKE_PROPOSAL] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -12,7 +13,8 @@
 # Each handshake is PSK + X25519 + AES-GCM, IKE_SA_INIT and IKE_AUTH with one child SA that the
 # responder installs (dpike: in its dataplane; strongSwan: in kernel-libipsec). --sas (2000)
 # handshakes go to each responder as fast as the generator can; --held (20000) SAs are then
-# opened on dpike and held --hold (40) seconds with DPD every 10 s. --ke-reuse: dpike's
+# opened on dpike and held --hold (40) seconds with DPD every 10 s. --proposal: the IKE proposal of
+# generator and both responders (aes128gcm16-prfsha256-x25519). --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded and every held SA was still up at the end (a smoke test; no timing is checked).
 set -eu
@@ -23,13 +25,14 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0
+SAS=2000 HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL=aes128gcm16-prfsha256-x25519
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
 	--held) HELD=$2; shift ;;
 	--hold) HOLD=$2; shift ;;
 	--ke-reuse) KE_REUSE=$2; shift ;;
+	--proposal) PROPOSAL=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -55,7 +58,7 @@ ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max 
 interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; } );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:05:01"; } );
 connections = ( { name = "rw"; version = 2; local_addrs = ["192.0.2.2"];
-    proposals = ["aes128gcm16-prfsha256-x25519"];
+    proposals = ["$PROPOSAL"];
     local = { auth = "psk"; id = "responder.test"; }; remote = { auth = "psk"; id = "*@dpike.test"; };
     children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["10.128.0.0/9"];
                    esp_proposals = ["aes128gcm16"]; } ); } );
@@ -68,7 +71,7 @@ connections {
   rw {
     version = 2
     local_addrs = 198.51.100.2
-    proposals = aes128gcm16-prfsha256-x25519
+    proposals = $PROPOSAL
     local { auth = psk
             id = responder.test }
     remote { auth = psk }
@@ -87,7 +90,7 @@ load() {
 	local target=$1 n=$2
 	shift 2
 	ip netns exec "$gen" timeout 600 "$LOAD" "$target" --sas "$n" --psk "$PSK" --remote-id responder.test \
-		--concurrency 512 --ports 256 --timeout 300 --ke-reuse 60 --json "$@"
+		--concurrency 512 --ports 256 --timeout 300 --ke-reuse 60 --proposal "$PROPOSAL" --json "$@"
 }
 
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
