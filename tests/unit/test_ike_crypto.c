@@ -136,19 +136,28 @@ static void test_key_exchange_all_groups(void)
 }
 
 /*
- * X25519 and X448 keep one peer key object per thread and refill it: a derivation with a second
- * peer must use that peer's value, not the first one's.
+ * Each group keeps one peer key object per thread and refills it: a derivation with a second
+ * peer must use that peer's value, not the first one's, also after a refused value in between.
  */
 static void test_key_exchange_peer_after_peer(void)
 {
-	static const uint16_t groups[] = { 31, 32 };
-	for (size_t i = 0; i < 2; i++) {
-		uint8_t pa[64], pb[64], pc[64], ab[64], ba[64], ac[64], ca[64];
+	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 19, 20, 21, 31, 32 };
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], pc[IKE_MAX_KE_LEN], bad[IKE_MAX_KE_LEN];
+		uint8_t ab[IKE_MAX_KE_LEN], ba[IKE_MAX_KE_LEN], ac[IKE_MAX_KE_LEN], ca[IKE_MAX_KE_LEN];
 		size_t la, lb, lc, n1, n2, n3, n4;
 		struct ke_state *a = ke_create(groups[i], pa, &la), *b = ke_create(groups[i], pb, &lb),
 				*c = ke_create(groups[i], pc, &lc);
 		CU_ASSERT_FATAL(a && b && c);
-		CU_ASSERT(ke_derive(a, pb, lb, ab, &n1) && ke_derive(a, pc, lc, ac, &n2));
+		CU_ASSERT(ke_derive(a, pb, lb, ab, &n1));
+		/* not a group element: above p (MODP), off the curve (ECP), the all-zero result (X25519/X448) */
+		memset(bad, groups[i] >= 31 ? 0 : 0xff, lb);
+		if (groups[i] >= 19 && groups[i] <= 21) {
+			memcpy(bad, pb, lb);
+			bad[lb - 1] ^= 1;
+		}
+		CU_ASSERT(!ke_derive(a, bad, lb, ac, &n2));
+		CU_ASSERT(ke_derive(a, pc, lc, ac, &n2));
 		CU_ASSERT(ke_derive(c, pa, la, ca, &n3) && ke_derive(b, pa, la, ba, &n4));
 		CU_ASSERT(n1 == n4 && memcmp(ab, ba, n1) == 0);
 		CU_ASSERT(n2 == n3 && memcmp(ac, ca, n2) == 0);
@@ -297,7 +306,7 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "random pool: distinct across refills, large requests", test_random_pool);
 	CU_add_test(s, "prf+ against a hand-built chain", test_prf_plus);
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
-	CU_add_test(s, "X25519/X448: each peer's own value", test_key_exchange_peer_after_peer);
+	CU_add_test(s, "key exchange: each peer's own value, after a refused one too", test_key_exchange_peer_after_peer);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
 	CU_add_test(s, "Encrypted payload ciphers", test_sk_ciphers);
 	CU_add_test(s, "IKEv2 KDF vectors (NIST SP 800-135 CAVS): SKEYSEED, keys, KEYMAT, rekey", test_ikev2_kdf_vectors);
