@@ -343,13 +343,15 @@ struct child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi, bool outbound)
 
 bool child_keep(void *dst, int *n_dst, const void *src, int n, size_t size)
 {
-	void **p = dst, *copy = n > 0 ? malloc((size_t)n * size) : NULL;
+	void *old, *copy = n > 0 ? malloc((size_t)n * size) : NULL;
 	if (n > 0 && copy == NULL)
 		return false;
 	if (n > 0)
 		memcpy(copy, src, (size_t)n * size);
-	free(*p);
-	*p = copy;
+	/* dst is a typed pointer field: read and written as bytes, not through a void ** */
+	memcpy(&old, dst, sizeof(old));
+	free(old);
+	memcpy(dst, &copy, sizeof(copy));
 	*n_dst = n;
 	return true;
 }

@@ -330,7 +330,10 @@ bool child_complete(struct ike_sa *sa, const struct ike_message *msg);
 void child_destroy(struct ike_sa *sa, struct child_sa *c);
 /* Frees a child that is in no list and not in the dataplane, with what it owns. */
 void child_free(struct child_sa *c);
-/* *dst becomes a copy of n elements of size bytes at src (the old one freed); false without memory. */
+/*
+ * dst, the address of one of the child's pointer fields, gets a copy of n elements of size bytes
+ * at src (what it pointed to is freed; NULL for n = 0); false without memory, nothing changed.
+ */
 bool child_keep(void *dst, int *n_dst, const void *src, int n, size_t size);
 struct child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi, bool outbound);
 uint32_t child_alloc_spi(struct ike_daemon *d);
