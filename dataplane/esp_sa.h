@@ -146,8 +146,8 @@ static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 
 static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
 {
-	unsigned head = sa->key_bytes > 512 ? 256 : sa->key_bytes; /* GCM: the round keys; others: all */
-	for (unsigned off = 0; off < head; off += RTE_CACHE_LINE_SIZE)
+	unsigned upto = sa->key_bytes > 512 ? 256 : sa->key_bytes; /* GCM: the round keys; others: all */
+	for (unsigned off = 0; off < upto; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
 		rte_prefetch0(sa->keys + sa->key_bytes - 1);

@@ -181,6 +181,17 @@ size_t ke_public_len(uint16_t group)
 	return g ? g->pub_len : 0;
 }
 
+/* IKE carries an ECP value as x | y (RFC 5903 7); OpenSSL wants the uncompressed point 0x04 | x | y. */
+#define EC_POINT_MAX (1 + 2 * 66)
+static size_t uncompressed_point(const uint8_t *xy, size_t len, uint8_t out[EC_POINT_MAX])
+{
+	if (len + 1 > EC_POINT_MAX)
+		return 0;
+	out[0] = 0x04;
+	memcpy(out + 1, xy, len);
+	return len + 1;
+}
+
 /*
  * The OpenSSL parameters of a group: its name, or for the Oakley groups p and g = 2; with the
  * peer's public value when pub is given (x | y for ECP, a big-endian integer for MODP).
@@ -189,7 +200,7 @@ static OSSL_PARAM *group_params(const struct group_info *g, const uint8_t *pub, 
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	BIGNUM *p = NULL, *gen = NULL, *y = NULL;
-	uint8_t point[1 + 2 * 66];
+	uint8_t point[EC_POINT_MAX];
 	OSSL_PARAM *out = NULL;
 	bool ok = bld != NULL;
 	if (ok && g->name)
@@ -200,9 +211,8 @@ static OSSL_PARAM *group_params(const struct group_info *g, const uint8_t *pub, 
 		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, gen);
 	}
 	if (ok && pub && strcmp(g->type, "EC") == 0) {
-		point[0] = 0x04;
-		memcpy(point + 1, pub, pub_len);
-		ok = OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, pub_len + 1);
+		size_t n = uncompressed_point(pub, pub_len, point);
+		ok = n && OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, n);
 	} else if (ok && pub) {
 		ok = (y = BN_bin2bn(pub, (int)pub_len, NULL)) != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, y);
 	}
@@ -282,7 +292,7 @@ static bool export_public(const struct group_info *g, EVP_PKEY *key, uint8_t *pu
 	if (strcmp(g->type, "DH") == 0)
 		return bn_param_padded(key, OSSL_PKEY_PARAM_PUB_KEY, pub, g->pub_len);
 	if (strcmp(g->type, "EC") == 0) {
-		uint8_t point[1 + 2 * 66];
+		uint8_t point[EC_POINT_MAX];
 		size_t n = 0;
 		/* IKE carries x | y without the uncompressed-point marker (RFC 5903 7) */
 		if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof(point), &n) ||
@@ -345,17 +355,14 @@ static EVP_PKEY *import_peer(const struct group_info *g, const uint8_t *peer, si
 {
 	static _Thread_local EVP_PKEY *kept[sizeof(groups) / sizeof(groups[0])];
 	EVP_PKEY **k = &kept[g - groups];
-	uint8_t point[1 + 2 * 66];
+	uint8_t point[EC_POINT_MAX];
 	if (len != g->pub_len)
 		return NULL;
-	if (*k == NULL)
+	if (*k == NULL) {
 		*k = new_peer_key(g, peer, len);
-	else if (strcmp(g->type, "EC") == 0) { /* IKE carries x | y, OpenSSL wants the uncompressed point */
-		if (len + 1 > sizeof(point))
-			return NULL;
-		point[0] = 0x04;
-		memcpy(point + 1, peer, len);
-		if (EVP_PKEY_set1_encoded_public_key(*k, point, len + 1) != 1)
+	} else if (strcmp(g->type, "EC") == 0) {
+		size_t n = uncompressed_point(peer, len, point);
+		if (n == 0 || EVP_PKEY_set1_encoded_public_key(*k, point, n) != 1)
 			return NULL;
 	} else if (EVP_PKEY_set1_encoded_public_key(*k, peer, len) != 1) {
 		return NULL;

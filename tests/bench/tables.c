@@ -46,13 +46,9 @@ static size_t heap_bytes(void)
 	return s.heap_allocsz_bytes + mallinfo2().uordblks;
 }
 
+/* The pairs' addresses, SPIs and replay window; the algorithm comes from --alg. */
 static struct bench_pairs_spec pair_spec = { .remote_base = 0x0b000000u, /* 11.0.0.0 + k */
 					     .spi_in_base = 0x100000, .spi_out_base = 0x2000000, .replay_window = 64 };
-
-static const struct bench_pairs_spec *spec(void)
-{
-	return &pair_spec;
-}
 
 /* Lookup cost in TSC cycles, per lookup, for random pairs. */
 struct lookup_cost {
@@ -73,7 +69,7 @@ static struct lookup_cost lookup_cycles(const struct dp_tables *t, uint32_t n)
 	static struct dp_flow flows[ROUNDS];
 	for (uint32_t i = 0; i < ROUNDS; i++) {
 		pick[i] = (uint32_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % n);
-		flows[i] = (struct dp_flow){ 0x0a020000u + (pick[i] & 0xffff), spec()->remote_base + pick[i], 17, 4500, 53 };
+		flows[i] = (struct dp_flow){ 0x0a020000u + (pick[i] & 0xffff), pair_spec.remote_base + pick[i], 17, 4500, 53 };
 	}
 	uint64_t t0 = rte_rdtsc();
 	for (uint32_t i = 0; i < ROUNDS; i++)
@@ -91,7 +87,7 @@ static struct lookup_cost lookup_cycles(const struct dp_tables *t, uint32_t n)
 	uint64_t t2 = rte_rdtsc();
 	void *data;
 	for (uint32_t i = 0; i < ROUNDS; i++) {
-		uint32_t spi = spec()->spi_in_base + pick[i];
+		uint32_t spi = pair_spec.spi_in_base + pick[i];
 		if (rte_hash_lookup_data(t->sad, &spi, &data) < 0)
 			any_failed = true;
 	}
@@ -103,8 +99,8 @@ static struct lookup_cost lookup_cycles(const struct dp_tables *t, uint32_t n)
 static int install(struct bench_pair *p, uint32_t k)
 {
 	if (k >= 1u << 20)
-		return -1; /* the SPI ranges of spec() */
-	return bench_pair_install(p, spec(), k) == 0 && dp_tables_commit() == 0 ? 0 : -1;
+		return -1; /* the SPI ranges of pair_spec */
+	return bench_pair_install(p, &pair_spec, k) == 0 && dp_tables_commit() == 0 ? 0 : -1;
 }
 
 /* What the control core does between requests: the (idle) worker has passed a quiescent state. */
