@@ -154,6 +154,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 	c->expire_ms = c->cfg->life_time ? now + seconds_ms(c->cfg->life_time) : 0;
 	c->next = sa->children;
 	sa->children = c;
+	ike_sa_wake(sa);
 	LOG_INFO("%s/%s: child SA installed, SPIs in 0x%08x out 0x%08x, %s, %s%s%s", sa->conn->name, c->cfg->name,
 		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
 		 encap ? ", UDP-encapsulated" : "", replaces ? ", replacing an older SA" : "");

@@ -323,6 +323,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->state = IKE_SA_ESTABLISHED;
 	n->established_ms = ike_now(old->d);
 	n->rekey_ms = ike_rekey_at(old->conn, n->established_ms);
+	ike_sa_wake(n);
 	return n;
 }
 
@@ -331,7 +332,7 @@ static void move_children(struct ike_sa *from, struct ike_sa *to)
 	to->children = from->children;
 	from->children = NULL;
 	from->rekeyed = true;
-	(void)to;
+	ike_sa_wake(to);
 }
 
 static struct ike_sa *by_serial(struct ike_daemon *d, uint32_t serial)

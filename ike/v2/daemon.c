@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The IKEv2 daemon: message dispatch, message IDs, retransmission, timers, and the control commands. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ void ike_daemon_destroy(struct ike_daemon *d)
 	u64map_free(&d->half_open_by_spi_i);
 	u64map_free(&d->half_open_by_addr);
 	u64map_free(&d->child_spis);
+	timer_heap_free(&d->timers);
 	ke_free(d->ke_reuse.ke);
 	free(d);
 }
@@ -217,6 +219,7 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 		handle_request(sa, &msg);
 	if (fragment && sa->state != IKE_SA_DEAD)
 		ike_reassembly_reset(&sa->rx);
+	ike_sa_wake(sa);
 	ike_sa_reap(d);
 }
 
@@ -354,22 +357,95 @@ static void expire_children(struct ike_sa *sa, uint64_t now)
 	}
 }
 
+static void run_timers(struct ike_sa *sa, uint64_t now)
+{
+	retransmit(sa, now);
+	if (sa->state == IKE_SA_INIT_DONE && now - sa->created_ms > HALF_OPEN_TIMEOUT_MS)
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+	if (sa->state == IKE_SA_ESTABLISHED) {
+		check_liveness(sa, now);
+		expire_children(sa, now);
+		check_rekeys(sa, now);
+		expire_ike(sa, now);
+		send_keepalive(sa, now);
+	}
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* What of run_timers() waits on the children: expire_children() and the part of check_rekeys(). */
+static uint64_t children_due(const struct ike_sa *sa)
+{
+	uint64_t due = TIMER_NEVER;
+	for (const struct child_sa *c = sa->children; c; c = c->next) {
+		if (c->expire_ms)
+			due = earliest(due, c->expire_ms);
+		if (sa->rekeyed)
+			continue;
+		if (c->replaces)
+			due = earliest(due, c->installed_ms + HANDOVER_TIMEOUT_MS + 1);
+		if (c->state == CHILD_INSTALLED && c->rekey_ms)
+			due = earliest(due, c->rekey_ms);
+	}
+	return due;
+}
+
+/* The established SA's timers, each as its check in run_timers() decides. */
+static uint64_t established_due(const struct ike_sa *sa)
+{
+	const struct cfg_connection *c = sa->conn;
+	uint64_t due = ike_keepalive_due(sa->d, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
+	if (sa->req.msg) /* the rest waits for the exchange in progress; its end wakes the SA */
+		return due;
+	due = earliest(due, children_due(sa));
+	if (!sa->rekeyed && c->dpd_delay)
+		due = earliest(due, sa->last_rx_ms + c->dpd_delay * 1000);
+	if (!sa->rekeyed && sa->rekey_ms)
+		due = earliest(due, sa->rekey_ms);
+	if (c->rekey_time)
+		due = earliest(due, sa->established_ms + (c->rekey_time + c->over_time) * 1000);
+	return due;
+}
+
+uint64_t ike_sa_next_due(const struct ike_sa *sa)
+{
+	if (sa->state == IKE_SA_DEAD)
+		return TIMER_NEVER;
+	uint64_t due = sa->req.msg ? sa->req.next_ms : TIMER_NEVER;
+	if (sa->state == IKE_SA_INIT_DONE)
+		due = earliest(due, sa->created_ms + HALF_OPEN_TIMEOUT_MS + 1);
+	if (sa->state == IKE_SA_ESTABLISHED)
+		due = earliest(due, established_due(sa));
+	return due;
+}
+
+void ike_sa_wake(struct ike_sa *sa)
+{
+	timer_heap_advance(&sa->d->timers, &sa->timer, ike_sa_next_due(sa)); /* room reserved by ike_sa_new() */
+}
+
+unsigned ike_timers_late(const struct ike_daemon *d)
+{
+	unsigned late = 0;
+	for (const struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		late += sa->timer.due > ike_sa_next_due(sa);
+	return late;
+}
+
+/* Visits the SAs with a timer due, not every SA: holding many idle SAs costs nothing per tick. */
 void ike_tick(struct ike_daemon *d)
 {
 	uint64_t now = ike_now(d);
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		if (sa->state == IKE_SA_DEAD)
-			continue;
-		retransmit(sa, now);
-		if (sa->state == IKE_SA_INIT_DONE && now - sa->created_ms > HALF_OPEN_TIMEOUT_MS)
-			ike_sa_set_state(sa, IKE_SA_DEAD);
-		if (sa->state == IKE_SA_ESTABLISHED) {
-			check_liveness(sa, now);
-			expire_children(sa, now);
-			check_rekeys(sa, now);
-			expire_ike(sa, now);
-			send_keepalive(sa, now);
-		}
+	struct timer_entry *e;
+	while ((e = timer_heap_pop_due(&d->timers, now)) != NULL) {
+		struct ike_sa *sa = (struct ike_sa *)((char *)e - offsetof(struct ike_sa, timer));
+		run_timers(sa, now);
+		/* a check that is due but could not act is looked at again on the next tick, as before */
+		uint64_t due = ike_sa_next_due(sa);
+		timer_heap_set(&d->timers, &sa->timer, due == TIMER_NEVER || due > now ? due : now + 1);
 	}
 	ike_sa_reap(d);
 	v1_tick(d->v1);
@@ -598,6 +674,7 @@ void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool ha
 			continue;
 		if (!hard) {
 			c->rekey_ms = ike_now(d); /* rekey on the next tick */
+			ike_sa_wake(sa);
 			return;
 		}
 		LOG_INFO("%s/%s: child SA reached its hard lifetime; deleting", sa->conn->name, c->cfg->name);

@@ -145,6 +145,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 	if (to == IKE_SA_DEAD) {
 		sa->next_dead = sa->d->dead;
 		sa->d->dead = sa;
+		timer_heap_set(&sa->d->timers, &sa->timer, TIMER_NEVER);
 	}
 	if (to == IKE_SA_ESTABLISHED) {
 		drop_keying_material(sa);
@@ -152,6 +153,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
 		sa->d->stats.established++;
 	}
+	ike_sa_wake(sa);
 	return true;
 }
 
@@ -201,9 +203,12 @@ static void index_sa(struct ike_sa *sa)
 struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg_connection *conn,
 			  const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
-	struct ike_sa *sa = calloc(1, sizeof(*sa));
+	/* its place in the timer heap is made now, so that no later scheduling can fail */
+	struct ike_sa *sa = timer_heap_reserve(&d->timers, d->n_sas + 1) == 0 ? calloc(1, sizeof(*sa)) : NULL;
 	if (sa == NULL)
 		return NULL;
+	d->n_sas++;
+	timer_entry_init(&sa->timer);
 	sa->d = d;
 	sa->serial = ++d->serial;
 	sa->initiator = initiator;
@@ -301,6 +306,7 @@ void ike_sa_reap(struct ike_daemon *d)
 		ike_sa_destroy(sa);
 		unindex(sa);
 		unlink_sa(sa);
+		d->n_sas--;
 		free(sa);
 	}
 }
@@ -329,11 +335,17 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len)
 	return c;
 }
 
+uint64_t ike_keepalive_due(const struct ike_daemon *d, bool floated, bool behind_nat, uint64_t next_ms)
+{
+	bool runs = d->cfg->ike_keep_alive && floated && behind_nat && d->env.send_keepalive;
+	return runs ? next_ms : TIMER_NEVER;
+}
+
 void ike_keepalive(const struct ike_daemon *d, bool floated, bool behind_nat, const struct ike_endpoint *local,
 		   const struct ike_endpoint *remote, uint64_t now, uint64_t *next_ms)
 {
 	uint64_t every = d->cfg->ike_keep_alive * 1000;
-	if (every == 0 || !floated || !behind_nat || d->env.send_keepalive == NULL || now < *next_ms)
+	if (now < ike_keepalive_due(d, floated, behind_nat, *next_ms))
 		return;
 	*next_ms = now + every;
 	d->env.send_keepalive(d->env.ctx, local, remote);
@@ -379,6 +391,7 @@ void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t
 					    .exchange = exchange, .tries = 0,
 					    .next_ms = ike_now(sa->d) + ike_retransmit_delay_ms(sa->d, 0) };
 	sa->next_out_id++;
+	ike_sa_wake(sa);
 }
 
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id)

@@ -9,6 +9,7 @@
 #include "ike/crypto.h"
 #include "ike/ike.h"
 #include "ike/proposal.h"
+#include "lib/timer_heap.h"
 #include "lib/u64map.h"
 #include "message.h"
 #include "payloads.h"
@@ -176,6 +177,7 @@ struct ike_sa {
 	uint32_t successor; /* serial of the SA the peer's rekey made of this one */
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms, keepalive_ms;
+	struct timer_entry timer; /* in the daemon's heap, at or before the first of them due */
 };
 
 struct ike_stats {
@@ -198,6 +200,9 @@ struct ike_daemon {
 	 * counts per peer address, and the inbound child SPIs handed out (IKEv1's too).
 	 */
 	struct u64map by_spi, half_open_by_spi_i, half_open_by_addr, child_spis;
+	/* Every SA's next deadline (ike_sa_wake()), so that a tick visits the SAs due, not all. */
+	struct timer_heap timers;
+	uint32_t n_sas;
 	uint32_t serial;
 	unsigned half_open, cookie_threshold, half_open_max, half_open_per_peer;
 	uint8_t cookie_secret[32];
@@ -213,6 +218,17 @@ struct ike_daemon {
 };
 
 uint64_t ike_now(const struct ike_daemon *d);
+/*
+ * Brings the SA's place in the timer heap forward to the first moment one of its timers can
+ * act, as its state now says. Whatever changes an SA's timers calls it once the change is made
+ * (the end of a message, a command, a state change, a request sent); a place too early costs
+ * one needless visit, one too late a missed timer.
+ */
+void ike_sa_wake(struct ike_sa *sa);
+/* When the SA's timers next need looking at; TIMER_NEVER when none runs. */
+uint64_t ike_sa_next_due(const struct ike_sa *sa);
+/* SAs whose place in the heap is later than ike_sa_next_due() says: 0, or a wake is missing (for tests). */
+unsigned ike_timers_late(const struct ike_daemon *d);
 /* Counts a message refused before it could change any state, and logs why (rate-limited). */
 void ike_note_invalid(struct ike_daemon *d, const struct ike_endpoint *from, const char *why);
 /* The one place an IKE SA changes state: refuses illegal moves and logs old -> new. */
@@ -274,6 +290,8 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  */
 void ike_keepalive(const struct ike_daemon *d, bool floated, bool behind_nat, const struct ike_endpoint *local,
 		   const struct ike_endpoint *remote, uint64_t now, uint64_t *next_ms);
+/* When ike_keepalive() will next send, given the same state; TIMER_NEVER when it will not. */
+uint64_t ike_keepalive_due(const struct ike_daemon *d, bool floated, bool behind_nat, uint64_t next_ms);
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange);
 void ike_send_response(struct ike_sa *sa, const uint8_t *msg, size_t len, uint32_t msg_id);
 /* Header for our next request / our response to msg_id in this SA. */

@@ -380,6 +380,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	sa->spi_i = msg->hdr.spi_i;
 	sa->state = IKE_SA_INIT_DONE;
 	ike_sa_note_half_open(sa);
+	ike_sa_wake(sa); /* its half-open timeout */
 	sa->ke_group = group;
 	memcpy(sa->ni, ni, ni_len);
 	sa->ni_len = ni_len;

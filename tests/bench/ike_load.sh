@@ -146,6 +146,16 @@ describe "$LAB_DIR/held.json" dpike
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
 json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d datagrams out and %d in while holding (DPD)' % (d['up_at_end'], d['up'], d['hold_s'], d['lost_after_up'], d['hold_datagrams_out'], d['hold_datagrams_in'])"
 sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established']")
+# What the SAs cost the control core when nothing happens: the generator has gone, dpike keeps them.
+i0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
+idle_t0=$(date +%s.%N)
+sleep 5 # the measurement window, not a wait for anything
+i1=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
+/usr/bin/python3 -c "
+import sys, time
+t, hz, sas = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+print('control core holding %d IKE SAs with no traffic: %.1f%% of a core' % (sas, 100.0 * int(sys.argv[4]) / hz / (time.time() - t)))" \
+	"$idle_t0" "$hz" "$sas_now" $((i1 - i0))
 json "$LAB_DIR/after.json" "'dpike tables: %d inbound SAs in the SAD (of %d), %d policies in the SPD (of %d), %d selector shapes' % (d['tables']['sad_sas'], d['tables']['sad_size'], d['tables']['spd_policies'], d['tables']['spd_size'], d['tables']['spd_shapes'])"
 echo "dpike: $sas_now IKE SAs established; RSS $((rss0 / 1024)) MB -> $((rss1 / 1024)) MB:" \
 	"$(((rss1 - rss0) * 1024 / (HELD > 0 ? HELD : 1))) bytes per IKE SA with its child pair in the dataplane"

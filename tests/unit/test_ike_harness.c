@@ -312,6 +312,70 @@ static void test_rekey_by_time(void)
 	unpair();
 }
 
+/* Both nodes as pair() makes them, with option added to A's connection. */
+static void pair_with_conn_option(const char *option)
+{
+	char ta[2048], tb[2048], with[2304];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	char *at = strstr(ta, "version = 2;");
+	CU_ASSERT_FATAL(at != NULL);
+	snprintf(with, sizeof(with), "%.*s%s %s", (int)(at - ta), ta, option, at);
+	start_node(&A, with, 0xc0000201, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+	start_node(&B, tb, 0xc0000202, "");
+}
+
+/* A's ticks every second for ms, with all it sends lost. */
+static void tick_unanswered(uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 1000) {
+		clock_ms += 1000;
+		ike_tick(A.d);
+		q_head = q_tail;
+	}
+}
+
+/*
+ * DPD through the timer heap: an established SA waits in it until the peer has been quiet for
+ * dpd_delay, is probed then and not a tick before, an answer puts the next probe off, and a peer
+ * that stops answering takes the SA down once the retransmissions are spent.
+ */
+static void test_dpd(void)
+{
+	pair_with_conn_option("dpd_delay = 30;");
+	initiate();
+	assert_established();
+	struct ike_sa *a = only_sa(&A);
+	uint64_t quiet_from = a->last_rx_ms, tx = A.d->stats.tx;
+	/* the SA stays where its IKE_AUTH retransmission was due; visited then, it moves to its DPD time */
+	CU_ASSERT(a->timer.due <= quiet_from + 30000);
+	clock_ms += 2000;
+	ike_tick(A.d);
+	CU_ASSERT_EQUAL(a->timer.due, quiet_from + 30000);
+	clock_ms = quiet_from + 29999;
+	ike_tick(A.d);
+	CU_ASSERT_EQUAL(A.d->stats.tx, tx);
+	clock_ms = quiet_from + 30000;
+	ike_tick(A.d);
+	CU_ASSERT_EQUAL(A.d->stats.tx, tx + 1);
+	CU_ASSERT(a->req.msg != NULL && a->timer.due == a->req.next_ms);
+	pump(); /* B answers */
+	CU_ASSERT(a->state == IKE_SA_ESTABLISHED && a->req.msg == NULL);
+	uint64_t answered = clock_ms;
+	clock_ms += 2000;
+	ike_tick(A.d);
+	CU_ASSERT_EQUAL(a->timer.due, answered + 30000);
+	clock_ms = answered + 30000;
+	tick_unanswered(60000);
+	CU_ASSERT_EQUAL(A.d->stats.dpd_timeouts, 1);
+	CU_ASSERT(A.d->sas == NULL && A.children == 0 && A.d->timers.n == 0);
+	CU_ASSERT_EQUAL(only_sa(&B)->state, IKE_SA_ESTABLISHED);
+	unpair();
+}
+
 /* Every protected message in fragments (RFC 7383): establishment, rekeys and delete still work. */
 static void test_fragmentation(void)
 {
@@ -481,4 +545,5 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
+	CU_add_test(s, "DPD: probed after dpd_delay of quiet, not before; down when unanswered", test_dpd);
 }

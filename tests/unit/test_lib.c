@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/parse.h"
+#include "lib/timer_heap.h"
 #include "lib/u64map.h"
 #include "lib/ts.h"
 #include "lib/wire.h"
@@ -139,9 +140,73 @@ static void test_u64map_random(void)
 	CU_ASSERT(u64map_get(&m, 1) == NULL && u64map_bytes(&m) == 0);
 }
 
+/* The earliest due entry of a plain array of deadlines (TIMER_NEVER: not queued); -1 when none is due. */
+static int ref_earliest_due(const uint64_t *due, int n, uint64_t now)
+{
+	int best = -1;
+	for (int i = 0; i < n; i++)
+		if (due[i] != TIMER_NEVER && due[i] <= now && (best < 0 || due[i] < due[best]))
+			best = i;
+	return best;
+}
+
+/*
+ * The heap against a plain array under random moves earlier and later, removals and pops: it
+ * hands out exactly the entries due, earliest first, and each entry keeps its place right.
+ */
+static void test_timer_heap_random(void)
+{
+	enum { N = 500 };
+	static struct timer_entry e[N];
+	static uint64_t ref[N];
+	struct timer_heap h;
+	timer_heap_init(&h);
+	CU_ASSERT_FATAL(timer_heap_reserve(&h, N) == 0);
+	for (int i = 0; i < N; i++) {
+		timer_entry_init(&e[i]);
+		ref[i] = TIMER_NEVER;
+	}
+	srand(7);
+	unsigned wrong = 0, popped = 0;
+	uint64_t now = 0;
+	for (int step = 0; step < 200000; step++) {
+		int k = rand() % N, op = rand() % 8;
+		uint64_t t = now + (uint64_t)(rand() % 1000);
+		if (op < 4) {
+			CU_ASSERT_FATAL(timer_heap_set(&h, &e[k], t) == 0);
+			ref[k] = t;
+		} else if (op == 4) {
+			timer_heap_set(&h, &e[k], TIMER_NEVER);
+			ref[k] = TIMER_NEVER;
+		} else if (op == 5) {
+			CU_ASSERT_FATAL(timer_heap_advance(&h, &e[k], t) == 0);
+			ref[k] = t < ref[k] ? t : ref[k];
+		} else {
+			now += (uint64_t)(rand() % 50);
+			struct timer_entry *got;
+			while ((got = timer_heap_pop_due(&h, now)) != NULL) {
+				int want = ref_earliest_due(ref, N, now), i = (int)(got - e);
+				wrong += want < 0 || ref[i] != ref[want] || got->due != TIMER_NEVER;
+				ref[i] = TIMER_NEVER;
+				popped++;
+			}
+			wrong += ref_earliest_due(ref, N, now) >= 0;
+		}
+		wrong += e[k].due != ref[k] || (timer_entry_queued(&e[k]) && h.v[e[k].pos] != &e[k]);
+	}
+	unsigned queued = 0;
+	for (int i = 0; i < N; i++)
+		queued += ref[i] != TIMER_NEVER;
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT(popped > 10000);
+	CU_ASSERT_EQUAL(h.n, queued);
+	timer_heap_free(&h);
+}
+
 void lib_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "u64 map: same answers as an array through puts and deletions", test_u64map_random);
+	CU_add_test(s, "timer heap: the due entries, earliest first, as an array says", test_timer_heap_random);
 	CU_add_test(s, "IPv4 addresses and prefixes", test_ipv4_and_prefixes);
 	CU_add_test(s, "hex keys, MACs, durations, counts", test_hex_mac_durations);
 	CU_add_test(s, "traffic selectors", test_traffic_selectors);
