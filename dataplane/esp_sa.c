@@ -49,16 +49,17 @@ static void hmac_precompute(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *k
 	OPENSSL_cleanse(ob, sizeof(ob));
 }
 
-/* The AES key schedule of the SA's direction: encryption outbound, decryption inbound. */
+/* The AES key schedule of the SA's direction (encryption outbound, decryption inbound), as long as the key needs. */
 static void cbc_rounds(IMB_MGR *mgr, const struct esp_sa_params *p, uint8_t *rounds)
 {
-	uint8_t other[16 * 15] __rte_aligned(16);
-	uint8_t *enc = p->inbound ? other : rounds, *dec = p->inbound ? rounds : other;
+	uint8_t enc[16 * 15] __rte_aligned(16), dec[16 * 15] __rte_aligned(16);
 	if (p->alg->enc_key_len == 16)
 		IMB_AES_KEYEXP_128(mgr, p->key, enc, dec);
 	else
 		IMB_AES_KEYEXP_256(mgr, p->key, enc, dec);
-	OPENSSL_cleanse(other, sizeof(other));
+	memcpy(rounds, p->inbound ? dec : enc, esp_aes_round_key_bytes(p->alg->enc_key_len));
+	OPENSSL_cleanse(enc, sizeof(enc));
+	OPENSSL_cleanse(dec, sizeof(dec));
 }
 
 static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
@@ -93,8 +94,8 @@ static size_t key_bytes(const struct esp_algo *a)
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
 		return sizeof(struct gcm_key_data);
-	case ESP_CIPHER_AES_CBC:
-		return sizeof(struct esp_cbc_keys);
+	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of the schedule unused: one line less */
+		return offsetof(struct esp_cbc_keys, rounds) + esp_aes_round_key_bytes(a->enc_key_len);
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		break;
 	}

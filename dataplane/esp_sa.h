@@ -61,9 +61,16 @@ struct esp_sa_params {
 	int n_local_ts, n_remote_ts;
 };
 
+/* Bytes of an expanded AES key: a round key for each of 10, 12 or 14 rounds, and one more. */
+static inline unsigned esp_aes_round_key_bytes(unsigned key_len)
+{
+	return 16 * (key_len / 4 + 7);
+}
+
 /*
- * An SA goes one way, so it keeps one AES key schedule: encryption outbound, decryption inbound
- * (304 bytes, five lines, all of which a packet reads).
+ * An SA goes one way, so it keeps one AES key schedule: encryption outbound, decryption inbound.
+ * The SA holds only as much of rounds[] as its key length uses: 240 bytes in all with AES-128
+ * (four lines, all of which a packet reads), 304 with AES-256.
  */
 struct esp_cbc_keys {
 	uint8_t ipad[32] __rte_aligned(16);
@@ -146,7 +153,8 @@ static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 
 static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
 {
-	unsigned upto = sa->key_bytes > 512 ? 256 : sa->key_bytes; /* GCM: the round keys; others: all */
+	/* GCM: the round keys its key length uses (three lines with AES-128); others: all */
+	unsigned upto = sa->key_bytes > 512 ? esp_aes_round_key_bytes(sa->key_len) : sa->key_bytes;
 	for (unsigned off = 0; off < upto; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
