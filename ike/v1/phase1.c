@@ -11,7 +11,6 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 
-#define NONCE_LEN 32
 
 /* RFC 3947 NAT-T (MD5 of "RFC 3947") and RFC 3706 DPD vendor IDs. */
 static const uint8_t VID_NATT[16] = { 0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45,
@@ -355,8 +354,8 @@ bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator)
 	size_t *nl = initiator ? &sa->ni_len : &sa->nr_len;
 	ke_free(sa->ke);
 	sa->ke = ke_create(sa->group, gx, &sa->gx_len);
-	*nl = NONCE_LEN;
-	return sa->ke && ike_random(nonce, NONCE_LEN);
+	*nl = IKE_OWN_NONCE_LEN;
+	return sa->ke && ike_random(nonce, IKE_OWN_NONCE_LEN);
 }
 
 bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool from_initiator)

@@ -18,7 +18,6 @@
 #include "lib/parse.h"
 #include "v1_sa.h"
 
-#define NONCE_LEN 32 /* ours */
 #define QUICK_LINGER_MS 30000
 #define REKEY_OVERLAP_MS 5000
 #define OUTBOUND_SWITCH_MS 1000
@@ -319,7 +318,7 @@ static size_t begin_hash(struct v1_sa *sa, struct ike_builder *b, uint32_t msg_i
 static void add_nonce_ke(struct ike_builder *b, const uint8_t *nonce, const uint8_t *pub, size_t pub_len)
 {
 	ike_payload_begin(b, ISA_NONCE);
-	wire_put_bytes(&b->w, nonce, NONCE_LEN); /* always one of ours */
+	wire_put_bytes(&b->w, nonce, IKE_OWN_NONCE_LEN); /* always one of ours */
 	ike_payload_end(b);
 	if (pub_len) {
 		ike_payload_begin(b, ISA_KE);
@@ -354,8 +353,8 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	q->group = pfs_group(cfg);
 	uint8_t pub[IKE_MAX_KE_LEN];
 	size_t pub_len = 0;
-	q->ni_len = NONCE_LEN;
-	if (!ike_random(q->ni, NONCE_LEN) || (q->group && (q->ke = ke_create(q->group, pub, &pub_len)) == NULL)) {
+	q->ni_len = IKE_OWN_NONCE_LEN;
+	if (!ike_random(q->ni, IKE_OWN_NONCE_LEN) || (q->group && (q->ke = ke_create(q->group, pub, &pub_len)) == NULL)) {
 		v1_quick_free(sa, q);
 		return;
 	}
@@ -619,10 +618,10 @@ static bool responder_keys(struct v1_quick *q, const struct isakmp_message *m, c
 	uint64_t group = 0;
 	v1_attr(&t->attrs, P2_GROUP, &group);
 	q->group = (uint16_t)group;
-	q->nr_len = NONCE_LEN;
+	q->nr_len = IKE_OWN_NONCE_LEN;
 	const struct ike_payload *kp = isakmp_find(m, ISA_KE);
 	*pub_len = 0;
-	return ike_random(q->nr, NONCE_LEN) &&
+	return ike_random(q->nr, IKE_OWN_NONCE_LEN) &&
 	       (q->group == 0 || (kp && (q->ke = ke_create(q->group, pub, pub_len)) != NULL &&
 				  ke_derive(q->ke, kp->body, kp->len, q->shared, &q->shared_len)));
 }

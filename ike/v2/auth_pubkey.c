@@ -84,8 +84,10 @@ void pubkey_keep_certreq(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct cert_request req;
 	certreq_of(msg, &req);
-	sa->n_certreq = 0;
-	for (int i = 0; i < req.n_hash && i < IKE_MAX_CERTREQ; i++)
+	ike_sa_forget_certreq(sa);
+	int n = req.n_hash < IKE_MAX_CERTREQ ? req.n_hash : IKE_MAX_CERTREQ;
+	sa->certreq = n ? malloc((size_t)n * sizeof(*sa->certreq)) : NULL; /* without it, any certificate of ours */
+	for (int i = 0; sa->certreq && i < n; i++)
 		memcpy(sa->certreq[sa->n_certreq++], req.hash[i], 20);
 }
 
@@ -261,7 +263,8 @@ bool pubkey_verify(struct ike_sa *sa, const struct ike_message *msg, bool of_ini
 			 subject[0] ? ", certificate " : "", subject);
 		sa->d->stats.auth_failures++;
 	} else {
-		snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", subject);
+		free(sa->peer_cert);
+		sa->peer_cert = strdup(subject); /* for list-sas only: none when out of memory */
 		LOG_INFO("%s: '%s' authenticated with certificate '%s' (%s)", sa->conn->name, who, subject, how);
 	}
 	X509_free(leaf);

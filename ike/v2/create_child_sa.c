@@ -14,7 +14,6 @@
 #include "ike_sa.h"
 #include "lib/log.h"
 
-#define NONCE_LEN 32
 
 static void put_spi64(uint8_t *p, uint64_t spi)
 {
@@ -75,9 +74,9 @@ static bool begin_exchange(struct ike_sa *sa, enum rekey_kind kind, uint16_t gro
 	struct pending_create *pc = &sa->create;
 	memset(pc, 0, sizeof(*pc));
 	pc->kind = kind;
-	pc->nonce_len = NONCE_LEN;
+	pc->nonce_len = IKE_OWN_NONCE_LEN;
 	pc->group = group;
-	return ike_random(pc->nonce, NONCE_LEN);
+	return ike_random(pc->nonce, IKE_OWN_NONCE_LEN);
 }
 
 /* Writes Ni and, with PFS, a fresh key pair's KEi. */
@@ -315,11 +314,11 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->id_local = old->id_local;
 	n->id_remote = old->id_remote;
 	n->own = old->own;
-	memcpy(n->peer_cert, old->peer_cert, sizeof(n->peer_cert)); /* the rekey authenticates nothing anew */
-	memcpy(n->ni, ni, ni_len);
-	n->ni_len = ni_len;
-	memcpy(n->nr, nr, nr_len);
-	n->nr_len = nr_len;
+	n->peer_cert = old->peer_cert ? strdup(old->peer_cert) : NULL; /* the rekey authenticates nothing anew */
+	if (!ike_sa_keep_nonce(&n->ni, &n->ni_len, ni, ni_len) || !ike_sa_keep_nonce(&n->nr, &n->nr_len, nr, nr_len)) {
+		ike_sa_set_state(n, IKE_SA_DEAD);
+		return NULL;
+	}
 	n->state = IKE_SA_ESTABLISHED;
 	n->established_ms = ike_now(old->d);
 	n->rekey_ms = ike_rekey_at(old->conn, n->established_ms);
@@ -455,7 +454,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	const struct ike_payload *np = ike_find(msg, PL_NONCE);
 	const uint8_t *ni, *kdata = NULL;
 	size_t ni_len, klen = 0, secret_len = 0, pub_len = 0;
-	uint8_t nr[NONCE_LEN], secret[IKE_MAX_KE_LEN], pub[IKE_MAX_KE_LEN];
+	uint8_t nr[IKE_OWN_NONCE_LEN], secret[IKE_MAX_KE_LEN], pub[IKE_MAX_KE_LEN];
 	int which = -1;
 	uint16_t err = N_NO_PROPOSAL_CHOSEN;
 	if (c == NULL || np == NULL || !nonce_parse(np, &ni, &ni_len) || !child_parse_request(msg, &r)) {
@@ -479,13 +478,13 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	}
 	struct ke_state *ke = c->dh_group ? ke_create(c->dh_group, pub, &pub_len) : NULL;
 	bool ok = (c->dh_group == 0 || (ke && ke_derive(ke, kdata, klen, secret, &secret_len))) &&
-		  ike_random(nr, NONCE_LEN);
+		  ike_random(nr, IKE_OWN_NONCE_LEN);
 	c->spi_in = child_alloc_spi(sa->d);
 	c->exchange_initiator = false;
 	c->replaces = old;
-	keep_nonces(c, ni, ni_len, nr, NONCE_LEN);
+	keep_nonces(c, ni, ni_len, nr, IKE_OWN_NONCE_LEN);
 	/* a rekey's new outbound SA waits for the old one's Delete; a new child starts at once */
-	ok = ok && child_install(sa, c, secret, secret_len, ni, ni_len, nr, NONCE_LEN, old == NULL, NULL);
+	ok = ok && child_install(sa, c, secret, secret_len, ni, ni_len, nr, IKE_OWN_NONCE_LEN, old == NULL, NULL);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	ke_free(ke);
 	if (!ok) {
@@ -501,7 +500,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	ike_build_start(&b, &h);
 	ike_sk_begin(&b);
 	child_add_response(&b, c, &r, which, false);
-	nonce_add(&b, nr, NONCE_LEN);
+	nonce_add(&b, nr, IKE_OWN_NONCE_LEN);
 	if (c->dh_group)
 		ke_payload_add(&b, c->dh_group, pub, pub_len);
 	size_t n = ike_sk_finish(sa, &b);
@@ -516,7 +515,7 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_message *msg, 
 	const struct ike_payload *np = ike_find(msg, PL_NONCE);
 	const uint8_t *ni, *kdata = NULL;
 	size_t ni_len, klen = 0, secret_len, pub_len;
-	uint8_t nr[NONCE_LEN], secret[IKE_MAX_KE_LEN], pub[IKE_MAX_KE_LEN];
+	uint8_t nr[IKE_OWN_NONCE_LEN], secret[IKE_MAX_KE_LEN], pub[IKE_MAX_KE_LEN];
 	for (int i = 0; i < n_props; i++)
 		theirs[i] = props[i].protocol == PROTO_IKE && props[i].spi_size == 8 ? props[i].p : (struct proposal){ 0 };
 	struct proposal ours[CFG_MAX_PROPOSALS];
@@ -532,9 +531,9 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_message *msg, 
 	uint64_t spi_r = ike_random_spi();
 	struct ke_state *ke = ke_create(chosen.t[TRANS_DH][0].id, pub, &pub_len);
 	struct ike_sa *n = NULL;
-	bool ok = ke && ke_derive(ke, kdata, klen, secret, &secret_len) && ike_random(nr, NONCE_LEN);
+	bool ok = ke && ke_derive(ke, kdata, klen, secret, &secret_len) && ike_random(nr, IKE_OWN_NONCE_LEN);
 	if (ok) {
-		n = successor(sa, false, get_spi64(props[which].spi), spi_r, ni, ni_len, nr, NONCE_LEN);
+		n = successor(sa, false, get_spi64(props[which].spi), spi_r, ni, ni_len, nr, IKE_OWN_NONCE_LEN);
 		ok = n != NULL;
 	}
 	if (ok) {
@@ -560,7 +559,7 @@ static void respond_ike_rekey(struct ike_sa *sa, const struct ike_message *msg, 
 	ike_build_start(&b, &h);
 	ike_sk_begin(&b);
 	sa_payload_add(&b, &sp, 1);
-	nonce_add(&b, nr, NONCE_LEN);
+	nonce_add(&b, nr, IKE_OWN_NONCE_LEN);
 	ke_payload_add(&b, chosen.t[TRANS_DH][0].id, pub, pub_len);
 	size_t len = ike_sk_finish(sa, &b);
 	if (len)

@@ -742,7 +742,7 @@ void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool js
 
 void ike_list_peer_cert(const char *subject, bool json, struct strbuf *o)
 {
-	if (subject[0] == '\0')
+	if (subject == NULL || subject[0] == '\0')
 		return;
 	if (!json) {
 		sb_printf(o, "  remote certificate '%s'\n", subject);

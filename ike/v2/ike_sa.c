@@ -116,8 +116,40 @@ unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr)
  * What only IKE_SA_INIT and the AUTH payloads needed (both are done when the SA is established):
  * gone, so that a hundred thousand established SAs do not keep it.
  */
+static void drop_nonce(uint8_t **slot, size_t *slot_len)
+{
+	if (*slot)
+		OPENSSL_cleanse(*slot, *slot_len);
+	free(*slot);
+	*slot = NULL;
+	*slot_len = 0;
+}
+
+bool ike_sa_keep_nonce(uint8_t **slot, size_t *slot_len, const uint8_t *src, size_t n)
+{
+	uint8_t *p = n ? malloc(n) : NULL;
+	if (p == NULL || (src == NULL && !ike_random(p, n))) {
+		free(p);
+		return false;
+	}
+	if (src)
+		memcpy(p, src, n);
+	drop_nonce(slot, slot_len);
+	*slot = p;
+	*slot_len = n;
+	return true;
+}
+
+void ike_sa_forget_certreq(struct ike_sa *sa)
+{
+	free(sa->certreq);
+	sa->certreq = NULL;
+	sa->n_certreq = 0;
+}
+
 static void drop_keying_material(struct ike_sa *sa)
 {
+	ike_sa_forget_certreq(sa);
 	ke_free(sa->ke);
 	sa->ke = NULL;
 	free(sa->ke_pub);
@@ -259,8 +291,8 @@ static void wipe_keys(struct ike_sa *sa)
 	OPENSSL_cleanse(sa->sk_ar, sizeof(sa->sk_ar));
 	OPENSSL_cleanse(sa->sk_ei, sizeof(sa->sk_ei));
 	OPENSSL_cleanse(sa->sk_er, sizeof(sa->sk_er));
-	OPENSSL_cleanse(sa->ni, sizeof(sa->ni));
-	OPENSSL_cleanse(sa->nr, sizeof(sa->nr));
+	drop_nonce(&sa->ni, &sa->ni_len);
+	drop_nonce(&sa->nr, &sa->nr_len);
 }
 
 void ike_sa_destroy(struct ike_sa *sa)
@@ -285,6 +317,9 @@ void ike_sa_destroy(struct ike_sa *sa)
 	free(sa->req.msg);
 	free(sa->last_resp);
 	sa->init_req = sa->init_resp = sa->req.msg = sa->last_resp = NULL;
+	ike_sa_forget_certreq(sa);
+	free(sa->peer_cert);
+	sa->peer_cert = NULL;
 }
 
 static void unlink_sa(struct ike_sa *sa)

@@ -72,12 +72,10 @@ struct pending_create {
 	const struct cfg_child *cfg; /* the child being created or rekeyed */
 	uint32_t spi_in;
 	uint64_t new_spi;            /* REKEY_IKE: our half of the new IKE SA's SPIs */
-	uint8_t nonce[IKE_NONCE_MAX];
+	uint8_t nonce[IKE_OWN_NONCE_LEN];
 	size_t nonce_len;
 	struct ke_state *ke;
 	uint16_t group;
-	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
-	int n_ts_i, n_ts_r;
 };
 
 /* A message sent as IKE fragments (RFC 7383): each one a complete datagram. */
@@ -134,7 +132,7 @@ struct ike_sa {
 	uint8_t sk_d[IKE_MAX_PRF_LEN], sk_pi[IKE_MAX_PRF_LEN], sk_pr[IKE_MAX_PRF_LEN];
 	uint8_t sk_ai[64], sk_ar[64], sk_ei[36], sk_er[36];
 	/* IKE_SA_INIT material kept for AUTH */
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	uint8_t *ni, *nr; /* allocated to size: ike_sa_keep_nonce() */
 	size_t ni_len, nr_len;
 	struct ke_state *ke;
 	uint16_t ke_group;
@@ -150,11 +148,11 @@ struct ike_sa {
 	struct traffic_selector local_ts;
 	enum ike_fail fail;  /* why it is going down, for env.ike_event */
 	/* public-key authentication */
-	uint32_t peer_sig_hashes;            /* RFC 7427 hashes the peer announced, as SIG_HASH_BIT()s */
-	uint8_t certreq[IKE_MAX_CERTREQ][20]; /* initiator: the CAs the responder's CERTREQ named */
+	uint32_t peer_sig_hashes;   /* RFC 7427 hashes the peer announced, as SIG_HASH_BIT()s */
+	uint8_t (*certreq)[20];     /* initiator, until established: the CAs the responder's CERTREQ named */
 	int n_certreq;
-	const struct own_cert *own;          /* the certificate we authenticate with */
-	char peer_cert[256];                 /* subject of the peer's verified certificate, for list-sas */
+	const struct own_cert *own; /* the certificate we authenticate with */
+	char *peer_cert;            /* subject of the peer's verified certificate, for list-sas; NULL with PSK */
 	/* message IDs: our requests, and the peer's */
 	uint32_t next_out_id, next_in_id;
 	struct pending_request req;
@@ -245,6 +243,10 @@ struct ike_sa *ike_sa_half_open(struct ike_daemon *d, uint64_t spi_i);
 unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr);
 /* Gives back an inbound child SPI from child_alloc_spi(). */
 void child_release_spi(struct ike_daemon *d, uint32_t spi);
+/* Keeps a nonce of n bytes in *slot: a copy of src, or with src NULL fresh random bytes; false without memory. */
+bool ike_sa_keep_nonce(uint8_t **slot, size_t *slot_len, const uint8_t *src, size_t n);
+/* Drops the CAs of the responder's CERTREQ (once our certificate is chosen, or the SA goes). */
+void ike_sa_forget_certreq(struct ike_sa *sa);
 /* Removes the children from the dataplane, wipes keys, frees. */
 void ike_sa_destroy(struct ike_sa *sa);
 void ike_sa_reap(struct ike_daemon *d);

@@ -11,7 +11,6 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 
-#define NONCE_LEN 32
 #define COOKIE_VERSION 1
 
 static int ike_proposals(const struct cfg_connection *c, struct proposal *out)
@@ -98,8 +97,8 @@ void ike_sa_init_start(struct ike_sa *sa)
 		struct ke_state *ke = exchange_ke(sa->d, sa->ke_group, pub, &pub_len);
 		sa->ke = keep_public(sa, ke, pub, pub_len);
 	}
-	if (sa->ni_len == 0 && ike_random(sa->ni, NONCE_LEN))
-		sa->ni_len = NONCE_LEN;
+	if (sa->ni_len == 0)
+		ike_sa_keep_nonce(&sa->ni, &sa->ni_len, NULL, IKE_OWN_NONCE_LEN);
 	if (n == 0 || sa->ke == NULL || sa->ni_len == 0) {
 		LOG_ERR("%s: cannot start IKE_SA_INIT (no usable proposal or key exchange group)", sa->conn->name);
 		ike_sa_set_state(sa, IKE_SA_DEAD);
@@ -185,9 +184,7 @@ static bool take_response_payloads(struct ike_sa *sa, const struct ike_message *
 	if (proposal_select(ours, n_ours, &got[0].p, 1, false, &chosen) != 0 || group != sa->ke_group ||
 	    chosen.t[TRANS_DH][0].id != group || !adopt_proposal(sa, &chosen))
 		return false;
-	memcpy(sa->nr, nonce, nlen);
-	sa->nr_len = nlen;
-	return true;
+	return ike_sa_keep_nonce(&sa->nr, &sa->nr_len, nonce, nlen);
 }
 
 void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len)
@@ -382,11 +379,9 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	ike_sa_note_half_open(sa);
 	ike_sa_wake(sa); /* its half-open timeout */
 	sa->ke_group = group;
-	memcpy(sa->ni, ni, ni_len);
-	sa->ni_len = ni_len;
-	sa->nr_len = NONCE_LEN;
 	sa->ke = exchange_ke(d, group, pub, &pub_len);
-	bool ok = sa->ke && ike_random(sa->nr, NONCE_LEN) && adopt_proposal(sa, &chosen) &&
+	bool ok = sa->ke && ike_sa_keep_nonce(&sa->ni, &sa->ni_len, ni, ni_len) &&
+		  ike_sa_keep_nonce(&sa->nr, &sa->nr_len, NULL, IKE_OWN_NONCE_LEN) && adopt_proposal(sa, &chosen) &&
 		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {

@@ -54,6 +54,7 @@ void ke_payload_add(struct ike_builder *b, uint16_t group, const uint8_t *data, 
 
 #define IKE_NONCE_MIN 16
 #define IKE_NONCE_MAX 256
+#define IKE_OWN_NONCE_LEN 32 /* the nonces we make (RFC 7296 2.10: at least half the PRF key size, >= 16) */
 bool nonce_parse(const struct ike_payload *p, const uint8_t **data, size_t *len);
 void nonce_add(struct ike_builder *b, const uint8_t *data, size_t len);
 

@@ -116,7 +116,7 @@ dpike_pid=$(pgrep -P "$DPIKE_PID") # DPIKE_PID is the timeout(1) around it
 echo "== $SAS handshakes against each responder, as fast as dpike-load goes"
 t0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
 # DPIKE_PERF=FILE: a perf profile of dpike's control core over the rate run
-[ -n "${DPIKE_PERF:-}" ] && { perf record -q -e cpu-clock --call-graph dwarf,16384 -F 2000 -t "$dpike_pid" -o "$DPIKE_PERF" & perf_pid=$!; }
+[ -n "${DPIKE_PERF:-}" ] && { if [ -n "${DPIKE_PERF_ALL:-}" ]; then perf record -q -e cpu-clock -F 2000 -a -g -o "$DPIKE_PERF" & else perf record -q -e cpu-clock --call-graph dwarf,16384 -F 2000 -t "$dpike_pid" -o "$DPIKE_PERF" & fi; perf_pid=$!; }
 load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
 [ -n "${DPIKE_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 t1=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")

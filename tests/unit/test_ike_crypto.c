@@ -251,12 +251,15 @@ static void test_sk_ciphers(void)
 static struct ike_sa *vector_sa(void)
 {
 	static struct ike_sa sa;
+	static uint8_t ni[8], nr[8];
 	memset(&sa, 0, sizeof(sa));
 	sa.prf = PRF_HMAC_SHA1;
 	sa.spi_i = 0x8e5c3ae507221684ULL;
 	sa.spi_r = 0xb1f201bb155c3acdULL;
-	hex(V_NI, sa.ni, 8);
-	hex(V_NR, sa.nr, 8);
+	hex(V_NI, ni, 8);
+	hex(V_NR, nr, 8);
+	sa.ni = ni;
+	sa.nr = nr;
 	sa.ni_len = sa.nr_len = 8;
 	/* AES-128-CBC with HMAC-SHA1-96: 3 * 20 + 2 * 20 + 2 * 16 = 132 bytes of keys, the vector's DKM */
 	CU_ASSERT_FATAL(sk_cipher_init(&sa.cipher, ENCR_AES_CBC, 128, AUTH_HMAC_SHA1_96));
