@@ -5,6 +5,7 @@
  * and runs the timers: retransmission, Quick Mode timeouts, DPD, IPsec SA rekeying and
  * expiry, reauthentication of the ISAKMP SA, NAT keepalives. Commands come from ike/v2/daemon.c.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,16 +54,69 @@ static void sa_free(struct v1_sa *sa)
 	free(sa);
 }
 
+static uint64_t own_cookie(const struct v1_sa *sa)
+{
+	return sa->initiator ? sa->cky_i : sa->cky_r;
+}
+
+static void count_half_open(struct v1_sa *sa, int by)
+{
+	struct v1_daemon *d = sa->d;
+	uintptr_t peer = (uintptr_t)u64map_get(&d->half_open_by_addr, sa->remote.addr) + (uintptr_t)(intptr_t)by;
+	d->half_open += (unsigned)by;
+	sa->half_open = by > 0;
+	if (peer)
+		u64map_put(&d->half_open_by_addr, sa->remote.addr, (void *)peer);
+	else
+		u64map_del(&d->half_open_by_addr, sa->remote.addr);
+}
+
+bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa)
+{
+	sa->d = d;
+	if (timer_heap_reserve(&d->timers, d->n_sas + 1) < 0 || u64map_put(&d->by_cookie, own_cookie(sa), sa) < 0 ||
+	    (!sa->initiator && u64map_put(&d->responder_by_cky_i, sa->cky_i, sa) < 0)) {
+		if (u64map_get(&d->by_cookie, own_cookie(sa)) == sa)
+			u64map_del(&d->by_cookie, own_cookie(sa));
+		return false;
+	}
+	d->n_sas++;
+	timer_entry_init(&sa->timer);
+	sa->serial = ++d->serial;
+	sa->next = d->sas;
+	if (d->sas)
+		d->sas->prev = sa;
+	d->sas = sa;
+	if (!sa->initiator)
+		count_half_open(sa, +1);
+	return true;
+}
+
+static void unlink_sa(struct v1_sa *sa)
+{
+	struct v1_daemon *d = sa->d;
+	if (u64map_get(&d->by_cookie, own_cookie(sa)) == sa)
+		u64map_del(&d->by_cookie, own_cookie(sa));
+	if (u64map_get(&d->responder_by_cky_i, sa->cky_i) == sa)
+		u64map_del(&d->responder_by_cky_i, sa->cky_i);
+	timer_heap_set(&d->timers, &sa->timer, TIMER_NEVER);
+	if (sa->prev)
+		sa->prev->next = sa->next;
+	else
+		d->sas = sa->next;
+	if (sa->next)
+		sa->next->prev = sa->prev;
+	d->n_sas--;
+}
+
+/* Frees the SAs that died since the last call: a cost per dead SA, not per SA. */
 static void reap(struct v1_daemon *d)
 {
-	for (struct v1_sa **pp = &d->sas; *pp;) {
-		struct v1_sa *sa = *pp;
-		if (sa->state == V1_DEAD) {
-			*pp = sa->next;
-			sa_free(sa);
-		} else {
-			pp = &sa->next;
-		}
+	while (d->dead) {
+		struct v1_sa *sa = d->dead;
+		d->dead = sa->next_dead;
+		unlink_sa(sa);
+		sa_free(sa);
 	}
 }
 
@@ -71,8 +125,13 @@ void v1_destroy(struct v1_daemon *d)
 	if (d == NULL)
 		return;
 	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
-		sa->state = V1_DEAD;
+		v1_set_state(sa, V1_DEAD);
 	reap(d);
+	u64map_free(&d->by_cookie);
+	u64map_free(&d->responder_by_cky_i);
+	u64map_free(&d->half_open_by_addr);
+	u64map_free(&d->child_holder);
+	timer_heap_free(&d->timers);
 	free(d);
 }
 
@@ -92,6 +151,14 @@ void v1_set_state(struct v1_sa *sa, enum v1_state to)
 		return;
 	LOG_DEBUG("%s: ISAKMP SA #%u %s -> %s", sa->conn->name, sa->serial, v1_state_name(sa->state), v1_state_name(to));
 	sa->state = to;
+	if (sa->half_open && (to == V1_ESTABLISHED || to == V1_DEAD))
+		count_half_open(sa, -1);
+	if (to == V1_DEAD) {
+		sa->next_dead = sa->d->dead;
+		sa->d->dead = sa;
+		timer_heap_set(&sa->d->timers, &sa->timer, TIMER_NEVER);
+	}
+	v1_sa_wake(sa);
 }
 
 void v1_keep_copy(uint8_t **slot, size_t *slot_len, const uint8_t *msg, size_t len)
@@ -111,6 +178,7 @@ void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
 	v1_keep_copy(&sa->last_out, &sa->last_out_len, msg, len);
 	sa->tries = 0;
 	sa->next_ms = now_of(d) + ike_retransmit_delay_ms(d->v2, 0);
+	v1_sa_wake(sa);
 }
 
 /* Unlinks c from holder's list, if it is there, and removes it from the dataplane. */
@@ -119,6 +187,8 @@ static bool child_remove_from(struct v1_sa *holder, struct child_sa *c)
 	for (struct child_sa **pp = &holder->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			if (u64map_get(&holder->d->child_holder, c->spi_in) == holder)
+				u64map_del(&holder->d->child_holder, c->spi_in);
 			if (c->handle)
 				holder->d->env.remove_child(holder->d->env.ctx, c->handle);
 			LOG_INFO("%s/%s: IPsec SA 0x%08x/0x%08x removed", holder->conn->name, c->cfg->name, c->spi_in,
@@ -130,38 +200,37 @@ static bool child_remove_from(struct v1_sa *holder, struct child_sa *c)
 	return false;
 }
 
+void v1_child_held(struct v1_sa *holder, struct child_sa *c)
+{
+	/* without memory the child is only harder to find: by_spi lookups miss it, its own SA's walk does not */
+	u64map_put(&holder->d->child_holder, c->spi_in, holder);
+	v1_sa_wake(holder);
+}
+
+void v1_wake_holder(struct v1_daemon *d, const struct child_sa *c)
+{
+	struct v1_sa *holder = u64map_get(&d->child_holder, c->spi_in);
+	if (holder)
+		v1_sa_wake(holder);
+}
+
 void v1_child_destroy(struct v1_sa *sa, struct child_sa *c)
 {
-	if (child_remove_from(sa, c))
-		return;
-	for (struct v1_sa *o = sa->d->sas; o; o = o->next)
-		if (o != sa && child_remove_from(o, c))
-			return;
+	struct v1_sa *holder = u64map_get(&sa->d->child_holder, c->spi_in);
+	if (!child_remove_from(sa, c) && holder)
+		child_remove_from(holder, c);
 }
 
 struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1_sa **holder)
 {
-	for (struct v1_sa *sa = spi_in ? d->sas : NULL; sa; sa = sa->next)
-		for (struct child_sa *c = sa->children; c; c = c->next)
-			if (c->spi_in == spi_in) {
-				if (holder)
-					*holder = sa;
-				return c;
-			}
+	struct v1_sa *sa = spi_in ? u64map_get(&d->child_holder, spi_in) : NULL;
+	for (struct child_sa *c = sa ? sa->children : NULL; c; c = c->next)
+		if (c->spi_in == spi_in) {
+			if (holder)
+				*holder = sa;
+			return c;
+		}
 	return NULL;
-}
-
-bool v1_spi_used(const struct v1_daemon *d, uint32_t spi)
-{
-	for (const struct v1_sa *sa = d ? d->sas : NULL; sa; sa = sa->next) {
-		for (const struct child_sa *c = sa->children; c; c = c->next)
-			if (c->spi_in == spi)
-				return true;
-		for (const struct v1_quick *q = sa->quick; q; q = q->next)
-			if (q->spi_in == spi)
-				return true;
-	}
-	return false;
 }
 
 /* ---- input ---- */
@@ -172,15 +241,17 @@ static void note_invalid(struct v1_daemon *d, const struct ike_endpoint *from, c
 	ike_note_invalid(d->v2, from, why);
 }
 
+/* Ours by our cookie: SPIr as responder, SPIi as initiator (which learns SPIr from the first answer). */
 static struct v1_sa *find_sa(struct v1_daemon *d, const struct isakmp_header *h)
 {
-	for (struct v1_sa *sa = d->sas; sa; sa = sa->next) {
-		if (sa->cky_i != h->cky_i || sa->state == V1_DEAD)
-			continue;
-		if (sa->cky_r == h->cky_r || (sa->cky_r == 0 && sa->initiator) || (h->cky_r == 0 && !sa->initiator))
-			return sa;
-	}
-	return NULL;
+	struct v1_sa *sa = h->cky_r ? u64map_get(&d->by_cookie, h->cky_r) : NULL;
+	if (sa && !sa->initiator && sa->cky_i == h->cky_i && sa->state != V1_DEAD)
+		return sa;
+	sa = u64map_get(&d->by_cookie, h->cky_i);
+	if (sa && sa->initiator && sa->state != V1_DEAD && (sa->cky_r == h->cky_r || sa->cky_r == 0))
+		return sa;
+	sa = h->cky_r == 0 ? u64map_get(&d->responder_by_cky_i, h->cky_i) : NULL; /* a repeated first message */
+	return sa && sa->state != V1_DEAD ? sa : NULL;
 }
 
 static struct v1_quick *find_quick(struct v1_sa *sa, uint32_t msg_id)
@@ -319,12 +390,7 @@ static void remember_digest(struct v1_sa *sa, const struct isakmp_header *h, con
 /* The same caps on half-open SAs as IKEv2's (ike.half_open_max, ike.half_open_per_peer). */
 static bool half_open_allowed(const struct v1_daemon *d, const struct ike_endpoint *remote)
 {
-	unsigned all = 0, peer = 0;
-	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
-		if (!sa->initiator && sa->state != V1_ESTABLISHED && sa->state != V1_DEAD) {
-			all++;
-			peer += sa->remote.addr == remote->addr;
-		}
+	unsigned all = d->half_open, peer = (unsigned)(uintptr_t)u64map_get(&d->half_open_by_addr, remote->addr);
 	return (!d->cfg->ike_half_open_max || all < d->cfg->ike_half_open_max) &&
 	       (!d->cfg->ike_half_open_per_peer || peer < d->cfg->ike_half_open_per_peer);
 }
@@ -347,8 +413,10 @@ static void new_responder(struct v1_daemon *d, const struct ike_endpoint *local,
 	}
 	struct v1_sa *before = d->sas;
 	v1_main_respond(d, local, remote, m, buf, len);
-	if (d->sas != before && d->sas->state != V1_DEAD)
+	if (d->sas != before && d->sas->state != V1_DEAD) {
 		memcpy(d->sas->last_in_hash, digest, 32);
+		v1_sa_wake(d->sas);
+	}
 	reap(d);
 }
 
@@ -401,6 +469,7 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
 	}
 	if (sa->state != V1_DEAD)
 		remember_digest(sa, &m.hdr, digest);
+	v1_sa_wake(sa);
 	reap(d);
 }
 
@@ -419,9 +488,11 @@ static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 		old->children = c->next;
 		c->next = sa->children;
 		sa->children = c;
+		v1_child_held(sa, c);
 	}
 	old->superseded = true;
 	old->superseded_ms = now_of(sa->d);
+	v1_sa_wake(old);
 	LOG_INFO("%s: ISAKMP SA #%u takes over the IPsec SAs of #%u", sa->conn->name, sa->serial, old->serial);
 }
 
@@ -436,6 +507,7 @@ static void on_established(struct v1_sa *sa)
 	const struct cfg_connection *c = sa->conn;
 	sa->expire_ms = ike_schedule_at(c->reauth_time ? c->reauth_time : c->rekey_time, c->rand_time,
 					sa->established_ms);
+	v1_sa_wake(sa);
 	for (struct v1_sa *old = sa->d->sas; old; old = old->next) {
 		if (old == sa || old->state != V1_ESTABLISHED || old->superseded || !same_peer(sa, old))
 			continue;
@@ -453,8 +525,6 @@ static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *
 	struct v1_sa *sa = calloc(1, sizeof(*sa));
 	if (sa == NULL)
 		return NULL;
-	sa->d = d;
-	sa->serial = ++d->serial;
 	sa->conn = c;
 	sa->local = local;
 	sa->remote = remote;
@@ -464,8 +534,10 @@ static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *
 		ike_random((uint8_t *)&sa->cky_i, sizeof(sa->cky_i));
 	sa->created_ms = sa->last_rx_ms = now_of(d);
 	sa->child_cfg = child;
-	sa->next = d->sas;
-	d->sas = sa;
+	if (!v1_sa_link(d, sa)) {
+		free(sa);
+		return NULL;
+	}
 	if (c->aggressive) {
 		LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing", c->name);
 		v1_aggressive_start(sa);
@@ -661,22 +733,113 @@ static void keepalive_timer(struct v1_sa *sa, uint64_t now)
 		      &sa->keepalive_ms);
 }
 
+static void run_timers(struct v1_sa *sa, uint64_t now)
+{
+	if (sa->state != V1_ESTABLISHED) {
+		phase1_timers(sa, now);
+		return;
+	}
+	quick_timers(sa, now);
+	child_timers(sa, now);
+	dpd_timers(sa, now);
+	if (sa->state == V1_ESTABLISHED)
+		lifetime_timers(sa, now);
+	keepalive_timer(sa, now);
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t if_set(uint64_t ms)
+{
+	return ms ? ms : TIMER_NEVER;
+}
+
+/* phase1_timers() */
+static uint64_t phase1_due(const struct v1_sa *sa)
+{
+	uint64_t due = sa->last_out ? sa->next_ms : TIMER_NEVER;
+	return sa->initiator ? due : earliest(due, sa->created_ms + HALF_OPEN_TIMEOUT_MS + 1);
+}
+
+/* quick_timers() and child_timers() */
+static uint64_t phase2_due(const struct v1_sa *sa)
+{
+	uint64_t due = TIMER_NEVER;
+	for (const struct v1_quick *q = sa->quick; q; q = q->next) {
+		if (q->done) {
+			due = earliest(earliest(due, if_set(q->switch_ms)), q->next_ms);
+			continue;
+		}
+		due = earliest(due, q->started_ms + HALF_OPEN_TIMEOUT_MS + 1);
+		if (q->last)
+			due = earliest(due, q->next_ms);
+	}
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		due = earliest(earliest(due, if_set(c->expire_ms)), if_set(c->rekey_ms));
+	return due;
+}
+
+/* dpd_timers(): the timeout of a probe out, else the next probe once the peer has been quiet */
+static uint64_t dpd_due(const struct v1_sa *sa)
+{
+	uint64_t delay = sa->conn->dpd_delay * 1000;
+	uint64_t timeout = (sa->conn->dpd_timeout ? sa->conn->dpd_timeout : DEFAULT_DPD_TIMEOUT_S) * 1000;
+	if (delay == 0 || !sa->dpd)
+		return TIMER_NEVER;
+	uint64_t quiet = sa->last_rx_ms + delay;
+	if (!sa->dpd_pending || sa->last_rx_ms >= sa->dpd_sent_ms) /* answered: dpd_timers() clears it */
+		return quiet;
+	return earliest(sa->dpd_sent_ms + timeout, quiet > sa->next_ms ? quiet : sa->next_ms);
+}
+
+/* lifetime_timers() and keepalive_timer() */
+static uint64_t lifetime_due(const struct v1_sa *sa)
+{
+	const struct cfg_connection *c = sa->conn;
+	uint64_t interval = c->reauth_time ? c->reauth_time : c->rekey_time;
+	uint64_t due = ike_keepalive_due(sa->d->v2, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
+	if (sa->superseded)
+		return earliest(due, sa->superseded_ms + REAUTH_HANDOVER_MS + 1);
+	due = earliest(due, if_set(sa->expire_ms));
+	return interval ? earliest(due, sa->established_ms + (interval + c->over_time) * 1000) : due;
+}
+
+/* When run_timers() next has something to do for the SA, as each of its parts decides. */
+static uint64_t next_due(const struct v1_sa *sa)
+{
+	if (sa->state == V1_DEAD)
+		return TIMER_NEVER;
+	if (sa->state != V1_ESTABLISHED)
+		return phase1_due(sa);
+	return earliest(earliest(phase2_due(sa), dpd_due(sa)), lifetime_due(sa));
+}
+
+void v1_sa_wake(struct v1_sa *sa)
+{
+	timer_heap_advance(&sa->d->timers, &sa->timer, next_due(sa)); /* room reserved by v1_sa_link() */
+}
+
+unsigned v1_timers_late(const struct v1_daemon *d)
+{
+	unsigned late = 0;
+	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		late += sa->timer.due > next_due(sa);
+	return late;
+}
+
+/* Visits the SAs with a timer due, not every SA (as ike_tick()). */
 void v1_tick(struct v1_daemon *d)
 {
 	uint64_t now = now_of(d);
-	for (struct v1_sa *sa = d->sas; sa; sa = sa->next) {
-		if (sa->state == V1_DEAD)
-			continue;
-		if (sa->state != V1_ESTABLISHED) {
-			phase1_timers(sa, now);
-			continue;
-		}
-		quick_timers(sa, now);
-		child_timers(sa, now);
-		dpd_timers(sa, now);
-		if (sa->state == V1_ESTABLISHED)
-			lifetime_timers(sa, now);
-		keepalive_timer(sa, now);
+	struct timer_entry *e;
+	while ((e = timer_heap_pop_due(&d->timers, now)) != NULL) {
+		struct v1_sa *sa = (struct v1_sa *)((char *)e - offsetof(struct v1_sa, timer));
+		run_timers(sa, now);
+		uint64_t due = next_due(sa); /* one that could not act yet is looked at again next tick */
+		timer_heap_set(&d->timers, &sa->timer, due == TIMER_NEVER || due > now ? due : now + 1);
 	}
 	reap(d);
 }
@@ -794,6 +957,7 @@ bool v1_child_expired(struct v1_daemon *d, uint32_t spi, bool inbound, bool hard
 				continue;
 			if (!hard) {
 				c->rekey_ms = now_of(d); /* on the next tick */
+				v1_sa_wake(sa);
 				return true;
 			}
 			LOG_INFO("%s/%s: IPsec SA reached its hard lifetime; deleting", sa->conn->name, c->cfg->name);

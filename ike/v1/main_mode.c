@@ -158,17 +158,18 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 	struct v1_sa *sa = calloc(1, sizeof(*sa));
 	if (sa == NULL)
 		return;
-	sa->d = d;
-	sa->serial = ++d->serial;
 	sa->conn = c;
 	sa->local = *local;
 	sa->remote = *remote;
 	sa->cky_i = m->hdr.cky_i;
-	ike_random((uint8_t *)&sa->cky_r, sizeof(sa->cky_r));
+	while (sa->cky_r == 0)
+		ike_random((uint8_t *)&sa->cky_r, sizeof(sa->cky_r));
 	sa->aggressive = aggressive;
 	sa->created_ms = sa->last_rx_ms = d->env.now_ms(d->env.ctx);
-	sa->next = d->sas;
-	d->sas = sa;
+	if (!v1_sa_link(d, sa)) {
+		free(sa);
+		return;
+	}
 	if (!p1_adopt(sa, &chosen)) {
 		fail(sa, "unusable transform");
 		return;

@@ -286,6 +286,9 @@ void v1_quick_free(struct v1_sa *sa, struct v1_quick *q)
 			*pp = q->next;
 			break;
 		}
+	/* an inbound SPI handed out for an exchange that installed nothing goes back */
+	if (q->spi_in && v1_child_by_spi(sa->d, q->spi_in, NULL) == NULL)
+		child_release_spi(sa->d->v2, q->spi_in);
 	ke_free(q->ke);
 	free(q->last);
 	free(q->child);
@@ -336,6 +339,7 @@ static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder 
 	if (remember) {
 		v1_keep_copy(&q->last, &q->last_len, b->buf, len);
 		q->next_ms = now_of(sa) + ike_retransmit_delay_ms(sa->d->v2, 0);
+		v1_sa_wake(sa);
 	}
 }
 
@@ -446,6 +450,7 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 	c->expire_ms = c->cfg->life_time ? c->installed_ms + c->cfg->life_time * 1000 : 0;
 	c->next = sa->children;
 	sa->children = c;
+	v1_child_held(sa, c);
 	q->child = NULL; /* owned by the SA now */
 	LOG_INFO("%s/%s: IPsec SA installed (IKEv1), SPIs in 0x%08x out 0x%08x, %s, %s%s", sa->conn->name, c->cfg->name,
 		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
@@ -471,6 +476,7 @@ static void retire_soon(struct v1_sa *sa, struct child_sa *old)
 		old->expire_ms = soon;
 		old->rekey_ms = 0;
 		old->state = CHILD_REKEYED;
+		v1_wake_holder(sa->d, old); /* adopted by a newer ISAKMP SA, it may not be sa's */
 	}
 }
 

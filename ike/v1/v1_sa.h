@@ -49,7 +49,10 @@ struct v1_daemon;
 struct own_cert;
 
 struct v1_sa {
-	struct v1_sa *next;
+	struct v1_sa *next, *prev; /* in the daemon's list of all ISAKMP SAs */
+	struct v1_sa *next_dead;   /* in its list of SAs to free: entered once, on the move to V1_DEAD */
+	struct timer_entry timer;  /* in the daemon's heap, at or before the first of its timers due */
+	bool half_open;            /* a responder's, not yet established: counted against ike.half_open_* */
 	struct v1_daemon *d;
 	uint32_t serial;
 	uint64_t cky_i, cky_r;
@@ -112,6 +115,17 @@ struct v1_daemon {
 	struct ike_daemon *v2; /* shares the SPI space */
 	struct ike_env env;
 	struct v1_sa *sas;
+	struct v1_sa *dead; /* freed by the next reap */
+	/*
+	 * Indexes, so that no message or tick costs a walk over every SA (as in ike/v2/): SAs by the
+	 * cookie we chose, responder SAs by the initiator's cookie (a repeated first message carries
+	 * no other), half-open responder SAs counted in all and per peer address, the holder of every
+	 * installed IPsec SA by its inbound SPI, and every SA's next deadline.
+	 */
+	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder;
+	unsigned half_open;
+	struct timer_heap timers;
+	uint32_t n_sas;
 	uint32_t serial;
 	struct v1_stats stats;
 };
@@ -121,6 +135,16 @@ void v1_destroy(struct v1_daemon *d);
 void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 	      const uint8_t *msg, size_t len);
 void v1_tick(struct v1_daemon *d);
+/* Links a new SA (cky_i, and cky_r of a responder, set) into the daemon and its indexes; false without memory. */
+bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa);
+/* As ike_sa_wake(): brings the SA's place in the timer heap forward to what its state now says. */
+void v1_sa_wake(struct v1_sa *sa);
+/* Records that holder now holds the installed IPsec SA c (after installing or adopting it). */
+void v1_child_held(struct v1_sa *holder, struct child_sa *c);
+/* Wakes the SA holding c, whose timers changed. */
+void v1_wake_holder(struct v1_daemon *d, const struct child_sa *c);
+/* SAs whose place in the heap is later than their timers say (for tests, as ike_timers_late()). */
+unsigned v1_timers_late(const struct v1_daemon *d);
 int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
@@ -175,8 +199,6 @@ struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1
 void v1_quick_free(struct v1_sa *sa, struct v1_quick *q);
 /* A rekey's initiator moves outbound traffic to the new pair once the peer has had HASH(3). */
 void v1_quick_switch(struct v1_sa *sa, struct v1_quick *q);
-/* Is this inbound SPI taken by an IKEv1 child? */
-bool v1_spi_used(const struct v1_daemon *d, uint32_t spi);
 void v1_stats(const struct v1_daemon *d, bool json, struct strbuf *o);
 /* The hash of a whole message body, for the hashes of Quick Mode and Informational. */
 bool v1_hash_payloads(const struct v1_sa *sa, const uint8_t *prefix, size_t prefix_len, const uint8_t *body,

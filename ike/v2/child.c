@@ -89,7 +89,7 @@ uint32_t child_alloc_spi(struct ike_daemon *d)
 		ike_random((uint8_t *)&spi, sizeof(spi));
 		if (spi < 0x100)
 			continue;
-		if (u64map_get(&d->child_spis, spi) || v1_spi_used(d->v1, spi))
+		if (u64map_get(&d->child_spis, spi)) /* IKEv1's are recorded there too */
 			continue;
 		/* Without memory the SPI goes out unrecorded; the dataplane still refuses a duplicate. */
 		u64map_put(&d->child_spis, spi, (void *)1);
@@ -331,6 +331,7 @@ bool child_complete(struct ike_sa *sa, const struct ike_message *msg)
 		child_free(c);
 		return false;
 	}
+	sa->child_spi_in = 0; /* the child's now: it may outlive this IKE SA (moved by a rekey) */
 	return true;
 }
 

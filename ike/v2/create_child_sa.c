@@ -207,6 +207,8 @@ void ccsa_abort(struct ike_sa *sa)
 	struct pending_create *pc = &sa->create;
 	if (pc->kind == REKEY_CHILD && pc->old && pc->old->state == CHILD_REKEYING)
 		pc->old->state = CHILD_INSTALLED;
+	if (pc->spi_in && child_by_spi(sa, pc->spi_in, false) == NULL) /* the exchange installed nothing */
+		child_release_spi(sa->d, pc->spi_in);
 	ke_free(pc->ke);
 	OPENSSL_cleanse(pc, sizeof(*pc));
 }
@@ -488,6 +490,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	OPENSSL_cleanse(secret, sizeof(secret));
 	ke_free(ke);
 	if (!ok) {
+		child_release_spi(sa->d, c->spi_in);
 		child_free(c);
 		respond_notify(sa, msg->hdr.msg_id, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;

@@ -432,7 +432,7 @@ unsigned ike_timers_late(const struct ike_daemon *d)
 	unsigned late = 0;
 	for (const struct ike_sa *sa = d->sas; sa; sa = sa->next)
 		late += sa->timer.due > ike_sa_next_due(sa);
-	return late;
+	return late + v1_timers_late(d->v1);
 }
 
 /* Visits the SAs with a timer due, not every SA: holding many idle SAs costs nothing per tick. */

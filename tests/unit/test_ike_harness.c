@@ -79,6 +79,18 @@ static void assert_established(void)
 	CU_ASSERT(memcmp(A.key_out, A.key_in, A.key_len) != 0);
 }
 
+/* The inbound SPIs a node holds handed out are exactly those of its installed children: none leaked, none lost. */
+static void assert_spis_are_children(struct node *n)
+{
+	uint32_t children = 0;
+	bool all_held = true;
+	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
+		for (struct child_sa *c = sa->children; c; c = c->next, children++)
+			all_held &= u64map_get(&n->d->child_spis, c->spi_in) != NULL;
+	CU_ASSERT(all_held);
+	CU_ASSERT_EQUAL(n->d->child_spis.n, children);
+}
+
 static void test_establish(void)
 {
 	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
@@ -170,6 +182,8 @@ static void test_delete(void)
 	CU_ASSERT(A.children == 0 && B.children == 0);
 	CU_ASSERT_PTR_NULL(only_sa(&A));
 	CU_ASSERT_PTR_NULL(only_sa(&B));
+	assert_spis_are_children(&A);
+	assert_spis_are_children(&B);
 	unpair();
 }
 
@@ -253,6 +267,8 @@ static void test_child_rekey(void)
 	uint32_t second = live_child(&A)->spi_in;
 	rekey(&B, "c/net"); /* responder rekeys */
 	assert_one_matching_child(second);
+	assert_spis_are_children(&A);
+	assert_spis_are_children(&B);
 	unpair();
 }
 
@@ -267,6 +283,8 @@ static void test_ike_rekey(void)
 	CU_ASSERT(only_sa(&A)->next == NULL && only_sa(&B)->next == NULL); /* old SAs deleted and reaped */
 	CU_ASSERT(only_sa(&A)->spi_i != old_spi && only_sa(&A)->spi_i == only_sa(&B)->spi_i);
 	CU_ASSERT(A.children == 1 && B.children == 1); /* children moved, not recreated */
+	assert_spis_are_children(&A); /* ... with their SPIs still held when the old IKE SAs went */
+	assert_spis_are_children(&B);
 	/* the new IKE SA works: rekey its child, then the IKE SA again from the other side */
 	uint32_t spi = live_child(&A)->spi_in;
 	rekey(&B, "c/net");
@@ -275,6 +293,8 @@ static void test_ike_rekey(void)
 	CU_ASSERT(only_sa(&A)->next == NULL && only_sa(&B)->next == NULL);
 	CU_ASSERT_EQUAL(only_sa(&A)->state, IKE_SA_ESTABLISHED);
 	CU_ASSERT_EQUAL(only_sa(&B)->state, IKE_SA_ESTABLISHED);
+	assert_spis_are_children(&A);
+	assert_spis_are_children(&B);
 	unpair();
 }
 
@@ -376,6 +396,24 @@ static void test_dpd(void)
 	unpair();
 }
 
+/* A child rekey that is never answered: the IKE SA gives up, and every inbound SPI it took goes back. */
+static void test_unanswered_rekey_spis(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_rekey(A.d, "c/net", &err), 0);
+	sb_free(&err);
+	q_head = q_tail;
+	CU_ASSERT_EQUAL(A.d->child_spis.n, 2); /* the child's and the one its rekey proposes */
+	tick_unanswered(60000);
+	CU_ASSERT(A.d->sas == NULL && A.children == 0);
+	assert_spis_are_children(&A);
+	unpair();
+}
+
 /* Every protected message in fragments (RFC 7383): establishment, rekeys and delete still work. */
 static void test_fragmentation(void)
 {
@@ -433,6 +471,8 @@ static void test_rekey_collisions(void)
 		CU_ASSERT(A.children == 1 && B.children == 1);
 		assert_one_matching_child(0);
 	}
+	assert_spis_are_children(&A); /* redundant SAs of the collisions gave theirs back */
+	assert_spis_are_children(&B);
 	unpair();
 }
 
@@ -546,4 +586,5 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "DPD: probed after dpd_delay of quiet, not before; down when unanswered", test_dpd);
+	CU_add_test(s, "an unanswered child rekey gives its SPI back when the SA goes", test_unanswered_rekey_spis);
 }

@@ -228,6 +228,7 @@ static void test_cbc_round_trip(void)
 static const char *const ESP_PFS = "\"aes128gcm16-modp2048\"";
 static const char *const P1_DEFAULT = "\"aes256-sha256-modp2048\", \"aes128-sha1-ecp256\"";
 static const char *p1_props = P1_DEFAULT; /* what pair1 configures on both sides */
+static const char *b_limits = "retransmit_timeout = 1.0; retransmit_tries = 3;"; /* B's ike settings */
 
 static void pair1(const char *extra_a, const char *extra_b, const char *esp, const char *psk_b)
 {
@@ -241,7 +242,7 @@ static void pair1(const char *extra_a, const char *extra_b, const char *esp, con
 	if (ts)
 		memcpy(ts, mirrored, strlen(mirrored));
 	start_node(&A, ta, 0xc0000201, "retransmit_timeout = 1.0; retransmit_tries = 3;");
-	start_node(&B, tb, 0xc0000202, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+	start_node(&B, tb, 0xc0000202, b_limits);
 }
 
 static struct v1_sa *v1_of(struct node *n)
@@ -461,6 +462,7 @@ static void test_delete_and_dpd(void)
 	CU_ASSERT(A.children == 0 && B.children == 0);
 	CU_ASSERT_PTR_NULL(v1_of(&A));
 	CU_ASSERT_PTR_NULL(v1_of(&B));
+	CU_ASSERT(A.d->child_spis.n == 0 && B.d->child_spis.n == 0);
 	stop_node(&A);
 	stop_node(&B);
 }
@@ -516,6 +518,11 @@ static void test_mode_mismatch(void)
 	CU_ASSERT_EQUAL(initiate1("c/tr"), 0);
 	CU_ASSERT(A.children == 0 && B.children == 0);
 	CU_ASSERT_EQUAL(v1_of(&B)->state, V1_ESTABLISHED); /* phase 1 itself is fine */
+	q_head = q_tail = 0;
+	clock_ms += 31000; /* A's Quick Mode, refused, times out */
+	ike_tick(A.d);
+	CU_ASSERT_PTR_NULL(v1_of(&A)->quick);
+	CU_ASSERT(A.d->child_spis.n == 0 && B.d->child_spis.n == 0); /* the inbound SPIs it took are given back */
 	stop_node(&A);
 	stop_node(&B);
 }
@@ -558,6 +565,53 @@ static void test_forged_input(void)
 	stop_node(&B);
 }
 
+/*
+ * Many half-open ISAKMP SAs on a responder, one per initiator cookie (A's first Main Mode
+ * message sent again under other cookies): they count against half_open_per_peer, each is found
+ * again by its cookie (the same first message gets the kept answer, not a new SA), and the tick
+ * after the half-open timeout takes them all, where one before it finds none due.
+ */
+static void test_half_open_many(void)
+{
+	enum { SENT = 1500, CAP = 1000 };
+	b_limits = "retransmit_timeout = 1.0; retransmit_tries = 3; half_open_per_peer = 1000;";
+	pair1("", "", ESP_PFS, "same secret");
+	b_limits = "retransmit_timeout = 1.0; retransmit_tries = 3;";
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL_FATAL(ike_initiate(A.d, "c/net", &err), 0);
+	sb_free(&err);
+	CU_ASSERT_FATAL(q_tail - q_head == 1);
+	struct queued first = queue[q_head % 32];
+	q_head = q_tail = 0;
+	uint64_t started = clock_ms;
+	for (uint32_t i = 1; i <= SENT; i++) {
+		struct queued q = first;
+		memset(q.msg, 0, 4);
+		memcpy(q.msg + 4, (uint8_t[]){ (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i }, 4);
+		ike_input(B.d, &q.local, &q.remote, q.msg, q.len);
+	}
+	struct v1_daemon *b = B.d->v1;
+	CU_ASSERT(b->half_open == CAP && b->n_sas == CAP && b->stats.half_open_dropped == SENT - CAP);
+	uint64_t tx = b->stats.tx;
+	struct queued again = first;
+	memset(again.msg, 0, 7);
+	again.msg[7] = 7;
+	ike_input(B.d, &again.local, &again.remote, again.msg, again.len);
+	CU_ASSERT(b->n_sas == CAP && b->stats.tx == tx + 1 && b->stats.retransmits_answered == 1);
+	CU_ASSERT_EQUAL(ike_timers_late(B.d), 0);
+	q_head = q_tail = 0;
+	clock_ms = started + 999; /* the first retransmission of message 2 is due at 1 s */
+	ike_tick(B.d);
+	CU_ASSERT(b->stats.tx == tx + 1 && b->timers.n == CAP && b->timers.v[0]->due == started + 1000);
+	clock_ms = started + 30001; /* past HALF_OPEN_TIMEOUT_MS */
+	ike_tick(B.d);
+	CU_ASSERT(b->half_open == 0 && b->n_sas == 0 && b->sas == NULL && b->timers.n == 0);
+	q_head = q_tail = 0;
+	stop_node(&A);
+	stop_node(&B);
+}
+
 void ikev1_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "ISAKMP header, chain and SA payload round trip", test_isakmp_round_trip);
@@ -580,4 +634,5 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "forged messages with live cookies: counted, SA kept", test_forged_input);
 	CU_add_test(s, "transport mode behind a NAT: NAT-OA both ways, selectors translated", test_transport_behind_nat);
 	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
+	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
 }
