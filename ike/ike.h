@@ -26,7 +26,7 @@ struct ike_endpoint {
 struct ike_child_keys {
 	const char *conn, *child;
 	int ike_version; /* of the exchange that made it: 1 or 2 */
-	uint32_t ike_serial; /* IKEv2: the IKE SA's number (as in env.ike_event); 0 for IKEv1 */
+	uint32_t ike_serial; /* the IKE SA's number, as in env.ike_event (IKEv1's and IKEv2's count apart) */
 	uint32_t spi_in, spi_out;
 	int esp_alg;
 	bool esn, tunnel, encap;
@@ -103,10 +103,11 @@ void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool ha
 /* dpikectl: CONN or CONN/CHILD. Return 0, or -1 with a message in err. */
 int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);
 /*
- * For load generators: one more IKEv2 SA of connection conn (with its first child), sent from
+ * For load generators: one more IKE SA of connection conn (with its first child), sent from
  * local instead of the connection's address and port, as local_id instead of its ID, and with
- * local_ts as the child's local selector when not NULL (a client's own inner address). Returns
- * the SA's serial, 0 when conn is unknown, IKEv1, or local_id does not parse.
+ * local_ts as the child's local selector when not NULL (a client's own inner address). IKEv1
+ * connections make an ISAKMP SA and then the child by Quick Mode. Returns the SA's serial (IKEv1
+ * and IKEv2 count apart), 0 when conn is unknown or local_id does not parse.
  */
 uint32_t ike_initiate_as(struct ike_daemon *d, const char *conn, const struct ike_endpoint *local,
 			 const char *local_id, const struct traffic_selector *local_ts);

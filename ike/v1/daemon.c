@@ -145,11 +145,25 @@ const char *v1_state_name(enum v1_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) && names[s] ? names[s] : "?";
 }
 
+/* As IKEv2 tells env.ike_event: an SA coming up, one of ours dying before it did, or on DPD. */
+static void report_event(const struct v1_sa *sa, enum v1_state to)
+{
+	const struct ike_env *env = &sa->d->env;
+	bool keying = sa->initiator && sa->state != V1_ESTABLISHED;
+	if (env->ike_event == NULL)
+		return;
+	if (to == V1_ESTABLISHED)
+		env->ike_event(env->ctx, sa->serial, true, IKE_FAIL_NONE);
+	else if (to == V1_DEAD && (keying || sa->fail == IKE_FAIL_DPD))
+		env->ike_event(env->ctx, sa->serial, false, sa->fail != IKE_FAIL_NONE ? sa->fail : IKE_FAIL_OTHER);
+}
+
 void v1_set_state(struct v1_sa *sa, enum v1_state to)
 {
 	if (sa->state == to)
 		return;
 	LOG_DEBUG("%s: ISAKMP SA #%u %s -> %s", sa->conn->name, sa->serial, v1_state_name(sa->state), v1_state_name(to));
+	report_event(sa, to);
 	sa->state = to;
 	if (sa->half_open && (to == V1_ESTABLISHED || to == V1_DEAD))
 		count_half_open(sa, -1);
@@ -341,6 +355,9 @@ static void plain_notify(struct v1_sa *sa, const struct isakmp_message *m)
 	LOG_WARN("%s: peer refused IKEv1 phase 1 (notify %u)", sa->conn->name, type);
 	if (type == V1N_NO_PROPOSAL_CHOSEN)
 		sa->d->stats.no_proposal++;
+	sa->fail = type == V1N_NO_PROPOSAL_CHOSEN ? IKE_FAIL_NO_PROPOSAL
+		 : type == V1N_AUTHENTICATION_FAILED ? IKE_FAIL_AUTH_REFUSED
+						     : IKE_FAIL_INIT_REFUSED;
 	v1_set_state(sa, V1_DEAD);
 }
 
@@ -517,7 +534,9 @@ static void on_established(struct v1_sa *sa)
 	}
 }
 
-static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
+/* A new initiator SA of c, from local (the connection's own address when NULL); not started yet. */
+static struct v1_sa *new_initiator(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child,
+				   const struct ike_endpoint *from)
 {
 	struct ike_endpoint local, remote;
 	if (c->version == 2 || !ike_conn_endpoints(d->cfg, c, &local, &remote))
@@ -526,7 +545,7 @@ static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *
 	if (sa == NULL)
 		return NULL;
 	sa->conn = c;
-	sa->local = local;
+	sa->local = from ? *from : local;
 	sa->remote = remote;
 	sa->initiator = true;
 	sa->aggressive = c->aggressive;
@@ -538,13 +557,44 @@ static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *
 		free(sa);
 		return NULL;
 	}
+	return sa;
+}
+
+static void start_phase1(struct v1_sa *sa)
+{
+	const struct cfg_connection *c = sa->conn;
 	if (c->aggressive) {
 		LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing", c->name);
 		v1_aggressive_start(sa);
 	} else {
 		v1_main_start(sa);
 	}
+}
+
+static struct v1_sa *initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
+{
+	struct v1_sa *sa = new_initiator(d, c, child, NULL);
+	if (sa)
+		start_phase1(sa);
 	return sa;
+}
+
+uint32_t v1_initiate_as(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child,
+			const struct ike_endpoint *local, const struct ike_id *local_id,
+			const struct traffic_selector *local_ts)
+{
+	struct v1_sa *sa = new_initiator(d, c, child, local);
+	if (sa == NULL)
+		return 0;
+	sa->id_local = *local_id;
+	sa->id_local_given = true;
+	if (local_ts) {
+		sa->local_ts = *local_ts;
+		sa->local_ts_given = true;
+	}
+	uint32_t serial = sa->serial;
+	start_phase1(sa); /* may fail at once: the serial is still the one the event names */
+	return serial;
 }
 
 static void start_reauth(struct v1_sa *sa)
@@ -580,6 +630,7 @@ static void give_up(struct v1_sa *sa)
 	unsigned next_try = sa->keying_try + 1;
 	bool again = sa->initiator && (c->keyingtries == 0 || next_try < (unsigned)c->keyingtries);
 	LOG_WARN("%s: IKEv1 phase 1 got no answer in %s", c->name, v1_state_name(sa->state));
+	sa->fail = IKE_FAIL_TIMEOUT;
 	v1_set_state(sa, V1_DEAD);
 	if (!again)
 		return;
@@ -654,6 +705,7 @@ static void dpd_failed(struct v1_sa *sa)
 	LOG_WARN("%s: peer is dead (DPD); %s", c->name, restart ? "restarting" : "clearing");
 	while (sa->children)
 		v1_child_destroy(sa, sa->children);
+	sa->fail = IKE_FAIL_DPD;
 	v1_set_state(sa, V1_DEAD);
 	if (restart)
 		initiate(sa->d, c, restart);

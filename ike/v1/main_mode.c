@@ -196,6 +196,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
 		    !p1_adopt(sa, &got[0].t[0])) {
 			sa->d->stats.no_proposal++;
+			sa->fail = IKE_FAIL_NO_PROPOSAL;
 			fail(sa, "the responder chose no transform we offered");
 			return;
 		}
@@ -234,6 +235,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 	case V1_MM_I5: /* IDir, HASH_R */
 		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_r_b, &sa->id_r_len) ||
 		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_auth(sa, m, false)) {
+			sa->fail = IKE_FAIL_PEER_AUTH;
 			fail(sa, "authentication");
 			return;
 		}

@@ -253,6 +253,10 @@ void p1_check_nat_d(struct v1_sa *sa, const struct isakmp_message *m)
 
 void p1_identity(struct v1_sa *sa, struct ike_id *id)
 {
+	if (sa->id_local_given) {
+		*id = sa->id_local;
+		return;
+	}
 	if (sa->conn->local.auth == AUTH_PUBKEY && v1_sig_identity(sa, id))
 		return;
 	if (sa->conn->local.id[0] == '\0' || !identity_from_string(sa->conn->local.id, id))

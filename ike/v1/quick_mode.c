@@ -369,7 +369,7 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	v1_sa_add(&b, &p);
 	add_nonce_ke(&b, q->ni, pub, q->group ? pub_len : 0);
 	if (cfg->local_ts.n && cfg->remote_ts.n) {
-		add_selector(&b, &cfg->local_ts.ts[0]);
+		add_selector(&b, sa->local_ts_given ? &sa->local_ts : &cfg->local_ts.ts[0]);
 		add_selector(&b, &cfg->remote_ts.ts[0]);
 	}
 	if (wants_nat_oa(sa, cfg))
@@ -430,7 +430,7 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 	bool ok = v1_keymat(sa, q->shared, q->shared_len, c->spi_in, ni, q->ni_len, nr, q->nr_len, kin, klen) &&
 		  v1_keymat(sa, q->shared, q->shared_len, c->spi_out, ni, q->ni_len, nr, q->nr_len, kout, klen);
 	struct ike_child_keys k = {
-		.ike_version = 1,
+		.ike_version = 1, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
 		.esp_alg = c->esp_alg, .tunnel = c->tunnel, .encap = c->encap, .local = sa->local, .remote = sa->remote,
 		.replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes, .hard_bytes = c->cfg->life_bytes,

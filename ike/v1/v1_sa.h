@@ -79,6 +79,10 @@ struct v1_sa {
 	uint8_t id_i_b[4 + IKE_ID_MAX], id_r_b[4 + IKE_ID_MAX]; /* ID payload bodies */
 	size_t id_i_len, id_r_len;
 	struct ike_id id_local, id_remote;
+	bool id_local_given;                /* id_local was set by v1_initiate_as(), not from the connection */
+	bool local_ts_given;                /* so was the local selector of its Quick Modes: */
+	struct traffic_selector local_ts;
+	enum ike_fail fail;                 /* why it is going down, for env.ike_event */
 	/* signature authentication (auth_sig.c) */
 	const struct own_cert *own; /* the certificate we sign with */
 	char peer_cert[256];        /* subject of the peer's verified certificate, for list-sas */
@@ -146,6 +150,10 @@ void v1_wake_holder(struct v1_daemon *d, const struct child_sa *c);
 /* SAs whose place in the heap is later than their timers say (for tests, as ike_timers_late()). */
 unsigned v1_timers_late(const struct v1_daemon *d);
 int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
+/* ike_initiate_as() for an IKEv1 connection; local_ts may be NULL. */
+uint32_t v1_initiate_as(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child,
+			const struct ike_endpoint *local, const struct ike_id *local_id,
+			const struct traffic_selector *local_ts);
 int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 void v1_list(struct v1_daemon *d, bool json, struct strbuf *o);

@@ -550,9 +550,11 @@ uint32_t ike_initiate_as(struct ike_daemon *d, const char *conn, const struct ik
 	const struct cfg_connection *c = lookup(d, conn, &child);
 	struct ike_endpoint ignored, remote;
 	struct ike_id id;
-	if (c == NULL || c->version == 1 || !ike_conn_endpoints(d->cfg, c, &ignored, &remote) ||
-	    !identity_from_string(local_id, &id))
+	if (c == NULL || !ike_conn_endpoints(d->cfg, c, &ignored, &remote) || !identity_from_string(local_id, &id))
 		return 0;
+	if (c->version == 1)
+		return v1_initiate_as(d->v1, c, child ? child : (c->n_children ? &c->children[0] : NULL), local, &id,
+				      local_ts);
 	struct ike_sa *sa = ike_sa_new(d, true, c, local, &remote);
 	if (sa == NULL)
 		return 0;

@@ -67,6 +67,7 @@ static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate
 	memcpy(i->key_out, k->key_out, n->key_len);
 	i->live = true;
 	i->active = false;
+	i->ike_serial = k->ike_serial;
 	i->tunnel = k->tunnel;
 	i->encap = k->encap;
 	i->has_oa = k->has_oa;
@@ -85,6 +86,15 @@ static void remove_cb(void *ctx, void *h)
 {
 	((struct node *)ctx)->children--;
 	((struct installed *)h)->live = false;
+}
+
+static void event_cb(void *ctx, uint32_t serial, bool up, enum ike_fail why)
+{
+	struct node *n = ctx;
+	n->event_serial = serial;
+	n->event_up = up;
+	n->event_why = why;
+	n->events++;
 }
 
 static uint64_t now_cb(void *ctx)
@@ -133,7 +143,7 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 		fprintf(stderr, "%s\n", err);
 	CU_ASSERT_FATAL(n->creds != NULL);
 	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
-			       .remove_child = remove_cb, .now_ms = now_cb, .ctx = n };
+			       .remove_child = remove_cb, .now_ms = now_cb, .ike_event = event_cb, .ctx = n };
 	n->d = ike_daemon_create(&n->cfg, n->creds, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
 }

@@ -16,6 +16,7 @@ struct installed {
 	bool live, active, tunnel, encap, has_oa;
 	uint32_t spi_in, spi_out;
 	uint32_t oa_remote, oa_local;
+	uint32_t ike_serial; /* of the IKE SA that installed it */
 	struct traffic_selector local_ts, remote_ts; /* the first of each */
 	uint8_t key_in[128], key_out[128];
 	size_t key_len;
@@ -32,6 +33,11 @@ struct node {
 	size_t key_len;
 	struct installed sa[16];
 	int n_sa;
+	/* the last env.ike_event */
+	uint32_t event_serial;
+	bool event_up;
+	enum ike_fail event_why;
+	int events;
 };
 
 struct queued {

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "ike/identity.h"
 #include "ike/v1/phase1.h"
 #include "ike/v1/v1_sa.h"
 #include "ike_harness.h"
@@ -565,6 +566,51 @@ static void test_forged_input(void)
 	stop_node(&B);
 }
 
+/* Replaces the first from in text (of size bytes) with to; false when from is absent or to does not fit. */
+static bool replace_text(char *text, size_t size, const char *from, const char *to)
+{
+	char *at = strstr(text, from);
+	size_t tail = at ? strlen(at + strlen(from)) : 0;
+	if (at == NULL || (size_t)(at - text) + strlen(to) + tail >= size)
+		return false;
+	memmove(at + strlen(to), at + strlen(from), tail + 1);
+	memcpy(at, to, strlen(to));
+	return true;
+}
+
+/*
+ * The load generator's way in (ike_initiate_as) on an IKEv1 connection: the ISAKMP SA goes out
+ * from the given port with the given ID, Quick Mode proposes the given inner address, and the
+ * serial it returns is the one env.ike_event and the installed child name.
+ */
+static void test_initiate_as(void)
+{
+	char ta[2048], tb[2048];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "", "\"aes128gcm16\"", "load secret"), P1_DEFAULT);
+	snprintf(tb, sizeof(tb), CONN1("192.0.2.2", "192.0.2.1", "", "\"aes128gcm16\"", "load secret"), P1_DEFAULT);
+	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "id = \"192.0.2.1\"", "id = \"*@load.test\""));
+	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]",
+				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"10.1.0.0/16\"]"));
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	struct ike_endpoint from = { 0xc0000201, 10007 };
+	struct traffic_selector inner = { .addr = 0x0a010707, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	uint32_t serial = ike_initiate_as(A.d, "c", &from, "client-7@load.test", &inner);
+	CU_ASSERT_FATAL(serial != 0);
+	pump();
+	CU_ASSERT(A.events >= 1 && A.event_serial == serial && A.event_up);
+	CU_ASSERT_FATAL(A.children == 1 && B.children == 1);
+	CU_ASSERT_EQUAL(A.sa[0].ike_serial, serial);
+	CU_ASSERT(B.sa[0].remote_ts.addr == inner.addr && B.sa[0].remote_ts.plen == 32);
+	char id[64];
+	identity_to_string(&v1_of(&B)->id_remote, id, sizeof(id));
+	CU_ASSERT_STRING_EQUAL(id, "client-7@load.test");
+	CU_ASSERT_EQUAL(v1_of(&B)->remote.port, 10007);
+	stop_node(&A);
+	stop_node(&B);
+}
+
 /*
  * Many half-open ISAKMP SAs on a responder, one per initiator cookie (A's first Main Mode
  * message sent again under other cookies): they count against half_open_per_peer, each is found
@@ -635,4 +681,5 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "transport mode behind a NAT: NAT-OA both ways, selectors translated", test_transport_behind_nat);
 	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
 	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
+	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child", test_initiate_as);
 }
