@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-load: an IKEv2 load generator built from dpike's own IKE code. It opens many IKE SAs
- * (one child each) against a responder, from many IDs and source ports, at a chosen rate or
- * as fast as it can, and reports handshakes per second, latency and failures by reason.
+ * dpike-load: an IKE load generator built from dpike's own IKE code. It opens many IKE SAs
+ * (one child each; IKEv2, or IKEv1 Main Mode and Quick Mode) against a responder, from many IDs
+ * and source ports, at a chosen rate or as fast as it can, and reports handshakes per second,
+ * latency and failures by reason.
  */
 #ifndef DPIKE_LOAD_H
 #define DPIKE_LOAD_H
@@ -23,6 +24,7 @@ struct load_options {
 	uint32_t inner_base, inner_hosts;  /* inner_net parsed */
 	double hold_s, dpd_delay_s, timeout_s;
 	double ke_reuse_s; /* seconds our key pair serves IKE_SA_INIT (ike.ke_reuse); 0: one per SA */
+	int version;       /* IKE version: 2, or 1 (a handshake is then Main Mode and Quick Mode) */
 	bool json, verbose;
 };
 

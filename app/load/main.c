@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-load RESPONDER [options]: opens --sas IKEv2 SAs (PSK, one child each) against a
- * responder, each with an ID and inner address of its own, spread over --ports source ports,
+ * dpike-load RESPONDER [options]: opens --sas IKEv2 SAs (or with --ikev1 ISAKMP SAs; PSK, one
+ * child each) against a responder, each with an ID and inner address of its own, spread over --ports source ports,
  * at --rate per second or as fast as --concurrency allows; then optionally holds them for
  * --hold seconds (with DPD every --dpd-delay), and reports.
  */
@@ -51,7 +51,8 @@ static void usage(FILE *f)
 		   "      --psk SECRET       pre-shared key (\"dpike-load\")\n"
 		   "      --id FORMAT        our IDs, %%u the SA's number (\"load-%%u@dpike.test\")\n"
 		   "      --remote-id ID     the responder's ID (%%any)\n"
-		   "      --proposal P       IKE proposal (aes128gcm16-prfsha256-x25519)\n"
+		   "      --ikev1            IKEv1: Main Mode, then the child by Quick Mode\n"
+		   "      --proposal P       IKE proposal (aes128gcm16-prfsha256-x25519; IKEv1: aes128-sha256-x25519)\n"
 		   "      --esp P            child proposal (aes128gcm16)\n"
 		   "      --inner-net NET    each SA's child proposes one host of NET as its local selector (10.128.0.0/9)\n"
 		   "      --remote-ts TS     the child's remote selector (10.0.0.0/9)\n"
@@ -72,13 +73,14 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		{ "psk", 1, NULL, 'K' }, { "id", 1, NULL, 'I' }, { "remote-id", 1, NULL, 'R' },
 		{ "proposal", 1, NULL, 'P' }, { "esp", 1, NULL, 'E' }, { "inner-net", 1, NULL, 'N' },
 		{ "remote-ts", 1, NULL, 'T' }, { "hold", 1, NULL, 'H' }, { "dpd-delay", 1, NULL, 'D' },
-		{ "timeout", 1, NULL, 'W' }, { "ke-reuse", 1, NULL, 'k' }, { "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' },
+		{ "timeout", 1, NULL, 'W' }, { "ke-reuse", 1, NULL, 'k' }, { "ikev1", 0, NULL, '1' },
+		{ "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	*o = (struct load_options){ .sas = 1000, .concurrency = 256, .base_port = 10000, .n_ports = 64,
 				    .psk = "dpike-load", .id_format = "load-%u@dpike.test", .remote_id = "%any",
-				    .proposal = "aes128gcm16-prfsha256-x25519", .esp = "aes128gcm16",
-				    .inner_net = "10.128.0.0/9", .remote_ts = "10.0.0.0/9", .timeout_s = 120 };
+				    .esp = "aes128gcm16", .inner_net = "10.128.0.0/9", .remote_ts = "10.0.0.0/9",
+				    .timeout_s = 120, .version = 2 };
 	int c;
 	uint8_t plen;
 	while ((c = getopt_long(argc, argv, "n:r:c:l:p:vh", longs, NULL)) != -1) {
@@ -103,6 +105,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		case 'D': o->dpd_delay_s = strtod(optarg, NULL); break;
 		case 'W': o->timeout_s = strtod(optarg, NULL); break;
 		case 'k': o->ke_reuse_s = strtod(optarg, NULL); break;
+		case '1': o->version = 1; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -113,6 +116,8 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		usage(stderr);
 		return -1;
 	}
+	if (o->proposal == NULL) /* IKEv1 has no AEAD for its own messages */
+		o->proposal = o->version == 1 ? "aes128-sha256-x25519" : "aes128gcm16-prfsha256-x25519";
 	uint32_t last_port = (uint32_t)o->base_port + o->n_ports - 1;
 	bool ports_ok = o->n_ports && o->n_ports <= LOAD_MAX_PORTS && o->base_port > IKE_NATT_PORT && last_port <= 65535;
 	if (!(o->ke_reuse_s >= 0 && o->ke_reuse_s <= 60)) {
@@ -172,12 +177,12 @@ static int write_config(const struct load_options *o, char *path, size_t path_le
 	/* the interface only satisfies the parser: local_addrs says where IKE goes from */
 	fprintf(f, "interfaces = ( { name = \"load\"; device = \"none\"; address = \"%s/24\"; } );\n", local);
 	fprintf(f, "ike = { retransmit_timeout = 2.0; retransmit_tries = 3; ke_reuse = %g; };\n", o->ke_reuse_s);
-	fprintf(f, "connections = ( { name = \"load\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
+	fprintf(f, "connections = ( { name = \"load\"; version = %d; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
 		   "  proposals = [\"%s\"]; dpd_delay = %.0f; rekey_time = 0; reauth_time = 0;\n"
 		   "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; id = \"%s\"; };\n"
 		   "  children = ( { name = \"c\"; remote_ts = [\"%s\"]; esp_proposals = [\"%s\"]; rekey_time = 0; "
 		   "life_time = 0; } ); } );\n",
-		local, remote, escaped(o->proposal, e[0], sizeof(e[0])), o->dpd_delay_s,
+		o->version, local, remote, escaped(o->proposal, e[0], sizeof(e[0])), o->dpd_delay_s,
 		escaped(o->remote_id, e[1], sizeof(e[1])), escaped(o->remote_ts, e[2], sizeof(e[2])),
 		escaped(o->esp, e[3], sizeof(e[3])));
 	fprintf(f, "secrets = ( { type = \"ike\"; secret = \"%s\"; } );\n", escaped(o->psk, e[4], sizeof(e[4])));
@@ -208,6 +213,8 @@ static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate
 		r->r.last_up_us = t;
 		r->n_up_now++;
 		r->state[k->ike_serial] = SA_UP;
+		if (k->ike_version == 1)
+			r->in_flight--; /* Quick Mode ended the handshake; IKEv2's ended with IKE_AUTH */
 	}
 	return ctx;
 }
@@ -248,11 +255,13 @@ static void event_cb(void *ctx, uint32_t serial, bool up, enum ike_fail why)
 	if (serial >= r->serial_cap)
 		return;
 	uint8_t *st = &r->state[serial];
-	if (*st == SA_KEYING && up) {
+	if (*st == SA_KEYING && up && r->o->version == 1) {
+		*st = SA_IKE_UP; /* Quick Mode follows: in flight until its child is installed */
+	} else if (*st == SA_KEYING && up) {
 		*st = SA_IKE_UP; /* the child is installed, or refused, before ike_input() returns */
 		r->in_flight--;
 		r->fresh[r->n_fresh++] = serial;
-	} else if (*st == SA_KEYING) {
+	} else if (*st == SA_KEYING || (*st == SA_IKE_UP && !up && r->o->version == 1)) {
 		r->in_flight--;
 		fail(r, serial, why);
 	} else if (*st == SA_UP && !up) {
@@ -326,11 +335,11 @@ static void handshakes(struct run *r)
 		launch(r, now_us());
 		pump(r, &next_tick, r->in_flight >= r->o->concurrency || r->r.started == r->o->sas ? 1 : 0);
 	}
-	/* still keying at --timeout: failed for lack of an answer in time */
+	/* still keying at --timeout: failed for lack of an answer in time (IKEv1: its Quick Mode) */
 	for (uint32_t serial = 0; serial < r->serial_cap; serial++)
-		if (r->state[serial] == SA_KEYING) {
+		if (r->state[serial] == SA_KEYING || (r->state[serial] == SA_IKE_UP && r->o->version == 1)) {
 			r->in_flight--;
-			fail(r, serial, IKE_FAIL_TIMEOUT);
+			fail(r, serial, r->state[serial] == SA_KEYING ? IKE_FAIL_TIMEOUT : IKE_FAIL_CHILD);
 		}
 }
 

@@ -29,8 +29,8 @@ static double rate_of(const struct load_result *r)
 static void print_text(const struct load_options *o, const struct load_result *r, double p50, double p99)
 {
 	printf("IKE SAs: %u asked, %u started, %u up, %u failed\n", o->sas, r->started, r->up, r->failed);
-	printf("handshakes/s: %.0f (IKE_SA_INIT + IKE_AUTH with one child, first request to last completion)\n",
-	       rate_of(r));
+	printf("handshakes/s: %.0f (%s with one child, first request to last completion)\n", rate_of(r),
+	       o->version == 1 ? "Main Mode + Quick Mode" : "IKE_SA_INIT + IKE_AUTH");
 	printf("latency ms: p50 %.2f  p99 %.2f  max %.2f\n", p50, p99, percentile_ms(r->latency_us, r->up, 100));
 	for (int i = 1; i < IKE_FAIL_COUNT; i++)
 		if (r->fail_by[i])
@@ -42,8 +42,8 @@ static void print_text(const struct load_options *o, const struct load_result *r
 
 static void print_json(const struct load_options *o, const struct load_result *r, double p50, double p99)
 {
-	printf("{\"asked\":%u,\"started\":%u,\"up\":%u,\"failed\":%u,\"handshakes_per_s\":%.1f,", o->sas, r->started,
-	       r->up, r->failed, rate_of(r));
+	printf("{\"ike_version\":%d,\"asked\":%u,\"started\":%u,\"up\":%u,\"failed\":%u,\"handshakes_per_s\":%.1f,",
+	       o->version, o->sas, r->started, r->up, r->failed, rate_of(r));
 	printf("\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"failures\":{", p50, p99,
 	       percentile_ms(r->latency_us, r->up, 100));
 	const char *sep = "";

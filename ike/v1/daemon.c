@@ -92,9 +92,65 @@ bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa)
 	return true;
 }
 
+/* FNV-1a over what makes two ISAKMP SAs the same peer's (v1_same_peer()). */
+static uint64_t peer_key_of(const struct v1_sa *sa)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const struct ike_id *ids[2] = { &sa->id_remote, &sa->id_local };
+	uintptr_t conn = (uintptr_t)sa->conn;
+	for (size_t i = 0; i < sizeof(conn); i++)
+		h = (h ^ (uint8_t)(conn >> (8 * i))) * 0x100000001b3ULL;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ (uint8_t)(sa->remote.addr >> (8 * i))) * 0x100000001b3ULL;
+	for (int k = 0; k < 2; k++) {
+		h = (h ^ ids[k]->type) * 0x100000001b3ULL;
+		for (size_t i = 0; i < ids[k]->len && i < sizeof(ids[k]->data); i++)
+			h = (h ^ ids[k]->data[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void peer_leave(struct v1_sa *sa)
+{
+	struct v1_daemon *d = sa->d;
+	if (!sa->in_peers)
+		return;
+	if (sa->peer_prev)
+		sa->peer_prev->peer_next = sa->peer_next;
+	else if (sa->peer_next)
+		u64map_put(&d->peers, sa->peer_key, sa->peer_next); /* replaces: needs no memory */
+	else
+		u64map_del(&d->peers, sa->peer_key);
+	if (sa->peer_next)
+		sa->peer_next->peer_prev = sa->peer_prev;
+	sa->peer_next = sa->peer_prev = NULL;
+	sa->in_peers = false;
+}
+
+/* Without memory the SA is only missing from its peer's list: a reauthentication would not adopt its children. */
+static void peer_join(struct v1_sa *sa)
+{
+	struct v1_daemon *d = sa->d;
+	peer_leave(sa);
+	sa->peer_key = peer_key_of(sa);
+	struct v1_sa *head = u64map_get(&d->peers, sa->peer_key);
+	if (u64map_put(&d->peers, sa->peer_key, sa) < 0)
+		return;
+	sa->peer_next = head;
+	if (head)
+		head->peer_prev = sa;
+	sa->in_peers = true;
+}
+
+struct v1_sa *v1_peer_first(const struct v1_sa *sa)
+{
+	return u64map_get(&sa->d->peers, sa->in_peers ? sa->peer_key : peer_key_of(sa));
+}
+
 static void unlink_sa(struct v1_sa *sa)
 {
 	struct v1_daemon *d = sa->d;
+	peer_leave(sa);
 	if (u64map_get(&d->by_cookie, own_cookie(sa)) == sa)
 		u64map_del(&d->by_cookie, own_cookie(sa));
 	if (u64map_get(&d->responder_by_cky_i, sa->cky_i) == sa)
@@ -131,6 +187,7 @@ void v1_destroy(struct v1_daemon *d)
 	u64map_free(&d->responder_by_cky_i);
 	u64map_free(&d->half_open_by_addr);
 	u64map_free(&d->child_holder);
+	u64map_free(&d->peers);
 	timer_heap_free(&d->timers);
 	free(d);
 }
@@ -338,8 +395,11 @@ static void update_endpoints(struct v1_sa *sa, const struct ike_endpoint *local,
 	if (local->port == IKE_NATT_PORT && !sa->floated)
 		sa->floated = true;
 	if (sa->floated && (sa->remote.port != remote->port || sa->remote.addr != remote->addr)) {
+		bool moved = sa->remote.addr != remote->addr;
 		sa->remote = *remote;
 		sa->local = *local;
+		if (moved && sa->in_peers)
+			peer_join(sa); /* its peer is known by its address too */
 	}
 }
 
@@ -513,7 +573,7 @@ static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 	LOG_INFO("%s: ISAKMP SA #%u takes over the IPsec SAs of #%u", sa->conn->name, sa->serial, old->serial);
 }
 
-static bool same_peer(const struct v1_sa *a, const struct v1_sa *b)
+bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b)
 {
 	return a->conn == b->conn && a->remote.addr == b->remote.addr && identity_equal(&a->id_remote, &b->id_remote) &&
 	       identity_equal(&a->id_local, &b->id_local);
@@ -525,8 +585,10 @@ static void on_established(struct v1_sa *sa)
 	sa->expire_ms = ike_schedule_at(c->reauth_time ? c->reauth_time : c->rekey_time, c->rand_time,
 					sa->established_ms);
 	v1_sa_wake(sa);
-	for (struct v1_sa *old = sa->d->sas; old; old = old->next) {
-		if (old == sa || old->state != V1_ESTABLISHED || old->superseded || !same_peer(sa, old))
+	peer_join(sa);
+	for (struct v1_sa *old = v1_peer_first(sa), *next; old; old = next) {
+		next = old->peer_next; /* a deleted old SA stays listed until it is reaped */
+		if (old == sa || old->state != V1_ESTABLISHED || old->superseded || !v1_same_peer(sa, old))
 			continue;
 		adopt_children(sa, old);
 		if (old->serial == sa->reauth_of)
@@ -914,7 +976,7 @@ static bool connecting(const struct v1_daemon *d, const struct cfg_connection *c
 	return false;
 }
 
-static struct child_sa *child_of(const struct v1_sa *sa, const struct cfg_child *cfg)
+struct child_sa *v1_child_of(const struct v1_sa *sa, const struct cfg_child *cfg)
 {
 	for (struct child_sa *c = sa->children; c; c = c->next)
 		if (c->cfg == cfg)
@@ -931,7 +993,7 @@ int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struc
 {
 	struct v1_sa *up = established(d, c);
 	const struct cfg_child *want = child ? child : c->n_children ? &c->children[0] : NULL;
-	if (up && (want == NULL || child_of(up, want) || quick_running(up, want))) {
+	if (up && (want == NULL || v1_child_of(up, want) || quick_running(up, want))) {
 		sb_printf(err, "'%s' is already up\n", c->name);
 		return -1;
 	}
@@ -949,7 +1011,7 @@ int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struc
 int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)
 {
 	struct v1_sa *sa = established(d, c);
-	struct child_sa *ch = sa && child ? child_of(sa, child) : NULL;
+	struct child_sa *ch = sa && child ? v1_child_of(sa, child) : NULL;
 	if (sa == NULL || (child && ch == NULL)) {
 		sb_printf(err, "'%s%s%s' is not established\n", c->name, child ? "/" : "", child ? child->name : "");
 		return -1;
@@ -976,7 +1038,7 @@ int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct c
 		start_reauth(sa);
 		return 0;
 	}
-	struct child_sa *ch = child_of(sa, child);
+	struct child_sa *ch = v1_child_of(sa, child);
 	if (ch == NULL || quick_running(sa, child)) {
 		sb_printf(err, ch ? "'%s/%s' has a Quick Mode in progress; try again\n" : "'%s/%s' is not installed\n",
 			  c->name, child->name);
@@ -997,7 +1059,7 @@ void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struc
 		}
 		return;
 	}
-	if (!child_of(sa, child) && !quick_running(sa, child))
+	if (!v1_child_of(sa, child) && !quick_running(sa, child))
 		v1_quick_start(sa, child, NULL);
 }
 

@@ -368,7 +368,7 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	esp_proposal(sa, cfg, q->spi_in, q->group, &p);
 	v1_sa_add(&b, &p);
 	add_nonce_ke(&b, q->ni, pub, q->group ? pub_len : 0);
-	if (cfg->local_ts.n && cfg->remote_ts.n) {
+	if ((sa->local_ts_given || cfg->local_ts.n) && cfg->remote_ts.n) {
 		add_selector(&b, sa->local_ts_given ? &sa->local_ts : &cfg->local_ts.ts[0]);
 		add_selector(&b, &cfg->remote_ts.ts[0]);
 	}
@@ -594,14 +594,17 @@ static const struct cfg_child *responder_child(const struct v1_sa *sa, const str
 	return NULL;
 }
 
-/* The child this one takes over from: same config, on this or an older ISAKMP SA (reauthentication). */
+/*
+ * The child this one takes over from: same config, on this ISAKMP SA or an older one of the same
+ * peer (reauthentication). Another peer's child, even behind the same NAT address, is not one.
+ */
 static struct child_sa *older_child(struct v1_sa *sa, const struct cfg_child *cfg)
 {
-	for (struct v1_sa *o = sa->d->sas; o; o = o->next)
-		for (struct child_sa *c = o->state == V1_ESTABLISHED ? o->children : NULL; c; c = c->next)
-			if (c->cfg == cfg && o->remote.addr == sa->remote.addr)
-				return c;
-	return NULL;
+	struct child_sa *c = v1_child_of(sa, cfg);
+	for (struct v1_sa *o = v1_peer_first(sa); o && c == NULL; o = o->peer_next)
+		if (o != sa && o->state == V1_ESTABLISHED && v1_same_peer(o, sa))
+			c = v1_child_of(o, cfg);
+	return c;
 }
 
 /* The first of the peer's transforms that a child whose selectors fit accepts; -1 when none. */

@@ -53,6 +53,10 @@ struct v1_sa {
 	struct v1_sa *next_dead;   /* in its list of SAs to free: entered once, on the move to V1_DEAD */
 	struct timer_entry timer;  /* in the daemon's heap, at or before the first of its timers due */
 	bool half_open;            /* a responder's, not yet established: counted against ike.half_open_* */
+	/* once established, in the daemon's list of the ISAKMP SAs of the same peer (v1_peer_first()) */
+	struct v1_sa *peer_next, *peer_prev;
+	uint64_t peer_key;
+	bool in_peers;
 	struct v1_daemon *d;
 	uint32_t serial;
 	uint64_t cky_i, cky_r;
@@ -126,7 +130,7 @@ struct v1_daemon {
 	 * no other), half-open responder SAs counted in all and per peer address, the holder of every
 	 * installed IPsec SA by its inbound SPI, and every SA's next deadline.
 	 */
-	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder;
+	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder, peers;
 	unsigned half_open;
 	struct timer_heap timers;
 	uint32_t n_sas;
@@ -145,6 +149,15 @@ bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa);
 void v1_sa_wake(struct v1_sa *sa);
 /* Records that holder now holds the installed IPsec SA c (after installing or adopting it). */
 void v1_child_held(struct v1_sa *holder, struct child_sa *c);
+/*
+ * The established ISAKMP SAs of sa's peer (same connection, address and identities; sa among
+ * them): the first, then on through peer_next, each to be checked with v1_same_peer() (the list
+ * is by a hash of those). Reauthentication and rekeying look there instead of at every SA.
+ */
+struct v1_sa *v1_peer_first(const struct v1_sa *sa);
+bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b);
+/* sa's installed child of that configuration, or NULL. */
+struct child_sa *v1_child_of(const struct v1_sa *sa, const struct cfg_child *cfg);
 /* Wakes the SA holding c, whose timers changed. */
 void v1_wake_holder(struct v1_daemon *d, const struct child_sa *c);
 /* SAs whose place in the heap is later than their timers say (for tests, as ike_timers_late()). */

@@ -583,7 +583,8 @@ static bool replace_text(char *text, size_t size, const char *from, const char *
  * from the given port with the given ID, Quick Mode proposes the given inner address, and the
  * serial it returns is the one env.ike_event and the installed child name.
  */
-static void test_initiate_as(void)
+/* A as a load generator's IKEv1 connection; B accepting any ID of load.test, A's 10.1.0.0/16 as remote_ts. */
+static void pair_for_initiate_as(void)
 {
 	char ta[2048], tb[2048];
 	q_head = q_tail = 0;
@@ -594,6 +595,11 @@ static void test_initiate_as(void)
 				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"10.1.0.0/16\"]"));
 	start_node(&A, ta, 0xc0000201, "");
 	start_node(&B, tb, 0xc0000202, "");
+}
+
+static void test_initiate_as(void)
+{
+	pair_for_initiate_as();
 	struct ike_endpoint from = { 0xc0000201, 10007 };
 	struct traffic_selector inner = { .addr = 0x0a010707, .mask = ~0u, .plen = 32, .port_hi = 65535 };
 	uint32_t serial = ike_initiate_as(A.d, "c", &from, "client-7@load.test", &inner);
@@ -607,6 +613,32 @@ static void test_initiate_as(void)
 	identity_to_string(&v1_of(&B)->id_remote, id, sizeof(id));
 	CU_ASSERT_STRING_EQUAL(id, "client-7@load.test");
 	CU_ASSERT_EQUAL(v1_of(&B)->remote.port, 10007);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/*
+ * Two peers behind one address (a NAT), each its own ID: the second one's Quick Mode is a new
+ * IPsec SA, not a rekey of the first peer's, which stays up past the rekey overlap.
+ */
+static void test_peers_behind_one_address(void)
+{
+	pair_for_initiate_as();
+	struct ike_endpoint from = { 0xc0000201, 10001 };
+	struct traffic_selector inner = { .addr = 0x0a010001, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	CU_ASSERT_FATAL(ike_initiate_as(A.d, "c", &from, "first@load.test", &inner) != 0);
+	pump();
+	from.port = 10002;
+	inner.addr = 0x0a010002;
+	CU_ASSERT_FATAL(ike_initiate_as(A.d, "c", &from, "second@load.test", &inner) != 0);
+	pump();
+	CU_ASSERT(A.children == 2 && B.children == 2);
+	clock_ms += 60000; /* longer than any rekey overlap: a replaced pair would be gone */
+	ike_tick(A.d);
+	ike_tick(B.d);
+	pump();
+	CU_ASSERT(A.children == 2 && B.children == 2);
+	CU_ASSERT(B.sa[0].live && B.sa[1].live);
 	stop_node(&A);
 	stop_node(&B);
 }
@@ -682,4 +714,5 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
 	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
 	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child", test_initiate_as);
+	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA", test_peers_behind_one_address);
 }
