@@ -41,7 +41,7 @@ void v1_aggressive_start(struct v1_sa *sa)
 	p.n = keep;
 	sa->group = (uint16_t)group;
 	p1_identity(sa, &sa->id_local);
-	sa->id_i_len = p1_id_body(&sa->id_local, sa->id_i_b);
+	sa->p1->id_i_len = p1_id_body(&sa->id_local, sa->p1->id_i_b);
 	if (!p1_make_ke_nonce(sa, true)) {
 		v1_set_state(sa, V1_DEAD);
 		return;
@@ -67,7 +67,7 @@ void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m)
 		LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing",
 			 sa->conn->name);
 	v1_sig_take_cr(sa, m);
-	if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_i_b, &sa->id_i_len) ||
+	if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_i_b, &sa->p1->id_i_len) ||
 	    !p1_connection_for_id(sa) || !p1_take_ke_nonce(sa, m, true) ||
 	    !p1_make_ke_nonce(sa, false) || !p1_derive(sa)) {
 		LOG_WARN("%s: Aggressive Mode request refused (identity, KE or nonce)", sa->conn->name);
@@ -75,7 +75,7 @@ void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m)
 		return;
 	}
 	p1_identity(sa, &sa->id_local);
-	sa->id_r_len = p1_id_body(&sa->id_local, sa->id_r_b);
+	sa->p1->id_r_len = p1_id_body(&sa->id_local, sa->p1->id_r_b);
 	struct v1_proposal p = { .num = 1, .protocol = PROTO_IKE, .n = 1 };
 	p.t[0] = sa->chosen;
 	header(sa, &b);
@@ -116,7 +116,7 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	sap = isakmp_find(m, ISA_SA);
 	if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
 	    !p1_adopt(sa, &got[0].t[0]) || !p1_take_ke_nonce(sa, m, false) ||
-	    !p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_r_b, &sa->id_r_len) ||
+	    !p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_r_b, &sa->p1->id_r_len) ||
 	    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_derive(sa) || !p1_verify_auth(sa, m, false)) {
 		LOG_WARN("%s: Aggressive Mode response refused", sa->conn->name);
 		v1_set_state(sa, V1_DEAD);

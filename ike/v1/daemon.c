@@ -41,6 +41,16 @@ struct v1_daemon *v1_create(const struct dpike_config *cfg, const struct ike_env
 
 static bool child_remove_from(struct v1_sa *holder, struct child_sa *c);
 
+static void drop_phase1(struct v1_sa *sa)
+{
+	if (sa->p1 == NULL)
+		return;
+	free(sa->p1->sa_i_b);
+	OPENSSL_cleanse(sa->p1, sizeof(*sa->p1));
+	free(sa->p1);
+	sa->p1 = NULL;
+}
+
 static void sa_free(struct v1_sa *sa)
 {
 	while (sa->children)
@@ -48,7 +58,7 @@ static void sa_free(struct v1_sa *sa)
 	while (sa->quick)
 		v1_quick_free(sa, sa->quick);
 	ke_free(sa->ke);
-	free(sa->sa_i_b);
+	drop_phase1(sa);
 	free(sa->last_out);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
@@ -74,10 +84,14 @@ static void count_half_open(struct v1_sa *sa, int by)
 bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa)
 {
 	sa->d = d;
-	if (timer_heap_reserve(&d->timers, d->n_sas + 1) < 0 || u64map_put(&d->by_cookie, own_cookie(sa), sa) < 0 ||
+	sa->p1 = calloc(1, sizeof(*sa->p1));
+	if (sa->p1 == NULL || timer_heap_reserve(&d->timers, d->n_sas + 1) < 0 ||
+	    u64map_put(&d->by_cookie, own_cookie(sa), sa) < 0 ||
 	    (!sa->initiator && u64map_put(&d->responder_by_cky_i, sa->cky_i, sa) < 0)) {
 		if (u64map_get(&d->by_cookie, own_cookie(sa)) == sa)
 			u64map_del(&d->by_cookie, own_cookie(sa));
+		free(sa->p1);
+		sa->p1 = NULL;
 		return false;
 	}
 	d->n_sas++;
@@ -224,6 +238,8 @@ void v1_set_state(struct v1_sa *sa, enum v1_state to)
 	sa->state = to;
 	if (sa->half_open && (to == V1_ESTABLISHED || to == V1_DEAD))
 		count_half_open(sa, -1);
+	if (to == V1_ESTABLISHED) /* a hundred thousand ISAKMP SAs need not keep 3 KB of it each */
+		drop_phase1(sa);
 	if (to == V1_DEAD) {
 		sa->next_dead = sa->d->dead;
 		sa->d->dead = sa;

@@ -44,14 +44,14 @@ bool v1_phase1_keys(struct v1_sa *sa, const uint8_t *psk, size_t psk_len, const 
 {
 	uint8_t nonces[2 * IKE_NONCE_MAX], ck[16], e[64], k[64 * 2];
 	size_t h = sa->hlen;
-	memcpy(nonces, sa->ni, sa->ni_len);
-	memcpy(nonces + sa->ni_len, sa->nr, sa->nr_len);
+	memcpy(nonces, sa->p1->ni, sa->p1->ni_len);
+	memcpy(nonces + sa->p1->ni_len, sa->p1->nr, sa->p1->nr_len);
 	put64(ck, sa->cky_i);
 	put64(ck + 8, sa->cky_r);
 	const uint8_t zero = 0, one = 1, two = 2;
 	/* SKEYID = prf(pre-shared-key, Ni_b | Nr_b), or prf(Ni_b | Nr_b, g^xy) with signatures; then _d, _a, _e */
-	bool ok = (psk ? v1_prf(sa, psk, psk_len, nonces, sa->ni_len + sa->nr_len, sa->skeyid)
-		       : v1_prf(sa, nonces, sa->ni_len + sa->nr_len, gxy, gxy_len, sa->skeyid)) &&
+	bool ok = (psk ? v1_prf(sa, psk, psk_len, nonces, sa->p1->ni_len + sa->p1->nr_len, sa->skeyid)
+		       : v1_prf(sa, nonces, sa->p1->ni_len + sa->p1->nr_len, gxy, gxy_len, sa->skeyid)) &&
 		  prf4(sa, sa->skeyid, h, gxy, gxy_len, ck, 16, &zero, 1, NULL, 0, sa->skeyid_d) &&
 		  prf4(sa, sa->skeyid, h, sa->skeyid_d, h, gxy, gxy_len, ck, 16, &one, 1, sa->skeyid_a) &&
 		  prf4(sa, sa->skeyid, h, sa->skeyid_a, h, gxy, gxy_len, ck, 16, &two, 1, e);
@@ -67,8 +67,8 @@ bool v1_phase1_keys(struct v1_sa *sa, const uint8_t *psk, size_t psk_len, const 
 	uint8_t dgst[EVP_MAX_MD_SIZE];
 	unsigned int dl;
 	EVP_MD_CTX *x = EVP_MD_CTX_new();
-	ok = ok && x && EVP_DigestInit_ex(x, sa->md, NULL) && EVP_DigestUpdate(x, sa->gx_i, sa->gx_len) &&
-	     EVP_DigestUpdate(x, sa->gx_r, sa->gx_len) && EVP_DigestFinal_ex(x, dgst, &dl);
+	ok = ok && x && EVP_DigestInit_ex(x, sa->md, NULL) && EVP_DigestUpdate(x, sa->p1->gx_i, sa->p1->gx_len) &&
+	     EVP_DigestUpdate(x, sa->p1->gx_r, sa->p1->gx_len) && EVP_DigestFinal_ex(x, dgst, &dl);
 	EVP_MD_CTX_free(x);
 	memcpy(sa->iv, dgst, 16);
 	OPENSSL_cleanse(e, sizeof(e));

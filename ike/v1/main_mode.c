@@ -75,7 +75,7 @@ static void send_m5(struct v1_sa *sa)
 {
 	struct ike_builder b;
 	p1_identity(sa, &sa->id_local);
-	sa->id_i_len = p1_id_body(&sa->id_local, sa->id_i_b);
+	sa->p1->id_i_len = p1_id_body(&sa->id_local, sa->p1->id_i_b);
 	p1_float(sa);
 	header(sa, &b, XCHG_MAIN);
 	p1_add_id(&b, &sa->id_local);
@@ -116,7 +116,7 @@ static void send_m6(struct v1_sa *sa)
 {
 	struct ike_builder b;
 	p1_identity(sa, &sa->id_local);
-	sa->id_r_len = p1_id_body(&sa->id_local, sa->id_r_b);
+	sa->p1->id_r_len = p1_id_body(&sa->id_local, sa->p1->id_r_b);
 	header(sa, &b, XCHG_MAIN);
 	p1_add_id(&b, &sa->id_local);
 	if (!p1_add_auth(sa, &b, false)) {
@@ -224,7 +224,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		send_m5(sa);
 		break;
 	case V1_MM_R4: /* IDii, HASH_I or CERT*, SIG_I */
-		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_i_b, &sa->id_i_len) ||
+		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_i_b, &sa->p1->id_i_len) ||
 		    !p1_connection_for_id(sa) || !p1_verify_auth(sa, m, true)) {
 			v1_send_error(sa, V1N_AUTHENTICATION_FAILED);
 			fail(sa, "authentication");
@@ -233,7 +233,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		send_m6(sa);
 		break;
 	case V1_MM_I5: /* IDir, HASH_R */
-		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->id_r_b, &sa->id_r_len) ||
+		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_r_b, &sa->p1->id_r_len) ||
 		    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_verify_auth(sa, m, false)) {
 			sa->fail = IKE_FAIL_PEER_AUTH;
 			fail(sa, "authentication");

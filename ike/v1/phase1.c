@@ -295,21 +295,21 @@ bool p1_parse_id(const struct ike_payload *p, struct ike_id *id, uint8_t *body, 
 /* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b); HASH_R swaps the halves. */
 bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out)
 {
-	size_t id_len = of_initiator ? sa->id_i_len : sa->id_r_len;
-	size_t n = 2 * sa->gx_len + 16 + sa->sa_i_len + id_len;
+	size_t id_len = of_initiator ? sa->p1->id_i_len : sa->p1->id_r_len;
+	size_t n = 2 * sa->p1->gx_len + 16 + sa->p1->sa_i_len + id_len;
 	uint8_t *buf = malloc(n), *p = buf;
-	if (buf == NULL || sa->sa_i_b == NULL)
+	if (buf == NULL || sa->p1->sa_i_b == NULL)
 		return (free(buf), false);
-	const uint8_t *g1 = of_initiator ? sa->gx_i : sa->gx_r, *g2 = of_initiator ? sa->gx_r : sa->gx_i;
+	const uint8_t *g1 = of_initiator ? sa->p1->gx_i : sa->p1->gx_r, *g2 = of_initiator ? sa->p1->gx_r : sa->p1->gx_i;
 	uint64_t c1 = of_initiator ? sa->cky_i : sa->cky_r, c2 = of_initiator ? sa->cky_r : sa->cky_i;
-	memcpy(p, g1, sa->gx_len), p += sa->gx_len;
-	memcpy(p, g2, sa->gx_len), p += sa->gx_len;
+	memcpy(p, g1, sa->p1->gx_len), p += sa->p1->gx_len;
+	memcpy(p, g2, sa->p1->gx_len), p += sa->p1->gx_len;
 	for (int i = 0; i < 8; i++)
 		*p++ = (uint8_t)(c1 >> (56 - 8 * i));
 	for (int i = 0; i < 8; i++)
 		*p++ = (uint8_t)(c2 >> (56 - 8 * i));
-	memcpy(p, sa->sa_i_b, sa->sa_i_len), p += sa->sa_i_len;
-	memcpy(p, of_initiator ? sa->id_i_b : sa->id_r_b, id_len);
+	memcpy(p, sa->p1->sa_i_b, sa->p1->sa_i_len), p += sa->p1->sa_i_len;
+	memcpy(p, of_initiator ? sa->p1->id_i_b : sa->p1->id_r_b, id_len);
 	bool ok = v1_prf(sa, sa->skeyid, sa->hlen, buf, n, out);
 	OPENSSL_clear_free(buf, n);
 	return ok;
@@ -354,10 +354,10 @@ bool p1_add_auth(struct v1_sa *sa, struct ike_builder *b, bool of_initiator)
 
 bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator)
 {
-	uint8_t *gx = initiator ? sa->gx_i : sa->gx_r, *nonce = initiator ? sa->ni : sa->nr;
-	size_t *nl = initiator ? &sa->ni_len : &sa->nr_len;
+	uint8_t *gx = initiator ? sa->p1->gx_i : sa->p1->gx_r, *nonce = initiator ? sa->p1->ni : sa->p1->nr;
+	size_t *nl = initiator ? &sa->p1->ni_len : &sa->p1->nr_len;
 	ke_free(sa->ke);
-	sa->ke = ke_create(sa->group, gx, &sa->gx_len);
+	sa->ke = ke_create(sa->group, gx, &sa->p1->gx_len);
 	*nl = IKE_OWN_NONCE_LEN;
 	return sa->ke && ike_random(nonce, IKE_OWN_NONCE_LEN);
 }
@@ -368,20 +368,20 @@ bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool fro
 	size_t expect = ke_public_len(sa->group);
 	if (!kp || !np || kp->len != expect || np->len < 8 || np->len > IKE_NONCE_MAX)
 		return false;
-	memcpy(from_initiator ? sa->gx_i : sa->gx_r, kp->body, kp->len);
-	sa->gx_len = kp->len;
-	memcpy(from_initiator ? sa->ni : sa->nr, np->body, np->len);
-	*(from_initiator ? &sa->ni_len : &sa->nr_len) = np->len;
+	memcpy(from_initiator ? sa->p1->gx_i : sa->p1->gx_r, kp->body, kp->len);
+	sa->p1->gx_len = kp->len;
+	memcpy(from_initiator ? sa->p1->ni : sa->p1->nr, np->body, np->len);
+	*(from_initiator ? &sa->p1->ni_len : &sa->p1->nr_len) = np->len;
 	return true;
 }
 
 void p1_add_ke_nonce(struct v1_sa *sa, struct ike_builder *b, bool initiator)
 {
 	ike_payload_begin(b, ISA_KE);
-	wire_put_bytes(&b->w, initiator ? sa->gx_i : sa->gx_r, sa->gx_len);
+	wire_put_bytes(&b->w, initiator ? sa->p1->gx_i : sa->p1->gx_r, sa->p1->gx_len);
 	ike_payload_end(b);
 	ike_payload_begin(b, ISA_NONCE);
-	wire_put_bytes(&b->w, initiator ? sa->ni : sa->nr, initiator ? sa->ni_len : sa->nr_len);
+	wire_put_bytes(&b->w, initiator ? sa->p1->ni : sa->p1->nr, initiator ? sa->p1->ni_len : sa->p1->nr_len);
 	ike_payload_end(b);
 }
 
@@ -401,10 +401,10 @@ bool p1_derive(struct v1_sa *sa)
 {
 	uint8_t gxy[IKE_MAX_KE_LEN];
 	size_t n;
-	const uint8_t *peer = sa->initiator ? sa->gx_r : sa->gx_i;
+	const uint8_t *peer = sa->initiator ? sa->p1->gx_r : sa->p1->gx_i;
 	bool sig = sa->conn->local.auth == AUTH_PUBKEY;
 	const struct cfg_secret *psk = sig ? NULL : phase1_psk(sa);
-	bool ok = (psk || sig) && ke_derive(sa->ke, peer, sa->gx_len, gxy, &n) &&
+	bool ok = (psk || sig) && ke_derive(sa->ke, peer, sa->p1->gx_len, gxy, &n) &&
 		  v1_phase1_keys(sa, psk ? psk->secret : NULL, psk ? (size_t)psk->secret_len : 0, gxy, n);
 	OPENSSL_cleanse(gxy, sizeof(gxy));
 	if (!ok)
@@ -433,5 +433,5 @@ void p1_float(struct v1_sa *sa)
 
 void p1_save_sa_i(struct v1_sa *sa, const struct ike_payload *sap)
 {
-	v1_keep_copy(&sa->sa_i_b, &sa->sa_i_len, sap->body, sap->len);
+	v1_keep_copy(&sa->p1->sa_i_b, &sa->p1->sa_i_len, sap->body, sap->len);
 }

@@ -48,6 +48,18 @@ struct v1_quick {
 struct v1_daemon;
 struct own_cert;
 
+/* What phase 1 (Main or Aggressive Mode) exchanges and hashes; dropped once the ISAKMP SA is up. */
+struct v1_phase1 {
+	uint8_t gx_i[IKE_MAX_KE_LEN], gx_r[IKE_MAX_KE_LEN];
+	size_t gx_len;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t *sa_i_b; /* the initiator's SA payload body, for the hashes */
+	size_t sa_i_len;
+	uint8_t id_i_b[4 + IKE_ID_MAX], id_r_b[4 + IKE_ID_MAX]; /* ID payload bodies */
+	size_t id_i_len, id_r_len;
+};
+
 struct v1_sa {
 	struct v1_sa *next, *prev; /* in the daemon's list of all ISAKMP SAs */
 	struct v1_sa *next_dead;   /* in its list of SAs to free: entered once, on the move to V1_DEAD */
@@ -74,14 +86,7 @@ struct v1_sa {
 	size_t hlen;
 	/* key exchange */
 	struct ke_state *ke;
-	uint8_t gx_i[IKE_MAX_KE_LEN], gx_r[IKE_MAX_KE_LEN];
-	size_t gx_len;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
-	size_t ni_len, nr_len;
-	uint8_t *sa_i_b; /* the initiator's SA payload body, for the hashes */
-	size_t sa_i_len;
-	uint8_t id_i_b[4 + IKE_ID_MAX], id_r_b[4 + IKE_ID_MAX]; /* ID payload bodies */
-	size_t id_i_len, id_r_len;
+	struct v1_phase1 *p1; /* until established */
 	struct ike_id id_local, id_remote;
 	bool id_local_given;                /* id_local was set by v1_initiate_as(), not from the connection */
 	bool local_ts_given;                /* so was the local selector of its Quick Modes: */

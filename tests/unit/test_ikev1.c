@@ -112,7 +112,10 @@ static void test_isakmp_rejects(void)
 
 static void vector_sa(const struct ikev1_vector *v, struct v1_sa *sa)
 {
+	static struct v1_phase1 p1;
 	memset(sa, 0, sizeof(*sa));
+	memset(&p1, 0, sizeof(p1));
+	sa->p1 = &p1;
 	sa->md = EVP_get_digestbyname(v->md);
 	sa->hlen = (size_t)EVP_MD_get_size(sa->md);
 	sa->encr = V1_ENCR_AES_CBC;
@@ -122,13 +125,13 @@ static void vector_sa(const struct ikev1_vector *v, struct v1_sa *sa)
 		sa->cky_i = sa->cky_i << 8 | v->cky_i[i];
 		sa->cky_r = sa->cky_r << 8 | v->cky_r[i];
 	}
-	memcpy(sa->ni, v->ni, v->ni_len);
-	memcpy(sa->nr, v->nr, v->nr_len);
-	sa->ni_len = v->ni_len;
-	sa->nr_len = v->nr_len;
-	memcpy(sa->gx_i, v->gxi, v->gxi_len);
-	memcpy(sa->gx_r, v->gxr, v->gxr_len);
-	sa->gx_len = v->gxi_len;
+	memcpy(sa->p1->ni, v->ni, v->ni_len);
+	memcpy(sa->p1->nr, v->nr, v->nr_len);
+	sa->p1->ni_len = v->ni_len;
+	sa->p1->nr_len = v->nr_len;
+	memcpy(sa->p1->gx_i, v->gxi, v->gxi_len);
+	memcpy(sa->p1->gx_r, v->gxr, v->gxr_len);
+	sa->p1->gx_len = v->gxi_len;
 }
 
 static void test_phase1_keys(void)
@@ -155,12 +158,12 @@ static void test_phase1_hashes(void)
 		uint8_t out[64];
 		vector_sa(v, &sa);
 		CU_ASSERT_FATAL(v1_phase1_keys(&sa, v->psk, v->psk_len, v->gxy, v->gxy_len));
-		sa.sa_i_b = (uint8_t *)v->sa_i;
-		sa.sa_i_len = v->sa_i_len;
-		memcpy(sa.id_i_b, v->id_i, v->id_i_len);
-		memcpy(sa.id_r_b, v->id_r, v->id_r_len);
-		sa.id_i_len = v->id_i_len;
-		sa.id_r_len = v->id_r_len;
+		sa.p1->sa_i_b = (uint8_t *)v->sa_i;
+		sa.p1->sa_i_len = v->sa_i_len;
+		memcpy(sa.p1->id_i_b, v->id_i, v->id_i_len);
+		memcpy(sa.p1->id_r_b, v->id_r, v->id_r_len);
+		sa.p1->id_i_len = v->id_i_len;
+		sa.p1->id_r_len = v->id_r_len;
 		CU_ASSERT(p1_auth_hash(&sa, true, out) && memcmp(out, v->hash_i, v->hash_i_len) == 0);
 		CU_ASSERT(p1_auth_hash(&sa, false, out) && memcmp(out, v->hash_r, v->hash_r_len) == 0);
 	}
