@@ -142,6 +142,7 @@ struct ike_sa {
 	size_t init_req_len, init_resp_len;
 	uint8_t cookie[64];
 	size_t cookie_len;
+	uint8_t cookie_tries; /* COOKIEs taken: a responder may hand out a new one (its secret changed) */
 	struct ike_id id_local, id_remote;
 	bool id_local_given; /* id_local was set by ike_initiate_as(), not from the connection */
 	bool local_ts_given; /* so was the first child's local selector: */

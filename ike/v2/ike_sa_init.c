@@ -134,18 +134,37 @@ static bool error_notify(const struct ike_message *msg, struct ike_notify *n)
 	return false;
 }
 
+#define MAX_COOKIE_TRIES 5
+
+/*
+ * A COOKIE: the request goes again with it (RFC 7296 2.6). A responder may hand out another one
+ * when its secret changed or our cookie came too late, and answers a retransmission of a request
+ * we already retried with the cookie we have (the answer took our request, so it is sent again):
+ * either way a few times, then the SA gives up.
+ */
+static bool take_cookie(struct ike_sa *sa, const struct ike_notify *n)
+{
+	if (sa->cookie_tries >= MAX_COOKIE_TRIES) {
+		LOG_WARN("%s: responder asked for a cookie again, %u times; giving up", sa->conn->name, sa->cookie_tries);
+		sa->fail = IKE_FAIL_INIT_REFUSED;
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return true;
+	}
+	memcpy(sa->cookie, n->data, n->data_len);
+	sa->cookie_len = n->data_len;
+	sa->cookie_tries++;
+	LOG_INFO("%s: responder asked for a cookie; retrying", sa->conn->name);
+	ike_sa_init_start(sa);
+	return true;
+}
+
 /* COOKIE or INVALID_KE_PAYLOAD: start over with what the responder asked for. */
 static bool retry_init(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct ike_notify n;
 	const struct ike_payload *p = ike_find_notify(msg, N_COOKIE);
-	if (p && notify_parse(p, &n) && n.data_len >= 1 && n.data_len <= sizeof(sa->cookie) && sa->cookie_len == 0) {
-		memcpy(sa->cookie, n.data, n.data_len);
-		sa->cookie_len = n.data_len;
-		LOG_INFO("%s: responder asked for a cookie; retrying", sa->conn->name);
-		ike_sa_init_start(sa);
-		return true;
-	}
+	if (p && notify_parse(p, &n) && n.data_len >= 1 && n.data_len <= sizeof(sa->cookie))
+		return take_cookie(sa, &n);
 	p = ike_find_notify(msg, N_INVALID_KE_PAYLOAD);
 	if (p && notify_parse(p, &n) && n.data_len == 2) {
 		uint16_t group = (uint16_t)(n.data[0] << 8 | n.data[1]);
@@ -202,9 +221,17 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 		return;
 	}
 	sa->spi_r = msg->hdr.spi_r;
-	if (!take_response_payloads(sa, msg, &kep, &ke_len) || !ke_derive(sa->ke, kep, ke_len, secret, &secret_len) ||
-	    !ike_derive_keys(sa, secret, secret_len, NULL, 0)) {
-		LOG_WARN("%s: unacceptable IKE_SA_INIT response (proposal, key exchange or nonce)", sa->conn->name);
+	const char *why = NULL;
+	if (!take_response_payloads(sa, msg, &kep, &ke_len))
+		why = "proposal, group or nonce";
+	else if (!ke_derive(sa->ke, kep, ke_len, secret, &secret_len))
+		why = "key exchange value";
+	else if (!ike_derive_keys(sa, secret, secret_len, NULL, 0))
+		why = "key derivation";
+	if (why) {
+		LOG_WARN("%s: unacceptable IKE_SA_INIT response from %u.%u.%u.%u (%s)", sa->conn->name,
+			 sa->remote.addr >> 24, (sa->remote.addr >> 16) & 255, (sa->remote.addr >> 8) & 255,
+			 sa->remote.addr & 255, why);
 		sa->d->stats.no_proposal++;
 		sa->fail = IKE_FAIL_NO_PROPOSAL;
 		OPENSSL_cleanse(secret, sizeof(secret));

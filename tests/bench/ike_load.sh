@@ -18,6 +18,8 @@
 # --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan; IKEv2 only). --check: exit 1 unless every
 # handshake succeeded and every held SA was still up at the end (a smoke test; no timing is checked).
+# The generator's log goes to load-ADDRESS.log in the lab directory (kept when a check fails);
+# DPIKE_LOAD_VERBOSE=1 makes it log every SA.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -95,7 +97,8 @@ load() {
 	local target=$1 n=$2
 	shift 2
 	ip netns exec "$gen" timeout 600 "$LOAD" "$target" --sas "$n" --psk "$PSK" --remote-id responder.test \
-		--concurrency 512 --ports 256 --timeout 300 --ke-reuse 60 --proposal "$PROPOSAL" $V1_FLAG --json "$@"
+		--concurrency 512 --ports 256 --timeout 300 --ke-reuse 60 --proposal "$PROPOSAL" $V1_FLAG --json \
+		${DPIKE_LOAD_VERBOSE:+-v} "$@" 2>>"$LAB_DIR/load-$target.log"
 }
 
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }

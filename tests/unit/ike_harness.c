@@ -107,7 +107,7 @@ static uint64_t now_cb(void *ctx)
  * Every SA's place in its daemon's timer heap must be no later than its timers say, whatever
  * the tests did before (ticks, commands) and whatever the message did: else a timer is lost.
  */
-static void deliver(struct queued *q)
+void deliver_copy(struct queued *q)
 {
 	CU_ASSERT_EQUAL(ike_timers_late(q->to->d), 0);
 	ike_input(q->to->d, &q->local, &q->remote, q->msg, q->len);
@@ -118,13 +118,13 @@ void pump_one(void)
 {
 	if (q_head == q_tail)
 		return;
-	deliver(&queue[q_head++ % 32]);
+	deliver_copy(&queue[q_head++ % 32]);
 }
 
 void pump(void)
 {
 	for (int guard = 0; q_head != q_tail && guard < 100; guard++)
-		deliver(&queue[q_head++ % 32]);
+		deliver_copy(&queue[q_head++ % 32]);
 }
 
 void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits)

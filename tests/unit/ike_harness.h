@@ -59,6 +59,8 @@ extern uint8_t drop_exchange; /* drop the next message of this exchange */
 extern uint32_t nat_private, nat_public;
 
 /* Delivers queued messages until none is left; pump_one delivers the oldest only. */
+/* Delivers q, a message the test kept (a copy of a queued one), as pump() would. */
+void deliver_copy(struct queued *q);
 void pump(void);
 void pump_one(void);
 /* Loads a node from config text (plus an "ike" group) and creates its daemon at address addr. */

@@ -132,6 +132,34 @@ static void test_cookie(void)
 	unpair();
 }
 
+/*
+ * A responder that answers a retransmitted request with the cookie A already has, and then, its
+ * secret changed, asks for a new one: A sends its request again each time, on the same SA, and
+ * the SA comes up.
+ */
+static void test_cookie_again(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "cookie_threshold = 0;");
+	struct strbuf err;
+	sb_init(&err);
+	CU_ASSERT_EQUAL(ike_initiate(A.d, "c/net", &err), 0);
+	sb_free(&err);
+	struct queued first = queue[q_head % 32];
+	uint32_t serial = only_sa(&A)->serial;
+	pump_one();		/* B: a COOKIE */
+	deliver_copy(&first);	/* A's first request again, retransmitted: the same COOKIE once more */
+	pump_one();		/* A retries with the cookie */
+	pump_one();		/* the repeated COOKIE: A sends its request again */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(only_sa(&A));
+	CU_ASSERT(only_sa(&A)->state == IKE_SA_INIT_SENT && only_sa(&A)->req.msg != NULL);
+	B.d->cookie_secret[0] ^= 1; /* B's secret changes: A's cookie is stale, B hands out another */
+	pump();
+	assert_established();
+	CU_ASSERT_EQUAL(only_sa(&A)->serial, serial);
+	CU_ASSERT(B.d->stats.cookies_sent >= 3);
+	unpair();
+}
+
 static void test_no_proposal(void)
 {
 	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes256-sha512-modp4096\"", "same secret", "");
@@ -575,6 +603,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "wrong PSK: AUTHENTICATION_FAILED, nothing installed", test_wrong_psk);
 	CU_add_test(s, "INVALID_KE_PAYLOAD honoured", test_invalid_ke_payload);
 	CU_add_test(s, "COOKIE answered", test_cookie);
+	CU_add_test(s, "COOKIE repeated, then a new one: the same SA retries and comes up", test_cookie_again);
 	CU_add_test(s, "NO_PROPOSAL_CHOSEN", test_no_proposal);
 	CU_add_test(s, "lost response: retransmission and cached reply", test_lost_response);
 	CU_add_test(s, "delete tears down both sides", test_delete);
