@@ -114,6 +114,11 @@ int timer_heap_advance(struct timer_heap *h, struct timer_entry *e, uint64_t due
 	return due < e->due ? timer_heap_set(h, e, due) : 0;
 }
 
+void timer_heap_requeue(struct timer_heap *h, struct timer_entry *e, uint64_t due, uint64_t now)
+{
+	timer_heap_set(h, e, due == TIMER_NEVER || due > now ? due : now + 1);
+}
+
 struct timer_entry *timer_heap_pop_due(struct timer_heap *h, uint64_t now)
 {
 	if (h->n == 0 || h->v[0]->due > now)

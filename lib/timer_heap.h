@@ -41,6 +41,16 @@ int timer_heap_set(struct timer_heap *h, struct timer_entry *e, uint64_t due);
 int timer_heap_advance(struct timer_heap *h, struct timer_entry *e, uint64_t due);
 /* Takes out and returns the earliest entry due at or before now; NULL when none is. */
 struct timer_entry *timer_heap_pop_due(struct timer_heap *h, uint64_t now);
+/*
+ * Queues an entry just popped and handled at now again for due; a due already passed (a timer
+ * that could not act yet) becomes now + 1, the next tick, so one tick never loops on it.
+ */
+void timer_heap_requeue(struct timer_heap *h, struct timer_entry *e, uint64_t due, uint64_t now);
+
+static inline uint64_t timer_earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
 
 static inline bool timer_entry_queued(const struct timer_entry *e)
 {

@@ -877,11 +877,6 @@ static void run_timers(struct v1_sa *sa, uint64_t now)
 	keepalive_timer(sa, now);
 }
 
-static uint64_t earliest(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
 static uint64_t if_set(uint64_t ms)
 {
 	return ms ? ms : TIMER_NEVER;
@@ -891,7 +886,7 @@ static uint64_t if_set(uint64_t ms)
 static uint64_t phase1_due(const struct v1_sa *sa)
 {
 	uint64_t due = sa->last_out ? sa->next_ms : TIMER_NEVER;
-	return sa->initiator ? due : earliest(due, sa->created_ms + HALF_OPEN_TIMEOUT_MS + 1);
+	return sa->initiator ? due : timer_earliest(due, sa->created_ms + HALF_OPEN_TIMEOUT_MS + 1);
 }
 
 /* quick_timers() and child_timers() */
@@ -900,15 +895,15 @@ static uint64_t phase2_due(const struct v1_sa *sa)
 	uint64_t due = TIMER_NEVER;
 	for (const struct v1_quick *q = sa->quick; q; q = q->next) {
 		if (q->done) {
-			due = earliest(earliest(due, if_set(q->switch_ms)), q->next_ms);
+			due = timer_earliest(timer_earliest(due, if_set(q->switch_ms)), q->next_ms);
 			continue;
 		}
-		due = earliest(due, q->started_ms + HALF_OPEN_TIMEOUT_MS + 1);
+		due = timer_earliest(due, q->started_ms + HALF_OPEN_TIMEOUT_MS + 1);
 		if (q->last)
-			due = earliest(due, q->next_ms);
+			due = timer_earliest(due, q->next_ms);
 	}
 	for (const struct child_sa *c = sa->children; c; c = c->next)
-		due = earliest(earliest(due, if_set(c->expire_ms)), if_set(c->rekey_ms));
+		due = timer_earliest(timer_earliest(due, if_set(c->expire_ms)), if_set(c->rekey_ms));
 	return due;
 }
 
@@ -922,7 +917,7 @@ static uint64_t dpd_due(const struct v1_sa *sa)
 	uint64_t quiet = sa->last_rx_ms + delay;
 	if (!sa->dpd_pending || sa->last_rx_ms >= sa->dpd_sent_ms) /* answered: dpd_timers() clears it */
 		return quiet;
-	return earliest(sa->dpd_sent_ms + timeout, quiet > sa->next_ms ? quiet : sa->next_ms);
+	return timer_earliest(sa->dpd_sent_ms + timeout, quiet > sa->next_ms ? quiet : sa->next_ms);
 }
 
 /* lifetime_timers() and keepalive_timer() */
@@ -932,9 +927,9 @@ static uint64_t lifetime_due(const struct v1_sa *sa)
 	uint64_t interval = c->reauth_time ? c->reauth_time : c->rekey_time;
 	uint64_t due = ike_keepalive_due(sa->d->v2, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
 	if (sa->superseded)
-		return earliest(due, sa->superseded_ms + REAUTH_HANDOVER_MS + 1);
-	due = earliest(due, if_set(sa->expire_ms));
-	return interval ? earliest(due, sa->established_ms + (interval + c->over_time) * 1000) : due;
+		return timer_earliest(due, sa->superseded_ms + REAUTH_HANDOVER_MS + 1);
+	due = timer_earliest(due, if_set(sa->expire_ms));
+	return interval ? timer_earliest(due, sa->established_ms + (interval + c->over_time) * 1000) : due;
 }
 
 /* When run_timers() next has something to do for the SA, as each of its parts decides. */
@@ -944,7 +939,7 @@ static uint64_t next_due(const struct v1_sa *sa)
 		return TIMER_NEVER;
 	if (sa->state != V1_ESTABLISHED)
 		return phase1_due(sa);
-	return earliest(earliest(phase2_due(sa), dpd_due(sa)), lifetime_due(sa));
+	return timer_earliest(timer_earliest(phase2_due(sa), dpd_due(sa)), lifetime_due(sa));
 }
 
 void v1_sa_wake(struct v1_sa *sa)
@@ -968,8 +963,7 @@ void v1_tick(struct v1_daemon *d)
 	while ((e = timer_heap_pop_due(&d->timers, now)) != NULL) {
 		struct v1_sa *sa = (struct v1_sa *)((char *)e - offsetof(struct v1_sa, timer));
 		run_timers(sa, now);
-		uint64_t due = next_due(sa); /* one that could not act yet is looked at again next tick */
-		timer_heap_set(&d->timers, &sa->timer, due == TIMER_NEVER || due > now ? due : now + 1);
+		timer_heap_requeue(&d->timers, &sa->timer, next_due(sa), now);
 	}
 	reap(d);
 }

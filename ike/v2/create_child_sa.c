@@ -14,7 +14,6 @@
 #include "ike_sa.h"
 #include "lib/log.h"
 
-
 static void put_spi64(uint8_t *p, uint64_t spi)
 {
 	for (int i = 0; i < 8; i++)

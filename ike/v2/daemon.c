@@ -371,24 +371,19 @@ static void run_timers(struct ike_sa *sa, uint64_t now)
 	}
 }
 
-static uint64_t earliest(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
 /* What of run_timers() waits on the children: expire_children() and the part of check_rekeys(). */
 static uint64_t children_due(const struct ike_sa *sa)
 {
 	uint64_t due = TIMER_NEVER;
 	for (const struct child_sa *c = sa->children; c; c = c->next) {
 		if (c->expire_ms)
-			due = earliest(due, c->expire_ms);
+			due = timer_earliest(due, c->expire_ms);
 		if (sa->rekeyed)
 			continue;
 		if (c->replaces)
-			due = earliest(due, c->installed_ms + HANDOVER_TIMEOUT_MS + 1);
+			due = timer_earliest(due, c->installed_ms + HANDOVER_TIMEOUT_MS + 1);
 		if (c->state == CHILD_INSTALLED && c->rekey_ms)
-			due = earliest(due, c->rekey_ms);
+			due = timer_earliest(due, c->rekey_ms);
 	}
 	return due;
 }
@@ -400,13 +395,13 @@ static uint64_t established_due(const struct ike_sa *sa)
 	uint64_t due = ike_keepalive_due(sa->d, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
 	if (sa->req.msg) /* the rest waits for the exchange in progress; its end wakes the SA */
 		return due;
-	due = earliest(due, children_due(sa));
+	due = timer_earliest(due, children_due(sa));
 	if (!sa->rekeyed && c->dpd_delay)
-		due = earliest(due, sa->last_rx_ms + c->dpd_delay * 1000);
+		due = timer_earliest(due, sa->last_rx_ms + c->dpd_delay * 1000);
 	if (!sa->rekeyed && sa->rekey_ms)
-		due = earliest(due, sa->rekey_ms);
+		due = timer_earliest(due, sa->rekey_ms);
 	if (c->rekey_time)
-		due = earliest(due, sa->established_ms + (c->rekey_time + c->over_time) * 1000);
+		due = timer_earliest(due, sa->established_ms + (c->rekey_time + c->over_time) * 1000);
 	return due;
 }
 
@@ -416,9 +411,9 @@ uint64_t ike_sa_next_due(const struct ike_sa *sa)
 		return TIMER_NEVER;
 	uint64_t due = sa->req.msg ? sa->req.next_ms : TIMER_NEVER;
 	if (sa->state == IKE_SA_INIT_DONE)
-		due = earliest(due, sa->created_ms + HALF_OPEN_TIMEOUT_MS + 1);
+		due = timer_earliest(due, sa->created_ms + HALF_OPEN_TIMEOUT_MS + 1);
 	if (sa->state == IKE_SA_ESTABLISHED)
-		due = earliest(due, established_due(sa));
+		due = timer_earliest(due, established_due(sa));
 	return due;
 }
 
@@ -443,9 +438,7 @@ void ike_tick(struct ike_daemon *d)
 	while ((e = timer_heap_pop_due(&d->timers, now)) != NULL) {
 		struct ike_sa *sa = (struct ike_sa *)((char *)e - offsetof(struct ike_sa, timer));
 		run_timers(sa, now);
-		/* a check that is due but could not act is looked at again on the next tick, as before */
-		uint64_t due = ike_sa_next_due(sa);
-		timer_heap_set(&d->timers, &sa->timer, due == TIMER_NEVER || due > now ? due : now + 1);
+		timer_heap_requeue(&d->timers, &sa->timer, ike_sa_next_due(sa), now);
 	}
 	ike_sa_reap(d);
 	v1_tick(d->v1);

@@ -112,10 +112,6 @@ unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr)
 	return (unsigned)(uintptr_t)u64map_get(&d->half_open_by_addr, addr);
 }
 
-/*
- * What only IKE_SA_INIT and the AUTH payloads needed (both are done when the SA is established):
- * gone, so that a hundred thousand established SAs do not keep it.
- */
 static void drop_nonce(uint8_t **slot, size_t *slot_len)
 {
 	if (*slot)
@@ -147,6 +143,10 @@ void ike_sa_forget_certreq(struct ike_sa *sa)
 	sa->n_certreq = 0;
 }
 
+/*
+ * What only IKE_SA_INIT and the AUTH payloads needed (both are done when the SA is established):
+ * gone, so that a hundred thousand established SAs do not keep it.
+ */
 static void drop_keying_material(struct ike_sa *sa)
 {
 	ike_sa_forget_certreq(sa);
