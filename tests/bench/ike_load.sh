@@ -164,6 +164,12 @@ rss1=$(rss_kb "$dpike_pid")
 describe "$LAB_DIR/held.json" dpike
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
 json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d datagrams out and %d in while holding (DPD)' % (d['up_at_end'], d['up'], d['hold_s'], d['lost_after_up'], d['hold_datagrams_out'], d['hold_datagrams_in'])"
+# IKE datagrams that arrived faster than the control core took them (counted, the peers retransmit)
+/usr/bin/python3 -c "
+import json, sys
+b, a = (json.load(open(f))['total']['drops']['punt_ring_full'] for f in sys.argv[1:3])
+print('dpike: %d IKE datagrams dropped at the full punt ring while opening and holding them' % (a - b))" \
+	"$LAB_DIR/before.json" "$LAB_DIR/after.json"
 sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established'] + d['ikev1']['sas_established']")
 # What the SAs cost the control core when nothing happens: the generator has gone, dpike keeps them.
 i0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
