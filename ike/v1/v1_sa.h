@@ -133,7 +133,7 @@ struct v1_daemon {
 	 * Indexes, so that no message or tick costs a walk over every SA (as in ike/v2/): SAs by the
 	 * cookie we chose, responder SAs by the initiator's cookie (a repeated first message carries
 	 * no other), half-open responder SAs counted in all and per peer address, the holder of every
-	 * installed IPsec SA by its inbound SPI, and every SA's next deadline.
+	 * installed IPsec SA by its SPIs (ike_child_key()), and every SA's next deadline.
 	 */
 	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder, peers;
 	unsigned half_open;

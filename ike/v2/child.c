@@ -154,6 +154,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 	c->expire_ms = c->cfg->life_time ? now + seconds_ms(c->cfg->life_time) : 0;
 	c->next = sa->children;
 	sa->children = c;
+	child_owned_by(sa, c);
 	ike_sa_wake(sa);
 	LOG_INFO("%s/%s: child SA installed, SPIs in 0x%08x out 0x%08x, %s, %s%s%s", sa->conn->name, c->cfg->name,
 		 c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
@@ -371,6 +372,22 @@ void child_free(struct child_sa *c)
 	free(c);
 }
 
+/* Without memory a child is only not found by its SPIs when the dataplane reports a lifetime. */
+void child_owned_by(struct ike_sa *sa, const struct child_sa *c)
+{
+	u64map_put(&sa->d->child_owner, ike_child_key(c->spi_in, false), sa);
+	u64map_put(&sa->d->child_owner, ike_child_key(c->spi_out, true), sa);
+}
+
+static void child_disowned(struct ike_sa *sa, const struct child_sa *c)
+{
+	for (int outbound = 0; outbound < 2; outbound++) {
+		uint64_t key = ike_child_key(outbound ? c->spi_out : c->spi_in, outbound);
+		if (u64map_get(&sa->d->child_owner, key) == sa)
+			u64map_del(&sa->d->child_owner, key);
+	}
+}
+
 void child_destroy(struct ike_sa *sa, struct child_sa *c)
 {
 	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next)
@@ -381,6 +398,7 @@ void child_destroy(struct ike_sa *sa, struct child_sa *c)
 	if (c->handle)
 		sa->d->env.remove_child(sa->d->env.ctx, c->handle);
 	LOG_INFO("%s/%s: child SA 0x%08x/0x%08x removed", sa->conn->name, c->cfg->name, c->spi_in, c->spi_out);
+	child_disowned(sa, c);
 	child_release_spi(sa->d, c->spi_in);
 	child_free(c);
 }

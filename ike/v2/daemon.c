@@ -48,6 +48,7 @@ void ike_daemon_destroy(struct ike_daemon *d)
 	u64map_free(&d->half_open_by_spi_i);
 	u64map_free(&d->half_open_by_addr);
 	u64map_free(&d->child_spis);
+	u64map_free(&d->child_owner);
 	timer_heap_free(&d->timers);
 	ke_free(d->ke_reuse.ke);
 	free(d);
@@ -663,23 +664,24 @@ void ike_acquire(struct ike_daemon *d, int conn, int child)
 
 void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard)
 {
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		struct child_sa *c = sa->state == IKE_SA_ESTABLISHED ? child_by_spi(sa, spi, !inbound) : NULL;
-		if (c == NULL || c->state != CHILD_INSTALLED)
-			continue;
-		if (!hard) {
-			c->rekey_ms = ike_now(d); /* rekey on the next tick */
-			ike_sa_wake(sa);
-			return;
-		}
-		LOG_INFO("%s/%s: child SA reached its hard lifetime; deleting", sa->conn->name, c->cfg->name);
-		uint32_t s = c->spi_in;
-		if (sa->req.msg == NULL)
-			ike_send_delete(sa, PROTO_ESP, &s, 1);
-		child_destroy(sa, c);
+	struct ike_sa *sa = u64map_get(&d->child_owner, ike_child_key(spi, !inbound));
+	struct child_sa *c = sa && sa->state == IKE_SA_ESTABLISHED ? child_by_spi(sa, spi, !inbound) : NULL;
+	if (c == NULL) {
+		v1_child_expired(d->v1, spi, inbound, hard);
 		return;
 	}
-	v1_child_expired(d->v1, spi, inbound, hard);
+	if (c->state != CHILD_INSTALLED)
+		return;
+	if (!hard) {
+		c->rekey_ms = ike_now(d); /* rekey on the next tick */
+		ike_sa_wake(sa);
+		return;
+	}
+	LOG_INFO("%s/%s: child SA reached its hard lifetime; deleting", sa->conn->name, c->cfg->name);
+	uint32_t s = c->spi_in;
+	if (sa->req.msg == NULL)
+		ike_send_delete(sa, PROTO_ESP, &s, 1);
+	child_destroy(sa, c);
 }
 
 void ike_start(struct ike_daemon *d)

@@ -646,6 +646,30 @@ static void test_peers_behind_one_address(void)
 	stop_node(&B);
 }
 
+/* Lifetimes crossed in the dataplane: a soft one (here A's outbound SA) starts a Quick Mode rekey, a hard one deletes. */
+static void test_dataplane_lifetimes1(void)
+{
+	pair1("", "", ESP_PFS, "same secret");
+	initiate1("c/net");
+	assert_up(1);
+	uint32_t first = A.spi_in;
+	ike_child_expired(A.d, A.spi_out, false, false);
+	clock_ms += 100;
+	ike_tick(A.d);
+	pump();
+	CU_ASSERT(A.spi_in != first && A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	clock_ms += 60000; /* the old pair retires after the overlap */
+	ike_tick(A.d);
+	ike_tick(B.d);
+	pump();
+	CU_ASSERT(A.children == 1 && B.children == 1);
+	ike_child_expired(B.d, B.spi_in, true, true);
+	pump();
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	stop_node(&A);
+	stop_node(&B);
+}
+
 /*
  * Many half-open ISAKMP SAs on a responder, one per initiator cookie (A's first Main Mode
  * message sent again under other cookies): they count against half_open_per_peer, each is found
@@ -716,6 +740,7 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "transport mode behind a NAT: NAT-OA both ways, selectors translated", test_transport_behind_nat);
 	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
 	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
+	CU_add_test(s, "dataplane lifetimes: soft starts a Quick Mode rekey, hard deletes", test_dataplane_lifetimes1);
 	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child", test_initiate_as);
 	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA", test_peers_behind_one_address);
 }
