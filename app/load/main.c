@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-load RESPONDER [options]: opens --sas IKEv2 SAs (or with --ikev1 ISAKMP SAs; PSK, one
- * child each) against a responder, each with an ID and inner address of its own, spread over --ports source ports,
- * at --rate per second or as fast as --concurrency allows; then optionally holds them for
- * --hold seconds (with DPD every --dpd-delay), and reports.
+ * dpike-load RESPONDER [options]: opens --sas IKEv2 SAs (with --ikev1 ISAKMP SAs; PSK, one child
+ * each) against a responder, each with an ID and inner address of its own, spread over --ports
+ * source ports, at --rate per second or as fast as --concurrency allows; then optionally holds
+ * them for --hold seconds (with DPD every --dpd-delay), and reports.
  */
 #include <arpa/inet.h>
 #include <getopt.h>

@@ -637,7 +637,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "child rekey with PFS from either side, make-before-break", test_child_rekey);
 	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);
 	CU_add_test(s, "rekey_time drives child and IKE SA rekeys", test_rekey_by_time);
-	CU_add_test(s, "dataplane lifetimes: soft rekeys by either SPI, also after an IKE rekey; hard deletes", test_dataplane_lifetimes);
+	CU_add_test(s, "dataplane lifetimes: soft rekeys by either SPI, also after an IKE rekey; hard deletes",
+		    test_dataplane_lifetimes);
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);

@@ -646,7 +646,7 @@ static void test_peers_behind_one_address(void)
 	stop_node(&B);
 }
 
-/* Lifetimes crossed in the dataplane: a soft one (here A's outbound SA) starts a Quick Mode rekey, a hard one deletes. */
+/* Lifetimes crossed in the dataplane: a soft one (of A's outbound SA) starts a Quick Mode rekey; a hard one deletes. */
 static void test_dataplane_lifetimes1(void)
 {
 	pair1("", "", ESP_PFS, "same secret");
@@ -742,5 +742,6 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
 	CU_add_test(s, "dataplane lifetimes: soft starts a Quick Mode rekey, hard deletes", test_dataplane_lifetimes1);
 	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child", test_initiate_as);
-	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA", test_peers_behind_one_address);
+	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA",
+		    test_peers_behind_one_address);
 }
