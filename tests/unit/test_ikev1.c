@@ -741,7 +741,8 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
 	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
 	CU_add_test(s, "dataplane lifetimes: soft starts a Quick Mode rekey, hard deletes", test_dataplane_lifetimes1);
-	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child", test_initiate_as);
+	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child",
+		    test_initiate_as);
 	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA",
 		    test_peers_behind_one_address);
 }
