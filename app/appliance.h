@@ -37,6 +37,7 @@ struct sa_record {
 	char source[16]; /* "static", later "ikev2" / "ikev1" */
 	uint32_t replay_window;
 	struct esp_sa *sa; /* its traffic selectors are the SA's own */
+	uint32_t ike_spi_in; /* made by IKE: the inbound SPI of its pair, which names the child to IKE */
 	bool expired_soft, expired_hard;
 	time_t installed;
 	uint64_t seq; /* order of installation, for listing: the array itself keeps none */
@@ -92,6 +93,8 @@ const struct app_port *port_by_id(const struct appliance *app, uint16_t port_id)
 int static_state_install(struct appliance *app);
 void static_state_remove(struct appliance *app);
 struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound);
+/* The record of the SA with this esp_sa.id (as lifetime events name it), or NULL. */
+struct sa_record *sa_record_by_id(struct appliance *app, uint32_t id);
 int sa_records_add(struct appliance *app, const struct sa_record *r);
 void sa_records_remove(struct appliance *app, const struct esp_sa *sa);
 

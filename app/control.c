@@ -88,13 +88,13 @@ static unsigned drain_events(struct appliance *app)
 	struct esp_expiry_event ev[32];
 	unsigned n = rte_ring_dequeue_burst_elem(app->events, ev, sizeof(ev[0]), 32, NULL);
 	for (unsigned i = 0; i < n; i++) {
-		struct sa_record *r = sa_record_by_spi(app, ev[i].spi, ev[i].inbound);
+		struct sa_record *r = sa_record_by_id(app, ev[i].id); /* gone meanwhile: nothing to do */
 		if (r == NULL)
 			continue;
 		bool hard = ev[i].kind == ESP_EXPIRY_HARD;
 		*(hard ? &r->expired_hard : &r->expired_soft) = true;
 		if (strcmp(r->source, "static") != 0) {
-			ike_child_expired(app->ike, ev[i].spi, ev[i].inbound, hard); /* IKE rekeys or deletes it */
+			ike_child_expired(app->ike, r->ike_spi_in, hard); /* IKE rekeys or deletes it */
 			continue;
 		}
 		LOG_WARN("SA '%s' (spi 0x%08x %s) reached its %s lifetime%s", r->name, ev[i].spi, ev[i].inbound ? "in" : "out",

@@ -258,6 +258,7 @@ static void add_record(struct appliance *app, const struct ike_child_keys *k, st
 	snprintf(r.source, sizeof(r.source), "ikev%d", k->ike_version);
 	r.replay_window = k->replay_window;
 	r.sa = sa;
+	r.ike_spi_in = k->spi_in;
 	r.installed = time(NULL);
 	sa_records_add(app, &r);
 }

@@ -95,12 +95,18 @@ static uint64_t spi_key(uint32_t spi, bool inbound)
 	return 1ULL << 62 | (uint64_t)inbound << 32 | spi; /* apart from any pointer */
 }
 
+static uint64_t id_key(uint32_t id)
+{
+	return 2ULL << 62 | id; /* apart from pointers and SPI keys */
+}
+
 static void index_record(struct appliance *app, int i)
 {
 	const struct esp_sa *sa = app->sas[i].sa;
 	/* without memory a record is only found by a walk, which the lookups fall back to */
 	u64map_put(&app->sas_index, (uintptr_t)sa, (void *)(uintptr_t)(i + 1));
 	u64map_put(&app->sas_index, spi_key(sa->spi, esp_sa_has(sa, ESP_SA_F_INBOUND)), (void *)(uintptr_t)(i + 1));
+	u64map_put(&app->sas_index, id_key(sa->id), (void *)(uintptr_t)(i + 1));
 }
 
 static void unindex_record(struct appliance *app, int i)
@@ -108,6 +114,7 @@ static void unindex_record(struct appliance *app, int i)
 	const struct esp_sa *sa = app->sas[i].sa;
 	u64map_del(&app->sas_index, (uintptr_t)sa);
 	u64map_del(&app->sas_index, spi_key(sa->spi, esp_sa_has(sa, ESP_SA_F_INBOUND)));
+	u64map_del(&app->sas_index, id_key(sa->id));
 }
 
 int sa_records_add(struct appliance *app, const struct sa_record *r)
@@ -153,6 +160,11 @@ static bool is_sa(const struct sa_record *r, uint64_t key)
 static bool is_spi(const struct sa_record *r, uint64_t key)
 {
 	return spi_key(r->sa->spi, esp_sa_has(r->sa, ESP_SA_F_INBOUND)) == key;
+}
+
+static bool is_id(const struct sa_record *r, uint64_t key)
+{
+	return id_key(r->sa->id) == key;
 }
 
 /* The last record takes the removed one's place: records are kept in no particular order. */
@@ -239,5 +251,11 @@ void static_state_remove(struct appliance *app)
 struct sa_record *sa_record_by_spi(struct appliance *app, uint32_t spi, bool inbound)
 {
 	int i = record_index(app, spi_key(spi, inbound), is_spi);
+	return i >= 0 ? &app->sas[i] : NULL;
+}
+
+struct sa_record *sa_record_by_id(struct appliance *app, uint32_t id)
+{
+	int i = record_index(app, id_key(id), is_id);
 	return i >= 0 ? &app->sas[i] : NULL;
 }

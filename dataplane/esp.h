@@ -42,7 +42,8 @@ struct esp_pkt {
 
 /* An SA crossed a lifetime: sent to the control core over the event ring. */
 struct esp_expiry_event {
-	uint32_t spi;
+	uint32_t id;  /* the SA's esp_sa.id */
+	uint32_t spi; /* for the logs */
 	uint8_t inbound;
 	uint8_t kind; /* enum esp_expiry */
 	uint16_t reserved;

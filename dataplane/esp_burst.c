@@ -82,7 +82,8 @@ void esp_flush(struct esp_ctx *c)
 
 static void report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind)
 {
-	struct esp_expiry_event ev = { .spi = sa->spi, .inbound = esp_sa_has(sa, ESP_SA_F_INBOUND), .kind = kind };
+	struct esp_expiry_event ev = { .id = sa->id, .spi = sa->spi, .inbound = esp_sa_has(sa, ESP_SA_F_INBOUND),
+				       .kind = kind };
 	if (c->events)
 		rte_ring_enqueue_elem(c->events, &ev, sizeof(ev));
 }

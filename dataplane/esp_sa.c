@@ -196,6 +196,10 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 		return NULL;
 	}
 	set_header_fields(sa, p);
+	static uint32_t last_id; /* SAs are made on the control core only */
+	if (++last_id == 0)
+		++last_id;
+	sa->id = last_id;
 	place_parts(sa, p, &l);
 	if (expand_keys(sa, p) < 0) {
 		snprintf(err, err_len, "out of memory setting up the SA");

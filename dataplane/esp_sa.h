@@ -113,6 +113,11 @@ struct esp_sa {
 	uint64_t packets, bytes;              /* atomic */
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
+	/*
+	 * How lifetime events name the SA: unique among the SAs made (until it wraps after 4 billion),
+	 * where an outbound SPI is the peer's choice and two peers may choose the same one.
+	 */
+	uint32_t id;
 
 	/* Sized for the algorithm: a GCM key schedule with its GHASH powers is 1 KiB, ChaCha's 32 B. */
 	uint8_t keys[] __rte_cache_aligned;

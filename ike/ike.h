@@ -97,8 +97,12 @@ void ike_tick(struct ike_daemon *d);
 void ike_start(struct ike_daemon *d);
 /* A packet hit the trap policy of connection conn, child child (indexes in the config). */
 void ike_acquire(struct ike_daemon *d, int conn, int child);
-/* The dataplane says a child SA crossed a lifetime: soft rekeys it, hard deletes it. */
-void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard);
+/*
+ * The dataplane says an SA of a child crossed a lifetime: soft rekeys the child, hard deletes it.
+ * The child is named by its inbound SPI whichever of its SAs it was: we chose that one and it is
+ * unique, where the outbound SPI is the peer's choice and two peers may choose alike.
+ */
+void ike_child_expired(struct ike_daemon *d, uint32_t spi_in, bool hard);
 
 /* dpikectl: CONN or CONN/CHILD. Return 0, or -1 with a message in err. */
 int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);

@@ -274,11 +274,8 @@ static bool child_remove_from(struct v1_sa *holder, struct child_sa *c)
 	for (struct child_sa **pp = &holder->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
-			for (int outbound = 0; outbound < 2; outbound++) {
-				uint64_t key = ike_child_key(outbound ? c->spi_out : c->spi_in, outbound);
-				if (u64map_get(&holder->d->child_holder, key) == holder)
-					u64map_del(&holder->d->child_holder, key);
-			}
+			if (u64map_get(&holder->d->child_holder, c->spi_in) == holder)
+				u64map_del(&holder->d->child_holder, c->spi_in);
 			if (c->handle)
 				holder->d->env.remove_child(holder->d->env.ctx, c->handle);
 			LOG_INFO("%s/%s: IPsec SA 0x%08x/0x%08x removed", holder->conn->name, c->cfg->name, c->spi_in,
@@ -293,28 +290,27 @@ static bool child_remove_from(struct v1_sa *holder, struct child_sa *c)
 void v1_child_held(struct v1_sa *holder, struct child_sa *c)
 {
 	/* without memory the child is only harder to find: by_spi lookups miss it, its own SA's walk does not */
-	u64map_put(&holder->d->child_holder, ike_child_key(c->spi_in, false), holder);
-	u64map_put(&holder->d->child_holder, ike_child_key(c->spi_out, true), holder);
+	u64map_put(&holder->d->child_holder, c->spi_in, holder);
 	v1_sa_wake(holder);
 }
 
 void v1_wake_holder(struct v1_daemon *d, const struct child_sa *c)
 {
-	struct v1_sa *holder = u64map_get(&d->child_holder, ike_child_key(c->spi_in, false));
+	struct v1_sa *holder = u64map_get(&d->child_holder, c->spi_in);
 	if (holder)
 		v1_sa_wake(holder);
 }
 
 void v1_child_destroy(struct v1_sa *sa, struct child_sa *c)
 {
-	struct v1_sa *holder = u64map_get(&sa->d->child_holder, ike_child_key(c->spi_in, false));
+	struct v1_sa *holder = u64map_get(&sa->d->child_holder, c->spi_in);
 	if (!child_remove_from(sa, c) && holder)
 		child_remove_from(holder, c);
 }
 
 struct child_sa *v1_child_by_spi(struct v1_daemon *d, uint32_t spi_in, struct v1_sa **holder)
 {
-	struct v1_sa *sa = spi_in ? u64map_get(&d->child_holder, ike_child_key(spi_in, false)) : NULL;
+	struct v1_sa *sa = spi_in ? u64map_get(&d->child_holder, spi_in) : NULL;
 	for (struct child_sa *c = sa ? sa->children : NULL; c; c = c->next)
 		if (c->spi_in == spi_in) {
 			if (holder)
@@ -1077,12 +1073,12 @@ void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struc
 		v1_quick_start(sa, child, NULL);
 }
 
-bool v1_child_expired(struct v1_daemon *d, uint32_t spi, bool inbound, bool hard)
+bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard)
 {
-	struct v1_sa *sa = u64map_get(&d->child_holder, ike_child_key(spi, !inbound));
+	struct v1_sa *sa = u64map_get(&d->child_holder, spi_in);
 	if (sa != NULL && sa->state == V1_ESTABLISHED)
 		for (struct child_sa *c = sa->children; c; c = c->next) {
-			if ((inbound ? c->spi_in : c->spi_out) != spi)
+			if (c->spi_in != spi_in)
 				continue;
 			if (!hard) {
 				c->rekey_ms = now_of(d); /* on the next tick */

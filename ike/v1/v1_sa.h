@@ -133,7 +133,7 @@ struct v1_daemon {
 	 * Indexes, so that no message or tick costs a walk over every SA (as in ike/v2/): SAs by the
 	 * cookie we chose, responder SAs by the initiator's cookie (a repeated first message carries
 	 * no other), half-open responder SAs counted in all and per peer address, the holder of every
-	 * installed IPsec SA by its SPIs (ike_child_key()), and every SA's next deadline.
+	 * installed IPsec SA by its inbound SPI, and every SA's next deadline.
 	 */
 	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder, peers;
 	unsigned half_open;
@@ -176,7 +176,7 @@ int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const stru
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 void v1_list(struct v1_daemon *d, bool json, struct strbuf *o);
 /* True when the SPI was one of IKEv1's. */
-bool v1_child_expired(struct v1_daemon *d, uint32_t spi, bool inbound, bool hard);
+bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard);
 /* Do commands for this connection go to IKEv1 (version = 1, or an IKEv1 SA is up)? */
 bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c);
 void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);

@@ -372,20 +372,16 @@ void child_free(struct child_sa *c)
 	free(c);
 }
 
-/* Without memory a child is only not found by its SPIs when the dataplane reports a lifetime. */
+/* Without memory a child is only not found by its SPI when the dataplane reports a lifetime. */
 void child_owned_by(struct ike_sa *sa, const struct child_sa *c)
 {
-	u64map_put(&sa->d->child_owner, ike_child_key(c->spi_in, false), sa);
-	u64map_put(&sa->d->child_owner, ike_child_key(c->spi_out, true), sa);
+	u64map_put(&sa->d->child_owner, c->spi_in, sa);
 }
 
 static void child_disowned(struct ike_sa *sa, const struct child_sa *c)
 {
-	for (int outbound = 0; outbound < 2; outbound++) {
-		uint64_t key = ike_child_key(outbound ? c->spi_out : c->spi_in, outbound);
-		if (u64map_get(&sa->d->child_owner, key) == sa)
-			u64map_del(&sa->d->child_owner, key);
-	}
+	if (u64map_get(&sa->d->child_owner, c->spi_in) == sa)
+		u64map_del(&sa->d->child_owner, c->spi_in);
 }
 
 void child_destroy(struct ike_sa *sa, struct child_sa *c)

@@ -662,12 +662,12 @@ void ike_acquire(struct ike_daemon *d, int conn, int child)
 		ccsa_create_child(sa, ch);
 }
 
-void ike_child_expired(struct ike_daemon *d, uint32_t spi, bool inbound, bool hard)
+void ike_child_expired(struct ike_daemon *d, uint32_t spi_in, bool hard)
 {
-	struct ike_sa *sa = u64map_get(&d->child_owner, ike_child_key(spi, !inbound));
-	struct child_sa *c = sa && sa->state == IKE_SA_ESTABLISHED ? child_by_spi(sa, spi, !inbound) : NULL;
+	struct ike_sa *sa = u64map_get(&d->child_owner, spi_in);
+	struct child_sa *c = sa && sa->state == IKE_SA_ESTABLISHED ? child_by_spi(sa, spi_in, false) : NULL;
 	if (c == NULL) {
-		v1_child_expired(d->v1, spi, inbound, hard);
+		v1_child_expired(d->v1, spi_in, hard);
 		return;
 	}
 	if (c->state != CHILD_INSTALLED)

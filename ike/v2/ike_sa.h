@@ -199,7 +199,7 @@ struct ike_daemon {
 	 * counts per peer address, and the inbound child SPIs handed out (IKEv1's too).
 	 */
 	struct u64map by_spi, half_open_by_spi_i, half_open_by_addr, child_spis;
-	struct u64map child_owner; /* ike_child_key() of each installed child's SPIs -> its IKE SA */
+	struct u64map child_owner; /* each installed child's inbound SPI -> its IKE SA */
 	/* Every SA's next deadline (ike_sa_wake()), so that a tick visits the SAs due, not all. */
 	struct timer_heap timers;
 	uint32_t n_sas;
@@ -243,11 +243,6 @@ void ike_sa_set_spis(struct ike_sa *sa, uint64_t spi_i, uint64_t spi_r);
 void ike_sa_note_half_open(struct ike_sa *sa);
 struct ike_sa *ike_sa_half_open(struct ike_daemon *d, uint64_t spi_i);
 unsigned ike_half_open_from(struct ike_daemon *d, uint32_t addr);
-/* The key of a child SA's inbound or outbound SPI in the daemons' child indexes (IKEv1's too). */
-static inline uint64_t ike_child_key(uint32_t spi, bool outbound)
-{
-	return (uint64_t)outbound << 32 | spi;
-}
 /* Records sa as the holder of child c (installed, or moved to it by an IKE SA rekey). */
 void child_owned_by(struct ike_sa *sa, const struct child_sa *c);
 /* Gives back an inbound child SPI from child_alloc_spi(). */

@@ -511,7 +511,11 @@ static void test_shared_sa_sequence_numbers(void)
 	drop_sa(sa);
 }
 
-/* Soft and hard packet lifetimes: one event each, then the SA refuses traffic. */
+/*
+ * Soft and hard packet lifetimes: one event each, then the SA refuses traffic. The events name
+ * the SA by its id, which no other SA shares, not even one with the same SPI (an outbound SPI is
+ * the peer's choice).
+ */
 static void test_lifetime_events(void)
 {
 	struct rte_ring *events = rte_ring_create_elem("unit_events", sizeof(struct esp_expiry_event), 64, 0, 0);
@@ -521,8 +525,10 @@ static void test_lifetime_events(void)
 	struct esp_sa_params p = { .spi = 0x1004, .alg = &esp_algos[2], .key = key, .tunnel = true,
 				   .local = WAN_LOCAL, .remote = WAN_REMOTE, .soft_packets = 5, .hard_packets = 8 };
 	char err[64];
-	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
+	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err)), *twin = esp_sa_create(&p, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(twin);
+	CU_ASSERT(sa->id != 0 && twin->id != 0 && sa->id != twin->id);
 	unsigned sent = 0;
 	for (int round = 0; round < 4; round++) {
 		struct rte_mbuf *pkts[3];
@@ -538,9 +544,11 @@ static void test_lifetime_events(void)
 	unsigned n = rte_ring_dequeue_burst_elem(events, ev, sizeof(ev[0]), 4, NULL);
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT(n == 2 && ev[0].kind == ESP_EXPIRY_SOFT && ev[1].kind == ESP_EXPIRY_HARD && ev[0].spi == 0x1004);
+	CU_ASSERT(n == 2 && ev[0].id == sa->id && ev[1].id == sa->id && !ev[0].inbound);
 	ctx->events = saved;
 	rte_ring_free(events);
 	esp_sa_free(sa);
+	esp_sa_free(twin);
 }
 
 /* ---- transport mode behind a NAT: checksum fix-up (RFC 3948 3.1.2) ---- */

@@ -337,9 +337,9 @@ static void advance(uint64_t ms, uint64_t step)
 }
 
 /*
- * Lifetimes crossed in the dataplane (ike_child_expired()): a soft one rekeys the child on the
- * next tick, whichever of its SPIs the dataplane names, also once the IKE SA it came with was
- * rekeyed and the child moved; a hard one deletes it on both sides.
+ * Lifetimes crossed in the dataplane (ike_child_expired(), the child named by its inbound SPI): a
+ * soft one rekeys the child on the next tick, also once the IKE SA it came with was rekeyed and
+ * the child moved; a hard one deletes it on both sides.
  */
 static void test_dataplane_lifetimes(void)
 {
@@ -347,15 +347,15 @@ static void test_dataplane_lifetimes(void)
 	initiate();
 	assert_established();
 	uint32_t first = live_child(&A)->spi_in;
-	ike_child_expired(A.d, first, true, false); /* A's inbound SA reached its soft lifetime */
+	ike_child_expired(A.d, first, false); /* an SA of the child reached its soft lifetime */
 	advance(100, 100);
 	assert_one_matching_child(first);
 	rekey(&B, "c");				/* the child moves to the new IKE SA */
 	uint32_t second = live_child(&A)->spi_in;
-	ike_child_expired(A.d, live_child(&A)->spi_out, false, false); /* now A's outbound SA */
+	ike_child_expired(A.d, second, false); /* now after the IKE rekey */
 	advance(100, 100);
 	assert_one_matching_child(second);
-	ike_child_expired(B.d, live_child(&B)->spi_in, true, true); /* B's hard lifetime */
+	ike_child_expired(B.d, live_child(&B)->spi_in, true); /* B's hard lifetime */
 	pump();
 	CU_ASSERT(A.children == 0 && B.children == 0);
 	CU_ASSERT(only_sa(&A)->state == IKE_SA_ESTABLISHED && only_sa(&B)->state == IKE_SA_ESTABLISHED);
@@ -637,7 +637,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "child rekey with PFS from either side, make-before-break", test_child_rekey);
 	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);
 	CU_add_test(s, "rekey_time drives child and IKE SA rekeys", test_rekey_by_time);
-	CU_add_test(s, "dataplane lifetimes: soft rekeys by either SPI, also after an IKE rekey; hard deletes",
+	CU_add_test(s, "dataplane lifetimes: soft rekeys the child, also after an IKE rekey; hard deletes",
 		    test_dataplane_lifetimes);
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
