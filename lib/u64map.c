@@ -81,6 +81,15 @@ int u64map_put(struct u64map *m, uint64_t key, void *val)
 	return 0;
 }
 
+void u64map_count(struct u64map *m, uint64_t key, int by)
+{
+	uintptr_t n = (uintptr_t)u64map_get(m, key);
+	if (by < 0 && n <= (uintptr_t)-(intptr_t)by)
+		u64map_del(m, key);
+	else if (by != 0)
+		u64map_put(m, key, (void *)(n + (uintptr_t)(intptr_t)by));
+}
+
 void u64map_del(struct u64map *m, uint64_t key)
 {
 	struct u64map_slot *s = find(m, key);

@@ -26,6 +26,11 @@ void *u64map_get(const struct u64map *m, uint64_t key);
 /* Sets or replaces key's value (val must not be NULL); -1 when out of memory. */
 int u64map_put(struct u64map *m, uint64_t key, void *val);
 void u64map_del(struct u64map *m, uint64_t key);
+/*
+ * A count kept as key's value (absent: 0): adds by, and takes the key out when the count
+ * reaches 0 or would go below. Out of memory only leaves an increment uncounted.
+ */
+void u64map_count(struct u64map *m, uint64_t key, int by);
 /* Bytes the map holds. */
 size_t u64map_bytes(const struct u64map *m);
 

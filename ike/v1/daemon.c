@@ -72,13 +72,9 @@ static uint64_t own_cookie(const struct v1_sa *sa)
 static void count_half_open(struct v1_sa *sa, int by)
 {
 	struct v1_daemon *d = sa->d;
-	uintptr_t peer = (uintptr_t)u64map_get(&d->half_open_by_addr, sa->remote.addr) + (uintptr_t)(intptr_t)by;
 	d->half_open += (unsigned)by;
 	sa->half_open = by > 0;
-	if (peer)
-		u64map_put(&d->half_open_by_addr, sa->remote.addr, (void *)peer);
-	else
-		u64map_del(&d->half_open_by_addr, sa->remote.addr);
+	u64map_count(&d->half_open_by_addr, sa->remote.addr, by);
 }
 
 bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa)

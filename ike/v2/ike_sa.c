@@ -81,23 +81,18 @@ static void report_event(const struct ike_sa *sa, enum ike_sa_state to)
 void ike_sa_note_half_open(struct ike_sa *sa)
 {
 	struct ike_daemon *d = sa->d;
-	uintptr_t n = (uintptr_t)u64map_get(&d->half_open_by_addr, sa->remote.addr);
 	d->half_open++;
 	/* Out of memory only costs the retransmission check and the per-peer cap their precision. */
-	u64map_put(&d->half_open_by_addr, sa->remote.addr, (void *)(n + 1));
+	u64map_count(&d->half_open_by_addr, sa->remote.addr, +1);
 	u64map_put(&d->half_open_by_spi_i, sa->spi_i, sa);
 }
 
 static void forget_half_open(struct ike_sa *sa)
 {
 	struct ike_daemon *d = sa->d;
-	uintptr_t n = (uintptr_t)u64map_get(&d->half_open_by_addr, sa->remote.addr);
 	if (d->half_open > 0)
 		d->half_open--;
-	if (n > 1)
-		u64map_put(&d->half_open_by_addr, sa->remote.addr, (void *)(n - 1));
-	else
-		u64map_del(&d->half_open_by_addr, sa->remote.addr);
+	u64map_count(&d->half_open_by_addr, sa->remote.addr, -1);
 	if (u64map_get(&d->half_open_by_spi_i, sa->spi_i) == sa)
 		u64map_del(&d->half_open_by_spi_i, sa->spi_i);
 }
