@@ -15,6 +15,7 @@
 
 #include "appliance.h"
 #include "ike/credentials.h"
+#include "dataplane/esp.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/tables.h"
 #include "lib/log.h"
@@ -45,6 +46,10 @@ static struct rte_ring *make_ring(const char *kind, unsigned id, unsigned flags)
 static int setup_workers(struct appliance *app)
 {
 	struct dp_tables *tables[DP_MAX_WORKERS];
+	esp_gcm_keys_set(app->cfg.gcm_compact_keys ? ESP_GCM_KEYS_COMPACT : ESP_GCM_KEYS_FULL);
+	if (app->cfg.gcm_compact_keys)
+		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each (full: %zu)", esp_gcm_key_bytes(true),
+			 esp_gcm_key_bytes(false));
 	size_t qs = rte_rcu_qsbr_get_memsize(app->n_workers);
 	app->qsv = rte_zmalloc("qsbr", qs, RTE_CACHE_LINE_SIZE);
 	app->workers = rte_zmalloc("workers", sizeof(struct dp_worker) * app->n_workers, RTE_CACHE_LINE_SIZE);

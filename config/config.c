@@ -83,21 +83,19 @@ static int parse_table_size(struct cfg_reader *r, const config_setting_t *w, con
 	return 0;
 }
 
-static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+static int parse_gcm_keys(struct cfg_reader *r, const config_setting_t *w, struct dpike_config *cfg)
 {
-	char level[16] = "info";
-	if (cfg_get_string(r, root, "log_level", false, level, sizeof(level)) < 0 ||
-	    cfg_get_strings(r, root, "crls", false, &cfg->crls[0][0], sizeof(cfg->crls[0]), CFG_MAX_CRLS, &cfg->n_crls) < 0)
+	char keys[16] = "full";
+	if (cfg_get_string(r, w, "gcm_keys", false, keys, sizeof(keys)) < 0)
 		return -1;
-	if (config_setting_get_member(root, "crls"))
-		cfg->crls_line = config_setting_source_line(config_setting_get_member(root, "crls"));
-	cfg->log_level = log_level_parse(level);
-	if (cfg->log_level < 0)
-		return cfg_fail(r, config_setting_get_member(root, "log_level"),
-				"log_level must be \"error\", \"warning\", \"info\" or \"debug\"");
-	strcpy(cfg->ctl_socket, DEFAULT_CTL_SOCKET);
-	if (cfg_get_string(r, root, "ctl_socket", false, cfg->ctl_socket, sizeof(cfg->ctl_socket)) < 0)
-		return -1;
+	if (strcmp(keys, "full") != 0 && strcmp(keys, "compact") != 0)
+		return cfg_fail(r, config_setting_get_member(w, "gcm_keys"), "gcm_keys must be \"full\" or \"compact\"");
+	cfg->gcm_compact_keys = strcmp(keys, "compact") == 0;
+	return 0;
+}
+
+static int parse_workers(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
 	cfg->burst_size = 32;
 	cfg->sad_size = CFG_DEFAULT_SAD_SIZE;
 	cfg->spd_size = CFG_DEFAULT_SPD_SIZE;
@@ -105,7 +103,8 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 	const config_setting_t *w = config_setting_get_member(root, "workers");
 	if (w == NULL)
 		return 0;
-	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", NULL };
+	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", "gcm_keys",
+					    NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -126,7 +125,25 @@ static int parse_globals(struct cfg_reader *r, const config_setting_t *root, str
 	/* every RX and TX descriptor of every port and queue holds one, and the rings more */
 	if (cfg->mbufs < 2048)
 		return cfg_fail(r, config_setting_get_member(w, "mbufs"), "mbufs must be at least 2048");
-	return 0;
+	return parse_gcm_keys(r, w, cfg);
+}
+
+static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	char level[16] = "info";
+	if (cfg_get_string(r, root, "log_level", false, level, sizeof(level)) < 0 ||
+	    cfg_get_strings(r, root, "crls", false, &cfg->crls[0][0], sizeof(cfg->crls[0]), CFG_MAX_CRLS, &cfg->n_crls) < 0)
+		return -1;
+	if (config_setting_get_member(root, "crls"))
+		cfg->crls_line = config_setting_source_line(config_setting_get_member(root, "crls"));
+	cfg->log_level = log_level_parse(level);
+	if (cfg->log_level < 0)
+		return cfg_fail(r, config_setting_get_member(root, "log_level"),
+				"log_level must be \"error\", \"warning\", \"info\" or \"debug\"");
+	strcpy(cfg->ctl_socket, DEFAULT_CTL_SOCKET);
+	if (cfg_get_string(r, root, "ctl_socket", false, cfg->ctl_socket, sizeof(cfg->ctl_socket)) < 0)
+		return -1;
+	return parse_workers(r, root, cfg);
 }
 
 static int parse_ike_limits(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)

@@ -153,6 +153,7 @@ struct dpike_config {
 	uint32_t burst_size;
 	uint32_t sad_size, spd_size; /* capacity of the shared SAD (inbound SAs) and SPD (policies) */
 	uint32_t mbufs;              /* packet buffers in the pool shared by ports, rings and workers */
+	bool gcm_compact_keys;       /* workers.gcm_keys = "compact": AES-GCM SAs with IPsec-MB's AVX2 key layout */
 	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer, ike_half_open_max;
 	/* retransmission as strongSwan's: timeout * base^n, tries times */

@@ -51,6 +51,7 @@ struct esp_expiry_event {
 
 struct esp_ctx {
 	IMB_MGR *mgr;
+	IMB_MGR *gcm_mgr[2]; /* GCM called directly, by ESP_SA_F_GCM_COMPACT: [0] is mgr */
 	struct dp_worker_stats *stats;
 	struct rte_ring *events; /* may be NULL (tests) */
 	uint16_t ip_id;
@@ -85,6 +86,21 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
  */
 uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct rte_mbuf *pkts[],
 			   struct esp_sa *sas[], uint16_t n);
+
+/*
+ * The GCM code of IPsec-MB new SAs use, and so the size of their key data. Full: the widest code
+ * the CPU has (with VAES, 1,008 bytes a direction: the round keys and 48 GHASH key powers,
+ * fastest on long packets). Compact: the AVX2 code (368 bytes: 8 powers), for SA counts where
+ * memory matters more. Set at start-up; SAs already made keep theirs.
+ */
+enum esp_gcm_keys { ESP_GCM_KEYS_FULL, ESP_GCM_KEYS_COMPACT };
+void esp_gcm_keys_set(enum esp_gcm_keys k);
+bool esp_gcm_compact(void);
+/* Initialises m for the full or compact GCM code; returns the bytes of key data an SA keeps for it. */
+size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact);
+size_t esp_gcm_key_bytes(bool compact);
+/* Expands a GCM key into out (esp_gcm_key_bytes(compact) bytes) on the control core; -1 without memory. */
+int esp_gcm_precompute(bool compact, unsigned key_len, const uint8_t *key, void *out);
 
 /* Internal to the ESP stage: framing and job filling per mode and algorithm. */
 esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap);

@@ -15,6 +15,13 @@ int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ri
 	if (c->mgr == NULL)
 		return -1;
 	init_mb_mgr_auto(c->mgr, NULL);
+	c->gcm_mgr[0] = c->mgr;
+	c->gcm_mgr[1] = alloc_mb_mgr(0);
+	if (c->gcm_mgr[1] == NULL) {
+		esp_ctx_free(c);
+		return -1;
+	}
+	esp_gcm_mgr_init(c->gcm_mgr[1], true);
 	c->stats = stats;
 	c->events = events;
 	c->rand_off = ESP_RAND_POOL; /* filled on first use */
@@ -25,6 +32,9 @@ void esp_ctx_free(struct esp_ctx *c)
 {
 	if (c->mgr)
 		free_mb_mgr(c->mgr);
+	if (c->gcm_mgr[1])
+		free_mb_mgr(c->gcm_mgr[1]);
+	c->gcm_mgr[0] = c->gcm_mgr[1] = NULL;
 	OPENSSL_cleanse(c->rand_pool, sizeof(c->rand_pool));
 	c->mgr = NULL;
 }

@@ -9,8 +9,85 @@
  * made IPsec-MB load the nonce just stored in pieces, a store-forwarding stall per packet.
  * The other algorithms queue jobs (esp_submit) for the same esp_flush().
  */
+#include <stddef.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
 #include "esp.h"
 #include "esp_internal.h"
+
+/*
+ * Which GCM code new SAs get; each SA keeps its choice in ESP_SA_F_GCM_COMPACT, as its key data
+ * is laid out for that code alone.
+ */
+static enum esp_gcm_keys chosen = ESP_GCM_KEYS_FULL;
+/* Key precomputation on the control core, one manager per code, made on first use. */
+static IMB_MGR *control[2];
+static size_t control_key_bytes[2];
+
+#define GHASH_KEYS_OFFSET offsetof(struct gcm_key_data, ghash_keys)
+#define GHASH_KEYS_SIZE(layout) sizeof(((struct gcm_key_data *)NULL)->ghash_keys.layout)
+
+size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact)
+{
+	init_mb_mgr_auto(m, NULL);
+	if (!compact)
+		return sizeof(struct gcm_key_data);
+	if (m->features & IMB_FEATURE_AVX2) {
+		init_mb_mgr_avx2(m);
+		return GHASH_KEYS_OFFSET + GHASH_KEYS_SIZE(avx2_avx512);
+	}
+	return GHASH_KEYS_OFFSET + GHASH_KEYS_SIZE(sse_avx); /* SSE and AVX code: 8 powers and their Karatsuba halves */
+}
+
+void esp_gcm_keys_set(enum esp_gcm_keys k)
+{
+	chosen = k;
+}
+
+bool esp_gcm_compact(void)
+{
+	return chosen == ESP_GCM_KEYS_COMPACT;
+}
+
+static IMB_MGR *control_mgr(bool compact)
+{
+	if (control[compact] == NULL) {
+		IMB_MGR *m = alloc_mb_mgr(0);
+		if (m == NULL)
+			return NULL;
+		control_key_bytes[compact] = esp_gcm_mgr_init(m, compact);
+		control[compact] = m;
+	}
+	return control[compact];
+}
+
+size_t esp_gcm_key_bytes(bool compact)
+{
+	return control_mgr(compact) ? control_key_bytes[compact] : sizeof(struct gcm_key_data);
+}
+
+int esp_gcm_precompute(bool compact, unsigned key_len, const uint8_t *key, void *out)
+{
+	IMB_MGR *m = control_mgr(compact);
+	if (m == NULL)
+		return -1;
+	/* The code writes its whole structure; a compact SA holds only the head its code reads. */
+	struct gcm_key_data full;
+	if (key_len == 16)
+		IMB_AES128_GCM_PRE(m, key, &full);
+	else
+		IMB_AES256_GCM_PRE(m, key, &full);
+	memcpy(out, &full, control_key_bytes[compact]);
+	OPENSSL_cleanse(&full, sizeof(full));
+	return 0;
+}
+
+static inline IMB_MGR *gcm_mgr(const struct esp_ctx *c, const struct esp_sa *sa)
+{
+	return c->gcm_mgr[esp_sa_has(sa, ESP_SA_F_GCM_COMPACT)];
+}
 
 /* One call of IPsec-MB's direct API (mgr->gcm128_enc and the like); tag is written, not checked. */
 static inline void gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, struct esp_pkt *pk, uint8_t *tag)
@@ -23,23 +100,23 @@ static inline void gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, struc
 
 static void gcm128_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	gcm_call(c->mgr->gcm128_enc, sa, pk, pk->icv);
+	gcm_call(gcm_mgr(c, sa)->gcm128_enc, sa, pk, pk->icv);
 }
 
 /* Decryption leaves the tag in pk->tag; the caller compares it with pk->expect. */
 static void gcm128_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	gcm_call(c->mgr->gcm128_dec, sa, pk, pk->tag);
+	gcm_call(gcm_mgr(c, sa)->gcm128_dec, sa, pk, pk->tag);
 }
 
 static void gcm256_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	gcm_call(c->mgr->gcm256_enc, sa, pk, pk->icv);
+	gcm_call(gcm_mgr(c, sa)->gcm256_enc, sa, pk, pk->icv);
 }
 
 static void gcm256_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	gcm_call(c->mgr->gcm256_dec, sa, pk, pk->tag);
+	gcm_call(gcm_mgr(c, sa)->gcm256_dec, sa, pk, pk->tag);
 }
 
 /* The first pass: nonce and AAD now, the call at the flush. */

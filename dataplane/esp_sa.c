@@ -15,7 +15,7 @@
 #include "natt_csum.h"
 #include "replay.h"
 
-/* Key expansion runs on the control core; it has its own manager. */
+/* Key expansion runs on the control core; it has its own manager (esp_gcm.c has GCM's). */
 static IMB_MGR *control_mgr(void)
 {
 	static IMB_MGR *mgr;
@@ -25,6 +25,12 @@ static IMB_MGR *control_mgr(void)
 			init_mb_mgr_auto(mgr, NULL);
 	}
 	return mgr;
+}
+
+/* With GCM, the code new SAs get decides the layout of their keys. */
+static bool gcm_compact(const struct esp_algo *a)
+{
+	return a->cipher == ESP_CIPHER_AES_GCM && esp_gcm_compact();
 }
 
 /* HMAC inner and outer states after one block of key ^ ipad / key ^ opad (RFC 2104). */
@@ -69,15 +75,10 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	if (mgr == NULL)
 		return -1;
 	memcpy(sa->salt, p->key + a->enc_key_len, a->salt_len);
-	struct gcm_key_data *gcm = (struct gcm_key_data *)sa->keys;
 	struct esp_cbc_keys *cbc = (struct esp_cbc_keys *)sa->keys;
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		if (a->enc_key_len == 16)
-			IMB_AES128_GCM_PRE(mgr, p->key, gcm);
-		else
-			IMB_AES256_GCM_PRE(mgr, p->key, gcm);
-		break;
+		return esp_gcm_precompute(esp_sa_has(sa, ESP_SA_F_GCM_COMPACT), a->enc_key_len, p->key, sa->keys);
 	case ESP_CIPHER_AES_CBC:
 		cbc_rounds(mgr, p, cbc->rounds);
 		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, cbc->ipad, cbc->opad);
@@ -93,7 +94,7 @@ static size_t key_bytes(const struct esp_algo *a)
 {
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		return sizeof(struct gcm_key_data);
+		return esp_gcm_key_bytes(gcm_compact(a));
 	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of the schedule unused: one line less */
 		return offsetof(struct esp_cbc_keys, rounds) + esp_aes_round_key_bytes(a->enc_key_len);
 	case ESP_CIPHER_CHACHA20_POLY1305:
@@ -160,7 +161,7 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->spi = p->spi;
 	sa->flags = (p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
 		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
-		    (p->has_oa ? ESP_SA_F_NAT_OA : 0);
+		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (gcm_compact(p->alg) ? ESP_SA_F_GCM_COMPACT : 0);
 	sa->alg = p->alg;
 	sa->iv_len = p->alg->iv_len;
 	sa->icv_len = p->alg->icv_len;

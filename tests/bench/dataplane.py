@@ -3,7 +3,7 @@
 """The dataplane benchmark: dpike's whole per-packet path against DPDK's crypto-only ceiling.
 
   dataplane.py BUILD_DIR [--workers N] [--generators G] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
-               [--source ring|pcap] [--repeat N] [--out FILE]
+               [--source ring|pcap] [--repeat N] [--out FILE] [--algs A,B] [--gcm-keys full|compact]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
 route, TX burst) between a source and a sink:
@@ -90,18 +90,19 @@ def interfaces(d, mode, size, workers, source):
     return [pcap % (wan[0], rx, wan[1]), null % lan] if mode == "in" else [null % wan, pcap % (lan[0], rx, lan[1])]
 
 
-def config(d, mode, alg, size, workers, sas, source):
+def config(d, mode, alg, size, args):
+    workers, sas, source = args.workers, args.sas, args.source
     ifaces = interfaces(d, mode, size, workers, source)
     # A pcap source keeps its whole capture in buffers; the generator's ring ports a few thousand.
     mbufs = 16383 + (2 * workers * max(480, sas) if source == "pcap" else 0)
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
-workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; };
+workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; };
 interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
-""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, ",\n  ".join(ifaces))
+""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, ",\n  ".join(ifaces))
     if mode != "plain" and source == "pcap":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
     path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
@@ -162,7 +163,7 @@ def stop_profile(profile):
 
 def run_case(args, d, mode, alg, size):
     """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window."""
-    conf = config(d, mode, alg, size, args.workers, args.sas, args.source)
+    conf = config(d, mode, alg, size, args)
     prefix = "dpk-bench-%d" % os.getpid()
     proc = subprocess.Popen(command(args, d, mode, alg, size, conf), stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
     field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
@@ -257,7 +258,7 @@ def median_perf(perfs):
 def run_all(args, d, sizes):
     """Every case; with --repeat N, N rounds (crypto-perf, then the dpike cases) and the medians."""
     rows, plain = [], {}
-    for alg in ALGS:
+    for alg in args.algs.split(","):
         for size in sizes:
             subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas)],
                            check=True, timeout=1800)
@@ -292,12 +293,17 @@ def main():
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")
     p.add_argument("--source", choices=("ring", "pcap"), default="ring")
+    p.add_argument("--algs", default=",".join(ALGS), help="ESP algorithms, of " + ", ".join(ALGS))
+    p.add_argument("--gcm-keys", choices=("full", "compact"), default="full",
+                   help="workers.gcm_keys: IPsec-MB's widest GCM code, or its AVX2 code with smaller keys per SA")
     p.add_argument("--repeat", type=int, default=1,
                    help="rounds of every case and of crypto-perf; the table shows the medians (noisy machines)")
     p.add_argument("--out")
     p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
     args = p.parse_args()
+    if any(a not in ALGS for a in args.algs.split(",")):
+        p.error("--algs takes " + ", ".join(ALGS))
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
     rows = run_all(args, d, args.sizes.split(","))
@@ -321,8 +327,8 @@ def fmt(r):
 
 
 def print_table(rows, args):
-    print("\ndpike dataplane, %d worker(s), %d SA pair(s), %s source; crypto-only: dpdk-test-crypto-perf, one core" %
-          (args.workers, args.sas, args.source))
+    print("\ndpike dataplane, %d worker(s), %d SA pair(s), %s source, %s GCM keys; crypto-only: dpdk-test-crypto-perf, "
+          "one core" % (args.workers, args.sas, args.source, args.gcm_keys))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
     print("net: less those of plain forwarding (receive, classify, route, send)")
     print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (

@@ -5,7 +5,8 @@
  * pair), then removed. Prints install and removal rates, the memory each pair holds, and
  * what a worker's lookups cost with that many pairs installed: an SPD lookup (a flow-cache
  * miss) for an outbound flow, and a SAD lookup for an inbound SPI, each for random pairs.
- *   dpike-bench-tables [EAL options] -- [--alg ESP_ALG] [PAIRS...]     (default aes128gcm16, 1000 100000)
+ *   dpike-bench-tables [EAL options] -- [--alg ESP_ALG] [--gcm-keys full|compact] [PAIRS...]
+ *   (default aes128gcm16, full, 1000 100000)
  * The tables are sized for the largest count asked. A size stops early after 60 seconds, and
  * says so; the exit status is 1 when an install failed.
  */
@@ -23,6 +24,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/esp_algo.h"
 #include "dataplane/tables.h"
 #include "pairs.h"
@@ -160,13 +162,21 @@ int main(int argc, char **argv)
 		return 1;
 	argc -= used;
 	argv += used;
-	const char *alg = "aes128gcm16";
-	if (argc > 2 && strcmp(argv[1], "--alg") == 0) {
-		alg = argv[2];
+	const char *alg = "aes128gcm16", *gcm_keys = "full";
+	while (argc > 2 && (strcmp(argv[1], "--alg") == 0 || strcmp(argv[1], "--gcm-keys") == 0)) {
+		if (strcmp(argv[1], "--alg") == 0)
+			alg = argv[2];
+		else
+			gcm_keys = argv[2];
 		argv[2] = argv[0];
 		argc -= 2;
 		argv += 2;
 	}
+	if (strcmp(gcm_keys, "full") != 0 && strcmp(gcm_keys, "compact") != 0) {
+		fprintf(stderr, "--gcm-keys takes full or compact\n");
+		return 1;
+	}
+	esp_gcm_keys_set(strcmp(gcm_keys, "compact") == 0 ? ESP_GCM_KEYS_COMPACT : ESP_GCM_KEYS_FULL);
 	int a = esp_algo_parse(alg);
 	if (a < 0) {
 		fprintf(stderr, "unknown ESP algorithm '%s'\n", alg);
@@ -188,8 +198,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rte_rcu_qsbr_thread_online(qsv, 0);
-	printf("SA pairs (%s) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, "
-	       "%u policies\n", alg, ts.sas, ts.policies);
+	printf("SA pairs (%s, %s GCM keys) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables "
+	       "for %u SAs, %u policies\n", alg, gcm_keys, ts.sas, ts.policies);
 	printf("lookup cycles for random pairs: a worker's SPD lookup (a flow-cache miss) one by one and 32 at a time, "
 	       "and its SAD lookup\n");
 	printf("%9s %9s %12s %12s %10s %8s %8s %8s\n", "asked", "installed", "install/s", "remove/s", "bytes/pair",

@@ -2,6 +2,7 @@
 # The dpike-vs-strongSwan lab shared by the IKEv2 and IKEv1 interop tests and scripts/demo
 # (IKE_VERSION=1 before sourcing makes both ends speak IKEv1):
 #   . tests/interop/strongswan-lab.sh BUILD_DIR
+# DPIKE_GCM_KEYS=compact gives dpike workers.gcm_keys = "compact" (default "full").
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
 
@@ -28,7 +29,7 @@ dpike_conf() {
 	cat >"$LAB_DIR/dpike.conf" <<EOC
 log_level = "info";
 ctl_socket = "$LAB_DIR/dpike.sock";
-workers = { idle_sleep_us = 50; };
+workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-full}"; };
 ike = { $1 };
 interfaces = (
   { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },

@@ -22,6 +22,7 @@ static void test_example_loads(void)
 	CU_ASSERT_STRING_EQUAL(cfg.ifaces[1].name, "lan");
 	CU_ASSERT_EQUAL(cfg.ifaces[0].addr, 0xc0000202);
 	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
+	CU_ASSERT_FALSE(cfg.gcm_compact_keys);
 	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
 	CU_ASSERT_EQUAL(cfg.n_static_sas, 2);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].spi, 0x1001);
@@ -138,6 +139,7 @@ static const struct bad_case cases[] = {
 	  6, "static SA name 'a' is used twice" },
 	{ IFACES "workers = { spd_size = 100000000; };\n", 3, "spd_size" },
 	{ IFACES "workers = { mbufs = 512; };\n", 3, "mbufs must be at least 2048" },
+	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be \"full\" or \"compact\"" },
 };
 
 static void test_bad_lines(void)
@@ -176,6 +178,22 @@ static void test_weak_when_listed(void)
 	config_free(&cfg);
 }
 
+static void test_gcm_keys(void)
+{
+	static const char *const values[] = { "full", "compact" };
+	for (int compact = 0; compact < 2; compact++) {
+		struct dpike_config cfg;
+		char err[CFG_ERR_MAX], text[512];
+		snprintf(text, sizeof(text), IFACES "workers = { gcm_keys = \"%s\"; };\n", values[compact]);
+		const char *path = unit_temp_file(text);
+		int rc = config_load(path, &cfg, err);
+		unlink(path);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		CU_ASSERT_EQUAL(cfg.gcm_compact_keys, compact == 1);
+		config_free(&cfg);
+	}
+}
+
 static void test_missing_file(void)
 {
 	struct dpike_config cfg;
@@ -189,5 +207,6 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "example.conf loads as written", test_example_loads);
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
+	CU_add_test(s, "workers.gcm_keys", test_gcm_keys);
 	CU_add_test(s, "missing file", test_missing_file);
 }
