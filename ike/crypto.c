@@ -131,9 +131,17 @@ bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *s
 
 /* ---- key exchange ---- */
 
+/* The last secret a reused key pair derived, and the peer value it came from (ke_remember_last). */
+struct ke_memo {
+	unsigned refs;
+	size_t peer_len, secret_len;
+	uint8_t peer[IKE_MAX_KE_LEN], secret[IKE_MAX_KE_LEN];
+};
+
 struct ke_state {
 	uint16_t group;
 	EVP_PKEY *key;
+	struct ke_memo *memo; /* shared by the handles ke_share() makes; NULL unless asked for */
 };
 
 struct group_info {
@@ -332,7 +340,46 @@ struct ke_state *ke_share(const struct ke_state *ke)
 	}
 	copy->group = ke->group;
 	copy->key = ke->key;
+	copy->memo = ke->memo;
+	if (copy->memo)
+		copy->memo->refs++;
 	return copy;
+}
+
+bool ke_remember_last(struct ke_state *ke)
+{
+	if (ke->memo == NULL)
+		ke->memo = OPENSSL_zalloc(sizeof(*ke->memo));
+	if (ke->memo == NULL)
+		return false;
+	ke->memo->refs = 1;
+	return true;
+}
+
+static void memo_release(struct ke_memo *m)
+{
+	if (m != NULL && --m->refs == 0)
+		OPENSSL_clear_free(m, sizeof(*m));
+}
+
+/* The secret of the last derivation when the peer sent the same value again. */
+static bool memo_recall(const struct ke_memo *m, const uint8_t *peer, size_t len, uint8_t *secret, size_t *secret_len)
+{
+	if (m == NULL || m->secret_len == 0 || m->peer_len != len || memcmp(m->peer, peer, len) != 0)
+		return false;
+	memcpy(secret, m->secret, m->secret_len);
+	*secret_len = m->secret_len;
+	return true;
+}
+
+static void memo_store(struct ke_memo *m, const uint8_t *peer, size_t len, const uint8_t *secret, size_t secret_len)
+{
+	if (m == NULL || len > sizeof(m->peer) || secret_len > sizeof(m->secret))
+		return;
+	memcpy(m->peer, peer, len);
+	memcpy(m->secret, secret, secret_len);
+	m->peer_len = len;
+	m->secret_len = secret_len;
 }
 
 /* The peer's public value in a new OpenSSL key of the group. */
@@ -396,6 +443,8 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 bool ke_derive(struct ke_state *ke, const uint8_t *peer_pub, size_t peer_len, uint8_t *secret, size_t *secret_len)
 {
+	if (memo_recall(ke->memo, peer_pub, peer_len, secret, secret_len))
+		return true;
 	const struct group_info *g = group_info(ke->group);
 	EVP_PKEY *peer = import_peer(g, peer_pub, peer_len);
 	EVP_PKEY_CTX *ctx = NULL;
@@ -412,6 +461,8 @@ bool ke_derive(struct ke_state *ke, const uint8_t *peer_pub, size_t peer_len, ui
 	ok = EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) > 0 && EVP_PKEY_derive(ctx, secret, &n) > 0 &&
 	     n == g->secret_len && !all_zero(secret, n);
 	*secret_len = n;
+	if (ok)
+		memo_store(ke->memo, peer_pub, peer_len, secret, n);
 done:
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(peer);
@@ -423,6 +474,7 @@ void ke_free(struct ke_state *ke)
 	if (ke == NULL)
 		return;
 	EVP_PKEY_free(ke->key);
+	memo_release(ke->memo);
 	OPENSSL_free(ke);
 }
 

@@ -50,6 +50,13 @@ bool ke_derive(struct ke_state *ke, const uint8_t *peer, size_t peer_len, uint8_
 void ke_free(struct ke_state *ke);
 /* Another handle on the same key pair (RFC 7296 2.12 reuse of a DH exponential); freed on its own. */
 struct ke_state *ke_share(const struct ke_state *ke);
+/*
+ * From now on the key pair, and every handle ke_share() makes of it, remembers its last derived
+ * secret with the peer value it came from: a peer that sends the same value again costs a
+ * compare instead of a derivation. For dpike-load only (its responder may reuse a key pair too);
+ * a responder's peers do not share values. False without memory.
+ */
+bool ke_remember_last(struct ke_state *ke);
 
 /* The transform that protects the Encrypted payload. */
 struct sk_cipher {

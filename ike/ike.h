@@ -79,6 +79,11 @@ struct ike_env {
 	 */
 	void (*ike_event)(void *ctx, uint32_t serial, bool up, enum ike_fail why);
 	void *ctx;
+	/*
+	 * dpike-load: with ike.ke_reuse, our key pair remembers its last secret (ke_remember_last),
+	 * so a responder that reuses its own pair costs the generator no derivation per handshake.
+	 */
+	bool remember_ke_secret;
 };
 
 struct ike_daemon;

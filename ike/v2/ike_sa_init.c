@@ -76,7 +76,7 @@ static struct ke_state *exchange_ke(struct ike_daemon *d, uint16_t group, uint8_
 		d->ke_reuse.ke = ke_create(group, d->ke_reuse.pub, &d->ke_reuse.pub_len);
 		d->ke_reuse.group = group;
 		d->ke_reuse.until_ms = now + (uint64_t)(d->cfg->ike_ke_reuse * 1000);
-		if (d->ke_reuse.ke == NULL)
+		if (d->ke_reuse.ke == NULL || (d->env.remember_ke_secret && !ke_remember_last(d->ke_reuse.ke)))
 			return NULL;
 	}
 	memcpy(pub, d->ke_reuse.pub, d->ke_reuse.pub_len);

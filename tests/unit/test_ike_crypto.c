@@ -168,6 +168,41 @@ static void test_key_exchange_peer_after_peer(void)
 	}
 }
 
+/*
+ * A reused key pair that remembers its last secret (dpike-load) gives each peer value its own
+ * secret: the remembered one only for the same value again, through every shared handle, after
+ * the first handle is freed, and never for a refused value.
+ */
+static void test_key_exchange_remembered_secret(void)
+{
+	static const uint16_t groups[] = { 14, 19, 31 };
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], pc[IKE_MAX_KE_LEN], bad[IKE_MAX_KE_LEN];
+		uint8_t ab[IKE_MAX_KE_LEN], again[IKE_MAX_KE_LEN], ac[IKE_MAX_KE_LEN], ca[IKE_MAX_KE_LEN];
+		size_t la, lb, lc, n1, n2, n3, n4;
+		struct ke_state *a = ke_create(groups[i], pa, &la), *b = ke_create(groups[i], pb, &lb),
+				*c = ke_create(groups[i], pc, &lc);
+		CU_ASSERT_FATAL(a && b && c && ke_remember_last(a));
+		struct ke_state *a2 = ke_share(a);
+		CU_ASSERT_FATAL(a2 != NULL);
+		CU_ASSERT(ke_derive(a, pb, lb, ab, &n1));
+		ke_free(a);
+		CU_ASSERT(ke_derive(a2, pb, lb, again, &n2) && n2 == n1 && memcmp(again, ab, n1) == 0);
+		CU_ASSERT(ke_derive(a2, pc, lc, ac, &n3) && ke_derive(c, pa, la, ca, &n4));
+		CU_ASSERT(n3 == n4 && memcmp(ac, ca, n3) == 0 && memcmp(ac, ab, n1) != 0);
+		memset(bad, groups[i] == 31 ? 0 : 0xff, lb); /* the all-zero result (X25519), above p, off the curve */
+		CU_ASSERT(!ke_derive(a2, bad, lb, again, &n2));
+		CU_ASSERT(!ke_derive(a2, bad, lb, again, &n2));
+		struct ke_state *a3 = ke_share(a2);
+		ke_free(a2);
+		CU_ASSERT(ke_derive(a3, pc, lc, again, &n2) && n2 == n3 && memcmp(again, ca, n3) == 0);
+		CU_ASSERT(ke_derive(a3, pb, lb, again, &n2) && n2 == n1 && memcmp(again, ab, n1) == 0);
+		ke_free(a3);
+		ke_free(b);
+		ke_free(c);
+	}
+}
+
 /* RFC 6989: values that are not group elements must be refused, not used. */
 static void test_key_exchange_rejects_bad_values(void)
 {
@@ -311,6 +346,7 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
 	CU_add_test(s, "key exchange: each peer's own value, after a refused one too", test_key_exchange_peer_after_peer);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
+	CU_add_test(s, "key exchange: a remembered secret only for the same peer value", test_key_exchange_remembered_secret);
 	CU_add_test(s, "Encrypted payload ciphers", test_sk_ciphers);
 	CU_add_test(s, "IKEv2 KDF vectors (NIST SP 800-135 CAVS): SKEYSEED, keys, KEYMAT, rekey", test_ikev2_kdf_vectors);
 }
