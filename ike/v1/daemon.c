@@ -817,6 +817,15 @@ static bool quick_running(const struct v1_sa *sa, const struct cfg_child *cfg)
 	return false;
 }
 
+/* A Quick Mode, running or done, makes the successor of the child with this inbound SPI. */
+static bool being_replaced(const struct v1_sa *sa, uint32_t spi_in)
+{
+	for (const struct v1_quick *q = sa->quick; q; q = q->next)
+		if (q->replaces_spi == spi_in)
+			return true;
+	return false;
+}
+
 static void child_timers(struct v1_sa *sa, uint64_t now)
 {
 	for (struct child_sa *c = sa->children, *next; c; c = next) {
@@ -1077,6 +1086,8 @@ bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard)
 			if (c->spi_in != spi_in)
 				continue;
 			if (!hard) {
+				if (c->state == CHILD_REKEYED || being_replaced(sa, c->spi_in))
+					return true; /* its replacement is up or coming; it retires after the overlap */
 				c->rekey_ms = now_of(d); /* on the next tick */
 				v1_sa_wake(sa);
 				return true;

@@ -658,6 +658,19 @@ static void test_dataplane_lifetimes1(void)
 	ike_tick(A.d);
 	pump();
 	CU_ASSERT(A.spi_in != first && A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	/*
+	 * The old SA crosses its soft lifetime during the overlap, before outbound traffic moved to
+	 * its successor and after: no new rekey either time.
+	 */
+	uint32_t second = A.spi_in;
+	for (int moved = 0; moved < 2; moved++) {
+		ike_child_expired(A.d, first, false);
+		clock_ms += moved ? 100 : 2000;
+		ike_tick(A.d);
+		ike_tick(B.d);
+		pump();
+		CU_ASSERT_EQUAL(A.spi_in, second);
+	}
 	clock_ms += 60000; /* the old pair retires after the overlap */
 	ike_tick(A.d);
 	ike_tick(B.d);
