@@ -174,14 +174,17 @@ static void stats_tables(bool json, struct strbuf *o)
 {
 	struct dp_tables_usage u;
 	dp_tables_usage(&u);
+	const char *gcm_keys = esp_gcm_compact() ? "compact" : "full";
+	size_t gcm_bytes = esp_gcm_key_bytes(esp_gcm_compact());
 	if (json) {
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"spd_policies\":%u,\"spd_size\":%u,"
-			     "\"spd_shapes\":%u,\"spd_bytes\":%zu},",
-			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes);
+			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu},",
+			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, gcm_keys, gcm_bytes);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u\n  %-24s %u of %u, %u selector shapes, %zu bytes\n", "sad (inbound SAs)",
 		  u.sas, u.sas_max, "spd (policies)", u.policies, u.policies_max, u.shapes, u.spd_bytes);
+	sb_printf(o, "  %-24s %s, %zu bytes an SA\n", "gcm keys", gcm_keys, gcm_bytes);
 }
 
 static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
