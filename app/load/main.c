@@ -60,7 +60,9 @@ static void usage(FILE *f)
 		   "      --dpd-delay S      probe idle SAs with DPD every S seconds while holding (0: never)\n"
 		   "      --timeout S        stop waiting for handshakes after S seconds (120)\n"
 		   "      --ke-reuse S       our key pair serves every IKE_SA_INIT for S seconds, up to 60 (0: one per\n"
-		   "                         SA); halves the generator's key exchange work, not the responder's\n"
+		   "                         SA); halves the generator's key exchange work, not the responder's;\n"
+		   "                         against a responder that reuses its own pair (dpike's ike.ke_reuse)\n"
+		   "                         the shared secret is derived once, not per handshake\n"
 		   "      --json             the report as JSON\n"
 		   "  -v, --verbose          dpike's IKE log at info level on stderr\n");
 }
