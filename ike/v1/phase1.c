@@ -356,7 +356,7 @@ bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator)
 	uint8_t *gx = initiator ? sa->p1->gx_i : sa->p1->gx_r, *nonce = initiator ? sa->p1->ni : sa->p1->nr;
 	size_t *nl = initiator ? &sa->p1->ni_len : &sa->p1->nr_len;
 	ke_free(sa->ke);
-	sa->ke = ke_create(sa->group, gx, &sa->p1->gx_len);
+	sa->ke = ike_exchange_ke(sa->d->v2, sa->group, gx, &sa->p1->gx_len);
 	*nl = IKE_OWN_NONCE_LEN;
 	return sa->ke && ike_random(nonce, IKE_OWN_NONCE_LEN);
 }

@@ -218,6 +218,8 @@ struct ike_daemon {
 };
 
 uint64_t ike_now(const struct ike_daemon *d);
+/* Our key pair for an IKE_SA_INIT or IKEv1 phase 1 exchange: a new one, or with ike.ke_reuse the kept one. */
+struct ke_state *ike_exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len);
 /*
  * Brings the SA's place in the timer heap forward to the first moment one of its timers can
  * act, as its state now says. Whatever changes an SA's timers calls it once the change is made

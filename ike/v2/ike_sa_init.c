@@ -61,12 +61,12 @@ static struct ke_state *keep_public(struct ike_sa *sa, struct ke_state *ke, cons
 }
 
 /*
- * Our key pair for one IKE_SA_INIT, as initiator or responder. With ike.ke_reuse, one pair serves
- * every exchange for that many seconds (RFC 7296 2.12 allows reusing a DH exponential for a
- * while; secrecy of the SAs made with it then rests on it until it is dropped): half the key
- * exchange work under load.
+ * Our key pair for one IKE_SA_INIT (or IKEv1 phase 1 exchange), as initiator or responder. With
+ * ike.ke_reuse, one pair serves every exchange for that many seconds (RFC 7296 2.12 allows
+ * reusing a DH exponential for a while; secrecy of the SAs made with it then rests on it until
+ * it is dropped): half the key exchange work under load.
  */
-static struct ke_state *exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
+struct ke_state *ike_exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
 {
 	if (d->cfg->ike_ke_reuse <= 0)
 		return ke_create(group, pub, pub_len);
@@ -94,7 +94,7 @@ void ike_sa_init_start(struct ike_sa *sa)
 		sa->ke_group = props[0].t[TRANS_DH][0].id;
 	/* a retry after COOKIE repeats every other payload unchanged (RFC 7296 2.6): keep KE and nonce */
 	if (sa->ke == NULL) {
-		struct ke_state *ke = exchange_ke(sa->d, sa->ke_group, pub, &pub_len);
+		struct ke_state *ke = ike_exchange_ke(sa->d, sa->ke_group, pub, &pub_len);
 		sa->ke = keep_public(sa, ke, pub, pub_len);
 	}
 	if (sa->ni_len == 0)
@@ -406,7 +406,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	ike_sa_note_half_open(sa);
 	ike_sa_wake(sa); /* its half-open timeout */
 	sa->ke_group = group;
-	sa->ke = exchange_ke(d, group, pub, &pub_len);
+	sa->ke = ike_exchange_ke(d, group, pub, &pub_len);
 	bool ok = sa->ke && ike_sa_keep_nonce(&sa->ni, &sa->ni_len, ni, ni_len) &&
 		  ike_sa_keep_nonce(&sa->nr, &sa->nr_len, NULL, IKE_OWN_NONCE_LEN) && adopt_proposal(sa, &chosen) &&
 		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);

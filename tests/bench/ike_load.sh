@@ -16,7 +16,7 @@
 # opened on dpike and held --hold (40) seconds with DPD every 10 s. --proposal: the IKE proposal of
 # generator and both responders (aes128gcm16-prfsha256-x25519; with --ikev1 aes128-sha256-x25519).
 # --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --ke-reuse: dpike's
-# ike.ke_reuse (0: a key pair per exchange, as strongSwan; IKEv2 only). --check: exit 1 unless every
+# ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded and every held SA was still up at the end (a smoke test; no timing is checked).
 # The generator's log goes to load-ADDRESS.log in the lab directory (kept when a check fails);
 # DPIKE_LOAD_VERBOSE=1 makes it log every SA.

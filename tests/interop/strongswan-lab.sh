@@ -2,7 +2,8 @@
 # The dpike-vs-strongSwan lab shared by the IKEv2 and IKEv1 interop tests and scripts/demo
 # (IKE_VERSION=1 before sourcing makes both ends speak IKEv1):
 #   . tests/interop/strongswan-lab.sh BUILD_DIR
-# DPIKE_GCM_KEYS=compact gives dpike workers.gcm_keys = "compact" (default "full").
+# DPIKE_GCM_KEYS=compact gives dpike workers.gcm_keys = "compact" (default "full"); DPIKE_KE_REUSE=S
+# gives it ike.ke_reuse = S.
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
 
@@ -30,7 +31,7 @@ dpike_conf() {
 log_level = "info";
 ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-full}"; };
-ike = { $1 };
+ike = { $1 ${DPIKE_KE_REUSE:+ke_reuse = $DPIKE_KE_REUSE;} };
 interfaces = (
   { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }

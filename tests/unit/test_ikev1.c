@@ -587,7 +587,7 @@ static bool replace_text(char *text, size_t size, const char *from, const char *
  * serial it returns is the one env.ike_event and the installed child name.
  */
 /* A as a load generator's IKEv1 connection; B accepting any ID of load.test, A's 10.1.0.0/16 as remote_ts. */
-static void pair_for_initiate_as(void)
+static void pair_for_initiate_as_with(const char *limits_a, const char *limits_b)
 {
 	char ta[2048], tb[2048];
 	q_head = q_tail = 0;
@@ -596,8 +596,55 @@ static void pair_for_initiate_as(void)
 	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "id = \"192.0.2.1\"", "id = \"*@load.test\""));
 	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]",
 				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"10.1.0.0/16\"]"));
-	start_node(&A, ta, 0xc0000201, "");
-	start_node(&B, tb, 0xc0000202, "");
+	start_node(&A, ta, 0xc0000201, limits_a);
+	start_node(&B, tb, 0xc0000202, limits_b);
+}
+
+static void pair_for_initiate_as(void)
+{
+	pair_for_initiate_as_with("", "");
+}
+
+/* Whether the two KE values each side sent in two Main Modes were the same. */
+struct ke_sharing1 {
+	bool initiator, responder;
+};
+
+/*
+ * Two Main Modes at once from two ports and IDs; after message 4 each side's phase 1 state still
+ * holds the KE value it sent. Both ISAKMP SAs then come up with their IPsec SAs.
+ */
+static struct ke_sharing1 two_main_modes_share_ke(const char *limits_a, const char *limits_b)
+{
+	pair_for_initiate_as_with(limits_a, limits_b);
+	struct ike_endpoint from = { 0xc0000201, 10001 };
+	struct traffic_selector inner = { .addr = 0x0a010001, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	CU_ASSERT_FATAL(ike_initiate_as(A.d, "c", &from, "one@load.test", &inner) != 0);
+	from.port = 10002;
+	inner.addr = 0x0a010002;
+	CU_ASSERT_FATAL(ike_initiate_as(A.d, "c", &from, "two@load.test", &inner) != 0);
+	for (int i = 0; i < 6; i++) /* messages 1, 2 and 3 of both, answered */
+		pump_one();
+	struct v1_sa *a2 = v1_of(&A), *a1 = a2 ? a2->next : NULL, *b2 = v1_of(&B), *b1 = b2 ? b2->next : NULL;
+	CU_ASSERT_FATAL(a1 && b1 && a1->p1 && a2->p1 && b1->p1 && b2->p1);
+	size_t n = a1->p1->gx_len;
+	CU_ASSERT_FATAL(n > 0 && a2->p1->gx_len == n && b1->p1->gx_len == n && b2->p1->gx_len == n);
+	struct ke_sharing1 r = { memcmp(a1->p1->gx_i, a2->p1->gx_i, n) == 0, memcmp(b1->p1->gx_r, b2->p1->gx_r, n) == 0 };
+	pump();
+	CU_ASSERT(A.children == 2 && B.children == 2);
+	stop_node(&A);
+	stop_node(&B);
+	return r;
+}
+
+/* ike.ke_reuse serves IKEv1 phase 1 too, on the side that asks, only there. */
+static void test_ke_reuse1(void)
+{
+	struct ke_sharing1 none = two_main_modes_share_ke("", ""), resp = two_main_modes_share_ke("", "ke_reuse = 1.0;"),
+			   init = two_main_modes_share_ke("ke_reuse = 1.0;", "");
+	CU_ASSERT(!none.initiator && !none.responder);
+	CU_ASSERT(!resp.initiator && resp.responder);
+	CU_ASSERT(init.initiator && !init.responder);
 }
 
 static void test_initiate_as(void)
@@ -754,6 +801,7 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "Quick Mode refuses a tunnel/transport mismatch", test_mode_mismatch);
 	CU_add_test(s, "many half-open ISAKMP SAs: capped per peer, found by cookie, timed out", test_half_open_many);
 	CU_add_test(s, "dataplane lifetimes: soft starts a Quick Mode rekey, hard deletes", test_dataplane_lifetimes1);
+	CU_add_test(s, "ke_reuse: one key pair for several Main Modes, on the side that asks", test_ke_reuse1);
 	CU_add_test(s, "ike_initiate_as on IKEv1: own port, ID and inner address; serial in event and child",
 		    test_initiate_as);
 	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA",
