@@ -50,7 +50,8 @@ void ike_daemon_destroy(struct ike_daemon *d)
 	u64map_free(&d->child_spis);
 	u64map_free(&d->child_owner);
 	timer_heap_free(&d->timers);
-	ke_free(d->ke_reuse.ke);
+	for (int i = 0; i < IKE_KE_KEPT_GROUPS; i++)
+		ke_free(d->ke_reuse[i].ke);
 	free(d);
 }
 

@@ -113,6 +113,7 @@ struct pending_request {
 struct ike_daemon;
 struct own_cert;
 #define IKE_MAX_CERTREQ 16
+#define IKE_KE_KEPT_GROUPS 4 /* ike.ke_reuse: groups with a key pair kept at once */
 
 struct ike_sa {
 	struct ike_sa *next, *prev; /* in the daemon's list of all SAs */
@@ -207,14 +208,18 @@ struct ike_daemon {
 	unsigned half_open, cookie_threshold, half_open_max, half_open_per_peer;
 	uint8_t cookie_secret[32];
 	struct ike_stats stats;
-	/* ike.ke_reuse: the responder's current key pair and its public value */
-	struct {
+	/*
+	 * ike.ke_reuse: the current key pair of each group in use, with its public value; a few
+	 * groups at once, so that peers of two groups (IKEv1 with MODP, IKEv2 with X25519, say)
+	 * do not take turns replacing one pair
+	 */
+	struct ke_kept {
 		struct ke_state *ke;
 		uint16_t group;
 		uint8_t pub[IKE_MAX_KE_LEN];
 		size_t pub_len;
 		uint64_t until_ms;
-	} ke_reuse;
+	} ke_reuse[IKE_KE_KEPT_GROUPS];
 };
 
 uint64_t ike_now(const struct ike_daemon *d);

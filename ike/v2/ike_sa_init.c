@@ -66,22 +66,37 @@ static struct ke_state *keep_public(struct ike_sa *sa, struct ke_state *ke, cons
  * reusing a DH exponential for a while; secrecy of the SAs made with it then rests on it until
  * it is dropped): half the key exchange work under load.
  */
+/* The kept pair of the group, or the slot to make one in: a free one, else the one expiring first. */
+static struct ke_kept *kept_slot(struct ike_daemon *d, uint16_t group)
+{
+	struct ke_kept *pick = &d->ke_reuse[0];
+	for (int i = 0; i < IKE_KE_KEPT_GROUPS; i++) {
+		struct ke_kept *k = &d->ke_reuse[i];
+		if (k->ke && k->group == group)
+			return k;
+		if (pick->ke && (k->ke == NULL || k->until_ms < pick->until_ms))
+			pick = k;
+	}
+	return pick;
+}
+
 struct ke_state *ike_exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
 {
 	if (d->cfg->ike_ke_reuse <= 0)
 		return ke_create(group, pub, pub_len);
 	uint64_t now = ike_now(d);
-	if (d->ke_reuse.ke == NULL || d->ke_reuse.group != group || now >= d->ke_reuse.until_ms) {
-		ke_free(d->ke_reuse.ke);
-		d->ke_reuse.ke = ke_create(group, d->ke_reuse.pub, &d->ke_reuse.pub_len);
-		d->ke_reuse.group = group;
-		d->ke_reuse.until_ms = now + (uint64_t)(d->cfg->ike_ke_reuse * 1000);
-		if (d->ke_reuse.ke == NULL || (d->env.remember_ke_secret && !ke_remember_last(d->ke_reuse.ke)))
+	struct ke_kept *k = kept_slot(d, group);
+	if (k->ke == NULL || k->group != group || now >= k->until_ms) {
+		ke_free(k->ke);
+		k->ke = ke_create(group, k->pub, &k->pub_len);
+		k->group = group;
+		k->until_ms = now + (uint64_t)(d->cfg->ike_ke_reuse * 1000);
+		if (k->ke == NULL || (d->env.remember_ke_secret && !ke_remember_last(k->ke)))
 			return NULL;
 	}
-	memcpy(pub, d->ke_reuse.pub, d->ke_reuse.pub_len);
-	*pub_len = d->ke_reuse.pub_len;
-	return ke_share(d->ke_reuse.ke);
+	memcpy(pub, k->pub, k->pub_len);
+	*pub_len = k->pub_len;
+	return ke_share(k->ke);
 }
 
 void ike_sa_init_start(struct ike_sa *sa)

@@ -622,8 +622,40 @@ static void test_ke_reuse(void)
 	CU_ASSERT(init.initiator && !init.responder);
 }
 
+/*
+ * ike.ke_reuse keeps a pair per group, so that exchanges of two groups in turn (IKEv1 peers with
+ * MODP, IKEv2 ones with X25519) do not replace each other's; more groups than slots replace
+ * the pair expiring first, and a pair past its time is replaced.
+ */
+static void test_ke_reuse_per_group(void)
+{
+	static const uint16_t groups[] = { 31, 19, 31, 14, 19, 20, 21, 31 };
+	uint8_t pub[8][IKE_MAX_KE_LEN];
+	size_t len[8];
+	pair_with("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret",
+		  "ke_reuse = 10.0;", "");
+	for (int i = 0; i < 8; i++) {
+		struct ke_state *ke = ike_exchange_ke(A.d, groups[i], pub[i], &len[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ke);
+		ke_free(ke);
+		clock_ms += 1000;
+	}
+	CU_ASSERT(len[0] == len[2] && memcmp(pub[0], pub[2], len[0]) == 0);  /* X25519 kept while P-256 came */
+	CU_ASSERT(len[1] == len[4] && memcmp(pub[1], pub[4], len[1]) == 0);  /* P-256 kept while MODP came */
+	CU_ASSERT(memcmp(pub[0], pub[7], len[0]) != 0); /* five groups: X25519's pair, the oldest, went */
+	uint8_t again[IKE_MAX_KE_LEN];
+	size_t n;
+	clock_ms += 10000;
+	struct ke_state *ke = ike_exchange_ke(A.d, 20, again, &n);
+	CU_ASSERT(ke != NULL && n == len[5] && memcmp(again, pub[5], n) != 0); /* past its time */
+	ke_free(ke);
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "ke_reuse: a pair kept per group, the oldest replaced, none past its time",
+		    test_ke_reuse_per_group);
 	CU_add_test(s, "ke_reuse: a key pair reused, as responder or initiator, only when asked", test_ke_reuse);
 	CU_add_test(s, "two daemons establish, child keys match", test_establish);
 	CU_add_test(s, "wrong PSK: AUTHENTICATION_FAILED, nothing installed", test_wrong_psk);
