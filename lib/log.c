@@ -27,10 +27,8 @@ int log_level_parse(const char *name)
 	return -1;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void vlog_msg(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
-	if (level > current_level)
-		return;
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
@@ -39,9 +37,50 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 
 	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "%s.%03ld dpike[%s] %s%s\n", when, ts.tv_nsec / 1000000, level_names[level], line, suffix);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (level > current_level)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vlog_msg(level, "", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s.%03ld dpike[%s] %s\n", when, ts.tv_nsec / 1000000, level_names[level], line);
+}
+
+bool log_limit_pass(struct log_limit *l, uint64_t now_s, unsigned *left_out)
+{
+	*left_out = 0;
+	if (now_s != l->second) {
+		*left_out = l->left_out;
+		l->second = now_s;
+		l->shown = l->left_out = 0;
+	}
+	if (l->shown >= LOG_LIMIT_PER_S) {
+		l->left_out++;
+		return false;
+	}
+	l->shown++;
+	return true;
+}
+
+void log_msg_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+{
+	struct timespec ts;
+	unsigned left_out;
+	char suffix[80] = "";
+	if (level > current_level)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (!log_limit_pass(l, (uint64_t)ts.tv_sec, &left_out))
+		return;
+	if (left_out)
+		snprintf(suffix, sizeof(suffix), " (%u more like it left out before)", left_out);
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_msg(level, suffix, fmt, ap);
+	va_end(ap);
 }

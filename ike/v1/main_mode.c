@@ -146,11 +146,12 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 		struct v1_transform any;
 		if (aggressive && p1_connection(d->cfg, local, remote, theirs, false, &any)) {
 			d->stats.aggressive_refused++;
-			LOG_WARN("IKEv1 Aggressive Mode refused: the matching connection does not allow it "
-				 "(aggressive = yes)");
+			LOG_WARN_LIMITED("IKEv1 Aggressive Mode refused: the matching connection does not allow it "
+					 "(aggressive = yes)");
 		} else {
 			d->stats.no_proposal++;
-			LOG_WARN("IKEv1 %s Mode: no connection accepts the proposal", aggressive ? "Aggressive" : "Main");
+			LOG_WARN_LIMITED("IKEv1 %s Mode: no connection accepts the proposal",
+					 aggressive ? "Aggressive" : "Main");
 		}
 		v1_send_plain_notify(d, local, remote, m->hdr.cky_i, V1N_NO_PROPOSAL_CHOSEN);
 		return;

@@ -400,7 +400,7 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	const struct cfg_connection *conn = find_connection(d, local, remote, tp, n, &chosen, &which);
 	if (conn == NULL) {
 		d->stats.no_proposal++;
-		LOG_WARN("IKE_SA_INIT from %u.%u.%u.%u: no connection accepts its proposals", remote->addr >> 24,
+		LOG_WARN_LIMITED("IKE_SA_INIT from %u.%u.%u.%u: no connection accepts its proposals", remote->addr >> 24,
 			 (remote->addr >> 16) & 0xff, (remote->addr >> 8) & 0xff, remote->addr & 0xff);
 		respond_error(d, local, remote, &msg->hdr, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Sends malformed IKE datagrams to a responder: random bytes, every truncation of a real
 IKE_SA_INIT, wrong versions, lengths and SPIs, on UDP 500 and (with the non-ESP marker) 4500.
+With --unacceptable, COUNT well-formed IKE_SA_INITs instead, each from a new SPI, proposing
+3DES (which no connection accepts). Prints how many datagrams it sent.
 
-  ike_garbage.py HOST COUNT
+  ike_garbage.py HOST COUNT [--unacceptable]
 """
 import os
 import random
@@ -12,10 +14,11 @@ import struct
 import sys
 
 
-def sa_init(spi_i):
+def sa_init(spi_i, encr=20):
     # a plausible IKE_SA_INIT: header, SA (one IKE proposal), KE (x25519), Nonce
     t = b""
-    for last, ttype, tid, attr in ((0, 1, 20, struct.pack("!HH", 0x800E, 128)), (0, 2, 5, b""), (0, 4, 31, b"")):
+    key_len = struct.pack("!HH", 0x800E, 128) if encr == 20 else b""
+    for last, ttype, tid, attr in ((0, 1, encr, key_len), (0, 2, 5, b""), (0, 4, 31, b"")):
         t += struct.pack("!BBHBBH", 3, 0, 8 + len(attr), ttype, 0, tid) + attr
     t = t[:-len(struct.pack("!BBHBBH", 0, 0, 0, 0, 0, 0))] + struct.pack("!BBHBBH", 0, 0, 8, 4, 0, 31)
     prop = struct.pack("!BBHBBBB", 0, 0, 8 + len(t), 1, 1, 0, 3) + t
@@ -27,9 +30,20 @@ def sa_init(spi_i):
     return hdr + body
 
 
+def unacceptable(host, count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))
+    for _ in range(count):
+        s.sendto(sa_init(random.getrandbits(64), encr=3), (host, 500))
+    return count
+
+
 def main():
     host, count = sys.argv[1], int(sys.argv[2])
     random.seed(1)
+    if sys.argv[3:] == ["--unacceptable"]:
+        print(unacceptable(host, count))
+        return
     s500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s4500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s500.bind(("0.0.0.0", 0))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/timer_heap.h"
 #include "lib/u64map.h"
@@ -203,10 +204,26 @@ static void test_timer_heap_random(void)
 	timer_heap_free(&h);
 }
 
+/* A limited log line: LOG_LIMIT_PER_S a second per site, then the count left out told once. */
+static void test_log_limit(void)
+{
+	struct log_limit l = { 0 };
+	unsigned left_out, shown = 0;
+	for (int i = 0; i < 100; i++) {
+		shown += log_limit_pass(&l, 1000, &left_out);
+		CU_ASSERT_EQUAL(left_out, 0);
+	}
+	CU_ASSERT_EQUAL(shown, LOG_LIMIT_PER_S);
+	CU_ASSERT(log_limit_pass(&l, 1001, &left_out) && left_out == 100 - LOG_LIMIT_PER_S);
+	CU_ASSERT(log_limit_pass(&l, 1001, &left_out) && left_out == 0);
+	CU_ASSERT(log_limit_pass(&l, 1005, &left_out) && left_out == 0); /* nothing was left out meanwhile */
+}
+
 void lib_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "u64 map: same answers as an array through puts and deletions", test_u64map_random);
 	CU_add_test(s, "timer heap: the due entries, earliest first, as an array says", test_timer_heap_random);
+	CU_add_test(s, "log lines a peer can cause: limited per second, the rest counted", test_log_limit);
 	CU_add_test(s, "IPv4 addresses and prefixes", test_ipv4_and_prefixes);
 	CU_add_test(s, "hex keys, MACs, durations, counts", test_hex_mac_durations);
 	CU_add_test(s, "traffic selectors", test_traffic_selectors);
