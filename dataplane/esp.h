@@ -98,9 +98,8 @@ void esp_gcm_keys_set(enum esp_gcm_keys k);
 bool esp_gcm_compact(void);
 /* Initialises m for the full or compact GCM code; returns the bytes of key data an SA keeps for it. */
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact);
+/* The bytes of GCM key data an SA keeps with the full or compact code (esp_sa.c; control core). */
 size_t esp_gcm_key_bytes(bool compact);
-/* Expands a GCM key into out (esp_gcm_key_bytes(compact) bytes) on the control core; -1 without memory. */
-int esp_gcm_precompute(bool compact, unsigned key_len, const uint8_t *key, void *out);
 
 /* Internal to the ESP stage: framing and job filling per mode and algorithm. */
 esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap);

@@ -10,9 +10,6 @@
  * The other algorithms queue jobs (esp_submit) for the same esp_flush().
  */
 #include <stddef.h>
-#include <string.h>
-
-#include <openssl/crypto.h>
 
 #include "esp.h"
 #include "esp_internal.h"
@@ -22,9 +19,6 @@
  * is laid out for that code alone.
  */
 static enum esp_gcm_keys chosen = ESP_GCM_KEYS_FULL;
-/* Key precomputation on the control core, one manager per code, made on first use. */
-static IMB_MGR *control[2];
-static size_t control_key_bytes[2];
 
 #define GHASH_KEYS_OFFSET offsetof(struct gcm_key_data, ghash_keys)
 #define GHASH_KEYS_SIZE(layout) sizeof(((struct gcm_key_data *)NULL)->ghash_keys.layout)
@@ -49,39 +43,6 @@ void esp_gcm_keys_set(enum esp_gcm_keys k)
 bool esp_gcm_compact(void)
 {
 	return chosen == ESP_GCM_KEYS_COMPACT;
-}
-
-static IMB_MGR *control_mgr(bool compact)
-{
-	if (control[compact] == NULL) {
-		IMB_MGR *m = alloc_mb_mgr(0);
-		if (m == NULL)
-			return NULL;
-		control_key_bytes[compact] = esp_gcm_mgr_init(m, compact);
-		control[compact] = m;
-	}
-	return control[compact];
-}
-
-size_t esp_gcm_key_bytes(bool compact)
-{
-	return control_mgr(compact) ? control_key_bytes[compact] : sizeof(struct gcm_key_data);
-}
-
-int esp_gcm_precompute(bool compact, unsigned key_len, const uint8_t *key, void *out)
-{
-	IMB_MGR *m = control_mgr(compact);
-	if (m == NULL)
-		return -1;
-	/* The code writes its whole structure; a compact SA holds only the head its code reads. */
-	struct gcm_key_data full;
-	if (key_len == 16)
-		IMB_AES128_GCM_PRE(m, key, &full);
-	else
-		IMB_AES256_GCM_PRE(m, key, &full);
-	memcpy(out, &full, control_key_bytes[compact]);
-	OPENSSL_cleanse(&full, sizeof(full));
-	return 0;
 }
 
 static inline IMB_MGR *gcm_mgr(const struct esp_ctx *c, const struct esp_sa *sa)

@@ -15,16 +15,40 @@
 #include "natt_csum.h"
 #include "replay.h"
 
-/* Key expansion runs on the control core; it has its own manager (esp_gcm.c has GCM's). */
-static IMB_MGR *control_mgr(void)
+/*
+ * Key expansion runs on the control core, with managers of its own, made on first use: [0] the
+ * CPU's widest code (CBC and HMAC keys, full GCM keys), [1] the compact GCM code.
+ */
+static IMB_MGR *control[2];
+static size_t gcm_key_bytes[2];
+
+static IMB_MGR *control_mgr(bool compact_gcm)
 {
-	static IMB_MGR *mgr;
-	if (mgr == NULL) {
-		mgr = alloc_mb_mgr(0);
-		if (mgr != NULL)
-			init_mb_mgr_auto(mgr, NULL);
+	if (control[compact_gcm] == NULL) {
+		IMB_MGR *m = alloc_mb_mgr(0);
+		if (m == NULL)
+			return NULL;
+		gcm_key_bytes[compact_gcm] = esp_gcm_mgr_init(m, compact_gcm);
+		control[compact_gcm] = m;
 	}
-	return mgr;
+	return control[compact_gcm];
+}
+
+size_t esp_gcm_key_bytes(bool compact)
+{
+	return control_mgr(compact) ? gcm_key_bytes[compact] : sizeof(struct gcm_key_data);
+}
+
+/* The code writes its whole structure; a compact SA holds only the head its code reads. */
+static void gcm_precompute(IMB_MGR *m, bool compact, const struct esp_sa_params *p, uint8_t *out)
+{
+	struct gcm_key_data full;
+	if (p->alg->enc_key_len == 16)
+		IMB_AES128_GCM_PRE(m, p->key, &full);
+	else
+		IMB_AES256_GCM_PRE(m, p->key, &full);
+	memcpy(out, &full, gcm_key_bytes[compact]);
+	OPENSSL_cleanse(&full, sizeof(full));
 }
 
 /* With GCM, the code new SAs get decides the layout of their keys. */
@@ -70,7 +94,8 @@ static void cbc_rounds(IMB_MGR *mgr, const struct esp_sa_params *p, uint8_t *rou
 
 static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 {
-	IMB_MGR *mgr = control_mgr();
+	bool compact = esp_sa_has(sa, ESP_SA_F_GCM_COMPACT);
+	IMB_MGR *mgr = control_mgr(compact);
 	const struct esp_algo *a = p->alg;
 	if (mgr == NULL)
 		return -1;
@@ -78,7 +103,8 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	struct esp_cbc_keys *cbc = (struct esp_cbc_keys *)sa->keys;
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		return esp_gcm_precompute(esp_sa_has(sa, ESP_SA_F_GCM_COMPACT), a->enc_key_len, p->key, sa->keys);
+		gcm_precompute(mgr, compact, p, sa->keys);
+		break;
 	case ESP_CIPHER_AES_CBC:
 		cbc_rounds(mgr, p, cbc->rounds);
 		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, cbc->ipad, cbc->opad);

@@ -318,9 +318,12 @@ static void test_gcm_compact_reads_its_head(void)
 		CU_ASSERT_EQUAL(head, 368);
 	for (int key_len = 16; key_len <= 32; key_len += 16) {
 		struct gcm_key_data kd;
-		for (size_t i = 0; i < sizeof(kd); i++)
+		if (key_len == 16)
+			IMB_AES128_GCM_PRE(m, key, &kd);
+		else
+			IMB_AES256_GCM_PRE(m, key, &kd);
+		for (size_t i = head; i < sizeof(kd); i++)
 			((uint8_t *)&kd)[i] = (uint8_t)rand();
-		CU_ASSERT_EQUAL_FATAL(esp_gcm_precompute(true, (unsigned)key_len, key, &kd), 0);
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 			check_gcm_code(m, &kd, key_len, lens[i], 8);
 			check_gcm_code(m, &kd, key_len, lens[i], 12);
