@@ -154,3 +154,12 @@ void stop_node(struct node *n)
 	credentials_free(n->creds);
 	config_free(&n->cfg);
 }
+
+void check_ke_reuse(struct ke_sharing (*two_exchanges)(const char *limits_a, const char *limits_b))
+{
+	struct ke_sharing none = two_exchanges("", ""), resp = two_exchanges("", "ke_reuse = 1.0;"),
+			  init = two_exchanges("ke_reuse = 1.0;", "");
+	CU_ASSERT(!none.initiator && !none.responder);
+	CU_ASSERT(!resp.initiator && resp.responder);
+	CU_ASSERT(init.initiator && !init.responder);
+}

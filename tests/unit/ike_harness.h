@@ -22,6 +22,16 @@ struct installed {
 	size_t key_len;
 };
 
+/* Whether the KE values each side sent in two exchanges at once were the same. */
+struct ke_sharing {
+	bool initiator, responder;
+};
+/*
+ * ike.ke_reuse on neither side, on the responder, on the initiator: a key pair is reused on the
+ * side that asks for it, only there. two_exchanges runs two at once with those ike settings.
+ */
+void check_ke_reuse(struct ke_sharing (*two_exchanges)(const char *limits_a, const char *limits_b));
+
 struct node {
 	struct dpike_config cfg;
 	struct credentials *creds; /* of pubkey connections (absolute paths in the config) */
