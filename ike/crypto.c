@@ -348,12 +348,9 @@ struct ke_state *ke_share(const struct ke_state *ke)
 
 bool ke_remember_last(struct ke_state *ke)
 {
-	if (ke->memo == NULL)
-		ke->memo = OPENSSL_zalloc(sizeof(*ke->memo));
-	if (ke->memo == NULL)
-		return false;
-	ke->memo->refs = 1;
-	return true;
+	if (ke->memo == NULL && (ke->memo = OPENSSL_zalloc(sizeof(*ke->memo))) != NULL)
+		ke->memo->refs = 1;
+	return ke->memo != NULL;
 }
 
 static void memo_release(struct ke_memo *m)

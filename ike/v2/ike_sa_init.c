@@ -60,12 +60,6 @@ static struct ke_state *keep_public(struct ike_sa *sa, struct ke_state *ke, cons
 	return ke;
 }
 
-/*
- * Our key pair for one IKE_SA_INIT (or IKEv1 phase 1 exchange), as initiator or responder. With
- * ike.ke_reuse, one pair serves every exchange for that many seconds (RFC 7296 2.12 allows
- * reusing a DH exponential for a while; secrecy of the SAs made with it then rests on it until
- * it is dropped): half the key exchange work under load.
- */
 /* The kept pair of the group, or the slot to make one in: a free one, else the one expiring first. */
 static struct ke_kept *kept_slot(struct ike_daemon *d, uint16_t group)
 {
@@ -80,6 +74,12 @@ static struct ke_kept *kept_slot(struct ike_daemon *d, uint16_t group)
 	return pick;
 }
 
+/*
+ * Our key pair for one IKE_SA_INIT (or IKEv1 phase 1 exchange), as initiator or responder. With
+ * ike.ke_reuse, one pair serves every exchange for that many seconds (RFC 7296 2.12 allows
+ * reusing a DH exponential for a while; secrecy of the SAs made with it then rests on it until
+ * it is dropped): half the key exchange work under load.
+ */
 struct ke_state *ike_exchange_ke(struct ike_daemon *d, uint16_t group, uint8_t *pub, size_t *pub_len)
 {
 	if (d->cfg->ike_ke_reuse <= 0)
