@@ -198,8 +198,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rte_rcu_qsbr_thread_online(qsv, 0);
-	printf("SA pairs (%s, %s GCM keys) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables "
-	       "for %u SAs, %u policies\n", alg, gcm_keys, ts.sas, ts.policies);
+	bool gcm = pair_spec.alg->cipher == ESP_CIPHER_AES_GCM;
+	printf("SA pairs (%s%s%s) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, "
+	       "%u policies\n", alg, gcm ? ", GCM keys " : "", gcm ? gcm_keys : "", ts.sas, ts.policies);
 	printf("lookup cycles for random pairs: a worker's SPD lookup (a flow-cache miss) one by one and 32 at a time, "
 	       "and its SAD lookup\n");
 	printf("%9s %9s %12s %12s %10s %8s %8s %8s\n", "asked", "installed", "install/s", "remove/s", "bytes/pair",
