@@ -14,27 +14,13 @@ uint64_t ike_now(const struct ike_daemon *d)
 	return d->env.now_ms(d->env.ctx);
 }
 
-#define INVALID_LOGS_PER_SECOND 5
-
+/* Counted always; logged within the limit for lines a peer can cause (lib/log.h). */
 void ike_note_invalid(struct ike_daemon *d, const struct ike_endpoint *from, const char *why)
 {
-	static uint64_t window;
-	static unsigned logged, suppressed;
-	uint64_t now = ike_now(d);
-	d->stats.rx_invalid++;
-	if (now - window >= 1000) {
-		if (suppressed)
-			LOG_WARN("IKE: %u more invalid messages not logged", suppressed);
-		window = now;
-		logged = suppressed = 0;
-	}
-	if (logged++ >= INVALID_LOGS_PER_SECOND) {
-		suppressed++;
-		return;
-	}
 	char ip[16];
+	d->stats.rx_invalid++;
 	format_ipv4(from->addr, ip, sizeof(ip));
-	LOG_WARN("IKE message from %s[%u] dropped: %s", ip, from->port, why);
+	LOG_WARN_LIMITED("IKE message from %s[%u] dropped: %s", ip, from->port, why);
 }
 
 const char *ike_sa_state_name(enum ike_sa_state s)
