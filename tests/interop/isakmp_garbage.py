@@ -3,15 +3,17 @@
 """Sends malformed IKEv1 (ISAKMP) datagrams to a responder: every truncation of a real Main
 Mode message 1, lying payload and attribute lengths, broken payload chains, random bodies
 behind the encryption flag, unknown cookies, on UDP 500 and (with the non-ESP marker) 4500.
-Prints how many it sent.
+With --unacceptable, COUNT well-formed (2,000 a second) Main Mode first messages instead, each from a new cookie,
+proposing group 2 (MODP-1024, which no connection lists). Prints how many it sent.
 
-  isakmp_garbage.py HOST COUNT
+  isakmp_garbage.py HOST COUNT [--unacceptable]
 """
 import os
 import random
 import socket
 import struct
 import sys
+import time
 
 SA, P, T, VID = 1, 2, 3, 13
 
@@ -20,9 +22,9 @@ def attr(kind, value):
     return struct.pack("!HH", 0x8000 | kind, value)
 
 
-def main_mode_1(cky_i):
-    # one transform: AES-256, SHA2-256, PSK, group 14, 8 hours
-    attrs = attr(1, 7) + attr(14, 256) + attr(2, 4) + attr(3, 1) + attr(4, 14) + attr(11, 1) + attr(12, 28800)
+def main_mode_1(cky_i, group=14):
+    # one transform: AES-256, SHA2-256, PSK, the group (14), 8 hours
+    attrs = attr(1, 7) + attr(14, 256) + attr(2, 4) + attr(3, 1) + attr(4, group) + attr(11, 1) + attr(12, 28800)
     transform = struct.pack("!BBHBBH", 0, 0, 8 + len(attrs), 1, 1, 0) + attrs
     proposal = struct.pack("!BBHBBBB", 0, 0, 8 + len(transform), 1, 1, 0, 1) + transform
     sa = struct.pack("!BBHII", VID, 0, 12 + len(proposal), 1, 1) + proposal
@@ -64,9 +66,22 @@ def mutate(good):
     return bytes(m)
 
 
+def unacceptable(host, count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))
+    for _ in range(count):
+        s.sendto(main_mode_1(random.getrandbits(64), group=2), (host, 500))
+        time.sleep(0.0005)  # 2,000 a second: far above the log's limit, within what the lab's ports take
+    return count
+
+
 def main():
     host, count = sys.argv[1], int(sys.argv[2])
     random.seed(2)
+    if sys.argv[3:] == ["--unacceptable"]:
+        random.seed(102)  # not the garbage run's cookies: a repeated first message is a retransmission
+        print(unacceptable(host, count))
+        return
     s500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s4500 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s500.bind(("0.0.0.0", 0))
