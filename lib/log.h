@@ -15,8 +15,8 @@ int log_level_parse(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Lines a peer can cause without authenticating (a refused IKE_SA_INIT, an unmatched Main Mode)
- * go through a limit per call site: at most LOG_LIMIT_PER_S a second, and the first line of a
+ * Lines a peer can cause without authenticating (an invalid message, a refused IKE_SA_INIT or
+ * Main Mode, a failed authentication) go through a limit per call site: at most LOG_LIMIT_PER_S a second, and the first line of a
  * later second says how many were left out, so that a flood of probes cannot flood the log.
  */
 #define LOG_LIMIT_PER_S 10

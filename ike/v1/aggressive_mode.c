@@ -64,13 +64,13 @@ void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m)
 {
 	struct ike_builder b;
 	if (sa->conn->local.auth == AUTH_PSK)
-		LOG_WARN("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing",
-			 sa->conn->name);
+		LOG_WARN_LIMITED("%s: IKEv1 Aggressive Mode with a PSK: the PSK hash is exposed to offline guessing",
+				 sa->conn->name);
 	v1_sig_take_cr(sa, m);
 	if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_i_b, &sa->p1->id_i_len) ||
 	    !p1_connection_for_id(sa) || !p1_take_ke_nonce(sa, m, true) ||
 	    !p1_make_ke_nonce(sa, false) || !p1_derive(sa)) {
-		LOG_WARN("%s: Aggressive Mode request refused (identity, KE or nonce)", sa->conn->name);
+		LOG_WARN_LIMITED("%s: Aggressive Mode request refused (identity, KE or nonce)", sa->conn->name);
 		v1_set_state(sa, V1_DEAD);
 		return;
 	}

@@ -107,8 +107,8 @@ bool v1_sig_verify(struct v1_sa *sa, const struct isakmp_message *m, bool of_ini
 	if (why == NULL)
 		why = check_signature(sa, m, of_initiator, leaf);
 	if (why) {
-		LOG_WARN("%s: IKEv1 authentication of '%s' failed: %s%s%s", sa->conn->name, who, why,
-			 subject[0] ? ", certificate " : "", subject);
+		LOG_WARN_LIMITED("%s: IKEv1 authentication of '%s' failed: %s%s%s", sa->conn->name, who, why,
+				 subject[0] ? ", certificate " : "", subject);
 		sa->d->stats.auth_failures++;
 	} else {
 		snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", subject);

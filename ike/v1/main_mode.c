@@ -36,7 +36,8 @@ static void send_encrypted(struct v1_sa *sa, struct ike_builder *b)
 
 static void fail(struct v1_sa *sa, const char *why)
 {
-	LOG_WARN("%s: IKEv1 %s Mode failed: %s", sa->conn->name, sa->aggressive ? "Aggressive" : "Main", why);
+	LOG_WARN_LIMITED("%s: IKEv1 %s Mode failed: %s", sa->conn->name, sa->aggressive ? "Aggressive" : "Main",
+			 why);
 	v1_set_state(sa, V1_DEAD);
 }
 

@@ -259,8 +259,8 @@ bool pubkey_verify(struct ike_sa *sa, const struct ike_message *msg, bool of_ini
 	if (why == NULL)
 		why = check_signature(sa, msg, of_initiator, leaf, how, sizeof(how));
 	if (why) {
-		LOG_WARN("%s: authentication of '%s' failed: %s%s%s", sa->conn->name, who, why,
-			 subject[0] ? ", certificate " : "", subject);
+		LOG_WARN_LIMITED("%s: authentication of '%s' failed: %s%s%s", sa->conn->name, who, why,
+				 subject[0] ? ", certificate " : "", subject);
 		sa->d->stats.auth_failures++;
 	} else {
 		free(sa->peer_cert);

@@ -68,8 +68,8 @@ static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of
 	if (ap == NULL || !auth_parse(ap, &method, &got, &got_len) || method != AUTH_SHARED_KEY_MIC || psk == NULL ||
 	    !psk_auth(sa, of_initiator, psk, &sa->id_remote, want, &want_len) || got_len != want_len ||
 	    CRYPTO_memcmp(got, want, want_len) != 0) {
-		LOG_WARN("%s: authentication of '%s' failed (%s)", sa->conn->name, who,
-			 psk == NULL ? "no pre-shared key for this identity" : "AUTH does not verify");
+		LOG_WARN_LIMITED("%s: authentication of '%s' failed (%s)", sa->conn->name, who,
+				 psk == NULL ? "no pre-shared key for this identity" : "AUTH does not verify");
 		sa->d->stats.auth_failures++;
 		return false;
 	}
@@ -236,7 +236,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	const struct cfg_connection *conn;
 	if (idp == NULL || !id_parse(idp, &sa->id_remote) || (conn = connection_for_id(sa)) == NULL) {
 		sa->d->stats.auth_failures++;
-		LOG_WARN("%s: IKE_AUTH with no acceptable identity", sa->conn->name);
+		LOG_WARN_LIMITED("%s: IKE_AUTH with no acceptable identity", sa->conn->name);
 		respond_auth_failed(sa, msg_id);
 		return;
 	}
