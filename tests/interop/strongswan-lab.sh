@@ -103,6 +103,27 @@ dpike_stat() {
 	ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[2]][sys.argv[1]])' "$1" "${2:-ike}"
 }
 
+# flood_check WHAT SCRIPT PATTERN SECTION COUNTER...: SCRIPT (in this directory) sends 300 first
+# messages no connection accepts from strongSwan's namespace; each must be counted (the sum of
+# SECTION's COUNTERs grows by as many) and dpike's log must hold at most 40 lines with PATTERN
+# (a limit of 10 a second per site), at least one.
+flood_check() {
+	local what=$1 script=$2 pattern=$3 section=$4
+	shift 4
+	local counters=("$@") before sent lines
+	flood_counted() {
+		local c n=0
+		for c in "${counters[@]}"; do n=$((n + $(dpike_stat "$c" "$section"))); done
+		echo "$n"
+	}
+	before=$(flood_counted)
+	sent=$(ip netns exec "$sw" timeout 30 python3 "$here/$script" 192.0.2.2 300 --unacceptable)
+	flood_all_counted() { [ "$(flood_counted)" -ge $((before + sent)) ]; }
+	lab_check "$sent $what no connection accepts: refused and counted" lab_wait_for 10 flood_all_counted
+	lines=$(grep -c "$pattern" "$LAB_DIR/dut.log" || true)
+	lab_check "... and logged at most 10 a second ($lines lines in all)" test "$lines" -ge 1 -a "$lines" -le 40
+}
+
 # Numbered UDP streams both ways through the tunnel, to count loss and duplicates across rekeys:
 # host-b -> site (dpike encrypts) and site -> host-b (dpike decrypts), 400 datagrams/s each.
 streams_start() {
