@@ -5,6 +5,7 @@
  */
 #include "ike_harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -162,4 +163,15 @@ void check_ke_reuse(struct ke_sharing (*two_exchanges)(const char *limits_a, con
 	CU_ASSERT(!none.initiator && !none.responder);
 	CU_ASSERT(!resp.initiator && resp.responder);
 	CU_ASSERT(init.initiator && !init.responder);
+}
+
+int run_command(ike_command_fn cmd, struct ike_daemon *d, const char *name)
+{
+	struct strbuf err;
+	sb_init(&err);
+	int rc = cmd(d, name, &err);
+	if (rc)
+		fprintf(stderr, "%s: %s", name, err.buf);
+	sb_free(&err);
+	return rc;
 }

@@ -22,6 +22,10 @@ struct installed {
 	size_t key_len;
 };
 
+/* A dpikectl command (ike_initiate, ike_terminate, ike_rekey) on a daemon: its status; its message on stderr when refused. */
+typedef int (*ike_command_fn)(struct ike_daemon *d, const char *name, struct strbuf *err);
+int run_command(ike_command_fn cmd, struct ike_daemon *d, const char *name);
+
 /* Whether the KE values each side sent in two exchanges at once were the same. */
 struct ke_sharing {
 	bool initiator, responder;
