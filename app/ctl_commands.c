@@ -13,10 +13,26 @@
 #include "dataplane/replay.h"
 #include "lib/parse.h"
 
-static void sum_workers(const struct appliance *app, struct dp_worker_stats *t)
+/* A worker's counters with its flow cache's, which the cache keeps itself. */
+struct worker_view {
+	struct dp_worker_stats s;
+	uint64_t cache_hits, cache_misses;
+};
+
+static void view_worker(const struct dp_worker *w, struct worker_view *v)
 {
-	memset(t, 0, sizeof(*t));
+	v->s = w->stats;
+	v->cache_hits = w->spd_cache.hits;
+	v->cache_misses = w->spd_cache.misses;
+}
+
+static void sum_workers(const struct appliance *app, struct worker_view *total)
+{
+	struct dp_worker_stats *t = &total->s;
+	memset(total, 0, sizeof(*total));
 	for (unsigned w = 0; w < app->n_workers; w++) {
+		total->cache_hits += app->workers[w].spd_cache.hits;
+		total->cache_misses += app->workers[w].spd_cache.misses;
 		const struct dp_worker_stats *s = &app->workers[w].stats;
 		t->loops += s->loops;
 		t->idle_loops += s->idle_loops;
@@ -133,14 +149,16 @@ static void stats_ports(struct appliance *app, const struct dp_worker_stats *t, 
 	}
 }
 
-static void stats_worker(const struct dp_worker_stats *s, const char *name, bool json, struct strbuf *o)
+static void stats_worker(const struct worker_view *v, const char *name, bool json, struct strbuf *o)
 {
+	const struct dp_worker_stats *s = &v->s;
 	if (json) {
 		sb_printf(o,
 			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"busy_cycles\":%lu,\"esp_out\":%lu,"
-			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"drops\":{",
+			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"flow_cache_hits\":%lu,"
+			  "\"flow_cache_misses\":%lu,\"drops\":{",
 			  name, s->loops, s->idle_loops, s->busy_cycles, s->esp_out_packets, s->esp_in_packets, s->forwarded,
-			  s->punted, s->injected);
+			  s->punted, s->injected, v->cache_hits, v->cache_misses);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			sb_printf(o, "\"%s\":%lu,", dp_drop_names[r], s->drops[r]);
 		sb_trim_comma(o);
@@ -149,6 +167,7 @@ static void stats_worker(const struct dp_worker_stats *s, const char *name, bool
 	}
 	sb_printf(o, "  %-8s esp out %lu, esp in %lu, forwarded %lu, punted %lu, injected %lu, drops %lu\n", name,
 		  s->esp_out_packets, s->esp_in_packets, s->forwarded, s->punted, s->injected, drops_total(s));
+	sb_printf(o, "           flow cache: %lu hits, %lu misses\n", v->cache_hits, v->cache_misses);
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		if (s->drops[r])
 			sb_printf(o, "           %-24s %lu\n", dp_drop_names[r], s->drops[r]);
@@ -178,27 +197,33 @@ static void stats_tables(bool json, struct strbuf *o)
 	size_t gcm_bytes = esp_gcm_key_bytes(esp_gcm_compact());
 	if (json) {
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"spd_policies\":%u,\"spd_size\":%u,"
-			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu},",
-			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, gcm_keys, gcm_bytes);
+			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"flow_cache_flushes\":%lu,\"gcm_keys\":\"%s\","
+			     "\"gcm_key_bytes\":%zu},",
+			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.flow_cache_flushes, gcm_keys,
+			  gcm_bytes);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u\n  %-24s %u of %u, %u selector shapes, %zu bytes\n", "sad (inbound SAs)",
 		  u.sas, u.sas_max, "spd (policies)", u.policies, u.policies_max, u.shapes, u.spd_bytes);
+	sb_printf(o, "  %-24s %lu (SPD changes that emptied the workers' flow caches)\n", "flow cache flushes",
+		  u.flow_cache_flushes);
 	sb_printf(o, "  %-24s %s, %zu bytes an SA\n", "gcm keys", gcm_keys, gcm_bytes);
 }
 
 static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 {
-	struct dp_worker_stats t;
+	struct worker_view t;
 	sum_workers(app, &t);
 	if (json)
 		sb_printf(o, "{");
-	stats_ports(app, &t, json, o);
+	stats_ports(app, &t.s, json, o);
 	sb_printf(o, json ? "\"workers\":[" : "workers:\n");
 	for (unsigned w = 0; w < app->n_workers; w++) {
 		char name[24];
+		struct worker_view v;
 		snprintf(name, sizeof(name), "worker%u", w);
-		stats_worker(&app->workers[w].stats, name, json, o);
+		view_worker(&app->workers[w], &v);
+		stats_worker(&v, name, json, o);
 	}
 	if (json) {
 		sb_trim_comma(o);

@@ -321,6 +321,7 @@ void dp_tables_usage(struct dp_tables_usage *u)
 		u->policies_max = T.spd->capacity;
 		u->shapes = T.spd->n_classes;
 		u->spd_bytes = dp_spd_bytes(T.spd);
+		u->flow_cache_flushes = dp_spd_gen(T.spd) - 1;
 	}
 }
 

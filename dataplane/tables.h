@@ -64,6 +64,7 @@ struct dp_tables_usage {
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
 	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */
+	uint64_t flow_cache_flushes;     /* SPD changes after which every worker's flow cache starts over */
 };
 void dp_tables_usage(struct dp_tables_usage *u);
 

@@ -122,8 +122,9 @@ def counters(build, d, field):
     if s is None:
         return None
     t = s["total"]
-    return (t[field], t["busy_cycles"], sum(v for k, v in t["drops"].items()), time.monotonic(),
-            [w[field] for w in s["workers"]])
+    return {"pkts": t[field], "busy": t["busy_cycles"], "drops": sum(t["drops"].values()), "t": time.monotonic(),
+            "per_worker": [w[field] for w in s["workers"]], "hits": t["flow_cache_hits"],
+            "misses": t["flow_cache_misses"], "flushes": s["tables"]["flow_cache_flushes"]}
 
 
 def command(args, d, mode, alg, size, conf):
@@ -141,6 +142,8 @@ def command(args, d, mode, alg, size, conf):
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
     wan, lan = ("gwan=" + capture(d, mode, size), "glan") if mode == "in" else ("gwan", "glan=" + capture(d, mode, size))
     pairs = ["-P", "%d:%s" % (args.sas, alg)] if mode != "plain" else []
+    if pairs and args.rekeys:
+        pairs += ["-R", str(args.rekeys)]
     return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan, "-g",
                                                                    str(args.generators)] + pairs
 
@@ -172,22 +175,27 @@ def run_case(args, d, mode, alg, size):
         first = None
         while time.monotonic() < deadline and proc.poll() is None:
             first = counters(args.build, d, field)
-            if first and first[0] > 100000:  # warmed up: pools, caches and branch predictors
+            if first and first["pkts"] > 100000:  # warmed up: pools, caches and branch predictors
                 break
             time.sleep(0.2)
-        if not first or first[0] <= 100000:
+        if not first or first["pkts"] <= 100000:
             raise RuntimeError("dpike moved no traffic for %s %s %s (see %s/dpike.log)" % (mode, alg, size, d))
         a = counters(args.build, d, field)
         profile = start_profile(proc.pid, mode, alg, size)
         time.sleep(args.seconds)  # the measurement window itself
         b = counters(args.build, d, field)
         stop_profile(profile)
-        pkts, dt = b[0] - a[0], b[3] - a[3]
+        pkts, dt, cycles = b["pkts"] - a["pkts"], b["t"] - a["t"], b["busy"] - a["busy"]
         if args.workers > 1:
             print("  %s %s %s per worker: %s Mpps" % (mode, alg, size, " ".join(
-                "%.2f" % ((y - x) / dt / 1e6) for x, y in zip(a[4], b[4]))), flush=True)
-        busy = (b[1] - a[1]) / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)
-        return pkts / dt / 1e6, (b[1] - a[1]) / max(pkts, 1), b[2] - a[2], busy
+                "%.2f" % ((y - x) / dt / 1e6) for x, y in zip(a["per_worker"], b["per_worker"]))), flush=True)
+        if args.sas > 1 or args.rekeys:
+            looked = (b["hits"] - a["hits"]) + (b["misses"] - a["misses"])
+            print("  %s %s %s: flow cache %.1f%% hits, %.1f flushes/s%s" % (
+                mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["flushes"] - a["flushes"]) / dt,
+                ", %g rekeys/s asked" % args.rekeys if args.rekeys and mode != "plain" else ""), flush=True)
+        busy = cycles / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)
+        return pkts / dt / 1e6, cycles / max(pkts, 1), b["drops"] - a["drops"], busy
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -290,6 +298,8 @@ def main():
     p.add_argument("--generators", type=int, default=1,
                    help="ring source: generator lanes (one keeps a few workers busy; more on a bigger machine)")
     p.add_argument("--sas", type=int, default=1)
+    p.add_argument("--rekeys", type=float, default=0,
+                   help="ring source: rekey this many of the SA pairs a second while measuring, as IKE does")
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")
     p.add_argument("--source", choices=("ring", "pcap"), default="ring")
@@ -304,6 +314,8 @@ def main():
     args = p.parse_args()
     if any(a not in ALGS for a in args.algs.split(",")):
         p.error("--algs takes " + ", ".join(ALGS))
+    if args.rekeys and args.source != "ring":
+        p.error("--rekeys needs the ring source (SA pairs installed through the table API)")
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
     rows = run_all(args, d, args.sizes.split(","))

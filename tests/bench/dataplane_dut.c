@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP] [-g N]
+ * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP [-R RATE]] [-g N]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
@@ -10,6 +10,8 @@
  * -P installs N SA pairs with the ESP transform named (tests/bench/pairs.h: remote host
  * 10.64.0.1 + k, SPIs 0x10000 + k out and 0x20000 + k in, replay window off) through the table
  * API that IKE uses, before the workers start: a million SAs need no configuration file.
+ * -R rekeys RATE of those pairs a second while the traffic runs, one after another, as IKE
+ * rekeys children (tests/bench/pairs.h), to show what rekeying costs the workers.
  * -g N runs the generator on N lcores (the main one and the last N - 1), each serving every
  * N-th queue: one generator keeps a few workers busy, a machine with many needs more.
  */
@@ -36,6 +38,7 @@ struct options {
 	const char *config, *sock;
 	uint32_t pairs;
 	const struct esp_algo *alg;
+	double rekey_rate;
 	unsigned lanes;
 	char *ports[MAX_PORT_SPECS];
 	unsigned n_ports;
@@ -44,7 +47,7 @@ struct options {
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... "
-			"[-P N:ESP] [-g N]\n");
+			"[-P N:ESP [-R RATE]] [-g N]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -58,6 +61,18 @@ static int parse_pairs(const char *arg, struct options *o)
 	}
 	o->pairs = (uint32_t)n;
 	o->alg = &esp_algos[alg];
+	return 0;
+}
+
+static int parse_rate(const char *arg, struct options *o)
+{
+	char *end;
+	double r = strtod(arg, &end);
+	if (*end != '\0' || !(r > 0 && r <= 1e6)) {
+		fprintf(stderr, "-R %s: rekeys a second, above 0 and up to a million\n", arg);
+		return -1;
+	}
+	o->rekey_rate = r;
 	return 0;
 }
 
@@ -78,7 +93,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	optind = 1;
 	o->lanes = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:g:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:s:p:P:R:g:h")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
@@ -93,12 +108,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_pairs(optarg, o) < 0)
 				return -1;
 			break;
+		case 'R':
+			if (parse_rate(optarg, o) < 0)
+				return -1;
+			break;
 		case 'g':
 			if (parse_lanes(optarg, o) < 0)
 				return -1;
 			break;
 		default: usage(); return -1;
 		}
+	}
+	if (o->rekey_rate > 0 && o->pairs == 0) {
+		fprintf(stderr, "-R needs SA pairs to rekey (-P)\n");
+		return -1;
 	}
 	if (o->config == NULL || o->n_ports == 0 || optind != argc) {
 		usage();
@@ -132,15 +155,20 @@ static void on_signal(int sig)
 	app_stop = true;
 }
 
+static struct bench_pairs_spec pairs_spec(const struct options *o)
+{
+	return (struct bench_pairs_spec){ .alg = o->alg, .remote_base = 0x0a400001, .spi_in_base = 0x20000,
+					  .spi_out_base = 0x10000 };
+}
+
 static struct bench_pair *install_pairs(const struct options *o)
 {
-	const struct bench_pairs_spec spec = { .alg = o->alg, .remote_base = 0x0a400001, .spi_in_base = 0x20000,
-					       .spi_out_base = 0x10000 };
+	const struct bench_pairs_spec spec = pairs_spec(o);
 	struct bench_pair *pairs = calloc(o->pairs, sizeof(*pairs));
 	for (uint32_t k = 0; pairs && k < o->pairs; k++)
 		if (bench_pair_install(&pairs[k], &spec, k) < 0) {
 			for (uint32_t j = 0; j < k; j++)
-				bench_pair_remove(&pairs[j], j);
+				bench_pair_remove(&pairs[j]);
 			free(pairs);
 			return NULL;
 		}
@@ -153,7 +181,7 @@ static void remove_pairs(struct bench_pair *pairs, uint32_t n)
 	dp_workers_stop = true;
 	rte_eal_mp_wait_lcore();
 	for (uint32_t k = 0; pairs && k < n; k++)
-		bench_pair_remove(&pairs[k], k);
+		bench_pair_remove(&pairs[k]);
 	free(pairs);
 }
 
@@ -165,8 +193,32 @@ static int lane_main(void *arg)
 	return 0;
 }
 
+/* Rekeys the pairs due by now, one after another; the rekeys go on at the rate whatever one costs. */
+struct rekeyer {
+	struct bench_pairs_spec spec;
+	struct bench_pair *pairs;
+	uint32_t n, next, round;
+	uint64_t every, due; /* TSC */
+	uint64_t done, failed;
+};
+
+static void rekey_due(struct rekeyer *r, uint64_t now)
+{
+	while (r->every && now >= r->due) {
+		if (bench_pair_rekey(&r->pairs[r->next], &r->spec, r->next, r->round) == 0)
+			r->done++;
+		else
+			r->failed++;
+		if (++r->next == r->n) {
+			r->next = 0;
+			r->round++;
+		}
+		r->due += r->every;
+	}
+}
+
 /* Lane 0 on the main lcore with the control core's work; the others on the lcores left spare. */
-static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes)
+static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes, struct rekeyer *rk)
 {
 	uint64_t every = rte_get_tsc_hz() / (1000000 / CONTROL_EVERY_US), next = 0;
 	unsigned i = 0, lane = 1, lcore;
@@ -178,6 +230,7 @@ static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes
 		ring_gen_poll(&lanes[0]);
 		uint64_t now = rte_rdtsc();
 		if (now >= next) {
+			rekey_due(rk, now);
 			control_poll(app);
 			next = now + every;
 		}
@@ -218,8 +271,14 @@ int main(int argc, char **argv)
 		ring_gen_lane_init(&lanes[i], &gen, i, o.lanes);
 	if (appliance_start(&app) == 0 && ring_gen_start(&gen, app.pool) == 0 &&
 	    (o.pairs == 0 || (pairs = install_pairs(&o)) != NULL)) {
-		run(&app, lanes, o.lanes);
-		rc = 0;
+		struct rekeyer rk = { .spec = pairs_spec(&o), .pairs = pairs, .n = o.pairs,
+				      .every = o.rekey_rate > 0 ? (uint64_t)(rte_get_tsc_hz() / o.rekey_rate) : 0,
+				      .due = rte_rdtsc() };
+		run(&app, lanes, o.lanes, &rk);
+		if (rk.every)
+			fprintf(stderr, "rekeyed %lu SA pairs (%lu failed)\n", (unsigned long)rk.done,
+				(unsigned long)rk.failed);
+		rc = rk.failed ? 1 : 0;
 	}
 	remove_pairs(pairs, o.pairs);
 	for (unsigned i = 0; i < o.lanes; i++)

@@ -22,43 +22,88 @@ void bench_pair_key(uint32_t k, bool inbound, uint8_t *key, size_t len)
 		key[i] = (uint8_t)(splitmix64(seed + i / 8) >> (8 * (i % 8)));
 }
 
-int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k)
+static int add_policies(const struct bench_pair *p, uint32_t k)
 {
-	uint8_t key_in[64], key_out[64];
-	char err[128];
-	size_t len = (size_t)esp_algo_key_len(s->alg);
-	if (!ts_parse(LAN, &p->local) || len > sizeof(key_in))
-		return -1;
-	bench_pair_key(k, true, key_in, len);
-	bench_pair_key(k, false, key_out, len);
-	p->remote = (struct traffic_selector){ .addr = s->remote_base + k, .mask = ~0u, .plen = 32, .port_hi = 65535 };
-	struct esp_sa_params sp = { .spi = s->spi_in_base + k, .inbound = true, .tunnel = true, .alg = s->alg,
-				    .key = key_in, .local = 0xc0000202, .remote = 0xc0000201,
-				    .replay_window = s->replay_window, .local_ts = &p->local, .n_local_ts = 1,
-				    .remote_ts = &p->remote, .n_remote_ts = 1 };
-	p->in = dp_sa_install(&sp, err, sizeof(err));
-	sp.spi = s->spi_out_base + k;
-	sp.inbound = false;
-	sp.key = key_out;
-	p->out = p->in ? dp_sa_install(&sp, err, sizeof(err)) : NULL;
-	if (p->out == NULL) {
-		fprintf(stderr, "SA pair %u: %s\n", k, err);
-		return -1;
-	}
 	struct dp_policy po = { .src = p->local, .dst = p->remote, .action = DP_POLICY_PROTECT, .sa = p->out };
 	struct dp_policy pi = { .src = p->remote, .dst = p->local, .action = DP_POLICY_REQUIRE };
 	po.priority = dp_policy_priority(&po.src, &po.dst, DP_RANK_SA);
 	pi.priority = dp_policy_priority(&pi.src, &pi.dst, DP_RANK_SA);
-	if (dp_policy_add(&po, OWNER_BASE + k) < 0 || dp_policy_add(&pi, OWNER_BASE + k) < 0) {
+	if (dp_policy_add(&po, p->owner) < 0 || dp_policy_add(&pi, p->owner) < 0) {
 		fprintf(stderr, "SA pair %u: the SPD is full\n", k);
 		return -1;
 	}
 	return 0;
 }
 
-void bench_pair_remove(struct bench_pair *p, uint32_t k)
+static struct esp_sa *install_out(const struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t spi,
+				  uint32_t k)
 {
-	dp_policy_remove_owner(OWNER_BASE + k);
+	uint8_t key[64];
+	char err[128];
+	size_t len = (size_t)esp_algo_key_len(s->alg);
+	if (len > sizeof(key))
+		return NULL;
+	bench_pair_key(k, false, key, len);
+	struct esp_sa_params sp = { .spi = spi, .tunnel = true, .alg = s->alg, .key = key, .local = 0xc0000202,
+				    .remote = 0xc0000201, .local_ts = &p->local, .n_local_ts = 1, .remote_ts = &p->remote,
+				    .n_remote_ts = 1 };
+	struct esp_sa *sa = dp_sa_install(&sp, err, sizeof(err));
+	if (sa == NULL)
+		fprintf(stderr, "SA pair %u: %s\n", k, err);
+	return sa;
+}
+
+int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k)
+{
+	uint8_t key_in[64];
+	char err[128];
+	size_t len = (size_t)esp_algo_key_len(s->alg);
+	if (!ts_parse(LAN, &p->local) || len > sizeof(key_in))
+		return -1;
+	bench_pair_key(k, true, key_in, len);
+	p->remote = (struct traffic_selector){ .addr = s->remote_base + k, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	struct esp_sa_params sp = { .spi = s->spi_in_base + k, .inbound = true, .tunnel = true, .alg = s->alg,
+				    .key = key_in, .local = 0xc0000202, .remote = 0xc0000201,
+				    .replay_window = s->replay_window, .local_ts = &p->local, .n_local_ts = 1,
+				    .remote_ts = &p->remote, .n_remote_ts = 1 };
+	p->in = dp_sa_install(&sp, err, sizeof(err));
+	if (p->in == NULL) {
+		fprintf(stderr, "SA pair %u: %s\n", k, err);
+		return -1;
+	}
+	p->out = install_out(p, s, s->spi_out_base + k, k);
+	if (p->out == NULL) {
+		dp_sa_remove(p->in);
+		return -1;
+	}
+	p->owner = OWNER_BASE + k;
+	return add_policies(p, k);
+}
+
+/* As app/ike_glue.c activates a rekeyed child: the new policies first, then the old ones leave. */
+int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round)
+{
+	/* a fresh outbound SPI each round (the peer's choice in IKE; the SAD does not hold them) */
+	struct esp_sa *out = install_out(p, s, s->spi_out_base + k + (round + 1) * (1u << 24), k);
+	if (out == NULL)
+		return -1;
+	struct bench_pair next = *p;
+	next.out = out;
+	next.owner = p->owner + (1ULL << 40); /* apart from every pair's first owner */
+	if (add_policies(&next, k) < 0) {
+		dp_policy_remove_owner(next.owner);
+		dp_sa_remove(out);
+		return -1;
+	}
+	dp_policy_remove_owner(p->owner);
+	dp_sa_remove(p->out);
+	*p = next;
+	return 0;
+}
+
+void bench_pair_remove(struct bench_pair *p)
+{
+	dp_policy_remove_owner(p->owner);
 	dp_sa_remove(p->out);
 	dp_sa_remove(p->in);
 }

@@ -25,12 +25,19 @@ struct bench_pairs_spec {
 struct bench_pair {
 	struct esp_sa *in, *out;
 	struct traffic_selector local, remote;
+	uint64_t owner; /* of its policies */
 };
 
 /* The key material (cipher key, salt, integrity key) of pair k's inbound or outbound SA. */
 void bench_pair_key(uint32_t k, bool inbound, uint8_t *key, size_t len);
 /* Installs pair k; -1 with a message on stderr. */
 int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k);
-void bench_pair_remove(struct bench_pair *p, uint32_t k);
+/*
+ * Rekeys pair k's outbound side as IKE rekeys a child (round: how many times it was rekeyed
+ * before): a new outbound SA, the policies passed to it, the old SA removed. The inbound SA
+ * stays, so that a generator's ESP packets still find it. -1 with a message on stderr.
+ */
+int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round);
+void bench_pair_remove(struct bench_pair *p);
 
 #endif

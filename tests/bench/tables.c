@@ -132,7 +132,7 @@ static void run(uint32_t n, struct rte_rcu_qsbr *qsv, const struct dp_tables *t)
 	t0 = now_s();
 	uint32_t removed = 0;
 	while (removed < done) {
-		bench_pair_remove(&pairs[done - 1 - removed], done - 1 - removed);
+		bench_pair_remove(&pairs[done - 1 - removed]);
 		dp_tables_commit();
 		removed++;
 		settle(qsv);
