@@ -116,9 +116,9 @@ static void find_verdicts(struct dp_worker *w, struct dp_batch *b, const struct 
 			  struct dp_verdict v[])
 {
 	const struct dp_flow *miss[DP_BURST_MAX];
-	struct dp_spd_cache_entry *slot[DP_BURST_MAX];
+	struct dp_spd_cache_set *slot[DP_BURST_MAX];
 	uint16_t at[DP_BURST_MAX], n_miss = 0;
-	/* The cache is as large as a core's L2: all the burst's slots are fetched before any is read. */
+	/* The cache is as large as a core's L2: all the burst's sets are fetched before any is read. */
 	for (uint16_t i = 0; i < n; i++) {
 		slot[i] = dp_spd_cache_slot(&w->spd_cache, &flows[i]);
 		rte_prefetch0(slot[i]);

@@ -270,12 +270,46 @@ static void test_flow_cache(void)
 	dp_spd_free(s);
 }
 
+/* A flow to a higher address than f's whose answers go to the same set of the cache. */
+static struct dp_flow flow_in_same_set(struct dp_spd_cache *c, const struct dp_flow *f)
+{
+	struct dp_flow g = *f;
+	do
+		g.dst++;
+	while (dp_spd_cache_slot(c, &g) != dp_spd_cache_slot(c, f));
+	return g;
+}
+
+/* Two flows of one set are both kept; a third evicts the older of them, not the newer. */
+static void test_flow_cache_ways(void)
+{
+	struct dp_spd *s = new_spd(16);
+	struct dp_spd_cache *c = calloc(1, sizeof(*c));
+	CU_ASSERT_FATAL(c != NULL);
+	struct dp_flow a = { .src = 0x0a020001, .dst = 0x0a400001, .sport = 1024, .dport = 9, .proto = 17 };
+	struct dp_flow b = flow_in_same_set(c, &a), d = flow_in_same_set(c, &b);
+	struct dp_verdict v = { .action = DP_POLICY_BYPASS };
+	uint64_t gen = dp_spd_gen(s);
+	dp_spd_cached_lookup(c, s, gen, &a);
+	dp_spd_cached_lookup(c, s, gen, &b);
+	CU_ASSERT(dp_spd_cache_get(c, gen, &a, &v) && dp_spd_cache_get(c, gen, &b, &v));
+	dp_spd_cached_lookup(c, s, gen, &d);
+	CU_ASSERT(!dp_spd_cache_get(c, gen, &a, &v));
+	CU_ASSERT(dp_spd_cache_get(c, gen, &b, &v) && dp_spd_cache_get(c, gen, &d, &v));
+	/* a stale answer is replaced in place, keeping the other way's */
+	dp_spd_cache_put(c, gen + 1, &a, v);
+	CU_ASSERT(dp_spd_cache_get(c, gen + 1, &a, &v) && !dp_spd_cache_get(c, gen + 1, &b, &v));
+	free(c);
+	dp_spd_free(s);
+}
+
 void spd_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "hash classes answer as the ordered walk, one by one and in bulk, through adds and removals", test_matches_ordered_walk);
 	CU_add_test(s, "removing an SA removes its policies", test_remove_by_sa);
 	CU_add_test(s, "a full SPD refuses and changes nothing", test_capacity);
 	CU_add_test(s, "flow cache: fresh answers while the SPD changes", test_flow_cache);
+	CU_add_test(s, "flow cache: two flows of a set both kept, the older one evicted by a third", test_flow_cache_ways);
 	CU_add_test(s, "first match by specificity, shunts before SAs", test_lookup_order);
 	CU_add_test(s, "5-tuple from a packet", test_flow_from_packet);
 }
