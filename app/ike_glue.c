@@ -225,12 +225,37 @@ static int add_policies(const struct child_handle *h)
 	return 0;
 }
 
+static bool same_ts_lists(const struct traffic_selector *a, int na, const struct traffic_selector *b, int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (!ts_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/* A rekey that kept the selectors: the old child's policies pass to this one in place. */
+static bool take_over_policies(struct child_handle *h, struct child_handle *replaces)
+{
+	const struct esp_sa *a = h->out, *b = replaces->out;
+	return same_ts_lists(a->local_ts, a->n_local_ts, b->local_ts, b->n_local_ts) &&
+	       same_ts_lists(a->remote_ts, a->n_remote_ts, b->remote_ts, b->n_remote_ts) &&
+	       dp_sa_supersede(replaces->out, h->out, replaces->owner, h->owner) == 0;
+}
+
 /*
- * The child's policies replace those of the child it rekeys with no gap: the new ones go in
- * first (equal priority, so the older ones still win), then the old ones leave.
+ * The child's policies replace those of the child it rekeys with no gap: taken over in place
+ * when the selectors are the same, which leaves the workers' flow caches be; otherwise the
+ * new ones go in first (equal priority, so the older ones still win), then the old ones leave.
  */
 static int activate(struct child_handle *h, struct child_handle *replaces)
 {
+	if (!h->active && replaces && replaces->active && take_over_policies(h, replaces)) {
+		h->active = true;
+		replaces->active = false;
+		return 0;
+	}
 	if (!h->active && add_policies(h) < 0) {
 		dp_policy_remove_owner(h->owner);
 		return -1;

@@ -335,6 +335,45 @@ void dp_spd_remove_sa(struct dp_spd *spd, const struct esp_sa *sa)
 	finish_removal(spd);
 }
 
+static bool only_owner_of(const struct dp_spd *spd, const struct esp_sa *sa, uint64_t owner)
+{
+	for (const struct dp_spd_node *n = u64map_get(&spd->by_sa, (uintptr_t)sa); n != NULL; n = n->sa_next)
+		if (n->owner != owner)
+			return false;
+	return true;
+}
+
+int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, const struct esp_sa *old_sa,
+		 struct esp_sa *new_sa)
+{
+	struct dp_spd_node *owned = u64map_get(&spd->by_owner, old_owner);
+	struct dp_spd_node *protecting = u64map_get(&spd->by_sa, (uintptr_t)old_sa);
+	if (owned == NULL || old_owner == new_owner || u64map_get(&spd->by_owner, new_owner) != NULL ||
+	    u64map_get(&spd->by_sa, (uintptr_t)new_sa) != NULL || !only_owner_of(spd, old_sa, old_owner))
+		return -1;
+	/* the new keys first: the only steps that can fail */
+	if (u64map_put(&spd->by_owner, new_owner, owned) < 0)
+		return -1;
+	if (protecting != NULL && u64map_put(&spd->by_sa, (uintptr_t)new_sa, protecting) < 0) {
+		u64map_del(&spd->by_owner, new_owner);
+		return -1;
+	}
+	u64map_del(&spd->by_owner, old_owner);
+	for (struct dp_spd_node *n = owned; n != NULL; n = n->owner_next)
+		n->owner = new_owner;
+	if (protecting == NULL)
+		return 0;
+	u64map_del(&spd->by_sa, (uintptr_t)old_sa);
+	for (struct dp_spd_node *n = protecting; n != NULL; n = n->sa_next)
+		__atomic_store_n(&n->policy.sa, new_sa, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void dp_spd_flush(struct dp_spd *spd)
+{
+	bump_gen(spd);
+}
+
 /* Flows still in the running after the classes so far: their indexes and best candidates. */
 struct bulk_state {
 	const struct dp_flow *const *flows;

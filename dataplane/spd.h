@@ -177,6 +177,18 @@ int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner);
 void dp_spd_remove_owner(struct dp_spd *spd, uint64_t owner);
 /* Removes the policies that protect with sa. */
 void dp_spd_remove_sa(struct dp_spd *spd, const struct esp_sa *sa);
+/*
+ * A rekey with the same selectors: old_owner's policies pass to new_owner, and those that
+ * protect with old_sa protect with new_sa, in place. Every flow keeps its policy and only the
+ * SA of a PROTECT verdict changes, so the generation stays: the caller makes the flow caches'
+ * answers naming old_sa reach new_sa (esp_sa_current()). -1, with nothing changed, when
+ * new_owner or new_sa already has policies, old_sa has policies of another owner, or memory
+ * runs out.
+ */
+int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, const struct esp_sa *old_sa,
+		 struct esp_sa *new_sa);
+/* Moves the generation on without a change, so that every flow cache starts over. */
+void dp_spd_flush(struct dp_spd *spd);
 /* Bytes the SPD holds (nodes, indexes, class list); the hash is counted by its allocator. */
 size_t dp_spd_bytes(const struct dp_spd *spd);
 

@@ -46,7 +46,7 @@ static inline struct dp_verdict dp_verdict_of(const struct dp_policy *p)
 	if (p->action == DP_POLICY_TRAP)
 		v.trap_id = p->trap_id;
 	else
-		v.sa = p->sa;
+		v.sa = __atomic_load_n(&p->sa, __ATOMIC_ACQUIRE); /* a rekey changes it in place: dp_spd_rekey() */
 	return v;
 }
 

@@ -19,6 +19,12 @@ struct traffic_selector {
 };
 
 bool ts_parse(const char *s, struct traffic_selector *ts);
+/* Field by field: the structure has padding. */
+static inline bool ts_equal(const struct traffic_selector *a, const struct traffic_selector *b)
+{
+	return a->addr == b->addr && a->mask == b->mask && a->proto == b->proto && a->port_lo == b->port_lo &&
+	       a->port_hi == b->port_hi;
+}
 void ts_format(const struct traffic_selector *ts, char *buf, size_t len);
 
 static inline bool ts_match_addr(const struct traffic_selector *ts, uint32_t a)

@@ -80,7 +80,10 @@ int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, u
 	return add_policies(p, k);
 }
 
-/* As app/ike_glue.c activates a rekeyed child: the new policies first, then the old ones leave. */
+/*
+ * As app/ike_glue.c activates a rekeyed child with the selectors of the old one: the policies
+ * taken over in place (or, should the SPD refuse, the new policies first, then the old ones leave).
+ */
 int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round)
 {
 	/* a fresh outbound SPI each round (the peer's choice in IKE; the SAD does not hold them) */
@@ -90,6 +93,11 @@ int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uin
 	struct bench_pair next = *p;
 	next.out = out;
 	next.owner = p->owner + (1ULL << 40); /* apart from every pair's first owner */
+	if (dp_sa_supersede(p->out, out, p->owner, next.owner) == 0) {
+		dp_sa_remove(p->out);
+		*p = next;
+		return 0;
+	}
 	if (add_policies(&next, k) < 0) {
 		dp_policy_remove_owner(next.owner);
 		dp_sa_remove(out);
