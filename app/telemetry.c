@@ -13,9 +13,12 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)cmd;
 	(void)params;
 	struct dp_worker_stats t;
+	uint64_t hits = 0, misses = 0;
 	memset(&t, 0, sizeof(t));
 	for (unsigned w = 0; w < tel_app->n_workers; w++) {
 		const struct dp_worker_stats *s = &tel_app->workers[w].stats;
+		hits += tel_app->workers[w].spd_cache.hits;
+		misses += tel_app->workers[w].spd_cache.misses;
 		t.esp_in_packets += s->esp_in_packets;
 		t.esp_out_packets += s->esp_out_packets;
 		t.forwarded += s->forwarded;
@@ -28,6 +31,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "esp_out", t.esp_out_packets);
 	rte_tel_data_add_dict_u64(d, "forwarded", t.forwarded);
 	rte_tel_data_add_dict_u64(d, "punted", t.punted);
+	rte_tel_data_add_dict_u64(d, "flow_cache_hits", hits);
+	rte_tel_data_add_dict_u64(d, "flow_cache_misses", misses);
 	for (int r = 0; r < DP_DROP_MAX; r++) {
 		char name[64];
 		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[r]);
