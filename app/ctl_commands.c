@@ -22,8 +22,8 @@ struct worker_view {
 static void view_worker(const struct dp_worker *w, struct worker_view *v)
 {
 	v->s = w->stats;
-	v->cache_hits = w->spd_cache.hits;
-	v->cache_misses = w->spd_cache.misses;
+	v->cache_hits = w->spd_cache->hits;
+	v->cache_misses = w->spd_cache->misses;
 }
 
 static void sum_workers(const struct appliance *app, struct worker_view *total)
@@ -31,8 +31,8 @@ static void sum_workers(const struct appliance *app, struct worker_view *total)
 	struct dp_worker_stats *t = &total->s;
 	memset(total, 0, sizeof(*total));
 	for (unsigned w = 0; w < app->n_workers; w++) {
-		total->cache_hits += app->workers[w].spd_cache.hits;
-		total->cache_misses += app->workers[w].spd_cache.misses;
+		total->cache_hits += app->workers[w].spd_cache->hits;
+		total->cache_misses += app->workers[w].spd_cache->misses;
 		const struct dp_worker_stats *s = &app->workers[w].stats;
 		t->loops += s->loops;
 		t->idle_loops += s->idle_loops;
@@ -189,7 +189,7 @@ static void stats_control(const struct control_stats *c, bool json, struct strbu
 	}
 }
 
-static void stats_tables(bool json, struct strbuf *o)
+static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 {
 	struct dp_tables_usage u;
 	dp_tables_usage(&u);
@@ -197,16 +197,16 @@ static void stats_tables(bool json, struct strbuf *o)
 	size_t gcm_bytes = esp_gcm_key_bytes(esp_gcm_compact());
 	if (json) {
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"spd_policies\":%u,\"spd_size\":%u,"
-			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"flow_cache_flushes\":%lu,\"gcm_keys\":\"%s\","
-			     "\"gcm_key_bytes\":%zu},",
-			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.flow_cache_flushes, gcm_keys,
-			  gcm_bytes);
+			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"flow_cache_size\":%u,\"flow_cache_flushes\":%lu,"
+			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu},",
+			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, flow_cache, u.flow_cache_flushes,
+			  gcm_keys, gcm_bytes);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u\n  %-24s %u of %u, %u selector shapes, %zu bytes\n", "sad (inbound SAs)",
 		  u.sas, u.sas_max, "spd (policies)", u.policies, u.policies_max, u.shapes, u.spd_bytes);
-	sb_printf(o, "  %-24s %lu (SPD changes that emptied the workers' flow caches)\n", "flow cache flushes",
-		  u.flow_cache_flushes);
+	sb_printf(o, "  %-24s %u entries a worker, flushed %lu times (SPD changes that emptied them)\n",
+		  "flow caches", flow_cache, u.flow_cache_flushes);
 	sb_printf(o, "  %-24s %s, %zu bytes an SA\n", "gcm keys", gcm_keys, gcm_bytes);
 }
 
@@ -234,7 +234,7 @@ static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 	} else {
 		stats_worker(&t, "total", false, o);
 	}
-	stats_tables(json, o);
+	stats_tables(app->cfg.flow_cache_size, json, o);
 	stats_control(&app->cstats, json, o);
 	if (json)
 		sb_printf(o, ",");

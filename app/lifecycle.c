@@ -59,7 +59,7 @@ static int setup_workers(struct appliance *app)
 		return -1;
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct dp_worker *w = &app->workers[i];
-		if (dp_worker_init(w, i, app->events) < 0)
+		if (dp_worker_init(w, i, app->events, app->cfg.flow_cache_size) < 0)
 			return -1;
 		w->queue = (uint16_t)i;
 		w->burst = app->cfg.burst_size;

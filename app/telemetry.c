@@ -17,8 +17,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	memset(&t, 0, sizeof(t));
 	for (unsigned w = 0; w < tel_app->n_workers; w++) {
 		const struct dp_worker_stats *s = &tel_app->workers[w].stats;
-		hits += tel_app->workers[w].spd_cache.hits;
-		misses += tel_app->workers[w].spd_cache.misses;
+		hits += tel_app->workers[w].spd_cache->hits;
+		misses += tel_app->workers[w].spd_cache->misses;
 		t.esp_in_packets += s->esp_in_packets;
 		t.esp_out_packets += s->esp_out_packets;
 		t.forwarded += s->forwarded;

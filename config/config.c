@@ -94,9 +94,24 @@ static int parse_gcm_keys(struct cfg_reader *r, const config_setting_t *w, struc
 	return 0;
 }
 
+static int parse_flow_cache_size(struct cfg_reader *r, const config_setting_t *w, struct dpike_config *cfg)
+{
+	uint64_t v;
+	int rc = cfg_get_uint(r, w, "flow_cache_size", false, 1u << 26, &v);
+	if (rc < 0)
+		return -1;
+	if (rc && (v < 1024 || (v & (v - 1)) != 0))
+		return cfg_fail(r, config_setting_get_member(w, "flow_cache_size"),
+				"flow_cache_size must be a power of two from 1024 to 67108864");
+	if (rc)
+		cfg->flow_cache_size = (uint32_t)v;
+	return 0;
+}
+
 static int parse_workers(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	cfg->burst_size = 32;
+	cfg->flow_cache_size = CFG_DEFAULT_FLOW_CACHE;
 	cfg->sad_size = CFG_DEFAULT_SAD_SIZE;
 	cfg->spd_size = CFG_DEFAULT_SPD_SIZE;
 	cfg->mbufs = CFG_DEFAULT_MBUFS;
@@ -104,7 +119,7 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	if (w == NULL)
 		return 0;
 	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", "gcm_keys",
-					    NULL };
+					    "flow_cache_size", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -125,7 +140,7 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	/* every RX and TX descriptor of every port and queue holds one, and the rings more */
 	if (cfg->mbufs < 2048)
 		return cfg_fail(r, config_setting_get_member(w, "mbufs"), "mbufs must be at least 2048");
-	return parse_gcm_keys(r, w, cfg);
+	return parse_gcm_keys(r, w, cfg) < 0 ? -1 : parse_flow_cache_size(r, w, cfg);
 }
 
 static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)

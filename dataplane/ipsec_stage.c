@@ -125,11 +125,11 @@ static void find_verdicts(struct dp_worker *w, struct dp_batch *b, const struct 
 	uint16_t at[DP_BURST_MAX], n_miss = 0;
 	/* The cache is as large as a core's L2: all the burst's sets are fetched before any is read. */
 	for (uint16_t i = 0; i < n; i++) {
-		slot[i] = dp_spd_cache_slot(&w->spd_cache, &flows[i]);
+		slot[i] = dp_spd_cache_slot(w->spd_cache, &flows[i]);
 		rte_prefetch0(slot[i]);
 	}
 	for (uint16_t i = 0; i < n; i++)
-		if (!dp_spd_cache_check(&w->spd_cache, slot[i], b->spd_gen, &flows[i], &v[i])) {
+		if (!dp_spd_cache_check(w->spd_cache, slot[i], b->spd_gen, &flows[i], &v[i])) {
 			at[n_miss] = i;
 			miss[n_miss++] = &flows[i];
 		}

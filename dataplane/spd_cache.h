@@ -21,8 +21,11 @@
 
 #include "spd.h"
 
-/* A power of two: 2 MiB a worker (two 32-byte entries a set), room for the flows of tens of thousands of SAs. */
-#define DP_SPD_CACHE_SETS 32768
+/*
+ * Entries by default (workers.flow_cache_size; a power of two): 2 MiB a worker, room for the
+ * flows of tens of thousands of SAs. Traffic of a million SAs wants a few million.
+ */
+#define DP_SPD_CACHE_DEFAULT_ENTRIES 65536
 #define DP_SPD_CACHE_WAYS 2
 
 /*
@@ -75,8 +78,13 @@ _Static_assert(sizeof(struct dp_spd_cache_set) == RTE_CACHE_LINE_SIZE, "a lookup
 
 struct dp_spd_cache {
 	uint64_t hits, misses;
-	struct dp_spd_cache_set set[DP_SPD_CACHE_SETS];
+	uint32_t set_mask; /* sets - 1 */
+	struct dp_spd_cache_set set[] __rte_cache_aligned;
 } __rte_cache_aligned;
+
+/* An empty cache of entries entries (a power of two, at least two), or NULL. */
+struct dp_spd_cache *dp_spd_cache_create(uint32_t entries, int socket);
+void dp_spd_cache_free(struct dp_spd_cache *c);
 
 static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, uint64_t gen, const struct dp_flow *f)
 {
@@ -88,7 +96,7 @@ static inline struct dp_spd_cache_set *dp_spd_cache_slot(struct dp_spd_cache *c,
 {
 	uint32_t h = rte_hash_crc_8byte((uint64_t)f->src << 32 | f->dst,
 					rte_hash_crc_4byte((uint32_t)f->sport << 16 | f->dport, f->proto));
-	return &c->set[h & (DP_SPD_CACHE_SETS - 1)];
+	return &c->set[h & c->set_mask];
 }
 
 static inline void dp_spd_cache_answer(const struct dp_spd_cache_entry *e, struct dp_verdict *v)

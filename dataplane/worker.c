@@ -11,15 +11,20 @@
 
 volatile bool dp_workers_stop;
 
-int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events)
+int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events, uint32_t flow_cache)
 {
 	w->id = id;
+	w->spd_cache = dp_spd_cache_create(flow_cache, (int)rte_socket_id());
+	if (w->spd_cache == NULL)
+		return -1;
 	return esp_ctx_init(&w->esp, &w->stats, events);
 }
 
 void dp_worker_fini(struct dp_worker *w)
 {
 	esp_ctx_free(&w->esp);
+	dp_spd_cache_free(w->spd_cache);
+	w->spd_cache = NULL;
 }
 
 void dp_batch_finish(struct dp_worker *w, struct dp_batch *b)

@@ -41,7 +41,7 @@ struct dp_worker {
 	struct rte_ring *inject; /* from the control core */
 	struct rte_rcu_qsbr *qsv;
 	struct esp_ctx esp;
-	struct dp_spd_cache spd_cache;
+	struct dp_spd_cache *spd_cache;
 	struct dp_worker_stats stats;
 	struct dp_txq tx[DP_MAX_PORTS];
 } __rte_cache_aligned;
@@ -68,7 +68,8 @@ struct dp_batch {
 
 extern volatile bool dp_workers_stop;
 
-int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events);
+/* flow_cache: entries of its flow cache, a power of two (workers.flow_cache_size). */
+int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events, uint32_t flow_cache);
 void dp_worker_fini(struct dp_worker *w);
 /* The lcore entry point; arg is the struct dp_worker. */
 int dp_worker_main(void *arg);

@@ -97,18 +97,24 @@ def config(d, mode, alg, size, args):
     mbufs = 16383 + (2 * workers * max(480, sas) if source == "pcap" else 0)
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
-workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; };
+workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; flow_cache_size = %d; };
 interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
-""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, ",\n  ".join(ifaces))
+""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, flow_cache_size(sas),
+       ",\n  ".join(ifaces))
     if mode != "plain" and source == "pcap":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
     path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def flow_cache_size(sas):
+    """Entries of each worker's flow cache: the default, or four a flow (a power of two) for more SAs."""
+    return max(65536, 1 << (4 * sas - 1).bit_length())
 
 
 def ctl(build, d, *args):
@@ -135,7 +141,7 @@ def command(args, d, mode, alg, size, conf):
     cpus = os.cpu_count() or 1
     lcores = ",".join(["0@0"] + ["%d@%d" % (i, i % cpus) for i in range(1, args.workers + extra + 1)])
     per_pair = 16 if args.source == "pcap" else 6  # KB: SAs, table entries, and the capture in buffers
-    memory = 1024 + args.sas * per_pair // 1024  # MB
+    memory = 1024 + args.sas * per_pair // 1024 + args.workers * flow_cache_size(args.sas) * 32 // 2**20  # MB
     eal = ["--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci", "--file-prefix",
            "dpk-bench-%d" % os.getpid(), "--log-level=lib.eal:error", "--"]
     if args.source == "pcap":
@@ -339,8 +345,10 @@ def fmt(r):
 
 
 def print_table(rows, args):
-    print("\ndpike dataplane, %d worker(s), %d SA pair(s), %s source, %s GCM keys; crypto-only: dpdk-test-crypto-perf, "
-          "one core" % (args.workers, args.sas, args.source, args.gcm_keys))
+    print("\ndpike dataplane, %d worker(s), %d SA pair(s)%s, %s source, %s GCM keys, flow caches of %d entries; "
+          "crypto-only: dpdk-test-crypto-perf, one core" % (
+              args.workers, args.sas, " rekeyed at %g/s" % args.rekeys if args.rekeys else "", args.source,
+              args.gcm_keys, flow_cache_size(args.sas)))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
     print("net: less those of plain forwarding (receive, classify, route, send)")
     print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (

@@ -24,6 +24,7 @@ static void test_example_loads(void)
 	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
 	CU_ASSERT_FALSE(cfg.gcm_compact_keys);
 	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
+	CU_ASSERT_EQUAL(cfg.flow_cache_size, CFG_DEFAULT_FLOW_CACHE);
 	CU_ASSERT_EQUAL(cfg.n_static_sas, 2);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].spi, 0x1001);
 	CU_ASSERT(cfg.static_sas[0].encap && !cfg.static_sas[0].inbound);
@@ -140,6 +141,8 @@ static const struct bad_case cases[] = {
 	{ IFACES "workers = { spd_size = 100000000; };\n", 3, "spd_size" },
 	{ IFACES "workers = { mbufs = 512; };\n", 3, "mbufs must be at least 2048" },
 	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be \"full\" or \"compact\"" },
+	{ IFACES "workers = {\n  flow_cache_size = 100000; };\n", 4, "flow_cache_size must be a power of two" },
+	{ IFACES "workers = { flow_cache_size = 512; };\n", 3, "flow_cache_size must be a power of two" },
 };
 
 static void test_bad_lines(void)
@@ -194,6 +197,18 @@ static void test_gcm_keys(void)
 	}
 }
 
+static void test_flow_cache_size(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX];
+	const char *path = unit_temp_file(IFACES "workers = { flow_cache_size = 2097152; };\n");
+	int rc = config_load(path, &cfg, err);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg.flow_cache_size, 2097152);
+	config_free(&cfg);
+}
+
 static void test_missing_file(void)
 {
 	struct dpike_config cfg;
@@ -208,5 +223,6 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "workers.gcm_keys", test_gcm_keys);
+	CU_add_test(s, "workers.flow_cache_size", test_flow_cache_size);
 	CU_add_test(s, "missing file", test_missing_file);
 }

@@ -246,7 +246,7 @@ static void test_flow_cache(void)
 	static struct ref_spd r;
 	memset(&r, 0, sizeof(r));
 	struct dp_spd *s = new_spd(1024);
-	struct dp_spd_cache *c = calloc(1, sizeof(*c));
+	struct dp_spd_cache *c = dp_spd_cache_create(DP_SPD_CACHE_DEFAULT_ENTRIES, 0);
 	CU_ASSERT_FATAL(c != NULL);
 	srand(7);
 	unsigned wrong = 0;
@@ -266,7 +266,7 @@ static void test_flow_cache(void)
 	uint64_t hits = c->hits;
 	struct dp_verdict v = dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f);
 	CU_ASSERT(dp_verdict_same(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f), v) && c->hits == hits + 1);
-	free(c);
+	dp_spd_cache_free(c);
 	dp_spd_free(s);
 }
 
@@ -284,7 +284,7 @@ static struct dp_flow flow_in_same_set(struct dp_spd_cache *c, const struct dp_f
 static void test_flow_cache_ways(void)
 {
 	struct dp_spd *s = new_spd(16);
-	struct dp_spd_cache *c = calloc(1, sizeof(*c));
+	struct dp_spd_cache *c = dp_spd_cache_create(DP_SPD_CACHE_DEFAULT_ENTRIES, 0);
 	CU_ASSERT_FATAL(c != NULL);
 	struct dp_flow a = { .src = 0x0a020001, .dst = 0x0a400001, .sport = 1024, .dport = 9, .proto = 17 };
 	struct dp_flow b = flow_in_same_set(c, &a), d = flow_in_same_set(c, &b);
@@ -299,7 +299,7 @@ static void test_flow_cache_ways(void)
 	/* a stale answer is replaced in place, keeping the other way's */
 	dp_spd_cache_put(c, gen + 1, &a, v);
 	CU_ASSERT(dp_spd_cache_get(c, gen + 1, &a, &v) && !dp_spd_cache_get(c, gen + 1, &b, &v));
-	free(c);
+	dp_spd_cache_free(c);
 	dp_spd_free(s);
 }
 

@@ -199,19 +199,22 @@ static void test_cached_flow_follows_successor(void)
 {
 	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->spd_cache = dp_spd_cache_create(1024, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->spd_cache);
 	struct esp_sa *in = install(true, 0x1003), *a = install(false, 0x2021), *b = install(false, 0x2022);
 	add_child_policies(a, 31);
-	CU_ASSERT(policy_stage_sa(w) == a && w->spd_cache.misses == 1);
+	CU_ASSERT(policy_stage_sa(w) == a && w->spd_cache->misses == 1);
 	CU_ASSERT(dp_sa_supersede(a, b, 31, 32) == 0);
-	CU_ASSERT(policy_stage_sa(w) == b && w->spd_cache.hits == 1 && w->spd_cache.misses == 1);
+	CU_ASSERT(policy_stage_sa(w) == b && w->spd_cache->hits == 1 && w->spd_cache->misses == 1);
 	dp_sa_remove(a);
-	CU_ASSERT(policy_stage_sa(w) == b && w->spd_cache.hits == 2);
+	CU_ASSERT(policy_stage_sa(w) == b && w->spd_cache->hits == 2);
 	CU_ASSERT(reclaim_until_settled(5.0));
-	CU_ASSERT(policy_stage_sa(w) == b && w->spd_cache.misses == 2); /* flushed: looked up afresh */
+	CU_ASSERT(policy_stage_sa(w) == b && w->spd_cache->misses == 2); /* flushed: looked up afresh */
 	dp_policy_remove_owner(32);
 	dp_sa_remove(b);
 	dp_sa_remove(in);
 	CU_ASSERT(reclaim_until_settled(5.0));
+	dp_spd_cache_free(w->spd_cache);
 	rte_free(w);
 }
 
