@@ -201,7 +201,7 @@ def run_case(args, d, mode, alg, size):
                 mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["flushes"] - a["flushes"]) / dt,
                 ", %g rekeys/s asked" % args.rekeys if args.rekeys and mode != "plain" else ""), flush=True)
         busy = cycles / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)
-        return pkts / dt / 1e6, cycles / max(pkts, 1), b["drops"] - a["drops"], busy
+        result = pkts / dt / 1e6, cycles / max(pkts, 1), b["drops"] - a["drops"], busy
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -210,6 +210,18 @@ def run_case(args, d, mode, alg, size):
             proc.kill()
             proc.wait()
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+    if args.rekeys and mode != "plain":
+        check_rekeys(d, mode, alg, size)
+    return result
+
+
+def check_rekeys(d, mode, alg, size):
+    """dpike-bench-dataplane's last word on the rekeys it made: some, and none failed."""
+    with open(d + "/dpike.log") as f:
+        told = re.findall(r"rekeyed (\d+) SA pairs \((\d+) failed\)", f.read())
+    if not told or int(told[-1][0]) == 0 or int(told[-1][1]) > 0:
+        raise RuntimeError("rekeys failed in %s %s %s: %s (see %s/dpike.log)" % (
+            mode, alg, size, "rekeyed %s, %s failed" % told[-1] if told else "no report", d))
 
 
 def crypto_perf(alg, sizes, ops):
