@@ -59,8 +59,12 @@ static int setup_workers(struct appliance *app)
 		return -1;
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct dp_worker *w = &app->workers[i];
-		if (dp_worker_init(w, i, app->events, app->cfg.flow_cache_size) < 0)
+		if (dp_worker_init(w, i, app->events, app->cfg.flow_cache_size) < 0) {
+			LOG_ERR("worker %u: cannot allocate its flow cache of %u entries, %u MiB (workers.flow_cache_size; "
+				"raise -m?) or its crypto managers", i, app->cfg.flow_cache_size,
+				(unsigned)((uint64_t)app->cfg.flow_cache_size * sizeof(struct dp_spd_cache_entry) >> 20));
 			return -1;
+		}
 		w->queue = (uint16_t)i;
 		w->burst = app->cfg.burst_size;
 		w->idle_sleep_us = app->cfg.idle_sleep_us;
