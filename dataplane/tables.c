@@ -53,6 +53,7 @@ static struct {
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint16_t n_ports;
 	uint32_t sad_size;
+	uint32_t sad_sas; /* installed: the hash's own count includes keys whose slots wait for a grace period */
 	bool fib_dirty;
 	struct u64map superseded_gen; /* superseded SAs still installed: the generation they were superseded in */
 	struct vec superseded;        /* struct superseded: removed, waiting for a flush */
@@ -191,6 +192,7 @@ struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t er
 		esp_sa_free(sa); /* no worker has seen it */
 		return NULL;
 	}
+	T.sad_sas++;
 	return sa;
 }
 
@@ -226,10 +228,10 @@ static bool still_cached(const struct esp_sa *sa, uint64_t *gen)
 void dp_sa_remove(struct esp_sa *sa)
 {
 	uint64_t gen;
-	if (esp_sa_has(sa, ESP_SA_F_INBOUND))
-		rte_hash_del_key(T.sad, &sa->spi);
-	else
+	if (!esp_sa_has(sa, ESP_SA_F_INBOUND))
 		dp_spd_remove_sa(T.spd, sa);
+	else if (rte_hash_del_key(T.sad, &sa->spi) >= 0)
+		T.sad_sas--;
 	if (sa->superseded && still_cached(sa, &gen)) {
 		struct superseded *w = vec_push(&T.superseded);
 		if (w != NULL) {
@@ -396,8 +398,7 @@ int dp_tables_commit(void)
 
 void dp_tables_usage(struct dp_tables_usage *u)
 {
-	int32_t n = T.sad ? rte_hash_count(T.sad) : 0;
-	*u = (struct dp_tables_usage){ .sas = n > 0 ? (uint32_t)n : 0, .sas_max = T.sad_size };
+	*u = (struct dp_tables_usage){ .sas = T.sad_sas, .sas_max = T.sad_size };
 	if (T.spd) {
 		u->policies = T.spd->n_policies;
 		u->policies_max = T.spd->capacity;

@@ -50,6 +50,7 @@ enum ike_fail {
 	IKE_FAIL_PEER_AUTH,    /* the peer's identity or authentication did not verify */
 	IKE_FAIL_DPD,          /* established, then the peer stopped answering */
 	IKE_FAIL_CHILD,        /* the IKE SA came up, its first child SA did not (told by load generators) */
+	IKE_FAIL_DELETED,      /* up, then deleted by the peer (told by load generators) */
 	IKE_FAIL_OTHER,
 	IKE_FAIL_COUNT
 };
@@ -74,8 +75,10 @@ struct ike_env {
 			    uint64_t *pkts_out);
 	uint64_t (*now_ms)(void *ctx);
 	/*
-	 * Optional (NULL: not told): an IKEv2 SA came up (up, IKE_FAIL_NONE), or one we initiated
-	 * died before coming up or on a DPD timeout (!up, why). serial is the SA's number.
+	 * Optional (NULL: not told): an IKE SA came up (up, IKE_FAIL_NONE), one we initiated died
+	 * before coming up (!up, why), or one that was up went, not replaced by a rekey (!up:
+	 * IKE_FAIL_NONE when deleted by either side, else why, such as a DPD timeout). serial is
+	 * the SA's number.
 	 */
 	void (*ike_event)(void *ctx, uint32_t serial, bool up, enum ike_fail why);
 	void *ctx;
@@ -121,6 +124,15 @@ int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);
 uint32_t ike_initiate_as(struct ike_daemon *d, const char *conn, const struct ike_endpoint *local,
 			 const char *local_id, const struct traffic_selector *local_ts);
 int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err);
+/*
+ * For load generators: starts deleting up to max established IKE SAs of connection conn that
+ * have no exchange in flight, newest first, as terminate does (their children with them);
+ * returns how many. IKEv2 ones leave when the peer answers the Delete (or after the last
+ * retransmission), IKEv1 ones at once (an IKEv1 Delete is not answered).
+ */
+unsigned ike_delete_established(struct ike_daemon *d, const char *conn, unsigned max);
+/* IKE SAs of either version the daemon holds, in any state. */
+uint32_t ike_sa_count(const struct ike_daemon *d);
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err);
 void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *out);
 void ike_stats(struct ike_daemon *d, bool json, struct strbuf *out);

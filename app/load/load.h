@@ -26,6 +26,7 @@ struct load_options {
 	double ke_reuse_s; /* seconds our key pair serves IKE_SA_INIT (ike.ke_reuse); 0: one per SA */
 	int version;       /* IKE version: 2, or 1 (a handshake is then Main Mode and Quick Mode) */
 	bool json, verbose;
+	bool keep; /* --no-delete: leave the SAs on the responder at the end */
 };
 
 /* What happened to the SAs; filled by the run, printed by load_report(). */
@@ -36,6 +37,9 @@ struct load_result {
 	uint32_t *latency_us; /* of each SA that came up, in the order they did */
 	uint32_t up_at_end;   /* still up when the hold period ended */
 	uint64_t dpd_sent, dpd_answered;
+	/* the deletes at the end: asked, answered, unanswered, how long, IKE SAs still there after */
+	uint32_t delete_asked, deleted, delete_failed, left_at_end;
+	uint64_t delete_us;
 	char ike_stats[2048]; /* the daemon's own counters, as JSON */
 };
 

@@ -3,7 +3,8 @@
  * dpike-load RESPONDER [options]: opens --sas IKEv2 SAs (with --ikev1 ISAKMP SAs; PSK, one child
  * each) against a responder, each with an ID and inner address of its own, spread over --ports
  * source ports, at --rate per second or as fast as --concurrency allows; then optionally holds
- * them for --hold seconds (with DPD every --dpd-delay), and reports.
+ * them for --hold seconds (with DPD every --dpd-delay), deletes them (unless --no-delete), and
+ * reports.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -30,7 +31,8 @@ struct run {
 	uint8_t *state;     /* by IKE SA serial: one of enum sa_state */
 	uint32_t serial_cap, in_flight, n_up_now;
 	uint32_t *fresh, n_fresh; /* SAs that came up in the last batch of input: their child must follow */
-	bool holding;
+	bool holding, deleting;
+	uint32_t gone_deleting; /* IKE SAs gone while deleting, whatever their state was */
 };
 
 static uint64_t now_us(void)
@@ -58,7 +60,10 @@ static void usage(FILE *f)
 		   "      --remote-ts TS     the child's remote selector (10.0.0.0/9)\n"
 		   "      --hold S           keep the SAs up S seconds after the last handshake (0)\n"
 		   "      --dpd-delay S      probe idle SAs with DPD every S seconds while holding (0: never)\n"
-		   "      --timeout S        stop waiting for handshakes after S seconds (120)\n"
+		   "      --timeout S        stop waiting for handshakes, and for the deletes at the end, after S\n"
+		   "                         seconds (120)\n"
+		   "      --no-delete        leave the SAs on the responder at the end instead of deleting them,\n"
+		   "                         --concurrency at a time, as clients that leave do\n"
 		   "      --ke-reuse S       our key pair serves every IKE_SA_INIT for S seconds, up to 60 (0: one per\n"
 		   "                         SA); halves the generator's key exchange work, not the responder's;\n"
 		   "                         against a responder that reuses its own pair (dpike's ike.ke_reuse)\n"
@@ -76,7 +81,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		{ "proposal", 1, NULL, 'P' }, { "esp", 1, NULL, 'E' }, { "inner-net", 1, NULL, 'N' },
 		{ "remote-ts", 1, NULL, 'T' }, { "hold", 1, NULL, 'H' }, { "dpd-delay", 1, NULL, 'D' },
 		{ "timeout", 1, NULL, 'W' }, { "ke-reuse", 1, NULL, 'k' }, { "ikev1", 0, NULL, '1' },
-		{ "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' },
+		{ "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' }, { "no-delete", 0, NULL, 'X' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	*o = (struct load_options){ .sas = 1000, .concurrency = 256, .base_port = 10000, .n_ports = 64,
@@ -109,6 +114,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		case 'k': o->ke_reuse_s = strtod(optarg, NULL); break;
 		case '1': o->version = 1; break;
 		case 'j': o->json = true; break;
+		case 'X': o->keep = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -266,12 +272,21 @@ static void event_cb(void *ctx, uint32_t serial, bool up, enum ike_fail why)
 	} else if (*st == SA_KEYING || (*st == SA_IKE_UP && !up && r->o->version == 1)) {
 		r->in_flight--;
 		fail(r, serial, why);
+	} else if (*st == SA_UP && !up && r->deleting) {
+		r->n_up_now--;
+		*st = SA_GONE;
+		if (why == IKE_FAIL_NONE)
+			r->r.deleted++;
+		else
+			r->r.delete_failed++; /* our Delete unanswered */
 	} else if (*st == SA_UP && !up) {
 		r->r.lost_after_up++;
-		r->r.fail_by[why]++;
+		r->r.fail_by[why == IKE_FAIL_NONE ? IKE_FAIL_DELETED : why]++;
 		r->n_up_now--;
 		*st = SA_GONE;
 	}
+	if (!up && r->deleting)
+		r->gone_deleting++;
 }
 
 /* IKE SAs that came up without their child in the input just handled: the child was refused. */
@@ -357,6 +372,46 @@ static void hold(struct run *r)
 	r->r.up_at_end = r->n_up_now;
 }
 
+/*
+ * How many more Deletes may go now. IKEv2's are answered: --concurrency in flight at a time.
+ * IKEv1's are not (the SA goes at once, and a Delete the responder drops is lost): they are paced
+ * at the rate the SAs came up, which the responder took.
+ */
+static uint32_t deletes_allowed(const struct run *r, uint32_t started, uint64_t since_us)
+{
+	uint32_t in_flight = started > r->gone_deleting ? started - r->gone_deleting : 0;
+	if (r->o->version == 2)
+		return in_flight < r->o->concurrency ? r->o->concurrency - in_flight : 0;
+	double up_s = (double)(r->r.last_up_us - r->r.first_start_us) / 1e6;
+	double rate = r->o->rate ? r->o->rate : up_s > 0 ? r->r.up / up_s : 1000;
+	uint64_t due = 1 + (uint64_t)((double)(now_us() - since_us) / 1e6 * rate);
+	uint64_t more = due > started ? due - started : 0;
+	return (uint32_t)(more < r->o->concurrency ? more : r->o->concurrency);
+}
+
+/*
+ * Deletes every established IKE SA (and so its child) until the daemon holds none, or --timeout
+ * passes: SAs busy with an exchange (a DPD) are taken when it is done, and SAs still keying
+ * leave when they give up.
+ */
+static void teardown(struct run *r)
+{
+	uint64_t t0 = now_us(), deadline = t0 + (uint64_t)(r->o->timeout_s * 1e6), next_tick = 0;
+	uint32_t started = 0;
+	r->deleting = true;
+	while (now_us() < deadline) {
+		uint32_t allowed = deletes_allowed(r, started, t0);
+		unsigned more = allowed ? ike_delete_established(r->d, "load", allowed) : 0;
+		started += more;
+		if (more == 0 && ike_sa_count(r->d) == 0)
+			break;
+		pump(r, &next_tick, more ? 0 : 1);
+	}
+	r->r.delete_asked = started;
+	r->r.delete_us = now_us() - t0;
+	r->r.left_at_end = ike_sa_count(r->d);
+}
+
 static int setup(struct run *r, struct dpike_config *cfg, char *cfg_path, size_t cfg_path_len)
 {
 	char err[CFG_ERR_MAX];
@@ -404,6 +459,8 @@ int main(int argc, char **argv)
 		hold(&r);
 	else
 		r.r.up_at_end = r.n_up_now;
+	if (!o.keep)
+		teardown(&r);
 	struct strbuf sb;
 	sb_init(&sb);
 	ike_stats(r.d, true, &sb);
@@ -417,5 +474,6 @@ int main(int argc, char **argv)
 	free(r.state);
 	free(r.fresh);
 	free(r.r.latency_us);
-	return r.r.up == o.sas && r.r.lost_after_up == 0 ? 0 : 1;
+	bool all_deleted = o.keep || (r.r.delete_failed == 0 && r.r.left_at_end == 0);
+	return r.r.up == o.sas && r.r.lost_after_up == 0 && all_deleted ? 0 : 1;
 }

@@ -26,6 +26,11 @@ static double rate_of(const struct load_result *r)
 	return r->up && s > 0 ? r->up / s : 0;
 }
 
+static double deletes_per_s(const struct load_result *r)
+{
+	return r->delete_us ? r->deleted / (r->delete_us / 1e6) : 0;
+}
+
 static void print_text(const struct load_options *o, const struct load_result *r, double p50, double p99)
 {
 	printf("IKE SAs: %u asked, %u started, %u up, %u failed\n", o->sas, r->started, r->up, r->failed);
@@ -38,6 +43,9 @@ static void print_text(const struct load_options *o, const struct load_result *r
 	if (o->hold_s > 0)
 		printf("held %.0f s: %u still up, %u lost; datagrams %lu out, %lu in while holding\n", o->hold_s,
 		       r->up_at_end, r->lost_after_up, (unsigned long)r->dpd_sent, (unsigned long)r->dpd_answered);
+	if (!o->keep)
+		printf("deleted: %u of %u asked in %.2f s (%.0f/s), %u unanswered; %u IKE SAs left\n", r->deleted,
+		       r->delete_asked, r->delete_us / 1e6, deletes_per_s(r), r->delete_failed, r->left_at_end);
 }
 
 static void print_json(const struct load_options *o, const struct load_result *r, double p50, double p99)
@@ -53,9 +61,12 @@ static void print_json(const struct load_options *o, const struct load_result *r
 			sep = ",";
 		}
 	printf("},\"hold_s\":%.1f,\"up_at_end\":%u,\"lost_after_up\":%u,\"hold_datagrams_out\":%lu,"
-	       "\"hold_datagrams_in\":%lu,\"initiator\":%s}\n",
-	       o->hold_s, r->up_at_end, r->lost_after_up, (unsigned long)r->dpd_sent, (unsigned long)r->dpd_answered,
-	       r->ike_stats);
+	       "\"hold_datagrams_in\":%lu,",
+	       o->hold_s, r->up_at_end, r->lost_after_up, (unsigned long)r->dpd_sent, (unsigned long)r->dpd_answered);
+	printf("\"delete\":%s,\"delete_asked\":%u,\"deleted\":%u,\"delete_unanswered\":%u,\"delete_s\":%.3f,"
+	       "\"deletes_per_s\":%.1f,\"left_at_end\":%u,\"initiator\":%s}\n",
+	       o->keep ? "false" : "true", r->delete_asked, r->deleted, r->delete_failed, r->delete_us / 1e6,
+	       deletes_per_s(r), r->left_at_end, r->ike_stats);
 }
 
 void load_report(const struct load_options *o, struct load_result *r)

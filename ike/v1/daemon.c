@@ -212,7 +212,7 @@ const char *v1_state_name(enum v1_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) && names[s] ? names[s] : "?";
 }
 
-/* As IKEv2 tells env.ike_event: an SA coming up, one of ours dying before it did, or on DPD. */
+/* As IKEv2 tells env.ike_event: an SA coming up, one of ours dying before it did, one that was up going. */
 static void report_event(const struct v1_sa *sa, enum v1_state to)
 {
 	const struct ike_env *env = &sa->d->env;
@@ -221,8 +221,10 @@ static void report_event(const struct v1_sa *sa, enum v1_state to)
 		return;
 	if (to == V1_ESTABLISHED)
 		env->ike_event(env->ctx, sa->serial, true, IKE_FAIL_NONE);
-	else if (to == V1_DEAD && (keying || sa->fail == IKE_FAIL_DPD))
+	else if (to == V1_DEAD && keying)
 		env->ike_event(env->ctx, sa->serial, false, sa->fail != IKE_FAIL_NONE ? sa->fail : IKE_FAIL_OTHER);
+	else if (to == V1_DEAD && sa->state == V1_ESTABLISHED && !sa->superseded)
+		env->ike_event(env->ctx, sa->serial, false, sa->fail);
 }
 
 void v1_set_state(struct v1_sa *sa, enum v1_state to)
@@ -1040,6 +1042,25 @@ int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const stru
 		reap(d);
 	}
 	return 0;
+}
+
+unsigned v1_delete_established(struct v1_daemon *d, const char *conn, unsigned max)
+{
+	unsigned n = 0;
+	if (d == NULL)
+		return 0;
+	for (struct v1_sa *sa = d->sas; sa && n < max; sa = sa->next)
+		if (sa->state == V1_ESTABLISHED && !sa->superseded && strcmp(sa->conn->name, conn) == 0) {
+			delete_sa(sa); /* listed until the reap below */
+			n++;
+		}
+	reap(d);
+	return n;
+}
+
+uint32_t v1_sa_count(const struct v1_daemon *d)
+{
+	return d ? d->n_sas : 0;
 }
 
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)

@@ -174,6 +174,9 @@ uint32_t v1_initiate_as(struct v1_daemon *d, const struct cfg_connection *c, con
 			const struct traffic_selector *local_ts);
 int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
+/* ike_delete_established() for ISAKMP SAs: deleted at once. */
+unsigned v1_delete_established(struct v1_daemon *d, const char *conn, unsigned max);
+uint32_t v1_sa_count(const struct v1_daemon *d);
 void v1_list(struct v1_daemon *d, bool json, struct strbuf *o);
 /* True when the SPI was one of IKEv1's. */
 bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard);

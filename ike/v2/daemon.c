@@ -311,6 +311,15 @@ static void send_keepalive(struct ike_sa *sa, uint64_t now)
 		      &sa->keepalive_ms);
 }
 
+/* Its children go at once; the IKE SA when the peer answers the Delete (or does not). */
+static void delete_ike_sa(struct ike_sa *sa)
+{
+	while (sa->children)
+		child_destroy(sa, sa->children);
+	ike_sa_set_state(sa, IKE_SA_DELETING);
+	ike_send_delete(sa, PROTO_IKE, NULL, 0);
+}
+
 /* swanctl: an IKE SA not rekeyed by rekey_time + over_time is closed. */
 static void expire_ike(struct ike_sa *sa, uint64_t now)
 {
@@ -318,10 +327,7 @@ static void expire_ike(struct ike_sa *sa, uint64_t now)
 	if (c->rekey_time == 0 || sa->req.msg || now < sa->established_ms + (c->rekey_time + c->over_time) * 1000)
 		return;
 	LOG_INFO("%s: IKE_SA #%u reached its lifetime without a rekey; deleting", c->name, sa->serial);
-	while (sa->children)
-		child_destroy(sa, sa->children);
-	ike_sa_set_state(sa, IKE_SA_DELETING);
-	ike_send_delete(sa, PROTO_IKE, NULL, 0);
+	delete_ike_sa(sa);
 }
 
 /* Rekeys that are due; one exchange at a time per IKE SA. */
@@ -605,11 +611,24 @@ int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 		sb_printf(err, "child '%s' is not installed\n", name);
 		return -1;
 	}
-	while (sa->children)
-		child_destroy(sa, sa->children);
-	ike_sa_set_state(sa, IKE_SA_DELETING);
-	ike_send_delete(sa, PROTO_IKE, NULL, 0);
+	delete_ike_sa(sa);
 	return 0;
+}
+
+unsigned ike_delete_established(struct ike_daemon *d, const char *conn, unsigned max)
+{
+	unsigned n = 0;
+	for (struct ike_sa *sa = d->sas; sa && n < max; sa = sa->next)
+		if (sa->state == IKE_SA_ESTABLISHED && sa->req.msg == NULL && strcmp(sa->conn->name, conn) == 0) {
+			delete_ike_sa(sa); /* stays listed, DELETING, until answered */
+			n++;
+		}
+	return n + v1_delete_established(d->v1, conn, max - n);
+}
+
+uint32_t ike_sa_count(const struct ike_daemon *d)
+{
+	return d->n_sas + v1_sa_count(d->v1);
 }
 
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)

@@ -46,22 +46,29 @@ const char *ike_fail_name(enum ike_fail why)
 {
 	static const char *const names[IKE_FAIL_COUNT] = {
 		"none", "timeout", "IKE_SA_INIT refused", "no acceptable proposal", "our authentication refused",
-		"peer authentication failed", "DPD timeout", "child SA refused", "other",
+		"peer authentication failed", "DPD timeout", "child SA refused", "deleted by the peer", "other",
 	};
 	return why < IKE_FAIL_COUNT ? names[why] : "?";
 }
 
-/* Tells env.ike_event of an SA coming up, and of one of ours dying before it did or on DPD. */
+/*
+ * Tells env.ike_event of an SA coming up, of one of ours dying before it did, and of one that
+ * was up going (deleted by either side: IKE_FAIL_NONE; DPD; a Delete unanswered), unless a
+ * rekey replaced it.
+ */
 static void report_event(const struct ike_sa *sa, enum ike_sa_state to)
 {
 	const struct ike_env *env = &sa->d->env;
 	if (env->ike_event == NULL)
 		return;
 	bool keying = sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT;
+	bool was_up = sa->established_ms != 0 && !sa->rekeyed;
 	if (to == IKE_SA_ESTABLISHED && sa->state != IKE_SA_ESTABLISHED)
 		env->ike_event(env->ctx, sa->serial, true, IKE_FAIL_NONE);
-	else if (to == IKE_SA_DEAD && (keying || sa->fail == IKE_FAIL_DPD))
+	else if (to == IKE_SA_DEAD && keying)
 		env->ike_event(env->ctx, sa->serial, false, sa->fail != IKE_FAIL_NONE ? sa->fail : IKE_FAIL_OTHER);
+	else if (to == IKE_SA_DEAD && was_up)
+		env->ike_event(env->ctx, sa->serial, false, sa->fail);
 }
 
 void ike_sa_note_half_open(struct ike_sa *sa)

@@ -13,11 +13,14 @@
 # Each handshake is PSK + X25519 + AES-GCM, IKE_SA_INIT and IKE_AUTH with one child SA that the
 # responder installs (dpike: in its dataplane; strongSwan: in kernel-libipsec). --sas (2000)
 # handshakes go to each responder as fast as the generator can; --held (20000) SAs are then
-# opened on dpike and held --hold (40) seconds with DPD every 10 s. --proposal: the IKE proposal of
+# opened on dpike and held --hold (40) seconds with DPD every 10 s. dpike-load deletes the SAs of
+# the rate runs when done, as clients that leave do; the held ones stay for the idle measurement. --proposal: the IKE proposal of
 # generator and both responders (aes128gcm16-prfsha256-x25519; with --ikev1 aes128-sha256-x25519).
 # --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
-# handshake succeeded and every held SA was still up at the end (a smoke test; no timing is checked).
+# handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
+# from dpike's dataplane), and every held SA was still up at the end (a smoke test; no timing is
+# checked).
 # The generator's log goes to load-ADDRESS.log in the lab directory (kept when a check fails);
 # DPIKE_LOAD_VERBOSE=1 makes it log every SA.
 set -eu
@@ -131,11 +134,30 @@ t0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
 load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
 [ -n "${DPIKE_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 t1=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
+# The responders take the generator's last Deletes (IKEv1's are not answered) a moment later.
+dpike_emptied() {
+	"$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after-rate.json" &&
+		[ "$(json "$LAB_DIR/after-rate.json" "int(d['ike']['sas_established'] + d['ikev1']['sas_established'] == 0 and d['tables']['sad_sas'] == 0 and d['tables']['spd_policies'] == 0)")" = 1 ]
+}
+# IKE SAs strongSwan holds ("?" when swanctl cannot tell)
+sw_sas() {
+	local out
+	out=$(sw_ctl "$LAB_DIR/sw" --list-sas 2>/dev/null) || { echo "?"; return; }
+	grep -c ESTABLISHED <<<"$out" || true
+}
+lab_wait_for 10 dpike_emptied || true # judged below, with --check
 s0=$(cpu_ticks "/proc/$SW_PID/stat")
 load 198.51.100.2 "$SAS" --base-port 20000 >"$LAB_DIR/sw-rate.json" || true
 s1=$(cpu_ticks "/proc/$SW_PID/stat")
+lab_wait_for 10 test "$(sw_sas)" = 0 || true
+sw_left=$(sw_sas)
 describe "$LAB_DIR/dpike-rate.json" dpike
 describe "$LAB_DIR/sw-rate.json" strongSwan
+deleted() { # FILE NAME
+	json "$1" "'%-10s %6d deleted of %6d in %6.2f s (%6.0f/s), %d unanswered, %d IKE SAs left in dpike-load' % ('$2', d['deleted'], d['delete_asked'], d['delete_s'], d['deletes_per_s'], d['delete_unanswered'], d['left_at_end'])"
+}
+deleted "$LAB_DIR/dpike-rate.json" dpike
+deleted "$LAB_DIR/sw-rate.json" strongSwan
 ratio=$(json "$LAB_DIR/dpike-rate.json" "d['handshakes_per_s']")
 sw_rate=$(json "$LAB_DIR/sw-rate.json" "d['handshakes_per_s']")
 /usr/bin/python3 -c "
@@ -159,7 +181,7 @@ echo "== $HELD IKE SAs held on dpike for $HOLD s, DPD every 10 s"
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/before.json"
 rss0=$(rss_kb "$dpike_pid")
 load 192.0.2.2 "$HELD" --base-port 30000 --hold "$HOLD" --dpd-delay 10 --id "held-%u@dpike.test" \
-	--inner-net 10.192.0.0/10 >"$LAB_DIR/held.json" || true
+	--inner-net 10.192.0.0/10 --no-delete >"$LAB_DIR/held.json" || true
 rss1=$(rss_kb "$dpike_pid")
 describe "$LAB_DIR/held.json" dpike
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
@@ -199,10 +221,18 @@ if [ "$CHECK" = 1 ]; then
 	ok=$(json "$LAB_DIR/held.json" "int(d['up'] == d['asked'] and d['up_at_end'] == d['up'] and d['hold_datagrams_in'] > 0)")
 	ok_rate=$(json "$LAB_DIR/dpike-rate.json" "int(d['up'] == d['asked'])")
 	ok_sw=$(json "$LAB_DIR/sw-rate.json" "int(d['up'] == d['asked'])")
+	all_deleted="int(d['deleted'] == d['up'] == d['delete_asked'] and d['left_at_end'] == 0)"
+	del_dpike=$(json "$LAB_DIR/dpike-rate.json" "$all_deleted")
+	del_sw=$(json "$LAB_DIR/sw-rate.json" "$all_deleted")
+	dpike_empty=$(json "$LAB_DIR/after-rate.json" "int(d['ike']['sas_established'] + d['ikev1']['sas_established'] == 0 and d['tables']['sad_sas'] == 0 and d['tables']['spd_policies'] == 0)")
 	lab_check "every handshake against dpike succeeded" [ "$ok_rate" = 1 ]
 	lab_check "every handshake against strongSwan succeeded" [ "$ok_sw" = 1 ]
+	lab_check "dpike-load deleted every SA it opened on dpike (IKEv2: every Delete answered)" [ "$del_dpike" = 1 ]
+	lab_check "dpike-load deleted every SA it opened on strongSwan (IKEv2: every Delete answered)" [ "$del_sw" = 1 ]
+	lab_check "dpike then held no IKE SA, and its SAD and SPD were empty" [ "$dpike_empty" = 1 ]
+	lab_check "strongSwan then held no IKE SA ($sw_left left)" [ "$sw_left" = 0 ]
 	lab_check "every held SA stayed up, DPD answered" [ "$ok" = 1 ]
-	in_sad=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_sas'] >= $SAS + $HELD and d['tables']['spd_policies'] >= 2 * ($SAS + $HELD))")
+	in_sad=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_sas'] >= $HELD and d['tables']['spd_policies'] >= 2 * $HELD)")
 	lab_check "dpike's SAD and SPD hold a child SA pair and its two policies for every IKE SA" [ "$in_sad" = 1 ]
 	lab_check "a wrong PSK: every SA failed as '$psk_reason'" [ "$psk_told" = 1 ]
 	lab_check "an unacceptable proposal: every SA failed as '$prop_reason'" [ "$prop_told" = 1 ]

@@ -557,6 +557,32 @@ static bool kept_ke(const uint8_t *m, size_t m_len, uint8_t out[32])
 	return true;
 }
 
+/*
+ * A load generator's teardown (ike_delete_established): at most max SAs at a time, none twice,
+ * the responder's going with them; each told by env.ike_event as gone, deleted (IKE_FAIL_NONE).
+ */
+static void test_delete_established(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	struct ike_endpoint from = A.ep;
+	for (uint16_t i = 0; i < 3; i++) {
+		from.port = (uint16_t)(10000 + i);
+		CU_ASSERT_FATAL(ike_initiate_as(A.d, "c", &from, "192.0.2.1", NULL) != 0);
+	}
+	pump();
+	CU_ASSERT_FATAL(ike_sa_count(A.d) == 3 && ike_sa_count(B.d) == 3 && B.children == 3);
+	int events = A.events;
+	CU_ASSERT_EQUAL(ike_delete_established(A.d, "c", 2), 2);
+	CU_ASSERT_EQUAL(ike_delete_established(A.d, "c", 2), 1); /* the first two are being deleted */
+	CU_ASSERT_EQUAL(ike_delete_established(A.d, "other", 2), 0);
+	CU_ASSERT_EQUAL(ike_sa_count(A.d), 3); /* until B answers */
+	pump();
+	CU_ASSERT(ike_sa_count(A.d) == 0 && ike_sa_count(B.d) == 0 && A.children == 0 && B.children == 0);
+	CU_ASSERT(A.events == events + 3 && !A.event_up && A.event_why == IKE_FAIL_NONE);
+	CU_ASSERT_EQUAL(ike_delete_established(A.d, "c", 2), 0);
+	unpair();
+}
+
 /* Two IKE_SA_INIT exchanges at once, compared on both sides; both SAs then come up. */
 static struct ke_sharing two_inits_share_ke(const char *limits_a, const char *limits_b)
 {
@@ -629,6 +655,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "NO_PROPOSAL_CHOSEN", test_no_proposal);
 	CU_add_test(s, "lost response: retransmission and cached reply", test_lost_response);
 	CU_add_test(s, "delete tears down both sides", test_delete);
+	CU_add_test(s, "load generator teardown: deletes paced by the caller, each told", test_delete_established);
 	CU_add_test(s, "garbage and forged messages", test_bad_input);
 	CU_add_test(s, "child rekey with PFS from either side, make-before-break", test_child_rekey);
 	CU_add_test(s, "IKE SA rekey from either side moves the children", test_ike_rekey);

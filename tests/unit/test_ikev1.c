@@ -584,6 +584,34 @@ static void pair_for_initiate_as(void)
 	pair_for_initiate_as_with("", "");
 }
 
+/* ike_delete_established on IKEv1: the ISAKMP SAs (and IPsec SAs) go at once, the responder's on its Delete. */
+static void test_delete_established1(void)
+{
+	pair_for_initiate_as();
+	struct ike_endpoint from = { 0xc0000201, 10000 };
+	struct traffic_selector inner = { .addr = 0x0a010001, .mask = ~0u, .plen = 32, .port_hi = 65535 };
+	char id[32];
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "client-%d@load.test", i);
+		from.port = (uint16_t)(10000 + i);
+		inner.addr = 0x0a010001 + (uint32_t)i;
+		CU_ASSERT_FATAL(ike_initiate_as(A.d, "c", &from, id, &inner) != 0);
+	}
+	pump();
+	CU_ASSERT_FATAL(ike_sa_count(A.d) == 3 && ike_sa_count(B.d) == 3 && A.children == 3 && B.children == 3);
+	int events = A.events;
+	CU_ASSERT_EQUAL(ike_delete_established(A.d, "c", 2), 2);
+	CU_ASSERT(ike_sa_count(A.d) == 1 && A.children == 1 && A.events == events + 2 && !A.event_up &&
+		  A.event_why == IKE_FAIL_NONE);
+	pump();
+	CU_ASSERT(ike_sa_count(B.d) == 1 && B.children == 1);
+	CU_ASSERT_EQUAL(ike_delete_established(A.d, "c", 2), 1);
+	pump();
+	CU_ASSERT(ike_sa_count(A.d) == 0 && ike_sa_count(B.d) == 0 && B.children == 0);
+	stop_node(&A);
+	stop_node(&B);
+}
+
 /*
  * Two Main Modes at once from two ports and IDs; after message 4 each side's phase 1 state still
  * holds the KE value it sent. Both ISAKMP SAs then come up with their IPsec SAs.
@@ -746,6 +774,7 @@ static void test_half_open_many(void)
 
 void ikev1_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "load generator teardown: ISAKMP SAs deleted at once, the responder's on its Delete", test_delete_established1);
 	CU_add_test(s, "ISAKMP header, chain and SA payload round trip", test_isakmp_round_trip);
 	CU_add_test(s, "ISAKMP parser refuses truncations and lying lengths", test_isakmp_rejects);
 	CU_add_test(s, "SKEYID, SKEYID_d/_a/_e, cipher key (App. B), IV vs RFC 2409 vectors", test_phase1_keys);

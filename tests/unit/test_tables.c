@@ -111,6 +111,7 @@ static void test_supersede(void)
 {
 	struct esp_sa *in = install(true, 0x1001), *a = install(false, 0x2001), *b = install(false, 0x2002);
 	add_child_policies(a, 11);
+	CU_ASSERT(usage().sas == 1 && usage().policies == 2);
 	uint64_t flushes = usage().flow_cache_flushes;
 	CU_ASSERT(dp_sa_supersede(a, b, 11, 12) == 0);
 	CU_ASSERT(usage().flow_cache_flushes == flushes);
@@ -142,6 +143,8 @@ static void test_supersede(void)
 	CU_ASSERT(outbound_policy() == NULL && !inbound_required());
 	dp_sa_remove(c);
 	dp_sa_remove(in);
+	/* counted gone at once, though the hash frees the key's slot after a grace period */
+	CU_ASSERT(usage().sas == 0 && usage().policies == 0);
 	CU_ASSERT(reclaim_until_settled(5.0));
 }
 
