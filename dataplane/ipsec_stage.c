@@ -129,7 +129,7 @@ static void find_verdicts(struct dp_worker *w, struct dp_batch *b, const struct 
 		rte_prefetch0(slot[i]);
 	}
 	for (uint16_t i = 0; i < n; i++)
-		if (!dp_spd_cache_check(w->spd_cache, slot[i], b->spd_gen, &flows[i], &v[i])) {
+		if (!dp_spd_cache_check(w->spd_cache, b->spd, slot[i], b->spd_gen, &flows[i], &v[i])) {
 			at[n_miss] = i;
 			miss[n_miss++] = &flows[i];
 		}

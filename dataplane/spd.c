@@ -88,9 +88,25 @@ void dp_spd_free(struct dp_spd *spd)
 	rte_free(spd);
 }
 
-static void bump_gen(struct dp_spd *spd)
+/* Logs a change under the next generation, then publishes that generation. */
+static void log_change(struct dp_spd *spd, enum dp_spd_change kind, const struct dp_spd_node *n)
 {
-	__atomic_store_n(&spd->gen, spd->gen + 1, __ATOMIC_RELEASE);
+	uint64_t g = spd->gen + 1;
+	struct dp_spd_change_entry *e = &spd->log[g % DP_SPD_LOG];
+	__atomic_store_n(&e->gen, 0, __ATOMIC_RELAXED); /* readers of the change it held see it gone */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->kind = (uint8_t)kind;
+	e->policy = n ? n->id : 0;
+	if (n) {
+		e->src = n->policy.src;
+		e->dst = n->policy.dst;
+	}
+	__atomic_store_n(&e->gen, g, __ATOMIC_RELEASE);
+	if (kind == DP_SPD_FLUSHED) {
+		__atomic_store_n(&spd->flushed_gen, g, __ATOMIC_RELEASE);
+		spd->flushes++;
+	}
+	__atomic_store_n(&spd->gen, g, __ATOMIC_RELEASE);
 }
 
 static bool exact_port(const struct traffic_selector *ts)
@@ -277,6 +293,9 @@ int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner)
 		return -1;
 	n->policy = *p;
 	n->order = (uint64_t)p->priority << 40 | (++spd->seq & ((1ULL << 40) - 1));
+	if (++spd->last_id == 0)
+		spd->last_id = 1; /* 0 names no policy */
+	n->id = spd->last_id;
 	n->owner = owner;
 	policy_key(p, (uint16_t)cls, &n->key);
 	/* The class must be visible, with a best_priority no worse than n's, before n is. */
@@ -293,7 +312,7 @@ int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner)
 		return -1;
 	}
 	spd->n_policies++;
-	bump_gen(spd);
+	log_change(spd, DP_SPD_ADDED, n);
 	return 0;
 }
 
@@ -305,6 +324,7 @@ static void remove_node(struct dp_spd *spd, struct dp_spd_node *n)
 		index_drop(&spd->by_sa, (uintptr_t)n->policy.sa, n, SA_LINK);
 	note_class_loss(spd, n->key.cls);
 	spd->n_policies--;
+	log_change(spd, DP_SPD_REMOVED, n);
 	spd->retire(free_node, n);
 }
 
@@ -312,7 +332,6 @@ static void finish_removal(struct dp_spd *spd)
 {
 	/* Fewer classes only makes the list shorter; if that copy fails the old list still finds all. */
 	publish_classes(spd);
-	bump_gen(spd);
 }
 
 void dp_spd_remove_owner(struct dp_spd *spd, uint64_t owner)
@@ -371,7 +390,7 @@ int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, con
 
 void dp_spd_flush(struct dp_spd *spd)
 {
-	bump_gen(spd);
+	log_change(spd, DP_SPD_FLUSHED, NULL);
 }
 
 /* Flows still in the running after the classes so far: their indexes and best candidates. */

@@ -77,6 +77,7 @@ struct dp_spd_node {
 	struct dp_policy policy;            /* first: lookups hand out &node->policy */
 	struct dp_spd_node *next;           /* same key, next in order; atomic */
 	uint64_t order;                     /* priority, then insertion: lower first */
+	uint32_t id;                        /* names it in the change log; never 0 */
 	/* The control core's alone. */
 	uint64_t owner;
 	struct dp_spd_node *owner_next, *sa_next;
@@ -86,8 +87,26 @@ struct dp_spd_node {
 /* Hands a no-longer-linked object to whoever frees it after a grace period. */
 typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
 
+/*
+ * The last changes, so that a flow cache can keep an answer across them instead of starting
+ * over after each (spd_cache.h): an answer stands after a policy was added whose selectors do
+ * not match the flow, or one removed that was not the answer's; not after a flush. Written by
+ * the control core like a seqlock: gen is 0 while the rest is written.
+ */
+#define DP_SPD_LOG 32 /* also the most changes a cache entry is carried across at once: each costs a check */
+enum dp_spd_change { DP_SPD_ADDED, DP_SPD_REMOVED, DP_SPD_FLUSHED };
+
+struct dp_spd_change_entry {
+	uint64_t gen;  /* the generation the change made; atomic */
+	uint8_t kind;  /* enum dp_spd_change */
+	uint32_t policy; /* DP_SPD_REMOVED: the id of the policy that left */
+	struct traffic_selector src, dst; /* DP_SPD_ADDED: the new policy's selectors */
+} __rte_cache_aligned;
+
 struct dp_spd {
-	uint64_t gen; /* changes after every change; never 0; atomic */
+	uint64_t gen; /* moves with every change (one step each, logged); never 0; atomic */
+	uint64_t flushed_gen; /* the generation of the last DP_SPD_FLUSHED change; atomic */
+	uint64_t flushes;     /* DP_SPD_FLUSHED changes made */
 	struct rte_hash *h;
 	const struct dp_spd_classes *classes; /* replaced as a whole, by RCU; atomic */
 	/* The control core's alone. */
@@ -98,6 +117,8 @@ struct dp_spd {
 	bool classes_dirty;
 	struct dp_spd_class cls[DP_SPD_MAX_CLASSES]; /* by id; count 0: free */
 	uint32_t cls_count[DP_SPD_MAX_CLASSES];
+	uint32_t last_id;
+	struct dp_spd_change_entry log[DP_SPD_LOG]; /* change g at g % DP_SPD_LOG */
 	struct u64map by_owner, by_sa; /* first node of each owner's / outbound SA's list */
 };
 
@@ -112,10 +133,39 @@ static inline void dp_spd_class_key(const struct dp_spd_class *c, const struct d
 	k->zero = 0;
 }
 
+static inline bool dp_selectors_match(const struct traffic_selector *src, const struct traffic_selector *dst,
+				      const struct dp_flow *f)
+{
+	return ts_match_addr(dst, f->dst) && ts_match_addr(src, f->src) && ts_match_port(src, f->proto, f->sport) &&
+	       ts_match_port(dst, f->proto, f->dport);
+}
+
 static inline bool dp_policy_matches(const struct dp_policy *p, const struct dp_flow *f)
 {
-	return ts_match_addr(&p->dst, f->dst) && ts_match_addr(&p->src, f->src) &&
-	       ts_match_port(&p->src, f->proto, f->sport) && ts_match_port(&p->dst, f->proto, f->dport);
+	return dp_selectors_match(&p->src, &p->dst, f);
+}
+
+/* The id of a policy a lookup handed out (0: none). */
+static inline uint32_t dp_spd_policy_id(const struct dp_policy *p)
+{
+	return p ? ((const struct dp_spd_node *)(const void *)p)->id : 0;
+}
+
+/*
+ * Whether change g, published (the reader has seen gen reach it), leaves standing an answer for
+ * flow f that policy (an id; 0 for none) gave; false also when the entry has been overwritten.
+ */
+static inline bool dp_spd_change_spares(const struct dp_spd *spd, uint64_t g, const struct dp_flow *f,
+					uint32_t policy)
+{
+	const struct dp_spd_change_entry *e = &spd->log[g % DP_SPD_LOG];
+	if (__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != g)
+		return false;
+	bool spares = e->kind == DP_SPD_ADDED ? !dp_selectors_match(&e->src, &e->dst, f)
+		      : e->kind == DP_SPD_REMOVED ? e->policy != policy
+						  : false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return spares && __atomic_load_n(&e->gen, __ATOMIC_RELAXED) == g;
 }
 
 /* The first policy of a class's candidate list that matches and is ahead of best, or best. */
@@ -162,6 +212,12 @@ void dp_spd_lookup_bulk(const struct dp_spd *spd, const struct dp_flow *const fl
 static inline uint64_t dp_spd_gen(const struct dp_spd *spd)
 {
 	return __atomic_load_n(&spd->gen, __ATOMIC_ACQUIRE);
+}
+
+/* The generation of the last flush (0: none yet): no flow cache keeps an answer from before it. */
+static inline uint64_t dp_spd_flushed_gen(const struct dp_spd *spd)
+{
+	return __atomic_load_n(&spd->flushed_gen, __ATOMIC_ACQUIRE);
 }
 
 /* Priority of a policy: more specific selectors first; at equal specificity by rank. */

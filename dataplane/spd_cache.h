@@ -5,11 +5,17 @@
  * per packet. Two ways, so that two flows on one set no longer evict each other: direct-mapped,
  * a table a quarter full keeps only e^-1/4 (78%) of random flows, and the dataplane benchmark's
  * 16,384 flows, whose addresses and ports count up together and which CRC (being linear) put on
- * slots in pairs, hit 64% of the time (100% with two ways). An entry holds the
- * SPD generation it was computed under, so any change to the SPD invalidates every entry at
- * once. The worker reads the generation at the start of a burst (before its lookups), and the
- * control core moves it after each change, so an answer is never kept past the change that
- * made it stale; a removed policy stays readable until the worker's next quiescent state.
+ * slots in pairs, hit 64% of the time (100% with two ways).
+ *
+ * An entry holds the SPD generation it was computed under and the policy that gave it. The
+ * control core moves the generation with every change and logs the change (spd.h); the worker
+ * reads the generation at the start of a burst (before its lookups). An entry of an older
+ * generation is used only once every change since has been found to spare it (a policy added
+ * whose selectors do not match the flow, one removed that was not the entry's), and is then
+ * brought up to date; after a flush, or more changes than the log keeps, it is looked up
+ * afresh. So an answer is never kept past a change that could make it stale, and a stream of
+ * IKE SAs coming and going no longer empties every worker's cache with each of their policies.
+ * A removed policy stays readable until the worker's next quiescent state.
  */
 #ifndef DPIKE_DP_SPD_CACHE_H
 #define DPIKE_DP_SPD_CACHE_H
@@ -34,6 +40,7 @@
  */
 struct dp_verdict {
 	uint8_t action; /* enum dp_policy_action; DP_POLICY_BYPASS also when no policy matches */
+	uint32_t policy; /* the id of the policy that gave it (0: none), for the cache's change checks */
 	union {
 		struct esp_sa *sa; /* DP_POLICY_PROTECT */
 		uint32_t trap_id;  /* DP_POLICY_TRAP */
@@ -46,6 +53,7 @@ static inline struct dp_verdict dp_verdict_of(const struct dp_policy *p)
 	if (p == NULL)
 		return v;
 	v.action = p->action;
+	v.policy = dp_spd_policy_id(p);
 	if (p->action == DP_POLICY_TRAP)
 		v.trap_id = p->trap_id;
 	else
@@ -59,7 +67,8 @@ static inline bool dp_verdict_same(struct dp_verdict a, struct dp_verdict b)
 }
 
 struct dp_spd_cache_entry {
-	uint64_t gen; /* 0: empty */
+	uint32_t gen;    /* the SPD generation's low bits; 0: empty */
+	uint32_t policy; /* the id of the policy that gave the answer; 0: none */
 	union {
 		struct esp_sa *sa;
 		uint32_t trap_id;
@@ -86,10 +95,23 @@ struct dp_spd_cache {
 struct dp_spd_cache *dp_spd_cache_create(uint32_t entries, int socket);
 void dp_spd_cache_free(struct dp_spd_cache *c);
 
-static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, uint64_t gen, const struct dp_flow *f)
+static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, const struct dp_flow *f)
 {
-	return e->gen == gen && e->src == f->src && e->dst == f->dst && e->sport == f->sport && e->dport == f->dport &&
+	return e->gen != 0 && e->src == f->src && e->dst == f->dst && e->sport == f->sport && e->dport == f->dport &&
 	       e->proto == f->proto;
+}
+
+/* Whether every change after the entry's generation, up to gen, spares its answer for flow f. */
+static inline bool dp_spd_cache_still(const struct dp_spd *spd, const struct dp_spd_cache_entry *e, uint64_t gen,
+				      const struct dp_flow *f)
+{
+	uint32_t behind = (uint32_t)gen - e->gen;
+	if (behind > DP_SPD_LOG)
+		return false;
+	for (uint64_t g = gen - behind + 1; g <= gen; g++)
+		if (!dp_spd_change_spares(spd, g, f, e->policy))
+			return false;
+	return true;
 }
 
 static inline struct dp_spd_cache_set *dp_spd_cache_slot(struct dp_spd_cache *c, const struct dp_flow *f)
@@ -105,34 +127,49 @@ static inline void dp_spd_cache_answer(const struct dp_spd_cache_entry *e, struc
 	v->sa = e->sa; /* the union whole: trap_id with it */
 }
 
-/* True, with *v set, when the flow's set s knows its answer under generation gen. */
-static inline bool dp_spd_cache_check(struct dp_spd_cache *c, const struct dp_spd_cache_set *s, uint64_t gen,
-				      const struct dp_flow *f, struct dp_verdict *v)
+/*
+ * True, with *v set, when the flow's set s knows its answer under generation gen of spd, having
+ * brought an older answer up to date if the changes since spare it.
+ */
+static inline bool dp_spd_cache_check(struct dp_spd_cache *c, const struct dp_spd *spd, struct dp_spd_cache_set *s,
+				      uint64_t gen, const struct dp_flow *f, struct dp_verdict *v)
 {
-	for (unsigned i = 0; i < DP_SPD_CACHE_WAYS; i++)
-		if (dp_spd_cache_same(&s->way[i], gen, f)) {
-			c->hits++;
-			dp_spd_cache_answer(&s->way[i], v);
-			return true;
-		}
+	for (unsigned i = 0; i < DP_SPD_CACHE_WAYS; i++) {
+		struct dp_spd_cache_entry *e = &s->way[i];
+		if (!dp_spd_cache_same(e, f))
+			continue;
+		if (e->gen != (uint32_t)gen && !dp_spd_cache_still(spd, e, gen, f))
+			break;
+		e->gen = (uint32_t)gen;
+		c->hits++;
+		dp_spd_cache_answer(e, v);
+		return true;
+	}
 	c->misses++;
 	return false;
 }
 
-static inline bool dp_spd_cache_get(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
-				    struct dp_verdict *v)
+static inline bool dp_spd_cache_get(struct dp_spd_cache *c, const struct dp_spd *spd, uint64_t gen,
+				    const struct dp_flow *f, struct dp_verdict *v)
 {
-	return dp_spd_cache_check(c, dp_spd_cache_slot(c, f), gen, f, v);
+	return dp_spd_cache_check(c, spd, dp_spd_cache_slot(c, f), gen, f, v);
 }
 
-/* Records the flow's verdict in s, the flow's set, in place of its older answer. */
+/*
+ * Records the flow's verdict in s, the flow's set: over its own older answer if the set has one,
+ * else in way 0, the answer there moving to way 1.
+ */
 static inline void dp_spd_cache_fill(struct dp_spd_cache_set *s, uint64_t gen, const struct dp_flow *f,
 				     struct dp_verdict v)
 {
-	if (s->way[0].gen == gen)
+	struct dp_spd_cache_entry *e = &s->way[0];
+	if (dp_spd_cache_same(&s->way[1], f))
+		e = &s->way[1];
+	else if (!dp_spd_cache_same(&s->way[0], f) && s->way[0].gen != 0)
 		s->way[1] = s->way[0];
-	s->way[0] = (struct dp_spd_cache_entry){ .gen = gen, .src = f->src, .dst = f->dst, .sport = f->sport,
-						 .dport = f->dport, .proto = f->proto, .action = v.action, .sa = v.sa };
+	*e = (struct dp_spd_cache_entry){ .gen = (uint32_t)gen, .policy = v.policy, .src = f->src, .dst = f->dst,
+					  .sport = f->sport, .dport = f->dport, .proto = f->proto, .action = v.action,
+					  .sa = v.sa };
 }
 
 static inline void dp_spd_cache_put(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,
@@ -145,7 +182,7 @@ static inline struct dp_verdict dp_spd_cached_lookup(struct dp_spd_cache *c, con
 						     const struct dp_flow *f)
 {
 	struct dp_verdict v;
-	if (!dp_spd_cache_get(c, gen, f, &v)) {
+	if (!dp_spd_cache_get(c, spd, gen, f, &v)) {
 		v = dp_verdict_of(dp_spd_lookup(spd, f));
 		dp_spd_cache_put(c, gen, f, v);
 	}

@@ -58,7 +58,6 @@ static struct {
 	struct u64map superseded_gen; /* superseded SAs still installed: the generation they were superseded in */
 	struct vec superseded;        /* struct superseded: removed, waiting for a flush */
 	uint64_t flush_due;           /* TSC; 0: no flush planned */
-	uint64_t flush_gen;           /* the generation whose caches the planned flush is for */
 } T;
 
 static void *vec_push(struct vec *v)
@@ -196,11 +195,10 @@ struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t er
 	return sa;
 }
 
-static void plan_flush(uint64_t gen)
+static void plan_flush(void)
 {
 	if (T.flush_due == 0)
 		T.flush_due = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * SUPERSEDED_FLUSH_MS;
-	T.flush_gen = RTE_MAX(T.flush_gen, gen);
 }
 
 int dp_sa_supersede(struct esp_sa *old_sa, struct esp_sa *new_sa, uint64_t old_owner, uint64_t new_owner)
@@ -212,17 +210,20 @@ int dp_sa_supersede(struct esp_sa *old_sa, struct esp_sa *new_sa, uint64_t old_o
 	__atomic_store_n(&old_sa->superseded, 1, __ATOMIC_RELEASE);
 	/* without the record (out of memory), its removal waits for a flush after it instead */
 	u64map_put(&T.superseded_gen, (uintptr_t)old_sa, (void *)(uintptr_t)dp_spd_gen(T.spd));
-	plan_flush(dp_spd_gen(T.spd));
+	plan_flush();
 	return 0;
 }
 
-/* Whether the flow caches may still name a superseded SA; forgets when it was superseded. */
+/*
+ * Whether the flow caches may still name a superseded SA: no flush since it was superseded (the
+ * changes the caches carry their answers across do not touch the SA). Forgets when it was.
+ */
 static bool still_cached(const struct esp_sa *sa, uint64_t *gen)
 {
 	void *at = u64map_get(&T.superseded_gen, (uintptr_t)sa);
 	*gen = at ? (uint64_t)(uintptr_t)at : dp_spd_gen(T.spd);
 	u64map_del(&T.superseded_gen, (uintptr_t)sa);
-	return dp_spd_gen(T.spd) <= *gen;
+	return dp_spd_flushed_gen(T.spd) <= *gen;
 }
 
 void dp_sa_remove(struct esp_sa *sa)
@@ -236,7 +237,7 @@ void dp_sa_remove(struct esp_sa *sa)
 		struct superseded *w = vec_push(&T.superseded);
 		if (w != NULL) {
 			*w = (struct superseded){ sa, gen };
-			plan_flush(gen);
+			plan_flush();
 			return;
 		}
 		dp_spd_flush(T.spd); /* out of memory to wait: flush now */
@@ -244,19 +245,18 @@ void dp_sa_remove(struct esp_sa *sa)
 	retire(free_sa, sa);
 }
 
-/* The planned flush when due (unless a change has flushed since), then the superseded SAs no cache can name go. */
+/* The planned flush when due, then the superseded SAs no cache can name go. */
 static void retire_superseded(void)
 {
 	if (T.flush_due && rte_get_tsc_cycles() >= T.flush_due) {
-		if (dp_spd_gen(T.spd) <= T.flush_gen)
-			dp_spd_flush(T.spd);
+		dp_spd_flush(T.spd);
 		T.flush_due = 0;
 	}
-	uint64_t gen = dp_spd_gen(T.spd);
+	uint64_t flushed = dp_spd_flushed_gen(T.spd);
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < T.superseded.n; i++) {
 		struct superseded *w = vec_at(&T.superseded, i);
-		if (gen > w->gen)
+		if (flushed > w->gen)
 			retire(free_sa, w->sa);
 		else
 			*(struct superseded *)vec_at(&T.superseded, kept++) = *w;
@@ -404,7 +404,8 @@ void dp_tables_usage(struct dp_tables_usage *u)
 		u->policies_max = T.spd->capacity;
 		u->shapes = T.spd->n_classes;
 		u->spd_bytes = dp_spd_bytes(T.spd);
-		u->flow_cache_flushes = dp_spd_gen(T.spd) - 1;
+		u->spd_changes = dp_spd_gen(T.spd) - 1;
+		u->flow_cache_flushes = T.spd->flushes;
 		u->superseded_waiting = T.superseded.n;
 		u->flush_planned = T.flush_due != 0;
 	}

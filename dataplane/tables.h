@@ -76,7 +76,8 @@ struct dp_tables_usage {
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
 	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */
-	uint64_t flow_cache_flushes;     /* SPD changes after which every worker's flow cache starts over */
+	uint64_t spd_changes;            /* policies added and removed, flushes: each moves the generation */
+	uint64_t flow_cache_flushes;     /* changes after which every worker's flow cache starts over */
 	uint32_t superseded_waiting;     /* superseded SAs removed, waiting for that flush to be freed */
 	bool flush_planned;              /* for superseded SAs, within a second */
 };

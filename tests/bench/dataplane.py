@@ -130,7 +130,8 @@ def counters(build, d, field):
     t = s["total"]
     return {"pkts": t[field], "busy": t["busy_cycles"], "drops": sum(t["drops"].values()), "t": time.monotonic(),
             "per_worker": [w[field] for w in s["workers"]], "hits": t["flow_cache_hits"],
-            "misses": t["flow_cache_misses"], "flushes": s["tables"]["flow_cache_flushes"]}
+            "misses": t["flow_cache_misses"], "flushes": s["tables"]["flow_cache_flushes"],
+            "changes": s["tables"].get("spd_changes", s["tables"]["flow_cache_flushes"])}
 
 
 def command(args, d, mode, alg, size, conf):
@@ -149,7 +150,7 @@ def command(args, d, mode, alg, size, conf):
     wan, lan = ("gwan=" + capture(d, mode, size), "glan") if mode == "in" else ("gwan", "glan=" + capture(d, mode, size))
     pairs = ["-P", "%d:%s" % (args.sas, alg)] if mode != "plain" else []
     if pairs and args.rekeys:
-        pairs += ["-R", str(args.rekeys)]
+        pairs += ["-R", str(args.rekeys)] + (["-C"] if args.reconnect else [])
     return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan, "-g",
                                                                    str(args.generators)] + pairs
 
@@ -197,9 +198,11 @@ def run_case(args, d, mode, alg, size):
                 "%.2f" % ((y - x) / dt / 1e6) for x, y in zip(a["per_worker"], b["per_worker"]))), flush=True)
         if args.sas > 1 or args.rekeys:
             looked = (b["hits"] - a["hits"]) + (b["misses"] - a["misses"])
-            print("  %s %s %s: flow cache %.1f%% hits, %.1f flushes/s%s" % (
+            print("  %s %s %s: flow cache %.1f%% hits, %.1f flushes/s, %.1f SPD changes/s%s" % (
                 mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["flushes"] - a["flushes"]) / dt,
-                ", %g rekeys/s asked" % args.rekeys if args.rekeys and mode != "plain" else ""), flush=True)
+                (b["changes"] - a["changes"]) / dt, ", %g %s/s asked" % (
+                    args.rekeys, "reconnects" if args.reconnect else "rekeys") if args.rekeys and mode != "plain"
+                else ""), flush=True)
         busy = cycles / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)
         result = pkts / dt / 1e6, cycles / max(pkts, 1), b["drops"] - a["drops"], busy
     finally:
@@ -318,6 +321,8 @@ def main():
     p.add_argument("--sas", type=int, default=1)
     p.add_argument("--rekeys", type=float, default=0,
                    help="ring source: rekey this many of the SA pairs a second while measuring, as IKE does")
+    p.add_argument("--reconnect", action="store_true",
+                   help="with --rekeys: close those pairs and make them anew instead (policies removed and added)")
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--sizes", default="64,512,1400,imix")
     p.add_argument("--source", choices=("ring", "pcap"), default="ring")
@@ -359,7 +364,7 @@ def fmt(r):
 def print_table(rows, args):
     print("\ndpike dataplane, %d worker(s), %d SA pair(s)%s, %s source, %s GCM keys, flow caches of %d entries; "
           "crypto-only: dpdk-test-crypto-perf, one core" % (
-              args.workers, args.sas, " rekeyed at %g/s" % args.rekeys if args.rekeys else "", args.source,
+              args.workers, args.sas, " %s at %g/s" % ("reconnected" if args.reconnect else "rekeyed", args.rekeys) if args.rekeys else "", args.source,
               args.gcm_keys, flow_cache_size(args.sas)))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
     print("net: less those of plain forwarding (receive, classify, route, send)")

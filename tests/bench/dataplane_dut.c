@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP [-R RATE]] [-g N]
+ * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP [-R RATE] [-C]] [-g N]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
@@ -11,7 +11,9 @@
  * 10.64.0.1 + k, SPIs 0x10000 + k out and 0x20000 + k in, replay window off) through the table
  * API that IKE uses, before the workers start: a million SAs need no configuration file.
  * -R rekeys RATE of those pairs a second while the traffic runs, one after another, as IKE
- * rekeys children (tests/bench/pairs.h), to show what rekeying costs the workers.
+ * rekeys children (tests/bench/pairs.h), to show what rekeying costs the workers; with -C each
+ * is instead closed and made anew (its policies removed, a new pair's added), as clients that
+ * leave and come back are.
  * -g N runs the generator on N lcores (the main one and the last N - 1), each serving every
  * N-th queue: one generator keeps a few workers busy, a machine with many needs more.
  */
@@ -39,6 +41,7 @@ struct options {
 	uint32_t pairs;
 	const struct esp_algo *alg;
 	double rekey_rate;
+	bool reconnect; /* -C: -R's pairs closed and made anew instead of rekeyed */
 	unsigned lanes;
 	char *ports[MAX_PORT_SPECS];
 	unsigned n_ports;
@@ -47,7 +50,7 @@ struct options {
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... "
-			"[-P N:ESP [-R RATE]] [-g N]\n");
+			"[-P N:ESP [-R RATE] [-C]] [-g N]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -93,7 +96,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	optind = 1;
 	o->lanes = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:R:g:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:h")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
@@ -112,6 +115,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_rate(optarg, o) < 0)
 				return -1;
 			break;
+		case 'C': o->reconnect = true; break;
 		case 'g':
 			if (parse_lanes(optarg, o) < 0)
 				return -1;
@@ -119,8 +123,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		default: usage(); return -1;
 		}
 	}
-	if (o->rekey_rate > 0 && o->pairs == 0) {
-		fprintf(stderr, "-R needs SA pairs to rekey (-P)\n");
+	if ((o->rekey_rate > 0 && o->pairs == 0) || (o->reconnect && o->rekey_rate == 0)) {
+		fprintf(stderr, "-R needs SA pairs to rekey (-P), -C a rate (-R)\n");
 		return -1;
 	}
 	if (o->config == NULL || o->n_ports == 0 || optind != argc) {
@@ -200,12 +204,16 @@ struct rekeyer {
 	uint32_t n, next, round;
 	uint64_t every, due; /* TSC */
 	uint64_t done, failed;
+	bool reconnect;
 };
 
 static void rekey_due(struct rekeyer *r, uint64_t now)
 {
 	while (r->every && now >= r->due) {
-		if (bench_pair_rekey(&r->pairs[r->next], &r->spec, r->next, r->round) == 0)
+		struct bench_pair *p = &r->pairs[r->next];
+		int rc = r->reconnect ? bench_pair_reconnect(p, &r->spec, r->next, r->round)
+				      : bench_pair_rekey(p, &r->spec, r->next, r->round);
+		if (rc == 0)
 			r->done++;
 		else
 			r->failed++;
@@ -273,7 +281,7 @@ int main(int argc, char **argv)
 	    (o.pairs == 0 || (pairs = install_pairs(&o)) != NULL)) {
 		struct rekeyer rk = { .spec = pairs_spec(&o), .pairs = pairs, .n = o.pairs,
 				      .every = o.rekey_rate > 0 ? (uint64_t)(rte_get_tsc_hz() / o.rekey_rate) : 0,
-				      .due = rte_rdtsc() };
+				      .due = rte_rdtsc(), .reconnect = o.reconnect };
 		run(&app, lanes, o.lanes, &rk);
 		if (rk.every)
 			fprintf(stderr, "rekeyed %lu SA pairs (%lu failed)\n", (unsigned long)rk.done,

@@ -109,6 +109,15 @@ int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uin
 	return 0;
 }
 
+int bench_pair_reconnect(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round)
+{
+	dp_policy_remove_owner(p->owner);
+	dp_sa_remove(p->out);
+	p->owner += 1ULL << 40;
+	p->out = install_out(p, s, s->spi_out_base + k + (round + 1) * (1u << 24), k);
+	return p->out != NULL ? add_policies(p, k) : -1;
+}
+
 void bench_pair_remove(struct bench_pair *p)
 {
 	dp_policy_remove_owner(p->owner);

@@ -38,6 +38,8 @@ int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, u
  * stays, so that a generator's ESP packets still find it. -1 with a message on stderr.
  */
 int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round);
+/* Closes pair k's outbound side and makes it anew: its policies removed, a new SA's added. */
+int bench_pair_reconnect(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round);
 void bench_pair_remove(struct bench_pair *p);
 
 #endif

@@ -280,7 +280,7 @@ static struct dp_flow flow_in_same_set(struct dp_spd_cache *c, const struct dp_f
 	return g;
 }
 
-/* Two flows of one set are both kept; a third evicts the older of them, not the newer. */
+/* Two flows of one set are both kept; a third evicts the older of them; a flow's new answer replaces its own. */
 static void test_flow_cache_ways(void)
 {
 	struct dp_spd *s = new_spd(16);
@@ -292,13 +292,61 @@ static void test_flow_cache_ways(void)
 	uint64_t gen = dp_spd_gen(s);
 	dp_spd_cached_lookup(c, s, gen, &a);
 	dp_spd_cached_lookup(c, s, gen, &b);
-	CU_ASSERT(dp_spd_cache_get(c, gen, &a, &v) && dp_spd_cache_get(c, gen, &b, &v));
+	CU_ASSERT(dp_spd_cache_get(c, s, gen, &a, &v) && dp_spd_cache_get(c, s, gen, &b, &v));
 	dp_spd_cached_lookup(c, s, gen, &d);
-	CU_ASSERT(!dp_spd_cache_get(c, gen, &a, &v));
-	CU_ASSERT(dp_spd_cache_get(c, gen, &b, &v) && dp_spd_cache_get(c, gen, &d, &v));
-	/* a stale answer is replaced in place, keeping the other way's */
-	dp_spd_cache_put(c, gen + 1, &a, v);
-	CU_ASSERT(dp_spd_cache_get(c, gen + 1, &a, &v) && !dp_spd_cache_get(c, gen + 1, &b, &v));
+	CU_ASSERT(!dp_spd_cache_get(c, s, gen, &a, &v));
+	CU_ASSERT(dp_spd_cache_get(c, s, gen, &b, &v) && dp_spd_cache_get(c, s, gen, &d, &v));
+	struct dp_verdict drop = { .action = DP_POLICY_DISCARD };
+	dp_spd_cache_put(c, gen, &b, drop); /* way 1's own answer, replaced there: d stays */
+	CU_ASSERT(dp_spd_cache_get(c, s, gen, &b, &v) && v.action == DP_POLICY_DISCARD);
+	CU_ASSERT(dp_spd_cache_get(c, s, gen, &d, &v) && v.action == DP_POLICY_BYPASS);
+	dp_spd_cache_free(c);
+	dp_spd_free(s);
+}
+
+/* Whether flow f's cached answer stands at the SPD's generation now (a hit), without looking up. */
+static bool still_cached(struct dp_spd_cache *c, const struct dp_spd *s, const struct dp_flow *f)
+{
+	struct dp_verdict v;
+	return dp_spd_cache_get(c, s, dp_spd_gen(s), f, &v);
+}
+
+/*
+ * An answer survives the policies added that do not match its flow and the ones removed that did
+ * not give it; not one that matches, not its own policy's removal, not a flush, not more changes
+ * than the log keeps.
+ */
+static void test_flow_cache_across_changes(void)
+{
+	struct dp_spd *s = new_spd(1024);
+	struct dp_spd_cache *c = dp_spd_cache_create(1024, 0);
+	CU_ASSERT_FATAL(c != NULL);
+	struct dp_policy p1 = pol("10.1.0.0/16", "10.2.0.0/16", DP_POLICY_DISCARD, false);
+	struct dp_policy other = pol("172.16.0.0/12", "0.0.0.0/0", DP_POLICY_DISCARD, true);
+	struct dp_policy on_f2 = pol("192.0.2.0/24", "0.0.0.0/0", DP_POLICY_DISCARD, true);
+	struct dp_flow f1 = { .src = 0x0a010005, .dst = 0x0a020005, .proto = 6, .sport = 1000, .dport = 80 };
+	struct dp_flow f2 = { .src = 0xc0000205, .dst = 0x0a020005, .proto = 6, .sport = 1000, .dport = 80 };
+	CU_ASSERT_FATAL(dp_spd_add(s, &p1, 1) == 0);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).action == DP_POLICY_DISCARD);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f2).action == DP_POLICY_BYPASS);
+	CU_ASSERT_FATAL(dp_spd_add(s, &other, 2) == 0);
+	CU_ASSERT(still_cached(c, s, &f1) && still_cached(c, s, &f2));
+	CU_ASSERT_FATAL(dp_spd_add(s, &on_f2, 3) == 0);
+	CU_ASSERT(still_cached(c, s, &f1) && !still_cached(c, s, &f2));
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f2).action == DP_POLICY_DISCARD);
+	dp_spd_remove_owner(s, 2);
+	CU_ASSERT(still_cached(c, s, &f1) && still_cached(c, s, &f2));
+	dp_spd_remove_owner(s, 1);
+	CU_ASSERT(!still_cached(c, s, &f1) && still_cached(c, s, &f2));
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).action == DP_POLICY_BYPASS);
+	for (int i = 0; i < DP_SPD_LOG / 2 + 1; i++) { /* each adds and removes: two changes */
+		CU_ASSERT_FATAL(dp_spd_add(s, &other, 4) == 0);
+		dp_spd_remove_owner(s, 4);
+	}
+	CU_ASSERT(!still_cached(c, s, &f1) && !still_cached(c, s, &f2));
+	dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1);
+	dp_spd_flush(s);
+	CU_ASSERT(!still_cached(c, s, &f1));
 	dp_spd_cache_free(c);
 	dp_spd_free(s);
 }
@@ -310,6 +358,7 @@ void spd_suite_add(CU_pSuite s)
 	CU_add_test(s, "a full SPD refuses and changes nothing", test_capacity);
 	CU_add_test(s, "flow cache: fresh answers while the SPD changes", test_flow_cache);
 	CU_add_test(s, "flow cache: two flows of a set both kept, the older one evicted by a third", test_flow_cache_ways);
+	CU_add_test(s, "flow cache: answers kept across the changes that spare them, only those", test_flow_cache_across_changes);
 	CU_add_test(s, "first match by specificity, shunts before SAs", test_lookup_order);
 	CU_add_test(s, "5-tuple from a packet", test_flow_from_packet);
 }
