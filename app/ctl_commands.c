@@ -198,16 +198,16 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 	if (json) {
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"spd_policies\":%u,\"spd_size\":%u,"
 			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
-			     "\"flow_cache_flushes\":%lu,\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu},",
+			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu},",
 			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes, flow_cache,
-			  u.flow_cache_flushes, gcm_keys, gcm_bytes);
+			  gcm_keys, gcm_bytes);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u\n  %-24s %u of %u, %u selector shapes, %zu bytes\n", "sad (inbound SAs)",
 		  u.sas, u.sas_max, "spd (policies)", u.policies, u.policies_max, u.shapes, u.spd_bytes);
-	sb_printf(o, "  %-24s %lu policies added or removed\n", "spd changes", u.spd_changes - u.flow_cache_flushes);
-	sb_printf(o, "  %-24s %u entries a worker, flushed %lu times\n", "flow caches", flow_cache,
-		  u.flow_cache_flushes);
+	sb_printf(o, "  %-24s %lu (policies added and removed, SAs superseded by rekeys)\n", "spd changes",
+		  u.spd_changes);
+	sb_printf(o, "  %-24s %u entries a worker\n", "flow caches", flow_cache);
 	sb_printf(o, "  %-24s %s, %zu bytes an SA\n", "gcm keys", gcm_keys, gcm_bytes);
 }
 

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
-#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_prefetch.h>
 
@@ -110,15 +109,12 @@ struct esp_sa {
 	uint8_t n_local_ts, n_remote_ts;
 	const struct esp_algo *alg;
 	uint64_t replay_drops, auth_drops; /* atomic; written on drops only */
-	/* Outbound, once superseded: the SA of the rekeyed child that took over (esp_sa_current()). */
-	struct esp_sa *successor; /* atomic */
 
 	/* Written by every worker that uses the SA, and the limits they are checked against. */
 	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out; atomic */
 	uint64_t packets, bytes;              /* atomic */
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
-	uint8_t superseded;                   /* successor is set; atomic, written once by the control core */
 	/*
 	 * How lifetime events name the SA: unique among the SAs made (until it wraps after 4 billion),
 	 * where an outbound SPI is the peer's choice and two peers may choose the same one.
@@ -129,24 +125,9 @@ struct esp_sa {
 	uint8_t keys[] __rte_cache_aligned;
 } __rte_cache_aligned;
 
-_Static_assert(offsetof(struct esp_sa, successor) < 2 * RTE_CACHE_LINE_SIZE &&
-		       offsetof(struct esp_sa, seq_out) == 2 * RTE_CACHE_LINE_SIZE &&
+_Static_assert(offsetof(struct esp_sa, seq_out) == 2 * RTE_CACHE_LINE_SIZE &&
 		       offsetof(struct esp_sa, id) < 3 * RTE_CACHE_LINE_SIZE,
 	       "the header lines hold what esp_sa_prefetch_head() says they do");
-
-/*
- * The SA that carries what sa did: sa itself unless a rekey with the same selectors handed its
- * policies to a new SA (dp_sa_supersede()), which answers the flow caches still naming sa find
- * until the caches start over. The flag is on the counters line, which an outbound packet
- * reads anyway; the successor pointer is read only when it is set. A few hops at most: each
- * one lasts until the next cache flush, about a second.
- */
-static inline struct esp_sa *esp_sa_current(struct esp_sa *sa)
-{
-	for (unsigned hops = 0; hops < 8 && unlikely(__atomic_load_n(&sa->superseded, __ATOMIC_ACQUIRE)); hops++)
-		sa = __atomic_load_n(&sa->successor, __ATOMIC_RELAXED);
-	return sa;
-}
 
 static inline const struct gcm_key_data *esp_sa_gcm_keys(const struct esp_sa *sa)
 {

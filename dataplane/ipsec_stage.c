@@ -96,20 +96,15 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 	b->out[b->n_out++] = m;
 }
 
-/*
- * Takes each packet's SA to the one now in use (a cached verdict may name an SA a rekey has
- * superseded), then punts the packets ESP would make too big for their route; keeps the others
- * in order.
- */
+/* Punts the packets ESP would make too big for their route; keeps the others in order. */
 static void check_sizes(struct dp_batch *b)
 {
 	uint16_t kept = 0;
 	for (uint16_t i = 0; i < b->n_out; i++) {
-		struct esp_sa *sa = esp_sa_current(b->out_sa[i]);
-		if (!fits_after_esp(b, b->out[i], sa, b->out_flags[i]))
+		if (!fits_after_esp(b, b->out[i], b->out_sa[i], b->out_flags[i]))
 			continue;
 		b->out[kept] = b->out[i];
-		b->out_sa[kept++] = sa;
+		b->out_sa[kept++] = b->out_sa[i];
 	}
 	b->n_out = kept;
 }

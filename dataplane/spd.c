@@ -88,8 +88,9 @@ void dp_spd_free(struct dp_spd *spd)
 	rte_free(spd);
 }
 
-/* Logs a change under the next generation, then publishes that generation. */
-static void log_change(struct dp_spd *spd, enum dp_spd_change kind, const struct dp_spd_node *n)
+/* Logs a change (of node n, or superseding sa) under the next generation, then publishes that generation. */
+static void log_change(struct dp_spd *spd, enum dp_spd_change kind, const struct dp_spd_node *n,
+		       const struct esp_sa *sa)
 {
 	uint64_t g = spd->gen + 1;
 	struct dp_spd_change_entry *e = &spd->log[g % DP_SPD_LOG];
@@ -97,15 +98,12 @@ static void log_change(struct dp_spd *spd, enum dp_spd_change kind, const struct
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	e->kind = (uint8_t)kind;
 	e->policy = n ? n->id : 0;
+	e->sa = sa;
 	if (n) {
 		e->src = n->policy.src;
 		e->dst = n->policy.dst;
 	}
 	__atomic_store_n(&e->gen, g, __ATOMIC_RELEASE);
-	if (kind == DP_SPD_FLUSHED) {
-		__atomic_store_n(&spd->flushed_gen, g, __ATOMIC_RELEASE);
-		spd->flushes++;
-	}
 	__atomic_store_n(&spd->gen, g, __ATOMIC_RELEASE);
 }
 
@@ -312,7 +310,7 @@ int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner)
 		return -1;
 	}
 	spd->n_policies++;
-	log_change(spd, DP_SPD_ADDED, n);
+	log_change(spd, DP_SPD_ADDED, n, NULL);
 	return 0;
 }
 
@@ -324,7 +322,7 @@ static void remove_node(struct dp_spd *spd, struct dp_spd_node *n)
 		index_drop(&spd->by_sa, (uintptr_t)n->policy.sa, n, SA_LINK);
 	note_class_loss(spd, n->key.cls);
 	spd->n_policies--;
-	log_change(spd, DP_SPD_REMOVED, n);
+	log_change(spd, DP_SPD_REMOVED, n, NULL);
 	spd->retire(free_node, n);
 }
 
@@ -385,12 +383,9 @@ int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, con
 	u64map_del(&spd->by_sa, (uintptr_t)old_sa);
 	for (struct dp_spd_node *n = protecting; n != NULL; n = n->sa_next)
 		__atomic_store_n(&n->policy.sa, new_sa, __ATOMIC_RELEASE);
+	/* after the policies: an answer with old_sa looked up before this change is not kept past it */
+	log_change(spd, DP_SPD_SUPERSEDED, NULL, old_sa);
 	return 0;
-}
-
-void dp_spd_flush(struct dp_spd *spd)
-{
-	log_change(spd, DP_SPD_FLUSHED, NULL);
 }
 
 /* Flows still in the running after the classes so far: their indexes and best candidates. */

@@ -90,23 +90,23 @@ typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
 /*
  * The last changes, so that a flow cache can keep an answer across them instead of starting
  * over after each (spd_cache.h): an answer stands after a policy was added whose selectors do
- * not match the flow, or one removed that was not the answer's; not after a flush. Written by
- * the control core like a seqlock: gen is 0 while the rest is written.
+ * not match the flow, one removed that was not the answer's, or an SA superseded by a rekey that
+ * was not the answer's. Written by the control core like a seqlock: gen is 0 while the rest is
+ * written.
  */
 #define DP_SPD_LOG 32 /* also the most changes a cache entry is carried across at once: each costs a check */
-enum dp_spd_change { DP_SPD_ADDED, DP_SPD_REMOVED, DP_SPD_FLUSHED };
+enum dp_spd_change { DP_SPD_ADDED, DP_SPD_REMOVED, DP_SPD_SUPERSEDED };
 
 struct dp_spd_change_entry {
 	uint64_t gen;  /* the generation the change made; atomic */
 	uint8_t kind;  /* enum dp_spd_change */
 	uint32_t policy; /* DP_SPD_REMOVED: the id of the policy that left */
+	const struct esp_sa *sa; /* DP_SPD_SUPERSEDED: the SA its policies protect with no more */
 	struct traffic_selector src, dst; /* DP_SPD_ADDED: the new policy's selectors */
 } __rte_cache_aligned;
 
 struct dp_spd {
 	uint64_t gen; /* moves with every change (one step each, logged); never 0; atomic */
-	uint64_t flushed_gen; /* the generation of the last DP_SPD_FLUSHED change; atomic */
-	uint64_t flushes;     /* DP_SPD_FLUSHED changes made */
 	struct rte_hash *h;
 	const struct dp_spd_classes *classes; /* replaced as a whole, by RCU; atomic */
 	/* The control core's alone. */
@@ -153,17 +153,18 @@ static inline uint32_t dp_spd_policy_id(const struct dp_policy *p)
 
 /*
  * Whether change g, published (the reader has seen gen reach it), leaves standing an answer for
- * flow f that policy (an id; 0 for none) gave; false also when the entry has been overwritten.
+ * flow f that policy (an id; 0 for none) gave with sa (NULL for none); false also when the
+ * entry has been overwritten. Only compares sa, which may be gone: never reads it.
  */
 static inline bool dp_spd_change_spares(const struct dp_spd *spd, uint64_t g, const struct dp_flow *f,
-					uint32_t policy)
+					uint32_t policy, const struct esp_sa *sa)
 {
 	const struct dp_spd_change_entry *e = &spd->log[g % DP_SPD_LOG];
 	if (__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != g)
 		return false;
-	bool spares = e->kind == DP_SPD_ADDED ? !dp_selectors_match(&e->src, &e->dst, f)
+	bool spares = e->kind == DP_SPD_ADDED	  ? !dp_selectors_match(&e->src, &e->dst, f)
 		      : e->kind == DP_SPD_REMOVED ? e->policy != policy
-						  : false;
+						  : e->sa != sa;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return spares && __atomic_load_n(&e->gen, __ATOMIC_RELAXED) == g;
 }
@@ -214,11 +215,6 @@ static inline uint64_t dp_spd_gen(const struct dp_spd *spd)
 	return __atomic_load_n(&spd->gen, __ATOMIC_ACQUIRE);
 }
 
-/* The generation of the last flush (0: none yet): no flow cache keeps an answer from before it. */
-static inline uint64_t dp_spd_flushed_gen(const struct dp_spd *spd)
-{
-	return __atomic_load_n(&spd->flushed_gen, __ATOMIC_ACQUIRE);
-}
 
 /* Priority of a policy: more specific selectors first; at equal specificity by rank. */
 uint32_t dp_policy_priority(const struct traffic_selector *src, const struct traffic_selector *dst,
@@ -236,15 +232,12 @@ void dp_spd_remove_sa(struct dp_spd *spd, const struct esp_sa *sa);
 /*
  * A rekey with the same selectors: old_owner's policies pass to new_owner, and those that
  * protect with old_sa protect with new_sa, in place. Every flow keeps its policy and only the
- * SA of a PROTECT verdict changes, so the generation stays: the caller makes the flow caches'
- * answers naming old_sa reach new_sa (esp_sa_current()). -1, with nothing changed, when
- * new_owner or new_sa already has policies, old_sa has policies of another owner, or memory
- * runs out.
+ * SA of a PROTECT verdict changes: one change (DP_SPD_SUPERSEDED), after which the flow caches
+ * look up afresh only the flows they knew with old_sa. -1, with nothing changed, when new_owner
+ * or new_sa already has policies, old_sa has policies of another owner, or memory runs out.
  */
 int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, const struct esp_sa *old_sa,
 		 struct esp_sa *new_sa);
-/* Moves the generation on without a change, so that every flow cache starts over. */
-void dp_spd_flush(struct dp_spd *spd);
 /* Bytes the SPD holds (nodes, indexes, class list); the hash is counted by its allocator. */
 size_t dp_spd_bytes(const struct dp_spd *spd);
 

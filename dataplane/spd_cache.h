@@ -11,9 +11,9 @@
  * control core moves the generation with every change and logs the change (spd.h); the worker
  * reads the generation at the start of a burst (before its lookups). An entry of an older
  * generation is used only once every change since has been found to spare it (a policy added
- * whose selectors do not match the flow, one removed that was not the entry's), and is then
- * brought up to date; after a flush, or more changes than the log keeps, it is looked up
- * afresh. So an answer is never kept past a change that could make it stale, and a stream of
+ * whose selectors do not match the flow, one removed that was not the entry's, an SA a rekey
+ * superseded that was not the entry's), and is then brought up to date; after more changes than
+ * the log keeps it is looked up afresh. So an answer is never kept past a change that could make it stale, and a stream of
  * IKE SAs coming and going no longer empties every worker's cache with each of their policies.
  * A removed policy stays readable until the worker's next quiescent state.
  */
@@ -109,7 +109,7 @@ static inline bool dp_spd_cache_still(const struct dp_spd *spd, const struct dp_
 	if (behind > DP_SPD_LOG)
 		return false;
 	for (uint64_t g = gen - behind + 1; g <= gen; g++)
-		if (!dp_spd_change_spares(spd, g, f, e->policy))
+		if (!dp_spd_change_spares(spd, g, f, e->policy, e->action == DP_POLICY_PROTECT ? e->sa : NULL))
 			return false;
 	return true;
 }

@@ -14,25 +14,13 @@
 
 #include "lib/log.h"
 #include "lib/parse.h"
-#include "lib/u64map.h"
 
 #define RETIRE_QUEUE (1u << 16)
-/*
- * How long after an SA is superseded the flow caches are flushed, so that their answers stop
- * naming it: a stream of rekeys costs the workers one flush a second, not several a rekey.
- */
-#define SUPERSEDED_FLUSH_MS 1000
 
 /* A thing to free once no worker can see it. */
 struct retired {
 	void (*fn)(void *);
 	void *ptr;
-};
-
-/* An outbound SA superseded by a rekey and removed, freed once no flow cache can name it. */
-struct superseded {
-	struct esp_sa *sa;
-	uint64_t gen; /* the SPD generation when it was superseded: caches of a later one do not name it */
 };
 
 /* A growable array of fixed-size elements, for the master copies. */
@@ -55,9 +43,6 @@ static struct {
 	uint32_t sad_size;
 	uint32_t sad_sas; /* installed: the hash's own count includes keys whose slots wait for a grace period */
 	bool fib_dirty;
-	struct u64map superseded_gen; /* superseded SAs still installed: the generation they were superseded in */
-	struct vec superseded;        /* struct superseded: removed, waiting for a flush */
-	uint64_t flush_due;           /* TSC; 0: no flush planned */
 } T;
 
 static void *vec_push(struct vec *v)
@@ -131,8 +116,6 @@ int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rt
 	T.sad_size = sizes->sas;
 	T.routes.esize = sizeof(struct dp_route);
 	T.neigh.esize = sizeof(struct dp_neigh);
-	T.superseded.esize = sizeof(struct superseded);
-	u64map_init(&T.superseded_gen);
 	struct rte_rcu_qsbr_dq_parameters dp = {
 		.name = "dp_retire",
 		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,
@@ -166,10 +149,6 @@ void dp_tables_fini(void)
 	}
 	if (T.dq)
 		rte_rcu_qsbr_dq_delete(T.dq); /* frees everything retired; workers have stopped */
-	for (uint32_t i = 0; i < T.superseded.n; i++)
-		esp_sa_free(((struct superseded *)vec_at(&T.superseded, i))->sa);
-	free(T.superseded.data);
-	u64map_free(&T.superseded_gen);
 	dp_spd_free(T.spd);
 	rte_hash_free(T.sad);
 	free(T.routes.data);
@@ -195,73 +174,20 @@ struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t er
 	return sa;
 }
 
-static void plan_flush(void)
-{
-	if (T.flush_due == 0)
-		T.flush_due = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * SUPERSEDED_FLUSH_MS;
-}
-
 int dp_sa_supersede(struct esp_sa *old_sa, struct esp_sa *new_sa, uint64_t old_owner, uint64_t new_owner)
 {
-	if (esp_sa_has(old_sa, ESP_SA_F_INBOUND) || esp_sa_has(new_sa, ESP_SA_F_INBOUND) || old_sa->superseded ||
-	    dp_spd_rekey(T.spd, old_owner, new_owner, old_sa, new_sa) < 0)
+	if (esp_sa_has(old_sa, ESP_SA_F_INBOUND) || esp_sa_has(new_sa, ESP_SA_F_INBOUND))
 		return -1;
-	__atomic_store_n(&old_sa->successor, new_sa, __ATOMIC_RELAXED);
-	__atomic_store_n(&old_sa->superseded, 1, __ATOMIC_RELEASE);
-	/* without the record (out of memory), its removal waits for a flush after it instead */
-	u64map_put(&T.superseded_gen, (uintptr_t)old_sa, (void *)(uintptr_t)dp_spd_gen(T.spd));
-	plan_flush();
-	return 0;
-}
-
-/*
- * Whether the flow caches may still name a superseded SA: no flush since it was superseded (the
- * changes the caches carry their answers across do not touch the SA). Forgets when it was.
- */
-static bool still_cached(const struct esp_sa *sa, uint64_t *gen)
-{
-	void *at = u64map_get(&T.superseded_gen, (uintptr_t)sa);
-	*gen = at ? (uint64_t)(uintptr_t)at : dp_spd_gen(T.spd);
-	u64map_del(&T.superseded_gen, (uintptr_t)sa);
-	return dp_spd_flushed_gen(T.spd) <= *gen;
+	return dp_spd_rekey(T.spd, old_owner, new_owner, old_sa, new_sa);
 }
 
 void dp_sa_remove(struct esp_sa *sa)
 {
-	uint64_t gen;
 	if (!esp_sa_has(sa, ESP_SA_F_INBOUND))
 		dp_spd_remove_sa(T.spd, sa);
 	else if (rte_hash_del_key(T.sad, &sa->spi) >= 0)
 		T.sad_sas--;
-	if (sa->superseded && still_cached(sa, &gen)) {
-		struct superseded *w = vec_push(&T.superseded);
-		if (w != NULL) {
-			*w = (struct superseded){ sa, gen };
-			plan_flush();
-			return;
-		}
-		dp_spd_flush(T.spd); /* out of memory to wait: flush now */
-	}
 	retire(free_sa, sa);
-}
-
-/* The planned flush when due, then the superseded SAs no cache can name go. */
-static void retire_superseded(void)
-{
-	if (T.flush_due && rte_get_tsc_cycles() >= T.flush_due) {
-		dp_spd_flush(T.spd);
-		T.flush_due = 0;
-	}
-	uint64_t flushed = dp_spd_flushed_gen(T.spd);
-	uint32_t kept = 0;
-	for (uint32_t i = 0; i < T.superseded.n; i++) {
-		struct superseded *w = vec_at(&T.superseded, i);
-		if (flushed > w->gen)
-			retire(free_sa, w->sa);
-		else
-			*(struct superseded *)vec_at(&T.superseded, kept++) = *w;
-	}
-	T.superseded.n = kept;
 }
 
 int dp_policy_add(const struct dp_policy *p, uint64_t owner)
@@ -405,16 +331,11 @@ void dp_tables_usage(struct dp_tables_usage *u)
 		u->shapes = T.spd->n_classes;
 		u->spd_bytes = dp_spd_bytes(T.spd);
 		u->spd_changes = dp_spd_gen(T.spd) - 1;
-		u->flow_cache_flushes = T.spd->flushes;
-		u->superseded_waiting = T.superseded.n;
-		u->flush_planned = T.flush_due != 0;
 	}
 }
 
 void dp_tables_reclaim(void)
 {
-	if (T.spd)
-		retire_superseded();
 	if (T.dq)
 		rte_rcu_qsbr_dq_reclaim(T.dq, 256, NULL, NULL, NULL);
 }

@@ -41,18 +41,14 @@ void dp_tables_fini(void);
 
 /* SAs: inbound ones enter every worker's SAD; outbound ones are reached through policies. */
 struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t err_len);
-/*
- * Unlinks the SA (and any policy using it) and frees it after a grace period; a superseded one
- * once the flow caches no longer name it either (within a second: dp_tables_reclaim()).
- */
+/* Unlinks the SA (and any policy using it) and frees it after a grace period. */
 void dp_sa_remove(struct esp_sa *sa);
 /*
  * Activates a rekeyed child whose selectors are those of the child it replaces: the policies of
- * old_owner pass to new_owner, those protecting with old_out protect with new_out, and the
- * flows the workers' caches know with old_out reach new_out through it (esp_sa_current()),
- * so that a rekey does not empty every worker's flow cache; they are flushed once within a
- * second for all the SAs superseded in it. -1, with nothing changed, when the SPD cannot do
- * it in place (dp_spd_rekey()): then add the new policies and remove the old.
+ * old_owner pass to new_owner and those protecting with old_out protect with new_out, in place
+ * (dp_spd_rekey()), so that the workers' flow caches look up afresh only the flows they knew with
+ * old_out. -1, with nothing changed, when the SPD cannot do it in place: then add the new
+ * policies and remove the old.
  */
 int dp_sa_supersede(struct esp_sa *old_out, struct esp_sa *new_out, uint64_t old_owner, uint64_t new_owner);
 
@@ -76,10 +72,7 @@ struct dp_tables_usage {
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
 	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */
-	uint64_t spd_changes;            /* policies added and removed, flushes: each moves the generation */
-	uint64_t flow_cache_flushes;     /* changes after which every worker's flow cache starts over */
-	uint32_t superseded_waiting;     /* superseded SAs removed, waiting for that flush to be freed */
-	bool flush_planned;              /* for superseded SAs, within a second */
+	uint64_t spd_changes;            /* policies added and removed, SAs superseded: the caches check each */
 };
 void dp_tables_usage(struct dp_tables_usage *u);
 

@@ -130,8 +130,7 @@ def counters(build, d, field):
     t = s["total"]
     return {"pkts": t[field], "busy": t["busy_cycles"], "drops": sum(t["drops"].values()), "t": time.monotonic(),
             "per_worker": [w[field] for w in s["workers"]], "hits": t["flow_cache_hits"],
-            "misses": t["flow_cache_misses"], "flushes": s["tables"]["flow_cache_flushes"],
-            "changes": s["tables"].get("spd_changes", s["tables"]["flow_cache_flushes"])}
+            "misses": t["flow_cache_misses"], "changes": s["tables"]["spd_changes"]}
 
 
 def command(args, d, mode, alg, size, conf):
@@ -198,9 +197,8 @@ def run_case(args, d, mode, alg, size):
                 "%.2f" % ((y - x) / dt / 1e6) for x, y in zip(a["per_worker"], b["per_worker"]))), flush=True)
         if args.sas > 1 or args.rekeys:
             looked = (b["hits"] - a["hits"]) + (b["misses"] - a["misses"])
-            print("  %s %s %s: flow cache %.1f%% hits, %.1f flushes/s, %.1f SPD changes/s%s" % (
-                mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["flushes"] - a["flushes"]) / dt,
-                (b["changes"] - a["changes"]) / dt, ", %g %s/s asked" % (
+            print("  %s %s %s: flow cache %.1f%% hits, %.1f SPD changes/s%s" % (
+                mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["changes"] - a["changes"]) / dt, ", %g %s/s asked" % (
                     args.rekeys, "reconnects" if args.reconnect else "rekeys") if args.rekeys and mode != "plain"
                 else ""), flush=True)
         busy = cycles / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)

@@ -63,7 +63,7 @@ settled() {
 streams_start
 lab_check "stream flows through the tunnel" lab_wait_for 10 streams_received 200
 
-flushes=$(cache_flushes)
+changes=$(spd_changes)
 old=$(child_spi)
 lab_check "dpike rekeys the IPsec SA (Quick Mode)" ctl rekey site-a/net
 lab_check "... new IPsec SA in place, old ones gone on both ends" lab_wait_for 15 settled child "$old"
@@ -73,7 +73,7 @@ old=$(child_spi)
 sw_ctl "$LAB_DIR" --rekey --child net >/dev/null
 lab_check "strongSwan rekeys the IPsec SA: new one in place, old ones gone" lab_wait_for 15 settled child "$old"
 streams_advance 200
-check_rekeys_in_place "$flushes" 2
+check_rekeys_in_place "$changes" 2
 
 old=$(v1_sa spi_i)
 lab_check "dpike reauthenticates the ISAKMP SA" ctl rekey site-a

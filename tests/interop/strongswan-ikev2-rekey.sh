@@ -32,7 +32,7 @@ field() { dpike_sas | cut -d' ' -f"$1"; }
 streams_start
 lab_check "stream flows through the tunnel" lab_wait_for 10 streams_received 200
 
-flushes=$(cache_flushes)
+changes=$(spd_changes)
 old=$(field 4)
 lab_check "dpike rekeys the child SA" ctl rekey site-a/net
 lab_check "... new child SA in place, old ones gone on both ends" lab_wait_for 15 changed 4 "$old"
@@ -42,7 +42,7 @@ old=$(field 4)
 sw_ctl "$LAB_DIR" --rekey --child net >/dev/null
 lab_check "strongSwan rekeys the child SA: new child in place, old ones gone" lab_wait_for 15 changed 4 "$old"
 streams_advance 200
-check_rekeys_in_place "$flushes" 2
+check_rekeys_in_place "$changes" 2
 
 old=$(field 3)
 lab_check "dpike rekeys the IKE SA" ctl rekey site-a

@@ -312,9 +312,9 @@ static bool still_cached(struct dp_spd_cache *c, const struct dp_spd *s, const s
 }
 
 /*
- * An answer survives the policies added that do not match its flow and the ones removed that did
- * not give it; not one that matches, not its own policy's removal, not a flush, not more changes
- * than the log keeps.
+ * An answer survives the policies added that do not match its flow, the ones removed that did
+ * not give it and the SAs superseded that were not its own; not one that matches, not its own
+ * policy's removal or SA's supersession, not more changes than the log keeps.
  */
 static void test_flow_cache_across_changes(void)
 {
@@ -344,9 +344,16 @@ static void test_flow_cache_across_changes(void)
 		dp_spd_remove_owner(s, 4);
 	}
 	CU_ASSERT(!still_cached(c, s, &f1) && !still_cached(c, s, &f2));
-	dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1);
-	dp_spd_flush(s);
-	CU_ASSERT(!still_cached(c, s, &f1));
+	/* a rekey in place: only the answers with the superseded SA go */
+	static char sa_a, sa_b; /* SAs the SPD only compares */
+	struct dp_policy prot = pol("10.1.0.0/16", "10.2.0.0/16", DP_POLICY_PROTECT, false);
+	prot.sa = (struct esp_sa *)&sa_a;
+	CU_ASSERT_FATAL(dp_spd_add(s, &prot, 5) == 0);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).sa == prot.sa);
+	dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f2);
+	CU_ASSERT_FATAL(dp_spd_rekey(s, 5, 6, (struct esp_sa *)&sa_a, (struct esp_sa *)&sa_b) == 0);
+	CU_ASSERT(!still_cached(c, s, &f1) && still_cached(c, s, &f2));
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).sa == (struct esp_sa *)&sa_b);
 	dp_spd_cache_free(c);
 	dp_spd_free(s);
 }
