@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The control core's table API: rekeys that hand a child's policies to its successor in place. */
 #include <CUnit/CUnit.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include <rte_ip.h>
 #include <rte_malloc.h>
