@@ -88,23 +88,36 @@ void dp_spd_free(struct dp_spd *spd)
 	rte_free(spd);
 }
 
-/* Logs a change (of node n, or superseding sa) under the next generation, then publishes that generation. */
-static void log_change(struct dp_spd *spd, enum dp_spd_change kind, const struct dp_spd_node *n,
-		       const struct esp_sa *sa)
+/* Publishes the next generation; the change's stamp or window entry is written before. */
+static uint64_t next_gen(const struct dp_spd *spd)
 {
-	uint64_t g = spd->gen + 1;
-	struct dp_spd_change_entry *e = &spd->log[g % DP_SPD_LOG];
-	__atomic_store_n(&e->gen, 0, __ATOMIC_RELAXED); /* readers of the change it held see it gone */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	e->kind = (uint8_t)kind;
-	e->policy = n ? n->id : 0;
-	e->sa = sa;
-	if (n) {
-		e->src = n->policy.src;
-		e->dst = n->policy.dst;
-	}
-	__atomic_store_n(&e->gen, g, __ATOMIC_RELEASE);
+	return spd->gen + 1;
+}
+
+static void publish(struct dp_spd *spd, uint64_t g)
+{
 	__atomic_store_n(&spd->gen, g, __ATOMIC_RELEASE);
+}
+
+static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
+{
+	uint64_t g = next_gen(spd), seq = spd->n_added + 1;
+	struct dp_spd_added *a = &spd->added[(seq - 1) % DP_SPD_ADDS];
+	__atomic_store_n(&a->seq, 0, __ATOMIC_RELAXED); /* readers of the addition it held see it gone */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	a->gen = g;
+	a->src = n->policy.src;
+	a->dst = n->policy.dst;
+	__atomic_store_n(&a->seq, seq, __ATOMIC_RELEASE);
+	__atomic_store_n(&spd->n_added, seq, __ATOMIC_RELEASE);
+	publish(spd, g);
+}
+
+static void stamp(struct dp_spd *spd, uint64_t *slot)
+{
+	uint64_t g = next_gen(spd);
+	__atomic_store_n(slot, g, __ATOMIC_RELEASE);
+	publish(spd, g);
 }
 
 static bool exact_port(const struct traffic_selector *ts)
@@ -310,7 +323,7 @@ int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner)
 		return -1;
 	}
 	spd->n_policies++;
-	log_change(spd, DP_SPD_ADDED, n, NULL);
+	note_added(spd, n);
 	return 0;
 }
 
@@ -322,7 +335,7 @@ static void remove_node(struct dp_spd *spd, struct dp_spd_node *n)
 		index_drop(&spd->by_sa, (uintptr_t)n->policy.sa, n, SA_LINK);
 	note_class_loss(spd, n->key.cls);
 	spd->n_policies--;
-	log_change(spd, DP_SPD_REMOVED, n, NULL);
+	stamp(spd, &spd->removed_at[n->id & (DP_SPD_STAMPS - 1)]);
 	spd->retire(free_node, n);
 }
 
@@ -384,7 +397,7 @@ int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, con
 	for (struct dp_spd_node *n = protecting; n != NULL; n = n->sa_next)
 		__atomic_store_n(&n->policy.sa, new_sa, __ATOMIC_RELEASE);
 	/* after the policies: an answer with old_sa looked up before this change is not kept past it */
-	log_change(spd, DP_SPD_SUPERSEDED, NULL, old_sa);
+	stamp(spd, &spd->superseded_at[dp_spd_sa_stamp(old_sa)]);
 	return 0;
 }
 

@@ -88,25 +88,27 @@ struct dp_spd_node {
 typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
 
 /*
- * The last changes, so that a flow cache can keep an answer across them instead of starting
- * over after each (spd_cache.h): an answer stands after a policy was added whose selectors do
- * not match the flow, one removed that was not the answer's, or an SA superseded by a rekey that
- * was not the answer's. Written by the control core like a seqlock: gen is 0 while the rest is
- * written.
+ * What a flow cache needs to keep an answer across changes instead of starting over after each
+ * (spd_cache.h). Policies removed and SAs superseded by rekeys leave a stamp, the generation of
+ * the change, in a table indexed by the policy's id or the SA's address (two that share a slot
+ * only cost a lookup): an answer from before its policy's or SA's stamp is stale. Policies
+ * added go to a window of the last DP_SPD_ADDS, each with its selectors: an answer stands after
+ * an added policy whose selectors do not match the flow; after more additions than the window
+ * keeps it is looked up afresh. Window entries are written like a seqlock (seq 0 while the rest
+ * is written); stamps only grow.
  */
-#define DP_SPD_LOG 32 /* also the most changes a cache entry is carried across at once: each costs a check */
-enum dp_spd_change { DP_SPD_ADDED, DP_SPD_REMOVED, DP_SPD_SUPERSEDED };
+#define DP_SPD_ADDS 32 /* also the most additions a cache entry is carried across at once: each costs a check */
+#define DP_SPD_STAMPS 65536 /* a power of two */
 
-struct dp_spd_change_entry {
-	uint64_t gen;  /* the generation the change made; atomic */
-	uint8_t kind;  /* enum dp_spd_change */
-	uint32_t policy; /* DP_SPD_REMOVED: the id of the policy that left */
-	const struct esp_sa *sa; /* DP_SPD_SUPERSEDED: the SA its policies protect with no more */
-	struct traffic_selector src, dst; /* DP_SPD_ADDED: the new policy's selectors */
+struct dp_spd_added {
+	uint64_t seq; /* the addition's number, from 1; 0 while being written; atomic */
+	uint64_t gen; /* the generation it made */
+	struct traffic_selector src, dst;
 } __rte_cache_aligned;
 
 struct dp_spd {
-	uint64_t gen; /* moves with every change (one step each, logged); never 0; atomic */
+	uint64_t gen; /* moves with every change, one step each; never 0; atomic */
+	uint64_t n_added; /* additions made, the last DP_SPD_ADDS in added[]; atomic */
 	struct rte_hash *h;
 	const struct dp_spd_classes *classes; /* replaced as a whole, by RCU; atomic */
 	/* The control core's alone. */
@@ -118,7 +120,9 @@ struct dp_spd {
 	struct dp_spd_class cls[DP_SPD_MAX_CLASSES]; /* by id; count 0: free */
 	uint32_t cls_count[DP_SPD_MAX_CLASSES];
 	uint32_t last_id;
-	struct dp_spd_change_entry log[DP_SPD_LOG]; /* change g at g % DP_SPD_LOG */
+	struct dp_spd_added added[DP_SPD_ADDS];    /* addition n at n % DP_SPD_ADDS */
+	uint64_t removed_at[DP_SPD_STAMPS];        /* by policy id: the generation of its removal; atomic */
+	uint64_t superseded_at[DP_SPD_STAMPS];     /* by SA address: the generation a rekey superseded it; atomic */
 	struct u64map by_owner, by_sa; /* first node of each owner's / outbound SA's list */
 };
 
@@ -151,22 +155,46 @@ static inline uint32_t dp_spd_policy_id(const struct dp_policy *p)
 	return p ? ((const struct dp_spd_node *)(const void *)p)->id : 0;
 }
 
+static inline uint32_t dp_spd_sa_stamp(const struct esp_sa *sa)
+{
+	uintptr_t a = (uintptr_t)sa >> 6; /* SAs are cache-line aligned */
+	return (uint32_t)(a ^ (a >> 16)) & (DP_SPD_STAMPS - 1);
+}
+
+/* Whether the additions made after generation since (none matching f, at most DP_SPD_ADDS) spare an answer for f. */
+static inline bool dp_spd_adds_spare(const struct dp_spd *spd, uint64_t since, const struct dp_flow *f)
+{
+	uint64_t n = __atomic_load_n(&spd->n_added, __ATOMIC_ACQUIRE);
+	for (unsigned k = 0; k < DP_SPD_ADDS && n > 0; k++, n--) {
+		const struct dp_spd_added *a = &spd->added[(n - 1) % DP_SPD_ADDS];
+		if (__atomic_load_n(&a->seq, __ATOMIC_ACQUIRE) != n)
+			return false; /* being overwritten: too far back */
+		uint64_t gen = a->gen;
+		bool matches = dp_selectors_match(&a->src, &a->dst, f);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&a->seq, __ATOMIC_RELAXED) != n)
+			return false;
+		if (gen <= since)
+			return true; /* this one and all before it came before the answer */
+		if (matches)
+			return false;
+	}
+	return n == 0; /* every addition checked, or more than the window keeps */
+}
+
 /*
- * Whether change g, published (the reader has seen gen reach it), leaves standing an answer for
- * flow f that policy (an id; 0 for none) gave with sa (NULL for none); false also when the
- * entry has been overwritten. Only compares sa, which may be gone: never reads it.
+ * Whether an answer for flow f that policy (an id; 0 for none) gave with sa (NULL for none) under
+ * generation since still stands: neither was removed or superseded since, and no policy added
+ * since matches f. Only compares sa, which may be gone: never reads it.
  */
-static inline bool dp_spd_change_spares(const struct dp_spd *spd, uint64_t g, const struct dp_flow *f,
+static inline bool dp_spd_answer_stands(const struct dp_spd *spd, uint64_t since, const struct dp_flow *f,
 					uint32_t policy, const struct esp_sa *sa)
 {
-	const struct dp_spd_change_entry *e = &spd->log[g % DP_SPD_LOG];
-	if (__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != g)
+	if (policy && __atomic_load_n(&spd->removed_at[policy & (DP_SPD_STAMPS - 1)], __ATOMIC_ACQUIRE) > since)
 		return false;
-	bool spares = e->kind == DP_SPD_ADDED	  ? !dp_selectors_match(&e->src, &e->dst, f)
-		      : e->kind == DP_SPD_REMOVED ? e->policy != policy
-						  : e->sa != sa;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return spares && __atomic_load_n(&e->gen, __ATOMIC_RELAXED) == g;
+	if (sa && __atomic_load_n(&spd->superseded_at[dp_spd_sa_stamp(sa)], __ATOMIC_ACQUIRE) > since)
+		return false;
+	return dp_spd_adds_spare(spd, since, f);
 }
 
 /* The first policy of a class's candidate list that matches and is ahead of best, or best. */
@@ -232,8 +260,8 @@ void dp_spd_remove_sa(struct dp_spd *spd, const struct esp_sa *sa);
 /*
  * A rekey with the same selectors: old_owner's policies pass to new_owner, and those that
  * protect with old_sa protect with new_sa, in place. Every flow keeps its policy and only the
- * SA of a PROTECT verdict changes: one change (DP_SPD_SUPERSEDED), after which the flow caches
- * look up afresh only the flows they knew with old_sa. -1, with nothing changed, when new_owner
+ * SA of a PROTECT verdict changes: one change (old_sa stamped superseded), after which the flow
+ * caches look up afresh only the flows they knew with old_sa. -1, with nothing changed, when new_owner
  * or new_sa already has policies, old_sa has policies of another owner, or memory runs out.
  */
 int dp_spd_rekey(struct dp_spd *spd, uint64_t old_owner, uint64_t new_owner, const struct esp_sa *old_sa,

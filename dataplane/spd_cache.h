@@ -8,13 +8,13 @@
  * slots in pairs, hit 64% of the time (100% with two ways).
  *
  * An entry holds the SPD generation it was computed under and the policy that gave it. The
- * control core moves the generation with every change and logs the change (spd.h); the worker
- * reads the generation at the start of a burst (before its lookups). An entry of an older
- * generation is used only once every change since has been found to spare it (a policy added
- * whose selectors do not match the flow, one removed that was not the entry's, an SA a rekey
- * superseded that was not the entry's), and is then brought up to date; after more changes than
- * the log keeps it is looked up afresh. So an answer is never kept past a change that could make it stale, and a stream of
- * IKE SAs coming and going no longer empties every worker's cache with each of their policies.
+ * control core moves the generation with every change and leaves what a cache needs to judge
+ * it (spd.h); the worker reads the generation at the start of a burst (before its lookups). An
+ * entry of an older generation is used only once found to stand (its policy not removed and its
+ * SA not superseded since, no policy added since that matches the flow), and is then brought up
+ * to date; after more additions than spd.h's window keeps it is looked up afresh. So an answer
+ * is never kept past a change that could make it stale, and IKE SAs rekeyed, coming and going
+ * no longer empty every worker's cache.
  * A removed policy stays readable until the worker's next quiescent state.
  */
 #ifndef DPIKE_DP_SPD_CACHE_H
@@ -101,17 +101,15 @@ static inline bool dp_spd_cache_same(const struct dp_spd_cache_entry *e, const s
 	       e->proto == f->proto;
 }
 
-/* Whether every change after the entry's generation, up to gen, spares its answer for flow f. */
+/* Whether the entry's answer for flow f, of an older generation than gen, still stands. */
 static inline bool dp_spd_cache_still(const struct dp_spd *spd, const struct dp_spd_cache_entry *e, uint64_t gen,
 				      const struct dp_flow *f)
 {
 	uint32_t behind = (uint32_t)gen - e->gen;
-	if (behind > DP_SPD_LOG)
-		return false;
-	for (uint64_t g = gen - behind + 1; g <= gen; g++)
-		if (!dp_spd_change_spares(spd, g, f, e->policy, e->action == DP_POLICY_PROTECT ? e->sa : NULL))
-			return false;
-	return true;
+	if (behind > UINT32_MAX / 2)
+		return false; /* too old to tell from its low bits */
+	uint64_t since = gen - behind; /* the entry's whole generation */
+	return dp_spd_answer_stands(spd, since, f, e->policy, e->action == DP_POLICY_PROTECT ? e->sa : NULL);
 }
 
 static inline struct dp_spd_cache_set *dp_spd_cache_slot(struct dp_spd_cache *c, const struct dp_flow *f)

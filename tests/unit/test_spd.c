@@ -314,7 +314,7 @@ static bool still_cached(struct dp_spd_cache *c, const struct dp_spd *s, const s
 /*
  * An answer survives the policies added that do not match its flow, the ones removed that did
  * not give it and the SAs superseded that were not its own; not one that matches, not its own
- * policy's removal or SA's supersession, not more changes than the log keeps.
+ * policy's removal or SA's supersession, not more additions than the window keeps.
  */
 static void test_flow_cache_across_changes(void)
 {
@@ -339,21 +339,26 @@ static void test_flow_cache_across_changes(void)
 	dp_spd_remove_owner(s, 1);
 	CU_ASSERT(!still_cached(c, s, &f1) && still_cached(c, s, &f2));
 	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).action == DP_POLICY_BYPASS);
-	for (int i = 0; i < DP_SPD_LOG / 2 + 1; i++) { /* each adds and removes: two changes */
+	for (int i = 0; i < DP_SPD_ADDS - 1; i++) { /* other policies come and go: the answers stand */
 		CU_ASSERT_FATAL(dp_spd_add(s, &other, 4) == 0);
 		dp_spd_remove_owner(s, 4);
 	}
+	CU_ASSERT(still_cached(c, s, &f1) && still_cached(c, s, &f2));
+	for (int i = 0; i < DP_SPD_ADDS + 1; i++) /* more additions than the window keeps */
+		CU_ASSERT_FATAL(dp_spd_add(s, &other, 4) == 0);
+	dp_spd_remove_owner(s, 4);
 	CU_ASSERT(!still_cached(c, s, &f1) && !still_cached(c, s, &f2));
 	/* a rekey in place: only the answers with the superseded SA go */
-	static char sa_a, sa_b; /* SAs the SPD only compares */
+	static char fake_sa[2][RTE_CACHE_LINE_SIZE] __rte_cache_aligned; /* SAs the SPD only compares */
+	struct esp_sa *sa_a = (struct esp_sa *)fake_sa[0], *sa_b = (struct esp_sa *)fake_sa[1];
 	struct dp_policy prot = pol("10.1.0.0/16", "10.2.0.0/16", DP_POLICY_PROTECT, false);
-	prot.sa = (struct esp_sa *)&sa_a;
+	prot.sa = sa_a;
 	CU_ASSERT_FATAL(dp_spd_add(s, &prot, 5) == 0);
-	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).sa == prot.sa);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).sa == sa_a);
 	dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f2);
-	CU_ASSERT_FATAL(dp_spd_rekey(s, 5, 6, (struct esp_sa *)&sa_a, (struct esp_sa *)&sa_b) == 0);
+	CU_ASSERT_FATAL(dp_spd_rekey(s, 5, 6, sa_a, sa_b) == 0);
 	CU_ASSERT(!still_cached(c, s, &f1) && still_cached(c, s, &f2));
-	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).sa == (struct esp_sa *)&sa_b);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &f1).sa == sa_b);
 	dp_spd_cache_free(c);
 	dp_spd_free(s);
 }
