@@ -88,12 +88,7 @@ void dp_spd_free(struct dp_spd *spd)
 	rte_free(spd);
 }
 
-/* Publishes the next generation; the change's stamp or window entry is written before. */
-static uint64_t next_gen(const struct dp_spd *spd)
-{
-	return spd->gen + 1;
-}
-
+/* After the change's stamp or window entry: a worker that sees the generation sees them. */
 static void publish(struct dp_spd *spd, uint64_t g)
 {
 	__atomic_store_n(&spd->gen, g, __ATOMIC_RELEASE);
@@ -101,7 +96,7 @@ static void publish(struct dp_spd *spd, uint64_t g)
 
 static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
 {
-	uint64_t g = next_gen(spd), seq = spd->n_added + 1;
+	uint64_t g = spd->gen + 1, seq = spd->n_added + 1;
 	struct dp_spd_added *a = &spd->added[(seq - 1) % DP_SPD_ADDS];
 	__atomic_store_n(&a->seq, 0, __ATOMIC_RELAXED); /* readers of the addition it held see it gone */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -115,7 +110,7 @@ static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
 
 static void stamp(struct dp_spd *spd, uint64_t *slot)
 {
-	uint64_t g = next_gen(spd);
+	uint64_t g = spd->gen + 1;
 	__atomic_store_n(slot, g, __ATOMIC_RELEASE);
 	publish(spd, g);
 }
