@@ -122,6 +122,7 @@ static inline struct dp_spd_cache_set *dp_spd_cache_slot(struct dp_spd_cache *c,
 static inline void dp_spd_cache_answer(const struct dp_spd_cache_entry *e, struct dp_verdict *v)
 {
 	v->action = e->action;
+	v->policy = e->policy;
 	v->sa = e->sa; /* the union whole: trap_id with it */
 }
 
