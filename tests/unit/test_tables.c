@@ -26,8 +26,8 @@ int tables_suite_init(void)
 	struct dp_table_sizes sizes = { .sas = 1024, .policies = 1024 };
 	qsv = rte_zmalloc("unit_qsbr", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	pool = rte_pktmbuf_pool_create("unit_tables", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (qsv == NULL || pool == NULL || rte_rcu_qsbr_init(qsv, 1) != 0 || !ts_parse("10.2.0.0/16", &lan) || !ts_parse("10.3.0.0/16", &lan2) ||
-	    !ts_parse("10.1.0.0/16", &far))
+	if (qsv == NULL || pool == NULL || rte_rcu_qsbr_init(qsv, 1) != 0 || !ts_parse("10.2.0.0/16", &lan) ||
+	    !ts_parse("10.3.0.0/16", &lan2) || !ts_parse("10.1.0.0/16", &far))
 		return -1;
 	return dp_tables_init(1, w, qsv, &sizes);
 }
