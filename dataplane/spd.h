@@ -77,7 +77,7 @@ struct dp_spd_node {
 	struct dp_policy policy;            /* first: lookups hand out &node->policy */
 	struct dp_spd_node *next;           /* same key, next in order; atomic */
 	uint64_t order;                     /* priority, then insertion: lower first */
-	uint32_t id;                        /* names it in the change log; never 0 */
+	uint32_t id;                        /* names it in the removal stamps and cache entries; never 0 */
 	/* The control core's alone. */
 	uint64_t owner;
 	struct dp_spd_node *owner_next, *sa_next;

@@ -80,30 +80,34 @@ int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, u
 	return add_policies(p, k);
 }
 
+/* Pair k's outbound SA of a round: a fresh SPI each (the peer's choice in IKE; the SAD does not hold them). */
+static struct esp_sa *next_out(const struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k,
+			       uint32_t round)
+{
+	return install_out(p, s, s->spi_out_base + k + (round + 1) * (1u << 24), k);
+}
+
+#define NEXT_OWNER(owner) ((owner) + (1ULL << 40)) /* apart from every pair's first owner */
+
 /*
  * As app/ike_glue.c activates a rekeyed child with the selectors of the old one: the policies
  * taken over in place (or, should the SPD refuse, the new policies first, then the old ones leave).
  */
 int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round)
 {
-	/* a fresh outbound SPI each round (the peer's choice in IKE; the SAD does not hold them) */
-	struct esp_sa *out = install_out(p, s, s->spi_out_base + k + (round + 1) * (1u << 24), k);
-	if (out == NULL)
-		return -1;
 	struct bench_pair next = *p;
-	next.out = out;
-	next.owner = p->owner + (1ULL << 40); /* apart from every pair's first owner */
-	if (dp_sa_supersede(p->out, out, p->owner, next.owner) == 0) {
-		dp_sa_remove(p->out);
-		*p = next;
-		return 0;
-	}
-	if (add_policies(&next, k) < 0) {
+	next.out = next_out(p, s, k, round);
+	next.owner = NEXT_OWNER(p->owner);
+	if (next.out == NULL)
+		return -1;
+	bool in_place = dp_sa_supersede(p->out, next.out, p->owner, next.owner) == 0;
+	if (!in_place && add_policies(&next, k) < 0) {
 		dp_policy_remove_owner(next.owner);
-		dp_sa_remove(out);
+		dp_sa_remove(next.out);
 		return -1;
 	}
-	dp_policy_remove_owner(p->owner);
+	if (!in_place)
+		dp_policy_remove_owner(p->owner);
 	dp_sa_remove(p->out);
 	*p = next;
 	return 0;
@@ -112,15 +116,17 @@ int bench_pair_rekey(struct bench_pair *p, const struct bench_pairs_spec *s, uin
 int bench_pair_reconnect(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k, uint32_t round)
 {
 	dp_policy_remove_owner(p->owner);
-	dp_sa_remove(p->out);
-	p->owner += 1ULL << 40;
-	p->out = install_out(p, s, s->spi_out_base + k + (round + 1) * (1u << 24), k);
+	if (p->out != NULL) /* a reconnect that failed left none */
+		dp_sa_remove(p->out);
+	p->owner = NEXT_OWNER(p->owner);
+	p->out = next_out(p, s, k, round);
 	return p->out != NULL ? add_policies(p, k) : -1;
 }
 
 void bench_pair_remove(struct bench_pair *p)
 {
 	dp_policy_remove_owner(p->owner);
-	dp_sa_remove(p->out);
+	if (p->out != NULL) /* a reconnect that failed left none */
+		dp_sa_remove(p->out);
 	dp_sa_remove(p->in);
 }
