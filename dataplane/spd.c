@@ -94,7 +94,14 @@ static void publish(struct dp_spd *spd, uint64_t g)
 	__atomic_store_n(&spd->gen, g, __ATOMIC_RELEASE);
 }
 
-static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
+static void stamp(struct dp_spd *spd, uint64_t *slot)
+{
+	uint64_t g = spd->gen + 1;
+	__atomic_store_n(slot, g, __ATOMIC_RELEASE);
+	publish(spd, g);
+}
+
+static void note_wide_added(struct dp_spd *spd, const struct dp_spd_node *n)
 {
 	uint64_t g = spd->gen + 1, seq = spd->n_added + 1;
 	struct dp_spd_added *a = &spd->added[(seq - 1) % DP_SPD_ADDS];
@@ -108,11 +115,18 @@ static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
 	publish(spd, g);
 }
 
-static void stamp(struct dp_spd *spd, uint64_t *slot)
+/* By its narrower side when that is narrow enough (spd.h), else in the window. */
+static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
 {
-	uint64_t g = spd->gen + 1;
-	__atomic_store_n(slot, g, __ATOMIC_RELEASE);
-	publish(spd, g);
+	const struct dp_policy *p = &n->policy;
+	bool by_dst = p->dst.plen >= p->src.plen;
+	const struct traffic_selector *side = by_dst ? &p->dst : &p->src;
+	if (side->plen < DP_SPD_NARROW_PLEN) {
+		note_wide_added(spd, n);
+		return;
+	}
+	struct dp_spd_add_line *l = &(by_dst ? spd->added_dst : spd->added_src)[dp_spd_add_line_of(side->addr)];
+	stamp(spd, &l->at[side->plen == 32 ? dp_spd_add_host_of(side->addr) : 0]);
 }
 
 static bool exact_port(const struct traffic_selector *ts)

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 
 #include "flow.h"
 #include "lib/u64map.h"
@@ -91,14 +92,28 @@ typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
  * What a flow cache needs to keep an answer across changes instead of starting over after each
  * (spd_cache.h). Policies removed and SAs superseded by rekeys leave a stamp, the generation of
  * the change, in a table indexed by the policy's id or the SA's address (two that share a slot
- * only cost a lookup): an answer from before its policy's or SA's stamp is stale. Policies
- * added go to a window of the last DP_SPD_ADDS, each with its selectors: an answer stands after
- * an added policy whose selectors do not match the flow; after more additions than the window
- * keeps it is looked up afresh. Window entries are written like a seqlock (seq 0 while the rest
- * is written); stamps only grow.
+ * only cost a lookup): an answer from before its policy's or SA's stamp is stale.
+ *
+ * Policies added are stamped where the flows they could match will look. A policy with a side no
+ * wider than a /24 (a remote-access client's address, a branch's subnet: what comes and goes by
+ * the thousand on a concentrator) is stamped by that side's address, in the line of stamps of its
+ * /24: at[0] for anything of the /24 wider than one address, at[1..7] for single addresses by
+ * their last byte. A flow reads the lines of its source and of its destination: no newer stamp
+ * there, and no policy can have been added since that matches it. The rest, wide on both sides
+ * and rare, go to a window of the last DP_SPD_ADDS, each with its selectors: an answer stands
+ * after an added policy whose selectors do not match the flow; after more wide additions than the
+ * window keeps it is looked up afresh. Window entries are written like a seqlock (seq 0 while the
+ * rest is written); stamps only grow.
  */
-#define DP_SPD_ADDS 32 /* also the most additions a cache entry is carried across at once: each costs a check */
+#define DP_SPD_ADDS 32 /* also the most wide additions a cache entry is carried across at once: each costs a check */
 #define DP_SPD_STAMPS 65536 /* a power of two */
+#define DP_SPD_NARROW_PLEN 24 /* a side at least this long is stamped by address */
+#define DP_SPD_ADD_LINES 8192 /* per side; a power of two */
+#define DP_SPD_ADD_HOSTS 7    /* single-address stamps a line */
+
+struct dp_spd_add_line {
+	uint64_t at[1 + DP_SPD_ADD_HOSTS]; /* atomic */
+} __rte_cache_aligned;
 
 struct dp_spd_added {
 	uint64_t seq; /* the addition's number, from 1; 0 while being written; atomic */
@@ -108,7 +123,7 @@ struct dp_spd_added {
 
 struct dp_spd {
 	uint64_t gen; /* moves with every change, one step each; never 0; atomic */
-	uint64_t n_added; /* additions made, the last DP_SPD_ADDS in added[]; atomic */
+	uint64_t n_added; /* wide additions made, the last DP_SPD_ADDS in added[]; atomic */
 	struct rte_hash *h;
 	const struct dp_spd_classes *classes; /* replaced as a whole, by RCU; atomic */
 	/* The control core's alone. */
@@ -120,7 +135,8 @@ struct dp_spd {
 	struct dp_spd_class cls[DP_SPD_MAX_CLASSES]; /* by id; count 0: free */
 	uint32_t cls_count[DP_SPD_MAX_CLASSES];
 	uint32_t last_id;
-	struct dp_spd_added added[DP_SPD_ADDS];    /* addition n at n % DP_SPD_ADDS */
+	struct dp_spd_added added[DP_SPD_ADDS];    /* wide addition n at n % DP_SPD_ADDS */
+	struct dp_spd_add_line added_src[DP_SPD_ADD_LINES], added_dst[DP_SPD_ADD_LINES]; /* narrow additions */
 	uint64_t removed_at[DP_SPD_STAMPS];        /* by policy id: the generation of its removal; atomic */
 	uint64_t superseded_at[DP_SPD_STAMPS];     /* by SA address: the generation a rekey superseded it; atomic */
 	struct u64map by_owner, by_sa; /* first node of each owner's / outbound SA's list */
@@ -161,8 +177,27 @@ static inline uint32_t dp_spd_sa_stamp(const struct esp_sa *sa)
 	return (uint32_t)(a ^ (a >> 16)) & (DP_SPD_STAMPS - 1);
 }
 
-/* Whether the additions made after generation since (none matching f, at most DP_SPD_ADDS) spare an answer for f. */
-static inline bool dp_spd_adds_spare(const struct dp_spd *spd, uint64_t since, const struct dp_flow *f)
+/* Where a narrow addition whose side holds addr is stamped: the line of its /24, then the slot. */
+static inline uint32_t dp_spd_add_line_of(uint32_t addr)
+{
+	return rte_hash_crc_4byte(addr >> 8, 0) & (DP_SPD_ADD_LINES - 1);
+}
+
+static inline unsigned dp_spd_add_host_of(uint32_t addr)
+{
+	return 1 + (addr & 0xff) % DP_SPD_ADD_HOSTS;
+}
+
+/* Whether a policy with a narrow side that addr lies in may have been added after generation since. */
+static inline bool dp_spd_added_near(const struct dp_spd_add_line lines[], uint32_t addr, uint64_t since)
+{
+	const struct dp_spd_add_line *l = &lines[dp_spd_add_line_of(addr)];
+	return __atomic_load_n(&l->at[0], __ATOMIC_ACQUIRE) > since ||
+	       __atomic_load_n(&l->at[dp_spd_add_host_of(addr)], __ATOMIC_ACQUIRE) > since;
+}
+
+/* Whether the wide additions made after generation since (none matching f, at most DP_SPD_ADDS) spare an answer for f. */
+static inline bool dp_spd_wide_adds_spare(const struct dp_spd *spd, uint64_t since, const struct dp_flow *f)
 {
 	uint64_t n = __atomic_load_n(&spd->n_added, __ATOMIC_ACQUIRE);
 	for (unsigned k = 0; k < DP_SPD_ADDS && n > 0; k++, n--) {
@@ -180,6 +215,13 @@ static inline bool dp_spd_adds_spare(const struct dp_spd *spd, uint64_t since, c
 			return false;
 	}
 	return n == 0; /* every addition checked, or more than the window keeps */
+}
+
+/* Whether the additions made after generation since spare an answer for f. */
+static inline bool dp_spd_adds_spare(const struct dp_spd *spd, uint64_t since, const struct dp_flow *f)
+{
+	return !dp_spd_added_near(spd->added_dst, f->dst, since) && !dp_spd_added_near(spd->added_src, f->src, since) &&
+	       dp_spd_wide_adds_spare(spd, since, f);
 }
 
 /*

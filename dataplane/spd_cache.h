@@ -11,8 +11,8 @@
  * control core moves the generation with every change and leaves what a cache needs to judge
  * it (spd.h); the worker reads the generation at the start of a burst (before its lookups). An
  * entry of an older generation is used only once found to stand (its policy not removed and its
- * SA not superseded since, no policy added since that matches the flow), and is then brought up
- * to date; after more additions than spd.h's window keeps it is looked up afresh. So an answer
+ * SA not superseded since, no policy added since that could match the flow), and is then brought
+ * up to date; after more wide additions than spd.h's window keeps it is looked up afresh. So an answer
  * is never kept past a change that could make it stale, and IKE SAs rekeyed, coming and going
  * no longer empty every worker's cache.
  * A removed policy stays readable until the worker's next quiescent state.

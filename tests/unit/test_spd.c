@@ -363,6 +363,48 @@ static void test_flow_cache_across_changes(void)
 	dp_spd_free(s);
 }
 
+/* An outbound policy to a client's address and its inbound twin (owner o), as IKE installs them. */
+static void add_client(struct dp_spd *s, const char *lan, uint32_t client, const char *width, uint64_t o)
+{
+	char addr[32];
+	snprintf(addr, sizeof(addr), "%u.%u.%u.%u/%s", client >> 24, client >> 16 & 0xff, client >> 8 & 0xff,
+		 client & 0xff, width);
+	struct dp_policy out = pol(lan, addr, DP_POLICY_DISCARD, false), in = pol(addr, lan, DP_POLICY_REQUIRE, false);
+	CU_ASSERT_FATAL(dp_spd_add(s, &out, o) == 0 && dp_spd_add(s, &in, o) == 0);
+}
+
+/*
+ * Clients coming by the thousand (policies with a /32 side) spare the answers of the other
+ * clients' flows, far beyond the window of wide additions; a policy that matches a flow does
+ * not, on either side and as a single address or a narrow subnet.
+ */
+static void test_flow_cache_narrow_additions(void)
+{
+	struct dp_spd *s = new_spd(4096);
+	struct dp_spd_cache *c = dp_spd_cache_create(1024, 0);
+	CU_ASSERT_FATAL(c != NULL);
+	struct dp_flow out = { .src = 0x0a010005, .dst = 0x64400105, .proto = 6, .sport = 1000, .dport = 80 };
+	struct dp_flow in = { .src = 0x64400105, .dst = 0x0a010005, .proto = 6, .sport = 80, .dport = 1000 };
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &out).action == DP_POLICY_BYPASS);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &in).action == DP_POLICY_BYPASS);
+	for (uint32_t i = 0; i < 1000; i++) /* 100.64.2.0 on: other /24s than the flows' client */
+		add_client(s, "10.1.0.0/16", 0x64400200 + i, "32", 10 + i);
+	CU_ASSERT(s->n_policies == 2000 && still_cached(c, s, &out) && still_cached(c, s, &in));
+	add_client(s, "10.2.0.0/16", 0x64400105, "32", 2); /* the client's address, another LAN */
+	CU_ASSERT(!still_cached(c, s, &out) && !still_cached(c, s, &in));
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &out).action == DP_POLICY_BYPASS);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &in).action == DP_POLICY_BYPASS);
+	struct dp_policy in_only = pol("100.64.1.5/32", "10.1.0.0/16", DP_POLICY_REQUIRE, false);
+	CU_ASSERT_FATAL(dp_spd_add(s, &in_only, 3) == 0);
+	CU_ASSERT(still_cached(c, s, &out) && !still_cached(c, s, &in));
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &in).action == DP_POLICY_REQUIRE);
+	add_client(s, "10.1.0.0/16", 0x64400100, "28", 4); /* a subnet the client's address lies in */
+	CU_ASSERT(!still_cached(c, s, &out) && !still_cached(c, s, &in));
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &out).action == DP_POLICY_DISCARD);
+	dp_spd_cache_free(c);
+	dp_spd_free(s);
+}
+
 void spd_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "hash classes answer as the ordered walk, one by one and in bulk, through adds and removals", test_matches_ordered_walk);
@@ -371,6 +413,7 @@ void spd_suite_add(CU_pSuite s)
 	CU_add_test(s, "flow cache: fresh answers while the SPD changes", test_flow_cache);
 	CU_add_test(s, "flow cache: two flows of a set both kept, the older one evicted by a third", test_flow_cache_ways);
 	CU_add_test(s, "flow cache: answers kept across the changes that spare them, only those", test_flow_cache_across_changes);
+	CU_add_test(s, "flow cache: answers kept across a thousand clients' additions, not one that matches", test_flow_cache_narrow_additions);
 	CU_add_test(s, "first match by specificity, shunts before SAs", test_lookup_order);
 	CU_add_test(s, "5-tuple from a packet", test_flow_from_packet);
 }
