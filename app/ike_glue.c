@@ -342,6 +342,12 @@ static void child_usage_cb(void *ctx, void *handle, uint64_t *bin, uint64_t *bou
 	*pout = __atomic_load_n(&h->out->packets, __ATOMIC_RELAXED);
 }
 
+static bool spi_preferred_cb(void *ctx, uint32_t spi)
+{
+	(void)ctx;
+	return dp_sa_spi_preferred(spi);
+}
+
 static uint64_t now_cb(void *ctx)
 {
 	(void)ctx;
@@ -362,7 +368,8 @@ int ike_glue_init(struct appliance *app)
 {
 	struct ike_env env = { .send = ike_send_cb, .send_keepalive = ike_keepalive_cb, .install_child = install_child_cb,
 			       .activate_child = activate_child_cb,
-			       .remove_child = remove_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb, .ctx = app };
+			       .remove_child = remove_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb,
+			       .spi_preferred = spi_preferred_cb, .ctx = app };
 	app->ike = ike_daemon_create(&app->cfg, app->creds, &env);
 	return app->ike ? 0 : -1;
 }

@@ -19,7 +19,7 @@
 #define ESP_RAND_POOL 4096
 
 struct rte_mbuf;
-struct rte_hash;
+struct dp_sad;
 struct rte_ring;
 
 /* Per-packet scratch: where the ESP parts lie and the buffers IPsec-MB reads or writes. */
@@ -84,7 +84,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
  * in sad by SPI. Returns how many succeeded, each now its inner packet with its SA in sas[i];
  * rejects are moved to the tail as above.
  */
-uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct rte_mbuf *pkts[],
+uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct rte_mbuf *pkts[],
 			   struct esp_sa *sas[], uint16_t n);
 
 /*

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
@@ -12,6 +11,7 @@
 #include "esp_internal.h"
 #include "flow.h"
 #include "replay.h"
+#include "sad.h"
 
 /* Packet fields may sit at any alignment. */
 static inline uint32_t load_be32(const uint8_t *p)
@@ -26,6 +26,7 @@ static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	uint32_t off = rte_ipv4_hdr_len(ip);
+	*spi = 0; /* none: the lookup finds nothing */
 	if (ip->next_proto_id == IPPROTO_UDP)
 		off += sizeof(struct rte_udp_hdr);
 	if (rte_pktmbuf_pkt_len(m) < off + ESP_HDR_LEN)
@@ -39,7 +40,8 @@ static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi
 static uint8_t check_sa(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	if (sa == NULL || !esp_sa_has(sa, ESP_SA_F_INBOUND))
+	/* the SAD may hand out the SA that took a removed SA's place: sad.h */
+	if (sa == NULL || sa->spi != load_be32(pk->esp) || !esp_sa_has(sa, ESP_SA_F_INBOUND))
 		return DP_DROP_ESP_NO_SA;
 	if ((ip->next_proto_id == IPPROTO_UDP) != esp_sa_has(sa, ESP_SA_F_UDP_ENCAP))
 		return DP_DROP_ESP_WRONG_ENCAP;
@@ -61,20 +63,13 @@ static uint8_t check_sa(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *p
 	return 0;
 }
 
-static void lookup_sas(const struct rte_hash *sad, const uint32_t spis[], struct esp_sa *sas[], uint16_t n)
+/* Asks for the SAs' first lines as soon as they are known: the rest of the burst's lookups hide the wait. */
+static void lookup_sas(const struct dp_sad *sad, const uint32_t spis[], struct esp_sa *sas[], uint16_t n)
 {
-	const void *keys[ESP_MAX_BURST];
-	uint64_t hits = 0;
+	dp_sad_lookup_bulk(sad, spis, sas, n);
 	for (uint16_t i = 0; i < n; i++)
-		keys[i] = &spis[i];
-	if (rte_hash_lookup_bulk_data(sad, keys, n, &hits, (void **)sas) < 0)
-		hits = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		if (!(hits & (1ULL << i)))
-			sas[i] = NULL;
-		else if (i == 0 || sas[i] != sas[i - 1])
+		if (sas[i] != NULL && (i == 0 || sas[i] != sas[i - 1]))
 			esp_sa_prefetch_head(sas[i], true);
-	}
 }
 
 static uint8_t selectors_ok(const struct esp_sa *sa, const struct rte_mbuf *m)
@@ -101,7 +96,7 @@ static uint8_t verify_and_strip(struct esp_sa *sa, struct rte_mbuf *m, struct es
 	return rc ? rc : selectors_ok(sa, m);
 }
 
-uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct rte_hash *sad, struct rte_mbuf *pkts[],
+uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct rte_mbuf *pkts[],
 			   struct esp_sa *sas[], uint16_t n)
 {
 	uint32_t spis[ESP_MAX_BURST];

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
@@ -35,12 +33,10 @@ static struct {
 	struct rte_rcu_qsbr *qsv;
 	struct rte_rcu_qsbr_dq *dq;
 	struct dp_spd *spd;      /* shared by the workers, changed in place */
-	struct rte_hash *sad;    /* inbound SAs by SPI, shared by the workers */
+	struct dp_sad *sad;      /* inbound SAs by SPI, shared by the workers */
 	struct vec routes, neigh;
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint16_t n_ports;
-	uint32_t sad_size;
-	uint32_t sad_sas; /* installed: the hash's own count includes keys whose slots wait for a grace period */
 	bool fib_dirty;
 } T;
 
@@ -87,32 +83,12 @@ static void free_sa(void *p)
 	esp_sa_free(p);
 }
 
-static struct rte_hash *create_sad(uint32_t entries)
-{
-	struct rte_hash_parameters hp = {
-		.name = "dp_sad",
-		.entries = entries < 1024 ? 1024 : entries,
-		.key_len = sizeof(uint32_t),
-		.hash_func = rte_hash_crc,
-		.socket_id = (int)rte_socket_id(),
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
-	};
-	struct rte_hash *h = rte_hash_create(&hp);
-	struct rte_hash_rcu_config rc = { .v = T.qsv, .mode = RTE_HASH_QSBR_MODE_DQ };
-	if (h && rte_hash_rcu_qsbr_add(h, &rc) != 0) {
-		rte_hash_free(h);
-		h = NULL;
-	}
-	return h;
-}
-
 int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv,
 		   const struct dp_table_sizes *sizes)
 {
 	memset(&T, 0, sizeof(T));
 	T.n_workers = n_workers;
 	T.qsv = qsv;
-	T.sad_size = sizes->sas;
 	T.routes.esize = sizeof(struct dp_route);
 	T.neigh.esize = sizeof(struct dp_neigh);
 	struct rte_rcu_qsbr_dq_parameters dp = {
@@ -126,7 +102,7 @@ int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rt
 		.v = qsv,
 	};
 	T.dq = rte_rcu_qsbr_dq_create(&dp);
-	if (T.dq == NULL || (T.sad = create_sad(sizes->sas)) == NULL ||
+	if (T.dq == NULL || (T.sad = dp_sad_create(sizes->sas, (int)rte_socket_id())) == NULL ||
 	    (T.spd = dp_spd_create("dp_spd", sizes->policies, qsv, retire)) == NULL)
 		return -1;
 	for (unsigned i = 0; i < n_workers; i++) {
@@ -149,7 +125,7 @@ void dp_tables_fini(void)
 	if (T.dq)
 		rte_rcu_qsbr_dq_delete(T.dq); /* frees everything retired; workers have stopped */
 	dp_spd_free(T.spd);
-	rte_hash_free(T.sad);
+	dp_sad_free(T.sad);
 	free(T.routes.data);
 	free(T.neigh.data);
 	memset(&T, 0, sizeof(T));
@@ -157,19 +133,21 @@ void dp_tables_fini(void)
 
 struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t err_len)
 {
-	if (p->inbound && rte_hash_lookup(T.sad, &p->spi) >= 0) {
+	if (p->inbound && dp_sad_find(T.sad, p->spi) != NULL) {
 		snprintf(err, err_len, "inbound SPI 0x%08x is in use", p->spi);
 		return NULL;
 	}
 	struct esp_sa *sa = esp_sa_create(p, err, err_len);
 	if (sa == NULL || !p->inbound)
 		return sa;
-	if (rte_hash_add_key_data(T.sad, &p->spi, sa) < 0) {
-		snprintf(err, err_len, "the SAD is full (workers.sad_size = %u)", T.sad_size);
+	if (dp_sad_add(T.sad, p->spi, sa) < 0) {
+		if (T.sad->count >= T.sad->capacity)
+			snprintf(err, err_len, "the SAD is full (workers.sad_size = %u)", T.sad->capacity);
+		else
+			snprintf(err, err_len, "no room for inbound SPI 0x%08x in the SAD", p->spi);
 		esp_sa_free(sa); /* no worker has seen it */
 		return NULL;
 	}
-	T.sad_sas++;
 	return sa;
 }
 
@@ -180,12 +158,17 @@ int dp_sa_supersede(struct esp_sa *old_sa, struct esp_sa *new_sa, uint64_t old_o
 	return dp_spd_rekey(T.spd, old_owner, new_owner, old_sa, new_sa);
 }
 
+bool dp_sa_spi_preferred(uint32_t spi)
+{
+	return dp_sad_has_room(T.sad, spi);
+}
+
 void dp_sa_remove(struct esp_sa *sa)
 {
 	if (!esp_sa_has(sa, ESP_SA_F_INBOUND))
 		dp_spd_remove_sa(T.spd, sa);
-	else if (rte_hash_del_key(T.sad, &sa->spi) >= 0)
-		T.sad_sas--;
+	else
+		dp_sad_del(T.sad, sa->spi);
 	retire(free_sa, sa);
 }
 
@@ -323,7 +306,7 @@ int dp_tables_commit(void)
 
 void dp_tables_usage(struct dp_tables_usage *u)
 {
-	*u = (struct dp_tables_usage){ .sas = T.sad_sas, .sas_max = T.sad_size };
+	*u = (struct dp_tables_usage){ .sas = T.sad->count, .sas_max = T.sad->capacity };
 	if (T.spd) {
 		u->policies = T.spd->n_policies;
 		u->policies_max = T.spd->capacity;

@@ -15,11 +15,11 @@
 
 #include "esp_sa.h"
 #include "fib.h"
+#include "sad.h"
 #include "spd.h"
 
 #define DP_MAX_WORKERS 64
 
-struct rte_hash;
 struct rte_rcu_qsbr;
 
 /* How many entries the shared tables take; fixed at start-up (workers.sad_size, workers.spd_size). */
@@ -32,7 +32,7 @@ struct dp_table_sizes {
 struct dp_tables {
 	const struct dp_spd *spd;
 	const struct dp_fib *fib;
-	struct rte_hash *sad;
+	const struct dp_sad *sad;
 };
 
 int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv,
@@ -41,6 +41,8 @@ void dp_tables_fini(void);
 
 /* SAs: inbound ones enter every worker's SAD; outbound ones are reached through policies. */
 struct esp_sa *dp_sa_install(const struct esp_sa_params *p, char *err, size_t err_len);
+/* Whether an inbound SA with this SPI would be found with one line read (IKE draws such SPIs). */
+bool dp_sa_spi_preferred(uint32_t spi);
 /* Unlinks the SA (and any policy using it) and frees it after a grace period. */
 void dp_sa_remove(struct esp_sa *sa);
 /*

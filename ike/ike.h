@@ -81,6 +81,8 @@ struct ike_env {
 	 * the SA's number.
 	 */
 	void (*ike_event)(void *ctx, uint32_t serial, bool up, enum ike_fail why);
+	/* Optional (NULL: any): whether the dataplane finds this inbound SPI fastest (sad.h). */
+	bool (*spi_preferred)(void *ctx, uint32_t spi);
 	void *ctx;
 	/*
 	 * dpike-load: with ike.ke_reuse, our key pair remembers its last secret (ke_remember_last),

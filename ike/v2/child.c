@@ -84,12 +84,15 @@ static int ranges_to_selectors(const struct ike_ts *ts, int n, struct traffic_se
 
 uint32_t child_alloc_spi(struct ike_daemon *d)
 {
-	for (;;) {
+	for (unsigned draws = 1;; draws++) {
 		uint32_t spi;
 		ike_random((uint8_t *)&spi, sizeof(spi));
 		if (spi < 0x100)
 			continue;
 		if (u64map_get(&d->child_spis, spi)) /* IKEv1's are recorded there too */
+			continue;
+		/* a few draws find one (half the SAD's slots stay free), more would only cost time */
+		if (draws < 16 && d->env.spi_preferred && !d->env.spi_preferred(d->env.ctx, spi))
 			continue;
 		/* Without memory the SPI goes out unrecorded; the dataplane still refuses a duplicate. */
 		u64map_put(&d->child_spis, spi, (void *)1);

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -21,6 +19,7 @@
 #include "dataplane/pkt.h"
 #include "dataplane/natt_csum.h"
 #include "dataplane/replay.h"
+#include "dataplane/sad.h"
 #include "esp_ref.h"
 #include "esp_vectors.h"
 #include "unit.h"
@@ -33,7 +32,7 @@
 static struct rte_mempool *pool;
 static struct esp_ctx *ctx;
 static struct dp_worker_stats stats;
-static struct rte_hash *sad;
+static struct dp_sad *sad;
 static const uint8_t key[64] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc,
 				 0xfe, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
 				 0xff, 0x00, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3,
@@ -46,8 +45,7 @@ int esp_suite_init(void)
 {
 	pool = rte_pktmbuf_pool_create("unit_esp", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	ctx = rte_zmalloc("esp_ctx", sizeof(*ctx), 64);
-	struct rte_hash_parameters hp = { .name = "unit_sad", .entries = 64, .key_len = 4, .hash_func = rte_hash_crc };
-	sad = rte_hash_create(&hp);
+	sad = dp_sad_create(64, 0);
 	return pool && ctx && sad && esp_ctx_init(ctx, &stats, NULL) == 0 ? 0 : -1;
 }
 
@@ -55,7 +53,7 @@ int esp_suite_clean(void)
 {
 	esp_ctx_free(ctx);
 	rte_free(ctx);
-	rte_hash_free(sad);
+	dp_sad_free(sad);
 	rte_mempool_free(pool);
 	return 0;
 }
@@ -80,14 +78,14 @@ static struct esp_sa *make_sa(const struct combo *c, bool inbound, uint32_t spi)
 	if (inbound)
 		CU_ASSERT((uint8_t *)sa->replay == sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
 	if (inbound)
-		CU_ASSERT_FATAL(rte_hash_add_key_data(sad, &spi, sa) == 0);
+		CU_ASSERT_FATAL(dp_sad_add(sad, spi, sa) == 0);
 	return sa;
 }
 
 static void drop_sa(struct esp_sa *sa)
 {
 	if (esp_sa_has(sa, ESP_SA_F_INBOUND))
-		rte_hash_del_key(sad, &sa->spi);
+		dp_sad_del(sad, sa->spi);
 	esp_sa_free(sa);
 }
 
@@ -475,7 +473,7 @@ static struct esp_sa *vector_sa(const struct esp_vector *v, bool inbound)
 	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
 	if (inbound)
-		CU_ASSERT_FATAL(rte_hash_add_key_data(sad, &v->spi, sa) == 0);
+		CU_ASSERT_FATAL(dp_sad_add(sad, v->spi, sa) == 0);
 	return sa;
 }
 

@@ -642,8 +642,44 @@ static void test_ke_reuse_per_group(void)
 	unpair();
 }
 
+static unsigned spi_asks;
+static uint32_t spi_liked;
+
+static bool like_sixth_spi(void *ctx, uint32_t spi)
+{
+	(void)ctx;
+	if (++spi_asks < 6)
+		return false;
+	spi_liked = spi;
+	return true;
+}
+
+static bool like_no_spi(void *ctx, uint32_t spi)
+{
+	(void)ctx;
+	(void)spi;
+	spi_asks++;
+	return false;
+}
+
+/* Inbound SPIs are drawn until the dataplane likes one, but not forever. */
+static void test_spi_preferred(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	A.d->env.spi_preferred = like_sixth_spi;
+	spi_asks = 0;
+	uint32_t spi = child_alloc_spi(A.d);
+	CU_ASSERT(spi_asks == 6 && spi == spi_liked);
+	A.d->env.spi_preferred = like_no_spi;
+	spi_asks = 0;
+	uint32_t other = child_alloc_spi(A.d);
+	CU_ASSERT(other >= 0x100 && other != spi && spi_asks > 0 && spi_asks < 100);
+	unpair();
+}
+
 void ike_harness_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "inbound SPIs drawn until the dataplane likes one, not forever", test_spi_preferred);
 	CU_add_test(s, "ke_reuse: a pair kept per group, the oldest replaced, none past its time",
 		    test_ke_reuse_per_group);
 	CU_add_test(s, "ke_reuse: a key pair reused, as responder or initiator, only when asked", test_ke_reuse);
