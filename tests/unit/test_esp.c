@@ -416,6 +416,10 @@ static void test_bad_packets(void)
 		memcpy(copy, wire, n);
 		copy[esp_off + 3] ^= 0x55; /* SPI */
 		CU_ASSERT_EQUAL(decrypt_one(copy, n), DP_DROP_ESP_NO_SA);
+		/* what a worker that raced a removal and the slot's reuse finds: another SPI's SA */
+		CU_ASSERT_FATAL(dp_sad_add(sad, 0x2001 ^ 0x55, sa) == 0);
+		CU_ASSERT_EQUAL(decrypt_one(copy, n), DP_DROP_ESP_NO_SA);
+		dp_sad_del(sad, 0x2001 ^ 0x55);
 		CU_ASSERT_EQUAL(sa->auth_drops, 2);
 		size_t min_len = esp_off + 8 + esp_algos[a].iv_len + esp_algos[a].icv_len + 2;
 		for (size_t cut = esp_off; cut < n; cut++) {
