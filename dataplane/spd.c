@@ -115,11 +115,15 @@ static void note_wide_added(struct dp_spd *spd, const struct dp_spd_node *n)
 	publish(spd, g);
 }
 
-/* By its narrower side when that is narrow enough (spd.h), else in the window. */
+/*
+ * By its narrower side when that is narrow enough (spd.h), else in the window. Of two sides as
+ * narrow, by the peer's: the other is ours, the same for every client (transport mode to the
+ * gateway's own address), and stamping it would stamp every flow to or from it.
+ */
 static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
 {
 	const struct dp_policy *p = &n->policy;
-	bool by_dst = p->dst.plen >= p->src.plen;
+	bool by_dst = p->dst.plen > p->src.plen || (p->dst.plen == p->src.plen && p->action != DP_POLICY_REQUIRE);
 	const struct traffic_selector *side = by_dst ? &p->dst : &p->src;
 	if (side->plen < DP_SPD_NARROW_PLEN) {
 		note_wide_added(spd, n);

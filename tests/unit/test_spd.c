@@ -405,6 +405,28 @@ static void test_flow_cache_narrow_additions(void)
 	dp_spd_free(s);
 }
 
+/*
+ * Transport-mode clients of the gateway's own address: both sides of every policy are single
+ * addresses, and one of them is the same for all. A client coming spares the other clients'
+ * answers both ways.
+ */
+static void test_flow_cache_transport_clients(void)
+{
+	struct dp_spd *s = new_spd(4096);
+	struct dp_spd_cache *c = dp_spd_cache_create(1024, 0);
+	CU_ASSERT_FATAL(c != NULL);
+	struct dp_flow out = { .src = 0xc0000201, .dst = 0x64400105, .proto = 17, .sport = 1701, .dport = 1701 };
+	struct dp_flow in = { .src = 0x64400105, .dst = 0xc0000201, .proto = 17, .sport = 1701, .dport = 1701 };
+	add_client(s, "192.0.2.1/32", 0x64400105, "32", 1);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &out).action == DP_POLICY_DISCARD);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &in).action == DP_POLICY_REQUIRE);
+	for (uint32_t i = 0; i < 1000; i++)
+		add_client(s, "192.0.2.1/32", 0x64400200 + i, "32", 10 + i);
+	CU_ASSERT(still_cached(c, s, &out) && still_cached(c, s, &in));
+	dp_spd_cache_free(c);
+	dp_spd_free(s);
+}
+
 void spd_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "hash classes answer as the ordered walk, one by one and in bulk, through adds and removals", test_matches_ordered_walk);
@@ -414,6 +436,7 @@ void spd_suite_add(CU_pSuite s)
 	CU_add_test(s, "flow cache: two flows of a set both kept, the older one evicted by a third", test_flow_cache_ways);
 	CU_add_test(s, "flow cache: answers kept across the changes that spare them, only those", test_flow_cache_across_changes);
 	CU_add_test(s, "flow cache: answers kept across a thousand clients' additions, not one that matches", test_flow_cache_narrow_additions);
+	CU_add_test(s, "flow cache: transport-mode clients of one address spare each other's answers", test_flow_cache_transport_clients);
 	CU_add_test(s, "first match by specificity, shunts before SAs", test_lookup_order);
 	CU_add_test(s, "5-tuple from a packet", test_flow_from_packet);
 }
