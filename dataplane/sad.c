@@ -82,9 +82,9 @@ static int empty_way(struct dp_sad_bucket *b, uint32_t spi)
 
 int dp_sad_del(struct dp_sad *s, uint32_t spi)
 {
-	struct dp_sad_bucket *first = &s->b[spi & s->mask];
 	if (spi == 0)
 		return -1;
+	struct dp_sad_bucket *first = &s->b[spi & s->mask];
 	if (empty_way(first, spi) == 0) {
 		s->count--;
 		return 0;

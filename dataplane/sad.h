@@ -49,7 +49,7 @@ struct dp_sad {
 /* An empty SAD for up to capacity SAs; NULL when out of memory. */
 struct dp_sad *dp_sad_create(uint32_t capacity, int socket);
 void dp_sad_free(struct dp_sad *s);
-/* 0; -1 for SPI 0, an SPI present, a full SAD or no room near the SPI's buckets. */
+/* 0; -1 for SPI 0, an SPI present, a full SAD, or (never seen) no room within DP_SAD_REACH_MAX buckets. */
 int dp_sad_add(struct dp_sad *s, uint32_t spi, struct esp_sa *sa);
 /* 0, or -1 when the SPI is not there. */
 int dp_sad_del(struct dp_sad *s, uint32_t spi);

@@ -306,7 +306,11 @@ int dp_tables_commit(void)
 
 void dp_tables_usage(struct dp_tables_usage *u)
 {
-	*u = (struct dp_tables_usage){ .sas = T.sad->count, .sas_max = T.sad->capacity };
+	*u = (struct dp_tables_usage){ 0 };
+	if (T.sad) {
+		u->sas = T.sad->count;
+		u->sas_max = T.sad->capacity;
+	}
 	if (T.spd) {
 		u->policies = T.spd->n_policies;
 		u->policies_max = T.spd->capacity;
