@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_hash_crc.h>
 
 #include "dp_stats.h"
 
@@ -37,13 +38,29 @@ struct dp_port_info {
 	uint32_t addr;
 };
 
+/*
+ * A lookup walks the routes, longest prefix first, or probes one small hash table per prefix
+ * length in use, longest first: a probe costs about as much as ten steps of the walk (a CRC and a
+ * read), so the tables are built when there are more than DP_FIB_WALK_PER_LEN routes a length in
+ * use. Then ten thousand routes cost what a hundred do.
+ */
+#define DP_FIB_WALK_PER_LEN 10
+
+/* The routes of one prefix length: open addressing, slots holding a route's index + 1 (0: empty). */
+struct dp_fib_len {
+	uint32_t mask;
+	uint32_t slot_mask; /* slots - 1 */
+	uint32_t *slots;
+};
+
 struct dp_fib {
 	uint16_t n_ports;
 	struct dp_port_info ports[DP_MAX_PORTS];
-	uint32_t n_local, n_routes, n_neigh;
+	uint32_t n_local, n_routes, n_neigh, n_lens;
 	struct dp_local_addr *local;
 	struct dp_route *routes; /* longest prefix first */
 	struct dp_neigh *neigh;  /* sorted by ip */
+	struct dp_fib_len lens[33]; /* the lengths in use, longest first, when probing beats walking */
 	/* the arrays follow in the same allocation */
 };
 
@@ -55,11 +72,38 @@ static inline bool dp_fib_is_local(const struct dp_fib *fib, uint32_t addr)
 	return false;
 }
 
+static inline uint32_t dp_fib_slot(uint32_t prefix)
+{
+	return rte_hash_crc_4byte(prefix, 0xf1b);
+}
+
+static inline const struct dp_route *dp_fib_route_in(const struct dp_fib *fib, const struct dp_fib_len *l,
+						     uint32_t dst)
+{
+	uint32_t key = dst & l->mask;
+	for (uint32_t h = dp_fib_slot(key) & l->slot_mask;; h = (h + 1) & l->slot_mask) {
+		uint32_t r = l->slots[h];
+		if (r == 0)
+			return NULL;
+		if (fib->routes[r - 1].prefix == key)
+			return &fib->routes[r - 1];
+	}
+}
+
+/* The longest-prefix route to dst, or NULL. */
 static inline const struct dp_route *dp_fib_route(const struct dp_fib *fib, uint32_t dst)
 {
-	for (uint32_t i = 0; i < fib->n_routes; i++)
-		if ((dst & fib->routes[i].mask) == fib->routes[i].prefix)
-			return &fib->routes[i];
+	if (fib->n_lens == 0) {
+		for (uint32_t i = 0; i < fib->n_routes; i++)
+			if ((dst & fib->routes[i].mask) == fib->routes[i].prefix)
+				return &fib->routes[i];
+		return NULL;
+	}
+	for (uint32_t i = 0; i < fib->n_lens; i++) {
+		const struct dp_route *r = dp_fib_route_in(fib, &fib->lens[i], dst);
+		if (r != NULL)
+			return r;
+	}
 	return NULL;
 }
 

@@ -255,10 +255,60 @@ static int cmp_neigh(const void *a, const void *b)
 	return (int)x->port - (int)y->port;
 }
 
+/* Slots of the table for count routes of one length: at most half full. */
+static uint32_t len_slots(uint32_t count)
+{
+	uint32_t slots = 4;
+	while (slots < 2 * count)
+		slots *= 2;
+	return slots;
+}
+
+/* Slots for all lengths, or 0 when the routes are few enough to walk (fib.h). */
+static size_t fib_slots(const uint32_t per_len[33])
+{
+	size_t total = 0, lens = 0;
+	for (int len = 0; len <= 32; len++)
+		if (per_len[len]) {
+			total += len_slots(per_len[len]);
+			lens++;
+		}
+	return T.routes.n > DP_FIB_WALK_PER_LEN * lens ? total : 0;
+}
+
+static void fib_insert(struct dp_fib *f, struct dp_fib_len *l, uint32_t route)
+{
+	uint32_t h = dp_fib_slot(f->routes[route].prefix) & l->slot_mask;
+	for (; l->slots[h] != 0; h = (h + 1) & l->slot_mask)
+		if (f->routes[l->slots[h] - 1].prefix == f->routes[route].prefix)
+			return; /* the same prefix again: the first one answers, as the walk would */
+	l->slots[h] = route + 1;
+}
+
+/* One table per prefix length in use, longest first, over the sorted routes; slots are zeroed. */
+static void index_routes(struct dp_fib *f, const uint32_t per_len[33], uint32_t *slots)
+{
+	for (int len = 32; len >= 0; len--) {
+		if (per_len[len] == 0)
+			continue;
+		struct dp_fib_len *l = &f->lens[f->n_lens++];
+		*l = (struct dp_fib_len){ .mask = prefix_mask((uint8_t)len), .slot_mask = len_slots(per_len[len]) - 1,
+					  .slots = slots };
+		slots += l->slot_mask + 1;
+		for (uint32_t i = 0; i < f->n_routes; i++)
+			if (f->routes[i].plen == len)
+				fib_insert(f, l, i);
+	}
+}
+
 static struct dp_fib *build_fib(void)
 {
+	uint32_t per_len[33] = { 0 };
+	for (uint32_t i = 0; i < T.routes.n; i++)
+		per_len[((const struct dp_route *)vec_at(&T.routes, i))->plen]++;
+	size_t n_slots = fib_slots(per_len);
 	size_t size = sizeof(struct dp_fib) + T.n_ports * sizeof(struct dp_local_addr) +
-		      T.routes.n * sizeof(struct dp_route) + T.neigh.n * sizeof(struct dp_neigh);
+		      T.routes.n * sizeof(struct dp_route) + T.neigh.n * sizeof(struct dp_neigh) + n_slots * sizeof(uint32_t);
 	struct dp_fib *f = rte_zmalloc("dp_fib", size, RTE_CACHE_LINE_SIZE);
 	if (f == NULL)
 		return NULL;
@@ -280,6 +330,8 @@ static struct dp_fib *build_fib(void)
 		memcpy(f->neigh, T.neigh.data, T.neigh.n * sizeof(struct dp_neigh));
 		qsort(f->neigh, f->n_neigh, sizeof(struct dp_neigh), cmp_neigh);
 	}
+	if (n_slots)
+		index_routes(f, per_len, (uint32_t *)(f->neigh + f->n_neigh));
 	return f;
 }
 

@@ -11,6 +11,7 @@
 #include "dataplane/esp_algo.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
+#include "lib/parse.h"
 #include "unit.h"
 
 static struct rte_rcu_qsbr *qsv;
@@ -207,9 +208,41 @@ static void test_cached_flow_follows_successor(void)
 	rte_free(w);
 }
 
+static bool same_route(const struct dp_route *a, const struct dp_route *b)
+{
+	return a == NULL || b == NULL ? a == b : a->prefix == b->prefix && a->plen == b->plen;
+}
+
+/*
+ * With many routes the workers' snapshot answers by prefix-length tables: the same longest match
+ * as the control core's walk over every route, for addresses in and around them.
+ */
+static void test_many_routes(void)
+{
+	srand(3);
+	for (int i = 0; i < 1500; i++) { /* within 100.64.0.0/10, of every length from /10, some twice */
+		uint8_t plen = (uint8_t)(10 + rand() % 23);
+		uint32_t prefix = (0x64400000u | ((uint32_t)rand() << 8 ^ (uint32_t)rand()) >> 10) & prefix_mask(plen);
+		CU_ASSERT_FATAL(dp_route_add(prefix, plen, 0xc0000201, 0) == 0);
+	}
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	const struct dp_fib *fib = worker_view.fib;
+	CU_ASSERT(fib->n_routes >= 1500 && fib->n_lens >= 20);
+	unsigned wrong = 0, found = 0;
+	for (int i = 0; i < 200000; i++) {
+		uint32_t dst = 0x64000000u | (((uint32_t)rand() << 8 ^ (uint32_t)rand()) >> 8); /* 100.0.0.0/8 */
+		const struct dp_route *r = dp_fib_route(fib, dst);
+		wrong += !same_route(r, dp_route_lookup(dst));
+		found += r != NULL;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT(found > 10000 && found < 200000); /* both answers were asked for */
+}
+
 void tables_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "rekey with the same selectors: policies taken over in place, one change", test_supersede);
 	CU_add_test(s, "rekey in place refused with nothing changed", test_supersede_refused);
 	CU_add_test(s, "rekey in place: a flow cached with the old SA goes out with the new, others' answers kept", test_cached_flow_follows_successor);
+	CU_add_test(s, "many routes: the snapshot's prefix-length tables answer as the walk", test_many_routes);
 }
