@@ -9,6 +9,9 @@
  *   (default aes128gcm16, full, 1000 100000)
  * The tables are sized for the largest count asked. A size stops early after 60 seconds, and
  * says so; the exit status is 1 when an install failed.
+ *   dpike-bench-tables [EAL options] -- --routes
+ * times route lookups instead, with 4 to 10,000 routes (bench_routes()); the exit status is 1
+ * when the worker's snapshot and the control core's walk disagree.
  */
 #include <malloc.h>
 #include <stdbool.h>
@@ -201,6 +204,12 @@ int main(int argc, char **argv)
 	argc -= used;
 	argv += used;
 	const char *alg = "aes128gcm16", *gcm_keys = "full";
+	bool routes = argc > 1 && strcmp(argv[1], "--routes") == 0;
+	if (routes) {
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	while (argc > 2 && (strcmp(argv[1], "--alg") == 0 || strcmp(argv[1], "--gcm-keys") == 0)) {
 		if (strcmp(argv[1], "--alg") == 0)
 			alg = argv[2];
@@ -236,6 +245,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rte_rcu_qsbr_thread_online(qsv, 0);
+	if (routes) {
+		bench_routes(&worker_tables);
+		dp_tables_fini();
+		rte_eal_cleanup();
+		return any_failed ? 1 : 0;
+	}
 	bool gcm = pair_spec.alg->cipher == ESP_CIPHER_AES_GCM;
 	printf("SA pairs (%s%s%s) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, "
 	       "%u policies\n", alg, gcm ? ", GCM keys " : "", gcm ? gcm_keys : "", ts.sas, ts.policies);
@@ -247,7 +262,6 @@ int main(int argc, char **argv)
 		run((uint32_t)strtoul(argv[i], NULL, 10), qsv, &worker_tables);
 	for (size_t i = 0; argc <= 1 && i < RTE_DIM(sizes); i++)
 		run(sizes[i], qsv, &worker_tables);
-	bench_routes(&worker_tables);
 	dp_tables_fini();
 	rte_eal_cleanup();
 	return any_failed ? 1 : 0;
