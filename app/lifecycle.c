@@ -81,6 +81,10 @@ static int setup_workers(struct appliance *app)
 			"workers.spd_size)", sizes.sas, sizes.policies);
 		return -1;
 	}
+	if (app->cfg.flow_cache_size < app->cfg.sad_size / 4)
+		LOG_WARN("flow caches of %u entries for up to %u SAs: with traffic over most of them most packets will "
+			 "miss the cache and be looked up in the SPD (workers.flow_cache_size; a few entries a flow)",
+			 app->cfg.flow_cache_size, app->cfg.sad_size);
 	return 0;
 }
 
