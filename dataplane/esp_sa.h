@@ -147,7 +147,8 @@ static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
 /*
  * Loading what processing a packet of the SA reads, in two steps so that a burst's misses
  * overlap: esp_sa_prefetch_head() asks for the header lines without reading the SA (the first;
- * inbound the second, outbound the counters line, to be written); esp_sa_prefetch_rest(), a few
+ * inbound the second; both the counters line, to be written, which inbound also reads for
+ * `dead` before decrypting); esp_sa_prefetch_rest(), a few
  * packets later when the first line is in, reads the key size from it and asks for the round
  * keys, for GCM the end of the GHASH key table (where the powers a short packet needs sit), and
  * inbound the replay window (placed right after the keys: esp_sa.c). Reading the first line
@@ -158,8 +159,7 @@ static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 	rte_prefetch0(sa);
 	if (inbound)
 		rte_prefetch0((const char *)sa + RTE_CACHE_LINE_SIZE);
-	else
-		rte_prefetch0_write(&sa->seq_out);
+	rte_prefetch0_write(&sa->seq_out);
 }
 
 static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
