@@ -148,10 +148,10 @@ static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
  * Loading what processing a packet of the SA reads, in two steps so that a burst's misses
  * overlap: esp_sa_prefetch_head() asks for the header lines without reading the SA (the first;
  * inbound the second; both the counters line, to be written, which inbound also reads for
- * `dead` before decrypting); esp_sa_prefetch_rest(), a few
- * packets later when the first line is in, reads the key size from it and asks for the round
- * keys, for GCM the end of the GHASH key table (where the powers a short packet needs sit), and
- * inbound the replay window (placed right after the keys: esp_sa.c). Reading the first line
+ * `dead` before decrypting); esp_sa_prefetch_rest(), a few packets later when the first lines
+ * are in, reads the key size from them and asks for the round keys, for GCM the end of the
+ * GHASH key table (where the powers a short packet needs sit), and inbound the replay window
+ * (placed right after the keys: esp_sa.c) and the selectors after it. Reading the first line
  * right after asking for it waited a memory latency per SA, one SA after another.
  */
 static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
@@ -172,8 +172,14 @@ static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
 		rte_prefetch0(sa->keys + sa->key_bytes - 1);
 		rte_prefetch0(sa->keys + sa->key_bytes - 1 - RTE_CACHE_LINE_SIZE);
 	}
-	if (esp_sa_has(sa, ESP_SA_F_INBOUND))
-		rte_prefetch0(sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
+	if (!esp_sa_has(sa, ESP_SA_F_INBOUND))
+		return;
+	rte_prefetch0(sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
+	/* the selectors the inner packet is checked against follow the window, lines further on with a long one */
+	if (sa->n_local_ts)
+		rte_prefetch0(sa->local_ts);
+	if (sa->n_remote_ts)
+		rte_prefetch0(&sa->remote_ts[sa->n_remote_ts - 1]);
 }
 
 /* How many packets ahead of the one being processed esp_sa_prefetch_rest() runs. */
