@@ -196,19 +196,25 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 	const char *gcm_keys = esp_gcm_compact() ? "compact" : "full";
 	size_t gcm_bytes = esp_gcm_key_bytes(esp_gcm_compact());
 	if (json) {
-		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"spd_policies\":%u,\"spd_size\":%u,"
-			     "\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
-			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu},",
-			  u.sas, u.sas_max, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes, flow_cache,
-			  gcm_keys, gcm_bytes);
+		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"sad_spilled\":%u,\"spd_policies\":%u,"
+			     "\"spd_size\":%u,\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
+			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u},",
+			  u.sas, u.sas_max, u.sas_spilled, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes,
+			  flow_cache, gcm_keys, gcm_bytes, u.routes, u.route_lengths, u.neighbours);
 		return;
 	}
-	sb_printf(o, "tables:\n  %-24s %u of %u\n  %-24s %u of %u, %u selector shapes, %zu bytes\n", "sad (inbound SAs)",
-		  u.sas, u.sas_max, "spd (policies)", u.policies, u.policies_max, u.shapes, u.spd_bytes);
+	sb_printf(o, "tables:\n  %-24s %u of %u, %u outside their own bucket\n  %-24s %u of %u, %u selector shapes, %zu bytes\n",
+		  "sad (inbound SAs)", u.sas, u.sas_max, u.sas_spilled, "spd (policies)", u.policies, u.policies_max,
+		  u.shapes, u.spd_bytes);
 	sb_printf(o, "  %-24s %lu (policies added and removed, SAs superseded by rekeys)\n", "spd changes",
 		  u.spd_changes);
 	sb_printf(o, "  %-24s %u entries a worker\n", "flow caches", flow_cache);
 	sb_printf(o, "  %-24s %s, %zu bytes an SA\n", "gcm keys", gcm_keys, gcm_bytes);
+	if (u.route_lengths)
+		sb_printf(o, "  %-24s %u, a table for each of %u prefix lengths\n", "routes", u.routes, u.route_lengths);
+	else
+		sb_printf(o, "  %-24s %u\n", "routes", u.routes);
+	sb_printf(o, "  %-24s %u\n", "neighbours", u.neighbours);
 }
 
 static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)

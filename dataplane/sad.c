@@ -48,6 +48,7 @@ static int spill(struct dp_sad *s, struct dp_sad_bucket *first, uint32_t spi, st
 			continue;
 		fill(b, way, spi, sa);
 		first->spilled++;
+		s->spilled++;
 		if (d + 1 > first->reach)
 			__atomic_store_n(&first->reach, (uint16_t)(d + 1), __ATOMIC_RELEASE);
 		return 0;
@@ -93,6 +94,7 @@ int dp_sad_del(struct dp_sad *s, uint32_t spi)
 	for (unsigned d = 0; d < first->reach; d++)
 		if (empty_way(&s->b[(at + d) & s->mask], spi) == 0) {
 			s->count--;
+			s->spilled--;
 			if (--first->spilled == 0)
 				__atomic_store_n(&first->reach, 0, __ATOMIC_RELEASE);
 			return 0;

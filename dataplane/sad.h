@@ -43,6 +43,7 @@ _Static_assert(sizeof(struct dp_sad_bucket) == RTE_CACHE_LINE_SIZE, "a lookup re
 struct dp_sad {
 	uint32_t mask;             /* buckets - 1 */
 	uint32_t count, capacity;  /* the control core's */
+	uint32_t spilled;          /* SPIs kept outside their own bucket (found with more reads); the control core's */
 	struct dp_sad_bucket b[] __rte_cache_aligned;
 };
 

@@ -362,6 +362,13 @@ void dp_tables_usage(struct dp_tables_usage *u)
 	if (T.sad) {
 		u->sas = T.sad->count;
 		u->sas_max = T.sad->capacity;
+		u->sas_spilled = T.sad->spilled;
+	}
+	const struct dp_fib *fib = T.n_workers ? T.w[0]->fib : NULL;
+	if (fib) { /* the snapshot the workers use: what was committed */
+		u->routes = fib->n_routes;
+		u->route_lengths = fib->n_lens;
+		u->neighbours = fib->n_neigh;
 	}
 	if (T.spd) {
 		u->policies = T.spd->n_policies;

@@ -71,6 +71,9 @@ bool dp_is_local(uint32_t addr);
 /* How full the shared tables are, for dpikectl stats. */
 struct dp_tables_usage {
 	uint32_t sas, sas_max;           /* inbound SAs in the SAD */
+	uint32_t sas_spilled;            /* of them, kept outside their own bucket (sad.h) */
+	uint32_t routes, route_lengths;  /* lengths: the per-length tables a lookup probes; 0: it walks the routes */
+	uint32_t neighbours;
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
 	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */

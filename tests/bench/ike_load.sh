@@ -209,7 +209,7 @@ import sys, time
 t, hz, sas = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 print('control core holding %d IKE SAs with no traffic: %.1f%% of a core' % (sas, 100.0 * int(sys.argv[4]) / hz / (time.time() - t)))" \
 	"$idle_t0" "$hz" "$sas_now" $((i1 - i0))
-json "$LAB_DIR/after.json" "'dpike tables: %d inbound SAs in the SAD (of %d), %d policies in the SPD (of %d), %d selector shapes' % (d['tables']['sad_sas'], d['tables']['sad_size'], d['tables']['spd_policies'], d['tables']['spd_size'], d['tables']['spd_shapes'])"
+json "$LAB_DIR/after.json" "'dpike tables: %d inbound SAs in the SAD (of %d; %d outside their own bucket), %d policies in the SPD (of %d), %d selector shapes' % (d['tables']['sad_sas'], d['tables']['sad_size'], d['tables']['sad_spilled'], d['tables']['spd_policies'], d['tables']['spd_size'], d['tables']['spd_shapes'])"
 echo "dpike: $sas_now IKE SAs established; RSS $((rss0 / 1024)) MB -> $((rss1 / 1024)) MB:" \
 	"$(((rss1 - rss0) * 1024 / (HELD > 0 ? HELD : 1))) bytes per IKE SA with its child pair in the dataplane"
 
@@ -240,7 +240,10 @@ if [ "$CHECK" = 1 ]; then
 	lab_check "strongSwan then held no IKE SA ($sw_left left)" [ "$sw_left" = 0 ]
 	lab_check "every held SA stayed up, $dpd_said" [ "$ok" = 1 ]
 	in_sad=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_sas'] >= $HELD and d['tables']['spd_policies'] >= 2 * $HELD)")
+	# IKE draws inbound SPIs whose SAD bucket has room: none should need a second read
+	own_bucket=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_spilled'] == 0)")
 	lab_check "dpike's SAD and SPD hold a child SA pair and its two policies for every IKE SA" [ "$in_sad" = 1 ]
+	lab_check "every inbound SPI IKE chose sits in its own SAD bucket" [ "$own_bucket" = 1 ]
 	lab_check "a wrong PSK: every SA failed as '$psk_reason'" [ "$psk_told" = 1 ]
 	lab_check "an unacceptable proposal: every SA failed as '$prop_reason'" [ "$prop_told" = 1 ]
 	lab_summary ike-load

@@ -41,13 +41,13 @@ static void test_spill(void)
 	uint32_t buckets = s->mask + 1, first = 0x1234 & s->mask;
 	for (uint32_t i = 0; i < 10; i++)
 		CU_ASSERT_FATAL(dp_sad_add(s, 0x1234 + i * buckets, fake_sa(i)) == 0);
-	CU_ASSERT(s->b[first].spilled == 6 && s->b[first].reach > 0);
+	CU_ASSERT(s->b[first].spilled == 6 && s->b[first].reach > 0 && s->spilled == 6);
 	for (uint32_t i = 0; i < 10; i++)
 		CU_ASSERT(dp_sad_find(s, 0x1234 + i * buckets) == fake_sa(i));
 	CU_ASSERT(dp_sad_find(s, 0x1234 + 10 * buckets) == NULL);
 	for (uint32_t i = 9; i >= 4; i--)
 		CU_ASSERT(dp_sad_del(s, 0x1234 + i * buckets) == 0);
-	CU_ASSERT(s->b[first].spilled == 0 && s->b[first].reach == 0);
+	CU_ASSERT(s->b[first].spilled == 0 && s->b[first].reach == 0 && s->spilled == 0);
 	for (uint32_t i = 0; i < 4; i++)
 		CU_ASSERT(dp_sad_find(s, 0x1234 + i * buckets) == fake_sa(i));
 	dp_sad_free(s);

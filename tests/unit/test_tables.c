@@ -228,6 +228,9 @@ static void test_many_routes(void)
 	CU_ASSERT_FATAL(dp_tables_commit() == 0);
 	const struct dp_fib *fib = worker_view.fib;
 	CU_ASSERT(fib->n_routes >= 1500 && fib->n_lens >= 20);
+	struct dp_tables_usage u;
+	dp_tables_usage(&u);
+	CU_ASSERT(u.routes == fib->n_routes && u.route_lengths == fib->n_lens);
 	unsigned wrong = 0, found = 0;
 	for (int i = 0; i < 200000; i++) {
 		uint32_t dst = 0x64000000u | (((uint32_t)rand() << 8 ^ (uint32_t)rand()) >> 8); /* 100.0.0.0/8 */
