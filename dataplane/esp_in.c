@@ -37,11 +37,11 @@ static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi
 	return 0;
 }
 
-static uint8_t check_sa(struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+static uint8_t check_sa(struct esp_sa *sa, uint32_t spi, struct rte_mbuf *m, struct esp_pkt *pk)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	/* the SAD may hand out the SA that took a removed SA's place: sad.h */
-	if (sa == NULL || sa->spi != load_be32(pk->esp) || !esp_sa_has(sa, ESP_SA_F_INBOUND))
+	if (sa == NULL || sa->spi != spi || !esp_sa_has(sa, ESP_SA_F_INBOUND))
 		return DP_DROP_ESP_NO_SA;
 	if ((ip->next_proto_id == IPPROTO_UDP) != esp_sa_has(sa, ESP_SA_F_UDP_ENCAP))
 		return DP_DROP_ESP_WRONG_ENCAP;
@@ -109,7 +109,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 		struct esp_pkt *pk = &c->pk[i];
 		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
 		if (pk->status == 0)
-			pk->status = check_sa(sas[i], pkts[i], pk);
+			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
 		if (pk->status == 0)
 			sas[i]->crypt(c, sas[i], pk);
 	}
