@@ -203,8 +203,9 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 			  flow_cache, gcm_keys, gcm_bytes, u.routes, u.route_lengths, u.neighbours);
 		return;
 	}
-	sb_printf(o, "tables:\n  %-24s %u of %u, %u outside their own bucket\n  %-24s %u of %u, %u selector shapes, %zu bytes\n",
-		  "sad (inbound SAs)", u.sas, u.sas_max, u.sas_spilled, "spd (policies)", u.policies, u.policies_max,
+	sb_printf(o, "tables:\n  %-24s %u of %u, %u outside their own bucket\n", "sad (inbound SAs)", u.sas, u.sas_max,
+		  u.sas_spilled);
+	sb_printf(o, "  %-24s %u of %u, %u selector shapes, %zu bytes\n", "spd (policies)", u.policies, u.policies_max,
 		  u.shapes, u.spd_bytes);
 	sb_printf(o, "  %-24s %lu (policies added and removed, SAs superseded by rekeys)\n", "spd changes",
 		  u.spd_changes);
