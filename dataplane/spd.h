@@ -196,7 +196,7 @@ static inline bool dp_spd_added_near(const struct dp_spd_add_line lines[], uint3
 	       __atomic_load_n(&l->at[dp_spd_add_host_of(addr)], __ATOMIC_ACQUIRE) > since;
 }
 
-/* Whether the wide additions made after generation since (none matching f, at most DP_SPD_ADDS) spare an answer for f. */
+/* Whether the wide additions made after generation since (none matching f, at most DP_SPD_ADDS) spare f's answer. */
 static inline bool dp_spd_wide_adds_spare(const struct dp_spd *spd, uint64_t since, const struct dp_flow *f)
 {
 	uint64_t n = __atomic_load_n(&spd->n_added, __ATOMIC_ACQUIRE);
