@@ -14,7 +14,8 @@
 # responder installs (dpike: in its dataplane; strongSwan: in kernel-libipsec). --sas (2000)
 # handshakes go to each responder as fast as the generator can; --held (20000) SAs are then
 # opened on dpike and held --hold (40) seconds with DPD every 10 s (half the hold when that is
-# shorter than 20 s). dpike-load deletes the SAs of the rate runs when done, as clients that leave do; the held ones stay for the idle measurement. --proposal: the IKE proposal of
+# shorter than 20 s). dpike-load deletes the SAs of the rate runs when done, as clients that
+# leave do; the held ones stay for the idle measurement. --proposal: the IKE proposal of
 # generator and both responders (aes128gcm16-prfsha256-x25519; with --ikev1 aes128-sha256-x25519).
 # --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
