@@ -95,10 +95,10 @@ typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
  * only cost a lookup): an answer from before its policy's or SA's stamp is stale.
  *
  * Policies added are stamped where the flows they could match will look. A policy with a side no
- * wider than a /24 (a remote-access client's address, a branch's subnet: what comes and goes by the
+ * wider than a /16 (a remote-access client's address, a branch's subnet: what comes and goes by the
  * thousand on a concentrator) is stamped by that side's address (of two as narrow, the peer's), in
- * the line of stamps of its /24: at[0] for anything of the /24 wider than one address, at[1..7] for
- * single addresses by their last byte. A flow reads the lines of its source and of its destination:
+ * the lines of stamps of the /24s it covers: at[0] for anything wider than one address, at[1..7]
+ * for single addresses by their last byte. A flow reads the lines of its source and destination:
  * no newer stamp there, and no policy can have been added since that matches it. The rest, wide on
  * both sides and rare, go to a window of the last DP_SPD_ADDS, each with its selectors: an answer
  * stands after an added policy whose selectors do not match the flow; after more wide additions
@@ -107,7 +107,7 @@ typedef void (*dp_spd_retire_fn)(void (*free_fn)(void *), void *ptr);
  */
 #define DP_SPD_ADDS 32 /* also the most wide additions a cache entry is carried across at once: each costs a check */
 #define DP_SPD_STAMPS 65536 /* a power of two */
-#define DP_SPD_NARROW_PLEN 24 /* a side at least this long is stamped by address */
+#define DP_SPD_NARROW_PLEN 16 /* a side at least this long is stamped by address, in each /24 it covers */
 #define DP_SPD_ADD_LINES 8192 /* per side; a power of two */
 #define DP_SPD_ADD_HOSTS 7    /* single-address stamps a line */
 

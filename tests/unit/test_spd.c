@@ -401,6 +401,12 @@ static void test_flow_cache_narrow_additions(void)
 	add_client(s, "10.1.0.0/16", 0x64400100, "28", 4); /* a subnet the client's address lies in */
 	CU_ASSERT(!still_cached(c, s, &out) && !still_cached(c, s, &in));
 	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &out).action == DP_POLICY_DISCARD);
+	CU_ASSERT(dp_spd_cached_lookup(c, s, dp_spd_gen(s), &in).action == DP_POLICY_REQUIRE);
+	for (uint32_t i = 0; i < 100; i++) /* branches of a /20 each, elsewhere: more than the window */
+		add_client(s, "10.1.0.0/16", 0xac100000 + (i << 12), "20", 2000 + i);
+	CU_ASSERT(still_cached(c, s, &out) && still_cached(c, s, &in));
+	add_client(s, "10.1.0.0/16", 0x64400000, "20", 5); /* a branch the client's address lies in, in its second /24 */
+	CU_ASSERT(!still_cached(c, s, &out) && !still_cached(c, s, &in));
 	dp_spd_cache_free(c);
 	dp_spd_free(s);
 }
