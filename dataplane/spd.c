@@ -130,15 +130,12 @@ static void note_added(struct dp_spd *spd, const struct dp_spd_node *n)
 		return;
 	}
 	struct dp_spd_add_line *lines = by_dst ? spd->added_dst : spd->added_src;
-	if (side->plen == 32) {
-		stamp(spd, &lines[dp_spd_add_line_of(side->addr)].at[dp_spd_add_host_of(side->addr)]);
-		return;
-	}
+	unsigned slot = side->plen == 32 ? dp_spd_add_host_of(side->addr) : 0;
 	/* every /24 of it: up to 256 stores here, none more for the flows that read them */
-	uint64_t g = spd->gen + 1;
 	uint32_t nets = side->plen >= 24 ? 1 : 1u << (24 - side->plen);
+	uint64_t g = spd->gen + 1;
 	for (uint32_t k = 0; k < nets; k++)
-		__atomic_store_n(&lines[dp_spd_add_line_of(side->addr + (k << 8))].at[0], g, __ATOMIC_RELEASE);
+		__atomic_store_n(&lines[dp_spd_add_line_of(side->addr + (k << 8))].at[slot], g, __ATOMIC_RELEASE);
 	publish(spd, g);
 }
 
