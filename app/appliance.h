@@ -46,6 +46,7 @@ struct sa_record {
 /* Control-core counters, shown beside the workers'. */
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
+	uint64_t arp_table_full; /* senders not learned: workers.neighbour_size learned neighbours already */
 	uint64_t icmp_echo_replies, icmp_errors_out, icmp_errors_ratelimited;
 	uint64_t ike_packets, local_unhandled, udp_port_unreachable, udp_bad_checksum, fragments_made, neigh_pending_dropped;
 	uint64_t punts;
@@ -116,6 +117,8 @@ void control_inject(struct appliance *app, struct rte_mbuf *m, uint8_t kind, uin
 void arp_handle(struct appliance *app, struct rte_mbuf *m);
 void arp_need_neighbour(struct appliance *app, struct rte_mbuf *m, uint32_t next_hop, uint16_t port);
 void arp_timer(struct appliance *app, uint64_t now_ms);
+/* Sends the packets whose next hop was learned, once dp_tables_commit() has published it. */
+void arp_release_resolved(struct appliance *app);
 void arp_fini(void);
 
 void icmp_handle_local(struct appliance *app, struct rte_mbuf *m);

@@ -34,11 +34,13 @@ struct pending {
 	uint32_t ip;
 	uint16_t port;
 	uint8_t n, tries;
+	bool resolved; /* learned: the packets go once the workers see it (arp_release_resolved) */
 	uint64_t next_ms;
 	struct rte_mbuf *pkts[PENDING_PKTS];
 };
 
 static struct pending pending[PENDING_SLOTS];
+static unsigned n_resolved;
 
 static bool parse_arp(struct rte_mbuf *m, struct arp_msg *a)
 {
@@ -78,26 +80,57 @@ static void build_arp(struct rte_mbuf *m, const struct rte_ether_addr *dst, cons
 	wire_put_be32(&w, tpa);
 }
 
-static void release_pending(struct appliance *app, uint32_t ip, uint16_t port)
+static struct pending *pending_find(uint32_t ip, uint16_t port)
 {
-	for (int i = 0; i < PENDING_SLOTS; i++) {
+	for (int i = 0; i < PENDING_SLOTS; i++)
+		if (pending[i].n && pending[i].ip == ip && pending[i].port == port)
+			return &pending[i];
+	return NULL;
+}
+
+static void mark_resolved(struct pending *pd)
+{
+	if (!pd->resolved)
+		n_resolved++;
+	pd->resolved = true;
+}
+
+void arp_release_resolved(struct appliance *app)
+{
+	for (int i = 0; i < PENDING_SLOTS && n_resolved; i++) {
 		struct pending *pd = &pending[i];
-		if (pd->n == 0 || pd->ip != ip || pd->port != port)
+		if (pd->n == 0 || !pd->resolved)
 			continue;
 		for (uint8_t k = 0; k < pd->n; k++)
-			control_inject(app, pd->pkts[k], DP_INJECT_ROUTE, port);
+			control_inject(app, pd->pkts[k], DP_INJECT_ROUTE, pd->port);
 		pd->n = 0;
+		pd->resolved = false;
+		n_resolved--;
 	}
 }
 
-static void learn(struct appliance *app, const struct arp_msg *a, uint16_t port)
+/*
+ * Unasked, only senders on the port's own subnet are taken for neighbours: a flood of made-up
+ * senders then fills the table no further than the subnet. A next hop we asked for is learned
+ * wherever it is (a route's gateway may sit outside the port's prefix, as with a /32 address).
+ */
+static bool on_link(const struct app_port *p, uint32_t ip)
+{
+	return ((ip ^ p->addr) & prefix_mask(p->plen)) == 0;
+}
+
+static void learn(struct appliance *app, const struct arp_msg *a, const struct app_port *p)
 {
 	struct rte_ether_addr mac;
 	memcpy(mac.addr_bytes, a->sha, 6);
-	if (a->spa == 0 || rte_is_multicast_ether_addr(&mac))
+	struct pending *pd = pending_find(a->spa, p->port_id);
+	if (a->spa == 0 || a->spa == p->addr || rte_is_multicast_ether_addr(&mac) || (pd == NULL && !on_link(p, a->spa)))
 		return;
-	if (dp_neigh_set(a->spa, port, &mac) == 0 && dp_tables_commit() == 0)
-		release_pending(app, a->spa, port);
+	int rc = dp_neigh_set(a->spa, p->port_id, &mac, pd ? DP_NEIGH_ANSWER : DP_NEIGH_HEARD);
+	if (rc == DP_NEIGH_FULL)
+		app->cstats.arp_table_full++;
+	else if (rc == 0 && pd)
+		mark_resolved(pd);
 }
 
 void arp_handle(struct appliance *app, struct rte_mbuf *m)
@@ -112,7 +145,7 @@ void arp_handle(struct appliance *app, struct rte_mbuf *m)
 	bool for_us = a.tpa == p->addr;
 	/* RFC 826: update a known sender; add it when we are the target. */
 	if (for_us || dp_neigh_find(a.spa, port))
-		learn(app, &a, port);
+		learn(app, &a, p);
 	if (a.op == ARP_OP_REPLY)
 		app->cstats.arp_replies_in++;
 	if (a.op != ARP_OP_REQUEST || !for_us) {
@@ -143,21 +176,19 @@ static void send_request(struct appliance *app, uint32_t ip, uint16_t port)
 
 static struct pending *pending_slot(uint32_t ip, uint16_t port)
 {
-	struct pending *free_slot = NULL;
-	for (int i = 0; i < PENDING_SLOTS; i++) {
-		if (pending[i].n && pending[i].ip == ip && pending[i].port == port)
-			return &pending[i];
-		if (pending[i].n == 0 && free_slot == NULL)
-			free_slot = &pending[i];
-	}
-	if (free_slot)
-		*free_slot = (struct pending){ .ip = ip, .port = port };
-	return free_slot;
+	struct pending *pd = pending_find(ip, port);
+	for (int i = 0; i < PENDING_SLOTS && pd == NULL; i++)
+		if (pending[i].n == 0) {
+			pd = &pending[i];
+			*pd = (struct pending){ .ip = ip, .port = port };
+		}
+	return pd;
 }
 
 void arp_need_neighbour(struct appliance *app, struct rte_mbuf *m, uint32_t next_hop, uint16_t port)
 {
-	if (dp_neigh_find(next_hop, port)) {
+	bool known = dp_neigh_find(next_hop, port) != NULL;
+	if (known && !dp_tables_pending()) {
 		/* Resolved after the worker's snapshot was taken. */
 		control_inject(app, m, DP_INJECT_ROUTE, port);
 		return;
@@ -169,7 +200,9 @@ void arp_need_neighbour(struct appliance *app, struct rte_mbuf *m, uint32_t next
 		return;
 	}
 	pd->pkts[pd->n++] = m;
-	if (pd->n == 1) {
+	if (known) /* learned, not yet in the workers' snapshot */
+		mark_resolved(pd);
+	else if (pd->n == 1) {
 		pd->tries = 1;
 		pd->next_ms = app_now_ms() + RESOLVE_INTERVAL_MS;
 		send_request(app, next_hop, port);
@@ -180,7 +213,7 @@ void arp_timer(struct appliance *app, uint64_t now_ms)
 {
 	for (int i = 0; i < PENDING_SLOTS; i++) {
 		struct pending *pd = &pending[i];
-		if (pd->n == 0 || now_ms < pd->next_ms)
+		if (pd->n == 0 || pd->resolved || now_ms < pd->next_ms)
 			continue;
 		if (pd->tries >= RESOLVE_TRIES) {
 			char ip[16];
@@ -203,5 +236,7 @@ void arp_fini(void)
 		if (pending[i].n)
 			rte_pktmbuf_free_bulk(pending[i].pkts, pending[i].n);
 		pending[i].n = 0;
+		pending[i].resolved = false;
 	}
+	n_resolved = 0;
 }

@@ -113,6 +113,9 @@ static unsigned drain_events(struct appliance *app)
 unsigned control_poll(struct appliance *app)
 {
 	unsigned work = drain_punts(app) + drain_events(app);
+	/* Neighbours learned in this pass reach the workers in one snapshot, whatever their number. */
+	if (dp_tables_pending() && dp_tables_commit() == 0)
+		arp_release_resolved(app);
 	uint64_t now = app_now_ms();
 	/* accept4() on an idle socket builds and frees a socket in the kernel (a few us): once a millisecond serves the CLI */
 	if (now != app->ctl_polled_ms) {

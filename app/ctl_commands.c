@@ -176,9 +176,9 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 static void stats_control(const struct control_stats *c, bool json, struct strbuf *o)
 {
 #define CONTROL_FIELDS(X)                                                                                        \
-	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(icmp_echo_replies)          \
-	X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled) X(udp_port_unreachable)   \
-	X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)
+	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(arp_table_full)            \
+	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
+	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)
 	sb_printf(o, json ? "\"control\":{" : "control:\n");
 #define X(f) sb_printf(o, json ? "\"%s\":%lu," : "  %-24s %lu\n", #f, c->f);
 	CONTROL_FIELDS(X)
@@ -198,9 +198,11 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 	if (json) {
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"sad_spilled\":%u,\"spd_policies\":%u,"
 			     "\"spd_size\":%u,\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
-			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u},",
+			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u,"
+			     "\"neighbours_learned\":%u,\"neighbour_size\":%u},",
 			  u.sas, u.sas_max, u.sas_spilled, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes,
-			  flow_cache, gcm_keys, gcm_bytes, u.routes, u.route_lengths, u.neighbours);
+			  flow_cache, gcm_keys, gcm_bytes, u.routes, u.route_lengths, u.neighbours, u.neighbours_learned,
+			  u.neighbours_max);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u, %u outside their own bucket\n", "sad (inbound SAs)", u.sas, u.sas_max,
@@ -215,7 +217,8 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 		sb_printf(o, "  %-24s %u, a table for each of %u prefix lengths\n", "routes", u.routes, u.route_lengths);
 	else
 		sb_printf(o, "  %-24s %u\n", "routes", u.routes);
-	sb_printf(o, "  %-24s %u\n", "neighbours", u.neighbours);
+	sb_printf(o, "  %-24s %u, %u of them learned (of %u)\n", "neighbours", u.neighbours, u.neighbours_learned,
+		  u.neighbours_max);
 }
 
 static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)

@@ -75,7 +75,8 @@ static int setup_workers(struct appliance *app)
 			return -1;
 		tables[i] = &w->tables;
 	}
-	struct dp_table_sizes sizes = { .sas = app->cfg.sad_size, .policies = app->cfg.spd_size };
+	struct dp_table_sizes sizes = { .sas = app->cfg.sad_size, .policies = app->cfg.spd_size,
+					.neighbours = app->cfg.neighbour_size };
 	if (dp_tables_init(app->n_workers, tables, app->qsv, &sizes) < 0) {
 		LOG_ERR("cannot create the SAD (%u SAs) and SPD (%u policies): out of memory? (EAL -m, workers.sad_size, "
 			"workers.spd_size)", sizes.sas, sizes.policies);

@@ -29,7 +29,7 @@ static int install_routes(struct appliance *app)
 		const struct cfg_neighbour *n = &app->cfg.neighbours[i];
 		struct rte_ether_addr mac;
 		memcpy(mac.addr_bytes, n->mac, 6);
-		if (dp_neigh_set(n->ip, app->ports[n->iface].port_id, &mac) < 0)
+		if (dp_neigh_set(n->ip, app->ports[n->iface].port_id, &mac, DP_NEIGH_STATIC) < 0)
 			return -1;
 	}
 	return 0;

@@ -115,11 +115,12 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	cfg->sad_size = CFG_DEFAULT_SAD_SIZE;
 	cfg->spd_size = CFG_DEFAULT_SPD_SIZE;
 	cfg->mbufs = CFG_DEFAULT_MBUFS;
+	cfg->neighbour_size = CFG_DEFAULT_NEIGHBOURS;
 	const config_setting_t *w = config_setting_get_member(root, "workers");
 	if (w == NULL)
 		return 0;
 	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", "gcm_keys",
-					    "flow_cache_size", NULL };
+					    "flow_cache_size", "neighbour_size", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -135,7 +136,8 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	if (rc)
 		cfg->burst_size = (uint32_t)v;
 	if (parse_table_size(r, w, "sad_size", &cfg->sad_size) < 0 ||
-	    parse_table_size(r, w, "spd_size", &cfg->spd_size) < 0 || parse_table_size(r, w, "mbufs", &cfg->mbufs) < 0)
+	    parse_table_size(r, w, "spd_size", &cfg->spd_size) < 0 || parse_table_size(r, w, "mbufs", &cfg->mbufs) < 0 ||
+	    parse_table_size(r, w, "neighbour_size", &cfg->neighbour_size) < 0)
 		return -1;
 	/* every RX and TX descriptor of every port and queue holds one, and the rings more */
 	if (cfg->mbufs < 2048)

@@ -61,6 +61,7 @@ struct dp_fib {
 	struct dp_route *routes; /* longest prefix first */
 	struct dp_neigh *neigh;  /* sorted by ip */
 	struct dp_fib_len lens[33]; /* the lengths in use, longest first, when probing beats walking */
+	size_t bytes;               /* of the whole allocation */
 	/* the arrays follow in the same allocation */
 };
 

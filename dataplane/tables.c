@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/u64map.h"
 
 #define RETIRE_QUEUE (1u << 16)
 
@@ -35,6 +36,14 @@ static struct {
 	struct dp_spd *spd;      /* shared by the workers, changed in place */
 	struct dp_sad *sad;      /* inbound SAs by SPI, shared by the workers */
 	struct vec routes, neigh;
+	/*
+	 * Beside each neighbour (same index): when it was last set or confirmed, on a clock that
+	 * ticks once a learn; NEIGH_CONFIGURED for configured ones, which are never displaced.
+	 */
+	struct vec neigh_seen;
+	struct u64map neigh_index; /* (ip, port) -> index + 1 */
+	uint64_t neigh_clock;
+	uint32_t neigh_learned, neigh_max;
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint16_t n_ports;
 	bool fib_dirty;
@@ -56,6 +65,14 @@ static void *vec_push(struct vec *v)
 static void *vec_at(const struct vec *v, uint32_t i)
 {
 	return (char *)v->data + v->esize * i;
+}
+
+/* Removes element i by moving the last one into its place. */
+static void vec_swap_remove(struct vec *v, uint32_t i)
+{
+	if (i + 1 < v->n)
+		memcpy(vec_at(v, i), vec_at(v, v->n - 1), v->esize);
+	v->n--;
 }
 
 static void free_retired(void *p, void *e, unsigned int n)
@@ -91,6 +108,9 @@ int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rt
 	T.qsv = qsv;
 	T.routes.esize = sizeof(struct dp_route);
 	T.neigh.esize = sizeof(struct dp_neigh);
+	T.neigh_seen.esize = sizeof(uint64_t);
+	T.neigh_max = sizes->neighbours;
+	u64map_init(&T.neigh_index);
 	struct rte_rcu_qsbr_dq_parameters dp = {
 		.name = "dp_retire",
 		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,
@@ -128,6 +148,8 @@ void dp_tables_fini(void)
 	dp_sad_free(T.sad);
 	free(T.routes.data);
 	free(T.neigh.data);
+	free(T.neigh_seen.data);
+	u64map_free(&T.neigh_index);
 	memset(&T, 0, sizeof(T));
 }
 
@@ -200,26 +222,102 @@ int dp_route_add(uint32_t prefix, uint8_t plen, uint32_t via, uint16_t port)
 	return 0;
 }
 
-const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port)
+#define NEIGH_CONFIGURED UINT64_MAX
+
+static uint64_t neigh_key(uint32_t ip, uint16_t port)
 {
-	for (uint32_t i = 0; i < T.neigh.n; i++) {
-		const struct dp_neigh *n = vec_at(&T.neigh, i);
-		if (n->ip == ip && n->port == port)
-			return n;
-	}
-	return NULL;
+	return (uint64_t)ip << 16 | port;
 }
 
-int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac)
+static int64_t neigh_index_of(uint32_t ip, uint16_t port)
 {
-	struct dp_neigh *n = (struct dp_neigh *)dp_neigh_find(ip, port);
-	if (n && rte_is_same_ether_addr(&n->mac, mac))
-		return 0;
-	if (n == NULL && (n = vec_push(&T.neigh)) == NULL)
+	uintptr_t v = (uintptr_t)u64map_get(&T.neigh_index, neigh_key(ip, port));
+	return (int64_t)v - 1;
+}
+
+const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port)
+{
+	int64_t i = neigh_index_of(ip, port);
+	return i < 0 ? NULL : vec_at(&T.neigh, (uint32_t)i);
+}
+
+static void neigh_remove(uint32_t i)
+{
+	const struct dp_neigh *gone = vec_at(&T.neigh, i);
+	u64map_del(&T.neigh_index, neigh_key(gone->ip, gone->port));
+	if (*(uint64_t *)vec_at(&T.neigh_seen, i) != NEIGH_CONFIGURED)
+		T.neigh_learned--;
+	vec_swap_remove(&T.neigh, i);
+	vec_swap_remove(&T.neigh_seen, i);
+	if (i < T.neigh.n) { /* the last one moved into i */
+		const struct dp_neigh *moved = vec_at(&T.neigh, i);
+		u64map_put(&T.neigh_index, neigh_key(moved->ip, moved->port), (void *)(uintptr_t)(i + 1));
+	}
+	T.fib_dirty = true;
+}
+
+/*
+ * Makes room by dropping the learned neighbour confirmed longest ago. A walk over all of them, but
+ * only for answers to our own requests (a few a second at most: arp.c asks once a second per
+ * next hop, for a bounded number of them); a flood of unasked ARP is refused without one.
+ */
+static bool neigh_evict_stalest(void)
+{
+	uint64_t oldest = NEIGH_CONFIGURED;
+	uint32_t victim = 0;
+	for (uint32_t i = 0; i < T.neigh.n; i++) {
+		uint64_t seen = *(uint64_t *)vec_at(&T.neigh_seen, i);
+		if (seen < oldest) {
+			oldest = seen;
+			victim = i;
+		}
+	}
+	if (oldest == NEIGH_CONFIGURED)
+		return false;
+	neigh_remove(victim);
+	return true;
+}
+
+static int neigh_add(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, uint64_t seen)
+{
+	struct dp_neigh *n = vec_push(&T.neigh);
+	if (n == NULL)
 		return -1;
+	uint64_t *s = vec_push(&T.neigh_seen);
+	if (s == NULL || u64map_put(&T.neigh_index, neigh_key(ip, port), (void *)(uintptr_t)T.neigh.n) < 0) {
+		T.neigh.n--;
+		T.neigh_seen.n -= s != NULL;
+		return -1;
+	}
 	*n = (struct dp_neigh){ .ip = ip, .port = port, .mac = *mac };
+	*s = seen;
+	T.neigh_learned += seen != NEIGH_CONFIGURED;
 	T.fib_dirty = true;
 	return 0;
+}
+
+int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, enum dp_neigh_origin origin)
+{
+	uint64_t seen = origin == DP_NEIGH_STATIC ? NEIGH_CONFIGURED : ++T.neigh_clock;
+	int64_t i = neigh_index_of(ip, port);
+	if (i >= 0) {
+		uint64_t *was = vec_at(&T.neigh_seen, (uint32_t)i);
+		if (*was == NEIGH_CONFIGURED && origin != DP_NEIGH_STATIC)
+			return 0; /* ARP does not move a configured neighbour */
+		if (*was != NEIGH_CONFIGURED && seen == NEIGH_CONFIGURED)
+			T.neigh_learned--;
+		*was = seen;
+		struct dp_neigh *n = vec_at(&T.neigh, (uint32_t)i);
+		if (!rte_is_same_ether_addr(&n->mac, mac)) {
+			n->mac = *mac;
+			T.fib_dirty = true;
+		}
+		return 0;
+	}
+	if (origin != DP_NEIGH_STATIC && T.neigh_learned >= T.neigh_max &&
+	    (origin == DP_NEIGH_HEARD || !neigh_evict_stalest()))
+		return DP_NEIGH_FULL;
+	return neigh_add(ip, port, mac, seen);
 }
 
 const struct dp_route *dp_route_lookup(uint32_t dst)
@@ -312,6 +410,7 @@ static struct dp_fib *build_fib(void)
 	struct dp_fib *f = rte_zmalloc("dp_fib", size, RTE_CACHE_LINE_SIZE);
 	if (f == NULL)
 		return NULL;
+	f->bytes = size;
 	f->n_ports = T.n_ports;
 	memcpy(f->ports, T.ports, sizeof(T.ports));
 	f->local = (struct dp_local_addr *)(f + 1);
@@ -340,17 +439,49 @@ static void free_snapshot(void *p)
 	rte_free(p);
 }
 
-/* Each worker gets its own copy of the (small) FIB, so no two workers share the lines they read. */
+/* A copy of snapshot src in memory of its own, its pointers moved along. */
+static struct dp_fib *clone_fib(const struct dp_fib *src)
+{
+	struct dp_fib *f = rte_malloc("dp_fib", src->bytes, RTE_CACHE_LINE_SIZE);
+	if (f == NULL)
+		return NULL;
+	memcpy(f, src, src->bytes);
+#define MOVED(p) ((void *)((char *)f + ((const char *)(p) - (const char *)src)))
+	f->local = MOVED(src->local);
+	f->routes = MOVED(src->routes);
+	f->neigh = MOVED(src->neigh);
+	for (uint32_t i = 0; i < f->n_lens; i++)
+		f->lens[i].slots = MOVED(src->lens[i].slots);
+#undef MOVED
+	return f;
+}
+
+bool dp_tables_pending(void)
+{
+	return T.fib_dirty;
+}
+
+/*
+ * Each worker gets its own copy of the FIB, so no two workers share the lines they read; it is
+ * built (sorted, indexed) once and copied.
+ */
 int dp_tables_commit(void)
 {
+	if (!T.fib_dirty)
+		return 0;
+	struct dp_fib *fibs[DP_MAX_WORKERS];
+	unsigned made = 0;
+	for (; made < T.n_workers; made++) /* none: nothing to publish to */
+		if ((fibs[made] = made == 0 ? build_fib() : clone_fib(fibs[0])) == NULL)
+			break;
+	if (made < T.n_workers) {
+		for (unsigned i = 0; i < made; i++)
+			rte_free(fibs[i]);
+		return -1;
+	}
 	for (unsigned i = 0; i < T.n_workers; i++) {
-		if (T.fib_dirty) {
-			struct dp_fib *f = build_fib();
-			if (f == NULL)
-				return -1;
-			const struct dp_fib *old = __atomic_exchange_n(&T.w[i]->fib, f, __ATOMIC_RELEASE);
-			retire(free_snapshot, (void *)old);
-		}
+		const struct dp_fib *old = __atomic_exchange_n(&T.w[i]->fib, fibs[i], __ATOMIC_RELEASE);
+		retire(free_snapshot, (void *)old);
 	}
 	T.fib_dirty = false;
 	return 0;
@@ -370,6 +501,8 @@ void dp_tables_usage(struct dp_tables_usage *u)
 		u->route_lengths = fib->n_lens;
 		u->neighbours = fib->n_neigh;
 	}
+	u->neighbours_learned = T.neigh_learned;
+	u->neighbours_max = T.neigh_max;
 	if (T.spd) {
 		u->policies = T.spd->n_policies;
 		u->policies_max = T.spd->capacity;

@@ -22,10 +22,14 @@
 
 struct rte_rcu_qsbr;
 
-/* How many entries the shared tables take; fixed at start-up (workers.sad_size, workers.spd_size). */
+/*
+ * How many entries the tables take; fixed at start-up (workers.sad_size, workers.spd_size,
+ * workers.neighbour_size).
+ */
 struct dp_table_sizes {
-	uint32_t sas;      /* inbound SAs */
-	uint32_t policies; /* SPD entries: a child SA pair has two per pair of selectors */
+	uint32_t sas;        /* inbound SAs */
+	uint32_t policies;   /* SPD entries: a child SA pair has two per pair of selectors */
+	uint32_t neighbours; /* learned neighbours (configured ones come on top) */
 };
 
 /* What a worker reads; the FIB pointer changes under it only through RCU publication. */
@@ -63,7 +67,22 @@ void dp_policy_remove_owner(uint64_t owner);
 
 void dp_fib_set_ports(const struct dp_port_info *ports, uint16_t n);
 int dp_route_add(uint32_t prefix, uint8_t plen, uint32_t via, uint16_t port);
-int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac);
+
+/* Where a neighbour's address comes from, which decides what it may displace. */
+enum dp_neigh_origin {
+	DP_NEIGH_STATIC,   /* configured: kept as it is, whatever ARP says */
+	DP_NEIGH_ANSWER,   /* the answer to our own request: a full table gives up its stalest learned entry */
+	DP_NEIGH_HEARD,    /* unasked (a request to us, an update): refused when the table is full */
+};
+
+#define DP_NEIGH_FULL (-2)
+
+/*
+ * Sets or confirms a neighbour; the workers see a change at the next dp_tables_commit(). Returns
+ * 0, -1 when out of memory, DP_NEIGH_FULL when workers.neighbour_size learned entries are there
+ * and origin may not displace one.
+ */
+int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, enum dp_neigh_origin origin);
 const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port);
 const struct dp_route *dp_route_lookup(uint32_t dst);
 bool dp_is_local(uint32_t addr);
@@ -73,7 +92,8 @@ struct dp_tables_usage {
 	uint32_t sas, sas_max;           /* inbound SAs in the SAD */
 	uint32_t sas_spilled;            /* of them, kept outside their own bucket (sad.h) */
 	uint32_t routes, route_lengths;  /* lengths: the per-length tables a lookup probes; 0: it walks the routes */
-	uint32_t neighbours;
+	uint32_t neighbours;             /* in the workers' snapshot */
+	uint32_t neighbours_learned, neighbours_max; /* learned ones (not configured) and their limit */
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
 	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */
@@ -81,8 +101,14 @@ struct dp_tables_usage {
 };
 void dp_tables_usage(struct dp_tables_usage *u);
 
-/* Publishes pending FIB changes to the workers. Returns -1 when out of memory. */
+/*
+ * Publishes pending FIB changes (routes, neighbours, ports) to the workers: one snapshot for
+ * everything changed since the last commit, so the control core commits once per pass over its
+ * rings rather than per change. Returns -1 when out of memory (the changes stay pending).
+ */
 int dp_tables_commit(void);
+/* Whether there are FIB changes the workers do not see yet. */
+bool dp_tables_pending(void);
 /* Frees what the workers can no longer see. Call regularly. */
 void dp_tables_reclaim(void);
 

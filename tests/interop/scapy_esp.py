@@ -16,6 +16,10 @@ checksum covers the untranslated addresses, and the port unreachable that dpike 
 with NAT-OA, zero without. A datagram whose checksum is wrong either way is dropped.
 Then bad input (truncated, unknown SPI, bad ICV, bad padding, replay, malformed) must
 be dropped and counted under the right reason, and dpike must keep working.
+Then ARP: a flood of requests from made-up senders is answered in full but fills the learned
+neighbours no further than workers.neighbour_size (senders off the port's subnet not at all), a
+configured neighbour is not moved by ARP, and a next hop dpike asks for is still learned (and
+its packet delivered) with the table full, a gateway outside the port's subnet included.
 """
 import copy
 import json
@@ -26,6 +30,8 @@ import time
 
 DUT_WAN, DUT_LAN = "198.51.100.1", "10.2.0.254"
 LAN_HOST = "10.2.0.1"
+NEIGHBOUR_SIZE = 64
+LAN_FAR, LAN_GATEWAY = "10.2.0.128/25", "203.0.113.254"  # a route through a gateway outside the LAN's prefix
 MACS = {"peer_wan": "02:00:00:00:00:01", "peer_lan": "02:00:00:00:00:02",
         "dut_wan": "02:00:00:00:00:11", "dut_lan": "02:00:00:00:00:12"}
 ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, salt bytes, integrity key bytes
@@ -59,7 +65,7 @@ def combos():
 
 def write_config(d):
     sas = list(combos())
-    lines = ['log_level = "info";', 'ctl_socket = "%s/dpike.sock";' % d, "workers = { idle_sleep_us = 20; };",
+    lines = ['log_level = "info";', 'ctl_socket = "%s/dpike.sock";' % d, "workers = { idle_sleep_us = 20; neighbour_size = %d; };" % NEIGHBOUR_SIZE,
              "interfaces = (",
              '  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "%s/24"; },' % DUT_WAN,
              '  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "%s/24"; }' % DUT_LAN,
@@ -67,7 +73,8 @@ def write_config(d):
              '  { interface = "lan"; ip = "%s"; mac = "%s"; },' % (LAN_HOST, MACS["peer_lan"])]
     lines += ['  { interface = "wan"; ip = "%s"; mac = "%s"; }%s' % (c["peer"], MACS["peer_wan"],
               "," if i + 1 < len(sas) else "") for i, c in enumerate(sas)]
-    lines += [");", "static_sas = ("]
+    lines += [");", "routes = (", '  { prefix = "%s"; via = "%s"; interface = "lan"; }' % (LAN_FAR, LAN_GATEWAY), ");",
+              "static_sas = ("]
     entries = []
     for c in sas:
         if c["mode"] == "tunnel":
@@ -332,6 +339,83 @@ def run_bad_input(d, sas, chk):
     chk.check(dpikectl(d, "status")["workers"] >= 1, "dpike still answers after bad input")
 
 
+def arp_request(src_mac, spa, tpa):
+    from scapy.all import Ether, ARP
+    return Ether(src=src_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=src_mac, psrc=spa, pdst=tpa)
+
+
+def wait_stats(d, done, seconds=10):
+    deadline = time.time() + seconds
+    while True:
+        st = dpikectl(d, "stats")
+        if done(st) or time.time() > deadline:
+            return st
+        time.sleep(0.05)
+
+
+def arp_flood(d, sas, chk):
+    """Requests for our WAN address from senders off the subnet, then from more on it than the table takes."""
+    from scapy.all import sendp
+    before = dpikectl(d, "stats")
+    off = [arp_request("02:00:00:00:0a:%02x" % i, "203.0.113.%d" % (i + 1), DUT_WAN) for i in range(40)]
+    sendp(off, iface="peer-wan", verbose=False)
+    mid = wait_stats(d, lambda st: st["control"]["arp_replies_out"] - before["control"]["arp_replies_out"] >= 40)
+    chk.check(mid["control"]["arp_replies_out"] - before["control"]["arp_replies_out"] == 40 and
+              mid["tables"]["neighbours_learned"] == before["tables"]["neighbours_learned"],
+              "ARP: 40 senders off the WAN subnet answered and not learned")
+    on = [arp_request("02:00:00:00:0b:%02x" % i, "198.51.100.%d" % (100 + i), DUT_WAN) for i in range(150)]
+    sendp(on, iface="peer-wan", verbose=False)
+    after = wait_stats(d, lambda st: st["control"]["arp_replies_out"] - mid["control"]["arp_replies_out"] >= 150)
+    room = NEIGHBOUR_SIZE - mid["tables"]["neighbours_learned"]
+    full = after["control"]["arp_table_full"] - mid["control"]["arp_table_full"]
+    chk.check(after["control"]["arp_replies_out"] - mid["control"]["arp_replies_out"] == 150,
+              "ARP: a flood of 150 senders answered in full")
+    chk.check(after["tables"]["neighbours_learned"] == NEIGHBOUR_SIZE and full == 150 - room and
+              after["tables"]["neighbours"] == after["tables"]["neighbours_learned"] + 1 + len(sas),  # configured: LAN host, peers
+              "ARP: learned neighbours stop at workers.neighbour_size (%d learned, %d refused, %d in the snapshot)"
+              % (after["tables"]["neighbours_learned"], full, after["tables"]["neighbours"]))
+
+
+def run_arp(d, sas, chk):
+    from scapy.all import AsyncSniffer, Ether, ARP, IP, UDP, Raw, sendp
+    arp_flood(d, sas, chk)
+    tun = next(c for c in sas if c["alg"] == "chacha20poly1305" and c["mode"] == "tunnel" and not c["encap"]
+               and not c["esn"])
+    sa = scapy_sa(tun, "in")
+    sa.seq_num = 300
+    # A configured neighbour claimed by another MAC stays where it was configured.
+    sendp(arp_request("02:00:00:00:0e:ee", LAN_HOST, DUT_LAN), iface="peer-lan", verbose=False)
+    new_hosts = {"10.2.0.77": "02:00:00:00:0b:77", LAN_GATEWAY: "02:00:00:00:0b:fe"}
+
+    def answer(p):  # hosts dpike has not met: they answer dpike's requests for them
+        mac = new_hosts.get(p[ARP].pdst) if p.haslayer(ARP) and p[ARP].op == 1 else None
+        if mac:
+            sendp(Ether(src=mac, dst=p[ARP].hwsrc) / ARP(op=2, hwsrc=mac, psrc=p[ARP].pdst, hwdst=p[ARP].hwsrc,
+                                                      pdst=p[ARP].psrc), iface="peer-lan", verbose=False)
+    lan = AsyncSniffer(iface="peer-lan", store=True, prn=answer, filter="ether src %s" % MACS["dut_lan"])
+    lan.start()
+    time.sleep(0.5)  # let the capture socket open before the first packet
+    tags = ((LAN_HOST, b"arp-static"), ("10.2.0.77", b"arp-asked"), ("10.2.0.200", b"arp-gateway"))
+    for dst, tag in tags:
+        inner = IP(src="10.1.%d.5" % tun["k"], dst=dst) / UDP(sport=7000, dport=9) / Raw(tag)
+        sendp(wan_frame(sa.encrypt(inner)), iface="peer-wan", verbose=False)
+
+    def got(tag):
+        return [p for p in (lan.results or []) if p.haslayer(Raw) and p[Raw].load == tag]
+    sniff_until([lan], lambda: all(got(t) for _, t in tags), 10)
+    lan.stop()
+    static, asked, gateway = got(b"arp-static"), got(b"arp-asked"), got(b"arp-gateway")
+    chk.check(len(static) == 1 and static[0][Ether].dst == MACS["peer_lan"],
+              "ARP: a configured neighbour keeps its MAC against an ARP claiming another")
+    chk.check(len(asked) == 1 and asked[0][Ether].dst == new_hosts["10.2.0.77"],
+              "ARP: with the table full, a next hop dpike asked for is learned and its packet delivered")
+    chk.check(len(gateway) == 1 and gateway[0][Ether].dst == new_hosts[LAN_GATEWAY],
+              "ARP: a route's gateway outside the port's subnet is learned when it answers")
+    st = dpikectl(d, "stats")["tables"]
+    chk.check(st["neighbours_learned"] == NEIGHBOUR_SIZE,
+              "ARP: the answers took the place of the stalest learned neighbours (%d learned)" % st["neighbours_learned"])
+
+
 def udp_checksum(src, dst, udp):
     """scapy's checksum of a UDP datagram as if sent from src to dst."""
     from scapy.all import IP, UDP
@@ -399,6 +483,7 @@ def main():
     run_matrix(d, sas, chk)
     run_natt(d, sas, chk)
     run_bad_input(d, sas, chk)
+    run_arp(d, sas, chk)
     print("scapy-esp: %d passed, %d failed" % (chk.passed, chk.failed))
     return 1 if chk.failed else 0
 

@@ -25,6 +25,7 @@ static void test_example_loads(void)
 	CU_ASSERT_FALSE(cfg.gcm_compact_keys);
 	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
 	CU_ASSERT_EQUAL(cfg.flow_cache_size, CFG_DEFAULT_FLOW_CACHE);
+	CU_ASSERT_EQUAL(cfg.neighbour_size, CFG_DEFAULT_NEIGHBOURS);
 	CU_ASSERT_EQUAL(cfg.n_static_sas, 2);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].spi, 0x1001);
 	CU_ASSERT(cfg.static_sas[0].encap && !cfg.static_sas[0].inbound);
@@ -143,6 +144,7 @@ static const struct bad_case cases[] = {
 	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be \"full\" or \"compact\"" },
 	{ IFACES "workers = {\n  flow_cache_size = 100000; };\n", 4, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { flow_cache_size = 512; };\n", 3, "flow_cache_size must be a power of two" },
+	{ IFACES "workers = { neighbour_size = 4; };\n", 3, "neighbour_size must be 16 to" },
 };
 
 static void test_bad_lines(void)
@@ -197,15 +199,16 @@ static void test_gcm_keys(void)
 	}
 }
 
-static void test_flow_cache_size(void)
+static void test_worker_table_sizes(void)
 {
 	struct dpike_config cfg;
 	char err[CFG_ERR_MAX];
-	const char *path = unit_temp_file(IFACES "workers = { flow_cache_size = 2097152; };\n");
+	const char *path = unit_temp_file(IFACES "workers = { flow_cache_size = 2097152; neighbour_size = 1000; };\n");
 	int rc = config_load(path, &cfg, err);
 	unlink(path);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL(cfg.flow_cache_size, 2097152);
+	CU_ASSERT_EQUAL(cfg.neighbour_size, 1000);
 	config_free(&cfg);
 }
 
@@ -223,6 +226,6 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "workers.gcm_keys", test_gcm_keys);
-	CU_add_test(s, "workers.flow_cache_size", test_flow_cache_size);
+	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "missing file", test_missing_file);
 }

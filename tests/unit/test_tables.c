@@ -16,21 +16,23 @@
 
 static struct rte_rcu_qsbr *qsv;
 static struct rte_mempool *pool;
-static struct dp_tables worker_view;
+static struct dp_tables worker_view, worker_view2;
 static struct traffic_selector lan, lan2, far;
 static const uint8_t key[64] = { 1, 2, 3 };
 
-/* One worker's view, no worker thread: grace periods end at once, as nothing is online. */
+#define NEIGHBOURS_LEARNED 32
+
+/* Two workers' views, no worker thread: grace periods end at once, as nothing is online. */
 int tables_suite_init(void)
 {
-	struct dp_tables *w[1] = { &worker_view };
-	struct dp_table_sizes sizes = { .sas = 1024, .policies = 1024 };
+	struct dp_tables *w[2] = { &worker_view, &worker_view2 };
+	struct dp_table_sizes sizes = { .sas = 1024, .policies = 1024, .neighbours = NEIGHBOURS_LEARNED };
 	qsv = rte_zmalloc("unit_qsbr", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	pool = rte_pktmbuf_pool_create("unit_tables", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (qsv == NULL || pool == NULL || rte_rcu_qsbr_init(qsv, 1) != 0 || !ts_parse("10.2.0.0/16", &lan) ||
 	    !ts_parse("10.3.0.0/16", &lan2) || !ts_parse("10.1.0.0/16", &far))
 		return -1;
-	return dp_tables_init(1, w, qsv, &sizes);
+	return dp_tables_init(2, w, qsv, &sizes);
 }
 
 int tables_suite_clean(void)
@@ -213,6 +215,12 @@ static bool same_route(const struct dp_route *a, const struct dp_route *b)
 	return a == NULL || b == NULL ? a == b : a->prefix == b->prefix && a->plen == b->plen;
 }
 
+/* Whether p points into snapshot f's own allocation (a copy must not lean on the original). */
+static bool inside(const struct dp_fib *f, const void *p)
+{
+	return (const char *)p > (const char *)f && (const char *)p < (const char *)f + f->bytes;
+}
+
 /*
  * With many routes the workers' snapshot answers by prefix-length tables: the same longest match
  * as the control core's walk over every route, for addresses in and around them.
@@ -240,6 +248,115 @@ static void test_many_routes(void)
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
 	CU_ASSERT(found > 10000 && found < 200000); /* both answers were asked for */
+	/* the second worker's copy of the snapshot answers as the first */
+	for (int i = 0; i < 20000; i++) {
+		uint32_t dst = 0x64000000u | (((uint32_t)rand() << 8 ^ (uint32_t)rand()) >> 8);
+		wrong += !same_route(dp_fib_route(worker_view2.fib, dst), dp_fib_route(fib, dst));
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	const struct dp_fib *copy = worker_view2.fib;
+	CU_ASSERT(copy != fib && inside(copy, copy->routes) && inside(copy, copy->neigh) && inside(copy, copy->local));
+	for (uint32_t i = 0; i < copy->n_lens; i++)
+		wrong += !inside(copy, copy->lens[i].slots);
+	CU_ASSERT_EQUAL(wrong, 0);
+}
+
+static struct rte_ether_addr mac_of(uint32_t n)
+{
+	struct rte_ether_addr m = { { 0x02, 0, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n } };
+	return m;
+}
+
+/* Whether both workers' snapshots hold exactly ip -> mac (or, with mac NULL, nothing for ip). */
+static bool workers_see(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac)
+{
+	const struct dp_fib *fibs[2] = { worker_view.fib, worker_view2.fib };
+	for (int i = 0; i < 2; i++) {
+		const struct dp_neigh *n = dp_fib_neigh(fibs[i], ip, port);
+		if ((n == NULL) != (mac == NULL) || (n && !rte_is_same_ether_addr(&n->mac, mac)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * ARP fills the learned neighbours up to their limit: then what it hears unasked is refused and
+ * an answer to our own request takes the place of the learned neighbour confirmed longest ago;
+ * configured ones are never displaced nor moved. Workers see all of it at the next commit.
+ */
+static void test_neighbours_full(void)
+{
+	const uint32_t base = 0x0a090000, configured = 0x0a080001;
+	struct rte_ether_addr m;
+	for (uint32_t i = 0; i < 3; i++)
+		CU_ASSERT_FATAL(dp_neigh_set(configured + i, 1, (m = mac_of(i), &m), DP_NEIGH_STATIC) == 0);
+	for (uint32_t i = 0; i < NEIGHBOURS_LEARNED; i++)
+		CU_ASSERT_FATAL(dp_neigh_set(base + i, 1, (m = mac_of(base + i), &m), DP_NEIGH_HEARD) == 0);
+	CU_ASSERT(dp_tables_pending() && workers_see(base + 1, 1, NULL));
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	CU_ASSERT(!dp_tables_pending() && workers_see(base + 1, 1, (m = mac_of(base + 1), &m)));
+	CU_ASSERT(dp_neigh_set(base + 100, 1, (m = mac_of(1), &m), DP_NEIGH_HEARD) == DP_NEIGH_FULL);
+	CU_ASSERT_PTR_NULL(dp_neigh_find(base + 100, 1));
+	CU_ASSERT(dp_neigh_set(base, 1, (m = mac_of(base), &m), DP_NEIGH_HEARD) == 0); /* confirmed: base + 1 is stalest */
+	CU_ASSERT(dp_neigh_set(base + 200, 1, (m = mac_of(base + 200), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT_PTR_NULL(dp_neigh_find(base + 1, 1));
+	CU_ASSERT_PTR_NOT_NULL(dp_neigh_find(base, 1));
+	CU_ASSERT(dp_neigh_set(configured, 1, (m = mac_of(77), &m), DP_NEIGH_HEARD) == 0);
+	CU_ASSERT(dp_neigh_find(configured, 1)->mac.addr_bytes[5] == 0);
+	CU_ASSERT(dp_tables_pending() && workers_see(base + 1, 1, (m = mac_of(base + 1), &m)));
+	CU_ASSERT(workers_see(base + 200, 1, NULL));
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	CU_ASSERT(!dp_tables_pending());
+	CU_ASSERT(workers_see(base + 200, 1, (m = mac_of(base + 200), &m)) && workers_see(base + 1, 1, NULL));
+	CU_ASSERT(workers_see(configured, 1, (m = mac_of(0), &m)) && workers_see(base + 100, 1, NULL));
+	struct dp_tables_usage u;
+	dp_tables_usage(&u);
+	CU_ASSERT(u.neighbours_learned == NEIGHBOURS_LEARNED && u.neighbours == NEIGHBOURS_LEARNED + 3);
+}
+
+/*
+ * Many answers through a full table, with confirmations between them: each displaces the
+ * stalest learned neighbour by a reference model, and the index finds every one left (an entry
+ * moved into a removed one's place included).
+ */
+static void test_neighbours_churn(void)
+{
+	enum { IPS = 200 };
+	const uint32_t base = 0x0a0a0000;
+	uint64_t seen[IPS] = { 0 }, clock = 0; /* 0: absent */
+	struct rte_ether_addr m;
+	unsigned wrong = 0;
+	struct dp_tables_usage u;
+	dp_tables_usage(&u);
+	unsigned older = u.neighbours_learned; /* left by the test before: staler than any of these */
+	srand(11);
+	for (int step = 0; step < 5000; step++) {
+		uint32_t k = (uint32_t)rand() % IPS;
+		bool known = seen[k] != 0;
+		if (!known) {
+			unsigned learned = 0, stalest = 0;
+			for (unsigned i = 0; i < IPS; i++)
+				if (seen[i]) {
+					learned++;
+					stalest = seen[stalest] == 0 || seen[i] < seen[stalest] ? i : stalest;
+				}
+			if (learned + older >= NEIGHBOURS_LEARNED && older > 0)
+				older--;
+			else if (learned + older >= NEIGHBOURS_LEARNED)
+				seen[stalest] = 0;
+		}
+		wrong += dp_neigh_set(base + k, 2, (m = mac_of(base + k + (uint32_t)step), &m), DP_NEIGH_ANSWER) != 0;
+		seen[k] = ++clock;
+		for (unsigned i = 0; i < IPS; i++) {
+			const struct dp_neigh *n = dp_neigh_find(base + i, 2);
+			wrong += (n != NULL) != (seen[i] != 0) || (n && n->ip != base + i);
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	for (unsigned i = 0; i < IPS; i++)
+		wrong += workers_see(base + i, 2, seen[i] ? &dp_neigh_find(base + i, 2)->mac : NULL) ? 0 : 1;
+	CU_ASSERT_EQUAL(wrong, 0);
 }
 
 void tables_suite_add(CU_pSuite s)
@@ -248,4 +365,8 @@ void tables_suite_add(CU_pSuite s)
 	CU_add_test(s, "rekey in place refused with nothing changed", test_supersede_refused);
 	CU_add_test(s, "rekey in place: a flow cached with the old SA goes out with the new, others' answers kept", test_cached_flow_follows_successor);
 	CU_add_test(s, "many routes: the snapshot's prefix-length tables answer as the walk", test_many_routes);
+	CU_add_test(s, "neighbours: learned ones up to their limit, then only answers, displacing the stalest",
+		    test_neighbours_full);
+	CU_add_test(s, "neighbours: churn through a full table against a reference, index and snapshots agree",
+		    test_neighbours_churn);
 }
