@@ -112,7 +112,8 @@ void arp_release_resolved(struct appliance *app)
 /*
  * Unasked, only senders on the port's own subnet are taken for neighbours: a flood of made-up
  * senders then fills the table no further than the subnet. A next hop we asked for is learned
- * wherever it is (a route's gateway may sit outside the port's prefix, as with a /32 address).
+ * wherever it is (a route's gateway may sit outside the port's prefix, as with a /32 address),
+ * and one we know is kept up to date.
  */
 static bool on_link(const struct app_port *p, uint32_t ip)
 {
@@ -124,7 +125,9 @@ static void learn(struct appliance *app, const struct arp_msg *a, const struct a
 	struct rte_ether_addr mac;
 	memcpy(mac.addr_bytes, a->sha, 6);
 	struct pending *pd = pending_find(a->spa, p->port_id);
-	if (a->spa == 0 || a->spa == p->addr || rte_is_multicast_ether_addr(&mac) || (pd == NULL && !on_link(p, a->spa)))
+	bool known = dp_neigh_find(a->spa, p->port_id) != NULL;
+	if (a->spa == 0 || a->spa == p->addr || rte_is_multicast_ether_addr(&mac) ||
+	    (pd == NULL && !known && !on_link(p, a->spa)))
 		return;
 	int rc = dp_neigh_set(a->spa, p->port_id, &mac, pd ? DP_NEIGH_ANSWER : DP_NEIGH_HEARD);
 	if (rc == DP_NEIGH_FULL)
