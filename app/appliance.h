@@ -43,7 +43,11 @@ struct sa_record {
 	uint64_t seq; /* order of installation, for listing: the array itself keeps none */
 };
 
-/* Control-core counters, shown beside the workers'. */
+/* Control-core counters, shown beside the workers' (dpikectl stats, telemetry's /dpike/control). */
+#define CONTROL_STATS_FIELDS(X)                                                                                  \
+	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(arp_table_full)            \
+	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
+	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
 	uint64_t arp_table_full; /* senders not learned: workers.neighbour_size learned neighbours already */
@@ -71,6 +75,10 @@ struct appliance {
 	pthread_mutex_t sas_lock; /* telemetry reads the records from its own thread */
 	struct ike_daemon *ike;
 	struct control_stats cstats;
+	/* What telemetry's thread reads of the control core's state, copied there each timer tick */
+	pthread_mutex_t tel_lock;
+	struct dp_tables_usage tel_usage;
+	struct control_stats tel_cstats;
 	uint64_t next_timer_ms;
 	uint64_t ctl_polled_ms; /* when the control socket was last asked for a connection */
 	time_t started;
@@ -133,6 +141,8 @@ void ctl_server_poll(struct appliance *app);
 void ctl_server_close(void);
 int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *out);
 int telemetry_register(struct appliance *app);
+/* Copies table usage and control-core counters where telemetry reads them (control core only). */
+void telemetry_publish(struct appliance *app);
 
 uint64_t app_now_ms(void);
 

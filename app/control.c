@@ -76,16 +76,26 @@ static void handle_punt(struct appliance *app, struct rte_mbuf *m)
 	}
 }
 
-static unsigned drain_punts(struct appliance *app)
+static unsigned drain_ring(struct appliance *app, struct rte_ring *r)
 {
 	struct rte_mbuf *pkts[CONTROL_BURST];
+	unsigned n = rte_ring_dequeue_burst(r, (void **)pkts, CONTROL_BURST, NULL);
+	for (unsigned i = 0; i < n; i++)
+		handle_punt(app, pkts[i]);
+	return n;
+}
+
+/*
+ * IKE first, from every worker, then the rest: a flood of ARP, ICMP or fragments then fills
+ * its own rings and is dropped there, while IKE keeps its rings and its turn.
+ */
+static unsigned drain_punts(struct appliance *app)
+{
 	unsigned total = 0;
-	for (unsigned w = 0; w < app->n_workers; w++) {
-		unsigned n = rte_ring_dequeue_burst(app->workers[w].punt, (void **)pkts, CONTROL_BURST, NULL);
-		for (unsigned i = 0; i < n; i++)
-			handle_punt(app, pkts[i]);
-		total += n;
-	}
+	for (unsigned w = 0; w < app->n_workers; w++)
+		total += drain_ring(app, app->workers[w].punt_ike);
+	for (unsigned w = 0; w < app->n_workers; w++)
+		total += drain_ring(app, app->workers[w].punt);
 	return total;
 }
 
@@ -127,6 +137,7 @@ unsigned control_poll(struct appliance *app)
 		if (app->ike)
 			ike_tick(app->ike);
 		dp_tables_reclaim();
+		telemetry_publish(app);
 		app->next_timer_ms = now + TIMER_INTERVAL_MS;
 	}
 	return work;

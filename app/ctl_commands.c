@@ -175,13 +175,9 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 
 static void stats_control(const struct control_stats *c, bool json, struct strbuf *o)
 {
-#define CONTROL_FIELDS(X)                                                                                        \
-	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(arp_table_full)            \
-	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
-	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)
 	sb_printf(o, json ? "\"control\":{" : "control:\n");
 #define X(f) sb_printf(o, json ? "\"%s\":%lu," : "  %-24s %lu\n", #f, c->f);
-	CONTROL_FIELDS(X)
+	CONTROL_STATS_FIELDS(X)
 #undef X
 	if (json) {
 		sb_trim_comma(o);

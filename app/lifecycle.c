@@ -70,8 +70,9 @@ static int setup_workers(struct appliance *app)
 		w->idle_sleep_us = app->cfg.idle_sleep_us;
 		w->qsv = app->qsv;
 		w->punt = make_ring("punt", i, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		w->punt_ike = make_ring("punt_ike", i, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		w->inject = make_ring("inject", i, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->punt == NULL || w->inject == NULL)
+		if (w->punt == NULL || w->punt_ike == NULL || w->inject == NULL)
 			return -1;
 		tables[i] = &w->tables;
 	}
@@ -108,8 +109,10 @@ int appliance_start(struct appliance *app)
 		return -1;
 	}
 	pthread_mutex_init(&app->sas_lock, NULL);
+	pthread_mutex_init(&app->tel_lock, NULL);
 	if (ports_init(app) < 0 || static_state_install(app) < 0 || ike_glue_init(app) < 0 || ctl_server_open(app) < 0)
 		return -1;
+	telemetry_publish(app);
 	if (telemetry_register(app) < 0)
 		LOG_WARN("DPDK telemetry commands not registered");
 	return 0;

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The same counters as dpikectl, through DPDK telemetry (dpdk-telemetry.py): /dpike/stats, /dpike/sas. */
+/*
+ * The same counters as dpikectl, through DPDK telemetry (dpdk-telemetry.py): /dpike/stats,
+ * /dpike/control, /dpike/tables, /dpike/sas. Telemetry answers from a thread of its own: the
+ * workers' counters it reads as they go, the control core's state from a copy the control core
+ * refreshes each timer tick (100 ms), under tel_lock.
+ */
 #include <string.h>
 
 #include <rte_telemetry.h>
@@ -57,10 +62,58 @@ static int tel_sas(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+void telemetry_publish(struct appliance *app)
+{
+	struct dp_tables_usage u;
+	dp_tables_usage(&u);
+	pthread_mutex_lock(&app->tel_lock);
+	app->tel_usage = u;
+	app->tel_cstats = app->cstats;
+	pthread_mutex_unlock(&app->tel_lock);
+}
+
+static int tel_control(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&tel_app->tel_lock);
+	struct control_stats c = tel_app->tel_cstats;
+	pthread_mutex_unlock(&tel_app->tel_lock);
+	rte_tel_data_start_dict(d);
+#define X(f) rte_tel_data_add_dict_u64(d, #f, c.f);
+	CONTROL_STATS_FIELDS(X)
+#undef X
+	return 0;
+}
+
+static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&tel_app->tel_lock);
+	struct dp_tables_usage u = tel_app->tel_usage;
+	pthread_mutex_unlock(&tel_app->tel_lock);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "sad_sas", u.sas);
+	rte_tel_data_add_dict_u64(d, "sad_size", u.sas_max);
+	rte_tel_data_add_dict_u64(d, "sad_spilled", u.sas_spilled);
+	rte_tel_data_add_dict_u64(d, "spd_policies", u.policies);
+	rte_tel_data_add_dict_u64(d, "spd_size", u.policies_max);
+	rte_tel_data_add_dict_u64(d, "spd_shapes", u.shapes);
+	rte_tel_data_add_dict_u64(d, "spd_changes", u.spd_changes);
+	rte_tel_data_add_dict_u64(d, "routes", u.routes);
+	rte_tel_data_add_dict_u64(d, "neighbours", u.neighbours);
+	rte_tel_data_add_dict_u64(d, "neighbours_learned", u.neighbours_learned);
+	rte_tel_data_add_dict_u64(d, "neighbour_size", u.neighbours_max);
+	return 0;
+}
+
 int telemetry_register(struct appliance *app)
 {
 	tel_app = app;
 	if (rte_telemetry_register_cmd("/dpike/stats", tel_stats, "dpike dataplane totals and drops by reason") != 0 ||
+	    rte_telemetry_register_cmd("/dpike/control", tel_control, "dpike control-core counters (ARP, ICMP, IKE, punts)") != 0 ||
+	    rte_telemetry_register_cmd("/dpike/tables", tel_tables, "dpike SAD, SPD, routes, neighbours: how full") != 0 ||
 	    rte_telemetry_register_cmd("/dpike/sas", tel_sas, "dpike SAs: packets per SA name") != 0)
 		return -1;
 	return 0;

@@ -14,14 +14,27 @@
 
 #define NATT_PORT 4500
 
-static void punt(struct dp_batch *b, struct rte_mbuf *m, enum dp_punt_reason why, uint16_t port)
+#define IKE_PORT 500
+
+static void set_punt_meta(struct rte_mbuf *m, enum dp_punt_reason why, uint16_t port)
 {
 	struct dp_meta *meta = dp_meta(m);
 	meta->code = why;
 	meta->port = port;
 	meta->flags = 0;
 	meta->aux = 0;
+}
+
+static void punt(struct dp_batch *b, struct rte_mbuf *m, enum dp_punt_reason why, uint16_t port)
+{
+	set_punt_meta(m, why, port);
 	b->punt[b->n_punt++] = m;
+}
+
+static void punt_ike(struct dp_batch *b, struct rte_mbuf *m, uint16_t port)
+{
+	set_punt_meta(m, DP_PUNT_LOCAL, port);
+	b->punt_ike[b->n_punt_ike++] = m;
 }
 
 /* Checks the IPv4 header against the packet and trims Ethernet padding. Data starts at L3. */
@@ -38,9 +51,9 @@ static enum dp_drop_reason check_ipv4(struct rte_mbuf *m)
 	return DP_DROP_MAX;
 }
 
-enum udp_kind { UDP_FOR_CONTROL, UDP_ESP, UDP_NAT_KEEPALIVE, UDP_MALFORMED };
+enum udp_kind { UDP_FOR_CONTROL, UDP_IKE, UDP_ESP, UDP_NAT_KEEPALIVE, UDP_MALFORMED };
 
-/* UDP to port 4500 is ESP unless it starts with the zero non-ESP marker (RFC 3948 2.2). */
+/* UDP to port 4500 is ESP unless it starts with the zero non-ESP marker (RFC 3948 2.2), then IKE. */
 static enum udp_kind udp_kind(const struct rte_mbuf *m, uint32_t ihl)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -48,6 +61,8 @@ static enum udp_kind udp_kind(const struct rte_mbuf *m, uint32_t ihl)
 		return UDP_MALFORMED;
 	const struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, ihl);
 	uint32_t payload = len - ihl - sizeof(*u);
+	if (u->dst_port == rte_cpu_to_be_16(IKE_PORT))
+		return UDP_IKE;
 	if (u->dst_port != rte_cpu_to_be_16(NATT_PORT))
 		return UDP_FOR_CONTROL;
 	const uint8_t *p = (const uint8_t *)(u + 1);
@@ -55,7 +70,7 @@ static enum udp_kind udp_kind(const struct rte_mbuf *m, uint32_t ihl)
 		return UDP_NAT_KEEPALIVE;
 	if (payload >= 4 && (p[0] | p[1] | p[2] | p[3]) != 0)
 		return UDP_ESP;
-	return UDP_FOR_CONTROL;
+	return payload >= 4 ? UDP_IKE : UDP_FOR_CONTROL;
 }
 
 static bool is_fragment(const struct rte_ipv4_hdr *ip)
@@ -87,6 +102,9 @@ static void classify_local(struct dp_worker *w, struct dp_batch *b, struct rte_m
 		break;
 	case UDP_MALFORMED:
 		dp_drop(w, b, m, DP_DROP_MALFORMED);
+		break;
+	case UDP_IKE:
+		punt_ike(b, m, port);
 		break;
 	case UDP_FOR_CONTROL:
 		punt(b, m, DP_PUNT_LOCAL, port);

@@ -31,6 +31,7 @@
 	X(NO_SPACE, "no_buffer_space")        /* headroom/tailroom or fragment buffers */ \
 	X(FRAG_NEEDED, "fragmentation_needed")                                       \
 	X(PUNT_RING_FULL, "punt_ring_full")                                          \
+	X(IKE_RING_FULL, "ike_punt_ring_full") /* IKE's own punt ring */              \
 	X(TX_FULL, "tx_queue_full")                                                  \
 	X(NAT_KEEPALIVE, "nat_keepalive")     /* consumed, not an error */
 

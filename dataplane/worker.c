@@ -27,15 +27,22 @@ void dp_worker_fini(struct dp_worker *w)
 	w->spd_cache = NULL;
 }
 
+static void punt_to(struct dp_worker *w, struct dp_batch *b, struct rte_ring *r, struct rte_mbuf *pkts[], uint16_t n,
+		    enum dp_drop_reason full)
+{
+	unsigned sent = rte_ring_enqueue_burst(r, (void **)pkts, n, NULL);
+	w->stats.punted += sent;
+	for (unsigned i = sent; i < n; i++)
+		dp_drop(w, b, pkts[i], full);
+}
+
 void dp_batch_finish(struct dp_worker *w, struct dp_batch *b)
 {
-	if (b->n_punt) {
-		unsigned sent = rte_ring_enqueue_burst(w->punt, (void **)b->punt, b->n_punt, NULL);
-		w->stats.punted += sent;
-		for (unsigned i = sent; i < b->n_punt; i++)
-			dp_drop(w, b, b->punt[i], DP_DROP_PUNT_RING_FULL);
-		b->n_punt = 0;
-	}
+	if (b->n_punt)
+		punt_to(w, b, w->punt, b->punt, b->n_punt, DP_DROP_PUNT_RING_FULL);
+	if (b->n_punt_ike)
+		punt_to(w, b, w->punt_ike, b->punt_ike, b->n_punt_ike, DP_DROP_IKE_RING_FULL);
+	b->n_punt = b->n_punt_ike = 0;
 	if (b->n_drop) {
 		rte_pktmbuf_free_bulk(b->drop, b->n_drop);
 		b->n_drop = 0;
@@ -76,7 +83,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	b.fib = __atomic_load_n(&w->tables.fib, __ATOMIC_ACQUIRE);
 	b.spd = w->tables.spd;
 	b.spd_gen = dp_spd_gen(b.spd);
-	b.n_esp_in = b.n_fwd = b.n_out = b.n_route = b.n_punt = b.n_drop = 0;
+	b.n_esp_in = b.n_fwd = b.n_out = b.n_route = b.n_punt = b.n_punt_ike = b.n_drop = 0;
 	for (uint16_t port = 0; port < w->n_ports; port++) {
 		if (!w->poll_rx[port])
 			continue;

@@ -37,7 +37,8 @@ struct dp_worker {
 	bool poll_rx[DP_MAX_PORTS]; /* false where a port has fewer RX queues than workers */
 	uint32_t burst;
 	uint32_t idle_sleep_us;
-	struct rte_ring *punt;   /* to the control core */
+	struct rte_ring *punt;     /* to the control core */
+	struct rte_ring *punt_ike; /* to the control core, IKE alone: served first, so no flood of the rest starves it */
 	struct rte_ring *inject; /* from the control core */
 	struct rte_rcu_qsbr *qsv;
 	struct esp_ctx esp;
@@ -51,7 +52,7 @@ struct dp_batch {
 	const struct dp_fib *fib;
 	const struct dp_spd *spd;
 	uint64_t spd_gen; /* read before the burst's lookups: see spd_cache.h */
-	uint16_t n_esp_in, n_fwd, n_out, n_route, n_punt, n_drop;
+	uint16_t n_esp_in, n_fwd, n_out, n_route, n_punt, n_punt_ike, n_drop;
 	struct rte_mbuf *esp_in[DP_BURST_MAX];
 	struct esp_sa *in_sa[DP_BURST_MAX];
 	struct rte_mbuf *fwd[DP_BURST_MAX];
@@ -61,6 +62,7 @@ struct dp_batch {
 	uint8_t out_flags[DP_BURST_MAX];
 	struct rte_mbuf *route[DP_BURST_MAX];
 	struct rte_mbuf *punt[DP_BURST_MAX];
+	struct rte_mbuf *punt_ike[DP_BURST_MAX];
 	struct rte_mbuf *drop[DP_BURST_MAX];
 };
 

@@ -196,7 +196,7 @@ json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d da
 # IKE datagrams that arrived faster than the control core took them (counted, the peers retransmit)
 /usr/bin/python3 -c "
 import json, sys
-b, a = (json.load(open(f))['total']['drops']['punt_ring_full'] for f in sys.argv[1:3])
+b, a = (json.load(open(f))['total']['drops']['ike_punt_ring_full'] for f in sys.argv[1:3])
 print('dpike: %d IKE datagrams dropped at the full punt ring while opening and holding them' % (a - b))" \
 	"$LAB_DIR/before.json" "$LAB_DIR/after.json"
 sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established'] + d['ikev1']['sas_established']")

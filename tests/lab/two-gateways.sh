@@ -87,6 +87,19 @@ lab_check "cleartext from site A refused by gw-b (inbound SA requires ESP)" \
 lab_check "DPDK telemetry /dpike/stats shows the ESP counters" \
 	bash -c "echo /dpike/stats | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c 'import sys,re; t=sys.stdin.read(); m=re.search(r\"\\\"esp_in\\\": (\\d+)\", t); sys.exit(not (m and int(m.group(1)) > 0))'"
 
+# The control core's state as it publishes it for telemetry's thread: the fragments counted
+# above, the static SA pair's inbound SA and policies.
+frags=$(json_get "$LAB_DIR/b-stats.json" "j['control']['fragments_made']")
+lab_check "DPDK telemetry /dpike/control and /dpike/tables: the control core's counters and tables" \
+	bash -c "printf '/dpike/control\n/dpike/tables\n' | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c '
+import json, sys
+d = {}
+for line in sys.stdin:
+    if \"{\" in line:
+        d.update(json.loads(line[line.index(\"{\"):]))
+c, t = d.get(\"/dpike/control\", {}), d.get(\"/dpike/tables\", {})
+sys.exit(not (c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"spd_policies\", 0) >= 2))'"
+
 lab_check "dpikectl: bad command gets a message and a non-zero exit" \
 	bash -c "! ctl_out=\$('$DPIKECTL' -s '$LAB_DIR/gw-a.sock' frobnicate 2>&1) && echo \"\$ctl_out\" | grep -q 'unknown command'"
 ctl_a list-sas

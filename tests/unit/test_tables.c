@@ -6,9 +6,11 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 #include <rte_udp.h>
 
 #include "dataplane/esp_algo.h"
+#include "dataplane/pkt_meta.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
 #include "lib/parse.h"
@@ -29,7 +31,8 @@ int tables_suite_init(void)
 	struct dp_table_sizes sizes = { .sas = 1024, .policies = 1024, .neighbours = NEIGHBOURS_LEARNED };
 	qsv = rte_zmalloc("unit_qsbr", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	pool = rte_pktmbuf_pool_create("unit_tables", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (qsv == NULL || pool == NULL || rte_rcu_qsbr_init(qsv, 1) != 0 || !ts_parse("10.2.0.0/16", &lan) ||
+	if (qsv == NULL || pool == NULL || dp_meta_register() < 0 || rte_rcu_qsbr_init(qsv, 1) != 0 ||
+	    !ts_parse("10.2.0.0/16", &lan) ||
 	    !ts_parse("10.3.0.0/16", &lan2) || !ts_parse("10.1.0.0/16", &far))
 		return -1;
 	return dp_tables_init(2, w, qsv, &sizes);
@@ -359,6 +362,92 @@ static void test_neighbours_churn(void)
 	CU_ASSERT_EQUAL(wrong, 0);
 }
 
+#define OUR_ADDR 0xc0000202
+
+/* An Ethernet frame to our address, UDP to dport carrying len bytes of payload. */
+static struct rte_mbuf *udp_to_us(uint16_t dport, const uint8_t *payload, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	uint16_t l3 = (uint16_t)(sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + len);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + l3);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .total_length = rte_cpu_to_be_16(l3), .time_to_live = 64,
+				     .next_proto_id = IPPROTO_UDP, .src_addr = rte_cpu_to_be_32(0xc0000201),
+				     .dst_addr = rte_cpu_to_be_32(OUR_ADDR) };
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+	*u = (struct rte_udp_hdr){ .src_port = rte_cpu_to_be_16(500), .dst_port = rte_cpu_to_be_16(dport),
+				   .dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*u) + len)) };
+	memcpy(u + 1, payload, len);
+	return m;
+}
+
+static struct rte_mbuf *arp_frame(void)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 60);
+	memset(eth, 0, 60);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	return m;
+}
+
+static uint16_t udp_dport_of(struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	return rte_be_to_cpu_16(((const struct rte_udp_hdr *)(ip + 1))->dst_port);
+}
+
+/*
+ * IKE (UDP 500, UDP 4500 with the non-ESP marker) goes to the control core on a ring of its own:
+ * with the other punt ring full of ARP, IKE still gets through, and what overflowed is counted.
+ */
+static void test_ike_punted_apart(void)
+{
+	struct dp_port_info port = { .addr = OUR_ADDR, .mtu = 1500 };
+	dp_fib_set_ports(&port, 1);
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->punt = rte_ring_create("unit_punt", 4, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ); /* room for 3 */
+	w->punt_ike = rte_ring_create("unit_punt_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL);
+	static const uint8_t ike[32] = { 1, 2, 3, 4, 5, 6, 7, 8 }, marked[36] = { 0, 0, 0, 0, 1, 2, 3, 4 };
+	static const uint8_t keepalive[1] = { 0xff }, dns[12] = { 1 };
+	struct rte_mbuf *pkts[12];
+	uint16_t n = 0;
+	for (int i = 0; i < 8; i++)
+		pkts[n++] = arp_frame();
+	pkts[n++] = udp_to_us(500, ike, sizeof(ike));
+	pkts[n++] = udp_to_us(4500, marked, sizeof(marked));
+	pkts[n++] = udp_to_us(4500, keepalive, sizeof(keepalive));
+	pkts[n++] = udp_to_us(53, dns, sizeof(dns));
+	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd };
+	dp_classify(w, &b, pkts, n, 0);
+	dp_batch_finish(w, &b);
+	CU_ASSERT_EQUAL(rte_ring_count(w->punt_ike), 2);
+	CU_ASSERT_EQUAL(rte_ring_count(w->punt), 3);
+	CU_ASSERT_EQUAL(w->stats.drops[DP_DROP_PUNT_RING_FULL], 6); /* 8 ARP and the datagram to port 53, less 3 */
+	CU_ASSERT(w->stats.drops[DP_DROP_IKE_RING_FULL] == 0 && w->stats.drops[DP_DROP_NAT_KEEPALIVE] == 1);
+	CU_ASSERT_EQUAL(w->stats.punted, 5);
+	struct rte_mbuf *got[16];
+	unsigned k = rte_ring_dequeue_burst(w->punt_ike, (void **)got, 16, NULL);
+	CU_ASSERT(k == 2 && udp_dport_of(got[0]) == 500 && udp_dport_of(got[1]) == 4500);
+	for (unsigned i = 0; i < k; i++)
+		CU_ASSERT(dp_meta(got[i])->code == DP_PUNT_LOCAL && dp_meta(got[i])->port == 0);
+	rte_pktmbuf_free_bulk(got, k);
+	k = rte_ring_dequeue_burst(w->punt, (void **)got, 16, NULL);
+	CU_ASSERT(k == 3 && dp_meta(got[0])->code == DP_PUNT_ARP);
+	rte_pktmbuf_free_bulk(got, k);
+	rte_ring_free(w->punt);
+	rte_ring_free(w->punt_ike);
+	rte_free(w);
+	dp_fib_set_ports(&port, 0);
+	CU_ASSERT(dp_tables_commit() == 0);
+}
+
 void tables_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "rekey with the same selectors: policies taken over in place, one change", test_supersede);
@@ -367,6 +456,8 @@ void tables_suite_add(CU_pSuite s)
 	CU_add_test(s, "many routes: the snapshot's prefix-length tables answer as the walk", test_many_routes);
 	CU_add_test(s, "neighbours: learned ones up to their limit, then only answers, displacing the stalest",
 		    test_neighbours_full);
+	CU_add_test(s, "IKE punted on a ring of its own: a full punt ring of ARP does not hold it back",
+		    test_ike_punted_apart);
 	CU_add_test(s, "neighbours: churn through a full table against a reference, index and snapshots agree",
 		    test_neighbours_churn);
 }
