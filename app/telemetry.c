@@ -111,10 +111,18 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 int telemetry_register(struct appliance *app)
 {
 	tel_app = app;
-	if (rte_telemetry_register_cmd("/dpike/stats", tel_stats, "dpike dataplane totals and drops by reason") != 0 ||
-	    rte_telemetry_register_cmd("/dpike/control", tel_control, "dpike control-core counters (ARP, ICMP, IKE, punts)") != 0 ||
-	    rte_telemetry_register_cmd("/dpike/tables", tel_tables, "dpike SAD, SPD, routes, neighbours: how full") != 0 ||
-	    rte_telemetry_register_cmd("/dpike/sas", tel_sas, "dpike SAs: packets per SA name") != 0)
-		return -1;
+	static const struct {
+		const char *path;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{ "/dpike/stats", tel_stats, "dpike dataplane totals and drops by reason" },
+		{ "/dpike/control", tel_control, "dpike control-core counters (ARP, ICMP, IKE, punts)" },
+		{ "/dpike/tables", tel_tables, "dpike SAD, SPD, routes, neighbours: how full" },
+		{ "/dpike/sas", tel_sas, "dpike SAs: packets per SA name" },
+	};
+	for (size_t i = 0; i < RTE_DIM(cmds); i++)
+		if (rte_telemetry_register_cmd(cmds[i].path, cmds[i].fn, cmds[i].help) != 0)
+			return -1;
 	return 0;
 }

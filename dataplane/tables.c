@@ -471,7 +471,7 @@ int dp_tables_commit(void)
 		return 0;
 	struct dp_fib *fibs[DP_MAX_WORKERS];
 	unsigned made = 0;
-	for (; made < T.n_workers; made++) /* none: nothing to publish to */
+	for (; made < T.n_workers; made++)
 		if ((fibs[made] = made == 0 ? build_fib() : clone_fib(fibs[0])) == NULL)
 			break;
 	if (made < T.n_workers) {
