@@ -53,7 +53,7 @@ static enum dp_drop_reason check_ipv4(struct rte_mbuf *m)
 
 enum udp_kind { UDP_FOR_CONTROL, UDP_IKE, UDP_ESP, UDP_NAT_KEEPALIVE, UDP_MALFORMED };
 
-/* UDP to port 4500 is ESP unless it starts with the zero non-ESP marker (RFC 3948 2.2), then IKE. */
+/* UDP to port 500 is IKE; to 4500, ESP unless it starts with the zero non-ESP marker (RFC 3948 2.2), then IKE. */
 static enum udp_kind udp_kind(const struct rte_mbuf *m, uint32_t ihl)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);

@@ -39,7 +39,7 @@ struct dp_worker {
 	uint32_t idle_sleep_us;
 	struct rte_ring *punt;     /* to the control core */
 	struct rte_ring *punt_ike; /* to the control core, IKE alone: served first, so no flood of the rest starves it */
-	struct rte_ring *inject; /* from the control core */
+	struct rte_ring *inject;   /* from the control core */
 	struct rte_rcu_qsbr *qsv;
 	struct esp_ctx esp;
 	struct dp_spd_cache *spd_cache;
