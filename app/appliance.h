@@ -140,6 +140,8 @@ int ctl_server_open(struct appliance *app);
 void ctl_server_poll(struct appliance *app);
 void ctl_server_close(void);
 int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *out);
+/* dpikectl list-neighbours (ctl_neighbours.c). */
+void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);
 /* Copies table usage and control-core counters where telemetry reads them (control core only). */
 void telemetry_publish(struct appliance *app);

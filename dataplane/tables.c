@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -21,6 +22,17 @@ struct retired {
 	void *ptr;
 };
 
+#define NEIGH_CONFIGURED UINT64_MAX
+
+/*
+ * When a neighbour was last set or confirmed: in order, on a clock that ticks once a learn
+ * (NEIGH_CONFIGURED for configured ones, which are never displaced), and in time for dpikectl.
+ */
+struct neigh_seen {
+	uint64_t order;
+	uint64_t ms;
+};
+
 /* A growable array of fixed-size elements, for the master copies. */
 struct vec {
 	void *data;
@@ -36,11 +48,7 @@ static struct {
 	struct dp_spd *spd;      /* shared by the workers, changed in place */
 	struct dp_sad *sad;      /* inbound SAs by SPI, shared by the workers */
 	struct vec routes, neigh;
-	/*
-	 * Beside each neighbour (same index): when it was last set or confirmed, on a clock that
-	 * ticks once a learn; NEIGH_CONFIGURED for configured ones, which are never displaced.
-	 */
-	struct vec neigh_seen;
+	struct vec neigh_seen;     /* struct neigh_seen beside each neighbour, same index */
 	struct u64map neigh_index; /* (ip, port) -> index + 1 */
 	uint64_t neigh_clock;
 	uint32_t neigh_learned, neigh_max;
@@ -108,7 +116,7 @@ int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rt
 	T.qsv = qsv;
 	T.routes.esize = sizeof(struct dp_route);
 	T.neigh.esize = sizeof(struct dp_neigh);
-	T.neigh_seen.esize = sizeof(uint64_t);
+	T.neigh_seen.esize = sizeof(struct neigh_seen);
 	T.neigh_max = sizes->neighbours;
 	u64map_init(&T.neigh_index);
 	struct rte_rcu_qsbr_dq_parameters dp = {
@@ -222,7 +230,17 @@ int dp_route_add(uint32_t prefix, uint8_t plen, uint32_t via, uint16_t port)
 	return 0;
 }
 
-#define NEIGH_CONFIGURED UINT64_MAX
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct neigh_seen *seen_at(uint32_t i)
+{
+	return vec_at(&T.neigh_seen, i);
+}
 
 static uint64_t neigh_key(uint32_t ip, uint16_t port)
 {
@@ -245,7 +263,7 @@ static void neigh_remove(uint32_t i)
 {
 	const struct dp_neigh *gone = vec_at(&T.neigh, i);
 	u64map_del(&T.neigh_index, neigh_key(gone->ip, gone->port));
-	if (*(uint64_t *)vec_at(&T.neigh_seen, i) != NEIGH_CONFIGURED)
+	if (seen_at(i)->order != NEIGH_CONFIGURED)
 		T.neigh_learned--;
 	vec_swap_remove(&T.neigh, i);
 	vec_swap_remove(&T.neigh_seen, i);
@@ -266,7 +284,7 @@ static bool neigh_evict_stalest(void)
 	uint64_t oldest = NEIGH_CONFIGURED;
 	uint32_t victim = 0;
 	for (uint32_t i = 0; i < T.neigh.n; i++) {
-		uint64_t seen = *(uint64_t *)vec_at(&T.neigh_seen, i);
+		uint64_t seen = seen_at(i)->order;
 		if (seen < oldest) {
 			oldest = seen;
 			victim = i;
@@ -283,14 +301,14 @@ static int neigh_add(uint32_t ip, uint16_t port, const struct rte_ether_addr *ma
 	struct dp_neigh *n = vec_push(&T.neigh);
 	if (n == NULL)
 		return -1;
-	uint64_t *s = vec_push(&T.neigh_seen);
+	struct neigh_seen *s = vec_push(&T.neigh_seen);
 	if (s == NULL || u64map_put(&T.neigh_index, neigh_key(ip, port), (void *)(uintptr_t)T.neigh.n) < 0) {
 		T.neigh.n--;
 		T.neigh_seen.n -= s != NULL;
 		return -1;
 	}
 	*n = (struct dp_neigh){ .ip = ip, .port = port, .mac = *mac };
-	*s = seen;
+	*s = (struct neigh_seen){ .order = seen, .ms = monotonic_ms() };
 	T.neigh_learned += seen != NEIGH_CONFIGURED;
 	T.fib_dirty = true;
 	return 0;
@@ -301,12 +319,12 @@ int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, e
 	uint64_t seen = origin == DP_NEIGH_STATIC ? NEIGH_CONFIGURED : ++T.neigh_clock;
 	int64_t i = neigh_index_of(ip, port);
 	if (i >= 0) {
-		uint64_t *was = vec_at(&T.neigh_seen, (uint32_t)i);
-		if (*was == NEIGH_CONFIGURED && origin != DP_NEIGH_STATIC)
+		struct neigh_seen *was = seen_at((uint32_t)i);
+		if (was->order == NEIGH_CONFIGURED && origin != DP_NEIGH_STATIC)
 			return 0; /* ARP does not move a configured neighbour */
-		if (*was != NEIGH_CONFIGURED && seen == NEIGH_CONFIGURED)
+		if (was->order != NEIGH_CONFIGURED && seen == NEIGH_CONFIGURED)
 			T.neigh_learned--;
-		*was = seen;
+		*was = (struct neigh_seen){ .order = seen, .ms = monotonic_ms() };
 		struct dp_neigh *n = vec_at(&T.neigh, (uint32_t)i);
 		if (!rte_is_same_ether_addr(&n->mac, mac)) {
 			n->mac = *mac;
@@ -318,6 +336,16 @@ int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, e
 	    (origin == DP_NEIGH_HEARD || !neigh_evict_stalest()))
 		return DP_NEIGH_FULL;
 	return neigh_add(ip, port, mac, seen);
+}
+
+void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx)
+{
+	for (uint32_t i = 0; i < T.neigh.n; i++) {
+		const struct neigh_seen *s = seen_at(i);
+		struct dp_neigh_info info = { .n = *(const struct dp_neigh *)vec_at(&T.neigh, i),
+					      .configured = s->order == NEIGH_CONFIGURED, .confirmed_ms = s->ms };
+		fn(&info, ctx);
+	}
 }
 
 const struct dp_route *dp_route_lookup(uint32_t dst)

@@ -84,6 +84,15 @@ enum dp_neigh_origin {
  */
 int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, enum dp_neigh_origin origin);
 const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port);
+
+/* A neighbour as dpikectl lists it. */
+struct dp_neigh_info {
+	struct dp_neigh n;
+	bool configured;
+	uint64_t confirmed_ms; /* learned ones: when last set or confirmed (CLOCK_MONOTONIC) */
+};
+/* Calls fn for every neighbour the control core holds (committed or not), in no order. */
+void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx);
 const struct dp_route *dp_route_lookup(uint32_t dst);
 bool dp_is_local(uint32_t addr);
 

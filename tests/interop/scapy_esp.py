@@ -414,6 +414,18 @@ def run_arp(d, sas, chk):
     st = dpikectl(d, "stats")["tables"]
     chk.check(st["neighbours_learned"] == NEIGHBOUR_SIZE,
               "ARP: the answers took the place of the stalest learned neighbours (%d learned)" % st["neighbours_learned"])
+    table = dpikectl(d, "list-neighbours")
+    by_ip = {n["ip"]: n for n in table["neighbours"]}
+    asked_entry, static_entry = by_ip.get("10.2.0.77", {}), by_ip.get(LAN_HOST, {})
+    chk.check(asked_entry.get("interface") == "lan" and asked_entry.get("mac") == new_hosts["10.2.0.77"] and
+              not asked_entry.get("configured") and 0 <= asked_entry.get("age_s", -1) < 60 and
+              static_entry.get("configured") and static_entry.get("mac") == MACS["peer_lan"] and
+              table["learned"] == NEIGHBOUR_SIZE and len(table["neighbours"]) == st["neighbours"],
+              "dpikectl list-neighbours: the learned host with its MAC and age, the configured one as configured")
+    text = subprocess.run([os.environ["DPIKECTL"], "-s", d + "/dpike.sock", "list-neighbours"], capture_output=True,
+                          text=True, timeout=10).stdout
+    chk.check(any("10.2.0.77" in line and "learned" in line for line in text.splitlines()),
+              "dpikectl list-neighbours (text) shows the learned host")
 
 
 def udp_checksum(src, dst, udp):
