@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* dpikectl list-neighbours: the neighbour table (configured and learned by ARP), as `ip neigh` shows one. */
 #include <stdlib.h>
-#include <time.h>
 
 #include "appliance.h"
 #include "dataplane/tables.h"
@@ -37,25 +36,17 @@ static int by_port_then_address(const void *a, const void *b)
 	return x->ip < y->ip ? -1 : x->ip > y->ip;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void print_one(const struct appliance *app, const struct dp_neigh_info *e, uint64_t now, bool json,
-		      struct strbuf *o)
+static void print_one(const struct appliance *app, const struct dp_neigh_info *e, bool json, struct strbuf *o)
 {
 	char ip[16], mac[18];
 	const struct app_port *p = port_by_id(app, e->n.port);
 	const uint8_t *m = e->n.mac.addr_bytes;
 	format_ipv4(e->n.ip, ip, sizeof(ip));
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	uint64_t age_s = now > e->confirmed_ms ? (now - e->confirmed_ms) / 1000 : 0;
+	uint64_t age_s = e->age_ms / 1000;
 	if (json)
 		sb_printf(o, "{\"interface\":\"%s\",\"ip\":\"%s\",\"mac\":\"%s\",\"configured\":%s,\"age_s\":%lu},",
-			  p ? p->name : "?", ip, mac, e->configured ? "true" : "false", e->configured ? 0 : age_s);
+			  p ? p->name : "?", ip, mac, e->configured ? "true" : "false", age_s);
 	else if (e->configured)
 		sb_printf(o, "%-8s %-15s %s  configured\n", p ? p->name : "?", ip, mac);
 	else
@@ -74,12 +65,11 @@ void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o)
 	qsort(l.v, l.n, sizeof(l.v[0]), by_port_then_address);
 	struct dp_tables_usage u;
 	dp_tables_usage(&u);
-	uint64_t now = monotonic_ms();
 	if (json)
 		sb_printf(o, "{\"learned\":%u,\"neighbour_size\":%u,\"neighbours\":[", u.neighbours_learned,
 			  u.neighbours_max);
 	for (size_t i = 0; i < l.n; i++)
-		print_one(app, &l.v[i], now, json, o);
+		print_one(app, &l.v[i], json, o);
 	if (json) {
 		sb_trim_comma(o);
 		sb_printf(o, "]}\n");

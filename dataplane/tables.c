@@ -340,10 +340,12 @@ int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, e
 
 void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx)
 {
+	uint64_t now = monotonic_ms();
 	for (uint32_t i = 0; i < T.neigh.n; i++) {
 		const struct neigh_seen *s = seen_at(i);
 		struct dp_neigh_info info = { .n = *(const struct dp_neigh *)vec_at(&T.neigh, i),
-					      .configured = s->order == NEIGH_CONFIGURED, .confirmed_ms = s->ms };
+					      .configured = s->order == NEIGH_CONFIGURED,
+					      .age_ms = s->order == NEIGH_CONFIGURED ? 0 : now - s->ms };
 		fn(&info, ctx);
 	}
 }

@@ -89,7 +89,7 @@ const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port);
 struct dp_neigh_info {
 	struct dp_neigh n;
 	bool configured;
-	uint64_t confirmed_ms; /* learned ones: when last set or confirmed (CLOCK_MONOTONIC) */
+	uint64_t age_ms; /* learned ones: since ARP last set or confirmed it */
 };
 /* Calls fn for every neighbour the control core holds (committed or not), in no order. */
 void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx);

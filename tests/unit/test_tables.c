@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The control core's table API: rekeys that hand a child's policies to its successor in place. */
+/*
+ * The control core's table API, and worker stages reading what it publishes: rekeys that hand a
+ * child's policies to its successor in place, routes, neighbours, the punt rings of the classifier.
+ */
 #include <CUnit/CUnit.h>
 
 #include <rte_ip.h>
