@@ -2,7 +2,8 @@
 /*
  * The control socket: a Unix stream socket polled by the control core. A request is
  * one argument per line ending with an empty line; the answer is "OK" or "ERR" on
- * the first line, then the output, then the connection closes.
+ * the first line, then the output, then the connection closes. Nothing here blocks:
+ * a client that is slow to ask or to read holds its connection, never the control core.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +20,35 @@
 
 #define MAX_REQUEST 4096
 #define MAX_ARGS 16
-#define REQUEST_TIMEOUT_MS 1000
+#define MAX_CLIENTS 8
+#define REQUEST_TIMEOUT_MS 1000 /* to send a whole request */
+#define REPLY_TIMEOUT_MS 10000  /* to read the answer, as long as dpikectl waits for one */
 
 static int listen_fd = -1;
 static char listen_path[108];
+
+/*
+ * A connection in progress. The control core never waits on one: it reads what has come, answers
+ * once the request is whole, and writes what the socket takes, each time it polls; a client that
+ * neither finishes its request nor reads its answer in time is dropped.
+ */
+struct client {
+	int fd; /* -1: free */
+	bool answering;
+	size_t in_len, out_off;
+	uint64_t deadline_ms;
+	struct strbuf out;
+	char in[MAX_REQUEST];
+};
+
+static struct client clients[MAX_CLIENTS];
+
+static void drop_client(struct client *c)
+{
+	close(c->fd);
+	sb_free(&c->out);
+	c->fd = -1;
+}
 
 static void make_parent_dir(const char *path)
 {
@@ -48,6 +74,8 @@ int ctl_server_open(struct appliance *app)
 		return -1;
 	}
 	chmod(app->ctl_path, 0660);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		clients[i].fd = -1;
 	snprintf(listen_path, sizeof(listen_path), "%s", app->ctl_path);
 	LOG_INFO("control socket %s", app->ctl_path);
 	return 0;
@@ -55,32 +83,14 @@ int ctl_server_open(struct appliance *app)
 
 void ctl_server_close(void)
 {
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (listen_fd >= 0 && clients[i].fd >= 0)
+			drop_client(&clients[i]);
 	if (listen_fd >= 0) {
 		close(listen_fd);
 		unlink(listen_path);
 	}
 	listen_fd = -1;
-}
-
-/* Reads until the empty line that ends a request; -1 on timeout, overflow or close. */
-static int read_request(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-	while (len + 1 < cap) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, REQUEST_TIMEOUT_MS) <= 0)
-			return -1;
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			return -1;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (len >= 2 && strstr(buf, "\n\n"))
-			return (int)len;
-		if (len == 1 && buf[0] == '\n')
-			return 1;
-	}
-	return -1;
 }
 
 static int split_args(char *buf, char **argv, bool *json)
@@ -97,50 +107,86 @@ static int split_args(char *buf, char **argv, bool *json)
 	return argc;
 }
 
-static void write_all(int fd, const char *p, size_t len)
+/* A request is whole at its empty line (a lone newline: no command). */
+static bool request_complete(const struct client *c)
 {
-	while (len > 0) {
-		struct pollfd pf = { .fd = fd, .events = POLLOUT };
-		if (poll(&pf, 1, REQUEST_TIMEOUT_MS) <= 0)
-			return;
-		ssize_t n = write(fd, p, len);
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
+	return (c->in_len == 1 && c->in[0] == '\n') || (c->in_len >= 2 && strstr(c->in, "\n\n") != NULL);
 }
 
-static void serve(struct appliance *app, int fd)
+static void answer(struct appliance *app, struct client *c)
 {
-	char buf[MAX_REQUEST], *argv[MAX_ARGS];
+	char *argv[MAX_ARGS];
 	bool json;
-	struct strbuf out;
-	sb_init(&out);
-	if (read_request(fd, buf, sizeof(buf)) < 0) {
-		sb_printf(&out, "ERR\nincomplete request\n");
-	} else {
-		int argc = split_args(buf, argv, &json);
-		struct strbuf body;
-		sb_init(&body);
-		int rc = argc == 0 ? -1 : ctl_execute(app, argc, argv, json, &body);
-		if (argc == 0)
-			sb_printf(&body, "no command given\n");
-		sb_printf(&out, "%s\n%s", rc == 0 ? "OK" : "ERR", body.buf ? body.buf : "");
-		sb_free(&body);
+	struct strbuf body;
+	sb_init(&body);
+	int argc = split_args(c->in, argv, &json);
+	int rc = argc == 0 ? -1 : ctl_execute(app, argc, argv, json, &body);
+	if (argc == 0)
+		sb_printf(&body, "no command given\n");
+	sb_printf(&c->out, "%s\n%s", rc == 0 ? "OK" : "ERR", body.buf ? body.buf : "");
+	sb_free(&body);
+	c->answering = true;
+	c->deadline_ms = app_now_ms() + REPLY_TIMEOUT_MS;
+}
+
+/* Takes what has come of the request; false when the client is to be dropped. */
+static bool read_some(struct appliance *app, struct client *c)
+{
+	ssize_t n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	c->in_len += (size_t)n;
+	c->in[c->in_len] = '\0';
+	if (request_complete(c))
+		answer(app, c);
+	else if (c->in_len == sizeof(c->in) - 1)
+		return false; /* too long to be a request */
+	return true;
+}
+
+/* Writes what the socket takes of the answer; false once it is all out, or the client gone. */
+static bool write_some(struct client *c)
+{
+	if (c->out.buf == NULL || c->out_off == c->out.len)
+		return false;
+	/* a client gone before reading its answer must not raise SIGPIPE, which would end dpike */
+	ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	c->out_off += (size_t)n;
+	return c->out_off < c->out.len;
+}
+
+static void accept_clients(void)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+		if (c->fd >= 0)
+			continue;
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* none waiting; with every slot taken the rest wait in the backlog */
+		*c = (struct client){ .fd = fd, .deadline_ms = app_now_ms() + REQUEST_TIMEOUT_MS };
+		sb_init(&c->out);
 	}
-	if (out.buf)
-		write_all(fd, out.buf, out.len);
-	sb_free(&out);
 }
 
 void ctl_server_poll(struct appliance *app)
 {
 	if (listen_fd < 0)
 		return;
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	serve(app, fd);
-	close(fd);
+	accept_clients();
+	uint64_t now = app_now_ms();
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+		if (c->fd < 0)
+			continue;
+		bool keep = c->answering ? write_some(c) : read_some(app, c);
+		if (keep && c->answering && !c->out_off)
+			keep = write_some(c); /* answered just now: start at once */
+		if (!keep || now > c->deadline_ms)
+			drop_client(c);
+	}
 }

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* a closed control-socket client or log reader is an error return, not an exit */
 	int rc = appliance_start(&app);
 	if (rc == 0) {
 		appliance_launch_workers(&app);

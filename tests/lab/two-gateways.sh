@@ -100,6 +100,9 @@ for line in sys.stdin:
 c, t = d.get(\"/dpike/control\", {}), d.get(\"/dpike/tables\", {})
 sys.exit(not (c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"spd_policies\", 0) >= 2))'"
 
+lab_check "control socket: clients that hang up, stay silent or never read hold neither dpike nor other clients" \
+	python3 "$here/ctl_clients.py" "$LAB_DIR/gw-b.sock" "$DPIKECTL"
+
 lab_check "dpikectl: bad command gets a message and a non-zero exit" \
 	bash -c "! ctl_out=\$('$DPIKECTL' -s '$LAB_DIR/gw-a.sock' frobnicate 2>&1) && echo \"\$ctl_out\" | grep -q 'unknown command'"
 ctl_a list-sas
