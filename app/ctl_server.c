@@ -64,6 +64,8 @@ static void make_parent_dir(const char *path)
 int ctl_server_open(struct appliance *app)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		clients[i].fd = -1;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", app->ctl_path);
 	make_parent_dir(app->ctl_path);
 	unlink(app->ctl_path);
@@ -74,8 +76,6 @@ int ctl_server_open(struct appliance *app)
 		return -1;
 	}
 	chmod(app->ctl_path, 0660);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		clients[i].fd = -1;
 	snprintf(listen_path, sizeof(listen_path), "%s", app->ctl_path);
 	LOG_INFO("control socket %s", app->ctl_path);
 	return 0;
