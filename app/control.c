@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The control core's loop: punted packets, dataplane events, the control socket, timers. */
 #include <string.h>
-#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -10,6 +9,7 @@
 #include "appliance.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/tables.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define CONTROL_BURST 64
@@ -27,9 +27,7 @@ volatile bool app_stop;
 
 uint64_t app_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 void control_inject(struct appliance *app, struct rte_mbuf *m, uint8_t kind, uint16_t port)

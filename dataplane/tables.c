@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/u64map.h"
@@ -230,13 +230,6 @@ int dp_route_add(uint32_t prefix, uint8_t plen, uint32_t via, uint16_t port)
 	return 0;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static struct neigh_seen *seen_at(uint32_t i)
 {
 	return vec_at(&T.neigh_seen, i);
@@ -308,7 +301,7 @@ static int neigh_add(uint32_t ip, uint16_t port, const struct rte_ether_addr *ma
 		return -1;
 	}
 	*n = (struct dp_neigh){ .ip = ip, .port = port, .mac = *mac };
-	*s = (struct neigh_seen){ .order = seen, .ms = monotonic_ms() };
+	*s = (struct neigh_seen){ .order = seen, .ms = clock_mono_ms() };
 	T.neigh_learned += seen != NEIGH_CONFIGURED;
 	T.fib_dirty = true;
 	return 0;
@@ -324,7 +317,7 @@ int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, e
 			return 0; /* ARP does not move a configured neighbour */
 		if (was->order != NEIGH_CONFIGURED && seen == NEIGH_CONFIGURED)
 			T.neigh_learned--;
-		*was = (struct neigh_seen){ .order = seen, .ms = monotonic_ms() };
+		*was = (struct neigh_seen){ .order = seen, .ms = clock_mono_ms() };
 		struct dp_neigh *n = vec_at(&T.neigh, (uint32_t)i);
 		if (!rte_is_same_ether_addr(&n->mac, mac)) {
 			n->mac = *mac;
@@ -340,7 +333,7 @@ int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, e
 
 void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx)
 {
-	uint64_t now = monotonic_ms();
+	uint64_t now = clock_mono_ms();
 	for (uint32_t i = 0; i < T.neigh.n; i++) {
 		const struct neigh_seen *s = seen_at(i);
 		struct dp_neigh_info info = { .n = *(const struct dp_neigh *)vec_at(&T.neigh, i),
