@@ -72,13 +72,23 @@ void telemetry_publish(struct appliance *app)
 	pthread_mutex_unlock(&app->tel_lock);
 }
 
+/* What the control core published last, copied out under its lock (either pointer may be NULL). */
+static void read_published(struct dp_tables_usage *u, struct control_stats *c)
+{
+	pthread_mutex_lock(&tel_app->tel_lock);
+	if (u)
+		*u = tel_app->tel_usage;
+	if (c)
+		*c = tel_app->tel_cstats;
+	pthread_mutex_unlock(&tel_app->tel_lock);
+}
+
 static int tel_control(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&tel_app->tel_lock);
-	struct control_stats c = tel_app->tel_cstats;
-	pthread_mutex_unlock(&tel_app->tel_lock);
+	struct control_stats c;
+	read_published(NULL, &c);
 	rte_tel_data_start_dict(d);
 #define X(f) rte_tel_data_add_dict_u64(d, #f, c.f);
 	CONTROL_STATS_FIELDS(X)
@@ -90,9 +100,8 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 {
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&tel_app->tel_lock);
-	struct dp_tables_usage u = tel_app->tel_usage;
-	pthread_mutex_unlock(&tel_app->tel_lock);
+	struct dp_tables_usage u;
+	read_published(&u, NULL);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "sad_sas", u.sas);
 	rte_tel_data_add_dict_u64(d, "sad_size", u.sas_max);
