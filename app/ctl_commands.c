@@ -192,17 +192,18 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 	const char *gcm_keys = esp_gcm_compact() ? "compact" : "full";
 	size_t gcm_bytes = esp_gcm_key_bytes(esp_gcm_compact());
 	if (json) {
-		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"sad_spilled\":%u,\"spd_policies\":%u,"
+		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"sad_spilled\":%u,\"sa_bytes\":%zu,\"spd_policies\":%u,"
 			     "\"spd_size\":%u,\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
 			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u,"
 			     "\"neighbours_learned\":%u,\"neighbour_size\":%u},",
-			  u.sas, u.sas_max, u.sas_spilled, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes,
+			  u.sas, u.sas_max, u.sas_spilled, u.sa_bytes, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes,
 			  flow_cache, gcm_keys, gcm_bytes, u.routes, u.route_lengths, u.neighbours, u.neighbours_learned,
 			  u.neighbours_max);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u, %u outside their own bucket\n", "sad (inbound SAs)", u.sas, u.sas_max,
 		  u.sas_spilled);
+	sb_printf(o, "  %-24s %zu bytes (SAs both ways, with their keys)\n", "sa memory", u.sa_bytes);
 	sb_printf(o, "  %-24s %u of %u, %u selector shapes, %zu bytes\n", "spd (policies)", u.policies, u.policies_max,
 		  u.shapes, u.spd_bytes);
 	sb_printf(o, "  %-24s %lu (policies added and removed, SAs superseded by rekeys)\n", "spd changes",

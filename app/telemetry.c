@@ -106,6 +106,7 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "sad_sas", u.sas);
 	rte_tel_data_add_dict_u64(d, "sad_size", u.sas_max);
 	rte_tel_data_add_dict_u64(d, "sad_spilled", u.sas_spilled);
+	rte_tel_data_add_dict_u64(d, "sa_bytes", u.sa_bytes);
 	rte_tel_data_add_dict_u64(d, "spd_policies", u.policies);
 	rte_tel_data_add_dict_u64(d, "spd_size", u.policies_max);
 	rte_tel_data_add_dict_u64(d, "spd_shapes", u.shapes);

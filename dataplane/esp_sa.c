@@ -8,12 +8,12 @@
 #include <openssl/crypto.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
-#include <rte_malloc.h>
 #include <rte_udp.h>
 
 #include "esp.h"
 #include "natt_csum.h"
 #include "replay.h"
+#include "sa_slab.h"
 
 /*
  * Key expansion runs on the control core, with managers of its own, made on first use: [0] the
@@ -217,11 +217,12 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 		return NULL;
 	}
 	struct sa_layout l = layout(p);
-	struct esp_sa *sa = rte_zmalloc("esp_sa", l.total, RTE_CACHE_LINE_SIZE);
+	struct esp_sa *sa = sa_slab_zalloc(l.total);
 	if (sa == NULL) {
 		snprintf(err, err_len, "out of memory for the SA");
 		return NULL;
 	}
+	sa->alloc_bytes = (uint32_t)l.total;
 	set_header_fields(sa, p);
 	static uint32_t last_id; /* SAs are made on the control core only */
 	if (++last_id == 0)
@@ -242,7 +243,7 @@ void esp_sa_free(struct esp_sa *sa)
 		return;
 	OPENSSL_cleanse(sa->keys, sa->key_bytes);
 	OPENSSL_cleanse(sa->salt, sizeof(sa->salt));
-	rte_free(sa);
+	sa_slab_free(sa, sa->alloc_bytes);
 }
 
 static bool crossed(uint64_t before, uint64_t after, uint64_t limit)

@@ -107,6 +107,7 @@ struct esp_sa {
 	struct replay_window *replay __rte_cache_aligned; /* inbound only */
 	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */
 	uint8_t n_local_ts, n_remote_ts;
+	uint32_t alloc_bytes; /* the whole allocation, keys and what follows them: for sa_slab_free() */
 	const struct esp_algo *alg;
 	uint64_t replay_drops, auth_drops; /* atomic; written on drops only */
 

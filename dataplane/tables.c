@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/u64map.h"
+#include "sa_slab.h"
 
 #define RETIRE_QUEUE (1u << 16)
 
@@ -524,6 +525,7 @@ void dp_tables_usage(struct dp_tables_usage *u)
 		u->route_lengths = fib->n_lens;
 		u->neighbours = fib->n_neigh;
 	}
+	u->sa_bytes = sa_slab_bytes();
 	u->neighbours_learned = T.neigh_learned;
 	u->neighbours_max = T.neigh_max;
 	if (T.spd) {

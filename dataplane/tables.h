@@ -106,6 +106,7 @@ struct dp_tables_usage {
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */
 	size_t spd_bytes;                /* policy nodes and indexes, beyond the hash sized at start-up */
+	size_t sa_bytes;                 /* fast-path SAs, inbound and outbound, with their keys (sa_slab.h) */
 	uint64_t spd_changes;            /* policies added and removed, SAs superseded: the caches check each */
 };
 void dp_tables_usage(struct dp_tables_usage *u);

@@ -98,7 +98,7 @@ for line in sys.stdin:
     if \"{\" in line:
         d.update(json.loads(line[line.index(\"{\"):]))
 c, t = d.get(\"/dpike/control\", {}), d.get(\"/dpike/tables\", {})
-sys.exit(not (c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"spd_policies\", 0) >= 2))'"
+sys.exit(not (c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"sa_bytes\", 0) >= 65536 and t.get(\"spd_policies\", 0) >= 2))'"
 
 lab_check "control socket: clients that hang up, stay silent or never read hold neither dpike nor other clients" \
 	python3 "$here/ctl_clients.py" "$LAB_DIR/gw-b.sock" "$DPIKECTL"

@@ -51,6 +51,7 @@ int main(void)
 	replay_suite_add(CU_add_suite("dataplane: replay window", NULL, NULL));
 	spd_suite_add(CU_add_suite("dataplane: policy lookup", NULL, NULL));
 	sad_suite_add(CU_add_suite("dataplane: SAD", NULL, NULL));
+	sa_slab_suite_add(CU_add_suite("dataplane: SA slab", NULL, NULL));
 	tables_suite_add(CU_add_suite("dataplane: control-core tables", tables_suite_init, tables_suite_clean));
 	proposal_suite_add(CU_add_suite("ike: proposal strings", NULL, NULL));
 	config_suite_add(CU_add_suite("config: loading and errors", NULL, NULL));
