@@ -90,13 +90,15 @@ lab_wait_for() {
 
 # dpike_start NS CONFIG NAME [WORKERS]: runs dpike in NS with 1 (default) or more workers, mapped
 # onto the machine's two CPUs; waits until its control socket answers.
-# EAL memory: $DPIKE_MEM_MB (512 MB by default); a run limit of $DPIKE_LIMIT_S (300 s).
+# EAL memory: $DPIKE_MEM_MB (512 MB by default), on hugepages with DPIKE_HUGE=1 (reserved and
+# mounted beforehand; the files unlinked, so nothing stays behind); a run limit of $DPIKE_LIMIT_S (300 s).
 dpike_start() {
 	local ns=$1 conf=$2 name=$3 workers=${4:-1} limit=${DPIKE_LIMIT_S:-300}
-	local sock lcores="0@0" w
+	local sock lcores="0@0" w mem=--no-huge
+	[ -n "${DPIKE_HUGE:-}" ] && mem=--huge-unlink
 	for ((w = 1; w <= workers; w++)); do lcores+=",$w@$((w % 2))"; done
 	sock=$(sed -n 's/^ctl_socket *= *"\(.*\)";/\1/p' "$conf")
-	ip netns exec "$ns" timeout "$limit" "$DPIKE" --lcores "$lcores" --no-huge -m "${DPIKE_MEM_MB:-512}" --no-pci \
+	ip netns exec "$ns" timeout "$limit" "$DPIKE" --lcores "$lcores" $mem -m "${DPIKE_MEM_MB:-512}" --no-pci \
 		--file-prefix "dpk-$LAB_ID-$name" --log-level=lib.eal:warning -- -f "$conf" \
 		>"$LAB_DIR/$name.log" 2>&1 &
 	local pid=$!
