@@ -82,7 +82,12 @@ static void classify_local(struct dp_worker *w, struct dp_batch *b, struct rte_m
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	if (is_fragment(ip)) {
-		punt(b, m, DP_PUNT_LOCAL, port); /* reassembly is the control core's */
+		/* Reassembly is the control core's. A fragment after the first has no UDP header to tell
+		 * IKE by, so every UDP fragment counts as IKE (IKEv1 with certificates fragments at IP level). */
+		if (ip->next_proto_id == IPPROTO_UDP)
+			punt_ike(b, m, port);
+		else
+			punt(b, m, DP_PUNT_LOCAL, port);
 		return;
 	}
 	if (ip->next_proto_id == IPPROTO_ESP) {

@@ -387,6 +387,16 @@ static struct rte_mbuf *udp_to_us(uint16_t dport, const uint8_t *payload, uint16
 	return m;
 }
 
+/* Makes frame m, from udp_to_us(), a fragment: frag is the IPv4 header's flags and offset field. */
+static struct rte_mbuf *as_fragment(struct rte_mbuf *m, uint16_t frag)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	ip->fragment_offset = rte_cpu_to_be_16(frag);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
 static struct rte_mbuf *arp_frame(void)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
@@ -404,8 +414,9 @@ static uint16_t udp_dport_of(struct rte_mbuf *m)
 }
 
 /*
- * IKE (UDP 500, UDP 4500 with the non-ESP marker) goes to the control core on a ring of its own:
- * with the other punt ring full of ARP, IKE still gets through, and what overflowed is counted.
+ * IKE (UDP 500, UDP 4500 with the non-ESP marker, and UDP fragments, the later ones of which
+ * carry no port) goes to the control core on a ring of its own: with the other punt ring full
+ * of ARP, IKE still gets through, and what overflowed is counted.
  */
 static void test_ike_punted_apart(void)
 {
@@ -419,25 +430,27 @@ static void test_ike_punted_apart(void)
 	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL);
 	static const uint8_t ike[32] = { 1, 2, 3, 4, 5, 6, 7, 8 }, marked[36] = { 0, 0, 0, 0, 1, 2, 3, 4 };
 	static const uint8_t keepalive[1] = { 0xff }, dns[12] = { 1 };
-	struct rte_mbuf *pkts[12];
+	struct rte_mbuf *pkts[16];
 	uint16_t n = 0;
 	for (int i = 0; i < 8; i++)
 		pkts[n++] = arp_frame();
 	pkts[n++] = udp_to_us(500, ike, sizeof(ike));
 	pkts[n++] = udp_to_us(4500, marked, sizeof(marked));
+	pkts[n++] = as_fragment(udp_to_us(500, ike, sizeof(ike)), RTE_IPV4_HDR_MF_FLAG);
+	pkts[n++] = as_fragment(udp_to_us(4500, ike, sizeof(ike)), 185); /* offset 1480: no UDP header */
 	pkts[n++] = udp_to_us(4500, keepalive, sizeof(keepalive));
 	pkts[n++] = udp_to_us(53, dns, sizeof(dns));
 	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd };
 	dp_classify(w, &b, pkts, n, 0);
 	dp_batch_finish(w, &b);
-	CU_ASSERT_EQUAL(rte_ring_count(w->punt_ike), 2);
+	CU_ASSERT_EQUAL(rte_ring_count(w->punt_ike), 4);
 	CU_ASSERT_EQUAL(rte_ring_count(w->punt), 3);
 	CU_ASSERT_EQUAL(w->stats.drops[DP_DROP_PUNT_RING_FULL], 6); /* 8 ARP and the datagram to port 53, less 3 */
 	CU_ASSERT(w->stats.drops[DP_DROP_IKE_RING_FULL] == 0 && w->stats.drops[DP_DROP_NAT_KEEPALIVE] == 1);
-	CU_ASSERT_EQUAL(w->stats.punted, 5);
+	CU_ASSERT_EQUAL(w->stats.punted, 7);
 	struct rte_mbuf *got[16];
 	unsigned k = rte_ring_dequeue_burst(w->punt_ike, (void **)got, 16, NULL);
-	CU_ASSERT(k == 2 && udp_dport_of(got[0]) == 500 && udp_dport_of(got[1]) == 4500);
+	CU_ASSERT(k == 4 && udp_dport_of(got[0]) == 500 && udp_dport_of(got[1]) == 4500);
 	for (unsigned i = 0; i < k; i++)
 		CU_ASSERT(dp_meta(got[i])->code == DP_PUNT_LOCAL && dp_meta(got[i])->port == 0);
 	rte_pktmbuf_free_bulk(got, k);
