@@ -40,6 +40,7 @@ struct load_result {
 	/* the deletes at the end: asked, answered, unanswered, how long, IKE SAs still there after */
 	uint32_t delete_asked, deleted, delete_failed, left_at_end;
 	uint64_t delete_us;
+	uint64_t send_lost; /* datagrams our own socket buffers refused (retransmitted by IKE) */
 	char ike_stats[2048]; /* the daemon's own counters, as JSON */
 };
 
@@ -54,6 +55,8 @@ unsigned load_sockets_poll(struct load_sockets *s, struct ike_daemon *d, int tim
 /* Datagrams received and sent so far. */
 uint64_t load_sockets_rx(const struct load_sockets *s);
 uint64_t load_sockets_tx(const struct load_sockets *s);
+/* Datagrams the kernel refused to send (a full socket buffer): lost, for IKE to retransmit. */
+uint64_t load_sockets_send_lost(const struct load_sockets *s);
 
 /* The address the kernel would send from towards dst (host order), 0 if none. */
 uint32_t load_route_source(uint32_t dst);

@@ -464,6 +464,7 @@ int main(int argc, char **argv)
 		teardown(&r);
 	struct strbuf sb;
 	sb_init(&sb);
+	r.r.send_lost = load_sockets_send_lost(r.s);
 	ike_stats(r.d, true, &sb);
 	snprintf(r.r.ike_stats, sizeof(r.r.ike_stats), "{%s}", sb.buf ? sb.buf : "");
 	sb_free(&sb);

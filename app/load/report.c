@@ -43,6 +43,9 @@ static void print_text(const struct load_options *o, const struct load_result *r
 	if (o->hold_s > 0)
 		printf("held %.0f s: %u still up, %u lost; datagrams %lu out, %lu in while holding\n", o->hold_s,
 		       r->up_at_end, r->lost_after_up, (unsigned long)r->dpd_sent, (unsigned long)r->dpd_answered);
+	if (r->send_lost)
+		printf("datagrams lost at our own full socket buffers: %lu (IKE retransmitted them)\n",
+		       (unsigned long)r->send_lost);
 	if (!o->keep)
 		printf("deleted: %u of %u asked in %.2f s (%.0f/s), %u unanswered; %u IKE SAs left\n", r->deleted,
 		       r->delete_asked, r->delete_us / 1e6, deletes_per_s(r), r->delete_failed, r->left_at_end);
@@ -64,9 +67,9 @@ static void print_json(const struct load_options *o, const struct load_result *r
 	       "\"hold_datagrams_in\":%lu,",
 	       o->hold_s, r->up_at_end, r->lost_after_up, (unsigned long)r->dpd_sent, (unsigned long)r->dpd_answered);
 	printf("\"delete\":%s,\"delete_asked\":%u,\"deleted\":%u,\"delete_unanswered\":%u,\"delete_s\":%.3f,"
-	       "\"deletes_per_s\":%.1f,\"left_at_end\":%u,\"initiator\":%s}\n",
+	       "\"deletes_per_s\":%.1f,\"left_at_end\":%u,\"send_lost\":%lu,\"initiator\":%s}\n",
 	       o->keep ? "false" : "true", r->delete_asked, r->deleted, r->delete_failed, r->delete_us / 1e6,
-	       deletes_per_s(r), r->left_at_end, r->ike_stats);
+	       deletes_per_s(r), r->left_at_end, (unsigned long)r->send_lost, r->ike_stats);
 }
 
 void load_report(const struct load_options *o, struct load_result *r)

@@ -20,7 +20,7 @@ struct load_sockets {
 	uint16_t base_port, n_ports;
 	int epoll_fd;
 	int fd[LOAD_MAX_PORTS + 1]; /* the last one is 4500 */
-	uint64_t tx, rx;
+	uint64_t tx, rx, send_lost;
 	uint8_t buf[RX_BATCH][8192];
 };
 
@@ -106,6 +106,8 @@ void load_sockets_send(struct load_sockets *s, const struct ike_endpoint *local,
 	/* a full socket buffer loses the datagram, as the network might: IKE retransmits */
 	if (sendmsg(s->fd[slot], &mh, 0) >= 0)
 		s->tx++;
+	else
+		s->send_lost++;
 }
 
 /* Reads what one socket has queued, up to a batch, and hands it to the daemon. */
@@ -156,6 +158,11 @@ uint64_t load_sockets_rx(const struct load_sockets *s)
 uint64_t load_sockets_tx(const struct load_sockets *s)
 {
 	return s->tx;
+}
+
+uint64_t load_sockets_send_lost(const struct load_sockets *s)
+{
+	return s->send_lost;
 }
 
 uint32_t load_route_source(uint32_t dst)

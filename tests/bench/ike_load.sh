@@ -119,7 +119,7 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "$1"; }
 
 describe() { # FILE NAME
-	json "$1" "'%-10s %6d up of %6d  %8.0f handshakes/s  p50 %7.2f ms  p99 %7.2f ms  failures %s' % ('$2', d['up'], d['asked'], d['handshakes_per_s'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failures'] or 'none')"
+	json "$1" "'%-10s %6d up of %6d  %8.0f handshakes/s  p50 %7.2f ms  p99 %7.2f ms  failures %s  retransmitted %d (lost at dpike-load: %d)' % ('$2', d['up'], d['asked'], d['handshakes_per_s'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failures'] or 'none', d['initiator']['ike']['retransmits'] + d['initiator'].get('ikev1', {}).get('retransmits', 0), d['send_lost'])"
 }
 
 DPIKE_MEM_MB=$((1024 + MAX * 8 / 1024)) DPIKE_LIMIT_S=1200 dpike_start "$dut" "$LAB_DIR/dpike.conf" dpike
