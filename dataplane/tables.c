@@ -23,15 +23,17 @@ struct retired {
 	void *ptr;
 };
 
-#define NEIGH_CONFIGURED UINT64_MAX
+#define NEIGH_NONE UINT32_MAX
 
 /*
- * When a neighbour was last set or confirmed: in order, on a clock that ticks once a learn
- * (NEIGH_CONFIGURED for configured ones, which are never displaced), and in time for dpikectl.
+ * Beside each neighbour: whether it was configured (never displaced by ARP), when it was last
+ * set or confirmed (for dpikectl), and for a learned one its place in the list of learned
+ * neighbours, from the one confirmed longest ago (the one a full table gives up) to the latest.
  */
 struct neigh_seen {
-	uint64_t order;
 	uint64_t ms;
+	uint32_t prev, next; /* indexes; NEIGH_NONE at the ends of the list */
+	bool configured;
 };
 
 /* A growable array of fixed-size elements, for the master copies. */
@@ -51,7 +53,7 @@ static struct {
 	struct vec routes, neigh;
 	struct vec neigh_seen;     /* struct neigh_seen beside each neighbour, same index */
 	struct u64map neigh_index; /* (ip, port) -> index + 1 */
-	uint64_t neigh_clock;
+	uint32_t stalest, latest;  /* the ends of the learned neighbours' list */
 	uint32_t neigh_learned, neigh_max;
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint16_t n_ports;
@@ -119,6 +121,7 @@ int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rt
 	T.neigh.esize = sizeof(struct dp_neigh);
 	T.neigh_seen.esize = sizeof(struct neigh_seen);
 	T.neigh_max = sizes->neighbours;
+	T.stalest = T.latest = NEIGH_NONE;
 	u64map_init(&T.neigh_index);
 	struct rte_rcu_qsbr_dq_parameters dp = {
 		.name = "dp_retire",
@@ -253,44 +256,62 @@ const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port)
 	return i < 0 ? NULL : vec_at(&T.neigh, (uint32_t)i);
 }
 
+/* Takes learned neighbour i out of the list (a removal, a confirmation, or configured now). */
+static void learned_unlink(uint32_t i)
+{
+	const struct neigh_seen *s = seen_at(i);
+	*(s->prev != NEIGH_NONE ? &seen_at(s->prev)->next : &T.stalest) = s->next;
+	*(s->next != NEIGH_NONE ? &seen_at(s->next)->prev : &T.latest) = s->prev;
+}
+
+/* Puts learned neighbour i at the list's latest end. */
+static void learned_append(uint32_t i)
+{
+	struct neigh_seen *s = seen_at(i);
+	s->prev = T.latest;
+	s->next = NEIGH_NONE;
+	*(T.latest != NEIGH_NONE ? &seen_at(T.latest)->next : &T.stalest) = i;
+	T.latest = i;
+}
+
+/* The neighbour now at index i came from another place: the list's links to it follow. */
+static void learned_moved_to(uint32_t i)
+{
+	const struct neigh_seen *s = seen_at(i);
+	if (s->configured)
+		return;
+	*(s->prev != NEIGH_NONE ? &seen_at(s->prev)->next : &T.stalest) = i;
+	*(s->next != NEIGH_NONE ? &seen_at(s->next)->prev : &T.latest) = i;
+}
+
 static void neigh_remove(uint32_t i)
 {
 	const struct dp_neigh *gone = vec_at(&T.neigh, i);
 	u64map_del(&T.neigh_index, neigh_key(gone->ip, gone->port));
-	if (seen_at(i)->order != NEIGH_CONFIGURED)
+	if (!seen_at(i)->configured) {
+		learned_unlink(i);
 		T.neigh_learned--;
+	}
 	vec_swap_remove(&T.neigh, i);
 	vec_swap_remove(&T.neigh_seen, i);
 	if (i < T.neigh.n) { /* the last one moved into i */
 		const struct dp_neigh *moved = vec_at(&T.neigh, i);
 		u64map_put(&T.neigh_index, neigh_key(moved->ip, moved->port), (void *)(uintptr_t)(i + 1));
+		learned_moved_to(i);
 	}
 	T.fib_dirty = true;
 }
 
-/*
- * Makes room by dropping the learned neighbour confirmed longest ago. A walk over all of them, but
- * only for answers to our own requests (a few a second at most: arp.c asks once a second per
- * next hop, for a bounded number of them); a flood of unasked ARP is refused without one.
- */
+/* Makes room by dropping the learned neighbour confirmed longest ago: the list's head. */
 static bool neigh_evict_stalest(void)
 {
-	uint64_t oldest = NEIGH_CONFIGURED;
-	uint32_t victim = 0;
-	for (uint32_t i = 0; i < T.neigh.n; i++) {
-		uint64_t seen = seen_at(i)->order;
-		if (seen < oldest) {
-			oldest = seen;
-			victim = i;
-		}
-	}
-	if (oldest == NEIGH_CONFIGURED)
+	if (T.stalest == NEIGH_NONE)
 		return false;
-	neigh_remove(victim);
+	neigh_remove(T.stalest);
 	return true;
 }
 
-static int neigh_add(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, uint64_t seen)
+static int neigh_add(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, bool configured)
 {
 	struct dp_neigh *n = vec_push(&T.neigh);
 	if (n == NULL)
@@ -302,34 +323,53 @@ static int neigh_add(uint32_t ip, uint16_t port, const struct rte_ether_addr *ma
 		return -1;
 	}
 	*n = (struct dp_neigh){ .ip = ip, .port = port, .mac = *mac };
-	*s = (struct neigh_seen){ .order = seen, .ms = clock_mono_ms() };
-	T.neigh_learned += seen != NEIGH_CONFIGURED;
+	*s = (struct neigh_seen){ .ms = clock_mono_ms(), .prev = NEIGH_NONE, .next = NEIGH_NONE, .configured = configured };
+	if (!configured) {
+		learned_append(T.neigh.n - 1);
+		T.neigh_learned++;
+	}
 	T.fib_dirty = true;
 	return 0;
 }
 
+/* A neighbour already there set again: configured now, or a learned one confirmed (the latest now). */
+static void neigh_refresh(uint32_t i, const struct rte_ether_addr *mac, bool configured)
+{
+	struct neigh_seen *s = seen_at(i);
+	learned_unlink(i);
+	if (configured) {
+		s->configured = true;
+		T.neigh_learned--;
+	} else {
+		learned_append(i);
+	}
+	s->ms = clock_mono_ms();
+	struct dp_neigh *n = vec_at(&T.neigh, i);
+	if (!rte_is_same_ether_addr(&n->mac, mac)) {
+		n->mac = *mac;
+		T.fib_dirty = true;
+	}
+}
+
 int dp_neigh_set(uint32_t ip, uint16_t port, const struct rte_ether_addr *mac, enum dp_neigh_origin origin)
 {
-	uint64_t seen = origin == DP_NEIGH_STATIC ? NEIGH_CONFIGURED : ++T.neigh_clock;
+	bool configured = origin == DP_NEIGH_STATIC;
 	int64_t i = neigh_index_of(ip, port);
 	if (i >= 0) {
 		struct neigh_seen *was = seen_at((uint32_t)i);
-		if (was->order == NEIGH_CONFIGURED && origin != DP_NEIGH_STATIC)
-			return 0; /* ARP does not move a configured neighbour */
-		if (was->order != NEIGH_CONFIGURED && seen == NEIGH_CONFIGURED)
-			T.neigh_learned--;
-		*was = (struct neigh_seen){ .order = seen, .ms = clock_mono_ms() };
-		struct dp_neigh *n = vec_at(&T.neigh, (uint32_t)i);
-		if (!rte_is_same_ether_addr(&n->mac, mac)) {
+		if (!was->configured) {
+			neigh_refresh((uint32_t)i, mac, configured);
+		} else if (configured) { /* configured again: a new MAC, maybe */
+			was->ms = clock_mono_ms();
+			struct dp_neigh *n = vec_at(&T.neigh, (uint32_t)i);
+			T.fib_dirty |= !rte_is_same_ether_addr(&n->mac, mac);
 			n->mac = *mac;
-			T.fib_dirty = true;
-		}
+		} /* else ARP does not move a configured neighbour */
 		return 0;
 	}
-	if (origin != DP_NEIGH_STATIC && T.neigh_learned >= T.neigh_max &&
-	    (origin == DP_NEIGH_HEARD || !neigh_evict_stalest()))
+	if (!configured && T.neigh_learned >= T.neigh_max && (origin == DP_NEIGH_HEARD || !neigh_evict_stalest()))
 		return DP_NEIGH_FULL;
-	return neigh_add(ip, port, mac, seen);
+	return neigh_add(ip, port, mac, configured);
 }
 
 void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx)
@@ -338,8 +378,8 @@ void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx)
 	for (uint32_t i = 0; i < T.neigh.n; i++) {
 		const struct neigh_seen *s = seen_at(i);
 		struct dp_neigh_info info = { .n = *(const struct dp_neigh *)vec_at(&T.neigh, i),
-					      .configured = s->order == NEIGH_CONFIGURED,
-					      .age_ms = s->order == NEIGH_CONFIGURED ? 0 : now - s->ms };
+					      .configured = s->configured,
+					      .age_ms = s->configured ? 0 : now - s->ms };
 		fn(&info, ctx);
 	}
 }

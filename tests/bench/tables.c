@@ -12,6 +12,9 @@
  *   dpike-bench-tables [EAL options] -- --routes
  * times route lookups instead, with 4 to 10,000 routes (bench_routes()); the exit status is 1
  * when the worker's snapshot and the control core's walk disagree.
+ *   dpike-bench-tables [EAL options] -- --neighbours
+ * times neighbour tables of 1,000 to 1,000,000 learned entries (bench_neighbours()): filling
+ * them, answers to our own requests each displacing the stalest once full, one snapshot.
  */
 #include <malloc.h>
 #include <stdbool.h>
@@ -196,6 +199,51 @@ static void bench_routes(const struct dp_tables *w)
 	}
 }
 
+static double per_s(uint64_t n, uint64_t cycles)
+{
+	return cycles ? (double)n * (double)rte_get_tsc_hz() / (double)cycles : 0;
+}
+
+/* One table of `size` learned neighbours, filled by what ARP hears, then churned by answers. */
+static void neighbours_of_size(struct rte_rcu_qsbr *qsv, uint32_t size)
+{
+	enum { ANSWERS = 20000 };
+	static struct dp_tables w;
+	struct dp_tables *per_worker[1] = { &w };
+	struct dp_table_sizes ts = { .sas = 1024, .policies = 1024, .neighbours = size };
+	if (dp_tables_init(1, per_worker, qsv, &ts) != 0) {
+		fprintf(stderr, "cannot set the tables up for %u neighbours\n", size);
+		any_failed = true;
+		return;
+	}
+	struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 0, 1 } };
+	uint64_t t0 = rte_rdtsc();
+	for (uint32_t i = 0; i < size; i++)
+		any_failed |= dp_neigh_set(0x0a000000u + i, 0, &mac, DP_NEIGH_HEARD) != 0;
+	uint64_t t1 = rte_rdtsc();
+	for (uint32_t i = 0; i < ANSWERS; i++)
+		any_failed |= dp_neigh_set(0x0b000000u + i, 0, &mac, DP_NEIGH_ANSWER) != 0;
+	uint64_t t2 = rte_rdtsc();
+	any_failed |= dp_tables_commit() != 0;
+	uint64_t t3 = rte_rdtsc();
+	/* the first answers displaced the first heard: the stalest */
+	any_failed |= dp_neigh_find(0x0a000000u, 0) != NULL || dp_neigh_find(0x0b000000u + ANSWERS - 1, 0) == NULL;
+	printf("%10u %12.0f %12.0f %10.2f\n", size, per_s(size, t1 - t0), per_s(ANSWERS, t2 - t1),
+	       (double)(t3 - t2) * 1e3 / (double)rte_get_tsc_hz());
+	rte_rcu_qsbr_quiescent(qsv, 0); /* the snapshots retired can go: the tables are made anew */
+	dp_tables_fini();
+}
+
+static void bench_neighbours(struct rte_rcu_qsbr *qsv)
+{
+	static const uint32_t sizes[] = { 1000, 65536, 1000000 };
+	printf("neighbour tables full of learned entries: learned per second filling them, answers to our own "
+	       "requests per second once full (each displacing the stalest), one snapshot for the workers (ms)\n");
+	printf("%10s %12s %12s %10s\n", "learned", "learn/s", "answer/s", "commit_ms");
+	for (size_t i = 0; i < RTE_DIM(sizes); i++)
+		neighbours_of_size(qsv, sizes[i]);
+}
+
 int main(int argc, char **argv)
 {
 	int used = rte_eal_init(argc, argv);
@@ -205,6 +253,7 @@ int main(int argc, char **argv)
 	argv += used;
 	const char *alg = "aes128gcm16", *gcm_keys = "full";
 	bool routes = argc > 1 && strcmp(argv[1], "--routes") == 0;
+	bool neighbours = argc > 1 && strcmp(argv[1], "--neighbours") == 0;
 	if (routes) {
 		argv[1] = argv[0];
 		argc--;
@@ -245,6 +294,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rte_rcu_qsbr_thread_online(qsv, 0);
+	if (neighbours) {
+		dp_tables_fini();
+		bench_neighbours(qsv);
+		rte_eal_cleanup();
+		return any_failed ? 1 : 0;
+	}
 	if (routes) {
 		bench_routes(&worker_tables);
 		dp_tables_fini();

@@ -318,6 +318,16 @@ static void test_neighbours_full(void)
 	struct dp_tables_usage u;
 	dp_tables_usage(&u);
 	CU_ASSERT(u.neighbours_learned == NEIGHBOURS_LEARNED && u.neighbours == NEIGHBOURS_LEARNED + 3);
+	/* a learned one configured: no longer counted nor displaced; the next stalest goes instead */
+	CU_ASSERT(dp_neigh_set(base + 2, 1, (m = mac_of(2), &m), DP_NEIGH_STATIC) == 0);
+	dp_tables_usage(&u);
+	CU_ASSERT(u.neighbours_learned == NEIGHBOURS_LEARNED - 1);
+	CU_ASSERT(dp_neigh_set(base + 300, 1, (m = mac_of(300), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT(dp_neigh_find(base + 3, 1) != NULL);
+	CU_ASSERT(dp_neigh_set(base + 301, 1, (m = mac_of(301), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT(dp_neigh_find(base + 2, 1) != NULL && dp_neigh_find(base + 3, 1) == NULL);
+	CU_ASSERT(dp_neigh_set(base + 2, 1, (m = mac_of(9), &m), DP_NEIGH_ANSWER) == 0 &&
+		  dp_neigh_find(base + 2, 1)->mac.addr_bytes[5] == 2);
 }
 
 /*
