@@ -59,7 +59,9 @@ struct dp_fib {
 	uint32_t n_local, n_routes, n_neigh, n_lens;
 	struct dp_local_addr *local;
 	struct dp_route *routes; /* longest prefix first */
-	struct dp_neigh *neigh;  /* sorted by ip */
+	struct dp_neigh *neigh;
+	uint32_t *neigh_slots;   /* open addressing by (ip, port): a neighbour's index + 1, 0 when empty */
+	uint32_t neigh_slot_mask;
 	struct dp_fib_len lens[33]; /* the lengths in use, longest first, when probing beats walking */
 	size_t bytes;               /* of the whole allocation */
 	/* the arrays follow in the same allocation */
@@ -108,20 +110,22 @@ static inline const struct dp_route *dp_fib_route(const struct dp_fib *fib, uint
 	return NULL;
 }
 
+static inline uint32_t dp_fib_neigh_slot(uint32_t ip, uint16_t port)
+{
+	return rte_hash_crc_4byte(ip, 0x6e00u | port);
+}
+
+/* The neighbour ip on port, or NULL: a probe of a table at most half full (the snapshot is built unsorted, in O(n)). */
 static inline const struct dp_neigh *dp_fib_neigh(const struct dp_fib *fib, uint32_t ip, uint16_t port)
 {
-	uint32_t lo = 0, hi = fib->n_neigh;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		const struct dp_neigh *n = &fib->neigh[mid];
+	for (uint32_t h = dp_fib_neigh_slot(ip, port) & fib->neigh_slot_mask;; h = (h + 1) & fib->neigh_slot_mask) {
+		uint32_t i = fib->neigh_slots[h];
+		if (i == 0)
+			return NULL;
+		const struct dp_neigh *n = &fib->neigh[i - 1];
 		if (n->ip == ip && n->port == port)
 			return n;
-		if (n->ip < ip || (n->ip == ip && n->port < port))
-			lo = mid + 1;
-		else
-			hi = mid;
 	}
-	return NULL;
 }
 
 #endif

@@ -409,15 +409,7 @@ static int cmp_route(const void *a, const void *b)
 	return (int)y->plen - (int)x->plen;
 }
 
-static int cmp_neigh(const void *a, const void *b)
-{
-	const struct dp_neigh *x = a, *y = b;
-	if (x->ip != y->ip)
-		return x->ip < y->ip ? -1 : 1;
-	return (int)x->port - (int)y->port;
-}
-
-/* Slots of the table for count routes of one length: at most half full. */
+/* Slots of an open-addressing table for count entries (routes of one length, neighbours): at most half full. */
 static uint32_t len_slots(uint32_t count)
 {
 	uint32_t slots = 4;
@@ -447,6 +439,17 @@ static void fib_insert(struct dp_fib *f, struct dp_fib_len *l, uint32_t route)
 	l->slots[h] = route + 1;
 }
 
+/* The snapshot's neighbours by (ip, port); slots are zeroed. Neighbours are unique by (ip, port). */
+static void index_neighbours(struct dp_fib *f)
+{
+	for (uint32_t i = 0; i < f->n_neigh; i++) {
+		uint32_t h = dp_fib_neigh_slot(f->neigh[i].ip, f->neigh[i].port) & f->neigh_slot_mask;
+		while (f->neigh_slots[h] != 0)
+			h = (h + 1) & f->neigh_slot_mask;
+		f->neigh_slots[h] = i + 1;
+	}
+}
+
 /* One table per prefix length in use, longest first, over the sorted routes; slots are zeroed. */
 static void index_routes(struct dp_fib *f, const uint32_t per_len[33], uint32_t *slots)
 {
@@ -468,9 +471,10 @@ static struct dp_fib *build_fib(void)
 	uint32_t per_len[33] = { 0 };
 	for (uint32_t i = 0; i < T.routes.n; i++)
 		per_len[((const struct dp_route *)vec_at(&T.routes, i))->plen]++;
-	size_t n_slots = fib_slots(per_len);
+	size_t n_slots = fib_slots(per_len), neigh_slots = len_slots(T.neigh.n);
 	size_t size = sizeof(struct dp_fib) + T.n_ports * sizeof(struct dp_local_addr) +
-		      T.routes.n * sizeof(struct dp_route) + T.neigh.n * sizeof(struct dp_neigh) + n_slots * sizeof(uint32_t);
+		      T.routes.n * sizeof(struct dp_route) + T.neigh.n * sizeof(struct dp_neigh) +
+		      (neigh_slots + n_slots) * sizeof(uint32_t);
 	struct dp_fib *f = rte_zmalloc("dp_fib", size, RTE_CACHE_LINE_SIZE);
 	if (f == NULL)
 		return NULL;
@@ -480,6 +484,8 @@ static struct dp_fib *build_fib(void)
 	f->local = (struct dp_local_addr *)(f + 1);
 	f->routes = (struct dp_route *)(f->local + T.n_ports);
 	f->neigh = (struct dp_neigh *)(f->routes + T.routes.n);
+	f->neigh_slots = (uint32_t *)(f->neigh + T.neigh.n);
+	f->neigh_slot_mask = (uint32_t)neigh_slots - 1;
 	f->n_local = T.n_ports;
 	for (uint16_t i = 0; i < T.n_ports; i++)
 		f->local[i] = (struct dp_local_addr){ T.ports[i].addr, i };
@@ -489,12 +495,11 @@ static struct dp_fib *build_fib(void)
 		memcpy(f->routes, T.routes.data, T.routes.n * sizeof(struct dp_route));
 		qsort(f->routes, f->n_routes, sizeof(struct dp_route), cmp_route);
 	}
-	if (T.neigh.n) {
+	if (T.neigh.n)
 		memcpy(f->neigh, T.neigh.data, T.neigh.n * sizeof(struct dp_neigh));
-		qsort(f->neigh, f->n_neigh, sizeof(struct dp_neigh), cmp_neigh);
-	}
+	index_neighbours(f);
 	if (n_slots)
-		index_routes(f, per_len, (uint32_t *)(f->neigh + f->n_neigh));
+		index_routes(f, per_len, f->neigh_slots + neigh_slots);
 	return f;
 }
 
@@ -514,6 +519,7 @@ static struct dp_fib *clone_fib(const struct dp_fib *src)
 	f->local = MOVED(src->local);
 	f->routes = MOVED(src->routes);
 	f->neigh = MOVED(src->neigh);
+	f->neigh_slots = MOVED(src->neigh_slots);
 	for (uint32_t i = 0; i < f->n_lens; i++)
 		f->lens[i].slots = MOVED(src->lens[i].slots);
 #undef MOVED

@@ -226,10 +226,21 @@ static void neighbours_of_size(struct rte_rcu_qsbr *qsv, uint32_t size)
 	uint64_t t2 = rte_rdtsc();
 	any_failed |= dp_tables_commit() != 0;
 	uint64_t t3 = rte_rdtsc();
+	/* a worker's lookups of random neighbours present (the later heard and the answers) */
+	enum { LOOKUPS = 200000 };
+	uint32_t kept_heard = size > ANSWERS ? size - ANSWERS : 0, found = 0;
+	uint64_t t4 = rte_rdtsc();
+	for (uint32_t i = 0; i < LOOKUPS; i++) {
+		uint32_t k = (uint32_t)rand() % (kept_heard + RTE_MIN(size, (uint32_t)ANSWERS));
+		uint32_t ip = k < kept_heard ? 0x0a000000u + size - 1 - k : 0x0b000000u + ANSWERS - 1 - (k - kept_heard);
+		found += dp_fib_neigh(w.fib, ip, 0) != NULL;
+	}
+	uint64_t t5 = rte_rdtsc();
+	any_failed |= found != LOOKUPS;
 	/* the first answers displaced the first heard: the stalest */
 	any_failed |= dp_neigh_find(0x0a000000u, 0) != NULL || dp_neigh_find(0x0b000000u + ANSWERS - 1, 0) == NULL;
-	printf("%10u %12.0f %12.0f %10.2f\n", size, per_s(size, t1 - t0), per_s(ANSWERS, t2 - t1),
-	       (double)(t3 - t2) * 1e3 / (double)rte_get_tsc_hz());
+	printf("%10u %12.0f %12.0f %10.2f %10.0f\n", size, per_s(size, t1 - t0), per_s(ANSWERS, t2 - t1),
+	       (double)(t3 - t2) * 1e3 / (double)rte_get_tsc_hz(), (double)(t5 - t4) / LOOKUPS);
 	rte_rcu_qsbr_quiescent(qsv, 0); /* the snapshots retired can go: the tables are made anew */
 	dp_tables_fini();
 }
@@ -238,8 +249,9 @@ static void bench_neighbours(struct rte_rcu_qsbr *qsv)
 {
 	static const uint32_t sizes[] = { 1000, 65536, 1000000 };
 	printf("neighbour tables full of learned entries: learned per second filling them, answers to our own "
-	       "requests per second once full (each displacing the stalest), one snapshot for the workers (ms)\n");
-	printf("%10s %12s %12s %10s\n", "learned", "learn/s", "answer/s", "commit_ms");
+	       "requests per second once full (each displacing the stalest), one snapshot for the workers (ms), "
+	       "a worker's lookup of a random one (cycles)\n");
+	printf("%10s %12s %12s %10s %10s\n", "learned", "learn/s", "answer/s", "commit_ms", "lookup_cyc");
 	for (size_t i = 0; i < RTE_DIM(sizes); i++)
 		neighbours_of_size(qsv, sizes[i]);
 }

@@ -261,7 +261,8 @@ static void test_many_routes(void)
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
 	const struct dp_fib *copy = worker_view2.fib;
-	CU_ASSERT(copy != fib && inside(copy, copy->routes) && inside(copy, copy->neigh) && inside(copy, copy->local));
+	CU_ASSERT(copy != fib && inside(copy, copy->routes) && inside(copy, copy->neigh) && inside(copy, copy->local) &&
+		  inside(copy, copy->neigh_slots));
 	for (uint32_t i = 0; i < copy->n_lens; i++)
 		wrong += !inside(copy, copy->lens[i].slots);
 	CU_ASSERT_EQUAL(wrong, 0);
