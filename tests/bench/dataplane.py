@@ -133,6 +133,12 @@ def counters(build, d, field):
             "misses": t["flow_cache_misses"], "changes": s["tables"]["spd_changes"]}
 
 
+def eal_memory(args):
+    """DPDK's memory: anonymous pages, or with --hugepages the machine's reserved hugepages (their
+    files unlinked at once, so that a run killed leaves none of them taken)."""
+    return "--huge-unlink" if args.hugepages else "--no-huge"
+
+
 def command(args, d, mode, alg, size, conf):
     """The process under test: dpike with the ring generator, or dpike itself with pcap and null ports."""
     # lcore 0: control (and the first generator lane); then the workers; then further generator
@@ -142,7 +148,7 @@ def command(args, d, mode, alg, size, conf):
     lcores = ",".join(["0@0"] + ["%d@%d" % (i, i % cpus) for i in range(1, args.workers + extra + 1)])
     per_pair = 16 if args.source == "pcap" else 6  # KB: SAs, table entries, and the capture in buffers
     memory = 1024 + args.sas * per_pair // 1024 + args.workers * flow_cache_size(args.sas) * 32 // 2**20  # MB
-    eal = ["--lcores", lcores, "--no-huge", "-m", str(memory), "--no-pci", "--file-prefix",
+    eal = ["--lcores", lcores, eal_memory(args), "-m", str(memory), "--no-pci", "--file-prefix",
            "dpk-bench-%d" % os.getpid(), "--log-level=lib.eal:error", "--"]
     if args.source == "pcap":
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
@@ -225,13 +231,13 @@ def check_rekeys(d, mode, alg, size):
             mode, alg, size, "rekeyed %s, %s failed" % told[-1] if told else "no report", d))
 
 
-def crypto_perf(alg, sizes, ops):
+def crypto_perf(alg, sizes, ops, memory_arg):
     """Mops, Gbps and cycles per buffer of dpdk-test-crypto-perf for each size, one core. CBC takes
     whole blocks only: a size is measured rounded up to 16 bytes (as ESP pads it)."""
     block = 16 if "gcm" not in alg else 1
     bufs = {s: -(-s // block) * block for s in sizes}
     prefix = "dpk-bench-cp-%d" % os.getpid()
-    cmd = ["dpdk-test-crypto-perf", "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci", "--file-prefix",
+    cmd = ["dpdk-test-crypto-perf", "-l", "0-1", memory_arg, "-m", "1024", "--no-pci", "--file-prefix",
            prefix, "--log-level=lib.eal:error"] + CRYPTO_PERF[alg] + \
           ["--ptest", "throughput", "--buffer-sz", ",".join(str(b) for b in sorted(set(bufs.values()))),
            "--burst-sz", "32", "--total-ops", str(ops), "--pool-sz", "8192"]
@@ -292,7 +298,7 @@ def run_all(args, d, sizes):
         buffers = sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])})
         perfs, runs = [], {}
         for _ in range(args.repeat):
-            perfs.append(crypto_perf(alg, buffers, args.crypto_ops))
+            perfs.append(crypto_perf(alg, buffers, args.crypto_ops, eal_memory(args)))
             for size in sizes:
                 for mode in (("plain",) if size not in plain else ()) + ("out", "in"):
                     runs.setdefault((mode, size), []).append(run_case(args, d, mode, alg, size))
@@ -332,6 +338,8 @@ def main():
     p.add_argument("--out")
     p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
+    p.add_argument("--hugepages", action="store_true",
+                   help="dpike on hugepages reserved and mounted beforehand (crypto-perf too), as deployed")
     args = p.parse_args()
     if any(a not in ALGS for a in args.algs.split(",")):
         p.error("--algs takes " + ", ".join(ALGS))
@@ -360,10 +368,10 @@ def fmt(r):
 
 
 def print_table(rows, args):
-    print("\ndpike dataplane, %d worker(s), %d SA pair(s)%s, %s source, %s GCM keys, flow caches of %d entries; "
+    print("\ndpike dataplane, %d worker(s), %d SA pair(s)%s, %s source, %s GCM keys, flow caches of %d entries%s; "
           "crypto-only: dpdk-test-crypto-perf, one core" % (
               args.workers, args.sas, " %s at %g/s" % ("reconnected" if args.reconnect else "rekeyed", args.rekeys) if args.rekeys else "", args.source,
-              args.gcm_keys, flow_cache_size(args.sas)))
+              args.gcm_keys, flow_cache_size(args.sas), ", hugepages" if args.hugepages else ""))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
     print("net: less those of plain forwarding (receive, classify, route, send)")
     print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (
