@@ -154,8 +154,9 @@ void dp_tables_fini(void)
 		T.w[i]->fib = NULL;
 		T.w[i]->sad = NULL;
 	}
-	if (T.dq)
-		rte_rcu_qsbr_dq_delete(T.dq); /* frees everything retired; workers have stopped */
+	/* frees everything retired; it cannot while a worker is still online, and then frees nothing */
+	if (T.dq && rte_rcu_qsbr_dq_delete(T.dq) != 0)
+		LOG_ERR("tables: a worker still online; what was retired is not freed");
 	dp_spd_free(T.spd);
 	dp_sad_free(T.sad);
 	free(T.routes.data);
@@ -256,12 +257,18 @@ const struct dp_neigh *dp_neigh_find(uint32_t ip, uint16_t port)
 	return i < 0 ? NULL : vec_at(&T.neigh, (uint32_t)i);
 }
 
+/* Points the list links that lead to s (its neighbours' or the list's ends) at `after` and `before`. */
+static void relink_around(const struct neigh_seen *s, uint32_t after, uint32_t before)
+{
+	*(s->prev != NEIGH_NONE ? &seen_at(s->prev)->next : &T.stalest) = after;
+	*(s->next != NEIGH_NONE ? &seen_at(s->next)->prev : &T.latest) = before;
+}
+
 /* Takes learned neighbour i out of the list (a removal, a confirmation, or configured now). */
 static void learned_unlink(uint32_t i)
 {
 	const struct neigh_seen *s = seen_at(i);
-	*(s->prev != NEIGH_NONE ? &seen_at(s->prev)->next : &T.stalest) = s->next;
-	*(s->next != NEIGH_NONE ? &seen_at(s->next)->prev : &T.latest) = s->prev;
+	relink_around(s, s->next, s->prev);
 }
 
 /* Puts learned neighbour i at the list's latest end. */
@@ -278,10 +285,8 @@ static void learned_append(uint32_t i)
 static void learned_moved_to(uint32_t i)
 {
 	const struct neigh_seen *s = seen_at(i);
-	if (s->configured)
-		return;
-	*(s->prev != NEIGH_NONE ? &seen_at(s->prev)->next : &T.stalest) = i;
-	*(s->next != NEIGH_NONE ? &seen_at(s->next)->prev : &T.latest) = i;
+	if (!s->configured)
+		relink_around(s, i, i);
 }
 
 static void neigh_remove(uint32_t i)
