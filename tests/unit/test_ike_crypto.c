@@ -9,6 +9,7 @@
 
 #include "dataplane/esp_algo.h"
 #include "ike/crypto.h"
+#include "ike/x25519.h"
 #include "ike/v2/ike_sa.h"
 #include "unit.h"
 
@@ -133,6 +134,60 @@ static void test_key_exchange_all_groups(void)
 		ke_free(b);
 	}
 	CU_ASSERT(ke_weak(1) && ke_weak(2) && ke_weak(5) && !ke_weak(14) && !ke_supported(3) && ke_supported(31));
+}
+
+/*
+ * x25519.c's public values: RFC 7748 6.1's two key pairs, then OpenSSL's own for random private
+ * values and the edge ones (all zero and all ones: clamping decides the scalar), and a key pair
+ * from ke_create() agrees with what OpenSSL derives from its private half.
+ */
+static void test_x25519_public_values(void)
+{
+	static const char *rfc[][2] = {
+		{ "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+		  "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" },
+		{ "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+		  "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f" },
+	};
+	uint8_t priv[32], pub[32], want[32];
+	for (size_t i = 0; i < 2; i++) {
+		hex(rfc[i][0], priv, 32);
+		hex(rfc[i][1], want, 32);
+		x25519_public_from_private(pub, priv);
+		CU_ASSERT(memcmp(pub, want, 32) == 0);
+	}
+	int wrong = 0;
+	for (int i = 0; i < 3000; i++) {
+		if (i < 2)
+			memset(priv, i == 0 ? 0x00 : 0xff, sizeof(priv));
+		else
+			CU_ASSERT_FATAL(ike_random(priv, sizeof(priv)));
+		EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, sizeof(priv));
+		size_t n = sizeof(want);
+		CU_ASSERT_FATAL(k != NULL && EVP_PKEY_get_raw_public_key(k, want, &n) && n == 32);
+		EVP_PKEY_free(k);
+		x25519_public_from_private(pub, priv);
+		wrong += memcmp(pub, want, 32) != 0;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+
+	/* what ke_create() sends matches the private value it keeps: an OpenSSL peer derives the same secret */
+	size_t len, n = 32, got_len;
+	struct ke_state *ke = ke_create(31, pub, &len);
+	EVP_PKEY_CTX *gen = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+	EVP_PKEY *peer = NULL, *sent = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
+	CU_ASSERT_FATAL(ke != NULL && gen && EVP_PKEY_keygen_init(gen) > 0 && EVP_PKEY_keygen(gen, &peer) > 0 && sent);
+	uint8_t peer_pub[32], got[IKE_MAX_KE_LEN];
+	CU_ASSERT(EVP_PKEY_get_raw_public_key(peer, peer_pub, &n) && ke_derive(ke, peer_pub, 32, got, &got_len));
+	EVP_PKEY_CTX *d = EVP_PKEY_CTX_new(peer, NULL);
+	n = sizeof(want);
+	CU_ASSERT(d && EVP_PKEY_derive_init(d) > 0 && EVP_PKEY_derive_set_peer(d, sent) > 0 && EVP_PKEY_derive(d, want, &n) > 0);
+	CU_ASSERT(n == 32 && got_len == 32 && memcmp(got, want, 32) == 0);
+	EVP_PKEY_CTX_free(d);
+	EVP_PKEY_CTX_free(gen);
+	EVP_PKEY_free(peer);
+	EVP_PKEY_free(sent);
+	ke_free(ke);
 }
 
 /*
@@ -343,6 +398,7 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "HMAC against OpenSSL's, every digest and key length", test_hmac_against_openssl);
 	CU_add_test(s, "random pool: distinct across refills, large requests", test_random_pool);
 	CU_add_test(s, "prf+ against a hand-built chain", test_prf_plus);
+	CU_add_test(s, "X25519 public values (RFC 7748 6.1, and against OpenSSL)", test_x25519_public_values);
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
 	CU_add_test(s, "key exchange: each peer's own value, after a refused one too", test_key_exchange_peer_after_peer);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
