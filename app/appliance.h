@@ -47,13 +47,15 @@ struct sa_record {
 #define CONTROL_STATS_FIELDS(X)                                                                                  \
 	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(arp_table_full)            \
 	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
-	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)
+	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)          \
+	X(fib_commits) X(fib_commit_us)
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
 	uint64_t arp_table_full; /* senders not learned: workers.neighbour_size learned neighbours already */
 	uint64_t icmp_echo_replies, icmp_errors_out, icmp_errors_ratelimited;
 	uint64_t ike_packets, local_unhandled, udp_port_unreachable, udp_bad_checksum, fragments_made, neigh_pending_dropped;
 	uint64_t punts;
+	uint64_t fib_commits, fib_commit_us; /* snapshots of routes and neighbours given to the workers, and their cost */
 };
 
 struct appliance {
@@ -80,6 +82,7 @@ struct appliance {
 	struct dp_tables_usage tel_usage;
 	struct control_stats tel_cstats;
 	uint64_t next_timer_ms;
+	uint64_t commit_after_tsc; /* the next FIB commit no sooner (control.c: commit_tables) */
 	uint64_t ctl_polled_ms; /* when the control socket was last asked for a connection */
 	time_t started;
 };

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """An ARP flood against a running dpike, from inside the peer namespace (tests/bench/arp_flood.sh).
 
-  arp_flood.py DIR SENDERS TARGET SUBNET
+  arp_flood.py DIR SENDERS TARGET SUBNET [RATE]
 
 Sends one ARP request for TARGET (dpike's address) from each of SENDERS made-up senders of
-SUBNET (the port's own, so that dpike may learn them), 20,000 a second, and reports how many
+SUBNET (the port's own, so that dpike may learn them), RATE (20,000) a second, and reports how many
 dpike received and answered, how long until its last answer, what it learned and refused, and
-what its workers dropped meanwhile (a punt ring that overflows drops IKE as well as ARP).
+what its workers dropped meanwhile (a punt ring that overflows drops IKE as well as ARP), and
+how much of its control core went to giving the workers snapshots of its neighbours.
 """
 import ipaddress
 import json
@@ -34,10 +35,11 @@ def frames(n, target, subnet):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         print(__doc__)
         return 2
     d, n, target, subnet = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    rate = int(sys.argv[5]) if len(sys.argv) == 6 else 20000
     from scapy.all import conf
     pkts = list(frames(n, target, subnet))
     sock = conf.L2socket(iface="peer-wan")
@@ -46,8 +48,8 @@ def main():
     t0 = time.time()
     for i, f in enumerate(pkts):
         sock.send(f)
-        if i % 100 == 99:  # 20,000 a second, as a host's flood through a switch would come
-            time.sleep(0.005)
+        if i % 100 == 99:  # paced, as a host's flood through a switch would come
+            time.sleep(max(0.0, t0 + (i + 1) / rate - time.time()))
     sent_s = time.time() - t0
     last_change, replies, settled = t0, -1, False
     deadline = t0 + 120
@@ -74,6 +76,10 @@ def main():
         tab.get("neighbours_learned", tab["neighbours"]), tab.get("neighbour_size", 0),
         c1.get("arp_table_full", 0) - c0.get("arp_table_full", 0),
         drops or "none"))
+    if "fib_commits" in c1:
+        spent = (c1["fib_commit_us"] - c0["fib_commit_us"]) / 1e6
+        print("FIB snapshots for the workers: %d, %.2f s of control core (%.0f%% of the time until the last answer)" % (
+            c1["fib_commits"] - c0["fib_commits"], spent, 100 * spent / max(last_change - t0, 1e-3)))
     return 0 if settled else 1
 
 
