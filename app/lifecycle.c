@@ -43,6 +43,16 @@ static struct rte_ring *make_ring(const char *kind, unsigned id, unsigned flags)
 	return rte_ring_create(name, RING_SIZE, (int)rte_socket_id(), flags);
 }
 
+/* Worker i runs on the i-th worker lcore (the spare ones, last, are the caller's). */
+static unsigned worker_lcore(unsigned i)
+{
+	unsigned lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		if (i-- == 0)
+			break;
+	return lcore;
+}
+
 static int setup_workers(struct appliance *app)
 {
 	struct dp_tables *tables[DP_MAX_WORKERS];
@@ -59,7 +69,8 @@ static int setup_workers(struct appliance *app)
 		return -1;
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct dp_worker *w = &app->workers[i];
-		if (dp_worker_init(w, i, app->events, app->cfg.flow_cache_size) < 0) {
+		if (dp_worker_init(w, i, (int)rte_lcore_to_socket_id(worker_lcore(i)), app->events,
+				   app->cfg.flow_cache_size) < 0) {
 			LOG_ERR("worker %u: cannot allocate its flow cache of %u entries, %u MiB (workers.flow_cache_size; "
 				"raise -m?) or its crypto managers", i, app->cfg.flow_cache_size,
 				(unsigned)((uint64_t)app->cfg.flow_cache_size * sizeof(struct dp_spd_cache_entry) >> 20));
@@ -136,8 +147,6 @@ void appliance_stop(struct appliance *app)
 
 void appliance_launch_workers(struct appliance *app)
 {
-	unsigned i = 0, lcore;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-		if (i < app->n_workers)
-			rte_eal_remote_launch(dp_worker_main, &app->workers[i++], lcore);
+	for (unsigned i = 0; i < app->n_workers; i++)
+		rte_eal_remote_launch(dp_worker_main, &app->workers[i], worker_lcore(i));
 }

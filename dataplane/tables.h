@@ -32,11 +32,15 @@ struct dp_table_sizes {
 	uint32_t neighbours; /* learned neighbours (configured ones come on top) */
 };
 
-/* What a worker reads; the FIB pointer changes under it only through RCU publication. */
+/*
+ * What a worker reads; the FIB pointer changes under it only through RCU publication. The
+ * workers of one NUMA socket share a FIB snapshot in that socket's memory.
+ */
 struct dp_tables {
 	const struct dp_spd *spd;
 	const struct dp_fib *fib;
 	const struct dp_sad *sad;
+	int socket; /* the worker's NUMA socket: set before dp_tables_init() */
 };
 
 int dp_tables_init(unsigned n_workers, struct dp_tables *per_worker[], struct rte_rcu_qsbr *qsv,
@@ -102,6 +106,7 @@ struct dp_tables_usage {
 	uint32_t sas_spilled;            /* of them, kept outside their own bucket (sad.h) */
 	uint32_t routes, route_lengths;  /* lengths: the per-length tables a lookup probes; 0: it walks the routes */
 	uint32_t neighbours;             /* in the workers' snapshot */
+	uint32_t fib_snapshots;          /* held: one per NUMA socket of the workers, and retired ones not yet freed */
 	uint32_t neighbours_learned, neighbours_max; /* learned ones (not configured) and their limit */
 	uint32_t policies, policies_max; /* SPD entries */
 	uint32_t shapes;                 /* selector shapes: one hash probe each on a flow-cache miss */

@@ -11,10 +11,11 @@
 
 volatile bool dp_workers_stop;
 
-int dp_worker_init(struct dp_worker *w, unsigned id, struct rte_ring *events, uint32_t flow_cache)
+int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring *events, uint32_t flow_cache)
 {
 	w->id = id;
-	w->spd_cache = dp_spd_cache_create(flow_cache, (int)rte_socket_id());
+	w->tables.socket = socket;
+	w->spd_cache = dp_spd_cache_create(flow_cache, socket);
 	if (w->spd_cache == NULL)
 		return -1;
 	return esp_ctx_init(&w->esp, &w->stats, events);

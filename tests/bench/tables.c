@@ -204,14 +204,20 @@ static double per_s(uint64_t n, uint64_t cycles)
 	return cycles ? (double)n * (double)rte_get_tsc_hz() / (double)cycles : 0;
 }
 
-/* One table of `size` learned neighbours, filled by what ARP hears, then churned by answers. */
-static void neighbours_of_size(struct rte_rcu_qsbr *qsv, uint32_t size)
+/*
+ * One table of `size` learned neighbours, filled by what ARP hears, then churned by answers;
+ * the commit gives each of `workers` a snapshot (the first built, the others copied).
+ */
+static void neighbours_of_size(struct rte_rcu_qsbr *qsv, uint32_t size, unsigned workers)
 {
 	enum { ANSWERS = 20000 };
-	static struct dp_tables w;
-	struct dp_tables *per_worker[1] = { &w };
+	static struct dp_tables tables[DP_MAX_WORKERS];
+	struct dp_tables *per_worker[DP_MAX_WORKERS];
+	for (unsigned i = 0; i < workers; i++)
+		per_worker[i] = &tables[i];
+	struct dp_tables *w = &tables[0];
 	struct dp_table_sizes ts = { .sas = 1024, .policies = 1024, .neighbours = size };
-	if (dp_tables_init(1, per_worker, qsv, &ts) != 0) {
+	if (dp_tables_init(workers, per_worker, qsv, &ts) != 0) {
 		fprintf(stderr, "cannot set the tables up for %u neighbours\n", size);
 		any_failed = true;
 		return;
@@ -233,13 +239,13 @@ static void neighbours_of_size(struct rte_rcu_qsbr *qsv, uint32_t size)
 	for (uint32_t i = 0; i < LOOKUPS; i++) {
 		uint32_t k = (uint32_t)rand() % (kept_heard + RTE_MIN(size, (uint32_t)ANSWERS));
 		uint32_t ip = k < kept_heard ? 0x0a000000u + size - 1 - k : 0x0b000000u + ANSWERS - 1 - (k - kept_heard);
-		found += dp_fib_neigh(w.fib, ip, 0) != NULL;
+		found += dp_fib_neigh(w->fib, ip, 0) != NULL;
 	}
 	uint64_t t5 = rte_rdtsc();
 	any_failed |= found != LOOKUPS;
 	/* the first answers displaced the first heard: the stalest */
 	any_failed |= dp_neigh_find(0x0a000000u, 0) != NULL || dp_neigh_find(0x0b000000u + ANSWERS - 1, 0) == NULL;
-	printf("%10u %12.0f %12.0f %10.2f %10.0f\n", size, per_s(size, t1 - t0), per_s(ANSWERS, t2 - t1),
+	printf("%10u %8u %12.0f %12.0f %10.2f %10.0f\n", size, workers, per_s(size, t1 - t0), per_s(ANSWERS, t2 - t1),
 	       (double)(t3 - t2) * 1e3 / (double)rte_get_tsc_hz(), (double)(t5 - t4) / LOOKUPS);
 	rte_rcu_qsbr_quiescent(qsv, 0); /* the snapshots retired can go: the tables are made anew */
 	dp_tables_fini();
@@ -249,11 +255,12 @@ static void bench_neighbours(struct rte_rcu_qsbr *qsv)
 {
 	static const uint32_t sizes[] = { 1000, 65536, 1000000 };
 	printf("neighbour tables full of learned entries: learned per second filling them, answers to our own "
-	       "requests per second once full (each displacing the stalest), one snapshot for the workers (ms), "
-	       "a worker's lookup of a random one (cycles)\n");
-	printf("%10s %12s %12s %10s %10s\n", "learned", "learn/s", "answer/s", "commit_ms", "lookup_cyc");
+	       "requests per second once full (each displacing the stalest), one commit of a snapshot for each of "
+	       "the workers (ms), a worker's lookup of a random one (cycles)\n");
+	printf("%10s %8s %12s %12s %10s %10s\n", "learned", "workers", "learn/s", "answer/s", "commit_ms", "lookup_cyc");
 	for (size_t i = 0; i < RTE_DIM(sizes); i++)
-		neighbours_of_size(qsv, sizes[i]);
+		for (unsigned workers = 1; workers <= 16; workers *= 16)
+			neighbours_of_size(qsv, sizes[i], workers);
 }
 
 int main(int argc, char **argv)

@@ -21,16 +21,17 @@
 
 static struct rte_rcu_qsbr *qsv;
 static struct rte_mempool *pool;
-static struct dp_tables worker_view, worker_view2;
+/* worker_view2 as if on another NUMA socket (its snapshot a copy), worker_view3 on worker_view's */
+static struct dp_tables worker_view, worker_view2 = { .socket = 1 }, worker_view3;
 static struct traffic_selector lan, lan2, far;
 static const uint8_t key[64] = { 1, 2, 3 };
 
 #define NEIGHBOURS_LEARNED 32
 
-/* Two workers' views, no worker thread: grace periods end at once, as nothing is online. */
+/* Three workers' views, no worker thread: grace periods end at once, as nothing is online. */
 int tables_suite_init(void)
 {
-	struct dp_tables *w[2] = { &worker_view, &worker_view2 };
+	struct dp_tables *w[3] = { &worker_view, &worker_view2, &worker_view3 };
 	struct dp_table_sizes sizes = { .sas = 1024, .policies = 1024, .neighbours = NEIGHBOURS_LEARNED };
 	qsv = rte_zmalloc("unit_qsbr", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	pool = rte_pktmbuf_pool_create("unit_tables", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
@@ -38,7 +39,7 @@ int tables_suite_init(void)
 	    !ts_parse("10.2.0.0/16", &lan) ||
 	    !ts_parse("10.3.0.0/16", &lan2) || !ts_parse("10.1.0.0/16", &far))
 		return -1;
-	return dp_tables_init(2, w, qsv, &sizes);
+	return dp_tables_init(3, w, qsv, &sizes);
 }
 
 int tables_suite_clean(void)
@@ -254,7 +255,11 @@ static void test_many_routes(void)
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
 	CU_ASSERT(found > 10000 && found < 200000); /* both answers were asked for */
-	/* the second worker's copy of the snapshot answers as the first */
+	/* a worker of the same socket shares the snapshot; one of another socket has a copy, which answers as the first */
+	CU_ASSERT(worker_view3.fib == fib);
+	dp_tables_reclaim(); /* nothing online: all that was retired goes, each snapshot once */
+	dp_tables_usage(&u);
+	CU_ASSERT_EQUAL(u.fib_snapshots, 2);
 	for (int i = 0; i < 20000; i++) {
 		uint32_t dst = 0x64000000u | (((uint32_t)rand() << 8 ^ (uint32_t)rand()) >> 8);
 		wrong += !same_route(dp_fib_route(worker_view2.fib, dst), dp_fib_route(fib, dst));
