@@ -42,6 +42,24 @@ struct pending {
 static struct pending pending[PENDING_SLOTS];
 static unsigned n_resolved;
 
+/*
+ * A learned neighbour not confirmed for workers.neighbour_timeout is asked again (RFC 1122
+ * 2.3.2.1): twice by unicast to the address we have, then by broadcast (it may have a new MAC
+ * that a unicast would not reach); unanswered, it is forgotten, and traffic to it resolves anew.
+ */
+#define PROBE_SLOTS 64
+#define PROBE_TRIES 3
+
+struct probe {
+	uint32_t ip;
+	uint16_t port;
+	uint8_t tries; /* 0: slot free */
+	uint64_t next_ms;
+	struct rte_ether_addr mac;
+};
+
+static struct probe probes[PROBE_SLOTS];
+
 static bool parse_arp(struct rte_mbuf *m, struct arp_msg *a)
 {
 	struct wire_reader r;
@@ -163,18 +181,24 @@ void arp_handle(struct appliance *app, struct rte_mbuf *m)
 	control_inject(app, m, DP_INJECT_L2, port);
 }
 
-static void send_request(struct appliance *app, uint32_t ip, uint16_t port)
+/* A request for ip to dst: the broadcast address, or for a probe the neighbour's MAC. */
+static void send_request_to(struct appliance *app, uint32_t ip, uint16_t port, const struct rte_ether_addr *dst)
 {
 	const struct app_port *p = port_by_id(app, port);
 	struct rte_mbuf *m = p ? rte_pktmbuf_alloc(app->pool) : NULL;
 	if (m == NULL)
 		return;
 	static const uint8_t zero[6];
-	struct rte_ether_addr bcast;
-	memset(bcast.addr_bytes, 0xff, 6);
-	build_arp(m, &bcast, p, ARP_OP_REQUEST, zero, ip);
+	build_arp(m, dst, p, ARP_OP_REQUEST, zero, ip);
 	app->cstats.arp_requests_out++;
 	control_inject(app, m, DP_INJECT_L2, port);
+}
+
+static void send_request(struct appliance *app, uint32_t ip, uint16_t port)
+{
+	struct rte_ether_addr bcast;
+	memset(bcast.addr_bytes, 0xff, 6);
+	send_request_to(app, ip, port, &bcast);
 }
 
 static struct pending *pending_slot(uint32_t ip, uint16_t port)
@@ -212,8 +236,75 @@ void arp_need_neighbour(struct appliance *app, struct rte_mbuf *m, uint32_t next
 	}
 }
 
+static void probe_send(struct appliance *app, struct probe *pr, uint64_t now_ms)
+{
+	pr->tries++;
+	pr->next_ms = now_ms + RESOLVE_INTERVAL_MS;
+	if (pr->tries < PROBE_TRIES) {
+		send_request_to(app, pr->ip, pr->port, &pr->mac);
+		return;
+	}
+	send_request(app, pr->ip, pr->port);
+}
+
+/* Ends the probes answered (the neighbour confirmed since), or gone meanwhile; forgets the unanswered. */
+static void probes_poll(struct appliance *app, uint64_t now_ms, uint64_t timeout_ms)
+{
+	for (int i = 0; i < PROBE_SLOTS; i++) {
+		struct probe *pr = &probes[i];
+		uint64_t age;
+		if (pr->tries == 0 || now_ms < pr->next_ms)
+			continue;
+		if (!dp_neigh_learned_age(pr->ip, pr->port, &age) || age < timeout_ms) {
+			pr->tries = 0;
+		} else if (pr->tries == PROBE_TRIES) {
+			char ip[16];
+			format_ipv4(pr->ip, ip, sizeof(ip));
+			LOG_INFO("neighbour %s did not answer for %lu s: forgotten", ip, (unsigned long)(age / 1000));
+			dp_neigh_forget(pr->ip, pr->port);
+			app->cstats.neighbours_expired++;
+			pr->tries = 0;
+		} else {
+			probe_send(app, pr, now_ms);
+		}
+	}
+}
+
+struct probe_start {
+	struct appliance *app;
+	uint64_t now_ms;
+};
+
+static void probe_start(const struct dp_neigh *n, void *ctx)
+{
+	const struct probe_start *ps = ctx;
+	struct probe *free_slot = NULL;
+	for (int i = 0; i < PROBE_SLOTS; i++) {
+		if (probes[i].tries && probes[i].ip == n->ip && probes[i].port == n->port)
+			return; /* being asked already */
+		if (probes[i].tries == 0 && free_slot == NULL)
+			free_slot = &probes[i];
+	}
+	if (free_slot == NULL)
+		return;
+	*free_slot = (struct probe){ .ip = n->ip, .port = n->port, .mac = n->mac };
+	probe_send(ps->app, free_slot, ps->now_ms);
+}
+
+/* The stale end of the learned neighbours: those probed already, then up to the free slots' worth more. */
+static void neighbours_refresh(struct appliance *app, uint64_t now_ms)
+{
+	uint64_t timeout_ms = (uint64_t)app->cfg.neighbour_timeout * 1000;
+	if (timeout_ms == 0)
+		return;
+	probes_poll(app, now_ms, timeout_ms);
+	struct probe_start ps = { app, now_ms };
+	dp_neigh_walk_stale(timeout_ms, 2 * PROBE_SLOTS, probe_start, &ps);
+}
+
 void arp_timer(struct appliance *app, uint64_t now_ms)
 {
+	neighbours_refresh(app, now_ms);
 	for (int i = 0; i < PENDING_SLOTS; i++) {
 		struct pending *pd = &pending[i];
 		if (pd->n == 0 || pd->resolved || now_ms < pd->next_ms)
@@ -242,4 +333,5 @@ void arp_fini(void)
 		pending[i].resolved = false;
 	}
 	n_resolved = 0;
+	memset(probes, 0, sizeof(probes));
 }

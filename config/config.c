@@ -116,11 +116,12 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	cfg->spd_size = CFG_DEFAULT_SPD_SIZE;
 	cfg->mbufs = CFG_DEFAULT_MBUFS;
 	cfg->neighbour_size = CFG_DEFAULT_NEIGHBOURS;
+	cfg->neighbour_timeout = CFG_DEFAULT_NEIGHBOUR_TIMEOUT;
 	const config_setting_t *w = config_setting_get_member(root, "workers");
 	if (w == NULL)
 		return 0;
 	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", "gcm_keys",
-					    "flow_cache_size", "neighbour_size", NULL };
+					    "flow_cache_size", "neighbour_size", "neighbour_timeout", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -139,6 +140,14 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	    parse_table_size(r, w, "spd_size", &cfg->spd_size) < 0 || parse_table_size(r, w, "mbufs", &cfg->mbufs) < 0 ||
 	    parse_table_size(r, w, "neighbour_size", &cfg->neighbour_size) < 0)
 		return -1;
+	rc = cfg_get_duration(r, w, "neighbour_timeout", &v);
+	if (rc < 0)
+		return -1;
+	if (rc && v > 86400 * 7)
+		return cfg_fail(r, config_setting_get_member(w, "neighbour_timeout"),
+				"neighbour_timeout must be at most a week (0: learned neighbours never expire)");
+	if (rc)
+		cfg->neighbour_timeout = (uint32_t)v;
 	/* every RX and TX descriptor of every port and queue holds one, and the rings more */
 	if (cfg->mbufs < 2048)
 		return cfg_fail(r, config_setting_get_member(w, "mbufs"), "mbufs must be at least 2048");

@@ -146,6 +146,7 @@ struct cfg_secret {
 #define CFG_DEFAULT_MBUFS 16383
 #define CFG_DEFAULT_FLOW_CACHE 65536
 #define CFG_DEFAULT_NEIGHBOURS 65536
+#define CFG_DEFAULT_NEIGHBOUR_TIMEOUT 1200
 
 struct dpike_config {
 	char path[256];
@@ -157,6 +158,7 @@ struct dpike_config {
 	uint32_t mbufs;              /* packet buffers in the pool shared by ports, rings and workers */
 	uint32_t flow_cache_size;    /* entries of each worker's flow cache, a power of two */
 	uint32_t neighbour_size;     /* neighbours ARP may add (configured ones come on top) */
+	uint32_t neighbour_timeout;  /* seconds a learned neighbour goes unconfirmed before it is asked again; 0: never */
 	bool gcm_compact_keys;       /* workers.gcm_keys = "compact": AES-GCM SAs with IPsec-MB's AVX2 key layout */
 	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer, ike_half_open_max;

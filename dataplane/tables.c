@@ -313,6 +313,35 @@ static void neigh_remove(uint32_t i)
 	T.fib_dirty = true;
 }
 
+unsigned dp_neigh_walk_stale(uint64_t older_ms, unsigned max, void (*fn)(const struct dp_neigh *, void *), void *ctx)
+{
+	uint64_t now = clock_mono_ms();
+	unsigned n = 0;
+	for (uint32_t i = T.stalest; i != NEIGH_NONE && n < max && now - seen_at(i)->ms >= older_ms; i = seen_at(i)->next) {
+		fn(vec_at(&T.neigh, i), ctx);
+		n++;
+	}
+	return n;
+}
+
+bool dp_neigh_learned_age(uint32_t ip, uint16_t port, uint64_t *age_ms)
+{
+	int64_t i = neigh_index_of(ip, port);
+	if (i < 0 || seen_at((uint32_t)i)->configured)
+		return false;
+	*age_ms = clock_mono_ms() - seen_at((uint32_t)i)->ms;
+	return true;
+}
+
+bool dp_neigh_forget(uint32_t ip, uint16_t port)
+{
+	int64_t i = neigh_index_of(ip, port);
+	if (i < 0 || seen_at((uint32_t)i)->configured)
+		return false;
+	neigh_remove((uint32_t)i);
+	return true;
+}
+
 /* Makes room by dropping the learned neighbour confirmed longest ago: the list's head. */
 static bool neigh_evict_stalest(void)
 {

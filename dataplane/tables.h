@@ -95,6 +95,16 @@ struct dp_neigh_info {
 	bool configured;
 	uint64_t age_ms; /* learned ones: since ARP last set or confirmed it */
 };
+/*
+ * Calls fn for learned neighbours from the one confirmed longest ago, while they were last
+ * confirmed at least older_ms ago, at most max of them; returns how many it called fn for.
+ * fn must not change the table.
+ */
+unsigned dp_neigh_walk_stale(uint64_t older_ms, unsigned max, void (*fn)(const struct dp_neigh *, void *), void *ctx);
+/* Whether (ip, port) is a learned neighbour, and then since when ARP last set or confirmed it. */
+bool dp_neigh_learned_age(uint32_t ip, uint16_t port, uint64_t *age_ms);
+/* Forgets a learned neighbour (configured ones stay: false); workers stop using it at the next commit. */
+bool dp_neigh_forget(uint32_t ip, uint16_t port);
 /* Calls fn for every neighbour the control core holds (committed or not), in no order. */
 void dp_neigh_walk(void (*fn)(const struct dp_neigh_info *, void *), void *ctx);
 const struct dp_route *dp_route_lookup(uint32_t dst);

@@ -145,6 +145,8 @@ static const struct bad_case cases[] = {
 	{ IFACES "workers = {\n  flow_cache_size = 100000; };\n", 4, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { flow_cache_size = 512; };\n", 3, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { neighbour_size = 4; };\n", 3, "neighbour_size must be 16 to" },
+	{ IFACES "workers = {\n  neighbour_timeout = \"8d\"; };\n", 4, "neighbour_timeout must be at most a week" },
+	{ IFACES "workers = { neighbour_timeout = \"soon\"; };\n", 3, "neighbour_timeout" },
 };
 
 static void test_bad_lines(void)
@@ -209,6 +211,13 @@ static void test_worker_table_sizes(void)
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL(cfg.flow_cache_size, 2097152);
 	CU_ASSERT_EQUAL(cfg.neighbour_size, 1000);
+	CU_ASSERT_EQUAL(cfg.neighbour_timeout, CFG_DEFAULT_NEIGHBOUR_TIMEOUT);
+	config_free(&cfg);
+	path = unit_temp_file(IFACES "workers = { neighbour_timeout = \"90s\"; };\n");
+	rc = config_load(path, &cfg, err);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg.neighbour_timeout, 90);
 	config_free(&cfg);
 }
 

@@ -381,6 +381,64 @@ static void test_neighbours_churn(void)
 	CU_ASSERT_EQUAL(wrong, 0);
 }
 
+struct walked {
+	uint32_t ip[NEIGHBOURS_LEARNED + 1];
+	unsigned n;
+};
+
+static void note_walked(const struct dp_neigh *n, void *ctx)
+{
+	struct walked *w = ctx;
+	if (w->n < RTE_DIM(w->ip))
+		w->ip[w->n] = n->ip;
+	w->n++;
+}
+
+static struct walked walk_stale(uint64_t older_ms, unsigned max)
+{
+	struct walked w = { .n = 0 };
+	CU_ASSERT_EQUAL(dp_neigh_walk_stale(older_ms, max, note_walked, &w), w.n);
+	return w;
+}
+
+/*
+ * What neighbour expiry reads and does: learned neighbours walked from the stalest (configured
+ * ones never), a limit and an age respected; a learned one forgotten leaves the list and, at
+ * the next commit, the workers; a configured one is not forgotten.
+ */
+static void test_neighbours_stale_and_forgotten(void)
+{
+	const uint32_t a = 0x0a0b0001, b = a + 1, c = a + 2, configured = 0x0a080001;
+	struct rte_ether_addr m;
+	CU_ASSERT_FATAL(dp_neigh_set(a, 3, (m = mac_of(a), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT_FATAL(dp_neigh_set(b, 3, (m = mac_of(b), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT_FATAL(dp_neigh_set(c, 3, (m = mac_of(c), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT_FATAL(dp_neigh_set(a, 3, (m = mac_of(a), &m), DP_NEIGH_HEARD) == 0); /* a confirmed: latest */
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	struct dp_tables_usage u;
+	dp_tables_usage(&u);
+	struct walked w = walk_stale(0, 1000);
+	CU_ASSERT_FATAL(w.n == u.neighbours_learned && w.n >= 3 && w.n <= NEIGHBOURS_LEARNED);
+	CU_ASSERT(w.ip[w.n - 3] == b && w.ip[w.n - 2] == c && w.ip[w.n - 1] == a);
+	CU_ASSERT_EQUAL(walk_stale(0, 2).n, 2);
+	CU_ASSERT_EQUAL(walk_stale(3600 * 1000, 1000).n, 0);
+	uint64_t age = UINT64_MAX;
+	CU_ASSERT(dp_neigh_learned_age(a, 3, &age) && age < 1000);
+	CU_ASSERT(!dp_neigh_learned_age(configured, 1, &age) && !dp_neigh_learned_age(a, 4, &age));
+
+	CU_ASSERT(dp_neigh_forget(b, 3));
+	CU_ASSERT(!dp_neigh_forget(b, 3) && !dp_neigh_forget(configured, 1));
+	CU_ASSERT_PTR_NULL(dp_neigh_find(b, 3));
+	CU_ASSERT_PTR_NOT_NULL(dp_neigh_find(configured, 1));
+	w = walk_stale(0, 1000);
+	CU_ASSERT(w.n == u.neighbours_learned - 1 && w.ip[w.n - 2] == c && w.ip[w.n - 1] == a);
+	CU_ASSERT(dp_tables_pending() && workers_see(b, 3, (m = mac_of(b), &m)));
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	CU_ASSERT(workers_see(b, 3, NULL) && workers_see(c, 3, (m = mac_of(c), &m)));
+	dp_tables_usage(&u);
+	CU_ASSERT_EQUAL(u.neighbours_learned, w.n);
+}
+
 #define OUR_ADDR 0xc0000202
 
 /* An Ethernet frame to our address, UDP to dport carrying len bytes of payload. */
@@ -492,4 +550,6 @@ void tables_suite_add(CU_pSuite s)
 		    test_ike_punted_apart);
 	CU_add_test(s, "neighbours: churn through a full table against a reference, index and snapshots agree",
 		    test_neighbours_churn);
+	CU_add_test(s, "neighbours: the stale end walked from the stalest, a learned one forgotten, a configured one kept",
+		    test_neighbours_stale_and_forgotten);
 }
