@@ -4,6 +4,7 @@
 
   dataplane.py BUILD_DIR [--workers N] [--generators G] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
                [--source ring|pcap] [--repeat N] [--out FILE] [--algs A,B] [--gcm-keys full|compact]
+               [--against-one]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
 route, TX burst) between a source and a sink:
@@ -24,7 +25,9 @@ and the TSC cycles its workers spent in polls that found work ("busy" is that sh
 window: below ~95% the source, not the worker, set the rate). In the same run,
 dpdk-test-crypto-perf measures crypto alone (crypto_aesni_gcm, crypto_aesni_mb) for the
 same sizes, and the table prints each case's ratio to it. With --repeat N every case and
-crypto-perf run N times, interleaved, and the table shows the medians.
+crypto-perf run N times, interleaved, and the table shows the medians. With --against-one and
+K > 1, each ESP case also runs with one SA pair right after it, and a second table gives the
+ratio of K pairs' rate to one pair's, both measured in the same run (issue #5's 0.8x target).
 Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
 """
 import argparse
@@ -288,13 +291,23 @@ def median_perf(perfs):
     return {s: sorted((p[s] for p in perfs), key=lambda f: f[0])[len(perfs) // 2] for s in perfs[0]}
 
 
+def one_pair(args, d):
+    """The same benchmark with one SA pair, in a folder of its own (its captures differ)."""
+    one = argparse.Namespace(**vars(args))
+    one.sas = 1
+    os.makedirs(d + "/one", exist_ok=True)
+    return one, d + "/one"
+
+
 def run_all(args, d, sizes):
     """Every case; with --repeat N, N rounds (crypto-perf, then the dpike cases) and the medians."""
-    rows, plain = [], {}
+    rows, plain, against = [], {}, []
+    one, d_one = one_pair(args, d) if args.against_one and args.sas > 1 else (None, None)
     for alg in args.algs.split(","):
         for size in sizes:
-            subprocess.run([sys.executable, HERE + "/gen_traffic.py", d, size, alg, str(args.sas)],
-                           check=True, timeout=1800)
+            for sas, where in ((args.sas, d),) + (((1, d_one),) if one else ()):
+                subprocess.run([sys.executable, HERE + "/gen_traffic.py", where, size, alg, str(sas)],
+                               check=True, timeout=1800)
         buffers = sorted({s for z in sizes for s in (IMIX if z == "imix" else [int(z)])})
         perfs, runs = [], {}
         for _ in range(args.repeat):
@@ -302,6 +315,8 @@ def run_all(args, d, sizes):
             for size in sizes:
                 for mode in (("plain",) if size not in plain else ()) + ("out", "in"):
                     runs.setdefault((mode, size), []).append(run_case(args, d, mode, alg, size))
+                    if one and mode != "plain":
+                        runs.setdefault(("one-" + mode, size), []).append(run_case(one, d_one, mode, alg, size))
         perf = median_perf(perfs)
         for size in sizes:
             first = len(rows)
@@ -313,7 +328,22 @@ def run_all(args, d, sizes):
                                 crypto_ceiling(perf, size)))
             for r in rows[first:]:
                 print(fmt(r), flush=True)
-    return rows
+            for mode in ("out", "in") if one else ():
+                against.append((alg, size, mode, median_of(runs[(mode, size)]), median_of(runs[("one-" + mode, size)])))
+    return rows, against
+
+
+def print_against_one(against, args):
+    """K SA pairs against one, each case's medians from the same rounds."""
+    if not against:
+        return
+    print("\n%d SA pairs against one, same run (each %d-pair case followed by a one-pair one; medians of %d)" % (
+        args.sas, args.sas, args.repeat))
+    print("%-14s %-5s %-5s %10s %9s %10s %9s %7s" % ("algorithm", "size", "path", "one Mpps", "one cyc", "many Mpps",
+                                                    "many cyc", "ratio"))
+    for alg, size, mode, many, one in against:
+        print("%-14s %-5s %-5s %10.2f %9.0f %10.2f %9.0f %6.2fx" % (alg, size, mode, one[0], one[1], many[0], many[1],
+                                                                   many[0] / one[0] if one[0] else 0))
 
 
 def main():
@@ -338,6 +368,8 @@ def main():
     p.add_argument("--out")
     p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
+    p.add_argument("--against-one", action="store_true",
+                   help="with --sas K > 1, also one SA pair after each case, and the ratio of K pairs to one")
     p.add_argument("--hugepages", action="store_true",
                    help="dpike on hugepages reserved and mounted beforehand (crypto-perf too), as deployed")
     args = p.parse_args()
@@ -347,13 +379,17 @@ def main():
         p.error("--rekeys needs the ring source (SA pairs installed through the table API)")
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
-    rows = run_all(args, d, args.sizes.split(","))
+    rows, against = run_all(args, d, args.sizes.split(","))
     print_table(rows, args)
+    print_against_one(against, args)
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"workers": args.workers, "sas": args.sas, "rows": rows}, f, indent=1)
+            json.dump({"workers": args.workers, "sas": args.sas, "rows": rows, "against_one": [
+                {"alg": a, "size": z, "mode": m, "mpps": many[0], "cycles": many[1], "one_mpps": one[0],
+                 "one_cycles": one[1]} for a, z, m, many, one in against]}, f, indent=1)
     shutil.rmtree(d, ignore_errors=True)  # kept when a case failed, for its logs
-    dropped = [r for r in rows if r["drops"]]
+    dropped = [r for r in rows if r["drops"]] + [{"alg": a, "size": z, "mode": m + " (one pair)"}
+                                                for a, z, m, _, one in against if one[2]]
     if args.check and dropped:
         print("FAILED: packets dropped in %s" % ", ".join("%s %s %s" % (r["alg"], r["size"], r["mode"]) for r in dropped))
         sys.exit(1)
