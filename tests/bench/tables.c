@@ -206,7 +206,7 @@ static double per_s(uint64_t n, uint64_t cycles)
 
 /*
  * One table of `size` learned neighbours, filled by what ARP hears, then churned by answers;
- * the commit gives each of `workers` a snapshot (the first built, the others copied).
+ * the commit publishes a snapshot to `workers` workers (all on socket 0 here, so they share one).
  */
 static void neighbours_of_size(struct rte_rcu_qsbr *qsv, uint32_t size, unsigned workers)
 {
