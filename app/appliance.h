@@ -48,7 +48,7 @@ struct sa_record {
 	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(arp_table_full)            \
 	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
 	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)          \
-	X(fib_commits) X(fib_commit_us) X(neighbours_expired)
+	X(fib_commits) X(fib_commit_us) X(neighbours_expired) X(inject_ring_full)
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
 	uint64_t arp_table_full; /* senders not learned: workers.neighbour_size learned neighbours already */
@@ -56,6 +56,7 @@ struct control_stats {
 	uint64_t icmp_echo_replies, icmp_errors_out, icmp_errors_ratelimited;
 	uint64_t ike_packets, local_unhandled, udp_port_unreachable, udp_bad_checksum, fragments_made, neigh_pending_dropped;
 	uint64_t punts;
+	uint64_t inject_ring_full; /* what this core sent (ARP, ICMP, IKE, fragments) that found worker 0's ring full */
 	uint64_t fib_commits, fib_commit_us; /* snapshots of routes and neighbours given to the workers, and their cost */
 };
 

@@ -46,8 +46,10 @@ void control_inject(struct appliance *app, struct rte_mbuf *m, uint8_t kind, uin
 	meta->flags = 0;
 	meta->aux = 0;
 	/* Worker 0's inject ring has this core as its only producer. */
-	if (rte_ring_enqueue(app->workers[0].inject, m) != 0)
+	if (rte_ring_enqueue(app->workers[0].inject, m) != 0) {
+		app->cstats.inject_ring_full++;
 		rte_pktmbuf_free(m);
+	}
 }
 
 static void handle_punt(struct appliance *app, struct rte_mbuf *m)

@@ -103,6 +103,7 @@ static void handle_request(struct ike_sa *sa, const struct ike_message *msg)
 	if (msg->hdr.msg_id != sa->next_in_id) {
 		if (sa->have_last_resp && msg->hdr.msg_id == sa->last_resp_id) {
 			ike_send_kept(sa, sa->last_resp, sa->last_resp_len, &sa->resp_frags); /* a retransmitted request */
+			sa->d->stats.retransmits_answered++;
 			return;
 		}
 		ike_note_invalid(sa->d, &sa->remote, "message ID outside the window (RFC 7296 2.3)");
@@ -148,6 +149,7 @@ static void handle_init_request(struct ike_daemon *d, const struct ike_endpoint 
 	if (sa && sa->remote.addr == remote->addr && sa->state == IKE_SA_INIT_DONE && sa->init_req_len == len &&
 	    memcmp(sa->init_req, raw, len) == 0) {
 		ike_send(sa, sa->init_resp, sa->init_resp_len);
+		d->stats.retransmits_answered++;
 		return;
 	}
 	ike_sa_init_respond(d, local, remote, msg, raw, len);
@@ -818,8 +820,8 @@ void ike_stats(struct ike_daemon *d, bool json, struct strbuf *o)
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
 		n += sa->state == IKE_SA_ESTABLISHED;
 #define IKE_FIELDS(X)                                                                                          \
-	X(rx) X(tx) X(rx_invalid) X(retransmits) X(auth_failures) X(no_proposal) X(established) X(half_open_dropped) \
-	X(cookies_sent) X(dpd_timeouts)
+	X(rx) X(tx) X(rx_invalid) X(retransmits) X(retransmits_answered) X(auth_failures) X(no_proposal) X(established) \
+	X(half_open_dropped) X(cookies_sent) X(dpd_timeouts)
 	if (json) {
 		sb_printf(o, "\"ike\":{\"sas_established\":%u,\"half_open\":%u,", n, d->half_open);
 #define X(f) sb_printf(o, "\"%s\":%lu,", #f, s->f);

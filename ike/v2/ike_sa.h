@@ -183,6 +183,7 @@ struct ike_sa {
 struct ike_stats {
 	uint64_t rx, tx, rx_invalid, retransmits, auth_failures, no_proposal, established, half_open_dropped,
 		cookies_sent, dpd_timeouts;
+	uint64_t retransmits_answered; /* requests seen again, answered with the response kept */
 };
 
 struct v1_daemon;

@@ -114,6 +114,8 @@ load() {
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# UDP datagrams the generator's kernel discarded for a full socket receive buffer (RcvbufErrors)
+gen_rcvbuf_errors() { ip netns exec "$gen" awk '/^Udp: [0-9]/ { print $6 }' /proc/net/snmp; }
 
 # cpu_ticks STAT_FILE: user + system clock ticks of a thread (task/TID/stat) or a whole process (stat).
 cpu_ticks() { awk '{ print $14 + $15 }' "$1"; }
@@ -197,17 +199,30 @@ print('CPU per handshake: dpike control core %.0f us (one core: %.0f/s), strongS
 echo "== $HELD IKE SAs held on dpike for $HOLD s, DPD every $DPD_DELAY s"
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/before.json"
 rss0=$(rss_kb "$dpike_pid")
+rcvbuf0=$(gen_rcvbuf_errors)
 load 192.0.2.2 "$HELD" --base-port 30000 --hold "$HOLD" --dpd-delay "$DPD_DELAY" --id "held-%u@dpike.test" \
 	--inner-net 10.192.0.0/10 --no-delete >"$LAB_DIR/held.json" || true
 rss1=$(rss_kb "$dpike_pid")
 describe "$LAB_DIR/held.json" dpike
+echo "generator: $(($(gen_rcvbuf_errors) - rcvbuf0)) datagrams its kernel discarded for a full socket buffer (then retransmitted)"
 "$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/after.json"
 json "$LAB_DIR/held.json" "'held: %d of %d still up after %.0f s, %d lost; %d datagrams out and %d in while holding (DPD)' % (d['up_at_end'], d['up'], d['hold_s'], d['lost_after_up'], d['hold_datagrams_out'], d['hold_datagrams_in'])"
-# IKE datagrams that arrived faster than the control core took them (counted, the peers retransmit)
+# IKE datagrams that arrived faster than the control core took them (counted, the peers retransmit),
+# and frames the port's receive ring had no room for (the worker shares the CPUs with the generator)
 /usr/bin/python3 -c "
 import json, sys
-b, a = (json.load(open(f))['total']['drops']['ike_punt_ring_full'] for f in sys.argv[1:3])
-print('dpike: %d IKE datagrams dropped at the full punt ring while opening and holding them' % (a - b))" \
+b, a = (json.load(open(f)) for f in sys.argv[1:3])
+ring = a['total']['drops']['ike_punt_ring_full'] - b['total']['drops']['ike_punt_ring_full']
+missed = sum(p['rx_missed'] for p in a['interfaces'].values()) - sum(p['rx_missed'] for p in b['interfaces'].values())
+inject = a['control']['inject_ring_full'] - b['control']['inject_ring_full']
+again = sum(a[v]['retransmits_answered'] - b[v]['retransmits_answered'] for v in ('ike', 'ikev1'))
+invalid = sum(a[v]['rx_invalid'] - b[v]['rx_invalid'] for v in ('ike', 'ikev1'))
+other = {r: v - b['total']['drops'].get(r, 0) for r, v in a['total']['drops'].items()
+         if v - b['total']['drops'].get(r, 0) and r != 'ike_punt_ring_full'}
+print('dpike: %d IKE datagrams dropped at the full punt ring, %d frames missed by its port, %d of its own found '
+      'the inject ring full, while opening and holding them; other drops: %s; %d requests seen again (answered '
+      'from its cache: the first answer was late or lost on the way), %d refused as invalid' % (
+          ring, missed, inject, other or 'none', again, invalid))" \
 	"$LAB_DIR/before.json" "$LAB_DIR/after.json"
 sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established'] + d['ikev1']['sas_established']")
 # What the SAs cost the control core when nothing happens: the generator has gone, dpike keeps them.

@@ -184,6 +184,7 @@ static void test_lost_response(void)
 	pump();
 	assert_established();
 	CU_ASSERT_EQUAL(A.d->stats.retransmits, 1);
+	CU_ASSERT_EQUAL(B.d->stats.retransmits_answered, 1);
 	CU_ASSERT_EQUAL(B.children, 1);
 	unpair();
 }
