@@ -72,7 +72,7 @@ log_level = "${DPIKE_LOG_LEVEL:-warning}";
 ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 100; sad_size = $((2 * MAX + 1024)); spd_size = $((4 * MAX + 1024)); };
 ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max = 1000000; ke_reuse = $KE_REUSE; };
-interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; } );
+interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan,framecnt=4096"; address = "192.0.2.2/24"; } );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:05:01"; } );
 connections = ( { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"];
     proposals = ["$PROPOSAL"];
@@ -224,6 +224,15 @@ print('dpike: %d IKE datagrams dropped at the full punt ring, %d frames missed b
       'from its cache: the first answer was late or lost on the way), %d refused as invalid' % (
           ring, missed, inject, other or 'none', again, invalid))" \
 	"$LAB_DIR/before.json" "$LAB_DIR/after.json"
+# IKE datagrams each way, as each end counted them (a difference is loss between the two)
+/usr/bin/python3 -c "
+import json, sys
+b, a, g = (json.load(open(f)) for f in sys.argv[1:4])
+d = {k: sum(a[v][k] - b[v][k] for v in ('ike', 'ikev1')) for k in ('rx', 'tx')}
+gi = {k: sum(g['initiator'].get(v, {}).get(k, 0) for v in ('ike', 'ikev1')) for k in ('rx', 'tx')}
+print('IKE datagrams: the generator sent %d, dpike received %d; dpike sent %d, the generator received %d' % (
+    gi['tx'], d['rx'], d['tx'], gi['rx']))" \
+	"$LAB_DIR/before.json" "$LAB_DIR/after.json" "$LAB_DIR/held.json"
 sas_now=$(json "$LAB_DIR/after.json" "d['ike']['sas_established'] + d['ikev1']['sas_established']")
 # What the SAs cost the control core when nothing happens: the generator has gone, dpike keeps them.
 i0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
