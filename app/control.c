@@ -144,6 +144,8 @@ static void commit_tables(struct appliance *app)
 unsigned control_poll(struct appliance *app)
 {
 	unsigned work = drain_punts(app) + drain_events(app);
+	if (app->ike)
+		ike_flush(app->ike); /* the IKE_SA_INIT requests of this burst, their key exchanges together */
 	commit_tables(app);
 	uint64_t now = app_now_ms();
 	/* accept4() on an idle socket builds and frees a socket in the kernel (a few us): once a millisecond serves the CLI */

@@ -369,7 +369,7 @@ int ike_glue_init(struct appliance *app)
 	struct ike_env env = { .send = ike_send_cb, .send_keepalive = ike_keepalive_cb, .install_child = install_child_cb,
 			       .activate_child = activate_child_cb,
 			       .remove_child = remove_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb,
-			       .spi_preferred = spi_preferred_cb, .ctx = app };
+			       .spi_preferred = spi_preferred_cb, .ctx = app, .batch_key_exchanges = true };
 	app->ike = ike_daemon_create(&app->cfg, app->creds, &env);
 	return app->ike ? 0 : -1;
 }

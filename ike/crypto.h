@@ -58,6 +58,25 @@ struct ke_state *ke_share(const struct ke_state *ke);
  */
 bool ke_remember_last(struct ke_state *ke);
 
+/*
+ * Derivations done together: X25519 where the CPU has AVX-512 IFMA (x25519_batch.c), eight
+ * in about the time OpenSSL takes for two. A responder with many IKE_SA_INIT requests in hand
+ * collects them. ok and secret as ke_derive() gives them.
+ */
+struct ke_job {
+	struct ke_state *ke;
+	const uint8_t *peer;
+	size_t peer_len;
+	uint8_t secret[32];
+	size_t secret_len;
+	bool ok;
+};
+/* Whether ke_derive_batch() takes this pair's derivations (ke_derive() always does). */
+bool ke_batchable(const struct ke_state *ke);
+void ke_derive_batch(struct ke_job *jobs, unsigned n);
+/* X25519 pairs and derivations through x25519_batch() where the CPU allows it (the default), or never. */
+void ke_batching(bool on);
+
 /* The transform that protects the Encrypted payload. */
 struct sk_cipher {
 	uint16_t encr, key_bits, integ;

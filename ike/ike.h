@@ -89,6 +89,12 @@ struct ike_env {
 	 * so a responder that reuses its own pair costs the generator no derivation per handshake.
 	 */
 	bool remember_ke_secret;
+	/*
+	 * Responder: an IKE_SA_INIT request's key exchange waits, answer and all, for ike_flush()
+	 * (or for a batch of eight), to be done with the others in hand (ke_derive_batch(): X25519
+	 * on AVX-512 IFMA). The caller calls ike_flush() after each burst of ike_input().
+	 */
+	bool batch_key_exchanges;
 };
 
 struct ike_daemon;
@@ -101,7 +107,9 @@ void ike_daemon_destroy(struct ike_daemon *d);
 /* A UDP datagram for port 500, or for 4500 with the non-ESP marker already removed. */
 void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 	       const uint8_t *msg, size_t len);
-/* Retransmissions, DPD, rekeying, expiry. Call every 100 ms or so. */
+/* Finishes what input left waiting (env.batch_key_exchanges); call after each burst of ike_input(). */
+void ike_flush(struct ike_daemon *d);
+/* Retransmissions, DPD, rekeying, expiry (after an ike_flush()). Call every 100 ms or so. */
 void ike_tick(struct ike_daemon *d);
 /* Starts the connections with start_action = start. */
 void ike_start(struct ike_daemon *d);

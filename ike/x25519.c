@@ -373,3 +373,18 @@ void x25519_public_from_private(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[
 	OPENSSL_cleanse(&h, sizeof(h));
 	OPENSSL_cleanse(&t, sizeof(t));
 }
+
+void x25519_limbs_from_bytes(uint64_t v[5], const uint8_t s[X25519_KEY_LEN])
+{
+	struct fe h;
+	fe_from_bytes(&h, s);
+	memcpy(v, h.v, sizeof(h.v));
+}
+
+void x25519_limbs_to_bytes(uint8_t s[X25519_KEY_LEN], const uint64_t v[5])
+{
+	struct fe h;
+	memcpy(h.v, v, sizeof(h.v));
+	fe_to_bytes(s, &h);
+	OPENSSL_cleanse(&h, sizeof(h));
+}

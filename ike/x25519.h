@@ -1,13 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* X25519 public values by a fixed-base comb, constant time (x25519.c says why dpike has its own). */
+/*
+ * X25519 of dpike's own: public values by a fixed-base comb (x25519.c), and whole exchanges eight
+ * at a time on AVX-512 IFMA (x25519_batch.c). Both run in constant time; the files say why.
+ */
 #ifndef DPIKE_IKE_X25519_H
 #define DPIKE_IKE_X25519_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define X25519_KEY_LEN 32
+#define X25519_BATCH 8
 
 /* pub = X25519(priv, 9), RFC 7748 5 (priv is clamped here, as the function defines). */
 void x25519_public_from_private(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[X25519_KEY_LEN]);
+
+/* Whether this CPU runs x25519_batch() (AVX-512 F and IFMA). */
+bool x25519_batch_available(void);
+
+/*
+ * out[i] = X25519(scalar[i], point[i]) for i < n <= X25519_BATCH, or X25519(scalar[i], 9), the
+ * public values, when point is NULL. All n cost as much as eight. Only where
+ * x25519_batch_available().
+ */
+void x25519_batch(uint8_t (*out)[X25519_KEY_LEN], const uint8_t (*scalar)[X25519_KEY_LEN],
+		  const uint8_t (*point)[X25519_KEY_LEN], unsigned n);
+
+/* A field element's five 51-bit limbs from or to its 32-byte encoding (the latter reduced mod p). */
+void x25519_limbs_from_bytes(uint64_t v[5], const uint8_t s[X25519_KEY_LEN]);
+void x25519_limbs_to_bytes(uint8_t s[X25519_KEY_LEN], const uint64_t v[5]);
 
 #endif

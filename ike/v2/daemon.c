@@ -148,6 +148,8 @@ static void handle_init_request(struct ike_daemon *d, const struct ike_endpoint 
 	struct ike_sa *sa = ike_sa_half_open(d, msg->hdr.spi_i);
 	if (sa && sa->remote.addr == remote->addr && sa->state == IKE_SA_INIT_DONE && sa->init_req_len == len &&
 	    memcmp(sa->init_req, raw, len) == 0) {
+		if (sa->ke_pending)
+			return; /* the answer goes out when its key exchange is done */
 		ike_send(sa, sa->init_resp, sa->init_resp_len);
 		d->stats.retransmits_answered++;
 		return;
@@ -200,6 +202,10 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 		return;
 	}
 	struct ike_sa *sa = ike_sa_find(d, msg.hdr.spi_i, msg.hdr.spi_r);
+	if (sa && sa->ke_pending) {
+		ike_flush(d); /* its keys first; nothing the peer sends can precede our answer, but order is kept */
+		sa = ike_sa_find(d, msg.hdr.spi_i, msg.hdr.spi_r);
+	}
 	if (sa == NULL || sa->initiator == !!(msg.hdr.flags & IKE_FLAG_INITIATOR)) {
 		ike_note_invalid(d, remote, "unknown IKE SPIs"); /* RFC 7296 2.21.4 allows silence */
 		return;
@@ -441,8 +447,15 @@ unsigned ike_timers_late(const struct ike_daemon *d)
 }
 
 /* Visits the SAs with a timer due, not every SA: holding many idle SAs costs nothing per tick. */
+void ike_flush(struct ike_daemon *d)
+{
+	if (d->n_pending_ke > 0)
+		ike_sa_init_finish_deferred(d);
+}
+
 void ike_tick(struct ike_daemon *d)
 {
+	ike_flush(d);
 	uint64_t now = ike_now(d);
 	struct timer_entry *e;
 	while ((e = timer_heap_pop_due(&d->timers, now)) != NULL) {
@@ -821,7 +834,7 @@ void ike_stats(struct ike_daemon *d, bool json, struct strbuf *o)
 		n += sa->state == IKE_SA_ESTABLISHED;
 #define IKE_FIELDS(X)                                                                                          \
 	X(rx) X(tx) X(rx_invalid) X(retransmits) X(retransmits_answered) X(auth_failures) X(no_proposal) X(established) \
-	X(half_open_dropped) X(cookies_sent) X(dpd_timeouts)
+	X(half_open_dropped) X(cookies_sent) X(dpd_timeouts) X(ke_batched) X(ke_batches)
 	if (json) {
 		sb_printf(o, "\"ike\":{\"sas_established\":%u,\"half_open\":%u,", n, d->half_open);
 #define X(f) sb_printf(o, "\"%s\":%lu,", #f, s->f);

@@ -114,6 +114,7 @@ struct ike_daemon;
 struct own_cert;
 #define IKE_MAX_CERTREQ 16
 #define IKE_KE_KEPT_GROUPS 4 /* ike.ke_reuse: groups with a key pair kept at once */
+#define IKE_KE_BATCH 8       /* key exchanges done together at most (x25519_batch()'s lanes) */
 
 struct ike_sa {
 	struct ike_sa *next, *prev; /* in the daemon's list of all SAs */
@@ -164,6 +165,7 @@ struct ike_sa {
 	bool have_last_resp;
 	/* IKE fragmentation (RFC 7383) */
 	bool frag_ok;                     /* both ends announced it */
+	bool ke_pending;                  /* responder: IKE_SA_INIT answered once its key exchange is done (ike_flush()) */
 	struct ike_fragments out_frags;   /* made by ike_sk_finish, taken by the next send */
 	struct ike_fragments req_frags, resp_frags;
 	struct ike_reassembly rx;
@@ -184,6 +186,7 @@ struct ike_stats {
 	uint64_t rx, tx, rx_invalid, retransmits, auth_failures, no_proposal, established, half_open_dropped,
 		cookies_sent, dpd_timeouts;
 	uint64_t retransmits_answered; /* requests seen again, answered with the response kept */
+	uint64_t ke_batched, ke_batches; /* IKE_SA_INIT key exchanges done together, and the batches */
 };
 
 struct v1_daemon;
@@ -221,6 +224,12 @@ struct ike_daemon {
 		size_t pub_len;
 		uint64_t until_ms;
 	} ke_reuse[IKE_KE_KEPT_GROUPS];
+	/* env.batch_key_exchanges: IKE_SA_INIT requests waiting for their key exchange, by SA and peer value */
+	struct ike_pending_ke {
+		uint64_t spi_i, spi_r;
+		uint8_t peer[32];
+	} pending_ke[IKE_KE_BATCH];
+	unsigned n_pending_ke;
 };
 
 uint64_t ike_now(const struct ike_daemon *d);
@@ -332,6 +341,8 @@ void ike_sa_init_start(struct ike_sa *sa);
 void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 			 const struct ike_message *msg, const uint8_t *raw, size_t len);
 void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len);
+/* Does the key exchanges of the IKE_SA_INIT requests waiting (env.batch_key_exchanges) and answers them. */
+void ike_sa_init_finish_deferred(struct ike_daemon *d);
 void ike_auth_start(struct ike_sa *sa);
 void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg);
 void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg);

@@ -369,7 +369,68 @@ static void send_init_response(struct ike_sa *sa, const struct ike_message *req,
 	sa->init_resp = copy_msg(b.buf, len);
 	sa->init_resp_len = len;
 	sa->next_in_id = 1;
-	ike_send_response(sa, b.buf, len, 0);
+	if (!sa->ke_pending)
+		ike_send_response(sa, b.buf, len, 0);
+}
+
+/*
+ * env.batch_key_exchanges: the key exchange waits for ike_flush(), or until a batch is full,
+ * to be done with others (ke_derive_batch()); the response is built now, sent then.
+ */
+static bool defer_key_exchange(struct ike_sa *sa, const uint8_t *kep, size_t ke_len)
+{
+	struct ike_daemon *d = sa->d;
+	if (!d->env.batch_key_exchanges || !ke_batchable(sa->ke) || ke_len != sizeof(d->pending_ke[0].peer))
+		return false;
+	struct ike_pending_ke *p = &d->pending_ke[d->n_pending_ke++];
+	p->spi_i = sa->spi_i;
+	p->spi_r = sa->spi_r;
+	memcpy(p->peer, kep, ke_len);
+	sa->ke_pending = true;
+	return true;
+}
+
+static void refuse_key_exchange(struct ike_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
+{
+	struct ike_header req = { .spi_i = sa->spi_i };
+	ike_note_invalid(sa->d, remote, "key exchange value is not a group element (RFC 6989)");
+	respond_error(sa->d, local, remote, &req, N_INVALID_SYNTAX, NULL, 0);
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+}
+
+static void finish_deferred(struct ike_sa *sa, const struct ke_job *job)
+{
+	sa->ke_pending = false;
+	if (!job->ok || !ike_derive_keys(sa, job->secret, job->secret_len, NULL, 0) || sa->init_resp == NULL) {
+		refuse_key_exchange(sa, &sa->local, &sa->remote);
+		return;
+	}
+	ike_send_response(sa, sa->init_resp, sa->init_resp_len, 0);
+	ike_sa_wake(sa);
+}
+
+void ike_sa_init_finish_deferred(struct ike_daemon *d)
+{
+	struct ke_job jobs[IKE_KE_BATCH];
+	struct ike_sa *sas[IKE_KE_BATCH];
+	unsigned n = 0;
+	for (unsigned i = 0; i < d->n_pending_ke; i++) {
+		struct ike_pending_ke *p = &d->pending_ke[i];
+		struct ike_sa *sa = ike_sa_find(d, p->spi_i, p->spi_r);
+		if (sa == NULL || !sa->ke_pending)
+			continue; /* gone meanwhile */
+		sas[n] = sa;
+		jobs[n++] = (struct ke_job){ .ke = sa->ke, .peer = p->peer, .peer_len = sizeof(p->peer) };
+	}
+	d->n_pending_ke = 0;
+	ke_derive_batch(jobs, n);
+	d->stats.ke_batched += n;
+	d->stats.ke_batches += n > 0;
+	for (unsigned i = 0; i < n; i++) {
+		finish_deferred(sas[i], &jobs[i]);
+		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
+	}
+	ike_sa_reap(d);
 }
 
 void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
@@ -423,18 +484,18 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	sa->ke_group = group;
 	sa->ke = ike_exchange_ke(d, group, pub, &pub_len);
 	bool ok = sa->ke && ike_sa_keep_nonce(&sa->ni, &sa->ni_len, ni, ni_len) &&
-		  ike_sa_keep_nonce(&sa->nr, &sa->nr_len, NULL, IKE_OWN_NONCE_LEN) && adopt_proposal(sa, &chosen) &&
-		  ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);
+		  ike_sa_keep_nonce(&sa->nr, &sa->nr_len, NULL, IKE_OWN_NONCE_LEN) && adopt_proposal(sa, &chosen);
+	if (ok && !defer_key_exchange(sa, kep, ke_len))
+		ok = ke_derive(sa->ke, kep, ke_len, secret, &secret_len) && ike_derive_keys(sa, secret, secret_len, NULL, 0);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!ok) {
-		/* a key exchange value that is not a group element (RFC 6989) lands here */
-		ike_note_invalid(d, remote, "key exchange value is not a group element (RFC 6989)");
-		respond_error(d, local, remote, &msg->hdr, N_INVALID_SYNTAX, NULL, 0);
-		ike_sa_set_state(sa, IKE_SA_DEAD);
+		refuse_key_exchange(sa, local, remote); /* a value that is not a group element (RFC 6989) lands here */
 		return;
 	}
 	sa->init_req = copy_msg(raw, len);
 	sa->init_req_len = len;
 	nat_check(sa, msg);
 	send_init_response(sa, msg, theirs[which].num, pub, pub_len);
+	if (d->n_pending_ke == IKE_KE_BATCH)
+		ike_sa_init_finish_deferred(d);
 }

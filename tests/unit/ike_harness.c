@@ -20,6 +20,7 @@ int q_head, q_tail;
 uint64_t clock_ms = 1000000;
 uint8_t drop_exchange; /* drop the next message of this exchange */
 uint32_t nat_private, nat_public;
+bool batch_key_exchanges;
 #define NAT_PORT_SHIFT 10000
 
 static struct node *peer_of(struct node *n)
@@ -112,6 +113,7 @@ void deliver_copy(struct queued *q)
 {
 	CU_ASSERT_EQUAL(ike_timers_late(q->to->d), 0);
 	ike_input(q->to->d, &q->local, &q->remote, q->msg, q->len);
+	ike_flush(q->to->d); /* as dpike's control core after each burst */
 	CU_ASSERT_EQUAL(ike_timers_late(q->to->d), 0);
 }
 
@@ -144,7 +146,8 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 		fprintf(stderr, "%s\n", err);
 	CU_ASSERT_FATAL(n->creds != NULL);
 	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
-			       .remove_child = remove_cb, .now_ms = now_cb, .ike_event = event_cb, .ctx = n };
+			       .remove_child = remove_cb, .now_ms = now_cb, .ike_event = event_cb, .ctx = n,
+			       .batch_key_exchanges = batch_key_exchanges };
 	n->d = ike_daemon_create(&n->cfg, n->creds, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
 }

@@ -71,6 +71,8 @@ extern uint8_t drop_exchange; /* drop the next message of this exchange */
  * (ports + 10000), and what is sent there reaches it. Off while nat_private is 0.
  */
 extern uint32_t nat_private, nat_public;
+/* env.batch_key_exchanges of the nodes started from now on (dpike's own setting); off unless a test sets it */
+extern bool batch_key_exchanges;
 
 /* Delivers queued messages until none is left; pump_one delivers the oldest only. */
 /* Delivers q, a message the test kept (a copy of a queued one), as pump() would. */

@@ -190,6 +190,104 @@ static void test_x25519_public_values(void)
 	ke_free(ke);
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+/* OpenSSL's X25519(scalar, point), the reference for x25519_batch(). */
+static bool openssl_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32])
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+	EVP_PKEY *u = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, point, 32);
+	EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new(k, NULL) : NULL;
+	size_t n = 32;
+	/* OpenSSL refuses the all-zero result; x25519_batch() returns it for the caller to refuse */
+	bool ok = c && u && EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_derive_set_peer_ex(c, u, 0) > 0;
+	if (ok && EVP_PKEY_derive(c, out, &n) <= 0)
+		memset(out, 0, 32);
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(u);
+	return ok;
+}
+
+/*
+ * x25519_batch(), eight exchanges per call on AVX-512 IFMA: RFC 7748 5.2's vectors and its
+ * iterated test to 1,000, then random scalars and points (also with bit 255 set, above p, and
+ * of small order) in batches of every size against OpenSSL, and public values against the comb.
+ */
+static void test_x25519_batch(void)
+{
+	if (!x25519_batch_available()) {
+		printf("\n  (no AVX-512 IFMA on this CPU: x25519_batch() is not used, nothing to test) ");
+		return;
+	}
+	static const char *rfc[][3] = {
+		{ "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
+		  "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
+		  "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552" },
+		{ "4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
+		  "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
+		  "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957" },
+	};
+	uint8_t k[X25519_BATCH][32], u[X25519_BATCH][32], out[X25519_BATCH][32], want[32];
+	for (size_t i = 0; i < 2; i++) {
+		hex(rfc[i][0], k[i], 32);
+		hex(rfc[i][1], u[i], 32);
+	}
+	x25519_batch(out, (const uint8_t(*)[32])k, (const uint8_t(*)[32])u, 2);
+	for (size_t i = 0; i < 2; i++) {
+		hex(rfc[i][2], want, 32);
+		CU_ASSERT(memcmp(out[i], want, 32) == 0);
+	}
+	/* RFC 7748 5.2: k = u = 9, then (k, u) = (X25519(k, u), k), one lane */
+	uint8_t next[1][32];
+	memset(k[0], 0, 32);
+	k[0][0] = 9;
+	memcpy(u[0], k[0], 32);
+	for (int i = 0; i < 1000; i++) {
+		x25519_batch(next, (const uint8_t(*)[32])k, (const uint8_t(*)[32])u, 1);
+		memcpy(u[0], k[0], 32);
+		memcpy(k[0], next[0], 32);
+		if (i == 0) {
+			hex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", want, 32);
+			CU_ASSERT(memcmp(k[0], want, 32) == 0);
+		}
+	}
+	hex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", want, 32);
+	CU_ASSERT(memcmp(k[0], want, 32) == 0);
+
+	int wrong = 0, zeros = 0;
+	for (int round = 0; round < 400; round++) {
+		unsigned n = 1 + (unsigned)round % X25519_BATCH;
+		CU_ASSERT_FATAL(ike_random(k, sizeof(k)) && ike_random(u, sizeof(u)));
+		if (round % 5 == 1) { /* above p: 2^255 - 19 + small, bit 255 clear (it is ignored anyway) */
+			memset(u[0], 0xff, 32);
+			u[0][0] = (uint8_t)(0xed + round % 18);
+			u[0][31] = 0x7f;
+		}
+		if (round % 7 == 2) /* 0 and 1 are of small order: the result is zero */
+			memset(u[n - 1], 0, 32), u[n - 1][0] = (uint8_t)(round & 1);
+		x25519_batch(out, (const uint8_t(*)[32])k, (const uint8_t(*)[32])u, n);
+		for (unsigned i = 0; i < n; i++) {
+			CU_ASSERT_FATAL(openssl_x25519(want, k[i], u[i]));
+			wrong += memcmp(out[i], want, 32) != 0;
+			zeros += all_zero(want, 32);
+		}
+		x25519_batch(out, (const uint8_t(*)[32])k, NULL, n);
+		for (unsigned i = 0; i < n; i++) {
+			x25519_public_from_private(want, k[i]);
+			wrong += memcmp(out[i], want, 32) != 0;
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT(zeros >= 50);
+}
+
 /*
  * Each group keeps one peer key object per thread and refills it: a derivation with a second
  * peer must use that peer's value, not the first one's, also after a refused value in between.
@@ -399,6 +497,7 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "random pool: distinct across refills, large requests", test_random_pool);
 	CU_add_test(s, "prf+ against a hand-built chain", test_prf_plus);
 	CU_add_test(s, "X25519 public values (RFC 7748 6.1, and against OpenSSL)", test_x25519_public_values);
+	CU_add_test(s, "X25519 eight at a time (RFC 7748 5.2, and against OpenSSL)", test_x25519_batch);
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
 	CU_add_test(s, "key exchange: each peer's own value, after a refused one too", test_key_exchange_peer_after_peer);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);

@@ -13,6 +13,7 @@
 #include "dataplane/esp_algo.h"
 #include "ike/ike.h"
 #include "ike/v2/ike_sa.h"
+#include "ike/x25519.h"
 #include "ike_harness.h"
 #include "unit.h"
 
@@ -558,6 +559,76 @@ static bool kept_ke(const uint8_t *m, size_t m_len, uint8_t out[32])
 	return true;
 }
 
+/* Replaces the X25519 value of a queued IKE_SA_INIT request with 0, a point of small order. */
+static bool zero_ke(struct queued *q)
+{
+	struct ike_message msg;
+	const uint8_t *data;
+	size_t len;
+	uint16_t group;
+	memset(&msg, 0, sizeof(msg));
+	if (ike_parse_header(q->msg, q->len, &msg.hdr) != IKE_PARSE_OK ||
+	    ike_parse_chain(&msg, msg.hdr.next, q->msg + IKE_HDR_LEN, q->len - IKE_HDR_LEN) != IKE_PARSE_OK)
+		return false;
+	const struct ike_payload *ke = ike_find(&msg, PL_KE);
+	if (ke == NULL || !ke_payload_parse(ke, &group, &data, &len) || len != 32)
+		return false;
+	memset((uint8_t *)data, 0, len);
+	return true;
+}
+
+/* Whether a queued message is an IKE_SA_INIT response carrying only the notify type. */
+static bool is_error_notify(const struct queued *q, uint16_t type)
+{
+	struct ike_message msg;
+	uint8_t buf[IKE_MAX_MSG];
+	memcpy(buf, q->msg, q->len);
+	memset(&msg, 0, sizeof(msg));
+	return ike_parse_header(buf, q->len, &msg.hdr) == IKE_PARSE_OK &&
+	       ike_parse_chain(&msg, msg.hdr.next, buf + IKE_HDR_LEN, q->len - IKE_HDR_LEN) == IKE_PARSE_OK &&
+	       msg.hdr.exchange == IKE_SA_INIT && msg.n == 1 && ike_find_notify(&msg, type) != NULL;
+}
+
+/*
+ * env.batch_key_exchanges, as dpike runs: IKE_SA_INIT requests in hand are answered when the
+ * daemon is flushed, their key exchanges in one batch; a retransmission meanwhile gets no early
+ * answer; a small-order X25519 value (an all-zero secret) is refused with INVALID_SYNTAX at the
+ * flush without holding the others up, and they come up.
+ */
+static void test_batched_key_exchanges(void)
+{
+	if (!x25519_batch_available()) {
+		printf("\n  (no AVX-512 IFMA on this CPU: key exchanges are not batched) ");
+		return;
+	}
+	batch_key_exchanges = true;
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret",
+	     "half_open_per_peer = 100;");
+	for (int i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(run_command(ike_initiate, A.d, "c/net"), 0);
+	const int requests = q_tail;
+	CU_ASSERT_FATAL(requests == 5 && zero_ke(&queue[4]));
+	for (int i = 0; i < requests; i++)
+		ike_input(B.d, &queue[i].local, &queue[i].remote, queue[i].msg, queue[i].len);
+	ike_input(B.d, &queue[1].local, &queue[1].remote, queue[1].msg, queue[1].len); /* retransmitted */
+	CU_ASSERT_EQUAL(q_tail, requests); /* nothing answered yet */
+	CU_ASSERT_EQUAL(B.d->n_pending_ke, 5);
+	ike_flush(B.d);
+	CU_ASSERT_EQUAL(q_tail, 2 * requests);
+	CU_ASSERT(B.d->stats.ke_batches == 1 && B.d->stats.ke_batched == 5 && B.d->stats.retransmits_answered == 0);
+	int refused = 0;
+	for (int i = requests; i < q_tail; i++)
+		refused += is_error_notify(&queue[i], N_INVALID_SYNTAX);
+	CU_ASSERT_EQUAL(refused, 1);
+	CU_ASSERT(is_error_notify(&queue[2 * requests - 1], N_INVALID_SYNTAX)); /* the fifth, answered in order */
+	q_head = requests;
+	pump();
+	CU_ASSERT(A.children == 4 && B.children == 4);
+	CU_ASSERT(B.d->stats.established == 4 && A.d->stats.established == 4);
+	unpair();
+	batch_key_exchanges = false;
+}
+
 /*
  * A load generator's teardown (ike_delete_established): at most max SAs at a time, none twice,
  * the responder's going with them; each told by env.ike_event as gone, deleted (IKE_FAIL_NONE).
@@ -702,6 +773,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
+	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",
+		    test_batched_key_exchanges);
 	CU_add_test(s, "DPD: probed after dpd_delay of quiet, not before; down when unanswered", test_dpd);
 	CU_add_test(s, "an unanswered child rekey gives its SPI back when the SA goes", test_unanswered_rekey_spis);
 }
