@@ -433,7 +433,8 @@ static int setup(struct run *r, struct dpike_config *cfg, char *cfg_path, size_t
 	}
 	struct ike_env env = { .send = send_cb, .send_keepalive = keepalive_cb, .install_child = install_cb,
 			       .activate_child = activate_cb, .remove_child = remove_cb, .child_usage = usage_cb,
-			       .now_ms = now_ms_cb, .ike_event = event_cb, .ctx = r, .remember_ke_secret = true };
+			       .now_ms = now_ms_cb, .ike_event = event_cb, .ctx = r, .remember_ke_secret = true,
+			       .batch_key_exchanges = true };
 	r->d = ike_daemon_create(cfg, NULL, &env);
 	return r->d ? 0 : -1;
 }

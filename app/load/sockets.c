@@ -147,6 +147,7 @@ unsigned load_sockets_poll(struct load_sockets *s, struct ike_daemon *d, int tim
 	unsigned got = 0;
 	for (int i = 0; i < n; i++)
 		got += drain(s, d, (int)ev[i].data.u32);
+	ike_flush(d); /* the IKE_SA_INIT responses just read: their key exchanges together */
 	return got;
 }
 

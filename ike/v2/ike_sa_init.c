@@ -221,12 +221,52 @@ static bool take_response_payloads(struct ike_sa *sa, const struct ike_message *
 	return ike_sa_keep_nonce(&sa->nr, &sa->nr_len, nonce, nlen);
 }
 
+/*
+ * env.batch_key_exchanges: the key exchange waits for ike_flush(), or until a batch is full,
+ * to be done with others (ke_derive_batch()). A responder builds its answer now and sends it
+ * then; an initiator starts IKE_AUTH then.
+ */
+static bool defer_key_exchange(struct ike_sa *sa, const uint8_t *kep, size_t ke_len)
+{
+	struct ike_daemon *d = sa->d;
+	if (!d->env.batch_key_exchanges || !ke_batchable(sa->ke) || ke_len != sizeof(d->pending_ke[0].peer))
+		return false;
+	struct ike_pending_ke *p = &d->pending_ke[d->n_pending_ke++];
+	p->spi_i = sa->spi_i;
+	p->spi_r = sa->spi_r;
+	memcpy(p->peer, kep, ke_len);
+	sa->ke_pending = true;
+	return true;
+}
+
+/* The key exchange and the IKE SA's keys from it; NULL, or what failed. */
+static const char *derive_now(struct ike_sa *sa, const uint8_t *kep, size_t ke_len)
+{
+	uint8_t secret[IKE_MAX_KE_LEN];
+	size_t n;
+	const char *why = NULL;
+	if (!ke_derive(sa->ke, kep, ke_len, secret, &n))
+		why = "key exchange value";
+	else if (!ike_derive_keys(sa, secret, n, NULL, 0))
+		why = "key derivation";
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return why;
+}
+
+static void refuse_response(struct ike_sa *sa, const char *why)
+{
+	LOG_WARN("%s: unacceptable IKE_SA_INIT response from %u.%u.%u.%u (%s)", sa->conn->name, sa->remote.addr >> 24,
+		 (sa->remote.addr >> 16) & 255, (sa->remote.addr >> 8) & 255, sa->remote.addr & 255, why);
+	sa->d->stats.no_proposal++;
+	sa->fail = IKE_FAIL_NO_PROPOSAL;
+	ike_sa_set_state(sa, IKE_SA_DEAD);
+}
+
 void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len)
 {
 	struct ike_notify n;
 	const uint8_t *kep;
-	size_t ke_len, secret_len;
-	uint8_t secret[IKE_MAX_KE_LEN];
+	size_t ke_len;
 	if (retry_init(sa, msg))
 		return;
 	if (error_notify(msg, &n)) {
@@ -239,21 +279,12 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	const char *why = NULL;
 	if (!take_response_payloads(sa, msg, &kep, &ke_len))
 		why = "proposal, group or nonce";
-	else if (!ke_derive(sa->ke, kep, ke_len, secret, &secret_len))
-		why = "key exchange value";
-	else if (!ike_derive_keys(sa, secret, secret_len, NULL, 0))
-		why = "key derivation";
+	else if (!defer_key_exchange(sa, kep, ke_len))
+		why = derive_now(sa, kep, ke_len);
 	if (why) {
-		LOG_WARN("%s: unacceptable IKE_SA_INIT response from %u.%u.%u.%u (%s)", sa->conn->name,
-			 sa->remote.addr >> 24, (sa->remote.addr >> 16) & 255, (sa->remote.addr >> 8) & 255,
-			 sa->remote.addr & 255, why);
-		sa->d->stats.no_proposal++;
-		sa->fail = IKE_FAIL_NO_PROPOSAL;
-		OPENSSL_cleanse(secret, sizeof(secret));
-		ike_sa_set_state(sa, IKE_SA_DEAD);
+		refuse_response(sa, why);
 		return;
 	}
-	OPENSSL_cleanse(secret, sizeof(secret));
 	free(sa->init_resp);
 	sa->init_resp = copy_msg(raw, len);
 	sa->init_resp_len = len;
@@ -263,7 +294,10 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	pubkey_keep_certreq(sa, msg);
 	free(sa->req.msg);
 	sa->req.msg = NULL;
-	ike_auth_start(sa);
+	if (!sa->ke_pending)
+		ike_auth_start(sa);
+	else if (sa->d->n_pending_ke == IKE_KE_BATCH)
+		ike_sa_init_finish_deferred(sa->d);
 }
 
 /* ---- responder ---- */
@@ -373,64 +407,12 @@ static void send_init_response(struct ike_sa *sa, const struct ike_message *req,
 		ike_send_response(sa, b.buf, len, 0);
 }
 
-/*
- * env.batch_key_exchanges: the key exchange waits for ike_flush(), or until a batch is full,
- * to be done with others (ke_derive_batch()); the response is built now, sent then.
- */
-static bool defer_key_exchange(struct ike_sa *sa, const uint8_t *kep, size_t ke_len)
-{
-	struct ike_daemon *d = sa->d;
-	if (!d->env.batch_key_exchanges || !ke_batchable(sa->ke) || ke_len != sizeof(d->pending_ke[0].peer))
-		return false;
-	struct ike_pending_ke *p = &d->pending_ke[d->n_pending_ke++];
-	p->spi_i = sa->spi_i;
-	p->spi_r = sa->spi_r;
-	memcpy(p->peer, kep, ke_len);
-	sa->ke_pending = true;
-	return true;
-}
-
 static void refuse_key_exchange(struct ike_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
 	struct ike_header req = { .spi_i = sa->spi_i };
 	ike_note_invalid(sa->d, remote, "key exchange value is not a group element (RFC 6989)");
 	respond_error(sa->d, local, remote, &req, N_INVALID_SYNTAX, NULL, 0);
 	ike_sa_set_state(sa, IKE_SA_DEAD);
-}
-
-static void finish_deferred(struct ike_sa *sa, const struct ke_job *job)
-{
-	sa->ke_pending = false;
-	if (!job->ok || !ike_derive_keys(sa, job->secret, job->secret_len, NULL, 0) || sa->init_resp == NULL) {
-		refuse_key_exchange(sa, &sa->local, &sa->remote);
-		return;
-	}
-	ike_send_response(sa, sa->init_resp, sa->init_resp_len, 0);
-	ike_sa_wake(sa);
-}
-
-void ike_sa_init_finish_deferred(struct ike_daemon *d)
-{
-	struct ke_job jobs[IKE_KE_BATCH];
-	struct ike_sa *sas[IKE_KE_BATCH];
-	unsigned n = 0;
-	for (unsigned i = 0; i < d->n_pending_ke; i++) {
-		struct ike_pending_ke *p = &d->pending_ke[i];
-		struct ike_sa *sa = ike_sa_find(d, p->spi_i, p->spi_r);
-		if (sa == NULL || !sa->ke_pending)
-			continue; /* gone meanwhile */
-		sas[n] = sa;
-		jobs[n++] = (struct ke_job){ .ke = sa->ke, .peer = p->peer, .peer_len = sizeof(p->peer) };
-	}
-	d->n_pending_ke = 0;
-	ke_derive_batch(jobs, n);
-	d->stats.ke_batched += n;
-	d->stats.ke_batches += n > 0;
-	for (unsigned i = 0; i < n; i++) {
-		finish_deferred(sas[i], &jobs[i]);
-		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
-	}
-	ike_sa_reap(d);
 }
 
 void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
@@ -498,4 +480,48 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 	send_init_response(sa, msg, theirs[which].num, pub, pub_len);
 	if (d->n_pending_ke == IKE_KE_BATCH)
 		ike_sa_init_finish_deferred(d);
+}
+
+/* ---- key exchanges done together (env.batch_key_exchanges) ---- */
+
+/* Initiator: IKE_AUTH goes out; responder: the IKE_SA_INIT response built earlier. */
+static void finish_deferred(struct ike_sa *sa, const struct ke_job *job)
+{
+	sa->ke_pending = false;
+	bool ok = job->ok && ike_derive_keys(sa, job->secret, job->secret_len, NULL, 0);
+	if (sa->initiator) {
+		if (ok)
+			ike_auth_start(sa);
+		else
+			refuse_response(sa, job->ok ? "key derivation" : "key exchange value");
+	} else if (ok && sa->init_resp) {
+		ike_send_response(sa, sa->init_resp, sa->init_resp_len, 0);
+	} else {
+		refuse_key_exchange(sa, &sa->local, &sa->remote);
+	}
+	ike_sa_wake(sa);
+}
+
+void ike_sa_init_finish_deferred(struct ike_daemon *d)
+{
+	struct ke_job jobs[IKE_KE_BATCH];
+	struct ike_sa *sas[IKE_KE_BATCH];
+	unsigned n = 0;
+	for (unsigned i = 0; i < d->n_pending_ke; i++) {
+		struct ike_pending_ke *p = &d->pending_ke[i];
+		struct ike_sa *sa = ike_sa_find(d, p->spi_i, p->spi_r);
+		if (sa == NULL || !sa->ke_pending)
+			continue; /* gone meanwhile */
+		sas[n] = sa;
+		jobs[n++] = (struct ke_job){ .ke = sa->ke, .peer = p->peer, .peer_len = sizeof(p->peer) };
+	}
+	d->n_pending_ke = 0;
+	ke_derive_batch(jobs, n);
+	d->stats.ke_batched += n;
+	d->stats.ke_batches += n > 0;
+	for (unsigned i = 0; i < n; i++) {
+		finish_deferred(sas[i], &jobs[i]);
+		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
+	}
+	ike_sa_reap(d);
 }
