@@ -322,8 +322,7 @@ static void select_multiple(struct niels *out, int k, int8_t digit)
 	*out = t;
 }
 
-/* The clamped scalar (RFC 7748 5) as 64 signed base-16 digits in [-8, 8]. */
-static void scalar_digits(int8_t e[64], const uint8_t priv[32])
+void x25519_scalar_digits(int8_t e[64], const uint8_t priv[X25519_KEY_LEN])
 {
 	uint8_t a[32];
 	memcpy(a, priv, 32);
@@ -348,7 +347,7 @@ void x25519_public_from_private(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[
 {
 	pthread_once(&table_once, make_table);
 	int8_t e[64];
-	scalar_digits(e, priv);
+	x25519_scalar_digits(e, priv);
 	struct point h;
 	struct niels t;
 	point_identity(&h);
@@ -387,4 +386,11 @@ void x25519_limbs_to_bytes(uint8_t s[X25519_KEY_LEN], const uint64_t v[5])
 	memcpy(h.v, v, sizeof(h.v));
 	fe_to_bytes(s, &h);
 	OPENSSL_cleanse(&h, sizeof(h));
+}
+
+const uint64_t *x25519_comb_table(void)
+{
+	_Static_assert(sizeof(struct niels) == 16 * sizeof(uint64_t), "x25519.h gives the entries 16 words");
+	pthread_once(&table_once, make_table);
+	return (const uint64_t *)table;
 }

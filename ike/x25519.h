@@ -26,6 +26,14 @@ bool x25519_batch_available(void);
 void x25519_batch(uint8_t (*out)[X25519_KEY_LEN], const uint8_t (*scalar)[X25519_KEY_LEN],
 		  const uint8_t (*point)[X25519_KEY_LEN], unsigned n);
 
+/*
+ * For x25519_batch.c's comb. The clamped scalar (RFC 7748 5) as 64 signed base-16 digits in
+ * [-8, 8], and the comb's table: j * 256^k * B for k < 32, j = 1..8, entry [k][j - 1] at word
+ * (8 * k + j - 1) * 16, as y + x, y - x and 2 * d * x * y, five limbs each (x25519.c).
+ */
+void x25519_scalar_digits(int8_t e[64], const uint8_t priv[X25519_KEY_LEN]);
+const uint64_t *x25519_comb_table(void);
+
 /* A field element's five 51-bit limbs from or to its 32-byte encoding (the latter reduced mod p). */
 void x25519_limbs_from_bytes(uint64_t v[5], const uint8_t s[X25519_KEY_LEN]);
 void x25519_limbs_to_bytes(uint8_t s[X25519_KEY_LEN], const uint64_t v[5]);

@@ -7,7 +7,9 @@
  *
  * Each 512-bit register holds the same limb of eight field elements (lane i = exchange i), so
  * every lane runs the same instructions: the Montgomery ladder is constant time lane by lane,
- * the conditional swaps are masked blends driven by the scalars' bits.
+ * the conditional swaps are masked blends driven by the scalars' bits. Public values X25519(a, 9)
+ * take x25519.c's fixed-base comb instead, on eight lanes alike (a third of the ladder's work),
+ * its table entries chosen by masked blends over all eight.
  *
  * Field elements mod p = 2^255 - 19 are five limbs of 51 bits, as in x25519.c. IFMA multiplies
  * the low 52 bits of each operand and splits the 104-bit product at bit 52, not 51: the high
@@ -309,23 +311,18 @@ static void load_lanes(uint64_t k[4][X25519_BATCH], uint64_t u[5][X25519_BATCH],
 			for (int i = 0; i < 8; i++)
 				k[w][lane] |= (uint64_t)s[8 * w + i] << (8 * i);
 		}
-		x25519_limbs_from_bytes(v, point ? (lane < n ? point[lane] : nine) : nine);
+		x25519_limbs_from_bytes(v, lane < n ? point[lane] : nine);
 		for (int i = 0; i < 5; i++)
 			u[i][lane] = v[i];
 		OPENSSL_cleanse(s, sizeof(s));
 	}
 }
 
-void x25519_batch(uint8_t (*out)[32], const uint8_t (*scalar)[32], const uint8_t (*point)[32], unsigned n)
+/* The first n lanes' values as 32-byte encodings. */
+static void store_lanes(uint8_t (*out)[32], const struct fe8 *h, unsigned n)
 {
-	uint64_t k[4][X25519_BATCH], limbs[5][X25519_BATCH];
-	struct fe8 x1, x2, z2;
-	load_lanes(k, limbs, scalar, point, n);
-	fe8_load(&x1, limbs);
-	ladder8(&x2, &z2, (const uint64_t(*)[X25519_BATCH])k, &x1);
-	fe8_invert(&z2, &z2);
-	fe8_mul(&x2, &x2, &z2);
-	fe8_store(limbs, &x2);
+	uint64_t limbs[5][X25519_BATCH];
+	fe8_store(limbs, h);
 	for (unsigned lane = 0; lane < n; lane++) {
 		uint64_t v[5];
 		for (int i = 0; i < 5; i++)
@@ -333,6 +330,152 @@ void x25519_batch(uint8_t (*out)[32], const uint8_t (*scalar)[32], const uint8_t
 		x25519_limbs_to_bytes(out[lane], v);
 		OPENSSL_cleanse(v, sizeof(v));
 	}
+	OPENSSL_cleanse(limbs, sizeof(limbs));
+}
+
+/* ---- public values: x25519.c's comb on eight lanes ---- */
+
+/* Extended Edwards coordinates, as x25519.c's struct point; and a table entry, as its struct niels. */
+struct point8 {
+	struct fe8 X, Y, Z, T;
+};
+
+struct niels8 {
+	struct fe8 ypx, ymx, xy2d;
+};
+
+/* r = p + q, q affine (x25519.c's point_add_niels(), lane by lane). */
+static void point8_add_niels(struct point8 *r, const struct point8 *p, const struct niels8 *q)
+{
+	struct fe8 a, b, c, d, e, f, g, h;
+	fe8_sub(&a, &p->Y, &p->X);
+	fe8_mul(&a, &a, &q->ymx);
+	fe8_add(&b, &p->Y, &p->X);
+	fe8_mul(&b, &b, &q->ypx);
+	fe8_mul(&c, &p->T, &q->xy2d);
+	fe8_add(&d, &p->Z, &p->Z);
+	fe8_sub(&e, &b, &a);
+	fe8_sub(&f, &d, &c);
+	fe8_add(&g, &d, &c);
+	fe8_add(&h, &b, &a);
+	fe8_mul(&r->X, &e, &f);
+	fe8_mul(&r->Y, &g, &h);
+	fe8_mul(&r->T, &e, &h);
+	fe8_mul(&r->Z, &f, &g);
+}
+
+/* r = 2p (x25519.c's point_double()). */
+static void point8_double(struct point8 *r, const struct point8 *p)
+{
+	struct fe8 a, b, c, e, f, g, h, xy;
+	fe8_sq(&a, &p->X);
+	fe8_sq(&b, &p->Y);
+	fe8_sq(&c, &p->Z);
+	fe8_add(&c, &c, &c);
+	fe8_add(&h, &a, &b);
+	fe8_add(&xy, &p->X, &p->Y);
+	fe8_sq(&xy, &xy);
+	fe8_sub(&e, &h, &xy);
+	fe8_sub(&g, &a, &b);
+	fe8_add(&f, &c, &g);
+	fe8_mul(&r->X, &e, &f);
+	fe8_mul(&r->Y, &g, &h);
+	fe8_mul(&r->T, &e, &h);
+	fe8_mul(&r->Z, &f, &g);
+}
+
+/* Lanes in mask take the field element whose limbs are at w (the same for every lane). */
+static inline void fe8_take_broadcast(struct fe8 *h, const uint64_t *w, __mmask8 mask)
+{
+	UNROLL
+	for (int i = 0; i < 5; i++)
+		h->l[i] = _mm512_mask_blend_epi64(mask, h->l[i], _mm512_set1_epi64((long long)w[i]));
+}
+
+/*
+ * Each lane's digit * 256^k * B, digits in [-8, 8]: all eight entries are read for every lane,
+ * each lane keeps the one its digit names by a masked blend; negative digits then negate.
+ */
+static void select8(struct niels8 *t, const uint64_t *table, int k, const int64_t digit[X25519_BATCH])
+{
+	v8 d = _mm512_loadu_si512(digit);
+	__mmask8 negative = _mm512_cmplt_epi64_mask(d, _mm512_setzero_si512());
+	v8 magnitude = _mm512_abs_epi64(d);
+	fe8_set_small(&t->ypx, 1); /* the identity, (0, 1) */
+	fe8_set_small(&t->ymx, 1);
+	fe8_set_small(&t->xy2d, 0);
+	for (int j = 1; j <= 8; j++) {
+		const uint64_t *e = table + (8 * k + j - 1) * 16;
+		__mmask8 m = _mm512_cmpeq_epi64_mask(magnitude, _mm512_set1_epi64(j));
+		fe8_take_broadcast(&t->ypx, e, m);
+		fe8_take_broadcast(&t->ymx, e + 5, m);
+		fe8_take_broadcast(&t->xy2d, e + 10, m);
+	}
+	/* -(x, y) = (-x, y): y + x and y - x change places, x * y changes sign */
+	struct fe8 zero, minus;
+	fe8_set_small(&zero, 0);
+	fe8_sub(&minus, &zero, &t->xy2d);
+	fe8_cswap(&t->ypx, &t->ymx, negative);
+	UNROLL
+	for (int i = 0; i < 5; i++)
+		t->xy2d.l[i] = _mm512_mask_blend_epi64(negative, t->xy2d.l[i], minus.l[i]);
+}
+
+/* out[i] = X25519(scalar[i], 9) by the comb: 64 additions and 4 doublings against the ladder's 255 steps. */
+static void public_values(uint8_t (*out)[32], const uint8_t (*scalar)[32], unsigned n)
+{
+	static const uint8_t unused[32];
+	const uint64_t *table = x25519_comb_table();
+	int64_t digits[64][X25519_BATCH];
+	for (unsigned lane = 0; lane < X25519_BATCH; lane++) {
+		int8_t e[64];
+		x25519_scalar_digits(e, lane < n ? scalar[lane] : unused);
+		for (int i = 0; i < 64; i++)
+			digits[i][lane] = e[i];
+		OPENSSL_cleanse(e, sizeof(e));
+	}
+	struct point8 h;
+	struct niels8 t;
+	fe8_set_small(&h.X, 0);
+	fe8_set_small(&h.Y, 1);
+	fe8_set_small(&h.Z, 1);
+	fe8_set_small(&h.T, 0);
+	for (int i = 1; i < 64; i += 2) { /* the odd digits, of 16 * 256^k */
+		select8(&t, table, i / 2, digits[i]);
+		point8_add_niels(&h, &h, &t);
+	}
+	for (int i = 0; i < 4; i++)
+		point8_double(&h, &h);
+	for (int i = 0; i < 64; i += 2) {
+		select8(&t, table, i / 2, digits[i]);
+		point8_add_niels(&h, &h, &t);
+	}
+	/* Montgomery u = (1 + y) / (1 - y) = (Z + Y) / (Z - Y) */
+	struct fe8 num, den;
+	fe8_add(&num, &h.Z, &h.Y);
+	fe8_sub(&den, &h.Z, &h.Y);
+	fe8_invert(&den, &den);
+	fe8_mul(&num, &num, &den);
+	store_lanes(out, &num, n);
+	OPENSSL_cleanse(digits, sizeof(digits));
+	OPENSSL_cleanse(&h, sizeof(h));
+	OPENSSL_cleanse(&t, sizeof(t));
+}
+
+void x25519_batch(uint8_t (*out)[32], const uint8_t (*scalar)[32], const uint8_t (*point)[32], unsigned n)
+{
+	if (point == NULL) {
+		public_values(out, scalar, n);
+		return;
+	}
+	uint64_t k[4][X25519_BATCH], limbs[5][X25519_BATCH];
+	struct fe8 x1, x2, z2;
+	load_lanes(k, limbs, scalar, point, n);
+	fe8_load(&x1, limbs);
+	ladder8(&x2, &z2, (const uint64_t(*)[X25519_BATCH])k, &x1);
+	fe8_invert(&z2, &z2);
+	fe8_mul(&x2, &x2, &z2);
+	store_lanes(out, &x2, n);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(limbs, sizeof(limbs));
 	OPENSSL_cleanse(&x2, sizeof(x2));
