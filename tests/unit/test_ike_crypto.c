@@ -137,6 +137,51 @@ static void test_key_exchange_all_groups(void)
 }
 
 /*
+ * ke_derive_batch() against ke_derive(): eleven exchanges (a batch of eight, then three), the
+ * other end deriving one at a time; a small-order value and a wrong length refused; and with
+ * batching off (ke_batching(false), as on a CPU without IFMA) X25519 key pairs still agree.
+ */
+static void test_key_exchange_batched(void)
+{
+	enum { N = 11 };
+	static const uint8_t small_order[32]; /* 0 */
+	struct ke_state *a[N], *b[N];
+	uint8_t pa[N][32], pb[N][32], s[IKE_MAX_KE_LEN];
+	size_t l, n;
+	struct ke_job jobs[N + 2];
+	for (int i = 0; i < N; i++) {
+		a[i] = ke_create(31, pa[i], &l);
+		b[i] = ke_create(31, pb[i], &l);
+		CU_ASSERT_FATAL(a[i] && b[i]);
+		jobs[i] = (struct ke_job){ .ke = a[i], .peer = pb[i], .peer_len = 32 };
+	}
+	jobs[N] = (struct ke_job){ .ke = a[0], .peer = small_order, .peer_len = 32 };
+	jobs[N + 1] = (struct ke_job){ .ke = a[1], .peer = pb[1], .peer_len = 31 };
+	if (ke_batchable(a[0])) {
+		ke_derive_batch(jobs, N + 2);
+		for (int i = 0; i < N; i++) {
+			CU_ASSERT(jobs[i].ok && ke_derive(b[i], pa[i], 32, s, &n));
+			CU_ASSERT(n == 32 && jobs[i].secret_len == 32 && memcmp(s, jobs[i].secret, 32) == 0);
+		}
+		CU_ASSERT(!jobs[N].ok && !jobs[N + 1].ok);
+	}
+	for (int i = 0; i < N; i++) {
+		ke_free(a[i]);
+		ke_free(b[i]);
+	}
+	ke_batching(false);
+	struct ke_state *x = ke_create(31, pa[0], &l), *y = ke_create(31, pb[0], &l);
+	uint8_t t[IKE_MAX_KE_LEN];
+	size_t m;
+	CU_ASSERT_FATAL(x && y);
+	CU_ASSERT(!ke_batchable(x));
+	CU_ASSERT(ke_derive(x, pb[0], 32, s, &n) && ke_derive(y, pa[0], 32, t, &m) && n == m && memcmp(s, t, n) == 0);
+	ke_free(x);
+	ke_free(y);
+	ke_batching(true);
+}
+
+/*
  * x25519.c's public values: RFC 7748 6.1's two key pairs, then OpenSSL's own for random private
  * values and the edge ones (all zero and all ones: clamping decides the scalar), and a key pair
  * from ke_create() agrees with what OpenSSL derives from its private half.
@@ -499,6 +544,7 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "X25519 public values (RFC 7748 6.1, and against OpenSSL)", test_x25519_public_values);
 	CU_add_test(s, "X25519 eight at a time (RFC 7748 5.2, and against OpenSSL)", test_x25519_batch);
 	CU_add_test(s, "key exchange in every group", test_key_exchange_all_groups);
+	CU_add_test(s, "X25519 key exchanges in a batch agree with one at a time; batching off", test_key_exchange_batched);
 	CU_add_test(s, "key exchange: each peer's own value, after a refused one too", test_key_exchange_peer_after_peer);
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
 	CU_add_test(s, "key exchange: a remembered secret only for the same peer value", test_key_exchange_remembered_secret);
