@@ -90,9 +90,10 @@ struct ike_env {
 	 */
 	bool remember_ke_secret;
 	/*
-	 * Responder: an IKE_SA_INIT request's key exchange waits, answer and all, for ike_flush()
-	 * (or for a batch of eight), to be done with the others in hand (ke_derive_batch(): X25519
-	 * on AVX-512 IFMA). The caller calls ike_flush() after each burst of ike_input().
+	 * An IKE_SA_INIT key exchange waits for ike_flush() (or for a batch of eight), to be done
+	 * with the others in hand (ke_derive_batch(): X25519 on AVX-512 IFMA): a responder's answer
+	 * goes out then, an initiator's IKE_AUTH too. The caller calls ike_flush() after each burst
+	 * of ike_input().
 	 */
 	bool batch_key_exchanges;
 };

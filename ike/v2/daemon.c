@@ -446,13 +446,15 @@ unsigned ike_timers_late(const struct ike_daemon *d)
 	return late + v1_timers_late(d->v1);
 }
 
-/* Visits the SAs with a timer due, not every SA: holding many idle SAs costs nothing per tick. */
 void ike_flush(struct ike_daemon *d)
 {
-	if (d->n_pending_ke > 0)
-		ike_sa_init_finish_deferred(d);
+	if (d->n_pending_ke == 0)
+		return;
+	ike_sa_init_finish_deferred(d);
+	ike_sa_reap(d); /* not in there: a full batch is finished from within ike_input(), which holds an SA */
 }
 
+/* Visits the SAs with a timer due, not every SA: holding many idle SAs costs nothing per tick. */
 void ike_tick(struct ike_daemon *d)
 {
 	ike_flush(d);

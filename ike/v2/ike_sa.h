@@ -165,7 +165,7 @@ struct ike_sa {
 	bool have_last_resp;
 	/* IKE fragmentation (RFC 7383) */
 	bool frag_ok;                     /* both ends announced it */
-	bool ke_pending;                  /* responder: IKE_SA_INIT answered once its key exchange is done (ike_flush()) */
+	bool ke_pending;                  /* IKE_SA_INIT's key exchange waits for ike_flush(), and our next message with it */
 	struct ike_fragments out_frags;   /* made by ike_sk_finish, taken by the next send */
 	struct ike_fragments req_frags, resp_frags;
 	struct ike_reassembly rx;
@@ -224,7 +224,7 @@ struct ike_daemon {
 		size_t pub_len;
 		uint64_t until_ms;
 	} ke_reuse[IKE_KE_KEPT_GROUPS];
-	/* env.batch_key_exchanges: IKE_SA_INIT requests waiting for their key exchange, by SA and peer value */
+	/* env.batch_key_exchanges: IKE_SA_INIT exchanges waiting for their key exchange, by SA and peer value */
 	struct ike_pending_ke {
 		uint64_t spi_i, spi_r;
 		uint8_t peer[32];
@@ -341,7 +341,10 @@ void ike_sa_init_start(struct ike_sa *sa);
 void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 			 const struct ike_message *msg, const uint8_t *raw, size_t len);
 void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *msg, const uint8_t *raw, size_t len);
-/* Does the key exchanges of the IKE_SA_INIT requests waiting (env.batch_key_exchanges) and answers them. */
+/*
+ * Does the waiting IKE_SA_INIT key exchanges (env.batch_key_exchanges) and sends what waited for
+ * them; SAs refused meanwhile are left dead for ike_sa_reap().
+ */
 void ike_sa_init_finish_deferred(struct ike_daemon *d);
 void ike_auth_start(struct ike_sa *sa);
 void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg);

@@ -229,7 +229,8 @@ static bool take_response_payloads(struct ike_sa *sa, const struct ike_message *
 static bool defer_key_exchange(struct ike_sa *sa, const uint8_t *kep, size_t ke_len)
 {
 	struct ike_daemon *d = sa->d;
-	if (!d->env.batch_key_exchanges || !ke_batchable(sa->ke) || ke_len != sizeof(d->pending_ke[0].peer))
+	if (!d->env.batch_key_exchanges || !ke_batchable(sa->ke) || ke_len != sizeof(d->pending_ke[0].peer) ||
+	    d->n_pending_ke == IKE_KE_BATCH)
 		return false;
 	struct ike_pending_ke *p = &d->pending_ke[d->n_pending_ke++];
 	p->spi_i = sa->spi_i;
@@ -523,5 +524,4 @@ void ike_sa_init_finish_deferred(struct ike_daemon *d)
 		finish_deferred(sas[i], &jobs[i]);
 		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
 	}
-	ike_sa_reap(d);
 }

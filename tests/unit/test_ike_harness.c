@@ -636,6 +636,35 @@ static void test_batched_key_exchanges(void)
 }
 
 /*
+ * Eight in hand fill a batch, which is then finished from within ike_input(): on the initiator,
+ * the eighth answer carries a small-order value and its SA is refused there, while ike_input()
+ * still holds it (under ASan a use after free if it were freed at once); the other seven come up.
+ */
+static void test_batch_filled_within_input(void)
+{
+	if (!x25519_batch_available())
+		return;
+	batch_key_exchanges = true;
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret",
+	     "half_open_per_peer = 100;");
+	for (int i = 0; i < IKE_KE_BATCH; i++)
+		CU_ASSERT_EQUAL(run_command(ike_initiate, A.d, "c/net"), 0);
+	for (int i = 0; i < IKE_KE_BATCH; i++)
+		ike_input(B.d, &queue[i].local, &queue[i].remote, queue[i].msg, queue[i].len);
+	CU_ASSERT(q_tail == 2 * IKE_KE_BATCH && B.d->n_pending_ke == 0 && B.d->stats.ke_batched == IKE_KE_BATCH);
+	CU_ASSERT_FATAL(zero_ke(&queue[2 * IKE_KE_BATCH - 1]));
+	for (int i = IKE_KE_BATCH; i < 2 * IKE_KE_BATCH; i++)
+		ike_input(A.d, &queue[i].local, &queue[i].remote, queue[i].msg, queue[i].len);
+	CU_ASSERT(A.d->n_pending_ke == 0 && A.d->stats.ke_batched == IKE_KE_BATCH && A.d->stats.no_proposal == 1);
+	CU_ASSERT_EQUAL(q_tail, 3 * IKE_KE_BATCH - 1); /* seven IKE_AUTH requests */
+	q_head = 2 * IKE_KE_BATCH;
+	pump();
+	CU_ASSERT(A.children == IKE_KE_BATCH - 1 && B.children == IKE_KE_BATCH - 1);
+	unpair();
+	batch_key_exchanges = false;
+}
+
+/*
  * A load generator's teardown (ike_delete_established): at most max SAs at a time, none twice,
  * the responder's going with them; each told by env.ike_event as gone, deleted (IKE_FAIL_NONE).
  */
@@ -781,6 +810,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",
 		    test_batched_key_exchanges);
+	CU_add_test(s, "IKE_SA_INIT key exchanges: a batch filled within ike_input(), a bad one refused there",
+		    test_batch_filled_within_input);
 	CU_add_test(s, "DPD: probed after dpd_delay of quiet, not before; down when unanswered", test_dpd);
 	CU_add_test(s, "an unanswered child rekey gives its SPI back when the SA goes", test_unanswered_rekey_spis);
 }
