@@ -195,10 +195,10 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"sad_spilled\":%u,\"sa_bytes\":%zu,\"spd_policies\":%u,"
 			     "\"spd_size\":%u,\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
 			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u,"
-			     "\"neighbours_learned\":%u,\"neighbour_size\":%u},",
+			     "\"neighbours_learned\":%u,\"neighbour_size\":%u,\"fib_snapshots\":%u},",
 			  u.sas, u.sas_max, u.sas_spilled, u.sa_bytes, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes,
 			  flow_cache, gcm_keys, gcm_bytes, u.routes, u.route_lengths, u.neighbours, u.neighbours_learned,
-			  u.neighbours_max);
+			  u.neighbours_max, u.fib_snapshots);
 		return;
 	}
 	sb_printf(o, "tables:\n  %-24s %u of %u, %u outside their own bucket\n", "sad (inbound SAs)", u.sas, u.sas_max,
@@ -216,6 +216,8 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 		sb_printf(o, "  %-24s %u\n", "routes", u.routes);
 	sb_printf(o, "  %-24s %u, %u of them learned (of %u)\n", "neighbours", u.neighbours, u.neighbours_learned,
 		  u.neighbours_max);
+	sb_printf(o, "  %-24s %u held (one per NUMA socket of the workers, and retired ones not yet freed)\n",
+		  "fib snapshots", u.fib_snapshots);
 }
 
 static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)

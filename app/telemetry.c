@@ -115,6 +115,7 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "neighbours", u.neighbours);
 	rte_tel_data_add_dict_u64(d, "neighbours_learned", u.neighbours_learned);
 	rte_tel_data_add_dict_u64(d, "neighbour_size", u.neighbours_max);
+	rte_tel_data_add_dict_u64(d, "fib_snapshots", u.fib_snapshots);
 	return 0;
 }
 

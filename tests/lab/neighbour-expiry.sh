@@ -57,6 +57,9 @@ ip -n "$peer" link set dev peer-wan arp off
 lab_check "unanswered, the peer is forgotten (neighbours_expired 1) within 15 s" lab_wait_for 15 peer_gone
 lab_check "the configured neighbour never ages" test "$(neighbour 198.51.100.9)" = "02:00:00:00:00:99 True"
 lab_check "dpike's log says which neighbour it forgot" grep -q "neighbour 198.51.100.2 did not answer" "$LAB_DIR/dut.log"
+# every change above made a new FIB snapshot; the old ones go back once the worker has passed them
+one_snapshot() { [ "$(ctl stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["tables"]["fib_snapshots"])')" = 1 ]; }
+lab_check "one FIB snapshot held (one NUMA socket), the retired ones freed (dpikectl stats)" lab_wait_for 5 one_snapshot
 dpike_stop_all # the capture too: what it wrote is complete once it has exited
 lab_check "the requests while the peer answered went by unicast to its MAC (3 or more)" \
 	test "$(requests_to 198.51.100.2 $PEER_MAC)" -ge 3
