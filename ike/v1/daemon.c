@@ -16,6 +16,7 @@
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "phase1.h"
 #include "v1_sa.h"
 
 #define HALF_OPEN_TIMEOUT_MS 30000
@@ -528,6 +529,11 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
 	if (EVP_Digest(raw, len, digest, NULL, EVP_sha256(), NULL) != 1)
 		return;
 	struct v1_sa *sa = find_sa(d, &m.hdr);
+	if (sa && sa->ke_pending) {
+		v1_flush(d); /* its keys and our answer first, whatever this is (a repeat is then answered) */
+		if ((sa = find_sa(d, &m.hdr)) == NULL)
+			return; /* refused meanwhile */
+	}
 	if (sa == NULL) {
 		new_responder(d, local, remote, &m, buf, len, digest);
 		return;
@@ -963,8 +969,17 @@ unsigned v1_timers_late(const struct v1_daemon *d)
 }
 
 /* Visits the SAs with a timer due, not every SA (as ike_tick()). */
+void v1_flush(struct v1_daemon *d)
+{
+	if (d->n_pending_ke == 0)
+		return;
+	v1_finish_key_exchanges(d);
+	reap(d); /* not in there: a full batch is finished from within v1_input(), which holds an SA */
+}
+
 void v1_tick(struct v1_daemon *d)
 {
+	v1_flush(d);
 	uint64_t now = now_of(d);
 	struct timer_entry *e;
 	while ((e = timer_heap_pop_due(&d->timers, now)) != NULL) {
@@ -1177,7 +1192,7 @@ void v1_stats(const struct v1_daemon *d, bool json, struct strbuf *o)
 		n += sa->state == V1_ESTABLISHED;
 #define V1_FIELDS(X)                                                                                                 \
 	X(rx) X(tx) X(rx_invalid) X(retransmits) X(retransmits_answered) X(auth_failures) X(no_proposal) X(established) \
-	X(aggressive_refused) X(half_open_dropped) X(dpd_timeouts)
+	X(aggressive_refused) X(half_open_dropped) X(dpd_timeouts) X(ke_batched) X(ke_batches)
 	if (json) {
 		sb_printf(o, "\"ikev1\":{\"sas_established\":%u,", n);
 #define X(f) sb_printf(o, "\"%s\":%lu,", #f, s->f);

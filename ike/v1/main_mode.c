@@ -128,6 +128,32 @@ static void send_m6(struct v1_sa *sa)
 	p1_established(sa);
 }
 
+/* With the keys: message 4 (responder) or 5 (initiator); without, the attempt is over. */
+static void keys_then_send(struct v1_sa *sa, bool keyed)
+{
+	if (!keyed)
+		fail(sa, "KE or nonce");
+	else if (sa->initiator)
+		send_m5(sa);
+	else
+		send_m4(sa);
+}
+
+void v1_main_keys_done(struct v1_sa *sa, bool ke_ok, const uint8_t *gxy, size_t n)
+{
+	keys_then_send(sa, p1_keys_from(sa, ke_ok, gxy, n));
+}
+
+/* Messages 3 and 4 in: the key exchange now, or with others at v1_flush() (env.batch_key_exchanges). */
+static void key_exchange(struct v1_sa *sa, const struct isakmp_message *m)
+{
+	p1_check_nat_d(sa, m);
+	if (!p1_defer_key_exchange(sa))
+		keys_then_send(sa, p1_derive(sa));
+	else if (sa->d->n_pending_ke == IKE_KE_BATCH)
+		v1_finish_key_exchanges(sa->d);
+}
+
 void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 		     const struct isakmp_message *m, const uint8_t *raw, size_t len)
 {
@@ -210,20 +236,18 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		send_m3(sa);
 		break;
 	case V1_MM_R2: /* KE, Ni */
-		if (!p1_take_ke_nonce(sa, m, true) || !p1_make_ke_nonce(sa, false) || !p1_derive(sa)) {
+		if (!p1_take_ke_nonce(sa, m, true) || !p1_make_ke_nonce(sa, false)) {
 			fail(sa, "KE or nonce");
 			return;
 		}
-		p1_check_nat_d(sa, m);
-		send_m4(sa);
+		key_exchange(sa, m);
 		break;
 	case V1_MM_I3: /* KE, Nr */
-		if (!p1_take_ke_nonce(sa, m, false) || !p1_derive(sa)) {
+		if (!p1_take_ke_nonce(sa, m, false)) {
 			fail(sa, "KE or nonce");
 			return;
 		}
-		p1_check_nat_d(sa, m);
-		send_m5(sa);
+		key_exchange(sa, m);
 		break;
 	case V1_MM_R4: /* IDii, HASH_I or CERT*, SIG_I */
 		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_i_b, &sa->p1->id_i_len) ||

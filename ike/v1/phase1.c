@@ -396,20 +396,68 @@ static const struct cfg_secret *phase1_psk(struct v1_sa *sa)
 	return psk_lookup(sa->d->cfg, &local, &remote);
 }
 
-bool p1_derive(struct v1_sa *sa)
+bool p1_keys_from(struct v1_sa *sa, bool ke_ok, const uint8_t *gxy, size_t n)
 {
-	uint8_t gxy[IKE_MAX_KE_LEN];
-	size_t n;
-	const uint8_t *peer = sa->initiator ? sa->p1->gx_r : sa->p1->gx_i;
 	bool sig = sa->conn->local.auth == AUTH_PUBKEY;
 	const struct cfg_secret *psk = sig ? NULL : phase1_psk(sa);
-	bool ok = (psk || sig) && ke_derive(sa->ke, peer, sa->p1->gx_len, gxy, &n) &&
+	bool ok = (psk || sig) && ke_ok &&
 		  v1_phase1_keys(sa, psk ? psk->secret : NULL, psk ? (size_t)psk->secret_len : 0, gxy, n);
-	OPENSSL_cleanse(gxy, sizeof(gxy));
 	if (!ok)
 		LOG_WARN("%s: IKEv1 keys not derived (%s)", sa->conn->name,
 			 psk || sig ? "key exchange value refused" : "no pre-shared key for the configured identities");
 	return ok;
+}
+
+bool p1_derive(struct v1_sa *sa)
+{
+	uint8_t gxy[IKE_MAX_KE_LEN];
+	size_t n = 0;
+	const uint8_t *peer = sa->initiator ? sa->p1->gx_r : sa->p1->gx_i;
+	bool ke_ok = ke_derive(sa->ke, peer, sa->p1->gx_len, gxy, &n);
+	bool ok = p1_keys_from(sa, ke_ok, gxy, n);
+	OPENSSL_cleanse(gxy, sizeof(gxy));
+	return ok;
+}
+
+bool p1_defer_key_exchange(struct v1_sa *sa)
+{
+	struct v1_daemon *d = sa->d;
+	struct v1_pending_ke *p = &d->pending_ke[d->n_pending_ke];
+	if (!d->env.batch_key_exchanges || !ke_batchable(sa->ke) || sa->p1->gx_len != sizeof(p->peer) ||
+	    d->n_pending_ke == IKE_KE_BATCH)
+		return false;
+	p->ours = sa->initiator ? sa->cky_i : sa->cky_r;
+	p->cky_i = sa->cky_i;
+	p->cky_r = sa->cky_r;
+	memcpy(p->peer, sa->initiator ? sa->p1->gx_r : sa->p1->gx_i, sizeof(p->peer));
+	d->n_pending_ke++;
+	sa->ke_pending = true;
+	return true;
+}
+
+void v1_finish_key_exchanges(struct v1_daemon *d)
+{
+	struct ke_job jobs[IKE_KE_BATCH];
+	struct v1_sa *sas[IKE_KE_BATCH];
+	unsigned n = 0;
+	for (unsigned i = 0; i < d->n_pending_ke; i++) {
+		struct v1_pending_ke *p = &d->pending_ke[i];
+		struct v1_sa *sa = u64map_get(&d->by_cookie, p->ours);
+		if (sa == NULL || !sa->ke_pending || sa->state == V1_DEAD || sa->cky_i != p->cky_i || sa->cky_r != p->cky_r)
+			continue; /* gone meanwhile */
+		sas[n] = sa;
+		jobs[n++] = (struct ke_job){ .ke = sa->ke, .peer = p->peer, .peer_len = sizeof(p->peer) };
+	}
+	d->n_pending_ke = 0;
+	ke_derive_batch(jobs, n);
+	d->stats.ke_batched += n;
+	d->stats.ke_batches += n > 0;
+	for (unsigned i = 0; i < n; i++) {
+		sas[i]->ke_pending = false;
+		v1_main_keys_done(sas[i], jobs[i].ok, jobs[i].secret, jobs[i].secret_len);
+		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
+		v1_sa_wake(sas[i]);
+	}
 }
 
 void p1_established(struct v1_sa *sa)

@@ -53,6 +53,17 @@ bool v1_sig_verify(struct v1_sa *sa, const struct isakmp_message *m, bool of_ini
 bool p1_take_ke_nonce(struct v1_sa *sa, const struct isakmp_message *m, bool from_initiator);
 bool p1_make_ke_nonce(struct v1_sa *sa, bool initiator);
 bool p1_derive(struct v1_sa *sa);
+/*
+ * env.batch_key_exchanges: queues the key exchange for v1_flush() (or until a batch is full,
+ * when v1_finish_key_exchanges() runs); false when it is done now instead (p1_derive()).
+ */
+bool p1_defer_key_exchange(struct v1_sa *sa);
+/* The keys from g^xy done elsewhere (ke_ok false: the peer's value was refused); as p1_derive(). */
+bool p1_keys_from(struct v1_sa *sa, bool ke_ok, const uint8_t *gxy, size_t n);
+/* Main Mode after its key exchange: message 4 (responder) or 5 (initiator) goes out. */
+void v1_main_keys_done(struct v1_sa *sa, bool ke_ok, const uint8_t *gxy, size_t n);
+/* The key exchanges waiting, done together; SAs refused meanwhile are left dead for the reaper. */
+void v1_finish_key_exchanges(struct v1_daemon *d);
 void p1_add_ke_nonce(struct v1_sa *sa, struct ike_builder *b, bool initiator);
 void p1_established(struct v1_sa *sa);
 void p1_float(struct v1_sa *sa);

@@ -99,6 +99,7 @@ struct v1_sa {
 	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];
 	uint8_t iv[16];
 	bool keyed;
+	bool ke_pending;   /* Main Mode: the key exchange waits for v1_flush(), and our next message with it */
 	bool rx_authentic; /* the message being processed passed its HASH check */
 	/* retransmission of our last phase 1 message */
 	uint8_t *last_out; size_t last_out_len;
@@ -121,6 +122,7 @@ struct v1_sa {
 
 struct v1_stats {
 	uint64_t rx, tx, rx_invalid, retransmits, retransmits_answered, auth_failures, no_proposal, established, aggressive_refused, half_open_dropped, dpd_timeouts;
+	uint64_t ke_batched, ke_batches; /* Main Mode key exchanges done together, and the batches */
 };
 
 struct v1_daemon {
@@ -141,6 +143,12 @@ struct v1_daemon {
 	uint32_t n_sas;
 	uint32_t serial;
 	struct v1_stats stats;
+	/* env.batch_key_exchanges: Main Mode key exchanges waiting, by SA (our cookie, both) and peer value */
+	struct v1_pending_ke {
+		uint64_t ours, cky_i, cky_r;
+		uint8_t peer[32];
+	} pending_ke[IKE_KE_BATCH];
+	unsigned n_pending_ke;
 };
 
 struct v1_daemon *v1_create(const struct dpike_config *cfg, const struct ike_env *env, struct ike_daemon *v2);
@@ -148,6 +156,8 @@ void v1_destroy(struct v1_daemon *d);
 void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 	      const uint8_t *msg, size_t len);
 void v1_tick(struct v1_daemon *d);
+/* Does the Main Mode key exchanges waiting (env.batch_key_exchanges) and sends what waited for them. */
+void v1_flush(struct v1_daemon *d);
 /* Links a new SA (cky_i, and cky_r of a responder, set) into the daemon and its indexes; false without memory. */
 bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa);
 /* As ike_sa_wake(): brings the SA's place in the timer heap forward to what its state now says. */

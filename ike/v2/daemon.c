@@ -448,6 +448,7 @@ unsigned ike_timers_late(const struct ike_daemon *d)
 
 void ike_flush(struct ike_daemon *d)
 {
+	v1_flush(d->v1);
 	if (d->n_pending_ke == 0)
 		return;
 	ike_sa_init_finish_deferred(d);

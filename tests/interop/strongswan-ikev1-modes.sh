@@ -23,6 +23,7 @@ MATRIX=(
 	"aes128-sha256-ecp384|aes128-sha256-ecp384"
 	"aes256-sha1-ecp521|aes256-sha1"
 	"aes192-sha256-modp2048|aes128gcm16-modp2048"
+	"aes128-sha256-x25519|aes128gcm16-x25519"
 	"3des-sha1-modp1024|aes128-sha1-modp1536"
 	"aes128-sha256-modp768|aes256-sha256"
 )
@@ -49,6 +50,10 @@ lab_check "strongSwan saw PFS in Quick Mode (a KE payload)" grep -q "QUICK_MODE 
 
 # 2. matrix, dpike as initiator
 matrix_as_initiator
+# the X25519 case's Main Mode key exchange went through the batch (env.batch_key_exchanges), both ways
+v1_batched() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["ikev1"]["ke_batched"])'; }
+lab_check "X25519 Main Modes done through the batched key exchange, as responder and initiator (2 or more)" \
+	test "$(v1_batched)" -ge 2
 dpike_stop
 
 # 3. Aggressive Mode; two children; DPD

@@ -13,6 +13,7 @@
 #include "ike/identity.h"
 #include "ike/v1/phase1.h"
 #include "ike/v1/v1_sa.h"
+#include "ike/x25519.h"
 #include "ike_harness.h"
 #include "ikev1_vectors.h"
 #include "unit.h"
@@ -772,6 +773,66 @@ static void test_half_open_many(void)
 	stop_node(&B);
 }
 
+/* Replaces the KE value of a queued Main Mode message with 0 (of small order with X25519). */
+static bool zero_ke1(struct queued *q)
+{
+	struct isakmp_message m;
+	memset(&m, 0, sizeof(m));
+	if (isakmp_parse_header(q->msg, q->len, &m.hdr) != IKE_PARSE_OK ||
+	    isakmp_parse_chain(&m, m.hdr.next, q->msg + IKE_HDR_LEN, q->len - IKE_HDR_LEN) != IKE_PARSE_OK)
+		return false;
+	const struct ike_payload *ke = isakmp_find(&m, ISA_KE);
+	if (ke == NULL || ke->len != 32)
+		return false;
+	memset((uint8_t *)ke->body, 0, ke->len);
+	return true;
+}
+
+/* Delivers the messages queued from index from up to now, without flushing; returns how many. */
+static int deliver_unflushed(int from)
+{
+	int to = q_tail;
+	for (int i = from; i < to; i++)
+		ike_input(queue[i % 32].to->d, &queue[i % 32].local, &queue[i % 32].remote, queue[i % 32].msg,
+			  queue[i % 32].len);
+	q_head = to;
+	return to - from;
+}
+
+/*
+ * Main Mode key exchanges in batches (env.batch_key_exchanges, as dpike runs): five responders'
+ * messages 4 wait for the flush, their X25519 derivations in one batch; one initiator sent a
+ * small-order value and is refused there alone; the other four come up, Quick Mode and all.
+ */
+static void test_batched_key_exchanges1(void)
+{
+	if (!x25519_batch_available())
+		return;
+	enum { N = 5 };
+	batch_key_exchanges = true;
+	p1_props = "\"aes128-sha256-x25519\"";
+	b_limits = "retransmit_timeout = 1.0; retransmit_tries = 3; half_open_per_peer = 100;";
+	pair1("", "", "\"aes128-sha256\"", "same secret");
+	p1_props = P1_DEFAULT;
+	b_limits = "retransmit_timeout = 1.0; retransmit_tries = 3;";
+	for (int i = 0; i < N; i++)
+		CU_ASSERT_EQUAL(run_command(ike_initiate, A.d, "c/net"), 0);
+	CU_ASSERT_EQUAL(deliver_unflushed(0), N);  /* messages 1 to B */
+	CU_ASSERT_EQUAL(deliver_unflushed(N), N);  /* messages 2 to A */
+	CU_ASSERT_FATAL(q_tail == 3 * N && zero_ke1(&queue[(3 * N - 1) % 32]));
+	CU_ASSERT_EQUAL(deliver_unflushed(2 * N), N); /* messages 3 to B: held */
+	CU_ASSERT(q_tail == 3 * N && B.d->v1->n_pending_ke == N);
+	ike_flush(B.d);
+	CU_ASSERT(B.d->v1->stats.ke_batches == 1 && B.d->v1->stats.ke_batched == N);
+	CU_ASSERT_EQUAL(q_tail, 4 * N - 1); /* four messages 4; the refused one gets none */
+	pump();
+	CU_ASSERT(A.children == N - 1 && B.children == N - 1);
+	CU_ASSERT_EQUAL(B.d->v1->stats.established, N - 1);
+	stop_node(&A);
+	stop_node(&B);
+	batch_key_exchanges = false;
+}
+
 void ikev1_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "load generator teardown: ISAKMP SAs deleted at once, the responder's on its Delete", test_delete_established1);
@@ -802,4 +863,6 @@ void ikev1_suite_add(CU_pSuite s)
 		    test_initiate_as);
 	CU_add_test(s, "two peers behind one address: neither's Quick Mode replaces the other's SA",
 		    test_peers_behind_one_address);
+	CU_add_test(s, "Main Mode key exchanges in batches: messages 4 at the flush, a bad one refused alone",
+		    test_batched_key_exchanges1);
 }
