@@ -608,6 +608,18 @@ void ke_derive_batch(struct ke_job *jobs, unsigned n)
 	OPENSSL_cleanse(k, sizeof(k));
 }
 
+void ke_batch_complete(struct ke_job *jobs, void *const owners[], unsigned n,
+		       void (*done)(void *owner, const struct ke_job *job), uint64_t *batched, uint64_t *batches)
+{
+	ke_derive_batch(jobs, n);
+	*batched += n;
+	*batches += n > 0;
+	for (unsigned i = 0; i < n; i++) {
+		done(owners[i], &jobs[i]);
+		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
+	}
+}
+
 /* ---- the Encrypted payload ---- */
 
 static const EVP_MD *integ_md(uint16_t integ, size_t *key_len, size_t *icv_len)

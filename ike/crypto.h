@@ -74,6 +74,12 @@ struct ke_job {
 /* Whether ke_derive_batch() takes this pair's derivations (ke_derive() always does). */
 bool ke_batchable(const struct ke_state *ke);
 void ke_derive_batch(struct ke_job *jobs, unsigned n);
+/*
+ * ke_derive_batch(), then done(owners[i], &jobs[i]) for each, each secret wiped after; counts
+ * the jobs into *batched and the call into *batches.
+ */
+void ke_batch_complete(struct ke_job *jobs, void *const owners[], unsigned n,
+		       void (*done)(void *owner, const struct ke_job *job), uint64_t *batched, uint64_t *batches);
 /* X25519 pairs and derivations through x25519_batch() where the CPU allows it (the default), or never. */
 void ke_batching(bool on);
 

@@ -435,10 +435,18 @@ bool p1_defer_key_exchange(struct v1_sa *sa)
 	return true;
 }
 
+static void key_exchange_done(void *owner, const struct ke_job *job)
+{
+	struct v1_sa *sa = owner;
+	sa->ke_pending = false;
+	v1_main_keys_done(sa, job->ok, job->secret, job->secret_len);
+	v1_sa_wake(sa);
+}
+
 void v1_finish_key_exchanges(struct v1_daemon *d)
 {
 	struct ke_job jobs[IKE_KE_BATCH];
-	struct v1_sa *sas[IKE_KE_BATCH];
+	void *sas[IKE_KE_BATCH];
 	unsigned n = 0;
 	for (unsigned i = 0; i < d->n_pending_ke; i++) {
 		struct v1_pending_ke *p = &d->pending_ke[i];
@@ -449,15 +457,7 @@ void v1_finish_key_exchanges(struct v1_daemon *d)
 		jobs[n++] = (struct ke_job){ .ke = sa->ke, .peer = p->peer, .peer_len = sizeof(p->peer) };
 	}
 	d->n_pending_ke = 0;
-	ke_derive_batch(jobs, n);
-	d->stats.ke_batched += n;
-	d->stats.ke_batches += n > 0;
-	for (unsigned i = 0; i < n; i++) {
-		sas[i]->ke_pending = false;
-		v1_main_keys_done(sas[i], jobs[i].ok, jobs[i].secret, jobs[i].secret_len);
-		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
-		v1_sa_wake(sas[i]);
-	}
+	ke_batch_complete(jobs, sas, n, key_exchange_done, &d->stats.ke_batched, &d->stats.ke_batches);
 }
 
 void p1_established(struct v1_sa *sa)

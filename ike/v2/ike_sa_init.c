@@ -486,8 +486,9 @@ void ike_sa_init_respond(struct ike_daemon *d, const struct ike_endpoint *local,
 /* ---- key exchanges done together (env.batch_key_exchanges) ---- */
 
 /* Initiator: IKE_AUTH goes out; responder: the IKE_SA_INIT response built earlier. */
-static void finish_deferred(struct ike_sa *sa, const struct ke_job *job)
+static void finish_deferred(void *owner, const struct ke_job *job)
 {
+	struct ike_sa *sa = owner;
 	sa->ke_pending = false;
 	bool ok = job->ok && ike_derive_keys(sa, job->secret, job->secret_len, NULL, 0);
 	if (sa->initiator) {
@@ -506,7 +507,7 @@ static void finish_deferred(struct ike_sa *sa, const struct ke_job *job)
 void ike_sa_init_finish_deferred(struct ike_daemon *d)
 {
 	struct ke_job jobs[IKE_KE_BATCH];
-	struct ike_sa *sas[IKE_KE_BATCH];
+	void *sas[IKE_KE_BATCH];
 	unsigned n = 0;
 	for (unsigned i = 0; i < d->n_pending_ke; i++) {
 		struct ike_pending_ke *p = &d->pending_ke[i];
@@ -517,11 +518,5 @@ void ike_sa_init_finish_deferred(struct ike_daemon *d)
 		jobs[n++] = (struct ke_job){ .ke = sa->ke, .peer = p->peer, .peer_len = sizeof(p->peer) };
 	}
 	d->n_pending_ke = 0;
-	ke_derive_batch(jobs, n);
-	d->stats.ke_batched += n;
-	d->stats.ke_batches += n > 0;
-	for (unsigned i = 0; i < n; i++) {
-		finish_deferred(sas[i], &jobs[i]);
-		OPENSSL_cleanse(jobs[i].secret, sizeof(jobs[i].secret));
-	}
+	ke_batch_complete(jobs, sas, n, finish_deferred, &d->stats.ke_batched, &d->stats.ke_batches);
 }
