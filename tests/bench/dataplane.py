@@ -121,8 +121,13 @@ def flow_cache_size(sas):
 
 
 def ctl(build, d, *args):
-    r = subprocess.run([build + "/app/dpikectl", "-s", d + "/bench.sock", "--json"] + list(args),
-                       capture_output=True, text=True, timeout=10)
+    """dpikectl's answer, or None while dpike cannot answer (starting, or installing the SA pairs:
+    its control core serves the socket only after a million of them are in)."""
+    try:
+        r = subprocess.run([build + "/app/dpikectl", "-s", d + "/bench.sock", "--json"] + list(args),
+                           capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return None
     return json.loads(r.stdout) if r.returncode == 0 else None
 
 
