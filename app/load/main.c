@@ -368,6 +368,10 @@ static void hold(struct run *r)
 	r->holding = true;
 	while (now_us() < end)
 		pump(r, &next_tick, 20);
+	/* answers to the last probes are still on their way: let them in, starting nothing new (no tick) */
+	uint64_t settle = now_us() + 2000000;
+	while (load_sockets_rx(r->s) - rx0 < load_sockets_tx(r->s) - tx0 && now_us() < settle)
+		load_sockets_poll(r->s, r->d, 1);
 	r->r.dpd_sent = load_sockets_tx(r->s) - tx0;
 	r->r.dpd_answered = load_sockets_rx(r->s) - rx0;
 	r->r.up_at_end = r->n_up_now;
