@@ -324,15 +324,19 @@ static void start_one(struct run *r)
 }
 
 /* Starts what the rate and the concurrency allow now. */
-static void launch(struct run *r, uint64_t t)
+/* Starts the handshakes due at t; returns the microseconds until --rate lets the next one start (0: not waiting for it). */
+static uint64_t launch(struct run *r, uint64_t t)
 {
 	const struct load_options *o = r->o;
 	while (r->r.started < o->sas && r->in_flight < o->concurrency) {
-		uint64_t allowed = r->r.started ? 1 + (t - r->r.first_start_us) * o->rate / 1000000u : 1;
-		if (o->rate && r->r.started >= allowed)
-			break;
+		if (o->rate && r->r.started) {
+			uint64_t due = r->r.first_start_us + (uint64_t)r->r.started * 1000000u / o->rate;
+			if (t < due)
+				return due - t;
+		}
 		start_one(r);
 	}
+	return 0;
 }
 
 static void pump(struct run *r, uint64_t *next_tick, int wait_ms)
@@ -350,8 +354,11 @@ static void handshakes(struct run *r)
 {
 	uint64_t deadline = now_us() + (uint64_t)(r->o->timeout_s * 1e6), next_tick = 0;
 	while (r->r.up + r->r.failed < r->o->sas && now_us() < deadline) {
-		launch(r, now_us());
-		pump(r, &next_tick, r->in_flight >= r->o->concurrency || r->r.started == r->o->sas ? 1 : 0);
+		uint64_t next_start_us = launch(r, now_us());
+		int wait_ms = r->in_flight >= r->o->concurrency || r->r.started == r->o->sas ? 1 : 0;
+		if (next_start_us) /* at a chosen rate: sleep in the poll until the next start (ticks stay on time) */
+			wait_ms = next_start_us < 100000 ? (int)(next_start_us / 1000) : 100;
+		pump(r, &next_tick, wait_ms);
 	}
 	/* still keying at --timeout: failed for lack of an answer in time (IKEv1: its Quick Mode) */
 	for (uint32_t serial = 0; serial < r->serial_cap; serial++)

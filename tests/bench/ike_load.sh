@@ -20,8 +20,8 @@
 # --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
-# from dpike's dataplane), and every held SA was still up at the end (a smoke test; no timing is
-# checked).
+# from dpike's dataplane), every held SA was still up at the end, failures were told by reason, and
+# a run at --rate 400 kept to it (a smoke test; no speed is checked).
 # The generator's log goes to load-ADDRESS.log in the lab directory (kept when a check fails);
 # DPIKE_LOAD_VERBOSE=1 makes it log every SA.
 set -eu
@@ -252,6 +252,11 @@ if [ "$CHECK" = 1 ]; then
 		--proposal "$PROPOSAL" --base-port 40000 --timeout 60 $V1_FLAG --json >"$LAB_DIR/wrong-psk.json" || true
 	ip netns exec "$gen" timeout 120 "$LOAD" 192.0.2.2 --sas 20 --psk "$PSK" --remote-id responder.test \
 		--proposal "$WRONG_PROPOSAL" --base-port 40100 --timeout 60 $V1_FLAG --json >"$LAB_DIR/wrong-prop.json" || true
+	# --rate paces the starts: 200 at 400 a second cannot complete faster than 200 in 199/400 s
+	ip netns exec "$gen" timeout 120 "$LOAD" 192.0.2.2 --sas 200 --rate 400 --psk "$PSK" --remote-id responder.test \
+		--proposal "$PROPOSAL" --base-port 40200 --id "paced-%u@dpike.test" --timeout 60 $V1_FLAG --json \
+		>"$LAB_DIR/paced.json" || true
+	paced=$(json "$LAB_DIR/paced.json" "int(d['up'] == 200 and 0 < d['handshakes_per_s'] <= 400 * 200 / 199)")
 	# IKEv2 says why; in IKEv1 a wrong PSK garbles Main Mode's encrypted messages, so all it can show is silence
 	psk_reason=$([ "$VERSION" = 1 ] && echo timeout || echo 'our authentication refused')
 	prop_reason=$([ "$VERSION" = 1 ] && echo 'no acceptable proposal' || echo 'IKE_SA_INIT refused')
@@ -281,6 +286,7 @@ if [ "$CHECK" = 1 ]; then
 	lab_check "every inbound SPI IKE chose sits in its own SAD bucket" [ "$own_bucket" = 1 ]
 	lab_check "a wrong PSK: every SA failed as '$psk_reason'" [ "$psk_told" = 1 ]
 	lab_check "an unacceptable proposal: every SA failed as '$prop_reason'" [ "$prop_told" = 1 ]
+	lab_check "at --rate 400, all 200 up and none started ahead of the pace ($(json "$LAB_DIR/paced.json" "'%.0f/s' % d['handshakes_per_s']"))" [ "$paced" = 1 ]
 	lab_summary ike-load
 	[ "$LAB_FAILED" = 0 ]
 fi
