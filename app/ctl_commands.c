@@ -42,6 +42,8 @@ static void sum_workers(const struct appliance *app, struct worker_view *total)
 		t->forwarded += s->forwarded;
 		t->punted += s->punted;
 		t->injected += s->injected;
+		t->fragmented += s->fragmented;
+		t->fragments_made += s->fragments_made;
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			t->drops[r] += s->drops[r];
 		for (int p = 0; p < DP_MAX_PORTS; p++) {
@@ -155,10 +157,10 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 	if (json) {
 		sb_printf(o,
 			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"busy_cycles\":%lu,\"esp_out\":%lu,"
-			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"flow_cache_hits\":%lu,"
-			  "\"flow_cache_misses\":%lu,\"drops\":{",
+			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"fragmented\":%lu,\"fragments_made\":%lu,"
+			  "\"flow_cache_hits\":%lu,\"flow_cache_misses\":%lu,\"drops\":{",
 			  name, s->loops, s->idle_loops, s->busy_cycles, s->esp_out_packets, s->esp_in_packets, s->forwarded,
-			  s->punted, s->injected, v->cache_hits, v->cache_misses);
+			  s->punted, s->injected, s->fragmented, s->fragments_made, v->cache_hits, v->cache_misses);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			sb_printf(o, "\"%s\":%lu,", dp_drop_names[r], s->drops[r]);
 		sb_trim_comma(o);
@@ -167,6 +169,8 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 	}
 	sb_printf(o, "  %-8s esp out %lu, esp in %lu, forwarded %lu, punted %lu, injected %lu, drops %lu\n", name,
 		  s->esp_out_packets, s->esp_in_packets, s->forwarded, s->punted, s->injected, drops_total(s));
+	if (s->fragmented)
+		sb_printf(o, "           fragmented %lu packets into %lu\n", s->fragmented, s->fragments_made);
 	sb_printf(o, "           flow cache: %lu hits, %lu misses\n", v->cache_hits, v->cache_misses);
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		if (s->drops[r])

@@ -28,6 +28,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		t.esp_out_packets += s->esp_out_packets;
 		t.forwarded += s->forwarded;
 		t.punted += s->punted;
+		t.fragmented += s->fragmented;
+		t.fragments_made += s->fragments_made;
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			t.drops[r] += s->drops[r];
 	}
@@ -36,6 +38,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "esp_out", t.esp_out_packets);
 	rte_tel_data_add_dict_u64(d, "forwarded", t.forwarded);
 	rte_tel_data_add_dict_u64(d, "punted", t.punted);
+	rte_tel_data_add_dict_u64(d, "fragmented", t.fragmented);
+	rte_tel_data_add_dict_u64(d, "fragments_made", t.fragments_made);
 	rte_tel_data_add_dict_u64(d, "flow_cache_hits", hits);
 	rte_tel_data_add_dict_u64(d, "flow_cache_misses", misses);
 	for (int r = 0; r < DP_DROP_MAX; r++) {

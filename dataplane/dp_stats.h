@@ -53,6 +53,7 @@ struct dp_worker_stats {
 	uint64_t busy_cycles; /* TSC cycles spent in polls that found work: cycles per packet, load */
 	uint64_t esp_out_packets, esp_out_bytes, esp_in_packets, esp_in_bytes;
 	uint64_t forwarded, punted, injected;
+	uint64_t fragmented, fragments_made; /* packets a worker cut (dataplane/fragment.c), and the pieces they became */
 	uint64_t drops[DP_DROP_MAX];
 	struct dp_port_stats port[DP_MAX_PORTS];
 } __rte_cache_aligned;

@@ -5,6 +5,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "fragment.h"
 #include "pkt_meta.h"
 #include "worker.h"
 
@@ -18,6 +19,54 @@ static void punt_route(struct dp_batch *b, struct rte_mbuf *m, enum dp_punt_reas
 	b->punt[b->n_punt++] = m;
 }
 
+/* Adds the Ethernet header and queues m for sending; false (m untouched) without headroom for it. */
+static bool send_to_neighbour(struct dp_worker *w, const struct dp_batch *b, struct rte_mbuf *m, uint16_t port,
+			      const struct dp_neigh *n)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL)
+		return false;
+	eth->dst_addr = n->mac;
+	eth->src_addr = b->fib->ports[port].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	w->stats.forwarded++;
+	dp_tx_enqueue(w, port, m);
+	return true;
+}
+
+/*
+ * Too big for the route: fragments sent here (DF clear, neighbour known), or the packet punted for
+ * ICMP fragmentation needed (DF), or for the control core to fragment (no neighbour yet: the
+ * fragments then wait for it there; or no buffers here).
+ */
+static void route_too_big(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, const struct dp_route *r,
+			  const struct dp_neigh *n)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint16_t mtu = b->fib->ports[r->port].mtu;
+	bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+	struct rte_mbuf *fresh[DP_FRAG_MAX], *frags[DP_FRAG_MAX];
+	unsigned k = df || n == NULL ? 0 : dp_fragment_count(m, mtu);
+	bool cut = k && dp_fragment_buffers(m->pool, fresh, k - 1) == 0;
+	if (cut && !dp_fragment(m, mtu, k, fresh, frags)) {
+		rte_pktmbuf_free_bulk(fresh, k - 1);
+		cut = false;
+	}
+	if (!cut) {
+		punt_route(b, m, df ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, mtu, r->port);
+		return;
+	}
+	w->stats.fragmented++;
+	w->stats.fragments_made += k;
+	for (unsigned i = 0; i < k; i++) {
+		if (send_to_neighbour(w, b, frags[i], r->port, n))
+			continue;
+		/* not through the burst's drop list, which has room for the burst's packets, not their fragments */
+		w->stats.drops[DP_DROP_NO_SPACE]++;
+		rte_pktmbuf_free(frags[i]);
+	}
+}
+
 static void route_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
@@ -28,27 +77,17 @@ static void route_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *
 		return;
 	}
 	uint32_t next_hop = r->via ? r->via : dst;
-	uint16_t mtu = b->fib->ports[r->port].mtu;
-	if (rte_pktmbuf_pkt_len(m) > mtu) {
-		bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
-		punt_route(b, m, df ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, mtu, r->port);
+	const struct dp_neigh *n = dp_fib_neigh(b->fib, next_hop, r->port);
+	if (rte_pktmbuf_pkt_len(m) > b->fib->ports[r->port].mtu) {
+		route_too_big(w, b, m, r, n);
 		return;
 	}
-	const struct dp_neigh *n = dp_fib_neigh(b->fib, next_hop, r->port);
 	if (n == NULL) {
 		punt_route(b, m, DP_PUNT_NEED_NEIGH, next_hop, r->port);
 		return;
 	}
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (eth == NULL) {
+	if (!send_to_neighbour(w, b, m, r->port, n))
 		dp_drop(w, b, m, DP_DROP_NO_SPACE);
-		return;
-	}
-	eth->dst_addr = n->mac;
-	eth->src_addr = b->fib->ports[r->port].mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	w->stats.forwarded++;
-	dp_tx_enqueue(w, r->port, m);
 }
 
 void dp_stage_route(struct dp_worker *w, struct dp_batch *b)

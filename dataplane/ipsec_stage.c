@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The IPsec stages of a burst: inbound ESP, the policy decision, outbound ESP. */
+#include <string.h>
+
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "fragment.h"
 #include "pkt_meta.h"
 #include "worker.h"
 
@@ -52,18 +55,18 @@ static uint32_t esp_overhead(const struct esp_sa *sa)
 	return sa->outer_len + sa->pad_align - 1 + 2 + sa->icv_len;
 }
 
-/* Tunnel mode needs the size decision before encryption hides the inner header. */
-static bool fits_after_esp(struct dp_batch *b, struct rte_mbuf *m, const struct esp_sa *sa, uint8_t flags)
+/* Bytes of inner packet that still fit the route to the SA's peer once ESP is added. */
+static uint32_t room_after_esp(const struct dp_batch *b, const struct esp_sa *sa)
 {
 	const struct dp_route *r = dp_fib_route(b->fib, rte_be_to_cpu_32(sa->remote_be));
 	uint32_t mtu = r ? b->fib->ports[r->port].mtu : 1500;
-	uint32_t room = mtu > esp_overhead(sa) ? mtu - esp_overhead(sa) : 0;
-	if (rte_pktmbuf_pkt_len(m) <= room)
-		return true;
+	return mtu > esp_overhead(sa) ? mtu - esp_overhead(sa) : 0;
+}
+
+static bool df_set(const struct rte_mbuf *m)
+{
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
-	punt_l3(b, m, df ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room & ~7u, flags | DP_META_F_PRE_ESP);
-	return false;
+	return (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
 }
 
 static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags,
@@ -96,17 +99,77 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 	b->out[b->n_out++] = m;
 }
 
-/* Punts the packets ESP would make too big for their route; keeps the others in order. */
-static void check_sizes(struct dp_batch *b)
+static void push_out(struct dp_batch *b, struct rte_mbuf *m, struct esp_sa *sa)
 {
-	uint16_t kept = 0;
+	b->out[b->n_out] = m;
+	b->out_sa[b->n_out++] = sa;
+}
+
+/*
+ * The burst's packets ESP would make too big for their route, and how many fragments each
+ * becomes here (0: punted instead). The burst's lists hold DP_BURST_MAX packets between them (a
+ * packet moves from list to list), so the fragments take the room the others leave.
+ */
+static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_t pieces[])
+{
+	unsigned free_slots = DP_BURST_MAX - (b->n_route + b->n_drop + b->n_punt + b->n_punt_ike + b->n_out);
+	unsigned extra = 0;
 	for (uint16_t i = 0; i < b->n_out; i++) {
-		if (!fits_after_esp(b, b->out[i], b->out_sa[i], b->out_flags[i]))
+		struct rte_mbuf *m = b->out[i];
+		room[i] = room_after_esp(b, b->out_sa[i]);
+		pieces[i] = 1;
+		if (rte_pktmbuf_pkt_len(m) <= room[i])
 			continue;
-		b->out[kept] = b->out[i];
-		b->out_sa[kept++] = b->out_sa[i];
+		unsigned k = df_set(m) ? 0 : dp_fragment_count(m, room[i]);
+		pieces[i] = k - 1 <= free_slots - extra ? (uint8_t)k : 0;
+		extra += pieces[i] ? k - 1 : 0;
 	}
-	b->n_out = kept;
+	return extra;
+}
+
+/*
+ * The size decision, made before encryption hides the inner header: a packet ESP would make too
+ * big for its route is cut into fragments that fit (DF clear), each then encrypted alone, or
+ * punted (DF set: the control core answers ICMP fragmentation needed; no room or buffers for the
+ * fragments here: it fragments and injects them). Keeps the order.
+ */
+static void check_sizes(struct dp_worker *w, struct dp_batch *b)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX], *fresh[DP_BURST_MAX], *frags[DP_FRAG_MAX];
+	struct esp_sa *sas[DP_BURST_MAX];
+	uint32_t room[DP_BURST_MAX];
+	uint8_t pieces[DP_BURST_MAX];
+	uint16_t n = b->n_out;
+	unsigned extra = n ? plan_fragments(b, room, pieces) : 0, used = 0;
+	if (extra && dp_fragment_buffers(b->out[0]->pool, fresh, extra) != 0) {
+		memset(pieces, 0, n); /* the pool is short: the control core fragments, or drops when its ring is full */
+		extra = 0;
+	}
+	memcpy(pkts, b->out, n * sizeof(pkts[0]));
+	memcpy(sas, b->out_sa, n * sizeof(sas[0]));
+	b->n_out = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (pieces[i] == 1) {
+			push_out(b, m, sas[i]);
+			continue;
+		}
+		bool cut = pieces[i] && dp_fragment(m, room[i], pieces[i], fresh + used, frags);
+		if (pieces[i] && !cut) /* its buffers were written to: not for the next packet */
+			rte_pktmbuf_free_bulk(fresh + used, pieces[i] - 1u);
+		used += pieces[i] ? pieces[i] - 1u : 0;
+		if (!cut) {
+			punt_l3(b, m, df_set(m) ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room[i] & ~7u,
+				b->out_flags[i] | DP_META_F_PRE_ESP);
+			continue;
+		}
+		w->stats.fragmented++;
+		w->stats.fragments_made += pieces[i];
+		for (unsigned j = 0; j < pieces[i]; j++)
+			push_out(b, frags[j], sas[i]);
+	}
+	if (used < extra)
+		rte_pktmbuf_free_bulk(fresh + used, extra - used);
 }
 
 _Static_assert(DP_BURST_MAX <= DP_SPD_BULK_MAX, "a burst's cache misses go to the SPD in one bulk lookup");
@@ -164,7 +227,7 @@ void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
 	find_verdicts(w, b, flows, n, v);
 	for (uint16_t i = 0; i < n; i++)
 		apply_policy(w, b, pkts[i], flags[i], v[i]);
-	check_sizes(b);
+	check_sizes(w, b);
 }
 
 void dp_stage_esp_out(struct dp_worker *w, struct dp_batch *b)

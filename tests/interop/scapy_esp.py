@@ -14,6 +14,9 @@ with the peer's original addresses configured (NAT-OA), one without; scapy sends
 checksum covers the untranslated addresses, and the port unreachable that dpike sends back
 (encrypted) quotes the checksum as dpike fixed it up: valid for the addresses on the wire
 with NAT-OA, zero without. A datagram whose checksum is wrong either way is dropped.
+A 1500-byte datagram from the LAN through the tunnel: with DF clear dpike fragments it before
+ESP and scapy's decrypted fragments reassemble to it; with DF set dpike answers ICMP
+fragmentation needed.
 Then bad input (truncated, unknown SPI, bad ICV, bad padding, replay, malformed) must
 be dropped and counted under the right reason, and dpike must keep working.
 Then ARP: a flood of requests from made-up senders is answered in full but fills the learned
@@ -262,6 +265,61 @@ def check_combo(c, wan_pkts, lan_pkts, chk):
         chk.check(ok, "%s: encrypted ping answered with an encrypted reply" % name)
 
 
+def run_fragments(d, sas, chk):
+    """A datagram that fits the LAN (1500 bytes) but not the tunnel: with DF clear dpike cuts it before
+    ESP (RFC 4301 8.1), so scapy decrypts fragments that reassemble to it; with DF set dpike answers
+    ICMP fragmentation needed with the room the tunnel leaves."""
+    from scapy.all import AsyncSniffer, Ether, IP, UDP, ICMP, Raw, sendp
+    picked = [c for c in sas if c["mode"] == "tunnel" and not c["esn"] and c["alg"] in ("aes128gcm16", "aes128-sha256")]
+    wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
+    lan = AsyncSniffer(iface="peer-lan", store=True, filter="ether src %s and icmp" % MACS["dut_lan"])
+    wan.start()
+    lan.start()
+    time.sleep(0.5)  # let the capture sockets open before the first packet
+    sent = {}
+    for c in picked:
+        k = c["k"]
+        body = bytes((k + i) & 0xff for i in range(1472))
+        big = IP(src=LAN_HOST, dst="10.1.%d.5" % k, id=0x3000 + k, ttl=20) / UDP(sport=6000 + k, dport=9) / Raw(body)
+        sent[k] = bytes(big[UDP])
+        sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / big, iface="peer-lan", verbose=False)
+        df = IP(src=LAN_HOST, dst="10.1.%d.5" % k, id=0x4000 + k, ttl=20, flags="DF") / UDP(sport=7000 + k, dport=9) / Raw(body)
+        sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / df, iface="peer-lan", verbose=False)
+
+    def pieces(c):
+        out = []
+        for p in wan.results or []:
+            e = esp_of(p) if p.haslayer(IP) and p[IP].dst == c["peer"] else None
+            if e is None or e.spi != c["spi_out"]:
+                continue
+            try:
+                inner = scapy_sa(c, "out").decrypt(e)
+            except Exception:
+                continue
+            if inner[IP].id == 0x3000 + c["k"]:
+                out.append((len(p[IP]), inner))
+        return out
+
+    sniff_until([wan, lan], lambda: all(len(pieces(c)) >= 2 for c in picked) and len(lan.results or []) >= len(picked), 15)
+    wan.stop()
+    lan.stop()
+    for c in picked:
+        name = "%s tunnel%s" % (c["alg"], " udp-encap" if c["encap"] else "")
+        got = sorted(pieces(c), key=lambda x: x[1][IP].frag)
+        whole = b"".join(bytes(x[1][IP].payload) for x in got)
+        ok = len(got) == 2 and all(outer <= 1500 for outer, _ in got) and got[0][1][IP].flags.MF and \
+            got[0][1][IP].frag == 0 and not got[1][1][IP].flags.MF and \
+            got[1][1][IP].frag * 8 == len(got[0][1][IP].payload) and whole == sent[c["k"]] and \
+            all(x[1][IP].ttl == 19 for x in got)
+        chk.check(ok, "%s: a 1500-byte datagram leaves as two ESP packets of at most 1500 bytes whose fragments "
+                  "reassemble to it (%s)" % (name, ", ".join("%d bytes, offset %d" % (o, i[IP].frag * 8) for o, i in got)))
+        told = [p for p in lan.results or [] if p[ICMP].type == 3 and p[ICMP].code == 4 and p.haslayer(IP) and
+                p[IP].dst == LAN_HOST and bytes(p[ICMP].payload)[4:6] == (0x4000 + c["k"]).to_bytes(2, "big")]
+        mtu = told[0][ICMP].nexthopmtu if told else 0
+        chk.check(len(told) == 1 and 1280 <= mtu < 1500 and max(o for o, _ in got or [(0, 0)]) <= 1500,
+                  "%s: with DF set, ICMP fragmentation needed, next-hop MTU %d" % (name, mtu))
+
+
 def bad_padding(sa):
     """A copy of sa whose next packet carries wrong padding bytes (ICV still valid)."""
     bad = copy.copy(sa)
@@ -493,6 +551,7 @@ def main():
         sas = json.load(f)
     chk = Checks()
     run_matrix(d, sas, chk)
+    run_fragments(d, sas, chk)
     run_natt(d, sas, chk)
     run_bad_input(d, sas, chk)
     run_arp(d, sas, chk)

@@ -73,7 +73,8 @@ wait $rcv || true
 lab_check "1500-byte datagram with DF clear arrives intact through the tunnel" \
 	cmp -s "$LAB_DIR/udp-sent.txt" "$LAB_DIR/udp-recv.txt"
 ctl_b --json stats >"$LAB_DIR/b-stats.json"
-lab_check "gw-b fragmented it before ESP" test "$(json_get "$LAB_DIR/b-stats.json" "j['control']['fragments_made']")" -gt 0
+lab_check "gw-b's worker fragmented it before ESP" \
+	test "$(json_get "$LAB_DIR/b-stats.json" "j['total']['fragmented']")" -gt 0
 
 # Shunts on gw-a: telnet dropped; UDP 9 passed in the clear and refused by gw-b's inbound policy.
 ip netns exec "$ha" timeout 3 bash -c 'echo x >/dev/tcp/10.2.0.1/23' 2>/dev/null || true
@@ -87,18 +88,19 @@ lab_check "cleartext from site A refused by gw-b (inbound SA requires ESP)" \
 lab_check "DPDK telemetry /dpike/stats shows the ESP counters" \
 	bash -c "echo /dpike/stats | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c 'import sys,re; t=sys.stdin.read(); m=re.search(r\"\\\"esp_in\\\": (\\d+)\", t); sys.exit(not (m and int(m.group(1)) > 0))'"
 
-# The control core's state as it publishes it for telemetry's thread: the fragments counted
-# above, the static SA pair's inbound SA and policies.
+# The counters as telemetry's thread reads them: the fragments counted above (the workers', and
+# the control core's as it publishes them), the static SA pair's inbound SA and policies.
 frags=$(json_get "$LAB_DIR/b-stats.json" "j['control']['fragments_made']")
-lab_check "DPDK telemetry /dpike/control and /dpike/tables: the control core's counters and tables" \
-	bash -c "printf '/dpike/control\n/dpike/tables\n' | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c '
+wfrags=$(json_get "$LAB_DIR/b-stats.json" "j['total']['fragments_made']")
+lab_check "DPDK telemetry /dpike/stats, /dpike/control and /dpike/tables: the fragments, counters and tables" \
+	bash -c "printf '/dpike/stats\n/dpike/control\n/dpike/tables\n' | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c '
 import json, sys
 d = {}
 for line in sys.stdin:
     if \"{\" in line:
         d.update(json.loads(line[line.index(\"{\"):]))
-c, t = d.get(\"/dpike/control\", {}), d.get(\"/dpike/tables\", {})
-sys.exit(not (c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"sa_bytes\", 0) >= 65536 and t.get(\"spd_policies\", 0) >= 2))'"
+s, c, t = d.get(\"/dpike/stats\", {}), d.get(\"/dpike/control\", {}), d.get(\"/dpike/tables\", {})
+sys.exit(not (s.get(\"fragments_made\") == $wfrags > 0 and c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"sa_bytes\", 0) >= 65536 and t.get(\"spd_policies\", 0) >= 2))'"
 
 lab_check "control socket: clients that hang up, stay silent or never read hold neither dpike nor other clients" \
 	python3 "$here/ctl_clients.py" "$LAB_DIR/gw-b.sock" "$DPIKECTL"

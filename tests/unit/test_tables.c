@@ -154,20 +154,27 @@ static void test_supersede_refused(void)
 	dp_tables_reclaim();
 }
 
-/* A packet from src on a LAN to the far side, as classify hands it to the policy stage (IPv4 header first). */
-static struct rte_mbuf *lan_packet(uint32_t src)
+/* A packet of len bytes from src on a LAN to the far side, as classify hands it to the policy stage (IPv4 header first). */
+static struct rte_mbuf *lan_packet_of(uint32_t src, uint16_t len, uint16_t frag_field)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, sizeof(*ip) + sizeof(struct rte_udp_hdr));
-	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .total_length = rte_cpu_to_be_16(28), .time_to_live = 64,
-				     .next_proto_id = IPPROTO_UDP, .src_addr = rte_cpu_to_be_32(src),
-				     .dst_addr = rte_cpu_to_be_32(0x0a010009) };
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
+	memset(ip, 0xa5, len);
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .total_length = rte_cpu_to_be_16(len), .time_to_live = 64,
+				     .fragment_offset = rte_cpu_to_be_16(frag_field), .next_proto_id = IPPROTO_UDP,
+				     .src_addr = rte_cpu_to_be_32(src), .dst_addr = rte_cpu_to_be_32(0x0a010009) };
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	*(struct rte_udp_hdr *)(ip + 1) = (struct rte_udp_hdr){ .src_port = rte_cpu_to_be_16(1000),
 								.dst_port = rte_cpu_to_be_16(53),
-								.dgram_len = rte_cpu_to_be_16(8) };
+								.dgram_len = rte_cpu_to_be_16((uint16_t)(len - sizeof(*ip))) };
 	return m;
+}
+
+static struct rte_mbuf *lan_packet(uint32_t src)
+{
+	return lan_packet_of(src, sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr), 0);
 }
 
 /* One packet from src through a worker's policy stage; the SA it is to be encrypted with (NULL: none). */
@@ -211,6 +218,55 @@ static void test_cached_flow_follows_successor(void)
 	dp_sa_remove(b);
 	dp_sa_remove(x);
 	dp_sa_remove(y);
+	dp_sa_remove(in);
+	dp_tables_reclaim();
+	dp_spd_cache_free(w->spd_cache);
+	rte_free(w);
+}
+
+/*
+ * A datagram that fits the LAN but not the tunnel (no route to the peer here: an MTU of 1500): with
+ * DF clear it leaves the policy stage as fragments for the SA, in order, each small enough for ESP
+ * (RFC 4301 8.1); with DF set it is punted for ICMP fragmentation needed, with the room to report.
+ */
+static void test_oversize_fragmented_before_esp(void)
+{
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->spd_cache = dp_spd_cache_create(1024, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->spd_cache);
+	struct esp_sa *in = install(true, 0x1004), *a = install(false, 0x2031);
+	add_child_policies(a, 41);
+	/* AES-GCM tunnel: outer IPv4, ESP header, IV, at most 3 bytes of padding, 2 of trailer, ICV */
+	uint32_t room = 1500 - (20 + 8 + 8 + 3 + 2 + 16);
+	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd, .spd_gen = dp_spd_gen(worker_view.spd),
+			      .n_fwd = 2 };
+	b.fwd[0] = lan_packet_of(0x0a020005, 1480, 0);
+	b.fwd[1] = lan_packet(0x0a020006); /* behind it, and kept behind its fragments */
+	dp_stage_policy(w, &b);
+	CU_ASSERT_FATAL(b.n_out == 3);
+	uint32_t first = rte_pktmbuf_pkt_len(b.out[0]), second = rte_pktmbuf_pkt_len(b.out[1]);
+	const struct rte_ipv4_hdr *f0 = rte_pktmbuf_mtod(b.out[0], const struct rte_ipv4_hdr *);
+	const struct rte_ipv4_hdr *f1 = rte_pktmbuf_mtod(b.out[1], const struct rte_ipv4_hdr *);
+	CU_ASSERT(first <= room && second <= room && first + second - 20 == 1480);
+	CU_ASSERT(f0->fragment_offset == rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG));
+	CU_ASSERT(f1->fragment_offset == rte_cpu_to_be_16((uint16_t)((first - 20) / 8)));
+	CU_ASSERT(rte_ipv4_cksum(f0) == 0 && rte_ipv4_cksum(f1) == 0);
+	CU_ASSERT(rte_pktmbuf_pkt_len(b.out[2]) == 28);
+	CU_ASSERT(b.out_sa[0] == a && b.out_sa[1] == a && b.out_sa[2] == a);
+	CU_ASSERT(w->stats.fragmented == 1 && w->stats.fragments_made == 2 && b.n_punt == 0);
+	rte_pktmbuf_free_bulk(b.out, b.n_out);
+
+	struct dp_batch d = { .fib = worker_view.fib, .spd = worker_view.spd, .spd_gen = dp_spd_gen(worker_view.spd),
+			      .n_fwd = 1 };
+	d.fwd[0] = lan_packet_of(0x0a020005, 1480, RTE_IPV4_HDR_DF_FLAG);
+	dp_stage_policy(w, &d);
+	CU_ASSERT_FATAL(d.n_out == 0 && d.n_punt == 1);
+	CU_ASSERT(dp_meta(d.punt[0])->code == DP_PUNT_FRAG_NEEDED && dp_meta(d.punt[0])->aux == (room & ~7u));
+	CU_ASSERT(rte_pktmbuf_pkt_len(d.punt[0]) == 1480 && w->stats.fragmented == 1);
+	rte_pktmbuf_free(d.punt[0]);
+	dp_policy_remove_owner(41);
+	dp_sa_remove(a);
 	dp_sa_remove(in);
 	dp_tables_reclaim();
 	dp_spd_cache_free(w->spd_cache);
@@ -543,6 +599,8 @@ void tables_suite_add(CU_pSuite s)
 	CU_add_test(s, "rekey with the same selectors: policies taken over in place, one change", test_supersede);
 	CU_add_test(s, "rekey in place refused with nothing changed", test_supersede_refused);
 	CU_add_test(s, "rekey in place: a flow cached with the old SA goes out with the new, others' answers kept", test_cached_flow_follows_successor);
+	CU_add_test(s, "a datagram too big for the tunnel: fragments before ESP (DF clear), punted for ICMP (DF set)",
+		    test_oversize_fragmented_before_esp);
 	CU_add_test(s, "many routes: the snapshot's prefix-length tables answer as the walk", test_many_routes);
 	CU_add_test(s, "neighbours: learned ones up to their limit, then only answers, displacing the stalest",
 		    test_neighbours_full);

@@ -24,6 +24,9 @@ void ikev1_suite_add(CU_pSuite s);
 int esp_suite_init(void);
 int esp_suite_clean(void);
 void esp_suite_add(CU_pSuite s);
+int fragment_suite_init(void);
+int fragment_suite_clean(void);
+void fragment_suite_add(CU_pSuite s);
 
 /* Writes text to a fresh temporary file; returns its path (static buffer). */
 const char *unit_temp_file(const char *text);
