@@ -134,7 +134,7 @@ def ctl(build, d, *args):
 def frames(w, field):
     """The packets a worker sent on (field), counting a packet it cut into fragments once: the figures
     are per frame offered (a 1500-byte frame through a tunnel leaves as two ESP packets)."""
-    return w[field] - (w["fragments_made"] - w["fragmented"]) if field != "esp_in" else w[field]
+    return w[field] - (w.get("fragments_made", 0) - w.get("fragmented", 0)) if field != "esp_in" else w[field]
 
 
 def counters(build, d, field):
