@@ -594,6 +594,53 @@ static void test_ike_punted_apart(void)
 	CU_ASSERT(dp_tables_commit() == 0);
 }
 
+/*
+ * Routing to a port with a smaller MTU: a datagram with DF clear leaves as fragments, each framed
+ * for the neighbour; with DF set it is punted for ICMP fragmentation needed; with no neighbour known
+ * yet it goes whole to the control core, which cuts it and holds the pieces for the neighbour.
+ */
+static void test_route_fragments(void)
+{
+	struct dp_port_info ports[2] = { { .addr = OUR_ADDR, .mtu = 1500 }, { .addr = 0x0a630001, .mtu = 576 } };
+	const uint32_t host = 0x0a630007;
+	struct rte_ether_addr m;
+	dp_fib_set_ports(ports, 2);
+	CU_ASSERT_FATAL(dp_route_add(0x0a630000, 16, 0, 1) == 0);
+	CU_ASSERT_FATAL(dp_neigh_set(host, 1, (m = mac_of(host), &m), DP_NEIGH_ANSWER) == 0);
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->n_ports = 2;
+	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd, .n_route = 3 };
+	b.route[0] = lan_packet_of(0x0a020005, 1000, 0);
+	b.route[1] = lan_packet_of(0x0a020005, 1000, RTE_IPV4_HDR_DF_FLAG);
+	b.route[2] = lan_packet_of(0x0a020005, 1000, 0);
+	for (int i = 0; i < 3; i++)
+		rte_pktmbuf_mtod(b.route[i], struct rte_ipv4_hdr *)->dst_addr = rte_cpu_to_be_32(i < 2 ? host : host + 1);
+	dp_stage_route(w, &b);
+	CU_ASSERT_FATAL(w->tx[1].n == 2 && b.n_punt == 2);
+	uint32_t payload = 0;
+	for (int i = 0; i < 2; i++) {
+		struct rte_mbuf *f = w->tx[1].m[i];
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(f, const struct rte_ether_hdr *);
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+		CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, (m = mac_of(host), &m)));
+		CU_ASSERT(rte_pktmbuf_pkt_len(f) - sizeof(*eth) <= 576 && rte_ipv4_cksum(ip) == 0);
+		CU_ASSERT((rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) * 8u == payload);
+		CU_ASSERT(((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG)) != 0) == (i == 0));
+		payload += rte_be_to_cpu_16(ip->total_length) - (uint32_t)sizeof(*ip);
+	}
+	CU_ASSERT(payload == 980 && w->stats.fragmented == 1 && w->stats.fragments_made == 2 && w->stats.forwarded == 2);
+	CU_ASSERT(dp_meta(b.punt[0])->code == DP_PUNT_FRAG_NEEDED && dp_meta(b.punt[0])->aux == 576);
+	CU_ASSERT(dp_meta(b.punt[1])->code == DP_PUNT_FRAGMENT && rte_pktmbuf_pkt_len(b.punt[1]) == 1000);
+	rte_pktmbuf_free_bulk(w->tx[1].m, w->tx[1].n);
+	rte_pktmbuf_free_bulk(b.punt, b.n_punt);
+	rte_free(w);
+	CU_ASSERT(dp_neigh_forget(host, 1));
+	dp_fib_set_ports(ports, 0);
+	CU_ASSERT(dp_tables_commit() == 0);
+}
+
 void tables_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "rekey with the same selectors: policies taken over in place, one change", test_supersede);
@@ -610,4 +657,6 @@ void tables_suite_add(CU_pSuite s)
 		    test_neighbours_churn);
 	CU_add_test(s, "neighbours: the stale end walked from the stalest, a learned one forgotten, a configured one kept",
 		    test_neighbours_stale_and_forgotten);
+	CU_add_test(s, "routing to a smaller MTU: fragments (DF clear), ICMP (DF set), the control core (no neighbour yet)",
+		    test_route_fragments);
 }
