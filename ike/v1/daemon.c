@@ -22,6 +22,12 @@
 #define HALF_OPEN_TIMEOUT_MS 30000
 #define QUICK_LINGER_MS 30000
 #define REAUTH_HANDOVER_MS 30000
+/*
+ * Our own reauthentication deletes the old ISAKMP SA this long after the new one is up, not at once:
+ * strongSwan 5.9, as responder, adopts the IPsec SAs into its new ISAKMP SA only after answering
+ * the last Main Mode message, and a Delete of the old one handled in between took them along.
+ */
+#define REAUTH_OWN_DELETE_MS 1000
 #define DEFAULT_DPD_TIMEOUT_S 150
 
 static uint64_t now_of(const struct v1_daemon *d)
@@ -576,7 +582,8 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
  * IPsec SAs outlive the ISAKMP SA that made them (RFC 2408 4.6.3 ties neither to the other):
  * a new ISAKMP SA with the same peer and identities, made by either side to reauthenticate,
  * adopts the IPsec SAs of the old one, as strongSwan does. The old ISAKMP SA is deleted by
- * whoever started the reauthentication; we delete it too when the peer leaves it behind.
+ * whoever started the reauthentication (we, REAUTH_OWN_DELETE_MS later); we delete it too when the
+ * peer leaves it behind.
  */
 static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 {
@@ -589,6 +596,7 @@ static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 	}
 	old->superseded = true;
 	old->superseded_ms = now_of(sa->d);
+	old->handover_ms = old->serial == sa->reauth_of ? REAUTH_OWN_DELETE_MS : REAUTH_HANDOVER_MS;
 	v1_sa_wake(old);
 	LOG_INFO("%s: ISAKMP SA #%u takes over the IPsec SAs of #%u", sa->conn->name, sa->serial, old->serial);
 }
@@ -611,8 +619,6 @@ static void on_established(struct v1_sa *sa)
 		if (old == sa || old->state != V1_ESTABLISHED || old->superseded || !v1_same_peer(sa, old))
 			continue;
 		adopt_children(sa, old);
-		if (old->serial == sa->reauth_of)
-			delete_sa(old);
 	}
 }
 
@@ -855,8 +861,8 @@ static void lifetime_timers(struct v1_sa *sa, uint64_t now)
 {
 	const struct cfg_connection *c = sa->conn;
 	uint64_t interval = c->reauth_time ? c->reauth_time : c->rekey_time;
-	if (sa->superseded) { /* the peer reauthenticated but left the old ISAKMP SA to us */
-		if (now - sa->superseded_ms > REAUTH_HANDOVER_MS) {
+	if (sa->superseded) { /* reauthenticated: by us, or by the peer, who left the old ISAKMP SA to us */
+		if (now - sa->superseded_ms >= sa->handover_ms) {
 			LOG_INFO("%s: deleting the old ISAKMP SA #%u", c->name, sa->serial);
 			delete_sa(sa);
 		}
@@ -940,7 +946,7 @@ static uint64_t lifetime_due(const struct v1_sa *sa)
 	uint64_t interval = c->reauth_time ? c->reauth_time : c->rekey_time;
 	uint64_t due = ike_keepalive_due(sa->d->v2, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
 	if (sa->superseded)
-		return timer_earliest(due, sa->superseded_ms + REAUTH_HANDOVER_MS + 1);
+		return timer_earliest(due, sa->superseded_ms + sa->handover_ms);
 	due = timer_earliest(due, if_set(sa->expire_ms));
 	return interval ? timer_earliest(due, sa->established_ms + (interval + c->over_time) * 1000) : due;
 }

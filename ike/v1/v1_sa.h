@@ -118,6 +118,7 @@ struct v1_sa {
 	uint32_t reauth_of;
 	bool superseded;
 	uint64_t superseded_ms;
+	uint32_t handover_ms; /* superseded: how long it stays before we delete it */
 };
 
 struct v1_stats {
