@@ -128,45 +128,53 @@ static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_
 }
 
 /*
+ * Cuts m into its pieces, fresh[] holding the buffers for all but the first, and passes them on
+ * for the SA in order; or punts m (DF set: the control core answers ICMP fragmentation needed;
+ * not cut here: it cuts m and injects the pieces). Returns the fresh buffers it took.
+ */
+static unsigned cut_or_punt(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, struct esp_sa *sa,
+			    uint32_t room, unsigned pieces, struct rte_mbuf *fresh[], uint8_t flags)
+{
+	struct rte_mbuf *frags[DP_FRAG_MAX];
+	if (pieces == 0 || !dp_fragment(m, room, pieces, fresh, frags)) {
+		if (pieces) /* written to: not for another packet */
+			rte_pktmbuf_free_bulk(fresh, pieces - 1);
+		punt_l3(b, m, df_set(m) ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room & ~7u, flags | DP_META_F_PRE_ESP);
+		return pieces ? pieces - 1 : 0;
+	}
+	w->stats.fragmented++;
+	w->stats.fragments_made += pieces;
+	for (unsigned j = 0; j < pieces; j++)
+		push_out(b, frags[j], sa);
+	return pieces - 1;
+}
+
+/*
  * The size decision, made before encryption hides the inner header: a packet ESP would make too
  * big for its route is cut into fragments that fit (DF clear), each then encrypted alone, or
- * punted (DF set: the control core answers ICMP fragmentation needed; no room or buffers for the
- * fragments here: it fragments and injects them). Keeps the order.
+ * punted. Keeps the order.
  */
 static void check_sizes(struct dp_worker *w, struct dp_batch *b)
 {
-	struct rte_mbuf *pkts[DP_BURST_MAX], *fresh[DP_BURST_MAX], *frags[DP_FRAG_MAX];
+	struct rte_mbuf *pkts[DP_BURST_MAX], *fresh[DP_BURST_MAX];
 	struct esp_sa *sas[DP_BURST_MAX];
 	uint32_t room[DP_BURST_MAX];
 	uint8_t pieces[DP_BURST_MAX];
 	uint16_t n = b->n_out;
 	unsigned extra = n ? plan_fragments(b, room, pieces) : 0, used = 0;
 	if (extra && dp_fragment_buffers(b->out[0]->pool, fresh, extra) != 0) {
-		memset(pieces, 0, n); /* the pool is short: the control core fragments, or drops when its ring is full */
+		for (uint16_t i = 0; i < n; i++) /* the pool is short: the control core cuts them */
+			pieces[i] = pieces[i] == 1 ? 1 : 0;
 		extra = 0;
 	}
 	memcpy(pkts, b->out, n * sizeof(pkts[0]));
 	memcpy(sas, b->out_sa, n * sizeof(sas[0]));
 	b->n_out = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		if (pieces[i] == 1) {
-			push_out(b, m, sas[i]);
-			continue;
-		}
-		bool cut = pieces[i] && dp_fragment(m, room[i], pieces[i], fresh + used, frags);
-		if (pieces[i] && !cut) /* its buffers were written to: not for the next packet */
-			rte_pktmbuf_free_bulk(fresh + used, pieces[i] - 1u);
-		used += pieces[i] ? pieces[i] - 1u : 0;
-		if (!cut) {
-			punt_l3(b, m, df_set(m) ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room[i] & ~7u,
-				b->out_flags[i] | DP_META_F_PRE_ESP);
-			continue;
-		}
-		w->stats.fragmented++;
-		w->stats.fragments_made += pieces[i];
-		for (unsigned j = 0; j < pieces[i]; j++)
-			push_out(b, frags[j], sas[i]);
+		if (pieces[i] == 1)
+			push_out(b, pkts[i], sas[i]);
+		else
+			used += cut_or_punt(w, b, pkts[i], sas[i], room[i], pieces[i], fresh + used, b->out_flags[i]);
 	}
 	if (used < extra)
 		rte_pktmbuf_free_bulk(fresh + used, extra - used);

@@ -227,7 +227,8 @@ static void test_cached_flow_follows_successor(void)
 /*
  * A datagram that fits the LAN but not the tunnel (no route to the peer here: an MTU of 1500): with
  * DF clear it leaves the policy stage as fragments for the SA, in order, each small enough for ESP
- * (RFC 4301 8.1); with DF set it is punted for ICMP fragmentation needed, with the room to report.
+ * (RFC 4301 8.1); with DF set it is punted for ICMP fragmentation needed, with the room to report;
+ * with the pool empty, to the control core to be cut there, the packets that fit going on.
  */
 static void test_oversize_fragmented_before_esp(void)
 {
@@ -265,6 +266,23 @@ static void test_oversize_fragmented_before_esp(void)
 	CU_ASSERT(dp_meta(d.punt[0])->code == DP_PUNT_FRAG_NEEDED && dp_meta(d.punt[0])->aux == (room & ~7u));
 	CU_ASSERT(rte_pktmbuf_pkt_len(d.punt[0]) == 1480 && w->stats.fragmented == 1);
 	rte_pktmbuf_free(d.punt[0]);
+
+	/* no buffers left for the second piece: the big one goes to the control core, the small one on */
+	struct dp_batch e = { .fib = worker_view.fib, .spd = worker_view.spd, .spd_gen = dp_spd_gen(worker_view.spd),
+			      .n_fwd = 2 };
+	e.fwd[0] = lan_packet_of(0x0a020005, 1480, 0);
+	e.fwd[1] = lan_packet(0x0a020006);
+	struct rte_mbuf *held[64];
+	unsigned n_held = 0;
+	while (n_held < 64 && (held[n_held] = rte_pktmbuf_alloc(pool)) != NULL)
+		n_held++;
+	CU_ASSERT_FATAL(n_held < 64);
+	dp_stage_policy(w, &e);
+	CU_ASSERT(e.n_out == 1 && e.n_punt == 1 && rte_pktmbuf_pkt_len(e.out[0]) == 28);
+	CU_ASSERT(e.n_punt == 1 && dp_meta(e.punt[0])->code == DP_PUNT_FRAGMENT && w->stats.fragmented == 1);
+	rte_pktmbuf_free_bulk(held, n_held);
+	rte_pktmbuf_free_bulk(e.out, e.n_out);
+	rte_pktmbuf_free_bulk(e.punt, e.n_punt);
 	dp_policy_remove_owner(41);
 	dp_sa_remove(a);
 	dp_sa_remove(in);
