@@ -323,7 +323,10 @@ static void start_one(struct run *r)
 	r->in_flight++;
 }
 
-/* Starts the handshakes due at t; returns the microseconds until --rate lets the next one start (0: not waiting for it). */
+/*
+ * Starts the handshakes due at t; returns the microseconds until --rate lets the next one start
+ * (0: not waiting for it).
+ */
 static uint64_t launch(struct run *r, uint64_t t)
 {
 	const struct load_options *o = r->o;
