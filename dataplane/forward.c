@@ -6,6 +6,7 @@
 #include <rte_mbuf.h>
 
 #include "fragment.h"
+#include "pkt.h"
 #include "pkt_meta.h"
 #include "worker.h"
 
@@ -42,9 +43,8 @@ static bool send_to_neighbour(struct dp_worker *w, const struct dp_batch *b, str
 static void route_too_big(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, const struct dp_route *r,
 			  const struct dp_neigh *n)
 {
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	uint16_t mtu = b->fib->ports[r->port].mtu;
-	bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+	bool df = dp_ipv4_df(m);
 	struct rte_mbuf *fresh[DP_FRAG_MAX], *frags[DP_FRAG_MAX];
 	unsigned k = df || n == NULL ? 0 : dp_fragment_count(m, mtu);
 	bool cut = k && dp_fragment_buffers(m->pool, fresh, k - 1) == 0;

@@ -7,6 +7,7 @@
 #include <rte_prefetch.h>
 
 #include "fragment.h"
+#include "pkt.h"
 #include "pkt_meta.h"
 #include "worker.h"
 
@@ -63,12 +64,6 @@ static uint32_t room_after_esp(const struct dp_batch *b, const struct esp_sa *sa
 	return mtu > esp_overhead(sa) ? mtu - esp_overhead(sa) : 0;
 }
 
-static bool df_set(const struct rte_mbuf *m)
-{
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	return (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
-}
-
 static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags,
 			 struct dp_verdict v)
 {
@@ -120,7 +115,7 @@ static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_
 		pieces[i] = 1;
 		if (rte_pktmbuf_pkt_len(m) <= room[i])
 			continue;
-		unsigned k = df_set(m) ? 0 : dp_fragment_count(m, room[i]);
+		unsigned k = dp_ipv4_df(m) ? 0 : dp_fragment_count(m, room[i]);
 		pieces[i] = k - 1 <= free_slots - extra ? (uint8_t)k : 0;
 		extra += pieces[i] ? k - 1 : 0;
 	}
@@ -139,7 +134,7 @@ static unsigned cut_or_punt(struct dp_worker *w, struct dp_batch *b, struct rte_
 	if (pieces == 0 || !dp_fragment(m, room, pieces, fresh, frags)) {
 		if (pieces) /* written to: not for another packet */
 			rte_pktmbuf_free_bulk(fresh, pieces - 1);
-		punt_l3(b, m, df_set(m) ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room & ~7u, flags | DP_META_F_PRE_ESP);
+		punt_l3(b, m, dp_ipv4_df(m) ? DP_PUNT_FRAG_NEEDED : DP_PUNT_FRAGMENT, room & ~7u, flags | DP_META_F_PRE_ESP);
 		return pieces ? pieces - 1 : 0;
 	}
 	w->stats.fragmented++;

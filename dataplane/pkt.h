@@ -8,6 +8,7 @@
 #ifndef DPIKE_DP_PKT_H
 #define DPIKE_DP_PKT_H
 
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -33,6 +34,13 @@ static inline void *dp_pkt_append(struct rte_mbuf *m, uint16_t len)
 	m->data_len = (uint16_t)(m->data_len + len);
 	m->pkt_len += len;
 	return tail;
+}
+
+/* Whether the IPv4 packet m (data at its header) says don't fragment. */
+static inline bool dp_ipv4_df(const struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	return (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
 }
 
 /* One's complement sum folded to 16 bits. */
