@@ -44,6 +44,7 @@ static void sum_workers(const struct appliance *app, struct worker_view *total)
 		t->injected += s->injected;
 		t->fragmented += s->fragmented;
 		t->fragments_made += s->fragments_made;
+		t->reassembled += s->reassembled;
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			t->drops[r] += s->drops[r];
 		for (int p = 0; p < DP_MAX_PORTS; p++) {
@@ -158,9 +159,9 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 		sb_printf(o,
 			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"busy_cycles\":%lu,\"esp_out\":%lu,"
 			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"fragmented\":%lu,\"fragments_made\":%lu,"
-			  "\"flow_cache_hits\":%lu,\"flow_cache_misses\":%lu,\"drops\":{",
+			  "\"reassembled\":%lu,\"flow_cache_hits\":%lu,\"flow_cache_misses\":%lu,\"drops\":{",
 			  name, s->loops, s->idle_loops, s->busy_cycles, s->esp_out_packets, s->esp_in_packets, s->forwarded,
-			  s->punted, s->injected, s->fragmented, s->fragments_made, v->cache_hits, v->cache_misses);
+			  s->punted, s->injected, s->fragmented, s->fragments_made, s->reassembled, v->cache_hits, v->cache_misses);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			sb_printf(o, "\"%s\":%lu,", dp_drop_names[r], s->drops[r]);
 		sb_trim_comma(o);
@@ -171,6 +172,8 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 		  s->esp_out_packets, s->esp_in_packets, s->forwarded, s->punted, s->injected, drops_total(s));
 	if (s->fragmented)
 		sb_printf(o, "           fragmented %lu packets into %lu\n", s->fragmented, s->fragments_made);
+	if (s->reassembled)
+		sb_printf(o, "           reassembled %lu datagrams to us\n", s->reassembled);
 	sb_printf(o, "           flow cache: %lu hits, %lu misses\n", v->cache_hits, v->cache_misses);
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		if (s->drops[r])

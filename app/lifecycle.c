@@ -72,7 +72,7 @@ static int setup_workers(struct appliance *app)
 		if (dp_worker_init(w, i, (int)rte_lcore_to_socket_id(worker_lcore(i)), app->events,
 				   app->cfg.flow_cache_size) < 0) {
 			LOG_ERR("worker %u: cannot allocate its flow cache of %u entries, %u MiB (workers.flow_cache_size; "
-				"raise -m?) or its crypto managers", i, app->cfg.flow_cache_size,
+				"raise -m?), its reassembly table or its crypto managers", i, app->cfg.flow_cache_size,
 				(unsigned)((uint64_t)app->cfg.flow_cache_size * sizeof(struct dp_spd_cache_entry) >> 20));
 			return -1;
 		}

@@ -30,6 +30,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		t.punted += s->punted;
 		t.fragmented += s->fragmented;
 		t.fragments_made += s->fragments_made;
+		t.reassembled += s->reassembled;
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			t.drops[r] += s->drops[r];
 	}
@@ -40,6 +41,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "punted", t.punted);
 	rte_tel_data_add_dict_u64(d, "fragmented", t.fragmented);
 	rte_tel_data_add_dict_u64(d, "fragments_made", t.fragments_made);
+	rte_tel_data_add_dict_u64(d, "reassembled", t.reassembled);
 	rte_tel_data_add_dict_u64(d, "flow_cache_hits", hits);
 	rte_tel_data_add_dict_u64(d, "flow_cache_misses", misses);
 	for (int r = 0; r < DP_DROP_MAX; r++) {

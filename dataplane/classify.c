@@ -3,6 +3,7 @@
  * First stage of a burst: validate the Ethernet and IPv4 headers and sort each packet
  * into ESP for us, other traffic for us (punted), or transit traffic.
  */
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -81,14 +82,16 @@ static bool is_fragment(const struct rte_ipv4_hdr *ip)
 static void classify_local(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint16_t port)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	if (is_fragment(ip)) {
-		/* Reassembly is the control core's. A fragment after the first has no UDP header to tell
-		 * IKE by, so every UDP fragment counts as IKE (IKEv1 with certificates fragments at IP level). */
-		if (ip->next_proto_id == IPPROTO_UDP)
-			punt_ike(b, m, port);
-		else
-			punt(b, m, DP_PUNT_LOCAL, port);
-		return;
+	if (unlikely(is_fragment(ip))) {
+		m = dp_reassemble(&w->reasm, m, rte_rdtsc(), &w->stats);
+		if (m == NULL)
+			return;
+		if (!rte_pktmbuf_is_contiguous(m)) {
+			dp_drop(w, b, m, DP_DROP_NO_SPACE);
+			return;
+		}
+		w->stats.reassembled++;
+		ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	}
 	if (ip->next_proto_id == IPPROTO_ESP) {
 		b->esp_in[b->n_esp_in++] = m;

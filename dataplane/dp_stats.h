@@ -30,6 +30,7 @@
 	X(SA_EXPIRED, "sa_expired")           /* hard lifetime or sequence space used up */ \
 	X(NO_SPACE, "no_buffer_space")        /* headroom/tailroom or fragment buffers */ \
 	X(FRAG_NEEDED, "fragmentation_needed")                                       \
+	X(REASSEMBLY, "reassembly_failed")    /* fragments to us: overlapping, timed out, table full */ \
 	X(PUNT_RING_FULL, "punt_ring_full")                                          \
 	X(IKE_RING_FULL, "ike_punt_ring_full") /* IKE's own punt ring */              \
 	X(TX_FULL, "tx_queue_full")                                                  \
@@ -54,6 +55,7 @@ struct dp_worker_stats {
 	uint64_t esp_out_packets, esp_out_bytes, esp_in_packets, esp_in_bytes;
 	uint64_t forwarded, punted, injected;
 	uint64_t fragmented, fragments_made; /* packets a worker cut (dataplane/fragment.c), and the pieces they became */
+	uint64_t reassembled; /* datagrams to us put back together from fragments (dataplane/reassembly.c) */
 	uint64_t drops[DP_DROP_MAX];
 	struct dp_port_stats port[DP_MAX_PORTS];
 } __rte_cache_aligned;

@@ -16,7 +16,7 @@ int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring
 	w->id = id;
 	w->tables.socket = socket;
 	w->spd_cache = dp_spd_cache_create(flow_cache, socket);
-	if (w->spd_cache == NULL)
+	if (w->spd_cache == NULL || dp_reassembly_init(&w->reasm, id, socket) < 0)
 		return -1;
 	return esp_ctx_init(&w->esp, &w->stats, events);
 }
@@ -24,6 +24,7 @@ int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring
 void dp_worker_fini(struct dp_worker *w)
 {
 	esp_ctx_free(&w->esp);
+	dp_reassembly_fini(&w->reasm);
 	dp_spd_cache_free(w->spd_cache);
 	w->spd_cache = NULL;
 }
@@ -102,6 +103,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 		run_stages(w, &b);
 	}
 	dp_tx_flush(w);
+	dp_reassembly_tick(&w->reasm, &w->stats);
 	return total;
 }
 

@@ -15,6 +15,7 @@
 
 #include "dp_stats.h"
 #include "esp.h"
+#include "reassembly.h"
 #include "spd_cache.h"
 #include "tables.h"
 
@@ -45,6 +46,7 @@ struct dp_worker {
 	struct dp_spd_cache *spd_cache;
 	struct dp_worker_stats stats;
 	struct dp_txq tx[DP_MAX_PORTS];
+	struct dp_reassembly reasm; /* datagrams to us that came in fragments */
 } __rte_cache_aligned;
 
 /* Sorting of one burst into the stages; every list holds at most one burst. */

@@ -3,7 +3,8 @@
 # (IKE_VERSION=1 before sourcing makes both ends speak IKEv1):
 #   . tests/interop/strongswan-lab.sh BUILD_DIR
 # DPIKE_GCM_KEYS=compact gives dpike workers.gcm_keys = "compact" (default "full"); DPIKE_KE_REUSE=S
-# gives it ike.ke_reuse = S.
+# gives it ike.ke_reuse = S; DPIKE_WAN_DEVICE=net_pcap0 puts its WAN port on libpcap instead of
+# net_af_packet (whose socket has the kernel reassemble IP fragments, as no NIC would).
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
 
@@ -33,7 +34,7 @@ ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-full}"; };
 ike = { $1 ${DPIKE_KE_REUSE:+ke_reuse = $DPIKE_KE_REUSE;} };
 interfaces = (
-  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
+  { name = "wan"; device = "${DPIKE_WAN_DEVICE:-net_af_packet0}"; args = "iface=dut-wan${DPIKE_WAN_DEVICE:+,phy_mac=1}"; address = "192.0.2.2/24"; },
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
 );
 connections = ( $2 );

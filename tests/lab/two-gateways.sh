@@ -63,8 +63,8 @@ lab_check "TTL 1: gw-a answers ICMP time exceeded" \
 	bash -c "ip netns exec '$ha' ping -c 1 -t 1 -W 2 10.2.0.1 | grep -q 'From 10.1.0.254.*Time to live exceeded'"
 
 # DF clear, fits the LAN (1500 bytes) but not the tunnel: gw-b fragments before ESP, host-a
-# reassembles. (Bigger datagrams would reach gw-b as fragments, which net_af_packet's fanout
-# has the kernel reassemble before dpike sees them.)
+# reassembles. (Bigger datagrams would reach gw-b as fragments, which net_af_packet's socket
+# has the kernel reassemble before dpike sees them: strongswan-ip-fragments.sh has dpike do it.)
 ip netns exec "$ha" timeout 20 python3 "$here/udp_check.py" recv 6000 15 >"$LAB_DIR/udp-recv.txt" &
 rcv=$!
 lab_wait_for 10 bash -c "ip netns exec '$ha' ss -lunH 'sport = :6000' | grep -q 6000"

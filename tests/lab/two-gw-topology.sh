@@ -25,9 +25,7 @@ two_gw_up() {
 	ip -n "$hb" route add default via 10.2.0.254
 	sed "s#@DIR@#$LAB_DIR#" "$root/tests/lab/gw-a.conf.in" >"$LAB_DIR/gw-a.conf"
 	sed "s#^ctl_socket = .*#ctl_socket = \"$LAB_DIR/gw-b.sock\";#" "$root/config/example.conf" >"$LAB_DIR/gw-b.conf"
-	# gw-a runs two workers, so its SAs are shared between workers. gw-b keeps one: with
-	# several queues, net_af_packet's fanout group has the kernel reassemble IP fragments
-	# before dpike sees them, and the lab's fragmentation check needs them as sent.
+	# gw-a runs two workers, so its SAs are shared between workers; gw-b keeps one.
 	dpike_start "$ga" "$LAB_DIR/gw-a.conf" gw-a 2 && dpike_start "$gb" "$LAB_DIR/gw-b.conf" gw-b 1
 }
 

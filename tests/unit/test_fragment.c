@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IPv4 fragmentation on a worker (dataplane/fragment.c): the pieces reassemble to the packet. */
+/*
+ * IPv4 fragmentation on a worker (dataplane/fragment.c): the pieces reassemble to the packet;
+ * and reassembly of datagrams to us (dataplane/reassembly.c): any order, drops counted, bounded.
+ */
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -9,13 +12,14 @@
 #include "dataplane/fragment.h"
 #include "dataplane/pkt.h"
 #include "dataplane/pkt_meta.h"
+#include "dataplane/reassembly.h"
 #include "unit.h"
 
 static struct rte_mempool *pool;
 
 int fragment_suite_init(void)
 {
-	pool = rte_pktmbuf_pool_create("unit_frag", 127, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	pool = rte_pktmbuf_pool_create("unit_frag", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	return pool && dp_meta_register() >= 0 ? 0 : -1;
 }
 
@@ -153,4 +157,142 @@ void fragment_suite_add(CU_pSuite s)
 	CU_add_test(s, "a fragment cut again keeps its offset and its MF", test_fragment_of_fragment);
 	CU_add_test(s, "left whole where it cannot be cut here", test_left_whole);
 	CU_add_test(s, "buffers too small: the packet unchanged", test_no_room_changes_nothing);
+}
+
+/* ---- reassembly ---- */
+
+static struct dp_reassembly reasm;
+static struct dp_worker_stats rstats;
+
+int reassembly_suite_init(void)
+{
+	return fragment_suite_init() == 0 && dp_reassembly_init(&reasm, 250, 0) == 0 ? 0 : -1;
+}
+
+int reassembly_suite_clean(void)
+{
+	dp_reassembly_fini(&reasm);
+	return fragment_suite_clean();
+}
+
+/* Payload bytes [at, at + len) of datagram id, whose payload counts up from seed as packet()'s. */
+static struct rte_mbuf *piece(uint16_t id, uint32_t at, uint32_t len, bool more, uint8_t seed)
+{
+	struct rte_mbuf *m = packet(20 + len, (uint16_t)((more ? RTE_IPV4_HDR_MF_FLAG : 0) | at / 8), (uint8_t)(seed + at));
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* The whole datagram: one segment, a valid header that is no fragment, the payload in order. */
+static void check_whole(struct rte_mbuf *m, uint32_t payload_len, uint8_t seed)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_FATAL(rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_pkt_len(m) == 20 + payload_len);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	CU_ASSERT(rte_be_to_cpu_16(ip->total_length) == 20 + payload_len && ip->fragment_offset == 0);
+	CU_ASSERT(rte_raw_cksum(ip, sizeof(*ip)) == 0xffff);
+	const uint8_t *p = (const uint8_t *)(ip + 1);
+	uint32_t bad = 0;
+	for (uint32_t i = 0; i < payload_len; i++)
+		bad += p[i] != (uint8_t)(seed + 20 + i);
+	CU_ASSERT(bad == 0);
+}
+
+static uint64_t reasm_drops(void)
+{
+	return rstats.drops[DP_DROP_REASSEMBLY];
+}
+
+/*
+ * Three pieces in every order: the datagram (4,000 bytes, more than a port buffer holds) comes
+ * back in one big buffer; a small one is put together in its first fragment's buffer.
+ */
+static void test_reassembled_in_any_order(void)
+{
+	static const unsigned orders[][3] = { { 0, 1, 2 }, { 2, 1, 0 }, { 1, 2, 0 }, { 2, 0, 1 } };
+	const uint32_t at[3] = { 0, 1480, 2960 }, len[3] = { 1480, 1480, 1040 };
+	unsigned avail = rte_mempool_avail_count(pool);
+	for (size_t o = 0; o < RTE_DIM(orders); o++) {
+		struct rte_mbuf *whole = NULL;
+		for (unsigned k = 0; k < 3; k++) {
+			unsigned i = orders[o][k];
+			struct rte_mbuf *m = piece((uint16_t)(100 + o), at[i], len[i], i < 2, (uint8_t)o);
+			struct rte_mbuf *got = dp_reassemble(&reasm, m, rte_rdtsc(), &rstats);
+			CU_ASSERT((got != NULL) == (k == 2));
+			if (got)
+				whole = got;
+		}
+		check_whole(whole, 4000, (uint8_t)o);
+		CU_ASSERT(whole != NULL && whole->pool == reasm.big);
+		rte_pktmbuf_free(whole);
+	}
+	struct rte_mbuf *second = piece(7, 504, 496, false, 9);
+	CU_ASSERT(dp_reassemble(&reasm, second, rte_rdtsc(), &rstats) == NULL);
+	struct rte_mbuf *whole = dp_reassemble(&reasm, piece(7, 0, 504, true, 9), rte_rdtsc(), &rstats);
+	check_whole(whole, 1000, 9);
+	CU_ASSERT(whole != NULL && whole->pool == pool);
+	rte_pktmbuf_free(whole);
+	CU_ASSERT(reasm_drops() == 0 && rte_mempool_avail_count(pool) == avail);
+	CU_ASSERT(rte_mempool_full(reasm.big));
+}
+
+/* A first fragment twice, and more pieces than a datagram may have: all of them dropped, counted. */
+static void test_bad_datagrams_dropped(void)
+{
+	unsigned avail = rte_mempool_avail_count(pool);
+	uint64_t before = reasm_drops(), now = rte_rdtsc();
+	CU_ASSERT(dp_reassemble(&reasm, piece(20, 0, 512, true, 1), now, &rstats) == NULL);
+	CU_ASSERT(dp_reassemble(&reasm, piece(20, 0, 512, true, 1), now, &rstats) == NULL);
+	CU_ASSERT(dp_reassemble(&reasm, piece(20, 512, 100, false, 1), now, &rstats) == NULL);
+	CU_ASSERT(reasm_drops() == before + 2); /* the last piece waits alone for a first one */
+	for (unsigned i = 0; i <= RTE_LIBRTE_IP_FRAG_MAX_FRAG; i++)
+		CU_ASSERT(dp_reassemble(&reasm, piece(21, i * 8, 8, i < RTE_LIBRTE_IP_FRAG_MAX_FRAG, 2), now, &rstats) == NULL);
+	CU_ASSERT(reasm_drops() >= before + 2 + RTE_LIBRTE_IP_FRAG_MAX_FRAG);
+	dp_reassembly_expire(&reasm, now + reasm.timeout + rte_get_tsc_hz(), &rstats);
+	CU_ASSERT(reasm_drops() == before + 3 + RTE_LIBRTE_IP_FRAG_MAX_FRAG + 1);
+	CU_ASSERT(rte_mempool_avail_count(pool) == avail);
+}
+
+/*
+ * A flood of first fragments that never complete: the table keeps at most its datagrams, drops
+ * the rest at once, and gives every buffer back when they time out; then it stops looking.
+ */
+static void test_flood_bounded_and_expired(void)
+{
+	unsigned avail = rte_mempool_avail_count(pool), n = DP_REASM_DATAGRAMS + 100;
+	uint64_t before = reasm_drops(), now = rte_rdtsc();
+	for (unsigned i = 0; i < n; i++)
+		CU_ASSERT(dp_reassemble(&reasm, piece((uint16_t)(1000 + i), 0, 64, true, 3), now, &rstats) == NULL);
+	CU_ASSERT(reasm_drops() - before >= n - DP_REASM_DATAGRAMS);
+	CU_ASSERT(avail - rte_mempool_avail_count(pool) <= DP_REASM_DATAGRAMS);
+	CU_ASSERT(reasm.next_sweep != 0);
+	dp_reassembly_expire(&reasm, now + reasm.timeout / 2, &rstats); /* not yet */
+	CU_ASSERT(rte_mempool_avail_count(pool) < avail);
+	dp_reassembly_expire(&reasm, now + reasm.timeout + rte_get_tsc_hz(), &rstats);
+	CU_ASSERT(reasm_drops() - before == n && rte_mempool_avail_count(pool) == avail);
+	CU_ASSERT(reasm.next_sweep == 0);
+	/* The table takes datagrams again. */
+	CU_ASSERT(dp_reassemble(&reasm, piece(5, 8, 8, false, 4), rte_rdtsc(), &rstats) == NULL);
+	check_whole(dp_reassemble(&reasm, piece(5, 0, 8, true, 4), rte_rdtsc(), &rstats), 16, 4);
+}
+
+/* A worker set up without a table drops fragments to us, counted, and keeps nothing. */
+static void test_no_table(void)
+{
+	struct dp_reassembly none = { 0 };
+	struct dp_worker_stats s = { 0 };
+	unsigned avail = rte_mempool_avail_count(pool);
+	CU_ASSERT(dp_reassemble(&none, piece(1, 0, 8, true, 0), rte_rdtsc(), &s) == NULL);
+	CU_ASSERT(s.drops[DP_DROP_REASSEMBLY] == 1 && none.next_sweep == 0 && rte_mempool_avail_count(pool) == avail);
+}
+
+void reassembly_suite_add(CU_pSuite s)
+{
+	CU_add_test(s, "pieces in any order: one datagram, in one segment, header fixed", test_reassembled_in_any_order);
+	CU_add_test(s, "a repeated first piece, too many pieces: dropped and counted", test_bad_datagrams_dropped);
+	CU_add_test(s, "a flood of pieces: bounded, timed out, every buffer back", test_flood_bounded_and_expired);
+	CU_add_test(s, "no table: dropped and counted", test_no_table);
 }

@@ -63,6 +63,7 @@ int main(void)
 	signature_suite_add(CU_add_suite("ike: signatures and identities", NULL, NULL));
 	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
 	fragment_suite_add(CU_add_suite("dataplane: IPv4 fragmentation", fragment_suite_init, fragment_suite_clean));
+	reassembly_suite_add(CU_add_suite("dataplane: IPv4 reassembly", reassembly_suite_init, reassembly_suite_clean));
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();

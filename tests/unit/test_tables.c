@@ -545,6 +545,26 @@ static struct rte_mbuf *as_fragment(struct rte_mbuf *m, uint16_t frag)
 	return m;
 }
 
+/* Cuts frame m (from udp_to_us()) after at bytes (a multiple of 8) of its IPv4 payload: m keeps
+ * the first fragment, the second is returned. */
+static struct rte_mbuf *split_frame(struct rte_mbuf *m, uint16_t at)
+{
+	const uint16_t l2 = sizeof(struct rte_ether_hdr), l3 = sizeof(struct rte_ipv4_hdr);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
+	uint16_t rest = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - l3 - at);
+	struct rte_mbuf *second = rte_pktmbuf_alloc(pool);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+	char *p = rte_pktmbuf_append(second, (uint16_t)(l2 + l3 + rest));
+	memcpy(p, rte_pktmbuf_mtod(m, char *), l2 + l3);
+	memcpy(p + l2 + l3, (char *)(ip + 1) + at, rest);
+	rte_pktmbuf_trim(m, rest);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(l3 + at));
+	as_fragment(m, RTE_IPV4_HDR_MF_FLAG);
+	ip = (struct rte_ipv4_hdr *)(p + l2);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(l3 + rest));
+	return as_fragment(second, at / 8);
+}
+
 static struct rte_mbuf *arp_frame(void)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
@@ -562,9 +582,9 @@ static uint16_t udp_dport_of(struct rte_mbuf *m)
 }
 
 /*
- * IKE (UDP 500, UDP 4500 with the non-ESP marker, and UDP fragments, the later ones of which
- * carry no port) goes to the control core on a ring of its own: with the other punt ring full
- * of ARP, IKE still gets through, and what overflowed is counted.
+ * IKE (UDP 500, UDP 4500 with the non-ESP marker, an IKE datagram that came in two fragments)
+ * goes to the control core on a ring of its own: with the other punt ring full of ARP, IKE still
+ * gets through, and what overflowed is counted.
  */
 static void test_ike_punted_apart(void)
 {
@@ -575,38 +595,85 @@ static void test_ike_punted_apart(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	w->punt = rte_ring_create("unit_punt", 4, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ); /* room for 3 */
 	w->punt_ike = rte_ring_create("unit_punt_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL);
+	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, 90, SOCKET_ID_ANY) == 0);
 	static const uint8_t ike[32] = { 1, 2, 3, 4, 5, 6, 7, 8 }, marked[36] = { 0, 0, 0, 0, 1, 2, 3, 4 };
-	static const uint8_t keepalive[1] = { 0xff }, dns[12] = { 1 };
+	static const uint8_t keepalive[1] = { 0xff }, dns[12] = { 1 }, long_ike[64] = { 9, 9, 9, 9 };
 	struct rte_mbuf *pkts[16];
 	uint16_t n = 0;
 	for (int i = 0; i < 8; i++)
 		pkts[n++] = arp_frame();
 	pkts[n++] = udp_to_us(500, ike, sizeof(ike));
 	pkts[n++] = udp_to_us(4500, marked, sizeof(marked));
-	pkts[n++] = as_fragment(udp_to_us(500, ike, sizeof(ike)), RTE_IPV4_HDR_MF_FLAG);
-	pkts[n++] = as_fragment(udp_to_us(4500, ike, sizeof(ike)), 185); /* offset 1480: no UDP header */
+	pkts[n] = udp_to_us(500, long_ike, sizeof(long_ike));
+	pkts[n + 1] = split_frame(pkts[n], 40); /* the second piece has no UDP header */
+	n += 2;
 	pkts[n++] = udp_to_us(4500, keepalive, sizeof(keepalive));
 	pkts[n++] = udp_to_us(53, dns, sizeof(dns));
 	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd };
 	dp_classify(w, &b, pkts, n, 0);
 	dp_batch_finish(w, &b);
-	CU_ASSERT_EQUAL(rte_ring_count(w->punt_ike), 4);
+	CU_ASSERT_EQUAL(rte_ring_count(w->punt_ike), 3);
 	CU_ASSERT_EQUAL(rte_ring_count(w->punt), 3);
 	CU_ASSERT_EQUAL(w->stats.drops[DP_DROP_PUNT_RING_FULL], 6); /* 8 ARP and the datagram to port 53, less 3 */
 	CU_ASSERT(w->stats.drops[DP_DROP_IKE_RING_FULL] == 0 && w->stats.drops[DP_DROP_NAT_KEEPALIVE] == 1);
-	CU_ASSERT_EQUAL(w->stats.punted, 7);
+	CU_ASSERT(w->stats.punted == 6 && w->stats.reassembled == 1);
 	struct rte_mbuf *got[16];
 	unsigned k = rte_ring_dequeue_burst(w->punt_ike, (void **)got, 16, NULL);
-	CU_ASSERT(k == 4 && udp_dport_of(got[0]) == 500 && udp_dport_of(got[1]) == 4500);
+	CU_ASSERT_FATAL(k == 3);
+	CU_ASSERT(udp_dport_of(got[0]) == 500 && udp_dport_of(got[1]) == 4500 && udp_dport_of(got[2]) == 500);
+	CU_ASSERT(rte_pktmbuf_pkt_len(got[2]) == 20 + 8 + sizeof(long_ike) && rte_pktmbuf_is_contiguous(got[2]));
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod_offset(got[2], uint8_t *, 28), long_ike, sizeof(long_ike)) == 0);
 	for (unsigned i = 0; i < k; i++)
 		CU_ASSERT(dp_meta(got[i])->code == DP_PUNT_LOCAL && dp_meta(got[i])->port == 0);
 	rte_pktmbuf_free_bulk(got, k);
 	k = rte_ring_dequeue_burst(w->punt, (void **)got, 16, NULL);
 	CU_ASSERT(k == 3 && dp_meta(got[0])->code == DP_PUNT_ARP);
 	rte_pktmbuf_free_bulk(got, k);
+	dp_reassembly_fini(&w->reasm);
 	rte_ring_free(w->punt);
 	rte_ring_free(w->punt_ike);
+	rte_free(w);
+	dp_fib_set_ports(&port, 0);
+	CU_ASSERT(dp_tables_commit() == 0);
+}
+
+/*
+ * ESP to us that a peer fragmented after encryption is put back together on the worker, whatever
+ * the order of its pieces, and goes to the ESP stage whole; transit fragments are forwarded as
+ * they are.
+ */
+static void test_esp_fragments_reassembled(void)
+{
+	struct dp_port_info port = { .addr = OUR_ADDR, .mtu = 1500 };
+	dp_fib_set_ports(&port, 1);
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_FATAL(w != NULL && dp_reassembly_init(&w->reasm, 91, SOCKET_ID_ANY) == 0);
+	static uint8_t body[1592];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7);
+	struct rte_mbuf *esp = udp_to_us(4500, body, sizeof(body)), *pkts[3];
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(esp, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	ip->next_proto_id = IPPROTO_ESP; /* the UDP header's bytes stand for the SPI and sequence number */
+	pkts[0] = split_frame(esp, 1480);
+	pkts[1] = esp;
+	pkts[2] = as_fragment(udp_to_us(53, body, 64), RTE_IPV4_HDR_MF_FLAG);
+	ip = rte_pktmbuf_mtod_offset(pkts[2], struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	ip->dst_addr = rte_cpu_to_be_32(0x0a630007); /* passing through */
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd };
+	dp_classify(w, &b, pkts, 3, 0);
+	CU_ASSERT_FATAL(b.n_esp_in == 1 && b.n_fwd == 1 && b.n_drop == 0);
+	struct rte_mbuf *whole = b.esp_in[0];
+	const struct rte_ipv4_hdr *wip = rte_pktmbuf_mtod(whole, const struct rte_ipv4_hdr *);
+	CU_ASSERT(rte_pktmbuf_is_contiguous(whole) && rte_pktmbuf_pkt_len(whole) == 20 + 8 + sizeof(body));
+	CU_ASSERT(wip->next_proto_id == IPPROTO_ESP && wip->fragment_offset == 0 && rte_ipv4_cksum(wip) == 0);
+	CU_ASSERT(memcmp((const uint8_t *)(wip + 1) + 8, body, sizeof(body)) == 0);
+	CU_ASSERT(w->stats.reassembled == 1 && w->stats.drops[DP_DROP_REASSEMBLY] == 0);
+	rte_pktmbuf_free(whole);
+	rte_pktmbuf_free(b.fwd[0]);
+	dp_reassembly_fini(&w->reasm);
 	rte_free(w);
 	dp_fib_set_ports(&port, 0);
 	CU_ASSERT(dp_tables_commit() == 0);
@@ -669,6 +736,8 @@ void tables_suite_add(CU_pSuite s)
 	CU_add_test(s, "many routes: the snapshot's prefix-length tables answer as the walk", test_many_routes);
 	CU_add_test(s, "neighbours: learned ones up to their limit, then only answers, displacing the stalest",
 		    test_neighbours_full);
+	CU_add_test(s, "ESP to us in fragments: put back together on the worker; transit fragments left as they are",
+		    test_esp_fragments_reassembled);
 	CU_add_test(s, "IKE punted on a ring of its own: a full punt ring of ARP does not hold it back",
 		    test_ike_punted_apart);
 	CU_add_test(s, "neighbours: churn through a full table against a reference, index and snapshots agree",

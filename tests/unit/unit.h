@@ -27,6 +27,9 @@ void esp_suite_add(CU_pSuite s);
 int fragment_suite_init(void);
 int fragment_suite_clean(void);
 void fragment_suite_add(CU_pSuite s);
+int reassembly_suite_init(void);
+int reassembly_suite_clean(void);
+void reassembly_suite_add(CU_pSuite s);
 
 /* Writes text to a fresh temporary file; returns its path (static buffer). */
 const char *unit_temp_file(const char *text);
