@@ -17,7 +17,6 @@
 #include "dataplane/tables.h"
 #include "lib/log.h"
 
-#define NON_ESP_MARKER 4
 
 /* Packets that hit a trap, held until their child SA is up (then sent through it). */
 #define TRAP_HOLD 8

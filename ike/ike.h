@@ -16,6 +16,8 @@
 
 #define IKE_PORT 500
 #define IKE_NATT_PORT 4500
+#define NON_ESP_MARKER 4 /* zero bytes before IKE on UDP 4500 (RFC 3948 2.2) */
+#define IP_UDP_LEN 28    /* IPv4 and UDP headers around an IKE message */
 
 struct ike_endpoint {
 	uint32_t addr; /* host order */

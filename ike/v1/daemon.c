@@ -16,6 +16,7 @@
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "fragments.h"
 #include "phase1.h"
 #include "v1_sa.h"
 
@@ -67,6 +68,7 @@ static void sa_free(struct v1_sa *sa)
 	ke_free(sa->ke);
 	drop_phase1(sa);
 	free(sa->last_out);
+	v1_defrag_free(&sa->defrag);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -260,11 +262,27 @@ void v1_keep_copy(uint8_t **slot, size_t *slot_len, const uint8_t *msg, size_t l
 	*slot_len = *slot ? len : 0;
 }
 
+static void send_fragment(void *ctx, const uint8_t *frag, size_t len)
+{
+	struct v1_sa *sa = ctx;
+	sa->d->env.send(sa->d->env.ctx, &sa->local, &sa->remote, frag, len);
+}
+
+/* ISAKMP bytes that fit ike.fragment_size with the IP and UDP headers and the non-ESP marker. */
+static size_t fragment_room(const struct v1_sa *sa)
+{
+	size_t headers = IP_UDP_LEN + (sa->local.port == IKE_NATT_PORT ? NON_ESP_MARKER : 0);
+	return sa->d->cfg->ike_fragment_size > headers ? sa->d->cfg->ike_fragment_size - headers : 0;
+}
+
 void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
 {
 	struct v1_daemon *d = sa->d;
 	d->stats.tx++;
-	d->env.send(d->env.ctx, &sa->local, &sa->remote, msg, len);
+	if (sa->frag && v1_fragment_send(msg, len, fragment_room(sa), ++sa->frag_id, send_fragment, sa))
+		d->stats.sent_in_fragments++;
+	else
+		d->env.send(d->env.ctx, &sa->local, &sa->remote, msg, len);
 	if (!remember)
 		return;
 	v1_keep_copy(&sa->last_out, &sa->last_out_len, msg, len);
@@ -518,6 +536,33 @@ static void new_responder(struct v1_daemon *d, const struct ike_endpoint *local,
 	reap(d);
 }
 
+/* A piece of a message sent in fragments: the whole, once in, goes through v1_input(). Only for
+ * an ISAKMP SA of ours: the first message of an exchange is never big enough to need it. */
+static void fragment_input(struct v1_daemon *d, struct v1_sa *sa, const struct ike_endpoint *local,
+			   const struct ike_endpoint *remote, const uint8_t *raw, size_t len)
+{
+	uint8_t *whole;
+	size_t whole_len;
+	if (sa == NULL) {
+		note_invalid(d, remote, "IKEv1 fragment for no ISAKMP SA of ours");
+		return;
+	}
+	d->stats.fragments_received++;
+	int r = v1_defrag_add(&sa->defrag, raw, len, IKE_MAX_MSG, &whole, &whole_len);
+	if (r < 0) {
+		note_invalid(d, remote, "malformed IKEv1 fragment");
+		return;
+	}
+	if (r == 0)
+		return;
+	d->stats.reassembled++;
+	if (whole_len >= IKE_HDR_LEN && whole[16] != ISA_FRAGMENT) /* no fragments within fragments */
+		v1_input(d, local, remote, whole, whole_len);
+	else
+		note_invalid(d, remote, "IKEv1 fragments that make no message");
+	free(whole);
+}
+
 void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 	      const uint8_t *raw, size_t len)
 {
@@ -539,6 +584,10 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
 		v1_flush(d); /* its keys and our answer first, whatever this is (a repeat is then answered) */
 		if ((sa = find_sa(d, &m.hdr)) == NULL)
 			return; /* refused meanwhile */
+	}
+	if (m.hdr.next == ISA_FRAGMENT) {
+		fragment_input(d, sa, local, remote, raw, len);
+		return;
 	}
 	if (sa == NULL) {
 		new_responder(d, local, remote, &m, buf, len, digest);
@@ -1198,7 +1247,8 @@ void v1_stats(const struct v1_daemon *d, bool json, struct strbuf *o)
 		n += sa->state == V1_ESTABLISHED;
 #define V1_FIELDS(X)                                                                                                 \
 	X(rx) X(tx) X(rx_invalid) X(retransmits) X(retransmits_answered) X(auth_failures) X(no_proposal) X(established) \
-	X(aggressive_refused) X(half_open_dropped) X(dpd_timeouts) X(ke_batched) X(ke_batches)
+	X(aggressive_refused) X(half_open_dropped) X(dpd_timeouts) X(ke_batched) X(ke_batches) X(fragments_received) \
+	X(reassembled) X(sent_in_fragments)
 	if (json) {
 		sb_printf(o, "\"ikev1\":{\"sas_established\":%u,", n);
 #define X(f) sb_printf(o, "\"%s\":%lu,", #f, s->f);

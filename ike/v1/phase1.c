@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "fragments.h"
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -180,13 +181,17 @@ void p1_add_vendor_ids(struct ike_builder *b)
 {
 	add_vid(b, VID_NATT, sizeof(VID_NATT));
 	add_vid(b, VID_DPD, sizeof(VID_DPD));
+	add_vid(b, V1_VID_FRAGMENTATION, sizeof(V1_VID_FRAGMENTATION));
 }
 
 void p1_read_vendor_ids(struct v1_sa *sa, const struct isakmp_message *m)
 {
 	for (int i = 0; i < m->n; i++) {
 		const struct ike_payload *p = &m->pl[i];
-		if (p->type != ISA_VID || p->len != 16)
+		if (p->type != ISA_VID || p->len < 16)
+			continue;
+		sa->frag |= memcmp(p->body, V1_VID_FRAGMENTATION, V1_VID_FRAGMENTATION_MATCH) == 0;
+		if (p->len != 16)
 			continue;
 		sa->natt |= memcmp(p->body, VID_NATT, 16) == 0;
 		sa->dpd |= memcmp(p->body, VID_DPD, 16) == 0;

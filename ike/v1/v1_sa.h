@@ -77,6 +77,9 @@ struct v1_sa {
 	enum v1_state state;
 	struct ike_endpoint local, remote;
 	bool natt, nat_local, nat_remote, floated, dpd;
+	bool frag;                 /* the peer announced IKEv1 fragmentation (fragments.h) */
+	uint16_t frag_id;          /* of the last message we sent in fragments */
+	struct v1_defrag *defrag;  /* the peer's message coming in fragments, while it does */
 	/* negotiated phase 1 */
 	struct v1_transform chosen;
 	uint16_t encr, encr_bits, hash, group; /* encr: V1_ENCR_AES_CBC or V1_ENCR_3DES */
@@ -124,6 +127,7 @@ struct v1_sa {
 struct v1_stats {
 	uint64_t rx, tx, rx_invalid, retransmits, retransmits_answered, auth_failures, no_proposal, established, aggressive_refused, half_open_dropped, dpd_timeouts;
 	uint64_t ke_batched, ke_batches; /* Main Mode key exchanges done together, and the batches */
+	uint64_t fragments_received, reassembled, sent_in_fragments; /* IKEv1 fragmentation: pieces, messages, messages */
 };
 
 struct v1_daemon {

@@ -69,8 +69,6 @@ bool ike_sk_open(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_message
 /* ---- IKE fragmentation (RFC 7383) ---- */
 
 #define SKF_HDR_LEN 8 /* generic header, fragment number, total fragments */
-#define IP_UDP_LEN 28
-#define NON_ESP_MARKER 4
 
 void ike_fragments_free(struct ike_fragments *f)
 {

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "ike/identity.h"
+#include "ike/v1/fragments.h"
 #include "ike/v1/phase1.h"
 #include "ike/v1/v1_sa.h"
 #include "ike/x25519.h"
@@ -234,6 +235,7 @@ static const char *const ESP_PFS = "\"aes128gcm16-modp2048\"";
 static const char *const P1_DEFAULT = "\"aes256-sha256-modp2048\", \"aes128-sha1-ecp256\"";
 static const char *p1_props = P1_DEFAULT; /* what pair1 configures on both sides */
 static const char *b_limits = "retransmit_timeout = 1.0; retransmit_tries = 3;"; /* B's ike settings */
+static const char *a_limits = "retransmit_timeout = 1.0; retransmit_tries = 3;"; /* A's */
 
 static void pair1(const char *extra_a, const char *extra_b, const char *esp, const char *psk_b)
 {
@@ -246,7 +248,7 @@ static void pair1(const char *extra_a, const char *extra_b, const char *esp, con
 	char *ts = strstr(tb, "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]");
 	if (ts)
 		memcpy(ts, mirrored, strlen(mirrored));
-	start_node(&A, ta, 0xc0000201, "retransmit_timeout = 1.0; retransmit_tries = 3;");
+	start_node(&A, ta, 0xc0000201, a_limits);
 	start_node(&B, tb, 0xc0000202, b_limits);
 }
 
@@ -841,6 +843,126 @@ static void test_batched_key_exchanges1(void)
 	batch_key_exchanges = false;
 }
 
+/* ---- IKEv1 fragmentation ---- */
+
+static struct {
+	uint8_t frag[V1_MAX_FRAGMENTS + 1][IKE_MAX_MSG];
+	size_t len[V1_MAX_FRAGMENTS + 1];
+	int n;
+} cut1;
+
+static void keep_fragment(void *ctx, const uint8_t *frag, size_t len)
+{
+	(void)ctx;
+	CU_ASSERT_FATAL(cut1.n <= V1_MAX_FRAGMENTS);
+	memcpy(cut1.frag[cut1.n], frag, len);
+	cut1.len[cut1.n++] = len;
+}
+
+/* An encrypted Main Mode message of len bytes: cookies, ID payload first, msg ID 0. */
+static void fake_message(uint8_t *msg, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		msg[i] = (uint8_t)(i * 13 + 5);
+	msg[16] = ISA_ID, msg[17] = ISAKMP_VERSION, msg[18] = XCHG_MAIN, msg[19] = ISAKMP_FLAG_ENCRYPTION;
+	memset(msg + 20, 0, 4);
+	msg[24] = 0, msg[25] = 0, msg[26] = (uint8_t)(len >> 8), msg[27] = (uint8_t)len;
+}
+
+/*
+ * A 2,236-byte message for 1,252-byte datagrams: two fragments, each the message's header (next
+ * payload Fragment, not encrypted, its own length) and a Fragment payload; put back together in
+ * either order, the message again.
+ */
+static void test_v1_fragments_round_trip(void)
+{
+	static uint8_t msg[2236], *whole;
+	size_t whole_len;
+	fake_message(msg, sizeof(msg));
+	cut1.n = 0;
+	CU_ASSERT_FATAL(v1_fragment_send(msg, sizeof(msg), 1252, 7, keep_fragment, NULL));
+	CU_ASSERT_FATAL(cut1.n == 2);
+	for (int i = 0; i < cut1.n; i++) {
+		const uint8_t *f = cut1.frag[i];
+		CU_ASSERT(cut1.len[i] <= 1252 && memcmp(f, msg, 16) == 0 && f[16] == ISA_FRAGMENT && f[19] == 0);
+		CU_ASSERT(f[18] == XCHG_MAIN && (size_t)(f[26] << 8 | f[27]) == cut1.len[i]);
+		CU_ASSERT(f[28] == 0 && (size_t)(f[30] << 8 | f[31]) == cut1.len[i] - 28);
+		CU_ASSERT(f[32] == 0 && f[33] == 7 && f[34] == i + 1 && f[35] == (i + 1 == cut1.n));
+	}
+	struct v1_defrag *slot = NULL;
+	for (int order = 0; order < 2; order++) {
+		int first = order ? 1 : 0, second = 1 - first;
+		CU_ASSERT(v1_defrag_add(&slot, cut1.frag[first], cut1.len[first], IKE_MAX_MSG, &whole, &whole_len) == 0);
+		CU_ASSERT(v1_defrag_add(&slot, cut1.frag[first], cut1.len[first], IKE_MAX_MSG, &whole, &whole_len) == 0);
+		CU_ASSERT_FATAL(v1_defrag_add(&slot, cut1.frag[second], cut1.len[second], IKE_MAX_MSG, &whole, &whole_len) == 1);
+		CU_ASSERT(slot == NULL && whole_len == sizeof(msg) && memcmp(whole, msg, sizeof(msg)) == 0);
+		free(whole);
+	}
+	CU_ASSERT(!v1_fragment_send(msg, 1000, 1252, 8, keep_fragment, NULL)); /* fits */
+	CU_ASSERT(!v1_fragment_send(msg, sizeof(msg), 150, 8, keep_fragment, NULL)); /* 20 pieces: too many */
+}
+
+/* Pieces that make no message: refused, the pieces kept so far left alone; newer IDs replace older. */
+static void test_v1_fragments_refused(void)
+{
+	static uint8_t msg[600], *whole;
+	size_t whole_len;
+	struct v1_defrag *slot = NULL;
+	fake_message(msg, sizeof(msg));
+	cut1.n = 0;
+	CU_ASSERT_FATAL(v1_fragment_send(msg, sizeof(msg), 300, 3, keep_fragment, NULL) && cut1.n == 3);
+	uint8_t bad[IKE_MAX_MSG];
+	CU_ASSERT(v1_defrag_add(&slot, cut1.frag[0], cut1.len[0], IKE_MAX_MSG, &whole, &whole_len) == 0);
+	memcpy(bad, cut1.frag[1], cut1.len[1]);
+	bad[34] = 0; /* number 0 */
+	CU_ASSERT(v1_defrag_add(&slot, bad, cut1.len[1], IKE_MAX_MSG, &whole, &whole_len) == -1);
+	bad[34] = V1_MAX_FRAGMENTS + 1;
+	CU_ASSERT(v1_defrag_add(&slot, bad, cut1.len[1], IKE_MAX_MSG, &whole, &whole_len) == -1);
+	bad[34] = 2, bad[30] = 0, bad[31] = 4; /* shorter than its own header */
+	CU_ASSERT(v1_defrag_add(&slot, bad, cut1.len[1], IKE_MAX_MSG, &whole, &whole_len) == -1);
+	CU_ASSERT(v1_defrag_add(&slot, cut1.frag[1], 40, IKE_MAX_MSG, &whole, &whole_len) == -1); /* truncated */
+	memcpy(bad, cut1.frag[0], cut1.len[0]);
+	bad[35] = 1; /* piece 1 says it is the last, where piece 3 will */
+	CU_ASSERT(v1_defrag_add(&slot, cut1.frag[2], cut1.len[2], IKE_MAX_MSG, &whole, &whole_len) == 0);
+	CU_ASSERT(v1_defrag_add(&slot, bad, cut1.len[0], IKE_MAX_MSG, &whole, &whole_len) == 0); /* a repeat of 1 */
+	CU_ASSERT(slot != NULL && slot->have == ((1u << 1) | (1u << 3)));
+	CU_ASSERT(v1_defrag_add(&slot, cut1.frag[1], cut1.len[1], 500, &whole, &whole_len) == -1); /* over max */
+	uint8_t older[IKE_MAX_MSG];
+	memcpy(older, cut1.frag[1], cut1.len[1]);
+	older[33] = 2; /* ID 2: an older message's */
+	CU_ASSERT(v1_defrag_add(&slot, older, cut1.len[1], IKE_MAX_MSG, &whole, &whole_len) == 0 && slot->id == 3);
+	CU_ASSERT_FATAL(v1_defrag_add(&slot, cut1.frag[1], cut1.len[1], IKE_MAX_MSG, &whole, &whole_len) == 1);
+	CU_ASSERT(whole_len == sizeof(msg) && memcmp(whole, msg, sizeof(msg)) == 0);
+	free(whole);
+	/* A newer ID starts over. */
+	CU_ASSERT(v1_defrag_add(&slot, cut1.frag[0], cut1.len[0], IKE_MAX_MSG, &whole, &whole_len) == 0);
+	memcpy(bad, cut1.frag[2], cut1.len[2]);
+	bad[33] = 4;
+	CU_ASSERT(v1_defrag_add(&slot, bad, cut1.len[2], IKE_MAX_MSG, &whole, &whole_len) == 0);
+	CU_ASSERT(slot != NULL && slot->id == 4 && slot->have == (1u << 3));
+	v1_defrag_free(&slot);
+	CU_ASSERT(slot == NULL);
+}
+
+/* Both ends at ike.fragment_size 200: Main Mode's key exchange and Quick Mode go in fragments. */
+static void test_main_mode_in_fragments(void)
+{
+	static const char limits[] = "fragment_size = 200; retransmit_timeout = 1.0; retransmit_tries = 3;";
+	const char *saved_a = a_limits, *saved_b = b_limits;
+	a_limits = b_limits = limits;
+	pair1("", "", "\"aes128-sha256\"", "same secret");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT(v1_of(&A)->frag && v1_of(&B)->frag);
+	const struct v1_stats *a = &A.d->v1->stats, *b = &B.d->v1->stats;
+	CU_ASSERT(a->sent_in_fragments >= 2 && b->sent_in_fragments >= 2);
+	CU_ASSERT(a->reassembled == b->sent_in_fragments && b->reassembled == a->sent_in_fragments);
+	CU_ASSERT(a->rx_invalid == 0 && b->rx_invalid == 0);
+	stop_node(&A);
+	stop_node(&B);
+	a_limits = saved_a, b_limits = saved_b;
+}
+
 void ikev1_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "load generator teardown: ISAKMP SAs deleted at once, the responder's on its Delete", test_delete_established1);
@@ -851,6 +973,9 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "phase 2 IV, KEYMAT (with and without PFS), HASH(1), HASH(3) vs vectors",
 		    test_phase2_keys_and_hashes);
 	CU_add_test(s, "CBC protection round trip and IV chaining", test_cbc_round_trip);
+	CU_add_test(s, "fragments (FRAGMENTATION vendor ID): cut and joined in either order", test_v1_fragments_round_trip);
+	CU_add_test(s, "fragments that make no message refused; newer IDs replace older", test_v1_fragments_refused);
+	CU_add_test(s, "Main Mode and Quick Mode in fragments (fragment_size 200)", test_main_mode_in_fragments);
 	CU_add_test(s, "Main Mode + Quick Mode: both established, keys match", test_main_mode);
 	CU_add_test(s, "Aggressive Mode + Quick Mode with PFS", test_aggressive_mode);
 	CU_add_test(s, "3DES and groups 2 and 5 where listed", test_weak_listed);
