@@ -112,6 +112,11 @@ struct cfg_child {
 	uint32_t replay_window;
 };
 
+/* swanctl's fragmentation: whether IKE fragmentation (RFC 7383; IKEv1's vendor ID) is announced,
+ * and whether our own big messages go in fragments: to a peer that announced it (yes), never
+ * (accept), or IKEv1 even before the peer said so (force). Fragments are taken in every case. */
+enum cfg_fragmentation { CFG_FRAG_YES, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
+
 struct cfg_connection {
 	char name[CFG_NAME_MAX];
 	int version; /* 0: either (responder), 1, 2 */
@@ -123,6 +128,7 @@ struct cfg_connection {
 	char proposals[CFG_MAX_PROPOSALS][128];
 	int n_proposals;
 	bool aggressive, encap, mobike;
+	enum cfg_fragmentation fragmentation;
 	uint64_t rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout;
 	int keyingtries;
 	struct cfg_auth local, remote;

@@ -210,8 +210,10 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 	static const char *const keys[] = { "name", "version", "local_addrs", "remote_addrs", "local_port",
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
-					    "keyingtries", "local", "remote", "children", NULL };
+					    "keyingtries", "local", "remote", "children", "fragmentation", NULL };
+	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
+	int frag = CFG_FRAG_YES;
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
 	    cfg_get_strings(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
@@ -224,15 +226,20 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 			    &c->n_proposals) < 0 ||
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
 	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
-	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || parse_conn_times(r, g, c) < 0 ||
+	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || parse_enum(r, g, "fragmentation", frags, &frag) < 0 ||
+	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
 	    parse_children(r, g, c) < 0)
 		return -1;
 	c->version = (int)version;
+	c->fragmentation = (enum cfg_fragmentation)frag;
 	c->local_port = (uint16_t)lport;
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "aggressive"), "aggressive applies to IKEv1 only");
+	if (c->fragmentation == CFG_FRAG_FORCE && c->version == 2)
+		return cfg_fail(r, config_setting_get_member(g, "fragmentation"),
+				"fragmentation = \"force\" applies to IKEv1 only (RFC 7383 needs both ends' word)");
 	if (c->version != 1 && uses_3des(c))
 		return cfg_fail(r, config_setting_get_member(g, "proposals"), "3des is available with version = 1 only");
 	if (c->aggressive && c->local.auth == AUTH_PSK)

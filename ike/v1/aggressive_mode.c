@@ -53,7 +53,7 @@ void v1_aggressive_start(struct v1_sa *sa)
 	p1_add_ke_nonce(sa, &b, true);
 	p1_add_id(&b, &sa->id_local);
 	v1_sig_add_cr(sa, &b);
-	p1_add_vendor_ids(&b);
+	p1_add_vendor_ids(sa, &b);
 	v1_set_state(sa, V1_AM_I1);
 	size_t len = ike_build_finish(&b);
 	if (len)
@@ -88,7 +88,7 @@ void v1_aggressive_respond(struct v1_sa *sa, const struct isakmp_message *m)
 	}
 	v1_sig_add_cr(sa, &b);
 	p1_add_nat_d(sa, &b);
-	p1_add_vendor_ids(&b);
+	p1_add_vendor_ids(sa, &b);
 	v1_set_state(sa, V1_AM_R2);
 	size_t len = ike_build_finish(&b);
 	if (len)

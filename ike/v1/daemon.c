@@ -208,6 +208,8 @@ void v1_destroy(struct v1_daemon *d)
 	u64map_free(&d->child_holder);
 	u64map_free(&d->peers);
 	timer_heap_free(&d->timers);
+	for (int i = 0; i < V1_FIRST_DEFRAG_SLOTS; i++)
+		v1_defrag_free(&d->first_defrag[i].defrag);
 	free(d);
 }
 
@@ -275,11 +277,18 @@ static size_t fragment_room(const struct v1_sa *sa)
 	return sa->d->cfg->ike_fragment_size > headers ? sa->d->cfg->ike_fragment_size - headers : 0;
 }
 
+/* swanctl's fragmentation: to a peer that announced it, or to any with "force". */
+static bool sends_fragments(const struct v1_sa *sa)
+{
+	enum cfg_fragmentation f = sa->conn->fragmentation;
+	return f == CFG_FRAG_FORCE || (sa->frag && f == CFG_FRAG_YES);
+}
+
 void v1_send(struct v1_sa *sa, const uint8_t *msg, size_t len, bool remember)
 {
 	struct v1_daemon *d = sa->d;
 	d->stats.tx++;
-	if (sa->frag && v1_fragment_send(msg, len, fragment_room(sa), ++sa->frag_id, send_fragment, sa))
+	if (sends_fragments(sa) && v1_fragment_send(msg, len, fragment_room(sa), ++sa->frag_id, send_fragment, sa))
 		d->stats.sent_in_fragments++;
 	else
 		d->env.send(d->env.ctx, &sa->local, &sa->remote, msg, len);
@@ -536,19 +545,43 @@ static void new_responder(struct v1_daemon *d, const struct ike_endpoint *local,
 	reap(d);
 }
 
-/* A piece of a message sent in fragments: the whole, once in, goes through v1_input(). Only for
- * an ISAKMP SA of ours: the first message of an exchange is never big enough to need it. */
-static void fragment_input(struct v1_daemon *d, struct v1_sa *sa, const struct ike_endpoint *local,
-			   const struct ike_endpoint *remote, const uint8_t *raw, size_t len)
+/* The slot for the pieces of a first message from remote with cookie cky_i: its own, or a free
+ * one, or the one used longest ago. */
+static struct v1_defrag **first_defrag_slot(struct v1_daemon *d, const struct ike_endpoint *remote, uint64_t cky_i)
+{
+	struct v1_first_defrag *pick = &d->first_defrag[0];
+	for (int i = 0; i < V1_FIRST_DEFRAG_SLOTS; i++) {
+		struct v1_first_defrag *f = &d->first_defrag[i];
+		if (f->defrag && f->cky_i == cky_i && f->remote.addr == remote->addr && f->remote.port == remote->port) {
+			pick = f;
+			break;
+		}
+		if (pick->defrag && (f->defrag == NULL || f->used < pick->used))
+			pick = f;
+	}
+	if (pick->defrag && (pick->cky_i != cky_i || pick->remote.addr != remote->addr || pick->remote.port != remote->port))
+		v1_defrag_free(&pick->defrag);
+	pick->cky_i = cky_i;
+	pick->remote = *remote;
+	pick->used = ++d->first_defrag_clock;
+	return &pick->defrag;
+}
+
+/* A piece of a message sent in fragments: the whole, once in, goes through v1_input(). Pieces
+ * are kept by their ISAKMP SA, or, for the first message of an exchange, in a few slots. */
+static void fragment_input(struct v1_daemon *d, struct v1_sa *sa, const struct isakmp_header *h,
+			   const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *raw,
+			   size_t len)
 {
 	uint8_t *whole;
 	size_t whole_len;
-	if (sa == NULL) {
+	if (sa == NULL && h->cky_r != 0) {
 		note_invalid(d, remote, "IKEv1 fragment for no ISAKMP SA of ours");
 		return;
 	}
 	d->stats.fragments_received++;
-	int r = v1_defrag_add(&sa->defrag, raw, len, IKE_MAX_MSG, &whole, &whole_len);
+	struct v1_defrag **slot = sa ? &sa->defrag : first_defrag_slot(d, remote, h->cky_i);
+	int r = v1_defrag_add(slot, raw, len, IKE_MAX_MSG, &whole, &whole_len);
 	if (r < 0) {
 		note_invalid(d, remote, "malformed IKEv1 fragment");
 		return;
@@ -586,7 +619,7 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
 			return; /* refused meanwhile */
 	}
 	if (m.hdr.next == ISA_FRAGMENT) {
-		fragment_input(d, sa, local, remote, raw, len);
+		fragment_input(d, sa, &m.hdr, local, remote, raw, len);
 		return;
 	}
 	if (sa == NULL) {

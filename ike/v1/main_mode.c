@@ -56,7 +56,7 @@ void v1_main_start(struct v1_sa *sa)
 	struct ike_payload sap = { ISA_SA, false, b.buf + IKE_HDR_LEN + 4,
 				   (uint16_t)(b.w.off - IKE_HDR_LEN - 4) };
 	p1_save_sa_i(sa, &sap);
-	p1_add_vendor_ids(&b);
+	p1_add_vendor_ids(sa, &b);
 	v1_set_state(sa, V1_MM_I1);
 	send_plain(sa, &b);
 }
@@ -97,7 +97,7 @@ static void send_m2(struct v1_sa *sa)
 	p.t[0] = sa->chosen;
 	header(sa, &b, XCHG_MAIN);
 	v1_sa_add(&b, &p);
-	p1_add_vendor_ids(&b);
+	p1_add_vendor_ids(sa, &b);
 	v1_set_state(sa, V1_MM_R2);
 	send_plain(sa, &b);
 }

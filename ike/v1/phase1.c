@@ -177,11 +177,12 @@ static void add_vid(struct ike_builder *b, const uint8_t *vid, size_t len)
 	ike_payload_end(b);
 }
 
-void p1_add_vendor_ids(struct ike_builder *b)
+void p1_add_vendor_ids(const struct v1_sa *sa, struct ike_builder *b)
 {
 	add_vid(b, VID_NATT, sizeof(VID_NATT));
 	add_vid(b, VID_DPD, sizeof(VID_DPD));
-	add_vid(b, V1_VID_FRAGMENTATION, sizeof(V1_VID_FRAGMENTATION));
+	if (sa->conn->fragmentation != CFG_FRAG_NO)
+		add_vid(b, V1_VID_FRAGMENTATION, sizeof(V1_VID_FRAGMENTATION));
 }
 
 void p1_read_vendor_ids(struct v1_sa *sa, const struct isakmp_message *m)

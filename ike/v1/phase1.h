@@ -23,7 +23,7 @@ const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const
  */
 bool p1_connection_for_id(struct v1_sa *sa);
 
-void p1_add_vendor_ids(struct ike_builder *b);
+void p1_add_vendor_ids(const struct v1_sa *sa, struct ike_builder *b);
 void p1_read_vendor_ids(struct v1_sa *sa, const struct isakmp_message *m);
 void p1_add_nat_d(struct v1_sa *sa, struct ike_builder *b);
 void p1_check_nat_d(struct v1_sa *sa, const struct isakmp_message *m);

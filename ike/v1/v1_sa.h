@@ -130,6 +130,8 @@ struct v1_stats {
 	uint64_t fragments_received, reassembled, sent_in_fragments; /* IKEv1 fragmentation: pieces, messages, messages */
 };
 
+#define V1_FIRST_DEFRAG_SLOTS 8
+
 struct v1_daemon {
 	const struct dpike_config *cfg;
 	struct ike_daemon *v2; /* shares the SPI space */
@@ -154,6 +156,18 @@ struct v1_daemon {
 		uint8_t peer[32];
 	} pending_ke[IKE_KE_BATCH];
 	unsigned n_pending_ke;
+	/*
+	 * First messages of an exchange that come in fragments (a peer with fragmentation = force):
+	 * there is no ISAKMP SA to hold them yet, so a few slots, by peer and cookie, the oldest
+	 * given up for a new one. Bounded, as any unauthenticated state must be.
+	 */
+	struct v1_first_defrag {
+		uint64_t cky_i;
+		struct ike_endpoint remote;
+		uint64_t used; /* first_defrag_clock when a piece last came */
+		struct v1_defrag *defrag;
+	} first_defrag[V1_FIRST_DEFRAG_SLOTS];
+	uint64_t first_defrag_clock;
 };
 
 struct v1_daemon *v1_create(const struct dpike_config *cfg, const struct ike_env *env, struct ike_daemon *v2);

@@ -130,7 +130,8 @@ void ike_sa_init_start(struct ike_sa *sa)
 	ke_payload_add(&b, sa->ke_group, sa->ke_pub, sa->ke_pub_len);
 	nonce_add(&b, sa->ni, sa->ni_len);
 	nat_add_notifies(&b, sa, sa->conn->encap);
-	notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (sa->conn->fragmentation != CFG_FRAG_NO)
+		notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	pubkey_add_sig_hashes(&b);
 	size_t len = ike_build_finish(&b);
 	free(sa->init_req);
@@ -290,7 +291,8 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	sa->init_resp = copy_msg(raw, len);
 	sa->init_resp_len = len;
 	nat_check(sa, msg);
-	sa->frag_ok = ike_find_notify(msg, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->frag_ok = ike_find_notify(msg, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
+		      sa->conn->fragmentation != CFG_FRAG_NO;
 	pubkey_take_sig_hashes(sa, msg);
 	pubkey_keep_certreq(sa, msg);
 	free(sa->req.msg);
@@ -394,7 +396,8 @@ static void send_init_response(struct ike_sa *sa, const struct ike_message *req,
 	pubkey_add_certreq(sa, &b);
 	if (ike_find_notify(req, N_NAT_DETECTION_SOURCE_IP))
 		nat_add_notifies(&b, sa, sa->conn->encap);
-	sa->frag_ok = ike_find_notify(req, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->frag_ok = ike_find_notify(req, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
+		      sa->conn->fragmentation != CFG_FRAG_NO;
 	if (sa->frag_ok)
 		notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	pubkey_take_sig_hashes(sa, req);

@@ -140,7 +140,8 @@ bool ike_sk_fragment(struct ike_sa *sa, struct ike_builder *b)
 	size_t plain_len = b->w.off - b->iv_at, room = fragment_room(sa);
 	size_t whole = IP_UDP_LEN + (sa->floated ? NON_ESP_MARKER : 0) + b->w.off + sa->cipher.iv_len +
 		       sa->cipher.block + sa->cipher.icv_len;
-	if (!sa->frag_ok || whole <= sa->d->cfg->ike_fragment_size || room == 0)
+	if (!sa->frag_ok || sa->conn->fragmentation == CFG_FRAG_ACCEPT || whole <= sa->d->cfg->ike_fragment_size ||
+	    room == 0)
 		return false;
 	uint16_t total = (uint16_t)((plain_len + room - 1) / room);
 	if (total > IKE_MAX_FRAGMENTS)

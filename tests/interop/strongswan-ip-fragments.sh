@@ -5,7 +5,8 @@
 # key) and every large ESP-in-UDP datagram into IP fragments. dpike's WAN port is on libpcap
 # (net_pcap), which hands them over as they came, as a NIC would (net_af_packet's socket has the
 # kernel reassemble them first); dpike's worker reassembles them. IKEv2, then IKEv1 (Main Mode),
-# each: established, big pings both ways, the worker's counter.
+# each: established, big pings both ways, the worker's counter. Then IKEv1 with fragmentation =
+# force at both ends: IKE-level fragments from the first message on.
 # Usage: strongswan-ip-fragments.sh BUILD_DIR
 set -eu
 DPIKE_WAN_DEVICE=net_pcap0
@@ -66,6 +67,33 @@ run_version() {
 	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock"
 }
 
+# IKEv1 with fragmentation = force at both ends and 300-byte IKE datagrams: strongSwan's Main Mode
+# 1 (eight proposals) and 3 (a 4096-bit MODP key), and dpike's 4, go in IKEv1 fragments, Main Mode
+# 1 before there is an ISAKMP SA to hold its pieces; nothing at IP level.
+FORCE_PROPOSALS=aes256-sha512-modp4096,aes256-sha384-modp4096,aes192-sha384-modp4096,aes192-sha256-modp4096
+FORCE_PROPOSALS=$FORCE_PROPOSALS,aes128-sha512-modp4096,aes128-sha384-modp4096,aes256-sha256-modp4096
+FORCE_PROPOSALS=$FORCE_PROPOSALS,aes128-sha256-modp4096
+run_force() {
+	local before
+	IKE_VERSION=1
+	dpike_conf "fragment_size = 300;" "$(dpike_conn site-a '"aes128-sha256-modp4096"' '"aes128-sha256"' 'fragmentation = "force";')"
+	sw_conf "$FORCE_PROPOSALS" aes128-sha256 "fragmentation = force"
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-force
+	sw_start "$sw" "$LAB_DIR" "fragment_size = 300"
+	before=$(reassembled) || before=0
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_check "IKEv1, fragmentation = force: established" sw_established "$LAB_DIR" net
+	lab_check "... dpike put strongSwan's Main Mode 1 and 3 together from IKEv1 fragments" \
+		test "$(dpike_stat reassembled ikev1)" -ge 2
+	lab_check "... dpike sent its Main Mode 4 in fragments, strongSwan reassembled it" \
+		test "$(dpike_stat sent_in_fragments ikev1)" -ge 1 -a "$(grep -c "reassembled fragmented IKE message" "$LAB_DIR/charon.log")" -ge 1
+	lab_check "... no IP fragment came (the worker reassembled nothing)" test "$(reassembled)" -eq "$before"
+	lab_check "... traffic through the tunnel" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	dpike_stop_all
+	LAB_PIDS=()
+}
+
 run_version 2 aes128gcm16-prfsha256-modp4096 aes128gcm16
 run_version 1 aes128-sha256-modp4096 aes128-sha256
+run_force
 lab_summary strongswan-ip-fragments

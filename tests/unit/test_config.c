@@ -36,6 +36,7 @@ static void test_example_loads(void)
 	CU_ASSERT_EQUAL(cfg.routes[0].via, 0xc0000201);
 	CU_ASSERT_EQUAL_FATAL(cfg.n_connections, 2);
 	CU_ASSERT_EQUAL(cfg.connections[1].version, 1);
+	CU_ASSERT(cfg.connections[0].fragmentation == CFG_FRAG_YES && cfg.connections[1].fragmentation == CFG_FRAG_YES);
 	CU_ASSERT_EQUAL(cfg.connections[1].reauth_time, 8 * 3600);
 	CU_ASSERT_EQUAL(cfg.connections[1].dpd_timeout, 150);
 	CU_ASSERT_EQUAL(cfg.connections[0].rekey_time, 4 * 3600);
@@ -104,6 +105,12 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; updown = \"/bin/true\"; } ); } );\n",
 	  4, "unknown key 'updown'" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  fragmentation = \"maybe\"; } );\n",
+	  4, "fragmentation must be one of \"yes\", \"accept\", \"force\", \"no\"" },
+	{ IFACES "connections = ( { name = \"c\"; version = 2; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  fragmentation = \"force\"; } );\n",
+	  4, "applies to IKEv1 only" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"eap\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
 	  "'local' needs auth = \"psk\", \"pubkey\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"

@@ -472,6 +472,41 @@ static void test_fragmentation(void)
 	unpair();
 }
 
+/* Puts fragmentation = value into connection text conf (after its version). */
+static void set_fragmentation(char *conf, size_t cap, const char *value)
+{
+	char rest[2048], *at = strstr(conf, "version = 2; ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at += strlen("version = 2; ");
+	snprintf(rest, sizeof(rest), "%s", at);
+	snprintf(at, cap - (size_t)(at - conf), "fragmentation = \"%s\"; %s", value, rest);
+}
+
+/* swanctl's fragmentation on A: "no" announces nothing, so neither end sends fragments; with
+ * "accept" A announces it and takes B's fragments but sends its own messages whole. */
+static void test_fragmentation_settings(void)
+{
+	static const char *const settings[] = { "no", "accept" };
+	for (size_t i = 0; i < 2; i++) {
+		char ta[2048], tb[2048];
+		q_head = q_tail = 0;
+		snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
+			 "\"aes256-sha512-modp2048\"");
+		snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
+			 "\"aes256-sha512-modp2048\"");
+		set_fragmentation(ta, sizeof(ta), settings[i]);
+		start_node(&A, ta, 0xc0000201, "fragment_size = 160;");
+		start_node(&B, tb, 0xc0000202, "fragment_size = 160;");
+		initiate();
+		assert_established();
+		bool accept = i == 1;
+		CU_ASSERT(only_sa(&A)->frag_ok == accept && only_sa(&B)->frag_ok == accept);
+		CU_ASSERT(only_sa(&A)->req_frags.n <= 1);                  /* A's IKE_AUTH went whole */
+		CU_ASSERT(accept ? only_sa(&B)->resp_frags.n > 1 : only_sa(&B)->resp_frags.n <= 1); /* B's answer */
+		unpair();
+	}
+}
+
 /* Both ends start the same rekey before either request arrives (RFC 7296 2.8.1 and 2.8.2). */
 static void start_rekey(struct node *who, const char *name)
 {
@@ -806,6 +841,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "dataplane lifetimes: soft rekeys the child, also after an IKE rekey; hard deletes",
 		    test_dataplane_lifetimes);
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
+	CU_add_test(s, "fragmentation = no / accept: not announced / not sent", test_fragmentation_settings);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",

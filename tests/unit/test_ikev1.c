@@ -944,23 +944,78 @@ static void test_v1_fragments_refused(void)
 	CU_ASSERT(slot == NULL);
 }
 
-/* Both ends at ike.fragment_size 200: Main Mode's key exchange and Quick Mode go in fragments. */
-static void test_main_mode_in_fragments(void)
+/* Both ends at ike.fragment_size 200, each connection with the given fragmentation setting:
+ * Main Mode's key exchange and Quick Mode go in fragments from the sides that should send them. */
+static void main_mode_in_fragments(const char *frag_a, const char *frag_b, bool a_sends, bool b_sends)
 {
 	static const char limits[] = "fragment_size = 200; retransmit_timeout = 1.0; retransmit_tries = 3;";
 	const char *saved_a = a_limits, *saved_b = b_limits;
+	char conn_a[64], conn_b[64];
+	snprintf(conn_a, sizeof(conn_a), "fragmentation = \"%s\";", frag_a);
+	snprintf(conn_b, sizeof(conn_b), "fragmentation = \"%s\";", frag_b);
 	a_limits = b_limits = limits;
-	pair1("", "", "\"aes128-sha256\"", "same secret");
+	pair1(conn_a, conn_b, "\"aes128-sha256\"", "same secret");
 	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
 	assert_up(1);
-	CU_ASSERT(v1_of(&A)->frag && v1_of(&B)->frag);
+	CU_ASSERT(v1_of(&A)->frag == (strcmp(frag_b, "no") != 0) && v1_of(&B)->frag == (strcmp(frag_a, "no") != 0));
 	const struct v1_stats *a = &A.d->v1->stats, *b = &B.d->v1->stats;
-	CU_ASSERT(a->sent_in_fragments >= 2 && b->sent_in_fragments >= 2);
+	CU_ASSERT(a_sends ? a->sent_in_fragments >= 2 : a->sent_in_fragments == 0);
+	CU_ASSERT(b_sends ? b->sent_in_fragments >= 2 : b->sent_in_fragments == 0);
 	CU_ASSERT(a->reassembled == b->sent_in_fragments && b->reassembled == a->sent_in_fragments);
 	CU_ASSERT(a->rx_invalid == 0 && b->rx_invalid == 0);
 	stop_node(&A);
 	stop_node(&B);
 	a_limits = saved_a, b_limits = saved_b;
+}
+
+static void keep_first_piece(void *ctx, const uint8_t *frag, size_t len)
+{
+	struct { uint8_t buf[2][IKE_MAX_MSG]; size_t len[2]; int n; } *k = ctx;
+	if (k->n < 2) {
+		memcpy(k->buf[k->n], frag, len);
+		k->len[k->n++] = len;
+	}
+}
+
+/*
+ * First messages in fragments (no ISAKMP SA yet) wait in a few slots: nine peers' first pieces
+ * push the oldest out, whose second piece then completes nothing; the others still complete.
+ */
+static void test_first_message_slots(void)
+{
+	pair1("", "", "\"aes128-sha256\"", "same secret");
+	struct v1_daemon *d = B.d->v1;
+	struct ike_endpoint local = { 0xc0000202, 500 };
+	struct { uint8_t buf[2][IKE_MAX_MSG]; size_t len[2]; int n; } k[V1_FIRST_DEFRAG_SLOTS + 1];
+	static uint8_t msg[400];
+	for (int i = 0; i <= V1_FIRST_DEFRAG_SLOTS; i++) {
+		fake_message(msg, sizeof(msg));
+		msg[0] = (uint8_t)(0x10 + i); /* the initiator's cookie */
+		memset(msg + 8, 0, 8);        /* no responder cookie yet */
+		msg[19] = 0;
+		k[i].n = 0;
+		CU_ASSERT_FATAL(v1_fragment_send(msg, sizeof(msg), 250, 1, keep_first_piece, &k[i]) && k[i].n == 2);
+		struct ike_endpoint remote = { 0xc0000201, (uint16_t)(500 + i) };
+		v1_input(d, &local, &remote, k[i].buf[0], k[i].len[0]);
+	}
+	uint64_t before = d->stats.reassembled;
+	struct ike_endpoint first = { 0xc0000201, 500 }, last = { 0xc0000201, 500 + V1_FIRST_DEFRAG_SLOTS };
+	v1_input(d, &local, &first, k[0].buf[1], k[0].len[1]);
+	CU_ASSERT(d->stats.reassembled == before); /* given up for the ninth */
+	v1_input(d, &local, &last, k[V1_FIRST_DEFRAG_SLOTS].buf[1], k[V1_FIRST_DEFRAG_SLOTS].len[1]);
+	CU_ASSERT(d->stats.reassembled == before + 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* swanctl's fragmentation: yes sends to a peer that announced it; accept announces but sends
+ * whole; no announces nothing and sends whole; force sends pieces to any peer. */
+static void test_main_mode_in_fragments(void)
+{
+	main_mode_in_fragments("yes", "yes", true, true);
+	main_mode_in_fragments("accept", "yes", false, true);
+	main_mode_in_fragments("yes", "no", false, false);
+	main_mode_in_fragments("force", "no", true, false);
 }
 
 void ikev1_suite_add(CU_pSuite s)
@@ -975,7 +1030,8 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "CBC protection round trip and IV chaining", test_cbc_round_trip);
 	CU_add_test(s, "fragments (FRAGMENTATION vendor ID): cut and joined in either order", test_v1_fragments_round_trip);
 	CU_add_test(s, "fragments that make no message refused; newer IDs replace older", test_v1_fragments_refused);
-	CU_add_test(s, "Main Mode and Quick Mode in fragments (fragment_size 200)", test_main_mode_in_fragments);
+	CU_add_test(s, "first messages in fragments: a few slots, the oldest given up", test_first_message_slots);
+	CU_add_test(s, "Main Mode and Quick Mode in fragments (fragment_size 200), as fragmentation = yes/accept/no/force say", test_main_mode_in_fragments);
 	CU_add_test(s, "Main Mode + Quick Mode: both established, keys match", test_main_mode);
 	CU_add_test(s, "Aggressive Mode + Quick Mode with PFS", test_aggressive_mode);
 	CU_add_test(s, "3DES and groups 2 and 5 where listed", test_weak_listed);
