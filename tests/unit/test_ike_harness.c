@@ -449,8 +449,18 @@ static void test_unanswered_rekey_spis(void)
 	unpair();
 }
 
-/* Every protected message in fragments (RFC 7383): establishment, rekeys and delete still work. */
-static void test_fragmentation(void)
+/* Puts fragmentation = value into connection text conf (after its version). */
+static void set_fragmentation(char *conf, size_t cap, const char *value)
+{
+	char rest[2048], *at = strstr(conf, "version = 2; ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at += strlen("version = 2; ");
+	snprintf(rest, sizeof(rest), "%s", at);
+	snprintf(at, cap - (size_t)(at - conf), "fragmentation = \"%s\"; %s", value, rest);
+}
+
+/* A and B with 160-byte IKE datagrams, A's connection with fragmentation = frag_a if given. */
+static void fragment_pair(const char *frag_a)
 {
 	char ta[2048], tb[2048];
 	q_head = q_tail = 0;
@@ -458,8 +468,16 @@ static void test_fragmentation(void)
 		 "\"aes256-sha512-modp2048\"");
 	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
 		 "\"aes256-sha512-modp2048\"");
+	if (frag_a)
+		set_fragmentation(ta, sizeof(ta), frag_a);
 	start_node(&A, ta, 0xc0000201, "fragment_size = 160;");
 	start_node(&B, tb, 0xc0000202, "fragment_size = 160;");
+}
+
+/* Every protected message in fragments (RFC 7383): establishment, rekeys and delete still work. */
+static void test_fragmentation(void)
+{
+	fragment_pair(NULL);
 	initiate();
 	assert_established();
 	CU_ASSERT(only_sa(&A)->frag_ok && only_sa(&B)->frag_ok);
@@ -472,31 +490,13 @@ static void test_fragmentation(void)
 	unpair();
 }
 
-/* Puts fragmentation = value into connection text conf (after its version). */
-static void set_fragmentation(char *conf, size_t cap, const char *value)
-{
-	char rest[2048], *at = strstr(conf, "version = 2; ");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	at += strlen("version = 2; ");
-	snprintf(rest, sizeof(rest), "%s", at);
-	snprintf(at, cap - (size_t)(at - conf), "fragmentation = \"%s\"; %s", value, rest);
-}
-
 /* swanctl's fragmentation on A: "no" announces nothing, so neither end sends fragments; with
  * "accept" A announces it and takes B's fragments but sends its own messages whole. */
 static void test_fragmentation_settings(void)
 {
 	static const char *const settings[] = { "no", "accept" };
 	for (size_t i = 0; i < 2; i++) {
-		char ta[2048], tb[2048];
-		q_head = q_tail = 0;
-		snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
-			 "\"aes256-sha512-modp2048\"");
-		snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
-			 "\"aes256-sha512-modp2048\"");
-		set_fragmentation(ta, sizeof(ta), settings[i]);
-		start_node(&A, ta, 0xc0000201, "fragment_size = 160;");
-		start_node(&B, tb, 0xc0000202, "fragment_size = 160;");
+		fragment_pair(settings[i]);
 		initiate();
 		assert_established();
 		bool accept = i == 1;
