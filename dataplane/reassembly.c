@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <rte_ip.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include "pkt.h"
@@ -24,8 +25,13 @@ int dp_reassembly_init(struct dp_reassembly *r, unsigned id, int socket)
 	char name[RTE_MEMPOOL_NAMESIZE];
 	memset(r, 0, sizeof(*r));
 	r->timeout = rte_get_tsc_hz() / 1000 * DP_REASM_TIMEOUT_MS;
+	/* DPDK reports the table's size at INFO level, once a worker: not news for dpike's log. */
+	int level = rte_log_get_level(RTE_LOGTYPE_USER1);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
 	r->tbl = rte_ip_frag_table_create(REASM_BUCKETS, REASM_BUCKET_ENTRIES, DP_REASM_DATAGRAMS, r->timeout,
 					  socket);
+	if (level >= 0)
+		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)level);
 	snprintf(name, sizeof(name), "reasm%u", id);
 	r->big = rte_pktmbuf_pool_create(name, REASM_BIG_BUFFERS, 0, 0, UINT16_MAX, socket);
 	if (r->tbl == NULL || r->big == NULL) {
