@@ -31,6 +31,8 @@ EOC
 		tail -n 20 "$dir/charon.out" "$dir/charon.log" 2>/dev/null
 		return 1
 	fi
+	# swanctl reads credentials from these folders beside swanctl.conf and complains of each missing
+	mkdir -p "$dir"/{x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
 	sw_ctl "$dir" --load-all --file "$dir/swanctl.conf" >/dev/null
 }
 
