@@ -68,6 +68,7 @@ struct appliance {
 	unsigned spare_lcores; /* the last lcores, left to the caller (the benchmark's generators) */
 	struct dp_worker *workers;
 	struct rte_mempool *pool;
+	struct rte_mempool *afp_pool; /* receive buffers of net_af_packet ports (app/ports.c), made with the first */
 	struct rte_ring *events;
 	struct rte_rcu_qsbr *qsv;
 	struct app_port ports[DP_MAX_PORTS];

@@ -12,12 +12,53 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 
-/* Multi-queue af_packet needs as many queue pairs as workers, and no idle extras. */
+/*
+ * net_af_packet's socket joins a fanout group with the defragment flag (always, in DPDK 22.11),
+ * so the kernel hands it IP fragments reassembled: a 3,000-byte ping through the tunnel arrives
+ * as one 3,028-byte frame. Its default 2,048-byte ring frames cut such a datagram short; dpike
+ * gives its rings frames of AFP_FRAME bytes, and their queues buffers that hold one.
+ */
+#define AFP_FRAME 16384
+#define AFP_BUFFERS 2048
+#define AFP_FRAME_OVERHEAD 32 /* TPACKET2_HDRLEN less the sockaddr_ll: what the PMD reserves of a frame */
+
+static bool is_af_packet(const struct cfg_interface *ci)
+{
+	return strncmp(ci->device, "net_af_packet", 13) == 0;
+}
+
+static void add_arg(char *out, size_t len, const char *fmt, unsigned v)
+{
+	size_t at = strlen(out);
+	snprintf(out + at, len - at, "%s", at ? "," : "");
+	at = strlen(out);
+	snprintf(out + at, len - at, fmt, v);
+}
+
+/* Multi-queue af_packet needs as many queue pairs as workers, and no idle extras; and big frames. */
 static void device_args(const struct cfg_interface *ci, unsigned n_workers, char *out, size_t len)
 {
 	snprintf(out, len, "%s", ci->args);
-	if (strncmp(ci->device, "net_af_packet", 13) == 0 && strstr(ci->args, "qpairs") == NULL && n_workers > 1)
-		snprintf(out + strlen(out), len - strlen(out), "%sqpairs=%u", out[0] ? "," : "", n_workers);
+	if (!is_af_packet(ci))
+		return;
+	if (strstr(ci->args, "qpairs") == NULL && n_workers > 1)
+		add_arg(out, len, "qpairs=%u", n_workers);
+	if (strstr(ci->args, "framesz") == NULL && strstr(ci->args, "blocksz") == NULL) {
+		add_arg(out, len, "blocksz=%u", AFP_FRAME);
+		add_arg(out, len, "framesz=%u", AFP_FRAME);
+	}
+}
+
+/* The receive buffers of af_packet ports: one frame each, whatever framesz the args chose. */
+static struct rte_mempool *rx_pool(struct appliance *app, const struct cfg_interface *ci)
+{
+	if (!is_af_packet(ci))
+		return app->pool;
+	if (app->afp_pool == NULL)
+		app->afp_pool = rte_pktmbuf_pool_create("afp_mbufs", AFP_BUFFERS, 256, 0,
+							AFP_FRAME - AFP_FRAME_OVERHEAD + RTE_PKTMBUF_HEADROOM,
+							(int)rte_socket_id());
+	return app->afp_pool;
 }
 
 static int find_or_create(const struct cfg_interface *ci, unsigned n_workers, uint16_t *port_id)
@@ -38,7 +79,8 @@ static int find_or_create(const struct cfg_interface *ci, unsigned n_workers, ui
 	return 0;
 }
 
-static int setup_queues(struct appliance *app, struct app_port *p, const struct rte_eth_dev_info *info)
+static int setup_queues(struct appliance *app, struct app_port *p, const struct rte_eth_dev_info *info,
+			struct rte_mempool *pool)
 {
 	uint16_t rxd = RX_DESC, txd = TX_DESC;
 	int sock = rte_eth_dev_socket_id(p->port_id);
@@ -47,7 +89,7 @@ static int setup_queues(struct appliance *app, struct app_port *p, const struct 
 	if (rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rxd, &txd) != 0)
 		return -1;
 	for (uint16_t q = 0; q < p->rx_queues; q++)
-		if (rte_eth_rx_queue_setup(p->port_id, q, rxd, (unsigned)sock, NULL, app->pool) != 0)
+		if (rte_eth_rx_queue_setup(p->port_id, q, rxd, (unsigned)sock, NULL, pool) != 0)
 			return -1;
 	for (uint16_t q = 0; q < app->n_workers; q++)
 		if (rte_eth_tx_queue_setup(p->port_id, q, txd, (unsigned)sock, &info->default_txconf) != 0)
@@ -55,7 +97,7 @@ static int setup_queues(struct appliance *app, struct app_port *p, const struct 
 	return 0;
 }
 
-static int configure_port(struct appliance *app, struct app_port *p)
+static int configure_port(struct appliance *app, struct app_port *p, struct rte_mempool *pool)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
@@ -72,8 +114,12 @@ static int configure_port(struct appliance *app, struct app_port *p)
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
 	}
+	if (pool == NULL) {
+		LOG_ERR("interface %s: cannot allocate its receive buffers (raise -m?)", p->name);
+		return -1;
+	}
 	if (rte_eth_dev_configure(p->port_id, p->rx_queues, (uint16_t)app->n_workers, &conf) != 0 ||
-	    setup_queues(app, p, &info) != 0) {
+	    setup_queues(app, p, &info, pool) != 0) {
 		LOG_ERR("interface %s: cannot configure %u RX / %u TX queues", p->name, p->rx_queues, app->n_workers);
 		return -1;
 	}
@@ -106,7 +152,7 @@ int ports_init(struct appliance *app)
 			return -1;
 		}
 		app->n_ports++;
-		if (configure_port(app, p) < 0)
+		if (configure_port(app, p, rx_pool(app, ci)) < 0)
 			return -1;
 		info[p->port_id] = (struct dp_port_info){ .mac = p->mac, .mtu = p->mtu, .addr = p->addr };
 		max_id = RTE_MAX(max_id, (uint16_t)(p->port_id + 1));
