@@ -265,11 +265,17 @@ def check_combo(c, wan_pkts, lan_pkts, chk):
         chk.check(ok, "%s: encrypted ping answered with an encrypted reply" % name)
 
 
+ROUTER_ALERT = bytes([0x94, 4, 0, 0])              # RFC 2113: copied flag set
+RECORD_ROUTE = bytes([0x07, 7, 4, 0, 0, 0, 0])     # RFC 791: copied flag clear, room for one address
+
+
 def run_fragments(d, sas, chk):
     """A datagram that fits the LAN (1500 bytes) but not the tunnel: with DF clear dpike cuts it before
     ESP (RFC 4301 8.1), so scapy decrypts fragments that reassemble to it; with DF set dpike answers
-    ICMP fragmentation needed with the room the tunnel leaves."""
-    from scapy.all import AsyncSniffer, Ether, IP, UDP, ICMP, Raw, sendp
+    ICMP fragmentation needed with the room the tunnel leaves. One with IP options (the control core
+    cuts those): Router Alert, whose copied flag is set, in every piece; Record Route in the first only
+    (RFC 791 3.1)."""
+    from scapy.all import AsyncSniffer, Ether, IP, IPOption, UDP, ICMP, Raw, sendp
     picked = [c for c in sas if c["mode"] == "tunnel" and not c["esn"] and c["alg"] in ("aes128gcm16", "aes128-sha256")]
     wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
     lan = AsyncSniffer(iface="peer-lan", store=True, filter="ether src %s and icmp" % MACS["dut_lan"])
@@ -285,8 +291,13 @@ def run_fragments(d, sas, chk):
         sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / big, iface="peer-lan", verbose=False)
         df = IP(src=LAN_HOST, dst="10.1.%d.5" % k, id=0x4000 + k, ttl=20, flags="DF") / UDP(sport=7000 + k, dport=9) / Raw(body)
         sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / df, iface="peer-lan", verbose=False)
+        opts = IP(src=LAN_HOST, dst="10.1.%d.5" % k, id=0x5000 + k, ttl=20,
+                  options=[IPOption(ROUTER_ALERT), IPOption(RECORD_ROUTE)]) / UDP(sport=8000 + k, dport=9) / Raw(body[:1420])
+        sent[0x5000 + k] = bytes(opts[UDP])
+        sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / opts, iface="peer-lan", verbose=False)
 
-    def pieces(c):
+    def pieces(c, ident=None):
+        ident = 0x3000 + c["k"] if ident is None else ident
         out = []
         for p in wan.results or []:
             e = esp_of(p) if p.haslayer(IP) and p[IP].dst == c["peer"] else None
@@ -296,11 +307,12 @@ def run_fragments(d, sas, chk):
                 inner = scapy_sa(c, "out").decrypt(e)
             except Exception:
                 continue
-            if inner[IP].id == 0x3000 + c["k"]:
+            if inner[IP].id == ident:
                 out.append((len(p[IP]), inner))
         return out
 
-    sniff_until([wan, lan], lambda: all(len(pieces(c)) >= 2 for c in picked) and len(lan.results or []) >= len(picked), 15)
+    sniff_until([wan, lan], lambda: all(len(pieces(c)) >= 2 and len(pieces(c, 0x5000 + c["k"])) >= 2 for c in picked) and
+                len(lan.results or []) >= len(picked), 15)
     wan.stop()
     lan.stop()
     for c in picked:
@@ -318,6 +330,13 @@ def run_fragments(d, sas, chk):
         mtu = told[0][ICMP].nexthopmtu if told else 0
         chk.check(len(told) == 1 and 1280 <= mtu < 1500 and max(o for o, _ in got or [(0, 0)]) <= 1500,
                   "%s: with DF set, ICMP fragmentation needed, next-hop MTU %d" % (name, mtu))
+        got = sorted(pieces(c, 0x5000 + c["k"]), key=lambda x: x[1][IP].frag)
+        whole = b"".join(bytes(x[1][IP].payload) for x in got)
+        heads = [bytes(x[1][IP])[20:x[1][IP].ihl * 4] for x in got]
+        ok = len(got) == 2 and whole == sent[0x5000 + c["k"]] and all(outer <= 1500 for outer, _ in got) and \
+            heads[0].startswith(ROUTER_ALERT + RECORD_ROUTE) and heads[1] == ROUTER_ALERT
+        chk.check(ok, "%s: a datagram with IP options cut by the control core: Router Alert in both pieces, Record "
+                  "Route in the first only (%s)" % (name, ", ".join(h.hex() for h in heads)))
 
 
 def bad_padding(sa):
