@@ -69,8 +69,9 @@ static int setup_workers(struct appliance *app)
 		return -1;
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct dp_worker *w = &app->workers[i];
+		/* all workers' reassembly together hold at most a quarter of the packet buffers */
 		if (dp_worker_init(w, i, (int)rte_lcore_to_socket_id(worker_lcore(i)), app->events,
-				   app->cfg.flow_cache_size) < 0) {
+				   app->cfg.flow_cache_size, app->cfg.mbufs / 4 / app->n_workers) < 0) {
 			LOG_ERR("worker %u: cannot allocate its flow cache of %u entries, %u MiB (workers.flow_cache_size; "
 				"raise -m?), its reassembly table or its crypto managers", i, app->cfg.flow_cache_size,
 				(unsigned)((uint64_t)app->cfg.flow_cache_size * sizeof(struct dp_spd_cache_entry) >> 20));

@@ -20,16 +20,17 @@
 #define REASM_BIG_BUFFERS 16
 #define REASM_SWEEP_MS 100
 
-int dp_reassembly_init(struct dp_reassembly *r, unsigned id, int socket)
+int dp_reassembly_init(struct dp_reassembly *r, unsigned id, int socket, uint32_t held_max)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t datagrams = RTE_MAX(RTE_MIN(held_max / RTE_LIBRTE_IP_FRAG_MAX_FRAG, (uint32_t)DP_REASM_DATAGRAMS),
+				     (uint32_t)DP_REASM_MIN_DATAGRAMS);
 	memset(r, 0, sizeof(*r));
 	r->timeout = rte_get_tsc_hz() / 1000 * DP_REASM_TIMEOUT_MS;
 	/* DPDK reports the table's size at INFO level, once a worker: not news for dpike's log. */
 	int level = rte_log_get_level(RTE_LOGTYPE_USER1);
 	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
-	r->tbl = rte_ip_frag_table_create(REASM_BUCKETS, REASM_BUCKET_ENTRIES, DP_REASM_DATAGRAMS, r->timeout,
-					  socket);
+	r->tbl = rte_ip_frag_table_create(REASM_BUCKETS, REASM_BUCKET_ENTRIES, datagrams, r->timeout, socket);
 	if (level >= 0)
 		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)level);
 	snprintf(name, sizeof(name), "reasm%u", id);

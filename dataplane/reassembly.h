@@ -21,8 +21,9 @@
 
 #include "dp_stats.h"
 
-/* Datagrams a worker reassembles at once, and how long it waits for the rest of one. */
+/* Datagrams a worker reassembles at once (at most), and how long it waits for the rest of one. */
 #define DP_REASM_DATAGRAMS 128
+#define DP_REASM_MIN_DATAGRAMS 8
 #define DP_REASM_TIMEOUT_MS 2000
 
 struct dp_reassembly {
@@ -35,8 +36,13 @@ struct dp_reassembly {
 	struct rte_ip_frag_death_row dr;
 };
 
-/* Creates the table and the big buffers of worker id. 0, or -1 when out of memory. */
-int dp_reassembly_init(struct dp_reassembly *r, unsigned id, int socket);
+/*
+ * Creates the table and the big buffers of worker id. The table holds no more datagrams than
+ * keep held_max packet buffers (up to 8 pieces each; DP_REASM_MIN_DATAGRAMS to
+ * DP_REASM_DATAGRAMS of them), so that a flood of pieces that never complete cannot take the
+ * receive path's buffers. 0, or -1 when out of memory.
+ */
+int dp_reassembly_init(struct dp_reassembly *r, unsigned id, int socket, uint32_t held_max);
 void dp_reassembly_fini(struct dp_reassembly *r);
 
 /*

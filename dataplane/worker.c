@@ -11,12 +11,13 @@
 
 volatile bool dp_workers_stop;
 
-int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring *events, uint32_t flow_cache)
+int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring *events, uint32_t flow_cache,
+		   uint32_t reasm_held_max)
 {
 	w->id = id;
 	w->tables.socket = socket;
 	w->spd_cache = dp_spd_cache_create(flow_cache, socket);
-	if (w->spd_cache == NULL || dp_reassembly_init(&w->reasm, id, socket) < 0)
+	if (w->spd_cache == NULL || dp_reassembly_init(&w->reasm, id, socket, reasm_held_max) < 0)
 		return -1;
 	return esp_ctx_init(&w->esp, &w->stats, events);
 }

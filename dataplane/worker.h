@@ -74,9 +74,11 @@ extern volatile bool dp_workers_stop;
 
 /*
  * flow_cache: entries of its flow cache, a power of two (workers.flow_cache_size); socket: the
- * NUMA socket of its lcore, whose memory its flow cache and FIB snapshot come from.
+ * NUMA socket of its lcore, whose memory its flow cache and FIB snapshot come from;
+ * reasm_held_max: packet buffers its reassembly table may hold (dataplane/reassembly.h).
  */
-int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring *events, uint32_t flow_cache);
+int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring *events, uint32_t flow_cache,
+		   uint32_t reasm_held_max);
 void dp_worker_fini(struct dp_worker *w);
 /* The lcore entry point; arg is the struct dp_worker. */
 int dp_worker_main(void *arg);

@@ -166,7 +166,7 @@ static struct dp_worker_stats rstats;
 
 int reassembly_suite_init(void)
 {
-	return fragment_suite_init() == 0 && dp_reassembly_init(&reasm, 250, 0) == 0 ? 0 : -1;
+	return fragment_suite_init() == 0 && dp_reassembly_init(&reasm, 250, 0, DP_REASM_DATAGRAMS * RTE_LIBRTE_IP_FRAG_MAX_FRAG) == 0 ? 0 : -1;
 }
 
 int reassembly_suite_clean(void)
@@ -279,6 +279,21 @@ static void test_flood_bounded_and_expired(void)
 	check_whole(dp_reassemble(&reasm, piece(5, 0, 8, true, 4), rte_rdtsc(), &rstats), 16, 4);
 }
 
+/* A table sized for few buffers (many workers, a small pool) holds that few datagrams. */
+static void test_small_table(void)
+{
+	struct dp_reassembly small;
+	struct dp_worker_stats s = { 0 };
+	unsigned avail = rte_mempool_avail_count(pool);
+	CU_ASSERT_FATAL(dp_reassembly_init(&small, 251, 0, 20 * RTE_LIBRTE_IP_FRAG_MAX_FRAG) == 0);
+	uint64_t now = rte_rdtsc();
+	for (unsigned i = 0; i < 40; i++)
+		CU_ASSERT(dp_reassemble(&small, piece((uint16_t)(2000 + i), 0, 64, true, 5), now, &s) == NULL);
+	CU_ASSERT(s.drops[DP_DROP_REASSEMBLY] >= 20 && avail - rte_mempool_avail_count(pool) <= 20);
+	dp_reassembly_fini(&small); /* frees what it held */
+	CU_ASSERT(rte_mempool_avail_count(pool) == avail);
+}
+
 /* A worker set up without a table drops fragments to us, counted, and keeps nothing. */
 static void test_no_table(void)
 {
@@ -294,5 +309,6 @@ void reassembly_suite_add(CU_pSuite s)
 	CU_add_test(s, "pieces in any order: one datagram, in one segment, header fixed", test_reassembled_in_any_order);
 	CU_add_test(s, "a repeated first piece, too many pieces: dropped and counted", test_bad_datagrams_dropped);
 	CU_add_test(s, "a flood of pieces: bounded, timed out, every buffer back", test_flood_bounded_and_expired);
+	CU_add_test(s, "a table for few buffers holds few datagrams; freed with what it holds", test_small_table);
 	CU_add_test(s, "no table: dropped and counted", test_no_table);
 }

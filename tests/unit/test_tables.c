@@ -595,7 +595,7 @@ static void test_ike_punted_apart(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	w->punt = rte_ring_create("unit_punt", 4, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ); /* room for 3 */
 	w->punt_ike = rte_ring_create("unit_punt_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, 90, SOCKET_ID_ANY) == 0);
+	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, 90, SOCKET_ID_ANY, 1024) == 0);
 	static const uint8_t ike[32] = { 1, 2, 3, 4, 5, 6, 7, 8 }, marked[36] = { 0, 0, 0, 0, 1, 2, 3, 4 };
 	static const uint8_t keepalive[1] = { 0xff }, dns[12] = { 1 }, long_ike[64] = { 9, 9, 9, 9 };
 	struct rte_mbuf *pkts[16];
@@ -648,7 +648,7 @@ static void test_esp_fragments_reassembled(void)
 	dp_fib_set_ports(&port, 1);
 	CU_ASSERT_FATAL(dp_tables_commit() == 0);
 	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	CU_ASSERT_FATAL(w != NULL && dp_reassembly_init(&w->reasm, 91, SOCKET_ID_ANY) == 0);
+	CU_ASSERT_FATAL(w != NULL && dp_reassembly_init(&w->reasm, 91, SOCKET_ID_ANY, 1024) == 0);
 	static uint8_t body[1592];
 	for (size_t i = 0; i < sizeof(body); i++)
 		body[i] = (uint8_t)(i * 7);
