@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# NAT traversal through a real NAT (nftables in a router namespace) against strongSwan, IKEv2 and
+# IKEv1. strongSwan sits behind the NAT without encap = yes, so only NAT detection (RFC 7296 2.23,
+# RFC 3947) moves it to UDP 4500; the NAT maps its ports 500 and 4500 to others of its own, so
+# dpike must answer, rekey, probe and send ESP to the mapped port, not to 4500:
+#
+#   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 NAT 198.51.100.1]
+#                                              -- [198.51.100.2 strongSwan, site 10.1.0.1]
+# Usage: strongswan-nat.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
+lab_init sw-nat
+
+nat_lab_up() {
+	lab_ns dut dut; lab_ns nat nat; lab_ns sw sw; lab_ns hb host-b
+	lab_link "$dut" dut-wan 02:00:00:00:02:02 "$nat" nat-out 02:00:00:00:02:01
+	lab_link "$nat" nat-in 02:00:00:00:03:01 "$sw" sw-wan 02:00:00:00:03:02
+	lab_link "$dut" dut-lan 02:00:00:00:02:fe "$hb" eth0 02:00:00:00:02:b1
+	ip -n "$nat" addr add 192.0.2.1/24 dev nat-out
+	ip -n "$nat" addr add 198.51.100.1/24 dev nat-in
+	ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
+	# every port strongSwan uses leaves as one of 40000-40099: never 500 or 4500
+	ip netns exec "$nat" nft -f - <<'EON'
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "nat-out" ip saddr 198.51.100.0/24 meta l4proto udp snat to 192.0.2.1:40000-40099
+		oifname "nat-out" ip saddr 198.51.100.0/24 snat to 192.0.2.1
+	}
+}
+EON
+	ip -n "$sw" addr add 198.51.100.2/24 dev sw-wan
+	ip -n "$sw" route add default via 198.51.100.1
+	ip -n "$sw" addr add 10.1.0.1/32 dev lo
+	ip -n "$hb" addr add 10.2.0.1/24 dev eth0
+	ip -n "$hb" route add default via 10.2.0.254
+}
+
+# dpike's view of its peer: "ADDR PORT" of the IKE SA of connection site-a.
+peer_seen() {
+	ctl --json list-sas | python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["ike_sas"] if s["name"]=="site-a"]
+print(s[0]["remote"].replace("[", " ").rstrip("]") if s else "none 0")'
+}
+worker_drops() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["drops"][sys.argv[1]])' "$1"; }
+
+run_version() {
+	local v=$1 seen port keepalives
+	IKE_VERSION=$v
+	dpike_conf "" "$(dpike_conn site-a "\"$2\"" "\"$3\"" 'dpd_delay = "2s";')"
+	sw_conf "$2" "$3"
+	sed -i 's/local_addrs = 192.0.2.1/local_addrs = 198.51.100.2/; s/encap = yes/encap = no/' "$LAB_DIR/swanctl.conf"
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-v$v"
+	sw_start "$sw" "$LAB_DIR" "keep_alive = 1s"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_check "IKEv$v behind a NAT: established" sw_established "$LAB_DIR" net
+	lab_check "IKEv$v: strongSwan detected the NAT and moved to 4500" grep -q "local host is behind NAT" "$LAB_DIR/charon.log"
+	seen=$(peer_seen)
+	port=${seen#* }
+	lab_check "IKEv$v: dpike sees the peer at the NAT's mapped port ($seen)" \
+		test "${seen% *}" = 192.0.2.1 -a "$port" -ge 40000 -a "$port" -le 40099
+	lab_check "IKEv$v: host-b -> site through the tunnel" ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 15 10.1.0.1
+	lab_check "IKEv$v: site -> host-b" ip netns exec "$sw" ping -c 3 -i 0.2 -W 2 -w 15 -I 10.1.0.1 10.2.0.1
+	keepalives() { [ "$(worker_drops nat_keepalive)" -ge 2 ]; }
+	lab_check "IKEv$v: strongSwan's NAT-keepalives reach dpike through the NAT (counted, consumed)" lab_wait_for 10 keepalives
+	ctl rekey site-a/net >/dev/null
+	rekeyed() { [ "$(sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -c 'net: #.*INSTALLED')" -ge 1 ] &&
+		grep -q "CHILD_SA net{2} established\|CHILD_SA net{[2-9]} established" "$LAB_DIR/charon.log"; }
+	lab_check "IKEv$v: dpike's child rekey reaches strongSwan through the NAT" lab_wait_for 15 rekeyed
+	lab_check "IKEv$v: traffic through the rekeyed child" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	# DPD: no IKE traffic after the rekey, so dpike probes every 2 s; each probe and its answer
+	# cross the NAT (IKE tx and rx both grow), and no probe goes unanswered.
+	local group=ike tx0 rx0
+	[ "$v" = 1 ] && group=ikev1
+	tx0=$(dpike_stat tx "$group") rx0=$(dpike_stat rx "$group")
+	probed() { [ $(($(dpike_stat tx "$group") - tx0)) -ge 2 ] && [ $(($(dpike_stat rx "$group") - rx0)) -ge 2 ]; }
+	lab_check "IKEv$v: dpike's DPD probes (every 2 s) answered through the NAT" lab_wait_for 15 probed
+	lab_check "... none unanswered, the SA kept" bash -c "[ $(dpike_stat dpd_timeouts "$group") -eq 0 ]"
+	lab_check "... dpike still has the SA" dpike_up
+	dpike_stop_all
+	LAB_PIDS=()
+	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log" # each round reads its own log
+}
+
+nat_lab_up
+run_version 2 aes128gcm16-prfsha256-x25519 aes128gcm16
+run_version 1 aes128-sha256-modp3072 aes128-sha256
+lab_summary strongswan-nat
