@@ -11,6 +11,7 @@
 #include "dataplane/tables.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 #define CONTROL_BURST 64
 /*
@@ -107,15 +108,33 @@ static unsigned drain_punts(struct appliance *app)
 	return total;
 }
 
-/* Lifetimes crossed in the dataplane: IKE rekeys its SAs; for static ones it is reported. */
+/* Authenticated ESP from a new endpoint: IKE moves its SAs there; static SAs stay where configured. */
+static void peer_moved(struct appliance *app, const struct sa_record *r, const struct esp_sa_event *ev)
+{
+	if (strcmp(r->source, "static") != 0) {
+		ike_peer_moved(app->ike, r->ike_spi_in, ev->addr, ev->port);
+		return;
+	}
+	char at[32];
+	format_ipv4(ev->addr, at, sizeof(at));
+	LOG_WARN("SA '%s' (spi 0x%08x in): its peer's ESP now comes from %s:%u; a static SA keeps its configured peer",
+		 r->name, ev->spi, at, ev->port);
+}
+
+/* Lifetimes crossed in the dataplane: IKE rekeys its SAs; for static ones it is reported.
+ * NAT rebindings seen there move IKE's SAs. */
 static unsigned drain_events(struct appliance *app)
 {
-	struct esp_expiry_event ev[32];
+	struct esp_sa_event ev[32];
 	unsigned n = rte_ring_dequeue_burst_elem(app->events, ev, sizeof(ev[0]), 32, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct sa_record *r = sa_record_by_id(app, ev[i].id); /* gone meanwhile: nothing to do */
 		if (r == NULL)
 			continue;
+		if (ev[i].kind == ESP_EVENT_PEER_MOVED) {
+			peer_moved(app, r, &ev[i]);
+			continue;
+		}
 		bool hard = ev[i].kind == ESP_EXPIRY_HARD;
 		*(hard ? &r->expired_hard : &r->expired_soft) = true;
 		if (strcmp(r->source, "static") != 0) {

@@ -319,6 +319,16 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 	return h;
 }
 
+static void move_child_cb(void *ctx, void *handle, const struct ike_endpoint *remote)
+{
+	(void)ctx;
+	struct child_handle *h = handle;
+	if (h->in)
+		esp_sa_move_peer(h->in, remote->addr, remote->port);
+	if (h->out)
+		esp_sa_move_peer(h->out, remote->addr, remote->port);
+}
+
 static void remove_child_cb(void *ctx, void *handle)
 {
 	struct appliance *app = ctx;
@@ -367,7 +377,7 @@ int ike_glue_init(struct appliance *app)
 {
 	struct ike_env env = { .send = ike_send_cb, .send_keepalive = ike_keepalive_cb, .install_child = install_child_cb,
 			       .activate_child = activate_child_cb,
-			       .remove_child = remove_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb,
+			       .remove_child = remove_child_cb, .move_child = move_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb,
 			       .spi_preferred = spi_preferred_cb, .ctx = app, .batch_key_exchanges = true };
 	app->ike = ike_daemon_create(&app->cfg, app->creds, &env);
 	return app->ike ? 0 : -1;

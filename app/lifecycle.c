@@ -63,7 +63,7 @@ static int setup_workers(struct appliance *app)
 	size_t qs = rte_rcu_qsbr_get_memsize(app->n_workers);
 	app->qsv = rte_zmalloc("qsbr", qs, RTE_CACHE_LINE_SIZE);
 	app->workers = rte_zmalloc("workers", sizeof(struct dp_worker) * app->n_workers, RTE_CACHE_LINE_SIZE);
-	app->events = rte_ring_create_elem("dp_events", sizeof(struct esp_expiry_event), RING_SIZE,
+	app->events = rte_ring_create_elem("dp_events", sizeof(struct esp_sa_event), RING_SIZE,
 					   (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (app->qsv == NULL || app->workers == NULL || app->events == NULL || rte_rcu_qsbr_init(app->qsv, app->n_workers))
 		return -1;

@@ -38,15 +38,25 @@ struct esp_pkt {
 	uint8_t aad_len;       /* AEAD called directly: prepared in the first pass, used in the second */
 	uint8_t copy_tag;      /* outbound: the tag went to scratch and must be copied to icv */
 	uint8_t status;        /* 0 or enum dp_drop_reason */
+	uint8_t moved;         /* inbound UDP-encapsulated: came from another address or port than the SA's peer */
+	uint16_t from_port_be; /* ... which: set with moved */
+	uint32_t from_be;
 };
 
-/* An SA crossed a lifetime: sent to the control core over the event ring. */
-struct esp_expiry_event {
+/* What a worker tells the control core about an SA, over the event ring. */
+enum esp_event_kind {
+	ESP_EVENT_SOFT = ESP_EXPIRY_SOFT, /* crossed its soft lifetime */
+	ESP_EVENT_HARD = ESP_EXPIRY_HARD, /* crossed its hard lifetime */
+	ESP_EVENT_PEER_MOVED,             /* authenticated ESP from a new address or port: a NAT rebound (addr, port) */
+};
+
+struct esp_sa_event {
 	uint32_t id;  /* the SA's esp_sa.id */
 	uint32_t spi; /* for the logs */
 	uint8_t inbound;
-	uint8_t kind; /* enum esp_expiry */
-	uint16_t reserved;
+	uint8_t kind; /* enum esp_event_kind */
+	uint16_t port; /* ESP_EVENT_PEER_MOVED: where the peer is now, host order */
+	uint32_t addr;
 };
 
 struct esp_ctx {

@@ -187,9 +187,12 @@ static int in_transport(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_
 	return 0;
 }
 
+static inline void note_source(const struct esp_sa *sa, const struct rte_mbuf *m, struct esp_pkt *pk);
+
 /* Transport mode through a NAT: the inner checksums were computed over untranslated addresses. */
 static int in_transport_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
 {
+	note_source(sa, m, pk);
 	int rc = in_transport(sa, m, pk);
 	if (rc == 0)
 		natt_fix_l4_checksum(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), rte_pktmbuf_data_len(m),
@@ -197,11 +200,33 @@ static int in_transport_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct
 	return rc;
 }
 
+/*
+ * UDP-encapsulated: an authenticated packet (the ICV and the replay window passed before framing)
+ * from another address or port than the SA's peer means that a NAT between rebound the peer
+ * (RFC 3948 2.2, RFC 7296 2.23): noted for the control core, which moves the SAs.
+ */
+static inline void note_source(const struct esp_sa *sa, const struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)((const uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	if (unlikely(ip->src_addr != sa->remote_be || u->src_port != sa->remote_port_be)) {
+		pk->moved = 1;
+		pk->from_be = ip->src_addr;
+		pk->from_port_be = u->src_port;
+	}
+}
+
+static int in_tunnel_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	note_source(sa, m, pk);
+	return in_tunnel(sa, m, pk);
+}
+
 esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap)
 {
 	if (inbound && !tunnel)
 		return udp_encap ? in_transport_natt : in_transport;
 	if (inbound)
-		return in_tunnel;
+		return udp_encap ? in_tunnel_natt : in_tunnel;
 	return tunnel ? out_tunnel : out_transport;
 }

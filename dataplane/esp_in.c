@@ -27,6 +27,7 @@ static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	uint32_t off = rte_ipv4_hdr_len(ip);
 	*spi = 0; /* none: the lookup finds nothing */
+	pk->moved = 0;
 	if (ip->next_proto_id == IPPROTO_UDP)
 		off += sizeof(struct rte_udp_hdr);
 	if (rte_pktmbuf_pkt_len(m) < off + ESP_HDR_LEN)
@@ -115,8 +116,11 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 	}
 	esp_flush(c);
 	for (uint16_t i = 0; i < n; i++)
-		if (c->pk[i].status == 0)
+		if (c->pk[i].status == 0) {
 			c->pk[i].status = verify_and_strip(sas[i], pkts[i], &c->pk[i]);
+			if (unlikely(c->pk[i].moved) && c->pk[i].status == 0)
+				esp_report_peer_moved(c, sas[i], &c->pk[i]);
+		}
 	uint16_t good = esp_compact(c, pkts, sas, n);
 	esp_account(c, pkts, sas, good);
 	c->stats->esp_in_packets += good;

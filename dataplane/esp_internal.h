@@ -60,5 +60,7 @@ static inline void esp_defer(struct esp_ctx *c, const struct esp_sa *sa, struct 
 void esp_flush(struct esp_ctx *c);
 /* Charges runs of packets to their SAs and reports lifetimes crossed. */
 void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
+/* Tells the control core that the SA's peer sent pk from a new endpoint (pk->moved), once per endpoint. */
+void esp_report_peer_moved(struct esp_ctx *c, struct esp_sa *sa, const struct esp_pkt *pk);
 
 #endif

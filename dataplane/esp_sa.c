@@ -175,11 +175,19 @@ static uint16_t outer_len(const struct esp_sa_params *p)
 
 /* The outer header's words that never change, summed as big-endian 16-bit values: version and
  * header length, TTL and protocol, the addresses. out_tunnel() adds the rest per packet. */
-static uint32_t outer_ipv4_sum(const struct esp_sa_params *p)
+static uint32_t outer_ipv4_sum(bool udp_encap, uint32_t local, uint32_t remote)
 {
-	uint32_t proto = p->udp_encap ? IPPROTO_UDP : IPPROTO_ESP;
-	return ((uint32_t)RTE_IPV4_VHL_DEF << 8) + ((uint32_t)ESP_OUTER_TTL << 8 | proto) + (p->local >> 16) +
-	       (p->local & 0xffff) + (p->remote >> 16) + (p->remote & 0xffff);
+	uint32_t proto = udp_encap ? IPPROTO_UDP : IPPROTO_ESP;
+	return ((uint32_t)RTE_IPV4_VHL_DEF << 8) + ((uint32_t)ESP_OUTER_TTL << 8 | proto) + (local >> 16) +
+	       (local & 0xffff) + (remote >> 16) + (remote & 0xffff);
+}
+
+void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port)
+{
+	uint32_t sum = outer_ipv4_sum(esp_sa_has(sa, ESP_SA_F_UDP_ENCAP), rte_be_to_cpu_32(sa->local_be), addr);
+	__atomic_store_n(&sa->remote_be, rte_cpu_to_be_32(addr), __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->remote_port_be, rte_cpu_to_be_16(port), __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->outer_sum, sum, __ATOMIC_RELEASE);
 }
 
 static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
@@ -204,7 +212,7 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->soft_packets = p->soft_packets;
 	sa->hard_packets = p->hard_packets;
 	sa->oa_adjust = p->has_oa ? natt_oa_adjust(p->oa_remote, p->oa_local) : 0;
-	sa->outer_sum = outer_ipv4_sum(p);
+	sa->outer_sum = outer_ipv4_sum(p->udp_encap, p->local, p->remote);
 	sa->frame = esp_frame_select(p->inbound, p->tunnel, p->udp_encap);
 	sa->job = esp_job_select(p->alg, p->inbound);
 	sa->crypt = esp_crypt_select(p->alg, p->inbound);

@@ -110,6 +110,9 @@ struct esp_sa {
 	uint32_t alloc_bytes; /* the whole allocation, keys and what follows them: for sa_slab_free() */
 	const struct esp_algo *alg;
 	uint64_t replay_drops, auth_drops; /* atomic; written on drops only */
+	/* inbound UDP-encapsulated: the new peer endpoint last reported (esp_in.c), so once a move */
+	uint32_t moved_be;
+	uint16_t moved_port_be;
 
 	/* Written by every worker that uses the SA, and the limits they are checked against. */
 	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out; atomic */
@@ -196,6 +199,13 @@ static inline void esp_sa_prefetch_rest_at(struct esp_sa *const sas[], uint16_t 
 /* Creates the fast-path SA in one allocation; NULL (with reason) on failure. Freed with esp_sa_free(). */
 struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t err_len);
 void esp_sa_free(struct esp_sa *sa);
+/*
+ * The peer is now at addr:port (host order): a NAT between rebound it. Outbound, the tunnel's
+ * destination and UDP port change; inbound, the endpoint its packets are expected from. Done
+ * in place by the control core while workers use the SA: a packet framed meanwhile may mix
+ * the old and the new endpoint once, which the peer drops as any lost packet.
+ */
+void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port);
 /* Charges a batch of packets to the SA and says whether a lifetime was crossed just now. */
 enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes);
 

@@ -72,6 +72,8 @@ struct ike_env {
 	void *(*install_child)(void *ctx, const struct ike_child_keys *k, bool activate, void *replaces);
 	void (*activate_child)(void *ctx, void *handle, void *replaces);
 	void (*remove_child)(void *ctx, void *handle);
+	/* Optional (NULL: not told): the child's peer is now at remote (a NAT rebound it). */
+	void (*move_child)(void *ctx, void *handle, const struct ike_endpoint *remote);
 	/* Counters of the installed child SA (bytes in and out, to show). */
 	void (*child_usage)(void *ctx, void *handle, uint64_t *bytes_in, uint64_t *bytes_out, uint64_t *pkts_in,
 			    uint64_t *pkts_out);
@@ -124,6 +126,12 @@ void ike_acquire(struct ike_daemon *d, int conn, int child);
  * unique, where the outbound SPI is the peer's choice and two peers may choose alike.
  */
 void ike_child_expired(struct ike_daemon *d, uint32_t spi_in, bool hard);
+/*
+ * Authenticated ESP of the child with inbound SPI spi_in came from addr:port (host order), not
+ * from its peer's endpoint: a NAT between rebound the peer. Its IKE SA and every child of it
+ * move there (as an authenticated IKE message from there would move them).
+ */
+void ike_peer_moved(struct ike_daemon *d, uint32_t spi_in, uint32_t addr, uint16_t port);
 
 /* dpikectl: CONN or CONN/CHILD. Return 0, or -1 with a message in err. */
 int ike_initiate(struct ike_daemon *d, const char *name, struct strbuf *err);

@@ -438,16 +438,30 @@ static bool must_be_encrypted(const struct v1_sa *sa, const struct isakmp_header
 	return h->exchange == XCHG_MAIN && (sa->state == V1_MM_R4 || sa->state == V1_MM_I5 || sa->state == V1_ESTABLISHED);
 }
 
+/* The ISAKMP SA's peer is now at to (a NAT rebound it): the IPsec SAs it holds send there too. */
+static void move_peer(struct v1_sa *sa, const struct ike_endpoint *to, const char *seen_by)
+{
+	bool new_addr = sa->remote.addr != to->addr;
+	sa->remote = *to;
+	if (new_addr && sa->in_peers)
+		peer_join(sa); /* its peer is known by its address too */
+	if (sa->state != V1_ESTABLISHED)
+		return;
+	char at[32];
+	format_ipv4(to->addr, at, sizeof(at));
+	LOG_INFO("%s: peer now at %s:%u (%s from there: a NAT rebound it)", sa->conn->name, at, to->port, seen_by);
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->handle && sa->d->env.move_child)
+			sa->d->env.move_child(sa->d->env.ctx, c->handle, to);
+}
+
 static void update_endpoints(struct v1_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
 	if (local->port == IKE_NATT_PORT && !sa->floated)
 		sa->floated = true;
 	if (sa->floated && (sa->remote.port != remote->port || sa->remote.addr != remote->addr)) {
-		bool moved = sa->remote.addr != remote->addr;
-		sa->remote = *remote;
 		sa->local = *local;
-		if (moved && sa->in_peers)
-			peer_join(sa); /* its peer is known by its address too */
+		move_peer(sa, remote, "ISAKMP");
 	}
 }
 
@@ -1223,6 +1237,13 @@ bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard)
 			return true;
 		}
 	return false;
+}
+
+void v1_peer_moved(struct v1_daemon *d, uint32_t spi_in, const struct ike_endpoint *to)
+{
+	struct v1_sa *sa = u64map_get(&d->child_holder, spi_in);
+	if (sa != NULL && sa->state == V1_ESTABLISHED && (sa->remote.addr != to->addr || sa->remote.port != to->port))
+		move_peer(sa, to, "ESP");
 }
 
 static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_t now)

@@ -209,6 +209,8 @@ uint32_t v1_sa_count(const struct v1_daemon *d);
 void v1_list(struct v1_daemon *d, bool json, struct strbuf *o);
 /* True when the SPI was one of IKEv1's. */
 bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard);
+/* ike_peer_moved() for an IPsec SA of IKEv1: its holder and the holder's IPsec SAs move to to. */
+void v1_peer_moved(struct v1_daemon *d, uint32_t spi_in, const struct ike_endpoint *to);
 /* Do commands for this connection go to IKEv1 (version = 1, or an IKEv1 SA is up)? */
 bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c);
 void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);

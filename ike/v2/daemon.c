@@ -157,14 +157,29 @@ static void handle_init_request(struct ike_daemon *d, const struct ike_endpoint 
 	ike_sa_init_respond(d, local, remote, msg, raw, len);
 }
 
+/* The IKE SA's peer is now at to (a NAT rebound it): its children's ESP goes there too. */
+static void move_peer(struct ike_sa *sa, const struct ike_endpoint *to, const char *seen_by)
+{
+	bool moved = sa->remote.addr != to->addr || sa->remote.port != to->port;
+	sa->remote = *to;
+	if (!moved || sa->state != IKE_SA_ESTABLISHED)
+		return;
+	char at[32];
+	format_ipv4(to->addr, at, sizeof(at));
+	LOG_INFO("%s: peer now at %s:%u (%s from there: a NAT rebound it)", sa->conn->name, at, to->port, seen_by);
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->handle && sa->d->env.move_child)
+			sa->d->env.move_child(sa->d->env.ctx, c->handle, to);
+}
+
 /* NAT-T: the peer's address or port may change, and IKE moves to 4500 (RFC 7296 2.23). */
 static void update_endpoints(struct ike_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
 	if (local->port == IKE_NATT_PORT && !sa->floated)
 		sa->floated = true;
 	if (sa->floated && (sa->nat_remote || sa->remote.port != remote->port)) {
-		sa->remote = *remote;
 		sa->local = *local;
+		move_peer(sa, remote, "IKE");
 	}
 }
 
@@ -720,6 +735,16 @@ void ike_child_expired(struct ike_daemon *d, uint32_t spi_in, bool hard)
 	if (sa->req.msg == NULL)
 		ike_send_delete(sa, PROTO_ESP, &s, 1);
 	child_destroy(sa, c);
+}
+
+void ike_peer_moved(struct ike_daemon *d, uint32_t spi_in, uint32_t addr, uint16_t port)
+{
+	struct ike_sa *sa = u64map_get(&d->child_owner, spi_in);
+	struct ike_endpoint to = { addr, port };
+	if (sa && sa->state == IKE_SA_ESTABLISHED && child_by_spi(sa, spi_in, false))
+		move_peer(sa, &to, "ESP");
+	else
+		v1_peer_moved(d->v1, spi_in, &to);
 }
 
 void ike_start(struct ike_daemon *d)

@@ -12,6 +12,21 @@ set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-nat
 
+# nat_map FIRST: strongSwan's UDP leaves the NAT from ports FIRST to FIRST+99, its mappings so far forgotten.
+nat_map() {
+	ip netns exec "$nat" nft flush ruleset
+	ip netns exec "$nat" nft -f - <<EON
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "nat-out" ip saddr 198.51.100.0/24 meta l4proto udp snat to 192.0.2.1:$1-$(($1 + 99))
+		oifname "nat-out" ip saddr 198.51.100.0/24 snat to 192.0.2.1
+	}
+}
+EON
+	ip netns exec "$nat" conntrack -F >/dev/null 2>&1 || true
+}
+
 nat_lab_up() {
 	lab_ns dut dut; lab_ns nat nat; lab_ns sw sw; lab_ns hb host-b
 	lab_link "$dut" dut-wan 02:00:00:00:02:02 "$nat" nat-out 02:00:00:00:02:01
@@ -21,15 +36,7 @@ nat_lab_up() {
 	ip -n "$nat" addr add 198.51.100.1/24 dev nat-in
 	ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
 	# every port strongSwan uses leaves as one of 40000-40099: never 500 or 4500
-	ip netns exec "$nat" nft -f - <<'EON'
-table ip nat {
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "nat-out" ip saddr 198.51.100.0/24 meta l4proto udp snat to 192.0.2.1:40000-40099
-		oifname "nat-out" ip saddr 198.51.100.0/24 snat to 192.0.2.1
-	}
-}
-EON
+	nat_map 40000
 	ip -n "$sw" addr add 198.51.100.2/24 dev sw-wan
 	ip -n "$sw" route add default via 198.51.100.1
 	ip -n "$sw" addr add 10.1.0.1/32 dev lo
@@ -78,6 +85,22 @@ run_version() {
 	lab_check "IKEv$v: dpike's DPD probes (every 2 s) answered through the NAT" lab_wait_for 15 probed
 	lab_check "... none unanswered, the SA kept" bash -c "[ $(dpike_stat dpd_timeouts "$group") -eq 0 ]"
 	lab_check "... dpike still has the SA" dpike_up
+	# The NAT forgets its mappings and maps strongSwan anew, from 41000-41099 (as a carrier NAT
+	# does after an idle timeout or a restart): strongSwan's next ESP comes from another port.
+	# Authenticated, it moves dpike's SAs there (IKE and ESP), so answers and probes reach it.
+	nat_map 41000
+	lab_check "IKEv$v: after the NAT remapped the peer, site -> host-b answered" \
+		ip netns exec "$sw" ping -c 3 -i 0.2 -W 2 -w 15 -I 10.1.0.1 10.2.0.1
+	seen=$(peer_seen)
+	port=${seen#* }
+	lab_check "IKEv$v: dpike moved the peer to its new port ($seen)" test "$port" -ge 41000 -a "$port" -le 41099
+	lab_check "IKEv$v: ... and logged it" grep -q "site-a: peer now at 192.0.2.1:$port (ESP from there" \
+		"$LAB_DIR/dut-v$v.log"
+	lab_check "IKEv$v: host-b -> site through the moved tunnel" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	tx0=$(dpike_stat tx "$group") rx0=$(dpike_stat rx "$group")
+	lab_check "IKEv$v: DPD probes answered at the new port" lab_wait_for 15 probed
+	lab_check "... none unanswered" bash -c "[ $(dpike_stat dpd_timeouts "$group") -eq 0 ]"
+	nat_map 40000
 	dpike_stop_all
 	LAB_PIDS=()
 	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log" # each round reads its own log

@@ -20,6 +20,8 @@ struct installed {
 	struct traffic_selector local_ts, remote_ts; /* the first of each */
 	uint8_t key_in[128], key_out[128];
 	size_t key_len;
+	int moves;                /* env.move_child calls, */
+	struct ike_endpoint peer; /* the last one's endpoint */
 };
 
 /* A dpikectl command (ike_initiate, ike_terminate, ike_rekey) on a daemon: its status; its message on stderr when refused. */

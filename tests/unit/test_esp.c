@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_udp.h>
 #include <openssl/evp.h>
 
 #include "dataplane/esp.h"
@@ -599,7 +600,7 @@ static void test_shared_sa_sequence_numbers(void)
  */
 static void test_lifetime_events(void)
 {
-	struct rte_ring *events = rte_ring_create_elem("unit_events", sizeof(struct esp_expiry_event), 64, 0, 0);
+	struct rte_ring *events = rte_ring_create_elem("unit_events", sizeof(struct esp_sa_event), 64, 0, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(events);
 	struct rte_ring *saved = ctx->events;
 	ctx->events = events;
@@ -621,7 +622,7 @@ static void test_lifetime_events(void)
 	}
 	CU_ASSERT_EQUAL(sent, 8); /* exactly the hard limit */
 	CU_ASSERT(sa->dead);
-	struct esp_expiry_event ev[4];
+	struct esp_sa_event ev[4];
 	unsigned n = rte_ring_dequeue_burst_elem(events, ev, sizeof(ev[0]), 4, NULL);
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT(n == 2 && ev[0].kind == ESP_EXPIRY_SOFT && ev[1].kind == ESP_EXPIRY_HARD && ev[0].spi == 0x1004);
@@ -630,6 +631,77 @@ static void test_lifetime_events(void)
 	rte_ring_free(events);
 	esp_sa_free(sa);
 	esp_sa_free(twin);
+}
+
+/* Makes the UDP-encapsulated packet wire come from addr:port, as a NAT that rebound its sender would. */
+static void set_source(uint8_t *wire, uint32_t addr, uint16_t port)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)wire;
+	ip->src_addr = rte_cpu_to_be_32(addr);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	wire[20] = (uint8_t)(port >> 8), wire[21] = (uint8_t)port;
+}
+
+/* The events waiting (up to 8), into ev[]. */
+static unsigned moved_events(struct rte_ring *events, struct esp_sa_event ev[8])
+{
+	return rte_ring_dequeue_burst_elem(events, ev, sizeof(ev[0]), 8, NULL);
+}
+
+/*
+ * NAT-T: authenticated ESP from a new address or port tells the control core, once per new
+ * endpoint; a forged or replayed packet from elsewhere tells nothing. Moving the SAs there
+ * (esp_sa_move_peer) makes the inbound SA expect it and the outbound one send to it.
+ */
+static void test_peer_moved(void)
+{
+	struct rte_ring *events = rte_ring_create_elem("unit_moved", sizeof(struct esp_sa_event), 64, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(events);
+	struct rte_ring *saved = ctx->events;
+	ctx->events = events;
+	for (int a = 0; a < esp_algo_count; a++) {
+		struct combo c = { a, true, true, false };
+		struct esp_sa *in = make_sa(&c, true, 0x2001);
+		struct esp_sa_event ev[8];
+		uint8_t wire[2048];
+		size_t n = ref_packet(&c, 1, HOST_LAN, false, wire);
+		CU_ASSERT(decrypt_one(wire, n) == -1 && moved_events(events, ev) == 0);
+		n = ref_packet(&c, 2, HOST_LAN, false, wire);
+		set_source(wire, WAN_REMOTE, 40001);
+		CU_ASSERT(decrypt_one(wire, n) == -1);
+		CU_ASSERT_FATAL(moved_events(events, ev) == 1);
+		CU_ASSERT(ev[0].kind == ESP_EVENT_PEER_MOVED && ev[0].id == in->id && ev[0].inbound &&
+			  ev[0].addr == WAN_REMOTE && ev[0].port == 40001);
+		n = ref_packet(&c, 3, HOST_LAN, false, wire);
+		set_source(wire, WAN_REMOTE, 40001);
+		CU_ASSERT(decrypt_one(wire, n) == -1 && moved_events(events, ev) == 0); /* told already */
+		n = ref_packet(&c, 4, HOST_LAN, false, wire);
+		set_source(wire, 0xc6336407, 40002);
+		wire[n - 1] ^= 1;
+		CU_ASSERT(decrypt_one(wire, n) == DP_DROP_ESP_AUTH && moved_events(events, ev) == 0);
+		n = ref_packet(&c, 2, HOST_LAN, false, wire);
+		set_source(wire, 0xc6336407, 40002);
+		CU_ASSERT(decrypt_one(wire, n) == DP_DROP_ESP_REPLAY && moved_events(events, ev) == 0);
+		esp_sa_move_peer(in, WAN_REMOTE, 40001);
+		n = ref_packet(&c, 5, HOST_LAN, false, wire);
+		set_source(wire, WAN_REMOTE, 40001);
+		CU_ASSERT(decrypt_one(wire, n) == -1 && moved_events(events, ev) == 0); /* expected there now */
+		drop_sa(in);
+
+		struct esp_sa *out = make_sa(&c, false, 0x1001);
+		esp_sa_move_peer(out, 0xc6336401, 40001);
+		struct rte_mbuf *m = make_plain(HOST_LAN, HOST_FAR, 100, 3);
+		CU_ASSERT_FATAL(esp_encrypt_burst(ctx, &m, &out, 1) == 1);
+		const struct rte_ipv4_hdr *o = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+		const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(o + 1);
+		CU_ASSERT(o->dst_addr == rte_cpu_to_be_32(0xc6336401) && u->dst_port == rte_cpu_to_be_16(40001));
+		CU_ASSERT(o->src_addr == rte_cpu_to_be_32(WAN_LOCAL) && rte_ipv4_cksum(o) == 0);
+		rte_pktmbuf_free(m);
+		drop_sa(out);
+	}
+	ctx->events = saved;
+	rte_ring_free(events);
 }
 
 /* ---- transport mode behind a NAT: checksum fix-up (RFC 3948 3.1.2) ---- */
@@ -737,5 +809,6 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
 	CU_add_test(s, "two workers on one SA never reuse a sequence number", test_shared_sa_sequence_numbers);
 	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
+	CU_add_test(s, "NAT-T: authenticated ESP from a new endpoint told once; the SAs moved there", test_peer_moved);
 	CU_add_test(s, "transport behind a NAT: TCP/UDP checksums fixed up", test_natt_checksum_fixup);
 }

@@ -507,6 +507,40 @@ static void test_fragmentation_settings(void)
 	}
 }
 
+/* The installed record of n's child with inbound SPI spi. */
+static struct installed *installed_of(struct node *n, uint32_t spi)
+{
+	for (int i = 0; i < 16; i++)
+		if (n->sa[i].live && n->sa[i].spi_in == spi)
+			return &n->sa[i];
+	return NULL;
+}
+
+/*
+ * ESP seen from a new endpoint (a NAT rebound the peer): the IKE SA and its children move there;
+ * a child rekey afterwards still works; an unknown SPI moves nothing.
+ */
+static void test_peer_moved(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	struct ike_endpoint before = only_sa(&B)->remote;
+	ike_peer_moved(B.d, 0xdeadbeef, 0xc0000201, 40001);
+	CU_ASSERT(only_sa(&B)->remote.port == before.port && installed_of(&B, B.spi_in)->moves == 0);
+	ike_peer_moved(B.d, B.spi_in, 0xc0000201, 40001);
+	CU_ASSERT(only_sa(&B)->remote.addr == 0xc0000201 && only_sa(&B)->remote.port == 40001);
+	struct installed *i = installed_of(&B, B.spi_in);
+	CU_ASSERT_FATAL(i != NULL);
+	CU_ASSERT(i->moves == 1 && i->peer.addr == 0xc0000201 && i->peer.port == 40001);
+	ike_peer_moved(B.d, B.spi_in, 0xc0000201, 40001); /* told twice: already there */
+	CU_ASSERT(i->moves == 1);
+	uint32_t spi = A.spi_in;
+	rekey(&B, "c/net");
+	assert_one_matching_child(spi);
+	unpair();
+}
+
 /* Both ends start the same rekey before either request arrives (RFC 7296 2.8.1 and 2.8.2). */
 static void start_rekey(struct node *who, const char *name)
 {
@@ -842,6 +876,7 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_dataplane_lifetimes);
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "fragmentation = no / accept: not announced / not sent", test_fragmentation_settings);
+	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): IKE SA and children follow", test_peer_moved);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",

@@ -289,6 +289,28 @@ static void test_main_mode(void)
 	stop_node(&B);
 }
 
+/* ESP seen from a new endpoint (a NAT rebound the peer): the ISAKMP SA and its IPsec SAs move there. */
+static void test_peer_moved1(void)
+{
+	pair1("", "", "\"aes128-sha256\"", "same secret");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	struct installed *i = NULL;
+	for (int k = 0; k < 16; k++)
+		if (B.sa[k].live && B.sa[k].spi_in == B.spi_in)
+			i = &B.sa[k];
+	CU_ASSERT_FATAL(i != NULL);
+	ike_peer_moved(B.d, 0xdeadbeef, 0xc0000201, 40001);
+	CU_ASSERT(i->moves == 0 && v1_of(&B)->remote.port != 40001);
+	ike_peer_moved(B.d, B.spi_in, 0xc0000201, 40001);
+	CU_ASSERT(v1_of(&B)->remote.addr == 0xc0000201 && v1_of(&B)->remote.port == 40001);
+	CU_ASSERT(i->moves == 1 && i->peer.addr == 0xc0000201 && i->peer.port == 40001);
+	ike_peer_moved(B.d, B.spi_in, 0xc0000201, 40001);
+	CU_ASSERT(i->moves == 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
 static void test_aggressive_mode(void)
 {
 	pair1("aggressive = true;", "aggressive = true;", ESP_PFS, "same secret");
@@ -1034,6 +1056,7 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "Main Mode and Quick Mode in fragments (fragment_size 200), as fragmentation = yes/accept/no/force say", test_main_mode_in_fragments);
 	CU_add_test(s, "Main Mode + Quick Mode: both established, keys match", test_main_mode);
 	CU_add_test(s, "Aggressive Mode + Quick Mode with PFS", test_aggressive_mode);
+	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): ISAKMP SA and IPsec SAs follow", test_peer_moved1);
 	CU_add_test(s, "3DES and groups 2 and 5 where listed", test_weak_listed);
 	CU_add_test(s, "Aggressive Mode refused for a Main-Mode-only connection", test_aggressive_refused);
 	CU_add_test(s, "wrong PSK: nothing installed", test_wrong_psk1);
