@@ -447,12 +447,7 @@ static void move_peer(struct v1_sa *sa, const struct ike_endpoint *to, const cha
 		peer_join(sa); /* its peer is known by its address too */
 	if (sa->state != V1_ESTABLISHED)
 		return;
-	char at[32];
-	format_ipv4(to->addr, at, sizeof(at));
-	LOG_INFO("%s: peer now at %s:%u (%s from there: a NAT rebound it)", sa->conn->name, at, to->port, seen_by);
-	for (struct child_sa *c = sa->children; c; c = c->next)
-		if (c->handle && sa->d->env.move_child)
-			sa->d->env.move_child(sa->d->env.ctx, c->handle, to);
+	ike_children_follow_peer(&sa->d->env, sa->conn->name, sa->children, to, seen_by);
 }
 
 static void update_endpoints(struct v1_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)

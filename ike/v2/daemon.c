@@ -164,12 +164,7 @@ static void move_peer(struct ike_sa *sa, const struct ike_endpoint *to, const ch
 	sa->remote = *to;
 	if (!moved || sa->state != IKE_SA_ESTABLISHED)
 		return;
-	char at[32];
-	format_ipv4(to->addr, at, sizeof(at));
-	LOG_INFO("%s: peer now at %s:%u (%s from there: a NAT rebound it)", sa->conn->name, at, to->port, seen_by);
-	for (struct child_sa *c = sa->children; c; c = c->next)
-		if (c->handle && sa->d->env.move_child)
-			sa->d->env.move_child(sa->d->env.ctx, c->handle, to);
+	ike_children_follow_peer(&sa->d->env, sa->conn->name, sa->children, to, seen_by);
 }
 
 /* NAT-T: the peer's address or port may change, and IKE moves to 4500 (RFC 7296 2.23). */

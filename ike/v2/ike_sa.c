@@ -358,6 +358,17 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len)
 	return c;
 }
 
+void ike_children_follow_peer(const struct ike_env *env, const char *conn, struct child_sa *children,
+			      const struct ike_endpoint *to, const char *seen_by)
+{
+	char at[32];
+	format_ipv4(to->addr, at, sizeof(at));
+	LOG_INFO("%s: peer now at %s:%u (%s from there: a NAT rebound it)", conn, at, to->port, seen_by);
+	for (struct child_sa *c = children; c; c = c->next)
+		if (c->handle && env->move_child)
+			env->move_child(env->ctx, c->handle, to);
+}
+
 uint64_t ike_keepalive_due(const struct ike_daemon *d, bool floated, bool behind_nat, uint64_t next_ms)
 {
 	bool runs = d->cfg->ike_keep_alive && floated && behind_nat && d->env.send_keepalive;

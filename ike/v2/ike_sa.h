@@ -311,6 +311,10 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  * RFC 3948 4: behind a NAT (or faking one with encap = yes), a NAT-keepalive every
  * ike.keep_alive once floated to 4500; next_ms is the caller's schedule.
  */
+/* A NAT rebound the peer of an IKE SA (either version) of connection conn to `to`, as seen_by
+ * (ESP, IKE) says: logged, and its children (a list) moved there in the dataplane. */
+void ike_children_follow_peer(const struct ike_env *env, const char *conn, struct child_sa *children,
+			      const struct ike_endpoint *to, const char *seen_by);
 void ike_keepalive(const struct ike_daemon *d, bool floated, bool behind_nat, const struct ike_endpoint *local,
 		   const struct ike_endpoint *remote, uint64_t now, uint64_t *next_ms);
 /* When ike_keepalive() will next send, given the same state; TIMER_NEVER when it will not. */
