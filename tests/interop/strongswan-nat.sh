@@ -3,10 +3,15 @@
 # NAT traversal through a real NAT (nftables in a router namespace) against strongSwan, IKEv2 and
 # IKEv1. strongSwan sits behind the NAT without encap = yes, so only NAT detection (RFC 7296 2.23,
 # RFC 3947) moves it to UDP 4500; the NAT maps its ports 500 and 4500 to others of its own, so
-# dpike must answer, rekey, probe and send ESP to the mapped port, not to 4500:
+# dpike must answer, rekey, probe and send ESP to the mapped port, not to 4500; then the NAT
+# maps it anew, and dpike follows:
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 NAT 198.51.100.1]
 #                                              -- [198.51.100.2 strongSwan, site 10.1.0.1]
+#
+# Then dpike behind the NAT, initiating (the roles swapped: dpike's WAN 198.51.100.2 with a route
+# through the NAT, strongSwan at 192.0.2.2): dpike detects it, moves to 4500 and keeps the NAT's
+# mapping alive with its keepalives across idle minutes shortened to seconds.
 # Usage: strongswan-nat.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -106,7 +111,67 @@ run_version() {
 	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log" # each round reads its own log
 }
 
+# dpike behind the NAT: its WAN and strongSwan's change places; the NAT forgets an idle UDP
+# mapping after 3 s, so only dpike's NAT-keepalives (every second) keep strongSwan's way back open.
+behind_nat_up() {
+	ip -n "$dut" link set dut-wan down
+	ip -n "$nat" link set nat-out down
+	ip -n "$sw" link set sw-wan down
+	ip -n "$sw" addr flush dev sw-wan
+	ip -n "$sw" route flush dev sw-wan
+	ip -n "$nat" addr flush dev nat-out
+	ip -n "$nat" addr flush dev nat-in
+	# dut-wan <-> nat-out now carries the private side; nat-in <-> sw-wan the public one
+	ip -n "$nat" addr add 198.51.100.1/24 dev nat-out
+	ip -n "$nat" addr add 192.0.2.1/24 dev nat-in
+	ip -n "$sw" addr add 192.0.2.2/24 dev sw-wan
+	for l in "$dut dut-wan" "$nat nat-out" "$sw sw-wan"; do ip -n ${l% *} link set ${l#* } up; done
+	ip netns exec "$nat" nft flush ruleset
+	ip netns exec "$nat" nft -f - <<'EON'
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "nat-in" ip saddr 198.51.100.0/24 meta l4proto udp snat to 192.0.2.1:42000-42099
+		oifname "nat-in" ip saddr 198.51.100.0/24 snat to 192.0.2.1
+	}
+}
+EON
+	ip netns exec "$nat" conntrack -F >/dev/null 2>&1 || true
+	ip netns exec "$nat" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3 net.netfilter.nf_conntrack_udp_timeout_stream=3
+}
+
+# dpike's keepalives counted where strongSwan sees them: tcpdump in its namespace.
+run_behind_nat() {
+	local v=$1
+	IKE_VERSION=$v
+	dpike_conf "keep_alive = 1;" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
+	sed -i 's/address = "192.0.2.2\/24"; },/address = "198.51.100.2\/24"; },/; s/local_addrs = \["192.0.2.2"\]; remote_addrs = \["192.0.2.1"\]/local_addrs = ["198.51.100.2"]; remote_addrs = ["192.0.2.2"]/' "$LAB_DIR/dpike.conf"
+	sed -i 's/^connections = (/routes = ( { prefix = "192.0.2.0\/24"; via = "198.51.100.1"; } );\nconnections = (/' "$LAB_DIR/dpike.conf"
+	sw_conf "$2" "$3"
+	sed -i 's/local_addrs = 192.0.2.1/local_addrs = 192.0.2.2/; s/remote_addrs = 192.0.2.2/remote_addrs = 192.0.2.1/; s/encap = yes/encap = no/' \
+		"$LAB_DIR/swanctl.conf"
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-behind-v$v"
+	sw_start "$sw" "$LAB_DIR"
+	lab_check "IKEv$v, dpike behind the NAT: dpike initiates" ctl initiate site-a/net
+	lab_check "IKEv$v, dpike behind the NAT: established" lab_wait_for 20 dpike_up
+	lab_check "IKEv$v: strongSwan has the child" lab_wait_for 10 sw_established "$LAB_DIR" net
+	lab_check "IKEv$v: strongSwan saw dpike behind the NAT" grep -q "remote host is behind NAT" "$LAB_DIR/charon.log"
+	ip netns exec "$sw" timeout 8 tcpdump -l -n -i sw-wan "udp and src host 192.0.2.1 and udp[8:1] = 0xff and udp[4:2] = 9" \
+		>"$LAB_DIR/keepalives-v$v.txt" 2>/dev/null || true
+	lab_check "IKEv$v: dpike's NAT-keepalives reach strongSwan ($(grep -c IP "$LAB_DIR/keepalives-v$v.txt") in 8 s)" \
+		test "$(grep -c IP "$LAB_DIR/keepalives-v$v.txt")" -ge 4
+	lab_check "IKEv$v: after 8 idle seconds (the NAT forgets in 3), site -> host-b still reaches dpike" \
+		ip netns exec "$sw" ping -c 2 -i 0.2 -W 2 -w 10 -I 10.1.0.1 10.2.0.1
+	lab_check "IKEv$v: host-b -> site" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	dpike_stop_all
+	LAB_PIDS=()
+	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log"
+}
+
 nat_lab_up
 run_version 2 aes128gcm16-prfsha256-x25519 aes128gcm16
 run_version 1 aes128-sha256-modp3072 aes128-sha256
+behind_nat_up
+run_behind_nat 2 aes128gcm16-prfsha256-x25519 aes128gcm16
+run_behind_nat 1 aes128-sha256-modp3072 aes128-sha256
 lab_summary strongswan-nat
