@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cfg_reader.h"
 #include "ike/proposal.h"
 #include "lib/log.h"
@@ -266,6 +268,20 @@ int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, st
 	return 0;
 }
 
+/* swanctl's "0s" prefix: the rest is base64. Bytes decoded, or -1. */
+static int parse_base64(const char *text, uint8_t *out, size_t cap)
+{
+	size_t len = strlen(text);
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > cap)
+		return -1;
+	int n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
+	if (n < 0)
+		return -1;
+	for (size_t i = len; i > 0 && text[i - 1] == '='; i--)
+		n--; /* EVP_DecodeBlock counts the padding as zero bytes */
+	return n;
+}
+
 static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, struct cfg_secret *s)
 {
 	char text[2 * sizeof(s->secret) + 8];
@@ -276,6 +292,8 @@ static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, s
 	}
 	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
 		s->secret_len = parse_hex(text, s->secret, sizeof(s->secret));
+	else if (text[0] == '0' && text[1] == 's')
+		s->secret_len = parse_base64(text + 2, s->secret, sizeof(s->secret));
 	else if (strlen(text) <= sizeof(s->secret))
 		memcpy(s->secret, text, (size_t)(s->secret_len = (int)strlen(text)));
 	else
@@ -283,7 +301,7 @@ static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, s
 	explicit_bzero(text, sizeof(text));
 	if (s->secret_len <= 0)
 		return cfg_fail(r, config_setting_get_member(g, "secret"),
-				"secret must be a non-empty string or 0x-prefixed hex of at most %zu bytes",
+				"secret must be a non-empty string, 0x-prefixed hex or 0s-prefixed base64 of at most %zu bytes",
 				sizeof(s->secret));
 	return 1;
 }

@@ -63,6 +63,15 @@ ip netns exec "$sw" timeout 20 ike-scan --ikev2 --sport=0 --retry=2 192.0.2.2 >"
 lab_check "ike-scan --ikev2: dpike answers with NO_PROPOSAL_CHOSEN" grep -q "NO_PROPOSAL_CHOSEN\|Notify message 14" "$LAB_DIR/ike-scan.txt"
 cat "$LAB_DIR/ike-scan.txt"
 
+# 6. The same PSK in swanctl's base64 form (0s...) in dpike's config: strongSwan, with it as text, still authenticates
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+dpike_stop
+sed -i "s|secret = \"$PSK\"|secret = \"0s$(printf '%s' "$PSK" | base64 -w0)\"|" "$LAB_DIR/dpike.conf"
+lab_check "dpike.conf now holds the PSK as base64" grep -q 'secret = "0s' "$LAB_DIR/dpike.conf"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-b64
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+lab_check "PSK as 0s base64: strongSwan -> dpike established" sw_established "$LAB_DIR" net
+
 ctl stats | tail -14
 dpike_stop_all
 lab_summary strongswan-ikev2

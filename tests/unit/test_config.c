@@ -136,6 +136,8 @@ static const struct bad_case cases[] = {
 	  4, "needs cacerts" },
 	{ IFACES "crls = [1, 2];\n", 3, "crls" },
 	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"\"; } );\n", 3, "secret must be" },
+	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"0sc2VjcmV0M\"; } );\n", 3, "0s-prefixed base64" },
+	{ IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"0s!!!!\"; } );\n", 3, "0s-prefixed base64" },
 	{ IFACES "workers = { idle_sleep_us = -5; };\n", 3, "between 0 and" },
 	{ IFACES "workers = {\n  sad_size = 8; };\n", 4, "sad_size must be 16 to" },
 	{ IFACES "static_sas = ( { name = \"a\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM
@@ -228,6 +230,32 @@ static void test_worker_table_sizes(void)
 	config_free(&cfg);
 }
 
+/* Secrets as swanctl writes them: text, 0x hex, 0s base64 (RFC 4648, padded or not by length). */
+static void test_secret_encodings(void)
+{
+	static const struct {
+		const char *text;
+		const char *bytes;
+		int len;
+	} cases[] = { { "plain words", "plain words", 11 }, { "0x000102ff", "\x00\x01\x02\xff", 4 },
+		      { "0sc2VjcmV0", "secret", 6 }, { "0sAAEC/w==", "\x00\x01\x02\xff", 4 },
+		      { "0sc2VjcmV0MQ==", "secret1", 7 }, { "0sc2VjcmV0MTI=", "secret12", 8 } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		struct dpike_config cfg;
+		char err[CFG_ERR_MAX];
+		snprintf(text, sizeof(text), IFACES "secrets = ( { type = \"ike\"; id = \"a\"; secret = \"%s\"; } );\n",
+			 cases[i].text);
+		const char *path = unit_temp_file(text);
+		int rc = config_load(path, &cfg, err);
+		unlink(path);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		CU_ASSERT(cfg.secrets[0].secret_len == cases[i].len &&
+			  memcmp(cfg.secrets[0].secret, cases[i].bytes, (size_t)cases[i].len) == 0);
+		config_free(&cfg);
+	}
+}
+
 static void test_missing_file(void)
 {
 	struct dpike_config cfg;
@@ -243,5 +271,6 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "workers.gcm_keys", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
+	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);
 	CU_add_test(s, "missing file", test_missing_file);
 }
