@@ -44,14 +44,14 @@ static struct trap_hold *hold_for(int conn, int child)
 	return NULL;
 }
 
-/* Trap policies (start_action = trap, or dpd_action = trap) for every such child. */
+/* Trap policies (start_action, dpd_action or close_action = trap) for every such child. */
 static int install_traps(struct appliance *app)
 {
 	const struct dpike_config *cfg = &app->cfg;
 	for (int c = 0; c < cfg->n_connections; c++)
 		for (int k = 0; k < cfg->connections[c].n_children; k++) {
 			const struct cfg_child *ch = &cfg->connections[c].children[k];
-			if (ch->start_action != START_TRAP && ch->dpd_action != DPD_TRAP)
+			if (ch->start_action != START_TRAP && ch->dpd_action != DPD_TRAP && ch->close_action != CLOSE_TRAP)
 				continue;
 			if (ch->local_ts.n == 0 || ch->remote_ts.n == 0) {
 				LOG_WARN("%s/%s: a trap needs local_ts and remote_ts; not installed", cfg->connections[c].name,

@@ -82,6 +82,8 @@ struct cfg_shunt {
 enum auth_method { AUTH_NONE, AUTH_PSK, AUTH_PUBKEY };
 enum start_action { START_NONE, START_TRAP, START_START };
 enum dpd_action { DPD_CLEAR, DPD_TRAP, DPD_RESTART };
+/* swanctl's close_action: what follows when the peer closes a child (or its IKE SA) for good. */
+enum close_action { CLOSE_NONE, CLOSE_TRAP, CLOSE_START };
 
 /* Which keys a pubkey round signs with (local) or accepts (remote): swanctl's "rsa", "ecdsa", ... */
 enum auth_key_type { AUTH_KEY_ANY, AUTH_KEY_RSA, AUTH_KEY_ECDSA, AUTH_KEY_ED25519 };
@@ -109,6 +111,7 @@ struct cfg_child {
 	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
 	enum start_action start_action;
 	enum dpd_action dpd_action;
+	enum close_action close_action;
 	uint32_t replay_window;
 };
 

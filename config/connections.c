@@ -123,15 +123,16 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 {
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
 					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rekey_packets",
-					    "life_packets", "start_action", "dpd_action", "replay_window", NULL };
+					    "life_packets", "start_action", "dpd_action", "close_action", "replay_window", NULL };
 	static const char *const modes[] = { "tunnel", "transport", NULL };
 	static const char *const starts[] = { "none", "trap", "start", NULL };
 	static const char *const dpds[] = { "clear", "trap", "restart", NULL };
-	int mode = 0, start = 0, dpd = 0;
+	static const char *const closes[] = { "none", "trap", "start", "clear", NULL }; /* clear: none, as swanctl */
+	int mode = 0, start = 0, dpd = 0, close = 0;
 	uint64_t rw = 32;
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    parse_enum(r, g, "mode", modes, &mode) < 0 || parse_enum(r, g, "start_action", starts, &start) < 0 ||
-	    parse_enum(r, g, "dpd_action", dpds, &dpd) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
+	    parse_enum(r, g, "dpd_action", dpds, &dpd) < 0 || parse_enum(r, g, "close_action", closes, &close) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
 	    cfg_get_ts_list(r, g, "local_ts", false, &c->local_ts) < 0 ||
 	    cfg_get_ts_list(r, g, "remote_ts", false, &c->remote_ts) < 0 ||
 	    cfg_get_strings(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
@@ -143,6 +144,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	c->mode = (enum ipsec_mode)mode;
 	c->start_action = (enum start_action)start;
 	c->dpd_action = (enum dpd_action)dpd;
+	c->close_action = close == 3 ? CLOSE_NONE : (enum close_action)close;
 	c->replay_window = (uint32_t)rw;
 	if (c->life_time == 0)
 		c->life_time = c->rekey_time + c->rekey_time / 10;

@@ -1197,18 +1197,20 @@ int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct c
 	return 0;
 }
 
-void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
+void v1_start_child(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, const char *why)
 {
 	struct v1_sa *sa = established(d, c);
 	if (sa == NULL) {
 		if (!connecting(d, c)) {
-			LOG_INFO("%s/%s: traffic hit the trap; initiating (IKEv1)", c->name, child->name);
+			LOG_INFO("%s/%s: %s; initiating (IKEv1)", c->name, child->name, why);
 			initiate(d, c, child);
 		}
 		return;
 	}
-	if (!v1_child_of(sa, child) && !quick_running(sa, child))
-		v1_quick_start(sa, child, NULL);
+	if (v1_child_of(sa, child) || quick_running(sa, child))
+		return;
+	LOG_INFO("%s/%s: %s; creating it (Quick Mode)", c->name, child->name, why);
+	v1_quick_start(sa, child, NULL);
 }
 
 bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard)

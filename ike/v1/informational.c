@@ -125,6 +125,21 @@ static struct v1_sa *named_sa(struct v1_sa *sa, struct wire_reader *r)
 	return NULL;
 }
 
+/*
+ * What to bring back (close_action = start) when the peer deletes the ISAKMP SA: its first such
+ * IPsec SA, or one a Quick Mode is bringing back (the peer deleted the IPsec SAs just before).
+ */
+static const struct cfg_child *reopen_of(const struct v1_sa *sa)
+{
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		if (c->cfg->close_action == CLOSE_START)
+			return c->cfg;
+	for (const struct v1_quick *q = sa->quick; q; q = q->next)
+		if (q->cfg && q->cfg->close_action == CLOSE_START)
+			return q->cfg;
+	return NULL;
+}
+
 static void handle_delete(struct v1_sa *sa, const struct ike_payload *p)
 {
 	struct wire_reader r;
@@ -141,9 +156,12 @@ static void handle_delete(struct v1_sa *sa, const struct ike_payload *p)
 		if (target == NULL)
 			return; /* names no ISAKMP SA of this peer */
 		LOG_INFO("%s: peer deleted ISAKMP SA #%u", target->conn->name, target->serial);
+		const struct cfg_child *reopen = reopen_of(target);
 		while (target->children)
 			v1_child_destroy(target, target->children);
 		v1_set_state(target, V1_DEAD);
+		if (reopen)
+			v1_start_child(sa->d, target->conn, reopen, "the peer closed it (close_action = start)");
 		return;
 	}
 	if (protocol != PROTO_ESP || spi_size != 4)
@@ -154,7 +172,10 @@ static void handle_delete(struct v1_sa *sa, const struct ike_payload *p)
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			if (c->spi_out == spi) {
 				LOG_INFO("%s/%s: peer deleted IPsec SA 0x%08x", sa->conn->name, c->cfg->name, spi);
+				const struct cfg_child *cfg = c->cfg;
 				v1_child_destroy(sa, c);
+				if (cfg->close_action == CLOSE_START && !v1_child_of(sa, cfg))
+					v1_start_child(sa->d, sa->conn, cfg, "the peer closed it (close_action = start)");
 				break;
 			}
 	}

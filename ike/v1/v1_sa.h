@@ -213,7 +213,9 @@ bool v1_child_expired(struct v1_daemon *d, uint32_t spi_in, bool hard);
 void v1_peer_moved(struct v1_daemon *d, uint32_t spi_in, const struct ike_endpoint *to);
 /* Do commands for this connection go to IKEv1 (version = 1, or an IKEv1 SA is up)? */
 bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c);
-void v1_acquire(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);
+/* Brings the child up (why says what asks for it, for the log): by Quick Mode on an established
+ * ISAKMP SA of c, or by initiating one; nothing when it is up or coming. */
+void v1_start_child(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, const char *why);
 
 /* Internal: keys (RFC 2409 5, App. B) and protection. */
 /* SKEYID from the PSK (RFC 2409 5.4), or with psk NULL for signatures, from the nonces (5.1); then the rest. */

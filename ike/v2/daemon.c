@@ -685,20 +685,16 @@ static bool connecting(const struct ike_daemon *d, const struct cfg_connection *
 	return false;
 }
 
-void ike_acquire(struct ike_daemon *d, int conn, int child)
+void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why)
 {
-	if (conn < 0 || conn >= d->cfg->n_connections || child < 0 || child >= d->cfg->connections[conn].n_children)
-		return;
-	const struct cfg_connection *c = &d->cfg->connections[conn];
-	const struct cfg_child *ch = &c->children[child];
 	if (v1_owns(d->v1, c)) {
-		v1_acquire(d->v1, c, ch);
+		v1_start_child(d->v1, c, ch, why);
 		return;
 	}
 	struct ike_sa *sa = established_sa(d, c);
 	if (sa == NULL) {
 		if (!connecting(d, c)) {
-			LOG_INFO("%s/%s: traffic hit the trap; initiating", c->name, ch->name);
+			LOG_INFO("%s/%s: %s; initiating", c->name, ch->name, why);
 			initiate_child(d, c, ch);
 		}
 		return;
@@ -706,8 +702,18 @@ void ike_acquire(struct ike_daemon *d, int conn, int child)
 	for (struct child_sa *x = sa->children; x; x = x->next)
 		if (x->cfg == ch)
 			return; /* up, or coming up */
-	if (sa->create.kind == REKEY_NONE)
-		ccsa_create_child(sa, ch);
+	if (sa->create.kind != REKEY_NONE)
+		return;
+	LOG_INFO("%s/%s: %s; creating it", c->name, ch->name, why);
+	ccsa_create_child(sa, ch);
+}
+
+void ike_acquire(struct ike_daemon *d, int conn, int child)
+{
+	if (conn < 0 || conn >= d->cfg->n_connections || child < 0 || child >= d->cfg->connections[conn].n_children)
+		return;
+	const struct cfg_connection *c = &d->cfg->connections[conn];
+	ike_start_child(d, c, &c->children[child], "traffic hit the trap");
 }
 
 void ike_child_expired(struct ike_daemon *d, uint32_t spi_in, bool hard)

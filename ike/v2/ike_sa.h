@@ -311,6 +311,10 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  * RFC 3948 4: behind a NAT (or faking one with encap = yes), a NAT-keepalive every
  * ike.keep_alive once floated to 4500; next_ms is the caller's schedule.
  */
+/* Brings child ch of c up (why says what asks for it, for the log): by CREATE_CHILD_SA on an
+ * established IKE SA of c, or by initiating one (IKEv1: Quick Mode or Main Mode); nothing when
+ * it is up or coming. */
+void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why);
 /* A NAT rebound the peer of an IKE SA (either version) of connection conn to `to`, as seen_by
  * (ESP, IKE) says: logged, and its children (a list) moved there in the dataplane. */
 void ike_children_follow_peer(const struct ike_env *env, const char *conn, struct child_sa *children,

@@ -24,12 +24,31 @@ static void hand_over(struct ike_sa *sa, struct child_sa *old)
 		}
 }
 
+/* Whether another child of the same configuration stays when c goes: c's rekeyed successor. */
+static bool has_successor(const struct ike_sa *sa, const struct child_sa *c)
+{
+	for (const struct child_sa *x = sa->children; x; x = x->next)
+		if (x != c && x->cfg == c->cfg)
+			return true;
+	return false;
+}
+
+/* The child to bring back (close_action = start) when the peer deletes the IKE SA: the first such. */
+static const struct cfg_child *reopen_of_ike(const struct ike_sa *sa)
+{
+	for (const struct child_sa *x = sa->children; x; x = x->next)
+		if (x->cfg->close_action == CLOSE_START)
+			return x->cfg;
+	return NULL;
+}
+
 void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct ike_builder b;
 	uint32_t gone[IKE_MAX_PAYLOADS];
 	uint16_t n_gone = 0;
 	bool delete_ike = false;
+	const struct cfg_child *reopen = NULL; /* closed by the peer for good, with close_action = start */
 	build_info(sa, &b, true, msg->hdr.msg_id);
 	for (int i = 0; i < msg->n; i++) {
 		struct ike_delete del;
@@ -47,6 +66,8 @@ void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 			/* RFC 7296 1.4.1: answer with our half of each pair, unless we already asked */
 			if (c->state != CHILD_DELETING)
 				gone[n_gone++] = c->spi_in;
+			if (c->state != CHILD_DELETING && c->cfg->close_action == CLOSE_START && !has_successor(sa, c))
+				reopen = c->cfg;
 			hand_over(sa, c);
 			child_destroy(sa, c);
 		}
@@ -58,8 +79,11 @@ void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 		ike_send_response(sa, b.buf, len, msg->hdr.msg_id);
 	if (delete_ike) {
 		LOG_INFO("%s: IKE_SA #%u deleted by the peer", sa->conn->name, sa->serial);
+		reopen = reopen_of_ike(sa);
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 	}
+	if (reopen)
+		ike_start_child(sa->d, sa->conn, reopen, "the peer closed it (close_action = start)");
 }
 
 void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg)

@@ -103,6 +103,9 @@ static const struct bad_case cases[] = {
 		 "  children = ( { name = \"n\"; start_action = \"later\"; } ); } );\n",
 	  4, "start_action must be one of" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; close_action = \"restart\"; } ); } );\n",
+	  4, "close_action must be one of \"none\", \"trap\", \"start\", \"clear\"" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; updown = \"/bin/true\"; } ); } );\n",
 	  4, "unknown key 'updown'" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"

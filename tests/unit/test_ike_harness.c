@@ -449,14 +449,14 @@ static void test_unanswered_rekey_spis(void)
 	unpair();
 }
 
-/* Puts fragmentation = value into connection text conf (after its version). */
-static void set_fragmentation(char *conf, size_t cap, const char *value)
+/* Puts text into connection text conf right after anchor. */
+static void insert_after(char *conf, size_t cap, const char *anchor, const char *text)
 {
-	char rest[2048], *at = strstr(conf, "version = 2; ");
+	char rest[2048], *at = strstr(conf, anchor);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	at += strlen("version = 2; ");
+	at += strlen(anchor);
 	snprintf(rest, sizeof(rest), "%s", at);
-	snprintf(at, cap - (size_t)(at - conf), "fragmentation = \"%s\"; %s", value, rest);
+	snprintf(at, cap - (size_t)(at - conf), "%s%s", text, rest);
 }
 
 /* A and B with 160-byte IKE datagrams, A's connection with fragmentation = frag_a if given. */
@@ -468,8 +468,10 @@ static void fragment_pair(const char *frag_a)
 		 "\"aes256-sha512-modp2048\"");
 	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
 		 "\"aes256-sha512-modp2048\"");
+	char setting[64];
+	snprintf(setting, sizeof(setting), "fragmentation = \"%s\"; ", frag_a ? frag_a : "");
 	if (frag_a)
-		set_fragmentation(ta, sizeof(ta), frag_a);
+		insert_after(ta, sizeof(ta), "version = 2; ", setting);
 	start_node(&A, ta, 0xc0000201, "fragment_size = 160;");
 	start_node(&B, tb, 0xc0000202, "fragment_size = 160;");
 }
@@ -539,6 +541,40 @@ static void test_peer_moved(void)
 	rekey(&B, "c/net");
 	assert_one_matching_child(spi);
 	unpair();
+}
+
+/*
+ * close_action on A's child: "start" brings the child back when B closes it, and the IKE SA with
+ * it when B deletes that; "none" leaves both closed.
+ */
+static void test_close_action(void)
+{
+	static const char *const actions[] = { "none", "start" };
+	for (size_t i = 0; i < 2; i++) {
+		char ta[2048], tb[2048], setting[64];
+		bool start = i == 1;
+		q_head = q_tail = 0;
+		snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
+			 "\"aes128gcm16-prfsha256-x25519\"");
+		snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
+			 "\"aes128gcm16-prfsha256-x25519\"");
+		snprintf(setting, sizeof(setting), "close_action = \"%s\"; ", actions[i]);
+		insert_after(ta, sizeof(ta), "name = \"net\"; ", setting);
+		start_node(&A, ta, 0xc0000201, "");
+		start_node(&B, tb, 0xc0000202, "");
+		initiate();
+		assert_established();
+		uint32_t old = A.spi_in;
+		CU_ASSERT_EQUAL(run_command(ike_terminate, B.d, "c/net"), 0);
+		pump();
+		CU_ASSERT(start ? A.children == 1 && B.children == 1 && A.spi_in != old : A.children == 0 && B.children == 0);
+		CU_ASSERT_EQUAL(run_command(ike_terminate, B.d, "c"), 0);
+		pump();
+		struct ike_sa *a = only_sa(&A);
+		CU_ASSERT(start ? a != NULL && a->state == IKE_SA_ESTABLISHED && A.children == 1 && B.children == 1
+				: a == NULL && A.children == 0);
+		unpair();
+	}
 }
 
 /* Both ends start the same rekey before either request arrives (RFC 7296 2.8.1 and 2.8.2). */
@@ -877,6 +913,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "fragmentation = no / accept: not announced / not sent", test_fragmentation_settings);
 	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): IKE SA and children follow", test_peer_moved);
+	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",
+		    test_close_action);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",
