@@ -481,6 +481,34 @@ static void plain_notify(struct v1_sa *sa, const struct isakmp_message *m)
 static void on_established(struct v1_sa *sa);
 static void delete_sa(struct v1_sa *sa);
 
+static bool has_initial_contact(const struct isakmp_message *m)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->pl[i].type == ISA_N && m->pl[i].len >= 8 &&
+		    (m->pl[i].body[6] << 8 | m->pl[i].body[7]) == V1N_INITIAL_CONTACT)
+			return true;
+	return false;
+}
+
+/*
+ * INITIAL-CONTACT (RFC 2407 4.6.3.3) in the phase 1 that just authenticated sa: the peer has no
+ * other SA with us, so every other ISAKMP SA between the same identities, and its IPsec SAs, is
+ * left over from before it restarted: gone now, not adopted.
+ */
+static void forget_previous_sas(struct v1_sa *sa)
+{
+	for (struct v1_sa *o = sa->d->sas; o; o = o->next) {
+		if (o == sa || o->state != V1_ESTABLISHED || o->conn != sa->conn ||
+		    !identity_equal(&o->id_remote, &sa->id_remote) || !identity_equal(&o->id_local, &sa->id_local))
+			continue;
+		LOG_INFO("%s: ISAKMP SA #%u left over from before the peer restarted (INITIAL-CONTACT in #%u); removing it",
+			 o->conn->name, o->serial, sa->serial);
+		while (o->children)
+			v1_child_destroy(o, o->children);
+		v1_set_state(o, V1_DEAD);
+	}
+}
+
 static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len, bool enc)
 {
 	bool phase1 = sa->state != V1_ESTABLISHED;
@@ -506,8 +534,11 @@ static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uin
 	default:
 		note_invalid(sa->d, &sa->remote, "unknown ISAKMP exchange type");
 	}
-	if (phase1 && sa->state == V1_ESTABLISHED)
+	if (phase1 && sa->state == V1_ESTABLISHED) {
+		if (has_initial_contact(m))
+			forget_previous_sas(sa);
 		on_established(sa);
+	}
 }
 
 static void remember_digest(struct v1_sa *sa, const struct isakmp_header *h, const uint8_t digest[32])
@@ -690,6 +721,14 @@ static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 	old->handover_ms = old->serial == sa->reauth_of ? REAUTH_OWN_DELETE_MS : REAUTH_HANDOVER_MS;
 	v1_sa_wake(old);
 	LOG_INFO("%s: ISAKMP SA #%u takes over the IPsec SAs of #%u", sa->conn->name, sa->serial, old->serial);
+}
+
+bool v1_first_with_peer(const struct v1_sa *sa)
+{
+	for (const struct v1_sa *o = sa->d->sas; o; o = o->next)
+		if (o != sa && o->state != V1_DEAD && o->conn == sa->conn && identity_equal(&o->id_local, &sa->id_local))
+			return false;
+	return true;
 }
 
 bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b)

@@ -22,6 +22,17 @@ static void put_cookies(struct wire_writer *w, const struct v1_sa *sa)
 		wire_put_u8(w, (uint8_t)(sa->cky_r >> (56 - 8 * i)));
 }
 
+void v1_add_initial_contact(const struct v1_sa *sa, struct ike_builder *b)
+{
+	ike_payload_begin(b, ISA_N);
+	wire_put_be32(&b->w, DOI_IPSEC);
+	wire_put_u8(&b->w, PROTO_IKE);
+	wire_put_u8(&b->w, ISAKMP_SPI_LEN);
+	wire_put_be16(&b->w, V1N_INITIAL_CONTACT);
+	put_cookies(&b->w, sa);
+	ike_payload_end(b);
+}
+
 static uint32_t new_msg_id(void)
 {
 	uint32_t id = 0;

@@ -84,6 +84,8 @@ static void send_m5(struct v1_sa *sa)
 		fail(sa, "HASH_I or SIG_I");
 		return;
 	}
+	if (v1_first_with_peer(sa))
+		v1_add_initial_contact(sa, &b); /* the peer may drop what it kept from before we restarted */
 	v1_set_state(sa, V1_MM_I5);
 	send_encrypted(sa, &b);
 }

@@ -244,6 +244,10 @@ void v1_quick_process(struct v1_sa *sa, const struct isakmp_message *m, const ui
 void v1_info_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len);
 void v1_send_delete(struct v1_sa *sa, uint8_t protocol, const uint32_t *spis, int n);
 void v1_send_dpd(struct v1_sa *sa, uint16_t type, uint32_t seq);
+/* An INITIAL-CONTACT Notify (RFC 2407 4.6.3.3) into phase 1 message b, when sa is the only
+ * ISAKMP SA of its connection and local identity (v1_first_with_peer()). */
+void v1_add_initial_contact(const struct v1_sa *sa, struct ike_builder *b);
+bool v1_first_with_peer(const struct v1_sa *sa);
 /* An error Notify under the keys of phase 1 (RFC 2409 5.7), e.g. AUTHENTICATION_FAILED. */
 void v1_send_error(struct v1_sa *sa, uint16_t type);
 /* An unprotected notification refusing a phase 1 request (such as NO-PROPOSAL-CHOSEN). */

@@ -685,6 +685,20 @@ static bool connecting(const struct ike_daemon *d, const struct cfg_connection *
 	return false;
 }
 
+void ike_initial_contact(struct ike_sa *sa)
+{
+	for (struct ike_sa *o = sa->d->sas; o; o = o->next) {
+		if (o == sa || o->state == IKE_SA_DEAD || o->state < IKE_SA_ESTABLISHED ||
+		    !identity_equal(&o->id_remote, &sa->id_remote) || !identity_equal(&o->id_local, &sa->id_local))
+			continue;
+		LOG_INFO("%s: IKE_SA #%u left over from before the peer restarted (INITIAL_CONTACT in #%u); removing it",
+			 o->conn->name, o->serial, sa->serial);
+		while (o->children)
+			child_destroy(o, o->children);
+		ike_sa_set_state(o, IKE_SA_DEAD);
+	}
+}
+
 void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why)
 {
 	if (v1_owns(d->v1, c)) {

@@ -140,6 +140,15 @@ static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
 	child_add_request(sa, b, c, sa->child_spi_in, false, tsi, ni, tsr, nr);
 }
 
+/* No other IKE SA of sa's connection and local identity, in any state: INITIAL_CONTACT is true. */
+static bool first_with_peer(const struct ike_sa *sa)
+{
+	for (const struct ike_sa *o = sa->d->sas; o; o = o->next)
+		if (o != sa && o->state != IKE_SA_DEAD && o->conn == sa->conn && identity_equal(&o->id_local, &sa->id_local))
+			return false;
+	return true;
+}
+
 void ike_auth_start(struct ike_sa *sa)
 {
 	struct ike_builder b;
@@ -153,6 +162,8 @@ void ike_auth_start(struct ike_sa *sa)
 	ike_build_start(&b, &h);
 	ike_sk_begin(&b);
 	id_add(&b, PL_IDI, &sa->id_local);
+	if (first_with_peer(sa))
+		notify_add(&b, 0, NULL, 0, N_INITIAL_CONTACT, NULL, 0); /* the peer may drop what it kept from before we restarted */
 	pubkey_add_certs(sa, &b);
 	pubkey_add_certreq(sa, &b);
 	struct ike_id want;
@@ -191,6 +202,8 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	LOG_INFO("%s: IKE_SA #%u established (initiator)", sa->conn->name, sa->serial);
+	if (ike_find_notify(msg, N_INITIAL_CONTACT))
+		ike_initial_contact(sa);
 	if (sa->child_cfg)
 		child_complete(sa, msg);
 	sa->child_cfg = NULL;
@@ -258,6 +271,8 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	LOG_INFO("%s: IKE_SA #%u established (responder)", sa->conn->name, sa->serial);
+	if (ike_find_notify(msg, N_INITIAL_CONTACT))
+		ike_initial_contact(sa); /* before its child goes in: the old ones' policies go first */
 	if (ike_find(msg, PL_SA)) {
 		uint16_t err = child_respond(sa, msg, &b, true);
 		if (err)

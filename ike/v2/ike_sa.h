@@ -311,6 +311,12 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  * RFC 3948 4: behind a NAT (or faking one with encap = yes), a NAT-keepalive every
  * ike.keep_alive once floated to 4500; next_ms is the caller's schedule.
  */
+/*
+ * RFC 7296 2.4: sa's IKE_AUTH carried INITIAL_CONTACT, the peer saying sa is its only IKE SA with
+ * us: any other between the same authenticated identities is left over from before the peer
+ * restarted, and goes now with its children (no Delete: the peer has forgotten them).
+ */
+void ike_initial_contact(struct ike_sa *sa);
 /* Brings child ch of c up (why says what asks for it, for the log): by CREATE_CHILD_SA on an
  * established IKE SA of c, or by initiating one (IKEv1: Quick Mode or Main Mode); nothing when
  * it is up or coming. */

@@ -449,6 +449,14 @@ static void test_unanswered_rekey_spis(void)
 	unpair();
 }
 
+/* A's and B's connection texts (A initiates to B), both proposing props; the message queue emptied. */
+static void conn_texts(char ta[2048], char tb[2048], const char *props)
+{
+	q_head = q_tail = 0;
+	snprintf(ta, 2048, CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"), props);
+	snprintf(tb, 2048, CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"), props);
+}
+
 /* Puts text into connection text conf right after anchor. */
 static void insert_after(char *conf, size_t cap, const char *anchor, const char *text)
 {
@@ -463,11 +471,7 @@ static void insert_after(char *conf, size_t cap, const char *anchor, const char 
 static void fragment_pair(const char *frag_a)
 {
 	char ta[2048], tb[2048];
-	q_head = q_tail = 0;
-	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
-		 "\"aes256-sha512-modp2048\"");
-	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
-		 "\"aes256-sha512-modp2048\"");
+	conn_texts(ta, tb, "\"aes256-sha512-modp2048\"");
 	char setting[64];
 	snprintf(setting, sizeof(setting), "fragmentation = \"%s\"; ", frag_a ? frag_a : "");
 	if (frag_a)
@@ -553,11 +557,7 @@ static void test_close_action(void)
 	for (size_t i = 0; i < 2; i++) {
 		char ta[2048], tb[2048], setting[64];
 		bool start = i == 1;
-		q_head = q_tail = 0;
-		snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", "%s", "same secret"),
-			 "\"aes128gcm16-prfsha256-x25519\"");
-		snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"),
-			 "\"aes128gcm16-prfsha256-x25519\"");
+		conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
 		snprintf(setting, sizeof(setting), "close_action = \"%s\"; ", actions[i]);
 		insert_after(ta, sizeof(ta), "name = \"net\"; ", setting);
 		start_node(&A, ta, 0xc0000201, "");
@@ -575,6 +575,46 @@ static void test_close_action(void)
 				: a == NULL && A.children == 0);
 		unpair();
 	}
+}
+
+static int established_sas(struct node *n)
+{
+	int k = 0;
+	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
+		k += sa->state == IKE_SA_ESTABLISHED;
+	return k;
+}
+
+/*
+ * A restarts (its daemon forgets everything, B does not) and connects again: its first IKE_AUTH
+ * carries INITIAL_CONTACT, and B drops the IKE SA and child left from before, keeping the new.
+ * A second IKE SA while the first lives carries none, and B keeps both.
+ */
+static void test_initial_contact(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	uint32_t old_b = B.spi_in;
+	stop_node(&A);
+	start_node(&A, ta, 0xc0000201, "");
+	initiate();
+	pump();
+	CU_ASSERT(established_sas(&A) == 1 && established_sas(&B) == 1);
+	CU_ASSERT(B.children == 1 && B.spi_in != old_b && installed_of(&B, old_b) == NULL);
+	CU_ASSERT(A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	/* a further IKE SA while this one lives: no INITIAL_CONTACT, both kept */
+	struct ike_sa *sa = only_sa(&A);
+	CU_ASSERT_FATAL(sa != NULL);
+	sa->state = IKE_SA_DELETING; /* out of the way of ike_initiate's "already up" refusal */
+	initiate();
+	pump();
+	sa->state = IKE_SA_ESTABLISHED;
+	CU_ASSERT(established_sas(&B) == 2);
+	unpair();
 }
 
 /* Both ends start the same rekey before either request arrives (RFC 7296 2.8.1 and 2.8.2). */
@@ -915,6 +955,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): IKE SA and children follow", test_peer_moved);
 	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",
 		    test_close_action);
+	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
+		    test_initial_contact);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",

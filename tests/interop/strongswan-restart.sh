@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A peer that restarts without a word (kill -9) and connects again, against strongSwan
+# (strongswan-lab.sh), IKEv2 and IKEv1. INITIAL_CONTACT (RFC 7296 2.4; INITIAL-CONTACT, RFC 2407
+# 4.6.3.3) in the new SA's authentication tells the other end to drop what it kept from before:
+#  - strongSwan restarts: dpike keeps only the new IKE SA and child, and traffic flows (before,
+#    the stale child kept the policy and traffic went nowhere until DPD);
+#  - dpike restarts: its first IKE_AUTH / Main Mode 5 carries the notify, and strongSwan keeps
+#    only the new SA.
+# Usage: strongswan-restart.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
+lab_init sw-restart
+strongswan_lab_up
+
+established_here() {
+	ctl --json list-sas | python3 -c 'import json,sys; print(sum(s["state"]=="ESTABLISHED" for s in json.load(sys.stdin)["ike_sas"]))'
+}
+established_there() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -c "dpike: #.*ESTABLISHED" || true; }
+
+round() {
+	local v=$1 pid
+	IKE_VERSION=$v
+	dpike_conf "" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
+	sw_conf "$2" "$3"
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-v$v"
+	sw_start "$sw" "$LAB_DIR"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_check "IKEv$v: established" sw_established "$LAB_DIR" net
+	# strongSwan dies and comes back
+	pid=$SW_PID
+	kill -9 "$pid"
+	lab_wait_gone "$pid" 10 || true
+	rm -f "$LAB_DIR/charon.vici"
+	sw_start "$sw" "$LAB_DIR"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_check "IKEv$v: strongSwan restarted and connected again" sw_established "$LAB_DIR" net
+	one_here() { [ "$(established_here)" -eq 1 ]; }
+	lab_check "IKEv$v: dpike dropped the SA left from before (INITIAL_CONTACT): one IKE SA" lab_wait_for 5 one_here
+	lab_check "IKEv$v: ... and logged why" grep -q "left over from before the peer restarted" "$LAB_DIR/dut-v$v.log"
+	lab_check "IKEv$v: traffic flows through the new SA" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	# dpike dies and comes back, and connects itself (DPIKE_PID is timeout(1), dpike its child)
+	pid=$(pgrep -P "$DPIKE_PID" | head -1)
+	lab_check "IKEv$v: dpike killed (-9)" kill -9 "$pid"
+	lab_wait_gone "$pid" 10 || true
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-v$v-again"
+	lab_check "IKEv$v: dpike restarted and connects again" ctl initiate site-a/net
+	lab_check "IKEv$v: up on dpike" lab_wait_for 20 dpike_up
+	one_there() { [ "$(established_there)" -eq 1 ]; }
+	lab_check "IKEv$v: strongSwan dropped the SA left from before (dpike's INITIAL_CONTACT)" lab_wait_for 10 one_there
+	lab_check "IKEv$v: traffic flows" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	dpike_stop_all
+	LAB_PIDS=()
+	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log"
+}
+
+round 2 aes128gcm16-prfsha256-x25519 aes128gcm16
+round 1 aes128-sha256-modp3072 aes128-sha256
+lab_summary strongswan-restart
