@@ -492,14 +492,14 @@ static bool has_initial_contact(const struct isakmp_message *m)
 
 /*
  * INITIAL-CONTACT (RFC 2407 4.6.3.3) in the phase 1 that just authenticated sa: the peer has no
- * other SA with us, so every other ISAKMP SA between the same identities, and its IPsec SAs, is
- * left over from before it restarted: gone now, not adopted.
+ * other SA with us, so every other ISAKMP SA between the same identities (and the same peer
+ * address), and its IPsec SAs, is left over from before it restarted: gone now, not adopted.
  */
 static void forget_previous_sas(struct v1_sa *sa)
 {
-	for (struct v1_sa *o = sa->d->sas; o; o = o->next) {
-		if (o == sa || o->state != V1_ESTABLISHED || o->conn != sa->conn ||
-		    !identity_equal(&o->id_remote, &sa->id_remote) || !identity_equal(&o->id_local, &sa->id_local))
+	/* found by the peers index (connection, address, identities): a dead SA stays listed until reaped */
+	for (struct v1_sa *o = v1_peer_first(sa); o; o = o->peer_next) {
+		if (o == sa || o->state != V1_ESTABLISHED || !v1_same_peer(o, sa))
 			continue;
 		LOG_INFO("%s: ISAKMP SA #%u left over from before the peer restarted (INITIAL-CONTACT in #%u); removing it",
 			 o->conn->name, o->serial, sa->serial);
@@ -725,6 +725,8 @@ static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 
 bool v1_first_with_peer(const struct v1_sa *sa)
 {
+	if (sa->id_local_given)
+		return false; /* dpike-load's: one of many, whatever the identity */
 	for (const struct v1_sa *o = sa->d->sas; o; o = o->next)
 		if (o != sa && o->state != V1_DEAD && o->conn == sa->conn && identity_equal(&o->id_local, &sa->id_local))
 			return false;

@@ -49,6 +49,7 @@ void ike_daemon_destroy(struct ike_daemon *d)
 	u64map_free(&d->half_open_by_addr);
 	u64map_free(&d->child_spis);
 	u64map_free(&d->child_owner);
+	u64map_free(&d->by_ids);
 	timer_heap_free(&d->timers);
 	for (int i = 0; i < IKE_KE_KEPT_GROUPS; i++)
 		ke_free(d->ke_reuse[i].ke);
@@ -687,9 +688,10 @@ static bool connecting(const struct ike_daemon *d, const struct cfg_connection *
 
 void ike_initial_contact(struct ike_sa *sa)
 {
-	for (struct ike_sa *o = sa->d->sas; o; o = o->next) {
-		if (o == sa || o->state == IKE_SA_DEAD || o->state < IKE_SA_ESTABLISHED ||
-		    !identity_equal(&o->id_remote, &sa->id_remote) || !identity_equal(&o->id_local, &sa->id_local))
+	/* A dead SA stays in its list until freed: the walk goes on from it. */
+	for (struct ike_sa *o = ike_sa_same_ids(sa); o; o = o->ids_next) {
+		if (o == sa || o->state == IKE_SA_DEAD || !identity_equal(&o->id_remote, &sa->id_remote) ||
+		    !identity_equal(&o->id_local, &sa->id_local))
 			continue;
 		LOG_INFO("%s: IKE_SA #%u left over from before the peer restarted (INITIAL_CONTACT in #%u); removing it",
 			 o->conn->name, o->serial, sa->serial);

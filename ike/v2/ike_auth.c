@@ -143,6 +143,8 @@ static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
 /* No other IKE SA of sa's connection and local identity, in any state: INITIAL_CONTACT is true. */
 static bool first_with_peer(const struct ike_sa *sa)
 {
+	if (sa->id_local_given)
+		return false; /* dpike-load's: one of many, whatever the identity */
 	for (const struct ike_sa *o = sa->d->sas; o; o = o->next)
 		if (o != sa && o->state != IKE_SA_DEAD && o->conn == sa->conn && identity_equal(&o->id_local, &sa->id_local))
 			return false;
