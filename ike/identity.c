@@ -177,6 +177,17 @@ static bool dn_equal(const struct ike_id *pattern, const struct ike_id *dn, bool
 	return same;
 }
 
+uint64_t identity_pair_hash(uint64_t h, const struct ike_id *a, const struct ike_id *b)
+{
+	const struct ike_id *ids[2] = { a, b };
+	for (int k = 0; k < 2; k++) {
+		h = (h ^ ids[k]->type) * 0x100000001b3ULL;
+		for (size_t i = 0; i < ids[k]->len && i < sizeof(ids[k]->data); i++)
+			h = (h ^ ids[k]->data[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 bool identity_equal(const struct ike_id *a, const struct ike_id *b)
 {
 	if (a->type == ID_DER_ASN1_DN && b->type == ID_DER_ASN1_DN)

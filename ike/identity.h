@@ -13,6 +13,8 @@ bool identity_from_string(const char *s, struct ike_id *id);
 void identity_from_ipv4(uint32_t addr, struct ike_id *id);
 void identity_to_string(const struct ike_id *id, char *buf, size_t len);
 bool identity_equal(const struct ike_id *a, const struct ike_id *b);
+/* FNV-1a over the encodings of a and b, continuing from h (0xcbf29ce484222325 to start). */
+uint64_t identity_pair_hash(uint64_t h, const struct ike_id *a, const struct ike_id *b);
 /* Does a configured identity (empty or "%any" matches everything) accept the peer's? */
 bool identity_matches(const char *configured, const struct ike_id *peer);
 /* The PSK for this pair of identities: a secret naming both beats one naming one, beats one naming none. */

@@ -113,3 +113,32 @@ size_t u64map_bytes(const struct u64map *m)
 {
 	return m->slots ? (size_t)(m->mask + 1) * sizeof(struct u64map_slot) : 0;
 }
+
+void u64map_link_leave(struct u64map *m, struct u64map_link *l)
+{
+	if (!l->in)
+		return;
+	if (l->prev)
+		l->prev->next = l->next;
+	else if (l->next)
+		u64map_put(m, l->key, l->next); /* replaces: needs no memory */
+	else
+		u64map_del(m, l->key);
+	if (l->next)
+		l->next->prev = l->prev;
+	l->next = l->prev = NULL;
+	l->in = 0;
+}
+
+void u64map_link_join(struct u64map *m, struct u64map_link *l, uint64_t key)
+{
+	u64map_link_leave(m, l);
+	l->key = key;
+	struct u64map_link *head = u64map_get(m, key);
+	if (u64map_put(m, key, l) < 0)
+		return;
+	l->next = head;
+	if (head)
+		head->prev = l;
+	l->in = 1;
+}

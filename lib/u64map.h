@@ -34,4 +34,18 @@ void u64map_count(struct u64map *m, uint64_t key, int by);
 /* Bytes the map holds. */
 size_t u64map_bytes(const struct u64map *m);
 
+/*
+ * Lists by key: the map holds each key's first entry, and the entries (a link inside each object)
+ * chain to the rest. The objects that share a hash share a list; callers compare what they need.
+ */
+struct u64map_link {
+	struct u64map_link *next, *prev;
+	uint64_t key;
+	int in; /* 1 while in a list */
+};
+
+/* Puts l first in key's list, out of any list it was in; without memory it is left out of all. */
+void u64map_link_join(struct u64map *m, struct u64map_link *l, uint64_t key);
+void u64map_link_leave(struct u64map *m, struct u64map_link *l);
+
 #endif

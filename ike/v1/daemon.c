@@ -115,55 +115,38 @@ bool v1_sa_link(struct v1_daemon *d, struct v1_sa *sa)
 static uint64_t peer_key_of(const struct v1_sa *sa)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	const struct ike_id *ids[2] = { &sa->id_remote, &sa->id_local };
 	uintptr_t conn = (uintptr_t)sa->conn;
 	for (size_t i = 0; i < sizeof(conn); i++)
 		h = (h ^ (uint8_t)(conn >> (8 * i))) * 0x100000001b3ULL;
 	for (int i = 0; i < 4; i++)
 		h = (h ^ (uint8_t)(sa->remote.addr >> (8 * i))) * 0x100000001b3ULL;
-	for (int k = 0; k < 2; k++) {
-		h = (h ^ ids[k]->type) * 0x100000001b3ULL;
-		for (size_t i = 0; i < ids[k]->len && i < sizeof(ids[k]->data); i++)
-			h = (h ^ ids[k]->data[i]) * 0x100000001b3ULL;
-	}
-	return h;
+	return identity_pair_hash(h, &sa->id_remote, &sa->id_local);
 }
 
 static void peer_leave(struct v1_sa *sa)
 {
-	struct v1_daemon *d = sa->d;
-	if (!sa->in_peers)
-		return;
-	if (sa->peer_prev)
-		sa->peer_prev->peer_next = sa->peer_next;
-	else if (sa->peer_next)
-		u64map_put(&d->peers, sa->peer_key, sa->peer_next); /* replaces: needs no memory */
-	else
-		u64map_del(&d->peers, sa->peer_key);
-	if (sa->peer_next)
-		sa->peer_next->peer_prev = sa->peer_prev;
-	sa->peer_next = sa->peer_prev = NULL;
-	sa->in_peers = false;
+	u64map_link_leave(&sa->d->peers, &sa->peer);
 }
 
 /* Without memory the SA is only missing from its peer's list: a reauthentication would not adopt its children. */
 static void peer_join(struct v1_sa *sa)
 {
-	struct v1_daemon *d = sa->d;
-	peer_leave(sa);
-	sa->peer_key = peer_key_of(sa);
-	struct v1_sa *head = u64map_get(&d->peers, sa->peer_key);
-	if (u64map_put(&d->peers, sa->peer_key, sa) < 0)
-		return;
-	sa->peer_next = head;
-	if (head)
-		head->peer_prev = sa;
-	sa->in_peers = true;
+	u64map_link_join(&sa->d->peers, &sa->peer, peer_key_of(sa));
+}
+
+static struct v1_sa *of_peer_link(const struct u64map_link *l)
+{
+	return l ? (struct v1_sa *)((const char *)l - offsetof(struct v1_sa, peer)) : NULL;
 }
 
 struct v1_sa *v1_peer_first(const struct v1_sa *sa)
 {
-	return u64map_get(&sa->d->peers, sa->in_peers ? sa->peer_key : peer_key_of(sa));
+	return of_peer_link(u64map_get(&sa->d->peers, sa->peer.in ? sa->peer.key : peer_key_of(sa)));
+}
+
+struct v1_sa *v1_peer_next(const struct v1_sa *sa)
+{
+	return of_peer_link(sa->peer.next);
 }
 
 static void unlink_sa(struct v1_sa *sa)
@@ -443,7 +426,7 @@ static void move_peer(struct v1_sa *sa, const struct ike_endpoint *to, const cha
 {
 	bool new_addr = sa->remote.addr != to->addr;
 	sa->remote = *to;
-	if (new_addr && sa->in_peers)
+	if (new_addr && sa->peer.in)
 		peer_join(sa); /* its peer is known by its address too */
 	if (sa->state != V1_ESTABLISHED)
 		return;
@@ -498,7 +481,7 @@ static bool has_initial_contact(const struct isakmp_message *m)
 static void forget_previous_sas(struct v1_sa *sa)
 {
 	/* found by the peers index (connection, address, identities): a dead SA stays listed until reaped */
-	for (struct v1_sa *o = v1_peer_first(sa); o; o = o->peer_next) {
+	for (struct v1_sa *o = v1_peer_first(sa); o; o = v1_peer_next(o)) {
 		if (o == sa || o->state != V1_ESTABLISHED || !v1_same_peer(o, sa))
 			continue;
 		LOG_INFO("%s: ISAKMP SA #%u left over from before the peer restarted (INITIAL-CONTACT in #%u); removing it",
@@ -747,7 +730,7 @@ static void on_established(struct v1_sa *sa)
 	v1_sa_wake(sa);
 	peer_join(sa);
 	for (struct v1_sa *old = v1_peer_first(sa), *next; old; old = next) {
-		next = old->peer_next; /* a deleted old SA stays listed until it is reaped */
+		next = v1_peer_next(old); /* a deleted old SA stays listed until it is reaped */
 		if (old == sa || old->state != V1_ESTABLISHED || old->superseded || !v1_same_peer(sa, old))
 			continue;
 		adopt_children(sa, old);

@@ -601,7 +601,7 @@ static const struct cfg_child *responder_child(const struct v1_sa *sa, const str
 static struct child_sa *older_child(struct v1_sa *sa, const struct cfg_child *cfg)
 {
 	struct child_sa *c = v1_child_of(sa, cfg);
-	for (struct v1_sa *o = v1_peer_first(sa); o && c == NULL; o = o->peer_next)
+	for (struct v1_sa *o = v1_peer_first(sa); o && c == NULL; o = v1_peer_next(o))
 		if (o != sa && o->state == V1_ESTABLISHED && v1_same_peer(o, sa))
 			c = v1_child_of(o, cfg);
 	return c;

@@ -66,9 +66,7 @@ struct v1_sa {
 	struct timer_entry timer;  /* in the daemon's heap, at or before the first of its timers due */
 	bool half_open;            /* a responder's, not yet established: counted against ike.half_open_* */
 	/* once established, in the daemon's list of the ISAKMP SAs of the same peer (v1_peer_first()) */
-	struct v1_sa *peer_next, *peer_prev;
-	uint64_t peer_key;
-	bool in_peers;
+	struct u64map_link peer;
 	struct v1_daemon *d;
 	uint32_t serial;
 	uint64_t cky_i, cky_r;
@@ -185,10 +183,11 @@ void v1_sa_wake(struct v1_sa *sa);
 void v1_child_held(struct v1_sa *holder, struct child_sa *c);
 /*
  * The established ISAKMP SAs of sa's peer (same connection, address and identities; sa among
- * them): the first, then on through peer_next, each to be checked with v1_same_peer() (the list
- * is by a hash of those). Reauthentication and rekeying look there instead of at every SA.
+ * them): the first, then on through v1_peer_next(), each to be checked with v1_same_peer() (the
+ * list is by a hash of those). Reauthentication and rekeying look there instead of at every SA.
  */
 struct v1_sa *v1_peer_first(const struct v1_sa *sa);
+struct v1_sa *v1_peer_next(const struct v1_sa *sa);
 bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b);
 /* sa's installed child of that configuration, or NULL. */
 struct child_sa *v1_child_of(const struct v1_sa *sa, const struct cfg_child *cfg);

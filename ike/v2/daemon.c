@@ -689,7 +689,7 @@ static bool connecting(const struct ike_daemon *d, const struct cfg_connection *
 void ike_initial_contact(struct ike_sa *sa)
 {
 	/* A dead SA stays in its list until freed: the walk goes on from it. */
-	for (struct ike_sa *o = ike_sa_same_ids(sa); o; o = o->ids_next) {
+	for (struct ike_sa *o = ike_sa_same_ids(sa); o; o = ike_sa_next_same_ids(o)) {
 		if (o == sa || o->state == IKE_SA_DEAD || !identity_equal(&o->id_remote, &sa->id_remote) ||
 		    !identity_equal(&o->id_local, &sa->id_local))
 			continue;

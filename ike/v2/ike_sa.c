@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ike/identity.h"
 #include "ike_sa.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -148,54 +149,24 @@ static void drop_keying_material(struct ike_sa *sa)
 	sa->init_req_len = sa->init_resp_len = 0;
 }
 
-/* FNV-1a over the two identities. */
 static uint64_t ids_key_of(const struct ike_sa *sa)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const struct ike_id *ids[2] = { &sa->id_remote, &sa->id_local };
-	for (int k = 0; k < 2; k++) {
-		h = (h ^ ids[k]->type) * 0x100000001b3ULL;
-		for (size_t i = 0; i < ids[k]->len && i < sizeof(ids[k]->data); i++)
-			h = (h ^ ids[k]->data[i]) * 0x100000001b3ULL;
-	}
-	return h;
+	return identity_pair_hash(0xcbf29ce484222325ULL, &sa->id_remote, &sa->id_local);
 }
 
-static void ids_leave(struct ike_sa *sa)
+static struct ike_sa *of_ids_link(const struct u64map_link *l)
 {
-	struct ike_daemon *d = sa->d;
-	if (!sa->in_ids)
-		return;
-	if (sa->ids_prev)
-		sa->ids_prev->ids_next = sa->ids_next;
-	else if (sa->ids_next)
-		u64map_put(&d->by_ids, sa->ids_key, sa->ids_next); /* replaces: needs no memory */
-	else
-		u64map_del(&d->by_ids, sa->ids_key);
-	if (sa->ids_next)
-		sa->ids_next->ids_prev = sa->ids_prev;
-	sa->ids_next = sa->ids_prev = NULL;
-	sa->in_ids = false;
-}
-
-/* Without memory the SA is only missing from the index: an INITIAL_CONTACT would not find it. */
-static void ids_join(struct ike_sa *sa)
-{
-	struct ike_daemon *d = sa->d;
-	ids_leave(sa);
-	sa->ids_key = ids_key_of(sa);
-	struct ike_sa *head = u64map_get(&d->by_ids, sa->ids_key);
-	if (u64map_put(&d->by_ids, sa->ids_key, sa) < 0)
-		return;
-	sa->ids_next = head;
-	if (head)
-		head->ids_prev = sa;
-	sa->in_ids = true;
+	return l ? (struct ike_sa *)((const char *)l - offsetof(struct ike_sa, ids)) : NULL;
 }
 
 struct ike_sa *ike_sa_same_ids(const struct ike_sa *sa)
 {
-	return u64map_get(&sa->d->by_ids, sa->in_ids ? sa->ids_key : ids_key_of(sa));
+	return of_ids_link(u64map_get(&sa->d->by_ids, sa->ids.in ? sa->ids.key : ids_key_of(sa)));
+}
+
+struct ike_sa *ike_sa_next_same_ids(const struct ike_sa *sa)
+{
+	return of_ids_link(sa->ids.next);
 }
 
 bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
@@ -218,7 +189,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		timer_heap_set(&sa->d->timers, &sa->timer, TIMER_NEVER);
 	}
 	if (to == IKE_SA_ESTABLISHED) {
-		ids_join(sa);
+		u64map_link_join(&sa->d->by_ids, &sa->ids, ids_key_of(sa)); /* without memory: INITIAL_CONTACT misses it */
 		drop_keying_material(sa);
 		sa->established_ms = ike_now(sa->d);
 		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
@@ -343,7 +314,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 		child_release_spi(sa->d, sa->child_spi_in);
 	if (sa->state != IKE_SA_DEAD)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
-	ids_leave(sa);
+	u64map_link_leave(&sa->d->by_ids, &sa->ids);
 	ke_free(sa->ke);
 	sa->ke = NULL;
 	wipe_keys(sa);

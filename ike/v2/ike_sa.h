@@ -119,9 +119,7 @@ struct own_cert;
 struct ike_sa {
 	struct ike_sa *next, *prev; /* in the daemon's list of all SAs */
 	/* while established, in the daemon's list of SAs between the same identities (INITIAL_CONTACT) */
-	struct ike_sa *ids_next, *ids_prev;
-	uint64_t ids_key;
-	bool in_ids;
+	struct u64map_link ids;
 	struct ike_sa *next_dead;   /* in its list of SAs to free: entered once, on the move to IKE_SA_DEAD */
 	struct ike_daemon *d;
 	uint32_t serial; /* for list-sas */
@@ -316,8 +314,10 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  * RFC 3948 4: behind a NAT (or faking one with encap = yes), a NAT-keepalive every
  * ike.keep_alive once floated to 4500; next_ms is the caller's schedule.
  */
-/* The first of the established SAs between sa's identities (and maybe others that hash alike). */
+/* The established SAs between sa's identities (and maybe others that hash alike): the first,
+ * then on through ike_sa_next_same_ids(). */
 struct ike_sa *ike_sa_same_ids(const struct ike_sa *sa);
+struct ike_sa *ike_sa_next_same_ids(const struct ike_sa *sa);
 /*
  * RFC 7296 2.4: sa's IKE_AUTH carried INITIAL_CONTACT, the peer saying sa is its only IKE SA with
  * us: any other between the same authenticated identities is left over from before the peer
