@@ -141,6 +141,40 @@ static void test_u64map_random(void)
 	CU_ASSERT(u64map_get(&m, 1) == NULL && u64map_bytes(&m) == 0);
 }
 
+/* How many links key's list holds, after checking that each one's prev leads back. */
+static int list_length(const struct u64map *m, uint64_t key)
+{
+	int n = 0;
+	const struct u64map_link *prev = NULL;
+	for (const struct u64map_link *l = u64map_get(m, key); l; prev = l, l = l->next, n++)
+		CU_ASSERT(l->prev == prev && l->key == key && l->in);
+	return n;
+}
+
+/* Lists by key: links join at the head, leave from anywhere (head, middle, tail, alone), move keys. */
+static void test_u64map_links(void)
+{
+	struct u64map m;
+	struct u64map_link l[6] = { 0 };
+	u64map_init(&m);
+	for (int i = 0; i < 5; i++)
+		u64map_link_join(&m, &l[i], 7);
+	u64map_link_join(&m, &l[5], 9);
+	CU_ASSERT(list_length(&m, 7) == 5 && list_length(&m, 9) == 1 && u64map_get(&m, 7) == &l[4]);
+	u64map_link_leave(&m, &l[4]); /* the head */
+	u64map_link_leave(&m, &l[2]); /* the middle */
+	u64map_link_leave(&m, &l[0]); /* the tail */
+	u64map_link_leave(&m, &l[0]); /* twice: nothing */
+	CU_ASSERT(list_length(&m, 7) == 2 && u64map_get(&m, 7) == &l[3] && l[3].next == &l[1] && !l[4].in);
+	u64map_link_join(&m, &l[3], 9); /* moves */
+	CU_ASSERT(list_length(&m, 7) == 1 && list_length(&m, 9) == 2 && u64map_get(&m, 9) == &l[3]);
+	u64map_link_leave(&m, &l[1]);
+	u64map_link_leave(&m, &l[3]);
+	u64map_link_leave(&m, &l[5]);
+	CU_ASSERT(u64map_get(&m, 7) == NULL && u64map_get(&m, 9) == NULL && m.n == 0);
+	u64map_free(&m);
+}
+
 /* The earliest due entry of a plain array of deadlines (TIMER_NEVER: not queued); -1 when none is due. */
 static int ref_earliest_due(const uint64_t *due, int n, uint64_t now)
 {
@@ -222,6 +256,7 @@ static void test_log_limit(void)
 void lib_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "u64 map: same answers as an array through puts and deletions", test_u64map_random);
+	CU_add_test(s, "u64 map: lists by key (join, leave anywhere, move)", test_u64map_links);
 	CU_add_test(s, "timer heap: the due entries, earliest first, as an array says", test_timer_heap_random);
 	CU_add_test(s, "log lines a peer can cause: limited per second, the rest counted", test_log_limit);
 	CU_add_test(s, "IPv4 addresses and prefixes", test_ipv4_and_prefixes);
