@@ -90,12 +90,17 @@ void esp_flush(struct esp_ctx *c)
 	}
 }
 
+static void send_event(struct esp_ctx *c, struct esp_sa_event *ev)
+{
+	if (c->events)
+		rte_ring_enqueue_elem(c->events, ev, sizeof(*ev));
+}
+
 static void report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind)
 {
 	struct esp_sa_event ev = { .id = sa->id, .spi = sa->spi, .inbound = esp_sa_has(sa, ESP_SA_F_INBOUND),
 				   .kind = (uint8_t)kind };
-	if (c->events)
-		rte_ring_enqueue_elem(c->events, &ev, sizeof(ev));
+	send_event(c, &ev);
 }
 
 void esp_report_peer_moved(struct esp_ctx *c, struct esp_sa *sa, const struct esp_pkt *pk)
@@ -108,8 +113,7 @@ void esp_report_peer_moved(struct esp_ctx *c, struct esp_sa *sa, const struct es
 	__atomic_store_n(&sa->moved_port_be, pk->from_port_be, __ATOMIC_RELAXED);
 	struct esp_sa_event ev = { .id = sa->id, .spi = sa->spi, .inbound = 1, .kind = ESP_EVENT_PEER_MOVED,
 				   .addr = rte_be_to_cpu_32(pk->from_be), .port = rte_be_to_cpu_16(pk->from_port_be) };
-	if (c->events)
-		rte_ring_enqueue_elem(c->events, &ev, sizeof(ev));
+	send_event(c, &ev);
 }
 
 void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)

@@ -187,19 +187,6 @@ static int in_transport(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_
 	return 0;
 }
 
-static inline void note_source(const struct esp_sa *sa, const struct rte_mbuf *m, struct esp_pkt *pk);
-
-/* Transport mode through a NAT: the inner checksums were computed over untranslated addresses. */
-static int in_transport_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
-{
-	note_source(sa, m, pk);
-	int rc = in_transport(sa, m, pk);
-	if (rc == 0)
-		natt_fix_l4_checksum(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), rte_pktmbuf_data_len(m),
-				     esp_sa_has(sa, ESP_SA_F_NAT_OA), sa->oa_adjust);
-	return rc;
-}
-
 /*
  * UDP-encapsulated: an authenticated packet (the ICV and the replay window passed before framing)
  * from another address or port than the SA's peer means that a NAT between rebound the peer
@@ -214,6 +201,17 @@ static inline void note_source(const struct esp_sa *sa, const struct rte_mbuf *m
 		pk->from_be = ip->src_addr;
 		pk->from_port_be = u->src_port;
 	}
+}
+
+/* Transport mode through a NAT: the inner checksums were computed over untranslated addresses. */
+static int in_transport_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	note_source(sa, m, pk);
+	int rc = in_transport(sa, m, pk);
+	if (rc == 0)
+		natt_fix_l4_checksum(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), rte_pktmbuf_data_len(m),
+				     esp_sa_has(sa, ESP_SA_F_NAT_OA), sa->oa_adjust);
+	return rc;
 }
 
 static int in_tunnel_natt(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)

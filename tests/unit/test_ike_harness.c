@@ -472,10 +472,11 @@ static void fragment_pair(const char *frag_a)
 {
 	char ta[2048], tb[2048];
 	conn_texts(ta, tb, "\"aes256-sha512-modp2048\"");
-	char setting[64];
-	snprintf(setting, sizeof(setting), "fragmentation = \"%s\"; ", frag_a ? frag_a : "");
-	if (frag_a)
+	if (frag_a) {
+		char setting[64];
+		snprintf(setting, sizeof(setting), "fragmentation = \"%s\"; ", frag_a);
 		insert_after(ta, sizeof(ta), "version = 2; ", setting);
+	}
 	start_node(&A, ta, 0xc0000201, "fragment_size = 160;");
 	start_node(&B, tb, 0xc0000202, "fragment_size = 160;");
 }
