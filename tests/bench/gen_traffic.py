@@ -23,7 +23,7 @@ import sys
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from scapy.all import Ether, IP, UDP
 from scapy.layers.ipsec import ESP, SecurityAssociation
 from scapy.utils import PcapWriter
@@ -31,7 +31,20 @@ from scapy.utils import PcapWriter
 PEER, DUT_WAN, LAN_HOST = "192.0.2.1", "192.0.2.2", "10.2.0.1"
 MIN_PACKETS = 480  # divisible by the 12-frame IMIX pattern
 IMIX = [64] * 7 + [594] * 4 + [1400]
-ALGS = {"aes128gcm16": ("AES-GCM", "NULL", 20), "aes128-sha256": ("AES-CBC", "SHA2-256-128", 16)}
+# dpike's ESP transforms (dataplane/esp_algo.c): scapy's names for the cipher and the integrity
+# algorithm, then bytes of cipher key, salt, integrity key and ICV. The key material of an SA is
+# the three keys in that order, as dpike's static SAs take it.
+ALGS = {
+    "aes128gcm16": ("AES-GCM", "NULL", 16, 4, 0, 16),
+    "aes256gcm16": ("AES-GCM", "NULL", 32, 4, 0, 16),
+    "chacha20poly1305": ("CHACHA20-POLY1305", "NULL", 32, 4, 0, 16),
+    "aes128-sha256": ("AES-CBC", "SHA2-256-128", 16, 0, 32, 16),
+    "aes256-sha256": ("AES-CBC", "SHA2-256-128", 32, 0, 32, 16),
+    "aes128-sha1": ("AES-CBC", "HMAC-SHA1-96", 16, 0, 20, 12),
+    "aes256-sha1": ("AES-CBC", "HMAC-SHA1-96", 32, 0, 20, 12),
+}
+AEAD = {"AES-GCM": AESGCM, "CHACHA20-POLY1305": ChaCha20Poly1305}
+HASHES = {"SHA2-256-128": hashes.SHA256, "HMAC-SHA1-96": hashes.SHA1}
 LAN_MACS = bytes.fromhex("0200000000fe" "020000000b01")  # dst, src
 WAN_MACS = bytes.fromhex("020000000a02" "020000000a01")
 
@@ -78,29 +91,38 @@ def inner(size, k, i, outbound):
     return ipv4(src, dst, 17, udp)
 
 
+def key_len(alg):
+    """Bytes of key material an SA of the algorithm takes."""
+    _, _, ckey, salt, ikey, _ = ALGS[alg]
+    return ckey + salt + ikey
+
+
 def esp(alg, spi, key, seq, payload):
-    """A tunnel-mode ESP packet (RFC 4303) from the peer carrying the inner IPv4 packet."""
-    block = 4 if "gcm" in alg else 16
+    """A tunnel-mode ESP packet (RFC 4303) from the peer carrying the inner IPv4 packet: AEAD with
+    the sequence number as IV (RFC 4106, RFC 7634), or CBC with an IV of its own and an HMAC."""
+    crypt, auth, ckey, salt, ikey, icv = ALGS[alg]
+    block = 4 if crypt in AEAD else 16
     pad_len = (-(len(payload) + 2)) % block
     plain = payload + bytes(range(1, pad_len + 1)) + bytes([pad_len, 4])
     head = struct.pack("!II", spi, seq)
-    if "gcm" in alg:
+    if crypt in AEAD:
         iv = struct.pack("!Q", seq)
-        body = iv + AESGCM(key[:16]).encrypt(key[16:20] + iv, plain, head)
+        body = iv + AEAD[crypt](key[:ckey]).encrypt(key[ckey:ckey + salt] + iv, plain, head)
     else:
         iv = bytes(16 - 4) + struct.pack("!I", seq)
-        enc = Cipher(algorithms.AES(key[:16]), modes.CBC(iv)).encryptor()
-        h = hmac.HMAC(key[16:48], hashes.SHA256())
+        enc = Cipher(algorithms.AES(key[:ckey]), modes.CBC(iv)).encryptor()
+        h = hmac.HMAC(key[ckey:ckey + ikey], HASHES[auth]())
         body = iv + enc.update(plain) + enc.finalize()
         h.update(head + body)
-        body += h.finalize()[:16]
+        body += h.finalize()[:icv]
     return ipv4(PEER, DUT_WAN, 50, head + body, ident=seq & 0xffff)
 
 
 def scapy_sa(alg, spi, key):
-    crypt, auth, ckey_len = ALGS[alg]
-    return SecurityAssociation(ESP, spi=spi, crypt_algo=crypt, crypt_key=key[:ckey_len], auth_algo=auth,
-                               auth_key=key[ckey_len:] or None, tunnel_header=IP(src=PEER, dst=DUT_WAN))
+    crypt, auth, ckey, salt, ikey, _ = ALGS[alg]
+    return SecurityAssociation(ESP, spi=spi, crypt_algo=crypt, crypt_key=key[:ckey + salt], auth_algo=auth,
+                               auth_key=key[ckey + salt:ckey + salt + ikey] or None,
+                               tunnel_header=IP(src=PEER, dst=DUT_WAN))
 
 
 def checksum_ok(ip):
@@ -126,7 +148,9 @@ def main():
     out, size, alg, n_sas = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     sizes = IMIX if size == "imix" else [int(size)]
     packets = max(MIN_PACKETS, -(-n_sas // len(IMIX)) * len(IMIX))
-    sa_keys = [(SPI_IN_BASE + k, pair_key(k, True, 48)) for k in range(n_sas)]
+    if alg not in ALGS:
+        sys.exit("gen_traffic: no ESP algorithm %s (of %s)" % (alg, ", ".join(ALGS)))
+    sa_keys = [(SPI_IN_BASE + k, pair_key(k, True, key_len(alg))) for k in range(n_sas)]
     clear, esp_frames = [], []
     for i in range(packets):
         k = i % n_sas
