@@ -77,6 +77,11 @@ static int setup_workers(struct appliance *app)
 				(unsigned)((uint64_t)app->cfg.flow_cache_size * sizeof(struct dp_spd_cache_entry) >> 20));
 			return -1;
 		}
+		if (i == 0)
+			LOG_INFO("AES-CBC's HMAC on IPsec-MB's code timed fastest here, for packets up to %u bytes and longer: "
+				 "SHA1 %s and %s, SHA2-256 %s and %s", ESP_HMAC_LONG, esp_hmac_code(&w->esp, false, false),
+				 esp_hmac_code(&w->esp, false, true), esp_hmac_code(&w->esp, true, false),
+				 esp_hmac_code(&w->esp, true, true));
 		w->queue = (uint16_t)i;
 		w->burst = app->cfg.burst_size;
 		w->idle_sleep_us = app->cfg.idle_sleep_us;

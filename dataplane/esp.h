@@ -17,6 +17,9 @@
 
 #define ESP_MAX_BURST 64
 #define ESP_RAND_POOL 4096
+#define ESP_HMAC_LONG 256     /* HMAC code chosen for messages up to this many bytes, and for longer ones: */
+#define ESP_HMAC_SHORT_AT 64  /* timed at this length */
+#define ESP_HMAC_LONG_AT 1400 /* and this */
 
 struct rte_mbuf;
 struct dp_sad;
@@ -62,6 +65,10 @@ struct esp_sa_event {
 struct esp_ctx {
 	IMB_MGR *mgr;
 	IMB_MGR *gcm_mgr[2]; /* GCM called directly, by ESP_SA_F_GCM_COMPACT: [0] is mgr */
+	IMB_MGR *sha_ni_mgr; /* NULL, or a manager whose HMAC code uses the CPU's SHA extensions */
+	/* CBC's HMAC-SHA1 [0] or HMAC-SHA2-256 [1], messages up to ESP_HMAC_LONG bytes [0] or longer [1]:
+	 * mgr or sha_ni_mgr, whichever was timed faster (esp_cbc.c) */
+	IMB_MGR *hmac_mgr[2][2];
 	struct dp_worker_stats *stats;
 	struct rte_ring *events; /* may be NULL (tests) */
 	uint16_t ip_id;
@@ -77,9 +84,14 @@ struct esp_ctx {
 	const struct esp_sa *d_sa[ESP_MAX_BURST];
 	struct esp_pkt *d_pk[ESP_MAX_BURST];
 	esp_crypt_fn d_fn[ESP_MAX_BURST];
+	/* AES-CBC + HMAC packets' jobs, run in cipher-only and hash-only bursts at esp_flush() (esp_cbc.c) */
+	uint16_t n_cbc;
+	IMB_JOB cbc_jobs[ESP_MAX_BURST];
 };
 
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events);
+/* Which code of IPsec-MB runs CBC's HMAC-SHA1 or HMAC-SHA2-256 for short or long packets, for the logs. */
+const char *esp_hmac_code(const struct esp_ctx *c, bool sha256, bool long_msgs);
 void esp_ctx_free(struct esp_ctx *c);
 
 /*

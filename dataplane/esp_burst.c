@@ -8,6 +8,24 @@
 #include "esp.h"
 #include "esp_internal.h"
 
+/* Where the CPU has the SHA extensions, IPsec-MB's SSE code uses them for HMAC; its AVX-512 code does not. */
+static int init_hmac_mgrs(struct esp_ctx *c)
+{
+	static const IMB_HASH_ALG hmac[2] = { IMB_AUTH_HMAC_SHA_1, IMB_AUTH_HMAC_SHA_256 };
+	static const uint32_t len[2] = { ESP_HMAC_SHORT_AT, ESP_HMAC_LONG_AT };
+	c->hmac_mgr[0][0] = c->hmac_mgr[0][1] = c->hmac_mgr[1][0] = c->hmac_mgr[1][1] = c->mgr;
+	if (!(c->mgr->features & IMB_FEATURE_SHANI))
+		return 0;
+	c->sha_ni_mgr = alloc_mb_mgr(0);
+	if (c->sha_ni_mgr == NULL)
+		return -1;
+	init_mb_mgr_sse(c->sha_ni_mgr);
+	for (int h = 0; h < 2; h++)
+		for (int l = 0; l < 2; l++)
+			c->hmac_mgr[h][l] = esp_cbc_faster_hmac(c, hmac[h], len[l], c->mgr, c->sha_ni_mgr);
+	return 0;
+}
+
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events)
 {
 	memset(c, 0, sizeof(*c));
@@ -22,10 +40,30 @@ int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ri
 		return -1;
 	}
 	esp_gcm_mgr_init(c->gcm_mgr[1], true);
+	if (init_hmac_mgrs(c) != 0) {
+		esp_ctx_free(c);
+		return -1;
+	}
 	c->stats = stats;
 	c->events = events;
 	c->rand_off = ESP_RAND_POOL; /* filled on first use */
 	return 0;
+}
+
+const char *esp_hmac_code(const struct esp_ctx *c, bool sha256, bool long_msgs)
+{
+	if (c->hmac_mgr[sha256][long_msgs] == c->sha_ni_mgr)
+		return "SHA-extensions";
+	switch (c->mgr->used_arch) {
+	case IMB_ARCH_AVX512:
+		return "AVX-512";
+	case IMB_ARCH_AVX2:
+		return "AVX2";
+	case IMB_ARCH_AVX:
+		return "AVX";
+	default:
+		return "SSE";
+	}
 }
 
 void esp_ctx_free(struct esp_ctx *c)
@@ -34,7 +72,10 @@ void esp_ctx_free(struct esp_ctx *c)
 		free_mb_mgr(c->mgr);
 	if (c->gcm_mgr[1])
 		free_mb_mgr(c->gcm_mgr[1]);
-	c->gcm_mgr[0] = c->gcm_mgr[1] = NULL;
+	if (c->sha_ni_mgr)
+		free_mb_mgr(c->sha_ni_mgr);
+	c->gcm_mgr[0] = c->gcm_mgr[1] = c->sha_ni_mgr = NULL;
+	memset(c->hmac_mgr, 0, sizeof(c->hmac_mgr));
 	OPENSSL_cleanse(c->rand_pool, sizeof(c->rand_pool));
 	c->mgr = NULL;
 }
@@ -70,6 +111,8 @@ void esp_flush(struct esp_ctx *c)
 	for (uint16_t i = 0; i < c->n_deferred; i++)
 		c->d_fn[i](c, c->d_sa[i], c->d_pk[i]);
 	c->n_deferred = 0;
+	if (c->n_cbc)
+		esp_cbc_flush(c);
 	IMB_JOB *jobs[ESP_MAX_BURST];
 	uint32_t n = c->n_queued ? IMB_GET_NEXT_BURST(c->mgr, c->n_queued, jobs) : 0;
 	c->n_queued = 0;

@@ -7,7 +7,8 @@
  * Two passes, as for jobs: while the burst is framed, each packet's nonce and AAD are written
  * (esp_aead_prepare) and the call deferred; esp_flush() then makes the calls. Calling at once
  * made IPsec-MB load the nonce just stored in pieces, a store-forwarding stall per packet.
- * The other algorithms queue jobs (esp_submit) for the same esp_flush().
+ * AES-CBC + HMAC fills jobs for the burst calls of esp_cbc.c, ChaCha20-Poly1305 queues them for
+ * the job manager (esp_submit), both run at the same esp_flush().
  */
 #include <stddef.h>
 
@@ -110,6 +111,8 @@ static void gcm256_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_p
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 {
+	if (alg->cipher == ESP_CIPHER_AES_CBC)
+		return esp_cbc_submit;
 	if (alg->cipher != ESP_CIPHER_AES_GCM)
 		return esp_submit;
 	if (alg->enc_key_len == 16)

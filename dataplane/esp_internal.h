@@ -47,6 +47,13 @@ bool esp_refill_random(struct esp_ctx *c);
 /* An esp_crypt_fn: queues one packet for the next esp_flush(). */
 void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
 
+/* An esp_crypt_fn for AES-CBC + HMAC: fills the packet's job for the next esp_flush(). */
+void esp_cbc_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
+/* Runs the CBC jobs filled since the last flush; sets the status of each packet. */
+void esp_cbc_flush(struct esp_ctx *c);
+/* Of two managers, the one whose code for the HMAC is faster on this CPU for len-byte messages (timed). */
+IMB_MGR *esp_cbc_faster_hmac(struct esp_ctx *c, IMB_HASH_ALG hash, uint32_t len, IMB_MGR *a, IMB_MGR *b);
+
 /* Has fn called on the packet at the next esp_flush(). */
 static inline void esp_defer(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk, esp_crypt_fn fn)
 {
@@ -55,8 +62,8 @@ static inline void esp_defer(struct esp_ctx *c, const struct esp_sa *sa, struct 
 	c->d_pk[c->n_deferred] = pk;
 	c->d_fn[c->n_deferred++] = fn;
 }
-/* Runs the deferred direct calls, then hands every queued packet's job to IPsec-MB in one burst and
- * completes them; a failed job sets its pk status. */
+/* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
+ * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);
 /* Charges runs of packets to their SAs and reports lifetimes crossed. */
 void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
