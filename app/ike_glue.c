@@ -246,7 +246,7 @@ static bool take_over_policies(struct child_handle *h, struct child_handle *repl
 /*
  * The child's policies replace those of the child it rekeys with no gap: taken over in place
  * when the selectors are the same, which leaves the workers' flow caches be; otherwise the
- * new ones go in first (equal priority, so the older ones still win), then the old ones leave.
+ * new ones go in first (the newest of equal priority win), then the old ones leave.
  */
 static int activate(struct child_handle *h, struct child_handle *replaces)
 {

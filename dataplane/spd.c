@@ -322,7 +322,8 @@ int dp_spd_add(struct dp_spd *spd, const struct dp_policy *p, uint64_t owner)
 	if (n == NULL)
 		return -1;
 	n->policy = *p;
-	n->order = (uint64_t)p->priority << 40 | (++spd->seq & ((1ULL << 40) - 1));
+	/* the newest of equal priority first: a kernel's policy for given selectors points at the newest SA */
+	n->order = (uint64_t)p->priority << 40 | (((1ULL << 40) - 1) - (++spd->seq & ((1ULL << 40) - 1)));
 	if (++spd->last_id == 0)
 		spd->last_id = 1; /* 0 names no policy */
 	n->id = spd->last_id;

@@ -7,7 +7,9 @@
  * Within a class a packet has one candidate key (its masked addresses and exact fields), so
  * one hash probe per class finds the policies that may match; ports given as ranges are not
  * part of the key and are checked on the candidates. One lock-free hash holds every class's
- * keys; each key leads a list of its policies in (priority, age) order. The classes are kept
+ * keys; each key leads a list of its policies in order of priority, the newest first among
+ * equals (a second child with the same selectors, say of a peer that reconnected without
+ * INITIAL_CONTACT, carries the traffic out, and the older one again once it goes). The classes are kept
  * in order of the best priority they hold, so a lookup stops at the first class that cannot
  * beat what it found. Inserting or removing a policy costs a few hash operations whatever
  * the size of the SPD.
@@ -257,7 +259,7 @@ static inline const struct dp_spd_node *dp_spd_probe(const struct dp_spd *spd, c
 	return best;
 }
 
-/* The best matching policy (lowest priority, then oldest), or NULL. */
+/* The best matching policy (lowest priority, then newest), or NULL. */
 static inline const struct dp_policy *dp_spd_lookup(const struct dp_spd *spd, const struct dp_flow *f)
 {
 	const struct dp_spd_classes *cl = __atomic_load_n(&spd->classes, __ATOMIC_ACQUIRE);

@@ -6,7 +6,10 @@
 #  - strongSwan restarts: dpike keeps only the new IKE SA and child, and traffic flows (before,
 #    the stale child kept the policy and traffic went nowhere until DPD);
 #  - dpike restarts: its first IKE_AUTH / Main Mode 5 carries the notify, and strongSwan keeps
-#    only the new SA.
+#    only the new SA;
+#  - strongSwan restarts with `unique = never`, so without the notify: dpike keeps the stale SA
+#    (until DPD), but the new child, the newest with those selectors, carries the traffic out, as
+#    a kernel's policy points at the newest SA (before, the stale child kept it).
 # Usage: strongswan-restart.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -49,11 +52,43 @@ round() {
 	one_there() { [ "$(established_there)" -eq 1 ]; }
 	lab_check "IKEv$v: strongSwan dropped the SA left from before (dpike's INITIAL_CONTACT)" lab_wait_for 10 one_there
 	lab_check "IKEv$v: traffic flows" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	lab_round_end
+}
+
+lab_round_end() {
 	dpike_stop_all
 	LAB_PIDS=()
 	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log"
 }
 
+# strongSwan restarts and sends no INITIAL_CONTACT: the new child must win the outbound policy.
+round_silent() {
+	local v=$1 pid
+	IKE_VERSION=$v
+	dpike_conf "" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
+	sw_conf "$2" "$3" "unique = never"
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-v$v-silent"
+	sw_start "$sw" "$LAB_DIR"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_check "IKEv$v, unique = never: established" sw_established "$LAB_DIR" net
+	lab_check "IKEv$v, unique = never: traffic flows" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	pid=$SW_PID
+	kill -9 "$pid"
+	lab_wait_gone "$pid" 10 || true
+	rm -f "$LAB_DIR/charon.vici"
+	sw_start "$sw" "$LAB_DIR"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_check "IKEv$v, unique = never: strongSwan restarted and connected again" sw_established "$LAB_DIR" net
+	two_here() { [ "$(established_here)" -eq 2 ]; }
+	lab_check "IKEv$v, unique = never: no INITIAL_CONTACT, so dpike still holds the stale SA beside the new" \
+		lab_wait_for 5 two_here
+	lab_check "IKEv$v, unique = never: traffic flows out through the newest child" \
+		ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	lab_round_end
+}
+
 round 2 aes128gcm16-prfsha256-x25519 aes128gcm16
 round 1 aes128-sha256-modp3072 aes128-sha256
+round_silent 2 aes256gcm16-prfsha384-ecp256 aes256gcm16
+round_silent 1 aes256-sha256-modp2048 aes256-sha1
 lab_summary strongswan-restart

@@ -87,8 +87,8 @@ static void test_flow_from_packet(void)
 }
 
 /*
- * The reference the SPD must agree with: every live policy in order of (priority, insertion),
- * the first that matches wins.
+ * The reference the SPD must agree with: of the live policies that match, the one of best
+ * priority, the newest among equals.
  */
 struct ref_spd {
 	struct dp_policy p[600];
@@ -101,7 +101,7 @@ static const struct dp_policy *ref_lookup(const struct ref_spd *r, const struct 
 {
 	const struct dp_policy *best = NULL;
 	for (int i = 0; i < r->n; i++)
-		if (r->live[i] && dp_policy_matches(&r->p[i], f) && (best == NULL || r->p[i].priority < best->priority))
+		if (r->live[i] && dp_policy_matches(&r->p[i], f) && (best == NULL || r->p[i].priority <= best->priority))
 			best = &r->p[i];
 	return best;
 }

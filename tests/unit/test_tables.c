@@ -134,6 +134,31 @@ static void test_supersede(void)
 	dp_tables_reclaim();
 }
 
+/*
+ * Two children with the same selectors, not a rekey (a peer that reconnected without
+ * INITIAL_CONTACT): the newer sends; once it goes, the older again.
+ */
+static void test_newest_child_sends(void)
+{
+	struct esp_sa *a = install(false, 0x2021), *b = install(false, 0x2022), *c = install(false, 0x2023);
+	add_child_policies(a, 31);
+	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == a);
+	add_child_policies(b, 32);
+	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == b && inbound_required());
+	add_child_policies(c, 33);
+	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == c);
+	dp_policy_remove_owner(32); /* the middle one leaves: the newest still sends */
+	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == c);
+	dp_policy_remove_owner(33);
+	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == a && inbound_required());
+	dp_policy_remove_owner(31);
+	CU_ASSERT(outbound_policy() == NULL && !inbound_required());
+	dp_sa_remove(a);
+	dp_sa_remove(b);
+	dp_sa_remove(c);
+	dp_tables_reclaim();
+}
+
 /* Refused, with nothing changed, where the policies cannot pass over in place. */
 static void test_supersede_refused(void)
 {
@@ -145,7 +170,7 @@ static void test_supersede_refused(void)
 	CU_ASSERT(dp_sa_supersede(in, b, 21, 23) == -1); /* inbound SAs have no policies to pass */
 	CU_ASSERT(dp_sa_supersede(a, b, 24, 25) == -1); /* not the owner of a's policies */
 	CU_ASSERT(usage().spd_changes == changes);
-	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == a);
+	CU_ASSERT(outbound_policy() != NULL && outbound_policy()->sa == b); /* the newer, as before */
 	dp_policy_remove_owner(21);
 	dp_policy_remove_owner(22);
 	dp_sa_remove(a);
@@ -730,6 +755,7 @@ void tables_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "rekey with the same selectors: policies taken over in place, one change", test_supersede);
 	CU_add_test(s, "rekey in place refused with nothing changed", test_supersede_refused);
+	CU_add_test(s, "two children with the same selectors: the newest sends", test_newest_child_sends);
 	CU_add_test(s, "rekey in place: a flow cached with the old SA goes out with the new, others' answers kept", test_cached_flow_follows_successor);
 	CU_add_test(s, "a datagram too big for the tunnel: fragments before ESP (DF clear), punted for ICMP (DF set)",
 		    test_oversize_fragmented_before_esp);
