@@ -27,8 +27,9 @@ struct esp_sa;
 typedef int (*esp_frame_fn)(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk);
 /* Fills an IPsec-MB job for one packet. */
 typedef void (*esp_job_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk);
-/* Encrypts or decrypts one framed packet: at once (AES-GCM, called directly), or by queueing its
- * job for the burst's esp_flush() (the multi-buffer algorithms). Sets pk->status. */
+/* Encrypts or decrypts one framed packet, or has it done at the burst's esp_flush(): AES-GCM by a
+ * direct call, AES-CBC + HMAC in IPsec-MB's cipher and hash bursts, ChaCha20-Poly1305 as a job for
+ * its job manager. Sets pk->status. */
 typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
 
 #define ESP_OUTER_TTL 64 /* of the tunnel header we add */
