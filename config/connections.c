@@ -218,6 +218,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
 	int frag = CFG_FRAG_YES;
+	c->mobike = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
 	    cfg_get_strings(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),

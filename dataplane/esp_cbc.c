@@ -3,8 +3,8 @@
  * AES-CBC with HMAC through IPsec-MB's cipher-only and hash-only burst calls: a burst's jobs are
  * filled as its packets are framed and run at esp_flush(), the cipher over all of them and then
  * the HMAC over all of them (inbound the other way round). The chained job manager did the same
- * work job by job, moving each from the cipher lanes to the hash lanes, and cost 50-60 cycles
- * more a packet at every size (docs/PERFORMANCE.md, session 17).
+ * work job by job, moving each from the cipher lanes to the hash lanes, and cost 40-50 cycles
+ * more a packet at every size (dpike-bench-cbc; docs/PERFORMANCE.md, session 17).
  *
  * Where the CPU has the SHA extensions, a manager whose HMAC code uses them may beat the sixteen
  * AVX-512 lanes, or not: on an AMD Zen 4, HMAC-SHA2-256 took 230 cycles for a 64-byte packet

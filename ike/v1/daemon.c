@@ -422,7 +422,7 @@ static bool must_be_encrypted(const struct v1_sa *sa, const struct isakmp_header
 }
 
 /* The ISAKMP SA's peer is now at to (a NAT rebound it): the IPsec SAs it holds send there too. */
-static void move_peer(struct v1_sa *sa, const struct ike_endpoint *to, const char *seen_by)
+static void move_peer(struct v1_sa *sa, const struct ike_endpoint *to, const char *why)
 {
 	bool new_addr = sa->remote.addr != to->addr;
 	sa->remote = *to;
@@ -430,7 +430,7 @@ static void move_peer(struct v1_sa *sa, const struct ike_endpoint *to, const cha
 		peer_join(sa); /* its peer is known by its address too */
 	if (sa->state != V1_ESTABLISHED)
 		return;
-	ike_children_follow_peer(&sa->d->env, sa->conn->name, sa->children, to, seen_by);
+	ike_children_follow_peer(&sa->d->env, sa->conn->name, sa->children, to, why);
 }
 
 static void update_endpoints(struct v1_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
@@ -439,7 +439,7 @@ static void update_endpoints(struct v1_sa *sa, const struct ike_endpoint *local,
 		sa->floated = true;
 	if (sa->floated && (sa->remote.port != remote->port || sa->remote.addr != remote->addr)) {
 		sa->local = *local;
-		move_peer(sa, remote, "ISAKMP");
+		move_peer(sa, remote, "ISAKMP from there: a NAT rebound it");
 	}
 }
 
@@ -1264,7 +1264,7 @@ void v1_peer_moved(struct v1_daemon *d, uint32_t spi_in, const struct ike_endpoi
 {
 	struct v1_sa *sa = u64map_get(&d->child_holder, spi_in);
 	if (sa != NULL && sa->state == V1_ESTABLISHED && (sa->remote.addr != to->addr || sa->remote.port != to->port))
-		move_peer(sa, to, "ESP");
+		move_peer(sa, to, "ESP from there: a NAT rebound it");
 }
 
 static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_t now)

@@ -137,7 +137,9 @@ static uint64_t rekey_after_ms(const struct cfg_child *cfg)
 static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in, const uint8_t *key_out, bool activate,
 		    struct child_sa *replaces)
 {
-	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || sa->floated;
+	/* a MOBIKE initiator moves to port 4500 whether or not there is a NAT (RFC 4555 3.2); ESP then
+	 * goes in UDP only through a NAT, as the peer sends it */
+	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || (sa->floated && !sa->mobike);
 	struct ike_child_keys k = {
 		.ike_version = 2, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,

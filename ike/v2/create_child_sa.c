@@ -312,6 +312,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->floated = old->floated;
 	n->nat_local = old->nat_local;
 	n->nat_remote = old->nat_remote;
+	n->mobike = old->mobike; /* the original initiator keeps choosing the addresses (RFC 4555 3.1) */
 	n->id_local = old->id_local;
 	n->id_remote = old->id_remote;
 	n->own = old->own;

@@ -158,24 +158,29 @@ static void handle_init_request(struct ike_daemon *d, const struct ike_endpoint 
 	ike_sa_init_respond(d, local, remote, msg, raw, len);
 }
 
-/* The IKE SA's peer is now at to (a NAT rebound it): its children's ESP goes there too. */
-static void move_peer(struct ike_sa *sa, const struct ike_endpoint *to, const char *seen_by)
+void ike_move_peer(struct ike_sa *sa, const struct ike_endpoint *to, const char *why)
 {
 	bool moved = sa->remote.addr != to->addr || sa->remote.port != to->port;
 	sa->remote = *to;
 	if (!moved || sa->state != IKE_SA_ESTABLISHED)
 		return;
-	ike_children_follow_peer(&sa->d->env, sa->conn->name, sa->children, to, seen_by);
+	ike_children_follow_peer(&sa->d->env, sa->conn->name, sa->children, to, why);
 }
 
-/* NAT-T: the peer's address or port may change, and IKE moves to 4500 (RFC 7296 2.23). */
+/*
+ * NAT-T: the peer's address or port may change, and IKE moves to 4500 (RFC 7296 2.23). A MOBIKE
+ * peer announces a new address of its own (mobike.c); only a port that changed under the same
+ * address, a NAT's doing it cannot see, is followed here.
+ */
 static void update_endpoints(struct ike_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
 	if (local->port == IKE_NATT_PORT && !sa->floated)
 		sa->floated = true;
+	if (sa->mobike && remote->addr != sa->remote.addr)
+		return;
 	if (sa->floated && (sa->nat_remote || sa->remote.port != remote->port)) {
 		sa->local = *local;
-		move_peer(sa, remote, "IKE");
+		ike_move_peer(sa, remote, "IKE from there: a NAT rebound it");
 	}
 }
 
@@ -233,6 +238,8 @@ void ike_input(struct ike_daemon *d, const struct ike_endpoint *local, const str
 		return;
 	}
 	sa->last_rx_ms = ike_now(d);
+	sa->rx_local = *local;
+	sa->rx_remote = *remote;
 	update_endpoints(sa, local, remote);
 	if (response)
 		handle_response(sa, &msg, buf, len);
@@ -759,7 +766,7 @@ void ike_peer_moved(struct ike_daemon *d, uint32_t spi_in, uint32_t addr, uint16
 	struct ike_sa *sa = u64map_get(&d->child_owner, spi_in);
 	struct ike_endpoint to = { addr, port };
 	if (sa && sa->state == IKE_SA_ESTABLISHED && child_by_spi(sa, spi_in, false))
-		move_peer(sa, &to, "ESP");
+		ike_move_peer(sa, &to, "ESP from there: a NAT rebound it");
 	else
 		v1_peer_moved(d->v1, spi_in, &to);
 }
@@ -845,9 +852,10 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_printf(o,
 				  "{\"name\":\"%s\",\"version\":2,\"serial\":%u,\"state\":\"%s\",\"initiator\":%s,"
 				  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s\",\"remote\":\"%s\","
-				  "\"proposal\":\"%s\",\"rekey_in_s\":%ld,\"fragmentation\":%s,\"local_id\":",
+				  "\"proposal\":\"%s\",\"rekey_in_s\":%ld,\"fragmentation\":%s,\"mobike\":%s,\"local_id\":",
 				  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->initiator ? "true" : "false",
-				  sa->spi_i, sa->spi_r, l, r, algs, rekey, sa->frag_ok ? "true" : "false");
+				  sa->spi_i, sa->spi_r, l, r, algs, rekey, sa->frag_ok ? "true" : "false",
+				  sa->mobike ? "true" : "false");
 			sb_json_str(o, lid);
 			sb_printf(o, ",\"remote_id\":");
 			sb_json_str(o, rid);
@@ -860,10 +868,10 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			continue;
 		}
 		sb_printf(o, "%s: #%u, %s, IKEv2, %016lx_i%s %016lx_r%s\n  local '%s' @ %s\n  remote '%s' @ %s%s\n"
-			     "  %s, rekey in %lds\n",
+			     "  %s, rekey in %lds%s\n",
 			  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->spi_i, sa->initiator ? "*" : "",
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
-			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey);
+			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey, sa->mobike ? ", MOBIKE" : "");
 		ike_list_peer_cert(sa->peer_cert, false, o);
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&d->env, c, false, o, now);

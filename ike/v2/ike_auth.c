@@ -267,6 +267,9 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	ike_sk_begin(&b);
 	id_add(&b, PL_IDR, &sa->id_local);
 	pubkey_add_certs(sa, &b);
+	sa->mobike = sa->conn->mobike && ike_find_notify(msg, N_MOBIKE_SUPPORTED) != NULL;
+	if (sa->mobike)
+		notify_add(&b, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
 	if (!add_own_auth(sa, &b, false)) {
 		respond_auth_failed(sa, msg_id);
 		return;

@@ -367,10 +367,16 @@ void ike_header_for(const struct ike_sa *sa, struct ike_header *h, uint8_t excha
 	h->msg_id = msg_id;
 }
 
-void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
+static void send_to(struct ike_sa *sa, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		    const uint8_t *msg, size_t len)
 {
 	sa->d->stats.tx++;
-	sa->d->env.send(sa->d->env.ctx, &sa->local, &sa->remote, msg, len);
+	sa->d->env.send(sa->d->env.ctx, local, remote, msg, len);
+}
+
+void ike_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
+{
+	send_to(sa, &sa->local, &sa->remote, msg, len);
 }
 
 uint8_t *ike_copy_bytes(const uint8_t *p, size_t len)
@@ -382,11 +388,11 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len)
 }
 
 void ike_children_follow_peer(const struct ike_env *env, const char *conn, struct child_sa *children,
-			      const struct ike_endpoint *to, const char *seen_by)
+			      const struct ike_endpoint *to, const char *why)
 {
 	char at[32];
 	format_ipv4(to->addr, at, sizeof(at));
-	LOG_INFO("%s: peer now at %s:%u (%s from there: a NAT rebound it)", conn, at, to->port, seen_by);
+	LOG_INFO("%s: peer now at %s:%u (%s)", conn, at, to->port, why);
 	for (struct child_sa *c = children; c; c = c->next)
 		if (c->handle && env->move_child)
 			env->move_child(env->ctx, c->handle, to);
@@ -432,12 +438,16 @@ static void send_kept(struct ike_sa *sa, const uint8_t **msg, size_t *len, struc
 
 void ike_send_kept(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_fragments *frags)
 {
+	/* A response goes back where its request came from (RFC 7296 2.11): where the SA is, but for a
+	 * MOBIKE peer probing a new path before it moves the SA there (mobike.c). */
+	bool back = frags == &sa->resp_frags && sa->mobike;
+	const struct ike_endpoint *l = back ? &sa->rx_local : &sa->local, *r = back ? &sa->rx_remote : &sa->remote;
 	if (frags->n == 0) {
-		ike_send(sa, msg, len);
+		send_to(sa, l, r, msg, len);
 		return;
 	}
 	for (int i = 0; i < frags->n; i++)
-		ike_send(sa, frags->f[i].msg, frags->f[i].len);
+		send_to(sa, l, r, frags->f[i].msg, frags->f[i].len);
 }
 
 void ike_send_request(struct ike_sa *sa, const uint8_t *msg, size_t len, uint8_t exchange)

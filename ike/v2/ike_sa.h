@@ -129,6 +129,8 @@ struct ike_sa {
 	enum ike_sa_state state;
 	struct ike_endpoint local, remote;
 	bool nat_local, nat_remote, floated;
+	bool mobike; /* both ends announced MOBIKE (RFC 4555), the peer as the original initiator: it moves the SA */
+	struct ike_endpoint rx_local, rx_remote; /* where the message being handled arrived, and from where */
 	/* negotiated */
 	struct proposal chosen;
 	struct sk_cipher cipher;
@@ -328,10 +330,14 @@ void ike_initial_contact(struct ike_sa *sa);
  * established IKE SA of c, or by initiating one (IKEv1: Quick Mode or Main Mode); nothing when
  * it is up or coming. */
 void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why);
-/* A NAT rebound the peer of an IKE SA (either version) of connection conn to `to`, as seen_by
- * (ESP, IKE) says: logged, and its children (a list) moved there in the dataplane. */
+/* MOBIKE (mobike.c): the notifies of an INFORMATIONAL request that ask for something in the response. */
+void mobike_respond(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b);
+/* The IKE SA's peer is now at to (why: for the log); its children's ESP follows. */
+void ike_move_peer(struct ike_sa *sa, const struct ike_endpoint *to, const char *why);
+/* The peer of an IKE SA (either version) of connection conn is now at `to`, for the reason why
+ * gives: logged, and its children (a list) moved there in the dataplane. */
 void ike_children_follow_peer(const struct ike_env *env, const char *conn, struct child_sa *children,
-			      const struct ike_endpoint *to, const char *seen_by);
+			      const struct ike_endpoint *to, const char *why);
 void ike_keepalive(const struct ike_daemon *d, bool floated, bool behind_nat, const struct ike_endpoint *local,
 		   const struct ike_endpoint *remote, uint64_t now, uint64_t *next_ms);
 /* When ike_keepalive() will next send, given the same state; TIMER_NEVER when it will not. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* INFORMATIONAL (RFC 7296 1.4): Delete for IKE and child SAs, liveness checks. */
+/* INFORMATIONAL (RFC 7296 1.4): Delete for IKE and child SAs, liveness checks; MOBIKE's notifies (mobike.c). */
 #include <string.h>
 
 #include "ike_sa.h"
@@ -50,6 +50,7 @@ void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 	bool delete_ike = false;
 	const struct cfg_child *reopen = NULL; /* closed by the peer for good, with close_action = start */
 	build_info(sa, &b, true, msg->hdr.msg_id);
+	mobike_respond(sa, msg, &b);
 	for (int i = 0; i < msg->n; i++) {
 		struct ike_delete del;
 		if (msg->pl[i].type != PL_DELETE || !delete_parse(&msg->pl[i], &del))

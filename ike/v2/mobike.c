@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * MOBIKE (RFC 4555), the responder's part: a client that changed its address (a phone moving
+ * from Wi-Fi to mobile data) tells the gateway with UPDATE_SA_ADDRESSES in an INFORMATIONAL
+ * request sent from its new address, and the IKE SA and its children move there without a new
+ * handshake. dpike announces MOBIKE_SUPPORTED in its IKE_AUTH response to an initiator that
+ * announced it (unless the connection says `mobike = no`); as an initiator it stays where it is.
+ * What dpike does not do: a return routability check before sending to the new address (the
+ * request is authenticated; RFC 4555 3.5 leaves the check to the responder's policy), nor use
+ * the peer's ADDITIONAL_*_ADDRESS lists (only the initiator chooses the addresses).
+ */
+#include <stdio.h>
+
+#include "ike_sa.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+static void format_endpoint(const struct ike_endpoint *e, char *buf, size_t len)
+{
+	char ip[16];
+	format_ipv4(e->addr, ip, sizeof(ip));
+	snprintf(buf, len, "%s:%u", ip, e->port);
+}
+
+/* RFC 4555 3.5: the addresses come from the IP header of the (authenticated) request itself. */
+static void update_addresses(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)
+{
+	char from[32];
+	format_endpoint(&sa->rx_remote, from, sizeof(from));
+	sa->local = sa->rx_local;
+	nat_check(sa, req); /* hashes of the new addresses against those the request carries */
+	if ((sa->nat_local || sa->nat_remote) && ike_find_notify(req, N_NO_NATS_ALLOWED)) {
+		LOG_WARN("%s: IKE_SA #%u: MOBIKE update from %s through a NAT the peer does not allow; not moved",
+			 sa->conn->name, sa->serial, from);
+		notify_add(b, 0, NULL, 0, N_UNEXPECTED_NAT_DETECTED, NULL, 0);
+		return;
+	}
+	ike_move_peer(sa, &sa->rx_remote, "UPDATE_SA_ADDRESSES from there: MOBIKE");
+}
+
+void mobike_respond(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)
+{
+	if (!sa->mobike)
+		return;
+	if (ike_find_notify(req, N_UPDATE_SA_ADDRESSES))
+		update_addresses(sa, req, b);
+	/* the request's NAT detection is answered in kind, from where the SA now is */
+	if (ike_find_notify(req, N_NAT_DETECTION_SOURCE_IP))
+		nat_add_notifies(b, sa, sa->conn->encap);
+	struct ike_notify cookie2;
+	const struct ike_payload *p = ike_find_notify(req, N_COOKIE2);
+	if (p && notify_parse(p, &cookie2)) /* echoed, so the peer knows the answer is to this request */
+		notify_add(b, 0, NULL, 0, N_COOKIE2, cookie2.data, cookie2.data_len);
+}
