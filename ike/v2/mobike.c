@@ -26,16 +26,27 @@ static void format_endpoint(const struct ike_endpoint *e, char *buf, size_t len)
 static void update_addresses(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)
 {
 	char from[32];
+	struct ike_endpoint local_before = sa->local; /* kept, with the NAT state, if the move is refused */
+	bool nat_local_before = sa->nat_local, nat_remote_before = sa->nat_remote;
+	bool nat_before = nat_local_before || nat_remote_before;
 	format_endpoint(&sa->rx_remote, from, sizeof(from));
 	sa->local = sa->rx_local;
 	nat_check(sa, req); /* hashes of the new addresses against those the request carries */
-	if ((sa->nat_local || sa->nat_remote) && ike_find_notify(req, N_NO_NATS_ALLOWED)) {
+	bool nat = sa->nat_local || sa->nat_remote;
+	if (nat && ike_find_notify(req, N_NO_NATS_ALLOWED)) {
 		LOG_WARN("%s: IKE_SA #%u: MOBIKE update from %s through a NAT the peer does not allow; not moved",
 			 sa->conn->name, sa->serial, from);
 		notify_add(b, 0, NULL, 0, N_UNEXPECTED_NAT_DETECTED, NULL, 0);
+		sa->local = local_before;
+		sa->nat_local = nat_local_before;
+		sa->nat_remote = nat_remote_before;
 		return;
 	}
 	ike_move_peer(sa, &sa->rx_remote, "UPDATE_SA_ADDRESSES from there: MOBIKE");
+	if (nat != nat_before && !sa->conn->encap)
+		LOG_WARN("%s: IKE_SA #%u: the new path from %s %s a NAT; its child SAs keep the encapsulation they "
+			 "were made with until they are rekeyed", sa->conn->name, sa->serial, from,
+			 nat ? "crosses" : "no longer crosses");
 }
 
 void mobike_respond(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)

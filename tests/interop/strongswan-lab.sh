@@ -87,6 +87,27 @@ secrets {
 EOC
 }
 
+# lab_round_start V PROPOSALS ESP_PROPOSALS SW_EXTRA LOG: dpike (log LOG) and strongSwan speaking
+# IKEv(V) with each other, strongSwan's connection with SW_EXTRA, started by strongSwan.
+lab_round_start() {
+	IKE_VERSION=$1
+	dpike_conf "" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
+	sw_conf "$2" "$3" "$4"
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "$5"
+	sw_start "$sw" "$LAB_DIR"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+}
+
+# sw_kill_and_start: strongSwan dies without a word (kill -9), comes back and connects again.
+sw_kill_and_start() {
+	local pid=$SW_PID
+	kill -9 "$pid"
+	lab_wait_gone "$pid" 10 || true
+	rm -f "$LAB_DIR/charon.vici"
+	sw_start "$sw" "$LAB_DIR"
+	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+}
+
 ctl() { "$DPIKECTL" -s "$LAB_DIR/dpike.sock" "$@"; }
 
 # How many changes dpike's SPD has seen (policies added and removed, SAs superseded by rekeys).

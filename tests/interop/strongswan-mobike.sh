@@ -22,6 +22,7 @@ sw_ike_count() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -c "^dpike: #" 
 
 # strongSwan on any of its addresses, so that it may move; everything else as the other labs
 conf_round() {
+	IKE_VERSION=2
 	dpike_conf "" "$(dpike_conn site-a '"aes256gcm16-prfsha384-x25519"' '"aes256gcm16"' "$1")"
 	sw_conf aes256gcm16-prfsha384-x25519 aes256gcm16
 	sed -i 's|local_addrs = 192.0.2.1|local_addrs = %any|' "$LAB_DIR/swanctl.conf"

@@ -23,20 +23,9 @@ established_there() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -c "dpike:
 
 round() {
 	local v=$1 pid
-	IKE_VERSION=$v
-	dpike_conf "" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
-	sw_conf "$2" "$3"
-	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-v$v"
-	sw_start "$sw" "$LAB_DIR"
-	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	lab_round_start "$v" "$2" "$3" "" "dut-v$v"
 	lab_check "IKEv$v: established" sw_established "$LAB_DIR" net
-	# strongSwan dies and comes back
-	pid=$SW_PID
-	kill -9 "$pid"
-	lab_wait_gone "$pid" 10 || true
-	rm -f "$LAB_DIR/charon.vici"
-	sw_start "$sw" "$LAB_DIR"
-	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	sw_kill_and_start
 	lab_check "IKEv$v: strongSwan restarted and connected again" sw_established "$LAB_DIR" net
 	one_here() { [ "$(established_here)" -eq 1 ]; }
 	lab_check "IKEv$v: dpike dropped the SA left from before (INITIAL_CONTACT): one IKE SA" lab_wait_for 5 one_here
@@ -63,21 +52,11 @@ lab_round_end() {
 
 # strongSwan restarts and sends no INITIAL_CONTACT: the new child must win the outbound policy.
 round_silent() {
-	local v=$1 pid
-	IKE_VERSION=$v
-	dpike_conf "" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
-	sw_conf "$2" "$3" "unique = never"
-	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-v$v-silent"
-	sw_start "$sw" "$LAB_DIR"
-	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	local v=$1
+	lab_round_start "$v" "$2" "$3" "unique = never" "dut-v$v-silent"
 	lab_check "IKEv$v, unique = never: established" sw_established "$LAB_DIR" net
 	lab_check "IKEv$v, unique = never: traffic flows" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
-	pid=$SW_PID
-	kill -9 "$pid"
-	lab_wait_gone "$pid" 10 || true
-	rm -f "$LAB_DIR/charon.vici"
-	sw_start "$sw" "$LAB_DIR"
-	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	sw_kill_and_start
 	lab_check "IKEv$v, unique = never: strongSwan restarted and connected again" sw_established "$LAB_DIR" net
 	two_here() { [ "$(established_here)" -eq 2 ]; }
 	lab_check "IKEv$v, unique = never: no INITIAL_CONTACT, so dpike still holds the stale SA beside the new" \
