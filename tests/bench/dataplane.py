@@ -43,8 +43,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from gen_traffic import AEAD, ALGS, SPI_IN_BASE, SPI_OUT_BASE, key_len, pair_key  # noqa: E402
-IMIX = [64] * 7 + [594] * 4 + [1400]
+from gen_traffic import AEAD, ALGS, IMIX, SPI_IN_BASE, SPI_OUT_BASE, key_len, pair_key  # noqa: E402
+MIN_FRAME, MAX_FRAME = 60, 1514  # the smallest Ethernet frame without FCS; the largest without jumbo frames
 
 
 def crypto_perf_args(alg):
@@ -394,6 +394,9 @@ def main():
     args = p.parse_args()
     if any(a not in ALGS for a in args.algs.split(",")):
         p.error("--algs takes " + ", ".join(ALGS))
+    if any(z != "imix" and not (z.isdigit() and MIN_FRAME <= int(z) <= MAX_FRAME) for z in args.sizes.split(",")):
+        p.error("--sizes takes frame sizes of %d to %d bytes (Ethernet frames without FCS, no jumbo frames) "
+                "and imix" % (MIN_FRAME, MAX_FRAME))
     if args.rekeys and args.source != "ring":
         p.error("--rekeys needs the ring source (SA pairs installed through the table API)")
     args.build = os.path.abspath(args.build)
