@@ -7,7 +7,9 @@
  * reports.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,51 @@ static void usage(FILE *f)
 		   "  -v, --verbose          dpike's IKE log at info level on stderr\n");
 }
 
+/* The whole of s as a number of 0 to max; or false, said on stderr. */
+static bool whole_arg(const char *opt, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (*s == '\0' || strchr(s, '-') || *end != '\0' || errno || v > max) {
+		fprintf(stderr, "dpike-load: --%s: not a whole number of 0 to %llu: '%s'\n", opt, (unsigned long long)max, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* The whole of s as a number of seconds, 0 or more; or false, said on stderr. */
+static bool seconds_arg(const char *opt, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || !isfinite(v) || v < 0) {
+		fprintf(stderr, "dpike-load: --%s: not a number of seconds: '%s'\n", opt, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* One of the numeric options, by its short name; false when its value is refused. */
+static bool number_option(int c, const char *arg, struct load_options *o)
+{
+	uint64_t v = 0;
+	switch (c) {
+	case 'n': return whole_arg("sas", arg, UINT32_MAX, &v) && (o->sas = (uint32_t)v, true);
+	case 'r': return whole_arg("rate", arg, UINT32_MAX, &v) && (o->rate = (uint32_t)v, true);
+	case 'c': return whole_arg("concurrency", arg, UINT32_MAX, &v) && (o->concurrency = (uint32_t)v, true);
+	case 'p': return whole_arg("ports", arg, UINT16_MAX, &v) && (o->n_ports = (uint16_t)v, true);
+	case 'B': return whole_arg("base-port", arg, UINT16_MAX, &v) && (o->base_port = (uint16_t)v, true);
+	case 'H': return seconds_arg("hold", arg, &o->hold_s);
+	case 'D': return seconds_arg("dpd-delay", arg, &o->dpd_delay_s);
+	case 'W': return seconds_arg("timeout", arg, &o->timeout_s);
+	case 'k': return seconds_arg("ke-reuse", arg, &o->ke_reuse_s);
+	}
+	return false;
+}
+
 static int parse_options(int argc, char **argv, struct load_options *o)
 {
 	static const struct option longs[] = {
@@ -93,15 +140,14 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 	uint8_t plen;
 	while ((c = getopt_long(argc, argv, "n:r:c:l:p:vh", longs, NULL)) != -1) {
 		switch (c) {
-		case 'n': o->sas = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'r': o->rate = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'c': o->concurrency = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'n': case 'r': case 'c': case 'p': case 'B': case 'H': case 'D': case 'W': case 'k':
+			if (!number_option(c, optarg, o))
+				return -1;
+			break;
 		case 'l':
 			if (!parse_ipv4_prefix(optarg, &o->local, &plen, true) || plen != 32)
 				return fprintf(stderr, "dpike-load: --local: not an IPv4 address: %s\n", optarg), -1;
 			break;
-		case 'p': o->n_ports = (uint16_t)strtoul(optarg, NULL, 0); break;
-		case 'B': o->base_port = (uint16_t)strtoul(optarg, NULL, 0); break;
 		case 'K': o->psk = optarg; break;
 		case 'I': o->id_format = optarg; break;
 		case 'R': o->remote_id = optarg; break;
@@ -109,10 +155,6 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		case 'E': o->esp = optarg; break;
 		case 'N': o->inner_net = optarg; break;
 		case 'T': o->remote_ts = optarg; break;
-		case 'H': o->hold_s = strtod(optarg, NULL); break;
-		case 'D': o->dpd_delay_s = strtod(optarg, NULL); break;
-		case 'W': o->timeout_s = strtod(optarg, NULL); break;
-		case 'k': o->ke_reuse_s = strtod(optarg, NULL); break;
 		case '1': o->version = 1; break;
 		case 'j': o->json = true; break;
 		case 'X': o->keep = true; break;
