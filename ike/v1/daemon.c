@@ -123,15 +123,27 @@ static uint64_t peer_key_of(const struct v1_sa *sa)
 	return identity_pair_hash(h, &sa->id_remote, &sa->id_local);
 }
 
+/* The identities alone: a peer that restarted may come back from another address (a new DHCP lease). */
+static uint64_t contact_key_of(const struct v1_sa *sa)
+{
+	return identity_pair_hash(0xcbf29ce484222325ULL, &sa->id_remote, &sa->id_local);
+}
+
 static void peer_leave(struct v1_sa *sa)
 {
 	u64map_link_leave(&sa->d->peers, &sa->peer);
+	u64map_link_leave(&sa->d->contacts, &sa->contact);
 }
 
-/* Without memory the SA is only missing from its peer's list: a reauthentication would not adopt its children. */
+/*
+ * Without memory the SA is only missing from its peer's lists: a reauthentication would not adopt
+ * its children, an INITIAL-CONTACT would not find it.
+ */
 static void peer_join(struct v1_sa *sa)
 {
 	u64map_link_join(&sa->d->peers, &sa->peer, peer_key_of(sa));
+	if (!sa->contact.in)
+		u64map_link_join(&sa->d->contacts, &sa->contact, contact_key_of(sa));
 }
 
 static struct v1_sa *of_peer_link(const struct u64map_link *l)
@@ -190,6 +202,7 @@ void v1_destroy(struct v1_daemon *d)
 	u64map_free(&d->half_open_by_addr);
 	u64map_free(&d->child_holder);
 	u64map_free(&d->peers);
+	u64map_free(&d->contacts);
 	timer_heap_free(&d->timers);
 	for (int i = 0; i < V1_FIRST_DEFRAG_SLOTS; i++)
 		v1_defrag_free(&d->first_defrag[i].defrag);
@@ -473,16 +486,23 @@ static bool has_initial_contact(const struct isakmp_message *m)
 	return false;
 }
 
+static struct v1_sa *of_contact_link(const struct u64map_link *l)
+{
+	return l ? (struct v1_sa *)((const char *)l - offsetof(struct v1_sa, contact)) : NULL;
+}
+
 /*
  * INITIAL-CONTACT (RFC 2407 4.6.3.3) in the phase 1 that just authenticated sa: the peer has no
- * other SA with us, so every other ISAKMP SA between the same identities (and the same peer
- * address), and its IPsec SAs, is left over from before it restarted: gone now, not adopted.
+ * other SA with us, so every other ISAKMP SA between the same identities, from whatever address,
+ * and its IPsec SAs, is left over from before it restarted: gone now, not adopted.
  */
 static void forget_previous_sas(struct v1_sa *sa)
 {
-	/* found by the peers index (connection, address, identities): a dead SA stays listed until reaped */
-	for (struct v1_sa *o = v1_peer_first(sa); o; o = v1_peer_next(o)) {
-		if (o == sa || o->state != V1_ESTABLISHED || !v1_same_peer(o, sa))
+	/* found by the contacts index (identities): a dead SA stays listed until reaped */
+	struct v1_sa *first = of_contact_link(u64map_get(&sa->d->contacts, contact_key_of(sa)));
+	for (struct v1_sa *o = first; o; o = of_contact_link(o->contact.next)) {
+		if (o == sa || o->state != V1_ESTABLISHED || !identity_equal(&o->id_remote, &sa->id_remote) ||
+		    !identity_equal(&o->id_local, &sa->id_local))
 			continue;
 		LOG_INFO("%s: ISAKMP SA #%u left over from before the peer restarted (INITIAL-CONTACT in #%u); removing it",
 			 o->conn->name, o->serial, sa->serial);

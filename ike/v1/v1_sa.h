@@ -65,8 +65,9 @@ struct v1_sa {
 	struct v1_sa *next_dead;   /* in its list of SAs to free: entered once, on the move to V1_DEAD */
 	struct timer_entry timer;  /* in the daemon's heap, at or before the first of its timers due */
 	bool half_open;            /* a responder's, not yet established: counted against ike.half_open_* */
-	/* once established, in the daemon's list of the ISAKMP SAs of the same peer (v1_peer_first()) */
-	struct u64map_link peer;
+	/* once established, in the daemon's list of the ISAKMP SAs of the same peer (v1_peer_first()), and
+	 * in its list of those between the same identities wherever the peer is (INITIAL-CONTACT) */
+	struct u64map_link peer, contact;
 	struct v1_daemon *d;
 	uint32_t serial;
 	uint64_t cky_i, cky_r;
@@ -142,7 +143,7 @@ struct v1_daemon {
 	 * no other), half-open responder SAs counted in all and per peer address, the holder of every
 	 * installed IPsec SA by its inbound SPI, and every SA's next deadline.
 	 */
-	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder, peers;
+	struct u64map by_cookie, responder_by_cky_i, half_open_by_addr, child_holder, peers, contacts;
 	unsigned half_open;
 	struct timer_heap timers;
 	uint32_t n_sas;

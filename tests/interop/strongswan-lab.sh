@@ -42,10 +42,12 @@ secrets = ( { type = "ike"; id = ["gw-a.example", "gw-b.example"]; secret = "$PS
 EOC
 }
 
-# dpike_conn NAME PROPOSALS ESP_PROPOSALS [EXTRA]: one connection to strongSwan, child "net".
+# dpike_conn NAME PROPOSALS ESP_PROPOSALS [EXTRA]: one connection to strongSwan, child "net"
+# (DPIKE_REMOTE_ADDRS: its remote_addrs, quoted and comma-separated; "192.0.2.1" by default).
 dpike_conn() {
+	local remotes=${DPIKE_REMOTE_ADDRS:-'"192.0.2.1"'}
 	cat <<EOC
-  { name = "$1"; version = ${IKE_VERSION:-2}; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
+  { name = "$1"; version = ${IKE_VERSION:-2}; local_addrs = ["192.0.2.2"]; remote_addrs = [$remotes];
     proposals = [$2]; ${4:-}
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
     children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];

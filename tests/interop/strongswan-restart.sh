@@ -20,6 +20,7 @@ established_here() {
 	ctl --json list-sas | python3 -c 'import json,sys; print(sum(s["state"]=="ESTABLISHED" for s in json.load(sys.stdin)["ike_sas"]))'
 }
 established_there() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -c "dpike: #.*ESTABLISHED" || true; }
+one_here() { [ "$(established_here)" -eq 1 ]; }
 
 round() {
 	local v=$1 pid
@@ -27,7 +28,6 @@ round() {
 	lab_check "IKEv$v: established" sw_established "$LAB_DIR" net
 	sw_kill_and_start
 	lab_check "IKEv$v: strongSwan restarted and connected again" sw_established "$LAB_DIR" net
-	one_here() { [ "$(established_here)" -eq 1 ]; }
 	lab_check "IKEv$v: dpike dropped the SA left from before (INITIAL_CONTACT): one IKE SA" lab_wait_for 5 one_here
 	lab_check "IKEv$v: ... and logged why" grep -q "left over from before the peer restarted" "$LAB_DIR/dut-v$v.log"
 	lab_check "IKEv$v: traffic flows through the new SA" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
@@ -66,8 +66,29 @@ round_silent() {
 	lab_round_end
 }
 
+# strongSwan restarts behind another address (a branch router's new DHCP lease) and sends
+# INITIAL_CONTACT from there: the SAs of its old address go too (IKEv1 found them by address before).
+round_moved() {
+	local v=$1
+	DPIKE_REMOTE_ADDRS='"192.0.2.1", "192.0.2.3"' lab_round_start "$v" "$2" "$3" "" "dut-v$v-moved"
+	lab_check "IKEv$v, new address: established from 192.0.2.1" sw_established "$LAB_DIR" net
+	ip -n "$sw" addr del 192.0.2.1/24 dev sw-wan
+	ip -n "$sw" addr add 192.0.2.3/24 dev sw-wan
+	sed -i 's|local_addrs = 192.0.2.1|local_addrs = 192.0.2.3|' "$LAB_DIR/swanctl.conf"
+	sw_kill_and_start
+	lab_check "IKEv$v, new address: strongSwan restarted and connected from 192.0.2.3" sw_established "$LAB_DIR" net
+	lab_check "IKEv$v, new address: dpike dropped the SA of the old address (INITIAL_CONTACT): one IKE SA" \
+		lab_wait_for 5 one_here
+	lab_check "IKEv$v, new address: traffic flows" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	ip -n "$sw" addr del 192.0.2.3/24 dev sw-wan
+	ip -n "$sw" addr add 192.0.2.1/24 dev sw-wan
+	lab_round_end
+}
+
 round 2 aes128gcm16-prfsha256-x25519 aes128gcm16
 round 1 aes128-sha256-modp3072 aes128-sha256
 round_silent 2 aes256gcm16-prfsha384-ecp256 aes256gcm16
 round_silent 1 aes256-sha256-modp2048 aes256-sha1
+round_moved 2 aes128gcm16-prfsha256-x25519 aes128gcm16
+round_moved 1 aes128-sha256-modp3072 aes128-sha256
 lab_summary strongswan-restart
