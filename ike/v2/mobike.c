@@ -26,12 +26,14 @@ static void format_endpoint(const struct ike_endpoint *e, char *buf, size_t len)
 static void update_addresses(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)
 {
 	char from[32];
-	struct ike_endpoint local_before = sa->local; /* kept, with the NAT state, if the move is refused */
+	struct ike_endpoint local_before = sa->local, remote_before = sa->remote; /* kept if the move is refused */
 	bool nat_local_before = sa->nat_local, nat_remote_before = sa->nat_remote;
 	bool nat_before = nat_local_before || nat_remote_before;
 	format_endpoint(&sa->rx_remote, from, sizeof(from));
 	sa->local = sa->rx_local;
+	sa->remote = sa->rx_remote;
 	nat_check(sa, req); /* hashes of the new addresses against those the request carries */
+	sa->remote = remote_before; /* the move itself below, children with it */
 	bool nat = sa->nat_local || sa->nat_remote;
 	if (nat && ike_find_notify(req, N_NO_NATS_ALLOWED)) {
 		LOG_WARN("%s: IKE_SA #%u: MOBIKE update from %s through a NAT the peer does not allow; not moved",

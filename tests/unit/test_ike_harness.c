@@ -548,6 +548,65 @@ static void test_peer_moved(void)
 	unpair();
 }
 
+/* A (the initiator) sends an INFORMATIONAL from addr: with UPDATE_SA_ADDRESSES, NAT detection (as
+ * if behind a NAT when fake_nat) and NO_NATS_ALLOWED as asked; returns where B's answer went. */
+static struct ike_endpoint mobike_request(uint32_t addr, bool update, bool fake_nat, bool no_nats)
+{
+	struct ike_sa *a = only_sa(&A);
+	struct ike_builder b;
+	struct ike_header h;
+	static const uint8_t cookie2[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	a->local.addr = addr;
+	ike_header_for(a, &h, INFORMATIONAL, false, a->next_out_id);
+	ike_build_start(&b, &h);
+	ike_sk_begin(&b);
+	if (update)
+		notify_add(&b, 0, NULL, 0, N_UPDATE_SA_ADDRESSES, NULL, 0);
+	if (no_nats)
+		notify_add(&b, 0, NULL, 0, N_NO_NATS_ALLOWED, NULL, 0);
+	nat_add_notifies(&b, a, fake_nat);
+	notify_add(&b, 0, NULL, 0, N_COOKIE2, cookie2, sizeof(cookie2));
+	size_t len = ike_sk_finish(a, &b);
+	CU_ASSERT_FATAL(len > 0);
+	ike_send_request(a, b.buf, len, INFORMATIONAL);
+	int answer = q_tail;
+	pump_one(); /* to B, whose answer is queued next */
+	CU_ASSERT_FATAL(q_tail == answer + 1);
+	struct ike_endpoint to = queue[answer % 32].local; /* A's side, as A sees it */
+	pump();
+	CU_ASSERT(a->req.msg == NULL); /* answered */
+	return to;
+}
+
+/*
+ * MOBIKE (RFC 4555) on B, the responder, with A as a client that moves: a request from a new
+ * address is answered there and moves nothing (a path probe); UPDATE_SA_ADDRESSES moves the IKE
+ * SA and its child; through a NAT the client does not allow, nothing moves; without MOBIKE
+ * negotiated an UPDATE_SA_ADDRESSES moves nothing.
+ */
+static void test_mobike_responder(void)
+{
+	pair("\"aes128gcm16-prfsha256-x25519\"", "\"aes128gcm16-prfsha256-x25519\"", "same secret", "");
+	initiate();
+	assert_established();
+	struct ike_sa *b = only_sa(&B);
+	struct ike_endpoint home = b->remote;
+	b->mobike = true; /* dpike as initiator does not announce it: as if A had */
+	struct ike_endpoint to = mobike_request(0xc0000203, false, false, false);
+	CU_ASSERT(to.addr == 0xc0000203 && b->remote.addr == home.addr && installed_of(&B, B.spi_in)->moves == 0);
+	to = mobike_request(0xc0000204, true, true, true); /* through a NAT, which A forbids */
+	CU_ASSERT(to.addr == 0xc0000204 && b->remote.addr == home.addr && !b->nat_remote);
+	to = mobike_request(0xc0000203, true, false, false);
+	struct installed *i = installed_of(&B, B.spi_in);
+	CU_ASSERT(to.addr == 0xc0000203 && b->remote.addr == 0xc0000203 && b->remote.port == home.port);
+	CU_ASSERT(i->moves == 1 && i->peer.addr == 0xc0000203 && !b->nat_remote && !b->nat_local);
+	b->mobike = false;
+	to = mobike_request(0xc0000205, true, false, false);
+	CU_ASSERT(to.addr == 0xc0000203 && b->remote.addr == 0xc0000203 && i->moves == 1);
+	only_sa(&A)->local.addr = 0xc0000203;
+	unpair();
+}
+
 /*
  * close_action on A's child: "start" brings the child back when B closes it, and the IKE SA with
  * it when B deletes that; "none" leaves both closed.
@@ -954,6 +1013,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "fragmentation = no / accept: not announced / not sent", test_fragmentation_settings);
 	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): IKE SA and children follow", test_peer_moved);
+	CU_add_test(s, "MOBIKE responder: a path probe answered there, UPDATE_SA_ADDRESSES moves, NO_NATS_ALLOWED refused",
+		    test_mobike_responder);
 	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",
 		    test_close_action);
 	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
