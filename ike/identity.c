@@ -177,6 +177,12 @@ static bool dn_equal(const struct ike_id *pattern, const struct ike_id *dn, bool
 	return same;
 }
 
+bool identity_pair_equal(const struct ike_id *remote_a, const struct ike_id *local_a, const struct ike_id *remote_b,
+			 const struct ike_id *local_b)
+{
+	return identity_equal(remote_a, remote_b) && identity_equal(local_a, local_b);
+}
+
 uint64_t identity_pair_hash(uint64_t h, const struct ike_id *a, const struct ike_id *b)
 {
 	const struct ike_id *ids[2] = { a, b };

@@ -501,8 +501,8 @@ static void forget_previous_sas(struct v1_sa *sa)
 	/* found by the contacts index (identities): a dead SA stays listed until reaped */
 	struct v1_sa *first = of_contact_link(u64map_get(&sa->d->contacts, contact_key_of(sa)));
 	for (struct v1_sa *o = first; o; o = of_contact_link(o->contact.next)) {
-		if (o == sa || o->state != V1_ESTABLISHED || !identity_equal(&o->id_remote, &sa->id_remote) ||
-		    !identity_equal(&o->id_local, &sa->id_local))
+		if (o == sa || o->state != V1_ESTABLISHED ||
+		    !identity_pair_equal(&o->id_remote, &o->id_local, &sa->id_remote, &sa->id_local))
 			continue;
 		LOG_INFO("%s: ISAKMP SA #%u left over from before the peer restarted (INITIAL-CONTACT in #%u); removing it",
 			 o->conn->name, o->serial, sa->serial);
@@ -738,8 +738,8 @@ bool v1_first_with_peer(const struct v1_sa *sa)
 
 bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b)
 {
-	return a->conn == b->conn && a->remote.addr == b->remote.addr && identity_equal(&a->id_remote, &b->id_remote) &&
-	       identity_equal(&a->id_local, &b->id_local);
+	return a->conn == b->conn && a->remote.addr == b->remote.addr &&
+	       identity_pair_equal(&a->id_remote, &a->id_local, &b->id_remote, &b->id_local);
 }
 
 static void on_established(struct v1_sa *sa)

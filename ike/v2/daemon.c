@@ -697,8 +697,8 @@ void ike_initial_contact(struct ike_sa *sa)
 {
 	/* A dead SA stays in its list until freed: the walk goes on from it. */
 	for (struct ike_sa *o = ike_sa_same_ids(sa); o; o = ike_sa_next_same_ids(o)) {
-		if (o == sa || o->state == IKE_SA_DEAD || !identity_equal(&o->id_remote, &sa->id_remote) ||
-		    !identity_equal(&o->id_local, &sa->id_local))
+		if (o == sa || o->state == IKE_SA_DEAD ||
+		    !identity_pair_equal(&o->id_remote, &o->id_local, &sa->id_remote, &sa->id_local))
 			continue;
 		LOG_INFO("%s: IKE_SA #%u left over from before the peer restarted (INITIAL_CONTACT in #%u); removing it",
 			 o->conn->name, o->serial, sa->serial);
