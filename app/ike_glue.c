@@ -15,6 +15,7 @@
 #include "appliance.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/tables.h"
+#include "ike/x25519.h"
 #include "lib/log.h"
 
 
@@ -380,6 +381,8 @@ int ike_glue_init(struct appliance *app)
 			       .remove_child = remove_child_cb, .move_child = move_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb,
 			       .spi_preferred = spi_preferred_cb, .ctx = app, .batch_key_exchanges = true };
 	app->ike = ike_daemon_create(&app->cfg, app->creds, &env);
+	LOG_INFO("X25519 key pairs and derivations in hand together: %s", x25519_batch_available() ?
+		 x25519_batch_name() : "no (neither AVX-512 IFMA nor AVX2 here: OpenSSL one by one)");
 	return app->ike ? 0 : -1;
 }
 

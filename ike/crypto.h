@@ -59,8 +59,8 @@ struct ke_state *ke_share(const struct ke_state *ke);
 bool ke_remember_last(struct ke_state *ke);
 
 /*
- * Derivations done together: X25519 where the CPU has AVX-512 IFMA (x25519_batch.c), eight
- * in about the time OpenSSL takes for two. A responder with many IKE_SA_INIT requests in hand
+ * Derivations done together: X25519 where the CPU has AVX-512 IFMA or AVX2 (x25519_batch.c),
+ * eight in about the time OpenSSL takes for two (IFMA) or five (AVX2). A responder with many IKE_SA_INIT requests in hand
  * collects them. ok and secret as ke_derive() gives them.
  */
 struct ke_job {

@@ -95,7 +95,7 @@ struct ike_env {
 	bool remember_ke_secret;
 	/*
 	 * An IKE_SA_INIT key exchange waits for ike_flush() (or for a batch of eight), to be done
-	 * with the others in hand (ke_derive_batch(): X25519 on AVX-512 IFMA): a responder's answer
+	 * with the others in hand (ke_derive_batch(): X25519 on AVX-512 IFMA or AVX2): a responder's answer
 	 * goes out then, an initiator's IKE_AUTH too. The caller calls ike_flush() after each burst
 	 * of ike_input().
 	 */

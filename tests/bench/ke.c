@@ -2,7 +2,8 @@
 /*
  * The cost of an X25519 key exchange each way dpike can do it: OpenSSL 3.0 (key generation and
  * derivation), x25519.c's comb for a public value, and x25519_batch() eight at a time (public
- * values by the comb, derivations by the ladder), in microseconds and TSC cycles per operation.
+ * values by the comb, derivations by the ladder) on each vector code the CPU has (AVX-512 IFMA,
+ * AVX2), in microseconds and TSC cycles per operation.
  * The best of several rounds (this machine's speed swings), each method in turn within a round.
  *   dpike-bench-ke [ROUNDS]
  */
@@ -51,17 +52,21 @@ static void batch_derive(void)
 	x25519_batch(out, (const uint8_t(*)[32])scalar, (const uint8_t(*)[32])point, X25519_BATCH);
 }
 
+#define NO_CODE (-1)
+
 static const struct method {
 	const char *name;
 	method_fn fn;
 	unsigned per_call; /* operations one call does */
-	bool batch;
+	int code;          /* x25519_batch()'s vector code, or NO_CODE */
 } methods[] = {
-	{ "OpenSSL key pair (EVP_PKEY_keygen)", openssl_keygen, 1, false },
-	{ "OpenSSL derivation (EVP_PKEY_derive)", openssl_derive, 1, false },
-	{ "public value, comb (x25519.c)", comb_one, 1, false },
-	{ "public values, comb, 8 lanes (x25519_batch)", batch_public, X25519_BATCH, true },
-	{ "derivations, ladder, 8 lanes (x25519_batch)", batch_derive, X25519_BATCH, true },
+	{ "OpenSSL key pair (EVP_PKEY_keygen)", openssl_keygen, 1, NO_CODE },
+	{ "OpenSSL derivation (EVP_PKEY_derive)", openssl_derive, 1, NO_CODE },
+	{ "public value, comb (x25519.c)", comb_one, 1, NO_CODE },
+	{ "public values, comb, 8 at once, AVX-512 IFMA", batch_public, X25519_BATCH, X25519_CODE_IFMA },
+	{ "derivations, ladder, 8 at once, AVX-512 IFMA", batch_derive, X25519_BATCH, X25519_CODE_IFMA },
+	{ "public values, comb, 8 at once, AVX2", batch_public, X25519_BATCH, X25519_CODE_AVX2 },
+	{ "derivations, ladder, 8 at once, AVX2", batch_derive, X25519_BATCH, X25519_CODE_AVX2 },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 
@@ -93,7 +98,6 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
 	double best_us[N_METHODS], best_cycles[N_METHODS];
-	bool batch = x25519_batch_available();
 	if (rounds < 1 || !setup()) {
 		fprintf(stderr, "usage: dpike-bench-ke [ROUNDS >= 1] (and OpenSSL with X25519)\n");
 		return 2;
@@ -102,7 +106,7 @@ int main(int argc, char **argv)
 		best_us[m] = best_cycles[m] = 1e18;
 	for (int r = 0; r < rounds; r++)
 		for (size_t m = 0; m < N_METHODS; m++) {
-			if (methods[m].batch && !batch)
+			if (methods[m].code != NO_CODE && !x25519_batch_use(methods[m].code))
 				continue;
 			unsigned calls = OPS / methods[m].per_call;
 			double t = now_s();
@@ -115,14 +119,16 @@ int main(int argc, char **argv)
 		}
 	printf("X25519, best of %d rounds of %d operations each, per operation\n", rounds, OPS);
 	for (size_t m = 0; m < N_METHODS; m++) {
-		if (methods[m].batch && !batch)
-			printf("%-46s  (no AVX-512 IFMA on this CPU)\n", methods[m].name);
+		if (methods[m].code != NO_CODE && !x25519_code_runs(methods[m].code))
+			printf("%-46s  (not on this CPU)\n", methods[m].name);
 		else
 			printf("%-46s %8.2f us %9.0f TSC cycles\n", methods[m].name, best_us[m], best_cycles[m]);
 	}
-	if (batch)
-		printf("a key exchange (key pair + derivation): OpenSSL %.1f us, dpike batched %.1f us (%.1fx)\n",
-		       best_us[0] + best_us[1], best_us[3] + best_us[4], (best_us[0] + best_us[1]) / (best_us[3] + best_us[4]));
+	for (size_t m = 3; m + 1 < N_METHODS; m += 2) /* the batched pairs: public values, derivations */
+		if (x25519_code_runs(methods[m].code))
+			printf("a key exchange (key pair + derivation): OpenSSL %.1f us, dpike on %s %.1f us (%.1fx)\n",
+			       best_us[0] + best_us[1], methods[m].name + strlen("public values, comb, 8 at once, "),
+			       best_us[m] + best_us[m + 1], (best_us[0] + best_us[1]) / (best_us[m] + best_us[m + 1]));
 	EVP_PKEY_CTX_free(gen);
 	EVP_PKEY_CTX_free(derive);
 	return 0;

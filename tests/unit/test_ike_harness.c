@@ -803,7 +803,7 @@ static bool is_error_notify(const struct queued *q, uint16_t type)
 static void test_batched_key_exchanges(void)
 {
 	if (!x25519_batch_available()) {
-		printf("\n  (no AVX-512 IFMA on this CPU: key exchanges are not batched) ");
+		printf("\n  (neither AVX-512 IFMA nor AVX2 on this CPU: key exchanges are not batched) ");
 		return;
 	}
 	batch_key_exchanges = true;
