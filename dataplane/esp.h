@@ -62,6 +62,14 @@ struct esp_sa_event {
 	uint32_t addr;
 };
 
+/* The key stream behind rand_pool (esp_iv.c). */
+struct esp_iv_gen {
+	uint8_t enc_keys[16 * 11] __attribute__((aligned(16))); /* AES-128's round keys */
+	uint8_t dec_keys[16 * 11] __attribute__((aligned(16)));
+	uint8_t nonce[4];
+	uint32_t refills; /* on this key */
+};
+
 struct esp_ctx {
 	IMB_MGR *mgr;
 	IMB_MGR *gcm_mgr[2]; /* GCM called directly, by ESP_SA_F_GCM_COMPACT: [0] is mgr */
@@ -73,7 +81,8 @@ struct esp_ctx {
 	struct rte_ring *events; /* may be NULL (tests) */
 	uint16_t ip_id;
 	uint32_t rand_off;
-	uint8_t rand_pool[ESP_RAND_POOL];
+	uint8_t rand_pool[ESP_RAND_POOL]; /* CBC's IVs, refilled by esp_refill_random() */
+	struct esp_iv_gen iv;
 	struct esp_pkt pk[ESP_MAX_BURST];
 	/* packets whose jobs go to IPsec-MB in one burst at esp_flush() */
 	uint16_t n_queued;

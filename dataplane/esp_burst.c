@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* What encryption and decryption bursts share: the IPsec-MB manager, the job loop, accounting. */
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -76,16 +75,8 @@ void esp_ctx_free(struct esp_ctx *c)
 		free_mb_mgr(c->sha_ni_mgr);
 	c->gcm_mgr[0] = c->gcm_mgr[1] = c->sha_ni_mgr = NULL;
 	memset(c->hmac_mgr, 0, sizeof(c->hmac_mgr));
-	OPENSSL_cleanse(c->rand_pool, sizeof(c->rand_pool));
+	esp_iv_forget(c);
 	c->mgr = NULL;
-}
-
-bool esp_refill_random(struct esp_ctx *c)
-{
-	if (RAND_bytes(c->rand_pool, sizeof(c->rand_pool)) != 1)
-		return false;
-	c->rand_off = 0;
-	return true;
 }
 
 static inline void complete_job(IMB_JOB *job)

@@ -43,7 +43,10 @@ static inline uint64_t esp_aead_prepare(const struct esp_sa *sa, struct esp_pkt 
 	return 12;
 }
 
+/* rand_pool filled anew (esp_iv.c); false when OpenSSL's generator gave no key. */
 bool esp_refill_random(struct esp_ctx *c);
+/* Wipes the IV key and pool. */
+void esp_iv_forget(struct esp_ctx *c);
 /* An esp_crypt_fn: queues one packet for the next esp_flush(). */
 void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk);
 

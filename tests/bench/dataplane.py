@@ -187,7 +187,7 @@ def start_profile(pid, mode, alg, size):
     if not out:
         return None
     os.makedirs(out, exist_ok=True)
-    return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-p", str(pid), "-o",
+    return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock"] + (["-g"] if os.environ.get("BENCH_PERF_CALLS") else []) + ["-p", str(pid), "-o",
                              "%s/%s-%s-%s.perf" % (out, mode, alg, size)], stderr=subprocess.DEVNULL)
 
 

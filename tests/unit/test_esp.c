@@ -666,6 +666,60 @@ static void test_shared_sa_sequence_numbers(void)
 	drop_sa(sa);
 }
 
+/* OpenSSL's AES-128-CTR key stream for one refill of a worker's IV pool: its nonce, the refill number, blocks from 1. */
+static void iv_keystream(uint8_t *out, int len, const struct esp_iv_gen *g, uint64_t refill)
+{
+	uint8_t iv[16] = { 0 };
+	memcpy(iv, g->nonce, sizeof(g->nonce));
+	memcpy(iv + 4, &refill, sizeof(refill));
+	iv[15] = 1;
+	memset(out, 0, (size_t)len);
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int n = 0; /* round key 0 of AES-128 is the key itself */
+	CU_ASSERT_FATAL(x && EVP_EncryptInit_ex(x, EVP_aes_128_ctr(), NULL, g->enc_keys, iv) == 1 &&
+			EVP_EncryptUpdate(x, out, &n, out, len) == 1 && n == len);
+	EVP_CIPHER_CTX_free(x);
+}
+
+/*
+ * CBC's IVs (RFC 3602: unpredictable): each packet's is the next 16 bytes of AES-128-CTR key
+ * stream under a key of its worker's own, as OpenSSL computes it, across refills of the pool;
+ * two workers' differ.
+ */
+static void test_cbc_ivs(void)
+{
+	enum { PKTS = 600, BURST = 30, POOLS = PKTS * 16 / ESP_RAND_POOL + 1 };
+	struct combo c = { esp_algo_parse("aes128-sha256"), true, false, false };
+	CU_ASSERT_FATAL(c.alg >= 0);
+	struct esp_sa *sa = make_sa(&c, false, 0x1004);
+	static uint8_t ivs[2][PKTS][16], stream[POOLS * ESP_RAND_POOL];
+	for (int w = 0; w < 2; w++) {
+		struct esp_ctx *x = rte_zmalloc("esp_ctx_ivs", sizeof(*x), 64);
+		struct dp_worker_stats st;
+		CU_ASSERT_FATAL(x && esp_ctx_init(x, &st, NULL) == 0);
+		for (int k = 0; k < PKTS; k += BURST) {
+			struct rte_mbuf *pkts[BURST];
+			struct esp_sa *sas[BURST];
+			for (int i = 0; i < BURST; i++)
+				pkts[i] = make_plain(HOST_LAN, HOST_FAR, 40, 0), sas[i] = sa;
+			CU_ASSERT_EQUAL_FATAL(esp_encrypt_burst(x, pkts, sas, BURST), BURST);
+			for (int i = 0; i < BURST; i++)
+				memcpy(ivs[w][k + i], rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 20 + 8), 16);
+			rte_pktmbuf_free_bulk(pkts, BURST);
+		}
+		for (int r = 0; r < POOLS; r++)
+			iv_keystream(stream + r * ESP_RAND_POOL, ESP_RAND_POOL, &x->iv, (uint64_t)r);
+		int wrong = 0;
+		for (int k = 0; k < PKTS; k++)
+			wrong += memcmp(ivs[w][k], stream + k * 16, 16) != 0;
+		CU_ASSERT_EQUAL(wrong, 0);
+		esp_ctx_free(x);
+		rte_free(x);
+	}
+	CU_ASSERT(memcmp(ivs[0], ivs[1], sizeof(ivs[0])) != 0);
+	drop_sa(sa);
+}
+
 /*
  * Soft and hard packet lifetimes: one event each, then the SA refuses traffic. The events name
  * the SA by its id, which no other SA shares, not even one with the same SPI (an outbound SPI is
@@ -882,6 +936,7 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "next header checks", test_next_header_checks);
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
 	CU_add_test(s, "two workers on one SA never reuse a sequence number", test_shared_sa_sequence_numbers);
+	CU_add_test(s, "CBC IVs: AES-CTR key stream under each worker's own key, as OpenSSL makes it", test_cbc_ivs);
 	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
 	CU_add_test(s, "NAT-T: authenticated ESP from a new endpoint told once; the SAs moved there", test_peer_moved);
 	CU_add_test(s, "transport behind a NAT: TCP/UDP checksums fixed up", test_natt_checksum_fixup);
