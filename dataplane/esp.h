@@ -120,9 +120,9 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 
 /*
  * The GCM code of IPsec-MB new SAs use, and so the size of their key data. Full: the widest code
- * the CPU has (with VAES, 1,008 bytes a direction: the round keys and 48 GHASH key powers,
- * fastest on long packets). Compact: the AVX2 code (368 bytes: 8 powers), for SA counts where
- * memory matters more. Set at start-up; SAs already made keep theirs.
+ * the CPU has (with AVX-512, 1,008 bytes a direction: the round keys and 48 GHASH key powers,
+ * fastest on long packets; without, the AVX2 code's 368). Compact: the AVX2 code (368 bytes:
+ * 8 powers), for SA counts where memory matters more. Set at start-up; SAs already made keep theirs.
  */
 enum esp_gcm_keys { ESP_GCM_KEYS_FULL, ESP_GCM_KEYS_COMPACT };
 void esp_gcm_keys_set(enum esp_gcm_keys k);

@@ -24,16 +24,29 @@ static enum esp_gcm_keys chosen = ESP_GCM_KEYS_FULL;
 #define GHASH_KEYS_OFFSET offsetof(struct gcm_key_data, ghash_keys)
 #define GHASH_KEYS_SIZE(layout) sizeof(((struct gcm_key_data *)NULL)->ghash_keys.layout)
 
+/*
+ * The head of struct gcm_key_data a manager's GCM code reads. Only the AVX-512 code (VAES on
+ * the CPUs that have it) reads all 48 GHASH powers; on a CPU without AVX-512 the widest code is
+ * AVX2's, so "full" SAs there are as small as compact ones.
+ */
+static size_t gcm_head_bytes(const IMB_MGR *m)
+{
+	switch (m->used_arch) {
+	case IMB_ARCH_AVX512:
+		return sizeof(struct gcm_key_data);
+	case IMB_ARCH_AVX2:
+		return GHASH_KEYS_OFFSET + GHASH_KEYS_SIZE(avx2_avx512);
+	default: /* SSE and AVX code: 8 powers and their Karatsuba halves */
+		return GHASH_KEYS_OFFSET + GHASH_KEYS_SIZE(sse_avx);
+	}
+}
+
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact)
 {
 	init_mb_mgr_auto(m, NULL);
-	if (!compact)
-		return sizeof(struct gcm_key_data);
-	if (m->features & IMB_FEATURE_AVX2) {
+	if (compact && (m->features & IMB_FEATURE_AVX2))
 		init_mb_mgr_avx2(m);
-		return GHASH_KEYS_OFFSET + GHASH_KEYS_SIZE(avx2_avx512);
-	}
-	return GHASH_KEYS_OFFSET + GHASH_KEYS_SIZE(sse_avx); /* SSE and AVX code: 8 powers and their Karatsuba halves */
+	return gcm_head_bytes(m);
 }
 
 void esp_gcm_keys_set(enum esp_gcm_keys k)

@@ -374,19 +374,19 @@ static void check_gcm_code(IMB_MGR *m, const struct gcm_key_data *kd, int key_le
 }
 
 /*
- * An SA with compact GCM keys holds only the head of IPsec-MB's struct gcm_key_data: its code
- * must read nothing beyond. With the rest filled with noise, every length (short, block
- * boundaries, longer than the 8 GHASH powers cover) still matches OpenSSL.
+ * An SA holds only the head of IPsec-MB's struct gcm_key_data that its GCM code reads (all of it
+ * for AVX-512's, less for AVX2's, compact or full): the code must read nothing beyond. With the
+ * rest filled with noise, every length (short, block boundaries, longer than the 8 GHASH powers
+ * cover) still matches OpenSSL.
  */
-static void test_gcm_compact_reads_its_head(void)
+static void check_gcm_reads_its_head(bool compact)
 {
 	static const uint16_t lens[] = { 0, 1, 15, 16, 17, 64, 100, 127, 128, 129, 255, 256, 300, 512, 1024, 1400, 1500 };
 	IMB_MGR *m = alloc_mb_mgr(0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	size_t head = esp_gcm_mgr_init(m, true);
-	CU_ASSERT_EQUAL(head, esp_gcm_key_bytes(true));
-	CU_ASSERT(head < esp_gcm_key_bytes(false) && esp_gcm_key_bytes(false) == sizeof(struct gcm_key_data));
-	if (m->features & IMB_FEATURE_AVX2)
+	size_t head = esp_gcm_mgr_init(m, compact);
+	CU_ASSERT_EQUAL(head, esp_gcm_key_bytes(compact));
+	if (compact && (m->features & IMB_FEATURE_AVX2))
 		CU_ASSERT_EQUAL(head, 368);
 	for (int key_len = 16; key_len <= 32; key_len += 16) {
 		struct gcm_key_data kd;
@@ -404,6 +404,23 @@ static void test_gcm_compact_reads_its_head(void)
 	free_mb_mgr(m);
 }
 
+static void test_gcm_reads_its_head(void)
+{
+	check_gcm_reads_its_head(true);
+	check_gcm_reads_its_head(false);
+	/* full keys are the whole structure where the widest code is AVX-512's, else as compact ones */
+	IMB_MGR *m = alloc_mb_mgr(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	init_mb_mgr_auto(m, NULL);
+	if (m->used_arch == IMB_ARCH_AVX512) {
+		CU_ASSERT(esp_gcm_key_bytes(true) < esp_gcm_key_bytes(false) &&
+			  esp_gcm_key_bytes(false) == sizeof(struct gcm_key_data));
+	} else {
+		CU_ASSERT(esp_gcm_key_bytes(true) == esp_gcm_key_bytes(false));
+	}
+	free_mb_mgr(m);
+}
+
 /* The whole ESP path with compact GCM keys (non-GCM SAs are unaffected by the setting). */
 static void test_gcm_compact_matches_reference(void)
 {
@@ -416,7 +433,7 @@ static void test_gcm_compact_matches_reference(void)
 	for_each_combo(check_inbound, 0xfffffffdULL, true);
 	esp_gcm_keys_set(ESP_GCM_KEYS_FULL);
 	sa = make_sa(&c, false, 0x3002);
-	CU_ASSERT(!esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) && sa->key_bytes == sizeof(struct gcm_key_data));
+	CU_ASSERT(!esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) && sa->key_bytes == esp_gcm_key_bytes(false));
 	drop_sa(sa);
 }
 
@@ -928,7 +945,7 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "outbound packets decrypt in an independent implementation", test_outbound_matches_reference);
 	CU_add_test(s, "inbound packets from an independent implementation", test_inbound_from_reference);
 	CU_add_test(s, "one burst through SAs of every transform, both ways", test_mixed_burst);
-	CU_add_test(s, "compact GCM keys: the code reads only the head an SA keeps", test_gcm_compact_reads_its_head);
+	CU_add_test(s, "GCM keys, compact and full: the code reads only the head an SA keeps", test_gcm_reads_its_head);
 	CU_add_test(s, "compact GCM keys: packets match the reference both ways", test_gcm_compact_matches_reference);
 	CU_add_test(s, "ESN across 2^32 both ways", test_esn_across_wrap);
 	CU_add_test(s, "sequence space exhausted without ESN", test_sequence_exhausted_without_esn);
