@@ -338,8 +338,8 @@ void ke_batching(bool on)
 
 /*
  * X25519 key pairs made eight at a time by x25519_batch() (~3 us a pair on AVX-512 IFMA, 11 on
- * AVX2, against 20-25 for the comb alone and more for OpenSSL), per thread; each is used once and wiped from the pool when
- * taken.
+ * AVX2, against 20-25 for the comb alone and more for OpenSSL), per thread; each is used once
+ * and wiped from the pool when taken.
  */
 static bool x25519_pool_take(uint8_t priv[X25519_KEY_LEN], uint8_t pub[X25519_KEY_LEN])
 {

@@ -4,6 +4,7 @@
  * AVX-512 IFMA's eight lanes or AVX2's four (twice). Chosen once; a test or a benchmark may
  * ask for a given one (x25519_batch_use()).
  */
+#include <pthread.h>
 #include <stddef.h>
 
 #include "x25519.h"
@@ -21,7 +22,7 @@ static const struct code {
 };
 
 static const struct code *chosen;
-static int asked; /* whether the CPU was asked yet */
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
 bool x25519_code_runs(enum x25519_code code)
 {
@@ -33,17 +34,29 @@ bool x25519_code_runs(enum x25519_code code)
 	}
 }
 
+static void use(enum x25519_code code)
+{
+	chosen = x25519_code_runs(code) ? &codes[code] : NULL;
+}
+
+/* The first code the CPU has, once, whichever thread asks first. */
+static void choose(void)
+{
+	use(X25519_CODE_IFMA);
+	if (chosen == NULL)
+		use(X25519_CODE_AVX2);
+}
+
 bool x25519_batch_use(enum x25519_code code)
 {
-	asked = 1;
-	chosen = x25519_code_runs(code) ? &codes[code] : NULL;
+	pthread_once(&chosen_once, choose);
+	use(code);
 	return chosen != NULL;
 }
 
 static const struct code *batch_code(void)
 {
-	if (!asked && !x25519_batch_use(X25519_CODE_IFMA))
-		x25519_batch_use(X25519_CODE_AVX2);
+	pthread_once(&chosen_once, choose);
 	return chosen;
 }
 
