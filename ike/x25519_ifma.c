@@ -18,15 +18,20 @@
 #include "x25519.h"
 #include "x25519_lanes.h"
 
+#ifdef X25519_IFMA_EMULATED /* the unit tests: this code on any CPU, each intrinsic in plain C */
+#include "ifma_emulated.h"
+#define X25519_LANES_FN x25519_lanes_ifma_emulated
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512ifma")
 #include <immintrin.h>
+#define X25519_LANES_FN x25519_lanes_ifma
+#endif
 
 typedef __m512i v8;
 typedef __mmask8 lanemask;
 
 #define LANES 8
-#define X25519_LANES_FN x25519_lanes_ifma
 
 struct fv {
 	v8 l[5];
@@ -242,4 +247,6 @@ static inline lanemask lanes_equal(const int64_t v[LANES], int64_t x)
 
 #include "x25519_lanes.inc"
 
+#ifndef X25519_IFMA_EMULATED
 #pragma GCC pop_options
+#endif

@@ -14,5 +14,8 @@
 
 void x25519_lanes_ifma(uint8_t (*out)[32], const uint8_t (*scalar)[32], const uint8_t (*point)[32], unsigned n);
 void x25519_lanes_avx2(uint8_t (*out)[32], const uint8_t (*scalar)[32], const uint8_t (*point)[32], unsigned n);
+/* x25519_ifma.c built with its intrinsics in plain C (tests/unit/ifma_emulated.h), for the unit tests. */
+void x25519_lanes_ifma_emulated(uint8_t (*out)[32], const uint8_t (*scalar)[32], const uint8_t (*point)[32],
+				unsigned n);
 
 #endif
