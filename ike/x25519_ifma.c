@@ -113,6 +113,20 @@ static inline void fv_fold(struct fv *h, v8 lo[10], v8 hi[10])
 	fv_reduce(h, r);
 }
 
+static inline void columns_zero(v8 lo[10], v8 hi[10])
+{
+	UNROLL
+	for (int k = 0; k < 10; k++)
+		lo[k] = hi[k] = _mm512_setzero_si512();
+}
+
+/* The 104-bit product a * b into the columns: its low half at i + j, its high half one up. */
+static inline void columns_madd(v8 lo[10], v8 hi[10], int i, int j, v8 a, v8 b)
+{
+	lo[i + j] = _mm512_madd52lo_epu64(lo[i + j], a, b);
+	hi[i + j + 1] = _mm512_madd52hi_epu64(hi[i + j + 1], a, b);
+}
+
 /*
  * h = f * g. Column k collects the low halves of f[i] * g[j] with i + j = k and, doubled, the
  * high halves with i + j = k - 1: each below 5 * 2^52 + 10 * 2^52 < 2^56, so the fold of columns
@@ -121,16 +135,12 @@ static inline void fv_fold(struct fv *h, v8 lo[10], v8 hi[10])
 static void fv_mul(struct fv *h, const struct fv *f, const struct fv *g)
 {
 	v8 lo[10], hi[10];
-	UNROLL
-	for (int k = 0; k < 10; k++)
-		lo[k] = hi[k] = _mm512_setzero_si512();
+	columns_zero(lo, hi);
 	UNROLL
 	for (int i = 0; i < 5; i++)
 		UNROLL
-		for (int j = 0; j < 5; j++) {
-			lo[i + j] = _mm512_madd52lo_epu64(lo[i + j], f->l[i], g->l[j]);
-			hi[i + j + 1] = _mm512_madd52hi_epu64(hi[i + j + 1], f->l[i], g->l[j]);
-		}
+		for (int j = 0; j < 5; j++)
+			columns_madd(lo, hi, i, j, f->l[i], g->l[j]);
 	fv_fold(h, lo, hi);
 }
 
@@ -141,26 +151,20 @@ static void fv_mul(struct fv *h, const struct fv *f, const struct fv *g)
 static void fv_sq(struct fv *h, const struct fv *f)
 {
 	v8 lo[10], hi[10];
-	UNROLL
-	for (int k = 0; k < 10; k++)
-		lo[k] = hi[k] = _mm512_setzero_si512();
+	columns_zero(lo, hi);
 	UNROLL
 	for (int i = 0; i < 5; i++)
 		UNROLL
-		for (int j = i + 1; j < 5; j++) {
-			lo[i + j] = _mm512_madd52lo_epu64(lo[i + j], f->l[i], f->l[j]);
-			hi[i + j + 1] = _mm512_madd52hi_epu64(hi[i + j + 1], f->l[i], f->l[j]);
-		}
+		for (int j = i + 1; j < 5; j++)
+			columns_madd(lo, hi, i, j, f->l[i], f->l[j]);
 	UNROLL
 	for (int k = 0; k < 10; k++) {
 		lo[k] = ADD(lo[k], lo[k]);
 		hi[k] = ADD(hi[k], hi[k]);
 	}
 	UNROLL
-	for (int i = 0; i < 5; i++) {
-		lo[2 * i] = _mm512_madd52lo_epu64(lo[2 * i], f->l[i], f->l[i]);
-		hi[2 * i + 1] = _mm512_madd52hi_epu64(hi[2 * i + 1], f->l[i], f->l[i]);
-	}
+	for (int i = 0; i < 5; i++)
+		columns_madd(lo, hi, i, i, f->l[i], f->l[i]);
 	fv_fold(h, lo, hi);
 }
 
