@@ -57,6 +57,8 @@ static int setup_workers(struct appliance *app)
 {
 	struct dp_tables *tables[DP_MAX_WORKERS];
 	esp_gcm_keys_set(app->cfg.gcm_compact_keys ? ESP_GCM_KEYS_COMPACT : ESP_GCM_KEYS_FULL);
+	esp_gcm_code_set(app->cfg.gcm_ipsec_mb_only ? ESP_GCM_CODE_IPSEC_MB : ESP_GCM_CODE_AUTO);
+	LOG_INFO("AES-GCM runs %s", esp_gcm_code_name(app->cfg.gcm_compact_keys));
 	if (app->cfg.gcm_compact_keys)
 		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each (full: %zu)", esp_gcm_key_bytes(true),
 			 esp_gcm_key_bytes(false));

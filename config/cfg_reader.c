@@ -69,6 +69,25 @@ int cfg_get_string(struct cfg_reader *r, const config_setting_t *g, const char *
 	return 1;
 }
 
+int cfg_get_enum(struct cfg_reader *r, const config_setting_t *g, const char *key, const char *const names[],
+		      int *out)
+{
+	char v[32];
+	int rc = cfg_get_string(r, g, key, false, v, sizeof(v));
+	if (rc <= 0)
+		return rc;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+	char allowed[256] = "";
+	for (int i = 0; names[i]; i++)
+		snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s\"%s\"", i ? ", " : "",
+			 names[i]);
+	return cfg_fail(r, config_setting_get_member(g, key), "%s must be one of %s", key, allowed);
+}
+
 int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *key, bool *out)
 {
 	int rc;

@@ -25,6 +25,9 @@ int cfg_check_keys(struct cfg_reader *r, const config_setting_t *group, const ch
 /* Each getter returns 1 when the key was present and valid, 0 when absent and optional, -1 on error. */
 int cfg_get_string(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		   char *out, size_t len);
+/* One of names (NULL-terminated): its index to *out. */
+int cfg_get_enum(struct cfg_reader *r, const config_setting_t *g, const char *key, const char *const names[],
+		 int *out);
 int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *key, bool *out);
 int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		 uint64_t max, uint64_t *out);

@@ -83,14 +83,15 @@ static int parse_table_size(struct cfg_reader *r, const config_setting_t *w, con
 	return 0;
 }
 
-static int parse_gcm_keys(struct cfg_reader *r, const config_setting_t *w, struct dpike_config *cfg)
+/* workers.gcm_keys and workers.gcm_code: which GCM code SAs get, and so their key data (esp.h). */
+static int parse_gcm(struct cfg_reader *r, const config_setting_t *w, struct dpike_config *cfg)
 {
-	char keys[16] = "full";
-	if (cfg_get_string(r, w, "gcm_keys", false, keys, sizeof(keys)) < 0)
+	static const char *const keys[] = { "full", "compact", NULL }, *const codes[] = { "auto", "ipsec-mb", NULL };
+	int compact = 0, ipsec_mb = 0;
+	if (cfg_get_enum(r, w, "gcm_keys", keys, &compact) < 0 || cfg_get_enum(r, w, "gcm_code", codes, &ipsec_mb) < 0)
 		return -1;
-	if (strcmp(keys, "full") != 0 && strcmp(keys, "compact") != 0)
-		return cfg_fail(r, config_setting_get_member(w, "gcm_keys"), "gcm_keys must be \"full\" or \"compact\"");
-	cfg->gcm_compact_keys = strcmp(keys, "compact") == 0;
+	cfg->gcm_compact_keys = compact == 1;
+	cfg->gcm_ipsec_mb_only = ipsec_mb == 1;
 	return 0;
 }
 
@@ -121,7 +122,7 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	if (w == NULL)
 		return 0;
 	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", "gcm_keys",
-					    "flow_cache_size", "neighbour_size", "neighbour_timeout", NULL };
+					    "gcm_code", "flow_cache_size", "neighbour_size", "neighbour_timeout", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -151,7 +152,7 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	/* every RX and TX descriptor of every port and queue holds one, and the rings more */
 	if (cfg->mbufs < 2048)
 		return cfg_fail(r, config_setting_get_member(w, "mbufs"), "mbufs must be at least 2048");
-	return parse_gcm_keys(r, w, cfg) < 0 ? -1 : parse_flow_cache_size(r, w, cfg);
+	return parse_gcm(r, w, cfg) < 0 ? -1 : parse_flow_cache_size(r, w, cfg);
 }
 
 static int parse_globals(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)

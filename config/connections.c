@@ -11,25 +11,6 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 
-static int parse_enum(struct cfg_reader *r, const config_setting_t *g, const char *key, const char *const names[],
-		      int *out)
-{
-	char v[32];
-	int rc = cfg_get_string(r, g, key, false, v, sizeof(v));
-	if (rc <= 0)
-		return rc;
-	for (int i = 0; names[i]; i++)
-		if (strcmp(v, names[i]) == 0) {
-			*out = i;
-			return 1;
-		}
-	char allowed[256] = "";
-	for (int i = 0; names[i]; i++)
-		snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s\"%s\"", i ? ", " : "",
-			 names[i]);
-	return cfg_fail(r, config_setting_get_member(g, key), "%s must be one of %s", key, allowed);
-}
-
 static int check_proposals(struct cfg_reader *r, const config_setting_t *g, const char *key,
 			   char props[][128], int n, enum proposal_kind kind)
 {
@@ -131,8 +112,8 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	int mode = 0, start = 0, dpd = 0, close = 0;
 	uint64_t rw = 32;
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
-	    parse_enum(r, g, "mode", modes, &mode) < 0 || parse_enum(r, g, "start_action", starts, &start) < 0 ||
-	    parse_enum(r, g, "dpd_action", dpds, &dpd) < 0 || parse_enum(r, g, "close_action", closes, &close) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
+	    cfg_get_enum(r, g, "mode", modes, &mode) < 0 || cfg_get_enum(r, g, "start_action", starts, &start) < 0 ||
+	    cfg_get_enum(r, g, "dpd_action", dpds, &dpd) < 0 || cfg_get_enum(r, g, "close_action", closes, &close) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
 	    cfg_get_ts_list(r, g, "local_ts", false, &c->local_ts) < 0 ||
 	    cfg_get_ts_list(r, g, "remote_ts", false, &c->remote_ts) < 0 ||
 	    cfg_get_strings(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
@@ -231,7 +212,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 			    &c->n_proposals) < 0 ||
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
 	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
-	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || parse_enum(r, g, "fragmentation", frags, &frag) < 0 ||
+	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
 	    parse_children(r, g, c) < 0)
@@ -321,7 +302,7 @@ int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		struct cfg_secret *s = &cfg->secrets[i];
 		int type = -1;
-		if (cfg_check_keys(r, g, keys) < 0 || parse_enum(r, g, "type", types, &type) < 0)
+		if (cfg_check_keys(r, g, keys) < 0 || cfg_get_enum(r, g, "type", types, &type) < 0)
 			return -1;
 		if (type < 0)
 			return cfg_fail(r, g, "missing required key 'type'");

@@ -127,6 +127,14 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 enum esp_gcm_keys { ESP_GCM_KEYS_FULL, ESP_GCM_KEYS_COMPACT };
 void esp_gcm_keys_set(enum esp_gcm_keys k);
 bool esp_gcm_compact(void);
+/*
+ * Auto: dpike's own VAES code (gcm_vaes.c) where IPsec-MB would run its AVX2 code on a CPU with
+ * VAES; ipsec-mb: IPsec-MB's code always. Set at start-up, before the workers' managers are made.
+ */
+enum esp_gcm_code { ESP_GCM_CODE_AUTO, ESP_GCM_CODE_IPSEC_MB };
+void esp_gcm_code_set(enum esp_gcm_code c);
+/* The code GCM packets of full or compact SAs run (control core; for logs and dpikectl). */
+const char *esp_gcm_code_name(bool compact);
 /* Initialises m for the full or compact GCM code; returns the bytes of key data an SA keeps for it. */
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact);
 /* The bytes of GCM key data an SA keeps with the full or compact code (esp_sa.c; control core). */

@@ -10,16 +10,20 @@
  * AES-CBC + HMAC fills jobs for the burst calls of esp_cbc.c, ChaCha20-Poly1305 queues them for
  * the job manager (esp_submit), both run at the same esp_flush().
  */
+#include <pthread.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "esp.h"
 #include "esp_internal.h"
+#include "gcm_vaes.h"
 
 /*
  * Which GCM code new SAs get; each SA keeps its choice in ESP_SA_F_GCM_COMPACT, as its key data
  * is laid out for that code alone.
  */
 static enum esp_gcm_keys chosen = ESP_GCM_KEYS_FULL;
+static enum esp_gcm_code code_allowed = ESP_GCM_CODE_AUTO;
 
 #define GHASH_KEYS_OFFSET offsetof(struct gcm_key_data, ghash_keys)
 #define GHASH_KEYS_SIZE(layout) sizeof(((struct gcm_key_data *)NULL)->ghash_keys.layout)
@@ -41,12 +45,94 @@ static size_t gcm_head_bytes(const IMB_MGR *m)
 	}
 }
 
+/*
+ * dpike's VAES code (gcm_vaes.c) reads IPsec-MB's AVX2 key layout; before it takes a manager's
+ * place, it must give IPsec-MB's results on this build of the library, every length class.
+ */
+static bool vaes_matches(IMB_MGR *m)
+{
+	static const uint16_t lens[] = { 0, 13, 64, 96, 100, 128, 255, 1400 };
+	uint8_t key[32], iv[12], aad[12], in[1400], want[1400], got[1400], want_tag[16], got_tag[16];
+	struct gcm_context_data ctx;
+	struct gcm_key_data kd;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 7 + 1);
+	memcpy(key, in + 100, sizeof(key));
+	memcpy(iv, in + 200, sizeof(iv));
+	memcpy(aad, in + 300, sizeof(aad));
+	for (int bits = 128; bits <= 256; bits += 128) {
+		if (bits == 128)
+			IMB_AES128_GCM_PRE(m, key, &kd);
+		else
+			IMB_AES256_GCM_PRE(m, key, &kd);
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			uint64_t len = lens[i], aad_len = 8 + 4 * (i & 1);
+			(bits == 128 ? m->gcm128_enc : m->gcm256_enc)(&kd, &ctx, want, in, len, iv, aad, aad_len, want_tag, 16);
+			(bits == 128 ? gcm_vaes128_enc : gcm_vaes256_enc)(&kd, &ctx, got, in, len, iv, aad, aad_len, got_tag, 16);
+			if (memcmp(want, got, len) != 0 || memcmp(want_tag, got_tag, 16) != 0)
+				return false;
+			(bits == 128 ? gcm_vaes128_dec : gcm_vaes256_dec)(&kd, &ctx, got, want, len, iv, aad, aad_len, got_tag, 16);
+			if (memcmp(in, got, len) != 0 || memcmp(want_tag, got_tag, 16) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool vaes_ok;
+static IMB_MGR *vaes_probe_mgr;
+
+static void probe_vaes(void)
+{
+	vaes_ok = gcm_vaes_supported() && vaes_matches(vaes_probe_mgr);
+}
+
+/*
+ * Where IPsec-MB 1.3 runs its AVX2 GCM code (one block per AES instruction) on a CPU with VAES
+ * and VPCLMULQDQ, dpike's code takes its place in the manager: 14% less at 64 bytes, 27-34%
+ * less at 1400 on an AMD Zen 3 (docs/PERFORMANCE.md). Same signature, same key data.
+ */
+static void use_vaes_where_faster(IMB_MGR *m)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	if (code_allowed != ESP_GCM_CODE_AUTO || m->used_arch != IMB_ARCH_AVX2)
+		return;
+	vaes_probe_mgr = m;
+	pthread_once(&once, probe_vaes);
+	if (!vaes_ok)
+		return;
+	m->gcm128_enc = gcm_vaes128_enc;
+	m->gcm128_dec = gcm_vaes128_dec;
+	m->gcm256_enc = gcm_vaes256_enc;
+	m->gcm256_dec = gcm_vaes256_dec;
+}
+
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact)
 {
 	init_mb_mgr_auto(m, NULL);
 	if (compact && (m->features & IMB_FEATURE_AVX2))
 		init_mb_mgr_avx2(m);
+	use_vaes_where_faster(m);
 	return gcm_head_bytes(m);
+}
+
+void esp_gcm_code_set(enum esp_gcm_code c)
+{
+	code_allowed = c;
+}
+
+const char *esp_gcm_code_name(bool compact)
+{
+	IMB_MGR *m = alloc_mb_mgr(0);
+	if (m == NULL)
+		return "unknown";
+	esp_gcm_mgr_init(m, compact);
+	const char *name = m->gcm128_enc == gcm_vaes128_enc ? "dpike VAES/VPCLMULQDQ (256-bit)"
+			   : m->used_arch == IMB_ARCH_AVX512 ? "IPsec-MB AVX-512"
+			   : m->used_arch == IMB_ARCH_AVX2   ? "IPsec-MB AVX2"
+							     : "IPsec-MB SSE/AVX";
+	free_mb_mgr(m);
+	return name;
 }
 
 void esp_gcm_keys_set(enum esp_gcm_keys k)

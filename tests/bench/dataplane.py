@@ -107,12 +107,13 @@ def config(d, mode, alg, size, args):
     mbufs = 16383 + (2 * workers * max(480, sas) if source == "pcap" else 0)
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
-workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; flow_cache_size = %d; };
+workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; gcm_code = "%s";
+            flow_cache_size = %d; };
 interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
-""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, flow_cache_size(sas),
+""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, args.gcm_code, flow_cache_size(sas),
        ",\n  ".join(ifaces))
     if mode != "plain" and source == "pcap":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
@@ -382,6 +383,8 @@ def main():
                    help="ESP algorithms, of " + ", ".join(ALGS) + " (the first two of issue #5 by default)")
     p.add_argument("--gcm-keys", choices=("full", "compact"), default="full",
                    help="workers.gcm_keys: IPsec-MB's widest GCM code, or its AVX2 code with smaller keys per SA")
+    p.add_argument("--gcm-code", choices=("auto", "ipsec-mb"), default="auto",
+                   help="workers.gcm_code: dpike's VAES code where IPsec-MB has only AVX2's, or IPsec-MB's always")
     p.add_argument("--repeat", type=int, default=1,
                    help="rounds of every case and of crypto-perf; the table shows the medians (noisy machines)")
     p.add_argument("--out")
@@ -426,10 +429,10 @@ def fmt(r):
 
 
 def print_table(rows, args):
-    print("\ndpike dataplane, %d worker(s), %d SA pair(s)%s, %s source, %s GCM keys, flow caches of %d entries%s; "
+    print("\ndpike dataplane, %d worker(s), %d SA pair(s)%s, %s source, %s GCM keys (%s code), flow caches of %d entries%s; "
           "crypto-only: dpdk-test-crypto-perf, one core" % (
               args.workers, args.sas, " %s at %g/s" % ("reconnected" if args.reconnect else "rekeyed", args.rekeys) if args.rekeys else "", args.source,
-              args.gcm_keys, flow_cache_size(args.sas), ", hugepages" if args.hugepages else ""))
+              args.gcm_keys, args.gcm_code, flow_cache_size(args.sas), ", hugepages" if args.hugepages else ""))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
     print("net: less those of plain forwarding (receive, classify, route, send)")
     print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (

@@ -23,6 +23,7 @@ static void test_example_loads(void)
 	CU_ASSERT_EQUAL(cfg.ifaces[0].addr, 0xc0000202);
 	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
 	CU_ASSERT_FALSE(cfg.gcm_compact_keys);
+	CU_ASSERT_FALSE(cfg.gcm_ipsec_mb_only);
 	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
 	CU_ASSERT_EQUAL(cfg.flow_cache_size, CFG_DEFAULT_FLOW_CACHE);
 	CU_ASSERT_EQUAL(cfg.neighbour_size, CFG_DEFAULT_NEIGHBOURS);
@@ -153,7 +154,8 @@ static const struct bad_case cases[] = {
 	  6, "static SA name 'a' is used twice" },
 	{ IFACES "workers = { spd_size = 100000000; };\n", 3, "spd_size" },
 	{ IFACES "workers = { mbufs = 512; };\n", 3, "mbufs must be at least 2048" },
-	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be \"full\" or \"compact\"" },
+	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be one of \"full\", \"compact\"" },
+	{ IFACES "workers = {\n  gcm_code = \"vaes\"; };\n", 4, "gcm_code must be one of \"auto\", \"ipsec-mb\"" },
 	{ IFACES "workers = {\n  flow_cache_size = 100000; };\n", 4, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { flow_cache_size = 512; };\n", 3, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { neighbour_size = 4; };\n", 3, "neighbour_size must be 16 to" },
@@ -199,16 +201,18 @@ static void test_weak_when_listed(void)
 
 static void test_gcm_keys(void)
 {
-	static const char *const values[] = { "full", "compact" };
-	for (int compact = 0; compact < 2; compact++) {
+	static const char *const keys[] = { "full", "compact" }, *const codes[] = { "auto", "ipsec-mb" };
+	for (int choice = 0; choice < 4; choice++) {
 		struct dpike_config cfg;
 		char err[CFG_ERR_MAX], text[512];
-		snprintf(text, sizeof(text), IFACES "workers = { gcm_keys = \"%s\"; };\n", values[compact]);
+		snprintf(text, sizeof(text), IFACES "workers = { gcm_keys = \"%s\"; gcm_code = \"%s\"; };\n",
+			 keys[choice & 1], codes[choice >> 1]);
 		const char *path = unit_temp_file(text);
 		int rc = config_load(path, &cfg, err);
 		unlink(path);
 		CU_ASSERT_EQUAL_FATAL(rc, 0);
-		CU_ASSERT_EQUAL(cfg.gcm_compact_keys, compact == 1);
+		CU_ASSERT_EQUAL(cfg.gcm_compact_keys, (choice & 1) == 1);
+		CU_ASSERT_EQUAL(cfg.gcm_ipsec_mb_only, (choice >> 1) == 1);
 		config_free(&cfg);
 	}
 }
@@ -272,7 +276,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "example.conf loads as written", test_example_loads);
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
-	CU_add_test(s, "workers.gcm_keys", test_gcm_keys);
+	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);
 	CU_add_test(s, "missing file", test_missing_file);

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AES-GCM (NIST SP 800-38D), eight blocks at a time in four 256-bit registers: the counter
+ * blocks through VAES, the ciphertext through VPCLMULQDQ, one reduction per eight blocks.
+ *
+ * GHASH arithmetic. Each block is byte-reversed into a register, so that register bit 127 - i
+ * holds the coefficient of x^i (bit 0 of a register is y^0 below). The carry-less product of two
+ * such registers is then x * a * b in the same reversed order over 256 bits; IPsec-MB's key data
+ * holds every power of H already multiplied by x^-1 (its "HashKey<<1 mod poly"), which cancels
+ * that x. In the reversed order the field polynomial is P* = 1 + y^121 + y^126 + y^127 + y^128,
+ * and a 256-bit product R reduces to R * y^-128 mod P* (the reversal's bookkeeping): R's low
+ * 64-bit digit d is cleared by adding d * P*, that is d * y^128 and d * C at y^64 with
+ * C = y^57 + y^62 + y^63 (P* is 1 mod y^64), then dropped; twice, and the upper 128 bits are the
+ * result. The file is checked against OpenSSL by the unit tests and against IPsec-MB at start.
+ */
+#include "gcm_vaes.h"
+
+#include <string.h>
+
+#include <immintrin.h>
+
+/* Before the target pragma: this one must run on any x86-64. */
+bool gcm_vaes_supported(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vaes") &&
+	       __builtin_cpu_supports("vpclmulqdq");
+}
+
+#pragma GCC target("avx2,vaes,vpclmulqdq,pclmul,aes")
+
+#define GCM_BLOCK 16
+#define CHUNK (8 * GCM_BLOCK) /* blocks in flight: four registers of two */
+#define REDUCE_C 0xC200000000000000ull
+
+/* Eight blocks in four registers, kept in registers across the inlined helpers. */
+struct x8 {
+	__m256i v0, v1, v2, v3;
+};
+
+static inline struct x8 load_x8(const uint8_t *p)
+{
+	return (struct x8){_mm256_loadu_si256((const __m256i *)p), _mm256_loadu_si256((const __m256i *)(p + 32)),
+			   _mm256_loadu_si256((const __m256i *)(p + 64)),
+			   _mm256_loadu_si256((const __m256i *)(p + 96))};
+}
+
+static inline void store_x8(uint8_t *p, struct x8 x)
+{
+	_mm256_storeu_si256((__m256i *)p, x.v0);
+	_mm256_storeu_si256((__m256i *)(p + 32), x.v1);
+	_mm256_storeu_si256((__m256i *)(p + 64), x.v2);
+	_mm256_storeu_si256((__m256i *)(p + 96), x.v3);
+}
+
+static inline struct x8 xor_x8(struct x8 a, struct x8 b)
+{
+	return (struct x8){_mm256_xor_si256(a.v0, b.v0), _mm256_xor_si256(a.v1, b.v1),
+			   _mm256_xor_si256(a.v2, b.v2), _mm256_xor_si256(a.v3, b.v3)};
+}
+
+static inline __m256i reverse_lanes(__m256i v)
+{
+	const __m256i rev = _mm256_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11,
+					     10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+	return _mm256_shuffle_epi8(v, rev);
+}
+
+static inline __m128i reverse_block(__m128i v)
+{
+	return _mm_shuffle_epi8(v, _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+}
+
+/*
+ * The hash key's powers in IPsec-MB 1.3's AVX2 layout: H^8 first, H^1 last (its header lists
+ * them the other way; the unit test and esp_gcm.c's self-test would catch a change). Pair i
+ * is [H^(8-2i), H^(7-2i)], the powers of two neighbouring blocks.
+ */
+static inline __m256i hkey_pair(const uint8_t *hkeys, unsigned i)
+{
+	return _mm256_loadu_si256((const __m256i *)(hkeys + 2 * GCM_BLOCK * i));
+}
+
+static inline __m128i hkey_power(const uint8_t *hkeys, unsigned n)
+{
+	return _mm_loadu_si128((const __m128i *)(hkeys + GCM_BLOCK * (8 - n)));
+}
+
+/* Sums of carry-less products, reduced once for all of them. */
+struct clmul_sum {
+	__m256i lo, mid, hi;
+};
+
+static inline struct clmul_sum no_products(void)
+{
+	return (struct clmul_sum){_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+}
+
+static inline struct clmul_sum clmul(__m256i x, __m256i h)
+{
+	return (struct clmul_sum){_mm256_clmulepi64_epi128(x, h, 0x00),
+				  _mm256_xor_si256(_mm256_clmulepi64_epi128(x, h, 0x01),
+						   _mm256_clmulepi64_epi128(x, h, 0x10)),
+				  _mm256_clmulepi64_epi128(x, h, 0x11)};
+}
+
+static inline struct clmul_sum clmul_add(struct clmul_sum s, __m256i x, __m256i h)
+{
+	struct clmul_sum p = clmul(x, h);
+	return (struct clmul_sum){_mm256_xor_si256(s.lo, p.lo), _mm256_xor_si256(s.mid, p.mid),
+				  _mm256_xor_si256(s.hi, p.hi)};
+}
+
+/* One 64-bit step of the reduction (header): digit 0 cleared, digit 2's share moved to the top. */
+static inline __m128i reduce_digit(__m128i v)
+{
+	__m128i t = _mm_clmulepi64_si128(v, _mm_set_epi64x(0, (long long)REDUCE_C), 0x00);
+	return _mm_xor_si128(_mm_shuffle_epi32(v, 0x4e), t);
+}
+
+static inline __m128i clmul_reduce(struct clmul_sum s)
+{
+	__m256i lo = _mm256_xor_si256(s.lo, _mm256_slli_si256(s.mid, 8));
+	__m256i hi = _mm256_xor_si256(s.hi, _mm256_srli_si256(s.mid, 8));
+	__m128i lo2 = _mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
+	__m128i hi2 = _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
+	return _mm_xor_si128(hi2, reduce_digit(reduce_digit(lo2)));
+}
+
+/* Karatsuba's middle factor of each power in h, in both halves of its lane: hi ^ lo. */
+static inline __m256i karatsuba_key(__m256i h)
+{
+	return _mm256_xor_si256(h, _mm256_shuffle_epi32(h, 0x4e));
+}
+
+/* Three multiplications instead of four: mid is (xh ^ xl)(hh ^ hl), less lo and hi at the end. */
+static inline struct clmul_sum clmul3_add(struct clmul_sum s, __m256i x, __m256i h, __m256i hk)
+{
+	__m256i xk = _mm256_xor_si256(x, _mm256_shuffle_epi32(x, 0x4e));
+	return (struct clmul_sum){_mm256_xor_si256(s.lo, _mm256_clmulepi64_epi128(x, h, 0x00)),
+				  _mm256_xor_si256(s.mid, _mm256_clmulepi64_epi128(xk, hk, 0x00)),
+				  _mm256_xor_si256(s.hi, _mm256_clmulepi64_epi128(x, h, 0x11))};
+}
+
+/*
+ * Eight blocks in wire order: y' = (y ^ b0) H^8 ^ b1 H^7 ^ ... ^ b7 H. PCLMULQDQ is the
+ * bottleneck of long texts on AMD (one every two cycles), hence Karatsuba here, with the
+ * middle factors hk of the pairs computed once a call.
+ */
+static inline __m128i ghash8(__m128i y, struct x8 b, const uint8_t *hkeys, struct x8 hk)
+{
+	struct clmul_sum s = no_products();
+	__m256i x0 = _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y));
+	s = clmul3_add(s, x0, hkey_pair(hkeys, 0), hk.v0);
+	s = clmul3_add(s, reverse_lanes(b.v1), hkey_pair(hkeys, 1), hk.v1);
+	s = clmul3_add(s, reverse_lanes(b.v2), hkey_pair(hkeys, 2), hk.v2);
+	s = clmul3_add(s, reverse_lanes(b.v3), hkey_pair(hkeys, 3), hk.v3);
+	s.mid = _mm256_xor_si256(s.mid, _mm256_xor_si256(s.lo, s.hi));
+	return clmul_reduce(s);
+}
+
+static inline __m256i round_key(const uint8_t *rk, int k)
+{
+	return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(rk + 16 * k)));
+}
+
+static inline __attribute__((always_inline)) struct x8 aes_x8(struct x8 b, const uint8_t *rk, int nr)
+{
+	__m256i k = round_key(rk, 0);
+	b = xor_x8(b, (struct x8){k, k, k, k});
+#pragma GCC unroll 14
+	for (int i = 1; i < nr; i++) {
+		k = round_key(rk, i);
+		b = (struct x8){_mm256_aesenc_epi128(b.v0, k), _mm256_aesenc_epi128(b.v1, k),
+				_mm256_aesenc_epi128(b.v2, k), _mm256_aesenc_epi128(b.v3, k)};
+	}
+	k = round_key(rk, nr);
+	return (struct x8){_mm256_aesenclast_epi128(b.v0, k), _mm256_aesenclast_epi128(b.v1, k),
+			   _mm256_aesenclast_epi128(b.v2, k), _mm256_aesenclast_epi128(b.v3, k)};
+}
+
+static inline __attribute__((always_inline)) __m128i aes_x1(__m128i b, const uint8_t *rk, int nr)
+{
+	b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)rk));
+#pragma GCC unroll 14
+	for (int i = 1; i < nr; i++)
+		b = _mm_aesenc_si128(b, _mm_loadu_si128((const __m128i *)(rk + 16 * i)));
+	return _mm_aesenclast_si128(b, _mm_loadu_si128((const __m128i *)(rk + 16 * nr)));
+}
+
+/* The next eight counter blocks from the byte-reversed pair in *ctr (inc32 wraps in its 32 bits, as vpaddd). */
+static inline struct x8 next_counters(__m256i *ctr)
+{
+	const __m256i two = _mm256_setr_epi32(2, 0, 0, 0, 2, 0, 0, 0);
+	__m256i c0 = *ctr, c1 = _mm256_add_epi32(c0, two), c2 = _mm256_add_epi32(c1, two),
+		c3 = _mm256_add_epi32(c2, two);
+	*ctr = _mm256_add_epi32(c3, two);
+	return (struct x8){reverse_lanes(c0), reverse_lanes(c1), reverse_lanes(c2), reverse_lanes(c3)};
+}
+
+/* The first n <= 32 bytes at p and zeros after them, reading nothing past them. */
+static inline __m256i load_upto32(const uint8_t *p, unsigned n)
+{
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	__m256i dwords = _mm256_set1_epi32((int)(n / 4));
+	__m256i v = _mm256_maskload_epi32((const int *)p, _mm256_cmpgt_epi32(dwords, lane));
+	if (n & 3) {
+		uint32_t last = 0;
+		for (unsigned i = 0; i < (n & 3); i++)
+			last |= (uint32_t)p[(n & ~3u) + i] << (8 * i);
+		__m256i at = _mm256_cmpeq_epi32(dwords, lane);
+		v = _mm256_or_si256(v, _mm256_and_si256(_mm256_set1_epi32((int)last), at));
+	}
+	return v;
+}
+
+/* The first n <= 32 bytes of v to p (no masked store: AMD's take ten cycles). */
+static inline void store_upto32(uint8_t *p, __m256i v, unsigned n)
+{
+	if (n == 32) {
+		_mm256_storeu_si256((__m256i *)p, v);
+		return;
+	}
+	uint8_t tmp[32] __attribute__((aligned(32)));
+	_mm256_store_si256((__m256i *)tmp, v);
+	unsigned i = 0;
+	for (unsigned size = 16; size; size /= 2)
+		if (n & size) {
+			memcpy(p + i, tmp + i, size);
+			i += size;
+		}
+}
+
+/* Bytes [32k, 32k + 32) of the tail: how many of them exist. */
+static inline unsigned piece(unsigned rem, unsigned k)
+{
+	return rem <= 32 * k ? 0 : rem - 32 * k >= 32 ? 32 : rem - 32 * k;
+}
+
+/*
+ * GHASH of up to eight blocks in registers (wire order, zero after the last) and of the
+ * products already in s: block i takes H^(m-i). Any two neighbouring powers are one load, as
+ * the key data keeps them in a row; a last odd block takes H^1 alone.
+ */
+static inline struct clmul_sum ghash_reg(struct clmul_sum s, __m256i v, unsigned k, unsigned m,
+					 const uint8_t *hkeys)
+{
+	if (2 * k >= m)
+		return s;
+	__m256i h = 2 * k + 1 < m ? _mm256_loadu_si256((const __m256i *)(hkeys + GCM_BLOCK * (8 - m + 2 * k)))
+				  : _mm256_zextsi128_si256(hkey_power(hkeys, 1));
+	return clmul_add(s, v, h);
+}
+
+static inline __m128i ghash_regs(struct clmul_sum s, __m128i y, struct x8 b, unsigned m, const uint8_t *hkeys)
+{
+	s = ghash_reg(s, _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y)), 0, m, hkeys);
+	s = ghash_reg(s, reverse_lanes(b.v1), 1, m, hkeys);
+	s = ghash_reg(s, reverse_lanes(b.v2), 2, m, hkeys);
+	s = ghash_reg(s, reverse_lanes(b.v3), 3, m, hkeys);
+	return clmul_reduce(s);
+}
+
+/* An AAD of any length on its own, zero-padded to whole blocks, eight blocks a reduction. */
+static __m128i ghash_aad(__m128i y, const uint8_t *aad, uint64_t len, const uint8_t *hkeys)
+{
+	for (; len >= CHUNK; aad += CHUNK, len -= CHUNK)
+		y = ghash_regs(no_products(), y, load_x8(aad), 8, hkeys);
+	if (len == 0)
+		return y;
+	unsigned n = (unsigned)len;
+	struct x8 b = {load_upto32(aad, piece(n, 0)), load_upto32(aad + 32, piece(n, 1)),
+		       load_upto32(aad + 64, piece(n, 2)), load_upto32(aad + 96, piece(n, 3))};
+	return ghash_regs(no_products(), y, b, (n + GCM_BLOCK - 1) / GCM_BLOCK, hkeys);
+}
+
+/* The length block, byte-reversed: bit lengths of the AAD above, of the text below. */
+static inline __m128i length_block(uint64_t aad_len, uint64_t len)
+{
+	return _mm_set_epi64x((long long)(aad_len * 8), (long long)(len * 8));
+}
+
+/* Adds the (byte-reversed) length block to the zero block at index `at` of b. */
+static inline struct x8 put_length(struct x8 b, unsigned at, __m128i lengths)
+{
+	__m256i l = _mm256_broadcastsi128_si256(reverse_block(lengths));
+	__m256i where = _mm256_set1_epi64x(at);
+	const __m256i i0 = _mm256_setr_epi64x(0, 0, 1, 1), two = _mm256_set1_epi64x(2);
+	__m256i i1 = _mm256_add_epi64(i0, two), i2 = _mm256_add_epi64(i1, two), i3 = _mm256_add_epi64(i2, two);
+	return xor_x8(b, (struct x8){_mm256_and_si256(l, _mm256_cmpeq_epi64(i0, where)),
+				     _mm256_and_si256(l, _mm256_cmpeq_epi64(i1, where)),
+				     _mm256_and_si256(l, _mm256_cmpeq_epi64(i2, where)),
+				     _mm256_and_si256(l, _mm256_cmpeq_epi64(i3, where))});
+}
+
+/*
+ * The last rem < 128 bytes, the length block, and the products in s (the AAD's, for short
+ * texts). Nothing is read or written past the caller's bytes. E(K, J0), which masks the tag,
+ * goes to *ej0; it is the key stream's last block when the tail leaves that free.
+ */
+static inline __attribute__((always_inline)) __m128i crypt_tail(struct clmul_sum s, __m128i y, __m256i ctr,
+								 uint8_t *out, const uint8_t *in, unsigned rem,
+								 __m128i lengths, __m128i j0, __m128i *ej0,
+								 const struct gcm_key_data *key, int nr, bool enc)
+{
+	const uint8_t *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
+	unsigned blocks = (rem + GCM_BLOCK - 1) / GCM_BLOCK;
+	struct x8 ctrs = next_counters(&ctr);
+	if (blocks < 8)
+		ctrs.v3 = _mm256_inserti128_si256(ctrs.v3, j0, 1);
+	struct x8 ks = aes_x8(ctrs, key->expanded_keys, nr);
+	*ej0 = blocks < 8 ? _mm256_extracti128_si256(ks.v3, 1) : aes_x1(j0, key->expanded_keys, nr);
+	struct x8 d = {load_upto32(in, piece(rem, 0)), load_upto32(in + 32, piece(rem, 1)),
+		       load_upto32(in + 64, piece(rem, 2)), load_upto32(in + 96, piece(rem, 3))};
+	const __m256i index = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+					       20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+	struct x8 keep = {_mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 0)), index),
+			  _mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 1)), index),
+			  _mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 2)), index),
+			  _mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 3)), index)};
+	struct x8 t = xor_x8(d, ks);
+	t = (struct x8){_mm256_and_si256(t.v0, keep.v0), _mm256_and_si256(t.v1, keep.v1),
+			_mm256_and_si256(t.v2, keep.v2), _mm256_and_si256(t.v3, keep.v3)};
+	for (unsigned k = 0; k < 4 && 32 * k < rem; k++)
+		store_upto32(out + 32 * k, k == 0 ? t.v0 : k == 1 ? t.v1 : k == 2 ? t.v2 : t.v3, piece(rem, k));
+	struct x8 c = enc ? t : d;
+	if (blocks < 8)
+		return ghash_regs(s, y, put_length(c, blocks, lengths), blocks + 1, hkeys);
+	y = ghash_regs(s, y, c, 8, hkeys);
+	return ghash_regs(no_products(), y, put_length((struct x8){0}, 0, lengths), 1, hkeys);
+}
+
+static inline __m128i load_j0(const uint8_t *iv)
+{
+	uint32_t iv_hi;
+	memcpy(&iv_hi, iv + 8, 4);
+	__m128i v = _mm_insert_epi32(_mm_loadl_epi64((const __m128i *)iv), (int)iv_hi, 2);
+	return _mm_insert_epi32(v, (int)0x01000000, 3); /* counter 1, big-endian */
+}
+
+/*
+ * An AAD of one block (ESP's) is hashed in the same sum as a tail of up to six blocks: a
+ * 64-byte packet's GHASH is one reduction. Otherwise the AAD goes first, on its own.
+ */
+static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data *key, uint8_t *out,
+						       const uint8_t *in, uint64_t len, const uint8_t *iv,
+						       const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+						       uint64_t tag_len, int nr, bool enc)
+{
+	const uint8_t *rk = key->expanded_keys, *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
+	struct clmul_sum s = no_products();
+	__m128i j0 = load_j0(iv), ej0, y = _mm_setzero_si128();
+	__m256i ctr = _mm256_add_epi32(_mm256_broadcastsi128_si256(reverse_block(j0)),
+				       _mm256_setr_epi32(1, 0, 0, 0, 2, 0, 0, 0));
+	if (len <= 6 * GCM_BLOCK && aad_len <= GCM_BLOCK) {
+		unsigned m = (unsigned)(len + GCM_BLOCK - 1) / GCM_BLOCK + 2;
+		__m128i a = reverse_block(_mm256_castsi256_si128(load_upto32(aad, (unsigned)aad_len)));
+		s = clmul(_mm256_zextsi128_si256(a), _mm256_zextsi128_si256(hkey_power(hkeys, m)));
+	} else {
+		y = ghash_aad(y, aad, aad_len, hkeys);
+	}
+	uint64_t done = 0;
+	struct x8 hk = {0};
+	if (len >= CHUNK)
+		hk = (struct x8){karatsuba_key(hkey_pair(hkeys, 0)), karatsuba_key(hkey_pair(hkeys, 1)),
+				 karatsuba_key(hkey_pair(hkeys, 2)), karatsuba_key(hkey_pair(hkeys, 3))};
+	for (; len - done >= CHUNK; done += CHUNK) {
+		struct x8 d = load_x8(in + done);
+		struct x8 ks = aes_x8(next_counters(&ctr), rk, nr);
+		if (!enc)
+			y = ghash8(y, d, hkeys, hk);
+		d = xor_x8(d, ks);
+		store_x8(out + done, d);
+		if (enc)
+			y = ghash8(y, d, hkeys, hk);
+	}
+	unsigned rem = (unsigned)(len - done);
+	y = crypt_tail(s, y, ctr, out + done, in + done, rem, length_block(aad_len, len), j0, &ej0, key, nr, enc);
+	__m128i t = _mm_xor_si128(reverse_block(y), ej0);
+	if (tag_len >= GCM_BLOCK)
+		_mm_storeu_si128((__m128i *)tag, t);
+	else
+		memcpy(tag, &t, tag_len);
+}
+
+void gcm_vaes128_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len)
+{
+	(void)ctx;
+	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 10, true);
+}
+
+void gcm_vaes128_dec(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len)
+{
+	(void)ctx;
+	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 10, false);
+}
+
+void gcm_vaes256_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len)
+{
+	(void)ctx;
+	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 14, true);
+}
+
+void gcm_vaes256_dec(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len)
+{
+	(void)ctx;
+	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 14, false);
+}

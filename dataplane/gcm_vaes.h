@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AES-GCM on VAES and VPCLMULQDQ over 256-bit registers, for CPUs that have them without
+ * AVX-512 (AMD Zen 3, Intel Alder Lake's cores): IPsec-MB 1.3 runs its AVX2 code there, one
+ * block per AES instruction. These functions have the signature of IPsec-MB's direct GCM API
+ * (aes_gcm_enc_dec_t) and read its key data in the AVX2 layout (round keys, then the powers
+ * H^1..H^8 of the hash key shifted as its GHASH code wants them), so they take the manager's
+ * place for SAs whose keys IPsec-MB's gcm*_pre made. The context argument is not used.
+ */
+#ifndef DPIKE_GCM_VAES_H
+#define DPIKE_GCM_VAES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+
+/* Whether this CPU has the instructions (AVX2, VAES, VPCLMULQDQ) and the OS keeps YMM state. */
+bool gcm_vaes_supported(void);
+
+void gcm_vaes128_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len);
+void gcm_vaes128_dec(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len);
+void gcm_vaes256_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len);
+void gcm_vaes256_dec(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
+		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+		     uint64_t tag_len);
+
+#endif
