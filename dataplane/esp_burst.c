@@ -31,7 +31,7 @@ int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ri
 	c->mgr = alloc_mb_mgr(0);
 	if (c->mgr == NULL)
 		return -1;
-	init_mb_mgr_auto(c->mgr, NULL);
+	esp_gcm_mgr_init(c->mgr, false); /* the jobs' manager is also the full GCM code's */
 	c->gcm_mgr[0] = c->mgr;
 	c->gcm_mgr[1] = alloc_mb_mgr(0);
 	if (c->gcm_mgr[1] == NULL) {

@@ -242,8 +242,8 @@ static inline unsigned piece(unsigned rem, unsigned k)
  * products already in s: block i takes H^(m-i). Any two neighbouring powers are one load, as
  * the key data keeps them in a row; a last odd block takes H^1 alone.
  */
-static inline struct clmul_sum ghash_reg(struct clmul_sum s, __m256i v, unsigned k, unsigned m,
-					 const uint8_t *hkeys)
+static inline __attribute__((always_inline)) struct clmul_sum ghash_reg(struct clmul_sum s, __m256i v, unsigned k,
+									unsigned m, const uint8_t *hkeys)
 {
 	if (2 * k >= m)
 		return s;
@@ -252,7 +252,8 @@ static inline struct clmul_sum ghash_reg(struct clmul_sum s, __m256i v, unsigned
 	return clmul_add(s, v, h);
 }
 
-static inline __m128i ghash_regs(struct clmul_sum s, __m128i y, struct x8 b, unsigned m, const uint8_t *hkeys)
+static inline __attribute__((always_inline)) __m128i ghash_regs(struct clmul_sum s, __m128i y, struct x8 b,
+								 unsigned m, const uint8_t *hkeys)
 {
 	s = ghash_reg(s, _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y)), 0, m, hkeys);
 	s = ghash_reg(s, reverse_lanes(b.v1), 1, m, hkeys);

@@ -526,6 +526,15 @@ static void test_gcm_code_choice(void)
 		}
 	}
 	esp_gcm_code_set(ESP_GCM_CODE_AUTO);
+	/* and a worker's ESP context runs what the name says, for both kinds of SA */
+	struct esp_ctx *w = rte_zmalloc("esp_ctx", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL_FATAL(esp_ctx_init(w, NULL, NULL), 0);
+	for (int compact = 0; compact < 2; compact++)
+		CU_ASSERT_EQUAL(w->gcm_mgr[compact]->gcm128_dec == gcm_vaes128_dec,
+				strstr(esp_gcm_code_name(compact), "dpike") != NULL);
+	esp_ctx_free(w);
+	rte_free(w);
 }
 
 /* The whole ESP path with compact GCM keys (non-GCM SAs are unaffected by the setting). */
