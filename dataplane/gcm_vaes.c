@@ -86,7 +86,11 @@ static inline __m128i hkey_power(const uint8_t *hkeys, unsigned n)
 	return _mm_loadu_si128((const __m128i *)(hkeys + GCM_BLOCK * (8 - n)));
 }
 
-/* Sums of carry-less products, reduced once for all of them. */
+/*
+ * Sums of carry-less products by Karatsuba (three multiplications instead of four: PCLMULQDQ is
+ * the bottleneck on AMD, one every two cycles): mid sums (xh ^ xl)(hh ^ hl), from which the
+ * reduction takes lo and hi; all reduced once.
+ */
 struct clmul_sum {
 	__m256i lo, mid, hi;
 };
@@ -94,21 +98,6 @@ struct clmul_sum {
 static inline struct clmul_sum no_products(void)
 {
 	return (struct clmul_sum){_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-}
-
-static inline struct clmul_sum clmul(__m256i x, __m256i h)
-{
-	return (struct clmul_sum){_mm256_clmulepi64_epi128(x, h, 0x00),
-				  _mm256_xor_si256(_mm256_clmulepi64_epi128(x, h, 0x01),
-						   _mm256_clmulepi64_epi128(x, h, 0x10)),
-				  _mm256_clmulepi64_epi128(x, h, 0x11)};
-}
-
-static inline struct clmul_sum clmul_add(struct clmul_sum s, __m256i x, __m256i h)
-{
-	struct clmul_sum p = clmul(x, h);
-	return (struct clmul_sum){_mm256_xor_si256(s.lo, p.lo), _mm256_xor_si256(s.mid, p.mid),
-				  _mm256_xor_si256(s.hi, p.hi)};
 }
 
 /* One 64-bit step of the reduction (header): digit 0 cleared, digit 2's share moved to the top. */
@@ -120,6 +109,7 @@ static inline __m128i reduce_digit(__m128i v)
 
 static inline __m128i clmul_reduce(struct clmul_sum s)
 {
+	s.mid = _mm256_xor_si256(s.mid, _mm256_xor_si256(s.lo, s.hi));
 	__m256i lo = _mm256_xor_si256(s.lo, _mm256_slli_si256(s.mid, 8));
 	__m256i hi = _mm256_xor_si256(s.hi, _mm256_srli_si256(s.mid, 8));
 	__m128i lo2 = _mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
@@ -133,8 +123,7 @@ static inline __m256i karatsuba_key(__m256i h)
 	return _mm256_xor_si256(h, _mm256_shuffle_epi32(h, 0x4e));
 }
 
-/* Three multiplications instead of four: mid is (xh ^ xl)(hh ^ hl), less lo and hi at the end. */
-static inline struct clmul_sum clmul3_add(struct clmul_sum s, __m256i x, __m256i h, __m256i hk)
+static inline struct clmul_sum clmul_add(struct clmul_sum s, __m256i x, __m256i h, __m256i hk)
 {
 	__m256i xk = _mm256_xor_si256(x, _mm256_shuffle_epi32(x, 0x4e));
 	return (struct clmul_sum){_mm256_xor_si256(s.lo, _mm256_clmulepi64_epi128(x, h, 0x00)),
@@ -142,20 +131,15 @@ static inline struct clmul_sum clmul3_add(struct clmul_sum s, __m256i x, __m256i
 				  _mm256_xor_si256(s.hi, _mm256_clmulepi64_epi128(x, h, 0x11))};
 }
 
-/*
- * Eight blocks in wire order: y' = (y ^ b0) H^8 ^ b1 H^7 ^ ... ^ b7 H. PCLMULQDQ is the
- * bottleneck of long texts on AMD (one every two cycles), hence Karatsuba here, with the
- * middle factors hk of the pairs computed once a call.
- */
+/* Eight blocks in wire order: y' = (y ^ b0) H^8 ^ b1 H^7 ^ ... ^ b7 H; hk: the pairs' middle factors. */
 static inline __m128i ghash8(__m128i y, struct x8 b, const uint8_t *hkeys, struct x8 hk)
 {
 	struct clmul_sum s = no_products();
 	__m256i x0 = _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y));
-	s = clmul3_add(s, x0, hkey_pair(hkeys, 0), hk.v0);
-	s = clmul3_add(s, reverse_lanes(b.v1), hkey_pair(hkeys, 1), hk.v1);
-	s = clmul3_add(s, reverse_lanes(b.v2), hkey_pair(hkeys, 2), hk.v2);
-	s = clmul3_add(s, reverse_lanes(b.v3), hkey_pair(hkeys, 3), hk.v3);
-	s.mid = _mm256_xor_si256(s.mid, _mm256_xor_si256(s.lo, s.hi));
+	s = clmul_add(s, x0, hkey_pair(hkeys, 0), hk.v0);
+	s = clmul_add(s, reverse_lanes(b.v1), hkey_pair(hkeys, 1), hk.v1);
+	s = clmul_add(s, reverse_lanes(b.v2), hkey_pair(hkeys, 2), hk.v2);
+	s = clmul_add(s, reverse_lanes(b.v3), hkey_pair(hkeys, 3), hk.v3);
 	return clmul_reduce(s);
 }
 
@@ -249,7 +233,7 @@ static inline __attribute__((always_inline)) struct clmul_sum ghash_reg(struct c
 		return s;
 	__m256i h = 2 * k + 1 < m ? _mm256_loadu_si256((const __m256i *)(hkeys + GCM_BLOCK * (8 - m + 2 * k)))
 				  : _mm256_zextsi128_si256(hkey_power(hkeys, 1));
-	return clmul_add(s, v, h);
+	return clmul_add(s, v, h, karatsuba_key(h));
 }
 
 static inline __attribute__((always_inline)) __m128i ghash_regs(struct clmul_sum s, __m128i y, struct x8 b,
@@ -356,7 +340,8 @@ static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data 
 	if (len <= 6 * GCM_BLOCK && aad_len <= GCM_BLOCK) {
 		unsigned m = (unsigned)(len + GCM_BLOCK - 1) / GCM_BLOCK + 2;
 		__m128i a = reverse_block(_mm256_castsi256_si128(load_upto32(aad, (unsigned)aad_len)));
-		s = clmul(_mm256_zextsi128_si256(a), _mm256_zextsi128_si256(hkey_power(hkeys, m)));
+		__m256i h = _mm256_zextsi128_si256(hkey_power(hkeys, m));
+		s = clmul_add(s, _mm256_zextsi128_si256(a), h, karatsuba_key(h));
 	} else {
 		y = ghash_aad(y, aad, aad_len, hkeys);
 	}
