@@ -265,54 +265,12 @@ static inline __m128i length_block(uint64_t aad_len, uint64_t len)
 	return _mm_set_epi64x((long long)(aad_len * 8), (long long)(len * 8));
 }
 
-/* Adds the (byte-reversed) length block to the zero block at index `at` of b. */
-static inline struct x8 put_length(struct x8 b, unsigned at, __m128i lengths)
+static inline void store_tag(uint8_t *tag, __m128i t, uint64_t tag_len)
 {
-	__m256i l = _mm256_broadcastsi128_si256(reverse_block(lengths));
-	__m256i where = _mm256_set1_epi64x(at);
-	const __m256i i0 = _mm256_setr_epi64x(0, 0, 1, 1), two = _mm256_set1_epi64x(2);
-	__m256i i1 = _mm256_add_epi64(i0, two), i2 = _mm256_add_epi64(i1, two), i3 = _mm256_add_epi64(i2, two);
-	return xor_x8(b, (struct x8){_mm256_and_si256(l, _mm256_cmpeq_epi64(i0, where)),
-				     _mm256_and_si256(l, _mm256_cmpeq_epi64(i1, where)),
-				     _mm256_and_si256(l, _mm256_cmpeq_epi64(i2, where)),
-				     _mm256_and_si256(l, _mm256_cmpeq_epi64(i3, where))});
-}
-
-/*
- * The last rem < 128 bytes, the length block, and the products in s (the AAD's, for short
- * texts). Nothing is read or written past the caller's bytes. E(K, J0), which masks the tag,
- * goes to *ej0; it is the key stream's last block when the tail leaves that free.
- */
-static inline __attribute__((always_inline)) __m128i crypt_tail(struct clmul_sum s, __m128i y, __m256i ctr,
-								 uint8_t *out, const uint8_t *in, unsigned rem,
-								 __m128i lengths, __m128i j0, __m128i *ej0,
-								 const struct gcm_key_data *key, int nr, bool enc)
-{
-	const uint8_t *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
-	unsigned blocks = (rem + GCM_BLOCK - 1) / GCM_BLOCK;
-	struct x8 ctrs = next_counters(&ctr);
-	if (blocks < 8)
-		ctrs.v3 = _mm256_inserti128_si256(ctrs.v3, j0, 1);
-	struct x8 ks = aes_x8(ctrs, key->expanded_keys, nr);
-	*ej0 = blocks < 8 ? _mm256_extracti128_si256(ks.v3, 1) : aes_x1(j0, key->expanded_keys, nr);
-	struct x8 d = {load_upto32(in, piece(rem, 0)), load_upto32(in + 32, piece(rem, 1)),
-		       load_upto32(in + 64, piece(rem, 2)), load_upto32(in + 96, piece(rem, 3))};
-	const __m256i index = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-					       20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-	struct x8 keep = {_mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 0)), index),
-			  _mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 1)), index),
-			  _mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 2)), index),
-			  _mm256_cmpgt_epi8(_mm256_set1_epi8((char)piece(rem, 3)), index)};
-	struct x8 t = xor_x8(d, ks);
-	t = (struct x8){_mm256_and_si256(t.v0, keep.v0), _mm256_and_si256(t.v1, keep.v1),
-			_mm256_and_si256(t.v2, keep.v2), _mm256_and_si256(t.v3, keep.v3)};
-	for (unsigned k = 0; k < 4 && 32 * k < rem; k++)
-		store_upto32(out + 32 * k, k == 0 ? t.v0 : k == 1 ? t.v1 : k == 2 ? t.v2 : t.v3, piece(rem, k));
-	struct x8 c = enc ? t : d;
-	if (blocks < 8)
-		return ghash_regs(s, y, put_length(c, blocks, lengths), blocks + 1, hkeys);
-	y = ghash_regs(s, y, c, 8, hkeys);
-	return ghash_regs(no_products(), y, put_length((struct x8){0}, 0, lengths), 1, hkeys);
+	if (tag_len >= GCM_BLOCK)
+		_mm_storeu_si128((__m128i *)tag, t);
+	else
+		memcpy(tag, &t, tag_len);
 }
 
 static inline __m128i load_j0(const uint8_t *iv)
@@ -323,9 +281,104 @@ static inline __m128i load_j0(const uint8_t *iv)
 	return _mm_insert_epi32(v, (int)0x01000000, 3); /* counter 1, big-endian */
 }
 
+static inline __m256i x8_get(struct x8 x, unsigned k)
+{
+	return k == 0 ? x.v0 : k == 1 ? x.v1 : k == 2 ? x.v2 : x.v3;
+}
+
+static inline struct x8 x8_set(struct x8 x, unsigned k, __m256i v)
+{
+	if (k == 0)
+		x.v0 = v;
+	else if (k == 1)
+		x.v1 = v;
+	else if (k == 2)
+		x.v2 = v;
+	else if (k == 3)
+		x.v3 = v;
+	return x;
+}
+
+/* What the last step hashes besides the text: y so far, products already summed (the AAD's). */
+struct gcm_last {
+	__m128i y, lengths;
+	struct clmul_sum s;
+	__m256i ctr;
+};
+
 /*
- * An AAD of one block (ESP's) is hashed in the same sum as a tail of up to six blocks: a
- * 64-byte packet's GHASH is one reduction. Otherwise the AAD goes first, on its own.
+ * The last len < 128 bytes in `regs` registers (a constant where inlined: the first regs - 1
+ * full, the last partial), nothing read or written past them, and the tag. The counter blocks
+ * and J0 go through AES in one pass where a register is free. Text block i takes
+ * H^(blocks + 1 - i) and the length block H, all in one sum, as long as the powers reach
+ * (blocks <= 7); a tail of eight blocks is reduced first, then the length block on its own.
+ */
+static inline __attribute__((always_inline)) __m128i crypt_last(struct gcm_last g, uint8_t *out, const uint8_t *in,
+								 unsigned len, __m128i j0,
+								 const struct gcm_key_data *key, int nr, bool enc,
+								 unsigned regs)
+{
+	const uint8_t *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
+	unsigned blocks = (len + GCM_BLOCK - 1) / GCM_BLOCK, last = len - 32 * (regs ? regs - 1 : 0);
+	unsigned lin = blocks < 8; /* the length block in this sum */
+	struct x8 ks = aes_x8(x8_set(next_counters(&g.ctr), regs, _mm256_broadcastsi128_si256(j0)),
+			      key->expanded_keys, nr);
+	__m128i ej0 = regs < 4 ? _mm256_castsi256_si128(x8_get(ks, regs)) : aes_x1(j0, key->expanded_keys, nr);
+	struct clmul_sum s = g.s;
+	const __m256i h1 = _mm256_zextsi128_si256(hkey_power(hkeys, 1)), h1k = karatsuba_key(h1);
+	if (lin)
+		s = clmul_add(s, _mm256_zextsi128_si256(g.lengths), h1, h1k);
+	const __m256i index = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+					       20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+	for (unsigned k = 0; k < regs; k++) {
+		bool full = k + 1 < regs;
+		__m256i d = full ? _mm256_loadu_si256((const __m256i *)(in + 32 * k)) : load_upto32(in + 32 * k, last);
+		__m256i t = _mm256_xor_si256(d, x8_get(ks, k));
+		if (full) {
+			_mm256_storeu_si256((__m256i *)(out + 32 * k), t);
+		} else {
+			t = _mm256_and_si256(t, _mm256_cmpgt_epi8(_mm256_set1_epi8((char)last), index));
+			store_upto32(out + 32 * k, t, last);
+		}
+		/* a lone last block's neighbour power may lie outside the table: its lane is zero */
+		__m256i h = 2 * k + 1 < blocks
+			    ? _mm256_loadu_si256((const __m256i *)(hkeys + GCM_BLOCK * (8 - blocks - lin + 2 * k)))
+			    : _mm256_zextsi128_si256(hkey_power(hkeys, 1 + lin));
+		__m256i x = reverse_lanes(enc ? t : d);
+		if (k == 0)
+			x = _mm256_xor_si256(x, _mm256_zextsi128_si256(g.y));
+		s = clmul_add(s, x, h, karatsuba_key(h));
+	}
+	if (regs == 0) /* no text left: y meets the length block, (y ^ L) H */
+		s = clmul_add(s, _mm256_zextsi128_si256(g.y), h1, h1k);
+	__m128i y = clmul_reduce(s);
+	if (!lin)
+		y = clmul_reduce(clmul_add(no_products(), _mm256_zextsi128_si256(_mm_xor_si128(y, g.lengths)), h1, h1k));
+	return _mm_xor_si128(reverse_block(y), ej0);
+}
+
+/* crypt_last() with its register count made a constant in each case. */
+static inline __attribute__((always_inline)) __m128i crypt_last_any(struct gcm_last g, uint8_t *out,
+								     const uint8_t *in, unsigned len, __m128i j0,
+								     const struct gcm_key_data *key, int nr, bool enc)
+{
+	switch ((len + 31) / 32) {
+	case 0:
+		return crypt_last(g, out, in, len, j0, key, nr, enc, 0);
+	case 1:
+		return crypt_last(g, out, in, len, j0, key, nr, enc, 1);
+	case 2:
+		return crypt_last(g, out, in, len, j0, key, nr, enc, 2);
+	case 3:
+		return crypt_last(g, out, in, len, j0, key, nr, enc, 3);
+	default:
+		return crypt_last(g, out, in, len, j0, key, nr, enc, 4);
+	}
+}
+
+/*
+ * An AAD of up to one block (ESP's) with a text of up to six is hashed in the same sum as the
+ * text: a 64-byte packet's GHASH is one reduction. Otherwise the AAD goes first, on its own.
  */
 static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data *key, uint8_t *out,
 						       const uint8_t *in, uint64_t len, const uint8_t *iv,
@@ -333,40 +386,34 @@ static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data 
 						       uint64_t tag_len, int nr, bool enc)
 {
 	const uint8_t *rk = key->expanded_keys, *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
-	struct clmul_sum s = no_products();
-	__m128i j0 = load_j0(iv), ej0, y = _mm_setzero_si128();
-	__m256i ctr = _mm256_add_epi32(_mm256_broadcastsi128_si256(reverse_block(j0)),
-				       _mm256_setr_epi32(1, 0, 0, 0, 2, 0, 0, 0));
-	if (len <= 6 * GCM_BLOCK && aad_len <= GCM_BLOCK) {
-		unsigned m = (unsigned)(len + GCM_BLOCK - 1) / GCM_BLOCK + 2;
-		__m128i a = reverse_block(_mm256_castsi256_si128(load_upto32(aad, (unsigned)aad_len)));
-		__m256i h = _mm256_zextsi128_si256(hkey_power(hkeys, m));
-		s = clmul_add(s, _mm256_zextsi128_si256(a), h, karatsuba_key(h));
-	} else {
-		y = ghash_aad(y, aad, aad_len, hkeys);
-	}
+	__m128i j0 = load_j0(iv);
+	struct gcm_last g = {_mm_setzero_si128(), length_block(aad_len, len), no_products(),
+			     _mm256_add_epi32(_mm256_broadcastsi128_si256(reverse_block(j0)),
+					      _mm256_setr_epi32(1, 0, 0, 0, 2, 0, 0, 0))};
 	uint64_t done = 0;
-	struct x8 hk = {0};
-	if (len >= CHUNK)
-		hk = (struct x8){karatsuba_key(hkey_pair(hkeys, 0)), karatsuba_key(hkey_pair(hkeys, 1)),
-				 karatsuba_key(hkey_pair(hkeys, 2)), karatsuba_key(hkey_pair(hkeys, 3))};
-	for (; len - done >= CHUNK; done += CHUNK) {
-		struct x8 d = load_x8(in + done);
-		struct x8 ks = aes_x8(next_counters(&ctr), rk, nr);
-		if (!enc)
-			y = ghash8(y, d, hkeys, hk);
-		d = xor_x8(d, ks);
-		store_x8(out + done, d);
-		if (enc)
-			y = ghash8(y, d, hkeys, hk);
+	if (len <= 6 * GCM_BLOCK && aad_len <= GCM_BLOCK) {
+		__m128i a = reverse_block(_mm256_castsi256_si128(load_upto32(aad, (unsigned)aad_len)));
+		__m256i h = _mm256_zextsi128_si256(hkey_power(hkeys, (unsigned)(len + GCM_BLOCK - 1) / GCM_BLOCK + 2));
+		g.s = clmul_add(g.s, _mm256_zextsi128_si256(a), h, karatsuba_key(h));
+	} else {
+		g.y = ghash_aad(g.y, aad, aad_len, hkeys);
+		struct x8 hk = {0};
+		if (len >= CHUNK)
+			hk = (struct x8){karatsuba_key(hkey_pair(hkeys, 0)), karatsuba_key(hkey_pair(hkeys, 1)),
+					 karatsuba_key(hkey_pair(hkeys, 2)), karatsuba_key(hkey_pair(hkeys, 3))};
+		for (; len - done >= CHUNK; done += CHUNK) {
+			struct x8 d = load_x8(in + done);
+			struct x8 ks = aes_x8(next_counters(&g.ctr), rk, nr);
+			if (!enc)
+				g.y = ghash8(g.y, d, hkeys, hk);
+			d = xor_x8(d, ks);
+			store_x8(out + done, d);
+			if (enc)
+				g.y = ghash8(g.y, d, hkeys, hk);
+		}
 	}
-	unsigned rem = (unsigned)(len - done);
-	y = crypt_tail(s, y, ctr, out + done, in + done, rem, length_block(aad_len, len), j0, &ej0, key, nr, enc);
-	__m128i t = _mm_xor_si128(reverse_block(y), ej0);
-	if (tag_len >= GCM_BLOCK)
-		_mm_storeu_si128((__m128i *)tag, t);
-	else
-		memcpy(tag, &t, tag_len);
+	__m128i t = crypt_last_any(g, out + done, in + done, (unsigned)(len - done), j0, key, nr, enc);
+	store_tag(tag, t, tag_len);
 }
 
 void gcm_vaes128_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
