@@ -28,6 +28,7 @@ import copy
 import json
 import os
 import subprocess
+import threading
 import sys
 import time
 
@@ -207,13 +208,21 @@ def sniff_until(sniffers, done, seconds):
         time.sleep(0.1)
 
 
+def capture(**kw):
+    """An AsyncSniffer already capturing when this returns, so that no answer is missed."""
+    from scapy.all import AsyncSniffer
+    ready = threading.Event()
+    sniffer = AsyncSniffer(started_callback=ready.set, **kw)
+    sniffer.start()
+    if not ready.wait(10):
+        raise RuntimeError("the capture on %s did not start" % kw.get("iface"))
+    return sniffer
+
+
 def run_matrix(d, sas, chk):
-    from scapy.all import AsyncSniffer, Ether, IP, UDP, ICMP, Raw, sendp
-    wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
-    lan = AsyncSniffer(iface="peer-lan", store=True, filter="ether src %s" % MACS["dut_lan"])
-    wan.start()
-    lan.start()
-    time.sleep(0.5)  # let the capture sockets open before the first packet
+    from scapy.all import Ether, IP, UDP, ICMP, Raw, sendp
+    wan = capture(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
+    lan = capture(iface="peer-lan", store=True, filter="ether src %s" % MACS["dut_lan"])
     for c in sas:
         k = c["k"]
         if c["mode"] == "tunnel":
@@ -232,6 +241,17 @@ def run_matrix(d, sas, chk):
     lan.stop()
     for c in sas:
         check_combo(c, wan.results, lan.results, chk)
+    check_gcm_code(d, chk)
+
+
+def check_gcm_code(d, chk):
+    """The GCM packets above ran the code dpike says; dpike's own where IPsec-MB has only AVX2's."""
+    with open("/proc/cpuinfo") as f:
+        flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    own = {"avx2", "vaes", "vpclmulqdq"} <= set(flags) and "avx512f" not in flags
+    code = dpikectl(d, "stats")["tables"]["gcm_code"]
+    chk.check(code.startswith("dpike") == own and code != "unknown",
+              "the AES-GCM packets ran %s (%s on this CPU)" % (code, "dpike's own expected" if own else "IPsec-MB's"))
 
 
 def check_combo(c, wan_pkts, lan_pkts, chk):
@@ -275,13 +295,10 @@ def run_fragments(d, sas, chk):
     ICMP fragmentation needed with the room the tunnel leaves. One with IP options (the control core
     cuts those): Router Alert, whose copied flag is set, in every piece; Record Route in the first only
     (RFC 791 3.1)."""
-    from scapy.all import AsyncSniffer, Ether, IP, IPOption, UDP, ICMP, Raw, sendp
+    from scapy.all import Ether, IP, IPOption, UDP, ICMP, Raw, sendp
     picked = [c for c in sas if c["mode"] == "tunnel" and not c["esn"] and c["alg"] in ("aes128gcm16", "aes128-sha256")]
-    wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
-    lan = AsyncSniffer(iface="peer-lan", store=True, filter="ether src %s and icmp" % MACS["dut_lan"])
-    wan.start()
-    lan.start()
-    time.sleep(0.5)  # let the capture sockets open before the first packet
+    wan = capture(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
+    lan = capture(iface="peer-lan", store=True, filter="ether src %s and icmp" % MACS["dut_lan"])
     sent = {}
     for c in picked:
         k = c["k"]
@@ -454,7 +471,7 @@ def arp_flood(d, sas, chk):
 
 
 def run_arp(d, sas, chk):
-    from scapy.all import AsyncSniffer, Ether, ARP, IP, UDP, Raw, sendp
+    from scapy.all import Ether, ARP, IP, UDP, Raw, sendp
     arp_flood(d, sas, chk)
     tun = next(c for c in sas if c["alg"] == "chacha20poly1305" and c["mode"] == "tunnel" and not c["encap"]
                and not c["esn"])
@@ -469,9 +486,7 @@ def run_arp(d, sas, chk):
         if mac:
             sendp(Ether(src=mac, dst=p[ARP].hwsrc) / ARP(op=2, hwsrc=mac, psrc=p[ARP].pdst, hwdst=p[ARP].hwsrc,
                                                       pdst=p[ARP].psrc), iface="peer-lan", verbose=False)
-    lan = AsyncSniffer(iface="peer-lan", store=True, prn=answer, filter="ether src %s" % MACS["dut_lan"])
-    lan.start()
-    time.sleep(0.5)  # let the capture socket open before the first packet
+    lan = capture(iface="peer-lan", store=True, prn=answer, filter="ether src %s" % MACS["dut_lan"])
     tags = ((LAN_HOST, b"arp-static"), ("10.2.0.77", b"arp-asked"), ("10.2.0.200", b"arp-gateway"))
     for dst, tag in tags:
         inner = IP(src="10.1.%d.5" % tun["k"], dst=dst) / UDP(sport=7000, dport=9) / Raw(tag)
@@ -512,11 +527,9 @@ def udp_checksum(src, dst, udp):
 
 
 def run_natt(d, sas, chk):
-    from scapy.all import AsyncSniffer, IP, UDP, ICMP, Raw, UDPerror, sendp
+    from scapy.all import IP, UDP, ICMP, Raw, UDPerror, sendp
     natt = [c for c in sas if c.get("natt")]
-    wan = AsyncSniffer(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
-    wan.start()
-    time.sleep(0.5)  # let the capture socket open before the first packet
+    wan = capture(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
     bad_before = dpikectl(d, "stats")["control"]["udp_bad_checksum"]
     for c in natt:
         orig_src, orig_dst = c["oa"] or ("10.77.1.5", DUT_WAN)
