@@ -236,7 +236,11 @@ matrix_conns() {
 
 sw_reload() { sw_conf "$@"; sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null; }
 sw_gone() { ! sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -q 'dpike:'; }
-one_ping() { ip netns exec "$hb" ping -c 1 -W 2 -w 6 10.1.0.1 >/dev/null; }
+# A short packet and a long one (1,000 bytes of ICMP data: the ciphers' bulk paths), both ways.
+one_ping() {
+	ip netns exec "$hb" ping -c 1 -W 2 -w 6 10.1.0.1 >/dev/null &&
+		ip netns exec "$hb" ping -c 1 -W 2 -w 6 -s 1000 10.1.0.1 >/dev/null
+}
 
 # matrix_as_responder: strongSwan proposes each case alone; dpike must accept and carry traffic.
 matrix_as_responder() {
