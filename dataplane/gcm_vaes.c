@@ -416,34 +416,17 @@ static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data 
 	store_tag(tag, t, tag_len);
 }
 
-void gcm_vaes128_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
-		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
-		     uint64_t tag_len)
-{
-	(void)ctx;
-	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 10, true);
-}
+/* The four entry points: AES-128 or AES-256 (10 or 14 rounds), either way. */
+#define GCM_VAES_ENTRY(name, rounds, encrypt)                                                                   \
+	void name(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,  \
+		  uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,           \
+		  uint64_t tag_len)                                                                             \
+	{                                                                                                       \
+		(void)ctx;                                                                                      \
+		gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, rounds, encrypt);                        \
+	}
 
-void gcm_vaes128_dec(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
-		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
-		     uint64_t tag_len)
-{
-	(void)ctx;
-	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 10, false);
-}
-
-void gcm_vaes256_enc(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
-		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
-		     uint64_t tag_len)
-{
-	(void)ctx;
-	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 14, true);
-}
-
-void gcm_vaes256_dec(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,
-		     uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
-		     uint64_t tag_len)
-{
-	(void)ctx;
-	gcm(key, out, in, len, iv, aad, aad_len, tag, tag_len, 14, false);
-}
+GCM_VAES_ENTRY(gcm_vaes128_enc, 10, true)
+GCM_VAES_ENTRY(gcm_vaes128_dec, 10, false)
+GCM_VAES_ENTRY(gcm_vaes256_enc, 14, true)
+GCM_VAES_ENTRY(gcm_vaes256_dec, 14, false)
