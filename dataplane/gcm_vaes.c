@@ -215,6 +215,24 @@ static inline void store_upto32(uint8_t *p, __m256i v, unsigned n)
 		}
 }
 
+static inline __m256i x8_get(struct x8 x, unsigned k)
+{
+	return k == 0 ? x.v0 : k == 1 ? x.v1 : k == 2 ? x.v2 : x.v3;
+}
+
+static inline struct x8 x8_set(struct x8 x, unsigned k, __m256i v)
+{
+	if (k == 0)
+		x.v0 = v;
+	else if (k == 1)
+		x.v1 = v;
+	else if (k == 2)
+		x.v2 = v;
+	else if (k == 3)
+		x.v3 = v;
+	return x;
+}
+
 /* Bytes [32k, 32k + 32) of the tail: how many of them exist. */
 static inline unsigned piece(unsigned rem, unsigned k)
 {
@@ -254,8 +272,10 @@ static __m128i ghash_aad(__m128i y, const uint8_t *aad, uint64_t len, const uint
 	if (len == 0)
 		return y;
 	unsigned n = (unsigned)len;
-	struct x8 b = {load_upto32(aad, piece(n, 0)), load_upto32(aad + 32, piece(n, 1)),
-		       load_upto32(aad + 64, piece(n, 2)), load_upto32(aad + 96, piece(n, 3))};
+	struct x8 b = {load_upto32(aad, piece(n, 0)), _mm256_setzero_si256(), _mm256_setzero_si256(),
+		       _mm256_setzero_si256()};
+	for (unsigned k = 1; k < 4 && 32 * k < n; k++) /* no pointer past the AAD */
+		b = x8_set(b, k, load_upto32(aad + 32 * k, piece(n, k)));
 	return ghash_regs(no_products(), y, b, (n + GCM_BLOCK - 1) / GCM_BLOCK, hkeys);
 }
 
@@ -279,24 +299,6 @@ static inline __m128i load_j0(const uint8_t *iv)
 	memcpy(&iv_hi, iv + 8, 4);
 	__m128i v = _mm_insert_epi32(_mm_loadl_epi64((const __m128i *)iv), (int)iv_hi, 2);
 	return _mm_insert_epi32(v, (int)0x01000000, 3); /* counter 1, big-endian */
-}
-
-static inline __m256i x8_get(struct x8 x, unsigned k)
-{
-	return k == 0 ? x.v0 : k == 1 ? x.v1 : k == 2 ? x.v2 : x.v3;
-}
-
-static inline struct x8 x8_set(struct x8 x, unsigned k, __m256i v)
-{
-	if (k == 0)
-		x.v0 = v;
-	else if (k == 1)
-		x.v1 = v;
-	else if (k == 2)
-		x.v2 = v;
-	else if (k == 3)
-		x.v3 = v;
-	return x;
 }
 
 /* What the last step hashes besides the text: y so far, products already summed (the AAD's). */
