@@ -57,11 +57,12 @@ int main(int argc, char **argv)
 	init_mb_mgr_avx2(mgr[1]);
 	bool vaes = gcm_vaes_supported();
 	static const uint8_t key[32] = { 1, 2, 3 };
-	struct gcm_key_data kd[2];
-	IMB_AES128_GCM_PRE(mgr[1], key, &kd[0]);
-	IMB_AES256_GCM_PRE(mgr[1], key, &kd[1]);
-	if (mgr[0]->used_arch == IMB_ARCH_AVX512) /* its code reads all 48 powers (both layouts agree on the rest) */
-		IMB_AES128_GCM_PRE(mgr[0], key, &kd[0]), IMB_AES256_GCM_PRE(mgr[0], key, &kd[1]);
+	/* [key size][the auto manager's layout, the AVX2 layout (IPsec-MB's AVX2 code and dpike's)] */
+	struct gcm_key_data kd[2][2];
+	for (int m = 0; m < 2; m++) {
+		IMB_AES128_GCM_PRE(mgr[m], key, &kd[0][m]);
+		IMB_AES256_GCM_PRE(mgr[m], key, &kd[1][m]);
+	}
 	static uint64_t best[2][2][N_LENS][CODES];
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < 2; k++)
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 					for (int c = 0; c < CODES; c++) {
 						if (c == DPIKE_VAES && !vaes)
 							continue;
-						uint64_t t = time_calls(code_fn(mgr, c, 16 + 16 * k, e), &kd[k], lens[l]);
+						const struct gcm_key_data *keys = &kd[k][c != IPSEC_MB_AUTO];
+						uint64_t t = time_calls(code_fn(mgr, c, 16 + 16 * k, e), keys, lens[l]);
 						if (r == 0 || t < best[k][e][l][c])
 							best[k][e][l][c] = t;
 					}
