@@ -240,17 +240,23 @@ static inline unsigned piece(unsigned rem, unsigned k)
 }
 
 /*
- * GHASH of up to eight blocks in registers (wire order, zero after the last) and of the
- * products already in s: block i takes H^(m-i). Any two neighbouring powers are one load, as
- * the key data keeps them in a row; a last odd block takes H^1 alone.
+ * The powers for register k (blocks 2k and 2k + 1) of a run of m blocks whose block i takes
+ * H^(m-i): any two neighbouring powers are one load, as the key data keeps them in a row; a lone
+ * last block takes H^1, its neighbour's lane (H^0, outside the table) zero like its data.
  */
+static inline __m256i power_pair(const uint8_t *hkeys, unsigned k, unsigned m)
+{
+	return 2 * k + 1 < m ? _mm256_loadu_si256((const __m256i *)(hkeys + GCM_BLOCK * (8 - m + 2 * k)))
+			     : _mm256_zextsi128_si256(hkey_power(hkeys, 1));
+}
+
+/* GHASH of up to eight blocks in registers (wire order, zero after the last) and of the products already in s. */
 static inline __attribute__((always_inline)) struct clmul_sum ghash_reg(struct clmul_sum s, __m256i v, unsigned k,
 									unsigned m, const uint8_t *hkeys)
 {
 	if (2 * k >= m)
 		return s;
-	__m256i h = 2 * k + 1 < m ? _mm256_loadu_si256((const __m256i *)(hkeys + GCM_BLOCK * (8 - m + 2 * k)))
-				  : _mm256_zextsi128_si256(hkey_power(hkeys, 1));
+	__m256i h = power_pair(hkeys, k, m);
 	return clmul_add(s, v, h, karatsuba_key(h));
 }
 
@@ -342,10 +348,7 @@ static inline __attribute__((always_inline)) __m128i crypt_last(struct gcm_last 
 			t = _mm256_and_si256(t, _mm256_cmpgt_epi8(_mm256_set1_epi8((char)last), index));
 			store_upto32(out + 32 * k, t, last);
 		}
-		/* a lone last block's neighbour power may lie outside the table: its lane is zero */
-		__m256i h = 2 * k + 1 < blocks
-			    ? _mm256_loadu_si256((const __m256i *)(hkeys + GCM_BLOCK * (8 - blocks - lin + 2 * k)))
-			    : _mm256_zextsi128_si256(hkey_power(hkeys, 1 + lin));
+		__m256i h = power_pair(hkeys, k, blocks + lin); /* the length block, if in, is the run's last */
 		__m256i x = reverse_lanes(enc ? t : d);
 		if (k == 0)
 			x = _mm256_xor_si256(x, _mm256_zextsi128_si256(g.y));
