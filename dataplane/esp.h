@@ -88,8 +88,8 @@ struct esp_ctx {
 	uint16_t n_queued;
 	const struct esp_sa *q_sa[ESP_MAX_BURST];
 	struct esp_pkt *q_pk[ESP_MAX_BURST];
-	/* packets for IPsec-MB's direct API, called at esp_flush() (see esp_gcm.c) */
-	uint16_t n_deferred;
+	/* packets for IPsec-MB's direct API, called by esp_run_deferred() or at esp_flush() (see esp_gcm.c) */
+	uint16_t n_deferred, n_run;
 	const struct esp_sa *d_sa[ESP_MAX_BURST];
 	struct esp_pkt *d_pk[ESP_MAX_BURST];
 	esp_crypt_fn d_fn[ESP_MAX_BURST];

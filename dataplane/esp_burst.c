@@ -99,9 +99,8 @@ void esp_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
  */
 void esp_flush(struct esp_ctx *c)
 {
-	for (uint16_t i = 0; i < c->n_deferred; i++)
-		c->d_fn[i](c, c->d_sa[i], c->d_pk[i]);
-	c->n_deferred = 0;
+	esp_run_deferred(c, 0);
+	c->n_deferred = c->n_run = 0;
 	if (c->n_cbc)
 		esp_cbc_flush(c);
 	IMB_JOB *jobs[ESP_MAX_BURST];

@@ -4,9 +4,9 @@
  * needs no multi-buffer lanes (its VAES code is fast on one buffer), so going around the job
  * manager saves filling a job, the burst hand-over and the completion walk per packet.
  *
- * Two passes, as for jobs: while the burst is framed, each packet's nonce and AAD are written
- * (esp_aead_prepare) and the call deferred; esp_flush() then makes the calls. Calling at once
- * made IPsec-MB load the nonce just stored in pieces, a store-forwarding stall per packet.
+ * Each packet's nonce and AAD are written as the burst is framed (esp_aead_prepare) and the call
+ * deferred by a packet (esp_run_deferred(), the rest at esp_flush()). Calling at once made the
+ * code load the nonce just stored in pieces, a store-forwarding stall per packet.
  * AES-CBC + HMAC fills jobs for the burst calls of esp_cbc.c, ChaCha20-Poly1305 queues them for
  * the job manager (esp_submit), both run at the same esp_flush().
  */

@@ -64,13 +64,20 @@ static uint8_t check_sa(struct esp_sa *sa, uint32_t spi, struct rte_mbuf *m, str
 	return 0;
 }
 
-/* Asks for the SAs' first lines as soon as they are known: the rest of the burst's lookups hide the wait. */
-static void lookup_sas(const struct dp_sad *sad, const uint32_t spis[], struct esp_sa *sas[], uint16_t n)
+/*
+ * Packet i's SA is found and its header lines asked for ESP_SAD_AHEAD packets before i is
+ * processed, its keys and window (which need the header's first line) ESP_SA_AHEAD before:
+ * each step's wait is hidden behind the crypto of the packets in between. Found all at once
+ * at the burst's start instead, 32 SAs' header lines filled the core's miss buffers and the
+ * first packets' keys then waited on them, one burst after another.
+ */
+#define ESP_SAD_AHEAD (2 * ESP_SA_AHEAD)
+
+static void find_sa(const struct dp_sad *sad, const uint32_t spis[], struct esp_sa *sas[], uint16_t i)
 {
-	dp_sad_lookup_bulk(sad, spis, sas, n);
-	for (uint16_t i = 0; i < n; i++)
-		if (sas[i] != NULL && (i == 0 || sas[i] != sas[i - 1]))
-			esp_sa_prefetch_head(sas[i], true);
+	sas[i] = dp_sad_find(sad, spis[i]);
+	if (sas[i] != NULL && (i == 0 || sas[i] != sas[i - 1]))
+		esp_sa_prefetch_head(sas[i], true);
 }
 
 static uint8_t selectors_ok(const struct esp_sa *sa, const struct rte_mbuf *m)
@@ -103,16 +110,19 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 	uint32_t spis[ESP_MAX_BURST];
 	for (uint16_t i = 0; i < n; i++)
 		c->pk[i].status = parse_outer(pkts[i], &c->pk[i], &spis[i]);
-	lookup_sas(sad, spis, sas, n);
-	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
-		esp_sa_prefetch_rest_at(sas, i, n);
+	dp_sad_prefetch_bulk(sad, spis, n);
+	uint16_t found = 0, asked = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
-		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
+		for (; found < n && found <= i + ESP_SAD_AHEAD; found++)
+			find_sa(sad, spis, sas, found);
+		for (; asked < n && asked <= i + ESP_SA_AHEAD; asked++)
+			esp_sa_prefetch_rest_at(sas, asked, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
 		if (pk->status == 0)
 			sas[i]->crypt(c, sas[i], pk);
+		esp_run_deferred(c, 1);
 	}
 	esp_flush(c);
 	for (uint16_t i = 0; i < n; i++)

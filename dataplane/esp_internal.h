@@ -65,6 +65,17 @@ static inline void esp_defer(struct esp_ctx *c, const struct esp_sa *sa, struct 
 	c->d_pk[c->n_deferred] = pk;
 	c->d_fn[c->n_deferred++] = fn;
 }
+/*
+ * Runs the direct calls deferred so far but the last `keep`. A burst's loop calls it as it goes,
+ * so that each packet's crypto runs while the SA lines of the packets behind it are on their way
+ * (run at the flush instead, the loop had nothing to hide those waits behind), and the nonce the
+ * loop just stored has left the store buffer by the time the call loads it.
+ */
+static inline void esp_run_deferred(struct esp_ctx *c, uint16_t keep)
+{
+	for (; c->n_run + keep < c->n_deferred; c->n_run++)
+		c->d_fn[c->n_run](c, c->d_sa[c->n_run], c->d_pk[c->n_run]);
+}
 /* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
  * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);

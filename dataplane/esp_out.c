@@ -46,9 +46,9 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
 	/*
-	 * The heads were asked for by the policy stage; the keys, read at the flush, are asked for
-	 * a few packets ahead of the framing rather than all at once, which stalled on the core's
-	 * fill buffers with nothing else to do.
+	 * The heads were asked for by the policy stage; the keys are asked for a few packets ahead
+	 * of the framing rather than all at once, which stalled on the core's fill buffers with
+	 * nothing else to do, and the crypto runs a packet behind it (esp_run_deferred()).
 	 */
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(sas, i, n);
@@ -71,6 +71,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 		pk->status = (uint8_t)sa->frame(sa, pkts[i], pk);
 		if (pk->status == 0)
 			sa->crypt(c, sa, pk);
+		esp_run_deferred(c, 1);
 	}
 	esp_flush(c);
 	finish_tags(c, sas, n);

@@ -89,14 +89,11 @@ static inline struct esp_sa *dp_sad_find(const struct dp_sad *s, uint32_t spi)
 	return sa;
 }
 
-/* dp_sad_find() for a burst: every bucket asked for before any is read. */
-static inline void dp_sad_lookup_bulk(const struct dp_sad *s, const uint32_t spis[], struct esp_sa *sas[],
-				      uint16_t n)
+/* Asks for the buckets of a burst's SPIs, to be read by dp_sad_find() a few packets later. */
+static inline void dp_sad_prefetch_bulk(const struct dp_sad *s, const uint32_t spis[], uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(&s->b[spis[i] & s->mask]);
-	for (uint16_t i = 0; i < n; i++)
-		sas[i] = dp_sad_find(s, spis[i]);
 }
 
 #endif

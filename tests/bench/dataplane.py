@@ -4,7 +4,7 @@
 
   dataplane.py BUILD_DIR [--workers N] [--generators G] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
                [--source ring|pcap] [--repeat N] [--out FILE] [--algs A,B] [--gcm-keys full|compact]
-               [--against-one]
+               [--against-one [--turns MS]]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
 route, TX burst) between a source and a sink:
@@ -27,7 +27,10 @@ dpdk-test-crypto-perf measures crypto alone (crypto_aesni_gcm for AES-GCM, crypt
 the others) for the same sizes, and the table prints each case's ratio to it. With --repeat N every case and
 crypto-perf run N times, interleaved, and the table shows the medians. With --against-one and
 K > 1, each ESP case also runs with one SA pair right after it, and a second table gives the
-ratio of K pairs' rate to one pair's, both measured in the same run (issue #5's 0.8x target).
+ratio of K pairs' rate to one pair's, both measured in the same run (issue #5's 0.8x target);
+with --turns MS, one process per case holds the K pairs and its generator offers the K-pair and
+the one-pair traffic (which uses the first pair) in turns of MS milliseconds, each measured over
+its own turns, so that the machine's swings from minute to minute fall on both alike.
 Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
 """
 import argparse
@@ -161,8 +164,9 @@ def eal_memory(args):
     return "--huge-unlink" if args.hugepages else "--no-huge"
 
 
-def command(args, d, mode, alg, size, conf):
-    """The process under test: dpike with the ring generator, or dpike itself with pcap and null ports."""
+def command(args, d, mode, alg, size, conf, alt=None):
+    """The process under test: dpike with the ring generator, or dpike itself with pcap and null ports.
+    alt: the folder of captures the generator offers in turns with this one's (--turns)."""
     # lcore 0: control (and the first generator lane); then the workers; then further generator
     # lanes; one CPU each while there are CPUs (here, with 2, they share).
     extra = args.generators - 1 if args.source == "ring" else 0
@@ -174,8 +178,11 @@ def command(args, d, mode, alg, size, conf):
            "dpk-bench-%d" % os.getpid(), "--log-level=lib.eal:error", "--"]
     if args.source == "pcap":
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
-    wan, lan = ("gwan=" + capture(d, mode, size), "glan") if mode == "in" else ("gwan", "glan=" + capture(d, mode, size))
+    offered = capture(d, mode, size) + ("," + capture(alt, mode, size) if alt else "")
+    wan, lan = ("gwan=" + offered, "glan") if mode == "in" else ("gwan", "glan=" + offered)
     pairs = ["-P", "%d:%s" % (args.sas, alg)] if mode != "plain" else []
+    if alt:
+        pairs += ["-i", str(args.turns)]
     if pairs and args.rekeys:
         pairs += ["-R", str(args.rekeys)] + (["-C"] if args.reconnect else [])
     return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan, "-g",
@@ -198,11 +205,31 @@ def stop_profile(profile):
         profile.wait(timeout=30)
 
 
-def run_case(args, d, mode, alg, size):
-    """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window."""
+def turn_results(d, field, tsc_hz, drops):
+    """dpike-bench-dataplane -i's last word: (Mpps, cycles per packet, drops, busy share) of each
+    capture over its turns, counting the packets of field (an encrypted packet is forwarded too)."""
+    with open(d + "/dpike.log") as f:
+        told = re.findall(r"capture \d: (\d+) encrypted, (\d+) decrypted, (\d+) forwarded; (\d+) busy cycles "
+                          r"of (\d+) worker\(s\) in (\d+) TSC cycles", f.read())[-2:]
+    at = {"esp_out": 0, "esp_in": 1, "forwarded": 2}[field]
+    results = []
+    for t in told:
+        pkts, cycles, workers, tsc = int(t[at]), int(t[3]), int(t[4]), int(t[5])
+        if pkts == 0 or tsc == 0:
+            break
+        results.append((pkts / (tsc / tsc_hz) / 1e6, cycles / pkts, drops, cycles / (tsc * workers)))
+    if len(results) != 2:
+        raise RuntimeError("no turns measured (see %s/dpike.log)" % d)
+    return results
+
+
+def run_case(args, d, mode, alg, size, alt=None):
+    """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window; with
+    alt (--turns), a list of two, for this folder's captures and alt's offered in turns."""
     conf = config(d, mode, alg, size, args)
     prefix = "dpk-bench-%d" % os.getpid()
-    proc = subprocess.Popen(command(args, d, mode, alg, size, conf), stdout=subprocess.DEVNULL, stderr=open(d + "/dpike.log", "a"))
+    proc = subprocess.Popen(command(args, d, mode, alg, size, conf, alt), stdout=subprocess.DEVNULL,
+                            stderr=open(d + "/dpike.log", "a"))
     field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
     try:
         deadline = time.monotonic() + 60 + args.sas / 20000  # installing a million SA pairs takes a while
@@ -229,7 +256,8 @@ def run_case(args, d, mode, alg, size):
                 mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["changes"] - a["changes"]) / dt, ", %g %s/s asked" % (
                     args.rekeys, "reconnects" if args.reconnect else "rekeys") if args.rekeys and mode != "plain"
                 else ""), flush=True)
-        busy = cycles / (dt * ctl(args.build, d, "status")["tsc_hz"] * args.workers)
+        tsc_hz = ctl(args.build, d, "status")["tsc_hz"]
+        busy = cycles / (dt * tsc_hz * args.workers)
         result = pkts / dt / 1e6, cycles / max(pkts, 1), b["drops"] - a["drops"], busy
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -239,6 +267,8 @@ def run_case(args, d, mode, alg, size):
             proc.kill()
             proc.wait()
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+    if alt:
+        result = turn_results(d, field, tsc_hz, result[2])
     if args.rekeys and mode != "plain":
         check_rekeys(d, mode, alg, size)
     return result
@@ -333,6 +363,11 @@ def run_all(args, d, sizes):
             perfs.append(crypto_perf(alg, buffers, args.crypto_ops, eal_memory(args)))
             for size in sizes:
                 for mode in (("plain",) if size not in plain else ()) + ("out", "in"):
+                    if one and mode != "plain" and args.turns:
+                        many_r, one_r = run_case(args, d, mode, alg, size, d_one)
+                        runs.setdefault((mode, size), []).append(many_r)
+                        runs.setdefault(("one-" + mode, size), []).append(one_r)
+                        continue
                     runs.setdefault((mode, size), []).append(run_case(args, d, mode, alg, size))
                     if one and mode != "plain":
                         runs.setdefault(("one-" + mode, size), []).append(run_case(one, d_one, mode, alg, size))
@@ -356,8 +391,9 @@ def print_against_one(against, args):
     """K SA pairs against one, each case's medians from the same rounds."""
     if not against:
         return
-    print("\n%d SA pairs against one, same run (each %d-pair case followed by a one-pair one; medians of %d)" % (
-        args.sas, args.sas, args.repeat))
+    how = ("the two kinds of traffic in turns of %d ms, one process" % args.turns if args.turns else
+           "each %d-pair case followed by a one-pair one" % args.sas)
+    print("\n%d SA pairs against one, same run (%s; medians of %d)" % (args.sas, how, args.repeat))
     print("%-14s %-5s %-5s %10s %9s %10s %9s %7s" % ("algorithm", "size", "path", "one Mpps", "one cyc", "many Mpps",
                                                     "many cyc", "ratio"))
     for alg, size, mode, many, one in against:
@@ -392,6 +428,10 @@ def main():
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
     p.add_argument("--against-one", action="store_true",
                    help="with --sas K > 1, also one SA pair after each case, and the ratio of K pairs to one")
+    p.add_argument("--turns", type=int, default=0, metavar="MS",
+                   help="with --against-one (ring source): one process per case with the K pairs installed, "
+                        "offering the K-pair and the one-pair traffic in turns of MS milliseconds, each measured "
+                        "over its turns (a noisy machine's swings then fall on both alike)")
     p.add_argument("--hugepages", action="store_true",
                    help="dpike on hugepages reserved and mounted beforehand (crypto-perf too), as deployed")
     args = p.parse_args()
@@ -402,6 +442,8 @@ def main():
                 "and imix" % (MIN_FRAME, MAX_FRAME))
     if args.rekeys and args.source != "ring":
         p.error("--rekeys needs the ring source (SA pairs installed through the table API)")
+    if args.turns and not (args.against_one and args.source == "ring" and args.sas > 1 and 20 <= args.turns <= 60000):
+        p.error("--turns takes 20 to 60000 ms, with --against-one, --sas K > 1 and the ring source")
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
     rows, against = run_all(args, d, args.sizes.split(","))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... [-P N:ESP [-R RATE] [-C]] [-g N]
+ * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... [-P N:ESP [-R RATE] [-C]]
+ *                       [-g N] [-i MS]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
@@ -16,6 +17,12 @@
  * leave and come back are.
  * -g N runs the generator on N lcores (the main one and the last N - 1), each serving every
  * N-th queue: one generator keeps a few workers busy, a machine with many needs more.
+ * -i MS: ports given two captures (-p NAME=PCAP,PCAP2) offer each in turn, MS milliseconds at a
+ * time, and the workers' busy cycles and packets are added up per capture over the last three
+ * quarters of each turn (the first drains the other capture's packets from the rings and
+ * refills the caches); the sums go to stderr at the end. Two kinds of traffic measured this way,
+ * turn by turn in one process, see the same machine: this one's speed swings by a third from
+ * one minute to the next, which made separate runs of each disagree.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -43,14 +50,15 @@ struct options {
 	double rekey_rate;
 	bool reconnect; /* -C: -R's pairs closed and made anew instead of rekeyed */
 	unsigned lanes;
+	unsigned turn_ms; /* -i */
 	char *ports[MAX_PORT_SPECS];
 	unsigned n_ports;
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP] ... "
-			"[-P N:ESP [-R RATE] [-C]] [-g N]\n");
+	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... "
+			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -91,12 +99,24 @@ static int parse_lanes(const char *arg, struct options *o)
 	return 0;
 }
 
+static int parse_turn(const char *arg, struct options *o)
+{
+	char *end;
+	unsigned long ms = strtoul(arg, &end, 10);
+	if (*end != '\0' || ms < 20 || ms > 60000) {
+		fprintf(stderr, "-i %s: milliseconds a capture's turn, 20 to 60000\n", arg);
+		return -1;
+	}
+	o->turn_ms = (unsigned)ms;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	int c;
 	optind = 1;
 	o->lanes = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:h")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
@@ -118,6 +138,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'C': o->reconnect = true; break;
 		case 'g':
 			if (parse_lanes(optarg, o) < 0)
+				return -1;
+			break;
+		case 'i':
+			if (parse_turn(optarg, o) < 0)
 				return -1;
 			break;
 		default: usage(); return -1;
@@ -144,10 +168,12 @@ static int make_ports(struct ring_gen *g, const struct options *o)
 		return -1;
 	}
 	for (unsigned i = 0; i < o->n_ports; i++) {
-		char *pcap = strchr(o->ports[i], '=');
+		char *pcap = strchr(o->ports[i], '='), *alt = NULL;
 		if (pcap)
 			*pcap++ = '\0';
-		if (ring_gen_add_port(g, o->ports[i], pcap, queues) < 0)
+		if (pcap && (alt = strchr(pcap, ',')) != NULL)
+			*alt++ = '\0';
+		if (ring_gen_add_port(g, o->ports[i], pcap, alt, queues) < 0)
 			return -1;
 	}
 	return 0;
@@ -225,8 +251,70 @@ static void rekey_due(struct rekeyer *r, uint64_t now)
 	}
 }
 
+struct turn_sum {
+	uint64_t esp_out, esp_in, forwarded, cycles, tsc; /* the workers' packets and busy cycles, the time (TSC) */
+};
+
+/* -i: the captures in turn, and what the workers did with each. */
+struct turns {
+	uint64_t every, next, settled_at; /* TSC; every 0: no turns */
+	unsigned cur, taken;
+	bool settled;
+	struct turn_sum at, per[2];
+};
+
+static struct turn_sum workers_now(const struct appliance *app)
+{
+	struct turn_sum t = { .tsc = rte_rdtsc() };
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		const struct dp_worker_stats *s = &app->workers[i].stats;
+		t.esp_out += s->esp_out_packets;
+		t.esp_in += s->esp_in_packets;
+		t.forwarded += s->forwarded;
+		t.cycles += s->busy_cycles;
+	}
+	return t;
+}
+
+/* The first two turns, one of each capture, warm up; the rest count. */
+static void take_turns(struct appliance *app, struct ring_gen *g, struct turns *t, uint64_t now)
+{
+	if (!t->settled && now >= t->settled_at) {
+		t->at = workers_now(app);
+		t->settled = true;
+	}
+	if (now < t->next)
+		return;
+	if (t->settled && ++t->taken > 2) {
+		struct turn_sum end = workers_now(app);
+		struct turn_sum *sum = &t->per[t->cur];
+		sum->esp_out += end.esp_out - t->at.esp_out;
+		sum->esp_in += end.esp_in - t->at.esp_in;
+		sum->forwarded += end.forwarded - t->at.forwarded;
+		sum->cycles += end.cycles - t->at.cycles;
+		sum->tsc += end.tsc - t->at.tsc;
+	}
+	t->cur = ring_gen_switch(g);
+	t->settled = false;
+	t->settled_at = now + t->every / 4;
+	t->next = now + t->every;
+}
+
+static void report_turns(const struct turns *t, unsigned n_workers)
+{
+	if (t->every == 0)
+		return;
+	for (unsigned c = 0; c < 2; c++)
+		fprintf(stderr,
+			"capture %u: %lu encrypted, %lu decrypted, %lu forwarded; %lu busy cycles of %u worker(s) in %lu TSC cycles\n",
+			c + 1, (unsigned long)t->per[c].esp_out, (unsigned long)t->per[c].esp_in,
+			(unsigned long)t->per[c].forwarded, (unsigned long)t->per[c].cycles, n_workers,
+			(unsigned long)t->per[c].tsc);
+}
+
 /* Lane 0 on the main lcore with the control core's work; the others on the lcores left spare. */
-static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes, struct rekeyer *rk)
+static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes, struct rekeyer *rk,
+		struct turns *turns)
 {
 	uint64_t every = rte_get_tsc_hz() / (1000000 / CONTROL_EVERY_US), next = 0;
 	unsigned i = 0, lane = 1, lcore;
@@ -239,6 +327,8 @@ static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes
 		uint64_t now = rte_rdtsc();
 		if (now >= next) {
 			rekey_due(rk, now);
+			if (turns->every)
+				take_turns(app, lanes[0].g, turns, now);
 			control_poll(app);
 			next = now + every;
 		}
@@ -282,7 +372,11 @@ int main(int argc, char **argv)
 		struct rekeyer rk = { .spec = pairs_spec(&o), .pairs = pairs, .n = o.pairs,
 				      .every = o.rekey_rate > 0 ? (uint64_t)(rte_get_tsc_hz() / o.rekey_rate) : 0,
 				      .due = rte_rdtsc(), .reconnect = o.reconnect };
-		run(&app, lanes, o.lanes, &rk);
+		struct turns turns = { .every = (uint64_t)o.turn_ms * rte_get_tsc_hz() / 1000 };
+		turns.next = rte_rdtsc() + turns.every;
+		turns.settled = true; /* no turn's start to wait for: the first is not counted */
+		run(&app, lanes, o.lanes, &rk, &turns);
+		report_turns(&turns, app.n_workers);
 		if (rk.every)
 			fprintf(stderr, "rekeyed %lu SA pairs (%lu failed)\n", (unsigned long)rk.done,
 				(unsigned long)rk.failed);

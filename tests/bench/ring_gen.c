@@ -35,7 +35,7 @@ static uint32_t maybe_swap(uint32_t v, int swapped)
 }
 
 /* A classic pcap file (micro- or nanosecond stamps, either byte order), Ethernet frames only. */
-static int read_pcap(const char *path, struct gen_port *p)
+static int read_pcap(const char *path, struct gen_capture *p)
 {
 	FILE *f = fopen(path, "rb");
 	struct pcap_file_header fh;
@@ -100,7 +100,7 @@ static struct rte_ring *make_ring(const char *port, const char *dir, unsigned q)
 	return rte_ring_create(name, GEN_RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
 
-int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, unsigned n_queues)
+int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, const char *alt, unsigned n_queues)
 {
 	if (g->n_ports == GEN_MAX_PORTS || n_queues == 0 || n_queues > GEN_MAX_QUEUES ||
 	    strlen(name) >= sizeof(g->ports[0].name)) {
@@ -112,10 +112,11 @@ int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, un
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->n_queues = n_queues;
-	if (pcap && read_pcap(pcap, p) < 0)
+	if ((pcap && read_pcap(pcap, &p->cap[0]) < 0) || (alt && read_pcap(alt, &p->cap[1]) < 0))
 		return -1;
 	for (unsigned q = 0; q < n_queues; q++) {
-		p->next[q] = p->n_pkts ? q % p->n_pkts : 0;
+		for (unsigned c = 0; c < 2; c++)
+			p->cap[c].next[q] = p->cap[c].n_pkts ? q % p->cap[c].n_pkts : 0;
 		p->to_dut[q] = make_ring(name, "r", q);
 		p->from_dut[q] = make_ring(name, "t", q);
 		if (p->to_dut[q] == NULL || p->from_dut[q] == NULL) {
@@ -136,12 +137,13 @@ int ring_gen_start(struct ring_gen *g, struct rte_mempool *pool)
 {
 	unsigned room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
 	for (unsigned i = 0; i < g->n_ports; i++)
-		for (unsigned k = 0; k < g->ports[i].n_pkts; k++)
-			if (g->ports[i].pkts[k].len > room) {
-				fprintf(stderr, "generator port %s: packet %u has %u bytes, a buffer holds %u\n",
-					g->ports[i].name, k + 1, g->ports[i].pkts[k].len, room);
-				return -1;
-			}
+		for (unsigned c = 0; c < 2; c++)
+			for (unsigned k = 0; k < g->ports[i].cap[c].n_pkts; k++)
+				if (g->ports[i].cap[c].pkts[k].len > room) {
+					fprintf(stderr, "generator port %s: packet %u has %u bytes, a buffer holds %u\n",
+						g->ports[i].name, k + 1, g->ports[i].cap[c].pkts[k].len, room);
+					return -1;
+				}
 	g->pool = pool;
 	g->depth = GEN_DEPTH;
 	return 0;
@@ -186,8 +188,23 @@ static struct rte_mbuf *next_buffer(struct gen_lane *l)
 	return rte_pktmbuf_alloc(l->g->pool);
 }
 
+/* The capture a port offers now: its second while the generator is switched and it has one. */
+static struct gen_capture *offered(const struct ring_gen *g, struct gen_port *p)
+{
+	unsigned c = __atomic_load_n(&g->cur, __ATOMIC_RELAXED);
+	return p->cap[c].n_pkts ? &p->cap[c] : &p->cap[0];
+}
+
+unsigned ring_gen_switch(struct ring_gen *g)
+{
+	unsigned c = __atomic_load_n(&g->cur, __ATOMIC_RELAXED) ^ 1;
+	__atomic_store_n(&g->cur, c, __ATOMIC_RELAXED);
+	return c;
+}
+
 static unsigned offer(struct gen_lane *l, struct gen_port *p, unsigned q)
 {
+	struct gen_capture *cap = offered(l->g, p);
 	struct rte_mbuf *burst[GEN_BURST];
 	unsigned depth = l->g->depth, waiting = rte_ring_count(p->to_dut[q]);
 	unsigned want = waiting >= depth ? 0 : RTE_MIN(depth - waiting, (unsigned)GEN_BURST);
@@ -196,10 +213,10 @@ static unsigned offer(struct gen_lane *l, struct gen_port *p, unsigned q)
 		struct rte_mbuf *m = next_buffer(l);
 		if (m == NULL)
 			break;
-		const struct gen_packet *pkt = &p->pkts[p->next[q]];
-		p->next[q] += p->n_queues;
-		if (p->next[q] >= p->n_pkts)
-			p->next[q] = q % p->n_pkts;
+		const struct gen_packet *pkt = &cap->pkts[cap->next[q]];
+		cap->next[q] += p->n_queues;
+		if (cap->next[q] >= cap->n_pkts)
+			cap->next[q] = q % cap->n_pkts;
 		rte_memcpy(rte_pktmbuf_mtod(m, void *), pkt->data, pkt->len);
 		m->data_len = pkt->len;
 		m->pkt_len = pkt->len;
@@ -219,7 +236,7 @@ unsigned ring_gen_poll(struct gen_lane *l)
 	take_back(l);
 	for (unsigned i = 0; i < l->g->n_ports; i++) {
 		struct gen_port *p = &l->g->ports[i]; /* of it, the lane writes only its queues' next[] */
-		for (unsigned q = l->id; p->n_pkts && q < p->n_queues; q += l->n_lanes)
+		for (unsigned q = l->id; p->cap[0].n_pkts && q < p->n_queues; q += l->n_lanes)
 			work += offer(l, p, q);
 	}
 	/* What no source needed (a port that only sinks): back to the pool. */
@@ -251,9 +268,11 @@ void ring_gen_free(struct ring_gen *g)
 			rte_ring_free(p->to_dut[q]);
 			rte_ring_free(p->from_dut[q]);
 		}
-		for (unsigned k = 0; k < p->n_pkts; k++)
-			free(p->pkts[k].data);
-		free(p->pkts);
+		for (unsigned c = 0; c < 2; c++) {
+			for (unsigned k = 0; k < p->cap[c].n_pkts; k++)
+				free(p->cap[c].pkts[k].data);
+			free(p->cap[c].pkts);
+		}
 	}
 	g->n_ports = 0;
 }

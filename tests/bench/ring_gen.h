@@ -23,21 +23,27 @@ struct gen_packet {
 	uint8_t *data;
 };
 
+struct gen_capture {
+	struct gen_packet *pkts;
+	unsigned n_pkts;
+	unsigned next[GEN_MAX_QUEUES]; /* each written by the lane that serves the queue */
+};
+
 struct gen_port {
 	char name[32];
 	uint16_t port_id;
 	unsigned n_queues;
 	struct rte_ring *to_dut[GEN_MAX_QUEUES];   /* the port's RX queues */
 	struct rte_ring *from_dut[GEN_MAX_QUEUES]; /* its TX queues */
-	struct gen_packet *pkts; /* the capture it offers; none for a pure sink */
-	unsigned n_pkts;
-	unsigned next[GEN_MAX_QUEUES]; /* each written by the lane that serves the queue */
+	/* what it offers (none for a pure sink): the first capture, or the second after ring_gen_switch() */
+	struct gen_capture cap[2];
 };
 
 struct ring_gen {
 	struct gen_port ports[GEN_MAX_PORTS];
 	unsigned n_ports;
 	unsigned depth; /* packets kept waiting on each RX queue */
+	unsigned cur;   /* the capture ports with two offer; atomic */
 	struct rte_mempool *pool;
 };
 
@@ -53,9 +59,14 @@ struct gen_lane {
 	struct rte_mbuf *spare[4096];
 };
 
-/* Creates the ring port NAME with n_queues queue pairs; pcap (may be NULL) is what it offers,
- * packet i on queue i % n_queues. Returns -1 with a message on stderr. */
-int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, unsigned n_queues);
+/*
+ * Creates the ring port NAME with n_queues queue pairs; pcap (may be NULL) is what it offers,
+ * packet i on queue i % n_queues; alt (may be NULL) what it offers instead while the generator
+ * is switched to its second captures. Returns -1 with a message on stderr.
+ */
+int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, const char *alt, unsigned n_queues);
+/* From the first captures to the second or back, for ports that have two; returns the one now offered (0 or 1). */
+unsigned ring_gen_switch(struct ring_gen *g);
 /* Once the appliance has started the ports: the pool the generator draws new buffers from
  * (every packet must fit one of its buffers). */
 int ring_gen_start(struct ring_gen *g, struct rte_mempool *pool);
