@@ -232,6 +232,12 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 	}
 	sa->alloc_bytes = (uint32_t)l.total;
 	set_header_fields(sa, p);
+	if (esp_sa_overhead(sa) > ESP_SA_OVERHEAD_MAX) { /* the MTU check counts on it (ipsec_stage.c) */
+		snprintf(err, err_len, "%s would add %u bytes to a packet, more than the %u bytes allowed for",
+			 p->alg->name, esp_sa_overhead(sa), ESP_SA_OVERHEAD_MAX);
+		sa_slab_free(sa, sa->alloc_bytes);
+		return NULL;
+	}
 	static uint32_t last_id; /* SAs are made on the control core only */
 	if (++last_id == 0)
 		++last_id;

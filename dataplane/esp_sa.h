@@ -150,6 +150,18 @@ static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
 }
 
 /*
+ * The most ESP adds to a packet of any SA: IPv4, UDP, ESP header, a 16-byte IV, 15 bytes of
+ * padding, the trailer, a 32-byte ICV. esp_sa_create() refuses an SA that would add more.
+ */
+#define ESP_SA_OVERHEAD_MAX (20 + 8 + 8 + 16 + 15 + 2 + 32)
+
+/* The most ESP adds to a packet of this SA. */
+static inline uint32_t esp_sa_overhead(const struct esp_sa *sa)
+{
+	return sa->outer_len + sa->pad_align - 1u + 2 + sa->icv_len;
+}
+
+/*
  * Loading what processing a packet of the SA reads, in two steps so that a burst's misses
  * overlap: esp_sa_prefetch_head() asks for the header lines without reading the SA (the first;
  * inbound the second; both the counters line, to be written, which inbound also reads for

@@ -32,6 +32,9 @@ struct dp_local_addr {
 	uint16_t port;
 };
 
+/* What an SA's packets may grow to when no route leads to its peer (they are dropped later anyway). */
+#define DP_NO_ROUTE_MTU 1500
+
 struct dp_port_info {
 	struct rte_ether_addr mac;
 	uint16_t mtu;
@@ -55,6 +58,7 @@ struct dp_fib_len {
 
 struct dp_fib {
 	uint16_t n_ports;
+	uint16_t min_mtu; /* the smallest MTU a route can lead to (1500 where none matches) */
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint32_t n_local, n_routes, n_neigh, n_lens;
 	struct dp_local_addr *local;

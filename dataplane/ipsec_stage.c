@@ -50,18 +50,12 @@ static void decrement_ttl(struct rte_ipv4_hdr *ip)
 	ip->time_to_live--;
 }
 
-/* Worst-case bytes ESP adds to a packet with this SA. */
-static uint32_t esp_overhead(const struct esp_sa *sa)
-{
-	return sa->outer_len + sa->pad_align - 1 + 2 + sa->icv_len;
-}
-
 /* Bytes of inner packet that still fit the route to the SA's peer once ESP is added. */
 static uint32_t room_after_esp(const struct dp_batch *b, const struct esp_sa *sa)
 {
 	const struct dp_route *r = dp_fib_route(b->fib, rte_be_to_cpu_32(sa->remote_be));
-	uint32_t mtu = r ? b->fib->ports[r->port].mtu : 1500;
-	return mtu > esp_overhead(sa) ? mtu - esp_overhead(sa) : 0;
+	uint32_t mtu = r ? b->fib->ports[r->port].mtu : DP_NO_ROUTE_MTU;
+	return mtu > esp_sa_overhead(sa) ? mtu - esp_sa_overhead(sa) : 0;
 }
 
 static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint8_t flags,
@@ -109,10 +103,17 @@ static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_
 {
 	unsigned free_slots = DP_BURST_MAX - (b->n_route + b->n_drop + b->n_punt + b->n_punt_ike + b->n_out);
 	unsigned extra = 0;
+	/*
+	 * Packets that fit any route with any SA's ESP around them need no look at their SA or
+	 * route: the SA's header lines, asked for just before, are then first read by the ESP stage.
+	 */
+	uint32_t fits = b->fib->min_mtu > ESP_SA_OVERHEAD_MAX ? b->fib->min_mtu - ESP_SA_OVERHEAD_MAX : 0;
 	for (uint16_t i = 0; i < b->n_out; i++) {
 		struct rte_mbuf *m = b->out[i];
-		room[i] = room_after_esp(b, b->out_sa[i]);
 		pieces[i] = 1;
+		if (rte_pktmbuf_pkt_len(m) <= fits)
+			continue;
+		room[i] = room_after_esp(b, b->out_sa[i]);
 		if (rte_pktmbuf_pkt_len(m) <= room[i])
 			continue;
 		unsigned k = dp_ipv4_df(m) ? 0 : dp_fragment_count(m, room[i]);

@@ -537,8 +537,11 @@ static struct dp_fib *build_fib(int socket)
 	f->neigh_slots = (uint32_t *)(f->neigh + T.neigh.n);
 	f->neigh_slot_mask = (uint32_t)neigh_slots - 1;
 	f->n_local = T.n_ports;
-	for (uint16_t i = 0; i < T.n_ports; i++)
+	f->min_mtu = DP_NO_ROUTE_MTU;
+	for (uint16_t i = 0; i < T.n_ports; i++) {
 		f->local[i] = (struct dp_local_addr){ T.ports[i].addr, i };
+		f->min_mtu = RTE_MIN(f->min_mtu, T.ports[i].mtu);
+	}
 	f->n_routes = T.routes.n;
 	f->n_neigh = T.neigh.n;
 	if (T.routes.n) {
