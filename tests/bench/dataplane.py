@@ -232,14 +232,18 @@ def run_case(args, d, mode, alg, size, alt=None):
                             stderr=open(d + "/dpike.log", "a"))
     field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
     try:
-        deadline = time.monotonic() + 60 + args.sas / 20000  # installing a million SA pairs takes a while
+        # installing a million SA pairs takes a while, and so does their traffic's first pass
+        deadline = time.monotonic() + 60 + args.sas / 10000
+        # warmed up: pools, caches and branch predictors, and every flow seen once (its first
+        # packet pays an SPD lookup; with --turns the DUT counts from its first pass on as well)
+        warm = max(100000, args.sas * 5 // 4)
         first = None
         while time.monotonic() < deadline and proc.poll() is None:
             first = counters(args.build, d, field)
-            if first and first["pkts"] > 100000:  # warmed up: pools, caches and branch predictors
+            if first and first["pkts"] > warm:
                 break
             time.sleep(0.2)
-        if not first or first["pkts"] <= 100000:
+        if not first or first["pkts"] <= warm:
             raise RuntimeError("dpike moved no traffic for %s %s %s (see %s/dpike.log)" % (mode, alg, size, d))
         a = counters(args.build, d, field)
         profile = start_profile(proc.pid, mode, alg, size)

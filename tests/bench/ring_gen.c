@@ -202,6 +202,15 @@ unsigned ring_gen_switch(struct ring_gen *g)
 	return c;
 }
 
+unsigned ring_gen_first_len(const struct ring_gen *g)
+{
+	unsigned len = 0;
+	for (unsigned i = 0; i < g->n_ports; i++)
+		if (g->ports[i].cap[1].n_pkts)
+			len = RTE_MAX(len, g->ports[i].cap[0].n_pkts);
+	return len;
+}
+
 static unsigned offer(struct gen_lane *l, struct gen_port *p, unsigned q)
 {
 	struct gen_capture *cap = offered(l->g, p);

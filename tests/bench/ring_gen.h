@@ -67,6 +67,8 @@ struct gen_lane {
 int ring_gen_add_port(struct ring_gen *g, const char *name, const char *pcap, const char *alt, unsigned n_queues);
 /* From the first captures to the second or back, for ports that have two; returns the one now offered (0 or 1). */
 unsigned ring_gen_switch(struct ring_gen *g);
+/* Packets in the longest first capture of a port that has two (0 if none has). */
+unsigned ring_gen_first_len(const struct ring_gen *g);
 /* Once the appliance has started the ports: the pool the generator draws new buffers from
  * (every packet must fit one of its buffers). */
 int ring_gen_start(struct ring_gen *g, struct rte_mempool *pool);
