@@ -65,13 +65,12 @@ static uint8_t check_sa(struct esp_sa *sa, uint32_t spi, struct rte_mbuf *m, str
 }
 
 /*
- * Packet i's SA is found and its header lines asked for ESP_SAD_AHEAD packets before i is
+ * Packet i's SA is found and its header lines asked for ESP_SA_HEAD_AHEAD packets before i is
  * processed, its keys and window (which need the header's first line) ESP_SA_AHEAD before:
  * each step's wait is hidden behind the crypto of the packets in between. Found all at once
  * at the burst's start instead, 32 SAs' header lines filled the core's miss buffers and the
  * first packets' keys then waited on them, one burst after another.
  */
-#define ESP_SAD_AHEAD (2 * ESP_SA_AHEAD)
 
 static void find_sa(const struct dp_sad *sad, const uint32_t spis[], struct esp_sa *sas[], uint16_t i)
 {
@@ -114,7 +113,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 	uint16_t found = 0, asked = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
-		for (; found < n && found <= i + ESP_SAD_AHEAD; found++)
+		for (; found < n && found <= i + ESP_SA_HEAD_AHEAD; found++)
 			find_sa(sad, spis, sas, found);
 		for (; asked < n && asked <= i + ESP_SA_AHEAD; asked++)
 			esp_sa_prefetch_rest_at(sas, asked, n);

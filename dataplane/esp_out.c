@@ -6,32 +6,32 @@
 #include "esp_internal.h"
 
 /*
- * Hands out sequence numbers a run of same-SA packets at a time, so workers sharing an
- * SA never reuse one and touch the shared counter once per run, not per packet.
+ * Hands out sequence numbers to the run of same-SA packets that starts at i, so that workers
+ * sharing an SA never reuse one and touch the shared counter once per run, not per packet.
+ * Returns where the run ends. Called as the burst's loop reaches each run: its locked add waits
+ * for the SA's counters line, which done for every run up front waited on each in turn.
  */
-static void assign_sequence(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
+static uint16_t assign_run(struct esp_ctx *c, struct esp_sa *sas[], uint16_t i, uint16_t n)
 {
-	for (uint16_t i = 0; i < n;) {
-		struct esp_sa *sa = sas[i];
-		uint16_t k = i;
-		while (k < n && sas[k] == sa)
-			k++;
-		uint64_t base = __atomic_fetch_add(&sa->seq_out, k - i, __ATOMIC_RELAXED);
-		/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
-		uint64_t limit = esp_sa_has(sa, ESP_SA_F_ESN) ? UINT64_MAX : UINT32_MAX;
-		if (sa->hard_packets && sa->hard_packets < limit)
-			limit = sa->hard_packets;
-		bool dead = __atomic_load_n(&sa->dead, __ATOMIC_RELAXED);
-		for (uint16_t j = i; j < k; j++) {
-			struct esp_pkt *pk = &c->pk[j];
-			pk->seq = base + 1 + (j - i);
-			pk->copy_tag = 0;
-			pk->status = dead || pk->seq > limit || pk->seq < base ? DP_DROP_SA_EXPIRED : 0;
-		}
-		if (base + (k - i) > limit)
-			__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED); /* sequence space or lifetime used up (RFC 4303 3.3.3) */
-		i = k;
+	struct esp_sa *sa = sas[i];
+	uint16_t k = i;
+	while (k < n && sas[k] == sa)
+		k++;
+	uint64_t base = __atomic_fetch_add(&sa->seq_out, k - i, __ATOMIC_RELAXED);
+	/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
+	uint64_t limit = esp_sa_has(sa, ESP_SA_F_ESN) ? UINT64_MAX : UINT32_MAX;
+	if (sa->hard_packets && sa->hard_packets < limit)
+		limit = sa->hard_packets;
+	bool dead = __atomic_load_n(&sa->dead, __ATOMIC_RELAXED);
+	for (uint16_t j = i; j < k; j++) {
+		struct esp_pkt *pk = &c->pk[j];
+		pk->seq = base + 1 + (j - i);
+		pk->copy_tag = 0;
+		pk->status = dead || pk->seq > limit || pk->seq < base ? DP_DROP_SA_EXPIRED : 0;
 	}
+	if (base + (k - i) > limit)
+		__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED); /* sequence space or lifetime used up (RFC 4303 3.3.3) */
+	return k;
 }
 
 static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
@@ -46,17 +46,22 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
 	/*
-	 * The heads were asked for by the policy stage; the keys are asked for a few packets ahead
-	 * of the framing rather than all at once, which stalled on the core's fill buffers with
-	 * nothing else to do, and the crypto runs a packet behind it (esp_run_deferred()).
+	 * The policy stage asked for the first packets' SA headers; the others' are asked for
+	 * ESP_SA_HEAD_AHEAD packets ahead of their framing, their keys ESP_SA_AHEAD ahead, rather
+	 * than all at once, which stalled on the core's fill buffers with nothing else to do; the
+	 * crypto runs a packet behind the framing (esp_run_deferred()) and hides those waits.
 	 */
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(sas, i, n);
-	assign_sequence(c, sas, n);
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = 0, run_end = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
-		const struct esp_sa *sa = sas[i];
+		struct esp_sa *sa = sas[i];
+		uint16_t ahead = i + ESP_SA_HEAD_AHEAD;
+		if (ahead < n && sas[ahead] != sas[ahead - 1])
+			esp_sa_prefetch_head(sas[ahead], false);
 		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
+		if (i == run_end)
+			run_end = assign_run(c, sas, i, n);
 		if (i + 2 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 		if (pk->status)

@@ -81,8 +81,9 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 			dp_drop(w, b, m, DP_DROP_POLICY_UNPROTECTED);
 		return;
 	}
-	/* The SA's lines are asked for now and read only once the whole burst is sorted. */
-	esp_sa_prefetch_head(v.sa, false);
+	/* The first packets' SA lines are asked for now; ESP asks for the others' as it goes (esp_out.c). */
+	if (b->n_out < ESP_SA_HEAD_AHEAD)
+		esp_sa_prefetch_head(v.sa, false);
 	b->out_sa[b->n_out] = v.sa;
 	b->out_flags[b->n_out] = flags;
 	b->out[b->n_out++] = m;
