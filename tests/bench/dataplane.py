@@ -110,13 +110,13 @@ def config(d, mode, alg, size, args):
     mbufs = 16383 + (2 * workers * max(480, sas) if source == "pcap" else 0)
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
-workers = { burst_size = 32; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; gcm_code = "%s";
+workers = { burst_size = %d; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; gcm_code = "%s";
             flow_cache_size = %d; };
 interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
-""" % (d, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, args.gcm_code, flow_cache_size(sas),
+""" % (d, args.burst, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, args.gcm_code, flow_cache_size(sas),
        ",\n  ".join(ifaces))
     if mode != "plain" and source == "pcap":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
@@ -432,6 +432,8 @@ def main():
     p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
     p.add_argument("--against-one", action="store_true",
                    help="with --sas K > 1, also one SA pair after each case, and the ratio of K pairs to one")
+    p.add_argument("--burst", type=int, default=32,
+                   help="workers.burst_size, 1 to 64 (crypto-perf runs with bursts of 32 whatever it is)")
     p.add_argument("--turns", type=int, default=0, metavar="MS",
                    help="with --against-one (ring source): one process per case with the K pairs installed, "
                         "offering the K-pair and the one-pair traffic in turns of MS milliseconds, each measured "
@@ -446,6 +448,8 @@ def main():
                 "and imix" % (MIN_FRAME, MAX_FRAME))
     if args.rekeys and args.source != "ring":
         p.error("--rekeys needs the ring source (SA pairs installed through the table API)")
+    if not 1 <= args.burst <= 64:
+        p.error("--burst takes 1 to 64 packets (workers.burst_size)")
     if args.turns and not (args.against_one and args.source == "ring" and args.sas > 1 and 20 <= args.turns <= 60000):
         p.error("--turns takes 20 to 60000 ms, with --against-one, --sas K > 1 and the ring source")
     args.build = os.path.abspath(args.build)
