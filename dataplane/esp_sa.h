@@ -204,7 +204,7 @@ static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
 /* How many packets ahead esp_sa_prefetch_head() runs: the first line must be in for the rest. */
 #define ESP_SA_HEAD_AHEAD (2 * ESP_SA_AHEAD)
 
-/* The second step for packet i of a burst whose heads were all requested; NULL SAs skipped. */
+/* The second step for packet i of a burst, its SA's head requested earlier; NULL SAs skipped. */
 static inline void esp_sa_prefetch_rest_at(struct esp_sa *const sas[], uint16_t i, uint16_t n)
 {
 	if (i < n && sas[i] != NULL && (i == 0 || sas[i] != sas[i - 1]))

@@ -58,7 +58,7 @@ struct dp_fib_len {
 
 struct dp_fib {
 	uint16_t n_ports;
-	uint16_t min_mtu; /* the smallest MTU a route can lead to (1500 where none matches) */
+	uint16_t min_mtu; /* the smallest MTU a packet can meet: of the ports, and DP_NO_ROUTE_MTU */
 	struct dp_port_info ports[DP_MAX_PORTS];
 	uint32_t n_local, n_routes, n_neigh, n_lens;
 	struct dp_local_addr *local;
