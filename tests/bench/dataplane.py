@@ -4,7 +4,7 @@
 
   dataplane.py BUILD_DIR [--workers N] [--generators G] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
                [--source ring|pcap] [--repeat N] [--out FILE] [--algs A,B] [--gcm-keys full|compact]
-               [--against-one [--turns MS]]
+               [--against-one [--turns MS]] [--burst N]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
 route, TX burst) between a source and a sink:
@@ -369,12 +369,12 @@ def run_all(args, d, sizes):
                 for mode in (("plain",) if size not in plain else ()) + ("out", "in"):
                     if one and mode != "plain" and args.turns:
                         many_r, one_r = run_case(args, d, mode, alg, size, d_one)
-                        runs.setdefault((mode, size), []).append(many_r)
+                    else:
+                        many_r = run_case(args, d, mode, alg, size)
+                        one_r = run_case(one, d_one, mode, alg, size) if one and mode != "plain" else None
+                    runs.setdefault((mode, size), []).append(many_r)
+                    if one_r:
                         runs.setdefault(("one-" + mode, size), []).append(one_r)
-                        continue
-                    runs.setdefault((mode, size), []).append(run_case(args, d, mode, alg, size))
-                    if one and mode != "plain":
-                        runs.setdefault(("one-" + mode, size), []).append(run_case(one, d_one, mode, alg, size))
         perf = median_perf(perfs)
         for size in sizes:
             first = len(rows)

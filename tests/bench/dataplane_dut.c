@@ -279,6 +279,16 @@ static struct turn_sum workers_now(const struct appliance *app)
 	return t;
 }
 
+/* Adds to sum what the workers did between two readings. */
+static void add_since(struct turn_sum *sum, const struct turn_sum *from, struct turn_sum to)
+{
+	sum->esp_out += to.esp_out - from->esp_out;
+	sum->esp_in += to.esp_in - from->esp_in;
+	sum->forwarded += to.forwarded - from->forwarded;
+	sum->cycles += to.cycles - from->cycles;
+	sum->tsc += to.tsc - from->tsc;
+}
+
 /* Packets handled: an encrypted or decrypted packet is forwarded too. */
 static uint64_t handled(const struct turn_sum *s)
 {
@@ -299,15 +309,8 @@ static void take_turns(struct appliance *app, struct ring_gen *g, struct turns *
 		if (handled(&so_far) < t->warm)
 			return;
 	}
-	if (t->settled && ++t->taken > 2) {
-		struct turn_sum end = workers_now(app);
-		struct turn_sum *sum = &t->per[t->cur];
-		sum->esp_out += end.esp_out - t->at.esp_out;
-		sum->esp_in += end.esp_in - t->at.esp_in;
-		sum->forwarded += end.forwarded - t->at.forwarded;
-		sum->cycles += end.cycles - t->at.cycles;
-		sum->tsc += end.tsc - t->at.tsc;
-	}
+	if (t->settled && ++t->taken > 2)
+		add_since(&t->per[t->cur], &t->at, workers_now(app));
 	t->cur = ring_gen_switch(g);
 	t->settled = false;
 	t->settled_at = now + t->every / 4;
