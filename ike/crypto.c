@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "crypto.h"
+#include "hmac.h"
 #include "x25519.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -52,49 +54,18 @@ const EVP_MD *ike_md(const EVP_MD *md)
 	return md;
 }
 
-#define HMAC_MAX_BLOCK 128 /* SHA-384 and SHA-512 */
-
-/* One hash of HMAC: H((K0 ^ pad) | data). */
-static bool hmac_pass(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *k0, int block, uint8_t pad_byte,
-		      const uint8_t *data, size_t len, uint8_t *out, unsigned *out_len)
-{
-	uint8_t pad[HMAC_MAX_BLOCK];
-	for (int i = 0; i < block; i++)
-		pad[i] = k0[i] ^ pad_byte;
-	bool ok = EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, pad, (size_t)block) == 1 &&
-		  EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, out, out_len) == 1;
-	OPENSSL_cleanse(pad, sizeof(pad));
-	return ok;
-}
-
-/*
- * HMAC (RFC 2104) on one digest context kept per thread. OpenSSL 3's HMAC (one-shot or EVP_MAC)
- * duplicates, keys and frees three digest contexts per call: 1.75 us where the hashing takes
- * 0.5, and a handshake makes a dozen or more. The key block and the inner hash are wiped here;
- * the context keeps only a finished hash.
- */
+/* HMAC (RFC 2104); hmac.c says why not OpenSSL's. The key's states are wiped here. */
 bool ike_hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out,
 	      size_t *out_len)
 {
-	static _Thread_local EVP_MD_CTX *ctx;
-	const EVP_MD *f = ike_md(md);
-	int block = f ? EVP_MD_get_block_size(f) : 0;
-	uint8_t k0[HMAC_MAX_BLOCK] = { 0 }, inner[EVP_MAX_MD_SIZE];
-	unsigned n = 0, m = 0;
-	if (block <= 0 || block > HMAC_MAX_BLOCK || (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL))
+	struct hmac_key k;
+	if (!hmac_key_set(&k, md, key, key_len))
 		return false;
-	bool ok = true;
-	if (key_len > (size_t)block)
-		ok = EVP_Digest(key, key_len, k0, NULL, f, NULL) == 1;
-	else if (key_len > 0)
-		memcpy(k0, key, key_len);
-	ok = ok && hmac_pass(ctx, f, k0, block, 0x36, data, len, inner, &n) &&
-	     hmac_pass(ctx, f, k0, block, 0x5c, inner, n, out, &m);
-	OPENSSL_cleanse(k0, sizeof(k0));
-	OPENSSL_cleanse(inner, sizeof(inner));
+	hmac_key_mac(&k, data, len, out);
 	if (out_len)
-		*out_len = m;
-	return ok;
+		*out_len = k.out_len;
+	hmac_key_wipe(&k);
+	return true;
 }
 
 bool prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out)
@@ -106,18 +77,20 @@ bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *s
 	      size_t out_len)
 {
 	size_t hlen = prf_output_len(prf);
-	if (hlen == 0 || out_len > 255 * hlen)
+	struct hmac_key k;
+	if (hlen == 0 || out_len > 255 * hlen || !hmac_key_set(&k, prf_md(prf), key, key_len))
 		return false;
 	/* T(n) = prf(K, T(n-1) | S | n), built in one buffer: [T(n-1)] [S] [n] */
 	uint8_t *buf = OPENSSL_malloc(hlen + seed_len + 1), t[IKE_MAX_PRF_LEN];
-	if (buf == NULL)
+	if (buf == NULL) {
+		hmac_key_wipe(&k);
 		return false;
-	bool ok = true;
+	}
 	size_t tlen = 0;
-	for (unsigned i = 1; ok && out_len > 0; i++) {
+	for (unsigned i = 1; out_len > 0; i++) {
 		memcpy(buf + tlen, seed, seed_len);
 		buf[tlen + seed_len] = (uint8_t)i;
-		ok = prf_compute(prf, key, key_len, buf, tlen + seed_len + 1, t);
+		hmac_key_mac(&k, buf, tlen + seed_len + 1, t);
 		size_t take = out_len < hlen ? out_len : hlen;
 		memcpy(out, t, take);
 		memcpy(buf, t, hlen);
@@ -125,9 +98,10 @@ bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *s
 		out += take;
 		out_len -= take;
 	}
+	hmac_key_wipe(&k);
 	OPENSSL_clear_free(buf, hlen + seed_len + 1);
 	OPENSSL_cleanse(t, sizeof(t));
-	return ok;
+	return true;
 }
 
 /* ---- key exchange ---- */
@@ -700,6 +674,42 @@ static const EVP_CIPHER *cipher_of(const struct sk_cipher *c)
 	return NULL;
 }
 
+/*
+ * A context per thread and cipher, keyed anew for each message: a context made and freed per
+ * message (with its provider's) cost about twice the AES-GCM of a 300-byte IKE message.
+ */
+static EVP_CIPHER_CTX *cipher_ctx(const EVP_CIPHER *cipher, bool aead)
+{
+	static _Thread_local struct {
+		const EVP_CIPHER *cipher;
+		EVP_CIPHER_CTX *ctx;
+	} cache[8];
+	for (size_t i = 0; cipher != NULL && i < sizeof(cache) / sizeof(cache[0]); i++) {
+		if (cache[i].cipher == cipher)
+			return cache[i].ctx;
+		if (cache[i].cipher != NULL)
+			continue;
+		EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+		if (x == NULL || !EVP_CipherInit_ex(x, cipher, NULL, NULL, NULL, 1) ||
+		    !(aead ? EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL)
+			      : EVP_CIPHER_CTX_set_padding(x, 0))) {
+			EVP_CIPHER_CTX_free(x);
+			return NULL;
+		}
+		cache[i].cipher = cipher;
+		cache[i].ctx = x;
+		return x;
+	}
+	return NULL;
+}
+
+/* The kept context's key schedule overwritten, as a freed context's would be wiped. */
+static void cipher_ctx_unkey(EVP_CIPHER_CTX *x, bool enc)
+{
+	static const uint8_t no_key[EVP_MAX_KEY_LENGTH];
+	EVP_CipherInit_ex(x, NULL, NULL, no_key, NULL, enc);
+}
+
 static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
 {
 	uint8_t nonce[12];
@@ -707,28 +717,33 @@ static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_
 	memcpy(nonce, key + klen, 4);
 	memcpy(nonce + 4, msg + iv_off, 8);
 	uint8_t *data = msg + iv_off + 8, *tag = data + len;
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *x = cipher_ctx(cipher_of(c), true);
 	int n;
-	bool ok = x && EVP_CipherInit_ex(x, cipher_of(c), NULL, NULL, NULL, enc) &&
-		  EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
-		  EVP_CipherInit_ex(x, NULL, NULL, key, nonce, enc) && EVP_CipherUpdate(x, NULL, &n, msg, (int)iv_off) &&
+	if (x == NULL)
+		return false;
+	bool ok = EVP_CipherInit_ex(x, NULL, NULL, key, nonce, enc) && EVP_CipherUpdate(x, NULL, &n, msg, (int)iv_off) &&
 		  EVP_CipherUpdate(x, data, &n, data, (int)len) &&
 		  (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16, tag)) && EVP_CipherFinal_ex(x, data + n, &n) &&
 		  (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag));
-	EVP_CIPHER_CTX_free(x);
+	cipher_ctx_unkey(x, enc);
+	return ok;
+}
+
+bool ike_cbc(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t *iv, uint8_t *data, size_t len, bool enc)
+{
+	EVP_CIPHER_CTX *x = cipher_ctx(cipher, false);
+	int n, m;
+	if (x == NULL || len > INT_MAX)
+		return false;
+	bool ok = EVP_CipherInit_ex(x, NULL, NULL, key, iv, enc) && EVP_CipherUpdate(x, data, &n, data, (int)len) &&
+		  EVP_CipherFinal_ex(x, data + n, &m);
+	cipher_ctx_unkey(x, enc);
 	return ok;
 }
 
 static bool cbc(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
 {
-	uint8_t *data = msg + iv_off + c->iv_len;
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int n, m;
-	bool ok = x && EVP_CipherInit_ex(x, cipher_of(c), NULL, key, msg + iv_off, enc) &&
-		  EVP_CIPHER_CTX_set_padding(x, 0) && EVP_CipherUpdate(x, data, &n, data, (int)len) &&
-		  EVP_CipherFinal_ex(x, data + n, &m);
-	EVP_CIPHER_CTX_free(x);
-	return ok;
+	return ike_cbc(cipher_of(c), key, msg + iv_off, msg + iv_off + c->iv_len, len, enc);
 }
 
 static bool icv(const struct sk_cipher *c, const uint8_t *akey, const uint8_t *msg, size_t len, uint8_t *out)

@@ -83,6 +83,9 @@ void ke_batch_complete(struct ke_job *jobs, void *const owners[], unsigned n,
 /* X25519 pairs and derivations through x25519_batch() where the CPU allows it (the default), or never. */
 void ke_batching(bool on);
 
+/* CBC without padding over len bytes (whole blocks) in place, on a context kept per thread. */
+bool ike_cbc(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t *iv, uint8_t *data, size_t len, bool enc);
+
 /* The transform that protects the Encrypted payload. */
 struct sk_cipher {
 	uint16_t encr, key_bits, integ;

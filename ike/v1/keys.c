@@ -5,7 +5,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "v1_sa.h"
 
@@ -133,12 +132,7 @@ static bool cbc(const struct v1_sa *sa, bool enc, uint8_t *data, size_t len, uin
 		return false;
 	if (!enc)
 		memcpy(next_iv, data + len - bs, bs);
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int n, m;
-	bool ok = x && EVP_CipherInit_ex(x, cipher_of(sa), NULL, sa->enc_key, iv, enc) &&
-		  EVP_CIPHER_CTX_set_padding(x, 0) && EVP_CipherUpdate(x, data, &n, data, (int)len) &&
-		  EVP_CipherFinal_ex(x, data + n, &m);
-	EVP_CIPHER_CTX_free(x);
+	bool ok = ike_cbc(cipher_of(sa), sa->enc_key, iv, data, len, enc);
 	/* the next message's IV is this one's last cipher block (RFC 2409 App. B) */
 	memcpy(iv, enc ? data + len - bs : next_iv, bs);
 	return ok;

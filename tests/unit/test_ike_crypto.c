@@ -463,7 +463,44 @@ static void test_key_exchange_rejects_bad_values(void)
 	ke_free(x);
 }
 
-/* The Encrypted payload round trip for every IKE cipher, and a flipped bit caught. */
+/*
+ * What OpenSSL, a context of its own, makes of the Encrypted payload's text: AES-CBC without
+ * padding, or the AEAD with the key's salt and the IV as nonce, the header as AAD (ciphertext
+ * then tag into out).
+ */
+static bool reference_encrypt(const struct sk_cipher *sk, const uint8_t *ek, const uint8_t *msg, size_t iv_off,
+			      const uint8_t *plain, size_t len, uint8_t *out)
+{
+	size_t klen = sk->key_bits / 8;
+	const EVP_CIPHER *cipher = sk->encr == ENCR_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
+				   : sk->encr == ENCR_AES_CBC	     ? (klen == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc())
+				   : klen == 16			     ? EVP_aes_128_gcm()
+								     : EVP_aes_256_gcm();
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	uint8_t nonce[12];
+	int n, m;
+	bool ok;
+	if (sk->encr == ENCR_AES_CBC) {
+		ok = EVP_EncryptInit_ex(x, cipher, NULL, ek, msg + iv_off) && EVP_CIPHER_CTX_set_padding(x, 0) &&
+		     EVP_EncryptUpdate(x, out, &n, plain, (int)len) && EVP_EncryptFinal_ex(x, out + n, &m);
+	} else {
+		memcpy(nonce, ek + klen, 4);
+		memcpy(nonce + 4, msg + iv_off, 8);
+		ok = EVP_EncryptInit_ex(x, cipher, NULL, NULL, NULL) &&
+		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
+		     EVP_EncryptInit_ex(x, NULL, NULL, ek, nonce) && EVP_EncryptUpdate(x, NULL, &n, msg, (int)iv_off) &&
+		     EVP_EncryptUpdate(x, out, &n, plain, (int)len) && EVP_EncryptFinal_ex(x, out + n, &m) &&
+		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, out + len);
+	}
+	EVP_CIPHER_CTX_free(x);
+	return ok;
+}
+
+/*
+ * The Encrypted payload for every IKE cipher, each with two keys in turn (dpike keeps a context
+ * per cipher and keys it per message): what OpenSSL makes of the same text, the round trip, the
+ * bytes past the payload untouched, and a flipped bit caught.
+ */
 static void test_sk_ciphers(void)
 {
 	static const struct {
@@ -471,22 +508,26 @@ static void test_sk_ciphers(void)
 	} c[] = { { ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128 }, { ENCR_AES_CBC, 256, AUTH_HMAC_SHA1_96 },
 		  { ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256 }, { ENCR_AES_GCM_16, 128, 0 },
 		  { ENCR_AES_GCM_16, 256, 0 },			 { ENCR_CHACHA20_POLY1305, 256, 0 } };
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	for (size_t i = 0; i < 2 * sizeof(c) / sizeof(c[0]); i++) {
+		size_t ci = i % (sizeof(c) / sizeof(c[0]));
 		struct sk_cipher sk;
-		uint8_t ek[36], ak[64], msg[256], orig[256];
-		CU_ASSERT_FATAL(sk_cipher_init(&sk, c[i].encr, c[i].bits, c[i].integ));
-		memset(ek, 0x11, sizeof(ek));
+		uint8_t ek[36], ak[64], msg[256], orig[256], want[64 + 16];
+		CU_ASSERT_FATAL(sk_cipher_init(&sk, c[ci].encr, c[ci].bits, c[ci].integ));
+		memset(ek, 0x11 + (int)i, sizeof(ek));
 		memset(ak, 0x22, sizeof(ak));
-		size_t plain = 48, iv_off = 32;
+		size_t plain = 48, iv_off = 32, text = iv_off + sk.iv_len, tag = sk.aead ? 16 : sk.icv_len;
 		for (size_t k = 0; k < sizeof(msg); k++)
 			msg[k] = (uint8_t)k;
 		memcpy(orig, msg, sizeof(msg));
 		CU_ASSERT(sk_encrypt(&sk, ek, ak, msg, iv_off, plain));
-		CU_ASSERT(memcmp(msg + iv_off + sk.iv_len, orig + iv_off + sk.iv_len, plain) != 0);
+		CU_ASSERT(memcmp(msg + text, orig + text, plain) != 0);
+		CU_ASSERT_FATAL(reference_encrypt(&sk, ek, msg, iv_off, orig + text, plain, want));
+		CU_ASSERT(memcmp(msg + text, want, plain + (sk.aead ? 16 : 0)) == 0);
+		CU_ASSERT(memcmp(msg + text + plain + tag, orig + text + plain + tag, sizeof(msg) - text - plain - tag) == 0);
 		uint8_t copy[256];
 		memcpy(copy, msg, sizeof(msg));
 		CU_ASSERT(sk_decrypt(&sk, ek, ak, msg, iv_off, plain));
-		CU_ASSERT(memcmp(msg + iv_off + sk.iv_len, orig + iv_off + sk.iv_len, plain) == 0);
+		CU_ASSERT(memcmp(msg + text, orig + text, plain) == 0);
 		copy[3] ^= 1; /* inside the authenticated header */
 		CU_ASSERT(!sk_decrypt(&sk, ek, ak, copy, iv_off, plain));
 	}
