@@ -34,6 +34,7 @@ struct load_result {
 	uint32_t started, up, failed, lost_after_up;
 	uint32_t fail_by[IKE_FAIL_COUNT];
 	uint64_t first_start_us, last_up_us;
+	uint64_t handshake_cpu_us; /* the generator's own CPU time while opening them */
 	uint32_t *latency_us; /* of each SA that came up, in the order they did */
 	uint32_t up_at_end;   /* still up when the hold period ended */
 	uint64_t dpd_sent, dpd_answered;

@@ -394,9 +394,17 @@ static void pump(struct run *r, uint64_t *next_tick, int wait_ms)
 	}
 }
 
+/* The CPU time this process has used, all threads, in microseconds. */
+static uint64_t cpu_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
 static void handshakes(struct run *r)
 {
-	uint64_t deadline = now_us() + (uint64_t)(r->o->timeout_s * 1e6), next_tick = 0;
+	uint64_t deadline = now_us() + (uint64_t)(r->o->timeout_s * 1e6), next_tick = 0, cpu0 = cpu_us();
 	while (r->r.up + r->r.failed < r->o->sas && now_us() < deadline) {
 		uint64_t next_start_us = launch(r, now_us());
 		int wait_ms = r->in_flight >= r->o->concurrency || r->r.started == r->o->sas ? 1 : 0;
@@ -404,6 +412,7 @@ static void handshakes(struct run *r)
 			wait_ms = next_start_us < 100000 ? (int)(next_start_us / 1000) : 100;
 		pump(r, &next_tick, wait_ms);
 	}
+	r->r.handshake_cpu_us = cpu_us() - cpu0;
 	/* still keying at --timeout: failed for lack of an answer in time (IKEv1: its Quick Mode) */
 	for (uint32_t serial = 0; serial < r->serial_cap; serial++)
 		if (r->state[serial] == SA_KEYING || (r->state[serial] == SA_IKE_UP && r->o->version == 1)) {

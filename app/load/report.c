@@ -37,6 +37,8 @@ static void print_text(const struct load_options *o, const struct load_result *r
 	printf("handshakes/s: %.0f (%s with one child, first request to last completion)\n", rate_of(r),
 	       o->version == 1 ? "Main Mode + Quick Mode" : "IKE_SA_INIT + IKE_AUTH");
 	printf("latency ms: p50 %.2f  p99 %.2f  max %.2f\n", p50, p99, percentile_ms(r->latency_us, r->up, 100));
+	if (r->up)
+		printf("CPU of this generator: %.0f us a handshake\n", (double)r->handshake_cpu_us / r->up);
 	for (int i = 1; i < IKE_FAIL_COUNT; i++)
 		if (r->fail_by[i])
 			printf("failed: %-28s %u\n", ike_fail_name((enum ike_fail)i), r->fail_by[i]);
@@ -53,8 +55,9 @@ static void print_text(const struct load_options *o, const struct load_result *r
 
 static void print_json(const struct load_options *o, const struct load_result *r, double p50, double p99)
 {
-	printf("{\"ike_version\":%d,\"asked\":%u,\"started\":%u,\"up\":%u,\"failed\":%u,\"handshakes_per_s\":%.1f,",
-	       o->version, o->sas, r->started, r->up, r->failed, rate_of(r));
+	printf("{\"ike_version\":%d,\"asked\":%u,\"started\":%u,\"up\":%u,\"failed\":%u,\"handshakes_per_s\":%.1f,"
+	       "\"handshake_cpu_s\":%.3f,",
+	       o->version, o->sas, r->started, r->up, r->failed, rate_of(r), r->handshake_cpu_us / 1e6);
 	printf("\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"failures\":{", p50, p99,
 	       percentile_ms(r->latency_us, r->up, 100));
 	const char *sep = "";

@@ -199,7 +199,11 @@ n, hz, d, s = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv
 us = lambda t: t * 1e6 / hz / n
 sw_us = lambda t: t * 1e6 / hz / int(sys.argv[5])
 print('CPU per handshake: dpike control core %.0f us (one core: %.0f/s), strongSwan all threads %.0f us (%.0f/s per core)'
-      % (us(d), 1e6 / us(d) if d else 0, sw_us(s), 1e6 / sw_us(s) if s else 0))" "$SAS" "$hz" $((t1 - t0)) $((s1 - s0)) "$SW_SAS"
+      % (us(d), 1e6 / us(d) if d else 0, sw_us(s), 1e6 / sw_us(s) if s else 0))
+print('the generator (dpike-load, on the same CPUs): %.0f us against dpike, %.0f us against strongSwan' % tuple(
+    1e6 * float(g) for g in sys.argv[6:8]))" "$SAS" "$hz" $((t1 - t0)) $((s1 - s0)) "$SW_SAS" \
+	"$(json "$LAB_DIR/dpike-rate.json" "d.get('handshake_cpu_s', 0) / max(1, d['up'])")" \
+	"$(json "$LAB_DIR/sw-rate.json" "d.get('handshake_cpu_s', 0) / max(1, d['up'])")"
 # IKE_SA_INIT requests in hand when the control core flushed: their X25519 derivations ran together
 json "$LAB_DIR/after-rate.json" "'dpike key exchanges done together: %d in %d batches (%.1f a batch, eight at most; 0 where the CPU lacks AVX2)' % (d['ike'].get('ke_batched', 0), d['ike'].get('ke_batches', 0), d['ike'].get('ke_batched', 0) / max(1, d['ike'].get('ke_batches', 0)))"
 
