@@ -148,7 +148,8 @@ done
 # The responders' CPU time per handshake: dpike's control core is its main thread; charon, all threads.
 echo "== $SAS handshakes against each responder, as fast as dpike-load goes"
 t0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
-# DPIKE_PERF=FILE: a perf profile of dpike's control core over the rate run
+# DPIKE_PERF=FILE: a perf profile of dpike's control core over the rate run (DPIKE_PERF_HZ samples a
+# second, 2000; DPIKE_PERF_ALL=1: of the whole machine)
 [ -n "${DPIKE_PERF:-}" ] && { if [ -n "${DPIKE_PERF_ALL:-}" ]; then perf record -q -e cpu-clock -F 2000 -a -g -o "$DPIKE_PERF" & else perf record -q -e cpu-clock --call-graph dwarf,16384 -F "${DPIKE_PERF_HZ:-2000}" -t "$dpike_pid" -o "$DPIKE_PERF" & fi; perf_pid=$!; }
 load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
 [ -n "${DPIKE_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
