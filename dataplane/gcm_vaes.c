@@ -17,17 +17,25 @@
 
 #include <string.h>
 
+#include <cpuid.h>
 #include <immintrin.h>
 
-/* Before the target pragma: this one must run on any x86-64. */
+#include "lib/target.h"
+
+/*
+ * Before the target region: this one must run on any x86-64. VAES and VPCLMULQDQ from CPUID
+ * leaf 7 (ECX bits 9 and 10; clang's __builtin_cpu_supports does not name them), AVX2 from
+ * the builtin, which also checks that the OS saves the YMM registers.
+ */
 bool gcm_vaes_supported(void)
 {
+	unsigned a, b, c, d;
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vaes") &&
-	       __builtin_cpu_supports("vpclmulqdq");
+	return __builtin_cpu_supports("avx2") && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 9)) &&
+	       (c & (1u << 10));
 }
 
-#pragma GCC target("avx2,vaes,vpclmulqdq,pclmul,aes")
+TARGET_BEGIN("avx2,vaes,vpclmulqdq,pclmul,aes")
 
 #define GCM_BLOCK 16
 #define CHUNK (8 * GCM_BLOCK) /* blocks in flight: four registers of two */
@@ -435,3 +443,5 @@ GCM_VAES_ENTRY(gcm_vaes128_enc, 10, true)
 GCM_VAES_ENTRY(gcm_vaes128_dec, 10, false)
 GCM_VAES_ENTRY(gcm_vaes256_enc, 14, true)
 GCM_VAES_ENTRY(gcm_vaes256_dec, 14, false)
+
+TARGET_END

@@ -23,9 +23,10 @@
 #include "x25519.h"
 #include "x25519_lanes.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
 #include <immintrin.h>
+
+#include "lib/target.h"
+TARGET_BEGIN("avx2")
 
 typedef __m256i v4;
 typedef __m256i lanemask; /* all ones in the lanes of the set */
@@ -182,7 +183,7 @@ static void fv_sq(struct fv *h, const struct fv *f)
 				continue;
 			}
 			bool b38 = j % 2 && twice > 0;
-			r[k] = mul_add(r[k], twice - b38 ? ADD(a[i], a[i]) : a[i], b38 ? &f38[j] : &f19[j]);
+			r[k] = mul_add(r[k], (twice - b38) ? ADD(a[i], a[i]) : a[i], b38 ? &f38[j] : &f19[j]);
 		}
 	fv_reduce(h, r);
 }
@@ -277,4 +278,4 @@ static inline lanemask lanes_equal(const int64_t v[LANES], int64_t x)
 
 #include "x25519_lanes.inc"
 
-#pragma GCC pop_options
+TARGET_END

@@ -22,9 +22,10 @@
 #include "ifma_emulated.h"
 #define X25519_LANES_FN x25519_lanes_ifma_emulated
 #else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512ifma")
 #include <immintrin.h>
+
+#include "lib/target.h"
+TARGET_BEGIN("avx512f,avx512ifma")
 #define X25519_LANES_FN x25519_lanes_ifma
 #endif
 
@@ -252,5 +253,5 @@ static inline lanemask lanes_equal(const int64_t v[LANES], int64_t x)
 #include "x25519_lanes.inc"
 
 #ifndef X25519_IFMA_EMULATED
-#pragma GCC pop_options
+TARGET_END
 #endif
