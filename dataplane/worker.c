@@ -78,15 +78,26 @@ static void sort_injected(struct dp_worker *w, struct dp_batch *b, struct rte_mb
 	w->stats.injected += n;
 }
 
+void dp_batch_begin(struct dp_worker *w, struct dp_batch *b)
+{
+	b->fib = __atomic_load_n(&w->tables.fib, __ATOMIC_ACQUIRE);
+	b->spd = w->tables.spd;
+	b->spd_gen = dp_spd_gen(b->spd);
+	b->n_esp_in = b->n_fwd = b->n_out = b->n_route = b->n_punt = b->n_punt_ike = b->n_drop = 0;
+}
+
+void dp_worker_burst(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], uint16_t n, uint16_t port)
+{
+	dp_classify(w, b, pkts, n, port);
+	run_stages(w, b);
+}
+
 unsigned dp_worker_poll(struct dp_worker *w)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	struct dp_batch b;
 	unsigned total = 0;
-	b.fib = __atomic_load_n(&w->tables.fib, __ATOMIC_ACQUIRE);
-	b.spd = w->tables.spd;
-	b.spd_gen = dp_spd_gen(b.spd);
-	b.n_esp_in = b.n_fwd = b.n_out = b.n_route = b.n_punt = b.n_punt_ike = b.n_drop = 0;
+	dp_batch_begin(w, &b);
 	for (uint16_t port = 0; port < w->n_ports; port++) {
 		if (!w->poll_rx[port])
 			continue;
@@ -94,8 +105,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 		if (n == 0)
 			continue;
 		total += n;
-		dp_classify(w, &b, pkts, n, port);
-		run_stages(w, &b);
+		dp_worker_burst(w, &b, pkts, n, port);
 	}
 	unsigned n = rte_ring_dequeue_burst(w->inject, (void **)pkts, w->burst, NULL);
 	if (n) {

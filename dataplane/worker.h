@@ -86,6 +86,10 @@ int dp_worker_main(void *arg);
 unsigned dp_worker_poll(struct dp_worker *w);
 
 /* Stages, in the order a burst passes them. */
+/* A batch for the tables the worker sees now; then dp_worker_burst() for each burst received. */
+void dp_batch_begin(struct dp_worker *w, struct dp_batch *b);
+/* A burst received on port through every stage: what leaves is in the TX buffers and punt rings. */
+void dp_worker_burst(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], uint16_t n, uint16_t port);
 void dp_classify(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], uint16_t n, uint16_t port);
 void dp_stage_esp_in(struct dp_worker *w, struct dp_batch *b);
 void dp_stage_policy(struct dp_worker *w, struct dp_batch *b);

@@ -122,7 +122,7 @@ static void test_key_exchange_all_groups(void)
 	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 19, 20, 21, 31, 32 };
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], sa[IKE_MAX_KE_LEN], sb[IKE_MAX_KE_LEN];
-		size_t la, lb, na, nb;
+		size_t la, lb, na = 0, nb = 0;
 		struct ke_state *a = ke_create(groups[i], pa, &la), *b = ke_create(groups[i], pb, &lb);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -372,7 +372,7 @@ static void test_key_exchange_peer_after_peer(void)
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], pc[IKE_MAX_KE_LEN], bad[IKE_MAX_KE_LEN];
 		uint8_t ab[IKE_MAX_KE_LEN], ba[IKE_MAX_KE_LEN], ac[IKE_MAX_KE_LEN], ca[IKE_MAX_KE_LEN];
-		size_t la, lb, lc, n1, n2, n3, n4;
+		size_t la, lb, lc, n1 = 0, n2 = 0, n3 = 0, n4 = 0;
 		struct ke_state *a = ke_create(groups[i], pa, &la), *b = ke_create(groups[i], pb, &lb),
 				*c = ke_create(groups[i], pc, &lc);
 		CU_ASSERT_FATAL(a && b && c);
@@ -406,7 +406,7 @@ static void test_key_exchange_remembered_secret(void)
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], pc[IKE_MAX_KE_LEN], bad[IKE_MAX_KE_LEN];
 		uint8_t ab[IKE_MAX_KE_LEN], again[IKE_MAX_KE_LEN], ac[IKE_MAX_KE_LEN], ca[IKE_MAX_KE_LEN];
-		size_t la, lb, lc, n1, n2, n3, n4;
+		size_t la, lb, lc, n1 = 0, n2 = 0, n3 = 0, n4 = 0;
 		struct ke_state *a = ke_create(groups[i], pa, &la), *b = ke_create(groups[i], pb, &lb),
 				*c = ke_create(groups[i], pc, &lc);
 		CU_ASSERT_FATAL(a && b && c && ke_remember_last(a));

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fuzz target: ESP to a worker's decryption (esp_decrypt_burst()). The input's payload is sealed
+ * by the unit tests' reference ESP (tests/unit/esp_ref.c, on OpenSSL) with the keys of an SA dpike
+ * holds, so that it passes the ICV and reaches what comes after: padding, next header, the inner
+ * packet's header and selectors, the replay window and ESN. With bit 7 of the first byte the
+ * input is the outer packet itself instead (what comes before the ICV: lengths, SPI, UDP).
+ *
+ * Input: [combo][sequence number: 4 bytes][next header][payload]. combo: bits 0-2 the algorithm
+ * (of esp_algos, modulo their number), bit 3 tunnel mode, bit 4 UDP encapsulation, bit 5 ESN,
+ * bit 6 the reference's bad padding; or bit 7 and the outer IPv4 packet.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dp_stats.h"
+#include "dataplane/esp.h"
+#include "dataplane/esp_sa.h"
+#include "dataplane/sad.h"
+#include "lib/log.h"
+#include "tests/unit/esp_ref.h"
+
+#define WAN_LOCAL 0xc0000202u  /* 192.0.2.2 */
+#define WAN_REMOTE 0xc0000201u /* 192.0.2.1 */
+#define HOST_LAN 0x0a020001u   /* 10.2.0.1, inside local_ts */
+#define HOST_FAR 0x0a010005u   /* 10.1.0.5, inside remote_ts */
+#define COMBOS 64              /* algorithm (8) x tunnel x UDP x ESN */
+#define SPI_BASE 0x1000u
+
+static struct rte_mempool *pool;
+static struct esp_ctx *ctx;
+static struct dp_worker_stats stats;
+static struct dp_sad *sad;
+static uint8_t key[64];
+static const struct traffic_selector lan_ts = { .addr = 0x0a020000, .mask = 0xffffff00, .plen = 24, .port_hi = 65535 };
+static const struct traffic_selector far_ts = { .addr = 0x0a010000, .mask = 0xffff0000, .plen = 16, .port_hi = 65535 };
+
+static int alg_of(unsigned combo)
+{
+	return (int)(combo & 7) % esp_algo_count;
+}
+
+/* An inbound SA of every combination, SPI_BASE + combo (the algorithm bits taken modulo). */
+static void make_sas(void)
+{
+	for (unsigned combo = 0; combo < COMBOS; combo++) {
+		if ((combo & 7) >= (unsigned)esp_algo_count)
+			continue;
+		struct esp_sa_params p = {
+			.spi = SPI_BASE + combo, .inbound = true, .tunnel = combo & 8, .udp_encap = combo & 16,
+			.esn = combo & 32, .alg = &esp_algos[alg_of(combo)], .key = key, .local = WAN_LOCAL,
+			.remote = WAN_REMOTE, .local_port = 4500, .remote_port = 4500, .replay_window = 64,
+			.local_ts = &lan_ts, .n_local_ts = 1, .remote_ts = &far_ts, .n_remote_ts = 1,
+		};
+		char err[128];
+		struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
+		if (sa == NULL || dp_sad_add(sad, p.spi, sa) != 0) {
+			fprintf(stderr, "fuzz: SA %u: %s\n", combo, err);
+			exit(1);
+		}
+	}
+}
+
+/* DPDK's runtime directory, empty with --no-shconf, goes with the process. */
+static void stop(void)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	esp_ctx_free(ctx); /* its IPsec-MB managers: LeakSanitizer does not look in DPDK's memory */
+	rte_eal_cleanup();
+	rmdir(dir);
+}
+
+static void start(void)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=dpike-fuzz-%d", (int)getpid());
+	char *eal[] = { "fuzz", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--no-telemetry", prefix,
+			"--log-level=error", NULL };
+	if (rte_eal_init(11, eal) < 0) {
+		fprintf(stderr, "fuzz: cannot start DPDK EAL\n");
+		exit(1);
+	}
+	log_set_level(LOG_LVL_ERR);
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 37 + 11);
+	pool = rte_pktmbuf_pool_create("fuzz_esp", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	ctx = rte_zmalloc("fuzz_esp_ctx", sizeof(*ctx), 64);
+	sad = dp_sad_create(256, 0);
+	if (pool == NULL || ctx == NULL || sad == NULL || esp_ctx_init(ctx, &stats, NULL) != 0) {
+		fprintf(stderr, "fuzz: no memory\n");
+		exit(1);
+	}
+	make_sas();
+	atexit(stop);
+}
+
+/* The outer packet: the reference's sealing of the payload, or the input itself. */
+static size_t outer_packet(const uint8_t *data, size_t size, uint8_t *wire, size_t cap)
+{
+	unsigned combo = data[0];
+	if (combo & 128) {
+		size_t n = size - 1 < cap ? size - 1 : cap;
+		memcpy(wire, data + 1, n);
+		return n;
+	}
+	if (size < 6 || (combo & 7) >= (unsigned)esp_algo_count)
+		return 0;
+	bool tunnel = combo & 8;
+	struct esp_ref r = { .alg = &esp_algos[alg_of(combo)], .key = key, .spi = SPI_BASE + (combo & 63),
+			     .tunnel = tunnel, .udp = combo & 16, .esn = combo & 32,
+			     .src = tunnel ? WAN_REMOTE : HOST_FAR, .dst = tunnel ? WAN_LOCAL : HOST_LAN };
+	uint64_t seq = (uint64_t)data[1] << 24 | (uint64_t)data[2] << 16 | (uint64_t)data[3] << 8 | data[4];
+	return esp_ref_encrypt(&r, seq, data + 6, size - 6, data[5], combo & 64, wire, cap);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t wire[2048];
+	static bool verbose;
+	if (pool == NULL) {
+		start();
+		verbose = getenv("DPIKE_FUZZ_LOG") != NULL; /* each input's fate on stderr */
+	}
+	if (size < 1)
+		return 0;
+	size_t n = outer_packet(data, size, wire, sizeof(wire) - RTE_PKTMBUF_HEADROOM);
+	if (n == 0 || n > UINT16_MAX)
+		return 0;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *at = m ? rte_pktmbuf_append(m, (uint16_t)n) : NULL;
+	if (at == NULL) {
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	memcpy(at, wire, n);
+	struct esp_sa *sa = NULL;
+	uint64_t before[DP_DROP_MAX];
+	memcpy(before, stats.drops, sizeof(before));
+	uint16_t ok = esp_decrypt_burst(ctx, sad, &m, &sa, 1);
+	rte_pktmbuf_free(m);
+	for (int r = 0; verbose && r < DP_DROP_MAX; r++)
+		if (stats.drops[r] != before[r])
+			fprintf(stderr, "dropped: %s\n", dp_drop_names[r]);
+	if (verbose && ok)
+		fprintf(stderr, "decrypted\n");
+	return 0;
+}
