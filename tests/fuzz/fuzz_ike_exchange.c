@@ -10,10 +10,11 @@
  * Input: [exchange][first payload type][payload chain]. Exchanges: 0 IKE_AUTH request, 1 its
  * response, 2 CREATE_CHILD_SA request (a child rekey), 3 its response, 4 INFORMATIONAL request
  * (a DPD, the SA idle past dpd_delay), 5 its response; plus 8 for an IKE SA with AES-CBC and
- * HMAC-SHA2-256 instead of AES-GCM. DPIKE_FUZZ_SEEDS=DIR writes each exchange's real chain there in
+ * HMAC-SHA2-256 instead of AES-GCM, plus 16 for certificates (ECDSA) instead of a PSK. DPIKE_FUZZ_SEEDS=DIR writes each exchange's real chain there in
  * this form (the corpus's seeds).
  */
 #include "fuzz_ike.h"
+#include "fuzz_pki.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +24,40 @@
 #include "ike/v2/ike_sa.h"
 #include "lib/strbuf.h"
 
-#define CONN(local, remote, lts, rts, props)                                                                \
-	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"        \
-	"connections = ( { name = \"c\"; version = 2; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote \
-	"\"]; dpd_delay = \"30s\";\n  proposals = [\"" props "\"]; local = { auth = \"psk\"; id = \"" local "\"; };\n" \
-	"  remote = { auth = \"psk\"; id = \"" remote "\"; };\n"                                              \
-	"  children = ( { name = \"net\"; local_ts = [\"" lts "\"]; remote_ts = [\"" rts "\"];"                    \
-	" esp_proposals = [\"aes256gcm16-x25519\", \"aes128-sha256-x25519\"]; } ); } );\n"                    \
-	"secrets = ( { type = \"ike\"; secret = \"fuzz secret\"; } );\n"
-
 #define GCM_PROPOSAL "aes128gcm16-prfsha256-x25519"
 #define CBC_PROPOSAL "aes128-sha256-x25519"
+
+/*
+ * The configuration of daemon a (192.0.2.1, initiator) or b (192.0.2.2): PSK, or certificates
+ * of fuzz_pki()'s (ECDSA), the IKE SA with AES-GCM or AES-CBC and HMAC.
+ */
+static void config_of(char *out, size_t cap, bool is_a, bool cbc, bool pubkey)
+{
+	static const char *const names[] = { "a", "b" };
+	const char *me = is_a ? "a" : "b", *peer = is_a ? "b" : "a", *pki = pubkey ? fuzz_pki(names, 2) : "";
+	const char *local = is_a ? "192.0.2.1" : "192.0.2.2", *remote = is_a ? "192.0.2.2" : "192.0.2.1";
+	char local_auth[256], remote_auth[256], secrets[256];
+	if (pubkey) {
+		snprintf(local_auth, sizeof(local_auth), "auth = \"pubkey\"; certs = [\"%s/%s.pem\"]; id = \"%s.fuzz.test\";",
+			 pki, me, me);
+		snprintf(remote_auth, sizeof(remote_auth), "auth = \"pubkey\"; cacerts = [\"%s/ca.pem\"]; id = \"%s.fuzz.test\";",
+			 pki, peer);
+		snprintf(secrets, sizeof(secrets), "{ type = \"private\"; file = \"%s/%s.key\"; }", pki, me);
+	} else {
+		snprintf(local_auth, sizeof(local_auth), "auth = \"psk\"; id = \"%s\";", local);
+		snprintf(remote_auth, sizeof(remote_auth), "auth = \"psk\"; id = \"%s\";", remote);
+		snprintf(secrets, sizeof(secrets), "{ type = \"ike\"; secret = \"fuzz secret\"; }");
+	}
+	snprintf(out, cap,
+		 "interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"%s/24\"; } );\n"
+		 "connections = ( { name = \"c\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
+		 "  dpd_delay = \"30s\"; proposals = [\"%s\"];\n  local = { %s };\n  remote = { %s };\n"
+		 "  children = ( { name = \"net\"; local_ts = [\"%s\"]; remote_ts = [\"%s\"];\n"
+		 "    esp_proposals = [\"aes256gcm16-x25519\", \"aes128-sha256-x25519\"]; } ); } );\n"
+		 "secrets = ( %s );\n",
+		 local, local, remote, cbc ? CBC_PROPOSAL : GCM_PROPOSAL, local_auth, remote_auth,
+		 is_a ? "10.0.0.0/8" : "172.16.0.0/12", is_a ? "172.16.0.0/12" : "10.0.0.0/8", secrets);
+}
 
 enum { X_AUTH, X_AUTH_RESPONSE, X_CHILD, X_CHILD_RESPONSE, X_INFO, X_INFO_RESPONSE, X_COUNT };
 
@@ -150,17 +174,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 2 || (data[0] & 7) >= X_COUNT || data[0] > 15)
+	static char text_a[2048], text_b[2048];
+	if (size < 2 || (data[0] & 7) >= X_COUNT || data[0] > 31)
 		return 0;
 	int exchange = data[0] & 7;
-	bool response = exchange % 2, cbc = data[0] & 8;
+	bool response = exchange % 2, cbc = data[0] & 8, pubkey = data[0] & 16;
 	fuzz_queued = 0;
-	fuzz_node_start(&A, cbc ? CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", CBC_PROPOSAL)
-				: CONN("192.0.2.1", "192.0.2.2", "10.0.0.0/8", "172.16.0.0/12", GCM_PROPOSAL),
-			0xc0000201);
-	fuzz_node_start(&B, cbc ? CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", CBC_PROPOSAL)
-				: CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", GCM_PROPOSAL),
-			0xc0000202);
+	config_of(text_a, sizeof(text_a), true, cbc, pubkey);
+	config_of(text_b, sizeof(text_b), false, cbc, pubkey);
+	fuzz_node_start(&A, text_a, 0xc0000201);
+	fuzz_node_start(&B, text_b, 0xc0000202);
 	struct fuzz_datagram *q = NULL;
 	if (reach(exchange)) {
 		if (response && (q = run_until(exchange_type[exchange], false)) != NULL)
