@@ -315,22 +315,28 @@ void ke_batching(bool on)
  * AVX2, against 20-25 for the comb alone and more for OpenSSL), per thread; each is used once
  * and wiped from the pool when taken.
  */
+static _Thread_local struct {
+	uint8_t priv[X25519_BATCH][X25519_KEY_LEN], pub[X25519_BATCH][X25519_KEY_LEN];
+	unsigned left;
+} x25519_pool;
+
+void ke_pool_discard(void)
+{
+	OPENSSL_cleanse(&x25519_pool, sizeof(x25519_pool));
+}
+
 static bool x25519_pool_take(uint8_t priv[X25519_KEY_LEN], uint8_t pub[X25519_KEY_LEN])
 {
-	static _Thread_local struct {
-		uint8_t priv[X25519_BATCH][X25519_KEY_LEN], pub[X25519_BATCH][X25519_KEY_LEN];
-		unsigned left;
-	} pool;
-	if (pool.left == 0) {
-		if (!ike_random(pool.priv, sizeof(pool.priv)))
+	if (x25519_pool.left == 0) {
+		if (!ike_random(x25519_pool.priv, sizeof(x25519_pool.priv)))
 			return false;
-		x25519_batch(pool.pub, (const uint8_t(*)[X25519_KEY_LEN])pool.priv, NULL, X25519_BATCH);
-		pool.left = X25519_BATCH;
+		x25519_batch(x25519_pool.pub, (const uint8_t(*)[X25519_KEY_LEN])x25519_pool.priv, NULL, X25519_BATCH);
+		x25519_pool.left = X25519_BATCH;
 	}
-	unsigned i = --pool.left;
-	memcpy(priv, pool.priv[i], X25519_KEY_LEN);
-	memcpy(pub, pool.pub[i], X25519_KEY_LEN);
-	OPENSSL_cleanse(pool.priv[i], X25519_KEY_LEN);
+	unsigned i = --x25519_pool.left;
+	memcpy(priv, x25519_pool.priv[i], X25519_KEY_LEN);
+	memcpy(pub, x25519_pool.pub[i], X25519_KEY_LEN);
+	OPENSSL_cleanse(x25519_pool.priv[i], X25519_KEY_LEN);
 	return true;
 }
 

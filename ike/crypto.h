@@ -25,6 +25,11 @@ enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
 
 /* Random bytes (SPIs, nonces, IVs) from a pool kept per thread; false if the DRBG failed. */
 bool ike_random(void *out, size_t n);
+/*
+ * Drops this thread's pool: what follows comes from OpenSSL's generator afresh (the fuzz targets
+ * make that repeatable, so that each input meets the same handshake).
+ */
+void ike_random_discard(void);
 /* The provider's implementation of a digest (EVP_sha256() and friends), fetched once per thread. */
 const EVP_MD *ike_md(const EVP_MD *md);
 
@@ -45,6 +50,8 @@ bool ke_weak(uint16_t group);
 size_t ke_public_len(uint16_t group);
 /* Creates a key pair; writes the public value as IKE carries it. NULL on failure. */
 struct ke_state *ke_create(uint16_t group, uint8_t *pub, size_t *pub_len);
+/* Drops this thread's X25519 key pairs made ahead (as ike_random_discard() its random pool). */
+void ke_pool_discard(void);
 /* Checks the peer's value (RFC 6989) and derives the shared secret, padded to its fixed length. */
 bool ke_derive(struct ke_state *ke, const uint8_t *peer, size_t peer_len, uint8_t *secret, size_t *secret_len);
 void ke_free(struct ke_state *ke);

@@ -14,10 +14,17 @@
 
 #define POOL_SIZE 4096
 
+static _Thread_local uint8_t pool[POOL_SIZE];
+static _Thread_local size_t left;
+
+void ike_random_discard(void)
+{
+	OPENSSL_cleanse(pool, sizeof(pool));
+	left = 0;
+}
+
 bool ike_random(void *out, size_t n)
 {
-	static _Thread_local uint8_t pool[POOL_SIZE];
-	static _Thread_local size_t left;
 	if (n > POOL_SIZE / 4)
 		return RAND_bytes(out, (int)n) == 1;
 	if (n > left) {

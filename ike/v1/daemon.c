@@ -357,7 +357,7 @@ static void note_invalid(struct v1_daemon *d, const struct ike_endpoint *from, c
 }
 
 /* Ours by our cookie: SPIr as responder, SPIi as initiator (which learns SPIr from the first answer). */
-static struct v1_sa *find_sa(struct v1_daemon *d, const struct isakmp_header *h)
+struct v1_sa *v1_sa_find(struct v1_daemon *d, const struct isakmp_header *h)
 {
 	struct v1_sa *sa = h->cky_r ? u64map_get(&d->by_cookie, h->cky_r) : NULL;
 	if (sa && !sa->initiator && sa->cky_i == h->cky_i && sa->state != V1_DEAD)
@@ -655,10 +655,10 @@ void v1_input(struct v1_daemon *d, const struct ike_endpoint *local, const struc
 	memcpy(buf, raw, len);
 	if (EVP_Digest(raw, len, digest, NULL, EVP_sha256(), NULL) != 1)
 		return;
-	struct v1_sa *sa = find_sa(d, &m.hdr);
+	struct v1_sa *sa = v1_sa_find(d, &m.hdr);
 	if (sa && sa->ke_pending) {
 		v1_flush(d); /* its keys and our answer first, whatever this is (a repeat is then answered) */
-		if ((sa = find_sa(d, &m.hdr)) == NULL)
+		if ((sa = v1_sa_find(d, &m.hdr)) == NULL)
 			return; /* refused meanwhile */
 	}
 	if (m.hdr.next == ISA_FRAGMENT) {

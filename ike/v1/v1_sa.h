@@ -187,6 +187,8 @@ void v1_child_held(struct v1_sa *holder, struct child_sa *c);
  * them): the first, then on through v1_peer_next(), each to be checked with v1_same_peer() (the
  * list is by a hash of those). Reauthentication and rekeying look there instead of at every SA.
  */
+/* The live ISAKMP SA a message with header h belongs to; NULL if none. */
+struct v1_sa *v1_sa_find(struct v1_daemon *d, const struct isakmp_header *h);
 struct v1_sa *v1_peer_first(const struct v1_sa *sa);
 struct v1_sa *v1_peer_next(const struct v1_sa *sa);
 bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b);

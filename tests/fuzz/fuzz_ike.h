@@ -32,6 +32,12 @@ extern struct fuzz_datagram fuzz_queue[FUZZ_QUEUE];
 extern unsigned fuzz_queued; /* datagrams in fuzz_queue (those beyond FUZZ_QUEUE are dropped) */
 extern uint64_t fuzz_clock_ms;
 
+/*
+ * From now on OpenSSL's random bytes, and so dpike's SPIs, nonces and key pairs, are a fixed
+ * stream begun anew: two daemons started after it negotiate the same keys every time, so that
+ * a corpus entry made from one run's messages (an AUTH, a HASH) holds in the next.
+ */
+void fuzz_random_repeat(void);
 /* A daemon of the configuration text at addr, port 500; exits the process if it does not load. */
 void fuzz_node_start(struct fuzz_node *n, const char *config_text, uint32_t addr);
 void fuzz_node_stop(struct fuzz_node *n);
@@ -39,5 +45,7 @@ void fuzz_node_stop(struct fuzz_node *n);
 void fuzz_deliver(struct fuzz_node *to, const struct fuzz_datagram *q);
 /* Delivers every queued datagram from one node to the other, and what they answer, for a while. */
 void fuzz_pump(struct fuzz_node *a, struct fuzz_node *b);
+/* What the two still have to say, then their timers over an hour or so: retransmissions, DPD, expiry. */
+void fuzz_play_out(struct fuzz_node *a, struct fuzz_node *b);
 
 #endif

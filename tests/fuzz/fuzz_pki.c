@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "fuzz_pki.h"
+#include "fuzz_ike.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,9 @@ static X509 *make_cert(const char *cn, const char *san, EVP_PKEY *key, X509 *iss
 		fail("no memory");
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), n_made + 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 365L * 24 * 3600);
+	/* fixed dates, and keys from fuzz_random_repeat()'s stream: the same certificates every run */
+	ASN1_TIME_set_string(X509_getm_notBefore(x), "20260101000000Z");
+	ASN1_TIME_set_string(X509_getm_notAfter(x), "20460101000000Z");
 	X509_NAME *name = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
@@ -88,6 +90,7 @@ const char *fuzz_pki(const char *const names[], int n)
 	if (2 * n + 1 > (int)(sizeof(made) / sizeof(made[0])))
 		fail("too many certificates");
 	snprintf(dir, sizeof(dir), "/tmp/dpike-fuzz-pki-XXXXXX");
+	fuzz_random_repeat();
 	EVP_PKEY *ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (mkdtemp(dir) == NULL || ca_key == NULL)
 		fail("cannot make the PKI");

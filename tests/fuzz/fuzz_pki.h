@@ -6,7 +6,8 @@
 /*
  * A folder, made once a run and removed at its end, holding ca.pem (a CA, ECDSA P-256) and for
  * each name given NAME.pem and NAME.key: a certificate of that CA with subjectAltName
- * DNS:NAME.fuzz.test, and its key. Returns the folder; exits the process on failure.
+ * DNS:NAME.fuzz.test, and its key, the same every run (fuzz_random_repeat()'s keys, fixed
+ * dates). Returns the folder; exits the process on failure.
  */
 const char *fuzz_pki(const char *const names[], int n);
 
