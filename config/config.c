@@ -303,6 +303,8 @@ static int parse_routes(struct cfg_reader *r, const config_setting_t *root, stru
 	return n < 0 ? -1 : 0;
 }
 
+_Static_assert(CFG_MAX_KEY >= ESP_MAX_KEY_LEN, "a static SA holds the keys of every ESP transform");
+
 static int parse_sa_keying(struct cfg_reader *r, const config_setting_t *g, struct cfg_static_sa *sa)
 {
 	char esp[64], key[2 * CFG_MAX_KEY + 8];
@@ -312,8 +314,8 @@ static int parse_sa_keying(struct cfg_reader *r, const config_setting_t *g, stru
 	sa->alg = esp_algo_parse(esp);
 	if (sa->alg < 0)
 		return cfg_fail(r, config_setting_get_member(g, "esp"),
-				"unsupported esp '%s' (use aes128gcm16, aes256gcm16, aes128-sha256, aes256-sha256, "
-				"aes128-sha1, aes256-sha1 or chacha20poly1305)",
+				"unsupported esp '%s' (use aes128gcm16, aes192gcm16, aes256gcm16, chacha20poly1305, "
+				"or aes128, aes192 or aes256 with -sha1, -sha256, -sha384 or -sha512)",
 				esp);
 	sa->key_len = parse_hex(key, sa->key, sizeof(sa->key));
 	int want = esp_algo_key_len(&esp_algos[sa->alg]);

@@ -29,8 +29,8 @@ struct rte_ring;
 struct esp_pkt {
 	uint8_t iv[16] __rte_aligned(16);
 	uint8_t aad[16] __rte_aligned(16);
-	uint8_t tag[16] __rte_aligned(16);
-	uint8_t saved_icv[16] __rte_aligned(16);
+	uint8_t tag[32] __rte_aligned(16);       /* the longest ICV: HMAC-SHA2-512-256's */
+	uint8_t saved_icv[32] __rte_aligned(16);
 	uint8_t *esp;          /* ESP header */
 	uint8_t *icv;          /* ICV position in the packet */
 	const uint8_t *expect; /* inbound: the ICV to compare the computed tag with */
@@ -74,9 +74,9 @@ struct esp_ctx {
 	IMB_MGR *mgr;
 	IMB_MGR *gcm_mgr[2]; /* GCM called directly, by ESP_SA_F_GCM_COMPACT: [0] is mgr */
 	IMB_MGR *sha_ni_mgr; /* NULL, or a manager whose HMAC code uses the CPU's SHA extensions */
-	/* CBC's HMAC-SHA1 [0] or HMAC-SHA2-256 [1], messages up to ESP_HMAC_LONG bytes [0] or longer [1]:
-	 * mgr or sha_ni_mgr, whichever was timed faster (esp_cbc.c) */
-	IMB_MGR *hmac_mgr[2][2];
+	/* CBC's HMAC by enum esp_integ, messages up to ESP_HMAC_LONG bytes [0] or longer [1]: mgr or
+	 * sha_ni_mgr, whichever was timed faster (esp_cbc.c) */
+	IMB_MGR *hmac_mgr[ESP_INTEG_COUNT][2];
 	struct dp_worker_stats *stats;
 	struct rte_ring *events; /* may be NULL (tests) */
 	uint16_t ip_id;
@@ -99,8 +99,8 @@ struct esp_ctx {
 };
 
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events);
-/* Which code of IPsec-MB runs CBC's HMAC-SHA1 or HMAC-SHA2-256 for short or long packets, for the logs. */
-const char *esp_hmac_code(const struct esp_ctx *c, bool sha256, bool long_msgs);
+/* Which code of IPsec-MB runs CBC's HMAC for short or long packets, for the logs. */
+const char *esp_hmac_code(const struct esp_ctx *c, enum esp_integ integ, bool long_msgs);
 void esp_ctx_free(struct esp_ctx *c);
 
 /*

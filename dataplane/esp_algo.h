@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 enum esp_cipher { ESP_CIPHER_AES_GCM, ESP_CIPHER_AES_CBC, ESP_CIPHER_CHACHA20_POLY1305 };
-enum esp_integ { ESP_INTEG_NONE, ESP_INTEG_SHA1_96, ESP_INTEG_SHA256_128 };
+enum esp_integ { ESP_INTEG_NONE, ESP_INTEG_SHA1_96, ESP_INTEG_SHA256_128, ESP_INTEG_SHA384_192, ESP_INTEG_SHA512_256 };
+#define ESP_INTEG_COUNT (ESP_INTEG_SHA512_256 + 1)
 
 struct esp_algo {
 	const char *name;     /* canonical swanctl token */
@@ -21,6 +22,9 @@ struct esp_algo {
 	uint16_t ike_encr, ike_integ; /* IANA IKEv2 transform IDs, for the IKE issues */
 	uint16_t key_bits;
 };
+
+/* The longest keying material of any transform: AES-256 and HMAC-SHA2-512's key. */
+#define ESP_MAX_KEY_LEN (32 + 64)
 
 extern const struct esp_algo esp_algos[];
 extern const int esp_algo_count;

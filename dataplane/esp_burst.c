@@ -7,21 +7,24 @@
 #include "esp.h"
 #include "esp_internal.h"
 
-/* Where the CPU has the SHA extensions, IPsec-MB's SSE code uses them for HMAC; its AVX-512 code does not. */
+/*
+ * Where the CPU has the SHA extensions, IPsec-MB's SSE code uses them for HMAC-SHA1 and
+ * HMAC-SHA2-256 (none has SHA2-512 instructions); its AVX-512 code does not.
+ */
 static int init_hmac_mgrs(struct esp_ctx *c)
 {
-	static const IMB_HASH_ALG hmac[2] = { IMB_AUTH_HMAC_SHA_1, IMB_AUTH_HMAC_SHA_256 };
 	static const uint32_t len[2] = { ESP_HMAC_SHORT_AT, ESP_HMAC_LONG_AT };
-	c->hmac_mgr[0][0] = c->hmac_mgr[0][1] = c->hmac_mgr[1][0] = c->hmac_mgr[1][1] = c->mgr;
+	for (int h = 0; h < ESP_INTEG_COUNT; h++)
+		c->hmac_mgr[h][0] = c->hmac_mgr[h][1] = c->mgr;
 	if (!(c->mgr->features & IMB_FEATURE_SHANI))
 		return 0;
 	c->sha_ni_mgr = alloc_mb_mgr(0);
 	if (c->sha_ni_mgr == NULL)
 		return -1;
 	init_mb_mgr_sse(c->sha_ni_mgr);
-	for (int h = 0; h < 2; h++)
+	for (int h = ESP_INTEG_SHA1_96; h <= ESP_INTEG_SHA256_128; h++)
 		for (int l = 0; l < 2; l++)
-			c->hmac_mgr[h][l] = esp_cbc_faster_hmac(c, hmac[h], len[l], c->mgr, c->sha_ni_mgr);
+			c->hmac_mgr[h][l] = esp_cbc_faster_hmac(c, (enum esp_integ)h, len[l], c->mgr, c->sha_ni_mgr);
 	return 0;
 }
 
@@ -49,9 +52,9 @@ int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ri
 	return 0;
 }
 
-const char *esp_hmac_code(const struct esp_ctx *c, bool sha256, bool long_msgs)
+const char *esp_hmac_code(const struct esp_ctx *c, enum esp_integ integ, bool long_msgs)
 {
-	if (c->hmac_mgr[sha256][long_msgs] == c->sha_ni_mgr)
+	if (c->hmac_mgr[integ][long_msgs] == c->sha_ni_mgr)
 		return "SHA-extensions";
 	switch (c->mgr->used_arch) {
 	case IMB_ARCH_AVX512:

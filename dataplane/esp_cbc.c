@@ -45,14 +45,33 @@ static uint32_t run_hash_on(IMB_MGR *m, IMB_JOB jobs[], uint32_t n)
 	return IMB_SUBMIT_HASH_BURST(m, jobs, n, jobs[0].hash_alg);
 }
 
+/* IPsec-MB's name for each HMAC of ESP, and its ICV (RFC 2404, RFC 4868). */
+static const struct {
+	IMB_HASH_ALG hash;
+	uint8_t icv_len;
+} hmacs[ESP_INTEG_COUNT] = {
+	[ESP_INTEG_SHA1_96] = { IMB_AUTH_HMAC_SHA_1, 12 },
+	[ESP_INTEG_SHA256_128] = { IMB_AUTH_HMAC_SHA_256, 16 },
+	[ESP_INTEG_SHA384_192] = { IMB_AUTH_HMAC_SHA_384, 24 },
+	[ESP_INTEG_SHA512_256] = { IMB_AUTH_HMAC_SHA_512, 32 },
+};
+
+static enum esp_integ integ_of(IMB_HASH_ALG hash)
+{
+	for (int h = ESP_INTEG_SHA1_96; h < ESP_INTEG_COUNT; h++)
+		if (hmacs[h].hash == hash)
+			return (enum esp_integ)h;
+	return ESP_INTEG_NONE;
+}
+
 /* On the code timed faster for the HMAC and for messages of about this burst's length. */
 static uint32_t run_hash(struct esp_ctx *c, IMB_JOB jobs[], uint32_t n)
 {
 	uint64_t bytes = 0;
 	for (uint32_t i = 0; i < n; i++)
 		bytes += jobs[i].msg_len_to_hash_in_bytes;
-	bool sha256 = jobs[0].hash_alg == IMB_AUTH_HMAC_SHA_256, long_msgs = bytes > (uint64_t)n * ESP_HMAC_LONG;
-	return run_hash_on(c->hmac_mgr[sha256][long_msgs], jobs, n);
+	bool long_msgs = bytes > (uint64_t)n * ESP_HMAC_LONG;
+	return run_hash_on(c->hmac_mgr[integ_of(jobs[0].hash_alg)][long_msgs], jobs, n);
 }
 
 /* Jobs of one cipher key size, HMAC and direction; a burst IPsec-MB refuses is dropped whole. */
@@ -93,14 +112,14 @@ void esp_cbc_flush(struct esp_ctx *c)
 }
 
 /* TSC cycles the manager's HMAC takes for a full burst of len-byte messages, the best of some rounds. */
-static uint64_t time_hmac(IMB_MGR *m, IMB_HASH_ALG hash, IMB_JOB jobs[], uint32_t len)
+static uint64_t time_hmac(IMB_MGR *m, enum esp_integ integ, IMB_JOB jobs[], uint32_t len)
 {
-	static const uint8_t pad[32] __rte_aligned(16), buf[ESP_HMAC_LONG_AT];
-	uint8_t tag[16];
+	static const uint8_t state[64] __rte_aligned(16), buf[ESP_HMAC_LONG_AT];
+	uint8_t tag[32];
 	for (unsigned i = 0; i < ESP_MAX_BURST; i++)
-		jobs[i] = (IMB_JOB){ .src = buf, .hash_alg = hash, .msg_len_to_hash_in_bytes = len,
-				     .auth_tag_output = tag, .auth_tag_output_len_in_bytes = hash == IMB_AUTH_HMAC_SHA_1 ? 12 : 16,
-				     .u.HMAC = { ._hashed_auth_key_xor_ipad = pad, ._hashed_auth_key_xor_opad = pad } };
+		jobs[i] = (IMB_JOB){ .src = buf, .hash_alg = hmacs[integ].hash, .msg_len_to_hash_in_bytes = len,
+				     .auth_tag_output = tag, .auth_tag_output_len_in_bytes = hmacs[integ].icv_len,
+				     .u.HMAC = { ._hashed_auth_key_xor_ipad = state, ._hashed_auth_key_xor_opad = state } };
 	uint64_t best = UINT32_MAX;
 	for (unsigned r = 0; r < 4; r++) {
 		uint64_t t0 = rte_rdtsc_precise();
@@ -112,12 +131,12 @@ static uint64_t time_hmac(IMB_MGR *m, IMB_HASH_ALG hash, IMB_JOB jobs[], uint32_
 	return best;
 }
 
-IMB_MGR *esp_cbc_faster_hmac(struct esp_ctx *c, IMB_HASH_ALG hash, uint32_t len, IMB_MGR *a, IMB_MGR *b)
+IMB_MGR *esp_cbc_faster_hmac(struct esp_ctx *c, enum esp_integ integ, uint32_t len, IMB_MGR *a, IMB_MGR *b)
 {
 	uint64_t ta = 0, tb = 0;
 	for (unsigned k = 0; k < 3; k++) { /* interleaved: the machine's pace drifts */
-		ta += time_hmac(a, hash, c->cbc_jobs, len);
-		tb += time_hmac(b, hash, c->cbc_jobs, len);
+		ta += time_hmac(a, integ, c->cbc_jobs, len);
+		tb += time_hmac(b, integ, c->cbc_jobs, len);
 	}
 	return tb < ta ? b : a;
 }

@@ -193,6 +193,17 @@ static void gcm256_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct e
 	gcm_call(gcm_mgr(c, sa)->gcm256_dec, sa, pk, pk->tag);
 }
 
+/* AES-192: IPsec-MB's own code always (dpike's VAES code has 128- and 256-bit keys). */
+static void gcm192_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	gcm_call(gcm_mgr(c, sa)->gcm192_enc, sa, pk, pk->icv);
+}
+
+static void gcm192_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	gcm_call(gcm_mgr(c, sa)->gcm192_dec, sa, pk, pk->tag);
+}
+
 /* The first pass: nonce and AAD now, the call at the flush. */
 static inline void prepare_and_defer(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk, bool inbound,
 				     esp_crypt_fn now)
@@ -221,6 +232,16 @@ static void gcm256_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_p
 	prepare_and_defer(c, sa, pk, true, gcm256_open_now);
 }
 
+static void gcm192_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	prepare_and_defer(c, sa, pk, false, gcm192_seal_now);
+}
+
+static void gcm192_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	prepare_and_defer(c, sa, pk, true, gcm192_open_now);
+}
+
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 {
 	if (alg->cipher == ESP_CIPHER_AES_CBC)
@@ -229,5 +250,7 @@ esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 		return esp_submit;
 	if (alg->enc_key_len == 16)
 		return inbound ? gcm128_open : gcm128_seal;
+	if (alg->enc_key_len == 24)
+		return inbound ? gcm192_open : gcm192_seal;
 	return inbound ? gcm256_open : gcm256_seal;
 }

@@ -55,7 +55,7 @@ void esp_cbc_submit(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *
 /* Runs the CBC jobs filled since the last flush; sets the status of each packet. */
 void esp_cbc_flush(struct esp_ctx *c);
 /* Of two managers, the one whose code for the HMAC is faster on this CPU for len-byte messages (timed). */
-IMB_MGR *esp_cbc_faster_hmac(struct esp_ctx *c, IMB_HASH_ALG hash, uint32_t len, IMB_MGR *a, IMB_MGR *b);
+IMB_MGR *esp_cbc_faster_hmac(struct esp_ctx *c, enum esp_integ integ, uint32_t len, IMB_MGR *a, IMB_MGR *b);
 
 /* Has fn called on the packet at the next esp_flush(). */
 static inline void esp_defer(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk, esp_crypt_fn fn)

@@ -63,24 +63,27 @@ static void chacha_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk
 /*
  * AES-CBC with HMAC: the ICV covers ESP header, IV and ciphertext; with ESN the high
  * sequence half is hashed after them (RFC 4303 2.2.1) without being sent, so it is
- * written where the ICV goes and the tag is computed into scratch.
+ * written where the ICV goes and the tag is computed into scratch. The HMAC and the size of
+ * its states in the key data (esp_sa.h) follow from the caller's constant, one caller per HMAC.
  */
-static void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound)
+static inline void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound,
+			   IMB_HASH_ALG hash, enum esp_integ integ)
 {
+	unsigned state = esp_hmac_state_bytes(integ);
 	bool esn = esp_sa_has(sa, ESP_SA_F_ESN);
 	uint8_t *iv = pk->esp + ESP_HDR_LEN;
 	if (!inbound)
 		memcpy(iv, pk->rand, 16); /* unpredictable per packet, as CBC requires */
 	common_fields(sa, job, pk);
 	job->cipher_mode = IMB_CIPHER_CBC;
-	job->enc_keys = esp_sa_cbc_keys(sa)->rounds; /* the one schedule of the SA's direction */
-	job->dec_keys = esp_sa_cbc_keys(sa)->rounds;
+	job->enc_keys = sa->keys + 2 * state; /* the one schedule of the SA's direction */
+	job->dec_keys = sa->keys + 2 * state;
 	job->key_len_in_bytes = sa->key_len;
 	job->iv = iv;
 	job->iv_len_in_bytes = 16;
-	job->hash_alg = sa->alg->integ == ESP_INTEG_SHA256_128 ? IMB_AUTH_HMAC_SHA_256 : IMB_AUTH_HMAC_SHA_1;
-	job->u.HMAC._hashed_auth_key_xor_ipad = esp_sa_cbc_keys(sa)->ipad;
-	job->u.HMAC._hashed_auth_key_xor_opad = esp_sa_cbc_keys(sa)->opad;
+	job->hash_alg = hash;
+	job->u.HMAC._hashed_auth_key_xor_ipad = sa->keys;
+	job->u.HMAC._hashed_auth_key_xor_opad = sa->keys + state;
 	job->hash_start_src_offset_in_bytes = 0;
 	job->msg_len_to_hash_in_bytes = ESP_HDR_LEN + sa->iv_len + pk->payload_len;
 	job->cipher_direction = inbound ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;
@@ -100,12 +103,41 @@ static void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, b
 	}
 }
 
+#define CBC_JOBS(name, hash, integ)                                                                    \
+	static void cbc_##name##_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)        \
+	{                                                                                              \
+		cbc_job(sa, job, pk, false, hash, integ);                                              \
+	}                                                                                              \
+	static void cbc_##name##_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)        \
+	{                                                                                              \
+		cbc_job(sa, job, pk, true, hash, integ);                                               \
+	}
+CBC_JOBS(sha1, IMB_AUTH_HMAC_SHA_1, ESP_INTEG_SHA1_96)
+CBC_JOBS(sha256, IMB_AUTH_HMAC_SHA_256, ESP_INTEG_SHA256_128)
+CBC_JOBS(sha384, IMB_AUTH_HMAC_SHA_384, ESP_INTEG_SHA384_192)
+CBC_JOBS(sha512, IMB_AUTH_HMAC_SHA_512, ESP_INTEG_SHA512_256)
+
+static esp_job_fn cbc_select(enum esp_integ integ, bool inbound)
+{
+	switch (integ) {
+	case ESP_INTEG_SHA1_96:
+		return inbound ? cbc_sha1_dec : cbc_sha1_enc;
+	case ESP_INTEG_SHA256_128:
+		return inbound ? cbc_sha256_dec : cbc_sha256_enc;
+	case ESP_INTEG_SHA384_192:
+		return inbound ? cbc_sha384_dec : cbc_sha384_enc;
+	case ESP_INTEG_SHA512_256:
+		return inbound ? cbc_sha512_dec : cbc_sha512_enc;
+	case ESP_INTEG_NONE:
+		break;
+	}
+	return NULL;
+}
+
 static void gcm_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { gcm_job(sa, job, pk, false); }
 static void gcm_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { gcm_job(sa, job, pk, true); }
 static void chacha_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { chacha_job(sa, job, pk, false); }
 static void chacha_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { chacha_job(sa, job, pk, true); }
-static void cbc_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { cbc_job(sa, job, pk, false); }
-static void cbc_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { cbc_job(sa, job, pk, true); }
 
 esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound)
 {
@@ -115,7 +147,7 @@ esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound)
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		return inbound ? chacha_dec : chacha_enc;
 	case ESP_CIPHER_AES_CBC:
-		return inbound ? cbc_dec : cbc_enc;
+		return cbc_select(alg->integ, inbound);
 	}
 	return NULL;
 }

@@ -45,6 +45,8 @@ static void gcm_precompute(IMB_MGR *m, bool compact, const struct esp_sa_params 
 	struct gcm_key_data full;
 	if (p->alg->enc_key_len == 16)
 		IMB_AES128_GCM_PRE(m, p->key, &full);
+	else if (p->alg->enc_key_len == 24)
+		IMB_AES192_GCM_PRE(m, p->key, &full);
 	else
 		IMB_AES256_GCM_PRE(m, p->key, &full);
 	memcpy(out, &full, gcm_key_bytes[compact]);
@@ -57,24 +59,41 @@ static bool gcm_compact(const struct esp_algo *a)
 	return a->cipher == ESP_CIPHER_AES_GCM && esp_gcm_compact();
 }
 
+/* The hash's compression of one block (64 bytes; 128 for SHA2-384 and SHA2-512) into its state. */
+static void hash_one_block(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *block, uint8_t *state)
+{
+	switch (integ) {
+	case ESP_INTEG_SHA1_96:
+		IMB_SHA1_ONE_BLOCK(mgr, block, state);
+		break;
+	case ESP_INTEG_SHA256_128:
+		IMB_SHA256_ONE_BLOCK(mgr, block, state);
+		break;
+	case ESP_INTEG_SHA384_192:
+		IMB_SHA384_ONE_BLOCK(mgr, block, state);
+		break;
+	case ESP_INTEG_SHA512_256:
+		IMB_SHA512_ONE_BLOCK(mgr, block, state);
+		break;
+	case ESP_INTEG_NONE:
+		break;
+	}
+}
+
 /* HMAC inner and outer states after one block of key ^ ipad / key ^ opad (RFC 2104). */
 static void hmac_precompute(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *key, size_t len, uint8_t *ipad,
 			    uint8_t *opad)
 {
-	uint8_t ib[64], ob[64];
+	uint8_t ib[128], ob[128];
+	size_t block = esp_hmac_state_bytes(integ) == 64 ? 128 : 64;
 	memset(ib, 0x36, sizeof(ib));
 	memset(ob, 0x5c, sizeof(ob));
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len && i < block; i++) { /* RFC 4868 keys are as long as the hash: never longer than a block */
 		ib[i] ^= key[i];
 		ob[i] ^= key[i];
 	}
-	if (integ == ESP_INTEG_SHA256_128) {
-		IMB_SHA256_ONE_BLOCK(mgr, ib, ipad);
-		IMB_SHA256_ONE_BLOCK(mgr, ob, opad);
-	} else {
-		IMB_SHA1_ONE_BLOCK(mgr, ib, ipad);
-		IMB_SHA1_ONE_BLOCK(mgr, ob, opad);
-	}
+	hash_one_block(mgr, integ, ib, ipad);
+	hash_one_block(mgr, integ, ob, opad);
 	OPENSSL_cleanse(ib, sizeof(ib));
 	OPENSSL_cleanse(ob, sizeof(ob));
 }
@@ -85,6 +104,8 @@ static void cbc_rounds(IMB_MGR *mgr, const struct esp_sa_params *p, uint8_t *rou
 	uint8_t enc[16 * 15] __rte_aligned(16), dec[16 * 15] __rte_aligned(16);
 	if (p->alg->enc_key_len == 16)
 		IMB_AES_KEYEXP_128(mgr, p->key, enc, dec);
+	else if (p->alg->enc_key_len == 24)
+		IMB_AES_KEYEXP_192(mgr, p->key, enc, dec);
 	else
 		IMB_AES_KEYEXP_256(mgr, p->key, enc, dec);
 	memcpy(rounds, p->inbound ? dec : enc, esp_aes_round_key_bytes(p->alg->enc_key_len));
@@ -97,17 +118,18 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	bool compact = esp_sa_has(sa, ESP_SA_F_GCM_COMPACT);
 	IMB_MGR *mgr = control_mgr(compact);
 	const struct esp_algo *a = p->alg;
+	unsigned state;
 	if (mgr == NULL)
 		return -1;
 	memcpy(sa->salt, p->key + a->enc_key_len, a->salt_len);
-	struct esp_cbc_keys *cbc = (struct esp_cbc_keys *)sa->keys;
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
 		gcm_precompute(mgr, compact, p, sa->keys);
 		break;
 	case ESP_CIPHER_AES_CBC:
-		cbc_rounds(mgr, p, cbc->rounds);
-		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, cbc->ipad, cbc->opad);
+		state = esp_hmac_state_bytes(a->integ);
+		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, sa->keys, sa->keys + state);
+		cbc_rounds(mgr, p, sa->keys + 2 * state);
 		break;
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		memcpy(sa->keys, p->key, 32);
@@ -121,8 +143,8 @@ static size_t key_bytes(const struct esp_algo *a)
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
 		return esp_gcm_key_bytes(gcm_compact(a));
-	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of the schedule unused: one line less */
-		return offsetof(struct esp_cbc_keys, rounds) + esp_aes_round_key_bytes(a->enc_key_len);
+	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of a schedule unused: one line less */
+		return 2 * esp_hmac_state_bytes(a->integ) + esp_aes_round_key_bytes(a->enc_key_len);
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		break;
 	}

@@ -71,15 +71,16 @@ static inline unsigned esp_aes_round_key_bytes(unsigned key_len)
 }
 
 /*
- * An SA goes one way, so it keeps one AES key schedule: encryption outbound, decryption inbound.
- * The SA holds only as much of rounds[] as its key length uses: 240 bytes in all with AES-128
- * (four lines, all of which a packet reads), 304 with AES-256.
+ * AES-CBC + HMAC keys, in this order: the HMAC's inner and outer states after the key's block
+ * (RFC 2104), each 32 bytes (SHA-1, SHA2-256) or 64 (SHA2-384, SHA2-512), then the AES key
+ * schedule. An SA goes one way, so it keeps one schedule: encryption outbound, decryption
+ * inbound, only as long as its key length uses: 240 bytes in all with AES-128 and SHA2-256
+ * (four lines, all of which a packet reads), 368 with AES-256 and SHA2-512.
  */
-struct esp_cbc_keys {
-	uint8_t ipad[32] __rte_aligned(16);
-	uint8_t opad[32] __rte_aligned(16);
-	uint8_t rounds[16 * 15] __rte_aligned(16);
-};
+static inline unsigned esp_hmac_state_bytes(enum esp_integ integ)
+{
+	return integ == ESP_INTEG_SHA384_192 || integ == ESP_INTEG_SHA512_256 ? 64 : 32;
+}
 
 /*
  * Three lines in front of the keys, by who reads them: the first for every packet, the second
@@ -139,10 +140,6 @@ static inline const struct gcm_key_data *esp_sa_gcm_keys(const struct esp_sa *sa
 	return (const struct gcm_key_data *)sa->keys;
 }
 
-static inline const struct esp_cbc_keys *esp_sa_cbc_keys(const struct esp_sa *sa)
-{
-	return (const struct esp_cbc_keys *)sa->keys;
-}
 
 static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
 {

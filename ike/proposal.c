@@ -19,6 +19,7 @@ static const struct token tokens[] = {
 	{ "aes128gcm16", TRANS_ENCR, 20, 128, true, false },
 	{ "aes128gcm128", TRANS_ENCR, 20, 128, true, false },
 	{ "aes192gcm16", TRANS_ENCR, 20, 192, true, false },
+	{ "aes192gcm128", TRANS_ENCR, 20, 192, true, false },
 	{ "aes256gcm16", TRANS_ENCR, 20, 256, true, false },
 	{ "aes256gcm128", TRANS_ENCR, 20, 256, true, false },
 	{ "chacha20poly1305", TRANS_ENCR, 28, 0, true, false },

@@ -60,7 +60,8 @@ def crypto_perf_args(alg):
         return ["--vdev", dev + "0", "--", "--devtype", dev, "--optype", "aead", "--aead-algo", algo,
                 "--aead-op", "encrypt", "--aead-key-sz", str(ckey), "--aead-iv-sz", "12", "--aead-aad-sz", "16",
                 "--digest-sz", str(icv)]
-    hmac_algo = {"SHA2-256-128": "sha2-256-hmac", "HMAC-SHA1-96": "sha1-hmac"}[auth]
+    hmac_algo = {"SHA2-256-128": "sha2-256-hmac", "HMAC-SHA1-96": "sha1-hmac", "SHA2-384-192": "sha2-384-hmac",
+                 "SHA2-512-256": "sha2-512-hmac"}[auth]
     return ["--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb", "--optype", "cipher-then-auth",
             "--cipher-algo", "aes-cbc", "--cipher-op", "encrypt", "--cipher-key-sz", str(ckey), "--cipher-iv-sz",
             "16", "--auth-algo", hmac_algo, "--auth-op", "generate", "--auth-key-sz", str(ikey), "--digest-sz",

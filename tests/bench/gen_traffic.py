@@ -42,9 +42,19 @@ ALGS = {
     "aes256-sha256": ("AES-CBC", "SHA2-256-128", 32, 0, 32, 16),
     "aes128-sha1": ("AES-CBC", "HMAC-SHA1-96", 16, 0, 20, 12),
     "aes256-sha1": ("AES-CBC", "HMAC-SHA1-96", 32, 0, 20, 12),
+    "aes192gcm16": ("AES-GCM", "NULL", 24, 4, 0, 16),
+    "aes192-sha256": ("AES-CBC", "SHA2-256-128", 24, 0, 32, 16),
+    "aes192-sha1": ("AES-CBC", "HMAC-SHA1-96", 24, 0, 20, 12),
+    "aes128-sha384": ("AES-CBC", "SHA2-384-192", 16, 0, 48, 24),
+    "aes192-sha384": ("AES-CBC", "SHA2-384-192", 24, 0, 48, 24),
+    "aes256-sha384": ("AES-CBC", "SHA2-384-192", 32, 0, 48, 24),
+    "aes128-sha512": ("AES-CBC", "SHA2-512-256", 16, 0, 64, 32),
+    "aes192-sha512": ("AES-CBC", "SHA2-512-256", 24, 0, 64, 32),
+    "aes256-sha512": ("AES-CBC", "SHA2-512-256", 32, 0, 64, 32),
 }
 AEAD = {"AES-GCM": AESGCM, "CHACHA20-POLY1305": ChaCha20Poly1305}
-HASHES = {"SHA2-256-128": hashes.SHA256, "HMAC-SHA1-96": hashes.SHA1}
+HASHES = {"SHA2-256-128": hashes.SHA256, "HMAC-SHA1-96": hashes.SHA1, "SHA2-384-192": hashes.SHA384,
+          "SHA2-512-256": hashes.SHA512}
 LAN_MACS = bytes.fromhex("0200000000fe" "020000000b01")  # dst, src
 WAN_MACS = bytes.fromhex("020000000a02" "020000000a01")
 

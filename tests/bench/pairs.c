@@ -38,7 +38,7 @@ static int add_policies(const struct bench_pair *p, uint32_t k)
 static struct esp_sa *install_out(const struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t spi,
 				  uint32_t k)
 {
-	uint8_t key[64];
+	uint8_t key[ESP_MAX_KEY_LEN];
 	char err[128];
 	size_t len = (size_t)esp_algo_key_len(s->alg);
 	if (len > sizeof(key))
@@ -55,7 +55,7 @@ static struct esp_sa *install_out(const struct bench_pair *p, const struct bench
 
 int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, uint32_t k)
 {
-	uint8_t key_in[64];
+	uint8_t key_in[ESP_MAX_KEY_LEN];
 	char err[128];
 	size_t len = (size_t)esp_algo_key_len(s->alg);
 	if (!ts_parse(LAN, &p->local) || len > sizeof(key_in))

@@ -38,7 +38,7 @@ static struct rte_mempool *pool;
 static struct esp_ctx *ctx;
 static struct dp_worker_stats stats;
 static struct dp_sad *sad;
-static uint8_t key[64];
+static uint8_t key[ESP_MAX_KEY_LEN];
 static const struct traffic_selector lan_ts = { .addr = 0x0a020000, .mask = 0xffffff00, .plen = 24, .port_hi = 65535 };
 static const struct traffic_selector far_ts = { .addr = 0x0a010000, .mask = 0xffff0000, .plen = 16, .port_hi = 65535 };
 

@@ -43,7 +43,7 @@
 
 static struct rte_mempool *pool;
 static struct dp_worker *w;
-static uint8_t key[64];
+static uint8_t key[ESP_MAX_KEY_LEN];
 static uint64_t seq;
 static const struct esp_algo *alg;
 static const struct rte_ether_addr our_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };

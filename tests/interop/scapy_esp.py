@@ -46,6 +46,15 @@ ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, sa
     ("aes128-sha1", "AES-CBC", "HMAC-SHA1-96", 16, 0, 20),
     ("aes256-sha1", "AES-CBC", "HMAC-SHA1-96", 32, 0, 20),
     ("chacha20poly1305", "CHACHA20-POLY1305", "NULL", 32, 4, 0),
+    ("aes192gcm16", "AES-GCM", "NULL", 24, 4, 0),
+    ("aes192-sha256", "AES-CBC", "SHA2-256-128", 24, 0, 32),
+    ("aes192-sha1", "AES-CBC", "HMAC-SHA1-96", 24, 0, 20),
+    ("aes128-sha384", "AES-CBC", "SHA2-384-192", 16, 0, 48),
+    ("aes192-sha384", "AES-CBC", "SHA2-384-192", 24, 0, 48),
+    ("aes256-sha384", "AES-CBC", "SHA2-384-192", 32, 0, 48),
+    ("aes128-sha512", "AES-CBC", "SHA2-512-256", 16, 0, 64),
+    ("aes192-sha512", "AES-CBC", "SHA2-512-256", 24, 0, 64),
+    ("aes256-sha512", "AES-CBC", "SHA2-512-256", 32, 0, 64),
 ]
 
 
@@ -457,14 +466,18 @@ def arp_flood(d, sas, chk):
     chk.check(mid["control"]["arp_replies_out"] - before["control"]["arp_replies_out"] == 40 and
               mid["tables"]["neighbours_learned"] == before["tables"]["neighbours_learned"],
               "ARP: 40 senders off the WAN subnet answered and not learned")
-    on = [arp_request("02:00:00:00:0b:%02x" % i, "198.51.100.%d" % (100 + i), DUT_WAN) for i in range(150)]
+    # senders on the subnet past the SAs' peers (198.51.100.10 on): none a configured neighbour
+    first = 10 + len(sas)
+    flood = min(150, 254 - first)
+    assert flood > NEIGHBOUR_SIZE + 20, "the WAN subnet has no room left for the ARP flood"
+    on = [arp_request("02:00:00:00:0b:%02x" % i, "198.51.100.%d" % (first + i), DUT_WAN) for i in range(flood)]
     sendp(on, iface="peer-wan", verbose=False)
-    after = wait_stats(d, lambda st: st["control"]["arp_replies_out"] - mid["control"]["arp_replies_out"] >= 150)
+    after = wait_stats(d, lambda st: st["control"]["arp_replies_out"] - mid["control"]["arp_replies_out"] >= flood)
     room = NEIGHBOUR_SIZE - mid["tables"]["neighbours_learned"]
     full = after["control"]["arp_table_full"] - mid["control"]["arp_table_full"]
-    chk.check(after["control"]["arp_replies_out"] - mid["control"]["arp_replies_out"] == 150,
-              "ARP: a flood of 150 senders answered in full")
-    chk.check(after["tables"]["neighbours_learned"] == NEIGHBOUR_SIZE and full == 150 - room and
+    chk.check(after["control"]["arp_replies_out"] - mid["control"]["arp_replies_out"] == flood,
+              "ARP: a flood of %d senders answered in full" % flood)
+    chk.check(after["tables"]["neighbours_learned"] == NEIGHBOUR_SIZE and full == flood - room and
               after["tables"]["neighbours"] == after["tables"]["neighbours_learned"] + 1 + len(sas),  # configured: LAN host, peers
               "ARP: learned neighbours stop at workers.neighbour_size (%d learned, %d refused, %d in the snapshot)"
               % (after["tables"]["neighbours_learned"], full, after["tables"]["neighbours"]))

@@ -24,7 +24,7 @@ static const EVP_CIPHER *aead_cipher(const struct esp_algo *a)
 {
 	if (a->cipher == ESP_CIPHER_CHACHA20_POLY1305)
 		return EVP_chacha20_poly1305();
-	return a->enc_key_len == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
+	return a->enc_key_len == 16 ? EVP_aes_128_gcm() : a->enc_key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
 }
 
 /* AEAD over buf in place; enc computes tag, dec checks it. Returns 0 on success. */
@@ -53,7 +53,9 @@ static int cbc(const struct esp_ref *r, bool enc, const uint8_t *iv, uint8_t *bu
 {
 	int out, ok;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	const EVP_CIPHER *ci = r->alg->enc_key_len == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+	const EVP_CIPHER *ci = r->alg->enc_key_len == 16   ? EVP_aes_128_cbc()
+			       : r->alg->enc_key_len == 24 ? EVP_aes_192_cbc()
+							   : EVP_aes_256_cbc();
 	ok = EVP_CipherInit_ex(c, ci, NULL, r->key, iv, enc) && EVP_CIPHER_CTX_set_padding(c, 0) &&
 	     EVP_CipherUpdate(c, buf, &out, buf, len) && EVP_CipherFinal_ex(c, buf + out, &out);
 	EVP_CIPHER_CTX_free(c);
@@ -70,7 +72,11 @@ static void icv_hmac(const struct esp_ref *r, uint64_t seq, const uint8_t *data,
 		put32(buf + len, (uint32_t)(seq >> 32));
 		len += 4;
 	}
-	const EVP_MD *h = r->alg->integ == ESP_INTEG_SHA256_128 ? EVP_sha256() : EVP_sha1();
+	static const EVP_MD *(*const md_of[ESP_INTEG_COUNT])(void) = {
+		[ESP_INTEG_SHA1_96] = EVP_sha1, [ESP_INTEG_SHA256_128] = EVP_sha256,
+		[ESP_INTEG_SHA384_192] = EVP_sha384, [ESP_INTEG_SHA512_256] = EVP_sha512,
+	};
+	const EVP_MD *h = md_of[r->alg->integ]();
 	HMAC(h, r->key + r->alg->enc_key_len, r->alg->integ_key_len, buf, len, md, &mdlen);
 	memcpy(icv, md, r->alg->icv_len);
 }
@@ -171,7 +177,7 @@ int esp_ref_decrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pkt, s
 	const uint8_t *icv = iv + a->iv_len + body;
 	memcpy(plain, iv + a->iv_len, body);
 	if (a->cipher == ESP_CIPHER_AES_CBC) {
-		uint8_t want[16];
+		uint8_t want[32];
 		icv_hmac(r, seq, esp, 8 + 16 + body, want);
 		if (memcmp(want, icv, a->icv_len) != 0 || cbc(r, false, iv, plain, (int)body) != 0)
 			return -1;

@@ -82,6 +82,8 @@ static const struct bad_case cases[] = {
 	  "must be 20 bytes" },
 	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha256\"; key = \"0x0001\";\n" SA_TAIL, 4,
 	  "must be 64 bytes" },
+	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha2_512\"; key = \"0x0001\";\n" SA_TAIL, 4,
+	  "key for aes256-sha512 must be 96 bytes" },
 	{ IFACES "static_sas = ( { name = \"x\"; direction = \"out\"; spi = 7; local = \"192.0.2.2\";\n" GCM SA_TAIL, 3,
 	  "reserved" },
 	{ IFACES "static_sas = ( { name = \"x\"; direction = \"sideways\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM
@@ -199,6 +201,26 @@ static void test_weak_when_listed(void)
 	config_free(&cfg);
 }
 
+/* The longest keying material, AES-256 with HMAC-SHA2-512's key, fits a static SA whole. */
+static void test_longest_static_key(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX], text[1024], hex[2 * 96 + 1];
+	for (int i = 0; i < 96; i++)
+		snprintf(hex + 2 * i, 3, "%02x", i);
+	snprintf(text, sizeof(text), IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha512\"; key = \"0x%s\";\n" SA_TAIL,
+		 hex);
+	const char *path = unit_temp_file(text);
+	int rc = config_load(path, &cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg.static_sas[0].key_len, 96);
+	CU_ASSERT(cfg.static_sas[0].key[0] == 0 && cfg.static_sas[0].key[95] == 95);
+	config_free(&cfg);
+}
+
 static void test_gcm_keys(void)
 {
 	static const char *const keys[] = { "full", "compact" }, *const codes[] = { "auto", "ipsec-mb" };
@@ -276,6 +298,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "example.conf loads as written", test_example_loads);
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
+	CU_add_test(s, "the longest static SA key", test_longest_static_key);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);

@@ -35,7 +35,7 @@ static struct rte_mempool *pool;
 static struct esp_ctx *ctx;
 static struct dp_worker_stats stats;
 static struct dp_sad *sad;
-static const uint8_t key[64] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc,
+static const uint8_t key[ESP_MAX_KEY_LEN] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc,
 				 0xfe, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
 				 0xff, 0x00, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3,
 				 0xd2, 0xe1, 0xf0, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x62, 0x63, 0x64, 0x65,
@@ -247,6 +247,33 @@ static void test_pad_align_powers_of_two(void)
 	}
 }
 
+/* Each transform is found by its name, its swanctl spellings and its IKE IDs; its keys and ICV fit the buffers. */
+static void test_transform_names(void)
+{
+	static const struct {
+		const char *spelling, *name;
+	} spellings[] = {
+		{ "aes256-sha2_512", "aes256-sha512" }, { "aes-sha", "aes128-sha1" },
+		{ "aes192-sha2_384", "aes192-sha384" }, { "aes192gcm128", "aes192gcm16" },
+		{ "aesgcm16", "aes128gcm16" },          { "aes-sha2_256", "aes128-sha256" },
+		{ "aes128-md5", NULL },                 { "aes128gcm16-sha256", NULL },
+		{ "aes512-sha256", NULL },              { "", NULL },
+		{ "-", NULL },                          { "aes128-", NULL },
+	};
+	for (int a = 0; a < esp_algo_count; a++) {
+		const struct esp_algo *x = &esp_algos[a];
+		CU_ASSERT_EQUAL(esp_algo_parse(x->name), a);
+		CU_ASSERT_EQUAL(esp_algo_from_ike(x->ike_encr, x->key_bits, x->ike_integ), a);
+		CU_ASSERT(esp_algo_key_len(x) <= ESP_MAX_KEY_LEN && x->icv_len <= sizeof(((struct esp_pkt *)NULL)->tag));
+		CU_ASSERT(x->enc_key_len * 8 == x->key_bits);
+	}
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		int want = spellings[i].name ? esp_algo_parse(spellings[i].name) : -1;
+		CU_ASSERT(spellings[i].name == NULL || want >= 0);
+		CU_ASSERT_EQUAL(esp_algo_parse(spellings[i].spelling), want);
+	}
+}
+
 /* The unrolled header checksum against DPDK's loop, for random headers with and without options. */
 static void test_ipv4_checksum(void)
 {
@@ -271,6 +298,7 @@ static void test_inbound_from_reference(void)
 }
 
 #define MIXED_BURST 40
+#define MIXED_ALGOS 20
 
 /*
  * One burst through SAs of every transform in turn, both ways: the burst's packets go to IPsec-MB
@@ -279,10 +307,10 @@ static void test_inbound_from_reference(void)
  */
 static void check_mixed_burst(void)
 {
-	struct esp_sa *out[8], *in[8], *sas[MIXED_BURST];
+	struct esp_sa *out[MIXED_ALGOS], *in[MIXED_ALGOS], *sas[MIXED_BURST];
 	struct rte_mbuf *pkts[MIXED_BURST], *orig[MIXED_BURST];
-	struct esp_ref ref_out[8], ref_in[8];
-	CU_ASSERT_FATAL(esp_algo_count <= 8);
+	struct esp_ref ref_out[MIXED_ALGOS], ref_in[MIXED_ALGOS];
+	CU_ASSERT_FATAL(esp_algo_count <= MIXED_ALGOS && 2 * esp_algo_count <= MIXED_BURST);
 	for (int a = 0; a < esp_algo_count; a++) {
 		struct combo c = { a, true, false, false };
 		out[a] = make_sa(&c, false, 0x3000 + (uint32_t)a);
@@ -332,11 +360,11 @@ static void check_mixed_burst(void)
 /* As timed at start-up, then each HMAC code IPsec-MB may run for every HMAC and length. */
 static void test_mixed_burst(void)
 {
-	IMB_MGR *chosen[2][2], *code[2] = { ctx->mgr, ctx->sha_ni_mgr };
+	IMB_MGR *chosen[ESP_INTEG_COUNT][2], *code[2] = { ctx->mgr, ctx->sha_ni_mgr };
 	memcpy(chosen, ctx->hmac_mgr, sizeof(chosen));
 	check_mixed_burst();
 	for (int k = 0; k < 2 && code[k]; k++) {
-		for (int h = 0; h < 4; h++)
+		for (int h = 0; h < ESP_INTEG_COUNT * 2; h++)
 			ctx->hmac_mgr[h / 2][h % 2] = code[k];
 		check_mixed_burst();
 	}
@@ -1058,6 +1086,7 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "known vectors (pyca/cryptography), both directions", test_known_vectors);
 	CU_add_test(s, "IPv4 header checksum, unrolled, equals DPDK's", test_ipv4_checksum);
 	CU_add_test(s, "padding alignments are powers of two", test_pad_align_powers_of_two);
+	CU_add_test(s, "transform names, spellings and IKE IDs", test_transform_names);
 	CU_add_test(s, "outbound packets decrypt in an independent implementation", test_outbound_matches_reference);
 	CU_add_test(s, "inbound packets from an independent implementation", test_inbound_from_reference);
 	CU_add_test(s, "one burst through SAs of every transform, both ways", test_mixed_burst);
