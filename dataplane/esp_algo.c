@@ -5,9 +5,10 @@
 #include <string.h>
 
 /*
- * IKEv2 transform IDs (RFC 7296, RFC 4106, RFC 7634, RFC 4868): ENCR 12 CBC, 20 GCM-16, 28
- * ChaCha20-Poly1305; INTEG 2 HMAC-SHA1-96, 12 HMAC-SHA2-256-128, 13 HMAC-SHA2-384-192, 14
- * HMAC-SHA2-512-256 (the integrity key as long as the hash, the ICV half of it).
+ * IKEv2 transform IDs (RFC 7296, RFC 4106, RFC 7634, RFC 4868): ENCR 12 CBC, 18/19/20 GCM with
+ * an 8-, 12- or 16-byte ICV, 28 ChaCha20-Poly1305; INTEG 2 HMAC-SHA1-96, 12 HMAC-SHA2-256-128,
+ * 13 HMAC-SHA2-384-192, 14 HMAC-SHA2-512-256 (the integrity key as long as the hash, the ICV half
+ * of it).
  * New entries go at the end: tests and benchmarks name the first ones by index.
  */
 const struct esp_algo esp_algos[] = {
@@ -27,6 +28,12 @@ const struct esp_algo esp_algos[] = {
 	{ "aes128-sha512", ESP_CIPHER_AES_CBC, ESP_INTEG_SHA512_256, 16, 0, 64, 16, 32, 16, 12, 14, 128 },
 	{ "aes192-sha512", ESP_CIPHER_AES_CBC, ESP_INTEG_SHA512_256, 24, 0, 64, 16, 32, 16, 12, 14, 192 },
 	{ "aes256-sha512", ESP_CIPHER_AES_CBC, ESP_INTEG_SHA512_256, 32, 0, 64, 16, 32, 16, 12, 14, 256 },
+	{ "aes128gcm8", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 16, 4, 0, 8, 8, 4, 18, 0, 128 },
+	{ "aes192gcm8", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 24, 4, 0, 8, 8, 4, 18, 0, 192 },
+	{ "aes256gcm8", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 32, 4, 0, 8, 8, 4, 18, 0, 256 },
+	{ "aes128gcm12", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 16, 4, 0, 8, 12, 4, 19, 0, 128 },
+	{ "aes192gcm12", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 24, 4, 0, 8, 12, 4, 19, 0, 192 },
+	{ "aes256gcm12", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 32, 4, 0, 8, 12, 4, 19, 0, 256 },
 };
 const int esp_algo_count = sizeof(esp_algos) / sizeof(esp_algos[0]);
 
@@ -39,6 +46,12 @@ static const struct {
 	{ "aes128gcm128", "aes128gcm16" },
 	{ "aes192gcm128", "aes192gcm16" },
 	{ "aes256gcm128", "aes256gcm16" },
+	{ "aes128gcm64", "aes128gcm8" },
+	{ "aes192gcm64", "aes192gcm8" },
+	{ "aes256gcm64", "aes256gcm8" },
+	{ "aes128gcm96", "aes128gcm12" },
+	{ "aes192gcm96", "aes192gcm12" },
+	{ "aes256gcm96", "aes256gcm12" },
 	{ "sha", "sha1" },
 	{ "sha2_256", "sha256" },
 	{ "sha2_384", "sha384" },

@@ -630,6 +630,8 @@ bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint1
 		c->enc_key_len = key_bits / 8;
 		c->iv_len = c->block = 16;
 		return integ_md(integ, &c->integ_key_len, &c->icv_len) != NULL;
+	case ENCR_AES_GCM_8:
+	case ENCR_AES_GCM_12:
 	case ENCR_AES_GCM_16:
 		if (key_bits != 128 && key_bits != 192 && key_bits != 256)
 			return false;
@@ -644,7 +646,7 @@ bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint1
 	}
 	c->aead = true;
 	c->iv_len = 8;
-	c->icv_len = 16;
+	c->icv_len = encr == ENCR_AES_GCM_8 ? 8 : encr == ENCR_AES_GCM_12 ? 12 : 16;
 	c->block = 1;
 	return integ == 0;
 }
@@ -656,7 +658,8 @@ static const char *cipher_name(const struct sk_cipher *c)
 	int k = c->key_bits == 128 ? 0 : c->key_bits == 192 ? 1 : 2;
 	if (c->encr == ENCR_CHACHA20_POLY1305)
 		return "ChaCha20-Poly1305";
-	return c->encr == ENCR_AES_GCM_16 ? gcm[k] : cbc[k];
+	bool is_gcm = c->encr == ENCR_AES_GCM_8 || c->encr == ENCR_AES_GCM_12 || c->encr == ENCR_AES_GCM_16;
+	return is_gcm ? gcm[k] : cbc[k];
 }
 
 /* Fetched once each, like the digests: EVP_aes_128_gcm() and friends are looked up on every init. */
@@ -680,40 +683,56 @@ static const EVP_CIPHER *cipher_of(const struct sk_cipher *c)
 	return NULL;
 }
 
+static EVP_CIPHER_CTX *new_cipher_ctx(const EVP_CIPHER *cipher, bool aead)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	if (x == NULL || !EVP_CipherInit_ex(x, cipher, NULL, NULL, NULL, 1) ||
+	    !(aead ? EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) : EVP_CIPHER_CTX_set_padding(x, 0))) {
+		EVP_CIPHER_CTX_free(x);
+		return NULL;
+	}
+	return x;
+}
+
 /*
  * A context per thread and cipher, keyed anew for each message: a context made and freed per
- * message (with its provider's) cost about twice the AES-GCM of a 300-byte IKE message.
+ * message (with its provider's) cost about twice the AES-GCM of a 300-byte IKE message. There
+ * are a dozen ciphers (IKEv2's fetched by name, IKEv1's by OpenSSL's EVP_aes_*() objects); one
+ * past the cache's room gets a context of its own for the message (*owned: the caller frees it).
  */
-static EVP_CIPHER_CTX *cipher_ctx(const EVP_CIPHER *cipher, bool aead)
+static EVP_CIPHER_CTX *cipher_ctx(const EVP_CIPHER *cipher, bool aead, bool *owned)
 {
 	static _Thread_local struct {
 		const EVP_CIPHER *cipher;
 		EVP_CIPHER_CTX *ctx;
-	} cache[8];
-	for (size_t i = 0; cipher != NULL && i < sizeof(cache) / sizeof(cache[0]); i++) {
+	} cache[16];
+	*owned = false;
+	if (cipher == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
 		if (cache[i].cipher == cipher)
 			return cache[i].ctx;
 		if (cache[i].cipher != NULL)
 			continue;
-		EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-		if (x == NULL || !EVP_CipherInit_ex(x, cipher, NULL, NULL, NULL, 1) ||
-		    !(aead ? EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL)
-			      : EVP_CIPHER_CTX_set_padding(x, 0))) {
-			EVP_CIPHER_CTX_free(x);
-			return NULL;
+		EVP_CIPHER_CTX *x = new_cipher_ctx(cipher, aead);
+		if (x != NULL) {
+			cache[i].cipher = cipher;
+			cache[i].ctx = x;
 		}
-		cache[i].cipher = cipher;
-		cache[i].ctx = x;
 		return x;
 	}
-	return NULL;
+	*owned = true;
+	return new_cipher_ctx(cipher, aead);
 }
 
 /* The kept context's key schedule overwritten, as a freed context's would be wiped. */
-static void cipher_ctx_unkey(EVP_CIPHER_CTX *x, bool enc)
+static void cipher_ctx_done(EVP_CIPHER_CTX *x, bool enc, bool owned)
 {
 	static const uint8_t no_key[EVP_MAX_KEY_LENGTH];
-	EVP_CipherInit_ex(x, NULL, NULL, no_key, NULL, enc);
+	if (owned)
+		EVP_CIPHER_CTX_free(x);
+	else
+		EVP_CipherInit_ex(x, NULL, NULL, no_key, NULL, enc);
 }
 
 static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
@@ -723,27 +742,33 @@ static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_
 	memcpy(nonce, key + klen, 4);
 	memcpy(nonce + 4, msg + iv_off, 8);
 	uint8_t *data = msg + iv_off + 8, *tag = data + len;
-	EVP_CIPHER_CTX *x = cipher_ctx(cipher_of(c), true);
+	bool owned;
+	EVP_CIPHER_CTX *x = cipher_ctx(cipher_of(c), true, &owned);
 	int n;
 	if (x == NULL)
 		return false;
 	bool ok = EVP_CipherInit_ex(x, NULL, NULL, key, nonce, enc) && EVP_CipherUpdate(x, NULL, &n, msg, (int)iv_off) &&
 		  EVP_CipherUpdate(x, data, &n, data, (int)len) &&
-		  (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16, tag)) && EVP_CipherFinal_ex(x, data + n, &n) &&
-		  (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag));
-	cipher_ctx_unkey(x, enc);
+		  (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)c->icv_len, tag)) &&
+		  EVP_CipherFinal_ex(x, data + n, &n) &&
+		  (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, (int)c->icv_len, tag));
+	cipher_ctx_done(x, enc, owned);
 	return ok;
 }
 
 bool ike_cbc(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t *iv, uint8_t *data, size_t len, bool enc)
 {
-	EVP_CIPHER_CTX *x = cipher_ctx(cipher, false);
+	bool owned;
+	EVP_CIPHER_CTX *x = cipher_ctx(cipher, false, &owned);
 	int n, m;
-	if (x == NULL || len > INT_MAX)
+	if (x == NULL || len > INT_MAX) {
+		if (x != NULL && owned)
+			EVP_CIPHER_CTX_free(x);
 		return false;
+	}
 	bool ok = EVP_CipherInit_ex(x, NULL, NULL, key, iv, enc) && EVP_CipherUpdate(x, data, &n, data, (int)len) &&
 		  EVP_CipherFinal_ex(x, data + n, &m);
-	cipher_ctx_unkey(x, enc);
+	cipher_ctx_done(x, enc, owned);
 	return ok;
 }
 

@@ -21,7 +21,7 @@ enum { PRF_HMAC_SHA1 = 2, PRF_HMAC_SHA2_256 = 5, PRF_HMAC_SHA2_384 = 6, PRF_HMAC
 /* IANA integrity IDs. */
 enum { AUTH_HMAC_SHA1_96 = 2, AUTH_HMAC_SHA2_256_128 = 12, AUTH_HMAC_SHA2_384_192 = 13, AUTH_HMAC_SHA2_512_256 = 14 };
 /* IANA encryption IDs. */
-enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
+enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_8 = 18, ENCR_AES_GCM_12 = 19, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
 
 /* Random bytes (SPIs, nonces, IVs) from a pool kept per thread; false if the DRBG failed. */
 bool ike_random(void *out, size_t n);

@@ -86,7 +86,8 @@ static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint
 			for (int h = 0; h < (props[i].n[TRANS_INTEG] ? props[i].n[TRANS_INTEG] : 1) && p->n < V1_MAX_TRANSFORMS;
 			     h++) {
 				const struct transform *enc = &props[i].t[TRANS_ENCR][e];
-				if (enc->id != ESP_AES_CBC && enc->id != ESP_AES_GCM_16)
+				if (enc->id != ESP_AES_CBC && enc->id != ESP_AES_GCM_8 && enc->id != ESP_AES_GCM_12 &&
+				    enc->id != ESP_AES_GCM_16)
 					continue;
 				struct v1_transform *t = &p->t[p->n++];
 				t->num = (uint8_t)p->n;

@@ -18,6 +18,7 @@ built here with struct and the `cryptography` package; the first packets of ever
 then checked with scapy (an independent parser and ESP implementation) before anything is written.
 """
 import ipaddress
+import os
 import struct
 import sys
 
@@ -27,6 +28,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from scapy.all import Ether, IP, UDP
 from scapy.layers.ipsec import ESP, SecurityAssociation
 from scapy.utils import PcapWriter
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from scapy_gcm import SHORT_ICV_GCM, register_short_icv_gcm  # noqa: E402
 
 PEER, DUT_WAN, LAN_HOST = "192.0.2.1", "192.0.2.2", "10.2.0.1"
 MIN_PACKETS = 480  # divisible by the 12-frame IMIX pattern
@@ -51,6 +55,12 @@ ALGS = {
     "aes128-sha512": ("AES-CBC", "SHA2-512-256", 16, 0, 64, 32),
     "aes192-sha512": ("AES-CBC", "SHA2-512-256", 24, 0, 64, 32),
     "aes256-sha512": ("AES-CBC", "SHA2-512-256", 32, 0, 64, 32),
+    "aes128gcm8": ("AES-GCM", "NULL", 16, 4, 0, 8),
+    "aes192gcm8": ("AES-GCM", "NULL", 24, 4, 0, 8),
+    "aes256gcm8": ("AES-GCM", "NULL", 32, 4, 0, 8),
+    "aes128gcm12": ("AES-GCM", "NULL", 16, 4, 0, 12),
+    "aes192gcm12": ("AES-GCM", "NULL", 24, 4, 0, 12),
+    "aes256gcm12": ("AES-GCM", "NULL", 32, 4, 0, 12),
 }
 AEAD = {"AES-GCM": AESGCM, "CHACHA20-POLY1305": ChaCha20Poly1305}
 HASHES = {"SHA2-256-128": hashes.SHA256, "HMAC-SHA1-96": hashes.SHA1, "SHA2-384-192": hashes.SHA384,
@@ -117,7 +127,8 @@ def esp(alg, spi, key, seq, payload):
     head = struct.pack("!II", spi, seq)
     if crypt in AEAD:
         iv = struct.pack("!Q", seq)
-        body = iv + AEAD[crypt](key[:ckey]).encrypt(key[ckey:ckey + salt] + iv, plain, head)
+        sealed = AEAD[crypt](key[:ckey]).encrypt(key[ckey:ckey + salt] + iv, plain, head)
+        body = iv + sealed[:len(plain) + icv]  # RFC 4106: a shorter ICV is the tag's first bytes
     else:
         iv = bytes(16 - 4) + struct.pack("!I", seq)
         enc = Cipher(algorithms.AES(key[:ckey]), modes.CBC(iv)).encryptor()
@@ -129,8 +140,11 @@ def esp(alg, spi, key, seq, payload):
 
 
 def scapy_sa(alg, spi, key):
-    crypt, auth, ckey, salt, ikey, _ = ALGS[alg]
-    return SecurityAssociation(ESP, spi=spi, crypt_algo=crypt, crypt_key=key[:ckey + salt], auth_algo=auth,
+    crypt, auth, ckey, salt, ikey, icv = ALGS[alg]
+    short = crypt == "AES-GCM" and icv < 16
+    register_short_icv_gcm()
+    return SecurityAssociation(ESP, spi=spi, crypt_algo=SHORT_ICV_GCM if short else crypt, crypt_key=key[:ckey + salt],
+                               crypt_icv_size=icv if short else None, auth_algo=auth,
                                auth_key=key[ckey + salt:ckey + salt + ikey] or None,
                                tunnel_header=IP(src=PEER, dst=DUT_WAN))
 

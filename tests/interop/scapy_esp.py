@@ -32,13 +32,16 @@ import threading
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from scapy_gcm import register_short_icv_gcm  # noqa: E402
+
 DUT_WAN, DUT_LAN = "198.51.100.1", "10.2.0.254"
 LAN_HOST = "10.2.0.1"
 NEIGHBOUR_SIZE = 64
 LAN_FAR, LAN_GATEWAY = "10.2.0.128/25", "203.0.113.254"  # a route through a gateway outside the LAN's prefix
 MACS = {"peer_wan": "02:00:00:00:00:01", "peer_lan": "02:00:00:00:00:02",
         "dut_wan": "02:00:00:00:00:11", "dut_lan": "02:00:00:00:00:12"}
-ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, salt bytes, integrity key bytes
+ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, salt bytes, integrity key bytes[, ICV bytes]
     ("aes128gcm16", "AES-GCM", "NULL", 16, 4, 0),
     ("aes256gcm16", "AES-GCM", "NULL", 32, 4, 0),
     ("aes128-sha256", "AES-CBC", "SHA2-256-128", 16, 0, 32),
@@ -55,19 +58,27 @@ ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, sa
     ("aes128-sha512", "AES-CBC", "SHA2-512-256", 16, 0, 64),
     ("aes192-sha512", "AES-CBC", "SHA2-512-256", 24, 0, 64),
     ("aes256-sha512", "AES-CBC", "SHA2-512-256", 32, 0, 64),
+    ("aes128gcm8", "AES-GCM-SHORT-ICV", "NULL", 16, 4, 0, 8),
+    ("aes192gcm8", "AES-GCM-SHORT-ICV", "NULL", 24, 4, 0, 8),
+    ("aes256gcm8", "AES-GCM-SHORT-ICV", "NULL", 32, 4, 0, 8),
+    ("aes128gcm12", "AES-GCM-SHORT-ICV", "NULL", 16, 4, 0, 12),
+    ("aes192gcm12", "AES-GCM-SHORT-ICV", "NULL", 24, 4, 0, 12),
+    ("aes256gcm12", "AES-GCM-SHORT-ICV", "NULL", 32, 4, 0, 12),
 ]
+FULL_MATRIX = 7  # the first transforms in every mode, encapsulation and ESN; the others' framing is theirs
+FEWER = [("tunnel", False, True), ("tunnel", True, False), ("transport", False, False), ("transport", True, True)]
 
 
 def combos():
     k = 0
-    for alg in ALGS:
-        for mode in ("tunnel", "transport"):
-            for encap in (False, True):
-                for esn in (False, True):
-                    yield {"k": k, "alg": alg[0], "mode": mode, "encap": encap, "esn": esn,
-                           "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
-                           "key_out": os.urandom(sum(alg[3:])).hex(), "key_in": os.urandom(sum(alg[3:])).hex()}
-                    k += 1
+    full = [(m, e, n) for m in ("tunnel", "transport") for e in (False, True) for n in (False, True)]
+    for i, alg in enumerate(ALGS):
+        for mode, encap, esn in full if i < FULL_MATRIX else FEWER:
+            keys = sum(alg[3:6])
+            yield {"k": k, "alg": alg[0], "mode": mode, "encap": encap, "esn": esn,
+                   "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
+                   "key_out": os.urandom(keys).hex(), "key_in": os.urandom(keys).hex()}
+            k += 1
     # transport behind a NAT: the peer sits at a private address and knows us by another one
     for oa in (("10.77.0.5", "203.0.113.80"), None):
         yield {"k": k, "alg": "aes128gcm16", "mode": "transport", "encap": True, "esn": False, "natt": True,
@@ -151,10 +162,13 @@ class EsnHmac:
 def scapy_sa(c, direction):
     from scapy.all import IP, UDP
     from scapy.layers.ipsec import SecurityAssociation, ESP
+    register_short_icv_gcm()
     alg = next(a for a in ALGS if a[0] == c["alg"])
     key = bytes.fromhex(c["key_" + direction])
     ck, ik = key[:alg[3] + alg[4]], key[alg[3] + alg[4]:]
     kw = {"crypt_algo": alg[1], "crypt_key": ck, "esn_en": c["esn"], "esn": 0}
+    if len(alg) > 6:
+        kw["crypt_icv_size"] = alg[6]
     if alg[2] != "NULL":
         kw.update(auth_algo=alg[2], auth_key=ik)
     if direction == "in":  # scapy is the sender: src is the peer

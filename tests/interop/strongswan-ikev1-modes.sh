@@ -26,6 +26,7 @@ MATRIX=(
 	"aes128-sha256-x25519|aes128gcm16-x25519"
 	"aes256-sha384-ecp384|aes256-sha384"
 	"aes128-sha512-modp2048|aes192-sha512-modp2048"
+	"aes256-sha256-ecp256|aes128gcm12"
 	"3des-sha1-modp1024|aes128-sha1-modp1536"
 	"aes128-sha256-modp768|aes256-sha256"
 )

@@ -24,6 +24,8 @@ MATRIX=(
 	"aes256gcm16-prfsha512-x25519|aes256-sha512"
 	"aes128-sha512-x25519|aes128-sha384"
 	"aes128gcm16-prfsha256-x25519|aes192-sha1"
+	"aes128gcm8-prfsha256-x25519|aes256gcm12"
+	"aes256gcm12-prfsha384-ecp384|aes128gcm8"
 )
 # No ESN here: strongSwan's kernel-libipsec refuses ESN SAs ("IPsec SA: ESN not supported");
 # dpike's ESN is checked on the wire against scapy and in the unit vectors.

@@ -41,10 +41,10 @@ static int aead(const struct esp_ref *r, bool enc, const uint8_t *aad, int aad_l
 	     EVP_CipherInit_ex(c, NULL, NULL, r->key, nonce, enc) && EVP_CipherUpdate(c, NULL, &out, aad, aad_len) &&
 	     EVP_CipherUpdate(c, buf, &out, buf, len);
 	if (ok && !enc)
-		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, tag);
+		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, r->alg->icv_len, tag);
 	ok = ok && EVP_CipherFinal_ex(c, buf + out, &out);
 	if (ok && enc)
-		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, r->alg->icv_len, tag);
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -1;
 }
@@ -151,7 +151,7 @@ size_t esp_ref_encrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pay
 		for (int i = 0; i < 8; i++)
 			iv[i] = (uint8_t)(0xa0 + i); /* any unique value is valid on the wire */
 		aead(r, true, aad, aad_for(r, seq, aad), iv, ct, (int)body, tag);
-		memcpy(icv, tag, 16);
+		memcpy(icv, tag, a->icv_len);
 	}
 	return total;
 }
@@ -183,7 +183,7 @@ int esp_ref_decrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pkt, s
 			return -1;
 	} else {
 		uint8_t aad[12], tag[16];
-		memcpy(tag, icv, 16);
+		memcpy(tag, icv, a->icv_len);
 		if (aead(r, false, aad, aad_for(r, seq, aad), iv, plain, (int)body, tag) != 0)
 			return -1;
 	}

@@ -256,6 +256,7 @@ static void test_transform_names(void)
 		{ "aes256-sha2_512", "aes256-sha512" }, { "aes-sha", "aes128-sha1" },
 		{ "aes192-sha2_384", "aes192-sha384" }, { "aes192gcm128", "aes192gcm16" },
 		{ "aesgcm16", "aes128gcm16" },          { "aes-sha2_256", "aes128-sha256" },
+		{ "aes128gcm64", "aes128gcm8" },        { "aes256gcm96", "aes256gcm12" },
 		{ "aes128-md5", NULL },                 { "aes128gcm16-sha256", NULL },
 		{ "aes512-sha256", NULL },              { "", NULL },
 		{ "-", NULL },                          { "aes128-", NULL },
@@ -297,8 +298,8 @@ static void test_inbound_from_reference(void)
 	for_each_combo(check_inbound, 1, false);
 }
 
-#define MIXED_BURST 40
-#define MIXED_ALGOS 20
+#define MIXED_BURST 48
+#define MIXED_ALGOS 24
 
 /*
  * One burst through SAs of every transform in turn, both ways: the burst's packets go to IPsec-MB

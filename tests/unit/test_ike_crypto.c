@@ -472,10 +472,12 @@ static bool reference_encrypt(const struct sk_cipher *sk, const uint8_t *ek, con
 			      const uint8_t *plain, size_t len, uint8_t *out)
 {
 	size_t klen = sk->key_bits / 8;
+	const EVP_CIPHER *cbc[] = { EVP_aes_128_cbc(), EVP_aes_192_cbc(), EVP_aes_256_cbc() };
+	const EVP_CIPHER *gcm[] = { EVP_aes_128_gcm(), EVP_aes_192_gcm(), EVP_aes_256_gcm() };
+	size_t k = (klen - 16) / 8;
 	const EVP_CIPHER *cipher = sk->encr == ENCR_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
-				   : sk->encr == ENCR_AES_CBC	     ? (klen == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc())
-				   : klen == 16			     ? EVP_aes_128_gcm()
-								     : EVP_aes_256_gcm();
+				   : sk->encr == ENCR_AES_CBC	     ? cbc[k]
+								     : gcm[k];
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	uint8_t nonce[12];
 	int n, m;
@@ -490,7 +492,7 @@ static bool reference_encrypt(const struct sk_cipher *sk, const uint8_t *ek, con
 		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
 		     EVP_EncryptInit_ex(x, NULL, NULL, ek, nonce) && EVP_EncryptUpdate(x, NULL, &n, msg, (int)iv_off) &&
 		     EVP_EncryptUpdate(x, out, &n, plain, (int)len) && EVP_EncryptFinal_ex(x, out + n, &m) &&
-		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, out + len);
+		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, (int)sk->icv_len, out + len);
 	}
 	EVP_CIPHER_CTX_free(x);
 	return ok;
@@ -507,7 +509,9 @@ static void test_sk_ciphers(void)
 		uint16_t encr, bits, integ;
 	} c[] = { { ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128 }, { ENCR_AES_CBC, 256, AUTH_HMAC_SHA1_96 },
 		  { ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256 }, { ENCR_AES_GCM_16, 128, 0 },
-		  { ENCR_AES_GCM_16, 256, 0 },			 { ENCR_CHACHA20_POLY1305, 256, 0 } };
+		  { ENCR_AES_GCM_16, 256, 0 },			 { ENCR_CHACHA20_POLY1305, 256, 0 },
+		  { ENCR_AES_CBC, 192, AUTH_HMAC_SHA2_384_192 }, { ENCR_AES_GCM_8, 192, 0 },
+		  { ENCR_AES_GCM_12, 128, 0 },			 { ENCR_AES_GCM_12, 256, 0 } };
 	for (size_t i = 0; i < 2 * sizeof(c) / sizeof(c[0]); i++) {
 		size_t ci = i % (sizeof(c) / sizeof(c[0]));
 		struct sk_cipher sk;
@@ -515,14 +519,14 @@ static void test_sk_ciphers(void)
 		CU_ASSERT_FATAL(sk_cipher_init(&sk, c[ci].encr, c[ci].bits, c[ci].integ));
 		memset(ek, 0x11 + (int)i, sizeof(ek));
 		memset(ak, 0x22, sizeof(ak));
-		size_t plain = 48, iv_off = 32, text = iv_off + sk.iv_len, tag = sk.aead ? 16 : sk.icv_len;
+		size_t plain = 48, iv_off = 32, text = iv_off + sk.iv_len, tag = sk.icv_len;
 		for (size_t k = 0; k < sizeof(msg); k++)
 			msg[k] = (uint8_t)k;
 		memcpy(orig, msg, sizeof(msg));
 		CU_ASSERT(sk_encrypt(&sk, ek, ak, msg, iv_off, plain));
 		CU_ASSERT(memcmp(msg + text, orig + text, plain) != 0);
 		CU_ASSERT_FATAL(reference_encrypt(&sk, ek, msg, iv_off, orig + text, plain, want));
-		CU_ASSERT(memcmp(msg + text, want, plain + (sk.aead ? 16 : 0)) == 0);
+		CU_ASSERT(memcmp(msg + text, want, plain + (sk.aead ? sk.icv_len : 0)) == 0);
 		CU_ASSERT(memcmp(msg + text + plain + tag, orig + text + plain + tag, sizeof(msg) - text - plain - tag) == 0);
 		uint8_t copy[256];
 		memcpy(copy, msg, sizeof(msg));
@@ -531,6 +535,45 @@ static void test_sk_ciphers(void)
 		copy[3] ^= 1; /* inside the authenticated header */
 		CU_ASSERT(!sk_decrypt(&sk, ek, ak, copy, iv_off, plain));
 	}
+}
+
+/*
+ * More CBC ciphers than the per-thread contexts ike_cbc() keeps: each still agrees with a fresh
+ * context of OpenSSL's, both ways, once the cache is full as well as before.
+ */
+static void test_cbc_past_context_cache(void)
+{
+	static const char *const names[] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC", "ARIA-128-CBC", "ARIA-192-CBC",
+					     "ARIA-256-CBC", "CAMELLIA-128-CBC", "CAMELLIA-192-CBC", "CAMELLIA-256-CBC",
+					     "DES-EDE3-CBC", "SM4-CBC" };
+	const EVP_CIPHER *legacy[] = { EVP_aes_128_cbc(), EVP_aes_192_cbc(), EVP_aes_256_cbc(), EVP_des_ede3_cbc(),
+				       EVP_camellia_128_cbc(), EVP_camellia_256_cbc(), EVP_aria_128_cbc() };
+	EVP_CIPHER *fetched[sizeof(names) / sizeof(names[0])];
+	const EVP_CIPHER *all[32];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((fetched[i] = EVP_CIPHER_fetch(NULL, names[i], NULL)) != NULL)
+			all[n++] = fetched[i];
+	for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++)
+		all[n++] = legacy[i];
+	CU_ASSERT_FATAL(n > 16);
+	for (size_t round = 0; round < 2; round++)
+		for (size_t i = 0; i < n; i++) {
+			uint8_t key[32], iv[16], data[64], want[64 + 16], orig[64];
+			int len = 0, fin = 0;
+			memset(key, (int)(i + 1), sizeof(key));
+			memset(iv, (int)(i + 7), sizeof(iv));
+			for (size_t k = 0; k < sizeof(data); k++)
+				data[k] = orig[k] = (uint8_t)(k * 3 + i);
+			EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+			CU_ASSERT_FATAL(x && EVP_EncryptInit_ex(x, all[i], NULL, key, iv) && EVP_CIPHER_CTX_set_padding(x, 0) &&
+					EVP_EncryptUpdate(x, want, &len, orig, sizeof(orig)) && EVP_EncryptFinal_ex(x, want + len, &fin));
+			EVP_CIPHER_CTX_free(x);
+			CU_ASSERT(ike_cbc(all[i], key, iv, data, sizeof(data), true) && memcmp(data, want, sizeof(data)) == 0);
+			CU_ASSERT(ike_cbc(all[i], key, iv, data, sizeof(data), false) && memcmp(data, orig, sizeof(data)) == 0);
+		}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		EVP_CIPHER_free(fetched[i]);
 }
 
 /* NIST SP 800-135 CAVS IKEv2 KDF vector (HMAC-SHA1, 1024-bit g^ir). */
@@ -620,5 +663,6 @@ void ike_crypto_suite_add(CU_pSuite s)
 	CU_add_test(s, "key exchange refuses non-elements (RFC 6989)", test_key_exchange_rejects_bad_values);
 	CU_add_test(s, "key exchange: a remembered secret only for the same peer value", test_key_exchange_remembered_secret);
 	CU_add_test(s, "Encrypted payload ciphers", test_sk_ciphers);
+	CU_add_test(s, "CBC with more ciphers than kept contexts", test_cbc_past_context_cache);
 	CU_add_test(s, "IKEv2 KDF vectors (NIST SP 800-135 CAVS): SKEYSEED, keys, KEYMAT, rekey", test_ikev2_kdf_vectors);
 }

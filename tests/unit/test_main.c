@@ -44,7 +44,7 @@ int main(void)
 		fprintf(stderr, "cannot start DPDK EAL\n");
 		return 2;
 	}
-	log_set_level(LOG_LVL_ERR);
+	log_set_level(getenv("UNIT_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	lib_suite_add(CU_add_suite("lib: parsers, selectors, wire reader", NULL, NULL));
