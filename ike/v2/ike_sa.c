@@ -438,9 +438,10 @@ static void send_kept(struct ike_sa *sa, const uint8_t **msg, size_t *len, struc
 
 void ike_send_kept(struct ike_sa *sa, const uint8_t *msg, size_t len, const struct ike_fragments *frags)
 {
-	/* A response goes back where its request came from (RFC 7296 2.11): where the SA is, but for a
-	 * MOBIKE peer probing a new path before it moves the SA there (mobike.c). */
-	bool back = frags == &sa->resp_frags && sa->mobike;
+	/* A response goes back where its request came from, from where it arrived (RFC 7296 2.11: a
+	 * MOBIKE peer probing a new path before it moves the SA there, a peer with several addresses),
+	 * wherever the SA itself stays. */
+	bool back = frags == &sa->resp_frags;
 	const struct ike_endpoint *l = back ? &sa->rx_local : &sa->local, *r = back ? &sa->rx_remote : &sa->remote;
 	if (frags->n == 0) {
 		send_to(sa, l, r, msg, len);

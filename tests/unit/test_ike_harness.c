@@ -582,7 +582,7 @@ static struct ike_endpoint mobike_request(uint32_t addr, bool update, bool fake_
  * MOBIKE (RFC 4555) on B, the responder, with A as a client that moves: a request from a new
  * address is answered there and moves nothing (a path probe); UPDATE_SA_ADDRESSES moves the IKE
  * SA and its child; through a NAT the client does not allow, nothing moves; without MOBIKE
- * negotiated an UPDATE_SA_ADDRESSES moves nothing.
+ * negotiated an UPDATE_SA_ADDRESSES moves nothing (and is answered where it came from).
  */
 static void test_mobike_responder(void)
 {
@@ -600,9 +600,9 @@ static void test_mobike_responder(void)
 	struct installed *i = installed_of(&B, B.spi_in);
 	CU_ASSERT(to.addr == 0xc0000203 && b->remote.addr == 0xc0000203 && b->remote.port == home.port);
 	CU_ASSERT(i->moves == 1 && i->peer.addr == 0xc0000203 && !b->nat_remote && !b->nat_local);
-	b->mobike = false;
+	b->mobike = false; /* answered where the request came from all the same (RFC 7296 2.11), nothing moved */
 	to = mobike_request(0xc0000205, true, false, false);
-	CU_ASSERT(to.addr == 0xc0000203 && b->remote.addr == 0xc0000203 && i->moves == 1);
+	CU_ASSERT(to.addr == 0xc0000205 && b->remote.addr == 0xc0000203 && i->moves == 1);
 	only_sa(&A)->local.addr = 0xc0000203;
 	unpair();
 }
