@@ -136,6 +136,11 @@ static const struct group_info groups[] = {
 	{ 16, "DH", "modp_4096", 512, 512, NULL, false }, { 19, "EC", "P-256", 64, 32, NULL, false },
 	{ 20, "EC", "P-384", 96, 48, NULL, false },       { 21, "EC", "P-521", 132, 66, NULL, false },
 	{ 31, "X25519", NULL, 32, 32, NULL, false },       { 32, "X448", NULL, 56, 56, NULL, false },
+	{ 17, "DH", "modp_6144", 768, 768, NULL, false }, { 18, "DH", "modp_8192", 1024, 1024, NULL, false },
+	{ 26, "EC", "P-224", 56, 28, NULL, false },
+	/* RFC 6954: the Brainpool curves, values as for the NIST curves */
+	{ 27, "EC", "brainpoolP224r1", 56, 28, NULL, false }, { 28, "EC", "brainpoolP256r1", 64, 32, NULL, false },
+	{ 29, "EC", "brainpoolP384r1", 96, 48, NULL, false }, { 30, "EC", "brainpoolP512r1", 128, 64, NULL, false },
 	{ 1, "DH", NULL, 96, 96, BN_get_rfc2409_prime_768, true },
 	{ 2, "DH", NULL, 128, 128, BN_get_rfc2409_prime_1024, true },
 	{ 5, "DH", "modp_1536", 192, 192, NULL, true },

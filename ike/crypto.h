@@ -14,7 +14,7 @@
 #include <openssl/types.h>
 
 #define IKE_MAX_PRF_LEN 64
-#define IKE_MAX_KE_LEN 1024 /* MODP 8192 would need more; 4096 bits = 512 bytes */
+#define IKE_MAX_KE_LEN 1024 /* MODP 8192: 8192 bits */
 
 /* IANA PRF IDs. */
 enum { PRF_HMAC_SHA1 = 2, PRF_HMAC_SHA2_256 = 5, PRF_HMAC_SHA2_384 = 6, PRF_HMAC_SHA2_512 = 7 };

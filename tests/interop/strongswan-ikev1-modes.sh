@@ -24,9 +24,9 @@ MATRIX=(
 	"aes256-sha1-ecp521|aes256-sha1"
 	"aes192-sha256-modp2048|aes128gcm16-modp2048"
 	"aes128-sha256-x25519|aes128gcm16-x25519"
-	"aes256-sha384-ecp384|aes256-sha384"
+	"aes256-sha384-ecp384bp|aes256-sha384-ecp224"
 	"aes128-sha512-modp2048|aes192-sha512-modp2048"
-	"aes256-sha256-ecp256|aes128gcm12"
+	"aes256-sha256-modp6144|aes128gcm12"
 	"3des-sha1-modp1024|aes128-sha1-modp1536"
 	"aes128-sha256-modp768|aes256-sha256"
 )

@@ -19,13 +19,13 @@ MATRIX=(
 	"aes256-sha512-modp3072|aes128-sha1"
 	"aes128-sha1-ecp521|aes256-sha1"
 	"aes256-sha256-modp4096|aes256gcm16"
-	"aes192-sha384-x25519|aes192-sha384"
-	"aes192gcm16-prfsha256-ecp256|aes192gcm16"
-	"aes256gcm16-prfsha512-x25519|aes256-sha512"
-	"aes128-sha512-x25519|aes128-sha384"
-	"aes128gcm16-prfsha256-x25519|aes192-sha1"
-	"aes128gcm8-prfsha256-x25519|aes256gcm12"
-	"aes256gcm12-prfsha384-ecp384|aes128gcm8"
+	"aes192-sha384-modp6144|aes192-sha384"
+	"aes192gcm16-prfsha256-ecp224|aes192gcm16"
+	"aes256gcm16-prfsha512-ecp512bp|aes256-sha512"
+	"aes128-sha512-ecp384bp|aes128-sha384"
+	"aes128gcm16-prfsha256-ecp256bp|aes192-sha1"
+	"aes128gcm8-prfsha256-ecp224bp|aes256gcm12"
+	"aes256gcm12-prfsha384-modp8192|aes128gcm8"
 )
 # No ESN here: strongSwan's kernel-libipsec refuses ESN SAs ("IPsec SA: ESN not supported");
 # dpike's ESN is checked on the wire against scapy and in the unit vectors.

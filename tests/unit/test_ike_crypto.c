@@ -119,7 +119,7 @@ static void test_prf_plus(void)
 
 static void test_key_exchange_all_groups(void)
 {
-	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 19, 20, 21, 31, 32 };
+	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 26, 27, 28, 29, 30, 31, 32 };
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], sa[IKE_MAX_KE_LEN], sb[IKE_MAX_KE_LEN];
 		size_t la, lb, na = 0, nb = 0;
@@ -135,6 +135,7 @@ static void test_key_exchange_all_groups(void)
 		ke_free(b);
 	}
 	CU_ASSERT(ke_weak(1) && ke_weak(2) && ke_weak(5) && !ke_weak(14) && !ke_supported(3) && ke_supported(31));
+	CU_ASSERT(ke_public_len(18) == 1024 && ke_public_len(26) == 56 && ke_public_len(30) == 128);
 }
 
 /*
@@ -368,7 +369,7 @@ static void test_x25519_ifma_emulated(void)
  */
 static void test_key_exchange_peer_after_peer(void)
 {
-	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 19, 20, 21, 31, 32 };
+	static const uint16_t groups[] = { 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 26, 27, 28, 29, 30, 31, 32 };
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		uint8_t pa[IKE_MAX_KE_LEN], pb[IKE_MAX_KE_LEN], pc[IKE_MAX_KE_LEN], bad[IKE_MAX_KE_LEN];
 		uint8_t ab[IKE_MAX_KE_LEN], ba[IKE_MAX_KE_LEN], ac[IKE_MAX_KE_LEN], ca[IKE_MAX_KE_LEN];
@@ -379,7 +380,7 @@ static void test_key_exchange_peer_after_peer(void)
 		CU_ASSERT(ke_derive(a, pb, lb, ab, &n1));
 		/* not a group element: above p (MODP), off the curve (ECP), the all-zero result (X25519/X448) */
 		memset(bad, groups[i] >= 31 ? 0 : 0xff, lb);
-		if (groups[i] >= 19 && groups[i] <= 21) {
+		if ((groups[i] >= 19 && groups[i] <= 21) || (groups[i] >= 26 && groups[i] <= 30)) {
 			memcpy(bad, pb, lb);
 			bad[lb - 1] ^= 1;
 		}
