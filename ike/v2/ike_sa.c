@@ -255,8 +255,8 @@ struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg
 	sa->serial = ++d->serial;
 	sa->initiator = initiator;
 	sa->conn = conn;
-	sa->local = *local;
-	sa->remote = *remote;
+	sa->local = sa->rx_local = *local; /* a responder's IKE_SA_INIT answer goes back where the request came from */
+	sa->remote = sa->rx_remote = *remote;
 	sa->created_ms = sa->last_rx_ms = ike_now(d);
 	if (initiator)
 		sa->spi_i = ike_random_spi();

@@ -28,11 +28,34 @@ static struct node *peer_of(struct node *n)
 	return n == &A ? &B : &A;
 }
 
+static void add_addr(struct node *n, uint32_t addr)
+{
+	for (int i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i] == addr)
+			return;
+	if (n->n_addrs < (int)(sizeof(n->addrs) / sizeof(n->addrs[0])))
+		n->addrs[n->n_addrs++] = addr;
+}
+
+static bool has_addr(const struct node *n, uint32_t addr)
+{
+	for (int i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i] == addr)
+			return true;
+	return false;
+}
+
 static void send_cb(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote, const uint8_t *msg,
 		    size_t len)
 {
+	add_addr(ctx, local->addr);
 	if (drop_exchange && len > 18 && msg[18] == drop_exchange) {
 		drop_exchange = 0;
+		return;
+	}
+	uint32_t to = nat_private && remote->addr == nat_public ? nat_private : remote->addr;
+	if (!has_addr(peer_of(ctx), to) || remote->port == 0) { /* nobody there: a daemon sent it astray */
+		CU_FAIL("an IKE message sent to an address or port the peer does not have");
 		return;
 	}
 	struct queued *q = &queue[q_tail++ % 32];
@@ -158,6 +181,7 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 			       .batch_key_exchanges = batch_key_exchanges };
 	n->d = ike_daemon_create(&n->cfg, n->creds, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };
+	add_addr(n, addr);
 }
 
 void stop_node(struct node *n)

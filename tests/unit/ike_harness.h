@@ -43,6 +43,8 @@ struct node {
 	struct credentials *creds; /* of pubkey connections (absolute paths in the config) */
 	struct ike_daemon *d;
 	struct ike_endpoint ep;
+	uint32_t addrs[8]; /* what it has sent from: a message to any other address is lost, as on a network */
+	int n_addrs;
 	int children;
 	uint32_t spi_in, spi_out;
 	uint8_t key_in[128], key_out[128];
