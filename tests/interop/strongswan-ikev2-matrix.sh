@@ -49,5 +49,8 @@ lab_wait_for 10 dpike_down || true
 
 # dpike as initiator: strongSwan accepts every case; dpike's m<i> proposes exactly one
 matrix_as_initiator
+# every case above on a lossless path: a retransmission means an answer went astray
+lab_check "strongSwan never retransmitted: each request of its own answered, each of dpike's arrived" \
+	bash -c "! grep -q 'retransmit' '$LAB_DIR/charon.log'"
 dpike_stop_all
 lab_summary strongswan-ikev2-matrix
