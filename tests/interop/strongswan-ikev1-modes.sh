@@ -53,6 +53,8 @@ lab_check "strongSwan saw PFS in Quick Mode (a KE payload)" grep -q "QUICK_MODE 
 
 # 2. matrix, dpike as initiator
 matrix_as_initiator
+lab_check "strongSwan never retransmitted in the matrix: each answer arrived (a lossless path)" \
+	bash -c "! grep -q 'retransmit' '$LAB_DIR/charon.log'"
 # the X25519 case's Main Mode key exchange went through the batch (env.batch_key_exchanges), both ways
 v1_batched() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["ikev1"]["ke_batched"])'; }
 lab_check "X25519 Main Modes done through the batched key exchange, as responder and initiator (2 or more)" \
