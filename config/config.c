@@ -314,8 +314,8 @@ static int parse_sa_keying(struct cfg_reader *r, const config_setting_t *g, stru
 	sa->alg = esp_algo_parse(esp);
 	if (sa->alg < 0)
 		return cfg_fail(r, config_setting_get_member(g, "esp"),
-				"unsupported esp '%s' (use aes128gcm16, aes192gcm16, aes256gcm16, chacha20poly1305, "
-				"or aes128, aes192 or aes256 with -sha1, -sha256, -sha384 or -sha512)",
+				"unsupported esp '%s' (use aes128gcm16, aes192gcm16 or aes256gcm16 (gcm12, gcm8: shorter ICVs), "
+				"chacha20poly1305, or aes128, aes192, aes256 or null with -sha1, -sha256, -sha384 or -sha512)",
 				esp);
 	sa->key_len = parse_hex(key, sa->key, sizeof(sa->key));
 	int want = esp_algo_key_len(&esp_algos[sa->alg]);

@@ -5,11 +5,11 @@
 #include <string.h>
 
 /*
- * IKEv2 transform IDs (RFC 7296, RFC 4106, RFC 7634, RFC 4868): ENCR 12 CBC, 18/19/20 GCM with
- * an 8-, 12- or 16-byte ICV, 28 ChaCha20-Poly1305; INTEG 2 HMAC-SHA1-96, 12 HMAC-SHA2-256-128,
- * 13 HMAC-SHA2-384-192, 14 HMAC-SHA2-512-256 (the integrity key as long as the hash, the ICV half
- * of it).
- * New entries go at the end: tests and benchmarks name the first ones by index.
+ * IKEv2 transform IDs (RFC 7296, RFC 4106, RFC 7634, RFC 4868, RFC 2410): ENCR 12 CBC, 18/19/20
+ * GCM with an 8-, 12- or 16-byte ICV, 28 ChaCha20-Poly1305, 11 NULL (integrity only); INTEG 2
+ * HMAC-SHA1-96, 12 HMAC-SHA2-256-128, 13 HMAC-SHA2-384-192, 14 HMAC-SHA2-512-256 (the integrity
+ * key as long as the hash, the ICV half of it). New entries go at the end: tests and benchmarks
+ * name the first ones by index.
  */
 const struct esp_algo esp_algos[] = {
 	{ "aes128gcm16", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 16, 4, 0, 8, 16, 4, 20, 0, 128 },
@@ -34,6 +34,10 @@ const struct esp_algo esp_algos[] = {
 	{ "aes128gcm12", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 16, 4, 0, 8, 12, 4, 19, 0, 128 },
 	{ "aes192gcm12", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 24, 4, 0, 8, 12, 4, 19, 0, 192 },
 	{ "aes256gcm12", ESP_CIPHER_AES_GCM, ESP_INTEG_NONE, 32, 4, 0, 8, 12, 4, 19, 0, 256 },
+	{ "null-sha1", ESP_CIPHER_NULL, ESP_INTEG_SHA1_96, 0, 0, 20, 0, 12, 4, 11, 2, 0 },
+	{ "null-sha256", ESP_CIPHER_NULL, ESP_INTEG_SHA256_128, 0, 0, 32, 0, 16, 4, 11, 12, 0 },
+	{ "null-sha384", ESP_CIPHER_NULL, ESP_INTEG_SHA384_192, 0, 0, 48, 0, 24, 4, 11, 13, 0 },
+	{ "null-sha512", ESP_CIPHER_NULL, ESP_INTEG_SHA512_256, 0, 0, 64, 0, 32, 4, 11, 14, 0 },
 };
 const int esp_algo_count = sizeof(esp_algos) / sizeof(esp_algos[0]);
 

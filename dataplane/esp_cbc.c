@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * AES-CBC with HMAC through IPsec-MB's cipher-only and hash-only burst calls: a burst's jobs are
- * filled as its packets are framed and run at esp_flush(), the cipher over all of them and then
- * the HMAC over all of them (inbound the other way round). The chained job manager did the same
- * work job by job, moving each from the cipher lanes to the hash lanes, and cost 40-50 cycles
- * more a packet at every size (dpike-bench-cbc; docs/PERFORMANCE.md, session 17).
+ * AES-CBC (or NULL encryption) with HMAC through IPsec-MB's cipher-only and hash-only burst
+ * calls: a burst's jobs are filled as its packets are framed and run at esp_flush(), the cipher
+ * over all of them and then the HMAC over all of them (inbound the other way round). The chained
+ * job manager did the same work job by job, moving each from the cipher lanes to the hash lanes,
+ * and cost 40-50 cycles more a packet at every size (dpike-bench-cbc; docs/PERFORMANCE.md,
+ * session 17).
  *
  * Where the CPU has the SHA extensions, a manager whose HMAC code uses them may beat the sixteen
  * AVX-512 lanes, or not: on an AMD Zen 4, HMAC-SHA2-256 took 230 cycles for a 64-byte packet
@@ -31,12 +32,15 @@ static IMB_KEY_SIZE_BYTES key_size(const IMB_JOB *job)
 
 static bool same_burst(const IMB_JOB *a, const IMB_JOB *b)
 {
-	return a->key_len_in_bytes == b->key_len_in_bytes && a->hash_alg == b->hash_alg &&
-	       a->cipher_direction == b->cipher_direction;
+	return a->cipher_mode == b->cipher_mode && a->key_len_in_bytes == b->key_len_in_bytes &&
+	       a->hash_alg == b->hash_alg && a->cipher_direction == b->cipher_direction;
 }
 
+/* NULL encryption (RFC 2410) leaves the text as it is: only the HMAC runs. */
 static uint32_t run_cipher(struct esp_ctx *c, IMB_JOB jobs[], uint32_t n)
 {
+	if (jobs[0].cipher_mode == IMB_CIPHER_NULL)
+		return n;
 	return IMB_SUBMIT_CIPHER_BURST(c->mgr, jobs, n, IMB_CIPHER_CBC, jobs[0].cipher_direction, key_size(&jobs[0]));
 }
 

@@ -61,26 +61,26 @@ static void chacha_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk
 }
 
 /*
- * AES-CBC with HMAC: the ICV covers ESP header, IV and ciphertext; with ESN the high
- * sequence half is hashed after them (RFC 4303 2.2.1) without being sent, so it is
- * written where the ICV goes and the tag is computed into scratch. The HMAC and the size of
- * its states in the key data (esp_sa.h) follow from the caller's constant, one caller per HMAC.
+ * AES-CBC or NULL encryption with HMAC: the ICV covers ESP header, IV and ciphertext; with ESN
+ * the high sequence half is hashed after them (RFC 4303 2.2.1) without being sent, so it is
+ * written where the ICV goes and the tag is computed into scratch. The cipher, the HMAC and the
+ * size of its states in the key data (esp_sa.h) are the caller's constants, one caller for each.
  */
-static inline void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound,
-			   IMB_HASH_ALG hash, enum esp_integ integ)
+static inline void hmac_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk, bool inbound,
+			    IMB_CIPHER_MODE cipher, IMB_HASH_ALG hash, enum esp_integ integ)
 {
 	unsigned state = esp_hmac_state_bytes(integ);
-	bool esn = esp_sa_has(sa, ESP_SA_F_ESN);
+	bool esn = esp_sa_has(sa, ESP_SA_F_ESN), cbc = cipher == IMB_CIPHER_CBC;
 	uint8_t *iv = pk->esp + ESP_HDR_LEN;
-	if (!inbound)
+	if (!inbound && cbc)
 		memcpy(iv, pk->rand, 16); /* unpredictable per packet, as CBC requires */
 	common_fields(sa, job, pk);
-	job->cipher_mode = IMB_CIPHER_CBC;
+	job->cipher_mode = cipher;
 	job->enc_keys = sa->keys + 2 * state; /* the one schedule of the SA's direction */
 	job->dec_keys = sa->keys + 2 * state;
 	job->key_len_in_bytes = sa->key_len;
 	job->iv = iv;
-	job->iv_len_in_bytes = 16;
+	job->iv_len_in_bytes = cbc ? 16 : 0;
 	job->hash_alg = hash;
 	job->u.HMAC._hashed_auth_key_xor_ipad = sa->keys;
 	job->u.HMAC._hashed_auth_key_xor_opad = sa->keys + state;
@@ -103,36 +103,35 @@ static inline void cbc_job(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt
 	}
 }
 
-#define CBC_JOBS(name, hash, integ)                                                                    \
-	static void cbc_##name##_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)        \
-	{                                                                                              \
-		cbc_job(sa, job, pk, false, hash, integ);                                              \
-	}                                                                                              \
-	static void cbc_##name##_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)        \
-	{                                                                                              \
-		cbc_job(sa, job, pk, true, hash, integ);                                               \
+#define HMAC_JOBS(name, cipher, hash, integ)                                                        \
+	static void name##_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)           \
+	{                                                                                           \
+		hmac_job(sa, job, pk, false, cipher, hash, integ);                                  \
+	}                                                                                           \
+	static void name##_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk)           \
+	{                                                                                           \
+		hmac_job(sa, job, pk, true, cipher, hash, integ);                                   \
 	}
-CBC_JOBS(sha1, IMB_AUTH_HMAC_SHA_1, ESP_INTEG_SHA1_96)
-CBC_JOBS(sha256, IMB_AUTH_HMAC_SHA_256, ESP_INTEG_SHA256_128)
-CBC_JOBS(sha384, IMB_AUTH_HMAC_SHA_384, ESP_INTEG_SHA384_192)
-CBC_JOBS(sha512, IMB_AUTH_HMAC_SHA_512, ESP_INTEG_SHA512_256)
+HMAC_JOBS(cbc_sha1, IMB_CIPHER_CBC, IMB_AUTH_HMAC_SHA_1, ESP_INTEG_SHA1_96)
+HMAC_JOBS(cbc_sha256, IMB_CIPHER_CBC, IMB_AUTH_HMAC_SHA_256, ESP_INTEG_SHA256_128)
+HMAC_JOBS(cbc_sha384, IMB_CIPHER_CBC, IMB_AUTH_HMAC_SHA_384, ESP_INTEG_SHA384_192)
+HMAC_JOBS(cbc_sha512, IMB_CIPHER_CBC, IMB_AUTH_HMAC_SHA_512, ESP_INTEG_SHA512_256)
+HMAC_JOBS(null_sha1, IMB_CIPHER_NULL, IMB_AUTH_HMAC_SHA_1, ESP_INTEG_SHA1_96)
+HMAC_JOBS(null_sha256, IMB_CIPHER_NULL, IMB_AUTH_HMAC_SHA_256, ESP_INTEG_SHA256_128)
+HMAC_JOBS(null_sha384, IMB_CIPHER_NULL, IMB_AUTH_HMAC_SHA_384, ESP_INTEG_SHA384_192)
+HMAC_JOBS(null_sha512, IMB_CIPHER_NULL, IMB_AUTH_HMAC_SHA_512, ESP_INTEG_SHA512_256)
 
-static esp_job_fn cbc_select(enum esp_integ integ, bool inbound)
-{
-	switch (integ) {
-	case ESP_INTEG_SHA1_96:
-		return inbound ? cbc_sha1_dec : cbc_sha1_enc;
-	case ESP_INTEG_SHA256_128:
-		return inbound ? cbc_sha256_dec : cbc_sha256_enc;
-	case ESP_INTEG_SHA384_192:
-		return inbound ? cbc_sha384_dec : cbc_sha384_enc;
-	case ESP_INTEG_SHA512_256:
-		return inbound ? cbc_sha512_dec : cbc_sha512_enc;
-	case ESP_INTEG_NONE:
-		break;
-	}
-	return NULL;
-}
+/* [NULL encryption][HMAC][inbound] */
+static const esp_job_fn hmac_jobs[2][ESP_INTEG_COUNT][2] = {
+	{ [ESP_INTEG_SHA1_96] = { cbc_sha1_enc, cbc_sha1_dec },
+	  [ESP_INTEG_SHA256_128] = { cbc_sha256_enc, cbc_sha256_dec },
+	  [ESP_INTEG_SHA384_192] = { cbc_sha384_enc, cbc_sha384_dec },
+	  [ESP_INTEG_SHA512_256] = { cbc_sha512_enc, cbc_sha512_dec } },
+	{ [ESP_INTEG_SHA1_96] = { null_sha1_enc, null_sha1_dec },
+	  [ESP_INTEG_SHA256_128] = { null_sha256_enc, null_sha256_dec },
+	  [ESP_INTEG_SHA384_192] = { null_sha384_enc, null_sha384_dec },
+	  [ESP_INTEG_SHA512_256] = { null_sha512_enc, null_sha512_dec } },
+};
 
 static void gcm_enc(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { gcm_job(sa, job, pk, false); }
 static void gcm_dec(const struct esp_sa *sa, IMB_JOB *job, struct esp_pkt *pk) { gcm_job(sa, job, pk, true); }
@@ -147,7 +146,8 @@ esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound)
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		return inbound ? chacha_dec : chacha_enc;
 	case ESP_CIPHER_AES_CBC:
-		return cbc_select(alg->integ, inbound);
+	case ESP_CIPHER_NULL:
+		return hmac_jobs[alg->cipher == ESP_CIPHER_NULL][alg->integ][inbound];
 	}
 	return NULL;
 }

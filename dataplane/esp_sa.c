@@ -134,6 +134,10 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		memcpy(sa->keys, p->key, 32);
 		break;
+	case ESP_CIPHER_NULL:
+		state = esp_hmac_state_bytes(a->integ);
+		hmac_precompute(mgr, a->integ, p->key, a->integ_key_len, sa->keys, sa->keys + state);
+		break;
 	}
 	return 0;
 }
@@ -145,6 +149,8 @@ static size_t key_bytes(const struct esp_algo *a)
 		return esp_gcm_key_bytes(gcm_compact(a));
 	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of a schedule unused: one line less */
 		return 2 * esp_hmac_state_bytes(a->integ) + esp_aes_round_key_bytes(a->enc_key_len);
+	case ESP_CIPHER_NULL:
+		return 2 * esp_hmac_state_bytes(a->integ);
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		break;
 	}

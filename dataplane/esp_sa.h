@@ -75,7 +75,8 @@ static inline unsigned esp_aes_round_key_bytes(unsigned key_len)
  * (RFC 2104), each 32 bytes (SHA-1, SHA2-256) or 64 (SHA2-384, SHA2-512), then the AES key
  * schedule. An SA goes one way, so it keeps one schedule: encryption outbound, decryption
  * inbound, only as long as its key length uses: 240 bytes in all with AES-128 and SHA2-256
- * (four lines, all of which a packet reads), 368 with AES-256 and SHA2-512.
+ * (four lines, all of which a packet reads), 368 with AES-256 and SHA2-512. NULL encryption
+ * keeps the two states alone.
  */
 static inline unsigned esp_hmac_state_bytes(enum esp_integ integ)
 {

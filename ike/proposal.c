@@ -37,6 +37,7 @@ static const struct token tokens[] = {
 	{ "aes256gcm96", TRANS_ENCR, 19, 256, true, false },
 	{ "chacha20poly1305", TRANS_ENCR, 28, 0, true, false },
 	{ "3des", TRANS_ENCR, 3, 0, false, true },
+	{ "null", TRANS_ENCR, 11, 0, false, false }, /* ESP only: integrity without encryption (RFC 2410) */
 	{ "sha1", TRANS_INTEG, 2, 0, false, false },
 	{ "sha", TRANS_INTEG, 2, 0, false, false },
 	{ "sha256", TRANS_INTEG, 12, 0, false, false },
@@ -163,6 +164,10 @@ bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, str
 		}
 		if (kind == PROPOSAL_ESP && t->type == TRANS_ENCR && t->id == 3) {
 			snprintf(err, err_len, "'%s' is available for IKEv1 phase 1 only, not for ESP", tok);
+			return false;
+		}
+		if (kind == PROPOSAL_IKE && t->type == TRANS_ENCR && t->id == 11) {
+			snprintf(err, err_len, "'%s' (no encryption) is available for ESP only, not for IKE", tok);
 			return false;
 		}
 		if (!add_token(p, t)) {

@@ -86,8 +86,8 @@ static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint
 			for (int h = 0; h < (props[i].n[TRANS_INTEG] ? props[i].n[TRANS_INTEG] : 1) && p->n < V1_MAX_TRANSFORMS;
 			     h++) {
 				const struct transform *enc = &props[i].t[TRANS_ENCR][e];
-				if (enc->id != ESP_AES_CBC && enc->id != ESP_AES_GCM_8 && enc->id != ESP_AES_GCM_12 &&
-				    enc->id != ESP_AES_GCM_16)
+				if (enc->id != ESP_NULL && enc->id != ESP_AES_CBC && enc->id != ESP_AES_GCM_8 &&
+				    enc->id != ESP_AES_GCM_12 && enc->id != ESP_AES_GCM_16)
 					continue;
 				struct v1_transform *t = &p->t[p->n++];
 				t->num = (uint8_t)p->n;
@@ -95,7 +95,8 @@ static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint
 				put_attr(&t->attrs, P2_ENCAP, encap_mode(sa, c->mode == IPSEC_MODE_TUNNEL));
 				put_attr(&t->attrs, P2_LIFE_TYPE, LIFE_SECONDS);
 				put_attr(&t->attrs, P2_LIFE, c->life_time ? c->life_time : 3600);
-				put_attr(&t->attrs, P2_KEY_LEN, enc->key_bits);
+				if (enc->key_bits) /* none for NULL */
+					put_attr(&t->attrs, P2_KEY_LEN, enc->key_bits);
 				if (props[i].n[TRANS_INTEG])
 					put_attr(&t->attrs, P2_AUTH, v1_auth_of(props[i].t[TRANS_INTEG][h].id));
 				int g = group >= 0 ? group : props[i].n[TRANS_DH] ? props[i].t[TRANS_DH][0].id : 0;

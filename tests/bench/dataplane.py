@@ -62,9 +62,10 @@ def crypto_perf_args(alg):
                 "--digest-sz", str(icv)]
     hmac_algo = {"SHA2-256-128": "sha2-256-hmac", "HMAC-SHA1-96": "sha1-hmac", "SHA2-384-192": "sha2-384-hmac",
                  "SHA2-512-256": "sha2-512-hmac"}[auth]
-    return ["--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb", "--optype", "cipher-then-auth",
-            "--cipher-algo", "aes-cbc", "--cipher-op", "encrypt", "--cipher-key-sz", str(ckey), "--cipher-iv-sz",
-            "16", "--auth-algo", hmac_algo, "--auth-op", "generate", "--auth-key-sz", str(ikey), "--digest-sz",
+    cipher = ["--cipher-algo", "null", "--cipher-key-sz", "0", "--cipher-iv-sz", "0"] if crypt == "NULL" else \
+        ["--cipher-algo", "aes-cbc", "--cipher-key-sz", str(ckey), "--cipher-iv-sz", "16"]
+    return ["--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb", "--optype", "cipher-then-auth"] + cipher + \
+           ["--cipher-op", "encrypt", "--auth-algo", hmac_algo, "--auth-op", "generate", "--auth-key-sz", str(ikey), "--digest-sz",
             str(icv)]
 
 
@@ -290,8 +291,8 @@ def check_rekeys(d, mode, alg, size):
 
 def crypto_perf(alg, sizes, ops, memory_arg):
     """Mops, Gbps and cycles per buffer of dpdk-test-crypto-perf for each size, one core. CBC takes
-    whole blocks only: a size is measured rounded up to 16 bytes (as ESP pads it)."""
-    block = 1 if ALGS[alg][0] in AEAD else 16
+    whole blocks only: a size is measured rounded up to 16 bytes there (as ESP pads it)."""
+    block = 16 if ALGS[alg][0] == "AES-CBC" else 1
     bufs = {s: -(-s // block) * block for s in sizes}
     prefix = "dpk-bench-cp-%d" % os.getpid()
     cmd = ["dpdk-test-crypto-perf", "-l", "0-1", memory_arg, "-m", "1024", "--no-pci", "--file-prefix",

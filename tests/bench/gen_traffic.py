@@ -61,6 +61,10 @@ ALGS = {
     "aes128gcm12": ("AES-GCM", "NULL", 16, 4, 0, 12),
     "aes192gcm12": ("AES-GCM", "NULL", 24, 4, 0, 12),
     "aes256gcm12": ("AES-GCM", "NULL", 32, 4, 0, 12),
+    "null-sha1": ("NULL", "HMAC-SHA1-96", 0, 0, 20, 12),
+    "null-sha256": ("NULL", "SHA2-256-128", 0, 0, 32, 16),
+    "null-sha384": ("NULL", "SHA2-384-192", 0, 0, 48, 24),
+    "null-sha512": ("NULL", "SHA2-512-256", 0, 0, 64, 32),
 }
 AEAD = {"AES-GCM": AESGCM, "CHACHA20-POLY1305": ChaCha20Poly1305}
 HASHES = {"SHA2-256-128": hashes.SHA256, "HMAC-SHA1-96": hashes.SHA1, "SHA2-384-192": hashes.SHA384,
@@ -121,7 +125,7 @@ def esp(alg, spi, key, seq, payload):
     """A tunnel-mode ESP packet (RFC 4303) from the peer carrying the inner IPv4 packet: AEAD with
     the sequence number as IV (RFC 4106, RFC 7634), or CBC with an IV of its own and an HMAC."""
     crypt, auth, ckey, salt, ikey, icv = ALGS[alg]
-    block = 4 if crypt in AEAD else 16
+    block = 16 if crypt == "AES-CBC" else 4
     pad_len = (-(len(payload) + 2)) % block
     plain = payload + bytes(range(1, pad_len + 1)) + bytes([pad_len, 4])
     head = struct.pack("!II", spi, seq)
@@ -130,10 +134,13 @@ def esp(alg, spi, key, seq, payload):
         sealed = AEAD[crypt](key[:ckey]).encrypt(key[ckey:ckey + salt] + iv, plain, head)
         body = iv + sealed[:len(plain) + icv]  # RFC 4106: a shorter ICV is the tag's first bytes
     else:
-        iv = bytes(16 - 4) + struct.pack("!I", seq)
-        enc = Cipher(algorithms.AES(key[:ckey]), modes.CBC(iv)).encryptor()
         h = hmac.HMAC(key[ckey:ckey + ikey], HASHES[auth]())
-        body = iv + enc.update(plain) + enc.finalize()
+        if crypt == "NULL":  # RFC 2410: no IV, the text as it is
+            body = plain
+        else:
+            iv = bytes(16 - 4) + struct.pack("!I", seq)
+            enc = Cipher(algorithms.AES(key[:ckey]), modes.CBC(iv)).encryptor()
+            body = iv + enc.update(plain) + enc.finalize()
         h.update(head + body)
         body += h.finalize()[:icv]
     return ipv4(PEER, DUT_WAN, 50, head + body, ident=seq & 0xffff)

@@ -64,6 +64,10 @@ ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, sa
     ("aes128gcm12", "AES-GCM-SHORT-ICV", "NULL", 16, 4, 0, 12),
     ("aes192gcm12", "AES-GCM-SHORT-ICV", "NULL", 24, 4, 0, 12),
     ("aes256gcm12", "AES-GCM-SHORT-ICV", "NULL", 32, 4, 0, 12),
+    ("null-sha1", "NULL", "HMAC-SHA1-96", 0, 0, 20),
+    ("null-sha256", "NULL", "SHA2-256-128", 0, 0, 32),
+    ("null-sha384", "NULL", "SHA2-384-192", 0, 0, 48),
+    ("null-sha512", "NULL", "SHA2-512-256", 0, 0, 64),
 ]
 FULL_MATRIX = 7  # the first transforms in every mode, encapsulation and ESN; the others' framing is theirs
 FEWER = [("tunnel", False, True), ("tunnel", True, False), ("transport", False, False), ("transport", True, True)]

@@ -27,6 +27,7 @@ MATRIX=(
 	"aes256-sha384-ecp384bp|aes256-sha384-ecp224"
 	"aes128-sha512-modp2048|aes192-sha512-modp2048"
 	"aes256-sha256-modp6144|aes128gcm12"
+	"aes128-sha1-ecp256|null-sha512"
 	"3des-sha1-modp1024|aes128-sha1-modp1536"
 	"aes128-sha256-modp768|aes256-sha256"
 )

@@ -26,6 +26,7 @@ MATRIX=(
 	"aes128gcm16-prfsha256-ecp256bp|aes192-sha1"
 	"aes128gcm8-prfsha256-ecp224bp|aes256gcm12"
 	"aes256gcm12-prfsha384-modp8192|aes128gcm8"
+	"aes128-sha256-x25519|null-sha256"
 )
 # No ESN here: strongSwan's kernel-libipsec refuses ESN SAs ("IPsec SA: ESN not supported");
 # dpike's ESN is checked on the wire against scapy and in the unit vectors.

@@ -51,6 +51,8 @@ static int aead(const struct esp_ref *r, bool enc, const uint8_t *aad, int aad_l
 
 static int cbc(const struct esp_ref *r, bool enc, const uint8_t *iv, uint8_t *buf, int len)
 {
+	if (r->alg->cipher == ESP_CIPHER_NULL)
+		return 0;
 	int out, ok;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	const EVP_CIPHER *ci = r->alg->enc_key_len == 16   ? EVP_aes_128_cbc()
@@ -142,10 +144,10 @@ size_t esp_ref_encrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pay
 	ct[len + pad] = (uint8_t)pad;
 	ct[len + pad + 1] = r->tunnel ? 4 : proto;
 	uint8_t *icv = ct + body;
-	if (a->cipher == ESP_CIPHER_AES_CBC) {
-		RAND_bytes(iv, 16);
+	if (a->integ != ESP_INTEG_NONE) { /* AES-CBC or NULL */
+		RAND_bytes(iv, a->iv_len);
 		cbc(r, true, iv, ct, (int)body);
-		icv_hmac(r, seq, esp, 8 + 16 + body, icv);
+		icv_hmac(r, seq, esp, 8 + a->iv_len + body, icv);
 	} else {
 		uint8_t aad[12], tag[16];
 		for (int i = 0; i < 8; i++)
@@ -176,9 +178,9 @@ int esp_ref_decrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pkt, s
 	size_t body = len - hdr - 8 - a->iv_len - a->icv_len;
 	const uint8_t *icv = iv + a->iv_len + body;
 	memcpy(plain, iv + a->iv_len, body);
-	if (a->cipher == ESP_CIPHER_AES_CBC) {
+	if (a->integ != ESP_INTEG_NONE) {
 		uint8_t want[32];
-		icv_hmac(r, seq, esp, 8 + 16 + body, want);
+		icv_hmac(r, seq, esp, 8 + a->iv_len + body, want);
 		if (memcmp(want, icv, a->icv_len) != 0 || cbc(r, false, iv, plain, (int)body) != 0)
 			return -1;
 	} else {

@@ -102,6 +102,12 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; proposals = [\"aes128-sha256\"];\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "no key exchange method" },
+	{ IFACES "connections = ( { name = \"c\"; proposals = [\"null-sha256-x25519\"];\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "'null' (no encryption) is available for ESP only" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; esp_proposals = [\"null\"]; } ); } );\n",
+	  4, "no integrity algorithm for a non-AEAD cipher" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; start_action = \"later\"; } ); } );\n",
 	  4, "start_action must be one of" },
