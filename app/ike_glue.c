@@ -45,6 +45,14 @@ static struct trap_hold *hold_for(int conn, int child)
 	return NULL;
 }
 
+static bool has_dynamic(const struct cfg_ts_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->ts[i].dynamic)
+			return true;
+	return false;
+}
+
 /* Trap policies (start_action, dpd_action or close_action = trap) for every such child. */
 static int install_traps(struct appliance *app)
 {
@@ -54,9 +62,16 @@ static int install_traps(struct appliance *app)
 			const struct cfg_child *ch = &cfg->connections[c].children[k];
 			if (ch->start_action != START_TRAP && ch->dpd_action != DPD_TRAP && ch->close_action != CLOSE_TRAP)
 				continue;
+			struct ike_endpoint local, remote;
 			if (ch->local_ts.n == 0 || ch->remote_ts.n == 0) {
 				LOG_WARN("%s/%s: a trap needs local_ts and remote_ts; not installed", cfg->connections[c].name,
 					 ch->name);
+				continue;
+			}
+			if ((has_dynamic(&ch->local_ts) || has_dynamic(&ch->remote_ts)) &&
+			    !ike_conn_endpoints(cfg, &cfg->connections[c], &local, &remote)) {
+				LOG_WARN("%s/%s: a trap with dynamic selectors needs one remote_addrs address; not installed",
+					 cfg->connections[c].name, ch->name);
 				continue;
 			}
 			struct trap_hold *h = realloc(holds, (size_t)(n_holds + 1) * sizeof(*holds));
@@ -66,7 +81,8 @@ static int install_traps(struct appliance *app)
 			holds[n_holds++] = (struct trap_hold){ .conn = c, .child = k };
 			for (int l = 0; l < ch->local_ts.n; l++)
 				for (int r = 0; r < ch->remote_ts.n; r++) {
-					struct dp_policy p = { .src = ch->local_ts.ts[l], .dst = ch->remote_ts.ts[r],
+					struct dp_policy p = { .src = ts_resolve(&ch->local_ts.ts[l], local.addr),
+							       .dst = ts_resolve(&ch->remote_ts.ts[r], remote.addr),
 							       .action = DP_POLICY_TRAP, .trap_id = trap_id(c, k) };
 					p.priority = dp_policy_priority(&p.src, &p.dst, DP_RANK_TRAP);
 					if (dp_policy_add(&p, TRAP_OWNER) < 0)

@@ -202,16 +202,22 @@ int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char 
 int cfg_get_ts_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		    struct cfg_ts_list *out)
 {
+	return cfg_get_ts_list_any(r, g, key, required, false, out);
+}
+
+int cfg_get_ts_list_any(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+			bool allow_dynamic, struct cfg_ts_list *out)
+{
 	char text[CFG_MAX_TS][96];
 	int n;
 	int rc = cfg_get_strings(r, g, key, required, &text[0][0], sizeof(text[0]), CFG_MAX_TS, &n);
 	if (rc <= 0)
 		return rc;
 	for (int i = 0; i < n; i++)
-		if (!ts_parse(text[i], &out->ts[i]))
+		if (!ts_parse_any(text[i], &out->ts[i], allow_dynamic))
 			return cfg_fail(r, config_setting_get_member(g, key),
-					"'%s': '%s' is not a traffic selector (a.b.c.d/len[proto/port])", key,
-					text[i]);
+					"'%s': '%s' is not a traffic selector (a.b.c.d/len[proto/port]%s)", key, text[i],
+					allow_dynamic ? ", or dynamic" : "; dynamic is for a connection's children");
 	out->n = n;
 	return 1;
 }

@@ -38,8 +38,11 @@ int cfg_get_count(struct cfg_reader *r, const config_setting_t *g, const char *k
 /* A string or an array of strings, into a fixed table of n_max strings of len bytes each. */
 int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		    char *out, size_t len, int n_max, int *n);
+/* Traffic selectors, a string or an array; _any takes swanctl's "dynamic" too (a child's). */
 int cfg_get_ts_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		    struct cfg_ts_list *out);
+int cfg_get_ts_list_any(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+			bool allow_dynamic, struct cfg_ts_list *out);
 /* A member that must be a list or array of groups; NULL with no error when absent. */
 const config_setting_t *cfg_get_list(struct cfg_reader *r, const config_setting_t *g, const char *key,
 				     int *err);

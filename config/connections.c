@@ -114,8 +114,8 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_enum(r, g, "mode", modes, &mode) < 0 || cfg_get_enum(r, g, "start_action", starts, &start) < 0 ||
 	    cfg_get_enum(r, g, "dpd_action", dpds, &dpd) < 0 || cfg_get_enum(r, g, "close_action", closes, &close) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
-	    cfg_get_ts_list(r, g, "local_ts", false, &c->local_ts) < 0 ||
-	    cfg_get_ts_list(r, g, "remote_ts", false, &c->remote_ts) < 0 ||
+	    cfg_get_ts_list_any(r, g, "local_ts", false, true, &c->local_ts) < 0 ||
+	    cfg_get_ts_list_any(r, g, "remote_ts", false, true, &c->remote_ts) < 0 ||
 	    cfg_get_strings(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
 			    CFG_MAX_PROPOSALS, &c->n_esp_proposals) < 0 ||
 	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||

@@ -24,6 +24,10 @@ struct ike_endpoint {
 	uint16_t port;
 };
 
+/* The addresses to initiate a connection from and to: false without one remote address. */
+bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connection *c, struct ike_endpoint *local,
+			struct ike_endpoint *remote);
+
 /* A negotiated child SA, as the dataplane needs it. */
 struct ike_child_keys {
 	const char *conn, *child;

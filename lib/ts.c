@@ -58,7 +58,7 @@ static bool parse_proto_port(char *s, struct traffic_selector *ts)
 	return ts->port_lo <= ts->port_hi;
 }
 
-bool ts_parse(const char *s, struct traffic_selector *ts)
+bool ts_parse_any(const char *s, struct traffic_selector *ts, bool allow_dynamic)
 {
 	char buf[96];
 	if (strlen(s) >= sizeof(buf))
@@ -76,8 +76,12 @@ bool ts_parse(const char *s, struct traffic_selector *ts)
 		if (!parse_proto_port(br + 1, ts))
 			return false;
 	}
-	if (strcmp(buf, "dynamic") == 0)
-		return false; /* resolved by IKE, not valid for static use */
+	if (strcmp(buf, "dynamic") == 0) { /* resolved by IKE, not valid for static use */
+		ts->dynamic = 1;
+		ts->plen = 32;
+		ts->mask = 0xffffffffu;
+		return allow_dynamic;
+	}
 	if (!parse_ipv4_prefix(buf, &ts->addr, &ts->plen, false))
 		return false;
 	ts->mask = prefix_mask(ts->plen);
@@ -86,14 +90,18 @@ bool ts_parse(const char *s, struct traffic_selector *ts)
 
 void ts_format(const struct traffic_selector *ts, char *buf, size_t len)
 {
-	char a[16];
+	char a[16], prefix[24];
 	format_ipv4(ts->addr, a, sizeof(a));
-	if (ts->proto == 0 && ts->port_lo == 0 && ts->port_hi == 65535)
-		snprintf(buf, len, "%s/%u", a, ts->plen);
-	else if (ts->port_lo == 0 && ts->port_hi == 65535)
-		snprintf(buf, len, "%s/%u[%u]", a, ts->plen, ts->proto);
-	else if (ts->port_lo == ts->port_hi)
-		snprintf(buf, len, "%s/%u[%u/%u]", a, ts->plen, ts->proto, ts->port_lo);
+	if (ts->dynamic)
+		snprintf(prefix, sizeof(prefix), "dynamic");
 	else
-		snprintf(buf, len, "%s/%u[%u/%u-%u]", a, ts->plen, ts->proto, ts->port_lo, ts->port_hi);
+		snprintf(prefix, sizeof(prefix), "%s/%u", a, ts->plen);
+	if (ts->proto == 0 && ts->port_lo == 0 && ts->port_hi == 65535)
+		snprintf(buf, len, "%s", prefix);
+	else if (ts->port_lo == 0 && ts->port_hi == 65535)
+		snprintf(buf, len, "%s[%u]", prefix, ts->proto);
+	else if (ts->port_lo == ts->port_hi)
+		snprintf(buf, len, "%s[%u/%u]", prefix, ts->proto, ts->port_lo);
+	else
+		snprintf(buf, len, "%s[%u/%u-%u]", prefix, ts->proto, ts->port_lo, ts->port_hi);
 }

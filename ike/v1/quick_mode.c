@@ -196,7 +196,8 @@ static bool ts_within(const struct traffic_selector *in, const struct cfg_ts_lis
 	if (l->n == 0)
 		return in->plen == 32 && in->addr == dynamic;
 	for (int i = 0; i < l->n; i++) {
-		const struct traffic_selector *o = &l->ts[i];
+		struct traffic_selector resolved = ts_resolve(&l->ts[i], dynamic);
+		const struct traffic_selector *o = &resolved;
 		if (in->plen >= o->plen && (in->addr & o->mask) == o->addr && (!o->proto || o->proto == in->proto) &&
 		    in->port_lo >= o->port_lo && in->port_hi <= o->port_hi)
 			return true;
@@ -371,8 +372,10 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	v1_sa_add(&b, &p);
 	add_nonce_ke(&b, q->ni, pub, q->group ? pub_len : 0);
 	if ((sa->local_ts_given || cfg->local_ts.n) && cfg->remote_ts.n) {
-		add_selector(&b, sa->local_ts_given ? &sa->local_ts : &cfg->local_ts.ts[0]);
-		add_selector(&b, &cfg->remote_ts.ts[0]);
+		struct traffic_selector local = ts_resolve(&cfg->local_ts.ts[0], sa->local.addr);
+		struct traffic_selector remote = ts_resolve(&cfg->remote_ts.ts[0], sa->remote.addr);
+		add_selector(&b, sa->local_ts_given ? &sa->local_ts : &local);
+		add_selector(&b, &remote);
 	}
 	if (wants_nat_oa(sa, cfg))
 		add_nat_oas(sa, q, &b);

@@ -27,11 +27,13 @@ static struct ike_ts range_of(const struct traffic_selector *t)
 				.eaddr = t->addr | ~t->mask };
 }
 
-void child_ts_from_config(const struct cfg_ts_list *l, struct ike_ts *out, int *n)
+void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct ike_ts *out, int *n)
 {
 	*n = 0;
-	for (int i = 0; i < l->n && *n < IKE_MAX_TS; i++)
-		out[(*n)++] = range_of(&l->ts[i]);
+	for (int i = 0; i < l->n && *n < IKE_MAX_TS; i++) {
+		struct traffic_selector t = ts_resolve(&l->ts[i], dynamic);
+		out[(*n)++] = range_of(&t);
+	}
 	if (*n == 0) /* swanctl's default: "dynamic", which for a gateway pair we read as everything */
 		out[(*n)++] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = 0, .eaddr = 0xffffffff };
 }
@@ -203,8 +205,8 @@ bool child_parse_request(const struct ike_message *msg, struct child_request *r)
 	return r->n_props > 0 && r->n_tsi >= 0 && r->n_tsr >= 0;
 }
 
-uint16_t child_match(const struct cfg_child *cfg, const struct child_request *r, bool ignore_dh, struct child_sa *c,
-		     int *which)
+uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const struct child_request *r,
+		     bool ignore_dh, struct child_sa *c, int *which)
 {
 	struct proposal ours[CFG_MAX_PROPOSALS], chosen;
 	struct ike_ts our_l[IKE_MAX_TS], our_r[IKE_MAX_TS];
@@ -214,8 +216,8 @@ uint16_t child_match(const struct cfg_child *cfg, const struct child_request *r,
 		return N_NO_PROPOSAL_CHOSEN;
 	if (r->transport != (cfg->mode == IPSEC_MODE_TRANSPORT))
 		return N_NO_PROPOSAL_CHOSEN;
-	child_ts_from_config(&cfg->remote_ts, our_r, &nr);
-	child_ts_from_config(&cfg->local_ts, our_l, &nl);
+	child_ts_from_config(&cfg->remote_ts, sa->remote.addr, our_r, &nr);
+	child_ts_from_config(&cfg->local_ts, sa->local.addr, our_l, &nl);
 	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
 	int ni = narrow(r->tsi, r->n_tsi, our_r, nr, ts_i), nt = narrow(r->tsr, r->n_tsr, our_l, nl, ts_r);
 	if (ni == 0 || nt == 0)
@@ -278,7 +280,7 @@ uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct 
 		return N_INVALID_SYNTAX;
 	}
 	for (int i = 0; i < sa->conn->n_children && err; i++) {
-		uint16_t e = child_match(&sa->conn->children[i], &r, ignore_dh, c, &which);
+		uint16_t e = child_match(sa, &sa->conn->children[i], &r, ignore_dh, c, &which);
 		if (e == N_TS_UNACCEPTABLE || err != N_TS_UNACCEPTABLE)
 			err = e;
 	}

@@ -159,8 +159,8 @@ bool ccsa_create_child(struct ike_sa *sa, const struct cfg_child *cfg)
 	int ni, nr;
 	pc->cfg = cfg;
 	pc->spi_in = child_alloc_spi(sa->d);
-	child_ts_from_config(&cfg->local_ts, tsi, &ni);
-	child_ts_from_config(&cfg->remote_ts, tsr, &nr);
+	child_ts_from_config(&cfg->local_ts, sa->local.addr, tsi, &ni);
+	child_ts_from_config(&cfg->remote_ts, sa->remote.addr, tsr, &nr);
 	struct ike_builder b;
 	struct ike_header h;
 	ike_header_for(sa, &h, CREATE_CHILD_SA, false, sa->next_out_id);
@@ -469,7 +469,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 	for (int i = 0; i < sa->conn->n_children && err; i++) {
 		const struct cfg_child *cfg = &sa->conn->children[i];
 		if (old == NULL || old->cfg == cfg)
-			err = child_match(cfg, &r, false, c, &which);
+			err = child_match(sa, cfg, &r, false, c, &which);
 	}
 	if (err) {
 		child_free(c);

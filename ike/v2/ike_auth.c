@@ -135,8 +135,8 @@ static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
 	struct cfg_ts_list given = { .n = 1 };
 	given.ts[0] = sa->local_ts;
 	sa->child_spi_in = child_alloc_spi(sa->d);
-	child_ts_from_config(sa->local_ts_given ? &given : &c->local_ts, tsi, &ni);
-	child_ts_from_config(&c->remote_ts, tsr, &nr);
+	child_ts_from_config(sa->local_ts_given ? &given : &c->local_ts, sa->local.addr, tsi, &ni);
+	child_ts_from_config(&c->remote_ts, sa->remote.addr, tsr, &nr);
 	child_add_request(sa, b, c, sa->child_spi_in, false, tsi, ni, tsr, nr);
 }
 

@@ -281,9 +281,6 @@ uint64_t ike_random_spi(void);
 uint64_t ike_rekey_at(const struct cfg_connection *c, uint64_t from_ms);
 /* interval_s after from_ms, less a random part of rand_s; 0 when interval_s is 0. */
 uint64_t ike_schedule_at(uint64_t interval_s, uint64_t rand_s, uint64_t from_ms);
-/* The addresses to initiate a connection from and to: false without one remote address. */
-bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connection *c, struct ike_endpoint *local,
-			struct ike_endpoint *remote);
 /* The subject of the peer's certificate in list-sas (nothing when it authenticated otherwise). */
 void ike_list_peer_cert(const char *subject, bool json, struct strbuf *o);
 /* One child SA in list-sas, text or JSON. */
@@ -383,11 +380,12 @@ void ike_send_liveness(struct ike_sa *sa);
 
 /* Child SAs. */
 int child_proposals(const struct cfg_child *c, struct proposal *out, int max);
-void child_ts_from_config(const struct cfg_ts_list *l, struct ike_ts *out, int *n);
+/* A child's configured selectors, "dynamic" ones as the address given (the SA's own or the peer's). */
+void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct ike_ts *out, int *n);
 bool child_parse_request(const struct ike_message *msg, struct child_request *r);
 /* Tries one configured child against a request; 0 on a match (c filled in), else the notify to send. */
-uint16_t child_match(const struct cfg_child *cfg, const struct child_request *r, bool ignore_dh, struct child_sa *c,
-		     int *which);
+uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const struct child_request *r,
+		     bool ignore_dh, struct child_sa *c, int *which);
 void child_add_response(struct ike_builder *b, const struct child_sa *c, const struct child_request *r, int which,
 			bool ignore_dh);
 /* Derives KEYMAT (RFC 7296 2.17) and installs; activate / replaces as in ike_env.install_child. */

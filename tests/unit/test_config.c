@@ -93,6 +93,8 @@ static const struct bad_case cases[] = {
 	  "not a traffic selector" },
 	{ IFACES SA_HEAD GCM "  replay_window = 5000;\n" SA_TAIL, 5, "between 0 and 4096" },
 	{ IFACES SA_HEAD GCM "  mode = \"beet\";\n" SA_TAIL, 5, "mode must be" },
+	{ IFACES SA_HEAD GCM "  local_ts = [\"dynamic\"]; remote_ts = [\"10.1.0.0/16\"]; } );\n", 5,
+	  "'dynamic' is not a traffic selector (a.b.c.d/len[proto/port]; dynamic is for a connection's children)" },
 	{ IFACES "static_sas = ( { name = \"a\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM SA_TAIL
 		 "static_sas2 = 1;\n",
 	  6, "unknown key 'static_sas2'" },

@@ -548,6 +548,34 @@ static void test_peer_moved(void)
 	unpair();
 }
 
+/*
+ * swanctl's "dynamic" selectors: each child covers the two IKE addresses, both ways, with the
+ * protocol and port given after it; a peer proposing more is narrowed to them.
+ */
+static void test_dynamic_selectors(void)
+{
+	char ta[2048], tb[2048];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "dynamic", "dynamic[udp/%%any]", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "0.0.0.0/0[udp/%%any]", "dynamic", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	struct installed *a = installed_of(&A, A.spi_in), *b = installed_of(&B, B.spi_in);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	CU_ASSERT(a->local_ts.addr == 0xc0000201 && a->local_ts.plen == 32 && a->local_ts.proto == 0);
+	CU_ASSERT(a->remote_ts.addr == 0xc0000202 && a->remote_ts.plen == 32 && a->remote_ts.proto == 17);
+	CU_ASSERT(b->remote_ts.addr == 0xc0000201 && b->remote_ts.plen == 32);
+	CU_ASSERT(b->local_ts.addr == 0xc0000202 && b->local_ts.plen == 32 && b->local_ts.proto == 17);
+	uint32_t spi = A.spi_in;
+	rekey(&A, "c/net"); /* CREATE_CHILD_SA offers them again */
+	CU_ASSERT(A.spi_in != spi && installed_of(&A, A.spi_in)->remote_ts.addr == 0xc0000202);
+	unpair();
+}
+
 /* A (the initiator) sends an INFORMATIONAL from addr: with UPDATE_SA_ADDRESSES, NAT detection (as
  * if behind a NAT when fake_nat) and NO_NATS_ALLOWED as asked; returns where B's answer went. */
 static struct ike_endpoint mobike_request(uint32_t addr, bool update, bool fake_nat, bool no_nats)
@@ -1013,6 +1041,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "IKE fragmentation (RFC 7383) end to end", test_fragmentation);
 	CU_add_test(s, "fragmentation = no / accept: not announced / not sent", test_fragmentation_settings);
 	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): IKE SA and children follow", test_peer_moved);
+	CU_add_test(s, "dynamic selectors: the IKE addresses, narrowed to, kept on rekey", test_dynamic_selectors);
 	CU_add_test(s, "MOBIKE responder: a path probe answered there, UPDATE_SA_ADDRESSES moves, NO_NATS_ALLOWED refused",
 		    test_mobike_responder);
 	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",

@@ -67,6 +67,19 @@ static void test_traffic_selectors(void)
 	CU_ASSERT(!ts_parse("10.0.0.1/8", &ts));
 	CU_ASSERT(!ts_parse("10.0.0.0/8[tcp", &ts));
 	CU_ASSERT(!ts_parse("dynamic", &ts));
+	/* a child's "dynamic": the IKE SA's address, with what follows it */
+	CU_ASSERT(ts_parse_any("dynamic", &ts, true) && ts.dynamic && ts.proto == 0 && ts.port_hi == 65535);
+	ts_format(&ts, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "dynamic");
+	CU_ASSERT(ts_parse_any("dynamic[tcp/80]", &ts, true) && ts.dynamic && ts.proto == 6 && ts.port_lo == 80);
+	struct traffic_selector r = ts_resolve(&ts, 0xc0000201);
+	ts_format(&r, buf, sizeof(buf));
+	CU_ASSERT(!r.dynamic && r.plen == 32 && ts_match_addr(&r, 0xc0000201) && !ts_match_addr(&r, 0xc0000202));
+	CU_ASSERT_STRING_EQUAL(buf, "192.0.2.1/32[6/80]");
+	CU_ASSERT(ts_parse_any("10.1.0.0/16", &ts, true) && !ts.dynamic);
+	r = ts_resolve(&ts, 0xc0000201);
+	CU_ASSERT(ts_equal(&r, &ts));
+	CU_ASSERT(!ts_parse_any("dynamic/24", &ts, true) && !ts_parse_any("dynamic[tcp/x]", &ts, true));
 }
 
 static void test_wire_reader_bounds(void)

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# swanctl's "dynamic" traffic selectors against strongSwan (strongswan-lab.sh): strongSwan, with
+# its default (dynamic) local_ts, protects traffic from its own address to dpike's LAN; dpike's
+# child names that peer address as remote_ts = ["dynamic"]. Both roles, each in turn: the child's
+# selectors on both ends are the LAN and strongSwan's IKE address alone, and pings between
+# host-b and that address cross the tunnel, counted by dpike's SAs.
+# Usage: strongswan-dynamic-ts.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
+lab_init sw-dynamic
+strongswan_lab_up
+
+conn=$(dpike_conn dyn '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"')
+conn=${conn/remote_ts = \[\"10.1.0.0\/24\"\]/remote_ts = [\"dynamic\"]}
+dpike_conf "" "$conn"
+sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16
+sed -i '/local_ts = 10.1.0.0\/24/d' "$LAB_DIR/swanctl.conf" # strongSwan's default: dynamic
+grep -q 'remote_ts = \["dynamic"\]' "$LAB_DIR/dpike.conf"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
+sw_start "$sw" "$LAB_DIR"
+
+# dpike_child_ts: the selectors of dpike's outbound SA, "local === remote"
+dpike_child_ts() {
+	ctl --json list-sas | python3 -c 'import json,sys
+out=[s for s in json.load(sys.stdin)["sas"] if s["direction"]=="out" and s["source"]!="static"]
+print(" ".join(out[0]["local_ts"]) + " === " + " ".join(out[0]["remote_ts"]) if out else "-")'
+}
+# dpike_sa_packets DIR: packets through dpike's SA of that direction
+dpike_sa_packets() {
+	ctl --json list-sas | python3 -c 'import json,sys
+print(sum(s["packets"] for s in json.load(sys.stdin)["sas"] if s["direction"]==sys.argv[1] and s["source"]!="static"))' "$1"
+}
+
+sw_child_mirrored() { # swanctl --list-sas: "local  192.0.2.1/32", "remote 10.2.0.0/24", a line each
+	local sas
+	sas=$(sw_ctl "$LAB_DIR" --list-sas 2>/dev/null)
+	grep -Eq '^ +local +192\.0\.2\.1/32$' <<<"$sas" && grep -Eq '^ +remote +10\.2\.0\.0/24$' <<<"$sas"
+}
+
+round() { # round ROLE
+	if [ "$1" = responder ]; then
+		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	else
+		ctl initiate dyn/net >/dev/null
+	fi
+	lab_check "$1: established" lab_wait_for 20 dpike_up dyn
+	lab_check "$1: dpike's child covers its LAN and strongSwan's address alone ($(dpike_child_ts))" \
+		test "$(dpike_child_ts)" = "10.2.0.0/24 === 192.0.2.1/32"
+	lab_check "$1: strongSwan's child the same, mirrored" sw_child_mirrored
+	local before_in before_out
+	before_in=$(dpike_sa_packets in)
+	before_out=$(dpike_sa_packets out)
+	lab_check "$1: ping host-b -> strongSwan's own address through the tunnel" \
+		ip netns exec "$hb" ping -c 4 -i 0.2 -W 2 -w 15 192.0.2.1
+	lab_check "$1: ping strongSwan -> host-b through the tunnel" \
+		ip netns exec "$sw" ping -c 4 -i 0.2 -W 2 -w 15 10.2.0.1
+	lab_check "$1: ... carried by dpike's SAs (8 packets each way or more)" \
+		test $(($(dpike_sa_packets in) - before_in)) -ge 8 -a $(($(dpike_sa_packets out) - before_out)) -ge 8
+	sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+	lab_check "$1: closed" lab_wait_for 10 dpike_down
+}
+
+round responder
+round initiator
+dpike_stop_all
+lab_summary strongswan-dynamic-ts
