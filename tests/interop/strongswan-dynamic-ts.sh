@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # swanctl's "dynamic" traffic selectors against strongSwan (strongswan-lab.sh): strongSwan, with
 # its default (dynamic) local_ts, protects traffic from its own address to dpike's LAN; dpike's
-# child names that peer address as remote_ts = ["dynamic"]. Both roles, each in turn: the child's
+# child names that peer address as remote_ts = ["dynamic"]. IKEv2 and IKEv1, both roles: the child's
 # selectors on both ends are the LAN and strongSwan's IKE address alone, and pings between
 # host-b and that address cross the tunnel, counted by dpike's SAs.
 # Usage: strongswan-dynamic-ts.sh BUILD_DIR
@@ -11,12 +11,18 @@ set -eu
 lab_init sw-dynamic
 strongswan_lab_up
 
-conn=$(dpike_conn dyn '"aes128gcm16-prfsha256-x25519"' '"aes128gcm16"')
-conn=${conn/remote_ts = \[\"10.1.0.0\/24\"\]/remote_ts = [\"dynamic\"]}
-dpike_conf "" "$conn"
-sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16
-sed -i '/local_ts = 10.1.0.0\/24/d' "$LAB_DIR/swanctl.conf" # strongSwan's default: dynamic
-grep -q 'remote_ts = \["dynamic"\]' "$LAB_DIR/dpike.conf"
+# configs VERSION IKE_PROPOSAL ESP_PROPOSAL: both ends' files for IKEv(VERSION)
+configs() {
+	IKE_VERSION=$1
+	local conn
+	conn=$(dpike_conn dyn "\"$2\"" "\"$3\"")
+	conn=${conn/remote_ts = \[\"10.1.0.0\/24\"\]/remote_ts = [\"dynamic\"]}
+	dpike_conf "" "$conn"
+	grep -q 'remote_ts = \["dynamic"\]' "$LAB_DIR/dpike.conf"
+	sw_conf "$2" "$3"
+	sed -i '/local_ts = 10.1.0.0\/24/d' "$LAB_DIR/swanctl.conf" # strongSwan's default: dynamic
+}
+configs 2 aes128gcm16-prfsha256-x25519 aes128gcm16
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
 sw_start "$sw" "$LAB_DIR"
 
@@ -44,7 +50,7 @@ round() { # round ROLE
 	else
 		ctl initiate dyn/net >/dev/null
 	fi
-	lab_check "$1: established" lab_wait_for 20 dpike_up dyn
+	lab_check "IKEv$IKE_VERSION $1: established" lab_wait_for 20 dpike_up dyn
 	lab_check "$1: dpike's child covers its LAN and strongSwan's address alone ($(dpike_child_ts))" \
 		test "$(dpike_child_ts)" = "10.2.0.0/24 === 192.0.2.1/32"
 	lab_check "$1: strongSwan's child the same, mirrored" sw_child_mirrored
@@ -61,6 +67,13 @@ round() { # round ROLE
 	lab_check "$1: closed" lab_wait_for 10 dpike_down
 }
 
+round responder
+round initiator
+# IKEv1: the selectors as Quick Mode's ID payloads
+dpike_stop
+configs 1 aes128-sha256-ecp256 aes128-sha256
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
 round responder
 round initiator
 dpike_stop_all
