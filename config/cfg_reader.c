@@ -170,8 +170,33 @@ int cfg_get_count(struct cfg_reader *r, const config_setting_t *g, const char *k
 	return get_scaled(r, g, key, out, parse_count, "a count such as 1000 or \"4k\", \"100m\", \"1g\"");
 }
 
-int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
-		    char *out, size_t len, int n_max, int *n)
+/* One value into the table: whole, or (split) each of its comma-separated items, trimmed. */
+static int put_items(struct cfg_reader *r, const config_setting_t *s, const char *key, const char *v, bool split,
+		     char *out, size_t len, int n_max, int *n)
+{
+	do {
+		const char *end = split ? strchr(v, ',') : NULL;
+		size_t l = end ? (size_t)(end - v) : strlen(v);
+		while (split && l > 0 && (*v == ' ' || *v == '\t'))
+			v++, l--;
+		while (split && l > 0 && (v[l - 1] == ' ' || v[l - 1] == '\t'))
+			l--;
+		if (split && l == 0)
+			return cfg_fail(r, s, "'%s' has an empty item", key);
+		if (*n >= n_max)
+			return cfg_fail(r, s, "'%s' has more than %d entries", key, n_max);
+		if (l >= len)
+			return cfg_fail(r, s, "'%s' entry '%.*s' is too long", key, (int)l, v);
+		memcpy(out + (size_t)*n * len, v, l);
+		out[(size_t)*n * len + l] = '\0';
+		(*n)++;
+		v = end ? end + 1 : NULL;
+	} while (v);
+	return 0;
+}
+
+static int get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required, bool split,
+		       char *out, size_t len, int n_max, int *n)
 {
 	int rc;
 	const config_setting_t *s = member(r, g, key, required, &rc);
@@ -179,24 +204,32 @@ int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char 
 	if (s == NULL)
 		return rc;
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
-		return cfg_get_string(r, g, key, true, out, len) < 0 ? -1 : (*n = 1);
+		return put_items(r, s, key, config_setting_get_string(s), split, out, len, n_max, n) < 0 ? -1 : 1;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
 		return cfg_fail(r, s, "'%s' must be a string or a list of strings", key);
 	int count = config_setting_length(s);
-	if (count > n_max)
-		return cfg_fail(r, s, "'%s' has %d entries, at most %d are allowed", key, count, n_max);
 	if (count == 0 && required)
 		return cfg_fail(r, s, "'%s' must not be empty", key);
 	for (int i = 0; i < count; i++) {
 		const char *v = config_setting_get_string_elem(s, i);
 		if (v == NULL)
 			return cfg_fail(r, s, "'%s' must hold strings only", key);
-		if (strlen(v) >= len)
-			return cfg_fail(r, s, "'%s' entry '%s' is too long", key, v);
-		strcpy(out + (size_t)i * len, v);
+		if (put_items(r, s, key, v, split, out, len, n_max, n) < 0)
+			return -1;
 	}
-	*n = count;
 	return 1;
+}
+
+int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		    char *out, size_t len, int n_max, int *n)
+{
+	return get_strings(r, g, key, required, false, out, len, n_max, n);
+}
+
+int cfg_get_items(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		  char *out, size_t len, int n_max, int *n)
+{
+	return get_strings(r, g, key, required, true, out, len, n_max, n);
 }
 
 int cfg_get_ts_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
@@ -210,7 +243,7 @@ int cfg_get_ts_list_any(struct cfg_reader *r, const config_setting_t *g, const c
 {
 	char text[CFG_MAX_TS][96];
 	int n;
-	int rc = cfg_get_strings(r, g, key, required, &text[0][0], sizeof(text[0]), CFG_MAX_TS, &n);
+	int rc = cfg_get_items(r, g, key, required, &text[0][0], sizeof(text[0]), CFG_MAX_TS, &n);
 	if (rc <= 0)
 		return rc;
 	for (int i = 0; i < n; i++)

@@ -38,6 +38,9 @@ int cfg_get_count(struct cfg_reader *r, const config_setting_t *g, const char *k
 /* A string or an array of strings, into a fixed table of n_max strings of len bytes each. */
 int cfg_get_strings(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		    char *out, size_t len, int n_max, int *n);
+/* As cfg_get_strings(), each string also a comma-separated list, as swanctl writes one. */
+int cfg_get_items(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
+		  char *out, size_t len, int n_max, int *n);
 /* Traffic selectors, a string or an array; _any takes swanctl's "dynamic" too (a child's). */
 int cfg_get_ts_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		    struct cfg_ts_list *out);

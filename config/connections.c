@@ -116,7 +116,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	    cfg_get_enum(r, g, "dpd_action", dpds, &dpd) < 0 || cfg_get_enum(r, g, "close_action", closes, &close) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
 	    cfg_get_ts_list_any(r, g, "local_ts", false, true, &c->local_ts) < 0 ||
 	    cfg_get_ts_list_any(r, g, "remote_ts", false, true, &c->remote_ts) < 0 ||
-	    cfg_get_strings(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
+	    cfg_get_items(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
 			    CFG_MAX_PROPOSALS, &c->n_esp_proposals) < 0 ||
 	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||
 	    parse_child_times(r, g, c) < 0)
@@ -202,13 +202,13 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 	c->mobike = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
-	    cfg_get_strings(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
+	    cfg_get_items(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
 			    CFG_MAX_ADDRS, &c->n_local_addrs) < 0 ||
-	    cfg_get_strings(r, g, "remote_addrs", false, &c->remote_addrs[0][0], sizeof(c->remote_addrs[0]),
+	    cfg_get_items(r, g, "remote_addrs", false, &c->remote_addrs[0][0], sizeof(c->remote_addrs[0]),
 			    CFG_MAX_ADDRS, &c->n_remote_addrs) < 0 ||
 	    cfg_get_uint(r, g, "local_port", false, 65535, &lport) < 0 ||
 	    cfg_get_uint(r, g, "remote_port", false, 65535, &rport) < 0 ||
-	    cfg_get_strings(r, g, "proposals", false, &c->proposals[0][0], sizeof(c->proposals[0]), CFG_MAX_PROPOSALS,
+	    cfg_get_items(r, g, "proposals", false, &c->proposals[0][0], sizeof(c->proposals[0]), CFG_MAX_PROPOSALS,
 			    &c->n_proposals) < 0 ||
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
 	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||

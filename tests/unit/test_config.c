@@ -104,6 +104,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; proposals = [\"aes128-sha256\"];\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "no key exchange method" },
+	{ IFACES "connections = ( { name = \"c\"; proposals = \"aes128-sha256-x25519,, aes256-sha256-x25519\";\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "'proposals' has an empty item" },
 	{ IFACES "connections = ( { name = \"c\"; proposals = [\"null-sha256-x25519\"];\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "'null' (no encryption) is available for ESP only" },
@@ -209,6 +212,33 @@ static void test_weak_when_listed(void)
 	config_free(&cfg);
 }
 
+/* swanctl's comma-separated lists, in one string or in each of several; DN ids stay whole. */
+static void test_comma_lists(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX];
+	const char *path = unit_temp_file(
+		IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.1, 192.0.2.9\";\n"
+		       "  proposals = [\"aes128gcm16-prfsha256-x25519,aes256-sha384-ecp384\", \"aes128-sha256-modp3072\"];\n"
+		       "  local = { auth = \"psk\"; id = \"C=CH, O=dpike, CN=gw\"; }; remote = { auth = \"psk\"; };\n"
+		       "  children = ( { name = \"n\"; local_ts = \"10.2.0.0/24, 10.3.0.0/24[tcp/80]\";\n"
+		       "                 remote_ts = [\"dynamic\"]; esp_proposals = \"aes128gcm16, aes256-sha256\"; } ); } );\n");
+	int rc = config_load(path, &cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	const struct cfg_connection *c = &cfg.connections[0];
+	CU_ASSERT(c->n_remote_addrs == 2 && strcmp(c->remote_addrs[1], "192.0.2.9") == 0);
+	CU_ASSERT(c->n_proposals == 3 && strcmp(c->proposals[1], "aes256-sha384-ecp384") == 0);
+	CU_ASSERT_STRING_EQUAL(c->local.id, "C=CH, O=dpike, CN=gw");
+	const struct cfg_child *ch = &c->children[0];
+	CU_ASSERT(ch->local_ts.n == 2 && ch->local_ts.ts[1].addr == 0x0a030000 && ch->local_ts.ts[1].proto == 6);
+	CU_ASSERT(ch->remote_ts.n == 1 && ch->remote_ts.ts[0].dynamic);
+	CU_ASSERT(ch->n_esp_proposals == 2 && strcmp(ch->esp_proposals[1], "aes256-sha256") == 0);
+	config_free(&cfg);
+}
+
 /* The longest keying material, AES-256 with HMAC-SHA2-512's key, fits a static SA whole. */
 static void test_longest_static_key(void)
 {
@@ -307,6 +337,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "the longest static SA key", test_longest_static_key);
+	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);
