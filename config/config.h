@@ -113,6 +113,8 @@ struct cfg_child {
 	enum dpd_action dpd_action;
 	enum close_action close_action;
 	uint32_t replay_window;
+	/* mode pass or drop while parsing, before the child moves to the shunts */
+	enum { CFG_SHUNT_CHILD_NONE, CFG_SHUNT_CHILD_PASS, CFG_SHUNT_CHILD_DROP } shunt;
 };
 
 /* swanctl's fragmentation: whether IKE fragmentation (RFC 7383; IKEv1's vendor ID) is announced,

@@ -100,12 +100,30 @@ static int parse_child_times(struct cfg_reader *r, const config_setting_t *g, st
 		       : 0;
 }
 
+static bool any_dynamic(const struct cfg_ts_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->ts[i].dynamic)
+			return true;
+	return false;
+}
+
+/* A child of mode pass or drop: a bypass or discard policy between its selectors, no SA. */
+static int shunt_child(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c, enum shunt_action a)
+{
+	if (c->local_ts.n == 0 || c->remote_ts.n == 0 || any_dynamic(&c->local_ts) || any_dynamic(&c->remote_ts))
+		return cfg_fail(r, g, "a child of mode pass or drop needs local_ts and remote_ts as prefixes");
+	c->shunt = a == SHUNT_PASS ? CFG_SHUNT_CHILD_PASS : CFG_SHUNT_CHILD_DROP;
+	return 0;
+}
+
 static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c)
 {
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
 					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rekey_packets",
 					    "life_packets", "start_action", "dpd_action", "close_action", "replay_window", NULL };
-	static const char *const modes[] = { "tunnel", "transport", NULL };
+	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (cfg_move_shunt_children()) */
+	static const char *const modes[] = { "tunnel", "transport", "pass", "drop", NULL };
 	static const char *const starts[] = { "none", "trap", "start", NULL };
 	static const char *const dpds[] = { "clear", "trap", "restart", NULL };
 	static const char *const closes[] = { "none", "trap", "start", "clear", NULL }; /* clear: none, as swanctl */
@@ -122,6 +140,8 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	    parse_child_times(r, g, c) < 0)
 		return -1;
 	bool rand_set = config_setting_get_member(g, "rand_time") != NULL;
+	if (mode >= 2)
+		return shunt_child(r, g, c, mode == 2 ? SHUNT_PASS : SHUNT_DROP);
 	c->mode = (enum ipsec_mode)mode;
 	c->start_action = (enum start_action)start;
 	c->dpd_action = (enum dpd_action)dpd;
@@ -234,6 +254,34 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 	return 0;
 }
 
+/* Children of mode pass or drop leave their connection for cfg->shunts, named "conn/child". */
+static int move_shunt_children(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
+{
+	for (int i = 0; i < cfg->n_connections; i++) {
+		struct cfg_connection *c = &cfg->connections[i];
+		int kept = 0;
+		for (int k = 0; k < c->n_children; k++) {
+			struct cfg_child *ch = &c->children[k];
+			if (ch->shunt == CFG_SHUNT_CHILD_NONE) {
+				c->children[kept++] = *ch;
+				continue;
+			}
+			struct cfg_shunt *s = realloc(cfg->shunts, (size_t)(cfg->n_shunts + 1) * sizeof(*s));
+			if (s == NULL)
+				return cfg_fail(r, list, "out of memory");
+			cfg->shunts = s;
+			s = &cfg->shunts[cfg->n_shunts++];
+			memset(s, 0, sizeof(*s));
+			snprintf(s->name, sizeof(s->name), "%.31s/%.31s", c->name, ch->name);
+			s->action = ch->shunt == CFG_SHUNT_CHILD_PASS ? SHUNT_PASS : SHUNT_DROP;
+			s->local_ts = ch->local_ts;
+			s->remote_ts = ch->remote_ts;
+		}
+		c->n_children = kept;
+	}
+	return 0;
+}
+
 int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
 {
 	int n = config_setting_length(list);
@@ -249,7 +297,7 @@ int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, st
 			if (strcmp(cfg->connections[k].name, cfg->connections[i].name) == 0)
 				return cfg_fail(r, g, "connection name '%s' is used twice", cfg->connections[i].name);
 	}
-	return 0;
+	return move_shunt_children(r, list, cfg);
 }
 
 /* swanctl's "0s" prefix: the rest is base64. Bytes decoded, or -1. */

@@ -107,6 +107,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; proposals = \"aes128-sha256-x25519,, aes256-sha256-x25519\";\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "'proposals' has an empty item" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; mode = \"pass\"; local_ts = \"dynamic\"; remote_ts = \"10.0.0.0/8\"; } ); } );\n",
+	  4, "a child of mode pass or drop needs local_ts and remote_ts as prefixes" },
 	{ IFACES "connections = ( { name = \"c\"; proposals = [\"null-sha256-x25519\"];\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "'null' (no encryption) is available for ESP only" },
@@ -239,6 +242,31 @@ static void test_comma_lists(void)
 	config_free(&cfg);
 }
 
+/* swanctl's shunts: children of mode pass or drop become bypass and discard policies. */
+static void test_shunt_children(void)
+{
+	struct dpike_config cfg;
+	char err[CFG_ERR_MAX];
+	const char *path = unit_temp_file(
+		IFACES "shunts = ( { name = \"old\"; mode = \"drop\"; local_ts = \"10.9.0.0/16\"; remote_ts = \"0.0.0.0/0\"; } );\n"
+		       "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		       "  children = ( { name = \"lan\"; mode = \"pass\"; local_ts = \"10.2.0.0/24\"; remote_ts = \"10.2.0.0/24\"; },\n"
+		       "               { name = \"net\"; local_ts = \"10.2.0.0/24\"; remote_ts = \"10.1.0.0/16\"; },\n"
+		       "               { name = \"smtp\"; mode = \"drop\"; local_ts = \"0.0.0.0/0[tcp/25]\";\n"
+		       "                 remote_ts = \"0.0.0.0/0\"; } ); } );\n");
+	int rc = config_load(path, &cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT(cfg.connections[0].n_children == 1 && strcmp(cfg.connections[0].children[0].name, "net") == 0);
+	CU_ASSERT_FATAL(cfg.n_shunts == 3);
+	CU_ASSERT(strcmp(cfg.shunts[1].name, "c/lan") == 0 && cfg.shunts[1].action == SHUNT_PASS);
+	CU_ASSERT(strcmp(cfg.shunts[2].name, "c/smtp") == 0 && cfg.shunts[2].action == SHUNT_DROP &&
+		  cfg.shunts[2].local_ts.ts[0].proto == 6 && cfg.shunts[2].local_ts.ts[0].port_lo == 25);
+	config_free(&cfg);
+}
+
 /* The longest keying material, AES-256 with HMAC-SHA2-512's key, fits a static SA whole. */
 static void test_longest_static_key(void)
 {
@@ -338,6 +366,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "the longest static SA key", test_longest_static_key);
 	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
+	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);
