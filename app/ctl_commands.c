@@ -388,13 +388,19 @@ static void cmd_list_certs(struct appliance *app, bool json, struct strbuf *o)
 	credentials_list(app->creds, &app->cfg, json, o);
 }
 
+static void cmd_list_pools(struct appliance *app, bool json, struct strbuf *o)
+{
+	ike_list_pools(app->ike, json, o);
+}
+
 int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o)
 {
 	static const struct {
 		const char *name;
 		void (*fn)(struct appliance *, bool, struct strbuf *);
 	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas },
-		       { "list-certs", cmd_list_certs }, { "list-neighbours", ctl_list_neighbours } };
+		       { "list-certs", cmd_list_certs }, { "list-pools", cmd_list_pools },
+		       { "list-neighbours", ctl_list_neighbours } };
 	static const char *const ike_cmds[] = { "initiate", "terminate", "rekey" };
 	for (size_t i = 0; i < sizeof(ike_cmds) / sizeof(ike_cmds[0]); i++) {
 		if (strcmp(argv[0], ike_cmds[i]) != 0)
@@ -415,7 +421,7 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		cmds[i].fn(app, json, o);
 		return 0;
 	}
-	sb_printf(o, "unknown command '%s' (status, stats, list-sas, list-certs, list-neighbours, initiate, terminate, "
+	sb_printf(o, "unknown command '%s' (status, stats, list-sas, list-certs, list-pools, list-neighbours, initiate, terminate, "
 		     "rekey)\n", argv[0]);
 	return -1;
 }

@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		   "  stats                     counters per interface, worker, drop reason, control core, IKE\n"
 		   "  list-sas                  IKE SAs and the installed ESP SAs with their counters\n"
 		   "  list-certs                certificates of pubkey connections: own chain and trusted CAs\n"
+		   "  list-pools                virtual IP pools: size, addresses online and ever leased\n"
 		   "  list-neighbours           the neighbour table: configured, and learned by ARP with their age\n"
 		   "  initiate CONN[/CHILD]     bring a connection up\n"
 		   "  terminate CONN[/CHILD]    delete an IKE SA (with its children) or one child SA\n"

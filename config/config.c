@@ -15,7 +15,7 @@
 #define DEFAULT_CTL_SOCKET "/run/dpike/dpike.sock"
 
 static const char *const top_keys[] = { "log_level", "ctl_socket", "workers", "ike", "interfaces", "neighbours",
-					"routes", "static_sas", "shunts", "connections", "secrets", "crls", NULL };
+					"routes", "static_sas", "shunts", "pools", "connections", "secrets", "crls", NULL };
 
 int config_iface_by_name(const struct dpike_config *cfg, const char *name)
 {
@@ -469,13 +469,73 @@ static int parse_shunts(struct cfg_reader *r, const config_setting_t *root, stru
 	return n < 0 ? -1 : 0;
 }
 
+/*
+ * A pool's addrs: a prefix (its network and broadcast addresses left out, down to /30) or a
+ * range "first-last", as swanctl writes them.
+ */
+static bool parse_pool_addrs(const char *text, struct cfg_pool *p)
+{
+	char first[32];
+	const char *dash = strchr(text, '-');
+	uint32_t last;
+	uint8_t plen;
+	if (dash) {
+		size_t n = (size_t)(dash - text);
+		if (n >= sizeof(first))
+			return false;
+		memcpy(first, text, n);
+		first[n] = '\0';
+		if (!parse_ipv4(first, &p->base) || !parse_ipv4(dash + 1, &last) || last < p->base)
+			return false;
+		p->size = last - p->base + 1;
+	} else {
+		if (!parse_ipv4_prefix(text, &p->base, &plen, false) || plen < 12)
+			return false;
+		p->size = plen == 32 ? 1 : 1u << (32 - plen);
+		if (plen <= 30) {
+			p->base++;
+			p->size -= 2;
+		}
+	}
+	return p->size <= CFG_MAX_POOL_SIZE;
+}
+
+static int parse_pools(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
+{
+	static const char *const keys[] = { "name", "addrs", "dns", NULL };
+	const config_setting_t *list;
+	int n = alloc_section(r, root, "pools", sizeof(struct cfg_pool), (void **)&cfg->pools, &list);
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)k);
+		struct cfg_pool *p = &cfg->pools[k];
+		char addrs[64], dns[CFG_MAX_POOL_DNS][32];
+		if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, p->name, sizeof(p->name)) < 0 ||
+		    cfg_get_string(r, g, "addrs", true, addrs, sizeof(addrs)) < 0 ||
+		    cfg_get_items(r, g, "dns", false, &dns[0][0], sizeof(dns[0]), CFG_MAX_POOL_DNS, &p->n_dns) < 0)
+			return -1;
+		if (!parse_pool_addrs(addrs, p))
+			return cfg_fail(r, config_setting_get_member(g, "addrs"),
+					"pool addrs '%s' must be a prefix (/12 or longer) or a range first-last of at most %u "
+					"addresses",
+					addrs, CFG_MAX_POOL_SIZE);
+		for (int i = 0; i < p->n_dns; i++)
+			if (!parse_ipv4(dns[i], &p->dns[i]))
+				return cfg_fail(r, config_setting_get_member(g, "dns"), "dns '%s' is not an IPv4 address", dns[i]);
+		for (int i = 0; i < k; i++)
+			if (strcmp(cfg->pools[i].name, p->name) == 0)
+				return cfg_fail(r, g, "pool name '%s' is used twice", p->name);
+		cfg->n_pools++;
+	}
+	return n < 0 ? -1 : 0;
+}
+
 static int parse_root(struct cfg_reader *r, const config_setting_t *root, struct dpike_config *cfg)
 {
 	int err;
 	const config_setting_t *conns, *secrets;
 	if (cfg_check_keys(r, root, top_keys) < 0 || parse_globals(r, root, cfg) < 0 || parse_ike_limits(r, root, cfg) < 0 ||
 	    parse_interfaces(r, root, cfg) < 0 || parse_neighbours(r, root, cfg) < 0 || parse_routes(r, root, cfg) < 0 ||
-	    parse_static_sas(r, root, cfg) < 0 || parse_shunts(r, root, cfg) < 0)
+	    parse_static_sas(r, root, cfg) < 0 || parse_shunts(r, root, cfg) < 0 || parse_pools(r, root, cfg) < 0)
 		return -1;
 	if ((conns = cfg_get_list(r, root, "connections", &err)) == NULL && err)
 		return -1;
@@ -522,13 +582,15 @@ void config_free(struct dpike_config *cfg)
 	free(cfg->routes);
 	free(cfg->static_sas);
 	free(cfg->shunts);
+	free(cfg->pools);
 	free(cfg->connections);
 	free(cfg->secrets);
 	cfg->neighbours = NULL;
 	cfg->routes = NULL;
 	cfg->static_sas = NULL;
 	cfg->shunts = NULL;
+	cfg->pools = NULL;
 	cfg->connections = NULL;
 	cfg->secrets = NULL;
-	cfg->n_connections = cfg->n_secrets = cfg->n_static_sas = 0;
+	cfg->n_connections = cfg->n_secrets = cfg->n_static_sas = cfg->n_pools = 0;
 }

@@ -73,6 +73,16 @@ struct cfg_static_sa {
 
 enum shunt_action { SHUNT_PASS, SHUNT_DROP };
 
+/* swanctl's pools: addresses handed to clients that ask in IKE_AUTH (virtual IPs), and DNS servers. */
+#define CFG_MAX_POOL_DNS 4
+#define CFG_MAX_POOL_SIZE (1u << 20)
+struct cfg_pool {
+	char name[CFG_NAME_MAX];
+	uint32_t base, size; /* the addresses base .. base + size - 1, host order */
+	uint32_t dns[CFG_MAX_POOL_DNS];
+	int n_dns;
+};
+
 struct cfg_shunt {
 	char name[CFG_NAME_MAX];
 	enum shunt_action action;
@@ -139,6 +149,8 @@ struct cfg_connection {
 	struct cfg_auth local, remote;
 	struct cfg_child *children;
 	int n_children;
+	int pools[CFG_MAX_ADDRS]; /* indexes into cfg->pools: where clients asking for an address get one */
+	int n_pools;
 };
 
 struct cfg_secret {
@@ -190,6 +202,8 @@ struct dpike_config {
 	int n_static_sas;
 	struct cfg_shunt *shunts;
 	int n_shunts;
+	struct cfg_pool *pools;
+	int n_pools;
 	struct cfg_connection *connections;
 	int n_connections;
 	struct cfg_secret *secrets;

@@ -210,12 +210,32 @@ static bool uses_3des(const struct cfg_connection *c)
 	return false;
 }
 
-static int parse_connection(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
+/* The pools a connection hands addresses from, by name (config.c has read them first). */
+static int parse_conn_pools(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
+			    struct cfg_connection *c)
+{
+	char names[CFG_MAX_ADDRS][CFG_NAME_MAX];
+	int n;
+	if (cfg_get_items(r, g, "pools", false, &names[0][0], sizeof(names[0]), CFG_MAX_ADDRS, &n) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		int k = 0;
+		while (k < cfg->n_pools && strcmp(cfg->pools[k].name, names[i]) != 0)
+			k++;
+		if (k == cfg->n_pools)
+			return cfg_fail(r, config_setting_get_member(g, "pools"), "unknown pool '%s'", names[i]);
+		c->pools[c->n_pools++] = k;
+	}
+	return 0;
+}
+
+static int parse_connection(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
+			    struct cfg_connection *c)
 {
 	static const char *const keys[] = { "name", "version", "local_addrs", "remote_addrs", "local_port",
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
-					    "keyingtries", "local", "remote", "children", "fragmentation", NULL };
+					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
 	int frag = CFG_FRAG_YES;
@@ -235,7 +255,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, str
 	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
-	    parse_children(r, g, c) < 0)
+	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0)
 		return -1;
 	c->version = (int)version;
 	c->fragmentation = (enum cfg_fragmentation)frag;
@@ -291,7 +311,7 @@ int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, st
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		cfg->n_connections++; /* counted first so config_free releases a half-parsed entry */
-		if (parse_connection(r, g, &cfg->connections[i]) < 0)
+		if (parse_connection(r, g, cfg, &cfg->connections[i]) < 0)
 			return -1;
 		for (int k = 0; k < i; k++)
 			if (strcmp(cfg->connections[k].name, cfg->connections[i].name) == 0)

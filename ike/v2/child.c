@@ -38,6 +38,16 @@ void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct 
 		out[(*n)++] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = 0, .eaddr = 0xffffffff };
 }
 
+void child_remote_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struct ike_ts *out, int *n)
+{
+	if (cfg->remote_ts.n == 0 && sa->vip) { /* a client with a virtual IP: that address, as swanctl's default */
+		out[0] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = sa->vip, .eaddr = sa->vip };
+		*n = 1;
+		return;
+	}
+	child_ts_from_config(&cfg->remote_ts, cp_remote_dynamic(sa), out, n);
+}
+
 static bool intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
 {
 	if (a->proto && b->proto && a->proto != b->proto)
@@ -216,7 +226,7 @@ uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const
 		return N_NO_PROPOSAL_CHOSEN;
 	if (r->transport != (cfg->mode == IPSEC_MODE_TRANSPORT))
 		return N_NO_PROPOSAL_CHOSEN;
-	child_ts_from_config(&cfg->remote_ts, sa->remote.addr, our_r, &nr);
+	child_remote_ts(sa, cfg, our_r, &nr);
 	child_ts_from_config(&cfg->local_ts, sa->local.addr, our_l, &nl);
 	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
 	int ni = narrow(r->tsi, r->n_tsi, our_r, nr, ts_i), nt = narrow(r->tsr, r->n_tsr, our_l, nl, ts_r);

@@ -160,7 +160,7 @@ bool ccsa_create_child(struct ike_sa *sa, const struct cfg_child *cfg)
 	pc->cfg = cfg;
 	pc->spi_in = child_alloc_spi(sa->d);
 	child_ts_from_config(&cfg->local_ts, sa->local.addr, tsi, &ni);
-	child_ts_from_config(&cfg->remote_ts, sa->remote.addr, tsr, &nr);
+	child_remote_ts(sa, cfg, tsr, &nr);
 	struct ike_builder b;
 	struct ike_header h;
 	ike_header_for(sa, &h, CREATE_CHILD_SA, false, sa->next_out_id);
@@ -317,6 +317,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->id_remote = old->id_remote;
 	n->own = old->own;
 	n->peer_cert = old->peer_cert ? strdup(old->peer_cert) : NULL; /* the rekey authenticates nothing anew */
+	cp_inherit(n, old);
 	if (!ike_sa_keep_nonce(&n->ni, &n->ni_len, ni, ni_len) || !ike_sa_keep_nonce(&n->nr, &n->nr_len, nr, nr_len)) {
 		ike_sa_set_state(n, IKE_SA_DEAD);
 		return NULL;

@@ -28,7 +28,10 @@ struct ike_daemon *ike_daemon_create(const struct dpike_config *cfg, const struc
 	d->half_open_per_peer = cfg->ike_half_open_per_peer;
 	ike_random(d->cookie_secret, sizeof(d->cookie_secret));
 	d->v1 = v1_create(cfg, env, d);
-	if (d->v1 == NULL) {
+	d->pools = ike_pools_create(cfg);
+	if (d->v1 == NULL || d->pools == NULL) {
+		v1_destroy(d->v1);
+		ike_pools_free(d->pools);
 		free(d);
 		return NULL;
 	}
@@ -44,6 +47,7 @@ void ike_daemon_destroy(struct ike_daemon *d)
 			ike_sa_set_state(sa, IKE_SA_DEAD);
 	ike_sa_reap(d);
 	v1_destroy(d->v1);
+	ike_pools_free(d->pools);
 	u64map_free(&d->by_spi);
 	u64map_free(&d->half_open_by_spi_i);
 	u64map_free(&d->half_open_by_addr);
@@ -840,7 +844,9 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 {
 	uint64_t now = ike_now(d);
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		char l[40], r[40], lid[256], rid[256];
+		char l[40], r[40], lid[256], rid[256], vip[16] = "";
+		if (sa->vip)
+			format_ipv4(sa->vip, vip, sizeof(vip));
 		addr_text(sa->local.addr, sa->local.port, l, sizeof(l));
 		addr_text(sa->remote.addr, sa->remote.port, r, sizeof(r));
 		identity_to_string(&sa->id_local, lid, sizeof(lid));
@@ -860,7 +866,8 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_printf(o, ",\"remote_id\":");
 			sb_json_str(o, rid);
 			ike_list_peer_cert(sa->peer_cert, true, o);
-			sb_printf(o, ",\"nat\":%s,\"children\":[", sa->nat_local || sa->nat_remote ? "true" : "false");
+			sb_printf(o, ",\"nat\":%s,\"remote_vip\":\"%s\",\"children\":[",
+				  sa->nat_local || sa->nat_remote ? "true" : "false", vip);
 			for (struct child_sa *c = sa->children; c; c = c->next)
 				ike_list_child(&d->env, c, true, o, now);
 			sb_trim_comma(o);
@@ -873,6 +880,8 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
 			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey, sa->mobike ? ", MOBIKE" : "");
 		ike_list_peer_cert(sa->peer_cert, false, o);
+		if (sa->vip)
+			sb_printf(o, "  remote virtual IP %s\n", vip);
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&d->env, c, false, o, now);
 	}

@@ -278,11 +278,11 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	LOG_INFO("%s: IKE_SA #%u established (responder)", sa->conn->name, sa->serial);
 	if (ike_find_notify(msg, N_INITIAL_CONTACT))
 		ike_initial_contact(sa); /* before its child goes in: the old ones' policies go first */
-	if (ike_find(msg, PL_SA)) {
-		uint16_t err = child_respond(sa, msg, &b, true);
-		if (err)
-			notify_add(&b, 0, NULL, 0, err, NULL, 0);
-	}
+	uint16_t err = cp_respond(sa, msg, &b); /* an address first: the child's selectors may name it */
+	if (err == 0 && ike_find(msg, PL_SA))
+		err = child_respond(sa, msg, &b, true);
+	if (err)
+		notify_add(&b, 0, NULL, 0, err, NULL, 0);
 	size_t len = ike_sk_finish(sa, &b);
 	if (len)
 		ike_send_response(sa, b.buf, len, msg_id);

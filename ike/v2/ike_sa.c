@@ -315,6 +315,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 	if (sa->state != IKE_SA_DEAD)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 	u64map_link_leave(&sa->d->by_ids, &sa->ids);
+	cp_release(sa);
 	ke_free(sa->ke);
 	sa->ke = NULL;
 	wipe_keys(sa);

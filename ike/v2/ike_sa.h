@@ -8,6 +8,7 @@
 
 #include "ike/crypto.h"
 #include "ike/ike.h"
+#include "ike/pool.h"
 #include "ike/proposal.h"
 #include "lib/timer_heap.h"
 #include "lib/u64map.h"
@@ -131,6 +132,8 @@ struct ike_sa {
 	bool nat_local, nat_remote, floated;
 	bool mobike; /* both ends announced MOBIKE (RFC 4555), the peer as the original initiator: it moves the SA */
 	struct ike_endpoint rx_local, rx_remote; /* where the message being handled arrived, and from where */
+	uint32_t vip;  /* the address handed to the peer from a pool (host order), 0: none */
+	int vip_pool;  /* its pool, an index into cfg->pools */
 	/* negotiated */
 	struct proposal chosen;
 	struct sk_cipher cipher;
@@ -199,6 +202,7 @@ struct ike_daemon {
 	const struct dpike_config *cfg;
 	const struct credentials *creds;
 	struct v1_daemon *v1; /* IKEv1 runs beside, on the same ports */
+	struct ike_pools *pools; /* virtual IPs for clients that ask (config_payload.c) */
 	struct ike_env env;
 	struct ike_sa *sas;
 	struct ike_sa *dead; /* freed by ike_sa_reap() */
@@ -378,10 +382,21 @@ void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg)
 void ike_send_delete(struct ike_sa *sa, uint8_t protocol, const uint32_t *spis, uint16_t n);
 void ike_send_liveness(struct ike_sa *sa);
 
+/* Virtual IPs (config_payload.c): the CP request answered (0) or the notify to send instead. */
+uint16_t cp_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b);
+/* A rekeyed IKE SA's successor holds its address too; the address goes back when the last lets go. */
+void cp_inherit(struct ike_sa *to, const struct ike_sa *from);
+void cp_release(struct ike_sa *sa);
+/* What a child's remote "dynamic" selector stands for: the peer's virtual IP, else its address. */
+uint32_t cp_remote_dynamic(const struct ike_sa *sa);
+
 /* Child SAs. */
 int child_proposals(const struct cfg_child *c, struct proposal *out, int max);
 /* A child's configured selectors, "dynamic" ones as the address given (the SA's own or the peer's). */
 void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct ike_ts *out, int *n);
+/* The remote selectors of a child as configured: "dynamic" (or none, for a client with a virtual
+ * IP) the peer's virtual IP or address. */
+void child_remote_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struct ike_ts *out, int *n);
 bool child_parse_request(const struct ike_message *msg, struct child_request *r);
 /* Tries one configured child against a request; 0 on a match (c filled in), else the notify to send. */
 uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const struct child_request *r,

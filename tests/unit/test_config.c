@@ -107,6 +107,13 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; proposals = \"aes128-sha256-x25519,, aes256-sha256-x25519\";\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "'proposals' has an empty item" },
+	{ IFACES "pools = ( { name = \"rw\"; addrs = \"10.3.0.0/8\"; } );\n", 3,
+	  "pool addrs '10.3.0.0/8' must be a prefix (/12 or longer) or a range" },
+	{ IFACES "pools = ( { name = \"rw\"; addrs = \"10.3.0.9-10.3.0.1\"; } );\n", 3, "pool addrs" },
+	{ IFACES "pools = ( { name = \"rw\"; addrs = \"10.3.0.0/24\"; dns = \"ns1\"; } );\n", 3,
+	  "dns 'ns1' is not an IPv4 address" },
+	{ IFACES "connections = ( { name = \"c\"; pools = \"rw\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "unknown pool 'rw'" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; mode = \"pass\"; local_ts = \"dynamic\"; remote_ts = \"10.0.0.0/8\"; } ); } );\n",
 	  4, "a child of mode pass or drop needs local_ts and remote_ts as prefixes" },
@@ -196,19 +203,26 @@ static void test_bad_lines(void)
 	}
 }
 
-/* Weak algorithms load where a connection lists them (with a warning in the log), and only there. */
-static void test_weak_when_listed(void)
+/* Loads a configuration that must load; the test stops here if it does not. */
+static void load_ok(const char *text, struct dpike_config *cfg)
 {
-	struct dpike_config cfg;
 	char err[CFG_ERR_MAX];
-	const char *path = unit_temp_file(IFACES "connections = ( { name = \"old\"; version = 1;\n"
-					  "  proposals = [\"3des-sha1-modp1024\", \"aes128-sha1-modp1536\"];\n"
-					  "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n");
-	int rc = config_load(path, &cfg, err);
+	const char *path = unit_temp_file(text);
+	int rc = config_load(path, cfg, err);
 	unlink(path);
 	if (rc != 0)
 		fprintf(stderr, "%s\n", err);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+/* Weak algorithms load where a connection lists them (with a warning in the log), and only there. */
+static void test_weak_when_listed(void)
+{
+	struct dpike_config cfg;
+	load_ok(IFACES "connections = ( { name = \"old\"; version = 1;\n"
+		       "  proposals = [\"3des-sha1-modp1024\", \"aes128-sha1-modp1536\"];\n"
+		       "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+		&cfg);
 	struct proposal p[4];
 	CU_ASSERT_EQUAL(proposal_parse_list((char(*)[128])cfg.connections[0].proposals, 2, PROPOSAL_IKE, p, 4), 2);
 	CU_ASSERT(proposal_is_weak(&p[0]) && proposal_is_weak(&p[1]));
@@ -219,18 +233,11 @@ static void test_weak_when_listed(void)
 static void test_comma_lists(void)
 {
 	struct dpike_config cfg;
-	char err[CFG_ERR_MAX];
-	const char *path = unit_temp_file(
-		IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.1, 192.0.2.9\";\n"
+	load_ok(IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.1, 192.0.2.9\";\n"
 		       "  proposals = [\"aes128gcm16-prfsha256-x25519,aes256-sha384-ecp384\", \"aes128-sha256-modp3072\"];\n"
 		       "  local = { auth = \"psk\"; id = \"C=CH, O=dpike, CN=gw\"; }; remote = { auth = \"psk\"; };\n"
 		       "  children = ( { name = \"n\"; local_ts = \"10.2.0.0/24, 10.3.0.0/24[tcp/80]\";\n"
-		       "                 remote_ts = [\"dynamic\"]; esp_proposals = \"aes128gcm16, aes256-sha256\"; } ); } );\n");
-	int rc = config_load(path, &cfg, err);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
+		       "                 remote_ts = [\"dynamic\"]; esp_proposals = \"aes128gcm16, aes256-sha256\"; } ); } );\n", &cfg);
 	const struct cfg_connection *c = &cfg.connections[0];
 	CU_ASSERT(c->n_remote_addrs == 2 && strcmp(c->remote_addrs[1], "192.0.2.9") == 0);
 	CU_ASSERT(c->n_proposals == 3 && strcmp(c->proposals[1], "aes256-sha384-ecp384") == 0);
@@ -246,19 +253,12 @@ static void test_comma_lists(void)
 static void test_shunt_children(void)
 {
 	struct dpike_config cfg;
-	char err[CFG_ERR_MAX];
-	const char *path = unit_temp_file(
-		IFACES "shunts = ( { name = \"old\"; mode = \"drop\"; local_ts = \"10.9.0.0/16\"; remote_ts = \"0.0.0.0/0\"; } );\n"
+	load_ok(IFACES "shunts = ( { name = \"old\"; mode = \"drop\"; local_ts = \"10.9.0.0/16\"; remote_ts = \"0.0.0.0/0\"; } );\n"
 		       "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		       "  children = ( { name = \"lan\"; mode = \"pass\"; local_ts = \"10.2.0.0/24\"; remote_ts = \"10.2.0.0/24\"; },\n"
 		       "               { name = \"net\"; local_ts = \"10.2.0.0/24\"; remote_ts = \"10.1.0.0/16\"; },\n"
 		       "               { name = \"smtp\"; mode = \"drop\"; local_ts = \"0.0.0.0/0[tcp/25]\";\n"
-		       "                 remote_ts = \"0.0.0.0/0\"; } ); } );\n");
-	int rc = config_load(path, &cfg, err);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
+		       "                 remote_ts = \"0.0.0.0/0\"; } ); } );\n", &cfg);
 	CU_ASSERT(cfg.connections[0].n_children == 1 && strcmp(cfg.connections[0].children[0].name, "net") == 0);
 	CU_ASSERT_FATAL(cfg.n_shunts == 3);
 	CU_ASSERT(strcmp(cfg.shunts[1].name, "c/lan") == 0 && cfg.shunts[1].action == SHUNT_PASS);
@@ -267,21 +267,32 @@ static void test_shunt_children(void)
 	config_free(&cfg);
 }
 
+/* Pools: a prefix without its network and broadcast addresses, a range, DNS servers; connections name them. */
+static void test_pools(void)
+{
+	struct dpike_config cfg;
+	load_ok(IFACES "pools = ( { name = \"a\"; addrs = \"10.3.0.0/30\"; dns = \"192.0.2.53, 192.0.2.54\"; },\n"
+		       "          { name = \"b\"; addrs = \"10.4.0.10-10.4.0.19\"; }, { name = \"c\"; addrs = \"10.5.0.7/32\"; } );\n"
+		       "connections = ( { name = \"rw\"; pools = [\"b\", \"a\"]; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n", &cfg);
+	CU_ASSERT_FATAL(cfg.n_pools == 3);
+	CU_ASSERT(cfg.pools[0].base == 0x0a030001 && cfg.pools[0].size == 2 && cfg.pools[0].n_dns == 2 &&
+		  cfg.pools[0].dns[1] == 0xc0000236);
+	CU_ASSERT(cfg.pools[1].base == 0x0a04000a && cfg.pools[1].size == 10);
+	CU_ASSERT(cfg.pools[2].base == 0x0a050007 && cfg.pools[2].size == 1);
+	CU_ASSERT(cfg.connections[0].n_pools == 2 && cfg.connections[0].pools[0] == 1 && cfg.connections[0].pools[1] == 0);
+	config_free(&cfg);
+}
+
 /* The longest keying material, AES-256 with HMAC-SHA2-512's key, fits a static SA whole. */
 static void test_longest_static_key(void)
 {
 	struct dpike_config cfg;
-	char err[CFG_ERR_MAX], text[1024], hex[2 * 96 + 1];
+	char text[1024], hex[2 * 96 + 1];
 	for (int i = 0; i < 96; i++)
 		snprintf(hex + 2 * i, 3, "%02x", i);
 	snprintf(text, sizeof(text), IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha512\"; key = \"0x%s\";\n" SA_TAIL,
 		 hex);
-	const char *path = unit_temp_file(text);
-	int rc = config_load(path, &cfg, err);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	load_ok(text, &cfg);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].key_len, 96);
 	CU_ASSERT(cfg.static_sas[0].key[0] == 0 && cfg.static_sas[0].key[95] == 95);
 	config_free(&cfg);
@@ -367,6 +378,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "the longest static SA key", test_longest_static_key);
 	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
 	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);
+	CU_add_test(s, "pools: prefixes, ranges, DNS, named by connections", test_pools);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);

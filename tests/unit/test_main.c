@@ -54,6 +54,7 @@ int main(void)
 	sa_slab_suite_add(CU_add_suite("dataplane: SA slab", NULL, NULL));
 	tables_suite_add(CU_add_suite("dataplane: control-core tables", tables_suite_init, tables_suite_clean));
 	proposal_suite_add(CU_add_suite("ike: proposal strings", NULL, NULL));
+	pool_suite_add(CU_add_suite("ike: virtual IP pools", NULL, NULL));
 	config_suite_add(CU_add_suite("config: loading and errors", NULL, NULL));
 	ike_crypto_suite_add(CU_add_suite("ike: crypto", NULL, NULL));
 	ike_payload_suite_add(CU_add_suite("ike: payloads", NULL, NULL));

@@ -15,6 +15,7 @@ int tables_suite_clean(void);
 void tables_suite_add(CU_pSuite s);
 void config_suite_add(CU_pSuite s);
 void proposal_suite_add(CU_pSuite s);
+void pool_suite_add(CU_pSuite s);
 void ike_crypto_suite_add(CU_pSuite s);
 void ike_payload_suite_add(CU_pSuite s);
 void cert_suite_add(CU_pSuite s);

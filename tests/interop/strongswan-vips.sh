@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Virtual IPs from a pool (swanctl's pools, RFC 7296 3.15) against strongSwan road warriors
+# (strongswan-lab.sh): three clients of their own identities (vips = 0.0.0.0) ask dpike for an
+# address from a pool of two. Each of the first two gets one, its child covers that address alone
+# and carries pings to host-b from it; the third finds the pool full (INTERNAL_ADDRESS_FAILURE,
+# no child); a client that comes back gets its address again; once it has left for good, its
+# address goes to the third; a rekeyed IKE SA keeps its client's address.
+# Usage: strongswan-vips.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/strongswan-lab.sh" "$1"
+lab_init sw-vips
+strongswan_lab_up
+
+cat >"$LAB_DIR/dpike.conf" <<EOC
+log_level = "info";
+ctl_socket = "$LAB_DIR/dpike.sock";
+workers = { idle_sleep_us = 50; };
+interfaces = (
+  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
+  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
+);
+pools = ( { name = "rw"; addrs = "10.3.0.0/30"; dns = "192.0.2.53"; } );
+connections = (
+  { name = "rw"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["rw"];
+    proposals = ["aes128gcm16-prfsha256-x25519"];
+    local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "*.rw.example"; };
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["dynamic"]; esp_proposals = ["aes128gcm16"]; } ); }
+);
+secrets = ( { type = "ike"; id = ["gw-b.example", "one.rw.example", "two.rw.example", "three.rw.example"]; secret = "$PSK"; } );
+EOC
+client() { # client NAME: a road warrior of strongSwan's asking for an address
+	cat <<EOC
+  $1 {
+    version = 2
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.2
+    vips = 0.0.0.0
+    proposals = aes128gcm16-prfsha256-x25519
+    encap = yes
+    local { auth = psk
+            id = $1.rw.example }
+    remote { auth = psk
+             id = gw-b.example }
+    children {
+      $1-net {
+        remote_ts = 10.2.0.0/24
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+EOC
+}
+cat >"$LAB_DIR/swanctl.conf" <<EOC
+connections {
+$(client one)
+$(client two)
+$(client three)
+}
+secrets {
+  ike-lab {
+    id-gw = gw-b.example
+    id-1 = one.rw.example
+    id-2 = two.rw.example
+    id-3 = three.rw.example
+    secret = "$PSK"
+  }
+}
+EOC
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
+sw_start "$sw" "$LAB_DIR"
+
+up() { sw_ctl "$LAB_DIR" --initiate --child "$1-net" --timeout 20 >"$LAB_DIR/init-$1.log" 2>&1 || true; }
+down() { sw_ctl "$LAB_DIR" --terminate --ike "$1" --timeout 10 >/dev/null 2>&1 || true; }
+# vip_of NAME: the virtual IP dpike gave the newest IKE SA of that client ("-" without one)
+vip_of() {
+	ctl --json list-sas | python3 -c 'import json,sys
+v=sorted((s["serial"], s["remote_vip"]) for s in json.load(sys.stdin)["ike_sas"]
+         if s["remote_id"]==sys.argv[1] and s["state"]=="ESTABLISHED")
+print(v[-1][1] if v and v[-1][1] else "-")' "$1.rw.example"
+}
+# sw_vip NAME: the virtual IP strongSwan's connection NAME installed ("-" without one)
+sw_vip() {
+	sw_ctl "$LAB_DIR" --list-sas --ike "$1" 2>/dev/null | awk '/^ +local / && $2 ~ /\/32$/ { sub("/32", "", $2); print $2; exit }' | grep . || echo -
+}
+# dpike_remote_ts_has ADDR: one of dpike's outbound SAs protects traffic to ADDR/32 alone
+dpike_remote_ts_has() {
+	ctl --json list-sas | python3 -c 'import json,sys
+sys.exit(not any(s["direction"]=="out" and s["remote_ts"]==[sys.argv[1]+"/32"] for s in json.load(sys.stdin)["sas"]))' "$1"
+}
+ping_from() { ip netns exec "$sw" ping -c 3 -i 0.2 -W 2 -w 10 -I "$1" 10.2.0.1 >/dev/null; }
+
+up one
+lab_check "one: an address from the pool, the same at both ends ($(vip_of one), $(sw_vip one))" \
+	test "$(vip_of one)" = 10.3.0.1 -a "$(sw_vip one)" = 10.3.0.1
+lab_check "one: dpike's child covers that address alone" dpike_remote_ts_has 10.3.0.1
+lab_check "one: pings from 10.3.0.1 to host-b through the tunnel" ping_from 10.3.0.1
+up two
+lab_check "two: the next address ($(vip_of two))" test "$(vip_of two)" = 10.3.0.2 -a "$(sw_vip two)" = 10.3.0.2
+lab_check "two: pings from 10.3.0.2" ping_from 10.3.0.2
+pool_usage() { ctl --json list-pools | python3 -c 'import json,sys
+p=json.load(sys.stdin)["pools"][0]; print("%s %s-%s %d %d %d" % (p["name"], p["first"], p["last"], p["size"], p["online"], p["leased"]))'; }
+lab_check "dpikectl list-pools: rw, 10.3.0.1-10.3.0.2, both online ($(pool_usage))" \
+	test "$(pool_usage)" = "rw 10.3.0.1-10.3.0.2 2 2 2"
+up three
+lab_check "three: the pool is full: INTERNAL_ADDRESS_FAILURE, logged" \
+	grep -q "rw: IKE_SA #[0-9]*: the peer asks for an address and its pools are full" "$LAB_DIR/dut.log"
+children_of() { # children_of NAME: dpike's child SAs under that client's IKE SAs
+	ctl --json list-sas | python3 -c 'import json,sys
+print(sum(len(s["children"]) for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]==sys.argv[1]))' "$1.rw.example"
+}
+lab_check "three: no child at dpike" test "$(children_of three)" = 0
+lab_check "three: strongSwan has no virtual IP" test "$(sw_vip three)" = -
+down three
+
+serial_two() { ctl --json list-sas | python3 -c 'import json,sys
+print(max([s["serial"] for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]=="two.rw.example" and s["state"]=="ESTABLISHED"] or [0]))'; }
+before=$(serial_two)
+sw_ctl "$LAB_DIR" --rekey --ike two >/dev/null 2>&1 || true
+rekeyed() { [ "$(serial_two)" -gt "$before" ]; }
+lab_check "two: its IKE SA rekeyed (CREATE_CHILD_SA, no new IKE_AUTH)" lab_wait_for 15 rekeyed
+lab_check "... by the peer, as dpike logged" grep -q "rw: IKE_SA #$before rekeyed into #[0-9]* by the peer" "$LAB_DIR/dut.log"
+lab_check "two: the new IKE SA keeps 10.3.0.2 ($(vip_of two))" test "$(vip_of two)" = 10.3.0.2
+lab_check "two: pings after the rekey" ping_from 10.3.0.2
+
+down one
+gone_one() { [ "$(vip_of one)" = - ]; }
+lab_wait_for 10 gone_one || true
+up one
+lab_check "one: back, with its own address again ($(vip_of one))" test "$(vip_of one)" = 10.3.0.1 -a "$(sw_vip one)" = 10.3.0.1
+lab_check "one: pings again" ping_from 10.3.0.1
+down one
+lab_wait_for 10 gone_one || true
+up three
+lab_check "three: one's address, now the longest unused ($(vip_of three))" test "$(vip_of three)" = 10.3.0.1
+lab_check "three: pings from it" ping_from 10.3.0.1
+dpike_stop_all
+lab_summary strongswan-vips
