@@ -51,7 +51,8 @@ static void config_of(char *out, size_t cap, bool is_a, bool cbc, bool pubkey)
 	}
 	snprintf(out, cap,
 		 "interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"%s/24\"; } );\n"
-		 "connections = ( { name = \"c\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
+		 "pools = ( { name = \"rw\"; addrs = \"10.99.0.0/30\"; dns = \"192.0.2.53\"; } );\n" /* for CP requests */
+		 "connections = ( { name = \"c\"; version = 2; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"]; pools = \"rw\";\n"
 		 "  dpd_delay = \"30s\"; proposals = [\"%s\"];\n  local = { %s };\n  remote = { %s };\n"
 		 "  children = ( { name = \"net\"; local_ts = [\"%s\"]; remote_ts = [\"%s\"];\n"
 		 "    esp_proposals = [\"aes256gcm16-x25519\", \"aes128-sha256-x25519\"]; } ); } );\n"
