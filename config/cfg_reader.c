@@ -246,12 +246,25 @@ int cfg_get_ts_list_any(struct cfg_reader *r, const config_setting_t *g, const c
 	int rc = cfg_get_items(r, g, key, required, &text[0][0], sizeof(text[0]), CFG_MAX_TS, &n);
 	if (rc <= 0)
 		return rc;
-	for (int i = 0; i < n; i++)
-		if (!ts_parse_any(text[i], &out->ts[i], allow_dynamic))
-			return cfg_fail(r, config_setting_get_member(g, key),
-					"'%s': '%s' is not a traffic selector (a.b.c.d/len[proto/port]%s)", key, text[i],
-					allow_dynamic ? ", or dynamic" : "; dynamic is for a connection's children");
-	out->n = n;
+	const config_setting_t *s = config_setting_get_member(g, key);
+	out->n = 0;
+	for (int i = 0; i < n; i++) {
+		struct traffic_selector t;
+		uint32_t first, last;
+		if (ts_parse_range(text[i], &first, &last, &t)) { /* as the prefixes that make it up */
+			int k = ts_range_split(first, last, &t, out->ts + out->n, CFG_MAX_TS - out->n);
+			if (k > CFG_MAX_TS - out->n)
+				return cfg_fail(r, s, "'%s': the range '%s' takes %d prefixes, more than are left of %d", key,
+						text[i], k, CFG_MAX_TS);
+			out->n += k;
+			continue;
+		}
+		if (out->n == CFG_MAX_TS || !ts_parse_any(text[i], &out->ts[out->n], allow_dynamic))
+			return cfg_fail(r, s, "'%s': '%s' is not a traffic selector (a.b.c.d/len[proto/port]%s)", key,
+					text[i], allow_dynamic ? ", a range first-last, or dynamic"
+								: ", or a range first-last; dynamic is for a connection's children");
+		out->n++;
+	}
 	return 1;
 }
 

@@ -58,24 +58,61 @@ static bool parse_proto_port(char *s, struct traffic_selector *ts)
 	return ts->port_lo <= ts->port_hi;
 }
 
-bool ts_parse_any(const char *s, struct traffic_selector *ts, bool allow_dynamic)
+/* The address part of s into buf, and its "[proto/port]", if any, into ts (else any protocol and port). */
+static bool split_proto_port(const char *s, char *buf, size_t len, struct traffic_selector *ts)
 {
-	char buf[96];
-	if (strlen(s) >= sizeof(buf))
+	if (strlen(s) >= len)
 		return false;
 	strcpy(buf, s);
 	memset(ts, 0, sizeof(*ts));
 	ts->port_hi = 65535;
 	char *br = strchr(buf, '[');
-	if (br) {
-		size_t n = strlen(br);
-		if (br[n - 1] != ']')
-			return false;
-		br[n - 1] = '\0';
-		*br = '\0';
-		if (!parse_proto_port(br + 1, ts))
-			return false;
+	if (br == NULL)
+		return true;
+	size_t n = strlen(br);
+	if (br[n - 1] != ']')
+		return false;
+	br[n - 1] = '\0';
+	*br = '\0';
+	return parse_proto_port(br + 1, ts);
+}
+
+bool ts_parse_range(const char *s, uint32_t *first, uint32_t *last, struct traffic_selector *t)
+{
+	char buf[96];
+	if (!split_proto_port(s, buf, sizeof(buf), t))
+		return false;
+	char *dash = strchr(buf, '-');
+	if (dash == NULL)
+		return false;
+	*dash = '\0';
+	return parse_ipv4(buf, first) && parse_ipv4(dash + 1, last) && *first <= *last;
+}
+
+int ts_range_split(uint32_t lo, uint32_t hi, const struct traffic_selector *t, struct traffic_selector *out, int max)
+{
+	int count = 0;
+	for (uint64_t at = lo; at <= hi; count++) {
+		uint8_t plen = 32;
+		while (plen > 0 && (at & ((1ULL << (33 - plen)) - 1)) == 0 && at + (1ULL << (33 - plen)) - 1 <= hi)
+			plen--;
+		if (count < max) {
+			out[count] = *t;
+			out[count].addr = (uint32_t)at;
+			out[count].plen = plen;
+			out[count].mask = prefix_mask(plen);
+			out[count].dynamic = 0;
+		}
+		at += 1ULL << (32 - plen);
 	}
+	return count;
+}
+
+bool ts_parse_any(const char *s, struct traffic_selector *ts, bool allow_dynamic)
+{
+	char buf[96];
+	if (!split_proto_port(s, buf, sizeof(buf), ts))
+		return false;
 	if (strcmp(buf, "dynamic") == 0) { /* resolved by IKE, not valid for static use */
 		ts->dynamic = 1;
 		ts->plen = 32;

@@ -28,6 +28,14 @@ static inline bool ts_parse(const char *s, struct traffic_selector *ts)
 	return ts_parse_any(s, ts, false);
 }
 
+/* swanctl's address range "first-last[proto/port]": the addresses and, in t, protocol and ports. */
+bool ts_parse_range(const char *s, uint32_t *first, uint32_t *last, struct traffic_selector *t);
+/*
+ * The address range lo..hi as the fewest prefixes, each with t's protocol and ports, into out (up
+ * to max); returns how many it takes, which may be more than max.
+ */
+int ts_range_split(uint32_t lo, uint32_t hi, const struct traffic_selector *t, struct traffic_selector *out, int max);
+
 /* The selector as it applies to an IKE SA whose address (ours or the peer's, as ts is) is addr. */
 static inline struct traffic_selector ts_resolve(const struct traffic_selector *ts, uint32_t addr)
 {

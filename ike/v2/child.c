@@ -75,21 +75,10 @@ static int narrow(const struct ike_ts *theirs, int nt, const struct ike_ts *ours
 static int ranges_to_selectors(const struct ike_ts *ts, int n, struct traffic_selector *out, int max)
 {
 	int count = 0;
-	for (int i = 0; i < n; i++) {
-		uint64_t lo = ts[i].saddr, hi = ts[i].eaddr;
-		while (lo <= hi && count < max) {
-			uint8_t plen = 32;
-			while (plen > 0) {
-				uint64_t size = 1ULL << (33 - plen);
-				if ((lo & (size - 1)) != 0 || lo + size - 1 > hi)
-					break;
-				plen--;
-			}
-			out[count++] = (struct traffic_selector){ .addr = (uint32_t)lo, .mask = prefix_mask(plen), .plen = plen,
-								  .proto = ts[i].proto, .port_lo = ts[i].sport,
-								  .port_hi = ts[i].eport };
-			lo += 1ULL << (32 - plen);
-		}
+	for (int i = 0; i < n && count < max; i++) {
+		struct traffic_selector t = { .proto = ts[i].proto, .port_lo = ts[i].sport, .port_hi = ts[i].eport };
+		int k = ts_range_split(ts[i].saddr, ts[i].eaddr, &t, out + count, max - count);
+		count += k < max - count ? k : max - count; /* what does not fit is left out */
 	}
 	return count;
 }

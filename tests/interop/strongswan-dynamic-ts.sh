@@ -4,7 +4,8 @@
 # its default (dynamic) local_ts, protects traffic from its own address to dpike's LAN; dpike's
 # child names that peer address as remote_ts = ["dynamic"]. IKEv2 and IKEv1, both roles: the child's
 # selectors on both ends are the LAN and strongSwan's IKE address alone, and pings between
-# host-b and that address cross the tunnel, counted by dpike's SAs.
+# host-b and that address cross the tunnel, counted by dpike's SAs. Then a range of addresses
+# as dpike's local_ts.
 # Usage: strongswan-dynamic-ts.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -76,5 +77,18 @@ dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1
 sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
 round responder
 round initiator
+# a range, as swanctl writes one: dpike offers the prefixes that make it up, strongSwan narrows to them
+dpike_stop
+configs 2 aes128gcm16-prfsha256-x25519 aes128gcm16
+sed -i 's|local_ts = \["10.2.0.0/24"\]|local_ts = ["10.2.0.1-10.2.0.6"]|' "$LAB_DIR/dpike.conf"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-range
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+lab_check "range: established" lab_wait_for 20 dpike_up dyn
+lab_check "range: dpike's child covers 10.2.0.1-10.2.0.6 as four prefixes ($(dpike_child_ts))" \
+	test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
+lab_check "range: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
+	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
 dpike_stop_all
 lab_summary strongswan-dynamic-ts

@@ -94,7 +94,10 @@ static const struct bad_case cases[] = {
 	{ IFACES SA_HEAD GCM "  replay_window = 5000;\n" SA_TAIL, 5, "between 0 and 4096" },
 	{ IFACES SA_HEAD GCM "  mode = \"beet\";\n" SA_TAIL, 5, "mode must be" },
 	{ IFACES SA_HEAD GCM "  local_ts = [\"dynamic\"]; remote_ts = [\"10.1.0.0/16\"]; } );\n", 5,
-	  "'dynamic' is not a traffic selector (a.b.c.d/len[proto/port]; dynamic is for a connection's children)" },
+	  "'dynamic' is not a traffic selector (a.b.c.d/len[proto/port], or a range first-last; dynamic is for a "
+	  "connection's children)" },
+	{ IFACES SA_HEAD GCM "  local_ts = [\"10.2.0.0/24\"]; remote_ts = [\"10.1.0.1-10.1.255.254\"]; } );\n", 5,
+	  "'remote_ts': the range '10.1.0.1-10.1.255.254' takes 30 prefixes, more than are left of 16" },
 	{ IFACES "static_sas = ( { name = \"a\"; direction = \"in\"; spi = 0x1001; local = \"192.0.2.2\";\n" GCM SA_TAIL
 		 "static_sas2 = 1;\n",
 	  6, "unknown key 'static_sas2'" },
@@ -236,14 +239,16 @@ static void test_comma_lists(void)
 	load_ok(IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.1, 192.0.2.9\";\n"
 		       "  proposals = [\"aes128gcm16-prfsha256-x25519,aes256-sha384-ecp384\", \"aes128-sha256-modp3072\"];\n"
 		       "  local = { auth = \"psk\"; id = \"C=CH, O=dpike, CN=gw\"; }; remote = { auth = \"psk\"; };\n"
-		       "  children = ( { name = \"n\"; local_ts = \"10.2.0.0/24, 10.3.0.0/24[tcp/80]\";\n"
+		       "  children = ( { name = \"n\"; local_ts = \"10.2.0.0/24, 10.3.0.0/24[tcp/80], 10.4.0.1-10.4.0.3\";\n"
 		       "                 remote_ts = [\"dynamic\"]; esp_proposals = \"aes128gcm16, aes256-sha256\"; } ); } );\n", &cfg);
 	const struct cfg_connection *c = &cfg.connections[0];
 	CU_ASSERT(c->n_remote_addrs == 2 && strcmp(c->remote_addrs[1], "192.0.2.9") == 0);
 	CU_ASSERT(c->n_proposals == 3 && strcmp(c->proposals[1], "aes256-sha384-ecp384") == 0);
 	CU_ASSERT_STRING_EQUAL(c->local.id, "C=CH, O=dpike, CN=gw");
 	const struct cfg_child *ch = &c->children[0];
-	CU_ASSERT(ch->local_ts.n == 2 && ch->local_ts.ts[1].addr == 0x0a030000 && ch->local_ts.ts[1].proto == 6);
+	CU_ASSERT(ch->local_ts.n == 4 && ch->local_ts.ts[1].addr == 0x0a030000 && ch->local_ts.ts[1].proto == 6);
+	CU_ASSERT(ch->local_ts.ts[2].addr == 0x0a040001 && ch->local_ts.ts[2].plen == 32 && ch->local_ts.ts[3].addr == 0x0a040002 &&
+		  ch->local_ts.ts[3].plen == 31); /* the range's prefixes */
 	CU_ASSERT(ch->remote_ts.n == 1 && ch->remote_ts.ts[0].dynamic);
 	CU_ASSERT(ch->n_esp_proposals == 2 && strcmp(ch->esp_proposals[1], "aes256-sha256") == 0);
 	config_free(&cfg);

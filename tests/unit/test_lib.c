@@ -80,6 +80,19 @@ static void test_traffic_selectors(void)
 	r = ts_resolve(&ts, 0xc0000201);
 	CU_ASSERT(ts_equal(&r, &ts));
 	CU_ASSERT(!ts_parse_any("dynamic/24", &ts, true) && !ts_parse_any("dynamic[tcp/x]", &ts, true));
+	/* ranges, as the prefixes that make them up */
+	struct traffic_selector parts[8];
+	uint32_t first, last;
+	CU_ASSERT(ts_parse_range("10.0.0.1-10.0.0.9[udp/53]", &first, &last, &ts) && first == 0x0a000001 &&
+		  last == 0x0a000009 && ts.proto == 17 && ts.port_lo == 53);
+	CU_ASSERT_EQUAL(ts_range_split(first, last, &ts, parts, 8), 4); /* .1/32 .2/31 .4/30 .8/31 */
+	CU_ASSERT(parts[0].addr == 0x0a000001 && parts[0].plen == 32 && parts[1].addr == 0x0a000002 && parts[1].plen == 31);
+	CU_ASSERT(parts[2].addr == 0x0a000004 && parts[2].plen == 30 && parts[3].addr == 0x0a000008 && parts[3].plen == 31);
+	CU_ASSERT(parts[3].proto == 17 && parts[3].port_hi == 53 && parts[3].mask == 0xfffffffe);
+	CU_ASSERT_EQUAL(ts_range_split(0, 0xffffffff, &ts, parts, 8), 1);
+	CU_ASSERT(parts[0].plen == 0 && parts[0].mask == 0);
+	CU_ASSERT_EQUAL(ts_range_split(1, 0xfffffffe, &ts, parts, 8), 62); /* more than there is room for: counted */
+	CU_ASSERT(!ts_parse_range("10.0.0.9-10.0.0.1", &first, &last, &ts) && !ts_parse_range("10.0.0.0/8", &first, &last, &ts));
 }
 
 static void test_wire_reader_bounds(void)
