@@ -122,7 +122,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
 					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rekey_packets",
 					    "life_packets", "start_action", "dpd_action", "close_action", "replay_window", NULL };
-	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (cfg_move_shunt_children()) */
+	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (move_shunt_children()) */
 	static const char *const modes[] = { "tunnel", "transport", "pass", "drop", NULL };
 	static const char *const starts[] = { "none", "trap", "start", NULL };
 	static const char *const dpds[] = { "clear", "trap", "restart", NULL };
