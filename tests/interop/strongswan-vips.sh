@@ -5,7 +5,8 @@
 # address from a pool of two. Each of the first two gets one, its child covers that address alone
 # and carries pings to host-b from it; the third finds the pool full (INTERNAL_ADDRESS_FAILURE,
 # no child); a client that comes back gets its address again; once it has left for good, its
-# address goes to the third; a rekeyed IKE SA keeps its client's address.
+# address goes to the third; a rekeyed IKE SA keeps its client's address. Then a fourth from
+# behind a NAT, on a connection of its own whose child names no remote selector.
 # Usage: strongswan-vips.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -20,14 +21,19 @@ interfaces = (
   { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
 );
-pools = ( { name = "rw"; addrs = "10.3.0.0/30"; dns = "192.0.2.53"; } );
+pools = ( { name = "rw"; addrs = "10.3.0.0/30"; dns = "192.0.2.53"; }, { name = "nat"; addrs = "10.3.1.0/29"; } );
 connections = (
   { name = "rw"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["rw"];
     proposals = ["aes128gcm16-prfsha256-x25519"];
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "*.rw.example"; };
-    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["dynamic"]; esp_proposals = ["aes128gcm16"]; } ); }
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["dynamic"]; esp_proposals = ["aes128gcm16"]; } ); },
+  { name = "natted"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["nat"];
+    proposals = ["aes128gcm16-prfsha256-x25519"];
+    local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "four.nat.example"; };
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); }
 );
-secrets = ( { type = "ike"; id = ["gw-b.example", "one.rw.example", "two.rw.example", "three.rw.example"]; secret = "$PSK"; } );
+secrets = ( { type = "ike"; id = ["gw-b.example", "one.rw.example", "two.rw.example", "three.rw.example",
+                                  "four.nat.example"]; secret = "$PSK"; } );
 EOC
 client() { # client NAME: a road warrior of strongSwan's asking for an address
 	cat <<EOC
@@ -134,5 +140,52 @@ lab_wait_for 10 gone_one || true
 up three
 lab_check "three: one's address, now the longest unused ($(vip_of three))" test "$(vip_of three)" = 10.3.0.1
 lab_check "three: pings from it" ping_from 10.3.0.1
+
+# A road warrior behind a NAT (strongSwan's namespace routes and masquerades for a fourth, without
+# encap = yes: NAT detection moves it to 4500), its connection with no remote_ts at all.
+lab_ns rw rw
+lab_link "$sw" sw-nat 02:00:00:00:04:01 "$rw" rw-wan 02:00:00:00:04:02
+ip -n "$sw" addr add 198.51.100.1/24 dev sw-nat
+ip -n "$rw" addr add 198.51.100.2/24 dev rw-wan
+ip -n "$rw" route add default via 198.51.100.1
+ip netns exec "$sw" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$sw" nft -f - <<EON
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "sw-wan" ip saddr 198.51.100.0/24 meta l4proto udp snat to 192.0.2.1:41000-41099
+	}
+}
+EON
+mkdir -p "$LAB_DIR/rw"
+cat >"$LAB_DIR/rw/swanctl.conf" <<EOC
+connections {
+  four {
+    version = 2
+    remote_addrs = 192.0.2.2
+    vips = 0.0.0.0
+    proposals = aes128gcm16-prfsha256-x25519
+    local { auth = psk
+            id = four.nat.example }
+    remote { auth = psk
+             id = gw-b.example }
+    children { four-net { remote_ts = 10.2.0.0/24
+                          esp_proposals = aes128gcm16 } }
+  }
+}
+secrets { ike-rw { id-gw = gw-b.example
+                   id-4 = four.nat.example
+                   secret = "$PSK" } }
+EOC
+sw_start "$rw" "$LAB_DIR/rw"
+sw_ctl "$LAB_DIR/rw" --initiate --child four-net --timeout 20 >"$LAB_DIR/init-four.log" 2>&1 || true
+four_seen() { ctl --json list-sas | python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]=="four.nat.example" and s["state"]=="ESTABLISHED"]
+print("%s %s %s" % (s[0]["remote_vip"], str(s[0]["nat"]).lower(), s[0]["remote"]) if s else "-")'; }
+lab_check "four, behind the NAT: an address of the other pool, NAT seen, the mapped port ($(four_seen))" \
+	bash -c "[[ '$(four_seen)' =~ ^10\.3\.1\.1\ true\ 192\.0\.2\.1\[410[0-9][0-9]\]$ ]]"
+lab_check "four: dpike's child covers its address alone (no remote_ts configured)" dpike_remote_ts_has 10.3.1.1
+lab_check "four: pings from 10.3.1.1 through the NAT and the tunnel" \
+	ip netns exec "$rw" ping -c 3 -i 0.2 -W 2 -w 10 -I 10.3.1.1 10.2.0.1
 dpike_stop_all
 lab_summary strongswan-vips
