@@ -151,6 +151,8 @@ struct cfg_connection {
 	int n_children;
 	int pools[CFG_MAX_ADDRS]; /* indexes into cfg->pools: where clients asking for an address get one */
 	int n_pools;
+	uint32_t vips[CFG_MAX_ADDRS]; /* as a client: the addresses to ask the peer for (0.0.0.0: any) */
+	int n_vips;
 };
 
 struct cfg_secret {

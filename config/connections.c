@@ -229,13 +229,29 @@ static int parse_conn_pools(struct cfg_reader *r, const config_setting_t *g, con
 	return 0;
 }
 
+/* swanctl's vips: the virtual IPs to ask the responder for, 0.0.0.0 for whichever it gives (IPv4 only). */
+static int parse_vips(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
+{
+	char text[CFG_MAX_ADDRS][32];
+	int n;
+	if (cfg_get_items(r, g, "vips", false, &text[0][0], sizeof(text[0]), CFG_MAX_ADDRS, &n) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (!parse_ipv4(text[i], &c->vips[c->n_vips++]))
+			return cfg_fail(r, config_setting_get_member(g, "vips"), "vips '%s' is not an IPv4 address", text[i]);
+	if (n > 1)
+		return cfg_fail(r, config_setting_get_member(g, "vips"), "vips takes one IPv4 address");
+	return 0;
+}
+
 static int parse_connection(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
 			    struct cfg_connection *c)
 {
 	static const char *const keys[] = { "name", "version", "local_addrs", "remote_addrs", "local_port",
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
-					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", NULL };
+					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
+					    NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
 	int frag = CFG_FRAG_YES;
@@ -255,7 +271,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
-	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0)
+	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0)
 		return -1;
 	c->version = (int)version;
 	c->fragmentation = (enum cfg_fragmentation)frag;

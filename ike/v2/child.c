@@ -48,6 +48,24 @@ void child_remote_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struc
 	child_ts_from_config(&cfg->remote_ts, cp_remote_dynamic(sa), out, n);
 }
 
+void child_local_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struct ike_ts *out, int *n)
+{
+	bool dynamic_only = true;
+	for (int i = 0; i < cfg->local_ts.n; i++)
+		dynamic_only &= cfg->local_ts.ts[i].dynamic != 0;
+	if (dynamic_only && sa->conn->n_vips && sa->own_vip == 0) { /* the responder narrows it to the address it gives */
+		out[0] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = 0, .eaddr = 0xffffffff };
+		*n = 1;
+		return;
+	}
+	if (cfg->local_ts.n == 0 && sa->own_vip) {
+		out[0] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = sa->own_vip, .eaddr = sa->own_vip };
+		*n = 1;
+		return;
+	}
+	child_ts_from_config(&cfg->local_ts, sa->own_vip ? sa->own_vip : sa->local.addr, out, n);
+}
+
 static bool intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
 {
 	if (a->proto && b->proto && a->proto != b->proto)
@@ -216,7 +234,7 @@ uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const
 	if (r->transport != (cfg->mode == IPSEC_MODE_TRANSPORT))
 		return N_NO_PROPOSAL_CHOSEN;
 	child_remote_ts(sa, cfg, our_r, &nr);
-	child_ts_from_config(&cfg->local_ts, sa->local.addr, our_l, &nl);
+	child_local_ts(sa, cfg, our_l, &nl);
 	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
 	int ni = narrow(r->tsi, r->n_tsi, our_r, nr, ts_i), nt = narrow(r->tsr, r->n_tsr, our_l, nl, ts_r);
 	if (ni == 0 || nt == 0)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Configuration payload (RFC 7296 3.15), the responder's part: a client asks in its IKE_AUTH
- * request for an address (INTERNAL_IP4_ADDRESS) and DNS servers; a connection with pools hands
- * it one, held by the IKE SA (and its rekeyed successors) until the last of them goes. A client
- * that asks where there is no pool, or finds the pools full, gets INTERNAL_ADDRESS_FAILURE and no
- * child SA; its IKE SA stands (RFC 7296 3.15.4). IPv6 attributes are left unanswered.
+ * The Configuration payload (RFC 7296 3.15). As responder: a client asks in its IKE_AUTH request
+ * for an address (INTERNAL_IP4_ADDRESS) and DNS servers; a connection with pools hands it one,
+ * held by the IKE SA (and its rekeyed successors) until the last of them goes. A client that asks
+ * where there is no pool, or finds the pools full, gets INTERNAL_ADDRESS_FAILURE and no child SA;
+ * its IKE SA stands (RFC 7296 3.15.4). IPv6 attributes are left unanswered. As a client (a
+ * connection's vips), dpike asks for an address and takes the one given as its own selector.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,26 +17,29 @@
 enum { CFG_REQUEST = 1, CFG_REPLY = 2 };
 enum { INTERNAL_IP4_ADDRESS = 1, INTERNAL_IP4_DNS = 3 };
 
-struct cp_request {
-	bool address; /* INTERNAL_IP4_ADDRESS asked for (the value, if any, is only a wish) */
+struct cp_attrs {
+	bool address; /* INTERNAL_IP4_ADDRESS present (in a request its value, if any, is only a wish) */
 	bool dns;
+	uint32_t addr; /* the first INTERNAL_IP4_ADDRESS value of four bytes, host order; 0: none */
 };
 
-/* Attributes of a CFG_REQUEST; false when the payload is not one, or its attributes overrun it. */
-static bool cp_parse_request(const struct ike_payload *p, struct cp_request *r)
+/* The attributes of a CP payload of the type given; false when it is another, or overruns itself. */
+static bool cp_parse(const struct ike_payload *p, uint8_t want_type, struct cp_attrs *a)
 {
 	struct wire_reader w;
 	wire_reader_init(&w, p->body, p->len);
 	uint8_t type = wire_get_u8(&w);
 	wire_skip(&w, 3);
-	memset(r, 0, sizeof(*r));
+	memset(a, 0, sizeof(*a));
 	while (wire_ok(&w) && wire_left(&w) > 0) {
 		uint16_t attr = wire_get_be16(&w) & 0x7fff, len = wire_get_be16(&w);
-		wire_skip(&w, len);
-		r->address |= attr == INTERNAL_IP4_ADDRESS;
-		r->dns |= attr == INTERNAL_IP4_DNS;
+		struct wire_reader v = wire_sub(&w, len);
+		if (attr == INTERNAL_IP4_ADDRESS && len == 4 && a->addr == 0)
+			a->addr = wire_get_be32(&v);
+		a->address |= attr == INTERNAL_IP4_ADDRESS;
+		a->dns |= attr == INTERNAL_IP4_DNS;
 	}
-	return wire_ok(&w) && type == CFG_REQUEST;
+	return wire_ok(&w) && type == want_type;
 }
 
 static void put_ip4_attr(struct ike_builder *b, uint16_t attr, uint32_t addr)
@@ -73,9 +77,9 @@ static bool lease(struct ike_sa *sa)
 uint16_t cp_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b)
 {
 	const struct ike_payload *p = ike_find(msg, PL_CP);
-	struct cp_request r;
+	struct cp_attrs r;
 	char ip[16];
-	if (p == NULL || !cp_parse_request(p, &r) || !r.address)
+	if (p == NULL || !cp_parse(p, CFG_REQUEST, &r) || !r.address)
 		return 0; /* nothing asked of us that we answer */
 	if (sa->vip == 0 && (sa->conn->n_pools == 0 || !lease(sa))) {
 		LOG_WARN("%s: IKE_SA #%u: the peer asks for an address and %s", sa->conn->name, sa->serial,
@@ -109,6 +113,40 @@ void cp_release(struct ike_sa *sa)
 uint32_t cp_remote_dynamic(const struct ike_sa *sa)
 {
 	return sa->vip ? sa->vip : sa->remote.addr;
+}
+
+void cp_add_request(const struct ike_sa *sa, struct ike_builder *b)
+{
+	if (sa->conn->n_vips == 0)
+		return;
+	ike_payload_begin(b, PL_CP);
+	wire_put_u8(&b->w, CFG_REQUEST);
+	wire_put_bytes(&b->w, (const uint8_t[3]){ 0 }, 3);
+	wire_put_be16(&b->w, INTERNAL_IP4_ADDRESS);
+	if (sa->conn->vips[0]) { /* a wish for this one */
+		wire_put_be16(&b->w, 4);
+		wire_put_be32(&b->w, sa->conn->vips[0]);
+	} else {
+		wire_put_be16(&b->w, 0);
+	}
+	ike_payload_end(b);
+}
+
+void cp_process_reply(struct ike_sa *sa, const struct ike_message *msg)
+{
+	const struct ike_payload *p = ike_find(msg, PL_CP);
+	struct cp_attrs a;
+	char ip[16];
+	if (sa->conn->n_vips == 0)
+		return;
+	if (p == NULL || !cp_parse(p, CFG_REPLY, &a) || a.addr == 0) {
+		LOG_WARN("%s: IKE_SA #%u: the peer gave us no virtual IP%s", sa->conn->name, sa->serial,
+			 ike_find_notify(msg, N_INTERNAL_ADDRESS_FAILURE) ? " (INTERNAL_ADDRESS_FAILURE)" : "");
+		return;
+	}
+	sa->own_vip = a.addr;
+	format_ipv4(a.addr, ip, sizeof(ip));
+	LOG_INFO("%s: IKE_SA #%u: our virtual IP %s", sa->conn->name, sa->serial, ip);
 }
 
 void ike_list_pools(struct ike_daemon *d, bool json, struct strbuf *o)

@@ -159,7 +159,7 @@ bool ccsa_create_child(struct ike_sa *sa, const struct cfg_child *cfg)
 	int ni, nr;
 	pc->cfg = cfg;
 	pc->spi_in = child_alloc_spi(sa->d);
-	child_ts_from_config(&cfg->local_ts, sa->local.addr, tsi, &ni);
+	child_local_ts(sa, cfg, tsi, &ni);
 	child_remote_ts(sa, cfg, tsr, &nr);
 	struct ike_builder b;
 	struct ike_header h;
@@ -318,6 +318,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->own = old->own;
 	n->peer_cert = old->peer_cert ? strdup(old->peer_cert) : NULL; /* the rekey authenticates nothing anew */
 	cp_inherit(n, old);
+	n->own_vip = old->own_vip;
 	if (!ike_sa_keep_nonce(&n->ni, &n->ni_len, ni, ni_len) || !ike_sa_keep_nonce(&n->nr, &n->nr_len, nr, nr_len)) {
 		ike_sa_set_state(n, IKE_SA_DEAD);
 		return NULL;

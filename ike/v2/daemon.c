@@ -844,9 +844,11 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 {
 	uint64_t now = ike_now(d);
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		char l[40], r[40], lid[256], rid[256], vip[16] = "";
+		char l[40], r[40], lid[256], rid[256], vip[16] = "", own_vip[16] = "";
 		if (sa->vip)
 			format_ipv4(sa->vip, vip, sizeof(vip));
+		if (sa->own_vip)
+			format_ipv4(sa->own_vip, own_vip, sizeof(own_vip));
 		addr_text(sa->local.addr, sa->local.port, l, sizeof(l));
 		addr_text(sa->remote.addr, sa->remote.port, r, sizeof(r));
 		identity_to_string(&sa->id_local, lid, sizeof(lid));
@@ -866,8 +868,8 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_printf(o, ",\"remote_id\":");
 			sb_json_str(o, rid);
 			ike_list_peer_cert(sa->peer_cert, true, o);
-			sb_printf(o, ",\"nat\":%s,\"remote_vip\":\"%s\",\"children\":[",
-				  sa->nat_local || sa->nat_remote ? "true" : "false", vip);
+			sb_printf(o, ",\"nat\":%s,\"remote_vip\":\"%s\",\"local_vip\":\"%s\",\"children\":[",
+				  sa->nat_local || sa->nat_remote ? "true" : "false", vip, own_vip);
 			for (struct child_sa *c = sa->children; c; c = c->next)
 				ike_list_child(&d->env, c, true, o, now);
 			sb_trim_comma(o);
@@ -882,6 +884,8 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 		ike_list_peer_cert(sa->peer_cert, false, o);
 		if (sa->vip)
 			sb_printf(o, "  remote virtual IP %s\n", vip);
+		if (sa->own_vip)
+			sb_printf(o, "  local virtual IP %s\n", own_vip);
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&d->env, c, false, o, now);
 	}

@@ -135,7 +135,10 @@ static void add_child_request(struct ike_sa *sa, struct ike_builder *b)
 	struct cfg_ts_list given = { .n = 1 };
 	given.ts[0] = sa->local_ts;
 	sa->child_spi_in = child_alloc_spi(sa->d);
-	child_ts_from_config(sa->local_ts_given ? &given : &c->local_ts, sa->local.addr, tsi, &ni);
+	if (sa->local_ts_given)
+		child_ts_from_config(&given, sa->local.addr, tsi, &ni);
+	else
+		child_local_ts(sa, c, tsi, &ni);
 	child_ts_from_config(&c->remote_ts, sa->remote.addr, tsr, &nr);
 	child_add_request(sa, b, c, sa->child_spi_in, false, tsi, ni, tsr, nr);
 }
@@ -177,6 +180,7 @@ void ike_auth_start(struct ike_sa *sa)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
+	cp_add_request(sa, &b);
 	if (sa->child_cfg)
 		add_child_request(sa, &b);
 	size_t len = ike_sk_finish(sa, &b);
@@ -206,6 +210,7 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 	LOG_INFO("%s: IKE_SA #%u established (initiator)", sa->conn->name, sa->serial);
 	if (ike_find_notify(msg, N_INITIAL_CONTACT))
 		ike_initial_contact(sa);
+	cp_process_reply(sa, msg);
 	if (sa->child_cfg)
 		child_complete(sa, msg);
 	sa->child_cfg = NULL;

@@ -134,6 +134,7 @@ struct ike_sa {
 	struct ike_endpoint rx_local, rx_remote; /* where the message being handled arrived, and from where */
 	uint32_t vip;  /* the address handed to the peer from a pool (host order), 0: none */
 	int vip_pool;  /* its pool, an index into cfg->pools */
+	uint32_t own_vip; /* as a client (the connection's vips): the address the peer gave us, 0: none */
 	/* negotiated */
 	struct proposal chosen;
 	struct sk_cipher cipher;
@@ -389,6 +390,9 @@ void cp_inherit(struct ike_sa *to, const struct ike_sa *from);
 void cp_release(struct ike_sa *sa);
 /* What a child's remote "dynamic" selector stands for: the peer's virtual IP, else its address. */
 uint32_t cp_remote_dynamic(const struct ike_sa *sa);
+/* As a client: the request for the connection's vips in IKE_AUTH, and the peer's answer to it. */
+void cp_add_request(const struct ike_sa *sa, struct ike_builder *b);
+void cp_process_reply(struct ike_sa *sa, const struct ike_message *msg);
 
 /* Child SAs. */
 int child_proposals(const struct cfg_child *c, struct proposal *out, int max);
@@ -397,6 +401,8 @@ void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct 
 /* The remote selectors of a child as configured: "dynamic" (or none, for a client with a virtual
  * IP) the peer's virtual IP or address. */
 void child_remote_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struct ike_ts *out, int *n);
+/* The local ones: "dynamic" (or none) our virtual IP, or any address while we ask for one. */
+void child_local_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struct ike_ts *out, int *n);
 bool child_parse_request(const struct ike_message *msg, struct child_request *r);
 /* Tries one configured child against a request; 0 on a match (c filled in), else the notify to send. */
 uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const struct child_request *r,

@@ -6,7 +6,8 @@
 # and carries pings to host-b from it; the third finds the pool full (INTERNAL_ADDRESS_FAILURE,
 # no child); a client that comes back gets its address again; once it has left for good, its
 # address goes to the third; a rekeyed IKE SA keeps its client's address. Then a fourth from
-# behind a NAT, on a connection of its own whose child names no remote selector.
+# behind a NAT, on a connection of its own whose child names no remote selector; and dpike itself
+# as a client of strongSwan's pool.
 # Usage: strongswan-vips.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -30,10 +31,14 @@ connections = (
   { name = "natted"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["nat"];
     proposals = ["aes128gcm16-prfsha256-x25519"];
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "four.nat.example"; };
-    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); }
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); },
+  { name = "client"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"]; vips = "0.0.0.0";
+    proposals = ["aes128gcm16-prfsha256-x25519"];
+    local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
+    children = ( { name = "net"; local_ts = ["dynamic"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); }
 );
-secrets = ( { type = "ike"; id = ["gw-b.example", "one.rw.example", "two.rw.example", "three.rw.example",
-                                  "four.nat.example"]; secret = "$PSK"; } );
+secrets = ( { type = "ike"; id = ["gw-b.example", "gw-a.example", "one.rw.example", "two.rw.example",
+                                  "three.rw.example", "four.nat.example"]; secret = "$PSK"; } );
 EOC
 client() { # client NAME: a road warrior of strongSwan's asking for an address
 	cat <<EOC
@@ -62,9 +67,25 @@ connections {
 $(client one)
 $(client two)
 $(client three)
+  gw {
+    version = 2
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.2
+    pools = swpool
+    proposals = aes128gcm16-prfsha256-x25519
+    encap = yes
+    local { auth = psk
+            id = gw-a.example }
+    remote { auth = psk
+             id = gw-b.example }
+    children { gw-net { local_ts = 10.1.0.0/24
+                        esp_proposals = aes128gcm16 } }
+  }
 }
+pools { swpool { addrs = 10.9.0.0/30 } }
 secrets {
   ike-lab {
+    id-gw-a = gw-a.example
     id-gw = gw-b.example
     id-1 = one.rw.example
     id-2 = two.rw.example
@@ -140,6 +161,22 @@ lab_wait_for 10 gone_one || true
 up three
 lab_check "three: one's address, now the longest unused ($(vip_of three))" test "$(vip_of three)" = 10.3.0.1
 lab_check "three: pings from it" ping_from 10.3.0.1
+
+# dpike as the client: it asks strongSwan (pools) for an address and takes it as its selector
+ctl initiate client/net >/dev/null
+client_vip() { ctl --json list-sas | python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["ike_sas"] if s["name"]=="client" and s["state"]=="ESTABLISHED"]
+print(s[0]["local_vip"] if s and s[0]["local_vip"] else "-")'; }
+client_up() { [ "$(client_vip)" != - ]; }
+lab_wait_for 20 client_up || true
+lab_check "dpike as a client: strongSwan's pool gave it an address ($(client_vip))" test "$(client_vip)" = 10.9.0.1
+dpike_local_ts_has() { ctl --json list-sas | python3 -c 'import json,sys
+sys.exit(not any(s["direction"]=="out" and s["local_ts"]==[sys.argv[1]+"/32"] and s["remote_ts"]==["10.1.0.0/24"]
+                 for s in json.load(sys.stdin)["sas"]))' "$1"; }
+lab_check "dpike as a client: its child's selectors are 10.9.0.1/32 === 10.1.0.0/24" dpike_local_ts_has 10.9.0.1
+sw_gw_child() { sw_ctl "$LAB_DIR" --list-sas --ike gw 2>/dev/null | grep -Eq '^ +remote +10\.9\.0\.1/32$'; }
+lab_check "dpike as a client: strongSwan's child has it as the remote selector" sw_gw_child
+ctl terminate client >/dev/null
 
 # A road warrior behind a NAT (strongSwan's namespace routes and masquerades for a fourth, without
 # encap = yes: NAT detection moves it to 4500), its connection with no remote_ts at all.

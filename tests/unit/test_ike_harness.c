@@ -576,6 +576,50 @@ static void test_dynamic_selectors(void)
 	unpair();
 }
 
+/* text with extra put in front of its connection's "version = 2;", into out */
+static void with_conn_option(const char *text, const char *extra, char *out, size_t len)
+{
+	const char *at = strstr(text, "version = 2;");
+	CU_ASSERT_FATAL(at != NULL);
+	snprintf(out, len, "%.*s%s %s", (int)(at - text), text, extra, at);
+}
+
+/*
+ * Virtual IPs, both ends dpike: A asks (vips = 0.0.0.0, local_ts dynamic), B hands out of a pool
+ * of one; the child's selectors are that address at both ends, an IKE SA rekey keeps it on both
+ * sides, held once in the pool. (strongswan-vips.sh has the full pool and the returning client.)
+ */
+static void test_virtual_ips(void)
+{
+	char ta[2048], tb[2048], a[2304], tmp[2304], b[2400];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "dynamic", "172.16.0.0/12", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "dynamic", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	with_conn_option(ta, "vips = \"0.0.0.0\";", a, sizeof(a));
+	with_conn_option(tb, "pools = \"rw\";", tmp, sizeof(tmp));
+	snprintf(b, sizeof(b), "pools = ( { name = \"rw\"; addrs = \"10.3.0.9/32\"; } );\n%s", tmp);
+	start_node(&A, a, 0xc0000201, "");
+	start_node(&B, b, 0xc0000202, "");
+	initiate();
+	assert_established();
+	struct ike_sa *sa_a = only_sa(&A), *sa_b = only_sa(&B);
+	CU_ASSERT(sa_a->own_vip == 0x0a030009 && sa_b->vip == 0x0a030009);
+	struct installed *ia = installed_of(&A, A.spi_in), *ib = installed_of(&B, B.spi_in);
+	CU_ASSERT_FATAL(ia != NULL && ib != NULL);
+	CU_ASSERT(ia->local_ts.addr == 0x0a030009 && ia->local_ts.plen == 32 && ia->remote_ts.plen == 12);
+	CU_ASSERT(ib->remote_ts.addr == 0x0a030009 && ib->remote_ts.plen == 32);
+	uint32_t serial = sa_a->serial;
+	rekey(&A, "c"); /* the IKE SA */
+	CU_ASSERT(only_sa(&A)->serial != serial);
+	CU_ASSERT(only_sa(&A)->own_vip == 0x0a030009 && only_sa(&B)->vip == 0x0a030009);
+	uint32_t online, leased;
+	ike_pool_usage(B.d->pools, 0, &online, &leased);
+	CU_ASSERT(online == 1 && leased == 1);
+	unpair();
+}
+
 /* A (the initiator) sends an INFORMATIONAL from addr: with UPDATE_SA_ADDRESSES, NAT detection (as
  * if behind a NAT when fake_nat) and NO_NATS_ALLOWED as asked; returns where B's answer went. */
 static struct ike_endpoint mobike_request(uint32_t addr, bool update, bool fake_nat, bool no_nats)
@@ -1042,6 +1086,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "fragmentation = no / accept: not announced / not sent", test_fragmentation_settings);
 	CU_add_test(s, "peer moved by a NAT (ESP from a new endpoint): IKE SA and children follow", test_peer_moved);
 	CU_add_test(s, "dynamic selectors: the IKE addresses, narrowed to, kept on rekey", test_dynamic_selectors);
+	CU_add_test(s, "virtual IPs: asked for, handed out of a pool, the child's selectors, kept on an IKE rekey",
+		    test_virtual_ips);
 	CU_add_test(s, "MOBIKE responder: a path probe answered there, UPDATE_SA_ADDRESSES moves, NO_NATS_ALLOWED refused",
 		    test_mobike_responder);
 	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",
