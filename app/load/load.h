@@ -27,6 +27,7 @@ struct load_options {
 	int version;       /* IKE version: 2, or 1 (a handshake is then Main Mode and Quick Mode) */
 	bool json, verbose;
 	bool keep; /* --no-delete: leave the SAs on the responder at the end */
+	bool vips; /* --vips: each SA asks the responder for an address (its child's selector then) */
 };
 
 /* What happened to the SAs; filled by the run, printed by load_report(). */

@@ -59,6 +59,8 @@ static void usage(FILE *f)
 		   "      --proposal P       IKE proposal (aes128gcm16-prfsha256-x25519; IKEv1: aes128-sha256-x25519)\n"
 		   "      --esp P            child proposal (aes128gcm16)\n"
 		   "      --inner-net NET    each SA's child proposes one host of NET as its local selector (10.128.0.0/9)\n"
+		   "      --vips             each SA asks the responder for a virtual IP (its pools) instead, and its\n"
+		   "                         child proposes any address, to be narrowed to the one given\n"
 		   "      --remote-ts TS     the child's remote selector (10.0.0.0/9)\n"
 		   "      --hold S           keep the SAs up S seconds after the last handshake (0)\n"
 		   "      --dpd-delay S      probe idle SAs with DPD every S seconds while holding (0: never)\n"
@@ -129,7 +131,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		{ "proposal", 1, NULL, 'P' }, { "esp", 1, NULL, 'E' }, { "inner-net", 1, NULL, 'N' },
 		{ "remote-ts", 1, NULL, 'T' }, { "hold", 1, NULL, 'H' }, { "dpd-delay", 1, NULL, 'D' },
 		{ "timeout", 1, NULL, 'W' }, { "ke-reuse", 1, NULL, 'k' }, { "ikev1", 0, NULL, '1' },
-		{ "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' }, { "no-delete", 0, NULL, 'X' },
+		{ "json", 0, NULL, 'j' }, { "verbose", 0, NULL, 'v' }, { "no-delete", 0, NULL, 'X' }, { "vips", 0, NULL, 'V' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	*o = (struct load_options){ .sas = 1000, .concurrency = 256, .base_port = 10000, .n_ports = 64,
@@ -158,6 +160,7 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		case '1': o->version = 1; break;
 		case 'j': o->json = true; break;
 		case 'X': o->keep = true; break;
+		case 'V': o->vips = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -171,6 +174,10 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		o->proposal = o->version == 1 ? "aes128-sha256-x25519" : "aes128gcm16-prfsha256-x25519";
 	uint32_t last_port = (uint32_t)o->base_port + o->n_ports - 1;
 	bool ports_ok = o->n_ports && o->n_ports <= LOAD_MAX_PORTS && o->base_port > IKE_NATT_PORT && last_port <= 65535;
+	if (o->vips && o->version == 1) {
+		fprintf(stderr, "dpike-load: --vips is for IKEv2 (its Configuration payload)\n");
+		return -1;
+	}
 	if (!(o->ke_reuse_s >= 0 && o->ke_reuse_s <= 60)) {
 		fprintf(stderr, "dpike-load: --ke-reuse must be 0 to 60 seconds\n");
 		return -1;
@@ -228,12 +235,13 @@ static int write_config(const struct load_options *o, char *path, size_t path_le
 	/* the interface only satisfies the parser: local_addrs says where IKE goes from */
 	fprintf(f, "interfaces = ( { name = \"load\"; device = \"none\"; address = \"%s/24\"; } );\n", local);
 	fprintf(f, "ike = { retransmit_timeout = 2.0; retransmit_tries = 3; ke_reuse = %g; };\n", o->ke_reuse_s);
-	fprintf(f, "connections = ( { name = \"load\"; version = %d; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];\n"
+	fprintf(f, "connections = ( { name = \"load\"; version = %d; local_addrs = [\"%s\"]; remote_addrs = [\"%s\"];%s\n"
 		   "  proposals = [\"%s\"]; dpd_delay = %.0f; rekey_time = 0; reauth_time = 0;\n"
 		   "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; id = \"%s\"; };\n"
 		   "  children = ( { name = \"c\"; remote_ts = [\"%s\"]; esp_proposals = [\"%s\"]; rekey_time = 0; "
 		   "life_time = 0; } ); } );\n",
-		o->version, local, remote, escaped(o->proposal, e[0], sizeof(e[0])), o->dpd_delay_s,
+		o->version, local, remote, o->vips ? " vips = \"0.0.0.0\";" : "", escaped(o->proposal, e[0], sizeof(e[0])),
+		o->dpd_delay_s,
 		escaped(o->remote_id, e[1], sizeof(e[1])), escaped(o->remote_ts, e[2], sizeof(e[2])),
 		escaped(o->esp, e[3], sizeof(e[3])));
 	fprintf(f, "secrets = ( { type = \"ike\"; secret = \"%s\"; } );\n", escaped(o->psk, e[4], sizeof(e[4])));
@@ -351,7 +359,7 @@ static void start_one(struct run *r)
 	snprintf(id, sizeof(id), o->id_format, i);
 	struct ike_endpoint local = { o->local, (uint16_t)(o->base_port + i % o->n_ports) };
 	uint64_t t = now_us();
-	uint32_t serial = ike_initiate_as(r->d, "load", &local, id, &ts);
+	uint32_t serial = ike_initiate_as(r->d, "load", &local, id, o->vips ? NULL : &ts);
 	r->r.started++;
 	if (r->r.first_start_us == 0)
 		r->r.first_start_us = t;

@@ -5,7 +5,7 @@
 # with the memory they take and DPD answered.
 #
 #   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S]
-#                                             [--proposal IKE_PROPOSAL] [--ikev1] [--strongswan-sas K] [--check]
+#                                             [--proposal IKE_PROPOSAL] [--ikev1] [--vips] [--strongswan-sas K] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -18,7 +18,9 @@
 # shorter than 20 s). dpike-load deletes the SAs of the rate runs when done, as clients that
 # leave do; the held ones stay for the idle measurement. --proposal: the IKE proposal of
 # generator and both responders (aes128gcm16-prfsha256-x25519; with --ikev1 aes128-sha256-x25519).
-# --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --ke-reuse: dpike's
+# --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --vips: every client asks
+# for a virtual IP, both responders hand them out of a pool of 10.128.0.0/12 whose address becomes
+# the child's remote selector (with --check: as many online in dpike's pool as SAs held). --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
 # from dpike's dataplane), every held SA was still up at the end, failures were told by reason, and
@@ -33,7 +35,7 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2
+SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--ke-reuse) KE_REUSE=$2; shift ;;
 	--proposal) PROPOSAL=$2; shift ;;
 	--ikev1) VERSION=1 ;;
+	--vips) VIPS=1 ;;
 	--strongswan-sas) SW_SAS=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
@@ -77,10 +80,11 @@ workers = { idle_sleep_us = 100; sad_size = $((2 * MAX + 1024)); spd_size = $((4
 ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max = 1000000; ke_reuse = $KE_REUSE; };
 interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan,framecnt=4096"; address = "192.0.2.2/24"; } );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:05:01"; } );
-connections = ( { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"];
+$([ "$VIPS" = 1 ] && echo 'pools = ( { name = "load"; addrs = "10.128.0.0/12"; } );')
+connections = ( { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"]; $([ "$VIPS" = 1 ] && echo 'pools = "load";')
     proposals = ["$PROPOSAL"];
     local = { auth = "psk"; id = "responder.test"; }; remote = { auth = "psk"; id = "*@dpike.test"; };
-    children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["10.128.0.0/9"];
+    children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["$([ "$VIPS" = 1 ] && echo dynamic || echo 10.128.0.0/9)"];
                    esp_proposals = ["aes128gcm16"]; } ); } );
 secrets = ( { type = "ike"; secret = "$PSK"; } );
 EOC
@@ -95,11 +99,13 @@ connections {
     local { auth = psk
             id = responder.test }
     remote { auth = psk }
+    $([ "$VIPS" = 1 ] && echo 'pools = load')
     children { c { local_ts = 10.0.0.0/9
-                   remote_ts = 10.128.0.0/9
+                   $([ "$VIPS" = 1 ] || echo 'remote_ts = 10.128.0.0/9')
                    esp_proposals = aes128gcm16 } }
   }
 }
+$([ "$VIPS" = 1 ] && echo 'pools { load { addrs = 10.128.0.0/12 } }')
 secrets { ike-load { secret = "$PSK" } }
 EOC
 
@@ -110,7 +116,8 @@ load() {
 	local target=$1 n=$2
 	shift 2
 	ip netns exec "$gen" timeout 600 "$LOAD" "$target" --sas "$n" --psk "$PSK" --remote-id responder.test \
-		--concurrency 512 --ports 256 --timeout 300 --ke-reuse 60 --proposal "$PROPOSAL" $V1_FLAG --json \
+		--concurrency 512 --ports 256 --timeout 300 --ke-reuse 60 --proposal "$PROPOSAL" $V1_FLAG \
+		$([ "$VIPS" = 1 ] && echo --vips) --json \
 		${DPIKE_LOAD_VERBOSE:+-v} "$@" 2>>"$LAB_DIR/load-$target.log"
 }
 
@@ -255,6 +262,10 @@ print('control core holding %d IKE SAs with no traffic: %.1f%% of a core' % (sas
 json "$LAB_DIR/after.json" "'dpike tables: %d inbound SAs in the SAD (of %d; %d outside their own bucket), %d policies in the SPD (of %d), %d selector shapes; %d bytes of SA memory' % (d['tables']['sad_sas'], d['tables']['sad_size'], d['tables']['sad_spilled'], d['tables']['spd_policies'], d['tables']['spd_size'], d['tables']['spd_shapes'], d['tables']['sa_bytes'])"
 echo "dpike: $sas_now IKE SAs established; RSS $((rss0 / 1024)) MB -> $((rss1 / 1024)) MB:" \
 	"$(((rss1 - rss0) * 1024 / (HELD > 0 ? HELD : 1))) bytes per IKE SA with its child pair in the dataplane"
+if [ "$VIPS" = 1 ]; then
+	"$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json list-pools >"$LAB_DIR/pools.json"
+	json "$LAB_DIR/pools.json" "'dpike pool %s: %d of %d addresses online, %d ever leased' % (d['pools'][0]['name'], d['pools'][0]['online'], d['pools'][0]['size'], d['pools'][0]['leased'])"
+fi
 
 if [ "$CHECK" = 1 ]; then
 	# failures are told by reason: a wrong PSK, and a proposal the responder does not take
@@ -264,7 +275,8 @@ if [ "$CHECK" = 1 ]; then
 		--proposal "$WRONG_PROPOSAL" --base-port 40100 --timeout 60 $V1_FLAG --json >"$LAB_DIR/wrong-prop.json" || true
 	# --rate paces the starts: 200 at 400 a second cannot complete faster than 200 in 199/400 s
 	ip netns exec "$gen" timeout 120 "$LOAD" 192.0.2.2 --sas 200 --rate 400 --psk "$PSK" --remote-id responder.test \
-		--proposal "$PROPOSAL" --base-port 40200 --id "paced-%u@dpike.test" --timeout 60 $V1_FLAG --json \
+		--proposal "$PROPOSAL" --base-port 40200 --id "paced-%u@dpike.test" --timeout 60 $V1_FLAG \
+		$([ "$VIPS" = 1 ] && echo --vips) --json \
 		>"$LAB_DIR/paced.json" || true
 	paced=$(json "$LAB_DIR/paced.json" "int(d['up'] == 200 and 0 < d['handshakes_per_s'] <= 400 * 200 / 199)")
 	# IKEv2 says why; in IKEv1 a wrong PSK garbles Main Mode's encrypted messages, so all it can show is silence
@@ -289,6 +301,10 @@ if [ "$CHECK" = 1 ]; then
 	lab_check "dpike gave back the memory of the SAs deleted" [ "$sa_memory_back" = 1 ]
 	lab_check "strongSwan then held no IKE SA ($sw_left left)" [ "$sw_left" = 0 ]
 	lab_check "every held SA stayed up, $dpd_said" [ "$ok" = 1 ]
+	if [ "$VIPS" = 1 ]; then
+		lab_check "every held client has an address of its own from dpike's pool" \
+			[ "$(json "$LAB_DIR/pools.json" "int(d['pools'][0]['online'] == $HELD)")" = 1 ]
+	fi
 	in_sad=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_sas'] >= $HELD and d['tables']['spd_policies'] >= 2 * $HELD)")
 	# IKE draws inbound SPIs whose SAD bucket has room: none should need a second read
 	own_bucket=$(json "$LAB_DIR/after.json" "int(d['tables']['sad_spilled'] == 0)")
