@@ -45,14 +45,6 @@ static struct trap_hold *hold_for(int conn, int child)
 	return NULL;
 }
 
-static bool has_dynamic(const struct cfg_ts_list *l)
-{
-	for (int i = 0; i < l->n; i++)
-		if (l->ts[i].dynamic)
-			return true;
-	return false;
-}
-
 /* Trap policies (start_action, dpd_action or close_action = trap) for every such child. */
 static int install_traps(struct appliance *app)
 {
@@ -68,7 +60,7 @@ static int install_traps(struct appliance *app)
 					 ch->name);
 				continue;
 			}
-			if ((has_dynamic(&ch->local_ts) || has_dynamic(&ch->remote_ts)) &&
+			if ((cfg_ts_has_dynamic(&ch->local_ts) || cfg_ts_has_dynamic(&ch->remote_ts)) &&
 			    !ike_conn_endpoints(cfg, &cfg->connections[c], &local, &remote)) {
 				LOG_WARN("%s/%s: a trap with dynamic selectors needs one remote_addrs address; not installed",
 					 cfg->connections[c].name, ch->name);

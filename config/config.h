@@ -50,6 +50,15 @@ struct cfg_ts_list {
 	struct traffic_selector ts[CFG_MAX_TS];
 };
 
+/* Whether any of the list's selectors is swanctl's "dynamic" (an IKE SA's address). */
+static inline bool cfg_ts_has_dynamic(const struct cfg_ts_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->ts[i].dynamic)
+			return true;
+	return false;
+}
+
 struct cfg_static_sa {
 	char name[CFG_NAME_MAX];
 	bool inbound;

@@ -100,18 +100,11 @@ static int parse_child_times(struct cfg_reader *r, const config_setting_t *g, st
 		       : 0;
 }
 
-static bool any_dynamic(const struct cfg_ts_list *l)
-{
-	for (int i = 0; i < l->n; i++)
-		if (l->ts[i].dynamic)
-			return true;
-	return false;
-}
-
 /* A child of mode pass or drop: a bypass or discard policy between its selectors, no SA. */
 static int shunt_child(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c, enum shunt_action a)
 {
-	if (c->local_ts.n == 0 || c->remote_ts.n == 0 || any_dynamic(&c->local_ts) || any_dynamic(&c->remote_ts))
+	if (c->local_ts.n == 0 || c->remote_ts.n == 0 || cfg_ts_has_dynamic(&c->local_ts) ||
+	    cfg_ts_has_dynamic(&c->remote_ts))
 		return cfg_fail(r, g, "a child of mode pass or drop needs local_ts and remote_ts as prefixes");
 	c->shunt = a == SHUNT_PASS ? CFG_SHUNT_CHILD_PASS : CFG_SHUNT_CHILD_DROP;
 	return 0;
