@@ -162,11 +162,15 @@ struct cfg_connection {
 	int n_pools;
 	uint32_t vips[CFG_MAX_ADDRS]; /* as a client: the addresses to ask the peer for (0.0.0.0: any) */
 	int n_vips;
+	/* IKEv1 Mode Config: the client asks (pull, the default) or the server hands out unasked (push) */
+	bool pull;
 };
+
+#define CFG_MAX_SECRET_IDS 32 /* identities one secret is for (swanctl's id, id-1, ...) */
 
 struct cfg_secret {
 	enum { SECRET_IKE, SECRET_PRIVATE } type;
-	char ids[8][256];
+	char ids[CFG_MAX_SECRET_IDS][256];
 	int n_ids;
 	uint8_t secret[256];
 	int secret_len;

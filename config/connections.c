@@ -244,11 +244,11 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
 					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
-					    NULL };
+					    "pull", NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
 	int frag = CFG_FRAG_YES;
-	c->mobike = true; /* as swanctl */
+	c->mobike = c->pull = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
 	    cfg_get_items(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
@@ -261,7 +261,8 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 			    &c->n_proposals) < 0 ||
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
 	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
-	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
+	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_bool(r, g, "pull", &c->pull) < 0 ||
+	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
 	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0)
@@ -272,6 +273,8 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "aggressive"), "aggressive applies to IKEv1 only");
+	if (!c->pull && c->version == 2)
+		return cfg_fail(r, config_setting_get_member(g, "pull"), "pull = false (Mode Config push) applies to IKEv1 only");
 	if (c->fragmentation == CFG_FRAG_FORCE && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "fragmentation"),
 				"fragmentation = \"force\" applies to IKEv1 only (RFC 7383 needs both ends' word)");
@@ -385,7 +388,7 @@ int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct
 			return cfg_fail(r, g, "missing required key 'type'");
 		s->type = type;
 		s->line = config_setting_source_line(g);
-		if (cfg_get_strings(r, g, "id", false, &s->ids[0][0], sizeof(s->ids[0]), 8, &s->n_ids) < 0 ||
+		if (cfg_get_strings(r, g, "id", false, &s->ids[0][0], sizeof(s->ids[0]), CFG_MAX_SECRET_IDS, &s->n_ids) < 0 ||
 		    parse_secret_value(r, g, s) < 0 || cfg_get_string(r, g, "file", s->type == SECRET_PRIVATE, s->file,
 								      sizeof(s->file)) < 0)
 			return -1;

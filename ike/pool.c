@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ike/identity.h"
 #include "lib/u64map.h"
 
 #define NONE UINT32_MAX
@@ -193,4 +194,18 @@ void ike_pool_usage(const struct ike_pools *p, int pool, uint32_t *online, uint3
 		*online = p->pools[pool].online;
 		*leased = p->pools[pool].next_unused;
 	}
+}
+
+bool ike_pool_lease(struct ike_pools *p, const struct cfg_connection *c, const struct ike_id *id, uint32_t *addr,
+		    int *pool)
+{
+	uint8_t key[1 + IKE_ID_MAX];
+	key[0] = id->type;
+	memcpy(key + 1, id->data, id->len);
+	for (int i = 0; i < c->n_pools; i++)
+		if (ike_pool_acquire(p, c->pools[i], key, 1u + id->len, addr)) {
+			*pool = c->pools[i];
+			return true;
+		}
+	return false;
 }

@@ -28,6 +28,13 @@ bool ike_pool_acquire(struct ike_pools *p, int pool, const uint8_t *id, size_t i
 void ike_pool_release(struct ike_pools *p, int pool, uint32_t addr);
 /* One more holder of an address already online (a rekeyed IKE SA's successor); released alike. */
 void ike_pool_hold(struct ike_pools *p, int pool, uint32_t addr);
+struct ike_id;
+/*
+ * An address for the peer of that identity from connection c's pools, tried in their order
+ * (IKEv2's configuration payload and IKEv1's Mode Config alike); false when all are full.
+ */
+bool ike_pool_lease(struct ike_pools *p, const struct cfg_connection *c, const struct ike_id *id, uint32_t *addr,
+		    int *pool);
 /* Addresses of the pool online now, and those that have ever been leased (for dpikectl). */
 void ike_pool_usage(const struct ike_pools *p, int pool, uint32_t *online, uint32_t *leased);
 

@@ -136,6 +136,5 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	if (len) /* kept, to answer a repeated message 2 */
 		v1_send(sa, b.buf, len, true);
 	p1_established(sa);
-	if (sa->child_cfg)
-		v1_quick_start(sa, sa->child_cfg, NULL);
+	v1_after_phase1(sa);
 }

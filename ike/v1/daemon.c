@@ -65,6 +65,7 @@ static void sa_free(struct v1_sa *sa)
 		child_remove_from(sa, sa->children);
 	while (sa->quick)
 		v1_quick_free(sa, sa->quick);
+	v1_mode_config_free(sa);
 	ke_free(sa->ke);
 	drop_phase1(sa);
 	free(sa->last_out);
@@ -387,6 +388,12 @@ static bool answered_before(struct v1_sa *sa, const struct isakmp_header *h, con
 		if (q == NULL || CRYPTO_memcmp(q->in_digest, digest, 32) != 0)
 			return false;
 		out = q->last, out_len = q->last_len;
+	} else if (h->exchange == XCHG_TRANSACTION) {
+		struct v1_transaction *x = sa->xact;
+		if (x == NULL || x->msg_id != h->msg_id || CRYPTO_memcmp(x->in_digest, digest, 32) != 0)
+			return false;
+		if (!x->initiator) /* a repeat of the request: our answer again; of an answer: nothing to do */
+			out = x->last, out_len = x->last_len;
 	} else if (h->exchange == XCHG_MAIN || h->exchange == XCHG_AGGRESSIVE) {
 		if (CRYPTO_memcmp(sa->last_in_hash, digest, 32) != 0)
 			return false;
@@ -411,6 +418,11 @@ static bool decrypt(struct v1_sa *sa, const struct isakmp_header *h, uint8_t *bu
 	case XCHG_MAIN:
 	case XCHG_AGGRESSIVE:
 		return v1_decrypt(sa, buf, len, sa->iv);
+	case XCHG_TRANSACTION:
+		if (sa->xact && sa->xact->msg_id == h->msg_id)
+			return v1_decrypt(sa, buf, len, sa->xact->iv);
+		v1_phase2_iv(sa, h->msg_id, iv);
+		return v1_decrypt(sa, buf, len, iv);
 	case XCHG_QUICK:
 		if ((q = find_quick(sa, h->msg_id)) != NULL)
 			return v1_decrypt(sa, buf, len, q->iv);
@@ -427,7 +439,7 @@ static bool decrypt(struct v1_sa *sa, const struct isakmp_header *h, uint8_t *bu
 /* Which messages must come encrypted: all once phase 1 has its keys, except Aggressive Mode's third. */
 static bool must_be_encrypted(const struct v1_sa *sa, const struct isakmp_header *h)
 {
-	if (h->exchange == XCHG_QUICK)
+	if (h->exchange == XCHG_QUICK || h->exchange == XCHG_TRANSACTION)
 		return true;
 	if (h->exchange == XCHG_INFO)
 		return sa->keyed;
@@ -528,6 +540,10 @@ static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		if (!phase1)
 			v1_quick_process(sa, m, raw, len);
 		break;
+	case XCHG_TRANSACTION:
+		if (!phase1)
+			v1_mode_config_process(sa, m, raw);
+		break;
 	case XCHG_INFO:
 		if (enc)
 			v1_info_process(sa, m, raw, len);
@@ -552,6 +568,8 @@ static void remember_digest(struct v1_sa *sa, const struct isakmp_header *h, con
 		struct v1_quick *q = find_quick(sa, h->msg_id);
 		if (q)
 			memcpy(q->in_digest, digest, 32);
+	} else if (h->exchange == XCHG_TRANSACTION && sa->xact && sa->xact->msg_id == h->msg_id) {
+		memcpy(sa->xact->in_digest, digest, 32);
 	}
 }
 
@@ -719,6 +737,7 @@ static void adopt_children(struct v1_sa *sa, struct v1_sa *old)
 		sa->children = c;
 		v1_child_held(sa, c);
 	}
+	v1_mode_config_adopt(sa, old);
 	old->superseded = true;
 	old->superseded_ms = now_of(sa->d);
 	old->handover_ms = old->serial == sa->reauth_of ? REAUTH_OWN_DELETE_MS : REAUTH_HANDOVER_MS;
@@ -747,6 +766,7 @@ static void on_established(struct v1_sa *sa)
 	const struct cfg_connection *c = sa->conn;
 	sa->expire_ms = ike_schedule_at(c->reauth_time ? c->reauth_time : c->rekey_time, c->rand_time,
 					sa->established_ms);
+	v1_mode_config_push(sa);
 	v1_sa_wake(sa);
 	peer_join(sa);
 	for (struct v1_sa *old = v1_peer_first(sa), *next; old; old = next) {
@@ -1024,6 +1044,7 @@ static void run_timers(struct v1_sa *sa, uint64_t now)
 		return;
 	}
 	quick_timers(sa, now);
+	v1_mode_config_timers(sa, now);
 	child_timers(sa, now);
 	dpd_timers(sa, now);
 	if (sa->state == V1_ESTABLISHED)
@@ -1058,7 +1079,7 @@ static uint64_t phase2_due(const struct v1_sa *sa)
 	}
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		due = timer_earliest(timer_earliest(due, if_set(c->expire_ms)), if_set(c->rekey_ms));
-	return due;
+	return timer_earliest(due, v1_mode_config_due(sa));
 }
 
 /* dpd_timers(): the timeout of a probe out, else the next probe once the peer has been quiet */
@@ -1289,7 +1310,11 @@ void v1_peer_moved(struct v1_daemon *d, uint32_t spi_in, const struct ike_endpoi
 
 static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_t now)
 {
-	char l[24], r[24], lid[256], rid[256];
+	char l[24], r[24], lid[256], rid[256], vip[16] = "", own_vip[16] = "";
+	if (sa->vip)
+		format_ipv4(sa->vip, vip, sizeof(vip));
+	if (sa->own_vip)
+		format_ipv4(sa->own_vip, own_vip, sizeof(own_vip));
 	format_ipv4(sa->local.addr, l, sizeof(l));
 	format_ipv4(sa->remote.addr, r, sizeof(r));
 	identity_to_string(&sa->id_local, lid, sizeof(lid));
@@ -1310,7 +1335,7 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		sb_printf(o, ",\"remote_id\":");
 		sb_json_str(o, rid);
 		ike_list_peer_cert(sa->peer_cert, true, o);
-		sb_printf(o, ",\"children\":[");
+		sb_printf(o, ",\"remote_vip\":\"%s\",\"local_vip\":\"%s\",\"children\":[", vip, own_vip);
 		for (const struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&sa->d->env, c, true, o, now);
 		sb_trim_comma(o);
@@ -1323,6 +1348,10 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		  sa->initiator ? "" : "*", lid, l, sa->local.port, rid, r, sa->remote.port,
 		  sa->nat_local || sa->nat_remote ? " (NAT)" : "", cipher, sa->encr_bits, sa->group, reauth);
 	ike_list_peer_cert(sa->peer_cert, false, o);
+	if (sa->vip)
+		sb_printf(o, "  remote virtual IP %s\n", vip);
+	if (sa->own_vip)
+		sb_printf(o, "  local virtual IP %s\n", own_vip);
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		ike_list_child(&sa->d->env, c, false, o, now);
 }

@@ -41,14 +41,22 @@ static uint32_t new_msg_id(void)
 	return id;
 }
 
-static void finish_and_send(struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id)
+bool v1_hash1_fill(const struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id)
 {
 	uint8_t mid[4] = { (uint8_t)(msg_id >> 24), (uint8_t)(msg_id >> 16), (uint8_t)(msg_id >> 8), (uint8_t)msg_id };
-	uint8_t h[64], iv[16];
+	uint8_t h[64];
 	size_t after = hash_at + 4 + sa->hlen;
 	if (!v1_hash_payloads(sa, mid, 4, b->buf + after, b->w.off - after, h))
-		return;
+		return false;
 	memcpy(b->buf + hash_at + 4, h, sa->hlen);
+	return true;
+}
+
+static void finish_and_send(struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id)
+{
+	uint8_t iv[16];
+	if (!v1_hash1_fill(sa, b, hash_at, msg_id))
+		return;
 	v1_phase2_iv(sa, msg_id, iv);
 	size_t len = v1_encrypt(sa, b, iv);
 	if (len)
@@ -108,7 +116,7 @@ void v1_send_error(struct v1_sa *sa, uint16_t type)
 	send_sa_notify(sa, type, NULL);
 }
 
-static bool hash_verifies(struct v1_sa *sa, const struct isakmp_message *m)
+bool v1_hash1_verifies(struct v1_sa *sa, const struct isakmp_message *m)
 {
 	const struct ike_payload *hp = m->n ? &m->pl[0] : NULL;
 	uint32_t id = m->hdr.msg_id;
@@ -220,7 +228,7 @@ void v1_info_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 {
 	(void)raw;
 	(void)len;
-	if (!hash_verifies(sa, m)) {
+	if (!v1_hash1_verifies(sa, m)) {
 		sa->d->stats.rx_invalid++;
 		LOG_WARN("%s: Informational message with a bad or missing HASH(1); ignored", sa->conn->name);
 		return;

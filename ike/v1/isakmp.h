@@ -16,11 +16,11 @@
 #define ISAKMP_VERSION 0x10
 #define ISAKMP_FLAG_ENCRYPTION 0x01
 
-enum isakmp_exchange { XCHG_MAIN = 2, XCHG_AGGRESSIVE = 4, XCHG_INFO = 5, XCHG_QUICK = 32 };
+enum isakmp_exchange { XCHG_MAIN = 2, XCHG_AGGRESSIVE = 4, XCHG_INFO = 5, XCHG_TRANSACTION = 6, XCHG_QUICK = 32 };
 
 enum isakmp_payload {
 	ISA_NONE = 0, ISA_SA = 1, ISA_P = 2, ISA_T = 3, ISA_KE = 4, ISA_ID = 5, ISA_CERT = 6, ISA_CR = 7,
-	ISA_HASH = 8, ISA_SIG = 9, ISA_NONCE = 10, ISA_N = 11, ISA_D = 12, ISA_VID = 13, ISA_NATD = 20, ISA_NATOA = 21,
+	ISA_HASH = 8, ISA_SIG = 9, ISA_NONCE = 10, ISA_N = 11, ISA_D = 12, ISA_VID = 13, ISA_ATTR = 14, ISA_NATD = 20, ISA_NATOA = 21,
 };
 
 /* Phase 1 attributes (RFC 2409 App. A) and IPsec attributes (RFC 2407 4.5). */

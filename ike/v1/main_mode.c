@@ -268,8 +268,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 			return;
 		}
 		p1_established(sa);
-		if (sa->child_cfg)
-			v1_quick_start(sa, sa->child_cfg, NULL);
+		v1_after_phase1(sa);
 		break;
 	default:
 		sa->d->stats.rx_invalid++;

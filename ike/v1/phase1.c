@@ -146,6 +146,37 @@ const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const
 	return NULL;
 }
 
+/*
+ * The PSK connection c has for this peer. Main Mode picks it by the configured identities, the
+ * peer's not being known yet; once it is, the peer's own.
+ */
+static const struct cfg_secret *phase1_psk(const struct v1_sa *sa, const struct cfg_connection *c)
+{
+	struct ike_id local, remote;
+	if (sa->id_local_given)
+		local = sa->id_local;
+	else if (c->local.id[0] == '\0' || !identity_from_string(c->local.id, &local))
+		identity_from_ipv4(sa->local.addr, &local);
+	if (sa->id_remote.len)
+		remote = sa->id_remote;
+	else if (c->remote.id[0] == '\0' || !identity_from_string(c->remote.id, &remote))
+		identity_from_ipv4(sa->remote.addr, &remote);
+	return psk_lookup(sa->d->cfg, &local, &remote);
+}
+
+/*
+ * Can the SA move to connection c now that its keys exist? With signatures, yes (they came from
+ * the key exchange alone); with PSKs, when c has the same secret for the peer as the keys came from.
+ */
+static bool keys_fit(const struct v1_sa *sa, const struct cfg_connection *c)
+{
+	if (!sa->keyed || (c->local.auth == AUTH_PUBKEY && sa->conn->local.auth == AUTH_PUBKEY))
+		return true;
+	const struct cfg_secret *psk = c->local.auth == AUTH_PSK && sa->conn->local.auth == AUTH_PSK ? phase1_psk(sa, c) : NULL;
+	return psk && sa->psk && psk->secret_len == sa->psk->secret_len &&
+	       CRYPTO_memcmp(psk->secret, sa->psk->secret, (size_t)psk->secret_len) == 0;
+}
+
 bool p1_connection_for_id(struct v1_sa *sa)
 {
 	struct v1_proposal chosen = { .num = 1, .protocol = PROTO_IKE, .n = 1 };
@@ -155,8 +186,7 @@ bool p1_connection_for_id(struct v1_sa *sa)
 		return true;
 	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
 		const struct cfg_connection *c = &sa->d->cfg->connections[i];
-		bool keys_fit = !sa->keyed || (c->local.auth == AUTH_PUBKEY && sa->conn->local.auth == AUTH_PUBKEY);
-		if (c == sa->conn || !keys_fit || c->version == 2 || c->aggressive != sa->aggressive ||
+		if (c == sa->conn || !keys_fit(sa, c) || c->version == 2 || c->aggressive != sa->aggressive ||
 		    !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
 		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, sa->local.addr) ||
 		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, sa->remote.addr) ||
@@ -390,22 +420,11 @@ void p1_add_ke_nonce(struct v1_sa *sa, struct ike_builder *b, bool initiator)
 	ike_payload_end(b);
 }
 
-/* Main Mode with a PSK picks the secret by the configured identities: the peer's is not known yet. */
-static const struct cfg_secret *phase1_psk(struct v1_sa *sa)
-{
-	struct ike_id local, remote;
-	p1_identity(sa, &local);
-	if (sa->id_remote.len)
-		remote = sa->id_remote;
-	else if (sa->conn->remote.id[0] == '\0' || !identity_from_string(sa->conn->remote.id, &remote))
-		identity_from_ipv4(sa->remote.addr, &remote);
-	return psk_lookup(sa->d->cfg, &local, &remote);
-}
-
 bool p1_keys_from(struct v1_sa *sa, bool ke_ok, const uint8_t *gxy, size_t n)
 {
 	bool sig = sa->conn->local.auth == AUTH_PUBKEY;
-	const struct cfg_secret *psk = sig ? NULL : phase1_psk(sa);
+	const struct cfg_secret *psk = sig ? NULL : phase1_psk(sa, sa->conn);
+	sa->psk = psk;
 	bool ok = (psk || sig) && ke_ok &&
 		  v1_phase1_keys(sa, psk ? psk->secret : NULL, psk ? (size_t)psk->secret_len : 0, gxy, n);
 	if (!ok)

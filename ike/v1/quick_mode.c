@@ -346,9 +346,35 @@ static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder 
 	}
 }
 
+/* A host selector, any protocol and port. */
+static struct traffic_selector host_ts(uint32_t addr)
+{
+	return (struct traffic_selector){ .addr = addr, .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
+}
+
+/*
+ * The IDs an initiator proposes: its first local and remote selectors, "dynamic" (or none)
+ * standing for the virtual IP where there is one, else the IKE address. None at all (false)
+ * when both would be the IKE addresses alone: RFC 2409 5.5 then implies them.
+ */
+static bool initiator_selectors(const struct v1_sa *sa, const struct cfg_child *cfg, struct traffic_selector *local,
+				struct traffic_selector *remote)
+{
+	if (!sa->own_vip && !((sa->local_ts_given || cfg->local_ts.n) && cfg->remote_ts.n))
+		return false;
+	if (sa->local_ts_given)
+		*local = sa->local_ts;
+	else
+		*local = cfg->local_ts.n ? ts_resolve(&cfg->local_ts.ts[0], v1_local_dynamic(sa)) : host_ts(v1_local_dynamic(sa));
+	*remote = cfg->remote_ts.n ? ts_resolve(&cfg->remote_ts.ts[0], v1_remote_dynamic(sa)) : host_ts(v1_remote_dynamic(sa));
+	return true;
+}
+
 void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_sa *replaces)
 {
 	uint32_t msg_id = 0;
+	if (replaces == NULL && v1_mode_config_holds(sa, cfg))
+		return; /* our address first */
 	while (msg_id == 0)
 		ike_random((uint8_t *)&msg_id, sizeof(msg_id));
 	struct v1_quick *q = quick_new(sa, msg_id, true);
@@ -371,10 +397,9 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	esp_proposal(sa, cfg, q->spi_in, q->group, &p);
 	v1_sa_add(&b, &p);
 	add_nonce_ke(&b, q->ni, pub, q->group ? pub_len : 0);
-	if ((sa->local_ts_given || cfg->local_ts.n) && cfg->remote_ts.n) {
-		struct traffic_selector local = ts_resolve(&cfg->local_ts.ts[0], sa->local.addr);
-		struct traffic_selector remote = ts_resolve(&cfg->remote_ts.ts[0], sa->remote.addr);
-		add_selector(&b, sa->local_ts_given ? &sa->local_ts : &local);
+	struct traffic_selector local, remote;
+	if (initiator_selectors(sa, cfg, &local, &remote)) {
+		add_selector(&b, &local);
 		add_selector(&b, &remote);
 	}
 	if (wants_nat_oa(sa, cfg))
@@ -593,7 +618,7 @@ static const struct cfg_child *responder_child(const struct v1_sa *sa, const str
 {
 	for (int i = 0; i < sa->conn->n_children; i++) {
 		const struct cfg_child *c = &sa->conn->children[i];
-		if (ts_within(ci, &c->remote_ts, sa->remote.addr) && ts_within(cr, &c->local_ts, sa->local.addr))
+		if (ts_within(ci, &c->remote_ts, v1_remote_dynamic(sa)) && ts_within(cr, &c->local_ts, v1_local_dynamic(sa)))
 			return c;
 	}
 	return NULL;

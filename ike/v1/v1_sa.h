@@ -45,6 +45,23 @@ struct v1_quick {
 	uint64_t switch_ms;    /* initiator of a rekey: when outbound traffic moves to the new pair */
 };
 
+/*
+ * One Mode Config transaction (mode_config.c): ours until answered (REQUEST or SET sent), or
+ * the peer's, kept a while after our answer (REPLY or ACK) to send it again to a repeat.
+ */
+struct v1_transaction {
+	uint32_t msg_id;
+	bool initiator;
+	bool done;        /* answered: kept until next_ms to answer a repeated request */
+	uint8_t type;     /* of the message we sent: REQUEST or SET, REPLY or ACK */
+	uint16_t ident;   /* the ATTR payload's identifier, the same in the answer */
+	uint8_t iv[16];
+	uint8_t *last; size_t last_len; /* our last message, for retransmission */
+	int tries;
+	uint64_t next_ms, started_ms;
+	uint8_t in_digest[32]; /* of the peer's message, to spot repeats */
+};
+
 struct v1_daemon;
 struct own_cert;
 
@@ -98,6 +115,7 @@ struct v1_sa {
 	const struct own_cert *own; /* the certificate we sign with */
 	char peer_cert[256];        /* subject of the peer's verified certificate, for list-sas */
 	/* keys */
+	const struct cfg_secret *psk; /* the PSK they came from (NULL: signatures) */
 	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];
 	uint8_t iv[16];
 	bool keyed;
@@ -108,6 +126,12 @@ struct v1_sa {
 	uint8_t last_in_hash[32];
 	int tries;
 	uint64_t next_ms;
+	/* Mode Config (mode_config.c) */
+	struct v1_transaction *xact;
+	uint32_t vip;       /* server: the peer's address from our pools (0: none) */
+	int vip_pool;       /* its pool, an index into cfg->pools */
+	uint32_t own_vip;   /* client: the address the peer gave us */
+	bool mc_waiting;    /* client: Quick Mode waits for the address (child_cfg then says which) */
 	/* Quick Mode and children */
 	struct v1_quick *quick;
 	struct child_sa *children;
@@ -234,6 +258,25 @@ size_t v1_encrypt(struct v1_sa *sa, struct ike_builder *b, uint8_t iv[16]);
 bool v1_decrypt(struct v1_sa *sa, uint8_t *buf, size_t len, uint8_t iv[16]);
 
 /* Exchanges. */
+/* Phase 1 done as initiator: Mode Config first where the connection asks for an address, then child_cfg's Quick Mode. */
+void v1_after_phase1(struct v1_sa *sa);
+/* Phase 1 done as responder: with pull = no, the address is handed out unasked (SET). */
+void v1_mode_config_push(struct v1_sa *sa);
+/* True when Quick Modes of the SA wait for its Mode Config; cfg is then started after it. */
+bool v1_mode_config_holds(struct v1_sa *sa, const struct cfg_child *cfg);
+void v1_mode_config_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw);
+/* Retransmission and linger of the transaction (run_timers), and when that is next due. */
+void v1_mode_config_timers(struct v1_sa *sa, uint64_t now);
+uint64_t v1_mode_config_due(const struct v1_sa *sa);
+/* The SA's transaction, its pool lease; adopt: a reauthenticating SA takes over old's lease. */
+void v1_mode_config_free(struct v1_sa *sa);
+void v1_mode_config_adopt(struct v1_sa *sa, const struct v1_sa *old);
+/* The addresses "dynamic" selectors stand for: the virtual IPs where there are, else the IKE addresses. */
+uint32_t v1_remote_dynamic(const struct v1_sa *sa);
+uint32_t v1_local_dynamic(const struct v1_sa *sa);
+/* HASH(1) of an Informational or Transaction message (RFC 2409 5.7): prf(SKEYID_a, M-ID | payloads after it). */
+bool v1_hash1_fill(const struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id);
+bool v1_hash1_verifies(struct v1_sa *sa, const struct isakmp_message *m);
 void v1_main_start(struct v1_sa *sa);
 void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 		     const struct isakmp_message *m, const uint8_t *raw, size_t len);

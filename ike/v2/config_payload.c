@@ -60,20 +60,6 @@ static void cp_add_reply(struct ike_builder *b, uint32_t addr, const struct cfg_
 	ike_payload_end(b);
 }
 
-/* An address from the connection's pools, in their order, for the peer's identity. */
-static bool lease(struct ike_sa *sa)
-{
-	uint8_t id[1 + IKE_ID_MAX];
-	id[0] = sa->id_remote.type;
-	memcpy(id + 1, sa->id_remote.data, sa->id_remote.len);
-	for (int i = 0; i < sa->conn->n_pools; i++)
-		if (ike_pool_acquire(sa->d->pools, sa->conn->pools[i], id, 1u + sa->id_remote.len, &sa->vip)) {
-			sa->vip_pool = sa->conn->pools[i];
-			return true;
-		}
-	return false;
-}
-
 uint16_t cp_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike_builder *b)
 {
 	const struct ike_payload *p = ike_find(msg, PL_CP);
@@ -81,7 +67,8 @@ uint16_t cp_respond(struct ike_sa *sa, const struct ike_message *msg, struct ike
 	char ip[16];
 	if (p == NULL || !cp_parse(p, CFG_REQUEST, &r) || !r.address)
 		return 0; /* nothing asked of us that we answer */
-	if (sa->vip == 0 && (sa->conn->n_pools == 0 || !lease(sa))) {
+	if (sa->vip == 0 && (sa->conn->n_pools == 0 ||
+			     !ike_pool_lease(sa->d->pools, sa->conn, &sa->id_remote, &sa->vip, &sa->vip_pool))) {
 		LOG_WARN("%s: IKE_SA #%u: the peer asks for an address and %s", sa->conn->name, sa->serial,
 			 sa->conn->n_pools ? "its pools are full" : "the connection has no pools");
 		return N_INTERNAL_ADDRESS_FAILURE;

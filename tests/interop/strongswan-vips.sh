@@ -7,13 +7,30 @@
 # no child); a client that comes back gets its address again; once it has left for good, its
 # address goes to the third; a rekeyed IKE SA keeps its client's address. Then a fourth from
 # behind a NAT, on a connection of its own whose child names no remote selector; and dpike itself
-# as a client of strongSwan's pool.
+# as a client of strongSwan's pool. The same over IKEv1 (Mode Config): strongSwan clients asking
+# (pull) and told (push, pull = no) by dpike, and dpike asking and told by strongSwan.
 # Usage: strongswan-vips.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
 lab_init sw-vips
 strongswan_lab_up
 
+v1_server() { # v1_server NAME POOL REMOTE_ID EXTRA: dpike's IKEv1 connection for road warriors
+	cat <<EOC
+  { name = "$1"; version = 1; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["$2"]; $4
+    proposals = ["aes128-sha256-modp2048"];
+    local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "$3"; };
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["dynamic"]; esp_proposals = ["aes128gcm16"]; } ); }
+EOC
+}
+v1_client() { # v1_client NAME LOCAL_ID EXTRA: dpike as an IKEv1 client of strongSwan's pools
+	cat <<EOC
+  { name = "$1"; version = 1; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"]; vips = "0.0.0.0"; $3
+    proposals = ["aes128-sha256-modp2048"];
+    local = { auth = "psk"; id = "$2"; }; remote = { auth = "psk"; id = "gw-a.example"; };
+    children = ( { name = "net"; local_ts = ["dynamic"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); }
+EOC
+}
 cat >"$LAB_DIR/dpike.conf" <<EOC
 log_level = "info";
 ctl_socket = "$LAB_DIR/dpike.sock";
@@ -22,7 +39,8 @@ interfaces = (
   { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "192.0.2.2/24"; },
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
 );
-pools = ( { name = "rw"; addrs = "10.3.0.0/30"; dns = "192.0.2.53"; }, { name = "nat"; addrs = "10.3.1.0/29"; } );
+pools = ( { name = "rw"; addrs = "10.3.0.0/30"; dns = "192.0.2.53"; }, { name = "nat"; addrs = "10.3.1.0/29"; },
+          { name = "v1"; addrs = "10.3.3.0/30"; dns = "192.0.2.53"; }, { name = "v1push"; addrs = "10.3.4.0/30"; } );
 connections = (
   { name = "rw"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["rw"];
     proposals = ["aes128gcm16-prfsha256-x25519"];
@@ -35,22 +53,28 @@ connections = (
   { name = "client"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"]; vips = "0.0.0.0";
     proposals = ["aes128gcm16-prfsha256-x25519"];
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
-    children = ( { name = "net"; local_ts = ["dynamic"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); }
+    children = ( { name = "net"; local_ts = ["dynamic"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes128gcm16"]; } ); },
+$(v1_server rw1 v1 '*.v1.example' ''),
+$(v1_server push1 v1push '*.push.example' 'pull = false;'),
+$(v1_client client1 gw-b1.example ''),
+$(v1_client client1push gw-b2.example 'pull = false;')
 );
 secrets = ( { type = "ike"; id = ["gw-b.example", "gw-a.example", "one.rw.example", "two.rw.example",
-                                  "three.rw.example", "four.nat.example"]; secret = "$PSK"; } );
+                                  "three.rw.example", "four.nat.example", "five.v1.example", "six.push.example",
+                                  "gw-b1.example", "gw-b2.example"]; secret = "$PSK"; } );
 EOC
-client() { # client NAME: a road warrior of strongSwan's asking for an address
+client() { # client NAME [VERSION [DOMAIN [EXTRA]]]: a road warrior of strongSwan's asking for an address
 	cat <<EOC
   $1 {
-    version = 2
+    version = ${2:-2}
+    ${4:-}
     local_addrs = 192.0.2.1
     remote_addrs = 192.0.2.2
     vips = 0.0.0.0
-    proposals = aes128gcm16-prfsha256-x25519
+    proposals = $([ "${2:-2}" = 1 ] && echo aes128-sha256-modp2048 || echo aes128gcm16-prfsha256-x25519)
     encap = yes
     local { auth = psk
-            id = $1.rw.example }
+            id = $1.${3:-rw}.example }
     remote { auth = psk
              id = gw-b.example }
     children {
@@ -62,11 +86,34 @@ client() { # client NAME: a road warrior of strongSwan's asking for an address
   }
 EOC
 }
+sw_server() { # sw_server NAME DPIKE_ID POOL EXTRA: strongSwan's IKEv1 pool for dpike as a client
+	cat <<EOC
+  $1 {
+    version = 1
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.2
+    pools = $3
+    $4
+    proposals = aes128-sha256-modp2048
+    encap = yes
+    local { auth = psk
+            id = gw-a.example }
+    remote { auth = psk
+             id = $2 }
+    children { $1-net { local_ts = 10.1.0.0/24
+                        esp_proposals = aes128gcm16 } }
+  }
+EOC
+}
 cat >"$LAB_DIR/swanctl.conf" <<EOC
 connections {
 $(client one)
 $(client two)
 $(client three)
+$(client five 1 v1)
+$(client six 1 push "pull = no")
+$(sw_server gw1 gw-b1.example swpool1 '')
+$(sw_server gw1push gw-b2.example swpush1 'pull = no')
   gw {
     version = 2
     local_addrs = 192.0.2.1
@@ -82,7 +129,9 @@ $(client three)
                         esp_proposals = aes128gcm16 } }
   }
 }
-pools { swpool { addrs = 10.9.0.0/30 } }
+pools { swpool { addrs = 10.9.0.0/30 }
+        swpool1 { addrs = 10.9.1.0/30 }
+        swpush1 { addrs = 10.9.2.0/30 } }
 secrets {
   ike-lab {
     id-gw-a = gw-a.example
@@ -90,6 +139,10 @@ secrets {
     id-1 = one.rw.example
     id-2 = two.rw.example
     id-3 = three.rw.example
+    id-5 = five.v1.example
+    id-6 = six.push.example
+    id-gw1 = gw-b1.example
+    id-gw2 = gw-b2.example
     secret = "$PSK"
   }
 }
@@ -99,12 +152,12 @@ sw_start "$sw" "$LAB_DIR"
 
 up() { sw_ctl "$LAB_DIR" --initiate --child "$1-net" --timeout 20 >"$LAB_DIR/init-$1.log" 2>&1 || true; }
 down() { sw_ctl "$LAB_DIR" --terminate --ike "$1" --timeout 10 >/dev/null 2>&1 || true; }
-# vip_of NAME: the virtual IP dpike gave the newest IKE SA of that client ("-" without one)
+# vip_of NAME [DOMAIN]: the virtual IP dpike gave the newest IKE SA of that client ("-" without one)
 vip_of() {
 	ctl --json list-sas | python3 -c 'import json,sys
 v=sorted((s["serial"], s["remote_vip"]) for s in json.load(sys.stdin)["ike_sas"]
          if s["remote_id"]==sys.argv[1] and s["state"]=="ESTABLISHED")
-print(v[-1][1] if v and v[-1][1] else "-")' "$1.rw.example"
+print(v[-1][1] if v and v[-1][1] else "-")' "$1.${2:-rw}.example"
 }
 # sw_vip NAME: the virtual IP strongSwan's connection NAME installed ("-" without one)
 sw_vip() {
@@ -177,6 +230,48 @@ lab_check "dpike as a client: its child's selectors are 10.9.0.1/32 === 10.1.0.0
 sw_gw_child() { sw_ctl "$LAB_DIR" --list-sas --ike gw 2>/dev/null | grep -Eq '^ +remote +10\.9\.0\.1/32$'; }
 lab_check "dpike as a client: strongSwan's child has it as the remote selector" sw_gw_child
 ctl terminate client >/dev/null
+
+# IKEv1 Mode Config: five asks (pull), six is told (push: pull = no at both ends)
+up five
+lab_check "IKEv1 five (pull): an address from pool v1, the same at both ends ($(vip_of five v1), $(sw_vip five))" \
+	test "$(vip_of five v1)" = 10.3.3.1 -a "$(sw_vip five)" = 10.3.3.1
+lab_check "IKEv1 five: dpike's child covers that address alone" dpike_remote_ts_has 10.3.3.1
+lab_check "IKEv1 five: pings from 10.3.3.1 to host-b through the tunnel" ping_from 10.3.3.1
+up six
+lab_check "IKEv1 six (push): dpike set an address of pool v1push ($(vip_of six push), $(sw_vip six))" \
+	test "$(vip_of six push)" = 10.3.4.1 -a "$(sw_vip six)" = 10.3.4.1
+lab_check "IKEv1 six: pings from 10.3.4.1" ping_from 10.3.4.1
+serial_of() { ctl --json list-sas | python3 -c 'import json,sys
+print(max([s["serial"] for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]==sys.argv[1] and s["state"]=="ESTABLISHED"] or [0]))' "$1"; }
+before=$(serial_of five.v1.example)
+sw_ctl "$LAB_DIR" --rekey --ike five --reauth >/dev/null 2>&1 || true
+reauthed() { [ "$(serial_of five.v1.example)" -gt "$before" ]; }
+lab_check "IKEv1 five: reauthenticated (a new ISAKMP SA)" lab_wait_for 15 reauthed
+lab_check "IKEv1 five: the new ISAKMP SA has 10.3.3.1 again ($(vip_of five v1))" test "$(vip_of five v1)" = 10.3.3.1
+lab_check "IKEv1 five: pings after the reauthentication" ping_from 10.3.3.1
+down five
+down six
+v1_pools_empty() { [ "$(ctl --json list-pools | python3 -c 'import json,sys
+print(sum(p["online"] for p in json.load(sys.stdin)["pools"] if p["name"] in ("v1", "v1push")))')" = 0 ]; }
+lab_check "IKEv1: both addresses back in their pools once the clients left" lab_wait_for 10 v1_pools_empty
+
+# dpike as an IKEv1 client: asking strongSwan's pool (pull), then told by it (push)
+for conn in client1:10.9.1.1:gw1 client1push:10.9.2.1:gw1push; do
+	IFS=: read -r name want sw_conn <<<"$conn"
+	ctl initiate "$name/net" >/dev/null || true
+	v1_client_vip() { ctl --json list-sas | python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["ike_sas"] if s["name"]==sys.argv[1] and s["state"]=="ESTABLISHED" and s["children"]]
+print(s[0]["local_vip"] if s and s[0]["local_vip"] else "-")' "$1"; }
+	v1_client_up() { [ "$(v1_client_vip "$name")" != - ]; }
+	lab_wait_for 20 v1_client_up || true
+	lab_check "dpike as an IKEv1 client ($name): strongSwan gave it $(v1_client_vip "$name")" \
+		test "$(v1_client_vip "$name")" = "$want"
+	lab_check "dpike as an IKEv1 client ($name): its child's selectors are $want/32 === 10.1.0.0/24" \
+		dpike_local_ts_has "$want"
+	sw_has_remote() { sw_ctl "$LAB_DIR" --list-sas --ike "$sw_conn" 2>/dev/null | grep -Eq "^ +remote +${want//./\\.}/32\$"; }
+	lab_check "dpike as an IKEv1 client ($name): strongSwan's child has it as the remote selector" sw_has_remote
+	ctl terminate "$name" >/dev/null
+done
 
 # A road warrior behind a NAT (strongSwan's namespace routes and masquerades for a fourth, without
 # encap = yes: NAT detection moves it to 4500), its connection with no remote_ts at all.

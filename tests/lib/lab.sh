@@ -40,6 +40,8 @@ lab_cleanup() {
 		for f in "$LAB_DIR"/*.log; do
 			[ -f "$f" ] && { echo "--- tail $f"; tail -n 30 "$f"; }
 		done
+	elif [ -n "$LAB_DIR" ] && [ -n "${LAB_KEEP:-}" ]; then
+		echo "--- logs kept in $LAB_DIR (LAB_KEEP)"
 	elif [ -n "$LAB_DIR" ]; then
 		rm -rf "$LAB_DIR"
 	fi

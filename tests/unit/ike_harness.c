@@ -210,3 +210,11 @@ int run_command(ike_command_fn cmd, struct ike_daemon *d, const char *name)
 	sb_free(&err);
 	return rc;
 }
+
+struct installed *installed_of(struct node *n, uint32_t spi)
+{
+	for (int i = 0; i < 16; i++)
+		if (n->sa[i].live && n->sa[i].spi_in == spi)
+			return &n->sa[i];
+	return NULL;
+}

@@ -86,5 +86,7 @@ void pump_one(void);
 /* Loads a node from config text (plus an "ike" group) and creates its daemon at address addr. */
 void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits);
 void stop_node(struct node *n);
+/* The node's live installed SA of that inbound SPI, or NULL. */
+struct installed *installed_of(struct node *n, uint32_t spi);
 
 #endif

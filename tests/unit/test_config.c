@@ -141,6 +141,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 2; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  fragmentation = \"force\"; } );\n",
 	  4, "applies to IKEv1 only" },
+	{ IFACES "connections = ( { name = \"c\"; version = 2; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  pull = false; } );\n",
+	  4, "pull = false (Mode Config push) applies to IKEv1 only" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"eap\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
 	  "'local' needs auth = \"psk\", \"pubkey\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"

@@ -515,14 +515,6 @@ static void test_fragmentation_settings(void)
 }
 
 /* The installed record of n's child with inbound SPI spi. */
-static struct installed *installed_of(struct node *n, uint32_t spi)
-{
-	for (int i = 0; i < 16; i++)
-		if (n->sa[i].live && n->sa[i].spi_in == spi)
-			return &n->sa[i];
-	return NULL;
-}
-
 /*
  * ESP seen from a new endpoint (a NAT rebound the peer): the IKE SA and its children move there;
  * a child rekey afterwards still works; an unknown SPI moves nothing.

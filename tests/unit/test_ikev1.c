@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "ike/identity.h"
+#include "ike/pool.h"
 #include "ike/v1/fragments.h"
 #include "ike/v1/phase1.h"
 #include "ike/v1/v1_sa.h"
@@ -462,6 +463,145 @@ static void test_reauthentication(void)
 	stop_node(&B);
 }
 
+/* Replaces the first from in text (of size bytes) with to; false when from is absent or to does not fit. */
+static bool replace_text(char *text, size_t size, const char *from, const char *to)
+{
+	char *at = strstr(text, from);
+	size_t tail = at ? strlen(at + strlen(from)) : 0;
+	if (at == NULL || (size_t)(at - text) + strlen(to) + tail >= size)
+		return false;
+	memmove(at + strlen(to), at + strlen(from), tail + 1);
+	memcpy(at, to, strlen(to));
+	return true;
+}
+
+/*
+ * Mode Config, both ends dpike: A asks (vips = 0.0.0.0, local_ts dynamic), B hands out of the
+ * pool "rw" (addrs; none when NULL), its remote_ts dynamic; mode is both sides' pull setting.
+ */
+static void pair_mode_config(const char *addrs, const char *mode)
+{
+	char ta[2560], tb[2560], extra_a[128], extra_b[128];
+	q_head = q_tail = 0;
+	snprintf(extra_a, sizeof(extra_a), "vips = \"0.0.0.0\"; %s", mode);
+	snprintf(extra_b, sizeof(extra_b), "%s %s", addrs ? "pools = \"rw\";" : "", mode);
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), p1_props, extra_a, ESP_PFS);
+	snprintf(tb, sizeof(tb), "pools = ( { name = \"rw\"; addrs = \"%s\"; dns = \"198.51.100.53\"; } );\n"
+		 CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "same secret"), addrs ? addrs : "10.9.9.9/32", p1_props,
+		 extra_b, ESP_PFS);
+	CU_ASSERT_FATAL(replace_text(ta, sizeof(ta), "local_ts = [\"10.1.0.0/16\"]", "local_ts = [\"dynamic\"]"));
+	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]",
+				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"dynamic\"]"));
+	start_node(&A, ta, 0xc0000201, a_limits);
+	start_node(&B, tb, 0xc0000202, b_limits);
+}
+
+/* The child's selectors at both ends name A's address (A's inner side) and 10.2.0.0/16. */
+static void assert_child_for(uint32_t a_addr)
+{
+	struct installed *ia = installed_of(&A, A.spi_in), *ib = installed_of(&B, B.spi_in);
+	CU_ASSERT_FATAL(ia != NULL && ib != NULL);
+	CU_ASSERT(ia->local_ts.addr == a_addr && ia->local_ts.plen == 32);
+	CU_ASSERT(ia->remote_ts.addr == 0x0a020000 && ia->remote_ts.plen == 16);
+	CU_ASSERT(ib->remote_ts.addr == a_addr && ib->remote_ts.plen == 32);
+}
+
+static uint32_t pool_online(void)
+{
+	uint32_t online, leased;
+	ike_pool_usage(B.d->pools, 0, &online, &leased);
+	return online;
+}
+
+/* Pull (REQUEST, REPLY) and push (SET, ACK): the address before Quick Mode, held across reauthentication. */
+static void test_mode_config(void)
+{
+	static const char *const modes[] = { "", "pull = false;" };
+	for (int i = 0; i < 2; i++) {
+		pair_mode_config("10.3.0.9/32", modes[i]);
+		CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+		assert_up(1);
+		CU_ASSERT(v1_of(&A)->own_vip == 0x0a030009 && v1_of(&B)->vip == 0x0a030009 && v1_of(&A)->vip == 0);
+		assert_child_for(0x0a030009);
+		CU_ASSERT_EQUAL(pool_online(), 1);
+		CU_ASSERT_EQUAL(run_command(ike_rekey, A.d, "c"), 0); /* reauthentication: asks again, same address */
+		pump();
+		clock_ms += 1000;
+		ike_tick(A.d);
+		pump();
+		CU_ASSERT_PTR_NULL(v1_of(&B)->next);
+		CU_ASSERT(v1_of(&A)->own_vip == 0x0a030009 && v1_of(&B)->vip == 0x0a030009);
+		CU_ASSERT_EQUAL(pool_online(), 1);
+		CU_ASSERT_EQUAL(run_command(ike_terminate, A.d, "c"), 0);
+		pump();
+		ike_tick(B.d);
+		CU_ASSERT_EQUAL(pool_online(), 0);
+		stop_node(&A);
+		stop_node(&B);
+	}
+}
+
+/* The REPLY is lost: A asks again, B answers from what it sent (same IV chain), A goes on. */
+static void test_mode_config_lost_reply(void)
+{
+	pair_mode_config("10.3.0.9/32", "");
+	run_command(ike_initiate, A.d, "c/net");
+	while (q_head != q_tail && (v1_of(&B) == NULL || v1_of(&B)->xact == NULL))
+		pump_one();
+	CU_ASSERT_FATAL(v1_of(&B) != NULL && v1_of(&B)->xact != NULL); /* B has answered; its REPLY is queued */
+	q_head = q_tail;
+	CU_ASSERT_EQUAL(v1_of(&A)->own_vip, 0);
+	CU_ASSERT_PTR_NULL(v1_of(&A)->quick); /* Quick Mode waits for the address */
+	clock_ms += 1500;
+	ike_tick(A.d);
+	pump();
+	assert_up(1);
+	CU_ASSERT_EQUAL(v1_of(&A)->own_vip, 0x0a030009);
+	CU_ASSERT_EQUAL(B.d->v1->stats.retransmits_answered, 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/*
+ * Main Mode with PSKs picks a connection before the peer's identity is known (the first whose
+ * addresses and proposals fit) and the right one by the identity in message 5, when its secret is
+ * the one the keys came from.
+ */
+static void test_connection_by_identity(void)
+{
+	char ta[2560], tb[2560];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), p1_props, "", ESP_PFS);
+	snprintf(tb, sizeof(tb), CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "same secret"), p1_props, "", ESP_PFS);
+	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "connections = ( {",
+				     "connections = ( { name = \"other\"; version = 1; local_addrs = [\"192.0.2.2\"];"
+				     " remote_addrs = [\"%any\"]; proposals = [\"aes256-sha256-modp2048\"];"
+				     " local = { auth = \"psk\"; id = \"192.0.2.2\"; };"
+				     " remote = { auth = \"psk\"; id = \"*.other.example\"; };"
+				     " children = ( { name = \"x\"; local_ts = [\"10.7.0.0/16\"]; } ); }, {"));
+	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]",
+				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"10.1.0.0/16\"]"));
+	start_node(&A, ta, 0xc0000201, a_limits);
+	start_node(&B, tb, 0xc0000202, b_limits);
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT_STRING_EQUAL(v1_of(&B)->conn->name, "c");
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* No pool on B: an empty REPLY; A's Quick Mode then goes with its IKE address. */
+static void test_mode_config_no_pool(void)
+{
+	pair_mode_config(NULL, "");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT(v1_of(&A)->own_vip == 0 && v1_of(&B)->vip == 0);
+	assert_child_for(0xc0000201);
+	stop_node(&A);
+	stop_node(&B);
+}
+
 static void test_delete_and_dpd(void)
 {
 	pair1("dpd_delay = \"5s\";", "", ESP_PFS, "same secret");
@@ -579,18 +719,6 @@ static void test_forged_input(void)
 	q_head = q_tail; /* whatever B answered */
 	stop_node(&A);
 	stop_node(&B);
-}
-
-/* Replaces the first from in text (of size bytes) with to; false when from is absent or to does not fit. */
-static bool replace_text(char *text, size_t size, const char *from, const char *to)
-{
-	char *at = strstr(text, from);
-	size_t tail = at ? strlen(at + strlen(from)) : 0;
-	if (at == NULL || (size_t)(at - text) + strlen(to) + tail >= size)
-		return false;
-	memmove(at + strlen(to), at + strlen(from), tail + 1);
-	memcpy(at, to, strlen(to));
-	return true;
 }
 
 /*
@@ -1064,6 +1192,11 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "lost Quick Mode HASH(3): repeated message 2 answered", test_lost_quick_mode_3);
 	CU_add_test(s, "Quick Mode rekey from either side, old pair retired", test_quick_mode_rekey);
 	CU_add_test(s, "reauthentication adopts the IPsec SA", test_reauthentication);
+	CU_add_test(s, "Mode Config pull and push: the address before Quick Mode, kept over reauthentication",
+		    test_mode_config);
+	CU_add_test(s, "Mode Config REPLY lost: the repeated REQUEST answered from cache", test_mode_config_lost_reply);
+	CU_add_test(s, "Main Mode with a PSK: the connection chosen again by the peer's identity", test_connection_by_identity);
+	CU_add_test(s, "Mode Config without a pool: empty REPLY, Quick Mode from the IKE address", test_mode_config_no_pool);
 	CU_add_test(s, "DPD answered; delete tears down both sides", test_delete_and_dpd);
 	CU_add_test(s, "forged messages with live cookies: counted, SA kept", test_forged_input);
 	CU_add_test(s, "transport mode behind a NAT: NAT-OA both ways, selectors translated", test_transport_behind_nat);

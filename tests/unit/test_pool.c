@@ -30,7 +30,7 @@ static void test_leases(void)
 {
 	struct dpike_config cfg = one_pool(0x0a030001, 3);
 	struct ike_pools *p = ike_pools_create(&cfg);
-	uint32_t a, b, c, again, online, leased;
+	uint32_t a = 0, b = 0, c = 0, again, online, leased;
 	CU_ASSERT_FATAL(p != NULL);
 	CU_ASSERT(take(p, "alice", &a) && take(p, "bob", &b) && take(p, "carol", &c));
 	CU_ASSERT(a == 0x0a030001 && b == 0x0a030002 && c == 0x0a030003);
