@@ -164,12 +164,19 @@ struct cfg_connection {
 	int n_vips;
 	/* IKEv1 Mode Config: the client asks (pull, the default) or the server hands out unasked (push) */
 	bool pull;
+	/*
+	 * IKEv1 XAuth after phase 1, swanctl's second round (local-2 / remote-2 with auth = xauth):
+	 * as a client we answer with xauth_local_id's password; as a server we ask the peer for a
+	 * user name and password, xauth_remote_id the one user accepted (empty: any with a secret).
+	 */
+	bool xauth_local, xauth_remote;
+	char xauth_local_id[256], xauth_remote_id[256];
 };
 
 #define CFG_MAX_SECRET_IDS 32 /* identities one secret is for (swanctl's id, id-1, ...) */
 
 struct cfg_secret {
-	enum { SECRET_IKE, SECRET_PRIVATE } type;
+	enum { SECRET_IKE, SECRET_PRIVATE, SECRET_XAUTH } type; /* xauth: a user's password, by its ids */
 	char ids[CFG_MAX_SECRET_IDS][256];
 	int n_ids;
 	uint8_t secret[256];

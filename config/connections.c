@@ -237,6 +237,28 @@ static int parse_vips(struct cfg_reader *r, const config_setting_t *g, struct cf
 	return 0;
 }
 
+/*
+ * swanctl's second authentication round: local-2 or remote-2 with auth = "xauth" (or
+ * "xauth-generic"), and xauth_id, the user name.
+ */
+static int parse_xauth_round(struct cfg_reader *r, const config_setting_t *conn, const char *key, bool *on, char *id,
+			     size_t id_size)
+{
+	static const char *const keys[] = { "auth", "xauth_id", NULL };
+	const config_setting_t *g = config_setting_get_member(conn, key);
+	char method[32] = "";
+	if (g == NULL)
+		return 0;
+	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "auth", true, method, sizeof(method)) < 0 ||
+	    cfg_get_string(r, g, "xauth_id", false, id, id_size) < 0)
+		return -1;
+	if (strcmp(method, "xauth") != 0 && strcmp(method, "xauth-generic") != 0)
+		return cfg_fail(r, config_setting_get_member(g, "auth"),
+				"'%s' needs auth = \"xauth\" (a second round is IKEv1's XAuth here)", key);
+	*on = true;
+	return 0;
+}
+
 static int parse_connection(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
 			    struct cfg_connection *c)
 {
@@ -244,7 +266,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
 					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
-					    "pull", NULL };
+					    "pull", "local-2", "remote-2", NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
 	int frag = CFG_FRAG_YES;
@@ -265,7 +287,9 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
-	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0)
+	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0 ||
+	    parse_xauth_round(r, g, "local-2", &c->xauth_local, c->xauth_local_id, sizeof(c->xauth_local_id)) < 0 ||
+	    parse_xauth_round(r, g, "remote-2", &c->xauth_remote, c->xauth_remote_id, sizeof(c->xauth_remote_id)) < 0)
 		return -1;
 	c->version = (int)version;
 	c->fragmentation = (enum cfg_fragmentation)frag;
@@ -273,6 +297,11 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "aggressive"), "aggressive applies to IKEv1 only");
+	if ((c->xauth_local || c->xauth_remote) && c->version != 1)
+		return cfg_fail(r, config_setting_get_member(g, c->xauth_local ? "local-2" : "remote-2"),
+				"XAuth is IKEv1's (version = 1); IKEv2 has EAP for a second round");
+	if (c->xauth_local && !c->xauth_local_id[0])
+		snprintf(c->xauth_local_id, sizeof(c->xauth_local_id), "%s", c->local.id);
 	if (!c->pull && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "pull"), "pull = false (Mode Config push) applies to IKEv1 only");
 	if (c->fragmentation == CFG_FRAG_FORCE && c->version == 2)
@@ -349,7 +378,7 @@ static int parse_base64(const char *text, uint8_t *out, size_t cap)
 static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, struct cfg_secret *s)
 {
 	char text[2 * sizeof(s->secret) + 8];
-	int rc = cfg_get_string(r, g, "secret", s->type == SECRET_IKE, text, sizeof(text));
+	int rc = cfg_get_string(r, g, "secret", s->type != SECRET_PRIVATE, text, sizeof(text));
 	if (rc <= 0) {
 		explicit_bzero(text, sizeof(text));
 		return rc;
@@ -373,7 +402,7 @@ static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, s
 int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
 {
 	static const char *const keys[] = { "type", "id", "secret", "file", NULL };
-	static const char *const types[] = { "ike", "private", NULL };
+	static const char *const types[] = { "ike", "private", "xauth", NULL };
 	int n = config_setting_length(list);
 	cfg->secrets = calloc((size_t)n + 1, sizeof(*cfg->secrets));
 	if (cfg->secrets == NULL)

@@ -261,3 +261,14 @@ const struct cfg_secret *psk_lookup(const struct dpike_config *cfg, const struct
 	return best;
 }
 
+
+const struct cfg_secret *xauth_secret_lookup(const struct dpike_config *cfg, const uint8_t *user, size_t len)
+{
+	for (int i = 0; i < cfg->n_secrets; i++) {
+		const struct cfg_secret *s = &cfg->secrets[i];
+		for (int k = 0; s->type == SECRET_XAUTH && k < s->n_ids; k++)
+			if (strlen(s->ids[k]) == len && memcmp(s->ids[k], user, len) == 0)
+				return s;
+	}
+	return NULL;
+}

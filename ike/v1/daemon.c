@@ -65,7 +65,8 @@ static void sa_free(struct v1_sa *sa)
 		child_remove_from(sa, sa->children);
 	while (sa->quick)
 		v1_quick_free(sa, sa->quick);
-	v1_mode_config_free(sa);
+	v1_transactions_free(sa);
+	v1_mode_config_release(sa);
 	ke_free(sa->ke);
 	drop_phase1(sa);
 	free(sa->last_out);
@@ -389,8 +390,8 @@ static bool answered_before(struct v1_sa *sa, const struct isakmp_header *h, con
 			return false;
 		out = q->last, out_len = q->last_len;
 	} else if (h->exchange == XCHG_TRANSACTION) {
-		struct v1_transaction *x = sa->xact;
-		if (x == NULL || x->msg_id != h->msg_id || CRYPTO_memcmp(x->in_digest, digest, 32) != 0)
+		struct v1_transaction *x = v1_transaction_of(sa, h->msg_id);
+		if (x == NULL || CRYPTO_memcmp(x->in_digest, digest, 32) != 0)
 			return false;
 		if (!x->initiator) /* a repeat of the request: our answer again; of an answer: nothing to do */
 			out = x->last, out_len = x->last_len;
@@ -412,6 +413,7 @@ static bool decrypt(struct v1_sa *sa, const struct isakmp_header *h, uint8_t *bu
 {
 	uint8_t iv[16];
 	struct v1_quick *q;
+	struct v1_transaction *x;
 	if (!sa->keyed)
 		return false;
 	switch (h->exchange) {
@@ -419,8 +421,8 @@ static bool decrypt(struct v1_sa *sa, const struct isakmp_header *h, uint8_t *bu
 	case XCHG_AGGRESSIVE:
 		return v1_decrypt(sa, buf, len, sa->iv);
 	case XCHG_TRANSACTION:
-		if (sa->xact && sa->xact->msg_id == h->msg_id)
-			return v1_decrypt(sa, buf, len, sa->xact->iv);
+		if ((x = v1_transaction_of(sa, h->msg_id)) != NULL)
+			return v1_decrypt(sa, buf, len, x->iv);
 		v1_phase2_iv(sa, h->msg_id, iv);
 		return v1_decrypt(sa, buf, len, iv);
 	case XCHG_QUICK:
@@ -542,7 +544,7 @@ static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		break;
 	case XCHG_TRANSACTION:
 		if (!phase1)
-			v1_mode_config_process(sa, m, raw);
+			v1_transaction_process(sa, m, raw);
 		break;
 	case XCHG_INFO:
 		if (enc)
@@ -568,8 +570,10 @@ static void remember_digest(struct v1_sa *sa, const struct isakmp_header *h, con
 		struct v1_quick *q = find_quick(sa, h->msg_id);
 		if (q)
 			memcpy(q->in_digest, digest, 32);
-	} else if (h->exchange == XCHG_TRANSACTION && sa->xact && sa->xact->msg_id == h->msg_id) {
-		memcpy(sa->xact->in_digest, digest, 32);
+	} else if (h->exchange == XCHG_TRANSACTION) {
+		struct v1_transaction *x = v1_transaction_of(sa, h->msg_id);
+		if (x)
+			memcpy(x->in_digest, digest, 32);
 	}
 }
 
@@ -766,7 +770,8 @@ static void on_established(struct v1_sa *sa)
 	const struct cfg_connection *c = sa->conn;
 	sa->expire_ms = ike_schedule_at(c->reauth_time ? c->reauth_time : c->rekey_time, c->rand_time,
 					sa->established_ms);
-	v1_mode_config_push(sa);
+	if (!sa->initiator)
+		v1_server_after_phase1(sa);
 	v1_sa_wake(sa);
 	peer_join(sa);
 	for (struct v1_sa *old = v1_peer_first(sa), *next; old; old = next) {
@@ -1044,7 +1049,7 @@ static void run_timers(struct v1_sa *sa, uint64_t now)
 		return;
 	}
 	quick_timers(sa, now);
-	v1_mode_config_timers(sa, now);
+	v1_transaction_timers(sa, now);
 	child_timers(sa, now);
 	dpd_timers(sa, now);
 	if (sa->state == V1_ESTABLISHED)
@@ -1079,7 +1084,7 @@ static uint64_t phase2_due(const struct v1_sa *sa)
 	}
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		due = timer_earliest(timer_earliest(due, if_set(c->expire_ms)), if_set(c->rekey_ms));
-	return timer_earliest(due, v1_mode_config_due(sa));
+	return timer_earliest(due, v1_transaction_due(sa));
 }
 
 /* dpd_timers(): the timeout of a probe out, else the next probe once the peer has been quiet */
@@ -1335,7 +1340,9 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		sb_printf(o, ",\"remote_id\":");
 		sb_json_str(o, rid);
 		ike_list_peer_cert(sa->peer_cert, true, o);
-		sb_printf(o, ",\"remote_vip\":\"%s\",\"local_vip\":\"%s\",\"children\":[", vip, own_vip);
+		sb_printf(o, ",\"remote_vip\":\"%s\",\"local_vip\":\"%s\",\"remote_xauth_id\":", vip, own_vip);
+		sb_json_str(o, sa->xauth_user);
+		sb_printf(o, ",\"children\":[");
 		for (const struct child_sa *c = sa->children; c; c = c->next)
 			ike_list_child(&sa->d->env, c, true, o, now);
 		sb_trim_comma(o);
@@ -1348,6 +1355,8 @@ static void list_sa(const struct v1_sa *sa, bool json, struct strbuf *o, uint64_
 		  sa->initiator ? "" : "*", lid, l, sa->local.port, rid, r, sa->remote.port,
 		  sa->nat_local || sa->nat_remote ? " (NAT)" : "", cipher, sa->encr_bits, sa->group, reauth);
 	ike_list_peer_cert(sa->peer_cert, false, o);
+	if (sa->xauth_user[0])
+		sb_printf(o, "  remote XAuth user '%s'\n", sa->xauth_user);
 	if (sa->vip)
 		sb_printf(o, "  remote virtual IP %s\n", vip);
 	if (sa->own_vip)

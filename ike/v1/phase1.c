@@ -31,7 +31,10 @@ static uint16_t hash_of_integ(uint16_t integ)
 
 uint16_t p1_auth_method(const struct cfg_connection *c)
 {
-	return c->local.auth == AUTH_PUBKEY ? V1_AUTH_RSA_SIG : V1_AUTH_PSK;
+	bool xauth = c->xauth_local || c->xauth_remote;
+	if (c->local.auth == AUTH_PUBKEY)
+		return xauth ? V1_AUTH_XAUTH_INIT_RSA : V1_AUTH_RSA_SIG;
+	return xauth ? V1_AUTH_XAUTH_INIT_PSK : V1_AUTH_PSK;
 }
 
 void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)

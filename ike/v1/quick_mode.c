@@ -373,8 +373,8 @@ static bool initiator_selectors(const struct v1_sa *sa, const struct cfg_child *
 void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_sa *replaces)
 {
 	uint32_t msg_id = 0;
-	if (replaces == NULL && v1_mode_config_holds(sa, cfg))
-		return; /* our address first */
+	if (replaces == NULL && v1_setup_holds(sa, cfg))
+		return; /* XAuth and our address first */
 	while (msg_id == 0)
 		ike_random((uint8_t *)&msg_id, sizeof(msg_id));
 	struct v1_quick *q = quick_new(sa, msg_id, true);
@@ -714,6 +714,10 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 	struct v1_proposal theirs[4];
 	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
 	struct traffic_selector ci, cr;
+	if (sa->setup == V1_SETUP_XAUTH) {
+		LOG_WARN("%s: Quick Mode before XAuth is done; refused", sa->conn->name);
+		return;
+	}
 	struct v1_quick *q = quick_new(sa, m->hdr.msg_id, false);
 	uint8_t pub[IKE_MAX_KE_LEN];
 	size_t pub_len;

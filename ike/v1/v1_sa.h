@@ -46,13 +46,15 @@ struct v1_quick {
 };
 
 /*
- * One Mode Config transaction (mode_config.c): ours until answered (REQUEST or SET sent), or
- * the peer's, kept a while after our answer (REPLY or ACK) to send it again to a repeat.
+ * One Transaction exchange (transaction.c: Mode Config, XAuth): ours (a REQUEST or SET sent,
+ * until answered, then kept a while to recognise repeats of the answer), or the peer's (our
+ * REPLY or ACK kept a while, to send again to a repeated request).
  */
 struct v1_transaction {
 	uint32_t msg_id;
 	bool initiator;
-	bool done;        /* answered: kept until next_ms to answer a repeated request */
+	bool done;        /* ours answered, or the peer's answered by us: kept until next_ms */
+	bool xauth;       /* XAuth's (xauth.c), else Mode Config's (mode_config.c) */
 	uint8_t type;     /* of the message we sent: REQUEST or SET, REPLY or ACK */
 	uint16_t ident;   /* the ATTR payload's identifier, the same in the answer */
 	uint8_t iv[16];
@@ -61,6 +63,24 @@ struct v1_transaction {
 	uint64_t next_ms, started_ms;
 	uint8_t in_digest[32]; /* of the peer's message, to spot repeats */
 };
+
+/* The ATTR payload's message types (draft-dukes-ike-mode-cfg-02 3.2). */
+enum { V1CFG_REQUEST = 1, V1CFG_REPLY = 2, V1CFG_SET = 3, V1CFG_ACK = 4 };
+
+/* What an ATTR payload holds of the attributes dpike reads. */
+struct v1_cfg_attrs {
+	uint8_t type;
+	uint16_t ident;
+	bool address, dns; /* INTERNAL_IP4_ADDRESS, _DNS asked for, or (SET, REPLY) given */
+	uint32_t addr;     /* the first four-byte INTERNAL_IP4_ADDRESS, host order; 0: none */
+	bool xauth;        /* any XAuth attribute (draft-beaulieu-ike-xauth-02) */
+	int status;        /* XAUTH-STATUS, -1 when absent */
+	const uint8_t *user, *password; /* XAUTH-USER-NAME, -PASSWORD: NULL when absent */
+	size_t user_len, password_len;
+};
+
+/* What an established ISAKMP SA still does before its Quick Modes (the client's) or before taking any (the server's). */
+enum v1_setup { V1_SETUP_DONE, V1_SETUP_XAUTH, V1_SETUP_MODE_CFG };
 
 struct v1_daemon;
 struct own_cert;
@@ -126,12 +146,15 @@ struct v1_sa {
 	uint8_t last_in_hash[32];
 	int tries;
 	uint64_t next_ms;
-	/* Mode Config (mode_config.c) */
-	struct v1_transaction *xact;
+	/* Transaction exchanges (transaction.c): XAuth, then Mode Config, after phase 1 */
+	struct v1_transaction *xact_out, *xact_in; /* ours, and the peer's last */
+	enum v1_setup setup; /* the step under way; Quick Mode waits (child_cfg then says which) */
+	uint64_t setup_ms;   /* when it began: a client waits for the server's first message this long */
 	uint32_t vip;       /* server: the peer's address from our pools (0: none) */
 	int vip_pool;       /* its pool, an index into cfg->pools */
 	uint32_t own_vip;   /* client: the address the peer gave us */
-	bool mc_waiting;    /* client: Quick Mode waits for the address (child_cfg then says which) */
+	bool xauth_failed;  /* server: the credentials were wrong; the SA goes once the peer has the news */
+	char xauth_user[64]; /* server: the user name XAuth authenticated (printable), for list-sas */
 	/* Quick Mode and children */
 	struct v1_quick *quick;
 	struct child_sa *children;
@@ -258,22 +281,55 @@ size_t v1_encrypt(struct v1_sa *sa, struct ike_builder *b, uint8_t iv[16]);
 bool v1_decrypt(struct v1_sa *sa, uint8_t *buf, size_t len, uint8_t iv[16]);
 
 /* Exchanges. */
-/* Phase 1 done as initiator: Mode Config first where the connection asks for an address, then child_cfg's Quick Mode. */
+/*
+ * Transaction exchanges after phase 1 (transaction.c). As client (initiator): XAuth where the
+ * connection has local-2, then Mode Config where it has vips, then child_cfg's Quick Mode. As
+ * server (responder): XAuth where it has remote-2 (Quick Modes refused until it succeeds), then
+ * Mode Config pushed with pull = no.
+ */
 void v1_after_phase1(struct v1_sa *sa);
-/* Phase 1 done as responder: with pull = no, the address is handed out unasked (SET). */
-void v1_mode_config_push(struct v1_sa *sa);
-/* True when Quick Modes of the SA wait for its Mode Config; cfg is then started after it. */
-bool v1_mode_config_holds(struct v1_sa *sa, const struct cfg_child *cfg);
-void v1_mode_config_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw);
-/* Retransmission and linger of the transaction (run_timers), and when that is next due. */
-void v1_mode_config_timers(struct v1_sa *sa, uint64_t now);
-uint64_t v1_mode_config_due(const struct v1_sa *sa);
-/* The SA's transaction, its pool lease; adopt: a reauthenticating SA takes over old's lease. */
-void v1_mode_config_free(struct v1_sa *sa);
+void v1_server_after_phase1(struct v1_sa *sa);
+/* True when Quick Modes of the SA wait for its setup; cfg is then started after it. */
+bool v1_setup_holds(struct v1_sa *sa, const struct cfg_child *cfg);
+void v1_transaction_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw);
+/* The SA's transaction of that message ID, ours or the peer's; NULL if none. */
+struct v1_transaction *v1_transaction_of(struct v1_sa *sa, uint32_t msg_id);
+/* Retransmission and linger of the transactions, the setup's deadline (run_timers), and when next due. */
+void v1_transaction_timers(struct v1_sa *sa, uint64_t now);
+uint64_t v1_transaction_due(const struct v1_sa *sa);
+void v1_transactions_free(struct v1_sa *sa);
+/* A new transaction of ours (REQUEST or SET), or our answer to the peer's message m (raw: as it came). */
+struct v1_transaction *v1_transaction_new(struct v1_sa *sa, uint8_t type, bool xauth);
+struct v1_transaction *v1_transaction_answer(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw,
+					     const struct v1_cfg_attrs *a, bool xauth);
+/* Opens x's message and its ATTR payload for the attributes; returns where the HASH is. */
+size_t v1_transaction_begin(const struct v1_sa *sa, struct ike_builder *b, const struct v1_transaction *x);
+/* Closes the ATTR payload, hashes, encrypts, sends and keeps the message. */
+void v1_transaction_send(struct v1_sa *sa, struct v1_transaction *x, struct ike_builder *b, size_t hash_at);
+/* An attribute: TLV (value of len bytes, none when len is 0), or TV (16-bit value). */
+void v1_cfg_put(struct ike_builder *b, uint16_t type, const void *value, size_t len);
+void v1_cfg_put_tv(struct ike_builder *b, uint16_t type, uint16_t value);
+/* The next setup step is due: the client's moves on (and at the end its Quick Mode starts). */
+void v1_setup_next(struct v1_sa *sa);
+
+/* Mode Config (mode_config.c): the address, as client and as server. */
+void v1_mode_config_start(struct v1_sa *sa); /* client: REQUEST (pull), else wait for SET */
+void v1_mode_config_push(struct v1_sa *sa);  /* server with pull = no: SET */
+void v1_mode_config_peer(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw,
+			 const struct v1_cfg_attrs *a);
+void v1_mode_config_answered(struct v1_sa *sa, struct v1_transaction *x, const struct v1_cfg_attrs *a);
+/* The SA's pool lease; adopt: a reauthenticating SA takes over old's. */
+void v1_mode_config_release(struct v1_sa *sa);
 void v1_mode_config_adopt(struct v1_sa *sa, const struct v1_sa *old);
 /* The addresses "dynamic" selectors stand for: the virtual IPs where there are, else the IKE addresses. */
 uint32_t v1_remote_dynamic(const struct v1_sa *sa);
 uint32_t v1_local_dynamic(const struct v1_sa *sa);
+
+/* XAuth (xauth.c): the server asks for a user name and password and tells the outcome. */
+void v1_xauth_start(struct v1_sa *sa); /* server */
+void v1_xauth_peer(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, const struct v1_cfg_attrs *a);
+void v1_xauth_answered(struct v1_sa *sa, struct v1_transaction *x, const struct v1_cfg_attrs *a);
+
 /* HASH(1) of an Informational or Transaction message (RFC 2409 5.7): prf(SKEYID_a, M-ID | payloads after it). */
 bool v1_hash1_fill(const struct v1_sa *sa, struct ike_builder *b, size_t hash_at, uint32_t msg_id);
 bool v1_hash1_verifies(struct v1_sa *sa, const struct isakmp_message *m);

@@ -13,7 +13,8 @@
  *
  * Input: [message][first payload type][payload chain]. Messages: 0 Main Mode 5 (ID, HASH_I),
  * 1 Main Mode 6, 2 Quick Mode 1, 3 Quick Mode 2, 4 an Informational (DPD's R-U-THERE), 5 a Mode
- * Config REQUEST (A asks B's pool for an address before its Quick Mode); plus 8 to fix the HASH. DPIKE_FUZZ_SEEDS=DIR writes each message's real chain there in this form.
+ * Config REQUEST (A asks B's pool for an address before its Quick Mode), 6 an XAuth REPLY (A's
+ * user name and password, which B asked for after Main Mode); plus 8 to fix the HASH. DPIKE_FUZZ_SEEDS=DIR writes each message's real chain there in this form.
  */
 #include "fuzz_ike.h"
 
@@ -35,9 +36,10 @@
 	"  local = { auth = \"psk\"; id = \"" local "\"; }; remote = { auth = \"psk\"; id = \"" remote "\"; };\n" \
 	"  children = ( { name = \"net\"; local_ts = [\"" lts "\"]; remote_ts = [\"" rts "\"];"                      \
 	" esp_proposals = [\"aes128gcm16-modp2048\"]; } ); } );\n"                                               \
-	"secrets = ( { type = \"ike\"; secret = \"fuzz secret\"; } );\n"
+	"secrets = ( { type = \"ike\"; secret = \"fuzz secret\"; },\n"                                              \
+	"            { type = \"xauth\"; id = \"fuzz\"; secret = \"fuzz password\"; } );\n"
 
-enum { M_MM5, M_MM6, M_QM1, M_QM2, M_INFO, M_XACT, M_COUNT };
+enum { M_MM5, M_MM6, M_QM1, M_QM2, M_INFO, M_XACT, M_XAUTH, M_COUNT };
 #define FIX_HASH 8
 
 static struct fuzz_node A, B; /* A initiates */
@@ -195,7 +197,9 @@ static struct fuzz_datagram *reach(int kind)
 	case M_MM6: return after(run_until(XCHG_MAIN, &A), XCHG_MAIN, &B);
 	case M_QM1: return run_until(XCHG_QUICK, &A);
 	case M_QM2: return after(run_until(XCHG_QUICK, &A), XCHG_QUICK, &B);
-	case M_XACT: return run_until(XCHG_TRANSACTION, &A);
+	case M_XAUTH: return run_until(XCHG_TRANSACTION, &A);
+	case M_XACT: /* after XAuth's REPLY and ACK */
+		return after(after(run_until(XCHG_TRANSACTION, &A), XCHG_TRANSACTION, &A), XCHG_TRANSACTION, &A);
 	default:
 		fuzz_pump(&A, &B);
 		fuzz_clock_ms += 31 * 1000; /* idle past dpd_delay: A asks R-U-THERE */
@@ -213,8 +217,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int kind = data[0] & 7;
 	fuzz_random_repeat();
 	fuzz_queued = 0;
-	fuzz_node_start(&A, CONN1("192.0.2.1", "192.0.2.2", "dynamic", "10.2.0.0/16", "vips = \"0.0.0.0\";"), 0xc0000201);
-	fuzz_node_start(&B, CONN1("192.0.2.2", "192.0.2.1", "10.2.0.0/16", "dynamic", "pools = \"rw\";"), 0xc0000202);
+	fuzz_node_start(&A, CONN1("192.0.2.1", "192.0.2.2", "dynamic", "10.2.0.0/16", "vips = \"0.0.0.0\"; local-2 = { auth = \"xauth\"; xauth_id = \"fuzz\"; };"), 0xc0000201);
+	fuzz_node_start(&B, CONN1("192.0.2.2", "192.0.2.1", "10.2.0.0/16", "dynamic", "pools = \"rw\"; remote-2 = { auth = \"xauth\"; };"), 0xc0000202);
 	struct fuzz_datagram *q = reach(kind);
 	struct fuzz_node *to = q == NULL ? NULL : q->from == &A ? &B : &A;
 	struct v1_sa *sa = q ? receiver_sa(q, to) : NULL;

@@ -8,7 +8,8 @@
 # address goes to the third; a rekeyed IKE SA keeps its client's address. Then a fourth from
 # behind a NAT, on a connection of its own whose child names no remote selector; and dpike itself
 # as a client of strongSwan's pool. The same over IKEv1 (Mode Config): strongSwan clients asking
-# (pull) and told (push, pull = no) by dpike, and dpike asking and told by strongSwan.
+# (pull) and told (push, pull = no) by dpike, and dpike asking and told by strongSwan; with XAuth
+# (user name and password after Main Mode) before the address, both ways, and a wrong password.
 # Usage: strongswan-vips.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -40,7 +41,8 @@ interfaces = (
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
 );
 pools = ( { name = "rw"; addrs = "10.3.0.0/30"; dns = "192.0.2.53"; }, { name = "nat"; addrs = "10.3.1.0/29"; },
-          { name = "v1"; addrs = "10.3.3.0/30"; dns = "192.0.2.53"; }, { name = "v1push"; addrs = "10.3.4.0/30"; } );
+          { name = "v1"; addrs = "10.3.3.0/30"; dns = "192.0.2.53"; }, { name = "v1push"; addrs = "10.3.4.0/30"; },
+          { name = "v1x"; addrs = "10.3.5.0/30"; } );
 connections = (
   { name = "rw"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["%any"]; pools = ["rw"];
     proposals = ["aes128gcm16-prfsha256-x25519"];
@@ -57,17 +59,24 @@ connections = (
 $(v1_server rw1 v1 '*.v1.example' ''),
 $(v1_server push1 v1push '*.push.example' 'pull = false;'),
 $(v1_client client1 gw-b1.example ''),
-$(v1_client client1push gw-b2.example 'pull = false;')
+$(v1_client client1push gw-b2.example 'pull = false;'),
+$(v1_server xauth1 v1x '*.xauth.example' 'remote-2 = { auth = "xauth"; };'),
+$(v1_client xclient gw-b3.example 'local-2 = { auth = "xauth"; xauth_id = "carol"; };')
 );
 secrets = ( { type = "ike"; id = ["gw-b.example", "gw-a.example", "one.rw.example", "two.rw.example",
                                   "three.rw.example", "four.nat.example", "five.v1.example", "six.push.example",
-                                  "gw-b1.example", "gw-b2.example"]; secret = "$PSK"; } );
+                                  "gw-b1.example", "gw-b2.example", "gw-b3.example", "seven.xauth.example",
+                                  "eight.xauth.example"]; secret = "$PSK"; },
+            { type = "xauth"; id = "alice"; secret = "alice's password"; },
+            { type = "xauth"; id = ["bob", "dave"]; secret = "bob's password"; },
+            { type = "xauth"; id = "carol"; secret = "carol's password"; } );
 EOC
-client() { # client NAME [VERSION [DOMAIN [EXTRA]]]: a road warrior of strongSwan's asking for an address
+# client NAME [VERSION [DOMAIN [EXTRA]]]: a road warrior of strongSwan's asking for an address (EXTRA
+# after its first rounds: swanctl takes rounds in the order written)
+client() {
 	cat <<EOC
   $1 {
     version = ${2:-2}
-    ${4:-}
     local_addrs = 192.0.2.1
     remote_addrs = 192.0.2.2
     vips = 0.0.0.0
@@ -77,6 +86,7 @@ client() { # client NAME [VERSION [DOMAIN [EXTRA]]]: a road warrior of strongSwa
             id = $1.${3:-rw}.example }
     remote { auth = psk
              id = gw-b.example }
+    ${4:-}
     children {
       $1-net {
         remote_ts = 10.2.0.0/24
@@ -86,20 +96,20 @@ client() { # client NAME [VERSION [DOMAIN [EXTRA]]]: a road warrior of strongSwa
   }
 EOC
 }
-sw_server() { # sw_server NAME DPIKE_ID POOL EXTRA: strongSwan's IKEv1 pool for dpike as a client
+sw_server() { # sw_server NAME DPIKE_ID POOL EXTRA: strongSwan's IKEv1 pool for dpike as a client (EXTRA as client's)
 	cat <<EOC
   $1 {
     version = 1
     local_addrs = 192.0.2.1
     remote_addrs = 192.0.2.2
     pools = $3
-    $4
     proposals = aes128-sha256-modp2048
     encap = yes
     local { auth = psk
             id = gw-a.example }
     remote { auth = psk
              id = $2 }
+    $4
     children { $1-net { local_ts = 10.1.0.0/24
                         esp_proposals = aes128gcm16 } }
   }
@@ -114,6 +124,11 @@ $(client five 1 v1)
 $(client six 1 push "pull = no")
 $(sw_server gw1 gw-b1.example swpool1 '')
 $(sw_server gw1push gw-b2.example swpush1 'pull = no')
+$(sw_server gwx gw-b3.example swpoolx 'remote-xauth { auth = xauth }')
+$(client seven 1 xauth "local-xauth { auth = xauth
+                                      xauth_id = alice }")
+$(client eight 1 xauth "local-xauth { auth = xauth
+                                      xauth_id = bob }")
   gw {
     version = 2
     local_addrs = 192.0.2.1
@@ -131,7 +146,8 @@ $(sw_server gw1push gw-b2.example swpush1 'pull = no')
 }
 pools { swpool { addrs = 10.9.0.0/30 }
         swpool1 { addrs = 10.9.1.0/30 }
-        swpush1 { addrs = 10.9.2.0/30 } }
+        swpush1 { addrs = 10.9.2.0/30 }
+        swpoolx { addrs = 10.9.3.0/30 } }
 secrets {
   ike-lab {
     id-gw-a = gw-a.example
@@ -143,8 +159,17 @@ secrets {
     id-6 = six.push.example
     id-gw1 = gw-b1.example
     id-gw2 = gw-b2.example
+    id-gw3 = gw-b3.example
+    id-7 = seven.xauth.example
+    id-8 = eight.xauth.example
     secret = "$PSK"
   }
+  xauth-alice { id = alice
+                secret = "alice's password" }
+  xauth-bob { id = bob
+              secret = "not bob's password" }
+  xauth-carol { id = carol
+                secret = "carol's password" }
 }
 EOC
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
@@ -185,9 +210,9 @@ lab_check "dpikectl list-pools: rw, 10.3.0.1-10.3.0.2, both online ($(pool_usage
 up three
 lab_check "three: the pool is full: INTERNAL_ADDRESS_FAILURE, logged" \
 	grep -q "rw: IKE_SA #[0-9]*: the peer asks for an address and its pools are full" "$LAB_DIR/dut.log"
-children_of() { # children_of NAME: dpike's child SAs under that client's IKE SAs
+children_of() { # children_of NAME [DOMAIN]: dpike's child SAs under that client's IKE SAs
 	ctl --json list-sas | python3 -c 'import json,sys
-print(sum(len(s["children"]) for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]==sys.argv[1]))' "$1.rw.example"
+print(sum(len(s["children"]) for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]==sys.argv[1]))' "$1.${2:-rw}.example"
 }
 lab_check "three: no child at dpike" test "$(children_of three)" = 0
 lab_check "three: strongSwan has no virtual IP" test "$(sw_vip three)" = -
@@ -255,8 +280,26 @@ v1_pools_empty() { [ "$(ctl --json list-pools | python3 -c 'import json,sys
 print(sum(p["online"] for p in json.load(sys.stdin)["pools"] if p["name"] in ("v1", "v1push")))')" = 0 ]; }
 lab_check "IKEv1: both addresses back in their pools once the clients left" lab_wait_for 10 v1_pools_empty
 
-# dpike as an IKEv1 client: asking strongSwan's pool (pull), then told by it (push)
-for conn in client1:10.9.1.1:gw1 client1push:10.9.2.1:gw1push; do
+# XAuth: seven with alice's password gets in (then its address by Mode Config), eight with a wrong one for bob does not
+up seven
+lab_check "IKEv1 XAuth: dpike took alice's password" grep -q "xauth1: ISAKMP SA #[0-9]*: XAuth user 'alice' authenticated" "$LAB_DIR/dut.log"
+lab_check "IKEv1 XAuth seven: then an address of pool v1x ($(vip_of seven xauth), $(sw_vip seven))" \
+	test "$(vip_of seven xauth)" = 10.3.5.1 -a "$(sw_vip seven)" = 10.3.5.1
+lab_check "IKEv1 XAuth seven: pings from 10.3.5.1" ping_from 10.3.5.1
+xauth_user_of() { ctl --json list-sas | python3 -c 'import json,sys
+print(" ".join(s["remote_xauth_id"] for s in json.load(sys.stdin)["ike_sas"] if s["remote_id"]=="seven.xauth.example"))'; }
+lab_check "IKEv1 XAuth seven: list-sas names the user ($(xauth_user_of))" test "$(xauth_user_of)" = alice
+up eight
+lab_check "IKEv1 XAuth: a wrong password for bob refused, as dpike logged" \
+	grep -q "xauth1: ISAKMP SA #[0-9]*: XAuth user 'bob' refused" "$LAB_DIR/dut.log"
+lab_check "IKEv1 XAuth eight: strongSwan was told (XAuth failed)" grep -q "XAuth authentication of 'bob' (myself) failed" "$LAB_DIR/charon.log"
+lab_check "IKEv1 XAuth eight: no address, no SA at dpike ($(vip_of eight xauth))" \
+	test "$(vip_of eight xauth)" = - -a "$(children_of eight xauth)" = 0
+lab_check "IKEv1 XAuth: the password never in dpike's log" bash -c "! grep -q \"not bob's password\\|alice's password\" '$LAB_DIR/dut.log'"
+down seven
+
+# dpike as an IKEv1 client: asking strongSwan's pool (pull), then told by it (push), then after XAuth as carol
+for conn in client1:10.9.1.1:gw1 client1push:10.9.2.1:gw1push xclient:10.9.3.1:gwx; do
 	IFS=: read -r name want sw_conn <<<"$conn"
 	ctl initiate "$name/net" >/dev/null || true
 	v1_client_vip() { ctl --json list-sas | python3 -c 'import json,sys

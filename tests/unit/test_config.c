@@ -144,6 +144,15 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 2; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  pull = false; } );\n",
 	  4, "pull = false (Mode Config push) applies to IKEv1 only" },
+	{ IFACES "connections = ( { name = \"c\"; version = 2; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  remote-2 = { auth = \"xauth\"; }; } );\n",
+	  4, "XAuth is IKEv1's (version = 1); IKEv2 has EAP for a second round" },
+	{ IFACES "connections = ( { name = \"c\"; version = 1; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  local-2 = { auth = \"eap-md5\"; }; } );\n",
+	  4, "'local-2' needs auth = \"xauth\"" },
+	{ IFACES "connections = ( { name = \"c\"; version = 1; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  local-2 = { auth = \"xauth\"; password = \"x\"; }; } );\n",
+	  4, "unknown key 'password'" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"eap\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
 	  "'local' needs auth = \"psk\", \"pubkey\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"

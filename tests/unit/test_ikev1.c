@@ -475,6 +475,16 @@ static bool replace_text(char *text, size_t size, const char *from, const char *
 	return true;
 }
 
+/* Starts A as a road warrior (its local_ts dynamic) and B as its gateway (remote_ts dynamic), from CONN1 texts. */
+static void start_road_warrior(char *ta, size_t a_size, char *tb, size_t b_size)
+{
+	CU_ASSERT_FATAL(replace_text(ta, a_size, "local_ts = [\"10.1.0.0/16\"]", "local_ts = [\"dynamic\"]"));
+	CU_ASSERT_FATAL(replace_text(tb, b_size, "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]",
+				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"dynamic\"]"));
+	start_node(&A, ta, 0xc0000201, a_limits);
+	start_node(&B, tb, 0xc0000202, b_limits);
+}
+
 /*
  * Mode Config, both ends dpike: A asks (vips = 0.0.0.0, local_ts dynamic), B hands out of the
  * pool "rw" (addrs; none when NULL), its remote_ts dynamic; mode is both sides' pull setting.
@@ -489,11 +499,7 @@ static void pair_mode_config(const char *addrs, const char *mode)
 	snprintf(tb, sizeof(tb), "pools = ( { name = \"rw\"; addrs = \"%s\"; dns = \"198.51.100.53\"; } );\n"
 		 CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "same secret"), addrs ? addrs : "10.9.9.9/32", p1_props,
 		 extra_b, ESP_PFS);
-	CU_ASSERT_FATAL(replace_text(ta, sizeof(ta), "local_ts = [\"10.1.0.0/16\"]", "local_ts = [\"dynamic\"]"));
-	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"]",
-				     "local_ts = [\"10.2.0.0/16\"]; remote_ts = [\"dynamic\"]"));
-	start_node(&A, ta, 0xc0000201, a_limits);
-	start_node(&B, tb, 0xc0000202, b_limits);
+	start_road_warrior(ta, sizeof(ta), tb, sizeof(tb));
 }
 
 /* The child's selectors at both ends name A's address (A's inner side) and 10.2.0.0/16. */
@@ -546,9 +552,9 @@ static void test_mode_config_lost_reply(void)
 {
 	pair_mode_config("10.3.0.9/32", "");
 	run_command(ike_initiate, A.d, "c/net");
-	while (q_head != q_tail && (v1_of(&B) == NULL || v1_of(&B)->xact == NULL))
+	while (q_head != q_tail && (v1_of(&B) == NULL || v1_of(&B)->xact_in == NULL))
 		pump_one();
-	CU_ASSERT_FATAL(v1_of(&B) != NULL && v1_of(&B)->xact != NULL); /* B has answered; its REPLY is queued */
+	CU_ASSERT_FATAL(v1_of(&B) != NULL && v1_of(&B)->xact_in != NULL); /* B has answered; its REPLY is queued */
 	q_head = q_tail;
 	CU_ASSERT_EQUAL(v1_of(&A)->own_vip, 0);
 	CU_ASSERT_PTR_NULL(v1_of(&A)->quick); /* Quick Mode waits for the address */
@@ -558,6 +564,57 @@ static void test_mode_config_lost_reply(void)
 	assert_up(1);
 	CU_ASSERT_EQUAL(v1_of(&A)->own_vip, 0x0a030009);
 	CU_ASSERT_EQUAL(B.d->v1->stats.retransmits_answered, 1);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/*
+ * XAuth after Main Mode, both ends dpike: A (local-2, user alice with password a_pw) asks B's pool
+ * for an address too; B (remote-2) checks alice's password first.
+ */
+static void pair_xauth(const char *a_pw)
+{
+	char ta[2560], tb[2560], sa[128];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), p1_props,
+		 "vips = \"0.0.0.0\"; local-2 = { auth = \"xauth\"; xauth_id = \"alice\"; };", ESP_PFS);
+	snprintf(tb, sizeof(tb), "pools = ( { name = \"rw\"; addrs = \"10.3.0.9/32\"; } );\n"
+		 CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "same secret"), p1_props,
+		 "pools = \"rw\"; remote-2 = { auth = \"xauth\"; };", ESP_PFS);
+	snprintf(sa, sizeof(sa), "secrets = ( { type = \"xauth\"; id = \"alice\"; secret = \"%s\"; }, {", a_pw);
+	CU_ASSERT_FATAL(replace_text(ta, sizeof(ta), "secrets = ( {", sa));
+	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "secrets = ( {",
+				     "secrets = ( { type = \"xauth\"; id = [\"bob\", \"alice\"]; secret = \"alice's\"; }, {"));
+	start_road_warrior(ta, sizeof(ta), tb, sizeof(tb));
+}
+
+/* The right password: XAuth, then Mode Config, then Quick Mode, all in one go. */
+static void test_xauth(void)
+{
+	pair_xauth("alice's");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	assert_up(1);
+	CU_ASSERT(v1_of(&A)->setup == V1_SETUP_DONE && v1_of(&B)->setup == V1_SETUP_DONE);
+	CU_ASSERT(v1_of(&A)->own_vip == 0x0a030009 && v1_of(&B)->vip == 0x0a030009);
+	CU_ASSERT_EQUAL(B.d->v1->stats.auth_failures, 0);
+	stop_node(&A);
+	stop_node(&B);
+}
+
+/* A wrong password: B says so, A acknowledges, both ISAKMP SAs go; no address, no child. */
+static void test_xauth_wrong_password(void)
+{
+	pair_xauth("mallory's guess");
+	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+	ike_tick(A.d);
+	ike_tick(B.d);
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	CU_ASSERT_PTR_NULL(v1_of(&A));
+	CU_ASSERT_PTR_NULL(v1_of(&B));
+	CU_ASSERT_EQUAL(B.d->v1->stats.auth_failures, 1);
+	uint32_t online, leased;
+	ike_pool_usage(B.d->pools, 0, &online, &leased);
+	CU_ASSERT(online == 0 && leased == 0);
 	stop_node(&A);
 	stop_node(&B);
 }
@@ -1196,6 +1253,8 @@ void ikev1_suite_add(CU_pSuite s)
 		    test_mode_config);
 	CU_add_test(s, "Mode Config REPLY lost: the repeated REQUEST answered from cache", test_mode_config_lost_reply);
 	CU_add_test(s, "Main Mode with a PSK: the connection chosen again by the peer's identity", test_connection_by_identity);
+	CU_add_test(s, "XAuth (generic, after Main Mode with a PSK), then Mode Config and Quick Mode", test_xauth);
+	CU_add_test(s, "XAuth with a wrong password: refused, both ISAKMP SAs gone, nothing leased", test_xauth_wrong_password);
 	CU_add_test(s, "Mode Config without a pool: empty REPLY, Quick Mode from the IKE address", test_mode_config_no_pool);
 	CU_add_test(s, "DPD answered; delete tears down both sides", test_delete_and_dpd);
 	CU_add_test(s, "forged messages with live cookies: counted, SA kept", test_forged_input);
