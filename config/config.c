@@ -216,9 +216,10 @@ static int parse_interface(struct cfg_reader *r, const config_setting_t *g, stru
 	    cfg_get_string(r, g, "address", true, addr, sizeof(addr)) < 0 ||
 	    cfg_get_uint(r, g, "mtu", false, 9000, &mtu) < 0)
 		return -1;
-	if (!parse_ipv4_prefix(addr, &i->addr, &i->plen, true) || i->plen == 0 || i->plen > 30)
+	/* /31 (RFC 3021) and /32 too: point-to-point links, the gateway of a /32 named by a route */
+	if (!parse_ipv4_prefix(addr, &i->addr, &i->plen, true) || i->plen == 0)
 		return cfg_fail(r, config_setting_get_member(g, "address"),
-				"address '%s' must be an IPv4 address with a prefix length 1-30, e.g. 192.0.2.1/24",
+				"address '%s' must be an IPv4 address with a prefix length 1-32, e.g. 192.0.2.1/24",
 				addr);
 	if (mtu < 576)
 		return cfg_fail(r, config_setting_get_member(g, "mtu"), "mtu must be 576 to 9000");

@@ -73,6 +73,8 @@ void v1_xauth_answered(struct v1_sa *sa, struct v1_transaction *x, const struct 
 		if (!sa->xauth_failed) {
 			sa->setup = V1_SETUP_DONE;
 			v1_mode_config_push(sa);
+			if (sa->child_cfg) /* one of ours that waited (v1_setup_holds()) */
+				v1_quick_start(sa, sa->child_cfg, NULL);
 			return;
 		}
 		v1_send_delete(sa, PROTO_IKE, NULL, 0);

@@ -7,6 +7,9 @@
 # net_af_packet (whose socket has the kernel reassemble IP fragments, as no NIC would).
 #
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
+#
+# LAB_DPIKE_WAN, LAB_SW_WAN (addresses with their prefix lengths) and LAB_DPIKE_ROUTES (dpike.conf's
+# routes list) put the WAN elsewhere, e.g. on a /31.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -15,12 +18,16 @@ lab_binaries "$1"
 . "$root/tests/lib/strongswan.sh"
 
 PSK="interop secret $$"
+LAB_DPIKE_WAN=${LAB_DPIKE_WAN:-192.0.2.2/24}
+LAB_SW_WAN=${LAB_SW_WAN:-192.0.2.1/24}
+DPIKE_IP=${LAB_DPIKE_WAN%/*}
+SW_IP=${LAB_SW_WAN%/*}
 
 strongswan_lab_up() {
 	lab_ns dut dut; lab_ns sw sw; lab_ns hb host-b
 	lab_link "$dut" dut-wan 02:00:00:00:02:02 "$sw" sw-wan 02:00:00:00:02:01
 	lab_link "$dut" dut-lan 02:00:00:00:02:fe "$hb" eth0 02:00:00:00:02:b1
-	ip -n "$sw" addr add 192.0.2.1/24 dev sw-wan
+	ip -n "$sw" addr add "$LAB_SW_WAN" dev sw-wan
 	ip -n "$sw" addr add 10.1.0.1/32 dev lo # the site behind strongSwan
 	ip -n "$hb" addr add 10.2.0.1/24 dev eth0
 	ip -n "$hb" route add default via 10.2.0.254
@@ -34,20 +41,21 @@ ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-full}"; };
 ike = { $1 ${DPIKE_KE_REUSE:+ke_reuse = $DPIKE_KE_REUSE;} };
 interfaces = (
-  { name = "wan"; device = "${DPIKE_WAN_DEVICE:-net_af_packet0}"; args = "iface=dut-wan${DPIKE_WAN_DEVICE:+,phy_mac=1}"; address = "192.0.2.2/24"; },
+  { name = "wan"; device = "${DPIKE_WAN_DEVICE:-net_af_packet0}"; args = "iface=dut-wan${DPIKE_WAN_DEVICE:+,phy_mac=1}"; address = "$LAB_DPIKE_WAN"; },
   { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
 );
+${LAB_DPIKE_ROUTES:+routes = ( $LAB_DPIKE_ROUTES );}
 connections = ( $2 );
 secrets = ( { type = "ike"; id = ["gw-a.example", "gw-b.example"]; secret = "$PSK"; } );
 EOC
 }
 
 # dpike_conn NAME PROPOSALS ESP_PROPOSALS [EXTRA]: one connection to strongSwan, child "net"
-# (DPIKE_REMOTE_ADDRS: its remote_addrs, quoted and comma-separated; "192.0.2.1" by default).
+# (DPIKE_REMOTE_ADDRS: its remote_addrs, quoted and comma-separated; strongSwan's by default).
 dpike_conn() {
-	local remotes=${DPIKE_REMOTE_ADDRS:-'"192.0.2.1"'}
+	local remotes=${DPIKE_REMOTE_ADDRS:-"\"$SW_IP\""}
 	cat <<EOC
-  { name = "$1"; version = ${IKE_VERSION:-2}; local_addrs = ["192.0.2.2"]; remote_addrs = [$remotes];
+  { name = "$1"; version = ${IKE_VERSION:-2}; local_addrs = ["$DPIKE_IP"]; remote_addrs = [$remotes];
     proposals = [$2]; ${4:-}
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
     children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];
@@ -61,8 +69,8 @@ sw_conf() {
 connections {
   dpike {
     version = ${IKE_VERSION:-2}
-    local_addrs = 192.0.2.1
-    remote_addrs = 192.0.2.2
+    local_addrs = $SW_IP
+    remote_addrs = $DPIKE_IP
     proposals = $1
     encap = yes
     ${3:-}
@@ -151,7 +159,7 @@ flood_check() {
 		echo "$n"
 	}
 	before=$(flood_counted)
-	sent=$(ip netns exec "$sw" timeout 30 python3 "$here/$script" 192.0.2.2 300 --unacceptable)
+	sent=$(ip netns exec "$sw" timeout 30 python3 "$here/$script" "$DPIKE_IP" 300 --unacceptable)
 	flood_all_counted() { [ "$(flood_counted)" -ge $((before + sent)) ]; }
 	lab_check "$sent $what no connection accepts: refused and counted" lab_wait_for 10 flood_all_counted
 	lines=$(grep -c "$pattern" "$LAB_DIR/dut.log" || true)

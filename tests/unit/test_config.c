@@ -244,6 +244,20 @@ static void test_weak_when_listed(void)
 	config_free(&cfg);
 }
 
+/* Point-to-point WAN addresses: a /31 (RFC 3021) and a /32 whose gateway a route names with its interface. */
+static void test_point_to_point(void)
+{
+	struct dpike_config cfg;
+	load_ok("interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"198.51.100.0/31\"; },\n"
+		"  { name = \"up\"; device = \"net_null1\"; address = \"203.0.113.2/32\"; } );\n"
+		"routes = ( { prefix = \"0.0.0.0/0\"; via = \"203.0.113.1\"; interface = \"up\"; } );\n",
+		&cfg);
+	CU_ASSERT(cfg.ifaces[0].addr == 0xc6336400 && cfg.ifaces[0].plen == 31);
+	CU_ASSERT(cfg.ifaces[1].addr == 0xcb007102 && cfg.ifaces[1].plen == 32);
+	CU_ASSERT(cfg.routes[0].iface == 1 && cfg.routes[0].via == 0xcb007101);
+	config_free(&cfg);
+}
+
 /* swanctl's comma-separated lists, in one string or in each of several; DN ids stay whole. */
 static void test_comma_lists(void)
 {
@@ -392,6 +406,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "example.conf loads as written", test_example_loads);
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
+	CU_add_test(s, "point-to-point addresses: /31 and /32 with a route to the gateway", test_point_to_point);
 	CU_add_test(s, "the longest static SA key", test_longest_static_key);
 	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
 	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);

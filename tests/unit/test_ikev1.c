@@ -572,15 +572,15 @@ static void test_mode_config_lost_reply(void)
  * XAuth after Main Mode, both ends dpike: A (local-2, user alice with password a_pw) asks B's pool
  * for an address too; B (remote-2) checks alice's password first.
  */
-static void pair_xauth(const char *a_pw)
+static void pair_xauth(const char *a_pw, const char *both)
 {
-	char ta[2560], tb[2560], sa[128];
+	char ta[2560], tb[2560], sa[128], xa[160], xb[160];
 	q_head = q_tail = 0;
-	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), p1_props,
-		 "vips = \"0.0.0.0\"; local-2 = { auth = \"xauth\"; xauth_id = \"alice\"; };", ESP_PFS);
+	snprintf(xa, sizeof(xa), "vips = \"0.0.0.0\"; local-2 = { auth = \"xauth\"; xauth_id = \"alice\"; }; %s", both);
+	snprintf(xb, sizeof(xb), "pools = \"rw\"; remote-2 = { auth = \"xauth\"; }; %s", both);
+	snprintf(ta, sizeof(ta), CONN1("192.0.2.1", "192.0.2.2", "%s", "%s", "same secret"), p1_props, xa, ESP_PFS);
 	snprintf(tb, sizeof(tb), "pools = ( { name = \"rw\"; addrs = \"10.3.0.9/32\"; } );\n"
-		 CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "same secret"), p1_props,
-		 "pools = \"rw\"; remote-2 = { auth = \"xauth\"; };", ESP_PFS);
+		 CONN1("192.0.2.2", "192.0.2.1", "%s", "%s", "same secret"), p1_props, xb, ESP_PFS);
 	snprintf(sa, sizeof(sa), "secrets = ( { type = \"xauth\"; id = \"alice\"; secret = \"%s\"; }, {", a_pw);
 	CU_ASSERT_FATAL(replace_text(ta, sizeof(ta), "secrets = ( {", sa));
 	CU_ASSERT_FATAL(replace_text(tb, sizeof(tb), "secrets = ( {",
@@ -588,23 +588,28 @@ static void pair_xauth(const char *a_pw)
 	start_road_warrior(ta, sizeof(ta), tb, sizeof(tb));
 }
 
-/* The right password: XAuth, then Mode Config, then Quick Mode, all in one go. */
+/* The right password: XAuth, then Mode Config, then Quick Mode, all in one go; after Main and Aggressive Mode. */
 static void test_xauth(void)
 {
-	pair_xauth("alice's");
-	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
-	assert_up(1);
-	CU_ASSERT(v1_of(&A)->setup == V1_SETUP_DONE && v1_of(&B)->setup == V1_SETUP_DONE);
-	CU_ASSERT(v1_of(&A)->own_vip == 0x0a030009 && v1_of(&B)->vip == 0x0a030009);
-	CU_ASSERT_EQUAL(B.d->v1->stats.auth_failures, 0);
-	stop_node(&A);
-	stop_node(&B);
+	static const char *const modes[] = { "", "aggressive = true;" };
+	for (int i = 0; i < 2; i++) {
+		pair_xauth("alice's", modes[i]);
+		CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+		assert_up(1);
+		CU_ASSERT(v1_of(&A)->aggressive == (i == 1));
+		CU_ASSERT(v1_of(&A)->setup == V1_SETUP_DONE && v1_of(&B)->setup == V1_SETUP_DONE);
+		CU_ASSERT(v1_of(&A)->own_vip == 0x0a030009 && v1_of(&B)->vip == 0x0a030009);
+		CU_ASSERT_STRING_EQUAL(v1_of(&B)->xauth_user, "alice");
+		CU_ASSERT_EQUAL(B.d->v1->stats.auth_failures, 0);
+		stop_node(&A);
+		stop_node(&B);
+	}
 }
 
 /* A wrong password: B says so, A acknowledges, both ISAKMP SAs go; no address, no child. */
 static void test_xauth_wrong_password(void)
 {
-	pair_xauth("mallory's guess");
+	pair_xauth("mallory's guess", "");
 	CU_ASSERT_EQUAL(initiate1("c/net"), 0);
 	ike_tick(A.d);
 	ike_tick(B.d);
@@ -1253,7 +1258,7 @@ void ikev1_suite_add(CU_pSuite s)
 		    test_mode_config);
 	CU_add_test(s, "Mode Config REPLY lost: the repeated REQUEST answered from cache", test_mode_config_lost_reply);
 	CU_add_test(s, "Main Mode with a PSK: the connection chosen again by the peer's identity", test_connection_by_identity);
-	CU_add_test(s, "XAuth (generic, after Main Mode with a PSK), then Mode Config and Quick Mode", test_xauth);
+	CU_add_test(s, "XAuth (generic, after Main or Aggressive Mode with a PSK), then Mode Config and Quick Mode", test_xauth);
 	CU_add_test(s, "XAuth with a wrong password: refused, both ISAKMP SAs gone, nothing leased", test_xauth_wrong_password);
 	CU_add_test(s, "Mode Config without a pool: empty REPLY, Quick Mode from the IKE address", test_mode_config_no_pool);
 	CU_add_test(s, "DPD answered; delete tears down both sides", test_delete_and_dpd);
