@@ -9,7 +9,8 @@
 #   host-b 10.2.0.1 -- [lan 10.2.0.254 | dpike | wan 192.0.2.2] -- [192.0.2.1 strongSwan, site 10.1.0.1]
 #
 # LAB_DPIKE_WAN, LAB_SW_WAN (addresses with their prefix lengths) and LAB_DPIKE_ROUTES (dpike.conf's
-# routes list) put the WAN elsewhere, e.g. on a /31.
+# routes list) put the WAN elsewhere, e.g. on a /31; LAB_MTU sets the MTU of dpike's interfaces and
+# of the lab's links.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -31,6 +32,10 @@ strongswan_lab_up() {
 	ip -n "$sw" addr add 10.1.0.1/32 dev lo # the site behind strongSwan
 	ip -n "$hb" addr add 10.2.0.1/24 dev eth0
 	ip -n "$hb" route add default via 10.2.0.254
+	if [ -n "${LAB_MTU:-}" ]; then
+		ip -n "$dut" link set dut-wan mtu "$LAB_MTU"; ip -n "$sw" link set sw-wan mtu "$LAB_MTU"
+		ip -n "$dut" link set dut-lan mtu "$LAB_MTU"; ip -n "$hb" link set eth0 mtu "$LAB_MTU"
+	fi
 }
 
 # dpike_conf IKE_GROUP CONNECTIONS: dpike.conf with the lab's interfaces and the PSK.
@@ -41,8 +46,8 @@ ctl_socket = "$LAB_DIR/dpike.sock";
 workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-full}"; };
 ike = { $1 ${DPIKE_KE_REUSE:+ke_reuse = $DPIKE_KE_REUSE;} };
 interfaces = (
-  { name = "wan"; device = "${DPIKE_WAN_DEVICE:-net_af_packet0}"; args = "iface=dut-wan${DPIKE_WAN_DEVICE:+,phy_mac=1}"; address = "$LAB_DPIKE_WAN"; },
-  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
+  { name = "wan"; device = "${DPIKE_WAN_DEVICE:-net_af_packet0}"; args = "iface=dut-wan${DPIKE_WAN_DEVICE:+,phy_mac=1}"; address = "$LAB_DPIKE_WAN"; ${LAB_MTU:+mtu = $LAB_MTU;} },
+  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; ${LAB_MTU:+mtu = $LAB_MTU;} }
 );
 ${LAB_DPIKE_ROUTES:+routes = ( $LAB_DPIKE_ROUTES );}
 connections = ( $2 );
@@ -106,6 +111,15 @@ lab_round_start() {
 	dpike_start "$dut" "$LAB_DIR/dpike.conf" "$5"
 	sw_start "$sw" "$LAB_DIR"
 	sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+}
+
+# lab_round_end: stops the round's dpike and charon, so that the next round starts afresh in the same lab.
+lab_round_end() {
+	dpike_stop_all
+	kill -TERM "$SW_PID" 2>/dev/null || true
+	lab_wait_gone "$SW_PID" 15 || kill -9 "$SW_PID" 2>/dev/null || true
+	LAB_PIDS=()
+	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log"
 }
 
 # sw_kill_and_start: strongSwan dies without a word (kill -9), comes back and connects again.

@@ -44,12 +44,6 @@ round() {
 	lab_round_end
 }
 
-lab_round_end() {
-	dpike_stop_all
-	LAB_PIDS=()
-	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log"
-}
-
 # strongSwan restarts and sends no INITIAL_CONTACT: the new child must win the outbound policy.
 round_silent() {
 	local v=$1
