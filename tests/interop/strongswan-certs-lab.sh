@@ -30,8 +30,9 @@ dconn() {
 EOC
 }
 
-# swconn NAME AUTH LOCAL_ID REMOTE_ID CERT [EXTRA]: strongSwan's side, child net-NAME. (A remote
-# rsa/pss constraint would cover the CA's signatures too unless limited to IKE: "ike:".)
+# swconn NAME AUTH LOCAL_ID REMOTE_ID CERT [EXTRA]: strongSwan's side, child net-NAME, EXTRA after
+# the first rounds (swanctl takes rounds in the order written). (A remote rsa/pss constraint would
+# cover the CA's signatures too unless limited to IKE: "ike:".)
 swconn() {
 	cat <<EOC
   $1 {
@@ -40,13 +41,13 @@ swconn() {
     remote_addrs = 192.0.2.2
     proposals = ${IKE_PROPOSAL:-aes128gcm16-prfsha256-x25519}
     encap = yes
-    ${6:-}
     local { auth = $2
             certs = $5.pem
             ${3:+id = \"$3\"} }
     remote { auth = ${2/#rsa\/pss/ike:rsa/pss}
              id = "$4"
              cacerts = root.pem }
+    ${6:-}
     children { net-$1 { local_ts = 10.1.0.0/24
                         remote_ts = 10.2.0.0/24
                         esp_proposals = aes128gcm16 } }
@@ -55,7 +56,8 @@ EOC
 }
 
 # certs_start DPIKE_CONNS DPIKE_KEYS SW_CONNS SW_CERT...: both configurations (dpike's in $PKI, so
-# its relative paths resolve there; strongSwan's credentials beside its swanctl.conf), both started.
+# its relative paths resolve there; strongSwan's credentials beside its swanctl.conf, and SW_SECRETS
+# in its secrets section), both started.
 certs_start() {
 	cat >"$PKI/dpike.conf" <<EOC
 log_level = "info";
@@ -69,7 +71,7 @@ connections = ( $1 );
 secrets = ( $2 );
 crls = ["root.crl"];
 EOC
-	echo "connections { $3 }" >"$LAB_DIR/swanctl.conf"
+	echo "connections { $3 } ${SW_SECRETS:+secrets { $SW_SECRETS \}}" >"$LAB_DIR/swanctl.conf"
 	shift 3
 	pki_swanctl_dir "$LAB_DIR" "$@"
 	cp "$PKI"/{root,im,other}.pem "$LAB_DIR/x509ca/"

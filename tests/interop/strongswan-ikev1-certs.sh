@@ -4,6 +4,7 @@
 # certificates made now with pki: Main Mode and Aggressive Mode, each side initiating, traffic
 # through each tunnel; DN identities; a chain through an intermediate CA; CERT and CR payloads.
 # Then the refusals with dpike's log line: a revoked certificate, an unknown CA, an expired one.
+# And XAuth after Main Mode with RSA signatures (XAUTHInitRSA): strongSwan logs in as alice.
 # dpike runs its sanitizer build here: its parsers meet peer certificates.
 # Usage: strongswan-ikev1-certs.sh BUILD_DIR
 set -eu
@@ -51,6 +52,14 @@ for r in rev unk exp; do
 	swcerts+=("a-$r")
 done
 
+pki_issue a-xauth rsa2048 root "$DN, CN=a-xauth.example" a-xauth.example
+dconns+=", $(dconn xauth pubkey b-main.example a-xauth.example '"b-main.pem"' 'remote-2 = { auth = "xauth"; };')"
+swconns+="$(swconn xauth pubkey a-xauth.example b-main.example a-xauth "local-xauth { auth = xauth
+                                                                                    xauth_id = alice }")"
+swcerts+=(a-xauth)
+keys+='{ type = "xauth"; id = "alice"; secret = "alice in wonderland"; }, '
+export SW_SECRETS='xauth-alice { id = alice
+                                 secret = "alice in wonderland" }'
 certs_start "$dconns" "${keys%, }" "$swconns" "${swcerts[@]}"
 for c in "${cases[@]}"; do
 	IFS='|' read -r name issuer ids mode key <<<"$c"
@@ -67,6 +76,12 @@ lab_check "big: strongSwan sent its Main Mode message in IKEv1 fragments" \
 lab_check "big: dpike put them back together" test "$(dpike_stat reassembled ikev1)" -ge 1
 lab_check "big: dpike sent its own in fragments and strongSwan reassembled them" \
 	test "$(dpike_stat sent_in_fragments ikev1)" -ge 1 -a "$(grep -c "received fragment #" "$LAB_DIR/charon.log")" -ge 2
+
+sw_opens xauth
+lab_check "XAuth after Main Mode with RSA signatures: strongSwan -> dpike established" sw_up xauth
+lab_check "... XAUTHInitRSA negotiated, alice logged in" grep -q "xauth: ISAKMP SA #[0-9]*: XAuth user 'alice' authenticated" "$LAB_DIR/dut.log"
+lab_check "... traffic" one_ping
+sw_closes xauth
 
 refused rev a-rev.example "revoked"
 refused unk a-unk.example "unknown CA"
