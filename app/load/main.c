@@ -59,8 +59,9 @@ static void usage(FILE *f)
 		   "      --proposal P       IKE proposal (aes128gcm16-prfsha256-x25519; IKEv1: aes128-sha256-x25519)\n"
 		   "      --esp P            child proposal (aes128gcm16)\n"
 		   "      --inner-net NET    each SA's child proposes one host of NET as its local selector (10.128.0.0/9)\n"
-		   "      --vips             each SA asks the responder for a virtual IP (its pools) instead, and its\n"
-		   "                         child proposes any address, to be narrowed to the one given\n"
+		   "      --vips             each SA asks the responder for a virtual IP (its pools; IKEv2's\n"
+		   "                         Configuration payload, IKEv1's Mode Config) instead, and its child\n"
+		   "                         proposes any address (IKEv1: the one given)\n"
 		   "      --remote-ts TS     the child's remote selector (10.0.0.0/9)\n"
 		   "      --hold S           keep the SAs up S seconds after the last handshake (0)\n"
 		   "      --dpd-delay S      probe idle SAs with DPD every S seconds while holding (0: never)\n"
@@ -174,10 +175,6 @@ static int parse_options(int argc, char **argv, struct load_options *o)
 		o->proposal = o->version == 1 ? "aes128-sha256-x25519" : "aes128gcm16-prfsha256-x25519";
 	uint32_t last_port = (uint32_t)o->base_port + o->n_ports - 1;
 	bool ports_ok = o->n_ports && o->n_ports <= LOAD_MAX_PORTS && o->base_port > IKE_NATT_PORT && last_port <= 65535;
-	if (o->vips && o->version == 1) {
-		fprintf(stderr, "dpike-load: --vips is for IKEv2 (its Configuration payload)\n");
-		return -1;
-	}
 	if (!(o->ke_reuse_s >= 0 && o->ke_reuse_s <= 60)) {
 		fprintf(stderr, "dpike-load: --ke-reuse must be 0 to 60 seconds\n");
 		return -1;
