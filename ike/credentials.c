@@ -16,6 +16,8 @@
 
 #include "lib/log.h"
 #include "lib/strbuf.h"
+#include "signature.h"
+#include "v1/isakmp.h"
 
 const char *cert_verdict_name(enum cert_verdict v)
 {
@@ -197,6 +199,24 @@ static EVP_PKEY *key_for(const struct loader *l, X509 *cert)
 	return found;
 }
 
+/*
+ * IKEv1 negotiates one signature method in phase 1, by the key (RSA, or ECDSA on one of RFC 4754's
+ * curves), so a connection's certificates must agree; and XAuth has methods for RSA only.
+ */
+static int check_v1_key(struct loader *l, const struct cfg_connection *c, const struct conn_credentials *cc,
+			EVP_PKEY *key, const char *path)
+{
+	const struct cfg_auth *a = &c->local;
+	uint16_t m = sig_v1_auth_method(key);
+	if (m == 0)
+		return fail(l, a->line, "certificate '%s': IKEv1 (version = 1) signs with RSA keys or ECDSA keys on P-256, P-384 or P-521", path);
+	if (m != sig_v1_auth_method(cc->own[0].key))
+		return fail(l, a->line, "certificate '%s': IKEv1 negotiates one signature method, so the certificates of connection '%s' must all be RSA, or ECDSA on one curve", path, c->name);
+	if (m != V1_AUTH_RSA_SIG && (c->xauth_local || c->xauth_remote))
+		return fail(l, a->line, "certificate '%s': IKEv1 XAuth has phase 1 methods for RSA signatures and PSKs only", path);
+	return 0;
+}
+
 /* The first certificate is ours; a later one is an intermediate when it is a CA's, else another candidate. */
 static int add_own(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc, X509 *x, bool first,
 		   const char *path)
@@ -213,9 +233,7 @@ static int add_own(struct loader *l, const struct cfg_connection *c, struct conn
 	if ((o->key = key_for(l, x)) == NULL)
 		return fail(l, a->line, "no private key under secrets or in the key folders matches certificate '%s' of connection '%s'", path,
 			    c->name);
-	if (c->version == 1 && EVP_PKEY_get_base_id(o->key) != EVP_PKEY_RSA)
-		return fail(l, a->line, "certificate '%s': IKEv1 (version = 1) signs with RSA keys only", path);
-	return 0;
+	return c->version == 1 ? check_v1_key(l, c, cc, o->key, path) : 0;
 }
 
 static int load_own(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)

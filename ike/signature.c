@@ -11,6 +11,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "v1/isakmp.h"
+
 static const EVP_MD *md_of(enum sig_hash h)
 {
 	switch (h) {
@@ -274,4 +276,61 @@ bool sig_rsa_raw_verify(EVP_PKEY *key, const uint8_t *hash, size_t len, const ui
 	EVP_PKEY_CTX_free(c);
 	ERR_clear_error();
 	return ok;
+}
+
+uint16_t sig_v1_auth_method(EVP_PKEY *key)
+{
+	static const struct { const char *curve; uint16_t method; } ecdsa[] = {
+		{ "prime256v1", V1_AUTH_ECDSA_256 }, { "secp384r1", V1_AUTH_ECDSA_384 }, { "secp521r1", V1_AUTH_ECDSA_521 } };
+	char curve[32];
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA)
+		return V1_AUTH_RSA_SIG;
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || !EVP_PKEY_get_group_name(key, curve, sizeof(curve), NULL))
+		return 0;
+	for (size_t i = 0; i < sizeof(ecdsa) / sizeof(ecdsa[0]); i++)
+		if (strcmp(curve, ecdsa[i].curve) == 0)
+			return ecdsa[i].method;
+	return 0;
+}
+
+/* ECDSA over a digest made already (EVP_PKEY_sign() hashes nothing), as IKEv1 signs HASH_I. */
+static bool ecdsa_sign_digest(EVP_PKEY *key, const uint8_t *hash, size_t len, uint8_t *out, size_t *out_len)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+	uint8_t der[SIG_MAX_LEN];
+	size_t n = sizeof(der);
+	bool ok = c && EVP_PKEY_sign_init(c) == 1 && EVP_PKEY_sign(c, der, &n, hash, len) == 1 &&
+		  ecdsa_der_to_raw(key, der, n, out, out_len);
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	return ok;
+}
+
+static bool ecdsa_verify_digest(EVP_PKEY *key, const uint8_t *hash, size_t len, const uint8_t *sig, size_t sig_len)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+	uint8_t der[SIG_MAX_LEN];
+	size_t n;
+	bool ok = c && ecdsa_raw_to_der(key, sig, sig_len, der, &n) && EVP_PKEY_verify_init(c) == 1 &&
+		  EVP_PKEY_verify(c, der, n, hash, len) == 1;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	return ok;
+}
+
+/* RFC 4754 for IKEv1, as strongSwan reads it: ECDSA over HASH_I / HASH_R itself, r|s. */
+bool sig_v1_sign(EVP_PKEY *key, const uint8_t *hash, size_t len, uint8_t *out, size_t *out_len)
+{
+	uint16_t m = sig_v1_auth_method(key);
+	if (m == V1_AUTH_RSA_SIG)
+		return sig_rsa_raw_sign(key, hash, len, out, out_len);
+	return m != 0 && ecdsa_sign_digest(key, hash, len, out, out_len);
+}
+
+bool sig_v1_verify(EVP_PKEY *key, const uint8_t *hash, size_t len, const uint8_t *sig, size_t sig_len)
+{
+	uint16_t m = sig_v1_auth_method(key);
+	if (m == V1_AUTH_RSA_SIG)
+		return sig_rsa_raw_verify(key, hash, len, sig, sig_len);
+	return m != 0 && ecdsa_verify_digest(key, hash, len, sig, sig_len);
 }

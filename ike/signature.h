@@ -55,4 +55,14 @@ bool sig_scheme_from_algorithm_id(const uint8_t *der, size_t len, struct sig_sch
 bool sig_rsa_raw_sign(EVP_PKEY *key, const uint8_t *hash, size_t len, uint8_t *out, size_t *out_len);
 bool sig_rsa_raw_verify(EVP_PKEY *key, const uint8_t *hash, size_t len, const uint8_t *sig, size_t sig_len);
 
+/*
+ * IKEv1's authentication method for signatures with this key: RSA (3), or ECDSA on P-256, P-384
+ * or P-521 (RFC 4754: 9, 10, 11); 0 for keys IKEv1 cannot sign with. sig_v1_sign() and
+ * sig_v1_verify() sign HASH_I / HASH_R as that method does: RSA raw (above), ECDSA over the PRF
+ * output itself (not hashed again), r|s of the curve's size.
+ */
+uint16_t sig_v1_auth_method(EVP_PKEY *key);
+bool sig_v1_sign(EVP_PKEY *key, const uint8_t *hash, size_t len, uint8_t *out, size_t *out_len);
+bool sig_v1_verify(EVP_PKEY *key, const uint8_t *hash, size_t len, const uint8_t *sig, size_t sig_len);
+
 #endif

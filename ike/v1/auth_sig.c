@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * IKEv1 authentication with RSA signatures (RFC 2409 5.1): CR payloads naming the CAs we trust
+ * IKEv1 authentication with signatures (RFC 2409 5.1): CR payloads naming the CAs we trust
  * (RFC 2408 3.10), our certificate chosen by the peer's CRs, CERT payloads, and SIG_I/SIG_R:
- * HASH_I/HASH_R signed with PKCS#1 v1.5 padding and no DigestInfo.
+ * HASH_I/HASH_R signed with PKCS#1 v1.5 padding and no DigestInfo (RSA), or with ECDSA on P-256,
+ * P-384 or P-521 (RFC 4754), the method negotiated in phase 1 saying which.
  */
 #include <string.h>
 
@@ -18,6 +19,25 @@
 static const struct conn_credentials *creds_of(const struct v1_sa *sa)
 {
 	return cred_of_conn(sa->d->v2->creds, sa->d->cfg, sa->conn);
+}
+
+uint16_t v1_sig_method(const struct v1_daemon *d, const struct cfg_connection *c)
+{
+	const struct conn_credentials *cc = cred_of_conn(d->v2->creds, d->cfg, c);
+	return cc && cc->n_own ? sig_v1_auth_method(cc->own[0].key) : 0; /* credentials.c: all alike */
+}
+
+static const char *method_name(uint16_t m)
+{
+	return m == V1_AUTH_RSA_SIG ? "RSA" : "ECDSA";
+}
+
+/* The signature method phase 1 negotiated (XAuth's RSA counts as RSA). */
+static uint16_t negotiated(const struct v1_sa *sa)
+{
+	uint64_t m = 0;
+	v1_attr(&sa->chosen.attrs, P1_AUTH, &m);
+	return m == V1_AUTH_XAUTH_INIT_RSA ? V1_AUTH_RSA_SIG : (uint16_t)m;
 }
 
 void v1_sig_add_cr(struct v1_sa *sa, struct ike_builder *b)
@@ -69,10 +89,10 @@ bool v1_sig_identity(struct v1_sa *sa, struct ike_id *id)
 bool v1_sig_add(struct v1_sa *sa, struct ike_builder *b, bool of_initiator)
 {
 	uint8_t hash[64], sig[SIG_MAX_LEN];
-	size_t n;
-	if (sa->own == NULL || !p1_auth_hash(sa, of_initiator, hash) ||
-	    !sig_rsa_raw_sign(sa->own->key, hash, sa->hlen, sig, &n)) {
-		LOG_ERR("%s: IKEv1 signature not made (IKEv1 signs with an RSA key)", sa->conn->name);
+	size_t n, len;
+	if (sa->own == NULL || sig_v1_auth_method(sa->own->key) != negotiated(sa) ||
+	    !p1_auth_hash(sa, of_initiator, hash, &len) || !sig_v1_sign(sa->own->key, hash, len, sig, &n)) {
+		LOG_ERR("%s: IKEv1 signature not made (no certificate whose key fits the method negotiated)", sa->conn->name);
 		return false;
 	}
 	cred_add_cert_payloads(b, ISA_CERT, creds_of(sa), sa->own->cert);
@@ -89,9 +109,10 @@ static const char *check_signature(struct v1_sa *sa, const struct isakmp_message
 	uint8_t hash[64];
 	if (sp == NULL)
 		return "no SIG payload";
-	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
-		return "IKEv1 signatures need an RSA certificate";
-	if (!p1_auth_hash(sa, of_initiator, hash) || !sig_rsa_raw_verify(key, hash, sa->hlen, sp->body, sp->len))
+	if (key == NULL || sig_v1_auth_method(key) != negotiated(sa))
+		return "the certificate's key does not fit the signature method negotiated";
+	size_t len;
+	if (!p1_auth_hash(sa, of_initiator, hash, &len) || !sig_v1_verify(key, hash, len, sp->body, sp->len))
 		return "bad signature";
 	return NULL;
 }
@@ -112,8 +133,8 @@ bool v1_sig_verify(struct v1_sa *sa, const struct isakmp_message *m, bool of_ini
 		sa->d->stats.auth_failures++;
 	} else {
 		snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", subject);
-		LOG_INFO("%s: '%s' authenticated with certificate '%s' (IKEv1 %s Mode, RSA signature)", sa->conn->name,
-			 who, subject, sa->aggressive ? "Aggressive" : "Main");
+		LOG_INFO("%s: '%s' authenticated with certificate '%s' (IKEv1 %s Mode, %s signature)", sa->conn->name,
+			 who, subject, sa->aggressive ? "Aggressive" : "Main", method_name(negotiated(sa)));
 	}
 	X509_free(leaf);
 	return why == NULL;

@@ -31,6 +31,8 @@ enum { ENCAP_UDP_TUNNEL_DRAFT = 61443, ENCAP_UDP_TRANSPORT_DRAFT = 61444 }; /* p
 enum { LIFE_SECONDS = 1, LIFE_KILOBYTES = 2 };
 /* XAuth's (draft-beaulieu-ike-xauth-02): phase 1 as PSK or RSA, the initiator then XAuth's too */
 enum { V1_AUTH_PSK = 1, V1_AUTH_RSA_SIG = 3, V1_AUTH_XAUTH_INIT_PSK = 65001, V1_AUTH_XAUTH_INIT_RSA = 65005 };
+/* ECDSA (RFC 4754): the curve says which, SHA-2 of its size */
+enum { V1_AUTH_ECDSA_256 = 9, V1_AUTH_ECDSA_384 = 10, V1_AUTH_ECDSA_521 = 11 };
 enum { V1_ENCR_3DES = 5, V1_ENCR_AES_CBC = 7 };
 enum { V1_HASH_SHA1 = 2, V1_HASH_SHA2_256 = 4, V1_HASH_SHA2_384 = 5, V1_HASH_SHA2_512 = 6 };
 enum { ESP_NULL = 11, ESP_AES_CBC = 12, ESP_AES_GCM_8 = 18, ESP_AES_GCM_12 = 19, ESP_AES_GCM_16 = 20 };

@@ -45,7 +45,7 @@ void v1_main_start(struct v1_sa *sa)
 {
 	struct ike_builder b;
 	struct v1_proposal p;
-	p1_proposal(sa->conn, &p);
+	p1_proposal(sa->d, sa->conn, &p);
 	if (p.n == 0) {
 		fail(sa, "no AES-CBC proposal with a hash in the connection");
 		return;
@@ -169,11 +169,11 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 		d->stats.rx_invalid++;
 		return;
 	}
-	const struct cfg_connection *c = p1_connection(d->cfg, local, remote, theirs, aggressive, &chosen);
+	const struct cfg_connection *c = p1_connection(d, local, remote, theirs, aggressive, &chosen);
 	if (c == NULL) {
 		/* Aggressive Mode only where the connection allows it */
 		struct v1_transform any;
-		if (aggressive && p1_connection(d->cfg, local, remote, theirs, false, &any)) {
+		if (aggressive && p1_connection(d, local, remote, theirs, false, &any)) {
 			d->stats.aggressive_refused++;
 			LOG_WARN_LIMITED("IKEv1 Aggressive Mode refused: the matching connection does not allow it "
 					 "(aggressive = yes)");
@@ -223,7 +223,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 	case V1_MM_I1: /* SA chosen by the responder */
 		sa->cky_r = m->hdr.cky_r;
 		sap = isakmp_find(m, ISA_SA);
-		if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
+		if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->d, sa->conn, &got[0], &sa->chosen) ||
 		    !p1_adopt(sa, &got[0].t[0])) {
 			sa->d->stats.no_proposal++;
 			sa->fail = IKE_FAIL_NO_PROPOSAL;

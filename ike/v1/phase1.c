@@ -29,15 +29,16 @@ static uint16_t hash_of_integ(uint16_t integ)
 	}
 }
 
-uint16_t p1_auth_method(const struct cfg_connection *c)
+uint16_t p1_auth_method(const struct v1_daemon *d, const struct cfg_connection *c)
 {
 	bool xauth = c->xauth_local || c->xauth_remote;
-	if (c->local.auth == AUTH_PUBKEY)
-		return xauth ? V1_AUTH_XAUTH_INIT_RSA : V1_AUTH_RSA_SIG;
-	return xauth ? V1_AUTH_XAUTH_INIT_PSK : V1_AUTH_PSK;
+	if (c->local.auth != AUTH_PUBKEY)
+		return xauth ? V1_AUTH_XAUTH_INIT_PSK : V1_AUTH_PSK;
+	uint16_t m = v1_sig_method(d, c);
+	return xauth && m == V1_AUTH_RSA_SIG ? V1_AUTH_XAUTH_INIT_RSA : m;
 }
 
-void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
+void p1_proposal(const struct v1_daemon *d, const struct cfg_connection *c, struct v1_proposal *p)
 {
 	struct proposal props[CFG_MAX_PROPOSALS];
 	int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, props, CFG_MAX_PROPOSALS);
@@ -60,7 +61,7 @@ void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
 					bool aes = enc->id == 12;
 					/* 3DES has a fixed key length and no Key Length attribute */
 					uint16_t types[] = { P1_ENCR, P1_HASH, P1_AUTH, P1_GROUP, P1_LIFE_TYPE, P1_LIFE, P1_KEY_LEN };
-					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, p1_auth_method(c),
+					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, p1_auth_method(d, c),
 							      props[i].t[TRANS_DH][g].id, LIFE_SECONDS, life ? life : 28800,
 							      enc->key_bits };
 					for (size_t k = 0; k < sizeof(types) / sizeof(types[0]) - !aes; k++) {
@@ -81,10 +82,11 @@ static bool same_transform(const struct v1_transform *a, const struct v1_transfo
 	return true;
 }
 
-bool p1_select(const struct cfg_connection *c, const struct v1_proposal *theirs, struct v1_transform *chosen)
+bool p1_select(const struct v1_daemon *d, const struct cfg_connection *c, const struct v1_proposal *theirs,
+	       struct v1_transform *chosen)
 {
 	struct v1_proposal ours;
-	p1_proposal(c, &ours);
+	p1_proposal(d, c, &ours);
 	if (theirs->protocol != PROTO_IKE)
 		return false;
 	for (int i = 0; i < theirs->n; i++)
@@ -133,17 +135,17 @@ static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)
 	return n == 0;
 }
 
-const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const struct ike_endpoint *local,
+const struct cfg_connection *p1_connection(const struct v1_daemon *d, const struct ike_endpoint *local,
 					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
 					   bool aggressive, struct v1_transform *chosen)
 {
-	for (int i = 0; i < cfg->n_connections; i++) {
-		const struct cfg_connection *c = &cfg->connections[i];
+	for (int i = 0; i < d->cfg->n_connections; i++) {
+		const struct cfg_connection *c = &d->cfg->connections[i];
 		if (c->version == 2 || c->aggressive != aggressive ||
 		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, local->addr) ||
 		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, remote->addr))
 			continue;
-		if (p1_select(c, theirs, chosen))
+		if (p1_select(d, c, theirs, chosen))
 			return c;
 	}
 	return NULL;
@@ -193,7 +195,7 @@ bool p1_connection_for_id(struct v1_sa *sa)
 		    !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
 		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, sa->local.addr) ||
 		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, sa->remote.addr) ||
-		    !p1_select(c, &chosen, &t))
+		    !p1_select(sa->d, c, &chosen, &t))
 			continue;
 		LOG_INFO("%s: the peer's identity selects connection '%s'", sa->conn->name, c->name);
 		sa->conn = c;
@@ -331,7 +333,20 @@ bool p1_parse_id(const struct ike_payload *p, struct ike_id *id, uint8_t *body, 
 }
 
 /* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b); HASH_R swaps the halves. */
-bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out)
+/* The hash of HASH_I and HASH_R: the PRF's, or for ECDSA its curve's. */
+static const EVP_MD *auth_md(const struct v1_sa *sa)
+{
+	uint64_t method = 0;
+	v1_attr(&sa->chosen.attrs, P1_AUTH, &method);
+	switch (method) {
+	case V1_AUTH_ECDSA_256: return EVP_sha256();
+	case V1_AUTH_ECDSA_384: return EVP_sha384();
+	case V1_AUTH_ECDSA_521: return EVP_sha512();
+	default: return sa->md;
+	}
+}
+
+bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out, size_t *len)
 {
 	size_t id_len = of_initiator ? sa->p1->id_i_len : sa->p1->id_r_len;
 	size_t n = 2 * sa->p1->gx_len + 16 + sa->p1->sa_i_len + id_len;
@@ -348,7 +363,9 @@ bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out)
 		*p++ = (uint8_t)(c2 >> (56 - 8 * i));
 	memcpy(p, sa->p1->sa_i_b, sa->p1->sa_i_len), p += sa->p1->sa_i_len;
 	memcpy(p, of_initiator ? sa->p1->id_i_b : sa->p1->id_r_b, id_len);
-	bool ok = v1_prf(sa, sa->skeyid, sa->hlen, buf, n, out);
+	const EVP_MD *md = auth_md(sa);
+	bool ok = ike_hmac(md, sa->skeyid, sa->hlen, buf, n, out, NULL);
+	*len = (size_t)EVP_MD_get_size(md);
 	OPENSSL_clear_free(buf, n);
 	return ok;
 }
@@ -359,7 +376,8 @@ static bool verify_hash(struct v1_sa *sa, const struct isakmp_message *m, bool o
 	uint8_t want[64];
 	char who[128];
 	identity_to_string(&sa->id_remote, who, sizeof(who));
-	if (hp == NULL || hp->len != sa->hlen || !p1_auth_hash(sa, of_initiator, want) ||
+	size_t len;
+	if (hp == NULL || hp->len != sa->hlen || !p1_auth_hash(sa, of_initiator, want, &len) ||
 	    CRYPTO_memcmp(hp->body, want, sa->hlen) != 0) {
 		LOG_WARN("%s: IKEv1 authentication of '%s' failed (HASH does not verify)", sa->conn->name, who);
 		sa->d->stats.auth_failures++;
@@ -380,9 +398,10 @@ bool p1_verify_auth(struct v1_sa *sa, const struct isakmp_message *m, bool of_in
 bool p1_add_auth(struct v1_sa *sa, struct ike_builder *b, bool of_initiator)
 {
 	uint8_t hash[64];
+	size_t len;
 	if (sa->conn->local.auth == AUTH_PUBKEY)
 		return v1_sig_add(sa, b, of_initiator);
-	if (!p1_auth_hash(sa, of_initiator, hash))
+	if (!p1_auth_hash(sa, of_initiator, hash, &len))
 		return false;
 	ike_payload_begin(b, ISA_HASH);
 	wire_put_bytes(&b->w, hash, sa->hlen);

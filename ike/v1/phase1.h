@@ -6,13 +6,14 @@
 #include "v1_sa.h"
 
 /* Our phase 1 proposal: one transform per cipher x hash x group of the connection's proposals. */
-void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p);
+void p1_proposal(const struct v1_daemon *d, const struct cfg_connection *c, struct v1_proposal *p);
 /* The first of the peer's transforms we accept; false when none. */
-bool p1_select(const struct cfg_connection *c, const struct v1_proposal *theirs, struct v1_transform *chosen);
+bool p1_select(const struct v1_daemon *d, const struct cfg_connection *c, const struct v1_proposal *theirs,
+	       struct v1_transform *chosen);
 /* Takes the chosen transform's cipher, hash and group into sa. */
 bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t);
 /* The connection for a Main/Aggressive Mode request from these addresses accepting one of the transforms. */
-const struct cfg_connection *p1_connection(const struct dpike_config *cfg, const struct ike_endpoint *local,
+const struct cfg_connection *p1_connection(const struct v1_daemon *d, const struct ike_endpoint *local,
 					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
 					   bool aggressive, struct v1_transform *chosen);
 
@@ -33,14 +34,19 @@ void p1_identity(struct v1_sa *sa, struct ike_id *id);
 size_t p1_id_body(const struct ike_id *id, uint8_t *out);
 void p1_add_id(struct ike_builder *b, const struct ike_id *id);
 bool p1_parse_id(const struct ike_payload *p, struct ike_id *id, uint8_t *body, size_t *body_len);
-/* HASH_I (of_initiator) or HASH_R. */
-bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out);
+/*
+ * HASH_I (of_initiator) or HASH_R, *len bytes of it: the negotiated PRF's, except that ECDSA
+ * methods take HMAC with their curve's hash (RFC 4754; SHA-384 for P-384, as strongSwan does).
+ */
+bool p1_auth_hash(const struct v1_sa *sa, bool of_initiator, uint8_t *out, size_t *len);
 /* Our HASH_x, or CERT and SIG_x when the connection authenticates with a certificate. */
 bool p1_add_auth(struct v1_sa *sa, struct ike_builder *b, bool of_initiator);
 /* The peer's HASH_x or SIG_x, as its connection's remote auth says. */
 bool p1_verify_auth(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator);
 /* The auth method attribute of our proposals (RFC 2409 App. A). */
-uint16_t p1_auth_method(const struct cfg_connection *c);
+uint16_t p1_auth_method(const struct v1_daemon *d, const struct cfg_connection *c);
+/* The signature method of the connection's certificates (RSA, ECDSA-256/384/521; 0 without). */
+uint16_t v1_sig_method(const struct v1_daemon *d, const struct cfg_connection *c);
 
 /* Signature authentication (auth_sig.c). */
 void v1_sig_add_cr(struct v1_sa *sa, struct ike_builder *b);

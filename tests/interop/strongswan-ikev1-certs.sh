@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# IKEv1 with RSA signatures (RFC 2409 5.1) against strongSwan 5.9 (strongswan-certs-lab.sh),
+# IKEv1 with RSA signatures (RFC 2409 5.1) and ECDSA (RFC 4754: P-256, P-384, P-521) against
+# strongSwan 5.9 (strongswan-certs-lab.sh),
 # certificates made now with pki: Main Mode and Aggressive Mode, each side initiating, traffic
 # through each tunnel; DN identities; a chain through an intermediate CA; CERT and CR payloads.
 # Then the refusals with dpike's log line: a revoked certificate, an unknown CA, an expired one.
@@ -21,6 +22,9 @@ cases=(
 	"chain|im|fqdn|main"
 	"aggr|root|fqdn|aggressive"
 	"big|im|fqdn|main|rsa4096"
+	"ec256|root|fqdn|main|p256"
+	"ec384|im|dn|aggressive|p384"
+	"ec521|root|fqdn|main|p521"
 )
 dconns="" swconns="" keys="" swcerts=()
 for c in "${cases[@]}"; do
@@ -63,10 +67,15 @@ export SW_SECRETS='xauth-alice { id = alice
 certs_start "$dconns" "${keys%, }" "$swconns" "${swcerts[@]}"
 for c in "${cases[@]}"; do
 	IFS='|' read -r name issuer ids mode key <<<"$c"
-	both_ways "$name" "$name ($mode mode, RSA, issued by $issuer, $ids ids)"
+	both_ways "$name" "$name ($mode mode, ${key:-rsa2048}, issued by $issuer, $ids ids)"
 done
 lab_check "strongSwan verified dpike's RSA signatures" \
 	grep -q "authentication of 'b-main.example' with RSA_EMSA_PKCS1_NULL successful" "$LAB_DIR/charon.log"
+for k in 256 384 521; do
+	lab_check "strongSwan verified dpike's ECDSA-$k signature (RFC 4754 method $((k == 256 ? 9 : k == 384 ? 10 : 11)))" \
+		grep -q "authentication of '\(b-ec$k.example\|C=CH, O=dpike lab, CN=b-ec$k.example\)' with ECDSA.* successful" "$LAB_DIR/charon.log"
+done
+lab_check "dpike logged the ECDSA signatures it verified" grep -q "(IKEv1 Main Mode, ECDSA signature)" "$LAB_DIR/dut.log"
 lab_check "dpike sent its intermediate in a CERT payload" \
 	grep -q "received issuer cert \"C=CH, O=dpike lab, CN=lab intermediate\"\|using untrusted intermediate certificate \"C=CH, O=dpike lab, CN=lab intermediate\"" "$LAB_DIR/charon.log"
 lab_check "dpike sent CR payloads in Main Mode (message 4 here)" \

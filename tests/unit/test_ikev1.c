@@ -167,8 +167,9 @@ static void test_phase1_hashes(void)
 		memcpy(sa.p1->id_r_b, v->id_r, v->id_r_len);
 		sa.p1->id_i_len = v->id_i_len;
 		sa.p1->id_r_len = v->id_r_len;
-		CU_ASSERT(p1_auth_hash(&sa, true, out) && memcmp(out, v->hash_i, v->hash_i_len) == 0);
-		CU_ASSERT(p1_auth_hash(&sa, false, out) && memcmp(out, v->hash_r, v->hash_r_len) == 0);
+		size_t len;
+		CU_ASSERT(p1_auth_hash(&sa, true, out, &len) && len == v->hash_i_len && memcmp(out, v->hash_i, len) == 0);
+		CU_ASSERT(p1_auth_hash(&sa, false, out, &len) && len == v->hash_r_len && memcmp(out, v->hash_r, len) == 0);
 	}
 }
 

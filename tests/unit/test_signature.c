@@ -61,6 +61,13 @@ static void test_rfc4754_ecdsa(void)
 	struct sig_scheme sha384 = raw;
 	sha384.hash = SIG_HASH_SHA384;
 	CU_ASSERT(!sig_verify(k, &sha384, (const uint8_t *)"abc", 3, sig, sizeof(sig)));
+	/* IKEv1 (method 9) signs a digest made already (HASH_I): the same signature over SHA-256("abc") */
+	uint8_t digest[32];
+	CU_ASSERT_FATAL(EVP_Digest("abc", 3, digest, NULL, EVP_sha256(), NULL) == 1);
+	CU_ASSERT_EQUAL(sig_v1_auth_method(k), 9);
+	CU_ASSERT(sig_v1_verify(k, digest, sizeof(digest), sig, sizeof(sig)));
+	digest[0] ^= 1;
+	CU_ASSERT(!sig_v1_verify(k, digest, sizeof(digest), sig, sizeof(sig)));
 	sig[40] ^= 1;
 	CU_ASSERT(!sig_verify(k, &raw, (const uint8_t *)"abc", 3, sig, sizeof(sig)));
 	CU_ASSERT_EQUAL(sig_ecdsa_curve_hash(k), SIG_HASH_SHA256);
@@ -287,7 +294,7 @@ static void test_identities(void)
 
 void signature_suite_add(CU_pSuite s)
 {
-	CU_add_test(s, "ECDSA: RFC 4754 vector, r | s form", test_rfc4754_ecdsa);
+	CU_add_test(s, "ECDSA: RFC 4754 vector, r | s form, and over a digest as IKEv1 signs", test_rfc4754_ecdsa);
 	CU_add_test(s, "Ed25519: RFC 8032 vectors", test_rfc8032_ed25519);
 	CU_add_test(s, "RSA PKCS#1 v1.5 with DigestInfo, and IKEv1's without", test_rsa_pkcs1);
 	CU_add_test(s, "RSASSA-PSS", test_rsa_pss);
