@@ -64,7 +64,7 @@ dpike_stop
 
 # 3. Aggressive Mode; two children; DPD
 conns=$(cat <<EOC
-  { name = "am"; version = 1; aggressive = true; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
+  { name = "am"; version = 1; aggressive = true; local_addrs = ["$DPIKE_IP"]; remote_addrs = ["$SW_IP"];
     proposals = ["aes256-sha256-modp2048"]; dpd_delay = "3s"; dpd_timeout = "6s";
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
     children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes256-sha256"]; },

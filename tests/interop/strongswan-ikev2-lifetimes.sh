@@ -20,7 +20,7 @@ lab_check "strongSwan has the child" lab_wait_for 10 sw_established "$LAB_DIR" n
 lab_check "list-sas shows the negotiated IKE proposal" \
 	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' list-sas | grep -q 'aes128gcm16-prfsha256-curve25519, rekey in'"
 # NAT-keepalives: one 0xff byte to UDP 4500 (UDP length 9), from dpike
-ip netns exec "$sw" timeout 10 tcpdump -ni sw-wan -c 2 'src 192.0.2.2 and udp src port 4500 and udp[4:2] = 9' \
+ip netns exec "$sw" timeout 10 tcpdump -ni sw-wan -c 2 "src $DPIKE_IP and udp src port 4500 and udp[4:2] = 9" \
 	>"$LAB_DIR/keepalive.txt" 2>&1 || true
 lab_check "dpike sends NAT-keepalives (encap = yes fakes a NAT, keep_alive = 1s)" \
 	test "$(grep -c 'isakmp-nat-keep-alive' "$LAB_DIR/keepalive.txt")" -ge 2

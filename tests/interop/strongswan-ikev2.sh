@@ -51,7 +51,7 @@ lab_check "dpikectl: unknown connection gets a message and a non-zero exit" \
 ctl initiate site-a/net >/dev/null
 lab_wait_for 20 dpike_up
 invalid0=$(dpike_stat rx_invalid)
-sent=$(ip netns exec "$sw" timeout 60 python3 "$here/ike_garbage.py" 192.0.2.2 3000)
+sent=$(ip netns exec "$sw" timeout 60 python3 "$here/ike_garbage.py" "$DPIKE_IP" 3000)
 more_invalid() { [ "$(dpike_stat rx_invalid)" -gt "$invalid0" ]; }
 lab_check "$sent malformed IKE datagrams counted as invalid" lab_wait_for 10 more_invalid
 lab_check "dpike still answers and keeps its IKE SA" dpike_up
@@ -59,7 +59,7 @@ lab_check "the tunnel still carries traffic" ip netns exec "$hb" ping -c 2 -i 0.
 # a flood of IKE_SA_INITs no connection accepts: each refused and counted, the log kept short
 flood_check "IKE_SA_INITs" ike_garbage.py "no connection accepts its proposals" ike no_proposal
 # ike-scan's IKEv2 probe: its default proposal (3DES/MD5/modp1024) is refused, but answered
-ip netns exec "$sw" timeout 20 ike-scan --ikev2 --sport=0 --retry=2 192.0.2.2 >"$LAB_DIR/ike-scan.txt" 2>&1 || true
+ip netns exec "$sw" timeout 20 ike-scan --ikev2 --sport=0 --retry=2 "$DPIKE_IP" >"$LAB_DIR/ike-scan.txt" 2>&1 || true
 lab_check "ike-scan --ikev2: dpike answers with NO_PROPOSAL_CHOSEN" grep -q "NO_PROPOSAL_CHOSEN\|Notify message 14" "$LAB_DIR/ike-scan.txt"
 cat "$LAB_DIR/ike-scan.txt"
 
