@@ -150,6 +150,20 @@ static uint16_t pfs_group(const struct cfg_child *c)
 	return n > 0 && p[0].n[TRANS_DH] ? p[0].t[TRANS_DH][0].id : 0;
 }
 
+/* A host selector, any protocol and port. */
+static struct traffic_selector host_ts(uint32_t addr)
+{
+	return (struct traffic_selector){ .addr = addr, .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
+}
+
+/* The selectors of one side of a Quick Mode: an ID payload's, as prefixes. */
+#define V1_SEL_MAX 8
+struct v1_sel {
+	struct traffic_selector ts[V1_SEL_MAX];
+	int n;
+	const struct ike_payload *id; /* as it came; NULL when there was none */
+};
+
 /* A traffic selector as an ID payload body: address, subnet or range, with protocol and port. */
 static void add_selector(struct ike_builder *b, const struct traffic_selector *ts)
 {
@@ -163,31 +177,51 @@ static void add_selector(struct ike_builder *b, const struct traffic_selector *t
 	ike_payload_end(b);
 }
 
-static bool parse_selector(const struct ike_payload *p, struct traffic_selector *ts)
+/*
+ * An ID payload's selector: an address or subnet, or a range (RFC 2407 4.6.2.1), which is taken
+ * as the prefixes that make it up (IKEv1 cannot narrow it) when there are no more than
+ * V1_SEL_MAX of them.
+ */
+static bool parse_selector(const struct ike_payload *p, struct v1_sel *sel)
 {
 	struct wire_reader r;
+	struct traffic_selector t = { 0 };
 	wire_reader_init(&r, p->body, p->len);
 	uint8_t type = wire_get_u8(&r);
-	memset(ts, 0, sizeof(*ts));
-	ts->proto = wire_get_u8(&r);
+	t.proto = wire_get_u8(&r);
 	uint16_t port = wire_get_be16(&r);
-	ts->port_lo = port;
-	ts->port_hi = port ? port : 65535;
+	t.port_lo = port;
+	t.port_hi = port ? port : 65535;
 	uint32_t a = wire_get_be32(&r), b = type == ID_IPV4_ADDR ? 0xffffffff : wire_get_be32(&r);
+	sel->id = p;
+	sel->n = 0;
 	if (!wire_ok(&r) || wire_left(&r) != 0)
 		return false;
-	if (type == ID_IPV4_ADDR || type == ID_IPV4_ADDR_SUBNET) {
-		uint8_t plen = 0;
-		while (plen < 32 && (b & (0x80000000u >> plen)))
-			plen++;
-		if (b != prefix_mask(plen))
-			return false;
-		ts->addr = a & b;
-		ts->mask = b;
-		ts->plen = plen;
-		return true;
+	if (type == ID_IPV4_ADDR_RANGE) {
+		int n = a <= b ? ts_range_split(a, b, &t, sel->ts, V1_SEL_MAX) : 0;
+		sel->n = n <= V1_SEL_MAX ? n : 0;
+		return sel->n > 0;
 	}
-	return false; /* ranges: not from us; refused rather than misread */
+	if (type != ID_IPV4_ADDR && type != ID_IPV4_ADDR_SUBNET)
+		return false;
+	uint8_t plen = 0;
+	while (plen < 32 && (b & (0x80000000u >> plen)))
+		plen++;
+	if (b != prefix_mask(plen))
+		return false;
+	t.addr = a & b;
+	t.mask = b;
+	t.plen = plen;
+	sel->ts[sel->n++] = t;
+	return true;
+}
+
+/* The peer's ID payload again, byte for byte, in our answer. */
+static void echo_selector(struct ike_builder *b, const struct ike_payload *id)
+{
+	ike_payload_begin(b, ISA_ID);
+	wire_put_bytes(&b->w, id->body, id->len);
+	ike_payload_end(b);
 }
 
 /* Is the selector within the list? An empty list is swanctl's "dynamic": the IKE address. */
@@ -257,15 +291,14 @@ static bool take_nat_oa(struct v1_quick *q, const struct isakmp_message *m)
  * A peer behind a NAT names itself (and maybe us) by its private address in transport mode;
  * the SA must match the addresses we actually see, which its NAT-OA lets us map.
  */
-static void translate_by_nat_oa(const struct v1_sa *sa, const struct v1_quick *q, struct traffic_selector *ci,
-				struct traffic_selector *cr)
+static void translate_by_nat_oa(const struct v1_sa *sa, const struct v1_quick *q, struct v1_sel *ci, struct v1_sel *cr)
 {
-	if (!q->has_oa)
+	if (!q->has_oa || ci->n != 1 || cr->n != 1)
 		return;
-	if (ci->plen == 32 && ci->addr == q->oa_i)
-		ci->addr = sa->remote.addr;
-	if (cr->plen == 32 && cr->addr == q->oa_r)
-		cr->addr = sa->local.addr;
+	if (ci->ts[0].plen == 32 && ci->ts[0].addr == q->oa_i)
+		ci->ts[0].addr = sa->remote.addr;
+	if (cr->ts[0].plen == 32 && cr->ts[0].addr == q->oa_r)
+		cr->ts[0].addr = sa->local.addr;
 }
 
 static struct v1_quick *quick_new(struct v1_sa *sa, uint32_t msg_id, bool initiator)
@@ -346,11 +379,6 @@ static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder 
 	}
 }
 
-/* A host selector, any protocol and port. */
-static struct traffic_selector host_ts(uint32_t addr)
-{
-	return (struct traffic_selector){ .addr = addr, .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
-}
 
 /*
  * The IDs an initiator proposes: its first local and remote selectors, "dynamic" (or none)
@@ -520,7 +548,7 @@ static bool take_ke(struct v1_quick *q, const struct isakmp_message *m)
 
 /* Selectors: from ID payloads, or the two peers' addresses when there are none. */
 static bool selectors(const struct v1_sa *sa, const struct v1_quick *q, const struct isakmp_message *m,
-		      struct traffic_selector *ci, struct traffic_selector *cr)
+		      struct v1_sel *ci, struct v1_sel *cr)
 {
 	const struct ike_payload *ids[2] = { NULL, NULL };
 	int n = 0;
@@ -528,10 +556,8 @@ static bool selectors(const struct v1_sa *sa, const struct v1_quick *q, const st
 		if (m->pl[i].type == ISA_ID)
 			ids[n++] = &m->pl[i];
 	if (n == 0) {
-		*ci = (struct traffic_selector){ .addr = q->initiator ? sa->local.addr : sa->remote.addr,
-						 .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
-		*cr = (struct traffic_selector){ .addr = q->initiator ? sa->remote.addr : sa->local.addr,
-						 .mask = 0xffffffff, .plen = 32, .port_hi = 65535 };
+		*ci = (struct v1_sel){ .ts[0] = host_ts(q->initiator ? sa->local.addr : sa->remote.addr), .n = 1 };
+		*cr = (struct v1_sel){ .ts[0] = host_ts(q->initiator ? sa->remote.addr : sa->local.addr), .n = 1 };
 		return true;
 	}
 	return n == 2 && parse_selector(ids[0], ci) && parse_selector(ids[1], cr);
@@ -544,7 +570,7 @@ static uint32_t proposal_spi(const struct v1_proposal *p)
 
 /* A child SA of the negotiated transform and selectors, not yet installed. */
 static struct child_sa *new_child(const struct cfg_child *cfg, const struct v1_transform *t, uint32_t spi_in,
-				  uint32_t spi_out, const struct traffic_selector *local, const struct traffic_selector *remote)
+				  uint32_t spi_out, const struct v1_sel *local, const struct v1_sel *remote)
 {
 	struct child_sa *c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -554,8 +580,8 @@ static struct child_sa *new_child(const struct cfg_child *cfg, const struct v1_t
 	c->tunnel = cfg->mode == IPSEC_MODE_TUNNEL;
 	c->spi_in = spi_in;
 	c->spi_out = spi_out;
-	if (!child_keep(&c->local_ts, &c->n_local_ts, local, 1, sizeof(*local)) ||
-	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote, 1, sizeof(*remote))) {
+	if (!child_keep(&c->local_ts, &c->n_local_ts, local->ts, local->n, sizeof(local->ts[0])) ||
+	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote->ts, remote->n, sizeof(remote->ts[0]))) {
 		child_free(c);
 		return NULL;
 	}
@@ -567,7 +593,7 @@ static void initiator_got_answer(struct v1_sa *sa, struct v1_quick *q, const str
 {
 	struct v1_proposal got[2];
 	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
-	struct traffic_selector ci, cr;
+	struct v1_sel ci, cr;
 	if (!check_hash(sa, m, raw, q->ni, q->ni_len) || !sap || !np || np->len < 8 || np->len > IKE_NONCE_MAX ||
 	    v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || got[0].spi_size != 4 ||
 	    !acceptable(sa, q->cfg, &got[0].t[0], q->group) || !take_ke(q, m) || !selectors(sa, q, m, &ci, &cr) ||
@@ -613,12 +639,20 @@ void v1_quick_switch(struct v1_sa *sa, struct v1_quick *q)
 	retire_soon(sa, old);
 }
 
-static const struct cfg_child *responder_child(const struct v1_sa *sa, const struct traffic_selector *ci,
-					       const struct traffic_selector *cr)
+/* Is every prefix of the selector within the list? */
+static bool sel_within(const struct v1_sel *s, const struct cfg_ts_list *l, uint32_t dynamic)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!ts_within(&s->ts[i], l, dynamic))
+			return false;
+	return s->n > 0;
+}
+
+static const struct cfg_child *responder_child(const struct v1_sa *sa, const struct v1_sel *ci, const struct v1_sel *cr)
 {
 	for (int i = 0; i < sa->conn->n_children; i++) {
 		const struct cfg_child *c = &sa->conn->children[i];
-		if (ts_within(ci, &c->remote_ts, v1_remote_dynamic(sa)) && ts_within(cr, &c->local_ts, v1_local_dynamic(sa)))
+		if (sel_within(ci, &c->remote_ts, v1_remote_dynamic(sa)) && sel_within(cr, &c->local_ts, v1_local_dynamic(sa)))
 			return c;
 	}
 	return NULL;
@@ -639,7 +673,7 @@ static struct child_sa *older_child(struct v1_sa *sa, const struct cfg_child *cf
 
 /* The first of the peer's transforms that a child whose selectors fit accepts; -1 when none. */
 static int responder_choose(struct v1_sa *sa, struct v1_quick *q, const struct v1_proposal *theirs,
-			    const struct traffic_selector *ci, const struct traffic_selector *cr)
+			    const struct v1_sel *ci, const struct v1_sel *cr)
 {
 	q->cfg = responder_child(sa, ci, cr);
 	if (q->cfg == NULL || theirs->protocol != PROTO_ESP || theirs->spi_size != 4)
@@ -667,7 +701,7 @@ static bool responder_keys(struct v1_quick *q, const struct isakmp_message *m, c
 
 /* The child as the responder installs it: inbound ready now, outbound from HASH(3) on. */
 static struct child_sa *responder_install(struct v1_sa *sa, struct v1_quick *q, const struct v1_proposal *theirs,
-					  int which, const struct traffic_selector *ci, const struct traffic_selector *cr)
+					  int which, const struct v1_sel *ci, const struct v1_sel *cr)
 {
 	struct child_sa *c = new_child(q->cfg, &theirs->t[which], child_alloc_spi(sa->d->v2), proposal_spi(theirs),
 				       cr, ci);
@@ -687,8 +721,7 @@ static struct child_sa *responder_install(struct v1_sa *sa, struct v1_quick *q, 
 
 static void responder_answer(struct v1_sa *sa, struct v1_quick *q, const struct isakmp_message *m,
 			     const struct v1_proposal *theirs, int which, const struct child_sa *c,
-			     const struct traffic_selector *ci, const struct traffic_selector *cr, const uint8_t *pub,
-			     size_t pub_len)
+			     const struct v1_sel *ci, const struct v1_sel *cr, const uint8_t *pub, size_t pub_len)
 {
 	struct ike_builder b;
 	struct v1_proposal p = *theirs;
@@ -699,9 +732,9 @@ static void responder_answer(struct v1_sa *sa, struct v1_quick *q, const struct 
 	size_t hash_at = begin_hash(sa, &b, q->msg_id);
 	v1_sa_add(&b, &p);
 	add_nonce_ke(&b, q->nr, pub, pub_len);
-	if (isakmp_find(m, ISA_ID)) {
-		add_selector(&b, ci);
-		add_selector(&b, cr);
+	if (isakmp_find(m, ISA_ID)) { /* the IDs go back as they came */
+		echo_selector(&b, ci->id);
+		echo_selector(&b, cr->id);
 	}
 	if (wants_nat_oa(sa, q->cfg))
 		add_nat_oas(sa, q, &b);
@@ -713,7 +746,7 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 {
 	struct v1_proposal theirs[4];
 	const struct ike_payload *sap = isakmp_find(m, ISA_SA), *np = isakmp_find(m, ISA_NONCE);
-	struct traffic_selector ci, cr;
+	struct v1_sel ci, cr;
 	if (sa->setup == V1_SETUP_XAUTH) {
 		LOG_WARN("%s: Quick Mode before XAuth is done; refused", sa->conn->name);
 		return;
@@ -732,7 +765,7 @@ static void responder_start(struct v1_sa *sa, const struct isakmp_message *m, co
 		v1_quick_free(sa, q);
 		return;
 	}
-	struct traffic_selector ci_seen = ci, cr_seen = cr; /* the IDs go back as they came */
+	struct v1_sel ci_seen = ci, cr_seen = cr; /* the IDs go back as they came */
 	translate_by_nat_oa(sa, q, &ci_seen, &cr_seen);
 	if ((which = responder_choose(sa, q, &theirs[0], &ci_seen, &cr_seen)) < 0) {
 		LOG_WARN("%s: Quick Mode: no child accepts the selectors and proposal", sa->conn->name);

@@ -90,5 +90,21 @@ lab_check "range: dpike's child covers 10.2.0.1-10.2.0.6 as four prefixes ($(dpi
 lab_check "range: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
 	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
 sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+# IKEv1 cannot narrow: strongSwan proposes the range itself (an ID_IPV4_ADDR_RANGE payload), which
+# dpike takes as the prefixes that make it up, within its own local_ts, and answers as it came
+dpike_stop
+configs 1 aes128-sha256-ecp256 aes128-sha256
+sed -i 's|remote_ts = 10.2.0.0/24|remote_ts = 10.2.0.1-10.2.0.6|' "$LAB_DIR/swanctl.conf"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1-range
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+lab_check "IKEv1 range: established" lab_wait_for 20 dpike_up dyn
+lab_check "IKEv1 range: dpike took strongSwan's range ID as four prefixes ($(dpike_child_ts))" \
+	test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
+sw_range() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -Eq '^ +remote +10\.2\.0\.1\.\.10\.2\.0\.6$'; }
+lab_check "IKEv1 range: strongSwan installed its range as it proposed it" sw_range
+lab_check "IKEv1 range: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
+	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
 dpike_stop_all
 lab_summary strongswan-dynamic-ts
