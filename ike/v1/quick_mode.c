@@ -165,15 +165,31 @@ struct v1_sel {
 };
 
 /* A traffic selector as an ID payload body: address, subnet or range, with protocol and port. */
-static void add_selector(struct ike_builder *b, const struct traffic_selector *ts)
+/* What an ID payload we send names: the addresses lo..hi, a protocol and a port (0: any). */
+struct v1_id {
+	uint32_t lo, hi;
+	uint8_t proto;
+	uint16_t port;
+};
+
+static struct v1_id id_of(const struct traffic_selector *t)
 {
+	return (struct v1_id){ .lo = t->addr, .hi = t->addr | ~t->mask, .proto = t->proto,
+			       .port = t->port_lo == t->port_hi ? t->port_lo : 0 };
+}
+
+/* An address, the subnet the addresses make, or else their range (RFC 2407 4.6.2.1). */
+static void add_id(struct ike_builder *b, const struct v1_id *id)
+{
+	uint32_t span = id->hi - id->lo;
+	bool subnet = (span & (span + 1)) == 0 && (id->lo & span) == 0;
 	ike_payload_begin(b, ISA_ID);
-	wire_put_u8(&b->w, ts->plen == 32 ? ID_IPV4_ADDR : ID_IPV4_ADDR_SUBNET);
-	wire_put_u8(&b->w, ts->proto);
-	wire_put_be16(&b->w, ts->port_lo == ts->port_hi ? ts->port_lo : 0);
-	wire_put_be32(&b->w, ts->addr);
-	if (ts->plen != 32)
-		wire_put_be32(&b->w, ts->mask);
+	wire_put_u8(&b->w, span == 0 ? ID_IPV4_ADDR : subnet ? ID_IPV4_ADDR_SUBNET : ID_IPV4_ADDR_RANGE);
+	wire_put_u8(&b->w, id->proto);
+	wire_put_be16(&b->w, id->port);
+	wire_put_be32(&b->w, id->lo);
+	if (span != 0)
+		wire_put_be32(&b->w, subnet ? ~span : id->hi);
 	ike_payload_end(b);
 }
 
@@ -381,20 +397,34 @@ static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder 
 
 
 /*
- * The IDs an initiator proposes: its first local and remote selectors, "dynamic" (or none)
- * standing for the virtual IP where there is one, else the IKE address. None at all (false)
- * when both would be the IKE addresses alone: RFC 2409 5.5 then implies them.
+ * A selector list as one ID (IKEv1 carries one a side): the first, stretched over those that
+ * follow it without a gap, as a range written in the configuration comes split into prefixes;
+ * none (the IKE address or virtual IP) as that host.
  */
-static bool initiator_selectors(const struct v1_sa *sa, const struct cfg_child *cfg, struct traffic_selector *local,
-				struct traffic_selector *remote)
+static struct v1_id id_of_list(const struct cfg_ts_list *l, uint32_t dynamic)
+{
+	struct traffic_selector first = l->n ? ts_resolve(&l->ts[0], dynamic) : host_ts(dynamic);
+	struct v1_id id = id_of(&first);
+	for (int i = 1; i < l->n && id.hi != UINT32_MAX; i++) {
+		struct traffic_selector t = ts_resolve(&l->ts[i], dynamic);
+		if (t.addr != id.hi + 1 || t.proto != first.proto || t.port_lo != first.port_lo || t.port_hi != first.port_hi)
+			break;
+		id.hi = t.addr | ~t.mask;
+	}
+	return id;
+}
+
+/*
+ * The IDs an initiator proposes: its local and remote selectors, "dynamic" (or none) standing
+ * for the virtual IP where there is one, else the IKE address. None at all (false) when both
+ * would be the IKE addresses alone: RFC 2409 5.5 then implies them.
+ */
+static bool initiator_ids(const struct v1_sa *sa, const struct cfg_child *cfg, struct v1_id *local, struct v1_id *remote)
 {
 	if (!sa->own_vip && !((sa->local_ts_given || cfg->local_ts.n) && cfg->remote_ts.n))
 		return false;
-	if (sa->local_ts_given)
-		*local = sa->local_ts;
-	else
-		*local = cfg->local_ts.n ? ts_resolve(&cfg->local_ts.ts[0], v1_local_dynamic(sa)) : host_ts(v1_local_dynamic(sa));
-	*remote = cfg->remote_ts.n ? ts_resolve(&cfg->remote_ts.ts[0], v1_remote_dynamic(sa)) : host_ts(v1_remote_dynamic(sa));
+	*local = sa->local_ts_given ? id_of(&sa->local_ts) : id_of_list(&cfg->local_ts, v1_local_dynamic(sa));
+	*remote = id_of_list(&cfg->remote_ts, v1_remote_dynamic(sa));
 	return true;
 }
 
@@ -425,10 +455,10 @@ void v1_quick_start(struct v1_sa *sa, const struct cfg_child *cfg, struct child_
 	esp_proposal(sa, cfg, q->spi_in, q->group, &p);
 	v1_sa_add(&b, &p);
 	add_nonce_ke(&b, q->ni, pub, q->group ? pub_len : 0);
-	struct traffic_selector local, remote;
-	if (initiator_selectors(sa, cfg, &local, &remote)) {
-		add_selector(&b, &local);
-		add_selector(&b, &remote);
+	struct v1_id local, remote;
+	if (initiator_ids(sa, cfg, &local, &remote)) {
+		add_id(&b, &local);
+		add_id(&b, &remote);
 	}
 	if (wants_nat_oa(sa, cfg))
 		add_nat_oas(sa, q, &b);

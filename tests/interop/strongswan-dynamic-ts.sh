@@ -5,7 +5,7 @@
 # child names that peer address as remote_ts = ["dynamic"]. IKEv2 and IKEv1, both roles: the child's
 # selectors on both ends are the LAN and strongSwan's IKE address alone, and pings between
 # host-b and that address cross the tunnel, counted by dpike's SAs. Then a range of addresses
-# as dpike's local_ts.
+# as dpike's local_ts (IKEv2), and in IKEv1's ID payloads both ways.
 # Usage: strongswan-dynamic-ts.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -104,6 +104,20 @@ lab_check "IKEv1 range: dpike took strongSwan's range ID as four prefixes ($(dpi
 sw_range() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -Eq '^ +remote +10\.2\.0\.1\.\.10\.2\.0\.6$'; }
 lab_check "IKEv1 range: strongSwan installed its range as it proposed it" sw_range
 lab_check "IKEv1 range: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
+	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+# and dpike proposing a range of its own (its configuration's, split into prefixes at start-up)
+dpike_stop
+configs 1 aes128-sha256-ecp256 aes128-sha256
+sed -i 's|local_ts = \["10.2.0.0/24"\]|local_ts = ["10.2.0.1-10.2.0.6"]|' "$LAB_DIR/dpike.conf"
+dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1-range-out
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+ctl initiate dyn/net >/dev/null || true
+lab_check "IKEv1 range, dpike initiating: established" lab_wait_for 20 dpike_up dyn
+lab_check "IKEv1 range, dpike initiating: strongSwan took dpike's range ID as it was sent" sw_range
+lab_check "IKEv1 range, dpike initiating: dpike's child the same four prefixes ($(dpike_child_ts))" \
+	test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
+lab_check "IKEv1 range, dpike initiating: ping host-b -> strongSwan's address" \
 	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
 sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
 dpike_stop_all
