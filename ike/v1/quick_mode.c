@@ -164,7 +164,6 @@ struct v1_sel {
 	const struct ike_payload *id; /* as it came; NULL when there was none */
 };
 
-/* A traffic selector as an ID payload body: address, subnet or range, with protocol and port. */
 /* What an ID payload we send names: the addresses lo..hi, a protocol and a port (0: any). */
 struct v1_id {
 	uint32_t lo, hi;
@@ -394,7 +393,6 @@ static void send_quick(struct v1_sa *sa, struct v1_quick *q, struct ike_builder 
 		v1_sa_wake(sa);
 	}
 }
-
 
 /*
  * A selector list as one ID (IKEv1 carries one a side): the first, stretched over those that
