@@ -144,9 +144,10 @@ EON
 run_behind_nat() {
 	local v=$1
 	IKE_VERSION=$v
-	dpike_conf "keep_alive = 1;" "$(dpike_conn site-a "\"$2\"" "\"$3\"")"
-	sed -i 's/address = "192.0.2.2\/24"; },/address = "198.51.100.2\/24"; },/; s/local_addrs = \["192.0.2.2"\]; remote_addrs = \["192.0.2.1"\]/local_addrs = ["198.51.100.2"]; remote_addrs = ["192.0.2.2"]/' "$LAB_DIR/dpike.conf"
-	sed -i 's/^connections = (/routes = ( { prefix = "192.0.2.0\/24"; via = "198.51.100.1"; } );\nconnections = (/' "$LAB_DIR/dpike.conf"
+	# dpike's WAN on the NAT's private side, strongSwan behind the public one (strongswan-lab.sh's variables)
+	LAB_DPIKE_WAN=198.51.100.2/24 DPIKE_IP=198.51.100.2 SW_IP=192.0.2.2 \
+		LAB_DPIKE_ROUTES='{ prefix = "192.0.2.0/24"; via = "198.51.100.1"; }' \
+		dpike_conf "keep_alive = 1;" "$(DPIKE_IP=198.51.100.2 SW_IP=192.0.2.2 dpike_conn site-a "\"$2\"" "\"$3\"")"
 	sw_conf "$2" "$3"
 	sed -i 's/local_addrs = 192.0.2.1/local_addrs = 192.0.2.2/; s/remote_addrs = 192.0.2.2/remote_addrs = 192.0.2.1/; s/encap = yes/encap = no/' \
 		"$LAB_DIR/swanctl.conf"
