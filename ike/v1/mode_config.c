@@ -12,8 +12,6 @@
 #include "lib/parse.h"
 #include "v1_sa.h"
 
-enum { ATTR_IP4_ADDRESS = 1, ATTR_IP4_DNS = 3 };
-
 static void put_ip4(struct ike_builder *b, uint16_t attr, uint32_t addr)
 {
 	uint8_t v[4] = { (uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8), (uint8_t)addr };
@@ -43,10 +41,10 @@ static bool lease(struct v1_sa *sa)
 
 static void put_lease(const struct v1_sa *sa, struct ike_builder *b, bool dns)
 {
-	put_ip4(b, ATTR_IP4_ADDRESS, sa->vip);
+	put_ip4(b, V1CFG_IP4_ADDRESS, sa->vip);
 	const struct cfg_pool *pool = &sa->d->cfg->pools[sa->vip_pool];
 	for (int i = 0; dns && i < pool->n_dns; i++)
-		put_ip4(b, ATTR_IP4_DNS, pool->dns[i]);
+		put_ip4(b, V1CFG_IP4_DNS, pool->dns[i]);
 }
 
 void v1_mode_config_start(struct v1_sa *sa)
@@ -60,7 +58,7 @@ void v1_mode_config_start(struct v1_sa *sa)
 		return;
 	}
 	size_t at = v1_transaction_begin(sa, &b, x);
-	put_ip4(&b, ATTR_IP4_ADDRESS, sa->conn->vips[0]); /* 0.0.0.0: whichever; else a wish */
+	put_ip4(&b, V1CFG_IP4_ADDRESS, sa->conn->vips[0]); /* 0.0.0.0: whichever; else a wish */
 	v1_transaction_send(sa, x, &b, at);
 }
 
@@ -95,7 +93,7 @@ void v1_mode_config_peer(struct v1_sa *sa, const struct isakmp_message *m, const
 	} else if (a->type == V1CFG_SET && a->addr && sa->conn->n_vips) {
 		sa->own_vip = a->addr;
 		log_address(sa, "our virtual IP", a->addr);
-		put_ip4(&b, ATTR_IP4_ADDRESS, 0); /* the ACK names what was taken */
+		put_ip4(&b, V1CFG_IP4_ADDRESS, 0); /* the ACK names what was taken */
 	}
 	v1_transaction_send(sa, x, &b, at);
 	if (a->type == V1CFG_SET && sa->setup == V1_SETUP_MODE_CFG)

@@ -16,9 +16,6 @@
 #include "lib/log.h"
 #include "v1_sa.h"
 
-enum { ATTR_IP4_ADDRESS = 1, ATTR_IP4_DNS = 3 };
-enum { XAUTH_FIRST = 16520, XAUTH_USER_NAME = 16521, XAUTH_USER_PASSWORD = 16522, XAUTH_STATUS = 16527,
-       XAUTH_LAST = 16531 };
 
 #define LINGER_MS 30000     /* a finished transaction is kept this long for repeats */
 #define SETUP_WAIT_MS 30000 /* a client waits this long for the server's first message of a step */
@@ -37,16 +34,16 @@ static const char *type_name(uint8_t type)
 static void read_attr(struct v1_cfg_attrs *a, uint16_t attr, bool tv, uint16_t tv_value, struct wire_reader *v,
 		      size_t len)
 {
-	a->xauth |= attr >= XAUTH_FIRST && attr <= XAUTH_LAST;
-	a->address |= attr == ATTR_IP4_ADDRESS;
-	a->dns |= attr == ATTR_IP4_DNS;
-	if (attr == ATTR_IP4_ADDRESS && !tv && len == 4 && a->addr == 0)
+	a->xauth |= attr >= V1CFG_XAUTH_FIRST && attr <= V1CFG_XAUTH_LAST;
+	a->address |= attr == V1CFG_IP4_ADDRESS;
+	a->dns |= attr == V1CFG_IP4_DNS;
+	if (attr == V1CFG_IP4_ADDRESS && !tv && len == 4 && a->addr == 0)
 		a->addr = wire_get_be32(v);
-	else if (attr == XAUTH_STATUS)
+	else if (attr == V1CFG_XAUTH_STATUS)
 		a->status = tv ? tv_value : len == 2 ? wire_get_be16(v) : -1;
-	else if (attr == XAUTH_USER_NAME && !tv)
+	else if (attr == V1CFG_XAUTH_USER_NAME && !tv)
 		a->user = wire_take(v, len), a->user_len = len;
-	else if (attr == XAUTH_USER_PASSWORD && !tv)
+	else if (attr == V1CFG_XAUTH_USER_PASSWORD && !tv)
 		a->password = wire_take(v, len), a->password_len = len;
 }
 
@@ -136,7 +133,6 @@ static struct v1_transaction *new_in(struct v1_sa *sa, struct v1_transaction **s
 	x->initiator = initiator;
 	x->type = type;
 	x->xauth = xauth;
-	x->started_ms = now_of(sa);
 	v1_phase2_iv(sa, msg_id, x->iv);
 	*slot = x;
 	return x;

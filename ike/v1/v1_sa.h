@@ -60,12 +60,16 @@ struct v1_transaction {
 	uint8_t iv[16];
 	uint8_t *last; size_t last_len; /* our last message, for retransmission */
 	int tries;
-	uint64_t next_ms, started_ms;
+	uint64_t next_ms;
 	uint8_t in_digest[32]; /* of the peer's message, to spot repeats */
 };
 
-/* The ATTR payload's message types (draft-dukes-ike-mode-cfg-02 3.2). */
+/* The ATTR payload's message types (draft-dukes-ike-mode-cfg-02 3.2) and the attributes dpike reads. */
 enum { V1CFG_REQUEST = 1, V1CFG_REPLY = 2, V1CFG_SET = 3, V1CFG_ACK = 4 };
+enum { V1CFG_IP4_ADDRESS = 1, V1CFG_IP4_DNS = 3 };
+/* XAuth's (draft-beaulieu-ike-xauth-02 6.1), numbered from 16520 to 16531 */
+enum { V1CFG_XAUTH_FIRST = 16520, V1CFG_XAUTH_USER_NAME = 16521, V1CFG_XAUTH_USER_PASSWORD = 16522,
+       V1CFG_XAUTH_STATUS = 16527, V1CFG_XAUTH_LAST = 16531 };
 
 /* What an ATTR payload holds of the attributes dpike reads. */
 struct v1_cfg_attrs {

@@ -18,7 +18,6 @@
 #include "lib/log.h"
 #include "v1_sa.h"
 
-enum { XAUTH_USER_NAME = 16521, XAUTH_USER_PASSWORD = 16522, XAUTH_STATUS = 16527 };
 enum { XAUTH_FAIL = 0, XAUTH_OK = 1 };
 
 /* The user name for the log: printable characters only, cut short. */
@@ -37,8 +36,8 @@ void v1_xauth_start(struct v1_sa *sa)
 	if (x == NULL)
 		return;
 	size_t at = v1_transaction_begin(sa, &b, x);
-	v1_cfg_put(&b, XAUTH_USER_NAME, NULL, 0);
-	v1_cfg_put(&b, XAUTH_USER_PASSWORD, NULL, 0);
+	v1_cfg_put(&b, V1CFG_XAUTH_USER_NAME, NULL, 0);
+	v1_cfg_put(&b, V1CFG_XAUTH_USER_PASSWORD, NULL, 0);
 	v1_transaction_send(sa, x, &b, at);
 }
 
@@ -61,7 +60,7 @@ static void send_status(struct v1_sa *sa, bool ok)
 	if (x == NULL)
 		return;
 	size_t at = v1_transaction_begin(sa, &b, x);
-	v1_cfg_put_tv(&b, XAUTH_STATUS, ok ? XAUTH_OK : XAUTH_FAIL);
+	v1_cfg_put_tv(&b, V1CFG_XAUTH_STATUS, ok ? XAUTH_OK : XAUTH_FAIL);
 	v1_transaction_send(sa, x, &b, at);
 }
 
@@ -108,8 +107,8 @@ static void put_credentials(struct v1_sa *sa, struct ike_builder *b)
 			 sa->conn->xauth_local ? "no xauth secret names our xauth_id" : "the connection has no local-2");
 		return;
 	}
-	v1_cfg_put(b, XAUTH_USER_NAME, id, strlen(id));
-	v1_cfg_put(b, XAUTH_USER_PASSWORD, s->secret, (size_t)s->secret_len);
+	v1_cfg_put(b, V1CFG_XAUTH_USER_NAME, id, strlen(id));
+	v1_cfg_put(b, V1CFG_XAUTH_USER_PASSWORD, s->secret, (size_t)s->secret_len);
 }
 
 /* Client: the server's REQUEST for credentials, or its SET of the outcome. */
@@ -125,7 +124,7 @@ void v1_xauth_peer(struct v1_sa *sa, const struct isakmp_message *m, const uint8
 		v1_transaction_send(sa, x, &b, at);
 		return;
 	}
-	v1_cfg_put_tv(&b, XAUTH_STATUS, a->status == XAUTH_OK ? XAUTH_OK : XAUTH_FAIL);
+	v1_cfg_put_tv(&b, V1CFG_XAUTH_STATUS, a->status == XAUTH_OK ? XAUTH_OK : XAUTH_FAIL);
 	v1_transaction_send(sa, x, &b, at);
 	if (a->status != XAUTH_OK) {
 		LOG_WARN("%s: ISAKMP SA #%u: the peer refused our XAuth credentials", sa->conn->name, sa->serial);
