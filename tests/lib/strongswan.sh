@@ -21,6 +21,11 @@ charon {
   plugins { vici { socket = unix://$dir/charon.vici } }
 }
 EOC
+	# IKE to this charon waits until its configuration is in: a peer retrying meanwhile (dpike
+	# restarting a tunnel by dpd_action) would meet a charon without connections and be refused
+	ip netns exec "$ns" nft -f - <<'EON'
+table inet sw_start_hold { chain hold { type filter hook input priority 0; udp dport { 500, 4500 } drop; }; }
+EON
 	ip netns exec "$ns" unshare -m sh -c \
 		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec /usr/lib/ipsec/charon" \
 		>"$dir/charon.out" 2>&1 &
@@ -34,6 +39,7 @@ EOC
 	# swanctl reads credentials from these folders beside swanctl.conf and complains of each missing
 	mkdir -p "$dir"/{x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
 	sw_ctl "$dir" --load-all --file "$dir/swanctl.conf" >/dev/null
+	ip netns exec "$ns" nft delete table inet sw_start_hold
 }
 
 # sw_restart NS DIR [CHARON_OPTIONS]: stops the charon sw_start started last and starts it again.
