@@ -77,48 +77,40 @@ dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1
 sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
 round responder
 round initiator
-# a range, as swanctl writes one: dpike offers the prefixes that make it up, strongSwan narrows to them
-dpike_stop
-configs 2 aes128gcm16-prfsha256-x25519 aes128gcm16
-sed -i 's|local_ts = \["10.2.0.0/24"\]|local_ts = ["10.2.0.1-10.2.0.6"]|' "$LAB_DIR/dpike.conf"
-dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-range
-sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
-sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
-lab_check "range: established" lab_wait_for 20 dpike_up dyn
-lab_check "range: dpike's child covers 10.2.0.1-10.2.0.6 as four prefixes ($(dpike_child_ts))" \
-	test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
-lab_check "range: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
-	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
-sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
-# IKEv1 cannot narrow: strongSwan proposes the range itself (an ID_IPV4_ADDR_RANGE payload), which
-# dpike takes as the prefixes that make it up, within its own local_ts, and answers as it came
-dpike_stop
-configs 1 aes128-sha256-ecp256 aes128-sha256
-sed -i 's|remote_ts = 10.2.0.0/24|remote_ts = 10.2.0.1-10.2.0.6|' "$LAB_DIR/swanctl.conf"
-dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1-range
-sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
-sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
-lab_check "IKEv1 range: established" lab_wait_for 20 dpike_up dyn
-lab_check "IKEv1 range: dpike took strongSwan's range ID as four prefixes ($(dpike_child_ts))" \
-	test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
+# range_round WHAT VERSION IKE ESP WHERE INITIATOR: the range 10.2.0.1-10.2.0.6 written in dpike's
+# local_ts (WHERE = dpike) or strongSwan's remote_ts (WHERE = sw); INITIATOR (dpike or sw) brings
+# the child up; both children must cover the range, as the four prefixes that make it up at dpike.
+range_round() {
+	local what=$1
+	dpike_stop
+	configs "$2" "$3" "$4"
+	if [ "$5" = dpike ]; then
+		sed -i 's|local_ts = \["10.2.0.0/24"\]|local_ts = ["10.2.0.1-10.2.0.6"]|' "$LAB_DIR/dpike.conf"
+	else
+		sed -i 's|remote_ts = 10.2.0.0/24|remote_ts = 10.2.0.1-10.2.0.6|' "$LAB_DIR/swanctl.conf"
+	fi
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-range-v$2-$5"
+	sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+	if [ "$6" = dpike ]; then
+		ctl initiate dyn/net >/dev/null || true
+	else
+		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	fi
+	lab_check "$what: established" lab_wait_for 20 dpike_up dyn
+	lab_check "$what: dpike's child covers 10.2.0.1-10.2.0.6 as four prefixes ($(dpike_child_ts))" \
+		test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
+	[ "$2" = 2 ] || lab_check "$what: strongSwan's child has the range as one" sw_range
+	lab_check "$what: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
+		ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
+	sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+}
 sw_range() { sw_ctl "$LAB_DIR" --list-sas 2>/dev/null | grep -Eq '^ +remote +10\.2\.0\.1\.\.10\.2\.0\.6$'; }
-lab_check "IKEv1 range: strongSwan installed its range as it proposed it" sw_range
-lab_check "IKEv1 range: ping host-b (10.2.0.1, inside the range) -> strongSwan's address" \
-	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
-sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
-# and dpike proposing a range of its own (its configuration's, split into prefixes at start-up)
-dpike_stop
-configs 1 aes128-sha256-ecp256 aes128-sha256
-sed -i 's|local_ts = \["10.2.0.0/24"\]|local_ts = ["10.2.0.1-10.2.0.6"]|' "$LAB_DIR/dpike.conf"
-dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1-range-out
-sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
-ctl initiate dyn/net >/dev/null || true
-lab_check "IKEv1 range, dpike initiating: established" lab_wait_for 20 dpike_up dyn
-lab_check "IKEv1 range, dpike initiating: strongSwan took dpike's range ID as it was sent" sw_range
-lab_check "IKEv1 range, dpike initiating: dpike's child the same four prefixes ($(dpike_child_ts))" \
-	test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
-lab_check "IKEv1 range, dpike initiating: ping host-b -> strongSwan's address" \
-	ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 10 192.0.2.1
-sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+# IKEv2: dpike offers the prefixes that make the range up, strongSwan narrows to them
+range_round "range" 2 aes128gcm16-prfsha256-x25519 aes128gcm16 dpike sw
+# IKEv1 cannot narrow: strongSwan proposes the range itself (an ID_IPV4_ADDR_RANGE payload), which
+# dpike takes as the prefixes that make it up, within its own local_ts, and answers as it came;
+# and dpike proposes its own range (its configuration's, split into prefixes at start-up) as one
+range_round "IKEv1 range from strongSwan" 1 aes128-sha256-ecp256 aes128-sha256 sw sw
+range_round "IKEv1 range from dpike" 1 aes128-sha256-ecp256 aes128-sha256 dpike dpike
 dpike_stop_all
 lab_summary strongswan-dynamic-ts
