@@ -206,6 +206,7 @@ static void fill_params(const struct ike_child_keys *k, bool inbound, struct esp
 	p->oa_remote = k->oa_remote;
 	p->oa_local = k->oa_local;
 	p->replay_window = k->replay_window;
+	p->copy = k->copy;
 	p->soft_bytes = k->soft_bytes;
 	p->hard_bytes = k->hard_bytes;
 	p->soft_packets = k->soft_packets;

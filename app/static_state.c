@@ -70,6 +70,7 @@ static void fill_params(const struct cfg_static_sa *c, struct esp_sa_params *p)
 	p->local_port = c->local_port;
 	p->remote_port = c->remote_port;
 	p->replay_window = c->replay_window;
+	p->copy = c->copy;
 	p->soft_bytes = c->rekey_bytes;
 	p->hard_bytes = c->life_bytes;
 	p->soft_packets = c->rekey_packets;

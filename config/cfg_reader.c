@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/parse.h"
+#include "lib/tunnel_copy.h"
 
 int cfg_fail(struct cfg_reader *r, const config_setting_t *s, const char *fmt, ...)
 {
@@ -104,6 +105,24 @@ int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *ke
 		return 1;
 	}
 	return cfg_fail(r, s, "'%s' must be true/false or \"yes\"/\"no\"", key);
+}
+
+int cfg_get_tunnel_copy(struct cfg_reader *r, const config_setting_t *g, unsigned *copy)
+{
+	static const char *const dscps[] = { "no", "in", "out", "yes", NULL };
+	static const unsigned dscp_bits[] = { 0, TUNNEL_COPY_DSCP_IN, TUNNEL_COPY_DSCP_OUT,
+					      TUNNEL_COPY_DSCP_IN | TUNNEL_COPY_DSCP_OUT };
+	bool df = true, ecn = true;
+	int dscp = 2;
+	const config_setting_t *d = config_setting_get_member(g, "copy_dscp");
+	if (d && config_setting_type(d) == CONFIG_TYPE_BOOL) /* copy_dscp = true: "yes" */
+		dscp = config_setting_get_bool(d) ? 3 : 0;
+	else if (cfg_get_enum(r, g, "copy_dscp", dscps, &dscp) < 0)
+		return -1;
+	if (cfg_get_bool(r, g, "copy_df", &df) < 0 || cfg_get_bool(r, g, "copy_ecn", &ecn) < 0)
+		return -1;
+	*copy = (df ? TUNNEL_COPY_DF : 0) | (ecn ? TUNNEL_COPY_ECN : 0) | dscp_bits[dscp];
+	return 0;
 }
 
 int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,

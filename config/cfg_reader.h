@@ -29,6 +29,8 @@ int cfg_get_string(struct cfg_reader *r, const config_setting_t *g, const char *
 int cfg_get_enum(struct cfg_reader *r, const config_setting_t *g, const char *key, const char *const names[],
 		 int *out);
 int cfg_get_bool(struct cfg_reader *r, const config_setting_t *g, const char *key, bool *out);
+/* swanctl's copy_df, copy_ecn and copy_dscp into enum tunnel_copy bits, from TUNNEL_COPY_DEFAULT. */
+int cfg_get_tunnel_copy(struct cfg_reader *r, const config_setting_t *g, unsigned *copy);
 int cfg_get_uint(struct cfg_reader *r, const config_setting_t *g, const char *key, bool required,
 		 uint64_t max, uint64_t *out);
 int cfg_get_number(struct cfg_reader *r, const config_setting_t *g, const char *key, double min, double max,

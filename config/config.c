@@ -376,7 +376,7 @@ static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, stru
 	static const char *const keys[] = { "name", "direction", "spi", "mode", "encap", "esn", "local", "remote",
 					    "local_port", "remote_port", "esp", "key", "replay_window", "local_ts",
 					    "remote_ts", "life_bytes", "life_packets", "rekey_bytes", "rekey_packets",
-					    "nat_oa_remote", "nat_oa_local", NULL };
+					    "nat_oa_remote", "nat_oa_local", "copy_df", "copy_ecn", "copy_dscp", NULL };
 	struct cfg_static_sa *sa = &cfg->static_sas[idx];
 	char dir[32], mode[32] = "tunnel";
 	uint64_t spi;
@@ -387,7 +387,7 @@ static int parse_static_sa(struct cfg_reader *r, const config_setting_t *g, stru
 	    cfg_get_string(r, g, "mode", false, mode, sizeof(mode)) < 0 || cfg_get_bool(r, g, "esn", &sa->esn) < 0 ||
 	    parse_sa_endpoints(r, g, sa) < 0 || parse_sa_keying(r, g, sa) < 0 || parse_sa_limits(r, g, sa) < 0 ||
 	    cfg_get_ts_list(r, g, "local_ts", true, &sa->local_ts) < 0 ||
-	    cfg_get_ts_list(r, g, "remote_ts", true, &sa->remote_ts) < 0)
+	    cfg_get_ts_list(r, g, "remote_ts", true, &sa->remote_ts) < 0 || cfg_get_tunnel_copy(r, g, &sa->copy) < 0)
 		return -1;
 	if (strcmp(dir, "in") != 0 && strcmp(dir, "out") != 0)
 		return cfg_fail(r, config_setting_get_member(g, "direction"), "direction must be \"in\" or \"out\"");

@@ -75,6 +75,7 @@ struct cfg_static_sa {
 	uint8_t key[CFG_MAX_KEY];
 	int key_len;
 	uint32_t replay_window;
+	unsigned copy; /* tunnel: enum tunnel_copy (copy_df, copy_ecn, copy_dscp) */
 	uint64_t life_bytes, life_packets, rekey_bytes, rekey_packets;
 	struct cfg_ts_list local_ts, remote_ts;
 	int line;
@@ -132,6 +133,7 @@ struct cfg_child {
 	enum dpd_action dpd_action;
 	enum close_action close_action;
 	uint32_t replay_window;
+	unsigned copy; /* tunnel: enum tunnel_copy (copy_df, copy_ecn, copy_dscp) */
 	/* mode pass or drop while parsing, before the child moves to the shunts */
 	enum { CFG_SHUNT_CHILD_NONE, CFG_SHUNT_CHILD_PASS, CFG_SHUNT_CHILD_DROP } shunt;
 };

@@ -26,6 +26,7 @@
 	X(ESP_BAD_NEXT_HEADER, "esp_bad_next_header")                                \
 	X(ESP_DUMMY, "esp_dummy_packet")      /* next header 59 (RFC 4303 2.6) */    \
 	X(ESP_SELECTOR, "esp_selector_mismatch") /* inner packet outside the SA's selectors */ \
+	X(ESP_ECN, "esp_ecn_ce_not_ect")      /* congestion marked outside, inner not ECN-capable (RFC 6040) */ \
 	X(ESP_CRYPTO, "esp_crypto_error")                                            \
 	X(SA_EXPIRED, "sa_expired")           /* hard lifetime or sequence space used up */ \
 	X(NO_SPACE, "no_buffer_space")        /* headroom/tailroom or fragment buffers */ \

@@ -12,6 +12,7 @@
 #include <rte_udp.h>
 
 #include "esp.h"
+#include "lib/tunnel_copy.h"
 #include "pkt.h"
 #include "natt_csum.h"
 
@@ -78,8 +79,8 @@ static uint16_t outer_checksum(const struct esp_sa *sa, uint8_t tos, uint16_t to
 static int out_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
 {
 	const struct rte_ipv4_hdr *inner = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	uint8_t tos = inner->type_of_service;
-	uint16_t df = inner->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	uint8_t tos = inner->type_of_service & sa->tos_out_mask;
+	uint16_t df = inner->fragment_offset & sa->df_out_be;
 	int rc = add_trailer(sa, m, rte_pktmbuf_pkt_len(m), IPPROTO_IPIP_, pk);
 	if (rc)
 		return rc;
@@ -87,7 +88,7 @@ static int out_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pk
 	if (ip == NULL)
 		return DP_DROP_NO_SPACE;
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = tos; /* DSCP and ECN copied (RFC 6040 normal mode) */
+	ip->type_of_service = tos; /* ECN copied as it is: RFC 6040's normal mode */
 	ip->packet_id = rte_cpu_to_be_16(pk->ip_id);
 	ip->fragment_offset = df;
 	ip->time_to_live = ESP_OUTER_TTL;
@@ -148,8 +149,20 @@ static int check_trailer(const struct esp_pkt *pk)
 	return nh;
 }
 
+/* A TOS byte changed in place, the header checksum updated for it (RFC 1624). */
+static void set_tos(struct rte_ipv4_hdr *ip, uint8_t tos)
+{
+	uint16_t before, after;
+	memcpy(&before, ip, sizeof(before));
+	ip->type_of_service = tos;
+	memcpy(&after, ip, sizeof(after));
+	uint16_t sum = dp_csum_fold((uint64_t)(uint16_t)~ip->hdr_checksum + (uint16_t)~before + after);
+	ip->hdr_checksum = (uint16_t)~sum;
+}
+
 static int in_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
 {
+	uint8_t outer_tos = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->type_of_service;
 	int nh = check_trailer(pk);
 	if (nh < 0)
 		return -nh;
@@ -160,12 +173,17 @@ static int in_tunnel(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt
 	rte_pktmbuf_adj(m, head);
 	dp_pkt_trim(m, (uint16_t)(pad + 2 + sa->icv_len));
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	if (len < sizeof(*ip) || (ip->version_ihl >> 4) != 4 || rte_ipv4_hdr_len(ip) < sizeof(*ip) ||
 	    rte_ipv4_hdr_len(ip) > len || rte_be_to_cpu_16(ip->total_length) > len ||
 	    rte_be_to_cpu_16(ip->total_length) < rte_ipv4_hdr_len(ip))
 		return DP_DROP_MALFORMED;
 	dp_pkt_trim(m, (uint16_t)(len - rte_be_to_cpu_16(ip->total_length)));
+	uint8_t tos;
+	if (!tunnel_inner_tos(outer_tos, ip->type_of_service, sa->copy, &tos))
+		return DP_DROP_ESP_ECN;
+	if (unlikely(tos != ip->type_of_service))
+		set_tos(ip, tos);
 	return 0;
 }
 

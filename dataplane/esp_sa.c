@@ -11,6 +11,7 @@
 #include <rte_udp.h>
 
 #include "esp.h"
+#include "lib/tunnel_copy.h"
 #include "natt_csum.h"
 #include "replay.h"
 #include "sa_slab.h"
@@ -239,7 +240,13 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->hard_bytes = p->hard_bytes;
 	sa->soft_packets = p->soft_packets;
 	sa->hard_packets = p->hard_packets;
-	sa->oa_adjust = p->has_oa ? natt_oa_adjust(p->oa_remote, p->oa_local) : 0;
+	if (p->tunnel) {
+		sa->copy = (uint8_t)p->copy;
+		sa->tos_out_mask = tunnel_outer_tos(0xff, p->copy);
+		sa->df_out_be = p->copy & TUNNEL_COPY_DF ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
+	} else {
+		sa->oa_adjust = p->has_oa ? natt_oa_adjust(p->oa_remote, p->oa_local) : 0;
+	}
 	sa->outer_sum = outer_ipv4_sum(p->udp_encap, p->local, p->remote);
 	sa->frame = esp_frame_select(p->inbound, p->tunnel, p->udp_encap);
 	sa->job = esp_job_select(p->alg, p->inbound);

@@ -62,6 +62,7 @@ struct esp_sa_params {
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	const struct traffic_selector *local_ts, *remote_ts;
 	int n_local_ts, n_remote_ts;
+	unsigned copy; /* tunnel: enum tunnel_copy */
 };
 
 /* Bytes of an expanded AES key: a round key for each of 10, 12 or 14 rounds, and one more. */
@@ -100,7 +101,14 @@ struct esp_sa {
 	uint16_t outer_len; /* bytes in front of the payload: [IP] [UDP] ESP IV */
 	uint32_t local_be, remote_be;
 	uint16_t local_port_be, remote_port_be;
-	uint32_t oa_adjust; /* with ESP_SA_F_NAT_OA: see natt_oa_adjust() */
+	union {
+		uint32_t oa_adjust; /* transport with ESP_SA_F_NAT_OA: see natt_oa_adjust() */
+		struct { /* tunnel: what passes between the headers (lib/tunnel_copy.h) */
+			uint8_t tos_out_mask; /* outbound: the inner TOS bits the outer header takes */
+			uint8_t copy;         /* enum tunnel_copy */
+			uint16_t df_out_be;   /* outbound: the DF flag when copied, else 0 */
+		};
+	};
 	uint32_t outer_sum; /* tunnel: checksum sum of the outer IPv4 header's fixed fields (esp_frame.c) */
 	esp_frame_fn frame;
 	esp_crypt_fn crypt;

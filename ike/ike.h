@@ -40,6 +40,7 @@ struct ike_child_keys {
 	bool has_oa; /* transport mode behind a NAT: the peer's original addresses (RFC 3947 NAT-OA) */
 	uint32_t oa_remote, oa_local;
 	uint32_t replay_window;
+	unsigned copy; /* tunnel: enum tunnel_copy */
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	const uint8_t *key_in, *key_out; /* as esp_algo_key_len() says */
 	struct traffic_selector *local_ts, *remote_ts;

@@ -163,7 +163,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 		.ike_version = 2, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
 		.esp_alg = c->esp_alg, .esn = c->esn, .tunnel = c->tunnel, .encap = encap, .local = sa->local,
-		.remote = sa->remote, .replay_window = c->cfg->replay_window, .soft_bytes = c->cfg->rekey_bytes,
+		.remote = sa->remote, .replay_window = c->cfg->replay_window, .copy = c->cfg->copy, .soft_bytes = c->cfg->rekey_bytes,
 		.hard_bytes = c->cfg->life_bytes, .soft_packets = c->cfg->rekey_packets,
 		.hard_packets = c->cfg->life_packets, .key_in = key_in, .key_out = key_out, .local_ts = c->local_ts,
 		.remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts, .n_remote_ts = c->n_remote_ts,

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "lib/tunnel_copy.h"
+
 #define LAN "10.2.0.0/16"
 #define OWNER_BASE 0x500000000ULL /* apart from the appliance's own (app/static_state.c, app/ike_glue.c) */
 
@@ -46,7 +48,7 @@ static struct esp_sa *install_out(const struct bench_pair *p, const struct bench
 	bench_pair_key(k, false, key, len);
 	struct esp_sa_params sp = { .spi = spi, .tunnel = true, .alg = s->alg, .key = key, .local = 0xc0000202,
 				    .remote = 0xc0000201, .local_ts = &p->local, .n_local_ts = 1, .remote_ts = &p->remote,
-				    .n_remote_ts = 1 };
+				    .n_remote_ts = 1, .copy = TUNNEL_COPY_DEFAULT };
 	struct esp_sa *sa = dp_sa_install(&sp, err, sizeof(err));
 	if (sa == NULL)
 		fprintf(stderr, "SA pair %u: %s\n", k, err);
@@ -65,7 +67,7 @@ int bench_pair_install(struct bench_pair *p, const struct bench_pairs_spec *s, u
 	struct esp_sa_params sp = { .spi = s->spi_in_base + k, .inbound = true, .tunnel = true, .alg = s->alg,
 				    .key = key_in, .local = 0xc0000202, .remote = 0xc0000201,
 				    .replay_window = s->replay_window, .local_ts = &p->local, .n_local_ts = 1,
-				    .remote_ts = &p->remote, .n_remote_ts = 1 };
+				    .remote_ts = &p->remote, .n_remote_ts = 1, .copy = TUNNEL_COPY_DEFAULT };
 	p->in = dp_sa_install(&sp, err, sizeof(err));
 	if (p->in == NULL) {
 		fprintf(stderr, "SA pair %u: %s\n", k, err);

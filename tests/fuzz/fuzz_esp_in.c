@@ -25,6 +25,7 @@
 #include "dataplane/esp_sa.h"
 #include "dataplane/sad.h"
 #include "lib/log.h"
+#include "lib/tunnel_copy.h"
 #include "tests/unit/esp_ref.h"
 
 #define WAN_LOCAL 0xc0000202u  /* 192.0.2.2 */
@@ -58,6 +59,7 @@ static void make_sas(void)
 			.esn = combo & 32, .alg = &esp_algos[alg_of(combo)], .key = key, .local = WAN_LOCAL,
 			.remote = WAN_REMOTE, .local_port = 4500, .remote_port = 4500, .replay_window = 64,
 			.local_ts = &lan_ts, .n_local_ts = 1, .remote_ts = &far_ts, .n_remote_ts = 1,
+			.copy = TUNNEL_COPY_DEFAULT,
 		};
 		char err[128];
 		struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));

@@ -31,6 +31,7 @@
 #include "dataplane/worker.h"
 #include "lib/log.h"
 #include "lib/ts.h"
+#include "lib/tunnel_copy.h"
 #include "tests/unit/esp_ref.h"
 
 #define WAN_LOCAL 0xc0000202u  /* 192.0.2.2 */
@@ -108,7 +109,7 @@ static void configure(void)
 	alg = &esp_algos[esp_algo_parse("aes128gcm16")];
 	struct esp_sa_params p = { .spi = SPI_IN, .inbound = true, .tunnel = true, .alg = alg, .key = key,
 				   .local = WAN_LOCAL, .remote = WAN_PEER, .replay_window = 64, .local_ts = &lan,
-				   .n_local_ts = 1, .remote_ts = &far, .n_remote_ts = 1 };
+				   .n_local_ts = 1, .remote_ts = &far, .n_remote_ts = 1, .copy = TUNNEL_COPY_DEFAULT };
 	char err[128];
 	struct esp_sa *in = dp_sa_install(&p, err, sizeof(err));
 	p.spi = SPI_OUT, p.inbound = false;

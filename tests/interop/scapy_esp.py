@@ -17,6 +17,11 @@ with NAT-OA, zero without. A datagram whose checksum is wrong either way is drop
 A 1500-byte datagram from the LAN through the tunnel: with DF clear dpike fragments it before
 ESP and scapy's decrypted fragments reassemble to it; with DF set dpike answers ICMP
 fragmentation needed.
+What a tunnel carries between its headers: by default (swanctl's copy_dscp = out, copy_ecn and
+copy_df = yes) the outer header takes the inner DSCP, ECN and DF; a congestion mark on the outer
+header reaches an ECN-capable inner packet and drops one that is not (RFC 6040); with copy_dscp =
+yes, copy_ecn = no, copy_df = no the outer DSCP replaces the inner one, ECN stays apart and DF is
+not copied.
 Then bad input (truncated, unknown SPI, bad ICV, bad padding, replay, malformed) must
 be dropped and counted under the right reason, and dpike must keep working.
 Then ARP: a flood of requests from made-up senders is answered in full but fills the learned
@@ -83,6 +88,12 @@ def combos():
                    "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
                    "key_out": os.urandom(keys).hex(), "key_in": os.urandom(keys).hex()}
             k += 1
+    # what passes between a tunnel's headers: swanctl's defaults, then everything set otherwise
+    for copy in ({}, {"copy_dscp": "yes", "copy_ecn": "no", "copy_df": "no"}):
+        yield {"k": k, "alg": "aes128gcm16", "mode": "tunnel", "encap": False, "esn": False, "copy": copy,
+               "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,
+               "key_out": os.urandom(20).hex(), "key_in": os.urandom(20).hex()}
+        k += 1
     # transport behind a NAT: the peer sits at a private address and knows us by another one
     for oa in (("10.77.0.5", "203.0.113.80"), None):
         yield {"k": k, "alg": "aes128gcm16", "mode": "transport", "encap": True, "esn": False, "natt": True,
@@ -113,6 +124,7 @@ def write_config(d):
             oa = ""
             if direction == "in" and c.get("oa"):
                 oa = ' nat_oa_remote = "%s"; nat_oa_local = "%s";' % tuple(c["oa"])
+            oa += "".join(' %s = "%s";' % kv for kv in sorted(c.get("copy", {}).items()))
             entries.append(
                 '  { name = "%s-%d"; direction = "%s"; spi = 0x%x; mode = "%s"; encap = %s; esn = %s;\n'
                 '    local = "%s"; remote = "%s"; esp = "%s"; key = "0x%s"; replay_window = 128;\n'
@@ -401,6 +413,65 @@ def bad_padding(sa):
     return bad
 
 
+def header_checksum_ok(ip):
+    """Whether an IPv4 header's checksum is what scapy computes for it."""
+    from scapy.all import IP
+    again = IP(bytes(ip))
+    del again.chksum
+    return IP(bytes(again)).chksum == ip.chksum
+
+
+def run_tunnel_copy(d, sas, chk):
+    """Outbound: the outer TOS and DF scapy sees. Inbound: the inner TOS dpike forwards, or the drop."""
+    from scapy.all import Ether, IP, UDP, Raw, sendp
+    tos_sas = [c for c in sas if "copy" in c]
+    wan = capture(iface="peer-wan", store=True, filter="ether src %s" % MACS["dut_wan"])
+    lan = capture(iface="peer-lan", store=True, filter="ether src %s and udp" % MACS["dut_lan"])
+    ecn_before = drops(d)["esp_ecn_ce_not_ect"]
+    for c in tos_sas:
+        k = c["k"]
+        plain = IP(src=LAN_HOST, dst="10.1.%d.5" % k, tos=0xba, flags="DF") / UDP(sport=6000, dport=9) / Raw(b"tos-%d" % k)
+        sendp(Ether(src=MACS["peer_lan"], dst=MACS["dut_lan"]) / plain, iface="peer-lan", verbose=False)
+        sa = scapy_sa(c, "in")
+        sa.tunnel_header = IP(src=c["peer"], dst=DUT_WAN, tos=0x2b)  # AF11, congestion experienced
+        for i, inner_tos in enumerate((0xba, 0xb8)):  # EF with ECT(0), EF not ECN-capable
+            sa.seq_num = 20 + i
+            inner = IP(src="10.1.%d.5" % k, dst=LAN_HOST, tos=inner_tos) / UDP(sport=7000 + i, dport=9) / Raw(b"ecn-%d-%d" % (k, i))
+            sendp(wan_frame(sa.encrypt(inner)), iface="peer-wan", verbose=False)
+    defaults = [c for c in tos_sas if not c["copy"]]
+    sniff_until([wan, lan], lambda: len([p for p in lan.results or [] if p.haslayer(Raw) and p[Raw].load.startswith(b"ecn-")])
+                >= 3 and len(wan.results or []) >= len(tos_sas), 10)
+    wan.stop()
+    lan.stop()
+    for c in tos_sas:
+        k, name = c["k"], "copy %s" % (", ".join("%s = %s" % kv for kv in sorted(c["copy"].items())) or "as swanctl's defaults")
+        outer = [p for p in wan.results if p.haslayer(IP) and p[IP].dst == c["peer"] and esp_of(p) is not None]
+        got = None
+        for p in outer:
+            try:
+                x = scapy_sa(c, "out").decrypt(esp_of(p))
+            except Exception as exc:
+                print("     decrypt error: %r" % exc)
+                continue
+            if x.haslayer(Raw) and x[Raw].load == b"tos-%d" % k:
+                got = p
+        want_tos, want_df = (0xba, True) if not c["copy"] else (0xb8, False)
+        chk.check(got is not None and got[IP].tos == want_tos and bool(got[IP].flags.DF) == want_df,
+                  "%s: outer header TOS 0x%02x, DF %s (got %s)" % (name, want_tos, want_df,
+                                                                 None if got is None else "0x%02x, %s" % (got[IP].tos, bool(got[IP].flags.DF))))
+        wants = (0xbb, None) if not c["copy"] else (0x2a, 0x28)
+        for i, want in enumerate(wants):
+            fwd = [p for p in lan.results if p.haslayer(Raw) and p[Raw].load == b"ecn-%d-%d" % (k, i)]
+            if want is None:
+                chk.check(not fwd, "%s: congestion marked outside, inner packet not ECN-capable: dropped" % name)
+                continue
+            ok = len(fwd) == 1 and fwd[0][IP].tos == want and header_checksum_ok(fwd[0][IP])
+            chk.check(ok, "%s: inner TOS 0x%02x after decapsulation, header checksum valid (got %s)"
+                      % (name, want, ["0x%02x" % p[IP].tos for p in fwd]))
+    n = drops(d)["esp_ecn_ce_not_ect"] - ecn_before
+    chk.check(n == len(defaults), "the drop counted as esp_ecn_ce_not_ect (%d)" % n)
+
+
 def run_bad_input(d, sas, chk):
     from scapy.all import IP, UDP, Raw, sendp
     from scapy.layers.ipsec import ESP
@@ -616,6 +687,7 @@ def main():
     run_matrix(d, sas, chk)
     run_fragments(d, sas, chk)
     run_natt(d, sas, chk)
+    run_tunnel_copy(d, sas, chk)
     run_bad_input(d, sas, chk)
     run_arp(d, sas, chk)
     print("scapy-esp: %d passed, %d failed" % (chk.passed, chk.failed))

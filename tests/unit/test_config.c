@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "ike/proposal.h"
 #include "dataplane/esp_algo.h"
+#include "lib/tunnel_copy.h"
 #include "unit.h"
 
 static void test_example_loads(void)
@@ -135,6 +136,10 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; updown = \"/bin/true\"; } ); } );\n",
 	  4, "unknown key 'updown'" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; copy_dscp = \"both\"; } ); } );\n",
+	  4, "copy_dscp must be one of \"no\", \"in\", \"out\", \"yes\"" },
+	{ IFACES SA_HEAD GCM "  copy_ecn = 2;\n" SA_TAIL, 5, "'copy_ecn' must be true/false or \"yes\"/\"no\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  fragmentation = \"maybe\"; } );\n",
 	  4, "fragmentation must be one of \"yes\", \"accept\", \"force\", \"no\"" },
@@ -280,6 +285,20 @@ static void test_comma_lists(void)
 	config_free(&cfg);
 }
 
+/* swanctl's copy_df, copy_ecn, copy_dscp: their defaults, and each set other ways. */
+static void test_tunnel_copy_keys(void)
+{
+	struct dpike_config cfg;
+	load_ok(IFACES SA_HEAD GCM "  copy_ecn = \"no\"; copy_dscp = true;\n" SA_TAIL
+		       "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		       "  children = ( { name = \"a\"; }, { name = \"b\"; copy_df = false; copy_dscp = \"in\"; } ); } );\n",
+		&cfg);
+	CU_ASSERT_EQUAL(cfg.static_sas[0].copy, TUNNEL_COPY_DF | TUNNEL_COPY_DSCP_IN | TUNNEL_COPY_DSCP_OUT);
+	CU_ASSERT_EQUAL(cfg.connections[0].children[0].copy, TUNNEL_COPY_DEFAULT);
+	CU_ASSERT_EQUAL(cfg.connections[0].children[1].copy, TUNNEL_COPY_ECN | TUNNEL_COPY_DSCP_IN);
+	config_free(&cfg);
+}
+
 /* swanctl's shunts: children of mode pass or drop become bypass and discard policies. */
 static void test_shunt_children(void)
 {
@@ -410,6 +429,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "the longest static SA key", test_longest_static_key);
 	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
 	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);
+	CU_add_test(s, "copy_df, copy_ecn, copy_dscp", test_tunnel_copy_keys);
 	CU_add_test(s, "pools: prefixes, ranges, DNS, named by connections", test_pools);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);

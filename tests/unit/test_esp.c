@@ -22,6 +22,7 @@
 #include "dataplane/natt_csum.h"
 #include "dataplane/replay.h"
 #include "dataplane/sad.h"
+#include "lib/tunnel_copy.h"
 #include "esp_ref.h"
 #include "esp_vectors.h"
 #include "unit.h"
@@ -65,13 +66,13 @@ struct combo {
 	bool tunnel, udp, esn;
 };
 
-static struct esp_sa *make_sa(const struct combo *c, bool inbound, uint32_t spi)
+static struct esp_sa *make_sa_copying(const struct combo *c, bool inbound, uint32_t spi, unsigned copy)
 {
 	struct esp_sa_params p = {
 		.spi = spi, .inbound = inbound, .tunnel = c->tunnel, .udp_encap = c->udp, .esn = c->esn,
 		.alg = &esp_algos[c->alg], .key = key, .local = WAN_LOCAL,
 		.remote = WAN_REMOTE, .local_port = 4500, .remote_port = 4500, .replay_window = 64,
-		.local_ts = &lan_ts, .n_local_ts = 1, .remote_ts = &far_ts, .n_remote_ts = 1,
+		.local_ts = &lan_ts, .n_local_ts = 1, .remote_ts = &far_ts, .n_remote_ts = 1, .copy = copy,
 	};
 	char err[128];
 	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
@@ -82,6 +83,11 @@ static struct esp_sa *make_sa(const struct combo *c, bool inbound, uint32_t spi)
 	if (inbound)
 		CU_ASSERT_FATAL(dp_sad_add(sad, spi, sa) == 0);
 	return sa;
+}
+
+static struct esp_sa *make_sa(const struct combo *c, bool inbound, uint32_t spi)
+{
+	return make_sa_copying(c, inbound, spi, TUNNEL_COPY_DEFAULT);
 }
 
 static void drop_sa(struct esp_sa *sa)
@@ -708,7 +714,7 @@ static struct esp_sa *vector_sa(const struct esp_vector *v, bool inbound)
 	struct esp_sa_params p = { .spi = v->spi, .inbound = inbound, .tunnel = v->tunnel, .esn = v->esn,
 				   .alg = &esp_algos[esp_algo_parse(v->alg)], .key = v->key, .local = WAN_LOCAL,
 				   .remote = WAN_REMOTE, .replay_window = 64, .local_ts = &lan_ts, .n_local_ts = 1,
-				   .remote_ts = &far_ts, .n_remote_ts = 1 };
+				   .remote_ts = &far_ts, .n_remote_ts = 1, .copy = TUNNEL_COPY_DEFAULT };
 	char err[64];
 	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
@@ -993,6 +999,118 @@ static void test_peer_moved(void)
 	rte_ring_free(events);
 }
 
+/* ---- what passes between a tunnel's headers: DF, DSCP, ECN (RFC 6040) ---- */
+
+/* RFC 6040 figure 4, rows the inner codepoint, columns the outer: -1 for a drop. */
+static void test_ecn_decap_table(void)
+{
+	static const int want[4][4] = {
+		/* outer:       Not-ECT  ECT(1)   ECT(0)   CE */
+		[ECN_NOT_ECT] = { ECN_NOT_ECT, ECN_NOT_ECT, ECN_NOT_ECT, -1 },
+		[ECN_ECT1] = { ECN_ECT1, ECN_ECT1, ECN_ECT1, ECN_CE },
+		[ECN_ECT0] = { ECN_ECT0, ECN_ECT1, ECN_ECT0, ECN_CE },
+		[ECN_CE] = { ECN_CE, ECN_CE, ECN_CE, ECN_CE },
+	};
+	for (uint8_t in = 0; in < 4; in++)
+		for (uint8_t out = 0; out < 4; out++) {
+			uint8_t tos = 0xff;
+			bool kept = tunnel_inner_tos((uint8_t)(0x28 | out), (uint8_t)(0xb8 | in), TUNNEL_COPY_DEFAULT, &tos);
+			CU_ASSERT(kept == (want[in][out] >= 0));
+			if (kept)
+				CU_ASSERT(tos == (0xb8 | want[in][out])); /* the inner DSCP kept: copy_dscp = out */
+			CU_ASSERT(tunnel_inner_tos((uint8_t)(0x28 | out), (uint8_t)(0xb8 | in), 0, &tos) && tos == (0xb8 | in));
+			CU_ASSERT(tunnel_inner_tos((uint8_t)(0x28 | out), (uint8_t)(0xb8 | in), TUNNEL_COPY_DSCP_IN, &tos) &&
+				  tos == (0x28 | in));
+		}
+	CU_ASSERT(tunnel_outer_tos(0xba, TUNNEL_COPY_DEFAULT) == 0xba && tunnel_outer_tos(0xba, 0) == 0 &&
+		  tunnel_outer_tos(0xba, TUNNEL_COPY_ECN) == 0x02 && tunnel_outer_tos(0xba, TUNNEL_COPY_DSCP_OUT) == 0xb8);
+}
+
+/* The reference's tunnel packet to dpike with the inner and outer TOS bytes given. */
+static size_t ref_packet_tos(const struct combo *c, uint64_t seq, uint8_t inner_tos, uint8_t outer_tos, uint8_t *wire)
+{
+	struct esp_ref r = ref_for(c, 0x2001, true);
+	struct rte_mbuf *o = make_plain(HOST_FAR, HOST_LAN, 40, 2);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(o, struct rte_ipv4_hdr *);
+	ip->type_of_service = inner_tos;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	size_t n = esp_ref_encrypt(&r, seq, (uint8_t *)ip, rte_pktmbuf_pkt_len(o), 4, false, wire, 2048);
+	rte_pktmbuf_free(o);
+	struct rte_ipv4_hdr *outer = (struct rte_ipv4_hdr *)wire; /* outside the ICV: set afterwards */
+	outer->type_of_service = outer_tos;
+	outer->hdr_checksum = 0;
+	outer->hdr_checksum = rte_ipv4_cksum(outer);
+	return n;
+}
+
+/* dpike's decryption of it: the inner TOS, or -(drop reason) - 1. */
+static int decrypted_tos(const uint8_t *wire, size_t n)
+{
+	struct rte_mbuf *m = from_bytes(wire, n);
+	struct esp_sa *got = NULL;
+	uint64_t before = stats.drops[DP_DROP_ESP_ECN];
+	int tos = -1;
+	if (esp_decrypt_burst(ctx, sad, &m, &got, 1) == 1) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+		CU_ASSERT(rte_ipv4_cksum(ip) == 0); /* the header checksum follows the new TOS */
+		tos = ip->type_of_service;
+		rte_pktmbuf_free(m);
+	} else if (stats.drops[DP_DROP_ESP_ECN] != before) {
+		tos = -(int)DP_DROP_ESP_ECN - 1;
+	}
+	return tos;
+}
+
+/* The outer header of a packet dpike encrypts with this copy setting: its TOS and DF. */
+static void check_outer_copy(const struct combo *c, unsigned copy, uint8_t want_tos, bool want_df)
+{
+	struct esp_sa *out = make_sa_copying(c, false, 0x1001, copy);
+	struct rte_mbuf *m = make_plain(HOST_LAN, HOST_FAR, 30, 1); /* DF set */
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	ip->type_of_service = 0xba; /* EF, ECT(0) */
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	CU_ASSERT_FATAL(esp_encrypt_burst(ctx, &m, &out, 1) == 1);
+	const struct rte_ipv4_hdr *o = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	CU_ASSERT(o->type_of_service == want_tos);
+	CU_ASSERT(((o->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0) == want_df);
+	CU_ASSERT(rte_ipv4_cksum(o) == 0);
+	rte_pktmbuf_free(m);
+	drop_sa(out);
+}
+
+static void test_tunnel_copy(void)
+{
+	static const struct {
+		unsigned copy;
+		uint8_t inner, outer;
+		int want;
+	} in[] = {
+		{ TUNNEL_COPY_DEFAULT, 0xba, 0x2b, 0xbb },          /* congestion reaches the inner packet */
+		{ TUNNEL_COPY_DEFAULT, 0xb9, 0x02, 0xb9 },          /* nothing to pass on */
+		{ TUNNEL_COPY_DEFAULT, 0xba, 0x29, 0xb9 },          /* ECT(1) outside, ECT(0) inside */
+		{ TUNNEL_COPY_DEFAULT, 0xb8, 0x2b, -(int)DP_DROP_ESP_ECN - 1 }, /* not ECN-capable inside */
+		{ TUNNEL_COPY_DF, 0xb8, 0x2b, 0xb8 },               /* copy_ecn = no: the outer mark ignored */
+		{ TUNNEL_COPY_ECN | TUNNEL_COPY_DSCP_IN, 0xba, 0x2b, 0x2b }, /* copy_dscp = in */
+	};
+	for (int a = 0; a < esp_algo_count; a += 3) {
+		for (size_t i = 0; i < RTE_DIM(in); i++) {
+			struct combo c = { a, true, i % 2 == 1, false };
+			struct esp_sa *sa = make_sa_copying(&c, true, 0x2001, in[i].copy);
+			uint8_t wire[2048];
+			size_t n = ref_packet_tos(&c, 1, in[i].inner, in[i].outer, wire);
+			CU_ASSERT_EQUAL(decrypted_tos(wire, n), in[i].want);
+			drop_sa(sa);
+		}
+		struct combo c = { a, true, false, false };
+		check_outer_copy(&c, TUNNEL_COPY_DEFAULT, 0xba, true);
+		check_outer_copy(&c, 0, 0, false);
+		check_outer_copy(&c, TUNNEL_COPY_DSCP_OUT | TUNNEL_COPY_DSCP_IN, 0xb8, false);
+		check_outer_copy(&c, TUNNEL_COPY_ECN | TUNNEL_COPY_DF, 0x02, true);
+	}
+}
+
 /* ---- transport mode behind a NAT: checksum fix-up (RFC 3948 3.1.2) ---- */
 
 /* The textbook TCP/UDP checksum (RFC 768/793 pseudo-header), written out here as the reference. */
@@ -1106,4 +1224,6 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
 	CU_add_test(s, "NAT-T: authenticated ESP from a new endpoint told once; the SAs moved there", test_peer_moved);
 	CU_add_test(s, "transport behind a NAT: TCP/UDP checksums fixed up", test_natt_checksum_fixup);
+	CU_add_test(s, "RFC 6040 decapsulation: every pair of ECN codepoints", test_ecn_decap_table);
+	CU_add_test(s, "tunnel TOS and DF: copy_dscp, copy_ecn, copy_df both ways", test_tunnel_copy);
 }
