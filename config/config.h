@@ -143,6 +143,11 @@ struct cfg_child {
  * (accept), or IKEv1 even before the peer said so (force). Fragments are taken in every case. */
 enum cfg_fragmentation { CFG_FRAG_YES, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 
+/* swanctl's unique: what a new IKE SA of a connection does to the others between the same
+ * identities. no: they go only when its peer sends INITIAL_CONTACT; never: not even then;
+ * keep: the new one is refused; replace: the others are deleted. */
+enum cfg_unique { CFG_UNIQUE_NO, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQUE_REPLACE };
+
 struct cfg_connection {
 	char name[CFG_NAME_MAX];
 	int version; /* 0: either (responder), 1, 2 */
@@ -155,6 +160,7 @@ struct cfg_connection {
 	int n_proposals;
 	bool aggressive, encap, mobike;
 	enum cfg_fragmentation fragmentation;
+	enum cfg_unique unique;
 	uint64_t rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout;
 	int keyingtries;
 	struct cfg_auth local, remote;

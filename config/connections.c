@@ -267,10 +267,11 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
 					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
-					    "pull", "local-2", "remote-2", NULL };
+					    "pull", "local-2", "remote-2", "unique", NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
+	static const char *const uniques[] = { "no", "never", "keep", "replace", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
-	int frag = CFG_FRAG_YES;
+	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO;
 	c->mobike = c->pull = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
@@ -285,7 +286,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
 	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
 	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_bool(r, g, "pull", &c->pull) < 0 ||
-	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 ||
+	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 || cfg_get_enum(r, g, "unique", uniques, &unique) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
 	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0 ||
@@ -294,6 +295,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 		return -1;
 	c->version = (int)version;
 	c->fragmentation = (enum cfg_fragmentation)frag;
+	c->unique = (enum cfg_unique)unique;
 	c->local_port = (uint16_t)lport;
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)

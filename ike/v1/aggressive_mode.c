@@ -102,7 +102,7 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	const struct ike_payload *sap;
 	if (sa->state == V1_AM_R2) {
 		p1_check_nat_d(sa, m);
-		if (p1_verify_auth(sa, m, true)) {
+		if (p1_verify_auth(sa, m, true) && (sa->conn->xauth_remote || v1_unique_admits(sa))) {
 			p1_established(sa);
 			return;
 		}

@@ -489,7 +489,6 @@ static void plain_notify(struct v1_sa *sa, const struct isakmp_message *m)
 }
 
 static void on_established(struct v1_sa *sa);
-static void delete_sa(struct v1_sa *sa);
 
 static bool has_initial_contact(const struct isakmp_message *m)
 {
@@ -505,25 +504,14 @@ static struct v1_sa *of_contact_link(const struct u64map_link *l)
 	return l ? (struct v1_sa *)((const char *)l - offsetof(struct v1_sa, contact)) : NULL;
 }
 
-/*
- * INITIAL-CONTACT (RFC 2407 4.6.3.3) in the phase 1 that just authenticated sa: the peer has no
- * other SA with us, so every other ISAKMP SA between the same identities, from whatever address,
- * and its IPsec SAs, is left over from before it restarted: gone now, not adopted.
- */
-static void forget_previous_sas(struct v1_sa *sa)
+struct v1_sa *v1_contact_first(const struct v1_sa *sa)
 {
-	/* found by the contacts index (identities): a dead SA stays listed until reaped */
-	struct v1_sa *first = of_contact_link(u64map_get(&sa->d->contacts, contact_key_of(sa)));
-	for (struct v1_sa *o = first; o; o = of_contact_link(o->contact.next)) {
-		if (o == sa || o->state != V1_ESTABLISHED ||
-		    !identity_pair_equal(&o->id_remote, &o->id_local, &sa->id_remote, &sa->id_local))
-			continue;
-		LOG_INFO("%s: ISAKMP SA #%u left over from before the peer restarted (INITIAL-CONTACT in #%u); removing it",
-			 o->conn->name, o->serial, sa->serial);
-		while (o->children)
-			v1_child_destroy(o, o->children);
-		v1_set_state(o, V1_DEAD);
-	}
+	return of_contact_link(u64map_get(&sa->d->contacts, contact_key_of(sa)));
+}
+
+struct v1_sa *v1_contact_next(const struct v1_sa *sa)
+{
+	return of_contact_link(sa->contact.next);
 }
 
 static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len, bool enc)
@@ -555,11 +543,8 @@ static void dispatch(struct v1_sa *sa, const struct isakmp_message *m, const uin
 	default:
 		note_invalid(sa->d, &sa->remote, "unknown ISAKMP exchange type");
 	}
-	if (phase1 && sa->state == V1_ESTABLISHED) {
-		if (has_initial_contact(m))
-			forget_previous_sas(sa);
+	if (phase1 && sa->state == V1_ESTABLISHED && v1_unique_established(sa, has_initial_contact(m)))
 		on_established(sa);
-	}
 }
 
 static void remember_digest(struct v1_sa *sa, const struct isakmp_header *h, const uint8_t digest[32])
@@ -856,7 +841,7 @@ static void start_reauth(struct v1_sa *sa)
 			 sa->serial);
 }
 
-static void delete_sa(struct v1_sa *sa)
+void v1_sa_delete(struct v1_sa *sa)
 {
 	uint32_t spis[16];
 	int n = 0;
@@ -1024,7 +1009,7 @@ static void lifetime_timers(struct v1_sa *sa, uint64_t now)
 	if (sa->superseded) { /* reauthenticated: by us, or by the peer, who left the old ISAKMP SA to us */
 		if (now - sa->superseded_ms >= sa->handover_ms) {
 			LOG_INFO("%s: deleting the old ISAKMP SA #%u", c->name, sa->serial);
-			delete_sa(sa);
+			v1_sa_delete(sa);
 		}
 		return;
 	}
@@ -1032,7 +1017,7 @@ static void lifetime_timers(struct v1_sa *sa, uint64_t now)
 		start_reauth(sa);
 	if (interval && now >= sa->established_ms + (interval + c->over_time) * 1000) {
 		LOG_INFO("%s: ISAKMP SA #%u reached its lifetime; deleting", c->name, sa->serial);
-		delete_sa(sa);
+		v1_sa_delete(sa);
 	}
 }
 
@@ -1220,7 +1205,7 @@ int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const stru
 		v1_send_delete(sa, PROTO_ESP, &spi, 1);
 		v1_child_destroy(sa, ch);
 	} else {
-		delete_sa(sa);
+		v1_sa_delete(sa);
 		reap(d);
 	}
 	return 0;
@@ -1233,7 +1218,7 @@ unsigned v1_delete_established(struct v1_daemon *d, const char *conn, unsigned m
 		return 0;
 	for (struct v1_sa *sa = d->sas; sa && n < max; sa = sa->next)
 		if (sa->state == V1_ESTABLISHED && !sa->superseded && strcmp(sa->conn->name, conn) == 0) {
-			delete_sa(sa); /* listed until the reap below */
+			v1_sa_delete(sa); /* listed until the reap below */
 			n++;
 		}
 	reap(d);

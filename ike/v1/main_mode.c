@@ -212,6 +212,13 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 		send_m2(sa);
 }
 
+/* The connection's unique (unique.c) lets the authenticated peer in; with XAuth to come, after it. */
+static bool admitted(struct v1_sa *sa)
+{
+	p1_identity(sa, &sa->id_local); /* the pair of identities it goes by */
+	return sa->conn->xauth_remote || v1_unique_admits(sa);
+}
+
 void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uint8_t *raw, size_t len)
 {
 	(void)raw;
@@ -253,7 +260,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 		break;
 	case V1_MM_R4: /* IDii, HASH_I or CERT*, SIG_I */
 		if (!p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_i_b, &sa->p1->id_i_len) ||
-		    !p1_connection_for_id(sa) || !p1_verify_auth(sa, m, true)) {
+		    !p1_connection_for_id(sa) || !p1_verify_auth(sa, m, true) || !admitted(sa)) {
 			v1_send_error(sa, V1N_AUTHENTICATION_FAILED);
 			fail(sa, "authentication");
 			return;

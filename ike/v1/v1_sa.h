@@ -243,6 +243,23 @@ struct v1_sa *v1_sa_find(struct v1_daemon *d, const struct isakmp_header *h);
 struct v1_sa *v1_peer_first(const struct v1_sa *sa);
 struct v1_sa *v1_peer_next(const struct v1_sa *sa);
 bool v1_same_peer(const struct v1_sa *a, const struct v1_sa *b);
+/* The ISAKMP SAs between sa's identities, from any address (and maybe others that hash alike). */
+struct v1_sa *v1_contact_first(const struct v1_sa *sa);
+struct v1_sa *v1_contact_next(const struct v1_sa *sa);
+/* Deletes an ISAKMP SA and its IPsec SAs, with a Delete for each to the peer. */
+void v1_sa_delete(struct v1_sa *sa);
+/*
+ * unique.c, the connection's unique (swanctl), for ISAKMP SAs between the same identities (and,
+ * after XAuth, the same XAuth user) from another address: one from the same address is the peer
+ * reauthenticating, and takes the old one's IPsec SAs over instead. v1_unique_admits(): false
+ * when unique = keep and such an SA is established. v1_unique_established(), when phase 1 is
+ * done: INITIAL-CONTACT (RFC 2407 4.6.3.3; not with unique = never) makes the others go at once,
+ * unique = replace has them deleted (after XAuth, where the connection asks for it:
+ * v1_unique_after_xauth()); false when sa itself was refused and deleted (an initiator, keep).
+ */
+bool v1_unique_admits(const struct v1_sa *sa);
+bool v1_unique_established(struct v1_sa *sa, bool initial_contact);
+void v1_unique_after_xauth(struct v1_sa *sa);
 /* sa's installed child of that configuration, or NULL. */
 struct child_sa *v1_child_of(const struct v1_sa *sa, const struct cfg_child *cfg);
 /* Wakes the SA holding c, whose timers changed. */

@@ -87,6 +87,11 @@ void v1_xauth_answered(struct v1_sa *sa, struct v1_transaction *x, const struct 
 	if (ok) {
 		LOG_INFO("%s: ISAKMP SA #%u: XAuth user '%s' authenticated", sa->conn->name, sa->serial, user);
 		snprintf(sa->xauth_user, sizeof(sa->xauth_user), "%s", user);
+		ok = v1_unique_admits(sa);
+		if (ok)
+			v1_unique_after_xauth(sa);
+		else
+			sa->xauth_failed = true; /* refused by unique = keep: FAIL, and the SA goes */
 	} else {
 		LOG_WARN("%s: ISAKMP SA #%u: XAuth user '%s' refused (unknown user or wrong password)", sa->conn->name,
 			 sa->serial, user);

@@ -341,8 +341,7 @@ static void send_keepalive(struct ike_sa *sa, uint64_t now)
 		      &sa->keepalive_ms);
 }
 
-/* Its children go at once; the IKE SA when the peer answers the Delete (or does not). */
-static void delete_ike_sa(struct ike_sa *sa)
+void ike_sa_delete(struct ike_sa *sa)
 {
 	while (sa->children)
 		child_destroy(sa, sa->children);
@@ -357,7 +356,7 @@ static void expire_ike(struct ike_sa *sa, uint64_t now)
 	if (c->rekey_time == 0 || sa->req.msg || now < sa->established_ms + (c->rekey_time + c->over_time) * 1000)
 		return;
 	LOG_INFO("%s: IKE_SA #%u reached its lifetime without a rekey; deleting", c->name, sa->serial);
-	delete_ike_sa(sa);
+	ike_sa_delete(sa);
 }
 
 /* Rekeys that are due; one exchange at a time per IKE SA. */
@@ -651,7 +650,7 @@ int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 		sb_printf(err, "child '%s' is not installed\n", name);
 		return -1;
 	}
-	delete_ike_sa(sa);
+	ike_sa_delete(sa);
 	return 0;
 }
 
@@ -660,7 +659,7 @@ unsigned ike_delete_established(struct ike_daemon *d, const char *conn, unsigned
 	unsigned n = 0;
 	for (struct ike_sa *sa = d->sas; sa && n < max; sa = sa->next)
 		if (sa->state == IKE_SA_ESTABLISHED && sa->req.msg == NULL && strcmp(sa->conn->name, conn) == 0) {
-			delete_ike_sa(sa); /* stays listed, DELETING, until answered */
+			ike_sa_delete(sa); /* stays listed, DELETING, until answered */
 			n++;
 		}
 	return n + v1_delete_established(d->v1, conn, max - n);
@@ -695,21 +694,6 @@ static bool connecting(const struct ike_daemon *d, const struct cfg_connection *
 		if (sa->conn == c && sa->initiator && (sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT))
 			return true;
 	return false;
-}
-
-void ike_initial_contact(struct ike_sa *sa)
-{
-	/* A dead SA stays in its list until freed: the walk goes on from it. */
-	for (struct ike_sa *o = ike_sa_same_ids(sa); o; o = ike_sa_next_same_ids(o)) {
-		if (o == sa || o->state == IKE_SA_DEAD ||
-		    !identity_pair_equal(&o->id_remote, &o->id_local, &sa->id_remote, &sa->id_local))
-			continue;
-		LOG_INFO("%s: IKE_SA #%u left over from before the peer restarted (INITIAL_CONTACT in #%u); removing it",
-			 o->conn->name, o->serial, sa->serial);
-		while (o->children)
-			child_destroy(o, o->children);
-		ike_sa_set_state(o, IKE_SA_DEAD);
-	}
 }
 
 void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why)

@@ -208,8 +208,12 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	LOG_INFO("%s: IKE_SA #%u established (initiator)", sa->conn->name, sa->serial);
-	if (ike_find_notify(msg, N_INITIAL_CONTACT))
-		ike_initial_contact(sa);
+	if (!ike_unique_admits(sa)) {
+		sa->child_cfg = NULL;
+		ike_sa_delete(sa);
+		return;
+	}
+	ike_unique_established(sa, ike_find_notify(msg, N_INITIAL_CONTACT) != NULL);
 	cp_process_reply(sa, msg);
 	if (sa->child_cfg)
 		child_complete(sa, msg);
@@ -261,7 +265,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	sa->conn = conn;
-	if (!choose_identity(sa, msg) || !verify_peer(sa, msg, true)) {
+	if (!choose_identity(sa, msg) || !verify_peer(sa, msg, true) || !ike_unique_admits(sa)) {
 		respond_auth_failed(sa, msg_id);
 		return;
 	}
@@ -281,8 +285,8 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	LOG_INFO("%s: IKE_SA #%u established (responder)", sa->conn->name, sa->serial);
-	if (ike_find_notify(msg, N_INITIAL_CONTACT))
-		ike_initial_contact(sa); /* before its child goes in: the old ones' policies go first */
+	/* before its child goes in: the old ones' policies go first */
+	ike_unique_established(sa, ike_find_notify(msg, N_INITIAL_CONTACT) != NULL);
 	uint16_t err = cp_respond(sa, msg, &b); /* an address first: the child's selectors may name it */
 	if (err == 0 && ike_find(msg, PL_SA))
 		err = child_respond(sa, msg, &b, true);

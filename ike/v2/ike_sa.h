@@ -322,12 +322,18 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  * then on through ike_sa_next_same_ids(). */
 struct ike_sa *ike_sa_same_ids(const struct ike_sa *sa);
 struct ike_sa *ike_sa_next_same_ids(const struct ike_sa *sa);
+/* Deletes an IKE SA: its children at once, the SA itself when the peer answers the Delete (or does not). */
+void ike_sa_delete(struct ike_sa *sa);
 /*
- * RFC 7296 2.4: sa's IKE_AUTH carried INITIAL_CONTACT, the peer saying sa is its only IKE SA with
- * us: any other between the same authenticated identities is left over from before the peer
- * restarted, and goes now with its children (no Delete: the peer has forgotten them).
+ * unique.c, the connection's unique (swanctl): whether sa, authenticated in IKE_AUTH, may stand
+ * beside the other established IKE SAs of its connection between the same identities (keep:
+ * not); then, once it is established, what becomes of them: with INITIAL_CONTACT in its IKE_AUTH
+ * (RFC 7296 2.4: the peer says sa is its only IKE SA with us) they are left over from before the
+ * peer restarted and go at once, without a Delete, unless unique = never; with unique = replace
+ * they are deleted.
  */
-void ike_initial_contact(struct ike_sa *sa);
+bool ike_unique_admits(const struct ike_sa *sa);
+void ike_unique_established(struct ike_sa *sa, bool initial_contact);
 /* Brings child ch of c up (why says what asks for it, for the log): by CREATE_CHILD_SA on an
  * established IKE SA of c, or by initiating one (IKEv1: Quick Mode or Main Mode); nothing when
  * it is up or coming. */

@@ -141,6 +141,9 @@ static const struct bad_case cases[] = {
 	  4, "copy_dscp must be one of \"no\", \"in\", \"out\", \"yes\"" },
 	{ IFACES SA_HEAD GCM "  copy_ecn = 2;\n" SA_TAIL, 5, "'copy_ecn' must be true/false or \"yes\"/\"no\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  unique = \"first\"; } );\n",
+	  4, "unique must be one of \"no\", \"never\", \"keep\", \"replace\"" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  fragmentation = \"maybe\"; } );\n",
 	  4, "fragmentation must be one of \"yes\", \"accept\", \"force\", \"no\"" },
 	{ IFACES "connections = ( { name = \"c\"; version = 2; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"

@@ -741,6 +741,69 @@ static void test_initial_contact(void)
 	unpair();
 }
 
+/* A second IKE SA from A while the first lives (no INITIAL_CONTACT), B's connection with unique = how. */
+static void second_ike_sa(const char *how)
+{
+	char ta[2048], tb[2048], setting[64];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	snprintf(setting, sizeof(setting), "unique = \"%s\"; ", how);
+	insert_after(tb, sizeof(tb), "version = 2; ", setting);
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	struct ike_sa *first = only_sa(&A);
+	CU_ASSERT_FATAL(first != NULL);
+	first->state = IKE_SA_DELETING; /* out of the way of ike_initiate's "already up" refusal */
+	initiate();
+	pump();
+	if (first->state == IKE_SA_DELETING)
+		first->state = IKE_SA_ESTABLISHED;
+}
+
+static uint32_t newest_established(struct node *n)
+{
+	uint32_t serial = 0;
+	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
+		if (sa->state == IKE_SA_ESTABLISHED && sa->serial > serial)
+			serial = sa->serial;
+	return serial;
+}
+
+/*
+ * swanctl's unique on the responder: no keeps both SAs, keep refuses the second
+ * (AUTHENTICATION_FAILED), replace deletes the first; never keeps the old SA even when the peer
+ * restarted and says INITIAL_CONTACT.
+ */
+static void test_unique(void)
+{
+	second_ike_sa("no");
+	CU_ASSERT(established_sas(&B) == 2 && B.children == 2);
+	unpair();
+	second_ike_sa("keep");
+	CU_ASSERT(established_sas(&B) == 1 && established_sas(&A) == 1 && B.children == 1);
+	CU_ASSERT(B.d->sas && newest_established(&B) == 1);
+	unpair();
+	second_ike_sa("replace");
+	CU_ASSERT(established_sas(&B) == 1 && established_sas(&A) == 1 && B.children == 1 && A.children == 1);
+	CU_ASSERT(newest_established(&B) == 2 && newest_established(&A) == 2);
+	CU_ASSERT(A.spi_out == B.spi_in && B.spi_out == A.spi_in);
+	unpair();
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	insert_after(tb, sizeof(tb), "version = 2; ", "unique = \"never\"; ");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	stop_node(&A);
+	start_node(&A, ta, 0xc0000201, "");
+	initiate();
+	pump();
+	CU_ASSERT(established_sas(&B) == 2 && B.children == 2);
+	unpair();
+}
+
 /* Both ends start the same rekey before either request arrives (RFC 7296 2.8.1 and 2.8.2). */
 static void start_rekey(struct node *who, const char *name)
 {
@@ -1086,6 +1149,7 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_close_action);
 	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
 		    test_initial_contact);
+	CU_add_test(s, "unique: no, keep, replace, never (INITIAL_CONTACT ignored)", test_unique);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",

@@ -464,6 +464,45 @@ static void test_reauthentication(void)
 	stop_node(&B);
 }
 
+static int established1(struct node *n)
+{
+	int k = 0;
+	for (struct v1_sa *sa = n->d->v1->sas; sa; sa = sa->next)
+		k += sa->state == V1_ESTABLISHED;
+	return k;
+}
+
+/*
+ * swanctl's unique on the responder, against a second ISAKMP SA between the same identities from
+ * another address (B is made to see the first as from 192.0.2.3): no keeps both, keep refuses the
+ * second in Main Mode message 6 (AUTHENTICATION_FAILED), replace deletes the first.
+ */
+static void test_unique1(void)
+{
+	static const char *const how[] = { "unique = \"no\";", "unique = \"keep\";", "unique = \"replace\";" };
+	for (int i = 0; i < 3; i++) {
+		pair1("", how[i], ESP_PFS, "same secret");
+		CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+		assert_up(1);
+		struct v1_sa *first = v1_of(&B);
+		first->remote.addr = 0xc0000203;
+		A.addrs[A.n_addrs++] = 0xc0000203; /* so that B's Delete of it arrives */
+		v1_of(&A)->superseded = true; /* out of the way of "already up", and no INITIAL-CONTACT */
+		v1_of(&A)->superseded_ms = clock_ms;
+		v1_of(&A)->handover_ms = 3600000;
+		v1_sa_wake(v1_of(&A));
+		initiate1("c");
+		CU_ASSERT_EQUAL(established1(&B), i == 0 ? 2 : 1);
+		bool first_alive = false;
+		for (struct v1_sa *sa = B.d->v1->sas; sa; sa = sa->next)
+			first_alive |= sa == first && sa->state == V1_ESTABLISHED;
+		CU_ASSERT(first_alive == (i < 2));
+		CU_ASSERT_EQUAL(B.d->v1->stats.established, i == 1 ? 1 : 2);
+		stop_node(&A);
+		stop_node(&B);
+	}
+}
+
 /* Replaces the first from in text (of size bytes) with to; false when from is absent or to does not fit. */
 static bool replace_text(char *text, size_t size, const char *from, const char *to)
 {
@@ -1255,6 +1294,7 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "lost Quick Mode HASH(3): repeated message 2 answered", test_lost_quick_mode_3);
 	CU_add_test(s, "Quick Mode rekey from either side, old pair retired", test_quick_mode_rekey);
 	CU_add_test(s, "reauthentication adopts the IPsec SA", test_reauthentication);
+	CU_add_test(s, "unique: no, keep, replace against an ISAKMP SA from another address", test_unique1);
 	CU_add_test(s, "Mode Config pull and push: the address before Quick Mode, kept over reauthentication",
 		    test_mode_config);
 	CU_add_test(s, "Mode Config REPLY lost: the repeated REQUEST answered from cache", test_mode_config_lost_reply);
