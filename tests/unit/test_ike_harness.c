@@ -754,11 +754,13 @@ static void second_ike_sa(const char *how)
 	assert_established();
 	struct ike_sa *first = only_sa(&A);
 	CU_ASSERT_FATAL(first != NULL);
+	uint32_t serial = first->serial;
 	first->state = IKE_SA_DELETING; /* out of the way of ike_initiate's "already up" refusal */
 	initiate();
 	pump();
-	if (first->state == IKE_SA_DELETING)
-		first->state = IKE_SA_ESTABLISHED;
+	for (struct ike_sa *sa = A.d->sas; sa; sa = sa->next) /* unless B deleted it, and A freed it */
+		if (sa->serial == serial && sa->state == IKE_SA_DELETING)
+			sa->state = IKE_SA_ESTABLISHED;
 }
 
 static uint32_t newest_established(struct node *n)
