@@ -129,6 +129,7 @@ struct cfg_child {
 	int n_esp_proposals;
 	uint64_t rekey_time, life_time, rand_time;
 	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
+	uint64_t inactivity; /* seconds without a packet either way before the child is closed; 0: never */
 	enum start_action start_action;
 	enum dpd_action dpd_action;
 	enum close_action close_action;

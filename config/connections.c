@@ -115,7 +115,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
 					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rekey_packets",
 					    "life_packets", "start_action", "dpd_action", "close_action", "replay_window",
-					    "copy_df", "copy_ecn", "copy_dscp", NULL };
+					    "copy_df", "copy_ecn", "copy_dscp", "inactivity", NULL };
 	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (move_shunt_children()) */
 	static const char *const modes[] = { "tunnel", "transport", "pass", "drop", NULL };
 	static const char *const starts[] = { "none", "trap", "start", NULL };
@@ -131,7 +131,8 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	    cfg_get_items(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
 			    CFG_MAX_PROPOSALS, &c->n_esp_proposals) < 0 ||
 	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||
-	    parse_child_times(r, g, c) < 0 || cfg_get_tunnel_copy(r, g, &c->copy) < 0)
+	    parse_child_times(r, g, c) < 0 || cfg_get_duration(r, g, "inactivity", &c->inactivity) < 0 ||
+	    cfg_get_tunnel_copy(r, g, &c->copy) < 0)
 		return -1;
 	bool rand_set = config_setting_get_member(g, "rand_time") != NULL;
 	if (mode >= 2)

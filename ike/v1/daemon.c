@@ -985,11 +985,30 @@ static bool being_replaced(const struct v1_sa *sa, uint32_t spi_in)
 	return false;
 }
 
+/* An idle IPsec SA goes, as IKEv2's (close_idle()); false when the ISAKMP SA went too. */
+static bool close_idle(struct v1_sa *sa, struct child_sa *c)
+{
+	bool all = sa->initiator && !sa->children->next;
+	LOG_INFO("%s/%s: IPsec SA 0x%08x carried nothing for %lu s (inactivity); closing %s", sa->conn->name,
+		 c->cfg->name, c->spi_in, (unsigned long)c->cfg->inactivity, all ? "it with the ISAKMP SA" : "it");
+	if (all) {
+		v1_sa_delete(sa);
+		return false;
+	}
+	uint32_t spi = c->spi_in;
+	v1_send_delete(sa, PROTO_ESP, &spi, 1);
+	v1_child_destroy(sa, c);
+	return true;
+}
+
 static void child_timers(struct v1_sa *sa, uint64_t now)
 {
 	for (struct child_sa *c = sa->children, *next; c; c = next) {
 		next = c->next;
-		if (c->expire_ms && now >= c->expire_ms) {
+		if (child_idle(&sa->d->env, c, now)) {
+			if (!close_idle(sa, c))
+				return;
+		} else if (c->expire_ms && now >= c->expire_ms) {
 			uint32_t spi = c->spi_in;
 			LOG_INFO("%s/%s: IPsec SA 0x%08x %s; deleting", sa->conn->name, c->cfg->name, c->spi_in,
 				 c->state == CHILD_REKEYED ? "was rekeyed" : "reached its life_time");
@@ -1068,7 +1087,8 @@ static uint64_t phase2_due(const struct v1_sa *sa)
 			due = timer_earliest(due, q->next_ms);
 	}
 	for (const struct child_sa *c = sa->children; c; c = c->next)
-		due = timer_earliest(timer_earliest(due, if_set(c->expire_ms)), if_set(c->rekey_ms));
+		due = timer_earliest(timer_earliest(due, if_set(c->expire_ms)),
+				     timer_earliest(if_set(c->rekey_ms), child_idle_due(c)));
 	return timer_earliest(due, v1_transaction_due(sa));
 }
 

@@ -380,6 +380,24 @@ static void check_rekeys(struct ike_sa *sa, uint64_t now)
 	}
 }
 
+/*
+ * An idle child goes, as in strongSwan: with its IKE SA when it is the only child and we created
+ * it (a client that brought the tunnel up takes it down); false when the IKE SA went too.
+ */
+static bool close_idle(struct ike_sa *sa, struct child_sa *c)
+{
+	LOG_INFO("%s/%s: child SA carried nothing for %lu s (inactivity); closing %s", sa->conn->name, c->cfg->name,
+		 (unsigned long)c->cfg->inactivity, c->exchange_initiator && !sa->children->next ? "it with its IKE SA" : "it");
+	if (c->exchange_initiator && !sa->children->next) {
+		ike_sa_delete(sa);
+		return false;
+	}
+	uint32_t spi = c->spi_in;
+	ike_send_delete(sa, PROTO_ESP, &spi, 1);
+	child_destroy(sa, c);
+	return true;
+}
+
 static void expire_children(struct ike_sa *sa, uint64_t now)
 {
 	for (struct child_sa *c = sa->children; c;) {
@@ -389,6 +407,8 @@ static void expire_children(struct ike_sa *sa, uint64_t now)
 			LOG_INFO("%s/%s: child SA reached its life_time; deleting", sa->conn->name, c->cfg->name);
 			ike_send_delete(sa, PROTO_ESP, &spi, 1);
 			child_destroy(sa, c);
+		} else if (sa->req.msg == NULL && child_idle(&sa->d->env, c, now) && !close_idle(sa, c)) {
+			return;
 		}
 		c = next;
 	}
@@ -415,6 +435,7 @@ static uint64_t children_due(const struct ike_sa *sa)
 	for (const struct child_sa *c = sa->children; c; c = c->next) {
 		if (c->expire_ms)
 			due = timer_earliest(due, c->expire_ms);
+		due = timer_earliest(due, child_idle_due(c));
 		if (sa->rekeyed)
 			continue;
 		if (c->replaces)

@@ -42,6 +42,8 @@ struct child_sa {
 	enum child_sa_state state;
 	void *handle; /* the dataplane's */
 	uint64_t installed_ms, rekey_ms, expire_ms;
+	/* inactivity: when its packet count was last looked at, when it was last seen to have moved, and to what */
+	uint64_t looked_ms, active_ms, seen_packets;
 	/* Allocated to size (child_keep()): most children have one selector each way, few up to 16. */
 	struct traffic_selector *local_ts, *remote_ts;
 	int n_local_ts, n_remote_ts;
@@ -322,6 +324,13 @@ uint8_t *ike_copy_bytes(const uint8_t *p, size_t len);
  * then on through ike_sa_next_same_ids(). */
 struct ike_sa *ike_sa_same_ids(const struct ike_sa *sa);
 struct ike_sa *ike_sa_next_same_ids(const struct ike_sa *sa);
+/*
+ * inactivity.c, the child's inactivity (swanctl): when to look at its traffic next (TIMER_NEVER
+ * without inactivity), and whether it has seen no packet either way for that long (the counters
+ * are read then).
+ */
+uint64_t child_idle_due(const struct child_sa *c);
+bool child_idle(const struct ike_env *env, struct child_sa *c, uint64_t now);
 /* Deletes an IKE SA: its children at once, the SA itself when the peer answers the Delete (or does not). */
 void ike_sa_delete(struct ike_sa *sa);
 /*

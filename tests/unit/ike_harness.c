@@ -92,6 +92,7 @@ static void *install_cb(void *ctx, const struct ike_child_keys *k, bool activate
 	memcpy(i->key_out, k->key_out, n->key_len);
 	i->live = true;
 	i->moves = 0;
+	i->packets = 0;
 	i->active = false;
 	i->ike_serial = k->ike_serial;
 	i->tunnel = k->tunnel;
@@ -113,6 +114,13 @@ static void move_cb(void *ctx, void *h, const struct ike_endpoint *remote)
 	(void)ctx;
 	((struct installed *)h)->moves++;
 	((struct installed *)h)->peer = *remote;
+}
+
+static void usage_cb(void *ctx, void *h, uint64_t *bin, uint64_t *bout, uint64_t *pin, uint64_t *pout)
+{
+	(void)ctx;
+	*pin = ((struct installed *)h)->packets;
+	*pout = *bin = *bout = 0;
 }
 
 static void remove_cb(void *ctx, void *h)
@@ -177,7 +185,7 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 		fprintf(stderr, "%s\n", err);
 	CU_ASSERT_FATAL(n->creds != NULL);
 	struct ike_env env = { .send = send_cb, .install_child = install_cb, .activate_child = activate_cb,
-			       .remove_child = remove_cb, .move_child = move_cb, .now_ms = now_cb, .ike_event = event_cb, .ctx = n,
+			       .remove_child = remove_cb, .move_child = move_cb, .child_usage = usage_cb, .now_ms = now_cb, .ike_event = event_cb, .ctx = n,
 			       .batch_key_exchanges = batch_key_exchanges };
 	n->d = ike_daemon_create(&n->cfg, n->creds, &env);
 	n->ep = (struct ike_endpoint){ addr, IKE_PORT };

@@ -20,6 +20,7 @@ struct installed {
 	struct traffic_selector local_ts, remote_ts; /* the first of each */
 	uint8_t key_in[128], key_out[128];
 	size_t key_len;
+	uint64_t packets;         /* what env.child_usage tells (a test moves it as traffic would) */
 	int moves;                /* env.move_child calls, */
 	struct ike_endpoint peer; /* the last one's endpoint */
 };

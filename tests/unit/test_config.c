@@ -294,11 +294,12 @@ static void test_tunnel_copy_keys(void)
 	struct dpike_config cfg;
 	load_ok(IFACES SA_HEAD GCM "  copy_ecn = \"no\"; copy_dscp = true;\n" SA_TAIL
 		       "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
-		       "  children = ( { name = \"a\"; }, { name = \"b\"; copy_df = false; copy_dscp = \"in\"; } ); } );\n",
+		       "  children = ( { name = \"a\"; }, { name = \"b\"; copy_df = false; copy_dscp = \"in\"; inactivity = \"5m\"; } ); } );\n",
 		&cfg);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].copy, TUNNEL_COPY_DF | TUNNEL_COPY_DSCP_IN | TUNNEL_COPY_DSCP_OUT);
 	CU_ASSERT_EQUAL(cfg.connections[0].children[0].copy, TUNNEL_COPY_DEFAULT);
 	CU_ASSERT_EQUAL(cfg.connections[0].children[1].copy, TUNNEL_COPY_ECN | TUNNEL_COPY_DSCP_IN);
+	CU_ASSERT(cfg.connections[0].children[0].inactivity == 0 && cfg.connections[0].children[1].inactivity == 300);
 	config_free(&cfg);
 }
 

@@ -741,6 +741,42 @@ static void test_initial_contact(void)
 	unpair();
 }
 
+/* The live installed SA of the node, writable (live_child() is for reading). */
+static struct installed *traffic_of(struct node *n)
+{
+	for (int k = 0; k < 16; k++)
+		if (n->sa[k].live)
+			return &n->sa[k];
+	return NULL;
+}
+
+/*
+ * inactivity = 60 s on one side: traffic in time keeps the child; a minute without a packet
+ * closes it, the responder's child alone, the initiator's with its IKE SA (it was the only child).
+ */
+static void test_inactivity(void)
+{
+	for (int initiator = 0; initiator < 2; initiator++) {
+		char ta[2048], tb[2048];
+		conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+		insert_after(initiator ? ta : tb, 2048, "name = \"net\"; ", "inactivity = \"1m\"; ");
+		start_node(&A, ta, 0xc0000201, "");
+		start_node(&B, tb, 0xc0000202, "");
+		initiate();
+		assert_established();
+		struct node *idle = initiator ? &A : &B;
+		advance(40000, 1000);
+		traffic_of(idle)->packets += 3;
+		advance(50000, 1000); /* 90 s up, 50 s since the traffic */
+		CU_ASSERT(A.children == 1 && B.children == 1);
+		advance(20000, 1000); /* seen by the look at 45 s: closed 60 s later */
+		CU_ASSERT(A.children == 0 && B.children == 0);
+		CU_ASSERT_EQUAL(established_sas(&A), initiator ? 0 : 1);
+		CU_ASSERT_EQUAL(established_sas(&B), initiator ? 0 : 1);
+		unpair();
+	}
+}
+
 /* A second IKE SA from A while the first lives (no INITIAL_CONTACT), B's connection with unique = how. */
 static void second_ike_sa(const char *how)
 {
@@ -1152,6 +1188,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
 		    test_initial_contact);
 	CU_add_test(s, "unique: no, keep, replace, never (INITIAL_CONTACT ignored)", test_unique);
+	CU_add_test(s, "inactivity: traffic keeps a child; a quiet one closed, by its creator with the IKE SA", test_inactivity);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",

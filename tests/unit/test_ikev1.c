@@ -503,6 +503,39 @@ static void test_unique1(void)
 	}
 }
 
+static void tick_both(uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 1000) {
+		clock_ms += 1000;
+		ike_tick(A.d);
+		ike_tick(B.d);
+		pump();
+	}
+}
+
+/* inactivity on an IPsec SA: closed when quiet, by the ISAKMP SA's initiator together with it. */
+static void test_inactivity1(void)
+{
+	for (int initiator = 0; initiator < 2; initiator++) {
+		pair1("", "", ESP_PFS, "same secret");
+		struct node *idle = initiator ? &A : &B;
+		for (int k = 0; k < idle->cfg.n_connections; k++) /* the same as inactivity = "30s" in its file */
+			idle->cfg.connections[k].children[0].inactivity = 30;
+		CU_ASSERT_EQUAL(initiate1("c/net"), 0);
+		assert_up(1);
+		tick_both(20000);
+		idle->sa[0].packets++;
+		tick_both(30000);
+		CU_ASSERT(A.children == 1 && B.children == 1);
+		tick_both(20000);
+		CU_ASSERT(A.children == 0 && B.children == 0);
+		CU_ASSERT_EQUAL(established1(&A), initiator ? 0 : 1);
+		CU_ASSERT_EQUAL(established1(&B), initiator ? 0 : 1);
+		stop_node(&A);
+		stop_node(&B);
+	}
+}
+
 /* Replaces the first from in text (of size bytes) with to; false when from is absent or to does not fit. */
 static bool replace_text(char *text, size_t size, const char *from, const char *to)
 {
@@ -1295,6 +1328,7 @@ void ikev1_suite_add(CU_pSuite s)
 	CU_add_test(s, "Quick Mode rekey from either side, old pair retired", test_quick_mode_rekey);
 	CU_add_test(s, "reauthentication adopts the IPsec SA", test_reauthentication);
 	CU_add_test(s, "unique: no, keep, replace against an ISAKMP SA from another address", test_unique1);
+	CU_add_test(s, "inactivity: a quiet IPsec SA closed, by the initiator with its ISAKMP SA", test_inactivity1);
 	CU_add_test(s, "Mode Config pull and push: the address before Quick Mode, kept over reauthentication",
 		    test_mode_config);
 	CU_add_test(s, "Mode Config REPLY lost: the repeated REQUEST answered from cache", test_mode_config_lost_reply);
