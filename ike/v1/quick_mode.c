@@ -419,7 +419,7 @@ static struct v1_id id_of_list(const struct cfg_ts_list *l, uint32_t dynamic)
  */
 static bool initiator_ids(const struct v1_sa *sa, const struct cfg_child *cfg, struct v1_id *local, struct v1_id *remote)
 {
-	if (!sa->own_vip && !((sa->local_ts_given || cfg->local_ts.n) && cfg->remote_ts.n))
+	if (!sa->own_vip && !sa->local_ts_given && cfg->local_ts.n == 0 && cfg->remote_ts.n == 0)
 		return false;
 	*local = sa->local_ts_given ? id_of(&sa->local_ts) : id_of_list(&cfg->local_ts, v1_local_dynamic(sa));
 	*remote = id_of_list(&cfg->remote_ts, v1_remote_dynamic(sa));

@@ -34,8 +34,8 @@ void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct 
 		struct traffic_selector t = ts_resolve(&l->ts[i], dynamic);
 		out[(*n)++] = range_of(&t);
 	}
-	if (*n == 0) /* swanctl's default: "dynamic", which for a gateway pair we read as everything */
-		out[(*n)++] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = 0, .eaddr = 0xffffffff };
+	if (*n == 0) /* swanctl's default: "dynamic" */
+		out[(*n)++] = (struct ike_ts){ .sport = 0, .eport = 65535, .saddr = dynamic, .eaddr = dynamic };
 }
 
 void child_remote_ts(const struct ike_sa *sa, const struct cfg_child *cfg, struct ike_ts *out, int *n)
@@ -76,6 +76,18 @@ static bool intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike
 	out->sport = a->sport > b->sport ? a->sport : b->sport;
 	out->eport = a->eport < b->eport ? a->eport : b->eport;
 	return out->saddr <= out->eaddr && out->sport <= out->eport;
+}
+
+/*
+ * Transport mode through a NAT (RFC 7296 2.23.1): a side's selectors name its address as it knows
+ * it, a private one behind the NAT; they stand for the address the IKE SA sees, which is what the
+ * packets carry here (as strongSwan substitutes them).
+ */
+static void nat_transport_ts(struct ike_ts *ts, int n, uint32_t seen)
+{
+	for (int i = 0; i < n; i++)
+		if (ts[i].saddr == ts[i].eaddr)
+			ts[i].saddr = ts[i].eaddr = seen;
 }
 
 /* Narrowing (RFC 7296 2.9): every overlap of a proposed selector with one of ours. */
@@ -235,8 +247,14 @@ uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const
 		return N_NO_PROPOSAL_CHOSEN;
 	child_remote_ts(sa, cfg, our_r, &nr);
 	child_local_ts(sa, cfg, our_l, &nl);
-	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
-	int ni = narrow(r->tsi, r->n_tsi, our_r, nr, ts_i), nt = narrow(r->tsr, r->n_tsr, our_l, nl, ts_r);
+	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS], tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
+	memcpy(tsi, r->tsi, (size_t)r->n_tsi * sizeof(tsi[0]));
+	memcpy(tsr, r->tsr, (size_t)r->n_tsr * sizeof(tsr[0]));
+	if (r->transport && sa->nat_remote)
+		nat_transport_ts(tsi, r->n_tsi, sa->remote.addr);
+	if (r->transport && sa->nat_local)
+		nat_transport_ts(tsr, r->n_tsr, sa->local.addr);
+	int ni = narrow(tsi, r->n_tsi, our_r, nr, ts_i), nt = narrow(tsr, r->n_tsr, our_l, nl, ts_r);
 	if (ni == 0 || nt == 0)
 		return N_TS_UNACCEPTABLE;
 	if (!child_keep(&c->ts_i, &c->n_ts_i, ts_i, ni, sizeof(ts_i[0])) ||
@@ -317,6 +335,31 @@ uint16_t child_respond(struct ike_sa *sa, const struct ike_message *msg, struct 
 	return 0;
 }
 
+/* Every selector of want lies within one of have. */
+static bool ts_within_list(const struct ike_ts *want, int nw, const struct ike_ts *have, int nh)
+{
+	for (int i = 0; i < nw; i++) {
+		struct ike_ts o;
+		bool inside = false;
+		for (int k = 0; k < nh && !inside; k++)
+			inside = intersect(&want[i], &have[k], &o) && o.proto == want[i].proto && o.saddr == want[i].saddr &&
+				 o.eaddr == want[i].eaddr && o.sport == want[i].sport && o.eport == want[i].eport;
+		if (!inside)
+			return false;
+	}
+	return true;
+}
+
+/* The responder may only narrow what the initiator proposed (RFC 7296 2.9), never widen it. */
+static bool narrowed_from_ours(const struct ike_sa *sa, const struct cfg_child *cfg, const struct child_request *r)
+{
+	struct ike_ts our_l[IKE_MAX_TS], our_r[IKE_MAX_TS];
+	int nl, nr;
+	child_local_ts(sa, cfg, our_l, &nl);
+	child_remote_ts(sa, cfg, our_r, &nr);
+	return ts_within_list(r->tsi, r->n_tsi, our_l, nl) && ts_within_list(r->tsr, r->n_tsr, our_r, nr);
+}
+
 bool child_accept_response(struct ike_sa *sa, const struct cfg_child *cfg, const struct ike_message *msg,
 			   bool ignore_dh, struct child_sa *c)
 {
@@ -332,6 +375,14 @@ bool child_accept_response(struct ike_sa *sa, const struct cfg_child *cfg, const
 	    proposal_select(ours, child_proposals(cfg, ours, CFG_MAX_PROPOSALS), r.p, 1, ignore_dh, &chosen) != 0 ||
 	    (c->esp_alg = esp_alg_of(&chosen)) < 0 || r.transport != (cfg->mode == IPSEC_MODE_TRANSPORT)) {
 		LOG_WARN("%s/%s: unacceptable child SA in the response", sa->conn->name, cfg->name);
+		return false;
+	}
+	if (r.transport && sa->nat_local)
+		nat_transport_ts(r.tsi, r.n_tsi, sa->local.addr);
+	if (r.transport && sa->nat_remote)
+		nat_transport_ts(r.tsr, r.n_tsr, sa->remote.addr);
+	if (!sa->local_ts_given && !narrowed_from_ours(sa, cfg, &r)) {
+		LOG_WARN("%s/%s: the responder's traffic selectors go beyond what we proposed", sa->conn->name, cfg->name);
 		return false;
 	}
 	c->cfg = cfg;

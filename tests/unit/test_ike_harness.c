@@ -777,6 +777,101 @@ static void test_inactivity(void)
 	}
 }
 
+/* Removes the child's selectors from a config text made by conn_texts() (swanctl's default then: dynamic). */
+static void drop_ts(char *conf, const char *lts, const char *rts)
+{
+	char from[128];
+	snprintf(from, sizeof(from), "local_ts = [\"%s\"]; remote_ts = [\"%s\"];", lts, rts);
+	char *at = strstr(conf, from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	memmove(at, at + strlen(from), strlen(at + strlen(from)) + 1);
+}
+
+static bool host_pair(const struct installed *i, uint32_t local, uint32_t remote)
+{
+	return i && i->local_ts.addr == local && i->local_ts.plen == 32 && i->remote_ts.addr == remote &&
+	       i->remote_ts.plen == 32;
+}
+
+/*
+ * A child without selectors is swanctl's dynamic, the two IKE addresses: B without them narrows
+ * A's networks to that (TS_UNACCEPTABLE, as they do not meet); with A's omitted too, both install
+ * the host pair.
+ */
+static void test_selectors_default_dynamic(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	drop_ts(tb, "172.16.0.0/12", "10.0.0.0/8");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	CU_ASSERT(A.children == 0 && B.children == 0); /* 10/8 and 172.16/12 hold neither gateway */
+	unpair();
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	drop_ts(ta, "10.0.0.0/8", "172.16.0.0/12");
+	drop_ts(tb, "172.16.0.0/12", "10.0.0.0/8");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	CU_ASSERT(host_pair(traffic_of(&A), 0xc0000201, 0xc0000202));
+	CU_ASSERT(host_pair(traffic_of(&B), 0xc0000202, 0xc0000201));
+	unpair();
+}
+
+#define NAT_CONN2(local, remote, id, remote_id)                                                              \
+	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"            \
+	"connections = ( { name = \"c\"; version = 2; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote \
+	"\"];\n  proposals = [\"aes128gcm16-prfsha256-x25519\"];\n"                                               \
+	"  local = { auth = \"psk\"; id = \"" id "\"; }; remote = { auth = \"psk\"; id = \"" remote_id "\"; };\n" \
+	"  children = ( { name = \"net\"; mode = \"transport\"; esp_proposals = [\"aes128gcm16\"]; } ); } );\n"    \
+	"secrets = ( { type = \"ike\"; secret = \"nat secret\"; } );\n"
+
+/*
+ * Transport mode with A behind a NAT (10.9.0.1 seen as 203.0.113.7), selectors dynamic on both
+ * sides: A's own address in its selectors stands for the one B sees (RFC 7296 2.23.1), so each
+ * side's SA names the addresses its packets carry.
+ */
+static void test_transport_behind_nat2(void)
+{
+	q_head = q_tail = 0;
+	start_node(&A, NAT_CONN2("10.9.0.1", "192.0.2.2", "a@example.org", "192.0.2.2"), 0x0a090001, "");
+	start_node(&B, NAT_CONN2("192.0.2.2", "203.0.113.7", "192.0.2.2", "a@example.org"), 0xc0000202, "");
+	nat_private = 0x0a090001;
+	nat_public = 0xcb007107;
+	initiate();
+	nat_private = 0;
+	assert_established();
+	const struct installed *a = traffic_of(&A), *b = traffic_of(&B);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	CU_ASSERT(!a->tunnel && !b->tunnel && a->encap && b->encap);
+	CU_ASSERT(host_pair(b, 0xc0000202, 0xcb007107));
+	CU_ASSERT(host_pair(a, 0x0a090001, 0xc0000202));
+	unpair();
+}
+
+/*
+ * The responder may narrow the initiator's selectors, not widen them (RFC 7296 2.9): A's
+ * configuration shrinks while its request is out (as if the response said more than was asked).
+ */
+static void test_widened_response_refused(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	CU_ASSERT_EQUAL(run_command(ike_initiate, A.d, "c/net"), 0);
+	pump_one(); /* IKE_SA_INIT */
+	pump_one();
+	pump_one(); /* IKE_AUTH request: B answers for 10.0.0.0/8 */
+	struct traffic_selector *l = &A.cfg.connections[0].children[0].local_ts.ts[0];
+	CU_ASSERT_FATAL(ts_parse("10.1.0.0/16", l));
+	pump();
+	CU_ASSERT_EQUAL(A.children, 0);
+	unpair();
+}
+
 /* A second IKE SA from A while the first lives (no INITIAL_CONTACT), B's connection with unique = how. */
 static void second_ike_sa(const char *how)
 {
@@ -1189,6 +1284,9 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_initial_contact);
 	CU_add_test(s, "unique: no, keep, replace, never (INITIAL_CONTACT ignored)", test_unique);
 	CU_add_test(s, "inactivity: traffic keeps a child; a quiet one closed, by its creator with the IKE SA", test_inactivity);
+	CU_add_test(s, "a child without selectors: the IKE addresses (swanctl's dynamic)", test_selectors_default_dynamic);
+	CU_add_test(s, "a response that widens the selectors proposed is refused", test_widened_response_refused);
+	CU_add_test(s, "transport mode behind a NAT: selectors name the addresses seen", test_transport_behind_nat2);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
 	CU_add_test(s, "IKE_SA_INIT key exchanges in batches: answered at the flush, a bad one refused alone",
