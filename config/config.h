@@ -149,6 +149,10 @@ enum cfg_fragmentation { CFG_FRAG_YES, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG
  * keep: the new one is refused; replace: the others are deleted. */
 enum cfg_unique { CFG_UNIQUE_NO, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQUE_REPLACE };
 
+/* swanctl's send_cert: our certificate (and chain) only to a peer that sent a certificate request
+ * (the default), always, or never (the peer has it already, as its remote certs). */
+enum cfg_send_cert { CFG_SEND_CERT_IFASKED, CFG_SEND_CERT_ALWAYS, CFG_SEND_CERT_NEVER };
+
 struct cfg_connection {
 	char name[CFG_NAME_MAX];
 	int version; /* 0: either (responder), 1, 2 */
@@ -162,6 +166,8 @@ struct cfg_connection {
 	bool aggressive, encap, mobike;
 	enum cfg_fragmentation fragmentation;
 	enum cfg_unique unique;
+	enum cfg_send_cert send_cert;
+	bool send_certreq;
 	uint64_t rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout;
 	int keyingtries;
 	struct cfg_auth local, remote;

@@ -81,6 +81,8 @@ static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const 
 	a->line = config_setting_source_line(g);
 	if (a->auth == AUTH_PUBKEY && strcmp(key, "local") == 0 && a->n_certs == 0)
 		return cfg_fail(r, g, "local auth = \"%s\" needs certs", method);
+	if (a->auth != AUTH_PUBKEY && (a->n_certs || a->n_cacerts))
+		return cfg_fail(r, g, "'%s' certs and cacerts go with a public key auth, not \"%s\"", key, method);
 	if (a->auth == AUTH_PUBKEY && strcmp(key, "remote") == 0 && a->n_cacerts == 0)
 		return cfg_fail(r, g, "remote auth = \"%s\" needs cacerts to check the peer's certificate against", method);
 	return 0;
@@ -268,12 +270,13 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
 					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
-					    "pull", "local-2", "remote-2", "unique", NULL };
+					    "pull", "local-2", "remote-2", "unique", "send_cert", "send_certreq", NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	static const char *const uniques[] = { "no", "never", "keep", "replace", NULL };
+	static const char *const send_certs[] = { "ifasked", "always", "never", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
-	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO;
-	c->mobike = c->pull = true; /* as swanctl */
+	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO, send_cert = CFG_SEND_CERT_IFASKED;
+	c->mobike = c->pull = c->send_certreq = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
 	    cfg_get_items(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
@@ -288,6 +291,8 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
 	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_bool(r, g, "pull", &c->pull) < 0 ||
 	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 || cfg_get_enum(r, g, "unique", uniques, &unique) < 0 ||
+	    cfg_get_enum(r, g, "send_cert", send_certs, &send_cert) < 0 ||
+	    cfg_get_bool(r, g, "send_certreq", &c->send_certreq) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
 	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0 ||
@@ -297,6 +302,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	c->version = (int)version;
 	c->fragmentation = (enum cfg_fragmentation)frag;
 	c->unique = (enum cfg_unique)unique;
+	c->send_cert = (enum cfg_send_cert)send_cert;
 	c->local_port = (uint16_t)lport;
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)

@@ -50,6 +50,7 @@ struct conn_credentials {
 	STACK_OF(X509) *chain;   /* ours: intermediates, sent after the certificate they issued */
 	X509_STORE *trust;       /* the connection's cacerts, with the CRLs */
 	STACK_OF(X509) *cacerts; /* the same CAs, for CERTREQ hashes */
+	STACK_OF(X509) *peer_certs; /* remote certs: the only ones the peer may use; found here when it sends none */
 };
 
 /*
@@ -120,9 +121,11 @@ X509 *cred_cert_from_der(const uint8_t *der, size_t len);
 /* CERT payloads (either version's type): our certificate, then the intermediates above it. */
 void cred_add_cert_payloads(struct ike_builder *b, uint8_t payload_type, const struct conn_credentials *cc, X509 *own);
 /*
- * The peer's end-entity certificate from its CERT payloads (the caller frees it), validated
- * with the other certificates sent against cc and checked to name id. *why says what is wrong
- * (NULL when nothing is); the certificate is returned even then, for the log.
+ * The peer's end-entity certificate from its CERT payloads, or when it sent none, the one of the
+ * connection's remote certs that names id (the caller frees it), validated with the other
+ * certificates sent against cc and checked to name id; with remote certs configured it must be
+ * one of them. *why says what is wrong (NULL when nothing is); the certificate is returned even
+ * then, for the log.
  */
 X509 *cred_peer_cert(const struct conn_credentials *cc, const struct ike_payload *pl, int n, uint8_t payload_type,
 		     const struct ike_id *id, const char **why);

@@ -45,6 +45,33 @@ static X509 *certs_of(const struct ike_payload *pl, int n, uint8_t payload_type,
 	return leaf;
 }
 
+/*
+ * The connection's remote cert that names id (a reference for the caller), NULL when none does;
+ * CA certificates listed with it are intermediates, there to complete its chain, as for our own.
+ */
+static X509 *configured_peer_cert(const struct conn_credentials *cc, const struct ike_id *id, STACK_OF(X509) *untrusted)
+{
+	X509 *leaf = NULL;
+	for (int i = 0; cc && cc->peer_certs && i < sk_X509_num(cc->peer_certs); i++) {
+		X509 *x = sk_X509_value(cc->peer_certs, i);
+		if (X509_check_ca(x) != 0) {
+			if (X509_up_ref(x) && !sk_X509_push(untrusted, x))
+				X509_free(x);
+		} else if (leaf == NULL && cred_cert_names_id(x, id) && X509_up_ref(x)) {
+			leaf = x;
+		}
+	}
+	return leaf;
+}
+
+static bool among_peer_certs(const struct conn_credentials *cc, X509 *leaf)
+{
+	for (int i = 0; i < sk_X509_num(cc->peer_certs); i++)
+		if (X509_cmp(sk_X509_value(cc->peer_certs, i), leaf) == 0)
+			return true;
+	return false;
+}
+
 X509 *cred_peer_cert(const struct conn_credentials *cc, const struct ike_payload *pl, int n, uint8_t payload_type,
 		     const struct ike_id *id, const char **why)
 {
@@ -52,8 +79,13 @@ X509 *cred_peer_cert(const struct conn_credentials *cc, const struct ike_payload
 	X509 *leaf = untrusted ? certs_of(pl, n, payload_type, untrusted) : NULL;
 	enum cert_verdict v = CERT_OK;
 	*why = NULL;
+	if (leaf == NULL && untrusted)
+		leaf = configured_peer_cert(cc, id, untrusted);
 	if (leaf == NULL)
-		*why = "no certificate sent";
+		*why = cc && cc->peer_certs && sk_X509_num(cc->peer_certs) ? "no certificate sent, and no remote cert names it"
+									   : "no certificate sent";
+	else if (cc && cc->peer_certs && sk_X509_num(cc->peer_certs) && !among_peer_certs(cc, leaf))
+		*why = "not one of the connection's remote certs";
 	else if (cc == NULL || cc->trust == NULL)
 		*why = "no CA configured for this connection";
 	else if ((v = cred_verify_peer(cc->trust, leaf, untrusted, id)) != CERT_OK)

@@ -263,6 +263,29 @@ static int crl_best_effort(int ok, X509_STORE_CTX *ctx)
 	return ok || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL;
 }
 
+/* remote certs (swanctl's): the peer's own certificates, to pin it to them and to use when it sends none. */
+static int load_peer_certs(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)
+{
+	const struct cfg_auth *a = &c->remote;
+	if (a->n_certs == 0)
+		return 0;
+	cc->peer_certs = sk_X509_new_null();
+	if (cc->peer_certs == NULL)
+		return fail(l, a->line, "out of memory");
+	for (int i = 0; i < a->n_certs; i++) {
+		char path[600];
+		resolve(l, a->certs[i], path, sizeof(path));
+		X509 *x = cred_read_cert(path);
+		if (x == NULL)
+			return fail(l, a->line, "remote certificate '%s': missing, unreadable or not X.509", path);
+		if (!sk_X509_push(cc->peer_certs, x)) {
+			X509_free(x);
+			return fail(l, a->line, "out of memory");
+		}
+	}
+	return 0;
+}
+
 static int load_trust(struct loader *l, const struct cfg_connection *c, struct conn_credentials *cc)
 {
 	const struct cfg_auth *a = &c->remote;
@@ -279,6 +302,8 @@ static int load_trust(struct loader *l, const struct cfg_connection *c, struct c
 		X509_STORE_add_cert(cc->trust, x);
 		sk_X509_push(cc->cacerts, x);
 	}
+	if (load_peer_certs(l, c, cc) < 0)
+		return -1;
 	for (int i = 0; i < sk_X509_CRL_num(l->crls); i++)
 		X509_STORE_add_crl(cc->trust, sk_X509_CRL_value(l->crls, i));
 	if (sk_X509_CRL_num(l->crls) > 0) {
@@ -338,6 +363,7 @@ void credentials_free(struct credentials *c)
 		sk_X509_pop_free(cc->chain, X509_free);
 		X509_STORE_free(cc->trust);
 		sk_X509_pop_free(cc->cacerts, X509_free);
+		sk_X509_pop_free(cc->peer_certs, X509_free);
 	}
 	free(c->conn);
 	free(c);

@@ -112,6 +112,8 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	}
 	if (sa->state != V1_AM_I1)
 		return;
+	/* our certificate stays the one whose ID went out in message 1; it goes with message 3 as send_cert says */
+	sa->peer_cr = isakmp_find(m, ISA_CR) != NULL;
 	sa->cky_r = m->hdr.cky_r;
 	sap = isakmp_find(m, ISA_SA);
 	if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->d, sa->conn, &got[0], &sa->chosen) ||

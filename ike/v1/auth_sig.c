@@ -43,7 +43,7 @@ static uint16_t negotiated(const struct v1_sa *sa)
 void v1_sig_add_cr(struct v1_sa *sa, struct ike_builder *b)
 {
 	const struct conn_credentials *cc = creds_of(sa);
-	if (sa->conn->remote.auth != AUTH_PUBKEY || cc == NULL || cc->cacerts == NULL)
+	if (sa->conn->remote.auth != AUTH_PUBKEY || !sa->conn->send_certreq || cc == NULL || cc->cacerts == NULL)
 		return;
 	for (int i = 0; i < sk_X509_num(cc->cacerts); i++) {
 		unsigned char *der = NULL;
@@ -75,7 +75,10 @@ static bool choose_own(struct v1_sa *sa, const struct isakmp_message *m, struct 
 void v1_sig_take_cr(struct v1_sa *sa, const struct isakmp_message *m)
 {
 	struct ike_id id;
-	if (sa->conn->local.auth == AUTH_PUBKEY && isakmp_find(m, ISA_CR))
+	if (isakmp_find(m, ISA_CR) == NULL)
+		return;
+	sa->peer_cr = true;
+	if (sa->conn->local.auth == AUTH_PUBKEY)
 		choose_own(sa, m, &id);
 }
 
@@ -95,7 +98,9 @@ bool v1_sig_add(struct v1_sa *sa, struct ike_builder *b, bool of_initiator)
 		LOG_ERR("%s: IKEv1 signature not made (no certificate whose key fits the method negotiated)", sa->conn->name);
 		return false;
 	}
-	cred_add_cert_payloads(b, ISA_CERT, creds_of(sa), sa->own->cert);
+	enum cfg_send_cert when = sa->conn->send_cert;
+	if (when == CFG_SEND_CERT_ALWAYS || (when == CFG_SEND_CERT_IFASKED && sa->peer_cr))
+		cred_add_cert_payloads(b, ISA_CERT, creds_of(sa), sa->own->cert);
 	ike_payload_begin(b, ISA_SIG);
 	wire_put_bytes(&b->w, sig, n);
 	ike_payload_end(b);

@@ -138,6 +138,7 @@ struct v1_sa {
 	/* signature authentication (auth_sig.c) */
 	const struct own_cert *own; /* the certificate we sign with */
 	char peer_cert[256];        /* subject of the peer's verified certificate, for list-sas */
+	bool peer_cr;               /* the peer sent a certificate request (send_cert = ifasked answers it) */
 	/* keys */
 	const struct cfg_secret *psk; /* the PSK they came from (NULL: signatures) */
 	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];

@@ -55,7 +55,7 @@ void pubkey_add_certreq(struct ike_sa *sa, struct ike_builder *b)
 	const struct conn_credentials *cc = creds_of(sa);
 	uint8_t hashes[IKE_MAX_CERTREQ * 20];
 	size_t n = 0;
-	if (sa->conn->remote.auth != AUTH_PUBKEY || cc == NULL || cc->cacerts == NULL)
+	if (sa->conn->remote.auth != AUTH_PUBKEY || !sa->conn->send_certreq || cc == NULL || cc->cacerts == NULL)
 		return;
 	for (int i = 0; i < sk_X509_num(cc->cacerts) && n < sizeof(hashes); i++)
 		if (cred_spki_sha1(sk_X509_value(cc->cacerts, i), hashes + n))
@@ -84,6 +84,7 @@ void pubkey_keep_certreq(struct ike_sa *sa, const struct ike_message *msg)
 {
 	struct cert_request req;
 	certreq_of(msg, &req);
+	sa->peer_certreq = ike_find(msg, PL_CERTREQ) != NULL;
 	ike_sa_forget_certreq(sa);
 	int n = req.n_hash < IKE_MAX_CERTREQ ? req.n_hash : IKE_MAX_CERTREQ;
 	sa->certreq = n ? malloc((size_t)n * sizeof(*sa->certreq)) : NULL; /* without it, any certificate of ours */
@@ -96,8 +97,10 @@ void pubkey_keep_certreq(struct ike_sa *sa, const struct ike_message *msg)
 bool pubkey_choose_own(struct ike_sa *sa, const struct ike_message *peer_msg, struct ike_id *id)
 {
 	struct cert_request req = { 0 };
-	if (peer_msg)
+	if (peer_msg) {
 		certreq_of(peer_msg, &req);
+		sa->peer_certreq = ike_find(peer_msg, PL_CERTREQ) != NULL;
+	}
 	for (int i = 0; !peer_msg && i < sa->n_certreq; i++)
 		req.hash[req.n_hash++] = sa->certreq[i];
 	sa->own = cred_own_identity(sa->d->creds, creds_of(sa), sa->conn->local.id, &req, id);
@@ -109,7 +112,8 @@ bool pubkey_choose_own(struct ike_sa *sa, const struct ike_message *peer_msg, st
 void pubkey_add_certs(struct ike_sa *sa, struct ike_builder *b)
 {
 	const struct conn_credentials *cc = creds_of(sa);
-	if (sa->own && cc)
+	enum cfg_send_cert when = sa->conn->send_cert;
+	if (sa->own && cc && (when == CFG_SEND_CERT_ALWAYS || (when == CFG_SEND_CERT_IFASKED && sa->peer_certreq)))
 		cred_add_cert_payloads(b, PL_CERT, cc, sa->own->cert);
 }
 

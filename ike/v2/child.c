@@ -90,6 +90,21 @@ static void nat_transport_ts(struct ike_ts *ts, int n, uint32_t seen)
 			ts[i].saddr = ts[i].eaddr = seen;
 }
 
+/*
+ * The same through a NAT: the peer's TCP and UDP checksums cover the addresses its selectors
+ * name, its own and ours as it knows them (the "original addresses" IKEv1 sends as NAT-OA): kept
+ * for the dataplane's fix-up (RFC 3948 3.1.2) when each is one host.
+ */
+static void take_original_addrs(struct child_sa *c, const struct ike_ts *theirs, int nt, const struct ike_ts *ours,
+				int no)
+{
+	if (nt < 1 || no < 1 || theirs[0].saddr != theirs[0].eaddr || ours[0].saddr != ours[0].eaddr)
+		return;
+	c->has_oa = true;
+	c->oa_remote = theirs[0].saddr;
+	c->oa_local = ours[0].saddr;
+}
+
 /* Narrowing (RFC 7296 2.9): every overlap of a proposed selector with one of ours. */
 static int narrow(const struct ike_ts *theirs, int nt, const struct ike_ts *ours, int no, struct ike_ts *out)
 {
@@ -179,6 +194,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 		.hard_bytes = c->cfg->life_bytes, .soft_packets = c->cfg->rekey_packets,
 		.hard_packets = c->cfg->life_packets, .key_in = key_in, .key_out = key_out, .local_ts = c->local_ts,
 		.remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts, .n_remote_ts = c->n_remote_ts,
+		.has_oa = c->has_oa && encap && !c->tunnel, .oa_remote = c->oa_remote, .oa_local = c->oa_local,
 	};
 	c->encap = encap;
 	c->handle = sa->d->env.install_child(sa->d->env.ctx, &k, activate, replaces ? replaces->handle : NULL);
@@ -250,6 +266,9 @@ uint16_t child_match(const struct ike_sa *sa, const struct cfg_child *cfg, const
 	struct ike_ts ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS], tsi[IKE_MAX_TS], tsr[IKE_MAX_TS];
 	memcpy(tsi, r->tsi, (size_t)r->n_tsi * sizeof(tsi[0]));
 	memcpy(tsr, r->tsr, (size_t)r->n_tsr * sizeof(tsr[0]));
+	c->has_oa = false;
+	if (r->transport && (sa->nat_remote || sa->nat_local))
+		take_original_addrs(c, r->tsi, r->n_tsi, r->tsr, r->n_tsr);
 	if (r->transport && sa->nat_remote)
 		nat_transport_ts(tsi, r->n_tsi, sa->remote.addr);
 	if (r->transport && sa->nat_local)
@@ -377,6 +396,8 @@ bool child_accept_response(struct ike_sa *sa, const struct cfg_child *cfg, const
 		LOG_WARN("%s/%s: unacceptable child SA in the response", sa->conn->name, cfg->name);
 		return false;
 	}
+	if (r.transport && (sa->nat_remote || sa->nat_local))
+		take_original_addrs(c, r.tsr, r.n_tsr, r.tsi, r.n_tsi);
 	if (r.transport && sa->nat_local)
 		nat_transport_ts(r.tsi, r.n_tsi, sa->local.addr);
 	if (r.transport && sa->nat_remote)

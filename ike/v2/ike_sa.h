@@ -164,6 +164,7 @@ struct ike_sa {
 	uint32_t peer_sig_hashes;   /* RFC 7427 hashes the peer announced, as SIG_HASH_BIT()s */
 	uint8_t (*certreq)[20];     /* initiator, until established: the CAs the responder's CERTREQ named */
 	int n_certreq;
+	bool peer_certreq;          /* the peer sent a CERTREQ (send_cert = ifasked answers it) */
 	const struct own_cert *own; /* the certificate we authenticate with */
 	char *peer_cert;            /* subject of the peer's verified certificate, for list-sas; NULL with PSK */
 	/* message IDs: our requests, and the peer's */

@@ -367,6 +367,19 @@ static void node_config(char *out, size_t len, const char *me, const char *peer,
 		 me, me, peer, auth, certs, local_id, auth, path_of("ca.pem"), path_of(strcmp(me, "192.0.2.1") ? "b.key" : "a.key"));
 }
 
+/* Added to A's and B's connection, and to B's remote round, by cert_pair() (swanctl's send_cert and the like). */
+static const char *conn_extra_a = "", *conn_extra_b = "", *remote_extra_b = "";
+
+/* Puts text into conf right after the first anchor. */
+static void put_after(char *conf, size_t cap, const char *anchor, const char *text)
+{
+	char rest[2048], *at = strstr(conf, anchor);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at += strlen(anchor);
+	snprintf(rest, sizeof(rest), "%s", at);
+	snprintf(at, cap - (size_t)(at - conf), "%s%s", text, rest);
+}
+
 /* A and B with certificates of one key type under the intermediate; A initiates. */
 static void cert_pair(const char *type, const char *auth)
 {
@@ -382,6 +395,9 @@ static void cert_pair(const char *type, const char *auth)
 	node_config(ta, sizeof(ta), "192.0.2.1", "192.0.2.2", auth, certs, "id = \"a.example\";");
 	snprintf(certs, sizeof(certs), "\"%s\", \"%s\"", path_of("b.pem"), path_of("im.der"));
 	node_config(tb, sizeof(tb), "192.0.2.2", "192.0.2.1", auth, certs, ""); /* B's ID: its subject DN */
+	put_after(ta, sizeof(ta), "version = 2; ", conn_extra_a);
+	put_after(tb, sizeof(tb), "version = 2; ", conn_extra_b);
+	put_after(tb, sizeof(tb), "remote = { ", remote_extra_b);
 	q_head = q_tail = 0;
 	start_node(&A, ta, 0xc0000201, "");
 	start_node(&B, tb, 0xc0000202, "");
@@ -452,6 +468,42 @@ static void test_two_daemons_wrong_key(void)
 	free_pki();
 }
 
+/* A's certificate to B, by A's send_cert, B's send_certreq and B's remote certs (a file, or none): does B accept A? */
+static bool b_accepts_a(const char *a_extra, const char *b_extra, const char *b_remote_cert)
+{
+	char remote[600] = "";
+	if (b_remote_cert)
+		snprintf(remote, sizeof(remote), "certs = [\"%s\", \"%s\"]; ", path_of(b_remote_cert), path_of("im.der"));
+	conn_extra_a = a_extra;
+	conn_extra_b = b_extra;
+	remote_extra_b = remote;
+	cert_pair("P-256", "pubkey");
+	initiate_c();
+	bool ok = B.d->sas && B.d->sas->state == IKE_SA_ESTABLISHED && B.d->stats.auth_failures == 0 && B.n_sa == 1;
+	stop_node(&A);
+	stop_node(&B);
+	conn_extra_a = conn_extra_b = remote_extra_b = "";
+	return ok;
+}
+
+/*
+ * swanctl's send_cert (ifasked, the default; always; never), send_certreq and remote certs: a
+ * certificate not sent is found among B's remote certs, and with remote certs B takes only those.
+ */
+static void test_send_cert_and_remote_certs(void)
+{
+	make_pki();
+	CU_ASSERT(b_accepts_a("", "", NULL));
+	CU_ASSERT(!b_accepts_a("", "send_certreq = false; ", NULL)); /* not asked: A sends none */
+	CU_ASSERT(b_accepts_a("send_cert = \"always\"; ", "send_certreq = false; ", NULL));
+	CU_ASSERT(b_accepts_a("", "send_certreq = false; ", "a.pem"));
+	CU_ASSERT(!b_accepts_a("send_cert = \"never\"; ", "", NULL));
+	CU_ASSERT(b_accepts_a("send_cert = \"never\"; ", "", "a.pem"));
+	CU_ASSERT(!b_accepts_a("", "", "b.pem")); /* pinned to another certificate */
+	CU_ASSERT(b_accepts_a("", "", "a.pem"));
+	free_pki();
+}
+
 void cert_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "own certificate, chain and matching key (RSA, P-256/384/521, Ed25519; PEM and DER)",
@@ -461,4 +513,5 @@ void cert_suite_add(CU_pSuite s)
 	CU_add_test(s, "CERTREQ hash of a CA's public key", test_certreq_hash);
 	CU_add_test(s, "two daemons: RSA, RSA-PSS, ECDSA P-256/P-521, Ed25519 certificates", test_two_daemons_certificates);
 	CU_add_test(s, "two daemons: a signature by the wrong key is refused", test_two_daemons_wrong_key);
+	CU_add_test(s, "send_cert, send_certreq, remote certs (found there, pinned to them)", test_send_cert_and_remote_certs);
 }

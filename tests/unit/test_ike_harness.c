@@ -848,6 +848,9 @@ static void test_transport_behind_nat2(void)
 	CU_ASSERT(!a->tunnel && !b->tunnel && a->encap && b->encap);
 	CU_ASSERT(host_pair(b, 0xc0000202, 0xcb007107));
 	CU_ASSERT(host_pair(a, 0x0a090001, 0xc0000202));
+	/* the original addresses for the checksum fix-up, from the selectors as the peer wrote them */
+	CU_ASSERT(b->has_oa && b->oa_remote == 0x0a090001 && b->oa_local == 0xc0000202);
+	CU_ASSERT(a->has_oa && a->oa_remote == 0xc0000202 && a->oa_local == 0xcb007107);
 	unpair();
 }
 
