@@ -77,6 +77,17 @@ dpike_start "$dut" "$LAB_DIR/dpike.conf" dut-v1
 sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
 round responder
 round initiator
+# reopen LOG INITIATOR: dpike started with the configuration written (log LOG), strongSwan's
+# reloaded, and the child brought up by INITIATOR (dpike or sw).
+reopen() {
+	dpike_start "$dut" "$LAB_DIR/dpike.conf" "$1"
+	sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+	if [ "$2" = dpike ]; then
+		ctl initiate dyn/net >/dev/null || true
+	else
+		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	fi
+}
 # range_round WHAT VERSION IKE ESP WHERE INITIATOR: the range 10.2.0.1-10.2.0.6 written in dpike's
 # local_ts (WHERE = dpike) or strongSwan's remote_ts (WHERE = sw); INITIATOR (dpike or sw) brings
 # the child up; both children must cover the range, as the four prefixes that make it up at dpike.
@@ -89,13 +100,7 @@ range_round() {
 	else
 		sed -i 's|remote_ts = 10.2.0.0/24|remote_ts = 10.2.0.1-10.2.0.6|' "$LAB_DIR/swanctl.conf"
 	fi
-	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-range-v$2-$5"
-	sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
-	if [ "$6" = dpike ]; then
-		ctl initiate dyn/net >/dev/null || true
-	else
-		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
-	fi
+	reopen "dut-range-v$2-$5" "$6"
 	lab_check "$what: established" lab_wait_for 20 dpike_up dyn
 	lab_check "$what: dpike's child covers 10.2.0.1-10.2.0.6 as four prefixes ($(dpike_child_ts))" \
 		test "$(dpike_child_ts)" = "10.2.0.1/32 10.2.0.2/31 10.2.0.4/31 10.2.0.6/32 === 192.0.2.1/32"
@@ -123,13 +128,7 @@ omitted_round() {
 	configs "$2" "$3" "$4"
 	sed -i 's|remote_ts = \["dynamic"\];||' "$LAB_DIR/dpike.conf"
 	! grep -q "remote_ts" "$LAB_DIR/dpike.conf"
-	dpike_start "$dut" "$LAB_DIR/dpike.conf" "dut-omitted-v$2-$5"
-	sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
-	if [ "$5" = dpike ]; then
-		ctl initiate dyn/net >/dev/null || true
-	else
-		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
-	fi
+	reopen "dut-omitted-v$2-$5" "$5"
 	lab_check "$what: established" lab_wait_for 20 dpike_up dyn
 	lab_check "$what: dpike's child covers its LAN and strongSwan's address alone ($(dpike_child_ts))" \
 		test "$(dpike_child_ts)" = "10.2.0.0/24 === 192.0.2.1/32"

@@ -192,6 +192,15 @@ void start_node(struct node *n, const char *text, uint32_t addr, const char *ike
 	add_addr(n, addr);
 }
 
+void insert_after(char *conf, size_t cap, const char *anchor, const char *text)
+{
+	char rest[2048], *at = strstr(conf, anchor);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at += strlen(anchor);
+	snprintf(rest, sizeof(rest), "%s", at);
+	snprintf(at, cap - (size_t)(at - conf), "%s%s", text, rest);
+}
+
 void stop_node(struct node *n)
 {
 	ike_daemon_destroy(n->d);

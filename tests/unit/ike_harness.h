@@ -87,6 +87,8 @@ void pump_one(void);
 /* Loads a node from config text (plus an "ike" group) and creates its daemon at address addr. */
 void start_node(struct node *n, const char *text, uint32_t addr, const char *ike_limits);
 void stop_node(struct node *n);
+/* Puts text into a configuration text conf (of cap bytes) right after the first anchor. */
+void insert_after(char *conf, size_t cap, const char *anchor, const char *text);
 /* The node's live installed SA of that inbound SPI, or NULL. */
 struct installed *installed_of(struct node *n, uint32_t spi);
 

@@ -370,16 +370,6 @@ static void node_config(char *out, size_t len, const char *me, const char *peer,
 /* Added to A's and B's connection, and to B's remote round, by cert_pair() (swanctl's send_cert and the like). */
 static const char *conn_extra_a = "", *conn_extra_b = "", *remote_extra_b = "";
 
-/* Puts text into conf right after the first anchor. */
-static void put_after(char *conf, size_t cap, const char *anchor, const char *text)
-{
-	char rest[2048], *at = strstr(conf, anchor);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	at += strlen(anchor);
-	snprintf(rest, sizeof(rest), "%s", at);
-	snprintf(at, cap - (size_t)(at - conf), "%s%s", text, rest);
-}
-
 /* A and B with certificates of one key type under the intermediate; A initiates. */
 static void cert_pair(const char *type, const char *auth)
 {
@@ -395,9 +385,9 @@ static void cert_pair(const char *type, const char *auth)
 	node_config(ta, sizeof(ta), "192.0.2.1", "192.0.2.2", auth, certs, "id = \"a.example\";");
 	snprintf(certs, sizeof(certs), "\"%s\", \"%s\"", path_of("b.pem"), path_of("im.der"));
 	node_config(tb, sizeof(tb), "192.0.2.2", "192.0.2.1", auth, certs, ""); /* B's ID: its subject DN */
-	put_after(ta, sizeof(ta), "version = 2; ", conn_extra_a);
-	put_after(tb, sizeof(tb), "version = 2; ", conn_extra_b);
-	put_after(tb, sizeof(tb), "remote = { ", remote_extra_b);
+	insert_after(ta, sizeof(ta), "version = 2; ", conn_extra_a);
+	insert_after(tb, sizeof(tb), "version = 2; ", conn_extra_b);
+	insert_after(tb, sizeof(tb), "remote = { ", remote_extra_b);
 	q_head = q_tail = 0;
 	start_node(&A, ta, 0xc0000201, "");
 	start_node(&B, tb, 0xc0000202, "");

@@ -457,16 +457,6 @@ static void conn_texts(char ta[2048], char tb[2048], const char *props)
 	snprintf(tb, 2048, CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "10.0.0.0/8", "%s", "same secret"), props);
 }
 
-/* Puts text into connection text conf right after anchor. */
-static void insert_after(char *conf, size_t cap, const char *anchor, const char *text)
-{
-	char rest[2048], *at = strstr(conf, anchor);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	at += strlen(anchor);
-	snprintf(rest, sizeof(rest), "%s", at);
-	snprintf(at, cap - (size_t)(at - conf), "%s%s", text, rest);
-}
-
 /* A and B with 160-byte IKE datagrams, A's connection with fragmentation = frag_a if given. */
 static void fragment_pair(const char *frag_a)
 {
