@@ -128,7 +128,7 @@ struct cfg_child {
 	char esp_proposals[CFG_MAX_PROPOSALS][128];
 	int n_esp_proposals;
 	uint64_t rekey_time, life_time, rand_time;
-	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
+	uint64_t rekey_bytes, life_bytes, rand_bytes, rekey_packets, life_packets, rand_packets;
 	uint64_t inactivity; /* seconds without a packet either way before the child is closed; 0: never */
 	enum start_action start_action;
 	enum dpd_action dpd_action;

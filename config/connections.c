@@ -97,9 +97,27 @@ static int parse_child_times(struct cfg_reader *r, const config_setting_t *g, st
 			       cfg_get_count(r, g, "rekey_bytes", &c->rekey_bytes) < 0 ||
 			       cfg_get_count(r, g, "life_bytes", &c->life_bytes) < 0 ||
 			       cfg_get_count(r, g, "rekey_packets", &c->rekey_packets) < 0 ||
-			       cfg_get_count(r, g, "life_packets", &c->life_packets) < 0
+			       cfg_get_count(r, g, "life_packets", &c->life_packets) < 0 ||
+			       cfg_get_count(r, g, "rand_bytes", &c->rand_bytes) < 0 ||
+			       cfg_get_count(r, g, "rand_packets", &c->rand_packets) < 0
 		       ? -1
 		       : 0;
+}
+
+/* swanctl's defaults for a volume limit: life 10% past rekey, rekeys spread over the difference. */
+static int volume_defaults(struct cfg_reader *r, const config_setting_t *g, const char *what, uint64_t rekey,
+			   uint64_t *life, uint64_t *rand)
+{
+	char key[16];
+	snprintf(key, sizeof(key), "rand_%s", what);
+	bool rand_set = config_setting_get_member(g, key) != NULL;
+	if (*life == 0 && rekey)
+		*life = rekey + rekey / 10;
+	if (*life && rekey > *life)
+		return cfg_fail(r, g, "life_%s must not be smaller than rekey_%s", what, what);
+	if (!rand_set)
+		*rand = *life > rekey && rekey ? *life - rekey : 0;
+	return 0;
 }
 
 /* A child of mode pass or drop: a bypass or discard policy between its selectors, no SA. */
@@ -115,7 +133,8 @@ static int shunt_child(struct cfg_reader *r, const config_setting_t *g, struct c
 static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c)
 {
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
-					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rekey_packets",
+					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rand_bytes", "rekey_packets",
+					    "rand_packets",
 					    "life_packets", "start_action", "dpd_action", "close_action", "replay_window",
 					    "copy_df", "copy_ecn", "copy_dscp", "inactivity", NULL };
 	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (move_shunt_children()) */
@@ -150,7 +169,10 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 		return cfg_fail(r, g, "life_time must not be shorter than rekey_time");
 	if (!rand_set)
 		c->rand_time = c->life_time - c->rekey_time; /* swanctl's default */
-	return 0;
+	return volume_defaults(r, g, "bytes", c->rekey_bytes, &c->life_bytes, &c->rand_bytes) < 0 ||
+			       volume_defaults(r, g, "packets", c->rekey_packets, &c->life_packets, &c->rand_packets) < 0
+		       ? -1
+		       : 0;
 }
 
 static int parse_children(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)

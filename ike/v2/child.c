@@ -167,17 +167,20 @@ static uint64_t seconds_ms(uint64_t s)
 	return s * 1000;
 }
 
+uint64_t child_jittered(uint64_t limit, uint64_t rand)
+{
+	uint64_t r = 0;
+	if (rand == 0 || limit == 0)
+		return limit;
+	ike_random((uint8_t *)&r, sizeof(r));
+	r %= rand;
+	return r < limit ? limit - r : limit;
+}
+
 /* rekey_time less a random part of rand_time, as swanctl spreads rekeys. */
 static uint64_t rekey_after_ms(const struct cfg_child *cfg)
 {
-	uint64_t jitter = 0;
-	if (cfg->rand_time) {
-		uint32_t r;
-		ike_random((uint8_t *)&r, sizeof(r));
-		jitter = r % seconds_ms(cfg->rand_time);
-	}
-	uint64_t t = seconds_ms(cfg->rekey_time);
-	return t > jitter ? t - jitter : t;
+	return child_jittered(seconds_ms(cfg->rekey_time), seconds_ms(cfg->rand_time));
 }
 
 static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in, const uint8_t *key_out, bool activate,
@@ -190,8 +193,8 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 		.ike_version = 2, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
 		.esp_alg = c->esp_alg, .esn = c->esn, .tunnel = c->tunnel, .encap = encap, .local = sa->local,
-		.remote = sa->remote, .replay_window = c->cfg->replay_window, .copy = c->cfg->copy, .soft_bytes = c->cfg->rekey_bytes,
-		.hard_bytes = c->cfg->life_bytes, .soft_packets = c->cfg->rekey_packets,
+		.remote = sa->remote, .replay_window = c->cfg->replay_window, .copy = c->cfg->copy, .soft_bytes = child_jittered(c->cfg->rekey_bytes, c->cfg->rand_bytes),
+		.hard_bytes = c->cfg->life_bytes, .soft_packets = child_jittered(c->cfg->rekey_packets, c->cfg->rand_packets),
 		.hard_packets = c->cfg->life_packets, .key_in = key_in, .key_out = key_out, .local_ts = c->local_ts,
 		.remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts, .n_remote_ts = c->n_remote_ts,
 		.has_oa = c->has_oa && encap && !c->tunnel, .oa_remote = c->oa_remote, .oa_local = c->oa_local,

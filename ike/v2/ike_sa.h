@@ -413,6 +413,8 @@ void cp_process_reply(struct ike_sa *sa, const struct ike_message *msg);
 /* Child SAs. */
 int child_proposals(const struct cfg_child *c, struct proposal *out, int max);
 /* A child's configured selectors, "dynamic" ones as the address given (the SA's own or the peer's). */
+/* A child's soft limit (rekey time in ms, bytes, packets) less a random part of rand, as swanctl spreads rekeys. */
+uint64_t child_jittered(uint64_t limit, uint64_t rand);
 void child_ts_from_config(const struct cfg_ts_list *l, uint32_t dynamic, struct ike_ts *out, int *n);
 /* The remote selectors of a child as configured: "dynamic" (or none, for a client with a virtual
  * IP) the peer's virtual IP or address. */

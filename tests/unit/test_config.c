@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "ike/proposal.h"
 #include "dataplane/esp_algo.h"
+#include "ike/v2/ike_sa.h"
 #include "lib/tunnel_copy.h"
 #include "unit.h"
 
@@ -139,6 +140,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; copy_dscp = \"both\"; } ); } );\n",
 	  4, "copy_dscp must be one of \"no\", \"in\", \"out\", \"yes\"" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; rekey_packets = 100; life_packets = 50; } ); } );\n",
+	  4, "life_packets must not be smaller than rekey_packets" },
 	{ IFACES SA_HEAD GCM "  copy_ecn = 2;\n" SA_TAIL, 5, "'copy_ecn' must be true/false or \"yes\"/\"no\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  unique = \"first\"; } );\n",
@@ -303,6 +307,26 @@ static void test_tunnel_copy_keys(void)
 	config_free(&cfg);
 }
 
+/* Volume limits as swanctl sets them: life 10% past rekey, rekeys spread over the difference, or as given. */
+static void test_volume_limits(void)
+{
+	struct dpike_config cfg;
+	load_ok(IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		       "  children = ( { name = \"a\"; rekey_bytes = \"1000\"; rekey_packets = 500; },\n"
+		       "    { name = \"b\"; rekey_bytes = 1000; life_bytes = 3000; rand_bytes = 0; life_packets = 9; } ); } );\n",
+		&cfg);
+	const struct cfg_child *a = &cfg.connections[0].children[0], *b = &cfg.connections[0].children[1];
+	CU_ASSERT(a->life_bytes == 1100 && a->rand_bytes == 100 && a->life_packets == 550 && a->rand_packets == 50);
+	CU_ASSERT(b->life_bytes == 3000 && b->rand_bytes == 0 && b->rekey_packets == 0 && b->life_packets == 9 &&
+		  b->rand_packets == 0);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t soft = child_jittered(a->rekey_bytes, a->rand_bytes);
+		CU_ASSERT(soft > 900 && soft <= 1000);
+	}
+	CU_ASSERT(child_jittered(1000, 0) == 1000 && child_jittered(0, 50) == 0 && child_jittered(10, 5000) <= 10);
+	config_free(&cfg);
+}
+
 /* swanctl's shunts: children of mode pass or drop become bypass and discard policies. */
 static void test_shunt_children(void)
 {
@@ -434,6 +458,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
 	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);
 	CU_add_test(s, "copy_df, copy_ecn, copy_dscp", test_tunnel_copy_keys);
+	CU_add_test(s, "volume limits: swanctl's defaults, rand_bytes and rand_packets", test_volume_limits);
 	CU_add_test(s, "pools: prefixes, ranges, DNS, named by connections", test_pools);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
