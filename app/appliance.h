@@ -148,6 +148,8 @@ void ctl_server_close(void);
 int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *out);
 /* dpikectl list-neighbours (ctl_neighbours.c). */
 void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o);
+/* dpikectl list-conns (ctl_conns.c): the configured connections and their children. */
+void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);
 /* Copies table usage and control-core counters where telemetry reads them (control core only). */
 void telemetry_publish(struct appliance *app);

@@ -400,7 +400,7 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		void (*fn)(struct appliance *, bool, struct strbuf *);
 	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas },
 		       { "list-certs", cmd_list_certs }, { "list-pools", cmd_list_pools },
-		       { "list-neighbours", ctl_list_neighbours } };
+		       { "list-neighbours", ctl_list_neighbours }, { "list-conns", ctl_list_conns } };
 	static const char *const ike_cmds[] = { "initiate", "terminate", "rekey" };
 	for (size_t i = 0; i < sizeof(ike_cmds) / sizeof(ike_cmds[0]); i++) {
 		if (strcmp(argv[0], ike_cmds[i]) != 0)
@@ -421,7 +421,7 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		cmds[i].fn(app, json, o);
 		return 0;
 	}
-	sb_printf(o, "unknown command '%s' (status, stats, list-sas, list-certs, list-pools, list-neighbours, initiate, terminate, "
+	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, list-neighbours, initiate, terminate, "
 		     "rekey)\n", argv[0]);
 	return -1;
 }

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		   "commands:\n"
 		   "  status                    version, uptime, workers, interfaces\n"
 		   "  stats                     counters per interface, worker, drop reason, control core, IKE\n"
+		   "  list-conns                the configured connections and their children\n"
 		   "  list-sas                  IKE SAs and the installed ESP SAs with their counters\n"
 		   "  list-certs                certificates of pubkey connections: own chain and trusted CAs\n"
 		   "  list-pools                virtual IP pools: size, addresses online and ever leased\n"

@@ -28,6 +28,18 @@ sw_lacks() { ! sw_has "$1"; }
 sw_initiate() { sw_ctl "$LAB_DIR" --initiate --ike "$1" --child "$1-net" --timeout 20 >/dev/null 2>&1; }
 ping_site() { ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1 >/dev/null; }
 
+# conn_listed V UNIQUE: dpikectl list-conns (JSON and text) shows site-a as configured.
+conn_listed() {
+	ctl --json list-conns | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["connections"][0]
+ch = c["children"][0]
+sys.exit(not (c["name"] == "site-a" and c["version"] == int(sys.argv[1]) and c["unique"] == sys.argv[2] and
+              c["remote_addrs"] == ["192.0.2.1", "192.0.2.3", "192.0.2.4"] and c["remote_id"] == "gw-a.example" and
+              ch["name"] == "net" and ch["local_ts"] == ["10.2.0.0/24"] and ch["remote_ts"] == ["10.1.0.0/24"]))' "$1" "$2" &&
+		ctl list-conns | grep -q "^site-a: IKEv$1, 192.0.2.2...192.0.2.1, 192.0.2.3, 192.0.2.4, .*unique $2$"
+}
+
 # sw_conn NAME LOCAL_ADDR PROPOSALS ESP [EXTRA]: one of strongSwan's connections to dpike, all with the same identities.
 sw_conn() {
 	cat <<EOC
@@ -111,6 +123,7 @@ round() {
 	IKE_VERSION=$v
 	sw_confs "$p" "$e" "one 192.0.2.1" "two 192.0.2.3"
 	start "$v" "$how" "$p" "$e" "$log"
+	lab_check "IKEv$v, unique = $how: list-conns shows the connection as configured" conn_listed "$v" "$how"
 	sw_initiate one || true
 	lab_check "IKEv$v, unique = $how: the first IKE SA up, from 192.0.2.1" lab_wait_for 10 count_is 192.0.2.1 1
 	sw_initiate two || true
