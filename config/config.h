@@ -45,6 +45,31 @@ struct cfg_route {
 
 enum ipsec_mode { IPSEC_MODE_TUNNEL, IPSEC_MODE_TRANSPORT };
 
+/* One item of local_addrs or remote_addrs: an address, a prefix, a range first-last, or %any (host order). */
+struct cfg_addr_range {
+	uint32_t first, last;
+};
+
+/* Whether addr is among a connection's addresses (none configured: any). */
+static inline bool cfg_addr_listed(const struct cfg_addr_range *r, int n, uint32_t addr)
+{
+	for (int i = 0; i < n; i++)
+		if (addr >= r[i].first && addr <= r[i].last)
+			return true;
+	return n == 0;
+}
+
+/* The first single address of the list (what an initiator talks to, or from), false when there is none. */
+static inline bool cfg_addr_single(const struct cfg_addr_range *r, int n, uint32_t *addr)
+{
+	for (int i = 0; i < n; i++)
+		if (r[i].first == r[i].last) {
+			*addr = r[i].first;
+			return true;
+		}
+	return false;
+}
+
 struct cfg_ts_list {
 	int n;
 	struct traffic_selector ts[CFG_MAX_TS];
@@ -156,10 +181,11 @@ enum cfg_send_cert { CFG_SEND_CERT_IFASKED, CFG_SEND_CERT_ALWAYS, CFG_SEND_CERT_
 struct cfg_connection {
 	char name[CFG_NAME_MAX];
 	int version; /* 0: either (responder), 1, 2 */
-	char local_addrs[CFG_MAX_ADDRS][64];
+	char local_addrs[CFG_MAX_ADDRS][64]; /* as written, for list-conns; the ranges below are what counts */
 	int n_local_addrs;
 	char remote_addrs[CFG_MAX_ADDRS][64];
 	int n_remote_addrs;
+	struct cfg_addr_range local_ranges[CFG_MAX_ADDRS], remote_ranges[CFG_MAX_ADDRS];
 	uint16_t local_port, remote_port;
 	char proposals[CFG_MAX_PROPOSALS][128];
 	int n_proposals;

@@ -285,6 +285,29 @@ static int parse_xauth_round(struct cfg_reader *r, const config_setting_t *conn,
 	return 0;
 }
 
+/* swanctl's address lists: addresses, prefixes, ranges first-last and %any (DNS names are not resolved here). */
+static int parse_addr_ranges(struct cfg_reader *r, const config_setting_t *g, const char *key, char (*items)[64], int n,
+			     struct cfg_addr_range *out)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t a, b;
+		uint8_t plen;
+		struct traffic_selector t = { 0 };
+		if (strcmp(items[i], "%any") == 0) {
+			out[i] = (struct cfg_addr_range){ 0, UINT32_MAX };
+		} else if (parse_ipv4_prefix(items[i], &a, &plen, true)) {
+			out[i] = (struct cfg_addr_range){ a & prefix_mask(plen), a | ~prefix_mask(plen) };
+		} else if (strchr(items[i], '[') == NULL && ts_parse_range(items[i], &a, &b, &t)) {
+			out[i] = (struct cfg_addr_range){ a, b };
+		} else {
+			return cfg_fail(r, config_setting_get_member(g, key),
+					"%s item '%s' is not an IPv4 address, prefix, range first-last or %%any (DNS names are "
+					"not resolved)", key, items[i]);
+		}
+	}
+	return 0;
+}
+
 static int parse_connection(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
 			    struct cfg_connection *c)
 {
@@ -305,6 +328,8 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 			    CFG_MAX_ADDRS, &c->n_local_addrs) < 0 ||
 	    cfg_get_items(r, g, "remote_addrs", false, &c->remote_addrs[0][0], sizeof(c->remote_addrs[0]),
 			    CFG_MAX_ADDRS, &c->n_remote_addrs) < 0 ||
+	    parse_addr_ranges(r, g, "local_addrs", c->local_addrs, c->n_local_addrs, c->local_ranges) < 0 ||
+	    parse_addr_ranges(r, g, "remote_addrs", c->remote_addrs, c->n_remote_addrs, c->remote_ranges) < 0 ||
 	    cfg_get_uint(r, g, "local_port", false, 65535, &lport) < 0 ||
 	    cfg_get_uint(r, g, "remote_port", false, 65535, &rport) < 0 ||
 	    cfg_get_items(r, g, "proposals", false, &c->proposals[0][0], sizeof(c->proposals[0]), CFG_MAX_PROPOSALS,

@@ -123,18 +123,6 @@ bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t)
 	return cipher_ok && sa->md && ke_supported(sa->group);
 }
 
-static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)
-{
-	for (int i = 0; i < n; i++) {
-		uint32_t a;
-		uint8_t plen;
-		if (strcmp(addrs[i], "%any") == 0 ||
-		    (parse_ipv4_prefix(addrs[i], &a, &plen, true) && ((addr ^ a) & prefix_mask(plen)) == 0))
-			return true;
-	}
-	return n == 0;
-}
-
 const struct cfg_connection *p1_connection(const struct v1_daemon *d, const struct ike_endpoint *local,
 					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
 					   bool aggressive, struct v1_transform *chosen)
@@ -142,8 +130,8 @@ const struct cfg_connection *p1_connection(const struct v1_daemon *d, const stru
 	for (int i = 0; i < d->cfg->n_connections; i++) {
 		const struct cfg_connection *c = &d->cfg->connections[i];
 		if (c->version == 2 || c->aggressive != aggressive ||
-		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, local->addr) ||
-		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, remote->addr))
+		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, local->addr) ||
+		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, remote->addr))
 			continue;
 		if (p1_select(d, c, theirs, chosen))
 			return c;
@@ -193,8 +181,8 @@ bool p1_connection_for_id(struct v1_sa *sa)
 		const struct cfg_connection *c = &sa->d->cfg->connections[i];
 		if (c == sa->conn || !keys_fit(sa, c) || c->version == 2 || c->aggressive != sa->aggressive ||
 		    !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
-		    !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, sa->local.addr) ||
-		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, sa->remote.addr) ||
+		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, sa->local.addr) ||
+		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, sa->remote.addr) ||
 		    !p1_select(sa->d, c, &chosen, &t))
 			continue;
 		LOG_INFO("%s: the peer's identity selects connection '%s'", sa->conn->name, c->name);

@@ -517,12 +517,11 @@ void ike_tick(struct ike_daemon *d)
 bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connection *c, struct ike_endpoint *local,
 			struct ike_endpoint *remote)
 {
-	uint8_t plen;
-	if (c->n_remote_addrs == 0 || !parse_ipv4_prefix(c->remote_addrs[0], &remote->addr, &plen, true) || plen != 32)
+	if (!cfg_addr_single(c->remote_ranges, c->n_remote_addrs, &remote->addr))
 		return false;
 	remote->port = c->remote_port ? c->remote_port : IKE_PORT;
 	local->port = c->local_port ? c->local_port : IKE_PORT;
-	if (c->n_local_addrs && parse_ipv4_prefix(c->local_addrs[0], &local->addr, &plen, true) && plen == 32)
+	if (cfg_addr_single(c->local_ranges, c->n_local_addrs, &local->addr))
 		return true;
 	/* no local address configured: the interface on the peer's network, else the first */
 	for (int i = 0; i < cfg->n_ifaces; i++)

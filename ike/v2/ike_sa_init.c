@@ -305,21 +305,6 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 
 /* ---- responder ---- */
 
-static bool addr_listed(char (*addrs)[64], int n, uint32_t addr)
-{
-	if (n == 0)
-		return true;
-	for (int i = 0; i < n; i++) {
-		uint32_t a;
-		uint8_t plen;
-		if (strcmp(addrs[i], "%any") == 0 || strcmp(addrs[i], "0.0.0.0/0") == 0)
-			return true;
-		if (parse_ipv4_prefix(addrs[i], &a, &plen, true) && (addr & prefix_mask(plen)) == (a & prefix_mask(plen)))
-			return true;
-	}
-	return false;
-}
-
 /* The first IKEv2 connection for these addresses that accepts one of the peer's proposals. */
 static const struct cfg_connection *find_connection(struct ike_daemon *d, const struct ike_endpoint *local,
 						    const struct ike_endpoint *remote, const struct proposal *theirs,
@@ -328,8 +313,8 @@ static const struct cfg_connection *find_connection(struct ike_daemon *d, const 
 	for (int i = 0; i < d->cfg->n_connections; i++) {
 		const struct cfg_connection *c = &d->cfg->connections[i];
 		struct proposal ours[CFG_MAX_PROPOSALS];
-		if (c->version == 1 || !addr_listed((char(*)[64])c->local_addrs, c->n_local_addrs, local->addr) ||
-		    !addr_listed((char(*)[64])c->remote_addrs, c->n_remote_addrs, remote->addr))
+		if (c->version == 1 || !cfg_addr_listed(c->local_ranges, c->n_local_addrs, local->addr) ||
+		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, remote->addr))
 			continue;
 		*which = proposal_select(ours, ike_proposals(c, ours), theirs, n_theirs, false, chosen);
 		if (*which >= 0)

@@ -143,6 +143,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; rekey_packets = 100; life_packets = 50; } ); } );\n",
 	  4, "life_packets must not be smaller than rekey_packets" },
+	{ IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.1, vpn.example.org\";\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "remote_addrs item 'vpn.example.org' is not an IPv4 address, prefix, range first-last or %any" },
 	{ IFACES SA_HEAD GCM "  copy_ecn = 2;\n" SA_TAIL, 5, "'copy_ecn' must be true/false or \"yes\"/\"no\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  unique = \"first\"; } );\n",
@@ -307,6 +310,27 @@ static void test_tunnel_copy_keys(void)
 	config_free(&cfg);
 }
 
+/* local_addrs / remote_addrs: addresses, prefixes, ranges and %any; an initiator's peer is the first single address. */
+static void test_address_lists(void)
+{
+	struct dpike_config cfg;
+	load_ok(IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.10-192.0.2.20, 198.51.100.0/24, 203.0.113.5\";\n"
+		       "  local_addrs = \"%any\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+		&cfg);
+	const struct cfg_connection *c = &cfg.connections[0];
+	CU_ASSERT(cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc000020a) &&
+		  cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc0000214) &&
+		  !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc0000215) &&
+		  cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc63364fe) &&
+		  cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xcb007105) &&
+		  !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xcb007106));
+	CU_ASSERT(cfg_addr_listed(c->local_ranges, c->n_local_addrs, 0x0a000001));
+	uint32_t peer = 0;
+	CU_ASSERT(cfg_addr_single(c->remote_ranges, c->n_remote_addrs, &peer) && peer == 0xcb007105);
+	CU_ASSERT(!cfg_addr_single(c->local_ranges, c->n_local_addrs, &peer));
+	config_free(&cfg);
+}
+
 /* Volume limits as swanctl sets them: life 10% past rekey, rekeys spread over the difference, or as given. */
 static void test_volume_limits(void)
 {
@@ -459,6 +483,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);
 	CU_add_test(s, "copy_df, copy_ecn, copy_dscp", test_tunnel_copy_keys);
 	CU_add_test(s, "volume limits: swanctl's defaults, rand_bytes and rand_packets", test_volume_limits);
+	CU_add_test(s, "address lists: addresses, prefixes, ranges, %any", test_address_lists);
 	CU_add_test(s, "pools: prefixes, ranges, DNS, named by connections", test_pools);
 	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
