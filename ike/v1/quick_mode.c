@@ -519,7 +519,8 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 		.ike_version = 1, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
 		.esp_alg = c->esp_alg, .tunnel = c->tunnel, .encap = c->encap, .local = sa->local, .remote = sa->remote,
-		.replay_window = c->cfg->replay_window, .copy = c->cfg->copy, .soft_bytes = child_jittered(c->cfg->rekey_bytes, c->cfg->rand_bytes), .hard_bytes = c->cfg->life_bytes,
+		.replay_window = c->cfg->replay_window, .copy = c->cfg->copy,
+		.soft_bytes = child_jittered(c->cfg->rekey_bytes, c->cfg->rand_bytes), .hard_bytes = c->cfg->life_bytes,
 		.soft_packets = child_jittered(c->cfg->rekey_packets, c->cfg->rand_packets), .hard_packets = c->cfg->life_packets, .key_in = kin,
 		.key_out = kout, .local_ts = c->local_ts, .remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts,
 		.n_remote_ts = c->n_remote_ts, .has_oa = c->has_oa, .oa_remote = c->oa_remote, .oa_local = c->oa_local,
@@ -532,7 +533,8 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 	if (!ok || c->handle == NULL)
 		return false;
 	c->installed_ms = now_of(sa);
-	c->rekey_ms = c->cfg->rekey_time ? c->installed_ms + child_jittered(c->cfg->rekey_time * 1000, c->cfg->rand_time * 1000) : 0;
+	uint64_t rekey_ms = child_jittered(c->cfg->rekey_time * 1000, c->cfg->rand_time * 1000);
+	c->rekey_ms = c->cfg->rekey_time ? c->installed_ms + rekey_ms : 0;
 	c->expire_ms = c->cfg->life_time ? c->installed_ms + c->cfg->life_time * 1000 : 0;
 	c->next = sa->children;
 	sa->children = c;
