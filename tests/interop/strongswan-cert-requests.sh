@@ -13,6 +13,9 @@ set -eu
 certs_lab_up sw-cert-requests
 
 cases=(swnever dnever noreq always pin)
+# the lab's dpike.conf names the root's CRL: one with a certificate no peer uses
+pki_issue unused p256 root "$DN, CN=unused.example" unused.example
+pki_revoke root root unused
 mkdir -p "$LAB_DIR/x509"
 for v in 2 1; do
 	for c in "${cases[@]}"; do
@@ -32,7 +35,7 @@ for v in 2 1; do
 	IKE_VERSION=$v
 	IKE_PROPOSAL=$([ "$v" = 2 ] && echo aes128gcm16-prfsha256-x25519 || echo aes256-sha256-modp3072)
 	for c in "${cases[@]}"; do
-		n=$c$v extra="" swextra="" d s
+		n=$c$v extra="" swextra="" d="" s=""
 		case $c in
 		dnever) extra='send_cert = "never";' ;;
 		always) extra='send_cert = "always";' ;;
