@@ -178,6 +178,10 @@ enum cfg_unique { CFG_UNIQUE_NO, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQUE_R
  * (the default), always, or never (the peer has it already, as its remote certs). */
 enum cfg_send_cert { CFG_SEND_CERT_IFASKED, CFG_SEND_CERT_ALWAYS, CFG_SEND_CERT_NEVER };
 
+/* swanctl's childless (RFC 6023, IKEv2): an IKE SA without a child in IKE_AUTH is accepted (allow),
+ * the only way in either role (force: children by CREATE_CHILD_SA after it), or refused (never). */
+enum cfg_childless { CFG_CHILDLESS_ALLOW, CFG_CHILDLESS_FORCE, CFG_CHILDLESS_NEVER };
+
 struct cfg_connection {
 	char name[CFG_NAME_MAX];
 	int version; /* 0: either (responder), 1, 2 */
@@ -193,6 +197,7 @@ struct cfg_connection {
 	enum cfg_fragmentation fragmentation;
 	enum cfg_unique unique;
 	enum cfg_send_cert send_cert;
+	enum cfg_childless childless;
 	bool send_certreq;
 	uint64_t rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout;
 	int keyingtries;

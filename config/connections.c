@@ -315,12 +315,13 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
 					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
-					    "pull", "local-2", "remote-2", "unique", "send_cert", "send_certreq", NULL };
+					    "pull", "local-2", "remote-2", "unique", "send_cert", "send_certreq", "childless", NULL };
 	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
 	static const char *const uniques[] = { "no", "never", "keep", "replace", NULL };
 	static const char *const send_certs[] = { "ifasked", "always", "never", NULL };
+	static const char *const childless[] = { "allow", "force", "never", NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
-	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO, send_cert = CFG_SEND_CERT_IFASKED;
+	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO, send_cert = CFG_SEND_CERT_IFASKED, childless_v = 0;
 	c->mobike = c->pull = c->send_certreq = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
@@ -339,6 +340,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_bool(r, g, "pull", &c->pull) < 0 ||
 	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 || cfg_get_enum(r, g, "unique", uniques, &unique) < 0 ||
 	    cfg_get_enum(r, g, "send_cert", send_certs, &send_cert) < 0 ||
+	    cfg_get_enum(r, g, "childless", childless, &childless_v) < 0 ||
 	    cfg_get_bool(r, g, "send_certreq", &c->send_certreq) < 0 ||
 	    parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
@@ -350,6 +352,9 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	c->fragmentation = (enum cfg_fragmentation)frag;
 	c->unique = (enum cfg_unique)unique;
 	c->send_cert = (enum cfg_send_cert)send_cert;
+	c->childless = (enum cfg_childless)childless_v;
+	if (c->childless == CFG_CHILDLESS_FORCE && c->version == 1)
+		return cfg_fail(r, config_setting_get_member(g, "childless"), "childless = \"force\" is for IKEv2 (RFC 6023)");
 	c->local_port = (uint16_t)lport;
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)

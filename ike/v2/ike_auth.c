@@ -159,6 +159,13 @@ void ike_auth_start(struct ike_sa *sa)
 	struct ike_builder b;
 	struct ike_header h;
 	float_if_nat(sa);
+	if (sa->conn->childless == CFG_CHILDLESS_FORCE && !sa->peer_childless) {
+		LOG_WARN("%s: the peer does not support childless IKE_SA initiation (RFC 6023), which childless = force asks",
+			 sa->conn->name);
+		sa->fail = IKE_FAIL_INIT_REFUSED;
+		ike_sa_set_state(sa, IKE_SA_DEAD);
+		return;
+	}
 	if (!choose_identity(sa, NULL)) {
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
@@ -181,7 +188,7 @@ void ike_auth_start(struct ike_sa *sa)
 		return;
 	}
 	cp_add_request(sa, &b);
-	if (sa->child_cfg)
+	if (sa->child_cfg && sa->conn->childless != CFG_CHILDLESS_FORCE) /* forced: by CREATE_CHILD_SA once up */
 		add_child_request(sa, &b);
 	size_t len = ike_sk_finish(sa, &b);
 	if (len == 0 || !ike_sa_set_state(sa, IKE_SA_AUTH_SENT)) {
@@ -215,7 +222,9 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 	}
 	ike_unique_established(sa, ike_find_notify(msg, N_INITIAL_CONTACT) != NULL);
 	cp_process_reply(sa, msg);
-	if (sa->child_cfg)
+	if (sa->child_cfg && sa->conn->childless == CFG_CHILDLESS_FORCE)
+		ccsa_create_child(sa, sa->child_cfg);
+	else if (sa->child_cfg)
 		child_complete(sa, msg);
 	sa->child_cfg = NULL;
 }
@@ -237,6 +246,21 @@ static const struct cfg_connection *connection_for_id(struct ike_sa *sa)
 			return c;
 	}
 	return NULL;
+}
+
+/* The connection's childless (RFC 6023) against whether the initiator asked for a child here. */
+static bool childless_fits(const struct ike_sa *sa, const struct ike_message *msg)
+{
+	bool child = ike_find(msg, PL_SA) != NULL;
+	if (sa->conn->childless == CFG_CHILDLESS_FORCE && child) {
+		LOG_WARN("%s: IKE_AUTH with a child, where childless = force asks for none (RFC 6023)", sa->conn->name);
+		return false;
+	}
+	if (sa->conn->childless == CFG_CHILDLESS_NEVER && !child) {
+		LOG_WARN("%s: a childless IKE_SA (RFC 6023), which childless = never refuses", sa->conn->name);
+		return false;
+	}
+	return true;
 }
 
 static void respond_auth_failed(struct ike_sa *sa, uint32_t msg_id)
@@ -265,7 +289,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	sa->conn = conn;
-	if (!choose_identity(sa, msg) || !verify_peer(sa, msg, true) || !ike_unique_admits(sa)) {
+	if (!choose_identity(sa, msg) || !verify_peer(sa, msg, true) || !ike_unique_admits(sa) || !childless_fits(sa, msg)) {
 		respond_auth_failed(sa, msg_id);
 		return;
 	}

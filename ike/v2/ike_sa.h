@@ -176,6 +176,7 @@ struct ike_sa {
 	bool have_last_resp;
 	/* IKE fragmentation (RFC 7383) */
 	bool frag_ok;                     /* both ends announced it */
+	bool peer_childless;              /* the peer announced CHILDLESS_IKEV2_SUPPORTED (RFC 6023) */
 	bool ke_pending;                  /* IKE_SA_INIT's key exchange waits for ike_flush(), and our next message with it */
 	struct ike_fragments out_frags;   /* made by ike_sk_finish, taken by the next send */
 	struct ike_fragments req_frags, resp_frags;

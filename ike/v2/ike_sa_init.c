@@ -132,6 +132,8 @@ void ike_sa_init_start(struct ike_sa *sa)
 	nat_add_notifies(&b, sa, sa->conn->encap);
 	if (sa->conn->fragmentation != CFG_FRAG_NO)
 		notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (sa->conn->childless != CFG_CHILDLESS_NEVER)
+		notify_add(&b, 0, NULL, 0, N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0);
 	pubkey_add_sig_hashes(&b);
 	size_t len = ike_build_finish(&b);
 	free(sa->init_req);
@@ -293,6 +295,7 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 	nat_check(sa, msg);
 	sa->frag_ok = ike_find_notify(msg, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
 		      sa->conn->fragmentation != CFG_FRAG_NO;
+	sa->peer_childless = ike_find_notify(msg, N_CHILDLESS_IKEV2_SUPPORTED) != NULL;
 	pubkey_take_sig_hashes(sa, msg);
 	pubkey_keep_certreq(sa, msg);
 	free(sa->req.msg);
@@ -385,6 +388,8 @@ static void send_init_response(struct ike_sa *sa, const struct ike_message *req,
 		      sa->conn->fragmentation != CFG_FRAG_NO;
 	if (sa->frag_ok)
 		notify_add(&b, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (sa->conn->childless != CFG_CHILDLESS_NEVER)
+		notify_add(&b, 0, NULL, 0, N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0);
 	pubkey_take_sig_hashes(sa, req);
 	if (sa->peer_sig_hashes) /* RFC 7427 4: only in answer to the initiator's */
 		pubkey_add_sig_hashes(&b);

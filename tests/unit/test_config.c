@@ -143,6 +143,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; rekey_packets = 100; life_packets = 50; } ); } );\n",
 	  4, "life_packets must not be smaller than rekey_packets" },
+	{ IFACES "connections = ( { name = \"c\"; version = 1; childless = \"force\";\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  3, "childless = \"force\" is for IKEv2 (RFC 6023)" },
 	{ IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.1, vpn.example.org\";\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "remote_addrs item 'vpn.example.org' is not an IPv4 address, prefix, range first-last or %any" },

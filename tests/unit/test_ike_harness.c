@@ -767,6 +767,47 @@ static void test_inactivity(void)
 	}
 }
 
+/* A and B with childless set on either (NULL: swanctl's default, allow); A initiates c/net. */
+static void childless_pair(const char *a, const char *b)
+{
+	char ta[2048], tb[2048], setting[64];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	if (a) {
+		snprintf(setting, sizeof(setting), "childless = \"%s\"; ", a);
+		insert_after(ta, sizeof(ta), "version = 2; ", setting);
+	}
+	if (b) {
+		snprintf(setting, sizeof(setting), "childless = \"%s\"; ", b);
+		insert_after(tb, sizeof(tb), "version = 2; ", setting);
+	}
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+}
+
+/*
+ * RFC 6023: with childless = force A makes the IKE SA without a child and the child after it by
+ * CREATE_CHILD_SA; a responder that does not announce support, or one that insists on a child
+ * where it must not, ends the attempt.
+ */
+static void test_childless(void)
+{
+	childless_pair("force", NULL);
+	assert_established();
+	CU_ASSERT(only_sa(&A)->next_out_id >= 2 && only_sa(&A)->peer_childless); /* IKE_AUTH, then CREATE_CHILD_SA */
+	unpair();
+	childless_pair(NULL, "force"); /* A asks for its child in IKE_AUTH: B refuses */
+	CU_ASSERT(A.children == 0 && B.children == 0 && established_sas(&A) == 0 && established_sas(&B) == 0);
+	unpair();
+	childless_pair("force", "never"); /* B does not announce it: A gives up before IKE_AUTH */
+	CU_ASSERT(A.children == 0 && established_sas(&A) == 0 && !only_sa(&A));
+	unpair();
+	childless_pair(NULL, NULL);
+	assert_established();
+	CU_ASSERT(only_sa(&A)->next_out_id == 2); /* the child came with IKE_AUTH */
+	unpair();
+}
+
 /* Removes the child's selectors from a config text made by conn_texts() (swanctl's default then: dynamic). */
 static void drop_ts(char *conf, const char *lts, const char *rts)
 {
@@ -1278,6 +1319,7 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "unique: no, keep, replace, never (INITIAL_CONTACT ignored)", test_unique);
 	CU_add_test(s, "inactivity: traffic keeps a child; a quiet one closed, by its creator with the IKE SA", test_inactivity);
 	CU_add_test(s, "a child without selectors: the IKE addresses (swanctl's dynamic)", test_selectors_default_dynamic);
+	CU_add_test(s, "childless IKE SAs (RFC 6023): force, never, allow", test_childless);
 	CU_add_test(s, "a response that widens the selectors proposed is refused", test_widened_response_refused);
 	CU_add_test(s, "transport mode behind a NAT: selectors name the addresses seen", test_transport_behind_nat2);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
