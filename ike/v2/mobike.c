@@ -5,6 +5,9 @@
  * request sent from its new address, and the IKE SA and its children move there without a new
  * handshake. dpike announces MOBIKE_SUPPORTED in its IKE_AUTH response to an initiator that
  * announced it (unless the connection says `mobike = no`); as an initiator it stays where it is.
+ * A move into or out of a NAT changes whether ESP goes in UDP: the children are rekeyed at once,
+ * their successors made with the encapsulation the new path needs (an SA's is fixed when it is
+ * installed), so what the peer sends the other way meanwhile is lost for one exchange only.
  * What dpike does not do: a return routability check before sending to the new address (the
  * request is authenticated; RFC 4555 3.5 leaves the check to the responder's policy), nor use
  * the peer's ADDITIONAL_*_ADDRESS lists (only the initiator chooses the addresses).
@@ -20,6 +23,16 @@ static void format_endpoint(const struct ike_endpoint *e, char *buf, size_t len)
 	char ip[16];
 	format_ipv4(e->addr, ip, sizeof(ip));
 	snprintf(buf, len, "%s:%u", ip, e->port);
+}
+
+static void rekey_for_encapsulation(struct ike_sa *sa, const char *from, bool nat)
+{
+	LOG_INFO("%s: IKE_SA #%u: the new path from %s %s a NAT; rekeying its child SAs %s UDP encapsulation",
+		 sa->conn->name, sa->serial, from, nat ? "crosses" : "no longer crosses", nat ? "with" : "without");
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->state == CHILD_INSTALLED)
+			c->rekey_ms = ike_now(sa->d); /* on the next tick, one at a time */
+	ike_sa_wake(sa);
 }
 
 /* RFC 4555 3.5: the addresses come from the IP header of the (authenticated) request itself. */
@@ -46,9 +59,7 @@ static void update_addresses(struct ike_sa *sa, const struct ike_message *req, s
 	}
 	ike_move_peer(sa, &sa->rx_remote, "UPDATE_SA_ADDRESSES from there: MOBIKE");
 	if (nat != nat_before && !sa->conn->encap)
-		LOG_WARN("%s: IKE_SA #%u: the new path from %s %s a NAT; its child SAs keep the encapsulation they "
-			 "were made with until they are rekeyed", sa->conn->name, sa->serial, from,
-			 nat ? "crosses" : "no longer crosses");
+		rekey_for_encapsulation(sa, from, nat);
 }
 
 void mobike_respond(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)

@@ -658,6 +658,17 @@ static void test_mobike_responder(void)
 	to = mobike_request(0xc0000205, true, false, false);
 	CU_ASSERT(to.addr == 0xc0000205 && b->remote.addr == 0xc0000203 && i->moves == 1);
 	only_sa(&A)->local.addr = 0xc0000203;
+	/* behind a NAT now: the child, made without UDP encapsulation, is rekeyed into one with it */
+	b->mobike = true;
+	CU_ASSERT(!i->encap);
+	to = mobike_request(0xc0000206, true, true, false);
+	CU_ASSERT(b->nat_remote && b->remote.addr == 0xc0000206);
+	only_sa(&A)->local.addr = 0xc0000206;
+	clock_ms += 1000;
+	ike_tick(B.d);
+	pump();
+	struct installed *now = installed_of(&B, B.spi_in);
+	CU_ASSERT(now != NULL && now != i && now->encap && B.children == 1);
 	unpair();
 }
 
