@@ -45,17 +45,12 @@ sw_child_mirrored() { # swanctl --list-sas: "local  192.0.2.1/32", "remote 10.2.
 	grep -Eq '^ +local +192\.0\.2\.1/32$' <<<"$sas" && grep -Eq '^ +remote +10\.2\.0\.0/24$' <<<"$sas"
 }
 
-round() { # round ROLE
-	if [ "$1" = responder ]; then
-		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
-	else
-		ctl initiate dyn/net >/dev/null
-	fi
-	lab_check "IKEv$IKE_VERSION $1: established" lab_wait_for 20 dpike_up dyn
+# lan_and_sw_address WHAT: dpike's child joins its LAN and strongSwan's address alone, and pings
+# both ways between host-b and that address cross the tunnel, counted by dpike's SAs.
+lan_and_sw_address() {
+	local before_in before_out
 	lab_check "$1: dpike's child covers its LAN and strongSwan's address alone ($(dpike_child_ts))" \
 		test "$(dpike_child_ts)" = "10.2.0.0/24 === 192.0.2.1/32"
-	lab_check "$1: strongSwan's child the same, mirrored" sw_child_mirrored
-	local before_in before_out
 	before_in=$(dpike_sa_packets in)
 	before_out=$(dpike_sa_packets out)
 	lab_check "$1: ping host-b -> strongSwan's own address through the tunnel" \
@@ -64,6 +59,17 @@ round() { # round ROLE
 		ip netns exec "$sw" ping -c 4 -i 0.2 -W 2 -w 15 10.2.0.1
 	lab_check "$1: ... carried by dpike's SAs (8 packets each way or more)" \
 		test $(($(dpike_sa_packets in) - before_in)) -ge 8 -a $(($(dpike_sa_packets out) - before_out)) -ge 8
+}
+
+round() { # round ROLE
+	if [ "$1" = responder ]; then
+		sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+	else
+		ctl initiate dyn/net >/dev/null
+	fi
+	lab_check "IKEv$IKE_VERSION $1: established" lab_wait_for 20 dpike_up dyn
+	lan_and_sw_address "$1"
+	lab_check "$1: strongSwan's child the same, mirrored" sw_child_mirrored
 	sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
 	lab_check "$1: closed" lab_wait_for 10 dpike_down
 }
@@ -130,15 +136,7 @@ omitted_round() {
 	! grep -q "remote_ts" "$LAB_DIR/dpike.conf"
 	reopen "dut-omitted-v$2-$5" "$5"
 	lab_check "$what: established" lab_wait_for 20 dpike_up dyn
-	lab_check "$what: dpike's child covers its LAN and strongSwan's address alone ($(dpike_child_ts))" \
-		test "$(dpike_child_ts)" = "10.2.0.0/24 === 192.0.2.1/32"
-	local before_in before_out
-	before_in=$(dpike_sa_packets in)
-	before_out=$(dpike_sa_packets out)
-	lab_check "$what: ping host-b -> strongSwan's own address through the tunnel" \
-		ip netns exec "$hb" ping -c 4 -i 0.2 -W 2 -w 15 192.0.2.1
-	lab_check "$what: ... carried by dpike's SAs (4 packets each way or more)" \
-		test $(($(dpike_sa_packets in) - before_in)) -ge 4 -a $(($(dpike_sa_packets out) - before_out)) -ge 4
+	lan_and_sw_address "$what"
 	sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
 }
 omitted_round "IKEv2, dpike's remote_ts omitted, strongSwan initiating" 2 aes128gcm16-prfsha256-x25519 aes128gcm16 sw
