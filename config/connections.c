@@ -134,8 +134,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 {
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
 					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rand_bytes", "rekey_packets",
-					    "rand_packets",
-					    "life_packets", "start_action", "dpd_action", "close_action", "replay_window",
+					    "life_packets", "rand_packets", "start_action", "dpd_action", "close_action", "replay_window",
 					    "copy_df", "copy_ecn", "copy_dscp", "inactivity", NULL };
 	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (move_shunt_children()) */
 	static const char *const modes[] = { "tunnel", "transport", "pass", "drop", NULL };
@@ -308,6 +307,29 @@ static int parse_addr_ranges(struct cfg_reader *r, const config_setting_t *g, co
 	return 0;
 }
 
+/* The connection's switches, swanctl's names and defaults: how IKE behaves, not who talks to whom. */
+static int parse_conn_options(struct cfg_reader *r, const config_setting_t *g, struct cfg_connection *c)
+{
+	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
+	static const char *const uniques[] = { "no", "never", "keep", "replace", NULL };
+	static const char *const send_certs[] = { "ifasked", "always", "never", NULL };
+	static const char *const childless[] = { "allow", "force", "never", NULL };
+	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO, send_cert = CFG_SEND_CERT_IFASKED, childless_v = 0;
+	c->mobike = c->pull = c->send_certreq = true;
+	if (cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
+	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_bool(r, g, "pull", &c->pull) < 0 ||
+	    cfg_get_bool(r, g, "send_certreq", &c->send_certreq) < 0 ||
+	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 || cfg_get_enum(r, g, "unique", uniques, &unique) < 0 ||
+	    cfg_get_enum(r, g, "send_cert", send_certs, &send_cert) < 0 ||
+	    cfg_get_enum(r, g, "childless", childless, &childless_v) < 0)
+		return -1;
+	c->fragmentation = (enum cfg_fragmentation)frag;
+	c->unique = (enum cfg_unique)unique;
+	c->send_cert = (enum cfg_send_cert)send_cert;
+	c->childless = (enum cfg_childless)childless_v;
+	return 0;
+}
+
 static int parse_connection(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
 			    struct cfg_connection *c)
 {
@@ -315,14 +337,9 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 					    "remote_port", "proposals", "aggressive", "encap", "mobike", "rekey_time",
 					    "reauth_time", "over_time", "rand_time", "dpd_delay", "dpd_timeout",
 					    "keyingtries", "local", "remote", "children", "fragmentation", "pools", "vips",
-					    "pull", "local-2", "remote-2", "unique", "send_cert", "send_certreq", "childless", NULL };
-	static const char *const frags[] = { "yes", "accept", "force", "no", NULL };
-	static const char *const uniques[] = { "no", "never", "keep", "replace", NULL };
-	static const char *const send_certs[] = { "ifasked", "always", "never", NULL };
-	static const char *const childless[] = { "allow", "force", "never", NULL };
+					    "pull", "local-2", "remote-2", "unique", "send_cert", "send_certreq", "childless",
+					    NULL };
 	uint64_t version = 0, lport = 500, rport = 500;
-	int frag = CFG_FRAG_YES, unique = CFG_UNIQUE_NO, send_cert = CFG_SEND_CERT_IFASKED, childless_v = 0;
-	c->mobike = c->pull = c->send_certreq = true; /* as swanctl */
 	if (cfg_check_keys(r, g, keys) < 0 || cfg_get_string(r, g, "name", true, c->name, sizeof(c->name)) < 0 ||
 	    cfg_get_uint(r, g, "version", false, 2, &version) < 0 ||
 	    cfg_get_items(r, g, "local_addrs", false, &c->local_addrs[0][0], sizeof(c->local_addrs[0]),
@@ -336,23 +353,13 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    cfg_get_items(r, g, "proposals", false, &c->proposals[0][0], sizeof(c->proposals[0]), CFG_MAX_PROPOSALS,
 			    &c->n_proposals) < 0 ||
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
-	    cfg_get_bool(r, g, "aggressive", &c->aggressive) < 0 || cfg_get_bool(r, g, "encap", &c->encap) < 0 ||
-	    cfg_get_bool(r, g, "mobike", &c->mobike) < 0 || cfg_get_bool(r, g, "pull", &c->pull) < 0 ||
-	    cfg_get_enum(r, g, "fragmentation", frags, &frag) < 0 || cfg_get_enum(r, g, "unique", uniques, &unique) < 0 ||
-	    cfg_get_enum(r, g, "send_cert", send_certs, &send_cert) < 0 ||
-	    cfg_get_enum(r, g, "childless", childless, &childless_v) < 0 ||
-	    cfg_get_bool(r, g, "send_certreq", &c->send_certreq) < 0 ||
-	    parse_conn_times(r, g, c) < 0 ||
+	    parse_conn_options(r, g, c) < 0 || parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
 	    parse_children(r, g, c) < 0 || parse_conn_pools(r, g, cfg, c) < 0 || parse_vips(r, g, c) < 0 ||
 	    parse_xauth_round(r, g, "local-2", &c->xauth_local, c->xauth_local_id, sizeof(c->xauth_local_id)) < 0 ||
 	    parse_xauth_round(r, g, "remote-2", &c->xauth_remote, c->xauth_remote_id, sizeof(c->xauth_remote_id)) < 0)
 		return -1;
 	c->version = (int)version;
-	c->fragmentation = (enum cfg_fragmentation)frag;
-	c->unique = (enum cfg_unique)unique;
-	c->send_cert = (enum cfg_send_cert)send_cert;
-	c->childless = (enum cfg_childless)childless_v;
 	if (c->childless == CFG_CHILDLESS_FORCE && c->version == 1)
 		return cfg_fail(r, config_setting_get_member(g, "childless"), "childless = \"force\" is for IKEv2 (RFC 6023)");
 	c->local_port = (uint16_t)lport;

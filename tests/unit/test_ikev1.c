@@ -230,7 +230,7 @@ static void test_cbc_round_trip(void)
 	"\"];\n  proposals = [%s]; " extra "\n"                                                                    \
 	"  local = { auth = \"psk\"; id = \"" local "\"; }; remote = { auth = \"psk\"; id = \"" remote "\"; };\n" \
 	"  children = ( { name = \"net\"; local_ts = [\"10.1.0.0/16\"]; remote_ts = [\"10.2.0.0/16\"];"           \
-	" esp_proposals = [" esp "]; rekey_time = \"1h\"; life_time = \"2h\"; } ); } );\n"                       \
+	" esp_proposals = [" esp "]; rekey_time = \"1h\"; life_time = \"2h\"; rand_time = 0; } ); } );\n"        \
 	"secrets = ( { type = \"ike\"; secret = \"" psk "\"; } );\n"
 
 static const char *const ESP_PFS = "\"aes128gcm16-modp2048\"";
