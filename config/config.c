@@ -316,14 +316,16 @@ static int parse_sa_keying(struct cfg_reader *r, const config_setting_t *g, stru
 	if (sa->alg < 0)
 		return cfg_fail(r, config_setting_get_member(g, "esp"),
 				"unsupported esp '%s' (use aes128gcm16, aes192gcm16 or aes256gcm16 (gcm12, gcm8: shorter ICVs), "
-				"chacha20poly1305, or aes128, aes192, aes256 or null with -sha1, -sha256, -sha384 or -sha512)",
+				"aes128ccm16 or aes256ccm16 (ccm12, ccm8), chacha20poly1305, or aes128, aes192, aes256, "
+				"aes128ctr, aes192ctr, aes256ctr, 3des or null with -sha1, -sha256, -sha384, -sha512, -md5, "
+				"-aesxcbc or -aescmac)",
 				esp);
 	sa->key_len = parse_hex(key, sa->key, sizeof(sa->key));
 	int want = esp_algo_key_len(&esp_algos[sa->alg]);
 	if (sa->key_len != want)
 		return cfg_fail(r, config_setting_get_member(g, "key"),
 				"key for %s must be %d bytes of hex (%s), got %s", esp_algos[sa->alg].name, want,
-				esp_algos[sa->alg].salt_len ? "key then 4-byte salt" : "encryption key then integrity key",
+				esp_algos[sa->alg].salt_len ? "key, salt, then any integrity key" : "encryption key then integrity key",
 				sa->key_len < 0 ? "invalid hex" : "a different length");
 	return 0;
 }

@@ -16,8 +16,8 @@
 #define CFG_MAX_INTERFACES 16
 #define CFG_MAX_TS 16
 #define CFG_MAX_ADDRS 8
-#define CFG_MAX_PROPOSALS 16
-#define CFG_MAX_KEY 96 /* ESP_MAX_KEY_LEN */
+#define CFG_MAX_PROPOSALS 32
+#define CFG_MAX_KEY 100 /* ESP_MAX_KEY_LEN */
 #define CFG_ERR_MAX 512
 
 struct cfg_interface {

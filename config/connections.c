@@ -7,9 +7,32 @@
 #include <openssl/evp.h>
 
 #include "cfg_reader.h"
+#include "dataplane/esp_algo.h"
 #include "ike/proposal.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+
+/* Every cipher of an ESP proposal with every integrity algorithm of it is a transform the dataplane has. */
+static bool esp_combinations_exist(const struct proposal *p, char *why, size_t why_len)
+{
+	for (int e = 0; e < p->n[TRANS_ENCR]; e++)
+		for (int h = 0; h < (p->n[TRANS_INTEG] ? p->n[TRANS_INTEG] : 1); h++) {
+			struct proposal pair = { .n = { [TRANS_ENCR] = 1 } };
+			pair.t[TRANS_ENCR][0] = p->t[TRANS_ENCR][e];
+			if (p->n[TRANS_INTEG]) {
+				pair.n[TRANS_INTEG] = 1;
+				pair.t[TRANS_INTEG][0] = p->t[TRANS_INTEG][h];
+			}
+			uint16_t integ = pair.n[TRANS_INTEG] ? pair.t[TRANS_INTEG][0].id : 0;
+			if (esp_algo_from_ike(pair.t[TRANS_ENCR][0].id, pair.t[TRANS_ENCR][0].key_bits, integ) < 0) {
+				char name[64];
+				proposal_format(&pair, name, sizeof(name));
+				snprintf(why, why_len, "the dataplane has no ESP transform %s", name);
+				return false;
+			}
+		}
+	return true;
+}
 
 static int check_proposals(struct cfg_reader *r, const config_setting_t *g, const char *key,
 			   char props[][128], int n, enum proposal_kind kind)
@@ -19,10 +42,11 @@ static int check_proposals(struct cfg_reader *r, const config_setting_t *g, cons
 		char why[128];
 		if (strcmp(props[i], "default") == 0)
 			continue;
-		if (!proposal_parse(props[i], kind, true, &p, why, sizeof(why)))
+		if (!proposal_parse(props[i], kind, true, &p, why, sizeof(why)) ||
+		    (kind == PROPOSAL_ESP && !esp_combinations_exist(&p, why, sizeof(why))))
 			return cfg_fail(r, config_setting_get_member(g, key), "%s '%s': %s", key, props[i], why);
 		if (proposal_is_weak(&p))
-			LOG_WARN("%s:%d: %s '%s' uses 3DES or DH group 1, 2 or 5: weak, accepted only because it is "
+			LOG_WARN("%s:%d: %s '%s' uses 3DES, MD5 or DH group 1, 2 or 5: weak, accepted only because it is "
 				 "listed", r->file, config_setting_source_line(config_setting_get_member(g, key)), key,
 				 props[i]);
 	}
@@ -218,14 +242,17 @@ static int parse_conn_times(struct cfg_reader *r, const config_setting_t *g, str
 	return 0;
 }
 
-static bool uses_3des(const struct cfg_connection *c)
+/* IKEv1's phase 1 has AES-CBC and 3DES with an HMAC only: a proposal without them offers nothing. */
+static const char *unusable_in_ikev1(const struct cfg_connection *c)
 {
-	struct proposal p[CFG_MAX_PROPOSALS];
-	int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, p, CFG_MAX_PROPOSALS);
-	for (int i = 0; i < n; i++)
-		if (proposal_has_encr(&p[i], 3))
-			return true;
-	return false;
+	for (int i = 0; i < c->n_proposals; i++) {
+		struct proposal p;
+		char why[128];
+		if (strcmp(c->proposals[i], "default") != 0 &&
+		    proposal_parse(c->proposals[i], PROPOSAL_IKE, true, &p, why, sizeof(why)) && !proposal_ikev1_usable(&p))
+			return c->proposals[i];
+	}
+	return NULL;
 }
 
 /* The pools a connection hands addresses from, by name (config.c has read them first). */
@@ -376,8 +403,10 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	if (c->fragmentation == CFG_FRAG_FORCE && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "fragmentation"),
 				"fragmentation = \"force\" applies to IKEv1 only (RFC 7383 needs both ends' word)");
-	if (c->version != 1 && uses_3des(c))
-		return cfg_fail(r, config_setting_get_member(g, "proposals"), "3des is available with version = 1 only");
+	if (c->version == 1 && unusable_in_ikev1(c))
+		return cfg_fail(r, config_setting_get_member(g, "proposals"),
+				"'%s': IKEv1 takes aes128, aes192, aes256 or 3des with md5, sha1, sha256, sha384 or sha512",
+				unusable_in_ikev1(c));
 	if (c->aggressive && c->local.auth == AUTH_PSK)
 		LOG_WARN("connection '%s': Aggressive Mode with a PSK exposes the PSK hash to offline guessing",
 			 c->name);

@@ -5,6 +5,34 @@
 #include <string.h>
 
 /*
+ * The older transforms, at the end of the table below: ENCR 13 AES-CTR and 14/15/16 AES-CCM with an 8-, 12- or
+ * 16-byte ICV (a 4- or 3-byte nonce salt after the key, the sequence number as IV), 3 3DES-CBC
+ * (a random 8-byte IV); INTEG 1 HMAC-MD5-96, 5 AES-XCBC-MAC-96, 8 AES-CMAC-96 (16-byte keys).
+ * IPsec-MB has AES-CCM with 128- and 256-bit keys only.
+ */
+#define ALG(nm, ci, klen, salt, iv, align, encr, bits, in, ikey, icv, iid)                                     \
+	{ .name = nm, .cipher = ci, .integ = in, .enc_key_len = klen, .salt_len = salt, .integ_key_len = ikey,  \
+	  .iv_len = iv, .icv_len = icv, .pad_align = align, .ike_encr = encr, .ike_integ = iid, .key_bits = bits }
+#define ALG_(...) ALG(__VA_ARGS__)
+#define M_SHA1 ESP_INTEG_SHA1_96, 20, 12, 2
+#define M_SHA256 ESP_INTEG_SHA256_128, 32, 16, 12
+#define M_SHA384 ESP_INTEG_SHA384_192, 48, 24, 13
+#define M_SHA512 ESP_INTEG_SHA512_256, 64, 32, 14
+#define M_MD5 ESP_INTEG_MD5_96, 16, 12, 1
+#define M_XCBC ESP_INTEG_AES_XCBC_96, 16, 12, 5
+#define M_CMAC ESP_INTEG_AES_CMAC_96, 16, 12, 8
+/* the cipher with each integrity algorithm dpike had none with before */
+#define WITH_NEW_MACS(pre, ...)                                                                                \
+	ALG_(pre "-md5", __VA_ARGS__, M_MD5), ALG_(pre "-aesxcbc", __VA_ARGS__, M_XCBC),                           \
+		ALG_(pre "-aescmac", __VA_ARGS__, M_CMAC)
+#define WITH_EVERY_MAC(pre, ...)                                                                               \
+	ALG_(pre "-sha1", __VA_ARGS__, M_SHA1), ALG_(pre "-sha256", __VA_ARGS__, M_SHA256),                        \
+		ALG_(pre "-sha384", __VA_ARGS__, M_SHA384), ALG_(pre "-sha512", __VA_ARGS__, M_SHA512),            \
+		WITH_NEW_MACS(pre, __VA_ARGS__)
+#define CCM(bits, icv, encr)                                                                                   \
+	ALG("aes" #bits "ccm" #icv, ESP_CIPHER_AES_CCM, bits / 8, 3, 8, 4, encr, bits, ESP_INTEG_NONE, 0, icv, 0)
+
+/*
  * IKEv2 transform IDs (RFC 7296, RFC 4106, RFC 7634, RFC 4868, RFC 2410): ENCR 12 CBC, 18/19/20
  * GCM with an 8-, 12- or 16-byte ICV, 28 ChaCha20-Poly1305, 11 NULL (integrity only); INTEG 2
  * HMAC-SHA1-96, 12 HMAC-SHA2-256-128, 13 HMAC-SHA2-384-192, 14 HMAC-SHA2-512-256 (the integrity
@@ -38,6 +66,20 @@ const struct esp_algo esp_algos[] = {
 	{ "null-sha256", ESP_CIPHER_NULL, ESP_INTEG_SHA256_128, 0, 0, 32, 0, 16, 4, 11, 12, 0 },
 	{ "null-sha384", ESP_CIPHER_NULL, ESP_INTEG_SHA384_192, 0, 0, 48, 0, 24, 4, 11, 13, 0 },
 	{ "null-sha512", ESP_CIPHER_NULL, ESP_INTEG_SHA512_256, 0, 0, 64, 0, 32, 4, 11, 14, 0 },
+	WITH_NEW_MACS("aes128", ESP_CIPHER_AES_CBC, 16, 0, 16, 16, 12, 128),
+	WITH_NEW_MACS("aes192", ESP_CIPHER_AES_CBC, 24, 0, 16, 16, 12, 192),
+	WITH_NEW_MACS("aes256", ESP_CIPHER_AES_CBC, 32, 0, 16, 16, 12, 256),
+	WITH_NEW_MACS("null", ESP_CIPHER_NULL, 0, 0, 0, 4, 11, 0),
+	WITH_EVERY_MAC("aes128ctr", ESP_CIPHER_AES_CTR, 16, 4, 8, 4, 13, 128),
+	WITH_EVERY_MAC("aes192ctr", ESP_CIPHER_AES_CTR, 24, 4, 8, 4, 13, 192),
+	WITH_EVERY_MAC("aes256ctr", ESP_CIPHER_AES_CTR, 32, 4, 8, 4, 13, 256),
+	WITH_EVERY_MAC("3des", ESP_CIPHER_3DES, 24, 0, 8, 8, 3, 0),
+	CCM(128, 8, 14),
+	CCM(128, 12, 15),
+	CCM(128, 16, 16),
+	CCM(256, 8, 14),
+	CCM(256, 12, 15),
+	CCM(256, 16, 16),
 };
 const int esp_algo_count = sizeof(esp_algos) / sizeof(esp_algos[0]);
 
@@ -56,6 +98,12 @@ static const struct {
 	{ "aes128gcm96", "aes128gcm12" },
 	{ "aes192gcm96", "aes192gcm12" },
 	{ "aes256gcm96", "aes256gcm12" },
+	{ "aes128ccm64", "aes128ccm8" },
+	{ "aes128ccm96", "aes128ccm12" },
+	{ "aes128ccm128", "aes128ccm16" },
+	{ "aes256ccm64", "aes256ccm8" },
+	{ "aes256ccm96", "aes256ccm12" },
+	{ "aes256ccm128", "aes256ccm16" },
 	{ "sha", "sha1" },
 	{ "sha2_256", "sha256" },
 	{ "sha2_384", "sha384" },

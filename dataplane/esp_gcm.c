@@ -244,7 +244,8 @@ static void gcm192_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_p
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 {
-	if (alg->cipher == ESP_CIPHER_AES_CBC || alg->cipher == ESP_CIPHER_NULL)
+	bool sha = alg->integ >= ESP_INTEG_SHA1_96 && alg->integ <= ESP_INTEG_SHA512_256;
+	if ((alg->cipher == ESP_CIPHER_AES_CBC || alg->cipher == ESP_CIPHER_NULL) && sha)
 		return esp_cbc_submit; /* HMAC bursts, and CBC's cipher bursts */
 	if (alg->cipher != ESP_CIPHER_AES_GCM)
 		return esp_submit;

@@ -76,7 +76,10 @@ static void hash_one_block(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *bl
 	case ESP_INTEG_SHA512_256:
 		IMB_SHA512_ONE_BLOCK(mgr, block, state);
 		break;
-	case ESP_INTEG_NONE:
+	case ESP_INTEG_MD5_96:
+		IMB_MD5_ONE_BLOCK(mgr, block, state);
+		break;
+	default:
 		break;
 	}
 }
@@ -100,18 +103,47 @@ static void hmac_precompute(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *k
 }
 
 /* The AES key schedule of the SA's direction (encryption outbound, decryption inbound), as long as the key needs. */
-static void cbc_rounds(IMB_MGR *mgr, const struct esp_sa_params *p, uint8_t *rounds)
+static void aes_rounds(IMB_MGR *mgr, const uint8_t *key, unsigned key_len, bool dec, uint8_t *rounds)
 {
-	uint8_t enc[16 * 15] __rte_aligned(16), dec[16 * 15] __rte_aligned(16);
-	if (p->alg->enc_key_len == 16)
-		IMB_AES_KEYEXP_128(mgr, p->key, enc, dec);
-	else if (p->alg->enc_key_len == 24)
-		IMB_AES_KEYEXP_192(mgr, p->key, enc, dec);
+	uint8_t enc_keys[16 * 15] __rte_aligned(16), dec_keys[16 * 15] __rte_aligned(16);
+	if (key_len == 16)
+		IMB_AES_KEYEXP_128(mgr, key, enc_keys, dec_keys);
+	else if (key_len == 24)
+		IMB_AES_KEYEXP_192(mgr, key, enc_keys, dec_keys);
 	else
-		IMB_AES_KEYEXP_256(mgr, p->key, enc, dec);
-	memcpy(rounds, p->inbound ? dec : enc, esp_aes_round_key_bytes(p->alg->enc_key_len));
-	OPENSSL_cleanse(enc, sizeof(enc));
-	OPENSSL_cleanse(dec, sizeof(dec));
+		IMB_AES_KEYEXP_256(mgr, key, enc_keys, dec_keys);
+	memcpy(rounds, dec ? dec_keys : enc_keys, esp_aes_round_key_bytes(key_len));
+	OPENSSL_cleanse(enc_keys, sizeof(enc_keys));
+	OPENSSL_cleanse(dec_keys, sizeof(dec_keys));
+}
+
+static void integ_keys(IMB_MGR *mgr, enum esp_integ integ, const uint8_t *key, unsigned len, uint8_t *out)
+{
+	uint8_t spare[16 * 11] __rte_aligned(16);
+	switch (integ) {
+	case ESP_INTEG_NONE:
+		break;
+	case ESP_INTEG_AES_XCBC_96:
+		IMB_AES_XCBC_KEYEXP(mgr, key, out, out + 176, out + 192);
+		break;
+	case ESP_INTEG_AES_CMAC_96:
+		IMB_AES_KEYEXP_128(mgr, key, out, spare);
+		IMB_AES_CMAC_SUBKEY_GEN_128(mgr, out, out + 176, out + 192);
+		OPENSSL_cleanse(spare, sizeof(spare));
+		break;
+	default:
+		hmac_precompute(mgr, integ, key, len, out, out + esp_hmac_state_bytes(integ));
+	}
+}
+
+/* RFC 2451: three DES keys, K1 K2 K3, each its own schedule; IPsec-MB takes pointers to the three. */
+static void des3_keys(IMB_MGR *mgr, const uint8_t *key, uint8_t *out)
+{
+	const void **ptrs = (const void **)(out + 3 * ESP_DES_SCHEDULE_BYTES);
+	for (int i = 0; i < 3; i++) {
+		IMB_DES_KEYSCHED(mgr, (uint64_t *)(out + i * ESP_DES_SCHEDULE_BYTES), key + 8 * i);
+		ptrs[i] = out + i * ESP_DES_SCHEDULE_BYTES;
+	}
 }
 
 static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
@@ -119,25 +151,29 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	bool compact = esp_sa_has(sa, ESP_SA_F_GCM_COMPACT);
 	IMB_MGR *mgr = control_mgr(compact);
 	const struct esp_algo *a = p->alg;
-	unsigned state;
 	if (mgr == NULL)
 		return -1;
 	memcpy(sa->salt, p->key + a->enc_key_len, a->salt_len);
+	uint8_t *cipher_keys = sa->keys + esp_integ_key_bytes(a->integ);
+	integ_keys(mgr, a->integ, p->key + a->enc_key_len + a->salt_len, a->integ_key_len, sa->keys);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
 		gcm_precompute(mgr, compact, p, sa->keys);
 		break;
 	case ESP_CIPHER_AES_CBC:
-		state = esp_hmac_state_bytes(a->integ);
-		hmac_precompute(mgr, a->integ, p->key + a->enc_key_len, a->integ_key_len, sa->keys, sa->keys + state);
-		cbc_rounds(mgr, p, sa->keys + 2 * state);
+		aes_rounds(mgr, p->key, a->enc_key_len, p->inbound, cipher_keys);
+		break;
+	case ESP_CIPHER_AES_CTR: /* the key stream is made by encryption either way */
+	case ESP_CIPHER_AES_CCM:
+		aes_rounds(mgr, p->key, a->enc_key_len, false, cipher_keys);
+		break;
+	case ESP_CIPHER_3DES:
+		des3_keys(mgr, p->key, cipher_keys);
 		break;
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		memcpy(sa->keys, p->key, 32);
 		break;
 	case ESP_CIPHER_NULL:
-		state = esp_hmac_state_bytes(a->integ);
-		hmac_precompute(mgr, a->integ, p->key, a->integ_key_len, sa->keys, sa->keys + state);
 		break;
 	}
 	return 0;
@@ -145,20 +181,24 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 
 static size_t key_bytes(const struct esp_algo *a)
 {
+	size_t integ = esp_integ_key_bytes(a->integ);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
 		return esp_gcm_key_bytes(gcm_compact(a));
 	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of a schedule unused: one line less */
-		return 2 * esp_hmac_state_bytes(a->integ) + esp_aes_round_key_bytes(a->enc_key_len);
+	case ESP_CIPHER_AES_CTR:
+	case ESP_CIPHER_AES_CCM:
+		return integ + esp_aes_round_key_bytes(a->enc_key_len);
+	case ESP_CIPHER_3DES:
+		return integ + ESP_3DES_KEY_BYTES;
 	case ESP_CIPHER_NULL:
-		return 2 * esp_hmac_state_bytes(a->integ);
+		return integ;
 	case ESP_CIPHER_CHACHA20_POLY1305:
 		break;
 	}
 	return 32;
 }
 
-/* Where the parts after the header start, and the size of the whole. */
 struct sa_layout {
 	size_t keys, replay, local_ts, remote_ts, total;
 };
@@ -230,7 +270,8 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->icv_len = p->alg->icv_len;
 	sa->pad_align = p->alg->pad_align;
 	sa->key_len = p->alg->enc_key_len;
-	sa->rand_len = p->alg->cipher == ESP_CIPHER_AES_CBC ? 16 : 0;
+	/* CBC's IV must be unpredictable; the counter modes' is the sequence number */
+	sa->rand_len = p->alg->cipher == ESP_CIPHER_AES_CBC ? 16 : p->alg->cipher == ESP_CIPHER_3DES ? 8 : 0;
 	sa->outer_len = outer_len(p);
 	sa->local_be = rte_cpu_to_be_32(p->local);
 	sa->remote_be = rte_cpu_to_be_32(p->remote);

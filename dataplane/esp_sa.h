@@ -72,16 +72,31 @@ static inline unsigned esp_aes_round_key_bytes(unsigned key_len)
 }
 
 /*
- * AES-CBC + HMAC keys, in this order: the HMAC's inner and outer states after the key's block
- * (RFC 2104), each 32 bytes (SHA-1, SHA2-256) or 64 (SHA2-384, SHA2-512), then the AES key
- * schedule. An SA goes one way, so it keeps one schedule: encryption outbound, decryption
- * inbound, only as long as its key length uses: 240 bytes in all with AES-128 and SHA2-256
- * (four lines, all of which a packet reads), 368 with AES-256 and SHA2-512. NULL encryption
- * keeps the two states alone.
+ * Keys of a cipher with a separate integrity check, in this order: the integrity keys, then the
+ * cipher's. For HMAC the inner and outer states after the key's block (RFC 2104), each 32 bytes
+ * (MD5, SHA-1, SHA2-256) or 64 (SHA2-384, SHA2-512); for AES-XCBC the expanded K1 with K2 and K3
+ * (RFC 3566), for AES-CMAC the expanded key with its two subkeys (RFC 4493). Then the AES key
+ * schedule of the SA's direction (an SA goes one way: encryption outbound, decryption inbound;
+ * AES-CTR encrypts both ways), only as long as its key length uses, or 3DES's three DES
+ * schedules with the pointers IPsec-MB takes to them. AES-128 and HMAC-SHA2-256 make 240
+ * bytes, four lines, all of which a packet reads. NULL encryption keeps the integrity keys alone.
  */
 static inline unsigned esp_hmac_state_bytes(enum esp_integ integ)
 {
 	return integ == ESP_INTEG_SHA384_192 || integ == ESP_INTEG_SHA512_256 ? 64 : 32;
+}
+
+#define ESP_AES_MAC_KEY_BYTES (11 * 16 + 2 * 16) /* expanded AES-128 key and two 16-byte keys */
+#define ESP_DES_SCHEDULE_BYTES 128
+#define ESP_3DES_KEY_BYTES (3 * ESP_DES_SCHEDULE_BYTES + 3 * sizeof(void *))
+
+static inline unsigned esp_integ_key_bytes(enum esp_integ integ)
+{
+	if (integ == ESP_INTEG_NONE)
+		return 0;
+	if (integ == ESP_INTEG_AES_XCBC_96 || integ == ESP_INTEG_AES_CMAC_96)
+		return ESP_AES_MAC_KEY_BYTES;
+	return 2 * esp_hmac_state_bytes(integ);
 }
 
 /*

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "crypto.h"
+#include "aes_mac.h"
 #include "hmac.h"
 #include "x25519.h"
 
@@ -15,6 +16,7 @@
 static const EVP_MD *prf_md(uint16_t prf)
 {
 	switch (prf) {
+	case PRF_HMAC_MD5: return EVP_md5();
 	case PRF_HMAC_SHA1: return EVP_sha1();
 	case PRF_HMAC_SHA2_256: return EVP_sha256();
 	case PRF_HMAC_SHA2_384: return EVP_sha384();
@@ -23,10 +25,27 @@ static const EVP_MD *prf_md(uint16_t prf)
 	}
 }
 
+/* The PRFs made of an AES MAC; false for the HMACs. */
+static bool prf_aes_mac(uint16_t prf, enum aes_mac *kind)
+{
+	*kind = prf == PRF_AES128_XCBC ? AES_MAC_XCBC : AES_MAC_CMAC;
+	return prf == PRF_AES128_XCBC || prf == PRF_AES128_CMAC;
+}
+
 size_t prf_output_len(uint16_t prf)
 {
+	enum aes_mac kind;
 	const EVP_MD *md = prf_md(prf);
+	if (prf_aes_mac(prf, &kind))
+		return AES_MAC_LEN;
 	return md ? (size_t)EVP_MD_get_size(md) : 0;
+}
+
+size_t prf_nonce_part(uint16_t prf, size_t nonce_len)
+{
+	enum aes_mac kind;
+	size_t half = AES_MAC_LEN / 2;
+	return prf_aes_mac(prf, &kind) && nonce_len > half ? half : nonce_len;
 }
 
 /*
@@ -70,27 +89,53 @@ bool ike_hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const uint8_
 
 bool prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out)
 {
+	enum aes_mac kind;
+	if (prf_aes_mac(prf, &kind))
+		return aes_mac_prf(kind, key, key_len, data, len, out);
 	return ike_hmac(prf_md(prf), key, key_len, data, len, out, NULL);
+}
+
+/* The key made ready once for the HMACs; the AES MACs take it on each call. */
+struct prf_key {
+	uint16_t prf;
+	const uint8_t *key;
+	size_t key_len;
+	struct hmac_key hmac;
+};
+
+static bool prf_key_set(struct prf_key *k, uint16_t prf, const uint8_t *key, size_t key_len)
+{
+	enum aes_mac kind;
+	k->prf = prf;
+	k->key = key;
+	k->key_len = key_len;
+	return prf_aes_mac(prf, &kind) || hmac_key_set(&k->hmac, prf_md(prf), key, key_len);
+}
+
+static bool prf_key_mac(const struct prf_key *k, const uint8_t *data, size_t len, uint8_t *out)
+{
+	enum aes_mac kind;
+	if (prf_aes_mac(k->prf, &kind))
+		return aes_mac_prf(kind, k->key, k->key_len, data, len, out);
+	hmac_key_mac(&k->hmac, data, len, out);
+	return true;
 }
 
 bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *seed, size_t seed_len, uint8_t *out,
 	      size_t out_len)
 {
 	size_t hlen = prf_output_len(prf);
-	struct hmac_key k;
-	if (hlen == 0 || out_len > 255 * hlen || !hmac_key_set(&k, prf_md(prf), key, key_len))
+	struct prf_key k;
+	if (hlen == 0 || out_len > 255 * hlen || !prf_key_set(&k, prf, key, key_len))
 		return false;
 	/* T(n) = prf(K, T(n-1) | S | n), built in one buffer: [T(n-1)] [S] [n] */
 	uint8_t *buf = OPENSSL_malloc(hlen + seed_len + 1), t[IKE_MAX_PRF_LEN];
-	if (buf == NULL) {
-		hmac_key_wipe(&k);
-		return false;
-	}
+	bool ok = buf != NULL;
 	size_t tlen = 0;
-	for (unsigned i = 1; out_len > 0; i++) {
+	for (unsigned i = 1; ok && out_len > 0; i++) {
 		memcpy(buf + tlen, seed, seed_len);
 		buf[tlen + seed_len] = (uint8_t)i;
-		hmac_key_mac(&k, buf, tlen + seed_len + 1, t);
+		ok = prf_key_mac(&k, buf, tlen + seed_len + 1, t);
 		size_t take = out_len < hlen ? out_len : hlen;
 		memcpy(out, t, take);
 		memcpy(buf, t, hlen);
@@ -98,10 +143,10 @@ bool prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const uint8_t *s
 		out += take;
 		out_len -= take;
 	}
-	hmac_key_wipe(&k);
+	OPENSSL_cleanse(&k, sizeof(k));
 	OPENSSL_clear_free(buf, hlen + seed_len + 1);
 	OPENSSL_cleanse(t, sizeof(t));
-	return true;
+	return ok;
 }
 
 /* ---- key exchange ---- */
@@ -611,14 +656,63 @@ void ke_batch_complete(struct ke_job *jobs, void *const owners[], unsigned n,
 
 /* ---- the Encrypted payload ---- */
 
-static const EVP_MD *integ_md(uint16_t integ, size_t *key_len, size_t *icv_len)
+/* The integrity algorithm's key and ICV lengths; false if dpike has none by that ID. */
+static bool integ_lengths(uint16_t integ, size_t *key_len, size_t *icv_len)
 {
 	switch (integ) {
-	case AUTH_HMAC_SHA1_96: *key_len = 20, *icv_len = 12; return EVP_sha1();
-	case AUTH_HMAC_SHA2_256_128: *key_len = 32, *icv_len = 16; return EVP_sha256();
-	case AUTH_HMAC_SHA2_384_192: *key_len = 48, *icv_len = 24; return EVP_sha384();
-	case AUTH_HMAC_SHA2_512_256: *key_len = 64, *icv_len = 32; return EVP_sha512();
+	case AUTH_HMAC_MD5_96: *key_len = 16, *icv_len = 12; return true;
+	case AUTH_HMAC_SHA1_96: *key_len = 20, *icv_len = 12; return true;
+	case AUTH_AES_XCBC_96: *key_len = 16, *icv_len = 12; return true;
+	case AUTH_AES_CMAC_96: *key_len = 16, *icv_len = 12; return true;
+	case AUTH_HMAC_SHA2_256_128: *key_len = 32, *icv_len = 16; return true;
+	case AUTH_HMAC_SHA2_384_192: *key_len = 48, *icv_len = 24; return true;
+	case AUTH_HMAC_SHA2_512_256: *key_len = 64, *icv_len = 32; return true;
+	default: return false;
+	}
+}
+
+static const EVP_MD *integ_md(uint16_t integ)
+{
+	switch (integ) {
+	case AUTH_HMAC_MD5_96: return EVP_md5();
+	case AUTH_HMAC_SHA1_96: return EVP_sha1();
+	case AUTH_HMAC_SHA2_256_128: return EVP_sha256();
+	case AUTH_HMAC_SHA2_384_192: return EVP_sha384();
+	case AUTH_HMAC_SHA2_512_256: return EVP_sha512();
 	default: return NULL;
+	}
+}
+
+static bool aes_key_bits(uint16_t bits)
+{
+	return bits == 128 || bits == 192 || bits == 256;
+}
+
+/* 3DES, AES-CBC and AES-CTR, with an integrity algorithm; CTR's key carries a 4-byte nonce (RFC 5930). */
+static bool init_plain(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint16_t integ)
+{
+	bool ctr = encr == ENCR_AES_CTR;
+	if (encr == ENCR_3DES) {
+		c->enc_key_len = 24;
+		c->iv_len = c->block = 8;
+	} else if (aes_key_bits(key_bits)) {
+		c->enc_key_len = key_bits / 8 + (ctr ? 4 : 0);
+		c->iv_len = ctr ? 8 : 16;
+		c->block = ctr ? 1 : 16;
+	} else {
+		return false;
+	}
+	return integ_lengths(integ, &c->integ_key_len, &c->icv_len);
+}
+
+static size_t aead_icv_len(uint16_t encr)
+{
+	switch (encr) {
+	case ENCR_AES_GCM_8:
+	case ENCR_AES_CCM_8: return 8;
+	case ENCR_AES_GCM_12:
+	case ENCR_AES_CCM_12: return 12;
+	default: return 16;
 	}
 }
 
@@ -629,18 +723,19 @@ bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint1
 	c->key_bits = key_bits;
 	c->integ = integ;
 	switch (encr) {
+	case ENCR_3DES:
 	case ENCR_AES_CBC:
-		if (key_bits != 128 && key_bits != 192 && key_bits != 256)
-			return false;
-		c->enc_key_len = key_bits / 8;
-		c->iv_len = c->block = 16;
-		return integ_md(integ, &c->integ_key_len, &c->icv_len) != NULL;
+	case ENCR_AES_CTR:
+		return init_plain(c, encr, key_bits, integ);
 	case ENCR_AES_GCM_8:
 	case ENCR_AES_GCM_12:
 	case ENCR_AES_GCM_16:
-		if (key_bits != 128 && key_bits != 192 && key_bits != 256)
+	case ENCR_AES_CCM_8:
+	case ENCR_AES_CCM_12:
+	case ENCR_AES_CCM_16:
+		if (!aes_key_bits(key_bits))
 			return false;
-		c->enc_key_len = key_bits / 8 + 4;
+		c->enc_key_len = key_bits / 8 + (sk_cipher_is_ccm(c) ? 3 : 4); /* RFC 5282's salt */
 		break;
 	case ENCR_CHACHA20_POLY1305:
 		c->enc_key_len = 32 + 4;
@@ -651,20 +746,30 @@ bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint1
 	}
 	c->aead = true;
 	c->iv_len = 8;
-	c->icv_len = encr == ENCR_AES_GCM_8 ? 8 : encr == ENCR_AES_GCM_12 ? 12 : 16;
+	c->icv_len = aead_icv_len(encr);
 	c->block = 1;
 	return integ == 0;
 }
 
 static const char *cipher_name(const struct sk_cipher *c)
 {
-	static const char *const gcm[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
-	static const char *const cbc[] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" };
+	static const char *const names[][3] = {
+		{ "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" },
+		{ "AES-128-CTR", "AES-192-CTR", "AES-256-CTR" },
+		{ "AES-128-CCM", "AES-192-CCM", "AES-256-CCM" },
+		{ "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" },
+	};
 	int k = c->key_bits == 128 ? 0 : c->key_bits == 192 ? 1 : 2;
-	if (c->encr == ENCR_CHACHA20_POLY1305)
-		return "ChaCha20-Poly1305";
-	bool is_gcm = c->encr == ENCR_AES_GCM_8 || c->encr == ENCR_AES_GCM_12 || c->encr == ENCR_AES_GCM_16;
-	return is_gcm ? gcm[k] : cbc[k];
+	switch (c->encr) {
+	case ENCR_CHACHA20_POLY1305: return "ChaCha20-Poly1305";
+	case ENCR_3DES: return "DES-EDE3-CBC";
+	case ENCR_AES_CBC: return names[0][k];
+	case ENCR_AES_CTR: return names[1][k];
+	case ENCR_AES_CCM_8:
+	case ENCR_AES_CCM_12:
+	case ENCR_AES_CCM_16: return names[2][k];
+	default: return names[3][k];
+	}
 }
 
 /* Fetched once each, like the digests: EVP_aes_128_gcm() and friends are looked up on every init. */
@@ -673,7 +778,7 @@ static const EVP_CIPHER *cipher_of(const struct sk_cipher *c)
 	static struct {
 		const char *name;
 		EVP_CIPHER *cipher;
-	} cache[8];
+	} cache[16]; /* room for every name cipher_name() gives: 14 */
 	const char *name = cipher_name(c);
 	for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
 		if (cache[i].name == name)
@@ -740,23 +845,33 @@ static void cipher_ctx_done(EVP_CIPHER_CTX *x, bool enc, bool owned)
 		EVP_CipherInit_ex(x, NULL, NULL, no_key, NULL, enc);
 }
 
+/*
+ * AES-GCM and ChaCha20-Poly1305 take a 12-byte nonce (4-byte salt, IV), AES-CCM an 11-byte one
+ * (3-byte salt) and its tag length, then the text's, before the AAD.
+ */
 static bool aead(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
 {
+	bool ccm = sk_cipher_is_ccm(c);
+	size_t salt = ccm ? 3 : 4, klen = c->enc_key_len - salt;
 	uint8_t nonce[12];
-	size_t klen = c->enc_key_len - 4;
-	memcpy(nonce, key + klen, 4);
-	memcpy(nonce + 4, msg + iv_off, 8);
+	memcpy(nonce, key + klen, salt);
+	memcpy(nonce + salt, msg + iv_off, 8);
 	uint8_t *data = msg + iv_off + 8, *tag = data + len;
 	bool owned;
 	EVP_CIPHER_CTX *x = cipher_ctx(cipher_of(c), true, &owned);
 	int n;
 	if (x == NULL)
 		return false;
-	bool ok = EVP_CipherInit_ex(x, NULL, NULL, key, nonce, enc) && EVP_CipherUpdate(x, NULL, &n, msg, (int)iv_off) &&
-		  EVP_CipherUpdate(x, data, &n, data, (int)len) &&
-		  (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)c->icv_len, tag)) &&
-		  EVP_CipherFinal_ex(x, data + n, &n) &&
-		  (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, (int)c->icv_len, tag));
+	/* the direction first: a context last used to encrypt refuses a tag to check */
+	bool ok = !ccm || (EVP_CipherInit_ex(x, NULL, NULL, NULL, NULL, enc) &&
+			   EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 11, NULL) &&
+			   EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)c->icv_len, enc ? NULL : tag));
+	ok = ok && EVP_CipherInit_ex(x, NULL, NULL, key, nonce, enc) &&
+	     (!ccm || EVP_CipherUpdate(x, NULL, &n, NULL, (int)len)) && EVP_CipherUpdate(x, NULL, &n, msg, (int)iv_off) &&
+	     EVP_CipherUpdate(x, data, &n, data, (int)len) &&
+	     (enc || ccm || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)c->icv_len, tag)) &&
+	     EVP_CipherFinal_ex(x, data + n, &n) &&
+	     (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, (int)c->icv_len, tag));
 	cipher_ctx_done(x, enc, owned);
 	return ok;
 }
@@ -777,20 +892,33 @@ bool ike_cbc(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t *iv, ui
 	return ok;
 }
 
-static bool cbc(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off, size_t len)
+/* CBC with the IV from the message, or CTR from nonce | IV | 1 (RFC 5930, as RFC 3686). */
+static bool plain_crypt(const struct sk_cipher *c, bool enc, const uint8_t *key, uint8_t *msg, size_t iv_off,
+			size_t len)
 {
-	return ike_cbc(cipher_of(c), key, msg + iv_off, msg + iv_off + c->iv_len, len, enc);
+	const uint8_t *iv = msg + iv_off;
+	uint8_t block[16];
+	if (c->encr == ENCR_AES_CTR) {
+		memcpy(block, key + c->key_bits / 8, 4);
+		memcpy(block + 4, iv, 8);
+		memcpy(block + 12, "\0\0\0\1", 4);
+		iv = block;
+	}
+	return ike_cbc(cipher_of(c), key, iv, msg + iv_off + c->iv_len, len, enc);
 }
 
 static bool icv(const struct sk_cipher *c, const uint8_t *akey, const uint8_t *msg, size_t len, uint8_t *out)
 {
 	size_t klen, ilen;
-	const EVP_MD *md = integ_md(c->integ, &klen, &ilen);
 	uint8_t full[EVP_MAX_MD_SIZE];
-	if (md == NULL || !ike_hmac(md, akey, klen, msg, len, full, NULL))
-		return false;
-	memcpy(out, full, ilen);
-	return true;
+	bool ok = integ_lengths(c->integ, &klen, &ilen);
+	if (ok && (c->integ == AUTH_AES_XCBC_96 || c->integ == AUTH_AES_CMAC_96))
+		ok = aes_mac_prf(c->integ == AUTH_AES_XCBC_96 ? AES_MAC_XCBC : AES_MAC_CMAC, akey, klen, msg, len, full);
+	else
+		ok = ok && ike_hmac(integ_md(c->integ), akey, klen, msg, len, full, NULL);
+	if (ok)
+		memcpy(out, full, ilen);
+	return ok;
 }
 
 bool sk_encrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *akey, uint8_t *msg, size_t iv_off,
@@ -801,7 +929,7 @@ bool sk_encrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *a
 		return ike_random(msg + iv_off, 8) && aead(c, true, ekey, msg, iv_off, plain_len);
 	}
 	size_t end = iv_off + c->iv_len + plain_len;
-	return ike_random(msg + iv_off, c->iv_len) && cbc(c, true, ekey, msg, iv_off, plain_len) &&
+	return ike_random(msg + iv_off, c->iv_len) && plain_crypt(c, true, ekey, msg, iv_off, plain_len) &&
 	       icv(c, akey, msg, end, msg + end);
 }
 
@@ -816,5 +944,5 @@ bool sk_decrypt(const struct sk_cipher *c, const uint8_t *ekey, const uint8_t *a
 	uint8_t want[64];
 	if (!icv(c, akey, msg, end, want) || CRYPTO_memcmp(want, msg + end, c->icv_len) != 0)
 		return false;
-	return cbc(c, false, ekey, msg, iv_off, cipher_len);
+	return plain_crypt(c, false, ekey, msg, iv_off, cipher_len);
 }

@@ -2,7 +2,7 @@
 /*
  * IKE cryptography on OpenSSL: the PRFs and prf+ (RFC 7296 2.13), key exchange for
  * every group dpike offers, and protection of the Encrypted payload (RFC 7296 3.14,
- * RFC 5282 for AES-GCM, RFC 7634 for ChaCha20-Poly1305).
+ * RFC 5282 for AES-GCM and AES-CCM, RFC 5930 for AES-CTR, RFC 7634 for ChaCha20-Poly1305).
  */
 #ifndef DPIKE_IKE_CRYPTO_H
 #define DPIKE_IKE_CRYPTO_H
@@ -17,11 +17,38 @@
 #define IKE_MAX_KE_LEN 1024 /* MODP 8192: 8192 bits */
 
 /* IANA PRF IDs. */
-enum { PRF_HMAC_SHA1 = 2, PRF_HMAC_SHA2_256 = 5, PRF_HMAC_SHA2_384 = 6, PRF_HMAC_SHA2_512 = 7 };
+enum {
+	PRF_HMAC_MD5 = 1,
+	PRF_HMAC_SHA1 = 2,
+	PRF_AES128_XCBC = 4,
+	PRF_HMAC_SHA2_256 = 5,
+	PRF_HMAC_SHA2_384 = 6,
+	PRF_HMAC_SHA2_512 = 7,
+	PRF_AES128_CMAC = 8,
+};
 /* IANA integrity IDs. */
-enum { AUTH_HMAC_SHA1_96 = 2, AUTH_HMAC_SHA2_256_128 = 12, AUTH_HMAC_SHA2_384_192 = 13, AUTH_HMAC_SHA2_512_256 = 14 };
+enum {
+	AUTH_HMAC_MD5_96 = 1,
+	AUTH_HMAC_SHA1_96 = 2,
+	AUTH_AES_XCBC_96 = 5,
+	AUTH_AES_CMAC_96 = 8,
+	AUTH_HMAC_SHA2_256_128 = 12,
+	AUTH_HMAC_SHA2_384_192 = 13,
+	AUTH_HMAC_SHA2_512_256 = 14,
+};
 /* IANA encryption IDs. */
-enum { ENCR_AES_CBC = 12, ENCR_AES_GCM_8 = 18, ENCR_AES_GCM_12 = 19, ENCR_AES_GCM_16 = 20, ENCR_CHACHA20_POLY1305 = 28 };
+enum {
+	ENCR_3DES = 3,
+	ENCR_AES_CBC = 12,
+	ENCR_AES_CTR = 13,
+	ENCR_AES_CCM_8 = 14,
+	ENCR_AES_CCM_12 = 15,
+	ENCR_AES_CCM_16 = 16,
+	ENCR_AES_GCM_8 = 18,
+	ENCR_AES_GCM_12 = 19,
+	ENCR_AES_GCM_16 = 20,
+	ENCR_CHACHA20_POLY1305 = 28,
+};
 
 /* Random bytes (SPIs, nonces, IVs) from a pool kept per thread; false if the DRBG failed. */
 bool ike_random(void *out, size_t n);
@@ -34,6 +61,12 @@ void ike_random_discard(void);
 const EVP_MD *ike_md(const EVP_MD *md);
 
 size_t prf_output_len(uint16_t prf);
+/*
+ * RFC 7296 2.14: a PRF with a fixed key size (AES-XCBC, AES-CMAC) keys SKEYSEED's computation
+ * with the first half of that size from each nonce, the others with Ni | Nr whole: the bytes of
+ * each nonce used.
+ */
+size_t prf_nonce_part(uint16_t prf, size_t nonce_len);
 /* HMAC with md into out (the digest's size); *out_len, if not NULL, gets that size. */
 bool ike_hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out,
 	      size_t *out_len);
@@ -102,6 +135,10 @@ struct sk_cipher {
 };
 
 bool sk_cipher_init(struct sk_cipher *c, uint16_t encr, uint16_t key_bits, uint16_t integ);
+static inline bool sk_cipher_is_ccm(const struct sk_cipher *c)
+{
+	return c->encr == ENCR_AES_CCM_8 || c->encr == ENCR_AES_CCM_12 || c->encr == ENCR_AES_CCM_16;
+}
 /*
  * Encrypts in place and writes the ICV. msg holds the whole message; the IV starts at iv_off,
  * the plaintext (payloads, padding, pad length) follows it and runs for plain_len bytes; the

@@ -3,7 +3,8 @@
  * On OpenSSL's SHA compression functions rather than EVP: EVP's digest init, update and final
  * cost some 250 cycles of dispatch each where a SHA-256 block takes about 120 with the SHA
  * extensions, and its HMAC also copies and frees contexts per call. A handshake makes a dozen
- * or more MACs (SKEYSEED, prf+, AUTH, the child's keys). These functions are deprecated in
+ * or more MACs (SKEYSEED, prf+, AUTH, the child's keys). MD5 is for IKEv1 peers that know
+ * nothing newer. These functions are deprecated in
  * OpenSSL 3.0 and kept throughout 3.x.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -20,6 +21,7 @@
 static void state_init(int nid, union hmac_state *s)
 {
 	switch (nid) {
+	case NID_md5: MD5_Init(&s->md5); break;
 	case NID_sha1: SHA1_Init(&s->sha1); break;
 	case NID_sha224: SHA224_Init(&s->sha256); break;
 	case NID_sha256: SHA256_Init(&s->sha256); break;
@@ -31,6 +33,7 @@ static void state_init(int nid, union hmac_state *s)
 static void state_update(int nid, union hmac_state *s, const void *data, size_t len)
 {
 	switch (nid) {
+	case NID_md5: MD5_Update(&s->md5, data, len); break;
 	case NID_sha1: SHA1_Update(&s->sha1, data, len); break;
 	case NID_sha224:
 	case NID_sha256: SHA256_Update(&s->sha256, data, len); break;
@@ -41,6 +44,7 @@ static void state_update(int nid, union hmac_state *s, const void *data, size_t 
 static void state_final(int nid, union hmac_state *s, uint8_t *out)
 {
 	switch (nid) {
+	case NID_md5: MD5_Final(out, &s->md5); break;
 	case NID_sha1: SHA1_Final(out, &s->sha1); break;
 	case NID_sha224: SHA224_Final(out, &s->sha256); break;
 	case NID_sha256: SHA256_Final(out, &s->sha256); break;
@@ -52,6 +56,7 @@ static void state_final(int nid, union hmac_state *s, uint8_t *out)
 static size_t block_size(int nid)
 {
 	switch (nid) {
+	case NID_md5:
 	case NID_sha1:
 	case NID_sha224:
 	case NID_sha256: return 64;

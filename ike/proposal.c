@@ -36,8 +36,34 @@ static const struct token tokens[] = {
 	{ "aes256gcm12", TRANS_ENCR, 19, 256, true, false },
 	{ "aes256gcm96", TRANS_ENCR, 19, 256, true, false },
 	{ "chacha20poly1305", TRANS_ENCR, 28, 0, true, false },
+	/* RFC 5930 (IKE) and RFC 3686 (ESP): AES in counter mode */
+	{ "aes128ctr", TRANS_ENCR, 13, 128, false, false },
+	{ "aes192ctr", TRANS_ENCR, 13, 192, false, false },
+	{ "aes256ctr", TRANS_ENCR, 13, 256, false, false },
+	/* RFC 5282 (IKE) and RFC 4309 (ESP): AES-CCM with an 8-, 12- or 16-byte ICV (IDs 14, 15, 16) */
+	{ "aes128ccm8", TRANS_ENCR, 14, 128, true, false },
+	{ "aes128ccm64", TRANS_ENCR, 14, 128, true, false },
+	{ "aes128ccm12", TRANS_ENCR, 15, 128, true, false },
+	{ "aes128ccm96", TRANS_ENCR, 15, 128, true, false },
+	{ "aes128ccm16", TRANS_ENCR, 16, 128, true, false },
+	{ "aes128ccm128", TRANS_ENCR, 16, 128, true, false },
+	{ "aes192ccm8", TRANS_ENCR, 14, 192, true, false },
+	{ "aes192ccm64", TRANS_ENCR, 14, 192, true, false },
+	{ "aes192ccm12", TRANS_ENCR, 15, 192, true, false },
+	{ "aes192ccm96", TRANS_ENCR, 15, 192, true, false },
+	{ "aes192ccm16", TRANS_ENCR, 16, 192, true, false },
+	{ "aes192ccm128", TRANS_ENCR, 16, 192, true, false },
+	{ "aes256ccm8", TRANS_ENCR, 14, 256, true, false },
+	{ "aes256ccm64", TRANS_ENCR, 14, 256, true, false },
+	{ "aes256ccm12", TRANS_ENCR, 15, 256, true, false },
+	{ "aes256ccm96", TRANS_ENCR, 15, 256, true, false },
+	{ "aes256ccm16", TRANS_ENCR, 16, 256, true, false },
+	{ "aes256ccm128", TRANS_ENCR, 16, 256, true, false },
 	{ "3des", TRANS_ENCR, 3, 0, false, true },
 	{ "null", TRANS_ENCR, 11, 0, false, false }, /* ESP only: integrity without encryption (RFC 2410) */
+	{ "md5", TRANS_INTEG, 1, 0, false, true },
+	{ "aesxcbc", TRANS_INTEG, 5, 0, false, false },
+	{ "aescmac", TRANS_INTEG, 8, 0, false, false },
 	{ "sha1", TRANS_INTEG, 2, 0, false, false },
 	{ "sha", TRANS_INTEG, 2, 0, false, false },
 	{ "sha256", TRANS_INTEG, 12, 0, false, false },
@@ -46,6 +72,9 @@ static const struct token tokens[] = {
 	{ "sha2_384", TRANS_INTEG, 13, 0, false, false },
 	{ "sha512", TRANS_INTEG, 14, 0, false, false },
 	{ "sha2_512", TRANS_INTEG, 14, 0, false, false },
+	{ "prfmd5", TRANS_PRF, 1, 0, false, true },
+	{ "prfaesxcbc", TRANS_PRF, 4, 0, false, false },
+	{ "prfaescmac", TRANS_PRF, 8, 0, false, false },
 	{ "prfsha1", TRANS_PRF, 2, 0, false, false },
 	{ "prfsha256", TRANS_PRF, 5, 0, false, false },
 	{ "prfsha384", TRANS_PRF, 6, 0, false, false },
@@ -78,6 +107,9 @@ static const struct token tokens[] = {
 static uint16_t prf_for_integ(uint16_t integ)
 {
 	switch (integ) {
+	case 1: return 1;
+	case 5: return 4;
+	case 8: return 8;
 	case 2: return 2;
 	case 12: return 5;
 	case 13: return 6;
@@ -160,10 +192,6 @@ bool proposal_parse(const char *text, enum proposal_kind kind, bool weak_ok, str
 		}
 		if (t->weak && !weak_ok) {
 			snprintf(err, err_len, "'%s' is weak and refused", tok);
-			return false;
-		}
-		if (kind == PROPOSAL_ESP && t->type == TRANS_ENCR && t->id == 3) {
-			snprintf(err, err_len, "'%s' is available for IKEv1 phase 1 only, not for ESP", tok);
 			return false;
 		}
 		if (kind == PROPOSAL_IKE && t->type == TRANS_ENCR && t->id == 11) {
@@ -296,6 +324,16 @@ bool proposal_is_weak(const struct proposal *p)
 				return true;
 	}
 	return false;
+}
+
+bool proposal_ikev1_usable(const struct proposal *p)
+{
+	bool cipher = proposal_has_encr(p, 12) || proposal_has_encr(p, 3), hash = false;
+	for (int k = 0; k < p->n[TRANS_INTEG]; k++) {
+		uint16_t id = p->t[TRANS_INTEG][k].id;
+		hash |= id == 1 || id == 2 || id == 12 || id == 13 || id == 14;
+	}
+	return cipher && hash;
 }
 
 bool proposal_has_encr(const struct proposal *p, uint16_t id)

@@ -21,6 +21,7 @@ static const uint8_t VID_DPD[16] = { 0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0
 static uint16_t hash_of_integ(uint16_t integ)
 {
 	switch (integ) {
+	case 1: return V1_HASH_MD5;
 	case 2: return V1_HASH_SHA1;
 	case 12: return V1_HASH_SHA2_256;
 	case 13: return V1_HASH_SHA2_384;
@@ -113,7 +114,7 @@ bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t)
 	sa->hash = (uint16_t)hash;
 	sa->group = (uint16_t)group;
 	sa->life_s = life;
-	sa->md = hash == V1_HASH_SHA1 ? EVP_sha1() : hash == V1_HASH_SHA2_256 ? EVP_sha256()
+	sa->md = hash == V1_HASH_MD5 ? EVP_md5() : hash == V1_HASH_SHA1 ? EVP_sha1() : hash == V1_HASH_SHA2_256 ? EVP_sha256()
 		 : hash == V1_HASH_SHA2_384			   ? EVP_sha384()
 		 : hash == V1_HASH_SHA2_512			   ? EVP_sha512()
 								   : NULL;

@@ -32,6 +32,8 @@ static uint64_t now_of(const struct v1_sa *sa)
 static uint16_t v1_auth_of(uint16_t integ)
 {
 	switch (integ) {
+	case 1: return AUTH_ALG_HMAC_MD5;
+	case 5: return AUTH_ALG_AES_XCBC;
 	case 2: return AUTH_ALG_HMAC_SHA1;
 	case 12: return AUTH_ALG_HMAC_SHA2_256;
 	case 13: return AUTH_ALG_HMAC_SHA2_384;
@@ -43,6 +45,8 @@ static uint16_t v1_auth_of(uint16_t integ)
 static uint16_t integ_of_v1(uint64_t auth)
 {
 	switch (auth) {
+	case AUTH_ALG_HMAC_MD5: return 1;
+	case AUTH_ALG_AES_XCBC: return 5;
 	case AUTH_ALG_HMAC_SHA1: return 2;
 	case AUTH_ALG_HMAC_SHA2_256: return 12;
 	case AUTH_ALG_HMAC_SHA2_384: return 13;
@@ -86,8 +90,10 @@ static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint
 			for (int h = 0; h < (props[i].n[TRANS_INTEG] ? props[i].n[TRANS_INTEG] : 1) && p->n < V1_MAX_TRANSFORMS;
 			     h++) {
 				const struct transform *enc = &props[i].t[TRANS_ENCR][e];
-				if (enc->id != ESP_NULL && enc->id != ESP_AES_CBC && enc->id != ESP_AES_GCM_8 &&
-				    enc->id != ESP_AES_GCM_12 && enc->id != ESP_AES_GCM_16)
+				uint16_t integ = props[i].n[TRANS_INTEG] ? props[i].t[TRANS_INTEG][h].id : 0;
+				/* what the dataplane has and IKEv1 can name (no ChaCha20-Poly1305, no AES-CMAC) */
+				if (enc->id == 28 || esp_algo_from_ike(enc->id, enc->key_bits, integ) < 0 ||
+				    (integ && v1_auth_of(integ) == 0))
 					continue;
 				struct v1_transform *t = &p->t[p->n++];
 				t->num = (uint8_t)p->n;
@@ -97,8 +103,8 @@ static void esp_proposal(const struct v1_sa *sa, const struct cfg_child *c, uint
 				put_attr(&t->attrs, P2_LIFE, c->life_time ? c->life_time : 3600);
 				if (enc->key_bits) /* none for NULL */
 					put_attr(&t->attrs, P2_KEY_LEN, enc->key_bits);
-				if (props[i].n[TRANS_INTEG])
-					put_attr(&t->attrs, P2_AUTH, v1_auth_of(props[i].t[TRANS_INTEG][h].id));
+				if (integ)
+					put_attr(&t->attrs, P2_AUTH, v1_auth_of(integ));
 				int g = group >= 0 ? group : props[i].n[TRANS_DH] ? props[i].t[TRANS_DH][0].id : 0;
 				if (g)
 					put_attr(&t->attrs, P2_GROUP, (uint64_t)g);

@@ -26,8 +26,12 @@ bool ike_derive_keys(struct ike_sa *sa, const uint8_t *shared, size_t shared_len
 	n = sa->ni_len + sa->nr_len;
 	bool ok;
 	if (old_sk_d == NULL) {
-		/* SKEYSEED = prf(Ni | Nr, g^ir) */
-		ok = plen && prf_compute(sa->prf, nonces, n, shared, shared_len, skeyseed);
+		/* SKEYSEED = prf(Ni | Nr, g^ir); a fixed-size PRF key takes the front of each nonce */
+		uint8_t key[2 * IKE_NONCE_MAX];
+		size_t ki = prf_nonce_part(sa->prf, sa->ni_len), kr = prf_nonce_part(sa->prf, sa->nr_len);
+		memcpy(key, sa->ni, ki);
+		memcpy(key + ki, sa->nr, kr);
+		ok = plen && prf_compute(sa->prf, key, ki + kr, shared, shared_len, skeyseed);
 	} else {
 		/* rekey: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old SA's PRF */
 		memcpy(rekey_in, shared, shared_len);

@@ -73,16 +73,29 @@ ALGS = [  # dpike token, scapy crypt algo, scapy auth algo, cipher key bytes, sa
     ("null-sha256", "NULL", "SHA2-256-128", 0, 0, 32),
     ("null-sha384", "NULL", "SHA2-384-192", 0, 0, 48),
     ("null-sha512", "NULL", "SHA2-512-256", 0, 0, 64),
+    ("aes128ctr-sha256", "AES-CTR", "SHA2-256-128", 16, 4, 32),
+    ("aes256ctr-md5", "AES-CTR", "HMAC-MD5-96", 32, 4, 16),
+    ("aes192ctr-aescmac", "AES-CTR", "AES-CMAC-96", 24, 4, 16),
+    ("aes128ccm16", "AES-CCM", "NULL", 16, 3, 0),
+    ("aes256ccm16", "AES-CCM", "NULL", 32, 3, 0),
+    ("aes128ccm8", "AES-CCM", "NULL", 16, 3, 0, 8),
+    ("aes256ccm12", "AES-CCM", "NULL", 32, 3, 0, 12),
+    ("3des-sha1", "3DES", "HMAC-SHA1-96", 24, 0, 20),
+    ("3des-md5", "3DES", "HMAC-MD5-96", 24, 0, 16),
+    ("aes128-aescmac", "AES-CBC", "AES-CMAC-96", 16, 0, 16),
+    ("null-md5", "NULL", "HMAC-MD5-96", 0, 0, 16),
 ]
 FULL_MATRIX = 7  # the first transforms in every mode, encapsulation and ESN; the others' framing is theirs
 FEWER = [("tunnel", False, True), ("tunnel", True, False), ("transport", False, False), ("transport", True, True)]
+OLDER = ALGS.index(("aes128ctr-sha256", "AES-CTR", "SHA2-256-128", 16, 4, 32))  # from here on: two cases each
+FEWEST = [("tunnel", False, True), ("transport", True, False)]  # (the WAN subnet's addresses run short)
 
 
 def combos():
     k = 0
     full = [(m, e, n) for m in ("tunnel", "transport") for e in (False, True) for n in (False, True)]
     for i, alg in enumerate(ALGS):
-        for mode, encap, esn in full if i < FULL_MATRIX else FEWER:
+        for mode, encap, esn in full if i < FULL_MATRIX else FEWER if i < OLDER else FEWEST:
             keys = sum(alg[3:6])
             yield {"k": k, "alg": alg[0], "mode": mode, "encap": encap, "esn": esn,
                    "peer": "198.51.100.%d" % (10 + k), "spi_out": 0x1000 + k, "spi_in": 0x2000 + k,

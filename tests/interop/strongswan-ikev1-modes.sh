@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # IKEv1 against strongSwan 5.9 (strongswan-lab.sh with version = 1), beyond the basics:
 #  - a proposal matrix: every phase 1 cipher, hash and group (the weak ones listed explicitly),
-#    ESP with and without PFS, each
+#    ESP with and without PFS, AES-CTR, AES-CCM, 3DES, HMAC-MD5 and AES-XCBC, each
 #    case with dpike as responder (strongSwan proposes one) and as initiator (dpike proposes one);
 #  - Aggressive Mode in both roles for a connection with aggressive = yes, and refused for one
 #    without; two Quick Mode SAs under one ISAKMP SA;
@@ -28,14 +28,20 @@ MATRIX=(
 	"aes128-sha512-modp2048|aes192-sha512-modp2048"
 	"aes256-sha256-modp6144|aes128gcm12"
 	"aes128-sha1-ecp256|null-sha512"
+	"aes256-sha256-modp2048|aes256ccm16"
+	"aes128-sha1-modp2048|aes192ctr-sha256-modp2048"
+	"aes192-sha384-ecp256|aes128-aesxcbc"
 	"3des-sha1-modp1024|aes128-sha1-modp1536"
 	"aes128-sha256-modp768|aes256-sha256"
+	"3des-md5-modp1024|3des-md5"
+	"aes256-md5-modp2048|aes128ctr-md5"
 )
-# the last two are weak (3DES, groups 1, 2, 5): dpike takes them only because they are listed
+# the last four are weak (3DES, MD5, groups 1, 2, 5): dpike takes them only because they are listed
 conns=$(matrix_conns)
 dpike_conf "" "$conns"
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
-lab_check "weak proposals load with a warning naming them" grep -q "3des-sha1-modp1024' uses 3DES or DH group" "$LAB_DIR/dut.log"
+lab_check "weak proposals load with a warning naming them" grep -q "3des-sha1-modp1024' uses 3DES, MD5 or DH group" "$LAB_DIR/dut.log"
+lab_check "... MD5 among them" grep -q "3des-md5' uses 3DES, MD5 or DH group" "$LAB_DIR/dut.log"
 sw_conf "${MATRIX[0]%%|*}" "${MATRIX[0]##*|}"
 # strongSwan, like dpike, answers Aggressive Mode with a PSK only when told to
 sw_start "$sw" "$LAB_DIR" "i_dont_care_about_security_and_use_aggressive_mode_psk = yes"

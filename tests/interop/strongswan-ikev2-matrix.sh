@@ -27,7 +27,24 @@ MATRIX=(
 	"aes128gcm8-prfsha256-ecp224bp|aes256gcm12"
 	"aes256gcm12-prfsha384-modp8192|aes128gcm8"
 	"aes128-sha256-x25519|null-sha256"
+	"aes128ctr-aesxcbc-modp2048|aes128ctr-sha256"
+	"aes256ctr-aescmac-ecp256|aes256ctr-aescmac"
+	"aes192ctr-md5-modp3072|aes192ctr-md5"
+	"aes128ccm16-prfsha256-x25519|aes128ccm16"
+	"aes256ccm8-prfaescmac-ecp384|aes256ccm12"
+	"aes192ccm12-prfaesxcbc-modp2048|aes256ccm8"
+	"3des-sha256-ecp256|3des-sha1"
+	"aes256-aesxcbc-ecp256|aes128-aesxcbc"
+	"aes128-sha1-prfmd5-ecp256|aes256-md5"
+	"aes192-sha256-ecp256|aes192-aescmac"
+	"aes128gcm16-prfsha256-ecp256|null-aesxcbc"
+	"aes256gcm16-prfsha384-ecp256|aes128ctr-sha512"
+	"aes128gcm16-prfsha256-ecp256|3des-aesxcbc"
+	"aes128gcm16-prfsha256-ecp256|aes256ctr-sha384"
+	"aes128gcm16-prfsha256-ecp256|aes128ccm8"
 )
+# From aes128ctr on: the older algorithms (RFC 5930 and 3686 AES-CTR, RFC 5282 and 4309 AES-CCM,
+# 3DES, HMAC-MD5, AES-XCBC, AES-CMAC), as PRF, IKE integrity and ESP integrity.
 # No ESN here: strongSwan's kernel-libipsec refuses ESN SAs ("IPsec SA: ESN not supported");
 # dpike's ESN is checked on the wire against scapy and in the unit vectors.
 conns=$(matrix_conns)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -22,53 +23,130 @@ static uint32_t get32(const uint8_t *p)
 
 static const EVP_CIPHER *aead_cipher(const struct esp_algo *a)
 {
+	unsigned k = a->enc_key_len;
 	if (a->cipher == ESP_CIPHER_CHACHA20_POLY1305)
 		return EVP_chacha20_poly1305();
-	return a->enc_key_len == 16 ? EVP_aes_128_gcm() : a->enc_key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
+	if (a->cipher == ESP_CIPHER_AES_CCM)
+		return k == 16 ? EVP_aes_128_ccm() : k == 24 ? EVP_aes_192_ccm() : EVP_aes_256_ccm();
+	return k == 16 ? EVP_aes_128_gcm() : k == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
 }
 
-/* AEAD over buf in place; enc computes tag, dec checks it. Returns 0 on success. */
+/*
+ * AEAD over buf in place; enc computes tag, dec checks it. Returns 0 on success. The nonce is
+ * the salt and the 8-byte IV: 12 bytes (GCM, ChaCha20-Poly1305) or 11 (CCM, RFC 4309), and CCM
+ * wants its tag length, then the text's, before the AAD.
+ */
 static int aead(const struct esp_ref *r, bool enc, const uint8_t *aad, int aad_len, const uint8_t *iv8, uint8_t *buf,
 		int len, uint8_t *tag)
 {
+	const struct esp_algo *a = r->alg;
+	bool ccm = a->cipher == ESP_CIPHER_AES_CCM;
 	uint8_t nonce[12];
-	int out, ok;
-	memcpy(nonce, r->key + r->alg->enc_key_len, 4);
-	memcpy(nonce + 4, iv8, 8);
+	int out, ok, nonce_len = a->salt_len + 8;
+	memcpy(nonce, r->key + a->enc_key_len, a->salt_len);
+	memcpy(nonce + a->salt_len, iv8, 8);
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	ok = EVP_CipherInit_ex(c, aead_cipher(r->alg), NULL, NULL, NULL, enc) &&
-	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
-	     EVP_CipherInit_ex(c, NULL, NULL, r->key, nonce, enc) && EVP_CipherUpdate(c, NULL, &out, aad, aad_len) &&
-	     EVP_CipherUpdate(c, buf, &out, buf, len);
-	if (ok && !enc)
-		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, r->alg->icv_len, tag);
+	ok = EVP_CipherInit_ex(c, aead_cipher(a), NULL, NULL, NULL, enc) &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, nonce_len, NULL);
+	if (ok && ccm)
+		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, a->icv_len, enc ? NULL : tag);
+	ok = ok && EVP_CipherInit_ex(c, NULL, NULL, r->key, nonce, enc);
+	if (ok && ccm)
+		ok = EVP_CipherUpdate(c, NULL, &out, NULL, len);
+	ok = ok && EVP_CipherUpdate(c, NULL, &out, aad, aad_len) && EVP_CipherUpdate(c, buf, &out, buf, len);
+	if (ok && !enc && !ccm)
+		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, a->icv_len, tag);
 	ok = ok && EVP_CipherFinal_ex(c, buf + out, &out);
 	if (ok && enc)
-		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, r->alg->icv_len, tag);
+		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, a->icv_len, tag);
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -1;
 }
 
-static int cbc(const struct esp_ref *r, bool enc, const uint8_t *iv, uint8_t *buf, int len)
+static const EVP_CIPHER *plain_cipher(const struct esp_algo *a)
 {
-	if (r->alg->cipher == ESP_CIPHER_NULL)
+	unsigned k = a->enc_key_len;
+	if (a->cipher == ESP_CIPHER_3DES)
+		return EVP_des_ede3_cbc();
+	if (a->cipher == ESP_CIPHER_AES_CTR)
+		return k == 16 ? EVP_aes_128_ctr() : k == 24 ? EVP_aes_192_ctr() : EVP_aes_256_ctr();
+	return k == 16 ? EVP_aes_128_cbc() : k == 24 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
+}
+
+/* CBC, 3DES or AES-CTR (counter block: nonce, IV, 1 as RFC 3686 has it) over buf in place. */
+static int cipher(const struct esp_ref *r, bool enc, const uint8_t *iv, uint8_t *buf, int len)
+{
+	const struct esp_algo *a = r->alg;
+	uint8_t block[16];
+	if (a->cipher == ESP_CIPHER_NULL)
 		return 0;
+	if (a->cipher == ESP_CIPHER_AES_CTR) {
+		memcpy(block, r->key + a->enc_key_len, 4);
+		memcpy(block + 4, iv, 8);
+		put32(block + 12, 1);
+		iv = block;
+	}
 	int out, ok;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	const EVP_CIPHER *ci = r->alg->enc_key_len == 16   ? EVP_aes_128_cbc()
-			       : r->alg->enc_key_len == 24 ? EVP_aes_192_cbc()
-							   : EVP_aes_256_cbc();
-	ok = EVP_CipherInit_ex(c, ci, NULL, r->key, iv, enc) && EVP_CIPHER_CTX_set_padding(c, 0) &&
+	ok = EVP_CipherInit_ex(c, plain_cipher(a), NULL, r->key, iv, enc) && EVP_CIPHER_CTX_set_padding(c, 0) &&
 	     EVP_CipherUpdate(c, buf, &out, buf, len) && EVP_CipherFinal_ex(c, buf + out, &out);
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -1;
 }
 
-/* HMAC over ESP header .. ciphertext, plus the ESN high half when in use (RFC 4303 2.2.1). */
-static void icv_hmac(const struct esp_ref *r, uint64_t seq, const uint8_t *data, size_t len, uint8_t *icv)
+static void aes128_block(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
+{
+	int n;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL);
+	EVP_CIPHER_CTX_set_padding(c, 0);
+	EVP_EncryptUpdate(c, out, &n, in, 16);
+	EVP_CIPHER_CTX_free(c);
+}
+
+void esp_ref_xcbc(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t mac[16])
+{
+	uint8_t k[3][16], e[16] = { 0 }, m[16];
+	for (int i = 0; i < 3; i++) {
+		memset(m, i + 1, 16);
+		aes128_block(key, m, k[i]); /* K1, K2, K3 */
+	}
+	size_t off = 0;
+	for (; len - off > 16; off += 16) {
+		for (int i = 0; i < 16; i++)
+			m[i] = msg[off + i] ^ e[i];
+		aes128_block(k[0], m, e);
+	}
+	size_t last = len - off; /* 1..16, or 0 for an empty message */
+	memset(m, 0, 16);
+	memcpy(m, msg + off, last);
+	if (last < 16)
+		m[last] = 0x80;
+	for (int i = 0; i < 16; i++)
+		m[i] ^= e[i] ^ k[last == 16 ? 1 : 2][i];
+	aes128_block(k[0], m, mac);
+}
+
+static void cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t out[16])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("cipher", "AES-128-CBC", 0), OSSL_PARAM_END };
+	size_t n = 0;
+	EVP_MAC_init(c, key, 16, params);
+	EVP_MAC_update(c, msg, len);
+	EVP_MAC_final(c, out, &n, 16);
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(mac);
+}
+
+/* The ICV over ESP header .. ciphertext, plus the ESN high half when in use (RFC 4303 2.2.1). */
+static void icv_mac(const struct esp_ref *r, uint64_t seq, const uint8_t *data, size_t len, uint8_t *icv)
 {
 	uint8_t buf[4096], md[64];
 	unsigned int mdlen;
+	const struct esp_algo *a = r->alg;
+	const uint8_t *key = r->key + a->enc_key_len + a->salt_len;
 	memcpy(buf, data, len);
 	if (r->esn) {
 		put32(buf + len, (uint32_t)(seq >> 32));
@@ -77,10 +155,15 @@ static void icv_hmac(const struct esp_ref *r, uint64_t seq, const uint8_t *data,
 	static const EVP_MD *(*const md_of[ESP_INTEG_COUNT])(void) = {
 		[ESP_INTEG_SHA1_96] = EVP_sha1, [ESP_INTEG_SHA256_128] = EVP_sha256,
 		[ESP_INTEG_SHA384_192] = EVP_sha384, [ESP_INTEG_SHA512_256] = EVP_sha512,
+		[ESP_INTEG_MD5_96] = EVP_md5,
 	};
-	const EVP_MD *h = md_of[r->alg->integ]();
-	HMAC(h, r->key + r->alg->enc_key_len, r->alg->integ_key_len, buf, len, md, &mdlen);
-	memcpy(icv, md, r->alg->icv_len);
+	if (a->integ == ESP_INTEG_AES_XCBC_96)
+		esp_ref_xcbc(key, buf, len, md);
+	else if (a->integ == ESP_INTEG_AES_CMAC_96)
+		cmac(key, buf, len, md);
+	else
+		HMAC(md_of[a->integ](), key, a->integ_key_len, buf, len, md, &mdlen);
+	memcpy(icv, md, a->icv_len);
 }
 
 static int aad_for(const struct esp_ref *r, uint64_t seq, uint8_t *aad)
@@ -146,8 +229,8 @@ size_t esp_ref_encrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pay
 	uint8_t *icv = ct + body;
 	if (a->integ != ESP_INTEG_NONE) { /* AES-CBC or NULL */
 		RAND_bytes(iv, a->iv_len);
-		cbc(r, true, iv, ct, (int)body);
-		icv_hmac(r, seq, esp, 8 + a->iv_len + body, icv);
+		cipher(r, true, iv, ct, (int)body);
+		icv_mac(r, seq, esp, 8 + a->iv_len + body, icv);
 	} else {
 		uint8_t aad[12], tag[16];
 		for (int i = 0; i < 8; i++)
@@ -180,8 +263,8 @@ int esp_ref_decrypt(const struct esp_ref *r, uint64_t seq, const uint8_t *pkt, s
 	memcpy(plain, iv + a->iv_len, body);
 	if (a->integ != ESP_INTEG_NONE) {
 		uint8_t want[32];
-		icv_hmac(r, seq, esp, 8 + a->iv_len + body, want);
-		if (memcmp(want, icv, a->icv_len) != 0 || cbc(r, false, iv, plain, (int)body) != 0)
+		icv_mac(r, seq, esp, 8 + a->iv_len + body, want);
+		if (memcmp(want, icv, a->icv_len) != 0 || cipher(r, false, iv, plain, (int)body) != 0)
 			return -1;
 	} else {
 		uint8_t aad[12], tag[16];

@@ -78,8 +78,8 @@ static const struct bad_case cases[] = {
 	  "unknown interface 'dmz'" },
 	{ IFACES "neighbours = ( { interface = \"wan\"; ip = \"192.0.2.1\"; mac = \"02:00:00\"; } );\n", 3,
 	  "mac '02:00:00'" },
-	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes128ccm16\"; key = \"0x00\";\n" SA_TAIL, 4,
-	  "unsupported esp 'aes128ccm16'" },
+	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes192ccm16\"; key = \"0x00\";\n" SA_TAIL, 4,
+	  "unsupported esp 'aes192ccm16'" },
 	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes128gcm16\"; key = \"0x0001020304\";\n" SA_TAIL, 4,
 	  "must be 20 bytes" },
 	{ IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha256\"; key = \"0x0001\";\n" SA_TAIL, 4,
@@ -184,12 +184,12 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 2; aggressive = true;\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "IKEv1 only" },
-	{ IFACES "connections = ( { name = \"c\"; version = 2; proposals = [\"3des-sha1-modp2048\"];\n"
+	{ IFACES "connections = ( { name = \"c\"; version = 1; proposals = [\"aes128ctr-aesxcbc-modp2048\"];\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
-	  3, "3des is available with version = 1 only" },
+	  3, "'aes128ctr-aesxcbc-modp2048': IKEv1 takes aes128, aes192, aes256 or 3des" },
 	{ IFACES "connections = ( { name = \"c\"; version = 1; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
-		 "  children = ( { name = \"n\"; esp_proposals = [\"3des-sha1\"]; } ); } );\n",
-	  4, "not for ESP" },
+		 "  children = ( { name = \"n\"; esp_proposals = [\"aes128gcm16-aes192ccm16\"]; } ); } );\n",
+	  4, "the dataplane has no ESP transform aes192ccm16" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"pubkey\"; }; remote = { auth = \"psk\"; }; } );\n", 3,
 	  "needs certs" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n  remote = { auth = \"pubkey\"; }; } );\n",
@@ -392,14 +392,14 @@ static void test_pools(void)
 static void test_longest_static_key(void)
 {
 	struct dpike_config cfg;
-	char text[1024], hex[2 * 96 + 1];
-	for (int i = 0; i < 96; i++)
+	char text[1024], hex[2 * 100 + 1];
+	for (int i = 0; i < 100; i++)
 		snprintf(hex + 2 * i, 3, "%02x", i);
-	snprintf(text, sizeof(text), IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256-sha512\"; key = \"0x%s\";\n" SA_TAIL,
+	snprintf(text, sizeof(text), IFACES SA_HEAD "  remote = \"192.0.2.1\"; esp = \"aes256ctr-sha512\"; key = \"0x%s\";\n" SA_TAIL,
 		 hex);
 	load_ok(text, &cfg);
-	CU_ASSERT_EQUAL(cfg.static_sas[0].key_len, 96);
-	CU_ASSERT(cfg.static_sas[0].key[0] == 0 && cfg.static_sas[0].key[95] == 95);
+	CU_ASSERT_EQUAL(cfg.static_sas[0].key_len, 100);
+	CU_ASSERT(cfg.static_sas[0].key[0] == 0 && cfg.static_sas[0].key[99] == 99);
 	config_free(&cfg);
 }
 

@@ -48,7 +48,7 @@ int esp_suite_init(void)
 {
 	pool = rte_pktmbuf_pool_create("unit_esp", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	ctx = rte_zmalloc("esp_ctx", sizeof(*ctx), 64);
-	sad = dp_sad_create(64, 0);
+	sad = dp_sad_create(256, 0);
 	return pool && ctx && sad && esp_ctx_init(ctx, &stats, NULL) == 0 ? 0 : -1;
 }
 
@@ -263,7 +263,9 @@ static void test_transform_names(void)
 		{ "aes192-sha2_384", "aes192-sha384" }, { "aes192gcm128", "aes192gcm16" },
 		{ "aesgcm16", "aes128gcm16" },          { "aes-sha2_256", "aes128-sha256" },
 		{ "aes128gcm64", "aes128gcm8" },        { "aes256gcm96", "aes256gcm12" },
-		{ "aes128-md5", NULL },                 { "aes128gcm16-sha256", NULL },
+		{ "aes192ccm16", NULL },                { "aes128gcm16-sha256", NULL },
+		{ "aes256ccm128", "aes256ccm16" },      { "3des-sha", "3des-sha1" },
+		{ "aes128ctr-md5", "aes128ctr-md5" },   { "aesxcbc", NULL },
 		{ "aes512-sha256", NULL },              { "", NULL },
 		{ "-", NULL },                          { "aes128-", NULL },
 	};
@@ -272,7 +274,7 @@ static void test_transform_names(void)
 		CU_ASSERT_EQUAL(esp_algo_parse(x->name), a);
 		CU_ASSERT_EQUAL(esp_algo_from_ike(x->ike_encr, x->key_bits, x->ike_integ), a);
 		CU_ASSERT(esp_algo_key_len(x) <= ESP_MAX_KEY_LEN && x->icv_len <= sizeof(((struct esp_pkt *)NULL)->tag));
-		CU_ASSERT(x->enc_key_len * 8 == x->key_bits);
+		CU_ASSERT(x->enc_key_len * 8 == x->key_bits || x->cipher == ESP_CIPHER_3DES); /* 3DES has no key length */
 	}
 	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
 		int want = spellings[i].name ? esp_algo_parse(spellings[i].name) : -1;
@@ -304,20 +306,73 @@ static void test_inbound_from_reference(void)
 	for_each_combo(check_inbound, 1, false);
 }
 
-#define MIXED_BURST 60
-#define MIXED_ALGOS 30
+#define MIXED_BURST ESP_MAX_BURST
+#define MIXED_ALGOS 96
+#define MIXED_ROUNDS ((2 * MIXED_ALGOS + MIXED_BURST - 1) / MIXED_BURST)
+
+/* Burst `round`'s packet i goes through the SA of this transform: every one at least twice in all. */
+static int mixed_algo(int round, int i)
+{
+	return (round * MIXED_BURST + i) % esp_algo_count;
+}
+
+static void check_mixed_out(struct esp_sa *out[], struct esp_ref ref[], uint64_t seq[], int round)
+{
+	struct esp_sa *sas[MIXED_BURST];
+	struct rte_mbuf *pkts[MIXED_BURST], *orig[MIXED_BURST];
+	for (int i = 0; i < MIXED_BURST; i++) {
+		pkts[i] = make_plain(HOST_LAN, HOST_FAR, (uint16_t)(i * 37 % 1500), (uint8_t)i);
+		orig[i] = make_plain(HOST_LAN, HOST_FAR, (uint16_t)(i * 37 % 1500), (uint8_t)i);
+		sas[i] = out[mixed_algo(round, i)];
+	}
+	CU_ASSERT_EQUAL(esp_encrypt_burst(ctx, pkts, sas, MIXED_BURST), MIXED_BURST);
+	for (int i = 0; i < MIXED_BURST; i++) {
+		uint8_t plain[2048], nh = 0;
+		uint32_t len = rte_pktmbuf_pkt_len(orig[i]);
+		int a = mixed_algo(round, i);
+		int n = esp_ref_decrypt(&ref[a], ++seq[a], rte_pktmbuf_mtod(pkts[i], uint8_t *),
+					rte_pktmbuf_pkt_len(pkts[i]), plain, &nh);
+		CU_ASSERT(n == (int)len && memcmp(plain, rte_pktmbuf_mtod(orig[i], uint8_t *), len) == 0);
+	}
+	rte_pktmbuf_free_bulk(pkts, MIXED_BURST);
+	rte_pktmbuf_free_bulk(orig, MIXED_BURST);
+}
+
+static void check_mixed_in(struct esp_sa *in[], struct esp_ref ref[], uint64_t seq[], int round)
+{
+	struct esp_sa *sas[MIXED_BURST];
+	struct rte_mbuf *pkts[MIXED_BURST], *orig[MIXED_BURST];
+	for (int i = 0; i < MIXED_BURST; i++) {
+		uint8_t wire[2048];
+		int a = mixed_algo(round, i);
+		orig[i] = make_plain(HOST_FAR, HOST_LAN, (uint16_t)(i * 37 % 1500), (uint8_t)i);
+		size_t n = esp_ref_encrypt(&ref[a], ++seq[a], rte_pktmbuf_mtod(orig[i], uint8_t *),
+					   rte_pktmbuf_pkt_len(orig[i]), 4, false, wire, sizeof(wire));
+		CU_ASSERT_FATAL(n > 0);
+		pkts[i] = from_bytes(wire, n);
+	}
+	CU_ASSERT_EQUAL(esp_decrypt_burst(ctx, sad, pkts, sas, MIXED_BURST), MIXED_BURST);
+	for (int i = 0; i < MIXED_BURST; i++) {
+		uint32_t len = rte_pktmbuf_pkt_len(orig[i]);
+		CU_ASSERT_PTR_EQUAL(sas[i], in[mixed_algo(round, i)]);
+		CU_ASSERT(rte_pktmbuf_pkt_len(pkts[i]) == len &&
+			  memcmp(rte_pktmbuf_mtod(pkts[i], uint8_t *), rte_pktmbuf_mtod(orig[i], uint8_t *), len) == 0);
+	}
+	rte_pktmbuf_free_bulk(pkts, MIXED_BURST);
+	rte_pktmbuf_free_bulk(orig, MIXED_BURST);
+}
 
 /*
- * One burst through SAs of every transform in turn, both ways: the burst's packets go to IPsec-MB
- * by different calls (GCM directly, CBC in bursts of one key size and HMAC, ChaCha as jobs), each
- * must come back to its own packet.
+ * Bursts through SAs of every transform in turn, both ways: a burst's packets go to IPsec-MB by
+ * different calls (GCM directly, CBC with HMAC-SHA in bursts of one key size and HMAC, the others
+ * as jobs), each must come back to its own packet.
  */
 static void check_mixed_burst(void)
 {
-	struct esp_sa *out[MIXED_ALGOS], *in[MIXED_ALGOS], *sas[MIXED_BURST];
-	struct rte_mbuf *pkts[MIXED_BURST], *orig[MIXED_BURST];
+	struct esp_sa *out[MIXED_ALGOS], *in[MIXED_ALGOS];
 	struct esp_ref ref_out[MIXED_ALGOS], ref_in[MIXED_ALGOS];
-	CU_ASSERT_FATAL(esp_algo_count <= MIXED_ALGOS && 2 * esp_algo_count <= MIXED_BURST);
+	uint64_t seq_out[MIXED_ALGOS] = { 0 }, seq_in[MIXED_ALGOS] = { 0 };
+	CU_ASSERT_FATAL(esp_algo_count <= MIXED_ALGOS);
 	for (int a = 0; a < esp_algo_count; a++) {
 		struct combo c = { a, true, false, false };
 		out[a] = make_sa(&c, false, 0x3000 + (uint32_t)a);
@@ -325,39 +380,10 @@ static void check_mixed_burst(void)
 		ref_out[a] = ref_for(&c, 0x3000 + (uint32_t)a, false);
 		ref_in[a] = ref_for(&c, 0x4000 + (uint32_t)a, true);
 	}
-	for (int i = 0; i < MIXED_BURST; i++) {
-		pkts[i] = make_plain(HOST_LAN, HOST_FAR, (uint16_t)(i * 37 % 1500), (uint8_t)i);
-		orig[i] = make_plain(HOST_LAN, HOST_FAR, (uint16_t)(i * 37 % 1500), (uint8_t)i);
-		sas[i] = out[i % esp_algo_count];
+	for (int round = 0; round < MIXED_ROUNDS; round++) {
+		check_mixed_out(out, ref_out, seq_out, round);
+		check_mixed_in(in, ref_in, seq_in, round);
 	}
-	CU_ASSERT_EQUAL(esp_encrypt_burst(ctx, pkts, sas, MIXED_BURST), MIXED_BURST);
-	for (int i = 0; i < MIXED_BURST; i++) {
-		uint8_t plain[2048], nh = 0;
-		uint32_t len = rte_pktmbuf_pkt_len(orig[i]);
-		int n = esp_ref_decrypt(&ref_out[i % esp_algo_count], (uint64_t)(i / esp_algo_count + 1),
-					rte_pktmbuf_mtod(pkts[i], uint8_t *), rte_pktmbuf_pkt_len(pkts[i]), plain, &nh);
-		CU_ASSERT(n == (int)len && memcmp(plain, rte_pktmbuf_mtod(orig[i], uint8_t *), len) == 0);
-	}
-	rte_pktmbuf_free_bulk(pkts, MIXED_BURST);
-	rte_pktmbuf_free_bulk(orig, MIXED_BURST);
-	for (int i = 0; i < MIXED_BURST; i++) {
-		uint8_t wire[2048];
-		orig[i] = make_plain(HOST_FAR, HOST_LAN, (uint16_t)(i * 37 % 1500), (uint8_t)i);
-		size_t n = esp_ref_encrypt(&ref_in[i % esp_algo_count], (uint64_t)(i / esp_algo_count + 1),
-					   rte_pktmbuf_mtod(orig[i], uint8_t *), rte_pktmbuf_pkt_len(orig[i]), 4, false, wire,
-					   sizeof(wire));
-		CU_ASSERT_FATAL(n > 0);
-		pkts[i] = from_bytes(wire, n);
-	}
-	CU_ASSERT_EQUAL(esp_decrypt_burst(ctx, sad, pkts, sas, MIXED_BURST), MIXED_BURST);
-	for (int i = 0; i < MIXED_BURST; i++) {
-		uint32_t len = rte_pktmbuf_pkt_len(orig[i]);
-		CU_ASSERT_PTR_EQUAL(sas[i], in[i % esp_algo_count]);
-		CU_ASSERT(rte_pktmbuf_pkt_len(pkts[i]) == len &&
-			  memcmp(rte_pktmbuf_mtod(pkts[i], uint8_t *), rte_pktmbuf_mtod(orig[i], uint8_t *), len) == 0);
-	}
-	rte_pktmbuf_free_bulk(pkts, MIXED_BURST);
-	rte_pktmbuf_free_bulk(orig, MIXED_BURST);
 	for (int a = 0; a < esp_algo_count; a++) {
 		drop_sa(out[a]);
 		drop_sa(in[a]);

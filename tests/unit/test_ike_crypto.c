@@ -30,6 +30,7 @@ static void test_prf_vectors(void)
 		uint16_t prf;
 		const char *mac;
 	} v[] = {
+		{ PRF_HMAC_MD5, "750c783e6ab0b503eaa86e310a5db738" },
 		{ PRF_HMAC_SHA1, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
 		{ PRF_HMAC_SHA2_256, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
 		{ PRF_HMAC_SHA2_384, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
@@ -45,6 +46,47 @@ static void test_prf_vectors(void)
 		CU_ASSERT(prf_compute(v[i].prf, (const uint8_t *)"Jefe", 4, (const uint8_t *)data, strlen(data), out));
 		CU_ASSERT(memcmp(out, want, n) == 0);
 	}
+}
+
+/*
+ * The AES-MAC PRFs: RFC 3566's AES-XCBC-MAC vectors (a 16-byte key, messages of 0, 3, 16, 20 and
+ * 32 bytes), RFC 4434's keys of 10 and 18 bytes, RFC 4615's AES-CMAC-PRF-128 with keys of 18,
+ * 16 and 10 bytes; and SKEYSEED's key from the front of each nonce (RFC 7296 2.14).
+ */
+static void test_aes_mac_prf_vectors(void)
+{
+	static const struct {
+		uint16_t prf;
+		size_t key_len, msg_len;
+		const char *mac;
+	} v[] = {
+		{ PRF_AES128_XCBC, 16, 0, "75f0251d528ac01c4573dfd584d79f29" },
+		{ PRF_AES128_XCBC, 16, 3, "5b376580ae2f19afe7219ceef172756f" },
+		{ PRF_AES128_XCBC, 16, 16, "d2a246fa349b68a79998a4394ff7a263" },
+		{ PRF_AES128_XCBC, 16, 20, "47f51b4564966215b8985c63055ed308" },
+		{ PRF_AES128_XCBC, 16, 32, "f54f0ec8d2b9f3d36807734bd5283fd4" },
+		{ PRF_AES128_XCBC, 10, 20, "0fa087af7d866e7653434e602fdde835" },
+		{ PRF_AES128_XCBC, 18, 20, "8cd3c93ae598a9803006ffb67c40e9e4" },
+		{ PRF_AES128_CMAC, 18, 20, "84a348a4a45d235babfffc0d2b4da09a" },
+		{ PRF_AES128_CMAC, 16, 20, "980ae87b5f4c9c5214f5b6a8455e4c2d" },
+		{ PRF_AES128_CMAC, 10, 20, "290d9e112edb09ee141fcf64c0b72f3d" },
+	};
+	uint8_t key[18], msg[32], out[16], want[16];
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	for (size_t i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	key[16] = 0xed, key[17] = 0xcb;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		hex(v[i].mac, want, 16);
+		CU_ASSERT_EQUAL(prf_output_len(v[i].prf), 16);
+		CU_ASSERT(prf_compute(v[i].prf, key, v[i].key_len, msg, v[i].msg_len, out));
+		CU_ASSERT(memcmp(out, want, 16) == 0);
+	}
+	CU_ASSERT_EQUAL(prf_nonce_part(PRF_AES128_XCBC, 32), 8);
+	CU_ASSERT_EQUAL(prf_nonce_part(PRF_AES128_CMAC, 16), 8);
+	CU_ASSERT_EQUAL(prf_nonce_part(PRF_AES128_CMAC, 6), 6);
+	CU_ASSERT_EQUAL(prf_nonce_part(PRF_HMAC_SHA2_256, 32), 32);
 }
 
 /*
@@ -474,25 +516,42 @@ static bool reference_encrypt(const struct sk_cipher *sk, const uint8_t *ek, con
 {
 	size_t klen = sk->key_bits / 8;
 	const EVP_CIPHER *cbc[] = { EVP_aes_128_cbc(), EVP_aes_192_cbc(), EVP_aes_256_cbc() };
+	const EVP_CIPHER *ctr[] = { EVP_aes_128_ctr(), EVP_aes_192_ctr(), EVP_aes_256_ctr() };
 	const EVP_CIPHER *gcm[] = { EVP_aes_128_gcm(), EVP_aes_192_gcm(), EVP_aes_256_gcm() };
+	const EVP_CIPHER *ccm[] = { EVP_aes_128_ccm(), EVP_aes_192_ccm(), EVP_aes_256_ccm() };
 	size_t k = (klen - 16) / 8;
+	bool is_ccm = sk_cipher_is_ccm(sk);
 	const EVP_CIPHER *cipher = sk->encr == ENCR_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
+				   : sk->encr == ENCR_3DES		     ? EVP_des_ede3_cbc()
 				   : sk->encr == ENCR_AES_CBC	     ? cbc[k]
+				   : sk->encr == ENCR_AES_CTR	     ? ctr[k]
+				   : is_ccm			     ? ccm[k]
 								     : gcm[k];
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	uint8_t nonce[12];
+	uint8_t nonce[16];
 	int n, m;
 	bool ok;
-	if (sk->encr == ENCR_AES_CBC) {
-		ok = EVP_EncryptInit_ex(x, cipher, NULL, ek, msg + iv_off) && EVP_CIPHER_CTX_set_padding(x, 0) &&
+	if (!sk->aead) {
+		const uint8_t *iv = msg + iv_off;
+		if (sk->encr == ENCR_AES_CTR) { /* RFC 5930: nonce from the key, the IV, a counter from 1 */
+			memcpy(nonce, ek + klen, 4);
+			memcpy(nonce + 4, iv, 8);
+			memcpy(nonce + 12, "\x00\x00\x00\x01", 4);
+			iv = nonce;
+		}
+		ok = EVP_EncryptInit_ex(x, cipher, NULL, ek, iv) && EVP_CIPHER_CTX_set_padding(x, 0) &&
 		     EVP_EncryptUpdate(x, out, &n, plain, (int)len) && EVP_EncryptFinal_ex(x, out + n, &m);
 	} else {
-		memcpy(nonce, ek + klen, 4);
-		memcpy(nonce + 4, msg + iv_off, 8);
+		size_t salt = is_ccm ? 3 : 4;
+		memcpy(nonce, ek + klen, salt);
+		memcpy(nonce + salt, msg + iv_off, 8);
 		ok = EVP_EncryptInit_ex(x, cipher, NULL, NULL, NULL) &&
-		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
-		     EVP_EncryptInit_ex(x, NULL, NULL, ek, nonce) && EVP_EncryptUpdate(x, NULL, &n, msg, (int)iv_off) &&
-		     EVP_EncryptUpdate(x, out, &n, plain, (int)len) && EVP_EncryptFinal_ex(x, out + n, &m) &&
+		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, (int)salt + 8, NULL) &&
+		     (!is_ccm || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)sk->icv_len, NULL)) &&
+		     EVP_EncryptInit_ex(x, NULL, NULL, ek, nonce) &&
+		     (!is_ccm || EVP_EncryptUpdate(x, NULL, &n, NULL, (int)len)) &&
+		     EVP_EncryptUpdate(x, NULL, &n, msg, (int)iv_off) && EVP_EncryptUpdate(x, out, &n, plain, (int)len) &&
+		     EVP_EncryptFinal_ex(x, out + n, &m) &&
 		     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, (int)sk->icv_len, out + len);
 	}
 	EVP_CIPHER_CTX_free(x);
@@ -512,7 +571,11 @@ static void test_sk_ciphers(void)
 		  { ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256 }, { ENCR_AES_GCM_16, 128, 0 },
 		  { ENCR_AES_GCM_16, 256, 0 },			 { ENCR_CHACHA20_POLY1305, 256, 0 },
 		  { ENCR_AES_CBC, 192, AUTH_HMAC_SHA2_384_192 }, { ENCR_AES_GCM_8, 192, 0 },
-		  { ENCR_AES_GCM_12, 128, 0 },			 { ENCR_AES_GCM_12, 256, 0 } };
+		  { ENCR_AES_GCM_12, 128, 0 },			 { ENCR_AES_GCM_12, 256, 0 },
+		  { ENCR_AES_CTR, 128, AUTH_AES_XCBC_96 },	 { ENCR_AES_CTR, 256, AUTH_HMAC_MD5_96 },
+		  { ENCR_AES_CTR, 192, AUTH_AES_CMAC_96 },	 { ENCR_3DES, 0, AUTH_HMAC_SHA1_96 },
+		  { ENCR_AES_CCM_16, 128, 0 },			 { ENCR_AES_CCM_8, 256, 0 },
+		  { ENCR_AES_CCM_12, 192, 0 } };
 	for (size_t i = 0; i < 2 * sizeof(c) / sizeof(c[0]); i++) {
 		size_t ci = i % (sizeof(c) / sizeof(c[0]));
 		struct sk_cipher sk;
@@ -520,7 +583,7 @@ static void test_sk_ciphers(void)
 		CU_ASSERT_FATAL(sk_cipher_init(&sk, c[ci].encr, c[ci].bits, c[ci].integ));
 		memset(ek, 0x11 + (int)i, sizeof(ek));
 		memset(ak, 0x22, sizeof(ak));
-		size_t plain = 48, iv_off = 32, text = iv_off + sk.iv_len, tag = sk.icv_len;
+		size_t plain = sk.block == 1 ? 45 : 48, iv_off = 32, text = iv_off + sk.iv_len, tag = sk.icv_len;
 		for (size_t k = 0; k < sizeof(msg); k++)
 			msg[k] = (uint8_t)k;
 		memcpy(orig, msg, sizeof(msg));
@@ -652,6 +715,7 @@ static void test_ikev2_kdf_vectors(void)
 void ike_crypto_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "PRF vectors (RFC 2202, RFC 4231)", test_prf_vectors);
+	CU_add_test(s, "AES-XCBC and AES-CMAC PRFs (RFC 3566, RFC 4434, RFC 4615)", test_aes_mac_prf_vectors);
 	CU_add_test(s, "HMAC against OpenSSL's, every digest and key length", test_hmac_against_openssl);
 	CU_add_test(s, "random pool: distinct across refills, large requests", test_random_pool);
 	CU_add_test(s, "prf+ against a hand-built chain", test_prf_plus);
