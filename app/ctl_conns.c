@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* dpikectl list-conns: the connections as configured, with their children, as `swanctl --list-conns` shows them. */
 #include <stdio.h>
+#include <string.h>
 
 #include "appliance.h"
 #include "lib/parse.h"
@@ -12,6 +13,8 @@ static const char *version_name(int v)
 
 static const char *auth_name(const struct cfg_auth *a)
 {
+	if (a->auth == AUTH_EAP)
+		return a->eap_type == 4 ? "eap-md5" : "eap-mschapv2";
 	return a->auth == AUTH_PSK ? "psk" : a->auth == AUTH_PUBKEY ? "pubkey" : "none";
 }
 
@@ -100,6 +103,10 @@ static void conn_text(const struct cfg_connection *c, struct strbuf *o)
 		  c->local.id[0] ? c->local.id : "(default)", auth_name(&c->remote), c->remote.id[0] ? c->remote.id : "%any");
 	if (c->xauth_remote || c->xauth_local)
 		sb_printf(o, "  XAuth: %s\n", c->xauth_remote ? "asked of the peer" : "answered for the peer");
+	if (c->remote.auth == AUTH_EAP)
+		sb_printf(o, "  EAP identity: %s\n", strcmp(c->remote.eap_id, "%any") == 0 ? "asked of the peer"
+						  : c->remote.eap_id[0]		 ? c->remote.eap_id
+										 : "the IKE identity");
 	for (int k = 0; k < c->n_children; k++)
 		child_text(&c->children[k], o);
 }
@@ -121,6 +128,10 @@ static void conn_json(const struct cfg_connection *c, struct strbuf *o)
 	sb_json_str(o, c->local.id);
 	sb_printf(o, ",\"remote_auth\":\"%s\",\"remote_id\":", auth_name(&c->remote));
 	sb_json_str(o, c->remote.id);
+	if (c->remote.auth == AUTH_EAP) {
+		sb_printf(o, ",\"remote_eap_id\":");
+		sb_json_str(o, c->remote.eap_id);
+	}
 	sb_printf(o, ",\"xauth\":\"%s\",\"children\":[",
 		  c->xauth_remote ? "server" : c->xauth_local ? "client" : "none");
 	for (int k = 0; k < c->n_children; k++)

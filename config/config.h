@@ -124,7 +124,8 @@ struct cfg_shunt {
 	struct cfg_ts_list local_ts, remote_ts;
 };
 
-enum auth_method { AUTH_NONE, AUTH_PSK, AUTH_PUBKEY };
+/* AUTH_EAP: the peer authenticates by EAP (IKEv2, remote rounds, RFC 7296 2.16) */
+enum auth_method { AUTH_NONE, AUTH_PSK, AUTH_PUBKEY, AUTH_EAP };
 enum start_action { START_NONE, START_TRAP, START_START };
 enum dpd_action { DPD_CLEAR, DPD_TRAP, DPD_RESTART };
 /* swanctl's close_action: what follows when the peer closes a child (or its IKE SA) for good. */
@@ -138,6 +139,8 @@ struct cfg_auth {
 	enum auth_key_type key_type;
 	bool rsa_pss;      /* "rsa/pss": RSASSA-PSS signatures (RFC 7427) */
 	uint8_t sig_hash;  /* "-sha256" etc.: the RFC 7427 hash to sign with, 0 for the key's default */
+	uint8_t eap_type;  /* AUTH_EAP: the method's EAP type, 4 (MD5) or 26 (MSCHAPv2) */
+	char eap_id[256];  /* AUTH_EAP: the EAP identity; "%any" asks the peer for it; empty: the IKE identity */
 	char id[256];
 	char certs[4][256];
 	int n_certs;
@@ -222,7 +225,8 @@ struct cfg_connection {
 #define CFG_MAX_SECRET_IDS 32 /* identities one secret is for (swanctl's id, id-1, ...) */
 
 struct cfg_secret {
-	enum { SECRET_IKE, SECRET_PRIVATE, SECRET_XAUTH } type; /* xauth: a user's password, by its ids */
+	/* xauth, eap: a user's password, by its ids */
+	enum { SECRET_IKE, SECRET_PRIVATE, SECRET_XAUTH, SECRET_EAP } type;
 	char ids[CFG_MAX_SECRET_IDS][256];
 	int n_ids;
 	uint8_t secret[256];

@@ -54,8 +54,8 @@ static int check_proposals(struct cfg_reader *r, const config_setting_t *g, cons
 }
 
 /*
- * swanctl's auth values: "psk", or a public key round "pubkey", "rsa", "rsa/pss", "ecdsa",
- * "ed25519", optionally with the hash to sign with ("rsa/pss-sha384", "pubkey-sha512").
+ * swanctl's auth values: "psk", "eap-md5", "eap-mschapv2", or a public key round "pubkey", "rsa",
+ * "rsa/pss", "ecdsa", "ed25519", optionally with the hash to sign with ("rsa/pss-sha384").
  */
 static bool auth_from_string(const char *v, struct cfg_auth *a)
 {
@@ -68,6 +68,10 @@ static bool auth_from_string(const char *v, struct cfg_auth *a)
 	static const char *const hashes[] = { "", "-sha1", "-sha256", "-sha384", "-sha512" };
 	if (strcmp(v, "psk") == 0) {
 		a->auth = AUTH_PSK;
+		return true;
+	}
+	if (strcmp(v, "eap-md5") == 0 || strcmp(v, "eap-mschapv2") == 0) {
+		*a = (struct cfg_auth){ .auth = AUTH_EAP, .eap_type = v[4] == 'm' && v[5] == 'd' ? 4 : 26 };
 		return true;
 	}
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -86,7 +90,7 @@ static bool auth_from_string(const char *v, struct cfg_auth *a)
 
 static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const char *key, struct cfg_auth *a)
 {
-	static const char *const keys[] = { "auth", "id", "certs", "cacerts", NULL };
+	static const char *const keys[] = { "auth", "id", "certs", "cacerts", "eap_id", NULL };
 	const config_setting_t *g = config_setting_get_member(conn, key);
 	char method[32] = "";
 	if (g == NULL)
@@ -95,14 +99,21 @@ static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const 
 		return -1;
 	if (!auth_from_string(method, a))
 		return cfg_fail(r, config_setting_get_member(g, "auth") ? config_setting_get_member(g, "auth") : g,
-				"'%s' needs auth = \"psk\", \"pubkey\", \"rsa\", \"rsa/pss\", \"ecdsa\" or \"ed25519\" "
-				"(a public key method may end in -sha256, -sha384 or -sha512)", key);
+				"'%s' needs auth = \"psk\", \"pubkey\", \"rsa\", \"rsa/pss\", \"ecdsa\", \"ed25519\", "
+				"\"eap-md5\" or \"eap-mschapv2\" (a public key method may end in -sha256, -sha384 or -sha512)",
+				key);
 	if (cfg_check_keys(r, g, keys) < 0 ||
 	    cfg_get_string(r, g, "id", false, a->id, sizeof(a->id)) < 0 ||
 	    cfg_get_strings(r, g, "certs", false, &a->certs[0][0], sizeof(a->certs[0]), 4, &a->n_certs) < 0 ||
-	    cfg_get_strings(r, g, "cacerts", false, &a->cacerts[0][0], sizeof(a->cacerts[0]), 4, &a->n_cacerts) < 0)
+	    cfg_get_strings(r, g, "cacerts", false, &a->cacerts[0][0], sizeof(a->cacerts[0]), 4, &a->n_cacerts) < 0 ||
+	    cfg_get_string(r, g, "eap_id", false, a->eap_id, sizeof(a->eap_id)) < 0)
 		return -1;
 	a->line = config_setting_source_line(g);
+	if (a->auth == AUTH_EAP && strcmp(key, "local") == 0)
+		return cfg_fail(r, g, "local auth = \"%s\": dpike authenticates peers by EAP, it is no EAP client; "
+				"use psk or a public key here", method);
+	if (a->eap_id[0] && a->auth != AUTH_EAP)
+		return cfg_fail(r, config_setting_get_member(g, "eap_id"), "eap_id goes with auth = \"eap-...\"");
 	if (a->auth == AUTH_PUBKEY && strcmp(key, "local") == 0 && a->n_certs == 0)
 		return cfg_fail(r, g, "local auth = \"%s\" needs certs", method);
 	if (a->auth != AUTH_PUBKEY && (a->n_certs || a->n_cacerts))
@@ -393,6 +404,9 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	c->remote_port = (uint16_t)rport;
 	if (c->aggressive && c->version == 2)
 		return cfg_fail(r, config_setting_get_member(g, "aggressive"), "aggressive applies to IKEv1 only");
+	if (c->remote.auth == AUTH_EAP && c->version == 1)
+		return cfg_fail(r, config_setting_get_member(g, "remote"),
+				"EAP is IKEv2's (RFC 7296 2.16); IKEv1 peers authenticate users with XAuth");
 	if ((c->xauth_local || c->xauth_remote) && c->version != 1)
 		return cfg_fail(r, config_setting_get_member(g, c->xauth_local ? "local-2" : "remote-2"),
 				"XAuth is IKEv1's (version = 1); IKEv2 has EAP for a second round");
@@ -500,7 +514,7 @@ static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, s
 int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
 {
 	static const char *const keys[] = { "type", "id", "secret", "file", NULL };
-	static const char *const types[] = { "ike", "private", "xauth", NULL };
+	static const char *const types[] = { "ike", "private", "xauth", "eap", NULL };
 	int n = config_setting_length(list);
 	cfg->secrets = calloc((size_t)n + 1, sizeof(*cfg->secrets));
 	if (cfg->secrets == NULL)

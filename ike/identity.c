@@ -262,13 +262,23 @@ const struct cfg_secret *psk_lookup(const struct dpike_config *cfg, const struct
 }
 
 
-const struct cfg_secret *xauth_secret_lookup(const struct dpike_config *cfg, const uint8_t *user, size_t len)
+static const struct cfg_secret *user_secret(const struct dpike_config *cfg, int type, const uint8_t *user, size_t len)
 {
 	for (int i = 0; i < cfg->n_secrets; i++) {
 		const struct cfg_secret *s = &cfg->secrets[i];
-		for (int k = 0; s->type == SECRET_XAUTH && k < s->n_ids; k++)
+		for (int k = 0; (int)s->type == type && k < s->n_ids; k++)
 			if (strlen(s->ids[k]) == len && memcmp(s->ids[k], user, len) == 0)
 				return s;
 	}
 	return NULL;
+}
+
+const struct cfg_secret *xauth_secret_lookup(const struct dpike_config *cfg, const uint8_t *user, size_t len)
+{
+	return user_secret(cfg, SECRET_XAUTH, user, len);
+}
+
+const struct cfg_secret *eap_secret_lookup(const struct dpike_config *cfg, const uint8_t *user, size_t len)
+{
+	return user_secret(cfg, SECRET_EAP, user, len);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IKE_AUTH (RFC 7296 1.2, 2.15): identities, authentication (PSK here, signatures in auth_pubkey.c), the first child SA. */
+/* IKE_AUTH (RFC 7296 1.2, 2.15): identities, authentication (PSK here, signatures in auth_pubkey.c, EAP in ike_auth_eap.c), the first child SA. */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -40,20 +40,25 @@ uint8_t *ike_auth_octets(const struct ike_sa *sa, bool of_initiator, const struc
 	return octets;
 }
 
-/* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <signed octets>) */
-static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cfg_secret *psk, const struct ike_id *id,
-		     uint8_t *out, size_t *out_len)
+bool ike_auth_shared_key(const struct ike_sa *sa, bool of_initiator, const uint8_t *secret, size_t secret_len,
+			 const struct ike_id *id, uint8_t *out, size_t *out_len)
 {
 	size_t plen = prf_output_len(sa->prf), len = 0;
 	uint8_t key[IKE_MAX_PRF_LEN];
 	uint8_t *octets = ike_auth_octets(sa, of_initiator, id, &len);
 	bool ok = octets &&
-		  prf_compute(sa->prf, psk->secret, (size_t)psk->secret_len, (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key) &&
+		  prf_compute(sa->prf, secret, secret_len, (const uint8_t *)KEY_PAD, strlen(KEY_PAD), key) &&
 		  prf_compute(sa->prf, key, plen, octets, len, out);
 	*out_len = plen;
 	OPENSSL_clear_free(octets, len);
 	OPENSSL_cleanse(key, sizeof(key));
 	return ok;
+}
+
+static bool psk_auth(const struct ike_sa *sa, bool of_initiator, const struct cfg_secret *psk, const struct ike_id *id,
+		     uint8_t *out, size_t *out_len)
+{
+	return ike_auth_shared_key(sa, of_initiator, psk->secret, (size_t)psk->secret_len, id, out, out_len);
 }
 
 static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator)
@@ -77,9 +82,14 @@ static bool verify_psk(struct ike_sa *sa, const struct ike_message *msg, bool of
 	return true;
 }
 
-/* The peer authenticates as its connection's remote round says, and with nothing else. */
+/* The peer authenticates as its connection's remote round says, and with nothing else (EAP: ike_auth_eap.c). */
 static bool verify_peer(struct ike_sa *sa, const struct ike_message *msg, bool of_initiator)
 {
+	if (sa->conn->remote.auth == AUTH_EAP) {
+		LOG_WARN_LIMITED("%s: the peer sent AUTH where EAP is configured", sa->conn->name);
+		sa->d->stats.auth_failures++;
+		return false;
+	}
 	if (sa->conn->remote.auth == AUTH_PUBKEY)
 		return pubkey_verify(sa, msg, of_initiator);
 	return verify_psk(sa, msg, of_initiator);
@@ -99,7 +109,7 @@ static bool add_psk_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initi
 }
 
 /* Our ID, with the certificate that backs it when we authenticate with one; peer_msg: its CERTREQs. */
-static bool choose_identity(struct ike_sa *sa, const struct ike_message *peer_msg)
+bool ike_auth_choose_identity(struct ike_sa *sa, const struct ike_message *peer_msg)
 {
 	if (sa->conn->local.auth == AUTH_PUBKEY)
 		return pubkey_choose_own(sa, peer_msg, &sa->id_local);
@@ -108,7 +118,7 @@ static bool choose_identity(struct ike_sa *sa, const struct ike_message *peer_ms
 	return true;
 }
 
-static bool add_own_auth(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
+bool ike_auth_add_own(struct ike_sa *sa, struct ike_builder *b, bool of_initiator)
 {
 	if (sa->conn->local.auth == AUTH_PUBKEY)
 		return pubkey_add_auth(sa, b, of_initiator);
@@ -166,7 +176,7 @@ void ike_auth_start(struct ike_sa *sa)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
-	if (!choose_identity(sa, NULL)) {
+	if (!ike_auth_choose_identity(sa, NULL)) {
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
@@ -183,7 +193,7 @@ void ike_auth_start(struct ike_sa *sa)
 	if (sa->conn->remote.id[0] && strcmp(sa->conn->remote.id, "%any") != 0 && !strchr(sa->conn->remote.id, '*') &&
 	    identity_from_string(sa->conn->remote.id, &want))
 		id_add(&b, PL_IDR, &want);
-	if (!add_own_auth(sa, &b, true)) {
+	if (!ike_auth_add_own(sa, &b, true)) {
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 		return;
 	}
@@ -249,7 +259,7 @@ static const struct cfg_connection *connection_for_id(struct ike_sa *sa)
 }
 
 /* The connection's childless (RFC 6023) against whether the initiator asked for a child here. */
-static bool childless_fits(const struct ike_sa *sa, const struct ike_message *msg)
+bool ike_auth_childless_fits(const struct ike_sa *sa, const struct ike_message *msg)
 {
 	bool child = ike_find(msg, PL_SA) != NULL;
 	if (sa->conn->childless == CFG_CHILDLESS_FORCE && child) {
@@ -263,7 +273,7 @@ static bool childless_fits(const struct ike_sa *sa, const struct ike_message *ms
 	return true;
 }
 
-static void respond_auth_failed(struct ike_sa *sa, uint32_t msg_id)
+void ike_auth_respond_failed(struct ike_sa *sa, uint32_t msg_id)
 {
 	struct ike_builder b;
 	struct ike_header h;
@@ -277,20 +287,52 @@ static void respond_auth_failed(struct ike_sa *sa, uint32_t msg_id)
 	ike_sa_set_state(sa, IKE_SA_DEAD);
 }
 
+void ike_auth_finish_response(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b, uint32_t msg_id)
+{
+	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
+	LOG_INFO("%s: IKE_SA #%u established (responder)", sa->conn->name, sa->serial);
+	/* before its child goes in: the old ones' policies go first */
+	ike_unique_established(sa, ike_find_notify(req, N_INITIAL_CONTACT) != NULL);
+	uint16_t err = cp_respond(sa, req, b); /* an address first: the child's selectors may name it */
+	if (err == 0 && ike_find(req, PL_SA))
+		err = child_respond(sa, req, b, true);
+	if (err)
+		notify_add(b, 0, NULL, 0, err, NULL, 0);
+	size_t len = ike_sk_finish(sa, b);
+	if (len)
+		ike_send_response(sa, b->buf, len, msg_id);
+}
+
+void ike_auth_add_mobike(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b)
+{
+	sa->mobike = sa->conn->mobike && ike_find_notify(req, N_MOBIKE_SUPPORTED) != NULL;
+	if (sa->mobike)
+		notify_add(b, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
+}
+
 void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 {
 	const struct ike_payload *idp = ike_find(msg, PL_IDI);
 	uint32_t msg_id = msg->hdr.msg_id;
 	const struct cfg_connection *conn;
+	if (sa->eap) { /* the rounds after the first: no IDi in them */
+		ike_eap_respond(sa, msg);
+		return;
+	}
 	if (idp == NULL || !id_parse(idp, &sa->id_remote) || (conn = connection_for_id(sa)) == NULL) {
 		sa->d->stats.auth_failures++;
 		LOG_WARN_LIMITED("%s: IKE_AUTH with no acceptable identity", sa->conn->name);
-		respond_auth_failed(sa, msg_id);
+		ike_auth_respond_failed(sa, msg_id);
 		return;
 	}
 	sa->conn = conn;
-	if (!choose_identity(sa, msg) || !verify_peer(sa, msg, true) || !ike_unique_admits(sa) || !childless_fits(sa, msg)) {
-		respond_auth_failed(sa, msg_id);
+	if (conn->remote.auth == AUTH_EAP && ike_find(msg, PL_AUTH) == NULL) {
+		ike_eap_respond(sa, msg); /* RFC 7296 2.16: no AUTH asks for EAP */
+		return;
+	}
+	if (!ike_auth_choose_identity(sa, msg) || !verify_peer(sa, msg, true) || !ike_unique_admits(sa) ||
+	    !ike_auth_childless_fits(sa, msg)) {
+		ike_auth_respond_failed(sa, msg_id);
 		return;
 	}
 	struct ike_builder b;
@@ -300,23 +342,10 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 	ike_sk_begin(&b);
 	id_add(&b, PL_IDR, &sa->id_local);
 	pubkey_add_certs(sa, &b);
-	sa->mobike = sa->conn->mobike && ike_find_notify(msg, N_MOBIKE_SUPPORTED) != NULL;
-	if (sa->mobike)
-		notify_add(&b, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
-	if (!add_own_auth(sa, &b, false)) {
-		respond_auth_failed(sa, msg_id);
+	ike_auth_add_mobike(sa, msg, &b);
+	if (!ike_auth_add_own(sa, &b, false)) {
+		ike_auth_respond_failed(sa, msg_id);
 		return;
 	}
-	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
-	LOG_INFO("%s: IKE_SA #%u established (responder)", sa->conn->name, sa->serial);
-	/* before its child goes in: the old ones' policies go first */
-	ike_unique_established(sa, ike_find_notify(msg, N_INITIAL_CONTACT) != NULL);
-	uint16_t err = cp_respond(sa, msg, &b); /* an address first: the child's selectors may name it */
-	if (err == 0 && ike_find(msg, PL_SA))
-		err = child_respond(sa, msg, &b, true);
-	if (err)
-		notify_add(&b, 0, NULL, 0, err, NULL, 0);
-	size_t len = ike_sk_finish(sa, &b);
-	if (len)
-		ike_send_response(sa, b.buf, len, msg_id);
+	ike_auth_finish_response(sa, msg, &b, msg_id);
 }

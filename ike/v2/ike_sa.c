@@ -316,6 +316,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
 	u64map_link_leave(&sa->d->by_ids, &sa->ids);
 	cp_release(sa);
+	ike_eap_free(sa);
 	ke_free(sa->ke);
 	sa->ke = NULL;
 	wipe_keys(sa);

@@ -184,6 +184,7 @@ struct ike_sa {
 	/* children */
 	struct child_sa *children;
 	const struct cfg_child *child_cfg; /* initiator: child to set up in IKE_AUTH */
+	struct ike_eap *eap;               /* responder: EAP under way or done (ike_auth_eap.c) */
 	unsigned keying_try;               /* initiator: which attempt this is (keyingtries) */
 	uint32_t child_spi_in;
 	struct pending_create create;
@@ -394,6 +395,20 @@ void ike_sa_init_process_response(struct ike_sa *sa, const struct ike_message *m
 void ike_sa_init_finish_deferred(struct ike_daemon *d);
 void ike_auth_start(struct ike_sa *sa);
 void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg);
+/* The responder's IKE_AUTH pieces ike_auth_eap.c shares. */
+bool ike_auth_choose_identity(struct ike_sa *sa, const struct ike_message *peer_msg);
+bool ike_auth_add_own(struct ike_sa *sa, struct ike_builder *b, bool of_initiator);
+bool ike_auth_childless_fits(const struct ike_sa *sa, const struct ike_message *msg);
+void ike_auth_respond_failed(struct ike_sa *sa, uint32_t msg_id);
+void ike_auth_add_mobike(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b);
+/* The IKE SA established, its address and first child as req asked; the response sent. */
+void ike_auth_finish_response(struct ike_sa *sa, const struct ike_message *req, struct ike_builder *b, uint32_t msg_id);
+/* AUTH = prf(prf(secret, "Key Pad for IKEv2"), <signed octets>): a PSK's, or EAP's MSK (RFC 7296 2.15, 2.16). */
+bool ike_auth_shared_key(const struct ike_sa *sa, bool of_initiator, const uint8_t *secret, size_t secret_len,
+			 const struct ike_id *id, uint8_t *out, size_t *out_len);
+/* EAP (ike_auth_eap.c, RFC 7296 2.16): each IKE_AUTH request of a peer whose remote round is EAP. */
+void ike_eap_respond(struct ike_sa *sa, const struct ike_message *msg);
+void ike_eap_free(struct ike_sa *sa);
 void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg);
 void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg);
 void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg);

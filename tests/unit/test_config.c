@@ -184,6 +184,15 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 2; aggressive = true;\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "IKEv1 only" },
+	{ IFACES "connections = ( { name = \"c\";\n"
+		 "  local = { auth = \"eap-mschapv2\"; }; remote = { auth = \"psk\"; }; } );\n",
+	  4, "dpike authenticates peers by EAP, it is no EAP client" },
+	{ IFACES "connections = ( { name = \"c\"; version = 1;\n"
+		 "  local = { auth = \"psk\"; }; remote = { auth = \"eap-md5\"; }; } );\n",
+	  4, "EAP is IKEv2's" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"
+		 "  remote = { auth = \"psk\"; eap_id = \"%any\"; }; } );\n",
+	  4, "eap_id goes with auth" },
 	{ IFACES "connections = ( { name = \"c\"; version = 1; proposals = [\"aes128ctr-aesxcbc-modp2048\"];\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 	  3, "'aes128ctr-aesxcbc-modp2048': IKEv1 takes aes128, aes192, aes256 or 3des" },

@@ -14,15 +14,6 @@
 #include "ike/v2/ike_sa.h"
 #include "unit.h"
 
-static void hex(const char *s, uint8_t *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(s + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-}
-
 /* RFC 4231 test case 2 and RFC 2202 test case 2: key "Jefe", "what do ya want for nothing?" */
 static void test_prf_vectors(void)
 {
@@ -42,7 +33,7 @@ static void test_prf_vectors(void)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		uint8_t out[64], want[64];
 		size_t n = prf_output_len(v[i].prf);
-		hex(v[i].mac, want, n);
+		unit_hex(v[i].mac, want, n);
 		CU_ASSERT(prf_compute(v[i].prf, (const uint8_t *)"Jefe", 4, (const uint8_t *)data, strlen(data), out));
 		CU_ASSERT(memcmp(out, want, n) == 0);
 	}
@@ -78,7 +69,7 @@ static void test_aes_mac_prf_vectors(void)
 		key[i] = (uint8_t)i;
 	key[16] = 0xed, key[17] = 0xcb;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		hex(v[i].mac, want, 16);
+		unit_hex(v[i].mac, want, 16);
 		CU_ASSERT_EQUAL(prf_output_len(v[i].prf), 16);
 		CU_ASSERT(prf_compute(v[i].prf, key, v[i].key_len, msg, v[i].msg_len, out));
 		CU_ASSERT(memcmp(out, want, 16) == 0);
@@ -114,7 +105,7 @@ static void test_hmac_against_openssl(void)
 	uint8_t long_key[131], mac[32], vector[32];
 	const char *msg = "Test Using Larger Than Block-Size Key - Hash Key First";
 	memset(long_key, 0xaa, sizeof(long_key));
-	hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", vector, sizeof(vector));
+	unit_hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", vector, sizeof(vector));
 	CU_ASSERT(prf_compute(PRF_HMAC_SHA2_256, long_key, sizeof(long_key), (const uint8_t *)msg, strlen(msg), mac));
 	CU_ASSERT(memcmp(mac, vector, sizeof(vector)) == 0);
 	CU_ASSERT(!ike_hmac(NULL, key, 16, data, 16, got, NULL));
@@ -240,8 +231,8 @@ static void test_x25519_public_values(void)
 	};
 	uint8_t priv[32], pub[32], want[32];
 	for (size_t i = 0; i < 2; i++) {
-		hex(rfc[i][0], priv, 32);
-		hex(rfc[i][1], want, 32);
+		unit_hex(rfc[i][0], priv, 32);
+		unit_hex(rfc[i][1], want, 32);
 		x25519_public_from_private(pub, priv);
 		CU_ASSERT(memcmp(pub, want, 32) == 0);
 	}
@@ -324,12 +315,12 @@ static void check_x25519_lanes(x25519_lanes_fn x25519_batch, int iterations, int
 	};
 	uint8_t k[X25519_BATCH][32], u[X25519_BATCH][32], out[X25519_BATCH][32], want[32];
 	for (size_t i = 0; i < 2; i++) {
-		hex(rfc[i][0], k[i], 32);
-		hex(rfc[i][1], u[i], 32);
+		unit_hex(rfc[i][0], k[i], 32);
+		unit_hex(rfc[i][1], u[i], 32);
 	}
 	x25519_batch(out, (const uint8_t(*)[32])k, (const uint8_t(*)[32])u, 2);
 	for (size_t i = 0; i < 2; i++) {
-		hex(rfc[i][2], want, 32);
+		unit_hex(rfc[i][2], want, 32);
 		CU_ASSERT(memcmp(out[i], want, 32) == 0);
 	}
 	/* RFC 7748 5.2: k = u = 9, then (k, u) = (X25519(k, u), k), one lane */
@@ -342,11 +333,11 @@ static void check_x25519_lanes(x25519_lanes_fn x25519_batch, int iterations, int
 		memcpy(u[0], k[0], 32);
 		memcpy(k[0], next[0], 32);
 		if (i == 0) {
-			hex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", want, 32);
+			unit_hex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", want, 32);
 			CU_ASSERT(memcmp(k[0], want, 32) == 0);
 		}
 	}
-	hex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", want, 32);
+	unit_hex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", want, 32);
 	if (iterations == 1000)
 		CU_ASSERT(memcmp(k[0], want, 32) == 0);
 
@@ -666,8 +657,8 @@ static struct ike_sa *vector_sa(void)
 	sa.prf = PRF_HMAC_SHA1;
 	sa.spi_i = 0x8e5c3ae507221684ULL;
 	sa.spi_r = 0xb1f201bb155c3acdULL;
-	hex(V_NI, ni, 8);
-	hex(V_NR, nr, 8);
+	unit_hex(V_NI, ni, 8);
+	unit_hex(V_NR, nr, 8);
 	sa.ni = ni;
 	sa.nr = nr;
 	sa.ni_len = sa.nr_len = 8;
@@ -680,11 +671,11 @@ static void test_ikev2_kdf_vectors(void)
 {
 	struct ike_sa *sa = vector_sa();
 	uint8_t gir[128], gir_new[128], dkm[132], child[96], child_dh[96], i_to_r[64], r_to_i[64];
-	hex(V_GIR, gir, sizeof(gir));
-	hex(V_GIR_NEW, gir_new, sizeof(gir_new));
-	hex(V_DKM, dkm, sizeof(dkm));
-	hex(V_DKM_CHILD, child, sizeof(child));
-	hex(V_DKM_CHILD_DH, child_dh, sizeof(child_dh));
+	unit_hex(V_GIR, gir, sizeof(gir));
+	unit_hex(V_GIR_NEW, gir_new, sizeof(gir_new));
+	unit_hex(V_DKM, dkm, sizeof(dkm));
+	unit_hex(V_DKM_CHILD, child, sizeof(child));
+	unit_hex(V_DKM_CHILD_DH, child_dh, sizeof(child_dh));
 	CU_ASSERT_FATAL(ike_derive_keys(sa, gir, sizeof(gir), NULL, 0));
 	/* {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = DKM */
 	CU_ASSERT(memcmp(sa->sk_d, dkm, 20) == 0);
@@ -701,7 +692,7 @@ static void test_ikev2_kdf_vectors(void)
 	uint8_t seed[20], want_sk_d[20], seedin[16 + 16];
 	struct ike_sa rekeyed = *sa;
 	CU_ASSERT(ike_derive_keys(&rekeyed, gir_new, sizeof(gir_new), sa->sk_d, PRF_HMAC_SHA1));
-	hex(V_SKEYSEED_REKEY, seed, sizeof(seed));
+	unit_hex(V_SKEYSEED_REKEY, seed, sizeof(seed));
 	memcpy(seedin, sa->ni, 8);
 	memcpy(seedin + 8, sa->nr, 8);
 	for (int i = 0; i < 8; i++) {

@@ -27,6 +27,15 @@ const char *unit_temp_file(const char *text)
 	return path;
 }
 
+void unit_hex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		sscanf(s + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -62,6 +71,7 @@ int main(void)
 	ikev1_suite_add(CU_add_suite("ike: IKEv1", NULL, NULL));
 	cert_suite_add(CU_add_suite("ike: certificates", NULL, NULL));
 	signature_suite_add(CU_add_suite("ike: signatures and identities", NULL, NULL));
+	eap_suite_add(CU_add_suite("ike: EAP", NULL, NULL));
 	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
 	fragment_suite_add(CU_add_suite("dataplane: IPv4 fragmentation", fragment_suite_init, fragment_suite_clean));
 	reassembly_suite_add(CU_add_suite("dataplane: IPv4 reassembly", reassembly_suite_init, reassembly_suite_clean));

@@ -4,6 +4,8 @@
 #define DPIKE_TEST_UNIT_H
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
+#include <stdint.h>
 
 void lib_suite_add(CU_pSuite s);
 void replay_suite_add(CU_pSuite s);
@@ -20,6 +22,7 @@ void ike_crypto_suite_add(CU_pSuite s);
 void ike_payload_suite_add(CU_pSuite s);
 void cert_suite_add(CU_pSuite s);
 void signature_suite_add(CU_pSuite s);
+void eap_suite_add(CU_pSuite s);
 void ike_harness_suite_add(CU_pSuite s);
 void ikev1_suite_add(CU_pSuite s);
 int esp_suite_init(void);
@@ -34,5 +37,7 @@ void reassembly_suite_add(CU_pSuite s);
 
 /* Writes text to a fresh temporary file; returns its path (static buffer). */
 const char *unit_temp_file(const char *text);
+/* n bytes from 2n hex digits (a test vector as its RFC prints it). */
+void unit_hex(const char *s, uint8_t *out, size_t n);
 
 #endif

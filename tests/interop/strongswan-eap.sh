@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# IKEv2 with EAP against strongSwan 5.9 (strongswan-certs-lab.sh): strongSwan the road warrior,
+# dpike the gateway authenticating with its certificate and its users by EAP (RFC 7296 2.16):
+#  - EAP-MSCHAPv2 after an EAP-Identity round (eap_id = %any): the MSK keys both AUTHs;
+#  - EAP-MSCHAPv2 with a Windows-style DOMAIN\user identity;
+#  - EAP-MD5 with the IKE identity as EAP identity (no MSK: AUTH keyed with SK_p);
+#  - a wrong password and an unknown user: refused with EAP-Failure, nothing installed.
+# Usage: strongswan-eap.sh BUILD_DIR
+set -eu
+. "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
+certs_lab_up sw-eap
+pki_issue unused p256 root "$DN, CN=unused.example" unused.example
+pki_revoke root root unused
+pki_issue gw p256 root "$DN, CN=gw.example" gw.example
+
+# dpike_eap NAME METHOD PEER_ID [EAP_ID]: a gateway connection for one road warrior
+dpike_eap() {
+	cat <<EOC
+  { name = "$1"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
+    proposals = ["aes128gcm16-prfsha256-x25519"];
+    local = { auth = "pubkey"; id = "gw.example"; certs = ["gw.pem"]; };
+    remote = { auth = "$2"; id = "$3"; ${4:+eap_id = \"$4\";} };
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];
+                   esp_proposals = ["aes128gcm16"]; } ); }
+EOC
+}
+
+# sw_eap NAME METHOD ID [EAP_ID]: strongSwan's side, child net-NAME
+sw_eap() {
+	cat <<EOC
+  $1 {
+    version = 2
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.2
+    proposals = aes128gcm16-prfsha256-x25519
+    encap = yes
+    local { auth = $2
+            id = "$3"
+            ${4:+eap_id = \"$4\"} }
+    remote { auth = pubkey
+             id = gw.example
+             cacerts = root.pem }
+    children { net-$1 { local_ts = 10.1.0.0/24
+                        remote_ts = 10.2.0.0/24
+                        esp_proposals = aes128gcm16 } }
+  }
+EOC
+}
+
+dconns="$(dpike_eap mschap eap-mschapv2 alice@example.org %any), $(dpike_eap domain eap-mschapv2 dave@example.org %any)"
+dconns+=", $(dpike_eap md5 eap-md5 bob), $(dpike_eap wrong eap-mschapv2 carol@example.org %any)"
+dconns+=", $(dpike_eap nobody eap-md5 eve)"
+swconns="$(sw_eap mschap eap-mschapv2 alice@example.org alice)$(sw_eap domain eap-mschapv2 dave@example.org 'EXAMPLE\\dave')"
+swconns+="$(sw_eap md5 eap-md5 bob)$(sw_eap wrong eap-mschapv2 carol@example.org carol)$(sw_eap nobody eap-md5 eve)"
+keys='{ type = "private"; file = "gw.key"; },
+  { type = "eap"; id = ["alice"]; secret = "Alice-S3cret"; },
+  { type = "eap"; id = ["EXAMPLE\\dave"]; secret = "dave-pw"; },
+  { type = "eap"; id = ["bob"]; secret = "bob-md5-pw"; },
+  { type = "eap"; id = ["carol"]; secret = "carol-real"; }'
+SW_SECRETS='eap-alice { id = alice
+              secret = Alice-S3cret }
+  eap-dave { id = "EXAMPLE\\dave"
+             secret = "dave-pw" }
+  eap-bob { id = bob
+            secret = bob-md5-pw }
+  eap-carol { id = carol
+              secret = carol-guess }
+  eap-eve { id = eve
+            secret = eve-pw }'
+certs_start "$dconns" "$keys" "$swconns"
+none_up() { ! sw_up "$1" && dpike_down; }
+
+shows_eap() { local out; out=$(ctl list-conns); grep -q "remote eap-mschapv2 authentication" <<<"$out" && grep -q "remote eap-md5 authentication" <<<"$out" && grep -q "EAP identity: asked of the peer" <<<"$out"; }
+lab_check "dpikectl list-conns shows the EAP methods" shows_eap
+
+sw_opens mschap
+lab_check "EAP-MSCHAPv2 after an EAP-Identity round: established" sw_up mschap
+lab_check "... strongSwan answered dpike's EAP-Identity request with alice" \
+	grep -q "server requested EAP_IDENTITY .* sending 'alice'" "$LAB_DIR/init-mschap.log"
+lab_check "... strongSwan: EAP-MSCHAPv2 succeeded with an MSK" \
+	grep -q "EAP method EAP_MSCHAPV2 succeeded, MSK established" "$LAB_DIR/init-mschap.log"
+lab_check "... strongSwan verified dpike's certificate and the AUTH keyed with the MSK" \
+	grep -q "authentication of 'gw.example' with EAP successful" "$LAB_DIR/init-mschap.log"
+lab_check "... dpike logs alice authenticated with EAP-MSCHAPv2" \
+	grep -q "mschap: 'alice' authenticated with EAP-MSCHAPv2" "$LAB_DIR/dut.log"
+lab_check "... traffic" one_ping
+sw_closes mschap
+
+sw_opens domain
+lab_check "EAP-MSCHAPv2 as EXAMPLE\\dave (the domain left out of the hash): established" sw_up domain
+lab_check "... traffic" one_ping
+sw_closes domain
+
+sw_opens md5
+lab_check "EAP-MD5 with the IKE identity as EAP identity: established" sw_up md5
+lab_check "... no identity round" bash -c "! grep -q 'server requested EAP_IDENTITY' '$LAB_DIR/init-md5.log'"
+lab_check "... dpike keyed AUTH with SK_p (EAP-MD5 makes no MSK)" grep -q "'bob' authenticated with EAP-MD5 (no MSK" "$LAB_DIR/dut.log"
+lab_check "... traffic" one_ping
+sw_closes md5
+
+sw_opens wrong
+lab_check "a wrong password: dpike logs why" \
+	lab_wait_for 5 grep -q "wrong: EAP-MSCHAPv2 of 'carol' failed: EAP-MSCHAPv2 NT-Response does not match" "$LAB_DIR/dut.log"
+lab_check "... strongSwan received EAP-Failure" grep -q "received EAP_FAILURE" "$LAB_DIR/init-wrong.log"
+lab_check "... nothing established" none_up wrong
+sw_closes wrong
+
+sw_opens nobody
+lab_check "a user without an EAP secret: refused" \
+	lab_wait_for 5 grep -q "nobody: EAP-MD5 of 'eve' failed: no EAP secret for this identity" "$LAB_DIR/dut.log"
+lab_check "... nothing established" none_up nobody
+lab_check "dpike counted the two failures" test "$(dpike_stat auth_failures)" -ge 2
+dpike_stop_all
+lab_summary strongswan-eap
