@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IKE_AUTH (RFC 7296 1.2, 2.15): identities, authentication (PSK here, signatures in auth_pubkey.c, EAP in ike_auth_eap.c), the first child SA. */
+/*
+ * IKE_AUTH (RFC 7296 1.2, 2.15): identities, authentication (PSK here, signatures in auth_pubkey.c,
+ * EAP in ike_auth_eap.c), the first child SA.
+ */
 #include <string.h>
 
 #include <openssl/crypto.h>
