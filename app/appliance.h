@@ -150,6 +150,8 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl list-conns (ctl_conns.c): the configured connections and their children. */
 void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o);
+/* dpikectl load-creds (ctl_creds.c): the shared secrets read again from the file; -1, and nothing changed, on an error. */
+int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);
 /* Copies table usage and control-core counters where telemetry reads them (control core only). */
 void telemetry_publish(struct appliance *app);

@@ -411,6 +411,12 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		}
 		return cmd_ike(app, argv[0], argv[1], json, o);
 	}
+	if (strcmp(argv[0], "load-creds") == 0) {
+		if (argc == 1)
+			return ctl_load_creds(app, json, o);
+		sb_printf(o, "load-creds takes no arguments\n");
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[0], cmds[i].name) != 0)
 			continue;
@@ -422,6 +428,6 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		return 0;
 	}
 	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, list-neighbours, initiate, terminate, "
-		     "rekey)\n", argv[0]);
+		     "rekey, load-creds)\n", argv[0]);
 	return -1;
 }

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		   "  initiate CONN[/CHILD]     bring a connection up\n"
 		   "  terminate CONN[/CHILD]    delete an IKE SA (with its children) or one child SA\n"
 		   "  rekey CONN[/CHILD]        rekey the IKE SA, or the named child SA\n"
+		   "  load-creds                read the shared secrets (PSKs, XAuth and EAP passwords) again from the\n"
+		   "                            configuration file; established SAs stay\n"
 		   "The socket is -s, else the ctl_socket of -c CONFIG, else " DEFAULT_SOCKET ".\n");
 }
 

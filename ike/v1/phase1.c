@@ -158,6 +158,12 @@ static const struct cfg_secret *phase1_psk(const struct v1_sa *sa, const struct 
 	return psk_lookup(sa->d->cfg, &local, &remote);
 }
 
+static bool psk_digest(const struct cfg_secret *psk, uint8_t out[32])
+{
+	unsigned n = 0;
+	return EVP_Digest(psk->secret, (size_t)psk->secret_len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
+}
+
 /*
  * Can the SA move to connection c now that its keys exist? With signatures, yes (they came from
  * the key exchange alone); with PSKs, when c has the same secret for the peer as the keys came from.
@@ -167,8 +173,8 @@ static bool keys_fit(const struct v1_sa *sa, const struct cfg_connection *c)
 	if (!sa->keyed || (c->local.auth == AUTH_PUBKEY && sa->conn->local.auth == AUTH_PUBKEY))
 		return true;
 	const struct cfg_secret *psk = c->local.auth == AUTH_PSK && sa->conn->local.auth == AUTH_PSK ? phase1_psk(sa, c) : NULL;
-	return psk && sa->psk && psk->secret_len == sa->psk->secret_len &&
-	       CRYPTO_memcmp(psk->secret, sa->psk->secret, (size_t)psk->secret_len) == 0;
+	uint8_t digest[32];
+	return psk && sa->psk_keyed && psk_digest(psk, digest) && CRYPTO_memcmp(digest, sa->psk_digest, 32) == 0;
 }
 
 bool p1_connection_for_id(struct v1_sa *sa)
@@ -435,7 +441,7 @@ bool p1_keys_from(struct v1_sa *sa, bool ke_ok, const uint8_t *gxy, size_t n)
 {
 	bool sig = sa->conn->local.auth == AUTH_PUBKEY;
 	const struct cfg_secret *psk = sig ? NULL : phase1_psk(sa, sa->conn);
-	sa->psk = psk;
+	sa->psk_keyed = psk && psk_digest(psk, sa->psk_digest);
 	bool ok = (psk || sig) && ke_ok &&
 		  v1_phase1_keys(sa, psk ? psk->secret : NULL, psk ? (size_t)psk->secret_len : 0, gxy, n);
 	if (!ok)

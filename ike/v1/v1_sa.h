@@ -140,7 +140,9 @@ struct v1_sa {
 	char peer_cert[256];        /* subject of the peer's verified certificate, for list-sas */
 	bool peer_cr;               /* the peer sent a certificate request (send_cert = ifasked answers it) */
 	/* keys */
-	const struct cfg_secret *psk; /* the PSK they came from (NULL: signatures) */
+	/* the PSK they came from, as its SHA-256 (no pointer: dpikectl load-creds replaces the secrets) */
+	bool psk_keyed;
+	uint8_t psk_digest[32];
 	uint8_t skeyid[64], skeyid_d[64], skeyid_a[64], enc_key[32];
 	uint8_t iv[16];
 	bool keyed;

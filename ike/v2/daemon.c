@@ -844,6 +844,19 @@ void ike_list_peer_cert(const char *subject, bool json, struct strbuf *o)
 	sb_json_str(o, subject);
 }
 
+static void list_eap(const struct ike_sa *sa, bool json, struct strbuf *o)
+{
+	const char *method, *id = ike_eap_identity(sa, &method);
+	if (id == NULL)
+		return;
+	if (!json) {
+		sb_printf(o, "  remote EAP identity '%s' (%s)\n", id, method);
+		return;
+	}
+	sb_printf(o, ",\"eap_method\":\"%s\",\"eap_identity\":", method);
+	sb_json_str(o, id);
+}
+
 void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 {
 	uint64_t now = ike_now(d);
@@ -872,6 +885,7 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			sb_printf(o, ",\"remote_id\":");
 			sb_json_str(o, rid);
 			ike_list_peer_cert(sa->peer_cert, true, o);
+			list_eap(sa, true, o);
 			sb_printf(o, ",\"nat\":%s,\"remote_vip\":\"%s\",\"local_vip\":\"%s\",\"children\":[",
 				  sa->nat_local || sa->nat_remote ? "true" : "false", vip, own_vip);
 			for (struct child_sa *c = sa->children; c; c = c->next)
@@ -886,6 +900,7 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
 			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey, sa->mobike ? ", MOBIKE" : "");
 		ike_list_peer_cert(sa->peer_cert, false, o);
+		list_eap(sa, false, o);
 		if (sa->vip)
 			sb_printf(o, "  remote virtual IP %s\n", vip);
 		if (sa->own_vip)

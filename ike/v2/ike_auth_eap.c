@@ -22,10 +22,13 @@ struct kept_message {
 	uint8_t data[];
 };
 
+/* While EAP runs: the server and the first request; once the SA is up, the identity alone. */
 struct ike_eap {
-	struct eap_server server;
+	struct eap_server *server;
 	struct kept_message *first;
 	bool succeeded;
+	uint8_t method;
+	char identity[EAP_IDENTITY_MAX + 1]; /* printable, for the log and list-sas */
 };
 
 static struct kept_message *keep_message(const struct ike_message *m)
@@ -47,14 +50,32 @@ static struct kept_message *keep_message(const struct ike_message *m)
 	return k;
 }
 
+/* What only the rounds needed: the server's state with its MSK, and the first request. */
+static void drop_rounds(struct ike_eap *e)
+{
+	if (e->server)
+		eap_server_wipe(e->server);
+	free(e->server);
+	free(e->first);
+	e->server = NULL;
+	e->first = NULL;
+}
+
 void ike_eap_free(struct ike_sa *sa)
 {
 	if (sa->eap == NULL)
 		return;
-	eap_server_wipe(&sa->eap->server);
-	free(sa->eap->first);
+	drop_rounds(sa->eap);
 	free(sa->eap);
 	sa->eap = NULL;
+}
+
+const char *ike_eap_identity(const struct ike_sa *sa, const char **method)
+{
+	if (sa->eap == NULL || !sa->eap->succeeded)
+		return NULL;
+	*method = eap_type_name(sa->eap->method);
+	return sa->eap->identity;
 }
 
 static bool password_of(void *ctx, const uint8_t *identity, size_t len, const uint8_t **pw, size_t *pw_len)
@@ -110,13 +131,15 @@ static void begin(struct ike_sa *sa, const struct ike_message *msg)
 	size_t id_len, n = 0;
 	struct ike_builder b;
 	if (!ike_auth_choose_identity(sa, msg) || !ike_auth_childless_fits(sa, msg) ||
-	    (sa->eap = calloc(1, sizeof(*sa->eap))) == NULL || (sa->eap->first = keep_message(msg)) == NULL) {
+	    (sa->eap = calloc(1, sizeof(*sa->eap))) == NULL || (sa->eap->first = keep_message(msg)) == NULL ||
+	    (sa->eap->server = malloc(sizeof(*sa->eap->server))) == NULL) {
 		ike_auth_respond_failed(sa, msg_id);
 		return;
 	}
 	eap_identity(sa, &id, &id_len);
-	n = eap_server_start(&sa->eap->server, sa->conn->remote.eap_type, id, id_len, password_of, (void *)sa->d->cfg,
-			     packet, sizeof(packet));
+	sa->eap->method = sa->conn->remote.eap_type;
+	n = eap_server_start(sa->eap->server, sa->eap->method, id, id_len, password_of, (void *)sa->d->cfg, packet,
+			     sizeof(packet));
 	start_response(sa, &b, msg_id);
 	id_add(&b, PL_IDR, &sa->id_local);
 	pubkey_add_certs(sa, &b);
@@ -128,33 +151,32 @@ static void begin(struct ike_sa *sa, const struct ike_message *msg)
 	send_response(sa, &b, msg_id);
 }
 
-static void log_identity(const struct ike_sa *sa, char *out, size_t cap)
+/* The EAP identity, non-printable bytes as '?'. */
+static void note_identity(struct ike_eap *e)
 {
-	const struct eap_server *s = &sa->eap->server;
-	size_t n = s->identity_len < cap - 1 ? s->identity_len : cap - 1;
-	for (size_t i = 0; i < n; i++)
-		out[i] = s->identity[i] >= 0x20 && s->identity[i] < 0x7f ? (char)s->identity[i] : '?';
-	out[n] = '\0';
+	const struct eap_server *s = e->server;
+	for (size_t i = 0; i < s->identity_len; i++)
+		e->identity[i] = s->identity[i] >= 0x20 && s->identity[i] < 0x7f ? (char)s->identity[i] : '?';
+	e->identity[s->identity_len] = '\0';
 }
 
 /* One EAP packet each way: the next request, or Success, or Failure (and the SA is over). */
 static void round_trip(struct ike_sa *sa, const struct ike_message *msg)
 {
 	const struct ike_payload *p = ike_find(msg, PL_EAP);
+	struct ike_eap *e = sa->eap;
 	uint8_t packet[EAP_PACKET_MAX];
 	size_t n = 0;
-	char who[EAP_IDENTITY_MAX + 1];
 	struct ike_builder b;
-	enum eap_result r = p ? eap_server_process(&sa->eap->server, p->body, p->len, packet, sizeof(packet), &n)
-			      : EAP_FAILED;
-	log_identity(sa, who, sizeof(who));
+	enum eap_result r = p ? eap_server_process(e->server, p->body, p->len, packet, sizeof(packet), &n) : EAP_FAILED;
+	note_identity(e);
 	start_response(sa, &b, msg->hdr.msg_id);
 	if (n)
 		eap_payload_add(&b, packet, n);
 	if (r == EAP_FAILED) {
 		sa->d->stats.auth_failures++;
-		LOG_WARN_LIMITED("%s: %s of '%s' failed: %s", sa->conn->name, eap_type_name(sa->eap->server.method), who,
-				 p ? sa->eap->server.why : "an IKE_AUTH request without EAP payload");
+		LOG_WARN_LIMITED("%s: %s of '%s' failed: %s", sa->conn->name, eap_type_name(e->method), e->identity,
+				 p ? e->server->why : "an IKE_AUTH request without EAP payload");
 		if (n == 0)
 			notify_add(&b, 0, NULL, 0, N_AUTHENTICATION_FAILED, NULL, 0);
 		send_response(sa, &b, msg->hdr.msg_id);
@@ -162,9 +184,9 @@ static void round_trip(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	if (r == EAP_DONE) {
-		sa->eap->succeeded = true;
-		LOG_INFO("%s: '%s' authenticated with %s%s", sa->conn->name, who, eap_type_name(sa->eap->server.method),
-			 sa->eap->server.msk_len ? "" : " (no MSK: AUTH keyed with SK_p)");
+		e->succeeded = true;
+		LOG_INFO("%s: '%s' authenticated with %s%s", sa->conn->name, e->identity, eap_type_name(e->method),
+			 e->server->msk_len ? "" : " (no MSK: AUTH keyed with SK_p)");
 	}
 	send_response(sa, &b, msg->hdr.msg_id);
 }
@@ -172,7 +194,7 @@ static void round_trip(struct ike_sa *sa, const struct ike_message *msg)
 /* AUTH keyed with the MSK, or without one SK_pi (the peer's) or SK_pr (ours), as strongSwan. */
 static bool eap_auth(const struct ike_sa *sa, bool of_initiator, uint8_t *out, size_t *out_len)
 {
-	const struct eap_server *s = &sa->eap->server;
+	const struct eap_server *s = sa->eap->server;
 	const uint8_t *key = s->msk_len ? s->msk : of_initiator ? sa->sk_pi : sa->sk_pr;
 	size_t key_len = s->msk_len ? s->msk_len : prf_output_len(sa->prf);
 	return ike_auth_shared_key(sa, of_initiator, key, key_len, of_initiator ? &sa->id_remote : &sa->id_local, out,
@@ -203,6 +225,7 @@ static void finish(struct ike_sa *sa, const struct ike_message *msg)
 	ike_auth_add_mobike(sa, first, &b);
 	auth_add(&b, AUTH_SHARED_KEY_MIC, ours, ours_len);
 	ike_auth_finish_response(sa, first, &b, msg_id);
+	drop_rounds(sa->eap);
 	OPENSSL_cleanse(want, sizeof(want));
 	OPENSSL_cleanse(ours, sizeof(ours));
 }
@@ -211,6 +234,8 @@ void ike_eap_respond(struct ike_sa *sa, const struct ike_message *msg)
 {
 	if (sa->eap == NULL)
 		begin(sa, msg);
+	else if (sa->eap->server == NULL)
+		ike_auth_respond_failed(sa, msg->hdr.msg_id); /* over: an IKE_AUTH after the last */
 	else if (sa->eap->succeeded)
 		finish(sa, msg);
 	else

@@ -409,6 +409,8 @@ bool ike_auth_shared_key(const struct ike_sa *sa, bool of_initiator, const uint8
 /* EAP (ike_auth_eap.c, RFC 7296 2.16): each IKE_AUTH request of a peer whose remote round is EAP. */
 void ike_eap_respond(struct ike_sa *sa, const struct ike_message *msg);
 void ike_eap_free(struct ike_sa *sa);
+/* The identity the peer authenticated with by EAP and the method's name; NULL if it did not. */
+const char *ike_eap_identity(const struct ike_sa *sa, const char **method);
 void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg);
 void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg);
 void ike_info_process_response(struct ike_sa *sa, const struct ike_message *msg);

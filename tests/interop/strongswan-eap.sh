@@ -5,7 +5,8 @@
 #  - EAP-MSCHAPv2 after an EAP-Identity round (eap_id = %any): the MSK keys both AUTHs;
 #  - EAP-MSCHAPv2 with a Windows-style DOMAIN\user identity;
 #  - EAP-MD5 with the IKE identity as EAP identity (no MSK: AUTH keyed with SK_p);
-#  - a wrong password and an unknown user: refused with EAP-Failure, nothing installed.
+#  - a wrong password and an unknown user: refused with EAP-Failure, nothing installed;
+#  - dpikectl load-creds: the user's password added to the file, taken without a restart.
 # Usage: strongswan-eap.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
@@ -85,6 +86,12 @@ lab_check "... strongSwan verified dpike's certificate and the AUTH keyed with t
 lab_check "... dpike logs alice authenticated with EAP-MSCHAPv2" \
 	grep -q "mschap: 'alice' authenticated with EAP-MSCHAPv2" "$LAB_DIR/dut.log"
 lab_check "... traffic" one_ping
+eap_listed() {
+	ctl --json list-sas | python3 -c 'import json,sys
+sys.exit(not any(s["name"]==sys.argv[1] and s.get("eap_identity")==sys.argv[2] and s.get("eap_method")==sys.argv[3]
+                 for s in json.load(sys.stdin)["ike_sas"]))' "$@"
+}
+lab_check "... dpikectl list-sas shows the EAP identity and method" eap_listed mschap alice EAP-MSCHAPv2
 sw_closes mschap
 
 sw_opens domain
@@ -111,5 +118,25 @@ lab_check "a user without an EAP secret: refused" \
 	lab_wait_for 5 grep -q "nobody: EAP-MD5 of 'eve' failed: no EAP secret for this identity" "$LAB_DIR/dut.log"
 lab_check "... nothing established" none_up nobody
 lab_check "dpike counted the two failures" test "$(dpike_stat auth_failures)" -ge 2
+sw_closes nobody
+
+# dpikectl load-creds: eve's password added to the file, taken without a restart; alice's tunnel stays
+sw_opens mschap
+lab_check "load-creds: alice up before" sw_up mschap
+conf=$PKI/dpike.conf
+cp "$conf" "$LAB_DIR/dpike.conf.orig"
+echo 'this is no libconfig' >>"$conf"
+lab_check "load-creds: a broken file is refused with its line, non-zero exit" \
+	bash -c "! '$DPIKECTL' -s '$LAB_DIR/dpike.sock' load-creds >'$LAB_DIR/creds-bad.txt' 2>&1"
+lab_check "... the message names file and line, and says nothing changed" \
+	bash -c "grep -q '$conf:[0-9]*:' '$LAB_DIR/creds-bad.txt' && grep -q 'nothing changed' '$LAB_DIR/creds-bad.txt'"
+sed 's|{ type = "eap"; id = \["carol"\]; secret = "carol-real"; }|&, { type = "eap"; id = ["eve"]; secret = "eve-pw"; }|' \
+	"$LAB_DIR/dpike.conf.orig" >"$conf"
+lab_check "load-creds: the file with eve's password loads (JSON: five EAP passwords)" \
+	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' --json load-creds | grep -q '\"eap\":5'"
+sw_opens nobody
+lab_check "... eve now connects, without a restart" sw_up nobody
+lab_check "... traffic" one_ping
+lab_check "... alice's tunnel stayed up" sw_up mschap
 dpike_stop_all
 lab_summary strongswan-eap
