@@ -56,14 +56,16 @@ def crypto_perf_args(alg):
     crypt, auth, ckey, _, ikey, icv = ALGS[alg]
     if crypt in AEAD:
         dev = "crypto_aesni_gcm" if crypt == "AES-GCM" else "crypto_aesni_mb"
-        algo = "aes-gcm" if crypt == "AES-GCM" else "chacha20-poly1305"
+        algo = {"AES-GCM": "aes-gcm", "AES-CCM": "aes-ccm"}.get(crypt, "chacha20-poly1305")
+        iv = "11" if crypt == "AES-CCM" else "12"  # RFC 4309's nonce: 3 bytes of salt, the 8-byte IV
         return ["--vdev", dev + "0", "--", "--devtype", dev, "--optype", "aead", "--aead-algo", algo,
-                "--aead-op", "encrypt", "--aead-key-sz", str(ckey), "--aead-iv-sz", "12", "--aead-aad-sz", "16",
+                "--aead-op", "encrypt", "--aead-key-sz", str(ckey), "--aead-iv-sz", iv, "--aead-aad-sz", "16",
                 "--digest-sz", str(icv)]
     hmac_algo = {"SHA2-256-128": "sha2-256-hmac", "HMAC-SHA1-96": "sha1-hmac", "SHA2-384-192": "sha2-384-hmac",
                  "SHA2-512-256": "sha2-512-hmac"}[auth]
-    cipher = ["--cipher-algo", "null", "--cipher-key-sz", "0", "--cipher-iv-sz", "0"] if crypt == "NULL" else \
-        ["--cipher-algo", "aes-cbc", "--cipher-key-sz", str(ckey), "--cipher-iv-sz", "16"]
+    ciphers = {"NULL": ("null", 0), "AES-CBC": ("aes-cbc", 16), "AES-CTR": ("aes-ctr", 16)}
+    name, iv_len = ciphers[crypt]
+    cipher = ["--cipher-algo", name, "--cipher-key-sz", str(ckey if crypt != "NULL" else 0), "--cipher-iv-sz", str(iv_len)]
     return ["--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb", "--optype", "cipher-then-auth"] + cipher + \
            ["--cipher-op", "encrypt", "--auth-algo", hmac_algo, "--auth-op", "generate", "--auth-key-sz", str(ikey), "--digest-sz",
             str(icv)]

@@ -24,7 +24,7 @@ import sys
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 from scapy.all import Ether, IP, UDP
 from scapy.layers.ipsec import ESP, SecurityAssociation
 from scapy.utils import PcapWriter
@@ -65,8 +65,10 @@ ALGS = {
     "null-sha256": ("NULL", "SHA2-256-128", 0, 0, 32, 16),
     "null-sha384": ("NULL", "SHA2-384-192", 0, 0, 48, 24),
     "null-sha512": ("NULL", "SHA2-512-256", 0, 0, 64, 32),
+    "aes128ctr-sha256": ("AES-CTR", "SHA2-256-128", 16, 4, 32, 16),
+    "aes128ccm16": ("AES-CCM", "NULL", 16, 3, 0, 16),
 }
-AEAD = {"AES-GCM": AESGCM, "CHACHA20-POLY1305": ChaCha20Poly1305}
+AEAD = {"AES-GCM": AESGCM, "CHACHA20-POLY1305": ChaCha20Poly1305, "AES-CCM": AESCCM}
 HASHES = {"SHA2-256-128": hashes.SHA256, "HMAC-SHA1-96": hashes.SHA1, "SHA2-384-192": hashes.SHA384,
           "SHA2-512-256": hashes.SHA512}
 LAN_MACS = bytes.fromhex("0200000000fe" "020000000b01")  # dst, src
@@ -131,12 +133,17 @@ def esp(alg, spi, key, seq, payload):
     head = struct.pack("!II", spi, seq)
     if crypt in AEAD:
         iv = struct.pack("!Q", seq)
-        sealed = AEAD[crypt](key[:ckey]).encrypt(key[ckey:ckey + salt] + iv, plain, head)
+        aead = AESCCM(key[:ckey], tag_length=icv) if crypt == "AES-CCM" else AEAD[crypt](key[:ckey])
+        sealed = aead.encrypt(key[ckey:ckey + salt] + iv, plain, head)
         body = iv + sealed[:len(plain) + icv]  # RFC 4106: a shorter ICV is the tag's first bytes
     else:
-        h = hmac.HMAC(key[ckey:ckey + ikey], HASHES[auth]())
+        h = hmac.HMAC(key[ckey + salt:ckey + salt + ikey], HASHES[auth]())
         if crypt == "NULL":  # RFC 2410: no IV, the text as it is
             body = plain
+        elif crypt == "AES-CTR":  # RFC 3686: nonce from the key, the IV, a block counter from 1
+            iv = struct.pack("!Q", seq)
+            enc = Cipher(algorithms.AES(key[:ckey]), modes.CTR(key[ckey:ckey + 4] + iv + b"\0\0\0\1")).encryptor()
+            body = iv + enc.update(plain) + enc.finalize()
         else:
             iv = bytes(16 - 4) + struct.pack("!I", seq)
             enc = Cipher(algorithms.AES(key[:ckey]), modes.CBC(iv)).encryptor()
