@@ -56,8 +56,8 @@ EOC
 }
 
 # certs_start DPIKE_CONNS DPIKE_KEYS SW_CONNS SW_CERT...: both configurations (dpike's in $PKI, so
-# its relative paths resolve there; strongSwan's credentials beside its swanctl.conf, and SW_SECRETS
-# in its secrets section), both started.
+# its relative paths resolve there, with DPIKE_EXTRA at its end; strongSwan's credentials beside its
+# swanctl.conf, and SW_SECRETS in its secrets section), both started.
 certs_start() {
 	cat >"$PKI/dpike.conf" <<EOC
 log_level = "info";
@@ -70,6 +70,7 @@ interfaces = (
 connections = ( $1 );
 secrets = ( $2 );
 crls = ["root.crl"];
+${DPIKE_EXTRA:-}
 EOC
 	echo "connections { $3 } ${SW_SECRETS:+secrets { $SW_SECRETS \}}" >"$LAB_DIR/swanctl.conf"
 	shift 3

@@ -5,6 +5,7 @@
 #  - EAP-MSCHAPv2 after an EAP-Identity round (eap_id = %any): the MSK keys both AUTHs;
 #  - EAP-MSCHAPv2 with a Windows-style DOMAIN\user identity;
 #  - EAP-MD5 with the IKE identity as EAP identity (no MSK: AUTH keyed with SK_p);
+#  - a virtual IP from a pool for an EAP road warrior (asked for in the first IKE_AUTH);
 #  - a wrong password and an unknown user: refused with EAP-Failure, nothing installed;
 #  - dpikectl load-creds: the user's password added to the file, taken without a restart.
 # Usage: strongswan-eap.sh BUILD_DIR
@@ -15,20 +16,25 @@ pki_issue unused p256 root "$DN, CN=unused.example" unused.example
 pki_revoke root root unused
 pki_issue gw p256 root "$DN, CN=gw.example" gw.example
 
-# dpike_eap NAME METHOD PEER_ID [EAP_ID]: a gateway connection for one road warrior
+# dpike_eap NAME METHOD PEER_ID [EAP_ID] [POOL]: a gateway connection for one road warrior (with
+# POOL: its address from there, and the child's remote selector that address)
 dpike_eap() {
+	local ts=10.1.0.0/24
+	[ -z "${5:-}" ] || ts=dynamic
 	cat <<EOC
   { name = "$1"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
-    proposals = ["aes128gcm16-prfsha256-x25519"];
+    proposals = ["aes128gcm16-prfsha256-x25519"]; ${5:+pools = [\"$5\"];}
     local = { auth = "pubkey"; id = "gw.example"; certs = ["gw.pem"]; };
     remote = { auth = "$2"; id = "$3"; ${4:+eap_id = \"$4\";} };
-    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["10.1.0.0/24"];
+    children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["$ts"];
                    esp_proposals = ["aes128gcm16"]; } ); }
 EOC
 }
 
-# sw_eap NAME METHOD ID [EAP_ID]: strongSwan's side, child net-NAME
+# sw_eap NAME METHOD ID [EAP_ID] [VIPS]: strongSwan's side, child net-NAME (VIPS: asks for an address)
 sw_eap() {
+	local ts="local_ts = 10.1.0.0/24"
+	[ -z "${5:-}" ] || ts="" # swanctl's default: the virtual IP
 	cat <<EOC
   $1 {
     version = 2
@@ -36,13 +42,14 @@ sw_eap() {
     remote_addrs = 192.0.2.2
     proposals = aes128gcm16-prfsha256-x25519
     encap = yes
+    ${5:+vips = $5}
     local { auth = $2
             id = "$3"
             ${4:+eap_id = \"$4\"} }
     remote { auth = pubkey
              id = gw.example
              cacerts = root.pem }
-    children { net-$1 { local_ts = 10.1.0.0/24
+    children { net-$1 { $ts
                         remote_ts = 10.2.0.0/24
                         esp_proposals = aes128gcm16 } }
   }
@@ -51,14 +58,16 @@ EOC
 
 dconns="$(dpike_eap mschap eap-mschapv2 alice@example.org %any), $(dpike_eap domain eap-mschapv2 dave@example.org %any)"
 dconns+=", $(dpike_eap md5 eap-md5 bob), $(dpike_eap wrong eap-mschapv2 carol@example.org %any)"
-dconns+=", $(dpike_eap nobody eap-md5 eve)"
+dconns+=", $(dpike_eap nobody eap-md5 eve), $(dpike_eap vip eap-mschapv2 frank@example.org %any eappool)"
 swconns="$(sw_eap mschap eap-mschapv2 alice@example.org alice)$(sw_eap domain eap-mschapv2 dave@example.org 'EXAMPLE\\dave')"
 swconns+="$(sw_eap md5 eap-md5 bob)$(sw_eap wrong eap-mschapv2 carol@example.org carol)$(sw_eap nobody eap-md5 eve)"
+swconns+="$(sw_eap vip eap-mschapv2 frank@example.org frank 0.0.0.0)"
 keys='{ type = "private"; file = "gw.key"; },
   { type = "eap"; id = ["alice"]; secret = "Alice-S3cret"; },
   { type = "eap"; id = ["EXAMPLE\\dave"]; secret = "dave-pw"; },
   { type = "eap"; id = ["bob"]; secret = "bob-md5-pw"; },
-  { type = "eap"; id = ["carol"]; secret = "carol-real"; }'
+  { type = "eap"; id = ["carol"]; secret = "carol-real"; },
+  { type = "eap"; id = ["frank"]; secret = "frank-pw"; }'
 SW_SECRETS='eap-alice { id = alice
               secret = Alice-S3cret }
   eap-dave { id = "EXAMPLE\\dave"
@@ -68,7 +77,10 @@ SW_SECRETS='eap-alice { id = alice
   eap-carol { id = carol
               secret = carol-guess }
   eap-eve { id = eve
-            secret = eve-pw }'
+            secret = eve-pw }
+  eap-frank { id = frank
+              secret = frank-pw }'
+DPIKE_EXTRA='pools = ( { name = "eappool"; addrs = "10.3.9.0/30"; } );'
 certs_start "$dconns" "$keys" "$swconns"
 none_up() { ! sw_up "$1" && dpike_down; }
 
@@ -93,6 +105,16 @@ sys.exit(not any(s["name"]==sys.argv[1] and s.get("eap_identity")==sys.argv[2] a
 }
 lab_check "... dpikectl list-sas shows the EAP identity and method" eap_listed mschap alice EAP-MSCHAPv2
 sw_closes mschap
+
+sw_opens vip
+lab_check "EAP-MSCHAPv2 with a virtual IP: established" sw_up vip
+vip_of() {
+	ctl --json list-sas | python3 -c 'import json,sys
+print(next((s["remote_vip"] for s in json.load(sys.stdin)["ike_sas"] if s["name"]==sys.argv[1] and s["state"]=="ESTABLISHED"), "-"))' "$1"
+}
+lab_check "... dpike handed out the pool's first address, as the first request asked ($(vip_of vip))" test "$(vip_of vip)" = 10.3.9.1
+lab_check "... pings from it through the tunnel" ip netns exec "$sw" ping -c 2 -i 0.2 -W 2 -w 8 -I 10.3.9.1 10.2.0.1
+sw_closes vip
 
 sw_opens domain
 lab_check "EAP-MSCHAPv2 as EXAMPLE\\dave (the domain left out of the hash): established" sw_up domain
@@ -132,8 +154,8 @@ lab_check "... the message names file and line, and says nothing changed" \
 	bash -c "grep -q '$conf:[0-9]*:' '$LAB_DIR/creds-bad.txt' && grep -q 'nothing changed' '$LAB_DIR/creds-bad.txt'"
 sed 's|{ type = "eap"; id = \["carol"\]; secret = "carol-real"; }|&, { type = "eap"; id = ["eve"]; secret = "eve-pw"; }|' \
 	"$LAB_DIR/dpike.conf.orig" >"$conf"
-lab_check "load-creds: the file with eve's password loads (JSON: five EAP passwords)" \
-	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' --json load-creds | grep -q '\"eap\":5'"
+lab_check "load-creds: the file with eve's password loads (JSON: six EAP passwords)" \
+	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' --json load-creds | grep -q '\"eap\":6'"
 sw_opens nobody
 lab_check "... eve now connects, without a restart" sw_up nobody
 lab_check "... traffic" one_ping
