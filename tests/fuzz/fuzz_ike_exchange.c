@@ -11,8 +11,9 @@
  * Input: [exchange][first payload type][payload chain]. Exchanges: 0 IKE_AUTH request, 1 its
  * response, 2 CREATE_CHILD_SA request (a child rekey), 3 its response, 4 INFORMATIONAL request
  * (a DPD, the SA idle past dpd_delay), 5 its response; plus 8 for an IKE SA with AES-CBC and
- * HMAC-SHA2-256 instead of AES-GCM, plus 16 for certificates (ECDSA) instead of a PSK. DPIKE_FUZZ_SEEDS=DIR writes each exchange's real chain there in
- * this form (the corpus's seeds).
+ * HMAC-SHA2-256 instead of AES-GCM, plus 16 for certificates (ECDSA) instead of a PSK, plus 32
+ * for a responder that asks for EAP (a chain without AUTH starts it). DPIKE_FUZZ_SEEDS=DIR writes
+ * each exchange's real chain there in this form (the corpus's seeds).
  */
 #include "fuzz_ike.h"
 #include "fuzz_pki.h"
@@ -32,12 +33,12 @@
  * The configuration of daemon a (192.0.2.1, initiator) or b (192.0.2.2): PSK, or certificates
  * of fuzz_pki()'s (ECDSA), the IKE SA with AES-GCM or AES-CBC and HMAC.
  */
-static void config_of(char *out, size_t cap, bool is_a, bool cbc, bool pubkey)
+static void config_of(char *out, size_t cap, bool is_a, bool cbc, bool pubkey, bool eap)
 {
 	static const char *const names[] = { "a", "b" };
 	const char *me = is_a ? "a" : "b", *peer = is_a ? "b" : "a", *pki = pubkey ? fuzz_pki(names, 2) : "";
 	const char *local = is_a ? "192.0.2.1" : "192.0.2.2", *remote = is_a ? "192.0.2.2" : "192.0.2.1";
-	char local_auth[256], remote_auth[256], secrets[256];
+	char local_auth[256], remote_auth[256], secrets[512];
 	if (pubkey) {
 		snprintf(local_auth, sizeof(local_auth), "auth = \"pubkey\"; certs = [\"%s/%s.pem\"]; id = \"%s.fuzz.test\";",
 			 pki, me, me);
@@ -48,6 +49,11 @@ static void config_of(char *out, size_t cap, bool is_a, bool cbc, bool pubkey)
 		snprintf(local_auth, sizeof(local_auth), "auth = \"psk\"; id = \"%s\";", local);
 		snprintf(remote_auth, sizeof(remote_auth), "auth = \"psk\"; id = \"%s\";", remote);
 		snprintf(secrets, sizeof(secrets), "{ type = \"ike\"; secret = \"fuzz secret\"; }");
+	}
+	if (eap && !is_a) { /* b asks a for EAP-MSCHAPv2, after an identity round */
+		snprintf(remote_auth, sizeof(remote_auth), "auth = \"eap-mschapv2\"; eap_id = \"%%any\"; id = \"%s\";", remote);
+		snprintf(secrets + strlen(secrets), sizeof(secrets) - strlen(secrets),
+			 ", { type = \"eap\"; id = [\"user\"]; secret = \"fuzz password\"; }");
 	}
 	snprintf(out, cap,
 		 "interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"%s/24\"; } );\n"
@@ -177,13 +183,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char text_a[2048], text_b[2048];
-	if (size < 2 || (data[0] & 7) >= X_COUNT || data[0] > 31)
+	if (size < 2 || (data[0] & 7) >= X_COUNT || data[0] > 63)
 		return 0;
 	int exchange = data[0] & 7;
-	bool response = exchange % 2, cbc = data[0] & 8, pubkey = data[0] & 16;
+	bool response = exchange % 2, cbc = data[0] & 8, pubkey = data[0] & 16, eap = data[0] & 32;
 	fuzz_queued = 0;
-	config_of(text_a, sizeof(text_a), true, cbc, pubkey); /* the certificates, once, before the stream starts */
-	config_of(text_b, sizeof(text_b), false, cbc, pubkey);
+	config_of(text_a, sizeof(text_a), true, cbc, pubkey, eap); /* the certificates, once, before the stream starts */
+	config_of(text_b, sizeof(text_b), false, cbc, pubkey, eap);
 	fuzz_random_repeat();
 	fuzz_node_start(&A, text_a, 0xc0000201);
 	fuzz_node_start(&B, text_b, 0xc0000202);
