@@ -266,6 +266,17 @@ static const char *unusable_in_ikev1(const struct cfg_connection *c)
 	return NULL;
 }
 
+/* Whether one of the connection's children has dpike initiate it: trap, start or restart. */
+static bool initiates(const struct cfg_connection *c)
+{
+	for (int i = 0; i < c->n_children; i++) {
+		const struct cfg_child *ch = &c->children[i];
+		if (ch->start_action != START_NONE || ch->dpd_action != DPD_CLEAR || ch->close_action != CLOSE_NONE)
+			return true;
+	}
+	return false;
+}
+
 /* The pools a connection hands addresses from, by name (config.c has read them first). */
 static int parse_conn_pools(struct cfg_reader *r, const config_setting_t *g, const struct dpike_config *cfg,
 			    struct cfg_connection *c)
@@ -407,6 +418,10 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	if (c->remote.auth == AUTH_EAP && c->version == 1)
 		return cfg_fail(r, config_setting_get_member(g, "remote"),
 				"EAP is IKEv2's (RFC 7296 2.16); IKEv1 peers authenticate users with XAuth");
+	if (c->remote.auth == AUTH_EAP && initiates(c))
+		return cfg_fail(r, config_setting_get_member(g, "children"),
+				"EAP road warriors connect to dpike: a child's start_action, dpd_action or close_action "
+				"cannot have dpike initiate this connection (its peer is the EAP client)");
 	if ((c->xauth_local || c->xauth_remote) && c->version != 1)
 		return cfg_fail(r, config_setting_get_member(g, c->xauth_local ? "local-2" : "remote-2"),
 				"XAuth is IKEv1's (version = 1); IKEv2 has EAP for a second round");

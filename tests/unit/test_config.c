@@ -190,6 +190,9 @@ static const struct bad_case cases[] = {
 	{ IFACES "connections = ( { name = \"c\"; version = 1;\n"
 		 "  local = { auth = \"psk\"; }; remote = { auth = \"eap-md5\"; }; } );\n",
 	  4, "EAP is IKEv2's" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"eap-md5\"; };\n"
+		 "  children = ( { name = \"n\"; start_action = \"trap\"; } ); } );\n",
+	  4, "EAP road warriors connect to dpike" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; };\n"
 		 "  remote = { auth = \"psk\"; eap_id = \"%any\"; }; } );\n",
 	  4, "eap_id goes with auth" },
