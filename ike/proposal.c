@@ -326,13 +326,23 @@ bool proposal_is_weak(const struct proposal *p)
 	return false;
 }
 
+uint16_t proposal_ikev1_hash(uint16_t integ)
+{
+	switch (integ) { /* IKEv1's hash attribute values: MD5 1, SHA 2, SHA2-256 4, SHA2-384 5, SHA2-512 6 */
+	case 1: return 1;
+	case 2: return 2;
+	case 12: return 4;
+	case 13: return 5;
+	case 14: return 6;
+	default: return 0;
+	}
+}
+
 bool proposal_ikev1_usable(const struct proposal *p)
 {
 	bool cipher = proposal_has_encr(p, 12) || proposal_has_encr(p, 3), hash = false;
-	for (int k = 0; k < p->n[TRANS_INTEG]; k++) {
-		uint16_t id = p->t[TRANS_INTEG][k].id;
-		hash |= id == 1 || id == 2 || id == 12 || id == 13 || id == 14;
-	}
+	for (int k = 0; k < p->n[TRANS_INTEG]; k++)
+		hash |= proposal_ikev1_hash(p->t[TRANS_INTEG][k].id) != 0;
 	return cipher && hash;
 }
 

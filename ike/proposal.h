@@ -47,6 +47,8 @@ int proposal_select(const struct proposal *ours, int n_ours, const struct propos
 void proposal_format(const struct proposal *p, char *buf, size_t len);
 /* Does it use 3DES or the key exchange groups 1, 2 or 5? */
 bool proposal_is_weak(const struct proposal *p);
+/* IKEv1's phase 1 hash for an IKEv2 integrity ID (its HMAC's digest), 0 if it has none. */
+uint16_t proposal_ikev1_hash(uint16_t integ);
 /* Whether IKEv1's phase 1 can use it: AES-CBC or 3DES with an HMAC of MD5, SHA-1 or SHA-2. */
 bool proposal_ikev1_usable(const struct proposal *p);
 bool proposal_has_encr(const struct proposal *p, uint16_t id);

@@ -18,18 +18,6 @@ static const uint8_t VID_NATT[16] = { 0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 
 static const uint8_t VID_DPD[16] = { 0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
 				     0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00 };
 
-static uint16_t hash_of_integ(uint16_t integ)
-{
-	switch (integ) {
-	case 1: return V1_HASH_MD5;
-	case 2: return V1_HASH_SHA1;
-	case 12: return V1_HASH_SHA2_256;
-	case 13: return V1_HASH_SHA2_384;
-	case 14: return V1_HASH_SHA2_512;
-	default: return 0;
-	}
-}
-
 uint16_t p1_auth_method(const struct v1_daemon *d, const struct cfg_connection *c)
 {
 	bool xauth = c->xauth_local || c->xauth_remote;
@@ -52,7 +40,7 @@ void p1_proposal(const struct v1_daemon *d, const struct cfg_connection *c, stru
 			for (int h = 0; h < props[i].n[TRANS_INTEG]; h++)
 				for (int g = 0; g < props[i].n[TRANS_DH] && p->n < V1_MAX_TRANSFORMS; g++) {
 					const struct transform *enc = &props[i].t[TRANS_ENCR][e];
-					uint16_t hash = hash_of_integ(props[i].t[TRANS_INTEG][h].id);
+					uint16_t hash = proposal_ikev1_hash(props[i].t[TRANS_INTEG][h].id);
 					if ((enc->id != 12 && enc->id != 3) || hash == 0)
 						continue; /* IKEv1 phase 1 here: AES-CBC or 3DES with a hash */
 					struct v1_transform *t = &p->t[p->n++];
