@@ -15,6 +15,9 @@ route, TX burst) between a source and a sink:
   pcap     dpike itself, a net_pcap port replaying the capture (infinite_rx=1) and a net_null
            sink: the worker also pays for the source (an allocation and a copy per packet)
            and the sink (a free).
+  floor    (ring source) the source's own cost: the worker lcore receives, reads and rewrites
+           the Ethernet header and sends, nothing of dpike's (tests/bench/source_floor.h);
+           after the table, what crypto-perf's cycles per operation leave once it is paid
   plain    cleartext forwarded (no policy): the cost of source, sink and routing, which the
            "net" column takes off each ESP case
   out      encrypt: LAN cleartext through a PROTECT policy into ESP tunnel mode
@@ -184,10 +187,11 @@ def command(args, d, mode, alg, size, conf, alt=None):
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
     offered = capture(d, mode, size) + ("," + capture(alt, mode, size) if alt else "")
     wan, lan = ("gwan=" + offered, "glan") if mode == "in" else ("gwan", "glan=" + offered)
-    pairs = ["-P", "%d:%s" % (args.sas, alg)] if mode != "plain" else []
+    esp = mode in ("out", "in")
+    pairs = ["-P", "%d:%s" % (args.sas, alg)] if esp else ["-F"] if mode == "floor" else []
     if alt:
         pairs += ["-i", str(args.turns)]
-    if pairs and args.rekeys:
+    if esp and args.rekeys:
         pairs += ["-R", str(args.rekeys)] + (["-C"] if args.reconnect else [])
     return [args.build + "/tests/dpike-bench-dataplane"] + eal + ["-f", conf, "-p", wan, "-p", lan, "-g",
                                                                    str(args.generators)] + pairs
@@ -234,7 +238,7 @@ def run_case(args, d, mode, alg, size, alt=None):
     prefix = "dpk-bench-%d" % os.getpid()
     proc = subprocess.Popen(command(args, d, mode, alg, size, conf, alt), stdout=subprocess.DEVNULL,
                             stderr=open(d + "/dpike.log", "a"))
-    field = {"plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
+    field = {"floor": "forwarded", "plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
     try:
         # installing a million SA pairs takes a while, and so does their traffic's first pass
         deadline = time.monotonic() + 60 + args.sas / 10000
@@ -359,6 +363,7 @@ def one_pair(args, d):
 def run_all(args, d, sizes):
     """Every case; with --repeat N, N rounds (crypto-perf, then the dpike cases) and the medians."""
     rows, plain, against = [], {}, []
+    floor = ("floor",) if args.source == "ring" else ()
     one, d_one = one_pair(args, d) if args.against_one and args.sas > 1 else (None, None)
     for alg in args.algs.split(","):
         for size in sizes:
@@ -370,7 +375,7 @@ def run_all(args, d, sizes):
         for _ in range(args.repeat):
             perfs.append(crypto_perf(alg, buffers, args.crypto_ops, eal_memory(args)))
             for size in sizes:
-                for mode in (("plain",) if size not in plain else ()) + ("out", "in"):
+                for mode in (floor + ("plain",) if size not in plain else ()) + ("out", "in"):
                     if one and mode != "plain" and args.turns:
                         many_r, one_r = run_case(args, d, mode, alg, size, d_one)
                     else:
@@ -384,6 +389,8 @@ def run_all(args, d, sizes):
             first = len(rows)
             if size not in plain:
                 plain[size] = median_of(runs[("plain", size)])
+                if floor:
+                    rows.append(row("-", size, "floor", median_of(runs[("floor", size)])))
                 rows.append(row("-", size, "plain", plain[size]))
             for mode in ("out", "in"):
                 rows.append(row(alg, size, mode, median_of(runs[(mode, size)]), plain[size],
@@ -393,6 +400,24 @@ def run_all(args, d, sizes):
             for mode in ("out", "in") if one else ():
                 against.append((alg, size, mode, median_of(runs[(mode, size)]), median_of(runs[("one-" + mode, size)])))
     return rows, against
+
+
+def print_budget(rows):
+    """What crypto-only's cycles per operation leave a gateway on this source: a packet at 1.0x
+    may cost no more than them, of which the source's floor (receive, read and rewrite the
+    Ethernet header, send: any gateway's least) takes its share before parsing, policy, ESP
+    (the cipher itself among it) and routing."""
+    floors = {r["size"]: r["cycles"] for r in rows if r["mode"] == "floor"}
+    cases = [r for r in rows if r["mode"] == "out" and r["size"] in floors and r["crypto_cycles"]]
+    if not cases:
+        return
+    print("\nAt 1.0x of crypto-only a packet may cost what crypto-perf spends on an operation; the source's floor")
+    print("(receive, read and rewrite the Ethernet header, send) takes its part of that before any work of dpike's")
+    print("%-14s %-5s %8s %8s %8s %8s" % ("algorithm", "size", "crypto", "floor", "left", "dpike"))
+    for r in cases:
+        f = floors[r["size"]]
+        print("%-14s %-5s %8.0f %8.0f %8.0f %8.0f" % (r["alg"], r["size"], r["crypto_cycles"], f,
+                                                    r["crypto_cycles"] - f, r["cycles"] - f))
 
 
 def print_against_one(against, args):
@@ -460,6 +485,7 @@ def main():
     d = tempfile.mkdtemp(prefix="dpike-bench.")
     rows, against = run_all(args, d, args.sizes.split(","))
     print_table(rows, args)
+    print_budget(rows)
     print_against_one(against, args)
     if args.out:
         with open(args.out, "w") as f:
@@ -488,7 +514,8 @@ def print_table(rows, args):
               args.workers, args.sas, " %s at %g/s" % ("reconnected" if args.reconnect else "rekeyed", args.rekeys) if args.rekeys else "", args.source,
               args.gcm_keys, args.gcm_code, flow_cache_size(args.sas), ", hugepages" if args.hugepages else ""))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
-    print("net: less those of plain forwarding (receive, classify, route, send)")
+    print("net: less those of plain forwarding (receive, classify, route, send)%s" % (
+        "; floor: the source's own cost (tests/bench/source_floor.h)" if args.source == "ring" else ""))
     print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (
         "algorithm", "size", "path", "Mpps", "Gbps", "busy", "cyc/pkt", "net", "crypto", "Gbps", "cyc/buf", "ratio",
         "drops"))

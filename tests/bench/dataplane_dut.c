@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... [-P N:ESP [-R RATE] [-C]]
- *                       [-g N] [-i MS]
+ *                       [-g N] [-i MS] [-F]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
@@ -25,6 +25,8 @@
  * it and the second are not counted. Two kinds of traffic measured this way,
  * turn by turn in one process, see the same machine: this one's speed swings by a third from
  * one minute to the next, which made separate runs of each disagree.
+ * -F runs the source's floor on the worker lcores instead of dpike's workers (source_floor.h):
+ * receive, read and rewrite the Ethernet header, send on the other port; nothing of dpike's.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -40,6 +42,7 @@
 #include "dataplane/esp_algo.h"
 #include "pairs.h"
 #include "ring_gen.h"
+#include "source_floor.h"
 
 /* The control core's work is light here (the control socket, timers): every millisecond. */
 #define CONTROL_EVERY_US 1000
@@ -53,6 +56,7 @@ struct options {
 	bool reconnect; /* -C: -R's pairs closed and made anew instead of rekeyed */
 	unsigned lanes;
 	unsigned turn_ms; /* -i */
+	bool floor;       /* -F */
 	char *ports[MAX_PORT_SPECS];
 	unsigned n_ports;
 };
@@ -60,7 +64,7 @@ struct options {
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... "
-			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS]\n");
+			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS] [-F]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -118,7 +122,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	optind = 1;
 	o->lanes = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:Fh")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
@@ -138,6 +142,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			break;
 		case 'C': o->reconnect = true; break;
+		case 'F': o->floor = true; break;
 		case 'g':
 			if (parse_lanes(optarg, o) < 0)
 				return -1;
@@ -148,6 +153,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		default: usage(); return -1;
 		}
+	}
+	if (o->floor && o->pairs) {
+		fprintf(stderr, "-F forwards without dpike's workers: no SA pairs (-P) to use\n");
+		return -1;
 	}
 	if ((o->rekey_rate > 0 && o->pairs == 0) || (o->reconnect && o->rekey_rate == 0)) {
 		fprintf(stderr, "-R needs SA pairs to rekey (-P), -C a rate (-R)\n");
@@ -331,14 +340,18 @@ static void report_turns(const struct turns *t, unsigned n_workers)
 
 /* Lane 0 on the main lcore with the control core's work; the others on the lcores left spare. */
 static void run(struct appliance *app, struct gen_lane lanes[], unsigned n_lanes, struct rekeyer *rk,
-		struct turns *turns)
+		struct turns *turns, bool floor)
 {
 	uint64_t every = rte_get_tsc_hz() / (1000000 / CONTROL_EVERY_US), next = 0;
 	unsigned i = 0, lane = 1, lcore;
-	appliance_launch_workers(app);
-	RTE_LCORE_FOREACH_WORKER(lcore)
+	if (!floor)
+		appliance_launch_workers(app);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (floor && i < app->n_workers) /* the lcores appliance_launch_workers() takes, in its order */
+			rte_eal_remote_launch(source_floor_main, &app->workers[i], lcore);
 		if (i++ >= app->n_workers && lane < n_lanes)
 			rte_eal_remote_launch(lane_main, &lanes[lane++], lcore);
+	}
 	while (!app_stop) {
 		ring_gen_poll(&lanes[0]);
 		uint64_t now = rte_rdtsc();
@@ -393,7 +406,7 @@ int main(int argc, char **argv)
 				       .warm = ring_gen_first_len(&gen) };
 		turns.next = rte_rdtsc() + turns.every;
 		turns.settled = true; /* no turn's start to wait for: the first is not counted */
-		run(&app, lanes, o.lanes, &rk, &turns);
+		run(&app, lanes, o.lanes, &rk, &turns, o.floor);
 		report_turns(&turns, app.n_workers);
 		if (rk.every)
 			fprintf(stderr, "rekeyed %lu SA pairs (%lu failed)\n", (unsigned long)rk.done,

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "source_floor.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dataplane/worker.h"
+
+/* As dp_classify() fetches ahead: the descriptor twice as far as the data (its address is in it). */
+#define FLOOR_AHEAD 5
+
+static inline void prefetch_ahead(struct rte_mbuf *pkts[], uint16_t i, uint16_t n)
+{
+	if (i + 2 * FLOOR_AHEAD < n)
+		rte_prefetch0(pkts[i + 2 * FLOOR_AHEAD]);
+	if (i + FLOOR_AHEAD < n)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FLOOR_AHEAD], void *));
+}
+
+/*
+ * Reads each frame's headers and rewrites its Ethernet addresses (the next hop's and the
+ * port's own in a router; here the two swapped); returns the frames that were IPv4, which
+ * stay at the front of pkts, the others are counted as dpike counts them and freed.
+ */
+static uint16_t touch_headers(struct dp_worker *w, struct rte_mbuf *pkts[], uint16_t n, uint16_t port)
+{
+	struct rte_mbuf *other[DP_BURST_MAX];
+	uint16_t ipv4 = 0, n_other = 0;
+	for (uint16_t i = 0; i < n && i < 2 * FLOOR_AHEAD; i++)
+		rte_prefetch0(pkts[i]);
+	for (uint16_t i = 0; i < n && i < FLOOR_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		prefetch_ahead(pkts, i, n);
+		struct rte_mbuf *m = pkts[i];
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		w->stats.port[port].rx_packets++;
+		w->stats.port[port].rx_bytes += rte_pktmbuf_pkt_len(m);
+		if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) ||
+		    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+			other[n_other++] = m;
+			continue;
+		}
+		struct rte_ether_addr to = eth->src_addr;
+		eth->src_addr = eth->dst_addr;
+		eth->dst_addr = to;
+		pkts[ipv4++] = m;
+	}
+	if (n_other) {
+		w->stats.drops[DP_DROP_NOT_IPV4] += n_other;
+		rte_pktmbuf_free_bulk(other, n_other);
+	}
+	return ipv4;
+}
+
+/* One pass over the worker's queues; how many packets it received. */
+static unsigned floor_poll(struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	unsigned total = 0;
+	for (uint16_t port = 0; port < w->n_ports; port++) {
+		if (!w->poll_rx[port])
+			continue;
+		uint16_t n = rte_eth_rx_burst(port, w->queue, pkts, (uint16_t)w->burst);
+		if (n == 0)
+			continue;
+		total += n;
+		n = touch_headers(w, pkts, n, port);
+		uint16_t to = (uint16_t)((port + 1) % w->n_ports);
+		uint16_t sent = rte_eth_tx_burst(to, w->queue, pkts, n);
+		w->stats.forwarded += sent;
+		w->stats.port[to].tx_packets += sent;
+		if (sent < n) {
+			w->stats.drops[DP_DROP_TX_FULL] += n - sent;
+			rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+		}
+	}
+	return total;
+}
+
+/* dp_worker_main()'s loop and accounting around floor_poll(). */
+int source_floor_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	rte_rcu_qsbr_thread_register(w->qsv, w->id);
+	rte_rcu_qsbr_thread_online(w->qsv, w->id);
+	while (!dp_workers_stop) {
+		uint64_t start = rte_rdtsc();
+		unsigned n = floor_poll(w);
+		w->stats.loops++;
+		if (n)
+			w->stats.busy_cycles += rte_rdtsc() - start;
+		else
+			w->stats.idle_loops++;
+		rte_rcu_qsbr_quiescent(w->qsv, w->id);
+	}
+	rte_rcu_qsbr_thread_offline(w->qsv, w->id);
+	rte_rcu_qsbr_thread_unregister(w->qsv, w->id);
+	return 0;
+}
