@@ -67,17 +67,41 @@ static void route_too_big(struct dp_worker *w, struct dp_batch *b, struct rte_mb
 	}
 }
 
-static void route_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m)
+/*
+ * The last destination's route and neighbour in this burst's FIB snapshot: a tunnel's packets
+ * all go to its peer, and a burst holds runs of them, so most lookups are the one before.
+ */
+struct route_memo {
+	bool valid;
+	uint32_t dst, next_hop;
+	const struct dp_route *r;
+	const struct dp_neigh *n;
+};
+
+static void route_lookup(const struct dp_batch *b, uint32_t dst, struct route_memo *memo)
+{
+	if (memo->valid && memo->dst == dst)
+		return;
+	memo->valid = true;
+	memo->dst = dst;
+	memo->r = dp_fib_route(b->fib, dst);
+	if (memo->r == NULL)
+		return;
+	memo->next_hop = memo->r->via ? memo->r->via : dst;
+	memo->n = dp_fib_neigh(b->fib, memo->next_hop, memo->r->port);
+}
+
+static void route_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, struct route_memo *memo)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-	const struct dp_route *r = dp_fib_route(b->fib, dst);
+	route_lookup(b, rte_be_to_cpu_32(ip->dst_addr), memo);
+	const struct dp_route *r = memo->r;
 	if (r == NULL) {
 		dp_drop(w, b, m, DP_DROP_NO_ROUTE);
 		return;
 	}
-	uint32_t next_hop = r->via ? r->via : dst;
-	const struct dp_neigh *n = dp_fib_neigh(b->fib, next_hop, r->port);
+	uint32_t next_hop = memo->next_hop;
+	const struct dp_neigh *n = memo->n;
 	if (rte_pktmbuf_pkt_len(m) > b->fib->ports[r->port].mtu) {
 		route_too_big(w, b, m, r, n);
 		return;
@@ -92,8 +116,9 @@ static void route_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *
 
 void dp_stage_route(struct dp_worker *w, struct dp_batch *b)
 {
+	struct route_memo memo = { .valid = false };
 	for (uint16_t i = 0; i < b->n_route; i++)
-		route_one(w, b, b->route[i]);
+		route_one(w, b, b->route[i], &memo);
 	b->n_route = 0;
 }
 
