@@ -125,7 +125,24 @@ static bool is_broadcast_or_multicast(uint32_t dst)
 	return dst == 0xffffffff || (dst >> 28) == 0xe;
 }
 
-static void classify_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint16_t port)
+/* Whether the last destination looked up in this burst is one of ours: bursts come in runs of one. */
+struct local_memo {
+	bool valid, local;
+	uint32_t dst;
+};
+
+static bool is_for_us(const struct dp_batch *b, uint32_t dst, struct local_memo *memo)
+{
+	if (!memo->valid || memo->dst != dst) {
+		memo->valid = true;
+		memo->dst = dst;
+		memo->local = dp_fib_is_local(b->fib, dst) || is_broadcast_or_multicast(dst);
+	}
+	return memo->local;
+}
+
+static void classify_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, uint16_t port,
+			 struct local_memo *memo)
 {
 	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)) {
 		dp_drop(w, b, m, DP_DROP_MALFORMED);
@@ -151,7 +168,7 @@ static void classify_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 		return;
 	}
 	uint32_t dst = rte_be_to_cpu_32(rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr);
-	if (dp_fib_is_local(b->fib, dst) || is_broadcast_or_multicast(dst)) {
+	if (is_for_us(b, dst, memo)) {
 		classify_local(w, b, m, port);
 		return;
 	}
@@ -178,10 +195,13 @@ void dp_classify(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[
 		rte_prefetch0(pkts[i]);
 	for (uint16_t i = 0; i < n && i < CLASSIFY_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	struct local_memo memo = { .valid = false };
+	uint64_t bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		prefetch_ahead(pkts, i, n);
-		w->stats.port[port].rx_packets++;
-		w->stats.port[port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		classify_one(w, b, pkts[i], port);
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		classify_one(w, b, pkts[i], port, &memo);
 	}
+	w->stats.port[port].rx_packets += n;
+	w->stats.port[port].rx_bytes += bytes;
 }

@@ -100,7 +100,7 @@ static void push_out(struct dp_batch *b, struct rte_mbuf *m, struct esp_sa *sa)
  * becomes here (0: punted instead). The burst's lists hold DP_BURST_MAX packets between them (a
  * packet moves from list to list), so the fragments take the room the others leave.
  */
-static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_t pieces[])
+static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_t pieces[], bool *all_fit)
 {
 	unsigned free_slots = DP_BURST_MAX - (b->n_route + b->n_drop + b->n_punt + b->n_punt_ike + b->n_out);
 	unsigned extra = 0;
@@ -109,6 +109,7 @@ static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_
 	 * route: the SA's header lines, asked for just before, are then first read by the ESP stage.
 	 */
 	uint32_t fits = b->fib->min_mtu > ESP_SA_OVERHEAD_MAX ? b->fib->min_mtu - ESP_SA_OVERHEAD_MAX : 0;
+	*all_fit = true;
 	for (uint16_t i = 0; i < b->n_out; i++) {
 		struct rte_mbuf *m = b->out[i];
 		pieces[i] = 1;
@@ -117,6 +118,7 @@ static unsigned plan_fragments(const struct dp_batch *b, uint32_t room[], uint8_
 		room[i] = room_after_esp(b, b->out_sa[i]);
 		if (rte_pktmbuf_pkt_len(m) <= room[i])
 			continue;
+		*all_fit = false;
 		unsigned k = dp_ipv4_df(m) ? 0 : dp_fragment_count(m, room[i]);
 		pieces[i] = k - 1 <= free_slots - extra ? (uint8_t)k : 0;
 		extra += pieces[i] ? k - 1 : 0;
@@ -158,7 +160,10 @@ static void check_sizes(struct dp_worker *w, struct dp_batch *b)
 	uint32_t room[DP_BURST_MAX];
 	uint8_t pieces[DP_BURST_MAX];
 	uint16_t n = b->n_out;
-	unsigned extra = n ? plan_fragments(b, room, pieces) : 0, used = 0;
+	bool all_fit = true;
+	unsigned extra = n ? plan_fragments(b, room, pieces, &all_fit) : 0, used = 0;
+	if (all_fit)
+		return; /* the lists stand as they are */
 	if (extra && dp_fragment_buffers(b->out[0]->pool, fresh, extra) != 0) {
 		for (uint16_t i = 0; i < n; i++) /* the pool is short: the control core cuts them */
 			pieces[i] = pieces[i] == 1 ? 1 : 0;
