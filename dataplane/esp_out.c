@@ -23,15 +23,29 @@ static uint16_t assign_run(struct esp_ctx *c, struct esp_sa *sas[], uint16_t i, 
 	if (sa->hard_packets && sa->hard_packets < limit)
 		limit = sa->hard_packets;
 	bool dead = __atomic_load_n(&sa->dead, __ATOMIC_RELAXED);
+	/* the whole run within the limits (the usual case), or each number judged on its own */
+	bool all_good = !dead && base + (k - i) <= limit && base + (k - i) > base;
 	for (uint16_t j = i; j < k; j++) {
 		struct esp_pkt *pk = &c->pk[j];
 		pk->seq = base + 1 + (j - i);
 		pk->copy_tag = 0;
-		pk->status = dead || pk->seq > limit || pk->seq < base ? DP_DROP_SA_EXPIRED : 0;
+		pk->status = all_good ? 0 : dead || pk->seq > limit || pk->seq < base ? DP_DROP_SA_EXPIRED : 0;
 	}
 	if (base + (k - i) > limit)
 		__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED); /* sequence space or lifetime used up (RFC 4303 3.3.3) */
 	return k;
+}
+
+/* An unpredictable IV's bytes for the packet (CBC's, RFC 3602 2.3); false when none can be had. */
+static bool take_random(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
+{
+	if (unlikely(c->rand_off > ESP_RAND_POOL - 16) && !esp_refill_random(c)) {
+		pk->status = DP_DROP_ESP_CRYPTO;
+		return false;
+	}
+	pk->rand = &c->rand_pool[c->rand_off];
+	c->rand_off += sa->rand_len;
+	return true;
 }
 
 static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
@@ -66,12 +80,8 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 		if (pk->status)
 			continue;
-		if (unlikely(c->rand_off > ESP_RAND_POOL - 16) && !esp_refill_random(c)) {
-			pk->status = DP_DROP_ESP_CRYPTO;
+		if (sa->rand_len && !take_random(c, sa, pk))
 			continue;
-		}
-		pk->rand = &c->rand_pool[c->rand_off];
-		c->rand_off += sa->rand_len;
 		pk->ip_id = c->ip_id++;
 		pk->status = (uint8_t)sa->frame(sa, pkts[i], pk);
 		if (pk->status == 0)
