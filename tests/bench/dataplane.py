@@ -50,6 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gen_traffic import AEAD, ALGS, IMIX, SPI_IN_BASE, SPI_OUT_BASE, key_len, pair_key  # noqa: E402
+ESP_MODES = ("out", "in")  # the others, "plain" and "floor", forward in the clear without SAs
 MIN_FRAME, MAX_FRAME = 60, 1514  # the smallest Ethernet frame without FCS; the largest without jumbo frames
 
 
@@ -125,7 +126,7 @@ neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01";
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
 """ % (d, args.burst, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, args.gcm_code, flow_cache_size(sas),
        ",\n  ".join(ifaces))
-    if mode != "plain" and source == "pcap":
+    if mode in ESP_MODES and source == "pcap":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
     path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
     with open(path, "w") as f:
@@ -187,7 +188,7 @@ def command(args, d, mode, alg, size, conf, alt=None):
         return [args.build + "/app/dpike"] + eal + ["-f", conf]
     offered = capture(d, mode, size) + ("," + capture(alt, mode, size) if alt else "")
     wan, lan = ("gwan=" + offered, "glan") if mode == "in" else ("gwan", "glan=" + offered)
-    esp = mode in ("out", "in")
+    esp = mode in ESP_MODES
     pairs = ["-P", "%d:%s" % (args.sas, alg)] if esp else ["-F"] if mode == "floor" else []
     if alt:
         pairs += ["-i", str(args.turns)]
@@ -266,7 +267,7 @@ def run_case(args, d, mode, alg, size, alt=None):
             looked = (b["hits"] - a["hits"]) + (b["misses"] - a["misses"])
             print("  %s %s %s: flow cache %.1f%% hits, %.1f SPD changes/s%s" % (
                 mode, alg, size, 100.0 * (b["hits"] - a["hits"]) / max(looked, 1), (b["changes"] - a["changes"]) / dt, ", %g %s/s asked" % (
-                    args.rekeys, "reconnects" if args.reconnect else "rekeys") if args.rekeys and mode != "plain"
+                    args.rekeys, "reconnects" if args.reconnect else "rekeys") if args.rekeys and mode in ESP_MODES
                 else ""), flush=True)
         tsc_hz = ctl(args.build, d, "status")["tsc_hz"]
         busy = cycles / (dt * tsc_hz * args.workers)
@@ -281,7 +282,7 @@ def run_case(args, d, mode, alg, size, alt=None):
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
     if alt:
         result = turn_results(d, field, tsc_hz, result[2])
-    if args.rekeys and mode != "plain":
+    if args.rekeys and mode in ESP_MODES:
         check_rekeys(d, mode, alg, size)
     return result
 
@@ -376,11 +377,11 @@ def run_all(args, d, sizes):
             perfs.append(crypto_perf(alg, buffers, args.crypto_ops, eal_memory(args)))
             for size in sizes:
                 for mode in (floor + ("plain",) if size not in plain else ()) + ("out", "in"):
-                    if one and mode != "plain" and args.turns:
+                    if one and mode in ESP_MODES and args.turns:
                         many_r, one_r = run_case(args, d, mode, alg, size, d_one)
                     else:
                         many_r = run_case(args, d, mode, alg, size)
-                        one_r = run_case(one, d_one, mode, alg, size) if one and mode != "plain" else None
+                        one_r = run_case(one, d_one, mode, alg, size) if one and mode in ESP_MODES else None
                     runs.setdefault((mode, size), []).append(many_r)
                     if one_r:
                         runs.setdefault(("one-" + mode, size), []).append(one_r)
