@@ -172,7 +172,9 @@ uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *
 	struct rte_mbuf *bad_m[ESP_MAX_BURST];
 	struct esp_sa *bad_sa[ESP_MAX_BURST];
 	uint16_t good = 0, bad = 0;
-	for (uint16_t i = 0; i < n; i++) {
+	while (good < n && c->pk[good].status == 0) /* the packets before the first failure stay where they are */
+		good++;
+	for (uint16_t i = good; i < n; i++) {
 		if (c->pk[i].status == 0) {
 			pkts[good] = pkts[i];
 			sas[good++] = sas[i];

@@ -45,6 +45,8 @@ def bench_args(build):
 
 
 def wait_for(build, d, field, at_least, deadline):
+    """The worker's counters once it has sent at_least packets (the control socket answers slowly
+    under valgrind: a request that timed out is asked again)."""
     while time.monotonic() < deadline:
         c = dp.counters(build, d, field)
         if c and c["pkts"] >= at_least:
@@ -67,9 +69,9 @@ def callgrind(args, build, d, mode, alg, size):
         deadline = time.monotonic() + 240  # DPDK's start-up under valgrind takes a while
         wait_for(build, d, FIELD[mode], WARM_PACKETS, deadline)
         subprocess.run(["callgrind_control", "--zero", str(proc.pid)], check=True, capture_output=True, timeout=60)
-        a = dp.counters(build, d, FIELD[mode])
+        a = wait_for(build, d, FIELD[mode], 0, deadline)
         time.sleep(args.seconds)
-        b = dp.counters(build, d, FIELD[mode])
+        b = wait_for(build, d, FIELD[mode], 0, time.monotonic() + 120)
         subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True, timeout=60)
         dump = wait_for_dump(out, deadline)
     finally:
