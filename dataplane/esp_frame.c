@@ -26,9 +26,13 @@ struct esp_hdr_wire {
 	uint32_t seq;
 } __attribute__((packed));
 
-/* Appends padding (1, 2, 3, ...), pad length and next header (RFC 4303 2.4) plus room for the ICV. */
-static int add_trailer(const struct esp_sa *sa, struct rte_mbuf *m, uint32_t payload, uint8_t next_header,
-		       struct esp_pkt *pk)
+/*
+ * Appends padding (1, 2, 3, ...), pad length and next header (RFC 4303 2.4) plus room for the ICV.
+ * Inlined into each framing function, as is write_esp_header(): the calls cost as much as the work.
+ */
+static inline __attribute__((always_inline)) int add_trailer(const struct esp_sa *sa, struct rte_mbuf *m,
+							     uint32_t payload, uint8_t next_header,
+							     struct esp_pkt *pk)
 {
 	uint32_t pad = (0u - (payload + 2)) & (sa->pad_align - 1u); /* pad_align is a power of two */
 	uint8_t *t = (uint8_t *)dp_pkt_append(m, (uint16_t)(pad + 2 + sa->icv_len));
@@ -43,7 +47,8 @@ static int add_trailer(const struct esp_sa *sa, struct rte_mbuf *m, uint32_t pay
 	return 0;
 }
 
-static void write_esp_header(const struct esp_sa *sa, uint8_t *p, struct esp_pkt *pk)
+static inline __attribute__((always_inline)) void write_esp_header(const struct esp_sa *sa, uint8_t *p,
+								    struct esp_pkt *pk)
 {
 	struct esp_hdr_wire *h = (struct esp_hdr_wire *)p;
 	h->spi = rte_cpu_to_be_32(sa->spi);
