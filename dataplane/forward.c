@@ -20,9 +20,13 @@ static void punt_route(struct dp_batch *b, struct rte_mbuf *m, enum dp_punt_reas
 	b->punt[b->n_punt++] = m;
 }
 
-/* Adds the Ethernet header and queues m for sending; false (m untouched) without headroom for it. */
-static bool send_to_neighbour(struct dp_worker *w, const struct dp_batch *b, struct rte_mbuf *m, uint16_t port,
-			      const struct dp_neigh *n)
+/*
+ * Adds the Ethernet header and queues m for sending; false (m untouched) without headroom for it.
+ * Inlined: called for every packet, its call cost a third of its work.
+ */
+static inline __attribute__((always_inline)) bool send_to_neighbour(struct dp_worker *w, const struct dp_batch *b,
+								    struct rte_mbuf *m, uint16_t port,
+								    const struct dp_neigh *n)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL)
