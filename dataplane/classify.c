@@ -176,29 +176,13 @@ static void classify_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 	b->fwd[b->n_fwd++] = m;
 }
 
-/* How far ahead a packet's data is fetched, and its descriptor twice as far (its data address is
- * in the descriptor): far enough for the misses to overlap, few enough for the fill buffers. */
-#define CLASSIFY_AHEAD 5
-
-static inline void prefetch_ahead(struct rte_mbuf *pkts[], uint16_t i, uint16_t n)
-{
-	if (i + 2 * CLASSIFY_AHEAD < n)
-		rte_prefetch0(pkts[i + 2 * CLASSIFY_AHEAD]);
-	if (i + CLASSIFY_AHEAD < n)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + CLASSIFY_AHEAD], void *));
-}
-
 void dp_classify(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], uint16_t n, uint16_t port)
 {
-	/* Descriptors are cold when the receive path did not write them (a ring); data always is. */
-	for (uint16_t i = 0; i < n && i < 2 * CLASSIFY_AHEAD; i++)
-		rte_prefetch0(pkts[i]);
-	for (uint16_t i = 0; i < n && i < CLASSIFY_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	dp_rx_prefetch_start(pkts, n);
 	struct local_memo memo = { .valid = false };
 	uint64_t bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		prefetch_ahead(pkts, i, n);
+		dp_rx_prefetch_ahead(pkts, i, n);
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		classify_one(w, b, pkts[i], port, &memo);
 	}

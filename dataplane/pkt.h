@@ -14,6 +14,33 @@
 #include <rte_branch_prediction.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+/*
+ * How far ahead of its first read a received packet's data is fetched, and its descriptor twice
+ * as far (its data address is in the descriptor): far enough for the misses to overlap, few
+ * enough for the fill buffers.
+ */
+#define DP_RX_AHEAD 5
+
+/* Before a burst's first packet: the first descriptors and data asked for. Descriptors are cold
+ * when the receive path did not write them (a ring); data always is. */
+static inline void dp_rx_prefetch_start(struct rte_mbuf *const pkts[], uint16_t n)
+{
+	for (uint16_t i = 0; i < n && i < 2 * DP_RX_AHEAD; i++)
+		rte_prefetch0(pkts[i]);
+	for (uint16_t i = 0; i < n && i < DP_RX_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+}
+
+/* Before reading packet i: those DP_RX_AHEAD and twice that further on asked for. */
+static inline void dp_rx_prefetch_ahead(struct rte_mbuf *const pkts[], uint16_t i, uint16_t n)
+{
+	if (i + 2 * DP_RX_AHEAD < n)
+		rte_prefetch0(pkts[i + 2 * DP_RX_AHEAD]);
+	if (i + DP_RX_AHEAD < n)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_RX_AHEAD], void *));
+}
 
 /* Cuts len bytes off the end; -1 (and nothing cut) when the packet is shorter. */
 static inline int dp_pkt_trim(struct rte_mbuf *m, uint16_t len)

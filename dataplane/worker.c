@@ -120,12 +120,16 @@ unsigned dp_worker_poll(struct dp_worker *w)
 
 int dp_worker_main(void *arg)
 {
-	struct dp_worker *w = arg;
+	return dp_worker_run(arg, dp_worker_poll);
+}
+
+int dp_worker_run(struct dp_worker *w, unsigned (*poll)(struct dp_worker *w))
+{
 	rte_rcu_qsbr_thread_register(w->qsv, w->id);
 	rte_rcu_qsbr_thread_online(w->qsv, w->id);
 	while (!dp_workers_stop) {
 		uint64_t start = rte_rdtsc();
-		unsigned n = dp_worker_poll(w);
+		unsigned n = poll(w);
 		w->stats.loops++;
 		if (n)
 			w->stats.busy_cycles += rte_rdtsc() - start;

@@ -82,6 +82,12 @@ int dp_worker_init(struct dp_worker *w, unsigned id, int socket, struct rte_ring
 void dp_worker_fini(struct dp_worker *w);
 /* The lcore entry point; arg is the struct dp_worker. */
 int dp_worker_main(void *arg);
+/*
+ * dp_worker_main()'s loop around another poll function (a benchmark's): registered with RCU,
+ * quiescent once a pass, busy cycles and idle passes counted, asleep when idle if configured,
+ * until dp_workers_stop.
+ */
+int dp_worker_run(struct dp_worker *w, unsigned (*poll)(struct dp_worker *w));
 /* Runs one poll iteration; returns the packets handled (for tests and benchmarks). */
 unsigned dp_worker_poll(struct dp_worker *w);
 

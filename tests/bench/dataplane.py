@@ -273,18 +273,24 @@ def run_case(args, d, mode, alg, size, alt=None):
         busy = cycles / (dt * tsc_hz * args.workers)
         result = pkts / dt / 1e6, cycles / max(pkts, 1), b["drops"] - a["drops"], busy
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+        stop_dut(proc, prefix, 20)
     if alt:
         result = turn_results(d, field, tsc_hz, result[2])
     if args.rekeys and mode in ESP_MODES:
         check_rekeys(d, mode, alg, size)
     return result
+
+
+def stop_dut(proc, prefix, grace):
+    """Ends the process under test (SIGTERM, then SIGKILL after grace seconds) and the run
+    folder its EAL made."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
 
 
 def check_rekeys(d, mode, alg, size):

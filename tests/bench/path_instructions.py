@@ -24,7 +24,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -75,13 +74,7 @@ def callgrind(args, build, d, mode, alg, size):
         subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True, timeout=60)
         dump = wait_for_dump(out, deadline)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+        dp.stop_dut(proc, prefix, 120)  # a process under valgrind takes its time to exit
     # the dump holds what was counted since the zeroing, a poll or two past b's reading
     return b["pkts"] - a["pkts"], dump
 

@@ -1,26 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "source_floor.h"
 
-#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
-#include <rte_rcu_qsbr.h>
 
+#include "dataplane/pkt.h"
 #include "dataplane/worker.h"
-
-/* As dp_classify() fetches ahead: the descriptor twice as far as the data (its address is in it). */
-#define FLOOR_AHEAD 5
-
-static inline void prefetch_ahead(struct rte_mbuf *pkts[], uint16_t i, uint16_t n)
-{
-	if (i + 2 * FLOOR_AHEAD < n)
-		rte_prefetch0(pkts[i + 2 * FLOOR_AHEAD]);
-	if (i + FLOOR_AHEAD < n)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FLOOR_AHEAD], void *));
-}
 
 /*
  * Reads each frame's headers and rewrites its Ethernet addresses (the next hop's and the
@@ -31,12 +18,9 @@ static uint16_t touch_headers(struct dp_worker *w, struct rte_mbuf *pkts[], uint
 {
 	struct rte_mbuf *other[DP_BURST_MAX];
 	uint16_t ipv4 = 0, n_other = 0;
-	for (uint16_t i = 0; i < n && i < 2 * FLOOR_AHEAD; i++)
-		rte_prefetch0(pkts[i]);
-	for (uint16_t i = 0; i < n && i < FLOOR_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	dp_rx_prefetch_start(pkts, n); /* as dp_classify() does */
 	for (uint16_t i = 0; i < n; i++) {
-		prefetch_ahead(pkts, i, n);
+		dp_rx_prefetch_ahead(pkts, i, n);
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		w->stats.port[port].rx_packets++;
@@ -83,23 +67,7 @@ static unsigned floor_poll(struct dp_worker *w)
 	return total;
 }
 
-/* dp_worker_main()'s loop and accounting around floor_poll(). */
 int source_floor_main(void *arg)
 {
-	struct dp_worker *w = arg;
-	rte_rcu_qsbr_thread_register(w->qsv, w->id);
-	rte_rcu_qsbr_thread_online(w->qsv, w->id);
-	while (!dp_workers_stop) {
-		uint64_t start = rte_rdtsc();
-		unsigned n = floor_poll(w);
-		w->stats.loops++;
-		if (n)
-			w->stats.busy_cycles += rte_rdtsc() - start;
-		else
-			w->stats.idle_loops++;
-		rte_rcu_qsbr_quiescent(w->qsv, w->id);
-	}
-	rte_rcu_qsbr_thread_offline(w->qsv, w->id);
-	rte_rcu_qsbr_thread_unregister(w->qsv, w->id);
-	return 0;
+	return dp_worker_run(arg, floor_poll); /* dpike's worker loop and accounting around it */
 }
