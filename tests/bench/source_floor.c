@@ -23,10 +23,11 @@ static uint16_t touch_headers(struct dp_worker *w, struct rte_mbuf *pkts[], uint
 		dp_rx_prefetch_ahead(pkts, i, n);
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
 		w->stats.port[port].rx_packets++;
 		w->stats.port[port].rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) ||
-		    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+		if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*ip) ||
+		    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || (ip->version_ihl >> 4) != 4) {
 			other[n_other++] = m;
 			continue;
 		}
