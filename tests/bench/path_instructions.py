@@ -43,15 +43,27 @@ def bench_args(build):
                               generators=1, turns=0, rekeys=0, reconnect=False, hugepages=False, build=build)
 
 
-def wait_for(build, d, field, at_least, deadline):
+def wait_for(build, d, field, at_least, deadline, proc, log):
     """The worker's counters once it has sent at_least packets (the control socket answers slowly
     under valgrind: a request that timed out is asked again)."""
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(why_it_ended(log))
         c = dp.counters(build, d, field)
         if c and c["pkts"] >= at_least:
             return c
         time.sleep(0.5)
     raise RuntimeError("the worker moved fewer than %d packets under valgrind (see %s)" % (at_least, d))
+
+
+def why_it_ended(log):
+    """What to say when the process under valgrind ended before it was measured."""
+    text = open(log, errors="replace").read()
+    if "unhandled instruction" in text or "SIGILL" in text:
+        return ("valgrind cannot run this build's instructions (see %s): a build for this CPU (-Dcpu=native) "
+                "uses what valgrind lacks, AVX-512 among them; measure a build made with -Dcpu=x86-64-v3, "
+                "as scripts/test does (build-v3)" % log)
+    return "the benchmark ended under valgrind before it was measured (see %s)" % log
 
 
 def callgrind(args, build, d, mode, alg, size):
@@ -61,16 +73,17 @@ def callgrind(args, build, d, mode, alg, size):
     out = "%s/%s-%s-%s.%s.cg" % (d, mode, alg, size, os.path.basename(build.rstrip("/")))
     vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "--collect-atstart=no",
           "--toggle-collect=dp_worker_burst"]
+    log = out + ".log"
     proc = subprocess.Popen(vg + dp.command(opts, d, mode, alg, size, conf), stdout=subprocess.DEVNULL,
-                            stderr=open(out + ".log", "w"))
+                            stderr=open(log, "w"))
     prefix = "dpk-bench-%d" % os.getpid()
     try:
         deadline = time.monotonic() + 240  # DPDK's start-up under valgrind takes a while
-        wait_for(build, d, FIELD[mode], WARM_PACKETS, deadline)
+        wait_for(build, d, FIELD[mode], WARM_PACKETS, deadline, proc, log)
         subprocess.run(["callgrind_control", "--zero", str(proc.pid)], check=True, capture_output=True, timeout=60)
-        a = wait_for(build, d, FIELD[mode], 0, deadline)
+        a = wait_for(build, d, FIELD[mode], 0, deadline, proc, log)
         time.sleep(args.seconds)
-        b = wait_for(build, d, FIELD[mode], 0, time.monotonic() + 120)
+        b = wait_for(build, d, FIELD[mode], 0, time.monotonic() + 120, proc, log)
         subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True, timeout=60)
         dump = wait_for_dump(out, deadline)
     finally:
