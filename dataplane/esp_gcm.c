@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "esp.h"
+#include "esp_frame_out.h"
 #include "esp_internal.h"
 #include "gcm_vaes.h"
 
@@ -240,6 +241,49 @@ static void gcm192_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_p
 static void gcm192_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
 	prepare_and_defer(c, sa, pk, true, gcm192_open_now);
+}
+
+/* The direct call sealing a packet of sa, by its key length. */
+static esp_crypt_fn seal_now(const struct esp_sa *sa)
+{
+	return sa->key_len == 16 ? gcm128_seal_now : sa->key_len == 24 ? gcm192_seal_now : gcm256_seal_now;
+}
+
+static aes_gcm_enc_dec_t seal_code(const IMB_MGR *m, const struct esp_sa *sa)
+{
+	return sa->key_len == 16 ? m->gcm128_enc : sa->key_len == 24 ? m->gcm192_enc : m->gcm256_enc;
+}
+
+/*
+ * Each packet is sealed once the next one is framed, as the deferred calls do, for the same
+ * reasons (the nonce just stored, the SA lines of later packets); within the run without the
+ * records and the call through a pointer per packet. The first packet's framing runs the calls
+ * left by the run before, the last packet's call is left for the run after.
+ */
+void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from,
+			     uint16_t to, uint16_t n)
+{
+	const struct esp_sa *sa = sas[from];
+	aes_gcm_enc_dec_t seal = seal_code(gcm_mgr(c, sa), sa);
+	struct esp_pkt *behind = NULL;
+	for (uint16_t i = from; i < to; i++) {
+		struct esp_pkt *pk = &c->pk[i];
+		esp_out_prefetch(pkts, sas, i, n);
+		if (pk->status)
+			continue;
+		pk->ip_id = c->ip_id++;
+		pk->status = (uint8_t)esp_frame_out_tunnel(sa, pkts[i], pk);
+		if (pk->status)
+			continue;
+		pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, false);
+		if (behind)
+			gcm_call(seal, sa, behind, behind->icv);
+		else
+			esp_run_deferred(c, 0);
+		behind = pk;
+	}
+	if (behind)
+		esp_defer(c, sa, behind, seal_now(sa));
 }
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)

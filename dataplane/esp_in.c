@@ -110,13 +110,15 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 	for (uint16_t i = 0; i < n; i++)
 		c->pk[i].status = parse_outer(pkts[i], &c->pk[i], &spis[i]);
 	dp_sad_prefetch_bulk(sad, spis, n);
-	uint16_t found = 0, asked = 0;
+	for (uint16_t i = 0; i < n && i < ESP_SA_HEAD_AHEAD; i++)
+		find_sa(sad, spis, sas, i);
+	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
+		esp_sa_prefetch_rest_at(sas, i, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
-		for (; found < n && found <= i + ESP_SA_HEAD_AHEAD; found++)
-			find_sa(sad, spis, sas, found);
-		for (; asked < n && asked <= i + ESP_SA_AHEAD; asked++)
-			esp_sa_prefetch_rest_at(sas, asked, n);
+		if (i + ESP_SA_HEAD_AHEAD < n)
+			find_sa(sad, spis, sas, i + ESP_SA_HEAD_AHEAD);
+		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
 		if (pk->status == 0)

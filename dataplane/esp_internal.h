@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_mbuf.h>
 
 #include "esp.h"
 
@@ -76,6 +77,27 @@ static inline void esp_run_deferred(struct esp_ctx *c, uint16_t keep)
 	for (; c->n_run + keep < c->n_deferred; c->n_run++)
 		c->d_fn[c->n_run](c, c->d_sa[c->n_run], c->d_pk[c->n_run]);
 }
+/*
+ * What packet i of an outbound burst asks for as it is reached: the SA lines of the packets
+ * ESP_SA_HEAD_AHEAD and ESP_SA_AHEAD behind it (esp_sa_prefetch_head/rest), the first data line
+ * of the one two behind.
+ */
+static inline void esp_out_prefetch(struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i, uint16_t n)
+{
+	uint16_t ahead = i + ESP_SA_HEAD_AHEAD;
+	if (ahead < n && sas[ahead] != sas[ahead - 1])
+		esp_sa_prefetch_head(sas[ahead], false);
+	esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
+	if (i + 2 < n)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
+}
+/*
+ * Frames and seals packets from..to-1 of an outbound burst, a run of one ESP_SA_F_GCM_TUNNEL_OUT
+ * SA whose sequence numbers are assigned: no call through the SA per packet. The run's last
+ * packet is sealed at the next esp_run_deferred().
+ */
+void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from,
+			     uint16_t to, uint16_t n);
 /* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
  * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);

@@ -57,6 +57,26 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 	}
 }
 
+/* Frames packets from..to-1, a run of one SA, and has them encrypted, by the SA's functions. */
+static void seal_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from, uint16_t to,
+		     uint16_t n)
+{
+	struct esp_sa *sa = sas[from];
+	for (uint16_t i = from; i < to; i++) {
+		struct esp_pkt *pk = &c->pk[i];
+		esp_out_prefetch(pkts, sas, i, n);
+		if (pk->status)
+			continue;
+		if (sa->rand_len && !take_random(c, sa, pk))
+			continue;
+		pk->ip_id = c->ip_id++;
+		pk->status = (uint8_t)sa->frame(sa, pkts[i], pk);
+		if (pk->status == 0)
+			sa->crypt(c, sa, pk);
+		esp_run_deferred(c, 1);
+	}
+}
+
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
 	/*
@@ -67,26 +87,13 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	 */
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(sas, i, n);
-	for (uint16_t i = 0, run_end = 0; i < n; i++) {
-		struct esp_pkt *pk = &c->pk[i];
-		struct esp_sa *sa = sas[i];
-		uint16_t ahead = i + ESP_SA_HEAD_AHEAD;
-		if (ahead < n && sas[ahead] != sas[ahead - 1])
-			esp_sa_prefetch_head(sas[ahead], false);
-		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
-		if (i == run_end)
-			run_end = assign_run(c, sas, i, n);
-		if (i + 2 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
-		if (pk->status)
-			continue;
-		if (sa->rand_len && !take_random(c, sa, pk))
-			continue;
-		pk->ip_id = c->ip_id++;
-		pk->status = (uint8_t)sa->frame(sa, pkts[i], pk);
-		if (pk->status == 0)
-			sa->crypt(c, sa, pk);
-		esp_run_deferred(c, 1);
+	for (uint16_t i = 0; i < n;) {
+		uint16_t end = assign_run(c, sas, i, n);
+		if (esp_sa_has(sas[i], ESP_SA_F_GCM_TUNNEL_OUT))
+			esp_gcm_seal_tunnel_run(c, pkts, sas, i, end, n);
+		else
+			seal_run(c, pkts, sas, i, end, n);
+		i = end;
 	}
 	esp_flush(c);
 	finish_tags(c, sas, n);

@@ -40,6 +40,7 @@ typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct 
 #define ESP_SA_F_ESN 0x08
 #define ESP_SA_F_NAT_OA 0x10 /* transport behind a NAT: the peer's original addresses are known */
 #define ESP_SA_F_GCM_COMPACT 0x20 /* GCM keys laid out for the compact code (esp_gcm_keys_set) */
+#define ESP_SA_F_GCM_TUNNEL_OUT 0x40 /* outbound AES-GCM in tunnel mode: framed and sealed in one pass (esp_gcm.c) */
 
 enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
 

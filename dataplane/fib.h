@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
-#include <rte_hash_crc.h>
+#include "crc_hash.h"
 
 #include "dp_stats.h"
 
@@ -81,7 +81,7 @@ static inline bool dp_fib_is_local(const struct dp_fib *fib, uint32_t addr)
 
 static inline uint32_t dp_fib_slot(uint32_t prefix)
 {
-	return rte_hash_crc_4byte(prefix, 0xf1b);
+	return dp_crc_4byte(prefix, 0xf1b);
 }
 
 static inline const struct dp_route *dp_fib_route_in(const struct dp_fib *fib, const struct dp_fib_len *l,
@@ -116,7 +116,7 @@ static inline const struct dp_route *dp_fib_route(const struct dp_fib *fib, uint
 
 static inline uint32_t dp_fib_neigh_slot(uint32_t ip, uint16_t port)
 {
-	return rte_hash_crc_4byte(ip, 0x6e00u | port);
+	return dp_crc_4byte(ip, 0x6e00u | port);
 }
 
 /* The neighbour ip on port, or NULL: a probe of a table at most half full (the snapshot is built unsorted, in O(n)). */

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
-#include <rte_hash_crc.h>
+#include "crc_hash.h"
 #include <rte_prefetch.h>
 
 struct esp_sa;
@@ -67,7 +67,7 @@ static inline bool dp_sad_has_room(const struct dp_sad *s, uint32_t spi)
 
 static inline uint32_t dp_sad_second(const struct dp_sad *s, uint32_t spi)
 {
-	return rte_hash_crc_4byte(spi, 0x5ad) & s->mask;
+	return dp_crc_4byte(spi, 0x5ad) & s->mask;
 }
 
 static inline struct esp_sa *dp_sad_in_bucket(const struct dp_sad_bucket *b, uint32_t spi)

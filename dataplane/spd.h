@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include <rte_hash.h>
-#include <rte_hash_crc.h>
+#include "crc_hash.h"
 
 #include "flow.h"
 #include "lib/u64map.h"
@@ -182,7 +182,7 @@ static inline uint32_t dp_spd_sa_stamp(const struct esp_sa *sa)
 /* Where a narrow addition whose side holds addr is stamped: the line of its /24, then the slot. */
 static inline uint32_t dp_spd_add_line_of(uint32_t addr)
 {
-	return rte_hash_crc_4byte(addr >> 8, 0) & (DP_SPD_ADD_LINES - 1);
+	return dp_crc_4byte(addr >> 8, 0) & (DP_SPD_ADD_LINES - 1);
 }
 
 static inline unsigned dp_spd_add_host_of(uint32_t addr)

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
+#include "crc_hash.h"
 
 #include "spd.h"
 
@@ -143,8 +143,8 @@ static inline bool dp_spd_cache_still(const struct dp_spd *spd, const struct dp_
 
 static inline struct dp_spd_cache_set *dp_spd_cache_slot(struct dp_spd_cache *c, const struct dp_flow *f)
 {
-	uint32_t h = rte_hash_crc_8byte((uint64_t)f->src << 32 | f->dst,
-					rte_hash_crc_4byte((uint32_t)f->sport << 16 | f->dport, f->proto));
+	uint32_t h = dp_crc_8byte((uint64_t)f->src << 32 | f->dst,
+					dp_crc_4byte((uint32_t)f->sport << 16 | f->dport, f->proto));
 	return &c->set[h & c->set_mask];
 }
 

@@ -18,6 +18,9 @@ route, TX burst) between a source and a sink:
   floor    (ring source) the source's own cost: the worker lcore receives, reads and rewrites
            the Ethernet header and sends, nothing of dpike's (tests/bench/source_floor.h);
            after the table, what crypto-perf's cycles per operation leave once it is paid
+  floor-rw (ring source) the floor with every cache line of each frame read and written as
+           well, as in-place ESP must (its data comes from the generator's core, where
+           crypto-perf's buffers stay in its own core's cache)
   plain    cleartext forwarded (no policy): the cost of source, sink and routing, which the
            "net" column takes off each ESP case
   out      encrypt: LAN cleartext through a PROTECT policy into ESP tunnel mode
@@ -50,7 +53,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gen_traffic import AEAD, ALGS, IMIX, SPI_IN_BASE, SPI_OUT_BASE, key_len, pair_key  # noqa: E402
-ESP_MODES = ("out", "in")  # the others, "plain" and "floor", forward in the clear without SAs
+ESP_MODES = ("out", "in")  # the others, "plain" and the floors, forward in the clear without SAs
+FLOOR_FLAG = {"floor": ["-F"], "floor-rw": ["-D"]}  # dpike-bench-dataplane's option for each floor
 MIN_FRAME, MAX_FRAME = 60, 1514  # the smallest Ethernet frame without FCS; the largest without jumbo frames
 
 
@@ -189,7 +193,7 @@ def command(args, d, mode, alg, size, conf, alt=None):
     offered = capture(d, mode, size) + ("," + capture(alt, mode, size) if alt else "")
     wan, lan = ("gwan=" + offered, "glan") if mode == "in" else ("gwan", "glan=" + offered)
     esp = mode in ESP_MODES
-    pairs = ["-P", "%d:%s" % (args.sas, alg)] if esp else ["-F"] if mode == "floor" else []
+    pairs = ["-P", "%d:%s" % (args.sas, alg)] if esp else FLOOR_FLAG.get(mode, [])
     if alt:
         pairs += ["-i", str(args.turns)]
     if esp and args.rekeys:
@@ -239,7 +243,8 @@ def run_case(args, d, mode, alg, size, alt=None):
     prefix = "dpk-bench-%d" % os.getpid()
     proc = subprocess.Popen(command(args, d, mode, alg, size, conf, alt), stdout=subprocess.DEVNULL,
                             stderr=open(d + "/dpike.log", "a"))
-    field = {"floor": "forwarded", "plain": "forwarded", "out": "esp_out", "in": "esp_in"}[mode]
+    field = {"floor": "forwarded", "floor-rw": "forwarded", "plain": "forwarded", "out": "esp_out",
+             "in": "esp_in"}[mode]
     try:
         # installing a million SA pairs takes a while, and so does their traffic's first pass
         deadline = time.monotonic() + 60 + args.sas / 10000
@@ -370,7 +375,7 @@ def one_pair(args, d):
 def run_all(args, d, sizes):
     """Every case; with --repeat N, N rounds (crypto-perf, then the dpike cases) and the medians."""
     rows, plain, against = [], {}, []
-    floor = ("floor",) if args.source == "ring" else ()
+    floor = tuple(FLOOR_FLAG) if args.source == "ring" else ()
     one, d_one = one_pair(args, d) if args.against_one and args.sas > 1 else (None, None)
     for alg in args.algs.split(","):
         for size in sizes:
@@ -396,8 +401,8 @@ def run_all(args, d, sizes):
             first = len(rows)
             if size not in plain:
                 plain[size] = median_of(runs[("plain", size)])
-                if floor:
-                    rows.append(row("-", size, "floor", median_of(runs[("floor", size)])))
+                for f in floor:
+                    rows.append(row("-", size, f, median_of(runs[(f, size)])))
                 rows.append(row("-", size, "plain", plain[size]))
             for mode in ("out", "in"):
                 rows.append(row(alg, size, mode, median_of(runs[(mode, size)]), plain[size],
@@ -411,20 +416,22 @@ def run_all(args, d, sizes):
 
 def print_budget(rows):
     """What crypto-only's cycles per operation leave a gateway on this source: a packet at 1.0x
-    may cost no more than them, of which the source's floor (receive, read and rewrite the
-    Ethernet header, send: any gateway's least) takes its share before parsing, policy, ESP
-    (the cipher itself among it) and routing."""
-    floors = {r["size"]: r["cycles"] for r in rows if r["mode"] == "floor"}
-    cases = [r for r in rows if r["mode"] == "out" and r["size"] in floors and r["crypto_cycles"]]
+    may cost no more than them, of which the source's floor takes its share before parsing,
+    policy, ESP (the cipher itself among it) and routing: receive, read and rewrite the Ethernet
+    header, send (any gateway's least), and for ESP, which rewrites the frame in place, every
+    line of its data had for writing (floor-rw)."""
+    floors = {(r["mode"], r["size"]): r["cycles"] for r in rows if r["mode"] in FLOOR_FLAG}
+    cases = [r for r in rows if r["mode"] == "out" and ("floor-rw", r["size"]) in floors and r["crypto_cycles"]]
     if not cases:
         return
     print("\nAt 1.0x of crypto-only a packet may cost what crypto-perf spends on an operation; the source's floor")
-    print("(receive, read and rewrite the Ethernet header, send) takes its part of that before any work of dpike's")
-    print("%-14s %-5s %8s %8s %8s %8s" % ("algorithm", "size", "crypto", "floor", "left", "dpike"))
+    print("(receive, read and rewrite the Ethernet header, send; -rw: every line of the frame read and written too)")
+    print("takes its part of that before any work of dpike's; left and dpike are less floor-rw")
+    print("%-14s %-5s %8s %8s %8s %8s %8s" % ("algorithm", "size", "crypto", "floor", "floor-rw", "left", "dpike"))
     for r in cases:
-        f = floors[r["size"]]
-        print("%-14s %-5s %8.0f %8.0f %8.0f %8.0f" % (r["alg"], r["size"], r["crypto_cycles"], f,
-                                                    r["crypto_cycles"] - f, r["cycles"] - f))
+        f, rw = floors[("floor", r["size"])], floors[("floor-rw", r["size"])]
+        print("%-14s %-5s %8.0f %8.0f %8.0f %8.0f %8.0f" % (r["alg"], r["size"], r["crypto_cycles"], f, rw,
+                                                          r["crypto_cycles"] - rw, r["cycles"] - rw))
 
 
 def print_against_one(against, args):
@@ -511,7 +518,7 @@ def fmt(r):
     net = "%8.0f" % r["net_cycles"] if r["net_cycles"] is not None else " " * 8
     crypto = "%8.2f %7.2f %8.0f %6.2fx" % (r["crypto_mops"], r["crypto_gbps"], r["crypto_cycles"], r["ratio"]) \
         if r["ratio"] else " " * 33
-    return "%-14s %-5s %-5s %8.2f %7.2f %4.0f%% %8.0f %s %s %s" % (
+    return "%-14s %-5s %-8s %8.2f %7.2f %4.0f%% %8.0f %s %s %s" % (
         r["alg"], r["size"], r["mode"], r["mpps"], r["gbps"], 100 * r["busy"], r["cycles"], net, crypto, r["drops"] or "")
 
 
@@ -522,8 +529,9 @@ def print_table(rows, args):
               args.gcm_keys, args.gcm_code, flow_cache_size(args.sas), ", hugepages" if args.hugepages else ""))
     print("busy: share of the window the workers spent on packets; cyc/pkt: their busy TSC cycles per packet;")
     print("net: less those of plain forwarding (receive, classify, route, send)%s" % (
-        "; floor: the source's own cost (tests/bench/source_floor.h)" if args.source == "ring" else ""))
-    print("%-14s %-5s %-5s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (
+        "; floor: the source's own cost (tests/bench/source_floor.h), -rw: with every line of the frame written"
+        if args.source == "ring" else ""))
+    print("%-14s %-5s %-8s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (
         "algorithm", "size", "path", "Mpps", "Gbps", "busy", "cyc/pkt", "net", "crypto", "Gbps", "cyc/buf", "ratio",
         "drops"))
     for r in rows:

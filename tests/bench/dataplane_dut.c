@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... [-P N:ESP [-R RATE] [-C]]
- *                       [-g N] [-i MS] [-F]
+ *                       [-g N] [-i MS] [-F | -D]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
@@ -27,6 +27,7 @@
  * one minute to the next, which made separate runs of each disagree.
  * -F runs the source's floor on the worker lcores instead of dpike's workers (source_floor.h):
  * receive, read and rewrite the Ethernet header, send on the other port; nothing of dpike's.
+ * -D runs it with every line of each frame read and written as well, as in-place ESP must.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -56,7 +57,7 @@ struct options {
 	bool reconnect; /* -C: -R's pairs closed and made anew instead of rekeyed */
 	unsigned lanes;
 	unsigned turn_ms; /* -i */
-	bool floor;       /* -F */
+	bool floor;       /* -F, -D */
 	char *ports[MAX_PORT_SPECS];
 	unsigned n_ports;
 };
@@ -64,7 +65,7 @@ struct options {
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... "
-			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS] [-F]\n");
+			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS] [-F | -D]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -122,7 +123,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	optind = 1;
 	o->lanes = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:Fh")) != -1) {
+	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:FDh")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
@@ -143,6 +144,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'C': o->reconnect = true; break;
 		case 'F': o->floor = true; break;
+		case 'D': o->floor = source_floor_touch_data = true; break;
 		case 'g':
 			if (parse_lanes(optarg, o) < 0)
 				return -1;

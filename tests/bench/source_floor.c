@@ -9,6 +9,16 @@
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
+bool source_floor_touch_data;
+
+/* Each line after the headers' read and written again, for the cost of having it, not its value. */
+static void touch_data(struct rte_mbuf *m)
+{
+	volatile uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	for (uint32_t off = RTE_CACHE_LINE_SIZE; off < rte_pktmbuf_data_len(m); off += RTE_CACHE_LINE_SIZE)
+		p[off] = p[off];
+}
+
 /*
  * Reads each frame's headers and rewrites its Ethernet addresses (the next hop's and the
  * port's own in a router; here the two swapped); returns the frames that were IPv4, which
@@ -34,6 +44,8 @@ static uint16_t touch_headers(struct dp_worker *w, struct rte_mbuf *pkts[], uint
 		struct rte_ether_addr to = eth->src_addr;
 		eth->src_addr = eth->dst_addr;
 		eth->dst_addr = to;
+		if (source_floor_touch_data)
+			touch_data(m);
 		pkts[ipv4++] = m;
 	}
 	if (n_other) {

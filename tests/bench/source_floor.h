@@ -12,6 +12,15 @@
 #ifndef DPIKE_BENCH_SOURCE_FLOOR_H
 #define DPIKE_BENCH_SOURCE_FLOOR_H
 
+#include <stdbool.h>
+
+/*
+ * Also reads and writes every cache line of each frame, in order, as in-place ESP does: what an
+ * ESP gateway pays for a frame's data that crypto-perf, its buffers in its own core's cache, does
+ * not. (Asking for the lines to be written a few frames ahead made dpike's decryption slower.)
+ */
+extern bool source_floor_touch_data;
+
 /* rte_eal_remote_launch()'s function; arg: the worker (struct dp_worker) whose queues and counters it takes. */
 int source_floor_main(void *arg);
 

@@ -3,6 +3,9 @@
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 
+#include <rte_hash_crc.h>
+
+#include "dataplane/crc_hash.h"
 #include "dataplane/sad.h"
 #include "unit.h"
 
@@ -106,8 +109,33 @@ static void test_against_reference(void)
 	dp_sad_free(s);
 }
 
+/* CRC32-C (Castagnoli, reflected 0x82f63b78) over len little-endian bytes, no inversions: a bit at a time. */
+static uint32_t crc32c_bitwise(uint64_t data, int len, uint32_t crc)
+{
+	for (int i = 0; i < 8 * len; i++) {
+		crc ^= (uint32_t)(data >> i) & 1;
+		crc = crc & 1 ? crc >> 1 ^ 0x82f63b78u : crc >> 1;
+	}
+	return crc;
+}
+
+/* The tables' hashes (the SAD's among them) are CRC32-C as DPDK's, whichever code the build runs. */
+static void test_crc_hash(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 1000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t init = (uint32_t)(x >> 17);
+		CU_ASSERT_EQUAL_FATAL(dp_crc_4byte((uint32_t)x, init), crc32c_bitwise((uint32_t)x, 4, init));
+		CU_ASSERT_EQUAL_FATAL(dp_crc_8byte(x, init), crc32c_bitwise(x, 8, init));
+		CU_ASSERT_EQUAL_FATAL(dp_crc_4byte((uint32_t)x, init), rte_hash_crc_4byte((uint32_t)x, init));
+		CU_ASSERT_EQUAL_FATAL(dp_crc_8byte(x, init), rte_hash_crc_8byte(x, init));
+	}
+}
+
 void sad_suite_add(CU_pSuite s)
 {
+	CU_add_test(s, "the tables' CRC32-C hashes: a bitwise CRC's and DPDK's values", test_crc_hash);
 	CU_add_test(s, "SPIs added, found, refused when in use or 0, removed", test_add_find_del);
 	CU_add_test(s, "a full bucket spills, its SPIs found elsewhere and removed from there", test_spill);
 	CU_add_test(s, "a full SAD refuses, changing nothing; SPIs all of one bucket go in", test_full_and_crowded);
