@@ -4,9 +4,12 @@
  * needs no multi-buffer lanes (its VAES code is fast on one buffer), so going around the job
  * manager saves filling a job, the burst hand-over and the completion walk per packet.
  *
- * Each packet's nonce and AAD are written as the burst is framed (esp_aead_prepare) and the call
- * deferred by a packet (esp_run_deferred(), the rest at esp_flush()). Calling at once made the
- * code load the nonce just stored in pieces, a store-forwarding stall per packet.
+ * Each packet's nonce and AAD are written as the burst is framed (esp_aead_prepare) and its call
+ * made a packet later: calling at once made the code load the nonce just stored in pieces, a
+ * store-forwarding stall per packet, and the call hides the waits for later packets' SA lines.
+ * Tunnel-mode SAs seal a run of packets in one pass (esp_gcm_seal_tunnel_run()), inbound packets
+ * are opened from esp_decrypt_burst()'s loop (esp_gcm_open_behind()), transport mode's seals go
+ * through the deferred calls (esp_run_deferred(), the rest at esp_flush()).
  * AES-CBC + HMAC fills jobs for the burst calls of esp_cbc.c, ChaCha20-Poly1305 queues them for
  * the job manager (esp_submit), both run at the same esp_flush().
  */
@@ -159,99 +162,18 @@ bool esp_gcm_compact(void)
 	return chosen == ESP_GCM_KEYS_COMPACT;
 }
 
-static inline IMB_MGR *gcm_mgr(const struct esp_ctx *c, const struct esp_sa *sa)
+
+/* The deferred call: AES-192 runs IPsec-MB's own code always (dpike's VAES code has 128- and 256-bit keys). */
+static void gcm_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	return c->gcm_mgr[esp_sa_has(sa, ESP_SA_F_GCM_COMPACT)];
+	esp_gcm_call(esp_gcm_code(c, sa, true), sa, pk, pk->icv);
 }
 
-/* One call of IPsec-MB's direct API (mgr->gcm128_enc and the like); tag is written, not checked. */
-static inline void gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, struct esp_pkt *pk, uint8_t *tag)
+/* Transport mode's: nonce and AAD now, the call a packet later (esp_run_deferred()). */
+static void gcm_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
-	struct gcm_context_data ctx;
-	uint8_t *text = pk->esp + ESP_HDR_LEN + sa->iv_len;
-	fn(esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad, pk->aad_len, tag, sa->icv_len);
-	pk->status = 0;
-}
-
-static void gcm128_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	gcm_call(gcm_mgr(c, sa)->gcm128_enc, sa, pk, pk->icv);
-}
-
-/* Decryption leaves the tag in pk->tag; the caller compares it with pk->expect. */
-static void gcm128_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	gcm_call(gcm_mgr(c, sa)->gcm128_dec, sa, pk, pk->tag);
-}
-
-static void gcm256_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	gcm_call(gcm_mgr(c, sa)->gcm256_enc, sa, pk, pk->icv);
-}
-
-static void gcm256_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	gcm_call(gcm_mgr(c, sa)->gcm256_dec, sa, pk, pk->tag);
-}
-
-/* AES-192: IPsec-MB's own code always (dpike's VAES code has 128- and 256-bit keys). */
-static void gcm192_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	gcm_call(gcm_mgr(c, sa)->gcm192_enc, sa, pk, pk->icv);
-}
-
-static void gcm192_open_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	gcm_call(gcm_mgr(c, sa)->gcm192_dec, sa, pk, pk->tag);
-}
-
-/* The first pass: nonce and AAD now, the call at the flush. */
-static inline void prepare_and_defer(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk, bool inbound,
-				     esp_crypt_fn now)
-{
-	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, inbound);
-	esp_defer(c, sa, pk, now);
-}
-
-static void gcm128_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	prepare_and_defer(c, sa, pk, false, gcm128_seal_now);
-}
-
-static void gcm128_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	prepare_and_defer(c, sa, pk, true, gcm128_open_now);
-}
-
-static void gcm256_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	prepare_and_defer(c, sa, pk, false, gcm256_seal_now);
-}
-
-static void gcm256_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	prepare_and_defer(c, sa, pk, true, gcm256_open_now);
-}
-
-static void gcm192_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	prepare_and_defer(c, sa, pk, false, gcm192_seal_now);
-}
-
-static void gcm192_open(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
-{
-	prepare_and_defer(c, sa, pk, true, gcm192_open_now);
-}
-
-/* The direct call sealing a packet of sa, by its key length. */
-static esp_crypt_fn seal_now(const struct esp_sa *sa)
-{
-	return sa->key_len == 16 ? gcm128_seal_now : sa->key_len == 24 ? gcm192_seal_now : gcm256_seal_now;
-}
-
-static aes_gcm_enc_dec_t seal_code(const IMB_MGR *m, const struct esp_sa *sa)
-{
-	return sa->key_len == 16 ? m->gcm128_enc : sa->key_len == 24 ? m->gcm192_enc : m->gcm256_enc;
+	pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, false);
+	esp_defer(c, sa, pk, gcm_seal_now);
 }
 
 /*
@@ -264,7 +186,7 @@ void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct 
 			     uint16_t to, uint16_t n)
 {
 	const struct esp_sa *sa = sas[from];
-	aes_gcm_enc_dec_t seal = seal_code(gcm_mgr(c, sa), sa);
+	aes_gcm_enc_dec_t seal = esp_gcm_code(c, sa, true);
 	struct esp_pkt *behind = NULL;
 	for (uint16_t i = from; i < to; i++) {
 		struct esp_pkt *pk = &c->pk[i];
@@ -277,13 +199,13 @@ void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct 
 			continue;
 		pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, false);
 		if (behind)
-			gcm_call(seal, sa, behind, behind->icv);
+			esp_gcm_call(seal, sa, behind, behind->icv);
 		else
 			esp_run_deferred(c, 0);
 		behind = pk;
 	}
 	if (behind)
-		esp_defer(c, sa, behind, seal_now(sa));
+		esp_defer(c, sa, behind, gcm_seal_now);
 }
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
@@ -293,9 +215,6 @@ esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 		return esp_cbc_submit; /* HMAC bursts, and CBC's cipher bursts */
 	if (alg->cipher != ESP_CIPHER_AES_GCM)
 		return esp_submit;
-	if (alg->enc_key_len == 16)
-		return inbound ? gcm128_open : gcm128_seal;
-	if (alg->enc_key_len == 24)
-		return inbound ? gcm192_open : gcm192_seal;
-	return inbound ? gcm256_open : gcm256_seal;
+	/* inbound: none, esp_decrypt_burst() opens GCM packets itself (esp_gcm_open_behind()) */
+	return inbound ? NULL : gcm_seal;
 }

@@ -44,6 +44,58 @@ static inline uint64_t esp_aead_prepare(const struct esp_sa *sa, struct esp_pkt 
 	return 12;
 }
 
+/* The manager whose GCM code the SA's key data is laid out for. */
+static inline IMB_MGR *esp_gcm_mgr(const struct esp_ctx *c, const struct esp_sa *sa)
+{
+	return c->gcm_mgr[esp_sa_has(sa, ESP_SA_F_GCM_COMPACT)];
+}
+
+/* That manager's GCM function sealing or opening the SA's packets, by its key length. */
+static inline aes_gcm_enc_dec_t esp_gcm_code(const struct esp_ctx *c, const struct esp_sa *sa, bool seal)
+{
+	const IMB_MGR *m = esp_gcm_mgr(c, sa);
+	if (sa->key_len == 16)
+		return seal ? m->gcm128_enc : m->gcm128_dec;
+	if (sa->key_len == 24)
+		return seal ? m->gcm192_enc : m->gcm192_dec;
+	return seal ? m->gcm256_enc : m->gcm256_dec;
+}
+
+/* One call of IPsec-MB's direct API on a prepared packet; tag is written, not checked. */
+static inline void esp_gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, struct esp_pkt *pk, uint8_t *tag)
+{
+	struct gcm_context_data ctx;
+	uint8_t *text = pk->esp + ESP_HDR_LEN + sa->iv_len;
+	fn(esp_sa_gcm_keys(sa), &ctx, text, text, pk->payload_len, pk->iv, pk->aad, pk->aad_len, tag, sa->icv_len);
+	pk->status = 0;
+}
+
+/*
+ * The inbound GCM packet waiting for its call: esp_decrypt_burst() prepares each one's nonce and
+ * AAD, then opens the one before (the nonce just stored has left the store buffer by then, and
+ * the call hides the waits for the SA lines of the packets behind, as the deferred calls do),
+ * without a record and two calls through pointers a packet. The tag goes to pk->tag for the
+ * caller to compare with pk->expect.
+ */
+struct esp_gcm_behind {
+	const struct esp_sa *sa;
+	struct esp_pkt *pk;
+};
+
+/* Prepares pk of sa (none when NULL: the burst's end) and opens the packet behind it. */
+static inline void esp_gcm_open_behind(struct esp_ctx *c, struct esp_gcm_behind *b, const struct esp_sa *sa,
+				       struct esp_pkt *pk)
+{
+	if (pk) {
+		pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, true);
+		pk->status = DP_DROP_ESP_CRYPTO; /* until its call runs */
+	}
+	if (b->pk)
+		esp_gcm_call(esp_gcm_code(c, b->sa, false), b->sa, b->pk, b->pk->tag);
+	b->sa = sa;
+	b->pk = pk;
+}
+
 /* rand_pool filled anew (esp_iv.c); false when OpenSSL's generator gave no key. */
 bool esp_refill_random(struct esp_ctx *c);
 /* Wipes the IV key and pool. */
@@ -92,7 +144,7 @@ static inline void esp_out_prefetch(struct rte_mbuf *pkts[], struct esp_sa *sas[
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 }
 /*
- * Frames and seals packets from..to-1 of an outbound burst, a run of one ESP_SA_F_GCM_TUNNEL_OUT
+ * Frames and seals packets from..to-1 of an outbound burst, a run of one tunnel-mode ESP_SA_F_GCM
  * SA whose sequence numbers are assigned: no call through the SA per packet. The run's last
  * packet is sealed at the next esp_run_deferred().
  */

@@ -89,7 +89,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 		esp_sa_prefetch_rest_at(sas, i, n);
 	for (uint16_t i = 0; i < n;) {
 		uint16_t end = assign_run(c, sas, i, n);
-		if (esp_sa_has(sas[i], ESP_SA_F_GCM_TUNNEL_OUT))
+		if ((sas[i]->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))
 			esp_gcm_seal_tunnel_run(c, pkts, sas, i, end, n);
 		else
 			seal_run(c, pkts, sas, i, end, n);

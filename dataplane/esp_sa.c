@@ -265,7 +265,7 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->flags = (p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
 		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
 		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (gcm_compact(p->alg) ? ESP_SA_F_GCM_COMPACT : 0) |
-		    (!p->inbound && p->tunnel && p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM_TUNNEL_OUT : 0);
+		    (p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM : 0);
 	sa->alg = p->alg;
 	sa->iv_len = p->alg->iv_len;
 	sa->icv_len = p->alg->icv_len;

@@ -40,7 +40,9 @@ typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct 
 #define ESP_SA_F_ESN 0x08
 #define ESP_SA_F_NAT_OA 0x10 /* transport behind a NAT: the peer's original addresses are known */
 #define ESP_SA_F_GCM_COMPACT 0x20 /* GCM keys laid out for the compact code (esp_gcm_keys_set) */
-#define ESP_SA_F_GCM_TUNNEL_OUT 0x40 /* outbound AES-GCM in tunnel mode: framed and sealed in one pass (esp_gcm.c) */
+/* AES-GCM by IPsec-MB's direct API: outbound in tunnel mode framed and sealed in one pass, inbound
+ * opened a packet behind without a deferred record (esp_internal.h) */
+#define ESP_SA_F_GCM 0x40
 
 enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
 
@@ -127,7 +129,7 @@ struct esp_sa {
 	};
 	uint32_t outer_sum; /* tunnel: checksum sum of the outer IPv4 header's fixed fields (esp_frame.c) */
 	esp_frame_fn frame;
-	esp_crypt_fn crypt;
+	esp_crypt_fn crypt; /* NULL inbound with ESP_SA_F_GCM: esp_decrypt_burst() opens those itself */
 	esp_job_fn job; /* for crypt = esp_submit */
 
 	/* Read-only after creation; inbound packets. These point into the same allocation, after the keys. */
