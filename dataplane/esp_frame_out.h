@@ -21,7 +21,7 @@ struct esp_hdr_wire {
 
 /*
  * Appends padding (1, 2, 3, ...), pad length and next header (RFC 4303 2.4) plus room for the ICV.
- * Inlined into each framing function, as is write_esp_header(): the calls cost as much as the work.
+ * Inlined into each framing function, as is esp_write_header(): the calls cost as much as the work.
  */
 static inline __attribute__((always_inline)) int esp_add_trailer(const struct esp_sa *sa, struct rte_mbuf *m,
 							     uint32_t payload, uint8_t next_header,

@@ -162,7 +162,6 @@ bool esp_gcm_compact(void)
 	return chosen == ESP_GCM_KEYS_COMPACT;
 }
 
-
 /* The deferred call: AES-192 runs IPsec-MB's own code always (dpike's VAES code has 128- and 256-bit keys). */
 static void gcm_seal_now(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt *pk)
 {
