@@ -61,7 +61,8 @@ static inline uint8_t *esp_write_udp(const struct esp_sa *sa, uint8_t *p, uint16
 
 /* The tunnel header's checksum from the SA's sum of its fixed fields and this packet's others:
  * no reading back of the header just written. */
-static inline uint16_t esp_outer_checksum(const struct esp_sa *sa, uint8_t tos, uint16_t total, uint16_t id, uint16_t df_be)
+static inline uint16_t esp_outer_checksum(const struct esp_sa *sa, uint8_t tos, uint16_t total, uint16_t id,
+					  uint16_t df_be)
 {
 	uint32_t sum = sa->outer_sum + tos + total + id + rte_be_to_cpu_16(df_be);
 	return rte_cpu_to_be_16((uint16_t)~dp_csum_fold(sum));
