@@ -132,7 +132,7 @@ static void send_event(struct esp_ctx *c, struct esp_sa_event *ev)
 		rte_ring_enqueue_elem(c->events, ev, sizeof(*ev));
 }
 
-static void report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind)
+void esp_report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind)
 {
 	struct esp_sa_event ev = { .id = sa->id, .spi = sa->spi, .inbound = esp_sa_has(sa, ESP_SA_F_INBOUND),
 				   .kind = (uint8_t)kind };
@@ -162,7 +162,7 @@ void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[
 			bytes += rte_pktmbuf_pkt_len(pkts[k]);
 		enum esp_expiry e = esp_sa_account(sa, (uint32_t)(k - i), bytes);
 		if (unlikely(e != ESP_EXPIRY_NONE))
-			report_expiry(c, sa, e);
+			esp_report_expiry(c, sa, e);
 		i = k;
 	}
 }

@@ -107,7 +107,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 			   struct esp_sa *sas[], uint16_t n)
 {
 	uint32_t spis[ESP_MAX_BURST];
-	struct esp_gcm_behind gcm = { NULL, NULL };
+	struct esp_gcm_behind gcm = { .sa = NULL, .pk = NULL };
 	for (uint16_t i = 0; i < n; i++)
 		c->pk[i].status = parse_outer(pkts[i], &c->pk[i], &spis[i]);
 	dp_sad_prefetch_bulk(sad, spis, n);
@@ -122,10 +122,12 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
-		if (pk->status == 0 && esp_sa_has(sas[i], ESP_SA_F_GCM))
-			esp_gcm_open_behind(c, &gcm, sas[i], pk);
-		else if (pk->status == 0)
-			sas[i]->crypt(c, sas[i], pk);
+		if (pk->status == 0) {
+			if (esp_sa_has(sas[i], ESP_SA_F_GCM))
+				esp_gcm_open_behind(c, &gcm, sas[i], pk);
+			else
+				sas[i]->crypt(c, sas[i], pk);
+		}
 		esp_run_deferred(c, 1);
 	}
 	esp_gcm_open_behind(c, &gcm, NULL, NULL);

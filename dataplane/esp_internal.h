@@ -73,13 +73,15 @@ static inline void esp_gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, s
 /*
  * The inbound GCM packet waiting for its call: esp_decrypt_burst() prepares each one's nonce and
  * AAD, then opens the one before (the nonce just stored has left the store buffer by then, and
- * the call hides the waits for the SA lines of the packets behind, as the deferred calls do),
- * without a record and two calls through pointers a packet. The tag goes to pk->tag for the
- * caller to compare with pk->expect.
+ * the call hides the waits for the SA lines of the packets behind, as esp_gcm_seal_tunnel_run()
+ * and the deferred calls do), without a record and two calls through pointers a packet. The
+ * function is looked up when the SA changes. The tag goes to pk->tag for the caller to compare
+ * with pk->expect.
  */
 struct esp_gcm_behind {
+	aes_gcm_enc_dec_t fn;
 	const struct esp_sa *sa;
-	struct esp_pkt *pk;
+	struct esp_pkt *pk; /* NULL: none waiting */
 };
 
 /* Prepares pk of sa (none when NULL: the burst's end) and opens the packet behind it. */
@@ -91,7 +93,9 @@ static inline void esp_gcm_open_behind(struct esp_ctx *c, struct esp_gcm_behind 
 		pk->status = DP_DROP_ESP_CRYPTO; /* until its call runs */
 	}
 	if (b->pk)
-		esp_gcm_call(esp_gcm_code(c, b->sa, false), b->sa, b->pk, b->pk->tag);
+		esp_gcm_call(b->fn, b->sa, b->pk, b->pk->tag);
+	if (pk && sa != b->sa)
+		b->fn = esp_gcm_code(c, sa, false);
 	b->sa = sa;
 	b->pk = pk;
 }
@@ -153,8 +157,11 @@ void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct 
 /* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
  * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);
-/* Charges runs of packets to their SAs and reports lifetimes crossed. */
+/* Inbound: charges runs of packets to their SAs and reports lifetimes crossed (outbound SAs are
+ * charged as their packets are numbered: esp_out.c). */
 void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
+/* Sends the control core the event of a lifetime the SA's use just crossed. */
+void esp_report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind);
 /* Tells the control core that the SA's peer sent pk from a new endpoint (pk->moved), once per endpoint. */
 void esp_report_peer_moved(struct esp_ctx *c, struct esp_sa *sa, const struct esp_pkt *pk);
 

@@ -5,34 +5,59 @@
 #include "esp.h"
 #include "esp_internal.h"
 
+/* How many of want packets the SA may number after seq: none once dead, none past limit. */
+static uint32_t numbers_left(const struct esp_sa *sa, uint64_t seq, uint64_t limit, uint32_t want)
+{
+	if (__atomic_load_n(&sa->dead, __ATOMIC_RELAXED) || seq >= limit)
+		return 0;
+	return limit - seq < want ? (uint32_t)(limit - seq) : want;
+}
+
+static uint64_t bytes_of(struct rte_mbuf *const pkts[], uint16_t from, uint16_t to)
+{
+	uint64_t bytes = 0;
+	for (uint16_t j = from; j < to; j++)
+		bytes += rte_pktmbuf_pkt_len(pkts[j]);
+	return bytes;
+}
+
 /*
- * Hands out sequence numbers to the run of same-SA packets that starts at i, so that workers
- * sharing an SA never reuse one and touch the shared counter once per run, not per packet.
- * Returns where the run ends. Called as the burst's loop reaches each run: its locked add waits
- * for the SA's counters line, which done for every run up front waited on each in turn.
+ * Hands out sequence numbers to the run of same-SA packets that starts at i, and charges the
+ * SA for them, so that workers sharing an SA never reuse one and change the shared use once
+ * per run, not per packet. Returns where the run ends. Called as the burst's loop reaches each
+ * run: its locked instruction waits for the SA's counters line, which done for every run up
+ * front waited on each in turn.
  */
-static uint16_t assign_run(struct esp_ctx *c, struct esp_sa *sas[], uint16_t i, uint16_t n)
+static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i, uint16_t n)
 {
 	struct esp_sa *sa = sas[i];
 	uint16_t k = i;
 	while (k < n && sas[k] == sa)
 		k++;
-	uint64_t base = __atomic_fetch_add(&sa->seq_out, k - i, __ATOMIC_RELAXED);
+	uint32_t want = k - i;
+	uint64_t bytes = bytes_of(pkts, i, k);
 	/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
 	uint64_t limit = esp_sa_has(sa, ESP_SA_F_ESN) ? UINT64_MAX : UINT32_MAX;
 	if (sa->hard_packets && sa->hard_packets < limit)
 		limit = sa->hard_packets;
-	bool dead = __atomic_load_n(&sa->dead, __ATOMIC_RELAXED);
-	/* the whole run within the limits (the usual case), or each number judged on its own */
-	bool all_good = !dead && base + (k - i) <= limit && base + (k - i) > base;
+	rte_int128_t before = esp_sa_use_read(sa), after;
+	uint32_t take;
+	do {
+		take = numbers_left(sa, before.val[0], limit, want);
+		after.val[0] = before.val[0] + take;
+		after.val[1] = before.val[1] + (take == want ? bytes : bytes_of(pkts, i, (uint16_t)(i + take)));
+	} while (take && !esp_sa_use_swap(sa, &before, after));
 	for (uint16_t j = i; j < k; j++) {
 		struct esp_pkt *pk = &c->pk[j];
-		pk->seq = base + 1 + (j - i);
+		pk->seq = before.val[0] + 1 + (j - i);
 		pk->copy_tag = 0;
-		pk->status = all_good ? 0 : dead || pk->seq > limit || pk->seq < base ? DP_DROP_SA_EXPIRED : 0;
+		pk->status = (uint32_t)(j - i) < take ? 0 : DP_DROP_SA_EXPIRED;
 	}
-	if (base + (k - i) > limit)
+	if (take < want)
 		__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED); /* sequence space or lifetime used up (RFC 4303 3.3.3) */
+	enum esp_expiry e = take ? esp_sa_limits_crossed(sa, before, after) : ESP_EXPIRY_NONE;
+	if (unlikely(e != ESP_EXPIRY_NONE))
+		esp_report_expiry(c, sa, e);
 	return k;
 }
 
@@ -88,7 +113,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(sas, i, n);
 	for (uint16_t i = 0; i < n;) {
-		uint16_t end = assign_run(c, sas, i, n);
+		uint16_t end = assign_run(c, pkts, sas, i, n);
 		if ((sas[i]->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))
 			esp_gcm_seal_tunnel_run(c, pkts, sas, i, end, n);
 		else
@@ -98,7 +123,6 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	esp_flush(c);
 	finish_tags(c, sas, n);
 	uint16_t good = esp_compact(c, pkts, sas, n);
-	esp_account(c, pkts, sas, good);
 	c->stats->esp_out_packets += good;
 	return good;
 }

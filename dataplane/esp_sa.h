@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
+#include <rte_atomic.h>
 #include <rte_common.h>
 #include <rte_prefetch.h>
 
@@ -143,9 +144,25 @@ struct esp_sa {
 	uint32_t moved_be;
 	uint16_t moved_port_be;
 
-	/* Written by every worker that uses the SA, and the limits they are checked against. */
-	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out; atomic */
-	uint64_t packets, bytes;              /* atomic */
+	/*
+	 * Written by every worker that uses the SA, and the limits they are checked against. Its
+	 * use, packets and bytes together, changes by one 16-byte compare-and-swap per run of a
+	 * burst's packets of the SA (esp_sa_use_swap()): one locked instruction where an atomic add
+	 * each, and outbound a third for the sequence number, made three, each waiting for the
+	 * core's stores to drain. Outbound, the packets are the sequence numbers handed out and the
+	 * bytes those of the packets given them, before ESP (what they protect, as inbound counts).
+	 */
+	RTE_MARKER counters_line __rte_cache_aligned;
+	union {
+		rte_int128_t use;
+		struct {
+			union {
+				uint64_t seq_out; /* outbound: the last sequence number handed out */
+				uint64_t packets;
+			};
+			uint64_t bytes;
+		};
+	};
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
 	/*
@@ -247,6 +264,23 @@ void esp_sa_free(struct esp_sa *sa);
 void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port);
 /* Charges a batch of packets to the SA and says whether a lifetime was crossed just now. */
 enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes);
+/* Whether the SA's use going from before to after crossed a lifetime; a hard one marks it dead. */
+enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rte_int128_t after);
+
+/* The SA's use as a starting guess for esp_sa_use_swap(), which corrects a torn one. */
+static inline rte_int128_t esp_sa_use_read(const struct esp_sa *sa)
+{
+	rte_int128_t u;
+	u.val[0] = __atomic_load_n(&sa->packets, __ATOMIC_RELAXED);
+	u.val[1] = __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED);
+	return u;
+}
+
+/* The use set to want if it is still *expect; if not, false with *expect what it is. */
+static inline bool esp_sa_use_swap(struct esp_sa *sa, rte_int128_t *expect, rte_int128_t want)
+{
+	return rte_atomic128_cmp_exchange(&sa->use, expect, &want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
 
 
 #endif

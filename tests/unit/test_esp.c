@@ -630,10 +630,12 @@ static void test_sequence_exhausted_without_esn(void)
 	sa->seq_out = 0xfffffffeULL;
 	for (int i = 0; i < 3; i++)
 		pkts[i] = make_plain(HOST_LAN, HOST_FAR, 10, 0);
-	uint64_t before = stats.drops[DP_DROP_SA_EXPIRED];
+	uint64_t before = stats.drops[DP_DROP_SA_EXPIRED], len = rte_pktmbuf_pkt_len(pkts[0]);
 	CU_ASSERT_EQUAL(esp_encrypt_burst(ctx, pkts, sas, 3), 1); /* only 0xffffffff is left (RFC 4303 3.3.3) */
 	CU_ASSERT_EQUAL(stats.drops[DP_DROP_SA_EXPIRED] - before, 2);
 	CU_ASSERT(sa->dead);
+	CU_ASSERT_EQUAL(sa->seq_out, 0xffffffffULL); /* numbers stop at the last */
+	CU_ASSERT_EQUAL(sa->bytes, len); /* only the packet given one is charged, as it was before ESP */
 	rte_pktmbuf_free_bulk(pkts, 3);
 	drop_sa(sa);
 }
@@ -856,7 +858,39 @@ static void test_shared_sa_sequence_numbers(void)
 	for (unsigned k = 0; k < n; k++)
 		exact = exact && all[k] == k + 1;
 	CU_ASSERT(exact);
+	/* charged together with the numbers: the bytes of every packet given one, none lost */
+	struct rte_mbuf *one = make_plain(HOST_LAN, HOST_FAR, 20, 0);
+	CU_ASSERT_EQUAL(sa->seq_out, n);
+	CU_ASSERT_EQUAL(sa->bytes, (uint64_t)n * rte_pktmbuf_pkt_len(one));
+	rte_pktmbuf_free(one);
 	free(all);
+	drop_sa(sa);
+}
+
+static void *charge_many(void *arg)
+{
+	for (uint32_t i = 0; i < 100000; i++)
+		esp_sa_account(arg, 1 + i % 3, 100 + i % 7);
+	return NULL;
+}
+
+/* What inbound workers do after decrypting: the packets and bytes of runs of one SA, at once. */
+static void test_shared_sa_charges(void)
+{
+	struct combo c = { 0, true, false, false };
+	struct esp_sa *sa = make_sa(&c, true, 0x1005);
+	uint64_t packets = 0, bytes = 0;
+	for (uint32_t i = 0; i < 100000; i++) {
+		packets += 2 * (1 + i % 3);
+		bytes += 2 * (100 + i % 7);
+	}
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, charge_many, sa);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CU_ASSERT_EQUAL(sa->packets, packets);
+	CU_ASSERT_EQUAL(sa->bytes, bytes);
 	drop_sa(sa);
 }
 
@@ -1245,7 +1279,9 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "bad ICV, SPI, truncation, replay, padding, selectors", test_bad_packets);
 	CU_add_test(s, "next header checks", test_next_header_checks);
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
-	CU_add_test(s, "two workers on one SA never reuse a sequence number", test_shared_sa_sequence_numbers);
+	CU_add_test(s, "two workers on one SA never reuse a sequence number; every packet charged",
+		    test_shared_sa_sequence_numbers);
+	CU_add_test(s, "two workers charging one inbound SA lose no packet or byte", test_shared_sa_charges);
 	CU_add_test(s, "CBC IVs: AES-CTR key stream under each worker's own key, as OpenSSL makes it", test_cbc_ivs);
 	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
 	CU_add_test(s, "NAT-T: authenticated ESP from a new endpoint told once; the SAs moved there", test_peer_moved);
