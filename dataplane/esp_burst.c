@@ -152,21 +152,6 @@ void esp_report_peer_moved(struct esp_ctx *c, struct esp_sa *sa, const struct es
 	send_event(c, &ev);
 }
 
-void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
-{
-	for (uint16_t i = 0; i < n;) {
-		struct esp_sa *sa = sas[i];
-		uint64_t bytes = 0;
-		uint16_t k = i;
-		for (; k < n && sas[k] == sa; k++)
-			bytes += rte_pktmbuf_pkt_len(pkts[k]);
-		enum esp_expiry e = esp_sa_account(sa, (uint32_t)(k - i), bytes);
-		if (unlikely(e != ESP_EXPIRY_NONE))
-			esp_report_expiry(c, sa, e);
-		i = k;
-	}
-}
-
 uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
 {
 	struct rte_mbuf *bad_m[ESP_MAX_BURST];

@@ -103,6 +103,18 @@ static uint8_t verify_and_strip(struct esp_sa *sa, struct rte_mbuf *m, struct es
 	return rc ? rc : selectors_ok(sa, m);
 }
 
+/* Charges each run of one SA's packets, unframed, to the SA; reports lifetimes crossed. */
+static void charge_runs(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
+{
+	for (uint16_t i = 0; i < n;) {
+		uint16_t k = esp_run_end(sas, i, n);
+		enum esp_expiry e = esp_sa_account(sas[i], (uint32_t)(k - i), esp_bytes_of(pkts, i, k));
+		if (unlikely(e != ESP_EXPIRY_NONE))
+			esp_report_expiry(c, sas[i], e);
+		i = k;
+	}
+}
+
 uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct rte_mbuf *pkts[],
 			   struct esp_sa *sas[], uint16_t n)
 {
@@ -139,7 +151,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 				esp_report_peer_moved(c, sas[i], &c->pk[i]);
 		}
 	uint16_t good = esp_compact(c, pkts, sas, n);
-	esp_account(c, pkts, sas, good);
+	charge_runs(c, pkts, sas, good);
 	c->stats->esp_in_packets += good;
 	return good;
 }

@@ -100,6 +100,24 @@ static inline void esp_gcm_open_behind(struct esp_ctx *c, struct esp_gcm_behind 
 	b->pk = pk;
 }
 
+/* Where the run of packets of sas[i]'s SA that starts at i ends. */
+static inline uint16_t esp_run_end(struct esp_sa *const sas[], uint16_t i, uint16_t n)
+{
+	uint16_t k = i;
+	while (k < n && sas[k] == sas[i])
+		k++;
+	return k;
+}
+
+/* The bytes of packets from..to-1, as an SA is charged for them. */
+static inline uint64_t esp_bytes_of(struct rte_mbuf *const pkts[], uint16_t from, uint16_t to)
+{
+	uint64_t bytes = 0;
+	for (uint16_t j = from; j < to; j++)
+		bytes += rte_pktmbuf_pkt_len(pkts[j]);
+	return bytes;
+}
+
 /* rand_pool filled anew (esp_iv.c); false when OpenSSL's generator gave no key. */
 bool esp_refill_random(struct esp_ctx *c);
 /* Wipes the IV key and pool. */
@@ -157,9 +175,6 @@ void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct 
 /* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
  * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);
-/* Inbound: charges runs of packets to their SAs and reports lifetimes crossed (outbound SAs are
- * charged as their packets are numbered: esp_out.c). */
-void esp_account(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
 /* Sends the control core the event of a lifetime the SA's use just crossed. */
 void esp_report_expiry(struct esp_ctx *c, const struct esp_sa *sa, enum esp_expiry kind);
 /* Tells the control core that the SA's peer sent pk from a new endpoint (pk->moved), once per endpoint. */

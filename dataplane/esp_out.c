@@ -13,14 +13,6 @@ static uint32_t numbers_left(const struct esp_sa *sa, uint64_t seq, uint64_t lim
 	return limit - seq < want ? (uint32_t)(limit - seq) : want;
 }
 
-static uint64_t bytes_of(struct rte_mbuf *const pkts[], uint16_t from, uint16_t to)
-{
-	uint64_t bytes = 0;
-	for (uint16_t j = from; j < to; j++)
-		bytes += rte_pktmbuf_pkt_len(pkts[j]);
-	return bytes;
-}
-
 /*
  * Hands out sequence numbers to the run of same-SA packets that starts at i, and charges the
  * SA for them, so that workers sharing an SA never reuse one and change the shared use once
@@ -31,11 +23,9 @@ static uint64_t bytes_of(struct rte_mbuf *const pkts[], uint16_t from, uint16_t 
 static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i, uint16_t n)
 {
 	struct esp_sa *sa = sas[i];
-	uint16_t k = i;
-	while (k < n && sas[k] == sa)
-		k++;
+	uint16_t k = esp_run_end(sas, i, n);
 	uint32_t want = k - i;
-	uint64_t bytes = bytes_of(pkts, i, k);
+	uint64_t bytes = esp_bytes_of(pkts, i, k);
 	/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
 	uint64_t limit = esp_sa_has(sa, ESP_SA_F_ESN) ? UINT64_MAX : UINT32_MAX;
 	if (sa->hard_packets && sa->hard_packets < limit)
@@ -45,7 +35,7 @@ static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	do {
 		take = numbers_left(sa, before.val[0], limit, want);
 		after.val[0] = before.val[0] + take;
-		after.val[1] = before.val[1] + (take == want ? bytes : bytes_of(pkts, i, (uint16_t)(i + take)));
+		after.val[1] = before.val[1] + (take == want ? bytes : esp_bytes_of(pkts, i, (uint16_t)(i + take)));
 	} while (take && !esp_sa_use_swap(sa, &before, after));
 	for (uint16_t j = i; j < k; j++) {
 		struct esp_pkt *pk = &c->pk[j];

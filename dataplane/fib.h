@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
-#include "crc_hash.h"
 
+#include "crc_hash.h"
 #include "dp_stats.h"
 
 struct dp_route {

@@ -23,8 +23,9 @@
 #include <stdint.h>
 
 #include <rte_common.h>
-#include "crc_hash.h"
 #include <rte_prefetch.h>
+
+#include "crc_hash.h"
 
 struct esp_sa;
 

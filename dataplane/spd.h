@@ -26,8 +26,8 @@
 #include <stdint.h>
 
 #include <rte_hash.h>
-#include "crc_hash.h"
 
+#include "crc_hash.h"
 #include "flow.h"
 #include "lib/u64map.h"
 

@@ -26,7 +26,6 @@
 #include <string.h>
 
 #include "crc_hash.h"
-
 #include "spd.h"
 
 /*
