@@ -71,8 +71,11 @@ def callgrind(args, build, d, mode, alg, size):
     opts = bench_args(build)
     conf = dp.config(d, mode, alg, size, opts)
     out = "%s/%s-%s-%s.%s.cg" % (d, mode, alg, size, os.path.basename(build.rstrip("/")))
-    vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "--collect-atstart=no",
-          "--toggle-collect=dp_worker_burst"]
+    # valgrind runs one thread at a time; without its fair (ticket) lock a polling thread takes the
+    # lock back as it lets go, and the worker, the generator and the control thread starve each other
+    # by turns (a case took from one to five minutes; with it a few seconds, the counts unchanged)
+    vg = ["valgrind", "--tool=callgrind", "--fair-sched=yes", "--callgrind-out-file=" + out,
+          "--collect-atstart=no", "--toggle-collect=dp_worker_burst"]
     log = out + ".log"
     proc = subprocess.Popen(vg + dp.command(opts, d, mode, alg, size, conf), stdout=subprocess.DEVNULL,
                             stderr=open(log, "w"))
@@ -81,11 +84,12 @@ def callgrind(args, build, d, mode, alg, size):
         deadline = time.monotonic() + 240  # DPDK's start-up under valgrind takes a while
         wait_for(build, d, FIELD[mode], WARM_PACKETS, deadline, proc, log)
         subprocess.run(["callgrind_control", "--zero", str(proc.pid)], check=True, capture_output=True, timeout=60)
-        a = wait_for(build, d, FIELD[mode], 0, deadline, proc, log)
+        a = wait_for(build, d, FIELD[mode], 0, time.monotonic() + 120, proc, log)
         time.sleep(args.seconds)
         b = wait_for(build, d, FIELD[mode], 0, time.monotonic() + 120, proc, log)
         subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True, timeout=60)
-        dump = wait_for_dump(out, deadline)
+        # a deadline of its own: the start-up's may be spent by now on a slow or busy machine
+        dump = wait_for_dump(out, time.monotonic() + 120)
     finally:
         dp.stop_dut(proc, prefix, 120)  # a process under valgrind takes its time to exit
     # the dump holds what was counted since the zeroing, a poll or two past b's reading
