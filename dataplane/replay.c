@@ -116,3 +116,79 @@ enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq)
 	advance_top(w, seq);
 	return REPLAY_OK;
 }
+
+/*
+ * The slot of one block of a run: marks the bits of mask (packets of the block that passed the
+ * window); returns the bits already marked (duplicates), or all of mask when a newer block owns
+ * the slot (too old).
+ */
+static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mask, bool *too_old)
+{
+	uint64_t *slot = &w->slots[block & w->slot_mask];
+	uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	for (;;) {
+		int32_t age = (int32_t)((uint32_t)block - (uint32_t)(old >> 32));
+		uint32_t seen = 0;
+		uint64_t want;
+		if (age == 0) {
+			seen = (uint32_t)old & mask;
+			want = old | mask;
+		} else if (age > 0 || old == 0) {
+			want = (uint64_t)(uint32_t)block << 32 | mask;
+		} else {
+			*too_old = true;
+			return mask;
+		}
+		if (seen == mask ||
+		    __atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return seen;
+	}
+}
+
+/*
+ * One block's packets at the front of seqs[]: each checked against the window's top as the
+ * packets before it left it (*top), then all marked at once. Returns how many it took.
+ */
+static uint16_t commit_block(struct replay_window *w, const uint64_t seqs[], uint16_t n, uint64_t *top,
+			     enum replay_verdict v[])
+{
+	uint64_t block = seqs[0] >> BLOCK_SHIFT, top_before = *top;
+	uint32_t mask = 0;
+	uint16_t k = 0;
+	for (; k < n && seqs[k] >> BLOCK_SHIFT == block; k++) {
+		uint32_t bit = 1u << (seqs[k] & (BLOCK_BITS - 1));
+		v[k] = REPLAY_OK;
+		if (seqs[k] == 0 || (seqs[k] <= *top && *top - seqs[k] >= w->size))
+			v[k] = REPLAY_TOO_OLD;
+		else if (mask & bit)
+			v[k] = REPLAY_DUPLICATE;
+		mask |= v[k] == REPLAY_OK ? bit : 0;
+		*top = v[k] == REPLAY_OK && seqs[k] > *top ? seqs[k] : *top;
+	}
+	bool too_old = false;
+	uint32_t seen = mask ? mark_block(w, block, mask, &too_old) : 0;
+	if (seen == 0)
+		return k;
+	for (uint16_t j = 0; j < k; j++)
+		if (v[j] == REPLAY_OK && (seen & 1u << (seqs[j] & (BLOCK_BITS - 1))))
+			v[j] = too_old ? REPLAY_TOO_OLD : REPLAY_DUPLICATE;
+	if (too_old)
+		*top = top_before; /* none of the block's packets was taken */
+	return k;
+}
+
+void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t n, enum replay_verdict v[])
+{
+	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE), first_top = top;
+	if (w->size == 0) {
+		for (uint16_t i = 0; i < n; i++) {
+			v[i] = seqs[i] == 0 ? REPLAY_TOO_OLD : REPLAY_OK;
+			top = v[i] == REPLAY_OK && seqs[i] > top ? seqs[i] : top;
+		}
+	} else {
+		for (uint16_t i = 0; i < n;)
+			i += commit_block(w, seqs + i, n - i, &top, v + i);
+	}
+	if (top > first_top)
+		advance_top(w, top);
+}

@@ -37,5 +37,11 @@ enum replay_verdict { REPLAY_OK, REPLAY_DUPLICATE, REPLAY_TOO_OLD };
 
 enum replay_verdict replay_check(const struct replay_window *w, uint64_t seq);
 enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq);
+/*
+ * replay_commit() for seqs[0..n-1] in their order, verdicts to v[]: the same verdicts as one call
+ * each, with one compare-and-swap for each block of 32 numbers the run touches in a row and one
+ * for the top, where one call each makes two a packet. For a burst's run of one SA's packets.
+ */
+void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t n, enum replay_verdict v[]);
 
 #endif

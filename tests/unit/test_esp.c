@@ -710,6 +710,45 @@ static void test_bad_packets(void)
 	}
 }
 
+/*
+ * One burst of an SA's packets, its replay window committed for the run at once: a copy in the
+ * same burst is a replay, a forged packet's number is not taken (its genuine packet later in the
+ * burst passes), and what passed comes out in arrival order.
+ */
+static void test_replay_within_burst(void)
+{
+	for (int a = 0; a < esp_algo_count; a++) {
+		struct combo c = { a, true, a % 2 == 0, false };
+		struct esp_sa *sa = make_sa(&c, true, 0x2001);
+		static const uint64_t seqs[] = { 40, 41, 40, 80, 90, 41, 39, 27, 26, 90 };
+		static const bool forged[] = { false, false, false, true, false, false, false, false, false, false };
+		/* window 64: 80 forged and not taken, 90 moves the top, 27 is in, 26 fell out */
+		static const bool pass[] = { true, true, false, false, true, false, true, true, false, false };
+		enum { N = sizeof(seqs) / sizeof(seqs[0]) };
+		struct rte_mbuf *m[N + 1];
+		struct esp_sa *got[N + 1];
+		uint8_t wire[2048];
+		for (int i = 0; i < N; i++) {
+			size_t n = ref_packet(&c, seqs[i], HOST_LAN, false, wire);
+			wire[n - 1] ^= forged[i];
+			m[i] = from_bytes(wire, n);
+			m[i]->hash.usr = (uint32_t)i;
+		}
+		m[N] = from_bytes(wire, ref_packet(&c, 80, HOST_LAN, false, wire)); /* the genuine 80, last */
+		m[N]->hash.usr = N;
+		uint16_t ok = esp_decrypt_burst(ctx, sad, m, got, N + 1), k = 0;
+		for (int i = 0; i < N; i++)
+			if (pass[i])
+				CU_ASSERT(k < ok && m[k++]->hash.usr == (uint32_t)i);
+		CU_ASSERT(k < ok && m[k++]->hash.usr == N);
+		CU_ASSERT_EQUAL(ok, k);
+		CU_ASSERT_EQUAL(sa->replay_drops, 4);
+		CU_ASSERT_EQUAL(sa->auth_drops, 1);
+		rte_pktmbuf_free_bulk(m, N + 1);
+		drop_sa(sa);
+	}
+}
+
 /* The next header of a tunnel SA must be IPv4; 59 marks a dummy packet (RFC 4303 2.6). */
 static void test_next_header_checks(void)
 {
@@ -1277,6 +1316,7 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "ESN across 2^32 both ways", test_esn_across_wrap);
 	CU_add_test(s, "sequence space exhausted without ESN", test_sequence_exhausted_without_esn);
 	CU_add_test(s, "bad ICV, SPI, truncation, replay, padding, selectors", test_bad_packets);
+	CU_add_test(s, "replays, forgeries and late packets within one burst", test_replay_within_burst);
 	CU_add_test(s, "next header checks", test_next_header_checks);
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
 	CU_add_test(s, "two workers on one SA never reuse a sequence number; every packet charged",

@@ -99,6 +99,51 @@ static void test_esn_inference(void)
 	free(w);
 }
 
+/* The next number of a made-up arrival order: mostly in order, with repeats, reordering, jumps and 0. */
+static uint64_t next_arrival(uint64_t *last, uint32_t size)
+{
+	unsigned r = (unsigned)rand() % 100;
+	if (r < 55)
+		return ++*last;
+	if (r < 70)
+		return *last - (uint64_t)rand() % (*last < 8 ? 1 : 8); /* a repeat or a late one */
+	if (r < 80)
+		return *last > size ? *last - size + (uint64_t)rand() % 3 - 1 : 1; /* at the window's edge */
+	if (r < 90)
+		return *last += 1 + (uint64_t)rand() % (2 * size + 70); /* a jump, past blocks and slots */
+	if (r < 95)
+		return *last + 1 + (uint64_t)rand() % 40; /* ahead, the gap filled later */
+	return r < 98 ? 0 : 1;
+}
+
+/* A run committed at once gives every packet the verdict one call each gives it, and leaves the same window. */
+static void test_run_matches_one_by_one(void)
+{
+	static const uint32_t sizes[] = { 0, 1, 31, 32, 33, 64, 100, 1024 };
+	srand(7);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct replay_window *one = window(sizes[k]), *run = window(sizes[k]);
+		uint64_t last = 0, seqs[32];
+		enum replay_verdict v[32];
+		int wrong = 0;
+		for (int burst = 0; burst < 3000; burst++) {
+			uint16_t n = (uint16_t)(1 + rand() % 32);
+			for (uint16_t i = 0; i < n; i++)
+				seqs[i] = next_arrival(&last, sizes[k]);
+			replay_commit_run(run, seqs, n, v);
+			for (uint16_t i = 0; i < n; i++)
+				wrong += replay_commit(one, seqs[i]) != v[i];
+			CU_ASSERT_EQUAL(run->top, one->top);
+		}
+		CU_ASSERT_EQUAL(wrong, 0);
+		for (uint64_t s = last > 2000 ? last - 2000 : 0; s <= last + 40; s++)
+			wrong += replay_check(one, s) != replay_check(run, s);
+		CU_ASSERT_EQUAL(wrong, 0);
+		free(one);
+		free(run);
+	}
+}
+
 /* Two threads receive every sequence number once each, interleaved: each must be accepted exactly once. */
 struct racer {
 	struct replay_window *w;
@@ -115,18 +160,43 @@ static void *race(void *arg)
 	return NULL;
 }
 
-static void test_concurrent_workers(void)
+/* The same in runs of up to 32 numbers, as a burst's packets of one SA are committed. */
+static void *race_runs(void *arg)
+{
+	struct racer *r = arg;
+	uint64_t seqs[32];
+	enum replay_verdict v[32];
+	for (uint64_t i = 0; i < r->count;) {
+		uint16_t n = (uint16_t)(1 + (i * 7 + r->first) % 32);
+		for (uint16_t j = 0; j < n; j++)
+			seqs[j] = r->first + i + j < r->first + r->count ? r->first + i + j : r->first + i;
+		replay_commit_run(r->w, seqs, n, v);
+		for (uint16_t j = 0; j < n && i + j < r->count; j++)
+			r->accepted += v[j] == REPLAY_OK;
+		i += n;
+	}
+	return NULL;
+}
+
+static void race_two(void *(*first)(void *), void *(*second)(void *))
 {
 	struct replay_window *w = window(4096);
 	struct racer a = { w, 1, 200000, 0 }, b = { w, 1, 200000, 0 };
 	pthread_t ta, tb;
-	pthread_create(&ta, NULL, race, &a);
-	pthread_create(&tb, NULL, race, &b);
+	pthread_create(&ta, NULL, first, &a);
+	pthread_create(&tb, NULL, second, &b);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
 	/* Both saw every number: whoever lost a race saw a duplicate. Each number is accepted once. */
 	CU_ASSERT_EQUAL(a.accepted + b.accepted, 200000);
 	free(w);
+}
+
+static void test_concurrent_workers(void)
+{
+	race_two(race, race);
+	race_two(race_runs, race_runs);
+	race_two(race, race_runs);
 }
 
 void replay_suite_add(CU_pSuite s)
@@ -135,5 +205,6 @@ void replay_suite_add(CU_pSuite s)
 	CU_add_test(s, "window edges for sizes 1 to 4096", test_window_sizes);
 	CU_add_test(s, "window 0 turns checks off", test_window_off);
 	CU_add_test(s, "ESN inference and wrap", test_esn_inference);
-	CU_add_test(s, "two workers on one SA", test_concurrent_workers);
+	CU_add_test(s, "a run committed at once as one by one", test_run_matches_one_by_one);
+	CU_add_test(s, "two workers on one SA, one by one and in runs", test_concurrent_workers);
 }
