@@ -46,11 +46,6 @@ uint64_t replay_infer_esn(const struct replay_window *w, uint32_t seq_lo)
 	return (uint64_t)th << 32 | seq_lo;
 }
 
-static inline uint64_t slot_word(uint64_t block, uint32_t bit)
-{
-	return (uint64_t)(uint32_t)block << 32 | (1u << bit);
-}
-
 enum replay_verdict replay_check(const struct replay_window *w, uint64_t seq)
 {
 	if (seq == 0)
@@ -69,28 +64,39 @@ enum replay_verdict replay_check(const struct replay_window *w, uint64_t seq)
 	return REPLAY_OK;
 }
 
-static enum replay_verdict mark_seen(struct replay_window *w, uint64_t seq)
+/*
+ * The slot of one block: marks the bits of mask (the block's packets that passed the window);
+ * returns the bits already marked (duplicates), or all of mask when a newer block owns the slot
+ * (too old).
+ */
+static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mask, bool *too_old)
 {
-	uint64_t block = seq >> BLOCK_SHIFT;
-	uint32_t bit = (uint32_t)(seq & (BLOCK_BITS - 1));
 	uint64_t *slot = &w->slots[block & w->slot_mask];
 	uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	for (;;) {
-		uint32_t tag = (uint32_t)(old >> 32);
-		int32_t age = (int32_t)((uint32_t)block - tag);
+		int32_t age = (int32_t)((uint32_t)block - (uint32_t)(old >> 32));
+		uint32_t seen = 0;
 		uint64_t want;
 		if (age == 0) {
-			if (old & (1u << bit))
-				return REPLAY_DUPLICATE;
-			want = old | (1u << bit);
+			seen = (uint32_t)old & mask;
+			want = old | mask;
 		} else if (age > 0 || old == 0) {
-			want = slot_word(block, bit); /* the slot's block has left the window */
+			want = (uint64_t)(uint32_t)block << 32 | mask;
 		} else {
-			return REPLAY_TOO_OLD; /* a newer block owns the slot */
+			*too_old = true;
+			return mask;
 		}
-		if (__atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return REPLAY_OK;
+		if (seen == mask ||
+		    __atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return seen;
 	}
+}
+
+static enum replay_verdict mark_seen(struct replay_window *w, uint64_t seq)
+{
+	bool too_old = false;
+	uint32_t seen = mark_block(w, seq >> BLOCK_SHIFT, 1u << (seq & (BLOCK_BITS - 1)), &too_old);
+	return too_old ? REPLAY_TOO_OLD : seen ? REPLAY_DUPLICATE : REPLAY_OK;
 }
 
 static void advance_top(struct replay_window *w, uint64_t seq)
@@ -115,34 +121,6 @@ enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq)
 	}
 	advance_top(w, seq);
 	return REPLAY_OK;
-}
-
-/*
- * The slot of one block of a run: marks the bits of mask (packets of the block that passed the
- * window); returns the bits already marked (duplicates), or all of mask when a newer block owns
- * the slot (too old).
- */
-static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mask, bool *too_old)
-{
-	uint64_t *slot = &w->slots[block & w->slot_mask];
-	uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	for (;;) {
-		int32_t age = (int32_t)((uint32_t)block - (uint32_t)(old >> 32));
-		uint32_t seen = 0;
-		uint64_t want;
-		if (age == 0) {
-			seen = (uint32_t)old & mask;
-			want = old | mask;
-		} else if (age > 0 || old == 0) {
-			want = (uint64_t)(uint32_t)block << 32 | mask;
-		} else {
-			*too_old = true;
-			return mask;
-		}
-		if (seen == mask ||
-		    __atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return seen;
-	}
 }
 
 /*

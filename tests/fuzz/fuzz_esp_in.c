@@ -6,9 +6,10 @@
  * packet's header and selectors, the replay window and ESN. With bit 7 of the first byte the
  * input is the outer packet itself instead (what comes before the ICV: lengths, SPI, UDP).
  *
- * Input: [combo][sequence number: 4 bytes][next header][payload]. combo: bits 0-2 the algorithm
- * (of esp_algos, modulo their number), bit 3 tunnel mode, bit 4 UDP encapsulation, bit 5 ESN,
- * bit 6 the reference's bad padding; or bit 7 and the outer IPv4 packet.
+ * Input: [mode][algorithm][sequence number: 4 bytes][next header][payload]. mode: bit 0 tunnel
+ * mode, bit 1 UDP encapsulation, bit 2 ESN, bit 3 the reference's bad padding; algorithm: which
+ * of every transform dpike has (esp_algos, modulo their number); or bit 7 of mode and the outer
+ * IPv4 packet.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,8 +33,8 @@
 #define WAN_REMOTE 0xc0000201u /* 192.0.2.1 */
 #define HOST_LAN 0x0a020001u   /* 10.2.0.1, inside local_ts */
 #define HOST_FAR 0x0a010005u   /* 10.1.0.5, inside remote_ts */
-#define COMBOS 64              /* algorithm (8) x tunnel x UDP x ESN */
-#define SPI_BASE 0x1000u
+#define MODES 8                /* tunnel x UDP x ESN */
+#define SPI_BASE 0x1000u       /* + algorithm x MODES + mode */
 
 static struct rte_mempool *pool;
 static struct esp_ctx *ctx;
@@ -43,20 +44,19 @@ static uint8_t key[ESP_MAX_KEY_LEN];
 static const struct traffic_selector lan_ts = { .addr = 0x0a020000, .mask = 0xffffff00, .plen = 24, .port_hi = 65535 };
 static const struct traffic_selector far_ts = { .addr = 0x0a010000, .mask = 0xffff0000, .plen = 16, .port_hi = 65535 };
 
-static int alg_of(unsigned combo)
+static uint32_t spi_of(unsigned alg, unsigned mode)
 {
-	return (int)(combo & 7) % esp_algo_count;
+	return SPI_BASE + alg * MODES + (mode & (MODES - 1));
 }
 
-/* An inbound SA of every combination, SPI_BASE + combo (the algorithm bits taken modulo). */
+/* An inbound SA of every transform in every mode. */
 static void make_sas(void)
 {
-	for (unsigned combo = 0; combo < COMBOS; combo++) {
-		if ((combo & 7) >= (unsigned)esp_algo_count)
-			continue;
+	for (unsigned i = 0; i < (unsigned)esp_algo_count * MODES; i++) {
+		unsigned alg = i / MODES, mode = i % MODES;
 		struct esp_sa_params p = {
-			.spi = SPI_BASE + combo, .inbound = true, .tunnel = combo & 8, .udp_encap = combo & 16,
-			.esn = combo & 32, .alg = &esp_algos[alg_of(combo)], .key = key, .local = WAN_LOCAL,
+			.spi = spi_of(alg, mode), .inbound = true, .tunnel = mode & 1, .udp_encap = mode & 2,
+			.esn = mode & 4, .alg = &esp_algos[alg], .key = key, .local = WAN_LOCAL,
 			.remote = WAN_REMOTE, .local_port = 4500, .remote_port = 4500, .replay_window = 64,
 			.local_ts = &lan_ts, .n_local_ts = 1, .remote_ts = &far_ts, .n_remote_ts = 1,
 			.copy = TUNNEL_COPY_DEFAULT,
@@ -64,7 +64,7 @@ static void make_sas(void)
 		char err[128];
 		struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
 		if (sa == NULL || dp_sad_add(sad, p.spi, sa) != 0) {
-			fprintf(stderr, "fuzz: SA %u: %s\n", combo, err);
+			fprintf(stderr, "fuzz: SA %s mode %u: %s\n", esp_algos[alg].name, mode, err);
 			exit(1);
 		}
 	}
@@ -95,7 +95,7 @@ static void start(void)
 		key[i] = (uint8_t)(i * 37 + 11);
 	pool = rte_pktmbuf_pool_create("fuzz_esp", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	ctx = rte_zmalloc("fuzz_esp_ctx", sizeof(*ctx), 64);
-	sad = dp_sad_create(256, 0);
+	sad = dp_sad_create((uint32_t)esp_algo_count * MODES, 0);
 	if (pool == NULL || ctx == NULL || sad == NULL || esp_ctx_init(ctx, &stats, NULL) != 0) {
 		fprintf(stderr, "fuzz: no memory\n");
 		exit(1);
@@ -107,20 +107,21 @@ static void start(void)
 /* The outer packet: the reference's sealing of the payload, or the input itself. */
 static size_t outer_packet(const uint8_t *data, size_t size, uint8_t *wire, size_t cap)
 {
-	unsigned combo = data[0];
-	if (combo & 128) {
+	unsigned mode = data[0];
+	if (mode & 128) {
 		size_t n = size - 1 < cap ? size - 1 : cap;
 		memcpy(wire, data + 1, n);
 		return n;
 	}
-	if (size < 6 || (combo & 7) >= (unsigned)esp_algo_count)
+	if (size < 7)
 		return 0;
-	bool tunnel = combo & 8;
-	struct esp_ref r = { .alg = &esp_algos[alg_of(combo)], .key = key, .spi = SPI_BASE + (combo & 63),
-			     .tunnel = tunnel, .udp = combo & 16, .esn = combo & 32,
-			     .src = tunnel ? WAN_REMOTE : HOST_FAR, .dst = tunnel ? WAN_LOCAL : HOST_LAN };
-	uint64_t seq = (uint64_t)data[1] << 24 | (uint64_t)data[2] << 16 | (uint64_t)data[3] << 8 | data[4];
-	return esp_ref_encrypt(&r, seq, data + 6, size - 6, data[5], combo & 64, wire, cap);
+	unsigned alg = data[1] % (unsigned)esp_algo_count;
+	bool tunnel = mode & 1;
+	struct esp_ref r = { .alg = &esp_algos[alg], .key = key, .spi = spi_of(alg, mode), .tunnel = tunnel,
+			     .udp = mode & 2, .esn = mode & 4, .src = tunnel ? WAN_REMOTE : HOST_FAR,
+			     .dst = tunnel ? WAN_LOCAL : HOST_LAN };
+	uint64_t seq = (uint64_t)data[2] << 24 | (uint64_t)data[3] << 16 | (uint64_t)data[4] << 8 | data[5];
+	return esp_ref_encrypt(&r, seq, data + 7, size - 7, data[6], mode & 8, wire, cap);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
