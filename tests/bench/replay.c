@@ -10,6 +10,7 @@
  *   dpike-bench-replay [ROUNDS] [WORKERS]
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,7 +125,8 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
 	unsigned workers = argc > 2 ? (unsigned)atoi(argv[2]) : 2;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	if (rounds < 1 || workers < 1 || workers > MAX_WORKERS) {
 		fprintf(stderr, "usage: dpike-bench-replay [ROUNDS >= 1] [WORKERS 1..%d]\n", MAX_WORKERS);
 		return 2;
