@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((long)workers > cores) { /* workers waiting for one another would time the scheduler */
-		fprintf(stderr, "dpike-bench-replay: %u workers, but %ld cores\n", workers, cores);
+		fprintf(stderr, "dpike-bench-replay: %u workers need as many cores; this process may run on %ld\n", workers, cores);
 		return 2;
 	}
 	window = malloc(replay_window_bytes(WINDOW));
