@@ -126,13 +126,15 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
 	unsigned workers = argc > 2 ? (unsigned)atoi(argv[2]) : 2;
 	cpu_set_t set;
-	long cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+	long cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+								   : sysconf(_SC_NPROCESSORS_ONLN);
 	if (rounds < 1 || workers < 1 || workers > MAX_WORKERS) {
 		fprintf(stderr, "usage: dpike-bench-replay [ROUNDS >= 1] [WORKERS 1..%d]\n", MAX_WORKERS);
 		return 2;
 	}
 	if ((long)workers > cores) { /* workers waiting for one another would time the scheduler */
-		fprintf(stderr, "dpike-bench-replay: %u workers need as many cores; this process may run on %ld\n", workers, cores);
+		fprintf(stderr, "dpike-bench-replay: %u workers need as many cores; this process may run on %ld\n",
+			workers, cores);
 		return 2;
 	}
 	window = malloc(replay_window_bytes(WINDOW));
