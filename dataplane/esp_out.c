@@ -20,7 +20,8 @@ static uint32_t numbers_left(const struct esp_sa *sa, uint64_t seq, uint64_t lim
  * run: its locked instruction waits for the SA's counters line, which done for every run up
  * front waited on each in turn.
  */
-static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i, uint16_t n)
+static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i,
+			   uint16_t n)
 {
 	struct esp_sa *sa = sas[i];
 	uint16_t k = esp_run_end(sas, i, n);

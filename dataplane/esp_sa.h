@@ -282,5 +282,4 @@ static inline bool esp_sa_use_swap(struct esp_sa *sa, rte_int128_t *expect, rte_
 	return rte_atomic128_cmp_exchange(&sa->use, expect, &want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-
 #endif

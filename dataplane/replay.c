@@ -99,6 +99,12 @@ static enum replay_verdict mark_seen(struct replay_window *w, uint64_t seq)
 	return too_old ? REPLAY_TOO_OLD : seen ? REPLAY_DUPLICATE : REPLAY_OK;
 }
 
+/* Whether seq can no longer be accepted with the window's top at top (0 never is). */
+static inline bool behind_window(const struct replay_window *w, uint64_t top, uint64_t seq)
+{
+	return seq == 0 || (seq <= top && top - seq >= w->size);
+}
+
 static void advance_top(struct replay_window *w, uint64_t seq)
 {
 	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
@@ -112,8 +118,7 @@ enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq)
 	if (seq == 0)
 		return REPLAY_TOO_OLD;
 	if (w->size != 0) {
-		uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
-		if (seq <= top && top - seq >= w->size)
+		if (behind_window(w, __atomic_load_n(&w->top, __ATOMIC_ACQUIRE), seq))
 			return REPLAY_TOO_OLD;
 		enum replay_verdict v = mark_seen(w, seq);
 		if (v != REPLAY_OK)
@@ -136,7 +141,7 @@ static uint16_t commit_block(struct replay_window *w, const uint64_t seqs[], uin
 	for (; k < n && seqs[k] >> BLOCK_SHIFT == block; k++) {
 		uint32_t bit = 1u << (seqs[k] & (BLOCK_BITS - 1));
 		v[k] = REPLAY_OK;
-		if (seqs[k] == 0 || (seqs[k] <= *top && *top - seqs[k] >= w->size))
+		if (behind_window(w, *top, seqs[k]))
 			v[k] = REPLAY_TOO_OLD;
 		else if (mask & bit)
 			v[k] = REPLAY_DUPLICATE;
