@@ -152,6 +152,8 @@ void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o);
 void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl load-creds (ctl_creds.c): the shared secrets read again from the file; -1, and nothing changed, on an error. */
 int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o);
+/* dpikectl stages [on|off] (ctl_stages.c): each worker's cycles by stage, or their counting turned on or off. */
+int ctl_stages(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);
 /* Copies table usage and control-core counters where telemetry reads them (control core only). */
 void telemetry_publish(struct appliance *app);

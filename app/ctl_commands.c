@@ -411,6 +411,8 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		}
 		return cmd_ike(app, argv[0], argv[1], json, o);
 	}
+	if (strcmp(argv[0], "stages") == 0)
+		return ctl_stages(app, argc, argv, json, o);
 	if (strcmp(argv[0], "load-creds") == 0) {
 		if (argc == 1)
 			return ctl_load_creds(app, json, o);
@@ -427,7 +429,7 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		cmds[i].fn(app, json, o);
 		return 0;
 	}
-	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, list-neighbours, initiate, terminate, "
-		     "rekey, load-creds)\n", argv[0]);
+	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, list-neighbours, stages, initiate, "
+		     "terminate, rekey, load-creds)\n", argv[0]);
 	return -1;
 }

@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		   "  list-certs                certificates of pubkey connections: own chain and trusted CAs\n"
 		   "  list-pools                virtual IP pools: size, addresses online and ever leased\n"
 		   "  list-neighbours           the neighbour table: configured, and learned by ARP with their age\n"
+		   "  stages [on|off]           each worker's cycles by stage of its poll (counted while on, as\n"
+		   "                            workers.stage_cycles sets it at start), or turn the counting on or off\n"
 		   "  initiate CONN[/CHILD]     bring a connection up\n"
 		   "  terminate CONN[/CHILD]    delete an IKE SA (with its children) or one child SA\n"
 		   "  rekey CONN[/CHILD]        rekey the IKE SA, or the named child SA\n"

@@ -89,6 +89,7 @@ static int setup_workers(struct appliance *app)
 		w->queue = (uint16_t)i;
 		w->burst = app->cfg.burst_size;
 		w->idle_sleep_us = app->cfg.idle_sleep_us;
+		w->stage_cycles = app->cfg.stage_cycles;
 		w->qsv = app->qsv;
 		w->punt = make_ring("punt", i, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		w->punt_ike = make_ring("punt_ike", i, RING_F_SP_ENQ | RING_F_SC_DEQ);

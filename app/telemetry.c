@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The same counters as dpikectl, through DPDK telemetry (dpdk-telemetry.py): /dpike/stats,
- * /dpike/control, /dpike/tables, /dpike/sas. Telemetry answers from a thread of its own: the
- * workers' counters it reads as they go, the control core's state from a copy the control core
- * refreshes each timer tick (100 ms), under tel_lock.
+ * /dpike/control, /dpike/tables, /dpike/sas, /dpike/stages. Telemetry answers from a thread of
+ * its own: the workers' counters it reads as they go, the control core's state from a copy the
+ * control core refreshes each timer tick (100 ms), under tel_lock.
  */
 #include <string.h>
 
@@ -102,6 +102,27 @@ static int tel_control(const char *cmd, const char *params, struct rte_tel_data 
 	return 0;
 }
 
+/* The workers' cycles and packets by stage, summed (counted while dpikectl stages is on). */
+static int tel_stages(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (int i = 0; i < DP_STAGE_MAX; i++) {
+		uint64_t cycles = 0, packets = 0;
+		for (unsigned w = 0; w < tel_app->n_workers; w++) {
+			cycles += __atomic_load_n(&tel_app->workers[w].stats.stages.cycles[i], __ATOMIC_RELAXED);
+			packets += __atomic_load_n(&tel_app->workers[w].stats.stages.packets[i], __ATOMIC_RELAXED);
+		}
+		char name[64];
+		snprintf(name, sizeof(name), "%s_cycles", dp_stage_names[i]);
+		rte_tel_data_add_dict_u64(d, name, cycles);
+		snprintf(name, sizeof(name), "%s_packets", dp_stage_names[i]);
+		rte_tel_data_add_dict_u64(d, name, packets);
+	}
+	return 0;
+}
+
 static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
@@ -137,6 +158,7 @@ int telemetry_register(struct appliance *app)
 		{ "/dpike/control", tel_control, "dpike control-core counters (ARP, ICMP, IKE, punts)" },
 		{ "/dpike/tables", tel_tables, "dpike SAD, SPD, routes, neighbours: how full" },
 		{ "/dpike/sas", tel_sas, "dpike SAs: packets per SA name" },
+		{ "/dpike/stages", tel_stages, "dpike workers' TSC cycles and packets by stage (dpikectl stages on)" },
 	};
 	for (size_t i = 0; i < RTE_DIM(cmds); i++)
 		if (rte_telemetry_register_cmd(cmds[i].path, cmds[i].fn, cmds[i].help) != 0)

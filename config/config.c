@@ -122,7 +122,8 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	if (w == NULL)
 		return 0;
 	static const char *const keys[] = { "idle_sleep_us", "burst_size", "sad_size", "spd_size", "mbufs", "gcm_keys",
-					    "gcm_code", "flow_cache_size", "neighbour_size", "neighbour_timeout", NULL };
+					    "gcm_code", "flow_cache_size", "neighbour_size", "neighbour_timeout",
+					    "stage_cycles", NULL };
 	uint64_t v;
 	if (cfg_check_keys(r, w, keys) < 0)
 		return -1;
@@ -130,6 +131,8 @@ static int parse_workers(struct cfg_reader *r, const config_setting_t *root, str
 	if (rc < 0)
 		return -1;
 	cfg->idle_sleep_us = rc ? (uint32_t)v : 0;
+	if (cfg_get_bool(r, w, "stage_cycles", &cfg->stage_cycles) < 0)
+		return -1;
 	rc = cfg_get_uint(r, w, "burst_size", false, 64, &v);
 	if (rc < 0)
 		return -1;

@@ -248,6 +248,7 @@ struct dpike_config {
 	int log_level;
 	char ctl_socket[108];
 	uint32_t idle_sleep_us;
+	bool stage_cycles; /* workers count their cycles by stage from the start (dpikectl stages) */
 	uint32_t burst_size;
 	uint32_t sad_size, spd_size; /* capacity of the shared SAD (inbound SAs) and SPD (policies) */
 	uint32_t mbufs;              /* packet buffers in the pool shared by ports, rings and workers */

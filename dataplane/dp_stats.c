@@ -6,3 +6,9 @@ const char *const dp_drop_names[DP_DROP_MAX] = {
 	DP_DROP_REASONS(X)
 #undef X
 };
+
+const char *const dp_stage_names[DP_STAGE_MAX] = {
+#define X(id, name) [DP_STAGE_##id] = name,
+	DP_STAGES(X)
+#undef X
+};

@@ -46,6 +46,36 @@ enum dp_drop_reason {
 
 extern const char *const dp_drop_names[DP_DROP_MAX];
 
+/*
+ * The stages of a worker's poll, in the order a packet meets them, whose TSC cycles a worker
+ * counts when workers.stage_cycles is on (dpikectl stages): where a packet's cycles go, on any
+ * machine, without a profiler.
+ */
+#define DP_STAGES(X)                                                                    \
+	X(RX, "rx")             /* the RX burst calls that returned packets */          \
+	X(CLASSIFY, "classify") /* parsing, the SAD lookup, sorting into the stages */ \
+	X(ESP_IN, "esp_in")     /* decryption */                                        \
+	X(POLICY, "policy")     /* flow cache and SPD */                                \
+	X(ESP_OUT, "esp_out")   /* encryption */                                        \
+	X(ROUTE, "route")       /* FIB, neighbour, Ethernet header, TX queueing */      \
+	X(FINISH, "finish")     /* punts to the control core, drops freed */            \
+	X(TX, "tx")             /* the TX burst calls at the poll's end */
+
+enum dp_stage {
+#define X(id, name) DP_STAGE_##id,
+	DP_STAGES(X)
+#undef X
+	DP_STAGE_MAX
+};
+
+extern const char *const dp_stage_names[DP_STAGE_MAX];
+
+/* Per stage, the cycles spent in it and the packets it was handed. */
+struct dp_stage_stats {
+	uint64_t cycles[DP_STAGE_MAX];
+	uint64_t packets[DP_STAGE_MAX];
+};
+
 struct dp_port_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 };
@@ -58,6 +88,7 @@ struct dp_worker_stats {
 	uint64_t fragmented, fragments_made; /* packets a worker cut (dataplane/fragment.c), and the pieces they became */
 	uint64_t reassembled; /* datagrams to us put back together from fragments (dataplane/reassembly.c) */
 	uint64_t drops[DP_DROP_MAX];
+	struct dp_stage_stats stages; /* counted while the worker's stage_cycles is on */
 	struct dp_port_stats port[DP_MAX_PORTS];
 } __rte_cache_aligned;
 

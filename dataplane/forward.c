@@ -151,6 +151,14 @@ void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 		tx_flush_port(w, port);
 }
 
+unsigned dp_tx_pending(const struct dp_worker *w)
+{
+	unsigned n = 0;
+	for (uint16_t p = 0; p < w->n_ports; p++)
+		n += w->tx[p].n;
+	return n;
+}
+
 void dp_tx_flush(struct dp_worker *w)
 {
 	for (uint16_t p = 0; p < w->n_ports; p++)

@@ -52,13 +52,41 @@ void dp_batch_finish(struct dp_worker *w, struct dp_batch *b)
 	}
 }
 
+/* A stage's clock starts: its cycles are those from here to its lap. */
+static inline void stage_start(struct dp_batch *b)
+{
+	if (unlikely(b->timed))
+		b->lap = rte_rdtsc();
+}
+
+/* The stage that began at the last lap (or start) is done, having been handed n packets. */
+static inline void stage_lap(struct dp_worker *w, struct dp_batch *b, enum dp_stage s, unsigned n)
+{
+	if (likely(!b->timed))
+		return;
+	uint64_t now = rte_rdtsc();
+	w->stats.stages.cycles[s] += now - b->lap;
+	w->stats.stages.packets[s] += n;
+	b->lap = now;
+}
+
 static void run_stages(struct dp_worker *w, struct dp_batch *b)
 {
+	unsigned n = b->n_esp_in;
 	dp_stage_esp_in(w, b);
+	stage_lap(w, b, DP_STAGE_ESP_IN, n);
+	n = b->n_fwd;
 	dp_stage_policy(w, b);
+	stage_lap(w, b, DP_STAGE_POLICY, n);
+	n = b->n_out;
 	dp_stage_esp_out(w, b);
+	stage_lap(w, b, DP_STAGE_ESP_OUT, n);
+	n = b->n_route;
 	dp_stage_route(w, b);
+	stage_lap(w, b, DP_STAGE_ROUTE, n);
+	n = b->n_punt + b->n_punt_ike + b->n_drop;
 	dp_batch_finish(w, b);
+	stage_lap(w, b, DP_STAGE_FINISH, n);
 }
 
 static void sort_injected(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], unsigned n)
@@ -84,11 +112,14 @@ void dp_batch_begin(struct dp_worker *w, struct dp_batch *b)
 	b->spd = w->tables.spd;
 	b->spd_gen = dp_spd_gen(b->spd);
 	b->n_esp_in = b->n_fwd = b->n_out = b->n_route = b->n_punt = b->n_punt_ike = b->n_drop = 0;
+	b->timed = __atomic_load_n(&w->stage_cycles, __ATOMIC_RELAXED);
+	stage_start(b);
 }
 
 void dp_worker_burst(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *pkts[], uint16_t n, uint16_t port)
 {
 	dp_classify(w, b, pkts, n, port);
+	stage_lap(w, b, DP_STAGE_CLASSIFY, n);
 	run_stages(w, b);
 }
 
@@ -101,19 +132,27 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	for (uint16_t port = 0; port < w->n_ports; port++) {
 		if (!w->poll_rx[port])
 			continue;
+		stage_start(&b);
 		uint16_t n = rte_eth_rx_burst(port, w->queue, pkts, (uint16_t)w->burst);
 		if (n == 0)
 			continue;
+		stage_lap(w, &b, DP_STAGE_RX, n);
 		total += n;
 		dp_worker_burst(w, &b, pkts, n, port);
 	}
+	stage_start(&b);
 	unsigned n = rte_ring_dequeue_burst(w->inject, (void **)pkts, w->burst, NULL);
 	if (n) {
 		total += n;
 		sort_injected(w, &b, pkts, n);
+		stage_lap(w, &b, DP_STAGE_CLASSIFY, n);
 		run_stages(w, &b);
 	}
+	unsigned queued = b.timed && total ? dp_tx_pending(w) : 0;
+	stage_start(&b);
 	dp_tx_flush(w);
+	if (total)
+		stage_lap(w, &b, DP_STAGE_TX, queued);
 	dp_reassembly_tick(&w->reasm, &w->stats);
 	return total;
 }

@@ -38,6 +38,7 @@ struct dp_worker {
 	bool poll_rx[DP_MAX_PORTS]; /* false where a port has fewer RX queues than workers */
 	uint32_t burst;
 	uint32_t idle_sleep_us;
+	bool stage_cycles; /* count each stage's cycles (stats.stages); set by the control core, atomic */
 	struct rte_ring *punt;     /* to the control core */
 	struct rte_ring *punt_ike; /* to the control core, IKE alone: served first, so no flood of the rest starves it */
 	struct rte_ring *inject;   /* from the control core */
@@ -54,6 +55,8 @@ struct dp_batch {
 	const struct dp_fib *fib;
 	const struct dp_spd *spd;
 	uint64_t spd_gen; /* read before the burst's lookups: see spd_cache.h */
+	bool timed;       /* the worker's stage_cycles when the batch began */
+	uint64_t lap;     /* timed: the TSC when the stage running now began */
 	uint16_t n_esp_in, n_fwd, n_out, n_route, n_punt, n_punt_ike, n_drop;
 	struct rte_mbuf *esp_in[DP_BURST_MAX];
 	struct esp_sa *in_sa[DP_BURST_MAX];
@@ -103,6 +106,8 @@ void dp_stage_esp_out(struct dp_worker *w, struct dp_batch *b);
 void dp_stage_route(struct dp_worker *w, struct dp_batch *b);
 void dp_batch_finish(struct dp_worker *w, struct dp_batch *b);
 void dp_tx_flush(struct dp_worker *w);
+/* Packets waiting in the worker's TX buffers. */
+unsigned dp_tx_pending(const struct dp_worker *w);
 void dp_tx_enqueue(struct dp_worker *w, uint16_t port, struct rte_mbuf *m);
 
 static inline void dp_drop(struct dp_worker *w, struct dp_batch *b, struct rte_mbuf *m, enum dp_drop_reason r)

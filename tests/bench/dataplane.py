@@ -4,7 +4,7 @@
 
   dataplane.py BUILD_DIR [--workers N] [--generators G] [--sas K] [--seconds S] [--sizes 64,512,1400,imix]
                [--source ring|pcap] [--repeat N] [--out FILE] [--algs A,B] [--gcm-keys full|compact]
-               [--against-one [--turns MS]] [--burst N]
+               [--against-one [--turns MS]] [--burst N] [--stages]
 
 For every size, dpike's whole per-packet path runs (RX burst, classify, SPD/SAD lookup, ESP,
 route, TX burst) between a source and a sink:
@@ -37,6 +37,8 @@ ratio of K pairs' rate to one pair's, both measured in the same run (issue #5's 
 with --turns MS, one process per case holds the K pairs and its generator offers the K-pair and
 the one-pair traffic (which uses the first pair) in turns of MS milliseconds, each measured over
 its own turns, so that the machine's swings from minute to minute fall on both alike.
+With --stages the workers count their cycles by stage (workers.stage_cycles, `dpikectl stages`)
+and a last table says where each case's cycles went: RX, classify, ESP, policy, route, TX.
 Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
 """
 import argparse
@@ -123,13 +125,13 @@ def config(d, mode, alg, size, args):
     text = """log_level = "warning";
 ctl_socket = "%s/bench.sock";
 workers = { burst_size = %d; sad_size = %d; spd_size = %d; mbufs = %d; gcm_keys = "%s"; gcm_code = "%s";
-            flow_cache_size = %d; };
+            flow_cache_size = %d;%s };
 interfaces = ( %s );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:0a:01"; },
                { interface = "lan"; ip = "10.2.0.1"; mac = "02:00:00:00:0b:01"; } );
 routes = ( { prefix = "10.64.0.0/10"; via = "192.0.2.1"; interface = "wan"; } );
 """ % (d, args.burst, max(65536, 2 * sas), max(131072, 4 * sas), mbufs, args.gcm_keys, args.gcm_code, flow_cache_size(sas),
-       ",\n  ".join(ifaces))
+       " stage_cycles = true;" if getattr(args, "stages", False) else "", ",\n  ".join(ifaces))
     if mode in ESP_MODES and source == "pcap":
         text += "static_sas = (\n%s\n);\n" % static_sas(alg, sas)
     path = "%s/bench-%s-%s-%s.conf" % (d, mode, alg, size)
@@ -168,6 +170,22 @@ def counters(build, d, field):
     return {"pkts": frames(t, field), "busy": t["busy_cycles"], "drops": sum(t["drops"].values()), "t": time.monotonic(),
             "per_worker": [frames(w, field) for w in s["workers"]], "hits": t["flow_cache_hits"],
             "misses": t["flow_cache_misses"], "changes": s["tables"]["spd_changes"]}
+
+
+# --stages: (alg, size, mode, SA pairs) -> per round, each stage's cycles a packet taken in
+STAGES = {}
+
+
+def stage_cycles(build, d):
+    """dpikectl stages, summed over the workers: {stage: (packets, cycles)}."""
+    t = ctl(build, d, "stages")["total"]["stages"]
+    return {name: (v["packets"], v["cycles"]) for name, v in t.items()}
+
+
+def record_stages(args, key, a, b):
+    """Each stage's cycles over the window, a packet taken in (received or injected: classify's)."""
+    taken = b["classify"][0] - a["classify"][0]
+    STAGES.setdefault(key, []).append({name: (b[name][1] - a[name][1]) / max(taken, 1) for name in b})
 
 
 def eal_memory(args):
@@ -259,11 +277,15 @@ def run_case(args, d, mode, alg, size, alt=None):
             time.sleep(0.2)
         if not first or first["pkts"] <= warm:
             raise RuntimeError("dpike moved no traffic for %s %s %s (see %s/dpike.log)" % (mode, alg, size, d))
+        staged = args.stages and mode not in FLOOR_FLAG  # the floors' own poll has no stages
+        stages_a = stage_cycles(args.build, d) if staged else None
         a = counters(args.build, d, field)
         profile = start_profile(proc.pid, mode, alg, size)
         time.sleep(args.seconds)  # the measurement window itself
         b = counters(args.build, d, field)
         stop_profile(profile)
+        if staged:
+            record_stages(args, (alg, size, mode, args.sas), stages_a, stage_cycles(args.build, d))
         pkts, dt, cycles = b["pkts"] - a["pkts"], b["t"] - a["t"], b["busy"] - a["busy"]
         if args.workers > 1:
             print("  %s %s %s per worker: %s Mpps" % (mode, alg, size, " ".join(
@@ -434,6 +456,21 @@ def print_budget(rows):
                                                           r["crypto_cycles"] - rw, r["cycles"] - rw))
 
 
+def print_stages(args):
+    """Where each case's cycles went (--stages): medians over the rounds, stage by stage."""
+    if not STAGES:
+        return
+    names = list(next(iter(STAGES.values()))[0])
+    print("\nCycles a packet by stage of the worker's poll (dpikectl stages; medians of %d; the counting's own" % args.repeat)
+    print("cost is in the figures above): rx and tx the port calls, finish the punts and frees")
+    print("%-14s %-5s %-5s %7s " % ("algorithm", "size", "path", "pairs") + " ".join("%8s" % n for n in names) + " %8s" % "all")
+    for (alg, size, mode, sas), rounds in STAGES.items():
+        mid = {n: sorted(r[n] for r in rounds)[len(rounds) // 2] for n in names}
+        print("%-14s %-5s %-5s %7d " % (alg if mode in ESP_MODES else "-", size, mode, sas) +
+              " ".join("%8.1f" % mid[n] for n in names) +
+              " %8.1f" % sum(mid.values()))
+
+
 def print_against_one(against, args):
     """K SA pairs against one, each case's medians from the same rounds."""
     if not against:
@@ -472,7 +509,8 @@ def main():
                    help="rounds of every case and of crypto-perf; the table shows the medians (noisy machines)")
     p.add_argument("--out")
     p.add_argument("--crypto-ops", type=int, default=3000000, help="operations per dpdk-test-crypto-perf size")
-    p.add_argument("--check", action="store_true", help="exit 1 when a case dropped packets (a smoke test)")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when a case dropped packets, or with --stages counted no ESP cycles (a smoke test)")
     p.add_argument("--against-one", action="store_true",
                    help="with --sas K > 1, also one SA pair after each case, and the ratio of K pairs to one")
     p.add_argument("--burst", type=int, default=32,
@@ -481,6 +519,9 @@ def main():
                    help="with --against-one (ring source): one process per case with the K pairs installed, "
                         "offering the K-pair and the one-pair traffic in turns of MS milliseconds, each measured "
                         "over its turns (a noisy machine's swings then fall on both alike)")
+    p.add_argument("--stages", action="store_true",
+                   help="workers.stage_cycles: count each worker's cycles by stage and print where each case's went "
+                        "(the counting costs a few cycles a packet itself)")
     p.add_argument("--hugepages", action="store_true",
                    help="dpike on hugepages reserved and mounted beforehand (crypto-perf too), as deployed")
     args = p.parse_args()
@@ -495,11 +536,14 @@ def main():
         p.error("--burst takes 1 to 64 packets (workers.burst_size)")
     if args.turns and not (args.against_one and args.source == "ring" and args.sas > 1 and 20 <= args.turns <= 60000):
         p.error("--turns takes 20 to 60000 ms, with --against-one, --sas K > 1 and the ring source")
+    if args.stages and args.turns:
+        p.error("--stages cannot tell --turns' two kinds of traffic apart; leave out --turns")
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
     rows, against = run_all(args, d, args.sizes.split(","))
     print_table(rows, args)
     print_budget(rows)
+    print_stages(args)
     print_against_one(against, args)
     if args.out:
         with open(args.out, "w") as f:
@@ -509,6 +553,11 @@ def main():
     shutil.rmtree(d, ignore_errors=True)  # kept when a case failed, for its logs
     dropped = [r for r in rows if r["drops"]] + [{"alg": a, "size": z, "mode": m + " (one pair)"}
                                                 for a, z, m, _, one in against if one[2]]
+    uncounted = ["%s %s %s" % (a, z, m) for (a, z, m, _), rounds in STAGES.items()
+                 if m in ESP_MODES and not all(r["esp_" + m] > 0 for r in rounds)]
+    if args.check and uncounted:
+        print("FAILED: no ESP cycles counted by stage in %s" % ", ".join(uncounted))
+        sys.exit(1)
     if args.check and dropped:
         print("FAILED: packets dropped in %s" % ", ".join("%s %s %s" % (r["alg"], r["size"], r["mode"]) for r in dropped))
         sys.exit(1)

@@ -21,6 +21,21 @@ lab_check "ping host-b -> strongSwan's site through the tunnel" ip netns exec "$
 tcp_transfer_check
 ctl list-sas
 
+# dpikectl stages: strongSwan's traffic counted in both ESP stages while on, nothing while off
+stage() { ctl --json stages | python3 -c 'import json,sys; s=json.load(sys.stdin)["total"]["stages"][sys.argv[1]]; print(s[sys.argv[2]])' "$@"; }
+lab_check "dpikectl stages: off unless workers.stage_cycles" bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' stages | grep -q 'stage cycles: off'"
+lab_check "dpikectl stages on" ctl stages on
+ip netns exec "$hb" ping -c 5 -i 0.2 -W 2 -w 15 10.1.0.1 >/dev/null
+stages_saw() { [ "$(stage esp_out packets)" -ge 5 ] && [ "$(stage esp_in packets)" -ge 5 ] && [ "$(stage esp_in cycles)" -gt 0 ] && [ "$(stage rx packets)" -ge 10 ]; }
+lab_check "dpikectl stages: 5 pings counted through esp_out and esp_in, with their cycles" stages_saw
+ctl stages
+lab_check "dpikectl stages off" ctl stages off
+counted=$(stage classify packets)
+ip netns exec "$hb" ping -c 3 -i 0.2 -W 2 -w 15 10.1.0.1 >/dev/null
+lab_check "dpikectl stages: nothing counted while off" test "$(stage classify packets)" -eq "$counted"
+lab_check "dpikectl stages with a bad argument: a message and a non-zero exit" \
+	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' stages maybe 2>&1 | grep -q 'usage: stages'; ! '$DPIKECTL' -s '$LAB_DIR/dpike.sock' stages maybe >/dev/null 2>&1"
+
 # 2. dpike deletes; strongSwan must see it go
 lab_check "dpikectl terminate site-a" ctl terminate site-a
 lab_check "strongSwan saw the IKE SA deleted" lab_wait_for 10 bash -c "! swanctl --list-sas --uri unix://$LAB_DIR/charon.vici | grep -q 'dpike:'"

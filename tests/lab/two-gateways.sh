@@ -102,6 +102,18 @@ for line in sys.stdin:
 s, c, t = d.get(\"/dpike/stats\", {}), d.get(\"/dpike/control\", {}), d.get(\"/dpike/tables\", {})
 sys.exit(not (s.get(\"fragments_made\") == $wfrags > 0 and c.get(\"fragments_made\") == $frags and t.get(\"sad_sas\", 0) >= 1 and t.get(\"sa_bytes\", 0) >= 65536 and t.get(\"spd_policies\", 0) >= 2))'"
 
+ctl_b stages on >/dev/null
+ip netns exec "$ha" ping -c 3 -i 0.2 -W 2 -w 10 10.2.0.1 >/dev/null
+lab_check "DPDK telemetry /dpike/stages: gw-b's ESP stages counted once dpikectl stages on" \
+	bash -c "echo /dpike/stages | dpdk-telemetry.py -f 'dpk-$LAB_ID-gw-b' 2>/dev/null | python3 -c '
+import json, sys
+d = {}
+for line in sys.stdin:
+    if \"{\" in line:
+        d.update(json.loads(line[line.index(\"{\"):]))
+t = d.get(\"/dpike/stages\", {})
+sys.exit(not (t.get(\"esp_in_packets\", 0) >= 3 and t.get(\"esp_in_cycles\", 0) > 0 and t.get(\"esp_out_packets\", 0) >= 3))'"
+
 lab_check "control socket: clients that hang up, stay silent or never read hold neither dpike nor other clients" \
 	python3 "$here/ctl_clients.py" "$LAB_DIR/gw-b.sock" "$DPIKECTL"
 

@@ -24,6 +24,7 @@ static void test_example_loads(void)
 	CU_ASSERT_STRING_EQUAL(cfg.ifaces[1].name, "lan");
 	CU_ASSERT_EQUAL(cfg.ifaces[0].addr, 0xc0000202);
 	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
+	CU_ASSERT_FALSE(cfg.stage_cycles);
 	CU_ASSERT_FALSE(cfg.gcm_compact_keys);
 	CU_ASSERT_FALSE(cfg.gcm_ipsec_mb_only);
 	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
@@ -224,6 +225,7 @@ static const struct bad_case cases[] = {
 	{ IFACES "workers = { mbufs = 512; };\n", 3, "mbufs must be at least 2048" },
 	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be one of \"full\", \"compact\"" },
 	{ IFACES "workers = {\n  gcm_code = \"vaes\"; };\n", 4, "gcm_code must be one of \"auto\", \"ipsec-mb\"" },
+	{ IFACES "workers = {\n  stage_cycles = \"sometimes\"; };\n", 4, "'stage_cycles' must be true/false" },
 	{ IFACES "workers = {\n  flow_cache_size = 100000; };\n", 4, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { flow_cache_size = 512; };\n", 3, "flow_cache_size must be a power of two" },
 	{ IFACES "workers = { neighbour_size = 4; };\n", 3, "neighbour_size must be 16 to" },
@@ -421,14 +423,15 @@ static void test_gcm_keys(void)
 	for (int choice = 0; choice < 4; choice++) {
 		struct dpike_config cfg;
 		char err[CFG_ERR_MAX], text[512];
-		snprintf(text, sizeof(text), IFACES "workers = { gcm_keys = \"%s\"; gcm_code = \"%s\"; };\n",
-			 keys[choice & 1], codes[choice >> 1]);
+		snprintf(text, sizeof(text), IFACES "workers = { gcm_keys = \"%s\"; gcm_code = \"%s\"; stage_cycles = %s; };\n",
+			 keys[choice & 1], codes[choice >> 1], choice & 1 ? "true" : "\"no\"");
 		const char *path = unit_temp_file(text);
 		int rc = config_load(path, &cfg, err);
 		unlink(path);
 		CU_ASSERT_EQUAL_FATAL(rc, 0);
 		CU_ASSERT_EQUAL(cfg.gcm_compact_keys, (choice & 1) == 1);
 		CU_ASSERT_EQUAL(cfg.gcm_ipsec_mb_only, (choice >> 1) == 1);
+		CU_ASSERT_EQUAL(cfg.stage_cycles, (choice & 1) == 1);
 		config_free(&cfg);
 	}
 }
@@ -500,7 +503,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "volume limits: swanctl's defaults, rand_bytes and rand_packets", test_volume_limits);
 	CU_add_test(s, "address lists: addresses, prefixes, ranges, %any", test_address_lists);
 	CU_add_test(s, "pools: prefixes, ranges, DNS, named by connections", test_pools);
-	CU_add_test(s, "workers.gcm_keys and workers.gcm_code", test_gcm_keys);
+	CU_add_test(s, "workers.gcm_keys, workers.gcm_code and workers.stage_cycles", test_gcm_keys);
 	CU_add_test(s, "workers.flow_cache_size and neighbour_size", test_worker_table_sizes);
 	CU_add_test(s, "secrets: text, 0x hex, 0s base64", test_secret_encodings);
 	CU_add_test(s, "missing file", test_missing_file);

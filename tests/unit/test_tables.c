@@ -662,6 +662,61 @@ static void test_ike_punted_apart(void)
 	CU_ASSERT(dp_tables_commit() == 0);
 }
 
+/* One burst of frames to us (ARP, a datagram to a port nobody serves) through the worker's stages. */
+static void stage_burst(struct dp_worker *w, unsigned arp, unsigned udp)
+{
+	static const uint8_t dns[12] = { 1 };
+	struct rte_mbuf *pkts[16];
+	uint16_t n = 0;
+	for (unsigned i = 0; i < arp; i++)
+		pkts[n++] = arp_frame();
+	for (unsigned i = 0; i < udp; i++)
+		pkts[n++] = udp_to_us(53, dns, sizeof(dns));
+	struct dp_batch b;
+	dp_batch_begin(w, &b);
+	dp_worker_burst(w, &b, pkts, n, 0);
+}
+
+/*
+ * workers.stage_cycles: while on, each stage a burst passes counts the packets handed it and
+ * its cycles; off, nothing is counted and the path is the same.
+ */
+static void test_stage_cycles(void)
+{
+	struct dp_port_info port = { .addr = OUR_ADDR, .mtu = 1500 };
+	dp_fib_set_ports(&port, 1);
+	CU_ASSERT_FATAL(dp_tables_commit() == 0);
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->tables = worker_view;
+	w->punt = rte_ring_create("unit_stage_punt", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->punt_ike = rte_ring_create("unit_stage_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, 92, SOCKET_ID_ANY, 64) == 0);
+	stage_burst(w, 2, 1);
+	static const struct dp_stage_stats none;
+	CU_ASSERT(w->stats.punted == 3 && memcmp(&w->stats.stages, &none, sizeof(none)) == 0);
+	w->stage_cycles = true;
+	stage_burst(w, 3, 2);
+	const struct dp_stage_stats *s = &w->stats.stages;
+	CU_ASSERT(s->packets[DP_STAGE_CLASSIFY] == 5 && s->packets[DP_STAGE_FINISH] == 5);
+	CU_ASSERT(s->packets[DP_STAGE_ESP_IN] == 0 && s->packets[DP_STAGE_POLICY] == 0 && s->packets[DP_STAGE_ROUTE] == 0);
+	CU_ASSERT(s->cycles[DP_STAGE_CLASSIFY] > 0 && s->cycles[DP_STAGE_FINISH] > 0);
+	w->stage_cycles = false;
+	struct dp_stage_stats before = *s;
+	stage_burst(w, 1, 1);
+	CU_ASSERT(w->stats.punted == 10 && memcmp(s, &before, sizeof(before)) == 0);
+	struct rte_mbuf *got[16];
+	unsigned k;
+	while ((k = rte_ring_dequeue_burst(w->punt, (void **)got, 16, NULL)) > 0)
+		rte_pktmbuf_free_bulk(got, k);
+	dp_reassembly_fini(&w->reasm);
+	rte_ring_free(w->punt);
+	rte_ring_free(w->punt_ike);
+	rte_free(w);
+	dp_fib_set_ports(&port, 0);
+	CU_ASSERT(dp_tables_commit() == 0);
+}
+
 /*
  * ESP to us that a peer fragmented after encryption is put back together on the worker, whatever
  * the order of its pieces, and goes to the ESP stage whole; transit fragments are forwarded as
@@ -765,6 +820,7 @@ void tables_suite_add(CU_pSuite s)
 		    test_neighbours_full);
 	CU_add_test(s, "ESP to us in fragments: put back together on the worker; transit fragments left as they are",
 		    test_esp_fragments_reassembled);
+	CU_add_test(s, "stage cycles: counted by stage while on, nothing while off", test_stage_cycles);
 	CU_add_test(s, "IKE punted on a ring of its own: a full punt ring of ARP does not hold it back",
 		    test_ike_punted_apart);
 	CU_add_test(s, "neighbours: churn through a full table against a reference, index and snapshots agree",
