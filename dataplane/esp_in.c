@@ -21,6 +21,24 @@ static inline uint32_t load_be32(const uint8_t *p)
 	return rte_be_to_cpu_32(v);
 }
 
+/*
+ * The lines of a short frame after its first (which the classifier read), asked for as the burst
+ * is parsed, well before decryption reads them: a frame from another core's cache (a NIC's DMA
+ * lands in memory or the LLC alike) otherwise stalls the cipher on each, one packet after
+ * another. A long frame's lines the cipher streams through, which the core's own prefetchers
+ * follow; asked for here as well, they only crowded the short ones out.
+ */
+#define ESP_IN_SHORT_FRAME 256
+
+static inline void prefetch_short_frame(const struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (len > ESP_IN_SHORT_FRAME)
+		return;
+	for (uint32_t off = RTE_CACHE_LINE_SIZE; off < len; off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(rte_pktmbuf_mtod_offset(m, const char *, off));
+}
+
 /* Locates the ESP header; the classifier already checked the IPv4 header against the packet. */
 static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi)
 {
@@ -35,6 +53,7 @@ static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi
 	pk->esp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 	*spi = load_be32(pk->esp);
 	pk->payload_len = rte_pktmbuf_pkt_len(m) - off; /* narrowed once the SA is known */
+	prefetch_short_frame(m);
 	return 0;
 }
 
