@@ -259,13 +259,25 @@ void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port)
 	__atomic_store_n(&sa->outer_sum, sum, __ATOMIC_RELEASE);
 }
 
+static bool ts_any_port(const struct traffic_selector *ts)
+{
+	return ts->proto == 0 && ts->port_lo == 0 && ts->port_hi == UINT16_MAX;
+}
+
+/* Whether one selector each way, matching any protocol and port, bounds the SA (strongSwan's default). */
+static bool ts_addresses_only(const struct esp_sa_params *p)
+{
+	return p->n_local_ts == 1 && p->n_remote_ts == 1 && ts_any_port(p->local_ts) && ts_any_port(p->remote_ts);
+}
+
 static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 {
 	sa->spi = p->spi;
 	sa->flags = (p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
 		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
 		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (gcm_compact(p->alg) ? ESP_SA_F_GCM_COMPACT : 0) |
-		    (p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM : 0);
+		    (p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM : 0) |
+		    (p->inbound && ts_addresses_only(p) ? ESP_SA_F_TS_ADDRS : 0);
 	sa->alg = p->alg;
 	sa->iv_len = p->alg->iv_len;
 	sa->icv_len = p->alg->icv_len;

@@ -44,6 +44,8 @@ typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct 
 /* AES-GCM by IPsec-MB's direct API: outbound in tunnel mode framed and sealed in one pass, inbound
  * opened a packet behind without a deferred record (esp_internal.h) */
 #define ESP_SA_F_GCM 0x40
+/* inbound: one selector each way, any protocol and port: the inner packet's addresses say it all */
+#define ESP_SA_F_TS_ADDRS 0x80
 
 enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
 

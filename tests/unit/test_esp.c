@@ -710,6 +710,68 @@ static void test_bad_packets(void)
 	}
 }
 
+/* ESP from the peer carrying a UDP datagram src -> dst:dport, for spi (tunnel mode). */
+static int decrypt_udp(const struct combo *c, uint32_t spi, uint64_t seq, uint32_t src, uint32_t dst, uint16_t dport)
+{
+	struct esp_ref r = ref_for(c, spi, true);
+	struct rte_mbuf *o = make_plain(src, dst, 40, 9);
+	uint8_t *udp = rte_pktmbuf_mtod_offset(o, uint8_t *, 20), wire[2048];
+	udp[2] = (uint8_t)(dport >> 8), udp[3] = (uint8_t)dport;
+	size_t n = esp_ref_encrypt(&r, seq, rte_pktmbuf_mtod(o, uint8_t *), rte_pktmbuf_pkt_len(o), 4, false, wire,
+				   sizeof(wire));
+	rte_pktmbuf_free(o);
+	return decrypt_one(wire, n);
+}
+
+static struct esp_sa *make_sa_with_ts(const struct combo *c, uint32_t spi, const struct traffic_selector *local,
+				      int n_local)
+{
+	struct esp_sa_params p = {
+		.spi = spi, .inbound = true, .tunnel = c->tunnel, .alg = &esp_algos[c->alg], .key = key,
+		.local = WAN_LOCAL, .remote = WAN_REMOTE, .replay_window = 64, .local_ts = local, .n_local_ts = n_local,
+		.remote_ts = &far_ts, .n_remote_ts = 1, .copy = TUNNEL_COPY_DEFAULT,
+	};
+	char err[128];
+	struct esp_sa *sa = esp_sa_create(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+	CU_ASSERT_FATAL(dp_sad_add(sad, spi, sa) == 0);
+	return sa;
+}
+
+/*
+ * The inner packet against the SA's selectors: by its addresses alone where one selector each
+ * way takes any protocol and port (strongSwan's default), else by the whole 5-tuple against every
+ * selector; either way a source or destination outside them is dropped.
+ */
+static void test_inner_selectors(void)
+{
+	static const struct traffic_selector dns = { .addr = 0x0a020000, .mask = 0xffffff00, .plen = 24,
+						     .proto = IPPROTO_UDP, .port_lo = 53, .port_hi = 53 };
+	static const struct traffic_selector two[2] = {
+		{ .addr = 0x0a090000, .mask = 0xffff0000, .plen = 16, .port_hi = 65535 },
+		{ .addr = 0x0a020000, .mask = 0xffffff00, .plen = 24, .port_hi = 65535 },
+	};
+	const struct { const struct traffic_selector *local; int n; bool addrs_only; } cases[] = {
+		{ &lan_ts, 1, true }, { &dns, 1, false }, { two, 2, false },
+	};
+	struct combo c = { 0, true, false, false };
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct esp_sa *sa = make_sa_with_ts(&c, 0x3001, cases[k].local, cases[k].n);
+		CU_ASSERT_EQUAL(esp_sa_has(sa, ESP_SA_F_TS_ADDRS), cases[k].addrs_only);
+		CU_ASSERT_EQUAL(decrypt_udp(&c, 0x3001, 1, HOST_FAR, HOST_LAN, 53), -1);
+		CU_ASSERT_EQUAL(decrypt_udp(&c, 0x3001, 2, 0x0a070005, HOST_LAN, 53), DP_DROP_ESP_SELECTOR);
+		CU_ASSERT_EQUAL(decrypt_udp(&c, 0x3001, 3, HOST_FAR, 0x0a030001, 53), DP_DROP_ESP_SELECTOR);
+		/* another port: outside the selector that names one, inside those that take any */
+		CU_ASSERT_EQUAL(decrypt_udp(&c, 0x3001, 4, HOST_FAR, HOST_LAN, 54), cases[k].local == &dns ? DP_DROP_ESP_SELECTOR : -1);
+		if (cases[k].n == 2)
+			CU_ASSERT_EQUAL(decrypt_udp(&c, 0x3001, 5, HOST_FAR, 0x0a090102, 53), -1);
+		drop_sa(sa);
+	}
+	struct esp_sa *out = make_sa(&c, false, 0x3002);
+	CU_ASSERT_FALSE(esp_sa_has(out, ESP_SA_F_TS_ADDRS)); /* outbound SAs check no inner selectors */
+	drop_sa(out);
+}
+
 /*
  * One burst of an SA's packets, its replay window committed for the run at once: a copy in the
  * same burst is a replay, a forged packet's number is not taken (its genuine packet later in the
@@ -1316,6 +1378,7 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "ESN across 2^32 both ways", test_esn_across_wrap);
 	CU_add_test(s, "sequence space exhausted without ESN", test_sequence_exhausted_without_esn);
 	CU_add_test(s, "bad ICV, SPI, truncation, replay, padding, selectors", test_bad_packets);
+	CU_add_test(s, "inner selectors: by addresses alone where ports are any, else the 5-tuple", test_inner_selectors);
 	CU_add_test(s, "replays, forgeries and late packets within one burst", test_replay_within_burst);
 	CU_add_test(s, "next header checks", test_next_header_checks);
 	CU_add_test(s, "UDP encapsulation must match the SA", test_wrong_encapsulation);
