@@ -429,7 +429,7 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		cmds[i].fn(app, json, o);
 		return 0;
 	}
-	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, list-neighbours, stages, initiate, "
-		     "terminate, rekey, load-creds)\n", argv[0]);
+	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, "
+		     "list-neighbours, stages, initiate, terminate, rekey, load-creds)\n", argv[0]);
 	return -1;
 }

@@ -461,9 +461,11 @@ def print_stages(args):
     if not STAGES:
         return
     names = list(next(iter(STAGES.values()))[0])
-    print("\nCycles a packet by stage of the worker's poll (dpikectl stages; medians of %d; the counting's own" % args.repeat)
+    print("\nCycles a packet by stage of the worker's poll (dpikectl stages; medians of %d; the counting's own"
+          % args.repeat)
     print("cost is in the figures above): rx and tx the port calls, finish the punts and frees")
-    print("%-14s %-5s %-5s %7s " % ("algorithm", "size", "path", "pairs") + " ".join("%8s" % n for n in names) + " %8s" % "all")
+    print("%-14s %-5s %-5s %7s " % ("algorithm", "size", "path", "pairs") + " ".join("%8s" % n for n in names) +
+          " %8s" % "all")
     for (alg, size, mode, sas), rounds in STAGES.items():
         mid = {n: sorted(r[n] for r in rounds)[len(rounds) // 2] for n in names}
         print("%-14s %-5s %-5s %7d " % (alg if mode in ESP_MODES else "-", size, mode, sas) +

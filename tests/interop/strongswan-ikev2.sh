@@ -22,11 +22,18 @@ tcp_transfer_check
 ctl list-sas
 
 # dpikectl stages: strongSwan's traffic counted in both ESP stages while on, nothing while off
-stage() { ctl --json stages | python3 -c 'import json,sys; s=json.load(sys.stdin)["total"]["stages"][sys.argv[1]]; print(s[sys.argv[2]])' "$@"; }
-lab_check "dpikectl stages: off unless workers.stage_cycles" bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' stages | grep -q 'stage cycles: off'"
+# stage STAGE packets|cycles: the workers' total
+stage() {
+	ctl --json stages | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["stages"][sys.argv[1]][sys.argv[2]])' "$@"
+}
+lab_check "dpikectl stages: off unless workers.stage_cycles" \
+	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' stages | grep -q 'stage cycles: off'"
 lab_check "dpikectl stages on" ctl stages on
 ip netns exec "$hb" ping -c 5 -i 0.2 -W 2 -w 15 10.1.0.1 >/dev/null
-stages_saw() { [ "$(stage esp_out packets)" -ge 5 ] && [ "$(stage esp_in packets)" -ge 5 ] && [ "$(stage esp_in cycles)" -gt 0 ] && [ "$(stage rx packets)" -ge 10 ]; }
+stages_saw() {
+	[ "$(stage esp_out packets)" -ge 5 ] && [ "$(stage esp_in packets)" -ge 5 ] &&
+		[ "$(stage esp_in cycles)" -gt 0 ] && [ "$(stage rx packets)" -ge 10 ]
+}
 lab_check "dpikectl stages: 5 pings counted through esp_out and esp_in, with their cycles" stages_saw
 ctl stages
 lab_check "dpikectl stages off" ctl stages off

@@ -606,6 +606,34 @@ static uint16_t udp_dport_of(struct rte_mbuf *m)
 	return rte_be_to_cpu_16(((const struct rte_udp_hdr *)(ip + 1))->dst_port);
 }
 
+/* A worker seeing worker_view, with a reassembly table and both punt rings (the other one of
+ * punt_size entries: room for one less). */
+static struct dp_worker *punting_worker(unsigned punt_size, unsigned id)
+{
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->tables = worker_view;
+	w->punt = rte_ring_create("unit_punt", punt_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->punt_ike = rte_ring_create("unit_punt_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, id, SOCKET_ID_ANY, 1024) == 0);
+	return w;
+}
+
+/* Frees the worker of punting_worker() with what its rings still hold. */
+static void punting_worker_free(struct dp_worker *w)
+{
+	struct rte_ring *rings[2] = { w->punt, w->punt_ike };
+	struct rte_mbuf *got[16];
+	unsigned k;
+	for (int r = 0; r < 2; r++) {
+		while ((k = rte_ring_dequeue_burst(rings[r], (void **)got, 16, NULL)) > 0)
+			rte_pktmbuf_free_bulk(got, k);
+		rte_ring_free(rings[r]);
+	}
+	dp_reassembly_fini(&w->reasm);
+	rte_free(w);
+}
+
 /*
  * IKE (UDP 500, UDP 4500 with the non-ESP marker, an IKE datagram that came in two fragments)
  * goes to the control core on a ring of its own: with the other punt ring full of ARP, IKE still
@@ -616,11 +644,7 @@ static void test_ike_punted_apart(void)
 	struct dp_port_info port = { .addr = OUR_ADDR, .mtu = 1500 };
 	dp_fib_set_ports(&port, 1);
 	CU_ASSERT_FATAL(dp_tables_commit() == 0);
-	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	w->punt = rte_ring_create("unit_punt", 4, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ); /* room for 3 */
-	w->punt_ike = rte_ring_create("unit_punt_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, 90, SOCKET_ID_ANY, 1024) == 0);
+	struct dp_worker *w = punting_worker(4, 90); /* room for 3 */
 	static const uint8_t ike[32] = { 1, 2, 3, 4, 5, 6, 7, 8 }, marked[36] = { 0, 0, 0, 0, 1, 2, 3, 4 };
 	static const uint8_t keepalive[1] = { 0xff }, dns[12] = { 1 }, long_ike[64] = { 9, 9, 9, 9 };
 	struct rte_mbuf *pkts[16];
@@ -654,10 +678,7 @@ static void test_ike_punted_apart(void)
 	k = rte_ring_dequeue_burst(w->punt, (void **)got, 16, NULL);
 	CU_ASSERT(k == 3 && dp_meta(got[0])->code == DP_PUNT_ARP);
 	rte_pktmbuf_free_bulk(got, k);
-	dp_reassembly_fini(&w->reasm);
-	rte_ring_free(w->punt);
-	rte_ring_free(w->punt_ike);
-	rte_free(w);
+	punting_worker_free(w);
 	dp_fib_set_ports(&port, 0);
 	CU_ASSERT(dp_tables_commit() == 0);
 }
@@ -686,12 +707,7 @@ static void test_stage_cycles(void)
 	struct dp_port_info port = { .addr = OUR_ADDR, .mtu = 1500 };
 	dp_fib_set_ports(&port, 1);
 	CU_ASSERT_FATAL(dp_tables_commit() == 0);
-	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	w->tables = worker_view;
-	w->punt = rte_ring_create("unit_stage_punt", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w->punt_ike = rte_ring_create("unit_stage_ike", 16, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	CU_ASSERT_FATAL(w->punt != NULL && w->punt_ike != NULL && dp_reassembly_init(&w->reasm, 92, SOCKET_ID_ANY, 64) == 0);
+	struct dp_worker *w = punting_worker(16, 92);
 	stage_burst(w, 2, 1);
 	static const struct dp_stage_stats none;
 	CU_ASSERT(w->stats.punted == 3 && memcmp(&w->stats.stages, &none, sizeof(none)) == 0);
@@ -705,14 +721,7 @@ static void test_stage_cycles(void)
 	struct dp_stage_stats before = *s;
 	stage_burst(w, 1, 1);
 	CU_ASSERT(w->stats.punted == 10 && memcmp(s, &before, sizeof(before)) == 0);
-	struct rte_mbuf *got[16];
-	unsigned k;
-	while ((k = rte_ring_dequeue_burst(w->punt, (void **)got, 16, NULL)) > 0)
-		rte_pktmbuf_free_bulk(got, k);
-	dp_reassembly_fini(&w->reasm);
-	rte_ring_free(w->punt);
-	rte_ring_free(w->punt_ike);
-	rte_free(w);
+	punting_worker_free(w);
 	dp_fib_set_ports(&port, 0);
 	CU_ASSERT(dp_tables_commit() == 0);
 }
