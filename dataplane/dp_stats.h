@@ -53,8 +53,8 @@ extern const char *const dp_drop_names[DP_DROP_MAX];
  */
 #define DP_STAGES(X)                                                                    \
 	X(RX, "rx")             /* the RX burst calls that returned packets */          \
-	X(CLASSIFY, "classify") /* parsing, the SAD lookup, sorting into the stages */ \
-	X(ESP_IN, "esp_in")     /* decryption */                                        \
+	X(CLASSIFY, "classify") /* parsing, checks, sorting into the stages */          \
+	X(ESP_IN, "esp_in")     /* the SAD lookup, decryption, replay and selectors */  \
 	X(POLICY, "policy")     /* flow cache and SPD */                                \
 	X(ESP_OUT, "esp_out")   /* encryption */                                        \
 	X(ROUTE, "route")       /* FIB, neighbour, Ethernet header, TX queueing */      \
