@@ -182,7 +182,7 @@ def stage_cycles(build, d):
     return {name: (v["packets"], v["cycles"]) for name, v in t.items()}
 
 
-def record_stages(args, key, a, b):
+def record_stages(key, a, b):
     """Each stage's cycles over the window, a packet taken in (received or injected: classify's)."""
     taken = b["classify"][0] - a["classify"][0]
     STAGES.setdefault(key, []).append({name: (b[name][1] - a[name][1]) / max(taken, 1) for name in b})
@@ -285,7 +285,7 @@ def run_case(args, d, mode, alg, size, alt=None):
         b = counters(args.build, d, field)
         stop_profile(profile)
         if staged:
-            record_stages(args, (alg, size, mode, args.sas), stages_a, stage_cycles(args.build, d))
+            record_stages((alg, size, mode, args.sas), stages_a, stage_cycles(args.build, d))
         pkts, dt, cycles = b["pkts"] - a["pkts"], b["t"] - a["t"], b["busy"] - a["busy"]
         if args.workers > 1:
             print("  %s %s %s per worker: %s Mpps" % (mode, alg, size, " ".join(
