@@ -18,22 +18,6 @@ static bool stages_counted(const struct appliance *app)
 	return false;
 }
 
-static void stages_read(const struct dp_worker *w, struct dp_stage_stats *s)
-{
-	for (int i = 0; i < DP_STAGE_MAX; i++) {
-		s->cycles[i] = __atomic_load_n(&w->stats.stages.cycles[i], __ATOMIC_RELAXED);
-		s->packets[i] = __atomic_load_n(&w->stats.stages.packets[i], __ATOMIC_RELAXED);
-	}
-}
-
-static void stages_add(struct dp_stage_stats *t, const struct dp_stage_stats *s)
-{
-	for (int i = 0; i < DP_STAGE_MAX; i++) {
-		t->cycles[i] += s->cycles[i];
-		t->packets[i] += s->packets[i];
-	}
-}
-
 static uint64_t stages_cycles(const struct dp_stage_stats *s)
 {
 	uint64_t n = 0;
@@ -85,8 +69,9 @@ static void stages_show(struct appliance *app, bool json, struct strbuf *o)
 	for (unsigned w = 0; w < app->n_workers; w++) {
 		char name[24];
 		snprintf(name, sizeof(name), "worker%u", w);
-		stages_read(&app->workers[w], &s);
-		stages_add(&total, &s);
+		memset(&s, 0, sizeof(s));
+		dp_stage_stats_add(&s, &app->workers[w].stats.stages);
+		dp_stage_stats_add(&total, &s);
 		if (json)
 			stages_json(name, &s, o);
 		else

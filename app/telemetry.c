@@ -107,18 +107,17 @@ static int tel_stages(const char *cmd, const char *params, struct rte_tel_data *
 {
 	(void)cmd;
 	(void)params;
+	struct dp_stage_stats t;
+	memset(&t, 0, sizeof(t));
+	for (unsigned w = 0; w < tel_app->n_workers; w++)
+		dp_stage_stats_add(&t, &tel_app->workers[w].stats.stages);
 	rte_tel_data_start_dict(d);
 	for (int i = 0; i < DP_STAGE_MAX; i++) {
-		uint64_t cycles = 0, packets = 0;
-		for (unsigned w = 0; w < tel_app->n_workers; w++) {
-			cycles += __atomic_load_n(&tel_app->workers[w].stats.stages.cycles[i], __ATOMIC_RELAXED);
-			packets += __atomic_load_n(&tel_app->workers[w].stats.stages.packets[i], __ATOMIC_RELAXED);
-		}
 		char name[64];
 		snprintf(name, sizeof(name), "%s_cycles", dp_stage_names[i]);
-		rte_tel_data_add_dict_u64(d, name, cycles);
+		rte_tel_data_add_dict_u64(d, name, t.cycles[i]);
 		snprintf(name, sizeof(name), "%s_packets", dp_stage_names[i]);
-		rte_tel_data_add_dict_u64(d, name, packets);
+		rte_tel_data_add_dict_u64(d, name, t.packets[i]);
 	}
 	return 0;
 }

@@ -76,6 +76,9 @@ struct dp_stage_stats {
 	uint64_t packets[DP_STAGE_MAX];
 };
 
+/* Adds a worker's stage counts, read as it writes them, to *t. */
+void dp_stage_stats_add(struct dp_stage_stats *t, const struct dp_stage_stats *worker);
+
 struct dp_port_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 };

@@ -100,18 +100,17 @@ static void find_sa(const struct dp_sad *sad, const uint32_t spis[], struct esp_
 
 static uint8_t selectors_ok(const struct esp_sa *sa, const struct rte_mbuf *m)
 {
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	bool ok;
 	if (esp_sa_has(sa, ESP_SA_F_TS_ADDRS)) { /* no ports to parse, no lists to walk */
-		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-		return ts_match_addr(sa->remote_ts, rte_be_to_cpu_32(ip->src_addr)) &&
-				       ts_match_addr(sa->local_ts, rte_be_to_cpu_32(ip->dst_addr))
-			       ? 0
-			       : DP_DROP_ESP_SELECTOR;
+		ok = ts_match_addr(sa->remote_ts, rte_be_to_cpu_32(ip->src_addr)) &&
+		     ts_match_addr(sa->local_ts, rte_be_to_cpu_32(ip->dst_addr));
+	} else {
+		struct dp_flow f;
+		dp_flow_from_ipv4(ip, rte_pktmbuf_pkt_len(m), &f);
+		ok = dp_flow_in_selectors(&f, sa->remote_ts, sa->n_remote_ts, sa->local_ts, sa->n_local_ts);
 	}
-	struct dp_flow f;
-	dp_flow_from_ipv4(rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *), rte_pktmbuf_pkt_len(m), &f);
-	return dp_flow_in_selectors(&f, sa->remote_ts, sa->n_remote_ts, sa->local_ts, sa->n_local_ts)
-		       ? 0
-		       : DP_DROP_ESP_SELECTOR;
+	return ok ? 0 : DP_DROP_ESP_SELECTOR;
 }
 
 static uint8_t icv_ok(struct esp_sa *sa, const struct esp_pkt *pk)
