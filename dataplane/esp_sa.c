@@ -294,6 +294,9 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->hard_bytes = p->hard_bytes;
 	sa->soft_packets = p->soft_packets;
 	sa->hard_packets = p->hard_packets;
+	sa->seq_limit = p->esn ? UINT64_MAX : UINT32_MAX;
+	if (p->hard_packets && p->hard_packets < sa->seq_limit)
+		sa->seq_limit = p->hard_packets;
 	if (p->tunnel) {
 		sa->copy = (uint8_t)p->copy;
 		sa->tos_out_mask = tunnel_outer_tos(0xff, p->copy);

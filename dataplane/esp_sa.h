@@ -172,13 +172,15 @@ struct esp_sa {
 	 * where an outbound SPI is the peer's choice and two peers may choose the same one.
 	 */
 	uint32_t id;
+	/* outbound: the last sequence number the SA may hand out (its hard packet limit, or 2^32-1 without ESN) */
+	uint64_t seq_limit;
 
 	/* Sized for the algorithm: a GCM key schedule with its GHASH powers is 1 KiB, ChaCha's 32 B. */
 	uint8_t keys[] __rte_cache_aligned;
 } __rte_cache_aligned;
 
 _Static_assert(offsetof(struct esp_sa, seq_out) == 2 * RTE_CACHE_LINE_SIZE &&
-		       offsetof(struct esp_sa, id) < 3 * RTE_CACHE_LINE_SIZE,
+		       offsetof(struct esp_sa, seq_limit) + sizeof(uint64_t) <= 3 * RTE_CACHE_LINE_SIZE,
 	       "the header lines hold what esp_sa_prefetch_head() says they do");
 
 static inline const struct gcm_key_data *esp_sa_gcm_keys(const struct esp_sa *sa)
