@@ -183,12 +183,12 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 	for (uint16_t i = 0; i < n && i < ESP_SA_HEAD_AHEAD; i++)
 		find_sa(sad, spis, sas, i);
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
-		esp_sa_prefetch_rest_at(sas, i, n);
+		esp_sa_prefetch_rest_at(pkts, sas, i, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct esp_pkt *pk = &c->pk[i];
 		if (i + ESP_SA_HEAD_AHEAD < n)
 			find_sa(sad, spis, sas, i + ESP_SA_HEAD_AHEAD);
-		esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
+		esp_sa_prefetch_rest_at(pkts, sas, i + ESP_SA_AHEAD, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
 		if (pk->status == 0) {

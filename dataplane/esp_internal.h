@@ -161,7 +161,7 @@ static inline void esp_out_prefetch(struct rte_mbuf *pkts[], struct esp_sa *sas[
 	uint16_t ahead = i + ESP_SA_HEAD_AHEAD;
 	if (ahead < n && sas[ahead] != sas[ahead - 1])
 		rte_prefetch0(sas[ahead]);
-	esp_sa_prefetch_rest_at(sas, i + ESP_SA_AHEAD, n);
+	esp_sa_prefetch_rest_at(pkts, sas, i + ESP_SA_AHEAD, n);
 	if (i + 2 < n)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 }

@@ -102,7 +102,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	for (uint16_t i = 0; i < n;)
 		i = assign_run(c, pkts, sas, i, n);
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
-		esp_sa_prefetch_rest_at(sas, i, n);
+		esp_sa_prefetch_rest_at(pkts, sas, i, n);
 	for (uint16_t i = 0; i < n;) {
 		uint16_t end = esp_run_end(sas, i, n);
 		if ((sas[i]->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))

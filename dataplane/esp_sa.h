@@ -14,6 +14,7 @@
 #include <intel-ipsec-mb.h>
 #include <rte_atomic.h>
 #include <rte_common.h>
+#include <rte_mbuf_core.h>
 #include <rte_prefetch.h>
 
 #include "esp_algo.h"
@@ -224,15 +225,17 @@ static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 	rte_prefetch0_write(&sa->seq_out);
 }
 
-static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
+static inline void esp_sa_prefetch_rest(const struct esp_sa *sa, uint32_t pkt_len)
 {
 	/* GCM: the round keys its key length uses (three lines with AES-128); others: all */
 	unsigned upto = sa->key_bytes > 512 ? esp_aes_round_key_bytes(sa->key_len) : sa->key_bytes;
 	for (unsigned off = 0; off < upto; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
-		rte_prefetch0(sa->keys + sa->key_bytes - 1);
-		rte_prefetch0(sa->keys + sa->key_bytes - 1 - RTE_CACHE_LINE_SIZE);
+		/* H^1 last: a packet of b blocks hashes with the last b powers, four to a line (two lines at least) */
+		unsigned lines = RTE_MAX(pkt_len / (4 * 16) + 1, 2u), most = (sa->key_bytes - upto) / RTE_CACHE_LINE_SIZE;
+		for (unsigned l = 0; l < lines && l < most; l++)
+			rte_prefetch0(sa->keys + sa->key_bytes - 1 - l * RTE_CACHE_LINE_SIZE);
 	}
 	if (!esp_sa_has(sa, ESP_SA_F_INBOUND))
 		return;
@@ -250,10 +253,11 @@ static inline void esp_sa_prefetch_rest(const struct esp_sa *sa)
 #define ESP_SA_HEAD_AHEAD (2 * ESP_SA_AHEAD)
 
 /* The second step for packet i of a burst, its SA's head requested earlier; NULL SAs skipped. */
-static inline void esp_sa_prefetch_rest_at(struct esp_sa *const sas[], uint16_t i, uint16_t n)
+static inline void esp_sa_prefetch_rest_at(struct rte_mbuf *const pkts[], struct esp_sa *const sas[], uint16_t i,
+					   uint16_t n)
 {
 	if (i < n && sas[i] != NULL && (i == 0 || sas[i] != sas[i - 1]))
-		esp_sa_prefetch_rest(sas[i]);
+		esp_sa_prefetch_rest(sas[i], pkts[i]->pkt_len);
 }
 
 /* Creates the fast-path SA in one allocation; NULL (with reason) on failure. Freed with esp_sa_free(). */
