@@ -213,7 +213,7 @@ static inline uint32_t esp_sa_overhead(const struct esp_sa *sa)
  * inbound the second; both the counters line, to be written, which inbound also reads for
  * `dead` before decrypting); esp_sa_prefetch_rest(), a few packets later when the first lines
  * are in, reads the key size from them and asks for the round keys, for GCM the end of the
- * GHASH key table (where the powers a short packet needs sit), and inbound the replay window
+ * GHASH key table as far as the packet (its length given) hashes, and inbound the replay window
  * (placed right after the keys: esp_sa.c) and the selectors after it. Reading the first line
  * right after asking for it waited a memory latency per SA, one SA after another.
  */
