@@ -18,10 +18,14 @@
 /* Whether this CPU has the instructions (AVX2, VAES, VPCLMULQDQ) and the OS keeps YMM state. */
 bool gcm_vaes_supported(void);
 
-/* The type of IPsec-MB's aes_gcm_enc_dec_t, of which these are four. */
+/* Whether it also has AVX-512 (F, BW, VL) for the 512-bit functions, and the OS keeps ZMM state. */
+bool gcm_vaes_wide_supported(void);
+
+/* The type of IPsec-MB's aes_gcm_enc_dec_t, of which these are four, and four more over 512-bit registers. */
 typedef void gcm_vaes_fn(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out,
 			 const uint8_t *in, uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len,
 			 uint8_t *tag, uint64_t tag_len);
 gcm_vaes_fn gcm_vaes128_enc, gcm_vaes128_dec, gcm_vaes256_enc, gcm_vaes256_dec;
+gcm_vaes_fn gcm_vaes_wide128_enc, gcm_vaes_wide128_dec, gcm_vaes_wide256_enc, gcm_vaes_wide256_dec;
 
 #endif

@@ -501,10 +501,24 @@ static void openssl_gcm(const uint8_t *k, int key_len, const uint8_t *iv, const 
 #define GCM_MAX_TEXT 2100
 #define GCM_GUARD 64
 
-/* One text through dpike's VAES code both ways; nothing written outside text and tag. */
-static void check_gcm_vaes_once(const struct gcm_key_data *kd, const uint8_t *key, int key_len, int len, int aad_len,
-				int tag_len)
+/* dpike's VAES functions for a key size, either width: [0] encrypts, [1] decrypts. */
+static void gcm_vaes_pair(int key_len, bool wide, gcm_vaes_fn *fn[2])
 {
+	if (wide) {
+		fn[0] = key_len == 16 ? gcm_vaes_wide128_enc : gcm_vaes_wide256_enc;
+		fn[1] = key_len == 16 ? gcm_vaes_wide128_dec : gcm_vaes_wide256_dec;
+	} else {
+		fn[0] = key_len == 16 ? gcm_vaes128_enc : gcm_vaes256_enc;
+		fn[1] = key_len == 16 ? gcm_vaes128_dec : gcm_vaes256_dec;
+	}
+}
+
+/* One text through dpike's VAES code both ways; nothing written outside text and tag. */
+static void check_gcm_vaes_once(const struct gcm_key_data *kd, const uint8_t *key, int key_len, bool wide, int len,
+				int aad_len, int tag_len)
+{
+	gcm_vaes_fn *fn[2];
+	gcm_vaes_pair(key_len, wide, fn);
 	static uint8_t in[GCM_MAX_TEXT], aad[160], want[GCM_MAX_TEXT], buf[GCM_MAX_TEXT + 2 * GCM_GUARD];
 	uint8_t iv[12], want_tag[16], tag[16 + GCM_GUARD];
 	for (int i = 0; i < len; i++)
@@ -516,32 +530,32 @@ static void check_gcm_vaes_once(const struct gcm_key_data *kd, const uint8_t *ke
 	openssl_gcm(key, key_len, iv, aad, aad_len, in, len, want, want_tag, tag_len);
 	memset(buf, 0xa5, sizeof(buf));
 	memset(tag, 0x5a, sizeof(tag));
-	(key_len == 16 ? gcm_vaes128_enc : gcm_vaes256_enc)(kd, NULL, buf + GCM_GUARD, in, (uint64_t)len, iv, aad,
-							     (uint64_t)aad_len, tag, (uint64_t)tag_len);
+	fn[0](kd, NULL, buf + GCM_GUARD, in, (uint64_t)len, iv, aad, (uint64_t)aad_len, tag, (uint64_t)tag_len);
 	bool ok = memcmp(buf + GCM_GUARD, want, (size_t)len) == 0 && memcmp(tag, want_tag, (size_t)tag_len) == 0;
 	for (int i = 0; i < GCM_GUARD; i++)
 		ok = ok && buf[i] == 0xa5 && buf[GCM_GUARD + len + i] == 0xa5 && tag[tag_len + i] == 0x5a;
 	/* decryption in place, as ESP does it */
-	(key_len == 16 ? gcm_vaes128_dec : gcm_vaes256_dec)(kd, NULL, buf + GCM_GUARD, buf + GCM_GUARD, (uint64_t)len,
-							     iv, aad, (uint64_t)aad_len, tag, (uint64_t)tag_len);
+	fn[1](kd, NULL, buf + GCM_GUARD, buf + GCM_GUARD, (uint64_t)len, iv, aad, (uint64_t)aad_len, tag,
+	      (uint64_t)tag_len);
 	ok = ok && memcmp(buf + GCM_GUARD, in, (size_t)len) == 0 && memcmp(tag, want_tag, (size_t)tag_len) == 0;
 	for (int i = 0; i < GCM_GUARD; i++)
 		ok = ok && buf[i] == 0xa5 && buf[GCM_GUARD + len + i] == 0xa5;
 	if (!ok)
-		printf("\nGCM VAES differs from OpenSSL: key %d, text %d, AAD %d, tag %d\n", key_len * 8, len, aad_len,
-		       tag_len);
+		printf("\nGCM VAES%s differs from OpenSSL: key %d, text %d, AAD %d, tag %d\n", wide ? "-512" : "",
+		       key_len * 8, len, aad_len, tag_len);
 	CU_ASSERT(ok);
 }
 
 /*
  * dpike's VAES GCM code (gcm_vaes.c) against OpenSSL: every text length to 300 bytes and longer
  * ones about the 128-byte steps, AADs of 0 to 130 bytes (ESP's 8 and 12 most), tags of 8, 12 and
- * 16 bytes, both key sizes, the key data past IPsec-MB's AVX2 head filled with noise. It needs
- * AVX2, VAES and VPCLMULQDQ; on a CPU without them dpike does not use it and the test says so.
+ * 16 bytes, both key sizes, the key data past IPsec-MB's AVX2 head filled with noise; the
+ * 512-bit functions too where the CPU has AVX-512. It needs AVX2, VAES and VPCLMULQDQ; on a CPU
+ * without them dpike does not use it and the test says so.
  */
 static void test_gcm_vaes(void)
 {
-	static const int long_lens[] = { 383, 384, 385, 511, 512, 513, 1023, 1024, 1400, 1403, 1500, 2048, 2099 };
+	static const int long_lens[] = { 383, 384, 385, 511, 512, 513, 639, 640, 641, 767, 768, 1023, 1024, 1400, 1403, 1500, 2048, 2099 };
 	static const int aads[] = { 8, 12, 8, 12, 0, 17, 40, 130 }, tags[] = { 16, 16, 12, 8 };
 	if (!gcm_vaes_supported()) {
 		printf("(no VAES on this CPU: dpike's VAES GCM code not tested here) ");
@@ -562,10 +576,12 @@ static void test_gcm_vaes(void)
 			IMB_AES256_GCM_PRE(m, k, &kd);
 		for (size_t i = esp_gcm_key_bytes(true); i < sizeof(kd); i++)
 			((uint8_t *)&kd)[i] = (uint8_t)rand();
-		for (int len = 0; len <= 300; len++)
-			check_gcm_vaes_once(&kd, k, key_len, len, aads[len % 8], tags[len % 4]);
-		for (size_t i = 0; i < sizeof(long_lens) / sizeof(long_lens[0]); i++)
-			check_gcm_vaes_once(&kd, k, key_len, long_lens[i], aads[i % 8], tags[i % 4]);
+		for (int wide = 0; wide <= (int)gcm_vaes_wide_supported(); wide++) {
+			for (int len = 0; len <= 300; len++)
+				check_gcm_vaes_once(&kd, k, key_len, wide, len, aads[len % 8], tags[len % 4]);
+			for (size_t i = 0; i < sizeof(long_lens) / sizeof(long_lens[0]); i++)
+				check_gcm_vaes_once(&kd, k, key_len, wide, long_lens[i], aads[i % 8], tags[i % 4]);
+		}
 	}
 	free_mb_mgr(m);
 }
@@ -579,9 +595,11 @@ static void test_gcm_code_choice(void)
 			IMB_MGR *m = alloc_mb_mgr(0);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 			esp_gcm_mgr_init(m, compact);
-			bool ours = m->gcm128_enc == gcm_vaes128_enc;
+			bool wide = gcm_vaes_wide_supported();
+			bool ours = m->gcm128_enc == (wide ? gcm_vaes_wide128_enc : gcm_vaes128_enc);
 			CU_ASSERT_EQUAL(ours, !forbid && m->used_arch == IMB_ARCH_AVX2 && gcm_vaes_supported());
-			CU_ASSERT_EQUAL(ours, m->gcm256_dec == gcm_vaes256_dec);
+			CU_ASSERT_EQUAL(ours, m->gcm256_dec == (wide ? gcm_vaes_wide256_dec : gcm_vaes256_dec));
+			CU_ASSERT_EQUAL(ours, strstr(esp_gcm_code_name(compact), wide ? "512-bit" : "256-bit") != NULL);
 			CU_ASSERT_EQUAL(ours, strstr(esp_gcm_code_name(compact), "dpike") != NULL);
 			free_mb_mgr(m);
 		}
@@ -592,7 +610,8 @@ static void test_gcm_code_choice(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL_FATAL(esp_ctx_init(w, NULL, NULL), 0);
 	for (int compact = 0; compact < 2; compact++)
-		CU_ASSERT_EQUAL(w->gcm_mgr[compact]->gcm128_dec == gcm_vaes128_dec,
+		CU_ASSERT_EQUAL(w->gcm_mgr[compact]->gcm128_dec ==
+					(gcm_vaes_wide_supported() ? gcm_vaes_wide128_dec : gcm_vaes128_dec),
 				strstr(esp_gcm_code_name(compact), "dpike") != NULL);
 	esp_ctx_free(w);
 	rte_free(w);
