@@ -56,10 +56,13 @@ static unsigned worker_lcore(unsigned i)
 static int setup_workers(struct appliance *app)
 {
 	struct dp_tables *tables[DP_MAX_WORKERS];
-	esp_gcm_keys_set(app->cfg.gcm_compact_keys ? ESP_GCM_KEYS_COMPACT : ESP_GCM_KEYS_FULL);
+	static const enum esp_gcm_keys layouts[] = { [CFG_GCM_KEYS_AUTO] = ESP_GCM_KEYS_AUTO,
+						     [CFG_GCM_KEYS_FULL] = ESP_GCM_KEYS_FULL,
+						     [CFG_GCM_KEYS_COMPACT] = ESP_GCM_KEYS_COMPACT };
 	esp_gcm_code_set(app->cfg.gcm_ipsec_mb_only ? ESP_GCM_CODE_IPSEC_MB : ESP_GCM_CODE_AUTO);
-	LOG_INFO("AES-GCM runs %s", esp_gcm_code_name(app->cfg.gcm_compact_keys));
-	if (app->cfg.gcm_compact_keys)
+	esp_gcm_keys_set(layouts[app->cfg.gcm_keys]);
+	LOG_INFO("AES-GCM runs %s", esp_gcm_code_name(esp_gcm_compact()));
+	if (esp_gcm_compact())
 		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each (full: %zu)", esp_gcm_key_bytes(true),
 			 esp_gcm_key_bytes(false));
 	size_t qs = rte_rcu_qsbr_get_memsize(app->n_workers);

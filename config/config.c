@@ -86,11 +86,11 @@ static int parse_table_size(struct cfg_reader *r, const config_setting_t *w, con
 /* workers.gcm_keys and workers.gcm_code: which GCM code SAs get, and so their key data (esp.h). */
 static int parse_gcm(struct cfg_reader *r, const config_setting_t *w, struct dpike_config *cfg)
 {
-	static const char *const keys[] = { "full", "compact", NULL }, *const codes[] = { "auto", "ipsec-mb", NULL };
-	int compact = 0, ipsec_mb = 0;
-	if (cfg_get_enum(r, w, "gcm_keys", keys, &compact) < 0 || cfg_get_enum(r, w, "gcm_code", codes, &ipsec_mb) < 0)
+	static const char *const keys[] = { "auto", "full", "compact", NULL }, *const codes[] = { "auto", "ipsec-mb", NULL };
+	int layout = CFG_GCM_KEYS_AUTO, ipsec_mb = 0;
+	if (cfg_get_enum(r, w, "gcm_keys", keys, &layout) < 0 || cfg_get_enum(r, w, "gcm_code", codes, &ipsec_mb) < 0)
 		return -1;
-	cfg->gcm_compact_keys = compact == 1;
+	cfg->gcm_keys = (enum cfg_gcm_keys)layout;
 	cfg->gcm_ipsec_mb_only = ipsec_mb == 1;
 	return 0;
 }

@@ -119,13 +119,17 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 			   struct esp_sa *sas[], uint16_t n);
 
 /*
- * The GCM code of IPsec-MB new SAs use, and so the size of their key data. Full: the widest code
- * the CPU has (with AVX-512, 1,008 bytes a direction: the round keys and 48 GHASH key powers,
- * fastest on long packets; without, the AVX2 code's 368). Compact: the AVX2 code (368 bytes:
- * 8 powers), for SA counts where memory matters more. Set at start-up; SAs already made keep theirs.
+ * The GCM code new SAs use, and so the size of their key data. Full: IPsec-MB's widest code for
+ * the CPU (with AVX-512, 1,008 bytes a direction: the round keys and 48 GHASH key powers; without,
+ * the AVX2 code's 368). Compact: the AVX2 layout (368 bytes: 8 powers), run by dpike's VAES code
+ * where the CPU has VAES (over 512-bit registers with AVX-512), else by IPsec-MB's AVX2 code.
+ * Auto: compact where dpike's code runs it (as fast as full from 64 to 1400 bytes on an AVX-512
+ * CPU, faster over many SAs, a third of the memory), full elsewhere. Set at start-up, after
+ * esp_gcm_code_set(); SAs already made keep theirs.
  */
-enum esp_gcm_keys { ESP_GCM_KEYS_FULL, ESP_GCM_KEYS_COMPACT };
+enum esp_gcm_keys { ESP_GCM_KEYS_FULL, ESP_GCM_KEYS_COMPACT, ESP_GCM_KEYS_AUTO };
 void esp_gcm_keys_set(enum esp_gcm_keys k);
+/* Whether new GCM SAs get compact keys (auto resolved; control core). */
 bool esp_gcm_compact(void);
 /*
  * Auto: dpike's own VAES code (gcm_vaes.c) where IPsec-MB would run its AVX2 code on a CPU with

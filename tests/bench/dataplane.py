@@ -503,8 +503,9 @@ def main():
     p.add_argument("--source", choices=("ring", "pcap"), default="ring")
     p.add_argument("--algs", default="aes128gcm16,aes128-sha256",
                    help="ESP algorithms, of " + ", ".join(ALGS) + " (the first two of issue #5 by default)")
-    p.add_argument("--gcm-keys", choices=("full", "compact"), default="full",
-                   help="workers.gcm_keys: IPsec-MB's widest GCM code, or its AVX2 code with smaller keys per SA")
+    p.add_argument("--gcm-keys", choices=("auto", "full", "compact"), default="auto",
+                   help="workers.gcm_keys: compact where dpike's VAES code runs it (auto), IPsec-MB's widest GCM "
+                   "code (full), or the AVX2 key layout with smaller keys per SA (compact)")
     p.add_argument("--gcm-code", choices=("auto", "ipsec-mb"), default="auto",
                    help="workers.gcm_code: dpike's VAES code where IPsec-MB has only AVX2's, or IPsec-MB's always")
     p.add_argument("--repeat", type=int, default=1,

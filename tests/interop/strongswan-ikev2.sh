@@ -10,8 +10,17 @@ dpike_conf "" "$(dpike_conn site-a '"aes128gcm16-prfsha256-x25519", "aes256-sha2
 sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
 sw_start "$sw" "$LAB_DIR"
-gcm_keys_shown() { ctl --json stats | grep -q "\"gcm_keys\":\"${DPIKE_GCM_KEYS:-full}\""; }
-lab_check "dpikectl stats: the GCM key layout configured (${DPIKE_GCM_KEYS:-full})" gcm_keys_shown
+# auto: compact exactly where the code that runs compact keys is dpike's own (dataplane/esp.h)
+gcm_keys_shown() {
+	local stats want="${DPIKE_GCM_KEYS:-auto}"
+	stats=$(ctl --json stats)
+	if [ "$want" = auto ]; then
+		want=full
+		echo "$stats" | grep -q '"gcm_code":"dpike' && want=compact
+	fi
+	echo "$stats" | grep -q "\"gcm_keys\":\"$want\""
+}
+lab_check "dpikectl stats: the GCM key layout configured (${DPIKE_GCM_KEYS:-auto})" gcm_keys_shown
 
 # 1. strongSwan initiates, dpike responds
 sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >"$LAB_DIR/initiate.log" 2>&1 || true

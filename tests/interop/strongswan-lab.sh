@@ -2,7 +2,7 @@
 # The dpike-vs-strongSwan lab shared by the IKEv2 and IKEv1 interop tests and scripts/demo
 # (IKE_VERSION=1 before sourcing makes both ends speak IKEv1):
 #   . tests/interop/strongswan-lab.sh BUILD_DIR
-# DPIKE_GCM_KEYS=compact gives dpike workers.gcm_keys = "compact" (default "full"); DPIKE_KE_REUSE=S
+# DPIKE_GCM_KEYS=compact|full gives dpike workers.gcm_keys = "compact" or "full" (default "auto"); DPIKE_KE_REUSE=S
 # gives it ike.ke_reuse = S; DPIKE_WAN_DEVICE=net_pcap0 puts its WAN port on libpcap instead of
 # net_af_packet (whose socket has the kernel reassemble IP fragments, as no NIC would).
 #
@@ -43,7 +43,7 @@ dpike_conf() {
 	cat >"$LAB_DIR/dpike.conf" <<EOC
 log_level = "info";
 ctl_socket = "$LAB_DIR/dpike.sock";
-workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-full}"; };
+workers = { idle_sleep_us = 50; gcm_keys = "${DPIKE_GCM_KEYS:-auto}"; };
 ike = { $1 ${DPIKE_KE_REUSE:+ke_reuse = $DPIKE_KE_REUSE;} };
 interfaces = (
   { name = "wan"; device = "${DPIKE_WAN_DEVICE:-net_af_packet0}"; args = "iface=dut-wan${DPIKE_WAN_DEVICE:+,phy_mac=1}"; address = "$LAB_DPIKE_WAN"; ${LAB_MTU:+mtu = $LAB_MTU;} },

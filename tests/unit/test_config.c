@@ -25,7 +25,7 @@ static void test_example_loads(void)
 	CU_ASSERT_EQUAL(cfg.ifaces[0].addr, 0xc0000202);
 	CU_ASSERT_EQUAL(cfg.idle_sleep_us, 50);
 	CU_ASSERT_FALSE(cfg.stage_cycles);
-	CU_ASSERT_FALSE(cfg.gcm_compact_keys);
+	CU_ASSERT_EQUAL(cfg.gcm_keys, CFG_GCM_KEYS_AUTO);
 	CU_ASSERT_FALSE(cfg.gcm_ipsec_mb_only);
 	CU_ASSERT(cfg.sad_size == CFG_DEFAULT_SAD_SIZE && cfg.spd_size == CFG_DEFAULT_SPD_SIZE);
 	CU_ASSERT_EQUAL(cfg.flow_cache_size, CFG_DEFAULT_FLOW_CACHE);
@@ -223,7 +223,7 @@ static const struct bad_case cases[] = {
 	  6, "static SA name 'a' is used twice" },
 	{ IFACES "workers = { spd_size = 100000000; };\n", 3, "spd_size" },
 	{ IFACES "workers = { mbufs = 512; };\n", 3, "mbufs must be at least 2048" },
-	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be one of \"full\", \"compact\"" },
+	{ IFACES "workers = {\n  gcm_keys = \"small\"; };\n", 4, "gcm_keys must be one of \"auto\", \"full\", \"compact\"" },
 	{ IFACES "workers = {\n  gcm_code = \"vaes\"; };\n", 4, "gcm_code must be one of \"auto\", \"ipsec-mb\"" },
 	{ IFACES "workers = {\n  stage_cycles = \"sometimes\"; };\n", 4, "'stage_cycles' must be true/false" },
 	{ IFACES "workers = {\n  flow_cache_size = 100000; };\n", 4, "flow_cache_size must be a power of two" },
@@ -419,18 +419,19 @@ static void test_longest_static_key(void)
 
 static void test_gcm_keys(void)
 {
-	static const char *const keys[] = { "full", "compact" }, *const codes[] = { "auto", "ipsec-mb" };
-	for (int choice = 0; choice < 4; choice++) {
+	static const char *const keys[] = { "full", "compact", "auto" }, *const codes[] = { "auto", "ipsec-mb" };
+	static const enum cfg_gcm_keys layouts[] = { CFG_GCM_KEYS_FULL, CFG_GCM_KEYS_COMPACT, CFG_GCM_KEYS_AUTO };
+	for (int choice = 0; choice < 6; choice++) {
 		struct dpike_config cfg;
 		char err[CFG_ERR_MAX], text[512];
 		snprintf(text, sizeof(text), IFACES "workers = { gcm_keys = \"%s\"; gcm_code = \"%s\"; stage_cycles = %s; };\n",
-			 keys[choice & 1], codes[choice >> 1], choice & 1 ? "true" : "\"no\"");
+			 keys[choice % 3], codes[choice / 3], choice & 1 ? "true" : "\"no\"");
 		const char *path = unit_temp_file(text);
 		int rc = config_load(path, &cfg, err);
 		unlink(path);
 		CU_ASSERT_EQUAL_FATAL(rc, 0);
-		CU_ASSERT_EQUAL(cfg.gcm_compact_keys, (choice & 1) == 1);
-		CU_ASSERT_EQUAL(cfg.gcm_ipsec_mb_only, (choice >> 1) == 1);
+		CU_ASSERT_EQUAL(cfg.gcm_keys, layouts[choice % 3]);
+		CU_ASSERT_EQUAL(cfg.gcm_ipsec_mb_only, choice / 3 == 1);
 		CU_ASSERT_EQUAL(cfg.stage_cycles, (choice & 1) == 1);
 		config_free(&cfg);
 	}

@@ -631,6 +631,18 @@ static void test_gcm_compact_matches_reference(void)
 	sa = make_sa(&c, false, 0x3002);
 	CU_ASSERT(!esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) && sa->key_bytes == esp_gcm_key_bytes(false));
 	drop_sa(sa);
+	/* auto: compact where a worker's compact manager runs dpike's code, unless told IPsec-MB's only */
+	esp_gcm_keys_set(ESP_GCM_KEYS_AUTO);
+	for (int forbid = 0; forbid < 2; forbid++) {
+		esp_gcm_code_set(forbid ? ESP_GCM_CODE_IPSEC_MB : ESP_GCM_CODE_AUTO);
+		bool compact = !forbid && gcm_vaes_supported();
+		CU_ASSERT_EQUAL(esp_gcm_compact(), compact);
+		sa = make_sa(&c, false, 0x3003);
+		CU_ASSERT(esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) == compact && sa->key_bytes == esp_gcm_key_bytes(compact));
+		drop_sa(sa);
+	}
+	esp_gcm_code_set(ESP_GCM_CODE_AUTO);
+	esp_gcm_keys_set(ESP_GCM_KEYS_FULL);
 }
 
 /* ESN: sequence numbers that cross 2^32, whose high half only enters the ICV. */
