@@ -393,8 +393,9 @@ static inline __attribute__((always_inline)) __m128i crypt_last_any(struct gcm_l
  * An AAD of up to one block (ESP's) with a text of up to six is hashed in the same sum as the
  * text: a 64-byte packet's GHASH is one reduction. Otherwise the AAD goes first, on its own.
  */
-typedef uint64_t gcm_wide_fn(struct gcm_last *g, uint8_t *out, const uint8_t *in, uint64_t len, const uint8_t *rk,
-			     const uint8_t *hkeys);
+/* All of a text past the AAD, and the tag block: the 512-bit code's (below). */
+typedef __m128i gcm_wide_fn(struct gcm_last *g, uint8_t *out, const uint8_t *in, uint64_t len, __m128i j0,
+			    const struct gcm_key_data *key);
 
 static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data *key, uint8_t *out,
 						       const uint8_t *in, uint64_t len, const uint8_t *iv,
@@ -413,10 +414,12 @@ static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data 
 		g.s = clmul_add(g.s, _mm256_zextsi128_si256(a), h, karatsuba_key(h));
 	} else {
 		g.y = ghash_aad(g.y, aad, aad_len, hkeys);
-		if (wide && len >= 16 * GCM_BLOCK)
-			done = wide(&g, out, in, len, rk, hkeys);
+		if (wide) {
+			store_tag(tag, wide(&g, out, in, len, j0, key), tag_len);
+			return;
+		}
 		struct x8 hk = {0};
-		if (len - done >= CHUNK)
+		if (len >= CHUNK)
 			hk = (struct x8){karatsuba_key(hkey_pair(hkeys, 0)), karatsuba_key(hkey_pair(hkeys, 1)),
 					 karatsuba_key(hkey_pair(hkeys, 2)), karatsuba_key(hkey_pair(hkeys, 3))};
 		for (; len - done >= CHUNK; done += CHUNK) {
@@ -454,7 +457,9 @@ TARGET_END
 /*
  * The same over 512-bit registers where the CPU has AVX-512 (BW and VL too): sixteen blocks a
  * step, four to a register, so each AES instruction does four blocks' round where the loop above
- * does two, and one hash reduction a step (with the powers made per call: powers16()).
+ * does two, and one hash reduction a step (with the powers made per call: powers16()); the last
+ * bytes and the length block in one more, under byte masks. Texts of up to six blocks with ESP's
+ * AAD take the 256-bit code's short path as before.
  */
 TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,vaes,vpclmulqdq,pclmul,aes")
 
@@ -577,19 +582,82 @@ static inline __m128i ghash16(__m128i y, struct x16 b, const struct powers16 *p)
 	return clmul_reduce4(s);
 }
 
-/*
- * Whole steps of sixteen blocks from the start of the text; returns the bytes done. The counter
- * in g goes on from where it was, so the 256-bit code takes the rest (inc32: vpaddd wraps).
- */
-static inline __attribute__((always_inline)) uint64_t wide_steps(struct gcm_last *g, uint8_t *out, const uint8_t *in,
-								  uint64_t len, const uint8_t *rk,
-								  const uint8_t *hkeys, int nr, bool enc)
+/* The sixteen powers in a row, H^16 first, and four zero blocks after them (powers for no block). */
+struct power_row {
+	uint8_t b[20 * GCM_BLOCK] __attribute__((aligned(64)));
+};
+
+static inline void power_row(struct power_row *row, const struct powers16 *p)
 {
+	for (int i = 0; i < 4; i++)
+		_mm512_store_si512(row->b + 64 * i, p->h[i]);
+	_mm512_store_si512(row->b + 256, _mm512_setzero_si512());
+}
+
+/* Bytes [64 q, 64 q + 64) of a tail of r: which of them exist. */
+static inline __mmask64 tail_mask(unsigned r, unsigned q)
+{
+	unsigned n = r <= 64 * q ? 0 : r - 64 * q >= 64 ? 64 : r - 64 * q;
+	return n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+
+/*
+ * The last r < 256 bytes (m blocks) in `regs` registers (a constant where inlined), and the
+ * length block after them: block i of the m + 1 takes H^(m + 1 - i), all in one sum with the
+ * products of y, one reduction. With m = 16 the length block would need H^17: hashed after.
+ */
+static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *g, __m512i ctr, uint8_t *out,
+								const uint8_t *in, unsigned r, __m128i j0,
+								const uint8_t *rk, const struct power_row *row,
+								const uint8_t *hkeys, int nr, bool enc, unsigned regs)
+{
+	const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+	unsigned m = (r + GCM_BLOCK - 1) / GCM_BLOCK, last = m == 16 ? 15 : m; /* the sum's last block */
+	__m512i c1 = _mm512_add_epi32(ctr, four), c2 = _mm512_add_epi32(c1, four), c3 = _mm512_add_epi32(c2, four);
+	struct x16 ks = aes_x16((struct x16){reverse_lanes4(ctr), reverse_lanes4(c1), reverse_lanes4(c2),
+					     reverse_lanes4(c3)},
+				rk, nr);
+	__m128i ej0 = aes_x1(j0, rk, nr);
+	struct clmul_sum4 s = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+	for (unsigned q = 0; q < regs; q++) {
+		__mmask64 mask = tail_mask(r, q);
+		__m512i d = _mm512_maskz_loadu_epi8(mask, in + 64 * q);
+		__m512i k = q == 0 ? ks.v0 : q == 1 ? ks.v1 : q == 2 ? ks.v2 : ks.v3;
+		__m512i t = _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(d, k));
+		_mm512_mask_storeu_epi8(out + 64 * q, mask, t);
+		__m512i x = reverse_lanes4(enc ? t : d);
+		if (q == 0)
+			x = _mm512_xor_si512(x, _mm512_zextsi128_si512(g->y));
+		if (m < 16 && q == m / 4) /* the length block, in block m's lane */
+			x = _mm512_xor_si512(x, _mm512_maskz_broadcast_i32x4((__mmask16)(0xF << (4 * (m % 4))), g->lengths));
+		__m512i h = _mm512_loadu_si512(row->b + GCM_BLOCK * (15 - last + 4 * q));
+		s = clmul_add4(s, x, h, karatsuba_key4(h));
+	}
+	__m128i y = clmul_reduce4(s);
+	if (m == 16) {
+		__m256i h1 = _mm256_zextsi128_si256(hkey_power(hkeys, 1));
+		y = clmul_reduce(clmul_add(no_products(), _mm256_zextsi128_si256(_mm_xor_si128(y, g->lengths)), h1,
+					   karatsuba_key(h1)));
+	}
+	return _mm_xor_si128(reverse_block(y), ej0);
+}
+
+/*
+ * The text past the AAD: whole steps of sixteen blocks, then the rest (wide_last()); returns the
+ * tag block. The counter goes on from g's, inc32 as vpaddd wraps.
+ */
+static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *g, uint8_t *out, const uint8_t *in,
+								uint64_t len, __m128i j0,
+								const struct gcm_key_data *key, int nr, bool enc)
+{
+	const uint8_t *rk = key->expanded_keys, *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
 	const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
 	__m512i ctr = _mm512_add_epi32(_mm512_broadcast_i64x4(g->ctr),
 				       _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0));
 	struct powers16 p;
+	struct power_row row;
 	powers16(&p, hkeys);
+	power_row(&row, &p);
 	uint64_t done = 0;
 	for (; len - done >= WIDE_STEP; done += WIDE_STEP) {
 		__m512i c1 = _mm512_add_epi32(ctr, four), c2 = _mm512_add_epi32(c1, four),
@@ -613,21 +681,31 @@ static inline __attribute__((always_inline)) uint64_t wide_steps(struct gcm_last
 		if (enc)
 			g->y = ghash16(g->y, d, &p);
 	}
-	g->ctr = _mm512_castsi512_si256(ctr);
-	return done;
+	unsigned r = (unsigned)(len - done), m = (r + GCM_BLOCK - 1) / GCM_BLOCK;
+	/* registers to the length block's (or to the data's end when it is hashed after) */
+	switch (m == 16 ? 4 : m / 4 + 1) {
+	case 1:
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 1);
+	case 2:
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 2);
+	case 3:
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 3);
+	default:
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 4);
+	}
 }
 
-#define GCM_WIDE_STEPS(name, rounds, encrypt)                                                                   \
-	static uint64_t name(struct gcm_last *g, uint8_t *out, const uint8_t *in, uint64_t len, const uint8_t *rk, \
-			     const uint8_t *hkeys)                                                              \
+#define GCM_WIDE_TEXT(name, rounds, encrypt)                                                                    \
+	static __m128i name(struct gcm_last *g, uint8_t *out, const uint8_t *in, uint64_t len, __m128i j0,       \
+			    const struct gcm_key_data *key)                                                     \
 	{                                                                                                       \
-		return wide_steps(g, out, in, len, rk, hkeys, rounds, encrypt);                                 \
+		return wide_text(g, out, in, len, j0, key, rounds, encrypt);                                    \
 	}
 
-GCM_WIDE_STEPS(wide128_enc, 10, true)
-GCM_WIDE_STEPS(wide128_dec, 10, false)
-GCM_WIDE_STEPS(wide256_enc, 14, true)
-GCM_WIDE_STEPS(wide256_dec, 14, false)
+GCM_WIDE_TEXT(wide128_enc, 10, true)
+GCM_WIDE_TEXT(wide128_dec, 10, false)
+GCM_WIDE_TEXT(wide256_enc, 14, true)
+GCM_WIDE_TEXT(wide256_dec, 14, false)
 
 GCM_VAES_ENTRY(gcm_vaes_wide128_enc, 10, true, wide128_enc)
 GCM_VAES_ENTRY(gcm_vaes_wide128_dec, 10, false, wide128_dec)
