@@ -659,6 +659,7 @@ static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *
 	powers16(&p, hkeys);
 	power_row(&row, &p);
 	uint64_t done = 0;
+	struct x16 behind; /* encrypting: the step before's ciphertext, hashed while this step's AES runs */
 	for (; len - done >= WIDE_STEP; done += WIDE_STEP) {
 		__m512i c1 = _mm512_add_epi32(ctr, four), c2 = _mm512_add_epi32(c1, four),
 			c3 = _mm512_add_epi32(c2, four);
@@ -671,6 +672,8 @@ static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *
 				_mm512_loadu_si512(src + 192)};
 		if (!enc)
 			g->y = ghash16(g->y, d, &p);
+		else if (done)
+			g->y = ghash16(g->y, behind, &p);
 		d = (struct x16){_mm512_xor_si512(d.v0, ks.v0), _mm512_xor_si512(d.v1, ks.v1),
 				 _mm512_xor_si512(d.v2, ks.v2), _mm512_xor_si512(d.v3, ks.v3)};
 		uint8_t *dst = out + done;
@@ -678,9 +681,10 @@ static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *
 		_mm512_storeu_si512(dst + 64, d.v1);
 		_mm512_storeu_si512(dst + 128, d.v2);
 		_mm512_storeu_si512(dst + 192, d.v3);
-		if (enc)
-			g->y = ghash16(g->y, d, &p);
+		behind = d;
 	}
+	if (enc && done)
+		g->y = ghash16(g->y, behind, &p);
 	unsigned r = (unsigned)(len - done), m = (r + GCM_BLOCK - 1) / GCM_BLOCK;
 	/* registers to the length block's (or to the data's end when it is hashed after) */
 	switch (m == 16 ? 4 : m / 4 + 1) {
