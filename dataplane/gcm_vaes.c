@@ -456,8 +456,8 @@ TARGET_END
 
 /*
  * The same over 512-bit registers where the CPU has AVX-512 (BW and VL too): sixteen blocks a
- * step, four to a register, so each AES instruction does four blocks' round where the loop above
- * does two, and one hash reduction a step (with the powers made per call: powers16()); the last
+ * step or 32, four to a register, so each AES instruction does four blocks' round where the loop above
+ * does two, and one hash reduction a step of 16 or 32 blocks (with powers made per call); the last
  * bytes and the length block in one more, under byte masks. Texts of up to six blocks with ESP's
  * AAD take the 256-bit code's short path as before.
  */
@@ -501,6 +501,25 @@ static inline __attribute__((always_inline)) struct x16 aes_x16(struct x16 b, co
 	k = round_key4(rk, nr);
 	return (struct x16){_mm512_aesenclast_epi128(b.v0, k), _mm512_aesenclast_epi128(b.v1, k),
 			    _mm512_aesenclast_epi128(b.v2, k), _mm512_aesenclast_epi128(b.v3, k)};
+}
+
+static inline __attribute__((always_inline)) void aes_regs4(__m512i *b, unsigned n, const uint8_t *rk, int nr)
+{
+	__m512i k = round_key4(rk, 0);
+#pragma GCC unroll 8
+	for (unsigned j = 0; j < n; j++)
+		b[j] = _mm512_xor_si512(b[j], k);
+#pragma GCC unroll 14
+	for (int i = 1; i < nr; i++) {
+		k = round_key4(rk, i);
+#pragma GCC unroll 8
+		for (unsigned j = 0; j < n; j++)
+			b[j] = _mm512_aesenc_epi128(b[j], k);
+	}
+	k = round_key4(rk, nr);
+#pragma GCC unroll 8
+	for (unsigned j = 0; j < n; j++)
+		b[j] = _mm512_aesenclast_epi128(b[j], k);
 }
 
 struct clmul_sum4 {
@@ -551,35 +570,85 @@ static inline __m512i mul_lanes(__m512i a, __m512i b)
 }
 
 /*
- * The sixteen powers a step hashes with, four to a register, H^16 first, and their Karatsuba
- * factors. The key data has H^8..H^1, each times x^-1; the product of two such is H^(i+j) x^-1
- * again (the multiplication adds an x), so H^16..H^9 are H^8 times each: one hash reduction a
- * step where two halves of eight took two in a row, for a few multiplications a call.
+ * The powers a step hashes with, four to a register, H^32 first, and their Karatsuba factors:
+ * h[4..7] hold H^16..H^1, h[0..3] H^32..H^17 (made only for texts of 32 blocks or more). The key
+ * data has H^8..H^1, each times x^-1; the product of two such is H^(i+j) x^-1 again (the
+ * multiplication adds an x), so H^16..H^9 are H^8 times each and H^32..H^17 H^16 times each: one
+ * hash reduction a step of 16 or 32 blocks, for a few multiplications a call.
  */
-struct powers16 {
-	__m512i h[4], k[4];
+struct powers {
+	__m512i h[8], k[8];
 };
 
-static inline void powers16(struct powers16 *p, const uint8_t *hkeys)
+static inline void powers_to16(struct powers *p, const uint8_t *hkeys)
 {
-	p->h[2] = _mm512_loadu_si512(hkeys);
-	p->h[3] = _mm512_loadu_si512(hkeys + 64);
+	p->h[6] = _mm512_loadu_si512(hkeys);
+	p->h[7] = _mm512_loadu_si512(hkeys + 64);
 	__m512i h8 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)hkeys));
-	p->h[0] = mul_lanes(h8, p->h[2]);
-	p->h[1] = mul_lanes(h8, p->h[3]);
-	for (int i = 0; i < 4; i++)
+	p->h[4] = mul_lanes(h8, p->h[6]);
+	p->h[5] = mul_lanes(h8, p->h[7]);
+	for (int i = 4; i < 8; i++)
 		p->k[i] = karatsuba_key4(p->h[i]);
 }
 
-/* Sixteen blocks after y in wire order: y' = (y ^ b0) H^16 ^ b1 H^15 ^ ... ^ b15 H. */
-static inline __m128i ghash16(__m128i y, struct x16 b, const struct powers16 *p)
+static inline void powers_to32(struct powers *p)
+{
+	__m512i h16 = _mm512_broadcast_i32x4(_mm512_castsi512_si128(p->h[4]));
+	for (int i = 0; i < 4; i++) {
+		p->h[i] = mul_lanes(h16, p->h[4 + i]);
+		p->k[i] = karatsuba_key4(p->h[i]);
+	}
+}
+
+/* n registers of blocks after y in wire order, with the powers from h on: y' = (y ^ b0) h0 ^ b1 h1 ^ ... */
+static inline __attribute__((always_inline)) __m128i ghash_regs4(__m128i y, const __m512i *b, unsigned n,
+								  const __m512i *h, const __m512i *k)
 {
 	struct clmul_sum4 s = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-	s = clmul_add4(s, _mm512_xor_si512(reverse_lanes4(b.v0), _mm512_zextsi128_si512(y)), p->h[0], p->k[0]);
-	s = clmul_add4(s, reverse_lanes4(b.v1), p->h[1], p->k[1]);
-	s = clmul_add4(s, reverse_lanes4(b.v2), p->h[2], p->k[2]);
-	s = clmul_add4(s, reverse_lanes4(b.v3), p->h[3], p->k[3]);
+#pragma GCC unroll 8
+	for (unsigned j = 0; j < n; j++) {
+		__m512i x = reverse_lanes4(b[j]);
+		if (j == 0)
+			x = _mm512_xor_si512(x, _mm512_zextsi128_si512(y));
+		s = clmul_add4(s, x, h[j], k[j]);
+	}
 	return clmul_reduce4(s);
+}
+
+/*
+ * Steps of n registers (4 n blocks) from the start of the text while it lasts; returns the bytes
+ * done, *ctr moved on. Encrypting, a step's ciphertext is hashed while the next step's AES runs.
+ */
+static inline __attribute__((always_inline)) uint64_t wide_steps(struct gcm_last *g, __m512i *ctr, uint8_t *out,
+								  const uint8_t *in, uint64_t len, const uint8_t *rk,
+								  const __m512i *h, const __m512i *k, int nr, bool enc,
+								  unsigned n)
+{
+	const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+	uint64_t done = 0;
+	__m512i behind[8];
+	for (; len - done >= 64 * n; done += 64 * n) {
+		__m512i ks[8], d[8];
+#pragma GCC unroll 8
+		for (unsigned j = 0; j < n; j++) {
+			ks[j] = reverse_lanes4(*ctr);
+			*ctr = _mm512_add_epi32(*ctr, four);
+			d[j] = _mm512_loadu_si512(in + done + 64 * j);
+		}
+		aes_regs4(ks, n, rk, nr);
+		if (!enc)
+			g->y = ghash_regs4(g->y, d, n, h, k);
+		else if (done)
+			g->y = ghash_regs4(g->y, behind, n, h, k);
+#pragma GCC unroll 8
+		for (unsigned j = 0; j < n; j++) {
+			behind[j] = _mm512_xor_si512(d[j], ks[j]);
+			_mm512_storeu_si512(out + done + 64 * j, behind[j]);
+		}
+	}
+	if (enc && done)
+		g->y = ghash_regs4(g->y, behind, n, h, k);
+	return done;
 }
 
 /* The sixteen powers in a row, H^16 first, and four zero blocks after them (powers for no block). */
@@ -587,10 +656,10 @@ struct power_row {
 	uint8_t b[20 * GCM_BLOCK] __attribute__((aligned(64)));
 };
 
-static inline void power_row(struct power_row *row, const struct powers16 *p)
+static inline void power_row(struct power_row *row, const struct powers *p)
 {
 	for (int i = 0; i < 4; i++)
-		_mm512_store_si512(row->b + 64 * i, p->h[i]);
+		_mm512_store_si512(row->b + 64 * i, p->h[4 + i]);
 	_mm512_store_si512(row->b + 256, _mm512_setzero_si512());
 }
 
@@ -651,40 +720,19 @@ static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *
 								const struct gcm_key_data *key, int nr, bool enc)
 {
 	const uint8_t *rk = key->expanded_keys, *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
-	const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
 	__m512i ctr = _mm512_add_epi32(_mm512_broadcast_i64x4(g->ctr),
 				       _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0));
-	struct powers16 p;
+	struct powers p;
 	struct power_row row;
-	powers16(&p, hkeys);
+	powers_to16(&p, hkeys);
 	power_row(&row, &p);
 	uint64_t done = 0;
-	struct x16 behind; /* encrypting: the step before's ciphertext, hashed while this step's AES runs */
-	for (; len - done >= WIDE_STEP; done += WIDE_STEP) {
-		__m512i c1 = _mm512_add_epi32(ctr, four), c2 = _mm512_add_epi32(c1, four),
-			c3 = _mm512_add_epi32(c2, four);
-		struct x16 ks = aes_x16((struct x16){reverse_lanes4(ctr), reverse_lanes4(c1), reverse_lanes4(c2),
-						     reverse_lanes4(c3)},
-					rk, nr);
-		ctr = _mm512_add_epi32(c3, four);
-		const uint8_t *src = in + done;
-		struct x16 d = {_mm512_loadu_si512(src), _mm512_loadu_si512(src + 64), _mm512_loadu_si512(src + 128),
-				_mm512_loadu_si512(src + 192)};
-		if (!enc)
-			g->y = ghash16(g->y, d, &p);
-		else if (done)
-			g->y = ghash16(g->y, behind, &p);
-		d = (struct x16){_mm512_xor_si512(d.v0, ks.v0), _mm512_xor_si512(d.v1, ks.v1),
-				 _mm512_xor_si512(d.v2, ks.v2), _mm512_xor_si512(d.v3, ks.v3)};
-		uint8_t *dst = out + done;
-		_mm512_storeu_si512(dst, d.v0);
-		_mm512_storeu_si512(dst + 64, d.v1);
-		_mm512_storeu_si512(dst + 128, d.v2);
-		_mm512_storeu_si512(dst + 192, d.v3);
-		behind = d;
+	/* steps of 32 blocks: encryption 10% faster at 1400 B, decryption (and shorter texts) a little slower */
+	if (enc && len >= 4 * WIDE_STEP) {
+		powers_to32(&p);
+		done = wide_steps(g, &ctr, out, in, len, rk, p.h, p.k, nr, enc, 8);
 	}
-	if (enc && done)
-		g->y = ghash16(g->y, behind, &p);
+	done += wide_steps(g, &ctr, out + done, in + done, len - done, rk, p.h + 4, p.k + 4, nr, enc, 4);
 	unsigned r = (unsigned)(len - done), m = (r + GCM_BLOCK - 1) / GCM_BLOCK;
 	/* registers to the length block's (or to the data's end when it is hashed after) */
 	switch (m == 16 ? 4 : m / 4 + 1) {

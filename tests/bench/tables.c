@@ -5,8 +5,8 @@
  * pair), then removed. Prints install and removal rates, the memory each pair holds, and
  * what a worker's lookups cost with that many pairs installed: an SPD lookup (a flow-cache
  * miss) for an outbound flow, and a SAD lookup for an inbound SPI, each for random pairs.
- *   dpike-bench-tables [EAL options] -- [--alg ESP_ALG] [--gcm-keys full|compact] [PAIRS...]
- *   (default aes128gcm16, full, 1000 100000)
+ *   dpike-bench-tables [EAL options] -- [--alg ESP_ALG] [--gcm-keys auto|full|compact] [PAIRS...]
+ *   (default aes128gcm16, auto as workers.gcm_keys, 1000 100000)
  * The tables are sized for the largest count asked. A size stops early after 60 seconds, and
  * says so; the exit status is 1 when an install failed.
  *   dpike-bench-tables [EAL options] -- --routes
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 		return 1;
 	argc -= used;
 	argv += used;
-	const char *alg = "aes128gcm16", *gcm_keys = "full";
+	const char *alg = "aes128gcm16", *gcm_keys = "auto";
 	bool routes = argc > 1 && strcmp(argv[1], "--routes") == 0;
 	bool neighbours = argc > 1 && strcmp(argv[1], "--neighbours") == 0;
 	if (routes) {
@@ -287,11 +287,16 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (strcmp(gcm_keys, "full") != 0 && strcmp(gcm_keys, "compact") != 0) {
-		fprintf(stderr, "--gcm-keys takes full or compact\n");
+	static const char *const layouts[] = { [ESP_GCM_KEYS_FULL] = "full", [ESP_GCM_KEYS_COMPACT] = "compact",
+					       [ESP_GCM_KEYS_AUTO] = "auto" };
+	int layout = 0;
+	while (layout < 3 && strcmp(gcm_keys, layouts[layout]) != 0)
+		layout++;
+	if (layout == 3) {
+		fprintf(stderr, "--gcm-keys takes auto, full or compact\n");
 		return 1;
 	}
-	esp_gcm_keys_set(strcmp(gcm_keys, "compact") == 0 ? ESP_GCM_KEYS_COMPACT : ESP_GCM_KEYS_FULL);
+	esp_gcm_keys_set((enum esp_gcm_keys)layout);
 	int a = esp_algo_parse(alg);
 	if (a < 0) {
 		fprintf(stderr, "unknown ESP algorithm '%s'\n", alg);
@@ -327,7 +332,8 @@ int main(int argc, char **argv)
 	}
 	bool gcm = pair_spec.alg->cipher == ESP_CIPHER_AES_GCM;
 	printf("SA pairs (%s%s%s) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, "
-	       "%u policies\n", alg, gcm ? ", GCM keys " : "", gcm ? gcm_keys : "", ts.sas, ts.policies);
+	       "%u policies\n", alg, gcm ? ", GCM keys " : "", gcm ? (esp_gcm_compact() ? "compact" : "full") : "", ts.sas,
+	       ts.policies);
 	printf("lookup cycles for random pairs: a worker's SPD lookup (a flow-cache miss) one by one and 32 at a time, "
 	       "and its SAD lookup\n");
 	printf("%9s %9s %12s %12s %10s %8s %8s %8s\n", "asked", "installed", "install/s", "remove/s", "bytes/pair",
