@@ -472,10 +472,6 @@ bool gcm_vaes_wide_supported(void)
 
 #define WIDE_STEP (16 * GCM_BLOCK)
 
-struct x16 {
-	__m512i v0, v1, v2, v3;
-};
-
 static inline __m512i reverse_lanes4(__m512i v)
 {
 	return _mm512_shuffle_epi8(
@@ -485,22 +481,6 @@ static inline __m512i reverse_lanes4(__m512i v)
 static inline __m512i round_key4(const uint8_t *rk, int k)
 {
 	return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(rk + 16 * k)));
-}
-
-static inline __attribute__((always_inline)) struct x16 aes_x16(struct x16 b, const uint8_t *rk, int nr)
-{
-	__m512i k = round_key4(rk, 0);
-	b = (struct x16){_mm512_xor_si512(b.v0, k), _mm512_xor_si512(b.v1, k), _mm512_xor_si512(b.v2, k),
-			 _mm512_xor_si512(b.v3, k)};
-#pragma GCC unroll 14
-	for (int i = 1; i < nr; i++) {
-		k = round_key4(rk, i);
-		b = (struct x16){_mm512_aesenc_epi128(b.v0, k), _mm512_aesenc_epi128(b.v1, k),
-				 _mm512_aesenc_epi128(b.v2, k), _mm512_aesenc_epi128(b.v3, k)};
-	}
-	k = round_key4(rk, nr);
-	return (struct x16){_mm512_aesenclast_epi128(b.v0, k), _mm512_aesenclast_epi128(b.v1, k),
-			    _mm512_aesenclast_epi128(b.v2, k), _mm512_aesenclast_epi128(b.v3, k)};
 }
 
 static inline __attribute__((always_inline)) void aes_regs4(__m512i *b, unsigned n, const uint8_t *rk, int nr)
@@ -682,17 +662,16 @@ static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *
 {
 	const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
 	unsigned m = (r + GCM_BLOCK - 1) / GCM_BLOCK, last = m == 16 ? 15 : m; /* the sum's last block */
-	__m512i c1 = _mm512_add_epi32(ctr, four), c2 = _mm512_add_epi32(c1, four), c3 = _mm512_add_epi32(c2, four);
-	struct x16 ks = aes_x16((struct x16){reverse_lanes4(ctr), reverse_lanes4(c1), reverse_lanes4(c2),
-					     reverse_lanes4(c3)},
-				rk, nr);
+	__m512i ks[4];
+	for (unsigned q = 0; q < regs; q++, ctr = _mm512_add_epi32(ctr, four))
+		ks[q] = reverse_lanes4(ctr);
+	aes_regs4(ks, regs, rk, nr);
 	__m128i ej0 = aes_x1(j0, rk, nr);
 	struct clmul_sum4 s = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
 	for (unsigned q = 0; q < regs; q++) {
 		__mmask64 mask = tail_mask(r, q);
 		__m512i d = _mm512_maskz_loadu_epi8(mask, in + 64 * q);
-		__m512i k = q == 0 ? ks.v0 : q == 1 ? ks.v1 : q == 2 ? ks.v2 : ks.v3;
-		__m512i t = _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(d, k));
+		__m512i t = _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(d, ks[q]));
 		_mm512_mask_storeu_epi8(out + 64 * q, mask, t);
 		__m512i x = reverse_lanes4(enc ? t : d);
 		if (q == 0)
