@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AES-GCM (NIST SP 800-38D), eight blocks at a time in four 256-bit registers: the counter
- * blocks through VAES, the ciphertext through VPCLMULQDQ, one reduction per eight blocks.
+ * blocks through VAES, the ciphertext through VPCLMULQDQ, one reduction per eight blocks; and
+ * where the CPU has AVX-512, sixteen or 32 at a time in 512-bit registers (the second half).
  *
  * GHASH arithmetic. Each block is byte-reversed into a register, so that register bit 127 - i
  * holds the coefficient of x^i (bit 0 of a register is y^0 below). The carry-less product of two
@@ -454,21 +455,22 @@ GCM_VAES_ENTRY(gcm_vaes256_dec, 14, false, NULL)
 
 TARGET_END
 
-/*
- * The same over 512-bit registers where the CPU has AVX-512 (BW and VL too): sixteen blocks a
- * step or 32, four to a register, so each AES instruction does four blocks' round where the loop above
- * does two, and one hash reduction a step of 16 or 32 blocks (with powers made per call); the last
- * bytes and the length block in one more, under byte masks. Texts of up to six blocks with ESP's
- * AAD take the 256-bit code's short path as before.
- */
-TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,vaes,vpclmulqdq,pclmul,aes")
-
+/* Outside the target regions, as gcm_vaes_supported(): it must run on any x86-64. */
 bool gcm_vaes_wide_supported(void)
 {
 	__builtin_cpu_init();
 	return gcm_vaes_supported() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 	       __builtin_cpu_supports("avx512vl");
 }
+
+/*
+ * The same over 512-bit registers where the CPU has AVX-512 (BW and VL too): steps of 16 or 32
+ * blocks, four to a register, so each AES instruction does four blocks' round where the loop
+ * above does two, and one hash reduction a step (with powers made per call); the last bytes and
+ * the length block in one more, under byte masks. Texts of up to six blocks with ESP's AAD take
+ * the 256-bit code's short path as before.
+ */
+TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx2,vaes,vpclmulqdq,pclmul,aes")
 
 #define WIDE_STEP (16 * GCM_BLOCK)
 
