@@ -86,7 +86,8 @@ static int parse_table_size(struct cfg_reader *r, const config_setting_t *w, con
 /* workers.gcm_keys and workers.gcm_code: which GCM code SAs get, and so their key data (esp.h). */
 static int parse_gcm(struct cfg_reader *r, const config_setting_t *w, struct dpike_config *cfg)
 {
-	static const char *const keys[] = { "auto", "full", "compact", NULL }, *const codes[] = { "auto", "ipsec-mb", NULL };
+	static const char *const keys[] = { "auto", "full", "compact", NULL };
+	static const char *const codes[] = { "auto", "ipsec-mb", NULL };
 	int layout = CFG_GCM_KEYS_AUTO, ipsec_mb = 0;
 	if (cfg_get_enum(r, w, "gcm_keys", keys, &layout) < 0 || cfg_get_enum(r, w, "gcm_code", codes, &ipsec_mb) < 0)
 		return -1;

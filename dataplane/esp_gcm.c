@@ -175,8 +175,8 @@ void esp_gcm_keys_set(enum esp_gcm_keys k)
 
 bool esp_gcm_compact(void)
 {
-	if (chosen == ESP_GCM_KEYS_AUTO)
-		return strncmp(esp_gcm_code_name(true), "dpike", 5) == 0; /* a worker's compact manager runs dpike's code */
+	if (chosen == ESP_GCM_KEYS_AUTO) /* whether a worker's compact manager runs dpike's code */
+		return strncmp(esp_gcm_code_name(true), "dpike", 5) == 0;
 	return chosen == ESP_GCM_KEYS_COMPACT;
 }
 

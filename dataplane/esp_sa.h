@@ -233,7 +233,8 @@ static inline void esp_sa_prefetch_rest(const struct esp_sa *sa, uint32_t pkt_le
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
 		/* H^1 last: a packet of b blocks hashes with the last b powers, four to a line (two lines at least) */
-		unsigned lines = RTE_MAX(pkt_len / (4 * 16) + 1, 2u), most = (sa->key_bytes - upto) / RTE_CACHE_LINE_SIZE;
+		unsigned lines = RTE_MAX(pkt_len / RTE_CACHE_LINE_SIZE + 1, 2u);
+		unsigned most = (sa->key_bytes - upto) / RTE_CACHE_LINE_SIZE;
 		for (unsigned l = 0; l < lines && l < most; l++)
 			rte_prefetch0(sa->keys + sa->key_bytes - 1 - l * RTE_CACHE_LINE_SIZE);
 	}

@@ -678,8 +678,10 @@ static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *
 		__m512i x = reverse_lanes4(enc ? t : d);
 		if (q == 0)
 			x = _mm512_xor_si512(x, _mm512_zextsi128_si512(g->y));
-		if (m < 16 && q == m / 4) /* the length block, in block m's lane */
-			x = _mm512_xor_si512(x, _mm512_maskz_broadcast_i32x4((__mmask16)(0xF << (4 * (m % 4))), g->lengths));
+		if (m < 16 && q == m / 4) { /* the length block, in block m's lane */
+			__mmask16 lane = (__mmask16)(0xF << (4 * (m % 4)));
+			x = _mm512_xor_si512(x, _mm512_maskz_broadcast_i32x4(lane, g->lengths));
+		}
 		__m512i h = _mm512_loadu_si512(row->b + GCM_BLOCK * (15 - last + 4 * q));
 		s = clmul_add4(s, x, h, karatsuba_key4(h));
 	}
@@ -693,8 +695,8 @@ static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *
 }
 
 /*
- * The text past the AAD: whole steps of sixteen blocks, then the rest (wide_last()); returns the
- * tag block. The counter goes on from g's, inc32 as vpaddd wraps.
+ * The text past the AAD: whole steps of 32 blocks (encrypting 1 KiB or more) and of 16, then the
+ * rest (wide_last()); returns the tag block. The counter goes on from g's, inc32 as vpaddd wraps.
  */
 static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *g, uint8_t *out, const uint8_t *in,
 								uint64_t len, __m128i j0,

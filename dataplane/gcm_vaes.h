@@ -3,10 +3,11 @@
  * AES-GCM on VAES and VPCLMULQDQ over 256-bit registers, for CPUs that have them without
  * AVX-512 (AMD Zen 3, Intel Alder Lake's cores): IPsec-MB 1.3 runs its AVX2 code there, one
  * block per AES instruction; and over 512-bit registers for compact-key SAs on CPUs with
- * AVX-512, whose IPsec-MB code needs its 1 KiB key layout (dataplane/esp.h). These functions have the signature of IPsec-MB's direct GCM API
- * (aes_gcm_enc_dec_t) and read its key data in the AVX2 layout (round keys, then the powers
- * H^1..H^8 of the hash key shifted as its GHASH code wants them), so they take the manager's
- * place for SAs whose keys IPsec-MB's gcm*_pre made. The context argument is not used.
+ * AVX-512, whose IPsec-MB code needs its 1 KiB key layout (dataplane/esp.h). These functions
+ * have the signature of IPsec-MB's direct GCM API (aes_gcm_enc_dec_t) and read its key data in
+ * the AVX2 layout (round keys, then the powers H^1..H^8 of the hash key shifted as its GHASH code
+ * wants them), so they take the manager's place for SAs whose keys IPsec-MB's gcm*_pre made. The
+ * context argument is not used.
  */
 #ifndef DPIKE_GCM_VAES_H
 #define DPIKE_GCM_VAES_H
