@@ -659,8 +659,8 @@ static inline __mmask64 tail_mask(unsigned r, unsigned q)
  */
 static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *g, __m512i ctr, uint8_t *out,
 								const uint8_t *in, unsigned r, __m128i j0,
-								const uint8_t *rk, const struct power_row *row,
-								const uint8_t *hkeys, int nr, bool enc, unsigned regs)
+								const uint8_t *rk, const struct power_row *row, int nr,
+								bool enc, unsigned regs)
 {
 	const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
 	unsigned m = (r + GCM_BLOCK - 1) / GCM_BLOCK, last = m == 16 ? 15 : m; /* the sum's last block */
@@ -687,7 +687,7 @@ static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *
 	}
 	__m128i y = clmul_reduce4(s);
 	if (m == 16) {
-		__m256i h1 = _mm256_zextsi128_si256(hkey_power(hkeys, 1));
+		__m256i h1 = _mm256_zextsi128_si256(_mm_load_si128((const __m128i *)(row->b + 15 * GCM_BLOCK)));
 		y = clmul_reduce(clmul_add(no_products(), _mm256_zextsi128_si256(_mm_xor_si128(y, g->lengths)), h1,
 					   karatsuba_key(h1)));
 	}
@@ -720,13 +720,13 @@ static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *
 	/* registers to the length block's (or to the data's end when it is hashed after) */
 	switch (m == 16 ? 4 : m / 4 + 1) {
 	case 1:
-		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 1);
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, nr, enc, 1);
 	case 2:
-		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 2);
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, nr, enc, 2);
 	case 3:
-		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 3);
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, nr, enc, 3);
 	default:
-		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, hkeys, nr, enc, 4);
+		return wide_last(g, ctr, out + done, in + done, r, j0, rk, &row, nr, enc, 4);
 	}
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AES-GCM per call, in TSC cycles, by IPsec-MB 1.3's direct API (the code its manager picks for
- * the CPU, and its AVX2 code) and by dpike's VAES code (dataplane/gcm_vaes.c), for ESP's text
+ * the CPU, and its AVX2 code) and by dpike's VAES code (dataplane/gcm_vaes.c: over 256-bit
+ * registers, and over 512-bit ones where the CPU has AVX-512), for ESP's text
  * lengths of 64-, 512- and 1400-byte packets and others, encryption and decryption in place over
  * 32 buffers in turn (as a burst), an 8-byte AAD and a 16-byte tag. The best of several rounds,
  * each code in turn within a round (this machine's speed swings); "-" where the CPU lacks VAES.
