@@ -143,12 +143,13 @@ static inline struct clmul_sum clmul_add(struct clmul_sum s, __m256i x, __m256i 
 /* Eight blocks in wire order: y' = (y ^ b0) H^8 ^ b1 H^7 ^ ... ^ b7 H; hk: the pairs' middle factors. */
 static inline __m128i ghash8(__m128i y, struct x8 b, const uint8_t *hkeys, struct x8 hk)
 {
+	/* y's block last: only its product waits for the reduction before (ghash_regs4()) */
 	struct clmul_sum s = no_products();
+	s = clmul_add(s, reverse_lanes(b.v3), hkey_pair(hkeys, 3), hk.v3);
+	s = clmul_add(s, reverse_lanes(b.v2), hkey_pair(hkeys, 2), hk.v2);
+	s = clmul_add(s, reverse_lanes(b.v1), hkey_pair(hkeys, 1), hk.v1);
 	__m256i x0 = _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y));
 	s = clmul_add(s, x0, hkey_pair(hkeys, 0), hk.v0);
-	s = clmul_add(s, reverse_lanes(b.v1), hkey_pair(hkeys, 1), hk.v1);
-	s = clmul_add(s, reverse_lanes(b.v2), hkey_pair(hkeys, 2), hk.v2);
-	s = clmul_add(s, reverse_lanes(b.v3), hkey_pair(hkeys, 3), hk.v3);
 	return clmul_reduce(s);
 }
 
@@ -272,10 +273,10 @@ static inline __attribute__((always_inline)) struct clmul_sum ghash_reg(struct c
 static inline __attribute__((always_inline)) __m128i ghash_regs(struct clmul_sum s, __m128i y, struct x8 b,
 								 unsigned m, const uint8_t *hkeys)
 {
-	s = ghash_reg(s, _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y)), 0, m, hkeys);
-	s = ghash_reg(s, reverse_lanes(b.v1), 1, m, hkeys);
-	s = ghash_reg(s, reverse_lanes(b.v2), 2, m, hkeys);
 	s = ghash_reg(s, reverse_lanes(b.v3), 3, m, hkeys);
+	s = ghash_reg(s, reverse_lanes(b.v2), 2, m, hkeys);
+	s = ghash_reg(s, reverse_lanes(b.v1), 1, m, hkeys);
+	s = ghash_reg(s, _mm256_xor_si256(reverse_lanes(b.v0), _mm256_zextsi128_si256(y)), 0, m, hkeys);
 	return clmul_reduce(s);
 }
 
