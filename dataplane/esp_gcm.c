@@ -7,8 +7,9 @@
  * Each packet's nonce and AAD are written as the burst is framed (esp_aead_prepare) and its call
  * made a packet later: calling at once made the code load the nonce just stored in pieces, a
  * store-forwarding stall per packet, and the call hides the waits for later packets' SA lines.
- * Tunnel-mode SAs seal a run of packets in one pass (esp_gcm_seal_tunnel_run()), inbound packets
- * are opened from esp_decrypt_burst()'s loop (esp_gcm_open_behind()), transport mode's seals go
+ * Tunnel-mode SAs' packets are sealed from esp_encrypt_burst()'s runs (esp_gcm_seal_tunnel_run()),
+ * inbound packets opened from esp_decrypt_burst()'s loop, each call a packet behind
+ * (esp_gcm_behind()); transport mode's seals go
  * through the deferred calls (esp_run_deferred(), the rest at esp_flush()).
  * AES-CBC + HMAC fills jobs for the burst calls of esp_cbc.c, ChaCha20-Poly1305 queues them for
  * the job manager (esp_submit), both run at the same esp_flush().
@@ -193,18 +194,10 @@ static void gcm_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt 
 	esp_defer(c, sa, pk, gcm_seal_now);
 }
 
-/*
- * Each packet is sealed once the next one is framed, as the deferred calls do, for the same
- * reasons (the nonce just stored, the SA lines of later packets); within the run without the
- * records and the call through a pointer per packet. The first packet's framing runs the calls
- * left by the run before, the last packet's call is left for the run after.
- */
 void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from,
-			     uint16_t to, uint16_t n)
+			     uint16_t to, uint16_t n, struct esp_gcm_behind *b)
 {
 	const struct esp_sa *sa = sas[from];
-	aes_gcm_enc_dec_t seal = esp_gcm_code(c, sa, true);
-	struct esp_pkt *behind = NULL;
 	for (uint16_t i = from; i < to; i++) {
 		struct esp_pkt *pk = &c->pk[i];
 		esp_out_prefetch(pkts, sas, i, n);
@@ -212,17 +205,9 @@ void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct 
 			continue;
 		pk->ip_id = c->ip_id++;
 		pk->status = (uint8_t)esp_frame_out_tunnel(sa, pkts[i], pk);
-		if (pk->status)
-			continue;
-		pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, false);
-		if (behind)
-			esp_gcm_call(seal, sa, behind, behind->icv);
-		else
-			esp_run_deferred(c, 0);
-		behind = pk;
+		if (pk->status == 0)
+			esp_gcm_behind(c, b, sa, pk, true);
 	}
-	if (behind)
-		esp_defer(c, sa, behind, gcm_seal_now);
 }
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
@@ -232,6 +217,6 @@ esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 		return esp_cbc_submit; /* HMAC bursts, and CBC's cipher bursts */
 	if (alg->cipher != ESP_CIPHER_AES_GCM)
 		return esp_submit;
-	/* inbound: none, esp_decrypt_burst() opens GCM packets itself (esp_gcm_open_behind()) */
+	/* inbound: none, esp_decrypt_burst() opens GCM packets itself (esp_gcm_behind()) */
 	return inbound ? NULL : gcm_seal;
 }

@@ -193,13 +193,13 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
 		if (pk->status == 0) {
 			if (esp_sa_has(sas[i], ESP_SA_F_GCM))
-				esp_gcm_open_behind(c, &gcm, sas[i], pk);
+				esp_gcm_behind(c, &gcm, sas[i], pk, false);
 			else
 				sas[i]->crypt(c, sas[i], pk);
 		}
 		esp_run_deferred(c, 1);
 	}
-	esp_gcm_open_behind(c, &gcm, NULL, NULL);
+	esp_gcm_behind(c, &gcm, NULL, NULL, false);
 	esp_flush(c);
 	verify_runs(c, sas, n);
 	for (uint16_t i = 0; i < n; i++)

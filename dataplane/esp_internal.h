@@ -71,12 +71,12 @@ static inline void esp_gcm_call(aes_gcm_enc_dec_t fn, const struct esp_sa *sa, s
 }
 
 /*
- * The inbound GCM packet waiting for its call: esp_decrypt_burst() prepares each one's nonce and
- * AAD, then opens the one before (the nonce just stored has left the store buffer by then, and
- * the call hides the waits for the SA lines of the packets behind, as esp_gcm_seal_tunnel_run()
- * and the deferred calls do), without a record and two calls through pointers a packet. The
- * function is looked up when the SA changes. The tag goes to pk->tag for the caller to compare
- * with pk->expect.
+ * The GCM packet waiting for its call: a burst's loop prepares each packet's nonce and AAD, then
+ * seals or opens the one before (the nonce just stored has left the store buffer by then, and
+ * the call hides the waits for the SA lines of the packets behind), without a record and two
+ * calls through pointers a packet, across the runs of a burst's SAs (over many SAs each run is a
+ * packet). The function is looked up when the SA changes. Sealing writes the tag after the
+ * text (pk->icv); opening, to pk->tag for the caller to compare with pk->expect.
  */
 struct esp_gcm_behind {
 	aes_gcm_enc_dec_t fn;
@@ -84,18 +84,18 @@ struct esp_gcm_behind {
 	struct esp_pkt *pk; /* NULL: none waiting */
 };
 
-/* Prepares pk of sa (none when NULL: the burst's end) and opens the packet behind it. */
-static inline void esp_gcm_open_behind(struct esp_ctx *c, struct esp_gcm_behind *b, const struct esp_sa *sa,
-				       struct esp_pkt *pk)
+/* Prepares pk of sa (none when NULL: the burst's end) and seals or opens the packet behind it. */
+static inline void esp_gcm_behind(struct esp_ctx *c, struct esp_gcm_behind *b, const struct esp_sa *sa,
+				  struct esp_pkt *pk, bool seal)
 {
 	if (pk) {
-		pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, true);
+		pk->aad_len = (uint8_t)esp_aead_prepare(sa, pk, !seal);
 		pk->status = DP_DROP_ESP_CRYPTO; /* until its call runs */
 	}
 	if (b->pk)
-		esp_gcm_call(b->fn, b->sa, b->pk, b->pk->tag);
+		esp_gcm_call(b->fn, b->sa, b->pk, seal ? b->pk->icv : b->pk->tag);
 	if (pk && sa != b->sa)
-		b->fn = esp_gcm_code(c, sa, false);
+		b->fn = esp_gcm_code(c, sa, seal);
 	b->sa = sa;
 	b->pk = pk;
 }
@@ -167,11 +167,12 @@ static inline void esp_out_prefetch(struct rte_mbuf *pkts[], struct esp_sa *sas[
 }
 /*
  * Frames and seals packets from..to-1 of an outbound burst, a run of one tunnel-mode ESP_SA_F_GCM
- * SA whose sequence numbers are assigned: no call through the SA per packet. The run's last
- * packet is sealed at the next esp_run_deferred().
+ * SA whose sequence numbers are assigned: no call through the SA per packet. Each packet is
+ * sealed once the next one is framed (esp_gcm_behind()); the run's last waits in b for the next
+ * tunnel-mode GCM run's first, or the burst's end.
  */
 void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from,
-			     uint16_t to, uint16_t n);
+			     uint16_t to, uint16_t n, struct esp_gcm_behind *b);
 /* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
  * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);

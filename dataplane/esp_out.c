@@ -101,16 +101,18 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	 */
 	for (uint16_t i = 0; i < n;)
 		i = assign_run(c, pkts, sas, i, n);
+	struct esp_gcm_behind gcm = { .sa = NULL, .pk = NULL };
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(pkts, sas, i, n);
 	for (uint16_t i = 0; i < n;) {
 		uint16_t end = esp_run_end(sas, i, n);
 		if ((sas[i]->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))
-			esp_gcm_seal_tunnel_run(c, pkts, sas, i, end, n);
+			esp_gcm_seal_tunnel_run(c, pkts, sas, i, end, n, &gcm);
 		else
 			seal_run(c, pkts, sas, i, end, n);
 		i = end;
 	}
+	esp_gcm_behind(c, &gcm, NULL, NULL, true);
 	esp_flush(c);
 	finish_tags(c, sas, n);
 	uint16_t good = esp_compact(c, pkts, sas, n);

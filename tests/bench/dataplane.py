@@ -38,7 +38,8 @@ with --turns MS, one process per case holds the K pairs and its generator offers
 the one-pair traffic (which uses the first pair) in turns of MS milliseconds, each measured over
 its own turns, so that the machine's swings from minute to minute fall on both alike.
 With --stages the workers count their cycles by stage (workers.stage_cycles, `dpikectl stages`)
-and a last table says where each case's cycles went: RX, classify, ESP, policy, route, TX.
+and a last table says where each case's cycles went: RX, classify, ESP, policy, route, TX; with
+--turns too, the K-pair and the one-pair traffic's stages each over their own turns.
 Replaying a capture repeats sequence numbers, so the inbound SAs have anti-replay off.
 """
 import argparse
@@ -254,6 +255,17 @@ def turn_results(d, field, tsc_hz, drops):
     return results
 
 
+def turn_stages(d):
+    """With --stages, each capture's {stage: (packets, cycles)} over its turns (dpike-bench-dataplane -i)."""
+    with open(d + "/dpike.log") as f:
+        told = re.findall(r"capture \d stages:(.*)", f.read())[-2:]
+    per = []
+    for line in told:
+        w = line.split()
+        per.append({w[i]: (int(w[i + 1]), int(w[i + 2])) for i in range(0, len(w), 3)})
+    return per
+
+
 def run_case(args, d, mode, alg, size, alt=None):
     """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window; with
     alt (--turns), a list of two, for this folder's captures and alt's offered in turns."""
@@ -284,7 +296,7 @@ def run_case(args, d, mode, alg, size, alt=None):
         time.sleep(args.seconds)  # the measurement window itself
         b = counters(args.build, d, field)
         stop_profile(profile)
-        if staged:
+        if staged and not alt:  # in turns the DUT tells each capture's stages apart (below)
             record_stages((alg, size, mode, args.sas), stages_a, stage_cycles(args.build, d))
         pkts, dt, cycles = b["pkts"] - a["pkts"], b["t"] - a["t"], b["busy"] - a["busy"]
         if args.workers > 1:
@@ -303,6 +315,8 @@ def run_case(args, d, mode, alg, size, alt=None):
         stop_dut(proc, prefix, 20)
     if alt:
         result = turn_results(d, field, tsc_hz, result[2])
+        for sas, per in zip((args.sas, 1), turn_stages(d) if staged else ()):
+            record_stages((alg, size, mode, sas), {n: (0, 0) for n in per}, per)
     if args.rekeys and mode in ESP_MODES:
         check_rekeys(d, mode, alg, size)
     return result
@@ -539,8 +553,6 @@ def main():
         p.error("--burst takes 1 to 64 packets (workers.burst_size)")
     if args.turns and not (args.against_one and args.source == "ring" and args.sas > 1 and 20 <= args.turns <= 60000):
         p.error("--turns takes 20 to 60000 ms, with --against-one, --sas K > 1 and the ring source")
-    if args.stages and args.turns:
-        p.error("--stages cannot tell --turns' two kinds of traffic apart; leave out --turns")
     args.build = os.path.abspath(args.build)
     d = tempfile.mkdtemp(prefix="dpike-bench.")
     rows, against = run_all(args, d, args.sizes.split(","))

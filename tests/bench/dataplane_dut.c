@@ -24,7 +24,8 @@
  * have seen the first capture once (a million flows' first packets each pay an SPD lookup), and
  * it and the second are not counted. Two kinds of traffic measured this way,
  * turn by turn in one process, see the same machine: this one's speed swings by a third from
- * one minute to the next, which made separate runs of each disagree.
+ * one minute to the next, which made separate runs of each disagree. With workers.stage_cycles
+ * on, the cycles of each stage (dpikectl stages) are added up per capture the same way.
  * -F runs the source's floor on the worker lcores instead of dpike's workers (source_floor.h):
  * receive, read and rewrite the Ethernet header, send on the other port; nothing of dpike's.
  * -D runs it with every line of each frame read and written as well, as in-place ESP must.
@@ -266,6 +267,7 @@ static void rekey_due(struct rekeyer *r, uint64_t now)
 
 struct turn_sum {
 	uint64_t esp_out, esp_in, forwarded, cycles, tsc; /* the workers' packets and busy cycles, the time (TSC) */
+	struct dp_stage_stats stages; /* with workers.stage_cycles on */
 };
 
 /* -i: the captures in turn, and what the workers did with each. */
@@ -286,6 +288,7 @@ static struct turn_sum workers_now(const struct appliance *app)
 		t.esp_in += s->esp_in_packets;
 		t.forwarded += s->forwarded;
 		t.cycles += s->busy_cycles;
+		dp_stage_stats_add(&t.stages, &s->stages);
 	}
 	return t;
 }
@@ -298,6 +301,10 @@ static void add_since(struct turn_sum *sum, const struct turn_sum *from, struct 
 	sum->forwarded += to.forwarded - from->forwarded;
 	sum->cycles += to.cycles - from->cycles;
 	sum->tsc += to.tsc - from->tsc;
+	for (int i = 0; i < DP_STAGE_MAX; i++) {
+		sum->stages.cycles[i] += to.stages.cycles[i] - from->stages.cycles[i];
+		sum->stages.packets[i] += to.stages.packets[i] - from->stages.packets[i];
+	}
 }
 
 /* Packets handled: an encrypted or decrypted packet is forwarded too. */
@@ -338,6 +345,13 @@ static void report_turns(const struct turns *t, unsigned n_workers)
 			c + 1, (unsigned long)t->per[c].esp_out, (unsigned long)t->per[c].esp_in,
 			(unsigned long)t->per[c].forwarded, (unsigned long)t->per[c].cycles, n_workers,
 			(unsigned long)t->per[c].tsc);
+	for (unsigned c = 0; c < 2; c++) {
+		fprintf(stderr, "capture %u stages:", c + 1);
+		for (int i = 0; i < DP_STAGE_MAX; i++)
+			fprintf(stderr, " %s %lu %lu", dp_stage_names[i], (unsigned long)t->per[c].stages.packets[i],
+				(unsigned long)t->per[c].stages.cycles[i]);
+		fputc('\n', stderr);
+	}
 }
 
 /* Lane 0 on the main lcore with the control core's work; the others on the lcores left spare. */
