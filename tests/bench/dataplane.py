@@ -315,7 +315,10 @@ def run_case(args, d, mode, alg, size, alt=None):
         stop_dut(proc, prefix, 20)
     if alt:
         result = turn_results(d, field, tsc_hz, result[2])
-        for sas, per in zip((args.sas, 1), turn_stages(d) if staged else ()):
+        per_turn = turn_stages(d) if staged else []
+        if staged and len(per_turn) != 2:
+            raise RuntimeError("no stages counted per turn (see %s/dpike.log)" % d)
+        for sas, per in zip((args.sas, 1), per_turn):
             record_stages((alg, size, mode, sas), {n: (0, 0) for n in per}, per)
     if args.rekeys and mode in ESP_MODES:
         check_rekeys(d, mode, alg, size)
