@@ -264,9 +264,18 @@ static void cmd_stats(struct appliance *app, bool json, struct strbuf *o)
 struct sa_view {
 	bool inbound;
 	char local[16], remote[16];
-	const char *mode, *state;
+	const char *mode, *state, *workers;
 	uint64_t packets, bytes, replay_drops, auth_drops, seq;
 };
+
+/* Which workers have used the SA: none yet, one (which owns it), or more (sa_owner.h). */
+static const char *sa_workers(const struct esp_sa *sa)
+{
+	uint16_t owner = __atomic_load_n(&sa->owner, __ATOMIC_RELAXED);
+	if (owner == SA_OWNER_NONE)
+		return "none";
+	return owner == SA_OWNER_SHARED || (owner & SA_OWNER_HANDOVER) ? "shared" : "one";
+}
 
 static void sa_view(const struct sa_record *r, struct sa_view *v)
 {
@@ -276,6 +285,7 @@ static void sa_view(const struct sa_record *r, struct sa_view *v)
 	format_ipv4(rte_be_to_cpu_32(sa->remote_be), v->remote, sizeof(v->remote));
 	v->mode = esp_sa_has(sa, ESP_SA_F_TUNNEL) ? "tunnel" : "transport";
 	v->state = sa_state(r);
+	v->workers = sa_workers(sa);
 	v->packets = __atomic_load_n(&sa->packets, __ATOMIC_RELAXED);
 	v->bytes = __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED);
 	v->replay_drops = __atomic_load_n(&sa->replay_drops, __ATOMIC_RELAXED);
@@ -294,10 +304,10 @@ static void sa_json(const struct sa_record *r, struct strbuf *o)
 	sb_printf(o,
 		  ",\"source\":\"%s\",\"direction\":\"%s\",\"spi\":\"0x%08x\",\"mode\":\"%s\",\"encap\":%s,\"esn\":%s,"
 		  "\"esp\":\"%s\",\"local\":\"%s\",\"remote\":\"%s\",\"state\":\"%s\",\"packets\":%lu,\"bytes\":%lu,"
-		  "\"replay_drops\":%lu,\"auth_drops\":%lu,",
+		  "\"replay_drops\":%lu,\"auth_drops\":%lu,\"workers\":\"%s\",",
 		  r->source, v.inbound ? "in" : "out", sa->spi, v.mode, esp_sa_has(sa, ESP_SA_F_UDP_ENCAP) ? "true" : "false",
 		  esp_sa_has(sa, ESP_SA_F_ESN) ? "true" : "false", sa->alg->name, v.local, v.remote, v.state, v.packets,
-		  v.bytes, v.replay_drops, v.auth_drops);
+		  v.bytes, v.replay_drops, v.auth_drops, v.workers);
 	if (v.inbound)
 		sb_printf(o, "\"replay_window\":%u,\"highest_seq\":%lu,", r->replay_window, v.seq);
 	else
@@ -320,8 +330,8 @@ static void sa_text(const struct sa_record *r, struct strbuf *o)
 	sb_printf(o, "%s: %s %s, spi 0x%08x, %s%s%s, %s, %s\n  %s %s === %s %s\n", r->name, r->source,
 		  v.inbound ? "in" : "out", sa->spi, v.mode, esp_sa_has(sa, ESP_SA_F_UDP_ENCAP) ? ", udp-encap" : "",
 		  esp_sa_has(sa, ESP_SA_F_ESN) ? ", esn" : "", sa->alg->name, v.state, v.local, lts, v.remote, rts);
-	sb_printf(o, "  %lu packets, %lu bytes, replay drops %lu, auth drops %lu, %s %lu\n", v.packets, v.bytes,
-		  v.replay_drops, v.auth_drops, v.inbound ? "highest seq" : "last seq", v.seq);
+	sb_printf(o, "  %lu packets, %lu bytes, replay drops %lu, auth drops %lu, %s %lu, workers: %s\n", v.packets,
+		  v.bytes, v.replay_drops, v.auth_drops, v.inbound ? "highest seq" : "last seq", v.seq, v.workers);
 }
 
 static int by_install_order(const void *a, const void *b)

@@ -79,6 +79,7 @@ struct esp_ctx {
 	IMB_MGR *hmac_mgr[ESP_INTEG_COUNT][2];
 	struct dp_worker_stats *stats;
 	struct rte_ring *events; /* may be NULL (tests) */
+	uint16_t owner_id; /* whose SAs it updates with plain stores (sa_owner.h) */
 	uint16_t ip_id;
 	uint32_t rand_off;
 	uint8_t rand_pool[ESP_RAND_POOL]; /* CBC's IVs, refilled by esp_refill_random() */
@@ -102,6 +103,16 @@ int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ri
 /* Which code of IPsec-MB runs CBC's HMAC for short or long packets, for the logs. */
 const char *esp_hmac_code(const struct esp_ctx *c, enum esp_integ integ, bool long_msgs);
 void esp_ctx_free(struct esp_ctx *c);
+
+/*
+ * Between bursts: the context has no SA update under way (sa_owner_quiesce()). A worker's loop
+ * calls it, idle or not; other users of a context that own SAs call it as often, or another
+ * worker taking one of their SAs over waits until they do.
+ */
+static inline void esp_ctx_quiesce(const struct esp_ctx *c)
+{
+	sa_owner_quiesce(c->owner_id);
+}
 
 /*
  * Encrypts pkts[i] with sas[i]. Returns how many succeeded; those stay at the front in

@@ -31,6 +31,7 @@ static int init_hmac_mgrs(struct esp_ctx *c)
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events)
 {
 	memset(c, 0, sizeof(*c));
+	c->owner_id = SA_OWNER_SHARED;
 	c->mgr = alloc_mb_mgr(0);
 	if (c->mgr == NULL)
 		return -1;
@@ -49,6 +50,7 @@ int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ri
 	c->stats = stats;
 	c->events = events;
 	c->rand_off = ESP_RAND_POOL; /* filled on first use */
+	c->owner_id = sa_owner_register();
 	return 0;
 }
 
@@ -80,6 +82,8 @@ void esp_ctx_free(struct esp_ctx *c)
 	memset(c->hmac_mgr, 0, sizeof(c->hmac_mgr));
 	esp_iv_forget(c);
 	c->mgr = NULL;
+	sa_owner_unregister(c->owner_id);
+	c->owner_id = SA_OWNER_SHARED;
 }
 
 static inline void complete_job(IMB_JOB *job)

@@ -125,7 +125,8 @@ static uint8_t icv_ok(struct esp_sa *sa, const struct esp_pkt *pk)
  * The ICVs checked, then the authenticated sequence numbers of each run of one SA's packets into
  * its replay window at once (only authenticated numbers may move it): a compare-and-swap for each
  * block of 32 numbers and one for the top, where one by one took two a packet, each a window
- * line handed between the cores of the workers that share the SA (tests/bench/replay.c).
+ * line handed between the cores of the workers that share the SA (tests/bench/replay.c); plain
+ * stores when this worker owns the SA (sa_owner.h).
  */
 static void verify_runs(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 {
@@ -144,7 +145,7 @@ static void verify_runs(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 			}
 		}
 		if (m)
-			replay_commit_run(sas[i]->replay, seqs, m, v);
+			replay_commit_run(sas[i]->replay, seqs, m, v, sa_owner_mine(&sas[i]->owner, c->owner_id));
 		for (uint16_t j = 0; j < m; j++)
 			if (v[j] != REPLAY_OK) {
 				c->pk[at[j]].status = DP_DROP_ESP_REPLAY;
@@ -165,7 +166,8 @@ static void charge_runs(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_s
 {
 	for (uint16_t i = 0; i < n;) {
 		uint16_t k = esp_run_end(sas, i, n);
-		enum esp_expiry e = esp_sa_account(sas[i], (uint32_t)(k - i), esp_bytes_of(pkts, i, k));
+		bool owned = sa_owner_mine(&sas[i]->owner, c->owner_id);
+		enum esp_expiry e = esp_sa_account(sas[i], owned, (uint32_t)(k - i), esp_bytes_of(pkts, i, k));
 		if (unlikely(e != ESP_EXPIRY_NONE))
 			esp_report_expiry(c, sas[i], e);
 		i = k;

@@ -16,8 +16,9 @@ static uint32_t numbers_left(const struct esp_sa *sa, uint64_t seq, uint64_t lim
 /*
  * Hands out sequence numbers to the run of same-SA packets that starts at i, and charges the
  * SA for them, so that workers sharing an SA never reuse one and change the shared use once
- * per run, not per packet. Returns where the run ends. Reads the SA's counters line alone,
- * which the policy stage asked for (for writing) for every packet.
+ * per run, not per packet (with plain stores when this worker owns the SA: sa_owner.h).
+ * Returns where the run ends. Reads the SA's counters line alone, which the policy stage asked
+ * for (for writing) for every packet.
  */
 static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i,
 			   uint16_t n)
@@ -28,13 +29,14 @@ static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	uint64_t bytes = esp_bytes_of(pkts, i, k);
 	/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
 	uint64_t limit = sa->seq_limit;
+	bool owned = sa_owner_mine(&sa->owner, c->owner_id);
 	rte_int128_t before = esp_sa_use_read(sa), after;
 	uint32_t take;
 	do {
 		take = numbers_left(sa, before.val[0], limit, want);
 		after.val[0] = before.val[0] + take;
 		after.val[1] = before.val[1] + (take == want ? bytes : esp_bytes_of(pkts, i, (uint16_t)(i + take)));
-	} while (take && !esp_sa_use_swap(sa, &before, after));
+	} while (take && (owned ? (esp_sa_use_set(sa, after), false) : !esp_sa_use_swap(sa, &before, after)));
 	for (uint16_t j = i; j < k; j++) {
 		struct esp_pkt *pk = &c->pk[j];
 		pk->seq = before.val[0] + 1 + (j - i);

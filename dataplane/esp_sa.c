@@ -334,6 +334,7 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 	if (++last_id == 0)
 		++last_id;
 	sa->id = last_id;
+	sa->owner = SA_OWNER_NONE;
 	place_parts(sa, p, &l);
 	if (expand_keys(sa, p) < 0) {
 		snprintf(err, err_len, "out of memory setting up the SA");
@@ -371,12 +372,12 @@ enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rt
 	return e;
 }
 
-enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes)
+enum esp_expiry esp_sa_account(struct esp_sa *sa, bool owned, uint32_t packets, uint64_t bytes)
 {
 	rte_int128_t before = esp_sa_use_read(sa), after;
 	do {
 		after.val[0] = before.val[0] + packets;
 		after.val[1] = before.val[1] + bytes;
-	} while (!esp_sa_use_swap(sa, &before, after));
+	} while (owned ? (esp_sa_use_set(sa, after), false) : !esp_sa_use_swap(sa, &before, after));
 	return esp_sa_limits_crossed(sa, before, after);
 }

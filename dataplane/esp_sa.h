@@ -18,6 +18,7 @@
 #include <rte_prefetch.h>
 
 #include "esp_algo.h"
+#include "sa_owner.h"
 #include "lib/ts.h"
 
 struct rte_mbuf;
@@ -168,6 +169,8 @@ struct esp_sa {
 	};
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
+	/* the worker that updates use (and inbound the replay window) with plain stores: sa_owner.h */
+	uint16_t owner;
 	/*
 	 * How lifetime events name the SA: unique among the SAs made (until it wraps after 4 billion),
 	 * where an outbound SPI is the peer's choice and two peers may choose the same one.
@@ -271,8 +274,11 @@ void esp_sa_free(struct esp_sa *sa);
  * the old and the new endpoint once, which the peer drops as any lost packet.
  */
 void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port);
-/* Charges a batch of packets to the SA and says whether a lifetime was crossed just now. */
-enum esp_expiry esp_sa_account(struct esp_sa *sa, uint32_t packets, uint64_t bytes);
+/*
+ * Charges a batch of packets to the SA and says whether a lifetime was crossed just now; owned
+ * when the caller owns the SA (sa_owner_mine()), else with a compare-and-swap.
+ */
+enum esp_expiry esp_sa_account(struct esp_sa *sa, bool owned, uint32_t packets, uint64_t bytes);
 /* Whether the SA's use going from before to after crossed a lifetime; a hard one marks it dead. */
 enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rte_int128_t after);
 
@@ -283,6 +289,13 @@ static inline rte_int128_t esp_sa_use_read(const struct esp_sa *sa)
 	u.val[0] = __atomic_load_n(&sa->packets, __ATOMIC_RELAXED);
 	u.val[1] = __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED);
 	return u;
+}
+
+/* The use set to want by its owner (sa_owner_mine()), which no other worker changes meanwhile. */
+static inline void esp_sa_use_set(struct esp_sa *sa, rte_int128_t want)
+{
+	__atomic_store_n(&sa->packets, want.val[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->bytes, want.val[1], __ATOMIC_RELAXED);
 }
 
 /* The use set to want if it is still *expect; if not, false with *expect what it is. */

@@ -64,12 +64,22 @@ enum replay_verdict replay_check(const struct replay_window *w, uint64_t seq)
 	return REPLAY_OK;
 }
 
+/* *word set to want: by its owner alone (sa_owner.h), or if it is still *old (else false, *old what it is). */
+static inline bool set_word(uint64_t *word, uint64_t *old, uint64_t want, bool owned)
+{
+	if (owned) {
+		__atomic_store_n(word, want, __ATOMIC_RELEASE);
+		return true;
+	}
+	return __atomic_compare_exchange_n(word, old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 /*
  * The slot of one block: marks the bits of mask (the block's packets that passed the window);
  * returns the bits already marked (duplicates), or all of mask when a newer block owns the slot
  * (too old).
  */
-static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mask, bool *too_old)
+static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mask, bool *too_old, bool owned)
 {
 	uint64_t *slot = &w->slots[block & w->slot_mask];
 	uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
@@ -86,8 +96,7 @@ static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mas
 			*too_old = true;
 			return mask;
 		}
-		if (seen == mask ||
-		    __atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		if (seen == mask || set_word(slot, &old, want, owned))
 			return seen;
 	}
 }
@@ -95,7 +104,7 @@ static uint32_t mark_block(struct replay_window *w, uint64_t block, uint32_t mas
 static enum replay_verdict mark_seen(struct replay_window *w, uint64_t seq)
 {
 	bool too_old = false;
-	uint32_t seen = mark_block(w, seq >> BLOCK_SHIFT, 1u << (seq & (BLOCK_BITS - 1)), &too_old);
+	uint32_t seen = mark_block(w, seq >> BLOCK_SHIFT, 1u << (seq & (BLOCK_BITS - 1)), &too_old, false);
 	return too_old ? REPLAY_TOO_OLD : seen ? REPLAY_DUPLICATE : REPLAY_OK;
 }
 
@@ -105,11 +114,10 @@ static inline bool behind_window(const struct replay_window *w, uint64_t top, ui
 	return seq == 0 || (seq <= top && top - seq >= w->size);
 }
 
-static void advance_top(struct replay_window *w, uint64_t seq)
+static void advance_top(struct replay_window *w, uint64_t seq, bool owned)
 {
 	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
-	while (seq > top &&
-	       !__atomic_compare_exchange_n(&w->top, &top, seq, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	while (seq > top && !set_word(&w->top, &top, seq, owned))
 		;
 }
 
@@ -124,7 +132,7 @@ enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq)
 		if (v != REPLAY_OK)
 			return v;
 	}
-	advance_top(w, seq);
+	advance_top(w, seq, false);
 	return REPLAY_OK;
 }
 
@@ -133,7 +141,7 @@ enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq)
  * packets before it left it (*top), then all marked at once. Returns how many it took.
  */
 static uint16_t commit_block(struct replay_window *w, const uint64_t seqs[], uint16_t n, uint64_t *top,
-			     enum replay_verdict v[])
+			     enum replay_verdict v[], bool owned)
 {
 	uint64_t block = seqs[0] >> BLOCK_SHIFT, top_before = *top;
 	uint32_t mask = 0;
@@ -149,7 +157,7 @@ static uint16_t commit_block(struct replay_window *w, const uint64_t seqs[], uin
 		*top = v[k] == REPLAY_OK && seqs[k] > *top ? seqs[k] : *top;
 	}
 	bool too_old = false;
-	uint32_t seen = mask ? mark_block(w, block, mask, &too_old) : 0;
+	uint32_t seen = mask ? mark_block(w, block, mask, &too_old, owned) : 0;
 	if (seen == 0)
 		return k;
 	for (uint16_t j = 0; j < k; j++)
@@ -160,7 +168,8 @@ static uint16_t commit_block(struct replay_window *w, const uint64_t seqs[], uin
 	return k;
 }
 
-void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t n, enum replay_verdict v[])
+void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t n, enum replay_verdict v[],
+		       bool owned)
 {
 	uint64_t top = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE), first_top = top;
 	if (w->size == 0) {
@@ -170,8 +179,8 @@ void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t 
 		}
 	} else {
 		for (uint16_t i = 0; i < n;)
-			i += commit_block(w, seqs + i, n - i, &top, v + i);
+			i += commit_block(w, seqs + i, n - i, &top, v + i, owned);
 	}
 	if (top > first_top)
-		advance_top(w, top);
+		advance_top(w, top, owned);
 }

@@ -4,7 +4,8 @@
  *
  * Several workers may receive packets of one SA, so the window is lock-free: it is a
  * ring of 64-bit slots, each holding the tag of a 32-sequence-number block (high half)
- * and that block's bitmap (low half), updated with compare-and-swap. The ring has at
+ * and that block's bitmap (low half), updated with compare-and-swap (with plain stores by a
+ * worker that owns the SA: dataplane/sa_owner.h). The ring has at
  * least window/32 + 2 slots, so a slot is only reused for a block once its previous
  * block has left the window. replay_check() is a cheap read-only test done before
  * decryption; replay_commit() marks the number after the ICV has been verified and is
@@ -40,8 +41,10 @@ enum replay_verdict replay_commit(struct replay_window *w, uint64_t seq);
 /*
  * replay_commit() for seqs[0..n-1] in their order, verdicts to v[]: the same verdicts as one call
  * each, with one compare-and-swap for each block of 32 numbers the run touches in a row and one
- * for the top, where one call each makes two a packet. For a burst's run of one SA's packets.
+ * for the top, where one call each makes two a packet. For a burst's run of one SA's packets;
+ * owned: by a worker that owns the SA (sa_owner.h), which then sets them with plain stores.
  */
-void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t n, enum replay_verdict v[]);
+void replay_commit_run(struct replay_window *w, const uint64_t seqs[], uint16_t n, enum replay_verdict v[],
+		       bool owned);
 
 #endif

@@ -166,6 +166,7 @@ int dp_worker_run(struct dp_worker *w, unsigned (*poll)(struct dp_worker *w))
 {
 	rte_rcu_qsbr_thread_register(w->qsv, w->id);
 	rte_rcu_qsbr_thread_online(w->qsv, w->id);
+	sa_owner_set_online(w->esp.owner_id, true);
 	while (!dp_workers_stop) {
 		uint64_t start = rte_rdtsc();
 		unsigned n = poll(w);
@@ -174,12 +175,14 @@ int dp_worker_run(struct dp_worker *w, unsigned (*poll)(struct dp_worker *w))
 			w->stats.busy_cycles += rte_rdtsc() - start;
 		/* Quiescent once per loop: nothing read from the tables is held past here. */
 		rte_rcu_qsbr_quiescent(w->qsv, w->id);
+		esp_ctx_quiesce(&w->esp); /* nor any SA update: a worker taking one of ours over may go on */
 		if (n == 0) {
 			w->stats.idle_loops++;
 			if (w->idle_sleep_us)
 				rte_delay_us_sleep(w->idle_sleep_us);
 		}
 	}
+	sa_owner_set_online(w->esp.owner_id, false);
 	rte_rcu_qsbr_thread_offline(w->qsv, w->id);
 	rte_rcu_qsbr_thread_unregister(w->qsv, w->id);
 	return 0;

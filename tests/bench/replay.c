@@ -85,7 +85,7 @@ static void *run_worker(void *arg)
 		while (seq > slowest(w->workers) + LEAD && seq <= NUMBERS)
 			__builtin_ia32_pause();
 		if (w->runs) {
-			replay_commit_run(window, seqs, (uint16_t)n, v);
+			replay_commit_run(window, seqs, (uint16_t)n, v, false);
 		} else {
 			for (unsigned i = 0; i < n; i++)
 				v[i] = replay_commit(window, seqs[i]);

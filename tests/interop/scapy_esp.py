@@ -546,6 +546,11 @@ def run_bad_input(d, sas, chk):
     sas_now = {s["name"]: s for s in dpikectl(d, "list-sas")["sas"]}
     chk.check(sas_now["in-%d" % gcm["k"]]["auth_drops"] == 1 and sas_now["in-%d" % gcm["k"]]["replay_drops"] == 1,
               "bad input: per-SA auth and replay counters")
+    if dpikectl(d, "status")["workers"] == 1:
+        used = {n: s["workers"] for n, s in sas_now.items() if s["packets"] > 0}
+        other = {n: w for n, w in used.items() if w != "one"}
+        chk.check(used and not other, "list-sas: the %d SAs that carried packets were used by the one worker alone%s"
+                  % (len(used), " (not: %s)" % other if other else ""))
     chk.check(dpikectl(d, "status")["workers"] >= 1, "dpike still answers after bad input")
 
 

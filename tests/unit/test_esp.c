@@ -958,6 +958,7 @@ static void *encrypt_many(void *arg)
 			sw->seqs[sw->n++] = (uint32_t)esp[4] << 24 | esp[5] << 16 | esp[6] << 8 | esp[7];
 		}
 		rte_pktmbuf_free_bulk(pkts, 32);
+		esp_ctx_quiesce(c); /* as a worker's loop does: the other may take the SA over */
 	}
 	esp_ctx_free(c);
 	rte_free(c);
@@ -967,6 +968,12 @@ static void *encrypt_many(void *arg)
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return x < y ? -1 : x > y;
 }
 
@@ -1003,11 +1010,144 @@ static void test_shared_sa_sequence_numbers(void)
 	drop_sa(sa);
 }
 
+/*
+ * Two workers encrypting bursts over many SAs, each packet's SA drawn at random: every SA is
+ * owned by the first to use it, then taken over by the other mid-stream, while the owner goes
+ * on with plain updates until its next epoch.
+ */
+enum { SPREAD_SAS = 64, SPREAD_BURSTS = 256, SPREAD_BURST = 32 };
+
+struct spread_worker {
+	struct esp_sa **sas;
+	pthread_barrier_t *both; /* the two run at once, with owner ids of their own */
+	unsigned seed;
+	uint16_t sa_of[SPREAD_BURSTS * SPREAD_BURST];
+	uint32_t seq_of[SPREAD_BURSTS * SPREAD_BURST];
+	unsigned n;
+};
+
+static void *encrypt_spread(void *arg)
+{
+	struct spread_worker *sw = arg;
+	struct esp_ctx *c = rte_zmalloc("esp_ctx_spread", sizeof(*c), 64);
+	struct dp_worker_stats st;
+	bool ok = c != NULL && esp_ctx_init(c, &st, NULL) == 0;
+	pthread_barrier_wait(sw->both);
+	for (int round = 0; ok && round < SPREAD_BURSTS; round++) {
+		struct rte_mbuf *pkts[SPREAD_BURST];
+		struct esp_sa *sas[SPREAD_BURST];
+		uint16_t idx[SPREAD_BURST];
+		for (int i = 0; i < SPREAD_BURST; i++) {
+			pkts[i] = make_plain(HOST_LAN, HOST_FAR, 20, 0);
+			idx[i] = (uint16_t)(rand_r(&sw->seed) % SPREAD_SAS);
+			sas[i] = sw->sas[idx[i]];
+		}
+		/* all succeed, so the packets keep their places */
+		CU_ASSERT_EQUAL(esp_encrypt_burst(c, pkts, sas, SPREAD_BURST), SPREAD_BURST);
+		for (uint16_t i = 0; i < SPREAD_BURST; i++) {
+			const uint8_t *esp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, 20);
+			sw->sa_of[sw->n] = idx[i];
+			sw->seq_of[sw->n++] = (uint32_t)esp[4] << 24 | esp[5] << 16 | esp[6] << 8 | esp[7];
+		}
+		rte_pktmbuf_free_bulk(pkts, SPREAD_BURST);
+		esp_ctx_quiesce(c);
+	}
+	if (ok) /* as a worker's loop does when it stops: the other may go on taking SAs over */
+		sa_owner_set_online(c->owner_id, false);
+	pthread_barrier_wait(sw->both);
+	if (ok)
+		esp_ctx_free(c);
+	rte_free(c);
+	return NULL;
+}
+
+static void test_sas_taken_over(void)
+{
+	struct combo c = { 0, true, false, false };
+	static struct esp_sa *sas[SPREAD_SAS];
+	static struct spread_worker w[2];
+	static uint32_t seqs[2 * SPREAD_BURSTS * SPREAD_BURST];
+	for (int i = 0; i < SPREAD_SAS; i++)
+		sas[i] = make_sa(&c, false, 0x2000 + (uint32_t)i);
+	pthread_t t[2];
+	pthread_barrier_t both;
+	pthread_barrier_init(&both, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct spread_worker){ .sas = sas, .both = &both, .seed = 11u + (unsigned)i };
+		pthread_create(&t[i], NULL, encrypt_spread, &w[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&both);
+	CU_ASSERT_EQUAL(w[0].n + w[1].n, 2 * SPREAD_BURSTS * SPREAD_BURST);
+	struct rte_mbuf *one = make_plain(HOST_LAN, HOST_FAR, 20, 0);
+	int wrong = 0, shared = 0;
+	for (uint16_t k = 0; k < SPREAD_SAS; k++) {
+		unsigned n = 0;
+		for (int i = 0; i < 2; i++)
+			for (unsigned j = 0; j < w[i].n; j++)
+				if (w[i].sa_of[j] == k)
+					seqs[n++] = w[i].seq_of[j];
+		qsort(seqs, n, sizeof(seqs[0]), cmp_u32);
+		for (unsigned j = 0; j < n; j++) /* every number from 1 to n used once: none lost or reused */
+			wrong += seqs[j] != j + 1;
+		wrong += sas[k]->seq_out != n || sas[k]->bytes != (uint64_t)n * rte_pktmbuf_pkt_len(one);
+		shared += sas[k]->owner == SA_OWNER_SHARED;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(shared, SPREAD_SAS); /* both used every SA */
+	rte_pktmbuf_free(one);
+	for (int i = 0; i < SPREAD_SAS; i++)
+		drop_sa(sas[i]);
+}
+
 static void *charge_many(void *arg)
 {
 	for (uint32_t i = 0; i < 100000; i++)
-		esp_sa_account(arg, 1 + i % 3, 100 + i % 7);
+		esp_sa_account(arg, false, 1 + i % 3, 100 + i % 7);
 	return NULL;
+}
+
+/* The same by two owners over many SAs, each taking the other's over (its id given back at the end). */
+enum { CHARGE_SAS = 512 };
+
+static void *charge_spread(void *arg)
+{
+	struct esp_sa **sas = arg;
+	uint16_t me = sa_owner_register();
+	for (uint32_t i = 0; i < 100000; i++) {
+		struct esp_sa *sa = sas[(i * 7 + me) % CHARGE_SAS];
+		esp_sa_account(sa, sa_owner_mine(&sa->owner, me), 1 + i % 3, 100 + i % 7);
+		if (i % 16 == 15)
+			sa_owner_quiesce(me);
+	}
+	sa_owner_unregister(me);
+	return NULL;
+}
+
+static void test_owned_charges(void)
+{
+	struct combo c = { 0, true, false, false };
+	static struct esp_sa *sas[CHARGE_SAS];
+	for (int i = 0; i < CHARGE_SAS; i++)
+		sas[i] = make_sa(&c, false, 0x3000 + (uint32_t)i); /* outbound: the test SAD is small */
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, charge_spread, sas);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	uint64_t packets = 0, bytes = 0, want_packets = 0, want_bytes = 0;
+	for (uint32_t i = 0; i < 100000; i++) {
+		want_packets += 2 * (1 + i % 3);
+		want_bytes += 2 * (100 + i % 7);
+	}
+	for (int i = 0; i < CHARGE_SAS; i++) {
+		packets += sas[i]->packets;
+		bytes += sas[i]->bytes;
+		drop_sa(sas[i]);
+	}
+	CU_ASSERT_EQUAL(packets, want_packets);
+	CU_ASSERT_EQUAL(bytes, want_bytes);
 }
 
 /* What inbound workers do after decrypting: the packets and bytes of runs of one SA, at once. */
@@ -1420,6 +1560,9 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "two workers on one SA never reuse a sequence number; every packet charged",
 		    test_shared_sa_sequence_numbers);
 	CU_add_test(s, "two workers charging one inbound SA lose no packet or byte", test_shared_sa_charges);
+	CU_add_test(s, "SAs owned by one worker and taken over by another: no sequence number lost or reused",
+		    test_sas_taken_over);
+	CU_add_test(s, "SAs owned and taken over while charged: no packet or byte lost", test_owned_charges);
 	CU_add_test(s, "CBC IVs: AES-CTR key stream under each worker's own key, as OpenSSL makes it", test_cbc_ivs);
 	CU_add_test(s, "soft and hard lifetimes", test_lifetime_events);
 	CU_add_test(s, "NAT-T: authenticated ESP from a new endpoint told once; the SAs moved there", test_peer_moved);

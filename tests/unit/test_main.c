@@ -58,6 +58,7 @@ int main(void)
 		return 2;
 	lib_suite_add(CU_add_suite("lib: parsers, selectors, wire reader", NULL, NULL));
 	replay_suite_add(CU_add_suite("dataplane: replay window", NULL, NULL));
+	sa_owner_suite_add(CU_add_suite("dataplane: SA ownership", NULL, NULL));
 	spd_suite_add(CU_add_suite("dataplane: policy lookup", NULL, NULL));
 	sad_suite_add(CU_add_suite("dataplane: SAD", NULL, NULL));
 	sa_slab_suite_add(CU_add_suite("dataplane: SA slab", NULL, NULL));

@@ -116,31 +116,39 @@ static uint64_t next_arrival(uint64_t *last, uint32_t size)
 	return r < 98 ? 0 : 1;
 }
 
-/* A run committed at once gives every packet the verdict one call each gives it, and leaves the same window. */
+/*
+ * A run committed at once gives every packet the verdict one call each gives it, and leaves the
+ * same window; so does one committed by the SA's owner with plain stores.
+ */
 static void test_run_matches_one_by_one(void)
 {
 	static const uint32_t sizes[] = { 0, 1, 31, 32, 33, 64, 100, 1024 };
 	srand(7);
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		struct replay_window *one = window(sizes[k]), *run = window(sizes[k]);
+		struct replay_window *one = window(sizes[k]), *run = window(sizes[k]), *owned = window(sizes[k]);
 		uint64_t last = 0, seqs[32];
-		enum replay_verdict v[32];
+		enum replay_verdict v[32], vo[32];
 		int wrong = 0;
 		for (int burst = 0; burst < 3000; burst++) {
 			uint16_t n = (uint16_t)(1 + rand() % 32);
 			for (uint16_t i = 0; i < n; i++)
 				seqs[i] = next_arrival(&last, sizes[k]);
-			replay_commit_run(run, seqs, n, v);
-			for (uint16_t i = 0; i < n; i++)
-				wrong += replay_commit(one, seqs[i]) != v[i];
+			replay_commit_run(run, seqs, n, v, false);
+			replay_commit_run(owned, seqs, n, vo, true);
+			for (uint16_t i = 0; i < n; i++) {
+				enum replay_verdict want = replay_commit(one, seqs[i]);
+				wrong += (want != v[i]) + (want != vo[i]);
+			}
 			CU_ASSERT_EQUAL(run->top, one->top);
+			CU_ASSERT_EQUAL(owned->top, one->top);
 		}
 		CU_ASSERT_EQUAL(wrong, 0);
 		for (uint64_t s = last > 2000 ? last - 2000 : 0; s <= last + 40; s++)
-			wrong += replay_check(one, s) != replay_check(run, s);
+			wrong += (replay_check(one, s) != replay_check(run, s)) + (replay_check(one, s) != replay_check(owned, s));
 		CU_ASSERT_EQUAL(wrong, 0);
 		free(one);
 		free(run);
+		free(owned);
 	}
 }
 
@@ -170,7 +178,7 @@ static void *race_runs(void *arg)
 		uint16_t n = (uint16_t)(1 + (i * 7 + r->first) % 32);
 		for (uint16_t j = 0; j < n; j++)
 			seqs[j] = r->first + i + j < r->first + r->count ? r->first + i + j : r->first + i;
-		replay_commit_run(r->w, seqs, n, v);
+		replay_commit_run(r->w, seqs, n, v, false);
 		for (uint16_t j = 0; j < n && i + j < r->count; j++)
 			r->accepted += v[j] == REPLAY_OK;
 		i += n;

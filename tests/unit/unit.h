@@ -9,6 +9,7 @@
 
 void lib_suite_add(CU_pSuite s);
 void replay_suite_add(CU_pSuite s);
+void sa_owner_suite_add(CU_pSuite s);
 void spd_suite_add(CU_pSuite s);
 void sad_suite_add(CU_pSuite s);
 void sa_slab_suite_add(CU_pSuite s);
