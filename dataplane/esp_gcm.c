@@ -7,7 +7,7 @@
  * Each packet's nonce and AAD are written as the burst is framed (esp_aead_prepare) and its call
  * made a packet later: calling at once made the code load the nonce just stored in pieces, a
  * store-forwarding stall per packet, and the call hides the waits for later packets' SA lines.
- * Tunnel-mode SAs' packets are sealed from esp_encrypt_burst()'s runs (esp_gcm_seal_tunnel_run()),
+ * Tunnel-mode SAs' packets are framed and sealed from esp_encrypt_burst()'s loop (esp_out.c),
  * inbound packets opened from esp_decrypt_burst()'s loop, each call a packet behind
  * (esp_gcm_behind()); transport mode's seals go
  * through the deferred calls (esp_run_deferred(), the rest at esp_flush()).
@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "esp.h"
-#include "esp_frame_out.h"
 #include "esp_internal.h"
 #include "gcm_vaes.h"
 
@@ -194,21 +193,6 @@ static void gcm_seal(struct esp_ctx *c, const struct esp_sa *sa, struct esp_pkt 
 	esp_defer(c, sa, pk, gcm_seal_now);
 }
 
-void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from,
-			     uint16_t to, uint16_t n, struct esp_gcm_behind *b)
-{
-	const struct esp_sa *sa = sas[from];
-	for (uint16_t i = from; i < to; i++) {
-		struct esp_pkt *pk = &c->pk[i];
-		esp_out_prefetch(pkts, sas, i, n);
-		if (pk->status)
-			continue;
-		pk->ip_id = c->ip_id++;
-		pk->status = (uint8_t)esp_frame_out_tunnel(sa, pkts[i], pk);
-		if (pk->status == 0)
-			esp_gcm_behind(c, b, sa, pk, true);
-	}
-}
 
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound)
 {

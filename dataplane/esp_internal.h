@@ -165,14 +165,6 @@ static inline void esp_out_prefetch(struct rte_mbuf *pkts[], struct esp_sa *sas[
 	if (i + 2 < n)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 }
-/*
- * Frames and seals packets from..to-1 of an outbound burst, a run of one tunnel-mode ESP_SA_F_GCM
- * SA whose sequence numbers are assigned: no call through the SA per packet. Each packet is
- * sealed once the next one is framed (esp_gcm_behind()); the run's last waits in b for the next
- * tunnel-mode GCM run's first, or the burst's end.
- */
-void esp_gcm_seal_tunnel_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from,
-			     uint16_t to, uint16_t n, struct esp_gcm_behind *b);
 /* Runs the deferred direct calls and the CBC bursts, then hands every queued packet's job to
  * IPsec-MB in one burst and completes them; a failed job sets its pk status. */
 void esp_flush(struct esp_ctx *c);

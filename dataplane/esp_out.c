@@ -3,6 +3,7 @@
 #include <rte_mbuf.h>
 
 #include "esp.h"
+#include "esp_frame_out.h"
 #include "esp_internal.h"
 
 /* How many of want packets the SA may number after seq: none once dead, none past limit. */
@@ -72,24 +73,30 @@ static void finish_tags(struct esp_ctx *c, struct esp_sa *sas[], uint16_t n)
 	}
 }
 
-/* Frames packets from..to-1, a run of one SA, and has them encrypted, by the SA's functions. */
-static void seal_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t from, uint16_t to,
-		     uint16_t n)
+/*
+ * A packet of a tunnel-mode ESP_SA_F_GCM SA, its sequence number assigned: framed with no call
+ * through the SA, and sealed once the next such packet is framed (esp_gcm_behind()), or at the
+ * burst's end.
+ */
+static inline void seal_gcm_tunnel(struct esp_ctx *c, const struct esp_sa *sa, struct rte_mbuf *m,
+				   struct esp_pkt *pk, struct esp_gcm_behind *b)
 {
-	struct esp_sa *sa = sas[from];
-	for (uint16_t i = from; i < to; i++) {
-		struct esp_pkt *pk = &c->pk[i];
-		esp_out_prefetch(pkts, sas, i, n);
-		if (pk->status)
-			continue;
-		if (sa->rand_len && !take_random(c, sa, pk))
-			continue;
-		pk->ip_id = c->ip_id++;
-		pk->status = (uint8_t)sa->frame(sa, pkts[i], pk);
-		if (pk->status == 0)
-			sa->crypt(c, sa, pk);
-		esp_run_deferred(c, 1);
-	}
+	pk->ip_id = c->ip_id++;
+	pk->status = (uint8_t)esp_frame_out_tunnel(sa, m, pk);
+	if (pk->status == 0)
+		esp_gcm_behind(c, b, sa, pk, true);
+}
+
+/* Frames a packet and has it encrypted, by its SA's functions. */
+static void seal_by_sa(struct esp_ctx *c, const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
+{
+	if (sa->rand_len && !take_random(c, sa, pk))
+		return;
+	pk->ip_id = c->ip_id++;
+	pk->status = (uint8_t)sa->frame(sa, m, pk);
+	if (pk->status == 0)
+		sa->crypt(c, sa, pk);
+	esp_run_deferred(c, 1);
 }
 
 uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n)
@@ -106,13 +113,17 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	struct esp_gcm_behind gcm = { .sa = NULL, .pk = NULL };
 	for (uint16_t i = 0; i < ESP_SA_AHEAD; i++)
 		esp_sa_prefetch_rest_at(pkts, sas, i, n);
-	for (uint16_t i = 0; i < n;) {
-		uint16_t end = esp_run_end(sas, i, n);
-		if ((sas[i]->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))
-			esp_gcm_seal_tunnel_run(c, pkts, sas, i, end, n, &gcm);
+	/* a packet at a time, not a run: over many SAs each run is a packet, and a run's setup cost more */
+	for (uint16_t i = 0; i < n; i++) {
+		struct esp_pkt *pk = &c->pk[i];
+		const struct esp_sa *sa = sas[i];
+		esp_out_prefetch(pkts, sas, i, n);
+		if (pk->status)
+			continue;
+		if ((sa->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))
+			seal_gcm_tunnel(c, sa, pkts[i], pk, &gcm);
 		else
-			seal_run(c, pkts, sas, i, end, n);
-		i = end;
+			seal_by_sa(c, sa, pkts[i], pk);
 	}
 	esp_gcm_behind(c, &gcm, NULL, NULL, true);
 	esp_flush(c);

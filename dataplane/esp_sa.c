@@ -352,32 +352,3 @@ void esp_sa_free(struct esp_sa *sa)
 	OPENSSL_cleanse(sa->salt, sizeof(sa->salt));
 	sa_slab_free(sa, sa->alloc_bytes);
 }
-
-static bool crossed(uint64_t before, uint64_t after, uint64_t limit)
-{
-	return limit != 0 && before < limit && after >= limit;
-}
-
-enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rte_int128_t after)
-{
-	uint64_t p0 = before.val[0], p1 = after.val[0], b0 = before.val[1], b1 = after.val[1];
-	enum esp_expiry e = ESP_EXPIRY_NONE;
-	if (crossed(p0, p1, sa->hard_packets) || crossed(b0, b1, sa->hard_bytes))
-		e = ESP_EXPIRY_HARD;
-	else if (crossed(p0, p1, sa->soft_packets) || crossed(b0, b1, sa->soft_bytes))
-		e = ESP_EXPIRY_SOFT;
-	if (e == ESP_EXPIRY_HARD)
-		__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED);
-	/* Only the worker whose batch crossed the limit reports it. */
-	return e;
-}
-
-enum esp_expiry esp_sa_account(struct esp_sa *sa, bool owned, uint32_t packets, uint64_t bytes)
-{
-	rte_int128_t before = esp_sa_use_read(sa), after;
-	do {
-		after.val[0] = before.val[0] + packets;
-		after.val[1] = before.val[1] + bytes;
-	} while (owned ? (esp_sa_use_set(sa, after), false) : !esp_sa_use_swap(sa, &before, after));
-	return esp_sa_limits_crossed(sa, before, after);
-}

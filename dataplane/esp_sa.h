@@ -274,13 +274,6 @@ void esp_sa_free(struct esp_sa *sa);
  * the old and the new endpoint once, which the peer drops as any lost packet.
  */
 void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port);
-/*
- * Charges a batch of packets to the SA and says whether a lifetime was crossed just now; owned
- * when the caller owns the SA (sa_owner_mine()), else with a compare-and-swap.
- */
-enum esp_expiry esp_sa_account(struct esp_sa *sa, bool owned, uint32_t packets, uint64_t bytes);
-/* Whether the SA's use going from before to after crossed a lifetime; a hard one marks it dead. */
-enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rte_int128_t after);
 
 /* The SA's use as a starting guess for esp_sa_use_swap(), which corrects a torn one. */
 static inline rte_int128_t esp_sa_use_read(const struct esp_sa *sa)
@@ -302,6 +295,43 @@ static inline void esp_sa_use_set(struct esp_sa *sa, rte_int128_t want)
 static inline bool esp_sa_use_swap(struct esp_sa *sa, rte_int128_t *expect, rte_int128_t want)
 {
 	return rte_atomic128_cmp_exchange(&sa->use, expect, &want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static inline bool esp_sa_crossed(uint64_t before, uint64_t after, uint64_t limit)
+{
+	return limit != 0 && before < limit && after >= limit;
+}
+
+/*
+ * Whether the SA's use going from before to after crossed a lifetime; a hard one marks it dead.
+ * Inline, as over many SAs it runs for every packet.
+ */
+static inline enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rte_int128_t after)
+{
+	uint64_t p0 = before.val[0], p1 = after.val[0], b0 = before.val[1], b1 = after.val[1];
+	enum esp_expiry e = ESP_EXPIRY_NONE;
+	if (esp_sa_crossed(p0, p1, sa->hard_packets) || esp_sa_crossed(b0, b1, sa->hard_bytes))
+		e = ESP_EXPIRY_HARD;
+	else if (esp_sa_crossed(p0, p1, sa->soft_packets) || esp_sa_crossed(b0, b1, sa->soft_bytes))
+		e = ESP_EXPIRY_SOFT;
+	if (e == ESP_EXPIRY_HARD)
+		__atomic_store_n(&sa->dead, 1, __ATOMIC_RELAXED);
+	/* Only the worker whose batch crossed the limit reports it. */
+	return e;
+}
+
+/*
+ * Charges a batch of packets to the SA and says whether a lifetime was crossed just now; owned
+ * when the caller owns the SA (sa_owner_mine()), else with a compare-and-swap.
+ */
+static inline enum esp_expiry esp_sa_account(struct esp_sa *sa, bool owned, uint32_t packets, uint64_t bytes)
+{
+	rte_int128_t before = esp_sa_use_read(sa), after;
+	do {
+		after.val[0] = before.val[0] + packets;
+		after.val[1] = before.val[1] + bytes;
+	} while (owned ? (esp_sa_use_set(sa, after), false) : !esp_sa_use_swap(sa, &before, after));
+	return esp_sa_limits_crossed(sa, before, after);
 }
 
 #endif
