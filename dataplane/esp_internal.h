@@ -152,15 +152,12 @@ static inline void esp_run_deferred(struct esp_ctx *c, uint16_t keep)
 		c->d_fn[c->n_run](c, c->d_sa[c->n_run], c->d_pk[c->n_run]);
 }
 /*
- * What packet i of an outbound burst asks for as it is reached: the first SA line of the packet
- * ESP_SA_HEAD_AHEAD behind it (its counters line is in: numbering came first), the keys of the
- * one ESP_SA_AHEAD behind (esp_sa_prefetch_rest()), the first data line of the one two behind.
+ * What packet i of an outbound burst asks for as it is reached (every SA's first line is in:
+ * numbering came first): the keys of the one ESP_SA_AHEAD behind (esp_sa_prefetch_rest()), the
+ * first data line of the one two behind.
  */
 static inline void esp_out_prefetch(struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i, uint16_t n)
 {
-	uint16_t ahead = i + ESP_SA_HEAD_AHEAD;
-	if (ahead < n && sas[ahead] != sas[ahead - 1])
-		rte_prefetch0(sas[ahead]);
 	esp_sa_prefetch_rest_at(pkts, sas, i + ESP_SA_AHEAD, n);
 	if (i + 2 < n)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));

@@ -18,8 +18,8 @@ static uint32_t numbers_left(const struct esp_sa *sa, uint64_t seq, uint64_t lim
  * Hands out sequence numbers to the run of same-SA packets that starts at i, and charges the
  * SA for them, so that workers sharing an SA never reuse one and change the shared use once
  * per run, not per packet (with plain stores when this worker owns the SA: sa_owner.h).
- * Returns where the run ends. Reads the SA's counters line alone, which the policy stage asked
- * for (for writing) for every packet.
+ * Returns where the run ends. Reads the SA's first line alone (header and use), which the policy
+ * stage asked for (for writing) for every packet.
  */
 static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t i,
 			   uint16_t n)
@@ -29,7 +29,7 @@ static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	uint32_t want = k - i;
 	uint64_t bytes = esp_bytes_of(pkts, i, k);
 	/* The sequence number counts the SA's packets, so the hard packet limit is exact here. */
-	uint64_t limit = sa->seq_limit;
+	uint64_t limit = esp_sa_seq_limit(sa);
 	bool owned = sa_owner_mine(&sa->owner, c->owner_id);
 	rte_int128_t before = esp_sa_use_read(sa), after;
 	uint32_t take;
@@ -60,7 +60,7 @@ static bool take_random(struct esp_ctx *c, const struct esp_sa *sa, struct esp_p
 		return false;
 	}
 	pk->rand = &c->rand_pool[c->rand_off];
-	c->rand_off += sa->rand_len;
+	c->rand_off += esp_sa_rand_len(sa);
 	return true;
 }
 
@@ -90,7 +90,7 @@ static inline void seal_gcm_tunnel(struct esp_ctx *c, const struct esp_sa *sa, s
 /* Frames a packet and has it encrypted, by its SA's functions. */
 static void seal_by_sa(struct esp_ctx *c, const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk)
 {
-	if (sa->rand_len && !take_random(c, sa, pk))
+	if (esp_sa_has(sa, ESP_SA_F_RAND_IV) && !take_random(c, sa, pk))
 		return;
 	pk->ip_id = c->ip_id++;
 	pk->status = (uint8_t)sa->frame(sa, m, pk);
@@ -104,9 +104,10 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 	/*
 	 * Every run is numbered before any packet is sealed: a locked instruction waits until the
 	 * core's stores have left, and after a seal those are the whole frame's ciphertext, written
-	 * into lines another core owns (1400 B over 16,384 SAs: 200 cycles a packet). The SA lines
-	 * sealing reads are asked for as the loop goes: headers ESP_SA_HEAD_AHEAD packets ahead,
-	 * keys ESP_SA_AHEAD; the crypto runs a packet behind the framing (esp_run_deferred()).
+	 * into lines another core owns (1400 B over 16,384 SAs: 200 cycles a packet). Numbering read
+	 * every SA's first line (the policy stage asked for them); the keys are asked for as the
+	 * loop goes, ESP_SA_AHEAD packets ahead; the crypto runs a packet behind the framing
+	 * (esp_gcm_behind(), esp_run_deferred()).
 	 */
 	for (uint16_t i = 0; i < n;)
 		i = assign_run(c, pkts, sas, i, n);
@@ -120,7 +121,7 @@ uint16_t esp_encrypt_burst(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 		esp_out_prefetch(pkts, sas, i, n);
 		if (pk->status)
 			continue;
-		if ((sa->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL))
+		if (esp_sa_one_pass(sa))
 			seal_gcm_tunnel(c, sa, pkts[i], pk, &gcm);
 		else
 			seal_by_sa(c, sa, pkts[i], pk);

@@ -273,18 +273,19 @@ static bool ts_addresses_only(const struct esp_sa_params *p)
 static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 {
 	sa->spi = p->spi;
-	sa->flags = (p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
+	sa->flags = (uint16_t)((p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
 		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
 		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (gcm_compact(p->alg) ? ESP_SA_F_GCM_COMPACT : 0) |
 		    (p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM : 0) |
-		    (p->inbound && ts_addresses_only(p) ? ESP_SA_F_TS_ADDRS : 0);
+		    (p->inbound && ts_addresses_only(p) ? ESP_SA_F_TS_ADDRS : 0) |
+		    /* CBC's IV must be unpredictable; the counter modes' is the sequence number */
+		    (p->alg->cipher == ESP_CIPHER_AES_CBC || p->alg->cipher == ESP_CIPHER_3DES ? ESP_SA_F_RAND_IV : 0) |
+		    (p->soft_bytes || p->hard_bytes || p->soft_packets || p->hard_packets ? ESP_SA_F_LIFETIMES : 0));
 	sa->alg = p->alg;
 	sa->iv_len = p->alg->iv_len;
 	sa->icv_len = p->alg->icv_len;
 	sa->pad_align = p->alg->pad_align;
 	sa->key_len = p->alg->enc_key_len;
-	/* CBC's IV must be unpredictable; the counter modes' is the sequence number */
-	sa->rand_len = p->alg->cipher == ESP_CIPHER_AES_CBC ? 16 : p->alg->cipher == ESP_CIPHER_3DES ? 8 : 0;
 	sa->outer_len = outer_len(p);
 	sa->local_be = rte_cpu_to_be_32(p->local);
 	sa->remote_be = rte_cpu_to_be_32(p->remote);
@@ -294,9 +295,6 @@ static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
 	sa->hard_bytes = p->hard_bytes;
 	sa->soft_packets = p->soft_packets;
 	sa->hard_packets = p->hard_packets;
-	sa->seq_limit = p->esn ? UINT64_MAX : UINT32_MAX;
-	if (p->hard_packets && p->hard_packets < sa->seq_limit)
-		sa->seq_limit = p->hard_packets;
 	if (p->tunnel) {
 		sa->copy = (uint8_t)p->copy;
 		sa->tos_out_mask = tunnel_outer_tos(0xff, p->copy);

@@ -48,6 +48,10 @@ typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct 
 #define ESP_SA_F_GCM 0x40
 /* inbound: one selector each way, any protocol and port: the inner packet's addresses say it all */
 #define ESP_SA_F_TS_ADDRS 0x80
+/* outbound: each packet's IV is iv_len random bytes (CBC's, RFC 3602 2.3; else the sequence number) */
+#define ESP_SA_F_RAND_IV 0x100
+/* limits in bytes or packets, soft or hard (without, none is read: the third line stays cold) */
+#define ESP_SA_F_LIFETIMES 0x200
 
 enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
 
@@ -108,22 +112,29 @@ static inline unsigned esp_integ_key_bytes(enum esp_integ integ)
 }
 
 /*
- * Three lines in front of the keys, by who reads them: the first for every packet, the second
- * for inbound ones only (and for drop counts), the third, written by every worker, for every
- * packet again with the lifetimes it is checked against. An outbound packet reads two.
+ * Three lines in front of the keys, by who reads them: the first for every packet, header and
+ * use together, written by the worker(s) that use the SA; the second for inbound packets and for
+ * SAs whose packets go through their functions (all but tunnel-mode AES-GCM outbound); the third
+ * for lifetimes, drops and the control core. A tunnel-mode AES-GCM packet reads one line before
+ * the keys outbound, two inbound.
+ *
+ * The use shares the header's line: over many SAs each line a packet reads is a wait for memory,
+ * and an SA one worker keeps (sa_owner.h) is written by that worker alone. Workers sharing an SA
+ * hand the line between them at each run as they did the use's line of its own.
  */
 struct esp_sa {
-	/* Read-only after creation; every packet. */
+	/* Read-only after creation, but for dead, owner and use; every packet. */
 	uint32_t spi;
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t iv_len, icv_len, pad_align;
 	uint8_t key_len; /* cipher key bytes */
-	uint8_t rand_len; /* random IV bytes per packet: 16 for CBC, 0 when the IV is the sequence number */
 	uint16_t key_bytes; /* of keys[]: the expanded keys of this SA's algorithm */
 	uint8_t salt[4];
 	uint16_t outer_len; /* bytes in front of the payload: [IP] [UDP] ESP IV */
-	uint32_t local_be, remote_be;
 	uint16_t local_port_be, remote_port_be;
+	/* the worker that updates use (and inbound the replay window) with plain stores: sa_owner.h */
+	uint16_t owner;
+	uint32_t local_be, remote_be;
 	union {
 		uint32_t oa_adjust; /* transport with ESP_SA_F_NAT_OA: see natt_oa_adjust() */
 		struct { /* tunnel: what passes between the headers (lib/tunnel_copy.h) */
@@ -133,30 +144,15 @@ struct esp_sa {
 		};
 	};
 	uint32_t outer_sum; /* tunnel: checksum sum of the outer IPv4 header's fixed fields (esp_frame.c) */
-	esp_frame_fn frame;
-	esp_crypt_fn crypt; /* NULL inbound with ESP_SA_F_GCM: esp_decrypt_burst() opens those itself */
-	esp_job_fn job; /* for crypt = esp_submit */
-
-	/* Read-only after creation; inbound packets. These point into the same allocation, after the keys. */
-	struct replay_window *replay __rte_cache_aligned; /* inbound only */
-	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */
-	uint8_t n_local_ts, n_remote_ts;
-	uint32_t alloc_bytes; /* the whole allocation, keys and what follows them: for sa_slab_free() */
-	const struct esp_algo *alg;
-	uint64_t replay_drops, auth_drops; /* atomic; written on drops only */
-	/* inbound UDP-encapsulated: the new peer endpoint last reported (esp_in.c), so once a move */
-	uint32_t moved_be;
-	uint16_t moved_port_be;
-
+	uint8_t dead;       /* hard-expired: refuse further packets; atomic */
 	/*
-	 * Written by every worker that uses the SA, and the limits they are checked against. Its
-	 * use, packets and bytes together, changes by one 16-byte compare-and-swap per run of a
-	 * burst's packets of the SA (esp_sa_use_swap()): one locked instruction where an atomic add
-	 * each, and outbound a third for the sequence number, made three, each waiting for the
-	 * core's stores to drain. Outbound, the packets are the sequence numbers handed out and the
-	 * bytes those of the packets given them, before ESP (what they protect, as inbound counts).
+	 * Its use, packets and bytes together, changes by one 16-byte compare-and-swap per run of a
+	 * burst's packets of the SA (esp_sa_use_swap()), or plain stores by its owner: one locked
+	 * instruction at most, where an atomic add each, and outbound a third for the sequence
+	 * number, made three, each waiting for the core's stores to drain. Outbound, the packets are
+	 * the sequence numbers handed out and the bytes those of the packets given them, before ESP
+	 * (what they protect, as inbound counts).
 	 */
-	RTE_MARKER counters_line __rte_cache_aligned;
 	union {
 		rte_int128_t use;
 		struct {
@@ -167,24 +163,39 @@ struct esp_sa {
 			uint64_t bytes;
 		};
 	};
-	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
-	uint8_t dead;                         /* hard-expired: refuse further packets; atomic */
-	/* the worker that updates use (and inbound the replay window) with plain stores: sa_owner.h */
-	uint16_t owner;
+
+	/* Read-only after creation; inbound packets, and packets framed and sealed by these functions. */
+	esp_frame_fn frame __rte_cache_aligned;
+	esp_crypt_fn crypt; /* NULL inbound with ESP_SA_F_GCM: esp_decrypt_burst() opens those itself */
+	esp_job_fn job; /* for crypt = esp_submit */
+	/* These point into the same allocation, after the keys. */
+	struct replay_window *replay; /* inbound only */
+	struct traffic_selector *local_ts, *remote_ts; /* inbound: checked on the inner packet */
+	uint8_t n_local_ts, n_remote_ts;
+	/* inbound UDP-encapsulated: the new peer endpoint last reported (esp_in.c), so once a move */
+	uint16_t moved_port_be;
+	uint32_t moved_be;
+
+	/* Lifetimes (read with ESP_SA_F_LIFETIMES only), drops, and what the control core reads. */
+	uint64_t soft_bytes __rte_cache_aligned;
+	uint64_t hard_bytes, soft_packets, hard_packets;
+	uint64_t replay_drops, auth_drops; /* atomic; written on drops only */
+	const struct esp_algo *alg;
 	/*
 	 * How lifetime events name the SA: unique among the SAs made (until it wraps after 4 billion),
 	 * where an outbound SPI is the peer's choice and two peers may choose the same one.
 	 */
 	uint32_t id;
-	/* outbound: the last sequence number the SA may hand out (its hard packet limit, or 2^32-1 without ESN) */
-	uint64_t seq_limit;
+	uint32_t alloc_bytes; /* the whole allocation, keys and what follows them: for sa_slab_free() */
 
 	/* Sized for the algorithm: a GCM key schedule with its GHASH powers is 1 KiB, ChaCha's 32 B. */
 	uint8_t keys[] __rte_cache_aligned;
 } __rte_cache_aligned;
 
-_Static_assert(offsetof(struct esp_sa, seq_out) == 2 * RTE_CACHE_LINE_SIZE &&
-		       offsetof(struct esp_sa, seq_limit) + sizeof(uint64_t) <= 3 * RTE_CACHE_LINE_SIZE,
+_Static_assert(offsetof(struct esp_sa, use) + sizeof(rte_int128_t) <= RTE_CACHE_LINE_SIZE &&
+		       offsetof(struct esp_sa, use) % 16 == 0 &&
+		       offsetof(struct esp_sa, moved_be) + sizeof(uint32_t) <= 2 * RTE_CACHE_LINE_SIZE &&
+		       offsetof(struct esp_sa, alloc_bytes) + sizeof(uint32_t) <= 3 * RTE_CACHE_LINE_SIZE,
 	       "the header lines hold what esp_sa_prefetch_head() says they do");
 
 static inline const struct gcm_key_data *esp_sa_gcm_keys(const struct esp_sa *sa)
@@ -193,9 +204,30 @@ static inline const struct gcm_key_data *esp_sa_gcm_keys(const struct esp_sa *sa
 }
 
 
-static inline bool esp_sa_has(const struct esp_sa *sa, uint8_t flag)
+static inline bool esp_sa_has(const struct esp_sa *sa, uint16_t flag)
 {
 	return (sa->flags & flag) != 0;
+}
+
+/* Outbound in tunnel mode with AES-GCM: framed and sealed in one pass, not by the SA's functions. */
+static inline bool esp_sa_one_pass(const struct esp_sa *sa)
+{
+	return (sa->flags & (ESP_SA_F_GCM | ESP_SA_F_TUNNEL)) == (ESP_SA_F_GCM | ESP_SA_F_TUNNEL);
+}
+
+/* Outbound: random IV bytes a packet takes (CBC's, RFC 3602 2.3); 0 where the IV is the sequence number. */
+static inline unsigned esp_sa_rand_len(const struct esp_sa *sa)
+{
+	return esp_sa_has(sa, ESP_SA_F_RAND_IV) ? sa->iv_len : 0;
+}
+
+/* Outbound: the last sequence number the SA may hand out (its hard packet limit, or 2^32-1 without ESN). */
+static inline uint64_t esp_sa_seq_limit(const struct esp_sa *sa)
+{
+	uint64_t limit = esp_sa_has(sa, ESP_SA_F_ESN) ? UINT64_MAX : UINT32_MAX;
+	if (esp_sa_has(sa, ESP_SA_F_LIFETIMES) && sa->hard_packets && sa->hard_packets < limit)
+		limit = sa->hard_packets;
+	return limit;
 }
 
 /*
@@ -212,20 +244,19 @@ static inline uint32_t esp_sa_overhead(const struct esp_sa *sa)
 
 /*
  * Loading what processing a packet of the SA reads, in two steps so that a burst's misses
- * overlap: esp_sa_prefetch_head() asks for the header lines without reading the SA (the first;
- * inbound the second; both the counters line, to be written, which inbound also reads for
- * `dead` before decrypting); esp_sa_prefetch_rest(), a few packets later when the first lines
- * are in, reads the key size from them and asks for the round keys, for GCM the end of the
- * GHASH key table as far as the packet (its length given) hashes, and inbound the replay window
- * (placed right after the keys: esp_sa.c) and the selectors after it. Reading the first line
- * right after asking for it waited a memory latency per SA, one SA after another.
+ * overlap: esp_sa_prefetch_head() asks for the header lines without reading the SA (the first,
+ * header and use, to be written; inbound the second); esp_sa_prefetch_rest(), a few packets
+ * later when the first line is in, reads the key size from it and asks for the round keys, for
+ * GCM the end of the GHASH key table as far as the packet (its length given) hashes, outbound
+ * the second line where the SA's functions frame and seal, and inbound the replay window (placed
+ * right after the keys: esp_sa.c) and the selectors after it. Reading the first line right after
+ * asking for it waited a memory latency per SA, one SA after another.
  */
 static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 {
-	rte_prefetch0(sa);
+	rte_prefetch0_write(sa);
 	if (inbound)
 		rte_prefetch0((const char *)sa + RTE_CACHE_LINE_SIZE);
-	rte_prefetch0_write(&sa->seq_out);
 }
 
 static inline void esp_sa_prefetch_rest(const struct esp_sa *sa, uint32_t pkt_len)
@@ -241,8 +272,11 @@ static inline void esp_sa_prefetch_rest(const struct esp_sa *sa, uint32_t pkt_le
 		for (unsigned l = 0; l < lines && l < most; l++)
 			rte_prefetch0(sa->keys + sa->key_bytes - 1 - l * RTE_CACHE_LINE_SIZE);
 	}
-	if (!esp_sa_has(sa, ESP_SA_F_INBOUND))
+	if (!esp_sa_has(sa, ESP_SA_F_INBOUND)) {
+		if (!esp_sa_one_pass(sa))
+			rte_prefetch0(&sa->frame);
 		return;
+	}
 	rte_prefetch0(sa->keys + RTE_ALIGN_CEIL(sa->key_bytes, RTE_CACHE_LINE_SIZE));
 	/* the selectors the inner packet is checked against follow the window, lines further on with a long one */
 	if (sa->n_local_ts)
@@ -308,6 +342,8 @@ static inline bool esp_sa_crossed(uint64_t before, uint64_t after, uint64_t limi
  */
 static inline enum esp_expiry esp_sa_limits_crossed(struct esp_sa *sa, rte_int128_t before, rte_int128_t after)
 {
+	if (!esp_sa_has(sa, ESP_SA_F_LIFETIMES))
+		return ESP_EXPIRY_NONE;
 	uint64_t p0 = before.val[0], p1 = after.val[0], b0 = before.val[1], b1 = after.val[1];
 	enum esp_expiry e = ESP_EXPIRY_NONE;
 	if (esp_sa_crossed(p0, p1, sa->hard_packets) || esp_sa_crossed(b0, b1, sa->hard_bytes))

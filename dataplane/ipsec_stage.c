@@ -81,14 +81,9 @@ static void apply_policy(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 			dp_drop(w, b, m, DP_DROP_POLICY_UNPROTECTED);
 		return;
 	}
-	/*
-	 * The first packets' SA header lines are asked for now, ESP asks for the others' as it goes;
-	 * every SA's counters line now, as ESP numbers the whole burst first (esp_out.c).
-	 */
-	if (b->n_out < ESP_SA_HEAD_AHEAD)
+	/* Every SA's first line (header and use) now, as ESP numbers the whole burst first (esp_out.c). */
+	if (b->n_out == 0 || v.sa != b->out_sa[b->n_out - 1])
 		esp_sa_prefetch_head(v.sa, false);
-	else if (v.sa != b->out_sa[b->n_out - 1])
-		rte_prefetch0_write(&v.sa->seq_out);
 	b->out_sa[b->n_out] = v.sa;
 	b->out_flags[b->n_out] = flags;
 	b->out[b->n_out++] = m;
