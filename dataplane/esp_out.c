@@ -37,7 +37,7 @@ static uint16_t assign_run(struct esp_ctx *c, struct rte_mbuf *pkts[], struct es
 		take = numbers_left(sa, before.val[0], limit, want);
 		after.val[0] = before.val[0] + take;
 		after.val[1] = before.val[1] + (take == want ? bytes : esp_bytes_of(pkts, i, (uint16_t)(i + take)));
-	} while (take && (owned ? (esp_sa_use_set(sa, after), false) : !esp_sa_use_swap(sa, &before, after)));
+	} while (take && !esp_sa_use_update(sa, owned, &before, after));
 	for (uint16_t j = i; j < k; j++) {
 		struct esp_pkt *pk = &c->pk[j];
 		pk->seq = before.val[0] + 1 + (j - i);

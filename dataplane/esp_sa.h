@@ -147,7 +147,7 @@ struct esp_sa {
 	uint8_t dead;       /* hard-expired: refuse further packets; atomic */
 	/*
 	 * Its use, packets and bytes together, changes by one 16-byte compare-and-swap per run of a
-	 * burst's packets of the SA (esp_sa_use_swap()), or plain stores by its owner: one locked
+	 * burst's packets of the SA, or plain stores by its owner (esp_sa_use_update()): one locked
 	 * instruction at most, where an atomic add each, and outbound a third for the sequence
 	 * number, made three, each waiting for the core's stores to drain. Outbound, the packets are
 	 * the sequence numbers handed out and the bytes those of the packets given them, before ESP
@@ -309,7 +309,7 @@ void esp_sa_free(struct esp_sa *sa);
  */
 void esp_sa_move_peer(struct esp_sa *sa, uint32_t addr, uint16_t port);
 
-/* The SA's use as a starting guess for esp_sa_use_swap(), which corrects a torn one. */
+/* The SA's use as a starting guess for esp_sa_use_update(), which corrects a torn one. */
 static inline rte_int128_t esp_sa_use_read(const struct esp_sa *sa)
 {
 	rte_int128_t u;
@@ -318,16 +318,17 @@ static inline rte_int128_t esp_sa_use_read(const struct esp_sa *sa)
 	return u;
 }
 
-/* The use set to want by its owner (sa_owner_mine()), which no other worker changes meanwhile. */
-static inline void esp_sa_use_set(struct esp_sa *sa, rte_int128_t want)
+/*
+ * The use set to want: by its owner (sa_owner_mine()), which no other worker changes meanwhile,
+ * with plain stores; by others if it is still *expect (if not, false with *expect what it is).
+ */
+static inline bool esp_sa_use_update(struct esp_sa *sa, bool owned, rte_int128_t *expect, rte_int128_t want)
 {
-	__atomic_store_n(&sa->packets, want.val[0], __ATOMIC_RELAXED);
-	__atomic_store_n(&sa->bytes, want.val[1], __ATOMIC_RELAXED);
-}
-
-/* The use set to want if it is still *expect; if not, false with *expect what it is. */
-static inline bool esp_sa_use_swap(struct esp_sa *sa, rte_int128_t *expect, rte_int128_t want)
-{
+	if (owned) {
+		__atomic_store_n(&sa->packets, want.val[0], __ATOMIC_RELAXED);
+		__atomic_store_n(&sa->bytes, want.val[1], __ATOMIC_RELAXED);
+		return true;
+	}
 	return rte_atomic128_cmp_exchange(&sa->use, expect, &want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
@@ -366,7 +367,7 @@ static inline enum esp_expiry esp_sa_account(struct esp_sa *sa, bool owned, uint
 	do {
 		after.val[0] = before.val[0] + packets;
 		after.val[1] = before.val[1] + bytes;
-	} while (owned ? (esp_sa_use_set(sa, after), false) : !esp_sa_use_swap(sa, &before, after));
+	} while (!esp_sa_use_update(sa, owned, &before, after));
 	return esp_sa_limits_crossed(sa, before, after);
 }
 
