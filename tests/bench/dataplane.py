@@ -21,6 +21,13 @@ route, TX burst) between a source and a sink:
   floor-rw (ring source) the floor with every cache line of each frame read and written as
            well, as in-place ESP must (its data comes from the generator's core, where
            crypto-perf's buffers stay in its own core's cache)
+  floor-sa (ring source, with --against-one and K > 1) the floor with the least memory a packet of
+           one of K SA pairs reads: one line of a lookup table and four of an SA (AES-128-GCM's
+           round keys and hash key, the sequence number), offered in turns with one flow, whose
+           lines stay in the core's caches, as one pair's traffic is; the difference is what the
+           memory of K SAs costs a packet at best on this machine, and the against-one table
+           gives the ratio that leaves (bound); --floor-sa-bytes B lays those SAs B bytes apart
+           instead of 256, as a gateway's SAs holding more than that lie
   plain    cleartext forwarded (no policy): the cost of source, sink and routing, which the
            "net" column takes off each ESP case
   out      encrypt: LAN cleartext through a PROTECT policy into ESP tunnel mode
@@ -57,7 +64,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gen_traffic import AEAD, ALGS, IMIX, SPI_IN_BASE, SPI_OUT_BASE, key_len, pair_key  # noqa: E402
 ESP_MODES = ("out", "in")  # the others, "plain" and the floors, forward in the clear without SAs
-FLOOR_FLAG = {"floor": ["-F"], "floor-rw": ["-D"]}  # dpike-bench-dataplane's option for each floor
+FLOOR_FLAG = {"floor": ["-F"], "floor-rw": ["-D"], "floor-sa": ["-M"]}  # dpike-bench-dataplane's option for each floor
+AGAINST_ONE = ESP_MODES + ("floor-sa",)  # the paths measured with K pairs and with one (--against-one)
 MIN_FRAME, MAX_FRAME = 60, 1514  # the smallest Ethernet frame without FCS; the largest without jumbo frames
 
 
@@ -205,6 +213,8 @@ def command(args, d, mode, alg, size, conf, alt=None):
     lcores = ",".join(["0@0"] + ["%d@%d" % (i, i % cpus) for i in range(1, args.workers + extra + 1)])
     per_pair = 16 if args.source == "pcap" else 6  # KB: SAs, table entries, and the capture in buffers
     memory = 1024 + args.sas * per_pair // 1024 + args.workers * flow_cache_size(args.sas) * 32 // 2**20  # MB
+    if mode == "floor-sa":
+        memory += args.sas * (args.floor_sa_bytes + 16) // 2**20
     eal = ["--lcores", lcores, eal_memory(args), "-m", str(memory), "--no-pci", "--file-prefix",
            "dpk-bench-%d" % os.getpid(), "--log-level=lib.eal:error", "--"]
     if args.source == "pcap":
@@ -213,6 +223,8 @@ def command(args, d, mode, alg, size, conf, alt=None):
     wan, lan = ("gwan=" + offered, "glan") if mode == "in" else ("gwan", "glan=" + offered)
     esp = mode in ESP_MODES
     pairs = ["-P", "%d:%s" % (args.sas, alg)] if esp else FLOOR_FLAG.get(mode, [])
+    if mode == "floor-sa":
+        pairs = pairs + ["%d:%d" % (args.sas, args.floor_sa_bytes)]
     if alt:
         pairs += ["-i", str(args.turns)]
     if esp and args.rekeys:
@@ -273,7 +285,7 @@ def run_case(args, d, mode, alg, size, alt=None):
     prefix = "dpk-bench-%d" % os.getpid()
     proc = subprocess.Popen(command(args, d, mode, alg, size, conf, alt), stdout=subprocess.DEVNULL,
                             stderr=open(d + "/dpike.log", "a"))
-    field = {"floor": "forwarded", "floor-rw": "forwarded", "plain": "forwarded", "out": "esp_out",
+    field = {"floor": "forwarded", "floor-rw": "forwarded", "floor-sa": "forwarded", "plain": "forwarded", "out": "esp_out",
              "in": "esp_in"}[mode]
     try:
         # installing a million SA pairs takes a while, and so does their traffic's first pass
@@ -414,8 +426,8 @@ def one_pair(args, d):
 def run_all(args, d, sizes):
     """Every case; with --repeat N, N rounds (crypto-perf, then the dpike cases) and the medians."""
     rows, plain, against = [], {}, []
-    floor = tuple(FLOOR_FLAG) if args.source == "ring" else ()
     one, d_one = one_pair(args, d) if args.against_one and args.sas > 1 else (None, None)
+    floor = tuple(f for f in FLOOR_FLAG if f != "floor-sa" or one) if args.source == "ring" else ()
     for alg in args.algs.split(","):
         for size in sizes:
             for sas, where in ((args.sas, d),) + (((1, d_one),) if one else ()):
@@ -427,11 +439,11 @@ def run_all(args, d, sizes):
             perfs.append(crypto_perf(alg, buffers, args.crypto_ops, eal_memory(args)))
             for size in sizes:
                 for mode in (floor + ("plain",) if size not in plain else ()) + ("out", "in"):
-                    if one and mode in ESP_MODES and args.turns:
+                    if one and mode in AGAINST_ONE and args.turns:
                         many_r, one_r = run_case(args, d, mode, alg, size, d_one)
                     else:
                         many_r = run_case(args, d, mode, alg, size)
-                        one_r = run_case(one, d_one, mode, alg, size) if one and mode in ESP_MODES else None
+                        one_r = run_case(one, d_one, mode, alg, size) if one and mode in AGAINST_ONE else None
                     runs.setdefault((mode, size), []).append(many_r)
                     if one_r:
                         runs.setdefault(("one-" + mode, size), []).append(one_r)
@@ -449,8 +461,17 @@ def run_all(args, d, sizes):
             for r in rows[first:]:
                 print(fmt(r), flush=True)
             for mode in ("out", "in") if one else ():
-                against.append((alg, size, mode, median_of(runs[(mode, size)]), median_of(runs[("one-" + mode, size)])))
+                against.append((alg, size, mode, median_of(runs[(mode, size)]), median_of(runs[("one-" + mode, size)]),
+                                memory_cost(runs, size)))
     return rows, against
+
+
+def memory_cost(runs, size):
+    """floor-sa's cycles a packet with K pairs' flows less those with one flow (medians): the least
+    the memory of K SAs adds to a packet here; None without the ring source's floors."""
+    if ("floor-sa", size) not in runs:
+        return None
+    return median_of(runs[("floor-sa", size)])[1] - median_of(runs[("one-floor-sa", size)])[1]
 
 
 def print_budget(rows):
@@ -497,11 +518,15 @@ def print_against_one(against, args):
     how = ("the two kinds of traffic in turns of %d ms, one process" % args.turns if args.turns else
            "each %d-pair case followed by a one-pair one" % args.sas)
     print("\n%d SA pairs against one, same run (%s; medians of %d)" % (args.sas, how, args.repeat))
-    print("%-14s %-5s %-5s %10s %9s %10s %9s %7s" % ("algorithm", "size", "path", "one Mpps", "one cyc", "many Mpps",
-                                                    "many cyc", "ratio"))
-    for alg, size, mode, many, one in against:
-        print("%-14s %-5s %-5s %10.2f %9.0f %10.2f %9.0f %6.2fx" % (alg, size, mode, one[0], one[1], many[0], many[1],
-                                                                   many[0] / one[0] if one[0] else 0))
+    if any(memory is not None for *_, memory in against):
+        print("memory: what K pairs' SA lines cost a packet at the least (floor-sa with K pairs' flows less with one);")
+        print("bound: the ratio one pair's cycles leave once that is added, the most any gateway reading them could reach here")
+    print("%-14s %-5s %-5s %10s %9s %10s %9s %7s %7s %7s" % ("algorithm", "size", "path", "one Mpps", "one cyc", "many Mpps",
+                                                            "many cyc", "ratio", "memory", "bound"))
+    for alg, size, mode, many, one, memory in against:
+        bound = "%7.0f %6.2fx" % (memory, one[1] / (one[1] + max(memory, 0))) if memory is not None else ""
+        print("%-14s %-5s %-5s %10.2f %9.0f %10.2f %9.0f %6.2fx %s" % (alg, size, mode, one[0], one[1], many[0], many[1],
+                                                                      many[0] / one[0] if one[0] else 0, bound))
 
 
 def main():
@@ -542,6 +567,8 @@ def main():
     p.add_argument("--stages", action="store_true",
                    help="workers.stage_cycles: count each worker's cycles by stage and print where each case's went "
                         "(the counting costs a few cycles a packet itself)")
+    p.add_argument("--floor-sa-bytes", type=int, default=256,
+                   help="floor-sa: how far apart its SAs lie (a multiple of 64, at least 256, their least size)")
     p.add_argument("--hugepages", action="store_true",
                    help="dpike on hugepages reserved and mounted beforehand (crypto-perf too), as deployed")
     args = p.parse_args()
@@ -552,6 +579,8 @@ def main():
                 "and imix" % (MIN_FRAME, MAX_FRAME))
     if args.rekeys and args.source != "ring":
         p.error("--rekeys needs the ring source (SA pairs installed through the table API)")
+    if args.floor_sa_bytes < 256 or args.floor_sa_bytes % 64 or args.floor_sa_bytes > 65536:
+        p.error("--floor-sa-bytes takes a multiple of 64 from 256 to 65536")
     if not 1 <= args.burst <= 64:
         p.error("--burst takes 1 to 64 packets (workers.burst_size)")
     if args.turns and not (args.against_one and args.source == "ring" and args.sas > 1 and 20 <= args.turns <= 60000):
@@ -567,10 +596,10 @@ def main():
         with open(args.out, "w") as f:
             json.dump({"workers": args.workers, "sas": args.sas, "rows": rows, "against_one": [
                 {"alg": a, "size": z, "mode": m, "mpps": many[0], "cycles": many[1], "one_mpps": one[0],
-                 "one_cycles": one[1]} for a, z, m, many, one in against]}, f, indent=1)
+                 "one_cycles": one[1], "memory_cycles": memory} for a, z, m, many, one, memory in against]}, f, indent=1)
     shutil.rmtree(d, ignore_errors=True)  # kept when a case failed, for its logs
     dropped = [r for r in rows if r["drops"]] + [{"alg": a, "size": z, "mode": m + " (one pair)"}
-                                                for a, z, m, _, one in against if one[2]]
+                                                for a, z, m, _, one, _ in against if one[2]]
     uncounted = ["%s %s %s" % (a, z, m) for (a, z, m, _), rounds in STAGES.items()
                  if m in ESP_MODES and not all(r["esp_" + m] > 0 for r in rounds)]
     if args.check and uncounted:

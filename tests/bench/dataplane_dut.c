@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... [-P N:ESP [-R RATE] [-C]]
- *                       [-g N] [-i MS] [-F | -D]
+ *                       [-g N] [-i MS] [-F | -D | -M N[:BYTES]]
  *
  * dpike itself (the same start-up, workers, tables and control core) with the benchmark's
  * traffic generator on the main lcore beside the control core. Each -p makes a ring port with
@@ -29,6 +29,8 @@
  * -F runs the source's floor on the worker lcores instead of dpike's workers (source_floor.h):
  * receive, read and rewrite the Ethernet header, send on the other port; nothing of dpike's.
  * -D runs it with every line of each frame read and written as well, as in-place ESP must.
+ * -M N[:BYTES] runs it with the least memory a packet of one of N SA pairs reads, the SAs BYTES
+ * apart (256 by default: source_floor.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -66,7 +68,7 @@ struct options {
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpike-bench-dataplane [EAL options] -- -f CONFIG [-s CTL_SOCKET] -p NAME[=PCAP[,PCAP2]] ... "
-			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS] [-F | -D]\n");
+			"[-P N:ESP [-R RATE] [-C]] [-g N] [-i MS] [-F | -D | -M N[:BYTES]]\n");
 }
 
 static int parse_pairs(const char *arg, struct options *o)
@@ -92,6 +94,23 @@ static int parse_rate(const char *arg, struct options *o)
 		return -1;
 	}
 	o->rekey_rate = r;
+	return 0;
+}
+
+static int parse_floor_pairs(const char *arg, struct options *o)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10), bytes = SOURCE_FLOOR_SA_LEAST;
+	if (*end == ':')
+		bytes = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || n == 0 || n > 1u << 24 || bytes < SOURCE_FLOOR_SA_LEAST || bytes > 65536 || bytes % 64) {
+		fprintf(stderr, "-M %s: N[:BYTES], SA pairs whose memory the floor reads (1 to 2^24) and how far apart "
+				"their SAs lie (a multiple of 64 from %u to 65536)\n", arg, SOURCE_FLOOR_SA_LEAST);
+		return -1;
+	}
+	source_floor_sa_pairs = (uint32_t)n;
+	source_floor_sa_bytes = (uint32_t)bytes;
+	o->floor = true;
 	return 0;
 }
 
@@ -124,7 +143,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	optind = 1;
 	o->lanes = 1;
-	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:FDh")) != -1) {
+	while ((c = getopt(argc, argv, "f:s:p:P:R:Cg:i:FDM:h")) != -1) {
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 's': o->sock = optarg; break;
@@ -146,6 +165,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'C': o->reconnect = true; break;
 		case 'F': o->floor = true; break;
 		case 'D': o->floor = source_floor_touch_data = true; break;
+		case 'M':
+			if (parse_floor_pairs(optarg, o) < 0)
+				return -1;
+			break;
 		case 'g':
 			if (parse_lanes(optarg, o) < 0)
 				return -1;
@@ -408,6 +431,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpike-bench-dataplane: %s\n", err);
 		goto out;
 	}
+	if (source_floor_sa_init() < 0) {
+		fprintf(stderr, "dpike-bench-dataplane: no memory for -M's SAs\n");
+		source_floor_sa_fini();
+		goto out;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	app.spare_lcores = o.lanes - 1;
@@ -430,6 +458,7 @@ int main(int argc, char **argv)
 		rc = rk.failed ? 1 : 0;
 	}
 	remove_pairs(pairs, o.pairs);
+	source_floor_sa_fini();
 	for (unsigned i = 0; i < o.lanes; i++)
 		ring_gen_lane_fini(&lanes[i]);
 	appliance_stop(&app);

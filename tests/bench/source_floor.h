@@ -13,6 +13,7 @@
 #define DPIKE_BENCH_SOURCE_FLOOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Also reads and writes every cache line of each frame, in order, as in-place ESP does: what an
@@ -20,6 +21,31 @@
  * not. (Asking for the lines to be written a few frames ahead made dpike's decryption slower.)
  */
 extern bool source_floor_touch_data;
+
+/*
+ * The floor with the least memory a gateway reads for a packet of one of pairs SA pairs
+ * (dpike-bench-dataplane -M): the flow's entry in a lookup table (one line out of pairs) and the
+ * record it leads to (an SA with nothing but AES-128-GCM's keys and the state a packet changes:
+ * four lines out of pairs), each burst's lines asked for all together before any is read, the
+ * record's first line written. Offered one flow, the same lines stay in the core's caches; offered
+ * a flow for each of the pairs, each packet's lines come from memory: the difference is what
+ * the memory of that many SAs costs a packet on this machine at best, whatever reads it.
+ * 0: none (the plain floor). Set before source_floor_sa_init().
+ */
+extern uint32_t source_floor_sa_pairs;
+
+/*
+ * How far apart the SAs lie, in bytes (a whole number of lines, at least the SA's four): more
+ * than the least shows what the same lines cost when SAs hold more besides, as a gateway's do
+ * (with the other direction's SA, selectors, statistics), where the memory's cost grows with
+ * the memory spanned (its pages' translations among it).
+ */
+#define SOURCE_FLOOR_SA_LEAST 256u
+extern uint32_t source_floor_sa_bytes;
+
+/* The table and records for source_floor_sa_pairs, from DPDK's memory as dpike's SAs are; -1 when short of it. */
+int source_floor_sa_init(void);
+void source_floor_sa_fini(void);
 
 /* rte_eal_remote_launch()'s function; arg: the worker (struct dp_worker) whose queues and counters it takes. */
 int source_floor_main(void *arg);
