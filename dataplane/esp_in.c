@@ -25,8 +25,9 @@ static inline uint32_t load_be32(const uint8_t *p)
  * The lines of a short frame after its first (which the classifier read), asked for as the burst
  * is parsed, well before decryption reads them: a frame from another core's cache (a NIC's DMA
  * lands in memory or the LLC alike) otherwise stalls the cipher on each, one packet after
- * another. A long frame's lines the cipher streams through, which the core's own prefetchers
- * follow; asked for here as well, they only crowded the short ones out.
+ * another. A long frame's lines are asked for ESP_FRAME_AHEAD packets before its decryption
+ * (esp_frame_prefetch()); asked for here as well, a whole burst's at once, they crowded the short
+ * ones out.
  */
 #define ESP_IN_SHORT_FRAME 256
 
@@ -37,6 +38,13 @@ static inline void prefetch_short_frame(const struct rte_mbuf *m)
 		return;
 	for (uint32_t off = RTE_CACHE_LINE_SIZE; off < len; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(rte_pktmbuf_mtod_offset(m, const char *, off));
+}
+
+/* A long frame's lines after its first, the short ones having been asked for as the burst was parsed. */
+static inline void prefetch_long_frame_at(struct rte_mbuf *const pkts[], uint16_t i, uint16_t n)
+{
+	if (i < n && rte_pktmbuf_data_len(pkts[i]) > ESP_IN_SHORT_FRAME)
+		esp_frame_prefetch(pkts[i], RTE_CACHE_LINE_SIZE);
 }
 
 /* Locates the ESP header; the classifier already checked the IPv4 header against the packet. */
@@ -191,6 +199,7 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 		if (i + ESP_SA_HEAD_AHEAD < n)
 			find_sa(sad, spis, sas, i + ESP_SA_HEAD_AHEAD);
 		esp_sa_prefetch_rest_at(pkts, sas, i + ESP_SA_AHEAD, n);
+		prefetch_long_frame_at(pkts, i + ESP_FRAME_AHEAD, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
 		if (pk->status == 0) {
