@@ -33,11 +33,8 @@ static inline uint32_t load_be32(const uint8_t *p)
 
 static inline void prefetch_short_frame(const struct rte_mbuf *m)
 {
-	uint32_t len = rte_pktmbuf_data_len(m);
-	if (len > ESP_IN_SHORT_FRAME)
-		return;
-	for (uint32_t off = RTE_CACHE_LINE_SIZE; off < len; off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(rte_pktmbuf_mtod_offset(m, const char *, off));
+	if (rte_pktmbuf_data_len(m) <= ESP_IN_SHORT_FRAME)
+		esp_frame_prefetch(m, RTE_CACHE_LINE_SIZE);
 }
 
 /* A long frame's lines after its first, the short ones having been asked for as the burst was parsed. */
