@@ -196,16 +196,19 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 {
 	struct dp_tables_usage u;
 	dp_tables_usage(&u);
-	const char *gcm_keys = esp_gcm_compact() ? "compact" : "full";
+	static const char *const layouts[] = { [ESP_GCM_KEYS_FULL] = "full", [ESP_GCM_KEYS_COMPACT] = "compact",
+					       [ESP_GCM_KEYS_AUTO] = "auto" };
+	const char *gcm_keys = layouts[esp_gcm_keys_resolved()];
+	/* of the layout the next SA gets */
 	size_t gcm_bytes = esp_gcm_key_bytes(esp_gcm_compact());
 	const char *gcm_code = esp_gcm_code_name(esp_gcm_compact());
 	if (json) {
 		sb_printf(o, "\"tables\":{\"sad_sas\":%u,\"sad_size\":%u,\"sad_spilled\":%u,\"sa_bytes\":%zu,\"spd_policies\":%u,"
 			     "\"spd_size\":%u,\"spd_shapes\":%u,\"spd_bytes\":%zu,\"spd_changes\":%lu,\"flow_cache_size\":%u,"
-			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"gcm_code\":\"%s\",\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u,"
+			     "\"gcm_keys\":\"%s\",\"gcm_key_bytes\":%zu,\"gcm_code\":\"%s\",\"gcm_full_sas\":%u,\"routes\":%u,\"route_lengths\":%u,\"neighbours\":%u,"
 			     "\"neighbours_learned\":%u,\"neighbour_size\":%u,\"fib_snapshots\":%u},",
 			  u.sas, u.sas_max, u.sas_spilled, u.sa_bytes, u.policies, u.policies_max, u.shapes, u.spd_bytes, u.spd_changes,
-			  flow_cache, gcm_keys, gcm_bytes, gcm_code, u.routes, u.route_lengths, u.neighbours, u.neighbours_learned,
+			  flow_cache, gcm_keys, gcm_bytes, gcm_code, esp_gcm_full_sas(), u.routes, u.route_lengths, u.neighbours, u.neighbours_learned,
 			  u.neighbours_max, u.fib_snapshots);
 		return;
 	}
@@ -217,7 +220,11 @@ static void stats_tables(uint32_t flow_cache, bool json, struct strbuf *o)
 	sb_printf(o, "  %-24s %lu (policies added and removed, SAs superseded by rekeys)\n", "spd changes",
 		  u.spd_changes);
 	sb_printf(o, "  %-24s %u entries a worker\n", "flow caches", flow_cache);
-	sb_printf(o, "  %-24s %s, %zu bytes an SA; code: %s\n", "gcm keys", gcm_keys, gcm_bytes, gcm_code);
+	if (esp_gcm_keys_resolved() == ESP_GCM_KEYS_AUTO)
+		sb_printf(o, "  %-24s auto: full for the first %u SAs alive (%u now), then compact; next SA %zu bytes, "
+			     "code: %s\n", "gcm keys", ESP_GCM_AUTO_FULL_SAS, esp_gcm_full_sas(), gcm_bytes, gcm_code);
+	else
+		sb_printf(o, "  %-24s %s, %zu bytes an SA; code: %s\n", "gcm keys", gcm_keys, gcm_bytes, gcm_code);
 	if (u.route_lengths)
 		sb_printf(o, "  %-24s %u, a table for each of %u prefix lengths\n", "routes", u.routes, u.route_lengths);
 	else

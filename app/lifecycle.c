@@ -53,6 +53,26 @@ static unsigned worker_lcore(unsigned i)
 	return lcore;
 }
 
+static void log_gcm_keys(void)
+{
+	switch (esp_gcm_keys_resolved()) {
+	case ESP_GCM_KEYS_AUTO:
+		LOG_INFO("AES-GCM SAs: full keys (%zu bytes, %s) for the first %u alive at a time, compact ones "
+			 "(%zu bytes, %s) past them",
+			 esp_gcm_key_bytes(false), esp_gcm_code_name(false), ESP_GCM_AUTO_FULL_SAS,
+			 esp_gcm_key_bytes(true), esp_gcm_code_name(true));
+		break;
+	case ESP_GCM_KEYS_COMPACT:
+		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each (full: %zu), run by %s", esp_gcm_key_bytes(true),
+			 esp_gcm_key_bytes(false), esp_gcm_code_name(true));
+		break;
+	case ESP_GCM_KEYS_FULL:
+		LOG_INFO("AES-GCM SAs keep full keys: %zu bytes each, run by %s", esp_gcm_key_bytes(false),
+			 esp_gcm_code_name(false));
+		break;
+	}
+}
+
 static int setup_workers(struct appliance *app)
 {
 	struct dp_tables *tables[DP_MAX_WORKERS];
@@ -61,10 +81,7 @@ static int setup_workers(struct appliance *app)
 						     [CFG_GCM_KEYS_COMPACT] = ESP_GCM_KEYS_COMPACT };
 	esp_gcm_code_set(app->cfg.gcm_ipsec_mb_only ? ESP_GCM_CODE_IPSEC_MB : ESP_GCM_CODE_AUTO);
 	esp_gcm_keys_set(layouts[app->cfg.gcm_keys]);
-	LOG_INFO("AES-GCM runs %s", esp_gcm_code_name(esp_gcm_compact()));
-	if (esp_gcm_compact())
-		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each (full: %zu)", esp_gcm_key_bytes(true),
-			 esp_gcm_key_bytes(false));
+	log_gcm_keys();
 	size_t qs = rte_rcu_qsbr_get_memsize(app->n_workers);
 	app->qsv = rte_zmalloc("qsbr", qs, RTE_CACHE_LINE_SIZE);
 	app->workers = rte_zmalloc("workers", sizeof(struct dp_worker) * app->n_workers, RTE_CACHE_LINE_SIZE);

@@ -255,7 +255,7 @@ struct dpike_config {
 	uint32_t flow_cache_size;    /* entries of each worker's flow cache, a power of two */
 	uint32_t neighbour_size;     /* neighbours ARP may add (configured ones come on top) */
 	uint32_t neighbour_timeout;  /* seconds a learned neighbour goes unconfirmed before it is asked again; 0: never */
-	/* workers.gcm_keys: auto resolves to compact where dpike's VAES code runs them (dataplane/esp.h) */
+	/* workers.gcm_keys: auto resolves by CPU, and with AVX-512 by the count of SAs (dataplane/esp.h) */
 	enum cfg_gcm_keys { CFG_GCM_KEYS_AUTO, CFG_GCM_KEYS_FULL, CFG_GCM_KEYS_COMPACT } gcm_keys;
 	bool gcm_ipsec_mb_only;      /* workers.gcm_code = "ipsec-mb": never dpike's own VAES GCM code */
 	/* IKE daemon limits (strongSwan's cookie_threshold, block_threshold, init_limit_half_open) */

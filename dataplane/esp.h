@@ -132,16 +132,25 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 /*
  * The GCM code new SAs use, and so the size of their key data. Full: IPsec-MB's widest code for
  * the CPU (with AVX-512, 1,008 bytes a direction: the round keys and 48 GHASH key powers; without,
- * the AVX2 code's 368). Compact: the AVX2 layout (368 bytes: 8 powers), run by dpike's VAES code
- * where the CPU has VAES (over 512-bit registers with AVX-512), else by IPsec-MB's AVX2 code.
- * Auto: compact where dpike's code runs it (as fast as full from 64 to 1400 bytes on an AVX-512
- * CPU, faster over many SAs, a third of the memory), full elsewhere. Set at start-up, after
- * esp_gcm_code_set(); SAs already made keep theirs.
+ * the AVX2 code's 368), with dpike's VAES code for texts of up to 96 bytes where the CPU has VAES.
+ * Compact: the AVX2 layout (368 bytes: 8 powers), run by dpike's VAES code where the CPU has VAES
+ * (over 512-bit registers with AVX-512), else by IPsec-MB's AVX2 code. Auto: on a CPU with VAES
+ * and AVX-512, full keys for the first ESP_GCM_AUTO_FULL_SAS GCM SAs alive at a time and compact
+ * ones past them (IPsec-MB's AVX-512 code is the faster on an SA in cache from 132 bytes on, a
+ * third faster at 1400; over many SAs whose keys come from memory the compact ones, a third of
+ * the size, are); compact elsewhere where dpike's code runs them, full where it does not. Set at
+ * start-up, after esp_gcm_code_set(); SAs already made keep theirs.
  */
 enum esp_gcm_keys { ESP_GCM_KEYS_FULL, ESP_GCM_KEYS_COMPACT, ESP_GCM_KEYS_AUTO };
+#define ESP_GCM_AUTO_FULL_SAS 1024 /* about a core's L2 cache (1 MiB) of full keys */
 void esp_gcm_keys_set(enum esp_gcm_keys k);
-/* Whether new GCM SAs get compact keys (auto resolved; control core). */
+/* The setting as it applies on this CPU: auto only where it gives either layout, by SA count (control core). */
+enum esp_gcm_keys esp_gcm_keys_resolved(void);
+/* Whether the next GCM SA gets compact keys (control core). */
 bool esp_gcm_compact(void);
+/* Full-key GCM SAs alive, and the count's change as one is made (+1) or freed (-1) (esp_sa.c; control core). */
+unsigned esp_gcm_full_sas(void);
+void esp_gcm_sa_counted(bool full, int change);
 /*
  * Auto: dpike's own VAES code (gcm_vaes.c) where IPsec-MB would run its AVX2 code on a CPU with
  * VAES; ipsec-mb: IPsec-MB's code always. Set at start-up, before the workers' managers are made.

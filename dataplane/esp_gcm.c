@@ -62,10 +62,11 @@ static void choose_vaes_fns(void)
 }
 
 /*
- * dpike's VAES code (gcm_vaes.c) reads IPsec-MB's AVX2 key layout; before it takes a manager's
- * place, it must give IPsec-MB's results on this build of the library, every length class.
+ * dpike's code must give IPsec-MB's results on this build of the library, every length class,
+ * before it takes a manager's place: fns (AES-128, AES-256; encrypt, decrypt) against m's own,
+ * with key data made by m for its own layout.
  */
-static bool vaes_matches(IMB_MGR *m)
+static bool vaes_matches(IMB_MGR *m, gcm_vaes_fn *const fns[2][2])
 {
 	static const uint16_t lens[] = { 0, 13, 64, 96, 100, 128, 255, 256, 300, 1400 };
 	uint8_t key[32], iv[12], aad[12], in[1400], want[1400], got[1400], want_tag[16], got_tag[16];
@@ -78,7 +79,7 @@ static bool vaes_matches(IMB_MGR *m)
 	memcpy(aad, in + 300, sizeof(aad));
 	for (int aes256 = 0; aes256 < 2; aes256++) {
 		aes_gcm_enc_dec_t theirs = aes256 ? m->gcm256_enc : m->gcm128_enc;
-		gcm_vaes_fn *enc = vaes_fns[aes256][1], *dec = vaes_fns[aes256][0];
+		gcm_vaes_fn *enc = fns[aes256][1], *dec = fns[aes256][0];
 		if (aes256)
 			IMB_AES256_GCM_PRE(m, key, &kd);
 		else
@@ -97,36 +98,61 @@ static bool vaes_matches(IMB_MGR *m)
 	return true;
 }
 
-static bool vaes_ok;
-static IMB_MGR *vaes_probe_mgr;
+/*
+ * Found once per layout with the first manager of its kind ([0]: AVX2, whose key layout dpike's
+ * code reads; [1]: AVX-512, whose short texts it takes), as workers start together.
+ */
+static pthread_once_t probe_once[2] = { PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT };
+static IMB_MGR *probe_mgr[2];
+static bool probe_ok[2];
 
-static void probe_vaes(void)
+static void probe_compact(void)
+{
+	choose_vaes_fns();
+	probe_ok[0] = vaes_matches(probe_mgr[0], vaes_fns);
+}
+
+static gcm_vaes_fn *const full_fns[2][2] = { { gcm_vaes_full128_dec, gcm_vaes_full128_enc },
+					     { gcm_vaes_full256_dec, gcm_vaes_full256_enc } };
+
+static void probe_full(void)
+{
+	const IMB_MGR *m = probe_mgr[1];
+	gcm_vaes_full_init(m->gcm128_enc, m->gcm128_dec, m->gcm256_enc, m->gcm256_dec);
+	probe_ok[1] = vaes_matches(probe_mgr[1], full_fns);
+}
+
+static bool vaes_probed(IMB_MGR *m, bool full)
 {
 	if (!gcm_vaes_supported())
-		return;
-	choose_vaes_fns();
-	vaes_ok = vaes_matches(vaes_probe_mgr);
+		return false;
+	probe_mgr[full] = m;
+	pthread_once(&probe_once[full], full ? probe_full : probe_compact);
+	return probe_ok[full];
 }
 
 /*
  * Where IPsec-MB 1.3 runs its AVX2 GCM code (one block per AES instruction) on a CPU with VAES
  * and VPCLMULQDQ, dpike's code takes its place in the manager: a quarter fewer cycles from 64 to
  * 1400 bytes on an AMD Zen 3 (docs/PERFORMANCE.md). Same signature, same key data. That is also
- * where compact keys put an AVX-512 CPU, whose 512-bit registers dpike's code then uses.
+ * where compact keys put an AVX-512 CPU, whose 512-bit registers dpike's code then uses. Where
+ * IPsec-MB runs its AVX-512 code (full keys), dpike's takes the short texts only (gcm_vaes.h).
  */
 static void use_vaes_where_faster(IMB_MGR *m)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	if (code_allowed != ESP_GCM_CODE_AUTO || m->used_arch != IMB_ARCH_AVX2)
+	if (code_allowed != ESP_GCM_CODE_AUTO)
 		return;
-	vaes_probe_mgr = m;
-	pthread_once(&once, probe_vaes);
-	if (!vaes_ok)
-		return;
-	m->gcm128_enc = vaes_fns[0][1];
-	m->gcm128_dec = vaes_fns[0][0];
-	m->gcm256_enc = vaes_fns[1][1];
-	m->gcm256_dec = vaes_fns[1][0];
+	if (m->used_arch == IMB_ARCH_AVX2 && vaes_probed(m, false)) {
+		m->gcm128_enc = vaes_fns[0][1];
+		m->gcm128_dec = vaes_fns[0][0];
+		m->gcm256_enc = vaes_fns[1][1];
+		m->gcm256_dec = vaes_fns[1][0];
+	} else if (m->used_arch == IMB_ARCH_AVX512 && vaes_probed(m, true)) {
+		m->gcm128_enc = full_fns[0][1];
+		m->gcm128_dec = full_fns[0][0];
+		m->gcm256_enc = full_fns[1][1];
+		m->gcm256_dec = full_fns[1][0];
+	}
 }
 
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact)
@@ -143,29 +169,38 @@ void esp_gcm_code_set(enum esp_gcm_code c)
 	code_allowed = c;
 }
 
-static const char *code_name(bool compact)
-{
-	IMB_MGR *m = alloc_mb_mgr(0);
-	if (m == NULL)
-		return NULL;
-	esp_gcm_mgr_init(m, compact);
-	const char *name = m->gcm128_enc == gcm_vaes128_enc        ? "dpike VAES/VPCLMULQDQ (256-bit)"
-			   : m->gcm128_enc == gcm_vaes_wide128_enc ? "dpike VAES/VPCLMULQDQ (512-bit)"
-			   : m->used_arch == IMB_ARCH_AVX512 ? "IPsec-MB AVX-512"
-			   : m->used_arch == IMB_ARCH_AVX2   ? "IPsec-MB AVX2"
-							     : "IPsec-MB SSE/AVX";
-	free_mb_mgr(m);
-	return name;
-}
+/* What a worker's manager for either layout runs, by its AES-128 sealing function and architecture. */
+struct gcm_code_found {
+	bool known;
+	aes_gcm_enc_dec_t enc128;
+	uint32_t arch;
+};
 
 /* Found once per setting by making a manager as a worker does (control core only). */
+static const struct gcm_code_found *gcm_code_found(bool compact)
+{
+	static struct gcm_code_found found[2][2];
+	struct gcm_code_found *f = &found[code_allowed][compact];
+	IMB_MGR *m;
+	if (!f->known && (m = alloc_mb_mgr(0)) != NULL) {
+		esp_gcm_mgr_init(m, compact);
+		*f = (struct gcm_code_found){ true, m->gcm128_enc, m->used_arch };
+		free_mb_mgr(m);
+	}
+	return f;
+}
+
 const char *esp_gcm_code_name(bool compact)
 {
-	static const char *known[2][2];
-	const char **name = &known[code_allowed][compact];
-	if (*name == NULL)
-		*name = code_name(compact);
-	return *name ? *name : "unknown";
+	const struct gcm_code_found *f = gcm_code_found(compact);
+	if (!f->known)
+		return "unknown";
+	return f->enc128 == gcm_vaes128_enc        ? "dpike VAES/VPCLMULQDQ (256-bit)"
+	       : f->enc128 == gcm_vaes_wide128_enc ? "dpike VAES/VPCLMULQDQ (512-bit)"
+	       : f->enc128 == gcm_vaes_full128_enc ? "IPsec-MB AVX-512, dpike VAES up to 96 bytes"
+	       : f->arch == IMB_ARCH_AVX512        ? "IPsec-MB AVX-512"
+	       : f->arch == IMB_ARCH_AVX2          ? "IPsec-MB AVX2"
+						   : "IPsec-MB SSE/AVX";
 }
 
 void esp_gcm_keys_set(enum esp_gcm_keys k)
@@ -173,11 +208,34 @@ void esp_gcm_keys_set(enum esp_gcm_keys k)
 	chosen = k;
 }
 
+/* Full-key GCM SAs made and not yet freed (control core). */
+static unsigned full_sas;
+
+void esp_gcm_sa_counted(bool full, int change)
+{
+	if (full)
+		full_sas = (unsigned)((int)full_sas + change);
+}
+
+enum esp_gcm_keys esp_gcm_keys_resolved(void)
+{
+	if (chosen != ESP_GCM_KEYS_AUTO)
+		return chosen;
+	if (gcm_code_found(true)->enc128 != gcm_vaes_wide128_enc && gcm_code_found(true)->enc128 != gcm_vaes128_enc)
+		return ESP_GCM_KEYS_FULL; /* compact keys would run IPsec-MB's AVX2 code */
+	/* full keys run IPsec-MB's AVX-512 code, faster on one SA from 132 bytes on */
+	return gcm_code_found(false)->enc128 == gcm_vaes_full128_enc ? ESP_GCM_KEYS_AUTO : ESP_GCM_KEYS_COMPACT;
+}
+
 bool esp_gcm_compact(void)
 {
-	if (chosen == ESP_GCM_KEYS_AUTO) /* whether a worker's compact manager runs dpike's code */
-		return strncmp(esp_gcm_code_name(true), "dpike", 5) == 0;
-	return chosen == ESP_GCM_KEYS_COMPACT;
+	enum esp_gcm_keys k = esp_gcm_keys_resolved();
+	return k == ESP_GCM_KEYS_COMPACT || (k == ESP_GCM_KEYS_AUTO && full_sas >= ESP_GCM_AUTO_FULL_SAS);
+}
+
+unsigned esp_gcm_full_sas(void)
+{
+	return full_sas;
 }
 
 /* The deferred call: AES-192 runs IPsec-MB's own code always (dpike's VAES code has 128- and 256-bit keys). */

@@ -54,10 +54,15 @@ static void gcm_precompute(IMB_MGR *m, bool compact, const struct esp_sa_params 
 	OPENSSL_cleanse(&full, sizeof(full));
 }
 
-/* With GCM, the code new SAs get decides the layout of their keys. */
+/* With GCM, the code an SA gets decides the layout of its keys: chosen once, as it is made. */
 static bool gcm_compact(const struct esp_algo *a)
 {
 	return a->cipher == ESP_CIPHER_AES_GCM && esp_gcm_compact();
+}
+
+static bool gcm_full(const struct esp_sa *sa)
+{
+	return esp_sa_has(sa, ESP_SA_F_GCM) && !esp_sa_has(sa, ESP_SA_F_GCM_COMPACT);
 }
 
 /* The hash's compression of one block (64 bytes; 128 for SHA2-384 and SHA2-512) into its state. */
@@ -179,12 +184,12 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	return 0;
 }
 
-static size_t key_bytes(const struct esp_algo *a)
+static size_t key_bytes(const struct esp_algo *a, bool compact_gcm)
 {
 	size_t integ = esp_integ_key_bytes(a->integ);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		return esp_gcm_key_bytes(gcm_compact(a));
+		return esp_gcm_key_bytes(compact_gcm);
 	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of a schedule unused: one line less */
 	case ESP_CIPHER_AES_CTR:
 	case ESP_CIPHER_AES_CCM:
@@ -200,14 +205,17 @@ static size_t key_bytes(const struct esp_algo *a)
 }
 
 struct sa_layout {
-	size_t keys, replay, local_ts, remote_ts, total;
+	bool compact_gcm;
+	size_t key_bytes, keys, replay, local_ts, remote_ts, total;
 };
 
 static struct sa_layout layout(const struct esp_sa_params *p)
 {
 	struct sa_layout l;
+	l.compact_gcm = gcm_compact(p->alg);
+	l.key_bytes = key_bytes(p->alg, l.compact_gcm);
 	l.keys = offsetof(struct esp_sa, keys);
-	l.replay = RTE_ALIGN_CEIL(l.keys + key_bytes(p->alg), RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch_rest() relies on it */
+	l.replay = RTE_ALIGN_CEIL(l.keys + l.key_bytes, RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch_rest() relies on it */
 	l.local_ts = RTE_ALIGN_CEIL(l.replay + (p->inbound ? replay_window_bytes(p->replay_window) : 0), 8);
 	l.remote_ts = l.local_ts + (size_t)p->n_local_ts * sizeof(struct traffic_selector);
 	l.total = l.remote_ts + (size_t)p->n_remote_ts * sizeof(struct traffic_selector);
@@ -217,7 +225,7 @@ static struct sa_layout layout(const struct esp_sa_params *p)
 static void place_parts(struct esp_sa *sa, const struct esp_sa_params *p, const struct sa_layout *l)
 {
 	char *base = (char *)sa;
-	sa->key_bytes = (uint16_t)key_bytes(p->alg);
+	sa->key_bytes = (uint16_t)l->key_bytes;
 	if (p->inbound) {
 		sa->replay = (struct replay_window *)(base + l->replay);
 		replay_window_init(sa->replay, p->replay_window);
@@ -270,12 +278,12 @@ static bool ts_addresses_only(const struct esp_sa_params *p)
 	return p->n_local_ts == 1 && p->n_remote_ts == 1 && ts_any_port(p->local_ts) && ts_any_port(p->remote_ts);
 }
 
-static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p)
+static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p, bool compact_gcm)
 {
 	sa->spi = p->spi;
 	sa->flags = (uint16_t)((p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
 		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
-		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (gcm_compact(p->alg) ? ESP_SA_F_GCM_COMPACT : 0) |
+		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (compact_gcm ? ESP_SA_F_GCM_COMPACT : 0) |
 		    (p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM : 0) |
 		    (p->inbound && ts_addresses_only(p) ? ESP_SA_F_TS_ADDRS : 0) |
 		    /* CBC's IV must be unpredictable; the counter modes' is the sequence number */
@@ -321,7 +329,7 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 		return NULL;
 	}
 	sa->alloc_bytes = (uint32_t)l.total;
-	set_header_fields(sa, p);
+	set_header_fields(sa, p, l.compact_gcm);
 	if (esp_sa_overhead(sa) > ESP_SA_OVERHEAD_MAX) { /* the MTU check counts on it (ipsec_stage.c) */
 		snprintf(err, err_len, "%s would add %u bytes to a packet, more than the %u bytes allowed for",
 			 p->alg->name, esp_sa_overhead(sa), ESP_SA_OVERHEAD_MAX);
@@ -333,6 +341,7 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 		++last_id;
 	sa->id = last_id;
 	sa->owner = SA_OWNER_NONE;
+	esp_gcm_sa_counted(gcm_full(sa), +1);
 	place_parts(sa, p, &l);
 	if (expand_keys(sa, p) < 0) {
 		snprintf(err, err_len, "out of memory setting up the SA");
@@ -348,5 +357,6 @@ void esp_sa_free(struct esp_sa *sa)
 		return;
 	OPENSSL_cleanse(sa->keys, sa->key_bytes);
 	OPENSSL_cleanse(sa->salt, sizeof(sa->salt));
+	esp_gcm_sa_counted(gcm_full(sa), -1);
 	sa_slab_free(sa, sa->alloc_bytes);
 }

@@ -30,4 +30,13 @@ typedef void gcm_vaes_fn(const struct gcm_key_data *key, struct gcm_context_data
 gcm_vaes_fn gcm_vaes128_enc, gcm_vaes128_dec, gcm_vaes256_enc, gcm_vaes256_dec;
 gcm_vaes_fn gcm_vaes_wide128_enc, gcm_vaes_wide128_dec, gcm_vaes_wide256_enc, gcm_vaes_wide256_dec;
 
+/*
+ * For keys in IPsec-MB's AVX-512 layout (its whole struct gcm_key_data): texts of up to 96 bytes
+ * with an AAD of up to 16 by the 256-bit code's short path, reading the last eight of the 48
+ * powers; all others by the IPsec-MB functions given to gcm_vaes_full_init() before first use.
+ */
+gcm_vaes_fn gcm_vaes_full128_enc, gcm_vaes_full128_dec, gcm_vaes_full256_enc, gcm_vaes_full256_dec;
+void gcm_vaes_full_init(aes_gcm_enc_dec_t long128_enc, aes_gcm_enc_dec_t long128_dec,
+			aes_gcm_enc_dec_t long256_enc, aes_gcm_enc_dec_t long256_dec);
+
 #endif

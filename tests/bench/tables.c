@@ -332,7 +332,7 @@ int main(int argc, char **argv)
 	}
 	bool gcm = pair_spec.alg->cipher == ESP_CIPHER_AES_GCM;
 	printf("SA pairs (%s%s%s) installed as IKE installs a child (2 SAs, 2 policies), one worker; tables for %u SAs, "
-	       "%u policies\n", alg, gcm ? ", GCM keys " : "", gcm ? (esp_gcm_compact() ? "compact" : "full") : "", ts.sas,
+	       "%u policies\n", alg, gcm ? ", GCM keys " : "", gcm ? layouts[esp_gcm_keys_resolved()] : "", ts.sas,
 	       ts.policies);
 	printf("lookup cycles for random pairs: a worker's SPD lookup (a flow-cache miss) one by one and 32 at a time, "
 	       "and its SAD lookup\n");

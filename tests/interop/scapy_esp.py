@@ -298,17 +298,25 @@ def run_matrix(d, sas, chk):
 
 def check_gcm_code(d, chk):
     """The GCM packets above ran the code dpike says: by default (workers.gcm_keys = "auto") dpike's own
-    on compact keys wherever the CPU has VAES, over 512-bit registers with AVX-512; else IPsec-MB's."""
+    on compact keys wherever the CPU has VAES, over 256-bit registers; with AVX-512 full keys for the first
+    SAs (these), run by IPsec-MB's AVX-512 code with dpike's for short texts; else IPsec-MB's on full keys."""
     with open("/proc/cpuinfo") as f:
         flags = set(next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), []))
     own = {"avx2", "vaes", "vpclmulqdq"} <= flags
     wide = own and {"avx512f", "avx512bw", "avx512vl"} <= flags
     tables = dpikectl(d, "stats")["tables"]
-    code, keys = tables["gcm_code"], tables["gcm_keys"]
-    chk.check(code.startswith("dpike") == own and (not own or ("512-bit" in code) == wide) and
-              keys == ("compact" if own else "full"),
-              "the AES-GCM packets ran %s on %s keys (%s on this CPU)" % (
-                  code, keys, ("dpike's own, %s-bit, on compact" % (512 if wide else 256)) if own else "IPsec-MB's on full"))
+    code, keys, full_sas = tables["gcm_code"], tables["gcm_keys"], tables["gcm_full_sas"]
+    if wide:
+        ok = keys == "auto" and code == "IPsec-MB AVX-512, dpike VAES up to 96 bytes" and full_sas > 0
+        want = "full keys, IPsec-MB's AVX-512 code with dpike's for short texts"
+    elif own:
+        ok = keys == "compact" and code.startswith("dpike") and "256-bit" in code and full_sas == 0
+        want = "dpike's own, 256-bit, on compact keys"
+    else:
+        ok = keys == "full" and code.startswith("IPsec-MB") and full_sas > 0
+        want = "IPsec-MB's on full keys"
+    chk.check(ok, "the AES-GCM packets ran %s on %s keys, %d SAs with full keys (%s on this CPU)" % (
+        code, keys, full_sas, want))
 
 
 def check_combo(c, wan_pkts, lan_pkts, chk):

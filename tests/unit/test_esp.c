@@ -588,21 +588,29 @@ static void test_gcm_vaes(void)
 	free_mb_mgr(m);
 }
 
-/* The manager gets dpike's VAES code where IPsec-MB would run AVX2 code, unless told otherwise. */
+/*
+ * The manager gets dpike's VAES code where IPsec-MB would run AVX2 code, and for short texts where
+ * it runs AVX-512 code, unless told otherwise.
+ */
 static void test_gcm_code_choice(void)
 {
+	bool wide = gcm_vaes_wide_supported();
 	for (int forbid = 0; forbid < 2; forbid++) {
 		esp_gcm_code_set(forbid ? ESP_GCM_CODE_IPSEC_MB : ESP_GCM_CODE_AUTO);
 		for (int compact = 0; compact < 2; compact++) {
 			IMB_MGR *m = alloc_mb_mgr(0);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 			esp_gcm_mgr_init(m, compact);
-			bool wide = gcm_vaes_wide_supported();
-			bool ours = m->gcm128_enc == (wide ? gcm_vaes_wide128_enc : gcm_vaes128_enc);
-			CU_ASSERT_EQUAL(ours, !forbid && m->used_arch == IMB_ARCH_AVX2 && gcm_vaes_supported());
-			CU_ASSERT_EQUAL(ours, m->gcm256_dec == (wide ? gcm_vaes_wide256_dec : gcm_vaes256_dec));
-			CU_ASSERT_EQUAL(ours, strstr(esp_gcm_code_name(compact), wide ? "512-bit" : "256-bit") != NULL);
-			CU_ASSERT_EQUAL(ours, strstr(esp_gcm_code_name(compact), "dpike") != NULL);
+			bool vaes = !forbid && gcm_vaes_supported();
+			bool all = vaes && m->used_arch == IMB_ARCH_AVX2, short_only = vaes && m->used_arch == IMB_ARCH_AVX512;
+			const char *name = esp_gcm_code_name(compact);
+			CU_ASSERT_EQUAL(m->gcm128_enc == (wide ? gcm_vaes_wide128_enc : gcm_vaes128_enc), all);
+			CU_ASSERT_EQUAL(m->gcm256_dec == (wide ? gcm_vaes_wide256_dec : gcm_vaes256_dec), all);
+			CU_ASSERT_EQUAL(m->gcm128_dec == gcm_vaes_full128_dec && m->gcm256_enc == gcm_vaes_full256_enc,
+					short_only);
+			CU_ASSERT_EQUAL(all, strstr(name, wide ? "512-bit" : "256-bit") != NULL);
+			CU_ASSERT_EQUAL(all, strncmp(name, "dpike", 5) == 0);
+			CU_ASSERT_EQUAL(short_only, strstr(name, "dpike VAES up to 96 bytes") != NULL);
 			free_mb_mgr(m);
 		}
 	}
@@ -611,12 +619,43 @@ static void test_gcm_code_choice(void)
 	struct esp_ctx *w = rte_zmalloc("esp_ctx", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL_FATAL(esp_ctx_init(w, NULL, NULL), 0);
-	for (int compact = 0; compact < 2; compact++)
-		CU_ASSERT_EQUAL(w->gcm_mgr[compact]->gcm128_dec ==
-					(gcm_vaes_wide_supported() ? gcm_vaes_wide128_dec : gcm_vaes128_dec),
-				strstr(esp_gcm_code_name(compact), "dpike") != NULL);
+	for (int compact = 0; compact < 2; compact++) {
+		const char *name = esp_gcm_code_name(compact);
+		CU_ASSERT_EQUAL(w->gcm_mgr[compact]->gcm128_dec == (wide ? gcm_vaes_wide128_dec : gcm_vaes128_dec),
+				strncmp(name, "dpike", 5) == 0);
+		CU_ASSERT_EQUAL(w->gcm_mgr[compact]->gcm128_dec == gcm_vaes_full128_dec,
+				strstr(name, "up to 96 bytes") != NULL);
+	}
 	esp_ctx_free(w);
 	rte_free(w);
+}
+
+/*
+ * "auto" where it mixes the layouts: full keys while fewer than ESP_GCM_AUTO_FULL_SAS full-key
+ * SAs are alive, compact past them, full again once one is freed.
+ */
+static void check_gcm_auto_budget(const struct combo *c)
+{
+	static struct esp_sa *full[ESP_GCM_AUTO_FULL_SAS];
+	unsigned made = 0, before = esp_gcm_full_sas();
+	CU_ASSERT_FATAL(before < ESP_GCM_AUTO_FULL_SAS);
+	while (esp_gcm_full_sas() < ESP_GCM_AUTO_FULL_SAS) {
+		full[made] = make_sa(c, false, 0x4000 + made);
+		CU_ASSERT(!esp_sa_has(full[made], ESP_SA_F_GCM_COMPACT) && full[made]->key_bytes == esp_gcm_key_bytes(false));
+		made++;
+	}
+	CU_ASSERT_EQUAL(made, ESP_GCM_AUTO_FULL_SAS - before);
+	struct esp_sa *past = make_sa(c, false, 0x3004);
+	CU_ASSERT(esp_sa_has(past, ESP_SA_F_GCM_COMPACT) && past->key_bytes == esp_gcm_key_bytes(true));
+	drop_sa(past);
+	CU_ASSERT_EQUAL(esp_gcm_full_sas(), ESP_GCM_AUTO_FULL_SAS); /* a compact SA freed leaves the count */
+	drop_sa(full[--made]);
+	struct esp_sa *again = make_sa(c, false, 0x3005);
+	CU_ASSERT(!esp_sa_has(again, ESP_SA_F_GCM_COMPACT));
+	drop_sa(again);
+	while (made)
+		drop_sa(full[--made]);
+	CU_ASSERT_EQUAL(esp_gcm_full_sas(), before);
 }
 
 /* The whole ESP path with compact GCM keys (non-GCM SAs are unaffected by the setting). */
@@ -633,15 +672,30 @@ static void test_gcm_compact_matches_reference(void)
 	sa = make_sa(&c, false, 0x3002);
 	CU_ASSERT(!esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) && sa->key_bytes == esp_gcm_key_bytes(false));
 	drop_sa(sa);
-	/* auto: compact where a worker's compact manager runs dpike's code, unless told IPsec-MB's only */
+	/*
+	 * auto: where a worker's compact manager runs dpike's code, compact keys, or (where full keys
+	 * run IPsec-MB's AVX-512 code) both by count; full everywhere else, and when told IPsec-MB's only
+	 */
+	IMB_MGR *m = alloc_mb_mgr(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	init_mb_mgr_auto(m, NULL);
+	bool avx512 = m->used_arch == IMB_ARCH_AVX512;
+	free_mb_mgr(m);
 	esp_gcm_keys_set(ESP_GCM_KEYS_AUTO);
 	for (int forbid = 0; forbid < 2; forbid++) {
 		esp_gcm_code_set(forbid ? ESP_GCM_CODE_IPSEC_MB : ESP_GCM_CODE_AUTO);
-		bool compact = !forbid && gcm_vaes_supported();
-		CU_ASSERT_EQUAL(esp_gcm_compact(), compact);
+		enum esp_gcm_keys want = forbid || !gcm_vaes_supported() ? ESP_GCM_KEYS_FULL
+					 : avx512                         ? ESP_GCM_KEYS_AUTO
+									  : ESP_GCM_KEYS_COMPACT;
+		CU_ASSERT_EQUAL(esp_gcm_keys_resolved(), want);
+		if (want == ESP_GCM_KEYS_AUTO) {
+			check_gcm_auto_budget(&c);
+			continue;
+		}
+		CU_ASSERT_EQUAL(esp_gcm_compact(), want == ESP_GCM_KEYS_COMPACT);
 		sa = make_sa(&c, false, 0x3003);
-		CU_ASSERT(esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) == compact);
-		CU_ASSERT_EQUAL(sa->key_bytes, esp_gcm_key_bytes(compact));
+		CU_ASSERT(esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) == (want == ESP_GCM_KEYS_COMPACT));
+		CU_ASSERT_EQUAL(sa->key_bytes, esp_gcm_key_bytes(want == ESP_GCM_KEYS_COMPACT));
 		drop_sa(sa);
 	}
 	esp_gcm_code_set(ESP_GCM_CODE_AUTO);
@@ -1546,9 +1600,10 @@ void esp_suite_add(CU_pSuite s)
 	CU_add_test(s, "inbound packets from an independent implementation", test_inbound_from_reference);
 	CU_add_test(s, "one burst through SAs of every transform, both ways", test_mixed_burst);
 	CU_add_test(s, "GCM keys, compact and full: the code reads only the head an SA keeps", test_gcm_reads_its_head);
-	CU_add_test(s, "compact GCM keys: packets match the reference both ways", test_gcm_compact_matches_reference);
+	CU_add_test(s, "compact GCM keys: packets match the reference both ways; auto: full keys for so many SAs, then compact",
+		    test_gcm_compact_matches_reference);
 	CU_add_test(s, "dpike's VAES GCM code matches OpenSSL: lengths, AADs, tags, nothing written past", test_gcm_vaes);
-	CU_add_test(s, "GCM code: dpike's VAES code where IPsec-MB has only AVX2's, unless gcm_code = ipsec-mb",
+	CU_add_test(s, "GCM code: dpike's VAES code where IPsec-MB has only AVX2's, short texts beside its AVX-512 code, unless gcm_code = ipsec-mb",
 		    test_gcm_code_choice);
 	CU_add_test(s, "ESN across 2^32 both ways", test_esn_across_wrap);
 	CU_add_test(s, "sequence space exhausted without ESN", test_sequence_exhausted_without_esn);
