@@ -66,6 +66,7 @@ from gen_traffic import AEAD, ALGS, IMIX, SPI_IN_BASE, SPI_OUT_BASE, key_len, pa
 ESP_MODES = ("out", "in")  # the others, "plain" and the floors, forward in the clear without SAs
 FLOOR_FLAG = {"floor": ["-F"], "floor-rw": ["-D"], "floor-sa": ["-M"]}  # dpike-bench-dataplane's option for each floor
 AGAINST_ONE = ESP_MODES + ("floor-sa",)  # the paths measured with K pairs and with one (--against-one)
+RTTS = {}  # (alg, size, mode, pairs): the CPUs' round trips (ns) measured before each run of the case
 MIN_FRAME, MAX_FRAME = 60, 1514  # the smallest Ethernet frame without FCS; the largest without jumbo frames
 
 
@@ -278,10 +279,31 @@ def turn_stages(d):
     return per
 
 
+def core_rtt(args):
+    """A cache line's round trip between CPUs 0 and 1 (the generator's and the first worker's), in
+    ns, just before a case (tests/bench/core_rtt.c): this machine's phases move it from under 100 ns
+    to ~500, and the cost of every line the generator hands the worker with it. None where there
+    are not two CPUs to use."""
+    try:
+        out = subprocess.run([args.build + "/tests/dpike-bench-rtt", "0", "1"], capture_output=True, text=True,
+                             timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r": (\d+) ns a round trip", out.stdout)
+    return int(found.group(1)) if out.returncode == 0 and found else None
+
+
+def rtt_of(alg, size, mode, pairs):
+    """The median of the round trips measured before the case's runs, or None."""
+    got = sorted(r for r in RTTS.get((alg, size, mode, pairs), []) if r is not None)
+    return got[len(got) // 2] if got else None
+
+
 def run_case(args, d, mode, alg, size, alt=None):
     """One dpike run; returns (Mpps, cycles per packet, drops, busy share) over the window; with
     alt (--turns), a list of two, for this folder's captures and alt's offered in turns."""
     conf = config(d, mode, alg, size, args)
+    RTTS.setdefault((alg, size, mode, args.sas), []).append(core_rtt(args))
     prefix = "dpk-bench-%d" % os.getpid()
     proc = subprocess.Popen(command(args, d, mode, alg, size, conf, alt), stdout=subprocess.DEVNULL,
                             stderr=open(d + "/dpike.log", "a"))
@@ -394,7 +416,7 @@ def crypto_ceiling(perf, size):
     return len(IMIX) / sum(1 / perf[s][0] for s in IMIX), sum(perf[s][2] for s in IMIX) / len(IMIX)
 
 
-def row(alg, size, mode, result, plain=None, crypto=None):
+def row(alg, size, mode, result, plain=None, crypto=None, rtt=None):
     """One line of the table: a dpike run, net of plain forwarding and against crypto-only where given."""
     mpps, cycles, drops, busy = result
     frame_bits = mean_frame(size) * 8 / 1000
@@ -402,7 +424,7 @@ def row(alg, size, mode, result, plain=None, crypto=None):
     return {"alg": alg, "size": size, "mode": mode, "mpps": mpps, "gbps": mpps * frame_bits, "cycles": cycles,
             "net_cycles": cycles - plain[1] if plain else None, "drops": drops, "busy": busy, "crypto_mops": mops,
             "crypto_gbps": mops * frame_bits if mops else None, "crypto_cycles": crypto_cycles,
-            "ratio": mpps / mops if mops else None}
+            "ratio": mpps / mops if mops else None, "rtt_ns": rtt}
 
 
 def median_of(results):
@@ -453,11 +475,11 @@ def run_all(args, d, sizes):
             if size not in plain:
                 plain[size] = median_of(runs[("plain", size)])
                 for f in floor:
-                    rows.append(row("-", size, f, median_of(runs[(f, size)])))
-                rows.append(row("-", size, "plain", plain[size]))
+                    rows.append(row("-", size, f, median_of(runs[(f, size)]), rtt=rtt_of(alg, size, f, args.sas)))
+                rows.append(row("-", size, "plain", plain[size], rtt=rtt_of(alg, size, "plain", args.sas)))
             for mode in ("out", "in"):
                 rows.append(row(alg, size, mode, median_of(runs[(mode, size)]), plain[size],
-                                crypto_ceiling(perf, size)))
+                                crypto_ceiling(perf, size), rtt_of(alg, size, mode, args.sas)))
             for r in rows[first:]:
                 print(fmt(r), flush=True)
             for mode in ("out", "in") if one else ():
@@ -614,8 +636,10 @@ def fmt(r):
     net = "%8.0f" % r["net_cycles"] if r["net_cycles"] is not None else " " * 8
     crypto = "%8.2f %7.2f %8.0f %6.2fx" % (r["crypto_mops"], r["crypto_gbps"], r["crypto_cycles"], r["ratio"]) \
         if r["ratio"] else " " * 33
-    return "%-14s %-5s %-8s %8.2f %7.2f %4.0f%% %8.0f %s %s %s" % (
-        r["alg"], r["size"], r["mode"], r["mpps"], r["gbps"], 100 * r["busy"], r["cycles"], net, crypto, r["drops"] or "")
+    rtt = "%5d" % r["rtt_ns"] if r.get("rtt_ns") is not None else "%5s" % "-"
+    return "%-14s %-5s %-8s %8.2f %7.2f %4.0f%% %8.0f %s %s %s %s" % (
+        r["alg"], r["size"], r["mode"], r["mpps"], r["gbps"], 100 * r["busy"], r["cycles"], net, crypto, rtt,
+        r["drops"] or "")
 
 
 def print_table(rows, args):
@@ -627,9 +651,11 @@ def print_table(rows, args):
     print("net: less those of plain forwarding (receive, classify, route, send)%s" % (
         "; floor: the source's own cost (tests/bench/source_floor.h), -rw: with every line of the frame written"
         if args.source == "ring" else ""))
-    print("%-14s %-5s %-8s %8s %7s %5s %8s %8s %8s %7s %8s %7s %s" % (
+    print("rtt: a cache line's round trip between CPUs 0 and 1 before the case, ns (the machine's phase; "
+          "tests/bench/core_rtt.c)")
+    print("%-14s %-5s %-8s %8s %7s %5s %8s %8s %8s %7s %8s %7s %5s %s" % (
         "algorithm", "size", "path", "Mpps", "Gbps", "busy", "cyc/pkt", "net", "crypto", "Gbps", "cyc/buf", "ratio",
-        "drops"))
+        "rtt", "drops"))
     for r in rows:
         print(fmt(r))
 
