@@ -2,9 +2,9 @@
 /*
  * How long one cache line takes to go from one CPU to another and back: two threads, one on each,
  * hand a counter to and fro, each waiting for the other's store. On the 2-vCPU guests here this
- * swings with where the host puts the vCPUs (from under 100 ns to ~500), and with it whatever the
- * dataplane benchmark's generator and worker pass between them: tests/bench/dataplane.py prints
- * it beside each case so that runs in different phases can be told apart.
+ * moves with where the host puts the vCPUs (425-504 ns seen in slow phases), and with it whatever
+ * the dataplane benchmark's generator and worker pass between them: tests/bench/dataplane.py
+ * prints it beside each case so that runs in different phases can be told apart.
  *   dpike-bench-rtt [CPU_A CPU_B [ROUND_TRIPS]]      (default 0 1 20000)
  * Prints "CPU_A <-> CPU_B: N ns a round trip (median of 5 batches of ROUND_TRIPS)"; exits 2 when
  * either CPU cannot be had (the two threads would share one and take turns by the scheduler).

@@ -281,9 +281,9 @@ def turn_stages(d):
 
 def core_rtt(args):
     """A cache line's round trip between CPUs 0 and 1 (the generator's and the first worker's), in
-    ns, just before a case (tests/bench/core_rtt.c): this machine's phases move it from under 100 ns
-    to ~500, and the cost of every line the generator hands the worker with it. None where there
-    are not two CPUs to use."""
+    ns, just before a case (tests/bench/core_rtt.c): on this machine it moves with where the host
+    puts the two vCPUs (425-504 ns seen in slow phases), and with it the cost of every line the
+    generator hands the worker. None where there are not two CPUs to use."""
     try:
         out = subprocess.run([args.build + "/tests/dpike-bench-rtt", "0", "1"], capture_output=True, text=True,
                              timeout=30)
