@@ -138,21 +138,22 @@ static bool vaes_probed(IMB_MGR *m, bool full)
  * where compact keys put an AVX-512 CPU, whose 512-bit registers dpike's code then uses. Where
  * IPsec-MB runs its AVX-512 code (full keys), dpike's takes the short texts only (gcm_vaes.h).
  */
+static void take_place(IMB_MGR *m, gcm_vaes_fn *const fns[2][2])
+{
+	m->gcm128_enc = fns[0][1];
+	m->gcm128_dec = fns[0][0];
+	m->gcm256_enc = fns[1][1];
+	m->gcm256_dec = fns[1][0];
+}
+
 static void use_vaes_where_faster(IMB_MGR *m)
 {
 	if (code_allowed != ESP_GCM_CODE_AUTO)
 		return;
-	if (m->used_arch == IMB_ARCH_AVX2 && vaes_probed(m, false)) {
-		m->gcm128_enc = vaes_fns[0][1];
-		m->gcm128_dec = vaes_fns[0][0];
-		m->gcm256_enc = vaes_fns[1][1];
-		m->gcm256_dec = vaes_fns[1][0];
-	} else if (m->used_arch == IMB_ARCH_AVX512 && vaes_probed(m, true)) {
-		m->gcm128_enc = full_fns[0][1];
-		m->gcm128_dec = full_fns[0][0];
-		m->gcm256_enc = full_fns[1][1];
-		m->gcm256_dec = full_fns[1][0];
-	}
+	if (m->used_arch == IMB_ARCH_AVX2 && vaes_probed(m, false))
+		take_place(m, vaes_fns);
+	else if (m->used_arch == IMB_ARCH_AVX512 && vaes_probed(m, true))
+		take_place(m, full_fns);
 }
 
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact)
@@ -221,7 +222,8 @@ enum esp_gcm_keys esp_gcm_keys_resolved(void)
 {
 	if (chosen != ESP_GCM_KEYS_AUTO)
 		return chosen;
-	if (gcm_code_found(true)->enc128 != gcm_vaes_wide128_enc && gcm_code_found(true)->enc128 != gcm_vaes128_enc)
+	aes_gcm_enc_dec_t compact = gcm_code_found(true)->enc128;
+	if (compact != gcm_vaes_wide128_enc && compact != gcm_vaes128_enc)
 		return ESP_GCM_KEYS_FULL; /* compact keys would run IPsec-MB's AVX2 code */
 	/* full keys run IPsec-MB's AVX-512 code, faster on one SA from 132 bytes on */
 	return gcm_code_found(false)->enc128 == gcm_vaes_full128_enc ? ESP_GCM_KEYS_AUTO : ESP_GCM_KEYS_COMPACT;
