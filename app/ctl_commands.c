@@ -16,7 +16,7 @@
 /* A worker's counters with its flow cache's, which the cache keeps itself. */
 struct worker_view {
 	struct dp_worker_stats s;
-	uint64_t cache_hits, cache_misses;
+	uint64_t cache_hits, cache_misses, sa_memo_hits;
 };
 
 static void view_worker(const struct dp_worker *w, struct worker_view *v)
@@ -24,6 +24,7 @@ static void view_worker(const struct dp_worker *w, struct worker_view *v)
 	v->s = w->stats;
 	v->cache_hits = w->spd_cache->hits;
 	v->cache_misses = w->spd_cache->misses;
+	v->sa_memo_hits = w->spd_cache->sa_memo_hits;
 }
 
 static void sum_workers(const struct appliance *app, struct worker_view *total)
@@ -33,6 +34,7 @@ static void sum_workers(const struct appliance *app, struct worker_view *total)
 	for (unsigned w = 0; w < app->n_workers; w++) {
 		total->cache_hits += app->workers[w].spd_cache->hits;
 		total->cache_misses += app->workers[w].spd_cache->misses;
+		total->sa_memo_hits += app->workers[w].spd_cache->sa_memo_hits;
 		const struct dp_worker_stats *s = &app->workers[w].stats;
 		t->loops += s->loops;
 		t->idle_loops += s->idle_loops;
@@ -159,9 +161,11 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 		sb_printf(o,
 			  "{\"name\":\"%s\",\"loops\":%lu,\"idle_loops\":%lu,\"busy_cycles\":%lu,\"esp_out\":%lu,"
 			  "\"esp_in\":%lu,\"forwarded\":%lu,\"punted\":%lu,\"injected\":%lu,\"fragmented\":%lu,\"fragments_made\":%lu,"
-			  "\"reassembled\":%lu,\"flow_cache_hits\":%lu,\"flow_cache_misses\":%lu,\"drops\":{",
+			  "\"reassembled\":%lu,\"flow_cache_hits\":%lu,\"flow_cache_sa_memo_hits\":%lu,\"flow_cache_misses\":%lu,"
+			  "\"drops\":{",
 			  name, s->loops, s->idle_loops, s->busy_cycles, s->esp_out_packets, s->esp_in_packets, s->forwarded,
-			  s->punted, s->injected, s->fragmented, s->fragments_made, s->reassembled, v->cache_hits, v->cache_misses);
+			  s->punted, s->injected, s->fragmented, s->fragments_made, s->reassembled, v->cache_hits, v->sa_memo_hits,
+			  v->cache_misses);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			sb_printf(o, "\"%s\":%lu,", dp_drop_names[r], s->drops[r]);
 		sb_trim_comma(o);
@@ -174,7 +178,8 @@ static void stats_worker(const struct worker_view *v, const char *name, bool jso
 		sb_printf(o, "           fragmented %lu packets into %lu\n", s->fragmented, s->fragments_made);
 	if (s->reassembled)
 		sb_printf(o, "           reassembled %lu datagrams to us\n", s->reassembled);
-	sb_printf(o, "           flow cache: %lu hits, %lu misses\n", v->cache_hits, v->cache_misses);
+	sb_printf(o, "           flow cache: %lu hits (%lu by the memo of the SA that decrypted), %lu misses\n", v->cache_hits,
+		  v->sa_memo_hits, v->cache_misses);
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		if (s->drops[r])
 			sb_printf(o, "           %-24s %lu\n", dp_drop_names[r], s->drops[r]);

@@ -18,12 +18,13 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)cmd;
 	(void)params;
 	struct dp_worker_stats t;
-	uint64_t hits = 0, misses = 0;
+	uint64_t hits = 0, misses = 0, memo_hits = 0;
 	memset(&t, 0, sizeof(t));
 	for (unsigned w = 0; w < tel_app->n_workers; w++) {
 		const struct dp_worker_stats *s = &tel_app->workers[w].stats;
 		hits += tel_app->workers[w].spd_cache->hits;
 		misses += tel_app->workers[w].spd_cache->misses;
+		memo_hits += tel_app->workers[w].spd_cache->sa_memo_hits;
 		t.esp_in_packets += s->esp_in_packets;
 		t.esp_out_packets += s->esp_out_packets;
 		t.forwarded += s->forwarded;
@@ -43,6 +44,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "fragments_made", t.fragments_made);
 	rte_tel_data_add_dict_u64(d, "reassembled", t.reassembled);
 	rte_tel_data_add_dict_u64(d, "flow_cache_hits", hits);
+	rte_tel_data_add_dict_u64(d, "flow_cache_sa_memo_hits", memo_hits);
 	rte_tel_data_add_dict_u64(d, "flow_cache_misses", misses);
 	for (int r = 0; r < DP_DROP_MAX; r++) {
 		char name[64];

@@ -173,6 +173,7 @@ static void classify_one(struct dp_worker *w, struct dp_batch *b, struct rte_mbu
 		return;
 	}
 	b->fwd_flags[b->n_fwd] = 0;
+	b->fwd_sa[b->n_fwd] = NULL;
 	b->fwd[b->n_fwd++] = m;
 }
 

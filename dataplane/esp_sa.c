@@ -206,7 +206,7 @@ static size_t key_bytes(const struct esp_algo *a, bool compact_gcm)
 
 struct sa_layout {
 	bool compact_gcm;
-	size_t key_bytes, keys, replay, local_ts, remote_ts, total;
+	size_t key_bytes, keys, replay, local_ts, remote_ts, memo, total;
 };
 
 static struct sa_layout layout(const struct esp_sa_params *p)
@@ -218,7 +218,12 @@ static struct sa_layout layout(const struct esp_sa_params *p)
 	l.replay = RTE_ALIGN_CEIL(l.keys + l.key_bytes, RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch_rest() relies on it */
 	l.local_ts = RTE_ALIGN_CEIL(l.replay + (p->inbound ? replay_window_bytes(p->replay_window) : 0), 8);
 	l.remote_ts = l.local_ts + (size_t)p->n_local_ts * sizeof(struct traffic_selector);
-	l.total = l.remote_ts + (size_t)p->n_remote_ts * sizeof(struct traffic_selector);
+	l.memo = l.remote_ts + (size_t)p->n_remote_ts * sizeof(struct traffic_selector);
+	l.total = l.memo;
+	if (p->inbound) { /* within one line, the selectors' last as a rule: the packet reads that one anyway */
+		l.memo = RTE_ALIGN_CEIL(l.memo, ESP_SA_MEMO_BYTES);
+		l.total = l.memo + ESP_SA_MEMO_BYTES;
+	}
 	return l;
 }
 
@@ -229,6 +234,7 @@ static void place_parts(struct esp_sa *sa, const struct esp_sa_params *p, const 
 	if (p->inbound) {
 		sa->replay = (struct replay_window *)(base + l->replay);
 		replay_window_init(sa->replay, p->replay_window);
+		sa->flow_memo = (struct dp_spd_cache_entry *)(base + l->memo); /* zeroed: empty */
 	}
 	sa->local_ts = p->n_local_ts ? (struct traffic_selector *)(base + l->local_ts) : NULL;
 	sa->remote_ts = p->n_remote_ts ? (struct traffic_selector *)(base + l->remote_ts) : NULL;

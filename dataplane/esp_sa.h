@@ -25,6 +25,10 @@ struct rte_mbuf;
 struct esp_ctx;
 struct esp_pkt;
 struct esp_sa;
+struct dp_spd_cache_entry;
+
+/* Bytes of an inbound SA's flow memo, 32-aligned after its selectors so as to share their last line. */
+#define ESP_SA_MEMO_BYTES 32
 
 /* Builds (outbound) or checks and strips (inbound) the headers and trailer around the payload. */
 typedef int (*esp_frame_fn)(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt *pk);
@@ -175,6 +179,11 @@ struct esp_sa {
 	/* inbound UDP-encapsulated: the new peer endpoint last reported (esp_in.c), so once a move */
 	uint16_t moved_port_be;
 	uint32_t moved_be;
+	/*
+	 * inbound: the policy verdict on the last flow decrypted with the SA (a struct
+	 * dp_spd_cache_entry, ESP_SA_MEMO_BYTES, after the selectors): ipsec_stage.c
+	 */
+	struct dp_spd_cache_entry *flow_memo;
 
 	/* Lifetimes (read with ESP_SA_F_LIFETIMES only), drops, and what the control core reads. */
 	uint64_t soft_bytes __rte_cache_aligned;
@@ -194,7 +203,7 @@ struct esp_sa {
 
 _Static_assert(offsetof(struct esp_sa, use) + sizeof(rte_int128_t) <= RTE_CACHE_LINE_SIZE &&
 		       offsetof(struct esp_sa, use) % 16 == 0 &&
-		       offsetof(struct esp_sa, moved_be) + sizeof(uint32_t) <= 2 * RTE_CACHE_LINE_SIZE &&
+		       offsetof(struct esp_sa, flow_memo) + sizeof(void *) <= 2 * RTE_CACHE_LINE_SIZE &&
 		       offsetof(struct esp_sa, alloc_bytes) + sizeof(uint32_t) <= 3 * RTE_CACHE_LINE_SIZE,
 	       "the header lines hold what esp_sa_prefetch_head() says they do");
 
@@ -249,8 +258,8 @@ static inline uint32_t esp_sa_overhead(const struct esp_sa *sa)
  * later when the first line is in, reads the key size from it and asks for the round keys, for
  * GCM the end of the GHASH key table as far as the packet (its length given) hashes, outbound
  * the second line where the SA's functions frame and seal, and inbound the replay window (placed
- * right after the keys: esp_sa.c) and the selectors after it. Reading the first line right after
- * asking for it waited a memory latency per SA, one SA after another.
+ * right after the keys: esp_sa.c), the selectors after it and the flow memo after them. Reading
+ * the first line right after asking for it waited a memory latency per SA, one SA after another.
  */
 static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 {
@@ -281,8 +290,12 @@ static inline void esp_sa_prefetch_rest(const struct esp_sa *sa, uint32_t pkt_le
 	/* the selectors the inner packet is checked against follow the window, lines further on with a long one */
 	if (sa->n_local_ts)
 		rte_prefetch0(sa->local_ts);
-	if (sa->n_remote_ts)
-		rte_prefetch0(&sa->remote_ts[sa->n_remote_ts - 1]);
+	uintptr_t last = sa->n_remote_ts ? (uintptr_t)&sa->remote_ts[sa->n_remote_ts - 1] : 0;
+	if (last)
+		rte_prefetch0((const void *)last);
+	/* the decrypted packet's policy memo: as a rule in the line just asked for, else the next */
+	if (((uintptr_t)sa->flow_memo ^ last) >= RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(sa->flow_memo);
 }
 
 /* How many packets ahead of the one being processed esp_sa_prefetch_rest() runs. */

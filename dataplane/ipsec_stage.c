@@ -36,6 +36,7 @@ void dp_stage_esp_in(struct dp_worker *w, struct dp_batch *b)
 			punt_l3(b, m, DP_PUNT_LOCAL, 0, DP_META_F_DECRYPTED);
 		} else {
 			b->fwd_flags[b->n_fwd] = DP_META_F_DECRYPTED;
+			b->fwd_sa[b->n_fwd] = b->in_sa[i];
 			b->fwd[b->n_fwd++] = m;
 		}
 	}
@@ -183,38 +184,68 @@ static void check_sizes(struct dp_worker *w, struct dp_batch *b)
 }
 
 _Static_assert(DP_BURST_MAX <= DP_SPD_BULK_MAX, "a burst's cache misses go to the SPD in one bulk lookup");
+_Static_assert(sizeof(struct dp_spd_cache_entry) == ESP_SA_MEMO_BYTES, "an inbound SA holds one entry");
 
-/* Verdicts for the burst: the flow cache first, then one bulk SPD lookup for all it missed. */
-static void find_verdicts(struct dp_worker *w, struct dp_batch *b, const struct dp_flow flows[], uint16_t n,
-			  struct dp_verdict v[])
+/*
+ * The policy memo of the SA a packet was decrypted with, where this worker may use it: the SA's
+ * owner alone (sa_owner.h; decryption settled who that is) reads and writes it, with plain
+ * stores. Over many SAs a packet's flow cache set is one more line from memory, and a TLB miss,
+ * after its SA's lines; the memo shares the selectors' line that the inbound check has just
+ * read. It keeps the last flow's answer as the cache would, judged by the same rules across SPD
+ * changes (spd_cache.h).
+ */
+static struct dp_spd_cache_entry *memo_of(struct dp_worker *w, struct esp_sa *sa)
+{
+	return sa != NULL && sa_owner_is(&sa->owner, w->esp.owner_id) ? sa->flow_memo : NULL;
+}
+
+/*
+ * Verdicts for the burst: a decrypted packet's SA memo first, then the flow cache, then one bulk
+ * SPD lookup for all they missed.
+ */
+static void find_verdicts(struct dp_worker *w, struct dp_batch *b, const struct dp_flow flows[],
+			  struct esp_sa *const sas[], uint16_t n, struct dp_verdict v[])
 {
 	const struct dp_flow *miss[DP_BURST_MAX];
 	struct dp_spd_cache_set *slot[DP_BURST_MAX];
+	struct dp_spd_cache_entry *memo[DP_BURST_MAX];
 	uint16_t at[DP_BURST_MAX], n_miss = 0;
 	/* The cache is as large as a core's L2: all the burst's sets are fetched before any is read. */
 	for (uint16_t i = 0; i < n; i++) {
+		memo[i] = memo_of(w, sas[i]);
+		slot[i] = NULL;
+		if (memo[i] != NULL && dp_spd_entry_answers(memo[i], b->spd, b->spd_gen, &flows[i], &v[i])) {
+			memo[i] = NULL; /* up to date */
+			w->spd_cache->hits++;
+			w->spd_cache->sa_memo_hits++;
+			continue;
+		}
 		slot[i] = dp_spd_cache_slot(w->spd_cache, &flows[i]);
 		rte_prefetch0(slot[i]);
 	}
 	for (uint16_t i = 0; i < n; i++)
-		if (!dp_spd_cache_check(w->spd_cache, b->spd, slot[i], b->spd_gen, &flows[i], &v[i])) {
+		if (slot[i] != NULL && !dp_spd_cache_check(w->spd_cache, b->spd, slot[i], b->spd_gen, &flows[i], &v[i])) {
 			at[n_miss] = i;
 			miss[n_miss++] = &flows[i];
 		}
-	if (n_miss == 0)
-		return;
-	const struct dp_policy *found[DP_BURST_MAX];
-	dp_spd_lookup_bulk(b->spd, miss, n_miss, found);
-	for (uint16_t j = 0; j < n_miss; j++) {
-		v[at[j]] = dp_verdict_of(found[j]);
-		dp_spd_cache_fill(slot[at[j]], b->spd_gen, miss[j], v[at[j]]);
+	if (n_miss > 0) {
+		const struct dp_policy *found[DP_BURST_MAX];
+		dp_spd_lookup_bulk(b->spd, miss, n_miss, found);
+		for (uint16_t j = 0; j < n_miss; j++) {
+			v[at[j]] = dp_verdict_of(found[j]);
+			dp_spd_cache_fill(slot[at[j]], b->spd_gen, miss[j], v[at[j]]);
+		}
 	}
+	for (uint16_t i = 0; i < n; i++)
+		if (memo[i] != NULL)
+			dp_spd_entry_set(memo[i], b->spd_gen, &flows[i], v[i]);
 }
 
 void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
 {
 	struct dp_flow flows[DP_BURST_MAX];
 	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct esp_sa *sas[DP_BURST_MAX];
 	uint8_t flags[DP_BURST_MAX];
 	struct dp_verdict v[DP_BURST_MAX];
 	uint16_t n = 0;
@@ -231,10 +262,11 @@ void dp_stage_policy(struct dp_worker *w, struct dp_batch *b)
 		}
 		dp_flow_from_ipv4(ip, rte_pktmbuf_pkt_len(m), &flows[n]);
 		flags[n] = b->fwd_flags[i];
+		sas[n] = b->fwd_sa[i];
 		pkts[n++] = m;
 	}
 	b->n_fwd = 0;
-	find_verdicts(w, b, flows, n, v);
+	find_verdicts(w, b, flows, sas, n, v);
 	for (uint16_t i = 0; i < n; i++)
 		apply_policy(w, b, pkts[i], flags[i], v[i]);
 	check_sizes(w, b);

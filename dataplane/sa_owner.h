@@ -56,6 +56,15 @@ static inline void sa_owner_quiesce(uint16_t id)
 /* The slow path of sa_owner_mine(): claims an unused SA, or takes an owned one over. */
 bool sa_owner_settle(uint16_t *owner, uint16_t me);
 
+/*
+ * Whether `me` owns the SA now, without claiming or taking it over: for what only an owner keeps
+ * (ipsec_stage.c's memo), after sa_owner_mine() settled the SA earlier in the burst.
+ */
+static inline bool sa_owner_is(const uint16_t *owner, uint16_t me)
+{
+	return me < SA_OWNERS_MAX && __atomic_load_n(owner, __ATOMIC_RELAXED) == me;
+}
+
 /* Whether `me` may update the SA whose owner field this is with plain stores until its next quiesce. */
 static inline bool sa_owner_mine(uint16_t *owner, uint16_t me)
 {

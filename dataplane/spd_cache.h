@@ -88,6 +88,7 @@ _Static_assert(sizeof(struct dp_spd_cache_set) == RTE_CACHE_LINE_SIZE, "a lookup
 
 struct dp_spd_cache {
 	uint64_t hits, misses;
+	uint64_t sa_memo_hits; /* of the hits, answered by the memo of the SA a packet was decrypted with */
 	uint32_t set_mask; /* sets - 1 */
 	struct dp_spd_cache_set set[] __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -155,23 +156,32 @@ static inline void dp_spd_cache_answer(const struct dp_spd_cache_entry *e, struc
 }
 
 /*
- * True, with *v set, when the flow's set s knows its answer under generation gen of spd, having
- * brought an older answer up to date if the changes since spare it.
+ * True, with *v set, when entry e holds flow f's answer under generation gen of spd, having
+ * brought an older answer up to date if the changes since spare it (the line is written only then).
  */
+static inline bool dp_spd_entry_answers(struct dp_spd_cache_entry *e, const struct dp_spd *spd, uint64_t gen,
+					const struct dp_flow *f, struct dp_verdict *v)
+{
+	if (!dp_spd_cache_same(e, f))
+		return false;
+	if (e->gen != (uint32_t)gen) {
+		if (!dp_spd_cache_still(spd, e, gen, f))
+			return false;
+		e->gen = (uint32_t)gen;
+	}
+	dp_spd_cache_answer(e, v);
+	return true;
+}
+
+/* The same for the flow's set s (a set holds a flow in one way at most), counted. */
 static inline bool dp_spd_cache_check(struct dp_spd_cache *c, const struct dp_spd *spd, struct dp_spd_cache_set *s,
 				      uint64_t gen, const struct dp_flow *f, struct dp_verdict *v)
 {
-	for (unsigned i = 0; i < DP_SPD_CACHE_WAYS; i++) {
-		struct dp_spd_cache_entry *e = &s->way[i];
-		if (!dp_spd_cache_same(e, f))
-			continue;
-		if (e->gen != (uint32_t)gen && !dp_spd_cache_still(spd, e, gen, f))
-			break;
-		e->gen = (uint32_t)gen;
-		c->hits++;
-		dp_spd_cache_answer(e, v);
-		return true;
-	}
+	for (unsigned i = 0; i < DP_SPD_CACHE_WAYS; i++)
+		if (dp_spd_entry_answers(&s->way[i], spd, gen, f, v)) {
+			c->hits++;
+			return true;
+		}
 	c->misses++;
 	return false;
 }
@@ -180,6 +190,15 @@ static inline bool dp_spd_cache_get(struct dp_spd_cache *c, const struct dp_spd 
 				    const struct dp_flow *f, struct dp_verdict *v)
 {
 	return dp_spd_cache_check(c, spd, dp_spd_cache_slot(c, f), gen, f, v);
+}
+
+/* Entry e as flow f's answer v under generation gen. */
+static inline void dp_spd_entry_set(struct dp_spd_cache_entry *e, uint64_t gen, const struct dp_flow *f,
+				    struct dp_verdict v)
+{
+	*e = (struct dp_spd_cache_entry){ .gen = (uint32_t)gen, .policy = v.policy, .src = f->src, .dst = f->dst,
+					  .sport = f->sport, .dport = f->dport, .proto = f->proto, .action = v.action,
+					  .sa = v.sa };
 }
 
 /*
@@ -194,9 +213,7 @@ static inline void dp_spd_cache_fill(struct dp_spd_cache_set *s, uint64_t gen, c
 		e = &s->way[1];
 	else if (!dp_spd_cache_same(&s->way[0], f) && s->way[0].gen != 0)
 		s->way[1] = s->way[0];
-	*e = (struct dp_spd_cache_entry){ .gen = (uint32_t)gen, .policy = v.policy, .src = f->src, .dst = f->dst,
-					  .sport = f->sport, .dport = f->dport, .proto = f->proto, .action = v.action,
-					  .sa = v.sa };
+	dp_spd_entry_set(e, gen, f, v);
 }
 
 static inline void dp_spd_cache_put(struct dp_spd_cache *c, uint64_t gen, const struct dp_flow *f,

@@ -100,6 +100,7 @@ static void sort_injected(struct dp_worker *w, struct dp_batch *b, struct rte_mb
 			b->route[b->n_route++] = m;
 		} else {
 			b->fwd_flags[b->n_fwd] = DP_FWD_LOCAL_ORIGIN;
+			b->fwd_sa[b->n_fwd] = NULL;
 			b->fwd[b->n_fwd++] = m;
 		}
 	}

@@ -61,6 +61,7 @@ struct dp_batch {
 	struct rte_mbuf *esp_in[DP_BURST_MAX];
 	struct esp_sa *in_sa[DP_BURST_MAX];
 	struct rte_mbuf *fwd[DP_BURST_MAX];
+	struct esp_sa *fwd_sa[DP_BURST_MAX]; /* the SA it was decrypted with, or NULL */
 	uint8_t fwd_flags[DP_BURST_MAX];
 	struct rte_mbuf *out[DP_BURST_MAX];
 	struct esp_sa *out_sa[DP_BURST_MAX];

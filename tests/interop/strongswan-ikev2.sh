@@ -64,8 +64,15 @@ lab_check "dpike removed the child SAs from the dataplane" \
 lab_check "dpikectl initiate site-a/net" ctl initiate site-a/net
 lab_check "dpike -> strongSwan: established on dpike" lab_wait_for 20 dpike_up
 lab_check "dpike -> strongSwan: established on strongSwan" lab_wait_for 10 sw_established "$LAB_DIR" net
+# the decrypted pings' policy verdict: the first looked up, the rest from their SA's memo of it
+memo_hits() {
+	ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["flow_cache_sa_memo_hits"])'
+}
+memo_before=$(memo_hits)
 lab_check "ping strongSwan's site -> host-b through the tunnel" \
 	ip netns exec "$sw" ping -c 4 -i 0.2 -W 2 -w 15 -I 10.1.0.1 10.2.0.1
+lab_check "dpikectl stats: the decrypted pings' verdicts from their SA's memo" \
+	test "$(memo_hits)" -ge $((memo_before + 3))
 # Datagrams bigger than the links: the senders' kernels fragment them, net_af_packet's socket has
 # dpike's kernel reassemble them (frames of up to 16 KB), and dpike cuts them again for the tunnel.
 for size in 3000 8000; do

@@ -250,6 +250,97 @@ static void test_cached_flow_follows_successor(void)
 }
 
 /*
+ * A packet from src to dst, decrypted with in, through a worker's policy stage: the SA it is to be
+ * encrypted with again; NULL with *routed when it goes on as it is.
+ */
+static struct esp_sa *decrypted_stage_sa(struct dp_worker *w, struct esp_sa *in, uint32_t src, uint32_t dst,
+					 bool *routed)
+{
+	struct dp_batch b = { .fib = worker_view.fib, .spd = worker_view.spd, .spd_gen = dp_spd_gen(worker_view.spd),
+			      .n_fwd = 1 };
+	b.fwd[0] = lan_packet(src);
+	b.fwd_sa[0] = in;
+	b.fwd_flags[0] = DP_META_F_DECRYPTED;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(b.fwd[0], struct rte_ipv4_hdr *);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	dp_stage_policy(w, &b);
+	*routed = b.n_route == 1;
+	struct esp_sa *sa = b.n_out == 1 ? b.out_sa[0] : NULL;
+	rte_pktmbuf_free(b.n_out == 1 ? b.out[0] : b.n_route ? b.route[0] : b.n_punt ? b.punt[0] : b.drop[0]);
+	return sa;
+}
+
+static struct dp_worker *test_worker(uint16_t owner_id)
+{
+	struct dp_worker *w = rte_zmalloc("unit_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	w->spd_cache = dp_spd_cache_create(1024, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->spd_cache);
+	w->esp.owner_id = owner_id;
+	return w;
+}
+
+/*
+ * A decrypted packet's verdict comes from its SA's memo of the last flow while nothing that could
+ * change it changed: a more specific PROTECT policy added for another spoke (a hub encrypts again),
+ * a wide shunt ahead of everything, their removal; another flow takes the memo over. A worker that
+ * does not own the SA leaves the memo alone and asks its flow cache.
+ */
+static void test_decrypted_flow_memo(void)
+{
+	uint16_t me = sa_owner_register();
+	struct dp_worker *w = test_worker(me), *other = test_worker(SA_OWNER_SHARED);
+	struct esp_sa *in = install(true, 0x1005), *a = install(false, 0x2031), *x = install(false, 0x2032);
+	add_child_policies(a, 41);
+	CU_ASSERT_FATAL(sa_owner_mine(&in->owner, me)); /* as decrypting with it did */
+	const uint32_t far_host = 0x0a010009, lan_host = 0x0a020005, lan_host2 = 0x0a020006;
+	bool routed;
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host, &routed) == NULL && routed);
+	CU_ASSERT(w->spd_cache->misses == 1 && w->spd_cache->sa_memo_hits == 0);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host, &routed) == NULL && routed);
+	CU_ASSERT(w->spd_cache->misses == 1 && w->spd_cache->sa_memo_hits == 1 && w->spd_cache->hits == 1);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == NULL && routed);
+	CU_ASSERT(w->spd_cache->misses == 2 && w->spd_cache->sa_memo_hits == 1);
+
+	struct traffic_selector spoke;
+	CU_ASSERT_FATAL(ts_parse("10.2.0.0/24", &spoke));
+	struct dp_policy hub = { .src = far, .dst = spoke, .action = DP_POLICY_PROTECT, .sa = x };
+	hub.priority = dp_policy_priority(&hub.src, &hub.dst, DP_RANK_SA);
+	CU_ASSERT_FATAL(dp_policy_add(&hub, 42) == 0);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == x && !routed);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == x && w->spd_cache->sa_memo_hits == 2);
+	dp_policy_remove_owner(42);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == NULL && routed);
+
+	struct traffic_selector wide;
+	CU_ASSERT_FATAL(ts_parse("10.0.0.0/8", &wide));
+	struct dp_policy shunt = { .src = wide, .dst = wide, .action = DP_POLICY_DISCARD, .priority = 0 };
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == NULL && routed);
+	uint64_t memo_hits = w->spd_cache->sa_memo_hits;
+	CU_ASSERT_FATAL(dp_policy_add(&shunt, 43) == 0);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == NULL && !routed);
+	CU_ASSERT(w->spd_cache->sa_memo_hits == memo_hits);
+	dp_policy_remove_owner(43);
+	CU_ASSERT(decrypted_stage_sa(w, in, far_host, lan_host2, &routed) == NULL && routed);
+
+	CU_ASSERT(decrypted_stage_sa(other, in, far_host, lan_host2, &routed) == NULL && routed);
+	CU_ASSERT(decrypted_stage_sa(other, in, far_host, lan_host2, &routed) == NULL && routed);
+	CU_ASSERT(other->spd_cache->sa_memo_hits == 0 && other->spd_cache->hits == 1);
+	dp_policy_remove_owner(41);
+	dp_sa_remove(a);
+	dp_sa_remove(x);
+	dp_sa_remove(in);
+	dp_tables_reclaim();
+	dp_spd_cache_free(w->spd_cache);
+	dp_spd_cache_free(other->spd_cache);
+	rte_free(w);
+	rte_free(other);
+	sa_owner_unregister(me);
+}
+
+/*
  * A datagram that fits the LAN but not the tunnel (no route to the peer here: an MTU of 1500): with
  * DF clear it leaves the policy stage as fragments for the SA, in order, each small enough for ESP
  * (RFC 4301 8.1); with DF set it is punted for ICMP fragmentation needed, with the room to report;
@@ -822,6 +913,8 @@ void tables_suite_add(CU_pSuite s)
 	CU_add_test(s, "rekey in place refused with nothing changed", test_supersede_refused);
 	CU_add_test(s, "two children with the same selectors: the newest sends", test_newest_child_sends);
 	CU_add_test(s, "rekey in place: a flow cached with the old SA goes out with the new, others' answers kept", test_cached_flow_follows_successor);
+	CU_add_test(s, "a decrypted packet's verdict from its SA's memo while no change touches it; the owner's alone",
+		    test_decrypted_flow_memo);
 	CU_add_test(s, "a datagram too big for the tunnel: fragments before ESP (DF clear), punted for ICMP (DF set)",
 		    test_oversize_fragmented_before_esp);
 	CU_add_test(s, "many routes: the snapshot's prefix-length tables answer as the walk", test_many_routes);
