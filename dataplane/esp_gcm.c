@@ -131,13 +131,7 @@ static bool vaes_probed(IMB_MGR *m, bool full)
 	return probe_ok[full];
 }
 
-/*
- * Where IPsec-MB 1.3 runs its AVX2 GCM code (one block per AES instruction) on a CPU with VAES
- * and VPCLMULQDQ, dpike's code takes its place in the manager: a quarter fewer cycles from 64 to
- * 1400 bytes on an AMD Zen 3 (docs/PERFORMANCE.md). Same signature, same key data. That is also
- * where compact keys put an AVX-512 CPU, whose 512-bit registers dpike's code then uses. Where
- * IPsec-MB runs its AVX-512 code (full keys), dpike's takes the short texts only (gcm_vaes.h).
- */
+/* A manager's AES-GCM functions, AES-128 and AES-256 (decrypt, encrypt), set to fns. */
 static void take_place(IMB_MGR *m, gcm_vaes_fn *const fns[2][2])
 {
 	m->gcm128_enc = fns[0][1];
@@ -146,6 +140,13 @@ static void take_place(IMB_MGR *m, gcm_vaes_fn *const fns[2][2])
 	m->gcm256_dec = fns[1][0];
 }
 
+/*
+ * Where IPsec-MB 1.3 runs its AVX2 GCM code (one block per AES instruction) on a CPU with VAES
+ * and VPCLMULQDQ, dpike's code takes its place in the manager: a quarter fewer cycles from 64 to
+ * 1400 bytes on an AMD Zen 3 (docs/PERFORMANCE.md). Same signature, same key data. That is also
+ * where compact keys put an AVX-512 CPU, whose 512-bit registers dpike's code then uses. Where
+ * IPsec-MB runs its AVX-512 code (full keys), dpike's takes the short texts only (gcm_vaes.h).
+ */
 static void use_vaes_where_faster(IMB_MGR *m)
 {
 	if (code_allowed != ESP_GCM_CODE_AUTO)
