@@ -58,12 +58,12 @@ static void log_gcm_keys(void)
 	switch (esp_gcm_keys_resolved()) {
 	case ESP_GCM_KEYS_AUTO:
 		LOG_INFO("AES-GCM SAs: full keys (%zu bytes, %s) for the first %u alive at a time, compact ones "
-			 "(%zu bytes, %s) past them",
+			 "(%zu bytes with AES-128, %s) past them",
 			 esp_gcm_key_bytes(false), esp_gcm_code_name(false), ESP_GCM_AUTO_FULL_SAS,
 			 esp_gcm_key_bytes(true), esp_gcm_code_name(true));
 		break;
 	case ESP_GCM_KEYS_COMPACT:
-		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each (full: %zu), run by %s", esp_gcm_key_bytes(true),
+		LOG_INFO("AES-GCM SAs keep compact keys: %zu bytes each with AES-128 (full: %zu), run by %s", esp_gcm_key_bytes(true),
 			 esp_gcm_key_bytes(false), esp_gcm_code_name(true));
 		break;
 	case ESP_GCM_KEYS_FULL:

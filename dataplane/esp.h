@@ -133,8 +133,9 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
  * The GCM code new SAs use, and so the size of their key data. Full: IPsec-MB's widest code for
  * the CPU (with AVX-512, 1,008 bytes a direction: the round keys and 48 GHASH key powers; without,
  * the AVX2 code's 368), with dpike's VAES code for texts of up to 96 bytes where the CPU has VAES.
- * Compact: the AVX2 layout (368 bytes: 8 powers), run by dpike's VAES code where the CPU has VAES
- * (over 512-bit registers with AVX-512), else by IPsec-MB's AVX2 code. Auto: on a CPU with VAES
+ * Compact: 8 powers, run by dpike's VAES code where the CPU has VAES (over 512-bit registers with
+ * AVX-512) in dpike's layout (320 bytes with AES-128, 384 with AES-256: gcm_vaes.h), else by
+ * IPsec-MB's AVX2 code in its AVX2 layout (368). Auto: on a CPU with VAES
  * and AVX-512, full keys for the first ESP_GCM_AUTO_FULL_SAS GCM SAs alive at a time and compact
  * ones past them (IPsec-MB's AVX-512 code is the faster on an SA in cache from 132 bytes on, a
  * third faster at 1400; over many SAs whose keys come from memory the compact ones, a third of
@@ -159,9 +160,15 @@ enum esp_gcm_code { ESP_GCM_CODE_AUTO, ESP_GCM_CODE_IPSEC_MB };
 void esp_gcm_code_set(enum esp_gcm_code c);
 /* The code GCM packets of full or compact SAs run (control core; for logs and dpikectl). */
 const char *esp_gcm_code_name(bool compact);
-/* Initialises m for the full or compact GCM code; returns the bytes of key data an SA keeps for it. */
+/* Initialises m for the full or compact GCM code; returns the head of IPsec-MB's key data its code reads. */
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact);
-/* The bytes of GCM key data an SA keeps with the full or compact code (esp_sa.c; control core). */
+/* Whether m runs GCM with key_len-byte keys by dpike's compact code, which reads dpike's key layout. */
+bool esp_gcm_own_layout(const IMB_MGR *m, unsigned key_len);
+/* The bytes of key data an SA whose GCM key is key_len bytes keeps for m's code (dpike's layout or IPsec-MB's). */
+size_t esp_gcm_sa_key_bytes(const IMB_MGR *m, unsigned key_len);
+/* Expands key into those bytes at out, with m's gcm*_pre (a control core's manager: it is not thread-safe). */
+void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, const uint8_t *key, uint8_t *out);
+/* The bytes of GCM key data an AES-128 SA keeps with the full or compact code (esp_sa.c; control core). */
 size_t esp_gcm_key_bytes(bool compact);
 
 /* Internal to the ESP stage: framing and job filling per mode and algorithm. */

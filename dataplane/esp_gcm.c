@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "esp.h"
 #include "esp_internal.h"
 #include "gcm_vaes.h"
@@ -64,14 +66,16 @@ static void choose_vaes_fns(void)
 /*
  * dpike's code must give IPsec-MB's results on this build of the library, every length class,
  * before it takes a manager's place: fns (AES-128, AES-256; encrypt, decrypt) against m's own,
- * with key data made by m for its own layout.
+ * with key data made by m for its own layout, in dpike's layout for fns where own_layout.
  */
-static bool vaes_matches(IMB_MGR *m, gcm_vaes_fn *const fns[2][2])
+static bool vaes_matches(IMB_MGR *m, gcm_vaes_fn *const fns[2][2], bool own_layout)
 {
 	static const uint16_t lens[] = { 0, 13, 64, 96, 100, 128, 255, 256, 300, 1400 };
 	uint8_t key[32], iv[12], aad[12], in[1400], want[1400], got[1400], want_tag[16], got_tag[16];
 	struct gcm_context_data ctx;
 	struct gcm_key_data kd;
+	uint8_t own[GCM_VAES_ROUNDS_AT + 15 * 16] __attribute__((aligned(64)));
+	const struct gcm_key_data *ours = own_layout ? (const struct gcm_key_data *)own : &kd;
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i * 7 + 1);
 	memcpy(key, in + 100, sizeof(key));
@@ -84,13 +88,15 @@ static bool vaes_matches(IMB_MGR *m, gcm_vaes_fn *const fns[2][2])
 			IMB_AES256_GCM_PRE(m, key, &kd);
 		else
 			IMB_AES128_GCM_PRE(m, key, &kd);
+		if (own_layout)
+			gcm_vaes_keys_from_mb(own, &kd, aes256 ? 32 : 16);
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 			uint64_t len = lens[i], aad_len = 8 + 4 * (i & 1); /* ESP's two AAD lengths */
 			theirs(&kd, &ctx, want, in, len, iv, aad, aad_len, want_tag, 16);
-			enc(&kd, &ctx, got, in, len, iv, aad, aad_len, got_tag, 16);
+			enc(ours, &ctx, got, in, len, iv, aad, aad_len, got_tag, 16);
 			if (memcmp(want, got, len) != 0 || memcmp(want_tag, got_tag, 16) != 0)
 				return false;
-			dec(&kd, &ctx, got, want, len, iv, aad, aad_len, got_tag, 16);
+			dec(ours, &ctx, got, want, len, iv, aad, aad_len, got_tag, 16);
 			if (memcmp(in, got, len) != 0 || memcmp(want_tag, got_tag, 16) != 0)
 				return false;
 		}
@@ -109,7 +115,7 @@ static bool probe_ok[2];
 static void probe_compact(void)
 {
 	choose_vaes_fns();
-	probe_ok[0] = vaes_matches(probe_mgr[0], vaes_fns);
+	probe_ok[0] = vaes_matches(probe_mgr[0], vaes_fns, true);
 }
 
 static gcm_vaes_fn *const full_fns[2][2] = { { gcm_vaes_full128_dec, gcm_vaes_full128_enc },
@@ -119,7 +125,7 @@ static void probe_full(void)
 {
 	const IMB_MGR *m = probe_mgr[1];
 	gcm_vaes_full_init(m->gcm128_enc, m->gcm128_dec, m->gcm256_enc, m->gcm256_dec);
-	probe_ok[1] = vaes_matches(probe_mgr[1], full_fns);
+	probe_ok[1] = vaes_matches(probe_mgr[1], full_fns, false);
 }
 
 static bool vaes_probed(IMB_MGR *m, bool full)
@@ -164,6 +170,32 @@ size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact)
 		init_mb_mgr_avx2(m);
 	use_vaes_where_faster(m);
 	return gcm_head_bytes(m);
+}
+
+bool esp_gcm_own_layout(const IMB_MGR *m, unsigned key_len)
+{
+	return (key_len == 16 && m->gcm128_enc == vaes_fns[0][1]) || (key_len == 32 && m->gcm256_enc == vaes_fns[1][1]);
+}
+
+size_t esp_gcm_sa_key_bytes(const IMB_MGR *m, unsigned key_len)
+{
+	return esp_gcm_own_layout(m, key_len) ? gcm_vaes_key_bytes(key_len) : gcm_head_bytes(m);
+}
+
+void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, const uint8_t *key, uint8_t *out)
+{
+	struct gcm_key_data kd;
+	if (key_len == 16)
+		IMB_AES128_GCM_PRE(m, key, &kd);
+	else if (key_len == 24)
+		IMB_AES192_GCM_PRE(m, key, &kd);
+	else
+		IMB_AES256_GCM_PRE(m, key, &kd);
+	if (esp_gcm_own_layout(m, key_len))
+		gcm_vaes_keys_from_mb(out, &kd, key_len);
+	else
+		memcpy(out, &kd, gcm_head_bytes(m));
+	OPENSSL_cleanse(&kd, sizeof(kd));
 }
 
 void esp_gcm_code_set(enum esp_gcm_code c)

@@ -21,7 +21,6 @@
  * CPU's widest code (CBC and HMAC keys, full GCM keys), [1] the compact GCM code.
  */
 static IMB_MGR *control[2];
-static size_t gcm_key_bytes[2];
 
 static IMB_MGR *control_mgr(bool compact_gcm)
 {
@@ -29,29 +28,21 @@ static IMB_MGR *control_mgr(bool compact_gcm)
 		IMB_MGR *m = alloc_mb_mgr(0);
 		if (m == NULL)
 			return NULL;
-		gcm_key_bytes[compact_gcm] = esp_gcm_mgr_init(m, compact_gcm);
+		esp_gcm_mgr_init(m, compact_gcm);
 		control[compact_gcm] = m;
 	}
 	return control[compact_gcm];
 }
 
-size_t esp_gcm_key_bytes(bool compact)
+static size_t gcm_key_bytes(bool compact, unsigned key_len)
 {
-	return control_mgr(compact) ? gcm_key_bytes[compact] : sizeof(struct gcm_key_data);
+	const IMB_MGR *m = control_mgr(compact);
+	return m ? esp_gcm_sa_key_bytes(m, key_len) : sizeof(struct gcm_key_data);
 }
 
-/* The code writes its whole structure; a compact SA holds only the head its code reads. */
-static void gcm_precompute(IMB_MGR *m, bool compact, const struct esp_sa_params *p, uint8_t *out)
+size_t esp_gcm_key_bytes(bool compact)
 {
-	struct gcm_key_data full;
-	if (p->alg->enc_key_len == 16)
-		IMB_AES128_GCM_PRE(m, p->key, &full);
-	else if (p->alg->enc_key_len == 24)
-		IMB_AES192_GCM_PRE(m, p->key, &full);
-	else
-		IMB_AES256_GCM_PRE(m, p->key, &full);
-	memcpy(out, &full, gcm_key_bytes[compact]);
-	OPENSSL_cleanse(&full, sizeof(full));
+	return gcm_key_bytes(compact, 16);
 }
 
 /* With GCM, the code an SA gets decides the layout of its keys: chosen once, as it is made. */
@@ -163,7 +154,7 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	integ_keys(mgr, a->integ, p->key + a->enc_key_len + a->salt_len, a->integ_key_len, sa->keys);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		gcm_precompute(mgr, compact, p, sa->keys);
+		esp_gcm_sa_keys_make(mgr, a->enc_key_len, p->key, sa->keys);
 		break;
 	case ESP_CIPHER_AES_CBC:
 		aes_rounds(mgr, p->key, a->enc_key_len, p->inbound, cipher_keys);
@@ -189,7 +180,7 @@ static size_t key_bytes(const struct esp_algo *a, bool compact_gcm)
 	size_t integ = esp_integ_key_bytes(a->integ);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		return esp_gcm_key_bytes(compact_gcm);
+		return gcm_key_bytes(compact_gcm, a->enc_key_len);
 	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of a schedule unused: one line less */
 	case ESP_CIPHER_AES_CTR:
 	case ESP_CIPHER_AES_CCM:
@@ -205,7 +196,7 @@ static size_t key_bytes(const struct esp_algo *a, bool compact_gcm)
 }
 
 struct sa_layout {
-	bool compact_gcm;
+	bool compact_gcm, own_gcm_keys;
 	size_t key_bytes, keys, replay, local_ts, remote_ts, memo, total;
 };
 
@@ -213,6 +204,7 @@ static struct sa_layout layout(const struct esp_sa_params *p)
 {
 	struct sa_layout l;
 	l.compact_gcm = gcm_compact(p->alg);
+	l.own_gcm_keys = l.compact_gcm && control_mgr(true) && esp_gcm_own_layout(control_mgr(true), p->alg->enc_key_len);
 	l.key_bytes = key_bytes(p->alg, l.compact_gcm);
 	l.keys = offsetof(struct esp_sa, keys);
 	l.replay = RTE_ALIGN_CEIL(l.keys + l.key_bytes, RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch_rest() relies on it */
@@ -284,12 +276,13 @@ static bool ts_addresses_only(const struct esp_sa_params *p)
 	return p->n_local_ts == 1 && p->n_remote_ts == 1 && ts_any_port(p->local_ts) && ts_any_port(p->remote_ts);
 }
 
-static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p, bool compact_gcm)
+static void set_header_fields(struct esp_sa *sa, const struct esp_sa_params *p, const struct sa_layout *l)
 {
 	sa->spi = p->spi;
 	sa->flags = (uint16_t)((p->inbound ? ESP_SA_F_INBOUND : 0) | (p->tunnel ? ESP_SA_F_TUNNEL : 0) |
 		    (p->udp_encap ? ESP_SA_F_UDP_ENCAP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
-		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (compact_gcm ? ESP_SA_F_GCM_COMPACT : 0) |
+		    (p->has_oa ? ESP_SA_F_NAT_OA : 0) | (l->compact_gcm ? ESP_SA_F_GCM_COMPACT : 0) |
+		    (l->own_gcm_keys ? ESP_SA_F_GCM_OWN_KEYS : 0) |
 		    (p->alg->cipher == ESP_CIPHER_AES_GCM ? ESP_SA_F_GCM : 0) |
 		    (p->inbound && ts_addresses_only(p) ? ESP_SA_F_TS_ADDRS : 0) |
 		    /* CBC's IV must be unpredictable; the counter modes' is the sequence number */
@@ -335,7 +328,7 @@ struct esp_sa *esp_sa_create(const struct esp_sa_params *p, char *err, size_t er
 		return NULL;
 	}
 	sa->alloc_bytes = (uint32_t)l.total;
-	set_header_fields(sa, p, l.compact_gcm);
+	set_header_fields(sa, p, &l);
 	if (esp_sa_overhead(sa) > ESP_SA_OVERHEAD_MAX) { /* the MTU check counts on it (ipsec_stage.c) */
 		snprintf(err, err_len, "%s would add %u bytes to a packet, more than the %u bytes allowed for",
 			 p->alg->name, esp_sa_overhead(sa), ESP_SA_OVERHEAD_MAX);

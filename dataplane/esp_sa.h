@@ -56,6 +56,8 @@ typedef void (*esp_crypt_fn)(struct esp_ctx *c, const struct esp_sa *sa, struct 
 #define ESP_SA_F_RAND_IV 0x100
 /* limits in bytes or packets, soft or hard (without, none is read: the third line stays cold) */
 #define ESP_SA_F_LIFETIMES 0x200
+/* GCM keys in dpike's layout (gcm_vaes.h), for dpike's compact code */
+#define ESP_SA_F_GCM_OWN_KEYS 0x400
 
 enum esp_expiry { ESP_EXPIRY_NONE, ESP_EXPIRY_SOFT, ESP_EXPIRY_HARD };
 
@@ -268,11 +270,22 @@ static inline void esp_sa_prefetch_head(const struct esp_sa *sa, bool inbound)
 		rte_prefetch0((const char *)sa + RTE_CACHE_LINE_SIZE);
 }
 
+/*
+ * dpike's GCM key layout: its first line holds H^8..H^6, which a text of up to four blocks does
+ * not take (gcm_vaes.h); pkt_len bounds the text from above, outbound ESP adding up to 5 bytes.
+ */
+static inline unsigned esp_sa_own_keys_from(const struct esp_sa *sa, uint32_t pkt_len)
+{
+	uint32_t headers = esp_sa_has(sa, ESP_SA_F_INBOUND) ? sa->outer_len + sa->icv_len : 0;
+	return pkt_len + 5 > 4 * 16 + headers ? 0 : RTE_CACHE_LINE_SIZE;
+}
+
 static inline void esp_sa_prefetch_rest(const struct esp_sa *sa, uint32_t pkt_len)
 {
 	/* GCM: the round keys its key length uses (three lines with AES-128); others: all */
 	unsigned upto = sa->key_bytes > 512 ? esp_aes_round_key_bytes(sa->key_len) : sa->key_bytes;
-	for (unsigned off = 0; off < upto; off += RTE_CACHE_LINE_SIZE)
+	unsigned from = esp_sa_has(sa, ESP_SA_F_GCM_OWN_KEYS) ? esp_sa_own_keys_from(sa, pkt_len) : 0;
+	for (unsigned off = from; off < upto; off += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(sa->keys + off);
 	if (sa->key_bytes > 512) {
 		/* H^1 last: a packet of b blocks hashes with the last b powers, four to a line (two lines at least) */

@@ -317,11 +317,15 @@ static inline __m128i load_j0(const uint8_t *iv)
 	return _mm_insert_epi32(v, (int)0x01000000, 3); /* counter 1, big-endian */
 }
 
-/* What the last step hashes besides the text: y so far, products already summed (the AAD's). */
+/*
+ * What the last step hashes besides the text: y so far, products already summed (the AAD's, and
+ * the length block's when lengths_summed).
+ */
 struct gcm_last {
 	__m128i y, lengths;
 	struct clmul_sum s;
 	__m256i ctr;
+	bool lengths_summed;
 };
 
 /*
@@ -342,7 +346,7 @@ static inline __attribute__((always_inline)) __m128i crypt_last(struct gcm_last 
 	__m128i ej0 = regs < 4 ? _mm256_castsi256_si128(x8_get(ks, regs)) : aes_x1(j0, rk, nr);
 	struct clmul_sum s = g.s;
 	const __m256i h1 = _mm256_zextsi128_si256(hkey_power(hkeys, 1)), h1k = karatsuba_key(h1);
-	if (lin)
+	if (lin && !g.lengths_summed)
 		s = clmul_add(s, _mm256_zextsi128_si256(g.lengths), h1, h1k);
 	const __m256i index = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
 					       20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
@@ -390,34 +394,56 @@ static inline __attribute__((always_inline)) __m128i crypt_last_any(struct gcm_l
 	}
 }
 
-/*
- * An AAD of up to one block (ESP's) with a text of up to six is hashed in the same sum as the
- * text: a 64-byte packet's GHASH is one reduction. Otherwise the AAD goes first, on its own.
- */
 /* All of a text past the AAD, and the tag block: the 512-bit code's (below). */
 typedef __m128i gcm_wide_fn(struct gcm_last *g, uint8_t *out, const uint8_t *in, uint64_t len, __m128i j0,
-			    const struct gcm_key_data *key);
+			    const uint8_t *rk, const uint8_t *hkeys);
 
-static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data *key, const uint8_t *hkeys,
-						       uint8_t *out, const uint8_t *in, uint64_t len,
-						       const uint8_t *iv, const uint8_t *aad, uint64_t aad_len,
-						       uint8_t *tag, uint64_t tag_len, int nr, bool enc,
-						       gcm_wide_fn *wide)
+static inline __m256i lane0(__m256i v)
 {
-	const uint8_t *rk = key->expanded_keys;
+	return _mm256_zextsi128_si256(_mm256_castsi256_si128(v));
+}
+
+static inline __m256i lane1(__m256i v)
+{
+	return _mm256_blend_epi32(_mm256_setzero_si256(), v, 0xf0);
+}
+
+/*
+ * An AAD of up to one block (ESP's) before a short text: the AAD A and the length block L both
+ * times H in one register, A H reduced at once (while the counter blocks go through AES) to be
+ * the y the text's first block meets, L H left in the text's sum. The text's blocks then take
+ * H^(blocks+1)..H^2: a text of four blocks (a 64-byte frame's) reads the powers to H^5, not H^6,
+ * which dpike's key layout keeps in the lines of the round keys (gcm_vaes.h).
+ */
+static inline struct gcm_last aad_and_lengths(struct gcm_last g, const uint8_t *aad, uint64_t aad_len,
+					      const uint8_t *hkeys)
+{
+	__m128i a = reverse_block(_mm256_castsi256_si128(load_upto32(aad, (unsigned)aad_len)));
+	__m256i h1 = _mm256_broadcastsi128_si256(hkey_power(hkeys, 1));
+	struct clmul_sum s = clmul_add(no_products(), _mm256_setr_m128i(a, g.lengths), h1, karatsuba_key(h1));
+	g.y = clmul_reduce((struct clmul_sum){lane0(s.lo), lane0(s.mid), lane0(s.hi)});
+	g.s = (struct clmul_sum){lane1(s.lo), lane1(s.mid), lane1(s.hi)};
+	g.lengths_summed = true;
+	return g;
+}
+
+static inline __attribute__((always_inline)) void gcm(const uint8_t *rk, const uint8_t *hkeys, uint8_t *out,
+						       const uint8_t *in, uint64_t len, const uint8_t *iv,
+						       const uint8_t *aad, uint64_t aad_len, uint8_t *tag,
+						       uint64_t tag_len, int nr, bool enc, gcm_wide_fn *wide)
+{
 	__m128i j0 = load_j0(iv);
 	struct gcm_last g = {_mm_setzero_si128(), length_block(aad_len, len), no_products(),
 			     _mm256_add_epi32(_mm256_broadcastsi128_si256(reverse_block(j0)),
-					      _mm256_setr_epi32(1, 0, 0, 0, 2, 0, 0, 0))};
+					      _mm256_setr_epi32(1, 0, 0, 0, 2, 0, 0, 0)),
+			     false};
 	uint64_t done = 0;
 	if (len <= 6 * GCM_BLOCK && aad_len <= GCM_BLOCK) {
-		__m128i a = reverse_block(_mm256_castsi256_si128(load_upto32(aad, (unsigned)aad_len)));
-		__m256i h = _mm256_zextsi128_si256(hkey_power(hkeys, (unsigned)(len + GCM_BLOCK - 1) / GCM_BLOCK + 2));
-		g.s = clmul_add(g.s, _mm256_zextsi128_si256(a), h, karatsuba_key(h));
+		g = aad_and_lengths(g, aad, aad_len, hkeys);
 	} else {
 		g.y = ghash_aad(g.y, aad, aad_len, hkeys);
 		if (wide) {
-			store_tag(tag, wide(&g, out, in, len, j0, key), tag_len);
+			store_tag(tag, wide(&g, out, in, len, j0, rk, hkeys), tag_len);
 			return;
 		}
 		struct x8 hk = {0};
@@ -439,15 +465,19 @@ static inline __attribute__((always_inline)) void gcm(const struct gcm_key_data 
 	store_tag(tag, t, tag_len);
 }
 
-/* The four entry points: AES-128 or AES-256 (10 or 14 rounds), either way; wide: the 512-bit loop's. */
+/*
+ * The four entry points: AES-128 or AES-256 (10 or 14 rounds), either way; wide: the 512-bit
+ * loop's. key points at dpike's layout (gcm_vaes.h), not at a struct gcm_key_data.
+ */
 #define GCM_VAES_ENTRY(name, rounds, encrypt, wide)                                                             \
 	void name(const struct gcm_key_data *key, struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,  \
 		  uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag,           \
 		  uint64_t tag_len)                                                                             \
 	{                                                                                                       \
 		(void)ctx;                                                                                      \
-		gcm(key, key->ghash_keys.avx2_avx512.shifted_hkey, out, in, len, iv, aad, aad_len, tag, tag_len, \
-		    rounds, encrypt, wide);                                                                     \
+		const uint8_t *k = (const uint8_t *)key;                                                        \
+		gcm(k + GCM_VAES_ROUNDS_AT, k + GCM_VAES_POWERS_AT, out, in, len, iv, aad, aad_len, tag,        \
+		    tag_len, rounds, encrypt, wide);                                                            \
 	}
 
 GCM_VAES_ENTRY(gcm_vaes128_enc, 10, true, NULL)
@@ -477,8 +507,8 @@ _Static_assert(sizeof(((struct gcm_key_data *)NULL)->ghash_keys.vaes_avx512.shif
 			full_long[aes256][encrypt](key, ctx, out, in, len, iv, aad, aad_len, tag, tag_len);     \
 			return;                                                                                 \
 		}                                                                                               \
-		gcm(key, FULL_LAST_POWERS(key), out, in, len, iv, aad, aad_len, tag, tag_len, rounds, encrypt,  \
-		    NULL);                                                                                      \
+		gcm(key->expanded_keys, FULL_LAST_POWERS(key), out, in, len, iv, aad, aad_len, tag, tag_len,    \
+		    rounds, encrypt, NULL);                                                                     \
 	}
 
 GCM_VAES_FULL_ENTRY(gcm_vaes_full128_enc, 10, true, 0)
@@ -739,10 +769,9 @@ static inline __attribute__((always_inline)) __m128i wide_last(struct gcm_last *
  * rest (wide_last()); returns the tag block. The counter goes on from g's, inc32 as vpaddd wraps.
  */
 static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *g, uint8_t *out, const uint8_t *in,
-								uint64_t len, __m128i j0,
-								const struct gcm_key_data *key, int nr, bool enc)
+								uint64_t len, __m128i j0, const uint8_t *rk,
+								const uint8_t *hkeys, int nr, bool enc)
 {
-	const uint8_t *rk = key->expanded_keys, *hkeys = key->ghash_keys.avx2_avx512.shifted_hkey;
 	__m512i ctr = _mm512_add_epi32(_mm512_broadcast_i64x4(g->ctr),
 				       _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0));
 	struct powers p;
@@ -776,9 +805,9 @@ static inline __attribute__((always_inline)) __m128i wide_text(struct gcm_last *
 
 #define GCM_WIDE_TEXT(name, rounds, encrypt)                                                                    \
 	static __m128i name(struct gcm_last *g, uint8_t *out, const uint8_t *in, uint64_t len, __m128i j0,       \
-			    const struct gcm_key_data *key)                                                     \
+			    const uint8_t *rk, const uint8_t *hkeys)                                            \
 	{                                                                                                       \
-		return wide_text(g, out, in, len, j0, key, rounds, encrypt);                                    \
+		return wide_text(g, out, in, len, j0, rk, hkeys, rounds, encrypt);                             \
 	}
 
 GCM_WIDE_TEXT(wide128_enc, 10, true)
@@ -792,3 +821,10 @@ GCM_VAES_ENTRY(gcm_vaes_wide256_enc, 14, true, wide256_enc)
 GCM_VAES_ENTRY(gcm_vaes_wide256_dec, 14, false, wide256_dec)
 
 TARGET_END
+
+void gcm_vaes_keys_from_mb(uint8_t *out, const struct gcm_key_data *kd, unsigned key_len)
+{
+	memset(out, 0, GCM_VAES_POWERS_AT);
+	memcpy(out + GCM_VAES_POWERS_AT, kd->ghash_keys.avx2_avx512.shifted_hkey, 8 * GCM_BLOCK);
+	memcpy(out + GCM_VAES_ROUNDS_AT, kd->expanded_keys, gcm_vaes_key_bytes(key_len) - GCM_VAES_ROUNDS_AT);
+}

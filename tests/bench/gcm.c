@@ -78,12 +78,14 @@ int main(int argc, char **argv)
 	if (full)
 		gcm_vaes_full_init(mgr[0]->gcm128_enc, mgr[0]->gcm128_dec, mgr[0]->gcm256_enc, mgr[0]->gcm256_dec);
 	static const uint8_t key[32] = { 1, 2, 3 };
-	/* [key size][the auto manager's layout, the AVX2 layout (IPsec-MB's AVX2 code and dpike's)] */
-	struct gcm_key_data kd[2][2];
+	/* [key size][the auto manager's layout, the AVX2 layout (IPsec-MB's AVX2 code)]; own: dpike's (gcm_vaes.h) */
+	struct gcm_key_data kd[2][2], own[2];
 	for (int m = 0; m < 2; m++) {
 		IMB_AES128_GCM_PRE(mgr[m], key, &kd[0][m]);
 		IMB_AES256_GCM_PRE(mgr[m], key, &kd[1][m]);
 	}
+	for (int k = 0; k < 2; k++)
+		gcm_vaes_keys_from_mb((uint8_t *)&own[k], &kd[k][1], 16 + 16 * (unsigned)k);
 	static uint64_t best[2][2][N_LENS][CODES];
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < 2; k++)
@@ -94,7 +96,8 @@ int main(int argc, char **argv)
 						    (c == DPIKE_FULL && !full))
 							continue;
 						const struct gcm_key_data *keys =
-							&kd[k][c != IPSEC_MB_AUTO && c != DPIKE_FULL];
+							c == DPIKE_VAES || c == DPIKE_VAES_WIDE ? &own[k]
+							: &kd[k][c != IPSEC_MB_AUTO && c != DPIKE_FULL];
 						uint64_t t = time_calls(code_fn(mgr, c, 16 + 16 * k, e), keys, lens[l]);
 						if (r == 0 || t < best[k][e][l][c])
 							best[k][e][l][c] = t;

@@ -436,10 +436,10 @@ static void check_gcm_code(IMB_MGR *m, const struct gcm_key_data *kd, int key_le
 }
 
 /*
- * An SA holds only the head of IPsec-MB's struct gcm_key_data that its GCM code reads (all of it
- * for AVX-512's, less for AVX2's, compact or full): the code must read nothing beyond. With the
- * rest filled with noise, every length (short, block boundaries, longer than the 8 GHASH powers
- * cover) still matches OpenSSL.
+ * An SA holds only the key data its GCM code reads (the head of IPsec-MB's struct gcm_key_data:
+ * all of it for AVX-512's, less for AVX2's; dpike's layout for dpike's compact code): the code
+ * must read nothing beyond. With the rest filled with noise, every length (short, block
+ * boundaries, longer than the 8 GHASH powers cover) still matches OpenSSL.
  */
 static void check_gcm_reads_its_head(bool compact)
 {
@@ -447,16 +447,18 @@ static void check_gcm_reads_its_head(bool compact)
 	IMB_MGR *m = alloc_mb_mgr(0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	size_t head = esp_gcm_mgr_init(m, compact);
-	CU_ASSERT_EQUAL(head, esp_gcm_key_bytes(compact));
+	bool own = compact && gcm_vaes_supported() && (m->features & IMB_FEATURE_AVX2);
 	if (compact && (m->features & IMB_FEATURE_AVX2))
 		CU_ASSERT_EQUAL(head, 368);
+	CU_ASSERT_EQUAL(esp_gcm_key_bytes(compact), own ? 320 : head);
 	for (int key_len = 16; key_len <= 32; key_len += 16) {
 		struct gcm_key_data kd;
-		if (key_len == 16)
-			IMB_AES128_GCM_PRE(m, key, &kd);
-		else
-			IMB_AES256_GCM_PRE(m, key, &kd);
-		for (size_t i = head; i < sizeof(kd); i++)
+		size_t bytes = esp_gcm_sa_key_bytes(m, (unsigned)key_len);
+		CU_ASSERT_EQUAL(bytes, own ? (key_len == 16 ? 320 : 384) : head);
+		for (size_t i = 0; i < sizeof(kd); i++)
+			((uint8_t *)&kd)[i] = (uint8_t)rand();
+		esp_gcm_sa_keys_make(m, (unsigned)key_len, key, (uint8_t *)&kd);
+		for (size_t i = bytes; i < sizeof(kd); i++)
 			((uint8_t *)&kd)[i] = (uint8_t)rand();
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 			check_gcm_code(m, &kd, key_len, lens[i], 8);
@@ -478,7 +480,7 @@ static void test_gcm_reads_its_head(void)
 		CU_ASSERT(esp_gcm_key_bytes(true) < esp_gcm_key_bytes(false) &&
 			  esp_gcm_key_bytes(false) == sizeof(struct gcm_key_data));
 	} else {
-		CU_ASSERT(esp_gcm_key_bytes(true) == esp_gcm_key_bytes(false));
+		CU_ASSERT(esp_gcm_key_bytes(true) <= esp_gcm_key_bytes(false));
 	}
 	free_mb_mgr(m);
 }
@@ -549,7 +551,7 @@ static void check_gcm_vaes_once(const struct gcm_key_data *kd, const uint8_t *ke
 /*
  * dpike's VAES GCM code (gcm_vaes.c) against OpenSSL: every text length to 300 bytes and from
  * 1008 to 1552, and longer ones about the 128-, 256- and 512-byte steps (to jumbo frames' 9000), AADs of 0 to 130 bytes (ESP's 8 and 12 most), tags of 8, 12 and
- * 16 bytes, both key sizes, the key data past IPsec-MB's AVX2 head filled with noise; the
+ * 16 bytes, both key sizes, in dpike's key layout with noise in its unused head and past it; the
  * 512-bit functions too where the CPU has AVX-512. It needs AVX2, VAES and VPCLMULQDQ; on a CPU
  * without them dpike does not use it and the test says so.
  */
@@ -569,15 +571,19 @@ static void test_gcm_vaes(void)
 	srand(5);
 	for (int key_len = 16; key_len <= 32; key_len += 16) {
 		uint8_t k[32];
-		struct gcm_key_data kd;
+		struct gcm_key_data mb, kd;
 		for (int i = 0; i < key_len; i++)
 			k[i] = (uint8_t)rand();
 		if (key_len == 16)
-			IMB_AES128_GCM_PRE(m, k, &kd);
+			IMB_AES128_GCM_PRE(m, k, &mb);
 		else
-			IMB_AES256_GCM_PRE(m, k, &kd);
-		for (size_t i = esp_gcm_key_bytes(true); i < sizeof(kd); i++)
+			IMB_AES256_GCM_PRE(m, k, &mb);
+		for (size_t i = 0; i < sizeof(kd); i++)
 			((uint8_t *)&kd)[i] = (uint8_t)rand();
+		uint8_t head_noise[GCM_VAES_POWERS_AT];
+		memcpy(head_noise, &kd, sizeof(head_noise));
+		gcm_vaes_keys_from_mb((uint8_t *)&kd, &mb, (unsigned)key_len);
+		memcpy(&kd, head_noise, sizeof(head_noise));
 		for (int wide = 0; wide <= (int)gcm_vaes_wide_supported(); wide++) {
 			for (int len = 0; len <= 300; len++)
 				check_gcm_vaes_once(&kd, k, key_len, wide, len, aads[len % 8], tags[len % 4]);
@@ -668,6 +674,10 @@ static void test_gcm_compact_matches_reference(void)
 	struct combo c = { esp_algo_parse("aes128gcm16"), true, false, false };
 	struct esp_sa *sa = make_sa(&c, true, 0x3001);
 	CU_ASSERT(esp_sa_has(sa, ESP_SA_F_GCM_COMPACT) && sa->key_bytes == esp_gcm_key_bytes(true));
+	/* dpike's key layout wherever dpike's code runs compact keys: a line less than IPsec-MB's */
+	CU_ASSERT_EQUAL(esp_sa_has(sa, ESP_SA_F_GCM_OWN_KEYS), gcm_vaes_supported());
+	if (gcm_vaes_supported())
+		CU_ASSERT_EQUAL(sa->key_bytes, 320u);
 	drop_sa(sa);
 	for_each_combo(check_outbound, 1, false);
 	for_each_combo(check_inbound, 0xfffffffdULL, true);
