@@ -472,7 +472,10 @@ static void test_gcm_reads_its_head(void)
 {
 	check_gcm_reads_its_head(true);
 	check_gcm_reads_its_head(false);
-	/* full keys are the whole structure where the widest code is AVX-512's, else as compact ones */
+	/*
+	 * full keys: the whole structure where the widest code is AVX-512's, else the head that code
+	 * reads, which compact ones keep too unless dpike's VAES code runs them in its layout
+	 */
 	IMB_MGR *m = alloc_mb_mgr(0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	init_mb_mgr_auto(m, NULL);
@@ -480,7 +483,7 @@ static void test_gcm_reads_its_head(void)
 		CU_ASSERT(esp_gcm_key_bytes(true) < esp_gcm_key_bytes(false) &&
 			  esp_gcm_key_bytes(false) == sizeof(struct gcm_key_data));
 	} else {
-		CU_ASSERT(esp_gcm_key_bytes(true) <= esp_gcm_key_bytes(false));
+		CU_ASSERT_EQUAL(esp_gcm_key_bytes(true), gcm_vaes_supported() ? 320 : esp_gcm_key_bytes(false));
 	}
 	free_mb_mgr(m);
 }
