@@ -164,10 +164,11 @@ const char *esp_gcm_code_name(bool compact);
 size_t esp_gcm_mgr_init(IMB_MGR *m, bool compact);
 /* Whether m runs GCM with key_len-byte keys by dpike's compact code, which reads dpike's key layout. */
 bool esp_gcm_own_layout(const IMB_MGR *m, unsigned key_len);
-/* The bytes of key data an SA whose GCM key is key_len bytes keeps for m's code (dpike's layout or IPsec-MB's). */
-size_t esp_gcm_sa_key_bytes(const IMB_MGR *m, unsigned key_len);
+/* The bytes of key data an SA whose GCM key is key_len bytes keeps in dpike's layout (own_layout, as
+ * esp_gcm_own_layout() said of m) or in IPsec-MB's for m's code. */
+size_t esp_gcm_sa_key_bytes(const IMB_MGR *m, unsigned key_len, bool own_layout);
 /* Expands key into those bytes at out, with m's gcm*_pre (a control core's manager: it is not thread-safe). */
-void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, const uint8_t *key, uint8_t *out);
+void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, bool own_layout, const uint8_t *key, uint8_t *out);
 /* The bytes of GCM key data an AES-128 SA keeps with the full or compact code (esp_sa.c; control core). */
 size_t esp_gcm_key_bytes(bool compact);
 

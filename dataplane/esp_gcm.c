@@ -177,12 +177,12 @@ bool esp_gcm_own_layout(const IMB_MGR *m, unsigned key_len)
 	return (key_len == 16 && m->gcm128_enc == vaes_fns[0][1]) || (key_len == 32 && m->gcm256_enc == vaes_fns[1][1]);
 }
 
-size_t esp_gcm_sa_key_bytes(const IMB_MGR *m, unsigned key_len)
+size_t esp_gcm_sa_key_bytes(const IMB_MGR *m, unsigned key_len, bool own_layout)
 {
-	return esp_gcm_own_layout(m, key_len) ? gcm_vaes_key_bytes(key_len) : gcm_head_bytes(m);
+	return own_layout ? gcm_vaes_key_bytes(key_len) : gcm_head_bytes(m);
 }
 
-void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, const uint8_t *key, uint8_t *out)
+void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, bool own_layout, const uint8_t *key, uint8_t *out)
 {
 	struct gcm_key_data kd;
 	if (key_len == 16)
@@ -191,7 +191,7 @@ void esp_gcm_sa_keys_make(IMB_MGR *m, unsigned key_len, const uint8_t *key, uint
 		IMB_AES192_GCM_PRE(m, key, &kd);
 	else
 		IMB_AES256_GCM_PRE(m, key, &kd);
-	if (esp_gcm_own_layout(m, key_len))
+	if (own_layout)
 		gcm_vaes_keys_from_mb(out, &kd, key_len);
 	else
 		memcpy(out, &kd, gcm_head_bytes(m));

@@ -34,15 +34,22 @@ static IMB_MGR *control_mgr(bool compact_gcm)
 	return control[compact_gcm];
 }
 
-static size_t gcm_key_bytes(bool compact, unsigned key_len)
+/* Whether a compact GCM SA with key_len-byte keys gets dpike's layout: asked once, as it is made. */
+static bool gcm_own_layout(unsigned key_len)
+{
+	const IMB_MGR *m = control_mgr(true);
+	return m && esp_gcm_own_layout(m, key_len);
+}
+
+static size_t gcm_key_bytes(bool compact, unsigned key_len, bool own_layout)
 {
 	const IMB_MGR *m = control_mgr(compact);
-	return m ? esp_gcm_sa_key_bytes(m, key_len) : sizeof(struct gcm_key_data);
+	return m ? esp_gcm_sa_key_bytes(m, key_len, own_layout) : sizeof(struct gcm_key_data);
 }
 
 size_t esp_gcm_key_bytes(bool compact)
 {
-	return gcm_key_bytes(compact, 16);
+	return gcm_key_bytes(compact, 16, compact && gcm_own_layout(16));
 }
 
 /* With GCM, the code an SA gets decides the layout of its keys: chosen once, as it is made. */
@@ -154,7 +161,7 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	integ_keys(mgr, a->integ, p->key + a->enc_key_len + a->salt_len, a->integ_key_len, sa->keys);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		esp_gcm_sa_keys_make(mgr, a->enc_key_len, p->key, sa->keys);
+		esp_gcm_sa_keys_make(mgr, a->enc_key_len, esp_sa_has(sa, ESP_SA_F_GCM_OWN_KEYS), p->key, sa->keys);
 		break;
 	case ESP_CIPHER_AES_CBC:
 		aes_rounds(mgr, p->key, a->enc_key_len, p->inbound, cipher_keys);
@@ -175,12 +182,12 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	return 0;
 }
 
-static size_t key_bytes(const struct esp_algo *a, bool compact_gcm)
+static size_t key_bytes(const struct esp_algo *a, bool compact_gcm, bool own_gcm_keys)
 {
 	size_t integ = esp_integ_key_bytes(a->integ);
 	switch (a->cipher) {
 	case ESP_CIPHER_AES_GCM:
-		return gcm_key_bytes(compact_gcm, a->enc_key_len);
+		return gcm_key_bytes(compact_gcm, a->enc_key_len, own_gcm_keys);
 	case ESP_CIPHER_AES_CBC: /* AES-128 leaves the last 64 bytes of a schedule unused: one line less */
 	case ESP_CIPHER_AES_CTR:
 	case ESP_CIPHER_AES_CCM:
@@ -204,8 +211,8 @@ static struct sa_layout layout(const struct esp_sa_params *p)
 {
 	struct sa_layout l;
 	l.compact_gcm = gcm_compact(p->alg);
-	l.own_gcm_keys = l.compact_gcm && control_mgr(true) && esp_gcm_own_layout(control_mgr(true), p->alg->enc_key_len);
-	l.key_bytes = key_bytes(p->alg, l.compact_gcm);
+	l.own_gcm_keys = l.compact_gcm && gcm_own_layout(p->alg->enc_key_len);
+	l.key_bytes = key_bytes(p->alg, l.compact_gcm, l.own_gcm_keys);
 	l.keys = offsetof(struct esp_sa, keys);
 	l.replay = RTE_ALIGN_CEIL(l.keys + l.key_bytes, RTE_CACHE_LINE_SIZE); /* esp_sa_prefetch_rest() relies on it */
 	l.local_ts = RTE_ALIGN_CEIL(l.replay + (p->inbound ? replay_window_bytes(p->replay_window) : 0), 8);

@@ -453,11 +453,13 @@ static void check_gcm_reads_its_head(bool compact)
 	CU_ASSERT_EQUAL(esp_gcm_key_bytes(compact), own ? 320 : head);
 	for (int key_len = 16; key_len <= 32; key_len += 16) {
 		struct gcm_key_data kd;
-		size_t bytes = esp_gcm_sa_key_bytes(m, (unsigned)key_len);
+		bool own_layout = esp_gcm_own_layout(m, (unsigned)key_len);
+		CU_ASSERT_EQUAL(own_layout, own);
+		size_t bytes = esp_gcm_sa_key_bytes(m, (unsigned)key_len, own_layout);
 		CU_ASSERT_EQUAL(bytes, own ? (key_len == 16 ? 320 : 384) : head);
 		for (size_t i = 0; i < sizeof(kd); i++)
 			((uint8_t *)&kd)[i] = (uint8_t)rand();
-		esp_gcm_sa_keys_make(m, (unsigned)key_len, key, (uint8_t *)&kd);
+		esp_gcm_sa_keys_make(m, (unsigned)key_len, own_layout, key, (uint8_t *)&kd);
 		for (size_t i = bytes; i < sizeof(kd); i++)
 			((uint8_t *)&kd)[i] = (uint8_t)rand();
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
