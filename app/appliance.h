@@ -48,7 +48,8 @@ struct sa_record {
 	X(arp_requests_in) X(arp_replies_in) X(arp_requests_out) X(arp_replies_out) X(arp_table_full)            \
 	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
 	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)          \
-	X(fib_commits) X(fib_commit_us) X(neighbours_expired) X(inject_ring_full)
+	X(fib_commits) X(fib_commit_us) X(neighbours_expired) X(inject_ring_full) X(updown_runs) X(updown_failed)    \
+	X(updown_killed) X(updown_dropped)
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
 	uint64_t arp_table_full; /* senders not learned: workers.neighbour_size learned neighbours already */
@@ -58,6 +59,9 @@ struct control_stats {
 	uint64_t punts;
 	uint64_t inject_ring_full; /* what this core sent (ARP, ICMP, IKE, fragments) that found worker 0's ring full */
 	uint64_t fib_commits, fib_commit_us; /* snapshots of routes and neighbours given to the workers, and their cost */
+	/* children's updown scripts: started (or not, for want of a process), failed (not started, a status
+	 * other than 0, a signal), killed (still running after UPDOWN_TIMEOUT_MS), dropped (queue full) */
+	uint64_t updown_runs, updown_failed, updown_killed, updown_dropped;
 };
 
 struct appliance {

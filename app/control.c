@@ -12,6 +12,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "updown.h"
 
 #define CONTROL_BURST 64
 /*
@@ -160,6 +161,17 @@ static void commit_tables(struct appliance *app)
 	arp_release_resolved(app);
 }
 
+static void poll_updown(struct appliance *app, uint64_t now)
+{
+	struct updown_stats u;
+	updown_poll(now);
+	updown_stats(&u);
+	app->cstats.updown_runs = u.runs;
+	app->cstats.updown_failed = u.failed;
+	app->cstats.updown_killed = u.killed;
+	app->cstats.updown_dropped = u.dropped;
+}
+
 unsigned control_poll(struct appliance *app)
 {
 	unsigned work = drain_punts(app) + drain_events(app);
@@ -171,6 +183,7 @@ unsigned control_poll(struct appliance *app)
 	if (now != app->ctl_polled_ms) {
 		app->ctl_polled_ms = now;
 		ctl_server_poll(app);
+		poll_updown(app, now);
 	}
 	if (now >= app->next_timer_ms) {
 		arp_timer(app, now);

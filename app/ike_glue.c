@@ -17,6 +17,7 @@
 #include "dataplane/tables.h"
 #include "ike/x25519.h"
 #include "lib/log.h"
+#include "updown.h"
 
 
 /* Packets that hit a trap, held until their child SA is up (then sent through it). */
@@ -120,6 +121,8 @@ struct child_handle {
 	struct esp_sa *in, *out;
 	uint64_t owner;
 	bool active;
+	bool up; /* told to updown: from its first activation, or its predecessor's, to its removal */
+	struct updown_child *updown;
 };
 
 /* An IPv4/UDP packet from local to remote carrying head then body, sent through a worker. */
@@ -253,6 +256,20 @@ static bool take_over_policies(struct child_handle *h, struct child_handle *repl
 	       dp_sa_supersede(replaces->out, h->out, replaces->owner, h->owner) == 0;
 }
 
+/* updown hears of a child once it is up; a child that takes over from one that is up is a rekey, no news. */
+static void tell_up(struct child_handle *h, struct child_handle *replaces)
+{
+	if (h->up)
+		return;
+	h->up = true;
+	if (replaces && replaces->up) {
+		replaces->up = false;
+		updown_child_succeeds(h->updown, replaces->updown);
+	} else {
+		updown_queue(h->updown, true);
+	}
+}
+
 /*
  * The child's policies replace those of the child it rekeys with no gap: taken over in place
  * when the selectors are the same, which leaves the workers' flow caches be; otherwise the
@@ -263,6 +280,7 @@ static int activate(struct child_handle *h, struct child_handle *replaces)
 	if (!h->active && replaces && replaces->active && take_over_policies(h, replaces)) {
 		h->active = true;
 		replaces->active = false;
+		tell_up(h, replaces);
 		return 0;
 	}
 	if (!h->active && add_policies(h) < 0) {
@@ -274,6 +292,7 @@ static int activate(struct child_handle *h, struct child_handle *replaces)
 		dp_policy_remove_owner(replaces->owner);
 		replaces->active = false;
 	}
+	tell_up(h, replaces);
 	return 0;
 }
 
@@ -297,6 +316,15 @@ static void add_record(struct appliance *app, const struct ike_child_keys *k, st
 	sa_records_add(app, &r);
 }
 
+/* The name of the interface with addr, for updown's PLUTO_INTERFACE. */
+static const char *iface_of(const struct appliance *app, uint32_t addr)
+{
+	for (int i = 0; i < app->cfg.n_ifaces; i++)
+		if (app->cfg.ifaces[i].addr == addr)
+			return app->cfg.ifaces[i].name;
+	return "";
+}
+
 static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool active, void *replaces)
 {
 	static uint64_t owners = 0x300000000ULL;
@@ -309,6 +337,7 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 	fill_params(k, true, &pin);
 	fill_params(k, false, &pout);
 	h->owner = ++owners;
+	h->updown = k->child_cfg ? updown_child_new(k, k->child_cfg, iface_of(app, k->local.addr)) : NULL;
 	/* make before break: the inbound SA is in place before anything is sent on the outbound one */
 	h->in = dp_sa_install(&pin, err, sizeof(err));
 	h->out = h->in ? dp_sa_install(&pout, err, sizeof(err)) : NULL;
@@ -319,6 +348,7 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 			dp_sa_remove(h->in);
 		if (h->out)
 			dp_sa_remove(h->out);
+		updown_child_free(h->updown);
 		free(h);
 		return NULL;
 	}
@@ -348,6 +378,9 @@ static void remove_child_cb(void *ctx, void *handle)
 	dp_policy_remove_owner(h->owner);
 	dp_sa_remove(h->out);
 	dp_sa_remove(h->in);
+	if (h->up)
+		updown_queue(h->updown, false);
+	updown_child_free(h->updown);
 	free(h);
 }
 
@@ -399,6 +432,7 @@ void ike_glue_fini(struct appliance *app)
 {
 	ike_daemon_destroy(app->ike);
 	app->ike = NULL;
+	updown_drain(UPDOWN_SHUTDOWN_MS); /* the children's down runs, as strongSwan makes them when it stops */
 	for (int i = 0; i < n_holds; i++)
 		rte_pktmbuf_free_bulk(holds[i].pkts, holds[i].n);
 	free(holds);

@@ -19,6 +19,7 @@
 #define CFG_MAX_PROPOSALS 32
 #define CFG_MAX_KEY 100 /* ESP_MAX_KEY_LEN */
 #define CFG_ERR_MAX 512
+#define CFG_UPDOWN_MAX 512
 
 struct cfg_interface {
 	char name[CFG_NAME_MAX];
@@ -163,6 +164,9 @@ struct cfg_child {
 	enum close_action close_action;
 	uint32_t replay_window;
 	unsigned copy; /* tunnel: enum tunnel_copy (copy_df, copy_ecn, copy_dscp) */
+	/* swanctl's updown: a shell command run as the child comes up and goes down (app/updown.c); empty: none */
+	char updown[CFG_UPDOWN_MAX];
+	bool hostaccess; /* passed to updown as PLUTO_HOST_ACCESS, as swanctl does for its _updown script */
 	/* mode pass or drop while parsing, before the child moves to the shunts */
 	enum { CFG_SHUNT_CHILD_NONE, CFG_SHUNT_CHILD_PASS, CFG_SHUNT_CHILD_DROP } shunt;
 };

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -165,12 +167,28 @@ static int shunt_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	return 0;
 }
 
+/* updown is a shell command, as swanctl runs it; one that starts with a path must name a program
+ * there, so that a typo stops start-up instead of failing each time a child comes up. */
+static int check_updown(struct cfg_reader *r, const config_setting_t *g, const char *cmd)
+{
+	if (cmd[0] != '/')
+		return 0;
+	char path[CFG_UPDOWN_MAX];
+	size_t n = strcspn(cmd, " \t");
+	memcpy(path, cmd, n);
+	path[n] = '\0';
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+		return cfg_fail(r, config_setting_get_member(g, "updown"), "updown: %s is not an executable file", path);
+	return 0;
+}
+
 static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct cfg_child *c)
 {
 	static const char *const keys[] = { "name", "mode", "local_ts", "remote_ts", "esp_proposals", "rekey_time",
 					    "life_time", "rand_time", "rekey_bytes", "life_bytes", "rand_bytes", "rekey_packets",
 					    "life_packets", "rand_packets", "start_action", "dpd_action", "close_action", "replay_window",
-					    "copy_df", "copy_ecn", "copy_dscp", "inactivity", NULL };
+					    "copy_df", "copy_ecn", "copy_dscp", "inactivity", "updown", "hostaccess", NULL };
 	/* pass and drop: swanctl's shunt policies, moved to cfg->shunts (move_shunt_children()) */
 	static const char *const modes[] = { "tunnel", "transport", "pass", "drop", NULL };
 	static const char *const starts[] = { "none", "trap", "start", NULL };
@@ -187,7 +205,9 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 			    CFG_MAX_PROPOSALS, &c->n_esp_proposals) < 0 ||
 	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||
 	    parse_child_times(r, g, c) < 0 || cfg_get_duration(r, g, "inactivity", &c->inactivity) < 0 ||
-	    cfg_get_tunnel_copy(r, g, &c->copy) < 0)
+	    cfg_get_tunnel_copy(r, g, &c->copy) < 0 ||
+	    cfg_get_string(r, g, "updown", false, c->updown, sizeof(c->updown)) < 0 ||
+	    cfg_get_bool(r, g, "hostaccess", &c->hostaccess) < 0 || check_updown(r, g, c->updown) < 0)
 		return -1;
 	bool rand_set = config_setting_get_member(g, "rand_time") != NULL;
 	if (mode >= 2)

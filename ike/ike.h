@@ -14,6 +14,8 @@
 #include "config/config.h"
 #include "lib/strbuf.h"
 
+struct ike_id;
+
 #define IKE_PORT 500
 #define IKE_NATT_PORT 4500
 #define NON_ESP_MARKER 4 /* zero bytes before IKE on UDP 4500 (RFC 3948 2.2) */
@@ -45,6 +47,12 @@ struct ike_child_keys {
 	const uint8_t *key_in, *key_out; /* as esp_algo_key_len() says */
 	struct traffic_selector *local_ts, *remote_ts;
 	int n_local_ts, n_remote_ts;
+	/* for the child's updown script (app/updown.c): the IKE SA's identities, its virtual IPs (ours,
+	 * given by the peer; the peer's, from our pools; 0: none), the peer's XAuth or EAP user (NULL: none) */
+	const struct ike_id *local_id, *remote_id;
+	uint32_t local_vip, remote_vip;
+	const char *remote_user;
+	const struct cfg_child *child_cfg;
 };
 
 /* Why an IKE SA we initiated never came up, or went down (for env.ike_event). */

@@ -530,6 +530,8 @@ static bool install(struct v1_sa *sa, struct v1_quick *q, bool activate)
 		.soft_packets = child_jittered(c->cfg->rekey_packets, c->cfg->rand_packets), .hard_packets = c->cfg->life_packets, .key_in = kin,
 		.key_out = kout, .local_ts = c->local_ts, .remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts,
 		.n_remote_ts = c->n_remote_ts, .has_oa = c->has_oa, .oa_remote = c->oa_remote, .oa_local = c->oa_local,
+		.local_id = &sa->id_local, .remote_id = &sa->id_remote, .local_vip = sa->own_vip, .remote_vip = sa->vip,
+		.remote_user = sa->xauth_user[0] ? sa->xauth_user : NULL, .child_cfg = c->cfg,
 	};
 	if (ok)
 		c->handle = sa->d->env.install_child(sa->d->env.ctx, &k, activate,

@@ -189,6 +189,7 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 	/* a MOBIKE initiator moves to port 4500 whether or not there is a NAT (RFC 4555 3.2); ESP then
 	 * goes in UDP only through a NAT, as the peer sends it */
 	bool encap = sa->nat_local || sa->nat_remote || sa->conn->encap || (sa->floated && !sa->mobike);
+	const char *method;
 	struct ike_child_keys k = {
 		.ike_version = 2, .ike_serial = sa->serial,
 		.conn = sa->conn->name, .child = c->cfg->name, .spi_in = c->spi_in, .spi_out = c->spi_out,
@@ -199,6 +200,8 @@ static bool install(struct ike_sa *sa, struct child_sa *c, const uint8_t *key_in
 		.hard_packets = c->cfg->life_packets, .key_in = key_in, .key_out = key_out, .local_ts = c->local_ts,
 		.remote_ts = c->remote_ts, .n_local_ts = c->n_local_ts, .n_remote_ts = c->n_remote_ts,
 		.has_oa = c->has_oa && encap && !c->tunnel, .oa_remote = c->oa_remote, .oa_local = c->oa_local,
+		.local_id = &sa->id_local, .remote_id = &sa->id_remote, .local_vip = sa->own_vip, .remote_vip = sa->vip,
+		.remote_user = ike_eap_identity(sa, &method), .child_cfg = c->cfg,
 	};
 	c->encap = encap;
 	c->handle = sa->d->env.install_child(sa->d->env.ctx, &k, activate, replaces ? replaces->handle : NULL);

@@ -68,7 +68,7 @@ dpike_conn() {
 EOC
 }
 
-# sw_conf PROPOSALS ESP_PROPOSALS [EXTRA]: strongSwan's side, connection "dpike", child "net".
+# sw_conf PROPOSALS ESP_PROPOSALS [EXTRA [CHILD_EXTRA]]: strongSwan's side, connection "dpike", child "net".
 sw_conf() {
 	cat >"$LAB_DIR/swanctl.conf" <<EOC
 connections {
@@ -88,6 +88,7 @@ connections {
         local_ts = 10.1.0.0/24
         remote_ts = 10.2.0.0/24
         esp_proposals = $2
+        ${4:-}
       }
     }
   }

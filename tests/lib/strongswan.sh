@@ -10,7 +10,7 @@ sw_start() {
 	cat >"$dir/strongswan.conf" <<EOC
 charon {
   $extra
-  load = random nonce openssl pem pkcs1 pkcs8 x509 revocation constraints pubkey curve25519 aes sha1 sha2 md5 hmac gcm ccm ctr xcbc cmac kdf kernel-libipsec kernel-netlink socket-default vici xauth-generic eap-identity eap-md5 eap-mschapv2
+  load = random nonce openssl pem pkcs1 pkcs8 x509 revocation constraints pubkey curve25519 aes sha1 sha2 md5 hmac gcm ccm ctr xcbc cmac kdf kernel-libipsec kernel-netlink socket-default vici updown xauth-generic eap-identity eap-md5 eap-mschapv2
   retransmit_timeout = 2
   retransmit_tries = 4
   filelog { log { path = $dir/charon.log

@@ -136,8 +136,14 @@ static const struct bad_case cases[] = {
 		 "  children = ( { name = \"n\"; close_action = \"restart\"; } ); } );\n",
 	  4, "close_action must be one of \"none\", \"trap\", \"start\", \"clear\"" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
-		 "  children = ( { name = \"n\"; updown = \"/bin/true\"; } ); } );\n",
-	  4, "unknown key 'updown'" },
+		 "  children = ( { name = \"n\"; mark_in = 42; } ); } );\n",
+	  4, "unknown key 'mark_in'" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\";\n updown = \"/nonexistent/updown iptables\"; } ); } );\n",
+	  5, "updown: /nonexistent/updown is not an executable file" },
+	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		 "  children = ( { name = \"n\"; updown = \"/etc/passwd\"; } ); } );\n",
+	  4, "updown: /etc/passwd is not an executable file" },
 	{ IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
 		 "  children = ( { name = \"n\"; copy_dscp = \"both\"; } ); } );\n",
 	  4, "copy_dscp must be one of \"no\", \"in\", \"out\", \"yes\"" },
@@ -327,6 +333,22 @@ static void test_tunnel_copy_keys(void)
 	config_free(&cfg);
 }
 
+/* swanctl's updown: any shell command; one that starts with a path names an executable file there. */
+static void test_updown(void)
+{
+	struct dpike_config cfg;
+	load_ok(IFACES "connections = ( { name = \"c\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+		       "  children = ( { name = \"a\"; }, { name = \"b\"; updown = \"/bin/sh -c 'exit 0'\"; hostaccess = true; },\n"
+		       "               { name = \"c\"; updown = \"logger -t vpn\"; } ); } );\n",
+		&cfg);
+	const struct cfg_child *ch = cfg.connections[0].children;
+	CU_ASSERT(ch[0].updown[0] == '\0' && !ch[0].hostaccess);
+	CU_ASSERT_STRING_EQUAL(ch[1].updown, "/bin/sh -c 'exit 0'");
+	CU_ASSERT(ch[1].hostaccess);
+	CU_ASSERT_STRING_EQUAL(ch[2].updown, "logger -t vpn");
+	config_free(&cfg);
+}
+
 /* local_addrs / remote_addrs: addresses, prefixes, ranges and %any; an initiator's peer is the first single address. */
 static void test_address_lists(void)
 {
@@ -501,6 +523,7 @@ void config_suite_add(CU_pSuite s)
 	CU_add_test(s, "swanctl's comma-separated lists", test_comma_lists);
 	CU_add_test(s, "children of mode pass or drop become shunts", test_shunt_children);
 	CU_add_test(s, "copy_df, copy_ecn, copy_dscp", test_tunnel_copy_keys);
+	CU_add_test(s, "updown and hostaccess", test_updown);
 	CU_add_test(s, "volume limits: swanctl's defaults, rand_bytes and rand_packets", test_volume_limits);
 	CU_add_test(s, "address lists: addresses, prefixes, ranges, %any", test_address_lists);
 	CU_add_test(s, "pools: prefixes, ranges, DNS, named by connections", test_pools);

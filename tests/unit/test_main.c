@@ -73,6 +73,7 @@ int main(void)
 	cert_suite_add(CU_add_suite("ike: certificates", NULL, NULL));
 	signature_suite_add(CU_add_suite("ike: signatures and identities", NULL, NULL));
 	eap_suite_add(CU_add_suite("ike: EAP", NULL, NULL));
+	updown_suite_add(CU_add_suite("app: updown scripts", NULL, NULL));
 	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
 	fragment_suite_add(CU_add_suite("dataplane: IPv4 fragmentation", fragment_suite_init, fragment_suite_clean));
 	reassembly_suite_add(CU_add_suite("dataplane: IPv4 reassembly", reassembly_suite_init, reassembly_suite_clean));
