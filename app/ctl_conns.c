@@ -68,6 +68,8 @@ static void child_text(const struct cfg_child *ch, struct strbuf *o)
 	selectors(o, false, &ch->local_ts);
 	sb_printf(o, "\n    remote: ");
 	selectors(o, false, &ch->remote_ts);
+	if (ch->updown[0])
+		sb_printf(o, "\n    updown: %s%s", ch->updown, ch->hostaccess ? " (hostaccess)" : "");
 	sb_printf(o, "\n");
 }
 
@@ -85,6 +87,11 @@ static void child_json(const struct cfg_child *ch, struct strbuf *o)
 	selectors(o, true, &ch->local_ts);
 	sb_printf(o, ",\"remote_ts\":");
 	selectors(o, true, &ch->remote_ts);
+	if (ch->updown[0]) {
+		sb_printf(o, ",\"updown\":");
+		sb_json_str(o, ch->updown);
+		sb_printf(o, ",\"hostaccess\":%s", ch->hostaccess ? "true" : "false");
+	}
 	sb_printf(o, "},");
 }
 

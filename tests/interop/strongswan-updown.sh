@@ -4,8 +4,9 @@
 # up and goes down that records its PLUTO_* environment; dpike's must be strongSwan's seen from the
 # other end (updown_compare.py), runs come in order, and a rekey of the child or of its IKE SA runs
 # nothing. Rounds: IKEv2 started by strongSwan (hostaccess, rekeys by both, closed by strongSwan,
-# dpike's script failing on the way down); IKEv1; a road warrior with a virtual IP from dpike's
-# pool; dpike starting a child narrowed to a port, whose down run comes when dpike stops.
+# dpike's script failing on the way down); IKEv1, without and with XAuth (PLUTO_XAUTH_ID); a road
+# warrior with a virtual IP from dpike's pool; dpike starting a child narrowed to a port, whose
+# down run comes when dpike stops.
 # Usage: strongswan-updown.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -56,10 +57,12 @@ pools = ( { name = "rw"; addrs = "10.3.0.8/29"; } );
 connections = (
   $(conn site-a 2 "$SW_IP" gw-a.example "$P" "$(child net 10.2.0.0/24 10.1.0.0/24 'hostaccess = true;')"),
   $(conn v1 1 "$SW_IP" gw-a.example aes128-sha256-modp2048 "$(child net 10.2.0.0/24 10.1.0.0/24)"),
+  $(conn x1 1 "$SW_IP" x.example aes128-sha256-modp2048 "$(child net 10.2.0.0/24 10.1.0.0/24)" 'remote-2 = { auth = "xauth"; };'),
   $(conn rw 2 "%any" rw.example "$P" "$(child net 10.2.0.0/24 dynamic)" 'pools = ["rw"];'),
   $(conn out 2 "$SW_IP" gw-a.example "$P" "$(child net 10.2.0.0/24 '10.1.0.0/24[tcp/5001]')")
 );
-secrets = ( { type = "ike"; id = ["gw-a.example", "gw-b.example", "rw.example"]; secret = "$PSK"; } );
+secrets = ( { type = "ike"; id = ["gw-a.example", "gw-b.example", "rw.example", "x.example"]; secret = "$PSK"; },
+            { type = "xauth"; id = "alice"; secret = "alice's password"; } );
 EOC
 
 # round 1: IKEv2, strongSwan starts it; hostaccess on both ends
@@ -67,6 +70,9 @@ sw_conf "$P" "$E" "" "updown = $LAB_DIR/updown-sw.sh
         hostaccess = yes"
 dpike_start "$dut" "$LAB_DIR/dpike.conf" dut
 sw_start "$sw" "$LAB_DIR"
+conn_updown() { ctl --json list-conns | python3 -c 'import json,sys; j=json.load(sys.stdin)
+c=[c for c in j["connections"] if c["name"]=="site-a"][0]["children"][0]; print(c.get("updown"), c.get("hostaccess"))'; }
+lab_check "list-conns shows the child's updown" test "$(conn_updown)" = "$LAB_DIR/updown-dpike.sh True"
 sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
 lab_check "IKEv2: strongSwan brings the child up" lab_wait_for 10 dpike_up site-a
 lab_check "... dpike runs updown once, up-client" lab_wait_for 10 has_runs dpike 1-up-client
@@ -111,6 +117,43 @@ sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
 lab_check "... strongSwan closes it: dpike runs down-client" lab_wait_for 10 has_runs dpike "1-up-client 2-down-client"
 lab_check "... strongSwan too" lab_wait_for 10 has_runs sw "1-up-client 2-down-client"
 lab_check "... the same values" compare 2-down-client 2-down-client VERB=down-client
+
+# round 2b: IKEv1 with XAuth, the user's name in PLUTO_XAUTH_ID
+forget_runs
+cat >"$LAB_DIR/swanctl.conf" <<EOC
+connections {
+  dpike {
+    version = 1
+    local_addrs = $SW_IP
+    remote_addrs = $DPIKE_IP
+    proposals = aes128-sha256-modp2048
+    encap = yes
+    local { auth = psk
+            id = x.example }
+    local-xauth { auth = xauth
+                  xauth_id = alice }
+    remote { auth = psk
+             id = gw-b.example }
+    children { net { local_ts = 10.1.0.0/24
+                     remote_ts = 10.2.0.0/24
+                     esp_proposals = $E
+                     updown = $LAB_DIR/updown-sw.sh } }
+  }
+}
+secrets { ike-x { id-a = x.example
+                  id-b = gw-b.example
+                  secret = "$PSK" }
+          xauth-alice { id = alice
+                        secret = "alice's password" } }
+EOC
+sw_ctl "$LAB_DIR" --load-all --file "$LAB_DIR/swanctl.conf" >/dev/null
+sw_ctl "$LAB_DIR" --initiate --child net --timeout 20 >/dev/null 2>&1 || true
+lab_check "IKEv1 with XAuth: dpike runs up-client" lab_wait_for 10 has_runs dpike 1-up-client
+lab_check "... strongSwan runs its own" lab_wait_for 10 has_runs sw 1-up-client
+lab_check "... the same values, and the XAuth user" compare 1-up-client 1-up-client XAUTH_ID=alice PEER_ID=x.example
+sw_ctl "$LAB_DIR" --terminate --ike dpike --timeout 10 >/dev/null 2>&1 || true
+lab_check "... strongSwan closes it: down-client" lab_wait_for 10 has_runs dpike "1-up-client 2-down-client"
+lab_check "... strongSwan's too" lab_wait_for 10 has_runs sw "1-up-client 2-down-client"
 
 # round 3: a road warrior given a virtual IP from dpike's pool
 forget_runs
