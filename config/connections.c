@@ -459,6 +459,10 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	if (c->aggressive && c->local.auth == AUTH_PSK)
 		LOG_WARN("connection '%s': Aggressive Mode with a PSK exposes the PSK hash to offline guessing",
 			 c->name);
+	if (c->reauth_time && c->version != 1) /* taken for IKEv1's reauthentication, so not refused */
+		LOG_WARN("%s:%d: connection '%s': reauth_time applies to IKEv1 SAs only; IKEv2 SAs are rekeyed by "
+			 "rekey_time, not reauthenticated", r->file,
+			 config_setting_source_line(config_setting_get_member(g, "reauth_time")), c->name);
 	return 0;
 }
 
