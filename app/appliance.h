@@ -60,7 +60,7 @@ struct control_stats {
 	uint64_t inject_ring_full; /* what this core sent (ARP, ICMP, IKE, fragments) that found worker 0's ring full */
 	uint64_t fib_commits, fib_commit_us; /* snapshots of routes and neighbours given to the workers, and their cost */
 	/* children's updown scripts: started (or not, for want of a process), failed (not started, a status
-	 * other than 0, a signal), killed (still running after UPDOWN_TIMEOUT_MS), dropped (queue full) */
+	 * other than 0, a signal), killed (still running after UPDOWN_TIMEOUT_MS), dropped (not queued for want of memory) */
 	uint64_t updown_runs, updown_failed, updown_killed, updown_dropped;
 };
 

@@ -26,6 +26,7 @@
 #define DEFAULT_PATH "/sbin:/bin:/usr/sbin:/usr/bin"
 
 struct updown_child {
+	unsigned refs; /* the child's, and one for each run queued or under way */
 	const char *cmd; /* the configuration's: connections are not reloaded */
 	char label[LABEL_MAX]; /* connection/child, for the log */
 	char child[CFG_NAME_MAX];
@@ -38,10 +39,15 @@ struct updown_child {
 	struct traffic_selector ts[]; /* n_local of ours, then n_remote of the peer's */
 };
 
-/* One run: its command and environment, made when it was queued. */
-struct updown_run {
-	const char *cmd;
-	char label[LABEL_MAX];
+/* A run waiting: whose, for which pair of selectors, which way. */
+struct updown_job {
+	struct updown_child *u;
+	uint32_t pair; /* local selector * n_remote + remote selector */
+	bool up;
+};
+
+/* The environment of the run under way, made as it starts (one at a time: no allocation a run). */
+struct updown_env {
 	const char *verb; /* its PLUTO_VERB, for the log */
 	char *envp[ENV_MAX + 1];
 	int n_env;
@@ -50,9 +56,10 @@ struct updown_run {
 };
 
 static struct {
-	struct updown_run *queue[UPDOWN_QUEUE_MAX];
-	unsigned head, len;
-	struct updown_run *cur; /* under way: */
+	struct updown_job *queue; /* a ring of cap (a power of two) jobs, grown as it fills */
+	size_t head, len, cap;
+	struct updown_child *cur; /* under way, NULL when none: */
+	struct updown_env env;
 	pid_t pid;
 	int out_fd;
 	uint64_t started_ms;
@@ -72,6 +79,7 @@ struct updown_child *updown_child_new(const struct ike_child_keys *k, const stru
 		LOG_ERR("%s/%s: out of memory: updown will not run for this child", k->conn, k->child);
 		return NULL;
 	}
+	u->refs = 1;
 	u->cmd = cfg->updown;
 	snprintf(u->label, sizeof(u->label), "%s/%s", k->conn, k->child);
 	snprintf(u->child, sizeof(u->child), "%s", k->child);
@@ -94,9 +102,15 @@ struct updown_child *updown_child_new(const struct ike_child_keys *k, const stru
 	return u;
 }
 
+static void put(struct updown_child *u)
+{
+	if (u && --u->refs == 0)
+		free(u);
+}
+
 void updown_child_free(struct updown_child *u)
 {
-	free(u);
+	put(u);
 }
 
 void updown_child_succeeds(struct updown_child *u, const struct updown_child *old)
@@ -105,26 +119,19 @@ void updown_child_succeeds(struct updown_child *u, const struct updown_child *ol
 		u->reqid = old->reqid;
 }
 
-static void env_add(struct updown_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void env_add(struct updown_run *r, const char *fmt, ...)
+static void env_add(struct updown_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void env_add(struct updown_env *e, const char *fmt, ...)
 {
-	if (r->n_env == ENV_MAX || r->used >= sizeof(r->buf))
+	if (e->n_env == ENV_MAX || e->used >= sizeof(e->buf))
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(r->buf + r->used, sizeof(r->buf) - r->used, fmt, ap);
+	int n = vsnprintf(e->buf + e->used, sizeof(e->buf) - e->used, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(r->buf) - r->used)
+	if (n < 0 || (size_t)n >= sizeof(e->buf) - e->used)
 		return; /* cannot happen with the bounded fields above; dropped rather than cut */
-	r->envp[r->n_env++] = r->buf + r->used;
-	r->used += (size_t)n + 1;
-}
-
-static void env_addr(struct updown_run *r, const char *name, uint32_t addr)
-{
-	char a[16];
-	format_ipv4(addr, a, sizeof(a));
-	env_add(r, "%s=%s", name, a);
+	e->envp[e->n_env++] = e->buf + e->used;
+	e->used += (size_t)n + 1;
 }
 
 /* swanctl's port variables: the selector's port when it names one, else 0 */
@@ -133,81 +140,94 @@ static unsigned ts_port(const struct traffic_selector *ts)
 	return ts->port_lo == ts->port_hi ? ts->port_lo : 0;
 }
 
-static void env_side(struct updown_run *r, const char *side, uint32_t addr, const char *id,
+static void env_side(struct updown_env *e, const char *side, uint32_t addr, const char *id,
 		     const struct traffic_selector *ts)
 {
-	char a[16];
-	format_ipv4(ts->addr, a, sizeof(a));
-	env_addr(r, strcmp(side, "MY") == 0 ? "PLUTO_ME" : "PLUTO_PEER", addr);
-	env_add(r, "PLUTO_%s_ID=%s", side, id);
-	env_add(r, "PLUTO_%s_CLIENT=%s/%u", side, a, ts->plen);
-	env_add(r, "PLUTO_%s_PORT=%u", side, ts_port(ts));
-	env_add(r, "PLUTO_%s_PROTOCOL=%u", side, ts->proto);
+	char a[16], client[16];
+	format_ipv4(addr, a, sizeof(a));
+	format_ipv4(ts->addr, client, sizeof(client));
+	env_add(e, "PLUTO_%s=%s", strcmp(side, "MY") == 0 ? "ME" : "PEER", a);
+	env_add(e, "PLUTO_%s_ID=%s", side, id);
+	env_add(e, "PLUTO_%s_CLIENT=%s/%u", side, client, ts->plen);
+	env_add(e, "PLUTO_%s_PORT=%u", side, ts_port(ts));
+	env_add(e, "PLUTO_%s_PROTOCOL=%u", side, ts->proto);
 }
 
-static void env_vip(struct updown_run *r, const char *side, uint32_t vip)
+static void env_vip(struct updown_env *e, const char *side, uint32_t vip)
 {
 	if (vip == 0)
 		return;
 	char a[16];
 	format_ipv4(vip, a, sizeof(a));
-	env_add(r, "PLUTO_%s_SOURCEIP=%s", side, a);
-	env_add(r, "PLUTO_%s_SOURCEIP4_1=%s", side, a);
+	env_add(e, "PLUTO_%s_SOURCEIP=%s", side, a);
+	env_add(e, "PLUTO_%s_SOURCEIP4_1=%s", side, a);
 }
 
-static struct updown_run *run_new(const struct updown_child *u, bool up, const struct traffic_selector *mine,
-				  const struct traffic_selector *theirs)
+/* The environment of job j into e: strongSwan's _updown variables for one pair of selectors. */
+static void make_env(struct updown_env *e, const struct updown_job *j)
 {
-	struct updown_run *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return NULL;
-	r->cmd = u->cmd;
-	memcpy(r->label, u->label, sizeof(r->label));
+	const struct updown_child *u = j->u;
+	const struct traffic_selector *mine = &u->ts[j->pair / (uint32_t)u->n_remote];
+	const struct traffic_selector *theirs = &u->ts[u->n_local + (int)(j->pair % (uint32_t)u->n_remote)];
 	/* "host": our selector is our own address alone */
 	bool host = mine->plen == 32 && mine->addr == u->me;
 	const char *path = getenv("PATH");
-	env_add(r, "PATH=%s", path ? path : DEFAULT_PATH);
-	env_add(r, "PLUTO_VERSION=1.1");
-	env_add(r, "PLUTO_VERB=%s-%s", up ? "up" : "down", host ? "host" : "client");
-	r->verb = r->envp[r->n_env - 1];
-	env_add(r, "PLUTO_CONNECTION=%s", u->child);
-	env_add(r, "PLUTO_INTERFACE=%s", u->iface);
-	env_add(r, "PLUTO_REQID=%u", u->reqid);
-	env_add(r, "PLUTO_PROTO=esp");
-	env_add(r, "PLUTO_UNIQUEID=%u", u->unique);
-	env_side(r, "MY", u->me, u->my_id, mine);
-	env_side(r, "PEER", u->peer, u->peer_id, theirs);
-	env_vip(r, "MY", u->my_vip);
-	env_vip(r, "PEER", u->peer_vip);
+	e->n_env = 0;
+	e->used = 0;
+	env_add(e, "PATH=%s", path ? path : DEFAULT_PATH);
+	env_add(e, "PLUTO_VERSION=1.1");
+	env_add(e, "PLUTO_VERB=%s-%s", j->up ? "up" : "down", host ? "host" : "client");
+	e->verb = e->envp[e->n_env - 1];
+	env_add(e, "PLUTO_CONNECTION=%s", u->child);
+	env_add(e, "PLUTO_INTERFACE=%s", u->iface);
+	env_add(e, "PLUTO_REQID=%u", u->reqid);
+	env_add(e, "PLUTO_PROTO=esp");
+	env_add(e, "PLUTO_UNIQUEID=%u", u->unique);
+	env_side(e, "MY", u->me, u->my_id, mine);
+	env_side(e, "PEER", u->peer, u->peer_id, theirs);
+	env_vip(e, "MY", u->my_vip);
+	env_vip(e, "PEER", u->peer_vip);
 	if (u->user[0])
-		env_add(r, "PLUTO_XAUTH_ID=%s", u->user);
+		env_add(e, "PLUTO_XAUTH_ID=%s", u->user);
 	if (u->udp_enc)
-		env_add(r, "PLUTO_UDP_ENC=%u", u->udp_enc);
+		env_add(e, "PLUTO_UDP_ENC=%u", u->udp_enc);
 	if (u->hostaccess)
-		env_add(r, "PLUTO_HOST_ACCESS=1");
-	r->envp[r->n_env] = NULL;
-	return r;
+		env_add(e, "PLUTO_HOST_ACCESS=1");
+	e->envp[e->n_env] = NULL;
 }
 
-static void enqueue(struct updown_run *r, const char *label)
+/* Room for one more job: the ring doubles, its jobs unwrapped into the new one. */
+static bool room(void)
 {
-	if (r == NULL || q.len == UPDOWN_QUEUE_MAX) {
-		if (q.stats.dropped++ == 0)
-			LOG_WARN("%s: updown not run: %s (counted as updown_dropped from now on)", label,
-				 r ? "too many runs waiting" : "out of memory");
-		free(r);
-		return;
-	}
-	q.queue[(q.head + q.len++) % UPDOWN_QUEUE_MAX] = r;
+	if (q.len < q.cap)
+		return true;
+	size_t cap = q.cap ? 2 * q.cap : 64;
+	struct updown_job *n = malloc(cap * sizeof(*n));
+	if (n == NULL)
+		return false;
+	for (size_t i = 0; i < q.len; i++)
+		n[i] = q.queue[(q.head + i) & (q.cap - 1)];
+	free(q.queue);
+	q.queue = n;
+	q.cap = cap;
+	q.head = 0;
+	return true;
 }
 
 void updown_queue(struct updown_child *u, bool up)
 {
 	if (u == NULL)
 		return;
-	for (int l = 0; l < u->n_local; l++)
-		for (int p = 0; p < u->n_remote; p++)
-			enqueue(run_new(u, up, &u->ts[l], &u->ts[u->n_local + p]), u->label);
+	uint32_t pairs = (uint32_t)u->n_local * (uint32_t)u->n_remote;
+	for (uint32_t p = 0; p < pairs; p++) {
+		if (!room()) {
+			if (q.stats.dropped++ == 0)
+				LOG_ERR("%s: out of memory: updown not run (counted as updown_dropped from now on)", u->label);
+			continue;
+		}
+		q.queue[(q.head + q.len++) & (q.cap - 1)] = (struct updown_job){ .u = u, .pair = p, .up = up };
+		u->refs++;
+	}
 }
 
 static void log_output(bool flush)
@@ -235,7 +255,7 @@ static void read_output(bool flush)
 	log_output(flush);
 }
 
-static int spawn(struct updown_run *r, int out)
+static int spawn(const char *cmd, char *const envp[], int out)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -254,38 +274,47 @@ static int spawn(struct updown_run *r, int out)
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	char *argv[] = { "sh", "-c", (char *)r->cmd, NULL };
-	int rc = posix_spawn(&q.pid, "/bin/sh", &fa, &at, argv, r->envp);
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	int rc = posix_spawn(&q.pid, "/bin/sh", &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return rc;
 }
 
+/* Starts job j; 0, or the error that kept it from starting. */
+static int start(const struct updown_job *j)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return errno;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	make_env(&q.env, j);
+	int rc = spawn(j->u->cmd, q.env.envp, fds[1]);
+	close(fds[1]);
+	if (rc) {
+		close(fds[0]);
+		return rc;
+	}
+	q.out_fd = fds[0];
+	return 0;
+}
+
 static void start_next(uint64_t now_ms)
 {
 	while (q.cur == NULL && q.len) {
-		struct updown_run *r = q.queue[q.head];
-		q.head = (q.head + 1) % UPDOWN_QUEUE_MAX;
+		struct updown_job j = q.queue[q.head];
+		q.head = (q.head + 1) & (q.cap - 1);
 		q.len--;
-		int fds[2];
-		int rc = pipe2(fds, O_CLOEXEC) < 0 ? errno : 0;
-		if (rc == 0) {
-			fcntl(fds[0], F_SETFL, O_NONBLOCK);
-			rc = spawn(r, fds[1]);
-			close(fds[1]);
-			if (rc)
-				close(fds[0]);
-		}
 		q.stats.runs++;
+		int rc = start(&j);
 		if (rc) {
 			q.stats.failed++;
-			LOG_ERR("%s: updown not started: %s", r->label, strerror(rc));
-			free(r);
+			LOG_ERR("%s: updown not started: %s", j.u->label, strerror(rc));
+			put(j.u);
 			continue;
 		}
-		LOG_DEBUG("%s: updown started (%s)", r->label, r->verb);
-		q.cur = r;
-		q.out_fd = fds[0];
+		LOG_DEBUG("%s: updown started (%s)", j.u->label, q.env.verb);
+		q.cur = j.u; /* its reference goes with it */
 		q.started_ms = now_ms;
 	}
 }
@@ -295,14 +324,14 @@ static void finish(int status)
 	read_output(true);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
 		q.stats.failed++;
-		LOG_WARN("%s: updown exited with status %d (%s)", q.cur->label, WEXITSTATUS(status), q.cur->verb);
+		LOG_WARN("%s: updown exited with status %d (%s)", q.cur->label, WEXITSTATUS(status), q.env.verb);
 	} else if (WIFSIGNALED(status)) {
 		q.stats.failed++;
-		LOG_WARN("%s: updown ended by signal %d (%s)", q.cur->label, WTERMSIG(status), q.cur->verb);
+		LOG_WARN("%s: updown ended by signal %d (%s)", q.cur->label, WTERMSIG(status), q.env.verb);
 	}
 	close(q.out_fd);
 	q.out_fd = -1;
-	free(q.cur);
+	put(q.cur);
 	q.cur = NULL;
 	q.pid = 0;
 }
@@ -329,25 +358,27 @@ void updown_poll(uint64_t now_ms)
 
 void updown_drain(unsigned timeout_ms)
 {
-	uint64_t start = clock_mono_ms(), now = start;
-	while ((q.cur || q.len) && now - start < timeout_ms) {
+	uint64_t start_ms = clock_mono_ms(), now = start_ms;
+	while ((q.cur || q.len) && now - start_ms < timeout_ms) {
 		updown_poll(now);
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 		now = clock_mono_ms();
 	}
-	if (q.cur == NULL && q.len == 0)
-		return;
-	LOG_WARN("updown: %u runs not done at shutdown after %u ms", q.len + (q.cur != NULL), timeout_ms);
+	if (q.cur || q.len)
+		LOG_WARN("updown: %zu runs not done at shutdown after %u ms", q.len + (q.cur != NULL), timeout_ms);
 	if (q.cur) {
 		kill(-q.pid, SIGKILL);
 		waitpid(q.pid, NULL, 0);
 		close(q.out_fd);
 		q.out_fd = -1;
-		free(q.cur);
+		put(q.cur);
 		q.cur = NULL;
 	}
-	for (; q.len; q.len--, q.head = (q.head + 1) % UPDOWN_QUEUE_MAX)
-		free(q.queue[q.head]);
+	for (; q.len; q.len--, q.head = (q.head + 1) & (q.cap - 1))
+		put(q.queue[q.head].u);
+	free(q.queue);
+	q.queue = NULL;
+	q.cap = q.head = 0;
 }
 
 void updown_stats(struct updown_stats *s)

@@ -4,7 +4,8 @@
  * rekey is neither), once for each pair of its local and remote selectors, with the PLUTO_*
  * environment of strongSwan's _updown script. Runs go in order, one at a time; the control core
  * starts and reaps them between its other work and never waits on one, and what they print goes
- * to dpike's log. Control core only.
+ * to dpike's log. A run waiting holds a reference to its child's details (a few bytes a run), so
+ * a mass of clients coming and going queues every run however many there are. Control core only.
  */
 #ifndef DPIKE_APP_UPDOWN_H
 #define DPIKE_APP_UPDOWN_H
@@ -15,8 +16,6 @@
 #include "config/config.h"
 #include "ike/ike.h"
 
-/* Runs waiting beyond this are dropped, counted and logged. */
-#define UPDOWN_QUEUE_MAX 4096
 /* A run still going after this is killed (its process group), so that the rest are not held up. */
 #define UPDOWN_TIMEOUT_MS 30000
 /* What a stop gives the runs still queued (the children's down runs among them). */
@@ -28,6 +27,7 @@ struct updown_child;
 /* For a child whose configuration has updown (NULL otherwise, or out of memory); iface: the name of
  * the interface with our address. */
 struct updown_child *updown_child_new(const struct ike_child_keys *k, const struct cfg_child *cfg, const char *iface);
+/* The child is gone: its details go once its runs still waiting have run. */
 void updown_child_free(struct updown_child *u);
 /* A rekeyed child keeps its predecessor's PLUTO_REQID, as an SA's reqid survives rekeys in strongSwan. */
 void updown_child_succeeds(struct updown_child *u, const struct updown_child *old);

@@ -65,10 +65,15 @@ static void test_runs(void)
 	struct ike_id me, peer;
 	struct updown_child *u = child(&cfg, &me, &peer);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	/* a rekeyed child that will take over u's reqid */
+	struct updown_child *next = child(&cfg, &me, &peer);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(next);
+	updown_child_succeeds(next, u);
 	struct updown_stats before, after;
 	updown_stats(&before);
 	updown_queue(u, true);
 	updown_queue(u, false);
+	updown_child_free(u); /* as a child removed: its runs still waiting keep what they need */
 	updown_drain(10000);
 	updown_stats(&after);
 	CU_ASSERT_EQUAL(after.runs - before.runs, 4);
@@ -88,19 +93,15 @@ static void test_runs(void)
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		CU_ASSERT(has(run_env(3, env, sizeof(env)), lines[i]));
 	CU_ASSERT(strstr(run_env(0, env, sizeof(env)), "PLUTO_MY_SOURCEIP") == NULL); /* we have no virtual IP */
-	/* a rekeyed child keeps the reqid */
-	struct updown_child *next = child(&cfg, &me, &peer);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(next);
+	/* the rekeyed child kept the reqid */
 	char reqid[32];
 	const char *at = strstr(run_env(0, env, sizeof(env)), "PLUTO_REQID=");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
 	snprintf(reqid, sizeof(reqid), "%.*s", (int)strcspn(at, "\n"), at);
-	updown_child_succeeds(next, u);
 	updown_queue(next, false);
+	updown_child_free(next);
 	updown_drain(10000);
 	CU_ASSERT(has(run_env(4, env, sizeof(env)), reqid));
-	updown_child_free(u);
-	updown_child_free(next);
 	char rm[128];
 	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
 	CU_ASSERT_EQUAL(system(rm), 0);
@@ -150,6 +151,44 @@ static void test_kill_and_failure(void)
 	updown_child_free(b);
 }
 
+/* A mass of runs waiting: all of them run, in order (the queue grows past its first size). */
+static void test_many(void)
+{
+	char path[64], cmd[160];
+	snprintf(path, sizeof(path), "/tmp/dpike-updown-many-%d", (int)getpid());
+	struct cfg_child cfg = { .hostaccess = false };
+	snprintf(cmd, sizeof(cmd), "echo $PLUTO_VERB >> %s", path);
+	snprintf(cfg.updown, sizeof(cfg.updown), "%s", cmd);
+	struct ike_id me, peer;
+	struct updown_stats before, after;
+	updown_stats(&before);
+	for (int i = 0; i < 150; i++) { /* 300 runs a way: two pairs of selectors a child */
+		struct updown_child *u = child(&cfg, &me, &peer);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+		updown_queue(u, true);
+		updown_queue(u, false);
+		updown_child_free(u);
+	}
+	updown_drain(60000);
+	updown_stats(&after);
+	CU_ASSERT_EQUAL(after.runs - before.runs, 600);
+	CU_ASSERT_EQUAL(after.dropped, before.dropped);
+	FILE *f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	char line[64];
+	int n = 0, in_order = 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* each child: up-client, up-host, down-client, down-host */
+		static const char *const want[] = { "up-client\n", "up-host\n", "down-client\n", "down-host\n" };
+		in_order += strcmp(line, want[n % 4]) == 0;
+		n++;
+	}
+	fclose(f);
+	unlink(path);
+	CU_ASSERT_EQUAL(n, 600);
+	CU_ASSERT_EQUAL(in_order, 600);
+}
+
 /* A child without updown has nothing to run. */
 static void test_none(void)
 {
@@ -164,4 +203,5 @@ void updown_suite_add(CU_pSuite s)
 	CU_add_test(s, "a run for each pair of selectors, strongSwan's variables, up before down", test_runs);
 	CU_add_test(s, "a run past its time is killed, a failing one counted", test_kill_and_failure);
 	CU_add_test(s, "no updown, no runs", test_none);
+	CU_add_test(s, "six hundred runs waiting: all run, in order", test_many);
 }
