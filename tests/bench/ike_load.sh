@@ -5,7 +5,8 @@
 # with the memory they take and DPD answered.
 #
 #   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S]
-#                                             [--proposal IKE_PROPOSAL] [--ikev1] [--vips] [--strongswan-sas K] [--check]
+#                                             [--proposal IKE_PROPOSAL] [--ikev1] [--vips] [--strongswan-sas K]
+#                                             [--updown CMD] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -20,7 +21,10 @@
 # generator and both responders (aes128gcm16-prfsha256-x25519; with --ikev1 aes128-sha256-x25519).
 # --ikev1: IKEv1 everywhere, a handshake being Main Mode and Quick Mode. --vips: every client asks
 # for a virtual IP, both responders hand them out of a pool of 10.128.0.0/12 whose address becomes
-# the child's remote selector (with --check: as many online in dpike's pool as SAs held). --ke-reuse: dpike's
+# the child's remote selector (with --check: as many online in dpike's pool as SAs held). --updown:
+# both responders' child runs CMD as swanctl's updown (what a script a child costs a mass of clients;
+# dpike's runs are counted until all are done, with --check each handshake's up and down run
+# without a failure). --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
 # from dpike's dataplane), every held SA was still up at the end, failures were told by reason, and
@@ -35,7 +39,7 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0
+SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--ikev1) VERSION=1 ;;
 	--vips) VIPS=1 ;;
 	--strongswan-sas) SW_SAS=$2; shift ;;
+	--updown) UPDOWN=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -85,7 +90,7 @@ connections = ( { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"]; 
     proposals = ["$PROPOSAL"];
     local = { auth = "psk"; id = "responder.test"; }; remote = { auth = "psk"; id = "*@dpike.test"; };
     children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["$([ "$VIPS" = 1 ] && echo dynamic || echo 10.128.0.0/9)"];
-                   esp_proposals = ["aes128gcm16"]; } ); } );
+                   esp_proposals = ["aes128gcm16"]; $([ -n "$UPDOWN" ] && echo "updown = \"$UPDOWN\";") } ); } );
 secrets = ( { type = "ike"; secret = "$PSK"; } );
 EOC
 
@@ -102,7 +107,8 @@ connections {
     $([ "$VIPS" = 1 ] && echo 'pools = load')
     children { c { local_ts = 10.0.0.0/9
                    $([ "$VIPS" = 1 ] || echo 'remote_ts = 10.128.0.0/9')
-                   esp_proposals = aes128gcm16 } }
+                   esp_proposals = aes128gcm16
+                   $([ -n "$UPDOWN" ] && echo "updown = $UPDOWN") } }
   }
 }
 $([ "$VIPS" = 1 ] && echo 'pools { load { addrs = 10.128.0.0/12 } }')
@@ -176,6 +182,16 @@ sw_sas() {
 	grep -c ESTABLISHED <<<"$out" || true
 }
 lab_wait_for 10 dpike_emptied || true # judged below, with --check
+# --updown: every handshake's child ran CMD coming up and going down (one run at a time)
+updown_all_run() {
+	"$DPIKECTL" -s "$LAB_DIR/dpike.sock" --json stats >"$LAB_DIR/updown.json" &&
+		[ "$(json "$LAB_DIR/updown.json" "int(d['control']['updown_runs'] >= 2 * $(json "$LAB_DIR/dpike-rate.json" "d['up']"))")" = 1 ]
+}
+if [ -n "$UPDOWN" ]; then
+	updown_t0=$SECONDS
+	lab_wait_for 300 updown_all_run || true
+	json "$LAB_DIR/updown.json" "'updown: dpike ran %d scripts (%d failed, %d killed, %d dropped), all done %d s after the last handshake\'s delete' % (d['control']['updown_runs'], d['control']['updown_failed'], d['control']['updown_killed'], d['control']['updown_dropped'], $SECONDS - $updown_t0)"
+fi
 s0=$(cpu_ticks "/proc/$SW_PID/stat")
 load 198.51.100.2 "$SW_SAS" --base-port 20000 >"$LAB_DIR/sw-rate.json" || true
 s1=$(cpu_ticks "/proc/$SW_PID/stat")
@@ -301,6 +317,10 @@ if [ "$CHECK" = 1 ]; then
 	lab_check "dpike gave back the memory of the SAs deleted" [ "$sa_memory_back" = 1 ]
 	lab_check "strongSwan then held no IKE SA ($sw_left left)" [ "$sw_left" = 0 ]
 	lab_check "every held SA stayed up, $dpd_said" [ "$ok" = 1 ]
+	if [ -n "$UPDOWN" ]; then
+		lab_check "updown ran for each handshake's child coming up and going down, none failed or was dropped" \
+			[ "$(json "$LAB_DIR/updown.json" "int(d['control']['updown_runs'] >= 2 * $(json "$LAB_DIR/dpike-rate.json" "d['up']") and d['control']['updown_failed'] == 0 and d['control']['updown_dropped'] == 0)")" = 1 ]
+	fi
 	if [ "$VIPS" = 1 ]; then
 		lab_check "every held client has an address of its own from dpike's pool" \
 			[ "$(json "$LAB_DIR/pools.json" "int(d['pools'][0]['online'] == $HELD)")" = 1 ]
