@@ -22,6 +22,8 @@
 #define ENV_MAX 32
 #define ENV_BYTES 4096
 #define LINE_MAX_BYTES 512
+/* Runs waiting looked at for one that may start: past the first ones, one slow peer holds up no more. */
+#define UPDOWN_SCAN_MAX 64
 /* _updown's own minimal PATH, for a dpike started without one */
 #define DEFAULT_PATH "/sbin:/bin:/usr/sbin:/usr/bin"
 
@@ -46,7 +48,7 @@ struct updown_job {
 	bool up;
 };
 
-/* The environment of the run under way, made as it starts (one at a time: no allocation a run). */
+/* The environment of a run, made as it starts (in its slot: no allocation a run). */
 struct updown_env {
 	const char *verb; /* its PLUTO_VERB, for the log */
 	char *envp[ENV_MAX + 1];
@@ -55,19 +57,25 @@ struct updown_env {
 	char buf[ENV_BYTES];
 };
 
-static struct {
-	struct updown_job *queue; /* a ring of cap (a power of two) jobs, grown as it fills */
-	size_t head, len, cap;
-	struct updown_child *cur; /* under way, NULL when none: */
+/* A run under way. */
+struct updown_slot {
+	struct updown_child *u; /* NULL: the slot is free */
 	struct updown_env env;
 	pid_t pid;
 	int out_fd;
 	uint64_t started_ms;
-	char line[LINE_MAX_BYTES];
+	char line[LINE_MAX_BYTES]; /* what it printed, up to its next newline */
 	size_t line_len;
+};
+
+static struct {
+	struct updown_job *queue; /* a ring of cap (a power of two) jobs, grown as it fills */
+	size_t head, len, cap;
+	struct updown_slot slots[UPDOWN_PARALLEL];
+	unsigned busy;
 	uint32_t last_reqid;
 	struct updown_stats stats;
-} q = { .out_fd = -1 };
+} q;
 
 struct updown_child *updown_child_new(const struct ike_child_keys *k, const struct cfg_child *cfg, const char *iface)
 {
@@ -230,32 +238,32 @@ void updown_queue(struct updown_child *u, bool up)
 	}
 }
 
-static void log_output(bool flush)
+static void log_output(struct updown_slot *r, bool flush)
 {
 	char *nl;
-	while ((nl = memchr(q.line, '\n', q.line_len)) != NULL) {
-		size_t n = (size_t)(nl - q.line);
-		LOG_INFO("%s: updown: %.*s", q.cur->label, (int)n, q.line);
-		memmove(q.line, nl + 1, q.line_len - n - 1);
-		q.line_len -= n + 1;
+	while ((nl = memchr(r->line, '\n', r->line_len)) != NULL) {
+		size_t n = (size_t)(nl - r->line);
+		LOG_INFO("%s: updown: %.*s", r->u->label, (int)n, r->line);
+		memmove(r->line, nl + 1, r->line_len - n - 1);
+		r->line_len -= n + 1;
 	}
-	if (q.line_len && (flush || q.line_len == sizeof(q.line))) {
-		LOG_INFO("%s: updown: %.*s", q.cur->label, (int)q.line_len, q.line);
-		q.line_len = 0;
+	if (r->line_len && (flush || r->line_len == sizeof(r->line))) {
+		LOG_INFO("%s: updown: %.*s", r->u->label, (int)r->line_len, r->line);
+		r->line_len = 0;
 	}
 }
 
-static void read_output(bool flush)
+static void read_output(struct updown_slot *r, bool flush)
 {
 	ssize_t n;
-	while (q.out_fd >= 0 && (n = read(q.out_fd, q.line + q.line_len, sizeof(q.line) - q.line_len)) > 0) {
-		q.line_len += (size_t)n;
-		log_output(false);
+	while ((n = read(r->out_fd, r->line + r->line_len, sizeof(r->line) - r->line_len)) > 0) {
+		r->line_len += (size_t)n;
+		log_output(r, false);
 	}
-	log_output(flush);
+	log_output(r, flush);
 }
 
-static int spawn(const char *cmd, char *const envp[], int out)
+static int spawn(const char *cmd, char *const envp[], int out, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -275,104 +283,175 @@ static int spawn(const char *cmd, char *const envp[], int out)
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	int rc = posix_spawn(&q.pid, "/bin/sh", &fa, &at, argv, envp);
+	int rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return rc;
 }
 
-/* Starts job j; 0, or the error that kept it from starting. */
-static int start(const struct updown_job *j)
+/* Starts job j in slot r; 0, or the error that kept it from starting. */
+static int start(struct updown_slot *r, const struct updown_job *j)
 {
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return errno;
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	make_env(&q.env, j);
-	int rc = spawn(j->u->cmd, q.env.envp, fds[1]);
+	make_env(&r->env, j);
+	int rc = spawn(j->u->cmd, r->env.envp, fds[1], &r->pid);
 	close(fds[1]);
 	if (rc) {
 		close(fds[0]);
 		return rc;
 	}
-	q.out_fd = fds[0];
+	r->out_fd = fds[0];
 	return 0;
 }
 
+/* Runs for one peer (its identity and address) go one at a time, in the order they came. */
+static bool same_peer(const struct updown_child *a, const struct updown_child *b)
+{
+	return a->peer == b->peer && strcmp(a->peer_id, b->peer_id) == 0;
+}
+
+static bool peer_busy(const struct updown_child *u)
+{
+	for (unsigned i = 0; i < UPDOWN_PARALLEL; i++)
+		if (q.slots[i].u && same_peer(q.slots[i].u, u))
+			return true;
+	return false;
+}
+
+static struct updown_slot *free_slot(void)
+{
+	for (unsigned i = 0; i < UPDOWN_PARALLEL; i++)
+		if (q.slots[i].u == NULL)
+			return &q.slots[i];
+	return NULL;
+}
+
+static bool peer_among(const struct updown_child *const list[], unsigned n, const struct updown_child *u)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (same_peer(list[i], u))
+			return true;
+	return false;
+}
+
+static void launch(struct updown_job *j, uint64_t now_ms)
+{
+	struct updown_slot *r = free_slot();
+	q.stats.runs++;
+	int rc = start(r, j);
+	if (rc) {
+		q.stats.failed++;
+		LOG_ERR("%s: updown not started: %s", j->u->label, strerror(rc));
+		put(j->u);
+		return;
+	}
+	LOG_DEBUG("%s: updown started (%s)", j->u->label, r->env.verb);
+	r->u = j->u; /* its reference goes with it */
+	r->started_ms = now_ms;
+	r->line_len = 0;
+	q.busy++;
+}
+
+/*
+ * Starts the first runs waiting whose peer has none under way nor waiting ahead of them, while a
+ * slot is free; a run started from the middle of the queue leaves a hole (u NULL) the head skips.
+ */
 static void start_next(uint64_t now_ms)
 {
-	while (q.cur == NULL && q.len) {
-		struct updown_job j = q.queue[q.head];
-		q.head = (q.head + 1) & (q.cap - 1);
-		q.len--;
-		q.stats.runs++;
-		int rc = start(&j);
-		if (rc) {
-			q.stats.failed++;
-			LOG_ERR("%s: updown not started: %s", j.u->label, strerror(rc));
-			put(j.u);
+	const struct updown_child *held[UPDOWN_SCAN_MAX]; /* peers with a run waiting ahead, in this scan */
+	unsigned n_held = 0;
+	for (size_t i = 0; i < q.len && i < UPDOWN_SCAN_MAX && q.busy < UPDOWN_PARALLEL; i++) {
+		struct updown_job *j = &q.queue[(q.head + i) & (q.cap - 1)];
+		if (j->u == NULL)
+			continue;
+		if (peer_busy(j->u) || peer_among(held, n_held, j->u)) {
+			held[n_held++] = j->u;
 			continue;
 		}
-		LOG_DEBUG("%s: updown started (%s)", j.u->label, q.env.verb);
-		q.cur = j.u; /* its reference goes with it */
-		q.started_ms = now_ms;
+		struct updown_job job = *j;
+		j->u = NULL;
+		launch(&job, now_ms);
+	}
+	while (q.len && q.queue[q.head].u == NULL) {
+		q.head = (q.head + 1) & (q.cap - 1);
+		q.len--;
 	}
 }
 
-static void finish(int status)
+static void release(struct updown_slot *r)
 {
-	read_output(true);
+	close(r->out_fd);
+	put(r->u);
+	r->u = NULL;
+	q.busy--;
+}
+
+static void finish(struct updown_slot *r, int status)
+{
+	read_output(r, true);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
 		q.stats.failed++;
-		LOG_WARN("%s: updown exited with status %d (%s)", q.cur->label, WEXITSTATUS(status), q.env.verb);
+		LOG_WARN("%s: updown exited with status %d (%s)", r->u->label, WEXITSTATUS(status), r->env.verb);
 	} else if (WIFSIGNALED(status)) {
 		q.stats.failed++;
-		LOG_WARN("%s: updown ended by signal %d (%s)", q.cur->label, WTERMSIG(status), q.env.verb);
+		LOG_WARN("%s: updown ended by signal %d (%s)", r->u->label, WTERMSIG(status), r->env.verb);
 	}
-	close(q.out_fd);
-	q.out_fd = -1;
-	put(q.cur);
-	q.cur = NULL;
-	q.pid = 0;
+	release(r);
+}
+
+static void poll_slot(struct updown_slot *r, uint64_t now_ms)
+{
+	read_output(r, false);
+	int status;
+	pid_t got = waitpid(r->pid, &status, WNOHANG);
+	if (got == r->pid || (got < 0 && errno == ECHILD)) {
+		finish(r, got == r->pid ? status : 0);
+	} else if (now_ms - r->started_ms >= UPDOWN_TIMEOUT_MS) {
+		LOG_WARN("%s: updown still running after %u s: killed", r->u->label, UPDOWN_TIMEOUT_MS / 1000);
+		kill(-r->pid, SIGKILL);
+		q.stats.killed++;
+		r->started_ms = now_ms; /* reaped at a later poll; killed again only if it is still there then */
+	}
 }
 
 void updown_poll(uint64_t now_ms)
 {
-	if (q.cur == NULL && q.len == 0)
+	if (q.busy == 0 && q.len == 0)
 		return;
-	if (q.cur) {
-		read_output(false);
-		int status;
-		pid_t got = waitpid(q.pid, &status, WNOHANG);
-		if (got == q.pid || (got < 0 && errno == ECHILD)) {
-			finish(got == q.pid ? status : 0);
-		} else if (now_ms - q.started_ms >= UPDOWN_TIMEOUT_MS) {
-			LOG_WARN("%s: updown still running after %u s: killed", q.cur->label, UPDOWN_TIMEOUT_MS / 1000);
-			kill(-q.pid, SIGKILL);
-			q.stats.killed++;
-			q.started_ms = now_ms; /* reaped at a later poll; killed again only if it is still there then */
-		}
-	}
+	for (unsigned i = 0; i < UPDOWN_PARALLEL; i++)
+		if (q.slots[i].u)
+			poll_slot(&q.slots[i], now_ms);
 	start_next(now_ms);
+}
+
+static size_t waiting(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < q.len; i++)
+		n += q.queue[(q.head + i) & (q.cap - 1)].u != NULL;
+	return n;
 }
 
 void updown_drain(unsigned timeout_ms)
 {
 	uint64_t start_ms = clock_mono_ms(), now = start_ms;
-	while ((q.cur || q.len) && now - start_ms < timeout_ms) {
+	while ((q.busy || q.len) && now - start_ms < timeout_ms) {
 		updown_poll(now);
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 		now = clock_mono_ms();
 	}
-	if (q.cur || q.len)
-		LOG_WARN("updown: %zu runs not done at shutdown after %u ms", q.len + (q.cur != NULL), timeout_ms);
-	if (q.cur) {
-		kill(-q.pid, SIGKILL);
-		waitpid(q.pid, NULL, 0);
-		close(q.out_fd);
-		q.out_fd = -1;
-		put(q.cur);
-		q.cur = NULL;
+	if (q.busy || q.len)
+		LOG_WARN("updown: %zu runs not done at shutdown after %u ms", waiting() + q.busy, timeout_ms);
+	for (unsigned i = 0; i < UPDOWN_PARALLEL; i++) {
+		struct updown_slot *r = &q.slots[i];
+		if (r->u == NULL)
+			continue;
+		kill(-r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		release(r);
 	}
 	for (; q.len; q.len--, q.head = (q.head + 1) & (q.cap - 1))
 		put(q.queue[q.head].u);

@@ -2,10 +2,12 @@
 /*
  * swanctl's updown: a child's shell command, run as the child comes up and as it goes down (a
  * rekey is neither), once for each pair of its local and remote selectors, with the PLUTO_*
- * environment of strongSwan's _updown script. Runs go in order, one at a time; the control core
- * starts and reaps them between its other work and never waits on one, and what they print goes
- * to dpike's log. A run waiting holds a reference to its child's details (a few bytes a run), so
- * a mass of clients coming and going queues every run however many there are. Control core only.
+ * environment of strongSwan's _updown script. Runs start in the order they came, up to
+ * UPDOWN_PARALLEL at a time, one at a time for each peer (its runs stay in order: a child's up
+ * before its down, a client's old child's down before its new one's up); the control core starts
+ * and reaps them between its other work and never waits on one, and what they print goes to
+ * dpike's log. A run waiting holds a reference to its child's details (a few bytes a run), so a
+ * mass of clients coming and going queues every run however many there are. Control core only.
  */
 #ifndef DPIKE_APP_UPDOWN_H
 #define DPIKE_APP_UPDOWN_H
@@ -16,6 +18,8 @@
 #include "config/config.h"
 #include "ike/ike.h"
 
+/* Runs under way at once, of different peers. */
+#define UPDOWN_PARALLEL 4
 /* A run still going after this is killed (its process group), so that the rest are not held up. */
 #define UPDOWN_TIMEOUT_MS 30000
 /* What a stop gives the runs still queued (the children's down runs among them). */

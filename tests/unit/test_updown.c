@@ -41,13 +41,15 @@ static bool has(const char *env, const char *line)
 	return ok;
 }
 
-/* A child with two selectors of ours (a subnet, then our own address) and one of the peer's. */
-static struct updown_child *child(struct cfg_child *cfg, struct ike_id *me, struct ike_id *peer)
+/* A child with two selectors of ours (a subnet, then our own address) and one of the peer's; the
+ * peer's identity peer_id (NULL: alice's). */
+static struct updown_child *child_of(struct cfg_child *cfg, struct ike_id *me, struct ike_id *peer, const char *peer_id)
 {
 	static struct traffic_selector local[2], remote[1];
 	CU_ASSERT_FATAL(ts_parse("10.2.0.0/24", &local[0]) && ts_parse("192.0.2.2/32", &local[1]) &&
 			ts_parse("10.1.0.0/24[tcp/443]", &remote[0]));
-	CU_ASSERT_FATAL(identity_from_string("gw-b.example", me) && identity_from_string("alice@example.org", peer));
+	CU_ASSERT_FATAL(identity_from_string("gw-b.example", me) &&
+			identity_from_string(peer_id ? peer_id : "alice@example.org", peer));
 	struct ike_child_keys k = {
 		.conn = "site", .child = "net", .ike_version = 2, .ike_serial = 7, .encap = true,
 		.local = { .addr = 0xc0000202, .port = 4500 }, .remote = { .addr = 0xc6336407, .port = 4501 },
@@ -55,6 +57,11 @@ static struct updown_child *child(struct cfg_child *cfg, struct ike_id *me, stru
 		.local_id = me, .remote_id = peer, .remote_vip = 0x0a030005, .remote_user = "alice",
 	};
 	return updown_child_new(&k, cfg, "wan");
+}
+
+static struct updown_child *child(struct cfg_child *cfg, struct ike_id *me, struct ike_id *peer)
+{
+	return child_of(cfg, me, peer, NULL);
 }
 
 static void test_runs(void)
@@ -189,6 +196,36 @@ static void test_many(void)
 	CU_ASSERT_EQUAL(in_order, 600);
 }
 
+/* Two peers' runs go side by side: each of these waits until the other has started. */
+static void test_peers_side_by_side(void)
+{
+	char d[] = "/tmp/dpike-updown-peers-XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(d));
+	struct cfg_child cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	/* each child's first run (its subnet) waits for both; the second (our own address) does not */
+	snprintf(cfg.updown, sizeof(cfg.updown),
+		 "[ $PLUTO_VERB = up-host ] && exit 0; touch %s/$PLUTO_PEER_ID; for i in $(seq 500); do "
+		 "[ $(ls %s | wc -l) -ge 2 ] && exit 0; sleep 0.01; done; exit 1", d, d);
+	struct ike_id me, alice, bob;
+	struct updown_child *a = child_of(&cfg, &me, &alice, "alice@example.org");
+	struct updown_child *b = child_of(&cfg, &me, &bob, "bob@example.org");
+	CU_ASSERT_FATAL(a && b);
+	struct updown_stats before, after;
+	updown_stats(&before);
+	updown_queue(b, true);
+	updown_queue(a, true);
+	updown_child_free(a);
+	updown_child_free(b);
+	updown_drain(20000);
+	updown_stats(&after);
+	CU_ASSERT_EQUAL(after.runs - before.runs, 4);
+	CU_ASSERT_EQUAL(after.failed, before.failed);
+	char rm[128];
+	snprintf(rm, sizeof(rm), "rm -rf %s", d);
+	CU_ASSERT_EQUAL(system(rm), 0);
+}
+
 /* A child without updown has nothing to run. */
 static void test_none(void)
 {
@@ -204,4 +241,5 @@ void updown_suite_add(CU_pSuite s)
 	CU_add_test(s, "a run past its time is killed, a failing one counted", test_kill_and_failure);
 	CU_add_test(s, "no updown, no runs", test_none);
 	CU_add_test(s, "six hundred runs waiting: all run, in order", test_many);
+	CU_add_test(s, "two peers' runs side by side", test_peers_side_by_side);
 }
