@@ -27,13 +27,13 @@
 /* _updown's own minimal PATH, for a dpike started without one */
 #define DEFAULT_PATH "/sbin:/bin:/usr/sbin:/usr/bin"
 
+/* One allocation a child: this, its selectors, then its strings, each as long as it is (a mass of
+ * road warriors with updown keeps one each). */
 struct updown_child {
 	unsigned refs; /* the child's, and one for each run queued or under way */
 	const char *cmd; /* the configuration's: connections are not reloaded */
-	char label[LABEL_MAX]; /* connection/child, for the log */
-	char child[CFG_NAME_MAX];
-	char iface[CFG_NAME_MAX];
-	char my_id[256], peer_id[256], user[256];
+	const char *label; /* connection/child, for the log */
+	const char *child, *iface, *my_id, *peer_id, *user;
 	uint32_t reqid, unique, me, peer, my_vip, peer_vip;
 	uint16_t udp_enc; /* the peer's port, UDP-encapsulated; 0: plain ESP */
 	bool hostaccess;
@@ -81,20 +81,27 @@ struct updown_child *updown_child_new(const struct ike_child_keys *k, const stru
 {
 	if (cfg->updown[0] == '\0')
 		return NULL;
-	int n = k->n_local_ts + k->n_remote_ts;
-	struct updown_child *u = calloc(1, sizeof(*u) + (size_t)n * sizeof(u->ts[0]));
+	char label[LABEL_MAX], my_id[256], peer_id[256];
+	snprintf(label, sizeof(label), "%s/%s", k->conn, k->child);
+	identity_to_string(k->local_id, my_id, sizeof(my_id));
+	identity_to_string(k->remote_id, peer_id, sizeof(peer_id));
+	const char *strings[] = { label, k->child, iface, my_id, peer_id, k->remote_user ? k->remote_user : "" };
+	size_t n = (size_t)(k->n_local_ts + k->n_remote_ts), bytes = sizeof(struct updown_child) + n * sizeof(struct traffic_selector);
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		bytes += strlen(strings[i]) + 1;
+	struct updown_child *u = calloc(1, bytes);
 	if (u == NULL) {
-		LOG_ERR("%s/%s: out of memory: updown will not run for this child", k->conn, k->child);
+		LOG_ERR("%s: out of memory: updown will not run for this child", label);
 		return NULL;
+	}
+	char *at = (char *)(u->ts + n);
+	const char **fields[] = { &u->label, &u->child, &u->iface, &u->my_id, &u->peer_id, &u->user };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		*fields[i] = at;
+		at = stpcpy(at, strings[i]) + 1;
 	}
 	u->refs = 1;
 	u->cmd = cfg->updown;
-	snprintf(u->label, sizeof(u->label), "%s/%s", k->conn, k->child);
-	snprintf(u->child, sizeof(u->child), "%s", k->child);
-	snprintf(u->iface, sizeof(u->iface), "%s", iface);
-	identity_to_string(k->local_id, u->my_id, sizeof(u->my_id));
-	identity_to_string(k->remote_id, u->peer_id, sizeof(u->peer_id));
-	snprintf(u->user, sizeof(u->user), "%s", k->remote_user ? k->remote_user : "");
 	u->reqid = ++q.last_reqid ? q.last_reqid : ++q.last_reqid;
 	u->unique = k->ike_serial;
 	u->me = k->local.addr;
