@@ -186,10 +186,8 @@ static void make_env(struct updown_env *e, const struct updown_job *j)
 	const struct traffic_selector *theirs = &u->ts[u->n_local + (int)(j->pair % (uint32_t)u->n_remote)];
 	/* "host": our selector is our own address alone */
 	bool host = mine->plen == 32 && mine->addr == u->me;
-	const char *path = getenv("PATH");
 	e->n_env = 0;
 	e->used = 0;
-	env_add(e, "PATH=%s", path ? path : DEFAULT_PATH);
 	env_add(e, "PLUTO_VERSION=1.1");
 	env_add(e, "PLUTO_VERB=%s-%s", j->up ? "up" : "down", host ? "host" : "client");
 	e->verb = e->envp[e->n_env - 1];
@@ -208,6 +206,8 @@ static void make_env(struct updown_env *e, const struct updown_job *j)
 		env_add(e, "PLUTO_UDP_ENC=%u", u->udp_enc);
 	if (u->hostaccess)
 		env_add(e, "PLUTO_HOST_ACCESS=1");
+	const char *path = getenv("PATH"); /* last: a PATH too long for the room left is what goes */
+	env_add(e, "PATH=%s", path ? path : DEFAULT_PATH);
 	e->envp[e->n_env] = NULL;
 }
 
