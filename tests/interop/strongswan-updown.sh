@@ -201,7 +201,9 @@ lab_check "dpike starts a child to port 5001: up-client" lab_wait_for 15 has_run
 lab_check "... strongSwan runs its own" lab_wait_for 10 has_runs sw 1-up-client
 lab_check "... the same values, the port and protocol on the peer's side" \
 	compare 1-up-client 1-up-client PEER_CLIENT=10.1.0.0/24 PEER_PORT=5001 PEER_PROTOCOL=6 MY_PORT=0 MY_PROTOCOL=0
-dpike_stop
+# SIGTERM to dpike itself: timeout(1) around it would pass its own on to its whole process group
+kill -TERM "$(pgrep -P "$DPIKE_PID")"
+lab_wait_gone "$DPIKE_PID" 15 || true
 lab_check "dpike stops: the child's down run comes before it exits" has_runs dpike "1-up-client 2-down-client"
 lab_check "... with the up run's values" bash -c "diff <(grep -v PLUTO_VERB '$LAB_DIR/ud-dpike/1-up-client') \
 	<(grep -v PLUTO_VERB '$LAB_DIR/ud-dpike/2-down-client')"
