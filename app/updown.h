@@ -3,11 +3,11 @@
  * swanctl's updown: a child's shell command, run as the child comes up and as it goes down (a
  * rekey is neither), once for each pair of its local and remote selectors, with the PLUTO_*
  * environment of strongSwan's _updown script. Runs start in the order they came, up to
- * UPDOWN_PARALLEL at a time, one at a time for each peer (its runs stay in order: a child's up
- * before its down, a client's old child's down before its new one's up); the control core starts
- * and reaps them between its other work and never waits on one, and what they print goes to
- * dpike's log. A run waiting holds a reference to its child's details (a few bytes a run), so a
- * mass of clients coming and going queues every run however many there are. Control core only.
+ * UPDOWN_PARALLEL at a time, one at a time for each peer (its runs keep the order of its children's
+ * events: a child's up before its down); the control core starts and reaps them between its other
+ * work and never waits on one, and what they print goes to dpike's log. A run waiting holds a
+ * reference to its child's details (a few bytes a run), so a mass of clients coming and going
+ * queues every run however many there are. Control core only.
  */
 #ifndef DPIKE_APP_UPDOWN_H
 #define DPIKE_APP_UPDOWN_H
