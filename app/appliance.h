@@ -124,7 +124,17 @@ void ike_glue_input(struct appliance *app, struct rte_mbuf *m);
 /* Installs trap policies and starts the start_action = start connections. */
 int ike_glue_start(struct appliance *app);
 /* A packet that hit a trap (id from the policy): held, and IKE asked for its SA. */
-void ike_glue_acquire(struct appliance *app, struct rte_mbuf *m, uint32_t id);
+/*
+ * Trap policies (traps.c): installed for every loaded connection at start (traps_install), for
+ * one connection loaded or dropped by load-conns (traps_add, traps_drop); a packet that hit one
+ * (traps_hit), and what was held there sent once the child is up (traps_release).
+ */
+int traps_install(struct appliance *app);
+int traps_add(struct appliance *app, const struct cfg_connection *c);
+void traps_drop(const struct cfg_connection *c);
+void traps_hit(struct appliance *app, struct rte_mbuf *m, uint32_t id);
+void traps_release(struct appliance *app, const char *conn, const char *child);
+void traps_fini(void);
 
 /* The control core: control_poll() is one pass, without waiting; returns the work it found. */
 void control_loop(struct appliance *app);
@@ -156,6 +166,8 @@ void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o);
 void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl load-creds (ctl_creds.c): the shared secrets read again from the file; -1, and nothing changed, on an error. */
 int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o);
+/* dpikectl load-conns (ctl_conns_load.c): the connections read again from the file; -1, and nothing changed, on an error. */
+int ctl_load_conns(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl stages [on|off] (ctl_stages.c): each worker's cycles by stage, or their counting turned on or off. */
 int ctl_stages(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);

@@ -75,7 +75,7 @@ static void handle_punt(struct appliance *app, struct rte_mbuf *m)
 		icmp_send_error(app, m, 3, 4, (uint16_t)meta->aux);
 		break;
 	case DP_PUNT_ACQUIRE:
-		ike_glue_acquire(app, m, meta->aux);
+		traps_hit(app, m, meta->aux);
 		break;
 	case DP_PUNT_FRAGMENT:
 		fragment_and_inject(app, m, (uint16_t)meta->aux,

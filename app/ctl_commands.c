@@ -407,7 +407,7 @@ static int cmd_ike(struct appliance *app, const char *cmd, const char *name, boo
 
 static void cmd_list_certs(struct appliance *app, bool json, struct strbuf *o)
 {
-	credentials_list(app->creds, &app->cfg, json, o);
+	credentials_list(&app->cfg, json, o);
 }
 
 static void cmd_list_pools(struct appliance *app, bool json, struct strbuf *o)
@@ -435,10 +435,10 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 	}
 	if (strcmp(argv[0], "stages") == 0)
 		return ctl_stages(app, argc, argv, json, o);
-	if (strcmp(argv[0], "load-creds") == 0) {
+	if (strcmp(argv[0], "load-creds") == 0 || strcmp(argv[0], "load-conns") == 0) {
 		if (argc == 1)
-			return ctl_load_creds(app, json, o);
-		sb_printf(o, "load-creds takes no arguments\n");
+			return strcmp(argv[0], "load-creds") == 0 ? ctl_load_creds(app, json, o) : ctl_load_conns(app, json, o);
+		sb_printf(o, "%s takes no arguments\n", argv[0]);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -452,6 +452,6 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		return 0;
 	}
 	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, "
-		     "list-neighbours, stages, initiate, terminate, rekey, load-creds)\n", argv[0]);
+		     "list-neighbours, stages, initiate, terminate, rekey, load-creds, load-conns)\n", argv[0]);
 	return -1;
 }

@@ -154,9 +154,9 @@ void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o)
 		sb_printf(o, "{\"connections\":[");
 	for (int i = 0; i < cfg->n_connections; i++) {
 		if (json)
-			conn_json(&cfg->connections[i], o);
+			conn_json(cfg->connections[i], o);
 		else
-			conn_text(&cfg->connections[i], o);
+			conn_text(cfg->connections[i], o);
 	}
 	if (json) {
 		sb_trim_comma(o);

@@ -35,6 +35,9 @@ static void usage(FILE *f)
 		   "  rekey CONN[/CHILD]        rekey the IKE SA, or the named child SA\n"
 		   "  load-creds                read the shared secrets (PSKs, XAuth and EAP passwords) again from the\n"
 		   "                            configuration file; established SAs stay\n"
+		   "  load-conns                read the connections again from the configuration file: new ones are\n"
+		   "                            loaded, changed or removed ones dropped (their SAs stay, but those of\n"
+		   "                            start_action = start, which are closed; their traps go)\n"
 		   "The socket is -s, else the ctl_socket of -c CONFIG, else " DEFAULT_SOCKET ".\n");
 }
 

@@ -20,102 +20,6 @@
 #include "updown.h"
 
 
-/* Packets that hit a trap, held until their child SA is up (then sent through it). */
-#define TRAP_HOLD 8
-#define TRAP_OWNER 0x400000000ULL
-
-struct trap_hold {
-	int conn, child;
-	unsigned n;
-	struct rte_mbuf *pkts[TRAP_HOLD];
-};
-
-static struct trap_hold *holds;
-static int n_holds;
-
-static uint32_t trap_id(int conn, int child)
-{
-	return (uint32_t)conn << 16 | (uint32_t)child;
-}
-
-static struct trap_hold *hold_for(int conn, int child)
-{
-	for (int i = 0; i < n_holds; i++)
-		if (holds[i].conn == conn && holds[i].child == child)
-			return &holds[i];
-	return NULL;
-}
-
-/* Trap policies (start_action, dpd_action or close_action = trap) for every such child. */
-static int install_traps(struct appliance *app)
-{
-	const struct dpike_config *cfg = &app->cfg;
-	for (int c = 0; c < cfg->n_connections; c++)
-		for (int k = 0; k < cfg->connections[c].n_children; k++) {
-			const struct cfg_child *ch = &cfg->connections[c].children[k];
-			if (ch->start_action != START_TRAP && ch->dpd_action != DPD_TRAP && ch->close_action != CLOSE_TRAP)
-				continue;
-			struct ike_endpoint local, remote;
-			if (ch->local_ts.n == 0 || ch->remote_ts.n == 0) {
-				LOG_WARN("%s/%s: a trap needs local_ts and remote_ts; not installed", cfg->connections[c].name,
-					 ch->name);
-				continue;
-			}
-			if ((cfg_ts_has_dynamic(&ch->local_ts) || cfg_ts_has_dynamic(&ch->remote_ts)) &&
-			    !ike_conn_endpoints(cfg, &cfg->connections[c], &local, &remote)) {
-				LOG_WARN("%s/%s: a trap with dynamic selectors needs one remote_addrs address; not installed",
-					 cfg->connections[c].name, ch->name);
-				continue;
-			}
-			struct trap_hold *h = realloc(holds, (size_t)(n_holds + 1) * sizeof(*holds));
-			if (h == NULL)
-				return -1;
-			holds = h;
-			holds[n_holds++] = (struct trap_hold){ .conn = c, .child = k };
-			for (int l = 0; l < ch->local_ts.n; l++)
-				for (int r = 0; r < ch->remote_ts.n; r++) {
-					struct dp_policy p = { .src = ts_resolve(&ch->local_ts.ts[l], local.addr),
-							       .dst = ts_resolve(&ch->remote_ts.ts[r], remote.addr),
-							       .action = DP_POLICY_TRAP, .trap_id = trap_id(c, k) };
-					p.priority = dp_policy_priority(&p.src, &p.dst, DP_RANK_TRAP);
-					if (dp_policy_add(&p, TRAP_OWNER) < 0)
-						return -1;
-				}
-		}
-	return 0;
-}
-
-void ike_glue_acquire(struct appliance *app, struct rte_mbuf *m, uint32_t id)
-{
-	int conn = (int)(id >> 16), child = (int)(id & 0xffff);
-	struct trap_hold *h = hold_for(conn, child);
-	if (h == NULL) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	if (h->n == TRAP_HOLD) {
-		rte_pktmbuf_free(h->pkts[0]); /* keep the newest */
-		memmove(h->pkts, h->pkts + 1, (TRAP_HOLD - 1) * sizeof(h->pkts[0]));
-		h->n--;
-	}
-	h->pkts[h->n++] = m;
-	ike_acquire(app->ike, conn, child);
-}
-
-/* The child is active: what waited at its trap goes out, now through the SA. */
-static void release_held(struct appliance *app, const char *conn, const char *child)
-{
-	for (int i = 0; i < n_holds; i++) {
-		struct trap_hold *h = &holds[i];
-		const struct cfg_connection *c = &app->cfg.connections[h->conn];
-		if (h->n == 0 || strcmp(c->name, conn) != 0 || strcmp(c->children[h->child].name, child) != 0)
-			continue;
-		for (unsigned k = 0; k < h->n; k++)
-			control_inject(app, h->pkts[k], DP_INJECT_LOCAL, 0);
-		h->n = 0;
-	}
-}
-
 /* What the dataplane holds for one child SA; its selectors are kept to add its policies later. */
 struct child_handle {
 	struct esp_sa *in, *out;
@@ -355,7 +259,7 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 	add_record(app, k, h->in);
 	add_record(app, k, h->out);
 	if (active)
-		release_held(app, k->conn, k->child);
+		traps_release(app, k->conn, k->child);
 	return h;
 }
 
@@ -408,7 +312,7 @@ static uint64_t now_cb(void *ctx)
 
 int ike_glue_start(struct appliance *app)
 {
-	if (install_traps(app) < 0) {
+	if (traps_install(app) < 0) {
 		LOG_ERR("cannot install the trap policies");
 		return -1;
 	}
@@ -433,9 +337,5 @@ void ike_glue_fini(struct appliance *app)
 	ike_daemon_destroy(app->ike);
 	app->ike = NULL;
 	updown_drain(UPDOWN_SHUTDOWN_MS); /* the children's down runs, as strongSwan makes them when it stops */
-	for (int i = 0; i < n_holds; i++)
-		rte_pktmbuf_free_bulk(holds[i].pkts, holds[i].n);
-	free(holds);
-	holds = NULL;
-	n_holds = 0;
+	traps_fini();
 }

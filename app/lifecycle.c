@@ -18,6 +18,7 @@
 #include "dataplane/esp.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/tables.h"
+#include "ike/conns.h"
 #include "lib/log.h"
 
 #define MBUF_CACHE 256
@@ -172,7 +173,11 @@ void appliance_stop(struct appliance *app)
 	dp_tables_fini();
 	for (unsigned i = 0; app->workers && i < app->n_workers; i++)
 		dp_worker_fini(&app->workers[i]);
-	credentials_free(app->creds);
+	for (int i = 0; i < app->cfg.n_connections; i++)
+		ike_conn_put(app->cfg.connections[i]); /* with their credentials, which may be of an earlier load */
+	app->cfg.n_connections = 0;
+	credentials_put(app->creds);
+	app->creds = NULL;
 	config_free(&app->cfg);
 }
 

@@ -31,7 +31,7 @@
  * road warriors with updown keeps one each). */
 struct updown_child {
 	unsigned refs; /* the child's, and one for each run queued or under way */
-	const char *cmd; /* the configuration's: connections are not reloaded */
+	const char *cmd; /* a copy: a down run may come after load-conns dropped the connection */
 	const char *label; /* connection/child, for the log */
 	const char *child, *iface, *my_id, *peer_id, *user;
 	uint32_t reqid, unique, me, peer, my_vip, peer_vip;
@@ -85,7 +85,7 @@ struct updown_child *updown_child_new(const struct ike_child_keys *k, const stru
 	snprintf(label, sizeof(label), "%s/%s", k->conn, k->child);
 	identity_to_string(k->local_id, my_id, sizeof(my_id));
 	identity_to_string(k->remote_id, peer_id, sizeof(peer_id));
-	const char *strings[] = { label, k->child, iface, my_id, peer_id, k->remote_user ? k->remote_user : "" };
+	const char *strings[] = { cfg->updown, label, k->child, iface, my_id, peer_id, k->remote_user ? k->remote_user : "" };
 	size_t n = (size_t)(k->n_local_ts + k->n_remote_ts), bytes = sizeof(struct updown_child) + n * sizeof(struct traffic_selector);
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		bytes += strlen(strings[i]) + 1;
@@ -95,13 +95,12 @@ struct updown_child *updown_child_new(const struct ike_child_keys *k, const stru
 		return NULL;
 	}
 	char *at = (char *)(u->ts + n);
-	const char **fields[] = { &u->label, &u->child, &u->iface, &u->my_id, &u->peer_id, &u->user };
+	const char **fields[] = { &u->cmd, &u->label, &u->child, &u->iface, &u->my_id, &u->peer_id, &u->user };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		*fields[i] = at;
 		at = stpcpy(at, strings[i]) + 1;
 	}
 	u->refs = 1;
-	u->cmd = cfg->updown;
 	u->reqid = ++q.last_reqid ? q.last_reqid : ++q.last_reqid;
 	u->unique = k->ike_serial;
 	u->me = k->local.addr;

@@ -298,3 +298,50 @@ const config_setting_t *cfg_get_list(struct cfg_reader *r, const config_setting_
 	}
 	return s;
 }
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t digest_into(uint64_t h, const config_setting_t *s)
+{
+	int type = config_setting_type(s);
+	const char *name = config_setting_name(s);
+	h = fnv1a(h, &type, sizeof(type));
+	h = fnv1a(h, name ? name : "", name ? strlen(name) + 1 : 1);
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: {
+		long long v = config_setting_get_int64(s);
+		return fnv1a(h, &v, sizeof(v));
+	}
+	case CONFIG_TYPE_FLOAT: {
+		double v = config_setting_get_float(s);
+		return fnv1a(h, &v, sizeof(v));
+	}
+	case CONFIG_TYPE_BOOL: {
+		int v = config_setting_get_bool(s);
+		return fnv1a(h, &v, sizeof(v));
+	}
+	case CONFIG_TYPE_STRING: {
+		const char *v = config_setting_get_string(s);
+		return fnv1a(h, v, strlen(v) + 1);
+	}
+	default: {
+		int n = config_setting_length(s);
+		h = fnv1a(h, &n, sizeof(n));
+		for (int i = 0; i < n; i++)
+			h = digest_into(h, config_setting_get_elem(s, (unsigned)i));
+		return h;
+	}
+	}
+}
+
+uint64_t cfg_setting_digest(const config_setting_t *s)
+{
+	return digest_into(0xcbf29ce484222325ULL, s);
+}

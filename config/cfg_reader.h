@@ -52,6 +52,9 @@ int cfg_get_ts_list_any(struct cfg_reader *r, const config_setting_t *g, const c
 const config_setting_t *cfg_get_list(struct cfg_reader *r, const config_setting_t *g, const char *key,
 				     int *err);
 
+/* A hash of a setting as written, names, values and order (not its lines or layout). */
+uint64_t cfg_setting_digest(const config_setting_t *s);
+
 int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg);
 int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg);
 

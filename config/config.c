@@ -577,10 +577,26 @@ int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX
 	return rc;
 }
 
-void config_free(struct dpike_config *cfg)
+void config_connection_free(struct cfg_connection *c)
+{
+	if (c == NULL)
+		return;
+	free(c->children);
+	free(c);
+}
+
+struct cfg_connection *config_connection_by_name(const struct dpike_config *cfg, const char *name)
 {
 	for (int i = 0; i < cfg->n_connections; i++)
-		free(cfg->connections[i].children);
+		if (strcmp(cfg->connections[i]->name, name) == 0)
+			return cfg->connections[i];
+	return NULL;
+}
+
+void config_free(struct dpike_config *cfg)
+{
+	for (int i = 0; cfg->connections && i < cfg->n_connections; i++)
+		config_connection_free(cfg->connections[i]);
 	for (int i = 0; cfg->secrets && i <= cfg->n_secrets; i++)
 		explicit_bzero(cfg->secrets[i].secret, sizeof(cfg->secrets[i].secret));
 	for (int i = 0; cfg->static_sas && i <= cfg->n_static_sas; i++)

@@ -189,6 +189,9 @@ enum cfg_send_cert { CFG_SEND_CERT_IFASKED, CFG_SEND_CERT_ALWAYS, CFG_SEND_CERT_
  * the only way in either role (force: children by CREATE_CHILD_SA after it), or refused (never). */
 enum cfg_childless { CFG_CHILDLESS_ALLOW, CFG_CHILDLESS_FORCE, CFG_CHILDLESS_NEVER };
 
+struct conn_credentials;
+struct credentials;
+
 struct cfg_connection {
 	char name[CFG_NAME_MAX];
 	int version; /* 0: either (responder), 1, 2 */
@@ -224,6 +227,16 @@ struct cfg_connection {
 	 */
 	bool xauth_local, xauth_remote;
 	char xauth_local_id[256], xauth_remote_id[256];
+	uint64_t digest; /* of the connection's group as written: how dpikectl load-conns tells a change */
+	/*
+	 * The running appliance's, not the file's: a connection lives while the loaded set or an IKE
+	 * SA made with it holds it (ike/conns.c), so that load-conns can drop or replace it under
+	 * SAs that go on with it; its certificates and keys are loaded with it (ike/credentials.c).
+	 */
+	unsigned refs;
+	bool dropped; /* by load-conns: its SAs go on, but nothing starts it again (a DPD restart, keyingtries) */
+	const struct conn_credentials *creds;
+	struct credentials *creds_set;
 };
 
 #define CFG_MAX_SECRET_IDS 32 /* identities one secret is for (swanctl's id, id-1, ...) */
@@ -282,7 +295,7 @@ struct dpike_config {
 	int n_shunts;
 	struct cfg_pool *pools;
 	int n_pools;
-	struct cfg_connection *connections;
+	struct cfg_connection **connections; /* each its own allocation: SAs keep theirs across load-conns */
 	int n_connections;
 	struct cfg_secret *secrets;
 	int n_secrets;
@@ -297,6 +310,10 @@ struct dpike_config {
  */
 int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX]);
 void config_free(struct dpike_config *cfg);
+/* One connection's memory (config_free calls it for every connection still in the config). */
+void config_connection_free(struct cfg_connection *c);
+/* The connection of that name, or NULL. */
+struct cfg_connection *config_connection_by_name(const struct dpike_config *cfg, const char *name);
 int config_iface_by_name(const struct dpike_config *cfg, const char *name);
 
 #endif

@@ -470,7 +470,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 static int move_shunt_children(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
 {
 	for (int i = 0; i < cfg->n_connections; i++) {
-		struct cfg_connection *c = &cfg->connections[i];
+		struct cfg_connection *c = cfg->connections[i];
 		int kept = 0;
 		for (int k = 0; k < c->n_children; k++) {
 			struct cfg_child *ch = &c->children[k];
@@ -494,6 +494,35 @@ static int move_shunt_children(struct cfg_reader *r, const config_setting_t *lis
 	return 0;
 }
 
+static int by_name_then_place(const void *a, const void *b, void *cfg)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	struct cfg_connection *const *c = ((const struct dpike_config *)cfg)->connections;
+	int d = strcmp(c[x]->name, c[y]->name);
+	return d ? d : x - y;
+}
+
+/*
+ * The first connection (in file order) whose name an earlier one has; -1 if none, -2 without memory.
+ * Sorted, for a concentrator's thousands.
+ */
+static int second_of_a_name(const struct dpike_config *cfg)
+{
+	int n = cfg->n_connections, first = -1;
+	int *order = malloc(((size_t)n + 1) * sizeof(*order));
+	if (order == NULL)
+		return -2;
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)n, sizeof(*order), by_name_then_place, (void *)cfg);
+	for (int i = 1; i < n; i++)
+		if (strcmp(cfg->connections[order[i - 1]]->name, cfg->connections[order[i]]->name) == 0 &&
+		    (first < 0 || order[i] < first))
+			first = order[i];
+	free(order);
+	return first;
+}
+
 int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
 {
 	int n = config_setting_length(list);
@@ -502,13 +531,21 @@ int cfg_parse_connections(struct cfg_reader *r, const config_setting_t *list, st
 		return cfg_fail(r, list, "out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-		cfg->n_connections++; /* counted first so config_free releases a half-parsed entry */
-		if (parse_connection(r, g, cfg, &cfg->connections[i]) < 0)
+		struct cfg_connection *c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return cfg_fail(r, list, "out of memory");
+		cfg->connections[cfg->n_connections++] = c; /* counted first so config_free releases a half-parsed entry */
+		c->refs = 1; /* the loaded set's */
+		c->digest = cfg_setting_digest(g);
+		if (parse_connection(r, g, cfg, c) < 0)
 			return -1;
-		for (int k = 0; k < i; k++)
-			if (strcmp(cfg->connections[k].name, cfg->connections[i].name) == 0)
-				return cfg_fail(r, g, "connection name '%s' is used twice", cfg->connections[i].name);
 	}
+	int twice = second_of_a_name(cfg);
+	if (twice == -2)
+		return cfg_fail(r, list, "out of memory");
+	if (twice >= 0)
+		return cfg_fail(r, config_setting_get_elem(list, (unsigned)twice), "connection name '%s' is used twice",
+				cfg->connections[twice]->name);
 	return move_shunt_children(r, list, cfg);
 }
 

@@ -68,8 +68,9 @@ struct cert_request {
 };
 
 struct credentials {
-	struct conn_credentials *conn; /* one per configured connection, in order */
+	struct conn_credentials *conn; /* one per connection of the configuration loaded, in order */
 	int n_conn;
+	unsigned users; /* credentials_put() */
 };
 
 /* Loads one file, PEM or DER; NULL when unreadable. */
@@ -96,9 +97,6 @@ bool cred_cert_names_id(X509 *cert, const struct ike_id *id);
  */
 const struct own_cert *cred_choose_own(const struct credentials *all, const struct conn_credentials *cc,
 				       const struct ike_id *local_id, const struct cert_request *req);
-/* A connection's credentials, NULL when it has none. */
-const struct conn_credentials *cred_of_conn(const struct credentials *all, const struct dpike_config *cfg,
-					    const struct cfg_connection *c);
 /*
  * Our certificate for a connection (chosen as cred_choose_own does, by the configured ID and
  * req) and the ID to send with it: the configured one, or the certificate's subject DN when none

@@ -70,13 +70,6 @@ static bool chains_to_requested(const struct credentials *all, const struct conn
 	return false;
 }
 
-const struct conn_credentials *cred_of_conn(const struct credentials *all, const struct dpike_config *cfg,
-					    const struct cfg_connection *c)
-{
-	long i = c - cfg->connections;
-	return all && i >= 0 && i < all->n_conn ? &all->conn[i] : NULL;
-}
-
 bool cred_identity_for(const struct own_cert *own, const char *configured_id, struct ike_id *id)
 {
 	struct ike_id configured;

@@ -334,8 +334,10 @@ struct credentials *credentials_load(const struct dpike_config *cfg, char *err, 
 	if (rc == 0)
 		rc = load_keys(&l) < 0 || load_crls(&l) < 0 ? -1 : 0;
 	for (int i = 0; rc == 0 && i < cfg->n_connections; i++) {
-		const struct cfg_connection *cn = &cfg->connections[i];
+		struct cfg_connection *cn = cfg->connections[i];
 		c->n_conn++;
+		cn->creds = &c->conn[i];
+		cn->creds_set = c;
 		if ((cn->local.auth == AUTH_PUBKEY && load_own(&l, cn, &c->conn[i]) < 0) ||
 		    (cn->remote.auth == AUTH_PUBKEY && load_trust(&l, cn, &c->conn[i]) < 0))
 			rc = -1;
@@ -344,10 +346,19 @@ struct credentials *credentials_load(const struct dpike_config *cfg, char *err, 
 	if (rc < 0) {
 		if (c == NULL || c->conn == NULL)
 			snprintf(err, err_len, "%s: out of memory loading credentials", cfg->path);
+		for (int i = 0; c && i < c->n_conn; i++)
+			cfg->connections[i]->creds = NULL, cfg->connections[i]->creds_set = NULL;
 		credentials_free(c);
 		return NULL;
 	}
+	c->users = (unsigned)c->n_conn + 1;
 	return c;
+}
+
+void credentials_put(struct credentials *c)
+{
+	if (c && --c->users == 0)
+		credentials_free(c);
 }
 
 void credentials_free(struct credentials *c)
@@ -552,13 +563,15 @@ static void list_cert(X509 *x, const char *conn, const char *role, bool json, st
 	sb_printf(o, ",\"not_before\":\"%s\",\"not_after\":\"%s\",\"key\":\"%s\",\"bits\":%d},", from, to, type, bits);
 }
 
-void credentials_list(const struct credentials *c, const struct dpike_config *cfg, bool json, struct strbuf *o)
+void credentials_list(const struct dpike_config *cfg, bool json, struct strbuf *o)
 {
 	if (json)
 		sb_printf(o, "{\"certs\":[");
-	for (int i = 0; c && i < c->n_conn && i < cfg->n_connections; i++) {
-		const struct conn_credentials *cc = &c->conn[i];
-		const char *name = cfg->connections[i].name;
+	for (int i = 0; i < cfg->n_connections; i++) {
+		const struct conn_credentials *cc = cfg->connections[i]->creds;
+		const char *name = cfg->connections[i]->name;
+		if (cc == NULL)
+			continue;
 		for (int k = 0; k < cc->n_own; k++)
 			list_cert(cc->own[k].cert, name, "own", json, o);
 		for (int k = 0; cc->chain && k < sk_X509_num(cc->chain); k++)

@@ -20,10 +20,16 @@ struct credentials;
  * key matches no certificate, or our certificate is expired or not yet valid.
  */
 struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len);
+/*
+ * Each connection of cfg points to its part (creds) and holds the set (creds_set), as does the
+ * caller of credentials_load: the set goes when the last of them puts it.
+ */
+void credentials_put(struct credentials *c);
+/* At once, whoever points into it (a set that failed to load, tests). */
 void credentials_free(struct credentials *c);
 
 struct strbuf;
 /* dpikectl list-certs: per connection, our certificate chain and the CAs its peer is checked against. */
-void credentials_list(const struct credentials *c, const struct dpike_config *cfg, bool json, struct strbuf *o);
+void credentials_list(const struct dpike_config *cfg, bool json, struct strbuf *o);
 
 #endif

@@ -131,8 +131,14 @@ void ike_flush(struct ike_daemon *d);
 void ike_tick(struct ike_daemon *d);
 /* Starts the connections with start_action = start. */
 void ike_start(struct ike_daemon *d);
-/* A packet hit the trap policy of connection conn, child child (indexes in the config). */
-void ike_acquire(struct ike_daemon *d, int conn, int child);
+/* dpikectl load-conns: a connection loaded (its start_action = start run), or one dropped or
+ * replaced (one with a child of start_action = start has its established IKE SAs closed, as
+ * swanctl.conf says; returns how many); the credentials of the connections loaded now. */
+void ike_start_conn(struct ike_daemon *d, const struct cfg_connection *c);
+unsigned ike_close_conn(struct ike_daemon *d, const struct cfg_connection *c);
+void ike_set_credentials(struct ike_daemon *d, const struct credentials *creds);
+/* A packet hit the trap policy of a child of conn. */
+void ike_acquire(struct ike_daemon *d, const struct cfg_connection *conn, const struct cfg_child *child);
 /*
  * The dataplane says an SA of a child crossed a lifetime: soft rekeys the child, hard deletes it.
  * The child is named by its inbound SPI whichever of its SAs it was: we chose that one and it is

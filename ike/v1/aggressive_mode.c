@@ -23,7 +23,7 @@ void v1_aggressive_start(struct v1_sa *sa)
 {
 	struct ike_builder b;
 	struct v1_proposal p;
-	p1_proposal(sa->d, sa->conn, &p);
+	p1_proposal(sa->conn, &p);
 	if (p.n == 0) {
 		v1_set_state(sa, V1_DEAD);
 		return;
@@ -116,7 +116,7 @@ void v1_aggressive_process(struct v1_sa *sa, const struct isakmp_message *m)
 	sa->peer_cr = isakmp_find(m, ISA_CR) != NULL;
 	sa->cky_r = m->hdr.cky_r;
 	sap = isakmp_find(m, ISA_SA);
-	if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->d, sa->conn, &got[0], &sa->chosen) ||
+	if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
 	    !p1_adopt(sa, &got[0].t[0]) || !p1_take_ke_nonce(sa, m, false) ||
 	    !p1_parse_id(isakmp_find(m, ISA_ID), &sa->id_remote, sa->p1->id_r_b, &sa->p1->id_r_len) ||
 	    !identity_matches(sa->conn->remote.id, &sa->id_remote) || !p1_derive(sa) || !p1_verify_auth(sa, m, false)) {

@@ -18,12 +18,12 @@
 
 static const struct conn_credentials *creds_of(const struct v1_sa *sa)
 {
-	return cred_of_conn(sa->d->v2->creds, sa->d->cfg, sa->conn);
+	return sa->conn->creds;
 }
 
-uint16_t v1_sig_method(const struct v1_daemon *d, const struct cfg_connection *c)
+uint16_t v1_sig_method(const struct cfg_connection *c)
 {
-	const struct conn_credentials *cc = cred_of_conn(d->v2->creds, d->cfg, c);
+	const struct conn_credentials *cc = c->creds;
 	return cc && cc->n_own ? sig_v1_auth_method(cc->own[0].key) : 0; /* credentials.c: all alike */
 }
 

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "dataplane/esp_algo.h"
+#include "ike/conns.h"
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -71,6 +72,7 @@ static void sa_free(struct v1_sa *sa)
 	drop_phase1(sa);
 	free(sa->last_out);
 	v1_defrag_free(&sa->defrag);
+	ike_conn_put(sa->conn);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -777,7 +779,7 @@ static struct v1_sa *new_initiator(struct v1_daemon *d, const struct cfg_connect
 	struct v1_sa *sa = calloc(1, sizeof(*sa));
 	if (sa == NULL)
 		return NULL;
-	sa->conn = c;
+	ike_conn_set(&sa->conn, c);
 	sa->local = from ? *from : local;
 	sa->remote = remote;
 	sa->initiator = true;
@@ -787,6 +789,7 @@ static struct v1_sa *new_initiator(struct v1_daemon *d, const struct cfg_connect
 	sa->created_ms = sa->last_rx_ms = now_of(d);
 	sa->child_cfg = child;
 	if (!v1_sa_link(d, sa)) {
+		ike_conn_put(sa->conn);
 		free(sa);
 		return NULL;
 	}
@@ -867,7 +870,7 @@ static void give_up(struct v1_sa *sa)
 	v1_set_state(sa, V1_DEAD);
 	if (!again)
 		return;
-	struct v1_sa *n = initiate(sa->d, c, sa->child_cfg);
+	struct v1_sa *n = c->dropped && !sa->reauth_of ? NULL : initiate(sa->d, c, sa->child_cfg);
 	if (n) {
 		n->keying_try = next_try;
 		n->reauth_of = sa->reauth_of;
@@ -940,7 +943,7 @@ static void dpd_failed(struct v1_sa *sa)
 		v1_child_destroy(sa, sa->children);
 	sa->fail = IKE_FAIL_DPD;
 	v1_set_state(sa, V1_DEAD);
-	if (restart)
+	if (restart && !c->dropped) /* load-conns let go of the connection: nothing starts it again */
 		initiate(sa->d, c, restart);
 }
 
@@ -1172,6 +1175,23 @@ static struct v1_sa *established(struct v1_daemon *d, const struct cfg_connectio
 	return NULL;
 }
 
+/* What a command names: an SA of the connection by that name, also one that load-conns replaced. */
+static struct v1_sa *established_named(struct v1_daemon *d, const char *name)
+{
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->state == V1_ESTABLISHED && !sa->superseded && strcmp(sa->conn->name, name) == 0)
+			return sa;
+	return NULL;
+}
+
+static struct child_sa *child_named(const struct v1_sa *sa, const char *name)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (strcmp(c->cfg->name, name) == 0)
+			return c;
+	return NULL;
+}
+
 static bool connecting(const struct v1_daemon *d, const struct cfg_connection *c)
 {
 	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
@@ -1214,8 +1234,8 @@ int v1_initiate(struct v1_daemon *d, const struct cfg_connection *c, const struc
 
 int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)
 {
-	struct v1_sa *sa = established(d, c);
-	struct child_sa *ch = sa && child ? v1_child_of(sa, child) : NULL;
+	struct v1_sa *sa = established_named(d, c->name);
+	struct child_sa *ch = sa && child ? child_named(sa, child->name) : NULL;
 	if (sa == NULL || (child && ch == NULL)) {
 		sb_printf(err, "'%s%s%s' is not established\n", c->name, child ? "/" : "", child ? child->name : "");
 		return -1;
@@ -1252,7 +1272,7 @@ uint32_t v1_sa_count(const struct v1_daemon *d)
 
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err)
 {
-	struct v1_sa *sa = established(d, c);
+	struct v1_sa *sa = established_named(d, c->name);
 	if (sa == NULL) {
 		sb_printf(err, "'%s' is not established\n", c->name);
 		return -1;
@@ -1261,19 +1281,23 @@ int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct c
 		start_reauth(sa);
 		return 0;
 	}
-	struct child_sa *ch = v1_child_of(sa, child);
-	if (ch == NULL || quick_running(sa, child)) {
+	struct child_sa *ch = child_named(sa, child->name);
+	if (ch == NULL || quick_running(sa, ch->cfg)) {
 		sb_printf(err, ch ? "'%s/%s' has a Quick Mode in progress; try again\n" : "'%s/%s' is not installed\n",
 			  c->name, child->name);
 		return -1;
 	}
 	ch->rekey_ms = 0;
-	v1_quick_start(sa, child, ch);
+	v1_quick_start(sa, ch->cfg, ch);
 	return 0;
 }
 
 void v1_start_child(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, const char *why)
 {
+	if (c->dropped) {
+		LOG_INFO("%s/%s: %s; not started again: load-conns let go of the connection", c->name, child->name, why);
+		return;
+	}
 	struct v1_sa *sa = established(d, c);
 	if (sa == NULL) {
 		if (!connecting(d, c)) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ike/conns.h"
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "phase1.h"
@@ -45,7 +46,7 @@ void v1_main_start(struct v1_sa *sa)
 {
 	struct ike_builder b;
 	struct v1_proposal p;
-	p1_proposal(sa->d, sa->conn, &p);
+	p1_proposal(sa->conn, &p);
 	if (p.n == 0) {
 		fail(sa, "no AES-CBC proposal with a hash in the connection");
 		return;
@@ -188,7 +189,7 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 	struct v1_sa *sa = calloc(1, sizeof(*sa));
 	if (sa == NULL)
 		return;
-	sa->conn = c;
+	ike_conn_set(&sa->conn, c);
 	sa->local = *local;
 	sa->remote = *remote;
 	sa->cky_i = m->hdr.cky_i;
@@ -197,6 +198,7 @@ void v1_main_respond(struct v1_daemon *d, const struct ike_endpoint *local, cons
 	sa->aggressive = aggressive;
 	sa->created_ms = sa->last_rx_ms = d->env.now_ms(d->env.ctx);
 	if (!v1_sa_link(d, sa)) {
+		ike_conn_put(sa->conn);
 		free(sa);
 		return;
 	}
@@ -230,7 +232,7 @@ void v1_main_process(struct v1_sa *sa, const struct isakmp_message *m, const uin
 	case V1_MM_I1: /* SA chosen by the responder */
 		sa->cky_r = m->hdr.cky_r;
 		sap = isakmp_find(m, ISA_SA);
-		if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->d, sa->conn, &got[0], &sa->chosen) ||
+		if (!sap || v1_sa_parse(sap, got, 2) != 1 || got[0].n != 1 || !p1_select(sa->conn, &got[0], &sa->chosen) ||
 		    !p1_adopt(sa, &got[0].t[0])) {
 			sa->d->stats.no_proposal++;
 			sa->fail = IKE_FAIL_NO_PROPOSAL;

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "fragments.h"
+#include "ike/conns.h"
 #include "ike/identity.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -18,16 +19,16 @@ static const uint8_t VID_NATT[16] = { 0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 
 static const uint8_t VID_DPD[16] = { 0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
 				     0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00 };
 
-uint16_t p1_auth_method(const struct v1_daemon *d, const struct cfg_connection *c)
+uint16_t p1_auth_method(const struct cfg_connection *c)
 {
 	bool xauth = c->xauth_local || c->xauth_remote;
 	if (c->local.auth != AUTH_PUBKEY)
 		return xauth ? V1_AUTH_XAUTH_INIT_PSK : V1_AUTH_PSK;
-	uint16_t m = v1_sig_method(d, c);
+	uint16_t m = v1_sig_method(c);
 	return xauth && m == V1_AUTH_RSA_SIG ? V1_AUTH_XAUTH_INIT_RSA : m;
 }
 
-void p1_proposal(const struct v1_daemon *d, const struct cfg_connection *c, struct v1_proposal *p)
+void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p)
 {
 	struct proposal props[CFG_MAX_PROPOSALS];
 	int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, props, CFG_MAX_PROPOSALS);
@@ -50,7 +51,7 @@ void p1_proposal(const struct v1_daemon *d, const struct cfg_connection *c, stru
 					bool aes = enc->id == 12;
 					/* 3DES has a fixed key length and no Key Length attribute */
 					uint16_t types[] = { P1_ENCR, P1_HASH, P1_AUTH, P1_GROUP, P1_LIFE_TYPE, P1_LIFE, P1_KEY_LEN };
-					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, p1_auth_method(d, c),
+					uint64_t values[] = { aes ? V1_ENCR_AES_CBC : V1_ENCR_3DES, hash, p1_auth_method(c),
 							      props[i].t[TRANS_DH][g].id, LIFE_SECONDS, life ? life : 28800,
 							      enc->key_bits };
 					for (size_t k = 0; k < sizeof(types) / sizeof(types[0]) - !aes; k++) {
@@ -71,11 +72,11 @@ static bool same_transform(const struct v1_transform *a, const struct v1_transfo
 	return true;
 }
 
-bool p1_select(const struct v1_daemon *d, const struct cfg_connection *c, const struct v1_proposal *theirs,
+bool p1_select(const struct cfg_connection *c, const struct v1_proposal *theirs,
 	       struct v1_transform *chosen)
 {
 	struct v1_proposal ours;
-	p1_proposal(d, c, &ours);
+	p1_proposal(c, &ours);
 	if (theirs->protocol != PROTO_IKE)
 		return false;
 	for (int i = 0; i < theirs->n; i++)
@@ -117,12 +118,12 @@ const struct cfg_connection *p1_connection(const struct v1_daemon *d, const stru
 					   bool aggressive, struct v1_transform *chosen)
 {
 	for (int i = 0; i < d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = &d->cfg->connections[i];
+		const struct cfg_connection *c = d->cfg->connections[i];
 		if (c->version == 2 || c->aggressive != aggressive ||
 		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, local->addr) ||
 		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, remote->addr))
 			continue;
-		if (p1_select(d, c, theirs, chosen))
+		if (p1_select(c, theirs, chosen))
 			return c;
 	}
 	return NULL;
@@ -173,15 +174,15 @@ bool p1_connection_for_id(struct v1_sa *sa)
 	if (identity_matches(sa->conn->remote.id, &sa->id_remote))
 		return true;
 	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = &sa->d->cfg->connections[i];
+		const struct cfg_connection *c = sa->d->cfg->connections[i];
 		if (c == sa->conn || !keys_fit(sa, c) || c->version == 2 || c->aggressive != sa->aggressive ||
 		    !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
 		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, sa->local.addr) ||
 		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, sa->remote.addr) ||
-		    !p1_select(sa->d, c, &chosen, &t))
+		    !p1_select(c, &chosen, &t))
 			continue;
 		LOG_INFO("%s: the peer's identity selects connection '%s'", sa->conn->name, c->name);
-		sa->conn = c;
+		ike_conn_set(&sa->conn, c);
 		sa->own = NULL; /* chosen again for this connection */
 		return true;
 	}

@@ -6,9 +6,9 @@
 #include "v1_sa.h"
 
 /* Our phase 1 proposal: one transform per cipher x hash x group of the connection's proposals. */
-void p1_proposal(const struct v1_daemon *d, const struct cfg_connection *c, struct v1_proposal *p);
+void p1_proposal(const struct cfg_connection *c, struct v1_proposal *p);
 /* The first of the peer's transforms we accept; false when none. */
-bool p1_select(const struct v1_daemon *d, const struct cfg_connection *c, const struct v1_proposal *theirs,
+bool p1_select(const struct cfg_connection *c, const struct v1_proposal *theirs,
 	       struct v1_transform *chosen);
 /* Takes the chosen transform's cipher, hash and group into sa. */
 bool p1_adopt(struct v1_sa *sa, const struct v1_transform *t);
@@ -44,9 +44,9 @@ bool p1_add_auth(struct v1_sa *sa, struct ike_builder *b, bool of_initiator);
 /* The peer's HASH_x or SIG_x, as its connection's remote auth says. */
 bool p1_verify_auth(struct v1_sa *sa, const struct isakmp_message *m, bool of_initiator);
 /* The auth method attribute of our proposals (RFC 2409 App. A). */
-uint16_t p1_auth_method(const struct v1_daemon *d, const struct cfg_connection *c);
+uint16_t p1_auth_method(const struct cfg_connection *c);
 /* The signature method of the connection's certificates (RSA, ECDSA-256/384/521; 0 without). */
-uint16_t v1_sig_method(const struct v1_daemon *d, const struct cfg_connection *c);
+uint16_t v1_sig_method(const struct cfg_connection *c);
 
 /* Signature authentication (auth_sig.c). */
 void v1_sig_add_cr(struct v1_sa *sa, struct ike_builder *b);

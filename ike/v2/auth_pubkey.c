@@ -17,7 +17,7 @@
 
 static const struct conn_credentials *creds_of(const struct ike_sa *sa)
 {
-	return cred_of_conn(sa->d->creds, sa->d->cfg, sa->conn);
+	return sa->conn->creds;
 }
 
 /* ---- SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) ---- */

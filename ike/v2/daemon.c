@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The IKEv2 daemon: message dispatch, message IDs, retransmission, timers, and the control commands. */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,11 +284,6 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 	ike_send_kept(sa, sa->req.msg, sa->req.len, &sa->req_frags);
 }
 
-static int conn_index(const struct ike_daemon *d, const struct cfg_connection *c)
-{
-	return (int)(c - d->cfg->connections);
-}
-
 static struct ike_sa *initiate_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);
 
 static void dpd_failed(struct ike_sa *sa)
@@ -304,7 +300,6 @@ static void dpd_failed(struct ike_sa *sa)
 	ike_sa_set_state(sa, IKE_SA_DEAD);
 	if (restart)
 		initiate_child(d, c, first);
-	(void)conn_index;
 }
 
 /* An initiation that got no answer: try again while keyingtries allows (0: for ever). */
@@ -536,7 +531,7 @@ bool ike_conn_endpoints(const struct dpike_config *cfg, const struct cfg_connect
 static struct ike_sa *initiate_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *child)
 {
 	struct ike_endpoint local, remote;
-	if (c->version == 1 || !ike_conn_endpoints(d->cfg, c, &local, &remote))
+	if (c->version == 1 || c->dropped || !ike_conn_endpoints(d->cfg, c, &local, &remote))
 		return NULL;
 	struct ike_sa *sa = ike_sa_new(d, true, c, &local, &remote);
 	if (sa == NULL)
@@ -559,7 +554,7 @@ static const struct cfg_connection *lookup(const struct ike_daemon *d, const cha
 	memcpy(conn, name, n);
 	conn[n] = '\0';
 	for (int i = 0; i < d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = &d->cfg->connections[i];
+		const struct cfg_connection *c = d->cfg->connections[i];
 		if (strcmp(c->name, conn) != 0)
 			continue;
 		if (slash == NULL)
@@ -578,6 +573,15 @@ static struct ike_sa *established_sa(struct ike_daemon *d, const struct cfg_conn
 {
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
 		if (sa->conn == c && sa->state == IKE_SA_ESTABLISHED && !sa->rekeyed)
+			return sa;
+	return NULL;
+}
+
+/* What a command names: an SA of the connection by that name, also one that load-conns replaced. */
+static struct ike_sa *established_named(struct ike_daemon *d, const char *name)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->state == IKE_SA_ESTABLISHED && !sa->rekeyed && strcmp(sa->conn->name, name) == 0)
 			return sa;
 	return NULL;
 }
@@ -635,7 +639,7 @@ static struct ike_sa *command_target(struct ike_daemon *d, const char *name, con
 				     struct strbuf *err)
 {
 	const struct cfg_connection *c = lookup(d, name, child);
-	struct ike_sa *sa = c ? established_sa(d, c) : NULL;
+	struct ike_sa *sa = c ? established_named(d, c->name) : NULL;
 	if (sa == NULL)
 		sb_printf(err, "'%s' is not established\n", name);
 	else if (sa->req.msg) /* one exchange at a time: the window is one (RFC 7296 2.3) */
@@ -661,7 +665,7 @@ int ike_terminate(struct ike_daemon *d, const char *name, struct strbuf *err)
 		return -1;
 	if (child) {
 		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
-			if (ch->cfg == child) {
+			if (strcmp(ch->cfg->name, child->name) == 0) {
 				uint32_t spi = ch->spi_in;
 				ike_send_delete(sa, PROTO_ESP, &spi, 1);
 				child_destroy(sa, ch);
@@ -702,7 +706,7 @@ int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 	if (child == NULL)
 		return ccsa_rekey_ike(sa) ? 0 : (sb_printf(err, "cannot rekey '%s'\n", name), -1);
 	for (struct child_sa *ch = sa->children; ch; ch = ch->next)
-		if (ch->cfg == child && ch->state == CHILD_INSTALLED)
+		if (strcmp(ch->cfg->name, child->name) == 0 && ch->state == CHILD_INSTALLED)
 			return ccsa_rekey_child(sa, ch) ? 0 : (sb_printf(err, "cannot rekey '%s'\n", name), -1);
 	sb_printf(err, "child '%s' is not installed\n", name);
 	return -1;
@@ -718,6 +722,10 @@ static bool connecting(const struct ike_daemon *d, const struct cfg_connection *
 
 void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why)
 {
+	if (c->dropped) {
+		LOG_INFO("%s/%s: %s; not started again: load-conns let go of the connection", c->name, ch->name, why);
+		return;
+	}
 	if (v1_owns(d->v1, c)) {
 		v1_start_child(d->v1, c, ch, why);
 		return;
@@ -739,12 +747,9 @@ void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const
 	ccsa_create_child(sa, ch);
 }
 
-void ike_acquire(struct ike_daemon *d, int conn, int child)
+void ike_acquire(struct ike_daemon *d, const struct cfg_connection *conn, const struct cfg_child *child)
 {
-	if (conn < 0 || conn >= d->cfg->n_connections || child < 0 || child >= d->cfg->connections[conn].n_children)
-		return;
-	const struct cfg_connection *c = &d->cfg->connections[conn];
-	ike_start_child(d, c, &c->children[child], "traffic hit the trap");
+	ike_start_child(d, conn, child, "traffic hit the trap");
 }
 
 void ike_child_expired(struct ike_daemon *d, uint32_t spi_in, bool hard)
@@ -779,22 +784,38 @@ void ike_peer_moved(struct ike_daemon *d, uint32_t spi_in, uint32_t addr, uint16
 		v1_peer_moved(d->v1, spi_in, &to);
 }
 
+void ike_start_conn(struct ike_daemon *d, const struct cfg_connection *c)
+{
+	for (int k = 0; k < c->n_children; k++)
+		if (c->children[k].start_action == START_START) {
+			struct strbuf err;
+			sb_init(&err);
+			if (c->version == 1 && v1_initiate(d->v1, c, &c->children[k], &err) < 0)
+				LOG_WARN("%s", err.buf);
+			else if (c->version != 1)
+				initiate_child(d, c, &c->children[k]);
+			sb_free(&err);
+			break;
+		}
+}
+
 void ike_start(struct ike_daemon *d)
 {
-	for (int i = 0; i < d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = &d->cfg->connections[i];
-		for (int k = 0; k < c->n_children; k++)
-			if (c->children[k].start_action == START_START) {
-				struct strbuf err;
-				sb_init(&err);
-				if (c->version == 1 && v1_initiate(d->v1, c, &c->children[k], &err) < 0)
-					LOG_WARN("%s", err.buf);
-				else if (c->version != 1)
-					initiate_child(d, c, &c->children[k]);
-				sb_free(&err);
-				break;
-			}
-	}
+	for (int i = 0; i < d->cfg->n_connections; i++)
+		ike_start_conn(d, d->cfg->connections[i]);
+}
+
+unsigned ike_close_conn(struct ike_daemon *d, const struct cfg_connection *c)
+{
+	bool started = false;
+	for (int k = 0; k < c->n_children; k++)
+		started |= c->children[k].start_action == START_START;
+	return started ? ike_delete_established(d, c->name, UINT_MAX) : 0;
+}
+
+void ike_set_credentials(struct ike_daemon *d, const struct credentials *creds)
+{
+	d->creds = creds;
 }
 
 static void addr_text(uint32_t a, uint16_t port, char *buf, size_t len)

@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ike/conns.h"
 #include "ike/identity.h"
 #include "ike_sa.h"
 #include "lib/log.h"
@@ -250,7 +251,7 @@ static const struct cfg_connection *connection_for_id(struct ike_sa *sa)
 	if (identity_matches(sa->conn->remote.id, &sa->id_remote))
 		return sa->conn;
 	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = &sa->d->cfg->connections[i];
+		const struct cfg_connection *c = sa->d->cfg->connections[i];
 		struct proposal ours[CFG_MAX_PROPOSALS], chosen;
 		int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, ours,
 					    CFG_MAX_PROPOSALS);
@@ -328,7 +329,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_message *msg)
 		ike_auth_respond_failed(sa, msg_id);
 		return;
 	}
-	sa->conn = conn;
+	ike_conn_set(&sa->conn, conn);
 	if (conn->remote.auth == AUTH_EAP && ike_find(msg, PL_AUTH) == NULL) {
 		ike_eap_respond(sa, msg); /* RFC 7296 2.16: no AUTH asks for EAP */
 		return;

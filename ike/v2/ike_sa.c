@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ike/conns.h"
 #include "ike/identity.h"
 #include "ike_sa.h"
 #include "lib/log.h"
@@ -254,7 +255,7 @@ struct ike_sa *ike_sa_new(struct ike_daemon *d, bool initiator, const struct cfg
 	sa->d = d;
 	sa->serial = ++d->serial;
 	sa->initiator = initiator;
-	sa->conn = conn;
+	ike_conn_set(&sa->conn, conn);
 	sa->local = sa->rx_local = *local; /* a responder's IKE_SA_INIT answer goes back where the request came from */
 	sa->remote = sa->rx_remote = *remote;
 	sa->created_ms = sa->last_rx_ms = ike_now(d);
@@ -355,6 +356,7 @@ void ike_sa_reap(struct ike_daemon *d)
 		unindex(sa);
 		unlink_sa(sa);
 		d->n_sas--;
+		ike_conn_put(sa->conn);
 		free(sa);
 	}
 }

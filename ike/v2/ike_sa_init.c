@@ -314,7 +314,7 @@ static const struct cfg_connection *find_connection(struct ike_daemon *d, const 
 						    int n_theirs, struct proposal *chosen, int *which)
 {
 	for (int i = 0; i < d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = &d->cfg->connections[i];
+		const struct cfg_connection *c = d->cfg->connections[i];
 		struct proposal ours[CFG_MAX_PROPOSALS];
 		if (c->version == 1 || !cfg_addr_listed(c->local_ranges, c->n_local_addrs, local->addr) ||
 		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, remote->addr))

@@ -39,14 +39,14 @@ static void test_example_loads(void)
 	CU_ASSERT_EQUAL(cfg.n_routes, 1);
 	CU_ASSERT_EQUAL(cfg.routes[0].via, 0xc0000201);
 	CU_ASSERT_EQUAL_FATAL(cfg.n_connections, 2);
-	CU_ASSERT_EQUAL(cfg.connections[1].version, 1);
-	CU_ASSERT(cfg.connections[0].fragmentation == CFG_FRAG_YES && cfg.connections[1].fragmentation == CFG_FRAG_YES);
-	CU_ASSERT_EQUAL(cfg.connections[1].reauth_time, 8 * 3600);
-	CU_ASSERT_EQUAL(cfg.connections[1].dpd_timeout, 150);
-	CU_ASSERT_EQUAL(cfg.connections[0].rekey_time, 4 * 3600);
-	CU_ASSERT_EQUAL(cfg.connections[0].dpd_delay, 30);
-	CU_ASSERT_EQUAL(cfg.connections[0].children[0].start_action, START_TRAP);
-	CU_ASSERT_EQUAL(cfg.connections[0].children[0].rekey_time, 3600);
+	CU_ASSERT_EQUAL(cfg.connections[1]->version, 1);
+	CU_ASSERT(cfg.connections[0]->fragmentation == CFG_FRAG_YES && cfg.connections[1]->fragmentation == CFG_FRAG_YES);
+	CU_ASSERT_EQUAL(cfg.connections[1]->reauth_time, 8 * 3600);
+	CU_ASSERT_EQUAL(cfg.connections[1]->dpd_timeout, 150);
+	CU_ASSERT_EQUAL(cfg.connections[0]->rekey_time, 4 * 3600);
+	CU_ASSERT_EQUAL(cfg.connections[0]->dpd_delay, 30);
+	CU_ASSERT_EQUAL(cfg.connections[0]->children[0].start_action, START_TRAP);
+	CU_ASSERT_EQUAL(cfg.connections[0]->children[0].rekey_time, 3600);
 	CU_ASSERT_EQUAL(cfg.n_secrets, 2);
 	CU_ASSERT_EQUAL(cfg.secrets[0].secret_len, (int)strlen("correct horse battery staple"));
 	config_free(&cfg);
@@ -277,7 +277,7 @@ static void test_weak_when_listed(void)
 		       "  local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 		&cfg);
 	struct proposal p[4];
-	CU_ASSERT_EQUAL(proposal_parse_list((char(*)[128])cfg.connections[0].proposals, 2, PROPOSAL_IKE, p, 4), 2);
+	CU_ASSERT_EQUAL(proposal_parse_list((char(*)[128])cfg.connections[0]->proposals, 2, PROPOSAL_IKE, p, 4), 2);
 	CU_ASSERT(proposal_is_weak(&p[0]) && proposal_is_weak(&p[1]));
 	config_free(&cfg);
 }
@@ -305,7 +305,7 @@ static void test_comma_lists(void)
 		       "  local = { auth = \"psk\"; id = \"C=CH, O=dpike, CN=gw\"; }; remote = { auth = \"psk\"; };\n"
 		       "  children = ( { name = \"n\"; local_ts = \"10.2.0.0/24, 10.3.0.0/24[tcp/80], 10.4.0.1-10.4.0.3\";\n"
 		       "                 remote_ts = [\"dynamic\"]; esp_proposals = \"aes128gcm16, aes256-sha256\"; } ); } );\n", &cfg);
-	const struct cfg_connection *c = &cfg.connections[0];
+	const struct cfg_connection *c = cfg.connections[0];
 	CU_ASSERT(c->n_remote_addrs == 2 && strcmp(c->remote_addrs[1], "192.0.2.9") == 0);
 	CU_ASSERT(c->n_proposals == 3 && strcmp(c->proposals[1], "aes256-sha384-ecp384") == 0);
 	CU_ASSERT_STRING_EQUAL(c->local.id, "C=CH, O=dpike, CN=gw");
@@ -327,9 +327,9 @@ static void test_tunnel_copy_keys(void)
 		       "  children = ( { name = \"a\"; }, { name = \"b\"; copy_df = false; copy_dscp = \"in\"; inactivity = \"5m\"; } ); } );\n",
 		&cfg);
 	CU_ASSERT_EQUAL(cfg.static_sas[0].copy, TUNNEL_COPY_DF | TUNNEL_COPY_DSCP_IN | TUNNEL_COPY_DSCP_OUT);
-	CU_ASSERT_EQUAL(cfg.connections[0].children[0].copy, TUNNEL_COPY_DEFAULT);
-	CU_ASSERT_EQUAL(cfg.connections[0].children[1].copy, TUNNEL_COPY_ECN | TUNNEL_COPY_DSCP_IN);
-	CU_ASSERT(cfg.connections[0].children[0].inactivity == 0 && cfg.connections[0].children[1].inactivity == 300);
+	CU_ASSERT_EQUAL(cfg.connections[0]->children[0].copy, TUNNEL_COPY_DEFAULT);
+	CU_ASSERT_EQUAL(cfg.connections[0]->children[1].copy, TUNNEL_COPY_ECN | TUNNEL_COPY_DSCP_IN);
+	CU_ASSERT(cfg.connections[0]->children[0].inactivity == 0 && cfg.connections[0]->children[1].inactivity == 300);
 	config_free(&cfg);
 }
 
@@ -341,12 +341,42 @@ static void test_updown(void)
 		       "  children = ( { name = \"a\"; }, { name = \"b\"; updown = \"/bin/sh -c 'exit 0'\"; hostaccess = true; },\n"
 		       "               { name = \"c\"; updown = \"logger -t vpn\"; } ); } );\n",
 		&cfg);
-	const struct cfg_child *ch = cfg.connections[0].children;
+	const struct cfg_child *ch = cfg.connections[0]->children;
 	CU_ASSERT(ch[0].updown[0] == '\0' && !ch[0].hostaccess);
 	CU_ASSERT_STRING_EQUAL(ch[1].updown, "/bin/sh -c 'exit 0'");
 	CU_ASSERT(ch[1].hostaccess);
 	CU_ASSERT_STRING_EQUAL(ch[2].updown, "logger -t vpn");
 	config_free(&cfg);
+}
+
+/* What load-conns compares: a connection's group as written, not its layout, comments or neighbours. */
+static uint64_t digest_of(const char *conns, int i)
+{
+	struct dpike_config cfg;
+	char text[2048];
+	snprintf(text, sizeof(text), IFACES "connections = ( %s );\n", conns);
+	load_ok(text, &cfg);
+	uint64_t d = cfg.connections[i]->digest;
+	config_free(&cfg);
+	return d;
+}
+
+static void test_connection_digest(void)
+{
+	const char *a = "{ name = \"a\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+			"  children = ( { name = \"x\"; rekey_time = \"1h\"; } ); }";
+	uint64_t d = digest_of(a, 0);
+	CU_ASSERT_EQUAL(digest_of("{ name = \"a\";\n  # a comment\n  local = { auth = \"psk\"; };"
+				  "    remote = {auth=\"psk\";}; children = ( { name = \"x\"; rekey_time = \"1h\"; } ); }", 0), d);
+	char two[1024];
+	snprintf(two, sizeof(two), "{ name = \"b\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; }, %s", a);
+	CU_ASSERT_EQUAL(digest_of(two, 1), d); /* another connection before it */
+	CU_ASSERT_NOT_EQUAL(digest_of("{ name = \"a\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+				      "  children = ( { name = \"x\"; rekey_time = \"2h\"; } ); }", 0), d);
+	CU_ASSERT_NOT_EQUAL(digest_of("{ name = \"a\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; };\n"
+				      "  children = ( { name = \"x\"; rekey_time = \"1h\"; }, { name = \"y\"; } ); }", 0), d);
+	CU_ASSERT_NOT_EQUAL(digest_of("{ name = \"a\"; local = { auth = \"psk\"; id = \"gw\"; }; remote = { auth = \"psk\"; };\n"
+				      "  children = ( { name = \"x\"; rekey_time = \"1h\"; } ); }", 0), d);
 }
 
 /* local_addrs / remote_addrs: addresses, prefixes, ranges and %any; an initiator's peer is the first single address. */
@@ -356,7 +386,7 @@ static void test_address_lists(void)
 	load_ok(IFACES "connections = ( { name = \"c\"; remote_addrs = \"192.0.2.10-192.0.2.20, 198.51.100.0/24, 203.0.113.5\";\n"
 		       "  local_addrs = \"%any\"; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; } );\n",
 		&cfg);
-	const struct cfg_connection *c = &cfg.connections[0];
+	const struct cfg_connection *c = cfg.connections[0];
 	CU_ASSERT(cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc000020a) &&
 		  cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc0000214) &&
 		  !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, 0xc0000215) &&
@@ -378,7 +408,7 @@ static void test_volume_limits(void)
 		       "  children = ( { name = \"a\"; rekey_bytes = \"1000\"; rekey_packets = 500; },\n"
 		       "    { name = \"b\"; rekey_bytes = 1000; life_bytes = 3000; rand_bytes = 0; life_packets = 9; } ); } );\n",
 		&cfg);
-	const struct cfg_child *a = &cfg.connections[0].children[0], *b = &cfg.connections[0].children[1];
+	const struct cfg_child *a = &cfg.connections[0]->children[0], *b = &cfg.connections[0]->children[1];
 	CU_ASSERT(a->life_bytes == 1100 && a->rand_bytes == 100 && a->life_packets == 550 && a->rand_packets == 50);
 	CU_ASSERT(b->life_bytes == 3000 && b->rand_bytes == 0 && b->rekey_packets == 0 && b->life_packets == 9 &&
 		  b->rand_packets == 0);
@@ -400,7 +430,7 @@ static void test_shunt_children(void)
 		       "               { name = \"net\"; local_ts = \"10.2.0.0/24\"; remote_ts = \"10.1.0.0/16\"; },\n"
 		       "               { name = \"smtp\"; mode = \"drop\"; local_ts = \"0.0.0.0/0[tcp/25]\";\n"
 		       "                 remote_ts = \"0.0.0.0/0\"; } ); } );\n", &cfg);
-	CU_ASSERT(cfg.connections[0].n_children == 1 && strcmp(cfg.connections[0].children[0].name, "net") == 0);
+	CU_ASSERT(cfg.connections[0]->n_children == 1 && strcmp(cfg.connections[0]->children[0].name, "net") == 0);
 	CU_ASSERT_FATAL(cfg.n_shunts == 3);
 	CU_ASSERT(strcmp(cfg.shunts[1].name, "c/lan") == 0 && cfg.shunts[1].action == SHUNT_PASS);
 	CU_ASSERT(strcmp(cfg.shunts[2].name, "c/smtp") == 0 && cfg.shunts[2].action == SHUNT_DROP &&
@@ -420,7 +450,7 @@ static void test_pools(void)
 		  cfg.pools[0].dns[1] == 0xc0000236);
 	CU_ASSERT(cfg.pools[1].base == 0x0a04000a && cfg.pools[1].size == 10);
 	CU_ASSERT(cfg.pools[2].base == 0x0a050007 && cfg.pools[2].size == 1);
-	CU_ASSERT(cfg.connections[0].n_pools == 2 && cfg.connections[0].pools[0] == 1 && cfg.connections[0].pools[1] == 0);
+	CU_ASSERT(cfg.connections[0]->n_pools == 2 && cfg.connections[0]->pools[0] == 1 && cfg.connections[0]->pools[1] == 0);
 	config_free(&cfg);
 }
 
@@ -517,6 +547,7 @@ void config_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "example.conf loads as written", test_example_loads);
 	CU_add_test(s, "each bad line: file, line, reason", test_bad_lines);
+	CU_add_test(s, "a connection's digest: its settings, not their layout", test_connection_digest);
 	CU_add_test(s, "weak algorithms only where listed", test_weak_when_listed);
 	CU_add_test(s, "point-to-point addresses: /31 and /32 with a route to the gateway", test_point_to_point);
 	CU_add_test(s, "the longest static SA key", test_longest_static_key);

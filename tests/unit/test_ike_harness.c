@@ -910,7 +910,7 @@ static void test_widened_response_refused(void)
 	pump_one(); /* IKE_SA_INIT */
 	pump_one();
 	pump_one(); /* IKE_AUTH request: B answers for 10.0.0.0/8 */
-	struct traffic_selector *l = &A.cfg.connections[0].children[0].local_ts.ts[0];
+	struct traffic_selector *l = &A.cfg.connections[0]->children[0].local_ts.ts[0];
 	CU_ASSERT_FATAL(ts_parse("10.1.0.0/16", l));
 	pump();
 	CU_ASSERT_EQUAL(A.children, 0);

@@ -520,7 +520,7 @@ static void test_inactivity1(void)
 		pair1("", "", ESP_PFS, "same secret");
 		struct node *idle = initiator ? &A : &B;
 		for (int k = 0; k < idle->cfg.n_connections; k++) /* the same as inactivity = "30s" in its file */
-			idle->cfg.connections[k].children[0].inactivity = 30;
+			idle->cfg.connections[k]->children[0].inactivity = 30;
 		CU_ASSERT_EQUAL(initiate1("c/net"), 0);
 		assert_up(1);
 		tick_both(20000);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "conns.h"
+
+#include "credentials.h"
+
+/* refs is the one field of a connection that changes after loading, on the control core only. */
+static struct cfg_connection *writable(const struct cfg_connection *c)
+{
+	return (struct cfg_connection *)(uintptr_t)c;
+}
+
+void ike_conn_hold(const struct cfg_connection *c)
+{
+	if (c)
+		writable(c)->refs++;
+}
+
+void ike_conn_put(const struct cfg_connection *c)
+{
+	if (c == NULL || --writable(c)->refs > 0)
+		return;
+	credentials_put(c->creds_set);
+	config_connection_free(writable(c));
+}
+
+void ike_conn_set(const struct cfg_connection **slot, const struct cfg_connection *c)
+{
+	ike_conn_hold(c);
+	ike_conn_put(*slot);
+	*slot = c;
+}
