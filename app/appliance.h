@@ -168,6 +168,8 @@ void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o);
 int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl load-conns (ctl_conns_load.c): the connections read again from the file; -1, and nothing changed, on an error. */
 int ctl_load_conns(struct appliance *app, bool json, struct strbuf *o);
+/* dpikectl load-all, as swanctl --load-all: load-conns, then load-creds. */
+int ctl_load_all(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl stages [on|off] (ctl_stages.c): each worker's cycles by stage, or their counting turned on or off. */
 int ctl_stages(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);

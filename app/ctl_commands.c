@@ -435,12 +435,17 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 	}
 	if (strcmp(argv[0], "stages") == 0)
 		return ctl_stages(app, argc, argv, json, o);
-	if (strcmp(argv[0], "load-creds") == 0 || strcmp(argv[0], "load-conns") == 0) {
-		if (argc == 1)
-			return strcmp(argv[0], "load-creds") == 0 ? ctl_load_creds(app, json, o) : ctl_load_conns(app, json, o);
-		sb_printf(o, "%s takes no arguments\n", argv[0]);
-		return -1;
-	}
+	static const struct {
+		const char *name;
+		int (*fn)(struct appliance *, bool, struct strbuf *);
+	} loads[] = { { "load-creds", ctl_load_creds }, { "load-conns", ctl_load_conns }, { "load-all", ctl_load_all } };
+	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
+		if (strcmp(argv[0], loads[i].name) == 0) {
+			if (argc == 1)
+				return loads[i].fn(app, json, o);
+			sb_printf(o, "%s takes no arguments\n", argv[0]);
+			return -1;
+		}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[0], cmds[i].name) != 0)
 			continue;
@@ -452,6 +457,6 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		return 0;
 	}
 	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, "
-		     "list-neighbours, stages, initiate, terminate, rekey, load-creds, load-conns)\n", argv[0]);
+		     "list-neighbours, stages, initiate, terminate, rekey, load-creds, load-conns, load-all)\n", argv[0]);
 	return -1;
 }

@@ -251,3 +251,29 @@ int ctl_load_conns(struct appliance *app, bool json, struct strbuf *o)
 		report(app, &n, json, o);
 	return rc;
 }
+
+/* One command's answer, its line end left off (to nest it in load-all's JSON). */
+static const char *answer(struct strbuf *b)
+{
+	if (b->len && b->buf[b->len - 1] == '\n')
+		b->buf[b->len - 1] = '\0';
+	return b->len ? b->buf : "";
+}
+
+int ctl_load_all(struct appliance *app, bool json, struct strbuf *o)
+{
+	struct strbuf conns, creds;
+	sb_init(&conns);
+	sb_init(&creds);
+	/* connections first: what they check (pools, certificates) fails before a secret changes */
+	int rc = ctl_load_conns(app, json, &conns);
+	if (rc == 0)
+		rc = ctl_load_creds(app, json, &creds);
+	if (json && rc == 0)
+		sb_printf(o, "{\"conns\":%s,\"creds\":%s}\n", answer(&conns), answer(&creds));
+	else
+		sb_printf(o, "%s%s", conns.len ? conns.buf : "", creds.len ? creds.buf : "");
+	sb_free(&conns);
+	sb_free(&creds);
+	return rc;
+}

@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		   "  load-conns                read the connections again from the configuration file: new ones are\n"
 		   "                            loaded, changed or removed ones dropped (their SAs stay, but those of\n"
 		   "                            start_action = start, which are closed; their traps go)\n"
+		   "  load-all                  load-conns, then load-creds\n"
 		   "The socket is -s, else the ctl_socket of -c CONFIG, else " DEFAULT_SOCKET ".\n");
 }
 

@@ -321,7 +321,7 @@ static void free_loader(struct loader *l)
 	sk_X509_CRL_pop_free(l->crls, X509_CRL_free);
 }
 
-struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len)
+struct credentials *credentials_load(struct dpike_config *cfg, char *err, size_t err_len)
 {
 	struct loader l = { .cfg = cfg, .err = err, .err_len = err_len };
 	char path[sizeof(cfg->path)];
@@ -346,8 +346,10 @@ struct credentials *credentials_load(const struct dpike_config *cfg, char *err, 
 	if (rc < 0) {
 		if (c == NULL || c->conn == NULL)
 			snprintf(err, err_len, "%s: out of memory loading credentials", cfg->path);
-		for (int i = 0; c && i < c->n_conn; i++)
-			cfg->connections[i]->creds = NULL, cfg->connections[i]->creds_set = NULL;
+		for (int i = 0; c && i < c->n_conn; i++) {
+			cfg->connections[i]->creds = NULL;
+			cfg->connections[i]->creds_set = NULL;
+		}
 		credentials_free(c);
 		return NULL;
 	}

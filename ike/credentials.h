@@ -19,7 +19,7 @@ struct credentials;
  * in the folders private/, rsa/, ecdsa/ and pkcs8/ beside the config file (as swanctl), CRLs. Returns NULL with "FILE:LINE: reason" in err when a file is missing or unreadable, a
  * key matches no certificate, or our certificate is expired or not yet valid.
  */
-struct credentials *credentials_load(const struct dpike_config *cfg, char *err, size_t err_len);
+struct credentials *credentials_load(struct dpike_config *cfg, char *err, size_t err_len);
 /*
  * Each connection of cfg points to its part (creds) and holds the set (creds_set), as does the
  * caller of credentials_load: the set goes when the last of them puts it.

@@ -133,7 +133,8 @@ void ike_tick(struct ike_daemon *d);
 void ike_start(struct ike_daemon *d);
 /* dpikectl load-conns: a connection loaded (its start_action = start run), or one dropped or
  * replaced (one with a child of start_action = start has its established IKE SAs closed, as
- * swanctl.conf says; returns how many); the credentials of the connections loaded now. */
+ * swanctl.conf says, each once its exchange in progress is done; returns how many); the
+ * credentials of the connections loaded now. */
 void ike_start_conn(struct ike_daemon *d, const struct cfg_connection *c);
 unsigned ike_close_conn(struct ike_daemon *d, const struct cfg_connection *c);
 void ike_set_credentials(struct ike_daemon *d, const struct credentials *creds);

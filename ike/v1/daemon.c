@@ -1265,6 +1265,18 @@ unsigned v1_delete_established(struct v1_daemon *d, const char *conn, unsigned m
 	return n;
 }
 
+unsigned v1_close_conn(struct v1_daemon *d, const struct cfg_connection *c)
+{
+	unsigned n = 0;
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->state == V1_ESTABLISHED && !sa->superseded) {
+			v1_sa_delete(sa); /* listed until the reap below */
+			n++;
+		}
+	reap(d);
+	return n;
+}
+
 uint32_t v1_sa_count(const struct v1_daemon *d)
 {
 	return d ? d->n_sas : 0;

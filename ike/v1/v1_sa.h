@@ -278,6 +278,8 @@ int v1_terminate(struct v1_daemon *d, const struct cfg_connection *c, const stru
 int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, struct strbuf *err);
 /* ike_delete_established() for ISAKMP SAs: deleted at once. */
 unsigned v1_delete_established(struct v1_daemon *d, const char *conn, unsigned max);
+/* load-conns let go of c: its established ISAKMP SAs deleted, their IPsec SAs with them; how many. */
+unsigned v1_close_conn(struct v1_daemon *d, const struct cfg_connection *c);
 uint32_t v1_sa_count(const struct v1_daemon *d);
 void v1_list(struct v1_daemon *d, bool json, struct strbuf *o);
 /* True when the SPI was one of IKEv1's. */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The IKEv2 daemon: message dispatch, message IDs, retransmission, timers, and the control commands. */
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,11 +408,22 @@ static void expire_children(struct ike_sa *sa, uint64_t now)
 	}
 }
 
+/* load-conns let go of its connection and it is idle (a rekeyed one goes with its successor's Delete). */
+static bool close_due(const struct ike_sa *sa)
+{
+	return sa->close_asked && sa->state == IKE_SA_ESTABLISHED && sa->req.msg == NULL && !sa->rekeyed;
+}
+
 static void run_timers(struct ike_sa *sa, uint64_t now)
 {
 	retransmit(sa, now);
 	if (sa->state == IKE_SA_INIT_DONE && now - sa->created_ms > HALF_OPEN_TIMEOUT_MS)
 		ike_sa_set_state(sa, IKE_SA_DEAD);
+	if (close_due(sa)) {
+		LOG_INFO("%s: IKE_SA #%u closed: load-conns let go of its connection", sa->conn->name, sa->serial);
+		ike_sa_delete(sa);
+		return;
+	}
 	if (sa->state == IKE_SA_ESTABLISHED) {
 		check_liveness(sa, now);
 		expire_children(sa, now);
@@ -448,6 +458,8 @@ static uint64_t established_due(const struct ike_sa *sa)
 	uint64_t due = ike_keepalive_due(sa->d, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
 	if (sa->req.msg) /* the rest waits for the exchange in progress; its end wakes the SA */
 		return due;
+	if (close_due(sa))
+		return 0;
 	due = timer_earliest(due, children_due(sa));
 	if (!sa->rekeyed && c->dpd_delay)
 		due = timer_earliest(due, sa->last_rx_ms + c->dpd_delay * 1000);
@@ -810,7 +822,16 @@ unsigned ike_close_conn(struct ike_daemon *d, const struct cfg_connection *c)
 	bool started = false;
 	for (int k = 0; k < c->n_children; k++)
 		started |= c->children[k].start_action == START_START;
-	return started ? ike_delete_established(d, c->name, UINT_MAX) : 0;
+	if (!started)
+		return 0;
+	unsigned n = 0;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->state == IKE_SA_ESTABLISHED && !sa->rekeyed) {
+			sa->close_asked = true; /* now, or at the end of the exchange in progress */
+			ike_sa_wake(sa);
+			n++;
+		}
+	return n + v1_close_conn(d->v1, c);
 }
 
 void ike_set_credentials(struct ike_daemon *d, const struct credentials *creds)

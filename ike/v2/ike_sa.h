@@ -189,6 +189,7 @@ struct ike_sa {
 	uint32_t child_spi_in;
 	struct pending_create create;
 	bool rekeyed;       /* replaced by a newer IKE SA; waiting to be deleted */
+	bool close_asked;   /* load-conns dropped its connection (start_action = start): deleted once idle */
 	uint32_t successor; /* serial of the SA the peer's rekey made of this one */
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms, keepalive_ms;

@@ -6,7 +6,9 @@
 #  - an unchanged connection keeps its SAs, the same SPIs, through both loads;
 #  - a broken file, or changed pools (read at start-up only), are refused and change nothing;
 #  - a changed connection's SA goes on until it ends, and the next one takes the new settings;
-#  - a removed connection of start_action = start has its IKE SA closed (strongSwan sees it go).
+#  - a removed connection of start_action = start has its IKE SA closed (strongSwan sees it go),
+#    once the exchange in progress (an IKE SA rekey) is done;
+#  - a removed trap's policies go; a removed IKEv1 connection's SA goes on; load-all.
 # Usage: strongswan-load-conns.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
@@ -99,11 +101,19 @@ lab_check "... list-conns still shows the five" test "$(listed_conns)" = "five f
 
 # second load: three removed (start: closed), four removed (none: its SA goes on), five removed
 # (trap: the trap goes, its SA stays), two changed (its SA goes on), one as it was
+# three is busy as it is let go of: a rekey of its IKE SA that strongSwan does not answer yet
+ip netns exec "$sw" nft -f - <<'EON'
+table inet hold_ike { chain in { type filter hook input priority 0; udp dport 4500 drop; }; }
+EON
+ctl rekey three >/dev/null
 write_conns "$(dpike_conn_of one), $(dpike_conn_of two 'rekey_time = "2h";')"
 lab_check "load-conns: three, four and five removed, two replaced, one unchanged" load
+ip netns exec "$sw" nft delete table inet hold_ike
 lab_check "... its JSON counts them, and three's IKE SA closed" \
 	loaded connections=2 added=0 replaced=1 removed=3 unchanged=1 ike_sas_closed=1
-lab_check "three: strongSwan saw its IKE SA deleted" lab_wait_for 10 sw_not_up three
+lab_check "three: its rekey done, dpike closed the new IKE SA" \
+	lab_wait_for 20 grep -q "three: IKE_SA #[0-9]* closed: load-conns let go of its connection" "$LAB_DIR/dut.log"
+lab_check "... strongSwan saw it go" lab_wait_for 10 sw_not_up three
 lab_check "two: its SA goes on under the old settings" sw_up two
 lab_check "four (IKEv1, start_action none): its SAs go on" sw_up four
 lab_check "... dpike lists its ISAKMP SA" bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' list-sas | grep -q '^four: '"
@@ -127,5 +137,11 @@ sw_opens two
 lab_check "two: opened again, with the new connection" sw_up two
 lab_check "... dpike's rekey time for it is the new one (2 h)" \
 	bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' --json list-conns | grep -q '\"rekey_time\":7200'"
+all_loaded() {
+	ctl --json load-all | python3 -c 'import json,sys; j=json.load(sys.stdin)
+sys.exit(not (j["conns"]["unchanged"]==2 and j["conns"]["connections"]==2 and "ike" in j["creds"]))'
+}
+lab_check "load-all: connections (both unchanged), then secrets, one JSON answer" all_loaded
+lab_check "... one's SA untouched" test "$(spis one)" = "$one_spis"
 dpike_stop_all
 lab_summary strongswan-load-conns
