@@ -23,6 +23,15 @@ void ike_conn_put(const struct cfg_connection *c)
 	config_connection_free(writable(c));
 }
 
+uint64_t ike_conn_started_children(const struct cfg_connection *c)
+{
+	uint64_t bits = 0;
+	for (int k = 0; k < c->n_children; k++)
+		if (c->children[k].start_action == START_START)
+			bits |= ike_child_bit(c, &c->children[k]);
+	return bits;
+}
+
 void ike_conn_set(const struct cfg_connection **slot, const struct cfg_connection *c)
 {
 	ike_conn_hold(c);

@@ -15,4 +15,17 @@ void ike_conn_put(const struct cfg_connection *c);
 /* *slot let go of and made c, held (either may be NULL): how an SA takes its connection. */
 void ike_conn_set(const struct cfg_connection **slot, const struct cfg_connection *c);
 
+/*
+ * A set of a connection's children as bits by their place in it (the first 64: more than that
+ * start one at a time, as they are asked for); 0 when ch is not among the first 64.
+ */
+static inline uint64_t ike_child_bit(const struct cfg_connection *c, const struct cfg_child *ch)
+{
+	long i = ch - c->children;
+	return i >= 0 && i < 64 && i < c->n_children ? 1ULL << i : 0;
+}
+
+/* The children of c that start with it (start_action = start). */
+uint64_t ike_conn_started_children(const struct cfg_connection *c);
+
 #endif

@@ -873,6 +873,7 @@ static void give_up(struct v1_sa *sa)
 	struct v1_sa *n = c->dropped && !sa->reauth_of ? NULL : initiate(sa->d, c, sa->child_cfg);
 	if (n) {
 		n->keying_try = next_try;
+		n->children_wanted = sa->children_wanted;
 		n->reauth_of = sa->reauth_of;
 	}
 }
@@ -933,18 +934,17 @@ static void quick_timers(struct v1_sa *sa, uint64_t now)
 static void dpd_failed(struct v1_sa *sa)
 {
 	const struct cfg_connection *c = sa->conn;
-	const struct cfg_child *restart = NULL;
+	uint64_t restart = 0;
 	for (struct child_sa *ch = sa->children; ch; ch = ch->next)
 		if (ch->cfg->dpd_action == DPD_RESTART)
-			restart = ch->cfg;
+			restart |= ike_child_bit(c, ch->cfg);
 	sa->d->stats.dpd_timeouts++;
 	LOG_WARN("%s: peer is dead (DPD); %s", c->name, restart ? "restarting" : "clearing");
 	while (sa->children)
 		v1_child_destroy(sa, sa->children);
 	sa->fail = IKE_FAIL_DPD;
 	v1_set_state(sa, V1_DEAD);
-	if (restart && !c->dropped) /* load-conns let go of the connection: nothing starts it again */
-		initiate(sa->d, c, restart);
+	v1_start_children(sa->d, c, restart); /* not if load-conns let go of the connection */
 }
 
 /* RFC 3706: R-U-THERE after dpd_delay of silence, again every dpd_delay, dead after dpd_timeout. */
@@ -1302,6 +1302,43 @@ int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct c
 	ch->rekey_ms = 0;
 	v1_quick_start(sa, ch->cfg, ch);
 	return 0;
+}
+
+static struct v1_sa *connecting_sa(struct v1_daemon *d, const struct cfg_connection *c)
+{
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->conn == c && sa->initiator && sa->state != V1_ESTABLISHED && sa->state != V1_DEAD)
+			return sa;
+	return NULL;
+}
+
+void v1_start_wanted(struct v1_sa *sa)
+{
+	while (sa->children_wanted) {
+		int i = __builtin_ctzll(sa->children_wanted);
+		sa->children_wanted &= sa->children_wanted - 1;
+		const struct cfg_child *ch = i < sa->conn->n_children ? &sa->conn->children[i] : NULL;
+		if (ch && !v1_child_of(sa, ch) && !quick_running(sa, ch))
+			v1_quick_start(sa, ch, NULL);
+	}
+}
+
+void v1_start_children(struct v1_daemon *d, const struct cfg_connection *c, uint64_t bits)
+{
+	if (bits == 0 || c->dropped)
+		return;
+	struct v1_sa *sa = established(d, c);
+	if (sa == NULL)
+		sa = connecting_sa(d, c);
+	if (sa) {
+		sa->children_wanted |= bits;
+		if (sa->state == V1_ESTABLISHED && sa->setup == V1_SETUP_DONE)
+			v1_start_wanted(sa);
+		return;
+	}
+	struct v1_sa *n = initiate(d, c, &c->children[__builtin_ctzll(bits)]);
+	if (n)
+		n->children_wanted = bits & (bits - 1);
 }
 
 void v1_start_child(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, const char *why)

@@ -233,6 +233,7 @@ void v1_setup_next(struct v1_sa *sa)
 	enter(sa, V1_SETUP_DONE);
 	if (sa->child_cfg)
 		v1_quick_start(sa, sa->child_cfg, NULL);
+	v1_start_wanted(sa);
 }
 
 void v1_after_phase1(struct v1_sa *sa)

@@ -166,6 +166,7 @@ struct v1_sa {
 	struct v1_quick *quick;
 	struct child_sa *children;
 	const struct cfg_child *child_cfg; /* initiator: the child to create once phase 1 is done */
+	uint64_t children_wanted;          /* initiator: more of its connection's (ike_child_bit()) after it */
 	unsigned keying_try;
 	/* DPD and lifetimes */
 	uint32_t dpd_seq, dpd_pending;
@@ -290,6 +291,11 @@ void v1_peer_moved(struct v1_daemon *d, uint32_t spi_in, const struct ike_endpoi
 bool v1_owns(struct v1_daemon *d, const struct cfg_connection *c);
 /* Brings the child up (why says what asks for it, for the log): by Quick Mode on an established
  * ISAKMP SA of c, or by initiating one; nothing when it is up or coming. */
+/* Children of c (bits, ike_child_bit()) to bring up: by Quick Modes side by side once an ISAKMP
+ * SA of c is up (the one up, or coming up), else after a new one. */
+void v1_start_children(struct v1_daemon *d, const struct cfg_connection *c, uint64_t bits);
+/* The setup after phase 1 is done: the children wanted start. */
+void v1_start_wanted(struct v1_sa *sa);
 void v1_start_child(struct v1_daemon *d, const struct cfg_connection *c, const struct cfg_child *child, const char *why);
 
 /* Internal: keys (RFC 2409 5, App. B) and protection. */

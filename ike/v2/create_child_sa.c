@@ -317,6 +317,7 @@ static struct ike_sa *successor(struct ike_sa *old, bool initiator, uint64_t spi
 	n->id_remote = old->id_remote;
 	n->own = old->own;
 	n->close_asked = old->close_asked;
+	n->children_wanted = old->children_wanted;
 	n->peer_cert = old->peer_cert ? strdup(old->peer_cert) : NULL; /* the rekey authenticates nothing anew */
 	cp_inherit(n, old);
 	n->own_vip = old->own_vip;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dataplane/esp_algo.h"
+#include "ike/conns.h"
 #include "ike/identity.h"
 #include "ike/v1/v1_sa.h"
 #include "ike_sa.h"
@@ -284,21 +285,21 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 }
 
 static struct ike_sa *initiate_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *child);
+static void start_children(struct ike_daemon *d, const struct cfg_connection *c, uint64_t bits);
 
 static void dpd_failed(struct ike_sa *sa)
 {
 	struct ike_daemon *d = sa->d;
 	const struct cfg_connection *c = sa->conn;
-	bool restart = false;
+	uint64_t restart = 0;
 	d->stats.dpd_timeouts++;
 	for (struct child_sa *ch = sa->children; ch; ch = ch->next)
-		restart |= ch->cfg->dpd_action == DPD_RESTART;
+		if (ch->cfg->dpd_action == DPD_RESTART)
+			restart |= ike_child_bit(c, ch->cfg);
 	LOG_WARN("%s: peer is dead (DPD); %s", c->name, restart ? "restarting" : "clearing");
-	const struct cfg_child *first = sa->children ? sa->children->cfg : NULL;
 	sa->fail = IKE_FAIL_DPD;
 	ike_sa_set_state(sa, IKE_SA_DEAD);
-	if (restart)
-		initiate_child(d, c, first);
+	start_children(d, c, restart);
 }
 
 /* An initiation that got no answer: try again while keyingtries allows (0: for ever). */
@@ -314,8 +315,10 @@ static void give_up_keying(struct ike_sa *sa)
 		return;
 	LOG_INFO("%s: keying attempt %u failed; trying again", c->name, next_try);
 	struct ike_sa *n = initiate_child(d, c, child);
-	if (n)
+	if (n) {
 		n->keying_try = next_try;
+		n->children_wanted = sa->children_wanted;
+	}
 }
 
 static void check_liveness(struct ike_sa *sa, uint64_t now)
@@ -414,6 +417,26 @@ static bool close_due(const struct ike_sa *sa)
 	return sa->close_asked && sa->state == IKE_SA_ESTABLISHED && sa->req.msg == NULL && !sa->rekeyed;
 }
 
+static bool has_child(const struct ike_sa *sa, const struct cfg_child *ch)
+{
+	for (const struct child_sa *x = sa->children; x; x = x->next)
+		if (x->cfg == ch)
+			return true;
+	return false;
+}
+
+/* The next child the SA was asked for (its connection's start action, a trap hit while it was busy). */
+static void create_wanted_child(struct ike_sa *sa)
+{
+	while (sa->children_wanted && sa->req.msg == NULL && !sa->rekeyed) {
+		int i = __builtin_ctzll(sa->children_wanted);
+		sa->children_wanted &= sa->children_wanted - 1;
+		const struct cfg_child *ch = i < sa->conn->n_children ? &sa->conn->children[i] : NULL;
+		if (ch && !has_child(sa, ch))
+			ccsa_create_child(sa, ch);
+	}
+}
+
 static void run_timers(struct ike_sa *sa, uint64_t now)
 {
 	retransmit(sa, now);
@@ -427,6 +450,7 @@ static void run_timers(struct ike_sa *sa, uint64_t now)
 	if (sa->state == IKE_SA_ESTABLISHED) {
 		check_liveness(sa, now);
 		expire_children(sa, now);
+		create_wanted_child(sa);
 		check_rekeys(sa, now);
 		expire_ike(sa, now);
 		send_keepalive(sa, now);
@@ -458,7 +482,7 @@ static uint64_t established_due(const struct ike_sa *sa)
 	uint64_t due = ike_keepalive_due(sa->d, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
 	if (sa->req.msg) /* the rest waits for the exchange in progress; its end wakes the SA */
 		return due;
-	if (close_due(sa))
+	if (close_due(sa) || (sa->children_wanted && !sa->rekeyed))
 		return 0;
 	due = timer_earliest(due, children_due(sa));
 	if (!sa->rekeyed && c->dpd_delay)
@@ -724,12 +748,35 @@ int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 	return -1;
 }
 
-static bool connecting(const struct ike_daemon *d, const struct cfg_connection *c)
+static struct ike_sa *connecting(struct ike_daemon *d, const struct cfg_connection *c)
 {
-	for (const struct ike_sa *sa = d->sas; sa; sa = sa->next)
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
 		if (sa->conn == c && sa->initiator && (sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT))
-			return true;
-	return false;
+			return sa;
+	return NULL;
+}
+
+/*
+ * Children of c (bits, ike_child_bit()) to bring up: by CREATE_CHILD_SA once an IKE SA of c is
+ * idle, the one up or coming up; else a new IKE SA with the first of them in IKE_AUTH.
+ */
+static void start_children(struct ike_daemon *d, const struct cfg_connection *c, uint64_t bits)
+{
+	if (bits == 0 || c->dropped)
+		return;
+	struct ike_sa *sa = established_sa(d, c);
+	if (sa == NULL)
+		sa = connecting(d, c);
+	if (sa) {
+		sa->children_wanted |= bits;
+		if (sa->state == IKE_SA_ESTABLISHED)
+			create_wanted_child(sa); /* now if it is idle, else when its exchange is done */
+		ike_sa_wake(sa);
+		return;
+	}
+	struct ike_sa *n = initiate_child(d, c, &c->children[__builtin_ctzll(bits)]);
+	if (n)
+		n->children_wanted = bits & (bits - 1);
 }
 
 void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const struct cfg_child *ch, const char *why)
@@ -742,21 +789,21 @@ void ike_start_child(struct ike_daemon *d, const struct cfg_connection *c, const
 		v1_start_child(d->v1, c, ch, why);
 		return;
 	}
-	struct ike_sa *sa = established_sa(d, c);
-	if (sa == NULL) {
-		if (!connecting(d, c)) {
-			LOG_INFO("%s/%s: %s; initiating", c->name, ch->name, why);
-			initiate_child(d, c, ch);
-		}
-		return;
-	}
-	for (struct child_sa *x = sa->children; x; x = x->next)
-		if (x->cfg == ch)
-			return; /* up, or coming up */
-	if (sa->create.kind != REKEY_NONE)
-		return;
-	LOG_INFO("%s/%s: %s; creating it", c->name, ch->name, why);
-	ccsa_create_child(sa, ch);
+	struct ike_sa *sa = established_sa(d, c), *pending = sa ? NULL : connecting(d, c);
+	uint64_t bit = ike_child_bit(c, ch);
+	if (sa && (has_child(sa, ch) || (sa->children_wanted & bit) ||
+		   (sa->create.kind != REKEY_NONE && sa->create.cfg == ch)))
+		return; /* up, coming up, or asked for */
+	if (pending && (pending->child_cfg == ch || (pending->children_wanted & bit)))
+		return; /* its turn comes when the IKE SA is up */
+	LOG_INFO("%s/%s: %s; %s", c->name, ch->name, why,
+		 sa ? "creating it" : pending ? "once the IKE SA is up" : "initiating");
+	if (bit)
+		start_children(d, c, bit);
+	else if (sa)
+		ccsa_create_child(sa, ch); /* past the 64th child: now or not */
+	else if (!pending)
+		initiate_child(d, c, ch);
 }
 
 void ike_acquire(struct ike_daemon *d, const struct cfg_connection *conn, const struct cfg_child *child)
@@ -798,17 +845,11 @@ void ike_peer_moved(struct ike_daemon *d, uint32_t spi_in, uint32_t addr, uint16
 
 void ike_start_conn(struct ike_daemon *d, const struct cfg_connection *c)
 {
-	for (int k = 0; k < c->n_children; k++)
-		if (c->children[k].start_action == START_START) {
-			struct strbuf err;
-			sb_init(&err);
-			if (c->version == 1 && v1_initiate(d->v1, c, &c->children[k], &err) < 0)
-				LOG_WARN("%s", err.buf);
-			else if (c->version != 1)
-				initiate_child(d, c, &c->children[k]);
-			sb_free(&err);
-			break;
-		}
+	uint64_t bits = ike_conn_started_children(c);
+	if (c->version == 1)
+		v1_start_children(d->v1, c, bits);
+	else
+		start_children(d, c, bits);
 }
 
 void ike_start(struct ike_daemon *d)

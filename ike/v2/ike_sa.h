@@ -184,6 +184,7 @@ struct ike_sa {
 	/* children */
 	struct child_sa *children;
 	const struct cfg_child *child_cfg; /* initiator: child to set up in IKE_AUTH */
+	uint64_t children_wanted;          /* more of its connection's (ike_child_bit()) to create once it is idle */
 	struct ike_eap *eap;               /* responder: EAP under way or done (ike_auth_eap.c) */
 	unsigned keying_try;               /* initiator: which attempt this is (keyingtries) */
 	uint32_t child_spi_in;

@@ -702,6 +702,40 @@ static void test_close_action(void)
 	}
 }
 
+/*
+ * start_action = start on two children of a connection: both come up by themselves, the first
+ * in IKE_AUTH, the second by CREATE_CHILD_SA once the IKE SA is idle; the third (none) does not.
+ */
+static void test_start_children(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	const char *end = "\"aes128-sha256-x25519\"]; }";
+	insert_after(ta, sizeof(ta), "name = \"net\"; ", "start_action = \"start\"; ");
+	insert_after(ta, sizeof(ta), end,
+		     ", { name = \"net2\"; local_ts = [\"192.168.0.0/16\"]; remote_ts = [\"172.16.0.0/12\"];"
+		     " esp_proposals = [\"aes128gcm16\"]; start_action = \"start\"; }"
+		     ", { name = \"net3\"; local_ts = [\"192.168.1.0/24\"]; remote_ts = [\"172.16.0.0/12\"];"
+		     " esp_proposals = [\"aes128gcm16\"]; }");
+	insert_after(tb, sizeof(tb), end,
+		     ", { name = \"net2\"; local_ts = [\"172.16.0.0/12\"]; remote_ts = [\"192.168.0.0/16\"];"
+		     " esp_proposals = [\"aes128gcm16\"]; }");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	ike_start(A.d);
+	pump();
+	CU_ASSERT(A.children == 1 && B.children == 1);
+	ike_tick(A.d); /* the IKE SA is idle: the next child */
+	pump();
+	CU_ASSERT(A.children == 2 && B.children == 2);
+	ike_tick(A.d);
+	pump();
+	CU_ASSERT(A.children == 2 && B.children == 2); /* net3 is started by nothing */
+	struct ike_sa *a = only_sa(&A);
+	CU_ASSERT(a != NULL && a->children_wanted == 0);
+	unpair();
+}
+
 static int established_sas(struct node *n)
 {
 	int k = 0;
@@ -1325,6 +1359,8 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_mobike_responder);
 	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",
 		    test_close_action);
+	CU_add_test(s, "start_action = start on two children: both up (IKE_AUTH, then CREATE_CHILD_SA), not a third",
+		    test_start_children);
 	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
 		    test_initial_contact);
 	CU_add_test(s, "unique: no, keep, replace, never (INITIAL_CONTACT ignored)", test_unique);
