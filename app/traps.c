@@ -36,7 +36,7 @@ static bool traps(const struct cfg_child *ch)
 	return ch->start_action == START_TRAP || ch->dpd_action == DPD_TRAP || ch->close_action == CLOSE_TRAP;
 }
 
-/* The trap's policies, one per pair of selectors; false when a selector cannot be resolved. */
+/* The trap's policies, one per pair of selectors: 0; 1 when it cannot be placed (logged); -1 when the SPD refuses one. */
 static int add_policies(const struct dpike_config *cfg, const struct cfg_connection *c, const struct cfg_child *ch,
 			uint32_t id)
 {

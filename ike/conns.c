@@ -3,7 +3,7 @@
 
 #include "credentials.h"
 
-/* refs is the one field of a connection that changes after loading, on the control core only. */
+/* refs and dropped are the fields of a connection that change after loading, on the control core only. */
 static struct cfg_connection *writable(const struct cfg_connection *c)
 {
 	return (struct cfg_connection *)(uintptr_t)c;
