@@ -1192,12 +1192,13 @@ static struct child_sa *child_named(const struct v1_sa *sa, const char *name)
 	return NULL;
 }
 
-static bool connecting(const struct v1_daemon *d, const struct cfg_connection *c)
+/* Our ISAKMP SA of c on its way up, or NULL. */
+static struct v1_sa *connecting(struct v1_daemon *d, const struct cfg_connection *c)
 {
-	for (const struct v1_sa *sa = d->sas; sa; sa = sa->next)
+	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
 		if (sa->conn == c && sa->initiator && sa->state != V1_ESTABLISHED && sa->state != V1_DEAD)
-			return true;
-	return false;
+			return sa;
+	return NULL;
 }
 
 struct child_sa *v1_child_of(const struct v1_sa *sa, const struct cfg_child *cfg)
@@ -1304,14 +1305,6 @@ int v1_rekey(struct v1_daemon *d, const struct cfg_connection *c, const struct c
 	return 0;
 }
 
-static struct v1_sa *connecting_sa(struct v1_daemon *d, const struct cfg_connection *c)
-{
-	for (struct v1_sa *sa = d->sas; sa; sa = sa->next)
-		if (sa->conn == c && sa->initiator && sa->state != V1_ESTABLISHED && sa->state != V1_DEAD)
-			return sa;
-	return NULL;
-}
-
 void v1_start_wanted(struct v1_sa *sa)
 {
 	while (sa->children_wanted) {
@@ -1329,7 +1322,7 @@ void v1_start_children(struct v1_daemon *d, const struct cfg_connection *c, uint
 		return;
 	struct v1_sa *sa = established(d, c);
 	if (sa == NULL)
-		sa = connecting_sa(d, c);
+		sa = connecting(d, c);
 	if (sa) {
 		sa->children_wanted |= bits;
 		if (sa->state == V1_ESTABLISHED && sa->setup == V1_SETUP_DONE)
