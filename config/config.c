@@ -585,14 +585,6 @@ void config_connection_free(struct cfg_connection *c)
 	free(c);
 }
 
-struct cfg_connection *config_connection_by_name(const struct dpike_config *cfg, const char *name)
-{
-	for (int i = 0; i < cfg->n_connections; i++)
-		if (strcmp(cfg->connections[i]->name, name) == 0)
-			return cfg->connections[i];
-	return NULL;
-}
-
 void config_free(struct dpike_config *cfg)
 {
 	for (int i = 0; cfg->connections && i < cfg->n_connections; i++)

@@ -312,8 +312,6 @@ int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX
 void config_free(struct dpike_config *cfg);
 /* One connection's memory (config_free calls it for every connection still in the config). */
 void config_connection_free(struct cfg_connection *c);
-/* The connection of that name, or NULL. */
-struct cfg_connection *config_connection_by_name(const struct dpike_config *cfg, const char *name);
 int config_iface_by_name(const struct dpike_config *cfg, const char *name);
 
 #endif
