@@ -49,7 +49,7 @@ struct sa_record {
 	X(icmp_echo_replies) X(icmp_errors_out) X(icmp_errors_ratelimited) X(ike_packets) X(local_unhandled)      \
 	X(udp_port_unreachable) X(udp_bad_checksum) X(fragments_made) X(neigh_pending_dropped) X(punts)          \
 	X(fib_commits) X(fib_commit_us) X(neighbours_expired) X(inject_ring_full) X(updown_runs) X(updown_failed)    \
-	X(updown_killed) X(updown_dropped)
+	X(updown_killed) X(updown_dropped) X(esp_held) X(esp_held_delivered) X(esp_held_dropped)
 struct control_stats {
 	uint64_t arp_requests_in, arp_replies_in, arp_replies_out, arp_requests_out;
 	uint64_t arp_table_full; /* senders not learned: workers.neighbour_size learned neighbours already */
@@ -62,6 +62,9 @@ struct control_stats {
 	/* children's updown scripts: started (or not, for want of a process), failed (not started, a status
 	 * other than 0, a signal), killed (still running after UPDOWN_TIMEOUT_MS), dropped (not queued for want of memory) */
 	uint64_t updown_runs, updown_failed, updown_killed, updown_dropped;
+	/* ESP that came for an SA on its way in (esp_held.c): held, sent on once the SA was in, dropped
+	 * (the SA never came, or no room) */
+	uint64_t esp_held, esp_held_delivered, esp_held_dropped;
 };
 
 struct appliance {
@@ -152,6 +155,14 @@ void arp_fini(void);
 void icmp_handle_local(struct appliance *app, struct rte_mbuf *m);
 /* Answers the offending packet (data at its IPv4 header) with an ICMP error, then frees it. */
 void icmp_send_error(struct appliance *app, struct rte_mbuf *m, uint8_t type, uint8_t code, uint16_t mtu);
+/* ESP for an SA on its way in (esp_held.c): held; sent on through a worker once the SA with that
+ * inbound SPI is installed (release); dropped when it does not come in time (expire) or at stop. */
+void esp_held_take(struct appliance *app, struct rte_mbuf *m, uint32_t spi);
+void esp_held_release(struct appliance *app, uint32_t spi);
+/* The SA with that inbound SPI will not come (its request failed, or it was removed): what waits for it is dropped. */
+void esp_held_forget(struct appliance *app, uint32_t spi);
+void esp_held_expire(struct appliance *app, uint64_t now_ms);
+void esp_held_fini(struct appliance *app);
 /* Splits an IPv4 packet into fragments of at most mtu bytes and injects them; frees m. */
 void fragment_and_inject(struct appliance *app, struct rte_mbuf *m, uint16_t mtu, uint8_t kind);
 

@@ -77,6 +77,9 @@ static void handle_punt(struct appliance *app, struct rte_mbuf *m)
 	case DP_PUNT_ACQUIRE:
 		traps_hit(app, m, meta->aux);
 		break;
+	case DP_PUNT_ESP_AWAITED:
+		esp_held_take(app, m, meta->aux);
+		break;
 	case DP_PUNT_FRAGMENT:
 		fragment_and_inject(app, m, (uint16_t)meta->aux,
 				    (meta->flags & DP_META_F_PRE_ESP) ? DP_INJECT_LOCAL : DP_INJECT_ROUTE);
@@ -187,6 +190,7 @@ unsigned control_poll(struct appliance *app)
 	}
 	if (now >= app->next_timer_ms) {
 		arp_timer(app, now);
+		esp_held_expire(app, now);
 		if (app->ike)
 			ike_tick(app->ike);
 		dp_tables_reclaim();

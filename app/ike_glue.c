@@ -14,6 +14,7 @@
 
 #include "appliance.h"
 #include "dataplane/pkt_meta.h"
+#include "dataplane/spi_awaited.h"
 #include "dataplane/tables.h"
 #include "ike/x25519.h"
 #include "lib/log.h"
@@ -258,6 +259,7 @@ static void *install_child_cb(void *ctx, const struct ike_child_keys *k, bool ac
 	}
 	add_record(app, k, h->in);
 	add_record(app, k, h->out);
+	esp_held_release(app, k->spi_in); /* what came for it before it was in */
 	if (active)
 		traps_release(app, k->conn, k->child);
 	return h;
@@ -298,6 +300,14 @@ static void child_usage_cb(void *ctx, void *handle, uint64_t *bin, uint64_t *bou
 	*pout = __atomic_load_n(&h->out->packets, __ATOMIC_RELAXED);
 }
 
+static void await_spi_cb(void *ctx, uint32_t spi, bool awaited)
+{
+	if (awaited)
+		dp_spi_await(spi); /* full: that SA's early packets are dropped, as without */
+	else
+		esp_held_forget(ctx, spi);
+}
+
 static bool spi_preferred_cb(void *ctx, uint32_t spi)
 {
 	(void)ctx;
@@ -325,7 +335,7 @@ int ike_glue_init(struct appliance *app)
 	struct ike_env env = { .send = ike_send_cb, .send_keepalive = ike_keepalive_cb, .install_child = install_child_cb,
 			       .activate_child = activate_child_cb,
 			       .remove_child = remove_child_cb, .move_child = move_child_cb, .child_usage = child_usage_cb, .now_ms = now_cb,
-			       .spi_preferred = spi_preferred_cb, .ctx = app, .batch_key_exchanges = true };
+			       .spi_preferred = spi_preferred_cb, .await_spi = await_spi_cb, .ctx = app, .batch_key_exchanges = true };
 	app->ike = ike_daemon_create(&app->cfg, app->creds, &env);
 	LOG_INFO("X25519 key pairs and derivations in hand together: %s", x25519_batch_available() ?
 		 x25519_batch_name() : "no (neither AVX-512 IFMA nor AVX2 here: OpenSSL one by one)");

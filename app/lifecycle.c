@@ -167,6 +167,7 @@ void appliance_stop(struct appliance *app)
 	rte_eal_mp_wait_lcore();
 	ctl_server_close();
 	ike_glue_fini(app); /* removes its children while the tables still exist */
+	esp_held_fini(app);
 	ports_stop(app);
 	arp_fini();
 	static_state_remove(app);

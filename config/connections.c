@@ -266,8 +266,8 @@ static int parse_conn_times(struct cfg_reader *r, const config_setting_t *g, str
 	    cfg_get_uint(r, g, "keyingtries", false, 1000, &tries) < 0)
 		return -1;
 	c->keyingtries = (int)tries;
-	if (c->over_time == 0)
-		c->over_time = c->rekey_time / 10;
+	if (c->over_time == 0) /* swanctl's default: a tenth of the longer of the two */
+		c->over_time = (c->rekey_time > c->reauth_time ? c->rekey_time : c->reauth_time) / 10;
 	if (config_setting_get_member(g, "rand_time") == NULL)
 		c->rand_time = c->over_time; /* swanctl's default */
 	return 0;
@@ -459,10 +459,6 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	if (c->aggressive && c->local.auth == AUTH_PSK)
 		LOG_WARN("connection '%s': Aggressive Mode with a PSK exposes the PSK hash to offline guessing",
 			 c->name);
-	if (c->reauth_time && c->version != 1) /* taken for IKEv1's reauthentication, so not refused */
-		LOG_WARN("%s:%d: connection '%s': reauth_time applies to IKEv1 SAs only; IKEv2 SAs are rekeyed by "
-			 "rekey_time, not reauthenticated", r->file,
-			 config_setting_source_line(config_setting_get_member(g, "reauth_time")), c->name);
 	return 0;
 }
 

@@ -97,7 +97,12 @@ struct esp_ctx {
 	/* AES-CBC + HMAC packets' jobs, run in cipher-only and hash-only bursts at esp_flush() (esp_cbc.c) */
 	uint16_t n_cbc;
 	IMB_JOB cbc_jobs[ESP_MAX_BURST];
+	/* esp_compact()'s reasons for the packets it moved to the tail, in their order there */
+	uint8_t tail_status[ESP_MAX_BURST];
 };
+
+/* A packet's status in the inbound burst: no SA for its SPI, but one is awaited (spi_awaited.h). */
+#define ESP_STATUS_AWAITED DP_DROP_MAX
 
 int esp_ctx_init(struct esp_ctx *c, struct dp_worker_stats *stats, struct rte_ring *events);
 /* Which code of IPsec-MB runs CBC's HMAC for short or long packets, for the logs. */
@@ -176,7 +181,10 @@ size_t esp_gcm_key_bytes(bool compact);
 esp_frame_fn esp_frame_select(bool inbound, bool tunnel, bool udp_encap);
 esp_job_fn esp_job_select(const struct esp_algo *alg, bool inbound);
 esp_crypt_fn esp_crypt_select(const struct esp_algo *alg, bool inbound);
-/* Moves entries whose pk status is set to the tail; returns the count left at the front. */
+/* The SPI of an inbound ESP packet whose headers were checked (0 when it is too short to hold one). */
+uint32_t esp_spi_of(const struct rte_mbuf *m);
+/* Moves entries whose pk status is set to the tail, their statuses to c->tail_status, and counts
+ * their drops (ESP_STATUS_AWAITED is none); returns the count left at the front. */
 uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *sas[], uint16_t n);
 
 #endif

@@ -168,7 +168,9 @@ uint16_t esp_compact(struct esp_ctx *c, struct rte_mbuf *pkts[], struct esp_sa *
 			pkts[good] = pkts[i];
 			sas[good++] = sas[i];
 		} else {
-			c->stats->drops[c->pk[i].status]++;
+			if (c->pk[i].status != ESP_STATUS_AWAITED)
+				c->stats->drops[c->pk[i].status]++;
+			c->tail_status[bad] = c->pk[i].status;
 			bad_m[bad] = pkts[i];
 			bad_sa[bad++] = sas[i];
 		}

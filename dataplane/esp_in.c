@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "replay.h"
 #include "sad.h"
+#include "spi_awaited.h"
 
 /* Packet fields may sit at any alignment. */
 static inline uint32_t load_be32(const uint8_t *p)
@@ -44,15 +45,26 @@ static inline void prefetch_long_frame_at(struct rte_mbuf *const pkts[], uint16_
 		esp_frame_prefetch(pkts[i], RTE_CACHE_LINE_SIZE);
 }
 
-/* Locates the ESP header; the classifier already checked the IPv4 header against the packet. */
-static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi)
+/* Where the ESP header starts: after the IPv4 header, and the UDP one when encapsulated. */
+static uint32_t esp_offset(const struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	uint32_t off = rte_ipv4_hdr_len(ip);
+	return ip->next_proto_id == IPPROTO_UDP ? off + (uint32_t)sizeof(struct rte_udp_hdr) : off;
+}
+
+uint32_t esp_spi_of(const struct rte_mbuf *m)
+{
+	uint32_t off = esp_offset(m);
+	return rte_pktmbuf_pkt_len(m) < off + ESP_HDR_LEN ? 0 : load_be32(rte_pktmbuf_mtod_offset(m, const uint8_t *, off));
+}
+
+/* Locates the ESP header; the classifier already checked the IPv4 header against the packet. */
+static uint8_t parse_outer(struct rte_mbuf *m, struct esp_pkt *pk, uint32_t *spi)
+{
+	uint32_t off = esp_offset(m);
 	*spi = 0; /* none: the lookup finds nothing */
 	pk->moved = 0;
-	if (ip->next_proto_id == IPPROTO_UDP)
-		off += sizeof(struct rte_udp_hdr);
 	if (rte_pktmbuf_pkt_len(m) < off + ESP_HDR_LEN)
 		return DP_DROP_ESP_TRUNCATED;
 	pk->esp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
@@ -199,6 +211,8 @@ uint16_t esp_decrypt_burst(struct esp_ctx *c, const struct dp_sad *sad, struct r
 		prefetch_long_frame_at(pkts, i + ESP_FRAME_AHEAD, n);
 		if (pk->status == 0)
 			pk->status = check_sa(sas[i], spis[i], pkts[i], pk);
+		if (unlikely(pk->status == DP_DROP_ESP_NO_SA) && dp_spi_awaited(spis[i]))
+			pk->status = ESP_STATUS_AWAITED;
 		if (pk->status == 0) {
 			if (esp_sa_has(sas[i], ESP_SA_F_GCM))
 				esp_gcm_behind(c, &gcm, sas[i], pk, false);

@@ -27,8 +27,13 @@ void dp_stage_esp_in(struct dp_worker *w, struct dp_batch *b)
 		return;
 	uint16_t n = b->n_esp_in;
 	uint16_t good = esp_decrypt_burst(&w->esp, w->tables.sad, b->esp_in, b->in_sa, n);
-	for (uint16_t i = good; i < n; i++)
-		b->drop[b->n_drop++] = b->esp_in[i]; /* counted by the ESP stage */
+	for (uint16_t i = good; i < n; i++) {
+		struct rte_mbuf *m = b->esp_in[i];
+		if (unlikely(w->esp.tail_status[i - good] == ESP_STATUS_AWAITED))
+			punt_l3(b, m, DP_PUNT_ESP_AWAITED, esp_spi_of(m), 0);
+		else
+			b->drop[b->n_drop++] = m; /* counted by the ESP stage */
+	}
 	for (uint16_t i = 0; i < good; i++) {
 		struct rte_mbuf *m = b->esp_in[i];
 		uint32_t dst = rte_be_to_cpu_32(rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr);

@@ -17,6 +17,7 @@ enum dp_punt_reason {
 	DP_PUNT_FRAG_NEEDED,/* too big with DF set: answer ICMP fragmentation needed, aux: MTU to report */
 	DP_PUNT_FRAGMENT,   /* too big, DF clear: fragment to aux bytes and re-inject */
 	DP_PUNT_ACQUIRE,    /* matched a trap policy: aux is its trap id; IKE should bring the SA up */
+	DP_PUNT_ESP_AWAITED,/* ESP for an SA on its way in (spi_awaited.h): aux is its SPI; held until it is */
 };
 
 /* What the control core asks a worker to do with a packet. */
@@ -24,6 +25,7 @@ enum dp_inject_kind {
 	DP_INJECT_L2,    /* a complete frame: send on port */
 	DP_INJECT_LOCAL, /* an IPv4 packet we originate: policy lookup, then routing */
 	DP_INJECT_ROUTE, /* an IPv4 packet that only needs routing */
+	DP_INJECT_ESP_IN,/* inbound ESP held for its SA (DP_PUNT_ESP_AWAITED), now in: decrypt it */
 };
 
 #define DP_META_F_DECRYPTED 0x01 /* the packet arrived through an inbound SA */

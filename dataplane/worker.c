@@ -98,6 +98,8 @@ static void sort_injected(struct dp_worker *w, struct dp_batch *b, struct rte_mb
 			dp_tx_enqueue(w, meta->port, m);
 		} else if (meta->code == DP_INJECT_ROUTE) {
 			b->route[b->n_route++] = m;
+		} else if (meta->code == DP_INJECT_ESP_IN) {
+			b->esp_in[b->n_esp_in++] = m;
 		} else {
 			b->fwd_flags[b->n_fwd] = DP_FWD_LOCAL_ORIGIN;
 			b->fwd_sa[b->n_fwd] = NULL;

@@ -98,6 +98,11 @@ struct ike_env {
 	 * the SA's number.
 	 */
 	void (*ike_event)(void *ctx, uint32_t serial, bool up, enum ike_fail why);
+	/*
+	 * Optional (NULL: not told): an inbound SPI offered in a request of ours, whose SA may see ESP
+	 * before the answer is read (awaited), or that will not be installed after all (!awaited).
+	 */
+	void (*await_spi)(void *ctx, uint32_t spi, bool awaited);
 	/* Optional (NULL: any): whether the dataplane finds this inbound SPI fastest (sad.h). */
 	bool (*spi_preferred)(void *ctx, uint32_t spi);
 	void *ctx;

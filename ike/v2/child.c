@@ -149,6 +149,8 @@ uint32_t child_alloc_spi(struct ike_daemon *d)
 void child_release_spi(struct ike_daemon *d, uint32_t spi)
 {
 	u64map_del(&d->child_spis, spi);
+	if (d->env.await_spi)
+		d->env.await_spi(d->env.ctx, spi, false);
 }
 
 static uint32_t spi_of(const struct ike_sa_proposal *p)
@@ -233,6 +235,8 @@ bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, siz
 	if (!child_keep(&c->local_ts, &c->n_local_ts, local, n_local, sizeof(local[0])) ||
 	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote, n_remote, sizeof(remote[0])))
 		return false;
+	if (activate && replaces == NULL)
+		replaces = ike_reauth_predecessor(sa, c->cfg);
 	bool ok = ike_child_keymat(sa, c->esp_alg, dh, dh_len, ni, ni_len, nr, nr_len, i_to_r, r_to_i);
 	/* the initiator of the exchange that made the child sends with the first half of KEYMAT */
 	if (ok)
@@ -315,7 +319,9 @@ void child_add_request(struct ike_sa *sa, struct ike_builder *b, const struct cf
 	struct proposal props[CFG_MAX_PROPOSALS];
 	struct ike_sa_proposal sp[CFG_MAX_PROPOSALS];
 	int n = child_proposals(c, props, CFG_MAX_PROPOSALS);
-	(void)sa;
+	const struct ike_env *env = &sa->d->env;
+	if (env->await_spi) /* the peer may send on it as soon as it answers */
+		env->await_spi(env->ctx, spi_in, true);
 	for (int i = 0; i < n; i++) {
 		sp[i] = (struct ike_sa_proposal){ .num = (uint8_t)(i + 1), .protocol = PROTO_ESP, .spi_size = 4, .p = props[i] };
 		if (!with_dh)
@@ -428,6 +434,8 @@ bool child_complete(struct ike_sa *sa, const struct ike_message *msg)
 	struct child_sa *c = calloc(1, sizeof(*c));
 	if (c == NULL || !child_accept_response(sa, sa->child_cfg, msg, true, c)) {
 		child_free(c);
+		child_release_spi(sa->d, sa->child_spi_in); /* refused: nothing will come for it */
+		sa->child_spi_in = 0;
 		return false;
 	}
 	c->spi_in = sa->child_spi_in;

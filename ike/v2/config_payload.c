@@ -110,9 +110,10 @@ void cp_add_request(const struct ike_sa *sa, struct ike_builder *b)
 	wire_put_u8(&b->w, CFG_REQUEST);
 	wire_put_bytes(&b->w, (const uint8_t[3]){ 0 }, 3);
 	wire_put_be16(&b->w, INTERNAL_IP4_ADDRESS);
-	if (sa->conn->vips[0]) { /* a wish for this one */
+	uint32_t wish = sa->vip_wish ? sa->vip_wish : sa->conn->vips[0];
+	if (wish) { /* the address we had before a reauthentication, or the one configured */
 		wire_put_be16(&b->w, 4);
-		wire_put_be32(&b->w, sa->conn->vips[0]);
+		wire_put_be32(&b->w, wish);
 	} else {
 		wire_put_be16(&b->w, 0);
 	}

@@ -337,6 +337,7 @@ static void move_children(struct ike_sa *from, struct ike_sa *to)
 	to->children = from->children;
 	from->children = NULL;
 	from->rekeyed = true;
+	ike_reauth_rekeyed(from, to);
 	for (const struct child_sa *c = to->children; c; c = c->next)
 		child_owned_by(to, c);
 	ike_sa_wake(to);

@@ -346,22 +346,29 @@ void ike_sa_delete(struct ike_sa *sa)
 	ike_send_delete(sa, PROTO_IKE, NULL, 0);
 }
 
-/* swanctl: an IKE SA not rekeyed by rekey_time + over_time is closed. */
-static void expire_ike(struct ike_sa *sa, uint64_t now)
+/* swanctl: an IKE SA not rekeyed by rekey_time + over_time, or not reauthenticated by reauth_time + over_time, is closed. */
+static uint64_t ike_end(const struct ike_sa *sa)
 {
 	const struct cfg_connection *c = sa->conn;
-	if (c->rekey_time == 0 || sa->req.msg || now < sa->established_ms + (c->rekey_time + c->over_time) * 1000)
+	uint64_t rekey_end = c->rekey_time ? sa->established_ms + (c->rekey_time + c->over_time) * 1000 : TIMER_NEVER;
+	return timer_earliest(rekey_end, sa->auth_end_ms ? sa->auth_end_ms : TIMER_NEVER);
+}
+
+static void expire_ike(struct ike_sa *sa, uint64_t now)
+{
+	if (sa->req.msg || now < ike_end(sa))
 		return;
-	LOG_INFO("%s: IKE_SA #%u reached its lifetime without a rekey; deleting", c->name, sa->serial);
+	LOG_INFO("%s: IKE_SA #%u reached its lifetime without a %s; deleting", sa->conn->name, sa->serial,
+		 sa->auth_end_ms && now >= sa->auth_end_ms ? "reauthentication" : "rekey");
 	ike_sa_delete(sa);
 }
 
 /* Rekeys that are due; one exchange at a time per IKE SA. */
 static void check_rekeys(struct ike_sa *sa, uint64_t now)
 {
-	if (sa->rekeyed || sa->req.msg)
+	if (sa->rekeyed || sa->req.msg || ike_reauth_holds_rekeys(sa))
 		return;
-	if (sa->rekey_ms && now >= sa->rekey_ms) {
+	if (sa->rekey_ms && now >= sa->rekey_ms && sa->reauth_by == NULL) {
 		sa->rekey_ms = 0;
 		if (ccsa_rekey_ike(sa))
 			return;
@@ -452,6 +459,7 @@ static void run_timers(struct ike_sa *sa, uint64_t now)
 		expire_children(sa, now);
 		create_wanted_child(sa);
 		check_rekeys(sa, now);
+		ike_reauth_run(sa, now);
 		expire_ike(sa, now);
 		send_keepalive(sa, now);
 	}
@@ -465,7 +473,7 @@ static uint64_t children_due(const struct ike_sa *sa)
 		if (c->expire_ms)
 			due = timer_earliest(due, c->expire_ms);
 		due = timer_earliest(due, child_idle_due(c));
-		if (sa->rekeyed)
+		if (sa->rekeyed || ike_reauth_holds_rekeys(sa))
 			continue;
 		if (c->replaces)
 			due = timer_earliest(due, c->installed_ms + HANDOVER_TIMEOUT_MS + 1);
@@ -487,11 +495,10 @@ static uint64_t established_due(const struct ike_sa *sa)
 	due = timer_earliest(due, children_due(sa));
 	if (!sa->rekeyed && c->dpd_delay)
 		due = timer_earliest(due, sa->last_rx_ms + c->dpd_delay * 1000);
-	if (!sa->rekeyed && sa->rekey_ms)
+	if (!sa->rekeyed && sa->rekey_ms && sa->reauth_by == NULL)
 		due = timer_earliest(due, sa->rekey_ms);
-	if (c->rekey_time)
-		due = timer_earliest(due, sa->established_ms + (c->rekey_time + c->over_time) * 1000);
-	return due;
+	due = timer_earliest(due, ike_reauth_next_due(sa));
+	return timer_earliest(due, ike_end(sa));
 }
 
 uint64_t ike_sa_next_due(const struct ike_sa *sa)
@@ -955,14 +962,19 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 		identity_to_string(&sa->id_remote, rid, sizeof(rid));
 		char algs[160];
 		long rekey = sa->rekey_ms > now ? (long)((sa->rekey_ms - now) / 1000) : 0;
+		long reauth = sa->reauth_ms > now ? (long)((sa->reauth_ms - now) / 1000) : 0;
+		char reauth_text[48] = "";
+		if (sa->reauth_ms)
+			snprintf(reauth_text, sizeof(reauth_text), ", reauth in %lds", reauth);
 		proposal_format(&sa->chosen, algs, sizeof(algs));
 		if (json) {
 			sb_printf(o,
 				  "{\"name\":\"%s\",\"version\":2,\"serial\":%u,\"state\":\"%s\",\"initiator\":%s,"
 				  "\"spi_i\":\"%016lx\",\"spi_r\":\"%016lx\",\"local\":\"%s\",\"remote\":\"%s\","
-				  "\"proposal\":\"%s\",\"rekey_in_s\":%ld,\"fragmentation\":%s,\"mobike\":%s,\"local_id\":",
+				  "\"proposal\":\"%s\",\"rekey_in_s\":%ld,\"reauth_in_s\":%ld,\"fragmentation\":%s,\"mobike\":%s,"
+				  "\"local_id\":",
 				  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->initiator ? "true" : "false",
-				  sa->spi_i, sa->spi_r, l, r, algs, rekey, sa->frag_ok ? "true" : "false",
+				  sa->spi_i, sa->spi_r, l, r, algs, rekey, reauth, sa->frag_ok ? "true" : "false",
 				  sa->mobike ? "true" : "false");
 			sb_json_str(o, lid);
 			sb_printf(o, ",\"remote_id\":");
@@ -978,10 +990,10 @@ void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *o)
 			continue;
 		}
 		sb_printf(o, "%s: #%u, %s, IKEv2, %016lx_i%s %016lx_r%s\n  local '%s' @ %s\n  remote '%s' @ %s%s\n"
-			     "  %s, rekey in %lds%s\n",
+			     "  %s, rekey in %lds%s%s\n",
 			  sa->conn->name, sa->serial, ike_sa_state_name(sa->state), sa->spi_i, sa->initiator ? "*" : "",
 			  sa->spi_r, sa->initiator ? "" : "*", lid, l, rid, r,
-			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey, sa->mobike ? ", MOBIKE" : "");
+			  sa->nat_local || sa->nat_remote ? " (NAT)" : "", algs, rekey, reauth_text, sa->mobike ? ", MOBIKE" : "");
 		ike_list_peer_cert(sa->peer_cert, false, o);
 		list_eap(sa, false, o);
 		if (sa->vip)

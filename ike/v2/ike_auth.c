@@ -235,6 +235,7 @@ void ike_auth_process_response(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	ike_unique_established(sa, ike_find_notify(msg, N_INITIAL_CONTACT) != NULL);
+	ike_auth_lifetime_take(sa, msg);
 	cp_process_reply(sa, msg);
 	if (sa->child_cfg && sa->conn->childless == CFG_CHILDLESS_FORCE)
 		ccsa_create_child(sa, sa->child_cfg);
@@ -302,6 +303,7 @@ void ike_auth_finish_response(struct ike_sa *sa, const struct ike_message *req, 
 		err = child_respond(sa, req, b, true);
 	if (err)
 		notify_add(b, 0, NULL, 0, err, NULL, 0);
+	ike_auth_lifetime_add(sa, b);
 	size_t len = ike_sk_finish(sa, b);
 	if (len)
 		ike_send_response(sa, b->buf, len, msg_id);

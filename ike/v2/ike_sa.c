@@ -185,6 +185,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 	if (was_half_open)
 		forget_half_open(sa);
 	if (to == IKE_SA_DEAD) {
+		ike_reauth_gone(sa);
 		sa->next_dead = sa->d->dead;
 		sa->d->dead = sa;
 		timer_heap_set(&sa->d->timers, &sa->timer, TIMER_NEVER);
@@ -194,6 +195,7 @@ bool ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to)
 		drop_keying_material(sa);
 		sa->established_ms = ike_now(sa->d);
 		sa->rekey_ms = ike_rekey_at(sa->conn, sa->established_ms);
+		ike_reauth_schedule(sa);
 		sa->d->stats.established++;
 	}
 	ike_sa_wake(sa);

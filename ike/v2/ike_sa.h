@@ -192,8 +192,17 @@ struct ike_sa {
 	bool rekeyed;       /* replaced by a newer IKE SA; waiting to be deleted */
 	bool close_asked;   /* load-conns dropped its connection (start_action = start): deleted once idle */
 	uint32_t successor; /* serial of the SA the peer's rekey made of this one */
+	/*
+	 * reauthentication (reauth.c): the new SA of ours that reauthenticates this one, while it runs,
+	 * and in that new SA the one it takes over from; each link cleared when the other SA dies
+	 */
+	struct ike_sa *reauth_by, *reauth_of;
+	uint32_t vip_wish; /* as a client: the virtual IP to ask for (the one the SA we reauthenticate had) */
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms, keepalive_ms;
+	/* when to reauthenticate (0: not), and when the authentication ends without one (0: never);
+	 * both kept by a rekey, which authenticates nothing anew */
+	uint64_t reauth_ms, auth_end_ms;
 	struct timer_entry timer; /* in the daemon's heap, at or before the first of them due */
 };
 
@@ -477,6 +486,26 @@ bool ccsa_rekey_ike(struct ike_sa *sa);
 void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg);
 void ccsa_process_response(struct ike_sa *sa, const struct ike_message *msg);
 void ccsa_abort(struct ike_sa *sa);
+
+/*
+ * Reauthentication (reauth.c). At establishment: when it is due, from reauth_time. On a timer
+ * visit: starts one that is due, or deletes the old SA once its new one has all the children.
+ */
+void ike_reauth_schedule(struct ike_sa *sa);
+void ike_reauth_run(struct ike_sa *sa, uint64_t now);
+/* When ike_reauth_run() has something to do: 0 at once, TIMER_NEVER for nothing. */
+uint64_t ike_reauth_next_due(const struct ike_sa *sa);
+/* The SA is being reauthenticated and its new SA is up: its children are not rekeyed now. */
+bool ike_reauth_holds_rekeys(const struct ike_sa *sa);
+/* The child of the SA that sa reauthenticates that a new child of cfg takes over from; NULL: none. */
+struct child_sa *ike_reauth_predecessor(const struct ike_sa *sa, const struct cfg_child *cfg);
+/* An IKE SA rekey: the successor keeps the old one's authentication times and reauthentication. */
+void ike_reauth_rekeyed(struct ike_sa *old, struct ike_sa *successor);
+/* sa is dead: its reauthentication link goes; a new SA that never came up has its old one try again. */
+void ike_reauth_gone(struct ike_sa *sa);
+/* AUTH_LIFETIME (RFC 4478): added to a responder's IKE_AUTH answer, taken by the initiator. */
+void ike_auth_lifetime_add(const struct ike_sa *sa, struct ike_builder *b);
+void ike_auth_lifetime_take(struct ike_sa *sa, const struct ike_message *msg);
 
 /* NAT detection (RFC 7296 2.23). */
 void nat_add_notifies(struct ike_builder *b, const struct ike_sa *sa, bool fake_source);

@@ -7,10 +7,10 @@
 #include "ike_sa.h"
 #include "lib/log.h"
 
-/* o is an established IKE SA of sa's connection between the same identities. */
+/* o is an established IKE SA of sa's connection between the same identities (not the one sa reauthenticates). */
 static bool duplicate_of(const struct ike_sa *o, const struct ike_sa *sa)
 {
-	return o != sa && o->conn == sa->conn && o->state == IKE_SA_ESTABLISHED &&
+	return o != sa && o != sa->reauth_of && o->conn == sa->conn && o->state == IKE_SA_ESTABLISHED &&
 	       identity_pair_equal(&o->id_remote, &o->id_local, &sa->id_remote, &sa->id_local);
 }
 

@@ -22,6 +22,7 @@
 #include "dataplane/natt_csum.h"
 #include "dataplane/replay.h"
 #include "dataplane/sad.h"
+#include "dataplane/spi_awaited.h"
 #include "lib/tunnel_copy.h"
 #include "esp_ref.h"
 #include "esp_vectors.h"
@@ -772,6 +773,43 @@ static size_t ref_packet(const struct combo *c, uint64_t seq, uint32_t inner_dst
 				   2048);
 	rte_pktmbuf_free(o);
 	return n;
+}
+
+/*
+ * ESP for an SA that IKE awaits (spi_awaited.h) is set aside for the control core, uncounted as
+ * a drop; once the SA is in, the same packet decrypts. Unawaited, it is a drop as before.
+ */
+static void test_awaited_spi(void)
+{
+	struct combo c = { 0, true, true, false };
+	uint8_t wire[2048];
+	size_t n = ref_packet(&c, 1, HOST_LAN, false, wire);
+	CU_ASSERT_EQUAL(decrypt_one(wire, n), DP_DROP_ESP_NO_SA);
+	CU_ASSERT_FATAL(dp_spi_await(0x2001));
+	struct rte_mbuf *m = from_bytes(wire, n);
+	struct esp_sa *got = NULL;
+	uint64_t no_sa = stats.drops[DP_DROP_ESP_NO_SA];
+	CU_ASSERT_EQUAL(esp_decrypt_burst(ctx, sad, &m, &got, 1), 0);
+	CU_ASSERT_EQUAL(ctx->tail_status[0], ESP_STATUS_AWAITED);
+	CU_ASSERT_EQUAL(stats.drops[DP_DROP_ESP_NO_SA], no_sa);
+	CU_ASSERT_EQUAL(esp_spi_of(m), 0x2001);
+	rte_pktmbuf_free(m);
+	struct esp_sa *sa = make_sa(&c, true, 0x2001);
+	dp_spi_await_end(0x2001);
+	CU_ASSERT_FALSE(dp_spi_awaited(0x2001));
+	CU_ASSERT_EQUAL(decrypt_one(wire, n), -1);
+	drop_sa(sa);
+	/* the set is bounded: past DP_SPI_AWAITED_MAX nothing more is awaited, and a freed slot serves again */
+	for (uint32_t spi = 0x100; spi < 0x100 + DP_SPI_AWAITED_MAX; spi++)
+		CU_ASSERT(dp_spi_await(spi));
+	CU_ASSERT_FALSE(dp_spi_await(0x5000));
+	CU_ASSERT_FALSE(dp_spi_awaited(0x5000) || dp_spi_awaited(0));
+	dp_spi_await_end(0x120);
+	CU_ASSERT(dp_spi_await(0x5000) && dp_spi_awaited(0x5000) && !dp_spi_awaited(0x120));
+	for (uint32_t spi = 0x100; spi < 0x100 + DP_SPI_AWAITED_MAX; spi++)
+		dp_spi_await_end(spi);
+	dp_spi_await_end(0x5000);
+	CU_ASSERT_FALSE(dp_spi_awaited(0x5000) || dp_spi_awaited(0x13f));
 }
 
 static void test_bad_packets(void)
@@ -1611,6 +1649,7 @@ static void test_natt_checksum_fixup(void)
 void esp_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "known vectors (pyca/cryptography), both directions", test_known_vectors);
+	CU_add_test(s, "ESP for an awaited SPI is set aside, then decrypts once its SA is in", test_awaited_spi);
 	CU_add_test(s, "IPv4 header checksum, unrolled, equals DPDK's", test_ipv4_checksum);
 	CU_add_test(s, "padding alignments are powers of two", test_pad_align_powers_of_two);
 	CU_add_test(s, "transform names, spellings and IKE IDs", test_transform_names);

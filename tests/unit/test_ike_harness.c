@@ -744,6 +744,106 @@ static int established_sas(struct node *n)
 	return k;
 }
 
+/* The node's one established IKE SA, or NULL when it has none or several. */
+static struct ike_sa *the_established(struct node *n)
+{
+	struct ike_sa *found = NULL;
+	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
+		if (sa->state == IKE_SA_ESTABLISHED) {
+			if (found)
+				return NULL;
+			found = sa;
+		}
+	return found;
+}
+
+static int children_of(const struct ike_sa *sa)
+{
+	int k = 0;
+	for (const struct child_sa *c = sa ? sa->children : NULL; c; c = c->next)
+		k++;
+	return k;
+}
+
+/* Ticks both nodes and delivers what they send, a few times over (the exchanges a tick starts). */
+static void tick_both(int times)
+{
+	for (int i = 0; i < times; i++) {
+		ike_tick(A.d);
+		ike_tick(B.d);
+		pump();
+	}
+}
+
+/*
+ * reauth_time on A: once due, A makes a new IKE SA with both of its started children and then
+ * deletes the old one, on both sides; no INITIAL_CONTACT wipes B's old SA before that.
+ */
+static void test_reauth(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	const char *end = "\"aes128-sha256-x25519\"]; }";
+	insert_after(ta, sizeof(ta), "version = 2; ", "reauth_time = 60; rekey_time = 0; ");
+	insert_after(ta, sizeof(ta), "name = \"net\"; ", "start_action = \"start\"; ");
+	insert_after(ta, sizeof(ta), end,
+		     ", { name = \"net2\"; local_ts = [\"192.168.0.0/16\"]; remote_ts = [\"172.16.0.0/12\"];"
+		     " esp_proposals = [\"aes128gcm16\"]; start_action = \"start\"; }");
+	insert_after(tb, sizeof(tb), end,
+		     ", { name = \"net2\"; local_ts = [\"172.16.0.0/12\"]; remote_ts = [\"192.168.0.0/16\"];"
+		     " esp_proposals = [\"aes128gcm16\"]; }");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	ike_start(A.d);
+	pump();
+	tick_both(2);
+	struct ike_sa *a = the_established(&A), *b = the_established(&B);
+	CU_ASSERT_FATAL(a != NULL && b != NULL && children_of(a) == 2 && children_of(b) == 2);
+	uint32_t serial_a = a->serial, serial_b = b->serial;
+	CU_ASSERT(a->reauth_ms > clock_ms && b->reauth_ms == 0);
+	clock_ms += 53000; /* not due yet: rand_time (over_time's 6 s by default) takes at most 6 s off */
+	tick_both(1);
+	CU_ASSERT(the_established(&A) == a && A.d->n_sas == 1);
+	clock_ms += 7000;
+	tick_both(4);
+	a = the_established(&A);
+	b = the_established(&B);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	CU_ASSERT(a->serial != serial_a && b->serial != serial_b);
+	CU_ASSERT(children_of(a) == 2 && children_of(b) == 2);
+	CU_ASSERT(A.children == 2 && B.children == 2); /* the old children left the dataplane */
+	CU_ASSERT(a->reauth_of == NULL && a->reauth_ms > clock_ms);
+	assert_spis_are_children(&A);
+	assert_spis_are_children(&B);
+	unpair();
+}
+
+/*
+ * B, the responder, has reauth_time and tells A its authentication's lifetime (AUTH_LIFETIME,
+ * RFC 4478); A, with none of its own, reauthenticates before it runs out.
+ */
+static void test_auth_lifetime(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	insert_after(tb, sizeof(tb), "version = 2; ", "reauth_time = 100; rand_time = 0; ");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	struct ike_sa *a = only_sa(&A);
+	uint32_t serial_a = a->serial;
+	/* A leaves itself a tenth of the lifetime at least (its own over_time is 24 min: half of it then) */
+	CU_ASSERT(a->reauth_ms >= clock_ms + 49000 && a->reauth_ms <= clock_ms + 51000);
+	clock_ms += 51000;
+	tick_both(3);
+	a = the_established(&A);
+	CU_ASSERT_FATAL(a != NULL && the_established(&B) != NULL);
+	CU_ASSERT(a->serial != serial_a && children_of(a) == 1 && children_of(the_established(&B)) == 1);
+	CU_ASSERT(a->reauth_ms > clock_ms); /* told again by the new SA */
+	unpair();
+}
+
 /*
  * A restarts (its daemon forgets everything, B does not) and connects again: its first IKE_AUTH
  * carries INITIAL_CONTACT, and B drops the IKE SA and child left from before, keeping the new.
@@ -1359,6 +1459,8 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_mobike_responder);
 	CU_add_test(s, "close_action = start: a child or IKE SA the peer closes comes back; none: it stays closed",
 		    test_close_action);
+	CU_add_test(s, "reauth_time: a new IKE SA with both children, then the old one deleted", test_reauth);
+	CU_add_test(s, "AUTH_LIFETIME from a responder: the initiator reauthenticates before it runs out", test_auth_lifetime);
 	CU_add_test(s, "start_action = start on two children: both up (IKE_AUTH, then CREATE_CHILD_SA), not a third",
 		    test_start_children);
 	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
