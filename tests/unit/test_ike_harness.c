@@ -558,6 +558,37 @@ static void test_dynamic_selectors(void)
 	unpair();
 }
 
+/* The node's one established IKE SA, or NULL when it has none or several. */
+static struct ike_sa *the_established(struct node *n)
+{
+	struct ike_sa *found = NULL;
+	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
+		if (sa->state == IKE_SA_ESTABLISHED) {
+			if (found)
+				return NULL;
+			found = sa;
+		}
+	return found;
+}
+
+static int children_of(const struct ike_sa *sa)
+{
+	int k = 0;
+	for (const struct child_sa *c = sa ? sa->children : NULL; c; c = c->next)
+		k++;
+	return k;
+}
+
+/* Ticks both nodes and delivers what they send, a few times over (the exchanges a tick starts). */
+static void tick_both(int times)
+{
+	for (int i = 0; i < times; i++) {
+		ike_tick(A.d);
+		ike_tick(B.d);
+		pump();
+	}
+}
+
 /* text with extra put in front of its connection's "version = 2;", into out */
 static void with_conn_option(const char *text, const char *extra, char *out, size_t len)
 {
@@ -599,6 +630,49 @@ static void test_virtual_ips(void)
 	uint32_t online, leased;
 	ike_pool_usage(B.d->pools, 0, &online, &leased);
 	CU_ASSERT(online == 1 && leased == 1);
+	unpair();
+}
+
+/*
+ * A client with a virtual IP from B's pool, B with reauth_time: A reauthenticates by B's
+ * AUTH_LIFETIME and gets its address again (held once in the pool). B cannot reauthenticate a
+ * client it gave an address to: when its own time comes it waits for A, and ends the SA at
+ * reauth_time + over_time.
+ */
+static void test_reauth_keeps_virtual_ip(void)
+{
+	char ta[2048], tb[2048], a[2304], tmp[2304], b[2400];
+	q_head = q_tail = 0;
+	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "dynamic", "172.16.0.0/12", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "dynamic", "%s", "same secret"),
+		 "\"aes128gcm16-prfsha256-x25519\"");
+	with_conn_option(ta, "vips = \"0.0.0.0\";", a, sizeof(a));
+	with_conn_option(tb, "pools = \"rw\"; reauth_time = 60; over_time = 30; rand_time = 0;", tmp, sizeof(tmp));
+	snprintf(b, sizeof(b), "pools = ( { name = \"rw\"; addrs = \"10.3.0.9/32\"; } );\n%s", tmp);
+	start_node(&A, a, 0xc0000201, "");
+	start_node(&B, b, 0xc0000202, "");
+	initiate();
+	assert_established();
+	uint32_t serial = only_sa(&A)->serial;
+	clock_ms += 31000; /* A leaves itself half of B's 60 s (its own over_time is longer) */
+	tick_both(3);
+	struct ike_sa *sa_a = the_established(&A), *sa_b = the_established(&B);
+	CU_ASSERT_FATAL(sa_a != NULL && sa_b != NULL && sa_a->serial != serial);
+	CU_ASSERT(sa_a->own_vip == 0x0a030009 && sa_b->vip == 0x0a030009 && children_of(sa_b) == 1);
+	uint32_t online, leased;
+	ike_pool_usage(B.d->pools, 0, &online, &leased);
+	CU_ASSERT(online == 1 && leased == 1);
+	clock_ms += 61000; /* B's own time, A not ticked: B starts nothing */
+	ike_tick(B.d);
+	pump();
+	CU_ASSERT(the_established(&B) == sa_b && B.d->n_sas == 1);
+	clock_ms += 30000; /* reauth_time + over_time: B ends the SA */
+	ike_tick(B.d);
+	pump();
+	ike_tick(B.d);
+	CU_ASSERT_PTR_NULL(the_established(&B));
+	CU_ASSERT(B.children == 0);
 	unpair();
 }
 
@@ -742,37 +816,6 @@ static int established_sas(struct node *n)
 	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
 		k += sa->state == IKE_SA_ESTABLISHED;
 	return k;
-}
-
-/* The node's one established IKE SA, or NULL when it has none or several. */
-static struct ike_sa *the_established(struct node *n)
-{
-	struct ike_sa *found = NULL;
-	for (struct ike_sa *sa = n->d->sas; sa; sa = sa->next)
-		if (sa->state == IKE_SA_ESTABLISHED) {
-			if (found)
-				return NULL;
-			found = sa;
-		}
-	return found;
-}
-
-static int children_of(const struct ike_sa *sa)
-{
-	int k = 0;
-	for (const struct child_sa *c = sa ? sa->children : NULL; c; c = c->next)
-		k++;
-	return k;
-}
-
-/* Ticks both nodes and delivers what they send, a few times over (the exchanges a tick starts). */
-static void tick_both(int times)
-{
-	for (int i = 0; i < times; i++) {
-		ike_tick(A.d);
-		ike_tick(B.d);
-		pump();
-	}
 }
 
 /*
@@ -1461,6 +1504,8 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_close_action);
 	CU_add_test(s, "reauth_time: a new IKE SA with both children, then the old one deleted", test_reauth);
 	CU_add_test(s, "AUTH_LIFETIME from a responder: the initiator reauthenticates before it runs out", test_auth_lifetime);
+	CU_add_test(s, "reauthentication keeps a client's virtual IP; its server waits for it, then ends the SA",
+		    test_reauth_keeps_virtual_ip);
 	CU_add_test(s, "start_action = start on two children: both up (IKE_AUTH, then CREATE_CHILD_SA), not a third",
 		    test_start_children);
 	CU_add_test(s, "INITIAL_CONTACT: after a restart the peer drops what was left; not sent beside a live SA",
