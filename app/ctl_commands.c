@@ -385,7 +385,7 @@ static void cmd_list_sas(struct appliance *app, bool json, struct strbuf *o)
 	}
 }
 
-/* Commands that act on a connection or child: initiate, terminate, rekey. */
+/* Commands that act on a connection or child: initiate, terminate, rekey, reauth. */
 static int cmd_ike(struct appliance *app, const char *cmd, const char *name, bool json, struct strbuf *o)
 {
 	struct strbuf err;
@@ -395,6 +395,8 @@ static int cmd_ike(struct appliance *app, const char *cmd, const char *name, boo
 		rc = ike_initiate(app->ike, name, &err);
 	else if (strcmp(cmd, "terminate") == 0)
 		rc = ike_terminate(app->ike, name, &err);
+	else if (strcmp(cmd, "reauth") == 0)
+		rc = ike_reauth(app->ike, name, &err);
 	else
 		rc = ike_rekey(app->ike, name, &err);
 	if (rc == 0)
@@ -423,7 +425,7 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 	} cmds[] = { { "status", cmd_status }, { "stats", cmd_stats }, { "list-sas", cmd_list_sas },
 		       { "list-certs", cmd_list_certs }, { "list-pools", cmd_list_pools },
 		       { "list-neighbours", ctl_list_neighbours }, { "list-conns", ctl_list_conns } };
-	static const char *const ike_cmds[] = { "initiate", "terminate", "rekey" };
+	static const char *const ike_cmds[] = { "initiate", "terminate", "rekey", "reauth" };
 	for (size_t i = 0; i < sizeof(ike_cmds) / sizeof(ike_cmds[0]); i++) {
 		if (strcmp(argv[0], ike_cmds[i]) != 0)
 			continue;
@@ -457,6 +459,6 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		return 0;
 	}
 	sb_printf(o, "unknown command '%s' (status, stats, list-conns, list-sas, list-certs, list-pools, "
-		     "list-neighbours, stages, initiate, terminate, rekey, load-creds, load-conns, load-all)\n", argv[0]);
+		     "list-neighbours, stages, initiate, terminate, rekey, reauth, load-creds, load-conns, load-all)\n", argv[0]);
 	return -1;
 }

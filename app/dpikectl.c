@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		   "  initiate CONN[/CHILD]     bring a connection up\n"
 		   "  terminate CONN[/CHILD]    delete an IKE SA (with its children) or one child SA\n"
 		   "  rekey CONN[/CHILD]        rekey the IKE SA, or the named child SA\n"
+		   "  reauth CONN               reauthenticate the IKE SA now: a new one with its children, then\n"
+		   "                            the old one deleted (swanctl --rekey --reauth)\n"
 		   "  load-creds                read the shared secrets (PSKs, XAuth and EAP passwords) again from the\n"
 		   "                            configuration file; established SAs stay\n"
 		   "  load-conns                read the connections again from the configuration file: new ones are\n"

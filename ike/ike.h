@@ -180,6 +180,8 @@ unsigned ike_delete_established(struct ike_daemon *d, const char *conn, unsigned
 /* IKE SAs of either version the daemon holds, in any state. */
 uint32_t ike_sa_count(const struct ike_daemon *d);
 int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err);
+/* Reauthenticates the connection's IKE SA now (swanctl --rekey --reauth): IKEv2 as reauth_time does, IKEv1 anew. */
+int ike_reauth(struct ike_daemon *d, const char *name, struct strbuf *err);
 void ike_list_sas(struct ike_daemon *d, bool json, struct strbuf *out);
 /* The virtual IP pools: their addresses, how many are online and how many were ever leased. */
 void ike_list_pools(struct ike_daemon *d, bool json, struct strbuf *out);

@@ -755,6 +755,20 @@ int ike_rekey(struct ike_daemon *d, const char *name, struct strbuf *err)
 	return -1;
 }
 
+int ike_reauth(struct ike_daemon *d, const char *name, struct strbuf *err)
+{
+	const struct cfg_child *child;
+	const struct cfg_connection *v1c = v1_target(d, name, &child);
+	struct ike_sa *sa = v1c || child ? NULL : command_target(d, name, &child, err);
+	if (child) {
+		sb_printf(err, "'%s': a child is not reauthenticated; name its connection\n", name);
+		return -1;
+	}
+	if (v1c)
+		return v1_rekey(d->v1, v1c, NULL, err); /* IKEv1 renews an ISAKMP SA by reauthenticating */
+	return sa ? ike_reauth_now(sa, err) : -1;
+}
+
 static struct ike_sa *connecting(struct ike_daemon *d, const struct cfg_connection *c)
 {
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)

@@ -493,6 +493,8 @@ void ccsa_abort(struct ike_sa *sa);
  */
 void ike_reauth_schedule(struct ike_sa *sa);
 void ike_reauth_run(struct ike_sa *sa, uint64_t now);
+/* dpikectl reauth: now, where this end can; -1 with the reason in err where it cannot. */
+int ike_reauth_now(struct ike_sa *sa, struct strbuf *err);
 /* When ike_reauth_run() has something to do: 0 at once, TIMER_NEVER for nothing. */
 uint64_t ike_reauth_next_due(const struct ike_sa *sa);
 /* The SA is being reauthenticated and its new SA is up: its children are not rekeyed now. */

@@ -78,6 +78,20 @@ static void start(struct ike_sa *old)
 	ike_sa_init_start(n);
 }
 
+int ike_reauth_now(struct ike_sa *sa, struct strbuf *err)
+{
+	const char *why = peer_must_reauthenticate(sa);
+	if (sa->reauth_by || sa->rekeyed || why) {
+		sb_printf(err, "IKE_SA #%u cannot be reauthenticated by us now: %s\n", sa->serial,
+			  why ? why : "it is being replaced already");
+		return -1;
+	}
+	sa->reauth_ms = 0;
+	start(sa);
+	ike_sa_wake(sa);
+	return 0;
+}
+
 /* The new SA is up with every child it was to bring over (or refused): the old one goes. */
 static bool finished(const struct ike_sa *n)
 {

@@ -5,7 +5,8 @@
 # 1. dpike reauthenticates by its reauth_time, make-before-break: a new IKE SA with both started
 #    children, then the old one deleted; UDP streams both ways lose and double nothing; an IKE
 #    rekey in between keeps the time of the authentication; both ends keep one IKE SA.
-# 2. dpike as a client of strongSwan's pool asks for the address it had and gets it back.
+# 2. dpike as a client of strongSwan's pool asks for the address it had and gets it back; again
+#    when dpikectl reauth asks for a reauthentication at once.
 # 3. dpike as responder with reauth_time tells strongSwan its authentication lifetime
 #    (AUTH_LIFETIME), and strongSwan, with none of its own, reauthenticates by it.
 # 4. strongSwan, responder with reauth_time (it sends no AUTH_LIFETIME), reauthenticates dpike by
@@ -132,6 +133,14 @@ lab_check "2: both ends settle on one IKE SA" lab_wait_for 10 both_settled 1
 lab_check "2: the new IKE SA has the same virtual IP ($vip -> $(dpike_field local_vip))" \
 	test -n "$vip" -a "$(dpike_field local_vip)" = "$vip"
 lab_check "2: dpike asked for it by name" grep -q "peer requested virtual IP $vip" "$LAB_DIR/charon.log"
+first_spi=$(spi_of_first)
+lab_check "2: dpikectl reauth starts one now" ctl reauth client
+new_vip_sa() { [ "$(dpike_sas)" = "1 1" ] && [ "$(spi_of_first)" != "$first_spi" ] && [ "$(sw_sas)" = "1 1" ]; }
+lab_check "2: ... a new IKE SA on both ends, the old one gone" lab_wait_for 10 new_vip_sa
+lab_check "2: ... with the same virtual IP" test "$(dpike_field local_vip)" = "$vip"
+refused() { ! ctl reauth "$1" >"$LAB_DIR/refused.txt" 2>&1 && [ -s "$LAB_DIR/refused.txt" ]; }
+lab_check "2: dpikectl reauth of a child is refused with a message" refused client/net
+lab_check "2: dpikectl reauth of no such connection is refused with a message" refused nosuch
 lab_round_end
 
 # ---- 3: dpike, responder, tells strongSwan when to reauthenticate ----

@@ -820,7 +820,8 @@ static int established_sas(struct node *n)
 
 /*
  * reauth_time on A: once due, A makes a new IKE SA with both of its started children and then
- * deletes the old one, on both sides; no INITIAL_CONTACT wipes B's old SA before that.
+ * deletes the old one, on both sides; no INITIAL_CONTACT wipes B's old SA before that. Then
+ * again at once by the command (dpikectl reauth).
  */
 static void test_reauth(void)
 {
@@ -858,6 +859,15 @@ static void test_reauth(void)
 	CU_ASSERT(a->reauth_of == NULL && a->reauth_ms > clock_ms);
 	assert_spis_are_children(&A);
 	assert_spis_are_children(&B);
+	/* dpikectl reauth: at once, on the connection only */
+	serial_a = a->serial;
+	CU_ASSERT_NOT_EQUAL(run_command(ike_reauth, A.d, "c/net"), 0);
+	CU_ASSERT_NOT_EQUAL(run_command(ike_reauth, A.d, "nosuch"), 0);
+	CU_ASSERT_EQUAL(run_command(ike_reauth, A.d, "c"), 0);
+	pump();
+	tick_both(3);
+	a = the_established(&A);
+	CU_ASSERT(a != NULL && a->serial != serial_a && children_of(a) == 2 && children_of(the_established(&B)) == 2);
 	unpair();
 }
 
