@@ -235,8 +235,8 @@ bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, siz
 	if (!child_keep(&c->local_ts, &c->n_local_ts, local, n_local, sizeof(local[0])) ||
 	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote, n_remote, sizeof(remote[0])))
 		return false;
-	if (activate && replaces == NULL)
-		replaces = ike_reauth_predecessor(sa, c->cfg);
+	if (activate && replaces == NULL && (replaces = ike_reauth_predecessor(sa, c->cfg)) != NULL)
+		sa->reauth_took_over = true;
 	bool ok = ike_child_keymat(sa, c->esp_alg, dh, dh_len, ni, ni_len, nr, nr_len, i_to_r, r_to_i);
 	/* the initiator of the exchange that made the child sends with the first half of KEYMAT */
 	if (ok)

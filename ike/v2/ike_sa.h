@@ -197,6 +197,7 @@ struct ike_sa {
 	 * and in that new SA the one it takes over from; each link cleared when the other SA dies
 	 */
 	struct ike_sa *reauth_by, *reauth_of;
+	bool reauth_took_over; /* a child of this new SA took the policies of one of reauth_of's */
 	uint32_t vip_wish; /* as a client: the virtual IP to ask for (the one the SA we reauthenticate had) */
 	/* timers */
 	uint64_t created_ms, established_ms, last_rx_ms, rekey_ms, keepalive_ms;

@@ -169,8 +169,15 @@ void ike_reauth_gone(struct ike_sa *sa)
 		return;
 	sa->reauth_of = NULL;
 	old->reauth_by = NULL;
-	if (sa->established_ms)
+	if (sa->reauth_took_over) { /* up, then gone (the peer deleted it), with policies it took from old's children */
+		LOG_WARN("%s: IKE_SA #%u went before it had replaced IKE_SA #%u; deleting that too", old->conn->name,
+			 sa->serial, old->serial);
+		if (old->state == IKE_SA_ESTABLISHED)
+			ike_sa_delete(old);
 		return;
+	}
+	if (sa->established_ms)
+		return; /* refused after authenticating (unique): old stays until its time ends */
 	old->reauth_ms = ike_now(sa->d) + REAUTH_RETRY_MS;
 	LOG_WARN("%s: reauthentication of IKE_SA #%u failed; it stays, and is tried again in %u s", old->conn->name,
 		 old->serial, REAUTH_RETRY_MS / 1000);

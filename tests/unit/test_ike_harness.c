@@ -872,6 +872,41 @@ static void test_reauth(void)
 }
 
 /*
+ * The peer deletes the new IKE SA of a reauthentication once its child has taken the old
+ * child's policies, before the old SA is gone: the old SA, whose children carry nothing now, is
+ * deleted too, not left up without policies.
+ */
+static void test_reauth_new_sa_deleted(void)
+{
+	char ta[2048], tb[2048];
+	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
+	insert_after(ta, sizeof(ta), "version = 2; ", "reauth_time = 60; rekey_time = 0; ");
+	start_node(&A, ta, 0xc0000201, "");
+	start_node(&B, tb, 0xc0000202, "");
+	initiate();
+	assert_established();
+	clock_ms += 61000;
+	ike_tick(A.d);
+	pump(); /* the new IKE SA and its child are up; the old one goes at A's next tick */
+	struct ike_sa *fresh = NULL, *theirs = NULL;
+	for (struct ike_sa *sa = A.d->sas; sa; sa = sa->next)
+		if (sa->reauth_of)
+			fresh = sa;
+	CU_ASSERT_FATAL(fresh != NULL && fresh->state == IKE_SA_ESTABLISHED && fresh->reauth_took_over);
+	for (struct ike_sa *sa = B.d->sas; sa; sa = sa->next)
+		if (sa->spi_i == fresh->spi_i)
+			theirs = sa;
+	CU_ASSERT_FATAL(theirs != NULL);
+	ike_sa_delete(theirs);
+	pump();
+	tick_both(2);
+	CU_ASSERT_EQUAL(established_sas(&A), 0);
+	CU_ASSERT_EQUAL(established_sas(&B), 0);
+	CU_ASSERT(A.children == 0 && B.children == 0);
+	unpair();
+}
+
+/*
  * B, the responder, has reauth_time and tells A its authentication's lifetime (AUTH_LIFETIME,
  * RFC 4478); A, with none of its own, reauthenticates before it runs out.
  */
@@ -1514,6 +1549,8 @@ void ike_harness_suite_add(CU_pSuite s)
 		    test_close_action);
 	CU_add_test(s, "reauth_time: a new IKE SA with both children, then the old one deleted", test_reauth);
 	CU_add_test(s, "AUTH_LIFETIME from a responder: the initiator reauthenticates before it runs out", test_auth_lifetime);
+	CU_add_test(s, "reauthentication: the new IKE SA deleted once it took over, the old one goes too",
+		    test_reauth_new_sa_deleted);
 	CU_add_test(s, "reauthentication keeps a client's virtual IP; its server waits for it, then ends the SA",
 		    test_reauth_keeps_virtual_ip);
 	CU_add_test(s, "start_action = start on two children: both up (IKE_AUTH, then CREATE_CHILD_SA), not a third",
