@@ -102,24 +102,15 @@ lab_check "1: each new child took its predecessor's policies over (logged as rep
 lab_round_end
 
 # ---- 2: a client keeps its virtual IP ----
-cat >"$LAB_DIR/dpike.conf" <<EOC
-log_level = "info";
-ctl_socket = "$LAB_DIR/dpike.sock";
-workers = { idle_sleep_us = 50; };
-interfaces = (
-  { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan"; address = "$LAB_DPIKE_WAN"; },
-  { name = "lan"; device = "net_af_packet1"; args = "iface=dut-lan"; address = "10.2.0.254/24"; }
-);
-connections = (
+dpike_conf "" "$(cat <<EOC
   { name = "client"; version = 2; local_addrs = ["$DPIKE_IP"]; remote_addrs = ["$SW_IP"]; vips = "0.0.0.0";
     reauth_time = 6; over_time = 10; rand_time = 0; rekey_time = 0;
     proposals = ["aes128gcm16-prfsha256-x25519"];
     local = { auth = "psk"; id = "gw-b.example"; }; remote = { auth = "psk"; id = "gw-a.example"; };
     children = ( { name = "net"; local_ts = ["dynamic"]; remote_ts = ["10.1.0.0/24"]; esp_proposals = ["aes128gcm16"];
                    start_action = "start"; } ); }
-);
-secrets = ( { type = "ike"; id = ["gw-a.example", "gw-b.example"]; secret = "$PSK"; } );
 EOC
+)"
 sw_conf aes128gcm16-prfsha256-x25519 aes128gcm16 "pools = vpool
     rekey_time = 0" "remote_ts = dynamic"
 printf 'pools {\n  vpool {\n    addrs = 10.3.9.0/29\n  }\n}\n' >>"$LAB_DIR/swanctl.conf"

@@ -876,15 +876,24 @@ static void test_reauth(void)
  * child's policies, before the old SA is gone: the old SA, whose children carry nothing now, is
  * deleted too, not left up without policies.
  */
-static void test_reauth_new_sa_deleted(void)
+/* A and B up with one child, each connection with the options given (NULL: none). */
+static void pair_up_with(const char *opts_a, const char *opts_b)
 {
 	char ta[2048], tb[2048];
 	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
-	insert_after(ta, sizeof(ta), "version = 2; ", "reauth_time = 60; rekey_time = 0; ");
+	if (opts_a)
+		insert_after(ta, sizeof(ta), "version = 2; ", opts_a);
+	if (opts_b)
+		insert_after(tb, sizeof(tb), "version = 2; ", opts_b);
 	start_node(&A, ta, 0xc0000201, "");
 	start_node(&B, tb, 0xc0000202, "");
 	initiate();
 	assert_established();
+}
+
+static void test_reauth_new_sa_deleted(void)
+{
+	pair_up_with("reauth_time = 60; rekey_time = 0; ", NULL);
 	clock_ms += 61000;
 	ike_tick(A.d);
 	pump(); /* the new IKE SA and its child are up; the old one goes at A's next tick */
@@ -912,13 +921,7 @@ static void test_reauth_new_sa_deleted(void)
  */
 static void test_auth_lifetime(void)
 {
-	char ta[2048], tb[2048];
-	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
-	insert_after(tb, sizeof(tb), "version = 2; ", "reauth_time = 100; rand_time = 0; ");
-	start_node(&A, ta, 0xc0000201, "");
-	start_node(&B, tb, 0xc0000202, "");
-	initiate();
-	assert_established();
+	pair_up_with(NULL, "reauth_time = 100; rand_time = 0; ");
 	struct ike_sa *a = only_sa(&A);
 	uint32_t serial_a = a->serial;
 	/* A leaves itself a tenth of the lifetime at least (its own over_time is 24 min: half of it then) */
