@@ -602,7 +602,9 @@ static void with_conn_option(const char *text, const char *extra, char *out, siz
  * of one; the child's selectors are that address at both ends, an IKE SA rekey keeps it on both
  * sides, held once in the pool. (strongswan-vips.sh has the full pool and the returning client.)
  */
-static void test_virtual_ips(void)
+/* A asks for a virtual IP (vips = 0.0.0.0), B hands out 10.3.0.9 from its pool rw (b_options added to
+ * its connection); both up. */
+static void vip_pair_up(const char *b_options)
 {
 	char ta[2048], tb[2048], a[2304], tmp[2304], b[2400];
 	q_head = q_tail = 0;
@@ -611,12 +613,19 @@ static void test_virtual_ips(void)
 	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "dynamic", "%s", "same secret"),
 		 "\"aes128gcm16-prfsha256-x25519\"");
 	with_conn_option(ta, "vips = \"0.0.0.0\";", a, sizeof(a));
-	with_conn_option(tb, "pools = \"rw\";", tmp, sizeof(tmp));
+	char with[256];
+	snprintf(with, sizeof(with), "pools = \"rw\"; %s", b_options);
+	with_conn_option(tb, with, tmp, sizeof(tmp));
 	snprintf(b, sizeof(b), "pools = ( { name = \"rw\"; addrs = \"10.3.0.9/32\"; } );\n%s", tmp);
 	start_node(&A, a, 0xc0000201, "");
 	start_node(&B, b, 0xc0000202, "");
 	initiate();
 	assert_established();
+}
+
+static void test_virtual_ips(void)
+{
+	vip_pair_up("");
 	struct ike_sa *sa_a = only_sa(&A), *sa_b = only_sa(&B);
 	CU_ASSERT(sa_a->own_vip == 0x0a030009 && sa_b->vip == 0x0a030009);
 	struct installed *ia = installed_of(&A, A.spi_in), *ib = installed_of(&B, B.spi_in);
@@ -641,19 +650,7 @@ static void test_virtual_ips(void)
  */
 static void test_reauth_keeps_virtual_ip(void)
 {
-	char ta[2048], tb[2048], a[2304], tmp[2304], b[2400];
-	q_head = q_tail = 0;
-	snprintf(ta, sizeof(ta), CONN("192.0.2.1", "192.0.2.2", "dynamic", "172.16.0.0/12", "%s", "same secret"),
-		 "\"aes128gcm16-prfsha256-x25519\"");
-	snprintf(tb, sizeof(tb), CONN("192.0.2.2", "192.0.2.1", "172.16.0.0/12", "dynamic", "%s", "same secret"),
-		 "\"aes128gcm16-prfsha256-x25519\"");
-	with_conn_option(ta, "vips = \"0.0.0.0\";", a, sizeof(a));
-	with_conn_option(tb, "pools = \"rw\"; reauth_time = 60; over_time = 30; rand_time = 0;", tmp, sizeof(tmp));
-	snprintf(b, sizeof(b), "pools = ( { name = \"rw\"; addrs = \"10.3.0.9/32\"; } );\n%s", tmp);
-	start_node(&A, a, 0xc0000201, "");
-	start_node(&B, b, 0xc0000202, "");
-	initiate();
-	assert_established();
+	vip_pair_up("reauth_time = 60; over_time = 30; rand_time = 0;");
 	uint32_t serial = only_sa(&A)->serial;
 	clock_ms += 31000; /* A leaves itself half of B's 60 s (its own over_time is longer) */
 	tick_both(3);
@@ -780,17 +777,21 @@ static void test_close_action(void)
  * start_action = start on two children of a connection: both come up by themselves, the first
  * in IKE_AUTH, the second by CREATE_CHILD_SA once the IKE SA is idle; the third (none) does not.
  */
-static void test_start_children(void)
+/*
+ * A's connection (with a_options) has children net and net2 with start_action = start, then
+ * a_more_children; B has net and net2. A started, what it sent delivered.
+ */
+static void start_two_children(const char *a_options, const char *a_more_children)
 {
 	char ta[2048], tb[2048];
 	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
 	const char *end = "\"aes128-sha256-x25519\"]; }";
+	insert_after(ta, sizeof(ta), "version = 2; ", a_options);
 	insert_after(ta, sizeof(ta), "name = \"net\"; ", "start_action = \"start\"; ");
+	insert_after(ta, sizeof(ta), end, a_more_children);
 	insert_after(ta, sizeof(ta), end,
 		     ", { name = \"net2\"; local_ts = [\"192.168.0.0/16\"]; remote_ts = [\"172.16.0.0/12\"];"
-		     " esp_proposals = [\"aes128gcm16\"]; start_action = \"start\"; }"
-		     ", { name = \"net3\"; local_ts = [\"192.168.1.0/24\"]; remote_ts = [\"172.16.0.0/12\"];"
-		     " esp_proposals = [\"aes128gcm16\"]; }");
+		     " esp_proposals = [\"aes128gcm16\"]; start_action = \"start\"; }");
 	insert_after(tb, sizeof(tb), end,
 		     ", { name = \"net2\"; local_ts = [\"172.16.0.0/12\"]; remote_ts = [\"192.168.0.0/16\"];"
 		     " esp_proposals = [\"aes128gcm16\"]; }");
@@ -798,6 +799,12 @@ static void test_start_children(void)
 	start_node(&B, tb, 0xc0000202, "");
 	ike_start(A.d);
 	pump();
+}
+
+static void test_start_children(void)
+{
+	start_two_children("", ", { name = \"net3\"; local_ts = [\"192.168.1.0/24\"]; remote_ts = [\"172.16.0.0/12\"];"
+			       " esp_proposals = [\"aes128gcm16\"]; }");
 	CU_ASSERT(A.children == 1 && B.children == 1);
 	ike_tick(A.d); /* the IKE SA is idle: the next child */
 	pump();
@@ -825,21 +832,7 @@ static int established_sas(struct node *n)
  */
 static void test_reauth(void)
 {
-	char ta[2048], tb[2048];
-	conn_texts(ta, tb, "\"aes128gcm16-prfsha256-x25519\"");
-	const char *end = "\"aes128-sha256-x25519\"]; }";
-	insert_after(ta, sizeof(ta), "version = 2; ", "reauth_time = 60; rekey_time = 0; ");
-	insert_after(ta, sizeof(ta), "name = \"net\"; ", "start_action = \"start\"; ");
-	insert_after(ta, sizeof(ta), end,
-		     ", { name = \"net2\"; local_ts = [\"192.168.0.0/16\"]; remote_ts = [\"172.16.0.0/12\"];"
-		     " esp_proposals = [\"aes128gcm16\"]; start_action = \"start\"; }");
-	insert_after(tb, sizeof(tb), end,
-		     ", { name = \"net2\"; local_ts = [\"172.16.0.0/12\"]; remote_ts = [\"192.168.0.0/16\"];"
-		     " esp_proposals = [\"aes128gcm16\"]; }");
-	start_node(&A, ta, 0xc0000201, "");
-	start_node(&B, tb, 0xc0000202, "");
-	ike_start(A.d);
-	pump();
+	start_two_children("reauth_time = 60; rekey_time = 0; ", "");
 	tick_both(2);
 	struct ike_sa *a = the_established(&A), *b = the_established(&B);
 	CU_ASSERT_FATAL(a != NULL && b != NULL && children_of(a) == 2 && children_of(b) == 2);
