@@ -589,8 +589,10 @@ void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 		return;
 	}
 	if (props[0].protocol == PROTO_IKE) {
-		/* a child exchange of ours in flight, or rekeyed already: RFC 7296 2.25 */
-		bool busy = sa->rekeyed || (sa->create.kind != REKEY_NONE && sa->create.kind != REKEY_IKE);
+		/* a child exchange of ours in flight, or rekeyed already: RFC 7296 2.25; or replaced by a
+		 * reauthentication, which deletes it in a moment */
+		bool busy = sa->rekeyed || ike_reauth_holds_rekeys(sa) ||
+			    (sa->create.kind != REKEY_NONE && sa->create.kind != REKEY_IKE);
 		if (busy)
 			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
 		else
@@ -609,7 +611,8 @@ void ccsa_respond(struct ike_sa *sa, const struct ike_message *msg)
 		}
 		/* our own rekey of it in flight is fine (settled when both are done, 2.8.1); anything else waits */
 		bool colliding = old->state == CHILD_REKEYING && sa->create.kind == REKEY_CHILD && sa->create.old == old;
-		if (old->state != CHILD_INSTALLED && !colliding) {
+		/* a reauthentication's new children have its policies already: the SA is about to go */
+		if ((old->state != CHILD_INSTALLED && !colliding) || ike_reauth_holds_rekeys(sa)) {
 			respond_notify(sa, msg->hdr.msg_id, N_TEMPORARY_FAILURE, NULL, 0);
 			return;
 		}

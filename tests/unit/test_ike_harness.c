@@ -909,6 +909,29 @@ static void test_reauth_new_sa_deleted(void)
 }
 
 /*
+ * Between a reauthentication's new children taking over and the old SA's deletion, the peer's
+ * rekey of an old child is refused (TEMPORARY_FAILURE): it would take the policies back to an SA
+ * about to go.
+ */
+static void test_reauth_holds_peer_rekeys(void)
+{
+	pair_up_with("reauth_time = 60; rekey_time = 0; ", NULL);
+	struct ike_sa *b_old = only_sa(&B);
+	clock_ms += 61000;
+	ike_tick(A.d);
+	pump(); /* the new IKE SA and its child are up; the old one goes at A's next tick */
+	CU_ASSERT_FATAL(b_old->state == IKE_SA_ESTABLISHED && b_old->children != NULL);
+	struct child_sa *c = b_old->children;
+	uint32_t spi = c->spi_in;
+	CU_ASSERT_FATAL(ccsa_rekey_child(b_old, c));
+	pump();
+	CU_ASSERT(c->state == CHILD_INSTALLED && c->spi_in == spi && b_old->children == c && c->next == NULL);
+	tick_both(2);
+	CU_ASSERT(established_sas(&A) == 1 && established_sas(&B) == 1 && A.children == 1 && B.children == 1);
+	unpair();
+}
+
+/*
  * B, the responder, has reauth_time and tells A its authentication's lifetime (AUTH_LIFETIME,
  * RFC 4478); A, with none of its own, reauthenticates before it runs out.
  */
@@ -1547,6 +1570,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "AUTH_LIFETIME from a responder: the initiator reauthenticates before it runs out", test_auth_lifetime);
 	CU_add_test(s, "reauthentication: the new IKE SA deleted once it took over, the old one goes too",
 		    test_reauth_new_sa_deleted);
+	CU_add_test(s, "reauthentication: the peer's rekey of an old child refused while the new ones take over",
+		    test_reauth_holds_peer_rekeys);
 	CU_add_test(s, "reauthentication keeps a client's virtual IP; its server waits for it, then ends the SA",
 		    test_reauth_keeps_virtual_ip);
 	CU_add_test(s, "start_action = start on two children: both up (IKE_AUTH, then CREATE_CHILD_SA), not a third",
