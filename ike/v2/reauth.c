@@ -20,6 +20,8 @@
 
 /* A failed attempt is made again this much later, until the authentication ends. */
 #define REAUTH_RETRY_MS 10000
+/* A peer's AUTH_LIFETIME brings reauthentication no sooner than this: a lifetime of 0 is no loop. */
+#define REAUTH_SOONEST_MS 5000
 
 void ike_reauth_schedule(struct ike_sa *sa)
 {
@@ -150,8 +152,7 @@ struct child_sa *ike_reauth_predecessor(const struct ike_sa *sa, const struct cf
 
 void ike_reauth_rekeyed(struct ike_sa *old, struct ike_sa *successor)
 {
-	if (successor->reauth_ms == 0 || (old->reauth_ms && old->reauth_ms < successor->reauth_ms))
-		successor->reauth_ms = old->reauth_ms;
+	successor->reauth_ms = old->reauth_ms;
 	successor->auth_end_ms = old->auth_end_ms;
 	successor->reauth_by = old->reauth_by;
 	if (old->reauth_by)
@@ -177,7 +178,7 @@ void ike_reauth_gone(struct ike_sa *sa)
 		return;
 	}
 	if (sa->established_ms)
-		return; /* refused after authenticating (unique): old stays until its time ends */
+		return; /* up, then gone before taking anything over: old stays until its time ends */
 	old->reauth_ms = ike_now(sa->d) + REAUTH_RETRY_MS;
 	LOG_WARN("%s: reauthentication of IKE_SA #%u failed; it stays, and is tried again in %u s", old->conn->name,
 		 old->serial, REAUTH_RETRY_MS / 1000);
@@ -209,7 +210,7 @@ void ike_auth_lifetime_take(struct ike_sa *sa, const struct ike_message *msg)
 	uint64_t margin = sa->conn->over_time * 1000 > life_ms / 10 ? sa->conn->over_time * 1000 : life_ms / 10;
 	if (margin > life_ms / 2)
 		margin = life_ms / 2;
-	uint64_t at = now + life_ms - margin;
+	uint64_t at = now + (life_ms - margin > REAUTH_SOONEST_MS ? life_ms - margin : REAUTH_SOONEST_MS);
 	if (sa->reauth_ms == 0 || at < sa->reauth_ms)
 		sa->reauth_ms = at;
 	LOG_INFO("%s: IKE_SA #%u: the peer's authentication lifetime is %lu s (AUTH_LIFETIME); reauthenticating in "
