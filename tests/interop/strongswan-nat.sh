@@ -11,7 +11,8 @@
 #
 # Then dpike behind the NAT, initiating (the roles swapped: dpike's WAN 198.51.100.2 with a route
 # through the NAT, strongSwan at 192.0.2.2): dpike detects it, moves to 4500 and keeps the NAT's
-# mapping alive with its keepalives across idle minutes shortened to seconds.
+# mapping alive with its keepalives across idle minutes shortened to seconds. In both, IKEv2 SAs
+# are reauthenticated by dpike (dpikectl reauth) through the NAT, from and to port 4500.
 # Usage: strongswan-nat.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-lab.sh" "$1"
@@ -54,6 +55,23 @@ peer_seen() {
 	ctl --json list-sas | python3 -c 'import json,sys
 s=[s for s in json.load(sys.stdin)["ike_sas"] if s["name"]=="site-a"]
 print(s[0]["remote"].replace("[", " ").rstrip("]") if s else "none 0")'
+}
+# The IKE SPIs (SPIi) of site-a's established IKE SAs, one a line.
+established_spis() {
+	ctl --json list-sas | python3 -c 'import json,sys
+for s in json.load(sys.stdin)["ike_sas"]:
+    if s["name"] == "site-a" and s["state"] == "ESTABLISHED" and s["version"] == 2: print(s["spi_i"])'
+}
+# reauthed OLD_SPI: dpike holds one IKE SA of site-a, another than OLD_SPI's.
+reauthed() { local now; now=$(established_spis); [ -n "$now" ] && [ "$(echo "$now" | wc -l)" = 1 ] && [ "$now" != "$1" ]; }
+# check_reauth WHO: dpikectl reauth across the NAT, then traffic through the new IKE SA's child.
+check_reauth() {
+	local before
+	before=$(established_spis)
+	lab_check "IKEv2, $1: dpikectl reauth through the NAT" bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' reauth site-a >/dev/null"
+	lab_check "... a new IKE SA, the old one gone" lab_wait_for 15 reauthed "$before"
+	lab_check "... host-b -> site through it" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	lab_check "... site -> host-b" ip netns exec "$sw" ping -c 2 -i 0.2 -W 2 -w 10 -I 10.1.0.1 10.2.0.1
 }
 worker_drops() { ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["drops"][sys.argv[1]])' "$1"; }
 
@@ -107,6 +125,11 @@ run_version() {
 	tx0=$(dpike_stat tx "$group") rx0=$(dpike_stat rx "$group")
 	lab_check "IKEv$v: DPD probes answered at the new port" lab_wait_for 15 probed
 	lab_check "... none unanswered" bash -c "[ $(dpike_stat dpd_timeouts "$group") -eq 0 ]"
+	# the original responder reauthenticates by itself, to the port the NAT maps the peer's 4500 to
+	if [ "$v" = 2 ]; then
+		check_reauth "dpike the responder, the peer behind the NAT"
+		lab_check "... sent to the NAT's mapped port ($(peer_seen))" test "$(peer_seen)" = "$seen"
+	fi
 	nat_map 40000
 	dpike_stop_all
 	LAB_PIDS=()
@@ -166,6 +189,9 @@ run_behind_nat() {
 	lab_check "IKEv$v: after 8 idle seconds (the NAT forgets in 3), site -> host-b still reaches dpike" \
 		ip netns exec "$sw" ping -c 2 -i 0.2 -W 2 -w 10 -I 10.1.0.1 10.2.0.1
 	lab_check "IKEv$v: host-b -> site" ip netns exec "$hb" ping -c 2 -i 0.2 -W 2 -w 10 10.1.0.1
+	if [ "$v" = 2 ]; then
+		check_reauth "dpike behind the NAT"
+	fi
 	dpike_stop_all
 	LAB_PIDS=()
 	rm -f "$LAB_DIR/charon.vici" "$LAB_DIR/dpike.sock" "$LAB_DIR/charon.log"
