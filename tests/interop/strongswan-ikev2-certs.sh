@@ -111,6 +111,14 @@ sas=[s for s in json.load(sys.stdin)["ike_sas"] if s["name"]=="p256"]
 sys.exit(not (len(sas)==1 and str(sas[0]["serial"]) not in old and sas[0]["state"]=="ESTABLISHED" and
               sas[0].get("remote_cert")=="CN=a-p256.example,O=dpike lab,C=CH"))' "$before"; }
 lab_check "after an IKE SA rekey the new SA still shows the peer's certificate" lab_wait_for 15 rekeyed
+# a reauthentication authenticates anew, dpike (the responder of the first) initiating with its certificate
+before=$(serial)
+verified() { grep -c "authentication of 'b-p256.example' with ECDSA" "$LAB_DIR/charon.log" || true; }
+verified_before=$(verified)
+lab_check "dpikectl reauth with certificates" bash -c "'$DPIKECTL' -s '$LAB_DIR/dpike.sock' reauth p256 >/dev/null"
+lab_check "... a new IKE SA with the peer's certificate verified again, the old one gone" lab_wait_for 15 rekeyed
+lab_check "... strongSwan verified dpike's certificate again" \
+	test "$(verified)" -gt "$verified_before"
 sw_closes p256
 
 # refusals: strongSwan initiates; dpike answers AUTHENTICATION_FAILED and logs why
