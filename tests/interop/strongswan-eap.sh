@@ -16,14 +16,14 @@ pki_issue unused p256 root "$DN, CN=unused.example" unused.example
 pki_revoke root root unused
 pki_issue gw p256 root "$DN, CN=gw.example" gw.example
 
-# dpike_eap NAME METHOD PEER_ID [EAP_ID] [POOL]: a gateway connection for one road warrior (with
-# POOL: its address from there, and the child's remote selector that address)
+# dpike_eap NAME METHOD PEER_ID [EAP_ID] [POOL [EXTRA]]: a gateway connection for one road warrior (with
+# POOL: its address from there, and the child's remote selector that address; EXTRA: more settings)
 dpike_eap() {
 	local ts=10.1.0.0/24
 	[ -z "${5:-}" ] || ts=dynamic
 	cat <<EOC
   { name = "$1"; version = 2; local_addrs = ["192.0.2.2"]; remote_addrs = ["192.0.2.1"];
-    proposals = ["aes128gcm16-prfsha256-x25519"]; ${5:+pools = [\"$5\"];}
+    proposals = ["aes128gcm16-prfsha256-x25519"]; ${5:+pools = [\"$5\"];} ${6:-}
     local = { auth = "pubkey"; id = "gw.example"; certs = ["gw.pem"]; };
     remote = { auth = "$2"; id = "$3"; ${4:+eap_id = \"$4\";} };
     children = ( { name = "net"; local_ts = ["10.2.0.0/24"]; remote_ts = ["$ts"];
@@ -31,7 +31,8 @@ dpike_eap() {
 EOC
 }
 
-# sw_eap NAME METHOD ID [EAP_ID] [VIPS]: strongSwan's side, child net-NAME (VIPS: asks for an address)
+# sw_eap NAME METHOD ID [EAP_ID] [VIPS [EXTRA]]: strongSwan's side, child net-NAME (VIPS: asks for an
+# address; EXTRA: more settings)
 sw_eap() {
 	local ts="local_ts = 10.1.0.0/24"
 	[ -z "${5:-}" ] || ts="" # swanctl's default: the virtual IP
@@ -43,6 +44,7 @@ sw_eap() {
     proposals = aes128gcm16-prfsha256-x25519
     encap = yes
     ${5:+vips = $5}
+    ${6:-}
     local { auth = $2
             id = "$3"
             ${4:+eap_id = \"$4\"} }
@@ -58,10 +60,11 @@ EOC
 
 dconns="$(dpike_eap mschap eap-mschapv2 alice@example.org %any), $(dpike_eap domain eap-mschapv2 dave@example.org %any)"
 dconns+=", $(dpike_eap md5 eap-md5 bob), $(dpike_eap wrong eap-mschapv2 carol@example.org %any)"
-dconns+=", $(dpike_eap nobody eap-md5 eve), $(dpike_eap vip eap-mschapv2 frank@example.org %any eappool)"
+dconns+=", $(dpike_eap nobody eap-md5 eve)"
+dconns+=", $(dpike_eap vip eap-mschapv2 frank@example.org %any eappool 'reauth_time = 10; over_time = 20; rand_time = 0;')"
 swconns="$(sw_eap mschap eap-mschapv2 alice@example.org alice)$(sw_eap domain eap-mschapv2 dave@example.org 'EXAMPLE\\dave')"
 swconns+="$(sw_eap md5 eap-md5 bob)$(sw_eap wrong eap-mschapv2 carol@example.org carol)$(sw_eap nobody eap-md5 eve)"
-swconns+="$(sw_eap vip eap-mschapv2 frank@example.org frank 0.0.0.0)"
+swconns+="$(sw_eap vip eap-mschapv2 frank@example.org frank 0.0.0.0 'over_time = 5s')"
 keys='{ type = "private"; file = "gw.key"; },
   { type = "eap"; id = ["alice"]; secret = "Alice-S3cret"; },
   { type = "eap"; id = ["EXAMPLE\\dave"]; secret = "dave-pw"; },
@@ -114,6 +117,14 @@ print(next((s["remote_vip"] for s in json.load(sys.stdin)["ike_sas"] if s["name"
 }
 lab_check "... dpike handed out the pool's first address, as the first request asked ($(vip_of vip))" test "$(vip_of vip)" = 10.3.9.1
 lab_check "... pings from it through the tunnel" ip netns exec "$sw" ping -c 2 -i 0.2 -W 2 -w 8 -I 10.3.9.1 10.2.0.1
+# reauth_time on dpike's side: an EAP client with an address of dpike's cannot be reauthenticated by
+# dpike, so dpike tells it its authentication's lifetime (AUTH_LIFETIME) and the client does it
+lab_check "... strongSwan takes dpike's AUTH_LIFETIME" \
+	lab_wait_for 10 grep -q "received AUTH_LIFETIME of [0-9]*s, scheduling reauthentication" "$LAB_DIR/charon.log"
+reauthed_vip() { [ "$(grep -c "'frank' authenticated with EAP-MSCHAPv2" "$LAB_DIR/dut.log")" -ge 2 ] && sw_up vip; }
+lab_check "... and reauthenticates with EAP again" lab_wait_for 20 reauthed_vip
+lab_check "... keeping its address ($(vip_of vip))" test "$(vip_of vip)" = 10.3.9.1
+lab_check "... dpike did not try to reauthenticate it itself" bash -c "! grep -q 'vip: reauthenticating IKE_SA' '$LAB_DIR/dut.log'"
 sw_closes vip
 
 sw_opens domain
