@@ -235,8 +235,11 @@ bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, siz
 	if (!child_keep(&c->local_ts, &c->n_local_ts, local, n_local, sizeof(local[0])) ||
 	    !child_keep(&c->remote_ts, &c->n_remote_ts, remote, n_remote, sizeof(remote[0])))
 		return false;
+	struct child_sa *waits_for = NULL;
 	if (activate && replaces == NULL && (replaces = ike_reauth_predecessor(sa, c->cfg)) != NULL)
 		sa->reauth_took_over = true;
+	else if (activate && replaces == NULL && (waits_for = ike_reauth_by_peer_replaces(sa, c)) != NULL)
+		activate = false;
 	bool ok = ike_child_keymat(sa, c->esp_alg, dh, dh_len, ni, ni_len, nr, nr_len, i_to_r, r_to_i);
 	/* the initiator of the exchange that made the child sends with the first half of KEYMAT */
 	if (ok)
@@ -244,6 +247,8 @@ bool child_install(struct ike_sa *sa, struct child_sa *c, const uint8_t *dh, siz
 					   : install(sa, c, i_to_r, r_to_i, activate, replaces);
 	OPENSSL_cleanse(i_to_r, sizeof(i_to_r));
 	OPENSSL_cleanse(r_to_i, sizeof(r_to_i));
+	if (ok && waits_for)
+		child_wait_to_replace(sa, c, waits_for, HANDOVER_REAUTH_MS);
 	return ok;
 }
 
@@ -502,6 +507,7 @@ void child_destroy(struct ike_sa *sa, struct child_sa *c)
 			*pp = c->next;
 			break;
 		}
+	child_handover_gone(sa, c);
 	if (c->handle)
 		sa->d->env.remove_child(sa->d->env.ctx, c->handle);
 	LOG_INFO("%s/%s: child SA 0x%08x/0x%08x removed", sa->conn->name, c->cfg->name, c->spi_in, c->spi_out);

@@ -254,7 +254,7 @@ static void settle_child_collision(struct ike_sa *sa, struct child_sa *old, stru
 	}
 	sa->d->env.activate_child(sa->d->env.ctx, ours->handle, old->handle);
 	if (theirs)
-		theirs->replaces = NULL; /* redundant: the peer closes it */
+		child_stop_waiting(theirs); /* redundant: the peer closes it */
 	retire_child(sa, old);
 }
 
@@ -490,9 +490,8 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 		  ike_random(nr, IKE_OWN_NONCE_LEN);
 	c->spi_in = child_alloc_spi(sa->d);
 	c->exchange_initiator = false;
-	c->replaces = old;
 	keep_nonces(c, ni, ni_len, nr, IKE_OWN_NONCE_LEN);
-	/* a rekey's new outbound SA waits for the old one's Delete; a new child starts at once */
+	/* a rekey's new outbound SA waits for the peer (handover.c); a new child starts at once */
 	ok = ok && child_install(sa, c, secret, secret_len, ni, ni_len, nr, IKE_OWN_NONCE_LEN, old == NULL, NULL);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	ke_free(ke);
@@ -502,8 +501,10 @@ static void respond_child(struct ike_sa *sa, const struct ike_message *msg, stru
 		respond_notify(sa, msg->hdr.msg_id, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
-	if (old)
+	if (old) {
 		old->state = CHILD_REKEYED;
+		child_wait_to_replace(sa, c, old, HANDOVER_REKEY_MS);
+	}
 	struct ike_builder b;
 	struct ike_header h;
 	ike_header_for(sa, &h, CREATE_CHILD_SA, true, msg->hdr.msg_id);

@@ -329,8 +329,6 @@ static void check_liveness(struct ike_sa *sa, uint64_t now)
 	ike_send_liveness(sa);
 }
 
-#define HANDOVER_TIMEOUT_MS 10000
-
 /* Behind a NAT (or faking one with encap = yes) we keep the NAT's mapping alive (RFC 3948 4). */
 static void send_keepalive(struct ike_sa *sa, uint64_t now)
 {
@@ -373,15 +371,9 @@ static void check_rekeys(struct ike_sa *sa, uint64_t now)
 		if (ccsa_rekey_ike(sa))
 			return;
 	}
-	for (struct child_sa *c = sa->children; c; c = c->next) {
-		/* a responder whose peer never deleted the old SA moves on by itself */
-		if (c->replaces && now - c->installed_ms > HANDOVER_TIMEOUT_MS) {
-			sa->d->env.activate_child(sa->d->env.ctx, c->handle, c->replaces->handle);
-			c->replaces = NULL;
-		}
+	for (struct child_sa *c = sa->children; c; c = c->next)
 		if (c->state == CHILD_INSTALLED && c->rekey_ms && now >= c->rekey_ms && ccsa_rekey_child(sa, c))
 			return;
-	}
 }
 
 /*
@@ -456,6 +448,7 @@ static void run_timers(struct ike_sa *sa, uint64_t now)
 	}
 	if (sa->state == IKE_SA_ESTABLISHED) {
 		check_liveness(sa, now);
+		ike_handover_check(sa, now);
 		expire_children(sa, now);
 		create_wanted_child(sa);
 		check_rekeys(sa, now);
@@ -475,8 +468,6 @@ static uint64_t children_due(const struct ike_sa *sa)
 		due = timer_earliest(due, child_idle_due(c));
 		if (sa->rekeyed || ike_reauth_holds_rekeys(sa))
 			continue;
-		if (c->replaces)
-			due = timer_earliest(due, c->installed_ms + HANDOVER_TIMEOUT_MS + 1);
 		if (c->state == CHILD_INSTALLED && c->rekey_ms)
 			due = timer_earliest(due, c->rekey_ms);
 	}
@@ -488,6 +479,7 @@ static uint64_t established_due(const struct ike_sa *sa)
 {
 	const struct cfg_connection *c = sa->conn;
 	uint64_t due = ike_keepalive_due(sa->d, sa->floated, sa->nat_local || c->encap, sa->keepalive_ms);
+	due = timer_earliest(due, ike_handover_due(sa));
 	if (sa->req.msg) /* the rest waits for the exchange in progress; its end wakes the SA */
 		return due;
 	if (close_due(sa) || (sa->children_wanted && !sa->rekeyed))

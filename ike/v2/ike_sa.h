@@ -49,7 +49,9 @@ struct child_sa {
 	int n_local_ts, n_remote_ts;
 	struct ike_ts *ts_i, *ts_r; /* as negotiated, to propose again on a rekey */
 	int n_ts_i, n_ts_r;
-	struct child_sa *replaces; /* responder of a rekey: the child this one takes over from */
+	/* a child installed waiting to take over from another (handover.c), and that other's link back */
+	struct child_sa *replaces, *replaced_by;
+	uint64_t handover_by_ms, handover_looked_ms;
 	bool exchange_initiator;   /* we started the exchange that created it */
 	uint16_t dh_group;         /* PFS group of its proposal, 0 for none */
 	/* nonces of the CREATE_CHILD_SA exchange that made it, to settle rekey collisions: one block, Ni | Nr */
@@ -502,10 +504,27 @@ uint64_t ike_reauth_next_due(const struct ike_sa *sa);
 bool ike_reauth_holds_rekeys(const struct ike_sa *sa);
 /* The child of the SA that sa reauthenticates that a new child of cfg takes over from; NULL: none. */
 struct child_sa *ike_reauth_predecessor(const struct ike_sa *sa, const struct cfg_child *cfg);
+/* A child of the peer's new IKE SA for one it reauthenticates: the old child it replaces; NULL: none. */
+struct child_sa *ike_reauth_by_peer_replaces(const struct ike_sa *sa, const struct child_sa *c);
 /* An IKE SA rekey: the successor keeps the old one's authentication times and reauthentication. */
 void ike_reauth_rekeyed(struct ike_sa *old, struct ike_sa *successor);
 /* sa is dead: its reauthentication link goes; a new SA that never came up has its old one try again. */
 void ike_reauth_gone(struct ike_sa *sa);
+/*
+ * Handover (handover.c): a child installed without its outbound side, as a responder installs one
+ * that replaces another, waits for the peer before it takes the old one's traffic over.
+ */
+void child_wait_to_replace(struct ike_sa *sa, struct child_sa *c, struct child_sa *old, uint64_t deadline_ms);
+void child_hand_over(struct ike_sa *sa, struct child_sa *c, const char *why);
+/* c goes: a child waiting to replace it takes over first; c's own wait ends. */
+void child_handover_gone(struct ike_sa *sa, struct child_sa *c);
+/* c will not take over after all (the redundant child of a rekey collision). */
+void child_stop_waiting(struct child_sa *c);
+void ike_handover_check(struct ike_sa *sa, uint64_t now);
+uint64_t ike_handover_due(const struct ike_sa *sa);
+#define HANDOVER_REKEY_MS 10000
+#define HANDOVER_REAUTH_MS 2000
+
 /* AUTH_LIFETIME (RFC 4478): added to a responder's IKE_AUTH answer, taken by the initiator. */
 void ike_auth_lifetime_add(const struct ike_sa *sa, struct ike_builder *b);
 void ike_auth_lifetime_take(struct ike_sa *sa, const struct ike_message *msg);

@@ -14,16 +14,6 @@ static size_t build_info(struct ike_sa *sa, struct ike_builder *b, bool response
 	return 0;
 }
 
-/* The child that rekeyed old, if any, takes over its traffic before old goes. */
-static void hand_over(struct ike_sa *sa, struct child_sa *old)
-{
-	for (struct child_sa *c = sa->children; c; c = c->next)
-		if (c->replaces == old) {
-			sa->d->env.activate_child(sa->d->env.ctx, c->handle, old->handle);
-			c->replaces = NULL;
-		}
-}
-
 /* Whether another child of the same configuration stays when c goes: c's rekeyed successor. */
 static bool has_successor(const struct ike_sa *sa, const struct child_sa *c)
 {
@@ -69,8 +59,7 @@ void ike_info_respond(struct ike_sa *sa, const struct ike_message *msg)
 				gone[n_gone++] = c->spi_in;
 			if (c->state != CHILD_DELETING && c->cfg->close_action == CLOSE_START && !has_successor(sa, c))
 				reopen = c->cfg;
-			hand_over(sa, c);
-			child_destroy(sa, c);
+			child_destroy(sa, c); /* its successor, if waiting, takes over first */
 		}
 	}
 	if (n_gone && !delete_ike)

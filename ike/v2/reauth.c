@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ike/conns.h"
+#include "ike/identity.h"
 #include "ike_sa.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -147,6 +148,38 @@ struct child_sa *ike_reauth_predecessor(const struct ike_sa *sa, const struct cf
 	for (struct child_sa *c = sa->reauth_of->children; c; c = c->next)
 		if (c->cfg == cfg && c->state == CHILD_INSTALLED)
 			return c;
+	return NULL;
+}
+
+static bool same_selectors(const struct child_sa *a, const struct child_sa *b)
+{
+	if (a->n_local_ts != b->n_local_ts || a->n_remote_ts != b->n_remote_ts)
+		return false;
+	for (int i = 0; i < a->n_local_ts; i++)
+		if (!ts_equal(&a->local_ts[i], &b->local_ts[i]))
+			return false;
+	for (int i = 0; i < a->n_remote_ts; i++)
+		if (!ts_equal(&a->remote_ts[i], &b->remote_ts[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The peer reauthenticates make-before-break: a new IKE SA between the same identities, without
+ * INITIAL_CONTACT, brings up children the same as those of the SA it will then delete.
+ */
+struct child_sa *ike_reauth_by_peer_replaces(const struct ike_sa *sa, const struct child_sa *c)
+{
+	if (c->exchange_initiator || sa->reauth_of)
+		return NULL;
+	for (struct ike_sa *o = ike_sa_same_ids(sa); o; o = ike_sa_next_same_ids(o)) {
+		if (o == sa || o->conn != sa->conn || o->state != IKE_SA_ESTABLISHED ||
+		    !identity_pair_equal(&o->id_remote, &o->id_local, &sa->id_remote, &sa->id_local))
+			continue;
+		for (struct child_sa *x = o->children; x; x = x->next)
+			if (x->cfg == c->cfg && x->state == CHILD_INSTALLED && x->replaced_by == NULL && same_selectors(x, c))
+				return x;
+	}
 	return NULL;
 }
 

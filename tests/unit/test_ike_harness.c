@@ -932,6 +932,92 @@ static void test_reauth_holds_peer_rekeys(void)
 }
 
 /*
+ * A reauthenticates make-before-break with B as responder, up to where A has its new child and
+ * has not yet deleted the old SA: B's new child, returned, waits with its inbound SA alone.
+ */
+static struct child_sa *peer_reauthenticated(struct installed **old_b)
+{
+	pair_up_with("reauth_time = 60; rekey_time = 0; ", NULL);
+	*old_b = only_sa(&B)->children->handle;
+	clock_ms += 61000;
+	ike_tick(A.d);
+	pump(); /* the old one goes at A's next tick */
+	struct child_sa *waiting = NULL;
+	for (struct ike_sa *sa = B.d->sas; sa; sa = sa->next)
+		if (sa->state == IKE_SA_ESTABLISHED && sa->children && sa->children->replaces)
+			waiting = sa->children;
+	CU_ASSERT_FATAL(waiting != NULL && waiting->replaces->handle == *old_b);
+	struct installed *h = waiting->handle;
+	CU_ASSERT(h->live && !h->active && (*old_b)->active);
+	return waiting;
+}
+
+/*
+ * B, the responder of A's reauthentication, keeps sending on the old child (A may not have read
+ * B's answer yet) until A is known to have the new one: A's first packet on it, or A's Delete of
+ * the old IKE SA, or, with neither, a deadline.
+ */
+static void test_reauth_by_peer_hands_over(void)
+{
+	struct installed *old_b;
+	struct child_sa *c = peer_reauthenticated(&old_b);
+	struct installed *h = c->handle;
+	clock_ms += 100;
+	ike_tick(B.d);
+	CU_ASSERT(!h->active && old_b->active); /* nothing from A on it yet */
+	h->packets = 1;
+	clock_ms += 50;
+	ike_tick(B.d);
+	CU_ASSERT(h->active && !old_b->active && c->replaces == NULL);
+	tick_both(2);
+	CU_ASSERT(established_sas(&A) == 1 && established_sas(&B) == 1 && B.children == 1 && h->live && h->active);
+	unpair();
+
+	c = peer_reauthenticated(&old_b); /* A deletes the old IKE SA before it sends on the new child */
+	h = c->handle;
+	ike_tick(A.d);
+	pump();
+	CU_ASSERT(h->active && !old_b->live && B.children == 1);
+	unpair();
+
+	c = peer_reauthenticated(&old_b); /* neither comes */
+	h = c->handle;
+	clock_ms += HANDOVER_REAUTH_MS - 100;
+	ike_tick(B.d);
+	CU_ASSERT(!h->active && old_b->active);
+	clock_ms += 100;
+	ike_tick(B.d);
+	CU_ASSERT(h->active && !old_b->active && c->replaces == NULL);
+	unpair();
+}
+
+/*
+ * The responder of a child rekey moves its traffic to the new child when the initiator sends on
+ * it, before the Delete of the old one; a child rekey's new SA that the initiator never uses or
+ * deletes for takes over after the longer deadline.
+ */
+static void test_rekey_responder_hands_over(void)
+{
+	pair_up_with(NULL, NULL);
+	struct installed *old_b = only_sa(&B)->children->handle;
+	drop_exchange = INFORMATIONAL; /* A's Delete of the old child is lost, and so are its retransmissions */
+	CU_ASSERT_EQUAL(run_command(ike_rekey, A.d, "c/net"), 0);
+	pump();
+	struct child_sa *c = only_sa(&B)->children;
+	CU_ASSERT_FATAL(c != NULL && c->replaces != NULL && c->replaces->handle == old_b);
+	struct installed *h = c->handle;
+	CU_ASSERT(!h->active && old_b->active);
+	clock_ms += 1000;
+	ike_tick(B.d);
+	CU_ASSERT(!h->active && old_b->active);
+	h->packets = 3;
+	clock_ms += 50;
+	ike_tick(B.d);
+	CU_ASSERT(h->active && !old_b->active && c->replaces == NULL && old_b->live);
+	unpair();
+}
+
+/*
  * B, the responder, has reauth_time and tells A its authentication's lifetime (AUTH_LIFETIME,
  * RFC 4478); A, with none of its own, reauthenticates before it runs out.
  */
@@ -1570,6 +1656,10 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "AUTH_LIFETIME from a responder: the initiator reauthenticates before it runs out", test_auth_lifetime);
 	CU_add_test(s, "reauthentication: the new IKE SA deleted once it took over, the old one goes too",
 		    test_reauth_new_sa_deleted);
+	CU_add_test(s, "a peer's reauthentication: the new child takes the traffic over once the peer sends on it, deletes the old SA, or at a deadline",
+		    test_reauth_by_peer_hands_over);
+	CU_add_test(s, "a peer's child rekey: the new child takes the traffic over once the peer sends on it",
+		    test_rekey_responder_hands_over);
 	CU_add_test(s, "reauthentication: the peer's rekey of an old child refused while the new ones take over",
 		    test_reauth_holds_peer_rekeys);
 	CU_add_test(s, "reauthentication keeps a client's virtual IP; its server waits for it, then ends the SA",
