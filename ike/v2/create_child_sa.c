@@ -3,8 +3,8 @@
  * CREATE_CHILD_SA (RFC 7296 1.3): rekeying a child SA (with or without PFS) and the IKE SA.
  * Child rekeys are make-before-break: the rekey initiator moves its traffic to the new SA as
  * soon as it is installed and then deletes the old one; the responder installs the new SA
- * at once but sends on it only when the old one's Delete arrives. Old inbound SAs live until
- * their Delete exchange completes, so nothing in flight is dropped.
+ * at once but sends on it only once the initiator has it (handover.c). Old inbound SAs live
+ * until their Delete exchange completes, so nothing in flight is dropped.
  */
 #include <stdlib.h>
 #include <string.h>

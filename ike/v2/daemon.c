@@ -900,6 +900,13 @@ static void addr_text(uint32_t a, uint16_t port, char *buf, size_t len)
 	snprintf(buf, len, "%s[%u]", ip, port);
 }
 
+static const char *child_state_name(const struct child_sa *c)
+{
+	static const char *const names[] = { [CHILD_INSTALLED] = "INSTALLED", [CHILD_REKEYING] = "REKEYING",
+					     [CHILD_REKEYED] = "REKEYED", [CHILD_DELETING] = "DELETING" };
+	return names[c->state];
+}
+
 void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool json, struct strbuf *o, uint64_t now)
 {
 	uint64_t bin = 0, bout = 0, pin = 0, pout = 0;
@@ -913,17 +920,19 @@ void ike_list_child(const struct ike_env *env, const struct child_sa *c, bool js
 	}
 	if (json) {
 		sb_printf(o,
-			  "{\"name\":\"%s\",\"spi_in\":\"0x%08x\",\"spi_out\":\"0x%08x\",\"esp\":\"%s\",\"mode\":\"%s\","
-			  "\"encap\":%s,\"esn\":%s,\"bytes_in\":%lu,\"bytes_out\":%lu,\"packets_in\":%lu,\"packets_out\":%lu,"
-			  "\"rekey_in_s\":%ld,\"nat_oa_remote\":\"%s\",\"nat_oa_local\":\"%s\"},",
-			  c->cfg->name, c->spi_in, c->spi_out, esp_algos[c->esp_alg].name, c->tunnel ? "tunnel" : "transport",
-			  c->encap ? "true" : "false", c->esn ? "true" : "false", bin, bout, pin, pout, rekey, oa_r, oa_l);
+			  "{\"name\":\"%s\",\"state\":\"%s\",\"spi_in\":\"0x%08x\",\"spi_out\":\"0x%08x\",\"esp\":\"%s\","
+			  "\"mode\":\"%s\",\"encap\":%s,\"esn\":%s,\"outbound_waits\":%s,\"bytes_in\":%lu,\"bytes_out\":%lu,"
+			  "\"packets_in\":%lu,\"packets_out\":%lu,\"rekey_in_s\":%ld,\"nat_oa_remote\":\"%s\","
+			  "\"nat_oa_local\":\"%s\"},",
+			  c->cfg->name, child_state_name(c), c->spi_in, c->spi_out, esp_algos[c->esp_alg].name,
+			  c->tunnel ? "tunnel" : "transport", c->encap ? "true" : "false", c->esn ? "true" : "false",
+			  c->replaces ? "true" : "false", bin, bout, pin, pout, rekey, oa_r, oa_l);
 		return;
 	}
-	sb_printf(o, "  %s: INSTALLED, %s, SPIs 0x%08x_i 0x%08x_o, %s%s%s%s%s%s%s\n", c->cfg->name,
+	sb_printf(o, "  %s: %s, %s, SPIs 0x%08x_i 0x%08x_o, %s%s%s%s%s%s%s%s\n", c->cfg->name, child_state_name(c),
 		  c->tunnel ? "TUNNEL" : "TRANSPORT", c->spi_in, c->spi_out, esp_algos[c->esp_alg].name,
 		  c->encap ? ", UDP-encapsulated" : "", c->esn ? ", ESN" : "", c->has_oa ? ", NAT-OA " : "", oa_r,
-		  c->has_oa ? " -> " : "", oa_l);
+		  c->has_oa ? " -> " : "", oa_l, c->replaces ? ", outbound waits for the peer to use it" : "");
 	sb_printf(o, "    in %lu bytes, %lu packets; out %lu bytes, %lu packets; rekey in %lds\n", bin, pin, bout, pout,
 		  rekey);
 }

@@ -15,6 +15,7 @@
 #include "ike/v2/ike_sa.h"
 #include "ike/x25519.h"
 #include "ike_harness.h"
+#include "lib/strbuf.h"
 #include "unit.h"
 
 #define CONN(local, remote, lts, rts, props, psk)                                                          \
@@ -952,6 +953,17 @@ static struct child_sa *peer_reauthenticated(struct installed **old_b)
 	return waiting;
 }
 
+/* Whether dpikectl list-sas, in text or JSON, says what. */
+static bool listing_says(struct ike_daemon *d, bool json, const char *what)
+{
+	struct strbuf o;
+	sb_init(&o);
+	ike_list_sas(d, json, &o);
+	bool says = !o.oom && o.buf && strstr(o.buf, what) != NULL;
+	sb_free(&o);
+	return says;
+}
+
 /*
  * B, the responder of A's reauthentication, keeps sending on the old child (A may not have read
  * B's answer yet) until A is known to have the new one: A's first packet on it, or A's Delete of
@@ -962,6 +974,7 @@ static void test_reauth_by_peer_hands_over(void)
 	struct installed *old_b;
 	struct child_sa *c = peer_reauthenticated(&old_b);
 	struct installed *h = c->handle;
+	CU_ASSERT(listing_says(B.d, true, "\"outbound_waits\":true") && listing_says(B.d, false, "outbound waits"));
 	clock_ms += 100;
 	ike_tick(B.d);
 	CU_ASSERT(!h->active && old_b->active); /* nothing from A on it yet */
@@ -969,6 +982,7 @@ static void test_reauth_by_peer_hands_over(void)
 	clock_ms += 50;
 	ike_tick(B.d);
 	CU_ASSERT(h->active && !old_b->active && c->replaces == NULL);
+	CU_ASSERT(listing_says(B.d, true, "\"outbound_waits\":false") && !listing_says(B.d, true, "\"outbound_waits\":true"));
 	tick_both(2);
 	CU_ASSERT(established_sas(&A) == 1 && established_sas(&B) == 1 && B.children == 1 && h->live && h->active);
 	unpair();
