@@ -48,10 +48,13 @@ int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o)
 	bool keys_same = same_private_keys(&app->cfg, &fresh);
 	struct cfg_secret *old = app->cfg.secrets;
 	int n_old = app->cfg.n_secrets;
+	struct cfg_secret_index old_index = app->cfg.secret_index;
 	app->cfg.secrets = fresh.secrets;
 	app->cfg.n_secrets = fresh.n_secrets;
+	app->cfg.secret_index = fresh.secret_index; /* none yet: built at the next lookup */
 	fresh.secrets = old;
 	fresh.n_secrets = n_old;
+	fresh.secret_index = old_index;
 	config_free(&fresh); /* wipes the old secrets */
 	int ike = count_type(&app->cfg, SECRET_IKE), xauth = count_type(&app->cfg, SECRET_XAUTH),
 	    eap = count_type(&app->cfg, SECRET_EAP);

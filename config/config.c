@@ -585,12 +585,22 @@ void config_connection_free(struct cfg_connection *c)
 	free(c);
 }
 
+void config_secret_index_free(struct cfg_secret_index *x)
+{
+	u64map_free(&x->heads);
+	free(x->entries);
+	free(x->always);
+	memset(x, 0, sizeof(*x));
+}
+
 void config_free(struct dpike_config *cfg)
 {
 	for (int i = 0; cfg->connections && i < cfg->n_connections; i++)
 		config_connection_free(cfg->connections[i]);
-	for (int i = 0; cfg->secrets && i <= cfg->n_secrets; i++)
+	for (int i = 0; cfg->secrets && i <= cfg->n_secrets; i++) {
 		explicit_bzero(cfg->secrets[i].secret, sizeof(cfg->secrets[i].secret));
+		free(cfg->secrets[i].ids);
+	}
 	for (int i = 0; cfg->static_sas && i <= cfg->n_static_sas; i++)
 		explicit_bzero(cfg->static_sas[i].key, sizeof(cfg->static_sas[i].key));
 	free(cfg->neighbours);
@@ -600,6 +610,7 @@ void config_free(struct dpike_config *cfg)
 	free(cfg->pools);
 	free(cfg->connections);
 	free(cfg->secrets);
+	config_secret_index_free(&cfg->secret_index);
 	cfg->neighbours = NULL;
 	cfg->routes = NULL;
 	cfg->static_sas = NULL;

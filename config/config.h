@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lib/ts.h"
+#include "lib/u64map.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_MAX_INTERFACES 16
@@ -244,12 +245,32 @@ struct cfg_connection {
 struct cfg_secret {
 	/* xauth, eap: a user's password, by its ids */
 	enum { SECRET_IKE, SECRET_PRIVATE, SECRET_XAUTH, SECRET_EAP } type;
-	char ids[CFG_MAX_SECRET_IDS][256];
+	char (*ids)[256]; /* n_ids of them, allocated to size: a concentrator may hold a secret for each of many peers */
 	int n_ids;
 	uint8_t secret[256];
 	int secret_len;
 	char file[256];
 	int line;
+};
+
+/*
+ * The secrets by identity, so that finding a peer's PSK or a user's password takes a hash lookup
+ * however many secrets there are: ike/secrets.c builds it on first use. Each id of a secret is an
+ * entry under the hash of its encoding; entries of one hash chain by index.
+ */
+struct cfg_secret_key {
+	uint64_t key;
+	int secret, next; /* next: the entry after it with that key, -1 for none */
+};
+
+struct cfg_secret_index {
+	bool built;
+	struct u64map heads;            /* hash -> 1 + its first entry */
+	struct cfg_secret_key *entries;
+	int n_entries;
+	int *always;   /* IKE secrets with a DN id, compared as DNs (not byte for byte) at every lookup */
+	int n_always;
+	int anonymous; /* the first IKE secret without ids (it goes for any pair), -1 for none */
 };
 
 #define CFG_MAX_CRLS 16
@@ -299,6 +320,7 @@ struct dpike_config {
 	int n_connections;
 	struct cfg_secret *secrets;
 	int n_secrets;
+	struct cfg_secret_index secret_index; /* goes with secrets: swapped with them, freed with them */
 	char crls[CFG_MAX_CRLS][256]; /* revocation lists for peers' certificates (PEM or DER files) */
 	int n_crls;
 	int crls_line;
@@ -310,6 +332,8 @@ struct dpike_config {
  */
 int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX]);
 void config_free(struct dpike_config *cfg);
+/* Forgets the index (it is built again when next used). */
+void config_secret_index_free(struct cfg_secret_index *x);
 /* One connection's memory (config_free calls it for every connection still in the config). */
 void config_connection_free(struct cfg_connection *c);
 int config_iface_by_name(const struct dpike_config *cfg, const char *name);

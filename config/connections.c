@@ -583,6 +583,20 @@ static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, s
 	return 1;
 }
 
+static int parse_secret_ids(struct cfg_reader *r, const config_setting_t *g, struct cfg_secret *s)
+{
+	char ids[CFG_MAX_SECRET_IDS][256];
+	if (cfg_get_strings(r, g, "id", false, &ids[0][0], sizeof(ids[0]), CFG_MAX_SECRET_IDS, &s->n_ids) < 0)
+		return -1;
+	if (s->n_ids == 0)
+		return 0;
+	s->ids = malloc((size_t)s->n_ids * sizeof(ids[0]));
+	if (s->ids == NULL)
+		return cfg_fail(r, g, "out of memory");
+	memcpy(s->ids, ids, (size_t)s->n_ids * sizeof(ids[0]));
+	return 0;
+}
+
 int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
 {
 	static const char *const keys[] = { "type", "id", "secret", "file", NULL };
@@ -601,9 +615,8 @@ int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct
 			return cfg_fail(r, g, "missing required key 'type'");
 		s->type = type;
 		s->line = config_setting_source_line(g);
-		if (cfg_get_strings(r, g, "id", false, &s->ids[0][0], sizeof(s->ids[0]), CFG_MAX_SECRET_IDS, &s->n_ids) < 0 ||
-		    parse_secret_value(r, g, s) < 0 || cfg_get_string(r, g, "file", s->type == SECRET_PRIVATE, s->file,
-								      sizeof(s->file)) < 0)
+		if (parse_secret_ids(r, g, s) < 0 || parse_secret_value(r, g, s) < 0 ||
+		    cfg_get_string(r, g, "file", s->type == SECRET_PRIVATE, s->file, sizeof(s->file)) < 0)
 			return -1;
 		cfg->n_secrets++;
 	}

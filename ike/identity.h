@@ -20,12 +20,5 @@ bool identity_pair_equal(const struct ike_id *remote_a, const struct ike_id *loc
 uint64_t identity_pair_hash(uint64_t h, const struct ike_id *a, const struct ike_id *b);
 /* Does a configured identity (empty or "%any" matches everything) accept the peer's? */
 bool identity_matches(const char *configured, const struct ike_id *peer);
-/* The XAuth password of that user name: a secret of type xauth listing it among its ids; NULL if none. */
-const struct cfg_secret *xauth_secret_lookup(const struct dpike_config *cfg, const uint8_t *user, size_t len);
-/* The EAP password of that EAP identity: a secret of type eap listing it among its ids; NULL if none. */
-const struct cfg_secret *eap_secret_lookup(const struct dpike_config *cfg, const uint8_t *user, size_t len);
-/* The PSK for this pair of identities: a secret naming both beats one naming one, beats one naming none. */
-const struct cfg_secret *psk_lookup(const struct dpike_config *cfg, const struct ike_id *local,
-				    const struct ike_id *remote);
 
 #endif

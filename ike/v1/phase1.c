@@ -10,6 +10,7 @@
 #include "fragments.h"
 #include "ike/conns.h"
 #include "ike/identity.h"
+#include "ike/secrets.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 

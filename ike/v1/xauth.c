@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "ike/identity.h"
+#include "ike/secrets.h"
 #include "lib/log.h"
 #include "v1_sa.h"
 

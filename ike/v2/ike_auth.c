@@ -9,6 +9,7 @@
 
 #include "ike/conns.h"
 #include "ike/identity.h"
+#include "ike/secrets.h"
 #include "ike_sa.h"
 #include "lib/log.h"
 

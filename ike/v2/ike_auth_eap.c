@@ -13,6 +13,7 @@
 
 #include "ike/eap/eap.h"
 #include "ike/identity.h"
+#include "ike/secrets.h"
 #include "ike_sa.h"
 #include "lib/log.h"
 

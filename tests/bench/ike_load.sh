@@ -6,7 +6,7 @@
 #
 #   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S]
 #                                             [--proposal IKE_PROPOSAL] [--ikev1] [--vips] [--strongswan-sas K]
-#                                             [--updown CMD] [--check]
+#                                             [--updown CMD] [--peer-secrets P] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -24,7 +24,9 @@
 # the child's remote selector (with --check: as many online in dpike's pool as SAs held). --updown:
 # both responders' child runs CMD as swanctl's updown (what a script a child costs a mass of clients;
 # dpike's runs are counted until all are done, with --check each handshake's up and down run
-# without a failure). --ke-reuse: dpike's
+# without a failure). --peer-secrets: both responders hold, besides the shared PSK, P secrets with
+# one peer's ID each, load-0@dpike.test to load-(P-1)@dpike.test (same key), as a concentrator with
+# a key for each peer: each rate run's handshake then finds its own among them. --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
 # from dpike's dataplane), every held SA was still up at the end, failures were told by reason, and
@@ -39,7 +41,7 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN=
+SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN= PEER_SECRETS=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--vips) VIPS=1 ;;
 	--strongswan-sas) SW_SAS=$2; shift ;;
 	--updown) UPDOWN=$2; shift ;;
+	--peer-secrets) PEER_SECRETS=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -91,7 +94,9 @@ connections = ( { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"]; 
     local = { auth = "psk"; id = "responder.test"; }; remote = { auth = "psk"; id = "*@dpike.test"; };
     children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["$([ "$VIPS" = 1 ] && echo dynamic || echo 10.128.0.0/9)"];
                    esp_proposals = ["aes128gcm16"]; $([ -n "$UPDOWN" ] && echo "updown = \"$UPDOWN\";") } ); } );
-secrets = ( { type = "ike"; secret = "$PSK"; } );
+secrets = ( { type = "ike"; secret = "$PSK"; }
+$(awk -v n="$PEER_SECRETS" -v k="$PSK" 'BEGIN { for (i = 0; i < n; i++) printf ", { type = \"ike\"; id = \"load-%d@dpike.test\"; secret = \"%s\"; }\n", i, k }')
+);
 EOC
 
 mkdir -p "$LAB_DIR/sw"
@@ -112,7 +117,9 @@ connections {
   }
 }
 $([ "$VIPS" = 1 ] && echo 'pools { load { addrs = 10.128.0.0/12 } }')
-secrets { ike-load { secret = "$PSK" } }
+secrets { ike-load { secret = "$PSK" }
+$(awk -v n="$PEER_SECRETS" -v k="$PSK" 'BEGIN { for (i = 0; i < n; i++) printf "  ike-peer%d { id = load-%d@dpike.test\n secret = \"%s\" }\n", i, i, k }')
+}
 EOC
 
 # load TARGET N [OPTIONS]: runs dpike-load in the generator's namespace, JSON report to stdout. The

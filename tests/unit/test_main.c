@@ -72,6 +72,7 @@ int main(void)
 	ikev1_suite_add(CU_add_suite("ike: IKEv1", NULL, NULL));
 	cert_suite_add(CU_add_suite("ike: certificates", NULL, NULL));
 	signature_suite_add(CU_add_suite("ike: signatures and identities", NULL, NULL));
+	secrets_suite_add(CU_add_suite("ike: shared secrets by identity", NULL, NULL));
 	eap_suite_add(CU_add_suite("ike: EAP", NULL, NULL));
 	updown_suite_add(CU_add_suite("app: updown scripts", NULL, NULL));
 	esp_suite_add(CU_add_suite("dataplane: ESP", esp_suite_init, esp_suite_clean));
