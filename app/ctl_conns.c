@@ -63,7 +63,7 @@ static void child_text(const struct cfg_child *ch, struct strbuf *o)
 	if (ch->inactivity)
 		sb_printf(o, ", inactivity %lus", (unsigned long)ch->inactivity);
 	sb_printf(o, "\n    esp: ");
-	strings(o, false, &ch->esp_proposals[0][0], sizeof(ch->esp_proposals[0]), ch->n_esp_proposals);
+	strings(o, false, (const char *)ch->esp_proposals, sizeof(ch->esp_proposals[0]), ch->n_esp_proposals);
 	sb_printf(o, "\n    local:  ");
 	selectors(o, false, &ch->local_ts);
 	sb_printf(o, "\n    remote: ");
@@ -82,7 +82,7 @@ static void child_json(const struct cfg_child *ch, struct strbuf *o)
 		  ch->mode == IPSEC_MODE_TUNNEL ? "tunnel" : "transport", (unsigned long)ch->rekey_time,
 		  (unsigned long)ch->life_time, (unsigned long)ch->inactivity, starts[ch->start_action],
 		  dpds[ch->dpd_action], closes[ch->close_action]);
-	strings(o, true, &ch->esp_proposals[0][0], sizeof(ch->esp_proposals[0]), ch->n_esp_proposals);
+	strings(o, true, (const char *)ch->esp_proposals, sizeof(ch->esp_proposals[0]), ch->n_esp_proposals);
 	sb_printf(o, ",\"local_ts\":");
 	selectors(o, true, &ch->local_ts);
 	sb_printf(o, ",\"remote_ts\":");
@@ -105,7 +105,7 @@ static void conn_text(const struct cfg_connection *c, struct strbuf *o)
 	strings(o, false, &c->remote_addrs[0][0], sizeof(c->remote_addrs[0]), c->n_remote_addrs);
 	sb_printf(o, ", rekey %lus, dpd %lus, unique %s\n  proposals: ", (unsigned long)c->rekey_time,
 		  (unsigned long)c->dpd_delay, uniques[c->unique]);
-	strings(o, false, &c->proposals[0][0], sizeof(c->proposals[0]), c->n_proposals);
+	strings(o, false, (const char *)c->proposals, sizeof(c->proposals[0]), c->n_proposals);
 	sb_printf(o, "\n  local %s authentication: %s\n  remote %s authentication: %s\n", auth_name(&c->local),
 		  c->local.id[0] ? c->local.id : "(default)", auth_name(&c->remote), c->remote.id[0] ? c->remote.id : "%any");
 	if (c->xauth_remote || c->xauth_local)
@@ -127,7 +127,7 @@ static void conn_json(const struct cfg_connection *c, struct strbuf *o)
 	sb_printf(o, ",\"remote_addrs\":");
 	strings(o, true, &c->remote_addrs[0][0], sizeof(c->remote_addrs[0]), c->n_remote_addrs);
 	sb_printf(o, ",\"proposals\":");
-	strings(o, true, &c->proposals[0][0], sizeof(c->proposals[0]), c->n_proposals);
+	strings(o, true, (const char *)c->proposals, sizeof(c->proposals[0]), c->n_proposals);
 	sb_printf(o, ",\"rekey_time\":%lu,\"reauth_time\":%lu,\"dpd_delay\":%lu,\"unique\":\"%s\",\"local_auth\":\"%s\","
 		     "\"local_id\":",
 		  (unsigned long)c->rekey_time, (unsigned long)c->reauth_time, (unsigned long)c->dpd_delay,

@@ -581,7 +581,14 @@ void config_connection_free(struct cfg_connection *c)
 {
 	if (c == NULL)
 		return;
+	for (int i = 0; c->children && i < c->n_children; i++)
+		free(c->children[i].esp_proposals);
 	free(c->children);
+	free(c->proposals);
+	free(c->local.certs);
+	free(c->local.cacerts);
+	free(c->remote.certs);
+	free(c->remote.cacerts);
 	free(c);
 }
 

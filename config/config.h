@@ -136,6 +136,8 @@ enum close_action { CLOSE_NONE, CLOSE_TRAP, CLOSE_START };
 /* Which keys a pubkey round signs with (local) or accepts (remote): swanctl's "rsa", "ecdsa", ... */
 enum auth_key_type { AUTH_KEY_ANY, AUTH_KEY_RSA, AUTH_KEY_ECDSA, AUTH_KEY_ED25519 };
 
+#define CFG_MAX_AUTH_CERTS 4
+
 struct cfg_auth {
 	enum auth_method auth;
 	enum auth_key_type key_type;
@@ -144,9 +146,9 @@ struct cfg_auth {
 	uint8_t eap_type;  /* AUTH_EAP: the method's EAP type, 4 (MD5) or 26 (MSCHAPv2) */
 	char eap_id[256];  /* AUTH_EAP: the EAP identity; "%any" asks the peer for it; empty: the IKE identity */
 	char id[256];
-	char certs[4][256];
+	char (*certs)[256]; /* n_certs file paths, allocated to size; as cacerts */
 	int n_certs;
-	char cacerts[4][256];
+	char (*cacerts)[256];
 	int n_cacerts;
 	int line; /* of the group, for errors found when its files are loaded */
 };
@@ -155,7 +157,7 @@ struct cfg_child {
 	char name[CFG_NAME_MAX];
 	enum ipsec_mode mode;
 	struct cfg_ts_list local_ts, remote_ts;
-	char esp_proposals[CFG_MAX_PROPOSALS][128];
+	char (*esp_proposals)[128];
 	int n_esp_proposals;
 	uint64_t rekey_time, life_time, rand_time;
 	uint64_t rekey_bytes, life_bytes, rand_bytes, rekey_packets, life_packets, rand_packets;
@@ -202,7 +204,7 @@ struct cfg_connection {
 	int n_remote_addrs;
 	struct cfg_addr_range local_ranges[CFG_MAX_ADDRS], remote_ranges[CFG_MAX_ADDRS];
 	uint16_t local_port, remote_port;
-	char proposals[CFG_MAX_PROPOSALS][128];
+	char (*proposals)[128]; /* n_proposals of them, allocated to size, as the lists below */
 	int n_proposals;
 	bool aggressive, encap, mobike;
 	enum cfg_fragmentation fragmentation;

@@ -36,6 +36,39 @@ static bool esp_combinations_exist(const struct proposal *p, char *why, size_t w
 	return true;
 }
 
+/*
+ * A list of at most max strings of size bytes (items: swanctl's comma-separated form too), kept in
+ * memory of its own size at *list: a record holds the one or two a concentrator's connection has,
+ * not room for max.
+ */
+static int get_kept_list(struct cfg_reader *r, const config_setting_t *g, const char *key, bool items, size_t size,
+			 int max, void **list, int *n)
+{
+	char read[CFG_MAX_SECRET_IDS * 256];
+	if ((size_t)max * size > sizeof(read))
+		return cfg_fail(r, g, "'%s': a list too long to read", key);
+	if ((items ? cfg_get_items(r, g, key, false, read, size, max, n)
+		   : cfg_get_strings(r, g, key, false, read, size, max, n)) < 0)
+		return -1;
+	if (*n == 0)
+		return 0;
+	*list = malloc((size_t)*n * size);
+	if (*list == NULL)
+		return cfg_fail(r, g, "out of memory");
+	memcpy(*list, read, (size_t)*n * size);
+	return 0;
+}
+
+static int get_proposals(struct cfg_reader *r, const config_setting_t *g, const char *key, char (**list)[128], int *n)
+{
+	return get_kept_list(r, g, key, true, sizeof(**list), CFG_MAX_PROPOSALS, (void **)list, n);
+}
+
+static int get_paths(struct cfg_reader *r, const config_setting_t *g, const char *key, char (**list)[256], int *n)
+{
+	return get_kept_list(r, g, key, false, sizeof(**list), CFG_MAX_AUTH_CERTS, (void **)list, n);
+}
+
 static int check_proposals(struct cfg_reader *r, const config_setting_t *g, const char *key,
 			   char props[][128], int n, enum proposal_kind kind)
 {
@@ -106,8 +139,7 @@ static int parse_auth(struct cfg_reader *r, const config_setting_t *conn, const 
 				key);
 	if (cfg_check_keys(r, g, keys) < 0 ||
 	    cfg_get_string(r, g, "id", false, a->id, sizeof(a->id)) < 0 ||
-	    cfg_get_strings(r, g, "certs", false, &a->certs[0][0], sizeof(a->certs[0]), 4, &a->n_certs) < 0 ||
-	    cfg_get_strings(r, g, "cacerts", false, &a->cacerts[0][0], sizeof(a->cacerts[0]), 4, &a->n_cacerts) < 0 ||
+	    get_paths(r, g, "certs", &a->certs, &a->n_certs) < 0 || get_paths(r, g, "cacerts", &a->cacerts, &a->n_cacerts) < 0 ||
 	    cfg_get_string(r, g, "eap_id", false, a->eap_id, sizeof(a->eap_id)) < 0)
 		return -1;
 	a->line = config_setting_source_line(g);
@@ -201,8 +233,7 @@ static int parse_child(struct cfg_reader *r, const config_setting_t *g, struct c
 	    cfg_get_enum(r, g, "dpd_action", dpds, &dpd) < 0 || cfg_get_enum(r, g, "close_action", closes, &close) < 0 || cfg_get_uint(r, g, "replay_window", false, 4096, &rw) < 0 ||
 	    cfg_get_ts_list_any(r, g, "local_ts", false, true, &c->local_ts) < 0 ||
 	    cfg_get_ts_list_any(r, g, "remote_ts", false, true, &c->remote_ts) < 0 ||
-	    cfg_get_items(r, g, "esp_proposals", false, &c->esp_proposals[0][0], sizeof(c->esp_proposals[0]),
-			    CFG_MAX_PROPOSALS, &c->n_esp_proposals) < 0 ||
+	    get_proposals(r, g, "esp_proposals", &c->esp_proposals, &c->n_esp_proposals) < 0 ||
 	    check_proposals(r, g, "esp_proposals", c->esp_proposals, c->n_esp_proposals, PROPOSAL_ESP) < 0 ||
 	    parse_child_times(r, g, c) < 0 || cfg_get_duration(r, g, "inactivity", &c->inactivity) < 0 ||
 	    cfg_get_tunnel_copy(r, g, &c->copy) < 0 ||
@@ -241,13 +272,13 @@ static int parse_children(struct cfg_reader *r, const config_setting_t *g, struc
 	if (c->children == NULL)
 		return cfg_fail(r, list, "out of memory");
 	for (int i = 0; i < config_setting_length(list); i++) {
+		c->n_children++; /* counted first, so that config_free releases a half-parsed child */
 		if (parse_child(r, config_setting_get_elem(list, (unsigned)i), &c->children[i]) < 0)
 			return -1;
 		for (int k = 0; k < i; k++)
 			if (strcmp(c->children[k].name, c->children[i].name) == 0)
 				return cfg_fail(r, config_setting_get_elem(list, (unsigned)i),
 						"child name '%s' is used twice", c->children[i].name);
-		c->n_children++;
 	}
 	return 0;
 }
@@ -419,8 +450,7 @@ static int parse_connection(struct cfg_reader *r, const config_setting_t *g, con
 	    parse_addr_ranges(r, g, "remote_addrs", c->remote_addrs, c->n_remote_addrs, c->remote_ranges) < 0 ||
 	    cfg_get_uint(r, g, "local_port", false, 65535, &lport) < 0 ||
 	    cfg_get_uint(r, g, "remote_port", false, 65535, &rport) < 0 ||
-	    cfg_get_items(r, g, "proposals", false, &c->proposals[0][0], sizeof(c->proposals[0]), CFG_MAX_PROPOSALS,
-			    &c->n_proposals) < 0 ||
+	    get_proposals(r, g, "proposals", &c->proposals, &c->n_proposals) < 0 ||
 	    check_proposals(r, g, "proposals", c->proposals, c->n_proposals, PROPOSAL_IKE) < 0 ||
 	    parse_conn_options(r, g, c) < 0 || parse_conn_times(r, g, c) < 0 ||
 	    parse_auth(r, g, "local", &c->local) < 0 || parse_auth(r, g, "remote", &c->remote) < 0 ||
@@ -484,6 +514,7 @@ static int move_shunt_children(struct cfg_reader *r, const config_setting_t *lis
 			s->action = ch->shunt == CFG_SHUNT_CHILD_PASS ? SHUNT_PASS : SHUNT_DROP;
 			s->local_ts = ch->local_ts;
 			s->remote_ts = ch->remote_ts;
+			free(ch->esp_proposals);
 		}
 		c->n_children = kept;
 	}
@@ -585,16 +616,7 @@ static int parse_secret_value(struct cfg_reader *r, const config_setting_t *g, s
 
 static int parse_secret_ids(struct cfg_reader *r, const config_setting_t *g, struct cfg_secret *s)
 {
-	char ids[CFG_MAX_SECRET_IDS][256];
-	if (cfg_get_strings(r, g, "id", false, &ids[0][0], sizeof(ids[0]), CFG_MAX_SECRET_IDS, &s->n_ids) < 0)
-		return -1;
-	if (s->n_ids == 0)
-		return 0;
-	s->ids = malloc((size_t)s->n_ids * sizeof(ids[0]));
-	if (s->ids == NULL)
-		return cfg_fail(r, g, "out of memory");
-	memcpy(s->ids, ids, (size_t)s->n_ids * sizeof(ids[0]));
-	return 0;
+	return get_kept_list(r, g, "id", false, sizeof(*s->ids), CFG_MAX_SECRET_IDS, (void **)&s->ids, &s->n_ids);
 }
 
 int cfg_parse_secrets(struct cfg_reader *r, const config_setting_t *list, struct dpike_config *cfg)
