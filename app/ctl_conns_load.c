@@ -199,6 +199,7 @@ static int take(struct appliance *app, struct dpike_config *file, struct credent
 	free(app->cfg.connections);
 	app->cfg.connections = p.next;
 	app->cfg.n_connections = p.n_next;
+	config_conn_index_free(&app->cfg.conn_index); /* of the set before */
 	p.next = NULL;
 	ike_set_credentials(app->ike, creds);
 	credentials_put(app->creds);

@@ -600,6 +600,14 @@ void config_secret_index_free(struct cfg_secret_index *x)
 	memset(x, 0, sizeof(*x));
 }
 
+void config_conn_index_free(struct cfg_conn_index *x)
+{
+	u64map_free(&x->heads);
+	free(x->entries);
+	free(x->wide);
+	memset(x, 0, sizeof(*x));
+}
+
 void config_free(struct dpike_config *cfg)
 {
 	for (int i = 0; cfg->connections && i < cfg->n_connections; i++)
@@ -618,6 +626,7 @@ void config_free(struct dpike_config *cfg)
 	free(cfg->connections);
 	free(cfg->secrets);
 	config_secret_index_free(&cfg->secret_index);
+	config_conn_index_free(&cfg->conn_index);
 	cfg->neighbours = NULL;
 	cfg->routes = NULL;
 	cfg->static_sas = NULL;

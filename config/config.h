@@ -267,12 +267,35 @@ struct cfg_secret_key {
 
 struct cfg_secret_index {
 	bool built;
+	const void *of; /* as in cfg_conn_index */
+	int n_of;
 	struct u64map heads;            /* hash -> 1 + its first entry */
 	struct cfg_secret_key *entries;
 	int n_entries;
 	int *always;   /* IKE secrets with a DN id, compared as DNs (not byte for byte) at every lookup */
 	int n_always;
 	int anonymous; /* the first IKE secret without ids (it goes for any pair), -1 for none */
+};
+
+/*
+ * The connections by the peer's address, so that a responder finds a handshake's connection among
+ * a concentrator's thousands by a hash lookup: ike/conn_index.c builds it on first use, and
+ * load-conns forgets it when the set changes. Connections for single addresses are entries under
+ * each address, chained by index in file order; the others (prefixes, ranges, any) are "wide".
+ */
+struct cfg_conn_entry {
+	int conn, next; /* next: the entry after it for that address, -1 for none */
+};
+
+struct cfg_conn_index {
+	bool built;
+	const void *of; /* the array and count it was built from: another is never read through it */
+	int n_of;
+	struct u64map heads; /* a peer's address -> 1 + its first entry */
+	struct cfg_conn_entry *entries;
+	int n_entries;
+	int *wide;
+	int n_wide;
 };
 
 #define CFG_MAX_CRLS 16
@@ -320,6 +343,7 @@ struct dpike_config {
 	int n_pools;
 	struct cfg_connection **connections; /* each its own allocation: SAs keep theirs across load-conns */
 	int n_connections;
+	struct cfg_conn_index conn_index; /* of connections, as it stands; forgotten where that changes */
 	struct cfg_secret *secrets;
 	int n_secrets;
 	struct cfg_secret_index secret_index; /* goes with secrets: swapped with them, freed with them */
@@ -334,8 +358,9 @@ struct dpike_config {
  */
 int config_load(const char *path, struct dpike_config *cfg, char err[CFG_ERR_MAX]);
 void config_free(struct dpike_config *cfg);
-/* Forgets the index (it is built again when next used). */
+/* Forget the indexes (each is built again when next used). */
 void config_secret_index_free(struct cfg_secret_index *x);
+void config_conn_index_free(struct cfg_conn_index *x);
 /* One connection's memory (config_free calls it for every connection still in the config). */
 void config_connection_free(struct cfg_connection *c);
 int config_iface_by_name(const struct dpike_config *cfg, const char *name);

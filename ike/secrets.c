@@ -97,9 +97,11 @@ static const struct cfg_secret_index *index_of(const struct dpike_config *cfg)
 {
 	/* a cache of the secrets' own content, so the lookups take the configuration as it is: const */
 	struct cfg_secret_index *x = (struct cfg_secret_index *)&cfg->secret_index;
-	if (x->built)
+	if (x->built && x->of == cfg->secrets && x->n_of == cfg->n_secrets)
 		return x;
 	config_secret_index_free(x);
+	x->of = cfg->secrets;
+	x->n_of = cfg->n_secrets;
 	x->anonymous = -1;
 	for (int i = 0; i < cfg->n_secrets; i++)
 		if (!index_secret(x, &cfg->secrets[i], i)) {

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "fragments.h"
+#include "ike/conn_index.h"
 #include "ike/conns.h"
 #include "ike/identity.h"
 #include "ike/secrets.h"
@@ -118,8 +119,9 @@ const struct cfg_connection *p1_connection(const struct v1_daemon *d, const stru
 					   const struct ike_endpoint *remote, const struct v1_proposal *theirs,
 					   bool aggressive, struct v1_transform *chosen)
 {
-	for (int i = 0; i < d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = d->cfg->connections[i];
+	struct conn_iter it;
+	conn_iter_start(&it, d->cfg, remote->addr);
+	for (const struct cfg_connection *c; (c = conn_iter_next(&it)) != NULL;) {
 		if (c->version == 2 || c->aggressive != aggressive ||
 		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, local->addr) ||
 		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, remote->addr))
@@ -174,8 +176,9 @@ bool p1_connection_for_id(struct v1_sa *sa)
 	chosen.t[0] = sa->chosen;
 	if (identity_matches(sa->conn->remote.id, &sa->id_remote))
 		return true;
-	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = sa->d->cfg->connections[i];
+	struct conn_iter it;
+	conn_iter_start(&it, sa->d->cfg, sa->remote.addr);
+	for (const struct cfg_connection *c; (c = conn_iter_next(&it)) != NULL;) {
 		if (c == sa->conn || !keys_fit(sa, c) || c->version == 2 || c->aggressive != sa->aggressive ||
 		    !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
 		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, sa->local.addr) ||

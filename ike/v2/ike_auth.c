@@ -255,10 +255,11 @@ static const struct cfg_connection *connection_for_id(struct ike_sa *sa)
 	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
 		const struct cfg_connection *c = sa->d->cfg->connections[i];
 		struct proposal ours[CFG_MAX_PROPOSALS], chosen;
+		if (c->version == 1 || !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote))
+			continue; /* before the proposals are parsed: most connections name other peers */
 		int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, ours,
 					    CFG_MAX_PROPOSALS);
-		if (c->version != 1 && c->remote.id[0] && identity_matches(c->remote.id, &sa->id_remote) &&
-		    proposal_select(ours, n, &sa->chosen, 1, false, &chosen) == 0)
+		if (proposal_select(ours, n, &sa->chosen, 1, false, &chosen) == 0)
 			return c;
 	}
 	return NULL;

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "ike/conn_index.h"
 #include "ike_sa.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -313,8 +314,9 @@ static const struct cfg_connection *find_connection(struct ike_daemon *d, const 
 						    const struct ike_endpoint *remote, const struct proposal *theirs,
 						    int n_theirs, struct proposal *chosen, int *which)
 {
-	for (int i = 0; i < d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = d->cfg->connections[i];
+	struct conn_iter it;
+	conn_iter_start(&it, d->cfg, remote->addr);
+	for (const struct cfg_connection *c; (c = conn_iter_next(&it)) != NULL;) {
 		struct proposal ours[CFG_MAX_PROPOSALS];
 		if (c->version == 1 || !cfg_addr_listed(c->local_ranges, c->n_local_addrs, local->addr) ||
 		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, remote->addr))

@@ -6,7 +6,7 @@
 #
 #   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S]
 #                                             [--proposal IKE_PROPOSAL] [--ikev1] [--vips] [--strongswan-sas K]
-#                                             [--updown CMD] [--peer-secrets P] [--check]
+#                                             [--updown CMD] [--peer-secrets P] [--site-conns C] [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -26,7 +26,10 @@
 # dpike's runs are counted until all are done, with --check each handshake's up and down run
 # without a failure). --peer-secrets: both responders hold, besides the shared PSK, P secrets with
 # one peer's ID each, load-0@dpike.test to load-(P-1)@dpike.test (same key), as a concentrator with
-# a key for each peer: each rate run's handshake then finds its own among them. --ke-reuse: dpike's
+# a key for each peer: each rate run's handshake then finds its own among them. --site-conns: dpike
+# holds C site-to-site connections ahead of the generator's, each for one peer address of
+# 198.18.0.0/15 (RFC 2544's), as a concentrator's customers: what finding the connection of a
+# handshake costs among them. --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
 # from dpike's dataplane), every held SA was still up at the end, failures were told by reason, and
@@ -41,7 +44,7 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN= PEER_SECRETS=0
+SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN= PEER_SECRETS=0 SITE_CONNS=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--strongswan-sas) SW_SAS=$2; shift ;;
 	--updown) UPDOWN=$2; shift ;;
 	--peer-secrets) PEER_SECRETS=$2; shift ;;
+	--site-conns) SITE_CONNS=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -89,7 +93,10 @@ ike = { cookie_threshold = 1000000; half_open_per_peer = 1000000; half_open_max 
 interfaces = ( { name = "wan"; device = "net_af_packet0"; args = "iface=dut-wan,framecnt=4096"; address = "192.0.2.2/24"; } );
 neighbours = ( { interface = "wan"; ip = "192.0.2.1"; mac = "02:00:00:00:05:01"; } );
 $([ "$VIPS" = 1 ] && echo 'pools = ( { name = "load"; addrs = "10.128.0.0/12"; } );')
-connections = ( { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"]; $([ "$VIPS" = 1 ] && echo 'pools = "load";')
+connections = ( $(awk -v n="$SITE_CONNS" -v v="$VERSION" 'BEGIN { for (i = 0; i < n; i++)
+  printf "{ name = \"site%d\"; version = %d; local_addrs = [\"192.0.2.2\"]; remote_addrs = [\"198.%d.%d.%d\"]; local = { auth = \"psk\"; }; remote = { auth = \"psk\"; id = \"site%d.example\"; }; children = ( { name = \"c\"; local_ts = [\"10.0.0.0/24\"]; remote_ts = [\"10.%d.%d.0/24\"]; } ); },\n",
+         i, v, 18 + int(i / 65536), int(i / 256) % 256, i % 256, i, 64 + int(i / 65536), int(i / 256) % 256 }')
+  { name = "rw"; version = $VERSION; local_addrs = ["192.0.2.2"]; $([ "$VIPS" = 1 ] && echo 'pools = "load";')
     proposals = ["$PROPOSAL"];
     local = { auth = "psk"; id = "responder.test"; }; remote = { auth = "psk"; id = "*@dpike.test"; };
     children = ( { name = "c"; local_ts = ["10.0.0.0/9"]; remote_ts = ["$([ "$VIPS" = 1 ] && echo dynamic || echo 10.128.0.0/9)"];
