@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ike/conn_index.h"
 #include "ike/conns.h"
 #include "ike/identity.h"
 #include "ike/secrets.h"
@@ -252,10 +253,13 @@ static const struct cfg_connection *connection_for_id(struct ike_sa *sa)
 {
 	if (identity_matches(sa->conn->remote.id, &sa->id_remote))
 		return sa->conn;
-	for (int i = 0; i < sa->d->cfg->n_connections; i++) {
-		const struct cfg_connection *c = sa->d->cfg->connections[i];
+	struct conn_iter it;
+	conn_iter_start(&it, sa->d->cfg, sa->remote.addr);
+	for (const struct cfg_connection *c; (c = conn_iter_next(&it)) != NULL;) {
 		struct proposal ours[CFG_MAX_PROPOSALS], chosen;
-		if (c->version == 1 || !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote))
+		if (c->version == 1 || !c->remote.id[0] || !identity_matches(c->remote.id, &sa->id_remote) ||
+		    !cfg_addr_listed(c->local_ranges, c->n_local_addrs, sa->local.addr) ||
+		    !cfg_addr_listed(c->remote_ranges, c->n_remote_addrs, sa->remote.addr))
 			continue; /* before the proposals are parsed: most connections name other peers */
 		int n = proposal_parse_list((char(*)[128])c->proposals, c->n_proposals, PROPOSAL_IKE, ours,
 					    CFG_MAX_PROPOSALS);

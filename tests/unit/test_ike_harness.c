@@ -1237,6 +1237,45 @@ static void test_transport_behind_nat2(void)
 	unpair();
 }
 
+#define ID_CONN(name, local, local_id, remote_addr, remote_id)                                               \
+	"{ name = \"" name "\"; version = 2; local_addrs = [\"" local "\"]; remote_addrs = [\"" remote_addr "\"];\n" \
+	"  proposals = [\"aes128gcm16-prfsha256-x25519\"]; local = { auth = \"psk\"; id = \"" local_id "\"; };\n"     \
+	"  remote = { auth = \"psk\"; id = \"" remote_id "\"; };\n"                                                     \
+	"  children = ( { name = \"net\"; esp_proposals = [\"aes128gcm16\"]; } ); }"
+#define ID_NODE(local, conns)                                                                                 \
+	"interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"" local "/24\"; } );\n"               \
+	"connections = ( " conns " );\nsecrets = ( { type = \"ike\"; secret = \"same secret\"; } );\n"
+#define B_BY_ADDRESS ID_CONN("c", "192.0.2.2", "192.0.2.2", "192.0.2.1", "192.0.2.1") ", "
+#define B_ELSEWHERE ID_CONN("elsewhere", "192.0.2.2", "192.0.2.2", "198.51.100.77", "a@example.org")
+
+/* A, as a@example.org, initiates to B, which has text_b: the connection of B's SA, NULL when none came up. */
+static const char *connection_chosen(const char *text_b)
+{
+	q_head = q_tail = 0;
+	start_node(&A, ID_NODE("192.0.2.1", ID_CONN("c", "192.0.2.1", "a@example.org", "192.0.2.2", "192.0.2.2")),
+		   0xc0000201, "");
+	start_node(&B, text_b, 0xc0000202, "");
+	CU_ASSERT_EQUAL(run_command(ike_initiate, A.d, "c/net"), 0);
+	pump();
+	struct ike_sa *b = the_established(&B);
+	return b ? b->conn->name : NULL;
+}
+
+/*
+ * B's connection for A's address names another peer, so A's identity chooses again, among the
+ * connections for the same addresses only: remote_addrs restrict who may use a connection.
+ */
+static void test_identity_chooses_among_addresses(void)
+{
+	CU_ASSERT_PTR_NULL(connection_chosen(ID_NODE("192.0.2.2", B_BY_ADDRESS B_ELSEWHERE)));
+	CU_ASSERT_EQUAL(B.d->stats.auth_failures, 1);
+	unpair();
+	const char *name = connection_chosen(ID_NODE(
+		"192.0.2.2", B_BY_ADDRESS B_ELSEWHERE ", " ID_CONN("here", "192.0.2.2", "192.0.2.2", "192.0.2.0/24", "a@example.org")));
+	CU_ASSERT(name && strcmp(name, "here") == 0);
+	unpair();
+}
+
 /*
  * The responder may narrow the initiator's selectors, not widen them (RFC 7296 2.9): A's
  * configuration shrinks while its request is out (as if the response said more than was asked).
@@ -1687,6 +1726,8 @@ void ike_harness_suite_add(CU_pSuite s)
 	CU_add_test(s, "a child without selectors: the IKE addresses (swanctl's dynamic)", test_selectors_default_dynamic);
 	CU_add_test(s, "childless IKE SAs (RFC 6023): force, never, allow", test_childless);
 	CU_add_test(s, "a response that widens the selectors proposed is refused", test_widened_response_refused);
+	CU_add_test(s, "the peer's identity chooses another connection among those for its address only",
+		    test_identity_chooses_among_addresses);
 	CU_add_test(s, "transport mode behind a NAT: selectors name the addresses seen", test_transport_behind_nat2);
 	CU_add_test(s, "simultaneous rekeys of a child and of the IKE SA", test_rekey_collisions);
 	CU_add_test(s, "half-open caps per peer and in all, and their timeout", test_half_open_caps);
