@@ -15,18 +15,6 @@
 	"{ name = \"" name "\"; version = 2; local_addrs = [\"192.0.2.2\"]; " remote                       \
 	" local = { auth = \"psk\"; }; remote = { auth = \"psk\"; }; }\n"
 
-static void load(const char *text, struct dpike_config *cfg)
-{
-	char err[CFG_ERR_MAX];
-	const char *path = unit_temp_file(text);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	int rc = config_load(path, cfg, err);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-}
-
 /* The names of the candidates for remote, space-separated, into out. */
 static const char *candidates(const struct dpike_config *cfg, uint32_t remote, char *out, size_t len)
 {
@@ -51,7 +39,7 @@ static void test_candidates(void)
 {
 	struct dpike_config cfg;
 	char got[512];
-	load(mixed, &cfg);
+	unit_load_config(mixed, &cfg);
 	CU_ASSERT_STRING_EQUAL(candidates(&cfg, 0xc6336401, got, sizeof(got)), "any one net two range last");
 	CU_ASSERT_STRING_EQUAL(candidates(&cfg, 0xc6336402, got, sizeof(got)), "any net two range");
 	CU_ASSERT_STRING_EQUAL(candidates(&cfg, 0xc6336403, got, sizeof(got)), "any net three range");
@@ -81,7 +69,7 @@ static void test_many_sites(void)
 				      CONN("site%d", "remote_addrs = [\"198.18.%d.%d\"];") ",", i, i / 256, i % 256);
 	snprintf(text + n, cap - n, CONN("rw", "") "  );\n");
 	struct dpike_config cfg;
-	load(text, &cfg);
+	unit_load_config(text, &cfg);
 	free(text);
 	int wrong = 0;
 	for (int i = 0; i < SITES; i += 13) {

@@ -11,6 +11,7 @@
 
 #include <rte_eal.h>
 
+#include "config/config.h"
 #include "lib/log.h"
 #include "unit.h"
 
@@ -25,6 +26,18 @@ const char *unit_temp_file(const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
+}
+
+void unit_load_config(const char *text, struct dpike_config *cfg)
+{
+	char err[CFG_ERR_MAX];
+	const char *path = unit_temp_file(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	int rc = config_load(path, cfg, err);
+	unlink(path);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
 }
 
 void unit_hex(const char *s, uint8_t *out, size_t n)

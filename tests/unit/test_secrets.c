@@ -13,18 +13,6 @@
 
 #define IFACES "interfaces = ( { name = \"wan\"; device = \"net_null0\"; address = \"192.0.2.2/24\"; } );\n"
 
-static void load(const char *text, struct dpike_config *cfg)
-{
-	char err[CFG_ERR_MAX];
-	const char *path = unit_temp_file(text);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	int rc = config_load(path, cfg, err);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-}
-
 static struct ike_id id_of(const char *s)
 {
 	struct ike_id id;
@@ -72,7 +60,7 @@ static const char ranked[] = IFACES
 static void test_ranking(void)
 {
 	struct dpike_config cfg;
-	load(ranked, &cfg);
+	unit_load_config(ranked, &cfg);
 	CU_ASSERT_STRING_EQUAL(psk_for(&cfg, "gw.example", "peer1.example"), "both");
 	CU_ASSERT_STRING_EQUAL(psk_for(&cfg, "other.example", "peer1.example"), "peer1");
 	CU_ASSERT_STRING_EQUAL(psk_for(&cfg, "gw.example", "peer3.example"), "peer3");
@@ -92,7 +80,7 @@ static void test_ranking(void)
 	CU_ASSERT(cfg.secret_index.built); /* the lookups went through the index */
 	/* no anonymous secret: nothing for strangers */
 	config_free(&cfg);
-	load(IFACES "secrets = ( { type = \"ike\"; id = \"gw.example\"; secret = \"ours\"; } );\n", &cfg);
+	unit_load_config(IFACES "secrets = ( { type = \"ike\"; id = \"gw.example\"; secret = \"ours\"; } );\n", &cfg);
 	CU_ASSERT_PTR_NULL(psk_for(&cfg, "other.example", "nobody.example"));
 	CU_ASSERT_STRING_EQUAL(psk_for(&cfg, "other.example", "gw.example"), "ours"); /* names the peer */
 	config_free(&cfg);
@@ -114,7 +102,7 @@ static void test_many(void)
 				      i, i, i, i);
 	snprintf(text + n, cap - n, "  { type = \"ike\"; secret = \"anon\"; } );\n");
 	struct dpike_config cfg;
-	load(text, &cfg);
+	unit_load_config(text, &cfg);
 	free(text);
 	int wrong = 0;
 	for (int i = 0; i < MANY; i += 7) {

@@ -41,6 +41,9 @@ void reassembly_suite_add(CU_pSuite s);
 
 /* Writes text to a fresh temporary file; returns its path (static buffer). */
 const char *unit_temp_file(const char *text);
+struct dpike_config;
+/* Loads a configuration that must load, from its text; the test stops here if it does not. */
+void unit_load_config(const char *text, struct dpike_config *cfg);
 /* n bytes from 2n hex digits (a test vector as its RFC prints it). */
 void unit_hex(const char *s, uint8_t *out, size_t n);
 
