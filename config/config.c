@@ -594,16 +594,14 @@ void config_connection_free(struct cfg_connection *c)
 
 void config_secret_index_free(struct cfg_secret_index *x)
 {
-	u64map_free(&x->heads);
-	free(x->entries);
+	u64chains_free(&x->by_key);
 	free(x->always);
 	memset(x, 0, sizeof(*x));
 }
 
 void config_conn_index_free(struct cfg_conn_index *x)
 {
-	u64map_free(&x->heads);
-	free(x->entries);
+	u64chains_free(&x->by_addr);
 	free(x->wide);
 	memset(x, 0, sizeof(*x));
 }

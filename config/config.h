@@ -257,21 +257,14 @@ struct cfg_secret {
 
 /*
  * The secrets by identity, so that finding a peer's PSK or a user's password takes a hash lookup
- * however many secrets there are: ike/secrets.c builds it on first use. Each id of a secret is an
- * entry under the hash of its encoding; entries of one hash chain by index.
+ * however many secrets there are: ike/secrets.c builds it on first use. Each id of a secret is
+ * listed under the hash of its encoding.
  */
-struct cfg_secret_key {
-	uint64_t key;
-	int secret, next; /* next: the entry after it with that key, -1 for none */
-};
-
 struct cfg_secret_index {
 	bool built;
 	const void *of; /* as in cfg_conn_index */
 	int n_of;
-	struct u64map heads;            /* hash -> 1 + its first entry */
-	struct cfg_secret_key *entries;
-	int n_entries;
+	struct u64chains by_key; /* hash of an id -> the secrets naming it */
 	int *always;   /* IKE secrets with a DN id, compared as DNs (not byte for byte) at every lookup */
 	int n_always;
 	int anonymous; /* the first IKE secret without ids (it goes for any pair), -1 for none */
@@ -280,20 +273,14 @@ struct cfg_secret_index {
 /*
  * The connections by the peer's address, so that a responder finds a handshake's connection among
  * a concentrator's thousands by a hash lookup: ike/conn_index.c builds it on first use, and
- * load-conns forgets it when the set changes. Connections for single addresses are entries under
- * each address, chained by index in file order; the others (prefixes, ranges, any) are "wide".
+ * load-conns forgets it when the set changes. Connections for single addresses are listed under
+ * each address in file order; the others (prefixes, ranges, any) are "wide".
  */
-struct cfg_conn_entry {
-	int conn, next; /* next: the entry after it for that address, -1 for none */
-};
-
 struct cfg_conn_index {
 	bool built;
 	const void *of; /* the array and count it was built from: another is never read through it */
 	int n_of;
-	struct u64map heads; /* a peer's address -> 1 + its first entry */
-	struct cfg_conn_entry *entries;
-	int n_entries;
+	struct u64chains by_addr; /* a peer's address -> the connections for it alone */
 	int *wide;
 	int n_wide;
 };

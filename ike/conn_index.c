@@ -20,20 +20,10 @@ static bool single_addresses(const struct cfg_connection *c)
 
 static bool add_entry(struct cfg_conn_index *x, uint32_t addr, int conn)
 {
-	if ((x->n_entries & (x->n_entries - 1)) == 0) { /* grows at each power of two */
-		struct cfg_conn_entry *e = realloc(x->entries, (size_t)(x->n_entries ? 2 * x->n_entries : 16) * sizeof(*e));
-		if (e == NULL)
-			return false;
-		x->entries = e;
-	}
-	int head = (int)(uintptr_t)u64map_get(&x->heads, addr) - 1;
-	if (head >= 0 && x->entries[head].conn == conn)
+	int newest = u64chains_first(&x->by_addr, addr);
+	if (newest >= 0 && x->by_addr.e[newest].val == conn)
 		return true; /* the same address twice in one connection */
-	x->entries[x->n_entries] = (struct cfg_conn_entry){ .conn = conn, .next = head };
-	if (u64map_put(&x->heads, addr, (void *)(uintptr_t)(x->n_entries + 1)) < 0)
-		return false;
-	x->n_entries++;
-	return true;
+	return u64chains_add(&x->by_addr, addr, conn) == 0;
 }
 
 static bool index_connection(struct cfg_conn_index *x, const struct cfg_connection *c, int i)
@@ -79,7 +69,7 @@ void conn_iter_start(struct conn_iter *it, const struct dpike_config *cfg, uint3
 {
 	it->cfg = cfg;
 	it->x = index_of(cfg);
-	it->entry = it->x ? (int)(uintptr_t)u64map_get(&it->x->heads, remote) - 1 : -1;
+	it->entry = it->x ? u64chains_first(&it->x->by_addr, remote) : -1;
 	it->wide = 0;
 	it->all = 0;
 }
@@ -89,12 +79,12 @@ const struct cfg_connection *conn_iter_next(struct conn_iter *it)
 	const struct cfg_conn_index *x = it->x;
 	if (x == NULL)
 		return it->all < it->cfg->n_connections ? it->cfg->connections[it->all++] : NULL;
-	int single = it->entry >= 0 ? x->entries[it->entry].conn : -1;
+	int single = it->entry >= 0 ? x->by_addr.e[it->entry].val : -1;
 	int wide = it->wide < x->n_wide ? x->wide[it->wide] : -1;
 	if (single < 0 && wide < 0)
 		return NULL;
 	if (wide < 0 || (single >= 0 && single < wide)) {
-		it->entry = x->entries[it->entry].next;
+		it->entry = x->by_addr.e[it->entry].next;
 		return it->cfg->connections[single];
 	}
 	it->wide++;

@@ -37,22 +37,6 @@ static uint64_t user_key(int type, const uint8_t *user, size_t len)
 	return fnv(fnv(FNV_OFFSET, head, sizeof(head)), user, len);
 }
 
-static bool add_entry(struct cfg_secret_index *x, uint64_t key, int secret)
-{
-	if ((x->n_entries & (x->n_entries - 1)) == 0) { /* grows at each power of two */
-		struct cfg_secret_key *e = realloc(x->entries, (size_t)(x->n_entries ? 2 * x->n_entries : 16) * sizeof(*e));
-		if (e == NULL)
-			return false;
-		x->entries = e;
-	}
-	uintptr_t head = (uintptr_t)u64map_get(&x->heads, key);
-	x->entries[x->n_entries] = (struct cfg_secret_key){ .key = key, .secret = secret, .next = (int)head - 1 };
-	if (u64map_put(&x->heads, key, (void *)(uintptr_t)(x->n_entries + 1)) < 0)
-		return false;
-	x->n_entries++;
-	return true;
-}
-
 static bool add_always(struct cfg_secret_index *x, int secret)
 {
 	if (x->n_always && x->always[x->n_always - 1] == secret)
@@ -76,7 +60,7 @@ static bool index_ike_secret(struct cfg_secret_index *x, const struct cfg_secret
 		struct ike_id id;
 		if (!identity_from_string(s->ids[k], &id))
 			continue; /* it can match nothing */
-		if (!(id.type == ID_DER_ASN1_DN ? add_always(x, i) : add_entry(x, id_key(&id), i)))
+		if (!(id.type == ID_DER_ASN1_DN ? add_always(x, i) : u64chains_add(&x->by_key, id_key(&id), i) == 0))
 			return false;
 	}
 	return true;
@@ -87,7 +71,7 @@ static bool index_secret(struct cfg_secret_index *x, const struct cfg_secret *s,
 	if (s->type == SECRET_IKE)
 		return index_ike_secret(x, s, i);
 	for (int k = 0; (s->type == SECRET_XAUTH || s->type == SECRET_EAP) && k < s->n_ids; k++)
-		if (!add_entry(x, user_key(s->type, (const uint8_t *)s->ids[k], strlen(s->ids[k])), i))
+		if (u64chains_add(&x->by_key, user_key(s->type, (const uint8_t *)s->ids[k], strlen(s->ids[k])), i) < 0)
 			return false;
 	return true;
 }
@@ -153,9 +137,8 @@ static void consider_listed(struct psk_choice *c, const struct cfg_secret_index 
 {
 	if (id->type == ID_DER_ASN1_DN)
 		return; /* DN ids are in x->always */
-	uint64_t key = id_key(id);
-	for (int e = (int)(uintptr_t)u64map_get(&x->heads, key) - 1; e >= 0; e = x->entries[e].next)
-		consider(c, x->entries[e].secret);
+	for (int e = u64chains_first(&x->by_key, id_key(id)); e >= 0; e = x->by_key.e[e].next)
+		consider(c, x->by_key.e[e].val);
 }
 
 static const struct cfg_secret *psk_scan(const struct dpike_config *cfg, const struct ike_id *local,
@@ -200,9 +183,9 @@ static const struct cfg_secret *user_secret(const struct dpike_config *cfg, int 
 			best = names_user(&cfg->secrets[i], type, user, len) ? i : -1;
 		return best >= 0 ? &cfg->secrets[best] : NULL;
 	}
-	uint64_t key = user_key(type, user, len);
-	for (int e = (int)(uintptr_t)u64map_get(&x->heads, key) - 1; e >= 0; e = x->entries[e].next) {
-		int i = x->entries[e].secret;
+	const struct u64chains *by_key = &x->by_key;
+	for (int e = u64chains_first(by_key, user_key(type, user, len)); e >= 0; e = by_key->e[e].next) {
+		int i = by_key->e[e].val;
 		if ((best < 0 || i < best) && names_user(&cfg->secrets[i], type, user, len))
 			best = i;
 	}

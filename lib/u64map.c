@@ -142,3 +142,31 @@ void u64map_link_join(struct u64map *m, struct u64map_link *l, uint64_t key)
 		head->prev = l;
 	l->in = 1;
 }
+
+void u64chains_free(struct u64chains *c)
+{
+	u64map_free(&c->heads);
+	free(c->e);
+	c->e = NULL;
+	c->n = 0;
+}
+
+int u64chains_add(struct u64chains *c, uint64_t key, int val)
+{
+	if ((c->n & (c->n - 1)) == 0) { /* grows at each power of two */
+		struct u64chain_entry *e = realloc(c->e, (size_t)(c->n ? 2 * c->n : 16) * sizeof(*e));
+		if (e == NULL)
+			return -1;
+		c->e = e;
+	}
+	c->e[c->n] = (struct u64chain_entry){ .val = val, .next = u64chains_first(c, key) };
+	if (u64map_put(&c->heads, key, (void *)(uintptr_t)(c->n + 1)) < 0)
+		return -1;
+	c->n++;
+	return 0;
+}
+
+int u64chains_first(const struct u64chains *c, uint64_t key)
+{
+	return (int)(uintptr_t)u64map_get(&c->heads, key) - 1;
+}

@@ -48,4 +48,24 @@ struct u64map_link {
 void u64map_link_join(struct u64map *m, struct u64map_link *l, uint64_t key);
 void u64map_link_leave(struct u64map *m, struct u64map_link *l);
 
+/*
+ * Values (ints) listed by key in one array, each key's newest first: for indexes built once and
+ * read many times, with no object of their own to hold a link.
+ */
+struct u64chain_entry {
+	int val, next; /* next: the entry after it under the same key, -1 for none */
+};
+
+struct u64chains {
+	struct u64map heads; /* key -> 1 + its newest entry */
+	struct u64chain_entry *e;
+	int n;
+};
+
+void u64chains_free(struct u64chains *c);
+/* Puts val first under key; -1 when out of memory. */
+int u64chains_add(struct u64chains *c, uint64_t key, int val);
+/* The newest entry under key (then on through e[].next); -1 for none. */
+int u64chains_first(const struct u64chains *c, uint64_t key);
+
 #endif

@@ -178,6 +178,25 @@ static int list_length(const struct u64map *m, uint64_t key)
 }
 
 /* Lists by key: links join at the head, leave from anywhere (head, middle, tail, alone), move keys. */
+/* Values by key, each key's newest first, across the array's growth. */
+static void test_u64chains(void)
+{
+	struct u64chains c = { 0 };
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL_FATAL(u64chains_add(&c, (uint64_t)(i % 7) << 40, i), 0);
+	CU_ASSERT_EQUAL(u64chains_first(&c, 99), -1);
+	int wrong = 0;
+	for (int k = 0; k < 7; k++) {
+		int want = 999 - (999 - k) % 7; /* the newest value with i % 7 == k */
+		for (int e = u64chains_first(&c, (uint64_t)k << 40); e >= 0; e = c.e[e].next, want -= 7)
+			wrong += c.e[e].val != want;
+		wrong += want != k - 7; /* every one of them, none more */
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	u64chains_free(&c);
+	CU_ASSERT(c.n == 0 && c.e == NULL && u64chains_first(&c, 0) == -1);
+}
+
 static void test_u64map_links(void)
 {
 	struct u64map m;
@@ -283,6 +302,7 @@ void lib_suite_add(CU_pSuite s)
 {
 	CU_add_test(s, "u64 map: same answers as an array through puts and deletions", test_u64map_random);
 	CU_add_test(s, "u64 map: lists by key (join, leave anywhere, move)", test_u64map_links);
+	CU_add_test(s, "u64 chains: values by key, newest first", test_u64chains);
 	CU_add_test(s, "timer heap: the due entries, earliest first, as an array says", test_timer_heap_random);
 	CU_add_test(s, "log lines a peer can cause: limited per second, the rest counted", test_log_limit);
 	CU_add_test(s, "IPv4 addresses and prefixes", test_ipv4_and_prefixes);
