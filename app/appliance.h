@@ -170,17 +170,23 @@ void fragment_and_inject(struct appliance *app, struct rte_mbuf *m, uint16_t mtu
 int ctl_server_open(struct appliance *app);
 void ctl_server_poll(struct appliance *app);
 void ctl_server_close(void);
-int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *out);
+struct ctl_load;
+/* A command's answer in out: 0 (OK) or -1 (ERR); or CTL_WAITS with *wait the load that answers later (ctl_load.h). */
+#define CTL_WAITS 1
+int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *out, struct ctl_load **wait);
 /* dpikectl list-neighbours (ctl_neighbours.c). */
 void ctl_list_neighbours(struct appliance *app, bool json, struct strbuf *o);
 /* dpikectl list-conns (ctl_conns.c): the configured connections and their children. */
 void ctl_list_conns(struct appliance *app, bool json, struct strbuf *o);
-/* dpikectl load-creds (ctl_creds.c): the shared secrets read again from the file; -1, and nothing changed, on an error. */
-int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o);
-/* dpikectl load-conns (ctl_conns_load.c): the connections read again from the file; -1, and nothing changed, on an error. */
-int ctl_load_conns(struct appliance *app, bool json, struct strbuf *o);
-/* dpikectl load-all, as swanctl --load-all: load-conns, then load-creds. */
-int ctl_load_all(struct appliance *app, bool json, struct strbuf *o);
+/*
+ * What dpikectl load-creds (ctl_creds.c) and load-conns (ctl_conns_load.c) put in place of the running
+ * set, once the file has been read (ctl_load.c): file's secrets, or its connections with their
+ * credentials creds (NULL, and creds_err saying why, when they failed to load; taken either way).
+ * -1, and nothing changed, when they cannot be; file keeps what was not taken, for the caller to free.
+ */
+int ctl_creds_take(struct appliance *app, struct dpike_config *file, bool json, struct strbuf *o);
+int ctl_conns_take(struct appliance *app, struct dpike_config *file, struct credentials *creds, const char *creds_err,
+		   bool json, struct strbuf *o);
 /* dpikectl stages [on|off] (ctl_stages.c): each worker's cycles by stage, or their counting turned on or off. */
 int ctl_stages(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o);
 int telemetry_register(struct appliance *app);

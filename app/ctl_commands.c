@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 
 #include "appliance.h"
+#include "ctl_load.h"
 #include "ike/credentials.h"
 #include "dataplane/replay.h"
 #include "lib/parse.h"
@@ -102,11 +103,13 @@ static void cmd_status(struct appliance *app, bool json, struct strbuf *o)
 	if (json) {
 		sb_printf(o, "{\"version\":\"0.1.0\",\"uptime_s\":%ld,\"config\":", up);
 		sb_json_str(o, app->cfg.path);
-		sb_printf(o, ",\"workers\":%u,\"idle_sleep_us\":%u,\"tsc_hz\":%lu,\"sas\":%d,\"interfaces\":[",
-			  app->n_workers, app->cfg.idle_sleep_us, rte_get_tsc_hz(), app->n_sas);
+		sb_printf(o, ",\"workers\":%u,\"idle_sleep_us\":%u,\"tsc_hz\":%lu,\"sas\":%d,\"loading\":%s,\"interfaces\":[",
+			  app->n_workers, app->cfg.idle_sleep_us, rte_get_tsc_hz(), app->n_sas,
+			  ctl_load_busy() ? "true" : "false");
 	} else {
-		sb_printf(o, "dpike 0.1.0, up %lds, config %s\n%u worker(s), idle sleep %u us, %d SA(s)\ninterfaces:\n", up,
-			  app->cfg.path, app->n_workers, app->cfg.idle_sleep_us, app->n_sas);
+		sb_printf(o, "dpike 0.1.0, up %lds, config %s%s\n%u worker(s), idle sleep %u us, %d SA(s)\ninterfaces:\n", up,
+			  app->cfg.path, ctl_load_busy() ? " (being loaded again)" : "", app->n_workers,
+			  app->cfg.idle_sleep_us, app->n_sas);
 	}
 	for (uint16_t i = 0; i < app->n_ports; i++) {
 		const struct app_port *p = &app->ports[i];
@@ -417,7 +420,22 @@ static void cmd_list_pools(struct appliance *app, bool json, struct strbuf *o)
 	ike_list_pools(app->ike, json, o);
 }
 
-int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o)
+/* A load answers once the file has been read, which the control core does not wait for. */
+static int cmd_load(const char *name, int argc, enum ctl_load_what what, bool json, struct strbuf *o,
+		    struct ctl_load **wait)
+{
+	if (argc > 1) {
+		sb_printf(o, "%s takes no arguments\n", name);
+		return -1;
+	}
+	if ((*wait = ctl_load_ask(what, json)) == NULL) {
+		sb_printf(o, "too many loads waiting; try again\n");
+		return -1;
+	}
+	return CTL_WAITS;
+}
+
+int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct strbuf *o, struct ctl_load **wait)
 {
 	static const struct {
 		const char *name;
@@ -439,15 +457,11 @@ int ctl_execute(struct appliance *app, int argc, char **argv, bool json, struct 
 		return ctl_stages(app, argc, argv, json, o);
 	static const struct {
 		const char *name;
-		int (*fn)(struct appliance *, bool, struct strbuf *);
-	} loads[] = { { "load-creds", ctl_load_creds }, { "load-conns", ctl_load_conns }, { "load-all", ctl_load_all } };
+		enum ctl_load_what what;
+	} loads[] = { { "load-creds", CTL_LOAD_CREDS }, { "load-conns", CTL_LOAD_CONNS }, { "load-all", CTL_LOAD_ALL } };
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
-		if (strcmp(argv[0], loads[i].name) == 0) {
-			if (argc == 1)
-				return loads[i].fn(app, json, o);
-			sb_printf(o, "%s takes no arguments\n", argv[0]);
-			return -1;
-		}
+		if (strcmp(argv[0], loads[i].name) == 0)
+			return cmd_load(argv[0], argc, loads[i].what, json, o, wait);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[0], cmds[i].name) != 0)
 			continue;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpikectl load-conns, as swanctl --load-conns: the configuration file read again and its
+ * dpikectl load-conns, as swanctl --load-conns: the configuration file read again (ctl_load.c) and its
  * connections put in place of the running ones without a restart. A connection whose group
  * reads as before stays as it is; a new one is loaded; one changed or gone is dropped (and its
  * replacement loaded). Dropping undoes the start action, as swanctl.conf says: its traps go, and
@@ -225,56 +225,26 @@ static void report(const struct appliance *app, const struct load_count *n, bool
 			  app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->closed);
 }
 
-int ctl_load_conns(struct appliance *app, bool json, struct strbuf *o)
+int ctl_conns_take(struct appliance *app, struct dpike_config *file, struct credentials *creds, const char *creds_err,
+		   bool json, struct strbuf *o)
 {
-	struct dpike_config file;
-	char err[CFG_ERR_MAX];
-	if (config_load(app->cfg.path, &file, err) < 0) {
-		sb_printf(o, "%s\nnothing changed\n", err);
+	const char *fixed = fixed_part_changed(&app->cfg, file);
+	if (*fixed || (file->n_connections && creds == NULL)) {
+		if (*fixed)
+			sb_printf(o, "%s: %s changed; they are read at start-up: restart dpike to change them\n",
+				  app->cfg.path, fixed);
+		else
+			sb_printf(o, "%s\n", creds_err);
+		sb_printf(o, "nothing changed\n");
+		if (creds)
+			credentials_free(creds);
 		return -1;
 	}
-	const char *fixed = fixed_part_changed(&app->cfg, &file);
-	struct credentials *creds = NULL;
-	if (*fixed)
-		sb_printf(o, "%s: %s changed; they are read at start-up: restart dpike to change them\nnothing changed\n",
-			  app->cfg.path, fixed);
-	else if (file.n_connections && (creds = credentials_load(&file, err, CFG_ERR_MAX)) == NULL)
-		sb_printf(o, "%s\nnothing changed\n", err);
 	struct load_count n = { 0 };
-	int rc = -1;
-	if (!*fixed && (creds || file.n_connections == 0)) {
-		rc = take(app, &file, creds, &n);
-		if (rc < 0)
-			sb_printf(o, "out of memory\nnothing changed\n");
+	if (take(app, file, creds, &n) < 0) {
+		sb_printf(o, "out of memory\nnothing changed\n");
+		return -1;
 	}
-	config_free(&file);
-	if (rc == 0)
-		report(app, &n, json, o);
-	return rc;
-}
-
-/* One command's answer, its line end left off (to nest it in load-all's JSON). */
-static const char *answer(struct strbuf *b)
-{
-	if (b->len && b->buf[b->len - 1] == '\n')
-		b->buf[b->len - 1] = '\0';
-	return b->len ? b->buf : "";
-}
-
-int ctl_load_all(struct appliance *app, bool json, struct strbuf *o)
-{
-	struct strbuf conns, creds;
-	sb_init(&conns);
-	sb_init(&creds);
-	/* connections first: what they check (pools, certificates) fails before a secret changes */
-	int rc = ctl_load_conns(app, json, &conns);
-	if (rc == 0)
-		rc = ctl_load_creds(app, json, &creds);
-	if (json && rc == 0)
-		sb_printf(o, "{\"conns\":%s,\"creds\":%s}\n", answer(&conns), answer(&creds));
-	else
-		sb_printf(o, "%s%s", conns.len ? conns.buf : "", creds.len ? creds.buf : "");
-	sb_free(&conns);
-	sb_free(&creds);
-	return rc;
+	report(app, &n, json, o);
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpikectl load-creds, as swanctl --load-creds: the configuration file read again and its
+ * dpikectl load-creds, as swanctl --load-creds: the configuration file read again (ctl_load.c) and its
  * shared secrets (PSKs, XAuth and EAP passwords) put in place of the running ones, without a
  * restart: new users and changed keys count from the next authentication, established SAs
  * stay. Secrets are read only while a peer authenticates, on this (the control) core, so the
@@ -37,25 +37,18 @@ static bool same_private_keys(const struct dpike_config *a, const struct dpike_c
 	return true;
 }
 
-int ctl_load_creds(struct appliance *app, bool json, struct strbuf *o)
+int ctl_creds_take(struct appliance *app, struct dpike_config *fresh, bool json, struct strbuf *o)
 {
-	struct dpike_config fresh;
-	char err[CFG_ERR_MAX];
-	if (config_load(app->cfg.path, &fresh, err) < 0) {
-		sb_printf(o, "%s\nnothing changed\n", err);
-		return -1;
-	}
-	bool keys_same = same_private_keys(&app->cfg, &fresh);
+	bool keys_same = same_private_keys(&app->cfg, fresh);
 	struct cfg_secret *old = app->cfg.secrets;
 	int n_old = app->cfg.n_secrets;
 	struct cfg_secret_index old_index = app->cfg.secret_index;
-	app->cfg.secrets = fresh.secrets;
-	app->cfg.n_secrets = fresh.n_secrets;
-	app->cfg.secret_index = fresh.secret_index; /* none yet: built at the next lookup */
-	fresh.secrets = old;
-	fresh.n_secrets = n_old;
-	fresh.secret_index = old_index;
-	config_free(&fresh); /* wipes the old secrets */
+	app->cfg.secrets = fresh->secrets;
+	app->cfg.n_secrets = fresh->n_secrets;
+	app->cfg.secret_index = fresh->secret_index; /* none yet: built at the next lookup */
+	fresh->secrets = old; /* wiped when the caller frees fresh */
+	fresh->n_secrets = n_old;
+	fresh->secret_index = old_index;
 	int ike = count_type(&app->cfg, SECRET_IKE), xauth = count_type(&app->cfg, SECRET_XAUTH),
 	    eap = count_type(&app->cfg, SECRET_EAP);
 	LOG_INFO("credentials loaded again from %s: %d shared keys, %d XAuth and %d EAP passwords%s", app->cfg.path, ike,

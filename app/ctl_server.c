@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "appliance.h"
+#include "ctl_load.h"
 #include "lib/log.h"
 
 #define MAX_REQUEST 4096
@@ -35,6 +36,7 @@ static char listen_path[108];
 struct client {
 	int fd; /* -1: free */
 	bool answering;
+	struct ctl_load *load; /* the load it waits for, answered when read (ctl_load.h) */
 	size_t in_len, out_off;
 	uint64_t deadline_ms;
 	struct strbuf out;
@@ -45,6 +47,9 @@ static struct client clients[MAX_CLIENTS];
 
 static void drop_client(struct client *c)
 {
+	if (c->load)
+		ctl_load_release(c->load); /* it still takes effect */
+	c->load = NULL;
 	close(c->fd);
 	sb_free(&c->out);
 	c->fd = -1;
@@ -91,6 +96,7 @@ void ctl_server_close(void)
 		unlink(listen_path);
 	}
 	listen_fd = -1;
+	ctl_loads_stop();
 }
 
 static int split_args(char *buf, char **argv, bool *json)
@@ -113,6 +119,13 @@ static bool request_complete(const struct client *c)
 	return (c->in_len == 1 && c->in[0] == '\n') || (c->in_len >= 2 && strstr(c->in, "\n\n") != NULL);
 }
 
+static void reply(struct client *c, int rc, const char *body)
+{
+	sb_printf(&c->out, "%s\n%s", rc == 0 ? "OK" : "ERR", body ? body : "");
+	c->answering = true;
+	c->deadline_ms = app_now_ms() + REPLY_TIMEOUT_MS;
+}
+
 static void answer(struct appliance *app, struct client *c)
 {
 	char *argv[MAX_ARGS];
@@ -120,13 +133,26 @@ static void answer(struct appliance *app, struct client *c)
 	struct strbuf body;
 	sb_init(&body);
 	int argc = split_args(c->in, argv, &json);
-	int rc = argc == 0 ? -1 : ctl_execute(app, argc, argv, json, &body);
+	int rc = argc == 0 ? -1 : ctl_execute(app, argc, argv, json, &body, &c->load);
 	if (argc == 0)
 		sb_printf(&body, "no command given\n");
-	sb_printf(&c->out, "%s\n%s", rc == 0 ? "OK" : "ERR", body.buf ? body.buf : "");
+	if (rc == CTL_WAITS)
+		c->deadline_ms = UINT64_MAX; /* however long the file takes to read */
+	else
+		reply(c, rc, body.buf);
 	sb_free(&body);
-	c->answering = true;
-	c->deadline_ms = app_now_ms() + REPLY_TIMEOUT_MS;
+}
+
+/* A load's answer, once it has been put in place. */
+static void answer_load(struct client *c)
+{
+	int rc;
+	const struct strbuf *out;
+	if (!ctl_load_answer(c->load, &rc, &out))
+		return;
+	reply(c, rc, out->buf);
+	ctl_load_release(c->load);
+	c->load = NULL;
 }
 
 /* Takes what has come of the request; false when the client is to be dropped. */
@@ -177,12 +203,18 @@ void ctl_server_poll(struct appliance *app)
 {
 	if (listen_fd < 0)
 		return;
+	ctl_loads_poll(app);
 	accept_clients();
 	uint64_t now = app_now_ms();
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &clients[i];
 		if (c->fd < 0)
 			continue;
+		if (c->load) {
+			answer_load(c);
+			if (c->load)
+				continue;
+		}
 		bool keep = c->answering ? write_some(c) : read_some(app, c);
 		if (keep && c->answering && !c->out_off)
 			keep = write_some(c); /* answered just now: start at once */

@@ -16,6 +16,7 @@
 
 #define DEFAULT_SOCKET "/run/dpike/dpike.sock"
 #define REPLY_TIMEOUT_S 10
+#define LOAD_TIMEOUT_S 600 /* load-*: dpike answers once the file and its certificates have been read */
 
 static void usage(FILE *f)
 {
@@ -62,7 +63,7 @@ static int socket_from_config(const char *file, char *out, size_t len)
 	return 0;
 }
 
-static int connect_to(const char *path)
+static int connect_to(const char *path, int timeout_s)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -71,7 +72,7 @@ static int connect_to(const char *path)
 	}
 	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
+	struct timeval tv = { .tv_sec = timeout_s };
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	int fd = connect_to(path);
+	int fd = connect_to(path, strncmp(args[0], "load-", 5) == 0 ? LOAD_TIMEOUT_S : REPLY_TIMEOUT_S);
 	if (fd < 0)
 		return 2;
 	int rc = send_request(fd, nargs, args, json) == 0 ? read_reply(fd) : 2;

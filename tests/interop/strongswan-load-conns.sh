@@ -8,7 +8,9 @@
 #  - a changed connection's SA goes on until it ends, and the next one takes the new settings;
 #  - a removed connection of start_action = start has its IKE SA closed (strongSwan sees it go),
 #    once the exchange in progress (an IKE SA rekey) is done;
-#  - a removed trap's policies go; a removed IKEv1 connection's SA goes on; load-all.
+#  - a removed trap's policies go; a removed IKEv1 connection's SA goes on; load-all;
+#  - while a file of 20,000 connections is read, the control core goes on: dpikectl status
+#    answers and says a load is under way.
 # Usage: strongswan-load-conns.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
@@ -143,5 +145,32 @@ sys.exit(not (j["conns"]["unchanged"]==2 and j["conns"]["connections"]==2 and "i
 }
 lab_check "load-all: connections (both unchanged), then secrets, one JSON answer" all_loaded
 lab_check "... one's SA untouched" test "$(spis one)" = "$one_spis"
+
+# many SITES: the running file with SITES PSK connections more (not for this lab's peer)
+many() {
+	cp "$conf" "$LAB_DIR/dpike.conf.two"
+	python3 - "$1" "$LAB_DIR/dpike.conf.two" >"$conf" <<'PY'
+import sys
+n, text = int(sys.argv[1]), open(sys.argv[2]).read()
+sites = ",\n".join('{ name = "site%d"; remote_addrs = ["198.51.100.%d"]; local = { auth = "psk"; id = "gw.example"; }; '
+                   'remote = { auth = "psk"; id = "site%d.example"; }; children = ( { name = "net"; '
+                   'local_ts = ["10.2.0.0/24"]; remote_ts = ["10.%d.%d.0/24"]; } ); }'
+                   % (i, i % 250 + 1, i, 100 + i // 256 % 100, i % 256) for i in range(n))
+print(text.replace("connections = (", "connections = ( " + sites + ",", 1))
+PY
+}
+loading() { ctl --json status | python3 -c 'import json,sys; sys.exit(not json.load(sys.stdin)["loading"])'; }
+many 20000
+ctl --json load-conns >"$LAB_DIR/load.json" 2>&1 &
+loader=$!
+lab_check "a file of 20,000 connections more: dpikectl status answers while it is read, and says so" \
+	lab_wait_for 20 loading
+lab_check "... the load answers when done" wait "$loader"
+lab_check "... and counts them" loaded connections=20002 added=20000 unchanged=2
+lab_check "... one's SA untouched" test "$(spis one)" = "$one_spis"
+lab_check "... traffic" one_ping
+cp "$LAB_DIR/dpike.conf.two" "$conf"
+lab_check "load-conns: the 20,000 gone again" load
+lab_check "... its JSON counts them" loaded connections=2 removed=20000 unchanged=2
 dpike_stop_all
 lab_summary strongswan-load-conns

@@ -86,6 +86,7 @@ int main(void)
 	cert_suite_add(CU_add_suite("ike: certificates", NULL, NULL));
 	signature_suite_add(CU_add_suite("ike: signatures and identities", NULL, NULL));
 	secrets_suite_add(CU_add_suite("ike: shared secrets by identity", NULL, NULL));
+	config_read_suite_add(CU_add_suite("app: the configuration read again beside the control core", NULL, NULL));
 	conn_index_suite_add(CU_add_suite("ike: connections by the peer's address", NULL, NULL));
 	eap_suite_add(CU_add_suite("ike: EAP", NULL, NULL));
 	updown_suite_add(CU_add_suite("app: updown scripts", NULL, NULL));

@@ -24,6 +24,7 @@ void ike_payload_suite_add(CU_pSuite s);
 void cert_suite_add(CU_pSuite s);
 void signature_suite_add(CU_pSuite s);
 void secrets_suite_add(CU_pSuite s);
+void config_read_suite_add(CU_pSuite s);
 void conn_index_suite_add(CU_pSuite s);
 void eap_suite_add(CU_pSuite s);
 void updown_suite_add(CU_pSuite s);
