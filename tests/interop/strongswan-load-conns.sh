@@ -10,7 +10,8 @@
 #    once the exchange in progress (an IKE SA rekey) is done;
 #  - a removed trap's policies go; a removed IKEv1 connection's SA goes on; load-all;
 #  - while a file of 20,000 connections is read, the control core goes on: dpikectl status
-#    answers and says a load is under way.
+#    answers and says a load is under way; loads asked at once are each answered; a load whose
+#    client has gone takes effect; dpike stopped in the middle of a read exits cleanly.
 # Usage: strongswan-load-conns.sh BUILD_DIR
 set -eu
 . "$(dirname "$0")/strongswan-certs-lab.sh" "$1"
@@ -172,5 +173,31 @@ lab_check "... traffic" one_ping
 cp "$LAB_DIR/dpike.conf.two" "$conf"
 lab_check "load-conns: the 20,000 gone again" load
 lab_check "... its JSON counts them" loaded connections=2 removed=20000 unchanged=2
+three_loads() {
+	local a b c
+	ctl load-conns >/dev/null &
+	a=$!
+	ctl load-creds >/dev/null &
+	b=$!
+	ctl load-all >/dev/null &
+	c=$!
+	wait "$a" && wait "$b" && wait "$c"
+}
+lab_check "three loads asked at once: each answered, OK" three_loads
+conns_listed() { test "$(ctl --json list-conns | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["connections"]))')" = "$1"; }
+many 20000
+ctl load-conns >/dev/null 2>&1 &
+loader=$!
+lab_wait_for 20 loading || true
+kill "$loader" 2>/dev/null || true
+wait "$loader" 2>/dev/null || true
+lab_check "a load whose dpikectl is gone before the answer still takes effect" lab_wait_for 30 conns_listed 20002
+ctl load-conns >/dev/null 2>&1 &
+loader=$!
+lab_check "another load of the file under way" lab_wait_for 20 loading
+dpike_stop
+lab_check "dpike stopped in the middle of it: waits for the read, frees it, exit status 0" wait "$DPIKE_PID"
+lab_check "... and says it stopped" grep -q "dpike\[info\] stopping" "$LAB_DIR/dut.log"
+wait "$loader" 2>/dev/null || true
 dpike_stop_all
 lab_summary strongswan-load-conns
