@@ -6,7 +6,8 @@
 #
 #   [DPIKE_PERF=FILE] tests/bench/ike_load.sh BUILD_DIR [--sas N] [--held M] [--hold S] [--ke-reuse S]
 #                                             [--proposal IKE_PROPOSAL] [--ikev1] [--vips] [--strongswan-sas K]
-#                                             [--updown CMD] [--peer-secrets P] [--site-conns C] [--check]
+#                                             [--updown CMD] [--peer-secrets P] [--site-conns C] [--reloads S]
+#                                             [--check]
 #
 #   gen 192.0.2.1    -- 192.0.2.2    dpike (net_af_packet on dut-wan)
 #   gen 198.51.100.1 -- 198.51.100.2 strongSwan
@@ -29,7 +30,9 @@
 # a key for each peer: each rate run's handshake then finds its own among them. --site-conns: dpike
 # holds C site-to-site connections ahead of the generator's, each for one peer address of
 # 198.18.0.0/15 (RFC 2544's), as a concentrator's customers: what finding the connection of a
-# handshake costs among them. --ke-reuse: dpike's
+# handshake costs among them. --reloads S: dpikectl load-conns every S seconds (once the one before
+# has answered) during dpike's rate run, the file as running, as an operator's automation may: what
+# loading the connections again costs the handshakes meanwhile (p99 shows a control core held by them). --ke-reuse: dpike's
 # ike.ke_reuse (0: a key pair per exchange, as strongSwan). --check: exit 1 unless every
 # handshake succeeded, every SA of the rate runs was deleted and gone from both responders (and
 # from dpike's dataplane), every held SA was still up at the end, failures were told by reason, and
@@ -44,7 +47,7 @@ root=$(cd "$here/../.." && pwd)
 lab_binaries "$1"
 LOAD=$(realpath "$1/app/dpike-load")
 shift
-SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN= PEER_SECRETS=0 SITE_CONNS=0
+SAS=2000 SW_SAS= HELD=20000 HOLD=40 CHECK=0 KE_REUSE=0 PROPOSAL= VERSION=2 VIPS=0 UPDOWN= PEER_SECRETS=0 SITE_CONNS=0 RELOADS=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--updown) UPDOWN=$2; shift ;;
 	--peer-secrets) PEER_SECRETS=$2; shift ;;
 	--site-conns) SITE_CONNS=$2; shift ;;
+	--reloads) RELOADS=$2; shift ;;
 	--check) CHECK=1 ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -178,7 +182,19 @@ t0=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
 # DPIKE_PERF=FILE: a perf profile of dpike's control core over the rate run (DPIKE_PERF_HZ samples a
 # second, 2000; DPIKE_PERF_ALL=1: of the whole machine)
 [ -n "${DPIKE_PERF:-}" ] && { if [ -n "${DPIKE_PERF_ALL:-}" ]; then perf record -q -e cpu-clock -F 2000 -a -g -o "$DPIKE_PERF" & else perf record -q -e cpu-clock --call-graph dwarf,16384 -F "${DPIKE_PERF_HZ:-2000}" -t "$dpike_pid" -o "$DPIKE_PERF" & fi; perf_pid=$!; }
+reload_every() {
+	while :; do
+		"$DPIKECTL" -s "$LAB_DIR/dpike.sock" load-conns >/dev/null 2>&1 && echo >>"$LAB_DIR/reloads"
+		sleep "$1" # the pace asked for, not a wait for a state
+	done
+}
+[ "$RELOADS" = 0 ] || { reload_every "$RELOADS" & reloader=$!; }
 load 192.0.2.2 "$SAS" >"$LAB_DIR/dpike-rate.json" || true # --check judges the results
+if [ "$RELOADS" != 0 ]; then
+	kill "$reloader"
+	wait "$reloader" 2>/dev/null || true
+	echo "dpike: $(wc -l <"$LAB_DIR/reloads" 2>/dev/null || echo 0) load-conns of its $((SITE_CONNS + 1)) connections, one every $RELOADS s, done during the run"
+fi
 [ -n "${DPIKE_PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 t1=$(cpu_ticks "/proc/$dpike_pid/task/$dpike_pid/stat")
 # The responders take the generator's last Deletes (IKEv1's are not answered) a moment later;
