@@ -123,7 +123,8 @@ static int plan_alloc(struct plan *p, const struct dpike_config *run, int n_next
 }
 
 /*
- * The set to run: the running connection where the file's reads the same, else the file's.
+ * The set to run: the running connection where the file's reads the same and its certificates,
+ * keys, CAs and CRLs are the same files' contents, else the file's.
  * Each file connection not taken is let go of.
  */
 static void choose(const struct dpike_config *run, struct dpike_config *file, struct plan *p, struct load_count *n)
@@ -131,7 +132,7 @@ static void choose(const struct dpike_config *run, struct dpike_config *file, st
 	for (int i = 0; i < file->n_connections; i++) {
 		struct cfg_connection *f = file->connections[i];
 		int k = running_index(run, p, f->name);
-		if (k >= 0 && run->connections[k]->digest == f->digest) {
+		if (k >= 0 && run->connections[k]->digest == f->digest && credentials_same(run->connections[k], f)) {
 			p->next[i] = run->connections[k];
 			ike_conn_hold(p->next[i]);
 			ike_conn_put(f);

@@ -5,7 +5,7 @@
  * restart: new users and changed keys count from the next authentication, established SAs
  * stay. Secrets are read only while a peer authenticates, on this (the control) core, so the
  * swap needs no lock. The whole file must load as at start-up, or nothing changes. Private keys
- * and the other sections are read at start-up only; a change to them is reported, not applied.
+ * go with the connections that use them (load-conns); a change to them is reported here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +52,12 @@ int ctl_creds_take(struct appliance *app, struct dpike_config *fresh, bool json,
 	int ike = count_type(&app->cfg, SECRET_IKE), xauth = count_type(&app->cfg, SECRET_XAUTH),
 	    eap = count_type(&app->cfg, SECRET_EAP);
 	LOG_INFO("credentials loaded again from %s: %d shared keys, %d XAuth and %d EAP passwords%s", app->cfg.path, ike,
-		 xauth, eap, keys_same ? "" : "; private keys changed: they are read at start-up, restart to use them");
+		 xauth, eap, keys_same ? "" : "; private keys changed: load-conns takes them with the connections that use them");
 	if (json)
 		sb_printf(o, "{\"ike\":%d,\"xauth\":%d,\"eap\":%d,\"private_keys_changed\":%s}\n", ike, xauth, eap,
 			  keys_same ? "false" : "true");
 	else
 		sb_printf(o, "loaded %d shared keys, %d XAuth and %d EAP passwords%s\n", ike, xauth, eap,
-			  keys_same ? "" : "\nprivate keys changed in the file: restart dpike to use them");
+			  keys_same ? "" : "\nprivate keys changed in the file: load-conns (or load-all) takes them with the connections that use them");
 	return 0;
 }

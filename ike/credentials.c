@@ -357,6 +357,54 @@ struct credentials *credentials_load(struct dpike_config *cfg, char *err, size_t
 	return c;
 }
 
+static bool same_certs(STACK_OF(X509) *a, STACK_OF(X509) *b)
+{
+	int n = a ? sk_X509_num(a) : 0;
+	if (n != (b ? sk_X509_num(b) : 0))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (X509_cmp(sk_X509_value(a, i), sk_X509_value(b, i)) != 0)
+			return false;
+	return true;
+}
+
+/* The CRLs in a trust store, whatever their order (the store sorts by issuer). */
+static bool same_crls(X509_STORE *a, X509_STORE *b)
+{
+	STACK_OF(X509_OBJECT) *oa = a ? X509_STORE_get0_objects(a) : NULL, *ob = b ? X509_STORE_get0_objects(b) : NULL;
+	int na = 0, nb = 0;
+	for (int i = 0; oa && i < sk_X509_OBJECT_num(oa); i++)
+		na += X509_OBJECT_get_type(sk_X509_OBJECT_value(oa, i)) == X509_LU_CRL;
+	for (int i = 0; ob && i < sk_X509_OBJECT_num(ob); i++)
+		nb += X509_OBJECT_get_type(sk_X509_OBJECT_value(ob, i)) == X509_LU_CRL;
+	if (na != nb)
+		return false;
+	for (int i = 0; oa && i < sk_X509_OBJECT_num(oa); i++) {
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(oa, i));
+		bool found = crl == NULL;
+		for (int k = 0; !found && k < sk_X509_OBJECT_num(ob); k++) {
+			X509_CRL *other = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(ob, k));
+			found = other && X509_CRL_match(crl, other) == 0;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+bool credentials_same(const struct cfg_connection *a, const struct cfg_connection *b)
+{
+	static const struct conn_credentials none;
+	const struct conn_credentials *x = a->creds ? a->creds : &none, *y = b->creds ? b->creds : &none;
+	if (x->n_own != y->n_own)
+		return false;
+	for (int i = 0; i < x->n_own; i++)
+		if (X509_cmp(x->own[i].cert, y->own[i].cert) != 0 || EVP_PKEY_eq(x->own[i].key, y->own[i].key) != 1)
+			return false;
+	return same_certs(x->chain, y->chain) && same_certs(x->cacerts, y->cacerts) &&
+	       same_certs(x->peer_certs, y->peer_certs) && same_crls(x->trust, y->trust);
+}
+
 void credentials_put(struct credentials *c)
 {
 	if (c && --c->users == 0)
@@ -541,9 +589,20 @@ static void time_text(const ASN1_TIME *t, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
+/* In hex, as openssl x509 -serial and pki --print show it. */
+static void serial_text(X509 *x, char *out, size_t len)
+{
+	BIGNUM *sn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = sn ? BN_bn2hex(sn) : NULL;
+	snprintf(out, len, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(sn);
+}
+
 static void list_cert(X509 *x, const char *conn, const char *role, bool json, struct strbuf *o)
 {
-	char subject[512], issuer[512], from[32], to[32];
+	char subject[512], issuer[512], from[32], to[32], serial[80];
+	serial_text(x, serial, sizeof(serial));
 	name_text(X509_get_subject_name(x), subject, sizeof(subject));
 	name_text(X509_get_issuer_name(x), issuer, sizeof(issuer));
 	time_text(X509_get0_notBefore(x), from, sizeof(from));
@@ -552,8 +611,8 @@ static void list_cert(X509 *x, const char *conn, const char *role, bool json, st
 	const char *type = k ? key_type(k) : "?";
 	int bits = k ? EVP_PKEY_get_bits(k) : 0;
 	if (!json) {
-		sb_printf(o, "%s (%s): %s\n  issuer %s\n  valid %s .. %s, %s %d bits\n", conn, role, subject, issuer, from,
-			  to, type, bits);
+		sb_printf(o, "%s (%s): %s\n  issuer %s\n  valid %s .. %s, %s %d bits, serial %s\n", conn, role, subject,
+			  issuer, from, to, type, bits, serial);
 		return;
 	}
 	sb_printf(o, "{\"connection\":");
@@ -562,7 +621,8 @@ static void list_cert(X509 *x, const char *conn, const char *role, bool json, st
 	sb_json_str(o, subject);
 	sb_printf(o, ",\"issuer\":");
 	sb_json_str(o, issuer);
-	sb_printf(o, ",\"not_before\":\"%s\",\"not_after\":\"%s\",\"key\":\"%s\",\"bits\":%d},", from, to, type, bits);
+	sb_printf(o, ",\"serial\":\"%s\",\"not_before\":\"%s\",\"not_after\":\"%s\",\"key\":\"%s\",\"bits\":%d},", serial,
+		  from, to, type, bits);
 }
 
 void credentials_list(const struct dpike_config *cfg, bool json, struct strbuf *o)

@@ -28,6 +28,13 @@ void credentials_put(struct credentials *c);
 /* At once, whoever points into it (a set that failed to load, tests). */
 void credentials_free(struct credentials *c);
 
+/*
+ * Whether two connections authenticate with and trust the same things: certificates, private
+ * keys, CAs and CRLs compared by content, not by file name (load-conns keeps a running
+ * connection only if its file's group and these are the same, so a renewed certificate is taken).
+ */
+bool credentials_same(const struct cfg_connection *a, const struct cfg_connection *b);
+
 struct strbuf;
 /* dpikectl list-certs: per connection, our certificate chain and the CAs its peer is checked against. */
 void credentials_list(const struct dpike_config *cfg, bool json, struct strbuf *o);

@@ -9,6 +9,7 @@
 #  - a removed connection of start_action = start has its IKE SA closed (strongSwan sees it go),
 #    once the exchange in progress (an IKE SA rekey) is done;
 #  - a removed trap's policies go; a removed IKEv1 connection's SA goes on; load-all;
+#  - a certificate and key renewed under the same file names replace the connections using them;
 #  - while a file of 20,000 connections is read, the control core goes on: dpikectl status
 #    answers and says a load is under way; loads asked at once are each answered; a load whose
 #    client has gone takes effect; dpike stopped in the middle of a read exits cleanly.
@@ -146,6 +147,21 @@ sys.exit(not (j["conns"]["unchanged"]==2 and j["conns"]["connections"]==2 and "i
 }
 lab_check "load-all: connections (both unchanged), then secrets, one JSON answer" all_loaded
 lab_check "... one's SA untouched" test "$(spis one)" = "$one_spis"
+
+# a certificate and key renewed under the same file names: the connections using them are replaced
+own_serial() { ctl --json list-certs | python3 -c 'import json,sys
+print(" ".join(sorted({c["serial"] for c in json.load(sys.stdin)["certs"] if c["role"] == "own"})))'; }
+old_serial=$(own_serial)
+pki_issue gw p256 root "$DN, CN=gw.example" gw.example
+lab_check "gw.pem and gw.key renewed in place: load-conns replaces the two connections using them" load
+lab_check "... its JSON counts them" loaded connections=2 replaced=2 unchanged=0
+serial_renewed() { local now; now=$(own_serial); [ -n "$now" ] && [ "$now" != "$old_serial" ]; }
+lab_check "... list-certs shows the new certificate's serial ($old_serial before)" serial_renewed
+lab_check "... one's SA goes on as it was" test "$(spis one)" = "$one_spis"
+sw_ctl "$LAB_DIR" --terminate --ike two --timeout 10 >/dev/null 2>&1 || true
+lab_wait_for 10 sw_not_up two || true
+sw_opens two
+lab_check "... strongSwan opens two again, checking the renewed certificate" sw_up two
 
 # many SITES: the running file with SITES PSK connections more (not for this lab's peer)
 many() {

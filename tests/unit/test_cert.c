@@ -280,6 +280,63 @@ static X509_CRL *crl_revoking(long serial)
 	return crl;
 }
 
+static void write_crl(X509_CRL *crl, const char *name)
+{
+	FILE *f = fopen(path_of(name), "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT(PEM_write_X509_CRL(f, crl) == 1);
+	fclose(f);
+}
+
+/* A connection of gw.pem (with im.der), gw.key and im.crl as the files hold them now. */
+static struct cfg_connection *load_conn(struct dpike_config *cfg, struct credentials **creds)
+{
+	char err[CFG_ERR_MAX];
+	int rc = load_with("\"gw.pem\", \"im.der\"", "{ type = \"private\"; file = \"gw.key\"; }", "crls = [\"im.crl\"];",
+			   cfg, creds, err);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	return cfg->connections[0];
+}
+
+/* load-conns keeps a connection only if its credentials' contents are the same: a renewed certificate, key or CRL is a change. */
+static void test_credentials_same(void)
+{
+	make_pki();
+	EVP_PKEY *k = new_key("P-256"), *k2 = new_key("P-256");
+	X509 *x = issue(&(struct cert_spec){ .cn = "gw", .san = "DNS:gw.example", .from = -60, .to = DAY, .serial = 10 }, k);
+	X509 *renewed = issue(&(struct cert_spec){ .cn = "gw", .san = "DNS:gw.example", .from = -30, .to = 2 * DAY, .serial = 11 }, k2);
+	X509_CRL *crl = crl_revoking(99), *crl2 = crl_revoking(98);
+	write_cert(x, "gw.pem", false);
+	write_key(k, "gw.key", false);
+	write_crl(crl, "im.crl");
+	struct dpike_config cfg[4];
+	struct credentials *creds[4];
+	struct cfg_connection *first = load_conn(&cfg[0], &creds[0]);
+	CU_ASSERT(credentials_same(first, load_conn(&cfg[1], &creds[1]))); /* the same files read again */
+	write_crl(crl2, "im.crl");
+	CU_ASSERT(!credentials_same(first, load_conn(&cfg[2], &creds[2]))); /* a new CRL */
+	write_crl(crl, "im.crl");
+	write_cert(renewed, "gw.pem", false);
+	write_key(k2, "gw.key", false);
+	CU_ASSERT(!credentials_same(first, load_conn(&cfg[3], &creds[3]))); /* renewed: same names, new certificate and key */
+	struct cfg_connection psk_a = { 0 }, psk_b = { 0 };
+	CU_ASSERT(credentials_same(&psk_a, &psk_b)); /* none either side */
+	CU_ASSERT(!credentials_same(first, &psk_a));
+	for (int i = 0; i < 4; i++) {
+		credentials_free(creds[i]);
+		config_free(&cfg[i]);
+	}
+	X509_CRL_free(crl);
+	X509_CRL_free(crl2);
+	X509_free(x);
+	X509_free(renewed);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+	free_pki();
+}
+
 static void test_verify_peer(void)
 {
 	make_pki();
@@ -500,6 +557,8 @@ void cert_suite_add(CU_pSuite s)
 		    test_load_own_credentials);
 	CU_add_test(s, "start-up errors name file, line and reason", test_load_errors);
 	CU_add_test(s, "peer chain: CA, intermediate, validity, CRL, key usage, ID match", test_verify_peer);
+	CU_add_test(s, "credentials compared by content: the same files, a new CRL, a renewed certificate and key",
+		    test_credentials_same);
 	CU_add_test(s, "CERTREQ hash of a CA's public key", test_certreq_hash);
 	CU_add_test(s, "two daemons: RSA, RSA-PSS, ECDSA P-256/P-521, Ed25519 certificates", test_two_daemons_certificates);
 	CU_add_test(s, "two daemons: a signature by the wrong key is refused", test_two_daemons_wrong_key);
