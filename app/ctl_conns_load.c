@@ -19,7 +19,7 @@
 #include "lib/log.h"
 
 struct load_count {
-	int added, replaced, removed, kept, closed;
+	int added, replaced, removed, kept, closed, new_crls;
 };
 
 static bool same_pool(const struct cfg_pool *a, const struct cfg_pool *b)
@@ -124,7 +124,7 @@ static int plan_alloc(struct plan *p, const struct dpike_config *run, int n_next
 
 /*
  * The set to run: the running connection where the file's reads the same and its certificates,
- * keys, CAs and CRLs are the same files' contents, else the file's.
+ * keys and CAs are the same files' contents (taking the file's CRLs), else the file's.
  * Each file connection not taken is let go of.
  */
 static void choose(const struct dpike_config *run, struct dpike_config *file, struct plan *p, struct load_count *n)
@@ -133,6 +133,7 @@ static void choose(const struct dpike_config *run, struct dpike_config *file, st
 		struct cfg_connection *f = file->connections[i];
 		int k = running_index(run, p, f->name);
 		if (k >= 0 && run->connections[k]->digest == f->digest && credentials_same(run->connections[k], f)) {
+			n->new_crls += credentials_take_crls(run->connections[k], f);
 			p->next[i] = run->connections[k];
 			ike_conn_hold(p->next[i]);
 			ike_conn_put(f);
@@ -214,16 +215,17 @@ static int take(struct appliance *app, struct dpike_config *file, struct credent
 
 static void report(const struct appliance *app, const struct load_count *n, bool json, struct strbuf *o)
 {
-	LOG_INFO("connections loaded again from %s: %d in all, %d new, %d replaced, %d removed, %d unchanged; "
-		 "%d IKE SAs closed",
-		 app->cfg.path, app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->closed);
+	LOG_INFO("connections loaded again from %s: %d in all, %d new, %d replaced, %d removed, %d unchanged (%d with "
+		 "new CRLs); %d IKE SAs closed",
+		 app->cfg.path, app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->new_crls, n->closed);
 	if (json)
 		sb_printf(o, "{\"connections\":%d,\"added\":%d,\"replaced\":%d,\"removed\":%d,\"unchanged\":%d,"
-			  "\"ike_sas_closed\":%d}\n",
-			  app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->closed);
+			  "\"new_crls\":%d,\"ike_sas_closed\":%d}\n",
+			  app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->new_crls, n->closed);
 	else
-		sb_printf(o, "loaded %d connections: %d new, %d replaced, %d removed, %d unchanged; %d IKE SAs closed\n",
-			  app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->closed);
+		sb_printf(o, "loaded %d connections: %d new, %d replaced, %d removed, %d unchanged (%d with new CRLs); "
+			     "%d IKE SAs closed\n",
+			  app->cfg.n_connections, n->added, n->replaced, n->removed, n->kept, n->new_crls, n->closed);
 }
 
 int ctl_conns_take(struct appliance *app, struct dpike_config *file, struct credentials *creds, const char *creds_err,

@@ -402,7 +402,24 @@ bool credentials_same(const struct cfg_connection *a, const struct cfg_connectio
 		if (X509_cmp(x->own[i].cert, y->own[i].cert) != 0 || EVP_PKEY_eq(x->own[i].key, y->own[i].key) != 1)
 			return false;
 	return same_certs(x->chain, y->chain) && same_certs(x->cacerts, y->cacerts) &&
-	       same_certs(x->peer_certs, y->peer_certs) && same_crls(x->trust, y->trust);
+	       same_certs(x->peer_certs, y->peer_certs);
+}
+
+/* The record behind c->creds, owned (and so changeable) by its set. */
+static struct conn_credentials *creds_of(const struct cfg_connection *c)
+{
+	return c->creds && c->creds_set ? &c->creds_set->conn[c->creds - c->creds_set->conn] : NULL;
+}
+
+bool credentials_take_crls(const struct cfg_connection *running, const struct cfg_connection *file)
+{
+	struct conn_credentials *r = creds_of(running), *f = creds_of(file);
+	if (r == NULL || f == NULL || same_crls(r->trust, f->trust))
+		return false;
+	X509_STORE *t = r->trust; /* the same CAs (credentials_same), the file's CRLs */
+	r->trust = f->trust;
+	f->trust = t; /* goes with the file's set */
+	return true;
 }
 
 void credentials_put(struct credentials *c)

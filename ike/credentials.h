@@ -30,10 +30,16 @@ void credentials_free(struct credentials *c);
 
 /*
  * Whether two connections authenticate with and trust the same things: certificates, private
- * keys, CAs and CRLs compared by content, not by file name (load-conns keeps a running
- * connection only if its file's group and these are the same, so a renewed certificate is taken).
+ * keys and CAs compared by content, not by file name (load-conns keeps a running connection only
+ * if its file's group and these are the same, so a renewed certificate is taken).
  */
 bool credentials_same(const struct cfg_connection *a, const struct cfg_connection *b);
+/*
+ * A kept connection checks peers against the CRLs of the file read again (a CRL is refreshed
+ * more often than anything else, and must not replace the connection and bounce its SAs): its
+ * trust store and file's are swapped when their CRLs differ; true then. Control core only.
+ */
+bool credentials_take_crls(const struct cfg_connection *running, const struct cfg_connection *file);
 
 struct strbuf;
 /* dpikectl list-certs: per connection, our certificate chain and the CAs its peer is checked against. */

@@ -10,6 +10,7 @@
 #    once the exchange in progress (an IKE SA rekey) is done;
 #  - a removed trap's policies go; a removed IKEv1 connection's SA goes on; load-all;
 #  - a certificate and key renewed under the same file names replace the connections using them;
+#    a refreshed CRL is taken by the connections as they are (a revoked peer refused at once);
 #  - while a file of 20,000 connections is read, the control core goes on: dpikectl status
 #    answers and says a load is under way; loads asked at once are each answered; a load whose
 #    client has gone takes effect; dpike stopped in the middle of a read exits cleanly.
@@ -162,6 +163,24 @@ sw_ctl "$LAB_DIR" --terminate --ike two --timeout 10 >/dev/null 2>&1 || true
 lab_wait_for 10 sw_not_up two || true
 sw_opens two
 lab_check "... strongSwan opens two again, checking the renewed certificate" sw_up two
+
+# a CRL refreshed: the connections stay as they are, and check peers against it
+two_again() {
+	sw_ctl "$LAB_DIR" --terminate --ike two --timeout 10 >/dev/null 2>&1 || true
+	lab_wait_for 10 sw_not_up two || true
+	sw_opens two
+}
+pki_revoke root root unused a-two
+lab_check "root.crl refreshed, a-two revoked: load-conns keeps both connections, with the new CRL" load
+lab_check "... its JSON counts them" loaded connections=2 unchanged=2 replaced=0 new_crls=2
+lab_check "... one's SA goes on as it was" test "$(spis one)" = "$one_spis"
+two_again
+lab_check "... strongSwan's revoked certificate for two is refused now" sw_not_up two
+pki_revoke root root unused
+lab_check "root.crl as it was: load-conns takes it" load
+lab_check "... its JSON counts it" loaded connections=2 unchanged=2 new_crls=2
+two_again
+lab_check "... two opens again" sw_up two
 
 # many SITES: the running file with SITES PSK connections more (not for this lab's peer)
 many() {

@@ -300,30 +300,52 @@ static struct cfg_connection *load_conn(struct dpike_config *cfg, struct credent
 	return cfg->connections[0];
 }
 
-/* load-conns keeps a connection only if its credentials' contents are the same: a renewed certificate, key or CRL is a change. */
+/* The peer's certificate of serial 98 (peer.example, under the intermediate) as conn's trust store judges it. */
+static enum cert_verdict peer_98(const struct cfg_connection *conn, X509 *peer)
+{
+	STACK_OF(X509) *sent = sk_X509_new_null();
+	sk_X509_push(sent, im);
+	struct ike_id id;
+	CU_ASSERT_FATAL(identity_from_string("peer.example", &id));
+	enum cert_verdict v = cred_verify_peer(conn->creds->trust, peer, sent, &id);
+	sk_X509_free(sent);
+	return v;
+}
+
+/*
+ * load-conns keeps a connection only if its certificates, keys and CAs are the same by content (a
+ * renewed certificate and key are a change); a kept one takes the CRLs read now.
+ */
 static void test_credentials_same(void)
 {
 	make_pki();
 	EVP_PKEY *k = new_key("P-256"), *k2 = new_key("P-256");
 	X509 *x = issue(&(struct cert_spec){ .cn = "gw", .san = "DNS:gw.example", .from = -60, .to = DAY, .serial = 10 }, k);
 	X509 *renewed = issue(&(struct cert_spec){ .cn = "gw", .san = "DNS:gw.example", .from = -30, .to = 2 * DAY, .serial = 11 }, k2);
+	X509 *peer = issue(&(struct cert_spec){ .cn = "peer", .san = "DNS:peer.example", .from = -60, .to = DAY, .serial = 98 }, k);
 	X509_CRL *crl = crl_revoking(99), *crl2 = crl_revoking(98);
 	write_cert(x, "gw.pem", false);
 	write_key(k, "gw.key", false);
 	write_crl(crl, "im.crl");
 	struct dpike_config cfg[4];
 	struct credentials *creds[4];
-	struct cfg_connection *first = load_conn(&cfg[0], &creds[0]);
-	CU_ASSERT(credentials_same(first, load_conn(&cfg[1], &creds[1]))); /* the same files read again */
-	write_crl(crl2, "im.crl");
-	CU_ASSERT(!credentials_same(first, load_conn(&cfg[2], &creds[2]))); /* a new CRL */
-	write_crl(crl, "im.crl");
+	struct cfg_connection *first = load_conn(&cfg[0], &creds[0]), *again = load_conn(&cfg[1], &creds[1]);
+	CU_ASSERT(credentials_same(first, again)); /* the same files read again */
+	CU_ASSERT(!credentials_take_crls(first, again));
+	write_crl(crl2, "im.crl"); /* the CRL refreshed: now 98 is revoked */
+	struct cfg_connection *refreshed = load_conn(&cfg[2], &creds[2]);
+	CU_ASSERT(credentials_same(first, refreshed)); /* kept, not replaced */
+	CU_ASSERT_EQUAL(peer_98(first, peer), CERT_OK);
+	CU_ASSERT(credentials_take_crls(first, refreshed));
+	CU_ASSERT_EQUAL(peer_98(first, peer), CERT_REVOKED); /* the running connection checks with the new CRL */
+	CU_ASSERT_EQUAL(peer_98(refreshed, peer), CERT_OK);   /* the old store goes with the file's set */
 	write_cert(renewed, "gw.pem", false);
 	write_key(k2, "gw.key", false);
 	CU_ASSERT(!credentials_same(first, load_conn(&cfg[3], &creds[3]))); /* renewed: same names, new certificate and key */
 	struct cfg_connection psk_a = { 0 }, psk_b = { 0 };
 	CU_ASSERT(credentials_same(&psk_a, &psk_b)); /* none either side */
 	CU_ASSERT(!credentials_same(first, &psk_a));
+	CU_ASSERT(!credentials_take_crls(&psk_a, &psk_b));
 	for (int i = 0; i < 4; i++) {
 		credentials_free(creds[i]);
 		config_free(&cfg[i]);
@@ -332,6 +354,7 @@ static void test_credentials_same(void)
 	X509_CRL_free(crl2);
 	X509_free(x);
 	X509_free(renewed);
+	X509_free(peer);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(k2);
 	free_pki();
@@ -557,7 +580,7 @@ void cert_suite_add(CU_pSuite s)
 		    test_load_own_credentials);
 	CU_add_test(s, "start-up errors name file, line and reason", test_load_errors);
 	CU_add_test(s, "peer chain: CA, intermediate, validity, CRL, key usage, ID match", test_verify_peer);
-	CU_add_test(s, "credentials compared by content: the same files, a new CRL, a renewed certificate and key",
+	CU_add_test(s, "load-conns: credentials compared by content (a renewed certificate and key); a new CRL taken in place",
 		    test_credentials_same);
 	CU_add_test(s, "CERTREQ hash of a CA's public key", test_certreq_hash);
 	CU_add_test(s, "two daemons: RSA, RSA-PSS, ECDSA P-256/P-521, Ed25519 certificates", test_two_daemons_certificates);
