@@ -66,9 +66,13 @@ static const char *fixed_part_changed(const struct dpike_config *run, const stru
 /* What becomes of each running connection: it stays, a new one of its name replaces it, or it goes. */
 enum fate { FATE_GOES, FATE_REPLACED, FATE_STAYS };
 
-/* The plan: next[] the set to run (file order), incoming[i] whether next[i] is new to it, fate[] by running index. */
+/*
+ * The plan: next[] the set to run (file order), incoming[i] whether next[i] is new to it, kept[i] the
+ * file's twin of a running next[i] that stays (its CRLs taken once the load cannot fail), fate[] by
+ * running index.
+ */
 struct plan {
-	struct cfg_connection **next;
+	struct cfg_connection **next, **kept;
 	bool *incoming;
 	int n_next;
 	enum fate *fate;
@@ -100,6 +104,7 @@ static int running_index(const struct dpike_config *run, const struct plan *p, c
 static void plan_free(struct plan *p)
 {
 	free(p->next);
+	free(p->kept);
 	free(p->incoming);
 	free(p->fate);
 	free(p->by_name);
@@ -108,11 +113,12 @@ static void plan_free(struct plan *p)
 static int plan_alloc(struct plan *p, const struct dpike_config *run, int n_next)
 {
 	*p = (struct plan){ .next = calloc((size_t)n_next + 1, sizeof(*p->next)),
+			    .kept = calloc((size_t)n_next + 1, sizeof(*p->kept)),
 			    .incoming = calloc((size_t)n_next + 1, sizeof(*p->incoming)),
 			    .n_next = n_next,
 			    .fate = calloc((size_t)run->n_connections + 1, sizeof(*p->fate)),
 			    .by_name = calloc((size_t)run->n_connections + 1, sizeof(*p->by_name)) };
-	if (!p->next || !p->incoming || !p->fate || !p->by_name) {
+	if (!p->next || !p->kept || !p->incoming || !p->fate || !p->by_name) {
 		plan_free(p);
 		return -1;
 	}
@@ -124,8 +130,8 @@ static int plan_alloc(struct plan *p, const struct dpike_config *run, int n_next
 
 /*
  * The set to run: the running connection where the file's reads the same and its certificates,
- * keys and CAs are the same files' contents (taking the file's CRLs), else the file's.
- * Each file connection not taken is let go of.
+ * keys and CAs are the same files' contents, else the file's. Each file connection not taken is
+ * let go of once the load is sure (let_go_of_kept).
  */
 static void choose(const struct dpike_config *run, struct dpike_config *file, struct plan *p, struct load_count *n)
 {
@@ -133,10 +139,9 @@ static void choose(const struct dpike_config *run, struct dpike_config *file, st
 		struct cfg_connection *f = file->connections[i];
 		int k = running_index(run, p, f->name);
 		if (k >= 0 && run->connections[k]->digest == f->digest && credentials_same(run->connections[k], f)) {
-			n->new_crls += credentials_take_crls(run->connections[k], f);
 			p->next[i] = run->connections[k];
 			ike_conn_hold(p->next[i]);
-			ike_conn_put(f);
+			p->kept[i] = f;
 			p->fate[k] = FATE_STAYS;
 			n->kept++;
 			continue;
@@ -181,6 +186,19 @@ static void drop_leaving(struct appliance *app, const struct plan *p, struct loa
 		ike_conn_put(run->connections[i]); /* the old set's holds; SAs, and the next set, keep theirs */
 }
 
+/* The file's twins of the connections that stay, let go of; with take_crls, once these have taken their CRLs. */
+static void let_go_of_kept(struct plan *p, bool take_crls, struct load_count *n)
+{
+	for (int i = 0; i < p->n_next; i++) {
+		if (p->kept[i] == NULL)
+			continue;
+		if (take_crls)
+			n->new_crls += credentials_take_crls(p->next[i], p->kept[i]);
+		ike_conn_put(p->kept[i]);
+		p->kept[i] = NULL;
+	}
+}
+
 /* The file's connections (and their credentials) in place of the running ones; -1, and none, if no memory. */
 static int take(struct appliance *app, struct dpike_config *file, struct credentials *creds, struct load_count *n)
 {
@@ -191,12 +209,14 @@ static int take(struct appliance *app, struct dpike_config *file, struct credent
 	}
 	choose(&app->cfg, file, &p, n);
 	if (add_traps(app, &p) < 0) {
+		let_go_of_kept(&p, false, n);
 		for (int i = 0; i < p.n_next; i++)
 			ike_conn_put(p.next[i]);
 		credentials_put(creds);
 		plan_free(&p);
 		return -1;
 	}
+	let_go_of_kept(&p, true, n);
 	drop_leaving(app, &p, n);
 	free(app->cfg.connections);
 	app->cfg.connections = p.next;
