@@ -16,7 +16,6 @@
 #include "appliance.h"
 #include "config_read.h"
 #include "ctl_load.h"
-#include "ike/credentials.h"
 #include "lib/log.h"
 
 #define QUEUE_MAX 16 /* the control socket's clients are fewer */

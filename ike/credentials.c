@@ -368,25 +368,33 @@ static bool same_certs(STACK_OF(X509) *a, STACK_OF(X509) *b)
 	return true;
 }
 
-/* The CRLs in a trust store, whatever their order (the store sorts by issuer). */
+static int count_crls(STACK_OF(X509_OBJECT) *objs)
+{
+	int n = 0;
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++)
+		n += X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_CRL;
+	return n;
+}
+
+static bool holds_crl(STACK_OF(X509_OBJECT) *objs, X509_CRL *crl)
+{
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509_CRL *other = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+		if (other && X509_CRL_match(crl, other) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The CRLs in two trust stores, whatever their order (a store sorts by issuer). */
 static bool same_crls(X509_STORE *a, X509_STORE *b)
 {
 	STACK_OF(X509_OBJECT) *oa = a ? X509_STORE_get0_objects(a) : NULL, *ob = b ? X509_STORE_get0_objects(b) : NULL;
-	int na = 0, nb = 0;
-	for (int i = 0; oa && i < sk_X509_OBJECT_num(oa); i++)
-		na += X509_OBJECT_get_type(sk_X509_OBJECT_value(oa, i)) == X509_LU_CRL;
-	for (int i = 0; ob && i < sk_X509_OBJECT_num(ob); i++)
-		nb += X509_OBJECT_get_type(sk_X509_OBJECT_value(ob, i)) == X509_LU_CRL;
-	if (na != nb)
+	if (count_crls(oa) != count_crls(ob))
 		return false;
-	for (int i = 0; oa && i < sk_X509_OBJECT_num(oa); i++) {
+	for (int i = 0; i < sk_X509_OBJECT_num(oa); i++) {
 		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(oa, i));
-		bool found = crl == NULL;
-		for (int k = 0; !found && k < sk_X509_OBJECT_num(ob); k++) {
-			X509_CRL *other = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(ob, k));
-			found = other && X509_CRL_match(crl, other) == 0;
-		}
-		if (!found)
+		if (crl && !holds_crl(ob, crl))
 			return false;
 	}
 	return true;
